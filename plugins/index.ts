@@ -1,0 +1,5 @@
+// Built-in plugins, imported statically so that `bun build --compile` carries them.
+import memoryCache from "./caches/memory.ts";
+import manualTrigger from "./triggers/manual.ts";
+
+export const builtinPlugins = [manualTrigger, memoryCache];

@@ -1,0 +1,51 @@
+import { join } from "node:path";
+import { loadProfile } from "../../config/load-profile.ts";
+import { resolvePaths } from "../../config/paths.ts";
+import { glibcVersion } from "../../hardware/glibc.ts";
+import { checkMachine } from "../../hardware/check.ts";
+import type { Command } from "../command.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
+
+const MARK = { ok: "ok  ", warn: "warn", fail: "FAIL" } as const;
+const COLOR = { ok: "\x1b[32m", warn: "\x1b[33m", fail: "\x1b[31m" } as const;
+
+export const checkCommand: Command = {
+  name: "check",
+  summary: "detect the hardware and tell what will work here",
+  help: `Usage: edgetrain check [--json] [--profile NAME] [--home DIR]
+
+Reports CPU, memory, disk free under the home, kernel and glibc, Jetson model and JetPack/L4T,
+CUDA, GPU load and temperature sources, whether ONNX Runtime loads (and its execution providers),
+and which built-in profile fits this machine. Each line is ok, warn or FAIL with the reason.
+Exit code 1 if any line fails.
+
+Options:
+      --json          print one JSON document
+  -p, --profile NAME  profile whose home and inference backend to use
+      --home DIR      edgetrain home (default ~/.edgetrain)`,
+  options: { ...homeOptions, json: { type: "boolean" } },
+  async run(args, io) {
+    const { home, profile, homeFlag } = homeAndProfile(args, io);
+    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+    // check must work even with a broken profile: fall back to the home's default layout.
+    const paths = loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome) : { home, cache: join(home, "cache") };
+    const report = await checkMachine({
+      root: io.environment.hostRoot,
+      home: paths.home,
+      cacheDir: paths.cache,
+      inferenceBackend: loaded.profile?.inference.backend ?? "auto",
+      glibc: glibcVersion(),
+      which: (command) => Bun.which(command),
+    });
+    if (args.values.json) {
+      io.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    } else {
+      const width = Math.max(...report.lines.map((line) => line.name.length));
+      for (const line of report.lines) {
+        const mark = io.color ? `${COLOR[line.status]}${MARK[line.status]}\x1b[0m` : MARK[line.status];
+        io.stdout.write(`${mark}  ${line.name.padEnd(width)}  ${line.detail}\n`);
+      }
+    }
+    return report.ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,40 @@
+import { loadProfile } from "../../config/load-profile.ts";
+import { resolvePaths } from "../../config/paths.ts";
+import { loadPlugins } from "../../plugins/host.ts";
+import { allowedKeysAt } from "../../config/schema-walk.ts";
+import type { Command } from "../command.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
+import { formatProblem } from "../problems-text.ts";
+
+export const pluginsCommand: Command = {
+  name: "plugins",
+  summary: "list built-in and user plugins with kind, source and options",
+  help: `Usage: edgetrain plugins [--json] [--profile NAME] [--home DIR]
+
+Lists every plugin: built-ins and the .ts/.js files in the profile's plugins_dir.
+A plugin that fails to load is reported with its file; exit code 1 then.`,
+  options: { ...homeOptions, json: { type: "boolean" } },
+  async run(args, io) {
+    const { profile, homeFlag, home } = homeAndProfile(args, io);
+    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+    const pluginsDir = loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome).plugins : `${home}/plugins`;
+    const registry = await loadPlugins(pluginsDir);
+    const rows = registry.list().map((p) => ({
+      kind: p.module.kind,
+      name: p.module.name,
+      version: p.module.version,
+      source: p.source,
+      options: allowedKeysAt(p.schema, []),
+      description: p.module.description ?? "",
+    }));
+    if (args.values.json) {
+      io.stdout.write(JSON.stringify({ plugins: rows, problems: registry.problems }, null, 2) + "\n");
+    } else {
+      const table = [["KIND", "NAME", "VERSION", "SOURCE", "OPTIONS"], ...rows.map((r) => [r.kind, r.name, r.version, r.source, r.options.join(", ") || "-"])];
+      const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+      for (const row of table) io.stdout.write(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ") + "\n");
+      for (const problem of registry.problems) io.stderr.write(formatProblem(problem) + "\n");
+    }
+    return registry.problems.length ? 1 : 0;
+  },
+};

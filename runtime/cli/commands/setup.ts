@@ -1,0 +1,54 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { builtinProfiles } from "../../config/builtin-profiles.ts";
+import { detectJetson } from "../../hardware/jetson.ts";
+import { fittingProfile } from "../../hardware/profile-fit.ts";
+import { memoryInfo } from "../../hardware/sensors.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { stringFlag, type Command } from "../command.ts";
+import { homeAndProfile } from "../home.ts";
+
+export const setupCommand: Command = {
+  name: "setup",
+  summary: "create the home and its folders and write a starter profile",
+  help: `Usage: edgetrain setup [--home DIR] [--extends NAME] [--force]
+
+Creates the home (default ~/.edgetrain) with data/, models/, cache/, logs/, state/ and plugins/,
+and writes profile.yaml extending the built-in profile that fits this machine (or --extends NAME).
+An existing profile.yaml is kept unless --force.`,
+  options: { home: { type: "string" }, extends: { type: "string" }, force: { type: "boolean" } },
+  async run(args, io) {
+    const { home } = homeAndProfile(args, io);
+    const root = io.environment.hostRoot;
+    const chosen = stringFlag(args, "extends") ?? fittingProfile({ jetson: detectJetson(root), nvidiaGpu: existsSync(join(root, "dev/nvidia0")), memoryMb: memoryInfo(root)?.totalMb }).profile;
+    if (!(chosen in builtinProfiles)) {
+      throw new EdgetrainError("usage", `--extends ${chosen}: not a built-in profile`, { hint: `built-in profiles: ${Object.keys(builtinProfiles).join(", ")}` });
+    }
+    for (const dir of ["data", "models", "cache", "logs", "state", "plugins"]) mkdirSync(join(home, dir), { recursive: true });
+    const file = join(home, "profile.yaml");
+    if (existsSync(file) && !args.values.force) {
+      io.stdout.write(`kept ${file} (use --force to replace it)\n`);
+    } else {
+      writeFileSync(file, starterProfile(chosen, home));
+      io.stdout.write(`wrote ${file} (extends ${chosen})\n`);
+    }
+    io.stdout.write(`home ready: ${home}\nnext: edgetrain validate --home ${home} && edgetrain run --home ${home}\n`);
+    return 0;
+  },
+};
+
+function starterProfile(base: string, home: string): string {
+  return `# edgetrain profile, written by \`edgetrain setup\`. Check it with \`edgetrain validate\`.
+# Everything not set here comes from the built-in profile "${base}": see \`edgetrain profile show --resolved\`.
+extends: ${base}
+paths:
+  home: ${home}
+# api:
+#   token: \${EDGETRAIN_TOKEN}   # needed for any host other than 127.0.0.1
+# jobs:
+#   activity:
+#     strategy: random-forest
+#     data: { source: sessions, path: athlete_training_data, sessions_to_use: 3 }
+#     triggers: [{ type: manual }]
+`;
+}

@@ -1,0 +1,34 @@
+import { resolveProfile } from "../../config/validate-profile.ts";
+import type { Command } from "../command.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
+import { formatProblem } from "../problems-text.ts";
+
+export const validateCommand: Command = {
+  name: "validate",
+  summary: "check a profile and its plugins' options, reporting every problem at once",
+  help: `Usage: edgetrain validate [FILE | --profile NAME] [--json]
+
+Checks YAML syntax, every field against the profile schema, the plugins the profile names and
+their options. Each problem is printed as  file:line:col  field.path  message  (hint).
+Exit code 1 when anything is wrong, 0 otherwise (warnings do not fail).
+
+Options:
+  -p, --profile NAME  built-in profile name or file (default: the home's profile.yaml, else base)
+      --home DIR      edgetrain home (default ~/.edgetrain)
+      --json          print {ok, problems: [...]} as JSON`,
+  options: { ...homeOptions, json: { type: "boolean" } },
+  async run(args, io) {
+    const profile = args.positionals[0] ?? homeAndProfile(args, io).profile;
+    const resolved = await resolveProfile(profile, io.environment, {});
+    const errors = resolved.problems.filter((p) => p.severity === "error").length;
+    const warnings = resolved.problems.length - errors;
+    if (args.values.json) {
+      io.stdout.write(JSON.stringify({ ok: errors === 0, profile, problems: resolved.problems }, null, 2) + "\n");
+    } else {
+      for (const problem of resolved.problems) io.stdout.write(formatProblem(problem) + "\n");
+      const files = resolved.loaded.files.length ? resolved.loaded.files.join(" ← ") : profile;
+      io.stdout.write(errors === 0 ? `ok: ${files}${warnings ? ` (${warnings} warning(s))` : ""}\n` : `${errors} error(s), ${warnings} warning(s) in ${files}\n`);
+    }
+    return errors === 0 ? 0 : 1;
+  },
+};

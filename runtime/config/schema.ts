@@ -1,0 +1,145 @@
+import * as v from "valibot";
+import { Duration } from "./duration.ts";
+
+/**
+ * The profile schema: the single source of truth for profile types, `profiles/schema.json`
+ * (scripts/generate-schema.ts) and the defaults that `profiles/base.yaml` spells out.
+ * Objects are strict so that a misspelled key is an error with a "did you mean".
+ */
+
+const doc = v.description;
+const percent = (text: string) => v.pipe(v.number(), v.minValue(0), v.maxValue(100), doc(text));
+const positiveInt = (text: string) => v.pipe(v.number(), v.integer(), v.minValue(1), doc(text));
+
+/** Plugin options are checked by the plugin's own schema (plugin host), not here. */
+const PluginOptions = v.record(v.string(), v.unknown());
+
+const Device = v.strictObject({
+  name: v.optional(v.pipe(v.string(), doc("Name shown in status and logs.")), "edge-device"),
+  kind: v.optional(
+    v.pipe(v.picklist(["generic", "jetson-nano", "jetson-orin", "gpu-server", "cloud-vm"]), doc("What kind of hardware this profile is for.")),
+    "generic",
+  ),
+  accelerator: v.optional(
+    v.pipe(v.picklist(["auto", "cpu", "cuda"]), doc("Accelerator wanted for inference and training: auto uses CUDA when it loads.")),
+    "auto",
+  ),
+});
+
+const Paths = v.strictObject({
+  home: v.optional(v.pipe(v.string(), doc("edgetrain's home folder; relative paths below are resolved against it. `~` is the user's home.")), "~/.edgetrain"),
+  data: v.optional(v.pipe(v.string(), doc("Where data sources look for training files.")), "data"),
+  models: v.optional(v.pipe(v.string(), doc("Model store: numbered versions per model.")), "models"),
+  cache: v.optional(v.pipe(v.string(), doc("Prediction cache and extracted runtime libraries.")), "cache"),
+  logs: v.optional(v.pipe(v.string(), doc("JSON-lines log files.")), "logs"),
+  state: v.optional(v.pipe(v.string(), doc("SQLite state database folder.")), "state"),
+});
+
+const Governor = v.strictObject({
+  sample_interval: v.optional(Duration, "1s"),
+  max_cpu_before: v.optional(percent("A run starts only while system CPU (excluding edgetrain's runs) is below this, in percent."), 60),
+  max_memory_before: v.optional(percent("A run starts only while memory in use is below this, in percent."), 75),
+  pause_cpu: v.optional(percent("Running jobs pause above this system CPU, in percent."), 90),
+  pause_memory: v.optional(percent("Running jobs pause above this memory use, in percent."), 90),
+  resume_cpu: v.optional(percent("Paused jobs resume below this system CPU, in percent."), 60),
+  resume_memory: v.optional(percent("Paused jobs resume below this memory use, in percent."), 75),
+  pause_after: v.optional(positiveInt("Consecutive samples above a pause threshold before pausing."), 3),
+  max_pause: v.optional(Duration, "30m"),
+  max_temperature: v.optional(v.pipe(v.number(), doc("No run starts, and running ones pause, above this temperature in °C.")), 85),
+  memory_limit_mb: v.optional(positiveInt("A training run whose memory (RSS) would pass this is stopped."), 4096),
+  workers: v.optional(positiveInt("Worker threads or processes a training run may use.")),
+  max_concurrent_runs: v.optional(positiveInt("Runs allowed at once."), 1),
+});
+
+const Predictor = v.strictObject({
+  name: v.pipe(v.string(), doc("Name used in prompts and logs.")),
+  cmdline: v.optional(v.pipe(v.string(), doc("A process whose command line contains this text counts as a live predictor."))),
+  lockfile: v.optional(v.pipe(v.string(), doc("A predictor holds this lockfile while it runs."))),
+});
+
+const ConflictPolicy = v.picklist(["ask", "wait", "skip", "force"]);
+
+const Conflicts = v.strictObject({
+  predictors: v.optional(v.array(Predictor), []),
+  policy: v.optional(v.pipe(ConflictPolicy, doc("What a job does when it meets a live predictor.")), "ask"),
+  on_unattended: v.optional(v.pipe(ConflictPolicy, doc("Policy used instead of `ask` when nobody can answer.")), "wait"),
+  ask_timeout: v.optional(Duration, "60s"),
+  ask_default: v.optional(v.pipe(v.picklist(["wait", "skip", "force"]), doc("Answer taken when an `ask` prompt times out.")), "wait"),
+  check_interval: v.optional(Duration, "10s"),
+  max_wait: v.optional(Duration, "5m"),
+});
+
+const PluginStep = v.looseObject({
+  type: v.pipe(v.string(), doc("Name of the plugin; the other keys are its options.")),
+});
+
+const Job = v.strictObject({
+  strategy: v.pipe(v.string(), doc("Name of the training strategy plugin.")),
+  options: v.optional(PluginOptions, {}),
+  data: v.optional(v.looseObject({ source: v.pipe(v.string(), doc("Data source kind, e.g. `sessions` or `rows`.")) })),
+  key: v.optional(v.pipe(v.string(), doc("Scope: one run and one model per key (e.g. per player)."))),
+  triggers: v.optional(v.array(PluginStep), []),
+  constraints: v.optional(
+    v.strictObject({
+      only_in: v.optional(v.pipe(v.picklist(["any", "off-peak"]), doc("When runs may start."))),
+      not_during: v.optional(v.pipe(v.array(v.string()), doc("Predictor names that must not be running."))),
+    }),
+    {},
+  ),
+  priority: v.optional(v.pipe(v.number(), v.integer(), doc("Higher goes first.")), 0),
+  max_runtime: v.optional(Duration, "2h"),
+  deploy: v.optional(v.array(v.union([v.string(), PluginStep], "a deploy step name or { type: NAME, …options }")), []),
+  enabled: v.optional(v.boolean(), true),
+});
+
+const Inference = v.strictObject({
+  backend: v.optional(v.pipe(v.picklist(["auto", "native", "wasm"]), doc("ONNX Runtime backend: auto picks WebAssembly where glibc < 2.28.")), "auto"),
+  max_loaded: v.optional(positiveInt("Model sessions kept loaded; least recently used are unloaded beyond this."), 8),
+  memory_budget_mb: v.optional(positiveInt("Memory budget for loaded model sessions."), 512),
+  threads: v.optional(positiveInt("Intra-op threads per session.")),
+});
+
+const Cache = v.strictObject({
+  type: v.optional(v.pipe(v.string(), doc("Cache plugin: memory, disk or tiered.")), "memory"),
+  ttl: v.optional(Duration, "1h"),
+  ttl_during_training: v.optional(Duration, "24h"),
+  max_entries: v.optional(positiveInt("Entries kept in memory."), 10_000),
+  options: v.optional(PluginOptions, {}),
+});
+
+const Api = v.strictObject({
+  host: v.optional(v.pipe(v.string(), doc("Address to listen on. Anything but loopback requires `token`.")), "127.0.0.1"),
+  port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535), doc("TCP port; 0 picks a free one.")), 8470),
+  token: v.optional(v.pipe(v.string(), v.minLength(16, "a token of at least 16 characters"), doc("Bearer token; use `${EDGETRAIN_TOKEN}` rather than writing it here."))),
+  max_body_kb: v.optional(positiveInt("Largest request body accepted."), 1024),
+});
+
+const Logging = v.strictObject({
+  level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+  file: v.optional(v.pipe(v.string(), doc("Log file name under paths.logs (JSON lines).")), "edgetrain.log"),
+});
+
+const Defaults = v.strictObject({
+  strategies: v.optional(v.pipe(v.record(v.string(), PluginOptions), doc("Options every job of a strategy starts from, e.g. fewer trees on small devices.")), {}),
+});
+
+export const ProfileSchema = v.strictObject({
+  $schema: v.optional(v.string()),
+  extends: v.optional(v.pipe(v.string(), doc("Profile this one overrides: a built-in name or a file path."))),
+  device: v.optional(Device, {}),
+  paths: v.optional(Paths, {}),
+  plugins_dir: v.optional(v.pipe(v.string(), doc("User plugins (.ts/.js files) loaded at start; relative to home.")), "plugins"),
+  governor: v.optional(Governor, {}),
+  conflicts: v.optional(Conflicts, {}),
+  jobs: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "a job name of [a-z0-9._-]")), Job), {}),
+  defaults: v.optional(Defaults, {}),
+  inference: v.optional(Inference, {}),
+  cache: v.optional(Cache, {}),
+  api: v.optional(Api, {}),
+  logging: v.optional(Logging, {}),
+});
+
+export type ProfileInput = v.InferInput<typeof ProfileSchema>;
+export type Profile = v.InferOutput<typeof ProfileSchema>;
+export type Job = v.InferOutput<typeof Job>;
+export type PluginStep = v.InferOutput<typeof PluginStep>;

@@ -1,0 +1,42 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Environment } from "../environment.ts";
+import type { ResolvedPaths } from "../plugin-api.ts";
+import { checkPluginOptions } from "../plugins/check-options.ts";
+import { loadPlugins } from "../plugins/host.ts";
+import type { PluginRegistry } from "../plugins/registry.ts";
+import { byPosition, loadProfile, type LoadedProfile, type ProfileOverrides } from "./load-profile.ts";
+import { deepFreeze } from "./merge.ts";
+import { resolvePaths } from "./paths.ts";
+import type { Profile } from "./schema.ts";
+import type { Problem } from "./yaml-source.ts";
+
+export interface ResolvedProfile {
+  loaded: LoadedProfile;
+  registry: PluginRegistry;
+  /** Every problem: YAML syntax, schema, plugin loading, plugin options. */
+  problems: Problem[];
+  /** Present only when there is no error. */
+  profile?: Profile;
+  paths?: ResolvedPaths;
+}
+
+/** Which profile to use: --profile, then EDGETRAIN_PROFILE, then `profile.yaml` in the home, then `base`. */
+export function chooseProfile(flag: string | undefined, environment: Environment, home: string): string {
+  if (flag) return flag;
+  if (environment.profile) return environment.profile;
+  const inHome = join(home, "profile.yaml");
+  return existsSync(inHome) ? inHome : "base";
+}
+
+/** Loads a profile and its plugins and checks everything, reporting every problem at once. */
+export async function resolveProfile(profile: string, environment: Environment, overrides: ProfileOverrides = {}): Promise<ResolvedProfile> {
+  const loaded = loadProfile({ profile, environment, overrides });
+  const paths = loaded.profile ? resolvePaths(loaded.profile, environment.userHome) : undefined;
+  const registry = await loadPlugins(paths?.plugins);
+  const problems = [...loaded.problems, ...registry.problems];
+  if (loaded.profile) problems.push(...checkPluginOptions(loaded.raw, registry, loaded.locate));
+  problems.sort(byPosition);
+  const ok = loaded.profile && !problems.some((problem) => problem.severity === "error");
+  return { loaded, registry, problems, profile: ok ? deepFreeze(loaded.profile) : undefined, paths: ok ? paths : undefined };
+}

@@ -1,0 +1,219 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createApp } from "./api/app.ts";
+import type { DaemonStatus, DaemonView } from "./api/daemon-view.ts";
+import { isLoopback } from "./api/token.ts";
+import type { ProfileOverrides } from "./config/load-profile.ts";
+import type { Profile } from "./config/schema.ts";
+import { resolveProfile, type ResolvedProfile } from "./config/validate-profile.ts";
+import type { Environment } from "./environment.ts";
+import { EdgetrainError, messageOf } from "./errors.ts";
+import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
+import { LogSink } from "./log/logger.ts";
+import type { Logger, ResolvedPaths } from "./plugin-api.ts";
+import { formatProblem } from "./cli/problems-text.ts";
+import { openState, type StateDatabase } from "./state/database.ts";
+import { VERSION } from "./version.ts";
+
+export interface DaemonOptions {
+  profile: string;
+  environment: Environment;
+  overrides?: ProfileOverrides;
+  console?: { write(text: string): void; isTTY: boolean; color: boolean };
+}
+
+/** Where a running daemon can be reached; written to `<home>/daemon.json` for the CLI and TUI. */
+export interface DaemonAddress {
+  pid: number;
+  url: string;
+  host: string;
+  port: number;
+}
+
+type Server = ReturnType<ReturnType<typeof createApp>["listen"]>;
+
+const SHUTDOWN_LIMIT_MS = 5000;
+
+export class Daemon {
+  private server?: Server;
+  private stopping?: Promise<void>;
+  private readonly startedAt = Date.now();
+  private loadedAt = Date.now();
+
+  private constructor(
+    private resolved: ResolvedProfile & { profile: Profile; paths: ResolvedPaths },
+    private readonly options: DaemonOptions,
+    private readonly lock: HeldLock,
+    private readonly logs: LogSink,
+    readonly logger: Logger,
+    private readonly state: StateDatabase,
+  ) {}
+
+  /** Loads and checks everything first: a broken profile or plugin refuses to start rather than half-running. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const resolved = await resolveProfileOrThrow(options);
+    const { profile, paths } = resolved;
+    refuseUnsafeBind(profile);
+    for (const dir of [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state]) mkdirSync(dir, { recursive: true });
+    const lock = acquireLock(join(paths.home, "edgetrain.lock"), `home ${paths.home}`);
+    const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: options.console });
+    const logger = logs.logger();
+    if (lock.replaced) logger.warn("took over a stale lock left by a process that is gone", { pid: lock.replaced.pid, command: lock.replaced.command });
+    let state: StateDatabase;
+    try {
+      state = openState(paths.state);
+    } catch (error) {
+      lock.release();
+      logs.close();
+      throw error;
+    }
+    if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
+    const daemon = new Daemon(resolved, options, lock, logs, logger, state);
+    try {
+      daemon.listen();
+    } catch (error) {
+      await daemon.stop();
+      throw error;
+    }
+    state.recordEvent("daemon.started", { pid: process.pid, version: VERSION, profile: resolved.loaded.name });
+    logger.info(`edgetrain ${VERSION} running`, { profile: resolved.loaded.name, home: paths.home, url: daemon.address().url });
+    return daemon;
+  }
+
+  address(): DaemonAddress {
+    const host = this.resolved.profile.api.host;
+    const port = this.server?.server?.port ?? this.resolved.profile.api.port;
+    const urlHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+    return { pid: process.pid, url: `http://${urlHost}:${port}`, host, port };
+  }
+
+  get profile(): Profile {
+    return this.resolved.profile;
+  }
+
+  /** Re-reads the profile; a profile with errors is rejected and the running one kept. Returns whether it applied. */
+  async reload(): Promise<boolean> {
+    this.logger.info("reloading profile", { profile: this.options.profile });
+    let next: Awaited<ReturnType<typeof resolveProfileOrThrow>>;
+    try {
+      next = await resolveProfileOrThrow(this.options);
+      refuseUnsafeBind(next.profile);
+    } catch (error) {
+      const problems = error instanceof EdgetrainError ? ((error.details.problems as string[] | undefined) ?? [error.message]) : [messageOf(error)];
+      for (const problem of problems) this.logger.error(`reload rejected: ${problem}`);
+      this.logger.warn("kept the running profile");
+      this.state.recordEvent("profile.reload_rejected", { problems });
+      return false;
+    }
+    const before = this.resolved.profile.api;
+    this.resolved = next;
+    this.loadedAt = Date.now();
+    this.logs.setLevel(next.profile.logging.level);
+    if (before.host !== next.profile.api.host || before.port !== next.profile.api.port) {
+      this.server?.stop();
+      this.listen();
+    }
+    this.state.recordEvent("profile.reloaded", { profile: next.loaded.name });
+    this.logger.info("profile reloaded", { profile: next.loaded.name, url: this.address().url });
+    return true;
+  }
+
+  /** Disposes services in reverse order of start. Never throws; safe to call twice. */
+  stop(reason = "stop requested"): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info("stopping", { reason });
+      const steps: Array<[string, () => unknown]> = [
+        ["api", () => this.server?.stop(true)],
+        ["address file", () => rmSync(join(this.resolved.paths.home, "daemon.json"), { force: true })],
+        ["state", () => (this.state.recordEvent("daemon.stopped", { reason }), this.state.close())],
+        ["home lock", () => this.lock.release()],
+      ];
+      for (const [name, dispose] of steps) {
+        const began = performance.now();
+        try {
+          await dispose();
+        } catch (error) {
+          this.logger.warn(`could not stop ${name} cleanly`, { error: messageOf(error) });
+        }
+        const took = performance.now() - began;
+        if (took > 500) this.logger.warn(`stopping ${name} took ${Math.round(took)} ms`);
+      }
+      this.logger.info("stopped");
+      this.logs.close();
+    })();
+    return this.stopping;
+  }
+
+  /** SIGTERM/SIGINT stop within SHUTDOWN_LIMIT_MS; SIGHUP reloads the profile. */
+  handleSignals(exit: (code: number) => void = (code) => process.exit(code)): void {
+    const shutdown = (signal: string) => {
+      const force = setTimeout(() => exit(1), SHUTDOWN_LIMIT_MS);
+      force.unref?.();
+      void this.stop(`signal ${signal}`).then(() => exit(0));
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+    process.on("SIGHUP", () => void this.reload());
+  }
+
+  private listen(): void {
+    const { host, port } = this.resolved.profile.api;
+    try {
+      this.server = createApp(this.view()).listen({ hostname: host, port });
+    } catch (error) {
+      throw new EdgetrainError("unsafe_bind", `cannot listen on ${host}:${port}: ${messageOf(error)}`, { hint: "choose another --port, or stop what uses it" });
+    }
+    writeAtomically(join(this.resolved.paths.home, "daemon.json"), JSON.stringify(this.address()) + "\n");
+  }
+
+  private view(): DaemonView {
+    return {
+      status: () => this.status(),
+      token: () => this.resolved.profile.api.token,
+      exposed: () => !isLoopback(this.resolved.profile.api.host),
+    };
+  }
+
+  status(): DaemonStatus {
+    const { profile, loaded, registry, paths } = this.resolved;
+    return {
+      version: VERSION,
+      pid: process.pid,
+      started_at: new Date(this.startedAt).toISOString(),
+      uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+      profile: { name: loaded.name, files: loaded.files, loaded_at: new Date(this.loadedAt).toISOString() },
+      device: { ...profile.device },
+      home: paths.home,
+      plugins: registry.list().map((p) => ({ kind: p.module.kind, name: p.module.name, version: p.module.version, source: p.source })),
+      jobs: Object.entries(profile.jobs).map(([name, job]) => ({ name, strategy: job.strategy, enabled: job.enabled })),
+      state: { schema_version: this.state.schemaVersion },
+    };
+  }
+}
+
+async function resolveProfileOrThrow(options: DaemonOptions) {
+  const resolved = await resolveProfile(options.profile, options.environment, options.overrides);
+  if (!resolved.profile || !resolved.paths) {
+    const errors = resolved.problems.filter((problem) => problem.severity === "error");
+    const pluginProblem = errors.length > 0 && errors.every((problem) => resolved.registry.problems.includes(problem));
+    throw new EdgetrainError(pluginProblem ? "plugin_load_failed" : "profile_invalid", `profile ${resolved.loaded.name} has ${errors.length} problem(s); nothing was started`, {
+      details: { problems: errors.map(formatProblem) },
+      hint: "run `edgetrain validate` to see them all",
+    });
+  }
+  return resolved as ResolvedProfile & { profile: Profile; paths: ResolvedPaths };
+}
+
+function refuseUnsafeBind(profile: Profile): void {
+  if (!isLoopback(profile.api.host) && !profile.api.token) {
+    throw new EdgetrainError("unsafe_bind", `refusing to listen on ${profile.api.host}: a non-loopback address needs api.token`, {
+      hint: "set api.token: ${EDGETRAIN_TOKEN} in the profile and export EDGETRAIN_TOKEN, or listen on 127.0.0.1",
+    });
+  }
+}
+
+function writeAtomically(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, text);
+  renameSync(temp, file);
+}

@@ -1,0 +1,38 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * The one module that reads process.env. Everything else receives what it needs from here,
+ * so the precedence (defaults → profile → EDGETRAIN_* → flags) stays in one place.
+ */
+export interface Environment {
+  /** Overrides `paths.home`. */
+  home?: string;
+  /** Name or file of the profile to load when no --profile is given. */
+  profile?: string;
+  /** Forces the ONNX Runtime backend: `native` or `wasm` (testing the old-glibc fallback). */
+  ortBackend?: string;
+  /** Root prefix for /proc, /sys and /etc reads: lets tests feed recorded Jetson trees. */
+  hostRoot: string;
+  /** The user's home folder; edgetrain's default home lives under it. */
+  userHome: string;
+  noColor: boolean;
+  /** All variables, for `${VAR}` substitution in profiles. Values are secrets: never log them. */
+  variables: Readonly<Record<string, string | undefined>>;
+}
+
+export function readEnvironment(env: Record<string, string | undefined> = process.env): Environment {
+  return {
+    home: env.EDGETRAIN_HOME || undefined,
+    profile: env.EDGETRAIN_PROFILE || undefined,
+    ortBackend: env.EDGETRAIN_ORT_BACKEND || undefined,
+    hostRoot: env.EDGETRAIN_HOST_ROOT || "/",
+    userHome: env.HOME || homedir(),
+    noColor: Boolean(env.NO_COLOR),
+    variables: { ...env },
+  };
+}
+
+export function defaultHome(environment: Environment): string {
+  return environment.home ?? join(environment.userHome, ".edgetrain");
+}

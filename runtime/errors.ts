@@ -1,0 +1,89 @@
+/**
+ * Every error a user can meet is declared here once, with a stable code and the data that explains it.
+ * Text for people is produced only at the edges (CLI printer, HTTP error handler).
+ */
+
+/** Exit codes of the `edgetrain` command; documented in the README. */
+export const ExitCode = {
+  ok: 0,
+  /** The command ran and found problems: invalid profile, a failed check, bad input. */
+  problems: 1,
+  /** The command line itself was wrong. */
+  usage: 2,
+  /** The profile could not be loaded or did not validate, so nothing was started. */
+  config: 3,
+  /** A plugin failed to load or its options are wrong. */
+  plugin: 4,
+  /** Refused on purpose: home locked by another daemon, unsafe bind, and the like. */
+  refused: 5,
+  /** A bug or an unexpected failure of the environment. */
+  internal: 70,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type ErrorCode =
+  | "usage"
+  | "profile_not_found"
+  | "profile_invalid"
+  | "plugin_load_failed"
+  | "plugin_invalid"
+  | "home_locked"
+  | "unsafe_bind"
+  | "state_failed"
+  | "runtime_unavailable"
+  | "not_found"
+  | "internal";
+
+const exitCodeOf: Record<ErrorCode, ExitCode> = {
+  usage: ExitCode.usage,
+  profile_not_found: ExitCode.config,
+  profile_invalid: ExitCode.config,
+  plugin_load_failed: ExitCode.plugin,
+  plugin_invalid: ExitCode.plugin,
+  home_locked: ExitCode.refused,
+  unsafe_bind: ExitCode.refused,
+  state_failed: ExitCode.internal,
+  runtime_unavailable: ExitCode.problems,
+  not_found: ExitCode.problems,
+  internal: ExitCode.internal,
+};
+
+const httpStatusOf: Partial<Record<ErrorCode, number>> = {
+  usage: 400,
+  profile_invalid: 400,
+  plugin_invalid: 400,
+  not_found: 404,
+  home_locked: 409,
+};
+
+export class EdgetrainError extends Error {
+  readonly code: ErrorCode;
+  /** Facts for machines: file, line, field path, pid… Serialised as-is by the API. */
+  readonly details: Record<string, unknown>;
+  /** What the user can do about it, one line. */
+  readonly hint?: string;
+
+  constructor(code: ErrorCode, message: string, options: { details?: Record<string, unknown>; hint?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = "EdgetrainError";
+    this.code = code;
+    this.details = options.details ?? {};
+    this.hint = options.hint;
+  }
+
+  get exitCode(): ExitCode {
+    return exitCodeOf[this.code];
+  }
+
+  get httpStatus(): number {
+    return httpStatusOf[this.code] ?? 500;
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, hint: this.hint, ...this.details };
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,26 @@
+import { dlopen, FFIType } from "bun:ffi";
+
+/** The C library's version as the process sees it (`2.36`), or undefined on musl and other libcs. */
+export function glibcVersion(): string | undefined {
+  try {
+    const libc = dlopen("libc.so.6", { gnu_get_libc_version: { args: [], returns: FFIType.cstring } });
+    const version = String(libc.symbols.gnu_get_libc_version());
+    libc.close();
+    return version;
+  } catch {
+    return undefined;
+  }
+}
+
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const a = version.split(".").map(Number);
+  const b = minimum.split(".").map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const diff = (a[i] ?? 0) - (b[i] ?? 0);
+    if (diff !== 0) return diff > 0;
+  }
+  return true;
+}
+
+/** onnxruntime-node's prebuilt Linux libraries (x64 and arm64) are linked against glibc 2.28. */
+export const ORT_NATIVE_MIN_GLIBC = "2.28";

@@ -1,0 +1,23 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * A process's start time in clock ticks since boot (field 22 of /proc/PID/stat). Together with the pid it
+ * names a process uniquely, so a lock whose pid was reused by another program is recognised as stale.
+ */
+export function processStartTime(pid: number, procRoot = "/proc"): number | undefined {
+  try {
+    const stat = readFileSync(`${procRoot}/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number, startTime: number | undefined, procRoot = "/proc"): boolean {
+  const actual = processStartTime(pid, procRoot);
+  if (actual === undefined) return false;
+  return startTime === undefined || actual === startTime;
+}

@@ -1,0 +1,77 @@
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Logger } from "../plugin-api.ts";
+
+export type Level = "debug" | "info" | "warn" | "error";
+const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SECRET_FIELD = /token|password|secret|authorization/i;
+
+export interface LogSinkOptions {
+  level: Level;
+  /** JSON-lines file; omitted by one-shot commands that keep no log. */
+  file?: string;
+  /** Where people read: stderr. */
+  console?: { write(text: string): void; isTTY: boolean; color: boolean };
+}
+
+/** A logger writing JSON lines to a file and readable lines to the console; secrets are redacted. */
+export class LogSink {
+  private fd: number | undefined;
+  private level: Level;
+
+  constructor(private readonly options: LogSinkOptions) {
+    this.level = options.level;
+    if (options.file) {
+      mkdirSync(dirname(options.file), { recursive: true });
+      this.fd = openSync(options.file, "a");
+    }
+  }
+
+  setLevel(level: Level) {
+    this.level = level;
+  }
+
+  logger(fields: Record<string, unknown> = {}): Logger {
+    const write = (level: Level) => (message: string, extra?: Record<string, unknown>) => this.write(level, message, { ...fields, ...extra });
+    return {
+      debug: write("debug"),
+      info: write("info"),
+      warn: write("warn"),
+      error: write("error"),
+      child: (more) => this.logger({ ...fields, ...more }),
+    };
+  }
+
+  close() {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private write(level: Level, message: string, fields: Record<string, unknown>) {
+    if (RANK[level] < RANK[this.level]) return;
+    const safe = redact(fields);
+    const time = new Date();
+    if (this.fd !== undefined) writeSync(this.fd, JSON.stringify({ time: time.toISOString(), level, msg: message, ...safe }) + "\n");
+    const console = this.options.console;
+    if (console) console.write(humanLine(time, level, message, safe, console.isTTY && console.color) + "\n");
+  }
+}
+
+function redact(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, SECRET_FIELD.test(key) ? "[redacted]" : value]));
+}
+
+const COLORS: Record<Level, string> = { debug: "\x1b[2m", info: "\x1b[36m", warn: "\x1b[33m", error: "\x1b[31m" };
+
+function humanLine(time: Date, level: Level, message: string, fields: Record<string, unknown>, color: boolean): string {
+  const extras = Object.entries(fields)
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+  const tag = level.toUpperCase().padEnd(5);
+  const clock = time.toTimeString().slice(0, 8);
+  const head = color ? `\x1b[2m${clock}\x1b[0m ${COLORS[level]}${tag}\x1b[0m` : `${clock} ${tag}`;
+  return `${head} ${message}${extras ? `  ${color ? "\x1b[2m" : ""}${extras}${color ? "\x1b[0m" : ""}` : ""}`;
+}
+
+/** A logger that drops everything, for one-shot commands and tests. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };

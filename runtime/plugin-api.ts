@@ -1,0 +1,196 @@
+/**
+ * The plugin contract. Plugins import this file with `import type` only: everything they use at run time
+ * (logger, paths, state, clock, events, abort signal, progress, bundled libraries) comes through the context.
+ * A compiled binary loads user plugins from disk, and such a plugin cannot import packages bundled in the
+ * host, which is why even valibot is handed over (`options: ({ v }) => …`). This file therefore holds
+ * types only: a value exported from here would not exist for a plugin loaded by a compiled binary.
+ *
+ * @example
+ * ```ts
+ * import type { PluginModule } from "edgetrain/runtime/plugin-api.ts";
+ * export default {
+ *   kind: "trigger", name: "every-minute", version: "1.0.0",
+ *   options: ({ v }) => v.strictObject({ jitter: v.optional(v.number(), 0) }),
+ *   setup: (ctx) => ({ watch: (fire) => { const t = ctx.clock.setInterval(() => fire({ reason: "minute" }), 60_000); return () => ctx.clock.clearInterval(t); } }),
+ * } satisfies PluginModule<"trigger">;
+ * ```
+ */
+import type * as Valibot from "valibot";
+import type * as Yaml from "yaml";
+
+export type PluginKind = "strategy" | "trigger" | "deploy" | "cache";
+
+export type OptionsSchema = Valibot.GenericSchema;
+
+/** Libraries bundled in the host, handed to plugins so that plugins loaded by a compiled binary can use them. */
+export interface PluginLibraries {
+  v: typeof Valibot;
+  yaml: typeof Yaml;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger whose lines carry these fields too (job, key, run…). */
+  child(fields: Record<string, unknown>): Logger;
+}
+
+/** Time, injectable so that schedules and timeouts can be tested without waiting. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** A plugin's own persistent key-value store (JSON values), kept in the state database. */
+export interface PluginStore {
+  get<T = unknown>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+  keys(): string[];
+}
+
+export interface ResolvedPaths {
+  home: string;
+  data: string;
+  models: string;
+  cache: string;
+  logs: string;
+  state: string;
+  plugins: string;
+}
+
+/** Events published on the daemon's bus; the API streams them to the TUI. */
+export interface EventSink {
+  emit(type: string, data: Record<string, unknown>): void;
+}
+
+/** Progress of a long task; the CLI draws a bar, the API sends events. */
+export interface ProgressReporter {
+  /** `done` out of `total` units (trees, epochs, files); `message` is a short status. */
+  update(done: number, total: number, message?: string): void;
+}
+
+/** Latest resource readings of the governor, read-only. */
+export interface Readings {
+  at: number;
+  cpuPercent: number;
+  memoryPercent: number;
+  temperatureC?: number;
+  gpuPercent?: number;
+}
+
+export interface PluginContext<Options = unknown> {
+  /** The plugin's options, validated by its schema and frozen. */
+  options: Readonly<Options>;
+  logger: Logger;
+  paths: Readonly<ResolvedPaths>;
+  store: PluginStore;
+  clock: Clock;
+  events: EventSink;
+  /** Aborted when the daemon stops or reloads this plugin. */
+  signal: AbortSignal;
+  progress: ProgressReporter;
+  readings(): Readings | undefined;
+  libraries: PluginLibraries;
+}
+
+// ---- What each kind's setup() returns ----------------------------------------------------------
+
+export interface TrainRequest {
+  job: string;
+  /** The key this run trains for (e.g. `player_7`), or undefined for a job without keys. */
+  key?: string;
+  /** A fresh folder for this run's files; write artifacts here under a temporary name, then rename. */
+  runDir: string;
+  /** The job's `data` section, as written in the profile. */
+  data?: Readonly<Record<string, unknown>>;
+  /** The active version's artifact, for warm starts. */
+  previousArtifact?: string;
+  signal: AbortSignal;
+  progress: ProgressReporter;
+  /** Resolves when a paused run may continue; strategies call it between trees or epochs. */
+  checkpoint(): Promise<void>;
+}
+
+export interface TrainResult {
+  /** Path of the ONNX model written inside runDir. */
+  artifact: string;
+  metrics: Record<string, number>;
+  /** Anything the model store should keep with the version: feature names, classes, data window… */
+  metadata?: Record<string, unknown>;
+}
+
+export interface StrategyHooks {
+  train(request: TrainRequest): Promise<TrainResult>;
+}
+
+export interface TriggerFire {
+  /** Keys that need a run; undefined means every key of the job. */
+  keys?: string[];
+  reason: string;
+}
+
+export interface TriggerHooks {
+  /** Starts watching; returns a function that stops it. */
+  watch(fire: (event: TriggerFire) => void): (() => void) | void;
+}
+
+export interface DeployCandidate {
+  model: string;
+  version: number;
+  artifact: string;
+  metrics: Record<string, number>;
+  previousVersion?: number;
+}
+
+export interface DeployOutcome {
+  ok: boolean;
+  message?: string;
+  /** True when the step already rolled back its own change. */
+  rolledBack?: boolean;
+}
+
+export interface DeployHooks {
+  deploy(candidate: DeployCandidate): Promise<DeployOutcome>;
+}
+
+export interface CacheStats {
+  entries: number;
+  hits: number;
+  misses: number;
+}
+
+export interface CacheHooks {
+  get(key: string): unknown | undefined;
+  set(key: string, value: unknown, ttlMs: number): void;
+  delete(key: string): void;
+  /** Removes every entry, or those of one model (keys start with `model/`). */
+  clear(model?: string): void;
+  stats(): CacheStats;
+}
+
+export interface HooksOf {
+  strategy: StrategyHooks;
+  trigger: TriggerHooks;
+  deploy: DeployHooks;
+  cache: CacheHooks;
+}
+
+export interface PluginModule<K extends PluginKind = PluginKind, S extends OptionsSchema = OptionsSchema> {
+  kind: K;
+  /** Unique among plugins of its kind; what profiles write (`strategy: random-forest`). */
+  name: string;
+  version: string;
+  description?: string;
+  /** The schema of the plugin's options; use strict objects so misspelled keys are caught. */
+  options: (libraries: PluginLibraries) => S;
+  setup(context: PluginContext<Valibot.InferOutput<S>>): HooksOf[K] | Promise<HooksOf[K]>;
+}
+
+/** The options type of a plugin's `options` schema factory: `PluginContext<OptionsOf<typeof options>>`. */
+export type OptionsOf<F extends (libraries: PluginLibraries) => OptionsSchema> = Valibot.InferOutput<ReturnType<F>>;

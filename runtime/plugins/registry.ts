@@ -1,0 +1,68 @@
+import * as v from "valibot";
+import * as yaml from "yaml";
+import type { OptionsSchema, PluginKind, PluginLibraries, PluginModule } from "../plugin-api.ts";
+import type { Problem } from "../config/yaml-source.ts";
+import { messageOf } from "../errors.ts";
+
+export const pluginLibraries: PluginLibraries = { v, yaml };
+
+export const PLUGIN_KINDS: readonly PluginKind[] = ["strategy", "trigger", "deploy", "cache"];
+
+export interface RegisteredPlugin {
+  module: PluginModule;
+  /** `built-in` or the file the plugin was loaded from. */
+  source: string;
+  schema: OptionsSchema;
+}
+
+const PluginShape = v.object({
+  kind: v.picklist(PLUGIN_KINDS, `one of ${PLUGIN_KINDS.join(", ")}`),
+  name: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "a name of [a-z0-9._-]")),
+  version: v.pipe(v.string(), v.minLength(1, "a version string")),
+  options: v.pipe(v.function(), v.description("({ v }) => schema")),
+  setup: v.function(),
+});
+
+/** All plugins known to this daemon, by kind and name. */
+export class PluginRegistry {
+  private readonly byKind = new Map<PluginKind, Map<string, RegisteredPlugin>>(PLUGIN_KINDS.map((kind) => [kind, new Map()]));
+  readonly problems: Problem[] = [];
+
+  /** Checks a module's shape and options schema; any failure becomes a problem naming `source`. */
+  register(candidate: unknown, source: string): RegisteredPlugin | undefined {
+    const fail = (message: string, hint?: string) => {
+      this.problems.push({ file: source, line: 0, column: 0, path: "", message, hint, severity: "error" });
+      return undefined;
+    };
+    const shape = v.safeParse(PluginShape, candidate);
+    if (!shape.success) {
+      const details = shape.issues.map((issue) => `${v.getDotPath(issue) ?? "module"}: expected ${issue.expected ?? issue.message}, got ${issue.received}`);
+      return fail(`not a valid edgetrain plugin: ${details.join("; ")}`, "default-export { kind, name, version, options: ({ v }) => schema, setup(ctx) }");
+    }
+    const module = candidate as PluginModule;
+    let schema: OptionsSchema;
+    try {
+      schema = module.options(pluginLibraries);
+      if (!schema || typeof schema !== "object" || (schema as { kind?: unknown }).kind !== "schema") throw new Error("options() did not return a valibot schema");
+    } catch (error) {
+      return fail(`plugin ${module.kind} "${module.name}": ${messageOf(error)}`);
+    }
+    const existing = this.get(module.kind, module.name);
+    if (existing) return fail(`plugin ${module.kind} "${module.name}" is already provided by ${existing.source}`, "rename one of them");
+    const entry: RegisteredPlugin = { module, source, schema };
+    this.byKind.get(module.kind)!.set(module.name, entry);
+    return entry;
+  }
+
+  get(kind: PluginKind, name: string): RegisteredPlugin | undefined {
+    return this.byKind.get(kind)?.get(name);
+  }
+
+  names(kind: PluginKind): string[] {
+    return [...this.byKind.get(kind)!.keys()].sort();
+  }
+
+  list(): RegisteredPlugin[] {
+    return PLUGIN_KINDS.flatMap((kind) => [...this.byKind.get(kind)!.values()].sort((a, b) => a.module.name.localeCompare(b.module.name)));
+  }
+}

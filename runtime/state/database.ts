@@ -1,0 +1,83 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { EdgetrainError, messageOf } from "../errors.ts";
+import type { PluginStore } from "../plugin-api.ts";
+import { migrations } from "./migrations.ts";
+
+export interface StateDatabase {
+  db: Database;
+  file: string;
+  /** Versions applied by this open, for the log. */
+  applied: number[];
+  schemaVersion: number;
+  recordEvent(type: string, data: Record<string, unknown>, at?: number): void;
+  pluginStore(plugin: string): PluginStore;
+  close(): void;
+}
+
+/** Opens (or creates) `state/edgetrain.db` in WAL mode and applies pending migrations. */
+export function openState(stateDir: string): StateDatabase {
+  mkdirSync(stateDir, { recursive: true });
+  const file = join(stateDir, "edgetrain.db");
+  let db: Database;
+  try {
+    db = new Database(file, { create: true, strict: true });
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+  } catch (error) {
+    throw new EdgetrainError("state_failed", `cannot open state database ${file}: ${messageOf(error)}`, { details: { file }, cause: error });
+  }
+  const applied = migrate(db, file);
+  const insertEvent = db.prepare("INSERT INTO events (at, type, data) VALUES (?, ?, ?)");
+  return {
+    db,
+    file,
+    applied,
+    schemaVersion: currentVersion(db),
+    recordEvent: (type, data, at = Date.now()) => void insertEvent.run(at, type, JSON.stringify(data)),
+    pluginStore: (plugin) => pluginStore(db, plugin),
+    close: () => db.close(),
+  };
+}
+
+function currentVersion(db: Database): number {
+  const row = db.query<{ version: number | null }, []>("SELECT max(version) AS version FROM schema_migrations").get();
+  return row?.version ?? 0;
+}
+
+function migrate(db: Database, file: string): number[] {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  const from = currentVersion(db);
+  const newest = migrations.at(-1)?.version ?? 0;
+  if (from > newest) {
+    throw new EdgetrainError("state_failed", `state database ${file} has schema version ${from}, newer than this edgetrain knows (${newest})`, {
+      hint: "run the newer edgetrain, or use another home",
+    });
+  }
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (migration.version <= from) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(migration.version, migration.name, Date.now());
+    })();
+    applied.push(migration.version);
+  }
+  return applied;
+}
+
+function pluginStore(db: Database, plugin: string): PluginStore {
+  const get = db.prepare<{ value: string }, [string, string]>("SELECT value FROM plugin_store WHERE plugin = ? AND key = ?");
+  const set = db.prepare("INSERT INTO plugin_store (plugin, key, value) VALUES (?, ?, ?) ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value");
+  const remove = db.prepare("DELETE FROM plugin_store WHERE plugin = ? AND key = ?");
+  const keys = db.prepare<{ key: string }, [string]>("SELECT key FROM plugin_store WHERE plugin = ? ORDER BY key");
+  return {
+    get: <T>(key: string) => {
+      const row = get.get(plugin, key);
+      return row ? (JSON.parse(row.value) as T) : undefined;
+    },
+    set: (key, value) => void set.run(plugin, key, JSON.stringify(value)),
+    delete: (key) => void remove.run(plugin, key),
+    keys: () => keys.all(plugin).map((row) => row.key),
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Numbered schema migrations, applied in order at start inside one transaction each. Never edit a
+ * released migration: add the next number.
+ */
+export const migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: "runs, model versions, trigger state, plugin store, events",
+    sql: `
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        job TEXT NOT NULL,
+        key TEXT,
+        strategy TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued','running','paused','stalled','succeeded','failed','cancelled','interrupted')),
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        ended_at INTEGER,
+        progress REAL,
+        message TEXT,
+        metrics TEXT,
+        error TEXT
+      );
+      CREATE INDEX runs_by_job ON runs (job, key, created_at);
+      CREATE TABLE model_versions (
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        job TEXT,
+        key TEXT,
+        run_id TEXT REFERENCES runs (id),
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        metrics TEXT,
+        metadata TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (model, version)
+      );
+      CREATE TABLE active_models (
+        model TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        activated_at INTEGER NOT NULL
+      );
+      CREATE TABLE trigger_state (
+        job TEXT NOT NULL,
+        key TEXT NOT NULL DEFAULT '',
+        trigger TEXT NOT NULL,
+        state TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (job, key, trigger)
+      );
+      CREATE TABLE plugin_store (
+        plugin TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (plugin, key)
+      );
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX events_by_time ON events (at);
+    `,
+  },
+];
