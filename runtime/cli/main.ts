@@ -2,6 +2,7 @@
 import { readEnvironment } from "../environment.ts";
 import { EdgetrainError, ExitCode, messageOf } from "../errors.ts";
 import { build, VERSION } from "../version.ts";
+import { PROBE_COMMAND, probeInProcess } from "../inference/probe.ts";
 import { parseCommandArgs, type Command, type CommandIo } from "./command.ts";
 import { checkCommand } from "./commands/check.ts";
 import { pluginsCommand } from "./commands/plugins.ts";
@@ -41,6 +42,11 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   }
   if (first === "--version" || first === "-v" || first === "version") {
     io.stdout.write(`edgetrain ${VERSION} (${build.target}, ${build.commit})\n`);
+    return ExitCode.ok;
+  }
+  if (first === PROBE_COMMAND) {
+    // Internal: `edgetrain check` loads ONNX Runtime here, in a child, so a crashing library cannot take it down.
+    io.stdout.write(JSON.stringify(await probeInProcess(JSON.parse(rest[0] ?? "{}"))) + "\n");
     return ExitCode.ok;
   }
   const command = commands.find((c) => c.name === first);

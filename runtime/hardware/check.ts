@@ -1,8 +1,8 @@
 import { statfsSync } from "node:fs";
 import { availableParallelism, cpus, release } from "node:os";
 import { dirname } from "node:path";
-import { messageOf } from "../errors.ts";
-import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
+import type { ProbeResult } from "../inference/probe.ts";
+import type { OnnxRuntimeRequest } from "../inference/onnx-runtime.ts";
 import { ORT_NATIVE_MIN_GLIBC, versionAtLeast } from "./glibc.ts";
 import { exists, readText } from "./host-files.ts";
 import { detectJetson } from "./jetson.ts";
@@ -36,6 +36,8 @@ export interface CheckRequest {
   /** The C library version (glibcVersion() on a real machine), injected so recorded trees can say 2.27. */
   glibc: string | undefined;
   which: (command: string) => string | null;
+  /** probeOnnxRuntime (a child process) on a real machine. */
+  probeOnnxRuntime: (request: Pick<OnnxRuntimeRequest, "preference" | "cacheDir" | "glibc">) => Promise<ProbeResult>;
 }
 
 /** Looks at the machine and says what will work here, line by line. */
@@ -85,14 +87,14 @@ export async function checkMachine(request: CheckRequest): Promise<CheckReport> 
   const zones = thermalZones(root);
   add("temperature", zones.length ? "ok" : "warn", zones.length ? zones.map((z) => `${z.type} ${z.celsius?.toFixed(1) ?? "?"} °C`).join(", ") : "no thermal zone: max_temperature cannot be enforced", { zones });
 
-  try {
-    const runtime = await loadOnnxRuntime({ preference: request.inferenceBackend, cacheDir: request.cacheDir, glibc: glibc ?? null });
+  const runtime = await request.probeOnnxRuntime({ preference: request.inferenceBackend, cacheDir: request.cacheDir, glibc: glibc ?? null });
+  if (runtime.ok) {
     const optional = runtime.optionalProviders?.length ? `; ${runtime.optionalProviders.join(", ")} once their libraries are installed` : "";
-    add("onnxruntime", runtime.backend === "native" ? "ok" : "warn", `ONNX Runtime ${runtime.version} (${runtime.backend}) loads; providers ${runtime.providers.join(", ")}${optional}${runtime.note ? ` — ${runtime.note}` : ""}`, {
+    add("onnxruntime", runtime.backend === "native" ? "ok" : "warn", `ONNX Runtime ${runtime.version} (${runtime.backend}) loads; providers ${runtime.providers?.join(", ")}${optional}${runtime.note ? ` — ${runtime.note}` : ""}`, {
       backend: runtime.backend, version: runtime.version, providers: runtime.providers, optional_providers: runtime.optionalProviders ?? [],
     });
-  } catch (error) {
-    add("onnxruntime", "fail", `ONNX Runtime does not load: ${messageOf(error)}`);
+  } else {
+    add("onnxruntime", "fail", `ONNX Runtime does not load: ${runtime.error}`);
   }
 
   const fit = fittingProfile({ jetson, nvidiaGpu: nvidiaDevice || Boolean(nvidiaSmi), memoryMb: memory?.totalMb, product: readText(root, "sys/class/dmi/id/product_name")?.trim() });

@@ -3,6 +3,7 @@ import { loadProfile } from "../../config/load-profile.ts";
 import { resolvePaths } from "../../config/paths.ts";
 import { glibcVersion } from "../../hardware/glibc.ts";
 import { checkMachine } from "../../hardware/check.ts";
+import { probeOnnxRuntime } from "../../inference/probe.ts";
 import type { Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 
@@ -36,6 +37,7 @@ Options:
       inferenceBackend: loaded.profile?.inference.backend ?? "auto",
       glibc: glibcVersion(),
       which: (command) => Bun.which(command),
+      probeOnnxRuntime,
     });
     if (args.values.json) {
       io.stdout.write(JSON.stringify(report, null, 2) + "\n");
