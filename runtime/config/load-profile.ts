@@ -77,7 +77,7 @@ export function loadProfile(request: ProfileRequest): LoadedProfile {
     origins: originsOf(layers, raw),
     secrets: new Map(substituted.map((s) => [formatPath(s.path), s.variable])),
     locate: locator,
-    files: chain.map((source) => source.file).filter((file) => !file.startsWith("profiles/") || existsSync(file)),
+    files: chain.map((source) => source.file),
   };
 }
 

@@ -1,0 +1,82 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { acquireLock, readLockOwner } from "../../runtime/locks/lockfile.ts";
+import { processStartTime } from "../../runtime/locks/process-identity.ts";
+import { openState } from "../../runtime/state/database.ts";
+import { migrations } from "../../runtime/state/migrations.ts";
+import { tempDir } from "../helpers.ts";
+
+async function deadPid(): Promise<number> {
+  const child = Bun.spawn(["true"]);
+  await child.exited;
+  return child.pid;
+}
+
+describe("home lock", () => {
+  test("a live owner refuses a second taker, naming its pid", async () => {
+    await using dir = tempDir();
+    const path = join(dir.path, "edgetrain.lock");
+    const sleeper = Bun.spawn(["sleep", "30"]);
+    try {
+      writeFileSync(path, JSON.stringify({ pid: sleeper.pid, start_time: processStartTime(sleeper.pid), host: hostname(), command: "sleep 30", created: "then" }));
+      expect(() => acquireLock(path, "home X")).toThrow(`home X is locked by pid ${sleeper.pid} (sleep 30)`);
+      expect(readLockOwner(path)?.pid).toBe(sleeper.pid);
+    } finally {
+      sleeper.kill();
+    }
+  });
+
+  test("a lock left by a dead process is taken over", async () => {
+    await using dir = tempDir();
+    const path = join(dir.path, "edgetrain.lock");
+    const pid = await deadPid();
+    writeFileSync(path, JSON.stringify({ pid, start_time: 1, host: hostname(), command: "edgetrain run", created: "then" }));
+    const lock = acquireLock(path, "home");
+    expect(lock.replaced?.pid).toBe(pid);
+    expect(readLockOwner(path)?.pid).toBe(process.pid);
+    lock.release();
+    expect(() => readFileSync(path)).toThrow();
+  });
+
+  test("a lock whose pid now belongs to another process (other start time) is stale", async () => {
+    await using dir = tempDir();
+    const path = join(dir.path, "edgetrain.lock");
+    const sleeper = Bun.spawn(["sleep", "30"]);
+    try {
+      writeFileSync(path, JSON.stringify({ pid: sleeper.pid, start_time: processStartTime(sleeper.pid)! - 1, host: hostname(), command: "old", created: "then" }));
+      const lock = acquireLock(path, "home");
+      expect(lock.replaced?.command).toBe("old");
+      lock.release();
+    } finally {
+      sleeper.kill();
+    }
+  });
+});
+
+describe("state database", () => {
+  test("is created in WAL mode with every migration applied once", async () => {
+    await using dir = tempDir();
+    const first = openState(join(dir.path, "state"));
+    expect(first.applied).toEqual(migrations.map((m) => m.version));
+    expect(first.db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode).toBe("wal");
+    first.recordEvent("test.event", { n: 1 });
+    first.pluginStore("cron").set("last_fire", { at: 123 });
+    first.close();
+    const again = openState(join(dir.path, "state"));
+    expect(again.applied).toEqual([]);
+    expect(again.schemaVersion).toBe(migrations.at(-1)!.version);
+    expect(again.pluginStore("cron").get("last_fire")).toEqual({ at: 123 });
+    expect(again.db.query("SELECT type FROM events").all()).toEqual([{ type: "test.event" }]);
+    again.close();
+  });
+
+  test("a database from a newer edgetrain is refused, not downgraded", async () => {
+    await using dir = tempDir();
+    const state = openState(join(dir.path, "state"));
+    state.db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run();
+    state.close();
+    expect(() => openState(join(dir.path, "state"))).toThrow("schema version 999, newer than this edgetrain knows");
+  });
+});
