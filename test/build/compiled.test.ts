@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildTarget } from "../../scripts/build.ts";
+import { tempDir } from "../helpers.ts";
+
+const outDir = mkdtempSync(join(tmpdir(), "edgetrain-dist-"));
+let x64 = "";
+
+async function runBinary(command: string[], cwd: string, home: string) {
+  // Stray .env and bunfig.toml in the working folder must be ignored by the binary.
+  const proc = Bun.spawn(command, { cwd, env: { PATH: "/usr/bin:/bin", HOME: home }, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  x64 = await buildTarget("linux-x64", outDir);
+}, 120_000);
+
+describe("compiled binary", () => {
+  test("runs from any folder with nothing else installed: --version and check --json with ONNX Runtime", async () => {
+    await using dir = tempDir();
+    const binary = join(dir.path, "edgetrain");
+    copyFileSync(x64, binary);
+    dir.write(".env", "EDGETRAIN_HOME=/nonexistent\n");
+    dir.write("bunfig.toml", "this is not toml [");
+    const version = await runBinary([binary, "--version"], dir.path, dir.path);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^edgetrain \d+\.\d+\.\d+ \(bun-linux-x64, \w+\)/);
+
+    const check = await runBinary([binary, "check", "--json"], dir.path, dir.path);
+    expect(check.code).toBe(0);
+    const report = JSON.parse(check.stdout);
+    const ort = report.lines.find((line: { name: string }) => line.name === "onnxruntime");
+    expect(ort).toMatchObject({ status: "ok", data: { backend: "native", version: "1.30.0" } });
+    expect(ort.data.providers).toContain("cpu");
+    // The library was extracted side by side under the home, not into /tmp.
+    const extracted = join(dir.path, ".edgetrain/cache/runtime/onnxruntime-1.30.0-linux-x64");
+    expect(readdirSync(extracted).sort()).toEqual(["libonnxruntime.so.1", "onnxruntime_binding.node"]);
+  }, 120_000);
+
+  test("falls back to ONNX Runtime's WebAssembly build when asked (as on glibc 2.27)", async () => {
+    await using dir = tempDir();
+    const profile = dir.write("wasm.yaml", "inference:\n  backend: wasm\n");
+    const check = await runBinary([x64, "check", "--json", "--profile", profile], dir.path, dir.path);
+    const ort = JSON.parse(check.stdout).lines.find((line: { name: string }) => line.name === "onnxruntime");
+    expect(ort).toMatchObject({ status: "warn", data: { backend: "wasm", providers: ["wasm"] } });
+    expect(existsSync(join(dir.path, ".edgetrain/cache/runtime/onnxruntime-web-1.30.0/ort-wasm-simd-threaded.wasm"))).toBe(true);
+  }, 120_000);
+
+  const qemu = Bun.which("qemu-aarch64-static");
+  const sysroot = "/usr/aarch64-linux-gnu";
+  const canEmulate = Boolean(qemu) && existsSync(join(sysroot, "lib/ld-linux-aarch64.so.1"));
+  if (!canEmulate) console.warn("skipping the arm64 test: qemu-user-static and libc6-arm64-cross are not installed (.ci/run installs them)");
+
+  test.skipIf(!canEmulate)("the arm64 binary runs under qemu-aarch64 (Cortex-A57, the Jetson Nano's core)", async () => {
+    await using dir = tempDir();
+    const arm64 = await buildTarget("linux-arm64", outDir);
+    const emulate = [qemu!, "-cpu", "cortex-a57", "-L", sysroot, arm64];
+    const version = await runBinary([...emulate, "--version"], dir.path, dir.path);
+    expect(version.stdout).toContain("bun-linux-arm64");
+    const check = await runBinary([...emulate, "check", "--json"], dir.path, dir.path);
+    expect(check.code).toBe(0);
+    const report = JSON.parse(check.stdout);
+    expect(report.lines.find((line: { name: string }) => line.name === "cpu").data.arch).toBe("arm64");
+    // Native ONNX Runtime cannot be probed under qemu-user (no binfmt to re-exec the binary): WebAssembly is used.
+    const ort = report.lines.find((line: { name: string }) => line.name === "onnxruntime");
+    expect(ort.data.backend).toBeOneOf(["native", "wasm"]);
+  }, 300_000);
+});

@@ -1,0 +1,120 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { bun, cli, runCli, tempDir } from "../helpers.ts";
+
+const TOKEN = "test-token-0123456789abcdef";
+
+/** Starts `edgetrain run` as a real process and waits for its listening line. */
+async function startDaemon(home: string, args: string[] = [], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([bun, cli, "run", "--home", home, "--port", "0", "--headless", ...args], {
+    env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`daemon exited: ${await new Response(proc.stderr).text()}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  const listening = JSON.parse(text.split("\n")[0]!) as { url: string; port: number; pid: number };
+  return { proc, url: `http://127.0.0.1:${listening.port}`, listening };
+}
+
+async function waitFor(predicate: () => boolean, ms = 5000) {
+  const until = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error("timed out");
+    await Bun.sleep(25);
+  }
+}
+
+describe("daemon", () => {
+  test("serves /health and /v1/status on loopback; mutating routes need the token", async () => {
+    await using dir = tempDir();
+    const { proc, url } = await startDaemon(dir.path);
+    try {
+      expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok" });
+      const status = await (await fetch(`${url}/v1/status`)).json();
+      expect(status).toMatchObject({ pid: proc.pid, home: dir.path, profile: { name: "base" }, state: { schema_version: 1 } });
+      const post = await fetch(`${url}/v1/status`, { method: "POST" });
+      expect(post.status).toBe(401);
+      expect((await post.json()).message).toContain("needs api.token");
+      const missing = await fetch(`${url}/v1/nothing`);
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).not.toContain("at ");
+      const address = JSON.parse(readFileSync(join(dir.path, "daemon.json"), "utf8"));
+      expect(address.pid).toBe(proc.pid);
+
+      const second = await runCli(["run", "--home", dir.path, "--port", "0"], { home: dir.path });
+      expect(second.code).toBe(5);
+      expect(second.stderr).toContain(`is locked by pid ${proc.pid}`);
+    } finally {
+      proc.kill("SIGTERM");
+    }
+    const began = performance.now();
+    expect(await proc.exited).toBe(0);
+    expect(performance.now() - began).toBeLessThan(5000);
+    expect(() => readFileSync(join(dir.path, "edgetrain.lock"))).toThrow();
+  });
+
+  test("refuses a non-loopback address without api.token, saying so", async () => {
+    await using dir = tempDir();
+    const run = await runCli(["run", "--home", dir.path, "--host", "0.0.0.0", "--port", "0"], { home: dir.path });
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain("refusing to listen on 0.0.0.0: a non-loopback address needs api.token");
+  });
+
+  test("with a token on a non-loopback address every /v1 route needs it; the token is never logged", async () => {
+    await using dir = tempDir();
+    const profile = dir.write("p.yaml", "api:\n  token: ${EDGETRAIN_TOKEN}\n");
+    const { proc, url } = await startDaemon(dir.path, ["--profile", profile, "--host", "0.0.0.0"], { EDGETRAIN_TOKEN: TOKEN });
+    try {
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      expect((await fetch(`${url}/v1/status`)).status).toBe(401);
+      expect((await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+      expect((await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+    const shown = await runCli(["profile", "show", "--profile", profile], { home: dir.path, env: { EDGETRAIN_TOKEN: TOKEN } });
+    expect(shown.stdout).toContain("token: <from $EDGETRAIN_TOKEN>");
+    const everything = readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8") + shown.stdout + shown.stderr;
+    expect(everything).not.toContain(TOKEN);
+  });
+
+  test("SIGHUP with a broken profile keeps the running one; a good one is applied", async () => {
+    await using dir = tempDir();
+    const profile = dir.write("p.yaml", "device:\n  name: before\n");
+    const { proc, url } = await startDaemon(dir.path, ["--profile", profile]);
+    const log = () => readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8");
+    try {
+      dir.write("p.yaml", "device:\n  name: after\ngovernor:\n  pause_cpu: lots\n");
+      proc.kill("SIGHUP");
+      await waitFor(() => log().includes("kept the running profile"));
+      expect(log()).toContain('governor.pause_cpu  expected number, got \\"lots\\"');
+      expect((await (await fetch(`${url}/v1/status`)).json()).device.name).toBe("before");
+
+      dir.write("p.yaml", "device:\n  name: after\n");
+      proc.kill("SIGHUP");
+      await waitFor(() => log().includes("profile reloaded"));
+      expect((await (await fetch(`${url}/v1/status`)).json()).device.name).toBe("after");
+    } finally {
+      proc.kill("SIGINT");
+    }
+    expect(await proc.exited).toBe(0);
+  });
+
+  test("a broken profile refuses to start with exit code 3 and every problem", async () => {
+    await using dir = tempDir();
+    const profile = dir.write("p.yaml", "governor:\n  pause_cpu: lots\napi:\n  prot: 1\n");
+    const run = await runCli(["run", "--profile", profile, "--home", dir.path], { home: dir.path });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`${profile}:2:14  governor.pause_cpu`);
+    expect(run.stderr).toContain(`${profile}:4:3  api.prot  unknown key "prot"  (did you mean "port"?)`);
+  });
+});
