@@ -36,7 +36,7 @@ export class PluginRegistry {
     };
     const shape = v.safeParse(PluginShape, candidate);
     if (!shape.success) {
-      const details = shape.issues.map((issue) => `${v.getDotPath(issue) ?? "module"}: expected ${issue.expected ?? issue.message}, got ${issue.received}`);
+      const details = shape.issues.map((issue) => `${v.getDotPath(issue) ?? "module"}: expected ${issue.expected ?? "a value"}, got ${issue.received}`);
       return fail(`not a valid edgetrain plugin: ${details.join("; ")}`, "default-export { kind, name, version, options: ({ v }) => schema, setup(ctx) }");
     }
     const module = candidate as PluginModule;

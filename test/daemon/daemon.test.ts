@@ -42,7 +42,7 @@ describe("daemon", () => {
       expect(status).toMatchObject({ pid: proc.pid, home: dir.path, profile: { name: "base" }, state: { schema_version: 1 } });
       const post = await fetch(`${url}/v1/status`, { method: "POST" });
       expect(post.status).toBe(401);
-      expect((await post.json()).message).toContain("needs api.token");
+      expect(((await post.json()) as { message: string }).message).toContain("needs api.token");
       const missing = await fetch(`${url}/v1/nothing`);
       expect(missing.status).toBe(404);
       expect(await missing.text()).not.toContain("at ");
@@ -97,12 +97,12 @@ describe("daemon", () => {
       proc.kill("SIGHUP");
       await waitFor(() => log().includes("kept the running profile"));
       expect(log()).toContain('governor.pause_cpu  expected number, got \\"lots\\"');
-      expect((await (await fetch(`${url}/v1/status`)).json()).device.name).toBe("before");
+      expect(((await (await fetch(`${url}/v1/status`)).json()) as { device: { name: string } }).device.name).toBe("before");
 
       dir.write("p.yaml", "device:\n  name: after\n");
       proc.kill("SIGHUP");
       await waitFor(() => log().includes("profile reloaded"));
-      expect((await (await fetch(`${url}/v1/status`)).json()).device.name).toBe("after");
+      expect(((await (await fetch(`${url}/v1/status`)).json()) as { device: { name: string } }).device.name).toBe("after");
     } finally {
       proc.kill("SIGINT");
     }
