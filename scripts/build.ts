@@ -47,12 +47,12 @@ function embedRuntimeFiles(arch: string): BunPlugin {
   };
 }
 
-export async function buildTarget(target: Target, outDir = join(root, "dist")): Promise<string> {
-  const outfile = join(outDir, `edgetrain-${target}`);
+export async function buildTarget(target: Target, outDir = join(root, "dist"), entry = join(root, "runtime/cli/main.ts"), name = "edgetrain"): Promise<string> {
+  const outfile = join(outDir, `${name}-${target}`);
   mkdirSync(outDir, { recursive: true });
   const commit = (await Bun.$`git -C ${root} rev-parse --short HEAD`.nothrow().quiet().text()).trim() || "unknown";
   const result = await Bun.build({
-    entrypoints: [join(root, "runtime/cli/main.ts")],
+    entrypoints: [entry],
     compile: { target: `bun-${target}`, outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
     sourcemap: "none",

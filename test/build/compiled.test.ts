@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTarget } from "../../scripts/build.ts";
-import { tempDir } from "../helpers.ts";
+import { repoRoot, tempDir } from "../helpers.ts";
 
 const outDir = mkdtempSync(join(tmpdir(), "edgetrain-dist-"));
 let x64 = "";
@@ -50,6 +50,15 @@ describe("compiled binary", () => {
     const ort = JSON.parse(check.stdout).lines.find((line: { name: string }) => line.name === "onnxruntime");
     expect(ort).toMatchObject({ status: "warn", data: { backend: "wasm", providers: ["wasm"] } });
     expect(existsSync(join(dir.path, ".edgetrain/cache/runtime/onnxruntime-web-1.30.0/ort-wasm-simd-threaded.wasm"))).toBe(true);
+  }, 120_000);
+
+  test("Ink renders inside a compiled binary (react-devtools-core stubbed at build time)", async () => {
+    await using dir = tempDir();
+    const binary = await buildTarget("linux-x64", outDir, join(repoRoot, "test/fixtures/ink-hello.tsx"), "ink-hello");
+    const run = await runBinary([binary], dir.path, dir.path);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toContain("hello from ink");
+    expect(run.code).toBe(0);
   }, 120_000);
 
   const qemu = Bun.which("qemu-aarch64-static");
