@@ -32,6 +32,8 @@ export type ErrorCode =
   | "state_failed"
   | "runtime_unavailable"
   | "not_found"
+  | "data_invalid"
+  | "run_failed"
   | "internal";
 
 const exitCodeOf: Record<ErrorCode, ExitCode> = {
@@ -45,6 +47,8 @@ const exitCodeOf: Record<ErrorCode, ExitCode> = {
   state_failed: ExitCode.internal,
   runtime_unavailable: ExitCode.problems,
   not_found: ExitCode.problems,
+  data_invalid: ExitCode.problems,
+  run_failed: ExitCode.problems,
   internal: ExitCode.internal,
 };
 
@@ -53,6 +57,7 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   profile_invalid: 400,
   plugin_invalid: 400,
   not_found: 404,
+  data_invalid: 400,
   home_locked: 409,
 };
 

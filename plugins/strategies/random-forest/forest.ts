@@ -1,0 +1,121 @@
+import { deriveSeed } from "../shared/random.ts";
+import { binColumns, computeBinning } from "./binning.ts";
+import { growTree, leafOf, type BinnedData, type Tree, type TreeOptions } from "./tree.ts";
+import type { WorkerReply, WorkerRequest } from "./tree-worker.ts";
+
+export type Task = "classification" | "regression";
+
+export interface Forest {
+  task: Task;
+  trees: Tree[];
+  features: number;
+  /** Class count (classification) or 1. */
+  outputs: number;
+}
+
+export interface ForestOptions extends TreeOptions {
+  trees: number;
+  seed: number;
+  /** Worker threads; 1 grows trees on the calling thread. */
+  jobs: number;
+}
+
+export interface TrainingTable {
+  x: Float32Array;
+  rows: number;
+  features: number;
+  /** Class indexes (classification) or targets (regression). */
+  y: Uint8Array | Float32Array;
+  task: Task;
+  classCount: number;
+}
+
+export interface ForestHooks {
+  /** Called between trees: resolves when the run may go on (pause), throws when it must stop (abort). */
+  between?: () => Promise<void>;
+  onTree?: (done: number, total: number) => void;
+}
+
+/** Trains a random forest; tree i is grown from seed(i) whatever the number of workers, so results repeat. */
+export async function trainForest(table: TrainingTable, options: ForestOptions, hooks: ForestHooks = {}): Promise<Forest> {
+  const binning = computeBinning(table.x, table.rows, table.features, 256, options.seed);
+  const data: BinnedData = {
+    bins: binColumns(table.x, table.rows, table.features, binning),
+    rows: table.rows,
+    features: table.features,
+    edges: binning.edges,
+    classCount: table.classCount,
+    ...(table.task === "classification" ? { classes: shared(table.y as Uint8Array) } : { target: shared(table.y as Float32Array) }),
+  };
+  const trees: Tree[] = new Array(options.trees);
+  const seedOf = (tree: number) => deriveSeed(options.seed, tree);
+  let done = 0;
+  if (options.jobs <= 1) {
+    for (let tree = 0; tree < options.trees; tree++) {
+      await hooks.between?.();
+      trees[tree] = growTree(data, options, seedOf(tree));
+      hooks.onTree?.(++done, options.trees);
+    }
+  } else {
+    await growInWorkers(data, options, seedOf, trees, () => hooks.onTree?.(++done, options.trees), hooks.between);
+  }
+  return { task: table.task, trees, features: table.features, outputs: table.task === "classification" ? table.classCount : 1 };
+}
+
+function shared<T extends Uint8Array | Float32Array>(array: T): T {
+  const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
+  copy.set(array as never);
+  return copy;
+}
+
+/** Hands out one tree at a time to each worker, so a pause or abort takes effect between trees. */
+async function growInWorkers(data: BinnedData, options: ForestOptions, seedOf: (tree: number) => number, trees: Tree[], onTree: () => void, between?: () => Promise<void>) {
+  const workers = Array.from({ length: Math.min(options.jobs, options.trees) }, () => new Worker(new URL("./tree-worker.ts", import.meta.url).href));
+  let next = 0;
+  try {
+    await Promise.all(
+      workers.map(async (worker) => {
+        worker.postMessage({ type: "data", data, options } satisfies WorkerRequest);
+        while (next < options.trees) {
+          await between?.();
+          if (next >= options.trees) break;
+          const tree = next++;
+          const reply = await new Promise<WorkerReply>((resolve, reject) => {
+            worker.onmessage = (event: MessageEvent<WorkerReply>) => resolve(event.data);
+            worker.onerror = (event) => reject(new Error(event.message));
+            worker.postMessage({ type: "grow", tree, seed: seedOf(tree) } satisfies WorkerRequest);
+          });
+          if (reply.type === "error") throw new Error(`tree ${tree}: ${reply.message}`);
+          trees[reply.tree] = reply.result;
+          onTree();
+        }
+      }),
+    );
+  } finally {
+    for (const worker of workers) worker.terminate();
+  }
+}
+
+/** Class probabilities (rows × classes, averaged over trees) or predictions (rows × 1). */
+export function predictForest(forest: Forest, x: Float32Array, rows: number): Float32Array {
+  const out = new Float64Array(rows * forest.outputs);
+  for (const tree of forest.trees) {
+    for (let i = 0; i < rows; i++) {
+      const leaf = leafOf(tree, x, i * forest.features);
+      for (let k = 0; k < forest.outputs; k++) out[i * forest.outputs + k]! += tree.value[leaf * forest.outputs + k]!;
+    }
+  }
+  const result = new Float32Array(out.length);
+  for (let i = 0; i < out.length; i++) result[i] = out[i]! / forest.trees.length;
+  return result;
+}
+
+export function argmaxRows(scores: Float32Array, rows: number, columns: number): Int32Array {
+  const labels = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let best = 0;
+    for (let k = 1; k < columns; k++) if (scores[i * columns + k]! > scores[i * columns + best]!) best = k;
+    labels[i] = best;
+  }
+  return labels;
+}

@@ -1,0 +1,29 @@
+// A Bun Worker that grows trees on request; the binned data arrive once, in shared memory.
+import { growTree, type BinnedData, type TreeOptions } from "./tree.ts";
+
+declare const self: Worker;
+
+export type WorkerRequest =
+  | { type: "data"; data: BinnedData; options: TreeOptions }
+  | { type: "grow"; tree: number; seed: number };
+
+export type WorkerReply = { type: "tree"; tree: number; result: ReturnType<typeof growTree> } | { type: "error"; message: string };
+
+let data: BinnedData | undefined;
+let options: TreeOptions | undefined;
+
+self.onmessage = (event: MessageEvent<WorkerRequest>) => {
+  const message = event.data;
+  try {
+    if (message.type === "data") {
+      data = message.data;
+      options = message.options;
+      return;
+    }
+    const result = growTree(data!, options!, message.seed);
+    const reply: WorkerReply = { type: "tree", tree: message.tree, result };
+    self.postMessage(reply, [result.feature.buffer, result.threshold.buffer, result.left.buffer, result.right.buffer, result.value.buffer] as unknown as Transferable[]);
+  } catch (error) {
+    self.postMessage({ type: "error", message: (error as Error).message } satisfies WorkerReply);
+  }
+};

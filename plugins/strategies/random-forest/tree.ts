@@ -1,0 +1,227 @@
+import { seededRandom } from "../shared/random.ts";
+
+/** One decision tree as flat arrays; node 0 is the root, `feature[i] < 0` marks a leaf. */
+export interface Tree {
+  feature: Int32Array;
+  threshold: Float32Array;
+  left: Int32Array;
+  right: Int32Array;
+  /** Per node, `outputs` values: class proportions, or the mean for regression. */
+  value: Float32Array;
+  outputs: number;
+}
+
+export interface TreeOptions {
+  maxDepth: number;
+  minSamplesSplit: number;
+  minSamplesLeaf: number;
+  /** Features tried at each split. */
+  maxFeatures: number;
+  bootstrap: boolean;
+}
+
+/** The training data as the tree builder sees it: binned columns shared between workers. */
+export interface BinnedData {
+  bins: Uint8Array;
+  rows: number;
+  features: number;
+  /** Per feature, the bin edges (see binning.ts); a split at bin b has threshold edges[b]. */
+  edges: Float32Array[];
+  /** Class index per row (classification) … */
+  classes?: Uint8Array;
+  classCount: number;
+  /** … or the target per row (regression). */
+  target?: Float32Array;
+}
+
+const EPSILON = 1e-9;
+
+/**
+ * Grows one tree on histograms of binned features: for each node and each candidate feature, one pass over
+ * the node's rows fills a histogram, and one pass over the bins finds the best split (Gini for classes,
+ * squared error for regression), as scikit-learn's criteria do.
+ */
+export function growTree(data: BinnedData, options: TreeOptions, seed: number): Tree {
+  const random = seededRandom(seed);
+  const { rows, features, bins, edges } = data;
+  const classification = data.classes !== undefined;
+  const outputs = classification ? data.classCount : 1;
+
+  const weight = new Float64Array(rows);
+  if (options.bootstrap) for (let i = 0; i < rows; i++) weight[Math.floor(random() * rows)]! += 1;
+  else weight.fill(1);
+  let used = 0;
+  for (let i = 0; i < rows; i++) if (weight[i]! > 0) used++;
+  const index = new Uint32Array(used);
+  for (let i = 0, k = 0; i < rows; i++) if (weight[i]! > 0) index[k++] = i;
+
+  const feature: number[] = [];
+  const threshold: number[] = [];
+  const left: number[] = [];
+  const right: number[] = [];
+  const value: number[] = [];
+  const maxBins = Math.max(...edges.map((e) => e.length + 1));
+  const histogram = new Float64Array(maxBins * (classification ? outputs : 2));
+  const histogramWeight = new Float64Array(maxBins);
+  const leftCounts = new Float64Array(outputs);
+  const totals = new Float64Array(outputs);
+  const order = Int32Array.from({ length: features }, (_, j) => j);
+
+  type Pending = { node: number; start: number; end: number; depth: number };
+  const newNode = () => {
+    feature.push(-1);
+    threshold.push(0);
+    left.push(-1);
+    right.push(-1);
+    for (let k = 0; k < outputs; k++) value.push(0);
+    return feature.length - 1;
+  };
+  const stack: Pending[] = [{ node: newNode(), start: 0, end: used, depth: 0 }];
+
+  while (stack.length > 0) {
+    const { node, start, end, depth } = stack.pop()!;
+    // Node totals: class weights, or sum of targets.
+    totals.fill(0);
+    let nodeWeight = 0;
+    let nodeSum = 0;
+    let nodeSumSquares = 0;
+    for (let p = start; p < end; p++) {
+      const row = index[p]!;
+      const w = weight[row]!;
+      nodeWeight += w;
+      if (classification) totals[data.classes![row]!]! += w;
+      else {
+        const t = data.target![row]!;
+        nodeSum += w * t;
+        nodeSumSquares += w * t * t;
+      }
+    }
+    if (classification) for (let k = 0; k < outputs; k++) value[node * outputs + k] = totals[k]! / nodeWeight;
+    else value[node] = nodeSum / nodeWeight;
+
+    const pure = classification ? totals.some((t) => t === nodeWeight) : nodeSumSquares - (nodeSum * nodeSum) / nodeWeight <= EPSILON * nodeWeight;
+    if (depth >= options.maxDepth || nodeWeight < options.minSamplesSplit || nodeWeight < 2 * options.minSamplesLeaf || pure) continue;
+
+    let parentScore = 0;
+    if (classification) for (let k = 0; k < outputs; k++) parentScore += totals[k]! * totals[k]!;
+    parentScore = classification ? parentScore / nodeWeight : (nodeSum * nodeSum) / nodeWeight;
+
+    let bestScore = parentScore + EPSILON * Math.max(1, Math.abs(parentScore));
+    let bestFeature = -1;
+    let bestBin = -1;
+    // Partial Fisher–Yates: the first maxFeatures entries of `order` are this node's candidates.
+    for (let c = 0; c < options.maxFeatures; c++) {
+      const pick = c + Math.floor(random() * (features - c));
+      const swap = order[c]!;
+      order[c] = order[pick]!;
+      order[pick] = swap;
+      const j = order[c]!;
+      const binCount = edges[j]!.length + 1;
+      if (binCount < 2) continue;
+      const column = j * rows;
+      if (classification) {
+        histogram.fill(0, 0, binCount * outputs);
+        histogramWeight.fill(0, 0, binCount);
+        for (let p = start; p < end; p++) {
+          const row = index[p]!;
+          const b = bins[column + row]!;
+          const w = weight[row]!;
+          histogram[b * outputs + data.classes![row]!]! += w;
+          histogramWeight[b]! += w;
+        }
+        leftCounts.fill(0);
+        let leftWeight = 0;
+        let leftSquares = 0;
+        let rightSquares = parentScore * nodeWeight;
+        for (let b = 0; b < binCount - 1; b++) {
+          const hw = histogramWeight[b]!;
+          if (hw === 0) continue;
+          for (let k = 0; k < outputs; k++) {
+            const h = histogram[b * outputs + k]!;
+            if (h === 0) continue;
+            const l = leftCounts[k]!;
+            const r = totals[k]! - l;
+            leftSquares += 2 * l * h + h * h;
+            rightSquares += -2 * r * h + h * h;
+            leftCounts[k] = l + h;
+          }
+          leftWeight += hw;
+          const rightWeight = nodeWeight - leftWeight;
+          if (leftWeight < options.minSamplesLeaf) continue;
+          if (rightWeight < options.minSamplesLeaf) break;
+          const score = leftSquares / leftWeight + rightSquares / rightWeight;
+          if (score > bestScore) {
+            bestScore = score;
+            bestFeature = j;
+            bestBin = b;
+          }
+        }
+      } else {
+        histogram.fill(0, 0, binCount);
+        histogramWeight.fill(0, 0, binCount);
+        for (let p = start; p < end; p++) {
+          const row = index[p]!;
+          const b = bins[column + row]!;
+          const w = weight[row]!;
+          histogram[b]! += w * data.target![row]!;
+          histogramWeight[b]! += w;
+        }
+        let leftWeight = 0;
+        let leftSum = 0;
+        for (let b = 0; b < binCount - 1; b++) {
+          const hw = histogramWeight[b]!;
+          if (hw === 0) continue;
+          leftWeight += hw;
+          leftSum += histogram[b]!;
+          const rightWeight = nodeWeight - leftWeight;
+          if (leftWeight < options.minSamplesLeaf) continue;
+          if (rightWeight < options.minSamplesLeaf) break;
+          const rightSum = nodeSum - leftSum;
+          const score = (leftSum * leftSum) / leftWeight + (rightSum * rightSum) / rightWeight;
+          if (score > bestScore) {
+            bestScore = score;
+            bestFeature = j;
+            bestBin = b;
+          }
+        }
+      }
+    }
+    if (bestFeature < 0) continue;
+
+    // Partition the node's rows in place: bin ≤ bestBin to the left.
+    const column = bestFeature * rows;
+    let i = start;
+    let k = end - 1;
+    while (i <= k) {
+      if (bins[column + index[i]!]! <= bestBin) i++;
+      else {
+        const swap = index[i]!;
+        index[i] = index[k]!;
+        index[k] = swap;
+        k--;
+      }
+    }
+    feature[node] = bestFeature;
+    threshold[node] = edges[bestFeature]![bestBin]!;
+    const leftNode = newNode();
+    const rightNode = newNode();
+    left[node] = leftNode;
+    right[node] = rightNode;
+    stack.push({ node: rightNode, start: i, end, depth: depth + 1 }, { node: leftNode, start, end: i, depth: depth + 1 });
+  }
+  return {
+    feature: Int32Array.from(feature),
+    threshold: Float32Array.from(threshold),
+    left: Int32Array.from(left),
+    right: Int32Array.from(right),
+    value: Float32Array.from(value),
+    outputs,
+  };
+}
+
+/** The leaf a row ends in; `x` holds float32 features, compared exactly as ONNX Runtime does. */
+export function leafOf(tree: Tree, x: Float32Array, offset: number): number {
+  let node = 0;
+  while (tree.feature[node]! >= 0) node = x[offset + tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+  return node;
+}
