@@ -1,5 +1,6 @@
 // Built-in plugins, imported statically so that `bun build --compile` carries them.
 import memoryCache from "./caches/memory.ts";
+import randomForest from "./strategies/random-forest/index.ts";
 import manualTrigger from "./triggers/manual.ts";
 
-export const builtinPlugins = [manualTrigger, memoryCache];
+export const builtinPlugins = [randomForest, manualTrigger, memoryCache];

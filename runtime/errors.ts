@@ -33,6 +33,7 @@ export type ErrorCode =
   | "runtime_unavailable"
   | "not_found"
   | "data_invalid"
+  | "bad_input"
   | "run_failed"
   | "internal";
 
@@ -48,6 +49,7 @@ const exitCodeOf: Record<ErrorCode, ExitCode> = {
   runtime_unavailable: ExitCode.problems,
   not_found: ExitCode.problems,
   data_invalid: ExitCode.problems,
+  bad_input: ExitCode.problems,
   run_failed: ExitCode.problems,
   internal: ExitCode.internal,
 };
@@ -58,6 +60,7 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   plugin_invalid: 400,
   not_found: 404,
   data_invalid: 400,
+  bad_input: 400,
   home_locked: 409,
 };
 

@@ -101,19 +101,55 @@ export interface PluginContext<Options = unknown> {
 
 // ---- What each kind's setup() returns ----------------------------------------------------------
 
+/** Rows of training data: float32 features (row-major) and labels as text; the strategy types the labels. */
+export interface DataTable {
+  featureNames: string[];
+  x: Float32Array;
+  rows: number;
+  labels: string[];
+}
+
+export interface DataSummary {
+  /** Files the training rows came from, relative to the data folder. */
+  files: string[];
+  testFiles: string[];
+  rows: number;
+  testRows: number;
+  /** Non-numeric columns left out of the features (e.g. `timestamp`). */
+  excludedColumns: string[];
+  /** Rows skipped under `on_bad_cell: skip-row`, each with file, line and column. */
+  skipped: string[];
+  /** The window, in words: `TR2–TR4 (latest 3 sessions)`, `last 6h`. */
+  window?: string;
+}
+
+export interface TrainingData {
+  train: DataTable;
+  /** Held out by the data source (e.g. the newest session); otherwise the strategy splits `train`. */
+  test?: DataTable;
+  summary: DataSummary;
+}
+
 export interface TrainRequest {
   job: string;
   /** The key this run trains for (e.g. `player_7`), or undefined for a job without keys. */
   key?: string;
   /** A fresh folder for this run's files; write artifacts here under a temporary name, then rename. */
   runDir: string;
-  /** The job's `data` section, as written in the profile. */
+  /** The job's `data` section, as written in the profile; external trainers read their data themselves. */
   data?: Readonly<Record<string, unknown>>;
+  /** Reads the training data for this key: streams the CSV files, applies the window, holds out a test set. */
+  loadData(): Promise<TrainingData>;
+  /** Workers the profile allows (`governor.workers`), when it says. */
+  workers?: number;
   /** The active version's artifact, for warm starts. */
   previousArtifact?: string;
   signal: AbortSignal;
   progress: ProgressReporter;
-  /** Resolves when a paused run may continue; strategies call it between trees or epochs. */
+  /**
+   * Strategies call this between trees or epochs: it resolves when the run may go on (after a pause),
+   * and throws when the run was cancelled or passed `governor.memory_limit_mb`.
+   */
   checkpoint(): Promise<void>;
 }
 

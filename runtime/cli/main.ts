@@ -5,13 +5,15 @@ import { build, VERSION } from "../version.ts";
 import { PROBE_COMMAND, probeInProcess } from "../inference/probe.ts";
 import { parseCommandArgs, type Command, type CommandIo } from "./command.ts";
 import { checkCommand } from "./commands/check.ts";
+import { fitCommand } from "./commands/fit.ts";
+import { predictCommand } from "./commands/predict.ts";
 import { pluginsCommand } from "./commands/plugins.ts";
 import { profileCommand } from "./commands/profile.ts";
 import { runCommand } from "./commands/run.ts";
 import { setupCommand } from "./commands/setup.ts";
 import { validateCommand } from "./commands/validate.ts";
 
-const commands: Command[] = [setupCommand, checkCommand, validateCommand, profileCommand, pluginsCommand, runCommand];
+const commands: Command[] = [setupCommand, checkCommand, validateCommand, profileCommand, pluginsCommand, runCommand, fitCommand, predictCommand];
 
 const EXIT_CODES = `Exit codes: 0 ok · 1 problems found (invalid profile, failed check) · 2 usage · 3 profile
 invalid, nothing started · 4 plugin failed to load · 5 refused (home locked, unsafe bind) · 70 internal error`;
@@ -76,6 +78,11 @@ function reportError(error: unknown, io: CommandIo): number {
 }
 
 if (import.meta.main) {
+  // `edgetrain predict … | head` closes the pipe early; that is the reader's choice, not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   const environment = readEnvironment();
   const output = (stream: NodeJS.WriteStream) => ({ write: (text: string) => void stream.write(text), isTTY: Boolean(stream.isTTY) });
   const io: CommandIo = { stdout: output(process.stdout), stderr: output(process.stderr), environment, color: Boolean(process.stdout.isTTY) && !environment.noColor };

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { DataSourceSpec } from "../data/source-spec.ts";
 import { Duration } from "./duration.ts";
 
 /**
@@ -76,7 +77,7 @@ const PluginStep = v.looseObject({
 const Job = v.strictObject({
   strategy: v.pipe(v.string(), doc("Name of the training strategy plugin.")),
   options: v.optional(PluginOptions, {}),
-  data: v.optional(v.looseObject({ source: v.pipe(v.string(), doc("Data source kind, e.g. `sessions` or `rows`.")) })),
+  data: v.optional(DataSourceSpec),
   key: v.optional(v.pipe(v.string(), doc("Scope: one run and one model per key (e.g. per player)."))),
   triggers: v.optional(v.array(PluginStep), []),
   constraints: v.optional(

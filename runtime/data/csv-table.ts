@@ -16,6 +16,8 @@ export interface ColumnChoice {
   /** Columns kept aside, not features: a timestamp for windows, a key column. */
   keep?: readonly string[];
   onBadCell: BadCellPolicy;
+  /** For prediction: the label column may be absent; labels are then empty strings. */
+  allowMissingLabel?: boolean;
   /** File names in messages are shown relative to this folder. */
   displayRoot?: string;
 }
@@ -71,8 +73,8 @@ export async function readCsvTable(files: readonly string[], choice: ColumnChoic
         }
         x.push(value);
       }
-      const label = record[indexes![layout!.features.length]!] ?? "";
-      if (label.trim() === "") {
+      const label = choice.allowMissingLabel ? "" : (record[indexes![layout!.features.length]!] ?? "");
+      if (label.trim() === "" && !choice.allowMissingLabel) {
         const problem = `${shown} line ${line}: column ${choice.label} is empty`;
         if (choice.onBadCell === "fail") throw new EdgetrainError("data_invalid", problem, { details: { file, line, column: choice.label } });
         x.truncate(x.length - started);
@@ -124,7 +126,7 @@ interface Layout {
 }
 
 function checkHeader(header: string[], choice: ColumnChoice, shown: string, file: string): void {
-  const missing = [choice.label, ...(choice.features ?? []), ...(choice.keep ?? [])].filter((name) => !header.includes(name));
+  const missing = [...(choice.allowMissingLabel ? [] : [choice.label]), ...(choice.features ?? []), ...(choice.keep ?? [])].filter((name) => !header.includes(name));
   if (missing.length) {
     throw new EdgetrainError("data_invalid", `${shown} line 1: no column ${missing.map((m) => `"${m}"`).join(", ")}; the header has ${header.join(", ")}`, { details: { file, line: 1, columns: missing } });
   }
@@ -147,8 +149,9 @@ function decideLayout(header: string[], sample: string[][], choice: ColumnChoice
 
 /** Column positions in this file's header: the features, then the label, then the kept columns. */
 function indexesOf(header: string[], layout: Layout, label: string, shown: string, file: string): number[] {
-  return [...layout.features, label, ...layout.keep].map((name) => {
+  return [...layout.features, label, ...layout.keep].map((name, i) => {
     const index = header.indexOf(name);
+    if (i === layout.features.length && index < 0) return -1; // no label column: prediction input
     if (index < 0) throw new EdgetrainError("data_invalid", `${shown} line 1: no column "${name}" (the first file has it)`, { details: { file, line: 1, column: name } });
     return index;
   });

@@ -22,7 +22,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     }
     const result = growTree(data!, options!, message.seed);
     const reply: WorkerReply = { type: "tree", tree: message.tree, result };
-    self.postMessage(reply, [result.feature.buffer, result.threshold.buffer, result.left.buffer, result.right.buffer, result.value.buffer] as unknown as Transferable[]);
+    self.postMessage(reply, { transfer: [result.feature.buffer, result.threshold.buffer, result.left.buffer, result.right.buffer, result.value.buffer] as ArrayBuffer[] });
   } catch (error) {
     self.postMessage({ type: "error", message: (error as Error).message } satisfies WorkerReply);
   }

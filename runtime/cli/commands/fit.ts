@@ -1,0 +1,190 @@
+import { copyFileSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import * as v from "valibot";
+import { parse as parseYaml } from "yaml";
+import { didYouMean } from "../../config/did-you-mean.ts";
+import { loadProfile } from "../../config/load-profile.ts";
+import { resolvePaths } from "../../config/paths.ts";
+import { allowedKeysAt } from "../../config/schema-walk.ts";
+import { csvFilesIn, tableOf } from "../../data/load-training-data.ts";
+import { readCsvTable } from "../../data/csv-table.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { LogSink } from "../../log/logger.ts";
+import type { StrategyHooks, TrainingData } from "../../plugin-api.ts";
+import { pluginContext } from "../../plugins/context.ts";
+import { loadPlugins } from "../../plugins/host.ts";
+import { makeCheckpoint } from "../../training/checkpoint.ts";
+import { stringFlag, type Command, type ParsedArgs } from "../command.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
+import { progressBar } from "../progress-bar.ts";
+
+export const fitCommand: Command = {
+  name: "fit",
+  summary: "train a model by hand from CSV files and write it as ONNX",
+  help: `Usage: edgetrain fit --strategy NAME --data PATH… [--test PATH…] [--label COL]
+                     [--task classification|regression] [--set key=value…] [--out model.onnx] [--json]
+
+Trains with a strategy plugin on CSV files (or folders of them) and writes an ONNX model.
+Without --test, the strategy holds out test_fraction of the rows for its metrics.
+A progress bar is drawn on a terminal; --json prints one final JSON line with fit_seconds,
+rows, features and accuracy/f1 or rmse/r2. Options come from the profile's
+defaults.strategies.NAME, then --set (values are YAML: --set max_depth=10 --set bootstrap=false).
+
+Options:
+      --strategy NAME   strategy plugin (edgetrain plugins lists them)
+      --data PATH       training CSV file or folder; repeatable
+      --test PATH       test CSV file or folder; repeatable
+      --label COL       label column (default label)
+      --task T          classification or regression (default: from the labels)
+      --set key=value   a strategy option; repeatable
+      --on-bad-cell P   skip-row or fail (default fail)
+      --out FILE        where to write the model (default model.onnx)
+      --json            print the result as one JSON line
+  -p, --profile NAME    profile for defaults, workers, memory limit and plugins
+      --home DIR        edgetrain home`,
+  options: {
+    ...homeOptions,
+    strategy: { type: "string" },
+    data: { type: "string", multiple: true },
+    test: { type: "string", multiple: true },
+    label: { type: "string" },
+    task: { type: "string" },
+    set: { type: "string", multiple: true },
+    "on-bad-cell": { type: "string" },
+    out: { type: "string" },
+    json: { type: "boolean" },
+  },
+  async run(args, io) {
+    const strategyName = stringFlag(args, "strategy");
+    const dataPaths = (args.values.data as string[] | undefined) ?? [];
+    if (!strategyName) throw new EdgetrainError("usage", "edgetrain fit: --strategy NAME is required", { hint: "edgetrain plugins lists the strategies" });
+    if (dataPaths.length === 0) throw new EdgetrainError("usage", "edgetrain fit: --data PATH is required");
+    const onBadCell = stringFlag(args, "on-bad-cell") ?? "fail";
+    if (onBadCell !== "fail" && onBadCell !== "skip-row") throw new EdgetrainError("usage", `--on-bad-cell ${onBadCell}: expected skip-row or fail`);
+    const task = stringFlag(args, "task");
+    if (task !== undefined && task !== "classification" && task !== "regression") throw new EdgetrainError("usage", `--task ${task}: expected classification or regression`);
+
+    const { profile: profileName, homeFlag, home } = homeAndProfile(args, io);
+    const loaded = loadProfile({ profile: profileName, environment: io.environment, overrides: { home: homeFlag } });
+    const profile = loaded.profile;
+    const paths = profile ? resolvePaths(profile, io.environment.userHome) : { home, data: home, models: home, cache: join(home, "cache"), logs: home, state: home, plugins: join(home, "plugins") };
+    const registry = await loadPlugins(paths.plugins);
+    const plugin = registry.get("strategy", strategyName);
+    if (!plugin) {
+      const known = registry.names("strategy");
+      const suggestion = didYouMean(strategyName, known);
+      throw new EdgetrainError("bad_input", `unknown strategy "${strategyName}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; known strategies: ${known.join(", ")}`);
+    }
+    const raw = { ...((profile?.defaults.strategies[strategyName] ?? {}) as Record<string, unknown>), ...parseSets(args), ...(task ? { task } : {}) };
+    const parsed = v.safeParse(plugin.schema, raw, { abortEarly: true });
+    if (!parsed.success) throw new EdgetrainError("bad_input", optionProblem(parsed.issues[0]!, plugin.schema, strategyName));
+
+    const label = stringFlag(args, "label") ?? "label";
+    const choice = { label, onBadCell: onBadCell as "fail" | "skip-row" } as const;
+    const trainFiles = dataPaths.flatMap((path) => csvFilesIn(resolve(path)));
+    const testFiles = ((args.values.test as string[] | undefined) ?? []).flatMap((path) => csvFilesIn(resolve(path)));
+    const loadData = async (): Promise<TrainingData> => {
+      const train = await readCsvTable(trainFiles, choice);
+      const test = testFiles.length ? await readCsvTable(testFiles, { ...choice, features: train.featureNames }) : undefined;
+      return {
+        train: tableOf(train),
+        test: test && tableOf(test),
+        summary: { files: trainFiles, testFiles, rows: train.labels.length, testRows: test?.labels.length ?? 0, excludedColumns: train.excludedColumns, skipped: [...train.skipped, ...(test?.skipped ?? [])] },
+      };
+    };
+
+    const logs = new LogSink({ level: "warn", console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color } });
+    const runDir = mkdtempSync(join(tmpdir(), "edgetrain-fit-"));
+    const bar = progressBar(io.stderr, strategyName);
+    const abort = new AbortController();
+    const onSignal = () => abort.abort("interrupted");
+    process.once("SIGINT", onSignal);
+    try {
+      const context = pluginContext({ options: parsed.output, logger: logs.logger({ strategy: strategyName }), paths, signal: abort.signal, progress: bar });
+      const hooks = (await plugin.module.setup(context as never)) as StrategyHooks;
+      let summary: TrainingData["summary"] | undefined;
+      let loadSeconds = 0;
+      const started = performance.now();
+      const result = await hooks.train({
+        job: "fit",
+        runDir,
+        loadData: async () => {
+          const began = performance.now();
+          const data = await loadData();
+          loadSeconds += (performance.now() - began) / 1000;
+          summary = data.summary;
+          return data;
+        },
+        workers: profile?.governor.workers,
+        signal: abort.signal,
+        progress: bar,
+        checkpoint: makeCheckpoint({ signal: abort.signal, memoryLimitMb: profile?.governor.memory_limit_mb }),
+      });
+      // Like scikit-learn's fit time, fit_seconds leaves out reading the CSV files (load_seconds).
+      const fitSeconds = (performance.now() - started) / 1000 - loadSeconds;
+      bar.finish();
+      const out = resolve(stringFlag(args, "out") ?? "model.onnx");
+      const temp = join(dirname(out), `.${process.pid}.model.partial`);
+      copyFileSync(result.artifact, temp);
+      renameSync(temp, out);
+      const report = {
+        strategy: strategyName,
+        out,
+        fit_seconds: Number(fitSeconds.toFixed(3)),
+        load_seconds: Number(loadSeconds.toFixed(3)),
+        rows: summary?.rows ?? 0,
+        test_rows: (result.metadata?.test_rows as number | undefined) ?? summary?.testRows ?? 0,
+        features: ((result.metadata?.feature_names as string[] | undefined) ?? []).length,
+        ...result.metrics,
+        excluded_columns: summary?.excludedColumns ?? [],
+        skipped_rows: summary?.skipped.length ?? 0,
+      };
+      if (args.values.json) io.stdout.write(JSON.stringify(report) + "\n");
+      else {
+        const metrics = Object.entries(result.metrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(", ");
+        io.stdout.write(`trained ${strategyName} on ${report.rows} rows × ${report.features} features in ${report.fit_seconds.toFixed(2)} s${metrics ? `; test: ${metrics}` : ""}\nwrote ${out}\n`);
+        if (report.excluded_columns.length) io.stdout.write(`left out non-numeric columns: ${report.excluded_columns.join(", ")}\n`);
+        if (summary?.skipped.length) io.stdout.write(`skipped ${summary.skipped.length} row(s), first: ${summary.skipped[0]}\n`);
+      }
+      return 0;
+    } catch (error) {
+      bar.finish();
+      if (error instanceof EdgetrainError) throw error;
+      throw new EdgetrainError("run_failed", `fit failed: ${(error as Error).message}`);
+    } finally {
+      process.off("SIGINT", onSignal);
+      rmSync(runDir, { recursive: true, force: true });
+      logs.close();
+    }
+  },
+};
+
+/** `--set a=1 --set b=true` → { a: 1, b: true }; values are YAML scalars or flow collections. */
+function parseSets(args: ParsedArgs): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of (args.values.set as string[] | undefined) ?? []) {
+    const equals = pair.indexOf("=");
+    if (equals <= 0) throw new EdgetrainError("bad_input", `--set ${pair}: expected key=value`);
+    const key = pair.slice(0, equals).trim();
+    const text = pair.slice(equals + 1);
+    try {
+      out[key] = text === "" ? "" : parseYaml(text);
+    } catch {
+      throw new EdgetrainError("bad_input", `--set ${pair}: the value is not valid YAML`);
+    }
+  }
+  return out;
+}
+
+function optionProblem(issue: v.BaseIssue<unknown>, schema: unknown, strategy: string): string {
+  const key = issue.path?.map((item) => item.key).join(".") ?? "";
+  if (issue.type === "strict_object" && issue.expected === "never") {
+    const known = allowedKeysAt(schema, []);
+    const suggestion = didYouMean(key, known);
+    return `--set ${key}: ${strategy} has no option "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; options: ${known.join(", ")}`;
+  }
+  const expected = issue.kind === "validation" && !issue.message.startsWith("Invalid") ? issue.message : issue.expected;
+  return `--set ${key}: expected ${expected}, got ${issue.received}`;
+}
+

@@ -1,0 +1,67 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { loadProfile } from "../../config/load-profile.ts";
+import { resolvePaths } from "../../config/paths.ts";
+import { readCsvTable } from "../../data/csv-table.ts";
+import { csvFilesIn } from "../../data/load-training-data.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { readModelDescription } from "../../inference/model-metadata.ts";
+import { loadOnnxRuntime } from "../../inference/onnx-runtime.ts";
+import { stringFlag, type Command } from "../command.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
+
+export const predictCommand: Command = {
+  name: "predict",
+  summary: "run an ONNX model through ONNX Runtime on a CSV file",
+  help: `Usage: edgetrain predict --model model.onnx --data file.csv [--label COL] [--json]
+
+Reads the model's feature names from its metadata, takes those columns from the CSV (in the model's
+order), and prints one prediction per row (class name, or value). When the CSV has the label
+column, accuracy or RMSE is printed too. --json prints {model, backend, rows, predictions, …}.`,
+  options: { ...homeOptions, model: { type: "string" }, data: { type: "string", multiple: true }, label: { type: "string" }, json: { type: "boolean" } },
+  async run(args, io) {
+    const modelPath = stringFlag(args, "model");
+    const dataPaths = (args.values.data as string[] | undefined) ?? [];
+    if (!modelPath || dataPaths.length === 0) throw new EdgetrainError("usage", "edgetrain predict: --model FILE and --data FILE are required");
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(resolve(modelPath));
+    } catch {
+      throw new EdgetrainError("data_invalid", `${modelPath}: no such model file`);
+    }
+    const description = readModelDescription(bytes, modelPath);
+    if (!description) throw new EdgetrainError("data_invalid", `${modelPath} has no edgetrain metadata: feature names unknown`, { hint: "train it with edgetrain fit, or give it metadata_props[edgetrain]" });
+    const label = stringFlag(args, "label") ?? "label";
+    const files = dataPaths.flatMap((path) => csvFilesIn(resolve(path)));
+    const hasLabel = readFileSync(files[0]!, "utf8").split("\n", 1)[0]!.split(",").map((name) => name.trim()).includes(label);
+    const table = await readCsvTable(files, { label: hasLabel ? label : "", features: description.feature_names, onBadCell: "fail", allowMissingLabel: !hasLabel });
+
+    const { profile, homeFlag, home } = homeAndProfile(args, io);
+    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+    const cacheDir = loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome).cache : join(home, "cache");
+    const runtime = await loadOnnxRuntime({ preference: loaded.profile?.inference.backend ?? "auto", cacheDir });
+    const session = await runtime.ort.InferenceSession.create(bytes);
+    const rows = table.labels.length;
+    const features = description.feature_names.length;
+    const outputs = await session.run({ features: new runtime.ort.Tensor("float32", table.x, [rows, features]) });
+    let predictions: Array<string | number>;
+    if (description.task === "classification") {
+      const labels = outputs.label!.data as ArrayLike<bigint | number>;
+      predictions = Array.from(labels, (k) => description.classes[Number(k)] ?? String(k));
+    } else {
+      predictions = Array.from(outputs.variable!.data as Float32Array);
+    }
+    const report: Record<string, unknown> = { model: modelPath, backend: runtime.backend, rows, features };
+    if (hasLabel) {
+      if (description.task === "classification") report.accuracy = predictions.filter((p, i) => p === table.labels[i]).length / rows;
+      else report.rmse = Math.sqrt(predictions.reduce<number>((sum, p, i) => sum + ((p as number) - Number(table.labels[i])) ** 2, 0) / rows);
+    }
+    await session.release();
+    if (args.values.json) io.stdout.write(JSON.stringify({ ...report, predictions }) + "\n");
+    else {
+      io.stdout.write(predictions.join("\n") + "\n");
+      if (hasLabel) io.stderr.write(`${rows} rows; ${description.task === "classification" ? `accuracy ${(report.accuracy as number).toFixed(4)}` : `rmse ${(report.rmse as number).toFixed(4)}`} (ONNX Runtime ${runtime.backend})\n`);
+    }
+    return 0;
+  },
+};

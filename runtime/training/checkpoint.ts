@@ -1,0 +1,29 @@
+import { EdgetrainError } from "../errors.ts";
+
+export interface CheckpointRules {
+  signal: AbortSignal;
+  /** `governor.memory_limit_mb`: the run stops rather than take the device down. */
+  memoryLimitMb?: number;
+  /** Resident memory of the run; the process's own RSS for in-process strategies and their workers. */
+  measureRssMb?: () => number;
+  /** Resolves when a paused run may continue. */
+  whilePaused?: () => Promise<void>;
+}
+
+/** What a strategy's `checkpoint()` does between trees or epochs: honour cancel, memory limit and pause. */
+export function makeCheckpoint(rules: CheckpointRules): () => Promise<void> {
+  const measure = rules.measureRssMb ?? (() => process.memoryUsage.rss() / 1048576);
+  return async () => {
+    if (rules.signal.aborted) throw new EdgetrainError("run_failed", `run cancelled: ${String(rules.signal.reason ?? "cancel requested")}`, { details: { cancelled: true } });
+    if (rules.memoryLimitMb !== undefined) {
+      const rss = measure();
+      if (rss > rules.memoryLimitMb) {
+        throw new EdgetrainError("run_failed", `run stopped: it uses ${Math.round(rss)} MB, over governor.memory_limit_mb ${rules.memoryLimitMb} MB`, {
+          details: { rss_mb: Math.round(rss), memory_limit_mb: rules.memoryLimitMb },
+          hint: "use fewer rows, trees or workers, or raise governor.memory_limit_mb in the profile",
+        });
+      }
+    }
+    await rules.whilePaused?.();
+  };
+}
