@@ -40,7 +40,7 @@ export interface ForestHooks {
 export async function trainForest(table: TrainingTable, options: ForestOptions, hooks: ForestHooks = {}): Promise<Forest> {
   const binning = computeBinning(table.x, table.rows, table.features, 256, options.seed);
   const data: BinnedData = {
-    bins: binColumns(table.x, table.rows, table.features, binning),
+    ...binColumns(table.x, table.rows, table.features, binning),
     rows: table.rows,
     features: table.features,
     edges: binning.edges,

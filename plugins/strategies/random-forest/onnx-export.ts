@@ -2,8 +2,8 @@ import { encodeModel, node, tensorValue } from "../shared/onnx-model.ts";
 import type { Forest } from "./forest.ts";
 
 /**
- * The forest as an `ai.onnx.ml` TreeEnsembleClassifier (outputs `label` int64 [N] and `probabilities`
- * float [N, classes], averaged over trees) or TreeEnsembleRegressor (output `variable` float [N, 1]).
+ * The forest as an `ai.onnx.ml` TreeEnsembleClassifier (outputs `label` int64 [N], the ArgMax of
+ * `probabilities` float [N, classes], averaged over trees) or TreeEnsembleRegressor (output `variable` float [N, 1]).
  * Input `features`, float32 [N, F]. Thresholds are float32 data values compared with BRANCH_LEQ, exactly
  * as the trees were trained (see binning.ts).
  */
@@ -33,8 +33,9 @@ export function forestToOnnx(forest: Forest, metadata: Record<string, string>): 
       if (!leaf) continue;
       for (let k = 0; k < forest.outputs; k++) {
         const value = tree.value[n * forest.outputs + k]!;
-        // Leaves hold proportions; zero weights add nothing, and the classifier sums them over trees.
-        if (forest.task === "classification" && value === 0) continue;
+        // Leaves hold proportions, summed over trees; zero weights add nothing. Not with two classes: ONNX
+        // Runtime treats a row that met no class-1 weight as a special "binary" case and mangles its scores.
+        if (forest.task === "classification" && value === 0 && forest.outputs > 2) continue;
         leafTree.push(t);
         leafNode.push(n);
         leafTarget.push(k);
@@ -58,7 +59,7 @@ export function forestToOnnx(forest: Forest, metadata: Record<string, string>): 
     return encodeModel({
       name: "edgetrain-random-forest",
       nodes: [
-        node("TreeEnsembleClassifier", ["features"], ["label", "probabilities"], {
+        node("TreeEnsembleClassifier", ["features"], ["ensemble_label", "probabilities"], {
           ...common,
           class_treeids: { ints: leafTree },
           class_nodeids: { ints: leafNode },
@@ -66,6 +67,9 @@ export function forestToOnnx(forest: Forest, metadata: Record<string, string>): 
           class_weights: { floats: Float32Array.from(leafWeight) },
           classlabels_int64s: { ints: Array.from({ length: forest.outputs }, (_, k) => k) },
         }, "ai.onnx.ml"),
+        // ONNX Runtime labels two-class ensembles by its own threshold rule, not the larger probability;
+        // ArgMax gives the same label as the strategy for any number of classes (first index on ties).
+        node("ArgMax", ["probabilities"], ["label"], { axis: 1, keepdims: 0 }),
       ],
       inputs: [input],
       outputs: [tensorValue("label", "int64", ["N"]), tensorValue("probabilities", "float", ["N", forest.outputs])],

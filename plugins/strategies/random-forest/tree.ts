@@ -1,4 +1,5 @@
 import { seededRandom } from "../shared/random.ts";
+import { midpointThreshold } from "./binning.ts";
 
 /** One decision tree as flat arrays; node 0 is the root, `feature[i] < 0` marks a leaf. */
 export interface Tree {
@@ -25,8 +26,11 @@ export interface BinnedData {
   bins: Uint8Array;
   rows: number;
   features: number;
-  /** Per feature, the bin edges (see binning.ts); a split at bin b has threshold edges[b]. */
+  /** Per feature, the bin edges (see binning.ts). */
   edges: Float32Array[];
+  /** Per feature and bin, the smallest and largest training value (thresholds go midway between bins). */
+  binMin: Float32Array[];
+  binMax: Float32Array[];
   /** Class index per row (classification) … */
   classes?: Uint8Array;
   classCount: number;
@@ -109,6 +113,12 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number): 
     let bestScore = parentScore + EPSILON * Math.max(1, Math.abs(parentScore));
     let bestFeature = -1;
     let bestBin = -1;
+    let bestNextBin = -1;
+    const nextNonEmpty = (b: number, binCount: number) => {
+      let next = b + 1;
+      while (next < binCount - 1 && histogramWeight[next] === 0) next++;
+      return next;
+    };
     // Partial Fisher–Yates: the first maxFeatures entries of `order` are this node's candidates.
     for (let c = 0; c < options.maxFeatures; c++) {
       const pick = c + Math.floor(random() * (features - c));
@@ -154,6 +164,7 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number): 
             bestScore = score;
             bestFeature = j;
             bestBin = b;
+            bestNextBin = nextNonEmpty(b, binCount);
           }
         }
       } else {
@@ -182,6 +193,7 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number): 
             bestScore = score;
             bestFeature = j;
             bestBin = b;
+            bestNextBin = nextNonEmpty(b, binCount);
           }
         }
       }
@@ -202,7 +214,7 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number): 
       }
     }
     feature[node] = bestFeature;
-    threshold[node] = edges[bestFeature]![bestBin]!;
+    threshold[node] = midpointThreshold(data.binMax[bestFeature]![bestBin]!, data.binMin[bestFeature]![bestNextBin]!);
     const leftNode = newNode();
     const rightNode = newNode();
     left[node] = leftNode;
