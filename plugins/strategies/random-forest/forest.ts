@@ -109,13 +109,3 @@ export function predictForest(forest: Forest, x: Float32Array, rows: number): Fl
   for (let i = 0; i < out.length; i++) result[i] = out[i]! / forest.trees.length;
   return result;
 }
-
-export function argmaxRows(scores: Float32Array, rows: number, columns: number): Int32Array {
-  const labels = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) {
-    let best = 0;
-    for (let k = 1; k < columns; k++) if (scores[i * columns + k]! > scores[i * columns + best]!) best = k;
-    labels[i] = best;
-  }
-  return labels;
-}

@@ -1,9 +1,9 @@
 import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, TrainRequest, TrainResult } from "../../../runtime/plugin-api.ts";
 import { writeArtifact } from "../shared/artifact.ts";
 import { classNames, encodeClasses, encodeTargets, inferTask } from "../shared/labels.ts";
-import { accuracy, macroF1, r2, rmse } from "../shared/metrics.ts";
+import { accuracy, argmaxRows, macroF1, r2, rmse } from "../shared/metrics.ts";
 import { splitByFraction } from "../shared/split.ts";
-import { argmaxRows, predictForest, trainForest } from "./forest.ts";
+import { predictForest, trainForest } from "./forest.ts";
 import { forestToOnnx } from "./onnx-export.ts";
 
 const options = ({ v }: PluginLibraries) =>

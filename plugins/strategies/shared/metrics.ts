@@ -45,3 +45,14 @@ export function r2(truth: ArrayLike<number>, predicted: ArrayLike<number>): numb
   }
   return total === 0 ? 0 : 1 - residual / total;
 }
+
+/** Index of the largest score in each row (the first on ties, like ONNX ArgMax). */
+export function argmaxRows(scores: Float32Array, rows: number, columns: number): Int32Array {
+  const labels = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let best = 0;
+    for (let k = 1; k < columns; k++) if (scores[i * columns + k]! > scores[i * columns + best]!) best = k;
+    labels[i] = best;
+  }
+  return labels;
+}

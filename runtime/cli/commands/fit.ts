@@ -39,6 +39,7 @@ Options:
       --task T          classification or regression (default: from the labels)
       --set key=value   a strategy option; repeatable
       --on-bad-cell P   skip-row or fail (default fail)
+      --from FILE       the model to warm-start from (strategies with warm_start)
       --out FILE        where to write the model (default model.onnx)
       --json            print the result as one JSON line
   -p, --profile NAME    profile for defaults, workers, memory limit and plugins
@@ -53,6 +54,7 @@ Options:
     set: { type: "string", multiple: true },
     "on-bad-cell": { type: "string" },
     out: { type: "string" },
+    from: { type: "string" },
     json: { type: "boolean" },
   },
   async run(args, io) {
@@ -117,6 +119,7 @@ Options:
           return data;
         },
         workers: profile?.governor.workers,
+        previousArtifact: stringFlag(args, "from") && resolve(stringFlag(args, "from")!),
         signal: abort.signal,
         progress: bar,
         checkpoint: makeCheckpoint({ signal: abort.signal, memoryLimitMb: profile?.governor.memory_limit_mb }),
