@@ -142,6 +142,10 @@ export interface TrainRequest {
   loadData(): Promise<TrainingData>;
   /** Workers the profile allows (`governor.workers`), when it says. */
   workers?: number;
+  /** `governor.memory_limit_mb`: strategies running child processes watch their RSS against it. */
+  memoryLimitMb?: number;
+  /** The governor's pause switch: in-process strategies feel it through checkpoint(); child processes are stopped. */
+  pause: PauseState;
   /** The active version's artifact, for warm starts. */
   previousArtifact?: string;
   signal: AbortSignal;
@@ -151,6 +155,12 @@ export interface TrainRequest {
    * and throws when the run was cancelled or passed `governor.memory_limit_mb`.
    */
   checkpoint(): Promise<void>;
+}
+
+export interface PauseState {
+  readonly paused: boolean;
+  /** Calls `listener` on every change; returns a function that unsubscribes. */
+  subscribe(listener: (paused: boolean) => void): () => void;
 }
 
 export interface TrainResult {

@@ -13,6 +13,7 @@ const TARGETS = { "linux-x64": "x64", "linux-arm64": "arm64" } as const;
 type Target = keyof typeof TARGETS;
 
 const modules = join(root, "node_modules");
+const WORKERS = ["plugins/strategies/random-forest/tree-worker.ts"];
 const ortNativeDir = (arch: string) => join(modules, "onnxruntime-node/bin/napi-v6/linux", arch);
 const ortWebDir = join(modules, "onnxruntime-web/dist");
 
@@ -39,6 +40,14 @@ function embedRuntimeFiles(arch: string): BunPlugin {
         if (patched === source) throw new Error("onnxruntime-node's binding.js changed: update scripts/build.ts");
         return { loader: "js", contents: patched };
       });
+      // protobufjs finds its `long` dependency through an eval'd require that the bundle cannot follow, and
+      // then encodes int64 fields (ONNX node attributes) without it; a plain require lets the bundler see it.
+      build.onLoad({ filter: /protobufjs[\\/]src[\\/]util[\\/]minimal\.js$/ }, async (args) => {
+        const source = await Bun.file(args.path).text();
+        const patched = source.replace('util.inquire("long")', 'require("long")');
+        if (patched === source) throw new Error(`protobufjs changed (${args.path}): update scripts/build.ts`);
+        return { loader: "js", contents: patched };
+      });
       // Ink imports react-devtools-core only when DEV is set; marking it external still crashes the binary at
       // load, so it becomes an empty module.
       build.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: "react-devtools-core", namespace: "stub" }));
@@ -52,7 +61,8 @@ export async function buildTarget(target: Target, outDir = join(root, "dist"), e
   mkdirSync(outDir, { recursive: true });
   const commit = (await Bun.$`git -C ${root} rev-parse --short HEAD`.nothrow().quiet().text()).trim() || "unknown";
   const result = await Bun.build({
-    entrypoints: [entry],
+    // Worker modules are entry points of their own: the binary starts them by their source path.
+    entrypoints: [entry, ...WORKERS.map((worker) => join(root, worker))],
     compile: { target: `bun-${target}`, outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
     sourcemap: "none",

@@ -58,12 +58,13 @@ async function loadRows(spec: RowsSpec, context: LoadContext): Promise<TrainingD
   if (files.length === 0) throw new EdgetrainError("data_invalid", `no CSV files in ${path}${spec.key_from && context.key ? ` for key ${context.key}` : ""}`, { details: { path } });
   await waitUntilStable(files, durationMs(spec.debounce));
   const keep = [...(spec.timestamp ? [spec.timestamp] : []), ...(spec.key_column ? [spec.key_column] : [])];
-  const table = await readCsvTable(files, columnsOf(spec, context.dataRoot, keep));
+  const { table, rowsOfKey } = await readShared(files, columnsOf(spec, context.dataRoot, keep), spec.key_column);
   const since = spec.last !== undefined ? context.now - durationMs(spec.last) : undefined;
   if (since !== undefined && !spec.timestamp) throw new EdgetrainError("data_invalid", `data.last needs data.timestamp: which column holds the time?`);
+  const candidates = spec.key_column && context.key !== undefined ? (rowsOfKey?.get(context.key) ?? []) : undefined;
   const rows: number[] = [];
-  for (let i = 0; i < table.labels.length; i++) {
-    if (spec.key_column && context.key !== undefined && table.kept[spec.key_column]![i] !== context.key) continue;
+  for (let c = 0, count = candidates?.length ?? table.labels.length; c < count; c++) {
+    const i = candidates ? candidates[c]! : c;
     if (since !== undefined) {
       const time = parseTime(table.kept[spec.timestamp!]![i]!);
       if (Number.isNaN(time) || time < since || time > context.now) continue;
@@ -83,6 +84,31 @@ async function loadRows(spec: RowsSpec, context: LoadContext): Promise<TrainingD
       window: spec.last !== undefined ? `last ${spec.last} (${rows.length} of ${table.labels.length} rows)` : undefined,
     },
   };
+}
+
+/**
+ * The last table read, while its files are unchanged: a job with a key column trains one model per key
+ * from the same files, and parsing them once per key would cost a full pass each time.
+ */
+let shared: { signature: string; table: CsvTable; rowsOfKey?: Map<string, number[]> } | undefined;
+
+async function readShared(files: string[], choice: ColumnChoice, keyColumn: string | undefined) {
+  const signature = JSON.stringify({ choice, keyColumn, files: files.map((file) => { const stats = statSync(file); return [file, stats.size, stats.mtimeMs]; }) });
+  if (shared?.signature !== signature) {
+    shared = undefined; // let the old table go before reading the new one
+    const table = await readCsvTable(files, choice);
+    let rowsOfKey: Map<string, number[]> | undefined;
+    if (keyColumn) {
+      rowsOfKey = new Map();
+      table.kept[keyColumn]!.forEach((key, row) => {
+        const rows = rowsOfKey!.get(key);
+        if (rows) rows.push(row);
+        else rowsOfKey!.set(key, [row]);
+      });
+    }
+    shared = { signature, table, rowsOfKey };
+  }
+  return shared;
 }
 
 /** A CSV file, or the CSV files of a folder and its subfolders, in natural order. */

@@ -43,6 +43,18 @@ describe("compiled binary", () => {
     expect(readdirSync(extracted).sort()).toEqual(["libonnxruntime.so.1", "onnxruntime_binding.node"]);
   }, 120_000);
 
+  test("trains with worker threads and predicts through ONNX Runtime, from a folder far from the project", async () => {
+    await using dir = tempDir();
+    const model = join(dir.path, "wine.onnx");
+    const fit = await runBinary([x64, "fit", "--strategy", "random-forest", "--data", join(repoRoot, "test/fixtures/real/wine-train.csv"), "--test", join(repoRoot, "test/fixtures/real/wine-test.csv"), "--set", "n_jobs=2", "--out", model, "--json"], dir.path, dir.path);
+    expect(fit.stderr).toBe("");
+    const report = JSON.parse(fit.stdout) as { accuracy: number; rows: number };
+    expect(report.rows).toBe(133);
+    expect(report.accuracy).toBeGreaterThan(0.85);
+    const predict = await runBinary([x64, "predict", "--model", model, "--data", join(repoRoot, "test/fixtures/real/wine-test.csv"), "--json"], dir.path, dir.path);
+    expect((JSON.parse(predict.stdout) as { accuracy: number }).accuracy).toBeCloseTo(report.accuracy, 6);
+  }, 120_000);
+
   test("falls back to ONNX Runtime's WebAssembly build when asked (as on glibc 2.27)", async () => {
     await using dir = tempDir();
     const profile = dir.write("wasm.yaml", "inference:\n  backend: wasm\n");

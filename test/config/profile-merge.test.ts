@@ -23,6 +23,8 @@ describe("profile merge", () => {
     expect(workers).toEqual({ "jetson-nano": 2, "jetson-orin": 4, "gpu-server": 4, "t3-micro": 1 });
     expect(loadProfile({ profile: "gpu-server", environment: testEnvironment("/h") }).profile!.device.accelerator).toBe("cuda");
     expect(loadProfile({ profile: "t3-micro", environment: testEnvironment("/h") }).profile!.governor.memory_limit_mb).toBe(1024);
+    const trees = (name: string) => (loadProfile({ profile: name, environment: testEnvironment("/h") }).profile!.defaults.strategies["random-forest"] as { n_estimators: number }).n_estimators;
+    expect(trees("jetson-nano")).toBeLessThan(trees("gpu-server"));
   });
 
   test("maps merge deeply, lists replace, a user file can extend a file", async () => {

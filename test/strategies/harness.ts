@@ -7,6 +7,7 @@ import type { PluginModule, StrategyHooks, TrainResult } from "../../runtime/plu
 import { pluginContext } from "../../runtime/plugins/context.ts";
 import { pluginLibraries } from "../../runtime/plugins/registry.ts";
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
+import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 
 export interface InProcessRun {
   result?: TrainResult;
@@ -33,6 +34,7 @@ export async function trainInProcess(plugin: PluginModule, options: Record<strin
       runDir,
       signal: abort.signal,
       progress: reporter,
+      pause: new PauseSwitch(),
       loadData: async () => {
         const train = await readCsvTable(files.train, { label: "label", onBadCell: "fail" });
         const test = files.test ? await readCsvTable(files.test, { label: "label", onBadCell: "fail", features: train.featureNames }) : undefined;

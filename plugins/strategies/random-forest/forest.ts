@@ -68,9 +68,13 @@ function shared<T extends Uint8Array | Float32Array>(array: T): T {
   return copy;
 }
 
+// A compiled binary holds the worker as an extra entry point under its source path from the project root
+// (scripts/build.ts); from source it sits next to this file.
+const WORKER_MODULE = Bun.isStandaloneExecutable ? "./plugins/strategies/random-forest/tree-worker.ts" : new URL("./tree-worker.ts", import.meta.url).href;
+
 /** Hands out one tree at a time to each worker, so a pause or abort takes effect between trees. */
 async function growInWorkers(data: BinnedData, options: ForestOptions, seedOf: (tree: number) => number, trees: Tree[], onTree: () => void, between?: () => Promise<void>) {
-  const workers = Array.from({ length: Math.min(options.jobs, options.trees) }, () => new Worker(new URL("./tree-worker.ts", import.meta.url).href));
+  const workers = Array.from({ length: Math.min(options.jobs, options.trees) }, () => new Worker(WORKER_MODULE));
   let next = 0;
   try {
     await Promise.all(

@@ -15,6 +15,7 @@ import type { StrategyHooks, TrainingData } from "../../plugin-api.ts";
 import { pluginContext } from "../../plugins/context.ts";
 import { loadPlugins } from "../../plugins/host.ts";
 import { makeCheckpoint } from "../../training/checkpoint.ts";
+import { PauseSwitch } from "../../training/pause-switch.ts";
 import { stringFlag, type Command, type ParsedArgs } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { progressBar } from "../progress-bar.ts";
@@ -119,6 +120,8 @@ Options:
           return data;
         },
         workers: profile?.governor.workers,
+        memoryLimitMb: profile?.governor.memory_limit_mb,
+        pause: new PauseSwitch(),
         previousArtifact: stringFlag(args, "from") && resolve(stringFlag(args, "from")!),
         signal: abort.signal,
         progress: bar,
