@@ -1,7 +1,8 @@
 // Built-in plugins, imported statically so that `bun build --compile` carries them.
 import memoryCache from "./caches/memory.ts";
+import commandStrategy from "./strategies/command/index.ts";
 import incrementalNn from "./strategies/incremental-nn/index.ts";
 import randomForest from "./strategies/random-forest/index.ts";
 import manualTrigger from "./triggers/manual.ts";
 
-export const builtinPlugins = [randomForest, incrementalNn, manualTrigger, memoryCache];
+export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, manualTrigger, memoryCache];

@@ -26,6 +26,9 @@ export type OptionsSchema = Valibot.GenericSchema;
 export interface PluginLibraries {
   v: typeof Valibot;
   yaml: typeof Yaml;
+  /** The profile's duration schema (`"10s"`, `"5m"`, `"6h"` or seconds) and its value in milliseconds. */
+  duration: Valibot.GenericSchema<string | number, string | number>;
+  durationMs(duration: string | number): number;
 }
 
 export interface Logger {

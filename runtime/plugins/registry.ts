@@ -2,9 +2,10 @@ import * as v from "valibot";
 import * as yaml from "yaml";
 import type { OptionsSchema, PluginKind, PluginLibraries, PluginModule } from "../plugin-api.ts";
 import type { Problem } from "../config/yaml-source.ts";
+import { Duration, durationMs } from "../config/duration.ts";
 import { messageOf } from "../errors.ts";
 
-export const pluginLibraries: PluginLibraries = { v, yaml };
+export const pluginLibraries: PluginLibraries = { v, yaml, duration: Duration, durationMs };
 
 export const PLUGIN_KINDS: readonly PluginKind[] = ["strategy", "trigger", "deploy", "cache"];
 

@@ -34,7 +34,7 @@ defaults.strategies.NAME, then --set (values are YAML: --set max_depth=10 --set 
 
 Options:
       --strategy NAME   strategy plugin (edgetrain plugins lists them)
-      --data PATH       training CSV file or folder; repeatable
+      --data PATH       training CSV file or folder; repeatable (external trainers may not need it)
       --test PATH       test CSV file or folder; repeatable
       --label COL       label column (default label)
       --task T          classification or regression (default: from the labels)
@@ -62,7 +62,6 @@ Options:
     const strategyName = stringFlag(args, "strategy");
     const dataPaths = (args.values.data as string[] | undefined) ?? [];
     if (!strategyName) throw new EdgetrainError("usage", "edgetrain fit: --strategy NAME is required", { hint: "edgetrain plugins lists the strategies" });
-    if (dataPaths.length === 0) throw new EdgetrainError("usage", "edgetrain fit: --data PATH is required");
     const onBadCell = stringFlag(args, "on-bad-cell") ?? "fail";
     if (onBadCell !== "fail" && onBadCell !== "skip-row") throw new EdgetrainError("usage", `--on-bad-cell ${onBadCell}: expected skip-row or fail`);
     const task = stringFlag(args, "task");
@@ -88,6 +87,7 @@ Options:
     const trainFiles = dataPaths.flatMap((path) => csvFilesIn(resolve(path)));
     const testFiles = ((args.values.test as string[] | undefined) ?? []).flatMap((path) => csvFilesIn(resolve(path)));
     const loadData = async (): Promise<TrainingData> => {
+      if (trainFiles.length === 0) throw new EdgetrainError("bad_input", `strategy ${strategyName} reads training data: give --data PATH`);
       const train = await readCsvTable(trainFiles, choice);
       const test = testFiles.length ? await readCsvTable(testFiles, { ...choice, features: train.featureNames }) : undefined;
       return {

@@ -1,0 +1,152 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import * as v from "valibot";
+import commandStrategy from "../../plugins/strategies/command/index.ts";
+import { membersOf } from "../../plugins/strategies/command/process-group.ts";
+import { silentLogger } from "../../runtime/log/logger.ts";
+import type { StrategyHooks, TrainResult } from "../../runtime/plugin-api.ts";
+import { pluginContext } from "../../runtime/plugins/context.ts";
+import { pluginLibraries } from "../../runtime/plugins/registry.ts";
+import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
+import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { repoRoot, tempDir } from "../helpers.ts";
+
+const python = "/usr/bin/python3";
+const example = join(repoRoot, "plugins/strategies/examples/train_example.py");
+const hasOnnx = existsSync(python) && Bun.spawnSync([python, "-c", "import onnx"]).exitCode === 0;
+
+interface Started {
+  done: Promise<TrainResult>;
+  pause: PauseSwitch;
+  abort: AbortController;
+  events: Array<{ type: string; data: Record<string, unknown> }>;
+  progress: Array<{ done: number; total: number; message?: string }>;
+}
+
+async function start(runDir: string, options: Record<string, unknown>, memoryLimitMb?: number): Promise<Started> {
+  const events: Started["events"] = [];
+  const progress: Started["progress"] = [];
+  const abort = new AbortController();
+  const pause = new PauseSwitch();
+  const parsed = v.parse(commandStrategy.options(pluginLibraries), options);
+  const context = pluginContext({
+    options: parsed,
+    logger: silentLogger,
+    paths: { home: runDir, data: runDir, models: runDir, cache: runDir, logs: runDir, state: runDir, plugins: runDir },
+    events: { emit: (type, data) => void events.push({ type, data }) },
+  });
+  const hooks = (await commandStrategy.setup(context as never)) as StrategyHooks;
+  const reporter = { update: (done: number, total: number, message?: string) => void progress.push({ done, total, message }) };
+  const done = hooks.train({
+    job: "gpu-trainers", key: "resnet", runDir, signal: abort.signal, progress: reporter, pause, memoryLimitMb,
+    checkpoint: makeCheckpoint({ signal: abort.signal }),
+    loadData: () => Promise.reject(new Error("external trainers read their own data")),
+  });
+  done.catch(() => undefined);
+  return { done, pause, abort, events, progress };
+}
+
+async function until(predicate: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await Bun.sleep(20);
+  }
+}
+
+const processState = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return "gone";
+  }
+};
+
+/** A trainer in shell: `beats` heartbeats (with its pid) every `every` seconds, then `tail` commands. */
+const shellTrainer = (beats: number, every: number, tail = 'echo \'{"event":"artifact","path":"model.onnx"}\'; touch model.onnx') =>
+  `i=0; while [ $i -lt ${beats} ]; do i=$((i+1)); echo "{\\"event\\":\\"heartbeat\\",\\"epoch\\":$i,\\"epochs\\":${beats},\\"pid\\":$$}"; sleep ${every}; done; ${tail}`;
+
+describe("command strategy", () => {
+  test.skipIf(!hasOnnx)("the example trainer: heartbeats, checkpoints, log tail and an ONNX artifact, from two workers", async () => {
+    await using dir = tempDir();
+    const run = await start(dir.path, { command: [python, example], params: { epochs: 3 }, workers: 2, select_metric: "accuracy" });
+    const result = await run.done;
+    expect(result.metrics.accuracy).toBeGreaterThan(0.9);
+    const workers = (result.metadata!.workers as Array<{ id: number; dir: string; checkpoints: unknown[]; log_tail: string[]; lastHeartbeat: { epoch: number } }>);
+    expect(workers.map((w) => w.id)).toEqual([0, 1]);
+    for (const worker of workers) {
+      expect(worker.dir).toBe(join(dir.path, `worker-${worker.id}`));
+      expect(worker.checkpoints).toHaveLength(3);
+      expect(worker.lastHeartbeat.epoch).toBe(3);
+      expect(worker.log_tail[0]).toStartWith(`worker ${worker.id}: 400 rows`);
+      expect(JSON.parse(readFileSync(join(worker.dir, "status.json"), "utf8")).status).toBe("succeeded");
+      expect(readFileSync(join(worker.dir, "train.log"), "utf8")).toContain('"event": "checkpoint"');
+    }
+    expect(run.events.filter((e) => e.type === "run.heartbeat")).toHaveLength(6);
+    expect(run.progress.at(-1)).toMatchObject({ done: 3, total: 3 });
+    const session = await ort.InferenceSession.create(result.artifact);
+    const out = await session.run({ features: new ort.Tensor("float32", Float32Array.from([2, 2, -2, -2]), [2, 2]) });
+    expect(Array.from(out.label!.data as BigInt64Array, Number)).toEqual([1, 0]);
+  }, 30_000);
+
+  test("a silent trainer is marked stalled and killed; with on_stall: restart it is restarted first", async () => {
+    await using dir = tempDir();
+    const killed = await start(dir.path, { command: shellTrainer(1, 30), heartbeat_timeout: "400ms", grace_period: "200ms" });
+    await expect(killed.done).rejects.toThrow("worker 0 stalled: no heartbeat for 0.4 s");
+    expect(killed.events.some((e) => e.type === "run.stalled")).toBe(true);
+
+    const restarted = await start(join(dir.path, "again"), { command: shellTrainer(1, 30), heartbeat_timeout: "400ms", grace_period: "200ms", on_stall: "restart", max_restarts: 1 });
+    await expect(restarted.done).rejects.toThrow("stalled: no heartbeat for 0.4 s after 1 restart(s)");
+    expect(restarted.events.filter((e) => e.type === "run.heartbeat")).toHaveLength(2);
+  }, 30_000);
+
+  test("pause stops the whole process group with SIGSTOP and resume continues it; no stall while paused", async () => {
+    await using dir = tempDir();
+    const run = await start(dir.path, { command: shellTrainer(12, 0.1), heartbeat_timeout: "500ms" });
+    await until(() => run.events.some((e) => e.type === "run.heartbeat"));
+    const pid = run.events.find((e) => e.type === "run.heartbeat")!.data.pid as number;
+    run.pause.set(true);
+    await until(() => processState(pid) === "T");
+    const beatsWhilePaused = run.events.length;
+    await Bun.sleep(1200); // longer than heartbeat_timeout
+    expect(processState(pid)).toBe("T");
+    expect(run.events.length).toBe(beatsWhilePaused);
+    run.pause.set(false);
+    await until(() => processState(pid) !== "T");
+    const result = await run.done;
+    expect(result.artifact).toBe(join(dir.path, "worker-0/model.onnx"));
+  }, 30_000);
+
+  test("cancel sends SIGTERM, then SIGKILL to a trainer that ignores it, and leaves no orphan", async () => {
+    await using dir = tempDir();
+    const script = `trap '' TERM; sleep 300 & echo "{\\"event\\":\\"heartbeat\\",\\"pid\\":$$,\\"child\\":$!}"; while true; do sleep 0.1; echo '{"event":"heartbeat"}'; done`;
+    const run = await start(dir.path, { command: script, grace_period: "300ms" });
+    await until(() => run.events.some((e) => e.type === "run.heartbeat" && e.data.child));
+    const { pid, child } = run.events.find((e) => e.data.child)!.data as { pid: number; child: number };
+    expect(membersOf(pid).length).toBeGreaterThanOrEqual(2);
+    run.abort.abort("user asked");
+    await expect(run.done).rejects.toThrow("run cancelled: user asked");
+    expect(membersOf(pid)).toEqual([]);
+    expect(processState(child)).toBe("gone");
+  }, 30_000);
+
+  test("a trainer over governor.memory_limit_mb is stopped with a clear message", async () => {
+    await using dir = tempDir();
+    const hog = `import json, time\nblock = bytearray(300 * 1024 * 1024)\nfor i in range(0, len(block), 4096): block[i] = 1\nwhile True:\n    print(json.dumps({"event": "heartbeat"}), flush=True)\n    time.sleep(0.1)\n`;
+    const file = join(dir.path, "hog.py");
+    await Bun.write(file, hog);
+    const run = await start(join(dir.path, "run"), { command: [python, file], heartbeat_timeout: "5s", grace_period: "200ms" }, 100);
+    await expect(run.done).rejects.toThrow(/worker 0 stopped: uses \d+ MB, over governor.memory_limit_mb 100 MB/);
+  }, 30_000);
+
+  test("a trainer that fails or reports no artifact fails the run with its last log lines", async () => {
+    await using dir = tempDir();
+    const crash = await start(dir.path, { command: "echo 'CUDA out of memory' >&2; exit 3" });
+    await expect(crash.done).rejects.toThrow("worker 0 exited with code 3: CUDA out of memory");
+    const silent = await start(join(dir.path, "b"), { command: shellTrainer(1, 0, "true") });
+    await expect(silent.done).rejects.toThrow("exited without reporting an artifact");
+  });
+});
