@@ -130,7 +130,8 @@ describe("command strategy", () => {
     run.abort.abort("user asked");
     await expect(run.done).rejects.toThrow("run cancelled: user asked");
     expect(membersOf(pid)).toEqual([]);
-    expect(processState(child)).toBe("gone");
+    // Dead: gone, or a zombie waiting for init (its shell parent was killed) to reap it.
+    expect(["gone", "Z"]).toContain(processState(child));
   }, 30_000);
 
   test("a trainer over governor.memory_limit_mb is stopped with a clear message", async () => {
