@@ -65,4 +65,12 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX events_by_time ON events (at);
     `,
   },
+  {
+    version: 2,
+    name: "runs keep their folder and details: last heartbeat, checkpoints, log tail, data summary",
+    sql: `
+      ALTER TABLE runs ADD COLUMN run_dir TEXT;
+      ALTER TABLE runs ADD COLUMN details TEXT;
+    `,
+  },
 ];

@@ -59,7 +59,7 @@ async function until(predicate: () => boolean, ms = 5000): Promise<void> {
 const processState = (pid: number) => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? "gone";
   } catch {
     return "gone";
   }
@@ -150,4 +150,30 @@ describe("command strategy", () => {
     const silent = await start(join(dir.path, "b"), { command: shellTrainer(1, 0, "true") });
     await expect(silent.done).rejects.toThrow("exited without reporting an artifact");
   });
+});
+
+describe("runs by hand are recorded", () => {
+  test("edgetrain fit in a home keeps heartbeat, checkpoints and log tail in state and in the run folder", async () => {
+    await using dir = tempDir();
+    const { runCli } = await import("../helpers.ts");
+    const { Database } = await import("bun:sqlite");
+    const home = join(dir.path, "home");
+    expect((await runCli(["setup", "--home", home], { home: dir.path })).code).toBe(0);
+    const trainer = "echo 'loading data'; for e in 1 2; do echo \"{\\\"event\\\":\\\"heartbeat\\\",\\\"epoch\\\":$e,\\\"epochs\\\":2,\\\"loss\\\":0.$e}\"; echo \"{\\\"event\\\":\\\"checkpoint\\\",\\\"path\\\":\\\"ckpt$e\\\",\\\"metrics\\\":{\\\"loss\\\":0.$e}}\"; done; touch model.onnx; echo '{\"event\":\"artifact\",\"path\":\"model.onnx\",\"metrics\":{\"accuracy\":0.9}}'";
+    const fit = await runCli(["fit", "--home", home, "--strategy", "command", "--set", `command=${JSON.stringify(trainer)}`, "--json", "--out", join(dir.path, "m.onnx")], { home: dir.path });
+    expect(fit.stderr).toBe("");
+    const { run } = JSON.parse(fit.stdout) as { run: string };
+    const db = new Database(join(home, "state/edgetrain.db"), { readonly: true });
+    const row = db.query<{ status: string; trigger: string; metrics: string; details: string; run_dir: string }, [string]>("SELECT status, trigger, metrics, details, run_dir FROM runs WHERE id = ?").get(run)!;
+    db.close();
+    expect(row).toMatchObject({ status: "succeeded", trigger: "manual: edgetrain fit", run_dir: join(home, "runs", run) });
+    expect(JSON.parse(row.metrics)).toEqual({ accuracy: 0.9 });
+    const details = JSON.parse(row.details) as { last_heartbeat: { epoch: number }; checkpoints: Array<{ path: string }>; log_tail: string[] };
+    expect(details.last_heartbeat.epoch).toBe(2);
+    expect(details.checkpoints.map((c) => c.path)).toEqual([join(home, "runs", run, "worker-0/ckpt1"), join(home, "runs", run, "worker-0/ckpt2")]);
+    expect(details.log_tail).toEqual(["loading data"]);
+    const file = JSON.parse(readFileSync(join(home, "runs", run, "run.json"), "utf8")) as { status: string; checkpoints: unknown[] };
+    expect(file.status).toBe("succeeded");
+    expect(file.checkpoints).toHaveLength(2);
+  }, 30_000);
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
@@ -16,6 +16,8 @@ import { pluginContext } from "../../plugins/context.ts";
 import { loadPlugins } from "../../plugins/host.ts";
 import { makeCheckpoint } from "../../training/checkpoint.ts";
 import { PauseSwitch } from "../../training/pause-switch.ts";
+import { RunRecorder } from "../../training/run-recorder.ts";
+import { openState } from "../../state/database.ts";
 import { stringFlag, type Command, type ParsedArgs } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { progressBar } from "../progress-bar.ts";
@@ -98,13 +100,20 @@ Options:
     };
 
     const logs = new LogSink({ level: "warn", console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color } });
-    const runDir = mkdtempSync(join(tmpdir(), "edgetrain-fit-"));
+    // With a home (after `edgetrain setup`), the run is recorded in its state and keeps its folder under runs/;
+    // without one, fit is a one-shot tool that leaves nothing behind but the model.
+    const state = profile && existsSync(paths.home) ? openState(paths.state) : undefined;
+    const runId = RunRecorder.newId();
+    const runDir = state ? join(paths.home, "runs", runId) : mkdtempSync(join(tmpdir(), "edgetrain-fit-"));
+    mkdirSync(runDir, { recursive: true });
+    const recorder = state ? new RunRecorder(state.db, { id: runId, job: "fit", strategy: strategyName, trigger: "manual: edgetrain fit", runDir }) : undefined;
     const bar = progressBar(io.stderr, strategyName);
+    const progress = recorder ? recorder.progress(bar) : bar;
     const abort = new AbortController();
     const onSignal = () => abort.abort("interrupted");
     process.once("SIGINT", onSignal);
     try {
-      const context = pluginContext({ options: parsed.output, logger: logs.logger({ strategy: strategyName }), paths, signal: abort.signal, progress: bar });
+      const context = pluginContext({ options: parsed.output, logger: logs.logger({ strategy: strategyName }), paths, signal: abort.signal, progress, events: recorder?.events() });
       const hooks = (await plugin.module.setup(context as never)) as StrategyHooks;
       let summary: TrainingData["summary"] | undefined;
       let loadSeconds = 0;
@@ -124,17 +133,19 @@ Options:
         pause: new PauseSwitch(),
         previousArtifact: stringFlag(args, "from") && resolve(stringFlag(args, "from")!),
         signal: abort.signal,
-        progress: bar,
+        progress,
         checkpoint: makeCheckpoint({ signal: abort.signal, memoryLimitMb: profile?.governor.memory_limit_mb }),
       });
       // Like scikit-learn's fit time, fit_seconds leaves out reading the CSV files (load_seconds).
       const fitSeconds = (performance.now() - started) / 1000 - loadSeconds;
+      recorder?.succeeded(result);
       bar.finish();
       const out = resolve(stringFlag(args, "out") ?? "model.onnx");
       const temp = join(dirname(out), `.${process.pid}.model.partial`);
       copyFileSync(result.artifact, temp);
       renameSync(temp, out);
       const report = {
+        ...(recorder ? { run: recorder.id } : {}),
         strategy: strategyName,
         out,
         fit_seconds: Number(fitSeconds.toFixed(3)),
@@ -152,15 +163,18 @@ Options:
         io.stdout.write(`trained ${strategyName} on ${report.rows} rows × ${report.features} features in ${report.fit_seconds.toFixed(2)} s${metrics ? `; test: ${metrics}` : ""}\nwrote ${out}\n`);
         if (report.excluded_columns.length) io.stdout.write(`left out non-numeric columns: ${report.excluded_columns.join(", ")}\n`);
         if (summary?.skipped.length) io.stdout.write(`skipped ${summary.skipped.length} row(s), first: ${summary.skipped[0]}\n`);
+        if (recorder) io.stdout.write(`run ${recorder.id} recorded; its folder: ${runDir}\n`);
       }
       return 0;
     } catch (error) {
       bar.finish();
+      recorder?.failed(error, abort.signal.aborted);
       if (error instanceof EdgetrainError) throw error;
       throw new EdgetrainError("run_failed", `fit failed: ${(error as Error).message}`);
     } finally {
       process.off("SIGINT", onSignal);
-      rmSync(runDir, { recursive: true, force: true });
+      if (!state) rmSync(runDir, { recursive: true, force: true });
+      state?.close();
       logs.close();
     }
   },

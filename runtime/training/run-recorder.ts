@@ -1,0 +1,128 @@
+import type { Database } from "bun:sqlite";
+import { renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { EventSink, ProgressReporter, TrainResult } from "../plugin-api.ts";
+
+export interface RunIdentity {
+  id: string;
+  job: string;
+  key?: string;
+  strategy: string;
+  /** What started it, in words: `manual: edgetrain fit`, `cron 0 2 * * 0`, `new-data TR5…`. */
+  trigger: string;
+  runDir: string;
+}
+
+/** What a run leaves behind besides its model, in the state database and in `run.json` of its folder. */
+export interface RunDetails {
+  last_heartbeat?: Record<string, unknown>;
+  checkpoints: Array<Record<string, unknown>>;
+  log_tail: string[];
+  stalls: number;
+  progress?: { done: number; total: number; message?: string };
+  data?: unknown;
+  workers?: unknown;
+}
+
+const WRITE_EVERY_MS = 1000;
+
+/** Records one run: its row in `runs`, kept up to date from the strategy's events and progress. */
+export class RunRecorder {
+  readonly id: string;
+  private readonly details: RunDetails = { checkpoints: [], log_tail: [], stalls: 0 };
+  private lastWrite = 0;
+
+  /** Sortable and unique: `20261122-231500-3f9a2c`. */
+  static newId(now = Date.now()): string {
+    return `${new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${crypto.randomUUID().slice(0, 6)}`;
+  }
+
+  constructor(private readonly db: Database, private readonly run: RunIdentity, now = Date.now()) {
+    this.id = run.id;
+    db.query("INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, run_dir, details) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)").run(
+      this.id, run.job, run.key ?? null, run.strategy, run.trigger, now, now, run.runDir, JSON.stringify(this.details),
+    );
+  }
+
+  /** Events of the strategy, recorded, then passed on. */
+  events(next?: EventSink): EventSink {
+    return {
+      emit: (type, data) => {
+        if (type === "run.heartbeat") {
+          this.details.last_heartbeat = { at: new Date().toISOString(), ...data };
+          this.flush(false);
+        } else if (type === "run.checkpoint") {
+          this.details.checkpoints.push(data);
+          this.flush(true);
+        } else if (type === "run.stalled") {
+          this.details.stalls++;
+          this.flush(true, "stalled");
+        }
+        next?.emit(type, { run: this.id, ...data });
+      },
+    };
+  }
+
+  progress(next?: ProgressReporter): ProgressReporter {
+    return {
+      update: (done, total, message) => {
+        this.details.progress = { done, total, message };
+        this.flush(done === total);
+        next?.update(done, total, message);
+      },
+    };
+  }
+
+  succeeded(result: TrainResult): void {
+    const metadata = result.metadata ?? {};
+    this.details.data = metadata.data;
+    this.takeWorkers(metadata.workers);
+    this.finish("succeeded", result.metrics);
+  }
+
+  failed(error: unknown, cancelled: boolean): void {
+    this.takeWorkers((error as { reports?: unknown }).reports);
+    this.finish(cancelled ? "cancelled" : "failed", undefined, error instanceof Error ? error.message : String(error));
+  }
+
+  private takeWorkers(workers: unknown): void {
+    if (!Array.isArray(workers)) return;
+    this.details.workers = workers;
+    const tails = workers.flatMap((w: { id?: number; log_tail?: string[]; logTail?: string[] }) => (w.log_tail ?? w.logTail ?? []).map((line) => (workers.length > 1 ? `[${w.id}] ${line}` : line)));
+    this.details.log_tail = tails.slice(-200);
+    const last = workers.map((w: { lastHeartbeat?: Record<string, unknown> }) => w.lastHeartbeat).filter(Boolean).at(-1);
+    if (last) this.details.last_heartbeat = last;
+  }
+
+  private finish(status: "succeeded" | "failed" | "cancelled", metrics?: Record<string, number>, error?: string): void {
+    this.db.query("UPDATE runs SET status = ?, ended_at = ?, progress = ?, metrics = ?, error = ?, details = ? WHERE id = ?").run(
+      status, Date.now(), status === "succeeded" ? 1 : this.fraction(), metrics ? JSON.stringify(metrics) : null, error ?? null, JSON.stringify(this.details), this.id,
+    );
+    this.writeFile(status);
+  }
+
+  private fraction(): number | null {
+    const p = this.details.progress;
+    return p && p.total > 0 ? p.done / p.total : null;
+  }
+
+  private flush(force: boolean, status?: string): void {
+    const now = Date.now();
+    if (!force && now - this.lastWrite < WRITE_EVERY_MS) return;
+    this.lastWrite = now;
+    this.db.query(`UPDATE runs SET progress = ?, message = ?, details = ?${status ? ", status = ?" : ""} WHERE id = ?`).run(
+      ...([this.fraction(), this.details.progress?.message ?? null, JSON.stringify(this.details), ...(status ? [status] : []), this.id] as [number | null, string | null, string, ...string[]]),
+    );
+    this.writeFile(status ?? "running");
+  }
+
+  private writeFile(status: string): void {
+    const file = join(this.run.runDir, "run.json");
+    try {
+      writeFileSync(`${file}.tmp`, JSON.stringify({ ...this.run, status, ...this.details }, null, 2));
+      renameSync(`${file}.tmp`, file);
+    } catch {
+      // The run folder may already be gone (a cancelled one-shot fit); the database has the record.
+    }
+  }
+}
