@@ -52,16 +52,32 @@ async function loadSessions(spec: SessionsSpec, context: LoadContext): Promise<T
 }
 
 async function loadRows(spec: RowsSpec, context: LoadContext): Promise<TrainingData> {
-  const path = join(context.dataRoot, spec.path);
+  const train = await rowsFrom(spec.path, spec, context);
+  const test = spec.test_path !== undefined ? await rowsFrom(spec.test_path, spec, context, train.table.featureNames) : undefined;
+  return {
+    train: train.table,
+    test: test?.table,
+    summary: {
+      ...train.summary,
+      testFiles: test?.summary.files ?? [],
+      testRows: test?.table.rows ?? 0,
+      skipped: [...train.summary.skipped, ...(test?.summary.skipped ?? [])],
+    },
+  };
+}
+
+async function rowsFrom(relativePath: string, spec: RowsSpec, context: LoadContext, features?: string[]): Promise<{ table: DataTable; summary: TrainingData["summary"] }> {
+  const path = join(context.dataRoot, relativePath);
   let files = csvFilesIn(path);
   if (spec.key_from === "file" && context.key) files = files.filter((file) => basename(file, ".csv") === context.key);
   if (files.length === 0) throw new EdgetrainError("data_invalid", `no CSV files in ${path}${spec.key_from && context.key ? ` for key ${context.key}` : ""}`, { details: { path } });
   await waitUntilStable(files, durationMs(spec.debounce));
   const keep = [...(spec.timestamp ? [spec.timestamp] : []), ...(spec.key_column ? [spec.key_column] : [])];
-  const { table, rowsOfKey } = await readShared(files, columnsOf(spec, context.dataRoot, keep), spec.key_column);
+  const choice = { ...columnsOf(spec, context.dataRoot, keep), ...(features ? { features } : {}) };
+  const { table, rowsOfKey } = features ? { table: await readCsvTable(files, choice), rowsOfKey: undefined } : await readShared(files, choice, spec.key_column);
   const since = spec.last !== undefined ? context.now - durationMs(spec.last) : undefined;
   if (since !== undefined && !spec.timestamp) throw new EdgetrainError("data_invalid", `data.last needs data.timestamp: which column holds the time?`);
-  const candidates = spec.key_column && context.key !== undefined ? (rowsOfKey?.get(context.key) ?? []) : undefined;
+  const candidates = spec.key_column && context.key !== undefined ? (rowsOfKey ? (rowsOfKey.get(context.key) ?? []) : table.kept[spec.key_column]!.flatMap((key, row) => (key === context.key ? [row] : []))) : undefined;
   const rows: number[] = [];
   for (let c = 0, count = candidates?.length ?? table.labels.length; c < count; c++) {
     const i = candidates ? candidates[c]! : c;
@@ -71,13 +87,13 @@ async function loadRows(spec: RowsSpec, context: LoadContext): Promise<TrainingD
     }
     rows.push(i);
   }
-  const train = subset(table, rows);
+  const selected = subset(table, rows);
   return {
-    train,
+    table: selected,
     summary: {
       files: files.map((file) => relative(context.dataRoot, file)),
       testFiles: [],
-      rows: train.rows,
+      rows: selected.rows,
       testRows: 0,
       excludedColumns: table.excludedColumns.filter((name) => !keep.includes(name)),
       skipped: table.skipped,

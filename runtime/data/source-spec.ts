@@ -29,6 +29,7 @@ export const RowsSource = v.strictObject({
   last: v.optional(Duration),
   key_column: v.optional(v.pipe(v.string(), doc("One model per value of this column."))),
   key_from: v.optional(v.pipe(v.literal("file"), doc("One model per file (its name without .csv)."))),
+  test_path: v.optional(v.pipe(v.string(), doc("A CSV file or folder held out for evaluation, with the same key and window rules; otherwise the strategy's test_fraction."))),
   ...Columns,
 });
 

@@ -73,6 +73,17 @@ describe("rows source", () => {
     expect(epoch.train.rows).toBe(96);
   });
 
+  test("test_path holds out its own files, with the training columns, key and window", async () => {
+    await using dir = tempDir();
+    dir.write("train/a.csv", "symbol,price,extra,label\nA,1,9,1\nB,2,9,2\nA,3,9,3\n");
+    dir.write("holdout/b.csv", "symbol,extra,price,label\nA,0,4,4\nB,0,5,5\n");
+    const data = await loadTrainingData(spec({ source: "rows", path: "train", test_path: "holdout", key_column: "symbol", exclude: ["extra"] }), { dataRoot: dir.path, key: "A", now: 0 });
+    expect(data.train.rows).toBe(2);
+    expect(data.test!.featureNames).toEqual(["price"]);
+    expect(Array.from(data.test!.x)).toEqual([4]);
+    expect(data.summary.testFiles).toEqual(["holdout/b.csv"]);
+  });
+
   test("key from file names", async () => {
     await using dir = tempDir();
     dir.write("symbols/AAPL.csv", "t,price,label\n1,2,3\n4,5,6\n");
