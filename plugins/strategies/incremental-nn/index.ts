@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { DataTable, OptionsOf, PluginContext, PluginLibraries, PluginModule, TrainRequest, TrainResult } from "../../../runtime/plugin-api.ts";
 import { writeArtifact } from "../shared/artifact.ts";
 import { classNames, encodeClasses, encodeTargets, inferTask, type Task } from "../shared/labels.ts";
-import { accuracy, argmaxRows, macroF1, r2, rmse } from "../shared/metrics.ts";
+import { describeModel, evaluate } from "../shared/evaluation.ts";
 import { splitByFraction } from "../shared/split.ts";
 import { createMlp, createOptimizer, predictMlp, trainEpoch, type Activation, type Mlp } from "./mlp.ts";
 import { mlpFromOnnx, mlpToOnnx, type Scaling } from "./onnx-model.ts";
@@ -103,31 +103,13 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
     request.progress.update(epoch + 1, settings.epochs, `epoch ${epoch + 1}/${settings.epochs} loss ${loss.toFixed(4)}`);
   }
 
-  const metrics: Record<string, number> = { loss: losses.at(-1)! };
+  let metrics: Record<string, number> = { loss: losses.at(-1)! };
   if (test && test.rows > 0) {
     const outputs = predictMlp(mlp, standardise(test, scaling), test.rows, classification);
-    if (classification) {
-      const truth = encodeClasses(test, classes);
-      const predicted = argmaxRows(outputs, test.rows, classes.length);
-      metrics.accuracy = accuracy(truth, predicted);
-      metrics.f1 = macroF1(truth, predicted, classes.length);
-    } else {
-      const truth = encodeTargets(test, "test data");
-      const predicted = Float32Array.from(outputs, (z) => z * scaling.targetStd + scaling.targetMean);
-      metrics.rmse = rmse(truth, predicted);
-      metrics.r2 = r2(truth, predicted);
-    }
+    const predictions = classification ? outputs : Float32Array.from(outputs, (z) => z * scaling.targetStd + scaling.targetMean);
+    metrics = { ...metrics, ...evaluate(task, test, classes, predictions) };
   }
-  const description = {
-    task,
-    feature_names: trainTable.featureNames,
-    classes,
-    strategy: "incremental-nn",
-    options: settings,
-    metrics,
-    warm_started: start.warm,
-    outputs: classification ? { label: "class index into classes, int64 [N]", probabilities: "float [N, classes]" } : { variable: "float [N, 1]" },
-  };
+  const description = describeModel(task, trainTable, classes, "incremental-nn", settings, metrics, { warm_started: start.warm });
   const artifact = writeArtifact(request.runDir, "model.onnx", mlpToOnnx(mlp, scaling, classification, { edgetrain: JSON.stringify(description) }));
   return { artifact, metrics, metadata: { ...description, losses, rows: trainTable.rows, test_rows: test?.rows ?? 0, data: data.summary } };
 }

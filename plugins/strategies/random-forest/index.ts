@@ -1,7 +1,7 @@
 import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, TrainRequest, TrainResult } from "../../../runtime/plugin-api.ts";
 import { writeArtifact } from "../shared/artifact.ts";
 import { classNames, encodeClasses, encodeTargets, inferTask } from "../shared/labels.ts";
-import { accuracy, argmaxRows, macroF1, r2, rmse } from "../shared/metrics.ts";
+import { describeModel, evaluate } from "../shared/evaluation.ts";
 import { splitByFraction } from "../shared/split.ts";
 import { predictForest, trainForest } from "./forest.ts";
 import { forestToOnnx } from "./onnx-export.ts";
@@ -67,29 +67,8 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
     },
   );
 
-  const metrics: Record<string, number> = {};
-  if (test && test.rows > 0) {
-    const scores = predictForest(forest, test.x, test.rows);
-    if (task === "classification") {
-      const truth = encodeClasses(test, classes);
-      const predicted = argmaxRows(scores, test.rows, classes.length);
-      metrics.accuracy = accuracy(truth, predicted);
-      metrics.f1 = macroF1(truth, predicted, classes.length);
-    } else {
-      const truth = encodeTargets(test, "test data");
-      metrics.rmse = rmse(truth, scores);
-      metrics.r2 = r2(truth, scores);
-    }
-  }
-  const description = {
-    task,
-    feature_names: trainTable.featureNames,
-    classes,
-    strategy: "random-forest",
-    options: settings,
-    metrics,
-    outputs: task === "classification" ? { label: "class index into classes, int64 [N]", probabilities: "float [N, classes]" } : { variable: "float [N, 1]" },
-  };
+  const metrics = test && test.rows > 0 ? evaluate(task, test, classes, predictForest(forest, test.x, test.rows)) : {};
+  const description = describeModel(task, trainTable, classes, "random-forest", settings, metrics);
   const bytes = forestToOnnx(forest, { edgetrain: JSON.stringify(description) });
   const artifact = writeArtifact(request.runDir, "model.onnx", bytes);
   context.logger.info("random forest trained", { job: request.job, key: request.key, trees: forest.trees.length, rows: trainTable.rows, ...metrics });
