@@ -1,0 +1,133 @@
+import type { EventSink } from "../plugin-api.ts";
+import type { Sample } from "./sampler.ts";
+
+export interface GovernorLimits {
+  maxCpuBefore: number;
+  maxMemoryBefore: number;
+  maxTemperature: number;
+  pauseCpu: number;
+  pauseMemory: number;
+  resumeCpu: number;
+  resumeMemory: number;
+  /** Consecutive samples over (or under) the thresholds before pausing (or resuming). */
+  pauseAfter: number;
+  maxPauseMs: number;
+}
+
+/** Running jobs cool down this far below max_temperature before they resume. */
+const TEMPERATURE_HYSTERESIS_C = 5;
+
+export type Admission = { ok: true } | { ok: false; reason: string };
+
+interface GovernedRun {
+  setPaused(paused: boolean): void;
+  /** Paused longer than max_pause: the run is cancelled and rescheduled by its owner. */
+  onMaxPause(): void;
+  pausedSince?: number;
+}
+
+/**
+ * Decides whether runs may start and when running ones pause and resume, from the samples it is fed.
+ * It holds no timer of its own, so a test can feed it a week of readings in milliseconds.
+ */
+export class Governor {
+  private latest?: Sample;
+  private hot = 0;
+  private calm = 0;
+  private paused = false;
+  private pauseReason = "";
+  private readonly runs = new Map<string, GovernedRun>();
+
+  constructor(
+    private limits: GovernorLimits,
+    private readonly events: EventSink = { emit() {} },
+  ) {}
+
+  setLimits(limits: GovernorLimits): void {
+    this.limits = limits;
+  }
+
+  get state(): { paused: boolean; reason: string; latest?: Sample; runs: number } {
+    return { paused: this.paused, reason: this.pauseReason, latest: this.latest, runs: this.runs.size };
+  }
+
+  /** Whether a new run may start now, and if not, why (in the user's words). */
+  admit(): Admission {
+    const sample = this.latest;
+    if (!sample) return { ok: false, reason: "no resource reading yet" };
+    if (this.paused) return { ok: false, reason: `running jobs are paused: ${this.pauseReason}` };
+    const { limits } = this;
+    if (sample.cpuPercent >= limits.maxCpuBefore) return { ok: false, reason: `CPU ${sample.cpuPercent.toFixed(0)} % ≥ max_cpu_before ${limits.maxCpuBefore} %` };
+    if (sample.memoryPercent >= limits.maxMemoryBefore) return { ok: false, reason: `memory ${sample.memoryPercent.toFixed(0)} % ≥ max_memory_before ${limits.maxMemoryBefore} %` };
+    if (sample.temperatureC !== undefined && sample.temperatureC >= limits.maxTemperature) return { ok: false, reason: `temperature ${sample.temperatureC.toFixed(0)} °C ≥ max_temperature ${limits.maxTemperature} °C` };
+    return { ok: true };
+  }
+
+  register(id: string, run: Omit<GovernedRun, "pausedSince">): () => void {
+    const governed: GovernedRun = { ...run };
+    this.runs.set(id, governed);
+    if (this.paused) {
+      governed.pausedSince = this.latest?.at;
+      governed.setPaused(true);
+    }
+    return () => this.runs.delete(id);
+  }
+
+  /** Takes one sample: pauses or resumes the runs it governs, and ends runs paused longer than max_pause. */
+  observe(sample: Sample): void {
+    this.latest = sample;
+    this.events.emit("governor.reading", { ...sample });
+    const over = this.overReason(sample);
+    if (over) {
+      this.hot++;
+      this.calm = 0;
+    } else if (this.isCalm(sample)) {
+      this.calm++;
+      this.hot = 0;
+    } else {
+      // Between the resume and pause thresholds: hold the current state (hysteresis).
+      this.hot = 0;
+      this.calm = 0;
+    }
+    if (!this.paused && over && this.hot >= this.limits.pauseAfter) {
+      this.paused = true;
+      this.pauseReason = over;
+      for (const run of this.runs.values()) {
+        run.pausedSince = sample.at;
+        run.setPaused(true);
+      }
+      this.events.emit("governor.paused", { reason: over, runs: this.runs.size });
+    } else if (this.paused && this.calm >= this.limits.pauseAfter) {
+      this.paused = false;
+      const reason = this.pauseReason;
+      this.pauseReason = "";
+      for (const run of this.runs.values()) {
+        run.pausedSince = undefined;
+        run.setPaused(false);
+      }
+      this.events.emit("governor.resumed", { after: reason, runs: this.runs.size });
+    }
+    if (this.paused) {
+      for (const [id, run] of this.runs) {
+        if (run.pausedSince !== undefined && sample.at - run.pausedSince >= this.limits.maxPauseMs) {
+          this.runs.delete(id);
+          this.events.emit("governor.max_pause", { run: id, paused_ms: sample.at - run.pausedSince });
+          run.onMaxPause();
+        }
+      }
+    }
+  }
+
+  private overReason(sample: Sample): string | undefined {
+    const { limits } = this;
+    if (sample.cpuPercent > limits.pauseCpu) return `CPU ${sample.cpuPercent.toFixed(0)} % > pause_cpu ${limits.pauseCpu} %`;
+    if (sample.memoryPercent > limits.pauseMemory) return `memory ${sample.memoryPercent.toFixed(0)} % > pause_memory ${limits.pauseMemory} %`;
+    if (sample.temperatureC !== undefined && sample.temperatureC > limits.maxTemperature) return `temperature ${sample.temperatureC.toFixed(0)} °C > max_temperature ${limits.maxTemperature} °C`;
+    return undefined;
+  }
+
+  private isCalm(sample: Sample): boolean {
+    const { limits } = this;
+    return sample.cpuPercent < limits.resumeCpu && sample.memoryPercent < limits.resumeMemory && (sample.temperatureC === undefined || sample.temperatureC < limits.maxTemperature - TEMPERATURE_HYSTERESIS_C);
+  }
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gpuLoadNodes, thermalZones } from "../hardware/sensors.ts";
+import type { Readings } from "../plugin-api.ts";
+
+/** A reading with what the governor decides on: the system's load without edgetrain's own runs. */
+export interface Sample extends Readings {
+  /** All CPU in use, percent of all cores. */
+  totalCpuPercent: number;
+  /** CPU used by edgetrain and its runs (workers, trainer process groups), percent of all cores. */
+  ownCpuPercent: number;
+  load1: number;
+  /** Hottest thermal zone, °C. */
+  temperatureC?: number;
+}
+
+interface CpuTimes {
+  total: number;
+  idle: number;
+}
+
+/**
+ * Reads /proc and /sys directly (no process spawned per sample): /proc/stat for CPU, /proc/meminfo for
+ * memory, /proc/loadavg, thermal zones and the Jetson GPU load node. `root` is `/` on a machine and a
+ * recorded tree in tests. `ownPids` lists edgetrain's processes whose CPU is not "the system being busy".
+ */
+export class ResourceSampler {
+  private previousCpu?: CpuTimes;
+  private previousOwn = new Map<number, number>();
+  private readonly gpuNode: string | undefined;
+
+  constructor(
+    private readonly root = "/",
+    private readonly ownPids: () => number[] = () => [process.pid],
+    private readonly now: () => number = Date.now,
+  ) {
+    this.gpuNode = gpuLoadNodes(root)[0];
+  }
+
+  sample(): Sample {
+    const cpu = this.readCpu();
+    const previous = this.previousCpu;
+    this.previousCpu = cpu;
+    const elapsedTicks = previous ? cpu.total - previous.total : 0;
+    const busyTicks = previous ? elapsedTicks - (cpu.idle - previous.idle) : 0;
+    const totalCpuPercent = elapsedTicks > 0 ? clampPercent((busyTicks / elapsedTicks) * 100) : 0;
+    const ownTicks = this.ownTicksSincePrevious();
+    const ownCpuPercent = elapsedTicks > 0 ? clampPercent((ownTicks / elapsedTicks) * 100) : 0;
+    const memory = this.readMemoryPercent();
+    const temperatures = thermalZones(this.root).map((zone) => zone.celsius).filter((c): c is number => c !== undefined && c > -50);
+    const gpu = this.gpuNode ? Number(this.read(this.gpuNode)?.trim()) / 10 : undefined; // Jetson reports per mille
+    return {
+      at: this.now(),
+      cpuPercent: clampPercent(totalCpuPercent - ownCpuPercent),
+      totalCpuPercent,
+      ownCpuPercent,
+      memoryPercent: memory,
+      load1: Number(this.read("/proc/loadavg")?.split(" ")[0] ?? 0),
+      temperatureC: temperatures.length ? Math.max(...temperatures) : undefined,
+      gpuPercent: gpu !== undefined && Number.isFinite(gpu) ? gpu : undefined,
+    };
+  }
+
+  private read(path: string): string | undefined {
+    try {
+      return readFileSync(join(this.root, path), "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The aggregate `cpu` line: user nice system idle iowait irq softirq steal (guest time is inside user). */
+  private readCpu(): CpuTimes {
+    const line = this.read("/proc/stat")?.split("\n").find((l) => l.startsWith("cpu ")) ?? "cpu 0 0 0 0";
+    const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = fields.reduce((sum, value) => sum + (Number.isFinite(value) ? value : 0), 0);
+    return { total, idle: (fields[3] ?? 0) + (fields[4] ?? 0) };
+  }
+
+  private readMemoryPercent(): number {
+    const text = this.read("/proc/meminfo") ?? "";
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? NaN);
+    const total = field("MemTotal");
+    let available = field("MemAvailable");
+    // Kernels before 3.14 have no MemAvailable.
+    if (!Number.isFinite(available)) available = field("MemFree") + field("Buffers") + field("Cached");
+    return total > 0 ? clampPercent(((total - available) / total) * 100) : 0;
+  }
+
+  /**
+   * CPU ticks of edgetrain's processes since the last sample. /proc/stat counts ticks of all cores in
+   * clock ticks (USER_HZ); per-process utime+stime are in the same unit.
+   */
+  private ownTicksSincePrevious(): number {
+    const current = new Map<number, number>();
+    let ticks = 0;
+    for (const pid of this.ownPids()) {
+      const stat = this.read(`/proc/${pid}/stat`);
+      if (!stat) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime, stime, cutime, cstime: children that exited count towards their parent.
+      const used = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+      current.set(pid, used);
+      const before = this.previousOwn.get(pid);
+      if (before !== undefined) ticks += Math.max(0, used - before);
+    }
+    this.previousOwn = current;
+    return ticks;
+  }
+}
+
+function clampPercent(value: number): number {
+  return Math.min(100, Math.max(0, value));
+}

@@ -1,0 +1,173 @@
+import { describe, expect, test } from "bun:test";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
+import { ResourceSampler, type Sample } from "../../runtime/governor/sampler.ts";
+import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { repoRoot, tempDir } from "../helpers.ts";
+
+const limits: GovernorLimits = { maxCpuBefore: 30, maxMemoryBefore: 70, maxTemperature: 80, pauseCpu: 80, pauseMemory: 90, resumeCpu: 40, resumeMemory: 75, pauseAfter: 3, maxPauseMs: 60_000 };
+let clock = 0;
+const sample = (cpu: number, memory = 50, temperatureC?: number): Sample => ({ at: (clock += 1000), cpuPercent: cpu, totalCpuPercent: cpu, ownCpuPercent: 0, memoryPercent: memory, load1: 0, temperatureC });
+
+describe("governor decisions (injected readings)", () => {
+  test("admission: a run starts only under max_cpu_before, max_memory_before and max_temperature", () => {
+    const governor = new Governor(limits);
+    expect(governor.admit()).toEqual({ ok: false, reason: "no resource reading yet" });
+    governor.observe(sample(10));
+    expect(governor.admit()).toEqual({ ok: true });
+    governor.observe(sample(35));
+    expect(governor.admit()).toEqual({ ok: false, reason: "CPU 35 % ≥ max_cpu_before 30 %" });
+    governor.observe(sample(10, 72));
+    expect(governor.admit()).toEqual({ ok: false, reason: "memory 72 % ≥ max_memory_before 70 %" });
+    governor.observe(sample(10, 50, 81));
+    expect(governor.admit()).toEqual({ ok: false, reason: "temperature 81 °C ≥ max_temperature 80 °C" });
+  });
+
+  test("pauses after pause_after hot samples, holds between thresholds, resumes after pause_after calm ones", () => {
+    const events: string[] = [];
+    const governor = new Governor(limits, { emit: (type) => void (type !== "governor.reading" && events.push(type)) });
+    const pause = new PauseSwitch();
+    governor.register("run-1", { setPaused: (p) => pause.set(p), onMaxPause: () => events.push("max-pause") });
+    for (const cpu of [85, 90]) governor.observe(sample(cpu));
+    expect(pause.paused).toBe(false);
+    governor.observe(sample(95));
+    expect(pause.paused).toBe(true);
+    expect(governor.state.reason).toBe("CPU 95 % > pause_cpu 80 %");
+    expect(governor.admit()).toEqual({ ok: false, reason: "running jobs are paused: CPU 95 % > pause_cpu 80 %" });
+    for (const cpu of [60, 50, 45, 60]) governor.observe(sample(cpu)); // between resume 40 and pause 80
+    expect(pause.paused).toBe(true);
+    governor.observe(sample(20));
+    governor.observe(sample(25));
+    expect(pause.paused).toBe(true);
+    governor.observe(sample(30));
+    expect(pause.paused).toBe(false);
+    expect(events).toEqual(["governor.paused", "governor.resumed"]);
+  });
+
+  test("a run paused longer than max_pause is handed back to be cancelled and rescheduled", () => {
+    const governor = new Governor({ ...limits, maxPauseMs: 5000 });
+    let ended = 0;
+    governor.register("run-1", { setPaused() {}, onMaxPause: () => ended++ });
+    for (let i = 0; i < 3; i++) governor.observe(sample(99));
+    for (let i = 0; i < 4; i++) governor.observe(sample(99));
+    expect(ended).toBe(0);
+    governor.observe(sample(99));
+    expect(ended).toBe(1);
+    expect(governor.state.runs).toBe(0);
+  });
+
+  test("memory and temperature pause too; temperature resumes 5 °C under max_temperature", () => {
+    const governor = new Governor({ ...limits, pauseAfter: 1 });
+    const pause = new PauseSwitch();
+    governor.register("r", { setPaused: (p) => pause.set(p), onMaxPause() {} });
+    governor.observe(sample(10, 95));
+    expect(governor.state.reason).toBe("memory 95 % > pause_memory 90 %");
+    governor.observe(sample(10, 50));
+    expect(pause.paused).toBe(false);
+    governor.observe(sample(10, 50, 82));
+    expect(pause.paused).toBe(true);
+    governor.observe(sample(10, 50, 77));
+    expect(pause.paused).toBe(true);
+    governor.observe(sample(10, 50, 74));
+    expect(pause.paused).toBe(false);
+  });
+});
+
+describe("resource sampler", () => {
+  test("reads recorded Jetson Nano and Orin trees: CPU between two /proc/stat readings, memory, thermal, GPU", async () => {
+    for (const board of ["jetson-nano", "jetson-orin"]) {
+      await using dir = tempDir();
+      cpSync(join(repoRoot, "test/fixtures", board), dir.path, { recursive: true });
+      const stat = (busy: number, idle: number) => `cpu  ${busy} 0 0 ${idle} 0 0 0 0 0 0\ncpu0 ${busy} 0 0 ${idle} 0 0 0 0 0 0\n`;
+      writeFileSync(join(dir.path, "proc/stat"), stat(1000, 9000));
+      writeFileSync(join(dir.path, "proc/loadavg"), "1.52 1.20 0.90 2/345 6789\n");
+      const sampler = new ResourceSampler(dir.path, () => []);
+      sampler.sample();
+      writeFileSync(join(dir.path, "proc/stat"), stat(1300, 9100)); // 300 busy of 400 ticks
+      const reading = sampler.sample();
+      expect(reading.cpuPercent).toBeCloseTo(75, 5);
+      expect(reading.memoryPercent).toBeGreaterThan(0);
+      expect(reading.load1).toBe(1.52);
+      expect(reading.temperatureC).toBeGreaterThan(30);
+      expect(reading.gpuPercent).toBeGreaterThan(0);
+      expect(readFileSync(join(dir.path, "proc/meminfo"), "utf8")).toContain("MemAvailable");
+    }
+  });
+
+  test("on this machine, edgetrain's own CPU is measured apart and not counted as the system being busy", () => {
+    const sampler = new ResourceSampler("/", () => [process.pid]);
+    sampler.sample();
+    const until = performance.now() + 400;
+    let spin = 0;
+    while (performance.now() < until) spin += Math.sqrt(spin + 1);
+    const reading = sampler.sample();
+    // One busy core of two (or more) is ≥ 1/cores of all CPU; it is ours, so the system looks calmer.
+    expect(reading.ownCpuPercent).toBeGreaterThan(100 / (2 * navigator.hardwareConcurrency));
+    expect(reading.cpuPercent).toBeLessThan(reading.totalCpuPercent);
+    expect(spin).toBeGreaterThan(0);
+  });
+});
+
+describe("governor against a real busy machine", () => {
+  test("a CPU hog pauses a training child (SIGSTOP seen in /proc) within 2 × sample_interval of pause_after, and its end resumes it", async () => {
+    const { default: commandStrategy } = await import("../../plugins/strategies/command/index.ts");
+    const { membersOf } = await import("../../plugins/strategies/command/process-group.ts");
+    const { startGovernorLoop } = await import("../../runtime/governor/loop.ts");
+    const { pluginContext, systemClock } = await import("../../runtime/plugins/context.ts");
+    const { pluginLibraries } = await import("../../runtime/plugins/registry.ts");
+    const { silentLogger } = await import("../../runtime/log/logger.ts");
+    const { makeCheckpoint } = await import("../../runtime/training/checkpoint.ts");
+    const v = await import("valibot");
+    await using dir = tempDir();
+    const trainerGroups: number[] = [];
+    const sampler = new ResourceSampler("/", () => [process.pid, ...trainerGroups.flatMap((group) => membersOf(group))]);
+    const governor = new Governor({ ...limits, pauseCpu: 60, resumeCpu: 30, pauseAfter: 2 });
+    const intervalMs = 200;
+    const stopLoop = startGovernorLoop(governor, sampler, intervalMs, systemClock);
+    const pause = new PauseSwitch();
+    const abort = new AbortController();
+    governor.register("run", { setPaused: (p) => pause.set(p), onMaxPause: () => abort.abort("max_pause") });
+    const pids: number[] = [];
+    const options = v.parse(commandStrategy.options(pluginLibraries), {
+      // A trainer that itself keeps a core busy: its load is ours and must not pause it.
+      command: `echo "{\\"event\\":\\"heartbeat\\",\\"pid\\":$$}"; end=$(($(date +%s) + 20)); while [ $(date +%s) -lt $end ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; echo '{"event":"heartbeat"}'; done; touch model.onnx; echo '{"event":"artifact","path":"model.onnx"}'`,
+      heartbeat_timeout: "10s",
+    });
+    const context = pluginContext({ options, logger: silentLogger, paths: { home: dir.path, data: dir.path, models: dir.path, cache: dir.path, logs: dir.path, state: dir.path, plugins: dir.path }, events: { emit: (type, data) => void (type === "run.heartbeat" && typeof data.pid === "number" && (pids.push(data.pid), trainerGroups.push(data.pid))) } });
+    const hooks = await commandStrategy.setup(context as never);
+    const done = hooks.train({ job: "j", runDir: dir.path, signal: abort.signal, progress: { update() {} }, pause, checkpoint: makeCheckpoint({ signal: abort.signal }), loadData: () => Promise.reject(new Error("unused")) });
+    done.catch(() => undefined);
+    const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[0];
+    const waitFor = async (predicate: () => boolean, ms: number) => {
+      const deadline = performance.now() + ms;
+      while (!predicate()) {
+        if (performance.now() > deadline) return false;
+        await Bun.sleep(20);
+      }
+      return true;
+    };
+    const hogs: Array<ReturnType<typeof Bun.spawn>> = [];
+    try {
+      expect(await waitFor(() => pids.length > 0, 5000)).toBe(true);
+      // Our own trainer keeps a core busy, yet it runs on.
+      await Bun.sleep(intervalMs * 4);
+      expect(pause.paused).toBe(false);
+
+      const hogStarted = performance.now();
+      for (let i = 0; i < navigator.hardwareConcurrency; i++) hogs.push(Bun.spawn(["sh", "-c", "while :; do :; done"]));
+      expect(await waitFor(() => state(pids[0]!) === "T", intervalMs * (limits.pauseAfter + 2) + 1500)).toBe(true);
+      const pausedAfter = performance.now() - hogStarted;
+      console.log(`paused ${pausedAfter.toFixed(0)} ms after the hog started (sample_interval ${intervalMs} ms, pause_after 2)`);
+
+      for (const hog of hogs) hog.kill("SIGKILL");
+      expect(await waitFor(() => state(pids[0]!) !== "T", intervalMs * 6 + 1500)).toBe(true);
+      expect(pause.paused).toBe(false);
+    } finally {
+      for (const hog of hogs) hog.kill("SIGKILL");
+      stopLoop();
+      abort.abort("test over");
+      await done.catch(() => undefined);
+    }
+  }, 60_000);
+});
