@@ -14,7 +14,7 @@ export const ExitCode = {
   config: 3,
   /** A plugin failed to load or its options are wrong. */
   plugin: 4,
-  /** Refused on purpose: home locked by another daemon, unsafe bind, and the like. */
+  /** Refused on purpose: home locked by another daemon, unsafe bind, a run deferred by the governor. */
   refused: 5,
   /** A bug or an unexpected failure of the environment. */
   internal: 70,
@@ -35,6 +35,7 @@ export type ErrorCode =
   | "data_invalid"
   | "bad_input"
   | "run_failed"
+  | "deferred"
   | "internal";
 
 const exitCodeOf: Record<ErrorCode, ExitCode> = {
@@ -51,6 +52,7 @@ const exitCodeOf: Record<ErrorCode, ExitCode> = {
   data_invalid: ExitCode.problems,
   bad_input: ExitCode.problems,
   run_failed: ExitCode.problems,
+  deferred: ExitCode.refused,
   internal: ExitCode.internal,
 };
 
@@ -62,6 +64,7 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   data_invalid: 400,
   bad_input: 400,
   home_locked: 409,
+  deferred: 503,
 };
 
 export class EdgetrainError extends Error {

@@ -22,6 +22,8 @@ export interface RunDetails {
   progress?: { done: number; total: number; message?: string };
   data?: unknown;
   workers?: unknown;
+  /** The model file the run produced, kept in its folder until the model store takes it. */
+  artifact?: string;
 }
 
 const WRITE_EVERY_MS = 1000;
@@ -75,6 +77,7 @@ export class RunRecorder {
 
   succeeded(result: TrainResult): void {
     const metadata = result.metadata ?? {};
+    this.details.artifact = result.artifact;
     this.details.data = metadata.data;
     this.takeWorkers(metadata.workers);
     this.finish("succeeded", result.metrics);

@@ -1,0 +1,80 @@
+import { join } from "node:path";
+import { resolveProfile } from "../../config/validate-profile.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { Governor } from "../../governor/governor.ts";
+import { governorLimits } from "../../governor/limits.ts";
+import { ResourceSampler } from "../../governor/sampler.ts";
+import { isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
+import { LogSink } from "../../log/logger.ts";
+import { JobRunner } from "../../scheduler/job-runner.ts";
+import { openState } from "../../state/database.ts";
+import { stringFlag, type Command } from "../command.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
+import { formatProblem } from "../problems-text.ts";
+import { progressBar } from "../progress-bar.ts";
+
+export const trainCommand: Command = {
+  name: "train",
+  summary: "run a profile job now, for all its keys or one",
+  help: `Usage: edgetrain train JOB [--key K] [--force] [--json] [--profile P] [--home DIR]
+
+Runs the job as the scheduler would: its strategy, options and data source, one run per key (or only
+--key K), each recorded in the home's state with its folder under runs/. The governor is asked first:
+when the machine is busy the run is deferred with the reason (exit 5); --force runs anyway and is not
+paused. Exit 1 if a run fails.`,
+  options: { ...homeOptions, key: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" } },
+  async run(args, io) {
+    const [jobName] = args.positionals;
+    if (!jobName) throw new EdgetrainError("usage", "edgetrain train: name the job (edgetrain train JOB)");
+    const { profile: profileName, homeFlag } = homeAndProfile(args, io);
+    const resolved = await resolveProfile(profileName, io.environment, { home: homeFlag });
+    if (!resolved.profile || !resolved.paths) {
+      const errors = resolved.problems.filter((p) => p.severity === "error");
+      throw new EdgetrainError("profile_invalid", `profile ${resolved.loaded.name} has ${errors.length} problem(s)`, { details: { problems: errors.map(formatProblem) } });
+    }
+    const { profile, paths, registry } = resolved;
+    const daemon = readLockOwner(join(paths.home, "edgetrain.lock"));
+    if (daemon && isOwnerAlive(daemon)) {
+      throw new EdgetrainError("home_locked", `a daemon (pid ${daemon.pid}) runs on ${paths.home} and schedules its jobs; two processes training the same models are refused`, { hint: "stop the daemon, or run this job with another --home" });
+    }
+    const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color } });
+    const state = openState(paths.state);
+    try {
+      // An unknown job is the user's mistake, whatever the machine's load: say so first.
+      new JobRunner({ profile, paths, registry, state, logger: logs.logger() }).jobNamed(jobName);
+      let governor: Governor | undefined;
+      if (!args.values.force) {
+        governor = new Governor(governorLimits(profile.governor));
+        const sampler = new ResourceSampler(io.environment.hostRoot);
+        sampler.sample();
+        await Bun.sleep(500);
+        governor.observe(sampler.sample());
+        const admission = governor.admit();
+        if (!admission.ok) {
+          state.recordEvent("run.deferred", { job: jobName, reason: admission.reason, trigger: "manual" });
+          throw new EdgetrainError("deferred", `job ${jobName} deferred: ${admission.reason}`, { hint: "try later, or --force to run anyway" });
+        }
+      }
+      const runner = new JobRunner({ profile, paths, registry, state, logger: logs.logger(), governor });
+      const bar = progressBar(io.stderr, jobName);
+      const abort = new AbortController();
+      const onSignal = () => abort.abort("interrupted (SIGINT)");
+      process.once("SIGINT", onSignal);
+      const outcomes = await runner.run({ job: jobName, key: stringFlag(args, "key"), trigger: args.values.force ? "manual: edgetrain train --force" : "manual: edgetrain train", signal: abort.signal, progress: bar }).finally(() => {
+        bar.finish();
+        process.off("SIGINT", onSignal);
+      });
+      if (args.values.json) io.stdout.write(JSON.stringify({ job: jobName, runs: outcomes }) + "\n");
+      else {
+        for (const outcome of outcomes) {
+          const metrics = Object.entries(outcome.metrics ?? {}).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(", ");
+          io.stdout.write(`${outcome.key ?? jobName}: ${outcome.status}${metrics ? `, ${metrics}` : ""}${outcome.error ? `: ${outcome.error}` : ""}  (run ${outcome.run})\n`);
+        }
+      }
+      return outcomes.every((outcome) => outcome.status === "succeeded") ? 0 : 1;
+    } finally {
+      state.close();
+      logs.close();
+    }
+  },
+};

@@ -1,0 +1,143 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import * as v from "valibot";
+import { didYouMean } from "../config/did-you-mean.ts";
+import { durationMs } from "../config/duration.ts";
+import { deepMerge } from "../config/merge.ts";
+import type { Profile } from "../config/schema.ts";
+import { loadTrainingData } from "../data/load-training-data.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
+import type { Governor } from "../governor/governor.ts";
+import type { EventSink, Logger, ProgressReporter, ResolvedPaths, StrategyHooks, TrainResult } from "../plugin-api.ts";
+import { pluginContext } from "../plugins/context.ts";
+import type { PluginRegistry } from "../plugins/registry.ts";
+import type { StateDatabase } from "../state/database.ts";
+import { makeCheckpoint } from "../training/checkpoint.ts";
+import { PauseSwitch } from "../training/pause-switch.ts";
+import { RunRecorder } from "../training/run-recorder.ts";
+import { jobKeys } from "./job-keys.ts";
+
+export interface JobRunnerParts {
+  profile: Profile;
+  paths: ResolvedPaths;
+  registry: PluginRegistry;
+  state: StateDatabase;
+  logger: Logger;
+  events?: EventSink;
+  /** Without one (a run by hand with --force, a test), runs are neither admitted nor paused. */
+  governor?: Governor;
+}
+
+export interface RunOutcome {
+  run: string;
+  job: string;
+  key?: string;
+  status: "succeeded" | "failed" | "cancelled";
+  metrics?: Record<string, number>;
+  artifact?: string;
+  error?: string;
+}
+
+export interface RunRequest {
+  job: string;
+  /** Only this key; otherwise every key of the job, one run each. */
+  key?: string;
+  /** In words, for the record: `manual: edgetrain train`, `cron 0 2 * * 0`. */
+  trigger: string;
+  signal?: AbortSignal;
+  progress?: ProgressReporter;
+}
+
+/** Runs one job for its keys, one after the other: strategy, data, checkpoint rules and run record. */
+export class JobRunner {
+  constructor(private readonly parts: JobRunnerParts) {}
+
+  jobNamed(name: string) {
+    const job = this.parts.profile.jobs[name];
+    if (!job) {
+      const known = Object.keys(this.parts.profile.jobs);
+      const suggestion = didYouMean(name, known);
+      throw new EdgetrainError("not_found", `no job "${name}" in the profile${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, { hint: known.length ? `jobs: ${known.join(", ")}` : "the profile has no jobs section" });
+    }
+    return job;
+  }
+
+  async keysOf(name: string): Promise<Array<string | undefined>> {
+    return jobKeys(this.jobNamed(name), this.parts.paths.data);
+  }
+
+  async run(request: RunRequest): Promise<RunOutcome[]> {
+    const job = this.jobNamed(request.job);
+    const keys = await this.keysOf(request.job);
+    if (request.key !== undefined && !keys.includes(request.key)) {
+      throw new EdgetrainError("not_found", `job ${request.job} has no key "${request.key}"`, { hint: `keys: ${keys.filter(Boolean).slice(0, 20).join(", ") || "(none: the job has no key scope)"}` });
+    }
+    const outcomes: RunOutcome[] = [];
+    for (const key of request.key !== undefined ? [request.key] : keys) {
+      if (request.signal?.aborted) break;
+      outcomes.push(await this.runKey(request, job, key));
+    }
+    return outcomes;
+  }
+
+  /** The artifact of the latest successful run of job+key: what warm starts continue from. */
+  previousArtifact(job: string, key: string | undefined): string | undefined {
+    const row = this.parts.state.db
+      .query<{ details: string }, [string, string | null]>("SELECT details FROM runs WHERE job = ? AND key IS ? AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1")
+      .get(job, key ?? null);
+    return row ? (JSON.parse(row.details) as { artifact?: string }).artifact : undefined;
+  }
+
+  private async runKey(request: RunRequest, job: Profile["jobs"][string], key: string | undefined): Promise<RunOutcome> {
+    const { profile, paths, registry, state, governor } = this.parts;
+    const plugin = registry.get("strategy", job.strategy);
+    if (!plugin) throw new EdgetrainError("plugin_invalid", `job ${request.job}: unknown strategy "${job.strategy}"`);
+    const options = v.parse(plugin.schema, deepMerge((profile.defaults.strategies[job.strategy] ?? {}) as Record<string, unknown>, job.options as Record<string, unknown>));
+    const id = RunRecorder.newId();
+    const runDir = join(paths.home, "runs", id);
+    mkdirSync(runDir, { recursive: true });
+    const recorder = new RunRecorder(state.db, { id, job: request.job, key, strategy: job.strategy, trigger: request.trigger, runDir });
+    const logger = this.parts.logger.child({ job: request.job, ...(key !== undefined ? { key } : {}), run: id });
+    const abort = new AbortController();
+    const onOuterAbort = () => abort.abort(request.signal?.reason ?? "cancelled");
+    request.signal?.addEventListener("abort", onOuterAbort, { once: true });
+    const limit = setTimeout(() => abort.abort(`ran past max_runtime ${job.max_runtime}`), durationMs(job.max_runtime));
+    const pause = new PauseSwitch();
+    const release = governor?.register(id, { setPaused: (paused) => pause.set(paused), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
+    const progress = recorder.progress(request.progress);
+    logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
+    try {
+      const context = pluginContext({ options, logger, paths, signal: abort.signal, progress, events: recorder.events(this.parts.events), store: state.pluginStore(`strategy/${job.strategy}`) });
+      const hooks = (await plugin.module.setup(context as never)) as StrategyHooks;
+      const result: TrainResult = await hooks.train({
+        job: request.job,
+        key,
+        runDir,
+        data: job.data as Record<string, unknown> | undefined,
+        loadData: () => {
+          if (!job.data) throw new EdgetrainError("data_invalid", `job ${request.job} has no data section`);
+          return loadTrainingData(job.data, { dataRoot: paths.data, key, now: Date.now() });
+        },
+        previousArtifact: this.previousArtifact(request.job, key),
+        workers: profile.governor.workers,
+        memoryLimitMb: profile.governor.memory_limit_mb,
+        pause,
+        signal: abort.signal,
+        progress,
+        checkpoint: makeCheckpoint({ signal: abort.signal, memoryLimitMb: profile.governor.memory_limit_mb, whilePaused: () => pause.whilePaused(abort.signal) }),
+      });
+      recorder.succeeded(result);
+      logger.info("run succeeded", { ...result.metrics });
+      return { run: id, job: request.job, key, status: "succeeded", metrics: result.metrics, artifact: result.artifact };
+    } catch (error) {
+      const cancelled = abort.signal.aborted;
+      recorder.failed(cancelled ? new Error(`cancelled: ${String(abort.signal.reason)}`) : error, cancelled);
+      logger.error(cancelled ? "run cancelled" : "run failed", { error: messageOf(error) });
+      return { run: id, job: request.job, key, status: cancelled ? "cancelled" : "failed", error: cancelled ? String(abort.signal.reason) : messageOf(error) };
+    } finally {
+      clearTimeout(limit);
+      release?.();
+      request.signal?.removeEventListener("abort", onOuterAbort);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { runCli, tempDir } from "../helpers.ts";
+
+const session = (rows: number, shift: number) =>
+  "timestamp,hr,speed,label\n" + Array.from({ length: rows }, (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`).join("\n") + "\n";
+
+async function homeWithJob(dir: { path: string; write(path: string, text: string): string }, governor = "") {
+  const home = join(dir.path, "home");
+  for (const player of ["player_1", "player_2"]) for (let n = 1; n <= 4; n++) dir.write(`home/data/athletes/${player}/TR${n}_x.csv`, session(60, n));
+  dir.write("home/profile.yaml", `extends: base\npaths:\n  home: ${home}\n${governor}jobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 10 }\n    data: { source: sessions, path: athletes, sessions_to_use: 3, debounce: 0 }\n    triggers: [{ type: manual }]\n`);
+  return home;
+}
+
+describe("edgetrain train and runs", () => {
+  test("runs a profile job for each key and records the runs with their artifacts", async () => {
+    await using dir = tempDir();
+    const home = await homeWithJob(dir);
+    const train = await runCli(["train", "activity", "--home", home, "--force", "--json"], { home: dir.path });
+    expect(train.code).toBe(0);
+    const { runs } = JSON.parse(train.stdout) as { runs: Array<{ key: string; status: string; artifact: string; run: string }> };
+    expect(runs.map((r) => [r.key, r.status])).toEqual([["player_1", "succeeded"], ["player_2", "succeeded"]]);
+    for (const run of runs) expect(run.artifact).toBe(join(home, "runs", run.run, "model.onnx"));
+    expect(runs.every((r) => existsSync(r.artifact))).toBe(true);
+
+    const one = await runCli(["train", "activity", "--home", home, "--force", "--key", "player_2", "--json"], { home: dir.path });
+    expect((JSON.parse(one.stdout) as { runs: unknown[] }).runs).toHaveLength(1);
+    const listed = await runCli(["runs", "--home", home, "--json"], { home: dir.path });
+    const rows = JSON.parse(listed.stdout) as Array<{ key: string; status: string; trigger: string }>;
+    expect(rows.map((r) => r.key)).toEqual(["player_2", "player_2", "player_1"]);
+    expect(rows[0]!.trigger).toBe("manual: edgetrain train --force");
+    const table = await runCli(["runs", "--home", home, "--job", "activity"], { home: dir.path });
+    expect(table.stdout).toMatch(/activity\s+player_2\s+succeeded\s+manual: edgetrain train --force/);
+  }, 60_000);
+
+  test("an unknown job or key is a clear error; a busy machine defers the run with the reason", async () => {
+    await using dir = tempDir();
+    const home = await homeWithJob(dir, "governor:\n  max_cpu_before: 0\n");
+    const unknown = await runCli(["train", "activty", "--home", home], { home: dir.path });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no job "activty" in the profile (did you mean "activity"?)');
+    const badKey = await runCli(["train", "activity", "--home", home, "--key", "player_9", "--force"], { home: dir.path });
+    expect(badKey.stderr).toContain('job activity has no key "player_9"');
+    const deferred = await runCli(["train", "activity", "--home", home], { home: dir.path });
+    expect(deferred.code).toBe(5);
+    expect(deferred.stderr).toMatch(/job activity deferred: CPU \d+ % ≥ max_cpu_before 0 %/);
+    const db = new Database(join(home, "state/edgetrain.db"), { readonly: true });
+    expect(db.query<{ type: string }, []>("SELECT type FROM events WHERE type = 'run.deferred'").all()).toHaveLength(1);
+    db.close();
+  }, 60_000);
+});
