@@ -51,3 +51,18 @@ describe("edgetrain train and runs", () => {
     db.close();
   }, 60_000);
 });
+
+test("an incremental job warm-starts from the artifact of its last successful run", async () => {
+  await using dir = tempDir();
+  const { readModelDescription } = await import("../../runtime/inference/model-metadata.ts");
+  const home = join(dir.path, "home");
+  dir.write("home/data/prices/rows.csv", "symbol,a,b,label\n" + Array.from({ length: 200 }, (_, i) => `${i % 2 ? "X" : "Y"},${i % 7},${i % 5},${(i % 7) * 2 + (i % 5)}`).join("\n") + "\n");
+  dir.write("home/profile.yaml", `paths:\n  home: ${home}\njobs:\n  prices:\n    strategy: incremental-nn\n    options: { task: regression, epochs: 3, warm_start: true }\n    data: { source: rows, path: prices, key_column: symbol, debounce: 0 }\n`);
+  const described = async () => {
+    const run = await runCli(["train", "prices", "--home", home, "--force", "--key", "X", "--json"], { home: dir.path });
+    const artifact = (JSON.parse(run.stdout) as { runs: Array<{ artifact: string }> }).runs[0]!.artifact;
+    return readModelDescription(new Uint8Array(await Bun.file(artifact).arrayBuffer()), artifact) as unknown as { warm_started: boolean };
+  };
+  expect((await described()).warm_started).toBe(false);
+  expect((await described()).warm_started).toBe(true);
+}, 60_000);
