@@ -3,6 +3,7 @@ import memoryCache from "./caches/memory.ts";
 import commandStrategy from "./strategies/command/index.ts";
 import incrementalNn from "./strategies/incremental-nn/index.ts";
 import randomForest from "./strategies/random-forest/index.ts";
+import cronTrigger from "./triggers/cron.ts";
 import manualTrigger from "./triggers/manual.ts";
 
-export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, manualTrigger, memoryCache];
+export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, memoryCache];
