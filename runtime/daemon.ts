@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
-import type { DaemonStatus, DaemonView } from "./api/daemon-view.ts";
+import type { DaemonStatus, DaemonView, RunSummary } from "./api/daemon-view.ts";
 import { isLoopback } from "./api/token.ts";
 import type { ProfileOverrides } from "./config/load-profile.ts";
 import type { Profile } from "./config/schema.ts";
@@ -13,6 +13,16 @@ import { LogSink } from "./log/logger.ts";
 import type { Logger, ResolvedPaths } from "./plugin-api.ts";
 import { formatProblem } from "./cli/problems-text.ts";
 import { openState, type StateDatabase } from "./state/database.ts";
+import { processGroupMembers } from "./locks/process-identity.ts";
+import { durationMs } from "./config/duration.ts";
+import { EventBus } from "./events/bus.ts";
+import { Governor } from "./governor/governor.ts";
+import { governorLimits } from "./governor/limits.ts";
+import { startSampling } from "./governor/loop.ts";
+import { ResourceSampler } from "./governor/sampler.ts";
+import { systemClock } from "./plugins/context.ts";
+import { JobRunner } from "./scheduler/job-runner.ts";
+import { Scheduler } from "./scheduler/scheduler.ts";
 import { VERSION } from "./version.ts";
 
 export interface DaemonOptions {
@@ -37,6 +47,12 @@ const SHUTDOWN_LIMIT_MS = 5000;
 export class Daemon {
   private server?: Server;
   private stopping?: Promise<void>;
+  readonly bus = new EventBus();
+  private governor!: Governor;
+  private stopGovernor?: () => void;
+  private scheduler?: Scheduler;
+  /** Process groups of trainers started by our runs: their CPU is edgetrain's, not the machine being busy. */
+  private readonly trainerGroups = new Set<number>();
   private readonly startedAt = Date.now();
   private loadedAt = Date.now();
 
@@ -70,6 +86,8 @@ export class Daemon {
     if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
     const daemon = new Daemon(resolved, options, lock, logs, logger, state);
     try {
+      daemon.startGovernor();
+      await daemon.startScheduler(true);
       daemon.listen();
     } catch (error) {
       await daemon.stop();
@@ -91,6 +109,40 @@ export class Daemon {
     return this.resolved.profile;
   }
 
+  get jobScheduler(): Scheduler | undefined {
+    return this.scheduler;
+  }
+
+  /** Samples resources every sample_interval; each sample may pause or resume runs and start queued ones. */
+  private startGovernor(): void {
+    const { profile } = this.resolved;
+    this.governor = new Governor(governorLimits(profile.governor), this.bus);
+    this.bus.subscribe((event) => {
+      if (event.type === "run.process" && typeof event.data.pid === "number") this.trainerGroups.add(event.data.pid);
+    });
+    const ownPids = () => {
+      const pids = [process.pid];
+      for (const group of this.trainerGroups) {
+        const members = processGroupMembers(group);
+        if (members.length === 0) this.trainerGroups.delete(group);
+        pids.push(...members);
+      }
+      return pids;
+    };
+    const sampler = new ResourceSampler(this.options.environment.hostRoot, ownPids);
+    this.stopGovernor = startSampling(sampler, durationMs(profile.governor.sample_interval), systemClock, (sample) => {
+      this.governor.observe(sample);
+      this.scheduler?.pump();
+    });
+  }
+
+  private async startScheduler(recover: boolean): Promise<void> {
+    const { profile, paths, registry } = this.resolved;
+    const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor });
+    this.scheduler = new Scheduler({ profile, paths, registry, state: this.state, runner, governor: this.governor, logger: this.logger, events: this.bus, clock: systemClock });
+    await this.scheduler.start(recover);
+  }
+
   /** Re-reads the profile; a profile with errors is rejected and the running one kept. Returns whether it applied. */
   async reload(): Promise<boolean> {
     this.logger.info("reloading profile", { profile: this.options.profile });
@@ -109,6 +161,10 @@ export class Daemon {
     this.resolved = next;
     this.loadedAt = Date.now();
     this.logs.setLevel(next.profile.logging.level);
+    this.governor.setLimits(governorLimits(next.profile.governor));
+    // Triggers follow the new profile; runs in progress finish under the old one.
+    this.scheduler?.stopWatching();
+    await this.startScheduler(false);
     if (before.host !== next.profile.api.host || before.port !== next.profile.api.port) {
       this.server?.stop();
       this.listen();
@@ -123,6 +179,8 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.logger.info("stopping", { reason });
       const steps: Array<[string, () => unknown]> = [
+        ["scheduler and runs", () => this.scheduler?.stop()],
+        ["governor", () => this.stopGovernor?.()],
         ["api", () => this.server?.stop(true)],
         ["address file", () => rmSync(join(this.resolved.paths.home, "daemon.json"), { force: true })],
         ["state", () => (this.state.recordEvent("daemon.stopped", { reason }), this.state.close())],
@@ -169,6 +227,20 @@ export class Daemon {
   private view(): DaemonView {
     return {
       status: () => this.status(),
+      jobs: () => Object.entries(this.resolved.profile.jobs).map(([name, job]) => ({
+        name,
+        strategy: job.strategy,
+        enabled: job.enabled,
+        priority: job.priority,
+        triggers: job.triggers.map((trigger) => String(trigger.type)),
+        last_run: this.runRows({ job: name, limit: 1 })[0],
+      })),
+      runs: (filter) => this.runRows(filter),
+      run: (id) => {
+        const row = this.state.db.query<RunRow & { details: string | null; run_dir: string | null }, [string]>(`SELECT ${RUN_COLUMNS}, details, run_dir FROM runs WHERE id = ?`).get(id);
+        return row ? { ...summary(row), details: row.details ? JSON.parse(row.details) : null, run_dir: row.run_dir } : undefined;
+      },
+      requestRun: (job, key, force) => this.scheduler!.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force),
       token: () => this.resolved.profile.api.token,
       exposed: () => !isLoopback(this.resolved.profile.api.host),
     };
@@ -187,8 +259,30 @@ export class Daemon {
       plugins: registry.list().map((p) => ({ kind: p.module.kind, name: p.module.name, version: p.module.version, source: p.source })),
       jobs: Object.entries(profile.jobs).map(([name, job]) => ({ name, strategy: job.strategy, enabled: job.enabled })),
       state: { schema_version: this.state.schemaVersion },
+      governor: { ...this.governorState() },
+      queue: (this.scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
+      running: this.scheduler?.runningCount() ?? 0,
     };
   }
+
+  private governorState() {
+    const state = this.governor.state;
+    return { paused: state.paused, reason: state.reason, readings: state.latest ? { ...state.latest } : undefined };
+  }
+
+  private runRows(filter: { job?: string; limit: number }): RunSummary[] {
+    return this.state.db
+      .query<RunRow, [string | null, string | null, number]>(`SELECT ${RUN_COLUMNS} FROM runs WHERE (? IS NULL OR job = ?) ORDER BY created_at DESC LIMIT ?`)
+      .all(filter.job ?? null, filter.job ?? null, filter.limit)
+      .map(summary);
+  }
+}
+
+const RUN_COLUMNS = "id, job, key, strategy, trigger, status, created_at, started_at, ended_at, progress, message, metrics, error";
+type RunRow = Omit<RunSummary, "metrics"> & { metrics: string | null };
+
+function summary(row: RunRow): RunSummary {
+  return { ...row, metrics: row.metrics ? (JSON.parse(row.metrics) as Record<string, number>) : null };
 }
 
 async function resolveProfileOrThrow(options: DaemonOptions) {

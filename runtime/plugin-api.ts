@@ -29,6 +29,8 @@ export interface PluginLibraries {
   /** The profile's duration schema (`"10s"`, `"5m"`, `"6h"` or seconds) and its value in milliseconds. */
   duration: Valibot.GenericSchema<string | number, string | number>;
   durationMs(duration: string | number): number;
+  /** Live (non-zombie) pids of a process group, from /proc. */
+  processGroupMembers(group: number): number[];
 }
 
 export interface Logger {

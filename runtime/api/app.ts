@@ -3,6 +3,7 @@ import { EdgetrainError } from "../errors.ts";
 import { bearerMatches } from "./token.ts";
 import type { DaemonView } from "./daemon-view.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { jobRoutes } from "./routes/jobs.ts";
 import { statusRoutes } from "./routes/status.ts";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -39,7 +40,8 @@ export function createApp(view: DaemonView) {
       return { code: "internal", message: `${request.method} ${path} failed; see the daemon log` };
     })
     .use(healthRoutes)
-    .use(statusRoutes(view));
+    .use(statusRoutes(view))
+    .use(jobRoutes(view));
 }
 
 export type App = ReturnType<typeof createApp>;

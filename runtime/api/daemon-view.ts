@@ -10,10 +10,34 @@ export interface DaemonStatus {
   plugins: Array<{ kind: string; name: string; version: string; source: string }>;
   jobs: Array<{ name: string; strategy: string; enabled: boolean }>;
   state: { schema_version: number };
+  governor: { paused: boolean; reason: string; readings?: Record<string, unknown> };
+  queue: Array<{ job: string; key?: string; reason: string; priority: number; queued_at: string }>;
+  running: number;
+}
+
+export interface RunSummary {
+  id: string;
+  job: string;
+  key: string | null;
+  strategy: string;
+  trigger: string;
+  status: string;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  progress: number | null;
+  message: string | null;
+  metrics: Record<string, number> | null;
+  error: string | null;
 }
 
 export interface DaemonView {
   status(): DaemonStatus;
+  jobs(): Array<{ name: string; strategy: string; enabled: boolean; priority: number; triggers: string[]; last_run?: RunSummary }>;
+  runs(filter: { job?: string; limit: number }): RunSummary[];
+  run(id: string): (RunSummary & { details: unknown; run_dir: string | null }) | undefined;
+  /** Queues a run of the job (all keys, or one); resolves once queued. */
+  requestRun(job: string, key: string | undefined, force: boolean): Promise<void>;
   token(): string | undefined;
   /** Non-loopback binds require the token on every /v1 route. */
   exposed(): boolean;

@@ -1,10 +1,9 @@
 import type { Clock } from "../plugin-api.ts";
-import type { Governor } from "./governor.ts";
-import type { ResourceSampler } from "./sampler.ts";
+import type { ResourceSampler, Sample } from "./sampler.ts";
 
-/** Samples every `intervalMs` and feeds the governor; `stop()` ends it. */
-export function startGovernorLoop(governor: Governor, sampler: ResourceSampler, intervalMs: number, clock: Clock): () => void {
+/** Samples every `intervalMs` and hands each sample on; the returned function stops it. */
+export function startSampling(sampler: ResourceSampler, intervalMs: number, clock: Clock, onSample: (sample: Sample) => void): () => void {
   sampler.sample(); // the first CPU reading only sets the baseline
-  const timer = clock.setInterval(() => governor.observe(sampler.sample()), intervalMs);
+  const timer = clock.setInterval(() => onSample(sampler.sample()), intervalMs);
   return () => clock.clearInterval(timer);
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /**
  * A process's start time in clock ticks since boot (field 22 of /proc/PID/stat). Together with the pid it
@@ -21,3 +21,22 @@ export function isAlive(pid: number, startTime: number | undefined, procRoot = "
   if (actual === undefined) return false;
   return startTime === undefined || actual === startTime;
 }
+
+/** Pids whose process group is `group` (field 5 of /proc/PID/stat). */
+export function processGroupMembers(group: number): number[] {
+  if (group <= 0) return [];
+  const members: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // fields[0] is the state; a zombie has exited and only waits to be reaped.
+      if (Number(fields[2]) === group && fields[0] !== "Z") members.push(Number(entry));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return members;
+}
+

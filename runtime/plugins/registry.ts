@@ -3,9 +3,10 @@ import * as yaml from "yaml";
 import type { OptionsSchema, PluginKind, PluginLibraries, PluginModule } from "../plugin-api.ts";
 import type { Problem } from "../config/yaml-source.ts";
 import { Duration, durationMs } from "../config/duration.ts";
+import { processGroupMembers } from "../locks/process-identity.ts";
 import { messageOf } from "../errors.ts";
 
-export const pluginLibraries: PluginLibraries = { v, yaml, duration: Duration, durationMs };
+export const pluginLibraries: PluginLibraries = { v, yaml, duration: Duration, durationMs, processGroupMembers };
 
 export const PLUGIN_KINDS: readonly PluginKind[] = ["strategy", "trigger", "deploy", "cache"];
 

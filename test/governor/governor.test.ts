@@ -112,8 +112,8 @@ describe("resource sampler", () => {
 describe("governor against a real busy machine", () => {
   test("a CPU hog pauses a training child (SIGSTOP seen in /proc) within 2 × sample_interval of pause_after, and its end resumes it", async () => {
     const { default: commandStrategy } = await import("../../plugins/strategies/command/index.ts");
-    const { membersOf } = await import("../../plugins/strategies/command/process-group.ts");
-    const { startGovernorLoop } = await import("../../runtime/governor/loop.ts");
+    const { processGroupMembers: membersOf } = await import("../../runtime/locks/process-identity.ts");
+    const { startSampling } = await import("../../runtime/governor/loop.ts");
     const { pluginContext, systemClock } = await import("../../runtime/plugins/context.ts");
     const { pluginLibraries } = await import("../../runtime/plugins/registry.ts");
     const { silentLogger } = await import("../../runtime/log/logger.ts");
@@ -124,7 +124,7 @@ describe("governor against a real busy machine", () => {
     const sampler = new ResourceSampler("/", () => [process.pid, ...trainerGroups.flatMap((group) => membersOf(group))]);
     const governor = new Governor({ ...limits, pauseCpu: 60, resumeCpu: 30, pauseAfter: 2 });
     const intervalMs = 200;
-    const stopLoop = startGovernorLoop(governor, sampler, intervalMs, systemClock);
+    const stopLoop = startSampling(sampler, intervalMs, systemClock, (reading) => governor.observe(reading));
     const pause = new PauseSwitch();
     const abort = new AbortController();
     governor.register("run", { setPaused: (p) => pause.set(p), onMaxPause: () => abort.abort("max_pause") });

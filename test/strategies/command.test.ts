@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import * as v from "valibot";
 import commandStrategy from "../../plugins/strategies/command/index.ts";
-import { membersOf } from "../../plugins/strategies/command/process-group.ts";
+import { processGroupMembers as membersOf } from "../../runtime/locks/process-identity.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { StrategyHooks, TrainResult } from "../../runtime/plugin-api.ts";
 import { pluginContext } from "../../runtime/plugins/context.ts";

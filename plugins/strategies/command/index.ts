@@ -70,6 +70,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
         graceMs: context.libraries.durationMs(settings.grace_period),
         logTailLines: settings.log_tail_lines,
         memoryLimitMb: request.memoryLimitMb,
+        processGroupMembers: context.libraries.processGroupMembers,
       },
       context.events,
       request.progress,

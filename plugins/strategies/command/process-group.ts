@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 
 /**
  * A child started as the leader of its own process group (setsid), so that signals reach everything it
@@ -10,7 +10,8 @@ export class ProcessGroup {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private done = false;
 
-  constructor(command: string[], options: { cwd: string; env: Record<string, string | undefined> }) {
+  /** `membersOf` lists a group's live pids; the host hands it over (PluginLibraries.processGroupMembers). */
+  constructor(command: string[], options: { cwd: string; env: Record<string, string | undefined> }, private readonly membersOf: (group: number) => number[]) {
     this.child = spawn(command[0]!, command.slice(1), { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
@@ -51,7 +52,7 @@ export class ProcessGroup {
     await this.exited;
     clearTimeout(timer);
     // The leader is gone; members that ignored SIGTERM are not.
-    if (membersOf(this.pid).length > 0) {
+    if (this.membersOf(this.pid).length > 0) {
       await Bun.sleep(Math.min(graceMs, 200));
       this.signal("SIGKILL");
     }
@@ -59,26 +60,8 @@ export class ProcessGroup {
 
   /** Resident memory of every process in the group, in MB. */
   rssMb(): number {
-    return membersOf(this.pid).reduce((sum, pid) => sum + rssOf(pid), 0);
+    return this.membersOf(this.pid).reduce((sum, pid) => sum + rssOf(pid), 0);
   }
-}
-
-/** Pids whose process group is `group` (field 5 of /proc/PID/stat). */
-export function membersOf(group: number): number[] {
-  if (group <= 0) return [];
-  const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      // fields[0] is the state; a zombie has exited and only waits to be reaped.
-      if (Number(fields[2]) === group && fields[0] !== "Z") members.push(Number(entry));
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  return members;
 }
 
 function rssOf(pid: number): number {

@@ -13,6 +13,7 @@ export interface TrainerSettings {
   graceMs: number;
   logTailLines: number;
   memoryLimitMb?: number;
+  processGroupMembers: (group: number) => number[];
 }
 
 export interface Checkpoint {
@@ -81,9 +82,11 @@ export class SupervisedTrainer {
   }
 
   private async runOnce(signal: AbortSignal): Promise<Ending> {
-    const group = new ProcessGroup(this.settings.command, { cwd: this.report.dir, env: this.settings.env });
+    const group = new ProcessGroup(this.settings.command, { cwd: this.report.dir, env: this.settings.env }, this.settings.processGroupMembers);
     this.group = group;
     this.report.pid = group.pid;
+    // The host counts this process group's CPU as edgetrain's own, not as the machine being busy.
+    this.events.emit("run.process", { worker: this.report.id, pid: group.pid });
     this.lastBeat = Date.now();
     this.update("running");
     if (this.paused) group.signal("SIGSTOP");

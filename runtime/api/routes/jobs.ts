@@ -1,0 +1,28 @@
+import { Elysia, t } from "elysia";
+import { EdgetrainError } from "../../errors.ts";
+import type { DaemonView } from "../daemon-view.ts";
+
+/** `GET /v1/jobs`, `POST /v1/jobs/:name/run` ({key?, force?}), `GET /v1/runs`, `GET /v1/runs/:id`. */
+export const jobRoutes = (view: DaemonView) =>
+  new Elysia({ name: "routes/jobs" })
+    .get("/v1/jobs", () => ({ jobs: view.jobs() }))
+    .post(
+      "/v1/jobs/:name/run",
+      async ({ params, body, set }) => {
+        if (!view.jobs().some((job) => job.name === params.name)) throw new EdgetrainError("not_found", `no job "${params.name}"`, { details: { job: params.name } });
+        await view.requestRun(params.name, body?.key, body?.force ?? false);
+        set.status = 202;
+        return { queued: true, job: params.name, key: body?.key ?? null, force: body?.force ?? false };
+      },
+      { body: t.Optional(t.Object({ key: t.Optional(t.String({ minLength: 1 })), force: t.Optional(t.Boolean()) }, { additionalProperties: false })) },
+    )
+    .get(
+      "/v1/runs",
+      ({ query }) => ({ runs: view.runs({ job: query.job, limit: query.limit ?? 50 }) }),
+      { query: t.Object({ job: t.Optional(t.String()), limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })) }) },
+    )
+    .get("/v1/runs/:id", ({ params }) => {
+      const run = view.run(params.id);
+      if (!run) throw new EdgetrainError("not_found", `no run "${params.id}"`, { details: { run: params.id } });
+      return run;
+    });

@@ -1,0 +1,178 @@
+import type { Profile } from "../config/schema.ts";
+import { messageOf } from "../errors.ts";
+import type { Governor } from "../governor/governor.ts";
+import type { Clock, EventSink, Logger, ResolvedPaths, TriggerHooks } from "../plugin-api.ts";
+import { parseOptions, pluginUses } from "../plugins/check-options.ts";
+import { pluginContext } from "../plugins/context.ts";
+import type { PluginRegistry } from "../plugins/registry.ts";
+import type { StateDatabase } from "../state/database.ts";
+import type { JobRunner, RunOutcome } from "./job-runner.ts";
+
+export interface SchedulerParts {
+  profile: Profile;
+  paths: ResolvedPaths;
+  registry: PluginRegistry;
+  state: StateDatabase;
+  runner: JobRunner;
+  governor: Governor;
+  logger: Logger;
+  events: EventSink;
+  clock: Clock;
+}
+
+interface QueueEntry {
+  job: string;
+  key?: string;
+  reason: string;
+  priority: number;
+  queuedAt: number;
+  /** Skips the governor's admission (`edgetrain train --force`, `force: true` over the API). */
+  force: boolean;
+}
+
+const entryId = (job: string, key?: string) => `${job}/${key ?? ""}`;
+
+/**
+ * Triggers say a job+key needs a run; the queue keeps one entry per job+key; the governor says whether
+ * it may start now; max_concurrent_runs and priorities say who goes first. Every decision — fired,
+ * deferred and why, skipped and why — is an event in the state database.
+ */
+export class Scheduler {
+  private readonly queue = new Map<string, QueueEntry>();
+  private readonly running = new Map<string, AbortController>();
+  private readonly watchers: Array<() => void> = [];
+  private lastDeferral = "";
+  private stopped = false;
+
+  constructor(private readonly parts: SchedulerParts) {}
+
+  /** Starts the triggers; `recover` (at daemon start, not on reload) reschedules runs a crash interrupted. */
+  async start(recover = true): Promise<void> {
+    if (recover) this.recoverInterrupted();
+    const uses = pluginUses(this.parts.profile as unknown as Record<string, unknown>).filter((use) => use.kind === "trigger");
+    for (const use of uses) {
+      const job = String(use.optionsPath[1]);
+      if (!this.parts.profile.jobs[job]?.enabled) continue;
+      const index = Number(use.optionsPath[3]);
+      const plugin = this.parts.registry.get("trigger", use.name)!;
+      const context = pluginContext({
+        options: parseOptions(this.parts.registry, use),
+        logger: this.parts.logger.child({ job, trigger: use.name }),
+        paths: this.parts.paths,
+        clock: this.parts.clock,
+        events: this.parts.events,
+        store: this.parts.state.pluginStore(`trigger/${use.name}/${job}/${index}`),
+      });
+      const hooks = (await plugin.module.setup(context as never)) as TriggerHooks;
+      const stop = hooks.watch((fire) => void this.fired(job, `${use.name}: ${fire.reason}`, fire.keys));
+      if (stop) this.watchers.push(stop);
+    }
+  }
+
+  /** A trigger fired (or a person asked): queue one entry per key that needs a run. */
+  async fired(job: string, reason: string, keys?: Array<string | undefined>, force = false): Promise<void> {
+    if (this.stopped) return;
+    this.decide("trigger.fired", { job, reason, keys: keys ?? "all" });
+    let targets: Array<string | undefined>;
+    try {
+      targets = keys ?? (await this.parts.runner.keysOf(job));
+    } catch (error) {
+      this.decide("run.skipped", { job, reason: `cannot list the job's keys: ${messageOf(error)}` });
+      return;
+    }
+    const priority = this.parts.profile.jobs[job]?.priority ?? 0;
+    for (const key of targets) {
+      const id = entryId(job, key);
+      if (this.running.has(id)) {
+        this.decide("run.skipped", { job, key, reason: "a run of this job and key is in progress; runs never overlap" });
+        continue;
+      }
+      if (this.queue.has(id)) {
+        this.decide("run.skipped", { job, key, reason: "already queued" });
+        continue;
+      }
+      this.queue.set(id, { job, key, reason, priority, queuedAt: this.parts.clock.now(), force });
+    }
+    this.pump();
+  }
+
+  /** Starts what may start; called on every trigger, every run's end and every governor sample. */
+  pump(): void {
+    if (this.stopped) return;
+    const limit = this.parts.profile.governor.max_concurrent_runs;
+    const waiting = [...this.queue.values()].sort((a, b) => b.priority - a.priority || a.queuedAt - b.queuedAt);
+    for (const entry of waiting) {
+      if (this.running.size >= limit) return;
+      if (!entry.force) {
+        const admission = this.parts.governor.admit();
+        if (!admission.ok) {
+          // Record a deferral when its reason changes, not on every sample.
+          if (admission.reason !== this.lastDeferral) this.decide("run.deferred", { job: entry.job, key: entry.key, reason: admission.reason, queued: this.queue.size });
+          this.lastDeferral = admission.reason;
+          return;
+        }
+      }
+      this.lastDeferral = "";
+      this.queue.delete(entryId(entry.job, entry.key));
+      this.launch(entry);
+    }
+  }
+
+  queued(): Array<Omit<QueueEntry, "force">> {
+    return [...this.queue.values()].map(({ force: _force, ...entry }) => entry);
+  }
+
+  runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Stops triggers and new starts; runs in progress go on (a profile reload). */
+  stopWatching(): void {
+    this.stopped = true;
+    for (const stop of this.watchers.splice(0)) stop();
+  }
+
+  /** Stops everything: triggers, and runs in progress are cancelled (edgetrain is stopping). */
+  async stop(): Promise<void> {
+    this.stopWatching();
+    for (const controller of this.running.values()) controller.abort("edgetrain is stopping");
+    const deadline = Date.now() + 4000;
+    while (this.running.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+  }
+
+  private launch(entry: QueueEntry): void {
+    const id = entryId(entry.job, entry.key);
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    this.decide("run.starting", { job: entry.job, key: entry.key, reason: entry.reason });
+    void this.parts.runner
+      .run({ job: entry.job, key: entry.key, trigger: entry.reason, signal: controller.signal })
+      .then((outcomes: RunOutcome[]) => {
+        for (const outcome of outcomes) this.parts.events.emit("run.finished", { ...outcome });
+      })
+      .catch((error) => this.decide("run.skipped", { job: entry.job, key: entry.key, reason: messageOf(error) }))
+      .finally(() => {
+        this.running.delete(id);
+        this.pump();
+      });
+  }
+
+  /** Runs the state says were in progress belong to a process that is gone: mark them and run them again. */
+  private recoverInterrupted(): void {
+    const rows = this.parts.state.db
+      .query<{ id: string; job: string; key: string | null }, []>("SELECT id, job, key FROM runs WHERE status IN ('queued', 'running', 'paused', 'stalled')")
+      .all();
+    if (rows.length === 0) return;
+    this.parts.state.db.query("UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'edgetrain stopped while this run was in progress' WHERE status IN ('queued', 'running', 'paused', 'stalled')").run(this.parts.clock.now());
+    for (const row of rows) {
+      this.decide("run.interrupted", { run: row.id, job: row.job, key: row.key ?? undefined });
+      if (this.parts.profile.jobs[row.job]) void this.fired(row.job, `rescheduled: run ${row.id} was interrupted`, [row.key ?? undefined]);
+    }
+  }
+
+  private decide(type: string, data: Record<string, unknown>): void {
+    this.parts.state.recordEvent(type, data, this.parts.clock.now());
+    this.parts.events.emit(type, data);
+    this.parts.logger.info(type.replace(".", " "), data);
+  }
+}
