@@ -5,5 +5,6 @@ import incrementalNn from "./strategies/incremental-nn/index.ts";
 import randomForest from "./strategies/random-forest/index.ts";
 import cronTrigger from "./triggers/cron.ts";
 import manualTrigger from "./triggers/manual.ts";
+import newDataTrigger from "./triggers/new-data.ts";
 
-export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, memoryCache];
+export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, newDataTrigger, memoryCache];

@@ -102,6 +102,14 @@ export interface PluginContext<Options = unknown> {
   progress: ProgressReporter;
   readings(): Readings | undefined;
   libraries: PluginLibraries;
+  /** For triggers and deploy steps: the job they belong to. */
+  job?: JobInfo;
+}
+
+export interface JobInfo {
+  name: string;
+  /** The job's `data` section as written in the profile (`{ source: sessions, path: … }`). */
+  data?: Readonly<Record<string, unknown>>;
 }
 
 // ---- What each kind's setup() returns ----------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { Clock, EventSink, Logger, PluginContext, PluginStore, ProgressReporter, Readings, ResolvedPaths } from "../plugin-api.ts";
+import type { Clock, EventSink, JobInfo, Logger, PluginContext, PluginStore, ProgressReporter, Readings, ResolvedPaths } from "../plugin-api.ts";
 import { pluginLibraries } from "./registry.ts";
 
 export const systemClock: Clock = {
@@ -30,6 +30,7 @@ export interface ContextParts {
   signal?: AbortSignal;
   progress?: ProgressReporter;
   readings?: () => Readings | undefined;
+  job?: JobInfo;
 }
 
 /** The one place a PluginContext is assembled; options are frozen so plugins cannot change them. */
@@ -45,5 +46,6 @@ export function pluginContext<Options>(parts: ContextParts): PluginContext<Optio
     progress: parts.progress ?? { update() {} },
     readings: parts.readings ?? (() => undefined),
     libraries: pluginLibraries,
+    job: parts.job,
   };
 }
