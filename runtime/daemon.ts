@@ -1,7 +1,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
-import type { DaemonStatus, DaemonView, RunSummary } from "./api/daemon-view.ts";
+import type { DaemonStatus, DaemonView } from "./api/daemon-view.ts";
+import { getRun, listRuns } from "./state/runs.ts";
 import { isLoopback } from "./api/token.ts";
 import type { ProfileOverrides } from "./config/load-profile.ts";
 import type { Profile } from "./config/schema.ts";
@@ -233,13 +234,10 @@ export class Daemon {
         enabled: job.enabled,
         priority: job.priority,
         triggers: job.triggers.map((trigger) => String(trigger.type)),
-        last_run: this.runRows({ job: name, limit: 1 })[0],
+        last_run: listRuns(this.state.db, { job: name, limit: 1 })[0],
       })),
-      runs: (filter) => this.runRows(filter),
-      run: (id) => {
-        const row = this.state.db.query<RunRow & { details: string | null; run_dir: string | null }, [string]>(`SELECT ${RUN_COLUMNS}, details, run_dir FROM runs WHERE id = ?`).get(id);
-        return row ? { ...summary(row), details: row.details ? JSON.parse(row.details) : null, run_dir: row.run_dir } : undefined;
-      },
+      runs: (filter) => listRuns(this.state.db, filter),
+      run: (id) => getRun(this.state.db, id),
       requestRun: (job, key, force) => this.scheduler!.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force),
       token: () => this.resolved.profile.api.token,
       exposed: () => !isLoopback(this.resolved.profile.api.host),
@@ -269,20 +267,6 @@ export class Daemon {
     const state = this.governor.state;
     return { paused: state.paused, reason: state.reason, readings: state.latest ? { ...state.latest } : undefined };
   }
-
-  private runRows(filter: { job?: string; limit: number }): RunSummary[] {
-    return this.state.db
-      .query<RunRow, [string | null, string | null, number]>(`SELECT ${RUN_COLUMNS} FROM runs WHERE (? IS NULL OR job = ?) ORDER BY created_at DESC LIMIT ?`)
-      .all(filter.job ?? null, filter.job ?? null, filter.limit)
-      .map(summary);
-  }
-}
-
-const RUN_COLUMNS = "id, job, key, strategy, trigger, status, created_at, started_at, ended_at, progress, message, metrics, error";
-type RunRow = Omit<RunSummary, "metrics"> & { metrics: string | null };
-
-function summary(row: RunRow): RunSummary {
-  return { ...row, metrics: row.metrics ? (JSON.parse(row.metrics) as Record<string, number>) : null };
 }
 
 async function resolveProfileOrThrow(options: DaemonOptions) {

@@ -1,3 +1,5 @@
+import type { RunDetail, RunSummary } from "../state/runs.ts";
+
 /** What the API may read of the daemon; routes depend on this, not on the daemon itself. */
 export interface DaemonStatus {
   version: string;
@@ -15,27 +17,12 @@ export interface DaemonStatus {
   running: number;
 }
 
-export interface RunSummary {
-  id: string;
-  job: string;
-  key: string | null;
-  strategy: string;
-  trigger: string;
-  status: string;
-  created_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  progress: number | null;
-  message: string | null;
-  metrics: Record<string, number> | null;
-  error: string | null;
-}
 
 export interface DaemonView {
   status(): DaemonStatus;
   jobs(): Array<{ name: string; strategy: string; enabled: boolean; priority: number; triggers: string[]; last_run?: RunSummary }>;
   runs(filter: { job?: string; limit: number }): RunSummary[];
-  run(id: string): (RunSummary & { details: unknown; run_dir: string | null }) | undefined;
+  run(id: string): RunDetail | undefined;
   /** Queues a run of the job (all keys, or one); resolves once queued. */
   requestRun(job: string, key: string | undefined, force: boolean): Promise<void>;
   token(): string | undefined;

@@ -2,22 +2,10 @@ import { loadProfile } from "../../config/load-profile.ts";
 import { resolvePaths } from "../../config/paths.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { openState } from "../../state/database.ts";
+import { listRuns } from "../../state/runs.ts";
 import { stringFlag, type Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 
-interface RunRow {
-  id: string;
-  job: string;
-  key: string | null;
-  strategy: string;
-  trigger: string;
-  status: string;
-  started_at: number | null;
-  ended_at: number | null;
-  progress: number | null;
-  metrics: string | null;
-  error: string | null;
-}
 
 export const runsCommand: Command = {
   name: "runs",
@@ -35,11 +23,9 @@ Lists the latest runs recorded in the home's state, newest first.`,
     const state = openState(resolvePaths(loaded.profile, io.environment.userHome).state);
     try {
       const job = stringFlag(args, "job");
-      const rows = state.db
-        .query<RunRow, [string | null, string | null, number]>("SELECT id, job, key, strategy, trigger, status, started_at, ended_at, progress, metrics, error FROM runs WHERE (? IS NULL OR job = ?) ORDER BY created_at DESC LIMIT ?")
-        .all(job ?? null, job ?? null, limit);
+      const rows = listRuns(state.db, { job, limit });
       if (args.values.json) {
-        io.stdout.write(JSON.stringify(rows.map((row) => ({ ...row, metrics: row.metrics ? JSON.parse(row.metrics) : null }))) + "\n");
+        io.stdout.write(JSON.stringify(rows) + "\n");
         return 0;
       }
       if (rows.length === 0) {
@@ -54,7 +40,7 @@ Lists the latest runs recorded in the home's state, newest first.`,
         row.trigger,
         row.started_at ? new Date(row.started_at).toISOString().replace("T", " ").slice(0, 19) : "-",
         row.started_at && row.ended_at ? `${((row.ended_at - row.started_at) / 1000).toFixed(1)}s` : row.progress !== null ? `${Math.round(row.progress * 100)}%` : "-",
-        row.error ?? (row.metrics ? Object.entries(JSON.parse(row.metrics) as Record<string, number>).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ") : ""),
+        row.error ?? Object.entries(row.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", "),
       ])];
       const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
       for (const row of table) io.stdout.write(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ") + "\n");

@@ -1,0 +1,43 @@
+import type { Database } from "bun:sqlite";
+
+/** A run as the CLI and the API show it. */
+export interface RunSummary {
+  id: string;
+  job: string;
+  key: string | null;
+  strategy: string;
+  trigger: string;
+  status: string;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  progress: number | null;
+  message: string | null;
+  metrics: Record<string, number> | null;
+  error: string | null;
+}
+
+export interface RunDetail extends RunSummary {
+  details: unknown;
+  run_dir: string | null;
+}
+
+const COLUMNS = "id, job, key, strategy, trigger, status, created_at, started_at, ended_at, progress, message, metrics, error";
+type Row = Omit<RunSummary, "metrics"> & { metrics: string | null };
+
+function summary(row: Row): RunSummary {
+  return { ...row, metrics: row.metrics ? (JSON.parse(row.metrics) as Record<string, number>) : null };
+}
+
+/** Newest first, optionally of one job. */
+export function listRuns(db: Database, filter: { job?: string; limit: number }): RunSummary[] {
+  return db
+    .query<Row, [string | null, string | null, number]>(`SELECT ${COLUMNS} FROM runs WHERE (? IS NULL OR job = ?) ORDER BY created_at DESC LIMIT ?`)
+    .all(filter.job ?? null, filter.job ?? null, filter.limit)
+    .map(summary);
+}
+
+export function getRun(db: Database, id: string): RunDetail | undefined {
+  const row = db.query<Row & { details: string | null; run_dir: string | null }, [string]>(`SELECT ${COLUMNS}, details, run_dir FROM runs WHERE id = ?`).get(id);
+  return row ? { ...summary(row), details: row.details ? JSON.parse(row.details) : null, run_dir: row.run_dir } : undefined;
+}
