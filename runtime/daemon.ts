@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
+import { writeAtomically } from "./files/write-atomically.ts";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
 import type { DaemonStatus, DaemonView } from "./api/daemon-view.ts";
@@ -288,10 +289,4 @@ function refuseUnsafeBind(profile: Profile): void {
       hint: "set api.token: ${EDGETRAIN_TOKEN} in the profile and export EDGETRAIN_TOKEN, or listen on 127.0.0.1",
     });
   }
-}
-
-function writeAtomically(file: string, text: string): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, text);
-  renameSync(temp, file);
 }

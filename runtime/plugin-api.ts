@@ -31,6 +31,8 @@ export interface PluginLibraries {
   durationMs(duration: string | number): number;
   /** Live (non-zombie) pids of a process group, from /proc. */
   processGroupMembers(group: number): number[];
+  /** Temporary name, fsync, rename: never a half-written model or status file. Returns `path`. */
+  writeAtomically(path: string, content: Uint8Array | string, mode?: number): string;
 }
 
 export interface Logger {

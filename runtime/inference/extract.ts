@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { basename, join } from "node:path";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { writeAtomically } from "../files/write-atomically.ts";
 
 /**
  * Copies embedded files into `dir` once, side by side (the addon finds its library through $ORIGIN).
@@ -14,16 +15,7 @@ export function extractFiles(dir: string, files: Record<string, string>): Record
     out[name] = target;
     const bytes = readFileSync(embeddedPath);
     if (sizeOf(target) === bytes.byteLength) continue;
-    const temp = join(dir, `.${basename(target)}.${process.pid}.tmp`);
-    try {
-      const fd = openSync(temp, "w", 0o755);
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(temp, target);
-    } finally {
-      rmSync(temp, { force: true });
-    }
+    writeAtomically(target, bytes, 0o755);
   }
   return out;
 }

@@ -4,9 +4,10 @@ import type { OptionsSchema, PluginKind, PluginLibraries, PluginModule } from ".
 import type { Problem } from "../config/yaml-source.ts";
 import { Duration, durationMs } from "../config/duration.ts";
 import { processGroupMembers } from "../locks/process-identity.ts";
+import { writeAtomically } from "../files/write-atomically.ts";
 import { messageOf } from "../errors.ts";
 
-export const pluginLibraries: PluginLibraries = { v, yaml, duration: Duration, durationMs, processGroupMembers };
+export const pluginLibraries: PluginLibraries = { v, yaml, duration: Duration, durationMs, processGroupMembers, writeAtomically };
 
 export const PLUGIN_KINDS: readonly PluginKind[] = ["strategy", "trigger", "deploy", "cache"];
 

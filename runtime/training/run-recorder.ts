@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
-import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeAtomically } from "../files/write-atomically.ts";
 import type { EventSink, ProgressReporter, TrainResult } from "../plugin-api.ts";
 
 export interface RunIdentity {
@@ -122,8 +122,7 @@ export class RunRecorder {
   private writeFile(status: string): void {
     const file = join(this.run.runDir, "run.json");
     try {
-      writeFileSync(`${file}.tmp`, JSON.stringify({ ...this.run, status, ...this.details }, null, 2));
-      renameSync(`${file}.tmp`, file);
+      writeAtomically(file, JSON.stringify({ ...this.run, status, ...this.details }, null, 2));
     } catch {
       // The run folder may already be gone (a cancelled one-shot fit); the database has the record.
     }

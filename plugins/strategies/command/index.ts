@@ -71,6 +71,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
         logTailLines: settings.log_tail_lines,
         memoryLimitMb: request.memoryLimitMb,
         processGroupMembers: context.libraries.processGroupMembers,
+        writeAtomically: (path, content) => context.libraries.writeAtomically(path, content),
       },
       context.events,
       request.progress,

@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { EventSink, ProgressReporter } from "../../../runtime/plugin-api.ts";
 import { ProcessGroup } from "./process-group.ts";
@@ -14,6 +14,7 @@ export interface TrainerSettings {
   logTailLines: number;
   memoryLimitMb?: number;
   processGroupMembers: (group: number) => number[];
+  writeAtomically: (path: string, content: string) => string;
 }
 
 export interface Checkpoint {
@@ -196,9 +197,7 @@ export class SupervisedTrainer {
 
   /** status.json in the worker's folder, replaced atomically, so a reader never sees half of it. */
   private writeStatus(): void {
-    const file = join(this.report.dir, "status.json");
-    writeFileSync(`${file}.tmp`, JSON.stringify(this.report, null, 2));
-    renameSync(`${file}.tmp`, file);
+    this.settings.writeAtomically(join(this.report.dir, "status.json"), JSON.stringify(this.report, null, 2));
   }
 }
 

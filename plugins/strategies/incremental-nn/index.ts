@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { DataTable, OptionsOf, PluginContext, PluginLibraries, PluginModule, TrainRequest, TrainResult } from "../../../runtime/plugin-api.ts";
-import { writeArtifact } from "../shared/artifact.ts";
 import { classNames, encodeClasses, encodeTargets, inferTask, type Task } from "../shared/labels.ts";
 import { describeModel, evaluate } from "../shared/evaluation.ts";
 import { splitByFraction } from "../shared/split.ts";
@@ -110,7 +110,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
     metrics = { ...metrics, ...evaluate(task, test, classes, predictions) };
   }
   const description = describeModel(task, trainTable, classes, "incremental-nn", settings, metrics, { warm_started: start.warm });
-  const artifact = writeArtifact(request.runDir, "model.onnx", mlpToOnnx(mlp, scaling, classification, { edgetrain: JSON.stringify(description) }));
+  const artifact = context.libraries.writeAtomically(join(request.runDir, "model.onnx"), mlpToOnnx(mlp, scaling, classification, { edgetrain: JSON.stringify(description) }));
   return { artifact, metrics, metadata: { ...description, losses, rows: trainTable.rows, test_rows: test?.rows ?? 0, data: data.summary } };
 }
 

@@ -1,5 +1,5 @@
 import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, TrainRequest, TrainResult } from "../../../runtime/plugin-api.ts";
-import { writeArtifact } from "../shared/artifact.ts";
+import { join } from "node:path";
 import { classNames, encodeClasses, encodeTargets, inferTask } from "../shared/labels.ts";
 import { describeModel, evaluate } from "../shared/evaluation.ts";
 import { splitByFraction } from "../shared/split.ts";
@@ -70,7 +70,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
   const metrics = test && test.rows > 0 ? evaluate(task, test, classes, predictForest(forest, test.x, test.rows)) : {};
   const description = describeModel(task, trainTable, classes, "random-forest", settings, metrics);
   const bytes = forestToOnnx(forest, { edgetrain: JSON.stringify(description) });
-  const artifact = writeArtifact(request.runDir, "model.onnx", bytes);
+  const artifact = context.libraries.writeAtomically(join(request.runDir, "model.onnx"), bytes);
   context.logger.info("random forest trained", { job: request.job, key: request.key, trees: forest.trees.length, rows: trainTable.rows, ...metrics });
   return {
     artifact,
