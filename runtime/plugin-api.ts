@@ -112,6 +112,10 @@ export interface JobInfo {
   name: string;
   /** The job's `data` section as written in the profile (`{ source: sessions, path: … }`). */
   data?: Readonly<Record<string, unknown>>;
+  /** The keys the job trains a model each for (undefined: a job without keys). */
+  keys(): Promise<Array<string | undefined>>;
+  /** The latest successful run of job+key: when it ended and the model it wrote. */
+  lastSuccess(key: string | undefined): { at: number; artifact?: string } | undefined;
 }
 
 // ---- What each kind's setup() returns ----------------------------------------------------------

@@ -80,12 +80,12 @@ export class JobRunner {
     return outcomes;
   }
 
-  /** The artifact of the latest successful run of job+key: what warm starts continue from. */
-  previousArtifact(job: string, key: string | undefined): string | undefined {
+  /** The latest successful run of job+key: when it ended, and the artifact warm starts continue from. */
+  lastSuccess(job: string, key: string | undefined): { at: number; artifact?: string } | undefined {
     const row = this.parts.state.db
-      .query<{ details: string }, [string, string | null]>("SELECT details FROM runs WHERE job = ? AND key IS ? AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1")
+      .query<{ details: string; ended_at: number }, [string, string | null]>("SELECT details, ended_at FROM runs WHERE job = ? AND key IS ? AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1")
       .get(job, key ?? null);
-    return row ? (JSON.parse(row.details) as { artifact?: string }).artifact : undefined;
+    return row ? { at: row.ended_at, artifact: (JSON.parse(row.details) as { artifact?: string }).artifact } : undefined;
   }
 
   private async runKey(request: RunRequest, job: Profile["jobs"][string], key: string | undefined): Promise<RunOutcome> {
@@ -118,7 +118,7 @@ export class JobRunner {
           if (!job.data) throw new EdgetrainError("data_invalid", `job ${request.job} has no data section`);
           return loadTrainingData(job.data, { dataRoot: paths.data, key, now: Date.now() });
         },
-        previousArtifact: this.previousArtifact(request.job, key),
+        previousArtifact: this.lastSuccess(request.job, key)?.artifact,
         workers: profile.governor.workers,
         memoryLimitMb: profile.governor.memory_limit_mb,
         pause,

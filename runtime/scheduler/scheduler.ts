@@ -62,7 +62,12 @@ export class Scheduler {
         clock: this.parts.clock,
         events: this.parts.events,
         store: this.parts.state.pluginStore(`trigger/${use.name}/${job}/${index}`),
-        job: { name: job, data: this.parts.profile.jobs[job]!.data as Record<string, unknown> | undefined },
+        job: {
+          name: job,
+          data: this.parts.profile.jobs[job]!.data as Record<string, unknown> | undefined,
+          keys: () => this.parts.runner.keysOf(job),
+          lastSuccess: (key) => this.parts.runner.lastSuccess(job, key),
+        },
       });
       const hooks = (await plugin.module.setup(context as never)) as TriggerHooks;
       const stop = hooks.watch((fire) => void this.fired(job, `${use.name}: ${fire.reason}`, fire.keys));

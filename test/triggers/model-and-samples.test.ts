@@ -1,0 +1,72 @@
+import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
+import modelMissing from "../../plugins/triggers/model-missing.ts";
+import samplesAbove from "../../plugins/triggers/samples-above.ts";
+import { silentLogger } from "../../runtime/log/logger.ts";
+import type { JobInfo, PluginModule, TriggerFire, TriggerHooks } from "../../runtime/plugin-api.ts";
+import { memoryStore, pluginContext } from "../../runtime/plugins/context.ts";
+import { pluginLibraries } from "../../runtime/plugins/registry.ts";
+import { FakeClock } from "../fake-clock.ts";
+import { tempDir } from "../helpers.ts";
+
+async function watch(plugin: PluginModule, options: Record<string, unknown>, root: string, job: JobInfo, clock: FakeClock, store = memoryStore()) {
+  const fires: TriggerFire[] = [];
+  const context = pluginContext({
+    options: v.parse(plugin.options(pluginLibraries), options),
+    logger: silentLogger,
+    paths: { home: root, data: root, models: root, cache: root, logs: root, state: root, plugins: root },
+    clock,
+    store,
+    job,
+  });
+  const hooks = (await plugin.setup(context as never)) as TriggerHooks;
+  const stop = hooks.watch((fire) => void fires.push(fire));
+  await Bun.sleep(10);
+  return { fires, stop: stop ?? (() => {}) };
+}
+
+describe("model-missing trigger", () => {
+  test("fires once for keys without a model, again only after one appears and goes", async () => {
+    await using dir = tempDir();
+    const models: Record<string, string | undefined> = { player_1: dir.write("m1.onnx", "x"), player_2: undefined };
+    const job: JobInfo = { name: "activity", keys: async () => ["player_1", "player_2", "player_3"], lastSuccess: (key) => (models[key!] ? { at: 1, artifact: models[key!] } : undefined) };
+    const clock = new FakeClock(0);
+    const { fires, stop } = await watch(modelMissing as PluginModule, { check_every: "1m" }, dir.path, job, clock);
+    expect(fires).toEqual([{ keys: ["player_2", "player_3"], reason: "no model yet for player_2, player_3" }]);
+    clock.advance(60_000);
+    await Bun.sleep(10);
+    expect(fires).toHaveLength(1);
+    models.player_2 = dir.write("m2.onnx", "x");
+    clock.advance(60_000);
+    await Bun.sleep(10);
+    models.player_2 = "/gone/model.onnx";
+    clock.advance(60_000);
+    await Bun.sleep(10);
+    stop();
+    expect(fires.map((f) => f.keys)).toEqual([["player_2", "player_3"], ["player_2"]]);
+  });
+});
+
+describe("samples-above trigger", () => {
+  test("fires for the key whose data grew by `rows` since the last fire", async () => {
+    await using dir = tempDir();
+    const rows = (n: number) => "a,label\n" + Array.from({ length: n }, (_, i) => `${i},x`).join("\n") + "\n";
+    dir.write("athletes/player_1/TR1.csv", rows(100));
+    dir.write("athletes/player_2/TR1.csv", rows(100));
+    const job: JobInfo = { name: "activity", data: { source: "sessions", path: "athletes" }, keys: async () => [], lastSuccess: () => undefined };
+    const clock = new FakeClock(0);
+    const store = memoryStore();
+    const { fires, stop } = await watch(samplesAbove as PluginModule, { rows: 500, poll: "1m" }, dir.path, job, clock, store);
+    dir.write("athletes/player_2/TR2.csv", rows(300));
+    clock.advance(60_000);
+    expect(fires).toEqual([]);
+    dir.write("athletes/player_2/TR3.csv", rows(250));
+    dir.write("athletes/player_1/TR2.csv", rows(10));
+    clock.advance(60_000);
+    expect(fires).toEqual([{ keys: ["player_2"], reason: "500+ rows added for player_2" }]);
+    clock.advance(60_000);
+    stop();
+    expect(fires).toHaveLength(1);
+    expect(store.get<Record<string, number>>("baseline")).toEqual({ player_1: 100, player_2: 650 });
+  });
+});
