@@ -24,6 +24,7 @@ import { startSampling } from "./governor/loop.ts";
 import { ResourceSampler } from "./governor/sampler.ts";
 import { systemClock } from "./plugins/context.ts";
 import { JobRunner } from "./scheduler/job-runner.ts";
+import type { RunControl } from "./training/run-control.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { VERSION } from "./version.ts";
 
@@ -53,6 +54,9 @@ export class Daemon {
   private governor!: Governor;
   private stopGovernor?: () => void;
   private scheduler?: Scheduler;
+  private readonly activeRuns = new Map<string, RunControl>();
+  /** Bearer token for mutating routes: api.token, or one made for this home and readable only by its owner. */
+  private apiToken = "";
   /** Process groups of trainers started by our runs: their CPU is edgetrain's, not the machine being busy. */
   private readonly trainerGroups = new Set<number>();
   private readonly startedAt = Date.now();
@@ -140,7 +144,7 @@ export class Daemon {
 
   private async startScheduler(recover: boolean): Promise<void> {
     const { profile, paths, registry } = this.resolved;
-    const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor });
+    const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor, active: this.activeRuns });
     this.scheduler = new Scheduler({ profile, paths, registry, state: this.state, runner, governor: this.governor, logger: this.logger, events: this.bus, clock: systemClock });
     await this.scheduler.start(recover);
   }
@@ -185,6 +189,7 @@ export class Daemon {
         ["governor", () => this.stopGovernor?.()],
         ["api", () => this.server?.stop(true)],
         ["address file", () => rmSync(join(this.resolved.paths.home, "daemon.json"), { force: true })],
+        ["token file", () => rmSync(join(this.resolved.paths.home, "api.token"), { force: true })],
         ["state", () => (this.state.recordEvent("daemon.stopped", { reason }), this.state.close())],
         ["home lock", () => this.lock.release()],
       ];
@@ -217,7 +222,10 @@ export class Daemon {
   }
 
   private listen(): void {
-    const { host, port } = this.resolved.profile.api;
+    const { host, port, token } = this.resolved.profile.api;
+    this.apiToken = token ?? (this.apiToken || crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", ""));
+    // Local clients (the CLI, the TUI) read it from the home; mode 0600 keeps other users out.
+    writeAtomically(join(this.resolved.paths.home, "api.token"), this.apiToken + "\n", 0o600);
     try {
       this.server = createApp(this.view()).listen({ hostname: host, port });
     } catch (error) {
@@ -240,7 +248,15 @@ export class Daemon {
       runs: (filter) => listRuns(this.state.db, filter),
       run: (id) => getRun(this.state.db, id),
       requestRun: (job, key, force) => this.scheduler!.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force),
-      token: () => this.resolved.profile.api.token,
+      token: () => this.apiToken,
+      controlRun: (id, action) => {
+        const control = this.activeRuns.get(id);
+        if (!control) return false;
+        if (action === "cancel") control.abort.abort("cancelled by request");
+        else control.personPause(action === "pause");
+        this.bus.emit(`run.${action === "cancel" ? "cancel_requested" : action === "pause" ? "paused" : "resumed"}`, { run: id, by: "request" });
+        return true;
+      },
       exposed: () => !isLoopback(this.resolved.profile.api.host),
     };
   }

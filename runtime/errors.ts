@@ -36,6 +36,7 @@ export type ErrorCode =
   | "bad_input"
   | "run_failed"
   | "deferred"
+  | "conflict"
   | "internal";
 
 const exitCodeOf: Record<ErrorCode, ExitCode> = {
@@ -53,6 +54,7 @@ const exitCodeOf: Record<ErrorCode, ExitCode> = {
   bad_input: ExitCode.problems,
   run_failed: ExitCode.problems,
   deferred: ExitCode.refused,
+  conflict: ExitCode.problems,
   internal: ExitCode.internal,
 };
 
@@ -65,6 +67,7 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   bad_input: 400,
   home_locked: 409,
   deferred: 503,
+  conflict: 409,
 };
 
 export class EdgetrainError extends Error {

@@ -17,10 +17,10 @@ export function createApp(view: DaemonView) {
       const token = view.token();
       const needsToken = MUTATING.has(request.method) || view.exposed();
       if (!needsToken) return;
-      if (token && bearerMatches(request.headers.get("authorization"), token)) return;
+      if (bearerMatches(request.headers.get("authorization"), token)) return;
       set.status = 401;
       set.headers["www-authenticate"] = "Bearer";
-      return { code: "unauthorized", message: token ? `${request.method} ${path} needs the API token: Authorization: Bearer <api.token>` : `${request.method} ${path} needs api.token to be set in the profile` };
+      return { code: "unauthorized", message: `${request.method} ${path} needs the API token: Authorization: Bearer <api.token, or the home's api.token file>` };
     })
     .onError(({ code, error, set, request }) => {
       const path = new URL(request.url).pathname;

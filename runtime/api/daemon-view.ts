@@ -23,9 +23,12 @@ export interface DaemonView {
   jobs(): Array<{ name: string; strategy: string; enabled: boolean; priority: number; triggers: string[]; last_run?: RunSummary }>;
   runs(filter: { job?: string; limit: number }): RunSummary[];
   run(id: string): RunDetail | undefined;
+  /** Cancels, pauses or resumes a run in progress; false when no such run is in progress. */
+  controlRun(id: string, action: "cancel" | "pause" | "resume"): boolean;
   /** Queues a run of the job (all keys, or one); resolves once queued. */
   requestRun(job: string, key: string | undefined, force: boolean): Promise<void>;
-  token(): string | undefined;
+  /** The bearer token mutating routes (and every route on a non-loopback bind) require. */
+  token(): string;
   /** Non-loopback binds require the token on every /v1 route. */
   exposed(): boolean;
 }

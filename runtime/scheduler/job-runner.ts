@@ -13,7 +13,7 @@ import { pluginContext } from "../plugins/context.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { makeCheckpoint } from "../training/checkpoint.ts";
-import { PauseSwitch } from "../training/pause-switch.ts";
+import { RunControl } from "../training/run-control.ts";
 import { RunRecorder } from "../training/run-recorder.ts";
 import { jobKeys } from "./job-keys.ts";
 
@@ -26,6 +26,8 @@ export interface JobRunnerParts {
   events?: EventSink;
   /** Without one (a run by hand with --force, a test), runs are neither admitted nor paused. */
   governor?: Governor;
+  /** Shared across profile reloads, so runs started under the old profile can still be cancelled. */
+  active?: Map<string, RunControl>;
 }
 
 export interface RunOutcome {
@@ -50,7 +52,12 @@ export interface RunRequest {
 
 /** Runs one job for its keys, one after the other: strategy, data, checkpoint rules and run record. */
 export class JobRunner {
-  constructor(private readonly parts: JobRunnerParts) {}
+  /** Runs in progress, by run id: what `cancel`, `pause` and `resume` act on. */
+  readonly active: Map<string, RunControl>;
+
+  constructor(private readonly parts: JobRunnerParts) {
+    this.active = parts.active ?? new Map();
+  }
 
   jobNamed(name: string) {
     const job = this.parts.profile.jobs[name];
@@ -98,12 +105,13 @@ export class JobRunner {
     mkdirSync(runDir, { recursive: true });
     const recorder = new RunRecorder(state.db, { id, job: request.job, key, strategy: job.strategy, trigger: request.trigger, runDir });
     const logger = this.parts.logger.child({ job: request.job, ...(key !== undefined ? { key } : {}), run: id });
-    const abort = new AbortController();
+    const control = new RunControl();
+    const { abort, pause } = control;
+    this.active.set(id, control);
     const onOuterAbort = () => abort.abort(request.signal?.reason ?? "cancelled");
     request.signal?.addEventListener("abort", onOuterAbort, { once: true });
     const limit = setTimeout(() => abort.abort(`ran past max_runtime ${job.max_runtime}`), durationMs(job.max_runtime));
-    const pause = new PauseSwitch();
-    const release = governor?.register(id, { setPaused: (paused) => pause.set(paused), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
+    const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
     const progress = recorder.progress(request.progress);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
     try {
@@ -137,6 +145,7 @@ export class JobRunner {
     } finally {
       clearTimeout(limit);
       release?.();
+      this.active.delete(id);
       request.signal?.removeEventListener("abort", onOuterAbort);
     }
   }

@@ -42,7 +42,13 @@ describe("daemon", () => {
       expect(status).toMatchObject({ pid: proc.pid, home: dir.path, profile: { name: "base" }, state: { schema_version: 2 } });
       const post = await fetch(`${url}/v1/status`, { method: "POST" });
       expect(post.status).toBe(401);
-      expect(((await post.json()) as { message: string }).message).toContain("needs api.token");
+      expect(((await post.json()) as { message: string }).message).toContain("needs the API token");
+      // Without api.token, the daemon makes one for its home, readable only by its owner.
+      const tokenFile = join(dir.path, "api.token");
+      expect((await Bun.file(tokenFile).stat()).mode & 0o777).toBe(0o600);
+      const homeToken = readFileSync(tokenFile, "utf8").trim();
+      expect(homeToken.length).toBeGreaterThanOrEqual(32);
+      expect((await fetch(`${url}/v1/jobs/none/run`, { method: "POST", headers: { authorization: `Bearer ${homeToken}` } })).status).toBe(404);
       const missing = await fetch(`${url}/v1/nothing`);
       expect(missing.status).toBe(404);
       expect(await missing.text()).not.toContain("at ");
@@ -59,6 +65,7 @@ describe("daemon", () => {
     expect(await proc.exited).toBe(0);
     expect(performance.now() - began).toBeLessThan(5000);
     expect(() => readFileSync(join(dir.path, "edgetrain.lock"))).toThrow();
+    expect(() => readFileSync(join(dir.path, "api.token"))).toThrow();
   });
 
   test("refuses a non-loopback address without api.token, saying so", async () => {

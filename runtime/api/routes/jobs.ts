@@ -21,6 +21,15 @@ export const jobRoutes = (view: DaemonView) =>
       ({ query }) => ({ runs: view.runs({ job: query.job, limit: query.limit ?? 50 }) }),
       { query: t.Object({ job: t.Optional(t.String()), limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })) }) },
     )
+    .post(
+      "/v1/runs/:id/:action",
+      ({ params }) => {
+        if (!view.run(params.id)) throw new EdgetrainError("not_found", `no run "${params.id}"`, { details: { run: params.id } });
+        if (!view.controlRun(params.id, params.action)) throw new EdgetrainError("conflict", `run ${params.id} is not in progress`, { details: { run: params.id, action: params.action } });
+        return { run: params.id, action: params.action, accepted: true };
+      },
+      { params: t.Object({ id: t.String(), action: t.UnionEnum(["cancel", "pause", "resume"]) }) },
+    )
     .get("/v1/runs/:id", ({ params }) => {
       const run = view.run(params.id);
       if (!run) throw new EdgetrainError("not_found", `no run "${params.id}"`, { details: { run: params.id } });

@@ -10,6 +10,7 @@ import { JobRunner } from "../../scheduler/job-runner.ts";
 import { openState } from "../../state/database.ts";
 import { stringFlag, type Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
+import { daemonClient } from "../daemon-client.ts";
 import { formatProblem } from "../problems-text.ts";
 import { progressBar } from "../progress-bar.ts";
 
@@ -21,7 +22,7 @@ export const trainCommand: Command = {
 Runs the job as the scheduler would: its strategy, options and data source, one run per key (or only
 --key K), each recorded in the home's state with its folder under runs/. The governor is asked first:
 when the machine is busy the run is deferred with the reason (exit 5); --force runs anyway and is not
-paused. Exit 1 if a run fails.`,
+paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued there instead.`,
   options: { ...homeOptions, key: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" } },
   async run(args, io) {
     const [jobName] = args.positionals;
@@ -35,7 +36,11 @@ paused. Exit 1 if a run fails.`,
     const { profile, paths, registry } = resolved;
     const daemon = readLockOwner(join(paths.home, "edgetrain.lock"));
     if (daemon && isOwnerAlive(daemon)) {
-      throw new EdgetrainError("home_locked", `a daemon (pid ${daemon.pid}) runs on ${paths.home} and schedules its jobs; two processes training the same models are refused`, { hint: "stop the daemon, or run this job with another --home" });
+      // The daemon owns this home's runs: hand the request to its queue rather than train beside it.
+      const key = stringFlag(args, "key");
+      await daemonClient(args, io).post(`/v1/jobs/${encodeURIComponent(jobName)}/run`, { ...(key ? { key } : {}), force: Boolean(args.values.force) });
+      io.stdout.write(`queued ${jobName}${key ? ` for ${key}` : ""} in the daemon (pid ${daemon.pid}); follow it with edgetrain status\n`);
+      return 0;
     }
     const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color } });
     const state = openState(paths.state);

@@ -1,0 +1,26 @@
+import { EdgetrainError } from "../../errors.ts";
+import type { Command } from "../command.ts";
+import { daemonClient } from "../daemon-client.ts";
+import { homeOptions } from "../home.ts";
+
+function runAction(action: "cancel" | "pause" | "resume", summary: string): Command {
+  return {
+    name: action,
+    summary,
+    help: `Usage: edgetrain ${action} RUN [--home DIR] [--profile P]
+
+${summary[0]!.toUpperCase()}${summary.slice(1)} through the daemon that runs on the home (edgetrain runs lists run ids).${action === "cancel" ? "\nA cancelled run stops between trees or epochs; external trainers get SIGTERM, then SIGKILL." : action === "pause" ? "\nA paused run waits between trees or epochs; external trainers are stopped with SIGSTOP." : ""}`,
+    options: { ...homeOptions },
+    async run(args, io) {
+      const [run] = args.positionals;
+      if (!run) throw new EdgetrainError("usage", `edgetrain ${action}: name the run (edgetrain runs lists them)`);
+      await daemonClient(args, io).post(`/v1/runs/${encodeURIComponent(run)}/${action}`);
+      io.stdout.write(`${action === "cancel" ? "cancelling" : action === "pause" ? "paused" : "resumed"} run ${run}\n`);
+      return 0;
+    },
+  };
+}
+
+export const cancelCommand = runAction("cancel", "cancel a run in progress");
+export const pauseCommand = runAction("pause", "pause a run in progress");
+export const resumeCommand = runAction("resume", "resume a paused run");

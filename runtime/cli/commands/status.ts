@@ -1,0 +1,34 @@
+import type { DaemonStatus } from "../../api/daemon-view.ts";
+import type { RunSummary } from "../../state/runs.ts";
+import type { Command } from "../command.ts";
+import { daemonClient } from "../daemon-client.ts";
+import { homeOptions } from "../home.ts";
+
+export const statusCommand: Command = {
+  name: "status",
+  summary: "one screen: readings, governor, queue, runs in progress, latest runs",
+  help: `Usage: edgetrain status [--json] [--home DIR] [--profile P]
+
+Asks the daemon that runs on the home what it is doing.`,
+  options: { ...homeOptions, json: { type: "boolean" } },
+  async run(args, io) {
+    const client = daemonClient(args, io);
+    const status = await client.get<DaemonStatus>("/v1/status");
+    const { runs } = await client.get<{ runs: RunSummary[] }>("/v1/runs?limit=8");
+    if (args.values.json) {
+      io.stdout.write(JSON.stringify({ ...status, latest_runs: runs }) + "\n");
+      return 0;
+    }
+    const r = status.governor.readings as { cpuPercent?: number; ownCpuPercent?: number; memoryPercent?: number; temperatureC?: number; gpuPercent?: number } | undefined;
+    const lines = [
+      `edgetrain ${status.version} on ${status.device.name} (${status.device.kind}) · profile ${status.profile.name} · up ${status.uptime_s}s · ${client.url}`,
+      r ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · memory ${r.memoryPercent?.toFixed(0)} %${r.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : ""}${r.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : ""}` : "no reading yet",
+      status.governor.paused ? `governor: pausing runs — ${status.governor.reason}` : "governor: admitting runs",
+      `queue: ${status.queue.length ? status.queue.map((q) => `${q.job}${q.key ? `/${q.key}` : ""} (${q.reason})`).join(", ") : "empty"} · running: ${status.running}`,
+      "latest runs:",
+      ...runs.map((run) => `  ${run.id}  ${run.job}${run.key ? `/${run.key}` : ""}  ${run.status}${run.progress !== null && run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : ""}  ${run.message ?? run.error ?? Object.entries(run.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`),
+    ];
+    io.stdout.write(lines.join("\n") + "\n");
+    return 0;
+  },
+};

@@ -1,0 +1,55 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadProfile } from "../config/load-profile.ts";
+import { resolvePaths } from "../config/paths.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
+import type { CommandIo, ParsedArgs } from "./command.ts";
+import { homeAndProfile } from "./home.ts";
+
+export interface DaemonClient {
+  url: string;
+  get<T>(path: string): Promise<T>;
+  post<T>(path: string, body?: unknown): Promise<T>;
+}
+
+/**
+ * Talks to the daemon that runs on the home: its address from `daemon.json`, its token from the profile's
+ * api.token or the home's `api.token` file. Errors come back in words, never as a stack trace.
+ */
+export function daemonClient(args: ParsedArgs, io: CommandIo): DaemonClient {
+  const { profile, homeFlag, home } = homeAndProfile(args, io);
+  const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+  const paths = loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome) : { home };
+  let address: { url: string };
+  try {
+    address = JSON.parse(readFileSync(join(paths.home, "daemon.json"), "utf8")) as { url: string };
+  } catch {
+    throw new EdgetrainError("not_found", `no daemon runs on ${paths.home}`, { hint: `start it with: edgetrain run --home ${paths.home}` });
+  }
+  const token = loaded.profile?.api.token ?? readToken(join(paths.home, "api.token"));
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    let response: Response;
+    try {
+      response = await fetch(`${address.url}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      throw new EdgetrainError("not_found", `the daemon at ${address.url} does not answer: ${messageOf(error)}`, { hint: "is it running? (edgetrain run)" });
+    }
+    const payload = (await response.json().catch(() => ({}))) as T & { message?: string; code?: string };
+    if (!response.ok) throw new EdgetrainError(response.status === 404 ? "not_found" : response.status === 409 ? "conflict" : "bad_input", payload.message ?? `${method} ${path}: HTTP ${response.status}`);
+    return payload;
+  };
+  return { url: address.url, get: (path) => call("GET", path), post: (path, body) => call("POST", path, body) };
+}
+
+function readToken(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}

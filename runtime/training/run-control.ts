@@ -1,0 +1,30 @@
+import { PauseSwitch } from "./pause-switch.ts";
+
+/**
+ * Who may pause a run: the governor (the machine is busy) and a person (`edgetrain pause RUN`). The run is
+ * paused while either wants it, so the governor resuming does not undo a person's pause.
+ */
+export class RunControl {
+  readonly pause = new PauseSwitch();
+  readonly abort = new AbortController();
+  private byGovernor = false;
+  private byPerson = false;
+
+  governorPause(paused: boolean): void {
+    this.byGovernor = paused;
+    this.apply();
+  }
+
+  personPause(paused: boolean): void {
+    this.byPerson = paused;
+    this.apply();
+  }
+
+  get pausedBy(): Array<"governor" | "person"> {
+    return [...(this.byGovernor ? (["governor"] as const) : []), ...(this.byPerson ? (["person"] as const) : [])];
+  }
+
+  private apply(): void {
+    this.pause.set(this.byGovernor || this.byPerson);
+  }
+}
