@@ -37,6 +37,7 @@ export type ErrorCode =
   | "run_failed"
   | "deferred"
   | "conflict"
+  | "refused"
   | "internal";
 
 const exitCodeOf: Record<ErrorCode, ExitCode> = {
@@ -55,6 +56,7 @@ const exitCodeOf: Record<ErrorCode, ExitCode> = {
   run_failed: ExitCode.problems,
   deferred: ExitCode.refused,
   conflict: ExitCode.problems,
+  refused: ExitCode.refused,
   internal: ExitCode.internal,
 };
 

@@ -14,10 +14,11 @@ import { cancelCommand, pauseCommand, resumeCommand } from "./commands/run-contr
 import { runsCommand } from "./commands/runs.ts";
 import { statusCommand } from "./commands/status.ts";
 import { trainCommand } from "./commands/train.ts";
+import { serviceCommand } from "./commands/service.ts";
 import { setupCommand } from "./commands/setup.ts";
 import { validateCommand } from "./commands/validate.ts";
 
-const commands: Command[] = [setupCommand, checkCommand, validateCommand, profileCommand, pluginsCommand, runCommand, statusCommand, trainCommand, runsCommand, cancelCommand, pauseCommand, resumeCommand, fitCommand, predictCommand];
+const commands: Command[] = [setupCommand, checkCommand, validateCommand, profileCommand, pluginsCommand, runCommand, statusCommand, trainCommand, runsCommand, cancelCommand, pauseCommand, resumeCommand, fitCommand, predictCommand, serviceCommand];
 
 const EXIT_CODES = `Exit codes: 0 ok · 1 problems found (invalid profile, failed check) · 2 usage · 3 profile
 invalid, nothing started · 4 plugin failed to load · 5 refused (home locked, unsafe bind) · 70 internal error`;
