@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
+import { ConflictDesk } from "./conflicts/conflict-desk.ts";
 import type { DaemonStatus, DaemonView } from "./api/daemon-view.ts";
 import { isLoopback } from "./api/token.ts";
 import { formatProblem } from "./cli/problems-text.ts";
@@ -33,6 +34,8 @@ export interface DaemonOptions {
   environment: Environment;
   overrides?: ProfileOverrides;
   console?: { write(text: string): void; isTTY: boolean; color: boolean };
+  /** Nobody will answer questions (systemd, --headless): conflicts use on_unattended instead of ask. */
+  headless?: boolean;
 }
 
 /** Where a running daemon can be reached; written to `<home>/daemon.json` for the CLI and TUI. */
@@ -55,6 +58,7 @@ export class Daemon {
   private stopGovernor?: () => void;
   private scheduler?: Scheduler;
   private readonly activeRuns = new Map<string, RunControl>();
+  readonly desk = new ConflictDesk();
   /** Bearer token for mutating routes: api.token, or one made for this home and readable only by its owner. */
   private apiToken = "";
   /** Process groups of trainers started by our runs: their CPU is edgetrain's, not the machine being busy. */
@@ -145,7 +149,10 @@ export class Daemon {
   private async startScheduler(recover: boolean): Promise<void> {
     const { profile, paths, registry } = this.resolved;
     const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor, active: this.activeRuns });
-    this.scheduler = new Scheduler({ profile, paths, registry, state: this.state, runner, governor: this.governor, logger: this.logger, events: this.bus, clock: systemClock });
+    this.scheduler = new Scheduler({
+      profile, paths, registry, state: this.state, runner, governor: this.governor, logger: this.logger, events: this.bus, clock: systemClock,
+      attended: !this.options.headless, desk: this.desk, procRoot: join(this.options.environment.hostRoot, "proc"),
+    });
     await this.scheduler.start(recover);
   }
 
@@ -247,6 +254,15 @@ export class Daemon {
       })),
       runs: (filter) => listRuns(this.state.db, filter),
       run: (id) => getRun(this.state.db, id),
+      conflicts: () => this.desk.list(),
+      answerConflict: (id, action, by) => {
+        const answered = this.desk.answer(id, action, by);
+        if (answered) {
+          this.bus.emit("conflict.answered", { conflict: id, answer: action, by });
+          this.scheduler?.pump();
+        }
+        return answered;
+      },
       requestRun: (job, key, force) => this.scheduler!.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force),
       token: () => this.apiToken,
       controlRun: (id, action) => {

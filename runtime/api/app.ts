@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import { EdgetrainError } from "../errors.ts";
 import { bearerMatches } from "./token.ts";
 import type { DaemonView } from "./daemon-view.ts";
+import { conflictRoutes } from "./routes/conflicts.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { statusRoutes } from "./routes/status.ts";
@@ -41,7 +42,8 @@ export function createApp(view: DaemonView) {
     })
     .use(healthRoutes)
     .use(statusRoutes(view))
-    .use(jobRoutes(view));
+    .use(jobRoutes(view))
+    .use(conflictRoutes(view));
 }
 
 export type App = ReturnType<typeof createApp>;

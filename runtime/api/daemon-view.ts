@@ -1,3 +1,4 @@
+import type { ConflictAnswer, OpenConflict } from "../conflicts/conflict-desk.ts";
 import type { RunDetail, RunSummary } from "../state/runs.ts";
 
 /** What the API may read of the daemon; routes depend on this, not on the daemon itself. */
@@ -25,6 +26,9 @@ export interface DaemonView {
   run(id: string): RunDetail | undefined;
   /** Cancels, pauses or resumes a run in progress; false when no such run is in progress. */
   controlRun(id: string, action: "cancel" | "pause" | "resume"): boolean;
+  conflicts(): OpenConflict[];
+  /** Answers an open conflict; undefined when there is no such open question. */
+  answerConflict(id: string, action: ConflictAnswer, by: string): OpenConflict | undefined;
   /** Queues a run of the job (all keys, or one); resolves once queued. */
   requestRun(job: string, key: string | undefined, force: boolean): Promise<void>;
   /** The bearer token mutating routes (and every route on a non-loopback bind) require. */

@@ -83,7 +83,8 @@ const Job = v.strictObject({
   constraints: v.optional(
     v.strictObject({
       only_in: v.optional(v.pipe(v.picklist(["any", "off-peak"]), doc("When runs may start."))),
-      not_during: v.optional(v.pipe(v.array(v.string()), doc("Predictor names that must not be running."))),
+      not_during: v.optional(v.pipe(v.array(v.string()), doc("Predictor names (conflicts.predictors) that must not be running."))),
+      on_conflict: v.optional(v.pipe(ConflictPolicy, doc("This job's policy when it meets one; default conflicts.policy."))),
     }),
     {},
   ),

@@ -6,6 +6,8 @@ import { checkPluginOptions } from "../plugins/check-options.ts";
 import { loadPlugins } from "../plugins/host.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import { byPosition, loadProfile, type LoadedProfile, type ProfileOverrides } from "./load-profile.ts";
+import { didYouMean } from "./did-you-mean.ts";
+import { formatPath } from "./field-path.ts";
 import { deepFreeze } from "./merge.ts";
 import { resolvePaths } from "./paths.ts";
 import type { Profile } from "./schema.ts";
@@ -35,8 +37,21 @@ export async function resolveProfile(profile: string, environment: Environment, 
   const paths = loaded.profile ? resolvePaths(loaded.profile, environment.userHome) : undefined;
   const registry = await loadPlugins(paths?.plugins);
   const problems = [...loaded.problems, ...registry.problems];
-  if (loaded.profile) problems.push(...checkPluginOptions(loaded.raw, registry, loaded.locate));
+  if (loaded.profile) problems.push(...checkPluginOptions(loaded.raw, registry, loaded.locate), ...checkPredictorNames(loaded.profile, loaded.locate));
   problems.sort(byPosition);
   const ok = loaded.profile && !problems.some((problem) => problem.severity === "error");
   return { loaded, registry, problems, profile: ok ? deepFreeze(loaded.profile) : undefined, paths: ok ? paths : undefined };
+}
+
+/** Every name in a job's constraints.not_during must be a predictor of the conflicts section. */
+function checkPredictorNames(profile: Profile, locate: LoadedProfile["locate"]): Problem[] {
+  const known = profile.conflicts.predictors.map((p) => p.name);
+  return Object.entries(profile.jobs).flatMap(([job, spec]) =>
+    (spec.constraints.not_during ?? []).flatMap((name, index) => {
+      if (known.includes(name)) return [];
+      const path = ["jobs", job, "constraints", "not_during", index];
+      const suggestion = didYouMean(name, known);
+      return [{ ...locate(path), path: formatPath(path), message: `unknown predictor "${name}"`, hint: `${suggestion ? `did you mean "${suggestion}"? ` : ""}predictors: ${known.join(", ") || "none (add them under conflicts.predictors)"}`, severity: "error" as const }];
+    }),
+  );
 }

@@ -9,6 +9,7 @@ import { loadTrainingData } from "../data/load-training-data.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
 import type { EventSink, Logger, ProgressReporter, ResolvedPaths, StrategyHooks, TrainResult } from "../plugin-api.ts";
+import { acquireLock } from "../locks/lockfile.ts";
 import { pluginContext } from "../plugins/context.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
@@ -111,6 +112,9 @@ export class JobRunner {
     const onOuterAbort = () => abort.abort(request.signal?.reason ?? "cancelled");
     request.signal?.addEventListener("abort", onOuterAbort, { once: true });
     const limit = setTimeout(() => abort.abort(`ran past max_runtime ${job.max_runtime}`), durationMs(job.max_runtime));
+    // Predictors started with `edgetrain hold --respect-training` wait while this lock is held.
+    mkdirSync(join(paths.home, "locks"), { recursive: true });
+    const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
     const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
     const progress = recorder.progress(request.progress);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
@@ -145,6 +149,7 @@ export class JobRunner {
     } finally {
       clearTimeout(limit);
       release?.();
+      trainingLock.release();
       this.active.delete(id);
       request.signal?.removeEventListener("abort", onOuterAbort);
     }

@@ -7,6 +7,14 @@ import { pluginContext } from "../plugins/context.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import type { JobRunner, RunOutcome } from "./job-runner.ts";
+import { join } from "node:path";
+import { durationMs } from "../config/duration.ts";
+import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
+import { scanPredictors, type ActivePredictor } from "../conflicts/predictors.ts";
+
+function describe(predictors: ActivePredictor[]): string {
+  return predictors.map((p) => `${p.name} (${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.lockfile ? ` ${p.lockfile}` : ""})`).join(", ");
+}
 
 export interface SchedulerParts {
   profile: Profile;
@@ -18,6 +26,11 @@ export interface SchedulerParts {
   logger: Logger;
   events: EventSink;
   clock: Clock;
+  /** Someone can answer an `ask` (a terminal or an attached client); otherwise conflicts.on_unattended applies. */
+  attended: boolean;
+  desk: ConflictDesk;
+  /** /proc, or a recorded tree in tests. */
+  procRoot?: string;
 }
 
 interface QueueEntry {
@@ -28,6 +41,8 @@ interface QueueEntry {
   queuedAt: number;
   /** Skips the governor's admission (`edgetrain train --force`, `force: true` over the API). */
   force: boolean;
+  /** Set while the job waits for a live predictor to go, or for a person's answer. */
+  conflict?: { policy: "wait" | "ask"; since: number; nextCheck: number; question?: string };
 }
 
 const entryId = (job: string, key?: string) => `${job}/${key ?? ""}`;
@@ -119,9 +134,72 @@ export class Scheduler {
         }
       }
       this.lastDeferral = "";
+      if (!this.clearOfPredictors(entry)) continue;
       this.queue.delete(entryId(entry.job, entry.key));
       this.launch(entry);
     }
+  }
+
+  /**
+   * Whether the job may start with respect to live predictors (constraints.not_during). Applies the
+   * policy — ask, wait, skip, force — and records each decision; false keeps (or drops) the entry.
+   */
+  private clearOfPredictors(entry: QueueEntry): boolean {
+    const { profile, clock, desk } = this.parts;
+    const job = profile.jobs[entry.job];
+    const names = job?.constraints.not_during ?? [];
+    if (names.length === 0) return true;
+    const now = clock.now();
+    const conflicts = profile.conflicts;
+    if (entry.conflict && entry.conflict.nextCheck > now && !entry.conflict.question) return false;
+    if (entry.conflict?.question) {
+      const answer = desk.outcome(entry.conflict.question, now);
+      if (answer === undefined) return false;
+      this.decide("conflict.answered", { job: entry.job, key: entry.key, conflict: entry.conflict.question, answer });
+      if (answer === "skip") return this.drop(entry, "skipped: the answer to the conflict was skip");
+      if (answer === "force") return this.forced(entry, []);
+      entry.conflict = { policy: "wait", since: now, nextCheck: now };
+    }
+    const scan = scanPredictors(conflicts.predictors.filter((p) => names.includes(p.name)), { home: this.parts.paths.home, locksDir: join(this.parts.paths.home, "locks"), procRoot: this.parts.procRoot });
+    for (const stale of scan.staleRemoved) this.decide("conflict.stale_lock_removed", { ...stale });
+    if (scan.active.length === 0) {
+      if (entry.conflict) this.decide("conflict.cleared", { job: entry.job, key: entry.key, waited_ms: now - entry.conflict.since });
+      entry.conflict = undefined;
+      return true;
+    }
+    const predictors = scan.active.map((p) => ({ ...p }));
+    if (entry.conflict?.policy === "wait") {
+      if (now - entry.conflict.since >= durationMs(conflicts.max_wait)) return this.drop(entry, `gave up after waiting ${conflicts.max_wait} for ${describe(scan.active)}`);
+      entry.conflict.nextCheck = now + durationMs(conflicts.check_interval);
+      return false;
+    }
+    const configured = job?.constraints.on_conflict ?? conflicts.policy;
+    const policy = configured === "ask" && !this.parts.attended ? conflicts.on_unattended : configured;
+    this.decide("conflict.met", { job: entry.job, key: entry.key, predictors, policy });
+    if (policy === "skip") return this.drop(entry, `skipped: ${describe(scan.active)} is predicting`);
+    if (policy === "force") return this.forced(entry, predictors);
+    if (policy === "wait") {
+      entry.conflict = { policy: "wait", since: now, nextCheck: now + durationMs(conflicts.check_interval) };
+      this.decide("run.deferred", { job: entry.job, key: entry.key, reason: `waiting up to ${conflicts.max_wait} for ${describe(scan.active)}` });
+      return false;
+    }
+    const question = desk.ask({ job: entry.job, key: entry.key, predictors, asked_at: now, deadline: now + durationMs(conflicts.ask_timeout), default_answer: conflicts.ask_default });
+    entry.conflict = { policy: "ask", since: now, nextCheck: now, question: question.id };
+    this.decide("conflict.asked", { ...question });
+    return false;
+  }
+
+  private drop(entry: QueueEntry, reason: string): false {
+    this.queue.delete(entryId(entry.job, entry.key));
+    this.decide("run.skipped", { job: entry.job, key: entry.key, reason });
+    return false;
+  }
+
+  private forced(entry: QueueEntry, predictors: unknown[]): true {
+    this.parts.logger.warn(`FORCED: job ${entry.job}${entry.key ? ` for ${entry.key}` : ""} trains while a live predictor runs`, { predictors });
+    this.decide("conflict.forced", { job: entry.job, key: entry.key, predictors });
+    entry.conflict = undefined;
+    return true;
   }
 
   queued(): Array<Omit<QueueEntry, "force">> {

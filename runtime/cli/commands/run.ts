@@ -26,6 +26,7 @@ Options:
       environment: io.environment,
       overrides: { home: homeFlag, host: stringFlag(args, "host"), port: portFlag(args) },
       console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+      headless: Boolean(args.values.headless),
     });
     daemon.handleSignals();
     io.stdout.write(`${JSON.stringify({ event: "listening", ...daemon.address() })}\n`);

@@ -1,0 +1,17 @@
+import { Elysia, t } from "elysia";
+import { EdgetrainError } from "../../errors.ts";
+import type { DaemonView } from "../daemon-view.ts";
+
+/** `GET /v1/conflicts` (open questions) and `POST /v1/conflicts/:id` ({action: wait|skip|force}). */
+export const conflictRoutes = (view: DaemonView) =>
+  new Elysia({ name: "routes/conflicts" })
+    .get("/v1/conflicts", () => ({ conflicts: view.conflicts() }))
+    .post(
+      "/v1/conflicts/:id",
+      ({ params, body }) => {
+        const answered = view.answerConflict(params.id, body.action, body.by ?? "api");
+        if (!answered) throw new EdgetrainError("not_found", `no open conflict "${params.id}" (answered already, or timed out)`, { details: { conflict: params.id } });
+        return answered;
+      },
+      { body: t.Object({ action: t.UnionEnum(["wait", "skip", "force"]), by: t.Optional(t.String({ maxLength: 100 })) }, { additionalProperties: false }) },
+    );

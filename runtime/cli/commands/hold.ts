@@ -1,0 +1,75 @@
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { constants } from "node:os";
+import { loadProfile } from "../../config/load-profile.ts";
+import { resolvePaths } from "../../config/paths.ts";
+import { holdLockfile } from "../../conflicts/predictors.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { acquireLock, isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
+import type { Command } from "../command.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
+
+/** Training runs in progress: their locks in the home's locks/ folder, owners alive. */
+export function liveTrainingLocks(locksDir: string): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(locksDir).filter((name) => name.startsWith("training-") && name.endsWith(".lock"));
+  } catch {
+    return [];
+  }
+  return names.filter((name) => {
+    const owner = readLockOwner(join(locksDir, name));
+    return owner !== undefined && isOwnerAlive(owner);
+  });
+}
+
+export const holdCommand: Command = {
+  name: "hold",
+  summary: "run any command under a predictor lock, so training keeps away from it",
+  help: `Usage: edgetrain hold NAME [--respect-training] [--home DIR] -- COMMAND [ARGS…]
+
+Runs COMMAND while holding the predictor lock NAME (<home>/locks/predictor-NAME.lock: pid, process
+start time, host, command). Jobs whose constraints.not_during lists NAME treat it as a live predictor,
+so an existing script gets protection without changes. The lock goes when COMMAND ends, on signals
+too (they are passed on to COMMAND); its exit code is edgetrain's.
+With --respect-training, COMMAND starts only when no training run holds its training lock.`,
+  options: { ...homeOptions, "respect-training": { type: "boolean" } },
+  async run(args, io) {
+    const [name, ...command] = args.positionals;
+    if (!name || command.length === 0) throw new EdgetrainError("usage", "edgetrain hold: expected NAME -- COMMAND [ARGS…]");
+    const { profile, homeFlag, home } = homeAndProfile(args, io);
+    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+    const locksDir = join(loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome).home : home, "locks");
+    mkdirSync(locksDir, { recursive: true });
+    if (args.values["respect-training"]) {
+      let said = 0;
+      for (let running = liveTrainingLocks(locksDir); running.length > 0; running = liveTrainingLocks(locksDir)) {
+        if (Date.now() - said > 10_000) {
+          io.stderr.write(`edgetrain hold: waiting for ${running.length} training run(s) to finish (${running.join(", ")})\n`);
+          said = Date.now();
+        }
+        await Bun.sleep(500);
+      }
+    }
+    const lock = acquireLock(holdLockfile(locksDir, name), `predictor ${name}`);
+    let child: ReturnType<typeof Bun.spawn> | undefined;
+    const forward = (signal: (typeof FORWARDED)[number]) => () => child?.kill(signal);
+    const handlers = FORWARDED.map((signal) => [signal, forward(signal)] as const);
+    for (const [signal, handler] of handlers) process.on(signal, handler);
+    try {
+      try {
+        child = Bun.spawn(command, { stdio: ["inherit", "inherit", "inherit"] });
+      } catch (error) {
+        throw new EdgetrainError("bad_input", `edgetrain hold: cannot start ${command[0]}: ${(error as Error).message}`);
+      }
+      const code = await child.exited;
+      const signal = child.signalCode;
+      return signal ? 128 + (constants.signals[signal as keyof typeof constants.signals] ?? 0) : code;
+    } finally {
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+      lock.release();
+    }
+  },
+};
