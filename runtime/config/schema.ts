@@ -94,6 +94,30 @@ const Job = v.strictObject({
   enabled: v.optional(v.boolean(), true),
 });
 
+const Usage = v.strictObject({
+  source: v.optional(v.pipe(v.picklist(["none", "sql", "csv"]), doc("Where activity history comes from, to learn off-peak windows.")), "none"),
+  history_days: v.optional(positiveInt("Days of history used."), 30),
+  min_data_points: v.optional(positiveInt("Observations needed before the windows are trusted."), 200),
+  window_hours: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(24), doc("Length of each off-peak window in hours.")), 3),
+  windows: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10), doc("How many windows to pick.")), 3),
+  timezone: v.optional(v.pipe(v.string(), doc("IANA zone the hours of the week are counted in; default the machine's."))),
+  weights: v.optional(
+    v.strictObject({
+      players: v.optional(v.pipe(v.number(), v.minValue(0)), 1),
+      cpu: v.optional(v.pipe(v.number(), v.minValue(0)), 0.5),
+      memory: v.optional(v.pipe(v.number(), v.minValue(0)), 0.5),
+    }),
+    {},
+  ),
+  sql: v.optional(
+    v.strictObject({
+      url: v.pipe(v.string(), doc("postgres://… or mysql://…; put credentials in ${VARIABLES}.")),
+      query: v.pipe(v.string(), doc("Returns a column `at` and any of players, cpu, memory; $1 is the start of the history.")),
+    }),
+  ),
+  csv: v.optional(v.strictObject({ path: v.string(), timestamp: v.optional(v.string(), "timestamp") })),
+});
+
 const Inference = v.strictObject({
   backend: v.optional(v.pipe(v.picklist(["auto", "native", "wasm"]), doc("ONNX Runtime backend: auto picks WebAssembly where glibc < 2.28.")), "auto"),
   max_loaded: v.optional(positiveInt("Model sessions kept loaded; least recently used are unloaded beyond this."), 8),
@@ -135,6 +159,7 @@ export const ProfileSchema = v.strictObject({
   conflicts: v.optional(Conflicts, {}),
   jobs: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "a job name of [a-z0-9._-]")), Job), {}),
   defaults: v.optional(Defaults, {}),
+  usage: v.optional(Usage, {}),
   inference: v.optional(Inference, {}),
   cache: v.optional(Cache, {}),
   api: v.optional(Api, {}),

@@ -10,6 +10,8 @@ import type { JobRunner, RunOutcome } from "./job-runner.ts";
 import { join } from "node:path";
 import { durationMs } from "../config/duration.ts";
 import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
+import { learnOffPeak, type OffPeak } from "../offpeak/learn.ts";
+import { msToNextWindow } from "../offpeak/windows.ts";
 import { scanPredictors, type ActivePredictor } from "../conflicts/predictors.ts";
 
 function describe(predictors: ActivePredictor[]): string {
@@ -41,6 +43,8 @@ interface QueueEntry {
   queuedAt: number;
   /** Skips the governor's admission (`edgetrain train --force`, `force: true` over the API). */
   force: boolean;
+  /** The off-peak deferral already recorded for this entry, so it is recorded once. */
+  offPeakNoted?: boolean;
   /** Set while the job waits for a live predictor to go, or for a person's answer. */
   conflict?: { policy: "wait" | "ask"; since: number; nextCheck: number; question?: string };
 }
@@ -58,11 +62,16 @@ export class Scheduler {
   private readonly watchers: Array<() => void> = [];
   private lastDeferral = "";
   private stopped = false;
+  /** Learned from the usage history at start and every hour; undefined until the first reading. */
+  offPeak?: OffPeak;
 
   constructor(private readonly parts: SchedulerParts) {}
 
   /** Starts the triggers; `recover` (at daemon start, not on reload) reschedules runs a crash interrupted. */
   async start(recover = true): Promise<void> {
+    await this.learnOffPeak();
+    const relearn = this.parts.clock.setInterval(() => void this.learnOffPeak(), 3_600_000);
+    this.watchers.push(() => this.parts.clock.clearInterval(relearn));
     if (recover) this.recoverInterrupted();
     const uses = pluginUses(this.parts.profile as unknown as Record<string, unknown>).filter((use) => use.kind === "trigger");
     for (const use of uses) {
@@ -134,6 +143,7 @@ export class Scheduler {
         }
       }
       this.lastDeferral = "";
+      if (!this.insideOffPeak(entry)) continue;
       if (!this.clearOfPredictors(entry)) continue;
       this.queue.delete(entryId(entry.job, entry.key));
       this.launch(entry);
@@ -186,6 +196,30 @@ export class Scheduler {
     const question = desk.ask({ job: entry.job, key: entry.key, predictors, asked_at: now, deadline: now + durationMs(conflicts.ask_timeout), default_answer: conflicts.ask_default });
     entry.conflict = { policy: "ask", since: now, nextCheck: now, question: question.id };
     this.decide("conflict.asked", { ...question });
+    return false;
+  }
+
+  private async learnOffPeak(): Promise<void> {
+    const { profile, paths, clock } = this.parts;
+    if (!Object.values(profile.jobs).some((job) => job.constraints.only_in === "off-peak") && profile.usage.source === "none") return;
+    this.offPeak = await learnOffPeak(profile.usage, paths, clock.now());
+    this.decide("offpeak.learned", { windows: this.offPeak.windows.map((w) => w.label), points: this.offPeak.activity.points, note: this.offPeak.note });
+  }
+
+  /** Jobs with `only_in: off-peak` start only inside a learned window; without trusted windows they run, and that is said. */
+  private insideOffPeak(entry: QueueEntry): boolean {
+    if (entry.force || this.parts.profile.jobs[entry.job]?.constraints.only_in !== "off-peak") return true;
+    const windows = this.offPeak?.windows ?? [];
+    if (windows.length === 0) {
+      if (!entry.offPeakNoted) this.decide("offpeak.unknown", { job: entry.job, key: entry.key, reason: `${this.offPeak?.note ?? "off-peak windows not learned yet"}; running anyway` });
+      entry.offPeakNoted = true;
+      return true;
+    }
+    const now = this.parts.clock.now();
+    const wait = msToNextWindow(windows, now, this.parts.profile.usage.timezone);
+    if (wait === 0) return true;
+    if (!entry.offPeakNoted) this.decide("run.deferred", { job: entry.job, key: entry.key, reason: `outside the off-peak windows (${windows.map((w) => w.label).join(", ")}); next opens ${new Date(now + (wait ?? 0)).toISOString()}` });
+    entry.offPeakNoted = true;
     return false;
   }
 

@@ -1,0 +1,70 @@
+import { Cron } from "croner";
+import { resolveProfile } from "../../config/validate-profile.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { learnOffPeak } from "../../offpeak/learn.ts";
+import { heatMap, msToNextWindow } from "../../offpeak/windows.ts";
+import type { Command } from "../command.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
+import { formatProblem } from "../problems-text.ts";
+
+interface JobPlan {
+  job: string;
+  triggers: string[];
+  next?: string;
+  why: string;
+}
+
+export const planCommand: Command = {
+  name: "plan",
+  summary: "the learned off-peak windows as a week heat-map, and when each job will run next and why",
+  help: `Usage: edgetrain plan [--json] [--profile P] [--home DIR]
+
+Reads the usage history (usage.source: sql or csv), scores every hour of the week, shows it as a
+heat-map with the chosen off-peak windows marked W, and for every job its triggers, the next time it
+will run and why.`,
+  options: { ...homeOptions, json: { type: "boolean" } },
+  async run(args, io) {
+    const { profile: profileName, homeFlag } = homeAndProfile(args, io);
+    const resolved = await resolveProfile(profileName, io.environment, { home: homeFlag });
+    if (!resolved.profile || !resolved.paths) {
+      throw new EdgetrainError("profile_invalid", `profile ${resolved.loaded.name} has problems`, { details: { problems: resolved.problems.filter((p) => p.severity === "error").map(formatProblem) } });
+    }
+    const { profile, paths } = resolved;
+    const now = Date.now();
+    const offPeak = await learnOffPeak(profile.usage, paths, now);
+    const jobs: JobPlan[] = Object.entries(profile.jobs).map(([name, job]) => {
+      const triggers = job.triggers.map((trigger) => (trigger.type === "cron" ? `cron ${String(trigger.schedule)}` : String(trigger.type)));
+      const cronTimes = job.triggers
+        .filter((trigger) => trigger.type === "cron" && typeof trigger.schedule === "string")
+        .map((trigger) => new Cron(String(trigger.schedule), { paused: true, timezone: trigger.timezone as string | undefined }).nextRun(new Date(now))?.getTime())
+        .filter((t): t is number => t !== undefined);
+      let next = cronTimes.length ? Math.min(...cronTimes) : undefined;
+      const reasons: string[] = [];
+      if (!job.enabled) reasons.push("disabled");
+      if (cronTimes.length) reasons.push(`cron schedule`);
+      for (const kind of ["new-data", "samples-above", "model-missing"]) if (triggers.includes(kind)) reasons.push(`${kind}: when its data says so`);
+      if (triggers.length === 0 || (triggers.length === 1 && triggers[0] === "manual")) reasons.push("only by hand (edgetrain train)");
+      if (job.constraints.only_in === "off-peak") {
+        if (offPeak.windows.length === 0) reasons.push(`only_in off-peak, but ${offPeak.note}: runs when triggered`);
+        else {
+          const wait = msToNextWindow(offPeak.windows, next ?? now, profile.usage.timezone) ?? 0;
+          if (next !== undefined) next += wait;
+          else next = now + wait;
+          reasons.push(`only_in off-peak (${offPeak.windows.map((w) => w.label).join(", ")})`);
+        }
+      }
+      if (job.constraints.not_during?.length) reasons.push(`not while ${job.constraints.not_during.join(", ")} predicts (${job.constraints.on_conflict ?? profile.conflicts.policy})`);
+      return { job: name, triggers, next: next !== undefined && job.enabled ? new Date(next).toISOString() : undefined, why: reasons.join("; ") };
+    });
+    if (args.values.json) {
+      io.stdout.write(JSON.stringify({ offpeak: { windows: offPeak.windows, points: offPeak.activity.points, trusted: offPeak.activity.trusted, note: offPeak.note, score: offPeak.activity.score }, jobs }, null, 2) + "\n");
+      return 0;
+    }
+    io.stdout.write(`Activity by hour of the week (${profile.usage.source}, last ${profile.usage.history_days} days, ${offPeak.activity.points} observations${profile.usage.timezone ? `, ${profile.usage.timezone}` : ""}):\n`);
+    io.stdout.write(heatMap(offPeak.activity, offPeak.windows) + "\n");
+    io.stdout.write(offPeak.windows.length ? `off-peak windows (W): ${offPeak.windows.map((w) => `${w.label} (score ${w.score.toFixed(2)})`).join(", ")}\n` : `no off-peak windows: ${offPeak.note}\n`);
+    io.stdout.write("\nJOB  NEXT RUN  WHY\n");
+    for (const plan of jobs) io.stdout.write(`${plan.job}  ${plan.next ?? "-"}  ${plan.why}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,64 @@
+import { join } from "node:path";
+import { readCsvTable } from "../data/csv-table.ts";
+import { parseTime } from "../data/load-training-data.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
+
+/** One observation of activity: when, and how much of each metric (players logged in, CPU %, memory %). */
+export interface UsagePoint {
+  at: number;
+  values: Partial<Record<UsageMetric, number>>;
+}
+
+export type UsageMetric = "players" | "cpu" | "memory";
+export const USAGE_METRICS: readonly UsageMetric[] = ["players", "cpu", "memory"];
+
+export interface SqlUsage {
+  /** postgres://… or mysql://… (MariaDB); credentials come from the environment through ${VAR}. */
+  url: string;
+  /** Returns a timestamp column `at` and any of `players`, `cpu`, `memory`; `$1` is the start of the history. */
+  query: string;
+}
+
+/**
+ * Reads activity rows with Bun's built-in SQL client (PostgreSQL, MySQL/MariaDB). `$1` in the query is
+ * the start of the history window, so the database filters, not edgetrain.
+ */
+export async function readSqlUsage(spec: SqlUsage, since: number): Promise<UsagePoint[]> {
+  const sql = new Bun.SQL(spec.url);
+  try {
+    const query = spec.url.startsWith("mysql") ? spec.query.replaceAll("$1", "?") : spec.query;
+    const rows = (await sql.unsafe(query, [new Date(since)])) as Array<Record<string, unknown>>;
+    return rows.flatMap((row) => {
+      const at = row.at instanceof Date ? row.at.getTime() : typeof row.at === "number" ? row.at : parseTime(String(row.at));
+      if (!Number.isFinite(at)) return [];
+      const values: UsagePoint["values"] = {};
+      for (const metric of USAGE_METRICS) if (row[metric] !== undefined && row[metric] !== null) values[metric] = Number(row[metric]);
+      return [{ at, values }];
+    });
+  } catch (error) {
+    throw new EdgetrainError("data_invalid", `usage query failed on ${redactUrl(spec.url)}: ${messageOf(error)}`, { hint: "check usage.sql.url and usage.sql.query; the query must return a column named at" });
+  } finally {
+    await sql.close();
+  }
+}
+
+/** A CSV of activity: a timestamp column and any of `players`, `cpu`, `memory`. */
+export async function readCsvUsage(path: string, dataRoot: string, timestamp: string, since: number): Promise<UsagePoint[]> {
+  const file = path.startsWith("/") ? path : join(dataRoot, path);
+  const table = await readCsvTable([file], { label: "", allowMissingLabel: true, onBadCell: "skip-row", keep: [timestamp], displayRoot: dataRoot });
+  const metrics = table.featureNames.map((name) => name as UsageMetric).filter((name) => USAGE_METRICS.includes(name));
+  const width = table.featureNames.length;
+  const points: UsagePoint[] = [];
+  table.kept[timestamp]!.forEach((text, row) => {
+    const at = parseTime(text);
+    if (!Number.isFinite(at) || at < since) return;
+    const values: UsagePoint["values"] = {};
+    for (const metric of metrics) values[metric] = table.x[row * width + table.featureNames.indexOf(metric)]!;
+    points.push({ at, values });
+  });
+  return points;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}
