@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
 import { ConflictDesk } from "./conflicts/conflict-desk.ts";
+import { SelfUsageRecorder } from "./offpeak/self-usage.ts";
 import type { DaemonStatus, DaemonView } from "./api/daemon-view.ts";
 import { isLoopback } from "./api/token.ts";
 import { formatProblem } from "./cli/problems-text.ts";
@@ -59,6 +60,7 @@ export class Daemon {
   private scheduler?: Scheduler;
   private readonly activeRuns = new Map<string, RunControl>();
   readonly desk = new ConflictDesk();
+  private selfUsage!: SelfUsageRecorder;
   /** Bearer token for mutating routes: api.token, or one made for this home and readable only by its owner. */
   private apiToken = "";
   /** Process groups of trainers started by our runs: their CPU is edgetrain's, not the machine being busy. */
@@ -126,6 +128,7 @@ export class Daemon {
   /** Samples resources every sample_interval; each sample may pause or resume runs and start queued ones. */
   private startGovernor(): void {
     const { profile } = this.resolved;
+    this.selfUsage = new SelfUsageRecorder(this.state.db);
     this.governor = new Governor(governorLimits(profile.governor), this.bus);
     this.bus.subscribe((event) => {
       if (event.type === "run.process" && typeof event.data.pid === "number") this.trainerGroups.add(event.data.pid);
@@ -140,10 +143,18 @@ export class Daemon {
       return pids;
     };
     const sampler = new ResourceSampler(this.options.environment.hostRoot, ownPids);
-    this.stopGovernor = startSampling(sampler, durationMs(profile.governor.sample_interval), systemClock, (sample) => {
+    const usage = this.selfUsage;
+    const flushEvery = systemClock.setInterval(() => usage.flush(), 60_000);
+    const stopSampling = startSampling(sampler, durationMs(profile.governor.sample_interval), systemClock, (sample) => {
       this.governor.observe(sample);
+      usage.sample(sample.at, sample.cpuPercent, sample.memoryPercent);
       this.scheduler?.pump();
     });
+    this.stopGovernor = () => {
+      stopSampling();
+      systemClock.clearInterval(flushEvery);
+      usage.flush();
+    };
   }
 
   private async startScheduler(recover: boolean): Promise<void> {
@@ -274,6 +285,7 @@ export class Daemon {
         return true;
       },
       exposed: () => !isLoopback(this.resolved.profile.api.host),
+      requestSeen: () => this.selfUsage.request(Date.now()),
     };
   }
 

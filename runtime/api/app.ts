@@ -13,6 +13,7 @@ const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export function createApp(view: DaemonView) {
   return new Elysia()
     .onRequest(({ request, set }) => {
+      view.requestSeen();
       const path = new URL(request.url).pathname;
       if (!path.startsWith("/v1/")) return;
       const token = view.token();

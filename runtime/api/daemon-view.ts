@@ -35,4 +35,6 @@ export interface DaemonView {
   token(): string;
   /** Non-loopback binds require the token on every /v1 route. */
   exposed(): boolean;
+  /** Counts a request towards edgetrain's own activity record (usage.source: self). */
+  requestSeen(): void;
 }

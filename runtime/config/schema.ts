@@ -95,7 +95,7 @@ const Job = v.strictObject({
 });
 
 const Usage = v.strictObject({
-  source: v.optional(v.pipe(v.picklist(["none", "sql", "csv"]), doc("Where activity history comes from, to learn off-peak windows.")), "none"),
+  source: v.optional(v.pipe(v.picklist(["none", "self", "sql", "csv"]), doc("Where activity history comes from, to learn off-peak windows: self is edgetrain's own record of load and API requests.")), "none"),
   history_days: v.optional(positiveInt("Days of history used."), 30),
   min_data_points: v.optional(positiveInt("Observations needed before the windows are trusted."), 200),
   window_hours: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(24), doc("Length of each off-peak window in hours.")), 3),

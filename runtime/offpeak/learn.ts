@@ -1,4 +1,6 @@
+import type { Database } from "bun:sqlite";
 import type { Profile } from "../config/schema.ts";
+import { readSelfUsage } from "./self-usage.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 import { readCsvUsage, readSqlUsage, type UsagePoint } from "./usage-source.ts";
@@ -13,12 +15,15 @@ export interface OffPeak {
 }
 
 /** Reads the usage history the profile names and picks the quietest windows of the week. */
-export async function learnOffPeak(usage: Profile["usage"], paths: ResolvedPaths, now: number): Promise<OffPeak> {
+export async function learnOffPeak(usage: Profile["usage"], paths: ResolvedPaths, now: number, state?: Database): Promise<OffPeak> {
   const since = now - usage.history_days * 86_400_000;
   let points: UsagePoint[] = [];
   let note: string | undefined;
   try {
-    if (usage.source === "sql") {
+    if (usage.source === "self") {
+      if (!state) throw new EdgetrainError("state_failed", "usage.source is self, but the state database is not open");
+      points = readSelfUsage(state, since);
+    } else if (usage.source === "sql") {
       if (!usage.sql) throw new EdgetrainError("profile_invalid", "usage.source is sql but usage.sql { url, query } is missing");
       points = await readSqlUsage(usage.sql, since);
     } else if (usage.source === "csv") {

@@ -202,7 +202,7 @@ export class Scheduler {
   private async learnOffPeak(): Promise<void> {
     const { profile, paths, clock } = this.parts;
     if (!Object.values(profile.jobs).some((job) => job.constraints.only_in === "off-peak") && profile.usage.source === "none") return;
-    this.offPeak = await learnOffPeak(profile.usage, paths, clock.now());
+    this.offPeak = await learnOffPeak(profile.usage, paths, clock.now(), this.parts.state.db);
     this.decide("offpeak.learned", { windows: this.offPeak.windows.map((w) => w.label), points: this.offPeak.activity.points, note: this.offPeak.note });
   }
 

@@ -73,4 +73,17 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE runs ADD COLUMN details TEXT;
     `,
   },
+  {
+    version: 3,
+    name: "edgetrain's own activity per hour: load samples and API requests, for off-peak windows",
+    sql: `
+      CREATE TABLE usage_hours (
+        hour_start INTEGER PRIMARY KEY,
+        samples INTEGER NOT NULL DEFAULT 0,
+        cpu_sum REAL NOT NULL DEFAULT 0,
+        memory_sum REAL NOT NULL DEFAULT 0,
+        requests INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

@@ -39,7 +39,7 @@ describe("daemon", () => {
     try {
       expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok" });
       const status = await (await fetch(`${url}/v1/status`)).json();
-      expect(status).toMatchObject({ pid: proc.pid, home: dir.path, profile: { name: "base" }, state: { schema_version: 2 } });
+      expect(status).toMatchObject({ pid: proc.pid, home: dir.path, profile: { name: "base" }, state: { schema_version: 3 } });
       const post = await fetch(`${url}/v1/status`, { method: "POST" });
       expect(post.status).toBe(401);
       expect(((await post.json()) as { message: string }).message).toContain("needs the API token");

@@ -99,3 +99,44 @@ describe("off-peak from a real database", () => {
     expect(JSON.stringify(json)).not.toContain("secret");
   });
 });
+
+describe("off-peak from edgetrain's own record (usage.source: self)", () => {
+  test("hours recorded in state give the window, and edgetrain plan reads them", async () => {
+    const { openState } = await import("../../runtime/state/database.ts");
+    const { SelfUsageRecorder } = await import("../../runtime/offpeak/self-usage.ts");
+    await using dir = tempDir();
+    const home = join(dir.path, "home");
+    const state = openState(join(home, "state"));
+    const recorder = new SelfUsageRecorder(state.db);
+    // The same month, moved forward by whole weeks to end near today: hours of the week stay put.
+    const WEEK = 7 * 24 * HOUR;
+    const shift = Math.floor((Date.now() - NOW) / WEEK) * WEEK;
+    for (const at of monthOfLogins()) recorder.request(at + shift);
+    for (let at = NOW - 28 * 24 * HOUR; at < NOW; at += HOUR) recorder.sample(at + shift, 10, 40);
+    recorder.flush();
+    state.close();
+    const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\nusage:\n  source: self\n  timezone: UTC\n  min_data_points: 500\n  weights: { players: 1, cpu: 0, memory: 0 }\n`);
+    const plan = await runCli(["plan", "--json", "--profile", file], { home: dir.path });
+    const json = JSON.parse(plan.stdout) as { offpeak: { windows: Array<{ label: string }>; points: number } };
+    expect(json.offpeak.points).toBeGreaterThanOrEqual(600);
+    expect(json.offpeak.windows[0]!.label).toBe("Sun 02:00–05:00");
+  });
+
+  test("the daemon records its load samples and API requests per hour", async () => {
+    const { bun, cli } = await import("../helpers.ts");
+    const { openState } = await import("../../runtime/state/database.ts");
+    await using dir = tempDir();
+    dir.write("profile.yaml", `paths:\n  home: ${dir.path}\ngovernor:\n  sample_interval: 100ms\n`);
+    const proc = Bun.spawn([bun, cli, "run", "--profile", join(dir.path, "profile.yaml"), "--port", "0", "--headless"], { env: { PATH: process.env.PATH, HOME: dir.path }, stdout: "pipe", stderr: "pipe" });
+    const { port } = JSON.parse(new TextDecoder().decode((await proc.stdout.getReader().read()).value).split("\n")[0]!) as { port: number };
+    for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${port}/v1/status`);
+    await Bun.sleep(600);
+    proc.kill("SIGTERM");
+    await proc.exited;
+    const state = openState(join(dir.path, "state"));
+    const rows = state.db.query<{ samples: number; requests: number }, []>("SELECT sum(samples) AS samples, sum(requests) AS requests FROM usage_hours").get()!;
+    state.close();
+    expect(rows.requests).toBe(5);
+    expect(rows.samples).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import { resolveProfile } from "../../config/validate-profile.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { learnOffPeak } from "../../offpeak/learn.ts";
+import { openState } from "../../state/database.ts";
 import { heatMap, msToNextWindow } from "../../offpeak/windows.ts";
 import type { Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
@@ -31,7 +32,9 @@ will run and why.`,
     }
     const { profile, paths } = resolved;
     const now = Date.now();
-    const offPeak = await learnOffPeak(profile.usage, paths, now);
+    // `self` history lives in the home's state database.
+    const state = profile.usage.source === "self" ? openState(paths.state) : undefined;
+    const offPeak = await learnOffPeak(profile.usage, paths, now, state?.db).finally(() => state?.close());
     const jobs: JobPlan[] = Object.entries(profile.jobs).map(([name, job]) => {
       const triggers = job.triggers.map((trigger) => (trigger.type === "cron" ? `cron ${String(trigger.schedule)}` : String(trigger.type)));
       const cronTimes = job.triggers
