@@ -15,7 +15,9 @@ import { EdgetrainError, messageOf } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
 import { Governor } from "./governor/governor.ts";
+import { GpuReporter } from "./governor/gpu-readers.ts";
 import { governorLimits } from "./governor/limits.ts";
+import { gpuLoadNodes } from "./hardware/sensors.ts";
 import { startSampling } from "./governor/loop.ts";
 import { ResourceSampler } from "./governor/sampler.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
@@ -142,16 +144,22 @@ export class Daemon {
       }
       return pids;
     };
-    const sampler = new ResourceSampler(this.options.environment.hostRoot, ownPids);
+    // A GPU without a sysfs load node is read by one long-lived nvidia-smi or tegrastats, not a spawn per sample.
+    const intervalMs = durationMs(profile.governor.sample_interval);
+    const reporterCommand = gpuLoadNodes(this.options.environment.hostRoot).length ? undefined : (["nvidia-smi", "tegrastats"] as const).map((name) => [name, Bun.which(name)] as const).find(([, path]) => path);
+    const reporter = reporterCommand ? new GpuReporter(reporterCommand[0], reporterCommand[1]!, intervalMs) : undefined;
+    reporter?.start();
+    const sampler = new ResourceSampler(this.options.environment.hostRoot, ownPids, Date.now, reporter);
     const usage = this.selfUsage;
     const flushEvery = systemClock.setInterval(() => usage.flush(), 60_000);
-    const stopSampling = startSampling(sampler, durationMs(profile.governor.sample_interval), systemClock, (sample) => {
+    const stopSampling = startSampling(sampler, intervalMs, systemClock, (sample) => {
       this.governor.observe(sample);
       usage.sample(sample.at, sample.cpuPercent, sample.memoryPercent);
       this.scheduler?.pump();
     });
     this.stopGovernor = () => {
       stopSampling();
+      reporter?.stop();
       systemClock.clearInterval(flushEvery);
       usage.flush();
     };

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gpuLoadNodes, thermalZones } from "../hardware/sensors.ts";
 import type { Readings } from "../plugin-api.ts";
+import type { GpuReading } from "./gpu-readers.ts";
 
 /** A reading with what the governor decides on: the system's load without edgetrain's own runs. */
 export interface Sample extends Readings {
@@ -33,6 +34,8 @@ export class ResourceSampler {
     private readonly root = "/",
     private readonly ownPids: () => number[] = () => [process.pid],
     private readonly now: () => number = Date.now,
+    /** A long-lived nvidia-smi or tegrastats reporter, where no sysfs GPU load node exists. */
+    private readonly gpuReporter?: { reading(): GpuReading },
   ) {
     this.gpuNode = gpuLoadNodes(root)[0];
   }
@@ -47,8 +50,9 @@ export class ResourceSampler {
     const ownTicks = this.ownTicksSincePrevious();
     const ownCpuPercent = elapsedTicks > 0 ? clampPercent((ownTicks / elapsedTicks) * 100) : 0;
     const memory = this.readMemoryPercent();
-    const temperatures = thermalZones(this.root).map((zone) => zone.celsius).filter((c): c is number => c !== undefined && c > -50);
-    const gpu = this.gpuNode ? Number(this.read(this.gpuNode)?.trim()) / 10 : undefined; // Jetson reports per mille
+    const reported = this.gpuReporter?.reading() ?? {};
+    const temperatures = [...thermalZones(this.root).map((zone) => zone.celsius), reported.temperatureC].filter((c): c is number => c !== undefined && c > -50);
+    const gpu = this.gpuNode ? Number(this.read(this.gpuNode)?.trim()) / 10 : reported.gpuPercent; // Jetson's node reports per mille
     return {
       at: this.now(),
       cpuPercent: clampPercent(totalCpuPercent - ownCpuPercent),

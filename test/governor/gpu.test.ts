@@ -1,0 +1,41 @@
+import { describe, expect, test } from "bun:test";
+import { chmodSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GpuReporter, parseNvidiaSmi, parseTegrastats } from "../../runtime/governor/gpu-readers.ts";
+import { ResourceSampler } from "../../runtime/governor/sampler.ts";
+import { repoRoot, tempDir } from "../helpers.ts";
+
+describe("GPU readings", () => {
+  test("tegrastats lines recorded on a Jetson Nano and an AGX Orin", () => {
+    const nano = parseTegrastats(readFileSync(join(repoRoot, "test/fixtures/jetson-nano/tegrastats.txt"), "utf8"));
+    expect(nano).toEqual({ gpuPercent: 45, temperatureC: 36, memoryUsedMb: 1523, memoryTotalMb: 3964 }); // PMIC's fixed 100 °C ignored
+    const orin = parseTegrastats(readFileSync(join(repoRoot, "test/fixtures/jetson-orin/tegrastats.txt"), "utf8"));
+    expect(orin).toEqual({ gpuPercent: 12, temperatureC: 47.031, memoryUsedMb: 2567, memoryTotalMb: 30536 }); // CV engines at -256 °C ignored
+  });
+
+  test("nvidia-smi CSV lines", () => {
+    expect(parseNvidiaSmi("0, 87, 64, 30512, 81559")).toEqual({ index: 0, gpuPercent: 87, temperatureC: 64, memoryUsedMb: 30512, memoryTotalMb: 81559 });
+    expect(parseNvidiaSmi("0, [N/A], 64, 1, 2")).toBeUndefined();
+  });
+
+  test("one long-lived nvidia-smi process feeds every sample; the busiest GPU counts", async () => {
+    await using dir = tempDir();
+    const fake = dir.write("bin/nvidia-smi", "#!/bin/sh\n# a stand-in for nvidia-smi -lms: two GPUs, a line each per interval\nwhile true; do echo '0, 20, 50, 1000, 80000'; echo '1, 95, 71, 70000, 80000'; sleep 0.1; done\n");
+    chmodSync(fake, 0o755);
+    const reporter = new GpuReporter("nvidia-smi", fake, 100);
+    reporter.start();
+    try {
+      const sampler = new ResourceSampler("/", () => [process.pid], Date.now, reporter);
+      const deadline = Date.now() + 3000;
+      while (reporter.reading().gpuPercent === undefined && Date.now() < deadline) await Bun.sleep(20);
+      const pid = reporter.pid;
+      await Bun.sleep(300);
+      const reading = sampler.sample();
+      expect(reading.gpuPercent).toBe(95);
+      expect(reading.temperatureC).toBeGreaterThanOrEqual(71);
+      expect(reporter.pid).toBe(pid); // still the same process: nothing spawned per sample
+    } finally {
+      reporter.stop();
+    }
+  });
+});
