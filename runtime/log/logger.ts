@@ -12,6 +12,8 @@ export interface LogSinkOptions {
   file?: string;
   /** Where people read: stderr. */
   console?: { write(text: string): void; isTTY: boolean; color: boolean };
+  /** A stricter level for the console than for the file (a progress bar owns the terminal). */
+  consoleLevel?: Level;
 }
 
 /** A logger writing JSON lines to a file and readable lines to the console; secrets are redacted. */
@@ -53,7 +55,7 @@ export class LogSink {
     const time = new Date();
     if (this.fd !== undefined) writeSync(this.fd, JSON.stringify({ time: time.toISOString(), level, msg: message, ...safe }) + "\n");
     const console = this.options.console;
-    if (console) console.write(humanLine(time, level, message, safe, console.isTTY && console.color) + "\n");
+    if (console && RANK[level] >= RANK[this.options.consoleLevel ?? this.level]) console.write(humanLine(time, level, message, safe, console.isTTY && console.color) + "\n");
   }
 }
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { resolveProfile } from "../../config/validate-profile.ts";
-import { EdgetrainError } from "../../errors.ts";
+import { EdgetrainError, ExitCode } from "../../errors.ts";
 import { Governor } from "../../governor/governor.ts";
 import { governorLimits } from "../../governor/limits.ts";
 import { ResourceSampler } from "../../governor/sampler.ts";
@@ -8,11 +8,65 @@ import { isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
 import { LogSink } from "../../log/logger.ts";
 import { JobRunner } from "../../scheduler/job-runner.ts";
 import { openState } from "../../state/database.ts";
-import { stringFlag, type Command } from "../command.ts";
+import { stringFlag, type Command, type CommandIo } from "../command.ts";
+import { askOnTerminal } from "../conflict-prompt.ts";
+import { durationMs } from "../../config/duration.ts";
+import type { Profile } from "../../config/schema.ts";
+import { scanPredictors } from "../../conflicts/predictors.ts";
+import type { ResolvedPaths } from "../../plugin-api.ts";
+import type { StateDatabase } from "../../state/database.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { daemonClient } from "../daemon-client.ts";
 import { formatProblem } from "../problems-text.ts";
 import { progressBar } from "../progress-bar.ts";
+
+interface ConflictParts {
+  profile: Profile;
+  paths: ResolvedPaths;
+  io: CommandIo;
+  state: StateDatabase;
+}
+
+/** The job's not_during predictors, under its policy: on a terminal `ask` prompts with a countdown. */
+async function clearOfPredictors(job: string, force: boolean, { profile, paths, io, state }: ConflictParts): Promise<boolean> {
+  const names = profile.jobs[job]?.constraints.not_during ?? [];
+  if (names.length === 0) return true;
+  const conflicts = profile.conflicts;
+  const scan = () => scanPredictors(conflicts.predictors.filter((p) => names.includes(p.name)), { home: paths.home, locksDir: join(paths.home, "locks"), procRoot: join(io.environment.hostRoot, "proc") }).active;
+  let active = scan();
+  if (active.length === 0) return true;
+  const configured = force ? "force" : (profile.jobs[job]!.constraints.on_conflict ?? conflicts.policy);
+  const attended = io.stderr.isTTY && Boolean(process.stdin.isTTY);
+  let policy = configured === "ask" && !attended ? conflicts.on_unattended : configured;
+  state.recordEvent("conflict.met", { job, predictors: active, policy, by: "edgetrain train" });
+  if (policy === "ask") {
+    const { answer, by } = await askOnTerminal(io.stderr, `job ${job}`, active, conflicts.ask_default, durationMs(conflicts.ask_timeout));
+    state.recordEvent("conflict.answered", { job, answer, by });
+    policy = answer;
+  }
+  if (policy === "force") {
+    io.stderr.write(`edgetrain: FORCED: job ${job} trains while ${active.map((p) => p.name).join(", ")} predicts\n`);
+    state.recordEvent("conflict.forced", { job, predictors: active });
+    return true;
+  }
+  if (policy === "skip") {
+    io.stderr.write(`edgetrain: skipped job ${job}: ${active.map((p) => `${p.name} (${p.found}${p.pid ? ` pid ${p.pid}` : ""})`).join(", ")} is predicting\n`);
+    state.recordEvent("run.skipped", { job, reason: "a live predictor runs", predictors: active });
+    return false;
+  }
+  const until = Date.now() + durationMs(conflicts.max_wait);
+  io.stderr.write(`edgetrain: waiting up to ${conflicts.max_wait} for ${active.map((p) => p.name).join(", ")} to finish\n`);
+  while (active.length > 0) {
+    if (Date.now() >= until) {
+      io.stderr.write(`edgetrain: gave up after ${conflicts.max_wait}: ${active.map((p) => p.name).join(", ")} still predicting\n`);
+      state.recordEvent("run.skipped", { job, reason: `gave up after waiting ${conflicts.max_wait}` });
+      return false;
+    }
+    await Bun.sleep(Math.min(durationMs(conflicts.check_interval), until - Date.now()));
+    active = scan();
+  }
+  return true;
+}
 
 export const trainCommand: Command = {
   name: "train",
@@ -42,7 +96,7 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
       io.stdout.write(`queued ${jobName}${key ? ` for ${key}` : ""} in the daemon (pid ${daemon.pid}); follow it with edgetrain status\n`);
       return 0;
     }
-    const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color } });
+    const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color }, consoleLevel: "warn" });
     const state = openState(paths.state);
     try {
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
@@ -61,6 +115,7 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
         }
       }
       const runner = new JobRunner({ profile, paths, registry, state, logger: logs.logger(), governor });
+      if (!(await clearOfPredictors(jobName, Boolean(args.values.force), { profile, paths, io, state }))) return ExitCode.refused;
       const bar = progressBar(io.stderr, jobName);
       const abort = new AbortController();
       const onSignal = () => abort.abort("interrupted (SIGINT)");
