@@ -3,10 +3,11 @@ import memoryCache from "./caches/memory.ts";
 import commandStrategy from "./strategies/command/index.ts";
 import incrementalNn from "./strategies/incremental-nn/index.ts";
 import randomForest from "./strategies/random-forest/index.ts";
+import accuracyBelowTrigger from "./triggers/accuracy-below.ts";
 import cronTrigger from "./triggers/cron.ts";
 import manualTrigger from "./triggers/manual.ts";
 import modelMissingTrigger from "./triggers/model-missing.ts";
 import newDataTrigger from "./triggers/new-data.ts";
 import samplesAboveTrigger from "./triggers/samples-above.ts";
 
-export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, newDataTrigger, modelMissingTrigger, samplesAboveTrigger, memoryCache];
+export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, newDataTrigger, modelMissingTrigger, samplesAboveTrigger, accuracyBelowTrigger, memoryCache];

@@ -116,6 +116,8 @@ export interface JobInfo {
   keys(): Promise<Array<string | undefined>>;
   /** The latest successful run of job+key: when it ended and the model it wrote. */
   lastSuccess(key: string | undefined): { at: number; artifact?: string } | undefined;
+  /** The latest model of the key scored on the newest data it has not trained on; undefined when there is none. */
+  scoreLatest(key: string | undefined): Promise<{ metric: "accuracy" | "rmse"; value: number; rows: number; data: string; signature: string } | undefined>;
 }
 
 // ---- What each kind's setup() returns ----------------------------------------------------------

@@ -17,6 +17,7 @@ import { makeCheckpoint } from "../training/checkpoint.ts";
 import { RunControl } from "../training/run-control.ts";
 import { RunRecorder } from "../training/run-recorder.ts";
 import { jobKeys } from "./job-keys.ts";
+import { scoreActiveModel } from "./score-active-model.ts";
 
 export interface JobRunnerParts {
   profile: Profile;
@@ -89,11 +90,18 @@ export class JobRunner {
   }
 
   /** The latest successful run of job+key: when it ended, and the artifact warm starts continue from. */
-  lastSuccess(job: string, key: string | undefined): { at: number; artifact?: string } | undefined {
+  lastSuccess(job: string, key: string | undefined): { at: number; artifact?: string; used?: string[] } | undefined {
     const row = this.parts.state.db
       .query<{ details: string; ended_at: number }, [string, string | null]>("SELECT details, ended_at FROM runs WHERE job = ? AND key IS ? AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1")
       .get(job, key ?? null);
-    return row ? { at: row.ended_at, artifact: (JSON.parse(row.details) as { artifact?: string }).artifact } : undefined;
+    if (!row) return undefined;
+    const details = JSON.parse(row.details) as { artifact?: string; data?: { files?: string[]; testFiles?: string[] } };
+    return { at: row.ended_at, artifact: details.artifact, used: [...(details.data?.files ?? []), ...(details.data?.testFiles ?? [])] };
+  }
+
+  /** The active model of job+key scored on the newest data it has not trained on (accuracy-below). */
+  scoreActive(job: string, key: string | undefined) {
+    return scoreActiveModel(this.jobNamed(job), key, this.lastSuccess(job, key), this.parts.profile, this.parts.paths);
   }
 
   private async runKey(request: RunRequest, job: Profile["jobs"][string], key: string | undefined): Promise<RunOutcome> {

@@ -62,7 +62,7 @@ describe("validate", () => {
       { line: 5, column: 15, path: "jobs.a.strategy", message: 'unknown strategy "tiny-forst"', hint: 'did you mean "tiny-forest"? known strategies: command, incremental-nn, random-forest, tiny-forest', severity: "error" },
       { line: 9, column: 21, path: "jobs.b.options.n_estimators", message: "expected >=1, got 0", hint: undefined, severity: "error" },
       { line: 10, column: 7, path: "jobs.b.options.depth", message: 'unknown key "depth"', hint: "known keys: n_estimators", severity: "error" },
-      { line: 12, column: 15, path: "jobs.b.triggers[0].type", message: 'unknown trigger "manul"', hint: 'did you mean "manual"? known triggers: cron, manual, model-missing, new-data, samples-above', severity: "error" },
+      { line: 12, column: 15, path: "jobs.b.triggers[0].type", message: 'unknown trigger "manul"', hint: 'did you mean "manual"? known triggers: accuracy-below, cron, manual, model-missing, new-data, samples-above', severity: "error" },
     ]);
   });
 

@@ -29,7 +29,7 @@ describe("model-missing trigger", () => {
   test("fires once for keys without a model, again only after one appears and goes", async () => {
     await using dir = tempDir();
     const models: Record<string, string | undefined> = { player_1: dir.write("m1.onnx", "x"), player_2: undefined };
-    const job: JobInfo = { name: "activity", keys: async () => ["player_1", "player_2", "player_3"], lastSuccess: (key) => (models[key!] ? { at: 1, artifact: models[key!] } : undefined) };
+    const job: JobInfo = { name: "activity", keys: async () => ["player_1", "player_2", "player_3"], lastSuccess: (key) => (models[key!] ? { at: 1, artifact: models[key!] } : undefined), scoreLatest: async () => undefined };
     const clock = new FakeClock(0);
     const { fires, stop } = await watch(modelMissing as PluginModule, { check_every: "1m" }, dir.path, job, clock);
     expect(fires).toEqual([{ keys: ["player_2", "player_3"], reason: "no model yet for player_2, player_3" }]);
@@ -53,7 +53,7 @@ describe("samples-above trigger", () => {
     const rows = (n: number) => "a,label\n" + Array.from({ length: n }, (_, i) => `${i},x`).join("\n") + "\n";
     dir.write("athletes/player_1/TR1.csv", rows(100));
     dir.write("athletes/player_2/TR1.csv", rows(100));
-    const job: JobInfo = { name: "activity", data: { source: "sessions", path: "athletes" }, keys: async () => [], lastSuccess: () => undefined };
+    const job: JobInfo = { name: "activity", data: { source: "sessions", path: "athletes" }, keys: async () => [], lastSuccess: () => undefined, scoreLatest: async () => undefined };
     const clock = new FakeClock(0);
     const store = memoryStore();
     const { fires, stop } = await watch(samplesAbove as PluginModule, { rows: 500, poll: "1m" }, dir.path, job, clock, store);

@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { Profile } from "../config/schema.ts";
+import { readCsvTable } from "../data/csv-table.ts";
+import { csvFilesIn, parseTime } from "../data/load-training-data.ts";
+import { sessionWindow } from "../data/sessions.ts";
+import { readModelDescription } from "../inference/model-metadata.ts";
+import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
+import type { ResolvedPaths } from "../plugin-api.ts";
+
+export interface ActiveModelScore {
+  metric: "accuracy" | "rmse";
+  value: number;
+  rows: number;
+  /** The data scored, in words, and a fingerprint so the same data is not scored twice. */
+  data: string;
+  signature: string;
+}
+
+type Job = Profile["jobs"][string];
+
+/**
+ * Scores the model of job+key's last successful run on the newest data it has not trained on: for a
+ * sessions source, the sessions after the ones it used; for rows, rows newer than that run. Undefined when
+ * there is no model, no new data, or the model has no edgetrain metadata.
+ */
+export async function scoreActiveModel(job: Job, key: string | undefined, last: { at: number; artifact?: string; used?: string[] } | undefined, profile: Profile, paths: ResolvedPaths): Promise<ActiveModelScore | undefined> {
+  if (!last?.artifact || !existsSync(last.artifact) || !job.data) return undefined;
+  const bytes = readFileSync(last.artifact);
+  const description = readModelDescription(bytes, last.artifact);
+  if (!description) return undefined;
+  const data = job.data;
+  let files: string[];
+  let since: number | undefined;
+  if (data.source === "sessions") {
+    if (!key) return undefined;
+    const used = new Set((last.used ?? []).map((file) => basename(file)));
+    const { all } = sessionWindow(join(paths.data, data.path, key), data.pattern, Number.MAX_SAFE_INTEGER);
+    const newestUsed = Math.max(-1, ...all.filter((s) => used.has(basename(s.file))).map((s) => s.number));
+    files = all.filter((s) => s.number > newestUsed).map((s) => s.file);
+  } else {
+    files = csvFilesIn(join(paths.data, data.path));
+    since = last.at;
+  }
+  if (files.length === 0) return undefined;
+  const keep = data.source === "rows" ? [...(data.timestamp ? [data.timestamp] : []), ...(data.key_column ? [data.key_column] : [])] : [];
+  const table = await readCsvTable(files, { label: data.label, features: description.feature_names, onBadCell: "skip-row", keep });
+  const rows: number[] = [];
+  for (let i = 0; i < table.labels.length; i++) {
+    if (data.source === "rows" && data.key_column && key !== undefined && table.kept[data.key_column]![i] !== key) continue;
+    if (since !== undefined && data.source === "rows" && data.timestamp && !(parseTime(table.kept[data.timestamp]![i]!) > since)) continue;
+    rows.push(i);
+  }
+  if (rows.length === 0) return undefined;
+  const width = description.feature_names.length;
+  const x = new Float32Array(rows.length * width);
+  rows.forEach((row, i) => x.set(table.x.subarray(row * width, (row + 1) * width), i * width));
+  const runtime = await loadOnnxRuntime({ preference: profile.inference.backend, cacheDir: paths.cache });
+  const session = await runtime.ort.InferenceSession.create(bytes);
+  try {
+    const outputs = await session.run({ features: new runtime.ort.Tensor("float32", x, [rows.length, width]) });
+    const signature = files.map((file) => `${basename(file)}:${readFileSync(file).byteLength}`).join("|") + `|${rows.length}`;
+    const shown = files.map((file) => basename(file)).join(", ");
+    if (description.task === "classification") {
+      const labels = Array.from(outputs.label!.data as ArrayLike<number | bigint>, (k) => description.classes[Number(k)]);
+      const right = labels.filter((label, i) => label === table.labels[rows[i]!]).length;
+      return { metric: "accuracy", value: right / rows.length, rows: rows.length, data: shown, signature };
+    }
+    const predicted = outputs.variable!.data as Float32Array;
+    const squared = rows.reduce((sum, row, i) => sum + (predicted[i]! - Number(table.labels[row])) ** 2, 0);
+    return { metric: "rmse", value: Math.sqrt(squared / rows.length), rows: rows.length, data: shown, signature };
+  } finally {
+    await session.release();
+  }
+}
