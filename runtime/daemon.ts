@@ -134,6 +134,8 @@ export class Daemon {
     this.governor = new Governor(governorLimits(profile.governor), this.bus);
     this.bus.subscribe((event) => {
       if (event.type === "run.process" && typeof event.data.pid === "number") this.trainerGroups.add(event.data.pid);
+      // Pauses and resumes are decisions worth keeping; readings only stream to clients.
+      if (event.type === "governor.paused" || event.type === "governor.resumed" || event.type === "governor.max_pause") this.state.recordEvent(event.type, event.data, event.at);
     });
     const ownPids = () => {
       const pids = [process.pid];

@@ -188,3 +188,30 @@ describe("jobs meet live predictors", () => {
     expect(run.stdout).toContain('jobs.activity.constraints.not_during[0]  unknown predictor "lve"  (did you mean "live"? predictors: live)');
   });
 });
+
+test("ask with nobody answering: the default applies after ask_timeout, and the decisions say so", async () => {
+  await using dir = tempDir();
+  const home = writeHome(dir, "  policy: ask\n  ask_timeout: 1s\n  ask_default: skip\n");
+  const hold = Bun.spawn([bun, cli, "hold", "live", "--home", home, "--", "sleep", "30"], { env: { PATH: process.env.PATH, HOME: home } });
+  await until(() => existsSync(holdLockfile(join(home, "locks"), "live")));
+  try {
+    const attended = await daemonOn(home, false);
+    try {
+      await attended.api("/v1/jobs/activity/run", {});
+      await Bun.sleep(2000);
+      expect((await attended.api<{ conflicts: unknown[] }>("/v1/conflicts")).conflicts).toEqual([]);
+      expect((await attended.api<Runs>("/v1/runs")).runs).toEqual([]);
+    } finally {
+      attended.proc.kill("SIGTERM");
+      await attended.proc.exited;
+    }
+    const decisions = await runCli(["decisions", "--home", home, "--job", "activity", "--json"], { home: dir.path });
+    const types = (JSON.parse(decisions.stdout) as Array<{ type: string; answer?: string; reason?: string }>).map((d) => [d.type, d.answer ?? d.reason ?? ""]);
+    expect(types).toContainEqual(["conflict.answered", "skip"]);
+    expect(types).toContainEqual(["run.skipped", "skipped: the answer to the conflict was skip"]);
+    expect(types.map(([type]) => type)).toContain("conflict.asked");
+  } finally {
+    hold.kill("SIGTERM");
+    await hold.exited;
+  }
+}, 30_000);

@@ -1,0 +1,43 @@
+import { loadProfile } from "../../config/load-profile.ts";
+import { resolvePaths } from "../../config/paths.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { openState } from "../../state/database.ts";
+import { stringFlag, type Command } from "../command.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
+
+export const decisionsCommand: Command = {
+  name: "decisions",
+  summary: "what the scheduler and governor decided, and why: fired, deferred, skipped, paused…",
+  help: `Usage: edgetrain decisions [--job J] [--limit N] [--json] [--home DIR] [--profile P]
+
+Lists the recorded decisions, newest first: triggers fired, runs deferred (and why), skipped (and why),
+started, interrupted; conflicts met, asked, answered, forced; governor pauses and resumes.`,
+  options: { ...homeOptions, job: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
+  async run(args, io) {
+    const { profile, homeFlag } = homeAndProfile(args, io);
+    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+    if (!loaded.profile) throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems: run edgetrain validate`);
+    const limit = Number(stringFlag(args, "limit") ?? 30);
+    const job = stringFlag(args, "job");
+    const state = openState(resolvePaths(loaded.profile, io.environment.userHome).state);
+    try {
+      const rows = state.db
+        .query<{ at: number; type: string; data: string }, [string | null, string | null, number]>("SELECT at, type, data FROM events WHERE (? IS NULL OR json_extract(data, '$.job') = ?) ORDER BY id DESC LIMIT ?")
+        .all(job ?? null, job ?? null, limit)
+        .map((row) => ({ at: new Date(row.at).toISOString(), type: row.type, ...(JSON.parse(row.data) as Record<string, unknown>) }));
+      if (args.values.json) {
+        io.stdout.write(JSON.stringify(rows) + "\n");
+        return 0;
+      }
+      for (const { at, type, ...data } of rows) {
+        const { job: name, key, reason, ...rest } = data as { job?: string; key?: string; reason?: string };
+        const extra = Object.keys(rest).length ? `  ${JSON.stringify(rest)}` : "";
+        io.stdout.write(`${at.replace("T", " ").slice(0, 19)}  ${type.padEnd(22)}  ${name ?? ""}${key ? `/${key}` : ""}${reason ? `  ${reason}` : ""}${extra}\n`);
+      }
+      if (rows.length === 0) io.stdout.write("no decisions recorded yet\n");
+      return 0;
+    } finally {
+      state.close();
+    }
+  },
+};
