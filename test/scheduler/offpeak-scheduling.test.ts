@@ -1,0 +1,64 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { resolveProfile } from "../../runtime/config/validate-profile.ts";
+import { ConflictDesk } from "../../runtime/conflicts/conflict-desk.ts";
+import { EventBus } from "../../runtime/events/bus.ts";
+import { Governor } from "../../runtime/governor/governor.ts";
+import { governorLimits } from "../../runtime/governor/limits.ts";
+import { silentLogger } from "../../runtime/log/logger.ts";
+import { JobRunner } from "../../runtime/scheduler/job-runner.ts";
+import { Scheduler } from "../../runtime/scheduler/scheduler.ts";
+import { openState } from "../../runtime/state/database.ts";
+import { listRuns } from "../../runtime/state/runs.ts";
+import { FakeClock } from "../fake-clock.ts";
+import { tempDir, testEnvironment } from "../helpers.ts";
+
+const HOUR = 3_600_000;
+
+test("a job only_in off-peak waits for the learned window (injected clock, a week in milliseconds)", async () => {
+  await using dir = tempDir();
+  const home = join(dir.path, "home");
+  const saturdayNoon = Date.parse("2026-11-21T12:00:00Z");
+  // Four weeks of activity: busy, but nobody on Sunday 02:00–05:00.
+  const lines = ["timestamp,players"];
+  for (let at = saturdayNoon - 28 * 24 * HOUR; at < saturdayNoon; at += HOUR) {
+    const d = new Date(at);
+    lines.push(`${d.toISOString()},${d.getUTCDay() === 0 && d.getUTCHours() >= 2 && d.getUTCHours() < 5 ? 0 : 20 + d.getUTCHours()}`);
+  }
+  dir.write("home/data/usage.csv", lines.join("\n") + "\n");
+  for (let n = 1; n <= 2; n++) dir.write(`home/data/athletes/p1/TR${n}_x.csv`, "hr,label\n" + Array.from({ length: 30 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n") + "\n");
+  const file = dir.write(
+    "home/profile.yaml",
+    `paths:\n  home: ${home}\nusage:\n  source: csv\n  csv: { path: usage.csv }\n  timezone: UTC\n  min_data_points: 100\n  window_hours: 3\n  windows: 1\njobs:\n  weekly:\n    strategy: random-forest\n    options: { n_estimators: 2 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    constraints: { only_in: off-peak }\n`,
+  );
+  const resolved = await resolveProfile(file, testEnvironment(dir.path));
+  const { profile, paths, registry } = resolved;
+  const state = openState(paths!.state);
+  const clock = new FakeClock(saturdayNoon);
+  const governor = new Governor(governorLimits(profile!.governor));
+  governor.observe({ at: clock.now(), cpuPercent: 1, totalCpuPercent: 1, ownCpuPercent: 0, memoryPercent: 10, load1: 0 });
+  const bus = new EventBus();
+  const runner = new JobRunner({ profile: profile!, paths: paths!, registry, state, logger: silentLogger, governor });
+  const scheduler = new Scheduler({ profile: profile!, paths: paths!, registry, state, runner, governor, logger: silentLogger, events: bus, clock, attended: false, desk: new ConflictDesk() });
+  try {
+    await scheduler.start(false);
+    expect(scheduler.offPeak!.windows.map((w) => w.label)).toEqual(["Sun 02:00–05:00"]);
+    await scheduler.fired("weekly", "manual: test");
+    expect(scheduler.queued()).toHaveLength(1);
+    const deferred = state.db.query<{ data: string }, []>("SELECT data FROM events WHERE type = 'run.deferred'").all().map((row) => JSON.parse(row.data).reason as string);
+    expect(deferred).toEqual(["outside the off-peak windows (Sun 02:00–05:00); next opens 2026-11-22T02:00:00.000Z"]);
+
+    clock.advance(13 * HOUR); // Sunday 01:00: still outside
+    scheduler.pump();
+    expect(scheduler.queued()).toHaveLength(1);
+    clock.advance(1.5 * HOUR); // Sunday 02:30: inside
+    scheduler.pump();
+    expect(scheduler.queued()).toHaveLength(0);
+    const deadline = Date.now() + 10_000;
+    while (listRuns(state.db, { limit: 5 }).every((run) => run.status !== "succeeded") && Date.now() < deadline) await Bun.sleep(20);
+    expect(listRuns(state.db, { limit: 5 }).map((run) => run.status)).toEqual(["succeeded"]);
+  } finally {
+    await scheduler.stop();
+    state.close();
+  }
+}, 30_000);
