@@ -151,7 +151,7 @@ export class Daemon {
     const reporterCommand = gpuLoadNodes(this.options.environment.hostRoot).length ? undefined : (["nvidia-smi", "tegrastats"] as const).map((name) => [name, Bun.which(name)] as const).find(([, path]) => path);
     const reporter = reporterCommand ? new GpuReporter(reporterCommand[0], reporterCommand[1]!, intervalMs) : undefined;
     reporter?.start();
-    const sampler = new ResourceSampler(this.options.environment.hostRoot, ownPids, Date.now, reporter);
+    const sampler = new ResourceSampler(this.options.environment.hostRoot, ownPids, Date.now, reporter, this.resolved.paths.home);
     const usage = this.selfUsage;
     const flushEvery = systemClock.setInterval(() => usage.flush(), 60_000);
     const stopSampling = startSampling(sampler, intervalMs, systemClock, (sample) => {

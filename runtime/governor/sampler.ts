@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { gpuLoadNodes, thermalZones } from "../hardware/sensors.ts";
 import type { Readings } from "../plugin-api.ts";
@@ -11,6 +11,8 @@ export interface Sample extends Readings {
   /** CPU used by edgetrain and its runs (workers, trainer process groups), percent of all cores. */
   ownCpuPercent: number;
   load1: number;
+  /** Share of the home's filesystem in use, percent (undefined without a home to watch). */
+  diskPercent?: number;
   /** Hottest thermal zone, °C. */
   temperatureC?: number;
 }
@@ -36,6 +38,8 @@ export class ResourceSampler {
     private readonly now: () => number = Date.now,
     /** A long-lived nvidia-smi or tegrastats reporter, where no sysfs GPU load node exists. */
     private readonly gpuReporter?: { reading(): GpuReading },
+    /** The folder whose filesystem fills up with models and runs: the home. */
+    private readonly diskPath?: string,
   ) {
     this.gpuNode = gpuLoadNodes(root)[0];
   }
@@ -60,9 +64,22 @@ export class ResourceSampler {
       ownCpuPercent,
       memoryPercent: memory,
       load1: Number(this.read("/proc/loadavg")?.split(" ")[0] ?? 0),
+      diskPercent: this.diskPercent(),
       temperatureC: temperatures.length ? Math.max(...temperatures) : undefined,
       gpuPercent: gpu !== undefined && Number.isFinite(gpu) ? gpu : undefined,
     };
+  }
+
+  /** statfs(2): a system call, no process; used share of the filesystem as `df` counts it. */
+  private diskPercent(): number | undefined {
+    if (!this.diskPath) return undefined;
+    try {
+      const stats = statfsSync(this.diskPath);
+      const used = stats.blocks - stats.bfree;
+      return used + stats.bavail > 0 ? clampPercent((used / (used + stats.bavail)) * 100) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private read(path: string): string | undefined {

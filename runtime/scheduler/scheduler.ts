@@ -267,7 +267,14 @@ export class Scheduler {
     void this.parts.runner
       .run({ job: entry.job, key: entry.key, trigger: entry.reason, signal: controller.signal })
       .then((outcomes: RunOutcome[]) => {
-        for (const outcome of outcomes) this.parts.events.emit("run.finished", { ...outcome });
+        for (const outcome of outcomes) {
+          this.parts.events.emit("run.finished", { ...outcome });
+          // Paused too long by a busy machine: the run was cancelled, and it goes back in the queue.
+          if (outcome.status === "cancelled" && outcome.error?.includes("governor.max_pause")) {
+            this.running.delete(id);
+            void this.fired(outcome.job, `rescheduled: run ${outcome.run} ${outcome.error}`, [outcome.key]);
+          }
+        }
       })
       .catch((error) => this.decide("run.skipped", { job: entry.job, key: entry.key, reason: messageOf(error) }))
       .finally(() => {

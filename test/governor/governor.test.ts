@@ -102,6 +102,9 @@ describe("resource sampler", () => {
     let spin = 0;
     while (performance.now() < until) spin += Math.sqrt(spin + 1);
     const reading = sampler.sample();
+    const withDisk = new ResourceSampler("/", () => [], Date.now, undefined, process.cwd()).sample();
+    expect(withDisk.diskPercent).toBeGreaterThan(0);
+    expect(withDisk.diskPercent).toBeLessThanOrEqual(100);
     // One busy core of two (or more) is ≥ 1/cores of all CPU; it is ours, so the system looks calmer.
     expect(reading.ownCpuPercent).toBeGreaterThan(100 / (2 * navigator.hardwareConcurrency));
     expect(reading.cpuPercent).toBeLessThan(reading.totalCpuPercent);

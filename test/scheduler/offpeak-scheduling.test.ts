@@ -62,3 +62,37 @@ test("a job only_in off-peak waits for the learned window (injected clock, a wee
     state.close();
   }
 }, 30_000);
+
+test("a run paused longer than max_pause is cancelled and goes back in the queue", async () => {
+  await using dir = tempDir();
+  const home = join(dir.path, "home");
+  const trainer = `while true; do echo '{"event":"heartbeat"}'; sleep 0.1; done`;
+  const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor:\n  pause_after: 1\n  max_pause: 5m\njobs:\n  gpu:\n    strategy: command\n    options: { command: ${JSON.stringify(trainer)}, grace_period: 200ms }\n`);
+  const { profile, paths, registry } = await resolveProfile(file, testEnvironment(dir.path));
+  const state = openState(paths!.state);
+  const clock = new FakeClock(Date.parse("2026-11-21T12:00:00Z"));
+  const sample = (cpu: number) => ({ at: clock.now(), cpuPercent: cpu, totalCpuPercent: cpu, ownCpuPercent: 0, memoryPercent: 10, load1: 0 });
+  const governor = new Governor(governorLimits(profile!.governor));
+  governor.observe(sample(1));
+  const runner = new JobRunner({ profile: profile!, paths: paths!, registry, state, logger: silentLogger, governor });
+  const scheduler = new Scheduler({ profile: profile!, paths: paths!, registry, state, runner, governor, logger: silentLogger, events: new EventBus(), clock, attended: false, desk: new ConflictDesk() });
+  try {
+    await scheduler.start(false);
+    await scheduler.fired("gpu", "manual: test");
+    const deadline = Date.now() + 10_000;
+    while (runner.active.size === 0 && Date.now() < deadline) await Bun.sleep(20); // the run has started
+    governor.observe(sample(99)); // busy: paused
+    clock.advance(6 * 60_000);
+    governor.observe(sample(99)); // still busy, 6 minutes on: past max_pause
+    while (listRuns(state.db, { limit: 5 }).every((run) => run.status === "running") && Date.now() < deadline) await Bun.sleep(20);
+    const [first] = listRuns(state.db, { limit: 5 }).reverse();
+    expect(first!.status).toBe("cancelled");
+    expect(first!.error).toContain("paused longer than governor.max_pause 5m");
+    // Back in the queue, waiting for the machine to calm down.
+    while (scheduler.queued().length === 0 && Date.now() < deadline) await Bun.sleep(20);
+    expect(scheduler.queued()[0]!.reason).toStartWith(`rescheduled: run ${first!.id}`);
+  } finally {
+    await scheduler.stop();
+    state.close();
+  }
+}, 30_000);
