@@ -44,3 +44,27 @@ export async function runCli(args: string[], options: { home: string; env?: Reco
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { stdout, stderr, code };
 }
+
+/** Starts `edgetrain run` as a real process on a free port and waits for its listening line. */
+export async function startDaemonProcess(home: string, args: string[] = [], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([bun, cli, "run", "--port", "0", ...args], { env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1", ...env }, stdout: "pipe", stderr: "pipe" });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`daemon exited: ${await new Response(proc.stderr).text()}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  const listening = JSON.parse(text.split("\n")[0]!) as { url: string; port: number; pid: number };
+  return { proc, url: `http://127.0.0.1:${listening.port}`, listening };
+}
+
+/** Polls until `predicate` holds, or fails after `ms`. */
+export async function waitUntil(predicate: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await Bun.sleep(25);
+  }
+}

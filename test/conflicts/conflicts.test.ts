@@ -4,15 +4,16 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { holdLockfile, scanPredictors } from "../../runtime/conflicts/predictors.ts";
 import { processStartTime } from "../../runtime/locks/process-identity.ts";
-import { bun, cli, runCli, tempDir } from "../helpers.ts";
+import { bun, cli, runCli, startDaemonProcess, tempDir, waitUntil } from "../helpers.ts";
 
-const until = async (predicate: () => boolean, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(25);
-  }
-};
+const until = (predicate: () => boolean, ms?: number) => waitUntil(predicate, ms);
+
+/** `edgetrain hold live -- sleep SECONDS`, started and holding its lock. */
+async function holdLive(home: string, seconds: number) {
+  const hold = Bun.spawn([bun, cli, "hold", "live", "--home", home, "--", "sleep", String(seconds)], { env: { PATH: process.env.PATH, HOME: home } });
+  await until(() => existsSync(holdLockfile(join(home, "locks"), "live")));
+  return hold;
+}
 
 describe("live predictors", () => {
   test("found by command line, by a lockfile with a live owner, and by edgetrain hold; stale locks are removed", async () => {
@@ -88,14 +89,9 @@ function writeHome(dir: { path: string; write(path: string, text: string): strin
 }
 
 async function daemonOn(home: string, headless: boolean) {
-  const proc = Bun.spawn([bun, cli, "run", "--home", home, "--port", "0", ...(headless ? ["--headless"] : [])], { env: { PATH: process.env.PATH, HOME: home }, stdout: "pipe", stderr: "pipe" });
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) text += new TextDecoder().decode((await reader.read()).value);
-  reader.releaseLock();
-  const { port } = JSON.parse(text.split("\n")[0]!) as { port: number };
+  const { proc, url } = await startDaemonProcess(home, ["--home", home, ...(headless ? ["--headless"] : [])]);
   const headers = { authorization: "Bearer conflict-token-0123456789", "content-type": "application/json" };
-  const api = async <T>(path: string, body?: unknown) => (await (await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : { method: "POST", headers, body: JSON.stringify(body) })).json()) as T;
+  const api = async <T>(path: string, body?: unknown) => (await (await fetch(`${url}${path}`, body === undefined ? {} : { method: "POST", headers, body: JSON.stringify(body) })).json()) as T;
   return { proc, api };
 }
 
@@ -105,8 +101,7 @@ describe("jobs meet live predictors", () => {
   test("wait: the run starts once edgetrain hold ends", async () => {
     await using dir = tempDir();
     const home = writeHome(dir, "  policy: wait\n  check_interval: 200ms\n  max_wait: 1m\n");
-    const hold = Bun.spawn([bun, cli, "hold", "live", "--home", home, "--", "sleep", "1.5"], { env: { PATH: process.env.PATH, HOME: home } });
-    await until(() => existsSync(holdLockfile(join(home, "locks"), "live")));
+    const hold = await holdLive(home, 1.5);
     const { proc, api } = await daemonOn(home, true);
     try {
       await api("/v1/jobs/activity/run", {});
@@ -129,8 +124,7 @@ describe("jobs meet live predictors", () => {
   test("ask: the question appears over the API and the answer decides; unattended, on_unattended applies", async () => {
     await using dir = tempDir();
     const home = writeHome(dir, "  policy: ask\n  ask_timeout: 1m\n  on_unattended: skip\n");
-    const hold = Bun.spawn([bun, cli, "hold", "live", "--home", home, "--", "sleep", "30"], { env: { PATH: process.env.PATH, HOME: home } });
-    await until(() => existsSync(holdLockfile(join(home, "locks"), "live")));
+    const hold = await holdLive(home, 30);
     try {
       const attended = await daemonOn(home, false);
       try {
@@ -192,8 +186,7 @@ describe("jobs meet live predictors", () => {
 test("ask with nobody answering: the default applies after ask_timeout, and the decisions say so", async () => {
   await using dir = tempDir();
   const home = writeHome(dir, "  policy: ask\n  ask_timeout: 1s\n  ask_default: skip\n");
-  const hold = Bun.spawn([bun, cli, "hold", "live", "--home", home, "--", "sleep", "30"], { env: { PATH: process.env.PATH, HOME: home } });
-  await until(() => existsSync(holdLockfile(join(home, "locks"), "live")));
+  const hold = await holdLive(home, 30);
   try {
     const attended = await daemonOn(home, false);
     try {

@@ -1,36 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bun, cli, runCli, tempDir } from "../helpers.ts";
+import { runCli, startDaemonProcess, tempDir, waitUntil } from "../helpers.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
 
-/** Starts `edgetrain run` as a real process and waits for its listening line. */
-async function startDaemon(home: string, args: string[] = [], env: Record<string, string> = {}) {
-  const proc = Bun.spawn([bun, cli, "run", "--home", home, "--port", "0", "--headless", ...args], {
-    env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`daemon exited: ${await new Response(proc.stderr).text()}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const listening = JSON.parse(text.split("\n")[0]!) as { url: string; port: number; pid: number };
-  return { proc, url: `http://127.0.0.1:${listening.port}`, listening };
-}
-
-async function waitFor(predicate: () => boolean, ms = 5000) {
-  const until = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error("timed out");
-    await Bun.sleep(25);
-  }
-}
+const startDaemon = (home: string, args: string[] = [], env: Record<string, string> = {}) => startDaemonProcess(home, ["--home", home, "--headless", ...args], env);
+const waitFor = waitUntil;
 
 describe("daemon", () => {
   test("serves /health and /v1/status on loopback; mutating routes need the token", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openState } from "../../runtime/state/database.ts";
-import { bun, cli, tempDir } from "../helpers.ts";
+import { startDaemonProcess, tempDir } from "../helpers.ts";
 
 const TOKEN = "scheduler-token-0123456789";
 const session = (rows: number, shift: number) =>
@@ -18,17 +18,8 @@ function writeHome(dir: { path: string; write(path: string, text: string): strin
 }
 
 async function startDaemon(home: string) {
-  const proc = Bun.spawn([bun, cli, "run", "--home", home, "--port", "0", "--headless"], { env: { PATH: process.env.PATH, HOME: home, EDGETRAIN_TOKEN: TOKEN, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(await new Response(proc.stderr).text());
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const { port } = JSON.parse(text.split("\n")[0]!) as { port: number };
-  const api = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${path}`, init);
+  const { proc, url } = await startDaemonProcess(home, ["--home", home, "--headless"], { EDGETRAIN_TOKEN: TOKEN });
+  const api = (path: string, init?: RequestInit) => fetch(`${url}${path}`, init);
   return { proc, api };
 }
 
