@@ -152,7 +152,9 @@ export class JobRunner {
     } catch (error) {
       const cancelled = abort.signal.aborted;
       recorder.failed(cancelled ? new Error(`cancelled: ${String(abort.signal.reason)}`) : error, cancelled);
-      logger.error(cancelled ? "run cancelled" : "run failed", { error: messageOf(error) });
+      // A cancel is asked for (a person, a shutdown, max_pause): worth a warning, not an error.
+      if (cancelled) logger.warn("run cancelled", { reason: String(abort.signal.reason) });
+      else logger.error("run failed", { error: messageOf(error) });
       return { run: id, job: request.job, key, status: cancelled ? "cancelled" : "failed", error: cancelled ? String(abort.signal.reason) : messageOf(error) };
     } finally {
       clearTimeout(limit);
