@@ -55,6 +55,27 @@ describe("compiled binary", () => {
     expect((JSON.parse(predict.stdout) as { accuracy: number }).accuracy).toBeCloseTo(report.accuracy, 6);
   }, 120_000);
 
+  test("runs the daemon: a cron job trains with worker threads and is visible over the API; SIGTERM stops it", async () => {
+    await using dir = tempDir();
+    const home = join(dir.path, "home");
+    for (let n = 1; n <= 2; n++) dir.write(`home/data/athletes/p1/TR${n}_x.csv`, "hr,label\n" + Array.from({ length: 60 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n") + "\n");
+    dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor:\n  max_cpu_before: 100\n  max_memory_before: 100\njobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 4, n_jobs: 2 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    triggers: [{ type: cron, schedule: "* * * * * *" }]\n`);
+    const daemon = Bun.spawn([x64, "run", "--home", home, "--port", "0", "--headless"], { cwd: dir.path, env: { PATH: "/usr/bin:/bin", HOME: dir.path }, stdout: "pipe", stderr: "pipe" });
+    try {
+      const { port } = JSON.parse(new TextDecoder().decode((await daemon.stdout.getReader().read()).value).split("\n")[0]!) as { port: number };
+      const deadline = Date.now() + 20_000;
+      let runs: Array<{ status: string }> = [];
+      while (!runs.some((run) => run.status === "succeeded") && Date.now() < deadline) {
+        runs = ((await (await fetch(`http://127.0.0.1:${port}/v1/runs`)).json()) as { runs: typeof runs }).runs;
+        await Bun.sleep(100);
+      }
+      expect(runs.some((run) => run.status === "succeeded")).toBe(true);
+    } finally {
+      daemon.kill("SIGTERM");
+    }
+    expect(await daemon.exited).toBe(0);
+  }, 60_000);
+
   test("falls back to ONNX Runtime's WebAssembly build when asked (as on glibc 2.27)", async () => {
     await using dir = tempDir();
     const profile = dir.write("wasm.yaml", "inference:\n  backend: wasm\n");
