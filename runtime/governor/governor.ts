@@ -57,8 +57,9 @@ export class Governor {
     if (!sample) return { ok: false, reason: "no resource reading yet" };
     if (this.paused) return { ok: false, reason: `running jobs are paused: ${this.pauseReason}` };
     const { limits } = this;
-    if (sample.cpuPercent >= limits.maxCpuBefore) return { ok: false, reason: `CPU ${sample.cpuPercent.toFixed(0)} % ≥ max_cpu_before ${limits.maxCpuBefore} %` };
-    if (sample.memoryPercent >= limits.maxMemoryBefore) return { ok: false, reason: `memory ${sample.memoryPercent.toFixed(0)} % ≥ max_memory_before ${limits.maxMemoryBefore} %` };
+    // 100 % means no limit: a fully busy machine still admits.
+    if (limits.maxCpuBefore < 100 && sample.cpuPercent >= limits.maxCpuBefore) return { ok: false, reason: `CPU ${sample.cpuPercent.toFixed(0)} % ≥ max_cpu_before ${limits.maxCpuBefore} %` };
+    if (limits.maxMemoryBefore < 100 && sample.memoryPercent >= limits.maxMemoryBefore) return { ok: false, reason: `memory ${sample.memoryPercent.toFixed(0)} % ≥ max_memory_before ${limits.maxMemoryBefore} %` };
     if (sample.temperatureC !== undefined && sample.temperatureC >= limits.maxTemperature) return { ok: false, reason: `temperature ${sample.temperatureC.toFixed(0)} °C ≥ max_temperature ${limits.maxTemperature} °C` };
     return { ok: true };
   }
@@ -120,8 +121,8 @@ export class Governor {
 
   private overReason(sample: Sample): string | undefined {
     const { limits } = this;
-    if (sample.cpuPercent > limits.pauseCpu) return `CPU ${sample.cpuPercent.toFixed(0)} % > pause_cpu ${limits.pauseCpu} %`;
-    if (sample.memoryPercent > limits.pauseMemory) return `memory ${sample.memoryPercent.toFixed(0)} % > pause_memory ${limits.pauseMemory} %`;
+    if (limits.pauseCpu < 100 && sample.cpuPercent > limits.pauseCpu) return `CPU ${sample.cpuPercent.toFixed(0)} % > pause_cpu ${limits.pauseCpu} %`;
+    if (limits.pauseMemory < 100 && sample.memoryPercent > limits.pauseMemory) return `memory ${sample.memoryPercent.toFixed(0)} % > pause_memory ${limits.pauseMemory} %`;
     if (sample.temperatureC !== undefined && sample.temperatureC > limits.maxTemperature) return `temperature ${sample.temperatureC.toFixed(0)} °C > max_temperature ${limits.maxTemperature} °C`;
     return undefined;
   }

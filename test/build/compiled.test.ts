@@ -59,7 +59,7 @@ describe("compiled binary", () => {
     await using dir = tempDir();
     const home = join(dir.path, "home");
     for (let n = 1; n <= 2; n++) dir.write(`home/data/athletes/p1/TR${n}_x.csv`, "hr,label\n" + Array.from({ length: 60 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n") + "\n");
-    dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor:\n  max_cpu_before: 100\n  max_memory_before: 100\njobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 4, n_jobs: 2 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    triggers: [{ type: cron, schedule: "* * * * * *" }]\n`);
+    dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor:\n  max_cpu_before: 100\n  max_memory_before: 100\n  pause_cpu: 100\n  pause_memory: 100\njobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 4, n_jobs: 2 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    triggers: [{ type: cron, schedule: "* * * * * *" }]\n`);
     const daemon = Bun.spawn([x64, "run", "--home", home, "--port", "0", "--headless"], { cwd: dir.path, env: { PATH: "/usr/bin:/bin", HOME: dir.path }, stdout: "pipe", stderr: "pipe" });
     try {
       const { port } = JSON.parse(new TextDecoder().decode((await daemon.stdout.getReader().read()).value).split("\n")[0]!) as { port: number };

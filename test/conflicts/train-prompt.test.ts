@@ -9,7 +9,7 @@ const hasTmux = Boolean(Bun.which("tmux"));
 function writeHome(dir: { path: string; write(path: string, text: string): string }) {
   const home = join(dir.path, "home");
   for (let n = 1; n <= 2; n++) dir.write(`home/data/athletes/player_1/TR${n}_x.csv`, "hr,label\n" + Array.from({ length: 40 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n") + "\n");
-  dir.write("home/profile.yaml", `paths:\n  home: ${home}\nconflicts:\n  predictors: [{ name: live }]\n  policy: ask\n  on_unattended: skip\n  ask_timeout: 30s\njobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 3 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    constraints: { not_during: [live] }\n`);
+  dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor:\n  max_cpu_before: 100\n  max_memory_before: 100\nconflicts:\n  predictors: [{ name: live }]\n  policy: ask\n  on_unattended: skip\n  ask_timeout: 30s\njobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 3 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    constraints: { not_during: [live] }\n`);
   return home;
 }
 

@@ -22,6 +22,13 @@ describe("governor decisions (injected readings)", () => {
     expect(governor.admit()).toEqual({ ok: false, reason: "memory 72 % ≥ max_memory_before 70 %" });
     governor.observe(sample(10, 50, 81));
     expect(governor.admit()).toEqual({ ok: false, reason: "temperature 81 °C ≥ max_temperature 80 °C" });
+    // 100 % means no limit: a machine at full load still admits, and never pauses for it.
+    const unlimited = new Governor({ ...limits, maxCpuBefore: 100, maxMemoryBefore: 100, pauseCpu: 100, pauseMemory: 100, pauseAfter: 1 });
+    let paused = false;
+    unlimited.register("r", { setPaused: (p) => (paused = p), onMaxPause() {} });
+    unlimited.observe(sample(100, 100));
+    expect(unlimited.admit()).toEqual({ ok: true });
+    expect(paused).toBe(false);
   });
 
   test("pauses after pause_after hot samples, holds between thresholds, resumes after pause_after calm ones", () => {
@@ -123,6 +130,15 @@ describe("governor against a real busy machine", () => {
     const { makeCheckpoint } = await import("../../runtime/training/checkpoint.ts");
     const v = await import("valibot");
     await using dir = tempDir();
+    // Someone else's load is "the machine being busy" too: on a machine that is busy already, a hog proves nothing.
+    const probe = new ResourceSampler("/", () => [process.pid]);
+    probe.sample();
+    await Bun.sleep(600);
+    const baseline = probe.sample().cpuPercent;
+    if (baseline > 40) {
+      console.warn(`skipping the hog test: the machine is already ${baseline.toFixed(0)} % busy`);
+      return;
+    }
     const trainerGroups: number[] = [];
     const sampler = new ResourceSampler("/", () => [process.pid, ...trainerGroups.flatMap((group) => membersOf(group))]);
     // The hogs share the cores with our own busy trainer and the test runner: thresholds leave room for that.
