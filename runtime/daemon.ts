@@ -119,14 +119,6 @@ export class Daemon {
     return { pid: process.pid, url: `http://${urlHost}:${port}`, host, port };
   }
 
-  get profile(): Profile {
-    return this.resolved.profile;
-  }
-
-  get jobScheduler(): Scheduler | undefined {
-    return this.scheduler;
-  }
-
   /** Samples resources every sample_interval; each sample may pause or resume runs and start queued ones. */
   private startGovernor(): void {
     const { profile } = this.resolved;

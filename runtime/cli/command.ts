@@ -53,3 +53,10 @@ export function portFlag(args: ParsedArgs): number | undefined {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EdgetrainError("usage", `--port ${text}: expected a port number from 0 to 65535`);
   return port;
 }
+
+export function limitFlag(args: ParsedArgs, fallback: number): number {
+  const text = stringFlag(args, "limit");
+  const limit = Number(text ?? fallback);
+  if (!Number.isInteger(limit) || limit < 1) throw new EdgetrainError("usage", `--limit ${text}: expected a positive whole number`);
+  return limit;
+}

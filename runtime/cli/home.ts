@@ -1,5 +1,8 @@
 import { resolve } from "node:path";
-import { expandHome } from "../config/paths.ts";
+import { loadProfile } from "../config/load-profile.ts";
+import { EdgetrainError } from "../errors.ts";
+import { openState, type StateDatabase } from "../state/database.ts";
+import { expandHome, resolvePaths } from "../config/paths.ts";
 import { chooseProfile } from "../config/validate-profile.ts";
 import { defaultHome } from "../environment.ts";
 import { stringFlag, type CommandIo, type ParsedArgs } from "./command.ts";
@@ -15,3 +18,11 @@ export const homeOptions = {
   profile: { type: "string", short: "p" },
   home: { type: "string" },
 } as const;
+
+/** The state database of the home the command works on (runs, decisions). */
+export function openHomeState(args: ParsedArgs, io: CommandIo): StateDatabase {
+  const { profile, homeFlag } = homeAndProfile(args, io);
+  const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+  if (!loaded.profile) throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems: run edgetrain validate`);
+  return openState(resolvePaths(loaded.profile, io.environment.userHome).state);
+}

@@ -32,10 +32,6 @@ export class ConflictDesk {
     return [...this.open.values()].filter((conflict) => conflict.answer === undefined);
   }
 
-  get(id: string): OpenConflict | undefined {
-    return this.open.get(id);
-  }
-
   answer(id: string, answer: ConflictAnswer, by: string): OpenConflict | undefined {
     const conflict = this.open.get(id);
     if (!conflict || conflict.answer !== undefined) return undefined;

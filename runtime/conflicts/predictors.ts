@@ -96,3 +96,16 @@ function lockOwner(lockfile: string, procRoot: string): { alive: boolean; pid?: 
   if (/^\d+$/.test(text)) return { alive: isAlive(Number(text), undefined, procRoot), pid: Number(text) };
   return { alive: true };
 }
+
+/** The live predictors job must not overlap (its constraints.not_during), found now. */
+export function scanForJob(profile: Profile, job: string, options: { home: string; procRoot?: string }): PredictorScan {
+  const names = profile.jobs[job]?.constraints.not_during ?? [];
+  if (names.length === 0) return { active: [], staleRemoved: [] };
+  return scanPredictors(profile.conflicts.predictors.filter((p) => names.includes(p.name)), { home: options.home, locksDir: join(options.home, "locks"), procRoot: options.procRoot });
+}
+
+/** The job's policy when it meets a live predictor: on_conflict, else conflicts.policy; `ask` with nobody to answer becomes on_unattended. */
+export function conflictPolicy(profile: Profile, job: string, attended: boolean): Profile["conflicts"]["policy"] {
+  const configured = profile.jobs[job]?.constraints.on_conflict ?? profile.conflicts.policy;
+  return configured === "ask" && !attended ? profile.conflicts.on_unattended : configured;
+}

@@ -66,8 +66,8 @@ export class GpuReporter {
       if (!reading) return;
       this.perGpu.set(reading.index, reading);
       const gpus = [...this.perGpu.values()];
-      this.latest = gpus.reduce((a, b) => ((b.gpuPercent ?? 0) > (a.gpuPercent ?? 0) ? b : a));
-      this.latest = { gpuPercent: this.latest.gpuPercent, memoryUsedMb: this.latest.memoryUsedMb, memoryTotalMb: this.latest.memoryTotalMb, temperatureC: Math.max(...gpus.map((g) => g.temperatureC ?? -Infinity)) };
+      const busiest = gpus.reduce((a, b) => ((b.gpuPercent ?? 0) > (a.gpuPercent ?? 0) ? b : a));
+      this.latest = { gpuPercent: busiest.gpuPercent, memoryUsedMb: busiest.memoryUsedMb, memoryTotalMb: busiest.memoryTotalMb, temperatureC: Math.max(...gpus.map((g) => g.temperatureC ?? -Infinity)) };
     });
   }
 

@@ -16,7 +16,7 @@ export class SelfUsageRecorder {
   private requests = 0;
   private readonly upsert;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
     this.upsert = db.prepare(
       "INSERT INTO usage_hours (hour_start, samples, cpu_sum, memory_sum, requests) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hour_start) DO UPDATE SET samples = samples + excluded.samples, cpu_sum = cpu_sum + excluded.cpu_sum, memory_sum = memory_sum + excluded.memory_sum, requests = requests + excluded.requests",
     );

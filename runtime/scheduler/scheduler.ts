@@ -7,12 +7,11 @@ import { pluginContext } from "../plugins/context.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import type { JobRunner, RunOutcome } from "./job-runner.ts";
-import { join } from "node:path";
 import { durationMs } from "../config/duration.ts";
 import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
 import { learnOffPeak, type OffPeak } from "../offpeak/learn.ts";
 import { msToNextWindow } from "../offpeak/windows.ts";
-import { scanPredictors, type ActivePredictor } from "../conflicts/predictors.ts";
+import { conflictPolicy, scanForJob, type ActivePredictor } from "../conflicts/predictors.ts";
 
 function describe(predictors: ActivePredictor[]): string {
   return predictors.map((p) => `${p.name} (${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.lockfile ? ` ${p.lockfile}` : ""})`).join(", ");
@@ -171,21 +170,20 @@ export class Scheduler {
       if (answer === "force") return this.forced(entry, []);
       entry.conflict = { policy: "wait", since: now, nextCheck: now };
     }
-    const scan = scanPredictors(conflicts.predictors.filter((p) => names.includes(p.name)), { home: this.parts.paths.home, locksDir: join(this.parts.paths.home, "locks"), procRoot: this.parts.procRoot });
+    const scan = scanForJob(profile, entry.job, { home: this.parts.paths.home, procRoot: this.parts.procRoot });
     for (const stale of scan.staleRemoved) this.decide("conflict.stale_lock_removed", { ...stale });
     if (scan.active.length === 0) {
       if (entry.conflict) this.decide("conflict.cleared", { job: entry.job, key: entry.key, waited_ms: now - entry.conflict.since });
       entry.conflict = undefined;
       return true;
     }
-    const predictors = scan.active.map((p) => ({ ...p }));
+    const predictors = scan.active;
     if (entry.conflict?.policy === "wait") {
       if (now - entry.conflict.since >= durationMs(conflicts.max_wait)) return this.drop(entry, `gave up after waiting ${conflicts.max_wait} for ${describe(scan.active)}`);
       entry.conflict.nextCheck = now + durationMs(conflicts.check_interval);
       return false;
     }
-    const configured = job?.constraints.on_conflict ?? conflicts.policy;
-    const policy = configured === "ask" && !this.parts.attended ? conflicts.on_unattended : configured;
+    const policy = conflictPolicy(profile, entry.job, this.parts.attended);
     this.decide("conflict.met", { job: entry.job, key: entry.key, predictors, policy });
     if (policy === "skip") return this.drop(entry, `skipped: ${describe(scan.active)} is predicting`);
     if (policy === "force") return this.forced(entry, predictors);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Profile } from "../config/schema.ts";
 import { readCsvTable } from "../data/csv-table.ts";
@@ -59,7 +59,7 @@ export async function scoreActiveModel(job: Job, key: string | undefined, last: 
   const session = await runtime.ort.InferenceSession.create(bytes);
   try {
     const outputs = await session.run({ features: new runtime.ort.Tensor("float32", x, [rows.length, width]) });
-    const signature = files.map((file) => `${basename(file)}:${readFileSync(file).byteLength}`).join("|") + `|${rows.length}`;
+    const signature = files.map((file) => `${basename(file)}:${statSync(file).size}`).join("|") + `|${rows.length}`;
     const shown = files.map((file) => basename(file)).join(", ");
     if (description.task === "classification") {
       const labels = Array.from(outputs.label!.data as ArrayLike<number | bigint>, (k) => description.classes[Number(k)]);

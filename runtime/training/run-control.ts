@@ -20,10 +20,6 @@ export class RunControl {
     this.apply();
   }
 
-  get pausedBy(): Array<"governor" | "person"> {
-    return [...(this.byGovernor ? (["governor"] as const) : []), ...(this.byPerson ? (["person"] as const) : [])];
-  }
-
   private apply(): void {
     this.pause.set(this.byGovernor || this.byPerson);
   }

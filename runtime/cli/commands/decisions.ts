@@ -1,9 +1,5 @@
-import { loadProfile } from "../../config/load-profile.ts";
-import { resolvePaths } from "../../config/paths.ts";
-import { EdgetrainError } from "../../errors.ts";
-import { openState } from "../../state/database.ts";
-import { stringFlag, type Command } from "../command.ts";
-import { homeAndProfile, homeOptions } from "../home.ts";
+import { limitFlag, stringFlag, type Command } from "../command.ts";
+import { homeOptions, openHomeState } from "../home.ts";
 
 export const decisionsCommand: Command = {
   name: "decisions",
@@ -14,12 +10,9 @@ Lists the recorded decisions, newest first: triggers fired, runs deferred (and w
 started, interrupted; conflicts met, asked, answered, forced; governor pauses and resumes.`,
   options: { ...homeOptions, job: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
   async run(args, io) {
-    const { profile, homeFlag } = homeAndProfile(args, io);
-    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
-    if (!loaded.profile) throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems: run edgetrain validate`);
-    const limit = Number(stringFlag(args, "limit") ?? 30);
+    const limit = limitFlag(args, 30);
     const job = stringFlag(args, "job");
-    const state = openState(resolvePaths(loaded.profile, io.environment.userHome).state);
+    const state = openHomeState(args, io);
     try {
       const rows = state.db
         .query<{ at: number; type: string; data: string }, [string | null, string | null, number]>("SELECT at, type, data FROM events WHERE (? IS NULL OR json_extract(data, '$.job') = ?) ORDER BY id DESC LIMIT ?")

@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import { resolveProfile } from "../../config/validate-profile.ts";
 import { EdgetrainError } from "../../errors.ts";
+import { conflictPolicy } from "../../conflicts/predictors.ts";
 import { learnOffPeak } from "../../offpeak/learn.ts";
 import { openState } from "../../state/database.ts";
 import { heatMap, msToNextWindow } from "../../offpeak/windows.ts";
@@ -20,7 +21,7 @@ export const planCommand: Command = {
   summary: "the learned off-peak windows as a week heat-map, and when each job will run next and why",
   help: `Usage: edgetrain plan [--json] [--profile P] [--home DIR]
 
-Reads the usage history (usage.source: sql or csv), scores every hour of the week, shows it as a
+Reads the usage history (usage.source: self, sql or csv), scores every hour of the week, shows it as a
 heat-map with the chosen off-peak windows marked W, and for every job its triggers, the next time it
 will run and why.`,
   options: { ...homeOptions, json: { type: "boolean" } },
@@ -45,7 +46,7 @@ will run and why.`,
       const reasons: string[] = [];
       if (!job.enabled) reasons.push("disabled");
       if (cronTimes.length) reasons.push(`cron schedule`);
-      for (const kind of ["new-data", "samples-above", "model-missing"]) if (triggers.includes(kind)) reasons.push(`${kind}: when its data says so`);
+      for (const kind of ["new-data", "samples-above", "model-missing", "accuracy-below"]) if (triggers.includes(kind)) reasons.push(`${kind}: when its data says so`);
       if (triggers.length === 0 || (triggers.length === 1 && triggers[0] === "manual")) reasons.push("only by hand (edgetrain train)");
       if (job.constraints.only_in === "off-peak") {
         if (offPeak.windows.length === 0) reasons.push(`only_in off-peak, but ${offPeak.note}: runs when triggered`);
@@ -56,7 +57,7 @@ will run and why.`,
           reasons.push(`only_in off-peak (${offPeak.windows.map((w) => w.label).join(", ")})`);
         }
       }
-      if (job.constraints.not_during?.length) reasons.push(`not while ${job.constraints.not_during.join(", ")} predicts (${job.constraints.on_conflict ?? profile.conflicts.policy})`);
+      if (job.constraints.not_during?.length) reasons.push(`not while ${job.constraints.not_during.join(", ")} predicts (${conflictPolicy(profile, name, true)})`);
       return { job: name, triggers, next: next !== undefined && job.enabled ? new Date(next).toISOString() : undefined, why: reasons.join("; ") };
     });
     if (args.values.json) {

@@ -1,11 +1,6 @@
-import { loadProfile } from "../../config/load-profile.ts";
-import { resolvePaths } from "../../config/paths.ts";
-import { EdgetrainError } from "../../errors.ts";
-import { openState } from "../../state/database.ts";
 import { listRuns } from "../../state/runs.ts";
-import { stringFlag, type Command } from "../command.ts";
-import { homeAndProfile, homeOptions } from "../home.ts";
-
+import { limitFlag, stringFlag, type Command } from "../command.ts";
+import { homeOptions, openHomeState } from "../home.ts";
 
 export const runsCommand: Command = {
   name: "runs",
@@ -15,12 +10,8 @@ export const runsCommand: Command = {
 Lists the latest runs recorded in the home's state, newest first.`,
   options: { ...homeOptions, job: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
   async run(args, io) {
-    const { profile, homeFlag } = homeAndProfile(args, io);
-    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
-    if (!loaded.profile) throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems: run edgetrain validate`);
-    const limit = Number(stringFlag(args, "limit") ?? 20);
-    if (!Number.isInteger(limit) || limit < 1) throw new EdgetrainError("usage", `--limit ${stringFlag(args, "limit")}: expected a positive whole number`);
-    const state = openState(resolvePaths(loaded.profile, io.environment.userHome).state);
+    const limit = limitFlag(args, 20);
+    const state = openHomeState(args, io);
     try {
       const job = stringFlag(args, "job");
       const rows = listRuns(state.db, { job, limit });

@@ -12,7 +12,7 @@ import { stringFlag, type Command, type CommandIo } from "../command.ts";
 import { askOnTerminal } from "../conflict-prompt.ts";
 import { durationMs } from "../../config/duration.ts";
 import type { Profile } from "../../config/schema.ts";
-import { scanPredictors } from "../../conflicts/predictors.ts";
+import { conflictPolicy, scanForJob } from "../../conflicts/predictors.ts";
 import type { ResolvedPaths } from "../../plugin-api.ts";
 import type { StateDatabase } from "../../state/database.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
@@ -29,15 +29,16 @@ interface ConflictParts {
 
 /** The job's not_during predictors, under its policy: on a terminal `ask` prompts with a countdown. */
 async function clearOfPredictors(job: string, force: boolean, { profile, paths, io, state }: ConflictParts): Promise<boolean> {
-  const names = profile.jobs[job]?.constraints.not_during ?? [];
-  if (names.length === 0) return true;
   const conflicts = profile.conflicts;
-  const scan = () => scanPredictors(conflicts.predictors.filter((p) => names.includes(p.name)), { home: paths.home, locksDir: join(paths.home, "locks"), procRoot: join(io.environment.hostRoot, "proc") }).active;
+  const scan = () => {
+    const found = scanForJob(profile, job, { home: paths.home, procRoot: join(io.environment.hostRoot, "proc") });
+    for (const stale of found.staleRemoved) state.recordEvent("conflict.stale_lock_removed", { ...stale });
+    return found.active;
+  };
   let active = scan();
   if (active.length === 0) return true;
-  const configured = force ? "force" : (profile.jobs[job]!.constraints.on_conflict ?? conflicts.policy);
   const attended = io.stderr.isTTY && Boolean(process.stdin.isTTY);
-  let policy = configured === "ask" && !attended ? conflicts.on_unattended : configured;
+  let policy = force ? "force" : conflictPolicy(profile, job, attended);
   state.recordEvent("conflict.met", { job, predictors: active, policy, by: "edgetrain train" });
   if (policy === "ask") {
     const { answer, by } = await askOnTerminal(io.stderr, `job ${job}`, active, conflicts.ask_default, durationMs(conflicts.ask_timeout));
@@ -99,11 +100,12 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
     const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color }, consoleLevel: "warn" });
     const state = openState(paths.state);
     try {
+      // --force: neither admitted nor paused by the governor.
+      const governor = args.values.force ? undefined : new Governor(governorLimits(profile.governor));
+      const runner = new JobRunner({ profile, paths, registry, state, logger: logs.logger(), governor });
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
-      new JobRunner({ profile, paths, registry, state, logger: logs.logger() }).jobNamed(jobName);
-      let governor: Governor | undefined;
-      if (!args.values.force) {
-        governor = new Governor(governorLimits(profile.governor));
+      runner.jobNamed(jobName);
+      if (governor) {
         const sampler = new ResourceSampler(io.environment.hostRoot);
         sampler.sample();
         await Bun.sleep(500);
@@ -114,7 +116,6 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
           throw new EdgetrainError("deferred", `job ${jobName} deferred: ${admission.reason}`, { hint: "try later, or --force to run anyway" });
         }
       }
-      const runner = new JobRunner({ profile, paths, registry, state, logger: logs.logger(), governor });
       if (!(await clearOfPredictors(jobName, Boolean(args.values.force), { profile, paths, io, state }))) return ExitCode.refused;
       const bar = progressBar(io.stderr, jobName);
       const abort = new AbortController();
