@@ -1,10 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadProfile } from "../config/load-profile.ts";
-import { resolvePaths } from "../config/paths.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { CommandIo, ParsedArgs } from "./command.ts";
-import { homeAndProfile } from "./home.ts";
+import { loadHomeProfile } from "./home.ts";
 
 export interface DaemonClient {
   url: string;
@@ -17,9 +15,7 @@ export interface DaemonClient {
  * api.token or the home's `api.token` file. Errors come back in words, never as a stack trace.
  */
 export function daemonClient(args: ParsedArgs, io: CommandIo): DaemonClient {
-  const { profile, homeFlag, home } = homeAndProfile(args, io);
-  const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
-  const paths = loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome) : { home };
+  const { loaded, paths } = loadHomeProfile(args, io);
   let address: { url: string };
   try {
     address = JSON.parse(readFileSync(join(paths.home, "daemon.json"), "utf8")) as { url: string };

@@ -1,5 +1,8 @@
 import { resolve } from "node:path";
-import { loadProfile } from "../config/load-profile.ts";
+import * as v from "valibot";
+import { loadProfile, type LoadedProfile } from "../config/load-profile.ts";
+import { ProfileSchema } from "../config/schema.ts";
+import type { ResolvedPaths } from "../plugin-api.ts";
 import { EdgetrainError } from "../errors.ts";
 import { openState, type StateDatabase } from "../state/database.ts";
 import { expandHome, resolvePaths } from "../config/paths.ts";
@@ -19,10 +22,25 @@ export const homeOptions = {
   home: { type: "string" },
 } as const;
 
+/**
+ * The profile a command works on, loaded, and its paths. With a broken profile the paths are the home's
+ * default layout, so that commands that only read (check, plugins, status…) still work.
+ */
+export function loadHomeProfile(args: ParsedArgs, io: CommandIo): { loaded: LoadedProfile; paths: ResolvedPaths; profileRef: string; homeFlag?: string } {
+  const { profile: profileRef, homeFlag, home } = homeAndProfile(args, io);
+  const loaded = loadProfile({ profile: profileRef, environment: io.environment, overrides: { home: homeFlag } });
+  const paths = resolvePaths(loaded.profile ?? defaultLayout(home), io.environment.userHome);
+  return { loaded, paths, profileRef, homeFlag };
+}
+
+function defaultLayout(home: string) {
+  const defaults = v.parse(ProfileSchema, {});
+  return { ...defaults, paths: { ...defaults.paths, home } };
+}
+
 /** The state database of the home the command works on (runs, decisions). */
 export function openHomeState(args: ParsedArgs, io: CommandIo): StateDatabase {
-  const { profile, homeFlag } = homeAndProfile(args, io);
-  const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+  const { loaded, paths } = loadHomeProfile(args, io);
   if (!loaded.profile) throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems: run edgetrain validate`);
-  return openState(resolvePaths(loaded.profile, io.environment.userHome).state);
+  return openState(paths.state);
 }

@@ -1,11 +1,8 @@
-import { join } from "node:path";
-import { loadProfile } from "../../config/load-profile.ts";
-import { resolvePaths } from "../../config/paths.ts";
 import { glibcVersion } from "../../hardware/glibc.ts";
 import { checkMachine } from "../../hardware/check.ts";
 import { probeOnnxRuntime } from "../../inference/probe.ts";
 import type { Command } from "../command.ts";
-import { homeAndProfile, homeOptions } from "../home.ts";
+import { homeOptions, loadHomeProfile } from "../home.ts";
 
 const MARK = { ok: "ok  ", warn: "warn", fail: "FAIL" } as const;
 const COLOR = { ok: "\x1b[32m", warn: "\x1b[33m", fail: "\x1b[31m" } as const;
@@ -26,10 +23,8 @@ Options:
       --home DIR      edgetrain home (default ~/.edgetrain)`,
   options: { ...homeOptions, json: { type: "boolean" } },
   async run(args, io) {
-    const { home, profile, homeFlag } = homeAndProfile(args, io);
-    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+    const { loaded, paths } = loadHomeProfile(args, io);
     // check must work even with a broken profile: fall back to the home's default layout.
-    const paths = loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome) : { home, cache: join(home, "cache") };
     const report = await checkMachine({
       root: io.environment.hostRoot,
       home: paths.home,

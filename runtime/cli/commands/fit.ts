@@ -4,8 +4,6 @@ import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
 import { didYouMean } from "../../config/did-you-mean.ts";
-import { loadProfile } from "../../config/load-profile.ts";
-import { resolvePaths } from "../../config/paths.ts";
 import { allowedKeysAt } from "../../config/schema-walk.ts";
 import { csvFilesIn, tableOf } from "../../data/load-training-data.ts";
 import { readCsvTable } from "../../data/csv-table.ts";
@@ -19,7 +17,7 @@ import { PauseSwitch } from "../../training/pause-switch.ts";
 import { RunRecorder } from "../../training/run-recorder.ts";
 import { openState } from "../../state/database.ts";
 import { stringFlag, type Command, type ParsedArgs } from "../command.ts";
-import { homeAndProfile, homeOptions } from "../home.ts";
+import { homeOptions, loadHomeProfile } from "../home.ts";
 import { progressBar } from "../progress-bar.ts";
 
 export const fitCommand: Command = {
@@ -69,10 +67,8 @@ Options:
     const task = stringFlag(args, "task");
     if (task !== undefined && task !== "classification" && task !== "regression") throw new EdgetrainError("usage", `--task ${task}: expected classification or regression`);
 
-    const { profile: profileName, homeFlag, home } = homeAndProfile(args, io);
-    const loaded = loadProfile({ profile: profileName, environment: io.environment, overrides: { home: homeFlag } });
+    const { loaded, paths } = loadHomeProfile(args, io);
     const profile = loaded.profile;
-    const paths = profile ? resolvePaths(profile, io.environment.userHome) : { home, data: home, models: home, cache: join(home, "cache"), logs: home, state: home, plugins: join(home, "plugins") };
     const registry = await loadPlugins(paths.plugins);
     const plugin = registry.get("strategy", strategyName);
     if (!plugin) {

@@ -1,13 +1,11 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { constants } from "node:os";
-import { loadProfile } from "../../config/load-profile.ts";
-import { resolvePaths } from "../../config/paths.ts";
 import { holdLockfile } from "../../conflicts/predictors.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { acquireLock, isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
 import type { Command } from "../command.ts";
-import { homeAndProfile, homeOptions } from "../home.ts";
+import { homeOptions, loadHomeProfile } from "../home.ts";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
@@ -39,9 +37,7 @@ With --respect-training, COMMAND starts only when no training run holds its trai
   async run(args, io) {
     const [name, ...command] = args.positionals;
     if (!name || command.length === 0) throw new EdgetrainError("usage", "edgetrain hold: expected NAME -- COMMAND [ARGS…]");
-    const { profile, homeFlag, home } = homeAndProfile(args, io);
-    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
-    const locksDir = join(loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome).home : home, "locks");
+    const locksDir = join(loadHomeProfile(args, io).paths.home, "locks");
     mkdirSync(locksDir, { recursive: true });
     if (args.values["respect-training"]) {
       let said = 0;

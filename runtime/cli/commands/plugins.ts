@@ -1,9 +1,7 @@
-import { loadProfile } from "../../config/load-profile.ts";
-import { resolvePaths } from "../../config/paths.ts";
 import { loadPlugins } from "../../plugins/host.ts";
 import { allowedKeysAt } from "../../config/schema-walk.ts";
 import type { Command } from "../command.ts";
-import { homeAndProfile, homeOptions } from "../home.ts";
+import { homeOptions, loadHomeProfile } from "../home.ts";
 import { formatProblem } from "../problems-text.ts";
 
 export const pluginsCommand: Command = {
@@ -15,9 +13,7 @@ Lists every plugin: built-ins and the .ts/.js files in the profile's plugins_dir
 A plugin that fails to load is reported with its file; exit code 1 then.`,
   options: { ...homeOptions, json: { type: "boolean" } },
   async run(args, io) {
-    const { profile, homeFlag, home } = homeAndProfile(args, io);
-    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
-    const pluginsDir = loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome).plugins : `${home}/plugins`;
+    const pluginsDir = loadHomeProfile(args, io).paths.plugins;
     const registry = await loadPlugins(pluginsDir);
     const rows = registry.list().map((p) => ({
       kind: p.module.kind,

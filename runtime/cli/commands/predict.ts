@@ -1,14 +1,12 @@
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { loadProfile } from "../../config/load-profile.ts";
-import { resolvePaths } from "../../config/paths.ts";
+import { resolve } from "node:path";
 import { readCsvTable } from "../../data/csv-table.ts";
 import { csvFilesIn } from "../../data/load-training-data.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { readModelDescription } from "../../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../../inference/onnx-runtime.ts";
 import { stringFlag, type Command } from "../command.ts";
-import { homeAndProfile, homeOptions } from "../home.ts";
+import { homeOptions, loadHomeProfile } from "../home.ts";
 
 export const predictCommand: Command = {
   name: "predict",
@@ -36,9 +34,8 @@ column, accuracy or RMSE is printed too. --json prints {model, backend, rows, pr
     const hasLabel = readFileSync(files[0]!, "utf8").split("\n", 1)[0]!.split(",").map((name) => name.trim()).includes(label);
     const table = await readCsvTable(files, { label: hasLabel ? label : "", features: description.feature_names, onBadCell: "fail", allowMissingLabel: !hasLabel });
 
-    const { profile, homeFlag, home } = homeAndProfile(args, io);
-    const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
-    const cacheDir = loaded.profile ? resolvePaths(loaded.profile, io.environment.userHome).cache : join(home, "cache");
+    const { loaded, paths } = loadHomeProfile(args, io);
+    const cacheDir = paths.cache;
     const runtime = await loadOnnxRuntime({ preference: loaded.profile?.inference.backend ?? "auto", cacheDir });
     const session = await runtime.ort.InferenceSession.create(bytes);
     const rows = table.labels.length;
