@@ -1,5 +1,11 @@
 // Built-in plugins, imported statically so that `bun build --compile` carries them.
+import diskCache from "./caches/disk.ts";
 import memoryCache from "./caches/memory.ts";
+import tieredCache from "./caches/tiered.ts";
+import activateStep from "./deploy/activate.ts";
+import commandStep from "./deploy/command.ts";
+import copyToDirStep from "./deploy/copy-to-dir.ts";
+import gateStep from "./deploy/gate.ts";
 import commandStrategy from "./strategies/command/index.ts";
 import incrementalNn from "./strategies/incremental-nn/index.ts";
 import randomForest from "./strategies/random-forest/index.ts";
@@ -10,4 +16,4 @@ import modelMissingTrigger from "./triggers/model-missing.ts";
 import newDataTrigger from "./triggers/new-data.ts";
 import samplesAboveTrigger from "./triggers/samples-above.ts";
 
-export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, newDataTrigger, modelMissingTrigger, samplesAboveTrigger, accuracyBelowTrigger, memoryCache];
+export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, newDataTrigger, modelMissingTrigger, samplesAboveTrigger, accuracyBelowTrigger, memoryCache, diskCache, tieredCache, gateStep, activateStep, copyToDirStep, commandStep];

@@ -31,6 +31,10 @@ import { openState, type StateDatabase } from "./state/database.ts";
 import { getRun, listRuns } from "./state/runs.ts";
 import type { RunControl } from "./training/run-control.ts";
 import { VERSION } from "./version.ts";
+import { DaemonMetrics } from "./api/metrics.ts";
+import { Deployer } from "./deploy/deployer.ts";
+import { createServing, type Serving } from "./serving/serving.ts";
+import { modelNameOf } from "./store/model-name.ts";
 
 export interface DaemonOptions {
   profile: string;
@@ -69,6 +73,12 @@ export class Daemon {
   private readonly trainerGroups = new Set<number>();
   private readonly startedAt = Date.now();
   private loadedAt = Date.now();
+  private serving!: Serving;
+  private readonly metrics = new DaemonMetrics({
+    status: () => this.status(),
+    runCounts: () => this.state.db.query<{ job: string; status: string; count: number }, []>("SELECT job, status, count(*) AS count FROM runs GROUP BY job, status").all(),
+    activeVersions: () => this.state.db.query<{ model: string; version: number }, []>("SELECT model, version FROM active_models ORDER BY model").all(),
+  });
 
   private constructor(
     private resolved: ResolvedProfile & { profile: Profile; paths: ResolvedPaths },
@@ -101,6 +111,7 @@ export class Daemon {
     const daemon = new Daemon(resolved, options, lock, logs, logger, state);
     try {
       daemon.startGovernor();
+      await daemon.startServing();
       await daemon.startScheduler(true);
       daemon.listen();
     } catch (error) {
@@ -159,12 +170,38 @@ export class Daemon {
     };
   }
 
+  /** The model store, sessions and cache live across profile reloads; a new cache type needs a restart. */
+  private async startServing(): Promise<void> {
+    const { profile, paths, registry } = this.resolved;
+    this.serving = await createServing({
+      profile, paths, registry, state: this.state, logger: this.logger, events: this.bus,
+      busy: (model) => this.modelInTraining(model),
+      onPrediction: (model, cached, seconds) => this.metrics.observePrediction(model, cached, seconds),
+    });
+  }
+
+  private modelInTraining(model: string): boolean {
+    return (this.scheduler?.runningJobs() ?? []).some(({ job, key }) => {
+      if (key !== undefined) return modelNameOf(job, key) === model;
+      const prefix = modelNameOf(job, undefined);
+      return model === prefix || model.startsWith(`${prefix}-`);
+    });
+  }
+
   private async startScheduler(recover: boolean): Promise<void> {
     const { profile, paths, registry } = this.resolved;
-    const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor, active: this.activeRuns });
+    const procRoot = join(this.options.environment.hostRoot, "proc");
+    const { store, service, activator } = this.serving;
+    const serving = (pattern: string, withinMs: number) => service.servedRecently(pattern, withinMs);
+    const deployer = new Deployer({ profile, paths, registry, state: this.state, store, activator, service, logger: this.logger, events: this.bus, procRoot, serving });
+    const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor, active: this.activeRuns, deployer });
     this.scheduler = new Scheduler({
       profile, paths, registry, state: this.state, runner, governor: this.governor, logger: this.logger, events: this.bus, clock: systemClock,
-      attended: !this.options.headless, desk: this.desk, procRoot: join(this.options.environment.hostRoot, "proc"),
+      attended: !this.options.headless, desk: this.desk, procRoot, serving,
+      beforeRun: (job, key) => {
+        const models = key !== undefined ? [modelNameOf(job, key)] : store.list().filter((m) => m.job === job).map((m) => m.model);
+        for (const model of models) void service.pregenerate(model).catch(() => {});
+      },
     });
     await this.scheduler.start(recover);
   }
@@ -208,6 +245,7 @@ export class Daemon {
         ["scheduler and runs", () => this.scheduler?.stop()],
         ["governor", () => this.stopGovernor?.()],
         ["api", () => this.server?.stop(true)],
+        ["model sessions", () => this.serving?.pool.close()],
         ["address file", () => rmSync(join(this.resolved.paths.home, "daemon.json"), { force: true })],
         ["token file", () => rmSync(join(this.resolved.paths.home, "api.token"), { force: true })],
         ["state", () => (this.state.recordEvent("daemon.stopped", { reason }), this.state.close())],
@@ -287,7 +325,22 @@ export class Daemon {
         return true;
       },
       exposed: () => !isLoopback(this.resolved.profile.api.host),
+      maxBodyBytes: () => this.resolved.profile.api.max_body_kb * 1024,
       requestSeen: () => this.selfUsage.request(Date.now()),
+      models: () => this.serving.store.list(),
+      model: (name) => {
+        const versions = this.serving.store.versions(name);
+        if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${name}"`, { details: { model: name } });
+        const shown = versions.find((v) => v.status === "active") ?? versions[0]!;
+        return { model: name, active: this.serving.store.activeVersion(name), versions, feature_names: shown.feature_names, classes: shown.classes };
+      },
+      activate: (name, version) => this.serving.activator.activate(name, version, "requested over the API"),
+      rollback: (name) => this.serving.activator.rollback(name, "requested over the API"),
+      predict: (name, request) => this.serving.service.predict(name, request),
+      cacheStats: () => ({ ...this.serving.service.cacheStats(), type: this.serving.cacheType }),
+      clearCache: (model) => this.serving.service.clearCache(model),
+      subscribe: (listener) => this.bus.subscribe(listener),
+      metrics: () => this.metrics.render(),
     };
   }
 
@@ -307,12 +360,26 @@ export class Daemon {
       governor: { ...this.governorState() },
       queue: (this.scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
       running: this.scheduler?.runningCount() ?? 0,
+      runs: this.state.db
+        .query<DaemonStatus["runs"][number], []>("SELECT id, job, key, status, progress, message, started_at FROM runs WHERE status IN ('running', 'paused', 'stalled') ORDER BY started_at")
+        .all(),
+      models: {
+        count: this.state.db.query<{ n: number }, []>("SELECT count(DISTINCT model) AS n FROM model_versions").get()?.n ?? 0,
+        active: this.state.db.query<{ n: number }, []>("SELECT count(*) AS n FROM active_models").get()?.n ?? 0,
+        loaded: this.serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })),
+      },
+      cache: { ...this.serving.service.cacheStats(), type: this.serving.cacheType },
     };
   }
 
   private governorState() {
     const state = this.governor.state;
-    return { paused: state.paused, reason: state.reason, readings: state.latest ? { ...state.latest } : undefined };
+    const { governor } = this.resolved.profile;
+    const limits = {
+      max_cpu_before: governor.max_cpu_before, max_memory_before: governor.max_memory_before, pause_cpu: governor.pause_cpu, pause_memory: governor.pause_memory,
+      resume_cpu: governor.resume_cpu, resume_memory: governor.resume_memory, max_temperature: governor.max_temperature, max_concurrent_runs: governor.max_concurrent_runs,
+    };
+    return { paused: state.paused, reason: state.reason, readings: state.latest ? { ...state.latest } : undefined, limits };
   }
 }
 

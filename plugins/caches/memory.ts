@@ -11,7 +11,7 @@ interface Entry {
 }
 
 /** A bounded least-recently-used map: a JavaScript Map keeps insertion order, so re-inserting on read is the LRU. */
-function memoryCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {
+export function memoryCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {
   const entries = new Map<string, Entry>();
   let hits = 0;
   let misses = 0;

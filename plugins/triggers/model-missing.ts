@@ -32,7 +32,8 @@ function modelMissing(context: PluginContext<Options>) {
         });
         if (missing.length === 0) return;
         for (const key of missing) asked.add(key);
-        fire({ keys: missing as string[], reason: `no model yet for ${missing.map((key) => key ?? job.name).join(", ")}` });
+        const names = missing.map((key) => key ?? job.name);
+        fire({ keys: missing as string[], reason: `no model yet for ${names.length > 5 ? `${names.length} keys (${names.slice(0, 3).join(", ")}, …)` : names.join(", ")}` });
       };
       const timer = clock.setInterval(() => void check(), context.libraries.durationMs(context.options.check_every));
       void check();

@@ -1,25 +1,46 @@
+import { openapi } from "@elysiajs/openapi";
+import { toJsonSchema } from "@valibot/to-json-schema";
 import { Elysia } from "elysia";
 import { EdgetrainError } from "../errors.ts";
+import { VERSION } from "../version.ts";
 import { bearerMatches } from "./token.ts";
 import type { DaemonView } from "./daemon-view.ts";
+import { cacheRoutes } from "./routes/cache.ts";
 import { conflictRoutes } from "./routes/conflicts.ts";
+import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { modelRoutes } from "./routes/models.ts";
+import { predictRoutes } from "./routes/predict.ts";
 import { statusRoutes } from "./routes/status.ts";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** Composes the route groups and the rules every request passes: token, errors as JSON, no stack traces. */
+/** Composes the route groups and the rules every request passes: body size, token, errors as JSON, no stack traces. */
 export function createApp(view: DaemonView) {
-  return new Elysia()
+  return new Elysia({ serve: { maxRequestBodySize: view.maxBodyBytes() * 2, idleTimeout: 30 } })
+    .use(
+      openapi({
+        path: "/openapi",
+        specPath: "/openapi",
+        provider: null,
+        mapJsonSchema: { valibot: toJsonSchema },
+        documentation: { info: { title: "edgetrain API", version: VERSION, description: "Training runs, models, predictions and events of one edgetrain daemon." } },
+      }),
+    )
     .onRequest(({ request, set }) => {
       view.requestSeen();
       const path = new URL(request.url).pathname;
-      if (!path.startsWith("/v1/")) return;
-      const token = view.token();
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > view.maxBodyBytes()) {
+        set.status = 413;
+        return { code: "too_large", message: `${request.method} ${path}: body of ${length} bytes is over api.max_body_kb (${view.maxBodyBytes() / 1024} KiB)` };
+      }
+      if (!path.startsWith("/v1/") && path !== "/metrics") return;
       const needsToken = MUTATING.has(request.method) || view.exposed();
       if (!needsToken) return;
-      if (bearerMatches(request.headers.get("authorization"), token)) return;
+      if (bearerMatches(request.headers.get("authorization"), view.token())) return;
       set.status = 401;
       set.headers["www-authenticate"] = "Bearer";
       return { code: "unauthorized", message: `${request.method} ${path} needs the API token: Authorization: Bearer <api.token, or the home's api.token file>` };
@@ -34,17 +55,47 @@ export function createApp(view: DaemonView) {
         set.status = 404;
         return { code: "not_found", message: `no route ${request.method} ${path}` };
       }
-      if (code === "VALIDATION" || code === "PARSE") {
+      if (code === "VALIDATION") {
         set.status = 400;
-        return { code: "bad_request", message: `${request.method} ${path}: ${"message" in error ? String(error.message).split("\n")[0] : "malformed request"}` };
+        return { code: "bad_request", message: `${request.method} ${path}: ${validationMessage(error)}` };
+      }
+      if (code === "PARSE") {
+        set.status = 400;
+        return { code: "bad_request", message: `${request.method} ${path}: the body is not valid JSON` };
+      }
+      if (code === "INVALID_COOKIE_SIGNATURE" || code === "INVALID_FILE_TYPE") {
+        set.status = 400;
+        return { code: "bad_request", message: `${request.method} ${path}: malformed request` };
       }
       set.status = 500;
       return { code: "internal", message: `${request.method} ${path} failed; see the daemon log` };
     })
     .use(healthRoutes)
+    .use(metricsRoutes(view))
     .use(statusRoutes(view))
     .use(jobRoutes(view))
+    .use(modelRoutes(view))
+    .use(predictRoutes(view))
+    .use(cacheRoutes(view))
+    .use(eventRoutes(view))
     .use(conflictRoutes(view));
 }
 
 export type App = ReturnType<typeof createApp>;
+
+interface IssuePathItem {
+  key?: unknown;
+}
+
+/** Names the field: `body.inputs[0][1]: a number (got "x")`, from valibot's issue path. */
+function validationMessage(error: unknown): string {
+  const e = error as { type?: string; valueError?: { message?: string; path?: IssuePathItem[] | string; expected?: string; received?: string } };
+  const where = e.type ?? "body";
+  const issue = e.valueError;
+  if (!issue) return `invalid ${where}`;
+  let field = where;
+  if (Array.isArray(issue.path)) for (const item of issue.path) field += typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`;
+  else if (typeof issue.path === "string" && issue.path) field += issue.path.replaceAll("/", ".");
+  const message = issue.message?.startsWith("Invalid key") ? "unknown field" : (issue.message ?? "invalid");
+  return `${field}: ${message}`;
+}

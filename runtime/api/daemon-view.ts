@@ -1,5 +1,10 @@
 import type { ConflictAnswer, OpenConflict } from "../conflicts/conflict-desk.ts";
+import type { BusEvent } from "../events/bus.ts";
+import type { PredictionRequest } from "../inference/prediction-input.ts";
+import type { CacheStats } from "../plugin-api.ts";
+import type { Prediction } from "../serving/prediction-service.ts";
 import type { RunDetail, RunSummary } from "../state/runs.ts";
+import type { ModelSummary, ModelVersion } from "../store/model-store.ts";
 
 /** What the API may read of the daemon; routes depend on this, not on the daemon itself. */
 export interface DaemonStatus {
@@ -13,11 +18,21 @@ export interface DaemonStatus {
   plugins: Array<{ kind: string; name: string; version: string; source: string }>;
   jobs: Array<{ name: string; strategy: string; enabled: boolean }>;
   state: { schema_version: number };
-  governor: { paused: boolean; reason: string; readings?: Record<string, unknown> };
+  governor: { paused: boolean; reason: string; readings?: Record<string, unknown>; limits: Record<string, unknown> };
   queue: Array<{ job: string; key?: string; reason: string; priority: number; queued_at: string }>;
   running: number;
+  runs: Array<{ id: string; job: string; key: string | null; status: string; progress: number | null; message: string | null; started_at: number | null }>;
+  models: { count: number; active: number; loaded: Array<{ model: string; version: number; provider: string }> };
+  cache: CacheStats & { hit_rate: number; type: string };
 }
 
+export interface ModelDetail {
+  model: string;
+  active?: number;
+  versions: ModelVersion[];
+  feature_names?: string[];
+  classes?: string[];
+}
 
 export interface DaemonView {
   status(): DaemonStatus;
@@ -31,10 +46,24 @@ export interface DaemonView {
   answerConflict(id: string, action: ConflictAnswer, by: string): OpenConflict | undefined;
   /** Queues a run of the job (all keys, or one); resolves once queued. */
   requestRun(job: string, key: string | undefined, force: boolean): Promise<void>;
+  models(): ModelSummary[];
+  /** Throws not_found for an unknown model. */
+  model(name: string): ModelDetail;
+  activate(name: string, version: number): Promise<ModelVersion>;
+  rollback(name: string): Promise<ModelVersion>;
+  predict(name: string, request: PredictionRequest): Promise<Prediction>;
+  cacheStats(): DaemonStatus["cache"];
+  clearCache(model?: string): void;
+  /** Every bus event, for `/v1/events`; returns the unsubscribe function. */
+  subscribe(listener: (event: BusEvent) => void): () => void;
+  /** Prometheus text exposition. */
+  metrics(): Promise<{ contentType: string; text: string }>;
   /** The bearer token mutating routes (and every route on a non-loopback bind) require. */
   token(): string;
   /** Non-loopback binds require the token on every /v1 route. */
   exposed(): boolean;
+  /** api.max_body_kb in bytes. */
+  maxBodyBytes(): number;
   /** Counts a request towards edgetrain's own activity record (usage.source: self). */
   requestSeen(): void;
 }

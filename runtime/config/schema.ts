@@ -56,6 +56,7 @@ const Predictor = v.strictObject({
   name: v.pipe(v.string(), doc("Name used in prompts and logs.")),
   cmdline: v.optional(v.pipe(v.string(), doc("A process whose command line contains this text counts as a live predictor."))),
   lockfile: v.optional(v.pipe(v.string(), doc("A predictor holds this lockfile while it runs."))),
+  serving: v.optional(v.pipe(v.string(), doc("edgetrain's own serving counts as this predictor while it answers requests for a matching model (`activity-*`): for jobs whose copy-to-dir would overwrite files it serves."))),
 });
 
 const ConflictPolicy = v.picklist(["ask", "wait", "skip", "force"]);
@@ -90,7 +91,13 @@ const Job = v.strictObject({
   ),
   priority: v.optional(v.pipe(v.number(), v.integer(), doc("Higher goes first.")), 0),
   max_runtime: v.optional(Duration, "2h"),
-  deploy: v.optional(v.array(v.union([v.string(), PluginStep], "a deploy step name or { type: NAME, …options }")), []),
+  deploy: v.optional(
+    v.pipe(
+      v.array(v.union([v.string(), PluginStep], "a deploy step name or { type: NAME, …options }")),
+      doc("Steps a trained model passes in order (gate, activate, copy-to-dir, command). Left out or empty: gate, then activate."),
+    ),
+    [],
+  ),
   enabled: v.optional(v.boolean(), true),
 });
 
@@ -129,8 +136,19 @@ const Cache = v.strictObject({
   type: v.optional(v.pipe(v.string(), doc("Cache plugin: memory, disk or tiered.")), "memory"),
   ttl: v.optional(Duration, "1h"),
   ttl_during_training: v.optional(Duration, "24h"),
-  max_entries: v.optional(positiveInt("Entries kept in memory."), 10_000),
+  max_entries: v.optional(positiveInt("Entries kept in memory (memory and tiered caches)."), 10_000),
   options: v.optional(PluginOptions, {}),
+  pregenerate: v.optional(
+    v.strictObject({
+      file: v.optional(v.pipe(v.string(), doc("JSON lines of {\"model\", \"inputs\"} answered right before scheduled training and after each activation; relative to home."))),
+      top: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), doc("Also the most requested recent inputs, this many per model.")), 20),
+    }),
+    {},
+  ),
+});
+
+const Models = v.strictObject({
+  keep_versions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), doc("Versions kept besides the active one; older ones are pruned.")), 3),
 });
 
 const Api = v.strictObject({
@@ -138,6 +156,7 @@ const Api = v.strictObject({
   port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535), doc("TCP port; 0 picks a free one.")), 8470),
   token: v.optional(v.pipe(v.string(), v.minLength(16, "a token of at least 16 characters"), doc("Bearer token; use `${EDGETRAIN_TOKEN}` rather than writing it here."))),
   max_body_kb: v.optional(positiveInt("Largest request body accepted."), 1024),
+  max_rows: v.optional(positiveInt("Rows one predict request may carry."), 10_000),
 });
 
 const Logging = v.strictObject({
@@ -160,6 +179,7 @@ export const ProfileSchema = v.strictObject({
   jobs: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "a job name of [a-z0-9._-]")), Job), {}),
   defaults: v.optional(Defaults, {}),
   usage: v.optional(Usage, {}),
+  models: v.optional(Models, {}),
   inference: v.optional(Inference, {}),
   cache: v.optional(Cache, {}),
   api: v.optional(Api, {}),

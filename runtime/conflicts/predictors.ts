@@ -3,16 +3,22 @@ import { isAbsolute, join } from "node:path";
 import type { Profile } from "../config/schema.ts";
 import { isOwnerAlive, type LockOwner } from "../locks/lockfile.ts";
 import { isAlive } from "../locks/process-identity.ts";
+import { durationMs } from "../config/duration.ts";
 
 /** A live predictor in the way of a training run, with what identifies it. */
 export interface ActivePredictor {
   name: string;
   /** How it was found: its command line, a lockfile it wrote, or `edgetrain hold`. */
-  found: "process" | "lockfile" | "hold";
+  found: "process" | "lockfile" | "hold" | "serving";
   pid?: number;
   command?: string;
   lockfile?: string;
+  /** For edgetrain's own serving: the model it answered requests for lately. */
+  model?: string;
 }
+
+/** Models edgetrain itself answered predictions for within the last `withinMs`, matching a pattern. */
+export type ServingActivity = (pattern: string, withinMs: number) => string[];
 
 export interface PredictorScan {
   active: ActivePredictor[];
@@ -32,7 +38,7 @@ export function holdLockfile(locksDir: string, name: string): string {
  * (from /proc/PID/cmdline, this process excluded), lockfiles with a live owner, and `edgetrain hold`
  * locks. Lockfiles left by a dead owner are removed and reported.
  */
-export function scanPredictors(predictors: readonly Predictor[], options: { home: string; locksDir: string; procRoot?: string }): PredictorScan {
+export function scanPredictors(predictors: readonly Predictor[], options: { home: string; locksDir: string; procRoot?: string; serving?: ServingActivity; servingWithinMs?: number }): PredictorScan {
   const procRoot = options.procRoot ?? "/proc";
   const scan: PredictorScan = { active: [], staleRemoved: [] };
   const patterns = predictors.filter((p) => p.cmdline);
@@ -40,6 +46,9 @@ export function scanPredictors(predictors: readonly Predictor[], options: { home
   for (const predictor of predictors) {
     if (predictor.cmdline) {
       for (const { pid, command } of commands) if (command.includes(predictor.cmdline)) scan.active.push({ name: predictor.name, found: "process", pid, command });
+    }
+    if (predictor.serving && options.serving) {
+      for (const model of options.serving(predictor.serving, options.servingWithinMs ?? 10_000)) scan.active.push({ name: predictor.name, found: "serving", pid: process.pid, model, command: `edgetrain serving model ${model}` });
     }
     const lockfiles: Array<[string, ActivePredictor["found"]]> = [[holdLockfile(options.locksDir, predictor.name), "hold"]];
     if (predictor.lockfile) lockfiles.push([isAbsolute(predictor.lockfile) ? predictor.lockfile : join(options.home, predictor.lockfile), "lockfile"]);
@@ -98,10 +107,16 @@ function lockOwner(lockfile: string, procRoot: string): { alive: boolean; pid?: 
 }
 
 /** The live predictors job must not overlap (its constraints.not_during), found now. */
-export function scanForJob(profile: Profile, job: string, options: { home: string; procRoot?: string }): PredictorScan {
+export function scanForJob(profile: Profile, job: string, options: { home: string; procRoot?: string; serving?: ServingActivity }): PredictorScan {
   const names = profile.jobs[job]?.constraints.not_during ?? [];
   if (names.length === 0) return { active: [], staleRemoved: [] };
-  return scanPredictors(profile.conflicts.predictors.filter((p) => names.includes(p.name)), { home: options.home, locksDir: join(options.home, "locks"), procRoot: options.procRoot });
+  return scanPredictors(profile.conflicts.predictors.filter((p) => names.includes(p.name)), {
+    home: options.home,
+    locksDir: join(options.home, "locks"),
+    procRoot: options.procRoot,
+    serving: options.serving,
+    servingWithinMs: durationMs(profile.conflicts.check_interval),
+  });
 }
 
 /** The job's policy when it meets a live predictor: on_conflict, else conflicts.policy; `ask` with nobody to answer becomes on_unattended. */

@@ -8,7 +8,7 @@ import type { Profile } from "../config/schema.ts";
 import { loadTrainingData } from "../data/load-training-data.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
-import type { EventSink, Logger, ProgressReporter, ResolvedPaths, StrategyHooks, TrainResult } from "../plugin-api.ts";
+import type { EventSink, Logger, ProgressReporter, ResolvedPaths, StrategyHooks, TrainingData, TrainResult } from "../plugin-api.ts";
 import { acquireLock } from "../locks/lockfile.ts";
 import { pluginContext } from "../plugins/context.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
@@ -17,6 +17,8 @@ import { makeCheckpoint } from "../training/checkpoint.ts";
 import { RunControl } from "../training/run-control.ts";
 import { RunRecorder } from "../training/run-recorder.ts";
 import { jobKeys } from "./job-keys.ts";
+import type { Deployer, Deployment } from "../deploy/deployer.ts";
+import { heldOutRows } from "../serving/score-version.ts";
 import { scoreActiveModel } from "./score-active-model.ts";
 
 export interface JobRunnerParts {
@@ -30,6 +32,8 @@ export interface JobRunnerParts {
   governor?: Governor;
   /** Shared across profile reloads, so runs started under the old profile can still be cancelled. */
   active?: Map<string, RunControl>;
+  /** Takes a successful run's model into the store and through the job's deploy steps; without one the artifact stays in the run folder. */
+  deployer?: Deployer;
 }
 
 export interface RunOutcome {
@@ -40,6 +44,8 @@ export interface RunOutcome {
   metrics?: Record<string, number>;
   artifact?: string;
   error?: string;
+  /** What became of the model: its version, and whether it serves. */
+  deployment?: Deployment;
 }
 
 export interface RunRequest {
@@ -104,6 +110,18 @@ export class JobRunner {
     return scoreActiveModel(this.jobNamed(job), key, this.lastSuccess(job, key), this.parts.profile, this.parts.paths);
   }
 
+  /** A deploy that breaks leaves the run succeeded and the serving version untouched; the failure is recorded. */
+  private async deploy(request: RunRequest, job: Profile["jobs"][string], key: string | undefined, run: string, result: TrainResult, loadData: () => Promise<TrainingData>, signal: AbortSignal, logger: Logger): Promise<Deployment | undefined> {
+    if (!this.parts.deployer) return undefined;
+    try {
+      const heldOut = job.data ? heldOutRows(await loadData()) : undefined;
+      return await this.parts.deployer.deploy({ job: request.job, key, spec: job, run, result, heldOut, logger, signal });
+    } catch (error) {
+      logger.error("could not deploy the model", { error: messageOf(error) });
+      return undefined;
+    }
+  }
+
   private async runKey(request: RunRequest, job: Profile["jobs"][string], key: string | undefined): Promise<RunOutcome> {
     const { profile, paths, registry, state, governor } = this.parts;
     const plugin = registry.get("strategy", job.strategy);
@@ -126,6 +144,13 @@ export class JobRunner {
     const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
     const progress = recorder.progress(request.progress);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
+    // Read once: the strategy trains on it, and the deploy steps score on its held-out rows.
+    let loaded: Promise<TrainingData> | undefined;
+    const loadData = () => {
+      if (!job.data) throw new EdgetrainError("data_invalid", `job ${request.job} has no data section`);
+      loaded ??= loadTrainingData(job.data, { dataRoot: paths.data, key, now: Date.now() });
+      return loaded;
+    };
     try {
       const context = pluginContext({ options, logger, paths, signal: abort.signal, progress, events: recorder.events(this.parts.events), store: state.pluginStore(`strategy/${job.strategy}`) });
       const hooks = (await plugin.module.setup(context as never)) as StrategyHooks;
@@ -134,10 +159,7 @@ export class JobRunner {
         key,
         runDir,
         data: job.data as Record<string, unknown> | undefined,
-        loadData: () => {
-          if (!job.data) throw new EdgetrainError("data_invalid", `job ${request.job} has no data section`);
-          return loadTrainingData(job.data, { dataRoot: paths.data, key, now: Date.now() });
-        },
+        loadData,
         previousArtifact: this.lastSuccess(request.job, key)?.artifact,
         workers: profile.governor.workers,
         memoryLimitMb: profile.governor.memory_limit_mb,
@@ -148,7 +170,9 @@ export class JobRunner {
       });
       recorder.succeeded(result);
       logger.info("run succeeded", { ...result.metrics });
-      return { run: id, job: request.job, key, status: "succeeded", metrics: result.metrics, artifact: result.artifact };
+      const deployment = await this.deploy(request, job, key, id, result, loadData, abort.signal, logger);
+      if (deployment) recorder.deployed(deployment);
+      return { run: id, job: request.job, key, status: "succeeded", metrics: result.metrics, artifact: result.artifact, deployment };
     } catch (error) {
       const cancelled = abort.signal.aborted;
       recorder.failed(cancelled ? new Error(`cancelled: ${String(abort.signal.reason)}`) : error, cancelled);

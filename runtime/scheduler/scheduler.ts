@@ -11,7 +11,7 @@ import { durationMs } from "../config/duration.ts";
 import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
 import { learnOffPeak, type OffPeak } from "../offpeak/learn.ts";
 import { msToNextWindow } from "../offpeak/windows.ts";
-import { conflictPolicy, scanForJob, type ActivePredictor } from "../conflicts/predictors.ts";
+import { conflictPolicy, scanForJob, type ActivePredictor, type ServingActivity } from "../conflicts/predictors.ts";
 
 function describe(predictors: ActivePredictor[]): string {
   return predictors.map((p) => `${p.name} (${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.lockfile ? ` ${p.lockfile}` : ""})`).join(", ");
@@ -32,6 +32,10 @@ export interface SchedulerParts {
   desk: ConflictDesk;
   /** /proc, or a recorded tree in tests. */
   procRoot?: string;
+  /** edgetrain's own recent serving, for predictors with `serving:`. */
+  serving?: ServingActivity;
+  /** Called right before a job+key starts: the prediction cache pregenerates answers to keep serving. */
+  beforeRun?: (job: string, key: string | undefined) => void;
 }
 
 interface QueueEntry {
@@ -170,7 +174,7 @@ export class Scheduler {
       if (answer === "force") return this.forced(entry, []);
       entry.conflict = { policy: "wait", since: now, nextCheck: now };
     }
-    const scan = scanForJob(profile, entry.job, { home: this.parts.paths.home, procRoot: this.parts.procRoot });
+    const scan = scanForJob(profile, entry.job, { home: this.parts.paths.home, procRoot: this.parts.procRoot, serving: this.parts.serving });
     for (const stale of scan.staleRemoved) this.decide("conflict.stale_lock_removed", { ...stale });
     if (scan.active.length === 0) {
       if (entry.conflict) this.decide("conflict.cleared", { job: entry.job, key: entry.key, waited_ms: now - entry.conflict.since });
@@ -243,6 +247,14 @@ export class Scheduler {
     return this.running.size;
   }
 
+  /** Job+key pairs in progress; a key left out means every key of the job. */
+  runningJobs(): Array<{ job: string; key?: string }> {
+    return [...this.running.keys()].map((id) => {
+      const slash = id.indexOf("/");
+      return { job: id.slice(0, slash), key: id.slice(slash + 1) || undefined };
+    });
+  }
+
   /** Stops triggers and new starts; runs in progress go on (a profile reload). */
   stopWatching(): void {
     this.stopped = true;
@@ -262,6 +274,11 @@ export class Scheduler {
     const controller = new AbortController();
     this.running.set(id, controller);
     this.decide("run.starting", { job: entry.job, key: entry.key, reason: entry.reason });
+    try {
+      this.parts.beforeRun?.(entry.job, entry.key);
+    } catch (error) {
+      this.parts.logger.warn("could not pregenerate predictions before the run", { job: entry.job, error: messageOf(error) });
+    }
     void this.parts.runner
       .run({ job: entry.job, key: entry.key, trigger: entry.reason, signal: controller.signal })
       .then((outcomes: RunOutcome[]) => {

@@ -22,8 +22,10 @@ export interface RunDetails {
   progress?: { done: number; total: number; message?: string };
   data?: unknown;
   workers?: unknown;
-  /** The model file the run produced, kept in its folder until the model store takes it. */
+  /** The model file the run produced, in its folder; the model store keeps its own copy. */
   artifact?: string;
+  /** The model version it became and what the deploy steps made of it. */
+  deployment?: unknown;
 }
 
 const WRITE_EVERY_MS = 1000;
@@ -81,6 +83,13 @@ export class RunRecorder {
     this.details.data = metadata.data;
     this.takeWorkers(metadata.workers);
     this.finish("succeeded", result.metrics);
+  }
+
+  /** After the run succeeded: its model's version and deploy outcome join the record. */
+  deployed(deployment: unknown): void {
+    this.details.deployment = deployment;
+    this.db.query("UPDATE runs SET details = ? WHERE id = ?").run(JSON.stringify(this.details), this.id);
+    this.writeFile("succeeded");
   }
 
   failed(error: unknown, cancelled: boolean): void {

@@ -1,4 +1,5 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
+import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
 import type { DaemonView } from "../daemon-view.ts";
 
@@ -13,5 +14,5 @@ export const conflictRoutes = (view: DaemonView) =>
         if (!answered) throw new EdgetrainError("not_found", `no open conflict "${params.id}" (answered already, or timed out)`, { details: { conflict: params.id } });
         return answered;
       },
-      { body: t.Object({ action: t.UnionEnum(["wait", "skip", "force"]), by: t.Optional(t.String({ maxLength: 100 })) }, { additionalProperties: false }) },
+      { body: v.strictObject({ action: v.picklist(["wait", "skip", "force"], "wait, skip or force"), by: v.optional(v.pipe(v.string(), v.maxLength(100))) }) },
     );

@@ -1,4 +1,5 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
+import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
 import type { DaemonView } from "../daemon-view.ts";
 
@@ -14,12 +15,12 @@ export const jobRoutes = (view: DaemonView) =>
         set.status = 202;
         return { queued: true, job: params.name, key: body?.key ?? null, force: body?.force ?? false };
       },
-      { body: t.Optional(t.Object({ key: t.Optional(t.String({ minLength: 1 })), force: t.Optional(t.Boolean()) }, { additionalProperties: false })) },
+      { body: v.optional(v.strictObject({ key: v.optional(v.pipe(v.string(), v.minLength(1, "a key name"))), force: v.optional(v.boolean()) })) },
     )
     .get(
       "/v1/runs",
       ({ query }) => ({ runs: view.runs({ job: query.job, limit: query.limit ?? 50 }) }),
-      { query: t.Object({ job: t.Optional(t.String()), limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })) }) },
+      { query: v.object({ job: v.optional(v.string()), limit: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "a whole number"), v.transform(Number), v.minValue(1), v.maxValue(1000))) }) },
     )
     .post(
       "/v1/runs/:id/:action",
@@ -28,7 +29,7 @@ export const jobRoutes = (view: DaemonView) =>
         if (!view.controlRun(params.id, params.action)) throw new EdgetrainError("conflict", `run ${params.id} is not in progress`, { details: { run: params.id, action: params.action } });
         return { run: params.id, action: params.action, accepted: true };
       },
-      { params: t.Object({ id: t.String(), action: t.UnionEnum(["cancel", "pause", "resume"]) }) },
+      { params: v.object({ id: v.string(), action: v.picklist(["cancel", "pause", "resume"], "cancel, pause or resume") }) },
     )
     .get("/v1/runs/:id", ({ params }) => {
       const run = view.run(params.id);

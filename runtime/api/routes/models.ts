@@ -1,0 +1,17 @@
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import type { DaemonView } from "../daemon-view.ts";
+import { ModelName } from "./schemas.ts";
+
+const Params = v.object({ name: ModelName });
+
+/** `GET /v1/models`, `GET /v1/models/:name`, `POST /v1/models/:name/activate` ({version}), `POST /v1/models/:name/rollback`. */
+export const modelRoutes = (view: DaemonView) =>
+  new Elysia({ name: "routes/models" })
+    .get("/v1/models", () => ({ models: view.models() }))
+    .get("/v1/models/:name", ({ params }) => view.model(params.name), { params: Params })
+    .post("/v1/models/:name/activate", async ({ params, body }) => ({ activated: await view.activate(params.name, body.version) }), {
+      params: Params,
+      body: v.strictObject({ version: v.pipe(v.number(), v.integer("a whole version number"), v.minValue(1)) }),
+    })
+    .post("/v1/models/:name/rollback", async ({ params }) => ({ active: await view.rollback(params.name) }), { params: Params });

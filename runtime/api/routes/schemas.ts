@@ -1,0 +1,13 @@
+import * as v from "valibot";
+import { MODEL_NAME } from "../../store/model-name.ts";
+
+/** A model name in a path: checked before it can reach the model store's folders. */
+export const ModelName = v.pipe(v.string(), v.regex(MODEL_NAME, "a model name of lower-case letters, digits, '.', '_' and '-'"), v.check((name) => !name.includes(".."), "a model name without '..'"));
+
+const Row = v.pipe(v.array(v.number("a number")), v.minLength(1, "at least one feature value"));
+
+/** `{"inputs": [[…]]}` or `{"rows": [{feature: value}]}`; exactly one is checked in the handler. */
+export const PredictBody = v.strictObject({
+  inputs: v.optional(v.pipe(v.array(Row), v.minLength(1, "at least one row"))),
+  rows: v.optional(v.pipe(v.array(v.record(v.string(), v.number("a number"))), v.minLength(1, "at least one row"))),
+});

@@ -1,0 +1,76 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Daemon } from "../../daemon.ts";
+import { writeAthletes } from "../../demo/athletes.ts";
+import { DEMO_DATA, DEMO_PROFILE } from "../../demo/demo-profile.ts";
+import { runScenario, type DemoClient } from "../../demo/scenario.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { portFlag, stringFlag, type Command } from "../command.ts";
+
+export const demoCommand: Command = {
+  name: "demo",
+  summary: "the whole loop on built-in demo data: train 30 player models, serve them, retrain one on a new session",
+  help: `Usage: edgetrain demo [--home DIR] [--port N] [--headless] [--once]
+
+Creates a home (default ./edgetrain-demo) with 30 players × 4 sessions of synthetic wearable data
+(made by edgetrain, no Python), starts the daemon with a demo profile (per-player random forests,
+new-data trigger, gate + activate, tiered cache), trains and serves all 30 models, then drops a
+fifth session for player_7 and shows that only that model retrains, is gated and activated while
+predictions keep being answered. Afterwards the daemon keeps serving until Ctrl-C.
+
+Options:
+      --home DIR    demo home (default ./edgetrain-demo); run it again to continue there
+      --port N      API port (default 8470; 0 picks a free one)
+      --headless    log each step (the default until the TUI lands)
+      --once        stop after the story instead of serving on; exit 1 if a step did not hold`,
+  options: { home: { type: "string" }, port: { type: "string" }, headless: { type: "boolean" }, once: { type: "boolean" } },
+  async run(args, io) {
+    const home = resolve(stringFlag(args, "home") ?? "edgetrain-demo");
+    const dataDir = join(home, "data", "athletes");
+    mkdirSync(home, { recursive: true });
+    const profile = join(home, "demo-profile.yaml");
+    if (!existsSync(profile)) writeFileSync(profile, DEMO_PROFILE);
+    const say = (line: string) => io.stderr.write(`demo: ${line}\n`);
+    if (!existsSync(join(dataDir, `player_${DEMO_DATA.players}`))) {
+      say(`writing ${DEMO_DATA.players} players × ${DEMO_DATA.sessions} sessions of synthetic wearable data to ${dataDir}`);
+      writeAthletes(dataDir, DEMO_DATA);
+    }
+    const daemon = await Daemon.start({
+      profile,
+      environment: io.environment,
+      overrides: { home, port: portFlag(args) ?? 8470 },
+      console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+      headless: true,
+    });
+    daemon.handleSignals();
+    const { url } = daemon.address();
+    say(`daemon serving at ${url} (home ${home})`);
+    const token = readFileSync(join(home, "api.token"), "utf8").trim();
+    const client: DemoClient = {
+      get: async (path) => (await fetch(url + path)).json() as never,
+      post: async (path, body) => {
+        const response = await fetch(url + path, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+        return { status: response.status, body: (await response.json()) as never };
+      },
+    };
+    let ok = false;
+    try {
+      const report = await runScenario(client, dataDir, say);
+      ok = report.models === DEMO_DATA.players && report.failed === 0 && report.unchanged === report.models - 1 && report.retrained !== undefined;
+      io.stdout.write(JSON.stringify({ event: "demo", ok, url, ...report }) + "\n");
+    } catch (error) {
+      say((error as Error).message);
+      if (args.values.once) {
+        await daemon.stop("demo failed");
+        throw new EdgetrainError("run_failed", `demo: ${(error as Error).message}`);
+      }
+    }
+    if (args.values.once) {
+      await daemon.stop("demo finished");
+      return ok ? 0 : 1;
+    }
+    say(`done. The daemon keeps serving at ${url}: try  curl ${url}/v1/models  — Ctrl-C stops it.`);
+    await new Promise(() => {});
+    return 0;
+  },
+};

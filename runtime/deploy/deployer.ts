@@ -1,0 +1,183 @@
+import { readFileSync } from "node:fs";
+import * as v from "valibot";
+import { durationMs } from "../config/duration.ts";
+import type { Job, Profile } from "../config/schema.ts";
+import { conflictPolicy, scanForJob, type ServingActivity } from "../conflicts/predictors.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
+import { readModelDescription } from "../inference/model-metadata.ts";
+import type { DataTable, DeployCandidate, DeployHooks, EventSink, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
+import { pluginContext } from "../plugins/context.ts";
+import type { PluginRegistry } from "../plugins/registry.ts";
+import type { ModelActivator } from "../serving/model-activator.ts";
+import type { PredictionService } from "../serving/prediction-service.ts";
+import { scoreVersion } from "../serving/score-version.ts";
+import type { StateDatabase } from "../state/database.ts";
+import { modelNameOf } from "../store/model-name.ts";
+import type { ModelStore } from "../store/model-store.ts";
+
+export interface DeployParts {
+  profile: Profile;
+  paths: ResolvedPaths;
+  registry: PluginRegistry;
+  state: StateDatabase;
+  store: ModelStore;
+  activator: ModelActivator;
+  service: PredictionService;
+  logger: Logger;
+  events: EventSink;
+  procRoot?: string;
+  serving?: ServingActivity;
+}
+
+export interface DeployRequest {
+  job: string;
+  key?: string;
+  spec: Job;
+  run: string;
+  result: TrainResult;
+  /** Rows neither version trained on, for the gate and the health check; undefined without data. */
+  heldOut?: DataTable;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+export interface Deployment {
+  model: string;
+  version: number;
+  /** activated, rejected (a gate said no), stored (no step activated it) or failed (a step broke; rolled back). */
+  status: "activated" | "rejected" | "stored" | "failed";
+  message?: string;
+  steps: Array<{ step: string; ok: boolean; message?: string; rolled_back?: boolean }>;
+}
+
+const HEALTH_ROWS = 5;
+
+/** The default when a job names no steps: never serve a worse model than the one serving now. */
+export const DEFAULT_DEPLOY = ["gate", "activate"];
+
+/** Stores a run's model as the next version and passes it through the job's deploy steps in order. */
+export class Deployer {
+  constructor(private readonly parts: DeployParts) {}
+
+  async deploy(request: DeployRequest): Promise<Deployment> {
+    const { store } = this.parts;
+    const model = modelNameOf(request.job, request.key);
+    const metadata = request.result.metadata ?? {};
+    const description = readModelDescription(readFileSync(request.result.artifact), request.result.artifact);
+    const candidate = store.addVersion(
+      model,
+      request.result.artifact,
+      {
+        job: request.job,
+        key: request.key,
+        run: request.run,
+        strategy: request.spec.strategy,
+        options: request.spec.options,
+        data: (metadata.data as Record<string, unknown> | undefined) ?? undefined,
+        task: (metadata.task as "classification" | "regression" | undefined) ?? description?.task,
+        feature_names: (metadata.feature_names as string[] | undefined) ?? description?.feature_names,
+        classes: (metadata.classes as string[] | undefined) ?? description?.classes,
+        metrics: request.result.metrics,
+      },
+      request.heldOut ? healthRows(request.heldOut) : undefined,
+    );
+    const deployment: Deployment = { model, version: candidate.version, status: "stored", steps: [] };
+    const previousVersion = store.activeVersion(model);
+    const hooks = this.candidate(request, model, candidate.version, candidate.path, previousVersion, deployment);
+    for (const step of request.spec.deploy.length ? request.spec.deploy : DEFAULT_DEPLOY) {
+      const name = typeof step === "string" ? step : String(step.type);
+      const { type: _type, ...options } = typeof step === "string" ? { type: step } : step;
+      if (request.signal.aborted) break;
+      let outcome;
+      try {
+        const deploy = await this.setupStep(name, options, request);
+        outcome = await deploy.deploy(hooks);
+      } catch (error) {
+        outcome = { ok: false, message: messageOf(error) };
+      }
+      deployment.steps.push({ step: name, ok: outcome.ok, message: outcome.message, ...(outcome.rolledBack ? { rolled_back: true } : {}) });
+      if (!outcome.ok) {
+        if (deployment.status !== "rejected") deployment.status = "failed";
+        deployment.message = `${name}: ${outcome.message ?? "failed"}`;
+        request.logger.warn(`deploy step ${name} stopped model ${model} version ${candidate.version}`, { reason: outcome.message });
+        break;
+      }
+    }
+    this.parts.state.recordEvent("model.deployed", { ...deployment });
+    this.parts.events.emit("model.deployed", { ...deployment });
+    return deployment;
+  }
+
+  private async setupStep(name: string, options: Record<string, unknown>, request: DeployRequest): Promise<DeployHooks> {
+    const plugin = this.parts.registry.get("deploy", name);
+    if (!plugin) throw new EdgetrainError("plugin_invalid", `job ${request.job}: unknown deploy step "${name}"`);
+    const context = pluginContext({
+      options: v.parse(plugin.schema, options),
+      logger: request.logger.child({ step: name }),
+      paths: this.parts.paths,
+      signal: request.signal,
+      events: this.parts.events,
+      store: this.parts.state.pluginStore(`deploy/${name}`),
+    });
+    return (await plugin.module.setup({ ...context, job: { name: request.job, data: request.spec.data } } as never)) as DeployHooks;
+  }
+
+  private candidate(request: DeployRequest, model: string, version: number, artifact: string, previousVersion: number | undefined, deployment: Deployment): DeployCandidate {
+    const { store, activator, service } = this.parts;
+    return {
+      model,
+      version,
+      artifact,
+      metrics: request.result.metrics,
+      previousVersion,
+      job: request.job,
+      key: request.key,
+      score: async (which = version) => (request.heldOut ? scoreVersion(store.requireVersion(model, which), request.heldOut, (target, inputs) => service.predictDirect(target, inputs)) : undefined),
+      activate: async () => {
+        await activator.activate(model, version, `run ${request.run}`);
+        deployment.status = "activated";
+      },
+      rollback: async (reason) => {
+        // A step before `activate` has nothing to undo in the store: the candidate never served.
+        if (store.activeVersion(model) === version) await activator.rollback(model, reason);
+        else store.reject(model, version, reason);
+        deployment.status = "failed";
+      },
+      reject: (reason, gate) => {
+        store.reject(model, version, reason, gate);
+        deployment.status = "rejected";
+      },
+      note: (gate) => store.note(model, version, gate),
+      clearOfPredictors: () => this.clearOfPredictors(request),
+    };
+  }
+
+  /** The job's live predictors, under its policy; `ask` cannot be put to a person here, so on_unattended applies. */
+  private async clearOfPredictors(request: DeployRequest): Promise<PredictorClearance> {
+    const { profile, paths, procRoot, serving } = this.parts;
+    const scan = () => scanForJob(profile, request.job, { home: paths.home, procRoot, serving }).active;
+    let active = scan();
+    if (active.length === 0) return { clear: true };
+    const names = () => active.map((p) => `${p.name} (${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.model ? ` model ${p.model}` : ""})`).join(", ");
+    const policy = conflictPolicy(profile, request.job, false);
+    this.parts.state.recordEvent("conflict.met", { job: request.job, key: request.key, predictors: active, policy, by: "deploy" });
+    if (policy === "force") {
+      request.logger.warn(`FORCED: writing model files of job ${request.job} while ${names()} predicts`);
+      return { clear: true, message: `forced past ${names()}` };
+    }
+    if (policy === "skip") return { clear: false, message: `skipped: ${names()} is predicting` };
+    const until = Date.now() + durationMs(profile.conflicts.max_wait);
+    while (active.length > 0) {
+      if (Date.now() >= until) return { clear: false, message: `gave up after ${profile.conflicts.max_wait}: ${names()} still predicting` };
+      if (request.signal.aborted) return { clear: false, message: "cancelled while waiting for predictors" };
+      await Bun.sleep(Math.min(durationMs(profile.conflicts.check_interval), Math.max(until - Date.now(), 1)));
+      active = scan();
+    }
+    return { clear: true };
+  }
+}
+
+function healthRows(table: DataTable): number[][] {
+  const width = table.featureNames.length;
+  return Array.from({ length: Math.min(HEALTH_ROWS, table.rows) }, (_, row) => Array.from(table.x.subarray(row * width, (row + 1) * width)));
+}

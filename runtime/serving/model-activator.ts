@@ -1,0 +1,89 @@
+import { EdgetrainError, messageOf } from "../errors.ts";
+import type { PredictionOutput, SessionPool } from "../inference/session-pool.ts";
+import type { EventSink, Logger } from "../plugin-api.ts";
+import type { ModelStore, ModelVersion } from "../store/model-store.ts";
+import type { PredictionService } from "./prediction-service.ts";
+
+/**
+ * Activations and rollbacks as serving sees them: the new session is loaded before the pointer switches
+ * (no request waits for a load or fails during the swap), then a health check predicts the version's
+ * held-out rows, and an error there rolls back at once. One change per model at a time.
+ */
+export class ModelActivator {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: ModelStore,
+    private readonly pool: SessionPool,
+    private readonly service: PredictionService,
+    private readonly logger: Logger,
+    private readonly events: EventSink,
+  ) {}
+
+  activate(model: string, version: number, reason: string): Promise<ModelVersion> {
+    return this.serialised(model, async () => {
+      const target = this.store.requireVersion(model, version);
+      if (this.store.activeVersion(model) === version) return target;
+      // Load and try it before anyone is sent to it.
+      await this.check(target);
+      const active = this.store.activate(model, version);
+      this.pool.unload(model, version);
+      try {
+        await this.check(active);
+      } catch (error) {
+        await this.rollbackNow(model, `health check after activation failed: ${messageOf(error)}`);
+        throw error;
+      }
+      this.logger.info("model activated", { model, version, reason });
+      void this.service.pregenerate(model).catch(() => {});
+      return active;
+    });
+  }
+
+  rollback(model: string, reason: string): Promise<ModelVersion> {
+    return this.serialised(model, () => this.rollbackNow(model, reason));
+  }
+
+  private async rollbackNow(model: string, reason: string): Promise<ModelVersion> {
+    const target = this.store.rollbackTarget(model);
+    if (target !== undefined) await this.service.predictDirect(this.store.requireVersion(model, target), this.healthInputs(this.store.requireVersion(model, target))).catch(() => undefined);
+    const restored = this.store.rollback(model, reason);
+    this.pool.unload(model, restored.version);
+    this.logger.warn("model rolled back", { model, to: restored.version, reason });
+    this.events.emit("model.rollback_done", { model, version: restored.version, reason });
+    return restored;
+  }
+
+  /** Predicts the version's health rows straight through its session; a wrong answer is an error. */
+  private async check(version: ModelVersion): Promise<void> {
+    const inputs = this.healthInputs(version);
+    const outputs = await this.service.predictDirect(version, inputs);
+    const bad = outputs.findIndex((output) => !validOutput(output));
+    if (outputs.length !== inputs.length || bad >= 0) {
+      throw new EdgetrainError("run_failed", `model ${version.model} version ${version.version} answered its health check wrongly (row ${bad >= 0 ? bad : outputs.length})`, { details: { model: version.model, version: version.version } });
+    }
+  }
+
+  private healthInputs(version: ModelVersion): number[][] {
+    const kept = this.store.healthInputs(version.model, version.version);
+    if (kept?.length) return kept;
+    // Without held-out rows, a row of zeros at least proves the model loads and answers.
+    return [new Array<number>(version.feature_names?.length ?? 0).fill(0)];
+  }
+
+  private serialised<T>(model: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(model) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(work);
+    this.queues.set(model, next);
+    void next.catch(() => {}).finally(() => {
+      if (this.queues.get(model) === next) this.queues.delete(model);
+    });
+    return next;
+  }
+}
+
+function validOutput(output: PredictionOutput): boolean {
+  if (typeof output === "number") return Number.isFinite(output);
+  if (Array.isArray(output)) return output.every(Number.isFinite);
+  return typeof output.label === "string" && Object.values(output.probabilities).every(Number.isFinite);
+}

@@ -1,0 +1,208 @@
+import { existsSync, readFileSync } from "node:fs";
+import { EdgetrainError, messageOf } from "../errors.ts";
+import { toFeatureBatch, type PredictionRequest } from "../inference/prediction-input.ts";
+import type { PredictionOutput, SessionPool } from "../inference/session-pool.ts";
+import type { CacheHooks, CacheStats, Clock, Logger } from "../plugin-api.ts";
+import { checkModelName } from "../store/model-name.ts";
+import type { ModelStore, ModelVersion } from "../store/model-store.ts";
+
+export interface Prediction {
+  model: string;
+  version: number;
+  outputs: PredictionOutput[];
+  cached: boolean;
+  /** Served from an expired entry while the model is busy training; a fresh answer is being computed. */
+  stale?: boolean;
+}
+
+interface CachedAnswer {
+  outputs: PredictionOutput[];
+  at: number;
+}
+
+export interface PredictionServiceOptions {
+  store: ModelStore;
+  pool: SessionPool;
+  cache: CacheHooks;
+  clock: Clock;
+  logger: Logger;
+  ttlMs: number;
+  ttlDuringTrainingMs: number;
+  maxRows: number;
+  /** True while a training run on the model is in progress: its entries live ttl_during_training. */
+  busy: (model: string) => boolean;
+  /** `cache.pregenerate.file`: JSON lines of {model, inputs}. */
+  pregenerateFile?: string;
+  /** `cache.pregenerate.top`: also the most requested recent inputs, this many per model. */
+  pregenerateTop: number;
+  onPrediction?: (model: string, cached: boolean, seconds: number) => void;
+}
+
+const RECENT_PER_MODEL = 500;
+
+/**
+ * Answers predictions for a model's active version, through the cache. The cache key holds the model,
+ * the active version and a hash of the inputs, so an activation invalidates by construction. Freshness is
+ * judged here by age (ttl, or ttl_during_training while the model trains), not by the cache plugin.
+ */
+export class PredictionService {
+  /** Recent inputs per model with how often they were asked, for `pregenerate.top`. */
+  private readonly recent = new Map<string, Map<string, { inputs: number[][]; count: number }>>();
+  private readonly revalidating = new Set<string>();
+  /** When each model last answered a request: edgetrain's own serving counts as a live predictor. */
+  private readonly lastServed = new Map<string, number>();
+
+  constructor(private readonly options: PredictionServiceOptions) {}
+
+  async predict(model: string, request: PredictionRequest): Promise<Prediction> {
+    const started = performance.now();
+    const active = this.activeOf(model);
+    const featureNames = active.feature_names ?? (await this.slotOf(active)).description.feature_names;
+    const { x, rows } = toFeatureBatch(request, featureNames, model, this.options.maxRows);
+    const key = cacheKey(model, active.version, x);
+    const now = this.options.clock.now();
+    this.lastServed.set(model, now);
+    this.remember(model, key, request, featureNames);
+    const hit = this.options.cache.get(key) as CachedAnswer | undefined;
+    if (hit) {
+      const age = now - hit.at;
+      const busy = this.options.busy(model);
+      if (age < this.options.ttlMs || (busy && age < this.options.ttlDuringTrainingMs)) return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
+      if (busy) {
+        this.revalidate(active, key, x, rows);
+        return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true, stale: true });
+      }
+    }
+    const outputs = await this.compute(active, key, x, rows);
+    return this.answered(model, started, { model, version: active.version, outputs, cached: false });
+  }
+
+  /** Predicts without the cache: health checks after an activation must reach the model itself. */
+  async predictDirect(version: ModelVersion, inputs: number[][]): Promise<PredictionOutput[]> {
+    const slot = await this.slotOf(version);
+    const { x, rows } = toFeatureBatch({ inputs }, slot.description.feature_names, version.model, Number.MAX_SAFE_INTEGER);
+    return this.options.pool.run(slot, x, rows);
+  }
+
+  /**
+   * Computes and caches answers for the inputs worth having ready: the pregenerate file's and the most
+   * requested recent ones. Called right before a scheduled run and again after an activation.
+   */
+  async pregenerate(model: string): Promise<number> {
+    const active = this.options.store.active(model);
+    if (!active) return 0;
+    const batches = [...this.fileInputs(model), ...this.topInputs(model)];
+    let done = 0;
+    for (const inputs of batches) {
+      try {
+        const featureNames = active.feature_names ?? (await this.slotOf(active)).description.feature_names;
+        const { x, rows } = toFeatureBatch({ inputs }, featureNames, model, Number.MAX_SAFE_INTEGER);
+        await this.compute(active, cacheKey(model, active.version, x), x, rows);
+        done++;
+      } catch (error) {
+        this.options.logger.warn("could not pregenerate a prediction", { model, error: messageOf(error) });
+      }
+    }
+    if (done) this.options.logger.info("pregenerated predictions", { model, version: active.version, entries: done });
+    return done;
+  }
+
+  cacheStats(): CacheStats & { hit_rate: number } {
+    const stats = this.options.cache.stats();
+    const asked = stats.hits + stats.misses;
+    return { ...stats, hit_rate: asked ? stats.hits / asked : 0 };
+  }
+
+  clearCache(model?: string): void {
+    if (model !== undefined) checkModelName(model);
+    this.options.cache.clear(model);
+  }
+
+  /** Models matching `pattern` (`*` as a wildcard) that answered a request within `withinMs`. */
+  servedRecently(pattern: string, withinMs: number): string[] {
+    const matcher = new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    const since = this.options.clock.now() - withinMs;
+    return [...this.lastServed].filter(([model, at]) => at >= since && matcher.test(model)).map(([model]) => model);
+  }
+
+  private activeOf(model: string): ModelVersion {
+    checkModelName(model);
+    const active = this.options.store.active(model);
+    if (active) return active;
+    const versions = this.options.store.versions(model);
+    if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${model}"`, { details: { model } });
+    throw new EdgetrainError("not_found", `model ${model} has no active version yet (versions: ${versions.map((v) => `${v.version} ${v.status}`).join(", ")})`, { details: { model } });
+  }
+
+  private slotOf(version: ModelVersion) {
+    return this.options.pool.acquire(version.model, version.version, version.path, { feature_names: version.feature_names, classes: version.classes, task: version.task });
+  }
+
+  private async compute(version: ModelVersion, key: string, x: Float32Array, rows: number): Promise<PredictionOutput[]> {
+    const slot = await this.slotOf(version);
+    const outputs = await this.options.pool.run(slot, x, rows);
+    // Kept as long as it could be served: ttl_during_training is the longest an entry may be used.
+    this.options.cache.set(key, { outputs, at: this.options.clock.now() } satisfies CachedAnswer, Math.max(this.options.ttlMs, this.options.ttlDuringTrainingMs));
+    return outputs;
+  }
+
+  private revalidate(version: ModelVersion, key: string, x: Float32Array, rows: number): void {
+    if (this.revalidating.has(key)) return;
+    this.revalidating.add(key);
+    void this.compute(version, key, x, rows)
+      .catch((error) => this.options.logger.warn("could not refresh a stale prediction", { model: version.model, error: messageOf(error) }))
+      .finally(() => this.revalidating.delete(key));
+  }
+
+  private answered(model: string, started: number, prediction: Prediction): Prediction {
+    this.options.onPrediction?.(model, prediction.cached, (performance.now() - started) / 1000);
+    return prediction;
+  }
+
+  private remember(model: string, key: string, request: PredictionRequest, featureNames: string[]): void {
+    if (this.options.pregenerateTop <= 0) return;
+    let seen = this.recent.get(model);
+    if (!seen) this.recent.set(model, (seen = new Map()));
+    const hash = key.slice(key.lastIndexOf("/") + 1);
+    const entry = seen.get(hash);
+    if (entry) {
+      entry.count++;
+      return;
+    }
+    const inputs = request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!));
+    seen.set(hash, { inputs, count: 1 });
+    if (seen.size > RECENT_PER_MODEL) {
+      // Forget the least asked of the oldest half, so that one-off requests do not push out the popular ones.
+      const oldest = [...seen].slice(0, RECENT_PER_MODEL / 2).sort((a, b) => a[1].count - b[1].count)[0]!;
+      seen.delete(oldest[0]);
+    }
+  }
+
+  private topInputs(model: string): number[][][] {
+    const seen = this.recent.get(model);
+    if (!seen || this.options.pregenerateTop <= 0) return [];
+    return [...seen.values()].sort((a, b) => b.count - a.count).slice(0, this.options.pregenerateTop).map((entry) => entry.inputs);
+  }
+
+  private fileInputs(model: string): number[][][] {
+    const file = this.options.pregenerateFile;
+    if (!file || !existsSync(file)) return [];
+    const batches: number[][][] = [];
+    readFileSync(file, "utf8").split("\n").forEach((line, index) => {
+      if (!line.trim()) return;
+      try {
+        const entry = JSON.parse(line) as { model?: string; inputs?: number[][] };
+        if (entry.model === model && Array.isArray(entry.inputs)) batches.push(entry.inputs);
+      } catch {
+        this.options.logger.warn(`${file}:${index + 1}: not a JSON line of {"model", "inputs"}; skipped`);
+      }
+    });
+    return batches;
+  }
+}
+
+/** model/version/hash of the checked float32 inputs: equal inputs give equal keys whatever their JSON spelling. */
+export function cacheKey(model: string, version: number, x: Float32Array): string {
+  const hash = new Bun.CryptoHasher("sha1").update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest("hex");
+  return `${model}/${version}/${hash}`;
+}

@@ -1,0 +1,32 @@
+import type { PredictionOutput } from "../inference/session-pool.ts";
+import type { DataTable, VersionScore } from "../plugin-api.ts";
+import type { ModelVersion } from "../store/model-store.ts";
+
+/**
+ * Scores a version on held-out rows, taking the table's columns in the model's feature order; undefined
+ * when the table lacks one of the model's features (the data changed shape since it was trained).
+ */
+export async function scoreVersion(version: ModelVersion, table: DataTable, predict: (version: ModelVersion, inputs: number[][]) => Promise<PredictionOutput[]>): Promise<VersionScore | undefined> {
+  const names = version.feature_names;
+  if (!names?.length || table.rows === 0) return undefined;
+  const columns = names.map((name) => table.featureNames.indexOf(name));
+  if (columns.some((column) => column < 0)) return undefined;
+  const width = table.featureNames.length;
+  const inputs = Array.from({ length: table.rows }, (_, row) => columns.map((column) => table.x[row * width + column]!));
+  const outputs = await predict(version, inputs);
+  if (version.task === "classification") {
+    const right = outputs.filter((output, i) => typeof output === "object" && !Array.isArray(output) && output.label === table.labels[i]).length;
+    return { metric: "accuracy", value: right / table.rows, rows: table.rows };
+  }
+  const squared = outputs.reduce<number>((sum, output, i) => sum + ((typeof output === "number" ? output : NaN) - Number(table.labels[i])) ** 2, 0);
+  return { metric: "rmse", value: Math.sqrt(squared / table.rows), rows: table.rows };
+}
+
+/** The rows a gate compares on: the source's held-out set, else the last fifth of the training rows. */
+export function heldOutRows(data: { train: DataTable; test?: DataTable }): DataTable {
+  if (data.test && data.test.rows > 0) return data.test;
+  const { train } = data;
+  const from = Math.floor(train.rows * 0.8);
+  const width = train.featureNames.length;
+  return { featureNames: train.featureNames, x: train.x.slice(from * width), rows: train.rows - from, labels: train.labels.slice(from) };
+}

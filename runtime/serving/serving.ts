@@ -1,0 +1,74 @@
+import { isAbsolute, join } from "node:path";
+import * as v from "valibot";
+import { durationMs } from "../config/duration.ts";
+import type { Profile } from "../config/schema.ts";
+import { EdgetrainError } from "../errors.ts";
+import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
+import { SessionPool } from "../inference/session-pool.ts";
+import type { CacheHooks, Clock, EventSink, Logger, ResolvedPaths } from "../plugin-api.ts";
+import { pluginContext, systemClock } from "../plugins/context.ts";
+import type { PluginRegistry } from "../plugins/registry.ts";
+import type { StateDatabase } from "../state/database.ts";
+import { ModelStore } from "../store/model-store.ts";
+import { ModelActivator } from "./model-activator.ts";
+import { PredictionService } from "./prediction-service.ts";
+
+export interface Serving {
+  store: ModelStore;
+  pool: SessionPool;
+  cache: CacheHooks;
+  cacheType: string;
+  service: PredictionService;
+  activator: ModelActivator;
+}
+
+export interface ServingParts {
+  profile: Profile;
+  paths: ResolvedPaths;
+  registry: PluginRegistry;
+  state: StateDatabase;
+  logger: Logger;
+  events: EventSink;
+  clock?: Clock;
+  /** True while a training run on the model is in progress. */
+  busy: (model: string) => boolean;
+  onPrediction?: (model: string, cached: boolean, seconds: number) => void;
+}
+
+/** The model store, ONNX Runtime sessions, the cache plugin and the services over them, from the profile. */
+export async function createServing(parts: ServingParts): Promise<Serving> {
+  const { profile, paths, registry, state, logger, events } = parts;
+  const clock = parts.clock ?? systemClock;
+  const store = new ModelStore(paths.models, state.db, profile.models.keep_versions, events);
+  const pool = new SessionPool({
+    runtime: () => loadOnnxRuntime({ preference: profile.inference.backend, cacheDir: paths.cache, logger }),
+    maxLoaded: profile.inference.max_loaded,
+    memoryBudgetMb: profile.inference.memory_budget_mb,
+    accelerator: profile.device.accelerator,
+    threads: profile.inference.threads,
+    logger,
+    events,
+  });
+  const plugin = registry.get("cache", profile.cache.type);
+  if (!plugin) throw new EdgetrainError("plugin_invalid", `cache.type: unknown cache "${profile.cache.type}"`, { hint: `known caches: ${registry.names("cache").join(", ")}` });
+  // cache.max_entries is the memory bound of the memory and tiered caches; cache.options may still override it.
+  const options = v.parse(plugin.schema, { ...(profile.cache.type !== "disk" ? { max_entries: profile.cache.max_entries } : {}), ...profile.cache.options });
+  const cache = (await plugin.module.setup(pluginContext({ options, logger: logger.child({ cache: profile.cache.type }), paths, clock, events, store: state.pluginStore(`cache/${profile.cache.type}`) }) as never)) as CacheHooks;
+  const pregenerateFile = profile.cache.pregenerate.file;
+  const service = new PredictionService({
+    store,
+    pool,
+    cache,
+    clock,
+    logger,
+    ttlMs: durationMs(profile.cache.ttl),
+    ttlDuringTrainingMs: durationMs(profile.cache.ttl_during_training),
+    maxRows: profile.api.max_rows,
+    busy: parts.busy,
+    pregenerateFile: pregenerateFile === undefined ? undefined : isAbsolute(pregenerateFile) ? pregenerateFile : join(paths.home, pregenerateFile),
+    pregenerateTop: profile.cache.pregenerate.top,
+    onPrediction: parts.onPrediction,
+  });
+  const activator = new ModelActivator(store, pool, service, logger, events);
+  return { store, pool, cache, cacheType: profile.cache.type, service, activator };
+}

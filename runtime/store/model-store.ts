@@ -1,0 +1,326 @@
+import type { Database } from "bun:sqlite";
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { EdgetrainError } from "../errors.ts";
+import { writeAtomically } from "../files/write-atomically.ts";
+import type { EventSink } from "../plugin-api.ts";
+import { checkModelName } from "./model-name.ts";
+
+export type VersionStatus = "candidate" | "active" | "retired" | "rejected" | "rolled_back";
+
+/** What is kept with every version, besides the ONNX file (immutable once written). */
+export interface VersionMetadata {
+  job?: string;
+  key?: string;
+  run?: string;
+  strategy?: string;
+  options?: Record<string, unknown>;
+  /** The data window in words, files and row counts. */
+  data?: Record<string, unknown>;
+  task?: "classification" | "regression";
+  feature_names?: string[];
+  classes?: string[];
+  metrics: Record<string, number>;
+  parent?: number;
+  created_at: string;
+  sha256: string;
+}
+
+export interface ModelVersion extends VersionMetadata {
+  model: string;
+  version: number;
+  status: VersionStatus;
+  path: string;
+  /** Why a version was rejected or rolled back, and the scores behind it. */
+  note?: string;
+  gate?: Record<string, unknown>;
+}
+
+export interface ModelSummary {
+  model: string;
+  active?: number;
+  versions: number;
+  latest: number;
+  job?: string;
+  key?: string;
+  metrics?: Record<string, number>;
+  activated_at?: string;
+}
+
+/** `models/<name>/active.json`: the serving version and the ones before it, for rollback. */
+interface ActivePointer {
+  version: number;
+  previous: number[];
+  activated_at: string;
+}
+
+const MODEL_FILE = "model.onnx";
+const METADATA_FILE = "version.json";
+const POINTER_FILE = "active.json";
+/** A few held-out rows kept with the version: every activation predicts them as a health check. */
+const HEALTH_FILE = "health.json";
+
+/**
+ * Numbered model versions under `paths.models`. A version folder is written under a temporary name and
+ * renamed whole; the active version is a pointer file replaced atomically. The pointer is the truth about
+ * what serves: the database rows are an index for listing, repaired from the files at open.
+ */
+export class ModelStore {
+  private readonly pointers = new Map<string, ActivePointer | undefined>();
+
+  constructor(
+    readonly root: string,
+    private readonly db: Database,
+    private readonly keepVersions = 3,
+    private readonly events: EventSink = { emit() {} },
+  ) {
+    mkdirSync(root, { recursive: true });
+    this.repairIndex();
+  }
+
+  /** Copies a trained artifact in as the next version (a candidate, not yet serving). */
+  addVersion(model: string, artifact: string, metadata: Omit<VersionMetadata, "sha256" | "created_at" | "parent">, healthInputs?: number[][]): ModelVersion {
+    checkModelName(model);
+    const dir = join(this.root, model);
+    mkdirSync(dir, { recursive: true });
+    const version = this.nextVersion(model);
+    const incoming = join(dir, `.incoming-${version}-${process.pid}`);
+    rmSync(incoming, { recursive: true, force: true });
+    mkdirSync(incoming);
+    try {
+      copyFileSync(artifact, join(incoming, MODEL_FILE));
+      syncFile(join(incoming, MODEL_FILE));
+      const bytes = readFileSync(join(incoming, MODEL_FILE));
+      const full: VersionMetadata = { ...metadata, parent: this.activeVersion(model), created_at: new Date().toISOString(), sha256: sha256(bytes) };
+      writeAtomically(join(incoming, METADATA_FILE), JSON.stringify(full, null, 2) + "\n");
+      if (healthInputs?.length) writeAtomically(join(incoming, HEALTH_FILE), JSON.stringify(healthInputs) + "\n");
+      renameSync(incoming, join(dir, String(version)));
+      syncFile(dir);
+      this.index(model, version, full, "candidate");
+      this.events.emit("model.version_added", { model, version, metrics: full.metrics });
+      return this.version(model, version)!;
+    } finally {
+      rmSync(incoming, { recursive: true, force: true });
+    }
+  }
+
+  /** The version that serves, from the pointer file; undefined before the first activation. */
+  activeVersion(model: string): number | undefined {
+    return this.pointer(model)?.version;
+  }
+
+  /** Switches the pointer; verifies the version's file first so a damaged model is never made active. */
+  activate(model: string, version: number): ModelVersion {
+    const target = this.requireVersion(model, version);
+    this.verify(target);
+    const before = this.pointer(model);
+    if (before?.version === version) return target;
+    const previous = before ? [...before.previous.filter((v) => v !== version), before.version].slice(-Math.max(this.keepVersions, 1)) : [];
+    this.writePointer(model, { version, previous, activated_at: new Date().toISOString() });
+    this.db.transaction(() => {
+      if (before) this.setStatus(model, before.version, "retired");
+      this.setStatus(model, version, "active");
+      this.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at").run(model, version, Date.now());
+    })();
+    this.events.emit("model.activated", { model, version, previous: before?.version ?? null });
+    this.prune(model);
+    return this.version(model, version)!;
+  }
+
+  /** Goes back to the version active before the current one; `status` marks why the current one left. */
+  rollback(model: string, reason: string, status: VersionStatus = "rolled_back"): ModelVersion {
+    checkModelName(model);
+    const current = this.pointer(model);
+    if (!current) throw new EdgetrainError("not_found", `model ${model} has no active version to roll back from`, { details: { model } });
+    const previous = [...current.previous];
+    let target: number | undefined;
+    while (previous.length) {
+      const candidate = previous.pop()!;
+      if (existsSync(join(this.root, model, String(candidate), MODEL_FILE))) {
+        target = candidate;
+        break;
+      }
+    }
+    if (target === undefined) throw new EdgetrainError("conflict", `model ${model} has no earlier version to roll back to (version ${current.version} is the only one kept)`, { details: { model, version: current.version } });
+    this.writePointer(model, { version: target, previous, activated_at: new Date().toISOString() });
+    this.db.transaction(() => {
+      this.setStatus(model, current.version, status, reason);
+      this.setStatus(model, target, "active");
+      this.db.query("UPDATE active_models SET version = ?, activated_at = ? WHERE model = ?").run(target, Date.now(), model);
+    })();
+    this.events.emit("model.rolled_back", { model, from: current.version, to: target, reason });
+    return this.version(model, target)!;
+  }
+
+  /** A candidate the gate turned down: kept and listed, with the scores that decided. */
+  reject(model: string, version: number, reason: string, gate?: Record<string, unknown>): void {
+    this.setStatus(model, version, "rejected", reason, gate);
+    this.events.emit("model.rejected", { model, version, reason, ...(gate ? { gate } : {}) });
+  }
+
+  note(model: string, version: number, gate: Record<string, unknown>): void {
+    this.db.query("UPDATE model_versions SET metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?)) WHERE model = ? AND version = ?").run(JSON.stringify(gate), model, version);
+  }
+
+  list(): ModelSummary[] {
+    const rows = this.db
+      .query<{ model: string; versions: number; latest: number }, []>("SELECT model, count(*) AS versions, max(version) AS latest FROM model_versions GROUP BY model ORDER BY model")
+      .all();
+    return rows.map((row) => {
+      const active = this.activeVersion(row.model);
+      const shown = this.version(row.model, active ?? row.latest);
+      return { model: row.model, active, versions: row.versions, latest: row.latest, job: shown?.job, key: shown?.key, metrics: shown?.metrics, activated_at: this.pointer(row.model)?.activated_at };
+    });
+  }
+
+  versions(model: string): ModelVersion[] {
+    checkModelName(model);
+    return this.db
+      .query<{ version: number }, [string]>("SELECT version FROM model_versions WHERE model = ? ORDER BY version DESC")
+      .all(model)
+      .map((row) => this.version(model, row.version)!)
+      .filter(Boolean);
+  }
+
+  version(model: string, version: number): ModelVersion | undefined {
+    const row = this.db
+      .query<{ status: VersionStatus; path: string; metadata: string | null }, [string, number]>("SELECT status, path, metadata FROM model_versions WHERE model = ? AND version = ?")
+      .get(model, version);
+    if (!row) return undefined;
+    const extra = row.metadata ? (JSON.parse(row.metadata) as { note?: string; gate?: Record<string, unknown> } & VersionMetadata) : undefined;
+    const status = this.activeVersion(model) === version ? "active" : row.status === "active" ? "retired" : row.status;
+    return { ...(extra as VersionMetadata), model, version, status, path: row.path };
+  }
+
+  requireVersion(model: string, version: number): ModelVersion {
+    checkModelName(model);
+    const found = this.version(model, version);
+    if (!found || !existsSync(found.path)) {
+      const known = this.versions(model).map((v) => v.version);
+      if (known.length === 0) throw new EdgetrainError("not_found", `no model "${model}"`, { details: { model } });
+      throw new EdgetrainError("not_found", `model ${model} has no version ${version}`, { details: { model, version }, hint: `versions kept: ${known.join(", ")}` });
+    }
+    return found;
+  }
+
+  healthInputs(model: string, version: number): number[][] | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.root, model, String(version), HEALTH_FILE), "utf8")) as number[][];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The version a rollback would return to, if one is kept. */
+  rollbackTarget(model: string): number | undefined {
+    const previous = [...(this.pointer(model)?.previous ?? [])];
+    while (previous.length) {
+      const candidate = previous.pop()!;
+      if (existsSync(join(this.root, model, String(candidate), MODEL_FILE))) return candidate;
+    }
+    return undefined;
+  }
+
+  /** The active version with its file, for serving; undefined when the model has none. */
+  active(model: string): ModelVersion | undefined {
+    const version = this.activeVersion(model);
+    return version === undefined ? undefined : this.version(model, version);
+  }
+
+  private verify(version: ModelVersion): void {
+    const actual = sha256(readFileSync(version.path));
+    if (actual !== version.sha256) {
+      throw new EdgetrainError("data_invalid", `model ${version.model} version ${version.version}: ${version.path} does not match its sha256 (damaged or changed by hand); not activated`, { details: { model: version.model, version: version.version } });
+    }
+  }
+
+  private pointer(model: string): ActivePointer | undefined {
+    if (this.pointers.has(model)) return this.pointers.get(model);
+    let pointer: ActivePointer | undefined;
+    try {
+      pointer = JSON.parse(readFileSync(join(this.root, model, POINTER_FILE), "utf8")) as ActivePointer;
+    } catch {
+      pointer = undefined;
+    }
+    this.pointers.set(model, pointer);
+    return pointer;
+  }
+
+  private writePointer(model: string, pointer: ActivePointer): void {
+    writeAtomically(join(this.root, model, POINTER_FILE), JSON.stringify(pointer) + "\n");
+    syncFile(join(this.root, model));
+    this.pointers.set(model, pointer);
+  }
+
+  private nextVersion(model: string): number {
+    const row = this.db.query<{ latest: number | null }, [string]>("SELECT max(version) AS latest FROM model_versions WHERE model = ?").get(model);
+    return Math.max(row?.latest ?? 0, ...this.versionDirs(model)) + 1;
+  }
+
+  private versionDirs(model: string): number[] {
+    try {
+      return readdirSync(join(this.root, model)).filter((name) => /^\d+$/.test(name)).map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  private index(model: string, version: number, metadata: VersionMetadata, status: VersionStatus): void {
+    this.db
+      .query("INSERT OR REPLACE INTO model_versions (model, version, job, key, run_id, path, sha256, status, metrics, metadata, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)")
+      .run(model, version, metadata.job ?? null, metadata.key ?? null, join(this.root, model, String(version), MODEL_FILE), metadata.sha256, status, JSON.stringify(metadata.metrics), JSON.stringify(metadata), Date.parse(metadata.created_at));
+  }
+
+  private setStatus(model: string, version: number, status: VersionStatus, note?: string, gate?: Record<string, unknown>): void {
+    let sql = "UPDATE model_versions SET status = ?";
+    const args: Array<string | number> = [status];
+    if (note !== undefined) (sql += ", metadata = json_set(coalesce(metadata, '{}'), '$.note', ?)"), args.push(note);
+    if (gate !== undefined) (sql += ", metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?))"), args.push(JSON.stringify(gate));
+    this.db.query(`${sql} WHERE model = ? AND version = ?`).run(...args, model, version);
+  }
+
+  /** Keeps the active version and the newest keep_versions others; older folders and rows go. */
+  private prune(model: string): void {
+    const active = this.activeVersion(model);
+    const others = this.versionDirs(model).filter((v) => v !== active).sort((a, b) => b - a);
+    for (const version of others.slice(this.keepVersions)) {
+      rmSync(join(this.root, model, String(version)), { recursive: true, force: true });
+      this.db.query("DELETE FROM model_versions WHERE model = ? AND version = ?").run(model, version);
+      this.events.emit("model.pruned", { model, version });
+    }
+  }
+
+  /** A crash between the folder rename and the index insert leaves a folder without a row: index it again. */
+  private repairIndex(): void {
+    let models: string[];
+    try {
+      models = readdirSync(this.root).filter((name) => !name.startsWith("."));
+    } catch {
+      return;
+    }
+    for (const model of models) {
+      for (const version of this.versionDirs(model)) {
+        const metadataFile = join(this.root, model, String(version), METADATA_FILE);
+        if (!existsSync(metadataFile)) continue;
+        const known = this.db.query("SELECT 1 FROM model_versions WHERE model = ? AND version = ?").get(model, version);
+        if (!known) this.index(model, version, JSON.parse(readFileSync(metadataFile, "utf8")) as VersionMetadata, "candidate");
+      }
+      const active = this.activeVersion(model);
+      if (active !== undefined) this.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version").run(model, active, Date.now());
+    }
+  }
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+}
+
+/** fsync of a file or a folder: a rename is durable only once its folder is synced. */
+function syncFile(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
