@@ -279,11 +279,17 @@ export class ModelStore {
     this.db.query(`${sql} WHERE model = ? AND version = ?`).run(...args, model, version);
   }
 
-  /** Keeps the active version and the newest keep_versions others; older folders and rows go. */
+  /**
+   * Keeps the active version and keep_versions others: the ones that served before it first (what a
+   * rollback returns to), then the newest. Older folders and rows go.
+   */
   private prune(model: string): void {
     const active = this.activeVersion(model);
-    const others = this.versionDirs(model).filter((v) => v !== active).sort((a, b) => b - a);
-    for (const version of others.slice(this.keepVersions)) {
+    const dirs = this.versionDirs(model);
+    const history = [...(this.pointer(model)?.previous ?? [])].reverse();
+    const newest = dirs.filter((v) => v !== active).sort((a, b) => b - a);
+    const kept = new Set([...new Set([...history, ...newest])].filter((v) => v !== active && dirs.includes(v)).slice(0, this.keepVersions));
+    for (const version of newest.filter((v) => !kept.has(v))) {
       rmSync(join(this.root, model, String(version)), { recursive: true, force: true });
       this.db.query("DELETE FROM model_versions WHERE model = ? AND version = ?").run(model, version);
       this.events.emit("model.pruned", { model, version });
@@ -299,6 +305,8 @@ export class ModelStore {
       return;
     }
     for (const model of models) {
+      // Left by a process killed mid-write: the real names were never touched, so these only go.
+      for (const name of safeList(join(this.root, model))) if (name.startsWith(".incoming-") || name.endsWith(".partial")) rmSync(join(this.root, model, name), { recursive: true, force: true });
       for (const version of this.versionDirs(model)) {
         const metadataFile = join(this.root, model, String(version), METADATA_FILE);
         if (!existsSync(metadataFile)) continue;
@@ -308,6 +316,14 @@ export class ModelStore {
       const active = this.activeVersion(model);
       if (active !== undefined) this.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version").run(model, active, Date.now());
     }
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }
 

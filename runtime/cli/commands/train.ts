@@ -19,6 +19,8 @@ import { homeAndProfile, homeOptions } from "../home.ts";
 import { daemonClient } from "../daemon-client.ts";
 import { formatProblem } from "../problems-text.ts";
 import { progressBar } from "../progress-bar.ts";
+import { Deployer } from "../../deploy/deployer.ts";
+import { createServing } from "../../serving/serving.ts";
 
 interface ConflictParts {
   profile: Profile;
@@ -102,7 +104,11 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
     try {
       // --force: neither admitted nor paused by the governor.
       const governor = args.values.force ? undefined : new Governor(governorLimits(profile.governor));
-      const runner = new JobRunner({ profile, paths, registry, state, logger: logs.logger(), governor });
+      const logger = logs.logger();
+      // Without a daemon the model still goes into the store and through the job's deploy steps.
+      const serving = await createServing({ profile, paths, registry, state, logger, events: { emit() {} }, busy: () => false });
+      const deployer = new Deployer({ profile, paths, registry, state, store: serving.store, activator: serving.activator, service: serving.service, logger, events: { emit() {} }, procRoot: join(io.environment.hostRoot, "proc") });
+      const runner = new JobRunner({ profile, paths, registry, state, logger, governor, deployer });
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
       runner.jobNamed(jobName);
       if (governor) {
@@ -129,7 +135,8 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
       else {
         for (const outcome of outcomes) {
           const metrics = Object.entries(outcome.metrics ?? {}).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(", ");
-          io.stdout.write(`${outcome.key ?? jobName}: ${outcome.status}${metrics ? `, ${metrics}` : ""}${outcome.error ? `: ${outcome.error}` : ""}  (run ${outcome.run})\n`);
+          const deployed = outcome.deployment ? `; model ${outcome.deployment.model} version ${outcome.deployment.version} ${outcome.deployment.status}${outcome.deployment.message ? ` (${outcome.deployment.message})` : ""}` : "";
+          io.stdout.write(`${outcome.key ?? jobName}: ${outcome.status}${metrics ? `, ${metrics}` : ""}${outcome.error ? `: ${outcome.error}` : ""}${deployed}  (run ${outcome.run})\n`);
         }
       }
       return outcomes.every((outcome) => outcome.status === "succeeded") ? 0 : 1;
