@@ -139,7 +139,7 @@ export class Deployer {
       },
       rollback: async (reason) => {
         // A step before `activate` has nothing to undo in the store: the candidate never served.
-        if (store.activeVersion(model) === version) await activator.rollback(model, reason);
+        if (store.activeVersion(model) === version) await activator.undo(model, reason);
         else store.reject(model, version, reason);
         deployment.status = "failed";
       },

@@ -31,7 +31,9 @@ export class ModelActivator {
       try {
         await this.check(active);
       } catch (error) {
-        await this.rollbackNow(model, `health check after activation failed: ${messageOf(error)}`);
+        const reason = `health check after activation failed: ${messageOf(error)}`;
+        if (this.store.rollbackTarget(model) !== undefined) await this.rollbackNow(model, reason);
+        else (this.store.withdraw(model, reason), this.pool.unload(model));
         throw error;
       }
       this.logger.info("model activated", { model, version, reason });
@@ -42,6 +44,17 @@ export class ModelActivator {
 
   rollback(model: string, reason: string): Promise<ModelVersion> {
     return this.serialised(model, () => this.rollbackNow(model, reason));
+  }
+
+  /** For a deploy that failed after activating: back to the previous version, or out of service if there was none. */
+  undo(model: string, reason: string): Promise<ModelVersion | undefined> {
+    return this.serialised(model, async () => {
+      if (this.store.rollbackTarget(model) !== undefined) return this.rollbackNow(model, reason);
+      this.store.withdraw(model, reason);
+      this.pool.unload(model);
+      this.logger.warn("model withdrawn: its first version failed and there is none to return to", { model, reason });
+      return undefined;
+    });
   }
 
   private async rollbackNow(model: string, reason: string): Promise<ModelVersion> {

@@ -152,6 +152,20 @@ export class ModelStore {
     return this.version(model, target)!;
   }
 
+  /** Takes the only version out of service (its first activation failed and there is nothing to return to). */
+  withdraw(model: string, reason: string): void {
+    const current = this.pointer(model);
+    if (!current) return;
+    rmSync(join(this.root, model, POINTER_FILE), { force: true });
+    syncFile(join(this.root, model));
+    this.pointers.set(model, undefined);
+    this.db.transaction(() => {
+      this.setStatus(model, current.version, "rolled_back", reason);
+      this.db.query("DELETE FROM active_models WHERE model = ?").run(model);
+    })();
+    this.events.emit("model.withdrawn", { model, version: current.version, reason });
+  }
+
   /** A candidate the gate turned down: kept and listed, with the scores that decided. */
   reject(model: string, version: number, reason: string, gate?: Record<string, unknown>): void {
     this.setStatus(model, version, "rejected", reason, gate);

@@ -1,0 +1,112 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Deployer } from "../../runtime/deploy/deployer.ts";
+import { silentLogger } from "../../runtime/log/logger.ts";
+import type { TrainResult } from "../../runtime/plugin-api.ts";
+import { tempDir } from "../helpers.ts";
+import { servingStack, trainedModels } from "./fixture.ts";
+
+const job = (deploy: unknown[], extra: Record<string, unknown> = {}) => ({
+  jobs: { activity: { strategy: "random-forest", data: { source: "sessions", path: "athletes" }, deploy, ...extra } },
+});
+
+async function deployer(home: string, profile: Record<string, unknown>) {
+  const stack = await servingStack(home, profile);
+  const deploy = new Deployer({ ...stack, logger: silentLogger, events: stack.bus, serving: (pattern, within) => stack.service.servedRecently(pattern, within) });
+  let run = 0;
+  const models = await trainedModels(home);
+  const send = (result: TrainResult) =>
+    deploy.deploy({ job: "activity", key: "player_1", spec: stack.profile.jobs.activity!, run: `run-${++run}`, result, heldOut: models.heldOut, logger: silentLogger, signal: new AbortController().signal });
+  return { stack, send, models };
+}
+
+describe("deploy steps", () => {
+  test("gate: a worse candidate is kept but rejected with both scores; a good one is activated", async () => {
+    await using dir = tempDir();
+    const { stack, send, models } = await deployer(dir.path, job(["gate", "activate"]));
+    const first = await send(models.good);
+    expect(first).toMatchObject({ model: "activity-player_1", version: 1, status: "activated" });
+    const weak = await send(models.weak);
+    expect(weak.status).toBe("rejected");
+    expect(weak.message).toContain("rejected: accuracy");
+    const rejected = stack.store.version("activity-player_1", 2)!;
+    expect(rejected.status).toBe("rejected");
+    expect(rejected.gate).toMatchObject({ metric: "accuracy", passed: false, active_version: 1 });
+    expect((rejected.gate!.candidate as number) < (rejected.gate!.active as number)).toBe(true);
+    expect(stack.store.activeVersion("activity-player_1")).toBe(1);
+    const newer = await send(models.newer);
+    expect(newer.status).toBe("activated");
+    expect(stack.store.version("activity-player_1", 3)!.gate).toMatchObject({ passed: true, active_version: 1 });
+    expect(stack.store.activeVersion("activity-player_1")).toBe(3);
+    expect(stack.events.map((e) => e.type)).toContain("model.rejected");
+    stack.close();
+  }, 60_000);
+
+  test("command: a failing health check restores the previous version and runs the hook again for it", async () => {
+    await using dir = tempDir();
+    const log = join(dir.path, "hooks.log");
+    const { stack, send, models } = await deployer(
+      dir.path,
+      job(["activate", { type: "command", run: `echo "$EDGETRAIN_VERSION $EDGETRAIN_ROLLBACK" >> ${log}`, health: { command: 'test "$EDGETRAIN_VERSION" = 1', attempts: 2, interval: "10ms" } }]),
+    );
+    expect((await send(models.good)).status).toBe("activated");
+    const second = await send(models.newer);
+    expect(second.status).toBe("failed");
+    expect(second.steps.at(-1)).toMatchObject({ step: "command", ok: false, rolled_back: true });
+    expect(second.message).toContain("health check `test \"$EDGETRAIN_VERSION\" = 1` exited 1");
+    expect(stack.store.activeVersion("activity-player_1")).toBe(1);
+    expect(stack.store.version("activity-player_1", 2)!.status).toBe("rolled_back");
+    expect(readFileSync(log, "utf8").trim().split("\n").map((line) => line.trim())).toEqual(["1", "2", "1 1"]);
+    // Serving follows the rollback.
+    expect((await stack.service.predict("activity-player_1", { inputs: [Array.from(models.heldOut.x.slice(0, 16))] })).version).toBe(1);
+    stack.close();
+  }, 60_000);
+
+  test("command: a health URL that answers 503 rolls back too", async () => {
+    await using dir = tempDir();
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("down", { status: 503 }) });
+    const { stack, send, models } = await deployer(dir.path, job(["activate", { type: "command", run: "true", health: { url: `http://127.0.0.1:${server.port}/health`, attempts: 1 } }]));
+    const first = await send(models.good);
+    expect(first.status).toBe("failed");
+    expect(first.message).toContain("answered 503");
+    // Nothing served before, so nothing to return to: the candidate is withdrawn, not left serving.
+    expect(stack.store.activeVersion("activity-player_1")).toBeUndefined();
+    expect(stack.store.version("activity-player_1", 1)!.status).toBe("rolled_back");
+    await expect(stack.service.predict("activity-player_1", { inputs: [[1]] })).rejects.toThrow("has no active version");
+    server.stop(true);
+    stack.close();
+  }, 60_000);
+
+  test("copy-to-dir: the Nano layout, with the replaced file kept, and live predictors respected", async () => {
+    await using dir = tempDir();
+    const lockfile = join(dir.path, "predictor.lock");
+    const { stack, send, models } = await deployer(dir.path, {
+      ...job(["gate", "activate", { type: "copy-to-dir", dir: "athlete_models_tensors_updated", previous_dir: "athlete_models_tensors_previous" }], { constraints: { not_during: ["live", "api"], on_conflict: "wait" } }),
+      conflicts: { predictors: [{ name: "live", lockfile }, { name: "api", serving: "activity-*" }], max_wait: "3s", check_interval: "300ms" },
+    });
+    const updated = join(dir.path, "athlete_models_tensors_updated/player_1.onnx");
+    const previous = join(dir.path, "athlete_models_tensors_previous/player_1.onnx");
+    expect((await send(models.good)).status).toBe("activated");
+    expect(readFileSync(updated)).toEqual(readFileSync(models.good.artifact));
+    expect(existsSync(previous)).toBe(false);
+
+    // edgetrain's own serving of the model counts as a live predictor until it has been quiet for check_interval.
+    await stack.service.predict("activity-player_1", { inputs: [Array.from(models.heldOut.x.slice(0, 16))] });
+    const began = performance.now();
+    expect((await send(models.newer)).status).toBe("activated");
+    expect(performance.now() - began).toBeGreaterThan(250);
+    expect(readFileSync(updated)).toEqual(readFileSync(models.newer.artifact));
+    expect(readFileSync(previous)).toEqual(readFileSync(models.good.artifact));
+    const met = stack.state.db.query<{ data: string }, []>("SELECT data FROM events WHERE type = 'conflict.met'").all().map((row) => JSON.parse(row.data));
+    expect(met[0].predictors[0]).toMatchObject({ name: "api", found: "serving", model: "activity-player_1" });
+
+    // A predictor holding its lockfile past max_wait: the files stay as they were.
+    writeFileSync(lockfile, String(process.pid));
+    const blocked = await send(models.good);
+    expect(blocked.status).toBe("failed");
+    expect(blocked.message).toContain("gave up after 3s: live (lockfile");
+    expect(readFileSync(updated)).toEqual(readFileSync(models.newer.artifact));
+    stack.close();
+  }, 60_000);
+});
