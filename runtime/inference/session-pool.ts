@@ -115,7 +115,8 @@ export class SessionPool {
     const base: Ort.InferenceSession.SessionOptions = this.options.threads ? { intraOpNumThreads: this.options.threads } : {};
     if (this.wantsCuda(runtime)) {
       try {
-        return { session: await runtime.ort.InferenceSession.create(bytes, { ...base, executionProviders: ["cuda", "cpu"] }), provider: "cuda" };
+        // Severity 4 (fatal only): the failed attempt is reported once, as a warning, not as ONNX Runtime's error dump.
+        return { session: await runtime.ort.InferenceSession.create(bytes, { ...base, executionProviders: ["cuda", "cpu"], logSeverityLevel: 4 }), provider: "cuda" };
       } catch (error) {
         this.cudaFailed = true;
         this.options.logger.warn("CUDA execution provider did not load; serving on CPU", { model, error: messageOf(error).split("\n")[0] });

@@ -141,8 +141,8 @@ export class PredictionService {
   private async compute(version: ModelVersion, key: string, x: Float32Array, rows: number): Promise<PredictionOutput[]> {
     const slot = await this.slotOf(version);
     const outputs = await this.options.pool.run(slot, x, rows);
-    // Kept as long as it could be served: ttl_during_training is the longest an entry may be used.
-    this.options.cache.set(key, { outputs, at: this.options.clock.now() } satisfies CachedAnswer, Math.max(this.options.ttlMs, this.options.ttlDuringTrainingMs));
+    // Kept twice as long as it may be served fresh, so that a busy model can still answer stale-while-revalidate.
+    this.options.cache.set(key, { outputs, at: this.options.clock.now() } satisfies CachedAnswer, 2 * Math.max(this.options.ttlMs, this.options.ttlDuringTrainingMs));
     return outputs;
   }
 

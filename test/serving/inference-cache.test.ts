@@ -1,0 +1,158 @@
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadOnnxRuntime } from "../../runtime/inference/onnx-runtime.ts";
+import { SessionPool } from "../../runtime/inference/session-pool.ts";
+import { silentLogger } from "../../runtime/log/logger.ts";
+import type { Logger } from "../../runtime/plugin-api.ts";
+import { FakeClock } from "../fake-clock.ts";
+import { tempDir } from "../helpers.ts";
+import { metadataOf, servingStack, trainedModels } from "./fixture.ts";
+
+const HOUR = 3_600_000;
+
+function rowsOf(table: { x: Float32Array; featureNames: string[] }, count: number, from = 0): number[][] {
+  const width = table.featureNames.length;
+  return Array.from({ length: count }, (_, i) => Array.from(table.x.subarray((from + i) * width, (from + i + 1) * width)));
+}
+
+describe("inference", () => {
+  test("sessions load lazily and the least recently used are unloaded beyond max_loaded or the memory budget", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const unloaded: unknown[] = [];
+    const runtime = () => loadOnnxRuntime({ preference: "auto", cacheDir: join(dir.path, "cache") });
+    const pool = new SessionPool({ runtime, maxLoaded: 2, memoryBudgetMb: 512, accelerator: "cpu", logger: silentLogger, events: { emit: (type, data) => type === "model.unloaded" && unloaded.push(data) } });
+    expect(pool.loaded()).toEqual([]);
+    const artifacts = [models.good.artifact, models.newer.artifact, models.weak.artifact];
+    for (const [i, artifact] of artifacts.entries()) await pool.acquire(`m${i}`, 1, artifact);
+    await pool.acquire("m1", 1, models.newer.artifact);
+    await pool.acquire("m0", 1, models.good.artifact);
+    // m1 was used after m2, so m2 is the one to go when m0 comes back.
+    expect(pool.loaded().map((m) => m.model)).toEqual(["m1", "m0"]);
+    expect(unloaded).toEqual([{ model: "m0", version: 1, reason: "max_loaded" }, { model: "m2", version: 1, reason: "max_loaded" }]);
+
+    const tight = new SessionPool({ runtime, maxLoaded: 8, memoryBudgetMb: 1, accelerator: "cpu", logger: silentLogger });
+    for (const [i, artifact] of artifacts.entries()) await tight.acquire(`m${i}`, 1, artifact);
+    expect(tight.loaded()).toHaveLength(1);
+    await pool.close();
+    await tight.close();
+  }, 60_000);
+
+  test("a profile asking for CUDA where it does not load serves on CPU with a warning", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (message) => void warnings.push(message), child: () => logger };
+    const pool = new SessionPool({ runtime: () => loadOnnxRuntime({ preference: "native", cacheDir: join(dir.path, "cache") }), maxLoaded: 2, memoryBudgetMb: 64, accelerator: "cuda", logger });
+    const slot = await pool.acquire("m", 1, models.good.artifact);
+    expect(slot.provider).toBe("cpu");
+    expect(warnings).toEqual(["CUDA execution provider did not load; serving on CPU"]);
+    const outputs = await pool.run(slot, models.heldOut.x.slice(0, 32), 2);
+    expect(outputs).toHaveLength(2);
+    expect(outputs[0]).toMatchObject({ label: expect.any(String), probabilities: expect.any(Object) });
+    await pool.close();
+  }, 60_000);
+
+  test("inputs are checked against the model's features before they reach the runtime", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const stack = await servingStack(dir.path);
+    const v1 = stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+    await stack.activator.activate("activity-player_1", v1.version, "test");
+    const names = v1.feature_names!;
+    const row = rowsOf(models.heldOut, 1)[0]!;
+    await expect(stack.service.predict("activity-player_1", { inputs: [row.slice(1)] })).rejects.toThrow("inputs[0]: model activity-player_1 takes 16 features (hr, speed");
+    await expect(stack.service.predict("activity-player_1", { rows: [{ ...Object.fromEntries(names.map((n, i) => [n, row[i]!])), pace: 1 }] })).rejects.toThrow('rows[0].pace: model activity-player_1 has no feature "pace"');
+    await expect(stack.service.predict("activity-player_1", { rows: [{ hr: 1 }] })).rejects.toThrow("rows[0].speed: missing");
+    await expect(stack.service.predict("activity-player_9", { inputs: [row] })).rejects.toThrow('no model "activity-player_9"');
+    const byName = await stack.service.predict("activity-player_1", { rows: [Object.fromEntries(names.map((n, i) => [n, row[i]!]))] });
+    const byOrder = await stack.service.predict("activity-player_1", { inputs: [row] });
+    expect(byName.outputs).toEqual(byOrder.outputs);
+    expect(byOrder.cached).toBe(true);
+    stack.close();
+  }, 60_000);
+});
+
+describe("prediction cache", () => {
+  test("ttl, the stretch while the model trains, stale-while-revalidate, and invalidation by activation", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const clock = new FakeClock(Date.UTC(2026, 10, 23));
+    let training = false;
+    const stack = await servingStack(dir.path, { cache: { type: "memory", ttl: "1h", ttl_during_training: "24h", pregenerate: { top: 0 } } }, clock, () => training);
+    const v1 = stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+    await stack.activator.activate("activity-player_1", v1.version, "test");
+    const ask = () => stack.service.predict("activity-player_1", { inputs: rowsOf(models.heldOut, 3) });
+    expect((await ask()).cached).toBe(false);
+    expect((await ask()).cached).toBe(true);
+    clock.advance(HOUR + 1);
+    expect((await ask()).cached).toBe(false);
+
+    training = true;
+    clock.advance(5 * HOUR);
+    const stretched = await ask();
+    expect([stretched.cached, stretched.stale]).toEqual([true, undefined]);
+    clock.advance(20 * HOUR);
+    const stale = await ask();
+    expect([stale.cached, stale.stale]).toEqual([true, true]);
+    await Bun.sleep(50);
+    expect((await ask()).stale).toBeUndefined();
+    training = false;
+
+    const v2 = stack.store.addVersion("activity-player_1", models.newer.artifact, metadataOf(models.newer));
+    await stack.activator.activate("activity-player_1", v2.version, "test");
+    const after = await ask();
+    expect([after.version, after.cached]).toEqual([2, false]);
+    expect(stack.service.cacheStats()).toMatchObject({ hits: expect.any(Number), misses: expect.any(Number) });
+    stack.service.clearCache("activity-player_1");
+    expect((await ask()).cached).toBe(false);
+    stack.close();
+  }, 60_000);
+
+  test("pregenerate answers a file's inputs and the most requested ones before they are asked", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const clock = new FakeClock(Date.UTC(2026, 10, 23));
+    const rows = rowsOf(models.heldOut, 6);
+    writeFileSync(join(dir.path, "pregenerate.jsonl"), [JSON.stringify({ model: "activity-player_1", inputs: [rows[0]] }), "not json", JSON.stringify({ model: "other", inputs: [rows[1]] })].join("\n"));
+    const stack = await servingStack(dir.path, { cache: { type: "memory", pregenerate: { file: "pregenerate.jsonl", top: 2 } } }, clock);
+    const v1 = stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+    await stack.activator.activate("activity-player_1", v1.version, "test");
+    expect(await stack.service.pregenerate("activity-player_1")).toBe(1);
+    expect((await stack.service.predict("activity-player_1", { inputs: [rows[0]!] })).cached).toBe(true);
+    for (let i = 0; i < 3; i++) await stack.service.predict("activity-player_1", { inputs: [rows[2]!] });
+    for (let i = 0; i < 2; i++) await stack.service.predict("activity-player_1", { inputs: [rows[3]!] });
+    // A new version: nothing of v1 is valid, but the file's and the most asked inputs are ready again.
+    const v2 = stack.store.addVersion("activity-player_1", models.newer.artifact, metadataOf(models.newer));
+    await stack.activator.activate("activity-player_1", v2.version, "test");
+    await Bun.sleep(100);
+    for (const row of [rows[0]!, rows[2]!, rows[3]!]) {
+      const answer = await stack.service.predict("activity-player_1", { inputs: [row] });
+      expect([answer.version, answer.cached]).toEqual([2, true]);
+    }
+    expect((await stack.service.predict("activity-player_1", { inputs: [rows[5]!] })).cached).toBe(false);
+    stack.close();
+  }, 60_000);
+
+  test("disk and tiered caches survive a restart", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const rows = rowsOf(models.heldOut, 2);
+    for (const type of ["disk", "tiered"]) {
+      const home = join(dir.path, type);
+      const first = await servingStack(home, { cache: { type } });
+      const v1 = first.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+      await first.activator.activate("activity-player_1", v1.version, "test");
+      expect((await first.service.predict("activity-player_1", { inputs: rows })).cached).toBe(false);
+      first.close();
+      const second = await servingStack(home, { cache: { type } });
+      const again = await second.service.predict("activity-player_1", { inputs: rows });
+      expect([type, again.cached]).toEqual([type, true]);
+      expect(second.service.cacheStats().entries).toBeGreaterThanOrEqual(1);
+      second.service.clearCache();
+      expect(second.service.cacheStats().entries).toBe(0);
+      second.close();
+    }
+  }, 60_000);
+});
