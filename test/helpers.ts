@@ -61,9 +61,9 @@ export async function startDaemonProcess(home: string, args: string[] = [], env:
 }
 
 /** Polls until `predicate` holds, or fails after `ms`. */
-export async function waitUntil(predicate: () => boolean, ms = 10_000): Promise<void> {
+export async function waitUntil(predicate: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error("timed out");
     await Bun.sleep(25);
   }

@@ -19,7 +19,8 @@ const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** Composes the route groups and the rules every request passes: body size, token, errors as JSON, no stack traces. */
 export function createApp(view: DaemonView) {
-  return new Elysia({ serve: { maxRequestBodySize: view.maxBodyBytes() * 2, idleTimeout: 30 } })
+  // Bun's own limit only backs ours up: it answers 413 without a word, so the profile's limit is checked first, below.
+  return new Elysia({ serve: { maxRequestBodySize: Math.max(view.maxBodyBytes() * 4, 64 * 1024 * 1024), idleTimeout: 30 } })
     .use(
       openapi({
         path: "/openapi",
@@ -33,12 +34,17 @@ export function createApp(view: DaemonView) {
       view.requestSeen();
       const path = new URL(request.url).pathname;
       const length = Number(request.headers.get("content-length") ?? 0);
+      if (request.body && !request.headers.has("content-length")) {
+        set.status = 411;
+        return { code: "length_required", message: `${request.method} ${path}: send the body with a Content-Length (at most api.max_body_kb, ${view.maxBodyBytes() / 1024} KiB)` };
+      }
       if (length > view.maxBodyBytes()) {
         set.status = 413;
         return { code: "too_large", message: `${request.method} ${path}: body of ${length} bytes is over api.max_body_kb (${view.maxBodyBytes() / 1024} KiB)` };
       }
       if (!path.startsWith("/v1/") && path !== "/metrics") return;
-      const needsToken = MUTATING.has(request.method) || view.exposed();
+      // A prediction changes nothing, so loopback clients may ask without the token; anything else that writes needs it.
+      const needsToken = view.exposed() || (MUTATING.has(request.method) && !path.startsWith("/v1/predict/"));
       if (!needsToken) return;
       if (bearerMatches(request.headers.get("authorization"), view.token())) return;
       set.status = 401;

@@ -142,8 +142,9 @@ export class JobRunner {
     mkdirSync(join(paths.home, "locks"), { recursive: true });
     const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
     const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
-    const progress = recorder.progress(request.progress);
+    const progress = recorder.progress(request.progress, this.parts.events);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
+    this.parts.events?.emit("run.started", { run: id, job: request.job, key, strategy: job.strategy, trigger: request.trigger });
     // Read once: the strategy trains on it, and the deploy steps score on its held-out rows.
     let loaded: Promise<TrainingData> | undefined;
     const loadData = () => {

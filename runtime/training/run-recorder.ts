@@ -67,12 +67,19 @@ export class RunRecorder {
     };
   }
 
-  progress(next?: ProgressReporter): ProgressReporter {
+  /** Progress is recorded, passed on, and published as `run.progress` (at most every 200 ms, and the last step). */
+  progress(next?: ProgressReporter, events?: EventSink): ProgressReporter {
+    let published = 0;
     return {
       update: (done, total, message) => {
         this.details.progress = { done, total, message };
         this.flush(done === total);
         next?.update(done, total, message);
+        const now = Date.now();
+        if (events && (done === total || now - published >= 200)) {
+          published = now;
+          events.emit("run.progress", { run: this.id, job: this.run.job, key: this.run.key, done, total, message });
+        }
       },
     };
   }

@@ -16,7 +16,7 @@ import { openState } from "../../runtime/state/database.ts";
 import randomForest from "../../plugins/strategies/random-forest/index.ts";
 import { trainInProcess } from "../strategies/harness.ts";
 
-export const ATHLETES = { players: 2, sessions: 5, rows: 300, seed: 11 };
+export const ATHLETES = { players: 2, sessions: 5, rows: 900, seed: 11 };
 
 /** Real ONNX forests on synthetic sessions: a good one, a newer good one, and a weak one (one stump). */
 export async function trainedModels(dir: string) {

@@ -12,7 +12,8 @@ export const eventRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/events" }).get(
     "/v1/events",
     ({ query, request }) => {
-      const prefixes = query.types?.split(",").map((type) => type.trim()).filter(Boolean) ?? [];
+      // Elysia hands `a,b` over as an array already; a single value stays a string.
+      const prefixes = [query.types ?? []].flat().flatMap((types) => types.split(",")).map((type) => type.trim()).filter(Boolean);
       const encoder = new TextEncoder();
       let stop = () => {};
       const stream = new ReadableStream<Uint8Array>({
@@ -27,7 +28,7 @@ export const eventRoutes = (view: DaemonView) =>
           };
           const unsubscribe = view.subscribe((event) => {
             if (prefixes.length && !prefixes.some((prefix) => event.type.startsWith(prefix))) return;
-            send(`id: ${++id}\nevent: ${event.type}\ndata: ${JSON.stringify({ at: new Date(event.at).toISOString(), ...event.data })}\n\n`);
+            send(`id: ${++id}\nevent: ${event.type}\ndata: ${JSON.stringify({ ...event.data, at: new Date(event.at).toISOString() })}\n\n`);
           });
           // A comment now and then keeps proxies and idle timeouts from closing a quiet stream.
           const heartbeat = setInterval(() => send(": keep-alive\n\n"), HEARTBEAT_MS);
@@ -49,5 +50,5 @@ export const eventRoutes = (view: DaemonView) =>
       });
       return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" } });
     },
-    { query: v.object({ types: v.optional(v.pipe(v.string(), v.maxLength(500))) }) },
+    { query: v.object({ types: v.optional(v.union([v.pipe(v.string(), v.maxLength(500)), v.pipe(v.array(v.pipe(v.string(), v.maxLength(100))), v.maxLength(20))])) }) },
   );

@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeAthletes } from "../../runtime/demo/athletes.ts";
+import { startDaemonProcess, tempDir, waitUntil, type TempDir } from "../helpers.ts";
+import { ATHLETES } from "./fixture.ts";
+
+let dir: TempDir;
+let daemon: Awaited<ReturnType<typeof startDaemonProcess>>;
+let token = "";
+let row: number[] = [];
+const auth = () => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
+const post = (path: string, body: unknown, headers: Record<string, string> = auth()) => fetch(daemon.url + path, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+/** Reads server-sent events until `until` says stop; returns their types and data. */
+async function collectEvents(path: string, until: (type: string, data: Record<string, unknown>) => boolean, start: () => Promise<unknown>) {
+  const response = await fetch(daemon.url + path);
+  expect(response.headers.get("content-type")).toContain("text/event-stream");
+  const reader = response.body!.getReader();
+  const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+  let buffer = "";
+  await start();
+  const deadline = Date.now() + 60_000;
+  outer: while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += new TextDecoder().decode(value);
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const type = /^event: (.+)$/m.exec(block)?.[1];
+      const data = /^data: (.+)$/m.exec(block)?.[1];
+      if (!type || !data) continue;
+      events.push({ type, data: JSON.parse(data) });
+      if (until(type, JSON.parse(data))) break outer;
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+beforeAll(async () => {
+  dir = tempDir();
+  writeAthletes(join(dir.path, "data/athletes"), ATHLETES);
+  const profile = dir.write(
+    "profile.yaml",
+    `extends: base
+governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100 }
+jobs:
+  activity:
+    strategy: random-forest
+    options: { n_estimators: 10, max_depth: 6 }
+    data: { source: sessions, path: athletes, sessions_to_use: 3, debounce: 0 }
+    triggers: [{ type: manual }]
+api: { max_body_kb: 64 }
+`,
+  );
+  daemon = await startDaemonProcess(dir.path, ["--home", dir.path, "--headless", "--profile", profile]);
+  token = readFileSync(join(dir.path, "api.token"), "utf8").trim();
+});
+
+afterAll(async () => {
+  daemon.proc.kill("SIGTERM");
+  await daemon.proc.exited;
+  await dir[Symbol.asyncDispose]();
+});
+
+describe("HTTP API", () => {
+  test("a run streams its progress and the activation as server-sent events; models are listed and served", async () => {
+    const events = await collectEvents("/v1/events?types=run.,model.", (type, data) => type === "model.activated" && data.model === "activity-player_2", () => post("/v1/jobs/activity/run", {}));
+    const types = events.map((e) => e.type);
+    for (const type of ["run.started", "run.progress", "model.version_added", "model.activated"]) expect(types).toContain(type);
+    expect(types.every((type) => type.startsWith("run.") || type.startsWith("model."))).toBe(true);
+    expect(events.find((e) => e.type === "run.progress")!.data).toMatchObject({ job: "activity", total: 10 });
+
+    const { models } = (await (await fetch(`${daemon.url}/v1/models`)).json()) as { models: Array<{ model: string; active: number }> };
+    expect(models.map((m) => [m.model, m.active])).toEqual([["activity-player_1", 1], ["activity-player_2", 1]]);
+    const detail = (await (await fetch(`${daemon.url}/v1/models/activity-player_1`)).json()) as { versions: Array<{ version: number; metrics: Record<string, number>; gate: unknown }>; feature_names: string[] };
+    expect(detail.feature_names).toHaveLength(16);
+    expect(detail.versions[0]!.metrics.accuracy).toBeGreaterThan(0.4);
+    row = detail.feature_names.map((_, i) => i);
+
+    const first = await post("/v1/predict/activity-player_1", { inputs: [row, row] }, { "content-type": "application/json" });
+    expect(first.status).toBe(200);
+    const answer = (await first.json()) as { model: string; version: number; outputs: Array<{ label: string; probabilities: Record<string, number> }>; cached: boolean };
+    expect(answer).toMatchObject({ model: "activity-player_1", version: 1, cached: false });
+    expect(answer.outputs).toHaveLength(2);
+    expect(Object.keys(answer.outputs[0]!.probabilities).sort()).toEqual(["jog", "rest", "run", "sprint", "walk"]);
+    const byName = (await (await post("/v1/predict/activity-player_1", { rows: [Object.fromEntries(detail.feature_names.map((n, i) => [n, row[i]]))] })).json()) as { cached: boolean; outputs: unknown[] };
+    expect(byName.outputs[0]).toEqual(answer.outputs[0]);
+    expect(((await (await post("/v1/predict/activity-player_1", { inputs: [row, row] })).json()) as { cached: boolean }).cached).toBe(true);
+    const cache = (await (await fetch(`${daemon.url}/v1/cache`)).json()) as { hits: number; entries: number };
+    expect(cache.hits).toBeGreaterThanOrEqual(1);
+    const status = (await (await fetch(`${daemon.url}/v1/status`)).json()) as { models: { active: number }; cache: { type: string } };
+    expect(status).toMatchObject({ models: { active: 2 }, cache: { type: "memory" } });
+  }, 90_000);
+
+  test("activate and roll back over the API; the version answers at once", async () => {
+    const run = await post("/v1/jobs/activity/run", { key: "player_1" });
+    expect(run.status).toBe(202);
+    await waitUntil(async () => ((await (await fetch(`${daemon.url}/v1/models/activity-player_1`)).json()) as { versions: unknown[] }).versions.length === 2, 60_000);
+    const back = await post("/v1/models/activity-player_1/activate", { version: 1 });
+    expect(back.status).toBe(200);
+    expect(((await (await post("/v1/predict/activity-player_1", { inputs: [row] })).json()) as { version: number }).version).toBe(1);
+    expect((await post("/v1/models/activity-player_1/activate", { version: 2 })).status).toBe(200);
+    const rolled = await post("/v1/models/activity-player_1/rollback", {});
+    expect(((await rolled.json()) as { active: { version: number } }).active.version).toBe(1);
+    expect((await fetch(`${daemon.url}/v1/cache?model=activity-player_1`, { method: "DELETE", headers: auth() })).status).toBe(200);
+  }, 90_000);
+
+  test("every malformed request gets a 4xx naming what is wrong, and the daemon stays up", async () => {
+    const cases: Array<[string, Promise<Response>, number, string]> = [
+      ["bad JSON", post("/v1/predict/activity-player_1", "{inputs: [1,"), 400, "not valid JSON"],
+      ["wrong type", post("/v1/predict/activity-player_1", { inputs: [[1, "x"]] }), 400, "body.inputs[0][1]"],
+      ["unknown field", post("/v1/predict/activity-player_1", { input: [[1]] }), 400, "body.input: unknown field"],
+      ["neither inputs nor rows", post("/v1/predict/activity-player_1", {}), 400, "give either"],
+      ["a JSON array", post("/v1/predict/activity-player_1", "[]"), 400, ""],
+      ["wrong feature count", post("/v1/predict/activity-player_1", { inputs: [[1, 2, 3]] }), 400, "inputs[0]: model activity-player_1 takes 16 features"],
+      ["unknown feature", post("/v1/predict/activity-player_1", { rows: [{ nope: 1 }] }), 400, "rows[0].nope"],
+      ["unknown model", post("/v1/predict/activity-player_99", { inputs: [[1]] }), 404, "no model"],
+      ["unknown version", post("/v1/models/activity-player_1/activate", { version: 42 }), 404, "has no version 42"],
+      ["version not a number", post("/v1/models/activity-player_1/activate", { version: "2" }), 400, "body.version"],
+      ["path trick", fetch(`${daemon.url}/v1/models/..%2F..%2Fetc`), 400, "params.name"],
+      ["upper case name", fetch(`${daemon.url}/v1/models/Activity`), 400, "params.name"],
+      ["dot-dot name", post("/v1/predict/a..b", { inputs: [[1]] }), 400, "params.name"],
+      ["oversize body", post("/v1/predict/activity-player_1", { inputs: Array.from({ length: 5000 }, () => row) }), 413, "over api.max_body_kb"],
+      ["unknown run action", post("/v1/runs/x/explode", {}), 400, "params.action"],
+      ["bad limit", fetch(`${daemon.url}/v1/runs?limit=lots`), 400, "query.limit"],
+      ["bad conflict answer", post("/v1/conflicts/c1", { action: "maybe" }), 400, "body.action"],
+      ["unknown conflict", post("/v1/conflicts/c1", { action: "wait" }), 404, "no open conflict"],
+      ["rollback with nothing earlier", post("/v1/models/activity-player_2/rollback", {}), 409, "no earlier version"],
+    ];
+    for (const [name, pending, status, text] of cases) {
+      const response = await pending;
+      const body = await response.text();
+      expect([name, response.status]).toEqual([name, status]);
+      expect(body).toContain(text);
+      expect(body).not.toContain("    at ");
+    }
+    expect((await fetch(`${daemon.url}/health`)).status).toBe(200);
+  }, 60_000);
+
+  test("token rules: writes need it, predictions on loopback do not, a wrong token is refused", async () => {
+    expect((await post("/v1/models/activity-player_1/rollback", {}, { "content-type": "application/json" })).status).toBe(401);
+    expect((await post("/v1/models/activity-player_1/rollback", {}, { authorization: `Bearer ${token.slice(0, -1)}x` })).status).toBe(401);
+    expect((await fetch(`${daemon.url}/v1/cache`, { method: "DELETE" })).status).toBe(401);
+    expect((await post("/v1/predict/activity-player_1", { inputs: [row] }, { "content-type": "application/json" })).status).toBe(200);
+    expect(readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8")).not.toContain(token);
+  });
+
+  test("/metrics is valid Prometheus text; /openapi describes the routes", async () => {
+    const metrics = await fetch(`${daemon.url}/metrics`);
+    expect(metrics.headers.get("content-type")).toContain("text/plain");
+    const text = await metrics.text();
+    expect(text).toMatch(/edgetrain_predictions_total\{model="activity-player_1",cached="true"\} \d+/);
+    expect(text).toMatch(/edgetrain_model_active_version\{model="activity-player_2"\} 1/);
+    expect(text).toContain("edgetrain_prediction_duration_seconds_bucket");
+    const promtool = Bun.which("promtool");
+    if (promtool) {
+      const check = Bun.spawnSync([promtool, "check", "metrics"], { stdin: new TextEncoder().encode(text) });
+      expect([check.exitCode, check.stdout.toString() + check.stderr.toString()]).toEqual([0, ""]);
+    }
+    const spec = (await (await fetch(`${daemon.url}/openapi`)).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    expect(spec.openapi).toStartWith("3.");
+    for (const path of ["/v1/predict/{name}", "/v1/models/{name}/activate", "/v1/jobs/{name}/run", "/v1/events", "/v1/cache"]) expect(Object.keys(spec.paths)).toContain(path);
+    expect(JSON.stringify(spec.paths["/v1/predict/{name}"]!.post!.requestBody)).toContain("inputs");
+  });
+});
