@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { isOwnerAlive, readLockOwner } from "../locks/lockfile.ts";
 import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { CommandIo, ParsedArgs } from "./command.ts";
@@ -8,6 +9,7 @@ export interface DaemonClient {
   url: string;
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  delete<T>(path: string): Promise<T>;
 }
 
 /**
@@ -39,7 +41,13 @@ export function daemonClient(args: ParsedArgs, io: CommandIo): DaemonClient {
     if (!response.ok) throw new EdgetrainError(response.status === 404 ? "not_found" : response.status === 409 ? "conflict" : "bad_input", payload.message ?? `${method} ${path}: HTTP ${response.status}`);
     return payload;
   };
-  return { url: address.url, get: (path) => call("GET", path), post: (path, body) => call("POST", path, body) };
+  return { url: address.url, get: (path) => call("GET", path), post: (path, body) => call("POST", path, body), delete: (path) => call("DELETE", path) };
+}
+
+/** True when a live daemon holds the home: model and cache commands then go through its API. */
+export function daemonRuns(home: string): boolean {
+  const owner = readLockOwner(join(home, "edgetrain.lock"));
+  return owner !== undefined && isOwnerAlive(owner) && existsSync(join(home, "daemon.json"));
 }
 
 function readToken(file: string): string | undefined {

@@ -1,0 +1,152 @@
+import { resolveProfile } from "../../config/validate-profile.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { silentLogger } from "../../log/logger.ts";
+import { createServing } from "../../serving/serving.ts";
+import { openState } from "../../state/database.ts";
+import type { ModelSummary, ModelVersion } from "../../store/model-store.ts";
+import { ModelStore } from "../../store/model-store.ts";
+import type { Command, CommandIo, ParsedArgs } from "../command.ts";
+import { daemonClient, daemonRuns } from "../daemon-client.ts";
+import { homeAndProfile, homeOptions, loadHomeProfile } from "../home.ts";
+import { formatProblem } from "../problems-text.ts";
+
+/** The home's model store, read directly when no daemon runs (reading never needs one). */
+function withStore<T>(args: ParsedArgs, io: CommandIo, read: (store: ModelStore) => T): T {
+  const { loaded, paths } = loadHomeProfile(args, io);
+  const state = openState(paths.state);
+  try {
+    return read(new ModelStore(paths.models, state.db, loaded.profile?.models.keep_versions ?? 3));
+  } finally {
+    state.close();
+  }
+}
+
+/** Activation and rollback without a daemon: the same checks (sha256, load, health rows) on a local serving stack. */
+async function withActivator<T>(args: ParsedArgs, io: CommandIo, act: (serving: Awaited<ReturnType<typeof createServing>>) => Promise<T>): Promise<T> {
+  const { profile: profileRef, homeFlag } = homeAndProfile(args, io);
+  const resolved = await resolveProfile(profileRef, io.environment, { home: homeFlag });
+  if (!resolved.profile || !resolved.paths) throw new EdgetrainError("profile_invalid", `profile ${resolved.loaded.name} has problems`, { details: { problems: resolved.problems.filter((p) => p.severity === "error").map(formatProblem) } });
+  const state = openState(resolved.paths.state);
+  const serving = await createServing({ profile: resolved.profile, paths: resolved.paths, registry: resolved.registry, state, logger: silentLogger, events: { emit() {} }, busy: () => false });
+  try {
+    return await act(serving);
+  } finally {
+    await serving.pool.close();
+    state.close();
+  }
+}
+
+const metricText = (metrics?: Record<string, number>) => Object.entries(metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
+
+function table(io: CommandIo, rows: string[][]): void {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  for (const row of rows) io.stdout.write(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ") + "\n");
+}
+
+function modelName(args: ParsedArgs, command: string): string {
+  const [name] = args.positionals;
+  if (!name) throw new EdgetrainError("usage", `edgetrain ${command}: name the model (edgetrain models lists them)`);
+  return name;
+}
+
+export const modelsCommand: Command = {
+  name: "models",
+  summary: "list models: active version, versions kept, latest metrics",
+  help: `Usage: edgetrain models [--json] [--profile P] [--home DIR]
+
+Lists the models in the home's store. Works with or without a running daemon.`,
+  options: { ...homeOptions, json: { type: "boolean" } },
+  async run(args, io) {
+    const { paths } = loadHomeProfile(args, io);
+    const models = daemonRuns(paths.home) ? (await daemonClient(args, io).get<{ models: ModelSummary[] }>("/v1/models")).models : withStore(args, io, (store) => store.list());
+    if (args.values.json) return io.stdout.write(JSON.stringify(models) + "\n"), 0;
+    if (models.length === 0) return io.stdout.write("no models yet: a job's first successful run adds one\n"), 0;
+    table(io, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricText(m.metrics)])]);
+    return 0;
+  },
+};
+
+export const modelCommand: Command = {
+  name: "model",
+  summary: "one model's versions with metrics, gate results and status",
+  help: `Usage: edgetrain model NAME [--json] [--profile P] [--home DIR]`,
+  options: { ...homeOptions, json: { type: "boolean" } },
+  async run(args, io) {
+    const name = modelName(args, "model");
+    const { paths } = loadHomeProfile(args, io);
+    const versions = daemonRuns(paths.home)
+      ? (await daemonClient(args, io).get<{ versions: ModelVersion[] }>(`/v1/models/${encodeURIComponent(name)}`)).versions
+      : withStore(args, io, (store) => store.versions(name));
+    if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${name}"`, { hint: "edgetrain models lists them" });
+    if (args.values.json) return io.stdout.write(JSON.stringify({ model: name, versions }) + "\n"), 0;
+    table(io, [
+      ["VERSION", "STATUS", "CREATED", "RUN", "METRICS", "GATE / NOTE"],
+      ...versions.map((v) => {
+        const gate = v.gate as { metric?: string; candidate?: number; active?: number; passed?: boolean } | undefined;
+        const gateText = gate?.metric ? `${gate.passed ? "passed" : "rejected"}: ${gate.metric} ${gate.candidate}${gate.active !== undefined ? ` vs ${gate.active}` : ""}` : "";
+        return [String(v.version), v.status, v.created_at.replace("T", " ").slice(0, 19), v.run ?? "-", metricText(v.metrics), [gateText, v.note].filter(Boolean).join("; ")];
+      }),
+    ]);
+    return 0;
+  },
+};
+
+export const activateCommand: Command = {
+  name: "activate",
+  summary: "make a model version serve (loaded and health-checked first)",
+  help: `Usage: edgetrain activate NAME VERSION [--profile P] [--home DIR]
+
+Through the daemon when one runs (requests never fail or wait during the switch), else on the store directly.`,
+  options: homeOptions,
+  async run(args, io) {
+    const name = modelName(args, "activate");
+    const version = Number(args.positionals[1]);
+    if (!Number.isInteger(version) || version < 1) throw new EdgetrainError("usage", `edgetrain activate ${name} VERSION: expected a version number, got "${args.positionals[1] ?? ""}"`);
+    const { paths } = loadHomeProfile(args, io);
+    const active = daemonRuns(paths.home)
+      ? (await daemonClient(args, io).post<{ activated: ModelVersion }>(`/v1/models/${encodeURIComponent(name)}/activate`, { version })).activated
+      : await withActivator(args, io, (serving) => serving.activator.activate(name, version, "edgetrain activate"));
+    io.stdout.write(`${name}: version ${active.version} serving\n`);
+    return 0;
+  },
+};
+
+export const rollbackCommand: Command = {
+  name: "rollback",
+  summary: "go back to the model version that served before",
+  help: `Usage: edgetrain rollback NAME [--profile P] [--home DIR]`,
+  options: homeOptions,
+  async run(args, io) {
+    const name = modelName(args, "rollback");
+    const { paths } = loadHomeProfile(args, io);
+    const active = daemonRuns(paths.home)
+      ? (await daemonClient(args, io).post<{ active: ModelVersion }>(`/v1/models/${encodeURIComponent(name)}/rollback`, {})).active
+      : await withActivator(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback"));
+    io.stdout.write(`${name}: rolled back; version ${active.version} serving\n`);
+    return 0;
+  },
+};
+
+export const cacheCommand: Command = {
+  name: "cache",
+  summary: "prediction cache: stats, or clear (all, or one model)",
+  help: `Usage: edgetrain cache stats|clear [MODEL] [--json] [--profile P] [--home DIR]
+
+Asks the running daemon (the memory cache lives there).`,
+  options: { ...homeOptions, json: { type: "boolean" } },
+  async run(args, io) {
+    const [action, model] = args.positionals;
+    const client = daemonClient(args, io);
+    if (action === "stats") {
+      const stats = await client.get<{ type: string; entries: number; hits: number; misses: number; hit_rate: number }>("/v1/cache");
+      io.stdout.write(args.values.json ? JSON.stringify(stats) + "\n" : `${stats.type} cache: ${stats.entries} entries, ${stats.hits} hits, ${stats.misses} misses, hit rate ${(stats.hit_rate * 100).toFixed(1)} %\n`);
+      return 0;
+    }
+    if (action === "clear") {
+      await client.delete(`/v1/cache${model ? `?model=${encodeURIComponent(model)}` : ""}`);
+      io.stdout.write(`cleared ${model ? `the cache of ${model}` : "the whole cache"}\n`);
+      return 0;
+    }
+    throw new EdgetrainError("usage", `edgetrain cache: expected stats or clear, got "${action ?? ""}"`);
+  },
+};

@@ -1,0 +1,34 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { runCli, tempDir } from "../helpers.ts";
+
+describe("edgetrain demo", () => {
+  test("headless: 30 models trained and served; a fifth session retrains only its player while predictions keep being answered", async () => {
+    await using dir = tempDir();
+    const home = join(dir.path, "demo");
+    const demo = await runCli(["demo", "--home", home, "--port", "0", "--once"], { home: dir.path });
+    expect([demo.code, demo.stderr.slice(-2000)]).toEqual([0, expect.any(String)]);
+    const report = JSON.parse(demo.stdout.trim().split("\n").at(-1)!);
+    expect(report).toMatchObject({ event: "demo", ok: true, models: 30, unchanged: 29, failed: 0, retrained: { model: "activity-player_7", from: 1, to: 2, status: "active" } });
+    expect(report.answered).toBeGreaterThan(0);
+    expect(report.retrained.gate).toMatchObject({ metric: "accuracy", passed: true, active_version: 1 });
+    for (const step of ["writing 30 players × 4 sessions", "30/30 models serving", "dropped session TR5 for player_7", "29 of 29 other models untouched"]) expect(demo.stderr).toContain(step);
+
+    // Afterwards, without a daemon: the store is readable and versions can be switched from the CLI.
+    const models = await runCli(["models", "--home", home, "--json"], { home: dir.path });
+    const list = JSON.parse(models.stdout) as Array<{ model: string; active: number }>;
+    expect(list).toHaveLength(30);
+    expect(list.find((m) => m.model === "activity-player_7")!.active).toBe(2);
+    const versions = await runCli(["model", "activity-player_7", "--home", home], { home: dir.path });
+    expect(versions.stdout).toMatch(/2\s+active\s+.*passed: accuracy/);
+    expect(versions.stdout).toMatch(/1\s+retired/);
+    const back = await runCli(["rollback", "activity-player_7", "--home", home], { home: dir.path });
+    expect([back.code, back.stdout]).toEqual([0, "activity-player_7: rolled back; version 1 serving\n"]);
+    const forward = await runCli(["activate", "activity-player_7", "2", "--home", home], { home: dir.path });
+    expect([forward.code, forward.stdout]).toEqual([0, "activity-player_7: version 2 serving\n"]);
+    const missing = await runCli(["activate", "activity-player_7", "9", "--home", home], { home: dir.path });
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining("model activity-player_7 has no version 9")]);
+    const cache = await runCli(["cache", "stats", "--home", home], { home: dir.path });
+    expect([cache.code, cache.stderr]).toEqual([1, expect.stringContaining(`no daemon runs on ${home}`)]);
+  }, 180_000);
+});
