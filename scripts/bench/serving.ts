@@ -1,0 +1,140 @@
+/**
+ * Serving benchmarks, run by hand: `bun scripts/bench/serving.ts`. Needs wrk, python3-flask and
+ * python3-sklearn (Debian). Starts the demo home's daemon, loads it with wrk, and runs the Flask +
+ * scikit-learn peer on the same requests in the same run. Prints a Markdown table for the README.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { writeAthletes } from "../../runtime/demo/athletes.ts";
+import { DEMO_DATA, DEMO_PROFILE } from "../../runtime/demo/demo-profile.ts";
+
+const root = resolve(import.meta.dir, "../..");
+const work = join(root, ".bench-serving");
+const cli = join(root, "runtime/cli/main.ts");
+const rows: string[][] = [];
+const report = (...cells: string[]) => {
+  rows.push(cells);
+  console.error(cells.join(" | "));
+};
+
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+const home = join(work, "home");
+mkdirSync(home, { recursive: true });
+writeAthletes(join(home, "data/athletes"), DEMO_DATA);
+const profile = join(home, "profile.yaml");
+writeFileSync(profile, DEMO_PROFILE);
+const PORT = 8573;
+const url = `http://127.0.0.1:${PORT}`;
+
+async function startDaemon() {
+  const began = performance.now();
+  const proc = Bun.spawn([process.execPath, cli, "run", "--home", home, "--profile", profile, "--port", String(PORT), "--headless"], { stdout: "ignore", stderr: "ignore", env: { ...process.env, NO_COLOR: "1" } });
+  return { proc, began };
+}
+
+async function until<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+const row = [95, 1.4, 105, 0.75, 0.9, 0.35, 1.1, 0.4, 4, 520, 120, 33.4, 18, 48, 0.02, 0.2];
+const body = JSON.stringify({ inputs: [row] });
+const predict = (model: string) => fetch(`${url}/v1/predict/${model}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+
+/** wrk with a Lua script; returns requests/s, p99 in ms and failed requests (non-2xx and socket errors). */
+function wrk(target: string, script: string, seconds: number, connections = 16) {
+  const file = join(work, `wrk-${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(file, script);
+  const out = Bun.spawnSync(["wrk", "-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", file, target]).stdout.toString();
+  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)$/m.exec(out);
+  const toMs = (value: string, unit: string) => Number(value) * (unit === "us" ? 0.001 : unit === "s" ? 1000 : 1);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = non2xx + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p99: p99 ? toMs(p99[1]!, p99[2]!) : NaN, errors, out };
+}
+
+const cachedScript = `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '${body}'\n`;
+// Every request a new row: the cache never answers, ONNX Runtime does.
+const uncachedScript = (path: string) => `math.randomseed(os.time())
+request = function()
+  local v = {}
+  for i = 1, 16 do v[i] = string.format("%.6f", math.random() * 100) end
+  return wrk.format("POST", "${path}", { ["Content-Type"] = "application/json" }, '{"inputs":[[' .. table.concat(v, ",") .. ']]}')
+end
+`;
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+
+// Train the 30 demo models once (model-missing fires for every player at start).
+{
+  const { proc } = await startDaemon();
+  await until(async () => {
+    const { models } = (await (await fetch(`${url}/v1/models`)).json()) as { models: Array<{ active?: number }> };
+    return models.filter((m) => m.active !== undefined).length === DEMO_DATA.players ? true : undefined;
+  }, 600_000, "30 models");
+  proc.kill("SIGTERM");
+  await proc.exited;
+}
+
+// 1. Cold start to the first answered predict, and RSS with 30 active models loaded.
+const { proc, began } = await startDaemon();
+await until(async () => ((await predict("activity-player_7")).status === 200 ? true : undefined), 30_000, "first predict");
+const coldMs = performance.now() - began;
+report("cold start → first answered predict (process spawn included)", `${fmt(coldMs, 0)} ms`, "< 1000 ms");
+for (let p = 1; p <= DEMO_DATA.players; p++) await predict(`activity-player_${p}`);
+await Bun.sleep(3000);
+const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))![1]) / 1024;
+report("daemon RSS, 30 active models loaded, idle", `${fmt(rssMb, 0)} MB`, "< 150 MB");
+
+// 2. Cached and uncached predicts, and the same requests to the Flask + scikit-learn peer.
+const cached = wrk(`${url}/v1/predict/activity-player_7`, cachedScript, 10);
+report("cached predict, 16 connections", `${fmt(cached.rps, 0)} req/s, p99 ${fmt(cached.p99)} ms, ${cached.errors} failed`, "p99 < 2 ms");
+const uncached = wrk(url, uncachedScript("/v1/predict/activity-player_7"), 10);
+report("uncached single-row predict (ONNX Runtime), 16 connections", `${fmt(uncached.rps, 0)} req/s, p99 ${fmt(uncached.p99)} ms, ${uncached.errors} failed`, "p99 < 5 ms");
+
+const peer = Bun.spawn(["/usr/bin/python3", join(root, "scripts/bench/flask_peer.py"), "--data", join(home, "data/athletes/player_7"), "--port", "8574"], { stdout: "pipe", stderr: "ignore" });
+await until(async () => ((await fetch("http://127.0.0.1:8574/predict", { method: "POST", headers: { "content-type": "application/json" }, body })).ok ? true : undefined), 120_000, "the Flask peer");
+const flask = wrk("http://127.0.0.1:8574", uncachedScript("/predict"), 10);
+peer.kill();
+report("Flask + scikit-learn peer, same forest settings and data, 16 connections", `${fmt(flask.rps, 0)} req/s, p99 ${fmt(flask.p99)} ms, ${flask.errors} failed`, `edgetrain uncached: ${fmt(uncached.rps / flask.rps, 0)}× the requests/s, p99 ${fmt(flask.p99 / uncached.p99, 0)}× lower`);
+
+// 3. p99 while a 2-worker training run goes (all 30 players retrain, forced past the governor).
+const token = readFileSync(join(home, "api.token"), "utf8").trim();
+const idle = wrk(url, uncachedScript("/v1/predict/activity-player_7"), 10, 4);
+await fetch(`${url}/v1/jobs/activity/run`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ force: true }) });
+await until(async () => (((await (await fetch(`${url}/v1/status`)).json()) as { running: number }).running > 0 ? true : undefined), 30_000, "the training run");
+const busy = wrk(url, uncachedScript("/v1/predict/activity-player_7"), 10, 4);
+const stillTraining = (((await (await fetch(`${url}/v1/status`)).json()) as { running: number }).running > 0);
+report("uncached p99 while a 2-worker training run goes, 4 connections", `idle ${fmt(idle.p99)} ms → training ${fmt(busy.p99)} ms (${fmt(busy.p99 / idle.p99)}×)${stillTraining ? "" : " (training ended during the run)"}`, "≤ 1.5× idle");
+await until(async () => (((await (await fetch(`${url}/v1/status`)).json()) as { running: number; queue: unknown[] }).running === 0 ? true : undefined), 600_000, "training to end");
+
+// 4. 100 activations under load: no request may fail.
+const versions = ((await (await fetch(`${url}/v1/models/activity-player_7`)).json()) as { versions: Array<{ version: number }> }).versions.map((v) => v.version);
+writeFileSync(join(work, "mixed.lua"), uncachedScript("/v1/predict/activity-player_7"));
+const load = Bun.spawn(["wrk", "-t2", "-c16", "-d60s", "--latency", "-s", join(work, "mixed.lua"), url], { stdout: "pipe" });
+await Bun.sleep(1000);
+let activationFailures = 0;
+for (let i = 0; i < 100; i++) {
+  const response = await fetch(`${url}/v1/models/activity-player_7/activate`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ version: versions[i % versions.length] }) });
+  if (!response.ok) activationFailures++;
+}
+load.kill("SIGINT");
+const loadOut = await new Response(load.stdout).text();
+const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(loadOut)?.[1] ?? 0);
+const served = Number(/(\d+) requests in/.exec(loadOut)?.[1] ?? 0);
+report("100 activations under load (16 connections)", `${served} requests, ${non2xx} failed; ${activationFailures} activations failed`, "0 failed");
+
+proc.kill("SIGTERM");
+await proc.exited;
+const machine = `${cpus().length}× ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 1)} GiB`;
+console.log(`Command: \`bun scripts/bench/serving.ts\` — machine: ${machine} — date: ${new Date().toISOString().slice(0, 10)}\n`);
+console.log("| Measure | Result | Target / ratio |\n|---|---|---|");
+for (const cells of rows) console.log(`| ${cells.join(" | ")} |`);
+rmSync(work, { recursive: true, force: true });
