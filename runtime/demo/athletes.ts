@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { seededRandom } from "../../plugins/strategies/shared/random.ts";
 import { writeAtomically } from "../files/write-atomically.ts";
 
 /**
@@ -32,18 +33,6 @@ const NOISE = 0.55;
 const CLASS_WEIGHTS = [0.15, 0.25, 0.25, 0.25, 0.1];
 const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 
-/** mulberry32: small, fast and the same on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function normal(next: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
 }
@@ -62,7 +51,7 @@ export interface Player {
 }
 
 export function players(options: Pick<AthleteOptions, "players" | "seed">): Player[] {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   return Array.from({ length: options.players }, (_, i) => ({
     id: i + 1,
     offsets: FEATURES.map(() => normal(next) * 0.08),
@@ -72,7 +61,7 @@ export function players(options: Pick<AthleteOptions, "players" | "seed">): Play
 
 /** One session's CSV text: timestamp, the features, label. */
 export function sessionCsv(player: Player, session: number, rows: number, seed: number): string {
-  const next = random(seed * 100_003 + player.id * 1009 + session);
+  const next = seededRandom(seed * 100_003 + player.id * 1009 + session);
   const labels = new Array<number>(rows);
   for (let i = 0; i < rows; ) {
     let pick = next();

@@ -59,6 +59,11 @@ export const DEFAULT_DEPLOY = ["gate", "activate"];
 export class Deployer {
   constructor(private readonly parts: DeployParts) {}
 
+  /** The serving version's file of job+key: what warm starts continue from. */
+  activeArtifact(job: string, key: string | undefined): string | undefined {
+    return this.parts.store.active(modelNameOf(job, key))?.path;
+  }
+
   async deploy(request: DeployRequest): Promise<Deployment> {
     const { store } = this.parts;
     const model = modelNameOf(request.job, request.key);

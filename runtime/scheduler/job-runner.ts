@@ -161,7 +161,7 @@ export class JobRunner {
         runDir,
         data: job.data as Record<string, unknown> | undefined,
         loadData,
-        previousArtifact: this.lastSuccess(request.job, key)?.artifact,
+        previousArtifact: this.parts.deployer?.activeArtifact(request.job, key) ?? this.lastSuccess(request.job, key)?.artifact,
         workers: profile.governor.workers,
         memoryLimitMb: profile.governor.memory_limit_mb,
         pause,
