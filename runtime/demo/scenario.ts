@@ -35,7 +35,8 @@ export async function runScenario(client: DemoClient, dataDir: string, say: Say,
   let shown = -1;
   const models = await waitFor(deadline, async () => {
     const list = (await client.get<{ models: ModelSummary[] }>("/v1/models")).models.filter((m) => m.job === JOB && m.active !== undefined);
-    if (list.length !== shown) say(`  ${list.length}/${players} models serving`);
+    // Every fifth model, so a terminal shows progress without a line per model.
+    if (Math.floor(list.length / 5) !== Math.floor(shown / 5) || (list.length >= players && shown < players)) say(`  ${list.length}/${players} models serving`);
     shown = list.length;
     return list.length >= players ? list : undefined;
   }, "all player models to be trained and activated");

@@ -43,6 +43,13 @@ describe("compiled binary", () => {
     expect(readdirSync(extracted).sort()).toEqual(["libonnxruntime.so.1", "onnxruntime_binding.node"]);
   }, 120_000);
 
+  test("runs the demo: 30 models trained, served, and one retrained while predictions are answered", async () => {
+    await using dir = tempDir();
+    const demo = await runBinary([x64, "demo", "--home", join(dir.path, "demo"), "--port", "0", "--once"], dir.path, dir.path);
+    expect([demo.code, demo.stderr.slice(-1500)]).toEqual([0, expect.any(String)]);
+    expect(JSON.parse(demo.stdout.trim().split("\n").at(-1)!)).toMatchObject({ ok: true, models: 30, unchanged: 29, failed: 0 });
+  }, 180_000);
+
   test("trains with worker threads and predicts through ONNX Runtime, from a folder far from the project", async () => {
     await using dir = tempDir();
     const model = join(dir.path, "wine.onnx");
