@@ -68,7 +68,8 @@ export class Deployer {
     const { store } = this.parts;
     const model = modelNameOf(request.job, request.key);
     const metadata = request.result.metadata ?? {};
-    const description = readModelDescription(readFileSync(request.result.artifact), request.result.artifact);
+    // The strategy's metadata usually says it all; decoding the ONNX file is the fallback (foreign trainers).
+    const description = metadata.feature_names ? undefined : readModelDescription(readFileSync(request.result.artifact), request.result.artifact);
     const candidate = store.addVersion(
       model,
       request.result.artifact,

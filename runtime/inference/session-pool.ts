@@ -157,6 +157,8 @@ export class SessionPool {
 
 /** Feature names and classes: from the store's record when it has them, else from the model's metadata. */
 function describe(bytes: Uint8Array, path: string, known?: Partial<ModelDescription>): ModelDescription {
+  // Decoding a forest's protobuf takes milliseconds on the event loop: skip it when the store already knows.
+  if (known?.feature_names?.length && known.task) return { task: known.task, feature_names: known.feature_names, classes: known.classes ?? [] };
   const embedded = readModelDescription(bytes, path);
   const featureNames = known?.feature_names ?? embedded?.feature_names;
   if (!featureNames?.length) throw new EdgetrainError("data_invalid", `${path} names no features (no edgetrain metadata): inputs cannot be checked`, { details: { file: path } });
