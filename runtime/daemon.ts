@@ -22,7 +22,9 @@ import { startSampling } from "./governor/loop.ts";
 import { ResourceSampler } from "./governor/sampler.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
 import { processGroupMembers } from "./locks/process-identity.ts";
-import { LogSink } from "./log/logger.ts";
+import { LogSink, type LogLine } from "./log/logger.ts";
+import { renderProfile } from "./config/render-profile.ts";
+import { readLogTail } from "./log/log-tail.ts";
 import type { Logger, ResolvedPaths } from "./plugin-api.ts";
 import { systemClock } from "./plugins/context.ts";
 import { JobRunner } from "./scheduler/job-runner.ts";
@@ -96,7 +98,9 @@ export class Daemon {
     refuseUnsafeBind(profile);
     for (const dir of [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state]) mkdirSync(dir, { recursive: true });
     const lock = acquireLock(join(paths.home, "edgetrain.lock"), `home ${paths.home}`);
-    const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: options.console });
+    // Lines reach the event bus once the daemon (and its bus) exist: the TUI follows the log through /v1/events.
+    let forward: ((line: LogLine) => void) | undefined;
+    const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: options.console, onLine: (line) => forward?.(line) });
     const logger = logs.logger();
     if (lock.replaced) logger.warn("took over a stale lock left by a process that is gone", { pid: lock.replaced.pid, command: lock.replaced.command });
     let state: StateDatabase;
@@ -109,6 +113,7 @@ export class Daemon {
     }
     if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
     const daemon = new Daemon(resolved, options, lock, logs, logger, state);
+    forward = (line) => line.level !== "debug" && daemon.bus.emit("log", line);
     try {
       daemon.startGovernor();
       await daemon.startServing();
@@ -121,6 +126,11 @@ export class Daemon {
     state.recordEvent("daemon.started", { pid: process.pid, version: VERSION, profile: resolved.loaded.name });
     logger.info(`edgetrain ${VERSION} running`, { profile: resolved.loaded.name, home: paths.home, url: daemon.address().url });
     return daemon;
+  }
+
+  /** The bearer token, for a TUI started in this process. */
+  token(): string {
+    return this.apiToken;
   }
 
   address(): DaemonAddress {
@@ -341,6 +351,8 @@ export class Daemon {
       clearCache: (model) => this.serving.service.clearCache(model),
       subscribe: (listener) => this.bus.subscribe(listener),
       metrics: () => this.metrics.render(),
+      profile: () => ({ name: this.resolved.loaded.name, files: this.resolved.loaded.files, text: renderProfile(this.resolved.loaded, true, this.options.environment.userHome) }),
+      logs: (filter) => readLogTail(join(this.resolved.paths.logs, this.resolved.profile.logging.file), filter),
     };
   }
 

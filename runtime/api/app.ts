@@ -13,6 +13,7 @@ import { jobRoutes } from "./routes/jobs.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { predictRoutes } from "./routes/predict.ts";
+import { profileAndLogRoutes } from "./routes/profile-logs.ts";
 import { statusRoutes } from "./routes/status.ts";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -84,6 +85,7 @@ export function createApp(view: DaemonView) {
     .use(predictRoutes(view))
     .use(cacheRoutes(view))
     .use(eventRoutes(view))
+    .use(profileAndLogRoutes(view))
     .use(conflictRoutes(view));
 }
 

@@ -1,5 +1,6 @@
 import type { ConflictAnswer, OpenConflict } from "../conflicts/conflict-desk.ts";
 import type { BusEvent } from "../events/bus.ts";
+import type { LogLine } from "../log/logger.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type { CacheStats } from "../plugin-api.ts";
 import type { Prediction } from "../serving/prediction-service.ts";
@@ -56,6 +57,10 @@ export interface DaemonView {
   clearCache(model?: string): void;
   /** Every bus event, for `/v1/events`; returns the unsubscribe function. */
   subscribe(listener: (event: BusEvent) => void): () => void;
+  /** The resolved profile as YAML, each value with where it came from; secrets masked. */
+  profile(): { name: string; files: string[]; text: string };
+  /** The newest log lines, oldest first. */
+  logs(filter: { limit: number; level?: "debug" | "info" | "warn" | "error"; job?: string }): LogLine[];
   /** Prometheus text exposition. */
   metrics(): Promise<{ contentType: string; text: string }>;
   /** The bearer token mutating routes (and every route on a non-loopback bind) require. */

@@ -6,6 +6,7 @@ import { PROBE_COMMAND, probeInProcess } from "../inference/probe.ts";
 import { parseCommandArgs, type Command, type CommandIo } from "./command.ts";
 import { checkCommand } from "./commands/check.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { tuiCommand } from "./commands/tui.ts";
 import { activateCommand, cacheCommand, modelCommand, modelsCommand, rollbackCommand } from "./commands/models.ts";
 import { decisionsCommand } from "./commands/decisions.ts";
 import { fitCommand } from "./commands/fit.ts";
@@ -23,7 +24,7 @@ import { serviceCommand } from "./commands/service.ts";
 import { setupCommand } from "./commands/setup.ts";
 import { validateCommand } from "./commands/validate.ts";
 
-const commands: Command[] = [demoCommand, setupCommand, checkCommand, validateCommand, profileCommand, pluginsCommand, runCommand, statusCommand, planCommand, trainCommand, runsCommand, decisionsCommand, cancelCommand, pauseCommand, resumeCommand, fitCommand, predictCommand, modelsCommand, modelCommand, activateCommand, rollbackCommand, cacheCommand, holdCommand, serviceCommand];
+const commands: Command[] = [demoCommand, setupCommand, checkCommand, validateCommand, profileCommand, pluginsCommand, runCommand, statusCommand, planCommand, trainCommand, runsCommand, decisionsCommand, cancelCommand, pauseCommand, resumeCommand, fitCommand, predictCommand, modelsCommand, modelCommand, activateCommand, rollbackCommand, cacheCommand, holdCommand, serviceCommand, tuiCommand];
 
 const EXIT_CODES = `Exit codes: 0 ok · 1 problems found (invalid profile, failed check) · 2 usage · 3 profile
 invalid, nothing started · 4 plugin failed to load · 5 refused (home locked, unsafe bind) · 70 internal error`;

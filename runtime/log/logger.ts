@@ -14,6 +14,15 @@ export interface LogSinkOptions {
   console?: { write(text: string): void; isTTY: boolean; color: boolean };
   /** A stricter level for the console than for the file (a progress bar owns the terminal). */
   consoleLevel?: Level;
+  /** Every line written, as the file has it: the daemon streams them to the TUI. */
+  onLine?: (line: LogLine) => void;
+}
+
+export interface LogLine {
+  time: string;
+  level: Level;
+  msg: string;
+  [field: string]: unknown;
 }
 
 /** A logger writing JSON lines to a file and readable lines to the console; secrets are redacted. */
@@ -53,7 +62,9 @@ export class LogSink {
     if (RANK[level] < RANK[this.level]) return;
     const safe = redact(fields);
     const time = new Date();
-    if (this.fd !== undefined) writeSync(this.fd, JSON.stringify({ time: time.toISOString(), level, msg: message, ...safe }) + "\n");
+    const line: LogLine = { time: time.toISOString(), level, msg: message, ...safe };
+    if (this.fd !== undefined) writeSync(this.fd, JSON.stringify(line) + "\n");
+    this.options.onLine?.(line);
     const console = this.options.console;
     if (console && RANK[level] >= RANK[this.options.consoleLevel ?? this.level]) console.write(humanLine(time, level, message, safe, console.isTTY && console.color) + "\n");
   }

@@ -6,6 +6,7 @@ import { DEMO_DATA, DEMO_PROFILE } from "../../demo/demo-profile.ts";
 import { runScenario, type DemoClient } from "../../demo/scenario.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { portFlag, stringFlag, type Command } from "../command.ts";
+import { openTui } from "./run.ts";
 
 export const demoCommand: Command = {
   name: "demo",
@@ -21,7 +22,7 @@ predictions keep being answered. Afterwards the daemon keeps serving until Ctrl-
 Options:
       --home DIR    demo home (default ./edgetrain-demo); run it again to continue there
       --port N      API port (default 8470; 0 picks a free one)
-      --headless    log each step (the default until the TUI lands)
+      --headless    log each step on stderr instead of opening the TUI (the default without a terminal)
       --once        stop after the story instead of serving on; exit 1 if a step did not hold`,
   options: { home: { type: "string" }, port: { type: "string" }, headless: { type: "boolean" }, once: { type: "boolean" } },
   async run(args, io) {
@@ -30,7 +31,11 @@ Options:
     mkdirSync(home, { recursive: true });
     const profile = join(home, "demo-profile.yaml");
     if (!existsSync(profile)) writeFileSync(profile, DEMO_PROFILE);
-    const say = (line: string) => io.stderr.write(`demo: ${line}\n`);
+    const withTui = !args.values.headless && !args.values.once && io.stdout.isTTY && Boolean(process.stdin.isTTY);
+    let quiet = withTui;
+    // With the TUI open, the story's steps go to the log, which its Logs screen shows.
+    let logStep: ((line: string) => void) | undefined;
+    const say = (line: string) => (quiet && logStep ? logStep(line) : io.stderr.write(`demo: ${line}\n`));
     if (!existsSync(join(dataDir, `player_${DEMO_DATA.players}`))) {
       say(`writing ${DEMO_DATA.players} players × ${DEMO_DATA.sessions} sessions of synthetic wearable data to ${dataDir}`);
       writeAthletes(dataDir, DEMO_DATA);
@@ -39,10 +44,15 @@ Options:
       profile,
       environment: io.environment,
       overrides: { home, port: portFlag(args) ?? 8470 },
-      console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
-      headless: true,
+      console: { write: (text) => void (quiet || io.stderr.write(text)), isTTY: io.stderr.isTTY, color: io.color },
+      headless: !withTui,
     });
     daemon.handleSignals();
+    logStep = (line) => daemon.logger.info(`demo: ${line}`);
+    const tui = withTui ? openTui(daemon).then(() => {
+      quiet = false;
+      io.stderr.write("TUI closed; the daemon keeps serving here (Ctrl-C stops it)\n");
+    }) : undefined;
     const { url } = daemon.address();
     say(`daemon serving at ${url} (home ${home})`);
     const token = readFileSync(join(home, "api.token"), "utf8").trim();
@@ -70,6 +80,7 @@ Options:
       return ok ? 0 : 1;
     }
     say(`done. The daemon keeps serving at ${url}: try  curl ${url}/v1/models  — Ctrl-C stops it.`);
+    await tui;
     await new Promise(() => {});
     return 0;
   },

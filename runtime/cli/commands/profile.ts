@@ -1,13 +1,9 @@
-import { Document, isScalar, isSeq, visit, type Scalar } from "yaml";
-import { formatPath } from "../../config/field-path.ts";
 import { loadProfile } from "../../config/load-profile.ts";
-import { resolvePaths } from "../../config/paths.ts";
+import { renderProfile } from "../../config/render-profile.ts";
 import { EdgetrainError } from "../../errors.ts";
 import type { Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { formatProblem } from "../problems-text.ts";
-
-const ALWAYS_SECRET = new Set(["api.token"]);
 
 export const profileCommand: Command = {
   name: "profile",
@@ -27,30 +23,7 @@ environment or flag) and the paths are shown resolved. Secrets are never printed
       for (const problem of loaded.problems) io.stderr.write(formatProblem(problem) + "\n");
       return 1;
     }
-    const value = structuredClone(loaded.profile) as Record<string, unknown>;
-    const document = new Document(value);
-    const resolved = Boolean(args.values.resolved);
-    visit(document, {
-      Pair(_key, pair, path) {
-        if (!isScalar(pair.key)) return;
-        const fieldPath = [...path.filter((node): node is { key: Scalar } & typeof pair => "key" in (node as object)).map((node) => String((node.key as Scalar).value)), String(pair.key.value)];
-        const key = formatPath(fieldPath);
-        const variable = loaded.secrets.get(key);
-        if (variable || (ALWAYS_SECRET.has(key) && pair.value)) {
-          pair.value = document.createNode(variable ? `<from $${variable}>` : "<secret>");
-        }
-        if (resolved && (isScalar(pair.value) || isSeq(pair.value))) {
-          const origin = loaded.origins.get(key);
-          if (origin && pair.value) (pair.value as Scalar).comment = ` ${origin}`;
-        }
-      },
-    });
-    io.stdout.write(`# profile ${loaded.name}: ${loaded.files.join(" ← ") || "built-in"}\n`);
-    io.stdout.write(document.toString({ lineWidth: 0 }));
-    if (resolved) {
-      const paths = resolvePaths(loaded.profile, io.environment.userHome);
-      io.stdout.write(`# resolved paths\n${Object.entries(paths).map(([name, path]) => `#   ${name}: ${path}`).join("\n")}\n`);
-    }
+    io.stdout.write(renderProfile(loaded, Boolean(args.values.resolved), io.environment.userHome));
     return 0;
   },
 };

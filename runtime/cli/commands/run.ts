@@ -2,6 +2,12 @@ import { Daemon } from "../../daemon.ts";
 import { portFlag, stringFlag, type Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 
+/** The TUI on this terminal, attached to the daemon in this process like any other client. */
+export async function openTui(daemon: Daemon): Promise<void> {
+  const { runTui } = await import("../../../tui/start.tsx");
+  await runTui({ url: daemon.address().url.replace("0.0.0.0", "127.0.0.1"), token: daemon.token() });
+}
+
 export const runCommand: Command = {
   name: "run",
   summary: "start the daemon: load profile and plugins, open state, serve the local API",
@@ -17,19 +23,29 @@ Options:
       --home DIR    edgetrain home (default ~/.edgetrain)
       --host H      listen address (default api.host, 127.0.0.1)
       --port N      listen port (default api.port, 8470; 0 picks a free one)
-      --headless    no terminal UI; logs only (the default until the TUI lands)`,
+      --headless    no terminal UI, logs on stderr (the default without a terminal and under systemd)
+
+On a terminal the TUI opens; quitting it (q) leaves the daemon running here, logging, until Ctrl-C.`,
   options: { ...homeOptions, host: { type: "string" }, port: { type: "string" }, headless: { type: "boolean" } },
   async run(args, io) {
     const { profile, homeFlag } = homeAndProfile(args, io);
+    const withTui = !args.values.headless && io.stdout.isTTY && Boolean(process.stdin.isTTY);
+    // While the TUI owns the terminal, log lines go to the file and the TUI's log screen only.
+    let quiet = withTui;
     const daemon = await Daemon.start({
       profile,
       environment: io.environment,
       overrides: { home: homeFlag, host: stringFlag(args, "host"), port: portFlag(args) },
-      console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+      console: { write: (text) => void (quiet || io.stderr.write(text)), isTTY: io.stderr.isTTY, color: io.color },
+      // Attended unless told otherwise: a TUI or an API client can answer conflict questions.
       headless: Boolean(args.values.headless),
     });
     daemon.handleSignals();
-    io.stdout.write(`${JSON.stringify({ event: "listening", ...daemon.address() })}\n`);
+    if (withTui) {
+      await openTui(daemon);
+      quiet = false;
+      io.stderr.write("TUI closed; the daemon keeps running here (Ctrl-C stops it, edgetrain tui attaches again)\n");
+    } else io.stdout.write(`${JSON.stringify({ event: "listening", ...daemon.address() })}\n`);
     // The daemon lives until a signal stops it; handleSignals() exits the process.
     await new Promise(() => {});
     return 0;

@@ -1,0 +1,49 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { EdgetrainError } from "../../errors.ts";
+import { stringFlag, type Command, type CommandIo } from "../command.ts";
+import { homeOptions, loadHomeProfile } from "../home.ts";
+import type { ParsedArgs } from "../command.ts";
+
+/** The daemon to attach to: --url/--token, else the home's daemon.json and its token. */
+export function tuiConnection(args: ParsedArgs, io: CommandIo): { url: string; token?: string } {
+  const url = stringFlag(args, "url");
+  const token = stringFlag(args, "token") ?? io.environment.variables.EDGETRAIN_TOKEN;
+  if (url) return { url: url.replace(/\/+$/, ""), token };
+  const { loaded, paths } = loadHomeProfile(args, io);
+  let address: { url: string };
+  try {
+    address = JSON.parse(readFileSync(join(paths.home, "daemon.json"), "utf8")) as { url: string };
+  } catch {
+    throw new EdgetrainError("not_found", `no daemon runs on ${paths.home}`, { hint: "start one with edgetrain run, or give --url" });
+  }
+  let homeToken: string | undefined;
+  try {
+    homeToken = readFileSync(join(paths.home, "api.token"), "utf8").trim();
+  } catch {
+    homeToken = undefined;
+  }
+  return { url: address.url, token: token ?? loaded.profile?.api.token ?? homeToken };
+}
+
+export function needsTerminal(io: CommandIo): void {
+  if (!io.stdout.isTTY || !process.stdin.isTTY) throw new EdgetrainError("bad_input", "edgetrain tui draws on a terminal, and this is not one", { hint: "use edgetrain status, or the HTTP API (curl …/v1/status)" });
+}
+
+export const tuiCommand: Command = {
+  name: "tui",
+  summary: "attach the terminal UI to a running daemon (local or --url)",
+  help: `Usage: edgetrain tui [--url URL] [--token T] [--profile P] [--home DIR]
+
+Shows what the daemon does — readings, governor, queue, runs, models, jobs, logs, profile — and
+answers its conflict questions. It is a client of the HTTP API: it can watch a daemon on another
+host (--url, with --token or EDGETRAIN_TOKEN). Quitting (q) never stops the daemon. Needs a terminal.`,
+  options: { ...homeOptions, url: { type: "string" }, token: { type: "string" } },
+  async run(args, io) {
+    needsTerminal(io);
+    const connection = tuiConnection(args, io);
+    const { runTui } = await import("../../../tui/start.tsx");
+    await runTui(connection);
+    return 0;
+  },
+};

@@ -1,0 +1,192 @@
+import { Box, Text, useApp, useInput, useStdout } from "ink";
+import { useEffect, useState } from "react";
+import type { ModelDetail } from "../runtime/api/daemon-view.ts";
+import type { RunDetail } from "../runtime/state/runs.ts";
+import { ConflictModal } from "./components/conflict-modal.tsx";
+import { ColorContext, useColor } from "./components/theme.tsx";
+import type { Connection } from "./connection.ts";
+import { Jobs } from "./screens/jobs.tsx";
+import { LOG_LEVELS, Logs } from "./screens/logs.tsx";
+import { Models, type ModelsView } from "./screens/models.tsx";
+import { Overview } from "./screens/overview.tsx";
+import { ProfileScreen } from "./screens/profile.tsx";
+import { Runs } from "./screens/runs.tsx";
+import { useDaemon } from "./use-daemon.ts";
+
+const SCREENS = ["Overview", "Runs", "Models", "Jobs", "Logs", "Profile"] as const;
+type Screen = (typeof SCREENS)[number];
+
+const HELP = [
+  "1–6 or Tab: switch screens (Overview, Runs, Models, Jobs, Logs, Profile)",
+  "↑↓: select · Enter: open · Esc: back",
+  "Runs: Enter shows progress, checkpoints, metrics and the live log tail",
+  "Models: Enter lists versions · a activate the selected version · r roll back (both ask y/n)",
+  "Jobs: n run the selected job now",
+  "Logs: l cycle the level filter · j cycle the job filter",
+  "Conflict prompt: w wait · s skip · f force (the daemon's default applies when nobody answers)",
+  "q quit (the daemon keeps running) · ? close this help",
+];
+
+export interface AppProps {
+  connection: Connection;
+  color: boolean;
+  refreshMs?: number;
+}
+
+export function App(props: AppProps) {
+  return (
+    <ColorContext.Provider value={props.color}>
+      <Dashboard {...props} />
+    </ColorContext.Provider>
+  );
+}
+
+function Dashboard({ connection, refreshMs }: AppProps) {
+  const { exit } = useApp();
+  const { stdout: stream } = useStdout();
+  // Ink hands over the stream it draws on: a terminal (or ink-testing-library's stand-in) with columns and rows.
+  const stdout = stream as NodeJS.WriteStream;
+  const color = useColor();
+  const { snapshot, api } = useDaemon(connection, refreshMs);
+  const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [screen, setScreen] = useState<Screen>("Overview");
+  const [help, setHelp] = useState(false);
+  const [runIndex, setRunIndex] = useState(0);
+  const [runDetail, setRunDetail] = useState<RunDetail>();
+  const [models, setModels] = useState<ModelsView>({ selected: 0, version: 0 });
+  const [jobIndex, setJobIndex] = useState(0);
+  const [message, setMessage] = useState<string>();
+  const [logLevel, setLogLevel] = useState<(typeof LOG_LEVELS)[number]>("info");
+  const [logJob, setLogJob] = useState<string>();
+  const [profileOffset, setProfileOffset] = useState(0);
+  const [now, setNow] = useState(Date.now());
+  const [sending, setSending] = useState<string>();
+
+  // Resizing redraws at the new size.
+  useEffect(() => {
+    const onResize = () => setSize({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+    stdout.on("resize", onResize);
+    return () => void stdout.off("resize", onResize);
+  }, [stdout]);
+  // The countdown and the ages tick even when nothing arrives.
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  // An open run detail follows the run.
+  useEffect(() => {
+    if (!runDetail) return;
+    const timer = setInterval(() => void api.get<RunDetail>(`/v1/runs/${runDetail.id}`).then(setRunDetail, () => {}), 1000);
+    return () => clearInterval(timer);
+  }, [runDetail?.id]);
+
+  const conflict = snapshot.conflicts[0];
+  const act = (work: Promise<unknown>, done: string) =>
+    work.then(
+      () => setMessage(done),
+      (error: Error) => setMessage(error.message),
+    );
+  const openModel = (name: string) => api.get<ModelDetail>(`/v1/models/${name}`).then((detail) => setModels((m) => ({ ...m, detail, version: 0 })), (error: Error) => setMessage(error.message));
+
+  useInput((input, key) => {
+    if (conflict) {
+      const action = input === "w" ? "wait" : input === "s" ? "skip" : input === "f" ? "force" : undefined;
+      if (action) {
+        setSending(action);
+        void act(api.post(`/v1/conflicts/${conflict.id}`, { action, by: "tui" }), `answered ${action} for job ${conflict.job}`).finally(() => setSending(undefined));
+        return;
+      }
+    }
+    if (models.confirm) {
+      if (input === "y") {
+        const { action, model, version } = models.confirm;
+        void act(action === "activate" ? api.post(`/v1/models/${model}/activate`, { version }) : api.post(`/v1/models/${model}/rollback`), action === "activate" ? `${model}: version ${version} serving` : `${model}: rolled back`).then(() => openModel(model));
+      }
+      if (input === "y" || input === "n" || key.escape) setModels((m) => ({ ...m, confirm: undefined }));
+      return;
+    }
+    if (input === "q") return exit();
+    if (input === "?") return setHelp((shown) => !shown);
+    if (help && key.escape) return setHelp(false);
+    if (/^[1-6]$/.test(input)) return setScreen(SCREENS[Number(input) - 1]!);
+    if (key.tab) return setScreen(SCREENS[(SCREENS.indexOf(screen) + (key.shift ? SCREENS.length - 1 : 1)) % SCREENS.length]!);
+    const step = key.upArrow ? -1 : key.downArrow ? 1 : 0;
+    if (screen === "Runs") {
+      if (runDetail && key.escape) return setRunDetail(undefined);
+      if (step) setRunIndex((i) => Math.max(0, Math.min(snapshot.runs.length - 1, i + step)));
+      if (key.return && snapshot.runs[runIndex]) void api.get<RunDetail>(`/v1/runs/${snapshot.runs[runIndex]!.id}`).then(setRunDetail, (error: Error) => setMessage(error.message));
+    } else if (screen === "Models") {
+      if (models.detail) {
+        if (key.escape) return setModels((m) => ({ ...m, detail: undefined }));
+        if (step) setModels((m) => ({ ...m, version: Math.max(0, Math.min((m.detail?.versions.length ?? 1) - 1, m.version + step)) }));
+        const version = models.detail.versions[models.version];
+        if (input === "a" && version) setModels((m) => ({ ...m, confirm: { action: "activate", model: m.detail!.model, version: version.version } }));
+        if (input === "r") setModels((m) => ({ ...m, confirm: { action: "rollback", model: m.detail!.model } }));
+      } else {
+        if (step) setModels((m) => ({ ...m, selected: Math.max(0, Math.min(snapshot.models.length - 1, m.selected + step)) }));
+        const model = snapshot.models[models.selected];
+        if (key.return && model) void openModel(model.model);
+        if (input === "r" && model) setModels((m) => ({ ...m, confirm: { action: "rollback", model: model.model } }));
+      }
+    } else if (screen === "Jobs") {
+      if (step) setJobIndex((i) => Math.max(0, Math.min(snapshot.jobs.length - 1, i + step)));
+      const job = snapshot.jobs[jobIndex];
+      if (input === "n" && job) void act(api.post(`/v1/jobs/${job.name}/run`, {}), `job ${job.name} queued`);
+    } else if (screen === "Logs") {
+      if (input === "l") setLogLevel((level) => LOG_LEVELS[(LOG_LEVELS.indexOf(level) + 1) % LOG_LEVELS.length]!);
+      if (input === "j") {
+        const jobs = [undefined, ...snapshot.jobs.map((j) => j.name)];
+        setLogJob((current) => jobs[(jobs.indexOf(current) + 1) % jobs.length]);
+      }
+    } else if (screen === "Profile") {
+      if (step) setProfileOffset((offset) => Math.max(0, offset + step));
+      if (key.pageDown) setProfileOffset((offset) => offset + size.rows - 4);
+      if (key.pageUp) setProfileOffset((offset) => Math.max(0, offset - size.rows + 4));
+    }
+  });
+
+  const body = size.rows - 4;
+  const status = snapshot.status;
+  return (
+    <Box flexDirection="column" width={size.columns}>
+      <Box justifyContent="space-between">
+        <Text bold wrap="truncate">
+          edgetrain {status?.version ?? ""} · {status ? `${status.device.name} (${status.device.kind}) · profile ${status.profile.name}` : connection.url}
+        </Text>
+        <Text color={color(snapshot.link === "live" ? "green" : "yellow")}>{snapshot.link === "live" ? "● live" : snapshot.link === "connecting" ? "connecting…" : "reconnecting…"}</Text>
+      </Box>
+      <Text wrap="truncate">
+        {SCREENS.map((name, i) => (
+          <Text key={name} inverse={name === screen}>
+            {` ${i + 1} ${name} `}
+          </Text>
+        ))}
+      </Text>
+      <Box flexDirection="column" height={body}>
+        {conflict ? <ConflictModal conflict={conflict} now={now} sending={sending} /> : null}
+        {help ? (
+          <Box flexDirection="column" borderStyle="round" paddingX={1}>
+            {HELP.map((line) => (
+              <Text key={line}>{line}</Text>
+            ))}
+          </Box>
+        ) : screen === "Overview" ? (
+          <Overview snapshot={snapshot} width={size.columns} height={body - (conflict ? 5 : 0)} />
+        ) : screen === "Runs" ? (
+          <Runs snapshot={snapshot} selected={runIndex} detail={runDetail} height={body} width={size.columns} />
+        ) : screen === "Models" ? (
+          <Models snapshot={snapshot} view={models} height={body} />
+        ) : screen === "Jobs" ? (
+          <Jobs snapshot={snapshot} selected={jobIndex} message={message} />
+        ) : screen === "Logs" ? (
+          <Logs lines={snapshot.logs} level={logLevel} job={logJob} height={body} width={size.columns} />
+        ) : (
+          <ProfileScreen snapshot={snapshot} offset={profileOffset} height={body} />
+        )}
+      </Box>
+      <Text dimColor wrap="truncate">
+        {snapshot.link !== "live" && snapshot.error ? `${snapshot.error} · ` : message && screen !== "Jobs" ? `${message} · ` : ""}1-6/Tab screens · ↑↓ Enter Esc · ? help · q quit
+      </Text>
+    </Box>
+  );
+}

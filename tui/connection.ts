@@ -1,0 +1,116 @@
+/**
+ * The TUI's only way to the daemon: its HTTP API and its event stream, like curl would use them. The
+ * event stream reconnects by itself with backoff; callers see the connection's state, never a stack trace.
+ */
+export interface Connection {
+  url: string;
+  token?: string;
+}
+
+export type LinkState = "connecting" | "live" | "reconnecting";
+
+export interface DaemonEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export class ApiError extends Error {}
+
+export class DaemonApi {
+  constructor(private readonly connection: Connection) {}
+
+  get<T>(path: string): Promise<T> {
+    return this.call<T>("GET", path);
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.call<T>("POST", path, body);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(this.connection.url + path, {
+        method,
+        headers: { ...(this.connection.token ? { authorization: `Bearer ${this.connection.token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch {
+      throw new ApiError(`the daemon at ${this.connection.url} does not answer`);
+    }
+    const payload = (await response.json().catch(() => ({}))) as T & { message?: string };
+    if (!response.ok) throw new ApiError(payload.message ?? `${method} ${path} answered ${response.status}`);
+    return payload;
+  }
+}
+
+const BACKOFF_MS = [250, 500, 1000, 2000, 5000];
+
+/** Follows `/v1/events`; after a drop it waits (250 ms doubling to 5 s) and subscribes again. */
+export class EventFeed {
+  private stopped = false;
+  private abort?: AbortController;
+  private attempt = 0;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly onEvent: (event: DaemonEvent) => void,
+    private readonly onState: (state: LinkState) => void,
+  ) {}
+
+  start(): void {
+    void this.loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort?.abort();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.onState(this.attempt === 0 ? "connecting" : "reconnecting");
+      try {
+        await this.follow();
+      } catch {
+        // Dropped or refused: try again after the backoff.
+      }
+      if (this.stopped) return;
+      this.onState("reconnecting");
+      await Bun.sleep(BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)]!);
+    }
+  }
+
+  private async follow(): Promise<void> {
+    this.abort = new AbortController();
+    const response = await fetch(`${this.connection.url}/v1/events`, {
+      headers: this.connection.token ? { authorization: `Bearer ${this.connection.token}` } : {},
+      signal: this.abort.signal,
+    });
+    if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
+    this.attempt = 0;
+    this.onState("live");
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const type = /^event: (.+)$/m.exec(block)?.[1];
+        const data = /^data: (.+)$/m.exec(block)?.[1];
+        if (!type || !data) continue;
+        try {
+          this.onEvent({ type, data: JSON.parse(data) as Record<string, unknown> });
+        } catch {
+          // One bad event must not end the stream.
+        }
+      }
+    }
+  }
+}

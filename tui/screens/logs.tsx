@@ -1,0 +1,30 @@
+import { Box, Text } from "ink";
+import type { LogLine } from "../../runtime/log/logger.ts";
+import { useColor } from "../components/theme.tsx";
+
+const RANK = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+const LEVEL_COLOR = { debug: "gray", info: "white", warn: "yellow", error: "red" } as const;
+
+/** The daemon's log, followed; l cycles the level filter, j the job filter. */
+export function Logs({ lines, level, job, height, width }: { lines: LogLine[]; level: keyof typeof RANK; job?: string; height: number; width: number }) {
+  const color = useColor();
+  const shown = lines.filter((line) => RANK[line.level] >= RANK[level] && (job === undefined || line.job === job)).slice(-Math.max(1, height - 1));
+  return (
+    <Box flexDirection="column">
+      <Text dimColor>
+        level ≥ {level} · job {job ?? "all"} · l level · j job
+      </Text>
+      {shown.map((line, i) => {
+        const { time, level: lineLevel, msg, ...fields } = line;
+        const extra = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+        return (
+          <Text key={i} wrap="truncate">
+            {time.slice(11, 19)} <Text color={color(LEVEL_COLOR[lineLevel])}>{lineLevel.toUpperCase().padEnd(5)}</Text> {`${msg} ${extra}`.slice(0, Math.max(20, width - 16))}
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;

@@ -1,0 +1,58 @@
+import { Box, Text } from "ink";
+import type { ModelDetail } from "../../runtime/api/daemon-view.ts";
+import { useColor } from "../components/theme.tsx";
+import type { DaemonSnapshot } from "../use-daemon.ts";
+
+export interface ModelsView {
+  selected: number;
+  detail?: ModelDetail;
+  version: number;
+  confirm?: { action: "activate" | "rollback"; model: string; version?: number };
+}
+
+/** Models; Enter lists a model's versions with metrics and gate results; a activates, r rolls back, each confirmed. */
+export function Models({ snapshot, view, height }: { snapshot: DaemonSnapshot; view: ModelsView; height: number }) {
+  const color = useColor();
+  const confirm = view.confirm ? (
+    <Text color={color("yellow")} bold>
+      {view.confirm.action === "activate" ? `Activate ${view.confirm.model} version ${view.confirm.version}?` : `Roll ${view.confirm.model} back to the version before?`} [y] yes [n] no
+    </Text>
+  ) : null;
+  if (view.detail) {
+    const versions = view.detail.versions.slice(0, Math.max(1, height - 4));
+    return (
+      <Box flexDirection="column">
+        <Text bold>
+          {view.detail.model} · active v{view.detail.active ?? "-"} · {view.detail.feature_names?.length ?? 0} features{view.detail.classes?.length ? ` · classes ${view.detail.classes.join(", ")}` : ""}
+        </Text>
+        {versions.map((version, i) => {
+          const gate = version.gate as { metric?: string; candidate?: number; active?: number; passed?: boolean } | undefined;
+          return (
+            <Text key={version.version} inverse={i === view.version} wrap="truncate">
+              {i === view.version ? "› " : "  "}v{String(version.version).padEnd(4)}
+              <Text color={color(version.status === "active" ? "green" : version.status === "rejected" || version.status === "rolled_back" ? "red" : "white")}>{version.status.padEnd(12)}</Text>
+              {Object.entries(version.metrics ?? {}).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ").padEnd(28)}
+              {gate?.metric ? ` gate ${gate.passed ? "passed" : "rejected"} ${gate.candidate}${gate.active !== undefined ? ` vs ${gate.active}` : ""}` : ""}
+              {version.note ? ` ${version.note.slice(0, 40)}` : ""}
+            </Text>
+          );
+        })}
+        {confirm ?? <Text dimColor>↑↓ version · a activate · r roll back · Esc back</Text>}
+      </Box>
+    );
+  }
+  const rows = snapshot.models.slice(0, Math.max(1, height - 2));
+  return (
+    <Box flexDirection="column">
+      <Text bold>{"  MODEL                           ACTIVE  VERSIONS  METRICS"}</Text>
+      {rows.map((model, i) => (
+        <Text key={model.model} inverse={i === view.selected} wrap="truncate">
+          {i === view.selected ? "› " : "  "}
+          {model.model.padEnd(32).slice(0, 32)} {String(model.active ?? "-").padEnd(7)} {String(model.versions).padEnd(9)} {Object.entries(model.metrics ?? {}).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}
+        </Text>
+      ))}
+      {rows.length === 0 ? <Text dimColor>no models yet: a job's first successful run adds one</Text> : null}
+      {confirm}
+    </Box>
+  );
+}

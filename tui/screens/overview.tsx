@@ -1,0 +1,65 @@
+import { Box, Text } from "ink";
+import { ago, percent, ProgressBar, Sparkline } from "../components/gauges.tsx";
+import { useColor } from "../components/theme.tsx";
+import type { DaemonSnapshot } from "../use-daemon.ts";
+
+/** Device, readings with sparklines and thresholds, governor, queue, running runs, models, cache. */
+export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot; width: number; height: number }) {
+  const color = useColor();
+  const { status, readings } = snapshot;
+  if (!status) return <Text>waiting for the daemon…</Text>;
+  const latest = readings.at(-1);
+  const limits = status.governor.limits as Record<string, number>;
+  const spark = Math.max(10, width - 40);
+  const rows = Math.max(1, height - 16);
+  const line = (label: string, value: number | undefined, series: Array<number | undefined>, limit?: number) => (
+    <Box>
+      <Text>{label.padEnd(5)}{percent(value)} </Text>
+      <Sparkline values={series.map((v) => v ?? 0)} width={spark} limit={limit} />
+      <Text dimColor>{limit !== undefined ? `  pause ≥${limit}` : ""}</Text>
+    </Box>
+  );
+  const now = Date.now();
+  return (
+    <Box flexDirection="column">
+      {line("CPU", latest?.cpu, readings.map((r) => r.cpu), limits.pause_cpu)}
+      {line("MEM", latest?.memory, readings.map((r) => r.memory), limits.pause_memory)}
+      {latest?.gpu !== undefined ? line("GPU", latest.gpu, readings.map((r) => r.gpu)) : null}
+      <Text>
+        TEMP {latest?.temperature !== undefined ? `${latest.temperature.toFixed(0)}°C` : "-"} (max {limits.max_temperature}°C) · start below CPU {limits.max_cpu_before}% MEM {limits.max_memory_before}%
+      </Text>
+      <Text>
+        Governor: {status.governor.paused ? <Text color={color("yellow")}>pausing runs — {status.governor.reason}</Text> : <Text color={color("green")}>admitting{status.governor.reason ? ` (${status.governor.reason})` : ""}</Text>}
+      </Text>
+      <Text bold>Running ({status.runs.length}) · queue {status.queue.length}</Text>
+      {status.runs.slice(0, rows).map((run) => {
+        const progress = snapshot.progress[run.id];
+        const fraction = progress ? progress.done / Math.max(1, progress.total) : (run.progress ?? 0);
+        const elapsed = run.started_at ? now - run.started_at : 0;
+        const eta = fraction > 0.02 ? Math.round(((elapsed / fraction) * (1 - fraction)) / 1000) : undefined;
+        return (
+          <Box key={run.id}>
+            <Text>{`  ${run.job}${run.key ? `/${run.key}` : ""}`.padEnd(26).slice(0, 26)} </Text>
+            <ProgressBar fraction={fraction} width={16} />
+            <Text> {run.status === "running" ? "" : `${run.status} `}ETA {eta === undefined ? "-" : `${eta}s`} · heartbeat {ago(snapshot.heartbeats[run.id] ?? progress?.at)}</Text>
+          </Box>
+        );
+      })}
+      {status.queue.slice(0, 3).map((entry) => (
+        <Text key={`${entry.job}/${entry.key}`} dimColor>
+          {"  "}queued {entry.job}
+          {entry.key ? `/${entry.key}` : ""}: {entry.reason.slice(0, width - 30)}
+        </Text>
+      ))}
+      <Text bold>
+        Models: {status.models.active} active of {status.models.count} · {status.models.loaded.length} loaded · cache {status.cache.type}: {status.cache.entries} entries, hit rate {(status.cache.hit_rate * 100).toFixed(0)}%
+      </Text>
+      {snapshot.models.slice(0, Math.max(1, Math.floor(rows / 2))).map((model) => (
+        <Text key={model.model}>
+          {"  "}
+          {model.model.padEnd(28).slice(0, 28)} v{model.active ?? "-"} {Object.entries(model.metrics ?? {}).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}
+        </Text>
+      ))}
+    </Box>
+  );
+}

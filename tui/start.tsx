@@ -1,0 +1,11 @@
+import { render } from "ink";
+import { App } from "./app.tsx";
+import { colorWanted } from "./components/theme.tsx";
+import type { Connection } from "./connection.ts";
+
+/** Draws the TUI on this terminal until q; quitting leaves the daemon running. */
+export async function runTui(connection: Connection, options: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream; refreshMs?: number } = {}): Promise<void> {
+  const stdout = options.stdout ?? process.stdout;
+  const app = render(<App connection={connection} color={colorWanted(stdout, process.env)} refreshMs={options.refreshMs} />, { stdout, stdin: options.stdin ?? process.stdin, patchConsole: false, exitOnCtrlC: true });
+  await app.waitUntilExit();
+}
