@@ -5,6 +5,12 @@
 export interface Connection {
   url: string;
   token?: string;
+  /** Where a restarted daemon's new token is read from (the home's api.token); used when given. */
+  readToken?: () => string | undefined;
+}
+
+function tokenOf(connection: Connection): string | undefined {
+  return connection.readToken?.() ?? connection.token;
 }
 
 export type LinkState = "connecting" | "live" | "reconnecting";
@@ -32,7 +38,7 @@ export class DaemonApi {
     try {
       response = await fetch(this.connection.url + path, {
         method,
-        headers: { ...(this.connection.token ? { authorization: `Bearer ${this.connection.token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        headers: { ...(tokenOf(this.connection) ? { authorization: `Bearer ${tokenOf(this.connection)}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(5000),
       });
@@ -85,7 +91,7 @@ export class EventFeed {
   private async follow(): Promise<void> {
     this.abort = new AbortController();
     const response = await fetch(`${this.connection.url}/v1/events`, {
-      headers: this.connection.token ? { authorization: `Bearer ${this.connection.token}` } : {},
+      headers: tokenOf(this.connection) ? { authorization: `Bearer ${tokenOf(this.connection)}` } : {},
       signal: this.abort.signal,
     });
     if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);

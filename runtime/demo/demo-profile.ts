@@ -14,6 +14,12 @@ governor:
   pause_memory: 100
   workers: 2
   max_concurrent_runs: 1
+conflicts:
+  # Try it: edgetrain hold player-dashboard --home edgetrain-demo -- sleep 120, then drop a session
+  # (or run a job from the TUI): the job asks before training under the live dashboard.
+  predictors:
+    - name: player-dashboard
+  ask_timeout: 2m
 jobs:
   activity:
     strategy: random-forest
@@ -33,6 +39,9 @@ jobs:
       - type: new-data
         poll: 1s
         debounce: 1s
+    constraints:
+      not_during: [player-dashboard]
+      on_conflict: ask
     deploy:
       - type: gate
         tolerance: 0.02

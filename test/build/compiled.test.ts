@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTarget } from "../../scripts/build.ts";
-import { repoRoot, tempDir } from "../helpers.ts";
+import { repoRoot, tempDir, waitUntil } from "../helpers.ts";
 
 const outDir = mkdtempSync(join(tmpdir(), "edgetrain-dist-"));
 let x64 = "";
@@ -48,6 +48,52 @@ describe("compiled binary", () => {
     const demo = await runBinary([x64, "demo", "--home", join(dir.path, "demo"), "--port", "0", "--once"], dir.path, dir.path);
     expect([demo.code, demo.stderr.slice(-1500)]).toEqual([0, expect.any(String)]);
     expect(JSON.parse(demo.stdout.trim().split("\n").at(-1)!)).toMatchObject({ ok: true, models: 30, unchanged: 29, failed: 0 });
+  }, 180_000);
+
+  test("the TUI in a real terminal (tmux): the demo opens it, screens switch, a conflict is answered, q leaves the daemon", async () => {
+    await using dir = tempDir();
+    const home = join(dir.path, "demo");
+    const session = `edgetrain-e2e-${process.pid}`;
+    const tmux = (...args: string[]) => Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
+    const screen = () => tmux("capture-pane", "-p", "-t", session).stdout.toString();
+    const waitFor = async (check: (text: string) => boolean, what: string, ms = 60_000) => {
+      const deadline = Date.now() + ms;
+      while (!check(screen())) {
+        if (Date.now() > deadline) throw new Error(`the terminal never showed ${what}:\n${screen()}`);
+        await Bun.sleep(200);
+      }
+    };
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", `cd ${dir.path} && HOME=${dir.path} ${x64} demo --home ${home} --port 0; sleep 60`);
+    try {
+      await waitFor((text) => text.includes("● live") && text.includes("30 active of 30"), "30 active models");
+      tmux("send-keys", "-t", session, "2");
+      await waitFor((text) => /succeeded\s+activity\/player_7/.test(text), "the runs screen");
+      tmux("send-keys", "-t", session, "3");
+      await waitFor((text) => text.includes("MODEL") && text.includes("activity-player_1"), "the models screen");
+      tmux("send-keys", "-t", session, "1");
+
+      // Once the story is over (player_7 retrained), a live dashboard holds its predictor lock; a run asks in the TUI.
+      const { url } = JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { url: string };
+      const player7 = async () => ((await (await fetch(`${url}/v1/models/activity-player_7`)).json()) as { active?: number }).active;
+      for (const deadline = Date.now() + 60_000; (await player7()) !== 2 && Date.now() < deadline; ) await Bun.sleep(200);
+      const hold = Bun.spawn([x64, "hold", "player-dashboard", "--home", home, "--", "sleep", "60"], { env: { PATH: "/usr/bin:/bin", HOME: dir.path }, stdout: "ignore", stderr: "ignore" });
+      try {
+        await waitUntil(() => existsSync(join(home, "locks/predictor-player-dashboard.lock")), 10_000);
+        const token = readFileSync(join(home, "api.token"), "utf8").trim();
+        await fetch(`${url}/v1/jobs/activity/run`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ key: "player_3" }) });
+        await waitFor((text) => text.includes("Conflict: job activity for player_3") && text.includes("player-dashboard: hold"), "the conflict prompt");
+        tmux("send-keys", "-t", session, "s");
+        await waitFor((text) => !text.includes("Conflict:"), "the prompt closing");
+        expect(((await (await fetch(`${url}/v1/conflicts`)).json()) as { conflicts: unknown[] }).conflicts).toEqual([]);
+        tmux("send-keys", "-t", session, "q");
+        await waitFor((text) => text.includes("TUI closed; the daemon keeps serving"), "the TUI closing");
+        expect((await fetch(`${url}/health`)).status).toBe(200);
+      } finally {
+        hold.kill();
+      }
+    } finally {
+      tmux("kill-session", "-t", session);
+    }
   }, 180_000);
 
   test("trains with worker threads and predicts through ONNX Runtime, from a folder far from the project", async () => {

@@ -6,7 +6,7 @@ import { homeOptions, loadHomeProfile } from "../home.ts";
 import type { ParsedArgs } from "../command.ts";
 
 /** The daemon to attach to: --url/--token, else the home's daemon.json and its token. */
-export function tuiConnection(args: ParsedArgs, io: CommandIo): { url: string; token?: string } {
+export function tuiConnection(args: ParsedArgs, io: CommandIo): { url: string; token?: string; readToken?: () => string | undefined } {
   const url = stringFlag(args, "url");
   const token = stringFlag(args, "token") ?? io.environment.variables.EDGETRAIN_TOKEN;
   if (url) return { url: url.replace(/\/+$/, ""), token };
@@ -17,13 +17,16 @@ export function tuiConnection(args: ParsedArgs, io: CommandIo): { url: string; t
   } catch {
     throw new EdgetrainError("not_found", `no daemon runs on ${paths.home}`, { hint: "start one with edgetrain run, or give --url" });
   }
-  let homeToken: string | undefined;
-  try {
-    homeToken = readFileSync(join(paths.home, "api.token"), "utf8").trim();
-  } catch {
-    homeToken = undefined;
-  }
-  return { url: address.url, token: token ?? loaded.profile?.api.token ?? homeToken };
+  const readHomeToken = () => {
+    try {
+      return readFileSync(join(paths.home, "api.token"), "utf8").trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const fixed = token ?? loaded.profile?.api.token;
+  // A daemon restarted on this home makes a new token: read it again rather than keep a stale one.
+  return fixed ? { url: address.url, token: fixed } : { url: address.url, readToken: readHomeToken };
 }
 
 export function needsTerminal(io: CommandIo): void {
