@@ -59,7 +59,6 @@ function Dashboard({ connection, refreshMs }: AppProps) {
   const [logLevel, setLogLevel] = useState<(typeof LOG_LEVELS)[number]>("info");
   const [logJob, setLogJob] = useState<string>();
   const [profileOffset, setProfileOffset] = useState(0);
-  const [now, setNow] = useState(Date.now());
   const [sending, setSending] = useState<string>();
 
   // Resizing redraws at the new size.
@@ -68,11 +67,8 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     stdout.on("resize", onResize);
     return () => void stdout.off("resize", onResize);
   }, [stdout]);
-  // The countdown and the ages tick even when nothing arrives.
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
+  // The countdown and the ages tick with the poll's redraw, once a second.
+  const now = Date.now();
   // An open run detail follows the run.
   useEffect(() => {
     if (!runDetail) return;

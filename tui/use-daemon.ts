@@ -60,42 +60,60 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
 
   useEffect(() => {
     let stopped = false;
+    // Events are gathered here and drawn with the next poll: one redraw a second, however busy the stream.
+    let readings: Reading[] = [];
+    let logs: LogLine[] = [];
+    const progress: Record<string, RunProgress> = {};
+    const heartbeats: Record<string, number> = {};
+    let listsStale = true;
+    let tick = 0;
+    const gathered = () => ({ readings, logs, progress: { ...progress }, heartbeats: { ...heartbeats } });
     const fail = (error: unknown) => update(() => ({ error: (error as Error).message }));
     const refreshConflicts = () => api.get<{ conflicts: OpenConflict[] }>("/v1/conflicts").then(({ conflicts }) => update(() => ({ conflicts })), fail);
     const poll = async () => {
       try {
+        // Runs, models and jobs change with events; without any they are fetched every fifth tick.
+        const lists = listsStale || tick++ % 5 === 0;
+        listsStale = false;
         const [status, runs, models, jobs] = await Promise.all([
           api.get<DaemonStatus>("/v1/status"),
-          api.get<{ runs: RunSummary[] }>("/v1/runs?limit=50"),
-          api.get<{ models: ModelSummary[] }>("/v1/models"),
-          api.get<{ jobs: JobRow[] }>("/v1/jobs"),
+          lists ? api.get<{ runs: RunSummary[] }>("/v1/runs?limit=50") : undefined,
+          lists ? api.get<{ models: ModelSummary[] }>("/v1/models") : undefined,
+          lists ? api.get<{ jobs: JobRow[] }>("/v1/jobs") : undefined,
         ]);
-        if (!stopped) update(() => ({ status, runs: runs.runs, models: models.models, jobs: jobs.jobs, error: undefined }));
+        if (stopped) return;
+        update(() => ({ ...gathered(), status, ...(runs ? { runs: runs.runs } : {}), ...(models ? { models: models.models } : {}), ...(jobs ? { jobs: jobs.jobs } : {}), error: undefined }));
       } catch (error) {
         if (!stopped) fail(error);
       }
     };
     const onConnected = () => {
+      listsStale = true;
       void poll();
       void refreshConflicts();
-      api.get<{ lines: LogLine[] }>(`/v1/logs?limit=${LOG_LINES}`).then(({ lines }) => update(() => ({ logs: lines })), fail);
+      api.get<{ lines: LogLine[] }>(`/v1/logs?limit=${LOG_LINES}`).then(({ lines }) => {
+        logs = lines;
+        update(gathered);
+      }, fail);
       api.get<{ name: string; files: string[]; text: string }>("/v1/profile").then((profile) => update(() => ({ profile })), fail);
     };
     const feed = new EventFeed(
       connection,
       (event) => {
         const data = event.data;
+        if (event.type.startsWith("run.") || event.type.startsWith("model.")) listsStale = true;
         if (event.type === "governor.reading") {
           const reading: Reading = { at: Date.now(), cpu: Number(data.cpuPercent ?? 0), memory: Number(data.memoryPercent ?? 0), gpu: data.gpuPercent as number | undefined, temperature: data.temperatureC as number | undefined };
-          update((previous) => ({ readings: [...previous.readings, reading].slice(-HISTORY) }));
+          readings = [...readings, reading].slice(-HISTORY);
         } else if (event.type === "run.progress") {
-          update((previous) => ({ progress: { ...previous.progress, [String(data.run)]: { done: Number(data.done), total: Number(data.total), message: data.message as string | undefined, at: Date.now() } } }));
+          progress[String(data.run)] = { done: Number(data.done), total: Number(data.total), message: data.message as string | undefined, at: Date.now() };
         } else if (event.type === "run.heartbeat") {
-          update((previous) => ({ heartbeats: { ...previous.heartbeats, [String(data.run)]: Date.now() } }));
+          heartbeats[String(data.run)] = Date.now();
         } else if (event.type.startsWith("conflict.")) {
+          // A question must show at once, not with the next poll.
           void refreshConflicts();
         } else if (event.type === "log") {
-          update((previous) => ({ logs: [...previous.logs, data as unknown as LogLine].slice(-LOG_LINES) }));
+          logs = [...logs, data as unknown as LogLine].slice(-LOG_LINES);
         }
       },
       (link) => {
