@@ -37,6 +37,7 @@ import { DaemonMetrics } from "./api/metrics.ts";
 import { Deployer } from "./deploy/deployer.ts";
 import { createServing, type Serving } from "./serving/serving.ts";
 import { modelNameOf } from "./store/model-name.ts";
+import { planJobs } from "./scheduler/job-plan.ts";
 
 export interface DaemonOptions {
   profile: string;
@@ -305,14 +306,23 @@ export class Daemon {
   private view(): DaemonView {
     return {
       status: () => this.status(),
-      jobs: () => Object.entries(this.resolved.profile.jobs).map(([name, job]) => ({
-        name,
-        strategy: job.strategy,
-        enabled: job.enabled,
-        priority: job.priority,
-        triggers: job.triggers.map((trigger) => String(trigger.type)),
-        last_run: listRuns(this.state.db, { job: name, limit: 1 })[0],
-      })),
+      jobs: () => {
+        const plans = planJobs(this.resolved.profile, this.scheduler?.offPeak ?? { windows: [], note: "not learned yet" }, Date.now());
+        return Object.entries(this.resolved.profile.jobs).map(([name, job]) => {
+          const plan = plans.find((p) => p.job === name);
+          return {
+            name,
+            strategy: job.strategy,
+            enabled: job.enabled,
+            priority: job.priority,
+            triggers: job.triggers.map((trigger) => String(trigger.type)),
+            last_run: listRuns(this.state.db, { job: name, limit: 1 })[0],
+            next: plan?.next,
+            why: plan?.why ?? "",
+          };
+        });
+      },
+      offPeak: () => ({ windows: (this.scheduler?.offPeak?.windows ?? []).map((w) => w.label), note: this.scheduler?.offPeak?.note }),
       runs: (filter) => listRuns(this.state.db, filter),
       run: (id) => getRun(this.state.db, id),
       conflicts: () => this.desk.list(),

@@ -173,7 +173,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
         ) : screen === "Models" ? (
           <Models snapshot={snapshot} view={models} height={body} />
         ) : screen === "Jobs" ? (
-          <Jobs snapshot={snapshot} selected={jobIndex} message={message} />
+          <Jobs snapshot={snapshot} selected={jobIndex} message={message} width={size.columns} />
         ) : screen === "Logs" ? (
           <Logs lines={snapshot.logs} level={logLevel} job={logJob} height={body} width={size.columns} />
         ) : (

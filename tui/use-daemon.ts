@@ -21,6 +21,8 @@ export interface JobRow {
   priority: number;
   triggers: string[];
   last_run?: RunSummary;
+  next?: string;
+  why: string;
 }
 
 export interface RunProgress {
@@ -38,6 +40,7 @@ export interface DaemonSnapshot {
   runs: RunSummary[];
   models: ModelSummary[];
   jobs: JobRow[];
+  offpeak?: { windows: string[]; note?: string };
   conflicts: OpenConflict[];
   readings: Reading[];
   logs: LogLine[];
@@ -79,10 +82,10 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
           api.get<DaemonStatus>("/v1/status"),
           lists ? api.get<{ runs: RunSummary[] }>("/v1/runs?limit=50") : undefined,
           lists ? api.get<{ models: ModelSummary[] }>("/v1/models") : undefined,
-          lists ? api.get<{ jobs: JobRow[] }>("/v1/jobs") : undefined,
+          lists ? api.get<{ jobs: JobRow[]; offpeak: { windows: string[]; note?: string } }>("/v1/jobs") : undefined,
         ]);
         if (stopped) return;
-        update(() => ({ ...gathered(), status, ...(runs ? { runs: runs.runs } : {}), ...(models ? { models: models.models } : {}), ...(jobs ? { jobs: jobs.jobs } : {}), error: undefined }));
+        update(() => ({ ...gathered(), status, ...(runs ? { runs: runs.runs } : {}), ...(models ? { models: models.models } : {}), ...(jobs ? { jobs: jobs.jobs, offpeak: jobs.offpeak } : {}), error: undefined }));
       } catch (error) {
         if (!stopped) fail(error);
       }

@@ -37,7 +37,9 @@ export interface ModelDetail {
 
 export interface DaemonView {
   status(): DaemonStatus;
-  jobs(): Array<{ name: string; strategy: string; enabled: boolean; priority: number; triggers: string[]; last_run?: RunSummary }>;
+  jobs(): Array<{ name: string; strategy: string; enabled: boolean; priority: number; triggers: string[]; last_run?: RunSummary; next?: string; why: string }>;
+  /** The learned off-peak windows in words, or why there are none. */
+  offPeak(): { windows: string[]; note?: string };
   runs(filter: { job?: string; limit: number }): RunSummary[];
   run(id: string): RunDetail | undefined;
   /** Cancels, pauses or resumes a run in progress; false when no such run is in progress. */

@@ -1,19 +1,25 @@
 import { Box, Text } from "ink";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
-/** Jobs with triggers and their last run; n runs the selected job now. */
-export function Jobs({ snapshot, selected, message }: { snapshot: DaemonSnapshot; selected: number; message?: string }) {
+const when = (iso?: string) => (iso ? new Date(iso).toISOString().slice(5, 16).replace("T", " ") : "-");
+
+/** Jobs with triggers, off-peak windows, last and next run and why; n runs the selected job now. */
+export function Jobs({ snapshot, selected, message, width }: { snapshot: DaemonSnapshot; selected: number; message?: string; width: number }) {
+  const windows = snapshot.offpeak?.windows.length ? `off-peak windows: ${snapshot.offpeak.windows.join(", ")}` : `off-peak: ${snapshot.offpeak?.note ?? "no windows learned"}`;
+  const job = snapshot.jobs[selected];
   return (
     <Box flexDirection="column">
-      <Text bold>{"  JOB               STRATEGY        PRIO  TRIGGERS                    LAST RUN"}</Text>
-      {snapshot.jobs.map((job, i) => (
-        <Text key={job.name} inverse={i === selected} wrap="truncate">
+      <Text dimColor wrap="truncate">{windows}</Text>
+      <Text bold wrap="truncate">{"  JOB               STRATEGY        TRIGGERS                LAST RUN              NEXT (UTC)"}</Text>
+      {snapshot.jobs.map((row, i) => (
+        <Text key={row.name} inverse={i === selected} wrap="truncate">
           {i === selected ? "› " : "  "}
-          {job.name.padEnd(17).slice(0, 17)} {job.strategy.padEnd(15).slice(0, 15)} {String(job.priority).padEnd(5)} {job.triggers.join(", ").padEnd(27).slice(0, 27)} {job.last_run ? `${job.last_run.status} ${job.last_run.key ?? ""} ${new Date(job.last_run.created_at).toISOString().slice(11, 19)}` : "-"}
-          {job.enabled ? "" : " (disabled)"}
+          {row.name.padEnd(17).slice(0, 17)} {row.strategy.padEnd(15).slice(0, 15)} {row.triggers.join(", ").padEnd(23).slice(0, 23)} {(row.last_run ? `${row.last_run.status} ${when(new Date(row.last_run.created_at).toISOString())}` : "-").padEnd(21)} {when(row.next)}
+          {row.enabled ? "" : " (disabled)"}
         </Text>
       ))}
       {snapshot.jobs.length === 0 ? <Text dimColor>the profile has no jobs</Text> : null}
+      {job ? <Text wrap="wrap">{`why: ${job.why}`.slice(0, width * 2)}</Text> : null}
       <Text dimColor>{message ?? "↑↓ job · n run now (queued in the daemon, governor and conflicts still apply)"}</Text>
     </Box>
   );

@@ -11,7 +11,7 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
   const latest = readings.at(-1);
   const limits = status.governor.limits as Record<string, number>;
   const spark = Math.max(10, width - 40);
-  const rows = Math.max(1, height - 16);
+  const rows = Math.max(1, height - 11);
   const line = (label: string, value: number | undefined, series: Array<number | undefined>, limit?: number) => (
     <Box>
       <Text>{label.padEnd(5)}{percent(value)} </Text>
@@ -25,14 +25,21 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
       {line("CPU", latest?.cpu, readings.map((r) => r.cpu), limits.pause_cpu)}
       {line("MEM", latest?.memory, readings.map((r) => r.memory), limits.pause_memory)}
       {latest?.gpu !== undefined ? line("GPU", latest.gpu, readings.map((r) => r.gpu)) : null}
-      <Text>
-        TEMP {latest?.temperature !== undefined ? `${latest.temperature.toFixed(0)}°C` : "-"} (max {limits.max_temperature}°C) · start below CPU {limits.max_cpu_before}% MEM {limits.max_memory_before}%
+      {latest?.temperature !== undefined ? (
+        <Box>
+          <Text>{"TEMP "}{`${latest.temperature.toFixed(0)}°C`.padStart(4)} </Text>
+          <Sparkline values={readings.map((r) => r.temperature ?? 0)} width={spark} limit={limits.max_temperature} />
+          <Text dimColor>{`  pause ≥${limits.max_temperature}°C`}</Text>
+        </Box>
+      ) : null}
+      <Text wrap="truncate">
+        {latest?.temperature === undefined ? "TEMP - · " : ""}runs start below CPU {limits.max_cpu_before}% MEM {limits.max_memory_before}% {latest?.temperature === undefined ? `(max ${limits.max_temperature}°C)` : ""}
       </Text>
       <Text>
         Governor: {status.governor.paused ? <Text color={color("yellow")}>pausing runs — {status.governor.reason}</Text> : <Text color={color("green")}>admitting{status.governor.reason ? ` (${status.governor.reason})` : ""}</Text>}
       </Text>
       <Text bold>Running ({status.runs.length}) · queue {status.queue.length}</Text>
-      {status.runs.slice(0, rows).map((run) => {
+      {status.runs.slice(0, Math.max(1, Math.floor(rows / 2))).map((run) => {
         const progress = snapshot.progress[run.id];
         const fraction = progress ? progress.done / Math.max(1, progress.total) : (run.progress ?? 0);
         const elapsed = run.started_at ? now - run.started_at : 0;
@@ -51,10 +58,13 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
           {entry.key ? `/${entry.key}` : ""}: {entry.reason.slice(0, width - 30)}
         </Text>
       ))}
+      <Text wrap="truncate">
+        Next: {snapshot.jobs.filter((job) => job.next).sort((a, b) => a.next!.localeCompare(b.next!)).slice(0, 2).map((job) => `${job.name} at ${job.next!.slice(5, 16).replace("T", " ")} UTC`).join(" · ") || "nothing scheduled; triggers fire on data, models and by hand"}
+      </Text>
       <Text bold>
         Models: {status.models.active} active of {status.models.count} · {status.models.loaded.length} loaded · cache {status.cache.type}: {status.cache.entries} entries, hit rate {(status.cache.hit_rate * 100).toFixed(0)}%
       </Text>
-      {snapshot.models.slice(0, Math.max(1, Math.floor(rows / 2))).map((model) => (
+      {snapshot.models.slice(0, Math.max(1, rows - Math.min(status.runs.length, Math.floor(rows / 2)) - Math.min(status.queue.length, 3) - (latest?.gpu !== undefined ? 1 : 0))).map((model) => (
         <Text key={model.model}>
           {"  "}
           {model.model.padEnd(28).slice(0, 28)} v{model.active ?? "-"} {Object.entries(model.metrics ?? {}).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}

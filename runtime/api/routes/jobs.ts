@@ -6,7 +6,7 @@ import type { DaemonView } from "../daemon-view.ts";
 /** `GET /v1/jobs`, `POST /v1/jobs/:name/run` ({key?, force?}), `GET /v1/runs`, `GET /v1/runs/:id`. */
 export const jobRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/jobs" })
-    .get("/v1/jobs", () => ({ jobs: view.jobs() }))
+    .get("/v1/jobs", () => ({ jobs: view.jobs(), offpeak: view.offPeak() }))
     .post(
       "/v1/jobs/:name/run",
       async ({ params, body, set }) => {

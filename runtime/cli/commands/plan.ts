@@ -1,20 +1,12 @@
-import { Cron } from "croner";
 import { resolveProfile } from "../../config/validate-profile.ts";
 import { EdgetrainError } from "../../errors.ts";
-import { conflictPolicy } from "../../conflicts/predictors.ts";
 import { learnOffPeak } from "../../offpeak/learn.ts";
 import { openState } from "../../state/database.ts";
-import { heatMap, msToNextWindow } from "../../offpeak/windows.ts";
+import { heatMap } from "../../offpeak/windows.ts";
+import { planJobs } from "../../scheduler/job-plan.ts";
 import type { Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { formatProblem } from "../problems-text.ts";
-
-interface JobPlan {
-  job: string;
-  triggers: string[];
-  next?: string;
-  why: string;
-}
 
 export const planCommand: Command = {
   name: "plan",
@@ -36,30 +28,7 @@ will run and why.`,
     // `self` history lives in the home's state database.
     const state = profile.usage.source === "self" ? openState(paths.state) : undefined;
     const offPeak = await learnOffPeak(profile.usage, paths, now, state?.db).finally(() => state?.close());
-    const jobs: JobPlan[] = Object.entries(profile.jobs).map(([name, job]) => {
-      const triggers = job.triggers.map((trigger) => (trigger.type === "cron" ? `cron ${String(trigger.schedule)}` : String(trigger.type)));
-      const cronTimes = job.triggers
-        .filter((trigger) => trigger.type === "cron" && typeof trigger.schedule === "string")
-        .map((trigger) => new Cron(String(trigger.schedule), { paused: true, timezone: trigger.timezone as string | undefined }).nextRun(new Date(now))?.getTime())
-        .filter((t): t is number => t !== undefined);
-      let next = cronTimes.length ? Math.min(...cronTimes) : undefined;
-      const reasons: string[] = [];
-      if (!job.enabled) reasons.push("disabled");
-      if (cronTimes.length) reasons.push(`cron schedule`);
-      for (const kind of ["new-data", "samples-above", "model-missing", "accuracy-below"]) if (triggers.includes(kind)) reasons.push(`${kind}: when its data says so`);
-      if (triggers.length === 0 || (triggers.length === 1 && triggers[0] === "manual")) reasons.push("only by hand (edgetrain train)");
-      if (job.constraints.only_in === "off-peak") {
-        if (offPeak.windows.length === 0) reasons.push(`only_in off-peak, but ${offPeak.note}: runs when triggered`);
-        else {
-          const wait = msToNextWindow(offPeak.windows, next ?? now, profile.usage.timezone) ?? 0;
-          if (next !== undefined) next += wait;
-          else next = now + wait;
-          reasons.push(`only_in off-peak (${offPeak.windows.map((w) => w.label).join(", ")})`);
-        }
-      }
-      if (job.constraints.not_during?.length) reasons.push(`not while ${job.constraints.not_during.join(", ")} predicts (${conflictPolicy(profile, name, true)})`);
-      return { job: name, triggers, next: next !== undefined && job.enabled ? new Date(next).toISOString() : undefined, why: reasons.join("; ") };
-    });
+    const jobs = planJobs(profile, offPeak, now);
     if (args.values.json) {
       io.stdout.write(JSON.stringify({ offpeak: { windows: offPeak.windows, points: offPeak.activity.points, trusted: offPeak.activity.trusted, note: offPeak.note, score: offPeak.activity.score }, jobs }, null, 2) + "\n");
       return 0;
