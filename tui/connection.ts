@@ -103,20 +103,28 @@ export class EventFeed {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const type = /^event: (.+)$/m.exec(block)?.[1];
-        const data = /^data: (.+)$/m.exec(block)?.[1];
-        if (!type || !data) continue;
-        try {
-          this.onEvent({ type, data: JSON.parse(data) as Record<string, unknown> });
-        } catch {
-          // One bad event must not end the stream.
-        }
-      }
+      const { events, rest } = takeEvents(buffer + decoder.decode(value, { stream: true }));
+      buffer = rest;
+      for (const event of events) this.onEvent(event);
     }
   }
+}
+
+/** The complete server-sent events at the start of `buffer`, and what is left for the next chunk. */
+export function takeEvents(buffer: string): { events: DaemonEvent[]; rest: string } {
+  const events: DaemonEvent[] = [];
+  let end: number;
+  while ((end = buffer.indexOf("\n\n")) >= 0) {
+    const block = buffer.slice(0, end);
+    buffer = buffer.slice(end + 2);
+    const type = /^event: (.+)$/m.exec(block)?.[1];
+    const data = /^data: (.+)$/m.exec(block)?.[1];
+    if (!type || !data) continue;
+    try {
+      events.push({ type, data: JSON.parse(data) as Record<string, unknown> });
+    } catch {
+      // One bad event must not end the stream.
+    }
+  }
+  return { events, rest: buffer };
 }

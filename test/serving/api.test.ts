@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
+import { takeEvents } from "../../tui/connection.ts";
 import { startDaemonProcess, tempDir, waitUntil, type TempDir } from "../helpers.ts";
 import { ATHLETES } from "./fixture.ts";
 
@@ -24,16 +25,11 @@ async function collectEvents(path: string, until: (type: string, data: Record<st
   outer: while (Date.now() < deadline) {
     const { value, done } = await reader.read();
     if (done) break;
-    buffer += new TextDecoder().decode(value);
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const type = /^event: (.+)$/m.exec(block)?.[1];
-      const data = /^data: (.+)$/m.exec(block)?.[1];
-      if (!type || !data) continue;
-      events.push({ type, data: JSON.parse(data) });
-      if (until(type, JSON.parse(data))) break outer;
+    const taken = takeEvents(buffer + new TextDecoder().decode(value));
+    buffer = taken.rest;
+    for (const event of taken.events) {
+      events.push(event);
+      if (until(event.type, event.data)) break outer;
     }
   }
   await reader.cancel();
