@@ -6,6 +6,15 @@ import type { Connection } from "./connection.ts";
 /** Draws the TUI on this terminal until q; quitting leaves the daemon running. */
 export async function runTui(connection: Connection, options: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream; refreshMs?: number } = {}): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
-  const app = render(<App connection={connection} color={colorWanted(stdout, process.env)} refreshMs={options.refreshMs} />, { stdout, stdin: options.stdin ?? process.stdin, patchConsole: false, exitOnCtrlC: true });
+  const app = render(<App connection={connection} color={colorWanted(stdout, process.env)} refreshMs={options.refreshMs} />, {
+    stdout,
+    stdin: options.stdin ?? process.stdin,
+    patchConsole: false,
+    exitOnCtrlC: true,
+    // A terminal is a terminal, in CI too (Ink would otherwise draw only the last frame when CI is set).
+    interactive: Boolean(stdout.isTTY),
+    // The terminal's own screen comes back when the TUI quits.
+    alternateScreen: true,
+  });
   await app.waitUntilExit();
 }
