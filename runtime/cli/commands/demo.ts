@@ -67,7 +67,9 @@ Options:
     try {
       const report = await runScenario(client, dataDir, say);
       ok = report.models === DEMO_DATA.players && report.failed === 0 && report.unchanged === report.models - 1 && report.retrained !== undefined;
-      io.stdout.write(JSON.stringify({ event: "demo", ok, url, ...report }) + "\n");
+      // With the TUI on the terminal the report goes to the log; otherwise it is the command's last line.
+      if (withTui && quiet) daemon.logger.info("demo finished", { ok, ...report });
+      else io.stdout.write(JSON.stringify({ event: "demo", ok, url, ...report }) + "\n");
     } catch (error) {
       say((error as Error).message);
       if (args.values.once) {
