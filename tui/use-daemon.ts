@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from "react";
-import type { DaemonStatus, ModelDetail } from "../runtime/api/daemon-view.ts";
+import type { DaemonStatus } from "../runtime/api/daemon-view.ts";
 import type { OpenConflict } from "../runtime/conflicts/conflict-desk.ts";
 import type { LogLine } from "../runtime/log/logger.ts";
-import type { RunDetail, RunSummary } from "../runtime/state/runs.ts";
+import type { RunSummary } from "../runtime/state/runs.ts";
 import type { ModelSummary } from "../runtime/store/model-store.ts";
 import { DaemonApi, EventFeed, type Connection, type LinkState } from "./connection.ts";
 
@@ -136,4 +136,3 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
   return { snapshot, api };
 }
 
-export type { ModelDetail, RunDetail };
