@@ -1,7 +1,17 @@
 import { dlopen, FFIType } from "bun:ffi";
 
-/** The C library's version as the process sees it (`2.36`), or undefined on musl and other libcs. */
+let known: { version: string | undefined } | undefined;
+
+/**
+ * The C library's version as the process sees it (`2.36`), or undefined on musl and other libcs. It cannot
+ * change while the process runs, so libc is asked once: ONNX Runtime loading asks on every predict.
+ */
 export function glibcVersion(): string | undefined {
+  known ??= { version: askLibc() };
+  return known.version;
+}
+
+function askLibc(): string | undefined {
   try {
     const libc = dlopen("libc.so.6", { gnu_get_libc_version: { args: [], returns: FFIType.cstring } });
     const version = String(libc.symbols.gnu_get_libc_version());

@@ -20,6 +20,8 @@ export interface LoadedModel {
 
 interface Slot extends LoadedModel {
   session: Ort.InferenceSession;
+  /** The runtime the session belongs to: its Tensor type builds the inputs. */
+  runtime: OnnxRuntime;
   inFlight: number;
   /** Unloaded while requests were still running: released when the last one ends. */
   retired: boolean;
@@ -69,7 +71,7 @@ export class SessionPool {
 
   /** Runs a batch; outputs are one per row. */
   async run(slot: Slot, x: Float32Array, rows: number): Promise<PredictionOutput[]> {
-    const runtime = await this.options.runtime();
+    const { runtime } = slot;
     slot.inFlight++;
     try {
       const width = slot.description.feature_names.length;
@@ -103,7 +105,7 @@ export class SessionPool {
     const description = describe(bytes, path, known);
     const runtime = await this.options.runtime();
     const { session, provider } = await this.createSession(runtime, bytes, model);
-    const slot: Slot = { model, version, description, provider, bytes: bytes.byteLength * 2 + 1_048_576, lastUsed: Date.now(), session, inFlight: 0, retired: false };
+    const slot: Slot = { model, version, description, provider, bytes: bytes.byteLength * 2 + 1_048_576, lastUsed: Date.now(), session, runtime, inFlight: 0, retired: false };
     this.slots.set(`${model}@${version}`, slot);
     this.options.events?.emit("model.loaded", { model, version, provider });
     this.evict();
