@@ -16,9 +16,12 @@ export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly predictions: Counter<"model" | "cached">;
   private readonly latency: Histogram<"cached">;
+  /** Read once per scrape: a dozen collectors share one status instead of each querying the daemon. */
+  private scraped?: DaemonStatus;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
+    const status = () => (this.scraped ??= sources.status());
     this.predictions = new Counter({ name: "edgetrain_predictions_total", help: "Predict requests answered, by model and whether the cache answered.", labelNames: ["model", "cached"], registers });
     this.latency = new Histogram({
       name: "edgetrain_prediction_duration_seconds",
@@ -33,7 +36,7 @@ export class DaemonMetrics {
         help,
         registers,
         collect() {
-          const value = pick(sources.status().governor.readings ?? {});
+          const value = pick(status().governor.readings ?? {});
           if (typeof value === "number") this.set(value);
         },
       });
@@ -41,9 +44,9 @@ export class DaemonMetrics {
     reading("edgetrain_memory_percent", "Memory in use.", (r) => r.memoryPercent);
     reading("edgetrain_temperature_celsius", "Hottest thermal zone.", (r) => r.temperatureC);
     reading("edgetrain_gpu_percent", "GPU load.", (r) => r.gpuPercent);
-    new Gauge({ name: "edgetrain_governor_paused", help: "1 while the governor holds runs paused.", registers, collect() { this.set(sources.status().governor.paused ? 1 : 0); } });
-    new Gauge({ name: "edgetrain_queue_length", help: "Job+key entries waiting to run.", registers, collect() { this.set(sources.status().queue.length); } });
-    new Gauge({ name: "edgetrain_runs_running", help: "Training runs in progress.", registers, collect() { this.set(sources.status().running); } });
+    new Gauge({ name: "edgetrain_governor_paused", help: "1 while the governor holds runs paused.", registers, collect() { this.set(status().governor.paused ? 1 : 0); } });
+    new Gauge({ name: "edgetrain_queue_length", help: "Job+key entries waiting to run.", registers, collect() { this.set(status().queue.length); } });
+    new Gauge({ name: "edgetrain_runs_running", help: "Training runs in progress.", registers, collect() { this.set(status().running); } });
     new Gauge({
       name: "edgetrain_runs",
       help: "Runs recorded in the state database, by job and status.",
@@ -64,8 +67,8 @@ export class DaemonMetrics {
         for (const row of sources.activeVersions()) this.set({ model: row.model }, row.version);
       },
     });
-    new Gauge({ name: "edgetrain_models_loaded", help: "ONNX Runtime sessions loaded.", registers, collect() { this.set(sources.status().models.loaded.length); } });
-    new Gauge({ name: "edgetrain_cache_entries", help: "Entries in the prediction cache.", registers, collect() { this.set(sources.status().cache.entries); } });
+    new Gauge({ name: "edgetrain_models_loaded", help: "ONNX Runtime sessions loaded.", registers, collect() { this.set(status().models.loaded.length); } });
+    new Gauge({ name: "edgetrain_cache_entries", help: "Entries in the prediction cache.", registers, collect() { this.set(status().cache.entries); } });
     for (const [name, field] of [["edgetrain_cache_hits_total", "hits"], ["edgetrain_cache_misses_total", "misses"]] as const) {
       new Counter({
         name,
@@ -73,11 +76,11 @@ export class DaemonMetrics {
         registers,
         collect() {
           this.reset();
-          this.inc(sources.status().cache[field]);
+          this.inc(status().cache[field]);
         },
       });
     }
-    new Gauge({ name: "edgetrain_uptime_seconds", help: "Seconds since the daemon started.", registers, collect() { this.set(sources.status().uptime_s); } });
+    new Gauge({ name: "edgetrain_uptime_seconds", help: "Seconds since the daemon started.", registers, collect() { this.set(status().uptime_s); } });
     new Gauge({ name: "edgetrain_resident_memory_bytes", help: "Resident memory of the daemon process.", registers, collect() { this.set(process.memoryUsage().rss); } });
   }
 
@@ -87,6 +90,10 @@ export class DaemonMetrics {
   }
 
   async render(): Promise<{ contentType: string; text: string }> {
-    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+    try {
+      return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+    } finally {
+      this.scraped = undefined;
+    }
   }
 }
