@@ -31,9 +31,7 @@ export class ModelActivator {
       try {
         await this.check(active);
       } catch (error) {
-        const reason = `health check after activation failed: ${messageOf(error)}`;
-        if (this.store.rollbackTarget(model) !== undefined) await this.rollbackNow(model, reason);
-        else (this.store.withdraw(model, reason), this.pool.unload(model));
+        await this.undoNow(model, `health check after activation failed: ${messageOf(error)}`);
         throw error;
       }
       this.logger.info("model activated", { model, version, reason });
@@ -48,18 +46,22 @@ export class ModelActivator {
 
   /** For a deploy that failed after activating: back to the previous version, or out of service if there was none. */
   undo(model: string, reason: string): Promise<ModelVersion | undefined> {
-    return this.serialised(model, async () => {
-      if (this.store.rollbackTarget(model) !== undefined) return this.rollbackNow(model, reason);
-      this.store.withdraw(model, reason);
-      this.pool.unload(model);
-      this.logger.warn("model withdrawn: its first version failed and there is none to return to", { model, reason });
-      return undefined;
-    });
+    return this.serialised(model, () => this.undoNow(model, reason));
+  }
+
+  private async undoNow(model: string, reason: string): Promise<ModelVersion | undefined> {
+    if (this.store.rollbackTarget(model) !== undefined) return this.rollbackNow(model, reason);
+    this.store.withdraw(model, reason);
+    this.pool.unload(model);
+    this.logger.warn("model withdrawn: its first version failed and there is none to return to", { model, reason });
+    return undefined;
   }
 
   private async rollbackNow(model: string, reason: string): Promise<ModelVersion> {
     const target = this.store.rollbackTarget(model);
-    if (target !== undefined) await this.service.predictDirect(this.store.requireVersion(model, target), this.healthInputs(this.store.requireVersion(model, target))).catch(() => undefined);
+    // Loaded (and its health rows answered) before the pointer goes back, so requests do not wait for it.
+    const previous = target !== undefined ? this.store.requireVersion(model, target) : undefined;
+    if (previous) await this.service.predictDirect(previous, this.healthInputs(previous)).catch(() => undefined);
     const restored = this.store.rollback(model, reason);
     this.pool.unload(model, restored.version);
     this.logger.warn("model rolled back", { model, to: restored.version, reason });
