@@ -41,6 +41,11 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
   }
 }
 
+/** Someone at a keyboard: stdout draws on a terminal and stdin reads from one (the TUI needs both). */
+export function interactiveTerminal(io: CommandIo): boolean {
+  return io.stdout.isTTY && Boolean(process.stdin.isTTY);
+}
+
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const value = args.values[name];
   return typeof value === "string" ? value : undefined;

@@ -18,13 +18,8 @@ export interface DaemonClient {
  */
 export function daemonClient(args: ParsedArgs, io: CommandIo): DaemonClient {
   const { loaded, paths } = loadHomeProfile(args, io);
-  let address: { url: string };
-  try {
-    address = JSON.parse(readFileSync(join(paths.home, "daemon.json"), "utf8")) as { url: string };
-  } catch {
-    throw new EdgetrainError("not_found", `no daemon runs on ${paths.home}`, { hint: `start it with: edgetrain run --home ${paths.home}` });
-  }
-  const token = loaded.profile?.api.token ?? readToken(join(paths.home, "api.token"));
+  const address = daemonAddress(paths.home);
+  const token = loaded.profile?.api.token ?? homeToken(paths.home);
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     let response: Response;
     try {
@@ -50,9 +45,19 @@ export function daemonRuns(home: string): boolean {
   return owner !== undefined && isOwnerAlive(owner) && existsSync(join(home, "daemon.json"));
 }
 
-function readToken(file: string): string | undefined {
+/** Where the daemon on `home` listens, from its `daemon.json`; an error in words when none runs there. */
+export function daemonAddress(home: string, hint = `start it with: edgetrain run --home ${home}`): { url: string } {
   try {
-    return readFileSync(file, "utf8").trim();
+    return JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { url: string };
+  } catch {
+    throw new EdgetrainError("not_found", `no daemon runs on ${home}`, { hint });
+  }
+}
+
+/** The token a daemon made for its home (`api.token`, readable only by its owner), if there is one. */
+export function homeToken(home: string): string | undefined {
+  try {
+    return readFileSync(join(home, "api.token"), "utf8").trim();
   } catch {
     return undefined;
   }

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Daemon } from "../../daemon.ts";
 import { writeAthletes } from "../../demo/athletes.ts";
 import { DEMO_DATA, DEMO_PROFILE } from "../../demo/demo-profile.ts";
 import { runScenario, type DemoClient } from "../../demo/scenario.ts";
 import { EdgetrainError } from "../../errors.ts";
-import { portFlag, stringFlag, type Command } from "../command.ts";
+import { interactiveTerminal, portFlag, stringFlag, type Command } from "../command.ts";
 import { openTui } from "./run.ts";
 
 export const demoCommand: Command = {
@@ -31,7 +31,7 @@ Options:
     mkdirSync(home, { recursive: true });
     const profile = join(home, "demo-profile.yaml");
     if (!existsSync(profile)) writeFileSync(profile, DEMO_PROFILE);
-    const withTui = !args.values.headless && !args.values.once && io.stdout.isTTY && Boolean(process.stdin.isTTY);
+    const withTui = !args.values.headless && !args.values.once && interactiveTerminal(io);
     let quiet = withTui;
     // With the TUI open, the story's steps go to the log, which its Logs screen shows.
     let logStep: ((line: string) => void) | undefined;
@@ -55,7 +55,7 @@ Options:
     }) : undefined;
     const { url } = daemon.address();
     say(`daemon serving at ${url} (home ${home})`);
-    const token = readFileSync(join(home, "api.token"), "utf8").trim();
+    const token = daemon.token();
     const client: DemoClient = {
       get: async (path) => (await fetch(url + path)).json() as never,
       post: async (path, body) => {

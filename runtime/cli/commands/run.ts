@@ -1,5 +1,5 @@
 import { Daemon } from "../../daemon.ts";
-import { portFlag, stringFlag, type Command } from "../command.ts";
+import { interactiveTerminal, portFlag, stringFlag, type Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 
 /** The TUI on this terminal, attached to the daemon in this process like any other client. */
@@ -29,7 +29,7 @@ On a terminal the TUI opens; quitting it (q) leaves the daemon running here, log
   options: { ...homeOptions, host: { type: "string" }, port: { type: "string" }, headless: { type: "boolean" } },
   async run(args, io) {
     const { profile, homeFlag } = homeAndProfile(args, io);
-    const withTui = !args.values.headless && io.stdout.isTTY && Boolean(process.stdin.isTTY);
+    const withTui = !args.values.headless && interactiveTerminal(io);
     // While the TUI owns the terminal, log lines go to the file and the TUI's log screen only.
     let quiet = withTui;
     const daemon = await Daemon.start({

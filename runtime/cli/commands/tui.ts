@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { EdgetrainError } from "../../errors.ts";
-import { stringFlag, type Command, type CommandIo } from "../command.ts";
+import { interactiveTerminal, stringFlag, type Command, type CommandIo } from "../command.ts";
+import { daemonAddress, homeToken } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import type { ParsedArgs } from "../command.ts";
 
@@ -11,26 +10,14 @@ export function tuiConnection(args: ParsedArgs, io: CommandIo): { url: string; t
   const token = stringFlag(args, "token") ?? io.environment.variables.EDGETRAIN_TOKEN;
   if (url) return { url: url.replace(/\/+$/, ""), token };
   const { loaded, paths } = loadHomeProfile(args, io);
-  let address: { url: string };
-  try {
-    address = JSON.parse(readFileSync(join(paths.home, "daemon.json"), "utf8")) as { url: string };
-  } catch {
-    throw new EdgetrainError("not_found", `no daemon runs on ${paths.home}`, { hint: "start one with edgetrain run, or give --url" });
-  }
-  const readHomeToken = () => {
-    try {
-      return readFileSync(join(paths.home, "api.token"), "utf8").trim();
-    } catch {
-      return undefined;
-    }
-  };
+  const address = daemonAddress(paths.home, "start one with edgetrain run, or give --url");
   const fixed = token ?? loaded.profile?.api.token;
   // A daemon restarted on this home makes a new token: read it again rather than keep a stale one.
-  return fixed ? { url: address.url, token: fixed } : { url: address.url, readToken: readHomeToken };
+  return fixed ? { url: address.url, token: fixed } : { url: address.url, readToken: () => homeToken(paths.home) };
 }
 
 export function needsTerminal(io: CommandIo): void {
-  if (!io.stdout.isTTY || !process.stdin.isTTY) throw new EdgetrainError("bad_input", "edgetrain tui draws on a terminal, and this is not one", { hint: "use edgetrain status, or the HTTP API (curl …/v1/status)" });
+  if (!interactiveTerminal(io)) throw new EdgetrainError("bad_input", "edgetrain tui draws on a terminal, and this is not one", { hint: "use edgetrain status, or the HTTP API (curl …/v1/status)" });
 }
 
 export const tuiCommand: Command = {
