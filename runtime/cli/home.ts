@@ -6,7 +6,9 @@ import type { ResolvedPaths } from "../plugin-api.ts";
 import { EdgetrainError } from "../errors.ts";
 import { openState, type StateDatabase } from "../state/database.ts";
 import { expandHome, resolvePaths } from "../config/paths.ts";
-import { chooseProfile } from "../config/validate-profile.ts";
+import { chooseProfile, resolveProfile, type ResolvedProfile } from "../config/validate-profile.ts";
+import type { Profile } from "../config/schema.ts";
+import { formatProblem } from "./problems-text.ts";
 import { defaultHome } from "../environment.ts";
 import { stringFlag, type CommandIo, type ParsedArgs } from "./command.ts";
 
@@ -43,4 +45,15 @@ export function openHomeState(args: ParsedArgs, io: CommandIo): StateDatabase {
   const { loaded, paths } = loadHomeProfile(args, io);
   if (!loaded.profile) throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems: run edgetrain validate`);
   return openState(paths.state);
+}
+
+/** The profile with its plugins, resolved and checked, for commands that train or serve: problems stop them with a list. */
+export async function resolveHomeProfile(args: ParsedArgs, io: CommandIo): Promise<ResolvedProfile & { profile: Profile; paths: ResolvedPaths }> {
+  const { profile, homeFlag } = homeAndProfile(args, io);
+  const resolved = await resolveProfile(profile, io.environment, { home: homeFlag });
+  if (!resolved.profile || !resolved.paths) {
+    const errors = resolved.problems.filter((p) => p.severity === "error");
+    throw new EdgetrainError("profile_invalid", `profile ${resolved.loaded.name} has ${errors.length} problem(s)`, { details: { problems: errors.map(formatProblem) } });
+  }
+  return resolved as ResolvedProfile & { profile: Profile; paths: ResolvedPaths };
 }

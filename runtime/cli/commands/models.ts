@@ -1,4 +1,3 @@
-import { resolveProfile } from "../../config/validate-profile.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { silentLogger } from "../../log/logger.ts";
 import { createServing } from "../../serving/serving.ts";
@@ -7,8 +6,7 @@ import type { ModelSummary, ModelVersion } from "../../store/model-store.ts";
 import { ModelStore } from "../../store/model-store.ts";
 import type { Command, CommandIo, ParsedArgs } from "../command.ts";
 import { daemonClient, daemonRuns } from "../daemon-client.ts";
-import { homeAndProfile, homeOptions, loadHomeProfile } from "../home.ts";
-import { formatProblem } from "../problems-text.ts";
+import { homeOptions, loadHomeProfile, resolveHomeProfile } from "../home.ts";
 
 /** The home's model store, read directly when no daemon runs (reading never needs one). */
 function withStore<T>(args: ParsedArgs, io: CommandIo, read: (store: ModelStore) => T): T {
@@ -23,9 +21,7 @@ function withStore<T>(args: ParsedArgs, io: CommandIo, read: (store: ModelStore)
 
 /** Activation and rollback without a daemon: the same checks (sha256, load, health rows) on a local serving stack. */
 async function withActivator<T>(args: ParsedArgs, io: CommandIo, act: (serving: Awaited<ReturnType<typeof createServing>>) => Promise<T>): Promise<T> {
-  const { profile: profileRef, homeFlag } = homeAndProfile(args, io);
-  const resolved = await resolveProfile(profileRef, io.environment, { home: homeFlag });
-  if (!resolved.profile || !resolved.paths) throw new EdgetrainError("profile_invalid", `profile ${resolved.loaded.name} has problems`, { details: { problems: resolved.problems.filter((p) => p.severity === "error").map(formatProblem) } });
+  const resolved = await resolveHomeProfile(args, io);
   const state = openState(resolved.paths.state);
   const serving = await createServing({ profile: resolved.profile, paths: resolved.paths, registry: resolved.registry, state, logger: silentLogger, events: { emit() {} }, busy: () => false });
   try {

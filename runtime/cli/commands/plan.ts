@@ -1,12 +1,9 @@
-import { resolveProfile } from "../../config/validate-profile.ts";
-import { EdgetrainError } from "../../errors.ts";
 import { learnOffPeak } from "../../offpeak/learn.ts";
 import { openState } from "../../state/database.ts";
 import { heatMap } from "../../offpeak/windows.ts";
 import { planJobs } from "../../scheduler/job-plan.ts";
 import type { Command } from "../command.ts";
-import { homeAndProfile, homeOptions } from "../home.ts";
-import { formatProblem } from "../problems-text.ts";
+import { homeOptions, resolveHomeProfile } from "../home.ts";
 
 export const planCommand: Command = {
   name: "plan",
@@ -18,12 +15,7 @@ heat-map with the chosen off-peak windows marked W, and for every job its trigge
 will run and why.`,
   options: { ...homeOptions, json: { type: "boolean" } },
   async run(args, io) {
-    const { profile: profileName, homeFlag } = homeAndProfile(args, io);
-    const resolved = await resolveProfile(profileName, io.environment, { home: homeFlag });
-    if (!resolved.profile || !resolved.paths) {
-      throw new EdgetrainError("profile_invalid", `profile ${resolved.loaded.name} has problems`, { details: { problems: resolved.problems.filter((p) => p.severity === "error").map(formatProblem) } });
-    }
-    const { profile, paths } = resolved;
+    const { profile, paths } = await resolveHomeProfile(args, io);
     const now = Date.now();
     // `self` history lives in the home's state database.
     const state = profile.usage.source === "self" ? openState(paths.state) : undefined;

@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { resolveProfile } from "../../config/validate-profile.ts";
 import { EdgetrainError, ExitCode } from "../../errors.ts";
 import { Governor } from "../../governor/governor.ts";
 import { governorLimits } from "../../governor/limits.ts";
@@ -15,9 +14,8 @@ import type { Profile } from "../../config/schema.ts";
 import { conflictPolicy, scanForJob } from "../../conflicts/predictors.ts";
 import type { ResolvedPaths } from "../../plugin-api.ts";
 import type { StateDatabase } from "../../state/database.ts";
-import { homeAndProfile, homeOptions } from "../home.ts";
+import { homeOptions, resolveHomeProfile } from "../home.ts";
 import { daemonClient } from "../daemon-client.ts";
-import { formatProblem } from "../problems-text.ts";
 import { progressBar } from "../progress-bar.ts";
 import { Deployer } from "../../deploy/deployer.ts";
 import { createServing } from "../../serving/serving.ts";
@@ -84,13 +82,7 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
   async run(args, io) {
     const [jobName] = args.positionals;
     if (!jobName) throw new EdgetrainError("usage", "edgetrain train: name the job (edgetrain train JOB)");
-    const { profile: profileName, homeFlag } = homeAndProfile(args, io);
-    const resolved = await resolveProfile(profileName, io.environment, { home: homeFlag });
-    if (!resolved.profile || !resolved.paths) {
-      const errors = resolved.problems.filter((p) => p.severity === "error");
-      throw new EdgetrainError("profile_invalid", `profile ${resolved.loaded.name} has ${errors.length} problem(s)`, { details: { problems: errors.map(formatProblem) } });
-    }
-    const { profile, paths, registry } = resolved;
+    const { profile, paths, registry } = await resolveHomeProfile(args, io);
     const daemon = readLockOwner(join(paths.home, "edgetrain.lock"));
     if (daemon && isOwnerAlive(daemon)) {
       // The daemon owns this home's runs: hand the request to its queue rather than train beside it.
