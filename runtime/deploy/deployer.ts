@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as v from "valibot";
-import { durationMs } from "../config/duration.ts";
 import type { Job, Profile } from "../config/schema.ts";
-import { conflictPolicy, scanForJob, type ServingActivity } from "../conflicts/predictors.ts";
+import { conflictPolicy, scanForJob, waitForPredictors, type ServingActivity } from "../conflicts/predictors.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import type { DataTable, DeployCandidate, DeployHooks, EventSink, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
@@ -172,13 +171,9 @@ export class Deployer {
       return { clear: true, message: `forced past ${names()}` };
     }
     if (policy === "skip") return { clear: false, message: `skipped: ${names()} is predicting` };
-    const until = Date.now() + durationMs(profile.conflicts.max_wait);
-    while (active.length > 0) {
-      if (Date.now() >= until) return { clear: false, message: `gave up after ${profile.conflicts.max_wait}: ${names()} still predicting` };
-      if (request.signal.aborted) return { clear: false, message: "cancelled while waiting for predictors" };
-      await Bun.sleep(Math.min(durationMs(profile.conflicts.check_interval), Math.max(until - Date.now(), 1)));
-      active = scan();
-    }
+    active = await waitForPredictors(active, scan, profile.conflicts, request.signal);
+    if (request.signal.aborted) return { clear: false, message: "cancelled while waiting for predictors" };
+    if (active.length > 0) return { clear: false, message: `gave up after ${profile.conflicts.max_wait}: ${names()} still predicting` };
     return { clear: true };
   }
 }

@@ -11,7 +11,7 @@ import { stringFlag, type Command, type CommandIo } from "../command.ts";
 import { askOnTerminal } from "../conflict-prompt.ts";
 import { durationMs } from "../../config/duration.ts";
 import type { Profile } from "../../config/schema.ts";
-import { conflictPolicy, scanForJob } from "../../conflicts/predictors.ts";
+import { conflictPolicy, scanForJob, waitForPredictors } from "../../conflicts/predictors.ts";
 import type { ResolvedPaths } from "../../plugin-api.ts";
 import type { StateDatabase } from "../../state/database.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
@@ -55,16 +55,12 @@ async function clearOfPredictors(job: string, force: boolean, { profile, paths, 
     state.recordEvent("run.skipped", { job, reason: "a live predictor runs", predictors: active });
     return false;
   }
-  const until = Date.now() + durationMs(conflicts.max_wait);
   io.stderr.write(`edgetrain: waiting up to ${conflicts.max_wait} for ${active.map((p) => p.name).join(", ")} to finish\n`);
-  while (active.length > 0) {
-    if (Date.now() >= until) {
-      io.stderr.write(`edgetrain: gave up after ${conflicts.max_wait}: ${active.map((p) => p.name).join(", ")} still predicting\n`);
-      state.recordEvent("run.skipped", { job, reason: `gave up after waiting ${conflicts.max_wait}` });
-      return false;
-    }
-    await Bun.sleep(Math.min(durationMs(conflicts.check_interval), until - Date.now()));
-    active = scan();
+  active = await waitForPredictors(active, scan, conflicts);
+  if (active.length > 0) {
+    io.stderr.write(`edgetrain: gave up after ${conflicts.max_wait}: ${active.map((p) => p.name).join(", ")} still predicting\n`);
+    state.recordEvent("run.skipped", { job, reason: `gave up after waiting ${conflicts.max_wait}` });
+    return false;
   }
   return true;
 }
