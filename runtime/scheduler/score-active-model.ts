@@ -6,6 +6,7 @@ import { csvFilesIn, parseTime } from "../data/load-training-data.ts";
 import { sessionWindow } from "../data/sessions.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
+import { scorePredictions } from "../inference/score-predictions.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 
 export interface ActiveModelScore {
@@ -61,14 +62,12 @@ export async function scoreActiveModel(job: Job, key: string | undefined, last: 
     const outputs = await session.run({ features: new runtime.ort.Tensor("float32", x, [rows.length, width]) });
     const signature = files.map((file) => `${basename(file)}:${statSync(file).size}`).join("|") + `|${rows.length}`;
     const shown = files.map((file) => basename(file)).join(", ");
-    if (description.task === "classification") {
-      const labels = Array.from(outputs.label!.data as ArrayLike<number | bigint>, (k) => description.classes[Number(k)]);
-      const right = labels.filter((label, i) => label === table.labels[rows[i]!]).length;
-      return { metric: "accuracy", value: right / rows.length, rows: rows.length, data: shown, signature };
-    }
-    const predicted = outputs.variable!.data as Float32Array;
-    const squared = rows.reduce((sum, row, i) => sum + (predicted[i]! - Number(table.labels[row])) ** 2, 0);
-    return { metric: "rmse", value: Math.sqrt(squared / rows.length), rows: rows.length, data: shown, signature };
+    const predicted =
+      description.task === "classification"
+        ? Array.from(outputs.label!.data as ArrayLike<number | bigint>, (k) => description.classes[Number(k)])
+        : Array.from(outputs.variable!.data as Float32Array);
+    const truth = rows.map((row) => table.labels[row]!);
+    return { ...scorePredictions(description.task, predicted, truth), rows: rows.length, data: shown, signature };
   } finally {
     await session.release();
   }

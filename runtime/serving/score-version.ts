@@ -1,3 +1,4 @@
+import { scorePredictions } from "../inference/score-predictions.ts";
 import type { PredictionOutput } from "../inference/session-pool.ts";
 import type { DataTable, VersionScore } from "../plugin-api.ts";
 import type { ModelVersion } from "../store/model-store.ts";
@@ -14,12 +15,8 @@ export async function scoreVersion(version: ModelVersion, table: DataTable, pred
   const width = table.featureNames.length;
   const inputs = Array.from({ length: table.rows }, (_, row) => columns.map((column) => table.x[row * width + column]!));
   const outputs = await predict(version, inputs);
-  if (version.task === "classification") {
-    const right = outputs.filter((output, i) => typeof output === "object" && !Array.isArray(output) && output.label === table.labels[i]).length;
-    return { metric: "accuracy", value: right / table.rows, rows: table.rows };
-  }
-  const squared = outputs.reduce<number>((sum, output, i) => sum + ((typeof output === "number" ? output : NaN) - Number(table.labels[i])) ** 2, 0);
-  return { metric: "rmse", value: Math.sqrt(squared / table.rows), rows: table.rows };
+  const predicted = outputs.map((output) => (typeof output === "number" ? output : Array.isArray(output) ? undefined : output.label));
+  return { ...scorePredictions(version.task === "classification" ? "classification" : "regression", predicted, table.labels), rows: table.rows };
 }
 
 /** The rows a gate compares on: the source's held-out set, else the last fifth of the training rows. */

@@ -5,6 +5,7 @@ import { csvFilesIn } from "../../data/load-training-data.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { readModelDescription } from "../../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../../inference/onnx-runtime.ts";
+import { scorePredictions } from "../../inference/score-predictions.ts";
 import { stringFlag, type Command } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 
@@ -50,8 +51,8 @@ column, accuracy or RMSE is printed too. --json prints {model, backend, rows, pr
     }
     const report: Record<string, unknown> = { model: modelPath, backend: runtime.backend, rows, features };
     if (hasLabel) {
-      if (description.task === "classification") report.accuracy = predictions.filter((p, i) => p === table.labels[i]).length / rows;
-      else report.rmse = Math.sqrt(predictions.reduce<number>((sum, p, i) => sum + ((p as number) - Number(table.labels[i])) ** 2, 0) / rows);
+      const score = scorePredictions(description.task, predictions, table.labels);
+      report[score.metric] = score.value;
     }
     await session.release();
     if (args.values.json) io.stdout.write(JSON.stringify({ ...report, predictions }) + "\n");
