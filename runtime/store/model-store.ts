@@ -67,6 +67,8 @@ const HEALTH_FILE = "health.json";
  */
 export class ModelStore {
   private readonly pointers = new Map<string, ActivePointer | undefined>();
+  /** Parsed index rows: every predict asks for the active version, so it is read from the database once, until it changes. */
+  private readonly rows = new Map<string, { status: VersionStatus; path: string; metadata?: VersionMetadata }>();
 
   constructor(
     readonly root: string,
@@ -174,6 +176,7 @@ export class ModelStore {
 
   note(model: string, version: number, gate: Record<string, unknown>): void {
     this.db.query("UPDATE model_versions SET metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?)) WHERE model = ? AND version = ?").run(JSON.stringify(gate), model, version);
+    this.rows.delete(`${model}@${version}`);
   }
 
   list(): ModelSummary[] {
@@ -197,13 +200,18 @@ export class ModelStore {
   }
 
   version(model: string, version: number): ModelVersion | undefined {
-    const row = this.db
-      .query<{ status: VersionStatus; path: string; metadata: string | null }, [string, number]>("SELECT status, path, metadata FROM model_versions WHERE model = ? AND version = ?")
-      .get(model, version);
-    if (!row) return undefined;
-    const extra = row.metadata ? (JSON.parse(row.metadata) as { note?: string; gate?: Record<string, unknown> } & VersionMetadata) : undefined;
+    const id = `${model}@${version}`;
+    let row = this.rows.get(id);
+    if (!row) {
+      const stored = this.db
+        .query<{ status: VersionStatus; path: string; metadata: string | null }, [string, number]>("SELECT status, path, metadata FROM model_versions WHERE model = ? AND version = ?")
+        .get(model, version);
+      if (!stored) return undefined;
+      row = { status: stored.status, path: stored.path, metadata: stored.metadata ? (JSON.parse(stored.metadata) as VersionMetadata) : undefined };
+      this.rows.set(id, row);
+    }
     const status = this.activeVersion(model) === version ? "active" : row.status === "active" ? "retired" : row.status;
-    return { ...(extra as VersionMetadata), model, version, status, path: row.path };
+    return { ...(row.metadata as VersionMetadata), model, version, status, path: row.path };
   }
 
   requireVersion(model: string, version: number): ModelVersion {
@@ -283,6 +291,7 @@ export class ModelStore {
     this.db
       .query("INSERT OR REPLACE INTO model_versions (model, version, job, key, run_id, path, sha256, status, metrics, metadata, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)")
       .run(model, version, metadata.job ?? null, metadata.key ?? null, join(this.root, model, String(version), MODEL_FILE), metadata.sha256, status, JSON.stringify(metadata.metrics), JSON.stringify(metadata), Date.parse(metadata.created_at));
+    this.rows.delete(`${model}@${version}`);
   }
 
   private setStatus(model: string, version: number, status: VersionStatus, note?: string, gate?: Record<string, unknown>): void {
@@ -291,6 +300,7 @@ export class ModelStore {
     if (note !== undefined) (sql += ", metadata = json_set(coalesce(metadata, '{}'), '$.note', ?)"), args.push(note);
     if (gate !== undefined) (sql += ", metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?))"), args.push(JSON.stringify(gate));
     this.db.query(`${sql} WHERE model = ? AND version = ?`).run(...args, model, version);
+    this.rows.delete(`${model}@${version}`);
   }
 
   /**
@@ -306,6 +316,7 @@ export class ModelStore {
     for (const version of newest.filter((v) => !kept.has(v))) {
       rmSync(join(this.root, model, String(version)), { recursive: true, force: true });
       this.db.query("DELETE FROM model_versions WHERE model = ? AND version = ?").run(model, version);
+      this.rows.delete(`${model}@${version}`);
       this.events.emit("model.pruned", { model, version });
     }
   }
