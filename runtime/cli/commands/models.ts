@@ -7,6 +7,7 @@ import { ModelStore } from "../../store/model-store.ts";
 import type { Command, CommandIo, ParsedArgs } from "../command.ts";
 import { daemonClient, daemonRuns } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile, resolveHomeProfile } from "../home.ts";
+import { metricsText, writeTable } from "../table.ts";
 
 /** The home's model store, read directly when no daemon runs (reading never needs one). */
 function withStore<T>(args: ParsedArgs, io: CommandIo, read: (store: ModelStore) => T): T {
@@ -32,12 +33,6 @@ async function withActivator<T>(args: ParsedArgs, io: CommandIo, act: (serving: 
   }
 }
 
-const metricText = (metrics?: Record<string, number>) => Object.entries(metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
-
-function table(io: CommandIo, rows: string[][]): void {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  for (const row of rows) io.stdout.write(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ") + "\n");
-}
 
 function modelName(args: ParsedArgs, command: string): string {
   const [name] = args.positionals;
@@ -57,7 +52,7 @@ Lists the models in the home's store. Works with or without a running daemon.`,
     const models = daemonRuns(paths.home) ? (await daemonClient(args, io).get<{ models: ModelSummary[] }>("/v1/models")).models : withStore(args, io, (store) => store.list());
     if (args.values.json) return io.stdout.write(JSON.stringify(models) + "\n"), 0;
     if (models.length === 0) return io.stdout.write("no models yet: a job's first successful run adds one\n"), 0;
-    table(io, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricText(m.metrics)])]);
+    writeTable(io.stdout, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricsText(m.metrics)])]);
     return 0;
   },
 };
@@ -75,12 +70,12 @@ export const modelCommand: Command = {
       : withStore(args, io, (store) => store.versions(name));
     if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${name}"`, { hint: "edgetrain models lists them" });
     if (args.values.json) return io.stdout.write(JSON.stringify({ model: name, versions }) + "\n"), 0;
-    table(io, [
+    writeTable(io.stdout, [
       ["VERSION", "STATUS", "CREATED", "RUN", "METRICS", "GATE / NOTE"],
       ...versions.map((v) => {
         const gate = v.gate as { metric?: string; candidate?: number; active?: number; passed?: boolean } | undefined;
         const gateText = gate?.metric ? `${gate.passed ? "passed" : "rejected"}: ${gate.metric} ${gate.candidate}${gate.active !== undefined ? ` vs ${gate.active}` : ""}` : "";
-        return [String(v.version), v.status, v.created_at.replace("T", " ").slice(0, 19), v.run ?? "-", metricText(v.metrics), [gateText, v.note].filter(Boolean).join("; ")];
+        return [String(v.version), v.status, v.created_at.replace("T", " ").slice(0, 19), v.run ?? "-", metricsText(v.metrics), [gateText, v.note].filter(Boolean).join("; ")];
       }),
     ]);
     return 0;

@@ -1,6 +1,7 @@
 import { loadPlugins } from "../../plugins/host.ts";
 import { allowedKeysAt } from "../../config/schema-walk.ts";
 import type { Command } from "../command.ts";
+import { writeTable } from "../table.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import { formatProblem } from "../problems-text.ts";
 
@@ -27,8 +28,7 @@ A plugin that fails to load is reported with its file; exit code 1 then.`,
       io.stdout.write(JSON.stringify({ plugins: rows, problems: registry.problems }, null, 2) + "\n");
     } else {
       const table = [["KIND", "NAME", "VERSION", "SOURCE", "OPTIONS"], ...rows.map((r) => [r.kind, r.name, r.version, r.source, r.options.join(", ") || "-"])];
-      const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-      for (const row of table) io.stdout.write(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ") + "\n");
+      writeTable(io.stdout, table);
       for (const problem of registry.problems) io.stderr.write(formatProblem(problem) + "\n");
     }
     return registry.problems.length ? 1 : 0;

@@ -1,6 +1,7 @@
 import { listRuns } from "../../state/runs.ts";
 import { limitFlag, stringFlag, type Command } from "../command.ts";
 import { homeOptions, openHomeState } from "../home.ts";
+import { metricsText, writeTable } from "../table.ts";
 
 export const runsCommand: Command = {
   name: "runs",
@@ -31,10 +32,9 @@ Lists the latest runs recorded in the home's state, newest first.`,
         row.trigger,
         row.started_at ? new Date(row.started_at).toISOString().replace("T", " ").slice(0, 19) : "-",
         row.started_at && row.ended_at ? `${((row.ended_at - row.started_at) / 1000).toFixed(1)}s` : row.progress !== null ? `${Math.round(row.progress * 100)}%` : "-",
-        row.error ?? Object.entries(row.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", "),
+        row.error ?? metricsText(row.metrics),
       ])];
-      const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-      for (const row of table) io.stdout.write(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ") + "\n");
+      writeTable(io.stdout, table);
       return 0;
     } finally {
       state.close();
