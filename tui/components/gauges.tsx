@@ -34,3 +34,8 @@ export function ago(ms: number | undefined, now = Date.now()): string {
   const seconds = Math.max(0, Math.round((now - ms) / 1000));
   return seconds < 60 ? `${seconds}s` : seconds < 3600 ? `${Math.floor(seconds / 60)}m` : `${Math.floor(seconds / 3600)}h`;
 }
+
+/** `accuracy 0.812 f1 0.774`: the first `limit` metrics, for a table cell. */
+export function metricsShort(metrics: Record<string, number> | null | undefined, limit = Number.POSITIVE_INFINITY): string {
+  return Object.entries(metrics ?? {}).slice(0, limit).map(([name, value]) => `${name} ${value.toFixed(3)}`).join(" ");
+}

@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
 import type { ModelDetail } from "../../runtime/api/daemon-view.ts";
+import { metricsShort } from "../components/gauges.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
@@ -31,7 +32,7 @@ export function Models({ snapshot, view, height }: { snapshot: DaemonSnapshot; v
             <Text key={version.version} inverse={i === view.version} wrap="truncate">
               {i === view.version ? "› " : "  "}v{String(version.version).padEnd(4)}
               <Text color={color(version.status === "active" ? "green" : version.status === "rejected" || version.status === "rolled_back" ? "red" : "white")}>{version.status.padEnd(12)}</Text>
-              {Object.entries(version.metrics ?? {}).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ").padEnd(28)}
+              {metricsShort(version.metrics, 2).padEnd(28)}
               {gate?.metric ? ` gate ${gate.passed ? "passed" : "rejected"} ${gate.candidate}${gate.active !== undefined ? ` vs ${gate.active}` : ""}` : ""}
               {version.note ? ` ${version.note.slice(0, 40)}` : ""}
             </Text>
@@ -48,7 +49,7 @@ export function Models({ snapshot, view, height }: { snapshot: DaemonSnapshot; v
       {rows.map((model, i) => (
         <Text key={model.model} inverse={i === view.selected} wrap="truncate">
           {i === view.selected ? "› " : "  "}
-          {model.model.padEnd(32).slice(0, 32)} {String(model.active ?? "-").padEnd(7)} {String(model.versions).padEnd(9)} {Object.entries(model.metrics ?? {}).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}
+          {model.model.padEnd(32).slice(0, 32)} {String(model.active ?? "-").padEnd(7)} {String(model.versions).padEnd(9)} {metricsShort(model.metrics, 2)}
         </Text>
       ))}
       {rows.length === 0 ? <Text dimColor>no models yet: a job's first successful run adds one</Text> : null}

@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import { ago, percent, ProgressBar, Sparkline } from "../components/gauges.tsx";
+import { ago, metricsShort, percent, ProgressBar, Sparkline } from "../components/gauges.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
@@ -67,7 +67,7 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
       {snapshot.models.slice(0, Math.max(1, rows - Math.min(status.runs.length, Math.floor(rows / 2)) - Math.min(status.queue.length, 3) - (latest?.gpu !== undefined ? 1 : 0))).map((model) => (
         <Text key={model.model}>
           {"  "}
-          {model.model.padEnd(28).slice(0, 28)} v{model.active ?? "-"} {Object.entries(model.metrics ?? {}).slice(0, 2).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ")}
+          {model.model.padEnd(28).slice(0, 28)} v{model.active ?? "-"} {metricsShort(model.metrics, 2)}
         </Text>
       ))}
     </Box>

@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
 import type { RunDetail } from "../../runtime/state/runs.ts";
-import { ProgressBar } from "../components/gauges.tsx";
+import { metricsShort, ProgressBar } from "../components/gauges.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
@@ -42,7 +42,7 @@ export function Runs({ snapshot, selected, detail, height, width }: { snapshot: 
       <Text bold>{"  STATUS     JOB/KEY                  TOOK    TRIGGER / OUTCOME"}</Text>
       {rows.map((run, i) => {
         const took = run.started_at && run.ended_at ? `${((run.ended_at - run.started_at) / 1000).toFixed(1)}s` : run.progress !== null ? `${Math.round(run.progress * 100)}%` : "-";
-        const outcome = run.error ?? Object.entries(run.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(" ");
+        const outcome = run.error ?? metricsShort(run.metrics);
         return (
           <Text key={run.id} inverse={i === selected} wrap="truncate">
             {i === selected ? "› " : "  "}
