@@ -57,7 +57,7 @@ export class PredictionService {
   async predict(model: string, request: PredictionRequest): Promise<Prediction> {
     const started = performance.now();
     const active = this.activeOf(model);
-    const featureNames = active.feature_names ?? (await this.slotOf(active)).description.feature_names;
+    const featureNames = await this.featureNamesOf(active);
     const { x, rows } = toFeatureBatch(request, featureNames, model, this.options.maxRows);
     const key = cacheKey(model, active.version, x);
     const now = this.options.clock.now();
@@ -95,7 +95,7 @@ export class PredictionService {
     let done = 0;
     for (const inputs of batches) {
       try {
-        const featureNames = active.feature_names ?? (await this.slotOf(active)).description.feature_names;
+        const featureNames = await this.featureNamesOf(active);
         const { x, rows } = toFeatureBatch({ inputs }, featureNames, model, Number.MAX_SAFE_INTEGER);
         await this.compute(active, cacheKey(model, active.version, x), x, rows);
         done++;
@@ -132,6 +132,11 @@ export class PredictionService {
     const versions = this.options.store.versions(model);
     if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${model}"`, { details: { model } });
     throw new EdgetrainError("not_found", `model ${model} has no active version yet (versions: ${versions.map((v) => `${v.version} ${v.status}`).join(", ")})`, { details: { model } });
+  }
+
+  /** From the store's record; a model trained elsewhere names them only in its file, so its session is loaded. */
+  private async featureNamesOf(version: ModelVersion): Promise<string[]> {
+    return version.feature_names ?? (await this.slotOf(version)).description.feature_names;
   }
 
   private slotOf(version: ModelVersion) {

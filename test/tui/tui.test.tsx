@@ -7,6 +7,12 @@ import { App } from "../../tui/app.tsx";
 import { runCli, startDaemonProcess, tempDir, waitUntil, type TempDir } from "../helpers.ts";
 
 const cleanups: Array<() => unknown> = [];
+/** SIGTERM and wait for the exit once the test is over, pass or fail. */
+const stopAtEnd = (proc: { kill(signal?: NodeJS.Signals): void; exited: Promise<number> }) =>
+  cleanups.push(async () => {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -35,10 +41,7 @@ jobs:
 `,
   );
   const daemon = await startDaemonProcess(dir.path, ["--home", dir.path, "--profile", profile, ...(port ? ["--port", String(port)] : [])]);
-  cleanups.push(async () => {
-    daemon.proc.kill("SIGTERM");
-    await daemon.proc.exited;
-  });
+  stopAtEnd(daemon.proc);
   const token = readFileSync(join(dir.path, "api.token"), "utf8").trim();
   const post = (path: string, body: unknown = {}) => fetch(daemon.url + path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
   return { ...daemon, token, post, profile };
@@ -107,10 +110,7 @@ describe("TUI against a real daemon", () => {
     await daemon.proc.exited;
     await waitUntil(() => frameHas(screen, "reconnecting…") && frameHas(screen, "does not answer"), 10_000);
     const again = await startDaemonProcess(dir.path, ["--home", dir.path, "--profile", daemon.profile, "--port", String(daemon.listening.port)]);
-    cleanups.push(async () => {
-      again.proc.kill("SIGTERM");
-      await again.proc.exited;
-    });
+    stopAtEnd(again.proc);
     // A new daemon makes a new token for its home; a real client reads it again, the test passes the new one.
     await waitUntil(() => frameHas(screen, "● live"), 15_000);
     expect(screen.lastFrame()).not.toContain("at ");
