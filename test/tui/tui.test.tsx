@@ -55,12 +55,19 @@ function tui(url: string, token: string) {
 
 const frameHas = (instance: ReturnType<typeof tui>, text: string) => (instance.lastFrame() ?? "").includes(text);
 
+/** A daemon and one TUI attached to it, once the TUI says it is live. */
+async function attached(dir: TempDir) {
+  const daemon = await daemonFor(dir);
+  const screen = tui(daemon.url, daemon.token);
+  await waitUntil(() => frameHas(screen, "● live"), 10_000);
+  return { daemon, screen };
+}
+
 describe("TUI against a real daemon", () => {
   test("the overview shows readings with sparklines and a running run's progress", async () => {
     await using dir = tempDir();
-    const daemon = await daemonFor(dir);
-    const screen = tui(daemon.url, daemon.token);
-    await waitUntil(() => frameHas(screen, "● live") && frameHas(screen, "CPU"), 10_000);
+    const { daemon, screen } = await attached(dir);
+    await waitUntil(() => frameHas(screen, "CPU"), 10_000);
     await daemon.post("/v1/jobs/slow/run");
     await waitUntil(() => /slow\s+\[█*·*\]\s+\d+% ETA \d+s/.test(screen.lastFrame() ?? ""), 30_000).catch((error) => {
       console.error(screen.lastFrame());
@@ -103,9 +110,7 @@ describe("TUI against a real daemon", () => {
 
   test("after the daemon restarts the TUI says reconnecting and recovers by itself", async () => {
     await using dir = tempDir();
-    const daemon = await daemonFor(dir);
-    const screen = tui(daemon.url, daemon.token);
-    await waitUntil(() => frameHas(screen, "● live"), 10_000);
+    const { daemon, screen } = await attached(dir);
     daemon.proc.kill("SIGTERM");
     await daemon.proc.exited;
     await waitUntil(() => frameHas(screen, "reconnecting…") && frameHas(screen, "does not answer"), 10_000);
@@ -124,9 +129,7 @@ describe("TUI against a real daemon", () => {
 
   test("screens switch by number and tab; help opens with ?", async () => {
     await using dir = tempDir();
-    const daemon = await daemonFor(dir);
-    const screen = tui(daemon.url, daemon.token);
-    await waitUntil(() => frameHas(screen, "● live"), 10_000);
+    const { daemon, screen } = await attached(dir);
     screen.stdin.write("4");
     await waitUntil(() => frameHas(screen, "STRATEGY") && frameHas(screen, "guarded"), 5000);
     screen.stdin.write("\t");
