@@ -129,7 +129,7 @@ describe("TUI against a real daemon", () => {
 
   test("screens switch by number and tab; help opens with ?", async () => {
     await using dir = tempDir();
-    const { daemon, screen } = await attached(dir);
+    const { screen } = await attached(dir);
     screen.stdin.write("4");
     await waitUntil(() => frameHas(screen, "STRATEGY") && frameHas(screen, "guarded"), 5000);
     screen.stdin.write("\t");
