@@ -5,20 +5,17 @@ import { didYouMean } from "../config/did-you-mean.ts";
 import { durationMs } from "../config/duration.ts";
 import { deepMerge } from "../config/merge.ts";
 import type { Profile } from "../config/schema.ts";
-import { loadTrainingData } from "../data/load-training-data.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
-import type { EventSink, Logger, ProgressReporter, ResolvedPaths, StrategyHooks, TrainingData, TrainResult } from "../plugin-api.ts";
+import type { DataTable, EventSink, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { acquireLock } from "../locks/lockfile.ts";
-import { pluginContext } from "../plugins/context.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
-import { makeCheckpoint } from "../training/checkpoint.ts";
 import { RunControl } from "../training/run-control.ts";
 import { RunRecorder } from "../training/run-recorder.ts";
+import { runStrategyInThread } from "../training/strategy-thread.ts";
 import { jobKeys } from "./job-keys.ts";
 import type { Deployer, Deployment } from "../deploy/deployer.ts";
-import { heldOutRows } from "../serving/score-version.ts";
 import { scoreActiveModel } from "./score-active-model.ts";
 
 export interface JobRunnerParts {
@@ -111,10 +108,9 @@ export class JobRunner {
   }
 
   /** A deploy that breaks leaves the run succeeded and the serving version untouched; the failure is recorded. */
-  private async deploy(request: RunRequest, job: Profile["jobs"][string], key: string | undefined, run: string, result: TrainResult, loadData: () => Promise<TrainingData>, signal: AbortSignal, logger: Logger): Promise<Deployment | undefined> {
+  private async deploy(request: RunRequest, job: Profile["jobs"][string], key: string | undefined, run: string, result: TrainResult, heldOut: DataTable | undefined, signal: AbortSignal, logger: Logger): Promise<Deployment | undefined> {
     if (!this.parts.deployer) return undefined;
     try {
-      const heldOut = job.data ? heldOutRows(await loadData()) : undefined;
       return await this.parts.deployer.deploy({ job: request.job, key, spec: job, run, result, heldOut, logger, signal });
     } catch (error) {
       logger.error("could not deploy the model", { error: messageOf(error) });
@@ -145,33 +141,31 @@ export class JobRunner {
     const progress = recorder.progress(request.progress, this.parts.events);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
     this.parts.events?.emit("run.started", { run: id, job: request.job, key, strategy: job.strategy, trigger: request.trigger });
-    // Read once: the strategy trains on it, and the deploy steps score on its held-out rows.
-    let loaded: Promise<TrainingData> | undefined;
-    const loadData = () => {
-      if (!job.data) throw new EdgetrainError("data_invalid", `job ${request.job} has no data section`);
-      loaded ??= loadTrainingData(job.data, { dataRoot: paths.data, key, now: Date.now() });
-      return loaded;
-    };
     try {
-      const context = pluginContext({ options, logger, paths, signal: abort.signal, progress, events: recorder.events(this.parts.events), store: state.pluginStore(`strategy/${job.strategy}`) });
-      const hooks = (await plugin.module.setup(context as never)) as StrategyHooks;
-      const result: TrainResult = await hooks.train({
-        job: request.job,
-        key,
-        runDir,
-        data: job.data as Record<string, unknown> | undefined,
-        loadData,
-        previousArtifact: this.parts.deployer?.activeArtifact(request.job, key) ?? this.lastSuccess(request.job, key)?.artifact,
-        workers: profile.governor.workers,
-        memoryLimitMb: profile.governor.memory_limit_mb,
-        pause,
-        signal: abort.signal,
-        progress,
-        checkpoint: makeCheckpoint({ signal: abort.signal, memoryLimitMb: profile.governor.memory_limit_mb, whilePaused: () => pause.whilePaused(abort.signal) }),
-      });
+      // The run's heavy work (CSV parsing, binning, training, ONNX export) stays off the thread that answers predictions.
+      const { result, heldOut } = await runStrategyInThread(
+        {
+          plugin: { name: job.strategy, source: plugin.source },
+          options,
+          paths,
+          stateFile: state.file,
+          storeName: `strategy/${job.strategy}`,
+          job: request.job,
+          key,
+          runDir,
+          data: job.data,
+          previousArtifact: this.parts.deployer?.activeArtifact(request.job, key) ?? this.lastSuccess(request.job, key)?.artifact,
+          workers: profile.governor.workers,
+          memoryLimitMb: profile.governor.memory_limit_mb,
+          paused: pause.paused,
+          wantHeldOut: this.parts.deployer !== undefined,
+          now: Date.now(),
+        },
+        { logger, events: recorder.events(this.parts.events), progress, pause, signal: abort.signal },
+      );
       recorder.succeeded(result);
       logger.info("run succeeded", { ...result.metrics });
-      const deployment = await this.deploy(request, job, key, id, result, loadData, abort.signal, logger);
+      const deployment = await this.deploy(request, job, key, id, result, heldOut, abort.signal, logger);
       if (deployment) recorder.deployed(deployment);
       return { run: id, job: request.job, key, status: "succeeded", metrics: result.metrics, artifact: result.artifact, deployment };
     } catch (error) {

@@ -66,7 +66,8 @@ function migrate(db: Database, file: string): number[] {
   return applied;
 }
 
-function pluginStore(db: Database, plugin: string): PluginStore {
+/** A plugin's key-value store in `plugin_store`; training threads open it on their own connection. */
+export function pluginStore(db: Database, plugin: string): PluginStore {
   const get = db.prepare<{ value: string }, [string, string]>("SELECT value FROM plugin_store WHERE plugin = ? AND key = ?");
   const set = db.prepare("INSERT INTO plugin_store (plugin, key, value) VALUES (?, ?, ?) ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value");
   const remove = db.prepare("DELETE FROM plugin_store WHERE plugin = ? AND key = ?");

@@ -1,0 +1,55 @@
+import type { DataTable, EventSink, Logger, PauseState, ProgressReporter, TrainResult } from "../plugin-api.ts";
+import { errorFromThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
+
+// A compiled binary holds the thread's module as an extra entry point under its source path from the
+// project root (scripts/build.ts); from source it sits next to this file.
+const THREAD_MODULE = Bun.isStandaloneExecutable ? "./runtime/training/strategy-worker.ts" : new URL("./strategy-worker.ts", import.meta.url).href;
+
+/** How long a cancelled run may take to reach its next checkpoint before its thread is stopped outright. */
+const CANCEL_GRACE_MS = 15_000;
+
+export interface ThreadBridge {
+  logger: Logger;
+  events: EventSink;
+  progress: ProgressReporter;
+  pause: PauseState;
+  signal: AbortSignal;
+}
+
+export interface StrategyRunOutcome {
+  result: TrainResult;
+  heldOut?: DataTable;
+}
+
+/** Runs a strategy run in its own thread, relaying its logs, events and progress, and pause and cancel to it. */
+export function runStrategyInThread(spec: StrategyRunSpec, bridge: ThreadBridge): Promise<StrategyRunOutcome> {
+  const thread = new Worker(THREAD_MODULE);
+  const send = (message: ToThread) => thread.postMessage(message);
+  return new Promise<StrategyRunOutcome>((resolve, reject) => {
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = bridge.pause.subscribe((paused) => send({ type: "pause", paused }));
+    const onAbort = () => {
+      send({ type: "abort", reason: String(bridge.signal.reason ?? "cancelled") });
+      grace = setTimeout(() => finish(() => reject(new Error(`run cancelled: ${String(bridge.signal.reason)}; the strategy did not stop within ${CANCEL_GRACE_MS / 1000} s`))), CANCEL_GRACE_MS);
+    };
+    const finish = (settle: () => void) => {
+      clearTimeout(grace);
+      unsubscribe();
+      bridge.signal.removeEventListener("abort", onAbort);
+      thread.terminate();
+      settle();
+    };
+    thread.onmessage = (event: MessageEvent<FromThread>) => {
+      const message = event.data;
+      if (message.type === "log") bridge.logger[message.level](message.message, message.fields);
+      else if (message.type === "event") bridge.events.emit(message.name, message.data);
+      else if (message.type === "progress") bridge.progress.update(message.done, message.total, message.message);
+      else if (message.type === "succeeded") finish(() => resolve({ result: message.result, heldOut: message.heldOut }));
+      else finish(() => reject(errorFromThread(message.error)));
+    };
+    thread.onerror = (event) => finish(() => reject(new Error(`the training thread failed: ${event.message}`)));
+    bridge.signal.addEventListener("abort", onAbort, { once: true });
+    send({ type: "start", spec: { ...spec, paused: bridge.pause.paused } });
+    if (bridge.signal.aborted) onAbort();
+  });
+}

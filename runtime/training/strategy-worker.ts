@@ -1,0 +1,100 @@
+/**
+ * The training thread: runs one strategy run — data loading, training, evaluation, ONNX export — away from
+ * the daemon's main thread, which keeps answering predictions without stalls. Everything the strategy
+ * reports (logs, events, progress) is posted back; pause and cancel arrive as messages.
+ */
+import { Database } from "bun:sqlite";
+import { pathToFileURL } from "node:url";
+import { builtinPlugins } from "../../plugins/index.ts";
+import { loadTrainingData } from "../data/load-training-data.ts";
+import { EdgetrainError } from "../errors.ts";
+import type { Logger, PluginModule, PluginStore, StrategyHooks, TrainingData } from "../plugin-api.ts";
+import { pluginContext } from "../plugins/context.ts";
+import { heldOutRows } from "../serving/score-version.ts";
+import { pluginStore } from "../state/database.ts";
+import { makeCheckpoint } from "./checkpoint.ts";
+import { PauseSwitch } from "./pause-switch.ts";
+import { errorToThread, type FromThread, type LogLevel, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
+
+declare const self: Worker;
+
+const post = (message: FromThread) => self.postMessage(message);
+const abort = new AbortController();
+const pause = new PauseSwitch();
+
+function threadLogger(fields: Record<string, unknown> = {}): Logger {
+  const log = (level: LogLevel) => (message: string, extra?: Record<string, unknown>) => post({ type: "log", level, message, fields: { ...fields, ...extra } });
+  return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), child: (more) => threadLogger({ ...fields, ...more }) };
+}
+
+async function strategyModule(plugin: StrategyRunSpec["plugin"]): Promise<PluginModule> {
+  const found = plugin.source === "built-in"
+    ? builtinPlugins.find((candidate) => candidate.kind === "strategy" && candidate.name === plugin.name)
+    : ((await import(pathToFileURL(plugin.source).href)) as { default?: PluginModule }).default;
+  if (!found) throw new EdgetrainError("plugin_load_failed", `the training thread could not load strategy "${plugin.name}" from ${plugin.source}`);
+  return found as PluginModule;
+}
+
+/** Opened on first use: most strategies never touch their store. */
+function lazyStore(file: string, name: string, opened: { db?: Database }): PluginStore {
+  const store = () => {
+    if (!opened.db) {
+      opened.db = new Database(file, { strict: true });
+      opened.db.exec("PRAGMA busy_timeout = 5000;");
+    }
+    return pluginStore(opened.db, name);
+  };
+  return { get: (key) => store().get(key), set: (key, value) => store().set(key, value), delete: (key) => store().delete(key), keys: () => store().keys() };
+}
+
+async function run(spec: StrategyRunSpec): Promise<void> {
+  pause.set(spec.paused);
+  const opened: { db?: Database } = {};
+  let loaded: Promise<TrainingData> | undefined;
+  const loadData = () => {
+    if (!spec.data) throw new EdgetrainError("data_invalid", `job ${spec.job} has no data section`);
+    loaded ??= loadTrainingData(spec.data, { dataRoot: spec.paths.data, key: spec.key, now: spec.now });
+    return loaded;
+  };
+  const progress = { update: (done: number, total: number, message?: string) => post({ type: "progress", done, total, message }) };
+  try {
+    const plugin = await strategyModule(spec.plugin);
+    const context = pluginContext({
+      options: spec.options,
+      logger: threadLogger(),
+      paths: spec.paths,
+      signal: abort.signal,
+      progress,
+      events: { emit: (name, data) => post({ type: "event", name, data }) },
+      store: lazyStore(spec.stateFile, spec.storeName, opened),
+    });
+    const hooks = (await plugin.setup(context as never)) as StrategyHooks;
+    const result = await hooks.train({
+      job: spec.job,
+      key: spec.key,
+      runDir: spec.runDir,
+      data: spec.data,
+      loadData,
+      previousArtifact: spec.previousArtifact,
+      workers: spec.workers,
+      memoryLimitMb: spec.memoryLimitMb,
+      pause,
+      signal: abort.signal,
+      progress,
+      checkpoint: makeCheckpoint({ signal: abort.signal, memoryLimitMb: spec.memoryLimitMb, whilePaused: () => pause.whilePaused(abort.signal) }),
+    });
+    const heldOut = spec.wantHeldOut && spec.data ? heldOutRows(await loadData()) : undefined;
+    post({ type: "succeeded", result, heldOut });
+  } catch (error) {
+    post({ type: "failed", error: errorToThread(error) });
+  } finally {
+    opened.db?.close();
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToThread>) => {
+  const message = event.data;
+  if (message.type === "start") void run(message.spec);
+  else if (message.type === "pause") pause.set(message.paused);
+  else abort.abort(message.reason);
+};
