@@ -1,0 +1,119 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { resolveProfile } from "../../runtime/config/validate-profile.ts";
+import type { Logger } from "../../runtime/plugin-api.ts";
+import { JobRunner, type RunOutcome } from "../../runtime/scheduler/job-runner.ts";
+import { openState } from "../../runtime/state/database.ts";
+import { tempDir, testEnvironment, waitUntil } from "../helpers.ts";
+
+// A user strategy that reports where it runs, counts its runs in its store, and steps through checkpoints.
+const PROBE = `
+export default {
+  kind: "strategy", name: "probe", version: "1.0.0",
+  options: ({ v }) => v.strictObject({ steps: v.optional(v.number(), 3), fail: v.optional(v.string()), load: v.optional(v.boolean(), false) }),
+  setup: (ctx) => ({
+    async train(request) {
+      if (ctx.options.load) await request.loadData();
+      if (ctx.options.fail) throw new Error(ctx.options.fail);
+      const runs = (ctx.store.get("runs") ?? 0) + 1;
+      ctx.store.set("runs", runs);
+      ctx.logger.child({ probe: true }).info("probe started", { main_thread: Bun.isMainThread, runs });
+      ctx.events.emit("run.checkpoint", { step: 0 });
+      for (let step = 1; step <= ctx.options.steps; step++) {
+        await request.checkpoint();
+        request.progress.update(step, ctx.options.steps, "step " + step);
+        await Bun.sleep(40);
+      }
+      return { artifact: ctx.libraries.writeAtomically(request.runDir + "/model.onnx", "probe"), metrics: { runs } };
+    },
+  }),
+};
+`;
+
+interface Line { level: string; message: string; fields: Record<string, unknown> }
+
+function recordingLogger(lines: Line[], bound: Record<string, unknown> = {}): Logger {
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields: { ...bound, ...fields } });
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (more) => recordingLogger(lines, { ...bound, ...more }) };
+}
+
+async function setUp(dir: ReturnType<typeof tempDir>, options: string) {
+  const home = join(dir.path, "home");
+  dir.write("home/plugins/probe.ts", PROBE);
+  const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\njobs:\n  probe:\n    strategy: probe\n    options: ${options}\n    triggers: [{ type: manual }]\n`);
+  const resolved = await resolveProfile(file, testEnvironment(dir.path));
+  expect(resolved.problems.filter((p) => p.severity === "error")).toEqual([]);
+  const state = openState(resolved.paths!.state);
+  const lines: Line[] = [];
+  const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+  const runner = new JobRunner({ profile: resolved.profile!, paths: resolved.paths!, registry: resolved.registry, state, logger: recordingLogger(lines), events: { emit: (type, data) => void events.push({ type, data }) } });
+  return { runner, state, lines, events };
+}
+
+test("a strategy runs in its own thread; its logs, events, progress and store reach the daemon", async () => {
+  await using dir = tempDir();
+  const { runner, state, lines, events } = await setUp(dir, "{ steps: 3 }");
+  const progress: number[] = [];
+  try {
+    const [first] = await runner.run({ job: "probe", trigger: "test", progress: { update: (done) => void progress.push(done) } });
+    expect(first!.status).toBe("succeeded");
+    const started = lines.find((line) => line.message === "probe started")!;
+    expect(started.fields).toMatchObject({ main_thread: false, probe: true, job: "probe", run: first!.run, runs: 1 });
+    expect(progress).toEqual([1, 2, 3]);
+    expect(events.find((event) => event.type === "run.checkpoint")!.data).toMatchObject({ run: first!.run, step: 0 });
+    expect(events.filter((event) => event.type === "run.progress").at(-1)!.data).toMatchObject({ done: 3, total: 3 });
+
+    const [second] = await runner.run({ job: "probe", trigger: "test" });
+    expect(second!.metrics).toEqual({ runs: 2 });
+    expect(state.pluginStore("strategy/probe").get("runs")).toBe(2);
+    const row = state.db.query<{ details: string }, [string]>("SELECT details FROM runs WHERE id = ?").get(first!.run)!;
+    expect(JSON.parse(row.details).checkpoints).toEqual([{ step: 0 }]);
+  } finally {
+    state.close();
+  }
+}, 30_000);
+
+test("pause holds a threaded run at its next checkpoint; cancel ends it as cancelled", async () => {
+  await using dir = tempDir();
+  const { runner, state } = await setUp(dir, "{ steps: 1000 }");
+  const progress: number[] = [];
+  try {
+    const running = runner.run({ job: "probe", trigger: "test", progress: { update: (done) => void progress.push(done) } });
+    await waitUntil(() => progress.length >= 2);
+    const control = [...runner.active.values()][0]!;
+    control.personPause(true);
+    await Bun.sleep(150);
+    const held = progress.length;
+    await Bun.sleep(300);
+    expect(progress.length).toBe(held);
+    control.personPause(false);
+    await waitUntil(() => progress.length > held + 1);
+    control.abort.abort("cancelled by test");
+    const [outcome] = (await running) as RunOutcome[];
+    expect(outcome!.status).toBe("cancelled");
+    expect(outcome!.error).toBe("cancelled by test");
+    expect(runner.active.size).toBe(0);
+  } finally {
+    state.close();
+  }
+}, 30_000);
+
+test("a strategy's failure comes back with its message, and a data error with its text", async () => {
+  await using dir = tempDir();
+  const thrown = await setUp(dir, '{ fail: "the sensor file is empty" }');
+  try {
+    const [outcome] = await thrown.runner.run({ job: "probe", trigger: "test" });
+    expect(outcome).toMatchObject({ status: "failed", error: "the sensor file is empty" });
+    expect(thrown.lines.find((line) => line.level === "error")).toMatchObject({ message: "run failed", fields: { error: "the sensor file is empty" } });
+  } finally {
+    thrown.state.close();
+  }
+  await using other = tempDir();
+  const noData = await setUp(other, "{ load: true }");
+  try {
+    const [outcome] = await noData.runner.run({ job: "probe", trigger: "test" });
+    expect(outcome).toMatchObject({ status: "failed", error: "job probe has no data section" });
+  } finally {
+    noData.state.close();
+  }
+}, 30_000);
