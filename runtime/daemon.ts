@@ -256,6 +256,7 @@ export class Daemon {
         ["scheduler and runs", () => this.scheduler?.stop()],
         ["governor", () => this.stopGovernor?.()],
         ["api", () => this.server?.stop(true)],
+        ["prediction cache", () => this.serving?.cache.flush?.()],
         ["model sessions", () => this.serving?.pool.close()],
         ["address file", () => rmSync(join(this.resolved.paths.home, "daemon.json"), { force: true })],
         ["token file", () => rmSync(join(this.resolved.paths.home, "api.token"), { force: true })],

@@ -270,6 +270,8 @@ export interface CacheHooks {
   /** Removes every entry, or those of one model (keys start with `model/`). */
   clear(model?: string): void;
   stats(): CacheStats;
+  /** Finishes writes still under way in the background; the daemon awaits it before it stops. */
+  flush?(): Promise<void>;
 }
 
 export interface HooksOf {

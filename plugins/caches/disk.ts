@@ -1,10 +1,12 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { LRUCache } from "lru-cache";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { CacheHooks, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
-    max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Files kept; the oldest written go first.")), 100_000),
+    max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Files kept; the least recently used go first.")), 100_000),
     dir: v.optional(v.pipe(v.string(), v.description("Folder under paths.cache.")), "predictions"),
   });
 
@@ -16,21 +18,78 @@ interface Stored {
   expiresAt: number;
 }
 
+/** A change waiting for the disk: the entry to write, or its removal. */
+type Pending = Stored | "remove";
+
+/** Beyond this many changes waiting for the disk, the oldest writes are given up: the entries are only recomputed. */
+const MAX_PENDING = 10_000;
+
 /**
  * Predictions as JSON files under `paths.cache`, so they survive restarts. An in-memory index (key → expiry,
- * in write order) answers misses and evictions without touching the disk. Writes are temp + rename without
- * fsync: a cache entry lost to a power cut is only recomputed.
+ * least recently used first) answers misses and evictions without touching the disk. Files are written
+ * and removed in the background, only the latest change per key, so that a prediction never waits for the
+ * disk; until then the entry is answered from memory. Writes are temp + rename without fsync: a cache
+ * entry lost to a power cut is only recomputed.
  */
 export function diskCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {
   const root = join(context.paths.cache, context.options.dir);
   mkdirSync(root, { recursive: true });
-  const index = new Map<string, number>();
+  const fileOf = (key: string) => join(root, `${key}.json`);
+  const index = new LRUCache<string, number>({
+    max: context.options.max_entries,
+    dispose: (_expiresAt, key, reason) => reason === "evict" && enqueue(key, "remove"),
+  });
+  const pending = new LRUCache<string, Pending>({
+    max: MAX_PENDING,
+    dispose: (change, key, reason) => reason === "evict" && change !== "remove" && index.delete(key),
+  });
+  /** The batch being written now; still answered from memory until its file is in place. */
+  let writing = new Map<string, Pending>();
+  const madeDirs = new Set<string>();
+  let writer: Promise<void> | undefined;
   let hits = 0;
   let misses = 0;
-  const fileOf = (key: string) => join(root, `${key}.json`);
+
+  const enqueue = (key: string, change: Pending) => {
+    pending.set(key, change);
+    writer ??= writeAll().finally(() => (writer = undefined));
+  };
+  const apply = async (key: string, change: Pending) => {
+    const file = fileOf(key);
+    if (change === "remove") return void (await rm(file, { force: true }));
+    const dir = dirname(file);
+    if (!madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      madeDirs.add(dir);
+    }
+    const temp = `${file}.${process.pid}.partial`;
+    await writeFile(temp, JSON.stringify(change));
+    await rename(temp, file);
+  };
+  const writeAll = async () => {
+    let failures = 0;
+    while (pending.size > 0) {
+      writing = new Map(pending.entries());
+      pending.clear();
+      for (const [key, change] of writing) {
+        // A newer change of the same key is already waiting and will be applied instead.
+        if (!pending.has(key)) {
+          try {
+            await apply(key, change);
+          } catch (error) {
+            madeDirs.clear();
+            if (failures++ === 0) context.logger.warn("could not write a cached prediction to disk", { file: fileOf(key), error: error instanceof Error ? error.message : String(error) });
+          }
+          // Cleared while it was being written: the file must not outlive its entry.
+          if (change !== "remove" && !index.has(key) && !pending.has(key)) await rm(fileOf(key), { force: true }).catch(() => undefined);
+        }
+        writing.delete(key);
+      }
+    }
+  };
   const drop = (key: string) => {
     index.delete(key);
-    rmSync(fileOf(key), { force: true });
+    enqueue(key, "remove");
   };
   for (const model of safeList(root)) {
     for (const version of safeList(join(root, model))) {
@@ -55,6 +114,11 @@ export function diskCache(context: PluginContext<OptionsOf<typeof options>>): Ca
         misses++;
         return undefined;
       }
+      const waiting = pending.get(key) ?? writing.get(key);
+      if (waiting !== undefined && waiting !== "remove") {
+        hits++;
+        return waiting.value;
+      }
       try {
         const stored = JSON.parse(readFileSync(fileOf(key), "utf8")) as Stored;
         hits++;
@@ -69,26 +133,31 @@ export function diskCache(context: PluginContext<OptionsOf<typeof options>>): Ca
     set(key, value, ttlMs) {
       if (!SAFE_KEY.test(key)) return;
       const expiresAt = context.clock.now() + ttlMs;
-      const file = fileOf(key);
-      mkdirSync(dirname(file), { recursive: true });
-      const temp = `${file}.${process.pid}.partial`;
-      writeFileSync(temp, JSON.stringify({ value, expiresAt } satisfies Stored));
-      renameSync(temp, file);
-      index.delete(key);
+      enqueue(key, { value, expiresAt });
       index.set(key, expiresAt);
-      while (index.size > context.options.max_entries) drop(index.keys().next().value as string);
     },
     delete: drop,
     clear(model) {
+      madeDirs.clear();
       if (model === undefined) {
         index.clear();
+        pending.clear();
+        writing.clear();
         for (const name of safeList(root)) rmSync(join(root, name), { recursive: true, force: true });
         return;
       }
-      for (const key of [...index.keys()]) if (key.startsWith(`${model}/`)) index.delete(key);
+      for (const key of [...index.keys(), ...pending.keys(), ...writing.keys()]) {
+        if (!key.startsWith(`${model}/`)) continue;
+        index.delete(key);
+        pending.delete(key);
+        writing.delete(key);
+      }
       if (/^[a-z0-9][a-z0-9._-]*$/.test(model)) rmSync(join(root, model), { recursive: true, force: true });
     },
     stats: () => ({ entries: index.size, hits, misses }),
+    async flush() {
+      while (writer) await writer;
+    },
   };
 }
 

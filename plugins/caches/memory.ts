@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { CacheHooks, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 
 const options = ({ v }: PluginLibraries) =>
@@ -10,9 +11,12 @@ interface Entry {
   expiresAt: number;
 }
 
-/** A bounded least-recently-used map: a JavaScript Map keeps insertion order, so re-inserting on read is the LRU. */
+/**
+ * A bounded least-recently-used map (lru-cache). Expiry is checked against the context's clock, not
+ * lru-cache's own timer, so tests can move time.
+ */
 export function memoryCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {
-  const entries = new Map<string, Entry>();
+  const entries = new LRUCache<string, Entry>({ max: context.options.max_entries });
   let hits = 0;
   let misses = 0;
   return {
@@ -23,15 +27,11 @@ export function memoryCache(context: PluginContext<OptionsOf<typeof options>>): 
         misses++;
         return undefined;
       }
-      entries.delete(key);
-      entries.set(key, entry);
       hits++;
       return entry.value;
     },
     set(key, value, ttlMs) {
-      entries.delete(key);
       entries.set(key, { value, expiresAt: context.clock.now() + ttlMs });
-      while (entries.size > context.options.max_entries) entries.delete(entries.keys().next().value as string);
     },
     delete(key) {
       entries.delete(key);

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { CacheHooks, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 import { diskCache } from "./disk.ts";
 import { memoryCache } from "./memory.ts";
@@ -7,20 +8,38 @@ const options = ({ v }: PluginLibraries) =>
     max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Entries kept in memory.")), 10_000),
     disk_max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Files kept on disk.")), 100_000),
     dir: v.optional(v.pipe(v.string(), v.description("Folder under paths.cache.")), "predictions"),
+    disk_after: v.optional(
+      v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Times an entry is asked for (its first answer included) before it is written to disk; 1 writes every entry.")),
+      2,
+    ),
   });
 
 const PROMOTED_MS = 5 * 60_000;
 
-/** Memory in front of disk: hot answers come from memory, and the disk keeps them across restarts. */
+/**
+ * Memory in front of disk: hot answers come from memory, and the disk keeps them across restarts. Only
+ * entries asked for again (`disk_after`) go to disk: inputs seen once are the bulk of the traffic and
+ * rarely come back, and writing each would wear a Jetson's SD card and take CPU from the predictions.
+ */
 function tieredCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {
   const memory = memoryCache({ ...context, options: { max_entries: context.options.max_entries } });
   const disk = diskCache({ ...context, options: { max_entries: context.options.disk_max_entries, dir: context.options.dir } });
+  /** Entries in memory not yet on disk: when they expire and how often they were asked for. */
+  const memoryOnly = new LRUCache<string, { expiresAt: number; asks: number }>({ max: context.options.max_entries });
+  const ask = (key: string, value: unknown) => {
+    const entry = memoryOnly.get(key);
+    if (!entry || ++entry.asks < context.options.disk_after) return;
+    memoryOnly.delete(key);
+    const ttlMs = entry.expiresAt - context.clock.now();
+    if (ttlMs > 0) disk.set(key, value, ttlMs);
+  };
   let hits = 0;
   let misses = 0;
   return {
     get(key) {
       let value = memory.get(key);
-      if (value === undefined) {
+      if (value !== undefined) ask(key, value);
+      else {
         value = disk.get(key);
         // Promoted for a while; the disk copy keeps its own expiry, and the runtime judges freshness by age.
         if (value !== undefined) memory.set(key, value, PROMOTED_MS);
@@ -31,17 +50,21 @@ function tieredCache(context: PluginContext<OptionsOf<typeof options>>): CacheHo
     },
     set(key, value, ttlMs) {
       memory.set(key, value, ttlMs);
-      disk.set(key, value, ttlMs);
+      memoryOnly.set(key, { expiresAt: context.clock.now() + ttlMs, asks: 0 });
+      ask(key, value);
     },
     delete(key) {
       memory.delete(key);
+      memoryOnly.delete(key);
       disk.delete(key);
     },
     clear(model) {
       memory.clear(model);
+      for (const key of [...memoryOnly.keys()]) if (model === undefined || key.startsWith(`${model}/`)) memoryOnly.delete(key);
       disk.clear(model);
     },
     stats: () => ({ entries: disk.stats().entries, hits, misses }),
+    flush: () => disk.flush?.() ?? Promise.resolve(),
   };
 }
 

@@ -176,10 +176,11 @@ export class PredictionService {
     }
     const inputs = request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!));
     seen.set(hash, { inputs, count: 1 });
-    if (seen.size > RECENT_PER_MODEL) {
-      // Forget the least asked of the oldest half, so that one-off requests do not push out the popular ones.
-      const oldest = [...seen].slice(0, RECENT_PER_MODEL / 2).sort((a, b) => a[1].count - b[1].count)[0]!;
-      seen.delete(oldest[0]);
+    // Pruned in bulk, once twice full, so that a flood of one-off inputs costs no sort per request: the most
+    // asked stay, and among the equally asked the newest, so one-off requests do not push out the popular ones.
+    if (seen.size > 2 * RECENT_PER_MODEL) {
+      const kept = [...seen].map((entry, order) => ({ entry, order })).sort((a, b) => b.entry[1].count - a.entry[1].count || b.order - a.order).slice(0, RECENT_PER_MODEL);
+      this.recent.set(model, new Map(kept.sort((a, b) => a.order - b.order).map(({ entry }) => entry)));
     }
   }
 

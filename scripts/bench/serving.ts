@@ -62,8 +62,16 @@ function wrk(target: string, script: string, seconds: number, connections = 16) 
 }
 
 const cachedScript = `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '${body}'\n`;
-// Every request a new row: the cache never answers, ONNX Runtime does.
-const uncachedScript = (path: string) => `math.randomseed(os.time())
+// Every request a new row: the cache never answers, ONNX Runtime does. Each wrk thread gets its own seed;
+// seeded alike, the threads would send the same rows and the second would be answered from the cache.
+const uncachedScript = (path: string) => `local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + id)
+end
 request = function()
   local v = {}
   for i = 1, 16 do v[i] = string.format("%.6f", math.random() * 100) end

@@ -53,7 +53,7 @@ export async function servingStack(home: string, extra: Record<string, unknown> 
   const events: BusEvent[] = [];
   bus.subscribe((event) => events.push(event));
   const serving = await createServing({ profile, paths, registry, state, logger: silentLogger, events: bus, clock, busy });
-  return { ...serving, profile, paths, state, registry, bus, events, close: () => { void serving.pool.close(); state.close(); } };
+  return { ...serving, profile, paths, state, registry, bus, events, close: async () => { await serving.cache.flush?.(); await serving.pool.close(); state.close(); } };
 }
 
 export const metadataOf = (result: { metrics: Record<string, number>; metadata?: Record<string, unknown> }, job = "activity", key = "player_1") => ({

@@ -145,10 +145,17 @@ describe("prediction cache", () => {
       const v1 = first.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
       await first.activator.activate("activity-player_1", v1.version, "test");
       expect((await first.service.predict("activity-player_1", { inputs: rows })).cached).toBe(false);
-      first.close();
+      // The tiered cache writes an entry to disk once it is asked for again (disk_after: 2); one asked once stays in memory.
+      const once = [rows[0]!.map((x) => x + 1)];
+      if (type === "tiered") {
+        expect((await first.service.predict("activity-player_1", { inputs: rows })).cached).toBe(true);
+        await first.service.predict("activity-player_1", { inputs: once });
+      }
+      await first.close();
       const second = await servingStack(home, { cache: { type } });
       const again = await second.service.predict("activity-player_1", { inputs: rows });
       expect([type, again.cached]).toEqual([type, true]);
+      if (type === "tiered") expect((await second.service.predict("activity-player_1", { inputs: once })).cached).toBe(false);
       expect(second.service.cacheStats().entries).toBeGreaterThanOrEqual(1);
       second.service.clearCache();
       expect(second.service.cacheStats().entries).toBe(0);

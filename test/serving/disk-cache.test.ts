@@ -1,0 +1,49 @@
+import { expect, test } from "bun:test";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import * as v from "valibot";
+import diskCache from "../../plugins/caches/disk.ts";
+import { silentLogger } from "../../runtime/log/logger.ts";
+import type { CacheHooks } from "../../runtime/plugin-api.ts";
+import { pluginContext } from "../../runtime/plugins/context.ts";
+import { pluginLibraries } from "../../runtime/plugins/registry.ts";
+import { tempDir } from "../helpers.ts";
+
+async function openCache(cacheDir: string, options: Record<string, unknown> = {}): Promise<CacheHooks> {
+  const paths = { home: cacheDir, data: cacheDir, models: cacheDir, cache: cacheDir, logs: cacheDir, state: cacheDir, plugins: cacheDir };
+  return (await diskCache.setup(pluginContext({ options: v.parse(diskCache.options(pluginLibraries), options), logger: silentLogger, paths }) as never)) as CacheHooks;
+}
+
+const key = (model: string, n: number) => `${model}/1/${n.toString(16).padStart(16, "0")}`;
+const filesOf = (dir: string, model: string) => (existsSync(join(dir, "predictions", model, "1")) ? readdirSync(join(dir, "predictions", model, "1")) : []);
+
+test("the disk cache answers entries before their files land, writes them in the background, and keeps them across a restart", async () => {
+  await using dir = tempDir();
+  const cache = await openCache(dir.path);
+  for (let n = 0; n < 200; n++) cache.set(key("walk", n), { label: `walk-${n}` }, 60_000);
+  expect(cache.get(key("walk", 199))).toEqual({ label: "walk-199" });
+  await cache.flush!();
+  expect(filesOf(dir.path, "walk").filter((name) => name.endsWith(".json"))).toHaveLength(200);
+  expect(filesOf(dir.path, "walk").some((name) => name.endsWith(".partial"))).toBe(false);
+
+  const reopened = await openCache(dir.path);
+  expect(reopened.stats().entries).toBe(200);
+  expect(reopened.get(key("walk", 7))).toEqual({ label: "walk-7" });
+});
+
+test("entries cleared or evicted while their writes wait leave no file behind", async () => {
+  await using dir = tempDir();
+  const cache = await openCache(dir.path, { max_entries: 50 });
+  for (let n = 0; n < 100; n++) cache.set(key("run", n), n, 60_000);
+  for (let n = 0; n < 100; n++) cache.set(key("sprint", n), n, 60_000);
+  cache.clear("sprint");
+  expect(cache.get(key("sprint", 3))).toBeUndefined();
+  await cache.flush!();
+  expect(filesOf(dir.path, "sprint")).toEqual([]);
+  expect(filesOf(dir.path, "run")).toEqual([]);
+  expect(cache.stats().entries).toBe(0);
+
+  for (let n = 0; n < 80; n++) cache.set(key("run", n), n, 60_000);
+  await cache.flush!();
+  expect(filesOf(dir.path, "run").sort()).toEqual(Array.from({ length: 50 }, (_, i) => `${key("run", i + 30).split("/")[2]}.json`).sort());
+});
