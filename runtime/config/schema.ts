@@ -50,6 +50,10 @@ const Governor = v.strictObject({
   memory_limit_mb: v.optional(positiveInt("A training run whose memory (RSS) would pass this is stopped."), 4096),
   workers: v.optional(positiveInt("Worker threads or processes a training run may use.")),
   max_concurrent_runs: v.optional(positiveInt("Runs allowed at once."), 1),
+  training_nice: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(19), doc("Nice value of the threads a run trains in (0–19): they yield the CPU to the threads answering predictions.")),
+    10,
+  ),
 });
 
 const Predictor = v.strictObject({

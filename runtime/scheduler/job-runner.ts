@@ -158,6 +158,7 @@ export class JobRunner {
           workers: profile.governor.workers,
           memoryLimitMb: profile.governor.memory_limit_mb,
           paused: pause.paused,
+          nice: profile.governor.training_nice,
           wantHeldOut: this.parts.deployer !== undefined,
           now: Date.now(),
         },
@@ -176,6 +177,7 @@ export class JobRunner {
       else logger.error("run failed", { error: messageOf(error) });
       return { run: id, job: request.job, key, status: cancelled ? "cancelled" : "failed", error: cancelled ? String(abort.signal.reason) : messageOf(error) };
     } finally {
+      await recorder.written();
       clearTimeout(limit);
       release?.();
       trainingLock.release();

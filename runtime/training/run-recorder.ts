@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { writeAtomically } from "../files/write-atomically.ts";
+import { rename, rm, writeFile } from "node:fs/promises";
 import type { EventSink, ProgressReporter, TrainResult } from "../plugin-api.ts";
 
 export interface RunIdentity {
@@ -35,6 +35,8 @@ export class RunRecorder {
   readonly id: string;
   private readonly details: RunDetails = { checkpoints: [], log_tail: [], stalls: 0 };
   private lastWrite = 0;
+  private fileContent?: string;
+  private fileWriter?: Promise<void>;
 
   /** Sortable and unique: `20261122-231500-3f9a2c`. */
   static newId(now = Date.now()): string {
@@ -135,12 +137,33 @@ export class RunRecorder {
     this.writeFile(status ?? "running");
   }
 
+  /** Resolves once `run.json` holds the latest record. */
+  async written(): Promise<void> {
+    while (this.fileWriter) await this.fileWriter;
+  }
+
+  /**
+   * `run.json` is a copy for people and tools; the database is the record. It is written off the thread that
+   * answers predictions (no fsync, temp + rename), only the latest content, and a folder already gone
+   * (a cancelled one-shot fit) is not an error.
+   */
   private writeFile(status: string): void {
+    this.fileContent = JSON.stringify({ ...this.run, status, ...this.details }, null, 2);
+    this.fileWriter ??= this.drainFile().finally(() => (this.fileWriter = undefined));
+  }
+
+  private async drainFile(): Promise<void> {
     const file = join(this.run.runDir, "run.json");
-    try {
-      writeAtomically(file, JSON.stringify({ ...this.run, status, ...this.details }, null, 2));
-    } catch {
-      // The run folder may already be gone (a cancelled one-shot fit); the database has the record.
+    const temp = join(this.run.runDir, `.run.json.${process.pid}.partial`);
+    while (this.fileContent !== undefined) {
+      const content = this.fileContent;
+      this.fileContent = undefined;
+      try {
+        await writeFile(temp, content);
+        await rename(temp, file);
+      } catch {
+        await rm(temp, { force: true }).catch(() => undefined);
+      }
     }
   }
 }

@@ -20,6 +20,8 @@ export interface StrategyRunSpec {
   workers?: number;
   memoryLimitMb?: number;
   paused: boolean;
+  /** `governor.training_nice`: the run's threads yield the CPU to the ones answering predictions. */
+  nice: number;
   /** The deploy steps score on the held-out rows: the thread sends them back with the result. */
   wantHeldOut: boolean;
   now: number;

@@ -14,6 +14,7 @@ import { heldOutRows } from "../serving/score-version.ts";
 import { pluginStore } from "../state/database.ts";
 import { makeCheckpoint } from "./checkpoint.ts";
 import { PauseSwitch } from "./pause-switch.ts";
+import { niceThisThread } from "./thread-priority.ts";
 import { errorToThread, type FromThread, type LogLevel, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
 
 declare const self: Worker;
@@ -49,6 +50,7 @@ function lazyStore(file: string, name: string, opened: { db?: Database }): Plugi
 
 async function run(spec: StrategyRunSpec): Promise<void> {
   pause.set(spec.paused);
+  if (!niceThisThread(spec.nice)) threadLogger().debug("could not lower the training thread's priority; it trains at normal priority", { nice: spec.nice });
   const opened: { db?: Database } = {};
   let loaded: Promise<TrainingData> | undefined;
   const loadData = () => {

@@ -8,6 +8,8 @@ import { tempDir, testEnvironment, waitUntil } from "../helpers.ts";
 
 // A user strategy that reports where it runs, counts its runs in its store, and steps through checkpoints.
 const PROBE = `
+import { readFileSync } from "node:fs";
+const niceOfThisThread = () => Number(readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1].split(" ")[16]);
 export default {
   kind: "strategy", name: "probe", version: "1.0.0",
   options: ({ v }) => v.strictObject({ steps: v.optional(v.number(), 3), fail: v.optional(v.string()), load: v.optional(v.boolean(), false) }),
@@ -17,7 +19,7 @@ export default {
       if (ctx.options.fail) throw new Error(ctx.options.fail);
       const runs = (ctx.store.get("runs") ?? 0) + 1;
       ctx.store.set("runs", runs);
-      ctx.logger.child({ probe: true }).info("probe started", { main_thread: Bun.isMainThread, runs });
+      ctx.logger.child({ probe: true }).info("probe started", { main_thread: Bun.isMainThread, nice: niceOfThisThread(), runs });
       ctx.events.emit("run.checkpoint", { step: 0 });
       for (let step = 1; step <= ctx.options.steps; step++) {
         await request.checkpoint();
@@ -50,7 +52,7 @@ async function setUp(dir: ReturnType<typeof tempDir>, options: string) {
   return { runner, state, lines, events };
 }
 
-test("a strategy runs in its own thread; its logs, events, progress and store reach the daemon", async () => {
+test("a strategy runs in its own, lower-priority thread; its logs, events, progress and store reach the daemon", async () => {
   await using dir = tempDir();
   const { runner, state, lines, events } = await setUp(dir, "{ steps: 3 }");
   const progress: number[] = [];
@@ -58,7 +60,8 @@ test("a strategy runs in its own thread; its logs, events, progress and store re
     const [first] = await runner.run({ job: "probe", trigger: "test", progress: { update: (done) => void progress.push(done) } });
     expect(first!.status).toBe("succeeded");
     const started = lines.find((line) => line.message === "probe started")!;
-    expect(started.fields).toMatchObject({ main_thread: false, probe: true, job: "probe", run: first!.run, runs: 1 });
+    // governor.training_nice (default 10): the run's thread yields the CPU to the one answering predictions.
+    expect(started.fields).toMatchObject({ main_thread: false, nice: 10, probe: true, job: "probe", run: first!.run, runs: 1 });
     expect(progress).toEqual([1, 2, 3]);
     expect(events.find((event) => event.type === "run.checkpoint")!.data).toMatchObject({ run: first!.run, step: 0 });
     expect(events.filter((event) => event.type === "run.progress").at(-1)!.data).toMatchObject({ done: 3, total: 3 });

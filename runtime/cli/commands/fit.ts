@@ -169,6 +169,7 @@ Options:
       throw new EdgetrainError("run_failed", `fit failed: ${(error as Error).message}`);
     } finally {
       process.off("SIGINT", onSignal);
+      await recorder?.written();
       if (!state) rmSync(runDir, { recursive: true, force: true });
       state?.close();
       logs.close();
