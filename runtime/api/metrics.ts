@@ -84,9 +84,18 @@ export class DaemonMetrics {
     new Gauge({ name: "edgetrain_resident_memory_bytes", help: "Resident memory of the daemon process.", registers, collect() { this.set(process.memoryUsage().rss); } });
   }
 
+  /** prom-client hashes the label values on every call; the children are bound once per label set instead. */
+  private readonly counted = new Map<string, { inc(): void }>();
+  private readonly timed = new Map<boolean, { observe(seconds: number): void }>();
+
   observePrediction(model: string, cached: boolean, seconds: number): void {
-    this.predictions.inc({ model, cached: String(cached) });
-    this.latency.observe({ cached: String(cached) }, seconds);
+    const key = `${cached}/${model}`;
+    let counter = this.counted.get(key);
+    if (!counter) this.counted.set(key, (counter = this.predictions.labels({ model, cached: String(cached) })));
+    counter.inc();
+    let latency = this.timed.get(cached);
+    if (!latency) this.timed.set(cached, (latency = this.latency.labels({ cached: String(cached) })));
+    latency.observe(seconds);
   }
 
   async render(): Promise<{ contentType: string; text: string }> {

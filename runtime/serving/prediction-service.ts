@@ -5,6 +5,7 @@ import type { PredictionOutput, SessionPool } from "../inference/session-pool.ts
 import type { CacheHooks, CacheStats, Clock, Logger } from "../plugin-api.ts";
 import { checkModelName } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
+import { PopularInputs } from "./popular-inputs.ts";
 
 export interface Prediction {
   model: string;
@@ -47,7 +48,7 @@ const RECENT_PER_MODEL = 500;
  */
 export class PredictionService {
   /** Recent inputs per model with how often they were asked, for `pregenerate.top`. */
-  private readonly recent = new Map<string, Map<string, { inputs: number[][]; count: number }>>();
+  private readonly recent = new Map<string, PopularInputs>();
   private readonly revalidating = new Set<string>();
   /** When each model last answered a request: edgetrain's own serving counts as a live predictor. */
   private readonly lastServed = new Map<string, number>();
@@ -166,28 +167,14 @@ export class PredictionService {
 
   private remember(model: string, key: string, request: PredictionRequest, featureNames: string[]): void {
     if (this.options.pregenerateTop <= 0) return;
-    let seen = this.recent.get(model);
-    if (!seen) this.recent.set(model, (seen = new Map()));
-    const hash = key.slice(key.lastIndexOf("/") + 1);
-    const entry = seen.get(hash);
-    if (entry) {
-      entry.count++;
-      return;
-    }
-    const inputs = request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!));
-    seen.set(hash, { inputs, count: 1 });
-    // Pruned in bulk, once twice full, so that a flood of one-off inputs costs no sort per request: the most
-    // asked stay, and among the equally asked the newest, so one-off requests do not push out the popular ones.
-    if (seen.size > 2 * RECENT_PER_MODEL) {
-      const kept = [...seen].map((entry, order) => ({ entry, order })).sort((a, b) => b.entry[1].count - a.entry[1].count || b.order - a.order).slice(0, RECENT_PER_MODEL);
-      this.recent.set(model, new Map(kept.sort((a, b) => a.order - b.order).map(({ entry }) => entry)));
-    }
+    let popular = this.recent.get(model);
+    if (!popular) this.recent.set(model, (popular = new PopularInputs(RECENT_PER_MODEL)));
+    popular.note(key.slice(key.lastIndexOf("/") + 1), () => request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!)));
   }
 
   private topInputs(model: string): number[][][] {
-    const seen = this.recent.get(model);
-    if (!seen || this.options.pregenerateTop <= 0) return [];
-    return [...seen.values()].sort((a, b) => b.count - a.count).slice(0, this.options.pregenerateTop).map((entry) => entry.inputs);
+    if (this.options.pregenerateTop <= 0) return [];
+    return this.recent.get(model)?.top(this.options.pregenerateTop) ?? [];
   }
 
   private fileInputs(model: string): number[][][] {
