@@ -3,6 +3,9 @@ import type { PredictionOutput } from "../inference/session-pool.ts";
 import type { DataTable, VersionScore } from "../plugin-api.ts";
 import type { ModelVersion } from "../store/model-store.ts";
 
+/** Rows scored per ONNX Runtime call, so that scoring a large held-out set never blocks predictions for long. */
+const SCORE_BATCH_ROWS = 512;
+
 /**
  * Scores a version on held-out rows, taking the table's columns in the model's feature order; undefined
  * when the table lacks one of the model's features (the data changed shape since it was trained).
@@ -14,7 +17,12 @@ export async function scoreVersion(version: ModelVersion, table: DataTable, pred
   if (columns.some((column) => column < 0)) return undefined;
   const width = table.featureNames.length;
   const inputs = Array.from({ length: table.rows }, (_, row) => columns.map((column) => table.x[row * width + column]!));
-  const outputs = await predict(version, inputs);
+  const outputs: PredictionOutput[] = [];
+  for (let from = 0; from < inputs.length; from += SCORE_BATCH_ROWS) {
+    outputs.push(...(await predict(version, inputs.slice(from, from + SCORE_BATCH_ROWS))));
+    // ONNX Runtime runs on the calling thread: between batches, the requests waiting meanwhile are answered.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   const predicted = outputs.map((output) => (typeof output === "number" ? output : Array.isArray(output) ? undefined : output.label));
   return { ...scorePredictions(version.task === "classification" ? "classification" : "regression", predicted, table.labels), rows: table.rows };
 }
