@@ -14,6 +14,8 @@ export interface ThreadBridge {
   progress: ProgressReporter;
   pause: PauseState;
   signal: AbortSignal;
+  /** How long a cancelled run may take to stop by itself (default 15 s). */
+  cancelGraceMs?: number;
 }
 
 export interface StrategyRunOutcome {
@@ -30,7 +32,8 @@ export function runStrategyInThread(spec: StrategyRunSpec, bridge: ThreadBridge)
     const unsubscribe = bridge.pause.subscribe((paused) => send({ type: "pause", paused }));
     const onAbort = () => {
       send({ type: "abort", reason: String(bridge.signal.reason ?? "cancelled") });
-      grace = setTimeout(() => finish(() => reject(new Error(`run cancelled: ${String(bridge.signal.reason)}; the strategy did not stop within ${CANCEL_GRACE_MS / 1000} s`))), CANCEL_GRACE_MS);
+      const graceMs = bridge.cancelGraceMs ?? CANCEL_GRACE_MS;
+      grace = setTimeout(() => finish(() => reject(new Error(`run cancelled: ${String(bridge.signal.reason)}; the strategy did not stop within ${graceMs / 1000} s, so its thread was stopped`))), graceMs);
     };
     const finish = (settle: () => void) => {
       clearTimeout(grace);

@@ -4,6 +4,9 @@ import { resolveProfile } from "../../runtime/config/validate-profile.ts";
 import type { Logger } from "../../runtime/plugin-api.ts";
 import { JobRunner, type RunOutcome } from "../../runtime/scheduler/job-runner.ts";
 import { openState } from "../../runtime/state/database.ts";
+import { silentLogger } from "../../runtime/log/logger.ts";
+import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { runStrategyInThread } from "../../runtime/training/strategy-thread.ts";
 import { tempDir, testEnvironment, waitUntil } from "../helpers.ts";
 
 // A user strategy that reports where it runs, counts its runs in its store, and steps through checkpoints.
@@ -119,4 +122,17 @@ test("a strategy's failure comes back with its message, and a data error with it
   } finally {
     noData.state.close();
   }
+}, 30_000);
+
+test("a cancelled strategy that never reaches a checkpoint has its thread stopped after the grace period", async () => {
+  await using dir = tempDir();
+  const file = dir.write("stuck.ts", `export default { kind: "strategy", name: "stuck", version: "1.0.0", options: ({ v }) => v.object({}),
+    setup: () => ({ train: async () => { for (;;) await Bun.sleep(1000); } }) };`);
+  const abort = new AbortController();
+  const paths = { home: dir.path, data: dir.path, models: dir.path, cache: dir.path, logs: dir.path, state: dir.path, plugins: dir.path };
+  const spec = { plugin: { name: "stuck", source: file }, options: {}, paths, stateFile: join(dir.path, "none.db"), storeName: "strategy/stuck", job: "stuck", runDir: dir.path, paused: false, nice: 0, wantHeldOut: false, now: Date.now() };
+  const running = runStrategyInThread(spec, { logger: silentLogger, events: { emit() {} }, progress: { update() {} }, pause: new PauseSwitch(), signal: abort.signal, cancelGraceMs: 200 });
+  await Bun.sleep(300);
+  abort.abort("cancelled by test");
+  await expect(running).rejects.toThrow("run cancelled: cancelled by test; the strategy did not stop within 0.2 s, so its thread was stopped");
 }, 30_000);
