@@ -78,7 +78,8 @@ export function diskCache(context: PluginContext<OptionsOf<typeof options>>): Ca
             await apply(key, change);
           } catch (error) {
             madeDirs.clear();
-            if (failures++ === 0) context.logger.warn("could not write a cached prediction to disk", { file: fileOf(key), error: error instanceof Error ? error.message : String(error) });
+            // A folder removed by clear() under a write in flight is expected, not worth a warning.
+            if (index.has(key) && failures++ === 0) context.logger.warn("could not write a cached prediction to disk", { file: fileOf(key), error: error instanceof Error ? error.message : String(error) });
           }
           // Cleared while it was being written: the file must not outlive its entry.
           if (change !== "remove" && !index.has(key) && !pending.has(key)) await rm(fileOf(key), { force: true }).catch(() => undefined);

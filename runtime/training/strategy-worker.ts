@@ -38,14 +38,16 @@ async function strategyModule(plugin: StrategyRunSpec["plugin"]): Promise<Plugin
 
 /** Opened on first use: most strategies never touch their store. */
 function lazyStore(file: string, name: string, opened: { db?: Database }): PluginStore {
-  const store = () => {
-    if (!opened.db) {
+  let store: PluginStore | undefined;
+  const open = () => {
+    if (!store) {
       opened.db = new Database(file, { strict: true });
       opened.db.exec("PRAGMA busy_timeout = 5000;");
+      store = pluginStore(opened.db, name);
     }
-    return pluginStore(opened.db, name);
+    return store;
   };
-  return { get: (key) => store().get(key), set: (key, value) => store().set(key, value), delete: (key) => store().delete(key), keys: () => store().keys() };
+  return { get: (key) => open().get(key), set: (key, value) => open().set(key, value), delete: (key) => open().delete(key), keys: () => open().keys() };
 }
 
 async function run(spec: StrategyRunSpec): Promise<void> {
