@@ -157,7 +157,6 @@ export class JobRunner {
           previousArtifact: this.parts.deployer?.activeArtifact(request.job, key) ?? this.lastSuccess(request.job, key)?.artifact,
           workers: profile.governor.workers,
           memoryLimitMb: profile.governor.memory_limit_mb,
-          paused: pause.paused,
           nice: profile.governor.training_nice,
           wantHeldOut: this.parts.deployer !== undefined,
           now: Date.now(),

@@ -23,8 +23,11 @@ export interface StrategyRunOutcome {
   heldOut?: DataTable;
 }
 
-/** Runs a strategy run in its own thread, relaying its logs, events and progress, and pause and cancel to it. */
-export function runStrategyInThread(spec: StrategyRunSpec, bridge: ThreadBridge): Promise<StrategyRunOutcome> {
+/**
+ * Runs a strategy run in its own thread, relaying its logs, events and progress, and pause and cancel to it.
+ * Whether it starts paused is read from the bridge's pause state, which also carries every change after.
+ */
+export function runStrategyInThread(spec: Omit<StrategyRunSpec, "paused">, bridge: ThreadBridge): Promise<StrategyRunOutcome> {
   const thread = new Worker(THREAD_MODULE);
   const send = (message: ToThread) => thread.postMessage(message);
   return new Promise<StrategyRunOutcome>((resolve, reject) => {
