@@ -1,4 +1,5 @@
-import { dlopen, FFIType } from "bun:ffi";
+import { FFIType } from "bun:ffi";
+import { withLibc } from "./libc.ts";
 
 let known: { version: string | undefined } | undefined;
 
@@ -12,14 +13,7 @@ export function glibcVersion(): string | undefined {
 }
 
 function askLibc(): string | undefined {
-  try {
-    const libc = dlopen("libc.so.6", { gnu_get_libc_version: { args: [], returns: FFIType.cstring } });
-    const version = String(libc.symbols.gnu_get_libc_version());
-    libc.close();
-    return version;
-  } catch {
-    return undefined;
-  }
+  return withLibc({ gnu_get_libc_version: { args: [], returns: FFIType.cstring } }, (libc) => String(libc.gnu_get_libc_version()));
 }
 
 export function versionAtLeast(version: string, minimum: string): boolean {

@@ -1,4 +1,5 @@
-import { dlopen, FFIType } from "bun:ffi";
+import { FFIType } from "bun:ffi";
+import { withLibc } from "../hardware/libc.ts";
 
 const PRIO_PROCESS = 0;
 
@@ -10,12 +11,5 @@ const PRIO_PROCESS = 0;
  */
 export function niceThisThread(nice: number): boolean {
   if (nice === 0) return true;
-  try {
-    const libc = dlopen("libc.so.6", { setpriority: { args: [FFIType.i32, FFIType.u32, FFIType.i32], returns: FFIType.i32 } });
-    const done = libc.symbols.setpriority(PRIO_PROCESS, 0, nice) === 0;
-    libc.close();
-    return done;
-  } catch {
-    return false;
-  }
+  return withLibc({ setpriority: { args: [FFIType.i32, FFIType.u32, FFIType.i32], returns: FFIType.i32 } }, (libc) => libc.setpriority(PRIO_PROCESS, 0, nice) === 0) ?? false;
 }
