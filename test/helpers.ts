@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { readEnvironment, type Environment } from "../runtime/environment.ts";
+import type { ResolvedPaths } from "../runtime/plugin-api.ts";
 
 export const repoRoot = resolve(import.meta.dir, "..");
 export const bun = process.execPath;
@@ -27,6 +28,11 @@ export function tempDir(prefix = "edgetrain-test-"): TempDir {
       rmSync(path, { recursive: true, force: true });
     },
   };
+}
+
+/** Every path of a plugin context in one folder, for plugins tested outside a daemon. */
+export function pathsIn(dir: string): ResolvedPaths {
+  return { home: dir, data: dir, models: dir, cache: dir, logs: dir, state: dir, plugins: dir };
 }
 
 export function testEnvironment(home: string, variables: Record<string, string> = {}): Environment {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
 import { ResourceSampler, type Sample } from "../../runtime/governor/sampler.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
-import { repoRoot, tempDir } from "../helpers.ts";
+import { pathsIn, repoRoot, tempDir } from "../helpers.ts";
 
 const limits: GovernorLimits = { maxCpuBefore: 30, maxMemoryBefore: 70, maxTemperature: 80, pauseCpu: 80, pauseMemory: 90, resumeCpu: 40, resumeMemory: 75, pauseAfter: 3, maxPauseMs: 60_000 };
 let clock = 0;
@@ -154,7 +154,7 @@ describe("governor against a real busy machine", () => {
       command: `echo "{\\"event\\":\\"heartbeat\\",\\"pid\\":$$}"; end=$(($(date +%s) + 20)); while [ $(date +%s) -lt $end ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; echo '{"event":"heartbeat"}'; done; touch model.onnx; echo '{"event":"artifact","path":"model.onnx"}'`,
       heartbeat_timeout: "10s",
     });
-    const context = pluginContext({ options, logger: silentLogger, paths: { home: dir.path, data: dir.path, models: dir.path, cache: dir.path, logs: dir.path, state: dir.path, plugins: dir.path }, events: { emit: (type, data) => void (type === "run.heartbeat" && typeof data.pid === "number" && (pids.push(data.pid), trainerGroups.push(data.pid))) } });
+    const context = pluginContext({ options, logger: silentLogger, paths: pathsIn(dir.path), events: { emit: (type, data) => void (type === "run.heartbeat" && typeof data.pid === "number" && (pids.push(data.pid), trainerGroups.push(data.pid))) } });
     const hooks = await commandStrategy.setup(context as never);
     const done = hooks.train({ job: "j", runDir: dir.path, signal: abort.signal, progress: { update() {} }, pause, checkpoint: makeCheckpoint({ signal: abort.signal }), loadData: () => Promise.reject(new Error("unused")) });
     done.catch(() => undefined);

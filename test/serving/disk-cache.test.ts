@@ -7,11 +7,10 @@ import { silentLogger } from "../../runtime/log/logger.ts";
 import type { CacheHooks } from "../../runtime/plugin-api.ts";
 import { pluginContext } from "../../runtime/plugins/context.ts";
 import { pluginLibraries } from "../../runtime/plugins/registry.ts";
-import { tempDir } from "../helpers.ts";
+import { pathsIn, tempDir } from "../helpers.ts";
 
 async function openCache(cacheDir: string, options: Record<string, unknown> = {}): Promise<CacheHooks> {
-  const paths = { home: cacheDir, data: cacheDir, models: cacheDir, cache: cacheDir, logs: cacheDir, state: cacheDir, plugins: cacheDir };
-  return (await diskCache.setup(pluginContext({ options: v.parse(diskCache.options(pluginLibraries), options), logger: silentLogger, paths }) as never)) as CacheHooks;
+  return (await diskCache.setup(pluginContext({ options: v.parse(diskCache.options(pluginLibraries), options), logger: silentLogger, paths: pathsIn(cacheDir) }) as never)) as CacheHooks;
 }
 
 const key = (model: string, n: number) => `${model}/1/${n.toString(16).padStart(16, "0")}`;

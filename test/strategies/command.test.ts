@@ -11,7 +11,7 @@ import { pluginContext } from "../../runtime/plugins/context.ts";
 import { pluginLibraries } from "../../runtime/plugins/registry.ts";
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
-import { repoRoot, tempDir } from "../helpers.ts";
+import { pathsIn, repoRoot, tempDir } from "../helpers.ts";
 
 const python = "/usr/bin/python3";
 const example = join(repoRoot, "plugins/strategies/examples/train_example.py");
@@ -34,7 +34,7 @@ async function start(runDir: string, options: Record<string, unknown>, memoryLim
   const context = pluginContext({
     options: parsed,
     logger: silentLogger,
-    paths: { home: runDir, data: runDir, models: runDir, cache: runDir, logs: runDir, state: runDir, plugins: runDir },
+    paths: pathsIn(runDir),
     events: { emit: (type, data) => void events.push({ type, data }) },
   });
   const hooks = (await commandStrategy.setup(context as never)) as StrategyHooks;

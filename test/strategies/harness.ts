@@ -8,6 +8,7 @@ import { pluginContext } from "../../runtime/plugins/context.ts";
 import { pluginLibraries } from "../../runtime/plugins/registry.ts";
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { pathsIn } from "../helpers.ts";
 
 export interface InProcessRun {
   result?: TrainResult;
@@ -23,7 +24,7 @@ export async function trainInProcess(plugin: PluginModule, options: Record<strin
   const progress: InProcessRun["progress"] = [];
   const abort = new AbortController();
   const reporter = { update: (done: number, total: number, message?: string) => void progress.push({ done, total, message }) };
-  const context = pluginContext({ options: parsed, logger: silentLogger, paths: { home: runDir, data: runDir, models: runDir, cache: runDir, logs: runDir, state: runDir, plugins: runDir }, signal: abort.signal, progress: reporter });
+  const context = pluginContext({ options: parsed, logger: silentLogger, paths: pathsIn(runDir), signal: abort.signal, progress: reporter });
   const hooks = (await plugin.setup(context as never)) as StrategyHooks;
   const checkpoint = makeCheckpoint({ signal: abort.signal });
   let checkpoints = 0;

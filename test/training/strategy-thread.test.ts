@@ -7,7 +7,7 @@ import { openState } from "../../runtime/state/database.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { runStrategyInThread } from "../../runtime/training/strategy-thread.ts";
-import { tempDir, testEnvironment, waitUntil } from "../helpers.ts";
+import { pathsIn, tempDir, testEnvironment, waitUntil } from "../helpers.ts";
 
 // A user strategy that reports where it runs, counts its runs in its store, and steps through checkpoints.
 const PROBE = `
@@ -129,8 +129,7 @@ test("a cancelled strategy that never reaches a checkpoint has its thread stoppe
   const file = dir.write("stuck.ts", `export default { kind: "strategy", name: "stuck", version: "1.0.0", options: ({ v }) => v.object({}),
     setup: () => ({ train: async () => { for (;;) await Bun.sleep(1000); } }) };`);
   const abort = new AbortController();
-  const paths = { home: dir.path, data: dir.path, models: dir.path, cache: dir.path, logs: dir.path, state: dir.path, plugins: dir.path };
-  const spec = { plugin: { name: "stuck", source: file }, options: {}, paths, stateFile: join(dir.path, "none.db"), storeName: "strategy/stuck", job: "stuck", runDir: dir.path, paused: false, nice: 0, wantHeldOut: false, now: Date.now() };
+  const spec = { plugin: { name: "stuck", source: file }, options: {}, paths: pathsIn(dir.path), stateFile: join(dir.path, "none.db"), storeName: "strategy/stuck", job: "stuck", runDir: dir.path, nice: 0, wantHeldOut: false, now: Date.now() };
   const running = runStrategyInThread(spec, { logger: silentLogger, events: { emit() {} }, progress: { update() {} }, pause: new PauseSwitch(), signal: abort.signal, cancelGraceMs: 200 });
   await Bun.sleep(300);
   abort.abort("cancelled by test");

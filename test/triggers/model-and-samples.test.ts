@@ -7,14 +7,14 @@ import type { JobInfo, PluginModule, TriggerFire, TriggerHooks } from "../../run
 import { memoryStore, pluginContext } from "../../runtime/plugins/context.ts";
 import { pluginLibraries } from "../../runtime/plugins/registry.ts";
 import { FakeClock } from "../fake-clock.ts";
-import { tempDir } from "../helpers.ts";
+import { pathsIn, tempDir } from "../helpers.ts";
 
 async function watch(plugin: PluginModule, options: Record<string, unknown>, root: string, job: JobInfo, clock: FakeClock, store = memoryStore()) {
   const fires: TriggerFire[] = [];
   const context = pluginContext({
     options: v.parse(plugin.options(pluginLibraries), options),
     logger: silentLogger,
-    paths: { home: root, data: root, models: root, cache: root, logs: root, state: root, plugins: root },
+    paths: pathsIn(root),
     clock,
     store,
     job,

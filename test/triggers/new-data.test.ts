@@ -6,14 +6,14 @@ import { silentLogger } from "../../runtime/log/logger.ts";
 import type { PluginStore, TriggerFire } from "../../runtime/plugin-api.ts";
 import { memoryStore, pluginContext, systemClock } from "../../runtime/plugins/context.ts";
 import { pluginLibraries } from "../../runtime/plugins/registry.ts";
-import { tempDir } from "../helpers.ts";
+import { pathsIn, tempDir } from "../helpers.ts";
 
 function watch(dataRoot: string, data: Record<string, unknown>, options: Record<string, unknown>, store: PluginStore = memoryStore()) {
   const fires: Array<TriggerFire & { at: number }> = [];
   const context = pluginContext({
     options: v.parse(newDataTrigger.options(pluginLibraries), options),
     logger: silentLogger,
-    paths: { home: dataRoot, data: dataRoot, models: dataRoot, cache: dataRoot, logs: dataRoot, state: dataRoot, plugins: dataRoot },
+    paths: pathsIn(dataRoot),
     clock: systemClock,
     store,
     job: { name: "activity", data, keys: async () => [], lastSuccess: () => undefined, scoreLatest: async () => undefined },
