@@ -33,7 +33,7 @@ export function createApp(view: DaemonView) {
     )
     .onRequest(({ request, set }) => {
       view.requestSeen();
-      const path = new URL(request.url).pathname;
+      const path = pathOf(request.url);
       const length = Number(request.headers.get("content-length") ?? 0);
       if (request.body && !request.headers.has("content-length")) {
         set.status = 411;
@@ -53,7 +53,7 @@ export function createApp(view: DaemonView) {
       return { code: "unauthorized", message: `${request.method} ${path} needs the API token: Authorization: Bearer <api.token, or the home's api.token file>` };
     })
     .onError(({ code, error, set, request }) => {
-      const path = new URL(request.url).pathname;
+      const path = pathOf(request.url);
       if (error instanceof EdgetrainError) {
         set.status = error.httpStatus;
         return error.toJSON();
@@ -90,6 +90,14 @@ export function createApp(view: DaemonView) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** The path of an absolute request URL, without its query: cheaper than a whole `new URL()` on every request. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const query = url.indexOf("?", start);
+  return query === -1 ? url.slice(start) : url.slice(start, query);
+}
 
 interface IssuePathItem {
   key?: unknown;

@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { DaemonStatus } from "./daemon-view.ts";
+import { PredictionTally } from "./prediction-tally.ts";
 
 export interface MetricsSources {
   status(): DaemonStatus;
@@ -14,22 +15,14 @@ export interface MetricsSources {
  */
 export class DaemonMetrics {
   readonly registry = new Registry();
-  private readonly predictions: Counter<"model" | "cached">;
-  private readonly latency: Histogram<"cached">;
+  private readonly predictions: PredictionTally;
   /** Read once per scrape: a dozen collectors share one status instead of each querying the daemon. */
   private scraped?: DaemonStatus;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     const status = () => (this.scraped ??= sources.status());
-    this.predictions = new Counter({ name: "edgetrain_predictions_total", help: "Predict requests answered, by model and whether the cache answered.", labelNames: ["model", "cached"], registers });
-    this.latency = new Histogram({
-      name: "edgetrain_prediction_duration_seconds",
-      help: "Time to answer a predict request inside the daemon.",
-      labelNames: ["cached"],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
-      registers,
-    });
+    this.predictions = new PredictionTally(this.registry);
     const reading = (name: string, help: string, pick: (r: Record<string, unknown>) => unknown) =>
       new Gauge({
         name,
@@ -84,18 +77,8 @@ export class DaemonMetrics {
     new Gauge({ name: "edgetrain_resident_memory_bytes", help: "Resident memory of the daemon process.", registers, collect() { this.set(process.memoryUsage().rss); } });
   }
 
-  /** prom-client hashes the label values on every call; the children are bound once per label set instead. */
-  private readonly counted = new Map<string, { inc(): void }>();
-  private readonly timed = new Map<boolean, { observe(seconds: number): void }>();
-
   observePrediction(model: string, cached: boolean, seconds: number): void {
-    const key = `${cached}/${model}`;
-    let counter = this.counted.get(key);
-    if (!counter) this.counted.set(key, (counter = this.predictions.labels({ model, cached: String(cached) })));
-    counter.inc();
-    let latency = this.timed.get(cached);
-    if (!latency) this.timed.set(cached, (latency = this.latency.labels({ cached: String(cached) })));
-    latency.observe(seconds);
+    this.predictions.observe(model, cached, seconds);
   }
 
   async render(): Promise<{ contentType: string; text: string }> {

@@ -58,17 +58,20 @@ export class PredictionService {
   async predict(model: string, request: PredictionRequest): Promise<Prediction> {
     const started = performance.now();
     const active = this.activeOf(model);
-    const featureNames = await this.featureNamesOf(active);
+    // Awaited only for a model trained elsewhere: every await costs the request a turn of the microtask queue.
+    const featureNames = active.feature_names ?? (await this.featureNamesOf(active));
     const { x, rows } = toFeatureBatch(request, featureNames, model, this.options.maxRows);
-    const key = cacheKey(model, active.version, x);
+    const hash = inputHash(x);
+    const key = `${model}/${active.version}/${hash}`;
     const now = this.options.clock.now();
     this.lastServed.set(model, now);
-    this.remember(model, key, request, featureNames);
+    this.remember(model, hash, request, featureNames);
     const hit = this.options.cache.get(key) as CachedAnswer | undefined;
     if (hit) {
       const age = now - hit.at;
+      if (age < this.options.ttlMs) return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
       const busy = this.options.busy(model);
-      if (age < this.options.ttlMs || (busy && age < this.options.ttlDuringTrainingMs)) return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
+      if (busy && age < this.options.ttlDuringTrainingMs) return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
       if (busy) {
         this.revalidate(active, key, x, rows);
         return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true, stale: true });
@@ -98,7 +101,7 @@ export class PredictionService {
       try {
         const featureNames = await this.featureNamesOf(active);
         const { x, rows } = toFeatureBatch({ inputs }, featureNames, model, Number.MAX_SAFE_INTEGER);
-        await this.compute(active, cacheKey(model, active.version, x), x, rows);
+        await this.compute(active, `${model}/${active.version}/${inputHash(x)}`, x, rows);
         done++;
       } catch (error) {
         this.options.logger.warn("could not pregenerate a prediction", { model, error: messageOf(error) });
@@ -165,11 +168,11 @@ export class PredictionService {
     return prediction;
   }
 
-  private remember(model: string, key: string, request: PredictionRequest, featureNames: string[]): void {
+  private remember(model: string, hash: string, request: PredictionRequest, featureNames: string[]): void {
     if (this.options.pregenerateTop <= 0) return;
     let popular = this.recent.get(model);
     if (!popular) this.recent.set(model, (popular = new PopularInputs(RECENT_PER_MODEL)));
-    popular.note(key.slice(key.lastIndexOf("/") + 1), () => request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!)));
+    popular.note(hash, () => request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!)));
   }
 
   private topInputs(model: string): number[][][] {
@@ -194,8 +197,11 @@ export class PredictionService {
   }
 }
 
-/** model/version/hash of the checked float32 inputs: equal inputs give equal keys whatever their JSON spelling. */
-export function cacheKey(model: string, version: number, x: Float32Array): string {
-  const hash = new Bun.CryptoHasher("sha1").update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)).digest("hex");
-  return `${model}/${version}/${hash}`;
+/**
+ * Hash of the checked float32 inputs, the last part of a cache key (model/version/hash): equal inputs give
+ * equal keys whatever their JSON spelling. The typed array is hashed as it is: asking it for its `buffer`
+ * would make JavaScriptCore allocate one.
+ */
+function inputHash(x: Float32Array): string {
+  return Bun.SHA1.hash(x, "hex");
 }

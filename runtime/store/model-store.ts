@@ -26,14 +26,15 @@ export interface VersionMetadata {
   sha256: string;
 }
 
-export interface ModelVersion extends VersionMetadata {
-  model: string;
-  version: number;
-  status: VersionStatus;
-  path: string;
+/** Shared between callers (the store hands out one record per version and status): never changed in place. */
+export interface ModelVersion extends Readonly<VersionMetadata> {
+  readonly model: string;
+  readonly version: number;
+  readonly status: VersionStatus;
+  readonly path: string;
   /** Why a version was rejected or rolled back, and the scores behind it. */
-  note?: string;
-  gate?: Record<string, unknown>;
+  readonly note?: string;
+  readonly gate?: Record<string, unknown>;
 }
 
 export interface ModelSummary {
@@ -68,7 +69,8 @@ const HEALTH_FILE = "health.json";
 export class ModelStore {
   private readonly pointers = new Map<string, ActivePointer | undefined>();
   /** Parsed index rows: every predict asks for the active version, so it is read from the database once, until it changes. */
-  private readonly rows = new Map<string, { status: VersionStatus; path: string; metadata?: VersionMetadata }>();
+  /** Rows by `model@version`, each with the last record composed from it: every predict asks for the active one. */
+  private readonly rows = new Map<string, { status: VersionStatus; path: string; metadata?: VersionMetadata; composed?: ModelVersion }>();
 
   constructor(
     readonly root: string,
@@ -211,7 +213,8 @@ export class ModelStore {
       this.rows.set(id, row);
     }
     const status = this.activeVersion(model) === version ? "active" : row.status === "active" ? "retired" : row.status;
-    return { ...(row.metadata as VersionMetadata), model, version, status, path: row.path };
+    if (row.composed?.status !== status) row.composed = { ...(row.metadata as VersionMetadata), model, version, status, path: row.path };
+    return row.composed;
   }
 
   requireVersion(model: string, version: number): ModelVersion {
