@@ -20,8 +20,17 @@ const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** Composes the route groups and the rules every request passes: body size, token, errors as JSON, no stack traces. */
 export function createApp(view: DaemonView) {
-  // Bun's own limit only backs ours up: it answers 413 without a word, so the profile's limit is checked first, below.
-  return new Elysia({ serve: { maxRequestBodySize: Math.max(view.maxBodyBytes() * 4, 64 * 1024 * 1024), idleTimeout: 30 } })
+  return new Elysia({
+    serve: {
+      // Bun's own limit only backs ours up: it answers 413 without a word, so the profile's limit is checked first, below.
+      maxRequestBodySize: Math.max(view.maxBodyBytes() * 4, 64 * 1024 * 1024),
+      idleTimeout: 30,
+      // Elysia shares the port by default: a second daemon (another home) would start and answer half the requests.
+      reusePort: false,
+      // Elysia serves in development mode unless NODE_ENV=production; our errors are JSON either way.
+      development: false,
+    },
+  })
     .use(
       openapi({
         path: "/openapi",

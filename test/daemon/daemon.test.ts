@@ -34,6 +34,14 @@ describe("daemon", () => {
       const second = await runCli(["run", "--home", dir.path, "--port", "0"], { home: dir.path });
       expect(second.code).toBe(5);
       expect(second.stderr).toContain(`is locked by pid ${proc.pid}`);
+
+      // Another home on the same port: refused, not started beside this one to answer half of its requests.
+      await using other = tempDir();
+      const port = new URL(url).port;
+      const sharing = await runCli(["run", "--home", other.path, "--port", port, "--headless"], { home: other.path });
+      expect(sharing.code).toBe(5);
+      expect(sharing.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
+      expect(((await (await fetch(`${url}/v1/status`)).json()) as { pid: number }).pid).toBe(proc.pid);
     } finally {
       proc.kill("SIGTERM");
     }
