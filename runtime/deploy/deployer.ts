@@ -69,7 +69,7 @@ export class Deployer {
     const metadata = request.result.metadata ?? {};
     // The strategy's metadata usually says it all; decoding the ONNX file is the fallback (foreign trainers).
     const description = metadata.feature_names ? undefined : readModelDescription(readFileSync(request.result.artifact), request.result.artifact);
-    const candidate = store.addVersion(
+    const candidate = await store.addVersion(
       model,
       request.result.artifact,
       {

@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 /**
@@ -20,4 +21,35 @@ export function writeAtomically(path: string, content: Uint8Array | string, mode
     rmSync(temp, { force: true });
   }
   return path;
+}
+
+/**
+ * `writeAtomically` off the calling thread: the write and the fsync wait in the thread pool, so the
+ * daemon goes on answering requests meanwhile. The temporary name is unique, as writes may overlap.
+ */
+export async function writeAtomicallyAsync(path: string, content: Uint8Array | string, mode = 0o644): Promise<string> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${crypto.randomUUID().slice(0, 8)}.partial`);
+  try {
+    const handle = await open(temp, "w", mode);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  return path;
+}
+
+/** fsync of a file or a folder, off the calling thread: a rename is durable only once its folder is synced. */
+export async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

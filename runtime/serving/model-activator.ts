@@ -1,4 +1,5 @@
 import { EdgetrainError, messageOf } from "../errors.ts";
+import { KeyedQueue } from "../locks/keyed-queue.ts";
 import type { PredictionOutput, SessionPool } from "../inference/session-pool.ts";
 import type { EventSink, Logger } from "../plugin-api.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
@@ -10,7 +11,7 @@ import type { PredictionService } from "./prediction-service.ts";
  * held-out rows, and an error there rolls back at once. One change per model at a time.
  */
 export class ModelActivator {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly store: ModelStore,
@@ -21,12 +22,12 @@ export class ModelActivator {
   ) {}
 
   activate(model: string, version: number, reason: string): Promise<ModelVersion> {
-    return this.serialised(model, async () => {
+    return this.queue.run(model, async () => {
       const target = this.store.requireVersion(model, version);
       if (this.store.activeVersion(model) === version) return target;
       // Load and try it before anyone is sent to it.
       await this.check(target);
-      const active = this.store.activate(model, version);
+      const active = await this.store.activate(model, version);
       this.pool.unload(model, version);
       try {
         await this.check(active);
@@ -41,17 +42,17 @@ export class ModelActivator {
   }
 
   rollback(model: string, reason: string): Promise<ModelVersion> {
-    return this.serialised(model, () => this.rollbackNow(model, reason));
+    return this.queue.run(model, () => this.rollbackNow(model, reason));
   }
 
   /** For a deploy that failed after activating: back to the previous version, or out of service if there was none. */
   undo(model: string, reason: string): Promise<ModelVersion | undefined> {
-    return this.serialised(model, () => this.undoNow(model, reason));
+    return this.queue.run(model, () => this.undoNow(model, reason));
   }
 
   private async undoNow(model: string, reason: string): Promise<ModelVersion | undefined> {
     if (this.store.rollbackTarget(model) !== undefined) return this.rollbackNow(model, reason);
-    this.store.withdraw(model, reason);
+    await this.store.withdraw(model, reason);
     this.pool.unload(model);
     this.logger.warn("model withdrawn: its first version failed and there is none to return to", { model, reason });
     return undefined;
@@ -62,7 +63,7 @@ export class ModelActivator {
     // Loaded (and its health rows answered) before the pointer goes back, so requests do not wait for it.
     const previous = target !== undefined ? this.store.requireVersion(model, target) : undefined;
     if (previous) await this.service.predictDirect(previous, this.healthInputs(previous)).catch(() => undefined);
-    const restored = this.store.rollback(model, reason);
+    const restored = await this.store.rollback(model, reason);
     this.pool.unload(model, restored.version);
     this.logger.warn("model rolled back", { model, to: restored.version, reason });
     this.events.emit("model.rollback_done", { model, version: restored.version, reason });
@@ -84,16 +85,6 @@ export class ModelActivator {
     if (kept?.length) return kept;
     // Without held-out rows, a row of zeros at least proves the model loads and answers.
     return [new Array<number>(version.feature_names?.length ?? 0).fill(0)];
-  }
-
-  private serialised<T>(model: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(model) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(work);
-    this.queues.set(model, next);
-    void next.catch(() => {}).finally(() => {
-      if (this.queues.get(model) === next) this.queues.delete(model);
-    });
-    return next;
   }
 }
 

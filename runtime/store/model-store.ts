@@ -1,8 +1,10 @@
 import type { Database } from "bun:sqlite";
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EdgetrainError } from "../errors.ts";
-import { writeAtomically } from "../files/write-atomically.ts";
+import { syncPath, writeAtomicallyAsync } from "../files/write-atomically.ts";
+import { KeyedQueue } from "../locks/keyed-queue.ts";
 import type { EventSink } from "../plugin-api.ts";
 import { checkModelName } from "./model-name.ts";
 
@@ -67,9 +69,10 @@ const HEALTH_FILE = "health.json";
  * what serves: the database rows are an index for listing, repaired from the files at open.
  */
 export class ModelStore {
+  /** Changes to one model's files and pointer, one at a time: their steps now wait for the disk in turn. */
+  private readonly changes = new KeyedQueue();
   private readonly pointers = new Map<string, ActivePointer | undefined>();
-  /** Parsed index rows: every predict asks for the active version, so it is read from the database once, until it changes. */
-  /** Rows by `model@version`, each with the last record composed from it: every predict asks for the active one. */
+  /** Parsed index rows, each with the last record composed from it: every predict asks for the active version. */
   private readonly rows = new Map<string, { status: VersionStatus; path: string; metadata?: VersionMetadata; composed?: ModelVersion }>();
 
   constructor(
@@ -83,29 +86,30 @@ export class ModelStore {
   }
 
   /** Copies a trained artifact in as the next version (a candidate, not yet serving). */
-  addVersion(model: string, artifact: string, metadata: Omit<VersionMetadata, "sha256" | "created_at" | "parent">, healthInputs?: number[][]): ModelVersion {
-    checkModelName(model);
-    const dir = join(this.root, model);
-    mkdirSync(dir, { recursive: true });
-    const version = this.nextVersion(model);
-    const incoming = join(dir, `.incoming-${version}-${process.pid}`);
-    rmSync(incoming, { recursive: true, force: true });
-    mkdirSync(incoming);
-    try {
-      copyFileSync(artifact, join(incoming, MODEL_FILE));
-      syncFile(join(incoming, MODEL_FILE));
-      const bytes = readFileSync(join(incoming, MODEL_FILE));
-      const full: VersionMetadata = { ...metadata, parent: this.activeVersion(model), created_at: new Date().toISOString(), sha256: sha256(bytes) };
-      writeAtomically(join(incoming, METADATA_FILE), JSON.stringify(full, null, 2) + "\n");
-      if (healthInputs?.length) writeAtomically(join(incoming, HEALTH_FILE), JSON.stringify(healthInputs) + "\n");
-      renameSync(incoming, join(dir, String(version)));
-      syncFile(dir);
-      this.index(model, version, full, "candidate");
-      this.events.emit("model.version_added", { model, version, metrics: full.metrics });
-      return this.version(model, version)!;
-    } finally {
-      rmSync(incoming, { recursive: true, force: true });
-    }
+  addVersion(model: string, artifact: string, metadata: Omit<VersionMetadata, "sha256" | "created_at" | "parent">, healthInputs?: number[][]): Promise<ModelVersion> {
+    return this.changes.run(model, async () => {
+      checkModelName(model);
+      const dir = join(this.root, model);
+      await mkdir(dir, { recursive: true });
+      const version = this.nextVersion(model);
+      const incoming = join(dir, `.incoming-${version}-${process.pid}`);
+      await rm(incoming, { recursive: true, force: true });
+      await mkdir(incoming);
+      try {
+        await copyFile(artifact, join(incoming, MODEL_FILE));
+        await syncPath(join(incoming, MODEL_FILE));
+        const full: VersionMetadata = { ...metadata, parent: this.activeVersion(model), created_at: new Date().toISOString(), sha256: await sha256OfFile(join(incoming, MODEL_FILE)) };
+        await writeAtomicallyAsync(join(incoming, METADATA_FILE), JSON.stringify(full, null, 2) + "\n");
+        if (healthInputs?.length) await writeAtomicallyAsync(join(incoming, HEALTH_FILE), JSON.stringify(healthInputs) + "\n");
+        await rename(incoming, join(dir, String(version)));
+        await syncPath(dir);
+        this.index(model, version, full, "candidate");
+        this.events.emit("model.version_added", { model, version, metrics: full.metrics });
+        return this.version(model, version)!;
+      } finally {
+        await rm(incoming, { recursive: true, force: true });
+      }
+    });
   }
 
   /** The version that serves, from the pointer file; undefined before the first activation. */
@@ -114,60 +118,66 @@ export class ModelStore {
   }
 
   /** Switches the pointer; verifies the version's file first so a damaged model is never made active. */
-  activate(model: string, version: number): ModelVersion {
-    const target = this.requireVersion(model, version);
-    this.verify(target);
-    const before = this.pointer(model);
-    if (before?.version === version) return target;
-    const previous = before ? [...before.previous.filter((v) => v !== version), before.version].slice(-Math.max(this.keepVersions, 1)) : [];
-    this.writePointer(model, { version, previous, activated_at: new Date().toISOString() });
-    this.db.transaction(() => {
-      if (before) this.setStatus(model, before.version, "retired");
-      this.setStatus(model, version, "active");
-      this.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at").run(model, version, Date.now());
-    })();
-    this.events.emit("model.activated", { model, version, previous: before?.version ?? null });
-    this.prune(model);
-    return this.version(model, version)!;
+  activate(model: string, version: number): Promise<ModelVersion> {
+    return this.changes.run(model, async () => {
+      const target = this.requireVersion(model, version);
+      await this.verify(target);
+      const before = this.pointer(model);
+      if (before?.version === version) return target;
+      const previous = before ? [...before.previous.filter((v) => v !== version), before.version].slice(-Math.max(this.keepVersions, 1)) : [];
+      await this.writePointer(model, { version, previous, activated_at: new Date().toISOString() });
+      this.db.transaction(() => {
+        if (before) this.setStatus(model, before.version, "retired");
+        this.setStatus(model, version, "active");
+        this.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at").run(model, version, Date.now());
+      })();
+      this.events.emit("model.activated", { model, version, previous: before?.version ?? null });
+      await this.prune(model);
+      return this.version(model, version)!;
+    });
   }
 
   /** Goes back to the version active before the current one; `status` marks why the current one left. */
-  rollback(model: string, reason: string, status: VersionStatus = "rolled_back"): ModelVersion {
-    checkModelName(model);
-    const current = this.pointer(model);
-    if (!current) throw new EdgetrainError("not_found", `model ${model} has no active version to roll back from`, { details: { model } });
-    const previous = [...current.previous];
-    let target: number | undefined;
-    while (previous.length) {
-      const candidate = previous.pop()!;
-      if (existsSync(join(this.root, model, String(candidate), MODEL_FILE))) {
-        target = candidate;
-        break;
+  rollback(model: string, reason: string, status: VersionStatus = "rolled_back"): Promise<ModelVersion> {
+    return this.changes.run(model, async () => {
+      checkModelName(model);
+      const current = this.pointer(model);
+      if (!current) throw new EdgetrainError("not_found", `model ${model} has no active version to roll back from`, { details: { model } });
+      const previous = [...current.previous];
+      let target: number | undefined;
+      while (previous.length) {
+        const candidate = previous.pop()!;
+        if (existsSync(join(this.root, model, String(candidate), MODEL_FILE))) {
+          target = candidate;
+          break;
+        }
       }
-    }
-    if (target === undefined) throw new EdgetrainError("conflict", `model ${model} has no earlier version to roll back to (version ${current.version} is the only one kept)`, { details: { model, version: current.version } });
-    this.writePointer(model, { version: target, previous, activated_at: new Date().toISOString() });
-    this.db.transaction(() => {
-      this.setStatus(model, current.version, status, reason);
-      this.setStatus(model, target, "active");
-      this.db.query("UPDATE active_models SET version = ?, activated_at = ? WHERE model = ?").run(target, Date.now(), model);
-    })();
-    this.events.emit("model.rolled_back", { model, from: current.version, to: target, reason });
-    return this.version(model, target)!;
+      if (target === undefined) throw new EdgetrainError("conflict", `model ${model} has no earlier version to roll back to (version ${current.version} is the only one kept)`, { details: { model, version: current.version } });
+      await this.writePointer(model, { version: target, previous, activated_at: new Date().toISOString() });
+      this.db.transaction(() => {
+        this.setStatus(model, current.version, status, reason);
+        this.setStatus(model, target, "active");
+        this.db.query("UPDATE active_models SET version = ?, activated_at = ? WHERE model = ?").run(target, Date.now(), model);
+      })();
+      this.events.emit("model.rolled_back", { model, from: current.version, to: target, reason });
+      return this.version(model, target)!;
+    });
   }
 
   /** Takes the only version out of service (its first activation failed and there is nothing to return to). */
-  withdraw(model: string, reason: string): void {
-    const current = this.pointer(model);
-    if (!current) return;
-    rmSync(join(this.root, model, POINTER_FILE), { force: true });
-    syncFile(join(this.root, model));
-    this.pointers.set(model, undefined);
-    this.db.transaction(() => {
-      this.setStatus(model, current.version, "rolled_back", reason);
-      this.db.query("DELETE FROM active_models WHERE model = ?").run(model);
-    })();
-    this.events.emit("model.withdrawn", { model, version: current.version, reason });
+  withdraw(model: string, reason: string): Promise<void> {
+    return this.changes.run(model, async () => {
+      const current = this.pointer(model);
+      if (!current) return;
+      await rm(join(this.root, model, POINTER_FILE), { force: true });
+      await syncPath(join(this.root, model));
+      this.pointers.set(model, undefined);
+      this.db.transaction(() => {
+        this.setStatus(model, current.version, "rolled_back", reason);
+        this.db.query("DELETE FROM active_models WHERE model = ?").run(model);
+      })();
+      this.events.emit("model.withdrawn", { model, version: current.version, reason });
+    });
   }
 
   /** A candidate the gate turned down: kept and listed, with the scores that decided. */
@@ -252,8 +262,8 @@ export class ModelStore {
     return version === undefined ? undefined : this.version(model, version);
   }
 
-  private verify(version: ModelVersion): void {
-    const actual = sha256(readFileSync(version.path));
+  private async verify(version: ModelVersion): Promise<void> {
+    const actual = await sha256OfFile(version.path);
     if (actual !== version.sha256) {
       throw new EdgetrainError("data_invalid", `model ${version.model} version ${version.version}: ${version.path} does not match its sha256 (damaged or changed by hand); not activated`, { details: { model: version.model, version: version.version } });
     }
@@ -271,9 +281,10 @@ export class ModelStore {
     return pointer;
   }
 
-  private writePointer(model: string, pointer: ActivePointer): void {
-    writeAtomically(join(this.root, model, POINTER_FILE), JSON.stringify(pointer) + "\n");
-    syncFile(join(this.root, model));
+  /** Readers go on seeing the old pointer until the new one is durable. */
+  private async writePointer(model: string, pointer: ActivePointer): Promise<void> {
+    await writeAtomicallyAsync(join(this.root, model, POINTER_FILE), JSON.stringify(pointer) + "\n");
+    await syncPath(join(this.root, model));
     this.pointers.set(model, pointer);
   }
 
@@ -310,14 +321,14 @@ export class ModelStore {
    * Keeps the active version and keep_versions others: the ones that served before it first (what a
    * rollback returns to), then the newest. Older folders and rows go.
    */
-  private prune(model: string): void {
+  private async prune(model: string): Promise<void> {
     const active = this.activeVersion(model);
     const dirs = this.versionDirs(model);
     const history = [...(this.pointer(model)?.previous ?? [])].reverse();
     const newest = dirs.filter((v) => v !== active).sort((a, b) => b - a);
     const kept = new Set([...new Set([...history, ...newest])].filter((v) => v !== active && dirs.includes(v)).slice(0, this.keepVersions));
     for (const version of newest.filter((v) => !kept.has(v))) {
-      rmSync(join(this.root, model, String(version)), { recursive: true, force: true });
+      await rm(join(this.root, model, String(version)), { recursive: true, force: true });
       this.db.query("DELETE FROM model_versions WHERE model = ? AND version = ?").run(model, version);
       this.rows.delete(`${model}@${version}`);
       this.events.emit("model.pruned", { model, version });
@@ -355,16 +366,9 @@ function safeList(dir: string): string[] {
   }
 }
 
-export function sha256(bytes: Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
-}
-
-/** fsync of a file or a folder: a rename is durable only once its folder is synced. */
-function syncFile(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+/** Hashed as it is read, in chunks: a large model is never held whole, nor hashed in one long block of the thread. */
+async function sha256OfFile(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
+  return hasher.digest("hex");
 }

@@ -9,8 +9,8 @@ const state = openState(join(home, "state"));
 const store = new ModelStore(join(home, "models"), state.db as Database, 2);
 const metadata = { job: "activity", key: "player_1", metrics: { accuracy: 0.5 }, feature_names: [] as string[] };
 for (let i = 0; ; i++) {
-  const added = store.addVersion("activity-player_1", i % 2 ? artifactA : artifactB, metadata);
-  store.activate("activity-player_1", added.version);
+  const added = await store.addVersion("activity-player_1", i % 2 ? artifactA : artifactB, metadata);
+  await store.activate("activity-player_1", added.version);
   if (i === 2) process.stdout.write("ready\n");
-  if (i % 3 === 0) store.rollback("activity-player_1", "loop");
+  if (i % 3 === 0) await store.rollback("activity-player_1", "loop");
 }

@@ -58,7 +58,7 @@ describe("inference", () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
     const stack = await servingStack(dir.path);
-    const v1 = stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+    const v1 = await stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
     await stack.activator.activate("activity-player_1", v1.version, "test");
     const names = v1.feature_names!;
     const row = rowsOf(models.heldOut, 1)[0]!;
@@ -81,7 +81,7 @@ describe("prediction cache", () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 23));
     let training = false;
     const stack = await servingStack(dir.path, { cache: { type: "memory", ttl: "1h", ttl_during_training: "24h", pregenerate: { top: 0 } } }, clock, () => training);
-    const v1 = stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+    const v1 = await stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
     await stack.activator.activate("activity-player_1", v1.version, "test");
     const ask = () => stack.service.predict("activity-player_1", { inputs: rowsOf(models.heldOut, 3) });
     expect((await ask()).cached).toBe(false);
@@ -100,7 +100,7 @@ describe("prediction cache", () => {
     expect((await ask()).stale).toBeUndefined();
     training = false;
 
-    const v2 = stack.store.addVersion("activity-player_1", models.newer.artifact, metadataOf(models.newer));
+    const v2 = await stack.store.addVersion("activity-player_1", models.newer.artifact, metadataOf(models.newer));
     await stack.activator.activate("activity-player_1", v2.version, "test");
     const after = await ask();
     expect([after.version, after.cached]).toEqual([2, false]);
@@ -117,14 +117,14 @@ describe("prediction cache", () => {
     const rows = rowsOf(models.heldOut, 6);
     writeFileSync(join(dir.path, "pregenerate.jsonl"), [JSON.stringify({ model: "activity-player_1", inputs: [rows[0]] }), "not json", JSON.stringify({ model: "other", inputs: [rows[1]] })].join("\n"));
     const stack = await servingStack(dir.path, { cache: { type: "memory", pregenerate: { file: "pregenerate.jsonl", top: 2 } } }, clock);
-    const v1 = stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+    const v1 = await stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
     await stack.activator.activate("activity-player_1", v1.version, "test");
     expect(await stack.service.pregenerate("activity-player_1")).toBe(1);
     expect((await stack.service.predict("activity-player_1", { inputs: [rows[0]!] })).cached).toBe(true);
     for (let i = 0; i < 3; i++) await stack.service.predict("activity-player_1", { inputs: [rows[2]!] });
     for (let i = 0; i < 2; i++) await stack.service.predict("activity-player_1", { inputs: [rows[3]!] });
     // A new version: nothing of v1 is valid, but the file's and the most asked inputs are ready again.
-    const v2 = stack.store.addVersion("activity-player_1", models.newer.artifact, metadataOf(models.newer));
+    const v2 = await stack.store.addVersion("activity-player_1", models.newer.artifact, metadataOf(models.newer));
     await stack.activator.activate("activity-player_1", v2.version, "test");
     await Bun.sleep(100);
     for (const row of [rows[0]!, rows[2]!, rows[3]!]) {
@@ -142,7 +142,7 @@ describe("prediction cache", () => {
     for (const type of ["disk", "tiered"]) {
       const home = join(dir.path, type);
       const first = await servingStack(home, { cache: { type } });
-      const v1 = first.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+      const v1 = await first.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
       await first.activator.activate("activity-player_1", v1.version, "test");
       expect((await first.service.predict("activity-player_1", { inputs: rows })).cached).toBe(false);
       // The tiered cache writes an entry to disk once it is asked for again (disk_after: 2); one asked once stays in memory.

@@ -5,9 +5,11 @@ import { SessionPool } from "../../runtime/inference/session-pool.ts";
 import { loadOnnxRuntime } from "../../runtime/inference/onnx-runtime.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import { openState } from "../../runtime/state/database.ts";
-import { ModelStore, sha256 } from "../../runtime/store/model-store.ts";
+import { ModelStore } from "../../runtime/store/model-store.ts";
 import { bun, repoRoot, tempDir } from "../helpers.ts";
 import { metadataOf, trainedModels } from "./fixture.ts";
+
+const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 
 describe("model store", () => {
   test("numbered versions with metadata; the pointer switches, rolls back, and old versions are pruned", async () => {
@@ -15,36 +17,36 @@ describe("model store", () => {
     const models = await trainedModels(dir.path);
     const state = openState(join(dir.path, "state"));
     const store = new ModelStore(join(dir.path, "models"), state.db, 2);
-    const v1 = store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+    const v1 = await store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
     expect(v1).toMatchObject({ version: 1, status: "candidate", job: "activity", key: "player_1", sha256: sha256(readFileSync(models.good.artifact)) });
     expect(v1.feature_names).toHaveLength(16);
     expect(JSON.parse(readFileSync(join(dir.path, "models/activity-player_1/1/version.json"), "utf8")).sha256).toBe(v1.sha256);
     expect(store.activeVersion("activity-player_1")).toBeUndefined();
-    store.activate("activity-player_1", 1);
-    const v2 = store.addVersion("activity-player_1", models.newer.artifact, metadataOf(models.newer));
+    await store.activate("activity-player_1", 1);
+    const v2 = await store.addVersion("activity-player_1", models.newer.artifact, metadataOf(models.newer));
     expect(v2.parent).toBe(1);
-    store.activate("activity-player_1", 2);
+    await store.activate("activity-player_1", 2);
     expect(JSON.parse(readFileSync(join(dir.path, "models/activity-player_1/active.json"), "utf8"))).toMatchObject({ version: 2, previous: [1] });
     expect(store.versions("activity-player_1").map((v) => [v.version, v.status])).toEqual([[2, "active"], [1, "retired"]]);
-    expect(store.rollback("activity-player_1", "test").version).toBe(1);
+    expect((await store.rollback("activity-player_1", "test")).version).toBe(1);
     expect(store.version("activity-player_1", 2)).toMatchObject({ status: "rolled_back", note: "test" });
-    expect(() => store.rollback("activity-player_1", "again")).toThrow("no earlier version to roll back to");
+    await expect(store.rollback("activity-player_1", "again")).rejects.toThrow("no earlier version to roll back to");
 
-    for (let i = 0; i < 3; i++) store.addVersion("activity-player_1", models.weak.artifact, metadataOf(models.weak));
+    for (let i = 0; i < 3; i++) await store.addVersion("activity-player_1", models.weak.artifact, metadataOf(models.weak));
     // keep_versions 2: the active version 1 and the newest two others stay.
     expect(readdirSync(join(dir.path, "models/activity-player_1")).filter((n) => /^\d+$/.test(n)).sort()).toEqual(["1", "2", "3", "4", "5"]);
-    store.activate("activity-player_1", 5);
+    await store.activate("activity-player_1", 5);
     expect(readdirSync(join(dir.path, "models/activity-player_1")).filter((n) => /^\d+$/.test(n)).sort()).toEqual(["1", "4", "5"]);
     expect(store.versions("activity-player_1").map((v) => v.version)).toEqual([5, 4, 1]);
     expect(store.list()).toEqual([expect.objectContaining({ model: "activity-player_1", active: 5, versions: 3, latest: 5 })]);
 
     // A file changed behind the store's back is never activated.
     writeFileSync(join(dir.path, "models/activity-player_1/4/model.onnx"), "tampered");
-    expect(() => store.activate("activity-player_1", 4)).toThrow("does not match its sha256");
+    await expect(store.activate("activity-player_1", 4)).rejects.toThrow("does not match its sha256");
     expect(store.activeVersion("activity-player_1")).toBe(5);
-    expect(() => store.activate("activity-player_1", 9)).toThrow("has no version 9");
+    await expect(store.activate("activity-player_1", 9)).rejects.toThrow("has no version 9");
     expect(() => store.versions("../etc")).toThrow("is not a model name");
-    expect(() => store.addVersion("Bad/Name", models.good.artifact, metadataOf(models.good))).toThrow("is not a model name");
+    await expect(store.addVersion("Bad/Name", models.good.artifact, metadataOf(models.good))).rejects.toThrow("is not a model name");
     state.close();
   }, 60_000);
 
