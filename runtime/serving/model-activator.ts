@@ -1,6 +1,6 @@
 import { EdgetrainError, messageOf } from "../errors.ts";
-import { KeyedQueue } from "../locks/keyed-queue.ts";
 import type { PredictionOutput, SessionPool } from "../inference/session-pool.ts";
+import { KeyedQueue } from "../locks/keyed-queue.ts";
 import type { EventSink, Logger } from "../plugin-api.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import type { PredictionService } from "./prediction-service.ts";

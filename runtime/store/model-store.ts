@@ -69,7 +69,7 @@ const HEALTH_FILE = "health.json";
  * what serves: the database rows are an index for listing, repaired from the files at open.
  */
 export class ModelStore {
-  /** Changes to one model's files and pointer, one at a time: their steps now wait for the disk in turn. */
+  /** Changes to one model's files and pointer, one at a time: each waits for the disk, and two must not interleave. */
   private readonly changes = new KeyedQueue();
   private readonly pointers = new Map<string, ActivePointer | undefined>();
   /** Parsed index rows, each with the last record composed from it: every predict asks for the active version. */
