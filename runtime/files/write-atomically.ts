@@ -26,14 +26,15 @@ export function writeAtomically(path: string, content: Uint8Array | string, mode
 /**
  * `writeAtomically` off the calling thread: the write and the fsync wait in the thread pool, so the
  * daemon goes on answering requests meanwhile. The temporary name is unique, as writes may overlap.
+ * `durable: false` skips the fsync, for copies whose loss in a power cut costs nothing.
  */
-export async function writeAtomicallyAsync(path: string, content: Uint8Array | string, mode = 0o644): Promise<string> {
+export async function writeAtomicallyAsync(path: string, content: Uint8Array | string, { mode = 0o644, durable = true } = {}): Promise<string> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${crypto.randomUUID().slice(0, 8)}.partial`);
   try {
     const handle = await open(temp, "w", mode);
     try {
       await handle.writeFile(content);
-      await handle.sync();
+      if (durable) await handle.sync();
     } finally {
       await handle.close();
     }

@@ -1,7 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import type { Level, LogLine } from "./logger.ts";
+import { levelAtLeast, type Level, type LogLine } from "./logger.ts";
 
-const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const TAIL_BYTES = 512 * 1024;
 
 /** The newest lines of a JSON-lines log at or above `level`, of one job if asked; reads only the file's tail. */
@@ -28,7 +27,7 @@ export function readLogTail(file: string, filter: { limit: number; level?: Level
     if (!raw) continue;
     try {
       const line = JSON.parse(raw) as LogLine;
-      if (filter.level && RANK[line.level] < RANK[filter.level]) continue;
+      if (filter.level && !levelAtLeast(line.level, filter.level)) continue;
       if (filter.job && line.job !== filter.job) continue;
       lines.push(line);
     } catch {

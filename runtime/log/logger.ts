@@ -4,6 +4,11 @@ import type { Logger } from "../plugin-api.ts";
 
 export type Level = "debug" | "info" | "warn" | "error";
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** True when `level` is `minimum` or more severe. */
+export function levelAtLeast(level: Level, minimum: Level): boolean {
+  return RANK[level] >= RANK[minimum];
+}
 const SECRET_FIELD = /token|password|secret|authorization/i;
 
 export interface LogSinkOptions {
@@ -59,14 +64,14 @@ export class LogSink {
   }
 
   private write(level: Level, message: string, fields: Record<string, unknown>) {
-    if (RANK[level] < RANK[this.level]) return;
+    if (!levelAtLeast(level, this.level)) return;
     const safe = redact(fields);
     const time = new Date();
     const line: LogLine = { time: time.toISOString(), level, msg: message, ...safe };
     if (this.fd !== undefined) writeSync(this.fd, JSON.stringify(line) + "\n");
     this.options.onLine?.(line);
     const console = this.options.console;
-    if (console && RANK[level] >= RANK[this.options.consoleLevel ?? this.level]) console.write(humanLine(time, level, message, safe, console.isTTY && console.color) + "\n");
+    if (console && levelAtLeast(level, this.options.consoleLevel ?? this.level)) console.write(humanLine(time, level, message, safe, console.isTTY && console.color) + "\n");
   }
 }
 

@@ -24,7 +24,7 @@ export async function scoreVersion(version: ModelVersion, table: DataTable, pred
     await new Promise((resolve) => setImmediate(resolve));
   }
   const predicted = outputs.map((output) => (typeof output === "number" ? output : Array.isArray(output) ? undefined : output.label));
-  return { ...scorePredictions(version.task === "classification" ? "classification" : "regression", predicted, table.labels), rows: table.rows };
+  return { ...scorePredictions(version.task, predicted, table.labels), rows: table.rows };
 }
 
 /** The rows a gate compares on: the source's held-out set, else the last fifth of the training rows. */

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { writeAtomicallyAsync } from "../files/write-atomically.ts";
 import type { EventSink, ProgressReporter, TrainResult } from "../plugin-api.ts";
 
 export interface RunIdentity {
@@ -154,16 +154,10 @@ export class RunRecorder {
 
   private async drainFile(): Promise<void> {
     const file = join(this.run.runDir, "run.json");
-    const temp = join(this.run.runDir, `.run.json.${process.pid}.partial`);
     while (this.fileContent !== undefined) {
       const content = this.fileContent;
       this.fileContent = undefined;
-      try {
-        await writeFile(temp, content);
-        await rename(temp, file);
-      } catch {
-        await rm(temp, { force: true }).catch(() => undefined);
-      }
+      await writeAtomicallyAsync(file, content, { durable: false }).catch(() => undefined);
     }
   }
 }

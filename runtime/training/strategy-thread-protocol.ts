@@ -1,6 +1,7 @@
 import { EdgetrainError, type ErrorCode } from "../errors.ts";
 import type { DataTable, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import type { DataSourceSpec } from "../data/source-spec.ts";
+import type { Level } from "../log/logger.ts";
 
 /** Everything a training thread needs to run one strategy run; plain data, copied into the thread. */
 export interface StrategyRunSpec {
@@ -29,10 +30,8 @@ export interface StrategyRunSpec {
 
 export type ToThread = { type: "start"; spec: StrategyRunSpec } | { type: "pause"; paused: boolean } | { type: "abort"; reason: string };
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
 export type FromThread =
-  | { type: "log"; level: LogLevel; message: string; fields?: Record<string, unknown> }
+  | { type: "log"; level: Level; message: string; fields?: Record<string, unknown> }
   | { type: "event"; name: string; data: Record<string, unknown> }
   | { type: "progress"; done: number; total: number; message?: string }
   | { type: "succeeded"; result: TrainResult; heldOut?: DataTable }

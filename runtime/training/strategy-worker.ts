@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { loadTrainingData } from "../data/load-training-data.ts";
 import { EdgetrainError } from "../errors.ts";
+import type { Level } from "../log/logger.ts";
 import type { Logger, PluginModule, PluginStore, StrategyHooks, TrainingData } from "../plugin-api.ts";
 import { pluginContext } from "../plugins/context.ts";
 import { heldOutRows } from "../serving/score-version.ts";
@@ -15,7 +16,7 @@ import { pluginStore } from "../state/database.ts";
 import { makeCheckpoint } from "./checkpoint.ts";
 import { PauseSwitch } from "./pause-switch.ts";
 import { niceThisThread } from "./thread-priority.ts";
-import { errorToThread, type FromThread, type LogLevel, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
+import { errorToThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
 
 declare const self: Worker;
 
@@ -24,7 +25,7 @@ const abort = new AbortController();
 const pause = new PauseSwitch();
 
 function threadLogger(fields: Record<string, unknown> = {}): Logger {
-  const log = (level: LogLevel) => (message: string, extra?: Record<string, unknown>) => post({ type: "log", level, message, fields: { ...fields, ...extra } });
+  const log = (level: Level) => (message: string, extra?: Record<string, unknown>) => post({ type: "log", level, message, fields: { ...fields, ...extra } });
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), child: (more) => threadLogger({ ...fields, ...more }) };
 }
 

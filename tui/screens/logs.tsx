@@ -2,13 +2,14 @@ import { Box, Text } from "ink";
 import type { LogLine } from "../../runtime/log/logger.ts";
 import { useColor } from "../components/theme.tsx";
 
-const RANK = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+/** Least to most severe: the level filter cycles through them in this order. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 const LEVEL_COLOR = { debug: "gray", info: "white", warn: "yellow", error: "red" } as const;
 
 /** The daemon's log, followed; l cycles the level filter, j the job filter. */
-export function Logs({ lines, level, job, height, width }: { lines: LogLine[]; level: keyof typeof RANK; job?: string; height: number; width: number }) {
+export function Logs({ lines, level, job, height, width }: { lines: LogLine[]; level: (typeof LOG_LEVELS)[number]; job?: string; height: number; width: number }) {
   const color = useColor();
-  const shown = lines.filter((line) => RANK[line.level] >= RANK[level] && (job === undefined || line.job === job)).slice(-Math.max(1, height - 1));
+  const shown = lines.filter((line) => LOG_LEVELS.indexOf(line.level) >= LOG_LEVELS.indexOf(level) && (job === undefined || line.job === job)).slice(-Math.max(1, height - 1));
   return (
     <Box flexDirection="column">
       <Text dimColor>
@@ -26,5 +27,3 @@ export function Logs({ lines, level, job, height, width }: { lines: LogLine[]; l
     </Box>
   );
 }
-
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;

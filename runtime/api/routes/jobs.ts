@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
 import type { DaemonView } from "../daemon-view.ts";
+import { WholeNumberQuery } from "./schemas.ts";
 
 /** `GET /v1/jobs`, `POST /v1/jobs/:name/run` ({key?, force?}), `GET /v1/runs`, `GET /v1/runs/:id`. */
 export const jobRoutes = (view: DaemonView) =>
@@ -20,7 +21,7 @@ export const jobRoutes = (view: DaemonView) =>
     .get(
       "/v1/runs",
       ({ query }) => ({ runs: view.runs({ job: query.job, limit: query.limit ?? 50 }) }),
-      { query: v.object({ job: v.optional(v.string()), limit: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, "a whole number"), v.transform(Number), v.minValue(1), v.maxValue(1000))) }) },
+      { query: v.object({ job: v.optional(v.string()), limit: v.optional(WholeNumberQuery(1000)) }) },
     )
     .post(
       "/v1/runs/:id/:action",

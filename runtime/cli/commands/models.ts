@@ -10,8 +10,7 @@ import { homeOptions, loadHomeProfile, resolveHomeProfile } from "../home.ts";
 import { metricsText, writeTable } from "../table.ts";
 
 /** The home's model store, read directly when no daemon runs (reading never needs one). */
-function withStore<T>(args: ParsedArgs, io: CommandIo, read: (store: ModelStore) => T): T {
-  const { loaded, paths } = loadHomeProfile(args, io);
+function withStore<T>({ loaded, paths }: ReturnType<typeof loadHomeProfile>, read: (store: ModelStore) => T): T {
   const state = openState(paths.state);
   try {
     return read(new ModelStore(paths.models, state.db, loaded.profile?.models.keep_versions ?? 3));
@@ -33,7 +32,6 @@ async function withActivator<T>(args: ParsedArgs, io: CommandIo, act: (serving: 
   }
 }
 
-
 function modelName(args: ParsedArgs, command: string): string {
   const [name] = args.positionals;
   if (!name) throw new EdgetrainError("usage", `edgetrain ${command}: name the model (edgetrain models lists them)`);
@@ -48,8 +46,8 @@ export const modelsCommand: Command = {
 Lists the models in the home's store. Works with or without a running daemon.`,
   options: { ...homeOptions, json: { type: "boolean" } },
   async run(args, io) {
-    const { paths } = loadHomeProfile(args, io);
-    const models = daemonRuns(paths.home) ? (await daemonClient(args, io).get<{ models: ModelSummary[] }>("/v1/models")).models : withStore(args, io, (store) => store.list());
+    const home = loadHomeProfile(args, io);
+    const models = daemonRuns(home.paths.home) ? (await daemonClient(args, io).get<{ models: ModelSummary[] }>("/v1/models")).models : withStore(home, (store) => store.list());
     if (args.values.json) return io.stdout.write(JSON.stringify(models) + "\n"), 0;
     if (models.length === 0) return io.stdout.write("no models yet: a job's first successful run adds one\n"), 0;
     writeTable(io.stdout, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricsText(m.metrics)])]);
@@ -64,10 +62,10 @@ export const modelCommand: Command = {
   options: { ...homeOptions, json: { type: "boolean" } },
   async run(args, io) {
     const name = modelName(args, "model");
-    const { paths } = loadHomeProfile(args, io);
-    const versions = daemonRuns(paths.home)
+    const home = loadHomeProfile(args, io);
+    const versions = daemonRuns(home.paths.home)
       ? (await daemonClient(args, io).get<{ versions: ModelVersion[] }>(`/v1/models/${encodeURIComponent(name)}`)).versions
-      : withStore(args, io, (store) => store.versions(name));
+      : withStore(home, (store) => store.versions(name));
     if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${name}"`, { hint: "edgetrain models lists them" });
     if (args.values.json) return io.stdout.write(JSON.stringify({ model: name, versions }) + "\n"), 0;
     writeTable(io.stdout, [
