@@ -1,3 +1,5 @@
+import { createParser } from "eventsource-parser";
+
 /**
  * The TUI's only way to the daemon: its HTTP API and its event stream, like curl would use them. The
  * event stream reconnects by itself with backoff; callers see the connection's state, never a stack trace.
@@ -97,34 +99,26 @@ export class EventFeed {
     if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
     this.attempt = 0;
     this.onState("live");
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      const { events, rest } = takeEvents(buffer + decoder.decode(value, { stream: true }));
-      buffer = rest;
-      for (const event of events) this.onEvent(event);
-    }
+    for await (const event of daemonEvents(response.body)) this.onEvent(event);
   }
 }
 
-/** The complete server-sent events at the start of `buffer`, and what is left for the next chunk. */
-export function takeEvents(buffer: string): { events: DaemonEvent[]; rest: string } {
-  const events: DaemonEvent[] = [];
-  let end: number;
-  while ((end = buffer.indexOf("\n\n")) >= 0) {
-    const block = buffer.slice(0, end);
-    buffer = buffer.slice(end + 2);
-    const type = /^event: (.+)$/m.exec(block)?.[1];
-    const data = /^data: (.+)$/m.exec(block)?.[1];
-    if (!type || !data) continue;
-    try {
-      events.push({ type, data: JSON.parse(data) as Record<string, unknown> });
-    } catch {
-      // One bad event must not end the stream.
-    }
+/** The daemon's server-sent events from a `/v1/events` body, parsed by eventsource-parser; ends with the body. */
+export async function* daemonEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<DaemonEvent> {
+  const parsed: DaemonEvent[] = [];
+  const parser = createParser({
+    onEvent(message) {
+      if (!message.event) return;
+      try {
+        parsed.push({ type: message.event, data: JSON.parse(message.data) as Record<string, unknown> });
+      } catch {
+        // One bad event must not end the stream.
+      }
+    },
+  });
+  const decoder = new TextDecoder();
+  for await (const chunk of body) {
+    parser.feed(decoder.decode(chunk, { stream: true }));
+    yield* parsed.splice(0);
   }
-  return { events, rest: buffer };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
-import { takeEvents } from "../../tui/connection.ts";
+import { daemonEvents } from "../../tui/connection.ts";
 import { startDaemonProcess, tempDir, waitUntil, type TempDir } from "../helpers.ts";
 import { ATHLETES } from "./fixture.ts";
 
@@ -17,22 +17,14 @@ const post = (path: string, body: unknown, headers: Record<string, string> = aut
 async function collectEvents(path: string, until: (type: string, data: Record<string, unknown>) => boolean, start: () => Promise<unknown>) {
   const response = await fetch(daemon.url + path);
   expect(response.headers.get("content-type")).toContain("text/event-stream");
-  const reader = response.body!.getReader();
   const events: Array<{ type: string; data: Record<string, unknown> }> = [];
-  let buffer = "";
   await start();
   const deadline = Date.now() + 60_000;
-  outer: while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    const taken = takeEvents(buffer + new TextDecoder().decode(value));
-    buffer = taken.rest;
-    for (const event of taken.events) {
-      events.push(event);
-      if (until(event.type, event.data)) break outer;
-    }
+  // Leaving the loop cancels the stream.
+  for await (const event of daemonEvents(response.body!)) {
+    events.push(event);
+    if (until(event.type, event.data) || Date.now() > deadline) break;
   }
-  await reader.cancel();
   return events;
 }
 
