@@ -25,7 +25,8 @@ async function until<T>(probe: () => Promise<T | undefined> | T | undefined, ms 
 test("train queues in the running daemon; status, pause, resume and cancel act on the run from the CLI", async () => {
   await using dir = tempDir();
   const home = join(dir.path, "home");
-  const trainer = `echo "{\\"event\\":\\"heartbeat\\",\\"pid\\":$$}"; while true; do sleep 0.1; echo '{"event":"heartbeat"}'; done`;
+  // Every heartbeat names the pid: the run record keeps only the latest one, written at most every so often.
+  const trainer = `while true; do echo "{\\"event\\":\\"heartbeat\\",\\"pid\\":$$}"; sleep 0.1; done`;
   dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor:\n  sample_interval: 200ms\n  max_cpu_before: 100\n  max_memory_before: 100\n  pause_cpu: 100\n  pause_memory: 100\njobs:\n  gpu:\n    strategy: command\n    options:\n      command: ${JSON.stringify(trainer)}\n      grace_period: 300ms\n    triggers: [{ type: manual }]\n`);
   const daemon = Bun.spawn([bun, cli, "run", "--home", home, "--port", "0", "--headless"], { env: { PATH: process.env.PATH, HOME: dir.path }, stdout: "pipe", stderr: "pipe" });
   const cliIn = (...args: string[]) => runCli([...args, "--home", home], { home: dir.path });

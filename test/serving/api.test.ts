@@ -87,7 +87,12 @@ describe("HTTP API", () => {
   test("activate and roll back over the API; the version answers at once", async () => {
     const run = await post("/v1/jobs/activity/run", { key: "player_1" });
     expect(run.status).toBe(202);
-    await waitUntil(async () => ((await (await fetch(`${daemon.url}/v1/models/activity-player_1`)).json()) as { versions: unknown[] }).versions.length === 2, 60_000);
+    // Until the run's own deploy has decided on version 2 (a candidate is still being gated and activated),
+    // an activation by hand could be overtaken by it.
+    await waitUntil(async () => {
+      const { versions } = (await (await fetch(`${daemon.url}/v1/models/activity-player_1`)).json()) as { versions: Array<{ status: string }> };
+      return versions.length === 2 && versions.every((version) => version.status !== "candidate");
+    }, 60_000);
     const back = await post("/v1/models/activity-player_1/activate", { version: 1 });
     expect(back.status).toBe(200);
     expect(((await (await post("/v1/predict/activity-player_1", { inputs: [row] })).json()) as { version: number }).version).toBe(1);
