@@ -50,8 +50,15 @@ const Governor = v.strictObject({
   memory_limit_mb: v.optional(positiveInt("A training run whose memory (RSS) would pass this is stopped."), 4096),
   workers: v.optional(positiveInt("Worker threads or processes a training run may use.")),
   max_concurrent_runs: v.optional(positiveInt("Runs allowed at once."), 1),
+  training_class: v.optional(
+    v.pipe(
+      v.picklist(["idle", "normal"]),
+      doc("Scheduling class of the threads a run trains in, and of the trainer processes they start. idle (Linux SCHED_IDLE): they get a core only when no other thread wants it, so a prediction never waits for training; normal: they share the CPU at training_nice. Where SCHED_IDLE is not available, runs train at training_nice."),
+    ),
+    "idle",
+  ),
   training_nice: v.optional(
-    v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(19), doc("Nice value of the threads a run trains in (0–19): they yield the CPU to the threads answering predictions.")),
+    v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(19), doc("Nice value of the threads a run trains in (0–19), for training_class normal and where the idle class is not available.")),
     10,
   ),
 });

@@ -157,7 +157,7 @@ export class JobRunner {
           previousArtifact: this.parts.deployer?.activeArtifact(request.job, key) ?? this.lastSuccess(request.job, key)?.artifact,
           workers: profile.governor.workers,
           memoryLimitMb: profile.governor.memory_limit_mb,
-          nice: profile.governor.training_nice,
+          priority: { class: profile.governor.training_class, nice: profile.governor.training_nice },
           wantHeldOut: this.parts.deployer !== undefined,
           now: Date.now(),
         },

@@ -2,6 +2,7 @@ import { EdgetrainError, type ErrorCode } from "../errors.ts";
 import type { DataTable, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import type { DataSourceSpec } from "../data/source-spec.ts";
 import type { Level } from "../log/logger.ts";
+import type { TrainingClass } from "./thread-priority.ts";
 
 /** Everything a training thread needs to run one strategy run; plain data, copied into the thread. */
 export interface StrategyRunSpec {
@@ -21,8 +22,8 @@ export interface StrategyRunSpec {
   workers?: number;
   memoryLimitMb?: number;
   paused: boolean;
-  /** `governor.training_nice`: the run's threads yield the CPU to the ones answering predictions. */
-  nice: number;
+  /** `governor.training_class` and `training_nice`: the run's threads yield the CPU to the ones answering predictions. */
+  priority: { class: TrainingClass; nice: number };
   /** The deploy steps score on the held-out rows: the thread sends them back with the result. */
   wantHeldOut: boolean;
   now: number;

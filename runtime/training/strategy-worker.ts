@@ -15,7 +15,7 @@ import { heldOutRows } from "../serving/score-version.ts";
 import { pluginStore } from "../state/database.ts";
 import { makeCheckpoint } from "./checkpoint.ts";
 import { PauseSwitch } from "./pause-switch.ts";
-import { niceThisThread } from "./thread-priority.ts";
+import { lowerThisThread } from "./thread-priority.ts";
 import { errorToThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
 
 declare const self: Worker;
@@ -53,7 +53,9 @@ function lazyStore(file: string, name: string, opened: { db?: Database }): Plugi
 
 async function run(spec: StrategyRunSpec): Promise<void> {
   pause.set(spec.paused);
-  if (!niceThisThread(spec.nice)) threadLogger().debug("could not lower the training thread's priority; it trains at normal priority", { nice: spec.nice });
+  const lowered = lowerThisThread(spec.priority.class, spec.priority.nice);
+  if (lowered.class === "unchanged") threadLogger().debug("could not lower the training thread's priority; it trains at normal priority", { ...spec.priority });
+  else if (lowered.class !== spec.priority.class) threadLogger().debug("the idle scheduling class is not available here; training at training_nice", { nice: spec.priority.nice });
   const opened: { db?: Database } = {};
   let loaded: Promise<TrainingData> | undefined;
   const loadData = () => {

@@ -12,7 +12,8 @@ import { pathsIn, tempDir, testEnvironment, waitUntil } from "../helpers.ts";
 // A user strategy that reports where it runs, counts its runs in its store, and steps through checkpoints.
 const PROBE = `
 import { readFileSync } from "node:fs";
-const niceOfThisThread = () => Number(readFileSync("/proc/thread-self/stat", "utf8").split(") ")[1].split(" ")[16]);
+// Fields 19 (nice) and 41 (scheduling policy: 0 normal, 5 idle) of proc(5)'s stat, counted after the command name.
+const schedulingOf = (stat) => { const fields = stat.split(") ")[1].split(" "); return { nice: Number(fields[16]), policy: Number(fields[38]) }; };
 export default {
   kind: "strategy", name: "probe", version: "1.0.0",
   options: ({ v }) => v.strictObject({ steps: v.optional(v.number(), 3), fail: v.optional(v.string()), load: v.optional(v.boolean(), false) }),
@@ -22,7 +23,8 @@ export default {
       if (ctx.options.fail) throw new Error(ctx.options.fail);
       const runs = (ctx.store.get("runs") ?? 0) + 1;
       ctx.store.set("runs", runs);
-      ctx.logger.child({ probe: true }).info("probe started", { main_thread: Bun.isMainThread, nice: niceOfThisThread(), runs });
+      const child = schedulingOf(Bun.spawnSync(["cat", "/proc/self/stat"]).stdout.toString());
+      ctx.logger.child({ probe: true }).info("probe started", { main_thread: Bun.isMainThread, ...schedulingOf(readFileSync("/proc/thread-self/stat", "utf8")), child, runs });
       ctx.events.emit("run.checkpoint", { step: 0 });
       for (let step = 1; step <= ctx.options.steps; step++) {
         await request.checkpoint();
@@ -42,10 +44,10 @@ function recordingLogger(lines: Line[], bound: Record<string, unknown> = {}): Lo
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (more) => recordingLogger(lines, { ...bound, ...more }) };
 }
 
-async function setUp(dir: ReturnType<typeof tempDir>, options: string) {
+async function setUp(dir: ReturnType<typeof tempDir>, options: string, governor = "{}") {
   const home = join(dir.path, "home");
   dir.write("home/plugins/probe.ts", PROBE);
-  const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\njobs:\n  probe:\n    strategy: probe\n    options: ${options}\n    triggers: [{ type: manual }]\n`);
+  const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor: ${governor}\njobs:\n  probe:\n    strategy: probe\n    options: ${options}\n    triggers: [{ type: manual }]\n`);
   const resolved = await resolveProfile(file, testEnvironment(dir.path));
   expect(resolved.problems.filter((p) => p.severity === "error")).toEqual([]);
   const state = openState(resolved.paths!.state);
@@ -63,8 +65,9 @@ test("a strategy runs in its own, lower-priority thread; its logs, events, progr
     const [first] = await runner.run({ job: "probe", trigger: "test", progress: { update: (done) => void progress.push(done) } });
     expect(first!.status).toBe("succeeded");
     const started = lines.find((line) => line.message === "probe started")!;
-    // governor.training_nice (default 10): the run's thread yields the CPU to the one answering predictions.
-    expect(started.fields).toMatchObject({ main_thread: false, nice: 10, probe: true, job: "probe", run: first!.run, runs: 1 });
+    // governor.training_class (default idle): the run's thread, and the processes it starts, get a core
+    // only when the thread answering predictions leaves it; training_nice stays set underneath.
+    expect(started.fields).toMatchObject({ main_thread: false, policy: 5, nice: 10, child: { policy: 5 }, probe: true, job: "probe", run: first!.run, runs: 1 });
     expect(progress).toEqual([1, 2, 3]);
     expect(events.find((event) => event.type === "run.checkpoint")!.data).toMatchObject({ run: first!.run, step: 0 });
     expect(events.filter((event) => event.type === "run.progress").at(-1)!.data).toMatchObject({ done: 3, total: 3 });
@@ -74,6 +77,18 @@ test("a strategy runs in its own, lower-priority thread; its logs, events, progr
     expect(state.pluginStore("strategy/probe").get("runs")).toBe(2);
     const row = state.db.query<{ details: string }, [string]>("SELECT details FROM runs WHERE id = ?").get(first!.run)!;
     expect(JSON.parse(row.details).checkpoints).toEqual([{ step: 0 }]);
+  } finally {
+    state.close();
+  }
+}, 30_000);
+
+test("training_class normal: the run's thread shares the CPU at training_nice", async () => {
+  await using dir = tempDir();
+  const { runner, state, lines } = await setUp(dir, "{ steps: 1 }", "{ training_class: normal, training_nice: 7 }");
+  try {
+    const [run] = await runner.run({ job: "probe", trigger: "test" });
+    expect(run!.status).toBe("succeeded");
+    expect(lines.find((line) => line.message === "probe started")!.fields).toMatchObject({ policy: 0, nice: 7, child: { policy: 0, nice: 7 } });
   } finally {
     state.close();
   }
@@ -129,7 +144,7 @@ test("a cancelled strategy that never reaches a checkpoint has its thread stoppe
   const file = dir.write("stuck.ts", `export default { kind: "strategy", name: "stuck", version: "1.0.0", options: ({ v }) => v.object({}),
     setup: () => ({ train: async () => { for (;;) await Bun.sleep(1000); } }) };`);
   const abort = new AbortController();
-  const spec = { plugin: { name: "stuck", source: file }, options: {}, paths: pathsIn(dir.path), stateFile: join(dir.path, "none.db"), storeName: "strategy/stuck", job: "stuck", runDir: dir.path, nice: 0, wantHeldOut: false, now: Date.now() };
+  const spec = { plugin: { name: "stuck", source: file }, options: {}, paths: pathsIn(dir.path), stateFile: join(dir.path, "none.db"), storeName: "strategy/stuck", job: "stuck", runDir: dir.path, priority: { class: "normal" as const, nice: 0 }, wantHeldOut: false, now: Date.now() };
   const running = runStrategyInThread(spec, { logger: silentLogger, events: { emit() {} }, progress: { update() {} }, pause: new PauseSwitch(), signal: abort.signal, cancelGraceMs: 200 });
   await Bun.sleep(300);
   abort.abort("cancelled by test");
