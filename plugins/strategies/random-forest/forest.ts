@@ -1,6 +1,6 @@
 import { deriveSeed } from "../shared/random.ts";
 import { binColumns, computeBinning } from "./binning.ts";
-import { growTree, leafOf, type BinnedData, type Tree, type TreeOptions } from "./tree.ts";
+import { growTree, leafOf, treeScratch, type BinnedData, type Tree, type TreeOptions } from "./tree.ts";
 import type { WorkerReply, WorkerRequest } from "./tree-worker.ts";
 
 export type Task = "classification" | "regression";
@@ -51,9 +51,10 @@ export async function trainForest(table: TrainingTable, options: ForestOptions, 
   const seedOf = (tree: number) => deriveSeed(options.seed, tree);
   let done = 0;
   if (options.jobs <= 1) {
+    const scratch = treeScratch(table.rows);
     for (let tree = 0; tree < options.trees; tree++) {
       await hooks.between?.();
-      trees[tree] = growTree(data, options, seedOf(tree));
+      trees[tree] = growTree(data, options, seedOf(tree), scratch);
       hooks.onTree?.(++done, options.trees);
     }
   } else {

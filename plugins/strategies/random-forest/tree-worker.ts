@@ -1,5 +1,5 @@
 // A Bun Worker that grows trees on request; the binned data arrive once, in shared memory.
-import { growTree, type BinnedData, type TreeOptions } from "./tree.ts";
+import { growTree, treeScratch, type BinnedData, type TreeOptions, type TreeScratch } from "./tree.ts";
 
 declare const self: Worker;
 
@@ -11,6 +11,7 @@ export type WorkerReply = { type: "tree"; tree: number; result: ReturnType<typeo
 
 let data: BinnedData | undefined;
 let options: TreeOptions | undefined;
+let scratch: TreeScratch | undefined;
 
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const message = event.data;
@@ -18,9 +19,10 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     if (message.type === "data") {
       data = message.data;
       options = message.options;
+      scratch = treeScratch(data.rows);
       return;
     }
-    const result = growTree(data!, options!, message.seed);
+    const result = growTree(data!, options!, message.seed, scratch);
     const reply: WorkerReply = { type: "tree", tree: message.tree, result };
     self.postMessage(reply, { transfer: [result.feature.buffer, result.threshold.buffer, result.left.buffer, result.right.buffer, result.value.buffer] as ArrayBuffer[] });
   } catch (error) {
