@@ -9,6 +9,7 @@ const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 export function levelAtLeast(level: Level, minimum: Level): boolean {
   return RANK[level] >= RANK[minimum];
 }
+
 const SECRET_FIELD = /token|password|secret|authorization/i;
 
 export interface LogSinkOptions {

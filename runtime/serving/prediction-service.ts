@@ -62,7 +62,7 @@ export class PredictionService {
     const featureNames = active.feature_names ?? (await this.featureNamesOf(active));
     const { x, rows } = toFeatureBatch(request, featureNames, model, this.options.maxRows);
     const hash = inputHash(x);
-    const key = `${model}/${active.version}/${hash}`;
+    const key = cacheKey(model, active.version, hash);
     const now = this.options.clock.now();
     this.lastServed.set(model, now);
     this.remember(model, hash, request, featureNames);
@@ -101,7 +101,7 @@ export class PredictionService {
       try {
         const featureNames = await this.featureNamesOf(active);
         const { x, rows } = toFeatureBatch({ inputs }, featureNames, model, Number.MAX_SAFE_INTEGER);
-        await this.compute(active, `${model}/${active.version}/${inputHash(x)}`, x, rows);
+        await this.compute(active, cacheKey(model, active.version, inputHash(x)), x, rows);
         done++;
       } catch (error) {
         this.options.logger.warn("could not pregenerate a prediction", { model, error: messageOf(error) });
@@ -197,9 +197,14 @@ export class PredictionService {
   }
 }
 
+/** model/version/hash: the version in the key is what makes an activation invalidate by construction. */
+function cacheKey(model: string, version: number, hash: string): string {
+  return `${model}/${version}/${hash}`;
+}
+
 /**
- * Hash of the checked float32 inputs, the last part of a cache key (model/version/hash): equal inputs give
- * equal keys whatever their JSON spelling. The typed array is hashed as it is: asking it for its `buffer`
+ * Hash of the checked float32 inputs, the last part of a cache key: equal inputs give equal keys whatever
+ * their JSON spelling. The typed array is hashed as it is: asking it for its `buffer`
  * would make JavaScriptCore allocate one.
  */
 function inputHash(x: Float32Array): string {

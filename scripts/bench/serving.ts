@@ -113,6 +113,7 @@ request = function()
   return wrk.format("POST", "${path}", { ["Content-Type"] = "application/json" }, '{"inputs":[[' .. table.concat(v, ",") .. ']]}')
 end
 `;
+const uncachedPlayer7 = uncachedScript("/v1/predict/activity-player_7");
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
 // Train the 30 demo models once (model-missing fires for every player at start).
@@ -155,7 +156,7 @@ report(
   `${fmt(floor.rps, 0)} req/s, p99 ${fmt(floor.p99)} ms; ${fmt(floor.cpuUs, 0)} µs CPU per request`,
   `edgetrain cached: p99 ${fmt(cached.p99 / floor.p99)}× the floor's, ${fmt(cached.cpuUs / floor.cpuUs)}× its CPU per request`,
 );
-const uncached = wrk(url, uncachedScript("/v1/predict/activity-player_7"), 10, 16, proc.pid);
+const uncached = wrk(url, uncachedPlayer7, 10, 16, proc.pid);
 report("uncached single-row predict (ONNX Runtime), 16 connections", `${fmt(uncached.rps, 0)} req/s, p99 ${fmt(uncached.p99)} ms, ${uncached.errors} failed; ${fmt(uncached.cpuUs, 0)} µs CPU per request`, "p99 < 5 ms");
 
 const peer = Bun.spawn(["/usr/bin/python3", join(root, "scripts/bench/flask_peer.py"), "--data", join(home, "data/athletes/player_7"), "--port", "8574"], { stdout: "pipe", stderr: "ignore" });
@@ -179,11 +180,11 @@ const token = readFileSync(join(home, "api.token"), "utf8").trim();
 const authorized = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 const running = async () => (((await (await fetch(`${url}/v1/status`)).json()) as { running: number }).running > 0);
 const loads = [
-  { name: "flat out, 4 connections", script: uncachedScript("/v1/predict/activity-player_7"), connections: 4 },
-  { name: "steady, 8 clients with 1 ms between requests", script: `${uncachedScript("/v1/predict/activity-player_7")}function delay() return 1 end\n`, connections: 8 },
+  { name: "flat out, 4 connections", script: uncachedPlayer7, connections: 4 },
+  { name: "steady, 8 clients with 1 ms between requests", script: `${uncachedPlayer7}function delay() return 1 end\n`, connections: 8 },
 ];
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-/** ROUNDS pairs of (idle, busy) p99s; `busy` starts the load, `settle` ends it. */
+/** ROUNDS pairs of (idle, busy) p99s, each busy window between `start()` and `stop()`; medians, and each round's ratio. */
 async function pairs(load: (typeof loads)[number], start: () => Promise<void>, stop: () => Promise<void>) {
   const ratios: number[] = [];
   const idle: number[] = [];
@@ -200,10 +201,11 @@ async function pairs(load: (typeof loads)[number], start: () => Promise<void>, s
   return { idle: median(idle), busy: median(busy), ratio: median(ratios), ratios };
 }
 const latestRun = async (job: string) => ((await (await fetch(`${url}/v1/runs?job=${job}&limit=1`)).json()) as { runs: Array<{ id: string }> }).runs[0]!.id;
-const startFleet = async () => {
-  await fetch(`${url}/v1/jobs/fleet/run`, { method: "POST", headers: authorized, body: JSON.stringify({ force: true }) });
-  await until(async () => ((await running()) ? true : undefined), 30_000, "the fleet run");
+const startJob = async (job: string) => {
+  await fetch(`${url}/v1/jobs/${job}/run`, { method: "POST", headers: authorized, body: JSON.stringify({ force: true }) });
+  await until(async () => ((await running()) ? true : undefined), 30_000, `the ${job} run`);
 };
+const startFleet = () => startJob("fleet");
 let trainingEnded = false;
 const cancelFleet = async () => {
   trainingEnded ||= !(await running());
@@ -232,17 +234,16 @@ for (const load of loads) {
     `training's ratio is ${fmt(training.ratio / hogged.ratio)}× the hogs'`,
   );
 }
-const manyIdle = wrk(url, loads[0]!.script, 10, 4);
-await fetch(`${url}/v1/jobs/activity/run`, { method: "POST", headers: authorized, body: JSON.stringify({ force: true }) });
-await until(async () => ((await running()) ? true : undefined), 30_000, "the activity runs");
-const manyBusy = wrk(url, loads[0]!.script, 10, 4);
+const manyIdle = wrk(url, uncachedPlayer7, 10, 4);
+await startJob("activity");
+const manyBusy = wrk(url, uncachedPlayer7, 10, 4);
 const manyStill = await running();
 await until(async () => ((await running()) ? undefined : true), 600_000, "the activity runs to end");
 report("uncached p99 while 30 runs go back to back, each gated and activated, flat out, 4 connections", `idle ${fmt(manyIdle.p99)} ms → training ${fmt(manyBusy.p99)} ms (${fmt(manyBusy.p99 / manyIdle.p99)}×)${manyStill ? "" : " (training ended during the run)"}`, "—");
 
 // 4. 100 activations under load: no request may fail.
 const versions = ((await (await fetch(`${url}/v1/models/activity-player_7`)).json()) as { versions: Array<{ version: number }> }).versions.map((v) => v.version);
-writeFileSync(join(work, "mixed.lua"), uncachedScript("/v1/predict/activity-player_7"));
+writeFileSync(join(work, "mixed.lua"), uncachedPlayer7);
 const load = Bun.spawn(["wrk", "-t2", "-c16", "-d60s", "--latency", "-s", join(work, "mixed.lua"), url], { stdout: "pipe" });
 await Bun.sleep(1000);
 let activationFailures = 0;
