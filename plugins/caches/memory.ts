@@ -1,45 +1,82 @@
 import { LRUCache } from "lru-cache";
-import type { CacheHooks, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
+import type { CacheHooks, Clock, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
     max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Entries kept; least recently used go first.")), 10_000),
   });
 
-interface Entry {
+export interface MemoryEntry {
   value: unknown;
   expiresAt: number;
+  /** Times the entry was stored or asked for: the tiered cache writes it to disk at `disk_after`. */
+  asks: number;
 }
 
 /**
- * A bounded least-recently-used map (lru-cache). Expiry is checked against the context's clock, not
- * lru-cache's own timer, so tests can move time.
+ * A bounded least-recently-used map (lru-cache) of entries that expire. Expiry is checked against the
+ * context's clock, not lru-cache's own timer, so tests can move time. Everything a cache keeps per entry
+ * lives in the one entry object: every structure beside it would be rescanned by the collector on the
+ * serving thread whenever an entry is added.
  */
+export class MemoryEntries {
+  private readonly entries: LRUCache<string, MemoryEntry>;
+
+  constructor(
+    maxEntries: number,
+    private readonly clock: Clock,
+  ) {
+    this.entries = new LRUCache({ max: maxEntries });
+  }
+
+  /** The entry if it has not expired; an expired one is dropped. */
+  get(key: string): MemoryEntry | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt <= this.clock.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(key: string, value: unknown, ttlMs: number, asks = 1): MemoryEntry {
+    const entry = { value, expiresAt: this.clock.now() + ttlMs, asks };
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** All entries, or those of one model (keys are `model/version/hash`). */
+  clear(model?: string): void {
+    if (model === undefined) return this.entries.clear();
+    for (const key of [...this.entries.keys()]) if (key.startsWith(`${model}/`)) this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
 export function memoryCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {
-  const entries = new LRUCache<string, Entry>({ max: context.options.max_entries });
+  const entries = new MemoryEntries(context.options.max_entries, context.clock);
   let hits = 0;
   let misses = 0;
   return {
     get(key) {
       const entry = entries.get(key);
-      if (!entry || entry.expiresAt <= context.clock.now()) {
-        if (entry) entries.delete(key);
+      if (!entry) {
         misses++;
         return undefined;
       }
       hits++;
       return entry.value;
     },
-    set(key, value, ttlMs) {
-      entries.set(key, { value, expiresAt: context.clock.now() + ttlMs });
-    },
-    delete(key) {
-      entries.delete(key);
-    },
-    clear(model) {
-      if (model === undefined) return entries.clear();
-      for (const key of [...entries.keys()]) if (key.startsWith(`${model}/`)) entries.delete(key);
-    },
+    set: (key, value, ttlMs) => void entries.set(key, value, ttlMs),
+    delete: (key) => entries.delete(key),
+    clear: (model) => entries.clear(model),
     stats: () => ({ entries: entries.size, hits, misses }),
   };
 }

@@ -1,7 +1,6 @@
-import { LRUCache } from "lru-cache";
 import type { CacheHooks, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 import { diskCache } from "./disk.ts";
-import { memoryCache } from "./memory.ts";
+import { MemoryEntries, type MemoryEntry } from "./memory.ts";
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
@@ -22,45 +21,43 @@ const PROMOTED_MS = 5 * 60_000;
  * rarely come back, and writing each would wear a Jetson's SD card and take CPU from the predictions.
  */
 function tieredCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {
-  const memory = memoryCache({ ...context, options: { max_entries: context.options.max_entries } });
+  const memory = new MemoryEntries(context.options.max_entries, context.clock);
   const disk = diskCache({ ...context, options: { max_entries: context.options.disk_max_entries, dir: context.options.dir } });
-  /** Entries in memory not yet on disk: when they expire and how often they were asked for. */
-  const memoryOnly = new LRUCache<string, { expiresAt: number; asks: number }>({ max: context.options.max_entries });
-  const ask = (key: string, value: unknown) => {
-    const entry = memoryOnly.get(key);
-    if (!entry || ++entry.asks < context.options.disk_after) return;
-    memoryOnly.delete(key);
+  const { disk_after } = context.options;
+  // Exactly at disk_after, so an entry is written once; one promoted from disk starts there and is never rewritten.
+  const counted = (key: string, entry: MemoryEntry) => {
+    if (entry.asks !== disk_after) return;
     const ttlMs = entry.expiresAt - context.clock.now();
-    if (ttlMs > 0) disk.set(key, value, ttlMs);
+    if (ttlMs > 0) disk.set(key, entry.value, ttlMs);
   };
   let hits = 0;
   let misses = 0;
   return {
     get(key) {
-      let value = memory.get(key);
-      if (value !== undefined) ask(key, value);
-      else {
+      const entry = memory.get(key);
+      let value: unknown;
+      if (entry) {
+        entry.asks++;
+        counted(key, entry);
+        value = entry.value;
+      } else {
         value = disk.get(key);
         // Promoted for a while; the disk copy keeps its own expiry, and the runtime judges freshness by age.
-        if (value !== undefined) memory.set(key, value, PROMOTED_MS);
+        if (value !== undefined) memory.set(key, value, PROMOTED_MS, disk_after);
       }
       if (value === undefined) misses++;
       else hits++;
       return value;
     },
     set(key, value, ttlMs) {
-      memory.set(key, value, ttlMs);
-      memoryOnly.set(key, { expiresAt: context.clock.now() + ttlMs, asks: 0 });
-      ask(key, value);
+      counted(key, memory.set(key, value, ttlMs));
     },
     delete(key) {
       memory.delete(key);
-      memoryOnly.delete(key);
       disk.delete(key);
     },
     clear(model) {
       memory.clear(model);
-      for (const key of [...memoryOnly.keys()]) if (model === undefined || key.startsWith(`${model}/`)) memoryOnly.delete(key);
       disk.clear(model);
     },
     stats: () => ({ entries: disk.stats().entries, hits, misses }),
