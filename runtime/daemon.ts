@@ -77,6 +77,8 @@ export class Daemon {
   private readonly startedAt = Date.now();
   private loadedAt = Date.now();
   private serving!: Serving;
+  /** Predictions answered since start: the governor pauses runs on their rate (pause_predictions_per_s). */
+  private predictionsAnswered = 0;
   private readonly metrics = new DaemonMetrics({
     status: () => this.status(),
     runCounts: () => this.state.db.query<{ job: string; status: string; count: number }, []>("SELECT job, status, count(*) AS count FROM runs GROUP BY job, status").all(),
@@ -168,7 +170,12 @@ export class Daemon {
     const sampler = new ResourceSampler(this.options.environment.hostRoot, ownPids, Date.now, reporter, this.resolved.paths.home);
     const usage = this.selfUsage;
     const flushEvery = systemClock.setInterval(() => usage.flush(), 60_000);
+    let answeredBefore = this.predictionsAnswered;
+    let answeredAt = Date.now();
     const stopSampling = startSampling(sampler, intervalMs, systemClock, (sample) => {
+      sample.predictionsPerSecond = ((this.predictionsAnswered - answeredBefore) * 1000) / Math.max(1, sample.at - answeredAt);
+      answeredBefore = this.predictionsAnswered;
+      answeredAt = sample.at;
       this.governor.observe(sample);
       usage.sample(sample.at, sample.cpuPercent, sample.memoryPercent);
       this.scheduler?.pump();
@@ -187,7 +194,10 @@ export class Daemon {
     this.serving = await createServing({
       profile, paths, registry, state: this.state, logger: this.logger, events: this.bus,
       busy: (model) => this.modelInTraining(model),
-      onPrediction: (model, cached, seconds) => this.metrics.observePrediction(model, cached, seconds),
+      onPrediction: (model, cached, seconds) => {
+        this.predictionsAnswered++;
+        this.metrics.observePrediction(model, cached, seconds);
+      },
     });
   }
 
@@ -400,7 +410,8 @@ export class Daemon {
     const { governor } = this.resolved.profile;
     const limits = {
       max_cpu_before: governor.max_cpu_before, max_memory_before: governor.max_memory_before, pause_cpu: governor.pause_cpu, pause_memory: governor.pause_memory,
-      resume_cpu: governor.resume_cpu, resume_memory: governor.resume_memory, max_temperature: governor.max_temperature, max_concurrent_runs: governor.max_concurrent_runs,
+      resume_cpu: governor.resume_cpu, resume_memory: governor.resume_memory, pause_predictions_per_s: governor.pause_predictions_per_s, max_temperature: governor.max_temperature,
+      max_concurrent_runs: governor.max_concurrent_runs,
     };
     return { paused: state.paused, reason: state.reason, readings: state.latest ? { ...state.latest } : undefined, limits };
   }

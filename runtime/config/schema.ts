@@ -44,6 +44,10 @@ const Governor = v.strictObject({
   pause_memory: v.optional(percent("Running jobs pause above this memory use, in percent."), 90),
   resume_cpu: v.optional(percent("Paused jobs resume below this system CPU, in percent."), 60),
   resume_memory: v.optional(percent("Paused jobs resume below this memory use, in percent."), 75),
+  pause_predictions_per_s: v.optional(
+    v.pipe(v.number(), v.minValue(0), doc("Running jobs pause while this daemon answers more predictions per second than this, and resume below half of it; 0: never. Serving counts as edgetrain's own CPU, so pause_cpu alone never yields to it.")),
+    0,
+  ),
   pause_after: v.optional(positiveInt("Consecutive samples above a pause threshold before pausing."), 3),
   max_pause: v.optional(Duration, "30m"),
   max_temperature: v.optional(v.pipe(v.number(), doc("No run starts, and running ones pause, above this temperature in °C.")), 85),

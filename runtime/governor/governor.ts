@@ -9,6 +9,8 @@ export interface GovernorLimits {
   pauseMemory: number;
   resumeCpu: number;
   resumeMemory: number;
+  /** 0: never; runs resume below half of it. */
+  pausePredictionsPerSecond: number;
   /** Consecutive samples over (or under) the thresholds before pausing (or resuming). */
   pauseAfter: number;
   maxPauseMs: number;
@@ -123,12 +125,20 @@ export class Governor {
     const { limits } = this;
     if (limits.pauseCpu < 100 && sample.cpuPercent > limits.pauseCpu) return `CPU ${sample.cpuPercent.toFixed(0)} % > pause_cpu ${limits.pauseCpu} %`;
     if (limits.pauseMemory < 100 && sample.memoryPercent > limits.pauseMemory) return `memory ${sample.memoryPercent.toFixed(0)} % > pause_memory ${limits.pauseMemory} %`;
+    const rate = sample.predictionsPerSecond;
+    if (limits.pausePredictionsPerSecond > 0 && rate !== undefined && rate > limits.pausePredictionsPerSecond) return `${rate.toFixed(0)} predictions/s > pause_predictions_per_s ${limits.pausePredictionsPerSecond}`;
     if (sample.temperatureC !== undefined && sample.temperatureC > limits.maxTemperature) return `temperature ${sample.temperatureC.toFixed(0)} °C > max_temperature ${limits.maxTemperature} °C`;
     return undefined;
   }
 
   private isCalm(sample: Sample): boolean {
     const { limits } = this;
-    return sample.cpuPercent < limits.resumeCpu && sample.memoryPercent < limits.resumeMemory && (sample.temperatureC === undefined || sample.temperatureC < limits.maxTemperature - TEMPERATURE_HYSTERESIS_C);
+    const rate = sample.predictionsPerSecond ?? 0;
+    return (
+      sample.cpuPercent < limits.resumeCpu &&
+      sample.memoryPercent < limits.resumeMemory &&
+      (sample.temperatureC === undefined || sample.temperatureC < limits.maxTemperature - TEMPERATURE_HYSTERESIS_C) &&
+      (limits.pausePredictionsPerSecond === 0 || rate < limits.pausePredictionsPerSecond / 2)
+    );
   }
 }

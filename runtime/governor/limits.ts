@@ -11,6 +11,7 @@ export function governorLimits(governor: Profile["governor"]): GovernorLimits {
     pauseMemory: governor.pause_memory,
     resumeCpu: governor.resume_cpu,
     resumeMemory: governor.resume_memory,
+    pausePredictionsPerSecond: governor.pause_predictions_per_s,
     pauseAfter: governor.pause_after,
     maxPauseMs: durationMs(governor.max_pause),
   };

@@ -15,6 +15,8 @@ export interface Sample extends Readings {
   diskPercent?: number;
   /** Hottest thermal zone, °C. */
   temperatureC?: number;
+  /** Predictions this daemon answered per second since the previous sample (set by the daemon, not read from /proc). */
+  predictionsPerSecond?: number;
 }
 
 interface CpuTimes {

@@ -138,6 +138,7 @@ export class JobRunner {
     mkdirSync(join(paths.home, "locks"), { recursive: true });
     const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
     const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
+    const unwatchPause = pause.subscribe((paused) => recorder.paused(paused));
     const progress = recorder.progress(request.progress, this.parts.events);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
     this.parts.events?.emit("run.started", { run: id, job: request.job, key, strategy: job.strategy, trigger: request.trigger });
@@ -178,6 +179,7 @@ export class JobRunner {
     } finally {
       await recorder.written();
       clearTimeout(limit);
+      unwatchPause();
       release?.();
       trainingLock.release();
       this.active.delete(id);

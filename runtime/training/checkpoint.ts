@@ -10,10 +10,19 @@ export interface CheckpointRules {
   whilePaused?: () => Promise<void>;
 }
 
+const YIELD_EVERY_MS = 20;
+
 /** What a strategy's `checkpoint()` does between trees or epochs: honour cancel, memory limit and pause. */
 export function makeCheckpoint(rules: CheckpointRules): () => Promise<void> {
   const measure = rules.measureRssMb ?? (() => process.memoryUsage.rss() / 1048576);
+  let yieldedAt = performance.now();
   return async () => {
+    // Pause and cancel reach a run's thread as messages. A strategy that trains on that thread and awaits only
+    // checkpoint() (one random-forest worker) never gives them a turn unless checkpoint() itself does.
+    if (performance.now() - yieldedAt >= YIELD_EVERY_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yieldedAt = performance.now();
+    }
     if (rules.signal.aborted) throw new EdgetrainError("run_failed", `run cancelled: ${String(rules.signal.reason ?? "cancel requested")}`, { details: { cancelled: true } });
     if (rules.memoryLimitMb !== undefined) {
       const rss = measure();

@@ -86,6 +86,11 @@ export class RunRecorder {
     };
   }
 
+  /** Paused by the governor or a person, or resumed: the runs table and `run.json` say so at once. */
+  paused(paused: boolean): void {
+    this.flush(true, paused ? "paused" : "running");
+  }
+
   succeeded(result: TrainResult): void {
     const metadata = result.metadata ?? {};
     this.details.artifact = result.artifact;

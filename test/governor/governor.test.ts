@@ -6,7 +6,7 @@ import { ResourceSampler, type Sample } from "../../runtime/governor/sampler.ts"
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { pathsIn, repoRoot, tempDir } from "../helpers.ts";
 
-const limits: GovernorLimits = { maxCpuBefore: 30, maxMemoryBefore: 70, maxTemperature: 80, pauseCpu: 80, pauseMemory: 90, resumeCpu: 40, resumeMemory: 75, pauseAfter: 3, maxPauseMs: 60_000 };
+const limits: GovernorLimits = { maxCpuBefore: 30, maxMemoryBefore: 70, maxTemperature: 80, pauseCpu: 80, pauseMemory: 90, resumeCpu: 40, resumeMemory: 75, pausePredictionsPerSecond: 0, pauseAfter: 3, maxPauseMs: 60_000 };
 let clock = 0;
 const sample = (cpu: number, memory = 50, temperatureC?: number): Sample => ({ at: (clock += 1000), cpuPercent: cpu, totalCpuPercent: cpu, ownCpuPercent: 0, memoryPercent: memory, load1: 0, temperatureC });
 
@@ -50,6 +50,28 @@ describe("governor decisions (injected readings)", () => {
     governor.observe(sample(30));
     expect(pause.paused).toBe(false);
     expect(events).toEqual(["governor.paused", "governor.resumed"]);
+  });
+
+  test("pause_predictions_per_s: runs pause while the daemon answers faster, and resume below half of it", () => {
+    const governor = new Governor({ ...limits, pausePredictionsPerSecond: 1000, pauseAfter: 2 });
+    const pause = new PauseSwitch();
+    governor.register("run-1", { setPaused: (p) => pause.set(p), onMaxPause() {} });
+    const serving = (rate: number): Sample => ({ ...sample(10), predictionsPerSecond: rate });
+    governor.observe(serving(5000));
+    expect(pause.paused).toBe(false);
+    governor.observe(serving(5000));
+    expect(pause.paused).toBe(true);
+    expect(governor.state.reason).toBe("5000 predictions/s > pause_predictions_per_s 1000");
+    for (const rate of [900, 600, 700]) governor.observe(serving(rate)); // under the limit, not yet under half of it
+    expect(pause.paused).toBe(true);
+    for (const rate of [400, 300]) governor.observe(serving(rate));
+    expect(pause.paused).toBe(false);
+    // 0 means never: the same traffic leaves a run alone.
+    const never = new Governor({ ...limits, pauseAfter: 1 });
+    let paused = false;
+    never.register("r", { setPaused: (p) => (paused = p), onMaxPause() {} });
+    never.observe(serving(50_000));
+    expect(paused).toBe(false);
   });
 
   test("a run paused longer than max_pause is handed back to be cancelled and rescheduled", () => {

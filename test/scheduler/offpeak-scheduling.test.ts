@@ -83,8 +83,9 @@ test("a run paused longer than max_pause is cancelled and goes back in the queue
     while (runner.active.size === 0 && Date.now() < deadline) await Bun.sleep(20); // the run has started
     governor.observe(sample(99)); // busy: paused
     clock.advance(6 * 60_000);
+    expect(listRuns(state.db, { limit: 5 })[0]!.status).toBe("paused");
     governor.observe(sample(99)); // still busy, 6 minutes on: past max_pause
-    while (listRuns(state.db, { limit: 5 }).every((run) => run.status === "running") && Date.now() < deadline) await Bun.sleep(20);
+    while (listRuns(state.db, { limit: 5 }).every((run) => run.status === "paused") && Date.now() < deadline) await Bun.sleep(20);
     const [first] = listRuns(state.db, { limit: 5 }).reverse();
     expect(first!.status).toBe("cancelled");
     expect(first!.error).toContain("paused longer than governor.max_pause 5m");
