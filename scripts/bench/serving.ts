@@ -137,7 +137,11 @@ await Bun.sleep(3000);
 const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))![1]) / 1024;
 report("daemon RSS, 30 active models loaded, idle", `${fmt(rssMb, 0)} MB`, "< 150 MB");
 
-// 2. Cached and uncached predicts, and the same requests to the Flask + scikit-learn peer.
+// 2. Cached and uncached predicts, and the same requests to the Flask + scikit-learn peer. The targets are
+// for a daemon that has been serving: 10 s of the same loads first, while JavaScriptCore compiles the hot
+// paths on the two cores that the first measured seconds would otherwise share with its compiler threads.
+wrk(`${url}/v1/predict/activity-player_7`, cachedScript, 5, 16);
+wrk(url, uncachedPlayer7, 5, 16);
 const cached = wrk(`${url}/v1/predict/activity-player_7`, cachedScript, 10, 16, proc.pid);
 report("cached predict, 16 connections", `${fmt(cached.rps, 0)} req/s, p99 ${fmt(cached.p99)} ms, ${cached.errors} failed; ${fmt(cached.cpuUs, 0)} µs CPU per request`, "p99 < 2 ms");
 // The floor on this machine at this moment: Bun.serve alone, parsing the same body and answering a fixed
@@ -234,6 +238,40 @@ for (const load of loads) {
     `training's ratio is ${fmt(training.ratio / hogged.ratio)}× the hogs'`,
   );
 }
+
+// The same pairs with governor.pause_predictions_per_s set (applied by SIGHUP): under either load the run
+// pauses after pause_after samples, so each busy window starts once the load has gone on that long.
+const YIELD_ABOVE = 1000;
+const basePolicy = readFileSync(profile, "utf8");
+async function yieldAbove(perSecond: number) {
+  writeFileSync(profile, perSecond ? basePolicy.replace("governor:\n", `governor:\n  pause_predictions_per_s: ${perSecond}\n`) : basePolicy);
+  proc.kill("SIGHUP");
+  const applied = async () => ((await (await fetch(`${url}/v1/status`)).json()) as { governor: { limits: { pause_predictions_per_s: number } } }).governor.limits.pause_predictions_per_s;
+  await until(async () => ((await applied()) === perSecond ? true : undefined), 10_000, "the reloaded profile");
+}
+await yieldAbove(YIELD_ABOVE);
+const paused = async () => ((await (await fetch(`${url}/v1/status`)).json()) as { governor: { paused: boolean } }).governor.paused;
+for (const load of loads) {
+  let pausedWindows = 0;
+  const yielding = await pairs(
+    load,
+    async () => {
+      await startFleet();
+      wrk(url, load.script, 5, load.connections);
+    },
+    async () => {
+      if (await paused()) pausedWindows++;
+      await cancelFleet();
+    },
+  );
+  report(
+    `uncached p99 while one 2-worker training run is in progress, with governor.pause_predictions_per_s: ${YIELD_ABOVE}, ${load.name}; median of ${ROUNDS} rounds`,
+    `idle ${fmt(yielding.idle)} ms → run in progress ${fmt(yielding.busy)} ms; ratio ${fmt(yielding.ratio)}× (rounds: ${rounds(yielding)}); the run was paused at the end of ${pausedWindows} of ${ROUNDS} windows`,
+    "≤ 1.5× idle",
+  );
+}
+await yieldAbove(0);
+
 const manyIdle = wrk(url, uncachedPlayer7, 10, 4);
 await startJob("activity");
 const manyBusy = wrk(url, uncachedPlayer7, 10, 4);
