@@ -41,16 +41,44 @@ export interface BinnedData {
 const EPSILON = 1e-9;
 
 /**
- * Per-row buffers of a tree, reused from one tree to the next: allocated per tree, 120k rows' 1.4 MB made a
- * training thread collect garbage dozens of times a second, and that work is not in the idle class.
+ * A tree's working memory, reused from one tree to the next: per-row buffers, the nodes as they are grown
+ * and the stack of nodes still to split. Allocated per tree (120k rows' 1.4 MB, then about 1 MB of node
+ * arrays, stack entries and closures for a depth-10 tree), it made each training thread collect garbage
+ * several times a second, work that is not in the idle class.
  */
 export interface TreeScratch {
   weight: Float64Array;
   index: Uint32Array;
+  /** Node arrays, grown by doubling; a tree's result is copied out of them. */
+  feature: Int32Array;
+  threshold: Float32Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float32Array;
+  /** Nodes still to split, four numbers each: node, first row, end row, depth. */
+  stack: Int32Array;
 }
 
 export function treeScratch(rows: number): TreeScratch {
-  return { weight: new Float64Array(rows), index: new Uint32Array(rows) };
+  const nodes = 1024;
+  return {
+    weight: new Float64Array(rows),
+    index: new Uint32Array(rows),
+    feature: new Int32Array(nodes),
+    threshold: new Float32Array(nodes),
+    left: new Int32Array(nodes),
+    right: new Int32Array(nodes),
+    value: new Float32Array(nodes),
+    stack: new Int32Array(4 * 64),
+  };
+}
+
+/** `array` with room for `length` entries, its first `keep` entries kept. */
+function withRoom<T extends Int32Array | Float32Array>(array: T, length: number, keep: number): T {
+  if (array.length >= length) return array;
+  const grown = new (array.constructor as new (length: number) => T)(Math.max(length, 2 * array.length));
+  grown.set(array.subarray(0, keep));
+  return grown;
 }
 
 /**
@@ -73,11 +101,7 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
   let used = 0;
   for (let i = 0; i < rows; i++) if (weight[i]! > 0) index[used++] = i;
 
-  const feature: number[] = [];
-  const threshold: number[] = [];
-  const left: number[] = [];
-  const right: number[] = [];
-  const value: number[] = [];
+  let nodes = 0;
   const maxBins = Math.max(...edges.map((e) => e.length + 1));
   const histogram = new Float64Array(maxBins * (classification ? outputs : 2));
   const histogramWeight = new Float64Array(maxBins);
@@ -85,19 +109,38 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
   const totals = new Float64Array(outputs);
   const order = Int32Array.from({ length: features }, (_, j) => j);
 
-  type Pending = { node: number; start: number; end: number; depth: number };
+  // Stored straight into float32 arrays: the same rounding as the number arrays converted at the end had.
   const newNode = () => {
-    feature.push(-1);
-    threshold.push(0);
-    left.push(-1);
-    right.push(-1);
-    for (let k = 0; k < outputs; k++) value.push(0);
-    return feature.length - 1;
+    scratch.feature = withRoom(scratch.feature, nodes + 1, nodes);
+    scratch.threshold = withRoom(scratch.threshold, nodes + 1, nodes);
+    scratch.left = withRoom(scratch.left, nodes + 1, nodes);
+    scratch.right = withRoom(scratch.right, nodes + 1, nodes);
+    scratch.value = withRoom(scratch.value, (nodes + 1) * outputs, nodes * outputs);
+    scratch.feature[nodes] = -1;
+    scratch.threshold[nodes] = 0;
+    scratch.left[nodes] = -1;
+    scratch.right[nodes] = -1;
+    scratch.value.fill(0, nodes * outputs, (nodes + 1) * outputs);
+    return nodes++;
   };
-  const stack: Pending[] = [{ node: newNode(), start: 0, end: used, depth: 0 }];
+  let pending = 0;
+  const push = (node: number, start: number, end: number, depth: number) => {
+    const stack = (scratch.stack = withRoom(scratch.stack, 4 * (pending + 1), 4 * pending));
+    const at = 4 * pending++;
+    stack[at] = node;
+    stack[at + 1] = start;
+    stack[at + 2] = end;
+    stack[at + 3] = depth;
+  };
+  push(newNode(), 0, used, 0);
 
-  while (stack.length > 0) {
-    const { node, start, end, depth } = stack.pop()!;
+  while (pending > 0) {
+    const at = 4 * --pending;
+    const { stack, value } = scratch;
+    const node = stack[at]!;
+    const start = stack[at + 1]!;
+    const end = stack[at + 2]!;
+    const depth = stack[at + 3]!;
     // Node totals: class weights, or sum of targets.
     totals.fill(0);
     let nodeWeight = 0;
@@ -117,7 +160,9 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     if (classification) for (let k = 0; k < outputs; k++) value[node * outputs + k] = totals[k]! / nodeWeight;
     else value[node] = nodeSum / nodeWeight;
 
-    const pure = classification ? totals.some((t) => t === nodeWeight) : nodeSumSquares - (nodeSum * nodeSum) / nodeWeight <= EPSILON * nodeWeight;
+    let pure = false;
+    if (classification) for (let k = 0; k < outputs; k++) pure ||= totals[k] === nodeWeight;
+    else pure = nodeSumSquares - (nodeSum * nodeSum) / nodeWeight <= EPSILON * nodeWeight;
     if (depth >= options.maxDepth || nodeWeight < options.minSamplesSplit || nodeWeight < 2 * options.minSamplesLeaf || pure) continue;
 
     let parentScore = 0;
@@ -128,11 +173,6 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     let bestFeature = -1;
     let bestBin = -1;
     let bestNextBin = -1;
-    const nextNonEmpty = (b: number, binCount: number) => {
-      let next = b + 1;
-      while (next < binCount - 1 && histogramWeight[next] === 0) next++;
-      return next;
-    };
     // Partial Fisher–Yates: the first maxFeatures entries of `order` are this node's candidates.
     for (let c = 0; c < options.maxFeatures; c++) {
       const pick = c + Math.floor(random() * (features - c));
@@ -178,7 +218,7 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
             bestScore = score;
             bestFeature = j;
             bestBin = b;
-            bestNextBin = nextNonEmpty(b, binCount);
+            bestNextBin = nextNonEmpty(histogramWeight, b, binCount);
           }
         }
       } else {
@@ -207,7 +247,7 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
             bestScore = score;
             bestFeature = j;
             bestBin = b;
-            bestNextBin = nextNonEmpty(b, binCount);
+            bestNextBin = nextNonEmpty(histogramWeight, b, binCount);
           }
         }
       }
@@ -227,22 +267,30 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
         k--;
       }
     }
-    feature[node] = bestFeature;
-    threshold[node] = midpointThreshold(data.binMax[bestFeature]![bestBin]!, data.binMin[bestFeature]![bestNextBin]!);
     const leftNode = newNode();
     const rightNode = newNode();
-    left[node] = leftNode;
-    right[node] = rightNode;
-    stack.push({ node: rightNode, start: i, end, depth: depth + 1 }, { node: leftNode, start, end: i, depth: depth + 1 });
+    scratch.feature[node] = bestFeature;
+    scratch.threshold[node] = midpointThreshold(data.binMax[bestFeature]![bestBin]!, data.binMin[bestFeature]![bestNextBin]!);
+    scratch.left[node] = leftNode;
+    scratch.right[node] = rightNode;
+    push(rightNode, i, end, depth + 1);
+    push(leftNode, start, i, depth + 1);
   }
   return {
-    feature: Int32Array.from(feature),
-    threshold: Float32Array.from(threshold),
-    left: Int32Array.from(left),
-    right: Int32Array.from(right),
-    value: Float32Array.from(value),
+    feature: scratch.feature.slice(0, nodes),
+    threshold: scratch.threshold.slice(0, nodes),
+    left: scratch.left.slice(0, nodes),
+    right: scratch.right.slice(0, nodes),
+    value: scratch.value.slice(0, nodes * outputs),
     outputs,
   };
+}
+
+/** The first bin after `b` that holds rows (or the last bin): a split's threshold goes midway to it. */
+function nextNonEmpty(histogramWeight: Float64Array, b: number, binCount: number): number {
+  let next = b + 1;
+  while (next < binCount - 1 && histogramWeight[next] === 0) next++;
+  return next;
 }
 
 /** The leaf a row ends in; `x` holds float32 features, compared exactly as ONNX Runtime does. */
