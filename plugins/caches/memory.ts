@@ -16,8 +16,8 @@ export interface MemoryEntry {
 /**
  * A bounded least-recently-used map (lru-cache) of entries that expire. Expiry is checked against the
  * context's clock, not lru-cache's own timer, so tests can move time. Everything a cache keeps per entry
- * lives in the one entry object: every structure beside it would be rescanned by the collector on the
- * serving thread whenever an entry is added.
+ * lives in the one entry object: each structure beside it, written on every uncached predict, measurably
+ * added to the collector's work on the serving thread.
  */
 export class MemoryEntries {
   private readonly entries: LRUCache<string, MemoryEntry>;

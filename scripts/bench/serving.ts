@@ -182,7 +182,9 @@ report(
 const ROUNDS = 3;
 const token = readFileSync(join(home, "api.token"), "utf8").trim();
 const authorized = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-const running = async () => (((await (await fetch(`${url}/v1/status`)).json()) as { running: number }).running > 0);
+type Status = { running: number; governor: { paused: boolean; limits: { pause_predictions_per_s: number } } };
+const status = async () => (await (await fetch(`${url}/v1/status`)).json()) as Status;
+const running = async () => (await status()).running > 0;
 const loads = [
   { name: "flat out, 4 connections", script: uncachedPlayer7, connections: 4 },
   { name: "steady, 8 clients with 1 ms between requests", script: `${uncachedPlayer7}function delay() return 1 end\n`, connections: 8 },
@@ -246,11 +248,9 @@ const basePolicy = readFileSync(profile, "utf8");
 async function yieldAbove(perSecond: number) {
   writeFileSync(profile, perSecond ? basePolicy.replace("governor:\n", `governor:\n  pause_predictions_per_s: ${perSecond}\n`) : basePolicy);
   proc.kill("SIGHUP");
-  const applied = async () => ((await (await fetch(`${url}/v1/status`)).json()) as { governor: { limits: { pause_predictions_per_s: number } } }).governor.limits.pause_predictions_per_s;
-  await until(async () => ((await applied()) === perSecond ? true : undefined), 10_000, "the reloaded profile");
+  await until(async () => ((await status()).governor.limits.pause_predictions_per_s === perSecond ? true : undefined), 10_000, "the reloaded profile");
 }
 await yieldAbove(YIELD_ABOVE);
-const paused = async () => ((await (await fetch(`${url}/v1/status`)).json()) as { governor: { paused: boolean } }).governor.paused;
 for (const load of loads) {
   let pausedWindows = 0;
   const yielding = await pairs(
@@ -260,7 +260,7 @@ for (const load of loads) {
       wrk(url, load.script, 5, load.connections);
     },
     async () => {
-      if (await paused()) pausedWindows++;
+      if ((await status()).governor.paused) pausedWindows++;
       await cancelFleet();
     },
   );
