@@ -44,7 +44,8 @@ export function createApp(view: DaemonView) {
       view.requestSeen();
       const path = pathOf(request.url);
       const length = Number(request.headers.get("content-length") ?? 0);
-      if (request.body && !request.headers.has("content-length")) {
+      // A chunked body has no length to check; asking for `request.body` instead would make a stream per request.
+      if (request.headers.has("transfer-encoding") && !request.headers.has("content-length")) {
         set.status = 411;
         return { code: "length_required", message: `${request.method} ${path}: send the body with a Content-Length (at most api.max_body_kb, ${view.maxBodyBytes() / 1024} KiB)` };
       }

@@ -11,6 +11,8 @@ let daemon: Awaited<ReturnType<typeof startDaemonProcess>>;
 let token = "";
 let row: number[] = [];
 const auth = () => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
+/** A body of unknown length: Bun's fetch sends a stream with Transfer-Encoding: chunked. */
+const chunked = (text: string) => new ReadableStream({ start: (controller) => (controller.enqueue(new TextEncoder().encode(text)), controller.close()) });
 const post = (path: string, body: unknown, headers: Record<string, string> = auth()) => fetch(daemon.url + path, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
 
 /** Reads server-sent events until `until` says stop; returns their types and data. */
@@ -108,6 +110,8 @@ describe("HTTP API", () => {
       ["wrong type", post("/v1/predict/activity-player_1", { inputs: [[1, "x"]] }), 400, "body.inputs[0][1]"],
       ["unknown field", post("/v1/predict/activity-player_1", { input: [[1]] }), 400, "body.input: unknown field"],
       ["neither inputs nor rows", post("/v1/predict/activity-player_1", {}), 400, "give either"],
+      ["empty body", post("/v1/predict/activity-player_1", ""), 400, "not valid JSON"],
+      ["chunked body without a length", fetch(`${daemon.url}/v1/predict/activity-player_1`, { method: "POST", body: chunked(JSON.stringify({ inputs: [row] })), duplex: "half" } as RequestInit), 411, "Content-Length"],
       ["a JSON array", post("/v1/predict/activity-player_1", "[]"), 400, ""],
       ["wrong feature count", post("/v1/predict/activity-player_1", { inputs: [[1, 2, 3]] }), 400, "inputs[0]: model activity-player_1 takes 16 features"],
       ["unknown feature", post("/v1/predict/activity-player_1", { rows: [{ nope: 1 }] }), 400, "rows[0].nope"],

@@ -8,4 +8,6 @@ export const predictRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/predict" }).post("/v1/predict/:name", ({ params, body }) => view.predict(params.name, body), {
     params: v.object({ name: ModelName }),
     body: PredictBody,
+    // Named, the parser reads the body at once; inferred, Elysia first asks for `request.body`, a stream per request.
+    parse: "json",
   });
