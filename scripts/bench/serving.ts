@@ -175,11 +175,13 @@ report(
 );
 
 // 3. p99 while a 2-worker training run goes. One window's p99 hangs on a few garbage-collection pauses, so
-// each figure is the median of ROUNDS idle/busy pairs, each pair measured back to back. Two loads: wrk
+// each figure is the median of ROUNDS idle/busy pairs of WINDOW_S seconds, each pair measured back to back:
+// on a shared machine the same pair varied from 0.9× to 1.8× between rounds, so five rounds. Two loads: wrk
 // flat out (the load generator itself takes a core of two), and a steady load of 8 clients that each wait
 // 1 ms between requests. The peer: two plain CPU hogs in the training threads' class (SCHED_IDLE), the cost
 // of sharing two cores that no change inside the daemon can remove. Then all 30 players back to back.
-const ROUNDS = 3;
+const ROUNDS = 5;
+const WINDOW_S = 6;
 const token = readFileSync(join(home, "api.token"), "utf8").trim();
 const authorized = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 type Status = { running: number; governor: { paused: boolean; limits: { pause_predictions_per_s: number } } };
@@ -196,9 +198,9 @@ async function pairs(load: (typeof loads)[number], start: () => Promise<void>, s
   const idle: number[] = [];
   const busy: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const before = wrk(url, load.script, 8, load.connections);
+    const before = wrk(url, load.script, WINDOW_S, load.connections);
     await start();
-    const during = wrk(url, load.script, 8, load.connections);
+    const during = wrk(url, load.script, WINDOW_S, load.connections);
     await stop();
     idle.push(before.p99);
     busy.push(during.p99);
