@@ -176,7 +176,7 @@ report(
 
 // 3. p99 while a 2-worker training run goes. One window's p99 hangs on a few garbage-collection pauses, so
 // each figure is the median of ROUNDS idle/busy pairs of WINDOW_S seconds, each pair measured back to back:
-// on a shared machine the same pair varied from 0.9× to 1.8× between rounds, so five rounds. Two loads: wrk
+// on a shared machine the same pair varied twofold between rounds, so five rounds. Two loads: wrk
 // flat out (the load generator itself takes a core of two), and a steady load of 8 clients that each wait
 // 1 ms between requests. The peer: two plain CPU hogs in the training threads' class (SCHED_IDLE), the cost
 // of sharing two cores that no change inside the daemon can remove. Then all 30 players back to back.
