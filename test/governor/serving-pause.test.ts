@@ -1,9 +1,6 @@
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { writeAthletes } from "../../runtime/demo/athletes.ts";
-import { startDaemonProcess, tempDir, waitUntil } from "../helpers.ts";
-import { ATHLETES } from "../serving/fixture.ts";
+import { tempDir, waitUntil } from "../helpers.ts";
+import { startAthleteDaemon } from "../serving/fixture.ts";
 
 interface Status {
   governor: { paused: boolean; reason: string; readings?: { predictionsPerSecond?: number } };
@@ -12,9 +9,8 @@ interface Status {
 
 test("a real daemon pauses a training run while predictions come faster than pause_predictions_per_s, and resumes it when they slow down", async () => {
   await using dir = tempDir();
-  writeAthletes(join(dir.path, "data/athletes"), ATHLETES);
-  const profile = dir.write(
-    "profile.yaml",
+  const { daemon, token } = await startAthleteDaemon(
+    dir.path,
     `extends: base
 governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100, sample_interval: 200ms, pause_after: 2, pause_predictions_per_s: 50, workers: 1 }
 jobs:
@@ -30,9 +26,7 @@ jobs:
     triggers: [{ type: manual }]
 `,
   );
-  const daemon = await startDaemonProcess(dir.path, ["--home", dir.path, "--headless", "--profile", profile]);
   try {
-    const token = readFileSync(join(dir.path, "api.token"), "utf8").trim();
     const post = (path: string, body: unknown) => fetch(daemon.url + path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
     const status = async () => (await (await fetch(`${daemon.url}/v1/status`)).json()) as Status;
     expect((await post("/v1/jobs/activity/run", { key: "player_1" })).status).toBe(202);

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { daemonEvents } from "../../tui/connection.ts";
 import { startDaemonProcess, tempDir, waitUntil, type TempDir } from "../helpers.ts";
-import { ATHLETES } from "./fixture.ts";
+import { startAthleteDaemon } from "./fixture.ts";
 
 let dir: TempDir;
 let daemon: Awaited<ReturnType<typeof startDaemonProcess>>;
@@ -32,9 +31,8 @@ async function collectEvents(path: string, until: (type: string, data: Record<st
 
 beforeAll(async () => {
   dir = tempDir();
-  writeAthletes(join(dir.path, "data/athletes"), ATHLETES);
-  const profile = dir.write(
-    "profile.yaml",
+  ({ daemon, token } = await startAthleteDaemon(
+    dir.path,
     `extends: base
 governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100 }
 jobs:
@@ -45,9 +43,7 @@ jobs:
     triggers: [{ type: manual }]
 api: { max_body_kb: 64 }
 `,
-  );
-  daemon = await startDaemonProcess(dir.path, ["--home", dir.path, "--headless", "--profile", profile]);
-  token = readFileSync(join(dir.path, "api.token"), "utf8").trim();
+  ));
 });
 
 afterAll(async () => {

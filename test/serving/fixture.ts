@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { ProfileSchema, type Profile } from "../../runtime/config/schema.ts";
@@ -14,9 +14,19 @@ import { loadPlugins } from "../../runtime/plugins/host.ts";
 import { createServing } from "../../runtime/serving/serving.ts";
 import { openState } from "../../runtime/state/database.ts";
 import randomForest from "../../plugins/strategies/random-forest/index.ts";
+import { startDaemonProcess } from "../helpers.ts";
 import { trainInProcess } from "../strategies/harness.ts";
 
 export const ATHLETES = { players: 2, sessions: 5, rows: 900, seed: 11 };
+
+/** A real daemon process on ATHLETES' sessions under `home`, run with `profileYaml`; with the API token it wrote. */
+export async function startAthleteDaemon(home: string, profileYaml: string) {
+  writeAthletes(join(home, "data/athletes"), ATHLETES);
+  const profile = join(home, "profile.yaml");
+  writeFileSync(profile, profileYaml);
+  const daemon = await startDaemonProcess(home, ["--home", home, "--headless", "--profile", profile]);
+  return { daemon, token: readFileSync(join(home, "api.token"), "utf8").trim() };
+}
 
 /** Real ONNX forests on synthetic sessions: a good one, a newer good one, and a weak one (one stump). */
 export async function trainedModels(dir: string) {
