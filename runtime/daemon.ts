@@ -150,8 +150,8 @@ export class Daemon {
     this.governor = new Governor(governorLimits(profile.governor), this.bus);
     this.bus.subscribe((event) => {
       if (event.type === "run.process" && typeof event.data.pid === "number") this.trainerGroups.add(event.data.pid);
-      // Pauses and resumes are decisions worth keeping; readings only stream to clients.
-      if (event.type === "governor.paused" || event.type === "governor.resumed" || event.type === "governor.max_pause") this.state.recordEvent(event.type, event.data, event.at);
+      // Pauses, resumes and cores spared are decisions worth keeping; readings only stream to clients.
+      if (event.type.startsWith("governor.") && event.type !== "governor.reading") this.state.recordEvent(event.type, event.data, event.at);
     });
     const ownPids = () => {
       const pids = [process.pid];
@@ -410,10 +410,19 @@ export class Daemon {
     const { governor } = this.resolved.profile;
     const limits = {
       max_cpu_before: governor.max_cpu_before, max_memory_before: governor.max_memory_before, pause_cpu: governor.pause_cpu, pause_memory: governor.pause_memory,
-      resume_cpu: governor.resume_cpu, resume_memory: governor.resume_memory, pause_predictions_per_s: governor.pause_predictions_per_s, max_temperature: governor.max_temperature,
+      resume_cpu: governor.resume_cpu, resume_memory: governor.resume_memory, pause_predictions_per_s: governor.pause_predictions_per_s,
+      spare_core_predictions_per_s: governor.spare_core_predictions_per_s, max_temperature: governor.max_temperature,
       max_concurrent_runs: governor.max_concurrent_runs,
     };
-    return { paused: state.paused, reason: state.reason, readings: state.latest ? { ...state.latest } : undefined, limits };
+    return {
+      paused: state.paused,
+      reason: state.reason,
+      sparing_core: state.sparingCore,
+      sparing_reason: state.sparingReason,
+      threads_per_run: state.threadsPerRun ?? null,
+      readings: state.latest ? { ...state.latest } : undefined,
+      limits,
+    };
   }
 }
 

@@ -167,21 +167,35 @@ export interface TrainRequest {
   memoryLimitMb?: number;
   /** The governor's pause switch: in-process strategies feel it through checkpoint(); child processes are stopped. */
   pause: PauseState;
+  /**
+   * How many of the run's threads (or trainer processes) may train now: the governor lowers it while the API
+   * answers many predictions, so serving keeps a core. In-process strategies feel it through checkpoint(worker).
+   */
+  threads: TrainingThreads;
   /** The active version's artifact, for warm starts. */
   previousArtifact?: string;
   signal: AbortSignal;
   progress: ProgressReporter;
   /**
    * Strategies call this between trees or epochs: it resolves when the run may go on (after a pause),
-   * and throws when the run was cancelled or passed `governor.memory_limit_mb`.
+   * and throws when the run was cancelled or passed `governor.memory_limit_mb`. A strategy training on
+   * several threads passes the calling thread's index (0, 1, …): thread n also waits while fewer than
+   * n + 1 threads may train. Thread 0 always may.
    */
-  checkpoint(): Promise<void>;
+  checkpoint(worker?: number): Promise<void>;
 }
 
 export interface PauseState {
   readonly paused: boolean;
   /** Calls `listener` on every change; returns a function that unsubscribes. */
   subscribe(listener: (paused: boolean) => void): () => void;
+}
+
+export interface TrainingThreads {
+  /** Threads the run may train on now; undefined: as many as it has. Never below 1. */
+  readonly allowed: number | undefined;
+  /** Calls `listener` on every change; returns a function that unsubscribes. */
+  subscribe(listener: (allowed: number | undefined) => void): () => void;
 }
 
 export interface TrainResult {

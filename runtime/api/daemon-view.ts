@@ -19,7 +19,16 @@ export interface DaemonStatus {
   plugins: Array<{ kind: string; name: string; version: string; source: string }>;
   jobs: Array<{ name: string; strategy: string; enabled: boolean }>;
   state: { schema_version: number };
-  governor: { paused: boolean; reason: string; readings?: Record<string, unknown>; limits: Record<string, unknown> };
+  governor: {
+    paused: boolean;
+    reason: string;
+    /** Runs leave a core to serving while predictions come faster than spare_core_predictions_per_s. */
+    sparing_core: boolean;
+    sparing_reason: string;
+    threads_per_run: number | null;
+    readings?: Record<string, unknown>;
+    limits: Record<string, unknown>;
+  };
   queue: Array<{ job: string; key?: string; reason: string; priority: number; queued_at: string }>;
   running: number;
   runs: Array<{ id: string; job: string; key: string | null; status: string; progress: number | null; message: string | null; started_at: number | null }>;

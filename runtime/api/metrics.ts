@@ -38,6 +38,7 @@ export class DaemonMetrics {
     reading("edgetrain_temperature_celsius", "Hottest thermal zone.", (r) => r.temperatureC);
     reading("edgetrain_gpu_percent", "GPU load.", (r) => r.gpuPercent);
     new Gauge({ name: "edgetrain_governor_paused", help: "1 while the governor holds runs paused.", registers, collect() { this.set(status().governor.paused ? 1 : 0); } });
+    new Gauge({ name: "edgetrain_governor_sparing_core", help: "1 while runs leave a core to predictions (spare_core_predictions_per_s).", registers, collect() { this.set(status().governor.sparing_core ? 1 : 0); } });
     new Gauge({ name: "edgetrain_queue_length", help: "Job+key entries waiting to run.", registers, collect() { this.set(status().queue.length); } });
     new Gauge({ name: "edgetrain_runs_running", help: "Training runs in progress.", registers, collect() { this.set(status().running); } });
     new Gauge({

@@ -48,7 +48,15 @@ const Governor = v.strictObject({
     v.pipe(v.number(), v.minValue(0), doc("Running jobs pause while this daemon answers more predictions per second than this, and resume below half of it; 0: never. Serving counts as edgetrain's own CPU, so pause_cpu alone never yields to it.")),
     0,
   ),
-  pause_after: v.optional(positiveInt("Consecutive samples above a pause threshold before pausing."), 3),
+  spare_core_predictions_per_s: v.optional(
+    v.pipe(
+      v.number(),
+      v.minValue(0),
+      doc("While this daemon answers more predictions per second than this, running jobs leave one core to it: a run trains on at most (cores − 1) threads, the others waiting between trees or epochs (a command strategy's extra trainers are stopped), until the rate falls below half of it; 0: never. Training in the idle class still slows a busy API once it fills every core."),
+    ),
+    50,
+  ),
+  pause_after: v.optional(positiveInt("Consecutive samples above a pause (or spare_core) threshold before acting, and below its resume threshold before undoing it."), 3),
   max_pause: v.optional(Duration, "30m"),
   max_temperature: v.optional(v.pipe(v.number(), doc("No run starts, and running ones pause, above this temperature in °C.")), 85),
   memory_limit_mb: v.optional(positiveInt("A training run whose memory (RSS) would pass this is stopped."), 4096),

@@ -1,8 +1,9 @@
+import { availableParallelism } from "node:os";
 import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
 import type { GovernorLimits } from "./governor.ts";
 
-export function governorLimits(governor: Profile["governor"]): GovernorLimits {
+export function governorLimits(governor: Profile["governor"], cores = availableParallelism()): GovernorLimits {
   return {
     maxCpuBefore: governor.max_cpu_before,
     maxMemoryBefore: governor.max_memory_before,
@@ -12,6 +13,8 @@ export function governorLimits(governor: Profile["governor"]): GovernorLimits {
     resumeCpu: governor.resume_cpu,
     resumeMemory: governor.resume_memory,
     pausePredictionsPerSecond: governor.pause_predictions_per_s,
+    spareCorePredictionsPerSecond: governor.spare_core_predictions_per_s,
+    cores,
     pauseAfter: governor.pause_after,
     maxPauseMs: durationMs(governor.max_pause),
   };

@@ -129,7 +129,7 @@ export class JobRunner {
     const recorder = new RunRecorder(state.db, { id, job: request.job, key, strategy: job.strategy, trigger: request.trigger, runDir });
     const logger = this.parts.logger.child({ job: request.job, ...(key !== undefined ? { key } : {}), run: id });
     const control = new RunControl();
-    const { abort, pause } = control;
+    const { abort, pause, threads } = control;
     this.active.set(id, control);
     const onOuterAbort = () => abort.abort(request.signal?.reason ?? "cancelled");
     request.signal?.addEventListener("abort", onOuterAbort, { once: true });
@@ -137,7 +137,7 @@ export class JobRunner {
     // Predictors started with `edgetrain hold --respect-training` wait while this lock is held.
     mkdirSync(join(paths.home, "locks"), { recursive: true });
     const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
-    const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
+    const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), setThreads: (allowed) => threads.set(allowed), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
     const unwatchPause = pause.subscribe((paused) => recorder.paused(paused));
     const progress = recorder.progress(request.progress, this.parts.events);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
@@ -162,7 +162,7 @@ export class JobRunner {
           wantHeldOut: this.parts.deployer !== undefined,
           now: Date.now(),
         },
-        { logger, events: recorder.events(this.parts.events), progress, pause, signal: abort.signal },
+        { logger, events: recorder.events(this.parts.events), progress, pause, threads, signal: abort.signal },
       );
       recorder.succeeded(result);
       logger.info("run succeeded", { ...result.metrics });

@@ -8,15 +8,17 @@ export interface CheckpointRules {
   measureRssMb?: () => number;
   /** Resolves when a paused run may continue. */
   whilePaused?: () => Promise<void>;
+  /** Resolves when the run's thread `worker` may train (the governor may let fewer threads train than it has). */
+  whileHeldBack?: (worker: number) => Promise<void>;
 }
 
 const YIELD_EVERY_MS = 20;
 
-/** What a strategy's `checkpoint()` does between trees or epochs: honour cancel, memory limit and pause. */
-export function makeCheckpoint(rules: CheckpointRules): () => Promise<void> {
+/** What a strategy's `checkpoint(worker)` does between trees or epochs: honour cancel, memory limit, pause and thread allowance. */
+export function makeCheckpoint(rules: CheckpointRules): (worker?: number) => Promise<void> {
   const measure = rules.measureRssMb ?? (() => process.memoryUsage.rss() / 1048576);
   let yieldedAt = performance.now();
-  return async () => {
+  return async (worker = 0) => {
     // Pause and cancel reach a run's thread as messages. A strategy that trains on that thread and awaits only
     // checkpoint() (one random-forest worker) never gives them a turn unless checkpoint() itself does.
     if (performance.now() - yieldedAt >= YIELD_EVERY_MS) {
@@ -34,5 +36,6 @@ export function makeCheckpoint(rules: CheckpointRules): () => Promise<void> {
       }
     }
     await rules.whilePaused?.();
+    await rules.whileHeldBack?.(worker);
   };
 }

@@ -1,4 +1,5 @@
 import { PauseSwitch } from "./pause-switch.ts";
+import { ThreadAllowance } from "./thread-allowance.ts";
 
 /**
  * Who may pause a run: the governor (the machine is busy) and a person (`edgetrain pause RUN`). The run is
@@ -6,6 +7,8 @@ import { PauseSwitch } from "./pause-switch.ts";
  */
 export class RunControl {
   readonly pause = new PauseSwitch();
+  /** Only the governor narrows a run's threads; a person pauses or cancels it. */
+  readonly threads = new ThreadAllowance();
   readonly abort = new AbortController();
   private byGovernor = false;
   private byPerson = false;

@@ -22,6 +22,8 @@ export interface StrategyRunSpec {
   workers?: number;
   memoryLimitMb?: number;
   paused: boolean;
+  /** Threads the run may train on when it starts (see ThreadAllowance); undefined: all. */
+  threads?: number;
   /** `governor.training_class` and `training_nice`: the run's threads yield the CPU to the ones answering predictions. */
   priority: { class: TrainingClass; nice: number };
   /** The deploy steps score on the held-out rows: the thread sends them back with the result. */
@@ -29,7 +31,11 @@ export interface StrategyRunSpec {
   now: number;
 }
 
-export type ToThread = { type: "start"; spec: StrategyRunSpec } | { type: "pause"; paused: boolean } | { type: "abort"; reason: string };
+export type ToThread =
+  | { type: "start"; spec: StrategyRunSpec }
+  | { type: "pause"; paused: boolean }
+  | { type: "threads"; allowed?: number }
+  | { type: "abort"; reason: string };
 
 export type FromThread =
   | { type: "log"; level: Level; message: string; fields?: Record<string, unknown> }

@@ -1,4 +1,4 @@
-import type { DataTable, EventSink, Logger, PauseState, ProgressReporter, TrainResult } from "../plugin-api.ts";
+import type { DataTable, EventSink, Logger, PauseState, ProgressReporter, TrainingThreads, TrainResult } from "../plugin-api.ts";
 import { errorFromThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
 
 // A compiled binary holds the thread's module as an extra entry point under its source path from the
@@ -13,6 +13,7 @@ export interface ThreadBridge {
   events: EventSink;
   progress: ProgressReporter;
   pause: PauseState;
+  threads: TrainingThreads;
   signal: AbortSignal;
   /** How long a cancelled run may take to stop by itself (default 15 s). */
   cancelGraceMs?: number;
@@ -24,15 +25,17 @@ export interface StrategyRunOutcome {
 }
 
 /**
- * Runs a strategy run in its own thread, relaying its logs, events and progress, and pause and cancel to it.
- * Whether it starts paused is read from the bridge's pause state, which also carries every change after.
+ * Runs a strategy run in its own thread, relaying its logs, events and progress, and pause, thread allowance
+ * and cancel to it. Whether it starts paused, and on how many threads, is read from the bridge, whose states
+ * also carry every change after.
  */
-export function runStrategyInThread(spec: Omit<StrategyRunSpec, "paused">, bridge: ThreadBridge): Promise<StrategyRunOutcome> {
+export function runStrategyInThread(spec: Omit<StrategyRunSpec, "paused" | "threads">, bridge: ThreadBridge): Promise<StrategyRunOutcome> {
   const thread = new Worker(THREAD_MODULE);
   const send = (message: ToThread) => thread.postMessage(message);
   return new Promise<StrategyRunOutcome>((resolve, reject) => {
     let grace: ReturnType<typeof setTimeout> | undefined;
-    const unsubscribe = bridge.pause.subscribe((paused) => send({ type: "pause", paused }));
+    const unsubscribePause = bridge.pause.subscribe((paused) => send({ type: "pause", paused }));
+    const unsubscribeThreads = bridge.threads.subscribe((allowed) => send({ type: "threads", allowed }));
     const onAbort = () => {
       send({ type: "abort", reason: String(bridge.signal.reason ?? "cancelled") });
       const graceMs = bridge.cancelGraceMs ?? CANCEL_GRACE_MS;
@@ -40,7 +43,8 @@ export function runStrategyInThread(spec: Omit<StrategyRunSpec, "paused">, bridg
     };
     const finish = (settle: () => void) => {
       clearTimeout(grace);
-      unsubscribe();
+      unsubscribePause();
+      unsubscribeThreads();
       bridge.signal.removeEventListener("abort", onAbort);
       thread.terminate();
       settle();
@@ -55,7 +59,7 @@ export function runStrategyInThread(spec: Omit<StrategyRunSpec, "paused">, bridg
     };
     thread.onerror = (event) => finish(() => reject(new Error(`the training thread failed: ${event.message}`)));
     bridge.signal.addEventListener("abort", onAbort, { once: true });
-    send({ type: "start", spec: { ...spec, paused: bridge.pause.paused } });
+    send({ type: "start", spec: { ...spec, paused: bridge.pause.paused, threads: bridge.threads.allowed } });
     if (bridge.signal.aborted) onAbort();
   });
 }

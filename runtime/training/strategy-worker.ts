@@ -1,7 +1,7 @@
 /**
  * The training thread: runs one strategy run — data loading, training, evaluation, ONNX export — away from
  * the daemon's main thread, which keeps answering predictions without stalls. Everything the strategy
- * reports (logs, events, progress) is posted back; pause and cancel arrive as messages.
+ * reports (logs, events, progress) is posted back; pause, thread allowance and cancel arrive as messages.
  */
 import { Database } from "bun:sqlite";
 import { pathToFileURL } from "node:url";
@@ -15,6 +15,7 @@ import { heldOutRows } from "../serving/score-version.ts";
 import { pluginStore } from "../state/database.ts";
 import { makeCheckpoint } from "./checkpoint.ts";
 import { PauseSwitch } from "./pause-switch.ts";
+import { ThreadAllowance } from "./thread-allowance.ts";
 import { lowerThisThread } from "./thread-priority.ts";
 import { errorToThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
 
@@ -23,6 +24,7 @@ declare const self: Worker;
 const post = (message: FromThread) => self.postMessage(message);
 const abort = new AbortController();
 const pause = new PauseSwitch();
+const threads = new ThreadAllowance();
 
 function threadLogger(fields: Record<string, unknown> = {}): Logger {
   const log = (level: Level) => (message: string, extra?: Record<string, unknown>) => post({ type: "log", level, message, fields: { ...fields, ...extra } });
@@ -53,6 +55,7 @@ function lazyStore(file: string, name: string, opened: { db?: Database }): Plugi
 
 async function run(spec: StrategyRunSpec): Promise<void> {
   pause.set(spec.paused);
+  threads.set(spec.threads);
   const lowered = lowerThisThread(spec.priority.class, spec.priority.nice);
   if (lowered.class === "unchanged") threadLogger().debug("could not lower the training thread's priority; it trains at normal priority", { ...spec.priority });
   else if (lowered.class !== spec.priority.class) threadLogger().debug("the idle scheduling class is not available here; training at training_nice", { nice: spec.priority.nice });
@@ -86,9 +89,15 @@ async function run(spec: StrategyRunSpec): Promise<void> {
       workers: spec.workers,
       memoryLimitMb: spec.memoryLimitMb,
       pause,
+      threads,
       signal: abort.signal,
       progress,
-      checkpoint: makeCheckpoint({ signal: abort.signal, memoryLimitMb: spec.memoryLimitMb, whilePaused: () => pause.whilePaused(abort.signal) }),
+      checkpoint: makeCheckpoint({
+        signal: abort.signal,
+        memoryLimitMb: spec.memoryLimitMb,
+        whilePaused: () => pause.whilePaused(abort.signal),
+        whileHeldBack: (worker) => threads.whileHeldBack(worker, abort.signal),
+      }),
     });
     const heldOut = spec.wantHeldOut && spec.data ? heldOutRows(await loadData()) : undefined;
     post({ type: "succeeded", result, heldOut });
@@ -103,5 +112,6 @@ self.onmessage = (event: MessageEvent<ToThread>) => {
   const message = event.data;
   if (message.type === "start") void run(message.spec);
   else if (message.type === "pause") pause.set(message.paused);
+  else if (message.type === "threads") threads.set(message.allowed);
   else abort.abort(message.reason);
 };

@@ -19,6 +19,7 @@ import { pluginContext } from "../../runtime/plugins/context.ts";
 import { pluginLibraries } from "../../runtime/plugins/registry.ts";
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { buildTarget } from "../build.ts";
 
 const root = resolve(import.meta.dir, "../..");
@@ -65,7 +66,7 @@ async function trainKeys(plugin: PluginModule, options: Record<string, unknown>,
     const context = pluginContext({ options: parsed, logger: silentLogger, paths: { home: work, data: dataRoot, models: work, cache: work, logs: work, state: work, plugins: work }, signal });
     const hooks = (await plugin.setup(context as never)) as StrategyHooks;
     await hooks.train({
-      job: "bench", key, runDir, signal, progress: { update() {} }, pause: new PauseSwitch(), checkpoint: makeCheckpoint({ signal }),
+      job: "bench", key, runDir, signal, progress: { update() {} }, pause: new PauseSwitch(), threads: new ThreadAllowance(), checkpoint: makeCheckpoint({ signal }),
       previousArtifact: previous?.(key),
       loadData: () => loadTrainingData(source, { dataRoot, key, now: Date.parse("2026-03-01T12:00:00Z") }),
     });

@@ -3,10 +3,12 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
 import { ResourceSampler, type Sample } from "../../runtime/governor/sampler.ts";
+import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { pathsIn, repoRoot, tempDir } from "../helpers.ts";
 
-const limits: GovernorLimits = { maxCpuBefore: 30, maxMemoryBefore: 70, maxTemperature: 80, pauseCpu: 80, pauseMemory: 90, resumeCpu: 40, resumeMemory: 75, pausePredictionsPerSecond: 0, pauseAfter: 3, maxPauseMs: 60_000 };
+const limits: GovernorLimits = { maxCpuBefore: 30, maxMemoryBefore: 70, maxTemperature: 80, pauseCpu: 80, pauseMemory: 90, resumeCpu: 40, resumeMemory: 75, pausePredictionsPerSecond: 0, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 3, maxPauseMs: 60_000 };
 let clock = 0;
 const sample = (cpu: number, memory = 50, temperatureC?: number): Sample => ({ at: (clock += 1000), cpuPercent: cpu, totalCpuPercent: cpu, ownCpuPercent: 0, memoryPercent: memory, load1: 0, temperatureC });
 
@@ -101,6 +103,69 @@ describe("governor decisions (injected readings)", () => {
     governor.observe(sample(10, 50, 74));
     expect(pause.paused).toBe(false);
   });
+
+  test("spare_core_predictions_per_s: while the daemon answers faster, runs share all cores but one, at least one thread each", () => {
+    const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+    const governor = new Governor({ ...limits, spareCorePredictionsPerSecond: 100, cores: 4, pauseAfter: 2 }, { emit: (type, data) => void (type !== "governor.reading" && events.push({ type, data })) });
+    const first = new ThreadAllowance();
+    governor.register("run-1", { setPaused() {}, setThreads: (n) => first.set(n), onMaxPause() {} });
+    const serving = (rate: number): Sample => ({ ...sample(10), predictionsPerSecond: rate });
+    governor.observe(serving(500));
+    expect(first.allowed).toBeUndefined();
+    governor.observe(serving(500));
+    expect(first.allowed).toBe(3);
+    expect(governor.state).toMatchObject({ sparingCore: true, sparingReason: "500 predictions/s > spare_core_predictions_per_s 100", threadsPerRun: 3, paused: false });
+    // A run that starts meanwhile shares the three cores: one thread each, never none.
+    const second = new ThreadAllowance();
+    const release = governor.register("run-2", { setPaused() {}, setThreads: (n) => second.set(n), onMaxPause() {} });
+    expect([first.allowed, second.allowed]).toEqual([1, 1]);
+    const third = new ThreadAllowance();
+    const releaseThird = governor.register("run-3", { setPaused() {}, setThreads: (n) => third.set(n), onMaxPause() {} });
+    expect(third.allowed).toBe(1);
+    releaseThird();
+    release();
+    expect(first.allowed).toBe(3);
+    for (const rate of [90, 60, 70]) governor.observe(serving(rate)); // under the limit, not yet under half of it
+    expect(first.allowed).toBe(3);
+    for (const rate of [40, 0]) governor.observe(serving(rate));
+    expect(first.allowed).toBeUndefined();
+    expect(governor.state.sparingCore).toBe(false);
+    expect(events).toEqual([
+      { type: "governor.sparing_core", data: { reason: "500 predictions/s > spare_core_predictions_per_s 100", threads_per_run: 3 } },
+      { type: "governor.core_returned", data: { after: "500 predictions/s > spare_core_predictions_per_s 100", runs: 1 } },
+    ]);
+    // 0 means never; on two cores one thread remains.
+    const never = new Governor({ ...limits, pauseAfter: 1 });
+    const untouched = new ThreadAllowance();
+    never.register("r", { setPaused() {}, setThreads: (n) => untouched.set(n), onMaxPause() {} });
+    never.observe(serving(50_000));
+    expect(untouched.allowed).toBeUndefined();
+    const small = new Governor({ ...limits, spareCorePredictionsPerSecond: 100, cores: 2, pauseAfter: 1 });
+    const one = new ThreadAllowance();
+    small.register("r", { setPaused() {}, setThreads: (n) => one.set(n), onMaxPause() {} });
+    small.observe(serving(1000));
+    expect(one.allowed).toBe(1);
+  });
+
+  test("checkpoint(worker): a thread past the allowance waits until it is raised; thread 0 never waits; cancel ends the wait", async () => {
+    const threads = new ThreadAllowance();
+    threads.set(1);
+    const abort = new AbortController();
+    const checkpoint = makeCheckpoint({ signal: abort.signal, whileHeldBack: (worker) => threads.whileHeldBack(worker, abort.signal) });
+    await checkpoint(0);
+    await checkpoint();
+    let second = false;
+    const waiting = checkpoint(1).then(() => (second = true));
+    await Bun.sleep(20);
+    expect(second).toBe(false);
+    threads.set(2);
+    await waiting;
+    expect(second).toBe(true);
+    threads.set(1);
+    const cancelled = checkpoint(1);
+    abort.abort("cancelled by test");
+    await expect(cancelled).rejects.toThrow("cancelled by test");
+  });
 });
 
 describe("resource sampler", () => {
@@ -149,7 +214,6 @@ describe("governor against a real busy machine", () => {
     const { pluginContext, systemClock } = await import("../../runtime/plugins/context.ts");
     const { pluginLibraries } = await import("../../runtime/plugins/registry.ts");
     const { silentLogger } = await import("../../runtime/log/logger.ts");
-    const { makeCheckpoint } = await import("../../runtime/training/checkpoint.ts");
     const v = await import("valibot");
     await using dir = tempDir();
     // Someone else's load is "the machine being busy" too: on a machine that is busy already, a hog proves nothing.
@@ -178,7 +242,7 @@ describe("governor against a real busy machine", () => {
     });
     const context = pluginContext({ options, logger: silentLogger, paths: pathsIn(dir.path), events: { emit: (type, data) => void (type === "run.heartbeat" && typeof data.pid === "number" && (pids.push(data.pid), trainerGroups.push(data.pid))) } });
     const hooks = await commandStrategy.setup(context as never);
-    const done = hooks.train({ job: "j", runDir: dir.path, signal: abort.signal, progress: { update() {} }, pause, checkpoint: makeCheckpoint({ signal: abort.signal }), loadData: () => Promise.reject(new Error("unused")) });
+    const done = hooks.train({ job: "j", runDir: dir.path, signal: abort.signal, progress: { update() {} }, pause, threads: new ThreadAllowance(), checkpoint: makeCheckpoint({ signal: abort.signal }), loadData: () => Promise.reject(new Error("unused")) });
     done.catch(() => undefined);
     const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[0];
     const waitFor = async (predicate: () => boolean, ms: number) => {

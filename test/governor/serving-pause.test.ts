@@ -1,18 +1,19 @@
 import { expect, test } from "bun:test";
+import { availableParallelism } from "node:os";
 import { tempDir, waitUntil } from "../helpers.ts";
 import { startAthleteDaemon } from "../serving/fixture.ts";
 
 interface Status {
-  governor: { paused: boolean; reason: string; readings?: { predictionsPerSecond?: number } };
+  governor: { paused: boolean; reason: string; sparing_core: boolean; sparing_reason: string; threads_per_run: number | null; readings?: { predictionsPerSecond?: number } };
   runs: Array<{ id: string; job: string; status: string; progress: number | null }>;
 }
 
-test("a real daemon pauses a training run while predictions come faster than pause_predictions_per_s, and resumes it when they slow down", async () => {
-  await using dir = tempDir();
+/** A daemon with a trained activity model and a slow forest run going, and a way to load it with predictions. */
+async function daemonTrainingUnderLoad(home: string, governor: string) {
   const { daemon, token } = await startAthleteDaemon(
-    dir.path,
+    home,
     `extends: base
-governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100, sample_interval: 200ms, pause_after: 2, pause_predictions_per_s: 50, workers: 1 }
+governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100, sample_interval: 200ms, pause_after: 2, ${governor} }
 jobs:
   activity:
     strategy: random-forest
@@ -26,47 +27,85 @@ jobs:
     triggers: [{ type: manual }]
 `,
   );
-  try {
-    const post = (path: string, body: unknown) => fetch(daemon.url + path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-    const status = async () => (await (await fetch(`${daemon.url}/v1/status`)).json()) as Status;
-    expect((await post("/v1/jobs/activity/run", { key: "player_1" })).status).toBe(202);
-    await waitUntil(async () => (await post("/v1/predict/activity-player_1", { inputs: [Array.from({ length: 16 }, (_, i) => i)] })).status === 200, 60_000);
-    expect((await post("/v1/jobs/slow/run", { key: "player_1" })).status).toBe(202);
-    await waitUntil(async () => (await status()).runs.some((run) => run.job === "slow" && (run.progress ?? 0) > 0), 60_000);
-    expect((await status()).governor.paused).toBe(false);
-
-    // Well over 50 predictions a second, each a new input, until the governor has paused the run.
+  const post = (path: string, body: unknown) => fetch(daemon.url + path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const status = async () => (await (await fetch(`${daemon.url}/v1/status`)).json()) as Status;
+  const slowRun = async () => (await status()).runs.find((run) => run.job === "slow");
+  expect((await post("/v1/jobs/activity/run", { key: "player_1" })).status).toBe(202);
+  await waitUntil(async () => (await post("/v1/predict/activity-player_1", { inputs: [Array.from({ length: 16 }, (_, i) => i)] })).status === 200, 60_000);
+  expect((await post("/v1/jobs/slow/run", { key: "player_1" })).status).toBe(202);
+  await waitUntil(async () => ((await slowRun())?.progress ?? 0) > 0, 60_000);
+  /** Well over 50 predictions a second, each a new input, while `during` runs. */
+  const underLoad = async (during: () => Promise<void>) => {
     let loading = true;
     let sent = 0;
     const clients = Array.from({ length: 4 }, async () => {
       while (loading) await (await post("/v1/predict/activity-player_1", { inputs: [Array.from({ length: 16 }, () => sent++)] })).arrayBuffer();
     });
     try {
+      await during();
+    } finally {
+      loading = false;
+      await Promise.all(clients);
+    }
+  };
+  const stop = async () => {
+    daemon.proc.kill("SIGTERM");
+    await daemon.proc.exited;
+  };
+  return { daemon, post, status, slowRun, underLoad, stop };
+}
+
+test("a real daemon pauses a training run while predictions come faster than pause_predictions_per_s, and resumes it when they slow down", async () => {
+  await using dir = tempDir();
+  const { daemon, post, status, slowRun, underLoad, stop } = await daemonTrainingUnderLoad(dir.path, "pause_predictions_per_s: 50, spare_core_predictions_per_s: 0, workers: 1");
+  try {
+    expect((await status()).governor.paused).toBe(false);
+    await underLoad(async () => {
       await waitUntil(async () => (await status()).governor.paused, 20_000);
       const paused = await status();
       expect(paused.governor.reason).toMatch(/^\d+ predictions\/s > pause_predictions_per_s 50$/);
       expect(paused.governor.readings!.predictionsPerSecond).toBeGreaterThan(50);
       // A paused run stops between trees: its progress holds while the load goes on.
       await Bun.sleep(500);
-      const held = (await status()).runs.find((run) => run.job === "slow")!;
+      const held = (await slowRun())!;
       await Bun.sleep(1000);
-      const later = (await status()).runs.find((run) => run.job === "slow")!;
+      const later = (await slowRun())!;
       expect(later.progress).toBe(held.progress);
       expect(later.status).toBe("paused");
-    } finally {
-      loading = false;
-      await Promise.all(clients);
-    }
+    });
     await waitUntil(async () => !(await status()).governor.paused, 10_000);
-    const resumed = (await status()).runs.find((run) => run.job === "slow")!;
-    await waitUntil(async () => (await status()).runs.find((run) => run.job === "slow")?.status === "running", 10_000);
+    const resumed = (await slowRun())!;
+    await waitUntil(async () => (await slowRun())?.status === "running", 10_000);
     // Cancel reaches a one-worker run the same way pause does, between two trees.
     expect((await post(`/v1/runs/${resumed.id}/cancel`, {})).status).toBe(200);
-    await waitUntil(async () => !(await status()).runs.some((run) => run.job === "slow"), 10_000);
+    await waitUntil(async () => !(await slowRun()), 10_000);
     const record = (await (await fetch(`${daemon.url}/v1/runs/${resumed.id}`)).json()) as { status: string };
     expect(record.status).toBe("cancelled");
   } finally {
-    daemon.proc.kill("SIGTERM");
-    await daemon.proc.exited;
+    await stop();
+  }
+}, 120_000);
+
+test("a real daemon leaves a core to predictions while they come faster than spare_core_predictions_per_s: the run goes on, on fewer threads", async () => {
+  await using dir = tempDir();
+  const { daemon, status, slowRun, underLoad, stop } = await daemonTrainingUnderLoad(dir.path, "spare_core_predictions_per_s: 50, workers: 2");
+  try {
+    expect((await status()).governor.sparing_core).toBe(false);
+    await underLoad(async () => {
+      await waitUntil(async () => (await status()).governor.sparing_core, 20_000);
+      const sparing = await status();
+      expect(sparing.governor.sparing_reason).toMatch(/^\d+ predictions\/s > spare_core_predictions_per_s 50$/);
+      expect(sparing.governor.threads_per_run).toBe(Math.max(1, availableParallelism() - 1));
+      expect(sparing.governor.paused).toBe(false);
+      expect(await (await fetch(`${daemon.url}/metrics`)).text()).toContain("\nedgetrain_governor_sparing_core 1\n");
+      // Unlike a pause, the run keeps growing trees under the load.
+      const before = (await slowRun())!;
+      await waitUntil(async () => ((await slowRun())?.progress ?? 0) > (before.progress ?? 0), 10_000);
+      expect((await slowRun())!.status).toBe("running");
+    });
+    await waitUntil(async () => !(await status()).governor.sparing_core, 10_000);
+    expect((await status()).governor.threads_per_run).toBeNull();
+  } finally {
+    await stop();
   }
 }, 120_000);

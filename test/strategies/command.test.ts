@@ -11,6 +11,7 @@ import { pluginContext } from "../../runtime/plugins/context.ts";
 import { pluginLibraries } from "../../runtime/plugins/registry.ts";
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { pathsIn, repoRoot, tempDir } from "../helpers.ts";
 
 const python = "/usr/bin/python3";
@@ -20,16 +21,19 @@ const hasOnnx = existsSync(python) && Bun.spawnSync([python, "-c", "import onnx"
 interface Started {
   done: Promise<TrainResult>;
   pause: PauseSwitch;
+  threads: ThreadAllowance;
   abort: AbortController;
   events: Array<{ type: string; data: Record<string, unknown> }>;
   progress: Array<{ done: number; total: number; message?: string }>;
 }
 
-async function start(runDir: string, options: Record<string, unknown>, memoryLimitMb?: number): Promise<Started> {
+async function start(runDir: string, options: Record<string, unknown>, memoryLimitMb?: number, threadsAllowed?: number): Promise<Started> {
   const events: Started["events"] = [];
   const progress: Started["progress"] = [];
   const abort = new AbortController();
   const pause = new PauseSwitch();
+  const threads = new ThreadAllowance();
+  threads.set(threadsAllowed);
   const parsed = v.parse(commandStrategy.options(pluginLibraries), options);
   const context = pluginContext({
     options: parsed,
@@ -40,12 +44,12 @@ async function start(runDir: string, options: Record<string, unknown>, memoryLim
   const hooks = (await commandStrategy.setup(context as never)) as StrategyHooks;
   const reporter = { update: (done: number, total: number, message?: string) => void progress.push({ done, total, message }) };
   const done = hooks.train({
-    job: "gpu-trainers", key: "resnet", runDir, signal: abort.signal, progress: reporter, pause, memoryLimitMb,
+    job: "gpu-trainers", key: "resnet", runDir, signal: abort.signal, progress: reporter, pause, threads, memoryLimitMb,
     checkpoint: makeCheckpoint({ signal: abort.signal }),
     loadData: () => Promise.reject(new Error("external trainers read their own data")),
   });
   done.catch(() => undefined);
-  return { done, pause, abort, events, progress };
+  return { done, pause, threads, abort, events, progress };
 }
 
 async function until(predicate: () => boolean, ms = 5000): Promise<void> {
@@ -118,6 +122,25 @@ describe("command strategy", () => {
     await until(() => processState(pid) !== "T");
     const result = await run.done;
     expect(result.artifact).toBe(join(dir.path, "worker-0/model.onnx"));
+  }, 30_000);
+
+  test("trainers past the thread allowance stay stopped until one before them finishes or the allowance grows", async () => {
+    await using dir = tempDir();
+    const run = await start(dir.path, { command: shellTrainer(4, 0.1), workers: 3, heartbeat_timeout: "500ms" }, undefined, 1);
+    const beat = (worker: number, epoch: number) => run.events.findIndex((e) => e.type === "run.heartbeat" && e.data.worker === worker && (e.data.epoch as number) >= epoch);
+    const pidOf = (worker: number) => run.events.find((e) => e.type === "run.process" && e.data.worker === worker)!.data.pid as number;
+    await until(() => run.events.filter((e) => e.type === "run.process").length === 3);
+    await until(() => processState(pidOf(2)) === "T");
+    // Trainer 0 beats to its end; only then does trainer 1 go on, while trainer 2 stays stopped.
+    await until(() => beat(1, 4) >= 0, 10_000);
+    expect(beat(1, 2)).toBeGreaterThan(beat(0, 4));
+    expect(processState(pidOf(2))).toBe("T");
+    expect(beat(2, 2)).toBe(-1);
+    const widenedAt = run.events.length;
+    run.threads.set(undefined);
+    const result = await run.done;
+    expect(beat(2, 2)).toBeGreaterThanOrEqual(widenedAt);
+    expect((result.metadata!.workers as Array<{ status: string }>).map((w) => w.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
   }, 30_000);
 
   test("cancel sends SIGTERM, then SIGKILL to a trainer that ignores it, and leaves no orphan", async () => {

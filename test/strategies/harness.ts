@@ -8,6 +8,7 @@ import { pluginContext } from "../../runtime/plugins/context.ts";
 import { pluginLibraries } from "../../runtime/plugins/registry.ts";
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { pathsIn } from "../helpers.ts";
 
 export interface InProcessRun {
@@ -36,6 +37,7 @@ export async function trainInProcess(plugin: PluginModule, options: Record<strin
       signal: abort.signal,
       progress: reporter,
       pause: new PauseSwitch(),
+      threads: new ThreadAllowance(),
       loadData: async () => {
         const train = await readCsvTable(files.train, { label: "label", onBadCell: "fail" });
         const test = files.test ? await readCsvTable(files.test, { label: "label", onBadCell: "fail", features: train.featureNames }) : undefined;

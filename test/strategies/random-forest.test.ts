@@ -7,6 +7,7 @@ import { predictForest, trainForest } from "../../plugins/strategies/random-fore
 import { argmaxRows } from "../../plugins/strategies/shared/metrics.ts";
 import { forestToOnnx } from "../../plugins/strategies/random-forest/onnx-export.ts";
 import { classNames, encodeClasses, encodeTargets } from "../../plugins/strategies/shared/labels.ts";
+import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { repoRoot, runCli, tempDir } from "../helpers.ts";
 
 const real = (name: string) => join(repoRoot, "test/fixtures/real", name);
@@ -38,7 +39,7 @@ function sklearn(name: string, task: string, extra: string[] = []) {
 }
 
 describe("random forest", () => {
-  test("the same seed gives the same model, with 1 worker or 2", async () => {
+  test("the same seed gives the same model, with 1 worker or 2, and with 2 of which only 1 may train for a while", async () => {
     const { train, features } = await loadSet("wine");
     const classes = classNames(train.labels);
     const table = { x: train.x, rows: train.labels.length, features, y: encodeClasses({ ...train, rows: train.labels.length }, classes), task: "classification" as const, classCount: classes.length };
@@ -50,6 +51,25 @@ describe("random forest", () => {
     expect(Buffer.from(again).equals(Buffer.from(one))).toBe(true);
     const other = forestToOnnx(await trainForest(table, { ...options, seed: 4, jobs: 1 }), {});
     expect(Buffer.from(other).equals(Buffer.from(one))).toBe(false);
+
+    // Fewer threads allowed (the governor leaving a core to serving): the held-back worker takes no tree
+    // until it may, and the model is the same.
+    const narrowed = new ThreadAllowance();
+    narrowed.set(1);
+    const took = [0, 0];
+    const between = (threads: ThreadAllowance) => async (worker: number) => {
+      await threads.whileHeldBack(worker);
+      took[worker]!++;
+    };
+    const alone = forestToOnnx(await trainForest(table, { ...options, jobs: 2 }, { between: between(narrowed) }), {});
+    expect(took).toEqual([options.trees, 0]);
+    expect(Buffer.from(alone).equals(Buffer.from(one))).toBe(true);
+    const widened = new ThreadAllowance();
+    widened.set(1);
+    took.fill(0);
+    const joined = forestToOnnx(await trainForest(table, { ...options, jobs: 2 }, { between: between(widened), onTree: (done) => done === 10 && widened.set(undefined) }), {});
+    expect(took[1]).toBeGreaterThan(0);
+    expect(Buffer.from(joined).equals(Buffer.from(one))).toBe(true);
   });
 
   for (const [name, task] of [["breast-cancer", "classification"], ["diabetes", "regression"]] as const) {

@@ -6,6 +6,7 @@ import { JobRunner, type RunOutcome } from "../../runtime/scheduler/job-runner.t
 import { openState } from "../../runtime/state/database.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { runStrategyInThread } from "../../runtime/training/strategy-thread.ts";
 import { pathsIn, tempDir, testEnvironment, waitUntil } from "../helpers.ts";
 
@@ -145,7 +146,7 @@ test("a cancelled strategy that never reaches a checkpoint has its thread stoppe
     setup: () => ({ train: async () => { for (;;) await Bun.sleep(1000); } }) };`);
   const abort = new AbortController();
   const spec = { plugin: { name: "stuck", source: file }, options: {}, paths: pathsIn(dir.path), stateFile: join(dir.path, "none.db"), storeName: "strategy/stuck", job: "stuck", runDir: dir.path, priority: { class: "normal" as const, nice: 0 }, wantHeldOut: false, now: Date.now() };
-  const running = runStrategyInThread(spec, { logger: silentLogger, events: { emit() {} }, progress: { update() {} }, pause: new PauseSwitch(), signal: abort.signal, cancelGraceMs: 200 });
+  const running = runStrategyInThread(spec, { logger: silentLogger, events: { emit() {} }, progress: { update() {} }, pause: new PauseSwitch(), threads: new ThreadAllowance(), signal: abort.signal, cancelGraceMs: 200 });
   await Bun.sleep(300);
   abort.abort("cancelled by test");
   await expect(running).rejects.toThrow("run cancelled: cancelled by test; the strategy did not stop within 0.2 s, so its thread was stopped");

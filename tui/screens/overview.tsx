@@ -37,6 +37,7 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
       </Text>
       <Text>
         Governor: {status.governor.paused ? <Text color={color("yellow")}>pausing runs — {status.governor.reason}</Text> : <Text color={color("green")}>admitting{status.governor.reason ? ` (${status.governor.reason})` : ""}</Text>}
+        {status.governor.sparing_core ? <Text color={color("cyan")}>{` · a core left to predictions: ${status.governor.threads_per_run} thread(s) per run`}</Text> : null}
       </Text>
       <Text bold>Running ({status.runs.length}) · queue {status.queue.length}</Text>
       {status.runs.slice(0, Math.max(1, Math.floor(rows / 2))).map((run) => {

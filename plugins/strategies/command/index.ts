@@ -77,12 +77,20 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
       request.progress,
     );
   });
-  const unsubscribe = request.pause.subscribe((paused) => trainers.forEach((trainer) => trainer.setPaused(paused)));
-  trainers.forEach((trainer) => trainer.setPaused(request.pause.paused));
+  // Trainers past the governor's thread allowance are stopped like paused ones; one that finishes frees its place.
+  const finished = new Set<SupervisedTrainer>();
+  const follow = () => {
+    const allowed = request.threads.allowed ?? trainers.length;
+    trainers.filter((trainer) => !finished.has(trainer)).forEach((trainer, place) => trainer.setPaused(request.pause.paused || place >= allowed));
+  };
+  const unsubscribe = [request.pause.subscribe(follow), request.threads.subscribe(follow)];
+  follow();
   try {
     const reports = await Promise.all(
       trainers.map(async (trainer) => {
         const report = await trainer.run(stopAll.signal);
+        finished.add(trainer);
+        follow();
         // One worker failing fails the run: stop the others rather than let them train for nothing.
         if (report.status !== "succeeded") stopAll.abort(report.error);
         return report;
@@ -102,7 +110,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
       metadata: { strategy: "command", command, workers: reports.map(({ logTail, ...rest }) => ({ ...rest, log_tail: logTail })) },
     };
   } finally {
-    unsubscribe();
+    unsubscribe.forEach((stop) => stop());
     request.signal.removeEventListener("abort", onAbort);
   }
 }

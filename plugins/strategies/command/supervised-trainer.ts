@@ -62,6 +62,8 @@ export class SupervisedTrainer {
   }
 
   setPaused(paused: boolean): void {
+    // Asked again for the state it is in (pause and thread allowance both ask): the heartbeat clock must not restart.
+    if (paused === this.paused) return;
     this.paused = paused;
     if (!this.group?.running) return;
     this.group.signal(paused ? "SIGSTOP" : "SIGCONT");

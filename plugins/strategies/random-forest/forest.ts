@@ -31,8 +31,11 @@ export interface TrainingTable {
 }
 
 export interface ForestHooks {
-  /** Called between trees: resolves when the run may go on (pause), throws when it must stop (abort). */
-  between?: () => Promise<void>;
+  /**
+   * Called by each worker (0, 1, …) before it takes a tree: resolves when that worker may go on (pause, fewer
+   * threads allowed), throws when the run must stop (abort).
+   */
+  between?: (worker: number) => Promise<void>;
   onTree?: (done: number, total: number) => void;
 }
 
@@ -53,7 +56,7 @@ export async function trainForest(table: TrainingTable, options: ForestOptions, 
   if (options.jobs <= 1) {
     const scratch = treeScratch(table.rows);
     for (let tree = 0; tree < options.trees; tree++) {
-      await hooks.between?.();
+      await hooks.between?.(0);
       trees[tree] = growTree(data, options, seedOf(tree), scratch);
       hooks.onTree?.(++done, options.trees);
     }
@@ -73,18 +76,23 @@ function shared<T extends Uint8Array | Float32Array>(array: T): T {
 // (scripts/build.ts); from source it sits next to this file.
 const WORKER_MODULE = Bun.isStandaloneExecutable ? "./plugins/strategies/random-forest/tree-worker.ts" : new URL("./tree-worker.ts", import.meta.url).href;
 
-/** Hands out one tree at a time to each worker, so a pause or abort takes effect between trees. */
-async function growInWorkers(data: BinnedData, options: ForestOptions, seedOf: (tree: number) => number, trees: Tree[], onTree: () => void, between?: () => Promise<void>) {
+/**
+ * Hands out one tree at a time to each worker, so a pause, an abort or fewer allowed threads take effect
+ * between trees. A worker held back when the last tree is handed out has nothing left to wait for.
+ */
+async function growInWorkers(data: BinnedData, options: ForestOptions, seedOf: (tree: number) => number, trees: Tree[], onTree: () => void, between?: (worker: number) => Promise<void>) {
   const workers = Array.from({ length: Math.min(options.jobs, options.trees) }, () => new Worker(WORKER_MODULE));
   let next = 0;
+  const { promise: allHandedOut, resolve: handedOutAll } = Promise.withResolvers<void>();
   try {
     await Promise.all(
-      workers.map(async (worker) => {
+      workers.map(async (worker, index) => {
         worker.postMessage({ type: "data", data, options } satisfies WorkerRequest);
         while (next < options.trees) {
-          await between?.();
+          await Promise.race([between?.(index), allHandedOut]);
           if (next >= options.trees) break;
           const tree = next++;
+          if (next >= options.trees) handedOutAll();
           const reply = await new Promise<WorkerReply>((resolve, reject) => {
             worker.onmessage = (event: MessageEvent<WorkerReply>) => resolve(event.data);
             worker.onerror = (event) => reject(new Error(event.message));

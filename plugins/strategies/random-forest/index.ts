@@ -62,7 +62,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
       jobs,
     },
     {
-      between: () => request.checkpoint(),
+      between: (worker) => request.checkpoint(worker),
       onTree: (done, total) => request.progress.update(done, total, `tree ${done}/${total}`),
     },
   );

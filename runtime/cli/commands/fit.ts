@@ -14,6 +14,7 @@ import { pluginContext } from "../../plugins/context.ts";
 import { loadPlugins } from "../../plugins/host.ts";
 import { makeCheckpoint } from "../../training/checkpoint.ts";
 import { PauseSwitch } from "../../training/pause-switch.ts";
+import { ThreadAllowance } from "../../training/thread-allowance.ts";
 import { RunRecorder } from "../../training/run-recorder.ts";
 import { openState } from "../../state/database.ts";
 import { stringFlag, type Command, type ParsedArgs } from "../command.ts";
@@ -127,6 +128,7 @@ Options:
         workers: profile?.governor.workers,
         memoryLimitMb: profile?.governor.memory_limit_mb,
         pause: new PauseSwitch(),
+        threads: new ThreadAllowance(),
         previousArtifact: stringFlag(args, "from") && resolve(stringFlag(args, "from")!),
         signal: abort.signal,
         progress,

@@ -23,7 +23,8 @@ Asks the daemon that runs on the home what it is doing.`,
     const lines = [
       `edgetrain ${status.version} on ${status.device.name} (${status.device.kind}) · profile ${status.profile.name} · up ${status.uptime_s}s · ${client.url}`,
       r ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · memory ${r.memoryPercent?.toFixed(0)} %${r.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : ""}${r.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : ""}` : "no reading yet",
-      status.governor.paused ? `governor: pausing runs — ${status.governor.reason}` : "governor: admitting runs",
+      (status.governor.paused ? `governor: pausing runs — ${status.governor.reason}` : "governor: admitting runs") +
+        (status.governor.sparing_core ? ` · leaving a core to predictions: runs train on ${status.governor.threads_per_run} thread(s) — ${status.governor.sparing_reason}` : ""),
       `queue: ${status.queue.length ? status.queue.map((q) => `${q.job}${q.key ? `/${q.key}` : ""} (${q.reason})`).join(", ") : "empty"} · running: ${status.running}`,
       "latest runs:",
       ...runs.map((run) => `  ${run.id}  ${run.job}${run.key ? `/${run.key}` : ""}  ${run.status}${run.progress !== null && run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : ""}  ${run.message ?? run.error ?? Object.entries(run.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`),
