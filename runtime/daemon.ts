@@ -289,8 +289,12 @@ export class Daemon {
     return this.stopping;
   }
 
-  /** SIGTERM/SIGINT stop within SHUTDOWN_LIMIT_MS; SIGHUP reloads the profile. */
-  handleSignals(exit: (code: number) => void = (code) => process.exit(code)): void {
+  /**
+   * SIGTERM/SIGINT stop within SHUTDOWN_LIMIT_MS. SIGHUP reloads the profile, except for a daemon started on
+   * a terminal: there it is the terminal closing, and a daemon that lived on would hold its port and locks
+   * with nobody left to press Ctrl-C.
+   */
+  handleSignals(options: { onTerminal: boolean }, exit: (code: number) => void = (code) => process.exit(code)): void {
     const shutdown = (signal: string) => {
       const force = setTimeout(() => exit(1), SHUTDOWN_LIMIT_MS);
       force.unref?.();
@@ -298,7 +302,8 @@ export class Daemon {
     };
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
-    process.on("SIGHUP", () => void this.reload());
+    if (options.onTerminal) process.once("SIGHUP", () => shutdown("SIGHUP (the terminal closed)"));
+    else process.on("SIGHUP", () => void this.reload());
   }
 
   private listen(): void {

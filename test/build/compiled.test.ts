@@ -94,6 +94,22 @@ describe("compiled binary", () => {
     } finally {
       tmux("kill-session", "-t", session);
     }
+    // Closing the terminal (SIGHUP) stops a daemon started on it: none is left holding the port and the home.
+    const { pid } = JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { pid: number };
+    // A zombie waiting for its parent to reap it has stopped too.
+    const alive = () => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await waitUntil(() => !alive(), 10_000);
+    } finally {
+      if (alive()) process.kill(pid, "SIGKILL");
+    }
   }, 180_000);
 
   test("trains with worker threads and predicts through ONNX Runtime, from a folder far from the project", async () => {

@@ -47,7 +47,7 @@ Options:
       console: { write: (text) => void (quiet || io.stderr.write(text)), isTTY: io.stderr.isTTY, color: io.color },
       headless: !withTui,
     });
-    daemon.handleSignals();
+    daemon.handleSignals({ onTerminal: Boolean(process.stdin.isTTY) });
     logStep = (line) => daemon.logger.info(`demo: ${line}`);
     const tui = withTui ? openTui(daemon).then(() => {
       quiet = false;

@@ -16,7 +16,8 @@ export const runCommand: Command = {
 Starts edgetrain in the foreground. It refuses to start with a profile or plugin that has
 problems, when another daemon holds the home, or on a non-loopback --host without api.token.
 SIGTERM/SIGINT stop it cleanly within 5 s; SIGHUP re-reads the profile (a bad one is rejected
-and the running one kept). The address is written to <home>/daemon.json.
+and the running one kept), except when started on a terminal: there SIGHUP is the terminal
+closing, and it stops. The address is written to <home>/daemon.json.
 
 Options:
   -p, --profile P   built-in profile name or file
@@ -40,7 +41,7 @@ On a terminal the TUI opens; quitting it (q) leaves the daemon running here, log
       // Attended unless told otherwise: a TUI or an API client can answer conflict questions.
       headless: Boolean(args.values.headless),
     });
-    daemon.handleSignals();
+    daemon.handleSignals({ onTerminal: Boolean(process.stdin.isTTY) });
     if (withTui) {
       await openTui(daemon);
       quiet = false;
