@@ -178,35 +178,54 @@ report(
 // each figure is the median of ROUNDS idle/busy pairs of WINDOW_S seconds, each pair measured back to back:
 // on a shared machine the same pair varied twofold between rounds, so five rounds. Two loads: wrk
 // flat out (the load generator itself takes a core of two), and a steady load of 8 clients that each wait
-// 1 ms between requests. The peer: two plain CPU hogs in the training threads' class (SCHED_IDLE), the cost
-// of sharing two cores that no change inside the daemon can remove. Then all 30 players back to back.
+// 1 ms between requests. The run goes three ways: with the defaults, where spare_core_predictions_per_s
+// (50) has the governor leave a core to serving (the idle window just before has shown it the load for
+// longer than pause_after samples); with that off, both workers training; and paused by
+// pause_predictions_per_s. The peer: two plain CPU hogs in the training threads' class (SCHED_IDLE), the
+// cost of filling both cores with idle-class work. Then all 30 players back to back.
 const ROUNDS = 5;
 const WINDOW_S = 6;
+const FLEET_TREES = 600;
 const token = readFileSync(join(home, "api.token"), "utf8").trim();
 const authorized = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-type Status = { running: number; governor: { paused: boolean; limits: { pause_predictions_per_s: number } } };
+type Status = { running: number; runs: Array<{ job: string; progress: number | null }>; governor: { paused: boolean; sparing_core: boolean; limits: Record<string, number> } };
 const status = async () => (await (await fetch(`${url}/v1/status`)).json()) as Status;
 const running = async () => (await status()).running > 0;
+const fleetProgress = async () => (await status()).runs.find((run) => run.job === "fleet")?.progress ?? undefined;
 const loads = [
   { name: "flat out, 4 connections", script: uncachedPlayer7, connections: 4 },
   { name: "steady, 8 clients with 1 ms between requests", script: `${uncachedPlayer7}function delay() return 1 end\n`, connections: 8 },
 ];
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-/** ROUNDS pairs of (idle, busy) p99s, each busy window between `start()` and `stop()`; medians, and each round's ratio. */
-async function pairs(load: (typeof loads)[number], start: () => Promise<void>, stop: () => Promise<void>) {
+/**
+ * ROUNDS pairs of (idle, busy) p99s, each busy window between `start()` and `stop()`; medians, each round's
+ * ratio, the fleet run's trees per second during the busy windows, and in how many the governor was
+ * pausing or sparing a core at their end.
+ */
+async function pairs(load: (typeof loads)[number], start: () => Promise<void>, stop: () => Promise<void>, training = true) {
   const ratios: number[] = [];
   const idle: number[] = [];
   const busy: number[] = [];
+  const treesPerS: number[] = [];
+  let paused = 0;
+  let sparing = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const before = wrk(url, load.script, WINDOW_S, load.connections);
     await start();
+    const progressBefore = await fleetProgress();
     const during = wrk(url, load.script, WINDOW_S, load.connections);
+    const progressAfter = await fleetProgress();
+    const governor = (await status()).governor;
+    if (governor.paused) paused++;
+    if (governor.sparing_core) sparing++;
+    // A run still loading its data has no progress yet (0 trees); one gone by the window's end finished (all).
+    if (training) treesPerS.push((((progressAfter ?? (progressBefore === undefined ? 0 : 1)) - (progressBefore ?? 0)) * FLEET_TREES) / WINDOW_S);
     await stop();
     idle.push(before.p99);
     busy.push(during.p99);
     ratios.push(during.p99 / before.p99);
   }
-  return { idle: median(idle), busy: median(busy), ratio: median(ratios), ratios };
+  return { idle: median(idle), busy: median(busy), ratio: median(ratios), ratios, trees: treesPerS.length ? median(treesPerS) : NaN, paused, sparing };
 }
 const latestRun = async (job: string) => ((await (await fetch(`${url}/v1/runs?job=${job}&limit=1`)).json()) as { runs: Array<{ id: string }> }).runs[0]!.id;
 const startJob = async (job: string) => {
@@ -228,51 +247,49 @@ const startHogs = async () => {
 };
 const stopHogs = async () => hogs.forEach((hog) => hog.kill());
 const rounds = (r: { ratios: number[] }) => r.ratios.map((x) => `${fmt(x)}×`).join(", ");
-for (const load of loads) {
-  const training = await pairs(load, startFleet, cancelFleet);
+const basePolicy = readFileSync(profile, "utf8");
+/** Rewrites the profile's governor settings (the others at their defaults) and has the daemon reload it (SIGHUP). */
+async function governorSettings(settings: Record<string, number>) {
+  const expected = { pause_predictions_per_s: 0, spare_core_predictions_per_s: 50, ...settings };
+  writeFileSync(profile, basePolicy.replace("governor:\n", `governor:\n${Object.entries(settings).map(([key, value]) => `  ${key}: ${value}\n`).join("")}`));
+  proc.kill("SIGHUP");
+  await until(async () => {
+    const { limits } = (await status()).governor;
+    return Object.entries(expected).every(([key, value]) => limits[key] === value) ? true : undefined;
+  }, 10_000, "the reloaded profile");
+}
+const trainingRow = (what: string, load: (typeof loads)[number], r: Awaited<ReturnType<typeof pairs>>) =>
   report(
-    `uncached p99 while one 2-worker training run goes (600 trees, 120k rows), ${load.name}; median of ${ROUNDS} rounds`,
-    `idle ${fmt(training.idle)} ms → training ${fmt(training.busy)} ms; ratio ${fmt(training.ratio)}× (rounds: ${rounds(training)})${trainingEnded ? " (a run ended during its window)" : ""}`,
+    `uncached p99 while one 2-worker training run goes (${FLEET_TREES} trees, 120k rows), ${what}, ${load.name}; median of ${ROUNDS} rounds`,
+    `idle ${fmt(r.idle)} ms → training ${fmt(r.busy)} ms; ratio ${fmt(r.ratio)}× (rounds: ${rounds(r)}); ${fmt(r.trees, 1)} trees/s; a core spared at the end of ${r.sparing} of ${ROUNDS} windows, paused at ${r.paused}${trainingEnded ? " (a run ended during its window)" : ""}`,
     "≤ 1.5× idle",
   );
-  const hogged = await pairs(load, startHogs, stopHogs);
+const YIELD_ABOVE = 1000;
+for (const load of loads) {
+  const spared = await pairs(load, startFleet, cancelFleet);
+  trainingRow("defaults (spare_core_predictions_per_s: 50)", load, spared);
+  await governorSettings({ spare_core_predictions_per_s: 0 });
+  const both = await pairs(load, startFleet, cancelFleet);
+  trainingRow("spare_core_predictions_per_s: 0 (both workers train)", load, both);
+  const hogged = await pairs(load, startHogs, stopHogs, false);
   report(
     `peer: the same while two plain CPU hogs run in the idle class, ${load.name}`,
     `idle ${fmt(hogged.idle)} ms → hogs ${fmt(hogged.busy)} ms; ratio ${fmt(hogged.ratio)}× (rounds: ${rounds(hogged)})`,
-    `training's ratio is ${fmt(training.ratio / hogged.ratio)}× the hogs'`,
+    `both workers training: ${fmt(both.ratio / hogged.ratio)}× the hogs' ratio; one core spared: ${fmt(spared.ratio / hogged.ratio)}×`,
   );
-}
-
-// The same pairs with governor.pause_predictions_per_s set (applied by SIGHUP): under either load the run
-// pauses after pause_after samples, so each busy window starts once the load has gone on that long.
-const YIELD_ABOVE = 1000;
-const basePolicy = readFileSync(profile, "utf8");
-async function yieldAbove(perSecond: number) {
-  writeFileSync(profile, perSecond ? basePolicy.replace("governor:\n", `governor:\n  pause_predictions_per_s: ${perSecond}\n`) : basePolicy);
-  proc.kill("SIGHUP");
-  await until(async () => ((await status()).governor.limits.pause_predictions_per_s === perSecond ? true : undefined), 10_000, "the reloaded profile");
-}
-await yieldAbove(YIELD_ABOVE);
-for (const load of loads) {
-  let pausedWindows = 0;
+  // pause_predictions_per_s pauses the run after pause_after samples, so each busy window starts once the load has gone on that long.
+  await governorSettings({ pause_predictions_per_s: YIELD_ABOVE });
   const yielding = await pairs(
     load,
     async () => {
       await startFleet();
       wrk(url, load.script, 5, load.connections);
     },
-    async () => {
-      if ((await status()).governor.paused) pausedWindows++;
-      await cancelFleet();
-    },
+    cancelFleet,
   );
-  report(
-    `uncached p99 while one 2-worker training run is in progress, with governor.pause_predictions_per_s: ${YIELD_ABOVE}, ${load.name}; median of ${ROUNDS} rounds`,
-    `idle ${fmt(yielding.idle)} ms → run in progress ${fmt(yielding.busy)} ms; ratio ${fmt(yielding.ratio)}× (rounds: ${rounds(yielding)}); the run was paused at the end of ${pausedWindows} of ${ROUNDS} windows`,
-    "≤ 1.5× idle",
-  );
+  trainingRow(`governor.pause_predictions_per_s: ${YIELD_ABOVE}`, load, yielding);
+  await governorSettings({});
 }
-await yieldAbove(0);
 
 const manyIdle = wrk(url, uncachedPlayer7, 10, 4);
 await startJob("activity");
