@@ -35,17 +35,40 @@ interface GovernedRun {
 }
 
 /**
+ * A state entered after `after` consecutive samples over a threshold and left after as many calm ones;
+ * samples in between reset both counts and hold the state.
+ */
+class Hysteresis {
+  active = false;
+  private over = 0;
+  private calm = 0;
+
+  /** "enter" or "leave" when this sample changes the state. */
+  step(over: boolean, calm: boolean, after: number): "enter" | "leave" | undefined {
+    this.over = over ? this.over + 1 : 0;
+    this.calm = !over && calm ? this.calm + 1 : 0;
+    if (!this.active && over && this.over >= after) {
+      this.active = true;
+      return "enter";
+    }
+    if (this.active && this.calm >= after) {
+      this.active = false;
+      return "leave";
+    }
+    return undefined;
+  }
+}
+
+/**
  * Decides whether runs may start and when running ones pause and resume, from the samples it is fed.
  * It holds no timer of its own, so a test can feed it a week of readings in milliseconds.
  */
 export class Governor {
   private latest?: Sample;
-  private hot = 0;
-  private calm = 0;
-  private paused = false;
+  private readonly pausing = new Hysteresis();
   private pauseReason = "";
-  private serving = 0;
-  private quiet = 0;
+  /** Predictions come faster than spare_core_predictions_per_s: runs leave a core to serving. */
+  private readonly sparing = new Hysteresis();
   private sparingReason = "";
   private readonly runs = new Map<string, GovernedRun>();
 
@@ -59,14 +82,14 @@ export class Governor {
   }
 
   get state(): { paused: boolean; reason: string; latest?: Sample; runs: number; sparingCore: boolean; sparingReason: string; threadsPerRun?: number } {
-    return { paused: this.paused, reason: this.pauseReason, latest: this.latest, runs: this.runs.size, sparingCore: this.sparingReason !== "", sparingReason: this.sparingReason, threadsPerRun: this.threadsPerRun() };
+    return { paused: this.pausing.active, reason: this.pauseReason, latest: this.latest, runs: this.runs.size, sparingCore: this.sparing.active, sparingReason: this.sparingReason, threadsPerRun: this.threadsPerRun() };
   }
 
   /** Whether a new run may start now, and if not, why (in the user's words). */
   admit(): Admission {
     const sample = this.latest;
     if (!sample) return { ok: false, reason: "no resource reading yet" };
-    if (this.paused) return { ok: false, reason: `running jobs are paused: ${this.pauseReason}` };
+    if (this.pausing.active) return { ok: false, reason: `running jobs are paused: ${this.pauseReason}` };
     const { limits } = this;
     // 100 % means no limit: a fully busy machine still admits.
     if (limits.maxCpuBefore < 100 && sample.cpuPercent >= limits.maxCpuBefore) return { ok: false, reason: `CPU ${sample.cpuPercent.toFixed(0)} % ≥ max_cpu_before ${limits.maxCpuBefore} %` };
@@ -78,7 +101,7 @@ export class Governor {
   register(id: string, run: Omit<GovernedRun, "pausedSince">): () => void {
     const governed: GovernedRun = { ...run };
     this.runs.set(id, governed);
-    if (this.paused) {
+    if (this.pausing.active) {
       governed.pausedSince = this.latest?.at;
       governed.setPaused(true);
     }
@@ -94,27 +117,15 @@ export class Governor {
     this.events.emit("governor.reading", { ...sample });
     this.followServing(sample);
     const over = this.overReason(sample);
-    if (over) {
-      this.hot++;
-      this.calm = 0;
-    } else if (this.isCalm(sample)) {
-      this.calm++;
-      this.hot = 0;
-    } else {
-      // Between the resume and pause thresholds: hold the current state (hysteresis).
-      this.hot = 0;
-      this.calm = 0;
-    }
-    if (!this.paused && over && this.hot >= this.limits.pauseAfter) {
-      this.paused = true;
+    const change = this.pausing.step(over !== undefined, this.isCalm(sample), this.limits.pauseAfter);
+    if (change === "enter" && over) {
       this.pauseReason = over;
       for (const run of this.runs.values()) {
         run.pausedSince = sample.at;
         run.setPaused(true);
       }
       this.events.emit("governor.paused", { reason: over, runs: this.runs.size });
-    } else if (this.paused && this.calm >= this.limits.pauseAfter) {
-      this.paused = false;
+    } else if (change === "leave") {
       const reason = this.pauseReason;
       this.pauseReason = "";
       for (const run of this.runs.values()) {
@@ -123,7 +134,7 @@ export class Governor {
       }
       this.events.emit("governor.resumed", { after: reason, runs: this.runs.size });
     }
-    if (this.paused) {
+    if (this.pausing.active) {
       for (const [id, run] of this.runs) {
         if (run.pausedSince !== undefined && sample.at - run.pausedSince >= this.limits.maxPauseMs) {
           this.runs.delete(id);
@@ -142,21 +153,12 @@ export class Governor {
   private followServing(sample: Sample): void {
     const threshold = this.limits.spareCorePredictionsPerSecond;
     const rate = sample.predictionsPerSecond ?? 0;
-    if (threshold > 0 && rate > threshold) {
-      this.serving++;
-      this.quiet = 0;
-    } else if (threshold === 0 || rate < threshold / 2) {
-      this.quiet++;
-      this.serving = 0;
-    } else {
-      this.serving = 0;
-      this.quiet = 0;
-    }
-    if (!this.sparingReason && this.serving >= this.limits.pauseAfter) {
+    const change = this.sparing.step(threshold > 0 && rate > threshold, threshold === 0 || rate < threshold / 2, this.limits.pauseAfter);
+    if (change === "enter") {
       this.sparingReason = `${rate.toFixed(0)} predictions/s > spare_core_predictions_per_s ${threshold}`;
       this.shareThreads();
       this.events.emit("governor.sparing_core", { reason: this.sparingReason, threads_per_run: this.threadsPerRun() });
-    } else if (this.sparingReason && this.quiet >= this.limits.pauseAfter) {
+    } else if (change === "leave") {
       const reason = this.sparingReason;
       this.sparingReason = "";
       this.shareThreads();
@@ -166,7 +168,7 @@ export class Governor {
 
   /** While sparing a core: the other cores shared between the runs, at least one thread each. */
   private threadsPerRun(): number | undefined {
-    if (!this.sparingReason) return undefined;
+    if (!this.sparing.active) return undefined;
     return Math.max(1, Math.floor((this.limits.cores - 1) / Math.max(1, this.runs.size)));
   }
 
