@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { readEnvironment, type Environment } from "../runtime/environment.ts";
@@ -72,5 +72,15 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, ms 
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error("timed out");
     await Bun.sleep(25);
+  }
+}
+
+/** A process's state letter from /proc (R, S, T stopped, Z zombie…), or "gone". */
+export function processState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? "gone";
+  } catch {
+    return "gone";
   }
 }

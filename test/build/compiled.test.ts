@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTarget } from "../../scripts/build.ts";
-import { repoRoot, tempDir, waitUntil } from "../helpers.ts";
+import { processState, repoRoot, tempDir, waitUntil } from "../helpers.ts";
 
 const outDir = mkdtempSync(join(tmpdir(), "edgetrain-dist-"));
 let x64 = "";
@@ -97,14 +97,7 @@ describe("compiled binary", () => {
     // Closing the terminal (SIGHUP) stops a daemon started on it: none is left holding the port and the home.
     const { pid } = JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { pid: number };
     // A zombie waiting for its parent to reap it has stopped too.
-    const alive = () => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-      } catch {
-        return false;
-      }
-    };
+    const alive = () => !["Z", "gone"].includes(processState(pid));
     try {
       await waitUntil(() => !alive(), 10_000);
     } finally {

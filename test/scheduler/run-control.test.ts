@@ -2,15 +2,7 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { processGroupMembers } from "../../runtime/locks/process-identity.ts";
-import { bun, cli, runCli, tempDir } from "../helpers.ts";
-
-const state = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[0];
-  } catch {
-    return "gone";
-  }
-};
+import { bun, cli, processState, runCli, tempDir } from "../helpers.ts";
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -49,9 +41,9 @@ test("train queues in the running daemon; status, pause, resume and cancel act o
     expect(status.stdout).toContain(`${run.id}  gpu  running`);
 
     expect((await cliIn("pause", run.id)).stdout).toBe(`paused run ${run.id}\n`);
-    await until(() => state(pid) === "T");
+    await until(() => processState(pid) === "T");
     expect((await cliIn("resume", run.id)).code).toBe(0);
-    await until(() => state(pid) !== "T");
+    await until(() => processState(pid) !== "T");
     expect((await cliIn("cancel", run.id)).code).toBe(0);
     const ended = await until(async () => (JSON.parse((await cliIn("runs", "--json")).stdout) as Array<{ id: string; status: string; error: string }>).find((r) => r.id === run.id && r.status !== "running"));
     expect(ended.status).toBe("cancelled");

@@ -12,7 +12,7 @@ import { pluginLibraries } from "../../runtime/plugins/registry.ts";
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
-import { pathsIn, repoRoot, tempDir } from "../helpers.ts";
+import { pathsIn, processState, repoRoot, tempDir } from "../helpers.ts";
 
 const python = "/usr/bin/python3";
 const example = join(repoRoot, "plugins/strategies/examples/train_example.py");
@@ -59,15 +59,6 @@ async function until(predicate: () => boolean, ms = 5000): Promise<void> {
     await Bun.sleep(20);
   }
 }
-
-const processState = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? "gone";
-  } catch {
-    return "gone";
-  }
-};
 
 /** A trainer in shell: `beats` heartbeats (with its pid) every `every` seconds, then `tail` commands. */
 const shellTrainer = (beats: number, every: number, tail = 'echo \'{"event":"artifact","path":"model.onnx"}\'; touch model.onnx') =>
