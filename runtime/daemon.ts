@@ -406,6 +406,7 @@ export class Daemon {
         active: this.state.db.query<{ n: number }, []>("SELECT count(*) AS n FROM active_models").get()?.n ?? 0,
         loaded: this.serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })),
       },
+      inference: this.serving.pool.runs(),
       cache: { ...this.serving.service.cacheStats(), type: this.serving.cacheType },
     };
   }

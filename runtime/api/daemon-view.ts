@@ -33,6 +33,8 @@ export interface DaemonStatus {
   running: number;
   runs: Array<{ id: string; job: string; key: string | null; status: string; progress: number | null; message: string | null; started_at: number | null }>;
   models: { count: number; active: number; loaded: Array<{ model: string; version: number; provider: string }> };
+  /** ONNX Runtime calls and the rows they ran since the start: rows per call is the batch size under load. */
+  inference: { calls: number; rows: number };
   cache: CacheStats & { hit_rate: number; type: string };
 }
 

@@ -63,6 +63,20 @@ export class DaemonMetrics {
     });
     new Gauge({ name: "edgetrain_models_loaded", help: "ONNX Runtime sessions loaded.", registers, collect() { this.set(status().models.loaded.length); } });
     new Gauge({ name: "edgetrain_cache_entries", help: "Entries in the prediction cache.", registers, collect() { this.set(status().cache.entries); } });
+    for (const [name, field, help] of [
+      ["edgetrain_inference_calls_total", "calls", "ONNX Runtime calls since the daemon started; requests arriving together share one."],
+      ["edgetrain_inference_rows_total", "rows", "Rows those calls predicted."],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(status().inference[field]);
+        },
+      });
+    }
     for (const [name, field] of [["edgetrain_cache_hits_total", "hits"], ["edgetrain_cache_misses_total", "misses"]] as const) {
       new Counter({
         name,

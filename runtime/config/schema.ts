@@ -153,6 +153,10 @@ const Inference = v.strictObject({
   max_loaded: v.optional(positiveInt("Model sessions kept loaded; least recently used are unloaded beyond this."), 8),
   memory_budget_mb: v.optional(positiveInt("Memory budget for loaded model sessions."), 512),
   threads: v.optional(positiveInt("Intra-op threads per session.")),
+  max_batch_rows: v.optional(
+    positiveInt("Predictions asked of one model in the same turn of the event loop run as one ONNX Runtime call of up to this many rows: fewer calls under load. 1: each request alone."),
+    64,
+  ),
 });
 
 const Cache = v.strictObject({

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type * as Ort from "onnxruntime-common";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { EventSink, Logger } from "../plugin-api.ts";
+import { MicroBatcher } from "./micro-batch.ts";
 import { readModelDescription, type ModelDescription } from "./model-metadata.ts";
 import type { OnnxRuntime } from "./onnx-runtime.ts";
 
@@ -20,8 +21,9 @@ export interface LoadedModel {
 
 interface Slot extends LoadedModel {
   session: Ort.InferenceSession;
-  /** The runtime the session belongs to: its Tensor type builds the inputs. */
-  runtime: OnnxRuntime;
+  /** Runs the session, batching requests; holds the runtime whose Tensor type builds the inputs. */
+  batcher: MicroBatcher<PredictionOutput>;
+  /** Requests queued or running: the session is released only once none is. */
   inFlight: number;
   /** Unloaded while requests were still running: released when the last one ends. */
   retired: boolean;
@@ -33,6 +35,8 @@ export interface SessionPoolOptions {
   memoryBudgetMb: number;
   accelerator: "auto" | "cpu" | "cuda";
   threads?: number;
+  /** `inference.max_batch_rows`: requests to one model in the same turn of the event loop run together up to this many rows. */
+  maxBatchRows: number;
   logger: Logger;
   events?: EventSink;
   /** Where CUDA would come from; `/dev/nvidia0` on a GPU server. */
@@ -47,6 +51,8 @@ export class SessionPool {
   private readonly slots = new Map<string, Slot>();
   private readonly loading = new Map<string, Promise<Slot>>();
   private cudaFailed = false;
+  /** ONNX Runtime calls and rows of sessions already unloaded, so the totals never go back. */
+  private retiredRuns = { calls: 0, rows: 0 };
 
   constructor(private readonly options: SessionPoolOptions) {}
 
@@ -69,15 +75,11 @@ export class SessionPool {
     return pending;
   }
 
-  /** Runs a batch; outputs are one per row. */
+  /** Runs rows, batched with other requests to the same session; outputs are one per row. */
   async run(slot: Slot, x: Float32Array, rows: number): Promise<PredictionOutput[]> {
-    const { runtime } = slot;
     slot.inFlight++;
     try {
-      const width = slot.description.feature_names.length;
-      const inputName = slot.session.inputNames[0] ?? "features";
-      const outputs = await slot.session.run({ [inputName]: new runtime.ort.Tensor("float32", x, [rows, width]) });
-      return formatOutputs(outputs, slot.description, rows);
+      return await slot.batcher.run(x, rows);
     } catch (error) {
       throw new EdgetrainError("run_failed", `model ${slot.model} version ${slot.version} could not predict: ${messageOf(error)}`, { details: { model: slot.model, version: slot.version } });
     } finally {
@@ -89,6 +91,17 @@ export class SessionPool {
   /** Unloads every version of a model but `keep` (after an activation, the old one is no longer needed). */
   unload(model: string, keep?: number): void {
     for (const [id, slot] of this.slots) if (slot.model === model && slot.version !== keep) this.retire(id, slot, "replaced");
+  }
+
+  /** ONNX Runtime calls made and the rows they ran, over all sessions since the start. */
+  runs(): { calls: number; rows: number } {
+    let { calls, rows } = this.retiredRuns;
+    for (const slot of this.slots.values()) {
+      const stats = slot.batcher.stats();
+      calls += stats.calls;
+      rows += stats.rows;
+    }
+    return { calls, rows };
   }
 
   loaded(): LoadedModel[] {
@@ -105,7 +118,12 @@ export class SessionPool {
     const description = describe(bytes, path, known);
     const runtime = await this.options.runtime();
     const { session, provider } = await this.createSession(runtime, bytes, model);
-    const slot: Slot = { model, version, description, provider, bytes: bytes.byteLength * 2 + 1_048_576, lastUsed: Date.now(), session, runtime, inFlight: 0, retired: false };
+    const width = description.feature_names.length;
+    const inputName = session.inputNames[0] ?? "features";
+    const batcher = new MicroBatcher<PredictionOutput>(width, this.options.maxBatchRows, async (x, rows) =>
+      formatOutputs(await session.run({ [inputName]: new runtime.ort.Tensor("float32", x, [rows, width]) }), description, rows),
+    );
+    const slot: Slot = { model, version, description, provider, bytes: bytes.byteLength * 2 + 1_048_576, lastUsed: Date.now(), session, batcher, inFlight: 0, retired: false };
     this.slots.set(`${model}@${version}`, slot);
     this.options.events?.emit("model.loaded", { model, version, provider });
     this.evict();
@@ -151,6 +169,9 @@ export class SessionPool {
 
   private retire(id: string, slot: Slot, reason: string): void {
     this.slots.delete(id);
+    const stats = slot.batcher.stats();
+    this.retiredRuns.calls += stats.calls;
+    this.retiredRuns.rows += stats.rows;
     slot.retired = true;
     this.options.events?.emit("model.unloaded", { model: slot.model, version: slot.version, reason });
     if (slot.inFlight === 0) void slot.session.release().catch(() => {});

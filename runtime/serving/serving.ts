@@ -46,6 +46,7 @@ export async function createServing(parts: ServingParts): Promise<Serving> {
     memoryBudgetMb: profile.inference.memory_budget_mb,
     accelerator: profile.device.accelerator,
     threads: profile.inference.threads,
+    maxBatchRows: profile.inference.max_batch_rows,
     logger,
     events,
   });

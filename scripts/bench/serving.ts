@@ -81,11 +81,11 @@ function cpuMs(pid: number): number {
  * given the server's pid, its CPU time per request: unlike latency, barely moved by other tenants of a
  * shared machine.
  */
-function wrk(target: string, script: string, seconds: number, connections = 16, pid?: number) {
+function wrk(target: string, script: string, seconds: number, connections = 16, pid?: number, threads = 2) {
   const file = join(work, `wrk-${Math.random().toString(36).slice(2)}.lua`);
   writeFileSync(file, script);
   const cpuBefore = pid ? cpuMs(pid) : 0;
-  const out = Bun.spawnSync(["wrk", "-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", file, target]).stdout.toString();
+  const out = Bun.spawnSync(["wrk", `-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", "-s", file, target]).stdout.toString();
   const cpu = pid ? cpuMs(pid) - cpuBefore : NaN;
   const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)$/m.exec(out);
   const toMs = (value: string, unit: string) => Number(value) * (unit === "us" ? 0.001 : unit === "s" ? 1000 : 1);
@@ -142,8 +142,15 @@ report("daemon RSS, 30 active models loaded, idle", `${fmt(rssMb, 0)} MB`, "< 15
 // paths on the two cores that the first measured seconds would otherwise share with its compiler threads.
 wrk(`${url}/v1/predict/activity-player_7`, cachedScript, 5, 16);
 wrk(url, uncachedPlayer7, 5, 16);
-const cached = wrk(`${url}/v1/predict/activity-player_7`, cachedScript, 10, 16, proc.pid);
-report("cached predict, 16 connections", `${fmt(cached.rps, 0)} req/s, p99 ${fmt(cached.p99)} ms, ${cached.errors} failed; ${fmt(cached.cpuUs, 0)} µs CPU per request`, "p99 < 2 ms");
+// Each latency target is measured with wrk on one thread: on two cores, wrk on two threads takes both
+// cores the server needs, and its p99 then measures that fight more than the server (the bare Bun.serve
+// floor below rose from about 0.8 ms to about 2 ms with the second thread). Both are reported.
+const answered = (result: ReturnType<typeof wrk>) => `${fmt(result.rps, 0)} req/s, p99 ${fmt(result.p99)} ms, ${result.errors} failed; ${fmt(result.cpuUs, 0)} µs CPU per request`;
+const cachedTarget = `${url}/v1/predict/activity-player_7`;
+const cached = wrk(cachedTarget, cachedScript, 10, 16, proc.pid, 1);
+const cachedBoth = wrk(cachedTarget, cachedScript, 10, 16, proc.pid, 2);
+report("cached predict, 16 connections, wrk on one thread", answered(cached), "p99 < 2 ms");
+report("the same, wrk on two threads (the load generator on both cores)", answered(cachedBoth), "—");
 // The floor on this machine at this moment: Bun.serve alone, parsing the same body and answering a fixed
 // prediction, loaded the same way. Shared two-core machines vary several-fold from day to day.
 // It listens on a port the kernel picks and prints it: a fixed port may still be held by an earlier try.
@@ -153,24 +160,27 @@ started.add(bare);
 const barePort = Number(new TextDecoder().decode((await bare.stdout.getReader().read()).value).trim());
 const bareUrl = `http://127.0.0.1:${barePort}/v1/predict/activity-player_7`;
 await until(async () => ((await fetch(bareUrl, { method: "POST", body })).ok ? true : undefined), 10_000, "the bare Bun.serve peer");
-const floor = wrk(bareUrl, cachedScript, 10, 16, bare.pid);
+const floor = wrk(bareUrl, cachedScript, 10, 16, bare.pid, 1);
+const floorBoth = wrk(bareUrl, cachedScript, 10, 16, bare.pid, 2);
 bare.kill();
 report(
   "peer: bare Bun.serve parsing the same body and answering a fixed prediction, 16 connections",
-  `${fmt(floor.rps, 0)} req/s, p99 ${fmt(floor.p99)} ms; ${fmt(floor.cpuUs, 0)} µs CPU per request`,
-  `edgetrain cached: p99 ${fmt(cached.p99 / floor.p99)}× the floor's, ${fmt(cached.cpuUs / floor.cpuUs)}× its CPU per request`,
+  `wrk on one thread: ${answered(floor)}; on two: ${answered(floorBoth)}`,
+  `edgetrain cached: p99 ${fmt(cached.p99 / floor.p99)}× the floor's (two threads: ${fmt(cachedBoth.p99 / floorBoth.p99)}×), ${fmt(cached.cpuUs / floor.cpuUs)}× its CPU per request`,
 );
-const uncached = wrk(url, uncachedPlayer7, 10, 16, proc.pid);
-report("uncached single-row predict (ONNX Runtime), 16 connections", `${fmt(uncached.rps, 0)} req/s, p99 ${fmt(uncached.p99)} ms, ${uncached.errors} failed; ${fmt(uncached.cpuUs, 0)} µs CPU per request`, "p99 < 5 ms");
+const uncached = wrk(url, uncachedPlayer7, 10, 16, proc.pid, 1);
+const uncachedBoth = wrk(url, uncachedPlayer7, 10, 16, proc.pid, 2);
+report("uncached single-row predict (ONNX Runtime), 16 connections, wrk on one thread", answered(uncached), "p99 < 5 ms");
+report("the same, wrk on two threads", answered(uncachedBoth), "—");
 
 const peer = Bun.spawn(["/usr/bin/python3", join(root, "scripts/bench/flask_peer.py"), "--data", join(home, "data/athletes/player_7"), "--port", "8574"], { stdout: "pipe", stderr: "ignore" });
 started.add(peer);
 await until(async () => ((await fetch("http://127.0.0.1:8574/predict", { method: "POST", headers: { "content-type": "application/json" }, body })).ok ? true : undefined), 120_000, "the Flask peer");
-const flask = wrk("http://127.0.0.1:8574", uncachedScript("/predict"), 10, 16, peer.pid);
+const flask = wrk("http://127.0.0.1:8574", uncachedScript("/predict"), 10, 16, peer.pid, 1);
 peer.kill();
 report(
-  "Flask + scikit-learn peer, same forest settings and data, 16 connections",
-  `${fmt(flask.rps, 0)} req/s, p99 ${fmt(flask.p99)} ms, ${flask.errors} failed; ${fmt(flask.cpuUs, 0)} µs CPU per request`,
+  "Flask + scikit-learn peer, same forest settings and data, 16 connections, wrk on one thread",
+  answered(flask),
   `edgetrain uncached: ${fmt(uncached.rps / flask.rps, 0)}× the requests/s, p99 ${fmt(flask.p99 / uncached.p99, 0)}× lower, ${fmt(flask.cpuUs / uncached.cpuUs, 0)}× less CPU per request`,
 );
 

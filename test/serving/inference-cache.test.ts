@@ -22,7 +22,7 @@ describe("inference", () => {
     const models = await trainedModels(dir.path);
     const unloaded: unknown[] = [];
     const runtime = () => loadOnnxRuntime({ preference: "auto", cacheDir: join(dir.path, "cache") });
-    const pool = new SessionPool({ runtime, maxLoaded: 2, memoryBudgetMb: 512, accelerator: "cpu", logger: silentLogger, events: { emit: (type, data) => type === "model.unloaded" && unloaded.push(data) } });
+    const pool = new SessionPool({ runtime, maxLoaded: 2, memoryBudgetMb: 512, accelerator: "cpu", maxBatchRows: 64, logger: silentLogger, events: { emit: (type, data) => type === "model.unloaded" && unloaded.push(data) } });
     expect(pool.loaded()).toEqual([]);
     const artifacts = [models.good.artifact, models.newer.artifact, models.weak.artifact];
     for (const [i, artifact] of artifacts.entries()) await pool.acquire(`m${i}`, 1, artifact);
@@ -32,7 +32,7 @@ describe("inference", () => {
     expect(pool.loaded().map((m) => m.model)).toEqual(["m1", "m0"]);
     expect(unloaded).toEqual([{ model: "m0", version: 1, reason: "max_loaded" }, { model: "m2", version: 1, reason: "max_loaded" }]);
 
-    const tight = new SessionPool({ runtime, maxLoaded: 8, memoryBudgetMb: 1, accelerator: "cpu", logger: silentLogger });
+    const tight = new SessionPool({ runtime, maxLoaded: 8, memoryBudgetMb: 1, accelerator: "cpu", maxBatchRows: 64, logger: silentLogger });
     for (const [i, artifact] of artifacts.entries()) await tight.acquire(`m${i}`, 1, artifact);
     expect(tight.loaded()).toHaveLength(1);
     await pool.close();
@@ -44,7 +44,7 @@ describe("inference", () => {
     const models = await trainedModels(dir.path);
     const warnings: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (message) => void warnings.push(message), child: () => logger };
-    const pool = new SessionPool({ runtime: () => loadOnnxRuntime({ preference: "native", cacheDir: join(dir.path, "cache") }), maxLoaded: 2, memoryBudgetMb: 64, accelerator: "cuda", logger });
+    const pool = new SessionPool({ runtime: () => loadOnnxRuntime({ preference: "native", cacheDir: join(dir.path, "cache") }), maxLoaded: 2, memoryBudgetMb: 64, accelerator: "cuda", maxBatchRows: 64, logger });
     const slot = await pool.acquire("m", 1, models.good.artifact);
     expect(slot.provider).toBe("cpu");
     expect(warnings).toEqual(["CUDA execution provider did not load; serving on CPU"]);
@@ -52,6 +52,36 @@ describe("inference", () => {
     expect(outputs).toHaveLength(2);
     expect(outputs[0]).toMatchObject({ label: expect.any(String), probabilities: expect.any(Object) });
     await pool.close();
+  }, 60_000);
+
+  test("predictions asked together run as one ONNX Runtime call and get the answers they get alone", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const runtime = () => loadOnnxRuntime({ preference: "auto", cacheDir: join(dir.path, "cache") });
+    const options = { runtime, maxLoaded: 2, memoryBudgetMb: 512, accelerator: "cpu" as const, logger: silentLogger };
+    const alone = new SessionPool({ ...options, maxBatchRows: 1 });
+    const together = new SessionPool({ ...options, maxBatchRows: 16 });
+    const width = models.heldOut.featureNames.length;
+    // 24 requests of 1 to 3 rows: 48 rows, so batches of up to 16 rows close early and the rest spill over.
+    const requests = Array.from({ length: 24 }, (_, i) => ({ from: i * 3, rows: 1 + (i % 3) }));
+    const xOf = ({ from, rows }: { from: number; rows: number }) => models.heldOut.x.slice(from * width, (from + rows) * width);
+    const aloneSlot = await alone.acquire("m", 1, models.good.artifact);
+    const expected = [];
+    for (const request of requests) expected.push(await alone.run(aloneSlot, xOf(request), request.rows));
+    const slot = await together.acquire("m", 1, models.good.artifact);
+    const answers = await Promise.all(requests.map((request) => together.run(slot, xOf(request), request.rows)));
+    expect(answers).toEqual(expected);
+    expect(answers.map((outputs) => outputs.length)).toEqual(requests.map((request) => request.rows));
+    expect(alone.runs()).toEqual({ calls: 24, rows: 48 });
+    const { calls, rows } = together.runs();
+    expect(rows).toBe(48);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(calls).toBeLessThanOrEqual(4);
+    // A request as large as a batch runs alone, at once.
+    await together.run(slot, models.heldOut.x.slice(0, 16 * width), 16);
+    expect(together.runs()).toEqual({ calls: calls + 1, rows: 64 });
+    await alone.close();
+    await together.close();
   }, 60_000);
 
   test("inputs are checked against the model's features before they reach the runtime", async () => {

@@ -68,7 +68,7 @@ describe("model store", () => {
       expect(active).toBeDefined();
       expect(existsSync(active.path)).toBe(true);
       expect(sha256(readFileSync(active.path))).toBe(active.sha256);
-      const pool = new SessionPool({ runtime, maxLoaded: 2, memoryBudgetMb: 64, accelerator: "cpu", logger: silentLogger });
+      const pool = new SessionPool({ runtime, maxLoaded: 2, memoryBudgetMb: 64, accelerator: "cpu", maxBatchRows: 64, logger: silentLogger });
       const slot = await pool.acquire(active.model, active.version, active.path);
       const outputs = await pool.run(slot, models.heldOut.x.slice(0, 16), 1);
       expect(outputs).toHaveLength(1);
