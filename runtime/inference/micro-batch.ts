@@ -21,8 +21,6 @@ interface Batch<T> {
  */
 export class MicroBatcher<T> {
   private open: Batch<T> | undefined;
-  private calls = 0;
-  private rowsRun = 0;
 
   constructor(
     private readonly width: number,
@@ -32,7 +30,7 @@ export class MicroBatcher<T> {
   ) {}
 
   run(x: Float32Array, rows: number): Promise<T[]> {
-    if (rows >= this.maxRows) return this.call(x, rows);
+    if (rows >= this.maxRows) return this.runBatch(x, rows);
     return new Promise((resolve, reject) => {
       let batch = this.open;
       if (!batch || batch.rows + rows > this.maxRows) {
@@ -45,21 +43,10 @@ export class MicroBatcher<T> {
     });
   }
 
-  /** ONNX Runtime calls made and rows they ran: rows per call is the batch size under load. */
-  stats(): { calls: number; rows: number } {
-    return { calls: this.calls, rows: this.rowsRun };
-  }
-
-  private call(x: Float32Array, rows: number): Promise<T[]> {
-    this.calls++;
-    this.rowsRun += rows;
-    return this.runBatch(x, rows);
-  }
-
   private async flush(batch: Batch<T>): Promise<void> {
     if (this.open === batch) this.open = undefined;
     const { parts } = batch;
-    if (parts.length === 1) return settle(parts[0]!, this.call(parts[0]!.x, parts[0]!.rows));
+    if (parts.length === 1) return settle(parts[0]!, this.runBatch(parts[0]!.x, parts[0]!.rows));
     const x = new Float32Array(batch.rows * this.width);
     let offset = 0;
     for (const part of parts) {
@@ -68,10 +55,10 @@ export class MicroBatcher<T> {
     }
     let outputs: T[];
     try {
-      outputs = await this.call(x, batch.rows);
+      outputs = await this.runBatch(x, batch.rows);
     } catch {
       // One request's failure must be its own: each runs alone, and gets its own answer or error.
-      for (const part of parts) void settle(part, this.call(part.x, part.rows));
+      for (const part of parts) void settle(part, this.runBatch(part.x, part.rows));
       return;
     }
     let row = 0;

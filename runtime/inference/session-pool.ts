@@ -51,8 +51,8 @@ export class SessionPool {
   private readonly slots = new Map<string, Slot>();
   private readonly loading = new Map<string, Promise<Slot>>();
   private cudaFailed = false;
-  /** ONNX Runtime calls and rows of sessions already unloaded, so the totals never go back. */
-  private retiredRuns = { calls: 0, rows: 0 };
+  /** ONNX Runtime calls made and the rows they ran, since the start. */
+  private readonly calls = { calls: 0, rows: 0 };
 
   constructor(private readonly options: SessionPoolOptions) {}
 
@@ -95,13 +95,7 @@ export class SessionPool {
 
   /** ONNX Runtime calls made and the rows they ran, over all sessions since the start. */
   runs(): { calls: number; rows: number } {
-    let { calls, rows } = this.retiredRuns;
-    for (const slot of this.slots.values()) {
-      const stats = slot.batcher.stats();
-      calls += stats.calls;
-      rows += stats.rows;
-    }
-    return { calls, rows };
+    return { ...this.calls };
   }
 
   loaded(): LoadedModel[] {
@@ -120,9 +114,11 @@ export class SessionPool {
     const { session, provider } = await this.createSession(runtime, bytes, model);
     const width = description.feature_names.length;
     const inputName = session.inputNames[0] ?? "features";
-    const batcher = new MicroBatcher<PredictionOutput>(width, this.options.maxBatchRows, async (x, rows) =>
-      formatOutputs(await session.run({ [inputName]: new runtime.ort.Tensor("float32", x, [rows, width]) }), description, rows),
-    );
+    const batcher = new MicroBatcher<PredictionOutput>(width, this.options.maxBatchRows, async (x, rows) => {
+      this.calls.calls++;
+      this.calls.rows += rows;
+      return formatOutputs(await session.run({ [inputName]: new runtime.ort.Tensor("float32", x, [rows, width]) }), description, rows);
+    });
     const slot: Slot = { model, version, description, provider, bytes: bytes.byteLength * 2 + 1_048_576, lastUsed: Date.now(), session, batcher, inFlight: 0, retired: false };
     this.slots.set(`${model}@${version}`, slot);
     this.options.events?.emit("model.loaded", { model, version, provider });
@@ -169,9 +165,6 @@ export class SessionPool {
 
   private retire(id: string, slot: Slot, reason: string): void {
     this.slots.delete(id);
-    const stats = slot.batcher.stats();
-    this.retiredRuns.calls += stats.calls;
-    this.retiredRuns.rows += stats.rows;
     slot.retired = true;
     this.options.events?.emit("model.unloaded", { model: slot.model, version: slot.version, reason });
     if (slot.inFlight === 0) void slot.session.release().catch(() => {});
