@@ -144,7 +144,7 @@ wrk(`${url}/v1/predict/activity-player_7`, cachedScript, 5, 16);
 wrk(url, uncachedPlayer7, 5, 16);
 // Each latency target is measured with wrk on one thread: on two cores, wrk on two threads takes both
 // cores the server needs, and its p99 then measures that fight more than the server (the bare Bun.serve
-// floor below rose from about 0.8 ms to about 2 ms with the second thread). Both are reported.
+// floor below rose 1.6–2.4× with the second thread). Both are reported.
 // One 10 s window's p99 hangs on the machine's worst moment (a single stall once put it at 100 ms where
 // the windows before and after stayed near 1 ms), so each is the median of WINDOWS windows.
 const WINDOWS = 3;
