@@ -63,31 +63,21 @@ export class DaemonMetrics {
     });
     new Gauge({ name: "edgetrain_models_loaded", help: "ONNX Runtime sessions loaded.", registers, collect() { this.set(status().models.loaded.length); } });
     new Gauge({ name: "edgetrain_cache_entries", help: "Entries in the prediction cache.", registers, collect() { this.set(status().cache.entries); } });
-    for (const [name, field, help] of [
-      ["edgetrain_inference_calls_total", "calls", "ONNX Runtime calls since the daemon started; requests arriving together share one."],
-      ["edgetrain_inference_rows_total", "rows", "Rows those calls predicted."],
-    ] as const) {
+    // Counted by the daemon since it started; the scrape copies the total.
+    const total = (name: string, help: string, pick: (s: DaemonStatus) => number) =>
       new Counter({
         name,
         help,
         registers,
         collect() {
           this.reset();
-          this.inc(status().inference[field]);
+          this.inc(pick(status()));
         },
       });
-    }
-    for (const [name, field] of [["edgetrain_cache_hits_total", "hits"], ["edgetrain_cache_misses_total", "misses"]] as const) {
-      new Counter({
-        name,
-        help: `Prediction cache ${field} since the daemon started.`,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(status().cache[field]);
-        },
-      });
-    }
+    total("edgetrain_inference_calls_total", "ONNX Runtime calls since the daemon started; requests arriving together share one.", (s) => s.inference.calls);
+    total("edgetrain_inference_rows_total", "Rows those calls predicted.", (s) => s.inference.rows);
+    total("edgetrain_cache_hits_total", "Prediction cache hits since the daemon started.", (s) => s.cache.hits);
+    total("edgetrain_cache_misses_total", "Prediction cache misses since the daemon started.", (s) => s.cache.misses);
     new Gauge({ name: "edgetrain_uptime_seconds", help: "Seconds since the daemon started.", registers, collect() { this.set(status().uptime_s); } });
     new Gauge({ name: "edgetrain_resident_memory_bytes", help: "Resident memory of the daemon process.", registers, collect() { this.set(process.memoryUsage().rss); } });
   }
