@@ -8,7 +8,7 @@ interface Status {
   runs: Array<{ id: string; job: string; status: string; progress: number | null }>;
 }
 
-/** A daemon with a trained activity model and a slow forest run going, and a way to load it with predictions. */
+/** A daemon with a trained activity model and a slow forest run going, and a way to load it with predictions; disposing of it stops the daemon. */
 async function daemonTrainingUnderLoad(home: string, governor: string) {
   const { daemon, token } = await startAthleteDaemon(
     home,
@@ -52,60 +52,54 @@ jobs:
     daemon.proc.kill("SIGTERM");
     await daemon.proc.exited;
   };
-  return { daemon, post, status, slowRun, underLoad, stop };
+  return { daemon, post, status, slowRun, underLoad, [Symbol.asyncDispose]: stop };
 }
 
 test("a real daemon pauses a training run while predictions come faster than pause_predictions_per_s, and resumes it when they slow down", async () => {
   await using dir = tempDir();
-  const { daemon, post, status, slowRun, underLoad, stop } = await daemonTrainingUnderLoad(dir.path, "pause_predictions_per_s: 50, spare_core_predictions_per_s: 0, workers: 1");
-  try {
-    expect((await status()).governor.paused).toBe(false);
-    await underLoad(async () => {
-      await waitUntil(async () => (await status()).governor.paused, 20_000);
-      const paused = await status();
-      expect(paused.governor.reason).toMatch(/^\d+ predictions\/s > pause_predictions_per_s 50$/);
-      expect(paused.governor.readings!.predictionsPerSecond).toBeGreaterThan(50);
-      // A paused run stops between trees: its progress holds while the load goes on.
-      await Bun.sleep(500);
-      const held = (await slowRun())!;
-      await Bun.sleep(1000);
-      const later = (await slowRun())!;
-      expect(later.progress).toBe(held.progress);
-      expect(later.status).toBe("paused");
-    });
-    await waitUntil(async () => !(await status()).governor.paused, 10_000);
-    const resumed = (await slowRun())!;
-    await waitUntil(async () => (await slowRun())?.status === "running", 10_000);
-    // Cancel reaches a one-worker run the same way pause does, between two trees.
-    expect((await post(`/v1/runs/${resumed.id}/cancel`, {})).status).toBe(200);
-    await waitUntil(async () => !(await slowRun()), 10_000);
-    const record = (await (await fetch(`${daemon.url}/v1/runs/${resumed.id}`)).json()) as { status: string };
-    expect(record.status).toBe("cancelled");
-  } finally {
-    await stop();
-  }
+  await using training = await daemonTrainingUnderLoad(dir.path, "pause_predictions_per_s: 50, spare_core_predictions_per_s: 0, workers: 1");
+  const { daemon, post, status, slowRun, underLoad } = training;
+  expect((await status()).governor.paused).toBe(false);
+  await underLoad(async () => {
+    await waitUntil(async () => (await status()).governor.paused, 20_000);
+    const paused = await status();
+    expect(paused.governor.reason).toMatch(/^\d+ predictions\/s > pause_predictions_per_s 50$/);
+    expect(paused.governor.readings!.predictionsPerSecond).toBeGreaterThan(50);
+    // A paused run stops between trees: its progress holds while the load goes on.
+    await Bun.sleep(500);
+    const held = (await slowRun())!;
+    await Bun.sleep(1000);
+    const later = (await slowRun())!;
+    expect(later.progress).toBe(held.progress);
+    expect(later.status).toBe("paused");
+  });
+  await waitUntil(async () => !(await status()).governor.paused, 10_000);
+  const resumed = (await slowRun())!;
+  await waitUntil(async () => (await slowRun())?.status === "running", 10_000);
+  // Cancel reaches a one-worker run the same way pause does, between two trees.
+  expect((await post(`/v1/runs/${resumed.id}/cancel`, {})).status).toBe(200);
+  await waitUntil(async () => !(await slowRun()), 10_000);
+  const record = (await (await fetch(`${daemon.url}/v1/runs/${resumed.id}`)).json()) as { status: string };
+  expect(record.status).toBe("cancelled");
 }, 120_000);
 
 test("a real daemon leaves a core to predictions while they come faster than spare_core_predictions_per_s: the run goes on, on fewer threads", async () => {
   await using dir = tempDir();
-  const { daemon, status, slowRun, underLoad, stop } = await daemonTrainingUnderLoad(dir.path, "spare_core_predictions_per_s: 50, workers: 2");
-  try {
-    expect((await status()).governor.sparing_core).toBe(false);
-    await underLoad(async () => {
-      await waitUntil(async () => (await status()).governor.sparing_core, 20_000);
-      const sparing = await status();
-      expect(sparing.governor.sparing_reason).toMatch(/^\d+ predictions\/s > spare_core_predictions_per_s 50$/);
-      expect(sparing.governor.threads_per_run).toBe(Math.max(1, availableParallelism() - 1));
-      expect(sparing.governor.paused).toBe(false);
-      expect(await (await fetch(`${daemon.url}/metrics`)).text()).toContain("\nedgetrain_governor_sparing_core 1\n");
-      // Unlike a pause, the run keeps growing trees under the load.
-      const before = (await slowRun())!;
-      await waitUntil(async () => ((await slowRun())?.progress ?? 0) > (before.progress ?? 0), 10_000);
-      expect((await slowRun())!.status).toBe("running");
-    });
-    await waitUntil(async () => !(await status()).governor.sparing_core, 10_000);
-    expect((await status()).governor.threads_per_run).toBeNull();
-  } finally {
-    await stop();
-  }
+  await using training = await daemonTrainingUnderLoad(dir.path, "spare_core_predictions_per_s: 50, workers: 2");
+  const { daemon, status, slowRun, underLoad } = training;
+  expect((await status()).governor.sparing_core).toBe(false);
+  await underLoad(async () => {
+    await waitUntil(async () => (await status()).governor.sparing_core, 20_000);
+    const sparing = await status();
+    expect(sparing.governor.sparing_reason).toMatch(/^\d+ predictions\/s > spare_core_predictions_per_s 50$/);
+    expect(sparing.governor.threads_per_run).toBe(Math.max(1, availableParallelism() - 1));
+    expect(sparing.governor.paused).toBe(false);
+    expect(await (await fetch(`${daemon.url}/metrics`)).text()).toContain("\nedgetrain_governor_sparing_core 1\n");
+    // Unlike a pause, the run keeps growing trees under the load.
+    const before = (await slowRun())!;
+    await waitUntil(async () => ((await slowRun())?.progress ?? 0) > (before.progress ?? 0), 10_000);
+    expect((await slowRun())!.status).toBe("running");
+  });
+  await waitUntil(async () => !(await status()).governor.sparing_core, 10_000);
+  expect((await status()).governor.threads_per_run).toBeNull();
 }, 120_000);
