@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { Probation } from "./probation.ts";
 import type { CacheHooks, Clock, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 
 const options = ({ v }: PluginLibraries) =>
@@ -14,24 +15,31 @@ export interface MemoryEntry {
 }
 
 /**
- * A bounded least-recently-used map (lru-cache) of entries that expire. Expiry is checked against the
- * context's clock, not lru-cache's own timer, so tests can move time. Everything a cache keeps per entry
- * lives in the one entry object: each structure beside it, written on every uncached predict, measurably
- * added to the collector's work on the serving thread.
+ * A bounded least-recently-used map (lru-cache) of entries that expire, behind a probation (as many slots
+ * as `max_entries`) where entries stored once wait as bytes until they are asked for. Expiry is checked
+ * against the context's clock, not lru-cache's own timer, so tests can move time. Everything a cache keeps
+ * per entry lives in the one entry object: each structure beside it, written on every uncached predict,
+ * measurably added to the collector's work on the serving thread.
  */
 export class MemoryEntries {
   private readonly entries: LRUCache<string, MemoryEntry>;
+  private readonly probation: Probation;
 
   constructor(
     maxEntries: number,
     private readonly clock: Clock,
   ) {
     this.entries = new LRUCache({ max: maxEntries });
+    this.probation = new Probation(maxEntries);
   }
 
-  /** The entry if it has not expired; an expired one is dropped. */
+  /** The entry if it has not expired; an expired one is dropped. Asked for again, a probation entry joins the LRU. */
   get(key: string): MemoryEntry | undefined {
-    const entry = this.entries.get(key);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      const waiting = this.probation.take(key);
+      if (waiting) this.entries.set(key, (entry = { ...waiting, asks: 1 }));
+    }
     if (entry && entry.expiresAt <= this.clock.now()) {
       this.entries.delete(key);
       return undefined;
@@ -39,24 +47,29 @@ export class MemoryEntries {
     return entry;
   }
 
+  /** Stored once, an entry waits in probation; one promoted from elsewhere (`asks` > 1), or already in the LRU, goes to the LRU. */
   set(key: string, value: unknown, ttlMs: number, asks = 1): MemoryEntry {
     const entry = { value, expiresAt: this.clock.now() + ttlMs, asks };
+    if (asks === 1 && !this.entries.has(key) && this.probation.put(key, value, entry.expiresAt)) return entry;
+    this.probation.delete(key);
     this.entries.set(key, entry);
     return entry;
   }
 
   delete(key: string): void {
     this.entries.delete(key);
+    this.probation.delete(key);
   }
 
   /** All entries, or those of one model (keys are `model/version/hash`). */
   clear(model?: string): void {
+    this.probation.clear(model === undefined ? "" : `${model}/`);
     if (model === undefined) return this.entries.clear();
     for (const key of [...this.entries.keys()]) if (key.startsWith(`${model}/`)) this.entries.delete(key);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.probation.size;
   }
 }
 

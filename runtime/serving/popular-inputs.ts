@@ -1,39 +1,31 @@
-import { LRUCache } from "lru-cache";
-
 /**
- * The inputs a model is asked for most, for `cache.pregenerate.top`. Inputs seen once wait in a bounded
- * least-recently-used list; asked again, they move to the counted ones. A flood of one-off inputs thus costs
- * O(1) per request and cannot push out the popular ones.
+ * The inputs a model is asked for most, for `cache.pregenerate.top`. Only inputs asked again are counted
+ * (the caller knows: the cache answered them); the one-off inputs that are the bulk of the traffic leave
+ * nothing behind, so a flood of them costs nothing here and cannot push out the popular ones.
  */
 export class PopularInputs {
-  private readonly once: LRUCache<string, number[][]>;
-  private repeated = new Map<string, { inputs: number[][]; count: number }>();
+  private counted = new Map<string, { inputs: number[][]; count: number }>();
 
-  constructor(private readonly capacity: number) {
-    this.once = new LRUCache({ max: capacity });
-  }
+  constructor(private readonly capacity: number) {}
 
-  /** `inputs` is called only for an input not seen before. */
-  note(hash: string, inputs: () => number[][]): void {
-    const counted = this.repeated.get(hash);
-    if (counted) {
-      counted.count++;
+  /** `inputs` is called only for an input counted for the first time. */
+  note(hash: string, askedBefore: boolean, inputs: () => number[][]): void {
+    const known = this.counted.get(hash);
+    if (known) {
+      known.count++;
       return;
     }
-    const seenOnce = this.once.get(hash);
-    if (!seenOnce) {
-      this.once.set(hash, inputs());
-      return;
-    }
-    this.once.delete(hash);
-    this.repeated.set(hash, { inputs: seenOnce, count: 2 });
+    if (!askedBefore) return;
+    this.counted.set(hash, { inputs: inputs(), count: 2 });
     // Pruned in bulk once twice full, so the sort is rare: the most asked stay.
-    if (this.repeated.size > 2 * this.capacity) this.repeated = new Map([...this.repeated].sort((a, b) => b[1].count - a[1].count).slice(0, this.capacity));
+    if (this.counted.size > 2 * this.capacity) this.counted = new Map([...this.counted].sort((a, b) => b[1].count - a[1].count).slice(0, this.capacity));
   }
 
-  /** The `n` most asked, then the most recent of those asked once. */
+  /** The `n` most asked. */
   top(n: number): number[][][] {
-    const counted = [...this.repeated.values()].sort((a, b) => b.count - a.count).slice(0, n).map((entry) => entry.inputs);
-    return [...counted, ...[...this.once.values()].slice(0, n - counted.length)];
+    return [...this.counted.values()]
+      .sort((a, b) => b.count - a.count)
+      .slice(0, n)
+      .map((entry) => entry.inputs);
   }
 }

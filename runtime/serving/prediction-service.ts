@@ -65,8 +65,8 @@ export class PredictionService {
     const key = cacheKey(model, active.version, hash);
     const now = this.options.clock.now();
     this.lastServed.set(model, now);
-    this.remember(model, hash, request, featureNames);
     const hit = this.options.cache.get(key) as CachedAnswer | undefined;
+    this.remember(model, hash, hit !== undefined, request, featureNames);
     if (hit) {
       const age = now - hit.at;
       if (age < this.options.ttlMs) return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
@@ -168,11 +168,12 @@ export class PredictionService {
     return prediction;
   }
 
-  private remember(model: string, hash: string, request: PredictionRequest, featureNames: string[]): void {
+  /** A cache hit means the input was asked before (or pregenerated): only those are counted. */
+  private remember(model: string, hash: string, askedBefore: boolean, request: PredictionRequest, featureNames: string[]): void {
     if (this.options.pregenerateTop <= 0) return;
     let popular = this.recent.get(model);
     if (!popular) this.recent.set(model, (popular = new PopularInputs(RECENT_PER_MODEL)));
-    popular.note(hash, () => request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!)));
+    popular.note(hash, askedBefore, () => request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!)));
   }
 
   private topInputs(model: string): number[][][] {
