@@ -199,8 +199,8 @@ report(
 // 1 ms between requests. The run goes three ways: with the defaults, where spare_core_predictions_per_s
 // (50) has the governor leave a core to serving (the idle window just before has shown it the load for
 // longer than pause_after samples); with that off, both workers training; and paused by
-// pause_predictions_per_s. The peer: two plain CPU hogs in the training threads' class (SCHED_IDLE), the
-// cost of filling both cores with idle-class work. Then all 30 players back to back.
+// pause_predictions_per_s. The peers: two plain hogs in the training threads' class (SCHED_IDLE), the
+// cost of filling both cores with idle-class work, once computing and once streaming through memory. Then all 30 players back to back.
 const ROUNDS = 5;
 const WINDOW_S = 6;
 const FLEET_TREES = 600;
@@ -258,10 +258,14 @@ const cancelFleet = async () => {
   await until(async () => ((await running()) ? undefined : true), 60_000, "the fleet run to stop");
 };
 let hogs: Array<{ kill(): void }> = [];
-const startHogs = async () => {
-  hogs = [0, 1].map(() => Bun.spawn(["chrt", "--idle", "0", process.execPath, "-e", "while (true) {}"], { stdout: "ignore", stderr: "ignore" }));
+// A CPU hog keeps to its registers; a memory hog streams through 128 MB, as growing trees streams through
+// the binned rows: in the idle class neither takes the serving thread's core, but the memory hog still
+// competes for the caches and memory bandwidth that both cores share.
+const HOGS = { cpu: "while (true) {}", memory: "const a = new Float64Array(16e6).fill(1); let s = 0; while (true) for (let i = 0; i < a.length; i += 8) s += a[i];" };
+const startHogs = (kind: keyof typeof HOGS) => async () => {
+  hogs = [0, 1].map(() => Bun.spawn(["chrt", "--idle", "0", process.execPath, "-e", HOGS[kind]], { stdout: "ignore", stderr: "ignore" }));
   hogs.forEach((hog) => started.add(hog));
-  await Bun.sleep(200);
+  await Bun.sleep(kind === "memory" ? 500 : 200);
 };
 const stopHogs = async () => hogs.forEach((hog) => hog.kill());
 const rounds = (r: { ratios: number[] }) => r.ratios.map((x) => `${fmt(x)}×`).join(", ");
@@ -289,12 +293,14 @@ for (const load of loads) {
   await governorSettings({ spare_core_predictions_per_s: 0 });
   const both = await pairs(load, startFleet, cancelFleet);
   trainingRow("spare_core_predictions_per_s: 0 (both workers train)", load, both);
-  const hogged = await pairs(load, startHogs, stopHogs, false);
-  report(
-    `peer: the same while two plain CPU hogs run in the idle class, ${load.name}`,
-    `idle ${fmt(hogged.idle)} ms → hogs ${fmt(hogged.busy)} ms; ratio ${fmt(hogged.ratio)}× (rounds: ${rounds(hogged)})`,
-    `both workers training: ${fmt(both.ratio / hogged.ratio)}× the hogs' ratio; one core spared: ${fmt(spared.ratio / hogged.ratio)}×`,
-  );
+  for (const kind of ["cpu", "memory"] as const) {
+    const hogged = await pairs(load, startHogs(kind), stopHogs, false);
+    report(
+      `peer: the same while two plain ${kind === "cpu" ? "CPU" : "memory-streaming"} hogs run in the idle class, ${load.name}`,
+      `idle ${fmt(hogged.idle)} ms → hogs ${fmt(hogged.busy)} ms; ratio ${fmt(hogged.ratio)}× (rounds: ${rounds(hogged)})`,
+      `both workers training: ${fmt(both.ratio / hogged.ratio)}× the hogs' ratio; one core spared: ${fmt(spared.ratio / hogged.ratio)}×`,
+    );
+  }
   // pause_predictions_per_s pauses the run after pause_after samples, so each busy window starts once the load has gone on that long.
   await governorSettings({ pause_predictions_per_s: YIELD_ABOVE });
   const yielding = await pairs(
