@@ -7,6 +7,9 @@ const options = ({ v }: PluginLibraries) =>
     max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Entries kept; least recently used go first.")), 10_000),
   });
 
+/** 8 MB of slots at most: a very large `max_entries` must not reserve memory for one-offs in proportion. */
+const MAX_PROBATION_SLOTS = 16_384;
+
 export interface MemoryEntry {
   value: unknown;
   expiresAt: number;
@@ -16,10 +19,10 @@ export interface MemoryEntry {
 
 /**
  * A bounded least-recently-used map (lru-cache) of entries that expire, behind a probation (as many slots
- * as `max_entries`) where entries stored once wait as bytes until they are asked for. Expiry is checked
- * against the context's clock, not lru-cache's own timer, so tests can move time. Everything a cache keeps
- * per entry lives in the one entry object: each structure beside it, written on every uncached predict,
- * measurably added to the collector's work on the serving thread.
+ * as `max_entries`, up to 16,384) where entries stored once wait as bytes until they are asked for.
+ * Expiry is checked against the context's clock, not lru-cache's own timer, so tests can move time.
+ * Everything a cache keeps per entry lives in the one entry object: each structure beside it, written on
+ * every uncached predict, measurably added to the collector's work on the serving thread.
  */
 export class MemoryEntries {
   private readonly entries: LRUCache<string, MemoryEntry>;
@@ -30,7 +33,7 @@ export class MemoryEntries {
     private readonly clock: Clock,
   ) {
     this.entries = new LRUCache({ max: maxEntries });
-    this.probation = new Probation(maxEntries);
+    this.probation = new Probation(Math.min(maxEntries, MAX_PROBATION_SLOTS));
   }
 
   /** The entry if it has not expired; an expired one is dropped. Asked for again, a probation entry joins the LRU. */
