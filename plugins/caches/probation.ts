@@ -7,7 +7,7 @@ const VALUE = 1;
  * Entries stored once and not yet asked for, as JSON bytes in one fixed buffer instead of as objects.
  * Most inputs are asked once. Kept as objects, each answer outlived a young collection of JavaScriptCore's
  * heap, was promoted, then evicted: the serving thread paid in longer collector pauses and longer
- * concurrent marking (uncached p99 4.2–5.5 ms against 2.3–3.5 ms here, with pregenerate.top counting only
+ * concurrent marking (uncached p99 3.8–5.5 ms against 2.3–3.5 ms here, with pregenerate.top counting only
  * inputs asked again). Direct-mapped by a hash of the key: a newer entry of the same slot replaces the
  * older. Keys are ASCII (`model/version/hash`); anything that does not fit a slot is left to the caller.
  */
