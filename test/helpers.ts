@@ -76,6 +76,21 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, ms 
 }
 
 /** A process's state letter from /proc (R, S, T stopped, Z zombie…), or "gone". */
+/**
+ * Stopped (state T), or with a SIGSTOP still pending: a child stopped the moment it is spawned can sit in
+ * exec (state D) for hundreds of milliseconds on a loaded machine before the stop takes hold.
+ */
+export function stoppedOrStopping(pid: number): boolean {
+  if (processState(pid) === "T") return true;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const SIGSTOP_BIT = 1n << 18n;
+    return [...status.matchAll(/^(?:SigPnd|ShdPnd):\s+([0-9a-f]+)$/gm)].some((match) => (BigInt(`0x${match[1]}`) & SIGSTOP_BIT) !== 0n);
+  } catch {
+    return false;
+  }
+}
+
 export function processState(pid: number): string {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -12,7 +12,7 @@ import { pluginLibraries } from "../../runtime/plugins/registry.ts";
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
-import { pathsIn, processState, repoRoot, tempDir } from "../helpers.ts";
+import { pathsIn, processState, repoRoot, stoppedOrStopping, tempDir } from "../helpers.ts";
 
 const python = "/usr/bin/python3";
 const example = join(repoRoot, "plugins/strategies/examples/train_example.py");
@@ -121,11 +121,11 @@ describe("command strategy", () => {
     const beat = (worker: number, epoch: number) => run.events.findIndex((e) => e.type === "run.heartbeat" && e.data.worker === worker && (e.data.epoch as number) >= epoch);
     const pidOf = (worker: number) => run.events.find((e) => e.type === "run.process" && e.data.worker === worker)!.data.pid as number;
     await until(() => run.events.filter((e) => e.type === "run.process").length === 3);
-    await until(() => processState(pidOf(2)) === "T");
+    await until(() => stoppedOrStopping(pidOf(2)));
     // Trainer 0 beats to its end; only then does trainer 1 go on, while trainer 2 stays stopped.
     await until(() => beat(1, 4) >= 0, 10_000);
     expect(beat(1, 2)).toBeGreaterThan(beat(0, 4));
-    expect(processState(pidOf(2))).toBe("T");
+    expect(stoppedOrStopping(pidOf(2))).toBe(true);
     expect(beat(2, 2)).toBe(-1);
     const widenedAt = run.events.length;
     run.threads.set(undefined);
