@@ -200,7 +200,8 @@ report(
 // (50) has the governor leave a core to serving (the idle window just before has shown it the load for
 // longer than pause_after samples); with that off, both workers training; and paused by
 // pause_predictions_per_s. The peers: two plain hogs in the training threads' class (SCHED_IDLE), the
-// cost of filling both cores with idle-class work, once computing and once streaming through memory. Then all 30 players back to back.
+// cost of filling both cores with idle-class work, once computing and once streaming through memory.
+// Then all 30 players back to back.
 const ROUNDS = 5;
 const WINDOW_S = 6;
 const FLEET_TREES = 600;
@@ -258,7 +259,7 @@ const cancelFleet = async () => {
   await until(async () => ((await running()) ? undefined : true), 60_000, "the fleet run to stop");
 };
 let hogs: Array<{ kill(): void }> = [];
-// A CPU hog keeps to its registers; a memory hog streams through 128 MB, as growing trees streams through
+// A CPU hog keeps to its registers; a memory hog streams through 128 MB, as tree growing streams through
 // the binned rows: in the idle class neither takes the serving thread's core, but the memory hog still
 // competes for the caches and memory bandwidth that both cores share.
 const HOGS = { cpu: "while (true) {}", memory: "const a = new Float64Array(16e6).fill(1); let s = 0; while (true) for (let i = 0; i < a.length; i += 8) s += a[i];" };
