@@ -34,12 +34,12 @@ export interface PredictionServiceOptions {
   busy: (model: string) => boolean;
   /** `cache.pregenerate.file`: JSON lines of {model, inputs}. */
   pregenerateFile?: string;
-  /** `cache.pregenerate.top`: also the most requested recent inputs, this many per model. */
+  /** `cache.pregenerate.top`: also the most requested inputs (asked at least twice), this many per model. */
   pregenerateTop: number;
   onPrediction?: (model: string, cached: boolean, seconds: number) => void;
 }
 
-const RECENT_PER_MODEL = 500;
+const POPULAR_PER_MODEL = 500;
 
 /**
  * Answers predictions for a model's active version, through the cache. The cache key holds the model,
@@ -47,8 +47,8 @@ const RECENT_PER_MODEL = 500;
  * judged here by age (ttl, or ttl_during_training while the model trains), not by the cache plugin.
  */
 export class PredictionService {
-  /** Recent inputs per model with how often they were asked, for `pregenerate.top`. */
-  private readonly recent = new Map<string, PopularInputs>();
+  /** Per model, the inputs asked again with how often they were asked, for `pregenerate.top`. */
+  private readonly popular = new Map<string, PopularInputs>();
   private readonly revalidating = new Set<string>();
   /** When each model last answered a request: edgetrain's own serving counts as a live predictor. */
   private readonly lastServed = new Map<string, number>();
@@ -90,7 +90,7 @@ export class PredictionService {
 
   /**
    * Computes and caches answers for the inputs worth having ready: the pregenerate file's and the most
-   * requested recent ones. Called right before a scheduled run and again after an activation.
+   * requested ones. Called right before a scheduled run and again after an activation.
    */
   async pregenerate(model: string): Promise<number> {
     const active = this.options.store.active(model);
@@ -171,14 +171,14 @@ export class PredictionService {
   /** A cache hit means the input was asked before (or pregenerated): only those are counted. */
   private remember(model: string, hash: string, askedBefore: boolean, request: PredictionRequest, featureNames: string[]): void {
     if (this.options.pregenerateTop <= 0) return;
-    let popular = this.recent.get(model);
-    if (!popular) this.recent.set(model, (popular = new PopularInputs(RECENT_PER_MODEL)));
+    let popular = this.popular.get(model);
+    if (!popular) this.popular.set(model, (popular = new PopularInputs(POPULAR_PER_MODEL)));
     popular.note(hash, askedBefore, () => request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!)));
   }
 
   private topInputs(model: string): number[][][] {
     if (this.options.pregenerateTop <= 0) return [];
-    return this.recent.get(model)?.top(this.options.pregenerateTop) ?? [];
+    return this.popular.get(model)?.top(this.options.pregenerateTop) ?? [];
   }
 
   private fileInputs(model: string): number[][][] {
