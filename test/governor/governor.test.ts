@@ -6,7 +6,7 @@ import { ResourceSampler, type Sample } from "../../runtime/governor/sampler.ts"
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
-import { pathsIn, repoRoot, tempDir } from "../helpers.ts";
+import { pathsIn, processState, repoRoot, tempDir } from "../helpers.ts";
 
 const limits: GovernorLimits = { maxCpuBefore: 30, maxMemoryBefore: 70, maxTemperature: 80, pauseCpu: 80, pauseMemory: 90, resumeCpu: 40, resumeMemory: 75, pausePredictionsPerSecond: 0, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 3, maxPauseMs: 60_000 };
 let clock = 0;
@@ -244,7 +244,6 @@ describe("governor against a real busy machine", () => {
     const hooks = await commandStrategy.setup(context as never);
     const done = hooks.train({ job: "j", runDir: dir.path, signal: abort.signal, progress: { update() {} }, pause, threads: new ThreadAllowance(), checkpoint: makeCheckpoint({ signal: abort.signal }), loadData: () => Promise.reject(new Error("unused")) });
     done.catch(() => undefined);
-    const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[0];
     const waitFor = async (predicate: () => boolean, ms: number) => {
       const deadline = performance.now() + ms;
       while (!predicate()) {
@@ -262,12 +261,12 @@ describe("governor against a real busy machine", () => {
 
       const hogStarted = performance.now();
       for (let i = 0; i < 2 * navigator.hardwareConcurrency; i++) hogs.push(Bun.spawn(["sh", "-c", "while :; do :; done"]));
-      expect(await waitFor(() => state(pids[0]!) === "T", 8000)).toBe(true);
+      expect(await waitFor(() => processState(pids[0]!) === "T", 8000)).toBe(true);
       const pausedAfter = performance.now() - hogStarted;
       console.log(`paused ${pausedAfter.toFixed(0)} ms after the hog started (sample_interval ${intervalMs} ms, pause_after 2)`);
 
       for (const hog of hogs) hog.kill("SIGKILL");
-      expect(await waitFor(() => state(pids[0]!) !== "T", 8000)).toBe(true);
+      expect(await waitFor(() => processState(pids[0]!) !== "T", 8000)).toBe(true);
       expect(pause.paused).toBe(false);
     } finally {
       for (const hog of hogs) hog.kill("SIGKILL");
