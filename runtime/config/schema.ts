@@ -152,7 +152,10 @@ const Inference = v.strictObject({
   backend: v.optional(v.pipe(v.picklist(["auto", "native", "wasm"]), doc("ONNX Runtime backend: auto picks WebAssembly where glibc < 2.28.")), "auto"),
   max_loaded: v.optional(positiveInt("Model sessions kept loaded; least recently used are unloaded beyond this."), 8),
   memory_budget_mb: v.optional(positiveInt("Memory budget for loaded model sessions."), 512),
-  threads: v.optional(positiveInt("Intra-op threads per session.")),
+  threads: v.optional(
+    positiveInt("Intra-op threads per session. 1: a session computes on the thread that asks, which is fastest for single rows and cheapest to unload; more only speed up large batches."),
+    1,
+  ),
   max_batch_rows: v.optional(
     positiveInt("Predictions asked of one model in the same turn of the event loop run as one ONNX Runtime call of up to this many rows: fewer calls under load. 1: each request alone."),
     64,

@@ -5,6 +5,7 @@ import type { EventSink, Logger } from "../plugin-api.ts";
 import { MicroBatcher } from "./micro-batch.ts";
 import { readModelDescription, type ModelDescription } from "./model-metadata.ts";
 import type { OnnxRuntime } from "./onnx-runtime.ts";
+import { sessionThreads } from "./session-threads.ts";
 
 /** One row's answer: a class with its probabilities, a value, or the raw output of a foreign model. */
 export type PredictionOutput = { label: string; probabilities: Record<string, number> } | number | number[];
@@ -34,6 +35,7 @@ export interface SessionPoolOptions {
   maxLoaded: number;
   memoryBudgetMb: number;
   accelerator: "auto" | "cpu" | "cuda";
+  /** `inference.threads`: intra-op threads per session (1 when left out). */
   threads?: number;
   /** `inference.max_batch_rows`: requests to one model in the same turn of the event loop run together up to this many rows. */
   maxBatchRows: number;
@@ -128,7 +130,7 @@ export class SessionPool {
 
   /** CUDA where the profile asks for it; onnxruntime-node throws instead of falling back, so retry on CPU. */
   private async createSession(runtime: OnnxRuntime, bytes: Uint8Array, model: string): Promise<{ session: Ort.InferenceSession; provider: string }> {
-    const base: Ort.InferenceSession.SessionOptions = this.options.threads ? { intraOpNumThreads: this.options.threads } : {};
+    const base = sessionThreads(this.options.threads ?? 1);
     if (this.wantsCuda(runtime)) {
       try {
         // Severity 4 (fatal only): the failed attempt is reported once, as a warning, not as ONNX Runtime's error dump.

@@ -7,6 +7,7 @@ import { sessionWindow } from "../data/sessions.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { scorePredictions } from "../inference/score-predictions.ts";
+import { sessionThreads } from "../inference/session-threads.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 
 export interface ActiveModelScore {
@@ -57,7 +58,7 @@ export async function scoreActiveModel(job: Job, key: string | undefined, last: 
   const x = new Float32Array(rows.length * width);
   rows.forEach((row, i) => x.set(table.x.subarray(row * width, (row + 1) * width), i * width));
   const runtime = await loadOnnxRuntime({ preference: profile.inference.backend, cacheDir: paths.cache });
-  const session = await runtime.ort.InferenceSession.create(bytes);
+  const session = await runtime.ort.InferenceSession.create(bytes, sessionThreads(profile.inference.threads));
   try {
     const outputs = await session.run({ features: new runtime.ort.Tensor("float32", x, [rows.length, width]) });
     const signature = files.map((file) => `${basename(file)}:${statSync(file).size}`).join("|") + `|${rows.length}`;

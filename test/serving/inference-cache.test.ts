@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadOnnxRuntime } from "../../runtime/inference/onnx-runtime.ts";
 import { SessionPool } from "../../runtime/inference/session-pool.ts";
@@ -37,6 +37,34 @@ describe("inference", () => {
     expect(tight.loaded()).toHaveLength(1);
     await pool.close();
     await tight.close();
+  }, 60_000);
+
+  test("with one intra-op thread, the default, loaded sessions start no threads; with two, each has its own until unloaded", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const runtime = () => loadOnnxRuntime({ preference: "native", cacheDir: join(dir.path, "cache") });
+    const threads = () => readdirSync("/proc/self/task").length;
+    const options = { runtime, maxLoaded: 8, memoryBudgetMb: 512, accelerator: "cpu" as const, maxBatchRows: 64, logger: silentLogger };
+    const row = models.heldOut.x.slice(0, models.heldOut.featureNames.length);
+    const loadAll = async (pool: SessionPool) => {
+      for (let i = 0; i < 6; i++) await pool.run(await pool.acquire(`m${i}`, 1, models.good.artifact), row, 1);
+    };
+    // The runtime's own threads start with the first session.
+    const warm = new SessionPool(options);
+    await warm.run(await warm.acquire("warm", 1, models.good.artifact), row, 1);
+    const before = threads();
+    const single = new SessionPool(options);
+    await loadAll(single);
+    expect(threads() - before).toBeLessThanOrEqual(1);
+    await single.close();
+
+    const pooled = new SessionPool({ ...options, threads: 2 });
+    await loadAll(pooled);
+    expect(threads() - before).toBeGreaterThanOrEqual(6);
+    await pooled.close();
+    await Bun.sleep(100);
+    expect(threads() - before).toBeLessThanOrEqual(1);
+    await warm.close();
   }, 60_000);
 
   test("a profile asking for CUDA where it does not load serves on CPU with a warning", async () => {
