@@ -214,7 +214,7 @@ export class Daemon {
     const procRoot = join(this.options.environment.hostRoot, "proc");
     const { store, service, activator } = this.serving;
     const serving = (pattern: string, withinMs: number) => service.servedRecently(pattern, withinMs);
-    const deployer = new Deployer({ profile, paths, registry, state: this.state, store, activator, service, logger: this.logger, events: this.bus, procRoot, serving });
+    const deployer = new Deployer({ profile, paths, registry, state: this.state, store, activator, logger: this.logger, events: this.bus, procRoot, serving });
     const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor, active: this.activeRuns, deployer });
     this.scheduler = new Scheduler({
       profile, paths, registry, state: this.state, runner, governor: this.governor, logger: this.logger, events: this.bus, clock: systemClock,

@@ -4,15 +4,15 @@ import type { Job, Profile } from "../config/schema.ts";
 import { conflictPolicy, scanForJob, waitForPredictors, type ServingActivity } from "../conflicts/predictors.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
+import { ScoringThread } from "../inference/scoring-thread.ts";
 import type { DataTable, DeployCandidate, DeployHooks, EventSink, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { pluginContext } from "../plugins/context.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
-import type { PredictionService } from "../serving/prediction-service.ts";
 import { scoreVersion } from "../serving/score-version.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { modelNameOf } from "../store/model-name.ts";
-import type { ModelStore } from "../store/model-store.ts";
+import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 
 export interface DeployParts {
   profile: Profile;
@@ -21,7 +21,6 @@ export interface DeployParts {
   state: StateDatabase;
   store: ModelStore;
   activator: ModelActivator;
-  service: PredictionService;
   logger: Logger;
   events: EventSink;
   procRoot?: string;
@@ -88,7 +87,21 @@ export class Deployer {
     );
     const deployment: Deployment = { model, version: candidate.version, status: "stored", steps: [] };
     const previousVersion = store.activeVersion(model);
-    const hooks = this.candidate(request, model, candidate.version, candidate.path, previousVersion, deployment);
+    // Scoring loads sessions and runs the held-out rows: in a thread of its own, not the serving one.
+    const { profile, paths } = this.parts;
+    const scoring = new ScoringThread({ preference: profile.inference.backend, cacheDir: paths.cache, threads: profile.inference.threads });
+    try {
+      await this.runSteps(request, model, candidate, previousVersion, deployment, scoring);
+    } finally {
+      scoring.close();
+    }
+    this.parts.state.recordEvent("model.deployed", { ...deployment });
+    this.parts.events.emit("model.deployed", { ...deployment });
+    return deployment;
+  }
+
+  private async runSteps(request: DeployRequest, model: string, candidate: ModelVersion, previousVersion: number | undefined, deployment: Deployment, scoring: ScoringThread): Promise<void> {
+    const hooks = this.candidate(request, model, candidate.version, candidate.path, previousVersion, deployment, scoring);
     for (const step of request.spec.deploy.length ? request.spec.deploy : DEFAULT_DEPLOY) {
       const name = typeof step === "string" ? step : String(step.type);
       const { type: _type, ...options } = typeof step === "string" ? { type: step } : step;
@@ -108,9 +121,6 @@ export class Deployer {
         break;
       }
     }
-    this.parts.state.recordEvent("model.deployed", { ...deployment });
-    this.parts.events.emit("model.deployed", { ...deployment });
-    return deployment;
   }
 
   private async setupStep(name: string, options: Record<string, unknown>, request: DeployRequest): Promise<DeployHooks> {
@@ -127,8 +137,9 @@ export class Deployer {
     return (await plugin.module.setup({ ...context, job: { name: request.job, data: request.spec.data } } as never)) as DeployHooks;
   }
 
-  private candidate(request: DeployRequest, model: string, version: number, artifact: string, previousVersion: number | undefined, deployment: Deployment): DeployCandidate {
-    const { store, activator, service } = this.parts;
+  private candidate(request: DeployRequest, model: string, version: number, artifact: string, previousVersion: number | undefined, deployment: Deployment, scoring: ScoringThread): DeployCandidate {
+    const { store, activator } = this.parts;
+    const predict = (target: ModelVersion, x: Float32Array, rows: number) => scoring.predict(target.path, x, rows, target.feature_names?.length ?? 0, target.classes ?? []);
     return {
       model,
       version,
@@ -137,7 +148,7 @@ export class Deployer {
       previousVersion,
       job: request.job,
       key: request.key,
-      score: async (which = version) => (request.heldOut ? scoreVersion(store.requireVersion(model, which), request.heldOut, (target, inputs) => service.predictDirect(target, inputs)) : undefined),
+      score: async (which = version) => (request.heldOut ? scoreVersion(store.requireVersion(model, which), request.heldOut, predict) : undefined),
       activate: async () => {
         await activator.activate(model, version, `run ${request.run}`);
         deployment.status = "activated";

@@ -4,10 +4,10 @@ import type { Profile } from "../config/schema.ts";
 import { readCsvTable } from "../data/csv-table.ts";
 import { csvFilesIn, parseTime } from "../data/load-training-data.ts";
 import { sessionWindow } from "../data/sessions.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
-import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { scorePredictions } from "../inference/score-predictions.ts";
-import { sessionThreads } from "../inference/session-threads.ts";
+import { ScoringThread } from "../inference/scoring-thread.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 
 export interface ActiveModelScore {
@@ -57,19 +57,17 @@ export async function scoreActiveModel(job: Job, key: string | undefined, last: 
   const width = description.feature_names.length;
   const x = new Float32Array(rows.length * width);
   rows.forEach((row, i) => x.set(table.x.subarray(row * width, (row + 1) * width), i * width));
-  const runtime = await loadOnnxRuntime({ preference: profile.inference.backend, cacheDir: paths.cache });
-  const session = await runtime.ort.InferenceSession.create(bytes, sessionThreads(profile.inference.threads));
+  // Loading the model and running the rows happen off the thread that answers predictions.
+  const scoring = new ScoringThread({ preference: profile.inference.backend, cacheDir: paths.cache, threads: profile.inference.threads });
   try {
-    const outputs = await session.run({ features: new runtime.ort.Tensor("float32", x, [rows.length, width]) });
+    const predicted = await scoring.predict(last.artifact, x, rows.length, width, description.classes).catch((error: unknown) => {
+      throw new EdgetrainError("run_failed", `${last.artifact} could not be scored: ${messageOf(error)}`, { details: { file: last.artifact } });
+    });
     const signature = files.map((file) => `${basename(file)}:${statSync(file).size}`).join("|") + `|${rows.length}`;
     const shown = files.map((file) => basename(file)).join(", ");
-    const predicted =
-      description.task === "classification"
-        ? Array.from(outputs.label!.data as ArrayLike<number | bigint>, (k) => description.classes[Number(k)])
-        : Array.from(outputs.variable!.data as Float32Array);
     const truth = rows.map((row) => table.labels[row]!);
     return { ...scorePredictions(description.task, predicted, truth), rows: rows.length, data: shown, signature };
   } finally {
-    await session.release();
+    scoring.close();
   }
 }

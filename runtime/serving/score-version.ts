@@ -1,29 +1,27 @@
+import { EdgetrainError, messageOf } from "../errors.ts";
 import { scorePredictions } from "../inference/score-predictions.ts";
-import type { PredictionOutput } from "../inference/session-pool.ts";
 import type { DataTable, VersionScore } from "../plugin-api.ts";
 import type { ModelVersion } from "../store/model-store.ts";
 
-/** Rows scored per ONNX Runtime call, so that scoring a large held-out set never blocks predictions for long. */
-const SCORE_BATCH_ROWS = 512;
+/** Predicts rows (in the version's feature order) with a version: a class name or a value per row. */
+export type PredictRows = (version: ModelVersion, x: Float32Array, rows: number) => Promise<Array<string | number | undefined>>;
 
 /**
  * Scores a version on held-out rows, taking the table's columns in the model's feature order; undefined
  * when the table lacks one of the model's features (the data changed shape since it was trained).
  */
-export async function scoreVersion(version: ModelVersion, table: DataTable, predict: (version: ModelVersion, inputs: number[][]) => Promise<PredictionOutput[]>): Promise<VersionScore | undefined> {
+export async function scoreVersion(version: ModelVersion, table: DataTable, predict: PredictRows): Promise<VersionScore | undefined> {
   const names = version.feature_names;
   if (!names?.length || table.rows === 0) return undefined;
   const columns = names.map((name) => table.featureNames.indexOf(name));
   if (columns.some((column) => column < 0)) return undefined;
-  const width = table.featureNames.length;
-  const inputs = Array.from({ length: table.rows }, (_, row) => columns.map((column) => table.x[row * width + column]!));
-  const outputs: PredictionOutput[] = [];
-  for (let from = 0; from < inputs.length; from += SCORE_BATCH_ROWS) {
-    outputs.push(...(await predict(version, inputs.slice(from, from + SCORE_BATCH_ROWS))));
-    // ONNX Runtime runs on the calling thread: between batches, the requests waiting meanwhile are answered.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const predicted = outputs.map((output) => (typeof output === "number" ? output : Array.isArray(output) ? undefined : output.label));
+  const from = table.featureNames.length;
+  const to = columns.length;
+  const x = new Float32Array(table.rows * to);
+  for (let row = 0; row < table.rows; row++) for (let j = 0; j < to; j++) x[row * to + j] = table.x[row * from + columns[j]!]!;
+  const predicted = await predict(version, x, table.rows).catch((error: unknown) => {
+    throw new EdgetrainError("run_failed", `model ${version.model} version ${version.version} could not be scored: ${messageOf(error)}`, { details: { model: version.model, version: version.version } });
+  });
   return { ...scorePredictions(version.task, predicted, table.labels), rows: table.rows };
 }
 

@@ -35,12 +35,28 @@ describe("deploy steps", () => {
     expect(rejected.gate).toMatchObject({ metric: "accuracy", passed: false, active_version: 1 });
     expect((rejected.gate!.candidate as number) < (rejected.gate!.active as number)).toBe(true);
     expect(stack.store.activeVersion("activity-player_1")).toBe(1);
+    // Scored in a thread of its own: the rejected candidate never took a place among the serving sessions.
+    expect(stack.pool.loaded().map((m) => m.version)).not.toContain(2);
     // Retrained on the same rows: exactly as good, so within the tolerance.
     const again = await send(models.good);
     expect(again.status).toBe("activated");
     expect(stack.store.version("activity-player_1", 3)!.gate).toMatchObject({ passed: true, active_version: 1 });
     expect(stack.store.activeVersion("activity-player_1")).toBe(3);
     expect(stack.events.map((e) => e.type)).toContain("model.rejected");
+    stack.close();
+  }, 60_000);
+
+  test("gate: a candidate whose model cannot be scored is not activated, and the error says why", async () => {
+    await using dir = tempDir();
+    const { stack, send, models } = await deployer(dir.path, job(["gate", "activate"]));
+    expect((await send(models.good)).status).toBe("activated");
+    const broken = join(dir.path, "broken.onnx");
+    writeFileSync(broken, readFileSync(models.newer.artifact).subarray(0, 100));
+    const outcome = await send({ ...models.newer, artifact: broken });
+    expect(outcome.status).toBe("failed");
+    expect(outcome.steps[0]).toMatchObject({ step: "gate", ok: false });
+    expect(outcome.message).toMatch(/^gate: model activity-player_1 version 2 could not be scored: .*protobuf/);
+    expect(stack.store.activeVersion("activity-player_1")).toBe(1);
     stack.close();
   }, 60_000);
 

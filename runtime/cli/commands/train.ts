@@ -95,7 +95,7 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
       const logger = logs.logger();
       // Without a daemon the model still goes into the store and through the job's deploy steps.
       const serving = await createServing({ profile, paths, registry, state, logger, events: { emit() {} }, busy: () => false });
-      const deployer = new Deployer({ profile, paths, registry, state, store: serving.store, activator: serving.activator, service: serving.service, logger, events: { emit() {} }, procRoot: join(io.environment.hostRoot, "proc") });
+      const deployer = new Deployer({ profile, paths, registry, state, store: serving.store, activator: serving.activator, logger, events: { emit() {} }, procRoot: join(io.environment.hostRoot, "proc") });
       const runner = new JobRunner({ profile, paths, registry, state, logger, governor, deployer });
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
       runner.jobNamed(jobName);

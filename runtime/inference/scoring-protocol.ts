@@ -1,0 +1,25 @@
+/** Messages between the daemon and its scoring thread (runtime/inference/scoring-worker.ts). */
+
+export interface ScoringRuntime {
+  preference: "auto" | "native" | "wasm";
+  /** Where ONNX Runtime's embedded libraries are extracted (`paths.cache`). */
+  cacheDir: string;
+  threads: number;
+}
+
+export interface ScoreRequest {
+  id: number;
+  runtime: ScoringRuntime;
+  /** The model file; the thread loads it in a session of its own. */
+  path: string;
+  /** Rows in the model's feature order. */
+  x: Float32Array;
+  rows: number;
+  width: number;
+  /** Class names by index, for models whose labels are indices. */
+  classes: string[];
+}
+
+export type ScoreReply =
+  | { id: number; ok: true; predicted: Array<string | number | undefined> }
+  | { id: number; ok: false; message: string };

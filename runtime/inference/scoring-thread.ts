@@ -1,0 +1,59 @@
+import { EdgetrainError } from "../errors.ts";
+import type { ScoreReply, ScoreRequest, ScoringRuntime } from "./scoring-protocol.ts";
+
+// A compiled binary holds the thread's module as an extra entry point under its source path from the
+// project root (scripts/build.ts); from source it sits next to this file.
+const SCORING_MODULE = Bun.isStandaloneExecutable ? "./runtime/inference/scoring-worker.ts" : new URL("./scoring-worker.ts", import.meta.url).href;
+
+/**
+ * Predicts held-out rows off the serving thread, in a thread started at the first request and ended by
+ * `close()`: one per deploy, so that no thread or session outlives the scoring it was for.
+ */
+export class ScoringThread {
+  private thread?: Worker;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (predicted: Array<string | number | undefined>) => void; reject: (error: Error) => void }>();
+
+  constructor(private readonly runtime: ScoringRuntime) {}
+
+  /** The prediction of each row (class name or value; undefined where the model gives neither). `x` is handed over: the caller must not use it after. */
+  predict(path: string, x: Float32Array, rows: number, width: number, classes: string[]): Promise<Array<string | number | undefined>> {
+    const id = this.nextId++;
+    // Handed over without a copy, unless x is a view into a larger buffer that the caller still holds.
+    const own = x.buffer instanceof ArrayBuffer && x.byteLength === x.buffer.byteLength ? (x as Float32Array<ArrayBuffer>) : new Float32Array(x);
+    const request: ScoreRequest = { id, runtime: this.runtime, path, x: own, rows, width, classes };
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.start().postMessage(request, [own.buffer]);
+    });
+  }
+
+  close(): void {
+    this.thread?.terminate();
+    this.thread = undefined;
+    this.failAll(new EdgetrainError("run_failed", "scoring stopped: the deploy ended"));
+  }
+
+  private start(): Worker {
+    if (this.thread) return this.thread;
+    const thread = new Worker(SCORING_MODULE);
+    thread.onmessage = (event: MessageEvent<ScoreReply>) => {
+      const reply = event.data;
+      const waiter = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if (reply.ok) waiter?.resolve(reply.predicted);
+      else waiter?.reject(new EdgetrainError("run_failed", reply.message));
+    };
+    thread.onerror = (event) => {
+      this.thread = undefined;
+      this.failAll(new EdgetrainError("run_failed", `the scoring thread failed: ${event.message}`));
+    };
+    this.thread = thread;
+    return thread;
+  }
+
+  private failAll(error: Error): void {
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+}

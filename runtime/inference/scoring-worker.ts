@@ -1,0 +1,55 @@
+/**
+ * The scoring thread: predicts held-out rows with a model version loaded in a session of its own. Loading a
+ * session blocks the thread that does it (3–6 ms for a demo forest, more for large ones) and a large
+ * held-out set runs for longer still, so a gate's scoring happens here and not on the thread that answers
+ * predictions.
+ */
+import { readFileSync } from "node:fs";
+import { messageOf } from "../errors.ts";
+import { loadOnnxRuntime } from "./onnx-runtime.ts";
+import type { ScoreReply, ScoreRequest } from "./scoring-protocol.ts";
+import { sessionThreads } from "./session-threads.ts";
+
+declare const self: Worker;
+
+/** Rows per ONNX Runtime call: bounds the memory of a large held-out set's outputs. */
+const BATCH_ROWS = 4096;
+
+self.onmessage = async (event: MessageEvent<ScoreRequest>) => {
+  const request = event.data;
+  let reply: ScoreReply;
+  try {
+    reply = { id: request.id, ok: true, predicted: await predict(request) };
+  } catch (error) {
+    reply = { id: request.id, ok: false, message: messageOf(error) };
+  }
+  self.postMessage(reply);
+};
+
+async function predict({ runtime: wanted, path, x, rows, width, classes }: ScoreRequest): Promise<Array<string | number | undefined>> {
+  const runtime = await loadOnnxRuntime({ preference: wanted.preference, cacheDir: wanted.cacheDir });
+  const session = await runtime.ort.InferenceSession.create(readFileSync(path), sessionThreads(wanted.threads));
+  try {
+    const inputName = session.inputNames[0] ?? "features";
+    const predicted: Array<string | number | undefined> = [];
+    for (let from = 0; from < rows; from += BATCH_ROWS) {
+      const count = Math.min(BATCH_ROWS, rows - from);
+      const outputs = await session.run({ [inputName]: new runtime.ort.Tensor("float32", x.subarray(from * width, (from + count) * width), [count, width]) });
+      if (outputs.label) {
+        const labels = outputs.label.data as ArrayLike<number | bigint | string>;
+        for (let i = 0; i < count; i++) {
+          const label = labels[i]!;
+          predicted.push(typeof label === "string" ? label : (classes[Number(label)] ?? String(label)));
+        }
+      } else {
+        const first = (outputs.variable ?? Object.values(outputs)[0]!).data as ArrayLike<number>;
+        // One value per row is a regression; anything wider has no single prediction to score.
+        const perRow = first.length / count;
+        for (let i = 0; i < count; i++) predicted.push(perRow === 1 ? Number(first[i]) : undefined);
+      }
+    }
+    return predicted;
+  } finally {
+    await session.release();
+  }
+}
