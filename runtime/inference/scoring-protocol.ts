@@ -1,10 +1,14 @@
 /** Messages between the daemon and its scoring thread (runtime/inference/scoring-worker.ts). */
 
+import type { TrainingClass } from "../training/thread-priority.ts";
+
 export interface ScoringRuntime {
   preference: "auto" | "native" | "wasm";
   /** Where ONNX Runtime's embedded libraries are extracted (`paths.cache`). */
   cacheDir: string;
   threads: number;
+  /** `governor.training_class` and `training_nice`: scoring is a run's work, and yields to serving as training does. */
+  priority: { class: TrainingClass; nice: number };
 }
 
 export interface ScoreRequest {

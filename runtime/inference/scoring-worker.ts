@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { messageOf } from "../errors.ts";
+import { lowerThisThread } from "../training/thread-priority.ts";
 import { loadOnnxRuntime } from "./onnx-runtime.ts";
 import type { ScoreReply, ScoreRequest } from "./scoring-protocol.ts";
 import { sessionThreads } from "./session-threads.ts";
@@ -15,8 +16,14 @@ declare const self: Worker;
 /** Rows per ONNX Runtime call: bounds the memory of a large held-out set's outputs. */
 const BATCH_ROWS = 4096;
 
+let lowered = false;
+
 self.onmessage = async (event: MessageEvent<ScoreRequest>) => {
   const request = event.data;
+  if (!lowered) {
+    lowered = true;
+    lowerThisThread(request.runtime.priority.class, request.runtime.priority.nice);
+  }
   let reply: ScoreReply;
   try {
     reply = { id: request.id, ok: true, predicted: await predict(request) };

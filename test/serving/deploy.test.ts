@@ -1,11 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Deployer } from "../../runtime/deploy/deployer.ts";
+import { ScoringThread } from "../../runtime/inference/scoring-thread.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { TrainResult } from "../../runtime/plugin-api.ts";
 import { tempDir } from "../helpers.ts";
-import { servingStack, trainedModels } from "./fixture.ts";
+import { metadataOf, servingStack, trainedModels } from "./fixture.ts";
 
 const job = (deploy: unknown[], extra: Record<string, unknown> = {}) => ({
   jobs: { activity: { strategy: "random-forest", data: { source: "sessions", path: "athletes" }, deploy, ...extra } },
@@ -127,3 +128,26 @@ describe("deploy steps", () => {
     stack.close();
   }, 60_000);
 });
+
+test("the scoring thread predicts as the serving session does, in the training class, and is gone after close()", async () => {
+  await using dir = tempDir();
+  const stack = await servingStack(dir.path);
+  const models = await trainedModels(dir.path);
+  const version = await stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
+  const width = models.heldOut.featureNames.length;
+  const rows = 40;
+  const inputs = Array.from({ length: rows }, (_, row) => Array.from(models.heldOut.x.subarray(row * width, (row + 1) * width)));
+  const served = await stack.service.predictDirect(version, inputs);
+  // Field 41 of a thread's stat is its scheduling policy; 5 is SCHED_IDLE.
+  const idleThreads = () => readdirSync("/proc/self/task").filter((tid) => readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ")[38] === "5").length;
+  const scoring = new ScoringThread({ preference: "auto", cacheDir: join(dir.path, "cache"), threads: 1, priority: { class: "idle", nice: 10 } });
+  const predicted = await scoring.predict(version.path, models.heldOut.x.slice(0, rows * width), rows, width, version.classes ?? []);
+  expect(predicted).toEqual(served.map((output) => (output as { label: string }).label));
+  expect(idleThreads()).toBe(1);
+  scoring.close();
+  await Bun.sleep(200);
+  expect(idleThreads()).toBe(0);
+  await expect(scoring.predict(join(dir.path, "missing.onnx"), new Float32Array(width), 1, width, [])).rejects.toThrow("missing.onnx");
+  scoring.close();
+  stack.close();
+}, 60_000);
