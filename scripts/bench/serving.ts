@@ -127,7 +127,8 @@ const fmt = (n: number, digits = 2) => n.toFixed(digits);
   await proc.exited;
 }
 
-// 1. Cold start to the first answered predict, and RSS with 30 active models loaded.
+// 1. Cold start to the first answered predict, and RSS with 30 active models, each asked for once: the
+// sessions kept loaded are the profile's inference.max_loaded, and the row says how many.
 const { proc, began } = await startDaemon();
 await until(async () => ((await predict("activity-player_7")).status === 200 ? true : undefined), 30_000, "first predict");
 const coldMs = performance.now() - began;
@@ -135,7 +136,8 @@ report("cold start → first answered predict (process spawn included)", `${fmt(
 for (let p = 1; p <= DEMO_DATA.players; p++) await predict(`activity-player_${p}`);
 await Bun.sleep(3000);
 const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))![1]) / 1024;
-report("daemon RSS, 30 active models loaded, idle", `${fmt(rssMb, 0)} MB`, "< 150 MB");
+const models = ((await (await fetch(`${url}/v1/status`)).json()) as { models: { active: number; loaded: unknown[] } }).models;
+report(`daemon RSS, ${models.active} active models each asked for once, idle (${models.loaded.length} sessions loaded: inference.max_loaded)`, `${fmt(rssMb, 0)} MB`, "< 150 MB");
 
 // 2. Cached and uncached predicts, and the same requests to the Flask + scikit-learn peer. The targets are
 // for a daemon that has been serving: 10 s of the same loads first, while JavaScriptCore compiles the hot
