@@ -89,7 +89,7 @@ export class Deployer {
     const previousVersion = store.activeVersion(model);
     // Scoring loads sessions and runs the held-out rows: in a thread of its own, not the serving one.
     const { profile, paths } = this.parts;
-    const scoring = new ScoringThread({ preference: profile.inference.backend, cacheDir: paths.cache, threads: profile.inference.threads, priority: { class: profile.governor.training_class, nice: profile.governor.training_nice } });
+    const scoring = ScoringThread.forProfile(profile, paths.cache);
     try {
       await this.runSteps(request, model, candidate, previousVersion, deployment, scoring);
     } finally {

@@ -1,3 +1,22 @@
+import type * as Ort from "onnxruntime-common";
+
+/**
+ * Each row's prediction from a model's outputs: its label's class name (a label that is already text is
+ * kept), or its one value; undefined where a row has several values and so no single prediction.
+ */
+export function predictionsOf(outputs: Ort.InferenceSession.ReturnType, classes: string[], rows: number): Array<string | number | undefined> {
+  if (outputs.label) {
+    const labels = outputs.label.data as ArrayLike<number | bigint | string>;
+    return Array.from({ length: rows }, (_, i) => {
+      const label = labels[i]!;
+      return typeof label === "string" ? label : (classes[Number(label)] ?? String(label));
+    });
+  }
+  const values = (outputs.variable ?? Object.values(outputs)[0]!).data as ArrayLike<number>;
+  const perRow = values.length / rows;
+  return Array.from({ length: rows }, (_, i) => (perRow === 1 ? Number(values[i]) : undefined));
+}
+
 /**
  * How well predictions match the truth: accuracy for classes (predicted names against label text), RMSE
  * for values. Used by `edgetrain predict`, the accuracy-below trigger and the deploy gate alike.

@@ -1,4 +1,6 @@
+import type { Profile } from "../config/schema.ts";
 import { EdgetrainError } from "../errors.ts";
+import { trainingPriority } from "../training/thread-priority.ts";
 import type { ScoreReply, ScoreRequest, ScoringRuntime } from "./scoring-protocol.ts";
 
 // A compiled binary holds the thread's module as an extra entry point under its source path from the
@@ -15,6 +17,11 @@ export class ScoringThread {
   private readonly waiting = new Map<number, { resolve: (predicted: Array<string | number | undefined>) => void; reject: (error: Error) => void }>();
 
   constructor(private readonly runtime: ScoringRuntime) {}
+
+  /** With the profile's ONNX Runtime backend and threads, at its training priority. */
+  static forProfile(profile: Profile, cacheDir: string): ScoringThread {
+    return new ScoringThread({ preference: profile.inference.backend, cacheDir, threads: profile.inference.threads, priority: trainingPriority(profile.governor) });
+  }
 
   /** The prediction of each row (class name or value; undefined where the model gives neither). `x` is handed over: the caller must not use it after. */
   predict(path: string, x: Float32Array, rows: number, width: number, classes: string[]): Promise<Array<string | number | undefined>> {

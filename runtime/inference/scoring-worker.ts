@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { messageOf } from "../errors.ts";
 import { lowerThisThread } from "../training/thread-priority.ts";
 import { loadOnnxRuntime } from "./onnx-runtime.ts";
+import { predictionsOf } from "./score-predictions.ts";
 import type { ScoreReply, ScoreRequest } from "./scoring-protocol.ts";
 import { sessionThreads } from "./session-threads.ts";
 
@@ -42,18 +43,7 @@ async function predict({ runtime: wanted, path, x, rows, width, classes }: Score
     for (let from = 0; from < rows; from += BATCH_ROWS) {
       const count = Math.min(BATCH_ROWS, rows - from);
       const outputs = await session.run({ [inputName]: new runtime.ort.Tensor("float32", x.subarray(from * width, (from + count) * width), [count, width]) });
-      if (outputs.label) {
-        const labels = outputs.label.data as ArrayLike<number | bigint | string>;
-        for (let i = 0; i < count; i++) {
-          const label = labels[i]!;
-          predicted.push(typeof label === "string" ? label : (classes[Number(label)] ?? String(label)));
-        }
-      } else {
-        const first = (outputs.variable ?? Object.values(outputs)[0]!).data as ArrayLike<number>;
-        // One value per row is a regression; anything wider has no single prediction to score.
-        const perRow = first.length / count;
-        for (let i = 0; i < count; i++) predicted.push(perRow === 1 ? Number(first[i]) : undefined);
-      }
+      predicted.push(...predictionsOf(outputs, classes, count));
     }
     return predicted;
   } finally {

@@ -14,6 +14,7 @@ import type { StateDatabase } from "../state/database.ts";
 import { RunControl } from "../training/run-control.ts";
 import { RunRecorder } from "../training/run-recorder.ts";
 import { runStrategyInThread } from "../training/strategy-thread.ts";
+import { trainingPriority } from "../training/thread-priority.ts";
 import { jobKeys } from "./job-keys.ts";
 import type { Deployer, Deployment } from "../deploy/deployer.ts";
 import { scoreActiveModel } from "./score-active-model.ts";
@@ -158,7 +159,7 @@ export class JobRunner {
           previousArtifact: this.parts.deployer?.activeArtifact(request.job, key) ?? this.lastSuccess(request.job, key)?.artifact,
           workers: profile.governor.workers,
           memoryLimitMb: profile.governor.memory_limit_mb,
-          priority: { class: profile.governor.training_class, nice: profile.governor.training_nice },
+          priority: trainingPriority(profile.governor),
           wantHeldOut: this.parts.deployer !== undefined,
           now: Date.now(),
         },

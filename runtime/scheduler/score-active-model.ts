@@ -58,7 +58,7 @@ export async function scoreActiveModel(job: Job, key: string | undefined, last: 
   const x = new Float32Array(rows.length * width);
   rows.forEach((row, i) => x.set(table.x.subarray(row * width, (row + 1) * width), i * width));
   // Loading the model and running the rows happen off the thread that answers predictions.
-  const scoring = new ScoringThread({ preference: profile.inference.backend, cacheDir: paths.cache, threads: profile.inference.threads, priority: { class: profile.governor.training_class, nice: profile.governor.training_nice } });
+  const scoring = ScoringThread.forProfile(profile, paths.cache);
   try {
     const predicted = await scoring.predict(last.artifact, x, rows.length, width, description.classes).catch((error: unknown) => {
       throw new EdgetrainError("run_failed", `${last.artifact} could not be scored: ${messageOf(error)}`, { details: { file: last.artifact } });

@@ -6,6 +6,11 @@ const SCHED_IDLE = 5;
 
 export type TrainingClass = "idle" | "normal";
 
+/** `governor.training_class` and `training_nice`: what a run's threads, and a deploy's scoring, run at. */
+export function trainingPriority(governor: { training_class: TrainingClass; training_nice: number }): { class: TrainingClass; nice: number } {
+  return { class: governor.training_class, nice: governor.training_nice };
+}
+
 /** What a run's thread got: the idle class, a nice value, or its normal priority where libc could not be asked. */
 export type Lowered = { class: "idle" } | { class: "normal"; nice: number } | { class: "unchanged" };
 

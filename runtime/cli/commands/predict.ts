@@ -5,7 +5,7 @@ import { csvFilesIn } from "../../data/load-training-data.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { readModelDescription } from "../../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../../inference/onnx-runtime.ts";
-import { scorePredictions } from "../../inference/score-predictions.ts";
+import { predictionsOf, scorePredictions } from "../../inference/score-predictions.ts";
 import { stringFlag, type Command } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 
@@ -42,13 +42,7 @@ column, accuracy or RMSE is printed too. --json prints {model, backend, rows, pr
     const rows = table.labels.length;
     const features = description.feature_names.length;
     const outputs = await session.run({ features: new runtime.ort.Tensor("float32", table.x, [rows, features]) });
-    let predictions: Array<string | number>;
-    if (description.task === "classification") {
-      const labels = outputs.label!.data as ArrayLike<bigint | number>;
-      predictions = Array.from(labels, (k) => description.classes[Number(k)] ?? String(k));
-    } else {
-      predictions = Array.from(outputs.variable!.data as Float32Array);
-    }
+    const predictions = predictionsOf(outputs, description.classes, rows);
     const report: Record<string, unknown> = { model: modelPath, backend: runtime.backend, rows, features };
     if (hasLabel) {
       const score = scorePredictions(description.task, predictions, table.labels);
