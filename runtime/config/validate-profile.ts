@@ -23,12 +23,14 @@ export interface ResolvedProfile {
   paths?: ResolvedPaths;
 }
 
-/** Which profile to use: --profile, then EDGETRAIN_PROFILE, then `profile.yaml` in the home, then `base`. */
+/** Which profile to use: --profile, then EDGETRAIN_PROFILE, then `profile.yaml` or `demo-profile.yaml` in the home, then `base`. */
 export function chooseProfile(flag: string | undefined, environment: Environment, home: string): string {
   if (flag) return flag;
   if (environment.profile) return environment.profile;
-  const inHome = join(home, "profile.yaml");
-  return existsSync(inHome) ? inHome : "base";
+  // The demo writes its own file name, so that a demo run never overwrites a home's profile.yaml; its
+  // home is still one `--home edgetrain-demo` names without --profile.
+  const inHome = ["profile.yaml", "demo-profile.yaml"].map((name) => join(home, name)).find((file) => existsSync(file));
+  return inHome ?? "base";
 }
 
 /** Loads a profile and its plugins and checks everything, reporting every problem at once. */

@@ -82,9 +82,21 @@ function redact(fields: Record<string, unknown>): Record<string, unknown> {
 
 const COLORS: Record<Level, string> = { debug: "\x1b[2m", info: "\x1b[36m", warn: "\x1b[33m", error: "\x1b[31m" };
 
+/**
+ * A field as people read it. Metrics come out of training as 0.7388888888888889; four significant digits
+ * say as much on a terminal, and the JSON-lines file keeps every digit.
+ */
+export function fieldText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value) && !Number.isInteger(value)) {
+    return String(Math.abs(value) >= 1 ? Number(value.toFixed(3)) : Number(value.toPrecision(4)));
+  }
+  return JSON.stringify(value);
+}
+
 function humanLine(time: Date, level: Level, message: string, fields: Record<string, unknown>, color: boolean): string {
   const extras = Object.entries(fields)
-    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .map(([key, value]) => `${key}=${fieldText(value)}`)
     .join(" ");
   const tag = level.toUpperCase().padEnd(5);
   const clock = time.toTimeString().slice(0, 8);

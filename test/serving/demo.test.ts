@@ -28,7 +28,26 @@ describe("edgetrain demo", () => {
     expect([forward.code, forward.stdout]).toEqual([0, "activity-player_7: version 2 serving\n"]);
     const missing = await runCli(["activate", "activity-player_7", "9", "--home", home], { home: dir.path });
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining("model activity-player_7 has no version 9")]);
-    const cache = await runCli(["cache", "stats", "--home", home], { home: dir.path });
-    expect([cache.code, cache.stderr]).toEqual([1, expect.stringContaining(`no daemon runs on ${home}`)]);
+
+    // The demo's home is found by --home alone (its demo-profile.yaml), and its disk cache is kept.
+    const plan = await runCli(["plan", "--home", home, "--json"], { home: dir.path });
+    expect(plan.stdout).toContain('"activity"');
+    const stats = async () => {
+      const result = await runCli(["cache", "stats", "--home", home, "--json"], { home: dir.path });
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout) as { type: string; entries: number; daemon: boolean };
+    };
+    const filesOf = (model: string) => [...new Bun.Glob(`${model}/*/*.json`).scanSync(join(home, "cache", "predictions"))];
+    const before = await stats();
+    expect(before).toMatchObject({ type: "tiered", daemon: false });
+    expect(before.entries).toBeGreaterThan(0);
+    expect(before.entries).toBe(filesOf("*").length);
+    expect(filesOf("activity-player_7").length).toBeGreaterThan(0);
+    const cleared = await runCli(["cache", "clear", "activity-player_7", "--home", home], { home: dir.path });
+    expect([cleared.code, cleared.stdout]).toEqual([0, "cleared the cache of activity-player_7\n"]);
+    expect(filesOf("activity-player_7")).toEqual([]);
+    expect((await stats()).entries).toBe(filesOf("*").length);
+    await runCli(["cache", "clear", "--home", home], { home: dir.path });
+    expect((await stats()).entries).toBe(0);
   }, 180_000);
 });

@@ -6,6 +6,12 @@ import { useColor } from "../components/theme.tsx";
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 const LEVEL_COLOR = { debug: "gray", info: "white", warn: "yellow", error: "red" } as const;
 
+/** As the daemon's console log writes a field: metrics to four significant digits, not sixteen. */
+const fieldText = (value: unknown) =>
+  typeof value === "string" ? value
+  : typeof value === "number" && Number.isFinite(value) && !Number.isInteger(value) ? String(Math.abs(value) >= 1 ? Number(value.toFixed(3)) : Number(value.toPrecision(4)))
+  : JSON.stringify(value);
+
 /** The daemon's log, followed; l cycles the level filter, j the job filter. */
 export function Logs({ lines, level, job, height, width }: { lines: LogLine[]; level: (typeof LOG_LEVELS)[number]; job?: string; height: number; width: number }) {
   const color = useColor();
@@ -17,7 +23,7 @@ export function Logs({ lines, level, job, height, width }: { lines: LogLine[]; l
       </Text>
       {shown.map((line, i) => {
         const { time, level: lineLevel, msg, ...fields } = line;
-        const extra = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+        const extra = Object.entries(fields).map(([k, v]) => `${k}=${fieldText(v)}`).join(" ");
         return (
           <Text key={i} wrap="truncate">
             {time.slice(11, 19)} <Text color={color(LEVEL_COLOR[lineLevel])}>{lineLevel.toUpperCase().padEnd(5)}</Text> {`${msg} ${extra}`.slice(0, Math.max(20, width - 16))}

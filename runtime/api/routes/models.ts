@@ -4,6 +4,7 @@ import type { DaemonView } from "../daemon-view.ts";
 import { ModelName } from "./schemas.ts";
 
 const Params = v.object({ name: ModelName });
+const VERSION_NUMBER = "a version number (1, 2, …), as `edgetrain model NAME` lists them";
 
 /** `GET /v1/models`, `GET /v1/models/:name`, `POST /v1/models/:name/activate` ({version}), `POST /v1/models/:name/rollback`. */
 export const modelRoutes = (view: DaemonView) =>
@@ -12,6 +13,6 @@ export const modelRoutes = (view: DaemonView) =>
     .get("/v1/models/:name", ({ params }) => view.model(params.name), { params: Params })
     .post("/v1/models/:name/activate", async ({ params, body }) => ({ activated: await view.activate(params.name, body.version) }), {
       params: Params,
-      body: v.strictObject({ version: v.pipe(v.number(), v.integer("a whole version number"), v.minValue(1)) }),
+      body: v.strictObject({ version: v.pipe(v.number(VERSION_NUMBER), v.integer(VERSION_NUMBER), v.minValue(1, VERSION_NUMBER)) }),
     })
     .post("/v1/models/:name/rollback", async ({ params }) => ({ active: await view.rollback(params.name) }), { params: Params });

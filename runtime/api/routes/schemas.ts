@@ -5,7 +5,10 @@ import { MODEL_NAME } from "../../store/model-name.ts";
 export const ModelName = v.pipe(v.string(), v.regex(MODEL_NAME, "a model name of lower-case letters, digits, '.', '_' and '-'"), v.check((name) => !name.includes(".."), "a model name without '..'"));
 
 /** A `?limit=`-style query value: digits, read as a whole number from 1 to `max`. */
-export const WholeNumberQuery = (max: number) => v.pipe(v.string(), v.regex(/^\d+$/, "a whole number"), v.transform(Number), v.minValue(1), v.maxValue(max));
+export const WholeNumberQuery = (max: number) => {
+  const expected = `a whole number from 1 to ${max}`;
+  return v.pipe(v.string(), v.regex(/^\d+$/, expected), v.transform(Number), v.minValue(1, expected), v.maxValue(max, expected));
+};
 
 const Row = v.pipe(v.array(v.number("a number")), v.minLength(1, "at least one feature value"));
 

@@ -19,8 +19,11 @@ function withStore<T>({ loaded, paths }: ReturnType<typeof loadHomeProfile>, rea
   }
 }
 
-/** Activation and rollback without a daemon: the same checks (sha256, load, health rows) on a local serving stack. */
-async function withActivator<T>(args: ParsedArgs, io: CommandIo, act: (serving: Awaited<ReturnType<typeof createServing>>) => Promise<T>): Promise<T> {
+/**
+ * Without a daemon: the home's serving parts (store, sessions, cache) on their own, so that activation
+ * and rollback make the same checks (sha256, load, health rows) the daemon makes. Closed after `act`.
+ */
+async function withServing<T>(args: ParsedArgs, io: CommandIo, act: (serving: Awaited<ReturnType<typeof createServing>>) => Promise<T>): Promise<T> {
   const resolved = await resolveHomeProfile(args, io);
   const state = openState(resolved.paths.state);
   const serving = await createServing({ profile: resolved.profile, paths: resolved.paths, registry: resolved.registry, state, logger: silentLogger, events: { emit() {} }, busy: () => false });
@@ -94,7 +97,7 @@ Through the daemon when one runs (requests never fail or wait during the switch)
     const { paths } = loadHomeProfile(args, io);
     const active = daemonRuns(paths.home)
       ? (await daemonClient(args, io).post<{ activated: ModelVersion }>(`/v1/models/${encodeURIComponent(name)}/activate`, { version })).activated
-      : await withActivator(args, io, (serving) => serving.activator.activate(name, version, "edgetrain activate"));
+      : await withServing(args, io, (serving) => serving.activator.activate(name, version, "edgetrain activate"));
     io.stdout.write(`${name}: version ${active.version} serving\n`);
     return 0;
   },
@@ -110,7 +113,7 @@ export const rollbackCommand: Command = {
     const { paths } = loadHomeProfile(args, io);
     const active = daemonRuns(paths.home)
       ? (await daemonClient(args, io).post<{ active: ModelVersion }>(`/v1/models/${encodeURIComponent(name)}/rollback`, {})).active
-      : await withActivator(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback"));
+      : await withServing(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback"));
     io.stdout.write(`${name}: rolled back; version ${active.version} serving\n`);
     return 0;
   },
@@ -121,21 +124,30 @@ export const cacheCommand: Command = {
   summary: "prediction cache: stats, or clear (all, or one model)",
   help: `Usage: edgetrain cache stats|clear [MODEL] [--json] [--profile P] [--home DIR]
 
-Asks the running daemon (the memory cache lives there).`,
+Through the daemon when one runs; else on the disk cache directly (the memory cache lives only in the
+daemon, so without one it is empty).`,
   options: { ...homeOptions, json: { type: "boolean" } },
   async run(args, io) {
     const [action, model] = args.positionals;
-    const client = daemonClient(args, io);
+    if (action !== "stats" && action !== "clear") throw new EdgetrainError("usage", `edgetrain cache: expected stats or clear, got "${action ?? ""}"`);
+    const { paths } = loadHomeProfile(args, io);
+    const daemon = daemonRuns(paths.home) ? daemonClient(args, io) : undefined;
     if (action === "stats") {
-      const stats = await client.get<{ type: string; entries: number; hits: number; misses: number; hit_rate: number }>("/v1/cache");
-      io.stdout.write(args.values.json ? JSON.stringify(stats) + "\n" : `${stats.type} cache: ${stats.entries} entries, ${stats.hits} hits, ${stats.misses} misses, hit rate ${(stats.hit_rate * 100).toFixed(1)} %\n`);
+      type Stats = { type: string; entries: number; hits: number; misses: number; hit_rate: number };
+      const stats = daemon
+        ? await daemon.get<Stats>("/v1/cache")
+        : await withServing(args, io, async (serving): Promise<Stats> => ({ ...serving.service.cacheStats(), type: serving.cacheType }));
+      const counts = daemon ? `, ${stats.hits} hits, ${stats.misses} misses, hit rate ${(stats.hit_rate * 100).toFixed(1)} %` : " on disk (no daemon runs)";
+      io.stdout.write(args.values.json ? JSON.stringify({ ...stats, daemon: daemon !== undefined }) + "\n" : `${stats.type} cache: ${stats.entries} entries${counts}\n`);
       return 0;
     }
-    if (action === "clear") {
-      await client.delete(`/v1/cache${model ? `?model=${encodeURIComponent(model)}` : ""}`);
-      io.stdout.write(`cleared ${model ? `the cache of ${model}` : "the whole cache"}\n`);
-      return 0;
-    }
-    throw new EdgetrainError("usage", `edgetrain cache: expected stats or clear, got "${action ?? ""}"`);
+    if (daemon) await daemon.delete(`/v1/cache${model ? `?model=${encodeURIComponent(model)}` : ""}`);
+    else
+      await withServing(args, io, async (serving) => {
+        serving.service.clearCache(model);
+        await serving.cache.flush?.();
+      });
+    io.stdout.write(`cleared ${model ? `the cache of ${model}` : "the whole cache"}\n`);
+    return 0;
   },
 };
