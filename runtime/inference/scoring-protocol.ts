@@ -1,6 +1,7 @@
 /** Messages between the daemon and its scoring thread (runtime/inference/scoring-worker.ts). */
 
 import type { TrainingClass } from "../training/thread-priority.ts";
+import type { ModelDescription } from "./model-metadata.ts";
 
 export interface ScoringRuntime {
   preference: "auto" | "native" | "wasm";
@@ -12,6 +13,7 @@ export interface ScoringRuntime {
 }
 
 export interface ScoreRequest {
+  kind: "score";
   id: number;
   runtime: ScoringRuntime;
   /** The model file; the thread loads it in a session of its own. */
@@ -24,6 +26,17 @@ export interface ScoreRequest {
   classes: string[];
 }
 
+/** The feature names and classes edgetrain stored in a model file: decoding a forest's protobuf takes milliseconds. */
+export interface DescribeRequest {
+  kind: "describe";
+  id: number;
+  runtime: ScoringRuntime;
+  path: string;
+}
+
+export type ScoringRequest = ScoreRequest | DescribeRequest;
+
 export type ScoreReply =
   | { id: number; ok: true; predicted: Array<string | number | undefined> }
+  | { id: number; ok: true; description: ModelDescription | null }
   | { id: number; ok: false; message: string };

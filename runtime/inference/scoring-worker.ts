@@ -2,14 +2,15 @@
  * The scoring thread: predicts held-out rows with a model version loaded in a session of its own. Loading a
  * session blocks the thread that does it (3–6 ms for a demo forest, more for large ones) and a large
  * held-out set runs for longer still, so a gate's scoring happens here and not on the thread that answers
- * predictions.
+ * predictions. So does reading the feature names out of a model file for accuracy-below.
  */
 import { readFileSync } from "node:fs";
 import { messageOf } from "../errors.ts";
 import { lowerThisThread } from "../training/thread-priority.ts";
+import { readModelDescription } from "./model-metadata.ts";
 import { loadOnnxRuntime } from "./onnx-runtime.ts";
 import { predictionsOf } from "./score-predictions.ts";
-import type { ScoreReply, ScoreRequest } from "./scoring-protocol.ts";
+import type { ScoreReply, ScoreRequest, ScoringRequest } from "./scoring-protocol.ts";
 import { sessionThreads } from "./session-threads.ts";
 
 declare const self: Worker;
@@ -19,7 +20,7 @@ const BATCH_ROWS = 4096;
 
 let lowered = false;
 
-self.onmessage = async (event: MessageEvent<ScoreRequest>) => {
+self.onmessage = async (event: MessageEvent<ScoringRequest>) => {
   const request = event.data;
   if (!lowered) {
     lowered = true;
@@ -27,7 +28,10 @@ self.onmessage = async (event: MessageEvent<ScoreRequest>) => {
   }
   let reply: ScoreReply;
   try {
-    reply = { id: request.id, ok: true, predicted: await predict(request) };
+    reply =
+      request.kind === "describe"
+        ? { id: request.id, ok: true, description: readModelDescription(readFileSync(request.path), request.path) ?? null }
+        : { id: request.id, ok: true, predicted: await predict(request) };
   } catch (error) {
     reply = { id: request.id, ok: false, message: messageOf(error) };
   }

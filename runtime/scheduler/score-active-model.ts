@@ -1,11 +1,10 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Profile } from "../config/schema.ts";
 import { readCsvTable } from "../data/csv-table.ts";
 import { csvFilesIn, parseTime } from "../data/load-training-data.ts";
 import { sessionWindow } from "../data/sessions.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
-import { readModelDescription } from "../inference/model-metadata.ts";
 import { scorePredictions } from "../inference/score-predictions.ts";
 import { ScoringThread } from "../inference/scoring-thread.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
@@ -28,10 +27,19 @@ type Job = Profile["jobs"][string];
  */
 export async function scoreActiveModel(job: Job, key: string | undefined, last: { at: number; artifact?: string; used?: string[] } | undefined, profile: Profile, paths: ResolvedPaths): Promise<ActiveModelScore | undefined> {
   if (!last?.artifact || !existsSync(last.artifact) || !job.data) return undefined;
-  const bytes = readFileSync(last.artifact);
-  const description = readModelDescription(bytes, last.artifact);
-  if (!description) return undefined;
-  const data = job.data;
+  // Reading the model's description, loading it and running the rows happen off the thread that answers predictions.
+  const scoring = ScoringThread.forProfile(profile, paths.cache);
+  try {
+    return await scoreOn(scoring, job.data, key, { ...last, artifact: last.artifact }, paths);
+  } finally {
+    scoring.close();
+  }
+}
+
+async function scoreOn(scoring: ScoringThread, data: NonNullable<Job["data"]>, key: string | undefined, last: { at: number; artifact: string; used?: string[] }, paths: ResolvedPaths): Promise<ActiveModelScore | undefined> {
+  const unscorable = (error: unknown) => {
+    throw new EdgetrainError("run_failed", `${last.artifact} could not be scored: ${messageOf(error)}`, { details: { file: last.artifact } });
+  };
   let files: string[];
   let since: number | undefined;
   if (data.source === "sessions") {
@@ -45,6 +53,8 @@ export async function scoreActiveModel(job: Job, key: string | undefined, last: 
     since = last.at;
   }
   if (files.length === 0) return undefined;
+  const description = await scoring.describe(last.artifact).catch(unscorable);
+  if (!description) return undefined;
   const keep = data.source === "rows" ? [...(data.timestamp ? [data.timestamp] : []), ...(data.key_column ? [data.key_column] : [])] : [];
   const table = await readCsvTable(files, { label: data.label, features: description.feature_names, onBadCell: "skip-row", keep });
   const rows: number[] = [];
@@ -57,17 +67,9 @@ export async function scoreActiveModel(job: Job, key: string | undefined, last: 
   const width = description.feature_names.length;
   const x = new Float32Array(rows.length * width);
   rows.forEach((row, i) => x.set(table.x.subarray(row * width, (row + 1) * width), i * width));
-  // Loading the model and running the rows happen off the thread that answers predictions.
-  const scoring = ScoringThread.forProfile(profile, paths.cache);
-  try {
-    const predicted = await scoring.predict(last.artifact, x, rows.length, width, description.classes).catch((error: unknown) => {
-      throw new EdgetrainError("run_failed", `${last.artifact} could not be scored: ${messageOf(error)}`, { details: { file: last.artifact } });
-    });
-    const signature = files.map((file) => `${basename(file)}:${statSync(file).size}`).join("|") + `|${rows.length}`;
-    const shown = files.map((file) => basename(file)).join(", ");
-    const truth = rows.map((row) => table.labels[row]!);
-    return { ...scorePredictions(description.task, predicted, truth), rows: rows.length, data: shown, signature };
-  } finally {
-    scoring.close();
-  }
+  const predicted = await scoring.predict(last.artifact, x, rows.length, width, description.classes).catch(unscorable);
+  const signature = files.map((file) => `${basename(file)}:${statSync(file).size}`).join("|") + `|${rows.length}`;
+  const shown = files.map((file) => basename(file)).join(", ");
+  const truth = rows.map((row) => table.labels[row]!);
+  return { ...scorePredictions(description.task, predicted, truth), rows: rows.length, data: shown, signature };
 }

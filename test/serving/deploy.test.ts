@@ -129,7 +129,7 @@ describe("deploy steps", () => {
   }, 60_000);
 });
 
-test("the scoring thread predicts as the serving session does, in the training class, and is gone after close()", async () => {
+test("the scoring thread predicts as the serving session does, reads model descriptions, runs in the training class, and is gone after close()", async () => {
   await using dir = tempDir();
   const stack = await servingStack(dir.path);
   const models = await trainedModels(dir.path);
@@ -144,6 +144,12 @@ test("the scoring thread predicts as the serving session does, in the training c
   const scoring = new ScoringThread({ preference: "auto", cacheDir: join(dir.path, "cache"), threads: 1, priority: { class: "idle", nice: 10 } });
   const predicted = await scoring.predict(version.path, models.heldOut.x.slice(0, rows * width), rows, width, version.classes ?? []);
   expect(predicted).toEqual(served.map((output) => (output as { label: string }).label));
+  expect(await scoring.describe(version.path)).toMatchObject({ task: "classification", feature_names: models.heldOut.featureNames, classes: version.classes });
+  const notAModel = join(dir.path, "notes.onnx");
+  writeFileSync(notAModel, "not a model");
+  // Awaited by hand: `expect(…).rejects` never saw this worker's reply under bun test.
+  const failed = await scoring.describe(notAModel).then(() => "described", (error: Error) => error.message);
+  expect(failed).toContain("notes.onnx is not an ONNX model");
   expect(idleThreads()).toBe(before + 1);
   scoring.close();
   await Bun.sleep(200);
