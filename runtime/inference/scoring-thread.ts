@@ -9,8 +9,9 @@ import type { ScoreReply, ScoringRequest, ScoringRuntime } from "./scoring-proto
 const SCORING_MODULE = Bun.isStandaloneExecutable ? "./runtime/inference/scoring-worker.ts" : new URL("./scoring-worker.ts", import.meta.url).href;
 
 /**
- * Predicts held-out rows (and reads model files' descriptions) off the serving thread, in a thread started at the first request and ended by
- * `close()`: one per deploy, so that no thread or session outlives the scoring it was for.
+ * Predicts held-out rows, and reads model files' descriptions, off the serving thread: in a thread started
+ * at the first request and ended by `close()`, one per deploy (or accuracy check), so that no thread or
+ * session outlives the scoring it was for.
  */
 export class ScoringThread {
   private thread?: Worker;
