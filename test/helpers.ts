@@ -75,7 +75,6 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, ms 
   }
 }
 
-/** A process's state letter from /proc (R, S, T stopped, Z zombie…), or "gone". */
 /**
  * Stopped (state T), or with a SIGSTOP still pending: a child stopped the moment it is spawned can sit in
  * exec (state D) for hundreds of milliseconds on a loaded machine before the stop takes hold.
@@ -91,6 +90,7 @@ export function stoppedOrStopping(pid: number): boolean {
   }
 }
 
+/** A process's state letter from /proc (R, S, T stopped, Z zombie…), or "gone". */
 export function processState(pid: number): string {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
