@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { gateVerdict } from "../deploy/gate-verdict.ts";
 import type { ModelSummary } from "../store/model-store.ts";
 import { DEMO_DATA } from "./demo-profile.ts";
 import { FEATURES, writeSession } from "./athletes.ts";
@@ -88,7 +89,7 @@ export async function runScenario(client: DemoClient, dataDir: string, say: Say,
   const unchanged = after.filter((m) => m.model !== model && before.get(m.model) === m.active).length;
   say(
     retrained.status === "active"
-      ? `${model}: version ${retrained.from} → ${retrained.to}, gate ${JSON.stringify(retrained.gate)}`
+      ? `${model}: version ${retrained.from} → ${retrained.to}; gate ${gateVerdict(retrained.gate) ?? "not in the deploy steps"}`
       : `${model}: the new version was ${retrained.status} (${retrained.note ?? ""}); version ${retrained.to} keeps serving`,
   );
   say(`${unchanged} of ${models.length - 1} other models untouched; ${answered} predictions answered during the retrain (${cachedAnswers} from cache), ${failed} failed`);

@@ -13,6 +13,7 @@ describe("edgetrain demo", () => {
     expect(report.answered).toBeGreaterThan(0);
     expect(report.retrained.gate).toMatchObject({ metric: "accuracy", passed: true, active_version: 1 });
     for (const step of ["writing 30 players × 4 sessions", "30/30 models serving", "dropped session TR5 for player_7", "29 of 29 other models untouched"]) expect(demo.stderr).toContain(step);
+    expect(demo.stderr).toMatch(/activity-player_7: version 1 → 2; gate passed: accuracy [\d.]+ vs [\d.]+ of version 1 on \d+ held-out rows/);
 
     // Afterwards, without a daemon: the store is readable and versions can be switched from the CLI.
     const models = await runCli(["models", "--home", home, "--json"], { home: dir.path });
@@ -20,7 +21,7 @@ describe("edgetrain demo", () => {
     expect(list).toHaveLength(30);
     expect(list.find((m) => m.model === "activity-player_7")!.active).toBe(2);
     const versions = await runCli(["model", "activity-player_7", "--home", home], { home: dir.path });
-    expect(versions.stdout).toMatch(/2\s+active\s+.*passed: accuracy/);
+    expect(versions.stdout).toMatch(/2\s+active\s+.*passed: accuracy [\d.]+ vs [\d.]+ of version 1 on \d+ held-out rows/);
     expect(versions.stdout).toMatch(/1\s+retired/);
     const back = await runCli(["rollback", "activity-player_7", "--home", home], { home: dir.path });
     expect([back.code, back.stdout]).toEqual([0, "activity-player_7: rolled back; version 1 serving\n"]);

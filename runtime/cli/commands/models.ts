@@ -1,3 +1,4 @@
+import { gateVerdict } from "../../deploy/gate-verdict.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { silentLogger } from "../../log/logger.ts";
 import { createServing } from "../../serving/serving.ts";
@@ -74,9 +75,7 @@ export const modelCommand: Command = {
     writeTable(io.stdout, [
       ["VERSION", "STATUS", "CREATED", "RUN", "METRICS", "GATE / NOTE"],
       ...versions.map((v) => {
-        const gate = v.gate as { metric?: string; candidate?: number; active?: number; passed?: boolean } | undefined;
-        const gateText = gate?.metric ? `${gate.passed ? "passed" : "rejected"}: ${gate.metric} ${gate.candidate}${gate.active !== undefined ? ` vs ${gate.active}` : ""}` : "";
-        return [String(v.version), v.status, v.created_at.replace("T", " ").slice(0, 19), v.run ?? "-", metricsText(v.metrics), [gateText, v.note].filter(Boolean).join("; ")];
+        return [String(v.version), v.status, v.created_at.replace("T", " ").slice(0, 19), v.run ?? "-", metricsText(v.metrics), [gateVerdict(v.gate), v.note].filter(Boolean).join("; ")];
       }),
     ]);
     return 0;
