@@ -9,7 +9,9 @@
  *   (shared execution units or a lower clock would slow it);
  * - round trips of one byte between two processes through pipes (Debian's python3), 1 ms apart like a
  *   steady client: with no spinner, with one on every core but one (a core left free, as training leaves
- *   one to serving under load), and with one on every core (each wakeup takes a core back from one).
+ *   one to serving under load), with one on every core (each wakeup takes a core back from one), the
+ *   same at nice 19 instead of the idle class, and the same with both processes and one spinner pinned
+ *   to one core, so that every wakeup takes back the core it happens on instead of another one.
  */
 import { cpus, totalmem } from "node:os";
 
@@ -18,10 +20,14 @@ const ROUNDS = 3;
 const TRIPS = 5000;
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
-// The same plain hog as the serving bench's CPU peer, in the class training threads run in.
-const startSpinners = async (count: number) => {
-  const spinners = Array.from({ length: count }, () =>
-    Bun.spawn(["chrt", "--idle", "0", process.execPath, "-e", "for (;;) {}"], { stdout: "ignore", stderr: "ignore" }),
+type Spinners = { count: number; policy?: "idle" | "nice"; pinned?: boolean };
+
+// The same plain hog as the serving bench's CPU peer, in the class training threads run in (or at nice 19,
+// the other way to lower a thread); pinned, spinner i stays on core i.
+const startSpinners = async ({ count, policy = "idle", pinned = false }: Spinners) => {
+  const lowered = policy === "idle" ? ["chrt", "--idle", "0"] : ["nice", "-n", "19"];
+  const spinners = Array.from({ length: count }, (_, core) =>
+    Bun.spawn([...(pinned ? ["taskset", "-c", String(core)] : []), ...lowered, process.execPath, "-e", "for (;;) {}"], { stdout: "ignore", stderr: "ignore" }),
   );
   await Bun.sleep(500);
   return () => spinners.forEach((spinner) => spinner.kill());
@@ -44,7 +50,8 @@ const timeWork = () => {
 };
 
 // Python's os.read and os.write are the bare system calls: Bun's event loop between them measured its own
-// pauses (tens of trips over 0.5 ms with no spinner at all), which hid what this bench looks for.
+// pauses (tens of trips over 0.5 ms with no spinner at all), which hid what this bench looks for. The
+// times are printed at the end: a line per trip would wake this process, on a core the probe may need.
 const ROUND_TRIPS = `
 import os, sys, time
 r1, w1 = os.pipe(); r2, w2 = os.pipe()
@@ -55,35 +62,40 @@ if os.fork() == 0:
         if not b: os._exit(0)
         os.write(w2, b)
 os.close(r1); os.close(w2)
+trips = []
 for _ in range(int(sys.argv[1])):
     start = time.perf_counter_ns(); os.write(w1, b"x"); os.read(r2, 1)
-    print((time.perf_counter_ns() - start) / 1e6)
+    trips.append((time.perf_counter_ns() - start) / 1e6)
     time.sleep(0.001)
 os.close(w1)
+print("\\n".join(map(str, trips)))
 `;
-const roundTrips = (count: number): number[] => {
-  const result = Bun.spawnSync(["/usr/bin/python3", "-c", ROUND_TRIPS, String(count)]);
+const roundTrips = (count: number, core?: number): number[] => {
+  const pin = core === undefined ? [] : ["taskset", "-c", String(core)];
+  const result = Bun.spawnSync([...pin, "/usr/bin/python3", "-c", ROUND_TRIPS, String(count)]);
   if (!result.success) throw new Error(`the round-trip probe failed: ${result.stderr.toString()}`);
   return result.stdout.toString().trim().split("\n").map(Number);
 };
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 
-const cases = [
-  { name: "no spinner", spinners: 0 },
-  { name: `${cores - 1} idle-class spinner(s): a core left free`, spinners: cores - 1 },
-  { name: `${cores} idle-class spinners: every core taken back`, spinners: cores },
+const cases: Array<{ name: string; spinners: Spinners; probeCore?: number }> = [
+  { name: "no spinner", spinners: { count: 0 } },
+  { name: `${cores - 1} idle-class spinner(s): a core left free`, spinners: { count: cores - 1 } },
+  { name: `${cores} idle-class spinners: every core taken back`, spinners: { count: cores } },
+  { name: `${cores} spinners at nice 19 instead of the idle class`, spinners: { count: cores, policy: "nice" } },
+  { name: `${cores} idle-class spinners, one per core, both processes on core 0: every wakeup on its own core`, spinners: { count: cores, pinned: true }, probeCore: 0 },
 ];
 
 const work = { idle: [] as number[], spun: [] as number[] };
 const trips = new Map(cases.map((c) => [c.name, [] as number[]]));
 for (let round = 0; round < ROUNDS; round++) {
   work.idle.push(timeWork());
-  const stopForWork = await startSpinners(cores - 1);
+  const stopForWork = await startSpinners({ count: cores - 1 });
   work.spun.push(timeWork());
   stopForWork();
   for (const c of cases) {
     const stop = await startSpinners(c.spinners);
-    trips.get(c.name)!.push(...roundTrips(TRIPS));
+    trips.get(c.name)!.push(...roundTrips(TRIPS, c.probeCore));
     stop();
     await Bun.sleep(300);
   }
@@ -105,7 +117,7 @@ for (const c of cases) {
   rows.push([
     `one-byte round trip through a pipe, 1 ms apart, ${c.name} (${sorted.length} trips)`,
     `p50 ${fmt(quantile(sorted, 0.5) * 1000, 0)} µs, p99 ${fmt(quantile(sorted, 0.99) * 1000, 0)} µs, p99.9 ${fmt(quantile(sorted, 0.999), 2)} ms; ${slow.length} over 0.5 ms (largest ${fmt(sorted.at(-1)!, 2)} ms)`,
-    c.spinners === 0 ? "—" : `p99.9 ${fmt(quantile(sorted, 0.999) / quantile(baseline, 0.999))}× no spinner's`,
+    c.spinners.count === 0 ? "—" : `p99.9 ${fmt(quantile(sorted, 0.999) / quantile(baseline, 0.999))}× no spinner's`,
   ]);
 }
 
