@@ -32,6 +32,7 @@ export type ErrorCode =
   | "state_failed"
   | "runtime_unavailable"
   | "not_found"
+  | "model_unavailable"
   | "data_invalid"
   | "bad_input"
   | "run_failed"
@@ -51,6 +52,7 @@ const exitCodeOf: Record<ErrorCode, ExitCode> = {
   state_failed: ExitCode.internal,
   runtime_unavailable: ExitCode.problems,
   not_found: ExitCode.problems,
+  model_unavailable: ExitCode.problems,
   data_invalid: ExitCode.problems,
   bad_input: ExitCode.problems,
   run_failed: ExitCode.problems,
@@ -65,6 +67,8 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   profile_invalid: 400,
   plugin_invalid: 400,
   not_found: 404,
+  // The request was fine; the active version's file on this machine is not.
+  model_unavailable: 503,
   data_invalid: 400,
   bad_input: 400,
   home_locked: 409,

@@ -113,7 +113,7 @@ export class SessionPool {
     const bytes = readFileSync(path);
     const description = describe(bytes, path, known);
     const runtime = await this.options.runtime();
-    const { session, provider } = await this.createSession(runtime, bytes, model);
+    const { session, provider } = await this.createSession(runtime, bytes, model, version, path);
     const width = description.feature_names.length;
     const inputName = session.inputNames[0] ?? "features";
     const batcher = new MicroBatcher<PredictionOutput>(width, this.options.maxBatchRows, async (x, rows) => {
@@ -129,7 +129,7 @@ export class SessionPool {
   }
 
   /** CUDA where the profile asks for it; onnxruntime-node throws instead of falling back, so retry on CPU. */
-  private async createSession(runtime: OnnxRuntime, bytes: Uint8Array, model: string): Promise<{ session: Ort.InferenceSession; provider: string }> {
+  private async createSession(runtime: OnnxRuntime, bytes: Uint8Array, model: string, version: number, path: string): Promise<{ session: Ort.InferenceSession; provider: string }> {
     const base = sessionThreads(this.options.threads ?? 1);
     if (this.wantsCuda(runtime)) {
       try {
@@ -144,7 +144,7 @@ export class SessionPool {
     try {
       return { session: await runtime.ort.InferenceSession.create(bytes, { ...base, executionProviders: [provider] }), provider };
     } catch (error) {
-      throw new EdgetrainError("data_invalid", `model ${model} does not load in ONNX Runtime: ${messageOf(error).split("\n")[0]}`, { details: { model } });
+      throw new EdgetrainError("data_invalid", `model ${model} version ${version}: ${path} does not load in ONNX Runtime: ${messageOf(error).split("\n")[0]}`, { details: { model, version, file: path } });
     }
   }
 

@@ -52,6 +52,8 @@ export class PredictionService {
   private readonly revalidating = new Set<string>();
   /** When each model last answered a request: edgetrain's own serving counts as a live predictor. */
   private readonly lastServed = new Map<string, number>();
+  /** `model@version` whose file failed to load while serving: logged once, not per request. */
+  private readonly reportedUnloadable = new Set<string>();
 
   constructor(private readonly options: PredictionServiceOptions) {}
 
@@ -140,15 +142,38 @@ export class PredictionService {
 
   /** From the store's record; a model trained elsewhere names them only in its file, so its session is loaded. */
   private async featureNamesOf(version: ModelVersion): Promise<string[]> {
-    return version.feature_names ?? (await this.slotOf(version)).description.feature_names;
+    return version.feature_names ?? (await this.servingSlot(version)).description.feature_names;
   }
 
   private slotOf(version: ModelVersion) {
     return this.options.pool.acquire(version.model, version.version, version.path, { feature_names: version.feature_names, classes: version.classes, task: version.task });
   }
 
+  /**
+   * The active version's session. Its file was verified when it was activated, so one that no longer loads
+   * (changed by hand, a failing disk) is this machine's problem, not the request's: 503, logged once.
+   */
+  private async servingSlot(version: ModelVersion) {
+    try {
+      return await this.slotOf(version);
+    } catch (error) {
+      if (!(error instanceof EdgetrainError) || (error.code !== "data_invalid" && error.code !== "not_found")) throw error;
+      const { model, version: number, path } = version;
+      const id = `${model}@${number}`;
+      if (!this.reportedUnloadable.has(id)) {
+        this.reportedUnloadable.add(id);
+        this.options.logger.error("the active model version does not load; its predictions fail until another version is activated", { model, version: number, error: error.message });
+      }
+      // The message already names the model, the version and the file.
+      throw new EdgetrainError("model_unavailable", error.message, {
+        details: { model, version: number, file: path },
+        hint: `edgetrain rollback ${model} goes back to the version before; a new run trains a new one`,
+      });
+    }
+  }
+
   private async compute(version: ModelVersion, key: string, x: Float32Array, rows: number): Promise<PredictionOutput[]> {
-    const slot = await this.slotOf(version);
+    const slot = await this.servingSlot(version);
     const outputs = await this.options.pool.run(slot, x, rows);
     // Kept twice as long as it may be served fresh, so that a busy model can still answer stale-while-revalidate.
     this.options.cache.set(key, { outputs, at: this.options.clock.now() } satisfies CachedAnswer, 2 * Math.max(this.options.ttlMs, this.options.ttlDuringTrainingMs));

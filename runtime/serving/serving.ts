@@ -39,7 +39,7 @@ export interface ServingParts {
 export async function createServing(parts: ServingParts): Promise<Serving> {
   const { profile, paths, registry, state, logger, events } = parts;
   const clock = parts.clock ?? systemClock;
-  const store = new ModelStore(paths.models, state.db, profile.models.keep_versions, events);
+  const store = new ModelStore(paths.models, state.db, profile.models.keep_versions, events, logger);
   const pool = new SessionPool({
     runtime: () => loadOnnxRuntime({ preference: profile.inference.backend, cacheDir: paths.cache, logger }),
     maxLoaded: profile.inference.max_loaded,

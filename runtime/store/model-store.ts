@@ -1,11 +1,11 @@
 import type { Database } from "bun:sqlite";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { EdgetrainError } from "../errors.ts";
-import { syncPath, writeAtomicallyAsync } from "../files/write-atomically.ts";
+import { syncPath, writeAtomically, writeAtomicallyAsync } from "../files/write-atomically.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
-import type { EventSink } from "../plugin-api.ts";
+import type { EventSink, Logger } from "../plugin-api.ts";
 import { checkModelName } from "./model-name.ts";
 
 export type VersionStatus = "candidate" | "active" | "retired" | "rejected" | "rolled_back";
@@ -80,6 +80,7 @@ export class ModelStore {
     private readonly db: Database,
     private readonly keepVersions = 3,
     private readonly events: EventSink = { emit() {} },
+    private readonly logger?: Pick<Logger, "warn">,
   ) {
     mkdirSync(root, { recursive: true });
     this.repairIndex();
@@ -335,6 +336,41 @@ export class ModelStore {
     }
   }
 
+  /**
+   * The store never leaves a half-written pointer, but a hand edit or a failing disk can: read as "no
+   * active version", it would take the model out of service. The database recorded every activation, so
+   * that version serves again; the damaged file is kept beside it for a look.
+   */
+  private restoreDamagedPointer(model: string): void {
+    const file = join(this.root, model, POINTER_FILE);
+    let problem: string | undefined;
+    try {
+      problem = pointerProblem(readFileSync(file, "utf8"));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      problem = (error as Error).message;
+    }
+    if (problem === undefined) return;
+    copyFileSync(file, `${file}.damaged`);
+    const recorded = this.db.query<{ version: number }, [string]>("SELECT version FROM active_models WHERE model = ?").get(model)?.version;
+    if (recorded === undefined || !existsSync(join(this.root, model, String(recorded), MODEL_FILE))) {
+      rmSync(file, { force: true });
+      this.pointers.set(model, undefined);
+      this.logger?.warn(`model ${model}: ${file} is damaged (${problem}) and the state database names no version on disk; the model serves nothing until one is activated (the file is kept as ${POINTER_FILE}.damaged)`, { model });
+      return;
+    }
+    // Retired versions are the ones that served before: in version order, the last is the likeliest to have served last.
+    const retired = this.db
+      .query<{ version: number }, [string]>("SELECT version FROM model_versions WHERE model = ? AND status = 'retired' ORDER BY version")
+      .all(model)
+      .map((row) => row.version)
+      .filter((version) => version !== recorded && existsSync(join(this.root, model, String(version), MODEL_FILE)));
+    const pointer: ActivePointer = { version: recorded, previous: retired.slice(-Math.max(this.keepVersions, 1)), activated_at: new Date().toISOString() };
+    writeAtomically(file, JSON.stringify(pointer) + "\n");
+    this.pointers.set(model, pointer);
+    this.logger?.warn(`model ${model}: ${file} was damaged (${problem}); version ${recorded} serves again, as the state database recorded, and ${pointer.previous.length ? `rollback goes to the retired versions ${pointer.previous.join(", ")}` : "there is no earlier version to roll back to"} (the file is kept as ${POINTER_FILE}.damaged)`, { model, version: recorded });
+  }
+
   /** A crash between the folder rename and the index insert leaves a folder without a row: index it again. */
   private repairIndex(): void {
     let models: string[];
@@ -346,6 +382,7 @@ export class ModelStore {
     for (const model of models) {
       // Left by a process killed mid-write: the real names were never touched, so these only go.
       for (const name of safeList(join(this.root, model))) if (name.startsWith(".incoming-") || name.endsWith(".partial")) rmSync(join(this.root, model, name), { recursive: true, force: true });
+      this.restoreDamagedPointer(model);
       for (const version of this.versionDirs(model)) {
         const metadataFile = join(this.root, model, String(version), METADATA_FILE);
         if (!existsSync(metadataFile)) continue;
@@ -356,6 +393,20 @@ export class ModelStore {
       if (active !== undefined) this.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version").run(model, active, Date.now());
     }
   }
+}
+
+/** Why a pointer file's text is not a pointer; undefined when it is one. */
+function pointerProblem(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const pointer = value as Partial<ActivePointer> | null;
+  if (!Number.isInteger(pointer?.version) || pointer!.version! < 1) return "version is not a version number";
+  if (!Array.isArray(pointer!.previous) || !pointer!.previous.every((v) => Number.isInteger(v))) return "previous is not a list of version numbers";
+  return undefined;
 }
 
 function safeList(dir: string): string[] {

@@ -9,7 +9,7 @@ import { tableOf } from "../../runtime/data/load-training-data.ts";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { EventBus, type BusEvent } from "../../runtime/events/bus.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import type { Clock, DataTable } from "../../runtime/plugin-api.ts";
+import type { Clock, DataTable, Logger } from "../../runtime/plugin-api.ts";
 import { loadPlugins } from "../../runtime/plugins/host.ts";
 import { createServing } from "../../runtime/serving/serving.ts";
 import { openState } from "../../runtime/state/database.ts";
@@ -54,7 +54,7 @@ export function testProfile(home: string, extra: Record<string, unknown> = {}): 
 }
 
 /** The daemon's serving stack in-process, on a real state database and ONNX Runtime. */
-export async function servingStack(home: string, extra: Record<string, unknown> = {}, clock?: Clock, busy: (model: string) => boolean = () => false) {
+export async function servingStack(home: string, extra: Record<string, unknown> = {}, clock?: Clock, busy: (model: string) => boolean = () => false, logger: Logger = silentLogger) {
   const profile = testProfile(home, extra);
   const paths = resolvePaths(profile, home);
   const state = openState(paths.state);
@@ -62,7 +62,7 @@ export async function servingStack(home: string, extra: Record<string, unknown> 
   const bus = new EventBus();
   const events: BusEvent[] = [];
   bus.subscribe((event) => events.push(event));
-  const serving = await createServing({ profile, paths, registry, state, logger: silentLogger, events: bus, clock, busy });
+  const serving = await createServing({ profile, paths, registry, state, logger, events: bus, clock, busy });
   return { ...serving, profile, paths, state, registry, bus, events, close: async () => { await serving.cache.flush?.(); await serving.pool.close(); state.close(); } };
 }
 

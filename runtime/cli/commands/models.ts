@@ -5,16 +5,23 @@ import { createServing } from "../../serving/serving.ts";
 import { openState } from "../../state/database.ts";
 import type { ModelSummary, ModelVersion } from "../../store/model-store.ts";
 import { ModelStore } from "../../store/model-store.ts";
+import type { Logger } from "../../plugin-api.ts";
 import type { Command, CommandIo, ParsedArgs } from "../command.ts";
 import { daemonClient, daemonRuns } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile, resolveHomeProfile } from "../home.ts";
 import { metricsText, writeTable } from "../table.ts";
 
+/** A one-shot command's logger: only what the user must know (a repaired file, CUDA missing) reaches stderr. */
+function warningsOnStderr(io: CommandIo): Logger {
+  const logger: Logger = { ...silentLogger, warn: (message) => void io.stderr.write(`warning: ${message}\n`), child: () => logger };
+  return logger;
+}
+
 /** The home's model store, read directly when no daemon runs (reading never needs one). */
-function withStore<T>({ loaded, paths }: ReturnType<typeof loadHomeProfile>, read: (store: ModelStore) => T): T {
+function withStore<T>({ loaded, paths }: ReturnType<typeof loadHomeProfile>, io: CommandIo, read: (store: ModelStore) => T): T {
   const state = openState(paths.state);
   try {
-    return read(new ModelStore(paths.models, state.db, loaded.profile?.models.keep_versions ?? 3));
+    return read(new ModelStore(paths.models, state.db, loaded.profile?.models.keep_versions ?? 3, { emit() {} }, warningsOnStderr(io)));
   } finally {
     state.close();
   }
@@ -27,7 +34,7 @@ function withStore<T>({ loaded, paths }: ReturnType<typeof loadHomeProfile>, rea
 async function withServing<T>(args: ParsedArgs, io: CommandIo, act: (serving: Awaited<ReturnType<typeof createServing>>) => Promise<T>): Promise<T> {
   const resolved = await resolveHomeProfile(args, io);
   const state = openState(resolved.paths.state);
-  const serving = await createServing({ profile: resolved.profile, paths: resolved.paths, registry: resolved.registry, state, logger: silentLogger, events: { emit() {} }, busy: () => false });
+  const serving = await createServing({ profile: resolved.profile, paths: resolved.paths, registry: resolved.registry, state, logger: warningsOnStderr(io), events: { emit() {} }, busy: () => false });
   try {
     return await act(serving);
   } finally {
@@ -51,7 +58,7 @@ Lists the models in the home's store. Works with or without a running daemon.`,
   options: { ...homeOptions, json: { type: "boolean" } },
   async run(args, io) {
     const home = loadHomeProfile(args, io);
-    const models = daemonRuns(home.paths.home) ? (await daemonClient(args, io).get<{ models: ModelSummary[] }>("/v1/models")).models : withStore(home, (store) => store.list());
+    const models = daemonRuns(home.paths.home) ? (await daemonClient(args, io).get<{ models: ModelSummary[] }>("/v1/models")).models : withStore(home, io, (store) => store.list());
     if (args.values.json) return io.stdout.write(JSON.stringify(models) + "\n"), 0;
     if (models.length === 0) return io.stdout.write("no models yet: a job's first successful run adds one\n"), 0;
     writeTable(io.stdout, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricsText(m.metrics)])]);
@@ -69,7 +76,7 @@ export const modelCommand: Command = {
     const home = loadHomeProfile(args, io);
     const versions = daemonRuns(home.paths.home)
       ? (await daemonClient(args, io).get<{ versions: ModelVersion[] }>(`/v1/models/${encodeURIComponent(name)}`)).versions
-      : withStore(home, (store) => store.versions(name));
+      : withStore(home, io, (store) => store.versions(name));
     if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${name}"`, { hint: "edgetrain models lists them" });
     if (args.values.json) return io.stdout.write(JSON.stringify({ model: name, versions }) + "\n"), 0;
     writeTable(io.stdout, [

@@ -1,0 +1,95 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EdgetrainError } from "../../runtime/errors.ts";
+import { silentLogger } from "../../runtime/log/logger.ts";
+import type { Logger } from "../../runtime/plugin-api.ts";
+import { openState } from "../../runtime/state/database.ts";
+import { ModelStore } from "../../runtime/store/model-store.ts";
+import { runCli, tempDir } from "../helpers.ts";
+import { metadataOf, servingStack, trainedModels } from "./fixture.ts";
+
+const MODEL = "activity-player_1";
+
+describe("files damaged behind edgetrain's back", () => {
+  test("a damaged active.json is restored from the state database at open, with rollback history; the damaged file is kept", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const root = join(dir.path, "models");
+    const state = openState(join(dir.path, "state"));
+    const store = new ModelStore(root, state.db, 2);
+    for (const [version, model] of [models.good, models.newer, models.weak].entries()) {
+      await store.addVersion(MODEL, model.artifact, metadataOf(model));
+      await store.activate(MODEL, version + 1);
+    }
+    const pointer = join(root, MODEL, "active.json");
+    writeFileSync(pointer, '{"version":');
+
+    const warnings: string[] = [];
+    const reopened = new ModelStore(root, state.db, 2, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    expect(reopened.activeVersion(MODEL)).toBe(3);
+    expect(JSON.parse(readFileSync(pointer, "utf8"))).toMatchObject({ version: 3, previous: [1, 2] });
+    expect(readFileSync(`${pointer}.damaged`, "utf8")).toBe('{"version":');
+    expect(warnings).toEqual([expect.stringMatching(/^model activity-player_1: .*active\.json was damaged \(.+\); version 3 serves again, as the state database recorded, and rollback goes to the retired versions 1, 2/)]);
+    expect((await reopened.rollback(MODEL, "test")).version).toBe(2);
+
+    // Valid JSON that is not a pointer, and no activation on record: the model serves nothing, and says why.
+    state.db.query("DELETE FROM active_models WHERE model = ?").run(MODEL);
+    writeFileSync(pointer, '{"version": "two", "previous": []}');
+    warnings.length = 0;
+    const third = new ModelStore(root, state.db, 2, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    expect(third.activeVersion(MODEL)).toBeUndefined();
+    expect(warnings).toEqual([expect.stringContaining("is damaged (version is not a version number) and the state database names no version on disk")]);
+    expect(existsSync(pointer)).toBe(false);
+
+    // A model that was never activated has no pointer at all: that is no damage.
+    warnings.length = 0;
+    new ModelStore(root, state.db, 2, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    expect(warnings).toEqual([]);
+    state.close();
+  }, 60_000);
+
+  test("the CLI repairs a damaged pointer too, and says so on stderr", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const home = join(dir.path, "home");
+    const state = openState(join(home, "state"));
+    const store = new ModelStore(join(home, "models"), state.db, 3);
+    await store.addVersion(MODEL, models.good.artifact, metadataOf(models.good));
+    await store.activate(MODEL, 1);
+    state.close();
+    writeFileSync(join(home, "models", MODEL, "active.json"), "");
+
+    const listed = await runCli(["models", "--home", home, "--json"], { home: dir.path });
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ model: MODEL, active: 1 })]);
+    expect(listed.stderr).toMatch(/^warning: model activity-player_1: .*active\.json was damaged \(.+\); version 1 serves again, as the state database recorded, and there is no earlier version to roll back to/m);
+  }, 60_000);
+
+  test("a predict whose active version's file no longer loads gets model_unavailable (503) naming the file, logged once", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const home = join(dir.path, "home");
+    const first = await servingStack(home);
+    const version = await first.store.addVersion(MODEL, models.good.artifact, metadataOf(models.good));
+    await first.store.activate(MODEL, 1);
+    await first.close();
+    // Half of the file, as a failing disk or a careless copy leaves it; the next start loads it lazily.
+    const bytes = readFileSync(version.path);
+    writeFileSync(version.path, bytes.subarray(0, bytes.length >> 1));
+
+    const errors: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+    const logger: Logger = { ...silentLogger, error: (message, fields) => void errors.push({ message, fields }), child: () => logger };
+    const stack = await servingStack(home, {}, undefined, undefined, logger);
+    const row = Array.from(models.heldOut.x.slice(0, 16));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const error = await stack.service.predict(MODEL, { inputs: [row] }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(EdgetrainError);
+      expect(error).toMatchObject({ code: "model_unavailable", httpStatus: 503, details: { model: MODEL, version: 1, file: version.path } });
+      expect((error as EdgetrainError).message).toContain(`${version.path} does not load in ONNX Runtime`);
+      expect((error as EdgetrainError).hint).toContain(`edgetrain rollback ${MODEL}`);
+    }
+    expect(errors).toEqual([{ message: expect.stringContaining("the active model version does not load"), fields: expect.objectContaining({ model: MODEL, version: 1, error: expect.stringContaining(version.path) }) }]);
+    await stack.close();
+  }, 60_000);
+});
