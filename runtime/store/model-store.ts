@@ -387,7 +387,12 @@ export class ModelStore {
         const metadataFile = join(this.root, model, String(version), METADATA_FILE);
         if (!existsSync(metadataFile)) continue;
         const known = this.db.query("SELECT 1 FROM model_versions WHERE model = ? AND version = ?").get(model, version);
-        if (!known) this.index(model, version, JSON.parse(readFileSync(metadataFile, "utf8")) as VersionMetadata, "candidate");
+        if (known) continue;
+        try {
+          this.index(model, version, JSON.parse(readFileSync(metadataFile, "utf8")) as VersionMetadata, "candidate");
+        } catch (error) {
+          this.logger?.warn(`model ${model} version ${version}: ${metadataFile} is damaged (${(error as Error).message}); the version is left out of the list and cannot be activated`, { model, version });
+        }
       }
       const active = this.activeVersion(model);
       if (active !== undefined) this.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version").run(model, active, Date.now());

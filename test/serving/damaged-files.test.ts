@@ -66,6 +66,27 @@ describe("files damaged behind edgetrain's back", () => {
     expect(listed.stderr).toMatch(/^warning: model activity-player_1: .*active\.json was damaged \(.+\); version 1 serves again, as the state database recorded, and there is no earlier version to roll back to/m);
   }, 60_000);
 
+  test("with a fresh state database, a damaged version.json leaves that version out of the index instead of failing the start", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const root = join(dir.path, "models");
+    const state = openState(join(dir.path, "state"));
+    const store = new ModelStore(root, state.db, 3);
+    await store.addVersion(MODEL, models.good.artifact, metadataOf(models.good));
+    await store.addVersion(MODEL, models.newer.artifact, metadataOf(models.newer));
+    state.close();
+    writeFileSync(join(root, MODEL, "2", "version.json"), '{"job":');
+
+    const fresh = openState(join(dir.path, "fresh-state"));
+    const warnings: string[] = [];
+    const reindexed = new ModelStore(root, fresh.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    expect(reindexed.versions(MODEL).map((v) => v.version)).toEqual([1]);
+    expect(warnings).toEqual([expect.stringMatching(/^model activity-player_1 version 2: .*version\.json is damaged \(.+\); the version is left out of the list and cannot be activated$/)]);
+    // Its number stays taken: the next version does not overwrite the damaged folder.
+    expect((await reindexed.addVersion(MODEL, models.weak.artifact, metadataOf(models.weak))).version).toBe(3);
+    fresh.close();
+  }, 60_000);
+
   test("a predict whose active version's file no longer loads gets model_unavailable (503) naming the file, logged once", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
