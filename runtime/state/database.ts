@@ -25,7 +25,12 @@ export function openState(stateDir: string): StateDatabase {
     db = new Database(file, { create: true, strict: true });
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
   } catch (error) {
-    throw new EdgetrainError("state_failed", `cannot open state database ${file}: ${messageOf(error)}`, { details: { file }, cause: error });
+    throw new EdgetrainError("state_failed", `cannot open state database ${file}: ${messageOf(error)}`, {
+      details: { file },
+      cause: error,
+      // What a fresh database loses and keeps, so that moving the file away is a decision, not a guess.
+      hint: "moved away, it is started afresh: models and their versions are indexed again from the models folder; run history, trigger state and events start empty",
+    });
   }
   const applied = migrate(db, file);
   const insertEvent = db.prepare("INSERT INTO events (at, type, data) VALUES (?, ?, ?)");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { acquireLock, readLockOwner } from "../../runtime/locks/lockfile.ts";
@@ -78,5 +78,22 @@ describe("state database", () => {
     state.db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run();
     state.close();
     expect(() => openState(join(dir.path, "state"))).toThrow("schema version 999, newer than this edgetrain knows");
+  });
+
+  test("a file that is not a database is refused with its name and what moving it away would lose; it is left as it was", async () => {
+    await using dir = tempDir();
+    const file = join(dir.path, "state", "edgetrain.db");
+    mkdirSync(join(dir.path, "state"));
+    const garbage = new Uint8Array(8192).map((_, i) => (i * 7919) % 251);
+    writeFileSync(file, garbage);
+    let error: unknown;
+    try {
+      openState(join(dir.path, "state"));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: "state_failed", message: `cannot open state database ${file}: file is not a database`, details: { file } });
+    expect((error as { hint: string }).hint).toContain("models and their versions are indexed again from the models folder");
+    expect(new Uint8Array(readFileSync(file))).toEqual(garbage);
   });
 });
