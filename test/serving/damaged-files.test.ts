@@ -42,7 +42,7 @@ describe("files damaged behind edgetrain's back", () => {
     expect(warnings).toEqual([expect.stringContaining("is damaged (version is not a version number) and the state database names no version on disk")]);
     expect(existsSync(pointer)).toBe(false);
 
-    // A model that was never activated has no pointer at all: that is no damage.
+    // No pointer at all (as now, or before a first activation) is no damage.
     warnings.length = 0;
     new ModelStore(root, state.db, 2, { emit() {} }, { warn: (message) => void warnings.push(message) });
     expect(warnings).toEqual([]);
