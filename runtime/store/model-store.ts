@@ -347,8 +347,9 @@ export class ModelStore {
     try {
       problem = pointerProblem(readFileSync(file, "utf8"));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-      problem = (error as Error).message;
+      // Unreadable (permissions, a folder in its place) is not damage to repair: the model serves nothing, and says why.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.logger?.warn(`model ${model}: cannot read ${file} (${(error as Error).message}); the model serves nothing until it can`, { model });
+      return;
     }
     if (problem === undefined) return;
     copyFileSync(file, `${file}.damaged`);
