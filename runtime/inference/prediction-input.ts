@@ -21,8 +21,7 @@ export function toFeatureBatch(request: PredictionRequest, featureNames: string[
     request.inputs.forEach((row, i) => {
       if (row.length !== width) throw new EdgetrainError("bad_input", `inputs[${i}]: model ${model} takes ${width} features (${preview(featureNames)}), got ${row.length}`, { details: { field: `inputs[${i}]`, expected: width, got: row.length } });
       row.forEach((value, j) => {
-        if (!Number.isFinite(value)) throw new EdgetrainError("bad_input", `inputs[${i}][${j}] (${featureNames[j]}): not a finite number`, { details: { field: `inputs[${i}][${j}]` } });
-        x[i * width + j] = value;
+        put(x, i * width + j, value, `inputs[${i}][${j}]`, ` (${featureNames[j]})`);
       });
     });
   } else {
@@ -33,12 +32,18 @@ export function toFeatureBatch(request: PredictionRequest, featureNames: string[
       featureNames.forEach((name, j) => {
         const value = row[name];
         if (value === undefined) throw new EdgetrainError("bad_input", `rows[${i}].${name}: missing (model ${model} needs ${width} features: ${preview(featureNames)})`, { details: { field: `rows[${i}].${name}` } });
-        if (!Number.isFinite(value)) throw new EdgetrainError("bad_input", `rows[${i}].${name}: not a finite number`, { details: { field: `rows[${i}].${name}` } });
-        x[i * width + j] = value;
+        put(x, i * width + j, value, `rows[${i}].${name}`, "");
       });
     });
   }
   return { x, rows: given.length };
+}
+
+/** Models take float32: a number JSON allows may still be beyond it (1e39 would reach them as Infinity). */
+function put(x: Float32Array, index: number, value: number, field: string, feature: string): void {
+  if (!Number.isFinite(value)) throw new EdgetrainError("bad_input", `${field}${feature}: not a finite number`, { details: { field } });
+  x[index] = value;
+  if (!Number.isFinite(x[index]!)) throw new EdgetrainError("bad_input", `${field}${feature}: ${value} is beyond the float32 range models take (±3.4e38)`, { details: { field } });
 }
 
 function preview(names: string[]): string {

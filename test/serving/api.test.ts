@@ -109,6 +109,8 @@ describe("HTTP API", () => {
       ["empty body", post("/v1/predict/activity-player_1", ""), 400, "not valid JSON"],
       ["chunked body without a length", fetch(`${daemon.url}/v1/predict/activity-player_1`, { method: "POST", body: chunked(JSON.stringify({ inputs: [row] })), duplex: "half" } as RequestInit), 411, "Content-Length"],
       ["a JSON array", post("/v1/predict/activity-player_1", "[]"), 400, ""],
+      ["beyond float32", post("/v1/predict/activity-player_1", { inputs: [row.map((value, i) => (i === 2 ? 1e39 : value))] }), 400, "inputs[0][2] (cadence): 1e+39 is beyond the float32 range"],
+      ["beyond float64", post("/v1/predict/activity-player_1", `{"rows": [{"hr": 1e309}]}`), 400, "rows[0].hr: not a finite number"],
       ["wrong feature count", post("/v1/predict/activity-player_1", { inputs: [[1, 2, 3]] }), 400, "inputs[0]: model activity-player_1 takes 16 features"],
       ["unknown feature", post("/v1/predict/activity-player_1", { rows: [{ nope: 1 }] }), 400, "rows[0].nope"],
       ["unknown model", post("/v1/predict/activity-player_99", { inputs: [[1]] }), 404, "no model"],
