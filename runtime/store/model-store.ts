@@ -274,7 +274,8 @@ export class ModelStore {
     if (this.pointers.has(model)) return this.pointers.get(model);
     let pointer: ActivePointer | undefined;
     try {
-      pointer = JSON.parse(readFileSync(join(this.root, model, POINTER_FILE), "utf8")) as ActivePointer;
+      const read = readPointer(readFileSync(join(this.root, model, POINTER_FILE), "utf8"));
+      pointer = "pointer" in read ? read.pointer : undefined;
     } catch {
       pointer = undefined;
     }
@@ -343,15 +344,18 @@ export class ModelStore {
    */
   private restoreDamagedPointer(model: string): void {
     const file = join(this.root, model, POINTER_FILE);
-    let problem: string | undefined;
+    let read: ReturnType<typeof readPointer>;
     try {
-      problem = pointerProblem(readFileSync(file, "utf8"));
+      read = readPointer(readFileSync(file, "utf8"));
     } catch (error) {
       // Unreadable (permissions, a folder in its place) is not damage to repair: the model serves nothing, and says why.
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.logger?.warn(`model ${model}: cannot read ${file} (${(error as Error).message}); the model serves nothing until it can`, { model });
+      this.pointers.set(model, undefined);
       return;
     }
-    if (problem === undefined) return;
+    // Read once at open: what serves is known from here on without reading the file again.
+    if ("pointer" in read) return void this.pointers.set(model, read.pointer);
+    const { problem } = read;
     copyFileSync(file, `${file}.damaged`);
     const recorded = this.db.query<{ version: number }, [string]>("SELECT version FROM active_models WHERE model = ?").get(model)?.version;
     if (recorded === undefined || !existsSync(join(this.root, model, String(recorded), MODEL_FILE))) {
@@ -401,18 +405,18 @@ export class ModelStore {
   }
 }
 
-/** Why a pointer file's text is not a pointer; undefined when it is one. */
-function pointerProblem(text: string): string | undefined {
+/** A pointer file's text as a pointer, or why it is not one. */
+function readPointer(text: string): { pointer: ActivePointer } | { problem: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return (error as Error).message;
+    return { problem: (error as Error).message };
   }
   const pointer = value as Partial<ActivePointer> | null;
-  if (!Number.isInteger(pointer?.version) || pointer!.version! < 1) return "version is not a version number";
-  if (!Array.isArray(pointer!.previous) || !pointer!.previous.every((v) => Number.isInteger(v))) return "previous is not a list of version numbers";
-  return undefined;
+  if (!Number.isInteger(pointer?.version) || pointer!.version! < 1) return { problem: "version is not a version number" };
+  if (!Array.isArray(pointer!.previous) || !pointer!.previous.every((v) => Number.isInteger(v))) return { problem: "previous is not a list of version numbers" };
+  return { pointer: pointer as ActivePointer };
 }
 
 function safeList(dir: string): string[] {
