@@ -365,8 +365,7 @@ export class Daemon {
       requestSeen: () => this.selfUsage.request(Date.now()),
       models: () => this.serving.store.list(),
       model: (name) => {
-        const versions = this.serving.store.versions(name);
-        if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${name}"`, { details: { model: name } });
+        const versions = this.serving.store.requireVersions(name);
         const shown = versions.find((v) => v.status === "active") ?? versions[0]!;
         return { model: name, active: this.serving.store.activeVersion(name), versions, feature_names: shown.feature_names, classes: shown.classes };
       },

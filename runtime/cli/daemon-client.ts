@@ -32,8 +32,11 @@ export function daemonClient(args: ParsedArgs, io: CommandIo): DaemonClient {
     } catch (error) {
       throw new EdgetrainError("not_found", `the daemon at ${address.url} does not answer: ${messageOf(error)}`, { hint: "is it running? (edgetrain run)" });
     }
-    const payload = (await response.json().catch(() => ({}))) as T & { message?: string; code?: string };
-    if (!response.ok) throw new EdgetrainError(response.status === 404 ? "not_found" : response.status === 409 ? "conflict" : "bad_input", payload.message ?? `${method} ${path}: HTTP ${response.status}`);
+    const payload = (await response.json().catch(() => ({}))) as T & { message?: string; code?: string; hint?: string };
+    if (!response.ok) {
+      const code = response.status === 404 ? "not_found" : response.status === 409 ? "conflict" : "bad_input";
+      throw new EdgetrainError(code, payload.message ?? `${method} ${path}: HTTP ${response.status}`, { hint: payload.hint });
+    }
     return payload;
   };
   return { url: address.url, get: (path) => call("GET", path), post: (path, body) => call("POST", path, body), delete: (path) => call("DELETE", path) };

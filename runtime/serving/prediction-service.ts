@@ -120,7 +120,7 @@ export class PredictionService {
   }
 
   clearCache(model?: string): void {
-    if (model !== undefined) checkModelName(model);
+    if (model !== undefined) this.options.store.requireVersions(model);
     this.options.cache.clear(model);
   }
 
@@ -135,8 +135,7 @@ export class PredictionService {
     checkModelName(model);
     const active = this.options.store.active(model);
     if (active) return active;
-    const versions = this.options.store.versions(model);
-    if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${model}"`, { details: { model } });
+    const versions = this.options.store.requireVersions(model);
     throw new EdgetrainError("not_found", `model ${model} has no active version yet (versions: ${versions.map((v) => `${v.version} ${v.status}`).join(", ")})`, { details: { model } });
   }
 

@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { didYouMean } from "../config/did-you-mean.ts";
 import { EdgetrainError } from "../errors.ts";
 import { syncPath, writeAtomically, writeAtomicallyAsync } from "../files/write-atomically.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
@@ -143,7 +144,10 @@ export class ModelStore {
     return this.changes.run(model, async () => {
       checkModelName(model);
       const current = this.pointer(model);
-      if (!current) throw new EdgetrainError("not_found", `model ${model} has no active version to roll back from`, { details: { model } });
+      if (!current) {
+        this.requireVersions(model);
+        throw new EdgetrainError("not_found", `model ${model} has no active version to roll back from`, { details: { model } });
+      }
       const previous = [...current.previous];
       let target: number | undefined;
       while (previous.length) {
@@ -212,6 +216,13 @@ export class ModelStore {
       .filter(Boolean);
   }
 
+  /** The model's versions, newest first; not_found, with the closest known name, when it has none. */
+  requireVersions(model: string): ModelVersion[] {
+    const versions = this.versions(model);
+    if (versions.length === 0) throw this.unknownModel(model);
+    return versions;
+  }
+
   version(model: string, version: number): ModelVersion | undefined {
     const id = `${model}@${version}`;
     let row = this.rows.get(id);
@@ -233,10 +244,19 @@ export class ModelStore {
     const found = this.version(model, version);
     if (!found || !existsSync(found.path)) {
       const known = this.versions(model).map((v) => v.version);
-      if (known.length === 0) throw new EdgetrainError("not_found", `no model "${model}"`, { details: { model } });
+      if (known.length === 0) throw this.unknownModel(model);
       throw new EdgetrainError("not_found", `model ${model} has no version ${version}`, { details: { model, version }, hint: `versions kept: ${known.join(", ")}` });
     }
     return found;
+  }
+
+  private unknownModel(model: string): EdgetrainError {
+    const known = this.db.query<{ model: string }, []>("SELECT DISTINCT model FROM model_versions").all().map((row) => row.model);
+    const suggestion = didYouMean(model, known);
+    return new EdgetrainError("not_found", `no model "${model}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, {
+      details: { model },
+      hint: "edgetrain models (GET /v1/models) lists them",
+    });
   }
 
   healthInputs(model: string, version: number): number[][] | undefined {

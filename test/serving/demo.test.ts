@@ -29,6 +29,8 @@ describe("edgetrain demo", () => {
     expect([forward.code, forward.stdout]).toEqual([0, "activity-player_7: version 2 serving\n"]);
     const missing = await runCli(["activate", "activity-player_7", "9", "--home", home], { home: dir.path });
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining("model activity-player_7 has no version 9")]);
+    const typo = await runCli(["rollback", "activity-player7", "--home", home], { home: dir.path });
+    expect([typo.code, typo.stderr]).toEqual([1, expect.stringContaining('no model "activity-player7" (did you mean "activity-player_7"?)')]);
 
     // The demo's home is found by --home alone (its demo-profile.yaml), and its disk cache is kept.
     const plan = await runCli(["plan", "--home", home, "--json"], { home: dir.path });
@@ -44,6 +46,9 @@ describe("edgetrain demo", () => {
     expect(before.entries).toBeGreaterThan(0);
     expect(before.entries).toBe(filesOf("*").length);
     expect(filesOf("activity-player_7").length).toBeGreaterThan(0);
+    const misspelled = await runCli(["cache", "clear", "activity-player7", "--home", home], { home: dir.path });
+    expect([misspelled.code, misspelled.stderr]).toEqual([1, expect.stringContaining('did you mean "activity-player_7"?')]);
+    expect((await stats()).entries).toBe(before.entries);
     const cleared = await runCli(["cache", "clear", "activity-player_7", "--home", home], { home: dir.path });
     expect([cleared.code, cleared.stdout]).toEqual([0, "cleared the cache of activity-player_7\n"]);
     expect(filesOf("activity-player_7")).toEqual([]);

@@ -76,8 +76,7 @@ export const modelCommand: Command = {
     const home = loadHomeProfile(args, io);
     const versions = daemonRuns(home.paths.home)
       ? (await daemonClient(args, io).get<{ versions: ModelVersion[] }>(`/v1/models/${encodeURIComponent(name)}`)).versions
-      : withStore(home, io, (store) => store.versions(name));
-    if (versions.length === 0) throw new EdgetrainError("not_found", `no model "${name}"`, { hint: "edgetrain models lists them" });
+      : withStore(home, io, (store) => store.requireVersions(name));
     if (args.values.json) return io.stdout.write(JSON.stringify({ model: name, versions }) + "\n"), 0;
     writeTable(io.stdout, [
       ["VERSION", "STATUS", "CREATED", "RUN", "METRICS", "GATE / NOTE"],
