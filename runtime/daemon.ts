@@ -350,7 +350,10 @@ export class Daemon {
         }
         return answered;
       },
-      requestRun: (job, key, force) => this.scheduler!.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force),
+      requestRun: async (job, key, force) => {
+        await this.scheduler!.checkRequest(job, key);
+        await this.scheduler!.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force);
+      },
       token: () => this.apiToken,
       controlRun: (id, action) => {
         const control = this.activeRuns.get(id);

@@ -58,7 +58,7 @@ export interface DaemonView {
   conflicts(): OpenConflict[];
   /** Answers an open conflict; undefined when there is no such open question. */
   answerConflict(id: string, action: ConflictAnswer, by: string): OpenConflict | undefined;
-  /** Queues a run of the job (all keys, or one); resolves once queued. */
+  /** Queues a run of the job (all keys, or one); resolves once queued. Throws not_found for an unknown job or key. */
   requestRun(job: string, key: string | undefined, force: boolean): Promise<void>;
   models(): ModelSummary[];
   /** Throws not_found for an unknown model. */

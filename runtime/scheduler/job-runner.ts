@@ -70,7 +70,10 @@ export class JobRunner {
     if (!job) {
       const known = Object.keys(this.parts.profile.jobs);
       const suggestion = didYouMean(name, known);
-      throw new EdgetrainError("not_found", `no job "${name}" in the profile${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, { hint: known.length ? `jobs: ${known.join(", ")}` : "the profile has no jobs section" });
+      throw new EdgetrainError("not_found", `no job "${name}" in the profile${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, {
+        details: { job: name },
+        hint: known.length ? `jobs: ${known.join(", ")}` : "the profile has no jobs section",
+      });
     }
     return job;
   }
@@ -79,12 +82,21 @@ export class JobRunner {
     return jobKeys(this.jobNamed(name), this.parts.paths.data);
   }
 
+  /** The job's keys; not_found, with the closest name, for a job the profile lacks or a key the job does not have. */
+  async requireKey(name: string, key: string | undefined): Promise<Array<string | undefined>> {
+    const keys = await this.keysOf(name);
+    if (key === undefined || keys.includes(key)) return keys;
+    const named = keys.filter((k): k is string => k !== undefined);
+    const suggestion = didYouMean(key, named);
+    throw new EdgetrainError("not_found", `job ${name} has no key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, {
+      details: { job: name, key },
+      hint: `keys: ${named.slice(0, 20).join(", ") + (named.length > 20 ? `, … ${named.length - 20} more` : "") || "(none: the job has no key scope)"}`,
+    });
+  }
+
   async run(request: RunRequest): Promise<RunOutcome[]> {
     const job = this.jobNamed(request.job);
-    const keys = await this.keysOf(request.job);
-    if (request.key !== undefined && !keys.includes(request.key)) {
-      throw new EdgetrainError("not_found", `job ${request.job} has no key "${request.key}"`, { hint: `keys: ${keys.filter(Boolean).slice(0, 20).join(", ") || "(none: the job has no key scope)"}` });
-    }
+    const keys = await this.requireKey(request.job, request.key);
     const outcomes: RunOutcome[] = [];
     for (const key of request.key !== undefined ? [request.key] : keys) {
       if (request.signal?.aborted) break;

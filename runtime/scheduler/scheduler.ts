@@ -103,6 +103,11 @@ export class Scheduler {
     }
   }
 
+  /** Refuses a run asked for by name that could only be skipped: an unknown job, or a key the job lacks. */
+  async checkRequest(job: string, key: string | undefined): Promise<void> {
+    await this.parts.runner.requireKey(job, key);
+  }
+
   /** A trigger fired (or a person asked): queue one entry per key that needs a run. */
   async fired(job: string, reason: string, keys?: Array<string | undefined>, force = false): Promise<void> {
     if (this.stopped) return;

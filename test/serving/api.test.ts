@@ -116,6 +116,8 @@ describe("HTTP API", () => {
       ["unknown model", post("/v1/predict/activity-player_99", { inputs: [[1]] }), 404, "no model"],
       ["misspelled model", post("/v1/predict/activity-player1", { inputs: [[1]] }), 404, 'no model \\"activity-player1\\" (did you mean \\"activity-player_1\\"?)'],
       ["cache of an unknown model", fetch(`${daemon.url}/v1/cache?model=activity-player_99`, { method: "DELETE", headers: auth() }), 404, "no model"],
+      ["unknown job", post("/v1/jobs/activty/run", {}), 404, 'no job \\"activty\\" in the profile (did you mean \\"activity\\"?)'],
+      ["unknown key", post("/v1/jobs/activity/run", { key: "player_99" }), 404, 'job activity has no key \\"player_99\\"'],
       ["rollback of an unknown model", post("/v1/models/activity-player_99/rollback", {}), 404, "no model"],
       ["unknown version", post("/v1/models/activity-player_1/activate", { version: 42 }), 404, "has no version 42"],
       ["version not a number", post("/v1/models/activity-player_1/activate", { version: "2" }), 400, "body.version: a version number (1, 2, …)"],

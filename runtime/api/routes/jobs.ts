@@ -11,7 +11,6 @@ export const jobRoutes = (view: DaemonView) =>
     .post(
       "/v1/jobs/:name/run",
       async ({ params, body, set }) => {
-        if (!view.jobs().some((job) => job.name === params.name)) throw new EdgetrainError("not_found", `no job "${params.name}"`, { details: { job: params.name } });
         await view.requestRun(params.name, body?.key, body?.force ?? false);
         set.status = 202;
         return { queued: true, job: params.name, key: body?.key ?? null, force: body?.force ?? false };
