@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import { toFeatureBatch, type PredictionRequest } from "../inference/prediction-input.ts";
 import type { PredictionOutput, SessionPool } from "../inference/session-pool.ts";
@@ -6,6 +5,7 @@ import type { CacheHooks, CacheStats, Clock, Logger } from "../plugin-api.ts";
 import { checkModelName } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import { PopularInputs } from "./popular-inputs.ts";
+import { PregenerateFile } from "./pregenerate-file.ts";
 
 export interface Prediction {
   model: string;
@@ -55,7 +55,11 @@ export class PredictionService {
   /** `model@version` whose file failed to load while serving: logged once, not per request. */
   private readonly reportedUnloadable = new Set<string>();
 
-  constructor(private readonly options: PredictionServiceOptions) {}
+  private readonly pregenerateFile?: PregenerateFile;
+
+  constructor(private readonly options: PredictionServiceOptions) {
+    if (options.pregenerateFile) this.pregenerateFile = new PregenerateFile(options.pregenerateFile, (message) => options.logger.warn(message));
+  }
 
   async predict(model: string, request: PredictionRequest): Promise<Prediction> {
     const started = performance.now();
@@ -97,16 +101,16 @@ export class PredictionService {
   async pregenerate(model: string): Promise<number> {
     const active = this.options.store.active(model);
     if (!active) return 0;
-    const batches = [...this.fileInputs(model), ...this.topInputs(model)];
+    const batches = [...(this.pregenerateFile?.entries(model) ?? []), ...this.topInputs(model).map((inputs) => ({ inputs, source: "the most requested inputs" }))];
     let done = 0;
-    for (const inputs of batches) {
+    for (const { inputs, source } of batches) {
       try {
         const featureNames = await this.featureNamesOf(active);
         const { x, rows } = toFeatureBatch({ inputs }, featureNames, model, Number.MAX_SAFE_INTEGER);
         await this.compute(active, cacheKey(model, active.version, inputHash(x)), x, rows);
         done++;
       } catch (error) {
-        this.options.logger.warn("could not pregenerate a prediction", { model, error: messageOf(error) });
+        this.options.logger.warn("could not pregenerate a prediction", { model, from: source, error: messageOf(error) });
       }
     }
     if (done) this.options.logger.info("pregenerated predictions", { model, version: active.version, entries: done });
@@ -203,22 +207,6 @@ export class PredictionService {
   private topInputs(model: string): number[][][] {
     if (this.options.pregenerateTop <= 0) return [];
     return this.popular.get(model)?.top(this.options.pregenerateTop) ?? [];
-  }
-
-  private fileInputs(model: string): number[][][] {
-    const file = this.options.pregenerateFile;
-    if (!file || !existsSync(file)) return [];
-    const batches: number[][][] = [];
-    readFileSync(file, "utf8").split("\n").forEach((line, index) => {
-      if (!line.trim()) return;
-      try {
-        const entry = JSON.parse(line) as { model?: string; inputs?: number[][] };
-        if (entry.model === model && Array.isArray(entry.inputs)) batches.push(entry.inputs);
-      } catch {
-        this.options.logger.warn(`${file}:${index + 1}: not a JSON line of {"model", "inputs"}; skipped`);
-      }
-    });
-    return batches;
   }
 }
 

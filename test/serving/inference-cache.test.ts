@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadOnnxRuntime } from "../../runtime/inference/onnx-runtime.ts";
 import { SessionPool } from "../../runtime/inference/session-pool.ts";
@@ -173,11 +173,30 @@ describe("prediction cache", () => {
     const models = await trainedModels(dir.path);
     const clock = new FakeClock(Date.UTC(2026, 10, 23));
     const rows = rowsOf(models.heldOut, 6);
-    writeFileSync(join(dir.path, "pregenerate.jsonl"), [JSON.stringify({ model: "activity-player_1", inputs: [rows[0]] }), "not json", JSON.stringify({ model: "other", inputs: [rows[1]] })].join("\n"));
-    const stack = await servingStack(dir.path, { cache: { type: "memory", pregenerate: { file: "pregenerate.jsonl", top: 2 } } }, clock);
+    const file = join(dir.path, "pregenerate.jsonl");
+    const lines = [
+      { model: "activity-player_1", inputs: [rows[0]] },
+      "not json",
+      { model: "other", inputs: [rows[1]] },
+      { model: "activity-player_1", input: [rows[1]] },
+      { model: "activity-player_1", inputs: [[1, 2, 3]] },
+      { model: "activity-player_1", inputs: [[1, "x"]] },
+    ];
+    writeFileSync(file, lines.map((line) => (typeof line === "string" ? line : JSON.stringify(line))).join("\n"));
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push(`${message} ${JSON.stringify(fields ?? {})}`) };
+    const stack = await servingStack(dir.path, { cache: { type: "memory", pregenerate: { file: "pregenerate.jsonl", top: 2 } } }, clock, undefined, logger);
     const v1 = await stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
     await stack.activator.activate("activity-player_1", v1.version, "test");
     expect(await stack.service.pregenerate("activity-player_1")).toBe(1);
+    // Each bad line is reported once with its file:line, however often the file is read for pregenerating.
+    expect(await stack.service.pregenerate("activity-player_1")).toBe(1);
+    expect(warnings.filter((w) => !w.startsWith("could not pregenerate"))).toEqual([
+      `${file}:2: not a JSON line of {"model", "inputs"}; skipped {}`,
+      `${file}:4: inputs: missing, input: unknown field; a line is {"model": NAME, "inputs": [[numbers], …]}; skipped {}`,
+      `${file}:6: inputs[0][1]: a number (got "x"); a line is {"model": NAME, "inputs": [[numbers], …]}; skipped {}`,
+    ]);
+    expect(warnings.filter((w) => w.startsWith("could not pregenerate"))[0]).toContain(`"from":"${file}:5"`);
     expect((await stack.service.predict("activity-player_1", { inputs: [rows[0]!] })).cached).toBe(true);
     // Asked three times each, rows 2 and 3 are the two most requested; row 4, asked once, is not counted.
     for (const row of [rows[2]!, rows[3]!]) for (let i = 0; i < 3; i++) await stack.service.predict("activity-player_1", { inputs: [row] });
@@ -191,6 +210,11 @@ describe("prediction cache", () => {
       expect([answer.version, answer.cached]).toEqual([2, true]);
     }
     for (const row of [rows[4]!, rows[5]!]) expect((await stack.service.predict("activity-player_1", { inputs: [row] })).cached).toBe(false);
+    // A file the profile names but that is gone is reported once, and the most requested inputs still get ready.
+    rmSync(file);
+    expect(await stack.service.pregenerate("activity-player_1")).toBe(2);
+    expect(await stack.service.pregenerate("activity-player_1")).toBe(2);
+    expect(warnings.filter((w) => w.includes("cannot read"))).toEqual([expect.stringContaining(`cache.pregenerate.file: cannot read ${file} (`)]);
     stack.close();
   }, 60_000);
 
