@@ -72,17 +72,51 @@ function commandStep(context: PluginContext<Options>): DeployHooks {
   }
 }
 
+/** How long output is still read once the hook has exited: a process it left in the background may hold the pipes. */
+const DRAIN_MS = 100;
+/** Only the end of a hook's output goes into the message; a chatty hook must not grow the daemon. */
+const KEEP_BYTES = 16 * 1024;
+
+/**
+ * Runs `command` with sh in a process group of its own, so that a timeout or a cancelled run kills
+ * everything the hook started, not only the shell: a child left behind would keep the pipes open and the
+ * deploy waiting. A process the hook deliberately leaves running after it exits 0 is left alone.
+ */
 async function shell(command: string, env: Record<string, string | undefined>, timeoutMs: number, signal: AbortSignal): Promise<{ ok: boolean; message: string }> {
-  const child = Bun.spawn(["sh", "-c", command], { env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const kill = () => child.kill("SIGKILL");
+  const child = Bun.spawn(["sh", "-c", command], { env, stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
+  const kill = () => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      child.kill("SIGKILL");
+    }
+  };
   const timer = setTimeout(kill, timeoutMs);
   signal.addEventListener("abort", kill, { once: true });
-  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const out = outputTail(child.stdout);
+  const err = outputTail(child.stderr);
+  const code = await child.exited;
   clearTimeout(timer);
   signal.removeEventListener("abort", kill);
-  const tail = (err || out).trim().split("\n").slice(-3).join(" | ").slice(0, 300);
+  await Promise.race([Promise.all([out.done, err.done]), Bun.sleep(DRAIN_MS)]);
+  const tail = (err.text() || out.text()).trim().split("\n").slice(-3).join(" | ").slice(0, 300);
   if (code === 0) return { ok: true, message: "exited 0" };
   return { ok: false, message: `${child.signalCode ? `was killed (${child.signalCode}, timeout ${timeoutMs} ms)` : `exited ${code}`}${tail ? `: ${tail}` : ""}` };
+}
+
+/** Reads a stream in the background, keeping its last KEEP_BYTES; `text()` is what has arrived so far. */
+function outputTail(stream: ReadableStream<Uint8Array>) {
+  const decoder = new TextDecoder();
+  let kept = "";
+  const reader = stream.getReader();
+  const done = (async () => {
+    try {
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) kept = (kept + decoder.decode(chunk.value, { stream: true })).slice(-KEEP_BYTES);
+    } catch {
+      // The pipe broke: what arrived is all there is.
+    }
+  })();
+  return { done, text: () => kept };
 }
 
 export default {

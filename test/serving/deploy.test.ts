@@ -81,6 +81,32 @@ describe("deploy steps", () => {
     stack.close();
   }, 60_000);
 
+  test("command: a hook that outlives its timeout is killed with everything it started and rolled back; one that leaves a process behind on purpose is not waited for", async () => {
+    await using dir = tempDir();
+    const pidFile = join(dir.path, "child.pid");
+    // The hook starts a child that keeps the hook's output open, as a script calling a slow tool does.
+    const background = join(dir.path, "background.pid");
+    // Version 1's hook leaves a process running on purpose (a predictor it starts), holding the hook's output.
+    const hang = `if [ "$EDGETRAIN_VERSION" = 1 ]; then sleep 30 & echo $! > ${background}; fi
+      if [ "$EDGETRAIN_VERSION" = 2 ] && [ -z "$EDGETRAIN_ROLLBACK" ]; then sleep 30 & echo $! > ${pidFile}; wait; fi`;
+    const { stack, send, models } = await deployer(dir.path, job(["activate", { type: "command", run: hang, timeout: "5s" }]));
+    const first = performance.now();
+    expect((await send(models.good)).status).toBe("activated");
+    expect(performance.now() - first).toBeLessThan(4_000);
+    const left = Number(readFileSync(background, "utf8"));
+    expect(existsSync(`/proc/${left}`)).toBe(true);
+    process.kill(left, "SIGKILL");
+    const started = performance.now();
+    const second = await send(models.newer);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect([second.status, second.message]).toEqual(["failed", expect.stringContaining("was killed (SIGKILL, timeout 5000 ms)")]);
+    expect(stack.store.activeVersion("activity-player_1")).toBe(1);
+    const child = Number(readFileSync(pidFile, "utf8"));
+    await Bun.sleep(100);
+    expect(existsSync(`/proc/${child}`) && !readFileSync(`/proc/${child}/stat`, "utf8").includes(") Z ")).toBe(false);
+    stack.close();
+  }, 60_000);
+
   test("command: a health URL that answers 503 rolls back too", async () => {
     await using dir = tempDir();
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("down", { status: 503 }) });
