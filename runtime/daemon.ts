@@ -30,6 +30,7 @@ import { systemClock } from "./plugins/context.ts";
 import { JobRunner } from "./scheduler/job-runner.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { openState, type StateDatabase } from "./state/database.ts";
+import { Retention } from "./state/retention.ts";
 import { getRun, listRuns } from "./state/runs.ts";
 import type { RunControl } from "./training/run-control.ts";
 import { VERSION } from "./version.ts";
@@ -59,6 +60,7 @@ export interface DaemonAddress {
 type Server = ReturnType<ReturnType<typeof createApp>["listen"]>;
 
 const SHUTDOWN_LIMIT_MS = 5000;
+const HISTORY_SWEEP_DELAY_MS = 30_000;
 
 export class Daemon {
   private server?: Server;
@@ -67,6 +69,8 @@ export class Daemon {
   private governor!: Governor;
   private stopGovernor?: () => void;
   private scheduler?: Scheduler;
+  private retention?: Retention;
+  private stopRetention?: () => void;
   private readonly activeRuns = new Map<string, RunControl>();
   readonly desk = new ConflictDesk();
   private selfUsage!: SelfUsageRecorder;
@@ -122,6 +126,7 @@ export class Daemon {
       await daemon.startServing();
       await daemon.startScheduler(true);
       daemon.listen();
+      daemon.startHistorySweeps();
     } catch (error) {
       await daemon.stop();
       throw error;
@@ -215,7 +220,8 @@ export class Daemon {
     const { store, service, activator } = this.serving;
     const serving = (pattern: string, withinMs: number) => service.servedRecently(pattern, withinMs);
     const deployer = new Deployer({ profile, paths, registry, state: this.state, store, activator, logger: this.logger, events: this.bus, procRoot, serving });
-    const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor, active: this.activeRuns, deployer });
+    this.retention ??= new Retention(this.state.db, join(paths.home, "runs"), () => this.resolved.profile.history, this.logger);
+    const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor, active: this.activeRuns, deployer, retention: this.retention });
     this.scheduler = new Scheduler({
       profile, paths, registry, state: this.state, runner, governor: this.governor, logger: this.logger, events: this.bus, clock: systemClock,
       attended: !this.options.headless, desk: this.desk, procRoot, serving,
@@ -225,6 +231,23 @@ export class Daemon {
       },
     });
     await this.scheduler.start(recover);
+  }
+
+  /** Old run folders, run records and events go soon after start (not in its way) and then once a day. */
+  private startHistorySweeps(): void {
+    const sweep = () => {
+      try {
+        this.retention?.sweep();
+      } catch (error) {
+        this.logger.warn("could not remove old history", { error: messageOf(error) });
+      }
+    };
+    const first = setTimeout(sweep, HISTORY_SWEEP_DELAY_MS);
+    const daily = setInterval(sweep, 24 * 3600 * 1000);
+    this.stopRetention = () => {
+      clearTimeout(first);
+      clearInterval(daily);
+    };
   }
 
   /** Re-reads the profile; a profile with errors is rejected and the running one kept. Returns whether it applied. */
@@ -265,6 +288,7 @@ export class Daemon {
       const steps: Array<[string, () => unknown]> = [
         ["scheduler and runs", () => this.scheduler?.stop()],
         ["governor", () => this.stopGovernor?.()],
+        ["history sweeps", () => this.stopRetention?.()],
         ["api", () => this.server?.stop(true)],
         ["prediction cache", () => this.serving?.cache.flush?.()],
         ["model sessions", () => this.serving?.pool.close()],

@@ -181,6 +181,17 @@ const Models = v.strictObject({
   keep_versions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), doc("Versions kept besides the active one; older ones are pruned.")), 3),
 });
 
+const History = v.strictObject({
+  run_folders: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(0), doc("Run folders (model, run.json, checkpoints) kept per job and key besides the latest successful run's; older ones are deleted after each run.")),
+    5,
+  ),
+  keep_days: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(1), doc("Run records and events older than this leave the state database (runs whose model is in the store stay).")),
+    90,
+  ),
+});
+
 const Api = v.strictObject({
   host: v.optional(v.pipe(v.string(), doc("Address to listen on. Anything but loopback requires `token`.")), "127.0.0.1"),
   port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535), doc("TCP port; 0 picks a free one.")), 8470),
@@ -210,6 +221,7 @@ export const ProfileSchema = v.strictObject({
   defaults: v.optional(Defaults, {}),
   usage: v.optional(Usage, {}),
   models: v.optional(Models, {}),
+  history: v.optional(History, {}),
   inference: v.optional(Inference, {}),
   cache: v.optional(Cache, {}),
   api: v.optional(Api, {}),

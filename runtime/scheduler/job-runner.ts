@@ -17,6 +17,7 @@ import { runStrategyInThread } from "../training/strategy-thread.ts";
 import { trainingPriority } from "../training/thread-priority.ts";
 import { jobKeys } from "./job-keys.ts";
 import type { Deployer, Deployment } from "../deploy/deployer.ts";
+import type { Retention } from "../state/retention.ts";
 import { scoreActiveModel } from "./score-active-model.ts";
 
 export interface JobRunnerParts {
@@ -32,6 +33,8 @@ export interface JobRunnerParts {
   active?: Map<string, RunControl>;
   /** Takes a successful run's model into the store and through the job's deploy steps; without one the artifact stays in the run folder. */
   deployer?: Deployer;
+  /** Removes the job's old run folders after each run (`history.run_folders`). */
+  retention?: Retention;
 }
 
 export interface RunOutcome {
@@ -191,6 +194,11 @@ export class JobRunner {
       return { run: id, job: request.job, key, status: cancelled ? "cancelled" : "failed", error: cancelled ? String(abort.signal.reason) : messageOf(error) };
     } finally {
       await recorder.written();
+      try {
+        this.parts.retention?.afterRun(request.job, key);
+      } catch (error) {
+        logger.warn("could not remove old run folders", { error: messageOf(error) });
+      }
       clearTimeout(limit);
       unwatchPause();
       release?.();

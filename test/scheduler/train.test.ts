@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, tempDir } from "../helpers.ts";
 
@@ -33,6 +33,20 @@ describe("edgetrain train and runs", () => {
     expect(rows[0]!.trigger).toBe("manual: edgetrain train --force");
     const table = await runCli(["runs", "--home", home, "--job", "activity"], { home: dir.path });
     expect(table.stdout).toMatch(/activity\s+player_2\s+succeeded\s+manual: edgetrain train --force/);
+  }, 60_000);
+
+  test("old run folders are removed after each run (history.run_folders); their records stay", async () => {
+    await using dir = tempDir();
+    const home = await homeWithJob(dir, "history:\n  run_folders: 1\n");
+    const runs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const train = await runCli(["train", "activity", "--home", home, "--force", "--key", "player_1", "--json"], { home: dir.path });
+      runs.push((JSON.parse(train.stdout) as { runs: Array<{ run: string }> }).runs[0]!.run);
+    }
+    // The newest run is also the latest success; one more folder is kept besides it.
+    expect(readdirSync(join(home, "runs")).sort()).toEqual(runs.slice(1).sort());
+    const listed = JSON.parse((await runCli(["runs", "--home", home, "--json"], { home: dir.path })).stdout) as unknown[];
+    expect(listed).toHaveLength(3);
   }, 60_000);
 
   test("an unknown job or key is a clear error; a busy machine defers the run with the reason", async () => {

@@ -5,6 +5,7 @@ import { governorLimits } from "../../governor/limits.ts";
 import { ResourceSampler } from "../../governor/sampler.ts";
 import { isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
 import { LogSink } from "../../log/logger.ts";
+import { Retention } from "../../state/retention.ts";
 import { JobRunner } from "../../scheduler/job-runner.ts";
 import { openState } from "../../state/database.ts";
 import { stringFlag, type Command, type CommandIo } from "../command.ts";
@@ -96,7 +97,8 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
       // Without a daemon the model still goes into the store and through the job's deploy steps.
       const serving = await createServing({ profile, paths, registry, state, logger, events: { emit() {} }, busy: () => false });
       const deployer = new Deployer({ profile, paths, registry, state, store: serving.store, activator: serving.activator, logger, events: { emit() {} }, procRoot: join(io.environment.hostRoot, "proc") });
-      const runner = new JobRunner({ profile, paths, registry, state, logger, governor, deployer });
+      const retention = new Retention(state.db, join(paths.home, "runs"), () => profile.history, logger);
+      const runner = new JobRunner({ profile, paths, registry, state, logger, governor, deployer, retention });
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
       runner.jobNamed(jobName);
       if (governor) {
