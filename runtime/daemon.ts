@@ -22,7 +22,7 @@ import { startSampling } from "./governor/loop.ts";
 import { ResourceSampler } from "./governor/sampler.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
 import { processGroupMembers } from "./locks/process-identity.ts";
-import { LogSink, type LogLine } from "./log/logger.ts";
+import { LogSink, logFileOptions, type LogLine } from "./log/logger.ts";
 import { renderProfile } from "./config/render-profile.ts";
 import { readLogTail } from "./log/log-tail.ts";
 import type { Logger, ResolvedPaths } from "./plugin-api.ts";
@@ -107,7 +107,7 @@ export class Daemon {
     const lock = acquireLock(join(paths.home, "edgetrain.lock"), `home ${paths.home}`);
     // Lines reach the event bus once the daemon (and its bus) exist: the TUI follows the log through /v1/events.
     let forward: ((line: LogLine) => void) | undefined;
-    const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: options.console, onLine: (line) => forward?.(line) });
+    const logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: options.console, onLine: (line) => forward?.(line) });
     const logger = logs.logger();
     if (lock.replaced) logger.warn("took over a stale lock left by a process that is gone", { pid: lock.replaced.pid, command: lock.replaced.command });
     let state: StateDatabase;

@@ -203,6 +203,8 @@ const Api = v.strictObject({
 const Logging = v.strictObject({
   level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
   file: v.optional(v.pipe(v.string(), doc("Log file name under paths.logs (JSON lines).")), "edgetrain.log"),
+  max_size_mb: v.optional(v.pipe(v.number(), v.minValue(0.01), doc("Past this size the log file is renamed to <file>.1 and a new one started.")), 10),
+  keep_files: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), doc("Rotated log files kept (<file>.1 … .N); the oldest is dropped.")), 3),
 });
 
 const Defaults = v.strictObject({

@@ -3,8 +3,17 @@ import { levelAtLeast, type Level, type LogLine } from "./logger.ts";
 
 const TAIL_BYTES = 512 * 1024;
 
-/** The newest lines of a JSON-lines log at or above `level`, of one job if asked; reads only the file's tail. */
+/**
+ * The newest lines of a JSON-lines log at or above `level`, of one job if asked; reads only the file's
+ * tail, and the tail of the file rotated before it (`<file>.1`) when the current one has too few.
+ */
 export function readLogTail(file: string, filter: { limit: number; level?: Level; job?: string }): LogLine[] {
+  const lines = tailOf(file, filter);
+  if (lines.length >= filter.limit) return lines;
+  return [...tailOf(`${file}.1`, filter), ...lines].slice(-filter.limit);
+}
+
+function tailOf(file: string, filter: { limit: number; level?: Level; job?: string }): LogLine[] {
   let text: string;
   try {
     const fd = openSync(file, "r");

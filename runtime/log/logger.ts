@@ -1,5 +1,5 @@
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Logger } from "../plugin-api.ts";
 
 export type Level = "debug" | "info" | "warn" | "error";
@@ -16,6 +16,8 @@ export interface LogSinkOptions {
   level: Level;
   /** JSON-lines file; omitted by one-shot commands that keep no log. */
   file?: string;
+  /** Past this size the file becomes `<file>.1` (the older ones `.2` … `.keep`, the oldest dropped). */
+  rotate?: { maxBytes: number; keep: number };
   /** Where people read: stderr. */
   console?: { write(text: string): void; isTTY: boolean; color: boolean };
   /** A stricter level for the console than for the file (a progress bar owns the terminal). */
@@ -40,7 +42,7 @@ export class LogSink {
     this.level = options.level;
     if (options.file) {
       mkdirSync(dirname(options.file), { recursive: true });
-      this.fd = openSync(options.file, "a");
+      this.open(options.file);
     }
   }
 
@@ -69,11 +71,50 @@ export class LogSink {
     const safe = redact(fields);
     const time = new Date();
     const line: LogLine = { time: time.toISOString(), level, msg: message, ...safe };
-    if (this.fd !== undefined) writeSync(this.fd, JSON.stringify(line) + "\n");
+    if (this.fd !== undefined) {
+      writeSync(this.fd, JSON.stringify(line) + "\n");
+      // The file's own size, not a count of our writes: other processes append to it too.
+      if (this.options.rotate && fstatSync(this.fd).size >= this.options.rotate.maxBytes) this.rotate(this.options.file!, this.options.rotate.keep);
+    }
     this.options.onLine?.(line);
     const console = this.options.console;
     if (console && levelAtLeast(level, this.options.consoleLevel ?? this.level)) console.write(humanLine(time, level, message, safe, console.isTTY && console.color) + "\n");
   }
+
+  private open(file: string) {
+    this.fd = openSync(file, "a");
+  }
+
+  /**
+   * Written here rather than with a rotating stream so that each line stays a synchronous write, on disk
+   * before a crash that may follow it. Several processes append to one log (the daemon, `edgetrain train`):
+   * one that finds the file already rotated by another only reopens it.
+   */
+  private rotate(file: string, keep: number) {
+    try {
+      if (statSync(file).ino === fstatSync(this.fd!).ino) {
+        for (let n = keep - 1; n >= 1; n--) renameQuietly(`${file}.${n}`, `${file}.${n + 1}`);
+        renameSync(file, `${file}.1`);
+      }
+    } catch {
+      // Gone or renamed under us: the reopen below starts a new file either way.
+    }
+    closeSync(this.fd!);
+    this.open(file);
+  }
+}
+
+function renameQuietly(from: string, to: string) {
+  try {
+    renameSync(from, to);
+  } catch {
+    // Not there yet: fewer rotated files than `keep`.
+  }
+}
+
+/** The LogSink options for a profile's `logging` section: the file under the logs folder, and its rotation. */
+export function logFileOptions(logging: { file: string; max_size_mb: number; keep_files: number }, logsDir: string): Pick<LogSinkOptions, "file" | "rotate"> {
+  return { file: join(logsDir, logging.file), rotate: { maxBytes: logging.max_size_mb * 1024 * 1024, keep: logging.keep_files } };
 }
 
 function redact(fields: Record<string, unknown>): Record<string, unknown> {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readLogTail } from "../../runtime/log/log-tail.ts";
 import { fieldText, LogSink } from "../../runtime/log/logger.ts";
 
 const sinkWithConsole = (level: "debug" | "info" = "info") => {
@@ -31,6 +32,30 @@ describe("log lines", () => {
       expect(text).toContain("[redacted]");
       expect(text).toContain("/v1/jobs");
     }
+  });
+
+  test("a log past max size becomes <file>.1, older ones shift, the oldest is dropped; the tail reads across the rotation", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "edgetrain-log-")), "edgetrain.log");
+    const rotate = { maxBytes: 1000, keep: 2 };
+    const sink = new LogSink({ level: "info", file, rotate });
+    // A second process appending to the same log (edgetrain train beside the daemon) rotates it too.
+    const other = new LogSink({ level: "info", file, rotate });
+    for (let n = 1; n <= 40; n++) (n % 2 ? sink : other).logger().info(`line ${n}`, { padding: "x".repeat(60) });
+    sink.close();
+    other.close();
+    const numbers = (path: string) => readFileSync(path, "utf8").trim().split("\n").map((raw) => Number((JSON.parse(raw) as { msg: string }).msg.slice(5)));
+    const files = [`${file}.2`, `${file}.1`, file];
+    // A line (about 130 bytes) past the limit at most, and one more from the process that had not reopened yet.
+    for (const path of files.slice(0, 2)) expect(statSync(path).size).toBeLessThan(1000 + 2 * 140);
+    expect(existsSync(`${file}.3`)).toBe(false);
+    // Every line is in exactly one file, in order, and the newest survive.
+    const kept = files.flatMap(numbers);
+    expect(kept).toEqual([...kept].sort((a, b) => a - b));
+    expect(new Set(kept).size).toBe(kept.length);
+    expect(kept.at(-1)).toBe(40);
+    const tail = readLogTail(file, { limit: numbers(file).length + 3 }).map((line) => line.msg);
+    expect(tail.at(-1)).toBe("line 40");
+    expect(tail).toHaveLength(numbers(file).length + 3);
   });
 
   test("lines below the level are dropped", () => {

@@ -4,7 +4,7 @@ import { Governor } from "../../governor/governor.ts";
 import { governorLimits } from "../../governor/limits.ts";
 import { ResourceSampler } from "../../governor/sampler.ts";
 import { isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
-import { LogSink } from "../../log/logger.ts";
+import { LogSink, logFileOptions } from "../../log/logger.ts";
 import { Retention } from "../../state/retention.ts";
 import { JobRunner } from "../../scheduler/job-runner.ts";
 import { openState } from "../../state/database.ts";
@@ -88,7 +88,7 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
       io.stdout.write(`queued ${jobName}${key ? ` for ${key}` : ""} in the daemon (pid ${daemon.pid}); follow it with edgetrain status\n`);
       return 0;
     }
-    const logs = new LogSink({ level: profile.logging.level, file: join(paths.logs, profile.logging.file), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color }, consoleLevel: "warn" });
+    const logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color }, consoleLevel: "warn" });
     const state = openState(paths.state);
     try {
       // --force: neither admitted nor paused by the governor.
