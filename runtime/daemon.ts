@@ -404,7 +404,7 @@ export class Daemon {
       subscribe: (listener) => this.bus.subscribe(listener),
       metrics: () => this.metrics.render(),
       profile: () => ({ name: this.resolved.loaded.name, files: this.resolved.loaded.files, text: renderProfile(this.resolved.loaded, true, this.options.environment.userHome) }),
-      logs: (filter) => readLogTail(join(this.resolved.paths.logs, this.resolved.profile.logging.file), filter),
+      logs: (filter) => readLogTail(logFileOptions(this.resolved.profile.logging, this.resolved.paths.logs).file, filter),
     };
   }
 

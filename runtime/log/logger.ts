@@ -113,7 +113,7 @@ function renameQuietly(from: string, to: string) {
 }
 
 /** The LogSink options for a profile's `logging` section: the file under the logs folder, and its rotation. */
-export function logFileOptions(logging: { file: string; max_size_mb: number; keep_files: number }, logsDir: string): Pick<LogSinkOptions, "file" | "rotate"> {
+export function logFileOptions(logging: { file: string; max_size_mb: number; keep_files: number }, logsDir: string): { file: string; rotate: NonNullable<LogSinkOptions["rotate"]> } {
   return { file: join(logsDir, logging.file), rotate: { maxBytes: logging.max_size_mb * 1024 * 1024, keep: logging.keep_files } };
 }
 

@@ -105,7 +105,9 @@ export class Scheduler {
 
   /** Refuses a run asked for by name that could only be skipped: an unknown job, or a key the job lacks. */
   async checkRequest(job: string, key: string | undefined): Promise<void> {
-    await this.parts.runner.requireKey(job, key);
+    // Without a key, fired() lists the job's keys itself: naming the job is all there is to check.
+    if (key === undefined) this.parts.runner.jobNamed(job);
+    else await this.parts.runner.requireKey(job, key);
   }
 
   /** A trigger fired (or a person asked): queue one entry per key that needs a run. */

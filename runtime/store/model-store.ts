@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync 
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { didYouMean } from "../config/did-you-mean.ts";
-import { EdgetrainError } from "../errors.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
 import { syncPath, writeAtomically, writeAtomicallyAsync } from "../files/write-atomically.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
 import type { EventSink, Logger } from "../plugin-api.ts";
@@ -243,8 +243,7 @@ export class ModelStore {
     checkModelName(model);
     const found = this.version(model, version);
     if (!found || !existsSync(found.path)) {
-      const known = this.versions(model).map((v) => v.version);
-      if (known.length === 0) throw this.unknownModel(model);
+      const known = this.requireVersions(model).map((v) => v.version);
       throw new EdgetrainError("not_found", `model ${model} has no version ${version}`, { details: { model, version }, hint: `versions kept: ${known.join(", ")}` });
     }
     return found;
@@ -369,7 +368,7 @@ export class ModelStore {
       read = readPointer(readFileSync(file, "utf8"));
     } catch (error) {
       // Unreadable (permissions, a folder in its place) is not damage to repair: the model serves nothing, and says why.
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.logger?.warn(`model ${model}: cannot read ${file} (${(error as Error).message}); the model serves nothing until it can`, { model });
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.logger?.warn(`model ${model}: cannot read ${file} (${messageOf(error)}); the model serves nothing until it can`, { model });
       this.pointers.set(model, undefined);
       return;
     }
@@ -416,7 +415,7 @@ export class ModelStore {
         try {
           this.index(model, version, JSON.parse(readFileSync(metadataFile, "utf8")) as VersionMetadata, "candidate");
         } catch (error) {
-          this.logger?.warn(`model ${model} version ${version}: ${metadataFile} is damaged (${(error as Error).message}); the version is left out of the list and cannot be activated`, { model, version });
+          this.logger?.warn(`model ${model} version ${version}: ${metadataFile} is damaged (${messageOf(error)}); the version is left out of the list and cannot be activated`, { model, version });
         }
       }
       const active = this.activeVersion(model);
@@ -431,7 +430,7 @@ function readPointer(text: string): { pointer: ActivePointer } | { problem: stri
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { problem: (error as Error).message };
+    return { problem: messageOf(error) };
   }
   const pointer = value as Partial<ActivePointer> | null;
   if (!Number.isInteger(pointer?.version) || pointer!.version! < 1) return { problem: "version is not a version number" };
