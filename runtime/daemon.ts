@@ -388,6 +388,7 @@ export class Daemon {
         return true;
       },
       exposed: () => !isLoopback(this.resolved.profile.api.host),
+      allowedHosts: () => this.resolved.profile.api.allowed_hosts,
       maxBodyBytes: () => this.resolved.profile.api.max_body_kb * 1024,
       requestSeen: () => this.selfUsage.request(Date.now()),
       models: () => this.serving.store.list(),

@@ -3,6 +3,7 @@ import { toJsonSchema } from "@valibot/to-json-schema";
 import { Elysia } from "elysia";
 import { EdgetrainError } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { AccessRules, hostAllowed, normalisedPath } from "./request-access.ts";
 import { bearerMatches } from "./token.ts";
 import type { DaemonView } from "./daemon-view.ts";
 import { cacheRoutes } from "./routes/cache.ts";
@@ -16,11 +17,11 @@ import { predictRoutes } from "./routes/predict.ts";
 import { profileAndLogRoutes } from "./routes/profile-logs.ts";
 import { statusRoutes } from "./routes/status.ts";
 
-const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-
 /** Composes the route groups and the rules every request passes: body size, token, errors as JSON, no stack traces. */
 export function createApp(view: DaemonView) {
-  return new Elysia({
+  // Made from the route table once every group is added, below: before any request can come.
+  let access: AccessRules;
+  const app = new Elysia({
     serve: {
       // Bun's own limit only backs ours up: it answers 413 without a word, so the profile's limit is checked first, below.
       maxRequestBodySize: Math.max(view.maxBodyBytes() * 4, 64 * 1024 * 1024),
@@ -42,7 +43,23 @@ export function createApp(view: DaemonView) {
     )
     .onRequest(({ request, set }) => {
       view.requestSeen();
-      const path = pathOf(request.url);
+      const exposed = view.exposed();
+      const host = request.headers.get("host");
+      if ((!exposed || view.allowedHosts().length > 0) && !hostAllowed(host, view.allowedHosts())) {
+        set.status = 403;
+        return { code: "forbidden_host", message: `Host ${JSON.stringify(host)} is not this daemon's: it answers loopback names and api.allowed_hosts only` };
+      }
+      const normalised = normalisedPath(request.url);
+      if ("refused" in normalised) {
+        set.status = 400;
+        return { code: "bad_request", message: `${request.method} ${pathOf(request.url)}: ${normalised.refused}` };
+      }
+      const { path } = normalised;
+      if (access.needsToken(request.method, path, exposed) && !bearerMatches(request.headers.get("authorization"), view.token())) {
+        set.status = 401;
+        set.headers["www-authenticate"] = "Bearer";
+        return { code: "unauthorized", message: `${request.method} ${path} needs the API token: Authorization: Bearer <api.token, or the home's api.token file>` };
+      }
       const length = Number(request.headers.get("content-length") ?? 0);
       // A chunked body has no length to check; asking for `request.body` instead would make a stream per request.
       if (request.headers.has("transfer-encoding") && !request.headers.has("content-length")) {
@@ -53,14 +70,6 @@ export function createApp(view: DaemonView) {
         set.status = 413;
         return { code: "too_large", message: `${request.method} ${path}: body of ${length} bytes is over api.max_body_kb (${view.maxBodyBytes() / 1024} KiB)` };
       }
-      if (!path.startsWith("/v1/") && path !== "/metrics") return;
-      // A prediction changes nothing, so loopback clients may ask without the token; anything else that writes needs it.
-      const needsToken = view.exposed() || (MUTATING.has(request.method) && !path.startsWith("/v1/predict/"));
-      if (!needsToken) return;
-      if (bearerMatches(request.headers.get("authorization"), view.token())) return;
-      set.status = 401;
-      set.headers["www-authenticate"] = "Bearer";
-      return { code: "unauthorized", message: `${request.method} ${path} needs the API token: Authorization: Bearer <api.token, or the home's api.token file>` };
     })
     .onError(({ code, error, set, request }) => {
       const path = pathOf(request.url);
@@ -97,13 +106,16 @@ export function createApp(view: DaemonView) {
     .use(eventRoutes(view))
     .use(profileAndLogRoutes(view))
     .use(conflictRoutes(view));
+  access = new AccessRules(app.routes);
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;
 
-/** The path of an absolute request URL, without its query: cheaper than a whole `new URL()` on every request. */
+/** The path of a request target as sent, without its query, for messages: origin-form or absolute. */
 function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const scheme = url.startsWith("/") ? -1 : url.indexOf("://");
+  const start = scheme === -1 ? 0 : url.indexOf("/", scheme + 3);
   if (start === -1) return "/";
   const query = url.indexOf("?", start);
   return query === -1 ? url.slice(start) : url.slice(start, query);

@@ -78,8 +78,10 @@ export interface DaemonView {
   metrics(): Promise<{ contentType: string; text: string }>;
   /** The bearer token mutating routes (and every route on a non-loopback bind) require. */
   token(): string;
-  /** Non-loopback binds require the token on every /v1 route. */
+  /** Non-loopback binds require the token on every route but /health. */
   exposed(): boolean;
+  /** api.allowed_hosts: Host header values answered besides loopback names. */
+  allowedHosts(): readonly string[];
   /** api.max_body_kb in bytes. */
   maxBodyBytes(): number;
   /** Counts a request towards edgetrain's own activity record (usage.source: self). */

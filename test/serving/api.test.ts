@@ -121,7 +121,7 @@ describe("HTTP API", () => {
       ["rollback of an unknown model", post("/v1/models/activity-player_99/rollback", {}), 404, "no model"],
       ["unknown version", post("/v1/models/activity-player_1/activate", { version: 42 }), 404, "has no version 42"],
       ["version not a number", post("/v1/models/activity-player_1/activate", { version: "2" }), 400, "body.version: a version number (1, 2, …)"],
-      ["path trick", fetch(`${daemon.url}/v1/models/..%2F..%2Fetc`), 400, "params.name"],
+      ["path trick", fetch(`${daemon.url}/v1/models/..%2F..%2Fetc`), 400, "a . or .. segment"],
       ["upper case name", fetch(`${daemon.url}/v1/models/Activity`), 400, "params.name"],
       ["dot-dot name", post("/v1/predict/a..b", { inputs: [[1]] }), 400, "params.name"],
       ["oversize body", post("/v1/predict/activity-player_1", { inputs: Array.from({ length: 5000 }, () => row) }), 413, "over api.max_body_kb"],
