@@ -134,6 +134,7 @@ function validationMessage(error: unknown): string {
   let field = where;
   if (Array.isArray(issue.path)) for (const item of issue.path) field += typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`;
   else if (typeof issue.path === "string" && issue.path) field += issue.path.replaceAll("/", ".");
-  const message = issue.message?.startsWith("Invalid key") ? "unknown field" : (issue.message ?? "invalid");
+  // valibot says "Invalid key" both of a field that is missing and of one that is not expected.
+  const message = issue.message?.startsWith("Invalid key") ? (issue.received === "undefined" ? "missing" : "unknown field") : (issue.message ?? "invalid");
   return `${field}: ${message}`;
 }

@@ -120,6 +120,7 @@ describe("HTTP API", () => {
       ["unknown key", post("/v1/jobs/activity/run", { key: "player_99" }), 404, 'job activity has no key \\"player_99\\"'],
       ["rollback of an unknown model", post("/v1/models/activity-player_99/rollback", {}), 404, "no model"],
       ["unknown version", post("/v1/models/activity-player_1/activate", { version: 42 }), 404, "has no version 42"],
+      ["no version", post("/v1/models/activity-player_1/activate", {}), 400, "body.version: missing"],
       ["version not a number", post("/v1/models/activity-player_1/activate", { version: "2" }), 400, "body.version: a version number (1, 2, …)"],
       ["path trick", fetch(`${daemon.url}/v1/models/..%2F..%2Fetc`), 400, "a . or .. segment"],
       ["upper case name", fetch(`${daemon.url}/v1/models/Activity`), 400, "params.name"],
