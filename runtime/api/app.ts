@@ -37,7 +37,8 @@ export function createApp(view: DaemonView) {
         path: "/openapi",
         specPath: "/openapi",
         provider: null,
-        mapJsonSchema: { valibot: toJsonSchema },
+        // Checks and transforms have no JSON Schema form; the default "warn" printed a stack trace for each.
+        mapJsonSchema: { valibot: (schema: Parameters<typeof toJsonSchema>[0]) => toJsonSchema(schema, { errorMode: "ignore" }) },
         documentation: { info: { title: "edgetrain API", version: VERSION, description: "Training runs, models, predictions and events of one edgetrain daemon." } },
       }),
     )
