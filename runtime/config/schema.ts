@@ -203,7 +203,7 @@ const Api = v.strictObject({
     ),
     [],
   ),
-  max_body_kb: v.optional(positiveInt("Largest request body accepted."), 1024),
+  max_body_kb: v.optional(positiveInt("Largest request body accepted; the default carries max_rows rows of up to about 60 features written in full."), 8192),
   max_rows: v.optional(positiveInt("Rows one predict request may carry."), 10_000),
 });
 

@@ -100,6 +100,15 @@ describe("a loopback daemon", () => {
     expect((await raw(port, "POST /v1/predict/x%2F..%2F..%2Fcache HTTP/1.0", "{}")).status).toBe(400);
   });
 
+  test("a batch of api.max_rows rows of 16 features fits the default body limit", async () => {
+    const row = Array.from({ length: 16 }, (_, i) => 100.123456 + i);
+    const body = JSON.stringify({ inputs: Array.from({ length: 10_000 }, () => row) });
+    expect(body.length).toBeGreaterThan(1024 * 1024);
+    const response = await raw(daemon.listening.port, "POST /v1/predict/activity-player_1 HTTP/1.0", body);
+    // Parsed and checked, then refused only because no such model exists here.
+    expect([response.status, response.body]).toEqual([404, expect.stringContaining("no model")]);
+  });
+
   test("answers only loopback names and api.allowed_hosts as Host (DNS rebinding)", async () => {
     const port = daemon.listening.port;
     const rebound = await raw(port, "GET /v1/status HTTP/1.1\r\nhost: attacker.example");
