@@ -1,22 +1,28 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { writeFailure } from "./write-failure.ts";
 
 /**
  * Writes to a temporary name in the same folder, syncs and renames: readers see the old file or the new
- * one, never half of it, and a crash leaves no partial file under the real name.
+ * one, never half of it, and a crash leaves no partial file under the real name. Any failure (a full
+ * disk included) removes the temporary file and throws an error that names `path`.
  */
 export function writeAtomically(path: string, content: Uint8Array | string, mode = 0o644): string {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+  const bytes = typeof content === "string" ? Buffer.from(content) : content;
   try {
     const fd = openSync(temp, "w", mode);
     try {
-      writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
+      // A write may take fewer bytes than asked (a disk filling up) without failing: only the next one fails.
+      for (let done = 0; done < bytes.length; ) done += checkedCount(writeSync(fd, bytes, done, bytes.length - done), done, bytes.length);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(temp, path);
+  } catch (error) {
+    throw writeFailure(path, error);
   } finally {
     rmSync(temp, { force: true });
   }
@@ -30,19 +36,28 @@ export function writeAtomically(path: string, content: Uint8Array | string, mode
  */
 export async function writeAtomicallyAsync(path: string, content: Uint8Array | string, { mode = 0o644, durable = true } = {}): Promise<string> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${crypto.randomUUID().slice(0, 8)}.partial`);
+  const bytes = typeof content === "string" ? Buffer.from(content) : content;
   try {
     const handle = await open(temp, "w", mode);
     try {
-      await handle.writeFile(content);
+      for (let done = 0; done < bytes.length; ) done += checkedCount((await handle.write(bytes, done, bytes.length - done)).bytesWritten, done, bytes.length);
       if (durable) await handle.sync();
     } finally {
       await handle.close();
     }
     await rename(temp, path);
+  } catch (error) {
+    throw writeFailure(path, error);
   } finally {
     await rm(temp, { force: true });
   }
   return path;
+}
+
+/** A write that took nothing would loop forever; the file cannot be completed. */
+function checkedCount(written: number, done: number, total: number): number {
+  if (written > 0) return written;
+  throw new Error(`the write stopped after ${done} of ${total} bytes`);
 }
 
 /** fsync of a file or a folder, off the calling thread: a rename is durable only once its folder is synced. */

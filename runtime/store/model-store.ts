@@ -1,10 +1,11 @@
 import type { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { copyFile, mkdir, rename, rm } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { didYouMean } from "../config/did-you-mean.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import { syncPath, writeAtomically, writeAtomicallyAsync } from "../files/write-atomically.ts";
+import { writeFailure } from "../files/write-failure.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
 import type { EventSink, Logger } from "../plugin-api.ts";
 import { checkModelName } from "./model-name.ts";
@@ -98,7 +99,14 @@ export class ModelStore {
       await rm(incoming, { recursive: true, force: true });
       await mkdir(incoming);
       try {
-        await copyFile(artifact, join(incoming, MODEL_FILE));
+        try {
+          await copyFile(artifact, join(incoming, MODEL_FILE));
+          const [from, to] = await Promise.all([stat(artifact), stat(join(incoming, MODEL_FILE))]);
+          // A copy cut short by a full disk must never become a version.
+          if (to.size !== from.size) throw new Error(`the copy stopped after ${to.size} of ${from.size} bytes`);
+        } catch (error) {
+          throw writeFailure(join(dir, String(version), MODEL_FILE), error);
+        }
         await syncPath(join(incoming, MODEL_FILE));
         const full: VersionMetadata = { ...metadata, parent: this.activeVersion(model), created_at: new Date().toISOString(), sha256: await sha256OfFile(join(incoming, MODEL_FILE)) };
         await writeAtomicallyAsync(join(incoming, METADATA_FILE), JSON.stringify(full, null, 2) + "\n");

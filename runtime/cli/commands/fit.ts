@@ -1,6 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
 import { didYouMean } from "../../config/did-you-mean.ts";
@@ -8,6 +8,7 @@ import { allowedKeysAt } from "../../config/schema-walk.ts";
 import { csvFilesIn, tableOf } from "../../data/load-training-data.ts";
 import { readCsvTable } from "../../data/csv-table.ts";
 import { EdgetrainError } from "../../errors.ts";
+import { writeAtomically } from "../../files/write-atomically.ts";
 import { LogSink } from "../../log/logger.ts";
 import type { StrategyHooks, TrainingData } from "../../plugin-api.ts";
 import { pluginContext } from "../../plugins/context.ts";
@@ -139,9 +140,7 @@ Options:
       recorder?.succeeded(result);
       bar.finish();
       const out = resolve(stringFlag(args, "out") ?? "model.onnx");
-      const temp = join(dirname(out), `.${process.pid}.model.partial`);
-      copyFileSync(result.artifact, temp);
-      renameSync(temp, out);
+      writeAtomically(out, readFileSync(result.artifact));
       const report = {
         ...(recorder ? { run: recorder.id } : {}),
         strategy: strategyName,
