@@ -22,6 +22,7 @@ import { startSampling } from "./governor/loop.ts";
 import { ResourceSampler } from "./governor/sampler.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
 import { processGroupMembers } from "./locks/process-identity.ts";
+import { removeDeadTrainingLocks } from "./locks/training-locks.ts";
 import { LogSink, logFileOptions, type LogLine } from "./log/logger.ts";
 import { renderProfile } from "./config/render-profile.ts";
 import { readLogTail } from "./log/log-tail.ts";
@@ -110,6 +111,8 @@ export class Daemon {
     const logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: options.console, onLine: (line) => forward?.(line) });
     const logger = logs.logger();
     if (lock.replaced) logger.warn("took over a stale lock left by a process that is gone", { pid: lock.replaced.pid, command: lock.replaced.command });
+    const deadTrainingLocks = removeDeadTrainingLocks(join(paths.home, "locks"));
+    if (deadTrainingLocks.length) logger.info("removed the training locks of runs that are gone", { locks: deadTrainingLocks });
     let state: StateDatabase;
     try {
       state = openState(paths.state);

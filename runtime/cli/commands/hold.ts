@@ -1,27 +1,14 @@
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { constants } from "node:os";
 import { holdLockfile } from "../../conflicts/predictors.ts";
 import { EdgetrainError } from "../../errors.ts";
-import { acquireLock, isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
+import { acquireLock } from "../../locks/lockfile.ts";
+import { liveTrainingLocks } from "../../locks/training-locks.ts";
 import type { Command } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
-
-/** Training runs in progress: their locks in the home's locks/ folder, owners alive. */
-export function liveTrainingLocks(locksDir: string): string[] {
-  let names: string[] = [];
-  try {
-    names = readdirSync(locksDir).filter((name) => name.startsWith("training-") && name.endsWith(".lock"));
-  } catch {
-    return [];
-  }
-  return names.filter((name) => {
-    const owner = readLockOwner(join(locksDir, name));
-    return owner !== undefined && isOwnerAlive(owner);
-  });
-}
 
 export const holdCommand: Command = {
   name: "hold",
