@@ -4,6 +4,7 @@ import { createApp } from "./api/app.ts";
 import { ConflictDesk } from "./conflicts/conflict-desk.ts";
 import { SelfUsageRecorder } from "./offpeak/self-usage.ts";
 import type { DaemonStatus, DaemonView } from "./api/daemon-view.ts";
+import { cannotListen } from "./api/listen-check.ts";
 import { isLoopback } from "./api/token.ts";
 import { formatProblem } from "./cli/problems-text.ts";
 import { durationMs } from "./config/duration.ts";
@@ -341,7 +342,7 @@ export class Daemon {
     try {
       this.server = createApp(this.view()).listen({ hostname: host, port });
     } catch (error) {
-      throw new EdgetrainError("unsafe_bind", `cannot listen on ${host}:${port}: ${messageOf(error)}`, { hint: "choose another --port, or stop what uses it" });
+      throw cannotListen(host, port, error);
     }
     writeAtomically(join(this.resolved.paths.home, "daemon.json"), JSON.stringify(this.address()) + "\n");
   }

@@ -1,8 +1,23 @@
 import { describe, expect, test } from "bun:test";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, tempDir } from "../helpers.ts";
 
 describe("edgetrain demo", () => {
+  test("a taken port is refused before anything is written: the home stays as it was", async () => {
+    await using dir = tempDir();
+    await using user = tempDir();
+    using taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("someone else") });
+    const home = join(dir.path, "demo");
+    mkdirSync(home);
+    const demo = await runCli(["demo", "--home", home, "--port", String(taken.port), "--once"], { home: user.path });
+    expect(demo.code).toBe(5);
+    expect(demo.stderr).toContain(`cannot listen on 127.0.0.1:${taken.port}`);
+    expect(demo.stderr).toContain("--port 0");
+    expect(readdirSync(home)).toEqual([]);
+    expect(readdirSync(dir.path)).toEqual(["demo"]);
+  });
+
   test("headless: 30 models trained and served; a fifth session retrains only its player while predictions keep being answered", async () => {
     await using dir = tempDir();
     const home = join(dir.path, "demo");

@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { checkCanListen } from "../../api/listen-check.ts";
+import { loadProfile } from "../../config/load-profile.ts";
 import { Daemon } from "../../daemon.ts";
 import { writeAthletes } from "../../demo/athletes.ts";
 import { DEMO_DATA, DEMO_PROFILE } from "../../demo/demo-profile.ts";
@@ -28,8 +30,13 @@ Options:
   async run(args, io) {
     const home = resolve(stringFlag(args, "home") ?? "edgetrain-demo");
     const dataDir = join(home, "data", "athletes");
-    mkdirSync(home, { recursive: true });
     const profile = join(home, "demo-profile.yaml");
+    const port = portFlag(args) ?? 8470;
+    // A taken port must leave the home as it was, so it is found before anything is written there.
+    // A new home gets the demo profile, which takes its api section from base.
+    const { api } = loadProfile({ profile: existsSync(profile) ? profile : "base", environment: io.environment, overrides: { home, port } }).profile ?? {};
+    if (api) checkCanListen(api.host, api.port);
+    mkdirSync(home, { recursive: true });
     if (!existsSync(profile)) writeFileSync(profile, DEMO_PROFILE);
     const withTui = !args.values.headless && !args.values.once && interactiveTerminal(io);
     let quiet = withTui;
@@ -43,7 +50,7 @@ Options:
     const daemon = await Daemon.start({
       profile,
       environment: io.environment,
-      overrides: { home, port: portFlag(args) ?? 8470 },
+      overrides: { home, port },
       console: { write: (text) => void (quiet || io.stderr.write(text)), isTTY: io.stderr.isTTY, color: io.color },
       headless: !withTui,
     });
