@@ -17,6 +17,8 @@ export interface Environment {
   /** The user's home folder; edgetrain's default home lives under it. */
   userHome: string;
   noColor: boolean;
+  /** Test hook: the process kills itself (SIGKILL) at this named point between a run's end and its model's activation. */
+  crashAt?: string;
   /** All variables, for `${VAR}` substitution in profiles. Values are secrets: never log them. */
   variables: Readonly<Record<string, string | undefined>>;
 }
@@ -29,6 +31,7 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
     hostRoot: env.EDGETRAIN_HOST_ROOT || "/",
     userHome: env.HOME || homedir(),
     noColor: Boolean(env.NO_COLOR),
+    crashAt: env.EDGETRAIN_CRASH_AT || undefined,
     variables: { ...env },
   };
 }

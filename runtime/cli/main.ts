@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { armCrashPoint } from "../deploy/crash-points.ts";
 import { readEnvironment } from "../environment.ts";
 import { EdgetrainError, ExitCode, messageOf } from "../errors.ts";
 import { build, VERSION } from "../version.ts";
@@ -65,6 +66,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   const command = commands.find((c) => c.name === first);
   try {
     if (!command) throw new EdgetrainError("usage", `unknown command "${first}"`, { hint: `commands: ${commands.map((c) => c.name).join(", ")}` });
+    armCrashPoint(io.environment.crashAt);
     const args = parseCommandArgs(command, rest);
     if (args.values.help) {
       io.stdout.write(`${command.help}\n\n${EXIT_CODES}\n`);

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as v from "valibot";
 import type { Job, Profile } from "../config/schema.ts";
 import { conflictPolicy, scanForJob, waitForPredictors, type ServingActivity } from "../conflicts/predictors.ts";
@@ -11,8 +11,10 @@ import type { PluginRegistry } from "../plugins/registry.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
 import { scoreVersion } from "../serving/score-version.ts";
 import type { StateDatabase } from "../state/database.ts";
+import { finishDeploy, markDeployInProgress, versionOfRun } from "../state/deploys.ts";
 import { modelNameOf } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
+import { crashPoint } from "./crash-points.ts";
 
 export interface DeployParts {
   profile: Profile;
@@ -62,13 +64,61 @@ export class Deployer {
     return this.parts.store.active(modelNameOf(job, key))?.path;
   }
 
+  /**
+   * Records the deploy of a recorded run as in progress, then done or failed once its steps decided. One cut
+   * short by the signal (edgetrain stopping) stays in progress: the next start resumes it.
+   */
   async deploy(request: DeployRequest): Promise<Deployment> {
+    const { db } = this.parts.state;
+    markDeployInProgress(db, request.run);
+    try {
+      const { deployment, finished } = await this.storeAndRunSteps(request);
+      if (finished) finishDeploy(db, request.run, { state: deployment.status === "activated" || deployment.status === "stored" ? "done" : "failed", version: deployment.version, reason: deployment.message });
+      else request.logger.warn(`the deploy of model ${deployment.model} version ${deployment.version} stopped before its end; it resumes at the next start`, { reason: String(request.signal.reason) });
+      return deployment;
+    } catch (error) {
+      // Broken rather than stopped: final, so a model that cannot be deployed is not tried again at every start.
+      if (!request.signal.aborted) finishDeploy(db, request.run, { state: "failed", reason: messageOf(error) });
+      throw error;
+    }
+  }
+
+  private async storeAndRunSteps(request: DeployRequest): Promise<{ deployment: Deployment; finished: boolean }> {
     const { store } = this.parts;
     const model = modelNameOf(request.job, request.key);
+    const candidate = this.versionOfRun(model, request) ?? (await this.addVersion(model, request));
+    crashPoint("after-version-added");
+    const deployment: Deployment = { model, version: candidate.version, status: "stored", steps: [] };
+    // A resumed deploy whose version serves already (the crash came after the switch) compares with the one before it.
+    const active = store.activeVersion(model);
+    const previousVersion = active === candidate.version ? store.rollbackTarget(model) : active;
+    // Scoring loads sessions and runs the held-out rows: in a thread of its own, not the serving one.
+    const { profile, paths } = this.parts;
+    const scoring = ScoringThread.forProfile(profile, paths.cache);
+    try {
+      await this.runSteps(request, model, candidate, previousVersion, deployment, scoring);
+    } finally {
+      scoring.close();
+    }
+    this.parts.state.recordEvent("model.deployed", { ...deployment });
+    this.parts.events.emit("model.deployed", { ...deployment });
+    return { deployment, finished: !request.signal.aborted };
+  }
+
+  /** The version the run's model became before a crash cut its deploy short: resumed, it is not added twice. */
+  private versionOfRun(model: string, request: DeployRequest): ModelVersion | undefined {
+    const version = versionOfRun(this.parts.state.db, model, request.run);
+    const found = version === undefined ? undefined : this.parts.store.version(model, version);
+    if (!found || !existsSync(found.path)) return undefined;
+    request.logger.info(`model ${model} version ${found.version} of run ${request.run} is in the store already; not added again`, { model, version: found.version });
+    return found;
+  }
+
+  private addVersion(model: string, request: DeployRequest): Promise<ModelVersion> {
     const metadata = request.result.metadata ?? {};
     // The strategy's metadata usually says it all; decoding the ONNX file is the fallback (foreign trainers).
     const description = metadata.feature_names ? undefined : readModelDescription(readFileSync(request.result.artifact), request.result.artifact);
-    const candidate = await store.addVersion(
+    return this.parts.store.addVersion(
       model,
       request.result.artifact,
       {
@@ -85,19 +135,6 @@ export class Deployer {
       },
       request.heldOut ? healthRows(request.heldOut) : undefined,
     );
-    const deployment: Deployment = { model, version: candidate.version, status: "stored", steps: [] };
-    const previousVersion = store.activeVersion(model);
-    // Scoring loads sessions and runs the held-out rows: in a thread of its own, not the serving one.
-    const { profile, paths } = this.parts;
-    const scoring = ScoringThread.forProfile(profile, paths.cache);
-    try {
-      await this.runSteps(request, model, candidate, previousVersion, deployment, scoring);
-    } finally {
-      scoring.close();
-    }
-    this.parts.state.recordEvent("model.deployed", { ...deployment });
-    this.parts.events.emit("model.deployed", { ...deployment });
-    return deployment;
   }
 
   private async runSteps(request: DeployRequest, model: string, candidate: ModelVersion, previousVersion: number | undefined, deployment: Deployment, scoring: ScoringThread): Promise<void> {
@@ -150,8 +187,10 @@ export class Deployer {
       key: request.key,
       score: async (which = version) => (request.heldOut ? scoreVersion(store.requireVersion(model, which), request.heldOut, predict) : undefined),
       activate: async () => {
+        crashPoint("before-activate");
         await activator.activate(model, version, `run ${request.run}`);
         deployment.status = "activated";
+        crashPoint("after-activate");
       },
       rollback: async (reason) => {
         // A step before `activate` has nothing to undo in the store: the candidate never served.

@@ -11,12 +11,16 @@ import type { DataTable, EventSink, Logger, ProgressReporter, ResolvedPaths, Tra
 import { acquireLock } from "../locks/lockfile.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
+import { recordDeployPending } from "../state/deploys.ts";
+import { modelNameOf } from "../store/model-name.ts";
 import { RunControl } from "../training/run-control.ts";
 import { RunRecorder } from "../training/run-recorder.ts";
 import { runStrategyInThread } from "../training/strategy-thread.ts";
 import { trainingPriority } from "../training/thread-priority.ts";
 import { jobKeys } from "./job-keys.ts";
+import { crashPoint } from "../deploy/crash-points.ts";
 import type { Deployer, Deployment } from "../deploy/deployer.ts";
+import { resumeDeploys } from "../deploy/deploy-resume.ts";
 import type { Retention } from "../state/retention.ts";
 import { scoreActiveModel } from "./score-active-model.ts";
 
@@ -118,6 +122,12 @@ export class JobRunner {
     return { at: row.ended_at, artifact: details.artifact, used: [...(details.data?.files ?? []), ...(details.data?.testFiles ?? [])] };
   }
 
+  /** Deploys a crash left pending or in progress go through their job's steps again; at start, before any run. */
+  async resumeDeploys(): Promise<void> {
+    const { deployer, profile, paths, state, logger } = this.parts;
+    if (deployer) await resumeDeploys({ deployer, profile, paths, state, logger });
+  }
+
   /** The active model of job+key scored on the newest data it has not trained on (accuracy-below). */
   scoreActive(job: string, key: string | undefined) {
     return scoreActiveModel(this.jobNamed(job), key, this.lastSuccess(job, key), this.parts.profile, this.parts.paths);
@@ -180,7 +190,12 @@ export class JobRunner {
         },
         { logger, events: recorder.events(this.parts.events), progress, pause, threads, signal: abort.signal },
       );
-      recorder.succeeded(result);
+      // The deploy is pending from the moment the run counts as succeeded: a crash after this resumes it at the next start.
+      state.db.transaction(() => {
+        recorder.succeeded(result);
+        if (this.parts.deployer) recordDeployPending(state.db, { run: id, job: request.job, key, model: modelNameOf(request.job, key), result });
+      })();
+      crashPoint("after-run-recorded");
       logger.info("run succeeded", { ...result.metrics });
       const deployment = await this.deploy(request, job, key, id, result, heldOut, abort.signal, logger);
       if (deployment) recorder.deployed(deployment);

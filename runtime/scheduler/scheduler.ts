@@ -70,12 +70,18 @@ export class Scheduler {
 
   constructor(private readonly parts: SchedulerParts) {}
 
-  /** Starts the triggers; `recover` (at daemon start, not on reload) reschedules runs a crash interrupted. */
+  /**
+   * Starts the triggers; `recover` (at daemon start, not on reload) first resumes the deploys a crash cut
+   * short, then reschedules the runs it interrupted: a trigger never sees a model that is only on its way.
+   */
   async start(recover = true): Promise<void> {
     await this.learnOffPeak();
     const relearn = this.parts.clock.setInterval(() => void this.learnOffPeak(), 3_600_000);
     this.watchers.push(() => this.parts.clock.clearInterval(relearn));
-    if (recover) this.recoverInterrupted();
+    if (recover) {
+      await this.parts.runner.resumeDeploys();
+      this.recoverInterrupted();
+    }
     const uses = pluginUses(this.parts.profile as unknown as Record<string, unknown>).filter((use) => use.kind === "trigger");
     for (const use of uses) {
       const job = String(use.optionsPath[1]);

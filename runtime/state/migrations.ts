@@ -86,4 +86,24 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 4,
+    name: "deploys: a successful run's model on its way into serving, resumed after a crash",
+    // One row per successful run of a job: pending when the run is recorded as succeeded (in the same
+    // transaction), in_progress while the deploy steps run, done or failed once they decided.
+    sql: `
+      CREATE TABLE deploys (
+        run_id TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+        job TEXT NOT NULL,
+        key TEXT,
+        model TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending','in_progress','done','failed')),
+        result TEXT NOT NULL,
+        version INTEGER,
+        reason TEXT,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX deploys_unfinished ON deploys (state) WHERE state IN ('pending', 'in_progress');
+    `,
+  },
 ];

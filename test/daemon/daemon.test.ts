@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { migrations } from "../../runtime/state/migrations.ts";
 import { runCli, startDaemonProcess, tempDir, waitUntil } from "../helpers.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
@@ -15,7 +16,7 @@ describe("daemon", () => {
     try {
       expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok" });
       const status = await (await fetch(`${url}/v1/status`)).json();
-      expect(status).toMatchObject({ pid: proc.pid, home: dir.path, profile: { name: "base" }, state: { schema_version: 3 } });
+      expect(status).toMatchObject({ pid: proc.pid, home: dir.path, profile: { name: "base" }, state: { schema_version: migrations.at(-1)!.version } });
       const post = await fetch(`${url}/v1/status`, { method: "POST" });
       expect(post.status).toBe(401);
       expect(((await post.json()) as { message: string }).message).toContain("needs the API token");

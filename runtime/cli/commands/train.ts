@@ -101,6 +101,8 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
       const runner = new JobRunner({ profile, paths, registry, state, logger, governor, deployer, retention });
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
       runner.jobNamed(jobName);
+      // No daemon runs on this home: a deploy a crash left unfinished is this process's to finish.
+      await runner.resumeDeploys();
       if (governor) {
         const sampler = new ResourceSampler(io.environment.hostRoot);
         sampler.sample();
