@@ -108,14 +108,23 @@ export interface PluginContext<Options = unknown> {
   job?: JobInfo;
 }
 
+/**
+ * Where a successful run's model is on its way into serving: `pending` (the run ended, the deploy has not
+ * begun), `in_progress` (its deploy steps run), `done` (they all passed), `failed` (a step refused or broke:
+ * final). Undefined for a run recorded without a deploy.
+ */
+export type DeployState = "pending" | "in_progress" | "done" | "failed";
+
 export interface JobInfo {
   name: string;
   /** The job's `data` section as written in the profile (`{ source: sessions, path: … }`). */
   data?: Readonly<Record<string, unknown>>;
   /** The keys the job trains a model each for (undefined: a job without keys). */
   keys(): Promise<Array<string | undefined>>;
-  /** The latest successful run of job+key: when it ended and the model it wrote. */
-  lastSuccess(key: string | undefined): { at: number; artifact?: string } | undefined;
+  /** The latest successful run of job+key: when it ended, the model it wrote, and how far its deploy got. */
+  lastSuccess(key: string | undefined): { at: number; artifact?: string; deploy?: DeployState } | undefined;
+  /** The version of job+key's model that serves now; undefined when none does (never activated, or withdrawn). */
+  activeVersion(key: string | undefined): number | undefined;
   /** The latest model of the key scored on the newest data it has not trained on; undefined when there is none. */
   scoreLatest(key: string | undefined): Promise<{ metric: "accuracy" | "rmse"; value: number; rows: number; data: string; signature: string } | undefined>;
 }

@@ -8,7 +8,11 @@ const options = ({ v, duration }: PluginLibraries) =>
 
 type Options = OptionsOf<typeof options>;
 
-/** Fires for every key that has no model yet (no successful run, or its model file is gone): at start, and when a new key appears. */
+/**
+ * Fires for every key that has no model yet: no successful run, its model file is gone, or its model never
+ * came to serve (the deploy failed, or was cut short, and no version is active). At start, and when a new
+ * key appears. A deploy that ended without activating on purpose (no `activate` step) counts as a model.
+ */
 function modelMissing(context: PluginContext<Options>) {
   return {
     watch(fire: (event: TriggerFire) => void) {
@@ -25,8 +29,8 @@ function modelMissing(context: PluginContext<Options>) {
           return;
         }
         const missing = keys.filter((key) => {
-          const artifact = job.lastSuccess(key)?.artifact;
-          const has = artifact !== undefined && existsSync(artifact);
+          const last = job.lastSuccess(key);
+          const has = last?.artifact !== undefined && existsSync(last.artifact) && (last.deploy === "done" || job.activeVersion(key) !== undefined);
           if (has) asked.delete(key);
           return !has && !asked.has(key);
         });

@@ -64,6 +64,11 @@ export class Deployer {
     return this.parts.store.active(modelNameOf(job, key))?.path;
   }
 
+  /** The serving version of job+key's model; undefined when none serves. */
+  activeVersion(job: string, key: string | undefined): number | undefined {
+    return this.parts.store.activeVersion(modelNameOf(job, key));
+  }
+
   /**
    * Records the deploy of a recorded run as in progress, then done or failed once its steps decided. One cut
    * short by the signal (edgetrain stopping) stays in progress: the next start resumes it.

@@ -7,11 +7,12 @@ import { deepMerge } from "../config/merge.ts";
 import type { Profile } from "../config/schema.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
-import type { DataTable, EventSink, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
+import type { DataTable, DeployState, EventSink, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { acquireLock } from "../locks/lockfile.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { recordDeployPending } from "../state/deploys.ts";
+import { latestSuccess } from "../state/runs.ts";
 import { modelNameOf } from "../store/model-name.ts";
 import { RunControl } from "../training/run-control.ts";
 import { RunRecorder } from "../training/run-recorder.ts";
@@ -112,14 +113,17 @@ export class JobRunner {
     return outcomes;
   }
 
-  /** The latest successful run of job+key: when it ended, and the artifact warm starts continue from. */
-  lastSuccess(job: string, key: string | undefined): { at: number; artifact?: string; used?: string[] } | undefined {
-    const row = this.parts.state.db
-      .query<{ details: string; ended_at: number }, [string, string | null]>("SELECT details, ended_at FROM runs WHERE job = ? AND key IS ? AND status = 'succeeded' ORDER BY ended_at DESC LIMIT 1")
-      .get(job, key ?? null);
+  /** The latest successful run of job+key: when it ended, the artifact warm starts continue from, and how far its deploy got. */
+  lastSuccess(job: string, key: string | undefined): { at: number; artifact?: string; used?: string[]; deploy?: DeployState } | undefined {
+    const row = latestSuccess(this.parts.state.db, job, key);
     if (!row) return undefined;
     const details = JSON.parse(row.details) as { artifact?: string; data?: { files?: string[]; testFiles?: string[] } };
-    return { at: row.ended_at, artifact: details.artifact, used: [...(details.data?.files ?? []), ...(details.data?.testFiles ?? [])] };
+    return { at: row.ended_at, artifact: details.artifact, used: [...(details.data?.files ?? []), ...(details.data?.testFiles ?? [])], ...(row.deploy ? { deploy: row.deploy } : {}) };
+  }
+
+  /** The version of job+key's model that serves now. */
+  activeVersion(job: string, key: string | undefined): number | undefined {
+    return this.parts.deployer?.activeVersion(job, key);
   }
 
   /** Deploys a crash left pending or in progress go through their job's steps again; at start, before any run. */

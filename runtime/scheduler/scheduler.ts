@@ -100,6 +100,7 @@ export class Scheduler {
           data: this.parts.profile.jobs[job]!.data as Record<string, unknown> | undefined,
           keys: () => this.parts.runner.keysOf(job),
           lastSuccess: (key) => this.parts.runner.lastSuccess(job, key),
+          activeVersion: (key) => this.parts.runner.activeVersion(job, key),
           scoreLatest: (key) => this.parts.runner.scoreActive(job, key),
         },
       });

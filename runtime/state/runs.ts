@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { DeployState } from "../plugin-api.ts";
 
 /** A run as the CLI and the API show it. */
 export interface RunSummary {
@@ -40,4 +41,16 @@ export function listRuns(db: Database, filter: { job?: string; limit: number }):
 export function getRun(db: Database, id: string): RunDetail | undefined {
   const row = db.query<Row & { details: string | null; run_dir: string | null }, [string]>(`SELECT ${COLUMNS}, details, run_dir FROM runs WHERE id = ?`).get(id);
   return row ? { ...summary(row), details: row.details ? JSON.parse(row.details) : null, run_dir: row.run_dir } : undefined;
+}
+
+/** The latest successful run of job+key, with how far its deploy got (null: none was recorded). */
+export function latestSuccess(db: Database, job: string, key: string | undefined): { id: string; ended_at: number; details: string; deploy: DeployState | null } | undefined {
+  return (
+    db
+      .query<{ id: string; ended_at: number; details: string; deploy: DeployState | null }, [string, string | null]>(
+        `SELECT r.id, r.ended_at, r.details, d.state AS deploy FROM runs AS r LEFT JOIN deploys AS d ON d.run_id = r.id
+          WHERE r.job = ? AND r.key IS ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC LIMIT 1`,
+      )
+      .get(job, key ?? null) ?? undefined
+  );
 }

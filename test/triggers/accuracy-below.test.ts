@@ -35,7 +35,7 @@ test("accuracy-below scores the latest model on sessions it has not trained on, 
       paths: resolved.paths!,
       clock,
       store,
-      job: { name: "activity", data: {}, keys: () => runner.keysOf("activity"), lastSuccess: (key) => runner.lastSuccess("activity", key), scoreLatest: (key) => runner.scoreActive("activity", key) },
+      job: { name: "activity", data: {}, keys: () => runner.keysOf("activity"), lastSuccess: (key) => runner.lastSuccess("activity", key), scoreLatest: (key) => runner.scoreActive("activity", key), activeVersion: () => undefined },
     });
     const hooks = accuracyBelow.setup(context as never) as TriggerHooks;
     const check = async () => {

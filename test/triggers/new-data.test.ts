@@ -16,7 +16,7 @@ function watch(dataRoot: string, data: Record<string, unknown>, options: Record<
     paths: pathsIn(dataRoot),
     clock: systemClock,
     store,
-    job: { name: "activity", data, keys: async () => [], lastSuccess: () => undefined, scoreLatest: async () => undefined },
+    job: { name: "activity", data, keys: async () => [], lastSuccess: () => undefined, scoreLatest: async () => undefined, activeVersion: () => undefined },
   });
   const stop = newDataTrigger.setup(context as never).watch((fire) => void fires.push({ ...fire, at: Date.now() }))!;
   return { fires, stop };
