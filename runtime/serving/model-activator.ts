@@ -51,7 +51,7 @@ export class ModelActivator {
   }
 
   private async undoNow(model: string, reason: string): Promise<ModelVersion | undefined> {
-    if (this.store.rollbackTarget(model) !== undefined) return this.rollbackNow(model, reason);
+    if ((await this.store.rollbackTarget(model)) !== undefined) return this.rollbackNow(model, reason);
     await this.store.withdraw(model, reason);
     this.pool.unload(model);
     this.logger.warn("model withdrawn: its first version failed and there is none to return to", { model, reason });
@@ -59,7 +59,7 @@ export class ModelActivator {
   }
 
   private async rollbackNow(model: string, reason: string): Promise<ModelVersion> {
-    const target = this.store.rollbackTarget(model);
+    const target = await this.store.rollbackTarget(model);
     // Loaded (and its health rows answered) before the pointer goes back, so requests do not wait for it.
     const previous = target !== undefined ? this.store.requireVersion(model, target) : undefined;
     if (previous) await this.service.predictDirect(previous, this.healthInputs(previous)).catch(() => undefined);

@@ -147,7 +147,10 @@ export class ModelStore {
     });
   }
 
-  /** Goes back to the version active before the current one; `status` marks why the current one left. */
+  /**
+   * Goes back to the version active before the current one, past any whose file is gone or damaged;
+   * `status` marks why the current one left.
+   */
   rollback(model: string, reason: string, status: VersionStatus = "rolled_back"): Promise<ModelVersion> {
     return this.changes.run(model, async () => {
       checkModelName(model);
@@ -156,17 +159,9 @@ export class ModelStore {
         this.requireVersions(model);
         throw new EdgetrainError("not_found", `model ${model} has no active version to roll back from`, { details: { model } });
       }
-      const previous = [...current.previous];
-      let target: number | undefined;
-      while (previous.length) {
-        const candidate = previous.pop()!;
-        if (existsSync(join(this.root, model, String(candidate), MODEL_FILE))) {
-          target = candidate;
-          break;
-        }
-      }
-      if (target === undefined) throw new EdgetrainError("conflict", `model ${model} has no earlier version to roll back to (version ${current.version} is the only one kept)`, { details: { model, version: current.version } });
-      await this.writePointer(model, { version: target, previous, activated_at: new Date().toISOString() });
+      const { target, rest, skipped } = await this.previousIntact(model, current);
+      if (target === undefined) throw await this.nothingToRollBackTo(model, current.version, skipped);
+      await this.writePointer(model, { version: target, previous: rest, activated_at: new Date().toISOString() });
       this.db.transaction(() => {
         this.setStatus(model, current.version, status, reason);
         this.setStatus(model, target, "active");
@@ -274,14 +269,28 @@ export class ModelStore {
     }
   }
 
-  /** The version a rollback would return to, if one is kept. */
-  rollbackTarget(model: string): number | undefined {
-    const previous = [...(this.pointer(model)?.previous ?? [])];
-    while (previous.length) {
-      const candidate = previous.pop()!;
-      if (existsSync(join(this.root, model, String(candidate), MODEL_FILE))) return candidate;
+  /** The version a rollback would return to, if one is kept whole. */
+  async rollbackTarget(model: string): Promise<number | undefined> {
+    const pointer = this.pointer(model);
+    return pointer ? (await this.previousIntact(model, pointer)).target : undefined;
+  }
+
+  /** The model's versions whose files match their sha256, newest first: what it can actually serve. */
+  async intactVersions(model: string): Promise<ModelVersion[]> {
+    const versions = this.requireVersions(model);
+    const damage = await Promise.all(versions.map((version) => this.damageOf(version)));
+    return versions.filter((_, i) => damage[i] === undefined);
+  }
+
+  /** What is wrong with a version's file (gone, or not matching its sha256), or undefined when it is whole. */
+  async damageOf(version: ModelVersion): Promise<string | undefined> {
+    let actual: string;
+    try {
+      actual = await sha256OfFile(version.path);
+    } catch (error) {
+      return `${version.path} cannot be read (${messageOf(error)})`;
     }
-    return undefined;
+    return actual === version.sha256 ? undefined : `${version.path} does not match its sha256 (damaged or changed by hand)`;
   }
 
   /** The active version with its file, for serving; undefined when the model has none. */
@@ -291,10 +300,35 @@ export class ModelStore {
   }
 
   private async verify(version: ModelVersion): Promise<void> {
-    const actual = await sha256OfFile(version.path);
-    if (actual !== version.sha256) {
-      throw new EdgetrainError("data_invalid", `model ${version.model} version ${version.version}: ${version.path} does not match its sha256 (damaged or changed by hand); not activated`, { details: { model: version.model, version: version.version } });
+    const damage = await this.damageOf(version);
+    if (damage) throw new EdgetrainError("data_invalid", `model ${version.model} version ${version.version}: ${damage}; not activated`, { details: { model: version.model, version: version.version } });
+  }
+
+  /** The versions that served before the current one, newest first, walked past any whose file is gone or damaged. */
+  private async previousIntact(model: string, pointer: ActivePointer): Promise<{ target?: number; rest: number[]; skipped: number[] }> {
+    const rest = [...pointer.previous];
+    const skipped: number[] = [];
+    while (rest.length) {
+      const candidate = rest.pop()!;
+      const version = this.version(model, candidate);
+      if (version && (await this.damageOf(version)) === undefined) return { target: candidate, rest, skipped };
+      skipped.push(candidate);
     }
+    return { rest, skipped };
+  }
+
+  /** Names what the model can return to instead: a rollback only goes back, but another intact version may be kept. */
+  private async nothingToRollBackTo(model: string, current: number, skipped: number[]): Promise<EdgetrainError> {
+    const others = this.versions(model).filter((v) => v.version !== current);
+    const intact = (await this.intactVersions(model)).filter((v) => v.version !== current);
+    const why = skipped.length ? `has no intact earlier version to roll back to (${skipped.map((v) => `version ${v}`).join(", ")} ${skipped.length > 1 ? "are" : "is"} damaged or gone)` : "has no earlier version to roll back to";
+    let instead = `intact versions it can serve instead: ${intact.map((v) => `${v.version} (${v.status})`).join(", ")}`;
+    if (others.length === 0) instead = `version ${current} is the only one kept`;
+    else if (intact.length === 0) instead = "no other version kept is intact";
+    return new EdgetrainError("conflict", `model ${model} ${why}; ${instead}`, {
+      details: { model, version: current, intact: intact.map((v) => v.version) },
+      hint: intact.length ? `edgetrain activate ${model} ${intact[0]!.version} makes one serve` : "a new run of its job trains a version that replaces it",
+    });
   }
 
   private pointer(model: string): ActivePointer | undefined {

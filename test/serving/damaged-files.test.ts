@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EdgetrainError } from "../../runtime/errors.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
@@ -113,4 +113,34 @@ describe("files damaged behind edgetrain's back", () => {
     expect(errors).toEqual([{ message: expect.stringContaining("the active model version does not load"), fields: expect.objectContaining({ model: MODEL, version: 1, error: expect.stringContaining(version.path) }) }]);
     await stack.close();
   }, 60_000);
+
+  test("rollback walks past a damaged earlier version; with none intact, its error names what can serve instead", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const home = join(dir.path, "home");
+    const state = openState(join(home, "state"));
+    const store = new ModelStore(join(home, "models"), state.db, 3);
+    for (const model of [models.good, models.newer, models.weak]) {
+      const added = await store.addVersion(MODEL, model.artifact, metadataOf(model));
+      await store.activate(MODEL, added.version);
+    }
+    const v4 = await store.addVersion(MODEL, models.newer.artifact, metadataOf(models.newer));
+    truncateSync(store.version(MODEL, 2)!.path, 50);
+    // Versions 1 and 2 served before 3; 2 is damaged, so the rollback goes to 1.
+    expect(await store.rollbackTarget(MODEL)).toBe(1);
+    expect((await store.rollback(MODEL, "test")).version).toBe(1);
+    expect(store.version(MODEL, 3)!.status).toBe("rolled_back");
+    expect((await store.intactVersions(MODEL)).map((v) => v.version)).toEqual([4, 3, 1]);
+
+    // Version 3 served, then version 1 again; with 1 damaged there is nothing to go back to, but 4 and 3 are whole.
+    await store.activate(MODEL, 3);
+    truncateSync(store.version(MODEL, 1)!.path, 50);
+    state.close();
+    const rollback = await runCli(["rollback", MODEL, "--home", home], { home: dir.path });
+    expect(rollback.code).not.toBe(0);
+    expect(rollback.stderr).toContain(`model ${MODEL} has no intact earlier version to roll back to (version 1 is damaged or gone); intact versions it can serve instead: 4 (candidate)`);
+    expect(rollback.stderr).toContain(`edgetrain activate ${MODEL} 4`);
+    expect(v4.version).toBe(4);
+  }, 60_000);
+
 });
