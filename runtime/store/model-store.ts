@@ -177,13 +177,12 @@ export class ModelStore {
     return this.changes.run(model, async () => {
       const current = this.pointer(model);
       if (!current) return;
+      // Marked before the pointer goes: after a crash in between, a missing pointer must not read as deleted by hand and be restored.
+      this.setStatus(model, current.version, "rolled_back", reason);
       await rm(join(this.root, model, POINTER_FILE), { force: true });
       await syncPath(join(this.root, model));
       this.pointers.set(model, undefined);
-      this.db.transaction(() => {
-        this.setStatus(model, current.version, "rolled_back", reason);
-        this.db.query("DELETE FROM active_models WHERE model = ?").run(model);
-      })();
+      this.db.query("DELETE FROM active_models WHERE model = ?").run(model);
       this.events.emit("model.withdrawn", { model, version: current.version, reason });
     });
   }
@@ -399,32 +398,55 @@ export class ModelStore {
   }
 
   /**
-   * The store never leaves a half-written pointer, but a hand edit or a failing disk can: read as "no
-   * active version", it would take the model out of service. The database recorded every activation, so
-   * that version serves again; the damaged file is kept beside it for a look.
+   * The store never leaves a half-written pointer, nor removes one without the database knowing, but a
+   * hand edit, a cleanup or a failing disk can: read as "no active version", it would take the model out
+   * of service. The database recorded every activation, so that version serves again; a damaged file is
+   * kept beside it for a look.
    */
-  private restoreDamagedPointer(model: string): void {
+  private restorePointer(model: string): void {
     const file = join(this.root, model, POINTER_FILE);
-    let read: ReturnType<typeof readPointer>;
+    let read: ReturnType<typeof readPointer> | undefined;
     try {
       read = readPointer(readFileSync(file, "utf8"));
     } catch (error) {
       // Unreadable (permissions, a folder in its place) is not damage to repair: the model serves nothing, and says why.
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.logger?.warn(`model ${model}: cannot read ${file} (${messageOf(error)}); the model serves nothing until it can`, { model });
-      this.pointers.set(model, undefined);
-      return;
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+        this.logger?.warn(`model ${model}: cannot read ${file} (${messageOf(error)}); the model serves nothing until it can`, { model });
+        this.pointers.set(model, undefined);
+        return;
+      }
     }
     // Read once at open: what serves is known from here on without reading the file again.
-    if ("pointer" in read) return void this.pointers.set(model, read.pointer);
+    if (read && "pointer" in read) return void this.pointers.set(model, read.pointer);
+    const recorded = this.db.query<{ version: number }, [string]>("SELECT version FROM active_models WHERE model = ?").get(model)?.version;
+    const onDisk = recorded !== undefined && existsSync(join(this.root, model, String(recorded), MODEL_FILE));
+    this.pointers.set(model, undefined);
+    if (!read) {
+      // No pointer and no activation on record: a model before its first activation. A withdrawal cut short
+      // by a crash marked its version first; it is finished here, not undone.
+      if (recorded === undefined) return;
+      const status = this.db.query<{ status: VersionStatus }, [string, number]>("SELECT status FROM model_versions WHERE model = ? AND version = ?").get(model, recorded)?.status;
+      if (status === "rolled_back") return void this.db.query("DELETE FROM active_models WHERE model = ?").run(model);
+      if (!onDisk) {
+        this.logger?.warn(`model ${model}: ${file} is missing and version ${recorded}, which the state database records as active, is not on disk; the model serves nothing until one is activated`, { model });
+        return;
+      }
+      const pointer = this.writeRecordedPointer(model, recorded);
+      this.logger?.warn(`model ${model}: ${file} was missing; version ${recorded} serves again, as the state database recorded, and ${rollbackText(pointer)}`, { model, version: recorded });
+      return;
+    }
     const { problem } = read;
     copyFileSync(file, `${file}.damaged`);
-    const recorded = this.db.query<{ version: number }, [string]>("SELECT version FROM active_models WHERE model = ?").get(model)?.version;
-    if (recorded === undefined || !existsSync(join(this.root, model, String(recorded), MODEL_FILE))) {
+    if (!onDisk) {
       rmSync(file, { force: true });
-      this.pointers.set(model, undefined);
       this.logger?.warn(`model ${model}: ${file} is damaged (${problem}) and the state database names no version on disk; the model serves nothing until one is activated (the file is kept as ${POINTER_FILE}.damaged)`, { model });
       return;
     }
+    const pointer = this.writeRecordedPointer(model, recorded);
+    this.logger?.warn(`model ${model}: ${file} was damaged (${problem}); version ${recorded} serves again, as the state database recorded, and ${rollbackText(pointer)} (the file is kept as ${POINTER_FILE}.damaged)`, { model, version: recorded });
+  }
+
+  private writeRecordedPointer(model: string, recorded: number): ActivePointer {
     // Retired versions are the ones that served before: in version order, the last is the likeliest to have served last.
     const retired = this.db
       .query<{ version: number }, [string]>("SELECT version FROM model_versions WHERE model = ? AND status = 'retired' ORDER BY version")
@@ -432,12 +454,15 @@ export class ModelStore {
       .map((row) => row.version)
       .filter((version) => version !== recorded && existsSync(join(this.root, model, String(version), MODEL_FILE)));
     const pointer: ActivePointer = { version: recorded, previous: retired.slice(-Math.max(this.keepVersions, 1)), activated_at: new Date().toISOString() };
-    writeAtomically(file, JSON.stringify(pointer) + "\n");
+    writeAtomically(join(this.root, model, POINTER_FILE), JSON.stringify(pointer) + "\n");
     this.pointers.set(model, pointer);
-    this.logger?.warn(`model ${model}: ${file} was damaged (${problem}); version ${recorded} serves again, as the state database recorded, and ${pointer.previous.length ? `rollback goes to the retired versions ${pointer.previous.join(", ")}` : "there is no earlier version to roll back to"} (the file is kept as ${POINTER_FILE}.damaged)`, { model, version: recorded });
+    return pointer;
   }
 
-  /** A crash between the folder rename and the index insert leaves a folder without a row: index it again. */
+  /**
+   * A crash between the folder rename and the index insert leaves a folder without a row: index it again.
+   * With a new or deleted state database, every folder is: the index is rebuilt from the models folder.
+   */
   private repairIndex(): void {
     let models: string[];
     try {
@@ -448,7 +473,7 @@ export class ModelStore {
     for (const model of models) {
       // Left by a process killed mid-write: the real names were never touched, so these only go.
       for (const name of safeList(join(this.root, model))) if (name.startsWith(".incoming-") || name.endsWith(".partial")) rmSync(join(this.root, model, name), { recursive: true, force: true });
-      this.restoreDamagedPointer(model);
+      this.restorePointer(model);
       for (const version of this.versionDirs(model)) {
         const metadataFile = join(this.root, model, String(version), METADATA_FILE);
         if (!existsSync(metadataFile)) continue;
@@ -478,6 +503,10 @@ function readPointer(text: string): { pointer: ActivePointer } | { problem: stri
   if (!Number.isInteger(pointer?.version) || pointer!.version! < 1) return { problem: "version is not a version number" };
   if (!Array.isArray(pointer!.previous) || !pointer!.previous.every((v) => Number.isInteger(v))) return { problem: "previous is not a list of version numbers" };
   return { pointer: pointer as ActivePointer };
+}
+
+function rollbackText(pointer: ActivePointer): string {
+  return pointer.previous.length ? `rollback goes to the retired versions ${pointer.previous.join(", ")}` : "there is no earlier version to roll back to";
 }
 
 function safeList(dir: string): string[] {

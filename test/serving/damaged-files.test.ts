@@ -143,4 +143,34 @@ describe("files damaged behind edgetrain's back", () => {
     expect(v4.version).toBe(4);
   }, 60_000);
 
+  test("a deleted active.json is restored from the state database at open, with a warning", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const root = join(dir.path, "models");
+    const state = openState(join(dir.path, "state"));
+    const store = new ModelStore(root, state.db, 3);
+    for (const [version, model] of [models.good, models.newer].entries()) {
+      await store.addVersion(MODEL, model.artifact, metadataOf(model));
+      await store.activate(MODEL, version + 1);
+    }
+    const pointer = join(root, MODEL, "active.json");
+    rmSync(pointer);
+
+    const warnings: string[] = [];
+    const reopened = new ModelStore(root, state.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    expect(reopened.activeVersion(MODEL)).toBe(2);
+    expect(JSON.parse(readFileSync(pointer, "utf8"))).toMatchObject({ version: 2, previous: [1] });
+    expect(warnings).toEqual([`model ${MODEL}: ${pointer} was missing; version 2 serves again, as the state database recorded, and rollback goes to the retired versions 1`]);
+
+    // A withdrawal (a first version failing its health check) removes the pointer on purpose: nothing to restore,
+    // even when killed before the row went.
+    await reopened.withdraw(MODEL, "test");
+    state.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, 2, 0)").run(MODEL);
+    warnings.length = 0;
+    expect(new ModelStore(root, state.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) }).activeVersion(MODEL)).toBeUndefined();
+    expect(warnings).toEqual([]);
+    expect(state.db.query("SELECT version FROM active_models WHERE model = ?").get(MODEL)).toBeNull();
+    state.close();
+  }, 60_000);
+
 });
