@@ -470,17 +470,23 @@ export class ModelStore {
     } catch {
       return;
     }
+    const rebuilding = !this.db.query("SELECT 1 FROM model_versions LIMIT 1").get();
+    let indexed = 0;
     for (const model of models) {
       // Left by a process killed mid-write: the real names were never touched, so these only go.
       for (const name of safeList(join(this.root, model))) if (name.startsWith(".incoming-") || name.endsWith(".partial")) rmSync(join(this.root, model, name), { recursive: true, force: true });
       this.restorePointer(model);
+      const pointer = this.pointer(model);
       for (const version of this.versionDirs(model)) {
         const metadataFile = join(this.root, model, String(version), METADATA_FILE);
         if (!existsSync(metadataFile)) continue;
         const known = this.db.query("SELECT 1 FROM model_versions WHERE model = ? AND version = ?").get(model, version);
         if (known) continue;
+        // The pointer says which version serves and which served before it: listed as such, not as candidates.
+        const status: VersionStatus = pointer?.version === version ? "active" : pointer?.previous.includes(version) ? "retired" : "candidate";
         try {
-          this.index(model, version, JSON.parse(readFileSync(metadataFile, "utf8")) as VersionMetadata, "candidate");
+          this.index(model, version, JSON.parse(readFileSync(metadataFile, "utf8")) as VersionMetadata, status);
+          indexed++;
         } catch (error) {
           this.logger?.warn(`model ${model} version ${version}: ${metadataFile} is damaged (${messageOf(error)}); the version is left out of the list and cannot be activated`, { model, version });
         }
@@ -488,6 +494,16 @@ export class ModelStore {
       const active = this.activeVersion(model);
       if (active !== undefined) this.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version").run(model, active, Date.now());
     }
+    if (rebuilding && indexed > 0) this.logger?.warn(this.rebuiltText(indexed), { models: this.root });
+  }
+
+  /** What a rebuilt index means for the user: what was found again, what serves, and what is gone for good. */
+  private rebuiltText(indexed: number): string {
+    const models = this.list();
+    const serving = models.filter((m) => m.active !== undefined);
+    const named = serving.slice(0, 5).map((m) => `${m.model} version ${m.active}`).join(", ") + (serving.length > 5 ? `, … ${serving.length - 5} more` : "");
+    const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+    return `the state database had no record of the models in ${this.root} (it is new, or was deleted): it was rebuilt from the models folder, ${count(indexed, "version")} of ${count(models.length, "model")} indexed again; serving as before: ${named || "none"}. Run history, trigger state and events from before are gone: triggers start from what they see now`;
   }
 }
 

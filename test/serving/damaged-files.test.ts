@@ -81,7 +81,10 @@ describe("files damaged behind edgetrain's back", () => {
     const warnings: string[] = [];
     const reindexed = new ModelStore(root, fresh.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
     expect(reindexed.versions(MODEL).map((v) => v.version)).toEqual([1]);
-    expect(warnings).toEqual([expect.stringMatching(/^model activity-player_1 version 2: .*version\.json is damaged \(.+\); the version is left out of the list and cannot be activated$/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^model activity-player_1 version 2: .*version\.json is damaged \(.+\); the version is left out of the list and cannot be activated$/),
+      expect.stringContaining("it was rebuilt from the models folder, 1 version of 1 model indexed again; serving as before: none."),
+    ]);
     // Its number stays taken: the next version does not overwrite the damaged folder.
     expect((await reindexed.addVersion(MODEL, models.weak.artifact, metadataOf(models.weak))).version).toBe(3);
     fresh.close();
@@ -171,6 +174,34 @@ describe("files damaged behind edgetrain's back", () => {
     expect(warnings).toEqual([]);
     expect(state.db.query("SELECT version FROM active_models WHERE model = ?").get(MODEL)).toBeNull();
     state.close();
+  }, 60_000);
+
+  test("with the state database deleted, the store says it was rebuilt from the models folder and what serves", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const root = join(dir.path, "models");
+    const state = openState(join(dir.path, "state"));
+    const store = new ModelStore(root, state.db, 3);
+    for (const model of [models.good, models.newer]) await store.addVersion(MODEL, model.artifact, metadataOf(model));
+    await store.activate(MODEL, 1);
+    await store.activate(MODEL, 2);
+    await store.addVersion("activity-player_2", models.good.artifact, metadataOf(models.good, "activity", "player_2"));
+    state.close();
+    rmSync(join(dir.path, "state"), { recursive: true });
+
+    const fresh = openState(join(dir.path, "state"));
+    const warnings: string[] = [];
+    const rebuilt = new ModelStore(root, fresh.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    expect(warnings).toEqual([
+      `the state database had no record of the models in ${root} (it is new, or was deleted): it was rebuilt from the models folder, 3 versions of 2 models indexed again; serving as before: ${MODEL} version 2. Run history, trigger state and events from before are gone: triggers start from what they see now`,
+    ]);
+    // Listed as they were: the version that served before is retired, not a candidate.
+    expect(rebuilt.versions(MODEL).map((v) => [v.version, v.status])).toEqual([[2, "active"], [1, "retired"]]);
+    // Once rebuilt, a second open has nothing to say.
+    warnings.length = 0;
+    new ModelStore(root, fresh.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    expect(warnings).toEqual([]);
+    fresh.close();
   }, 60_000);
 
 });
