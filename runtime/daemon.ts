@@ -38,6 +38,7 @@ import type { RunControl } from "./training/run-control.ts";
 import { VERSION } from "./version.ts";
 import { DaemonMetrics } from "./api/metrics.ts";
 import { Deployer } from "./deploy/deployer.ts";
+import { healActiveVersions } from "./serving/heal-active-versions.ts";
 import { createServing, type Serving } from "./serving/serving.ts";
 import { modelNameOf } from "./store/model-name.ts";
 import { planJobs } from "./scheduler/job-plan.ts";
@@ -197,7 +198,10 @@ export class Daemon {
     };
   }
 
-  /** The model store, sessions and cache live across profile reloads; a new cache type needs a restart. */
+  /**
+   * The model store, sessions and cache live across profile reloads; a new cache type needs a restart. An
+   * active version damaged on disk is replaced before anything is served.
+   */
   private async startServing(): Promise<void> {
     const { profile, paths, registry } = this.resolved;
     this.serving = await createServing({
@@ -208,6 +212,7 @@ export class Daemon {
         this.metrics.observePrediction(model, cached, seconds);
       },
     });
+    await healActiveVersions(this.serving.store, this.serving.activator, this.logger);
   }
 
   private modelInTraining(model: string): boolean {

@@ -6,7 +6,8 @@ import { silentLogger } from "../../runtime/log/logger.ts";
 import type { Logger } from "../../runtime/plugin-api.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { ModelStore } from "../../runtime/store/model-store.ts";
-import { runCli, tempDir } from "../helpers.ts";
+import { healActiveVersions } from "../../runtime/serving/heal-active-versions.ts";
+import { runCli, startDaemonProcess, tempDir } from "../helpers.ts";
 import { metadataOf, servingStack, trainedModels } from "./fixture.ts";
 
 const MODEL = "activity-player_1";
@@ -117,6 +118,40 @@ describe("files damaged behind edgetrain's back", () => {
     await stack.close();
   }, 60_000);
 
+  test("a damaged active version is replaced before serving by the newest intact one, logged at error level", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const home = join(dir.path, "home");
+    const first = await servingStack(home);
+    const v1 = await first.store.addVersion(MODEL, models.good.artifact, metadataOf(models.good));
+    await first.store.activate(MODEL, 1);
+    // Left as candidates, as a gate that could not score version 1 left them; version 3 is damaged too.
+    await first.store.addVersion(MODEL, models.newer.artifact, metadataOf(models.newer));
+    const v3 = await first.store.addVersion(MODEL, models.weak.artifact, metadataOf(models.weak));
+    await first.close();
+    truncateSync(v1.path, 100);
+    writeFileSync(v3.path, "changed by hand");
+
+    const errors: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+    const logger: Logger = { ...silentLogger, error: (message, fields) => void errors.push({ message, fields }), child: () => logger };
+    const stack = await servingStack(home, {}, undefined, undefined, logger);
+    expect(await healActiveVersions(stack.store, stack.activator, logger)).toEqual([MODEL]);
+    expect(stack.store.activeVersion(MODEL)).toBe(2);
+    expect(errors).toEqual([
+      {
+        message: `model ${MODEL}: the active version 1 is damaged (${v1.path} does not match its sha256 (damaged or changed by hand)); version 2, the newest intact one that passes its health check, serves instead`,
+        fields: { model: MODEL, damaged_version: 1, file: v1.path, version: 2 },
+      },
+    ]);
+    const row = Array.from(models.heldOut.x.slice(0, 16));
+    expect((await stack.service.predict(MODEL, { inputs: [row] })).version).toBe(2);
+    // Whole now: a second start changes nothing.
+    errors.length = 0;
+    expect(await healActiveVersions(stack.store, stack.activator, logger)).toEqual([]);
+    expect(errors).toEqual([]);
+    await stack.close();
+  }, 60_000);
+
   test("rollback walks past a damaged earlier version; with none intact, its error names what can serve instead", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
@@ -204,4 +239,41 @@ describe("files damaged behind edgetrain's back", () => {
     fresh.close();
   }, 60_000);
 
+  test("a daemon heals at start: a damaged active version, then a deleted state database, then a deleted active.json", async () => {
+    await using dir = tempDir();
+    const models = await trainedModels(dir.path);
+    const home = join(dir.path, "home");
+    const first = await servingStack(home);
+    const v1 = await first.store.addVersion(MODEL, models.good.artifact, metadataOf(models.good));
+    await first.store.activate(MODEL, 1);
+    await first.store.addVersion(MODEL, models.newer.artifact, metadataOf(models.newer));
+    await first.close();
+    truncateSync(v1.path, 100);
+    const row = Array.from(models.heldOut.x.slice(0, 16));
+    type Line = { level: string; msg: string; [field: string]: unknown };
+    const logLines = () => readFileSync(join(home, "logs/edgetrain.log"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Line);
+    const started = async () => {
+      const daemon = await startDaemonProcess(home, ["--home", home, "--headless"]);
+      try {
+        const answer = await fetch(`${daemon.url}/v1/predict/${MODEL}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: [row] }) });
+        return { status: answer.status, body: (await answer.json()) as { version?: number } };
+      } finally {
+        daemon.proc.kill("SIGTERM");
+        await daemon.proc.exited;
+      }
+    };
+
+    expect(await started()).toMatchObject({ status: 200, body: { version: 2 } });
+    expect(logLines().filter((line) => line.level === "error")).toEqual([
+      expect.objectContaining({ msg: expect.stringContaining(`model ${MODEL}: the active version 1 is damaged (${v1.path} does not match its sha256`), damaged_version: 1, file: v1.path, version: 2 }),
+    ]);
+
+    rmSync(join(home, "state"), { recursive: true });
+    expect(await started()).toMatchObject({ status: 200, body: { version: 2 } });
+    expect(logLines().filter((line) => line.level === "warn").map((line) => line.msg)).toContainEqual(expect.stringContaining(`it was rebuilt from the models folder, 2 versions of 1 model indexed again; serving as before: ${MODEL} version 2.`));
+
+    rmSync(join(home, "models", MODEL, "active.json"));
+    expect(await started()).toMatchObject({ status: 200, body: { version: 2 } });
+    expect(logLines().filter((line) => line.level === "warn").map((line) => line.msg)).toContainEqual(expect.stringContaining(`active.json was missing; version 2 serves again, as the state database recorded`));
+  }, 120_000);
 });
