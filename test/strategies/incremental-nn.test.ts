@@ -42,6 +42,20 @@ describe("incremental-nn", () => {
     expect(described.warm_started).toBe(true);
   }, 60_000);
 
+  test("a warm start from a damaged active version starts cold instead of failing the run that would replace it", async () => {
+    await using dir = tempDir();
+    const p = (name: string) => join(dir.path, name);
+    await writeRows(p("rows.csv"), 600, 1, 0);
+    const common = ["--task", "regression", "--set", "layers=[8]", "--set", "epochs=2", "--data", p("rows.csv")];
+    await fit([...common, "--out", p("active.onnx")], dir.path);
+    await Bun.write(p("cut.onnx"), (await Bun.file(p("active.onnx")).bytes()).subarray(0, 300));
+    const run = await runCli(["fit", "--strategy", "incremental-nn", "--json", ...common, "--set", "warm_start=true", "--from", p("cut.onnx"), "--out", p("next.onnx")], { home: dir.path });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`warm_start: the active version's file ${p("cut.onnx")} cannot be read`);
+    const described = readModelDescription(await Bun.file(p("next.onnx")).bytes(), "next.onnx") as unknown as { warm_started: boolean };
+    expect(described.warm_started).toBe(false);
+  }, 60_000);
+
   test("ONNX Runtime reproduces the network (standardisation inside the graph), and the checker accepts it", async () => {
     await using dir = tempDir();
     const model = join(dir.path, "m.onnx");

@@ -69,7 +69,13 @@ function startingPoint(settings: Options, request: TrainRequest, train: DataTabl
   const cold = (note?: string): Start => ({ mlp: createMlp(sizes, settings.activation, settings.seed), scaling: fitScaling(train, targets), warm: false, note });
   if (!settings.warm_start) return cold();
   if (!request.previousArtifact) return cold("warm_start: no active version yet, started cold");
-  const previous = mlpFromOnnx(readFileSync(request.previousArtifact));
+  let previous: ReturnType<typeof mlpFromOnnx>;
+  try {
+    previous = mlpFromOnnx(readFileSync(request.previousArtifact));
+  } catch (error) {
+    // A damaged active version is what a new run replaces: it must not stop that run.
+    return cold(`warm_start: the active version's file ${request.previousArtifact} cannot be read (${(error as Error).message}); started cold`);
+  }
   const described = JSON.parse(previous.metadata.edgetrain ?? "{}") as { feature_names?: string[]; classes?: string[]; task?: string };
   const same = (a: unknown[] | undefined, b: unknown[]) => JSON.stringify(a ?? []) === JSON.stringify(b);
   if (described.task !== task || !same(described.feature_names, train.featureNames) || !same(described.classes, classes) || !same(previous.mlp.sizes, sizes) || previous.activation !== settings.activation) {
