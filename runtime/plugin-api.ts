@@ -255,6 +255,11 @@ export interface DeployCandidate {
   previousVersion?: number;
   job: string;
   key?: string;
+  /**
+   * The version serving now when its file is damaged (gone, or not matching its sha256): it cannot be
+   * scored, so there is nothing to compare against. Undefined when it is whole, or none serves.
+   */
+  damagedActive(): Promise<{ version: number; file: string; problem: string } | undefined>;
   /** Scores a version of this model (default: the candidate) on the held-out rows of this run; undefined without them. */
   score(version?: number): Promise<VersionScore | undefined>;
   /** Makes the candidate serve: preloads it, switches the pointer, health-checks, and rolls back by itself on error. */

@@ -12,7 +12,7 @@ const options = ({ v }: PluginLibraries) =>
 /**
  * Scores the candidate and the active version on the same held-out rows and lets the candidate through
  * only if it is not worse by more than `tolerance` (or reaches `min_accuracy`). A rejected candidate stays
- * in the store, shown as rejected with both scores.
+ * in the store, shown as rejected with both scores. With no active version, or a damaged one, it passes.
  */
 function gate(context: PluginContext<OptionsOf<typeof options>>): DeployHooks {
   const { tolerance, min_accuracy } = context.options;
@@ -20,8 +20,16 @@ function gate(context: PluginContext<OptionsOf<typeof options>>): DeployHooks {
     async deploy(candidate) {
       const mine = await candidate.score();
       if (!mine) return { ok: true, message: "no held-out rows to score on; passed without comparison" };
-      const active = candidate.previousVersion !== undefined ? await candidate.score(candidate.previousVersion) : undefined;
       const gate: Record<string, unknown> = { metric: mine.metric, candidate: round(mine.value), rows: mine.rows, tolerance };
+      // A damaged active version answers nothing but errors: anything intact is better, as with a first version.
+      const damaged = candidate.previousVersion !== undefined ? await candidate.damagedActive() : undefined;
+      if (damaged) {
+        const reason = `the active version ${damaged.version} is damaged (file ${damaged.file}): compared against nothing`;
+        candidate.note({ ...gate, passed: true, damaged_version: damaged.version, damaged_file: damaged.file, reason });
+        context.logger.warn(`model ${candidate.model} version ${candidate.version} passed: ${reason}`, { problem: damaged.problem });
+        return { ok: true, message: `passed: ${mine.metric} ${round(mine.value)}; ${reason}` };
+      }
+      const active = candidate.previousVersion !== undefined ? await candidate.score(candidate.previousVersion) : undefined;
       if (!active) {
         candidate.note({ ...gate, passed: true, reason: "no active version to compare with" });
         return { ok: true, message: `${mine.metric} ${round(mine.value)}; first version` };

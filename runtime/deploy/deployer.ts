@@ -190,6 +190,11 @@ export class Deployer {
       previousVersion,
       job: request.job,
       key: request.key,
+      damagedActive: async () => {
+        const active = previousVersion !== undefined ? store.version(model, previousVersion) : undefined;
+        const problem = active && (await store.damageOf(active));
+        return active && problem ? { version: active.version, file: active.path, problem } : undefined;
+      },
       score: async (which = version) => (request.heldOut ? scoreVersion(store.requireVersion(model, which), request.heldOut, predict) : undefined),
       activate: async () => {
         crashPoint("before-activate");

@@ -1,5 +1,5 @@
 /** What the gate step records on a model version (plugins/deploy/gate.ts). */
-type GateRecord = { metric?: string; candidate?: number; active?: number; active_version?: number; rows?: number; passed?: boolean };
+type GateRecord = { metric?: string; candidate?: number; active?: number; active_version?: number; damaged_version?: number; damaged_file?: string; rows?: number; passed?: boolean };
 
 /**
  * The gate's decision in words, for the CLI and the demo: "passed: accuracy 0.9011 vs 0.8611 of version 1
@@ -8,7 +8,9 @@ type GateRecord = { metric?: string; candidate?: number; active?: number; active
 export function gateVerdict(recorded: unknown): string | undefined {
   const gate = recorded as GateRecord | undefined;
   if (!gate?.metric) return undefined;
-  const compared = gate.active !== undefined ? ` vs ${gate.active}${gate.active_version !== undefined ? ` of version ${gate.active_version}` : ""}` : " (no active version to compare with)";
   const rows = gate.rows !== undefined ? ` on ${gate.rows} held-out rows` : "";
-  return `${gate.passed ? "passed" : "rejected"}: ${gate.metric} ${gate.candidate}${compared}${rows}`;
+  const decided = `${gate.passed ? "passed" : "rejected"}: ${gate.metric} ${gate.candidate}`;
+  if (gate.damaged_version !== undefined) return `${decided}${rows}; the active version ${gate.damaged_version} is damaged (file ${gate.damaged_file}): compared against nothing`;
+  const compared = gate.active !== undefined ? ` vs ${gate.active}${gate.active_version !== undefined ? ` of version ${gate.active_version}` : ""}` : " (no active version to compare with)";
+  return `${decided}${compared}${rows}`;
 }

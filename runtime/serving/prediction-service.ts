@@ -170,7 +170,7 @@ export class PredictionService {
       // The message already names the model, the version and the file.
       throw new EdgetrainError("model_unavailable", error.message, {
         details: { model, version: number, file: path },
-        hint: `edgetrain rollback ${model} goes back to the version before; a new run trains a new one`,
+        hint: `edgetrain rollback ${model} goes back to an intact earlier version; a new run of its job trains one that replaces it; a restart serves the newest intact version kept`,
       });
     }
   }

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Deployer } from "../../runtime/deploy/deployer.ts";
+import { gateVerdict } from "../../runtime/deploy/gate-verdict.ts";
 import { ScoringThread } from "../../runtime/inference/scoring-thread.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { TrainResult } from "../../runtime/plugin-api.ts";
@@ -59,6 +60,23 @@ describe("deploy steps", () => {
     expect(outcome.message).toMatch(/^gate: model activity-player_1 version 2 could not be scored: .*protobuf/);
     expect(stack.store.activeVersion("activity-player_1")).toBe(1);
     stack.close();
+  }, 60_000);
+
+  test("gate: with the active version damaged on disk, a candidate is compared against nothing and passes, and the verdict says so", async () => {
+    await using dir = tempDir();
+    const { stack, send, models } = await deployer(dir.path, job(["gate", "activate"]));
+    expect((await send(models.good)).status).toBe("activated");
+    const damaged = stack.store.version("activity-player_1", 1)!.path;
+    truncateSync(damaged, 100);
+    // The weak model, which a whole version 1 would have kept out (the first test).
+    const outcome = await send(models.weak);
+    expect(outcome.status).toBe("activated");
+    expect(outcome.steps[0]).toMatchObject({ step: "gate", ok: true, message: expect.stringMatching(new RegExp(`^passed: accuracy [\\d.]+; the active version 1 is damaged \\(file ${damaged}\\): compared against nothing$`)) });
+    const gate = stack.store.version("activity-player_1", 2)!.gate;
+    expect(gate).toMatchObject({ passed: true, damaged_version: 1, damaged_file: damaged });
+    expect(gateVerdict(gate)).toMatch(new RegExp(`^passed: accuracy [\\d.]+ on \\d+ held-out rows; the active version 1 is damaged \\(file ${damaged}\\): compared against nothing$`));
+    expect(stack.store.activeVersion("activity-player_1")).toBe(2);
+    await stack.close();
   }, 60_000);
 
   test("command: a failing health check restores the previous version and runs the hook again for it", async () => {
