@@ -9,9 +9,10 @@ const options = ({ v, duration }: PluginLibraries) =>
 type Options = OptionsOf<typeof options>;
 
 /**
- * Fires for every key that has no model yet: no successful run, its model file is gone, or its model never
- * came to serve (the deploy failed, or was cut short, and no version is active). At start, and when a new
- * key appears. A deploy that ended without activating on purpose (no `activate` step) counts as a model.
+ * Fires for every key that has no model yet: none serves, and no successful run left one (none ran, its
+ * model file is gone, or its deploy never finished: failed, or cut short by a crash). At start, and when a
+ * new key appears. A model that serves counts even without a run on record (a rebuilt state database); a
+ * deploy that ended without activating on purpose (no `activate` step) counts as a model.
  */
 function modelMissing(context: PluginContext<Options>) {
   return {
@@ -30,7 +31,7 @@ function modelMissing(context: PluginContext<Options>) {
         }
         const missing = keys.filter((key) => {
           const last = job.lastSuccess(key);
-          const has = last?.artifact !== undefined && existsSync(last.artifact) && (last.deploy === "done" || job.activeVersion(key) !== undefined);
+          const has = job.activeVersion(key) !== undefined || (last?.artifact !== undefined && last.deploy === "done" && existsSync(last.artifact));
           if (has) asked.delete(key);
           return !has && !asked.has(key);
         });

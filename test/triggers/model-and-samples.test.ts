@@ -81,6 +81,15 @@ describe("model-missing trigger", () => {
     stop();
     expect(fires.map((f) => f.keys)).toEqual([["crashed_before_deploy", "crashed_mid_deploy", "deploy_failed", "recorded_before_deploys"], ["crashed_before_deploy"]]);
   });
+
+  test("a key whose model serves has one, with no run on record (a rebuilt state database)", async () => {
+    await using dir = tempDir();
+    const serving: Record<string, number> = { player_1: 1 };
+    const job: JobInfo = { name: "activity", keys: async () => ["player_1", "player_2"], lastSuccess: () => undefined, activeVersion: (key) => serving[key!], scoreLatest: async () => undefined };
+    const { fires, stop } = await watch(modelMissing as PluginModule, { check_every: "1m" }, dir.path, job, new FakeClock(0));
+    stop();
+    expect(fires).toEqual([{ keys: ["player_2"], reason: "no model yet for player_2" }]);
+  });
 });
 
 describe("samples-above trigger", () => {
