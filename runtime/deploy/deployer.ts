@@ -96,7 +96,7 @@ export class Deployer {
     const deployment: Deployment = { model, version: candidate.version, status: "stored", steps: [] };
     // A resumed deploy whose version serves already (the crash came after the switch) compares with the one before it.
     const active = store.activeVersion(model);
-    const previousVersion = active === candidate.version ? store.rollbackTarget(model) : active;
+    const previousVersion = active === candidate.version ? await store.rollbackTarget(model) : active;
     // Scoring loads sessions and runs the held-out rows: in a thread of its own, not the serving one.
     const { profile, paths } = this.parts;
     const scoring = ScoringThread.forProfile(profile, paths.cache);
