@@ -47,9 +47,10 @@ export function acquireLock(path: string, what: string): HeldLock {
     created: new Date().toISOString(),
   };
   const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(owner) + "\n", { mode: 0o644 });
   let replaced: LockOwner | undefined;
   try {
+    // Inside the try: a full disk creates the file and refuses its content, and the empty file must go too.
+    writeFileSync(temp, JSON.stringify(owner) + "\n", { mode: 0o644 });
     // link() fails if the lock exists, and the lock is never visible half-written.
     linkSync(temp, path);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { acquireLock, readLockOwner } from "../../runtime/locks/lockfile.ts";
@@ -7,6 +7,7 @@ import { processStartTime } from "../../runtime/locks/process-identity.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { migrations } from "../../runtime/state/migrations.ts";
 import { tempDir } from "../helpers.ts";
+import { tinyDisk, tinyDiskUnavailable } from "../tiny-disk.ts";
 
 async function deadPid(): Promise<number> {
   const child = Bun.spawn(["true"]);
@@ -52,6 +53,15 @@ describe("home lock", () => {
     } finally {
       sleeper.kill();
     }
+  });
+
+  test.skipIf(tinyDiskUnavailable !== undefined)(`on a full disk: fails for lack of space and leaves no file behind${tinyDiskUnavailable ? ` (skipped: ${tinyDiskUnavailable})` : ""}`, async () => {
+    await using disk = tinyDisk(1);
+    const home = join(disk.path, "home");
+    mkdirSync(home);
+    disk.fill();
+    expect(() => acquireLock(join(home, "edgetrain.lock"), "home")).toThrow("ENOSPC: no space left on device");
+    expect(readdirSync(home)).toEqual([]);
   });
 });
 
