@@ -37,6 +37,11 @@ export interface LogLine {
 export class LogSink {
   private fd: number | undefined;
   private level: Level;
+  /** Lines the file refused (a full disk) since the last one it took, and why. */
+  private missing = 0;
+  private missingWhy = "";
+  /** The last write stopped partway through its line. */
+  private cut = false;
 
   constructor(private readonly options: LogSinkOptions) {
     this.level = options.level;
@@ -71,14 +76,34 @@ export class LogSink {
     const safe = redact(fields);
     const time = new Date();
     const line: LogLine = { time: time.toISOString(), level, msg: message, ...safe };
-    if (this.fd !== undefined) {
-      writeSync(this.fd, JSON.stringify(line) + "\n");
-      // The file's own size, not a count of our writes: other processes append to it too.
-      if (this.options.rotate && fstatSync(this.fd).size >= this.options.rotate.maxBytes) this.rotate(this.options.file!, this.options.rotate.keep);
-    }
+    if (this.fd !== undefined) this.toFile(line);
     this.options.onLine?.(line);
     const console = this.options.console;
     if (console && levelAtLeast(level, this.options.consoleLevel ?? this.level)) console.write(humanLine(time, level, message, safe, console.isTTY && console.color) + "\n");
+  }
+
+  /** A file that cannot be written (a full disk) must not turn every log call into an error: the console and the TUI still get the line. */
+  private toFile(line: LogLine) {
+    try {
+      if (this.missing > 0) {
+        // A line the full disk cut short is ended first, so that the lines after it stay whole.
+        this.writeWhole(`${this.cut ? "\n" : ""}${JSON.stringify({ time: line.time, level: "warn", msg: `${this.missing} log line(s) are missing here: the file could not be written (${this.missingWhy})` })}\n`);
+        this.missing = 0;
+      }
+      this.writeWhole(JSON.stringify(line) + "\n");
+      // The file's own size, not a count of our writes: other processes append to it too.
+      if (this.options.rotate && fstatSync(this.fd!).size >= this.options.rotate.maxBytes) this.rotate(this.options.file!, this.options.rotate.keep);
+    } catch (error) {
+      this.missing++;
+      this.missingWhy = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  private writeWhole(text: string) {
+    const bytes = Buffer.from(text);
+    const written = writeSync(this.fd!, bytes);
+    this.cut = written < bytes.length;
+    if (this.cut) throw new Error(`only ${written} of ${bytes.length} bytes written`);
   }
 
   private open(file: string) {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readLogTail } from "../../runtime/log/log-tail.ts";
 import { fieldText, LogSink } from "../../runtime/log/logger.ts";
+import { tinyDisk, tinyDiskUnavailable } from "../tiny-disk.ts";
 
 const sinkWithConsole = (level: "debug" | "info" = "info") => {
   const file = join(mkdtempSync(join(tmpdir(), "edgetrain-log-")), "logs", "edgetrain.log");
@@ -74,5 +75,39 @@ describe("log lines", () => {
     expect(fieldText(-0.123456)).toBe("-0.1235");
     expect(fieldText(Number.NaN)).toBe("null");
     expect(fieldText(["player_7"])).toBe('["player_7"]');
+  });
+});
+
+describe.skipIf(tinyDiskUnavailable !== undefined)(`on a real full disk${tinyDiskUnavailable ? ` (skipped: ${tinyDiskUnavailable})` : ""}`, () => {
+  test("a line the file refuses still reaches the console; no log call throws; the file says how many it missed", async () => {
+    await using disk = tinyDisk(1);
+    const file = join(disk.path, "logs", "edgetrain.log");
+    let printed = "";
+    const sink = new LogSink({ level: "info", file, console: { write: (text) => void (printed += text), isTTY: false, color: false } });
+    try {
+      const logger = sink.logger();
+      logger.info("before");
+      disk.fill();
+      for (let i = 0; i < 200; i++) logger.info(`while full ${i}`, { padding: "x".repeat(100) });
+      expect(printed).toContain("while full 199");
+      disk.free();
+      logger.info("after");
+    } finally {
+      sink.close();
+    }
+    // At most the line the disk filled up in is cut short; every other line is whole.
+    const text = readFileSync(file, "utf8").trim().split("\n");
+    const lines = text.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { msg: string }];
+      } catch {
+        return [];
+      }
+    });
+    expect(text.length - lines.length).toBeLessThanOrEqual(1);
+    expect(lines[0]!.msg).toBe("before");
+    const missing = lines.find((line) => line.msg.includes("log line(s) are missing here"));
+    expect(missing?.msg).toMatch(/^\d+ log line\(s\) are missing here: the file could not be written \(ENOSPC: no space left on device, write\)$/);
+    expect(lines.at(-1)!.msg).toBe("after");
   });
 });
