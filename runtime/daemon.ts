@@ -14,6 +14,8 @@ import { resolveProfile, type ResolvedProfile } from "./config/validate-profile.
 import type { Environment } from "./environment.ts";
 import { EdgetrainError, messageOf } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
+import { isDiskFull } from "./files/disk-full.ts";
+import { diskFullError, diskIsFull } from "./files/disk-space.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
 import { Governor } from "./governor/governor.ts";
 import { GpuReporter } from "./governor/gpu-readers.ts";
@@ -106,23 +108,27 @@ export class Daemon {
     const resolved = await resolveProfileOrThrow(options);
     const { profile, paths } = resolved;
     refuseUnsafeBind(profile);
-    for (const dir of [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state]) mkdirSync(dir, { recursive: true });
-    const lock = acquireLock(join(paths.home, "edgetrain.lock"), `home ${paths.home}`);
+    // Checked before anything is made in the home, so that a refused start leaves nothing behind.
+    if (diskIsFull(paths.home)) throw diskFullError(paths.home);
     // Lines reach the event bus once the daemon (and its bus) exist: the TUI follows the log through /v1/events.
     let forward: ((line: LogLine) => void) | undefined;
-    const logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: options.console, onLine: (line) => forward?.(line) });
+    let lock: HeldLock | undefined;
+    let logs: LogSink | undefined;
+    let state: StateDatabase;
+    try {
+      for (const dir of [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state]) mkdirSync(dir, { recursive: true });
+      lock = acquireLock(join(paths.home, "edgetrain.lock"), `home ${paths.home}`);
+      logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: options.console, onLine: (line) => forward?.(line) });
+      state = openState(paths.state);
+    } catch (error) {
+      lock?.release();
+      logs?.close();
+      throw isDiskFull(error) ? diskFullError(paths.home) : error;
+    }
     const logger = logs.logger();
     if (lock.replaced) logger.warn("took over a stale lock left by a process that is gone", { pid: lock.replaced.pid, command: lock.replaced.command });
     const deadTrainingLocks = removeDeadTrainingLocks(join(paths.home, "locks"));
     if (deadTrainingLocks.length) logger.info("removed the training locks of runs that are gone", { locks: deadTrainingLocks });
-    let state: StateDatabase;
-    try {
-      state = openState(paths.state);
-    } catch (error) {
-      lock.release();
-      logs.close();
-      throw error;
-    }
     if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
     const daemon = new Daemon(resolved, options, lock, logs, logger, state);
     forward = (line) => line.level !== "debug" && daemon.bus.emit("log", line);
@@ -134,7 +140,7 @@ export class Daemon {
       daemon.startHistorySweeps();
     } catch (error) {
       await daemon.stop();
-      throw error;
+      throw isDiskFull(error) ? diskFullError(paths.home) : error;
     }
     state.recordEvent("daemon.started", { pid: process.pid, version: VERSION, profile: resolved.loaded.name });
     logger.info(`edgetrain ${VERSION} running`, { profile: resolved.loaded.name, home: paths.home, url: daemon.address().url });

@@ -14,7 +14,7 @@ export const ExitCode = {
   config: 3,
   /** A plugin failed to load or its options are wrong. */
   plugin: 4,
-  /** Refused on purpose: home locked by another daemon, unsafe bind, a run deferred by the governor. */
+  /** Refused on purpose: home locked by another daemon, unsafe bind, a run deferred by the governor, the disk of the home full. */
   refused: 5,
   /** A bug or an unexpected failure of the environment. */
   internal: 70,
@@ -39,6 +39,7 @@ export type ErrorCode =
   | "deferred"
   | "conflict"
   | "refused"
+  | "disk_full"
   | "internal";
 
 const exitCodeOf: Record<ErrorCode, ExitCode> = {
@@ -59,6 +60,7 @@ const exitCodeOf: Record<ErrorCode, ExitCode> = {
   deferred: ExitCode.refused,
   conflict: ExitCode.problems,
   refused: ExitCode.refused,
+  disk_full: ExitCode.refused,
   internal: ExitCode.internal,
 };
 
@@ -74,6 +76,7 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   home_locked: 409,
   deferred: 503,
   conflict: 409,
+  disk_full: 507,
 };
 
 export class EdgetrainError extends Error {

@@ -2,6 +2,7 @@
 import { armCrashPoint } from "../deploy/crash-points.ts";
 import { readEnvironment } from "../environment.ts";
 import { EdgetrainError, ExitCode, messageOf } from "../errors.ts";
+import { isDiskFull } from "../files/disk-full.ts";
 import { build, VERSION } from "../version.ts";
 import { PROBE_COMMAND, probeInProcess } from "../inference/probe.ts";
 import { parseCommandArgs, type Command, type CommandIo } from "./command.ts";
@@ -28,7 +29,8 @@ import { validateCommand } from "./commands/validate.ts";
 const commands: Command[] = [demoCommand, setupCommand, checkCommand, validateCommand, profileCommand, pluginsCommand, runCommand, statusCommand, planCommand, trainCommand, runsCommand, decisionsCommand, cancelCommand, pauseCommand, resumeCommand, fitCommand, predictCommand, modelsCommand, modelCommand, activateCommand, rollbackCommand, cacheCommand, holdCommand, serviceCommand, tuiCommand];
 
 const EXIT_CODES = `Exit codes: 0 ok · 1 problems found (invalid profile, failed check) · 2 usage · 3 profile
-invalid, nothing started · 4 plugin failed to load · 5 refused (home locked, unsafe bind) · 70 internal error`;
+invalid, nothing started · 4 plugin failed to load · 5 refused (home locked, unsafe bind, disk of the home
+full) · 70 internal error`;
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -86,6 +88,8 @@ function reportError(error: unknown, io: CommandIo): number {
     if (error.hint) io.stderr.write(`  hint: ${error.hint}\n`);
     return error.exitCode;
   }
+  // Not a bug, so no stack: a write somewhere found the disk full (the daemon names its home itself).
+  if (isDiskFull(error)) return reportError(new EdgetrainError("disk_full", `the disk is full: ${messageOf(error)}`, { hint: "free space on it, or use another home with --home" }), io);
   io.stderr.write(`edgetrain: internal error: ${messageOf(error)}\n${error instanceof Error && error.stack ? error.stack + "\n" : ""}`);
   return ExitCode.internal;
 }

@@ -1,8 +1,7 @@
-import { statfsSync } from "node:fs";
 import { availableParallelism, cpus, release } from "node:os";
-import { dirname } from "node:path";
 import type { ProbeResult } from "../inference/probe.ts";
 import type { OnnxRuntimeRequest } from "../inference/onnx-runtime.ts";
+import { freeSpace } from "../files/disk-space.ts";
 import { ORT_NATIVE_MIN_GLIBC, versionAtLeast } from "./glibc.ts";
 import { exists, readText } from "./host-files.ts";
 import { detectJetson } from "./jetson.ts";
@@ -104,13 +103,6 @@ export async function checkMachine(request: CheckRequest): Promise<CheckReport> 
 }
 
 function diskFree(path: string): { path: string; freeMb: number } | undefined {
-  // The home may not exist yet: measure the nearest folder that does.
-  for (let dir = path; ; dir = dirname(dir)) {
-    try {
-      const stats = statfsSync(dir);
-      return { path: dir, freeMb: Math.round((stats.bavail * stats.bsize) / 1048576) };
-    } catch {
-      if (dir === dirname(dir)) return undefined;
-    }
-  }
+  const free = freeSpace(path);
+  return free && { path: free.path, freeMb: Math.round(free.bytes / 1048576) };
 }
