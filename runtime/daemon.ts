@@ -15,7 +15,7 @@ import type { Environment } from "./environment.ts";
 import { EdgetrainError, messageOf } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
 import { isDiskFull } from "./files/disk-full.ts";
-import { diskFullError, diskIsFull } from "./files/disk-space.ts";
+import { DiskSpace, diskFullError, diskIsFull } from "./files/disk-space.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
 import { Governor } from "./governor/governor.ts";
 import { GpuReporter } from "./governor/gpu-readers.ts";
@@ -101,6 +101,8 @@ export class Daemon {
     private readonly logs: LogSink,
     readonly logger: Logger,
     private readonly state: StateDatabase,
+    /** Whether the home's disk is full; `demo --once` gives up when it fills. */
+    readonly disk: DiskSpace,
   ) {}
 
   /** Loads and checks everything first: a broken profile or plugin refuses to start rather than half-running. */
@@ -114,12 +116,14 @@ export class Daemon {
     let forward: ((line: LogLine) => void) | undefined;
     let lock: HeldLock | undefined;
     let logs: LogSink | undefined;
+    let disk: DiskSpace;
     let state: StateDatabase;
     try {
       for (const dir of [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state]) mkdirSync(dir, { recursive: true });
       lock = acquireLock(join(paths.home, "edgetrain.lock"), `home ${paths.home}`);
       logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: options.console, onLine: (line) => forward?.(line) });
-      state = openState(paths.state);
+      disk = new DiskSpace({ home: paths.home, logger: logs.logger(), clock: systemClock });
+      state = openState(paths.state, disk);
     } catch (error) {
       lock?.release();
       logs?.close();
@@ -130,9 +134,10 @@ export class Daemon {
     const deadTrainingLocks = removeDeadTrainingLocks(join(paths.home, "locks"));
     if (deadTrainingLocks.length) logger.info("removed the training locks of runs that are gone", { locks: deadTrainingLocks });
     if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
-    const daemon = new Daemon(resolved, options, lock, logs, logger, state);
+    const daemon = new Daemon(resolved, options, lock, logs, logger, state, disk);
     forward = (line) => line.level !== "debug" && daemon.bus.emit("log", line);
     try {
+      daemon.watchDisk();
       daemon.startGovernor();
       await daemon.startServing();
       await daemon.startScheduler(true);
@@ -159,10 +164,18 @@ export class Daemon {
     return { pid: process.pid, url: `http://${urlHost}:${port}`, host, port };
   }
 
+  /** A full disk and its end are events (the TUI, `demo --once`); space back starts the runs that waited. */
+  private watchDisk(): void {
+    this.disk.onChange((status) => {
+      this.bus.emit(status.full ? "disk.full" : "disk.space_back", { ...status });
+      if (!status.full) this.scheduler?.pump();
+    });
+  }
+
   /** Samples resources every sample_interval; each sample may pause or resume runs and start queued ones. */
   private startGovernor(): void {
     const { profile } = this.resolved;
-    this.selfUsage = new SelfUsageRecorder(this.state.db);
+    this.selfUsage = new SelfUsageRecorder(this.state.db, this.disk);
     this.governor = new Governor(governorLimits(profile.governor), this.bus);
     this.bus.subscribe((event) => {
       if (event.type === "run.process" && typeof event.data.pid === "number") this.trainerGroups.add(event.data.pid);
@@ -194,6 +207,7 @@ export class Daemon {
       answeredAt = sample.at;
       this.governor.observe(sample);
       usage.sample(sample.at, sample.cpuPercent, sample.memoryPercent);
+      this.disk.hasRoom();
       this.scheduler?.pump();
     });
     this.stopGovernor = () => {
@@ -239,7 +253,7 @@ export class Daemon {
     const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor, active: this.activeRuns, deployer, retention: this.retention });
     this.scheduler = new Scheduler({
       profile, paths, registry, state: this.state, runner, governor: this.governor, logger: this.logger, events: this.bus, clock: systemClock,
-      attended: !this.options.headless, desk: this.desk, procRoot, serving,
+      attended: !this.options.headless, desk: this.desk, procRoot, serving, disk: this.disk,
       beforeRun: (job, key) => {
         const models = key !== undefined ? [modelNameOf(job, key)] : store.list().filter((m) => m.job === job).map((m) => m.model);
         for (const model of models) void service.pregenerate(model).catch(() => {});
@@ -309,6 +323,7 @@ export class Daemon {
         ["model sessions", () => this.serving?.pool.close()],
         ["address file", () => rmSync(join(this.resolved.paths.home, "daemon.json"), { force: true })],
         ["token file", () => rmSync(join(this.resolved.paths.home, "api.token"), { force: true })],
+        ["disk space watch", () => this.disk.dispose()],
         ["state", () => (this.state.recordEvent("daemon.stopped", { reason }), this.state.close())],
         ["home lock", () => this.lock.release()],
       ];
@@ -449,6 +464,7 @@ export class Daemon {
         loaded: this.serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })),
       },
       inference: this.serving.pool.runs(),
+      disk: this.disk.status(),
       cache: { ...this.serving.service.cacheStats(), type: this.serving.cacheType },
     };
   }

@@ -2,6 +2,7 @@ import { openapi } from "@elysiajs/openapi";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { Elysia } from "elysia";
 import { EdgetrainError } from "../errors.ts";
+import { isDiskFull } from "../files/disk-full.ts";
 import { VERSION } from "../version.ts";
 import { AccessRules, hostAllowed, normalisedPath } from "./request-access.ts";
 import { bearerMatches } from "./token.ts";
@@ -77,6 +78,10 @@ export function createApp(view: DaemonView) {
       if (error instanceof EdgetrainError) {
         set.status = error.httpStatus;
         return error.toJSON();
+      }
+      if (isDiskFull(error)) {
+        set.status = 507;
+        return { code: "disk_full", message: `${request.method} ${path}: the disk of the home is full; see edgetrain status` };
       }
       if (code === "NOT_FOUND") {
         set.status = 404;

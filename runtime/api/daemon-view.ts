@@ -1,5 +1,6 @@
 import type { ConflictAnswer, OpenConflict } from "../conflicts/conflict-desk.ts";
 import type { BusEvent } from "../events/bus.ts";
+import type { DiskStatus } from "../files/disk-space.ts";
 import type { LogLine } from "../log/logger.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type { CacheStats } from "../plugin-api.ts";
@@ -36,6 +37,8 @@ export interface DaemonStatus {
   /** ONNX Runtime calls and the rows they ran since the start: rows per call is the batch size under load. */
   inference: { calls: number; rows: number };
   cache: CacheStats & { hit_rate: number; type: string };
+  /** Whether the home's disk is full: then no run starts, predictions go on, and writes wait for space. */
+  disk: DiskStatus;
 }
 
 export interface ModelDetail {

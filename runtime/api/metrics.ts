@@ -39,6 +39,16 @@ export class DaemonMetrics {
     reading("edgetrain_gpu_percent", "GPU load.", (r) => r.gpuPercent);
     new Gauge({ name: "edgetrain_governor_paused", help: "1 while the governor holds runs paused.", registers, collect() { this.set(status().governor.paused ? 1 : 0); } });
     new Gauge({ name: "edgetrain_governor_sparing_core", help: "1 while runs leave a core to predictions (spare_core_predictions_per_s).", registers, collect() { this.set(status().governor.sparing_core ? 1 : 0); } });
+    new Gauge({ name: "edgetrain_disk_full", help: "1 while the disk of the home is full: no run starts until space is back.", registers, collect() { this.set(status().disk.full ? 1 : 0); } });
+    new Gauge({
+      name: "edgetrain_disk_free_bytes",
+      help: "Free space on the disk of the home.",
+      registers,
+      collect() {
+        const free = status().disk.free_bytes;
+        if (free !== null) this.set(free);
+      },
+    });
     new Gauge({ name: "edgetrain_queue_length", help: "Job+key entries waiting to run.", registers, collect() { this.set(status().queue.length); } });
     new Gauge({ name: "edgetrain_runs_running", help: "Training runs in progress.", registers, collect() { this.set(status().running); } });
     new Gauge({

@@ -29,12 +29,12 @@ const PLAYER = 7;
  * then a fifth session for one player, whose model alone retrains, passes the gate and goes live while
  * predictions keep being answered.
  */
-export async function runScenario(client: DemoClient, dataDir: string, say: Say, timeoutMs = 600_000): Promise<DemoReport> {
+export async function runScenario(client: DemoClient, dataDir: string, say: Say, timeoutMs = 600_000, signal?: AbortSignal): Promise<DemoReport> {
   const deadline = Date.now() + timeoutMs;
   const players = DEMO_DATA.players;
   say(`training ${players} player models (random forest, latest 3 sessions, the newest held out)…`);
   let shown = -1;
-  const models = await waitFor(deadline, async () => {
+  const models = await waitFor(deadline, signal, async () => {
     const list = (await client.get<{ models: ModelSummary[] }>("/v1/models")).models.filter((m) => m.job === JOB && m.active !== undefined);
     // Every fifth model, so a terminal shows progress without a line per model.
     if (Math.floor(list.length / 5) !== Math.floor(shown / 5) || (list.length >= players && shown < players)) say(`  ${list.length}/${players} models serving`);
@@ -76,14 +76,13 @@ export async function runScenario(client: DemoClient, dataDir: string, say: Say,
       await Bun.sleep(5);
     }
   })();
-  const retrained = await waitFor(deadline, async () => {
+  const retrained = await waitFor(deadline, signal, async () => {
     const detail = await client.get<{ active?: number; versions: Array<{ version: number; status: string; gate?: unknown; note?: string }> }>(`/v1/models/${model}`);
     const newest = detail.versions[0];
     if (!newest || newest.version === before.get(model)) return undefined;
     if (newest.status === "active" || newest.status === "rejected" || newest.status === "rolled_back") return { model, from: before.get(model), to: detail.active, gate: newest.gate, status: newest.status, note: newest.note };
     return undefined;
-  }, `${model} to retrain`);
-  running = false;
+  }, `${model} to retrain`).finally(() => (running = false));
   await load;
   const after = (await client.get<{ models: ModelSummary[] }>("/v1/models")).models;
   const unchanged = after.filter((m) => m.model !== model && before.get(m.model) === m.active).length;
@@ -102,8 +101,10 @@ function nextSession(dir: string): number {
   return Math.max(0, ...numbers) + 1;
 }
 
-async function waitFor<T>(deadline: number, check: () => Promise<T | undefined>, what: string): Promise<T> {
+/** Polls `check` until it has a value; gives up at the deadline, or at once when `signal` aborts (the disk filled). */
+async function waitFor<T>(deadline: number, signal: AbortSignal | undefined, check: () => Promise<T | undefined>, what: string): Promise<T> {
   for (;;) {
+    signal?.throwIfAborted();
     const value = await check().catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`the demo gave up waiting for ${what}`);

@@ -156,7 +156,7 @@ export class JobRunner {
     const id = RunRecorder.newId();
     const runDir = join(paths.home, "runs", id);
     mkdirSync(runDir, { recursive: true });
-    const recorder = new RunRecorder(state.db, { id, job: request.job, key, strategy: job.strategy, trigger: request.trigger, runDir });
+    const recorder = new RunRecorder(state, { id, job: request.job, key, strategy: job.strategy, trigger: request.trigger, runDir });
     const logger = this.parts.logger.child({ job: request.job, ...(key !== undefined ? { key } : {}), run: id });
     const control = new RunControl();
     const { abort, pause, threads } = control;

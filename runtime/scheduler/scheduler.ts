@@ -9,6 +9,7 @@ import type { StateDatabase } from "../state/database.ts";
 import type { JobRunner, RunOutcome } from "./job-runner.ts";
 import { durationMs } from "../config/duration.ts";
 import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
+import type { DiskSpace } from "../files/disk-space.ts";
 import { learnOffPeak, type OffPeak } from "../offpeak/learn.ts";
 import { msToNextWindow } from "../offpeak/windows.ts";
 import { conflictPolicy, scanForJob, type ActivePredictor, type ServingActivity } from "../conflicts/predictors.ts";
@@ -36,6 +37,8 @@ export interface SchedulerParts {
   serving?: ServingActivity;
   /** Called right before a job+key starts: the prediction cache pregenerates answers to keep serving. */
   beforeRun?: (job: string, key: string | undefined) => void;
+  /** Whether the home's disk has room for a run; without it (tests, one-shot commands) runs start regardless. */
+  disk?: Pick<DiskSpace, "hasRoom" | "message" | "noticed">;
 }
 
 interface QueueEntry {
@@ -149,16 +152,13 @@ export class Scheduler {
     if (this.stopped) return;
     const limit = this.parts.profile.governor.max_concurrent_runs;
     const waiting = [...this.queue.values()].sort((a, b) => b.priority - a.priority || a.queuedAt - b.queuedAt);
+    // A run on a full disk would only fail: nobody starts, not even a forced run, until space is back.
+    if (waiting.length > 0 && this.running.size < limit && this.parts.disk && !this.parts.disk.hasRoom()) return this.deferred(waiting[0]!, `${this.parts.disk.message()}; runs start again once space is back`);
     for (const entry of waiting) {
       if (this.running.size >= limit) return;
       if (!entry.force) {
         const admission = this.parts.governor.admit();
-        if (!admission.ok) {
-          // Record a deferral when its reason changes, not on every sample.
-          if (admission.reason !== this.lastDeferral) this.decide("run.deferred", { job: entry.job, key: entry.key, reason: admission.reason, queued: this.queue.size });
-          this.lastDeferral = admission.reason;
-          return;
-        }
+        if (!admission.ok) return this.deferred(entry, admission.reason);
       }
       this.lastDeferral = "";
       if (!this.insideOffPeak(entry)) continue;
@@ -166,6 +166,12 @@ export class Scheduler {
       this.queue.delete(entryId(entry.job, entry.key));
       this.launch(entry);
     }
+  }
+
+  /** Records a deferral when its reason changes, not on every sample. */
+  private deferred(entry: QueueEntry, reason: string): void {
+    if (reason !== this.lastDeferral) this.decide("run.deferred", { job: entry.job, key: entry.key, reason, queued: this.queue.size });
+    this.lastDeferral = reason;
   }
 
   /**
@@ -303,9 +309,18 @@ export class Scheduler {
             this.running.delete(id);
             void this.fired(outcome.job, `rescheduled: run ${outcome.run} ${outcome.error}`, [outcome.key]);
           }
+          // Failed for want of space: it goes back in the queue and waits for the disk with the others.
+          if (outcome.status === "failed" && this.parts.disk?.noticed(outcome.error)) {
+            this.running.delete(id);
+            void this.fired(outcome.job, `rescheduled: run ${outcome.run} failed on a full disk`, [outcome.key]);
+          }
         }
       })
-      .catch((error) => this.decide("run.skipped", { job: entry.job, key: entry.key, reason: messageOf(error) }))
+      .catch((error) => {
+        if (!this.parts.disk?.noticed(error)) return this.decide("run.skipped", { job: entry.job, key: entry.key, reason: messageOf(error) });
+        this.running.delete(id);
+        void this.fired(entry.job, `rescheduled: the run could not start on a full disk`, [entry.key]);
+      })
       .finally(() => {
         this.running.delete(id);
         this.pump();

@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../errors.ts";
+import { writeNow, type WritePolicy } from "../files/disk-space.ts";
 import type { PluginStore } from "../plugin-api.ts";
 import { migrations } from "./migrations.ts";
 
@@ -11,13 +12,15 @@ export interface StateDatabase {
   /** Versions applied by this open, for the log. */
   applied: number[];
   schemaVersion: number;
+  /** What becomes of a write the disk has no room for: the daemon retries events and run records once space returns. */
+  writes: WritePolicy;
   recordEvent(type: string, data: Record<string, unknown>, at?: number): void;
   pluginStore(plugin: string): PluginStore;
   close(): void;
 }
 
 /** Opens (or creates) `state/edgetrain.db` in WAL mode and applies pending migrations. */
-export function openState(stateDir: string): StateDatabase {
+export function openState(stateDir: string, writes: WritePolicy = writeNow): StateDatabase {
   mkdirSync(stateDir, { recursive: true });
   const file = join(stateDir, "edgetrain.db");
   let db: Database;
@@ -39,8 +42,12 @@ export function openState(stateDir: string): StateDatabase {
     file,
     applied,
     schemaVersion: currentVersion(db),
-    recordEvent: (type, data, at = Date.now()) => void insertEvent.run(at, type, JSON.stringify(data)),
-    pluginStore: (plugin) => pluginStore(db, plugin),
+    writes,
+    recordEvent: (type, data, at = Date.now()) => {
+      const json = JSON.stringify(data);
+      writes.retry(`event ${type}`, () => void insertEvent.run(at, type, json));
+    },
+    pluginStore: (plugin) => pluginStore(db, plugin, writes),
     close: () => db.close(),
   };
 }
@@ -72,7 +79,7 @@ function migrate(db: Database, file: string): number[] {
 }
 
 /** A plugin's key-value store in `plugin_store`; training threads open it on their own connection. */
-export function pluginStore(db: Database, plugin: string): PluginStore {
+export function pluginStore(db: Database, plugin: string, writes: WritePolicy = writeNow): PluginStore {
   const get = db.prepare<{ value: string }, [string, string]>("SELECT value FROM plugin_store WHERE plugin = ? AND key = ?");
   const set = db.prepare("INSERT INTO plugin_store (plugin, key, value) VALUES (?, ?, ?) ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value");
   const remove = db.prepare("DELETE FROM plugin_store WHERE plugin = ? AND key = ?");
@@ -82,8 +89,11 @@ export function pluginStore(db: Database, plugin: string): PluginStore {
       const row = get.get(plugin, key);
       return row ? (JSON.parse(row.value) as T) : undefined;
     },
-    set: (key, value) => void set.run(plugin, key, JSON.stringify(value)),
-    delete: (key) => void remove.run(plugin, key),
+    set: (key, value) => {
+      const json = JSON.stringify(value);
+      writes.retry(`the state of ${plugin}`, () => void set.run(plugin, key, json));
+    },
+    delete: (key) => writes.retry(`the state of ${plugin}`, () => void remove.run(plugin, key)),
     keys: () => keys.all(plugin).map((row) => row.key),
   };
 }

@@ -1,7 +1,7 @@
-import type { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { writeAtomicallyAsync } from "../files/write-atomically.ts";
 import type { EventSink, ProgressReporter, TrainResult } from "../plugin-api.ts";
+import type { StateDatabase } from "../state/database.ts";
 
 export interface RunIdentity {
   id: string;
@@ -30,7 +30,10 @@ export interface RunDetails {
 
 const WRITE_EVERY_MS = 1000;
 
-/** Records one run: its row in `runs`, kept up to date from the strategy's events and progress. */
+/**
+ * Records one run: its row in `runs`, kept up to date from the strategy's events and progress. On a full
+ * disk, progress is dropped (the next update carries it) and the run's outcome waits for space.
+ */
 export class RunRecorder {
   readonly id: string;
   private readonly details: RunDetails = { checkpoints: [], log_tail: [], stalls: 0 };
@@ -43,9 +46,9 @@ export class RunRecorder {
     return `${new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${crypto.randomUUID().slice(0, 6)}`;
   }
 
-  constructor(private readonly db: Database, private readonly run: RunIdentity, now = Date.now()) {
+  constructor(private readonly state: Pick<StateDatabase, "db" | "writes">, private readonly run: RunIdentity, now = Date.now()) {
     this.id = run.id;
-    db.query("INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, run_dir, details) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)").run(
+    state.db.query("INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, run_dir, details) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)").run(
       this.id, run.job, run.key ?? null, run.strategy, run.trigger, now, now, run.runDir, JSON.stringify(this.details),
     );
   }
@@ -102,7 +105,8 @@ export class RunRecorder {
   /** After the run succeeded: its model's version and deploy outcome join the record. */
   deployed(deployment: unknown): void {
     this.details.deployment = deployment;
-    this.db.query("UPDATE runs SET details = ? WHERE id = ?").run(JSON.stringify(this.details), this.id);
+    const details = JSON.stringify(this.details);
+    this.state.writes.retry(`the record of run ${this.id}`, () => void this.state.db.query("UPDATE runs SET details = ? WHERE id = ?").run(details, this.id));
     this.writeFile("succeeded");
   }
 
@@ -121,9 +125,8 @@ export class RunRecorder {
   }
 
   private finish(status: "succeeded" | "failed" | "cancelled", metrics?: Record<string, number>, error?: string): void {
-    this.db.query("UPDATE runs SET status = ?, ended_at = ?, progress = ?, metrics = ?, error = ?, details = ? WHERE id = ?").run(
-      status, Date.now(), status === "succeeded" ? 1 : this.fraction(), metrics ? JSON.stringify(metrics) : null, error ?? null, JSON.stringify(this.details), this.id,
-    );
+    const values = [status, Date.now(), status === "succeeded" ? 1 : this.fraction(), metrics ? JSON.stringify(metrics) : null, error ?? null, JSON.stringify(this.details), this.id] as const;
+    this.state.writes.retry(`the record of run ${this.id}`, () => void this.state.db.query("UPDATE runs SET status = ?, ended_at = ?, progress = ?, metrics = ?, error = ?, details = ? WHERE id = ?").run(...values));
     this.writeFile(status);
   }
 
@@ -136,8 +139,10 @@ export class RunRecorder {
     const now = Date.now();
     if (!force && now - this.lastWrite < WRITE_EVERY_MS) return;
     this.lastWrite = now;
-    this.db.query(`UPDATE runs SET progress = ?, message = ?, details = ?${status ? ", status = ?" : ""} WHERE id = ?`).run(
-      ...([this.fraction(), this.details.progress?.message ?? null, JSON.stringify(this.details), ...(status ? [status] : []), this.id] as [number | null, string | null, string, ...string[]]),
+    this.state.writes.attempt(`progress of run ${this.id}`, () =>
+      void this.state.db.query(`UPDATE runs SET progress = ?, message = ?, details = ?${status ? ", status = ?" : ""} WHERE id = ?`).run(
+        ...([this.fraction(), this.details.progress?.message ?? null, JSON.stringify(this.details), ...(status ? [status] : []), this.id] as [number | null, string | null, string, ...string[]]),
+      ),
     );
     this.writeFile(status ?? "running");
   }

@@ -11,7 +11,7 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
   const latest = readings.at(-1);
   const limits = status.governor.limits as Record<string, number>;
   const spark = Math.max(10, width - 40);
-  const rows = Math.max(1, height - 11);
+  const rows = Math.max(1, height - 11 - (status.disk.full ? 1 : 0));
   const line = (label: string, value: number | undefined, series: Array<number | undefined>, limit?: number) => (
     <Box>
       <Text>{label.padEnd(5)}{percent(value)} </Text>
@@ -39,6 +39,11 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
         Governor: {status.governor.paused ? <Text color={color("yellow")}>pausing runs — {status.governor.reason}</Text> : <Text color={color("green")}>admitting{status.governor.reason ? ` (${status.governor.reason})` : ""}</Text>}
         {status.governor.sparing_core ? <Text color={color("cyan")}>{` · a core left to predictions: ${status.governor.threads_per_run} thread(s) per run`}</Text> : null}
       </Text>
+      {status.disk.full ? (
+        <Text color={color("red")} wrap="truncate">
+          Disk: {status.disk.message} since {status.disk.since?.slice(11, 19)} UTC — no new runs start; predictions go on
+        </Text>
+      ) : null}
       <Text bold>Running ({status.runs.length}) · queue {status.queue.length}</Text>
       {status.runs.slice(0, Math.max(1, Math.floor(rows / 2))).map((run) => {
         const progress = snapshot.progress[run.id];

@@ -6,7 +6,9 @@ import { Daemon } from "../../daemon.ts";
 import { writeAthletes } from "../../demo/athletes.ts";
 import { DEMO_DATA, DEMO_PROFILE } from "../../demo/demo-profile.ts";
 import { runScenario, type DemoClient } from "../../demo/scenario.ts";
-import { EdgetrainError } from "../../errors.ts";
+import { EdgetrainError, messageOf } from "../../errors.ts";
+import { isDiskFull } from "../../files/disk-full.ts";
+import { diskFullError } from "../../files/disk-space.ts";
 import { interactiveTerminal, portFlag, stringFlag, type Command } from "../command.ts";
 import { openTui } from "./run.ts";
 
@@ -36,16 +38,20 @@ Options:
     // A new home gets the demo profile, which takes its api section from base.
     const { api } = loadProfile({ profile: existsSync(profile) ? profile : "base", environment: io.environment, overrides: { home, port } }).profile ?? {};
     if (api) checkCanListen(api.host, api.port);
-    mkdirSync(home, { recursive: true });
-    if (!existsSync(profile)) writeFileSync(profile, DEMO_PROFILE);
     const withTui = !args.values.headless && !args.values.once && interactiveTerminal(io);
     let quiet = withTui;
     // With the TUI open, the story's steps go to the log, which its Logs screen shows.
     let logStep: ((line: string) => void) | undefined;
     const say = (line: string) => (quiet && logStep ? logStep(line) : io.stderr.write(`demo: ${line}\n`));
-    if (!existsSync(join(dataDir, `player_${DEMO_DATA.players}`))) {
-      say(`writing ${DEMO_DATA.players} players × ${DEMO_DATA.sessions} sessions of synthetic wearable data to ${dataDir}`);
-      writeAthletes(dataDir, DEMO_DATA);
+    try {
+      mkdirSync(home, { recursive: true });
+      if (!existsSync(profile)) writeFileSync(profile, DEMO_PROFILE);
+      if (!existsSync(join(dataDir, `player_${DEMO_DATA.players}`))) {
+        say(`writing ${DEMO_DATA.players} players × ${DEMO_DATA.sessions} sessions of synthetic wearable data to ${dataDir}`);
+        writeAthletes(dataDir, DEMO_DATA);
+      }
+    } catch (error) {
+      throw isDiskFull(error) ? diskFullError(home, "the demo's data could not be written") : error;
     }
     const daemon = await Daemon.start({
       profile,
@@ -70,18 +76,21 @@ Options:
         return { status: response.status, body: (await response.json()) as never };
       },
     };
+    // With --once nobody is there to free space: a full disk ends the story rather than leaving it waiting.
+    const story = new AbortController();
+    if (args.values.once) daemon.disk.onChange((disk) => disk.full && story.abort(diskFullError(home, "the demo stopped; no run starts until space is freed")));
     let ok = false;
     try {
-      const report = await runScenario(client, dataDir, say);
+      const report = await runScenario(client, dataDir, say, undefined, story.signal);
       ok = report.models === DEMO_DATA.players && report.failed === 0 && report.unchanged === report.models - 1 && report.retrained !== undefined;
       // With the TUI on the terminal the report goes to the log; otherwise it is the command's last line.
       if (withTui && quiet) daemon.logger.info("demo finished", { ok, ...report });
       else io.stdout.write(JSON.stringify({ event: "demo", ok, url, ...report }) + "\n");
     } catch (error) {
-      say((error as Error).message);
+      say(messageOf(error));
       if (args.values.once) {
         await daemon.stop("demo failed");
-        throw new EdgetrainError("run_failed", `demo: ${(error as Error).message}`);
+        throw error instanceof EdgetrainError ? error : new EdgetrainError("run_failed", `demo: ${messageOf(error)}`);
       }
     }
     if (args.values.once) {

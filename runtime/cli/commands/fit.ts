@@ -104,7 +104,7 @@ Options:
     const runId = RunRecorder.newId();
     const runDir = state ? join(paths.home, "runs", runId) : mkdtempSync(join(tmpdir(), "edgetrain-fit-"));
     mkdirSync(runDir, { recursive: true });
-    const recorder = state ? new RunRecorder(state.db, { id: runId, job: "fit", strategy: strategyName, trigger: "manual: edgetrain fit", runDir }) : undefined;
+    const recorder = state ? new RunRecorder(state, { id: runId, job: "fit", strategy: strategyName, trigger: "manual: edgetrain fit", runDir }) : undefined;
     const bar = progressBar(io.stderr, strategyName);
     const progress = recorder ? recorder.progress(bar) : bar;
     const abort = new AbortController();

@@ -1,4 +1,5 @@
 import type { DaemonStatus } from "../../api/daemon-view.ts";
+import { formatBytes } from "../../files/disk-space.ts";
 import type { RunSummary } from "../../state/runs.ts";
 import type { Command } from "../command.ts";
 import { daemonClient } from "../daemon-client.ts";
@@ -25,6 +26,9 @@ Asks the daemon that runs on the home what it is doing.`,
       r ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · memory ${r.memoryPercent?.toFixed(0)} %${r.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : ""}${r.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : ""}` : "no reading yet",
       (status.governor.paused ? `governor: pausing runs — ${status.governor.reason}` : "governor: admitting runs") +
         (status.governor.sparing_core ? ` · leaving a core to predictions: runs train on ${status.governor.threads_per_run} thread(s) — ${status.governor.sparing_reason}` : ""),
+      status.disk.full
+        ? `disk: ${status.disk.message} since ${status.disk.since} — no new runs start; predictions go on; ${status.disk.waiting_writes} write(s) wait for space`
+        : `disk: ${status.disk.free_bytes === null ? "free space unknown" : `${formatBytes(status.disk.free_bytes)} free`} on the home`,
       `queue: ${status.queue.length ? status.queue.map((q) => `${q.job}${q.key ? `/${q.key}` : ""} (${q.reason})`).join(", ") : "empty"} · running: ${status.running}`,
       "latest runs:",
       ...runs.map((run) => `  ${run.id}  ${run.job}${run.key ? `/${run.key}` : ""}  ${run.status}${run.progress !== null && run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : ""}  ${run.message ?? run.error ?? Object.entries(run.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`),
