@@ -5,7 +5,7 @@ import { writeAtomically, writeAtomicallyAsync } from "../../runtime/files/write
 import { openState } from "../../runtime/state/database.ts";
 import { ModelStore } from "../../runtime/store/model-store.ts";
 import { tempDir } from "../helpers.ts";
-import { tmpfs, tmpfsUnavailable } from "../tmpfs.ts";
+import { tinyDisk, tinyDiskUnavailable } from "../tiny-disk.ts";
 
 const sizes = [1, 100, 4095, 4096, 4097, 20_000, 65_536, 100_000, 150_000];
 /** Space left free on the disk before each write, so some writes fit, some fail at once, most fail halfway. */
@@ -25,13 +25,13 @@ function leftovers(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((name) => /\.partial$|\.incoming-|\.tmp$/.test(name));
 }
 
-describe.skipIf(tmpfsUnavailable !== undefined)(`a full disk${tmpfsUnavailable ? ` (skipped: ${tmpfsUnavailable})` : ""}`, () => {
+describe.skipIf(tinyDiskUnavailable !== undefined)(`a full disk${tinyDiskUnavailable ? ` (skipped: ${tinyDiskUnavailable})` : ""}`, () => {
   for (const [name, write] of [
     ["writeAtomically", async (path: string, content: Buffer) => writeAtomically(path, content)],
     ["writeAtomicallyAsync", (path: string, content: Buffer) => writeAtomicallyAsync(path, content)],
   ] as const) {
     test(`${name}: a file under its final name is whole (old or new content), and no temporary file is left`, async () => {
-      await using disk = tmpfs("512k");
+      await using disk = tinyDisk("512k");
       let failures = 0;
       for (const free of freeBytes) {
         for (const size of sizes) {
@@ -66,7 +66,7 @@ describe.skipIf(tmpfsUnavailable !== undefined)(`a full disk${tmpfsUnavailable ?
 
   test("ModelStore.addVersion: a version's model file is whole or the version does not exist, and nothing is left half-copied", async () => {
     await using dir = tempDir();
-    await using disk = tmpfs("512k");
+    await using disk = tinyDisk("512k");
     const state = openState(join(dir.path, "state"));
     const store = new ModelStore(disk.path, state.db);
     let failures = 0;
