@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import type * as Ort from "onnxruntime-common";
 import { EdgetrainError, messageOf } from "../errors.ts";
-import type { EventSink, Logger } from "../plugin-api.ts";
+import type { Clock, EventSink, Logger } from "../plugin-api.ts";
 import { MicroBatcher } from "./micro-batch.ts";
 import { readModelDescription, type ModelDescription } from "./model-metadata.ts";
+import { RequestFrequency, victimsFor, type AdmissionLimits } from "./session-admission.ts";
 import type { OnnxRuntime } from "./onnx-runtime.ts";
 import { sessionThreads } from "./session-threads.ts";
 
@@ -15,25 +16,49 @@ export interface LoadedModel {
   version: number;
   description: ModelDescription;
   provider: string;
-  /** Estimated memory of the session, for the budget: ONNX Runtime keeps about two copies of the graph. */
+  /** Estimated memory of the session, for the budget (sessionBytes). */
   bytes: number;
   lastUsed: number;
+}
+
+/** Sessions kept and loaded since the start, for `/v1/status` and `/metrics`. */
+export interface SessionCounts {
+  /** Sessions kept loaded now, and their estimated memory against the budget. */
+  loaded: number;
+  bytes: number;
+  budget_bytes: number;
+  /** Sessions created since the start, kept or not. */
+  loads: number;
+  /** Of those, sessions not kept: they answered the requests that came while they were loaded, then went. */
+  not_kept: number;
+  /** Sessions unloaded to make room for another. */
+  evictions: number;
 }
 
 interface Slot extends LoadedModel {
   session: Ort.InferenceSession;
   /** Runs the session, batching requests; holds the runtime whose Tensor type builds the inputs. */
   batcher: MicroBatcher<PredictionOutput>;
+  /** Where it came from, to load it again for a request that finds it released. */
+  path: string;
+  known?: Partial<ModelDescription>;
+  /** When it was kept, for the minimum residence time. */
+  keptSince: number;
   /** Requests queued or running: the session is released only once none is. */
   inFlight: number;
-  /** Unloaded while requests were still running: released when the last one ends. */
-  retired: boolean;
+  /** Not (or no longer) kept: released once no request is in flight. */
+  leaving: boolean;
+  released: boolean;
 }
 
 export interface SessionPoolOptions {
   runtime: () => Promise<OnnxRuntime>;
-  maxLoaded: number;
+  /** `inference.memory_budget_mb`: the estimated memory of the sessions kept loaded. */
   memoryBudgetMb: number;
+  /** `inference.max_loaded`: a cap on the sessions kept, besides the budget; none when left out. */
+  maxLoaded?: number;
+  /** `inference.min_residence`: a session kept is not evicted for this long after it was loaded (10 s when left out). */
+  minResidenceMs?: number;
   accelerator: "auto" | "cpu" | "cuda";
   /** `inference.threads`: intra-op threads per session (1 when left out). */
   threads?: number;
@@ -41,33 +66,111 @@ export interface SessionPoolOptions {
   maxBatchRows: number;
   logger: Logger;
   events?: EventSink;
+  /** For the minimum residence time; the system clock when left out. */
+  clock?: Pick<Clock, "now">;
   /** Where CUDA would come from; `/dev/nvidia0` on a GPU server. */
   cudaDevice?: string;
 }
 
 /**
- * ONNX Runtime sessions of model versions, loaded on first use and unloaded least recently used beyond
- * `inference.max_loaded` or the memory budget. A session in use is never released under a request.
+ * Resident memory of a loaded session, estimated from its model file: ONNX Runtime's tree ensembles take
+ * several times the file once unpacked (measured in docs/performance.md), plus a fixed part per session.
+ */
+export function sessionBytes(fileBytes: number): number {
+  return fileBytes * 9 + 327_680;
+}
+
+const DEFAULT_MIN_RESIDENCE_MS = 10_000;
+
+/**
+ * ONNX Runtime sessions of model versions, loaded on first use and kept within the memory budget.
+ * Once it is full, a newly loaded session is kept only in place of sessions asked for less often, and
+ * kept for at least `inference.min_residence` (session-admission.ts): otherwise it answers the requests
+ * that arrive while it is loaded and goes, so that traffic spread over more models than fit does not
+ * unload and reload the others at every request. A session in use is never released under a request.
  */
 export class SessionPool {
+  /** Sessions kept, least recently used first. */
   private readonly slots = new Map<string, Slot>();
+  /** Sessions loaded but not kept, shared by the requests that arrive while they are in use. */
+  private readonly passing = new Map<string, Slot>();
   private readonly loading = new Map<string, Promise<Slot>>();
+  private readonly frequency = new RequestFrequency();
+  private readonly limits: AdmissionLimits;
+  private readonly clock: Pick<Clock, "now">;
+  /** Models told about once in the log: their sessions are not kept. */
+  private readonly reportedNotKept = new Set<string>();
   private cudaFailed = false;
   /** ONNX Runtime calls made and the rows they ran, since the start. */
   private readonly calls = { calls: 0, rows: 0 };
+  private readonly counts = { loads: 0, not_kept: 0, evictions: 0 };
 
-  constructor(private readonly options: SessionPoolOptions) {}
+  constructor(private readonly options: SessionPoolOptions) {
+    this.limits = { budgetBytes: options.memoryBudgetMb * 1_048_576, maxLoaded: options.maxLoaded, minResidenceMs: options.minResidenceMs ?? DEFAULT_MIN_RESIDENCE_MS };
+    this.clock = options.clock ?? { now: () => Date.now() };
+  }
 
   /** Loads (or finds) the session of model@version; concurrent callers share one load. */
-  async acquire(model: string, version: number, path: string, known?: Partial<ModelDescription>): Promise<Slot> {
+  acquire(model: string, version: number, path: string, known?: Partial<ModelDescription>): Promise<Slot> {
+    this.frequency.record(model);
+    return this.slotOf(model, version, path, known);
+  }
+
+  /** Runs rows, batched with other requests to the same session; outputs are one per row. */
+  async run(slot: Slot, x: Float32Array, rows: number): Promise<PredictionOutput[]> {
+    // Released between acquire and run (evicted, or not kept and its other requests done): load it again.
+    if (slot.released) slot = await this.slotOf(slot.model, slot.version, slot.path, slot.known);
+    slot.inFlight++;
+    try {
+      return await slot.batcher.run(x, rows);
+    } catch (error) {
+      throw new EdgetrainError("run_failed", `model ${slot.model} version ${slot.version} could not predict: ${messageOf(error)}`, { details: { model: slot.model, version: slot.version } });
+    } finally {
+      slot.inFlight--;
+      if (slot.leaving && slot.inFlight === 0) this.releaseWhenIdle(slot);
+    }
+  }
+
+  /** Unloads every version of a model but `keep` (after an activation, the old one is no longer needed). */
+  unload(model: string, keep?: number): void {
+    for (const slot of [...this.slots.values()]) if (slot.model === model && slot.version !== keep) this.retire(slot, "replaced");
+    for (const [id, slot] of [...this.passing]) if (slot.model === model && slot.version !== keep) this.passing.delete(id);
+  }
+
+  /** ONNX Runtime calls made and the rows they ran, over all sessions since the start. */
+  runs(): { calls: number; rows: number } {
+    return { ...this.calls };
+  }
+
+  sessions(): SessionCounts {
+    const kept = [...this.slots.values()];
+    return { loaded: kept.length, bytes: kept.reduce((sum, slot) => sum + slot.bytes, 0), budget_bytes: this.limits.budgetBytes, ...this.counts };
+  }
+
+  loaded(): LoadedModel[] {
+    return [...this.slots.values()].map(({ model, version, description, provider, bytes, lastUsed }) => ({ model, version, description, provider, bytes, lastUsed }));
+  }
+
+  async close(): Promise<void> {
+    for (const slot of [...this.slots.values()]) this.retire(slot, "closing");
+    this.passing.clear();
+  }
+
+  private slotOf(model: string, version: number, path: string, known?: Partial<ModelDescription>): Promise<Slot> {
     const id = `${model}@${version}`;
     const slot = this.slots.get(id);
-    if (slot && !slot.retired) {
+    if (slot) {
       // Re-inserting keeps the Map in least-recently-used order.
       this.slots.delete(id);
       this.slots.set(id, slot);
-      slot.lastUsed = Date.now();
-      return slot;
+      slot.lastUsed = this.clock.now();
+      return Promise.resolve(slot);
+    }
+    const passing = this.passing.get(id);
+    if (passing && !passing.released) {
+      // Asked for again while in use: kept now if it has come to be asked for more often.
+      this.admit(id, passing);
+      return Promise.resolve(passing);
     }
     let pending = this.loading.get(id);
     if (!pending) {
@@ -77,55 +180,58 @@ export class SessionPool {
     return pending;
   }
 
-  /** Runs rows, batched with other requests to the same session; outputs are one per row. */
-  async run(slot: Slot, x: Float32Array, rows: number): Promise<PredictionOutput[]> {
-    slot.inFlight++;
-    try {
-      return await slot.batcher.run(x, rows);
-    } catch (error) {
-      throw new EdgetrainError("run_failed", `model ${slot.model} version ${slot.version} could not predict: ${messageOf(error)}`, { details: { model: slot.model, version: slot.version } });
-    } finally {
-      slot.inFlight--;
-      if (slot.retired && slot.inFlight === 0) void slot.session.release().catch(() => {});
-    }
-  }
-
-  /** Unloads every version of a model but `keep` (after an activation, the old one is no longer needed). */
-  unload(model: string, keep?: number): void {
-    for (const [id, slot] of this.slots) if (slot.model === model && slot.version !== keep) this.retire(id, slot, "replaced");
-  }
-
-  /** ONNX Runtime calls made and the rows they ran, over all sessions since the start. */
-  runs(): { calls: number; rows: number } {
-    return { ...this.calls };
-  }
-
-  loaded(): LoadedModel[] {
-    return [...this.slots.values()].map(({ model, version, description, provider, bytes, lastUsed }) => ({ model, version, description, provider, bytes, lastUsed }));
-  }
-
-  async close(): Promise<void> {
-    for (const [id, slot] of this.slots) this.retire(id, slot, "closing");
-  }
-
   private async load(model: string, version: number, path: string, known?: Partial<ModelDescription>): Promise<Slot> {
     if (!existsSync(path)) throw new EdgetrainError("not_found", `model ${model} version ${version}: ${path} is missing`, { details: { model, version } });
     const bytes = readFileSync(path);
     const description = describe(bytes, path, known);
     const runtime = await this.options.runtime();
     const { session, provider } = await this.createSession(runtime, bytes, model, version, path);
+    this.counts.loads++;
+    const now = this.clock.now();
+    const batcher = this.batcherOf(runtime, session, description);
+    const slot: Slot = { model, version, description, provider, bytes: sessionBytes(bytes.byteLength), lastUsed: now, keptSince: now, session, batcher, path, known, inFlight: 0, leaving: false, released: false };
+    this.admit(`${model}@${version}`, slot);
+    return slot;
+  }
+
+  /** Made apart from `load` so that its closure does not hold the model file's bytes for the session's life. */
+  private batcherOf(runtime: OnnxRuntime, session: Ort.InferenceSession, description: ModelDescription): MicroBatcher<PredictionOutput> {
     const width = description.feature_names.length;
     const inputName = session.inputNames[0] ?? "features";
-    const batcher = new MicroBatcher<PredictionOutput>(width, this.options.maxBatchRows, async (x, rows) => {
+    return new MicroBatcher<PredictionOutput>(width, this.options.maxBatchRows, async (x, rows) => {
       this.calls.calls++;
       this.calls.rows += rows;
       return formatOutputs(await session.run({ [inputName]: new runtime.ort.Tensor("float32", x, [rows, width]) }), description, rows);
     });
-    const slot: Slot = { model, version, description, provider, bytes: bytes.byteLength * 2 + 1_048_576, lastUsed: Date.now(), session, batcher, inFlight: 0, retired: false };
-    this.slots.set(`${model}@${version}`, slot);
-    this.options.events?.emit("model.loaded", { model, version, provider });
-    this.evict();
-    return slot;
+  }
+
+  /** Keeps a session if it fits, or is asked for more often than the sessions that would make room. */
+  private admit(id: string, slot: Slot): void {
+    const residents = [...this.slots.values()];
+    const now = this.clock.now();
+    const victims = victimsFor(slot, residents, this.limits, this.frequency, now);
+    if (!victims) {
+      if (slot.leaving) return;
+      this.counts.not_kept++;
+      slot.leaving = true;
+      this.passing.set(id, slot);
+      this.releaseWhenIdle(slot);
+      if (!this.reportedNotKept.has(slot.model)) {
+        this.reportedNotKept.add(slot.model);
+        this.options.logger.info("model session not kept loaded: the memory budget is full of sessions asked for more often (or loaded only just); its requests load it until it is asked for more", { model: slot.model, version: slot.version });
+      }
+      return;
+    }
+    const overCount = this.limits.maxLoaded !== undefined && residents.length + 1 > this.limits.maxLoaded;
+    for (const victim of victims) {
+      this.counts.evictions++;
+      this.retire(victim, overCount ? "max_loaded" : "memory_budget");
+    }
+    this.passing.delete(id);
+    slot.leaving = false;
+    slot.keptSince = now;
+    this.slots.set(id, slot);
+    this.options.events?.emit("model.loaded", { model: slot.model, version: slot.version, provider: slot.provider });
   }
 
   /** CUDA where the profile asks for it; onnxruntime-node throws instead of falling back, so retry on CPU. */
@@ -154,22 +260,25 @@ export class SessionPool {
     return (runtime.optionalProviders ?? []).includes("cuda") && existsSync(this.options.cudaDevice ?? "/dev/nvidia0");
   }
 
-  private evict(): void {
-    const budget = this.options.memoryBudgetMb * 1_048_576;
-    const live = () => [...this.slots.entries()].filter(([, slot]) => !slot.retired);
-    let entries = live();
-    while (entries.length > 1 && (entries.length > this.options.maxLoaded || entries.reduce((sum, [, s]) => sum + s.bytes, 0) > budget)) {
-      const [id, slot] = entries[0]!;
-      this.retire(id, slot, entries.length > this.options.maxLoaded ? "max_loaded" : "memory_budget");
-      entries = live();
-    }
+  private retire(slot: Slot, reason: string): void {
+    this.slots.delete(`${slot.model}@${slot.version}`);
+    slot.leaving = true;
+    this.options.events?.emit("model.unloaded", { model: slot.model, version: slot.version, reason });
+    this.releaseWhenIdle(slot);
   }
 
-  private retire(id: string, slot: Slot, reason: string): void {
-    this.slots.delete(id);
-    slot.retired = true;
-    this.options.events?.emit("model.unloaded", { model: slot.model, version: slot.version, reason });
-    if (slot.inFlight === 0) void slot.session.release().catch(() => {});
+  /**
+   * Releases a session leaving the pool once no request is in flight, a turn of the event loop later: a
+   * caller that has just acquired it runs it in the microtasks that follow its acquire.
+   */
+  private releaseWhenIdle(slot: Slot): void {
+    setImmediate(() => {
+      if (!slot.leaving || slot.inFlight > 0 || slot.released) return;
+      slot.released = true;
+      const id = `${slot.model}@${slot.version}`;
+      if (this.passing.get(id) === slot) this.passing.delete(id);
+      void slot.session.release().catch(() => {});
+    });
   }
 }
 

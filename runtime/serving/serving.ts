@@ -42,8 +42,10 @@ export async function createServing(parts: ServingParts): Promise<Serving> {
   const store = new ModelStore(paths.models, state.db, profile.models.keep_versions, events, logger);
   const pool = new SessionPool({
     runtime: () => loadOnnxRuntime({ preference: profile.inference.backend, cacheDir: paths.cache, logger }),
-    maxLoaded: profile.inference.max_loaded,
     memoryBudgetMb: profile.inference.memory_budget_mb,
+    maxLoaded: profile.inference.max_loaded,
+    minResidenceMs: durationMs(profile.inference.min_residence),
+    clock,
     accelerator: profile.device.accelerator,
     threads: profile.inference.threads,
     maxBatchRows: profile.inference.max_batch_rows,

@@ -17,28 +17,6 @@ function rowsOf(table: { x: Float32Array; featureNames: string[] }, count: numbe
 }
 
 describe("inference", () => {
-  test("sessions load lazily and the least recently used are unloaded beyond max_loaded or the memory budget", async () => {
-    await using dir = tempDir();
-    const models = await trainedModels(dir.path);
-    const unloaded: unknown[] = [];
-    const runtime = () => loadOnnxRuntime({ preference: "auto", cacheDir: join(dir.path, "cache") });
-    const pool = new SessionPool({ runtime, maxLoaded: 2, memoryBudgetMb: 512, accelerator: "cpu", maxBatchRows: 64, logger: silentLogger, events: { emit: (type, data) => type === "model.unloaded" && unloaded.push(data) } });
-    expect(pool.loaded()).toEqual([]);
-    const artifacts = [models.good.artifact, models.newer.artifact, models.weak.artifact];
-    for (const [i, artifact] of artifacts.entries()) await pool.acquire(`m${i}`, 1, artifact);
-    await pool.acquire("m1", 1, models.newer.artifact);
-    await pool.acquire("m0", 1, models.good.artifact);
-    // m1 was used after m2, so m2 is the one to go when m0 comes back.
-    expect(pool.loaded().map((m) => m.model)).toEqual(["m1", "m0"]);
-    expect(unloaded).toEqual([{ model: "m0", version: 1, reason: "max_loaded" }, { model: "m2", version: 1, reason: "max_loaded" }]);
-
-    const tight = new SessionPool({ runtime, maxLoaded: 8, memoryBudgetMb: 1, accelerator: "cpu", maxBatchRows: 64, logger: silentLogger });
-    for (const [i, artifact] of artifacts.entries()) await tight.acquire(`m${i}`, 1, artifact);
-    expect(tight.loaded()).toHaveLength(1);
-    await pool.close();
-    await tight.close();
-  }, 60_000);
-
   test("with one intra-op thread, the default, loaded sessions start no threads; with two, each has its own until unloaded", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
