@@ -463,7 +463,7 @@ export class Daemon {
         active: this.state.db.query<{ n: number }, []>("SELECT count(*) AS n FROM active_models").get()?.n ?? 0,
         loaded: this.serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })),
       },
-      inference: this.serving.pool.runs(),
+      inference: { ...this.serving.pool.runs(), sessions: this.serving.pool.sessions() },
       disk: this.disk.status(),
       cache: { ...this.serving.service.cacheStats(), type: this.serving.cacheType },
     };

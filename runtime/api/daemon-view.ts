@@ -3,6 +3,7 @@ import type { BusEvent } from "../events/bus.ts";
 import type { DiskStatus } from "../files/disk-space.ts";
 import type { LogLine } from "../log/logger.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
+import type { SessionCounts } from "../inference/session-pool.ts";
 import type { CacheStats } from "../plugin-api.ts";
 import type { Prediction } from "../serving/prediction-service.ts";
 import type { RunDetail, RunSummary } from "../state/runs.ts";
@@ -34,8 +35,11 @@ export interface DaemonStatus {
   running: number;
   runs: Array<{ id: string; job: string; key: string | null; status: string; progress: number | null; message: string | null; started_at: number | null }>;
   models: { count: number; active: number; loaded: Array<{ model: string; version: number; provider: string }> };
-  /** ONNX Runtime calls and the rows they ran since the start: rows per call is the batch size under load. */
-  inference: { calls: number; rows: number };
+  /**
+   * ONNX Runtime calls and the rows they ran since the start (rows per call is the batch size under load),
+   * and the sessions: kept, their estimated memory against the budget, loads, loads not kept, evictions.
+   */
+  inference: { calls: number; rows: number; sessions: SessionCounts };
   cache: CacheStats & { hit_rate: number; type: string };
   /** Whether the home's disk is full: then no run starts, predictions go on, and writes wait for space. */
   disk: DiskStatus;

@@ -86,6 +86,11 @@ export class DaemonMetrics {
       });
     total("edgetrain_inference_calls_total", "ONNX Runtime calls since the daemon started; requests arriving together share one.", (s) => s.inference.calls);
     total("edgetrain_inference_rows_total", "Rows those calls predicted.", (s) => s.inference.rows);
+    total("edgetrain_session_loads_total", "ONNX Runtime sessions loaded since the daemon started, kept or not: a rate near the predictions' means models are loaded per request.", (s) => s.inference.sessions.loads);
+    total("edgetrain_session_loads_not_kept_total", "Of those, sessions not kept: the memory budget was full of sessions asked for more often, so they answered their requests and went.", (s) => s.inference.sessions.not_kept);
+    total("edgetrain_session_evictions_total", "Sessions unloaded to make room for another one.", (s) => s.inference.sessions.evictions);
+    new Gauge({ name: "edgetrain_session_bytes", help: "Estimated memory of the sessions kept loaded (inference.memory_budget_mb counts this).", registers, collect() { this.set(status().inference.sessions.bytes); } });
+    new Gauge({ name: "edgetrain_session_budget_bytes", help: "inference.memory_budget_mb, in bytes.", registers, collect() { this.set(status().inference.sessions.budget_bytes); } });
     total("edgetrain_cache_hits_total", "Prediction cache hits since the daemon started.", (s) => s.cache.hits);
     total("edgetrain_cache_misses_total", "Prediction cache misses since the daemon started.", (s) => s.cache.misses);
     new Gauge({ name: "edgetrain_uptime_seconds", help: "Seconds since the daemon started.", registers, collect() { this.set(status().uptime_s); } });

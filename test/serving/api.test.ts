@@ -171,4 +171,23 @@ describe("HTTP API", () => {
     for (const path of ["/v1/predict/{name}", "/v1/models/{name}/activate", "/v1/jobs/{name}/run", "/v1/events", "/v1/cache"]) expect(Object.keys(spec.paths)).toContain(path);
     expect(JSON.stringify(spec.paths["/v1/predict/{name}"]!.post!.requestBody)).toContain("inputs");
   });
+
+  test("/v1/status and /metrics count session loads, sessions not kept and evictions, and the memory kept", async () => {
+    const fresh = row.map((value) => value + 0.5);
+    for (const model of ["activity-player_1", "activity-player_2"]) expect((await post(`/v1/predict/${model}`, { inputs: [fresh] })).status).toBe(200);
+    type Sessions = { loaded: number; bytes: number; budget_bytes: number; loads: number; not_kept: number; evictions: number };
+    const { inference } = (await (await fetch(`${daemon.url}/v1/status`)).json()) as { inference: { sessions: Sessions } };
+    const { sessions } = inference;
+    // Both models' active versions are kept (activations and rollbacks loaded some more along the way).
+    expect(sessions.loaded).toBeGreaterThanOrEqual(2);
+    expect(sessions.loads).toBeGreaterThanOrEqual(sessions.loaded);
+    expect(sessions).toMatchObject({ budget_bytes: 512 * 1_048_576, not_kept: 0, evictions: 0 });
+    expect(sessions.bytes).toBeGreaterThan(0);
+    const text = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(text).toContain(`\nedgetrain_session_loads_total ${sessions.loads}\n`);
+    expect(text).toContain("\nedgetrain_session_loads_not_kept_total 0\n");
+    expect(text).toContain("\nedgetrain_session_evictions_total 0\n");
+    expect(text).toContain(`\nedgetrain_session_bytes ${sessions.bytes}\n`);
+    expect(text).toContain(`\nedgetrain_session_budget_bytes ${512 * 1_048_576}\n`);
+  });
 });
