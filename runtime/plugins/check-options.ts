@@ -2,9 +2,10 @@ import * as v from "valibot";
 import { didYouMean } from "../config/did-you-mean.ts";
 import { formatPath, type FieldPath } from "../config/field-path.ts";
 import { problemsFromIssues, type Locator } from "../config/issues.ts";
-import { deepMerge, isTree, type Tree } from "../config/merge.ts";
+import { isTree, type Tree } from "../config/merge.ts";
 import type { Problem } from "../config/yaml-source.ts";
 import type { PluginKind } from "../plugin-api.ts";
+import { KIND_WORDS, withDefaults } from "./instantiate.ts";
 import type { PluginRegistry } from "./registry.ts";
 
 /** One place in a profile where a plugin is named, with the options given to it there. */
@@ -21,13 +22,13 @@ export interface PluginUse {
 /** Every plugin a profile uses. Expects a profile that passed the profile schema. */
 export function pluginUses(raw: Tree): PluginUse[] {
   const uses: PluginUse[] = [];
-  const defaults = (isTree(raw.defaults) && isTree(raw.defaults.strategies) ? raw.defaults.strategies : {}) as Record<string, Tree>;
+  const defaults = isTree(raw.defaults) && isTree(raw.defaults.strategies) ? raw.defaults.strategies : {};
   for (const [jobName, job] of Object.entries((raw.jobs ?? {}) as Record<string, Tree>)) {
     const strategy = String(job.strategy);
     uses.push({
       kind: "strategy",
       name: strategy,
-      options: deepMerge(defaults[strategy] ?? {}, (job.options ?? {}) as Tree),
+      options: withDefaults("strategy", strategy, (job.options ?? {}) as Tree, defaults),
       namePath: ["jobs", jobName, "strategy"],
       optionsPath: ["jobs", jobName, "options"],
     });
@@ -44,8 +45,6 @@ function stepUse(kind: PluginKind, step: Tree, path: FieldPath): PluginUse {
   return { kind, name: String(type), options, namePath: [...path, "type"], optionsPath: path };
 }
 
-const KIND_WORDS: Record<PluginKind, string> = { strategy: "strategies", trigger: "triggers", deploy: "deploy steps", cache: "caches" };
-
 /** Problems with the plugins a profile names: unknown names (with the known ones) and wrong options. */
 export function checkPluginOptions(raw: Tree, registry: PluginRegistry, locate: Locator): Problem[] {
   const problems: Problem[] = [];
@@ -58,7 +57,7 @@ export function checkPluginOptions(raw: Tree, registry: PluginRegistry, locate: 
         ...locate(use.namePath),
         path: formatPath(use.namePath),
         message: `unknown ${use.kind} "${use.name}"`,
-        hint: `${suggestion ? `did you mean "${suggestion}"? ` : ""}known ${KIND_WORDS[use.kind]}: ${known.length ? known.join(", ") : "none installed"}`,
+        hint: `${suggestion ? `did you mean "${suggestion}"? ` : ""}known ${KIND_WORDS[use.kind].many}: ${known.length ? known.join(", ") : "none installed"}`,
         severity: "error",
       });
       continue;

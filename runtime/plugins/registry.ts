@@ -5,14 +5,14 @@ import type { Problem } from "../config/yaml-source.ts";
 import { Duration, durationMs } from "../config/duration.ts";
 import { processGroupMembers } from "../locks/process-identity.ts";
 import { writeAtomically } from "../files/write-atomically.ts";
-import { messageOf } from "../errors.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
 
 export const pluginLibraries: PluginLibraries = { v, yaml, duration: Duration, durationMs, processGroupMembers, writeAtomically };
 
 export const PLUGIN_KINDS: readonly PluginKind[] = ["strategy", "trigger", "deploy", "cache"];
 
-export interface RegisteredPlugin {
-  module: PluginModule;
+export interface RegisteredPlugin<K extends PluginKind = PluginKind> {
+  module: PluginModule<K>;
   /** `built-in` or the file the plugin was loaded from. */
   source: string;
   schema: OptionsSchema;
@@ -26,9 +26,12 @@ const PluginShape = v.object({
   setup: v.function(),
 });
 
+/** Kept by kind, so that a plugin looked up as a trigger is typed as one. */
+type ByKind = { [K in PluginKind]: Map<string, RegisteredPlugin<K>> };
+
 /** All plugins known to this daemon, by kind and name. */
 export class PluginRegistry {
-  private readonly byKind = new Map<PluginKind, Map<string, RegisteredPlugin>>(PLUGIN_KINDS.map((kind) => [kind, new Map()]));
+  private readonly byKind: ByKind = { strategy: new Map(), trigger: new Map(), deploy: new Map(), cache: new Map() };
   readonly problems: Problem[] = [];
 
   /** Checks a module's shape and options schema; any failure becomes a problem naming `source`. */
@@ -52,20 +55,32 @@ export class PluginRegistry {
     }
     const existing = this.get(module.kind, module.name);
     if (existing) return fail(`plugin ${module.kind} "${module.name}" is already provided by ${existing.source}`, "rename one of them");
-    const entry: RegisteredPlugin = { module, source, schema };
-    this.byKind.get(module.kind)!.set(module.name, entry);
-    return entry;
+    return this.add({ module, source, schema });
   }
 
-  get(kind: PluginKind, name: string): RegisteredPlugin | undefined {
-    return this.byKind.get(kind)?.get(name);
+  get<K extends PluginKind>(kind: K, name: string): RegisteredPlugin<K> | undefined {
+    return this.byKind[kind].get(name);
   }
 
   names(kind: PluginKind): string[] {
-    return [...this.byKind.get(kind)!.keys()].sort();
+    return [...this.byKind[kind].keys()].sort();
   }
 
   list(): RegisteredPlugin[] {
-    return PLUGIN_KINDS.flatMap((kind) => [...this.byKind.get(kind)!.values()].sort((a, b) => a.module.name.localeCompare(b.module.name)));
+    return PLUGIN_KINDS.flatMap((kind) => [...this.byKind[kind].values()].sort((a, b) => a.module.name.localeCompare(b.module.name)));
   }
+
+  private add<K extends PluginKind>(entry: RegisteredPlugin<K>): RegisteredPlugin<K> {
+    this.byKind[entry.module.kind].set(entry.module.name, entry);
+    return entry;
+  }
+}
+
+/** A registry of just these modules (the training thread's strategy, a test's plugin); a bad one throws. */
+export function registryOf(modules: readonly unknown[], source = "built-in"): PluginRegistry {
+  const registry = new PluginRegistry();
+  for (const module of modules) registry.register(module, source);
+  const [problem] = registry.problems;
+  if (problem) throw new EdgetrainError("plugin_invalid", problem.message, { hint: problem.hint, details: { file: source } });
+  return registry;
 }
