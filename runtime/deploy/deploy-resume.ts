@@ -4,7 +4,7 @@ import type { Job, Profile } from "../config/schema.ts";
 import { loadTrainingData } from "../data/load-training-data.ts";
 import { messageOf } from "../errors.ts";
 import { isOwnerAlive, readLockOwner } from "../locks/lockfile.ts";
-import type { DataTable, Logger, ResolvedPaths } from "../plugin-api.ts";
+import type { DataTable, JobInfo, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { heldOutRows } from "../serving/score-version.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { finishDeploy, recordRunDeployment, unfinishedDeploys, versionOfRun, type UnfinishedDeploy } from "../state/deploys.ts";
@@ -16,6 +16,8 @@ export interface ResumeParts {
   paths: ResolvedPaths;
   state: StateDatabase;
   logger: Logger;
+  /** What the deploy steps are told of the job (their context's `job`). */
+  jobInfo?: (job: string) => JobInfo;
 }
 
 /**
@@ -62,7 +64,7 @@ async function resume(parts: ResumeParts, left: UnfinishedDeploy): Promise<void>
     return;
   }
   const heldOut = await heldOutRowsOf(spec, left, parts.paths, logger);
-  const deployment = await parts.deployer.deploy({ job, key, spec, run, result: left.result, heldOut, logger, signal: new AbortController().signal });
+  const deployment = await parts.deployer.deploy({ job, key, spec, run, result: left.result, heldOut, logger, signal: new AbortController().signal, jobInfo: parts.jobInfo?.(job) });
   recordRunDeployment(parts.state.db, run, deployment);
   const served = deployment.status === "activated" || deployment.status === "stored";
   logger[served ? "info" : "warn"](`resumed the deploy of run ${run}: model ${model} version ${deployment.version} ${deployment.status}${deployment.message ? ` (${deployment.message})` : ""}`, { model, version: deployment.version });

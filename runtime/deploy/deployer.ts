@@ -5,7 +5,7 @@ import { conflictPolicy, scanForJob, waitForPredictors, type ServingActivity } f
 import { EdgetrainError, messageOf } from "../errors.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import { ScoringThread } from "../inference/scoring-thread.ts";
-import type { DataTable, DeployCandidate, DeployHooks, EventSink, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
+import type { DataTable, DeployCandidate, DeployHooks, EventSink, JobInfo, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { pluginContext } from "../plugins/context.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
@@ -39,6 +39,8 @@ export interface DeployRequest {
   heldOut?: DataTable;
   logger: Logger;
   signal: AbortSignal;
+  /** What the deploy steps are told of the job (their context's `job`); the job runner's. */
+  jobInfo?: JobInfo;
 }
 
 export interface Deployment {
@@ -175,8 +177,9 @@ export class Deployer {
       signal: request.signal,
       events: this.parts.events,
       store: this.parts.state.pluginStore(`deploy/${name}`),
+      job: request.jobInfo,
     });
-    return (await plugin.module.setup({ ...context, job: { name: request.job, data: request.spec.data } } as never)) as DeployHooks;
+    return (await plugin.module.setup(context as never)) as DeployHooks;
   }
 
   private candidate(request: DeployRequest, model: string, version: number, artifact: string, previousVersion: number | undefined, deployment: Deployment, scoring: ScoringThread): DeployCandidate {

@@ -7,7 +7,7 @@ import { deepMerge } from "../config/merge.ts";
 import type { Profile } from "../config/schema.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
-import type { DataTable, DeployState, EventSink, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
+import type { DataTable, DeployState, EventSink, JobInfo, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { acquireLock } from "../locks/lockfile.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
@@ -126,10 +126,22 @@ export class JobRunner {
     return this.parts.deployer?.activeVersion(job, key);
   }
 
+  /** What a job's triggers and deploy steps are told of it (their context's `job`). */
+  jobInfo(name: string): JobInfo {
+    return {
+      name,
+      data: this.parts.profile.jobs[name]?.data as Record<string, unknown> | undefined,
+      keys: () => this.keysOf(name),
+      lastSuccess: (key) => this.lastSuccess(name, key),
+      activeVersion: (key) => this.activeVersion(name, key),
+      scoreLatest: (key) => this.scoreActive(name, key),
+    };
+  }
+
   /** Deploys a crash left pending or in progress go through their job's steps again; at start, before any run. */
   async resumeDeploys(): Promise<void> {
     const { deployer, profile, paths, state, logger } = this.parts;
-    if (deployer) await resumeDeploys({ deployer, profile, paths, state, logger });
+    if (deployer) await resumeDeploys({ deployer, profile, paths, state, logger, jobInfo: (name) => this.jobInfo(name) });
   }
 
   /** The active model of job+key scored on the newest data it has not trained on (accuracy-below). */
@@ -141,7 +153,7 @@ export class JobRunner {
   private async deploy(request: RunRequest, job: Profile["jobs"][string], key: string | undefined, run: string, result: TrainResult, heldOut: DataTable | undefined, signal: AbortSignal, logger: Logger): Promise<Deployment | undefined> {
     if (!this.parts.deployer) return undefined;
     try {
-      return await this.parts.deployer.deploy({ job: request.job, key, spec: job, run, result, heldOut, logger, signal });
+      return await this.parts.deployer.deploy({ job: request.job, key, spec: job, run, result, heldOut, logger, signal, jobInfo: this.jobInfo(request.job) });
     } catch (error) {
       logger.error("could not deploy the model", { error: messageOf(error) });
       return undefined;

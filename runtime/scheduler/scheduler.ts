@@ -98,14 +98,7 @@ export class Scheduler {
         clock: this.parts.clock,
         events: this.parts.events,
         store: this.parts.state.pluginStore(`trigger/${use.name}/${job}/${index}`),
-        job: {
-          name: job,
-          data: this.parts.profile.jobs[job]!.data as Record<string, unknown> | undefined,
-          keys: () => this.parts.runner.keysOf(job),
-          lastSuccess: (key) => this.parts.runner.lastSuccess(job, key),
-          activeVersion: (key) => this.parts.runner.activeVersion(job, key),
-          scoreLatest: (key) => this.parts.runner.scoreActive(job, key),
-        },
+        job: this.parts.runner.jobInfo(job),
       });
       const hooks = (await plugin.module.setup(context as never)) as TriggerHooks;
       const stop = hooks.watch((fire) => void this.fired(job, `${use.name}: ${fire.reason}`, fire.keys));

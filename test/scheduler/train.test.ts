@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, tempDir } from "../helpers.ts";
 
@@ -65,6 +65,19 @@ describe("edgetrain train and runs", () => {
     db.close();
   }, 60_000);
 });
+
+test("a deploy step is told of its job through its context: name, data section and keys", async () => {
+  await using dir = tempDir();
+  const home = await homeWithJob(dir);
+  dir.write("home/plugins/tell-job.js", `export default { kind: "deploy", name: "tell-job", version: "1.0.0", options: ({ v }) => v.strictObject({}),
+    setup: (ctx) => ({ deploy: async () => ({ ok: true, message: JSON.stringify({ name: ctx.job.name, data: ctx.job.data, keys: await ctx.job.keys() }) }) }) };`);
+  const profile = join(home, "profile.yaml");
+  writeFileSync(profile, readFileSync(profile, "utf8").replace("    triggers:", "    deploy: [tell-job]\n    triggers:"));
+  const train = await runCli(["train", "activity", "--home", home, "--force", "--key", "player_1", "--json"], { home: dir.path });
+  expect(train.code).toBe(0);
+  const [run] = (JSON.parse(train.stdout) as { runs: Array<{ deployment: { steps: Array<{ message: string }> } }> }).runs;
+  expect(JSON.parse(run!.deployment.steps[0]!.message)).toMatchObject({ name: "activity", data: { source: "sessions", path: "athletes", sessions_to_use: 3 }, keys: ["player_1", "player_2"] });
+}, 60_000);
 
 test("an incremental job warm-starts from the artifact of its last successful run", async () => {
   await using dir = tempDir();
