@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
-import * as v from "valibot";
 import type { Job, Profile } from "../config/schema.ts";
 import { conflictPolicy, scanForJob, waitForPredictors, type ServingActivity } from "../conflicts/predictors.ts";
-import { EdgetrainError, messageOf } from "../errors.ts";
+import { messageOf } from "../errors.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import { ScoringThread } from "../inference/scoring-thread.ts";
 import type { DataTable, DeployCandidate, DeployHooks, EventSink, JobInfo, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
-import { pluginContext } from "../plugins/context.ts";
+import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
 import { scoreVersion } from "../serving/score-version.ts";
@@ -167,11 +166,9 @@ export class Deployer {
     }
   }
 
-  private async setupStep(name: string, options: Record<string, unknown>, request: DeployRequest): Promise<DeployHooks> {
-    const plugin = this.parts.registry.get("deploy", name);
-    if (!plugin) throw new EdgetrainError("plugin_invalid", `job ${request.job}: unknown deploy step "${name}"`);
-    const context = pluginContext({
-      options: v.parse(plugin.schema, options),
+  private setupStep(name: string, options: Record<string, unknown>, request: DeployRequest): Promise<DeployHooks> {
+    return instantiate("deploy", name, options, {
+      plugins: this.parts.registry,
       logger: request.logger.child({ step: name }),
       paths: this.parts.paths,
       signal: request.signal,
@@ -179,7 +176,6 @@ export class Deployer {
       store: this.parts.state.pluginStore(`deploy/${name}`),
       job: request.jobInfo,
     });
-    return (await plugin.module.setup(context as never)) as DeployHooks;
   }
 
   private candidate(request: DeployRequest, model: string, version: number, artifact: string, previousVersion: number | undefined, deployment: Deployment, scoring: ScoringThread): DeployCandidate {

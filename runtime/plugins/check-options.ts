@@ -73,10 +73,3 @@ export function checkPluginOptions(raw: Tree, registry: PluginRegistry, locate: 
   }
   return problems;
 }
-
-/** The validated options of one plugin use, ready to hand to setup(). */
-export function parseOptions(registry: PluginRegistry, use: PluginUse): unknown {
-  const plugin = registry.get(use.kind, use.name);
-  if (!plugin) throw new Error(`unknown ${use.kind} ${use.name}`);
-  return v.parse(plugin.schema, use.options);
-}

@@ -1,9 +1,9 @@
 import type { Profile } from "../config/schema.ts";
 import { messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
-import type { Clock, EventSink, Logger, ResolvedPaths, TriggerHooks } from "../plugin-api.ts";
-import { parseOptions, pluginUses } from "../plugins/check-options.ts";
-import { pluginContext } from "../plugins/context.ts";
+import type { Clock, EventSink, Logger, ResolvedPaths } from "../plugin-api.ts";
+import { pluginUses } from "../plugins/check-options.ts";
+import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import type { JobRunner, RunOutcome } from "./job-runner.ts";
@@ -90,9 +90,8 @@ export class Scheduler {
       const job = String(use.optionsPath[1]);
       if (!this.parts.profile.jobs[job]?.enabled) continue;
       const index = Number(use.optionsPath[3]);
-      const plugin = this.parts.registry.get("trigger", use.name)!;
-      const context = pluginContext({
-        options: parseOptions(this.parts.registry, use),
+      const hooks = await instantiate("trigger", use.name, use.options, {
+        plugins: this.parts.registry,
         logger: this.parts.logger.child({ job, trigger: use.name }),
         paths: this.parts.paths,
         clock: this.parts.clock,
@@ -100,7 +99,6 @@ export class Scheduler {
         store: this.parts.state.pluginStore(`trigger/${use.name}/${job}/${index}`),
         job: this.parts.runner.jobInfo(job),
       });
-      const hooks = (await plugin.module.setup(context as never)) as TriggerHooks;
       const stop = hooks.watch((fire) => void this.fired(job, `${use.name}: ${fire.reason}`, fire.keys));
       if (stop) this.watchers.push(stop);
     }

@@ -1,12 +1,11 @@
 import { isAbsolute, join } from "node:path";
-import * as v from "valibot";
 import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
-import { EdgetrainError } from "../errors.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { SessionPool } from "../inference/session-pool.ts";
 import type { CacheHooks, Clock, EventSink, Logger, ResolvedPaths } from "../plugin-api.ts";
-import { pluginContext, systemClock } from "../plugins/context.ts";
+import { systemClock } from "../plugins/context.ts";
+import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { ModelStore } from "../store/model-store.ts";
@@ -52,11 +51,9 @@ export async function createServing(parts: ServingParts): Promise<Serving> {
     logger,
     events,
   });
-  const plugin = registry.get("cache", profile.cache.type);
-  if (!plugin) throw new EdgetrainError("plugin_invalid", `cache.type: unknown cache "${profile.cache.type}"`, { hint: `known caches: ${registry.names("cache").join(", ")}` });
   // cache.max_entries is the memory bound of the memory and tiered caches; cache.options may still override it.
-  const options = v.parse(plugin.schema, { ...(profile.cache.type !== "disk" ? { max_entries: profile.cache.max_entries } : {}), ...profile.cache.options });
-  const cache = (await plugin.module.setup(pluginContext({ options, logger: logger.child({ cache: profile.cache.type }), paths, clock, events, store: state.pluginStore(`cache/${profile.cache.type}`) }) as never)) as CacheHooks;
+  const options = { ...(profile.cache.type !== "disk" ? { max_entries: profile.cache.max_entries } : {}), ...profile.cache.options };
+  const cache = await instantiate("cache", profile.cache.type, options, { plugins: registry, logger: logger.child({ cache: profile.cache.type }), paths, clock, events, store: state.pluginStore(`cache/${profile.cache.type}`) });
   const pregenerateFile = profile.cache.pregenerate.file;
   const service = new PredictionService({
     store,
