@@ -1,9 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import * as v from "valibot";
 import { didYouMean } from "../config/did-you-mean.ts";
 import { durationMs } from "../config/duration.ts";
-import { deepMerge } from "../config/merge.ts";
 import type { Profile } from "../config/schema.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
@@ -164,7 +162,6 @@ export class JobRunner {
     const { profile, paths, registry, state, governor } = this.parts;
     const plugin = registry.get("strategy", job.strategy);
     if (!plugin) throw new EdgetrainError("plugin_invalid", `job ${request.job}: unknown strategy "${job.strategy}"`);
-    const options = v.parse(plugin.schema, deepMerge((profile.defaults.strategies[job.strategy] ?? {}) as Record<string, unknown>, job.options as Record<string, unknown>));
     const id = RunRecorder.newId();
     const runDir = join(paths.home, "runs", id);
     mkdirSync(runDir, { recursive: true });
@@ -189,7 +186,8 @@ export class JobRunner {
       const { result, heldOut } = await runStrategyInThread(
         {
           plugin: { name: job.strategy, source: plugin.source },
-          options,
+          options: job.options,
+          defaults: profile.defaults.strategies,
           paths,
           stateFile: state.file,
           storeName: `strategy/${job.strategy}`,

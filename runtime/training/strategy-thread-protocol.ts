@@ -8,8 +8,10 @@ import type { TrainingClass } from "./thread-priority.ts";
 export interface StrategyRunSpec {
   /** `built-in` or the file the plugin was loaded from: the thread imports it again. */
   plugin: { name: string; source: string };
-  /** Already validated and merged with the profile's defaults. */
-  options: unknown;
+  /** As the job wrote them; the thread's instantiate() merges `defaults` under them and parses them. */
+  options: Record<string, unknown>;
+  /** The profile's `defaults.strategies`. */
+  defaults?: Record<string, unknown>;
   paths: ResolvedPaths;
   /** The state database file; the plugin's store opens its own connection to it. */
   stateFile: string;

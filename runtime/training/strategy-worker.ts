@@ -9,12 +9,12 @@ import { builtinPlugins } from "../../plugins/index.ts";
 import { loadTrainingData } from "../data/load-training-data.ts";
 import { EdgetrainError } from "../errors.ts";
 import type { Level } from "../log/logger.ts";
-import type { Logger, PluginModule, PluginStore, StrategyHooks, TrainingData } from "../plugin-api.ts";
-import { pluginContext } from "../plugins/context.ts";
+import type { Logger, PluginStore, TrainingData } from "../plugin-api.ts";
+import { registryOf } from "../plugins/registry.ts";
 import { heldOutRows } from "../serving/score-version.ts";
 import { pluginStore } from "../state/database.ts";
-import { makeCheckpoint } from "./checkpoint.ts";
 import { PauseSwitch } from "./pause-switch.ts";
+import { runStrategy } from "./run-strategy.ts";
 import { ThreadAllowance } from "./thread-allowance.ts";
 import { lowerThisThread } from "./thread-priority.ts";
 import { errorToThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
@@ -31,12 +31,13 @@ function threadLogger(fields: Record<string, unknown> = {}): Logger {
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), child: (more) => threadLogger({ ...fields, ...more }) };
 }
 
-async function strategyModule(plugin: StrategyRunSpec["plugin"]): Promise<PluginModule> {
+/** The thread imports the run's strategy again (modules do not cross threads) and registers it alone. */
+async function strategyModule(plugin: StrategyRunSpec["plugin"]): Promise<unknown> {
   const found = plugin.source === "built-in"
     ? builtinPlugins.find((candidate) => candidate.kind === "strategy" && candidate.name === plugin.name)
-    : ((await import(pathToFileURL(plugin.source).href)) as { default?: PluginModule }).default;
+    : ((await import(pathToFileURL(plugin.source).href)) as { default?: unknown }).default;
   if (!found) throw new EdgetrainError("plugin_load_failed", `the training thread could not load strategy "${plugin.name}" from ${plugin.source}`);
-  return found as PluginModule;
+  return found;
 }
 
 /** Opened on first use: most strategies never touch their store. */
@@ -68,18 +69,18 @@ async function run(spec: StrategyRunSpec): Promise<void> {
   };
   const progress = { update: (done: number, total: number, message?: string) => post({ type: "progress", done, total, message }) };
   try {
-    const plugin = await strategyModule(spec.plugin);
-    const context = pluginContext({
+    const plugins = registryOf([await strategyModule(spec.plugin)], spec.plugin.source);
+    const result = await runStrategy({
+      strategy: spec.plugin.name,
       options: spec.options,
-      logger: threadLogger(),
-      paths: spec.paths,
-      signal: abort.signal,
-      progress,
-      events: { emit: (name, data) => post({ type: "event", name, data }) },
-      store: lazyStore(spec.stateFile, spec.storeName, opened),
-    });
-    const hooks = (await plugin.setup(context as never)) as StrategyHooks;
-    const result = await hooks.train({
+      scope: {
+        plugins,
+        defaults: spec.defaults,
+        logger: threadLogger(),
+        paths: spec.paths,
+        events: { emit: (name, data) => post({ type: "event", name, data }) },
+        store: lazyStore(spec.stateFile, spec.storeName, opened),
+      },
       job: spec.job,
       key: spec.key,
       runDir: spec.runDir,
@@ -92,12 +93,6 @@ async function run(spec: StrategyRunSpec): Promise<void> {
       threads,
       signal: abort.signal,
       progress,
-      checkpoint: makeCheckpoint({
-        signal: abort.signal,
-        memoryLimitMb: spec.memoryLimitMb,
-        whilePaused: () => pause.whilePaused(abort.signal),
-        whileHeldBack: (worker) => threads.whileHeldBack(worker, abort.signal),
-      }),
     });
     const heldOut = spec.wantHeldOut && spec.data ? heldOutRows(await loadData()) : undefined;
     post({ type: "succeeded", result, heldOut });

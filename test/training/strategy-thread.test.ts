@@ -45,10 +45,10 @@ function recordingLogger(lines: Line[], bound: Record<string, unknown> = {}): Lo
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (more) => recordingLogger(lines, { ...bound, ...more }) };
 }
 
-async function setUp(dir: ReturnType<typeof tempDir>, options: string, governor = "{}") {
+async function setUp(dir: ReturnType<typeof tempDir>, options: string, governor = "{}", extra = "") {
   const home = join(dir.path, "home");
   dir.write("home/plugins/probe.ts", PROBE);
-  const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor: ${governor}\njobs:\n  probe:\n    strategy: probe\n    options: ${options}\n    triggers: [{ type: manual }]\n`);
+  const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor: ${governor}\n${extra}jobs:\n  probe:\n    strategy: probe\n    options: ${options}\n    triggers: [{ type: manual }]\n`);
   const resolved = await resolveProfile(file, testEnvironment(dir.path));
   expect(resolved.problems.filter((p) => p.severity === "error")).toEqual([]);
   const state = openState(resolved.paths!.state);
@@ -90,6 +90,20 @@ test("training_class normal: the run's thread shares the CPU at training_nice", 
     const [run] = await runner.run({ job: "probe", trigger: "test" });
     expect(run!.status).toBe("succeeded");
     expect(lines.find((line) => line.message === "probe started")!.fields).toMatchObject({ policy: 0, nice: 7, child: { policy: 0, nice: 7 } });
+  } finally {
+    state.close();
+  }
+}, 30_000);
+
+test("the profile's defaults.strategies reach the thread's strategy, under the job's own options", async () => {
+  await using dir = tempDir();
+  // steps comes from the defaults (the schema's own is 3); the job's empty fail overrides theirs.
+  const { runner, state } = await setUp(dir, '{ fail: "" }', "{}", 'defaults:\n  strategies:\n    probe: { steps: 2, fail: "from the defaults" }\n');
+  const progress: number[] = [];
+  try {
+    const [outcome] = await runner.run({ job: "probe", trigger: "test", progress: { update: (done) => void progress.push(done) } });
+    expect(outcome!.status).toBe("succeeded");
+    expect(progress).toEqual([1, 2]);
   } finally {
     state.close();
   }
