@@ -10,13 +10,11 @@ import { readCsvTable } from "../../data/csv-table.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
 import { LogSink } from "../../log/logger.ts";
-import type { StrategyHooks, TrainingData } from "../../plugin-api.ts";
-import { pluginContext } from "../../plugins/context.ts";
+import type { TrainingData } from "../../plugin-api.ts";
 import { loadPlugins } from "../../plugins/host.ts";
-import { makeCheckpoint } from "../../training/checkpoint.ts";
-import { PauseSwitch } from "../../training/pause-switch.ts";
-import { ThreadAllowance } from "../../training/thread-allowance.ts";
+import { checkOptions, type PluginScope } from "../../plugins/instantiate.ts";
 import { RunRecorder } from "../../training/run-recorder.ts";
+import { runStrategy } from "../../training/run-strategy.ts";
 import { openState } from "../../state/database.ts";
 import { stringFlag, type Command, type ParsedArgs } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
@@ -71,15 +69,10 @@ Options:
 
     const { loaded, paths } = loadHomeProfile(args, io);
     const profile = loaded.profile;
-    const registry = await loadPlugins(paths.plugins);
-    const plugin = registry.get("strategy", strategyName);
-    if (!plugin) {
-      const known = registry.names("strategy");
-      const suggestion = didYouMean(strategyName, known);
-      throw new EdgetrainError("bad_input", `unknown strategy "${strategyName}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; known strategies: ${known.join(", ")}`);
-    }
-    const raw = { ...((profile?.defaults.strategies[strategyName] ?? {}) as Record<string, unknown>), ...parseSets(args), ...(task ? { task } : {}) };
-    const parsed = v.safeParse(plugin.schema, raw, { abortEarly: true });
+    // Checked before anything is recorded or created, so a typo leaves no run behind; the runner starts it.
+    const host = { plugins: await loadPlugins(paths.plugins), defaults: profile?.defaults.strategies };
+    const options = { ...parseSets(args), ...(task ? { task } : {}) };
+    const { plugin, result: parsed } = checkStrategy(strategyName, options, host);
     if (!parsed.success) throw new EdgetrainError("bad_input", optionProblem(parsed.issues[0]!, plugin.schema, strategyName));
 
     const label = stringFlag(args, "label") ?? "label";
@@ -111,12 +104,13 @@ Options:
     const onSignal = () => abort.abort("interrupted");
     process.once("SIGINT", onSignal);
     try {
-      const context = pluginContext({ options: parsed.output, logger: logs.logger({ strategy: strategyName }), paths, signal: abort.signal, progress, events: recorder?.events() });
-      const hooks = (await plugin.module.setup(context as never)) as StrategyHooks;
       let summary: TrainingData["summary"] | undefined;
       let loadSeconds = 0;
       const started = performance.now();
-      const result = await hooks.train({
+      const result = await runStrategy({
+        strategy: strategyName,
+        options,
+        scope: { ...host, logger: logs.logger({ strategy: strategyName }), paths, events: recorder?.events() },
         job: "fit",
         runDir,
         loadData: async () => {
@@ -128,12 +122,9 @@ Options:
         },
         workers: profile?.governor.workers,
         memoryLimitMb: profile?.governor.memory_limit_mb,
-        pause: new PauseSwitch(),
-        threads: new ThreadAllowance(),
         previousArtifact: stringFlag(args, "from") && resolve(stringFlag(args, "from")!),
         signal: abort.signal,
         progress,
-        checkpoint: makeCheckpoint({ signal: abort.signal, memoryLimitMb: profile?.governor.memory_limit_mb }),
       });
       // Like scikit-learn's fit time, fit_seconds leaves out reading the CSV files (load_seconds).
       const fitSeconds = (performance.now() - started) / 1000 - loadSeconds;
@@ -177,6 +168,16 @@ Options:
     }
   },
 };
+
+/** The strategy and its options checked by the plugin host; an unknown name is bad input here, as any flag. */
+function checkStrategy(name: string, options: Record<string, unknown>, scope: Pick<PluginScope, "plugins" | "defaults">) {
+  try {
+    return checkOptions("strategy", name, options, scope);
+  } catch (error) {
+    if (error instanceof EdgetrainError) throw new EdgetrainError("bad_input", `${error.message}; ${error.hint}`);
+    throw error;
+  }
+}
 
 /** `--set a=1 --set b=true` → { a: 1, b: true }; values are YAML scalars or flow collections. */
 function parseSets(args: ParsedArgs): Record<string, unknown> {
