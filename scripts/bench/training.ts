@@ -14,12 +14,9 @@ import { loadTrainingData } from "../../runtime/data/load-training-data.ts";
 import { sessionKeys } from "../../runtime/data/sessions.ts";
 import { DataSourceSpec } from "../../runtime/data/source-spec.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import type { PluginModule, StrategyHooks } from "../../runtime/plugin-api.ts";
-import { pluginContext } from "../../runtime/plugins/context.ts";
-import { pluginLibraries } from "../../runtime/plugins/registry.ts";
-import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
-import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
-import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
+import type { PluginModule } from "../../runtime/plugin-api.ts";
+import { registryOf } from "../../runtime/plugins/registry.ts";
+import { runStrategy } from "../../runtime/training/run-strategy.ts";
 import { buildTarget } from "../build.ts";
 
 const root = resolve(import.meta.dir, "../..");
@@ -54,19 +51,19 @@ const report = (what: string, edgetrain: string, peer: string, verdict: string) 
 };
 
 // 3. The Nano case: 30 players × 4 sessions × 2,000 rows, one forest per player, 2 workers.
-async function trainKeys(plugin: PluginModule, options: Record<string, unknown>, spec: unknown, dataRoot: string, keys: string[], previous?: (key: string) => string | undefined) {
-  const parsed = v.parse(plugin.options(pluginLibraries), options);
+async function trainKeys(plugin: PluginModule<"strategy">, options: Record<string, unknown>, spec: unknown, dataRoot: string, keys: string[], previous?: (key: string) => string | undefined) {
+  const plugins = registryOf([plugin]);
   const source = v.parse(DataSourceSpec, spec);
   const started = performance.now();
   let peakRss = 0;
   for (const key of keys) {
     const runDir = join(work, "runs", plugin.name, key);
     mkdirSync(runDir, { recursive: true });
-    const signal = new AbortController().signal;
-    const context = pluginContext({ options: parsed, logger: silentLogger, paths: { home: work, data: dataRoot, models: work, cache: work, logs: work, state: work, plugins: work }, signal });
-    const hooks = (await plugin.setup(context as never)) as StrategyHooks;
-    await hooks.train({
-      job: "bench", key, runDir, signal, progress: { update() {} }, pause: new PauseSwitch(), threads: new ThreadAllowance(), checkpoint: makeCheckpoint({ signal }),
+    await runStrategy({
+      strategy: plugin.name,
+      options,
+      scope: { plugins, logger: silentLogger, paths: { home: work, data: dataRoot, models: work, cache: work, logs: work, state: work, plugins: work } },
+      job: "bench", key, runDir, signal: new AbortController().signal,
       previousArtifact: previous?.(key),
       loadData: () => loadTrainingData(source, { dataRoot, key, now: Date.parse("2026-03-01T12:00:00Z") }),
     });
@@ -77,7 +74,7 @@ async function trainKeys(plugin: PluginModule, options: Record<string, unknown>,
 const athletes = makeData("athletes-30x4x2000", ["--players", "30", "--sessions", "4", "--rows", "2000"]);
 const players = sessionKeys(athletes);
 async function nanoCase() {
-const nano = await trainKeys(randomForest as PluginModule, { n_estimators: 100, max_depth: 8, min_samples_split: 5, min_samples_leaf: 10, n_jobs: 2 }, { source: "sessions", path: ".", sessions_to_use: 3, debounce: 0 }, athletes, players);
+const nano = await trainKeys(randomForest, { n_estimators: 100, max_depth: 8, min_samples_split: 5, min_samples_leaf: 10, n_jobs: 2 }, { source: "sessions", path: ".", sessions_to_use: 3, debounce: 0 }, athletes, players);
 return nano;
 }
 
@@ -99,10 +96,10 @@ if (!existsSync(join(prices, "rows.csv"))) {
 }
 const symbols = Array.from({ length: 100 }, (_, s) => `S${s}`);
 const nnSource = { source: "rows", path: ".", timestamp: "timestamp", key_column: "symbol", debounce: 0 };
-await trainKeys(incrementalNn as PluginModule, { task: "regression", epochs: 50, layers: [16] }, { ...nnSource, last: "180d" }, prices, symbols);
+await trainKeys(incrementalNn, { task: "regression", epochs: 50, layers: [16] }, { ...nnSource, last: "180d" }, prices, symbols);
 // New rows arrived: the files change, so the timed run reads them again (once for all keys).
 utimesSync(join(prices, "rows.csv"), new Date(), new Date());
-const warm = await trainKeys(incrementalNn as PluginModule, { task: "regression", epochs: 5, layers: [16], warm_start: true }, { ...nnSource, last: "6h" }, prices, symbols, (key) => join(work, "runs", "incremental-nn", key, "model.onnx"));
+const warm = await trainKeys(incrementalNn, { task: "regression", epochs: 5, layers: [16], warm_start: true }, { ...nnSource, last: "6h" }, prices, symbols, (key) => join(work, "runs", "incremental-nn", key, "model.onnx"));
 return warm;
 }
 

@@ -211,10 +211,10 @@ describe("governor against a real busy machine", () => {
     const { default: commandStrategy } = await import("../../plugins/strategies/command/index.ts");
     const { processGroupMembers: membersOf } = await import("../../runtime/locks/process-identity.ts");
     const { startSampling } = await import("../../runtime/governor/loop.ts");
-    const { pluginContext, systemClock } = await import("../../runtime/plugins/context.ts");
-    const { pluginLibraries } = await import("../../runtime/plugins/registry.ts");
+    const { systemClock } = await import("../../runtime/plugins/context.ts");
+    const { registryOf } = await import("../../runtime/plugins/registry.ts");
+    const { runStrategy } = await import("../../runtime/training/run-strategy.ts");
     const { silentLogger } = await import("../../runtime/log/logger.ts");
-    const v = await import("valibot");
     await using dir = tempDir();
     // Someone else's load is "the machine being busy" too: on a machine that is busy already, a hog proves nothing.
     const probe = new ResourceSampler("/", () => [process.pid]);
@@ -235,14 +235,14 @@ describe("governor against a real busy machine", () => {
     const abort = new AbortController();
     governor.register("run", { setPaused: (p) => pause.set(p), onMaxPause: () => abort.abort("max_pause") });
     const pids: number[] = [];
-    const options = v.parse(commandStrategy.options(pluginLibraries), {
+    const options = {
       // A trainer that itself keeps a core busy: its load is ours and must not pause it.
       command: `echo "{\\"event\\":\\"heartbeat\\",\\"pid\\":$$}"; end=$(($(date +%s) + 20)); while [ $(date +%s) -lt $end ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; echo '{"event":"heartbeat"}'; done; touch model.onnx; echo '{"event":"artifact","path":"model.onnx"}'`,
       heartbeat_timeout: "10s",
-    });
-    const context = pluginContext({ options, logger: silentLogger, paths: pathsIn(dir.path), events: { emit: (type, data) => void (type === "run.heartbeat" && typeof data.pid === "number" && (pids.push(data.pid), trainerGroups.push(data.pid))) } });
-    const hooks = await commandStrategy.setup(context as never);
-    const done = hooks.train({ job: "j", runDir: dir.path, signal: abort.signal, progress: { update() {} }, pause, threads: new ThreadAllowance(), checkpoint: makeCheckpoint({ signal: abort.signal }), loadData: () => Promise.reject(new Error("unused")) });
+    };
+    const events = { emit: (type: string, data: Record<string, unknown>) => void (type === "run.heartbeat" && typeof data.pid === "number" && (pids.push(data.pid), trainerGroups.push(data.pid))) };
+    const scope = { plugins: registryOf([commandStrategy]), logger: silentLogger, paths: pathsIn(dir.path), events };
+    const done = runStrategy({ strategy: "command", options, scope, job: "j", runDir: dir.path, signal: abort.signal, pause, loadData: () => Promise.reject(new Error("unused")) });
     done.catch(() => undefined);
     const waitFor = async (predicate: () => boolean, ms: number) => {
       const deadline = performance.now() + ms;

@@ -37,7 +37,7 @@ export async function trainedModels(dir: string) {
   const train = async (name: string, options: Record<string, unknown>, trainFiles: string[]) => {
     const runDir = join(dir, "runs", name);
     mkdirSync(runDir, { recursive: true });
-    const run = await trainInProcess(randomForest as never, { seed: 1, ...options }, { train: trainFiles, test: [sessions[4]!] }, runDir);
+    const run = await trainInProcess(randomForest, { seed: 1, ...options }, { train: trainFiles, test: [sessions[4]!] }, runDir);
     if (!run.result) throw run.error;
     return run.result;
   };

@@ -2,15 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
-import * as v from "valibot";
 import commandStrategy from "../../plugins/strategies/command/index.ts";
 import { processGroupMembers as membersOf } from "../../runtime/locks/process-identity.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import type { StrategyHooks, TrainResult } from "../../runtime/plugin-api.ts";
-import { pluginContext } from "../../runtime/plugins/context.ts";
-import { pluginLibraries } from "../../runtime/plugins/registry.ts";
-import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
+import type { TrainResult } from "../../runtime/plugin-api.ts";
+import { registryOf } from "../../runtime/plugins/registry.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { runStrategy } from "../../runtime/training/run-strategy.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { pathsIn, processState, repoRoot, stoppedOrStopping, tempDir } from "../helpers.ts";
 
@@ -34,18 +32,12 @@ async function start(runDir: string, options: Record<string, unknown>, memoryLim
   const pause = new PauseSwitch();
   const threads = new ThreadAllowance();
   threads.set(threadsAllowed);
-  const parsed = v.parse(commandStrategy.options(pluginLibraries), options);
-  const context = pluginContext({
-    options: parsed,
-    logger: silentLogger,
-    paths: pathsIn(runDir),
-    events: { emit: (type, data) => void events.push({ type, data }) },
-  });
-  const hooks = (await commandStrategy.setup(context as never)) as StrategyHooks;
-  const reporter = { update: (done: number, total: number, message?: string) => void progress.push({ done, total, message }) };
-  const done = hooks.train({
-    job: "gpu-trainers", key: "resnet", runDir, signal: abort.signal, progress: reporter, pause, threads, memoryLimitMb,
-    checkpoint: makeCheckpoint({ signal: abort.signal }),
+  const done = runStrategy({
+    strategy: "command",
+    options,
+    scope: { plugins: registryOf([commandStrategy]), logger: silentLogger, paths: pathsIn(runDir), events: { emit: (type, data) => void events.push({ type, data }) } },
+    job: "gpu-trainers", key: "resnet", runDir, signal: abort.signal, pause, threads, memoryLimitMb,
+    progress: { update: (done, total, message) => void progress.push({ done, total, message }) },
     loadData: () => Promise.reject(new Error("external trainers read their own data")),
   });
   done.catch(() => undefined);

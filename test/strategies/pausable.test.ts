@@ -7,9 +7,9 @@ import { repoRoot, tempDir } from "../helpers.ts";
 import { trainInProcess } from "./harness.ts";
 
 const wine = { train: [join(repoRoot, "test/fixtures/real/wine-train.csv")], test: [join(repoRoot, "test/fixtures/real/wine-test.csv")] };
-const strategies: Array<[string, PluginModule, Record<string, unknown>, number]> = [
-  ["random-forest", randomForest as PluginModule, { n_estimators: 20, n_jobs: 2 }, 20],
-  ["incremental-nn", incrementalNn as PluginModule, { epochs: 12 }, 12],
+const strategies: Array<[string, PluginModule<"strategy">, Record<string, unknown>, number]> = [
+  ["random-forest", randomForest, { n_estimators: 20, n_jobs: 2 }, 20],
+  ["incremental-nn", incrementalNn, { epochs: 12 }, 12],
 ];
 
 describe.each(strategies)("%s is pausable and bounded", (name, plugin, options, units) => {
