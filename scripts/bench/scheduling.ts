@@ -5,11 +5,11 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
-import * as v from "valibot";
 import cronTrigger from "../../plugins/triggers/cron.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import { memoryStore, pluginContext } from "../../runtime/plugins/context.ts";
-import { pluginLibraries } from "../../runtime/plugins/registry.ts";
+import { memoryStore } from "../../runtime/plugins/context.ts";
+import { instantiate } from "../../runtime/plugins/instantiate.ts";
+import { registryOf } from "../../runtime/plugins/registry.ts";
 import { Governor } from "../../runtime/governor/governor.ts";
 import { startSampling } from "../../runtime/governor/loop.ts";
 import { ResourceSampler } from "../../runtime/governor/sampler.ts";
@@ -56,11 +56,12 @@ t = p.cpu_times(); print((t.user + t.system - t0) * 1000 / ${samples})
 // 2. 1,000 cron jobs due in the same second all fire within 100 ms of it (the cron trigger plugin, real clock).
 {
   const lateness: number[] = [];
-  const options = v.parse(cronTrigger.options(pluginLibraries), { schedule: "* * * * * *" });
+  const plugins = registryOf([cronTrigger]);
+  const paths = { home: "/", data: "/", models: "/", cache: "/", logs: "/", state: "/", plugins: "/" };
+  const triggers = await Promise.all(Array.from({ length: 1000 }, () => instantiate("trigger", "cron", { schedule: "* * * * * *" }, { plugins, logger: silentLogger, paths, clock: systemClock, store: memoryStore() })));
   let firstSecond = 0;
-  const stops = Array.from({ length: 1000 }, () => {
-    const context = pluginContext({ options, logger: silentLogger, paths: { home: "/", data: "/", models: "/", cache: "/", logs: "/", state: "/", plugins: "/" }, clock: systemClock, store: memoryStore() });
-    return cronTrigger.setup(context as never).watch(() => {
+  const stops = triggers.map((trigger) => {
+    return trigger.watch(() => {
       const now = Date.now();
       const second = Math.floor(now / 1000) * 1000;
       firstSecond ||= second;

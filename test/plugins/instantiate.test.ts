@@ -1,11 +1,13 @@
 import { describe, expect, test } from "bun:test";
+import { Glob } from "bun";
+import { join } from "node:path";
 import { EdgetrainError } from "../../runtime/errors.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { JobInfo, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 import { memoryStore } from "../../runtime/plugins/context.ts";
 import { instantiate } from "../../runtime/plugins/instantiate.ts";
 import { registryOf } from "../../runtime/plugins/registry.ts";
-import { pathsIn } from "../helpers.ts";
+import { pathsIn, repoRoot } from "../helpers.ts";
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({ depth: v.optional(v.number(), 4), params: v.optional(v.record(v.string(), v.number()), {}), label: v.optional(v.string(), "label") });
@@ -63,4 +65,14 @@ describe("instantiate", () => {
     await expect(starting).rejects.toThrow(/^strategy "echo-strategy": depth: .+; colour: /);
     expect(seen.length).toBe(before);
   });
+});
+
+test("instantiate() is the only caller of a plugin's setup(): daemon, training thread, CLI, scripts and tests", async () => {
+  const callers: string[] = [];
+  for await (const file of new Glob("{runtime,test,scripts,tui}/**/*.{ts,tsx}").scan(repoRoot)) {
+    if (file === "runtime/plugins/instantiate.ts") continue;
+    const source = await Bun.file(join(repoRoot, file)).text();
+    if (/\.setup\(/.test(source)) callers.push(file);
+  }
+  expect(callers).toEqual([]);
 });

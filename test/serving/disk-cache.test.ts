@@ -1,16 +1,15 @@
 import { expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import * as v from "valibot";
 import diskCache from "../../plugins/caches/disk.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { CacheHooks } from "../../runtime/plugin-api.ts";
-import { pluginContext } from "../../runtime/plugins/context.ts";
-import { pluginLibraries } from "../../runtime/plugins/registry.ts";
+import { instantiate } from "../../runtime/plugins/instantiate.ts";
+import { registryOf } from "../../runtime/plugins/registry.ts";
 import { pathsIn, tempDir } from "../helpers.ts";
 
-async function openCache(cacheDir: string, options: Record<string, unknown> = {}): Promise<CacheHooks> {
-  return (await diskCache.setup(pluginContext({ options: v.parse(diskCache.options(pluginLibraries), options), logger: silentLogger, paths: pathsIn(cacheDir) }) as never)) as CacheHooks;
+function openCache(cacheDir: string, options: Record<string, unknown> = {}): Promise<CacheHooks> {
+  return instantiate("cache", "disk", options, { plugins: registryOf([diskCache]), logger: silentLogger, paths: pathsIn(cacheDir) });
 }
 
 const key = (model: string, n: number) => `${model}/1/${n.toString(16).padStart(16, "0")}`;

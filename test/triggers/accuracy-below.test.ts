@@ -1,12 +1,12 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import * as v from "valibot";
 import accuracyBelow from "../../plugins/triggers/accuracy-below.ts";
 import { resolveProfile } from "../../runtime/config/validate-profile.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import type { TriggerFire, TriggerHooks } from "../../runtime/plugin-api.ts";
-import { memoryStore, pluginContext } from "../../runtime/plugins/context.ts";
-import { pluginLibraries } from "../../runtime/plugins/registry.ts";
+import type { TriggerFire } from "../../runtime/plugin-api.ts";
+import { memoryStore } from "../../runtime/plugins/context.ts";
+import { instantiate } from "../../runtime/plugins/instantiate.ts";
+import { registryOf } from "../../runtime/plugins/registry.ts";
 import { JobRunner } from "../../runtime/scheduler/job-runner.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { FakeClock } from "../fake-clock.ts";
@@ -29,15 +29,14 @@ test("accuracy-below scores the latest model on sessions it has not trained on, 
     const clock = new FakeClock(0);
     const fires: TriggerFire[] = [];
     const store = memoryStore();
-    const context = pluginContext({
-      options: v.parse(accuracyBelow.options(pluginLibraries), { below: 0.85, min_rows: 50, check_every: "10m" }),
+    const hooks = await instantiate("trigger", "accuracy-below", { below: 0.85, min_rows: 50, check_every: "10m" }, {
+      plugins: registryOf([accuracyBelow]),
       logger: silentLogger,
       paths: resolved.paths!,
       clock,
       store,
       job: { name: "activity", data: {}, keys: () => runner.keysOf("activity"), lastSuccess: (key) => runner.lastSuccess("activity", key), scoreLatest: (key) => runner.scoreActive("activity", key), activeVersion: () => undefined },
     });
-    const hooks = accuracyBelow.setup(context as never) as TriggerHooks;
     const check = async () => {
       clock.advance(10 * 60_000);
       await Bun.sleep(300);

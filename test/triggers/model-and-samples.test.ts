@@ -1,25 +1,17 @@
 import { describe, expect, test } from "bun:test";
-import * as v from "valibot";
 import modelMissing from "../../plugins/triggers/model-missing.ts";
 import samplesAbove from "../../plugins/triggers/samples-above.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import type { DeployState, JobInfo, PluginModule, TriggerFire, TriggerHooks } from "../../runtime/plugin-api.ts";
-import { memoryStore, pluginContext } from "../../runtime/plugins/context.ts";
-import { pluginLibraries } from "../../runtime/plugins/registry.ts";
+import type { DeployState, JobInfo, PluginModule, TriggerFire } from "../../runtime/plugin-api.ts";
+import { memoryStore } from "../../runtime/plugins/context.ts";
+import { instantiate } from "../../runtime/plugins/instantiate.ts";
+import { registryOf } from "../../runtime/plugins/registry.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { pathsIn, tempDir } from "../helpers.ts";
 
-async function watch(plugin: PluginModule, options: Record<string, unknown>, root: string, job: JobInfo, clock: FakeClock, store = memoryStore()) {
+async function watch(plugin: PluginModule<"trigger">, options: Record<string, unknown>, root: string, job: JobInfo, clock: FakeClock, store = memoryStore()) {
   const fires: TriggerFire[] = [];
-  const context = pluginContext({
-    options: v.parse(plugin.options(pluginLibraries), options),
-    logger: silentLogger,
-    paths: pathsIn(root),
-    clock,
-    store,
-    job,
-  });
-  const hooks = (await plugin.setup(context as never)) as TriggerHooks;
+  const hooks = await instantiate("trigger", plugin.name, options, { plugins: registryOf([plugin]), logger: silentLogger, paths: pathsIn(root), clock, store, job });
   const stop = hooks.watch((fire) => void fires.push(fire));
   await Bun.sleep(10);
   return { fires, stop: stop ?? (() => {}) };
@@ -31,7 +23,7 @@ describe("model-missing trigger", () => {
     const models: Record<string, string | undefined> = { player_1: dir.write("m1.onnx", "x"), player_2: undefined };
     const job: JobInfo = { name: "activity", keys: async () => ["player_1", "player_2", "player_3"], lastSuccess: (key) => (models[key!] ? { at: 1, artifact: models[key!], deploy: "done" } : undefined), scoreLatest: async () => undefined, activeVersion: () => undefined };
     const clock = new FakeClock(0);
-    const { fires, stop } = await watch(modelMissing as PluginModule, { check_every: "1m" }, dir.path, job, clock);
+    const { fires, stop } = await watch(modelMissing, { check_every: "1m" }, dir.path, job, clock);
     expect(fires).toEqual([{ keys: ["player_2", "player_3"], reason: "no model yet for player_2, player_3" }]);
     clock.advance(60_000);
     await Bun.sleep(10);
@@ -68,7 +60,7 @@ describe("model-missing trigger", () => {
       scoreLatest: async () => undefined,
     };
     const clock = new FakeClock(0);
-    const { fires, stop } = await watch(modelMissing as PluginModule, { check_every: "1m" }, dir.path, job, clock);
+    const { fires, stop } = await watch(modelMissing, { check_every: "1m" }, dir.path, job, clock);
     expect(fires.map((f) => f.keys)).toEqual([["crashed_before_deploy", "crashed_mid_deploy", "deploy_failed", "recorded_before_deploys"]]);
     keys.crashed_mid_deploy = { deploy: "done", active: 2 };
     keys.crashed_before_deploy = { deploy: "done", active: 1 };
@@ -86,7 +78,7 @@ describe("model-missing trigger", () => {
     await using dir = tempDir();
     const serving: Record<string, number> = { player_1: 1 };
     const job: JobInfo = { name: "activity", keys: async () => ["player_1", "player_2"], lastSuccess: () => undefined, activeVersion: (key) => serving[key!], scoreLatest: async () => undefined };
-    const { fires, stop } = await watch(modelMissing as PluginModule, { check_every: "1m" }, dir.path, job, new FakeClock(0));
+    const { fires, stop } = await watch(modelMissing, { check_every: "1m" }, dir.path, job, new FakeClock(0));
     stop();
     expect(fires).toEqual([{ keys: ["player_2"], reason: "no model yet for player_2" }]);
   });
@@ -101,7 +93,7 @@ describe("samples-above trigger", () => {
     const job: JobInfo = { name: "activity", data: { source: "sessions", path: "athletes" }, keys: async () => [], lastSuccess: () => undefined, scoreLatest: async () => undefined, activeVersion: () => undefined };
     const clock = new FakeClock(0);
     const store = memoryStore();
-    const { fires, stop } = await watch(samplesAbove as PluginModule, { rows: 500, poll: "1m" }, dir.path, job, clock, store);
+    const { fires, stop } = await watch(samplesAbove, { rows: 500, poll: "1m" }, dir.path, job, clock, store);
     dir.write("athletes/player_2/TR2.csv", rows(300));
     clock.advance(60_000);
     expect(fires).toEqual([]);

@@ -1,24 +1,26 @@
 import { describe, expect, test } from "bun:test";
 import { utimesSync } from "node:fs";
-import * as v from "valibot";
 import newDataTrigger from "../../plugins/triggers/new-data.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { PluginStore, TriggerFire } from "../../runtime/plugin-api.ts";
-import { memoryStore, pluginContext, systemClock } from "../../runtime/plugins/context.ts";
-import { pluginLibraries } from "../../runtime/plugins/registry.ts";
+import { memoryStore, systemClock } from "../../runtime/plugins/context.ts";
+import { instantiate } from "../../runtime/plugins/instantiate.ts";
+import { registryOf } from "../../runtime/plugins/registry.ts";
 import { pathsIn, tempDir } from "../helpers.ts";
 
-function watch(dataRoot: string, data: Record<string, unknown>, options: Record<string, unknown>, store: PluginStore = memoryStore()) {
+const plugins = registryOf([newDataTrigger]);
+
+async function watch(dataRoot: string, data: Record<string, unknown>, options: Record<string, unknown>, store: PluginStore = memoryStore()) {
   const fires: Array<TriggerFire & { at: number }> = [];
-  const context = pluginContext({
-    options: v.parse(newDataTrigger.options(pluginLibraries), options),
+  const hooks = await instantiate("trigger", "new-data", options, {
+    plugins,
     logger: silentLogger,
     paths: pathsIn(dataRoot),
     clock: systemClock,
     store,
     job: { name: "activity", data, keys: async () => [], lastSuccess: () => undefined, scoreLatest: async () => undefined, activeVersion: () => undefined },
   });
-  const stop = newDataTrigger.setup(context as never).watch((fire) => void fires.push({ ...fire, at: Date.now() }))!;
+  const stop = hooks.watch((fire) => void fires.push({ ...fire, at: Date.now() }))!;
   return { fires, stop };
 }
 
@@ -28,7 +30,7 @@ describe("new-data trigger (real files, polling)", () => {
   test("fires only for the key whose files changed, once the writes have been quiet for debounce", async () => {
     await using dir = tempDir();
     for (const player of ["player_1", "player_2", "player_3"]) dir.write(`athletes/${player}/TR1_a.csv`, "a,label\n1,x\n");
-    const { fires, stop } = watch(dir.path, sessions, { poll: "100ms", debounce: "400ms" });
+    const { fires, stop } = await watch(dir.path, sessions, { poll: "100ms", debounce: "400ms" });
     try {
       await Bun.sleep(300);
       expect(fires).toEqual([]); // existing files are the baseline
@@ -56,14 +58,14 @@ describe("new-data trigger (real files, polling)", () => {
     await using dir = tempDir();
     dir.write("athletes/player_1/TR1_a.csv", "a,label\n1,x\n");
     const store = memoryStore();
-    watch(dir.path, sessions, { poll: "100ms", debounce: "0s" }, store).stop();
+    (await watch(dir.path, sessions, { poll: "100ms", debounce: "0s" }, store)).stop();
     const file = dir.write("athletes/player_1/TR1_a.csv", "a,label\n1,x\n2,y\n");
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
-    const back = watch(dir.path, sessions, { poll: "100ms", debounce: "0s" }, store);
+    const back = await watch(dir.path, sessions, { poll: "100ms", debounce: "0s" }, store);
     await Bun.sleep(250);
     back.stop();
     expect(back.fires.map((f) => f.keys)).toEqual([["player_1"]]);
-    const again = watch(dir.path, sessions, { poll: "100ms", debounce: "0s" }, store);
+    const again = await watch(dir.path, sessions, { poll: "100ms", debounce: "0s" }, store);
     await Bun.sleep(250);
     again.stop();
     expect(again.fires).toEqual([]);
@@ -73,8 +75,8 @@ describe("new-data trigger (real files, polling)", () => {
     await using dir = tempDir();
     dir.write("prices/AAPL.csv", "p,label\n1,2\n");
     dir.write("prices/MSFT.csv", "p,label\n1,2\n");
-    const perFile = watch(dir.path, { source: "rows", path: "prices", key_from: "file" }, { poll: "50ms", debounce: "0s" });
-    const whole = watch(dir.path, { source: "rows", path: "prices" }, { poll: "50ms", debounce: "0s" });
+    const perFile = await watch(dir.path, { source: "rows", path: "prices", key_from: "file" }, { poll: "50ms", debounce: "0s" });
+    const whole = await watch(dir.path, { source: "rows", path: "prices" }, { poll: "50ms", debounce: "0s" });
     dir.write("prices/MSFT.csv", "p,label\n1,2\n3,4\n");
     await Bun.sleep(300);
     perFile.stop();
