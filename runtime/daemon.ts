@@ -35,7 +35,8 @@ import { JobRunner } from "./scheduler/job-runner.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import { openState, type StateDatabase } from "./state/database.ts";
 import { Retention } from "./state/retention.ts";
-import { getRun, listRuns } from "./state/runs.ts";
+import { getRun, listRuns, runCounts, runsInProgress } from "./state/runs.ts";
+import { activeVersions, modelCounts } from "./state/served-models.ts";
 import type { RunControl } from "./training/run-control.ts";
 import { VERSION } from "./version.ts";
 import { DaemonMetrics } from "./api/metrics.ts";
@@ -90,8 +91,8 @@ export class Daemon {
   private predictionsAnswered = 0;
   private readonly metrics = new DaemonMetrics({
     status: () => this.status(),
-    runCounts: () => this.state.db.query<{ job: string; status: string; count: number }, []>("SELECT job, status, count(*) AS count FROM runs GROUP BY job, status").all(),
-    activeVersions: () => this.state.db.query<{ model: string; version: number }, []>("SELECT model, version FROM active_models ORDER BY model").all(),
+    runCounts: () => runCounts(this.state.db),
+    activeVersions: () => activeVersions(this.state.db),
   });
 
   private constructor(
@@ -455,12 +456,9 @@ export class Daemon {
       governor: { ...this.governorState() },
       queue: (this.scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
       running: this.scheduler?.runningCount() ?? 0,
-      runs: this.state.db
-        .query<DaemonStatus["runs"][number], []>("SELECT id, job, key, status, progress, message, started_at FROM runs WHERE status IN ('running', 'paused', 'stalled') ORDER BY started_at")
-        .all(),
+      runs: runsInProgress(this.state.db),
       models: {
-        count: this.state.db.query<{ n: number }, []>("SELECT count(DISTINCT model) AS n FROM model_versions").get()?.n ?? 0,
-        active: this.state.db.query<{ n: number }, []>("SELECT count(*) AS n FROM active_models").get()?.n ?? 0,
+        ...modelCounts(this.state.db),
         loaded: this.serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })),
       },
       inference: { ...this.serving.pool.runs(), sessions: this.serving.pool.sessions() },

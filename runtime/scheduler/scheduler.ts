@@ -6,6 +6,7 @@ import { pluginUses } from "../plugins/check-options.ts";
 import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
+import { interruptRunsLeftOver } from "../state/runs.ts";
 import type { JobRunner, RunOutcome } from "./job-runner.ts";
 import { durationMs } from "../config/duration.ts";
 import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
@@ -320,12 +321,7 @@ export class Scheduler {
 
   /** Runs the state says were in progress belong to a process that is gone: mark them and run them again. */
   private recoverInterrupted(): void {
-    const rows = this.parts.state.db
-      .query<{ id: string; job: string; key: string | null }, []>("SELECT id, job, key FROM runs WHERE status IN ('queued', 'running', 'paused', 'stalled')")
-      .all();
-    if (rows.length === 0) return;
-    this.parts.state.db.query("UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'edgetrain stopped while this run was in progress' WHERE status IN ('queued', 'running', 'paused', 'stalled')").run(this.parts.clock.now());
-    for (const row of rows) {
+    for (const row of interruptRunsLeftOver(this.parts.state.db, this.parts.clock.now())) {
       this.decide("run.interrupted", { run: row.id, job: row.job, key: row.key ?? undefined });
       if (this.parts.profile.jobs[row.job]) void this.fired(row.job, `rescheduled: run ${row.id} was interrupted`, [row.key ?? undefined]);
     }

@@ -54,3 +54,40 @@ export function latestSuccess(db: Database, job: string, key: string | undefined
       .get(job, key ?? null) ?? undefined
   );
 }
+
+/** Runs the state says are under way: only the process that started them knows whether they still are. */
+const UNDER_WAY = "('running', 'paused', 'stalled')";
+
+/** A run in progress, as `/v1/status` lists it. */
+export interface RunInProgress {
+  id: string;
+  job: string;
+  key: string | null;
+  status: string;
+  progress: number | null;
+  message: string | null;
+  started_at: number | null;
+}
+
+/** Runs under way, oldest first. */
+export function runsInProgress(db: Database): RunInProgress[] {
+  return db.query<RunInProgress, []>(`SELECT id, job, key, status, progress, message, started_at FROM runs WHERE status IN ${UNDER_WAY} ORDER BY started_at`).all();
+}
+
+/** How many runs each job has in each status, for the metrics. */
+export function runCounts(db: Database): Array<{ job: string; status: string; count: number }> {
+  return db.query<{ job: string; status: string; count: number }, []>("SELECT job, status, count(*) AS count FROM runs GROUP BY job, status").all();
+}
+
+/**
+ * At start, runs still queued or under way belong to a process that is gone: marks them interrupted
+ * and returns them, so that they can be run again.
+ */
+export function interruptRunsLeftOver(db: Database, now: number): Array<{ id: string; job: string; key: string | null }> {
+  const left = "('queued', 'running', 'paused', 'stalled')";
+  return db.transaction(() => {
+    const rows = db.query<{ id: string; job: string; key: string | null }, []>(`SELECT id, job, key FROM runs WHERE status IN ${left}`).all();
+    if (rows.length > 0) db.query(`UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'edgetrain stopped while this run was in progress' WHERE status IN ${left}`).run(now);
+    return rows;
+  })();
+}
