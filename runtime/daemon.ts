@@ -18,13 +18,9 @@ import { isDiskFull } from "./files/disk-full.ts";
 import { DiskSpace, diskFullError, diskIsFull } from "./files/disk-space.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
 import { Governor } from "./governor/governor.ts";
-import { GpuReporter } from "./governor/gpu-readers.ts";
 import { governorLimits } from "./governor/limits.ts";
-import { gpuLoadNodes } from "./hardware/sensors.ts";
-import { startSampling } from "./governor/loop.ts";
-import { ResourceSampler } from "./governor/sampler.ts";
+import { GovernorFeed } from "./governor/feed.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
-import { processGroupMembers } from "./locks/process-identity.ts";
 import { removeDeadTrainingLocks } from "./locks/training-locks.ts";
 import { LogSink, logFileOptions, type LogLine } from "./log/logger.ts";
 import { renderProfile } from "./config/render-profile.ts";
@@ -73,7 +69,7 @@ export class Daemon {
   private stopping?: Promise<void>;
   readonly bus = new EventBus();
   private governor!: Governor;
-  private stopGovernor?: () => void;
+  private feed?: GovernorFeed;
   private scheduler?: Scheduler;
   private retention?: Retention;
   private stopRetention?: () => void;
@@ -82,13 +78,9 @@ export class Daemon {
   private selfUsage!: SelfUsageRecorder;
   /** Bearer token for mutating routes: api.token, or one made for this home and readable only by its owner. */
   private apiToken = "";
-  /** Process groups of trainers started by our runs: their CPU is edgetrain's, not the machine being busy. */
-  private readonly trainerGroups = new Set<number>();
   private readonly startedAt = Date.now();
   private loadedAt = Date.now();
   private serving!: Serving;
-  /** Predictions answered since start: the governor pauses runs on their rate (pause_predictions_per_s). */
-  private predictionsAnswered = 0;
   private readonly metrics = new DaemonMetrics({
     status: () => this.status(),
     runCounts: () => runCounts(this.state.db),
@@ -175,48 +167,22 @@ export class Daemon {
 
   /** Samples resources every sample_interval; each sample may pause or resume runs and start queued ones. */
   private startGovernor(): void {
-    const { profile } = this.resolved;
+    const { profile, paths } = this.resolved;
     this.selfUsage = new SelfUsageRecorder(this.state.db, this.disk);
     this.governor = new Governor(governorLimits(profile.governor), this.bus);
+    // Pauses, resumes and cores spared are decisions worth keeping; readings only stream to clients.
     this.bus.subscribe((event) => {
-      if (event.type === "run.process" && typeof event.data.pid === "number") this.trainerGroups.add(event.data.pid);
-      // Pauses, resumes and cores spared are decisions worth keeping; readings only stream to clients.
       if (event.type.startsWith("governor.") && event.type !== "governor.reading") this.state.recordEvent(event.type, event.data, event.at);
     });
-    const ownPids = () => {
-      const pids = [process.pid];
-      for (const group of this.trainerGroups) {
-        const members = processGroupMembers(group);
-        if (members.length === 0) this.trainerGroups.delete(group);
-        pids.push(...members);
-      }
-      return pids;
-    };
-    // A GPU without a sysfs load node is read by one long-lived nvidia-smi or tegrastats, not a spawn per sample.
-    const intervalMs = durationMs(profile.governor.sample_interval);
-    const reporterCommand = gpuLoadNodes(this.options.environment.hostRoot).length ? undefined : (["nvidia-smi", "tegrastats"] as const).map((name) => [name, Bun.which(name)] as const).find(([, path]) => path);
-    const reporter = reporterCommand ? new GpuReporter(reporterCommand[0], reporterCommand[1]!, intervalMs) : undefined;
-    reporter?.start();
-    const sampler = new ResourceSampler(this.options.environment.hostRoot, ownPids, Date.now, reporter, this.resolved.paths.home);
-    const usage = this.selfUsage;
-    const flushEvery = systemClock.setInterval(() => usage.flush(), 60_000);
-    let answeredBefore = this.predictionsAnswered;
-    let answeredAt = Date.now();
-    const stopSampling = startSampling(sampler, intervalMs, systemClock, (sample) => {
-      sample.predictionsPerSecond = ((this.predictionsAnswered - answeredBefore) * 1000) / Math.max(1, sample.at - answeredAt);
-      answeredBefore = this.predictionsAnswered;
-      answeredAt = sample.at;
-      this.governor.observe(sample);
-      usage.sample(sample.at, sample.cpuPercent, sample.memoryPercent);
-      this.disk.hasRoom();
-      this.scheduler?.pump();
+    this.feed = new GovernorFeed({
+      governor: this.governor, hostRoot: this.options.environment.hostRoot, home: paths.home, intervalMs: durationMs(profile.governor.sample_interval),
+      clock: systemClock, events: this.bus, usage: this.selfUsage,
+      afterSample: () => {
+        this.disk.hasRoom();
+        this.scheduler?.pump();
+      },
     });
-    this.stopGovernor = () => {
-      stopSampling();
-      reporter?.stop();
-      systemClock.clearInterval(flushEvery);
-      usage.flush();
-    };
+    this.feed.start();
   }
 
   /**
@@ -229,7 +195,7 @@ export class Daemon {
       profile, paths, registry, state: this.state, logger: this.logger, events: this.bus,
       busy: (model) => this.modelInTraining(model),
       onPrediction: (model, cached, seconds) => {
-        this.predictionsAnswered++;
+        this.feed?.countPrediction();
         this.metrics.observePrediction(model, cached, seconds);
       },
     });
@@ -317,7 +283,7 @@ export class Daemon {
       this.logger.info("stopping", { reason });
       const steps: Array<[string, () => unknown]> = [
         ["scheduler and runs", () => this.scheduler?.stop()],
-        ["governor", () => this.stopGovernor?.()],
+        ["governor", () => this.feed?.dispose()],
         ["history sweeps", () => this.stopRetention?.()],
         ["api", () => this.server?.stop(true)],
         ["prediction cache", () => this.serving?.cache.flush?.()],

@@ -1,0 +1,92 @@
+import type { BusEvent } from "../events/bus.ts";
+import { gpuLoadNodes } from "../hardware/sensors.ts";
+import { processGroupMembers } from "../locks/process-identity.ts";
+import type { SelfUsageRecorder } from "../offpeak/self-usage.ts";
+import type { Clock } from "../plugin-api.ts";
+import type { Governor } from "./governor.ts";
+import { GpuReporter } from "./gpu-readers.ts";
+import { startSampling } from "./loop.ts";
+import { ResourceSampler, type Sample } from "./sampler.ts";
+
+export interface GovernorFeedParts {
+  governor: Governor;
+  /** `/` on a machine, a recorded tree in tests. */
+  hostRoot: string;
+  /** The home: samples read how full its disk is. */
+  home: string;
+  intervalMs: number;
+  clock: Clock;
+  /** `run.process` events name the process groups of the trainers our runs start. */
+  events: { subscribe(listener: (event: BusEvent) => void): () => void };
+  /** edgetrain's own record of activity, from which off-peak windows are learned. */
+  usage: SelfUsageRecorder;
+  /** After the governor has seen a sample: the disk is checked and queued runs may start. */
+  afterSample(sample: Sample): void;
+}
+
+const USAGE_FLUSH_MS = 60_000;
+
+/**
+ * Feeds the governor a sample every sample_interval: the machine's load without edgetrain's own
+ * processes (the daemon, its trainers' process groups), and the rate of predictions answered.
+ */
+export class GovernorFeed {
+  /** Process groups of trainers started by our runs: their CPU is edgetrain's, not the machine being busy. */
+  private readonly trainerGroups = new Set<number>();
+  private answered = 0;
+  private stop?: () => void;
+
+  constructor(private readonly parts: GovernorFeedParts) {}
+
+  /** One prediction answered: the governor pauses runs on their rate (pause_predictions_per_s). */
+  countPrediction(): void {
+    this.answered++;
+  }
+
+  start(): void {
+    const { governor, hostRoot, home, intervalMs, clock, usage } = this.parts;
+    const unsubscribe = this.parts.events.subscribe((event) => {
+      if (event.type === "run.process" && typeof event.data.pid === "number") this.trainerGroups.add(event.data.pid);
+    });
+    // A GPU without a sysfs load node is read by one long-lived nvidia-smi or tegrastats, not a spawn per sample.
+    const command = gpuLoadNodes(hostRoot).length
+      ? undefined
+      : (["nvidia-smi", "tegrastats"] as const).map((name) => [name, Bun.which(name)] as const).find(([, path]) => path);
+    const reporter = command ? new GpuReporter(command[0], command[1]!, intervalMs) : undefined;
+    reporter?.start();
+    const sampler = new ResourceSampler(hostRoot, () => this.ownPids(), () => clock.now(), reporter, home);
+    const flushEvery = clock.setInterval(() => usage.flush(), USAGE_FLUSH_MS);
+    let answeredBefore = this.answered;
+    let answeredAt = clock.now();
+    const stopSampling = startSampling(sampler, intervalMs, clock, (sample) => {
+      sample.predictionsPerSecond = ((this.answered - answeredBefore) * 1000) / Math.max(1, sample.at - answeredAt);
+      answeredBefore = this.answered;
+      answeredAt = sample.at;
+      governor.observe(sample);
+      usage.sample(sample.at, sample.cpuPercent, sample.memoryPercent);
+      this.parts.afterSample(sample);
+    });
+    this.stop = () => {
+      stopSampling();
+      unsubscribe();
+      reporter?.stop();
+      clock.clearInterval(flushEvery);
+      usage.flush();
+    };
+  }
+
+  dispose(): void {
+    this.stop?.();
+    this.stop = undefined;
+  }
+
+  private ownPids(): number[] {
+    const pids = [process.pid];
+    for (const group of this.trainerGroups) {
+      const members = processGroupMembers(group);
+      if (members.length === 0) this.trainerGroups.delete(group);
+      pids.push(...members);
+    }
+    return pids;
+  }
+}
