@@ -1,45 +1,33 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
-import { ConflictDesk } from "./conflicts/conflict-desk.ts";
-import { SelfUsageRecorder } from "./offpeak/self-usage.ts";
 import type { DaemonStatus, DaemonView } from "./api/daemon-view.ts";
 import { cannotListen } from "./api/listen-check.ts";
 import { isLoopback } from "./api/token.ts";
 import { formatProblem } from "./cli/problems-text.ts";
-import { durationMs } from "./config/duration.ts";
 import type { ProfileOverrides } from "./config/load-profile.ts";
 import type { Profile } from "./config/schema.ts";
-import { resolveProfile, type ResolvedProfile } from "./config/validate-profile.ts";
+import { resolveProfile } from "./config/validate-profile.ts";
 import type { Environment } from "./environment.ts";
 import { EdgetrainError, messageOf } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
 import { isDiskFull } from "./files/disk-full.ts";
 import { DiskSpace, diskFullError, diskIsFull } from "./files/disk-space.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
-import { Governor } from "./governor/governor.ts";
-import { governorLimits } from "./governor/limits.ts";
-import { GovernorFeed } from "./governor/feed.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
 import { removeDeadTrainingLocks } from "./locks/training-locks.ts";
 import { LogSink, logFileOptions, type LogLine } from "./log/logger.ts";
 import { renderProfile } from "./config/render-profile.ts";
 import { readLogTail } from "./log/log-tail.ts";
-import type { Logger, ResolvedPaths } from "./plugin-api.ts";
+import type { Logger } from "./plugin-api.ts";
 import { systemClock } from "./plugins/context.ts";
-import { JobRunner } from "./scheduler/job-runner.ts";
-import { Scheduler } from "./scheduler/scheduler.ts";
 import { openState, type StateDatabase } from "./state/database.ts";
-import { Retention } from "./state/retention.ts";
 import { getRun, listRuns, runCounts, runsInProgress } from "./state/runs.ts";
 import { activeVersions, modelCounts } from "./state/served-models.ts";
-import type { RunControl } from "./training/run-control.ts";
 import { VERSION } from "./version.ts";
+import { Disposals } from "./services/disposals.ts";
+import { Services, type RunningProfile } from "./services/services.ts";
 import { DaemonMetrics } from "./api/metrics.ts";
-import { Deployer } from "./deploy/deployer.ts";
-import { healActiveVersions } from "./serving/heal-active-versions.ts";
-import { createServing, type Serving } from "./serving/serving.ts";
-import { modelNameOf } from "./store/model-name.ts";
 import { planJobs } from "./scheduler/job-plan.ts";
 
 export interface DaemonOptions {
@@ -62,25 +50,18 @@ export interface DaemonAddress {
 type Server = ReturnType<ReturnType<typeof createApp>["listen"]>;
 
 const SHUTDOWN_LIMIT_MS = 5000;
-const HISTORY_SWEEP_DELAY_MS = 30_000;
 
 export class Daemon {
   private server?: Server;
   private stopping?: Promise<void>;
+  private stopReason = "";
   readonly bus = new EventBus();
-  private governor!: Governor;
-  private feed?: GovernorFeed;
-  private scheduler?: Scheduler;
-  private retention?: Retention;
-  private stopRetention?: () => void;
-  private readonly activeRuns = new Map<string, RunControl>();
-  readonly desk = new ConflictDesk();
-  private selfUsage!: SelfUsageRecorder;
+  /** What was started, disposed in reverse order at stop. */
+  private readonly started: Disposals;
+  private services!: Services;
   /** Bearer token for mutating routes: api.token, or one made for this home and readable only by its owner. */
   private apiToken = "";
   private readonly startedAt = Date.now();
-  private loadedAt = Date.now();
-  private serving!: Serving;
   private readonly metrics = new DaemonMetrics({
     status: () => this.status(),
     runCounts: () => runCounts(this.state.db),
@@ -88,15 +69,28 @@ export class Daemon {
   });
 
   private constructor(
-    private resolved: ResolvedProfile & { profile: Profile; paths: ResolvedPaths },
     private readonly options: DaemonOptions,
-    private readonly lock: HeldLock,
+    /** The home the lock covers: its address and token files are written there. */
+    private readonly home: string,
+    lock: HeldLock,
     private readonly logs: LogSink,
     readonly logger: Logger,
     private readonly state: StateDatabase,
     /** Whether the home's disk is full; `demo --once` gives up when it fills. */
     readonly disk: DiskSpace,
-  ) {}
+  ) {
+    this.started = new Disposals(logger);
+    this.started.add("home lock", () => lock.release());
+    this.started.add("disk space watch", () => disk.dispose());
+    this.started.add("state", () => {
+      state.recordEvent("daemon.stopped", { reason: this.stopReason });
+      state.close();
+    });
+  }
+
+  private get resolved(): RunningProfile {
+    return this.services.resolved;
+  }
 
   /** Loads and checks everything first: a broken profile or plugin refuses to start rather than half-running. */
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -127,15 +121,17 @@ export class Daemon {
     const deadTrainingLocks = removeDeadTrainingLocks(join(paths.home, "locks"));
     if (deadTrainingLocks.length) logger.info("removed the training locks of runs that are gone", { locks: deadTrainingLocks });
     if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
-    const daemon = new Daemon(resolved, options, lock, logs, logger, state, disk);
+    const daemon = new Daemon(options, paths.home, lock, logs, logger, state, disk);
     forward = (line) => line.level !== "debug" && daemon.bus.emit("log", line);
     try {
-      daemon.watchDisk();
-      daemon.startGovernor();
-      await daemon.startServing();
-      await daemon.startScheduler(true);
+      const parts = { resolved, environment: options.environment, state, logger, bus: daemon.bus, disk, governed: true, attended: !options.headless };
+      daemon.services = await Services.build(parts, daemon.started);
+      daemon.services.onPrediction((model, cached, seconds) => daemon.metrics.observePrediction(model, cached, seconds));
+      await daemon.services.start();
+      daemon.started.add("token file", () => rmSync(join(daemon.home, "api.token"), { force: true }));
+      daemon.started.add("address file", () => rmSync(join(daemon.home, "daemon.json"), { force: true }));
+      daemon.started.add("api", () => daemon.server?.stop(true));
       daemon.listen();
-      daemon.startHistorySweeps();
     } catch (error) {
       await daemon.stop();
       throw isDiskFull(error) ? diskFullError(paths.home) : error;
@@ -157,95 +153,6 @@ export class Daemon {
     return { pid: process.pid, url: `http://${urlHost}:${port}`, host, port };
   }
 
-  /** A full disk and its end are events (the TUI, `demo --once`); space back starts the runs that waited. */
-  private watchDisk(): void {
-    this.disk.onChange((status) => {
-      this.bus.emit(status.full ? "disk.full" : "disk.space_back", { ...status });
-      if (!status.full) this.scheduler?.pump();
-    });
-  }
-
-  /** Samples resources every sample_interval; each sample may pause or resume runs and start queued ones. */
-  private startGovernor(): void {
-    const { profile, paths } = this.resolved;
-    this.selfUsage = new SelfUsageRecorder(this.state.db, this.disk);
-    this.governor = new Governor(governorLimits(profile.governor), this.bus);
-    // Pauses, resumes and cores spared are decisions worth keeping; readings only stream to clients.
-    this.bus.subscribe((event) => {
-      if (event.type.startsWith("governor.") && event.type !== "governor.reading") this.state.recordEvent(event.type, event.data, event.at);
-    });
-    this.feed = new GovernorFeed({
-      governor: this.governor, hostRoot: this.options.environment.hostRoot, home: paths.home, intervalMs: durationMs(profile.governor.sample_interval),
-      clock: systemClock, events: this.bus, usage: this.selfUsage,
-      afterSample: () => {
-        this.disk.hasRoom();
-        this.scheduler?.pump();
-      },
-    });
-    this.feed.start();
-  }
-
-  /**
-   * The model store, sessions and cache live across profile reloads; a new cache type needs a restart. An
-   * active version damaged on disk is replaced before anything is served.
-   */
-  private async startServing(): Promise<void> {
-    const { profile, paths, registry } = this.resolved;
-    this.serving = await createServing({
-      profile, paths, registry, state: this.state, logger: this.logger, events: this.bus,
-      busy: (model) => this.modelInTraining(model),
-      onPrediction: (model, cached, seconds) => {
-        this.feed?.countPrediction();
-        this.metrics.observePrediction(model, cached, seconds);
-      },
-    });
-    await healActiveVersions(this.serving.store, this.serving.activator, this.logger);
-  }
-
-  private modelInTraining(model: string): boolean {
-    return (this.scheduler?.runningJobs() ?? []).some(({ job, key }) => {
-      if (key !== undefined) return modelNameOf(job, key) === model;
-      const prefix = modelNameOf(job, undefined);
-      return model === prefix || model.startsWith(`${prefix}-`);
-    });
-  }
-
-  private async startScheduler(recover: boolean): Promise<void> {
-    const { profile, paths, registry } = this.resolved;
-    const procRoot = join(this.options.environment.hostRoot, "proc");
-    const { store, service, activator } = this.serving;
-    const serving = (pattern: string, withinMs: number) => service.servedRecently(pattern, withinMs);
-    const deployer = new Deployer({ profile, paths, registry, state: this.state, store, activator, logger: this.logger, events: this.bus, procRoot, serving });
-    this.retention ??= new Retention(this.state.db, join(paths.home, "runs"), () => this.resolved.profile.history, this.logger);
-    const runner = new JobRunner({ profile, paths, registry, state: this.state, logger: this.logger, events: this.bus, governor: this.governor, active: this.activeRuns, deployer, retention: this.retention });
-    this.scheduler = new Scheduler({
-      profile, paths, registry, state: this.state, runner, governor: this.governor, logger: this.logger, events: this.bus, clock: systemClock,
-      attended: !this.options.headless, desk: this.desk, procRoot, serving, disk: this.disk,
-      beforeRun: (job, key) => {
-        const models = key !== undefined ? [modelNameOf(job, key)] : store.list().filter((m) => m.job === job).map((m) => m.model);
-        for (const model of models) void service.pregenerate(model).catch(() => {});
-      },
-    });
-    await this.scheduler.start(recover);
-  }
-
-  /** Old run folders, run records and events go soon after start (not in its way) and then once a day. */
-  private startHistorySweeps(): void {
-    const sweep = () => {
-      try {
-        this.retention?.sweep();
-      } catch (error) {
-        this.logger.warn("could not remove old history", { error: messageOf(error) });
-      }
-    };
-    const first = setTimeout(sweep, HISTORY_SWEEP_DELAY_MS);
-    const daily = setInterval(sweep, 24 * 3600 * 1000);
-    this.stopRetention = () => {
-      clearTimeout(first);
-      clearInterval(daily);
-    };
-  }
-
   /** Re-reads the profile; a profile with errors is rejected and the running one kept. Returns whether it applied. */
   async reload(): Promise<boolean> {
     this.logger.info("reloading profile", { profile: this.options.profile });
@@ -261,13 +168,8 @@ export class Daemon {
       return false;
     }
     const before = this.resolved.profile.api;
-    this.resolved = next;
-    this.loadedAt = Date.now();
     this.logs.setLevel(next.profile.logging.level);
-    this.governor.setLimits(governorLimits(next.profile.governor));
-    // Triggers follow the new profile; runs in progress finish under the old one.
-    this.scheduler?.stopWatching();
-    await this.startScheduler(false);
+    await this.services.reload(next);
     if (before.host !== next.profile.api.host || before.port !== next.profile.api.port) {
       this.server?.stop();
       this.listen();
@@ -277,33 +179,12 @@ export class Daemon {
     return true;
   }
 
-  /** Disposes services in reverse order of start. Never throws; safe to call twice. */
+  /** Disposes what was started in reverse order. Never throws; safe to call twice. */
   stop(reason = "stop requested"): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info("stopping", { reason });
-      const steps: Array<[string, () => unknown]> = [
-        ["scheduler and runs", () => this.scheduler?.stop()],
-        ["governor", () => this.feed?.dispose()],
-        ["history sweeps", () => this.stopRetention?.()],
-        ["api", () => this.server?.stop(true)],
-        ["prediction cache", () => this.serving?.cache.flush?.()],
-        ["model sessions", () => this.serving?.pool.close()],
-        ["address file", () => rmSync(join(this.resolved.paths.home, "daemon.json"), { force: true })],
-        ["token file", () => rmSync(join(this.resolved.paths.home, "api.token"), { force: true })],
-        ["disk space watch", () => this.disk.dispose()],
-        ["state", () => (this.state.recordEvent("daemon.stopped", { reason }), this.state.close())],
-        ["home lock", () => this.lock.release()],
-      ];
-      for (const [name, dispose] of steps) {
-        const began = performance.now();
-        try {
-          await dispose();
-        } catch (error) {
-          this.logger.warn(`could not stop ${name} cleanly`, { error: messageOf(error) });
-        }
-        const took = performance.now() - began;
-        if (took > 500) this.logger.warn(`stopping ${name} took ${Math.round(took)} ms`);
-      }
+      this.stopReason = reason;
+      await this.started.dispose();
       this.logger.info("stopped");
       this.logs.close();
     })();
@@ -331,20 +212,20 @@ export class Daemon {
     const { host, port, token } = this.resolved.profile.api;
     this.apiToken = token ?? (this.apiToken || crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", ""));
     // Local clients (the CLI, the TUI) read it from the home; mode 0600 keeps other users out.
-    writeAtomically(join(this.resolved.paths.home, "api.token"), this.apiToken + "\n", 0o600);
+    writeAtomically(join(this.home, "api.token"), this.apiToken + "\n", 0o600);
     try {
       this.server = createApp(this.view()).listen({ hostname: host, port });
     } catch (error) {
       throw cannotListen(host, port, error);
     }
-    writeAtomically(join(this.resolved.paths.home, "daemon.json"), JSON.stringify(this.address()) + "\n");
+    writeAtomically(join(this.home, "daemon.json"), JSON.stringify(this.address()) + "\n");
   }
 
   private view(): DaemonView {
     return {
       status: () => this.status(),
       jobs: () => {
-        const plans = planJobs(this.resolved.profile, this.scheduler?.offPeak ?? { windows: [], note: "not learned yet" }, Date.now());
+        const plans = planJobs(this.resolved.profile, this.services.scheduler?.offPeak ?? { windows: [], note: "not learned yet" }, Date.now());
         return Object.entries(this.resolved.profile.jobs).map(([name, job]) => {
           const plan = plans.find((p) => p.job === name);
           return {
@@ -359,25 +240,25 @@ export class Daemon {
           };
         });
       },
-      offPeak: () => ({ windows: (this.scheduler?.offPeak?.windows ?? []).map((w) => w.label), note: this.scheduler?.offPeak?.note }),
+      offPeak: () => ({ windows: (this.services.scheduler?.offPeak?.windows ?? []).map((w) => w.label), note: this.services.scheduler?.offPeak?.note }),
       runs: (filter) => listRuns(this.state.db, filter),
       run: (id) => getRun(this.state.db, id),
-      conflicts: () => this.desk.list(),
+      conflicts: () => this.services.desk.list(),
       answerConflict: (id, action, by) => {
-        const answered = this.desk.answer(id, action, by);
+        const answered = this.services.desk.answer(id, action, by);
         if (answered) {
           this.bus.emit("conflict.answered", { conflict: id, answer: action, by });
-          this.scheduler?.pump();
+          this.services.scheduler?.pump();
         }
         return answered;
       },
       requestRun: async (job, key, force) => {
-        await this.scheduler!.checkRequest(job, key);
-        await this.scheduler!.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force);
+        await this.services.scheduler!.checkRequest(job, key);
+        await this.services.scheduler!.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force);
       },
       token: () => this.apiToken,
       controlRun: (id, action) => {
-        const control = this.activeRuns.get(id);
+        const control = this.services.activeRuns.get(id);
         if (!control) return false;
         if (action === "cancel") control.abort.abort("cancelled by request");
         else control.personPause(action === "pause");
@@ -387,18 +268,18 @@ export class Daemon {
       exposed: () => !isLoopback(this.resolved.profile.api.host),
       allowedHosts: () => this.resolved.profile.api.allowed_hosts,
       maxBodyBytes: () => this.resolved.profile.api.max_body_kb * 1024,
-      requestSeen: () => this.selfUsage.request(Date.now()),
-      models: () => this.serving.store.list(),
+      requestSeen: () => this.services.usage?.request(Date.now()),
+      models: () => this.services.serving.store.list(),
       model: (name) => {
-        const versions = this.serving.store.requireVersions(name);
+        const versions = this.services.serving.store.requireVersions(name);
         const shown = versions.find((v) => v.status === "active") ?? versions[0]!;
-        return { model: name, active: this.serving.store.activeVersion(name), versions, feature_names: shown.feature_names, classes: shown.classes };
+        return { model: name, active: this.services.serving.store.activeVersion(name), versions, feature_names: shown.feature_names, classes: shown.classes };
       },
-      activate: (name, version) => this.serving.activator.activate(name, version, "requested over the API"),
-      rollback: (name) => this.serving.activator.rollback(name, "requested over the API"),
-      predict: (name, request) => this.serving.service.predict(name, request),
-      cacheStats: () => ({ ...this.serving.service.cacheStats(), type: this.serving.cacheType }),
-      clearCache: (model) => this.serving.service.clearCache(model),
+      activate: (name, version) => this.services.serving.activator.activate(name, version, "requested over the API"),
+      rollback: (name) => this.services.serving.activator.rollback(name, "requested over the API"),
+      predict: (name, request) => this.services.serving.service.predict(name, request),
+      cacheStats: () => ({ ...this.services.serving.service.cacheStats(), type: this.services.serving.cacheType }),
+      clearCache: (model) => this.services.serving.service.clearCache(model),
       subscribe: (listener) => this.bus.subscribe(listener),
       metrics: () => this.metrics.render(),
       profile: () => ({ name: this.resolved.loaded.name, files: this.resolved.loaded.files, text: renderProfile(this.resolved.loaded, true, this.options.environment.userHome) }),
@@ -413,28 +294,28 @@ export class Daemon {
       pid: process.pid,
       started_at: new Date(this.startedAt).toISOString(),
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
-      profile: { name: loaded.name, files: loaded.files, loaded_at: new Date(this.loadedAt).toISOString() },
+      profile: { name: loaded.name, files: loaded.files, loaded_at: new Date(this.services.loadedAt).toISOString() },
       device: { ...profile.device },
       home: paths.home,
       plugins: registry.list().map((p) => ({ kind: p.module.kind, name: p.module.name, version: p.module.version, source: p.source })),
       jobs: Object.entries(profile.jobs).map(([name, job]) => ({ name, strategy: job.strategy, enabled: job.enabled })),
       state: { schema_version: this.state.schemaVersion },
       governor: { ...this.governorState() },
-      queue: (this.scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
-      running: this.scheduler?.runningCount() ?? 0,
+      queue: (this.services.scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
+      running: this.services.scheduler?.runningCount() ?? 0,
       runs: runsInProgress(this.state.db),
       models: {
         ...modelCounts(this.state.db),
-        loaded: this.serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })),
+        loaded: this.services.serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })),
       },
-      inference: { ...this.serving.pool.runs(), sessions: this.serving.pool.sessions() },
+      inference: { ...this.services.serving.pool.runs(), sessions: this.services.serving.pool.sessions() },
       disk: this.disk.status(),
-      cache: { ...this.serving.service.cacheStats(), type: this.serving.cacheType },
+      cache: { ...this.services.serving.service.cacheStats(), type: this.services.serving.cacheType },
     };
   }
 
   private governorState() {
-    const state = this.governor.state;
+    const state = this.services.governor.state;
     const { governor } = this.resolved.profile;
     const limits = {
       max_cpu_before: governor.max_cpu_before, max_memory_before: governor.max_memory_before, pause_cpu: governor.pause_cpu, pause_memory: governor.pause_memory,
@@ -464,7 +345,7 @@ async function resolveProfileOrThrow(options: DaemonOptions) {
       hint: "run `edgetrain validate` to see them all",
     });
   }
-  return resolved as ResolvedProfile & { profile: Profile; paths: ResolvedPaths };
+  return resolved as RunningProfile;
 }
 
 function refuseUnsafeBind(profile: Profile): void {

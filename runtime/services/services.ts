@@ -1,0 +1,217 @@
+import { join } from "node:path";
+import { durationMs } from "../config/duration.ts";
+import type { Profile } from "../config/schema.ts";
+import type { ResolvedProfile } from "../config/validate-profile.ts";
+import { ConflictDesk } from "../conflicts/conflict-desk.ts";
+import type { ServingActivity } from "../conflicts/predictors.ts";
+import { Deployer } from "../deploy/deployer.ts";
+import type { Environment } from "../environment.ts";
+import { messageOf } from "../errors.ts";
+import { EventBus } from "../events/bus.ts";
+import type { DiskSpace } from "../files/disk-space.ts";
+import { GovernorFeed } from "../governor/feed.ts";
+import { Governor } from "../governor/governor.ts";
+import { governorLimits } from "../governor/limits.ts";
+import { SelfUsageRecorder } from "../offpeak/self-usage.ts";
+import type { Logger, ResolvedPaths } from "../plugin-api.ts";
+import { systemClock } from "../plugins/context.ts";
+import { JobRunner } from "../scheduler/job-runner.ts";
+import { Scheduler } from "../scheduler/scheduler.ts";
+import { healActiveVersions } from "../serving/heal-active-versions.ts";
+import { createServing, type Serving } from "../serving/serving.ts";
+import type { StateDatabase } from "../state/database.ts";
+import { Retention } from "../state/retention.ts";
+import { modelNameOf } from "../store/model-name.ts";
+import type { RunControl } from "../training/run-control.ts";
+import type { Disposals } from "./disposals.ts";
+
+/** A profile that passed validation, with its paths. */
+export type RunningProfile = ResolvedProfile & { profile: Profile; paths: ResolvedPaths };
+
+export interface ServiceParts {
+  resolved: RunningProfile;
+  environment: Environment;
+  state: StateDatabase;
+  logger: Logger;
+  /** The daemon's event stream; a one-shot command gets one nobody listens to. */
+  bus?: EventBus;
+  /** Whether the home's disk has room: the daemon watches it; without it runs start regardless. */
+  disk?: DiskSpace;
+  /** false: the governor neither admits nor pauses runs (`edgetrain train --force`). */
+  governed: boolean;
+  /** Someone can answer a conflict question (a terminal, an API client); otherwise conflicts.on_unattended applies. */
+  attended: boolean;
+}
+
+type PredictionListener = (model: string, cached: boolean, seconds: number) => void;
+
+const HISTORY_SWEEP_DELAY_MS = 30_000;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** The services over one home. The daemon also starts them: it feeds the governor and schedules runs. */
+export class Services {
+  /** The profile in force; a reload replaces it. */
+  resolved: RunningProfile;
+  loadedAt = Date.now();
+  readonly bus: EventBus;
+  readonly governor: Governor;
+  readonly desk = new ConflictDesk();
+  /** Runs in progress by id, kept across reloads: what cancel, pause and resume act on. */
+  readonly activeRuns = new Map<string, RunControl>();
+  readonly retention: Retention;
+  serving!: Serving;
+  deployer!: Deployer;
+  runner!: JobRunner;
+  /** Only a started daemon schedules; `edgetrain train` hands its job to the runner at once. */
+  scheduler?: Scheduler;
+  /** edgetrain's own activity (load samples, API requests), from which off-peak windows are learned. */
+  usage?: SelfUsageRecorder;
+  private feed?: GovernorFeed;
+  private readonly predictionListeners = new Set<PredictionListener>();
+  private readonly procRoot: string;
+  private readonly servingActivity: ServingActivity = (pattern, withinMs) => this.serving.service.servedRecently(pattern, withinMs);
+
+  /**
+   * Builds the governor, serving (store, sessions, cache), deployer and runner from the profile, for the
+   * daemon and `edgetrain train` alike. What is opened is added to `stack`, which disposes it in reverse.
+   */
+  static async build(parts: ServiceParts, stack: Disposals): Promise<Services> {
+    const services = new Services(parts, stack);
+    await services.openServing();
+    services.wireRuns();
+    return services;
+  }
+
+  private constructor(
+    private readonly parts: ServiceParts,
+    private readonly stack: Disposals,
+  ) {
+    this.resolved = parts.resolved;
+    this.bus = parts.bus ?? new EventBus();
+    this.governor = new Governor(governorLimits(parts.resolved.profile.governor), this.bus);
+    this.procRoot = join(parts.environment.hostRoot, "proc");
+    this.retention = new Retention(parts.state.db, join(parts.resolved.paths.home, "runs"), () => this.resolved.profile.history, parts.logger);
+  }
+
+  /** The model store, sessions and cache live across profile reloads; a new cache type needs a restart. */
+  private async openServing(): Promise<void> {
+    const { profile, paths, registry } = this.resolved;
+    const { state, logger } = this.parts;
+    this.serving = await createServing({
+      profile, paths, registry, state, logger, events: this.bus,
+      busy: (model) => this.modelInTraining(model),
+      onPrediction: (model, cached, seconds) => {
+        this.feed?.countPrediction();
+        for (const listener of this.predictionListeners) listener(model, cached, seconds);
+      },
+    });
+    const { pool, cache } = this.serving;
+    this.stack.add("model sessions", () => pool.close());
+    this.stack.add("prediction cache", () => cache.flush?.());
+  }
+
+  /**
+   * The daemon's part: disk and governor feeds, damaged active versions replaced before anything is
+   * served, the scheduler (which first finishes what a crash cut short), and the history sweeps.
+   */
+  async start(): Promise<void> {
+    const { state, disk, logger, environment } = this.parts;
+    // A full disk and its end are events (the TUI, `demo --once`); space back starts the runs that waited.
+    disk?.onChange((status) => {
+      this.bus.emit(status.full ? "disk.full" : "disk.space_back", { ...status });
+      if (!status.full) this.scheduler?.pump();
+    });
+    const usage = (this.usage = new SelfUsageRecorder(state.db, disk));
+    // Pauses, resumes and cores spared are decisions worth keeping; readings only stream to clients.
+    const unrecord = this.bus.subscribe((event) => {
+      if (event.type.startsWith("governor.") && event.type !== "governor.reading") state.recordEvent(event.type, event.data, event.at);
+    });
+    const { profile, paths } = this.resolved;
+    const feed = (this.feed = new GovernorFeed({
+      governor: this.governor, hostRoot: environment.hostRoot, home: paths.home, intervalMs: durationMs(profile.governor.sample_interval),
+      clock: systemClock, events: this.bus, usage,
+      afterSample: () => {
+        disk?.hasRoom();
+        this.scheduler?.pump();
+      },
+    }));
+    feed.start();
+    this.stack.add("governor", () => {
+      feed.dispose();
+      unrecord();
+    });
+    await healActiveVersions(this.serving.store, this.serving.activator, logger);
+    this.stack.add("scheduler and runs", () => this.scheduler?.stop());
+    await this.startScheduler(true);
+    this.stack.add("history sweeps", this.startHistorySweeps());
+  }
+
+  /** A new profile: the governor's limits apply now; triggers follow it; runs in progress finish under the old one. */
+  async reload(next: RunningProfile): Promise<void> {
+    this.resolved = next;
+    this.loadedAt = Date.now();
+    this.governor.setLimits(governorLimits(next.profile.governor));
+    this.scheduler?.stopWatching();
+    this.wireRuns();
+    await this.startScheduler(false);
+  }
+
+  /** Each prediction answered, with whether the cache answered it and how long it took; returns the unsubscribe. */
+  onPrediction(listener: PredictionListener): () => void {
+    this.predictionListeners.add(listener);
+    return () => this.predictionListeners.delete(listener);
+  }
+
+  /** Whether a run in progress trains the model: the cache keeps its answers longer meanwhile. */
+  modelInTraining(model: string): boolean {
+    return (this.scheduler?.runningJobs() ?? []).some(({ job, key }) => {
+      if (key !== undefined) return modelNameOf(job, key) === model;
+      const prefix = modelNameOf(job, undefined);
+      return model === prefix || model.startsWith(`${prefix}-`);
+    });
+  }
+
+  private wireRuns(): void {
+    const { profile, paths, registry } = this.resolved;
+    const { state, logger, governed } = this.parts;
+    const { store, activator } = this.serving;
+    const events = this.bus;
+    this.deployer = new Deployer({ profile, paths, registry, state, store, activator, logger, events, procRoot: this.procRoot, serving: this.servingActivity });
+    this.runner = new JobRunner({
+      profile, paths, registry, state, logger, events, governor: governed ? this.governor : undefined,
+      active: this.activeRuns, deployer: this.deployer, retention: this.retention,
+    });
+  }
+
+  private async startScheduler(recover: boolean): Promise<void> {
+    const { profile, paths, registry } = this.resolved;
+    const { state, logger, attended, disk } = this.parts;
+    const { store, service } = this.serving;
+    this.scheduler = new Scheduler({
+      profile, paths, registry, state, runner: this.runner, governor: this.governor, logger, events: this.bus, clock: systemClock,
+      attended, desk: this.desk, procRoot: this.procRoot, serving: this.servingActivity, disk,
+      beforeRun: (job, key) => {
+        const models = key !== undefined ? [modelNameOf(job, key)] : store.list().filter((m) => m.job === job).map((m) => m.model);
+        for (const model of models) void service.pregenerate(model).catch(() => {});
+      },
+    });
+    await this.scheduler.start(recover);
+  }
+
+  /** Old run folders, run records and events go soon after start (not in its way) and then once a day. */
+  private startHistorySweeps(): () => void {
+    const sweep = () => {
+      try {
+        this.retention.sweep();
+      } catch (error) {
+        this.parts.logger.warn("could not remove old history", { error: messageOf(error) });
+      }
+    };
+    const first = setTimeout(sweep, HISTORY_SWEEP_DELAY_MS);
+    const daily = setInterval(sweep, DAY_MS);
+    return () => {
+      clearTimeout(first);
+      clearInterval(daily);
+    };
+  }
+}
