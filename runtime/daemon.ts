@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
-import type { DaemonStatus, DaemonView } from "./api/daemon-view.ts";
+import { DaemonBackend } from "./api/daemon-backend.ts";
 import { cannotListen } from "./api/listen-check.ts";
 import { isLoopback } from "./api/token.ts";
 import { formatProblem } from "./cli/problems-text.ts";
@@ -17,18 +17,12 @@ import { writeAtomically } from "./files/write-atomically.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
 import { removeDeadTrainingLocks } from "./locks/training-locks.ts";
 import { LogSink, logFileOptions, type LogLine } from "./log/logger.ts";
-import { renderProfile } from "./config/render-profile.ts";
-import { readLogTail } from "./log/log-tail.ts";
 import type { Logger } from "./plugin-api.ts";
 import { systemClock } from "./plugins/context.ts";
 import { openState, type StateDatabase } from "./state/database.ts";
-import { getRun, listRuns, runCounts, runsInProgress } from "./state/runs.ts";
-import { activeVersions, modelCounts } from "./state/served-models.ts";
 import { VERSION } from "./version.ts";
 import { Disposals } from "./services/disposals.ts";
 import { Services, type RunningProfile } from "./services/services.ts";
-import { DaemonMetrics } from "./api/metrics.ts";
-import { planJobs } from "./scheduler/job-plan.ts";
 
 export interface DaemonOptions {
   profile: string;
@@ -59,14 +53,8 @@ export class Daemon {
   /** What was started, disposed in reverse order at stop. */
   private readonly started: Disposals;
   private services!: Services;
-  /** Bearer token for mutating routes: api.token, or one made for this home and readable only by its owner. */
-  private apiToken = "";
-  private readonly startedAt = Date.now();
-  private readonly metrics = new DaemonMetrics({
-    status: () => this.status(),
-    runCounts: () => runCounts(this.state.db),
-    activeVersions: () => activeVersions(this.state.db),
-  });
+  /** What the API shows and does; it also keeps the bearer token. */
+  private backend!: DaemonBackend;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -121,12 +109,13 @@ export class Daemon {
     const deadTrainingLocks = removeDeadTrainingLocks(join(paths.home, "locks"));
     if (deadTrainingLocks.length) logger.info("removed the training locks of runs that are gone", { locks: deadTrainingLocks });
     if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
+    const startedAt = Date.now();
     const daemon = new Daemon(options, paths.home, lock, logs, logger, state, disk);
     forward = (line) => line.level !== "debug" && daemon.bus.emit("log", line);
     try {
       const parts = { resolved, environment: options.environment, state, logger, bus: daemon.bus, disk, governed: true, attended: !options.headless };
       daemon.services = await Services.build(parts, daemon.started);
-      daemon.services.onPrediction((model, cached, seconds) => daemon.metrics.observePrediction(model, cached, seconds));
+      daemon.backend = new DaemonBackend({ services: daemon.services, state, disk, userHome: options.environment.userHome, startedAt });
       await daemon.services.start();
       daemon.started.add("token file", () => rmSync(join(daemon.home, "api.token"), { force: true }));
       daemon.started.add("address file", () => rmSync(join(daemon.home, "daemon.json"), { force: true }));
@@ -143,7 +132,7 @@ export class Daemon {
 
   /** The bearer token, for a TUI started in this process. */
   token(): string {
-    return this.apiToken;
+    return this.backend.token();
   }
 
   address(): DaemonAddress {
@@ -209,129 +198,15 @@ export class Daemon {
   }
 
   private listen(): void {
-    const { host, port, token } = this.resolved.profile.api;
-    this.apiToken = token ?? (this.apiToken || crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", ""));
-    // Local clients (the CLI, the TUI) read it from the home; mode 0600 keeps other users out.
-    writeAtomically(join(this.home, "api.token"), this.apiToken + "\n", 0o600);
+    const { host, port } = this.resolved.profile.api;
+    // Local clients (the CLI, the TUI) read the token from the home; mode 0600 keeps other users out.
+    writeAtomically(join(this.home, "api.token"), this.backend.chooseToken() + "\n", 0o600);
     try {
-      this.server = createApp(this.view()).listen({ hostname: host, port });
+      this.server = createApp(this.backend).listen({ hostname: host, port });
     } catch (error) {
       throw cannotListen(host, port, error);
     }
     writeAtomically(join(this.home, "daemon.json"), JSON.stringify(this.address()) + "\n");
-  }
-
-  private view(): DaemonView {
-    return {
-      status: () => this.status(),
-      jobs: () => {
-        const plans = planJobs(this.resolved.profile, this.services.scheduler?.offPeak ?? { windows: [], note: "not learned yet" }, Date.now());
-        return Object.entries(this.resolved.profile.jobs).map(([name, job]) => {
-          const plan = plans.find((p) => p.job === name);
-          return {
-            name,
-            strategy: job.strategy,
-            enabled: job.enabled,
-            priority: job.priority,
-            triggers: job.triggers.map((trigger) => String(trigger.type)),
-            last_run: listRuns(this.state.db, { job: name, limit: 1 })[0],
-            next: plan?.next,
-            why: plan?.why ?? "",
-          };
-        });
-      },
-      offPeak: () => ({ windows: (this.services.scheduler?.offPeak?.windows ?? []).map((w) => w.label), note: this.services.scheduler?.offPeak?.note }),
-      runs: (filter) => listRuns(this.state.db, filter),
-      run: (id) => getRun(this.state.db, id),
-      conflicts: () => this.services.desk.list(),
-      answerConflict: (id, action, by) => {
-        const answered = this.services.desk.answer(id, action, by);
-        if (answered) {
-          this.bus.emit("conflict.answered", { conflict: id, answer: action, by });
-          this.services.scheduler?.pump();
-        }
-        return answered;
-      },
-      requestRun: async (job, key, force) => {
-        await this.services.scheduler!.checkRequest(job, key);
-        await this.services.scheduler!.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force);
-      },
-      token: () => this.apiToken,
-      controlRun: (id, action) => {
-        const control = this.services.activeRuns.get(id);
-        if (!control) return false;
-        if (action === "cancel") control.abort.abort("cancelled by request");
-        else control.personPause(action === "pause");
-        this.bus.emit(`run.${action === "cancel" ? "cancel_requested" : action === "pause" ? "paused" : "resumed"}`, { run: id, by: "request" });
-        return true;
-      },
-      exposed: () => !isLoopback(this.resolved.profile.api.host),
-      allowedHosts: () => this.resolved.profile.api.allowed_hosts,
-      maxBodyBytes: () => this.resolved.profile.api.max_body_kb * 1024,
-      requestSeen: () => this.services.usage?.request(Date.now()),
-      models: () => this.services.serving.store.list(),
-      model: (name) => {
-        const versions = this.services.serving.store.requireVersions(name);
-        const shown = versions.find((v) => v.status === "active") ?? versions[0]!;
-        return { model: name, active: this.services.serving.store.activeVersion(name), versions, feature_names: shown.feature_names, classes: shown.classes };
-      },
-      activate: (name, version) => this.services.serving.activator.activate(name, version, "requested over the API"),
-      rollback: (name) => this.services.serving.activator.rollback(name, "requested over the API"),
-      predict: (name, request) => this.services.serving.service.predict(name, request),
-      cacheStats: () => ({ ...this.services.serving.service.cacheStats(), type: this.services.serving.cacheType }),
-      clearCache: (model) => this.services.serving.service.clearCache(model),
-      subscribe: (listener) => this.bus.subscribe(listener),
-      metrics: () => this.metrics.render(),
-      profile: () => ({ name: this.resolved.loaded.name, files: this.resolved.loaded.files, text: renderProfile(this.resolved.loaded, true, this.options.environment.userHome) }),
-      logs: (filter) => readLogTail(logFileOptions(this.resolved.profile.logging, this.resolved.paths.logs).file, filter),
-    };
-  }
-
-  status(): DaemonStatus {
-    const { profile, loaded, registry, paths } = this.resolved;
-    return {
-      version: VERSION,
-      pid: process.pid,
-      started_at: new Date(this.startedAt).toISOString(),
-      uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
-      profile: { name: loaded.name, files: loaded.files, loaded_at: new Date(this.services.loadedAt).toISOString() },
-      device: { ...profile.device },
-      home: paths.home,
-      plugins: registry.list().map((p) => ({ kind: p.module.kind, name: p.module.name, version: p.module.version, source: p.source })),
-      jobs: Object.entries(profile.jobs).map(([name, job]) => ({ name, strategy: job.strategy, enabled: job.enabled })),
-      state: { schema_version: this.state.schemaVersion },
-      governor: { ...this.governorState() },
-      queue: (this.services.scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
-      running: this.services.scheduler?.runningCount() ?? 0,
-      runs: runsInProgress(this.state.db),
-      models: {
-        ...modelCounts(this.state.db),
-        loaded: this.services.serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })),
-      },
-      inference: { ...this.services.serving.pool.runs(), sessions: this.services.serving.pool.sessions() },
-      disk: this.disk.status(),
-      cache: { ...this.services.serving.service.cacheStats(), type: this.services.serving.cacheType },
-    };
-  }
-
-  private governorState() {
-    const state = this.services.governor.state;
-    const { governor } = this.resolved.profile;
-    const limits = {
-      max_cpu_before: governor.max_cpu_before, max_memory_before: governor.max_memory_before, pause_cpu: governor.pause_cpu, pause_memory: governor.pause_memory,
-      resume_cpu: governor.resume_cpu, resume_memory: governor.resume_memory, pause_predictions_per_s: governor.pause_predictions_per_s,
-      spare_core_predictions_per_s: governor.spare_core_predictions_per_s, max_temperature: governor.max_temperature,
-      max_concurrent_runs: governor.max_concurrent_runs,
-    };
-    return {
-      paused: state.paused,
-      reason: state.reason,
-      sparing_core: state.sparingCore,
-      sparing_reason: state.sparingReason,
-      threads_per_run: state.threadsPerRun ?? null,
-      readings: state.latest ? { ...state.latest } : undefined,
-      limits,
-    };
   }
 }
 

@@ -1,0 +1,232 @@
+import { renderProfile } from "../config/render-profile.ts";
+import type { Profile } from "../config/schema.ts";
+import type { ConflictAnswer } from "../conflicts/conflict-desk.ts";
+import type { DiskSpace } from "../files/disk-space.ts";
+import type { Governor } from "../governor/governor.ts";
+import type { PredictionRequest } from "../inference/prediction-input.ts";
+import { readLogTail } from "../log/log-tail.ts";
+import { logFileOptions } from "../log/logger.ts";
+import { planJobs } from "../scheduler/job-plan.ts";
+import type { RunningProfile, Services } from "../services/services.ts";
+import type { StateDatabase } from "../state/database.ts";
+import { getRun, listRuns, runCounts, runsInProgress } from "../state/runs.ts";
+import { activeVersions, modelCounts } from "../state/served-models.ts";
+import { VERSION } from "../version.ts";
+import type { DaemonStatus, DaemonView } from "./daemon-view.ts";
+import { DaemonMetrics } from "./metrics.ts";
+import { isLoopback } from "./token.ts";
+
+export interface BackendParts {
+  services: Services;
+  state: StateDatabase;
+  disk: DiskSpace;
+  /** The user's home folder: the profile's text shows paths under it with `~`. */
+  userHome: string;
+  /** When the daemon started, for its uptime. */
+  startedAt: number;
+}
+
+type View = DaemonView;
+
+/**
+ * What the API reads and asks of a running daemon, answered from its services and the state database.
+ * The daemon makes one at start and hands it to the app at each listen.
+ */
+export class DaemonBackend implements DaemonView {
+  private readonly prometheus: DaemonMetrics;
+  private apiToken = "";
+
+  constructor(private readonly parts: BackendParts) {
+    const { services, state } = parts;
+    this.prometheus = new DaemonMetrics({ status: () => this.status(), runCounts: () => runCounts(state.db), activeVersions: () => activeVersions(state.db) });
+    services.onPrediction((model, cached, seconds) => this.prometheus.observePrediction(model, cached, seconds));
+  }
+
+  private get resolved(): RunningProfile {
+    return this.parts.services.resolved;
+  }
+
+  /**
+   * The token for the listen about to start: api.token, or else one made at the first listen and kept
+   * until the daemon stops. A reload changes it only when the API listens again.
+   */
+  chooseToken(): string {
+    this.apiToken = this.resolved.profile.api.token ?? (this.apiToken || crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", ""));
+    return this.apiToken;
+  }
+
+  token(): string {
+    return this.apiToken;
+  }
+
+  status(): DaemonStatus {
+    const { services, state, disk, startedAt } = this.parts;
+    const { profile, loaded, registry, paths } = this.resolved;
+    const { scheduler, serving } = services;
+    return {
+      version: VERSION,
+      pid: process.pid,
+      started_at: new Date(startedAt).toISOString(),
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      profile: { name: loaded.name, files: loaded.files, loaded_at: new Date(services.loadedAt).toISOString() },
+      device: { ...profile.device },
+      home: paths.home,
+      plugins: registry.list().map((p) => ({ kind: p.module.kind, name: p.module.name, version: p.module.version, source: p.source })),
+      jobs: Object.entries(profile.jobs).map(([name, job]) => ({ name, strategy: job.strategy, enabled: job.enabled })),
+      state: { schema_version: state.schemaVersion },
+      governor: governorStatus(services.governor, profile.governor),
+      queue: (scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
+      running: scheduler?.runningCount() ?? 0,
+      runs: runsInProgress(state.db),
+      models: { ...modelCounts(state.db), loaded: serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })) },
+      inference: { ...serving.pool.runs(), sessions: serving.pool.sessions() },
+      disk: disk.status(),
+      cache: this.cacheStats(),
+    };
+  }
+
+  jobs(): ReturnType<View["jobs"]> {
+    const { profile } = this.resolved;
+    const plans = planJobs(profile, this.parts.services.scheduler?.offPeak ?? { windows: [], note: "not learned yet" }, Date.now());
+    return Object.entries(profile.jobs).map(([name, job]) => {
+      const plan = plans.find((p) => p.job === name);
+      return {
+        name,
+        strategy: job.strategy,
+        enabled: job.enabled,
+        priority: job.priority,
+        triggers: job.triggers.map((trigger) => String(trigger.type)),
+        last_run: listRuns(this.parts.state.db, { job: name, limit: 1 })[0],
+        next: plan?.next,
+        why: plan?.why ?? "",
+      };
+    });
+  }
+
+  offPeak(): ReturnType<View["offPeak"]> {
+    const offPeak = this.parts.services.scheduler?.offPeak;
+    return { windows: (offPeak?.windows ?? []).map((w) => w.label), note: offPeak?.note };
+  }
+
+  runs(filter: Parameters<View["runs"]>[0]): ReturnType<View["runs"]> {
+    return listRuns(this.parts.state.db, filter);
+  }
+
+  run(id: string): ReturnType<View["run"]> {
+    return getRun(this.parts.state.db, id);
+  }
+
+  controlRun(id: string, action: "cancel" | "pause" | "resume"): boolean {
+    const control = this.parts.services.activeRuns.get(id);
+    if (!control) return false;
+    if (action === "cancel") control.abort.abort("cancelled by request");
+    else control.personPause(action === "pause");
+    this.parts.services.bus.emit(`run.${action === "cancel" ? "cancel_requested" : action === "pause" ? "paused" : "resumed"}`, { run: id, by: "request" });
+    return true;
+  }
+
+  conflicts(): ReturnType<View["conflicts"]> {
+    return this.parts.services.desk.list();
+  }
+
+  answerConflict(id: string, action: ConflictAnswer, by: string): ReturnType<View["answerConflict"]> {
+    const { desk, bus, scheduler } = this.parts.services;
+    const answered = desk.answer(id, action, by);
+    if (answered) {
+      bus.emit("conflict.answered", { conflict: id, answer: action, by });
+      scheduler?.pump();
+    }
+    return answered;
+  }
+
+  async requestRun(job: string, key: string | undefined, force: boolean): Promise<void> {
+    const scheduler = this.parts.services.scheduler!;
+    await scheduler.checkRequest(job, key);
+    await scheduler.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force);
+  }
+
+  models(): ReturnType<View["models"]> {
+    return this.parts.services.serving.store.list();
+  }
+
+  model(name: string): ReturnType<View["model"]> {
+    const { store } = this.parts.services.serving;
+    const versions = store.requireVersions(name);
+    const shown = versions.find((v) => v.status === "active") ?? versions[0]!;
+    return { model: name, active: store.activeVersion(name), versions, feature_names: shown.feature_names, classes: shown.classes };
+  }
+
+  activate(name: string, version: number): ReturnType<View["activate"]> {
+    return this.parts.services.serving.activator.activate(name, version, "requested over the API");
+  }
+
+  rollback(name: string): ReturnType<View["rollback"]> {
+    return this.parts.services.serving.activator.rollback(name, "requested over the API");
+  }
+
+  predict(name: string, request: PredictionRequest): ReturnType<View["predict"]> {
+    return this.parts.services.serving.service.predict(name, request);
+  }
+
+  cacheStats(): DaemonStatus["cache"] {
+    const { service, cacheType } = this.parts.services.serving;
+    return { ...service.cacheStats(), type: cacheType };
+  }
+
+  clearCache(model?: string): void {
+    this.parts.services.serving.service.clearCache(model);
+  }
+
+  subscribe(listener: Parameters<View["subscribe"]>[0]): () => void {
+    return this.parts.services.bus.subscribe(listener);
+  }
+
+  profile(): ReturnType<View["profile"]> {
+    const { loaded } = this.resolved;
+    return { name: loaded.name, files: loaded.files, text: renderProfile(loaded, true, this.parts.userHome) };
+  }
+
+  logs(filter: Parameters<View["logs"]>[0]): ReturnType<View["logs"]> {
+    const { profile, paths } = this.resolved;
+    return readLogTail(logFileOptions(profile.logging, paths.logs).file, filter);
+  }
+
+  metrics(): ReturnType<View["metrics"]> {
+    return this.prometheus.render();
+  }
+
+  exposed(): boolean {
+    return !isLoopback(this.resolved.profile.api.host);
+  }
+
+  allowedHosts(): readonly string[] {
+    return this.resolved.profile.api.allowed_hosts;
+  }
+
+  maxBodyBytes(): number {
+    return this.resolved.profile.api.max_body_kb * 1024;
+  }
+
+  requestSeen(): void {
+    this.parts.services.usage?.request(Date.now());
+  }
+}
+
+/** The governor's decisions and latest readings, with the limits it decides by. */
+function governorStatus(governor: Governor, limits: Profile["governor"]): DaemonStatus["governor"] {
+  const { state } = governor;
+  return {
+    paused: state.paused,
+    reason: state.reason,
+    sparing_core: state.sparingCore,
+    sparing_reason: state.sparingReason,
+    threads_per_run: state.threadsPerRun ?? null,
+    readings: state.latest ? { ...state.latest } : undefined,
+    limits: {
+      max_cpu_before: limits.max_cpu_before, max_memory_before: limits.max_memory_before, pause_cpu: limits.pause_cpu, pause_memory: limits.pause_memory,
+      resume_cpu: limits.resume_cpu, resume_memory: limits.resume_memory, pause_predictions_per_s: limits.pause_predictions_per_s,
+      spare_core_predictions_per_s: limits.spare_core_predictions_per_s, max_temperature: limits.max_temperature,
+      max_concurrent_runs: limits.max_concurrent_runs,
+    },
+  };
+}
