@@ -37,10 +37,10 @@ export interface ServiceParts {
   bus?: EventBus;
   /** Whether the home's disk has room: the daemon watches it; without it runs start regardless. */
   disk?: DiskSpace;
-  /** false: the governor neither admits nor pauses runs (`edgetrain train --force`). */
-  governed: boolean;
-  /** Someone can answer a conflict question (a terminal, an API client); otherwise conflicts.on_unattended applies. */
-  attended: boolean;
+  /** false: the governor neither admits nor pauses runs (`edgetrain train --force`). Default true. */
+  governed?: boolean;
+  /** For the scheduler: someone can answer a conflict question (a terminal, an API client); else conflicts.on_unattended. */
+  attended?: boolean;
 }
 
 type PredictionListener = (model: string, cached: boolean, seconds: number) => void;
@@ -178,7 +178,7 @@ export class Services {
     const events = this.bus;
     this.deployer = new Deployer({ profile, paths, registry, state, store, activator, logger, events, procRoot: this.procRoot, serving: this.servingActivity });
     this.runner = new JobRunner({
-      profile, paths, registry, state, logger, events, governor: governed ? this.governor : undefined,
+      profile, paths, registry, state, logger, events, governor: governed === false ? undefined : this.governor,
       active: this.activeRuns, deployer: this.deployer, retention: this.retention,
     });
   }
@@ -189,7 +189,7 @@ export class Services {
     const { store, service } = this.serving;
     this.scheduler = new Scheduler({
       profile, paths, registry, state, runner: this.runner, governor: this.governor, logger, events: this.bus, clock: systemClock,
-      attended, desk: this.desk, procRoot: this.procRoot, serving: this.servingActivity, disk,
+      attended: attended ?? false, desk: this.desk, procRoot: this.procRoot, serving: this.servingActivity, disk,
       beforeRun: (job, key) => {
         const models = key !== undefined ? [modelNameOf(job, key)] : store.list().filter((m) => m.job === job).map((m) => m.model);
         for (const model of models) void service.pregenerate(model).catch(() => {});

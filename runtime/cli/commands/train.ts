@@ -1,12 +1,8 @@
 import { join } from "node:path";
 import { EdgetrainError, ExitCode } from "../../errors.ts";
-import { Governor } from "../../governor/governor.ts";
-import { governorLimits } from "../../governor/limits.ts";
 import { ResourceSampler } from "../../governor/sampler.ts";
 import { isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
 import { LogSink, logFileOptions } from "../../log/logger.ts";
-import { Retention } from "../../state/retention.ts";
-import { JobRunner } from "../../scheduler/job-runner.ts";
 import { openState } from "../../state/database.ts";
 import { stringFlag, type Command, type CommandIo } from "../command.ts";
 import { askOnTerminal } from "../conflict-prompt.ts";
@@ -18,8 +14,8 @@ import type { StateDatabase } from "../../state/database.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
 import { daemonClient } from "../daemon-client.ts";
 import { progressBar } from "../progress-bar.ts";
-import { Deployer } from "../../deploy/deployer.ts";
-import { createServing } from "../../serving/serving.ts";
+import { Disposals } from "../../services/disposals.ts";
+import { Services } from "../../services/services.ts";
 
 interface ConflictParts {
   profile: Profile;
@@ -79,7 +75,8 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
   async run(args, io) {
     const [jobName] = args.positionals;
     if (!jobName) throw new EdgetrainError("usage", "edgetrain train: name the job (edgetrain train JOB)");
-    const { profile, paths, registry } = await resolveHomeProfile(args, io);
+    const resolved = await resolveHomeProfile(args, io);
+    const { profile, paths } = resolved;
     const daemon = readLockOwner(join(paths.home, "edgetrain.lock"));
     if (daemon && isOwnerAlive(daemon)) {
       // The daemon owns this home's runs: hand the request to its queue rather than train beside it.
@@ -90,20 +87,18 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
     }
     const logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color }, consoleLevel: "warn" });
     const state = openState(paths.state);
+    const logger = logs.logger();
+    const opened = new Disposals(logger);
     try {
-      // --force: neither admitted nor paused by the governor.
-      const governor = args.values.force ? undefined : new Governor(governorLimits(profile.governor));
-      const logger = logs.logger();
-      // Without a daemon the model still goes into the store and through the job's deploy steps.
-      const serving = await createServing({ profile, paths, registry, state, logger, events: { emit() {} }, busy: () => false });
-      const deployer = new Deployer({ profile, paths, registry, state, store: serving.store, activator: serving.activator, logger, events: { emit() {} }, procRoot: join(io.environment.hostRoot, "proc") });
-      const retention = new Retention(state.db, join(paths.home, "runs"), () => profile.history, logger);
-      const runner = new JobRunner({ profile, paths, registry, state, logger, governor, deployer, retention });
+      // --force: neither admitted nor paused by the governor. Without a daemon the model still goes
+      // into the store and through the job's deploy steps.
+      const governed = !args.values.force;
+      const { runner, governor } = await Services.build({ resolved, environment: io.environment, state, logger, governed }, opened);
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
       runner.jobNamed(jobName);
       // No daemon runs on this home: a deploy a crash left unfinished is this process's to finish.
       await runner.resumeDeploys();
-      if (governor) {
+      if (governed) {
         const sampler = new ResourceSampler(io.environment.hostRoot);
         sampler.sample();
         await Bun.sleep(500);
@@ -133,6 +128,7 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
       }
       return outcomes.every((outcome) => outcome.status === "succeeded") ? 0 : 1;
     } finally {
+      await opened.dispose();
       state.close();
       logs.close();
     }
