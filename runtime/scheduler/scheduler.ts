@@ -8,16 +8,12 @@ import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { interruptRunsLeftOver } from "../state/runs.ts";
 import type { JobRunner, RunOutcome } from "./job-runner.ts";
-import { durationMs } from "../config/duration.ts";
 import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import { learnOffPeak, type OffPeak } from "../offpeak/learn.ts";
 import { msToNextWindow } from "../offpeak/windows.ts";
-import { conflictPolicy, scanForJob, type ActivePredictor, type ServingActivity } from "../conflicts/predictors.ts";
-
-function describe(predictors: ActivePredictor[]): string {
-  return predictors.map((p) => `${p.name} (${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.lockfile ? ` ${p.lockfile}` : ""})`).join(", ");
-}
+import type { ServingActivity } from "../conflicts/predictors.ts";
+import { PredictorClearance, type ConflictWait } from "./predictor-clearance.ts";
 
 export interface SchedulerParts {
   profile: Profile;
@@ -53,7 +49,7 @@ interface QueueEntry {
   /** The off-peak deferral already recorded for this entry, so it is recorded once. */
   offPeakNoted?: boolean;
   /** Set while the job waits for a live predictor to go, or for a person's answer. */
-  conflict?: { policy: "wait" | "ask"; since: number; nextCheck: number; question?: string };
+  conflict?: ConflictWait;
 }
 
 const entryId = (job: string, key?: string) => `${job}/${key ?? ""}`;
@@ -72,7 +68,12 @@ export class Scheduler {
   /** Learned from the usage history at start and every hour; undefined until the first reading. */
   offPeak?: OffPeak;
 
-  constructor(private readonly parts: SchedulerParts) {}
+  private readonly clearance: PredictorClearance;
+
+  constructor(private readonly parts: SchedulerParts) {
+    const { profile, paths, clock, desk, attended, logger, procRoot, serving } = parts;
+    this.clearance = new PredictorClearance({ profile, home: paths.home, clock, desk, attended, logger, procRoot, serving, decide: (type, data) => this.decide(type, data) });
+  }
 
   /**
    * Starts the triggers; `recover` (at daemon start, not on reload) first resumes the deploys a crash cut
@@ -166,51 +167,11 @@ export class Scheduler {
     this.lastDeferral = reason;
   }
 
-  /**
-   * Whether the job may start with respect to live predictors (constraints.not_during). Applies the
-   * policy — ask, wait, skip, force — and records each decision; false keeps (or drops) the entry.
-   */
+  /** Whether the entry is clear of live predictors; an entry the policy skips leaves the queue. */
   private clearOfPredictors(entry: QueueEntry): boolean {
-    const { profile, clock, desk } = this.parts;
-    const job = profile.jobs[entry.job];
-    const names = job?.constraints.not_during ?? [];
-    if (names.length === 0) return true;
-    const now = clock.now();
-    const conflicts = profile.conflicts;
-    if (entry.conflict && entry.conflict.nextCheck > now && !entry.conflict.question) return false;
-    if (entry.conflict?.question) {
-      const answer = desk.outcome(entry.conflict.question, now);
-      if (answer === undefined) return false;
-      this.decide("conflict.answered", { job: entry.job, key: entry.key, conflict: entry.conflict.question, answer });
-      if (answer === "skip") return this.drop(entry, "skipped: the answer to the conflict was skip");
-      if (answer === "force") return this.forced(entry, []);
-      entry.conflict = { policy: "wait", since: now, nextCheck: now };
-    }
-    const scan = scanForJob(profile, entry.job, { home: this.parts.paths.home, procRoot: this.parts.procRoot, serving: this.parts.serving });
-    for (const stale of scan.staleRemoved) this.decide("conflict.stale_lock_removed", { ...stale });
-    if (scan.active.length === 0) {
-      if (entry.conflict) this.decide("conflict.cleared", { job: entry.job, key: entry.key, waited_ms: now - entry.conflict.since });
-      entry.conflict = undefined;
-      return true;
-    }
-    const predictors = scan.active;
-    if (entry.conflict?.policy === "wait") {
-      if (now - entry.conflict.since >= durationMs(conflicts.max_wait)) return this.drop(entry, `gave up after waiting ${conflicts.max_wait} for ${describe(scan.active)}`);
-      entry.conflict.nextCheck = now + durationMs(conflicts.check_interval);
-      return false;
-    }
-    const policy = conflictPolicy(profile, entry.job, this.parts.attended);
-    this.decide("conflict.met", { job: entry.job, key: entry.key, predictors, policy });
-    if (policy === "skip") return this.drop(entry, `skipped: ${describe(scan.active)} is predicting`);
-    if (policy === "force") return this.forced(entry, predictors);
-    if (policy === "wait") {
-      entry.conflict = { policy: "wait", since: now, nextCheck: now + durationMs(conflicts.check_interval) };
-      this.decide("run.deferred", { job: entry.job, key: entry.key, reason: `waiting up to ${conflicts.max_wait} for ${describe(scan.active)}` });
-      return false;
-    }
-    const question = desk.ask({ job: entry.job, key: entry.key, predictors, asked_at: now, deadline: now + durationMs(conflicts.ask_timeout), default_answer: conflicts.ask_default });
-    entry.conflict = { policy: "ask", since: now, nextCheck: now, question: question.id };
-    this.decide("conflict.asked", { ...question });
+    const clearance = this.clearance.check(entry);
+    if (clearance === "clear") return true;
+    if (clearance !== "hold") this.drop(entry, clearance.drop);
     return false;
   }
 
@@ -238,17 +199,9 @@ export class Scheduler {
     return false;
   }
 
-  private drop(entry: QueueEntry, reason: string): false {
+  private drop(entry: QueueEntry, reason: string): void {
     this.queue.delete(entryId(entry.job, entry.key));
     this.decide("run.skipped", { job: entry.job, key: entry.key, reason });
-    return false;
-  }
-
-  private forced(entry: QueueEntry, predictors: unknown[]): true {
-    this.parts.logger.warn(`FORCED: job ${entry.job}${entry.key ? ` for ${entry.key}` : ""} trains while a live predictor runs`, { predictors });
-    this.decide("conflict.forced", { job: entry.job, key: entry.key, predictors });
-    entry.conflict = undefined;
-    return true;
   }
 
   queued(): Array<Omit<QueueEntry, "force">> {
