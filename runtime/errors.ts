@@ -40,6 +40,12 @@ export type ErrorCode =
   | "conflict"
   | "refused"
   | "disk_full"
+  // Refusals of the API's request rules, before any route runs.
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden_host"
+  | "length_required"
+  | "too_large"
   | "internal";
 
 const exitCodeOf: Record<ErrorCode, ExitCode> = {
@@ -61,6 +67,11 @@ const exitCodeOf: Record<ErrorCode, ExitCode> = {
   conflict: ExitCode.problems,
   refused: ExitCode.refused,
   disk_full: ExitCode.refused,
+  bad_request: ExitCode.problems,
+  unauthorized: ExitCode.refused,
+  forbidden_host: ExitCode.refused,
+  length_required: ExitCode.problems,
+  too_large: ExitCode.problems,
   internal: ExitCode.internal,
 };
 
@@ -77,7 +88,17 @@ const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   deferred: 503,
   conflict: 409,
   disk_full: 507,
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden_host: 403,
+  length_required: 411,
+  too_large: 413,
 };
+
+/** Whether `value` is a code declared here: a client rethrows a daemon's code only when it knows it. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(exitCodeOf, value);
+}
 
 export class EdgetrainError extends Error {
   readonly code: ErrorCode;

@@ -47,7 +47,8 @@ function Dashboard({ connection, refreshMs }: AppProps) {
   // Ink hands over the stream it draws on: a terminal (or ink-testing-library's stand-in) with columns and rows.
   const stdout = stream as NodeJS.WriteStream;
   const color = useColor();
-  const { snapshot, api } = useDaemon(connection, refreshMs);
+  const { snapshot, daemon } = useDaemon(connection, refreshMs);
+  const { api, answer } = daemon;
   const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
   const [screen, setScreen] = useState<Screen>("Overview");
   const [help, setHelp] = useState(false);
@@ -72,7 +73,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
   // An open run detail follows the run.
   useEffect(() => {
     if (!runDetail) return;
-    const timer = setInterval(() => void api.get<RunDetail>(`/v1/runs/${runDetail.id}`).then(setRunDetail, () => {}), 1000);
+    const timer = setInterval(() => void answer(api.v1.runs({ id: runDetail.id }).get()).then(setRunDetail, () => {}), 1000);
     return () => clearInterval(timer);
   }, [runDetail?.id]);
 
@@ -82,21 +83,21 @@ function Dashboard({ connection, refreshMs }: AppProps) {
       () => setMessage(done),
       (error: Error) => setMessage(error.message),
     );
-  const openModel = (name: string) => api.get<ModelDetail>(`/v1/models/${name}`).then((detail) => setModels((m) => ({ ...m, detail, version: 0 })), (error: Error) => setMessage(error.message));
+  const openModel = (name: string) => answer(api.v1.models({ name }).get()).then((detail) => setModels((m) => ({ ...m, detail, version: 0 })), (error: Error) => setMessage(error.message));
 
   useInput((input, key) => {
     if (conflict) {
       const action = input === "w" ? "wait" : input === "s" ? "skip" : input === "f" ? "force" : undefined;
       if (action) {
         setSending(action);
-        void act(api.post(`/v1/conflicts/${conflict.id}`, { action, by: "tui" }), `answered ${action} for job ${conflict.job}`).finally(() => setSending(undefined));
+        void act(answer(api.v1.conflicts({ id: conflict.id }).post({ action, by: "tui" })), `answered ${action} for job ${conflict.job}`).finally(() => setSending(undefined));
         return;
       }
     }
     if (models.confirm) {
       if (input === "y") {
         const { action, model, version } = models.confirm;
-        void act(action === "activate" ? api.post(`/v1/models/${model}/activate`, { version }) : api.post(`/v1/models/${model}/rollback`), action === "activate" ? `${model}: version ${version} serving` : `${model}: rolled back`).then(() => openModel(model));
+        void act(action === "activate" ? answer(api.v1.models({ name: model }).activate.post({ version: version! })) : answer(api.v1.models({ name: model }).rollback.post()), action === "activate" ? `${model}: version ${version} serving` : `${model}: rolled back`).then(() => openModel(model));
       }
       if (input === "y" || input === "n" || key.escape) setModels((m) => ({ ...m, confirm: undefined }));
       return;
@@ -110,7 +111,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     if (screen === "Runs") {
       if (runDetail && key.escape) return setRunDetail(undefined);
       if (step) setRunIndex((i) => Math.max(0, Math.min(snapshot.runs.length - 1, i + step)));
-      if (key.return && snapshot.runs[runIndex]) void api.get<RunDetail>(`/v1/runs/${snapshot.runs[runIndex]!.id}`).then(setRunDetail, (error: Error) => setMessage(error.message));
+      if (key.return && snapshot.runs[runIndex]) void answer(api.v1.runs({ id: snapshot.runs[runIndex]!.id }).get()).then(setRunDetail, (error: Error) => setMessage(error.message));
     } else if (screen === "Models") {
       if (models.detail) {
         if (key.escape) return setModels((m) => ({ ...m, detail: undefined }));
@@ -127,7 +128,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     } else if (screen === "Jobs") {
       if (step) setJobIndex((i) => Math.max(0, Math.min(snapshot.jobs.length - 1, i + step)));
       const job = snapshot.jobs[jobIndex];
-      if (input === "n" && job) void act(api.post(`/v1/jobs/${job.name}/run`, {}), `job ${job.name} queued`);
+      if (input === "n" && job) void act(answer(api.v1.jobs({ name: job.name }).run.post({})), `job ${job.name} queued`);
     } else if (screen === "Logs") {
       if (input === "l") setLogLevel((level) => LOG_LEVELS[(LOG_LEVELS.indexOf(level) + 1) % LOG_LEVELS.length]!);
       if (input === "j") {

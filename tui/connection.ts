@@ -1,4 +1,6 @@
+import { treaty, type Treaty } from "@elysiajs/eden";
 import { createParser } from "eventsource-parser";
+import type { App, DaemonEvent, ErrorBody } from "../runtime/api/contract.ts";
 
 /**
  * The TUI's only way to the daemon: its HTTP API and its event stream, like curl would use them. The
@@ -15,42 +17,58 @@ function tokenOf(connection: Connection): string | undefined {
   return connection.readToken?.() ?? connection.token;
 }
 
-export type LinkState = "connecting" | "live" | "reconnecting";
-
-export interface DaemonEvent {
-  type: string;
-  data: Record<string, unknown>;
+function authorization(connection: Connection): Record<string, string> {
+  const token = tokenOf(connection);
+  return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-export class ApiError extends Error {}
+export type LinkState = "connecting" | "live" | "reconnecting";
 
-export class DaemonApi {
-  constructor(private readonly connection: Connection) {}
+export type { DaemonEvent };
 
-  get<T>(path: string): Promise<T> {
-    return this.call<T>("GET", path);
+/** An error answer of the daemon, with its code (`not_found` too when no answer came, as the CLI says it). */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: ErrorBody["code"],
+    readonly hint?: string,
+  ) {
+    super(message);
   }
+}
 
-  post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.call<T>("POST", path, body);
-  }
+/** What Eden gives back for any call: the data, or the error with its status and body. */
+interface EdenAnswer {
+  data: unknown;
+  error: { status: unknown; value: unknown } | null;
+  response?: Response;
+}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(this.connection.url + path, {
-        method,
-        headers: { ...(tokenOf(this.connection) ? { authorization: `Bearer ${tokenOf(this.connection)}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(5000),
-      });
-    } catch {
-      throw new ApiError(`the daemon at ${this.connection.url} does not answer`);
-    }
-    const payload = (await response.json().catch(() => ({}))) as T & { message?: string };
-    if (!response.ok) throw new ApiError(payload.message ?? `${method} ${path} answered ${response.status}`);
-    return payload;
-  }
+/** The daemon's routes as typed calls (Eden Treaty, typed by the app itself), and the unwrapping of answers. */
+export interface DaemonClient {
+  api: Treaty.Create<App>;
+  /** The data of an answer; an error answer is thrown as an ApiError with the daemon's code and message. */
+  answer<R extends EdenAnswer>(pending: Promise<R>): Promise<NonNullable<R["data"]>>;
+}
+
+export function daemonClient(connection: Connection): DaemonClient {
+  const api = treaty<App>(connection.url, {
+    // Times stay the ISO strings the contract says they are; by default Eden turns them into Dates.
+    parseDate: false,
+    // Read for each request: a restarted daemon has a new token.
+    headers: () => authorization(connection),
+    onRequest: () => ({ signal: AbortSignal.timeout(5000) }),
+  });
+  return {
+    api,
+    async answer(pending) {
+      const answer = await pending;
+      if (!answer.error) return answer.data as NonNullable<Awaited<typeof pending>["data"]>;
+      if (!answer.response) throw new ApiError(`the daemon at ${connection.url} does not answer`, "not_found");
+      const body = (answer.error.value ?? {}) as Partial<ErrorBody>;
+      throw new ApiError(body.message ?? `${answer.response.url} answered ${answer.response.status}`, body.code ?? "internal", body.hint);
+    },
+  };
 }
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000];
@@ -93,7 +111,7 @@ export class EventFeed {
   private async follow(): Promise<void> {
     this.abort = new AbortController();
     const response = await fetch(`${this.connection.url}/v1/events`, {
-      headers: tokenOf(this.connection) ? { authorization: `Bearer ${tokenOf(this.connection)}` } : {},
+      headers: authorization(this.connection),
       signal: this.abort.signal,
     });
     if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
@@ -110,7 +128,8 @@ export async function* daemonEvents(body: ReadableStream<Uint8Array>): AsyncGene
     onEvent(message) {
       if (!message.event) return;
       try {
-        parsed.push({ type: message.event, data: JSON.parse(message.data) as Record<string, unknown> });
+        // Trusted as the contract says: the daemon's own events, by type.
+        parsed.push({ type: message.event, data: JSON.parse(message.data) } as DaemonEvent);
       } catch {
         // One bad event must not end the stream.
       }

@@ -1,15 +1,27 @@
+import { treaty, type Treaty } from "@elysiajs/eden";
 import { existsSync, readFileSync } from "node:fs";
-import { isOwnerAlive, readLockOwner } from "../locks/lockfile.ts";
 import { join } from "node:path";
-import { EdgetrainError, messageOf } from "../errors.ts";
+import type { App, ErrorBody } from "../api/contract.ts";
+import { EdgetrainError, isErrorCode, messageOf } from "../errors.ts";
+import { isOwnerAlive, readLockOwner } from "../locks/lockfile.ts";
 import type { CommandIo, ParsedArgs } from "./command.ts";
 import { loadHomeProfile } from "./home.ts";
 
+/** The daemon's routes as typed calls, from the app's own type: `api.v1.models({ name }).get()`. */
+export type DaemonApi = Treaty.Create<App>;
+
+/** What Eden gives back for any call: the data, or the error with its status and body. */
+interface EdenAnswer {
+  data: unknown;
+  error: { status: unknown; value: unknown } | null;
+  response?: Response;
+}
+
 export interface DaemonClient {
   url: string;
-  get<T>(path: string): Promise<T>;
-  post<T>(path: string, body?: unknown): Promise<T>;
-  delete<T>(path: string): Promise<T>;
+  api: DaemonApi;
+  /** The data of an answer; an error answer is thrown as an EdgetrainError with the daemon's own code. */
+  answer<R extends EdenAnswer>(pending: Promise<R>): Promise<NonNullable<R["data"]>>;
 }
 
 /**
@@ -19,27 +31,42 @@ export interface DaemonClient {
 export function daemonClient(args: ParsedArgs, io: CommandIo): DaemonClient {
   const { loaded, paths } = loadHomeProfile(args, io);
   const address = daemonAddress(paths.home);
-  const token = loaded.profile?.api.token ?? homeToken(paths.home);
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    let response: Response;
-    try {
-      response = await fetch(`${address.url}${path}`, {
-        method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch (error) {
-      throw new EdgetrainError("not_found", `the daemon at ${address.url} does not answer: ${messageOf(error)}`, { hint: "is it running? (edgetrain run)" });
-    }
-    const payload = (await response.json().catch(() => ({}))) as T & { message?: string; code?: string; hint?: string };
-    if (!response.ok) {
-      const code = response.status === 404 ? "not_found" : response.status === 409 ? "conflict" : "bad_input";
-      throw new EdgetrainError(code, payload.message ?? `${method} ${path}: HTTP ${response.status}`, { hint: payload.hint });
-    }
-    return payload;
+  return connectDaemon(address.url, loaded.profile?.api.token ?? homeToken(paths.home));
+}
+
+/** One call to the home's daemon, for commands that ask one thing: `askDaemon(args, io, (api) => api.v1.models.get())`. */
+export function askDaemon<R extends EdenAnswer>(args: ParsedArgs, io: CommandIo, call: (api: DaemonApi) => Promise<R>): Promise<NonNullable<R["data"]>> {
+  const client = daemonClient(args, io);
+  return client.answer(call(client.api));
+}
+
+/** A client of the daemon at `url`, with the token every change needs (and every request, beyond loopback). */
+export function connectDaemon(url: string, token: string | undefined): DaemonClient {
+  const api = treaty<App>(url, {
+    // Times stay the ISO strings the contract says they are; by default Eden turns them into Dates.
+    parseDate: false,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    onRequest: () => ({ signal: AbortSignal.timeout(10_000) }),
+  });
+  return {
+    url,
+    api,
+    async answer(pending) {
+      const answer = await pending;
+      if (!answer.error) return answer.data as NonNullable<Awaited<typeof pending>["data"]>;
+      // A request that got no answer (refused, timed out) comes back without a response, its error as the value.
+      if (!answer.response) throw new EdgetrainError("not_found", `the daemon at ${url} does not answer: ${messageOf(answer.error.value)}`, { hint: "is it running? (edgetrain run)" });
+      throw daemonError(answer.response.status, answer.error.value);
+    },
   };
-  return { url: address.url, get: (path) => call("GET", path), post: (path, body) => call("POST", path, body), delete: (path) => call("DELETE", path) };
+}
+
+/** The daemon's error body as an EdgetrainError with the daemon's code, hint and details. */
+export function daemonError(status: number, body: unknown): EdgetrainError {
+  const { code, message, hint, ...details } = (typeof body === "object" && body !== null ? body : {}) as Partial<ErrorBody>;
+  // A code this CLI does not know (a newer daemon's) keeps at least the kind of failure.
+  const known = isErrorCode(code) ? code : status >= 500 ? "internal" : "bad_input";
+  return new EdgetrainError(known, typeof message === "string" ? message : `the daemon answered HTTP ${status}`, { hint: typeof hint === "string" ? hint : undefined, details });
 }
 
 /** True when a live daemon holds the home: model and cache commands then go through its API. */

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as v from "valibot";
+import * as schema from "../../runtime/api/response-schemas.ts";
 import { daemonEvents } from "../../tui/connection.ts";
 import { startDaemonProcess, tempDir, waitUntil, type TempDir } from "../helpers.ts";
 import { startAthleteDaemon } from "./fixture.ts";
@@ -81,6 +83,32 @@ describe("HTTP API", () => {
     const status = (await (await fetch(`${daemon.url}/v1/status`)).json()) as { models: { active: number }; cache: { type: string } };
     expect(status).toMatchObject({ models: { active: 2 }, cache: { type: "memory" } });
   }, 90_000);
+
+  test("a real daemon's answers fit the schemas of the API contract", async () => {
+    const { runs } = (await (await fetch(`${daemon.url}/v1/runs`)).json()) as { runs: Array<{ id: string }> };
+    const answers: Array<[string, keyof typeof schema]> = [
+      ["/health", "Health"],
+      ["/v1/status", "DaemonStatus"],
+      ["/v1/jobs", "JobList"],
+      ["/v1/runs", "RunList"],
+      [`/v1/runs/${runs[0]!.id}`, "RunDetail"],
+      ["/v1/models", "ModelList"],
+      ["/v1/models/activity-player_1", "ModelDetail"],
+      ["/v1/cache", "CacheStats"],
+      ["/v1/conflicts", "ConflictList"],
+      ["/v1/profile", "ProfileText"],
+      ["/v1/logs?limit=50", "LogList"],
+      ["/v1/nothing", "ErrorBody"],
+    ];
+    const misfits: string[] = [];
+    for (const [path, name] of answers) {
+      const result = v.safeParse(schema[name], await (await fetch(daemon.url + path)).json());
+      if (!result.success) misfits.push(...result.issues.map((issue) => `${path}: ${v.getDotPath(issue)}: ${issue.message}`));
+    }
+    const prediction = await (await post("/v1/predict/activity-player_1", { inputs: [row] })).json();
+    if (!v.is(schema.Prediction, prediction)) misfits.push(`/v1/predict: ${JSON.stringify(prediction)}`);
+    expect(misfits).toEqual([]);
+  });
 
   test("activate and roll back over the API; the version answers at once", async () => {
     const run = await post("/v1/jobs/activity/run", { key: "player_1" });

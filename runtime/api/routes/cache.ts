@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
+import type { CacheCleared } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { ModelName } from "./schemas.ts";
 
@@ -11,7 +12,7 @@ export const cacheRoutes = (view: DaemonView) =>
       "/v1/cache",
       ({ query }) => {
         view.clearCache(query.model);
-        return { cleared: query.model ?? "all" };
+        return { cleared: query.model ?? "all" } satisfies CacheCleared;
       },
       { query: v.object({ model: v.optional(ModelName) }) },
     );

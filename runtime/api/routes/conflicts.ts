@@ -1,12 +1,13 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
+import type { ConflictList } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 
 /** `GET /v1/conflicts` (open questions) and `POST /v1/conflicts/:id` ({action: wait|skip|force}). */
 export const conflictRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/conflicts" })
-    .get("/v1/conflicts", () => ({ conflicts: view.conflicts() }))
+    .get("/v1/conflicts", (): ConflictList => ({ conflicts: view.conflicts() }))
     .post(
       "/v1/conflicts/:id",
       ({ params, body }) => {

@@ -1,25 +1,26 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
+import type { JobList, RunControlled, RunList, RunQueued } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { WholeNumberQuery } from "./schemas.ts";
 
 /** `GET /v1/jobs`, `POST /v1/jobs/:name/run` ({key?, force?}), `GET /v1/runs`, `GET /v1/runs/:id`. */
 export const jobRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/jobs" })
-    .get("/v1/jobs", () => ({ jobs: view.jobs(), offpeak: view.offPeak() }))
+    .get("/v1/jobs", (): JobList => ({ jobs: view.jobs(), offpeak: view.offPeak() }))
     .post(
       "/v1/jobs/:name/run",
       async ({ params, body, set }) => {
         await view.requestRun(params.name, body?.key, body?.force ?? false);
         set.status = 202;
-        return { queued: true, job: params.name, key: body?.key ?? null, force: body?.force ?? false };
+        return { queued: true, job: params.name, key: body?.key ?? null, force: body?.force ?? false } satisfies RunQueued;
       },
       { body: v.optional(v.strictObject({ key: v.optional(v.pipe(v.string(), v.minLength(1, "a key name"))), force: v.optional(v.boolean()) })) },
     )
     .get(
       "/v1/runs",
-      ({ query }) => ({ runs: view.runs({ job: query.job, limit: query.limit ?? 50 }) }),
+      ({ query }): RunList => ({ runs: view.runs({ job: query.job, limit: query.limit ?? 50 }) }),
       { query: v.object({ job: v.optional(v.string()), limit: v.optional(WholeNumberQuery(1000)) }) },
     )
     .post(
@@ -27,7 +28,7 @@ export const jobRoutes = (view: DaemonView) =>
       ({ params }) => {
         if (!view.run(params.id)) throw new EdgetrainError("not_found", `no run "${params.id}"`, { details: { run: params.id } });
         if (!view.controlRun(params.id, params.action)) throw new EdgetrainError("conflict", `run ${params.id} is not in progress`, { details: { run: params.id, action: params.action } });
-        return { run: params.id, action: params.action, accepted: true };
+        return { run: params.id, action: params.action, accepted: true } satisfies RunControlled;
       },
       { params: v.object({ id: v.string(), action: v.picklist(["cancel", "pause", "resume"], "cancel, pause or resume") }) },
     )

@@ -3,11 +3,10 @@ import { EdgetrainError } from "../../errors.ts";
 import { silentLogger } from "../../log/logger.ts";
 import { createServing } from "../../serving/serving.ts";
 import { openState } from "../../state/database.ts";
-import type { ModelSummary, ModelVersion } from "../../store/model-store.ts";
 import { ModelStore } from "../../store/model-store.ts";
 import type { Logger } from "../../plugin-api.ts";
 import type { Command, CommandIo, ParsedArgs } from "../command.ts";
-import { daemonClient, daemonRuns } from "../daemon-client.ts";
+import { askDaemon, daemonClient, daemonRuns } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile, resolveHomeProfile } from "../home.ts";
 import { metricsText, writeTable } from "../table.ts";
 
@@ -58,7 +57,7 @@ Lists the models in the home's store. Works with or without a running daemon.`,
   options: { ...homeOptions, json: { type: "boolean" } },
   async run(args, io) {
     const home = loadHomeProfile(args, io);
-    const models = daemonRuns(home.paths.home) ? (await daemonClient(args, io).get<{ models: ModelSummary[] }>("/v1/models")).models : withStore(home, io, (store) => store.list());
+    const models = daemonRuns(home.paths.home) ? (await askDaemon(args, io, (api) => api.v1.models.get())).models : withStore(home, io, (store) => store.list());
     if (args.values.json) return io.stdout.write(JSON.stringify(models) + "\n"), 0;
     if (models.length === 0) return io.stdout.write("no models yet: a job's first successful run adds one\n"), 0;
     writeTable(io.stdout, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricsText(m.metrics)])]);
@@ -75,7 +74,7 @@ export const modelCommand: Command = {
     const name = modelName(args, "model");
     const home = loadHomeProfile(args, io);
     const versions = daemonRuns(home.paths.home)
-      ? (await daemonClient(args, io).get<{ versions: ModelVersion[] }>(`/v1/models/${encodeURIComponent(name)}`)).versions
+      ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).get())).versions
       : withStore(home, io, (store) => store.requireVersions(name));
     if (args.values.json) return io.stdout.write(JSON.stringify({ model: name, versions }) + "\n"), 0;
     writeTable(io.stdout, [
@@ -101,7 +100,7 @@ Through the daemon when one runs (requests never fail or wait during the switch)
     if (!Number.isInteger(version) || version < 1) throw new EdgetrainError("usage", `edgetrain activate ${name} VERSION: expected a version number, got "${args.positionals[1] ?? ""}"`);
     const { paths } = loadHomeProfile(args, io);
     const active = daemonRuns(paths.home)
-      ? (await daemonClient(args, io).post<{ activated: ModelVersion }>(`/v1/models/${encodeURIComponent(name)}/activate`, { version })).activated
+      ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).activate.post({ version }))).activated
       : await withServing(args, io, (serving) => serving.activator.activate(name, version, "edgetrain activate"));
     io.stdout.write(`${name}: version ${active.version} serving\n`);
     return 0;
@@ -117,7 +116,7 @@ export const rollbackCommand: Command = {
     const name = modelName(args, "rollback");
     const { paths } = loadHomeProfile(args, io);
     const active = daemonRuns(paths.home)
-      ? (await daemonClient(args, io).post<{ active: ModelVersion }>(`/v1/models/${encodeURIComponent(name)}/rollback`, {})).active
+      ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).rollback.post())).active
       : await withServing(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback"));
     io.stdout.write(`${name}: rolled back; version ${active.version} serving\n`);
     return 0;
@@ -140,13 +139,13 @@ daemon, so without one it is empty).`,
     if (action === "stats") {
       type Stats = { type: string; entries: number; hits: number; misses: number; hit_rate: number };
       const stats = daemon
-        ? await daemon.get<Stats>("/v1/cache")
+        ? await daemon.answer(daemon.api.v1.cache.get())
         : await withServing(args, io, async (serving): Promise<Stats> => ({ ...serving.service.cacheStats(), type: serving.cacheType }));
       const counts = daemon ? `, ${stats.hits} hits, ${stats.misses} misses, hit rate ${(stats.hit_rate * 100).toFixed(1)} %` : " on disk (no daemon runs)";
       io.stdout.write(args.values.json ? JSON.stringify({ ...stats, daemon: daemon !== undefined }) + "\n" : `${stats.type} cache: ${stats.entries} entries${counts}\n`);
       return 0;
     }
-    if (daemon) await daemon.delete(`/v1/cache${model ? `?model=${encodeURIComponent(model)}` : ""}`);
+    if (daemon) await daemon.answer(daemon.api.v1.cache.delete(undefined, { query: { model } }));
     else
       await withServing(args, io, async (serving) => {
         serving.service.clearCache(model);

@@ -1,6 +1,6 @@
 import { EdgetrainError } from "../../errors.ts";
 import type { Command } from "../command.ts";
-import { daemonClient } from "../daemon-client.ts";
+import { askDaemon } from "../daemon-client.ts";
 import { homeOptions } from "../home.ts";
 
 function runAction(action: "cancel" | "pause" | "resume", summary: string): Command {
@@ -14,7 +14,7 @@ ${summary[0]!.toUpperCase()}${summary.slice(1)} through the daemon that runs on 
     async run(args, io) {
       const [run] = args.positionals;
       if (!run) throw new EdgetrainError("usage", `edgetrain ${action}: name the run (edgetrain runs lists them)`);
-      await daemonClient(args, io).post(`/v1/runs/${encodeURIComponent(run)}/${action}`);
+      await askDaemon(args, io, (api) => api.v1.runs({ id: encodeURIComponent(run) })({ action }).post());
       io.stdout.write(`${action === "cancel" ? "cancelling" : action === "pause" ? "paused" : "resumed"} run ${run}\n`);
       return 0;
     },

@@ -1,6 +1,4 @@
-import type { DaemonStatus } from "../../api/daemon-view.ts";
 import { formatBytes } from "../../files/disk-space.ts";
-import type { RunSummary } from "../../state/runs.ts";
 import type { Command } from "../command.ts";
 import { daemonClient } from "../daemon-client.ts";
 import { homeOptions } from "../home.ts";
@@ -14,8 +12,8 @@ Asks the daemon that runs on the home what it is doing.`,
   options: { ...homeOptions, json: { type: "boolean" } },
   async run(args, io) {
     const client = daemonClient(args, io);
-    const status = await client.get<DaemonStatus>("/v1/status");
-    const { runs } = await client.get<{ runs: RunSummary[] }>("/v1/runs?limit=8");
+    const status = await client.answer(client.api.v1.status.get());
+    const { runs } = await client.answer(client.api.v1.runs.get({ query: { limit: 8 } }));
     if (args.values.json) {
       io.stdout.write(JSON.stringify({ ...status, latest_runs: runs }) + "\n");
       return 0;

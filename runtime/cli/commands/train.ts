@@ -12,7 +12,7 @@ import { conflictPolicy, scanForJob, waitForPredictors } from "../../conflicts/p
 import type { ResolvedPaths } from "../../plugin-api.ts";
 import type { StateDatabase } from "../../state/database.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
-import { daemonClient } from "../daemon-client.ts";
+import { askDaemon } from "../daemon-client.ts";
 import { progressBar } from "../progress-bar.ts";
 import { Disposals } from "../../services/disposals.ts";
 import { Services } from "../../services/services.ts";
@@ -81,7 +81,7 @@ paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued
     if (daemon && isOwnerAlive(daemon)) {
       // The daemon owns this home's runs: hand the request to its queue rather than train beside it.
       const key = stringFlag(args, "key");
-      await daemonClient(args, io).post(`/v1/jobs/${encodeURIComponent(jobName)}/run`, { ...(key ? { key } : {}), force: Boolean(args.values.force) });
+      await askDaemon(args, io, (api) => api.v1.jobs({ name: encodeURIComponent(jobName) }).run.post({ ...(key ? { key } : {}), force: Boolean(args.values.force) }));
       io.stdout.write(`queued ${jobName}${key ? ` for ${key}` : ""} in the daemon (pid ${daemon.pid}); follow it with edgetrain status\n`);
       return 0;
     }

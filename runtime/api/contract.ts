@@ -1,0 +1,124 @@
+/**
+ * The daemon's HTTP API as its clients see it: what each route answers, the events of `/v1/events` and
+ * the error body. Types only: the CLI and the TUI import this file and no other part of the runtime, and
+ * talk to the daemon with Eden's `treaty<App>(url)`, typed by the app itself.
+ */
+import type { InferOutput } from "valibot";
+import type { ErrorCode } from "../errors.ts";
+import type * as schema from "./response-schemas.ts";
+
+export type { App } from "./app.ts";
+
+/** Every error, whatever its status: `{code, message, hint?, ...details}`; details are facts such as the field or the run. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  [detail: string]: unknown;
+}
+
+/** `GET /health`. */
+export type Health = InferOutput<typeof schema.Health>;
+/** `GET /v1/status`: what the daemon is, runs and knows. */
+export type DaemonStatus = InferOutput<typeof schema.DaemonStatus>;
+export type DiskStatus = InferOutput<typeof schema.DiskStatus>;
+/** `GET /v1/cache`. */
+export type CacheStats = InferOutput<typeof schema.CacheStats>;
+/** `DELETE /v1/cache[?model=NAME]`. */
+export type CacheCleared = InferOutput<typeof schema.CacheCleared>;
+
+/** `GET /v1/jobs`. */
+export type JobList = InferOutput<typeof schema.JobList>;
+export type JobSummary = InferOutput<typeof schema.JobSummary>;
+/** The learned off-peak windows in words, or why there are none. */
+export type OffPeak = InferOutput<typeof schema.OffPeak>;
+/** `POST /v1/jobs/:name/run` (202). */
+export type RunQueued = InferOutput<typeof schema.RunQueued>;
+
+/** `GET /v1/runs`, newest first. */
+export type RunList = InferOutput<typeof schema.RunList>;
+export type RunSummary = InferOutput<typeof schema.RunSummary>;
+/** `GET /v1/runs/:id`. */
+export type RunDetail = InferOutput<typeof schema.RunDetail>;
+/** `POST /v1/runs/:id/:action`. */
+export type RunControlled = InferOutput<typeof schema.RunControlled>;
+
+/** `GET /v1/models`. */
+export type ModelList = InferOutput<typeof schema.ModelList>;
+export type ModelSummary = InferOutput<typeof schema.ModelSummary>;
+/** `GET /v1/models/:name`. */
+export type ModelDetail = InferOutput<typeof schema.ModelDetail>;
+export type ModelVersion = InferOutput<typeof schema.ModelVersion>;
+/** `POST /v1/models/:name/activate`. */
+export type ModelActivated = InferOutput<typeof schema.ModelActivated>;
+/** `POST /v1/models/:name/rollback`. */
+export type ModelRolledBack = InferOutput<typeof schema.ModelRolledBack>;
+/** `POST /v1/predict/:name`. */
+export type Prediction = InferOutput<typeof schema.Prediction>;
+
+/** `GET /v1/conflicts`. */
+export type ConflictList = InferOutput<typeof schema.ConflictList>;
+/** An open question to a person; `POST /v1/conflicts/:id` answers with it. */
+export type Conflict = InferOutput<typeof schema.Conflict>;
+/** `GET /v1/profile`. */
+export type ProfileText = InferOutput<typeof schema.ProfileText>;
+/** `GET /v1/logs`. */
+export type LogList = InferOutput<typeof schema.LogList>;
+export type LogLine = InferOutput<typeof schema.LogLine>;
+
+type RunRef = { run: string };
+type JobKey = { job: string; key?: string | null };
+type Deployment = { model: string; version: number; status: "activated" | "rejected" | "stored" | "failed"; message?: string; steps: Array<{ step: string; ok: boolean; message?: string; rolled_back?: boolean }> };
+type Reading = { cpuPercent: number; memoryPercent: number; totalCpuPercent: number; ownCpuPercent: number; load1: number; gpuPercent?: number; temperatureC?: number; diskPercent?: number; predictionsPerSecond?: number };
+
+/** The payload of each event of `/v1/events`, by its type (the SSE `event:` field). */
+export type EventPayloads = {
+  "governor.reading": Reading;
+  "governor.paused": { reason: string; runs: number };
+  "governor.resumed": { after: string; runs: number };
+  "governor.max_pause": RunRef & { paused_ms: number };
+  "governor.sparing_core": { reason: string; threads_per_run?: number };
+  "governor.core_returned": { after: string; runs: number };
+  "trigger.fired": { job: string; reason: string; keys: string[] | "all" };
+  "trigger.scored": JobKey & { metric: string; value: number; rows: number; bad: boolean; [field: string]: unknown };
+  "run.starting": JobKey & { reason: string };
+  "run.started": RunRef & JobKey & { strategy: string; trigger: string };
+  "run.progress": RunRef & JobKey & { done: number; total: number; message?: string };
+  "run.heartbeat": RunRef & { worker?: string; [field: string]: unknown };
+  "run.checkpoint": RunRef & { worker?: string; path: string; metrics: Record<string, number> };
+  "run.process": RunRef & { worker: string; pid: number };
+  "run.stalled": RunRef & { worker: string; pid: number; silent_s: number };
+  "run.cancel_requested": RunRef & { by: string };
+  "run.paused": RunRef & { by: string };
+  "run.resumed": RunRef & { by: string };
+  "run.finished": RunRef & JobKey & { status: "succeeded" | "failed" | "cancelled"; metrics?: Record<string, number>; artifact?: string; error?: string; deployment?: Deployment };
+  "run.deferred": JobKey & { reason: string; queued?: number };
+  "run.skipped": JobKey & { reason: string };
+  "run.interrupted": RunRef & JobKey;
+  "model.version_added": { model: string; version: number; metrics: Record<string, number> };
+  "model.activated": { model: string; version: number; previous: number | null };
+  "model.rolled_back": { model: string; from: number; to: number; reason: string };
+  "model.rollback_done": { model: string; version: number; reason: string };
+  "model.withdrawn": { model: string; version: number; reason: string };
+  "model.rejected": { model: string; version: number; reason: string; gate?: Record<string, unknown> };
+  "model.pruned": { model: string; version: number };
+  "model.deployed": Deployment;
+  "model.loaded": { model: string; version: number; provider: string };
+  "model.unloaded": { model: string; version: number; reason: string };
+  "conflict.met": JobKey & { predictors: Conflict["predictors"]; policy: string };
+  "conflict.asked": Conflict;
+  "conflict.answered": { conflict: string; answer: "wait" | "skip" | "force"; by?: string; job?: string; key?: string };
+  "conflict.forced": JobKey & { predictors: Conflict["predictors"] };
+  "conflict.cleared": JobKey & { waited_ms: number };
+  "conflict.stale_lock_removed": { lockfile: string; pid?: number };
+  "offpeak.learned": { windows: string[]; points: number; note?: string };
+  "offpeak.unknown": JobKey & { reason: string };
+  "disk.full": DiskStatus;
+  "disk.space_back": DiskStatus;
+  /** A log line at info or above, as the log file has it. */
+  log: LogLine;
+};
+export type EventType = keyof EventPayloads;
+
+/** One event of `/v1/events`; `data.at` is when it happened (ISO 8601). */
+export type DaemonEvent = { [T in EventType]: { type: T; data: EventPayloads[T] & { at: string } } }[EventType];
