@@ -1,7 +1,6 @@
 import { Box, Text, useApp, useInput, useStdout } from "ink";
 import { useEffect, useState } from "react";
-import type { ModelDetail } from "../runtime/api/daemon-view.ts";
-import type { RunDetail } from "../runtime/state/runs.ts";
+import type { RunDetail } from "../runtime/api/contract.ts";
 import { ConflictModal } from "./components/conflict-modal.tsx";
 import { ColorContext, useColor } from "./components/theme.tsx";
 import type { Connection } from "./connection.ts";

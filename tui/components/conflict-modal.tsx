@@ -1,9 +1,9 @@
 import { Box, Text } from "ink";
-import type { OpenConflict } from "../../runtime/conflicts/conflict-desk.ts";
+import type { Conflict } from "../../runtime/api/contract.ts";
 import { useColor } from "./theme.tsx";
 
 /** A job met a live predictor and asks: what would be trained, what is in the way, the choices and the countdown. */
-export function ConflictModal({ conflict, now, sending }: { conflict: OpenConflict; now: number; sending?: string }) {
+export function ConflictModal({ conflict, now, sending }: { conflict: Conflict; now: number; sending?: string }) {
   const color = useColor();
   const seconds = Math.max(0, Math.ceil((conflict.deadline - now) / 1000));
   return (

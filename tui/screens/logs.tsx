@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import type { LogLine } from "../../runtime/log/logger.ts";
+import type { LogLine } from "../../runtime/api/contract.ts";
 import { useColor } from "../components/theme.tsx";
 
 /** Least to most severe: the level filter cycles through them in this order. */

@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import type { ModelDetail } from "../../runtime/api/daemon-view.ts";
+import type { ModelDetail } from "../../runtime/api/contract.ts";
 import { metricsShort } from "../components/gauges.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";

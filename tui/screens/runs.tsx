@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import type { RunDetail } from "../../runtime/state/runs.ts";
+import type { RunDetail } from "../../runtime/api/contract.ts";
 import { metricsShort, ProgressBar } from "../components/gauges.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
