@@ -1,9 +1,8 @@
-import { openapi } from "@elysiajs/openapi";
-import { toJsonSchema } from "@valibot/to-json-schema";
 import { Elysia } from "elysia";
 import { EdgetrainError } from "../errors.ts";
 import { isDiskFull } from "../files/disk-full.ts";
 import { VERSION } from "../version.ts";
+import { apiDocument } from "./openapi.ts";
 import { AccessRules, hostAllowed, normalisedPath } from "./request-access.ts";
 import { bearerMatches } from "./token.ts";
 import type { DaemonView } from "./daemon-view.ts";
@@ -33,16 +32,7 @@ export function createApp(view: DaemonView) {
       development: false,
     },
   })
-    .use(
-      openapi({
-        path: "/openapi",
-        specPath: "/openapi",
-        provider: null,
-        // Checks and transforms have no JSON Schema form; the default "warn" printed a stack trace for each.
-        mapJsonSchema: { valibot: (schema: Parameters<typeof toJsonSchema>[0]) => toJsonSchema(schema, { errorMode: "ignore" }) },
-        documentation: { info: { title: "edgetrain API", version: VERSION, description: "Training runs, models, predictions and events of one edgetrain daemon." } },
-      }),
-    )
+    .use(apiDocument(VERSION))
     .onRequest(({ request, set }) => {
       view.requestSeen();
       const exposed = view.exposed();

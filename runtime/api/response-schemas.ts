@@ -1,8 +1,9 @@
 import * as v from "valibot";
 
 /**
- * What every route answers, as valibot schemas: the contract's types are inferred from them. Nothing
- * validates answers with them at run time (a prediction pays for no extra check); the tests do.
+ * What every route answers, as valibot schemas: the contract's types are inferred from them and the
+ * OpenAPI document's components converted from them, so the two cannot drift apart. Nothing validates
+ * answers with them at run time (a prediction pays for no extra check); the tests do.
  */
 
 const Text = v.string();

@@ -2,17 +2,21 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { CacheCleared } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
+import { operation } from "../openapi.ts";
 import { ModelName } from "./schemas.ts";
 
 /** `GET /v1/cache` (stats) and `DELETE /v1/cache[?model=NAME]`. */
 export const cacheRoutes = (view: DaemonView) =>
-  new Elysia({ name: "routes/cache" })
-    .get("/v1/cache", () => view.cacheStats())
+  new Elysia({ name: "routes/cache", tags: ["predictions"] })
+    .get("/v1/cache", () => view.cacheStats(), { detail: operation("The prediction cache's counts", "CacheStats", { access: "token_unless_loopback" }) })
     .delete(
       "/v1/cache",
       ({ query }) => {
         view.clearCache(query.model);
         return { cleared: query.model ?? "all" } satisfies CacheCleared;
       },
-      { query: v.object({ model: v.optional(ModelName) }) },
+      {
+        query: v.object({ model: v.optional(ModelName) }),
+        detail: operation("Clear the cache, of one model or all", "CacheCleared", { errors: { 400: "Not a model name.", 404: "No such model." } }),
+      },
     );

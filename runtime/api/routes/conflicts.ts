@@ -3,11 +3,12 @@ import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
 import type { ConflictList } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
+import { operation } from "../openapi.ts";
 
 /** `GET /v1/conflicts` (open questions) and `POST /v1/conflicts/:id` ({action: wait|skip|force}). */
 export const conflictRoutes = (view: DaemonView) =>
-  new Elysia({ name: "routes/conflicts" })
-    .get("/v1/conflicts", (): ConflictList => ({ conflicts: view.conflicts() }))
+  new Elysia({ name: "routes/conflicts", tags: ["conflicts"] })
+    .get("/v1/conflicts", (): ConflictList => ({ conflicts: view.conflicts() }), { detail: operation("Open questions, oldest first", "ConflictList", { access: "token_unless_loopback" }) })
     .post(
       "/v1/conflicts/:id",
       ({ params, body }) => {
@@ -15,5 +16,8 @@ export const conflictRoutes = (view: DaemonView) =>
         if (!answered) throw new EdgetrainError("not_found", `no open conflict "${params.id}" (answered already, or timed out)`, { details: { conflict: params.id } });
         return answered;
       },
-      { body: v.strictObject({ action: v.picklist(["wait", "skip", "force"], "wait, skip or force"), by: v.optional(v.pipe(v.string(), v.maxLength(100))) }) },
+      {
+        body: v.strictObject({ action: v.picklist(["wait", "skip", "force"], "wait, skip or force"), by: v.optional(v.pipe(v.string(), v.maxLength(100))) }),
+        detail: operation("Answer a question: wait, skip or force", "Conflict", { errors: { 400: "Not wait, skip or force.", 404: "No such open question: answered already, or timed out." } }),
+      },
     );

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { DaemonView } from "../daemon-view.ts";
+import { operation } from "../openapi.ts";
 
 const HEARTBEAT_MS = 5000;
 
@@ -9,7 +10,7 @@ const HEARTBEAT_MS = 5000;
  * activations). `?types=run.,model.` keeps only events whose type starts with one of the prefixes.
  */
 export const eventRoutes = (view: DaemonView) =>
-  new Elysia({ name: "routes/events" }).get(
+  new Elysia({ name: "routes/events", tags: ["events"] }).get(
     "/v1/events",
     ({ query, request }) => {
       // Elysia hands `a,b` over as an array already; a single value stays a string.
@@ -50,5 +51,12 @@ export const eventRoutes = (view: DaemonView) =>
       });
       return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" } });
     },
-    { query: v.object({ types: v.optional(v.union([v.pipe(v.string(), v.maxLength(500)), v.pipe(v.array(v.pipe(v.string(), v.maxLength(100))), v.maxLength(20))])) }) },
+    {
+      query: v.object({ types: v.optional(v.union([v.pipe(v.string(), v.maxLength(500)), v.pipe(v.array(v.pipe(v.string(), v.maxLength(100))), v.maxLength(20))])) }),
+      detail: operation(
+        "Follow the daemon's events",
+        { media: "text/event-stream", description: "Server-sent events: `event:` the type (run.progress, model.activated, …), `data:` its JSON with `at`. See docs/api.md." },
+        { access: "token_unless_loopback", errors: { 400: "A types filter too long." } },
+      ),
+    },
   );

@@ -3,12 +3,13 @@ import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
 import type { JobList, RunControlled, RunList, RunQueued } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
+import { operation } from "../openapi.ts";
 import { WholeNumberQuery } from "./schemas.ts";
 
 /** `GET /v1/jobs`, `POST /v1/jobs/:name/run` ({key?, force?}), `GET /v1/runs`, `GET /v1/runs/:id`. */
 export const jobRoutes = (view: DaemonView) =>
-  new Elysia({ name: "routes/jobs" })
-    .get("/v1/jobs", (): JobList => ({ jobs: view.jobs(), offpeak: view.offPeak() }))
+  new Elysia({ name: "routes/jobs", tags: ["jobs"] })
+    .get("/v1/jobs", (): JobList => ({ jobs: view.jobs(), offpeak: view.offPeak() }), { detail: operation("Jobs, their last run and next chance", "JobList", { access: "token_unless_loopback" }) })
     .post(
       "/v1/jobs/:name/run",
       async ({ params, body, set }) => {
@@ -16,12 +17,21 @@ export const jobRoutes = (view: DaemonView) =>
         set.status = 202;
         return { queued: true, job: params.name, key: body?.key ?? null, force: body?.force ?? false } satisfies RunQueued;
       },
-      { body: v.optional(v.strictObject({ key: v.optional(v.pipe(v.string(), v.minLength(1, "a key name"))), force: v.optional(v.boolean()) })) },
+      {
+        body: v.optional(v.strictObject({ key: v.optional(v.pipe(v.string(), v.minLength(1, "a key name"))), force: v.optional(v.boolean()) })),
+        detail: operation("Queue a run of the job, of all its keys or one", "RunQueued", {
+          status: 202,
+          errors: { 400: "A malformed body.", 404: "No such job, or the job has no such key." },
+        }),
+      },
     )
     .get(
       "/v1/runs",
       ({ query }): RunList => ({ runs: view.runs({ job: query.job, limit: query.limit ?? 50 }) }),
-      { query: v.object({ job: v.optional(v.string()), limit: v.optional(WholeNumberQuery(1000)) }) },
+      {
+        query: v.object({ job: v.optional(v.string()), limit: v.optional(WholeNumberQuery(1000)) }),
+        detail: operation("Runs, newest first", "RunList", { access: "token_unless_loopback", errors: { 400: "limit is not a whole number from 1 to 1000." } }),
+      },
     )
     .post(
       "/v1/runs/:id/:action",
@@ -30,10 +40,17 @@ export const jobRoutes = (view: DaemonView) =>
         if (!view.controlRun(params.id, params.action)) throw new EdgetrainError("conflict", `run ${params.id} is not in progress`, { details: { run: params.id, action: params.action } });
         return { run: params.id, action: params.action, accepted: true } satisfies RunControlled;
       },
-      { params: v.object({ id: v.string(), action: v.picklist(["cancel", "pause", "resume"], "cancel, pause or resume") }) },
+      {
+        params: v.object({ id: v.string(), action: v.picklist(["cancel", "pause", "resume"], "cancel, pause or resume") }),
+        detail: operation("Cancel, pause or resume a run in progress", "RunControlled", { errors: { 400: "Not cancel, pause or resume.", 404: "No such run.", 409: "The run is not in progress." } }),
+      },
     )
-    .get("/v1/runs/:id", ({ params }) => {
-      const run = view.run(params.id);
-      if (!run) throw new EdgetrainError("not_found", `no run "${params.id}"`, { details: { run: params.id } });
-      return run;
-    });
+    .get(
+      "/v1/runs/:id",
+      ({ params }) => {
+        const run = view.run(params.id);
+        if (!run) throw new EdgetrainError("not_found", `no run "${params.id}"`, { details: { run: params.id } });
+        return run;
+      },
+      { detail: operation("One run, with what it left", "RunDetail", { access: "token_unless_loopback", errors: { 404: "No such run." } }) },
+    );

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { ModelActivated, ModelList, ModelRolledBack } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
+import { operation } from "../openapi.ts";
 import { ModelName } from "./schemas.ts";
 
 const Params = v.object({ name: ModelName });
@@ -9,11 +10,20 @@ const VERSION_NUMBER = "a version number (1, 2, …), as `edgetrain model NAME` 
 
 /** `GET /v1/models`, `GET /v1/models/:name`, `POST /v1/models/:name/activate` ({version}), `POST /v1/models/:name/rollback`. */
 export const modelRoutes = (view: DaemonView) =>
-  new Elysia({ name: "routes/models" })
-    .get("/v1/models", (): ModelList => ({ models: view.models() }))
-    .get("/v1/models/:name", ({ params }) => view.model(params.name), { params: Params })
+  new Elysia({ name: "routes/models", tags: ["models"] })
+    .get("/v1/models", (): ModelList => ({ models: view.models() }), { detail: operation("Models, with the serving version of each", "ModelList", { access: "token_unless_loopback" }) })
+    .get("/v1/models/:name", ({ params }) => view.model(params.name), {
+      params: Params,
+      detail: operation("One model's versions, metrics and gate results", "ModelDetail", { access: "token_unless_loopback", errors: { 400: "Not a model name.", 404: "No such model." } }),
+    })
     .post("/v1/models/:name/activate", async ({ params, body }): Promise<ModelActivated> => ({ activated: await view.activate(params.name, body.version) }), {
       params: Params,
       body: v.strictObject({ version: v.pipe(v.number(VERSION_NUMBER), v.integer(VERSION_NUMBER), v.minValue(1, VERSION_NUMBER)) }),
+      detail: operation("Serve a version (loaded and health-checked first)", "ModelActivated", {
+        errors: { 400: "Not a model name or a version number, or the version's file is damaged (data_invalid).", 404: "No such model or version." },
+      }),
     })
-    .post("/v1/models/:name/rollback", async ({ params }): Promise<ModelRolledBack> => ({ active: await view.rollback(params.name) }), { params: Params });
+    .post("/v1/models/:name/rollback", async ({ params }): Promise<ModelRolledBack> => ({ active: await view.rollback(params.name) }), {
+      params: Params,
+      detail: operation("Go back to the version that served before", "ModelRolledBack", { errors: { 400: "Not a model name.", 404: "No such model, or none serves.", 409: "No intact earlier version to go back to." } }),
+    });

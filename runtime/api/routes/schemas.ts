@@ -1,8 +1,13 @@
 import * as v from "valibot";
-import { MODEL_NAME } from "../../store/model-name.ts";
 
-/** A model name in a path: checked before it can reach the model store's folders. */
-export const ModelName = v.pipe(v.string(), v.regex(MODEL_NAME, "a model name of lower-case letters, digits, '.', '_' and '-'"), v.check((name) => !name.includes(".."), "a model name without '..'"));
+const MODEL_NAME_WORDS = "a model name of lower-case letters, digits, '.', '_' and '-', without '..'";
+
+/**
+ * A model name in a path: checked before it can reach the model store's folders. The store's rule
+ * (MODEL_NAME, and no `..`) as one pattern and a length, since JSON Schema has no form for `v.check`
+ * and the converter takes one regex: each `.` must follow a character that is not one.
+ */
+export const ModelName = v.pipe(v.string(), v.maxLength(128, MODEL_NAME_WORDS), v.regex(/^[a-z0-9]\.?(?:[a-z0-9_-]\.?)*$/, MODEL_NAME_WORDS));
 
 /** A `?limit=`-style query value: digits, read as a whole number from 1 to `max`. */
 export const WholeNumberQuery = (max: number) => {

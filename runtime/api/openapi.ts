@@ -1,0 +1,98 @@
+import { openapi } from "@elysiajs/openapi";
+import { toJsonSchema, toJsonSchemaDefs } from "@valibot/to-json-schema";
+import type { DocumentDecoration } from "elysia";
+import * as responses from "./response-schemas.ts";
+
+/** The document's sections; each route group names its own. */
+export const TAGS = {
+  daemon: "Health, status, metrics, the resolved profile and the log.",
+  jobs: "Jobs, and their runs: queue one, follow it, cancel, pause or resume it.",
+  models: "Models and their versions: activate one, roll back.",
+  predictions: "Answers of the serving versions, and their cache.",
+  conflicts: "Questions to a person when a run meets a live predictor.",
+  events: "Everything the daemon does, as server-sent events.",
+} as const;
+
+/** An answer's schema, by its name under components.schemas. */
+export type AnswerSchema = Exclude<keyof typeof responses, "ErrorBody">;
+
+type Operation = DocumentDecoration;
+type Responses = NonNullable<Operation["responses"]>;
+
+/** Who may call a route: anyone (/health), loopback clients without the token (reads, predictions), or only with it. */
+export type Access = "open" | "token_unless_loopback" | "token";
+
+const ACCESS: Record<Access, { security?: Operation["security"]; note: string }> = {
+  open: { security: [], note: "Needs no token, on any bind." },
+  // `{}` is the alternative of no credentials at all.
+  token_unless_loopback: { security: [{ bearer: [] }, {}], note: "Needs the token only when the daemon listens beyond loopback." },
+  // The document's own requirement applies.
+  token: { note: "Needs the token." },
+};
+
+const ERROR = { $ref: "#/components/schemas/ErrorBody" };
+
+/**
+ * A route's OpenAPI operation: what it answers on success (a schema, or raw content such as text), the
+ * errors worth naming, and the error body for every other status.
+ */
+export function operation(
+  summary: string,
+  answer: AnswerSchema | { media: string; description: string },
+  options: { access?: Access; status?: number; errors?: Record<number, string> } = {},
+): Operation {
+  const access = ACCESS[options.access ?? "token"];
+  const success: Responses[string] =
+    typeof answer === "string"
+      ? { description: answer, content: { "application/json": { schema: { $ref: `#/components/schemas/${answer}` } } } }
+      : { description: answer.description, content: { [answer.media]: { schema: { type: "string" } } } };
+  const errors: Responses = Object.fromEntries(Object.entries(options.errors ?? {}).map(([status, description]) => [status, { description, content: { "application/json": { schema: ERROR } } }]));
+  if (options.access !== "open") errors[401] ??= { description: "The token is missing or wrong.", content: { "application/json": { schema: ERROR } } };
+  return {
+    summary,
+    description: access.note,
+    ...(access.security ? { security: access.security } : {}),
+    responses: {
+      [options.status ?? 200]: success,
+      ...errors,
+      default: { description: "Any other error: 403 a Host not answered, 411/413 a body without a length or too large, 507 a full disk, 500.", content: { "application/json": { schema: ERROR } } },
+    },
+  };
+}
+
+/** The answers' schemas as components; a schema used inside another becomes a `$ref`. */
+function componentSchemas(): Record<string, object> {
+  const defs = toJsonSchemaDefs(responses, { target: "draft-2020-12", errorMode: "throw" });
+  return JSON.parse(JSON.stringify(defs).replaceAll('"#/$defs/', '"#/components/schemas/'));
+}
+
+/** Requests' params, queries and bodies as JSON Schema; a check without a JSON Schema form would warn here. */
+function requestSchema(schema: Parameters<typeof toJsonSchema>[0]) {
+  const { $schema: _dialect, ...converted } = toJsonSchema(schema, { target: "draft-2020-12", typeMode: "input", errorMode: "warn" });
+  return converted;
+}
+
+/** `GET /openapi`: the OpenAPI 3.1 document of the routes, built from their schemas once all are added. */
+export function apiDocument(version: string) {
+  return openapi({
+    path: "/openapi",
+    specPath: "/openapi",
+    provider: null,
+    mapJsonSchema: { valibot: requestSchema },
+    documentation: {
+      info: { title: "edgetrain API", version, description: "Training runs, models, predictions and events of one edgetrain daemon. Errors are {code, message, hint?, ...details}." },
+      tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
+      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description: "api.token of the profile, or the api.token file the daemon writes in its home. On a loopback bind only changes need it; on any other bind every route but /health does.",
+          },
+        },
+        schemas: componentSchemas(),
+      },
+    },
+  });
+}
