@@ -1,7 +1,8 @@
 /**
  * The daemon's HTTP API as its clients see it: what each route answers, the events of `/v1/events` and
- * the error body. Types only: the CLI and the TUI import this file and no other part of the runtime, and
- * talk to the daemon with Eden's `treaty<App>(url)`, typed by the app itself.
+ * the error body. Types only: the TUI imports this file and no other part of the runtime. The CLI and
+ * the TUI talk to the daemon with Eden's `treaty<App>(url)`, typed by the app itself. docs/api.md tells
+ * the same in words; GET /openapi as an OpenAPI 3.1 document.
  */
 import type { InferOutput } from "valibot";
 import type { ErrorCode } from "../errors.ts";
