@@ -1,10 +1,11 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Environment } from "../environment.ts";
 import { EdgetrainError } from "../errors.ts";
 
 export interface Output {
   write(text: string): void;
   isTTY: boolean;
+  /** The terminal's width when this output is one; tables and help fit it. */
+  columns?: number;
 }
 
 export interface CommandIo {
@@ -14,31 +15,47 @@ export interface CommandIo {
   color: boolean;
 }
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
+/** One flag of a command, as its help, the parser and the completion scripts see it. */
+export interface OptionSpec {
+  /** `string` takes a value (`--home DIR`); `boolean` is a switch (`--force`). */
+  type: "string" | "boolean";
+  /** One letter: `-p` for `--profile`. */
+  short?: string;
+  /** Repeatable: `--data a.csv --data b.csv` keeps both, in order. */
+  multiple?: boolean;
+  /** The value's name in help: `DIR` in `--home DIR`. Default `VALUE`. */
+  value?: string;
+  description: string;
+}
+
+/** One positional argument of a command. */
+export interface ArgumentSpec {
+  name: string;
+  description: string;
+  /** Default: required. */
+  optional?: boolean;
+  /** Takes every remaining argument (`hold NAME -- COMMAND ARGS…`). */
+  variadic?: boolean;
+  /** The only words accepted; the completion scripts offer them. */
+  choices?: readonly string[];
+}
 
 export interface Command {
   name: string;
   /** One line for `edgetrain --help`. */
   summary: string;
-  /** Full help: usage line, what it does, options. */
-  help: string;
-  options: Options;
+  /** What it does, under the usage line of its help: one line per paragraph, wrapped to the terminal. */
+  description: string;
+  arguments?: readonly ArgumentSpec[];
+  options: Readonly<Record<string, OptionSpec>>;
+  /** Command lines shown under Examples in its help. */
+  examples: readonly string[];
   run(args: ParsedArgs, io: CommandIo): Promise<number>;
 }
 
 export interface ParsedArgs {
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
-}
-
-/** Parses strictly: an unknown flag is a usage error naming it, not silently ignored. */
-export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
-  try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...command.options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
-    return { values: values as ParsedArgs["values"], positionals };
-  } catch (error) {
-    throw new EdgetrainError("usage", `edgetrain ${command.name}: ${(error as Error).message.replace(/\. To specify.*$/s, "")}`, { hint: `see edgetrain ${command.name} --help` });
-  }
 }
 
 /** Someone at a keyboard: stdout draws on a terminal and stdin reads from one (the TUI needs both). */
@@ -49,6 +66,11 @@ export function interactiveTerminal(io: CommandIo): boolean {
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const value = args.values[name];
   return typeof value === "string" ? value : undefined;
+}
+
+export function listFlag(args: ParsedArgs, name: string): string[] {
+  const value = args.values[name];
+  return Array.isArray(value) ? value : [];
 }
 
 export function portFlag(args: ParsedArgs): number | undefined {

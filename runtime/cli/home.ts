@@ -10,7 +10,7 @@ import { chooseProfile, resolveProfile, type ResolvedProfile } from "../config/v
 import type { Profile } from "../config/schema.ts";
 import { formatProblem } from "./problems-text.ts";
 import { defaultHome } from "../environment.ts";
-import { stringFlag, type CommandIo, type ParsedArgs } from "./command.ts";
+import { stringFlag, type CommandIo, type OptionSpec, type ParsedArgs } from "./command.ts";
 
 /** The home and profile a command works on: --home/--profile, then EDGETRAIN_HOME/EDGETRAIN_PROFILE, then defaults. */
 export function homeAndProfile(args: ParsedArgs, io: CommandIo): { home: string; profile: string; homeFlag?: string } {
@@ -20,9 +20,9 @@ export function homeAndProfile(args: ParsedArgs, io: CommandIo): { home: string;
 }
 
 export const homeOptions = {
-  profile: { type: "string", short: "p" },
-  home: { type: "string" },
-} as const;
+  profile: { type: "string", short: "p", value: "NAME", description: "built-in profile name or file (default: the home's profile.yaml, else base)" },
+  home: { type: "string", value: "DIR", description: "edgetrain home (default ~/.edgetrain, or EDGETRAIN_HOME)" },
+} as const satisfies Record<string, OptionSpec>;
 
 /**
  * The profile a command works on, loaded, and its paths. With a broken profile the paths are the home's

@@ -4,11 +4,14 @@ import { homeOptions, openHomeState } from "../home.ts";
 export const decisionsCommand: Command = {
   name: "decisions",
   summary: "what the scheduler and governor decided, and why: fired, deferred, skipped, paused…",
-  help: `Usage: edgetrain decisions [--job J] [--limit N] [--json] [--home DIR] [--profile P]
-
-Lists the recorded decisions, newest first: triggers fired, runs deferred (and why), skipped (and why),
-started, interrupted; conflicts met, asked, answered, forced; governor pauses and resumes.`,
-  options: { ...homeOptions, job: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
+  description: "Lists the recorded decisions, newest first: triggers fired, runs deferred (and why), skipped (and why), started, interrupted; conflicts met, asked, answered, forced; governor pauses and resumes.",
+  options: {
+    job: { type: "string", value: "JOB", description: "only the decisions about this job" },
+    limit: { type: "string", value: "N", description: "at most N decisions (default 30)" },
+    json: { type: "boolean", description: "print a JSON array of {at, type, …data}" },
+    ...homeOptions,
+  },
+  examples: ["edgetrain decisions", "edgetrain decisions --job activity --limit 100 --json"],
   async run(args, io) {
     const limit = limitFlag(args, 30);
     const job = stringFlag(args, "job");

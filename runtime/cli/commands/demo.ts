@@ -15,20 +15,16 @@ import { openTui } from "./run.ts";
 export const demoCommand: Command = {
   name: "demo",
   summary: "the whole loop on built-in demo data: train 30 player models, serve them, retrain one on a new session",
-  help: `Usage: edgetrain demo [--home DIR] [--port N] [--headless] [--once]
+  description: `Creates a home (default ./edgetrain-demo) with 30 players × 4 sessions of synthetic wearable data (made by edgetrain, no Python), starts the daemon with a demo profile (per-player random forests, new-data trigger, gate + activate, tiered cache), trains and serves all 30 models, then drops a fifth session for player_7 and shows that only that model retrains, is gated and activated while predictions keep being answered.
 
-Creates a home (default ./edgetrain-demo) with 30 players × 4 sessions of synthetic wearable data
-(made by edgetrain, no Python), starts the daemon with a demo profile (per-player random forests,
-new-data trigger, gate + activate, tiered cache), trains and serves all 30 models, then drops a
-fifth session for player_7 and shows that only that model retrains, is gated and activated while
-predictions keep being answered. Afterwards the daemon keeps serving until Ctrl-C.
-
-Options:
-      --home DIR    demo home (default ./edgetrain-demo); run it again to continue there
-      --port N      API port (default 8470; 0 picks a free one)
-      --headless    log each step on stderr instead of opening the TUI (the default without a terminal)
-      --once        stop after the story instead of serving on; exit 1 if a step did not hold`,
-  options: { home: { type: "string" }, port: { type: "string" }, headless: { type: "boolean" }, once: { type: "boolean" } },
+Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a JSON report.`,
+  options: {
+    home: { type: "string", value: "DIR", description: "demo home (default ./edgetrain-demo); run it again to continue there" },
+    port: { type: "string", value: "N", description: "API port (default 8470; 0 picks a free one)" },
+    headless: { type: "boolean", description: "log each step on stderr instead of opening the TUI (the default without a terminal)" },
+    once: { type: "boolean", description: "stop after the story instead of serving on; exit 1 if a step did not hold" },
+  },
+  examples: ["edgetrain demo", "edgetrain demo --once --headless --port 0"],
   async run(args, io) {
     const home = resolve(stringFlag(args, "home") ?? "edgetrain-demo");
     const dataDir = join(home, "data", "athletes");

@@ -16,51 +16,37 @@ import { checkOptions, type PluginScope } from "../../plugins/instantiate.ts";
 import { RunRecorder } from "../../training/run-recorder.ts";
 import { runStrategy } from "../../training/run-strategy.ts";
 import { openState } from "../../state/database.ts";
-import { stringFlag, type Command, type ParsedArgs } from "../command.ts";
+import { listFlag, stringFlag, type Command, type ParsedArgs } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import { progressBar } from "../progress-bar.ts";
 
 export const fitCommand: Command = {
   name: "fit",
   summary: "train a model by hand from CSV files and write it as ONNX",
-  help: `Usage: edgetrain fit --strategy NAME --data PATH… [--test PATH…] [--label COL]
-                     [--task classification|regression] [--set key=value…] [--out model.onnx] [--json]
+  description: `Trains with a strategy plugin on CSV files (or folders of them) and writes an ONNX model. Without --test, the strategy holds out test_fraction of the rows for its metrics.
 
-Trains with a strategy plugin on CSV files (or folders of them) and writes an ONNX model.
-Without --test, the strategy holds out test_fraction of the rows for its metrics.
-A progress bar is drawn on a terminal; --json prints one final JSON line with fit_seconds,
-rows, features and accuracy/f1 or rmse/r2. Options come from the profile's
-defaults.strategies.NAME, then --set (values are YAML: --set max_depth=10 --set bootstrap=false).
-
-Options:
-      --strategy NAME   strategy plugin (edgetrain plugins lists them)
-      --data PATH       training CSV file or folder; repeatable (external trainers may not need it)
-      --test PATH       test CSV file or folder; repeatable
-      --label COL       label column (default label)
-      --task T          classification or regression (default: from the labels)
-      --set key=value   a strategy option; repeatable
-      --on-bad-cell P   skip-row or fail (default fail)
-      --from FILE       the model to warm-start from (strategies with warm_start)
-      --out FILE        where to write the model (default model.onnx)
-      --json            print the result as one JSON line
-  -p, --profile NAME    profile for defaults, workers, memory limit and plugins
-      --home DIR        edgetrain home`,
+A progress bar is drawn on a terminal. Options come from the profile's defaults.strategies.NAME, then --set (values are YAML: --set max_depth=10 --set bootstrap=false).`,
   options: {
-    ...homeOptions,
-    strategy: { type: "string" },
-    data: { type: "string", multiple: true },
-    test: { type: "string", multiple: true },
-    label: { type: "string" },
-    task: { type: "string" },
-    set: { type: "string", multiple: true },
-    "on-bad-cell": { type: "string" },
-    out: { type: "string" },
-    from: { type: "string" },
-    json: { type: "boolean" },
+    strategy: { type: "string", value: "NAME", description: "strategy plugin (edgetrain plugins lists them)" },
+    data: { type: "string", multiple: true, value: "PATH", description: "training CSV file or folder (external trainers may not need it)" },
+    test: { type: "string", multiple: true, value: "PATH", description: "test CSV file or folder" },
+    label: { type: "string", value: "COL", description: "label column (default label)" },
+    task: { type: "string", value: "TASK", description: "classification or regression (default: from the labels)" },
+    set: { type: "string", multiple: true, value: "KEY=VALUE", description: "a strategy option" },
+    "on-bad-cell": { type: "string", value: "POLICY", description: "skip-row or fail (default fail)" },
+    from: { type: "string", value: "FILE", description: "the model to warm-start from (strategies with warm_start)" },
+    out: { type: "string", value: "FILE", description: "where to write the model (default model.onnx)" },
+    json: { type: "boolean", description: "print the result as one JSON line: fit_seconds, rows, features, accuracy/f1 or rmse/r2…" },
+    profile: { ...homeOptions.profile, description: "profile for defaults, workers, memory limit and plugins" },
+    home: homeOptions.home,
   },
+  examples: [
+    "edgetrain fit --strategy random-forest --data train.csv --test test.csv --out model.onnx",
+    "edgetrain fit --strategy incremental-nn --data sessions/ --set epochs=20 --json",
+  ],
   async run(args, io) {
     const strategyName = stringFlag(args, "strategy");
-    const dataPaths = (args.values.data as string[] | undefined) ?? [];
+    const dataPaths = listFlag(args, "data");
     if (!strategyName) throw new EdgetrainError("usage", "edgetrain fit: --strategy NAME is required", { hint: "edgetrain plugins lists the strategies" });
     const onBadCell = stringFlag(args, "on-bad-cell") ?? "fail";
     if (onBadCell !== "fail" && onBadCell !== "skip-row") throw new EdgetrainError("usage", `--on-bad-cell ${onBadCell}: expected skip-row or fail`);
@@ -78,7 +64,7 @@ Options:
     const label = stringFlag(args, "label") ?? "label";
     const choice = { label, onBadCell: onBadCell as "fail" | "skip-row" } as const;
     const trainFiles = dataPaths.flatMap((path) => csvFilesIn(resolve(path)));
-    const testFiles = ((args.values.test as string[] | undefined) ?? []).flatMap((path) => csvFilesIn(resolve(path)));
+    const testFiles = listFlag(args, "test").flatMap((path) => csvFilesIn(resolve(path)));
     const loadData = async (): Promise<TrainingData> => {
       if (trainFiles.length === 0) throw new EdgetrainError("bad_input", `strategy ${strategyName} reads training data: give --data PATH`);
       const train = await readCsvTable(trainFiles, choice);
@@ -182,7 +168,7 @@ function checkStrategy(name: string, options: Record<string, unknown>, scope: Pi
 /** `--set a=1 --set b=true` → { a: 1, b: true }; values are YAML scalars or flow collections. */
 function parseSets(args: ParsedArgs): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const pair of (args.values.set as string[] | undefined) ?? []) {
+  for (const pair of listFlag(args, "set")) {
     const equals = pair.indexOf("=");
     if (equals <= 0) throw new EdgetrainError("bad_input", `--set ${pair}: expected key=value`);
     const key = pair.slice(0, equals).trim();

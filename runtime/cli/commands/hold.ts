@@ -13,14 +13,18 @@ const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 export const holdCommand: Command = {
   name: "hold",
   summary: "run any command under a predictor lock, so training keeps away from it",
-  help: `Usage: edgetrain hold NAME [--respect-training] [--home DIR] -- COMMAND [ARGS…]
+  description: `Runs COMMAND while holding the predictor lock NAME (<home>/locks/predictor-NAME.lock: pid, process start time, host, command). Jobs whose constraints.not_during lists NAME treat it as a live predictor, so an existing script gets protection without changes.
 
-Runs COMMAND while holding the predictor lock NAME (<home>/locks/predictor-NAME.lock: pid, process
-start time, host, command). Jobs whose constraints.not_during lists NAME treat it as a live predictor,
-so an existing script gets protection without changes. The lock goes when COMMAND ends, on signals
-too (they are passed on to COMMAND); its exit code is edgetrain's.
-With --respect-training, COMMAND starts only when no training run holds its training lock.`,
-  options: { ...homeOptions, "respect-training": { type: "boolean" } },
+The lock goes when COMMAND ends, on signals too (they are passed on to COMMAND); its exit code is edgetrain's. Put -- before COMMAND so that its own flags are not read as edgetrain's.`,
+  arguments: [
+    { name: "name", description: "the predictor's name, as jobs list it in constraints.not_during" },
+    { name: "command", variadic: true, description: "the command to run under the lock, and its arguments" },
+  ],
+  options: {
+    "respect-training": { type: "boolean", description: "start COMMAND only when no training run holds its training lock" },
+    ...homeOptions,
+  },
+  examples: ["edgetrain hold game-server -- ./serve --port 9000", "edgetrain hold nightly-report --respect-training -- python3 report.py"],
   async run(args, io) {
     const [name, ...command] = args.positionals;
     if (!name || command.length === 0) throw new EdgetrainError("usage", "edgetrain hold: expected NAME -- COMMAND [ARGS…]");

@@ -51,10 +51,9 @@ function modelName(args: ParsedArgs, command: string): string {
 export const modelsCommand: Command = {
   name: "models",
   summary: "list models: active version, versions kept, latest metrics",
-  help: `Usage: edgetrain models [--json] [--profile P] [--home DIR]
-
-Lists the models in the home's store. Works with or without a running daemon.`,
-  options: { ...homeOptions, json: { type: "boolean" } },
+  description: "Lists the models in the home's store: active version, versions kept, job, key and latest metrics. Works with or without a running daemon.",
+  options: { json: { type: "boolean", description: "print a JSON array of {model, active, versions, latest, job, key, metrics, activated_at}" }, ...homeOptions },
+  examples: ["edgetrain models", "edgetrain models --json --home /data/edgetrain"],
   async run(args, io) {
     const home = loadHomeProfile(args, io);
     const models = daemonRuns(home.paths.home) ? (await askDaemon(args, io, (api) => api.v1.models.get())).models : withStore(home, io, (store) => store.list());
@@ -68,8 +67,10 @@ Lists the models in the home's store. Works with or without a running daemon.`,
 export const modelCommand: Command = {
   name: "model",
   summary: "one model's versions with metrics, gate results and status",
-  help: `Usage: edgetrain model NAME [--json] [--profile P] [--home DIR]`,
-  options: { ...homeOptions, json: { type: "boolean" } },
+  description: "Lists the versions of one model: status, creation time, the run that made it, metrics, and the gate's verdict or why it was rolled back.",
+  arguments: [{ name: "name", description: "the model (edgetrain models lists them)" }],
+  options: { json: { type: "boolean", description: "print {model, versions: [...]} as JSON" }, ...homeOptions },
+  examples: ["edgetrain model activity-player_7", "edgetrain model activity-player_7 --json"],
   async run(args, io) {
     const name = modelName(args, "model");
     const home = loadHomeProfile(args, io);
@@ -90,10 +91,13 @@ export const modelCommand: Command = {
 export const activateCommand: Command = {
   name: "activate",
   summary: "make a model version serve (loaded and health-checked first)",
-  help: `Usage: edgetrain activate NAME VERSION [--profile P] [--home DIR]
-
-Through the daemon when one runs (requests never fail or wait during the switch), else on the store directly.`,
+  description: "Loads the version, checks it and makes it serve: through the daemon when one runs (requests never fail or wait during the switch), else on the store directly.",
+  arguments: [
+    { name: "name", description: "the model (edgetrain models lists them)" },
+    { name: "version", description: "the version number (edgetrain model NAME lists them)" },
+  ],
   options: homeOptions,
+  examples: ["edgetrain activate activity-player_7 3"],
   async run(args, io) {
     const name = modelName(args, "activate");
     const version = Number(args.positionals[1]);
@@ -110,8 +114,10 @@ Through the daemon when one runs (requests never fail or wait during the switch)
 export const rollbackCommand: Command = {
   name: "rollback",
   summary: "go back to the model version that served before",
-  help: `Usage: edgetrain rollback NAME [--profile P] [--home DIR]`,
+  description: "Makes the version that served before the active one serve again, through the daemon when one runs, else on the store directly.",
+  arguments: [{ name: "name", description: "the model (edgetrain models lists them)" }],
   options: homeOptions,
+  examples: ["edgetrain rollback activity-player_7"],
   async run(args, io) {
     const name = modelName(args, "rollback");
     const { paths } = loadHomeProfile(args, io);
@@ -126,11 +132,13 @@ export const rollbackCommand: Command = {
 export const cacheCommand: Command = {
   name: "cache",
   summary: "prediction cache: stats, or clear (all, or one model)",
-  help: `Usage: edgetrain cache stats|clear [MODEL] [--json] [--profile P] [--home DIR]
-
-Through the daemon when one runs; else on the disk cache directly (the memory cache lives only in the
-daemon, so without one it is empty).`,
-  options: { ...homeOptions, json: { type: "boolean" } },
+  description: "Shows the prediction cache's entries, hits and misses, or clears it. Through the daemon when one runs; else on the disk cache directly (the memory cache lives only in the daemon, so without one it is empty).",
+  arguments: [
+    { name: "action", choices: ["stats", "clear"], description: "stats, or clear" },
+    { name: "model", optional: true, description: "clear only this model's entries" },
+  ],
+  options: { json: { type: "boolean", description: "print the stats as JSON" }, ...homeOptions },
+  examples: ["edgetrain cache stats", "edgetrain cache clear activity-player_7"],
   async run(args, io) {
     const [action, model] = args.positionals;
     if (action !== "stats" && action !== "clear") throw new EdgetrainError("usage", `edgetrain cache: expected stats or clear, got "${action ?? ""}"`);

@@ -8,12 +8,9 @@ import { homeOptions, resolveHomeProfile } from "../home.ts";
 export const planCommand: Command = {
   name: "plan",
   summary: "the learned off-peak windows as a week heat-map, and when each job will run next and why",
-  help: `Usage: edgetrain plan [--json] [--profile P] [--home DIR]
-
-Reads the usage history (usage.source: self, sql or csv), scores every hour of the week, shows it as a
-heat-map with the chosen off-peak windows marked W, and for every job its triggers, the next time it
-will run and why.`,
-  options: { ...homeOptions, json: { type: "boolean" } },
+  description: "Reads the usage history (usage.source: self, sql or csv), scores every hour of the week, shows it as a heat-map with the chosen off-peak windows marked W, and for every job its triggers, the next time it will run and why.",
+  options: { json: { type: "boolean", description: "print {offpeak, jobs} as JSON" }, ...homeOptions },
+  examples: ["edgetrain plan", "edgetrain plan --profile ./game-server.yaml --json"],
   async run(args, io) {
     const { profile, paths } = await resolveHomeProfile(args, io);
     const now = Date.now();

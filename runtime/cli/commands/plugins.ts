@@ -8,11 +8,11 @@ import { formatProblem } from "../problems-text.ts";
 export const pluginsCommand: Command = {
   name: "plugins",
   summary: "list built-in and user plugins with kind, source and options",
-  help: `Usage: edgetrain plugins [--json] [--profile NAME] [--home DIR]
+  description: `Lists every plugin: built-ins and the .ts/.js files in the profile's plugins_dir, with kind, version, source and options.
 
-Lists every plugin: built-ins and the .ts/.js files in the profile's plugins_dir.
 A plugin that fails to load is reported with its file; exit code 1 then.`,
-  options: { ...homeOptions, json: { type: "boolean" } },
+  options: { json: { type: "boolean", description: "print {plugins, problems} as JSON" }, ...homeOptions },
+  examples: ["edgetrain plugins", "edgetrain plugins --home /data/edgetrain --json"],
   async run(args, io) {
     const pluginsDir = loadHomeProfile(args, io).paths.plugins;
     const registry = await loadPlugins(pluginsDir);

@@ -6,21 +6,24 @@ import { EdgetrainError } from "../../errors.ts";
 import { readModelDescription } from "../../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../../inference/onnx-runtime.ts";
 import { predictionsOf, scorePredictions } from "../../inference/score-predictions.ts";
-import { stringFlag, type Command } from "../command.ts";
+import { listFlag, stringFlag, type Command } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 
 export const predictCommand: Command = {
   name: "predict",
   summary: "run an ONNX model through ONNX Runtime on a CSV file",
-  help: `Usage: edgetrain predict --model model.onnx --data file.csv [--label COL] [--json]
-
-Reads the model's feature names from its metadata, takes those columns from the CSV (in the model's
-order), and prints one prediction per row (class name, or value). When the CSV has the label
-column, accuracy or RMSE is printed too. --json prints {model, backend, rows, predictions, …}.`,
-  options: { ...homeOptions, model: { type: "string" }, data: { type: "string", multiple: true }, label: { type: "string" }, json: { type: "boolean" } },
+  description: "Reads the model's feature names from its metadata, takes those columns from the CSV (in the model's order), and prints one prediction per row (class name, or value). When the CSV has the label column, accuracy or RMSE is printed too.",
+  options: {
+    model: { type: "string", value: "FILE", description: "the ONNX model (written by edgetrain fit or a job)" },
+    data: { type: "string", multiple: true, value: "PATH", description: "CSV file or folder to predict" },
+    label: { type: "string", value: "COL", description: "label column, scored when present (default label)" },
+    json: { type: "boolean", description: "print {model, backend, rows, predictions, …} as JSON" },
+    ...homeOptions,
+  },
+  examples: ["edgetrain predict --model model.onnx --data test.csv", "edgetrain predict --model model.onnx --data sessions/ --json"],
   async run(args, io) {
     const modelPath = stringFlag(args, "model");
-    const dataPaths = (args.values.data as string[] | undefined) ?? [];
+    const dataPaths = listFlag(args, "data");
     if (!modelPath || dataPaths.length === 0) throw new EdgetrainError("usage", "edgetrain predict: --model FILE and --data FILE are required");
     let bytes: Uint8Array;
     try {

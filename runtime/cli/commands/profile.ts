@@ -8,12 +8,13 @@ import { formatProblem } from "../problems-text.ts";
 export const profileCommand: Command = {
   name: "profile",
   summary: "show the merged profile; --resolved also says where each value came from",
-  help: `Usage: edgetrain profile show [--resolved] [--profile NAME] [--home DIR]
-
-Prints the profile after merging its extends chain, environment and defaults, as YAML.
-With --resolved each value carries a comment naming its origin (file:line, default,
-environment or flag) and the paths are shown resolved. Secrets are never printed.`,
-  options: { ...homeOptions, resolved: { type: "boolean" } },
+  description: "Prints the profile after merging its extends chain, environment and defaults, as YAML. Secrets are never printed.",
+  arguments: [{ name: "action", choices: ["show"], description: "show" }],
+  options: {
+    resolved: { type: "boolean", description: "comment each value with its origin (file:line, default, environment or flag) and show the paths resolved" },
+    ...homeOptions,
+  },
+  examples: ["edgetrain profile show", "edgetrain profile show --resolved --profile jetson-nano"],
   async run(args, io) {
     const [sub] = args.positionals;
     if (sub !== "show") throw new EdgetrainError("usage", `edgetrain profile: expected "show", got ${sub ? `"${sub}"` : "nothing"}`, { hint: "edgetrain profile show [--resolved]" });

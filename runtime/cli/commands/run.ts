@@ -11,23 +11,18 @@ export async function openTui(daemon: Daemon): Promise<void> {
 export const runCommand: Command = {
   name: "run",
   summary: "start the daemon: load profile and plugins, open state, serve the local API",
-  help: `Usage: edgetrain run [--profile P] [--home DIR] [--host H] [--port N] [--headless]
+  description: `Starts edgetrain in the foreground. It refuses to start with a profile or plugin that has problems, when another daemon holds the home, or on a non-loopback --host without api.token. The address is written to <home>/daemon.json; without the TUI it is also printed as one JSON line.
 
-Starts edgetrain in the foreground. It refuses to start with a profile or plugin that has
-problems, when another daemon holds the home, or on a non-loopback --host without api.token.
-SIGTERM/SIGINT stop it cleanly within 5 s; SIGHUP re-reads the profile (a bad one is rejected
-and the running one kept), except when started on a terminal: there SIGHUP is the terminal
-closing, and it stops. The address is written to <home>/daemon.json.
-
-Options:
-  -p, --profile P   built-in profile name or file
-      --home DIR    edgetrain home (default ~/.edgetrain)
-      --host H      listen address (default api.host, 127.0.0.1)
-      --port N      listen port (default api.port, 8470; 0 picks a free one)
-      --headless    no terminal UI, logs on stderr (the default without a terminal and under systemd)
+SIGTERM/SIGINT stop it cleanly within 5 s; SIGHUP re-reads the profile (a bad one is rejected and the running one kept), except when started on a terminal: there SIGHUP is the terminal closing, and it stops.
 
 On a terminal the TUI opens; quitting it (q) leaves the daemon running here, logging, until Ctrl-C.`,
-  options: { ...homeOptions, host: { type: "string" }, port: { type: "string" }, headless: { type: "boolean" } },
+  options: {
+    ...homeOptions,
+    host: { type: "string", value: "HOST", description: "listen address (default api.host, 127.0.0.1)" },
+    port: { type: "string", value: "N", description: "listen port (default api.port, 8470; 0 picks a free one)" },
+    headless: { type: "boolean", description: "no terminal UI, logs on stderr (the default without a terminal and under systemd)" },
+  },
+  examples: ["edgetrain run", "edgetrain run --headless --profile jetson-orin --port 8470"],
   async run(args, io) {
     const { profile, homeFlag } = homeAndProfile(args, io);
     const withTui = !args.values.headless && interactiveTerminal(io);

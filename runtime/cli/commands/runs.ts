@@ -6,10 +6,14 @@ import { metricsText, writeTable } from "../table.ts";
 export const runsCommand: Command = {
   name: "runs",
   summary: "list runs: status, duration, trigger and outcome",
-  help: `Usage: edgetrain runs [--job J] [--limit N] [--json] [--profile P] [--home DIR]
-
-Lists the latest runs recorded in the home's state, newest first.`,
-  options: { ...homeOptions, job: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
+  description: "Lists the latest runs recorded in the home's state, newest first: status, trigger, start, duration (or progress) and outcome.",
+  options: {
+    job: { type: "string", value: "JOB", description: "only the runs of this job" },
+    limit: { type: "string", value: "N", description: "at most N runs (default 20)" },
+    json: { type: "boolean", description: "print a JSON array of runs" },
+    ...homeOptions,
+  },
+  examples: ["edgetrain runs", "edgetrain runs --job activity --limit 5 --json"],
   async run(args, io) {
     const limit = limitFlag(args, 20);
     const state = openHomeState(args, io);

@@ -56,14 +56,17 @@ WantedBy=${options.userUnit ? "default.target" : "multi-user.target"}
 export const serviceCommand: Command = {
   name: "service",
   summary: "install or remove the systemd unit that runs edgetrain unattended",
-  help: `Usage: edgetrain service install [--user] [--profile P] [--home DIR] [--run-as USER] [--unit-dir DIR]
-       edgetrain service uninstall [--user] [--unit-dir DIR]
+  description: `install writes ${UNIT}: Restart=on-failure, CPUQuota and MemoryMax from the profile's governor, journald logging, SIGHUP reload, a non-root user; then prints the commands that enable it. uninstall removes it.
 
-install writes ${UNIT}: Restart=on-failure, CPUQuota and MemoryMax from the profile's governor,
-journald logging, SIGHUP reload, a non-root user; then prints the commands that enable it.
---user writes a user unit (~/.config/systemd/user) that needs no root. A system unit runs as
---run-as USER (default: the user who called sudo, else "edgetrain"); root is refused.`,
-  options: { ...homeOptions, user: { type: "boolean" }, "run-as": { type: "string" }, "unit-dir": { type: "string" } },
+A system unit runs as --run-as USER (default: the user who called sudo, else "edgetrain"); root is refused.`,
+  arguments: [{ name: "action", choices: ["install", "uninstall"], description: "install, or uninstall" }],
+  options: {
+    user: { type: "boolean", description: "a user unit (~/.config/systemd/user) that needs no root" },
+    "run-as": { type: "string", value: "USER", description: "the user a system unit runs as" },
+    "unit-dir": { type: "string", value: "DIR", description: "where the unit goes (default /etc/systemd/system, or the user's with --user)" },
+    ...homeOptions,
+  },
+  examples: ["sudo edgetrain service install --profile jetson-orin --run-as athlete", "edgetrain service install --user", "edgetrain service uninstall --user"],
   async run(args, io) {
     const [action] = args.positionals;
     const userUnit = Boolean(args.values.user);

@@ -6,17 +6,18 @@ import { fittingProfile } from "../../hardware/profile-fit.ts";
 import { memoryInfo } from "../../hardware/sensors.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { stringFlag, type Command } from "../command.ts";
-import { homeAndProfile } from "../home.ts";
+import { homeAndProfile, homeOptions } from "../home.ts";
 
 export const setupCommand: Command = {
   name: "setup",
   summary: "create the home and its folders and write a starter profile",
-  help: `Usage: edgetrain setup [--home DIR] [--extends NAME] [--force]
-
-Creates the home (default ~/.edgetrain) with data/, models/, cache/, logs/, state/ and plugins/,
-and writes profile.yaml extending the built-in profile that fits this machine (or --extends NAME).
-An existing profile.yaml is kept unless --force.`,
-  options: { home: { type: "string" }, extends: { type: "string" }, force: { type: "boolean" } },
+  description: "Creates the home (default ~/.edgetrain) with data/, models/, cache/, logs/, state/ and plugins/, and writes profile.yaml extending the built-in profile that fits this machine (or --extends NAME).",
+  options: {
+    home: homeOptions.home,
+    extends: { type: "string", value: "NAME", description: "the built-in profile to extend (default: the one that fits this machine)" },
+    force: { type: "boolean", description: "replace an existing profile.yaml (kept otherwise)" },
+  },
+  examples: ["edgetrain setup", "edgetrain setup --home /data/edgetrain --extends jetson-nano"],
   async run(args, io) {
     const { home } = homeAndProfile(args, io);
     const root = io.environment.hostRoot;

@@ -6,10 +6,9 @@ import { homeOptions } from "../home.ts";
 export const statusCommand: Command = {
   name: "status",
   summary: "one screen: readings, governor, queue, runs in progress, latest runs",
-  help: `Usage: edgetrain status [--json] [--home DIR] [--profile P]
-
-Asks the daemon that runs on the home what it is doing.`,
-  options: { ...homeOptions, json: { type: "boolean" } },
+  description: "Asks the daemon that runs on the home what it is doing: readings, governor, disk, queue, runs in progress and the latest runs.",
+  options: { json: { type: "boolean", description: "print the daemon's status and latest_runs as JSON" }, ...homeOptions },
+  examples: ["edgetrain status", "edgetrain status --json --home /data/edgetrain"],
   async run(args, io) {
     const client = daemonClient(args, io);
     const status = await client.answer(client.api.v1.status.get());

@@ -65,13 +65,17 @@ async function clearOfPredictors(job: string, force: boolean, { profile, paths, 
 export const trainCommand: Command = {
   name: "train",
   summary: "run a profile job now, for all its keys or one",
-  help: `Usage: edgetrain train JOB [--key K] [--force] [--json] [--profile P] [--home DIR]
+  description: `Runs the job as the scheduler would: its strategy, options and data source, one run per key, each recorded in the home's state with its folder under runs/. The governor is asked first: when the machine is busy the run is deferred with the reason (exit 5).
 
-Runs the job as the scheduler would: its strategy, options and data source, one run per key (or only
---key K), each recorded in the home's state with its folder under runs/. The governor is asked first:
-when the machine is busy the run is deferred with the reason (exit 5); --force runs anyway and is not
-paused. Exit 1 if a run fails. When a daemon runs on the home, the run is queued there instead.`,
-  options: { ...homeOptions, key: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" } },
+Exit 1 if a run fails. When a daemon runs on the home, the run is queued there instead.`,
+  arguments: [{ name: "job", description: "the profile's job to run" }],
+  options: {
+    key: { type: "string", value: "KEY", description: "only this key (a player, a device…)" },
+    force: { type: "boolean", description: "run even when the governor says the machine is busy, and do not pause" },
+    json: { type: "boolean", description: "print {job, runs: [...]} as JSON" },
+    ...homeOptions,
+  },
+  examples: ["edgetrain train activity", "edgetrain train activity --key player_7 --force --json"],
   async run(args, io) {
     const [jobName] = args.positionals;
     if (!jobName) throw new EdgetrainError("usage", "edgetrain train: name the job (edgetrain train JOB)");

@@ -23,12 +23,13 @@ export function needsTerminal(io: CommandIo): void {
 export const tuiCommand: Command = {
   name: "tui",
   summary: "attach the terminal UI to a running daemon (local or --url)",
-  help: `Usage: edgetrain tui [--url URL] [--token T] [--profile P] [--home DIR]
-
-Shows what the daemon does — readings, governor, queue, runs, models, jobs, logs, profile — and
-answers its conflict questions. It is a client of the HTTP API: it can watch a daemon on another
-host (--url, with --token or EDGETRAIN_TOKEN). Quitting (q) never stops the daemon. Needs a terminal.`,
-  options: { ...homeOptions, url: { type: "string" }, token: { type: "string" } },
+  description: "Shows what the daemon does — readings, governor, queue, runs, models, jobs, logs, profile — and answers its conflict questions. It is a client of the HTTP API, so it can watch a daemon on another host. Quitting (q) never stops the daemon. Needs a terminal.",
+  options: {
+    url: { type: "string", value: "URL", description: "the daemon's address (default: the home's daemon.json)" },
+    token: { type: "string", value: "TOKEN", description: "its API token (default EDGETRAIN_TOKEN, the profile's api.token or the home's)" },
+    ...homeOptions,
+  },
+  examples: ["edgetrain tui", "edgetrain tui --url http://jetson-7.local:8470 --token \"$EDGETRAIN_TOKEN\""],
   async run(args, io) {
     needsTerminal(io);
     const connection = tuiConnection(args, io);

@@ -6,17 +6,12 @@ import { formatProblem } from "../problems-text.ts";
 export const validateCommand: Command = {
   name: "validate",
   summary: "check a profile and its plugins' options, reporting every problem at once",
-  help: `Usage: edgetrain validate [FILE | --profile NAME] [--json]
+  description: `Checks YAML syntax, every field against the profile schema, the plugins the profile names and their options. Each problem is printed as  file:line:col  field.path  message  (hint).
 
-Checks YAML syntax, every field against the profile schema, the plugins the profile names and
-their options. Each problem is printed as  file:line:col  field.path  message  (hint).
-Exit code 1 when anything is wrong, 0 otherwise (warnings do not fail).
-
-Options:
-  -p, --profile NAME  built-in profile name or file (default: the home's profile.yaml, else base)
-      --home DIR      edgetrain home (default ~/.edgetrain)
-      --json          print {ok, problems: [...]} as JSON`,
-  options: { ...homeOptions, json: { type: "boolean" } },
+Exit code 1 when anything is wrong, 0 otherwise (warnings do not fail).`,
+  arguments: [{ name: "file", optional: true, description: "the profile file (default: --profile, else the home's profile)" }],
+  options: { json: { type: "boolean", description: "print {ok, profile, problems: [...]} as JSON" }, ...homeOptions },
+  examples: ["edgetrain validate", "edgetrain validate ./profile.yaml --json"],
   async run(args, io) {
     const profile = args.positionals[0] ?? homeAndProfile(args, io).profile;
     const resolved = await resolveProfile(profile, io.environment, {});
