@@ -1,4 +1,5 @@
 import { Argument, Command as Parser, CommanderError, Help, Option } from "commander";
+import { didYouMean } from "../config/did-you-mean.ts";
 import { EdgetrainError, ExitCode } from "../errors.ts";
 import type { ArgumentSpec, Command, CommandIo, OptionSpec, ParsedArgs } from "./command.ts";
 
@@ -15,13 +16,64 @@ export interface HelpTexts {
   version: string;
 }
 
-/** commander with our command table: it parses and writes help; errors it throws are worded and printed by us. */
+/**
+ * commander calls these methods when the command line is wrong (they are its hooks, not in its typings);
+ * here they throw usage errors that name the word at fault and the closest one known.
+ */
+class StrictParser extends Parser {
+  override createCommand(name?: string): StrictParser {
+    return new StrictParser(name);
+  }
+
+  /** `edgetrain status`, or `edgetrain` itself. */
+  private get where(): string {
+    return this.parent ? `edgetrain ${this.name()}` : "edgetrain";
+  }
+
+  unknownCommand(): never {
+    throw unknownCommand(this.args[0] ?? "", this.commands.map((command) => command.name()));
+  }
+
+  unknownOption(flag: string): never {
+    const word = flag.replace(/^-+/, "");
+    const longs = this.options.flatMap((option) => (option.long ? [option.long.slice(2)] : []));
+    // A one-letter flag is a typo of nothing in particular: every other letter is as close.
+    const suggestion = word.length > 1 ? didYouMean(word, longs) : undefined;
+    throw new EdgetrainError("usage", `unknown option "${flag}" for "${this.where}"${suggestion ? ` (did you mean "--${suggestion}"?)` : ""}`, { hint: `${this.where} --help lists its options` });
+  }
+
+  optionMissingArgument(option: Option): never {
+    throw new EdgetrainError("usage", `${option.long} for "${this.where}" needs a value: ${option.description}`, { hint: `see ${this.where} --help` });
+  }
+
+  _excessArguments(received: string[]): never {
+    const expected = this.registeredArguments.map((argument) => argument.name().toUpperCase());
+    const takes = expected.length ? `it takes ${expected.join(" ")}` : "it takes no arguments";
+    throw new EdgetrainError("usage", `unexpected argument "${received[expected.length]}" for "${this.where}" (${takes})`, { hint: `see ${this.where} --help` });
+  }
+
+  missingArgument(name: string): never {
+    const argument = this.registeredArguments.find((candidate) => candidate.name() === name);
+    throw new EdgetrainError("usage", `"${this.where}" needs ${name.toUpperCase()}${argument?.description ? `: ${argument.description}` : ""}`, { hint: `see ${this.where} --help` });
+  }
+}
+
+function unknownCommand(name: string, known: string[]): EdgetrainError {
+  const suggestion = didYouMean(name, known);
+  return new EdgetrainError("usage", `unknown command "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, { hint: "edgetrain --help lists the commands" });
+}
+
+/** commander with our command table: it parses and writes help; errors are worded and printed by us. */
 export function parseCommandLine(commands: readonly Command[], argv: string[], io: CommandIo, texts: HelpTexts): CommandLine {
+  // commander answers `help NAME` for an unknown NAME with the main help and no word about NAME.
+  if (argv[0] === "help" && argv[1] !== undefined && !commands.some((command) => command.name === argv[1])) {
+    throw unknownCommand(argv[1], commands.map((command) => command.name));
+  }
   let chosen: CommandLine | undefined;
   const width = io.stdout.columns ?? 100;
   // Help text added after commander's sections is not wrapped by it.
   const wrap = (text: string) => new Help().boxWrap(text, width);
-  const program = new Parser("edgetrain")
+  const program = new StrictParser("edgetrain")
     .description(texts.description)
     .usage("<command> [options]")
     .version(texts.version, "-v, --version", "print the version")
@@ -43,7 +95,7 @@ export function parseCommandLine(commands: readonly Command[], argv: string[], i
     });
   for (const command of commands) {
     const parser = program.command(command.name).summary(command.summary).description(command.description).helpOption("-h, --help", "show this help");
-    for (const argument of command.arguments ?? []) parser.addArgument(argumentOf(argument));
+    for (const argument of command.arguments ?? []) parser.addArgument(argumentOf(command, argument));
     for (const [name, spec] of Object.entries(command.options)) parser.addOption(optionOf(name, spec));
     parser.addHelpText("after", `\nExamples:\n${command.examples.map((line) => `  ${line}`).join("\n")}\n\n${wrap(texts.commandFooter)}`);
     parser.action(() => {
@@ -60,6 +112,7 @@ export function parseCommandLine(commands: readonly Command[], argv: string[], i
     if (!(error instanceof CommanderError)) throw error;
     // Help and the version end the parse by throwing too, with exit code 0.
     if (error.exitCode === 0) return { exit: ExitCode.ok };
+    // Any check of commander's not worded above: its own words.
     throw new EdgetrainError("usage", error.message.replace(/^error: /, ""), { hint: "see edgetrain --help" });
   }
   return chosen ?? { exit: ExitCode.ok };
@@ -71,10 +124,19 @@ function optionOf(name: string, spec: OptionSpec): Option {
   return spec.multiple ? option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]) : option;
 }
 
-function argumentOf(spec: ArgumentSpec): Argument {
+function argumentOf(command: Command, spec: ArgumentSpec): Argument {
   const name = `${spec.name}${spec.variadic ? "..." : ""}`;
   const argument = new Argument(spec.optional ? `[${name}]` : `<${name}>`, spec.description);
-  return spec.choices ? argument.choices(spec.choices) : argument;
+  const choices = spec.choices;
+  if (!choices) return argument;
+  // Our own check rather than commander's choices(), for the "did you mean".
+  return argument.argParser((value: string) => {
+    if (choices.includes(value)) return value;
+    const suggestion = didYouMean(value, choices);
+    throw new EdgetrainError("usage", `unknown ${spec.name} "${value}" for "edgetrain ${command.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; expected ${choices.join(" or ")}`, {
+      hint: `see edgetrain ${command.name} --help`,
+    });
+  });
 }
 
 /** The parsed flags under the names the command declared (`on-bad-cell`, not commander's `onBadCell`). */
