@@ -1,7 +1,7 @@
 import { Argument, Command as Parser, CommanderError, Help, Option } from "commander";
 import { didYouMean } from "../config/did-you-mean.ts";
 import { EdgetrainError, ExitCode } from "../errors.ts";
-import type { ArgumentSpec, Command, CommandIo, OptionSpec, ParsedArgs } from "./command.ts";
+import { optionsOf, type ArgumentSpec, type Command, type CommandIo, type OptionSpec, type ParsedArgs } from "./command.ts";
 
 /** What the command line asks for: a command to run, or an exit code when help or the version was printed. */
 export type CommandLine = { command: Command; args: ParsedArgs } | { exit: number };
@@ -96,7 +96,7 @@ export function parseCommandLine(commands: readonly Command[], argv: string[], i
   for (const command of commands) {
     const parser = program.command(command.name).summary(command.summary).description(command.description).helpOption("-h, --help", "show this help");
     for (const argument of command.arguments ?? []) parser.addArgument(argumentOf(command, argument));
-    for (const [name, spec] of Object.entries(command.options)) parser.addOption(optionOf(name, spec));
+    for (const [name, spec] of Object.entries(optionsOf(command))) parser.addOption(optionOf(name, spec));
     parser.addHelpText("after", `\nExamples:\n${command.examples.map((line) => `  ${line}`).join("\n")}\n\n${wrap(texts.commandFooter)}`);
     parser.action(() => {
       chosen = { command, args: argsOf(parser, command) };
@@ -133,7 +133,7 @@ function argumentOf(command: Command, spec: ArgumentSpec): Argument {
   return argument.argParser((value: string) => {
     if (choices.includes(value)) return value;
     const suggestion = didYouMean(value, choices);
-    throw new EdgetrainError("usage", `unknown ${spec.name} "${value}" for "edgetrain ${command.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; expected ${choices.join(" or ")}`, {
+    throw new EdgetrainError("usage", `unknown ${spec.name} "${value}" for "edgetrain ${command.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; expected ${choices.length > 2 ? `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}` : choices.join(" or ")}`, {
       hint: `see edgetrain ${command.name} --help`,
     });
   });
@@ -144,7 +144,7 @@ function argsOf(parser: Parser, command: Command): ParsedArgs {
   const values: ParsedArgs["values"] = {};
   for (const option of parser.options) {
     const name = option.long?.replace(/^--/, "");
-    if (name && name in command.options) values[name] = parser.getOptionValue(option.attributeName()) as ParsedArgs["values"][string];
+    if (name && name !== "help") values[name] = parser.getOptionValue(option.attributeName()) as ParsedArgs["values"][string];
   }
   return { values, positionals: [...parser.args] };
 }

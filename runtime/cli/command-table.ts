@@ -1,5 +1,6 @@
 import type { Command } from "./command.ts";
 import { checkCommand } from "./commands/check.ts";
+import { completionCommand } from "./commands/completion.ts";
 import { decisionsCommand } from "./commands/decisions.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { fitCommand } from "./commands/fit.ts";
@@ -46,4 +47,5 @@ export const commands: readonly Command[] = [
   holdCommand,
   serviceCommand,
   tuiCommand,
+  completionCommand(() => commands),
 ];

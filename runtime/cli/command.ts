@@ -58,6 +58,11 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/** The options a command accepts, as the parser, its help and the completion scripts see them. */
+export function optionsOf(command: Command): Record<string, OptionSpec> {
+  return { ...command.options };
+}
+
 /** Someone at a keyboard: stdout draws on a terminal and stdin reads from one (the TUI needs both). */
 export function interactiveTerminal(io: CommandIo): boolean {
   return io.stdout.isTTY && Boolean(process.stdin.isTTY);
