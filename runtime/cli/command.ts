@@ -58,9 +58,12 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/** Every command takes --json; a command that declares it itself says what its JSON holds. */
+export const JSON_OPTION: OptionSpec = { type: "boolean", description: "answer in JSON; errors as {code, message, hint} on stderr" };
+
 /** The options a command accepts, as the parser, its help and the completion scripts see them. */
 export function optionsOf(command: Command): Record<string, OptionSpec> {
-  return { ...command.options };
+  return { json: JSON_OPTION, ...command.options };
 }
 
 /** Someone at a keyboard: stdout draws on a terminal and stdin reads from one (the TUI needs both). */

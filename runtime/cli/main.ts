@@ -1,13 +1,13 @@
 #!/usr/bin/env bun
 import { armCrashPoint } from "../deploy/crash-points.ts";
 import { readEnvironment } from "../environment.ts";
-import { EdgetrainError, ExitCode, messageOf } from "../errors.ts";
-import { isDiskFull } from "../files/disk-full.ts";
+import { ExitCode } from "../errors.ts";
 import { PROBE_COMMAND, probeInProcess } from "../inference/probe.ts";
 import { build, VERSION } from "../version.ts";
 import type { CommandIo } from "./command.ts";
 import { parseCommandLine, type HelpTexts } from "./command-line.ts";
 import { commands } from "./command-table.ts";
+import { reportError, wantsJson } from "./error-output.ts";
 
 const EXIT_CODES = `Exit codes:
   ${ExitCode.ok}   ok
@@ -39,22 +39,8 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     armCrashPoint(io.environment.crashAt);
     return await line.command.run(line.args, io);
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, io, wantsJson(argv));
   }
-}
-
-function reportError(error: unknown, io: CommandIo): number {
-  if (error instanceof EdgetrainError) {
-    io.stderr.write(`edgetrain: ${error.message}\n`);
-    const problems = error.details.problems;
-    if (Array.isArray(problems)) for (const problem of problems.slice(0, 20)) io.stderr.write(`  ${problem}\n`);
-    if (error.hint) io.stderr.write(`  hint: ${error.hint}\n`);
-    return error.exitCode;
-  }
-  // Not a bug, so no stack: a write somewhere found the disk full (the daemon names its home itself).
-  if (isDiskFull(error)) return reportError(new EdgetrainError("disk_full", `the disk is full: ${messageOf(error)}`, { hint: "free space on it, or use another home with --home" }), io);
-  io.stderr.write(`edgetrain: internal error: ${messageOf(error)}\n${error instanceof Error && error.stack ? error.stack + "\n" : ""}`);
-  return ExitCode.internal;
 }
 
 if (import.meta.main) {

@@ -3,6 +3,7 @@ import { checkMachine } from "../../hardware/check.ts";
 import { probeOnnxRuntime } from "../../inference/probe.ts";
 import type { Command } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
+import { writeJson } from "../json-answer.ts";
 
 const MARK = { ok: "ok  ", warn: "warn", fail: "FAIL" } as const;
 const COLOR = { ok: "\x1b[32m", warn: "\x1b[33m", fail: "\x1b[31m" } as const;
@@ -32,7 +33,7 @@ Exit code 1 if any line fails.`,
       probeOnnxRuntime,
     });
     if (args.values.json) {
-      io.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      writeJson(io, report, { indent: true });
     } else {
       const width = Math.max(...report.lines.map((line) => line.name.length));
       for (const line of report.lines) {

@@ -1,5 +1,6 @@
 import { limitFlag, stringFlag, type Command } from "../command.ts";
 import { homeOptions, openHomeState } from "../home.ts";
+import { writeJson } from "../json-answer.ts";
 
 export const decisionsCommand: Command = {
   name: "decisions",
@@ -22,7 +23,7 @@ export const decisionsCommand: Command = {
         .all(job ?? null, job ?? null, limit)
         .map((row) => ({ at: new Date(row.at).toISOString(), type: row.type, ...(JSON.parse(row.data) as Record<string, unknown>) }));
       if (args.values.json) {
-        io.stdout.write(JSON.stringify(rows) + "\n");
+        writeJson(io, rows);
         return 0;
       }
       for (const { at, type, ...data } of rows) {

@@ -11,6 +11,7 @@ import { isDiskFull } from "../../files/disk-full.ts";
 import { diskFullError } from "../../files/disk-space.ts";
 import { interactiveTerminal, portFlag, stringFlag, type Command } from "../command.ts";
 import { openTui } from "./run.ts";
+import { writeJson } from "../json-answer.ts";
 
 export const demoCommand: Command = {
   name: "demo",
@@ -23,6 +24,7 @@ Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a J
     port: { type: "string", value: "N", description: "API port (default 8470; 0 picks a free one)" },
     headless: { type: "boolean", description: "log each step on stderr instead of opening the TUI (the default without a terminal)" },
     once: { type: "boolean", description: "stop after the story instead of serving on; exit 1 if a step did not hold" },
+    json: { type: "boolean", description: "no terminal UI; the report is the last line on stdout, as always; errors as JSON" },
   },
   examples: ["edgetrain demo", "edgetrain demo --once --headless --port 0"],
   async run(args, io) {
@@ -34,7 +36,7 @@ Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a J
     // A new home gets the demo profile, which takes its api section from base.
     const { api } = loadProfile({ profile: existsSync(profile) ? profile : "base", environment: io.environment, overrides: { home, port } }).profile ?? {};
     if (api) checkCanListen(api.host, api.port);
-    const withTui = !args.values.headless && !args.values.once && interactiveTerminal(io);
+    const withTui = !args.values.headless && !args.values.once && !args.values.json && interactiveTerminal(io);
     let quiet = withTui;
     // With the TUI open, the story's steps go to the log, which its Logs screen shows.
     let logStep: ((line: string) => void) | undefined;
@@ -81,7 +83,7 @@ Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a J
       ok = report.models === DEMO_DATA.players && report.failed === 0 && report.unchanged === report.models - 1 && report.retrained !== undefined;
       // With the TUI on the terminal the report goes to the log; otherwise it is the command's last line.
       if (withTui && quiet) daemon.logger.info("demo finished", { ok, ...report });
-      else io.stdout.write(JSON.stringify({ event: "demo", ok, url, ...report }) + "\n");
+      else writeJson(io, { event: "demo", ok, url, ...report });
     } catch (error) {
       say(messageOf(error));
       if (args.values.once) {

@@ -19,6 +19,7 @@ import { openState } from "../../state/database.ts";
 import { listFlag, stringFlag, type Command, type ParsedArgs } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import { progressBar } from "../progress-bar.ts";
+import { writeJson } from "../json-answer.ts";
 
 export const fitCommand: Command = {
   name: "fit",
@@ -131,7 +132,7 @@ A progress bar is drawn on a terminal. Options come from the profile's defaults.
         excluded_columns: summary?.excludedColumns ?? [],
         skipped_rows: summary?.skipped.length ?? 0,
       };
-      if (args.values.json) io.stdout.write(JSON.stringify(report) + "\n");
+      if (args.values.json) writeJson(io, report);
       else {
         const metrics = Object.entries(result.metrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(", ");
         io.stdout.write(`trained ${strategyName} on ${report.rows} rows × ${report.features} features in ${report.fit_seconds.toFixed(2)} s${metrics ? `; test: ${metrics}` : ""}\nwrote ${out}\n`);

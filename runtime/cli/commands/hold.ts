@@ -22,6 +22,7 @@ The lock goes when COMMAND ends, on signals too (they are passed on to COMMAND);
   ],
   options: {
     "respect-training": { type: "boolean", description: "start COMMAND only when no training run holds its training lock" },
+    json: { type: "boolean", description: "edgetrain's own errors as {code, message, hint} on stderr (COMMAND's output is its own)" },
     ...homeOptions,
   },
   examples: ["edgetrain hold game-server -- ./serve --port 9000", "edgetrain hold nightly-report --respect-training -- python3 report.py"],

@@ -8,6 +8,7 @@ import type { Logger } from "../../plugin-api.ts";
 import type { Command, CommandIo, ParsedArgs } from "../command.ts";
 import { askDaemon, daemonClient, daemonRuns } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile, resolveHomeProfile } from "../home.ts";
+import { writeAnswer, writeJson } from "../json-answer.ts";
 import { metricsText, writeTable } from "../table.ts";
 
 /** A one-shot command's logger: only what the user must know (a repaired file, CUDA missing) reaches stderr. */
@@ -57,7 +58,7 @@ export const modelsCommand: Command = {
   async run(args, io) {
     const home = loadHomeProfile(args, io);
     const models = daemonRuns(home.paths.home) ? (await askDaemon(args, io, (api) => api.v1.models.get())).models : withStore(home, io, (store) => store.list());
-    if (args.values.json) return io.stdout.write(JSON.stringify(models) + "\n"), 0;
+    if (args.values.json) return writeJson(io, models), 0;
     if (models.length === 0) return io.stdout.write("no models yet: a job's first successful run adds one\n"), 0;
     writeTable(io.stdout, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricsText(m.metrics)])]);
     return 0;
@@ -77,7 +78,7 @@ export const modelCommand: Command = {
     const versions = daemonRuns(home.paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).get())).versions
       : withStore(home, io, (store) => store.requireVersions(name));
-    if (args.values.json) return io.stdout.write(JSON.stringify({ model: name, versions }) + "\n"), 0;
+    if (args.values.json) return writeJson(io, { model: name, versions }), 0;
     writeTable(io.stdout, [
       ["VERSION", "STATUS", "CREATED", "RUN", "METRICS", "GATE / NOTE"],
       ...versions.map((v) => {
@@ -106,7 +107,7 @@ export const activateCommand: Command = {
     const active = daemonRuns(paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).activate.post({ version }))).activated
       : await withServing(args, io, (serving) => serving.activator.activate(name, version, "edgetrain activate"));
-    io.stdout.write(`${name}: version ${active.version} serving\n`);
+    writeAnswer(io, args, { model: name, active: active.version }, `${name}: version ${active.version} serving\n`);
     return 0;
   },
 };
@@ -124,7 +125,7 @@ export const rollbackCommand: Command = {
     const active = daemonRuns(paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).rollback.post())).active
       : await withServing(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback"));
-    io.stdout.write(`${name}: rolled back; version ${active.version} serving\n`);
+    writeAnswer(io, args, { model: name, active: active.version }, `${name}: rolled back; version ${active.version} serving\n`);
     return 0;
   },
 };
@@ -137,7 +138,7 @@ export const cacheCommand: Command = {
     { name: "action", choices: ["stats", "clear"], description: "stats, or clear" },
     { name: "model", optional: true, description: "clear only this model's entries" },
   ],
-  options: { json: { type: "boolean", description: "print the stats as JSON" }, ...homeOptions },
+  options: { json: { type: "boolean", description: "print the stats, or what was cleared, as JSON" }, ...homeOptions },
   examples: ["edgetrain cache stats", "edgetrain cache clear activity-player_7"],
   async run(args, io) {
     const [action, model] = args.positionals;
@@ -150,7 +151,7 @@ export const cacheCommand: Command = {
         ? await daemon.answer(daemon.api.v1.cache.get())
         : await withServing(args, io, async (serving): Promise<Stats> => ({ ...serving.service.cacheStats(), type: serving.cacheType }));
       const counts = daemon ? `, ${stats.hits} hits, ${stats.misses} misses, hit rate ${(stats.hit_rate * 100).toFixed(1)} %` : " on disk (no daemon runs)";
-      io.stdout.write(args.values.json ? JSON.stringify({ ...stats, daemon: daemon !== undefined }) + "\n" : `${stats.type} cache: ${stats.entries} entries${counts}\n`);
+      writeAnswer(io, args, { ...stats, daemon: daemon !== undefined }, `${stats.type} cache: ${stats.entries} entries${counts}\n`);
       return 0;
     }
     if (daemon) await daemon.answer(daemon.api.v1.cache.delete(undefined, { query: { model } }));
@@ -159,7 +160,7 @@ export const cacheCommand: Command = {
         serving.service.clearCache(model);
         await serving.cache.flush?.();
       });
-    io.stdout.write(`cleared ${model ? `the cache of ${model}` : "the whole cache"}\n`);
+    writeAnswer(io, args, { cleared: model ?? "all", daemon: daemon !== undefined }, `cleared ${model ? `the cache of ${model}` : "the whole cache"}\n`);
     return 0;
   },
 };

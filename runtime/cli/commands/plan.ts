@@ -4,6 +4,7 @@ import { heatMap } from "../../offpeak/windows.ts";
 import { planJobs } from "../../scheduler/job-plan.ts";
 import type { Command } from "../command.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
+import { writeJson } from "../json-answer.ts";
 
 export const planCommand: Command = {
   name: "plan",
@@ -19,7 +20,7 @@ export const planCommand: Command = {
     const offPeak = await learnOffPeak(profile.usage, paths, now, state?.db).finally(() => state?.close());
     const jobs = planJobs(profile, offPeak, now);
     if (args.values.json) {
-      io.stdout.write(JSON.stringify({ offpeak: { windows: offPeak.windows, points: offPeak.activity.points, trusted: offPeak.activity.trusted, note: offPeak.note, score: offPeak.activity.score }, jobs }, null, 2) + "\n");
+      writeJson(io, { offpeak: { windows: offPeak.windows, points: offPeak.activity.points, trusted: offPeak.activity.trusted, note: offPeak.note, score: offPeak.activity.score }, jobs }, { indent: true });
       return 0;
     }
     io.stdout.write(`Activity by hour of the week (${profile.usage.source}, last ${profile.usage.history_days} days, ${offPeak.activity.points} observations${profile.usage.timezone ? `, ${profile.usage.timezone}` : ""}):\n`);

@@ -3,6 +3,7 @@ import { allowedKeysAt } from "../../config/schema-walk.ts";
 import type { Command } from "../command.ts";
 import { writeTable } from "../table.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
+import { writeJson } from "../json-answer.ts";
 import { formatProblem } from "../problems-text.ts";
 
 export const pluginsCommand: Command = {
@@ -25,7 +26,7 @@ A plugin that fails to load is reported with its file; exit code 1 then.`,
       description: p.module.description ?? "",
     }));
     if (args.values.json) {
-      io.stdout.write(JSON.stringify({ plugins: rows, problems: registry.problems }, null, 2) + "\n");
+      writeJson(io, { plugins: rows, problems: registry.problems }, { indent: true });
     } else {
       const table = [["KIND", "NAME", "VERSION", "SOURCE", "OPTIONS"], ...rows.map((r) => [r.kind, r.name, r.version, r.source, r.options.join(", ") || "-"])];
       writeTable(io.stdout, table);

@@ -8,6 +8,7 @@ import { loadOnnxRuntime } from "../../inference/onnx-runtime.ts";
 import { predictionsOf, scorePredictions } from "../../inference/score-predictions.ts";
 import { listFlag, stringFlag, type Command } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
+import { writeJson } from "../json-answer.ts";
 
 export const predictCommand: Command = {
   name: "predict",
@@ -52,7 +53,7 @@ export const predictCommand: Command = {
       report[score.metric] = score.value;
     }
     await session.release();
-    if (args.values.json) io.stdout.write(JSON.stringify({ ...report, predictions }) + "\n");
+    if (args.values.json) writeJson(io, { ...report, predictions });
     else {
       io.stdout.write(predictions.join("\n") + "\n");
       if (hasLabel) io.stderr.write(`${rows} rows; ${description.task === "classification" ? `accuracy ${(report.accuracy as number).toFixed(4)}` : `rmse ${(report.rmse as number).toFixed(4)}`} (ONNX Runtime ${runtime.backend})\n`);

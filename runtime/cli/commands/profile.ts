@@ -1,8 +1,12 @@
+import { parse as parseYaml } from "yaml";
 import { loadProfile } from "../../config/load-profile.ts";
+import { resolvePaths } from "../../config/paths.ts";
 import { renderProfile } from "../../config/render-profile.ts";
 import { EdgetrainError } from "../../errors.ts";
 import type { Command } from "../command.ts";
+import { writeError } from "../error-output.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
+import { writeJson } from "../json-answer.ts";
 import { formatProblem } from "../problems-text.ts";
 
 export const profileCommand: Command = {
@@ -12,6 +16,7 @@ export const profileCommand: Command = {
   arguments: [{ name: "action", choices: ["show"], description: "show" }],
   options: {
     resolved: { type: "boolean", description: "comment each value with its origin (file:line, default, environment or flag) and show the paths resolved" },
+    json: { type: "boolean", description: "print {name, files, profile} as JSON, with origins and paths when --resolved" },
     ...homeOptions,
   },
   examples: ["edgetrain profile show", "edgetrain profile show --resolved --profile jetson-nano"],
@@ -20,11 +25,21 @@ export const profileCommand: Command = {
     if (sub !== "show") throw new EdgetrainError("usage", `edgetrain profile: expected "show", got ${sub ? `"${sub}"` : "nothing"}`, { hint: "edgetrain profile show [--resolved]" });
     const { profile, homeFlag } = homeAndProfile(args, io);
     const loaded = loadProfile({ profile, environment: io.environment, overrides: { home: homeFlag } });
+    const resolved = Boolean(args.values.resolved);
     if (!loaded.profile) {
-      for (const problem of loaded.problems) io.stderr.write(formatProblem(problem) + "\n");
+      const problems = loaded.problems.map(formatProblem);
+      if (args.values.json) writeError(io, true, { code: "profile_invalid", message: `profile ${loaded.name} has problems`, hint: "edgetrain validate says more", problems });
+      else for (const problem of problems) io.stderr.write(problem + "\n");
       return 1;
     }
-    io.stdout.write(renderProfile(loaded, Boolean(args.values.resolved), io.environment.userHome));
+    if (!args.values.json) {
+      io.stdout.write(renderProfile(loaded, resolved, io.environment.userHome));
+      return 0;
+    }
+    // The rendered YAML is the one place secrets are masked: read it back rather than mask a second time.
+    const shown = parseYaml(renderProfile(loaded, false, io.environment.userHome)) as unknown;
+    const origins = resolved ? { origins: Object.fromEntries(loaded.origins), paths: resolvePaths(loaded.profile, io.environment.userHome) } : {};
+    writeJson(io, { name: loaded.name, files: loaded.files, profile: shown, ...origins });
     return 0;
   },
 };

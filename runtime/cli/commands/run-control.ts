@@ -2,6 +2,7 @@ import { EdgetrainError } from "../../errors.ts";
 import type { Command } from "../command.ts";
 import { askDaemon } from "../daemon-client.ts";
 import { homeOptions } from "../home.ts";
+import { writeAnswer } from "../json-answer.ts";
 
 function runAction(action: "cancel" | "pause" | "resume", summary: string): Command {
   return {
@@ -15,7 +16,7 @@ function runAction(action: "cancel" | "pause" | "resume", summary: string): Comm
       const [run] = args.positionals;
       if (!run) throw new EdgetrainError("usage", `edgetrain ${action}: name the run (edgetrain runs lists them)`);
       await askDaemon(args, io, (api) => api.v1.runs({ id: encodeURIComponent(run) })({ action }).post());
-      io.stdout.write(`${action === "cancel" ? "cancelling" : action === "pause" ? "paused" : "resumed"} run ${run}\n`);
+      writeAnswer(io, args, { run, action, accepted: true }, `${action === "cancel" ? "cancelling" : action === "pause" ? "paused" : "resumed"} run ${run}\n`);
       return 0;
     },
   };

@@ -1,6 +1,7 @@
 import { Daemon } from "../../daemon.ts";
 import { interactiveTerminal, portFlag, stringFlag, type Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
+import { writeJson } from "../json-answer.ts";
 
 /** The TUI on this terminal, attached to the daemon in this process like any other client. */
 export async function openTui(daemon: Daemon): Promise<void> {
@@ -21,11 +22,12 @@ On a terminal the TUI opens; quitting it (q) leaves the daemon running here, log
     host: { type: "string", value: "HOST", description: "listen address (default api.host, 127.0.0.1)" },
     port: { type: "string", value: "N", description: "listen port (default api.port, 8470; 0 picks a free one)" },
     headless: { type: "boolean", description: "no terminal UI, logs on stderr (the default without a terminal and under systemd)" },
+    json: { type: "boolean", description: "no terminal UI; print the address as one JSON line {event, url, port, pid}; errors as JSON" },
   },
   examples: ["edgetrain run", "edgetrain run --headless --profile jetson-orin --port 8470"],
   async run(args, io) {
     const { profile, homeFlag } = homeAndProfile(args, io);
-    const withTui = !args.values.headless && interactiveTerminal(io);
+    const withTui = !args.values.headless && !args.values.json && interactiveTerminal(io);
     // While the TUI owns the terminal, log lines go to the file and the TUI's log screen only.
     let quiet = withTui;
     const daemon = await Daemon.start({
@@ -41,7 +43,7 @@ On a terminal the TUI opens; quitting it (q) leaves the daemon running here, log
       await openTui(daemon);
       quiet = false;
       io.stderr.write("TUI closed; the daemon keeps running here (Ctrl-C stops it, edgetrain tui attaches again)\n");
-    } else io.stdout.write(`${JSON.stringify({ event: "listening", ...daemon.address() })}\n`);
+    } else writeJson(io, { event: "listening", ...daemon.address() });
     // The daemon lives until a signal stops it; handleSignals() exits the process.
     await new Promise(() => {});
     return 0;

@@ -1,6 +1,7 @@
 import { listRuns } from "../../state/runs.ts";
 import { limitFlag, stringFlag, type Command } from "../command.ts";
 import { homeOptions, openHomeState } from "../home.ts";
+import { writeJson } from "../json-answer.ts";
 import { metricsText, writeTable } from "../table.ts";
 
 export const runsCommand: Command = {
@@ -21,7 +22,7 @@ export const runsCommand: Command = {
       const job = stringFlag(args, "job");
       const rows = listRuns(state.db, { job, limit });
       if (args.values.json) {
-        io.stdout.write(JSON.stringify(rows) + "\n");
+        writeJson(io, rows);
         return 0;
       }
       if (rows.length === 0) {

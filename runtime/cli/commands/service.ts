@@ -8,6 +8,7 @@ import { EdgetrainError } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
 import { stringFlag, type Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
+import { writeAnswer } from "../json-answer.ts";
 import { formatProblem } from "../problems-text.ts";
 
 const UNIT = "edgetrain.service";
@@ -75,11 +76,12 @@ A system unit runs as --run-as USER (default: the user who called sudo, else "ed
     const file = join(unitDir, UNIT);
     if (action === "uninstall") {
       if (!existsSync(file)) {
-        io.stdout.write(`no ${file}: nothing to remove\n`);
+        writeAnswer(io, args, { unit: file, removed: false, next: [] }, `no ${file}: nothing to remove\n`);
         return 0;
       }
       rmSync(file);
-      io.stdout.write(`removed ${file}\nthen: ${systemctl} disable --now edgetrain; ${systemctl} daemon-reload\n`);
+      const next = [`${systemctl} disable --now edgetrain`, `${systemctl} daemon-reload`];
+      writeAnswer(io, args, { unit: file, removed: true, next }, `removed ${file}\nthen: ${next.join("; ")}\n`);
       return 0;
     }
     if (action !== "install") throw new EdgetrainError("usage", `edgetrain service: expected install or uninstall, got ${action ? `"${action}"` : "nothing"}`);
@@ -93,7 +95,9 @@ A system unit runs as --run-as USER (default: the user who called sudo, else "ed
     if (user === "root") throw new EdgetrainError("refused", "the service must not run as root: give --run-as USER");
     mkdirSync(unitDir, { recursive: true });
     writeAtomically(file, unitText({ profile: loaded.profile, profileRef, home, user, userUnit }));
-    io.stdout.write(`wrote ${file}\nthen:\n${user === "edgetrain" ? "  sudo useradd --system --create-home edgetrain   # if that user does not exist yet\n" : ""}  ${systemctl} daemon-reload\n  ${systemctl} enable --now edgetrain\n  journalctl ${userUnit ? "--user " : ""}-u edgetrain -f\n`);
+    const next = [`${systemctl} daemon-reload`, `${systemctl} enable --now edgetrain`, `journalctl ${userUnit ? "--user " : ""}-u edgetrain -f`];
+    const useradd = user === "edgetrain" ? "  sudo useradd --system --create-home edgetrain   # if that user does not exist yet\n" : "";
+    writeAnswer(io, args, { unit: file, user: user ?? null, next }, `wrote ${file}\nthen:\n${useradd}${next.map((line) => `  ${line}\n`).join("")}`);
     return 0;
   },
 };

@@ -7,6 +7,7 @@ import { memoryInfo } from "../../hardware/sensors.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { stringFlag, type Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
+import { writeAnswer } from "../json-answer.ts";
 
 export const setupCommand: Command = {
   name: "setup",
@@ -27,13 +28,11 @@ export const setupCommand: Command = {
     }
     for (const dir of ["data", "models", "cache", "logs", "state", "plugins"]) mkdirSync(join(home, dir), { recursive: true });
     const file = join(home, "profile.yaml");
-    if (existsSync(file) && !args.values.force) {
-      io.stdout.write(`kept ${file} (use --force to replace it)\n`);
-    } else {
-      writeFileSync(file, starterProfile(chosen, home));
-      io.stdout.write(`wrote ${file} (extends ${chosen})\n`);
-    }
-    io.stdout.write(`home ready: ${home}\nnext: edgetrain validate --home ${home} && edgetrain run --home ${home}\n`);
+    const kept = existsSync(file) && !args.values.force;
+    if (!kept) writeFileSync(file, starterProfile(chosen, home));
+    const next = `edgetrain validate --home ${home} && edgetrain run --home ${home}`;
+    const said = kept ? `kept ${file} (use --force to replace it)` : `wrote ${file} (extends ${chosen})`;
+    writeAnswer(io, args, { home, profile: file, written: !kept, extends: kept ? null : chosen, next }, `${said}\nhome ready: ${home}\nnext: ${next}\n`);
     return 0;
   },
 };

@@ -2,6 +2,7 @@ import { formatBytes } from "../../files/disk-space.ts";
 import type { Command } from "../command.ts";
 import { daemonClient } from "../daemon-client.ts";
 import { homeOptions } from "../home.ts";
+import { writeJson } from "../json-answer.ts";
 
 export const statusCommand: Command = {
   name: "status",
@@ -14,7 +15,7 @@ export const statusCommand: Command = {
     const status = await client.answer(client.api.v1.status.get());
     const { runs } = await client.answer(client.api.v1.runs.get({ query: { limit: 8 } }));
     if (args.values.json) {
-      io.stdout.write(JSON.stringify({ ...status, latest_runs: runs }) + "\n");
+      writeJson(io, { ...status, latest_runs: runs });
       return 0;
     }
     const r = status.governor.readings as { cpuPercent?: number; ownCpuPercent?: number; memoryPercent?: number; temperatureC?: number; gpuPercent?: number } | undefined;

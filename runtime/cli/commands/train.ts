@@ -13,6 +13,7 @@ import type { ResolvedPaths } from "../../plugin-api.ts";
 import type { StateDatabase } from "../../state/database.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
 import { askDaemon } from "../daemon-client.ts";
+import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 import { Disposals } from "../../services/disposals.ts";
 import { Services } from "../../services/services.ts";
@@ -72,7 +73,7 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
   options: {
     key: { type: "string", value: "KEY", description: "only this key (a player, a device…)" },
     force: { type: "boolean", description: "run even when the governor says the machine is busy, and do not pause" },
-    json: { type: "boolean", description: "print {job, runs: [...]} as JSON" },
+    json: { type: "boolean", description: "print {job, runs: [...]} as JSON (with queued: true when a daemon took it)" },
     ...homeOptions,
   },
   examples: ["edgetrain train activity", "edgetrain train activity --key player_7 --force --json"],
@@ -86,7 +87,7 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
       // The daemon owns this home's runs: hand the request to its queue rather than train beside it.
       const key = stringFlag(args, "key");
       await askDaemon(args, io, (api) => api.v1.jobs({ name: encodeURIComponent(jobName) }).run.post({ ...(key ? { key } : {}), force: Boolean(args.values.force) }));
-      io.stdout.write(`queued ${jobName}${key ? ` for ${key}` : ""} in the daemon (pid ${daemon.pid}); follow it with edgetrain status\n`);
+      writeAnswer(io, args, { job: jobName, key: key ?? null, queued: true, daemon_pid: daemon.pid, runs: [] }, `queued ${jobName}${key ? ` for ${key}` : ""} in the daemon (pid ${daemon.pid}); follow it with edgetrain status\n`);
       return 0;
     }
     const logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color }, consoleLevel: "warn" });
@@ -122,7 +123,7 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
         bar.finish();
         process.off("SIGINT", onSignal);
       });
-      if (args.values.json) io.stdout.write(JSON.stringify({ job: jobName, runs: outcomes }) + "\n");
+      if (args.values.json) writeJson(io, { job: jobName, runs: outcomes });
       else {
         for (const outcome of outcomes) {
           const metrics = Object.entries(outcome.metrics ?? {}).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(", ");

@@ -27,6 +27,7 @@ export const tuiCommand: Command = {
   options: {
     url: { type: "string", value: "URL", description: "the daemon's address (default: the home's daemon.json)" },
     token: { type: "string", value: "TOKEN", description: "its API token (default EDGETRAIN_TOKEN, the profile's api.token or the home's)" },
+    json: { type: "boolean", description: "errors as {code, message, hint} on stderr (the TUI itself draws on the terminal)" },
     ...homeOptions,
   },
   examples: ["edgetrain tui", "edgetrain tui --url http://jetson-7.local:8470 --token \"$EDGETRAIN_TOKEN\""],

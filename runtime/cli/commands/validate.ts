@@ -2,6 +2,7 @@ import { resolveProfile } from "../../config/validate-profile.ts";
 import type { Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { formatProblem } from "../problems-text.ts";
+import { writeJson } from "../json-answer.ts";
 
 export const validateCommand: Command = {
   name: "validate",
@@ -18,7 +19,7 @@ Exit code 1 when anything is wrong, 0 otherwise (warnings do not fail).`,
     const errors = resolved.problems.filter((p) => p.severity === "error").length;
     const warnings = resolved.problems.length - errors;
     if (args.values.json) {
-      io.stdout.write(JSON.stringify({ ok: errors === 0, profile, problems: resolved.problems }, null, 2) + "\n");
+      writeJson(io, { ok: errors === 0, profile, problems: resolved.problems }, { indent: true });
     } else {
       for (const problem of resolved.problems) io.stdout.write(formatProblem(problem) + "\n");
       const files = resolved.loaded.files.length ? resolved.loaded.files.join(" ← ") : profile;
