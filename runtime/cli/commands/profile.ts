@@ -39,7 +39,8 @@ export const profileCommand: Command = {
     // The rendered YAML is the one place secrets are masked: read it back rather than mask a second time.
     const shown = parseYaml(renderProfile(loaded, false, io.environment.userHome)) as unknown;
     const origins = resolved ? { origins: Object.fromEntries(loaded.origins), paths: resolvePaths(loaded.profile, io.environment.userHome) } : {};
-    writeJson(io, { name: loaded.name, files: loaded.files, profile: shown, ...origins });
+    // Its keys are the schema's (snake_case already) and the user's own (job names): printed as they are.
+    writeJson(io, { name: loaded.name, files: loaded.files, profile: shown, ...origins }, { asIs: true });
     return 0;
   },
 };
