@@ -1,7 +1,12 @@
-import { parse } from "csv-parse";
-import { createReadStream } from "node:fs";
+import { statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { relative } from "node:path";
 import { EdgetrainError } from "../errors.ts";
+import { CsvSyntaxError } from "./csv-bytes.ts";
+import { ChunkReader, DEFAULT_CHUNK_BYTES } from "./csv-chunks.ts";
+import { readHead } from "./csv-head.ts";
+import { checkHeader, decideLayout, rolesOf, type Layout } from "./csv-layout.ts";
+import { RowReader } from "./csv-rows.ts";
 import { FloatBuilder } from "./float-builder.ts";
 
 export type BadCellPolicy = "skip-row" | "fail";
@@ -22,12 +27,21 @@ export interface ColumnChoice {
   displayRoot?: string;
 }
 
+export interface ReadOptions {
+  /** Bytes read at a time (default 1 MiB); the buffer grows past it only for a record longer than that. */
+  chunkBytes?: number;
+}
+
 /** Rows read from CSV files: features as float32, labels as text (typed later by the task). */
 export interface CsvTable {
   featureNames: string[];
   /** Non-numeric columns left out automatically, for the run summary. */
   excludedColumns: string[];
-  /** Row-major, rows × featureNames.length. */
+  /**
+   * Row-major, rows × featureNames.length: a view on the start of the buffer reserved while reading, which may
+   * be somewhat longer (a copy to trim it would double the peak). Structured cloning copies a view's whole
+   * buffer, so post `x.slice()` to another thread, or transfer it.
+   */
   x: Float32Array;
   labels: string[];
   /** Values of the `keep` columns, per row. */
@@ -37,122 +51,78 @@ export interface CsvTable {
   files: string[];
   /** Rows skipped under `skip-row`, with why: `player_3/TR2.csv line 418: column hr is empty`. */
   skipped: string[];
+  /** What the read held besides the table: the largest read buffer, and how often the table was copied to grow. */
+  readStats: { bufferBytes: number; tableCopies: number };
 }
 
 const SAMPLE_ROWS = 64;
 
 /**
- * Reads CSV files with one header (the first file's) into a table. Which columns are numeric is decided
- * from the first rows; after that an empty or non-numeric cell in a numeric column is an error naming
- * file, line and column, or a skipped row.
+ * Reads CSV files with one header (the first file's) into a table, streaming each file in chunks. Which
+ * columns are numeric is decided from the first rows; after that an empty or non-numeric cell in a numeric
+ * column is an error naming file, line and column, or a skipped row.
  */
-export async function readCsvTable(files: readonly string[], choice: ColumnChoice): Promise<CsvTable> {
+export async function readCsvTable(files: readonly string[], choice: ColumnChoice, options: ReadOptions = {}): Promise<CsvTable> {
   if (files.length === 0) throw new EdgetrainError("data_invalid", "no data files to read");
-  const x = new FloatBuilder();
-  const labels: string[] = [];
-  const kept: Record<string, string[]> = Object.fromEntries((choice.keep ?? []).map((name) => [name, []]));
-  const fileOfRow: number[] = [];
-  const skipped: string[] = [];
+  const expectedBytes = files.reduce((sum, file) => sum + sizeOf(file), 0);
   let layout: Layout | undefined;
-  for (const [fileIndex, file] of files.entries()) {
+  let rows: RowReader | undefined;
+  let bufferBytes = 0;
+  const rowEnds: number[] = [];
+  for (const file of files) {
     const shown = choice.displayRoot ? relative(choice.displayRoot, file) : file;
-    const sample: Array<{ record: string[]; line: number }> = [];
-    let header: string[] | undefined;
-    let indexes: number[] | undefined;
-    const take = (record: string[], line: number) => {
-      const started = x.length;
-      for (let i = 0; i < layout!.features.length; i++) {
-        const cell = record[indexes![i]!] ?? "";
-        const value = cell.trim() === "" ? NaN : Number(cell);
-        if (!Number.isFinite(value)) {
-          const problem = `${shown} line ${line}: column ${layout!.features[i]} ${cell.trim() === "" ? "is empty" : `is not a number: "${cell}"`}`;
-          if (choice.onBadCell === "fail") throw new EdgetrainError("data_invalid", problem, { details: { file, line, column: layout!.features[i] }, hint: "fix the file, or set on_bad_cell: skip-row" });
-          x.truncate(x.length - started);
-          skipped.push(problem);
-          return;
-        }
-        x.push(value);
-      }
-      const label = choice.allowMissingLabel ? "" : (record[indexes![layout!.features.length]!] ?? "");
-      if (label.trim() === "" && !choice.allowMissingLabel) {
-        const problem = `${shown} line ${line}: column ${choice.label} is empty`;
-        if (choice.onBadCell === "fail") throw new EdgetrainError("data_invalid", problem, { details: { file, line, column: choice.label } });
-        x.truncate(x.length - started);
-        skipped.push(problem);
-        return;
-      }
-      labels.push(label.trim());
-      layout!.keep.forEach((name, i) => kept[name]!.push(record[indexes![layout!.features.length + 1 + i]!] ?? ""));
-      fileOfRow.push(fileIndex);
-    };
-    const parser = createReadStream(file).pipe(parse({ info: true, relax_column_count: true, skip_empty_lines: true, trim: false, bom: true }));
+    let handle;
     try {
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        if (!header) {
-          header = record.map((name) => name.trim());
-          checkHeader(header, choice, shown, file);
-          continue;
-        }
-        if (!layout || !indexes) {
-          sample.push({ record, line: info.lines });
-          if (sample.length < SAMPLE_ROWS) continue;
-          layout ??= decideLayout(header, sample.map((s) => s.record), choice);
-          indexes = indexesOf(header, layout, choice.label, shown, file);
-          for (const row of sample) take(row.record, row.line);
-          continue;
-        }
-        take(record, info.lines);
+      handle = await open(file, "r");
+      const chunks = new ChunkReader(handle, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+      const head = await readHead(chunks, layout ? 0 : SAMPLE_ROWS);
+      if (!head.header) throw new EdgetrainError("data_invalid", `${shown} is empty: no header row`, { details: { file } });
+      checkHeader(head.header, choice, shown, file);
+      if (!layout) {
+        if (head.sample.length === 0) throw new EdgetrainError("data_invalid", `${shown} has a header but no rows`, { details: { file } });
+        layout = decideLayout(head.header, head.sample, choice);
+        const rowsGuess = expectedBytes / Math.max(1, head.sampleBytes / head.sample.length);
+        const x = new FloatBuilder(layout.features.length, Math.ceil(rowsGuess * 1.1) + 1024);
+        rows = new RowReader(x, { features: layout.features, label: choice.label, keep: layout.keep, onBadCell: choice.onBadCell, allowMissingLabel: choice.allowMissingLabel ?? false, expectedBytes });
       }
+      rows!.startFile(rolesOf(head.header, layout, choice, shown, file), shown, file, head.dataLine);
+      let pos = head.dataStart;
+      for (;;) {
+        pos = rows!.parse(chunks.buf, pos, chunks.limit, chunks.atEnd);
+        if (!(await chunks.refill(pos))) break;
+        pos = 0;
+      }
+      bufferBytes = Math.max(bufferBytes, chunks.capacity);
     } catch (error) {
       if (error instanceof EdgetrainError) throw error;
+      if (error instanceof CsvSyntaxError) {
+        throw new EdgetrainError("data_invalid", `${shown} line ${error.line}, column ${error.columnNumber}: ${error.message}`, { details: { file, line: error.line, columnNumber: error.columnNumber } });
+      }
       throw new EdgetrainError("data_invalid", `${shown}: ${(error as Error).message}`, { details: { file } });
+    } finally {
+      await handle?.close();
     }
-    if (!header) throw new EdgetrainError("data_invalid", `${shown} is empty: no header row`, { details: { file } });
-    if (!indexes) {
-      if (sample.length === 0 && !layout) throw new EdgetrainError("data_invalid", `${shown} has a header but no rows`, { details: { file } });
-      layout ??= decideLayout(header, sample.map((s) => s.record), choice);
-      indexes = indexesOf(header, layout, choice.label, shown, file);
-      for (const row of sample) take(row.record, row.line);
-    }
+    rowEnds.push(rows!.x.rows);
   }
-  if (!layout) throw new EdgetrainError("data_invalid", "no rows in the data files");
-  return { featureNames: layout.features, excludedColumns: layout.excluded, x: x.finish(), labels, kept, fileOfRow: Uint32Array.from(fileOfRow), files: [...files], skipped };
+  const fileOfRow = new Uint32Array(rows!.x.rows);
+  rowEnds.forEach((end, index) => fileOfRow.fill(index, index === 0 ? 0 : rowEnds[index - 1], end));
+  return {
+    featureNames: layout!.features,
+    excludedColumns: layout!.excluded,
+    x: rows!.x.finish(),
+    labels: rows!.labels,
+    kept: Object.fromEntries(layout!.keep.map((name, k) => [name, rows!.kept[k]!])),
+    fileOfRow,
+    files: [...files],
+    skipped: rows!.skipped,
+    readStats: { bufferBytes, tableCopies: rows!.x.copies },
+  };
 }
 
-interface Layout {
-  features: string[];
-  excluded: string[];
-  keep: string[];
-}
-
-function checkHeader(header: string[], choice: ColumnChoice, shown: string, file: string): void {
-  const missing = [...(choice.allowMissingLabel ? [] : [choice.label]), ...(choice.features ?? []), ...(choice.keep ?? [])].filter((name) => !header.includes(name));
-  if (missing.length) {
-    throw new EdgetrainError("data_invalid", `${shown} line 1: no column ${missing.map((m) => `"${m}"`).join(", ")}; the header has ${header.join(", ")}`, { details: { file, line: 1, columns: missing } });
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0; // reported when it is opened
   }
-}
-
-function decideLayout(header: string[], sample: string[][], choice: ColumnChoice): Layout {
-  const keep = [...(choice.keep ?? [])];
-  const reserved = new Set([choice.label, ...keep, ...(choice.exclude ?? [])]);
-  if (choice.features) return { features: [...choice.features], excluded: [], keep };
-  const features: string[] = [];
-  const excluded: string[] = [];
-  header.forEach((name, index) => {
-    if (reserved.has(name)) return;
-    const values = sample.map((row) => (row[index] ?? "").trim()).filter((cell) => cell !== "");
-    if (values.length > 0 && values.every((cell) => Number.isFinite(Number(cell)))) features.push(name);
-    else excluded.push(name);
-  });
-  return { features, excluded, keep };
-}
-
-/** Column positions in this file's header: the features, then the label, then the kept columns. */
-function indexesOf(header: string[], layout: Layout, label: string, shown: string, file: string): number[] {
-  return [...layout.features, label, ...layout.keep].map((name, i) => {
-    const index = header.indexOf(name);
-    if (i === layout.features.length && index < 0) return -1; // no label column: prediction input
-    if (index < 0) throw new EdgetrainError("data_invalid", `${shown} line 1: no column "${name}" (the first file has it)`, { details: { file, line: 1, column: name } });
-    return index;
-  });
 }

@@ -1,23 +1,37 @@
-/** A Float32Array that grows by doubling: rows are appended while a CSV streams in. */
+/**
+ * Row-major float32 rows appended while a CSV streams in, in one buffer sized from an estimate of the row
+ * count. Pages of a large typed array that are never written are never made resident, so an estimate that is
+ * too high costs address space, not memory; one that is too low costs a copy, which doubling would make
+ * the rule rather than the exception.
+ */
 export class FloatBuilder {
-  private buffer = new Float32Array(1024);
-  length = 0;
+  data: Float32Array;
+  rows = 0;
+  /** How often the rows were copied into a bigger buffer. */
+  copies = 0;
 
-  push(value: number): void {
-    if (this.length === this.buffer.length) {
-      const bigger = new Float32Array(this.buffer.length * 2);
-      bigger.set(this.buffer);
-      this.buffer = bigger;
-    }
-    this.buffer[this.length++] = value;
+  constructor(
+    readonly width: number,
+    capacityRows = 1024,
+  ) {
+    this.data = new Float32Array(Math.max(1, capacityRows) * width);
   }
 
-  /** Drops the last `count` values (a row that turned out to be bad half-way). */
-  truncate(count: number): void {
-    this.length -= count;
+  get capacityRows(): number {
+    return this.width === 0 ? Infinity : this.data.length / this.width;
   }
 
+  /** Makes room for `rows` rows in all; call before writing a row past the capacity. */
+  reserve(rows: number): void {
+    if (rows <= this.capacityRows) return;
+    const bigger = new Float32Array(Math.ceil(rows) * this.width);
+    bigger.set(this.data.subarray(0, this.rows * this.width));
+    this.data = bigger;
+    this.copies++;
+  }
+
+  /** The rows written, as a view: a copy would double the peak for a moment. */
   finish(): Float32Array {
-    return this.buffer.slice(0, this.length);
+    return this.data.subarray(0, this.rows * this.width);
   }
 }
