@@ -119,6 +119,22 @@ export async function readCsvTable(files: readonly string[], choice: ColumnChoic
   };
 }
 
+/** The header of a CSV file, read from its first chunk (and more only for a header longer than that). */
+export async function readCsvHeader(file: string): Promise<string[]> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+    const head = await readHead(new ChunkReader(handle, 1 << 16), 0);
+    if (!head.header) throw new EdgetrainError("data_invalid", `${file} is empty: no header row`, { details: { file } });
+    return head.header;
+  } catch (error) {
+    if (error instanceof EdgetrainError) throw error;
+    throw new EdgetrainError("data_invalid", `${file}: ${(error as Error).message}`, { details: { file } });
+  } finally {
+    await handle?.close();
+  }
+}
+
 function sizeOf(file: string): number {
   try {
     return statSync(file).size;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readCsvTable, type ColumnChoice } from "../../runtime/data/csv-table.ts";
+import { readCsvHeader, readCsvTable, type ColumnChoice } from "../../runtime/data/csv-table.ts";
 import { EdgetrainError } from "../../runtime/errors.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -151,6 +151,16 @@ describe("the byte parser", () => {
     expect(table.kept.note).toEqual([long, "short"]);
     expect(Array.from(table.x)).toEqual([1, 2]);
     expect(table.readStats.bufferBytes).toBeGreaterThan(long.length);
+  });
+});
+
+describe("the header alone", () => {
+  test("is read from the first chunk, BOM and quotes handled as in the table", async () => {
+    await using dir = tempDir();
+    const file = dir.write("h.csv", '\uFEFF"time, UTC", hr ,label\r\n' + "t,1,a\r\n".repeat(50_000));
+    expect(await readCsvHeader(file)).toEqual(["time, UTC", "hr", "label"]);
+    const empty = await errorOf(readCsvHeader(dir.write("e.csv", "\n\n")));
+    expect(empty.message).toEndWith("e.csv is empty: no header row");
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { readCsvTable } from "../../data/csv-table.ts";
+import { readCsvHeader, readCsvTable } from "../../data/csv-table.ts";
 import { csvFilesIn } from "../../data/load-training-data.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { readModelDescription } from "../../inference/model-metadata.ts";
@@ -36,7 +36,7 @@ export const predictCommand: Command = {
     if (!description) throw new EdgetrainError("data_invalid", `${modelPath} has no edgetrain metadata: feature names unknown`, { hint: "train it with edgetrain fit, or give it metadata_props[edgetrain]" });
     const label = stringFlag(args, "label") ?? "label";
     const files = dataPaths.flatMap((path) => csvFilesIn(resolve(path)));
-    const hasLabel = readFileSync(files[0]!, "utf8").split("\n", 1)[0]!.split(",").map((name) => name.trim()).includes(label);
+    const hasLabel = files.length > 0 && (await readCsvHeader(files[0]!)).includes(label);
     const table = await readCsvTable(files, { label: hasLabel ? label : "", features: description.feature_names, onBadCell: "fail", allowMissingLabel: !hasLabel });
 
     const { loaded, paths } = loadHomeProfile(args, io);
