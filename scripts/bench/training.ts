@@ -1,8 +1,10 @@
 /**
- * Training benchmarks, run by hand: `bun scripts/bench/training.ts [--quick]`.
- * Compares edgetrain's random forest with the scikit-learn peer (../shared/bench/sklearn_rf.py) in the same
- * run, on data from ../shared/tools/make_athletes.py, and prints a Markdown table for the README.
- * Needs Debian's python3-sklearn and python3-numpy for the peer and the data.
+ * Training benchmarks, run by hand: `bun scripts/bench/training.ts [--quick] [--forest-only] [--shared DIR]`.
+ * Compares edgetrain's random forest with XGBoost's random-forest mode (../shared/bench/xgboost_rf.py, and
+ * xgboost_rf_regressor.py here) and scikit-learn (../shared/bench/sklearn_rf.py) in the same run, on data from
+ * ../shared/tools/make_athletes.py, and prints a Markdown table for docs/performance.md. --forest-only stops
+ * after the two forest cases; --shared names the shared folder when it is not ../shared (a worktree).
+ * Needs Debian's python3-sklearn, python3-xgboost and python3-numpy for the peers and the data.
  */
 import { existsSync, mkdirSync, utimesSync } from "node:fs";
 import { cpus } from "node:os";
@@ -20,10 +22,12 @@ import { runStrategy } from "../../runtime/training/run-strategy.ts";
 import { buildTarget } from "../build.ts";
 
 const root = resolve(import.meta.dir, "../..");
-const shared = resolve(root, "../shared");
+const sharedFlag = Bun.argv.indexOf("--shared");
+const shared = sharedFlag > 0 ? resolve(Bun.argv[sharedFlag + 1]!) : resolve(root, "../shared");
 const python = "/usr/bin/python3";
 const work = "/tmp/edgetrain-bench";
 const quick = Bun.argv.includes("--quick");
+const forestOnly = Bun.argv.includes("--forest-only");
 mkdirSync(work, { recursive: true });
 
 function run(command: string[], env: Record<string, string> = {}) {
@@ -44,11 +48,19 @@ function makeData(name: string, args: string[]) {
   return join(work, name);
 }
 
-const rows: Array<[string, string, string, string]> = [];
-const report = (what: string, edgetrain: string, peer: string, verdict: string) => {
-  rows.push([what, edgetrain, peer, verdict]);
-  console.error(`${what}: ${edgetrain} | ${peer} | ${verdict}`);
+const rows: string[][] = [];
+const report = (what: string, edgetrain: string, xgboost: string, sklearn: string, verdict: string) => {
+  rows.push([what, edgetrain, xgboost, sklearn, verdict]);
+  console.error(`${what}: ${edgetrain} | ${xgboost} | ${sklearn} | ${verdict}`);
 };
+const table = () => {
+  const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores`;
+  const flags = [quick && " --quick", forestOnly && " --forest-only"].filter(Boolean).join("");
+  console.log(`\nCommand: bun scripts/bench/training.ts${flags} · Machine: ${machine} · Date: ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log("| Benchmark | edgetrain | XGBoost RF | scikit-learn | Result |\n| --- | --- | --- | --- | --- |");
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+};
+const seconds = (s: number) => `${s.toFixed(2)} s`;
 
 // 3. The Nano case: 30 players × 4 sessions × 2,000 rows, one forest per player, 2 workers.
 async function trainKeys(plugin: PluginModule<"strategy">, options: Record<string, unknown>, spec: unknown, dataRoot: string, keys: string[], previous?: (key: string) => string | undefined) {
@@ -113,31 +125,75 @@ if (caseName) {
   process.exit(0);
 }
 
-// 1. 200k × 20, 100 trees, depth 8, 2 workers, against scikit-learn n_jobs=2.
+// 1. 200k × 20, 100 trees, depth 8, 2 workers, against XGBoost's random-forest mode and scikit-learn, n_jobs=2.
 const bigRows = quick ? 50_000 : 200_000;
 const big = makeData(`single-${bigRows}`, ["--single", "train.csv", "--rows", String(bigRows)]);
 makeData(`single-${bigRows}-test`, ["--single", "test.csv", "--rows", "50000", "--seed", "8"]);
+const trainFile = join(big, "train.csv");
 const testFile = join(work, `single-${bigRows}-test`, "test.csv");
 const forestArgs = ["--set", "n_estimators=100", "--set", "max_depth=8", "--set", "min_samples_split=5", "--set", "min_samples_leaf=10", "--set", "n_jobs=2"];
-const ours = run([process.execPath, join(root, "runtime/cli/main.ts"), "fit", "--strategy", "random-forest", "--data", join(big, "train.csv"), "--test", testFile, "--out", join(work, "big.onnx"), "--json", ...forestArgs], { HOME: work });
-const oursJson = JSON.parse(ours.stdout.trim().split("\n").at(-1)!) as { fit_seconds: number; accuracy: number };
-const peer = run([python, join(shared, "bench/sklearn_rf.py"), "--train", join(big, "train.csv"), "--test", testFile, "--n-jobs", "2"]);
-const peerJson = JSON.parse(peer.stdout) as { fit_seconds: number; accuracy: number };
+type Fit = { fit_seconds: number; accuracy: number; rmse: number };
+const fit = (args: string[], out: string, command = [process.execPath, join(root, "runtime/cli/main.ts")]) => {
+  const result = run([...command, "fit", "--strategy", "random-forest", "--data", trainFile, "--test", testFile, "--out", join(work, out), "--json", ...forestArgs, ...args], { HOME: work });
+  return { ...(JSON.parse(result.stdout.trim().split("\n").at(-1)!) as Fit), maxRssMb: result.maxRssMb };
+};
+const peer = (command: string[]) => {
+  const result = run(command);
+  return { ...(JSON.parse(result.stdout) as Fit), maxRssMb: result.maxRssMb };
+};
+const sklearnArgs = [python, join(shared, "bench/sklearn_rf.py"), "--train", trainFile, "--test", testFile, "--n-jobs", "2"];
+const ratios = (ours: number, xgboost: number, sklearn: number) =>
+  `${(ours / xgboost).toFixed(3)}× XGBoost's time (target ≤ 0.333), ${(ours / sklearn).toFixed(3)}× scikit-learn's`;
+
+const ours = fit([], "big.onnx");
+const sklearnClassifier = peer(sklearnArgs);
+const xgboostClassifier = peer([python, join(shared, "bench/xgboost_rf.py"), trainFile, testFile]);
 report(
-  `random forest, ${bigRows / 1000}k rows × 20, 100 trees, depth 8, 2 workers: fit time`,
-  `${oursJson.fit_seconds.toFixed(2)} s`,
-  `${peerJson.fit_seconds.toFixed(2)} s`,
-  `${(oursJson.fit_seconds / peerJson.fit_seconds).toFixed(3)}× the peer's time (target ≤ 0.333)`,
+  `random forest, ${bigRows / 1000}k rows × 20, 5 classes, 100 trees, depth 8, 2 workers: fit time`,
+  seconds(ours.fit_seconds),
+  seconds(xgboostClassifier.fit_seconds),
+  seconds(sklearnClassifier.fit_seconds),
+  ratios(ours.fit_seconds, xgboostClassifier.fit_seconds, sklearnClassifier.fit_seconds),
 );
-report("  accuracy on 50k held-out rows", oursJson.accuracy.toFixed(4), peerJson.accuracy.toFixed(4), `${((oursJson.accuracy - peerJson.accuracy) * 100).toFixed(2)} points (target ≥ −1)`);
-report("  peak RSS of the whole process", `${ours.maxRssMb.toFixed(0)} MB`, `${peer.maxRssMb.toFixed(0)} MB`, `target < 600 MB`);
+report(
+  "  accuracy on 50k held-out rows",
+  ours.accuracy.toFixed(4),
+  xgboostClassifier.accuracy.toFixed(4),
+  sklearnClassifier.accuracy.toFixed(4),
+  `${((ours.accuracy - sklearnClassifier.accuracy) * 100).toFixed(2)} points vs scikit-learn (target ≥ −1)`,
+);
+// resourceUsage().maxRSS covers all children so far: only the first two, which grow in size, are read.
+report("  peak RSS of the whole process", `${ours.maxRssMb.toFixed(0)} MB`, "—", `${sklearnClassifier.maxRssMb.toFixed(0)} MB`, "target < 600 MB");
+
+// The same table, predicting power_w from the other 19 numeric columns: every feature at every split.
+const regressionArgs = ["--task", "regression", "--label", "power_w"];
+const oursRegression = fit(regressionArgs, "big-regression.onnx");
+const xgboostRegressor = peer([python, join(root, "scripts/bench/xgboost_rf_regressor.py"), trainFile, testFile, "power_w"]);
+const sklearnRegressor = peer([...sklearnArgs, "--task", "regression", "--label", "power_w"]);
+report(
+  `random forest regression, ${bigRows / 1000}k rows × 19 (power_w), 100 trees, depth 8, 2 workers: fit time`,
+  seconds(oursRegression.fit_seconds),
+  seconds(xgboostRegressor.fit_seconds),
+  seconds(sklearnRegressor.fit_seconds),
+  ratios(oursRegression.fit_seconds, xgboostRegressor.fit_seconds, sklearnRegressor.fit_seconds),
+);
+report(
+  "  RMSE on 50k held-out rows",
+  oursRegression.rmse.toFixed(3),
+  xgboostRegressor.rmse.toFixed(3),
+  sklearnRegressor.rmse.toFixed(3),
+  `${((oursRegression.rmse / sklearnRegressor.rmse - 1) * 100).toFixed(2)} % vs scikit-learn (target ≤ +2 %)`,
+);
+if (forestOnly) {
+  table();
+  process.exit(0);
+}
 
 // 2. The compiled binary gives the same figures as `bun run`.
 const binary = await buildTarget(`linux-${process.arch}` as "linux-x64", join(work, "dist"));
-const compiled = run([binary, "fit", "--strategy", "random-forest", "--data", join(big, "train.csv"), "--test", testFile, "--out", join(work, "big-compiled.onnx"), "--json", ...forestArgs], { HOME: work });
-const compiledJson = JSON.parse(compiled.stdout.trim().split("\n").at(-1)!) as { fit_seconds: number; accuracy: number };
+const compiled = fit([], "big-compiled.onnx", [binary]);
 const sameModel = Buffer.from(await Bun.file(join(work, "big.onnx")).arrayBuffer()).equals(Buffer.from(await Bun.file(join(work, "big-compiled.onnx")).arrayBuffer()));
-report("  compiled binary vs bun run", `${compiledJson.fit_seconds.toFixed(2)} s, accuracy ${compiledJson.accuracy.toFixed(4)}`, `${oursJson.fit_seconds.toFixed(2)} s (bun run)`, sameModel ? "identical model bytes" : "MODELS DIFFER");
+report("  compiled binary vs bun run", `${seconds(compiled.fit_seconds)}, accuracy ${compiled.accuracy.toFixed(4)}`, "—", `${seconds(ours.fit_seconds)} (bun run)`, sameModel ? "identical model bytes" : "MODELS DIFFER");
 
 // 3 and 4 run in child processes of this script, so that each peak RSS is that case's own.
 function runCase(name: string): { seconds: number; peakRssMb: number } {
@@ -145,11 +201,8 @@ function runCase(name: string): { seconds: number; peakRssMb: number } {
   return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as { seconds: number; peakRssMb: number };
 }
 const nano = runCase("nano");
-report(`30 per-player forests (latest 3 of 4 sessions × 2,000 rows, 100 trees, 2 workers)`, `${nano.seconds.toFixed(1)} s`, "—", `target < 60 s; peak RSS ${nano.peakRssMb.toFixed(0)} MB`);
+report(`30 per-player forests (latest 3 of 4 sessions × 2,000 rows, 100 trees, 2 workers)`, `${nano.seconds.toFixed(1)} s`, "—", "—", `target < 60 s; peak RSS ${nano.peakRssMb.toFixed(0)} MB`);
 const nn = runCase("nn");
-report("100 incremental-nn updates (last 6 h of rows each, warm start, 5 epochs), CSV read included", `${nn.seconds.toFixed(1)} s`, "—", `target < 60 s; peak RSS ${nn.peakRssMb.toFixed(0)} MB (target < 400 MB)`);
+report("100 incremental-nn updates (last 6 h of rows each, warm start, 5 epochs), CSV read included", `${nn.seconds.toFixed(1)} s`, "—", "—", `target < 60 s; peak RSS ${nn.peakRssMb.toFixed(0)} MB (target < 400 MB)`);
 
-const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores`;
-console.log(`\nCommand: bun scripts/bench/training.ts${quick ? " --quick" : ""} · Machine: ${machine} · Date: ${new Date().toISOString().slice(0, 10)}\n`);
-console.log("| Benchmark | edgetrain | scikit-learn peer | Result |\n| --- | --- | --- | --- |");
-for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+table();
