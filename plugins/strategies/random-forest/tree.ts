@@ -1,5 +1,7 @@
 import { seededRandom } from "../shared/random.ts";
 import { midpointThreshold } from "./binning.ts";
+import { addTotals, drawRows, nodeRows, partitionClasses, partitionTargets, type NodeRows } from "./node-rows.ts";
+import { fillClassHistogram, fillTargetHistogram, scanClassSplit, scanTargetSplit, type SplitChoice } from "./split-search.ts";
 
 /** One decision tree as flat arrays; node 0 is the root, `feature[i] < 0` marks a leaf. */
 export interface Tree {
@@ -47,22 +49,7 @@ const EPSILON = 1e-9;
  * several times a second, work that is not in the idle class.
  */
 export interface TreeScratch {
-  /** Bootstrap draws per row. */
-  draws: Int32Array;
-  /**
-   * The tree's rows by position: each node holds a range of positions, its rows in ascending order, so the
-   * reads of a column go forwards through memory. A row's weight and class or target sit at its position
-   * and move with it, read in order rather than gathered.
-   */
-  index: Uint32Array;
-  weight: Int32Array;
-  label: Uint8Array;
-  target: Float32Array;
-  /** Where a split's right-hand rows wait while the left-hand ones close up. */
-  spareIndex: Uint32Array;
-  spareWeight: Int32Array;
-  spareLabel: Uint8Array;
-  spareTarget: Float32Array;
+  rows: NodeRows;
   /** Node arrays, grown by doubling; a tree's result is copied out of them. */
   feature: Int32Array;
   threshold: Float32Array;
@@ -71,22 +58,14 @@ export interface TreeScratch {
   value: Float32Array;
   /** Nodes still to split, four numbers each: node, first position, end position, depth. */
   stack: Int32Array;
-  /** Per node still to split, its totals: weight, sum and sum of squares of targets, class weights. */
+  /** Per node still to split, its totals (see addTotals). */
   totals: Float64Array;
 }
 
 export function treeScratch(rows: number): TreeScratch {
   const nodes = 1024;
   return {
-    draws: new Int32Array(rows),
-    index: new Uint32Array(rows),
-    weight: new Int32Array(rows),
-    label: new Uint8Array(rows),
-    target: new Float32Array(rows),
-    spareIndex: new Uint32Array(rows),
-    spareWeight: new Int32Array(rows),
-    spareLabel: new Uint8Array(rows),
-    spareTarget: new Float32Array(rows),
+    rows: nodeRows(rows),
     feature: new Int32Array(nodes),
     threshold: new Float32Array(nodes),
     left: new Int32Array(nodes),
@@ -107,42 +86,24 @@ function withRoom<T extends Int32Array | Float32Array | Float64Array>(array: T, 
 
 /**
  * Grows one tree on histograms of binned features: for each node and each candidate feature, one pass over
- * the node's rows fills a histogram, and one pass over the bins finds the best split (Gini for classes,
- * squared error for regression), as scikit-learn's criteria do.
+ * the node's rows fills a histogram, and one pass over the bins finds the best split (split-search.ts).
  */
 export function growTree(data: BinnedData, options: TreeOptions, seed: number, scratch = treeScratch(data.rows)): Tree {
   const random = seededRandom(seed);
   const { rows, features, bins, edges } = data;
-  const classes = data.classes;
-  const targets = data.target!;
-  const classification = classes !== undefined;
+  const classification = data.classes !== undefined;
   const outputs = classification ? data.classCount : 1;
-  const { draws, index, weight, label, target } = scratch;
-
-  if (options.bootstrap) {
-    draws.fill(0);
-    for (let i = 0; i < rows; i++) draws[Math.floor(random() * rows)]! += 1;
-  } else draws.fill(1);
-  // The rows this tree uses are at positions [0, used), in ascending order.
-  let used = 0;
-  for (let i = 0; i < rows; i++) {
-    const w = draws[i]!;
-    if (w === 0) continue;
-    index[used] = i;
-    weight[used] = w;
-    if (classification) label[used] = classes[i]!;
-    else target[used] = targets[i]!;
-    used++;
-  }
+  const used = drawRows(scratch.rows, rows, random, options.bootstrap, data.classes, data.target);
 
   let nodes = 0;
   const maxBins = Math.max(...edges.map((e) => e.length + 1));
   const histogram = new Float64Array(maxBins * (classification ? outputs : 2));
   const leftCounts = new Float64Array(outputs);
-  // A node's totals: weight, sum and sum of squares of targets (regression), then class weights.
   const stride = 3 + outputs;
+  const totals = new Float64Array(stride);
   const leftTotals = new Float64Array(stride);
   const rightTotals = new Float64Array(stride);
+  const best: SplitChoice = { score: 0, feature: -1, bin: -1, nextBin: -1 };
   const order = Int32Array.from({ length: features }, (_, j) => j);
 
   // Stored straight into float32 arrays: the same rounding as the number arrays converted at the end had.
@@ -160,56 +121,43 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     return nodes++;
   };
   let pending = 0;
-  const push = (node: number, start: number, end: number, depth: number, totals: Float64Array) => {
+  const push = (node: number, start: number, end: number, depth: number, nodeTotals: Float64Array) => {
     const stack = (scratch.stack = withRoom(scratch.stack, 4 * (pending + 1), 4 * pending));
     scratch.totals = withRoom(scratch.totals, stride * (pending + 1), stride * pending);
-    scratch.totals.set(totals, stride * pending);
+    scratch.totals.set(nodeTotals, stride * pending);
     const at = 4 * pending++;
     stack[at] = node;
     stack[at + 1] = start;
     stack[at + 2] = end;
     stack[at + 3] = depth;
   };
-  leftTotals.fill(0);
-  for (let p = 0; p < used; p++) {
-    const w = weight[p]!;
-    leftTotals[0]! += w;
-    if (classification) leftTotals[3 + label[p]!]! += w;
-    else {
-      const t = target[p]!;
-      leftTotals[1]! += w * t;
-      leftTotals[2]! += w * t * t;
-    }
-  }
-  push(newNode(), 0, used, 0, leftTotals);
+  addTotals(scratch.rows, 0, used, classification, totals);
+  push(newNode(), 0, used, 0, totals);
 
   while (pending > 0) {
     const at = 4 * --pending;
-    const { stack, value, totals: pendingTotals } = scratch;
+    const { stack, value } = scratch;
     const node = stack[at]!;
     const start = stack[at + 1]!;
     const end = stack[at + 2]!;
     const depth = stack[at + 3]!;
-    const totals = pendingTotals.subarray(stride * pending + 3, stride * pending + stride);
-    const nodeWeight = pendingTotals[stride * pending]!;
-    const nodeSum = pendingTotals[stride * pending + 1]!;
-    const nodeSumSquares = pendingTotals[stride * pending + 2]!;
-    if (classification) for (let k = 0; k < outputs; k++) value[node * outputs + k] = totals[k]! / nodeWeight;
+    for (let i = 0; i < stride; i++) totals[i] = scratch.totals[stride * pending + i]!;
+    const nodeWeight = totals[0]!;
+    const nodeSum = totals[1]!;
+    if (classification) for (let k = 0; k < outputs; k++) value[node * outputs + k] = totals[3 + k]! / nodeWeight;
     else value[node] = nodeSum / nodeWeight;
 
     let pure = false;
-    if (classification) for (let k = 0; k < outputs; k++) pure ||= totals[k] === nodeWeight;
-    else pure = nodeSumSquares - (nodeSum * nodeSum) / nodeWeight <= EPSILON * nodeWeight;
+    if (classification) for (let k = 0; k < outputs; k++) pure ||= totals[3 + k] === nodeWeight;
+    else pure = totals[2]! - (nodeSum * nodeSum) / nodeWeight <= EPSILON * nodeWeight;
     if (depth >= options.maxDepth || nodeWeight < options.minSamplesSplit || nodeWeight < 2 * options.minSamplesLeaf || pure) continue;
 
     let parentScore = 0;
-    if (classification) for (let k = 0; k < outputs; k++) parentScore += totals[k]! * totals[k]!;
+    if (classification) for (let k = 0; k < outputs; k++) parentScore += totals[3 + k]! * totals[3 + k]!;
     parentScore = classification ? parentScore / nodeWeight : (nodeSum * nodeSum) / nodeWeight;
 
-    let bestScore = parentScore + EPSILON * Math.max(1, Math.abs(parentScore));
-    let bestFeature = -1;
-    let bestBin = -1;
-    let bestNextBin = -1;
+    best.score = parentScore + EPSILON * Math.max(1, Math.abs(parentScore));
+    best.feature = -1;
     // Partial Fisher–Yates: the first maxFeatures entries of `order` are this node's candidates.
     for (let c = 0; c < options.maxFeatures; c++) {
       const pick = c + Math.floor(random() * (features - c));
@@ -219,75 +167,25 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
       const j = order[c]!;
       const binCount = edges[j]!.length + 1;
       if (binCount < 2) continue;
-      const column = j * rows;
       if (classification) {
-        histogram.fill(0, 0, binCount * outputs);
-        for (let p = start; p < end; p++) histogram[bins[column + index[p]!]! * outputs + label[p]!]! += weight[p]!;
-        leftCounts.fill(0);
-        let leftWeight = 0;
-        let leftSquares = 0;
-        let rightSquares = parentScore * nodeWeight;
-        for (let b = 0; b < binCount - 1; b++) {
-          let hw = 0;
-          for (let k = 0; k < outputs; k++) {
-            const h = histogram[b * outputs + k]!;
-            if (h === 0) continue;
-            hw += h;
-            const l = leftCounts[k]!;
-            const r = totals[k]! - l;
-            leftSquares += 2 * l * h + h * h;
-            rightSquares += -2 * r * h + h * h;
-            leftCounts[k] = l + h;
-          }
-          if (hw === 0) continue;
-          leftWeight += hw;
-          const rightWeight = nodeWeight - leftWeight;
-          if (leftWeight < options.minSamplesLeaf) continue;
-          if (rightWeight < options.minSamplesLeaf) break;
-          const score = leftSquares / leftWeight + rightSquares / rightWeight;
-          if (score > bestScore) {
-            bestScore = score;
-            bestFeature = j;
-            bestBin = b;
-            bestNextBin = nextNonEmpty(histogram, outputs, b, binCount);
-          }
-        }
+        fillClassHistogram(histogram, scratch.rows, bins, j * rows, start, end, binCount, outputs);
+        scanClassSplit(histogram, binCount, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, j, best);
       } else {
-        histogram.fill(0, 0, 2 * binCount);
-        for (let p = start; p < end; p++) {
-          const b = 2 * bins[column + index[p]!]!;
-          const w = weight[p]!;
-          histogram[b]! += w * target[p]!;
-          histogram[b + 1]! += w;
-        }
-        let leftWeight = 0;
-        let leftSum = 0;
-        for (let b = 0; b < binCount - 1; b++) {
-          const hw = histogram[2 * b + 1]!;
-          if (hw === 0) continue;
-          leftWeight += hw;
-          leftSum += histogram[2 * b]!;
-          const rightWeight = nodeWeight - leftWeight;
-          if (leftWeight < options.minSamplesLeaf) continue;
-          if (rightWeight < options.minSamplesLeaf) break;
-          const rightSum = nodeSum - leftSum;
-          const score = (leftSum * leftSum) / leftWeight + (rightSum * rightSum) / rightWeight;
-          if (score > bestScore) {
-            bestScore = score;
-            bestFeature = j;
-            bestBin = b;
-            bestNextBin = nextNonEmpty(histogram, 2, b, binCount, 1);
-          }
-        }
+        fillTargetHistogram(histogram, scratch.rows, bins, j * rows, start, end, binCount);
+        scanTargetSplit(histogram, binCount, totals, options.minSamplesLeaf, j, best);
       }
     }
+    const { feature: bestFeature, bin: bestBin } = best;
     if (bestFeature < 0) continue;
 
-    const split = partition(scratch, bins, bestFeature * rows, bestBin, start, end, classification, outputs, totals, leftTotals, rightTotals);
+    const column = bestFeature * rows;
+    const split = classification
+      ? partitionClasses(scratch.rows, bins, column, bestBin, start, end, outputs, totals, leftTotals, rightTotals)
+      : partitionTargets(scratch.rows, bins, column, bestBin, start, end, leftTotals, rightTotals);
     const leftNode = newNode();
     const rightNode = newNode();
     scratch.feature[node] = bestFeature;
-    scratch.threshold[node] = midpointThreshold(data.binMax[bestFeature]![bestBin]!, data.binMin[bestFeature]![bestNextBin]!);
+    scratch.threshold[node] = midpointThreshold(data.binMax[bestFeature]![bestBin]!, data.binMin[bestFeature]![best.nextBin]!);
     scratch.left[node] = leftNode;
     scratch.right[node] = rightNode;
     push(rightNode, split, end, depth + 1, rightTotals);
@@ -301,85 +199,6 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     value: scratch.value.slice(0, nodes * outputs),
     outputs,
   };
-}
-
-/**
- * Splits a node's positions [start, end) in place and in order: rows with bin ≤ `bin` in `column` first.
- * Fills each side's totals (laid out as in the stack) and returns where the right-hand rows begin.
- */
-function partition(scratch: TreeScratch, bins: Uint8Array, column: number, bin: number, start: number, end: number, classification: boolean, outputs: number, totals: Float64Array, leftTotals: Float64Array, rightTotals: Float64Array): number {
-  const { index, weight, label, target, spareIndex, spareWeight, spareLabel, spareTarget } = scratch;
-  leftTotals.fill(0);
-  rightTotals.fill(0);
-  let left = start;
-  let right = 0;
-  if (classification) {
-    let leftWeight = 0;
-    for (let p = start; p < end; p++) {
-      const row = index[p]!;
-      const w = weight[p]!;
-      const k = label[p]!;
-      if (bins[column + row]! <= bin) {
-        index[left] = row;
-        weight[left] = w;
-        label[left] = k;
-        left++;
-        leftWeight += w;
-        leftTotals[3 + k]! += w;
-      } else {
-        spareIndex[right] = row;
-        spareWeight[right] = w;
-        spareLabel[right] = k;
-        right++;
-      }
-    }
-    // Class weights are whole numbers: the right side's are exact differences.
-    let nodeWeight = 0;
-    for (let k = 0; k < outputs; k++) {
-      nodeWeight += totals[k]!;
-      rightTotals[3 + k] = totals[k]! - leftTotals[3 + k]!;
-    }
-    leftTotals[0] = leftWeight;
-    rightTotals[0] = nodeWeight - leftWeight;
-    label.set(spareLabel.subarray(0, right), left);
-  } else {
-    for (let p = start; p < end; p++) {
-      const row = index[p]!;
-      const w = weight[p]!;
-      const t = target[p]!;
-      const side = bins[column + row]! <= bin ? leftTotals : rightTotals;
-      side[0]! += w;
-      side[1]! += w * t;
-      side[2]! += w * t * t;
-      if (side === leftTotals) {
-        index[left] = row;
-        weight[left] = w;
-        target[left] = t;
-        left++;
-      } else {
-        spareIndex[right] = row;
-        spareWeight[right] = w;
-        spareTarget[right] = t;
-        right++;
-      }
-    }
-    target.set(spareTarget.subarray(0, right), left);
-  }
-  index.set(spareIndex.subarray(0, right), left);
-  weight.set(spareWeight.subarray(0, right), left);
-  return left;
-}
-
-/**
- * The first bin after `b` that holds rows (or the last bin): a split's threshold goes midway to it. Bin
- * i's weights are at `histogram[i * stride + from …]`, up to the next bin's.
- */
-function nextNonEmpty(histogram: Float64Array, stride: number, b: number, binCount: number, from = 0): number {
-  let next = b + 1;
-  for (; next < binCount - 1; next++) {
-    for (let k = from; k < stride; k++) if (histogram[next * stride + k] !== 0) return next;
-  }
-  return next;
 }
 
 /** The leaf a row ends in; `x` holds float32 features, compared exactly as ONNX Runtime does. */
