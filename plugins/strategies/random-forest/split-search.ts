@@ -104,3 +104,8 @@ function nextNonEmpty(histogram: Float64Array, stride: number, from: number, b: 
   }
   return next;
 }
+
+/** `histogram -= part` over the first `length` entries: a parent's histogram becomes its other child's. */
+export function subtractHistogram(histogram: Float64Array, part: Float64Array, length: number): void {
+  for (let i = 0; i < length; i++) histogram[i]! -= part[i]!;
+}

@@ -1,7 +1,7 @@
 import { seededRandom } from "../shared/random.ts";
 import { midpointThreshold } from "./binning.ts";
 import { addTotals, drawRows, nodeRows, partitionClasses, partitionTargets, type NodeRows } from "./node-rows.ts";
-import { fillClassHistogram, fillTargetHistogram, scanClassSplit, scanTargetSplit, type SplitChoice } from "./split-search.ts";
+import { fillClassHistogram, fillTargetHistogram, scanClassSplit, scanTargetSplit, subtractHistogram, type SplitChoice } from "./split-search.ts";
 
 /** One decision tree as flat arrays; node 0 is the root, `feature[i] < 0` marks a leaf. */
 export interface Tree {
@@ -56,10 +56,19 @@ export interface TreeScratch {
   left: Int32Array;
   right: Int32Array;
   value: Float32Array;
-  /** Nodes still to split, four numbers each: node, first position, end position, depth. */
+  /** Nodes still to split, five numbers each: node, first position, end position, depth, histograms. */
   stack: Int32Array;
   /** Per node still to split, its totals (see addTotals). */
   totals: Float64Array;
+  /** Histograms of every feature, one set per node that holds them; the free ones are listed in `free`. */
+  histograms: HistogramSet[];
+  free: number[];
+}
+
+/** All features' histograms in one buffer, and a view of each feature's. */
+interface HistogramSet {
+  all: Float64Array;
+  byFeature: Float64Array[];
 }
 
 export function treeScratch(rows: number): TreeScratch {
@@ -71,8 +80,10 @@ export function treeScratch(rows: number): TreeScratch {
     left: new Int32Array(nodes),
     right: new Int32Array(nodes),
     value: new Float32Array(nodes),
-    stack: new Int32Array(4 * 64),
+    stack: new Int32Array(5 * 64),
     totals: new Float64Array(64 * 8),
+    histograms: [],
+    free: [],
   };
 }
 
@@ -87,6 +98,11 @@ function withRoom<T extends Int32Array | Float32Array | Float64Array>(array: T, 
 /**
  * Grows one tree on histograms of binned features: for each node and each candidate feature, one pass over
  * the node's rows fills a histogram, and one pass over the bins finds the best split (split-search.ts).
+ *
+ * When a node tries at least half of the features (regression's default: all), it keeps a histogram of
+ * every feature instead: after a split only the child with fewer rows is counted, and the other child's
+ * histograms are the parent's minus those. Counting all features of the smaller child costs less than the
+ * candidates of both.
  */
 export function growTree(data: BinnedData, options: TreeOptions, seed: number, scratch = treeScratch(data.rows)): Tree {
   const random = seededRandom(seed);
@@ -97,7 +113,32 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
 
   let nodes = 0;
   const maxBins = Math.max(...edges.map((e) => e.length + 1));
-  const histogram = new Float64Array(maxBins * (classification ? outputs : 2));
+  // Entries per bin: class weights, or the sum of targets and the weight.
+  const binStride = classification ? outputs : 2;
+  const featureStride = maxBins * binStride;
+  const histogram = new Float64Array(featureStride);
+  const allFeatures = 2 * options.maxFeatures >= features;
+  const histogramSize = features * featureStride;
+  if (allFeatures && scratch.histograms[0]?.all.length !== histogramSize) {
+    scratch.histograms = [];
+    scratch.free = [];
+  }
+  const takeHistograms = () => {
+    const free = scratch.free.pop();
+    if (free !== undefined) return free;
+    const all = new Float64Array(histogramSize);
+    scratch.histograms.push({ all, byFeature: Array.from({ length: features }, (_, j) => all.subarray(j * featureStride, (j + 1) * featureStride)) });
+    return scratch.histograms.length - 1;
+  };
+  const release = (id: number) => id >= 0 && scratch.free.push(id);
+  const fillAll = (id: number, start: number, end: number) => {
+    const { byFeature } = scratch.histograms[id]!;
+    for (let j = 0; j < features; j++) {
+      const binCount = edges[j]!.length + 1;
+      if (classification) fillClassHistogram(byFeature[j]!, scratch.rows, bins, j * rows, start, end, binCount, outputs);
+      else fillTargetHistogram(byFeature[j]!, scratch.rows, bins, j * rows, start, end, binCount);
+    }
+  };
   const leftCounts = new Float64Array(outputs);
   const stride = 3 + outputs;
   const totals = new Float64Array(stride);
@@ -105,6 +146,13 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
   const rightTotals = new Float64Array(stride);
   const best: SplitChoice = { score: 0, feature: -1, bin: -1, nextBin: -1 };
   const order = Int32Array.from({ length: features }, (_, j) => j);
+  const isLeaf = (nodeTotals: Float64Array, depth: number) => {
+    const nodeWeight = nodeTotals[0]!;
+    if (depth >= options.maxDepth || nodeWeight < options.minSamplesSplit || nodeWeight < 2 * options.minSamplesLeaf) return true;
+    if (!classification) return nodeTotals[2]! - (nodeTotals[1]! * nodeTotals[1]!) / nodeWeight <= EPSILON * nodeWeight;
+    for (let k = 0; k < outputs; k++) if (nodeTotals[3 + k] === nodeWeight) return true;
+    return false;
+  };
 
   // Stored straight into float32 arrays: the same rounding as the number arrays converted at the end had.
   const newNode = () => {
@@ -121,36 +169,38 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     return nodes++;
   };
   let pending = 0;
-  const push = (node: number, start: number, end: number, depth: number, nodeTotals: Float64Array) => {
-    const stack = (scratch.stack = withRoom(scratch.stack, 4 * (pending + 1), 4 * pending));
+  const push = (node: number, start: number, end: number, depth: number, nodeTotals: Float64Array, histograms: number) => {
+    const stack = (scratch.stack = withRoom(scratch.stack, 5 * (pending + 1), 5 * pending));
     scratch.totals = withRoom(scratch.totals, stride * (pending + 1), stride * pending);
     scratch.totals.set(nodeTotals, stride * pending);
-    const at = 4 * pending++;
+    const at = 5 * pending++;
     stack[at] = node;
     stack[at + 1] = start;
     stack[at + 2] = end;
     stack[at + 3] = depth;
+    stack[at + 4] = histograms;
   };
   addTotals(scratch.rows, 0, used, classification, totals);
-  push(newNode(), 0, used, 0, totals);
+  push(newNode(), 0, used, 0, totals, -1);
 
   while (pending > 0) {
-    const at = 4 * --pending;
+    const at = 5 * --pending;
     const { stack, value } = scratch;
     const node = stack[at]!;
     const start = stack[at + 1]!;
     const end = stack[at + 2]!;
     const depth = stack[at + 3]!;
+    let own = stack[at + 4]!;
     for (let i = 0; i < stride; i++) totals[i] = scratch.totals[stride * pending + i]!;
     const nodeWeight = totals[0]!;
     const nodeSum = totals[1]!;
     if (classification) for (let k = 0; k < outputs; k++) value[node * outputs + k] = totals[3 + k]! / nodeWeight;
     else value[node] = nodeSum / nodeWeight;
-
-    let pure = false;
-    if (classification) for (let k = 0; k < outputs; k++) pure ||= totals[3 + k] === nodeWeight;
-    else pure = totals[2]! - (nodeSum * nodeSum) / nodeWeight <= EPSILON * nodeWeight;
-    if (depth >= options.maxDepth || nodeWeight < options.minSamplesSplit || nodeWeight < 2 * options.minSamplesLeaf || pure) continue;
+    if (isLeaf(totals, depth)) {
+      release(own);
+      continue;
+    }
+    if (allFeatures && own < 0) fillAll((own = takeHistograms()), start, end);
 
     let parentScore = 0;
     if (classification) for (let k = 0; k < outputs; k++) parentScore += totals[3 + k]! * totals[3 + k]!;
@@ -167,29 +217,56 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
       const j = order[c]!;
       const binCount = edges[j]!.length + 1;
       if (binCount < 2) continue;
+      const source = allFeatures ? scratch.histograms[own]!.byFeature[j]! : histogram;
       if (classification) {
-        fillClassHistogram(histogram, scratch.rows, bins, j * rows, start, end, binCount, outputs);
-        scanClassSplit(histogram, binCount, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, j, best);
+        if (!allFeatures) fillClassHistogram(histogram, scratch.rows, bins, j * rows, start, end, binCount, outputs);
+        scanClassSplit(source, binCount, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, j, best);
       } else {
-        fillTargetHistogram(histogram, scratch.rows, bins, j * rows, start, end, binCount);
-        scanTargetSplit(histogram, binCount, totals, options.minSamplesLeaf, j, best);
+        if (!allFeatures) fillTargetHistogram(histogram, scratch.rows, bins, j * rows, start, end, binCount);
+        scanTargetSplit(source, binCount, totals, options.minSamplesLeaf, j, best);
       }
     }
     const { feature: bestFeature, bin: bestBin } = best;
-    if (bestFeature < 0) continue;
+    if (bestFeature < 0) {
+      release(own);
+      continue;
+    }
 
     const column = bestFeature * rows;
     const split = classification
       ? partitionClasses(scratch.rows, bins, column, bestBin, start, end, outputs, totals, leftTotals, rightTotals)
       : partitionTargets(scratch.rows, bins, column, bestBin, start, end, leftTotals, rightTotals);
+    let leftHistograms = -1;
+    let rightHistograms = -1;
+    if (allFeatures) {
+      const leftSplits = !isLeaf(leftTotals, depth + 1);
+      const rightSplits = !isLeaf(rightTotals, depth + 1);
+      if (leftSplits || rightSplits) {
+        const small = takeHistograms();
+        const leftSmaller = split - start <= end - split;
+        if (leftSmaller) fillAll(small, start, split);
+        else fillAll(small, split, end);
+        subtractHistogram(scratch.histograms[own]!.all, scratch.histograms[small]!.all, histogramSize);
+        leftHistograms = leftSmaller ? small : own;
+        rightHistograms = leftSmaller ? own : small;
+        if (!leftSplits) {
+          release(leftHistograms);
+          leftHistograms = -1;
+        }
+        if (!rightSplits) {
+          release(rightHistograms);
+          rightHistograms = -1;
+        }
+      } else release(own);
+    }
     const leftNode = newNode();
     const rightNode = newNode();
     scratch.feature[node] = bestFeature;
     scratch.threshold[node] = midpointThreshold(data.binMax[bestFeature]![bestBin]!, data.binMin[bestFeature]![best.nextBin]!);
     scratch.left[node] = leftNode;
     scratch.right[node] = rightNode;
-    push(rightNode, split, end, depth + 1, rightTotals);
-    push(leftNode, start, split, depth + 1, leftTotals);
+    push(rightNode, split, end, depth + 1, rightTotals, rightHistograms);
+    push(leftNode, start, split, depth + 1, leftTotals, leftHistograms);
   }
   return {
     feature: scratch.feature.slice(0, nodes),
