@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { readCsvTable } from "../../runtime/data/csv-table.ts";
+import { binColumns, computeBinning } from "../../plugins/strategies/random-forest/binning.ts";
 import { predictForest, trainForest } from "../../plugins/strategies/random-forest/forest.ts";
 import { argmaxRows } from "../../plugins/strategies/shared/metrics.ts";
 import { forestToOnnx } from "../../plugins/strategies/random-forest/onnx-export.ts";
@@ -141,6 +142,38 @@ describe("random forest", () => {
     expect(report.predictions).toHaveLength(5000);
     expect(new Set(report.predictions)).toEqual(new Set(["rest", "walk", "jog", "run", "sprint"]));
   }, 180_000);
+});
+
+describe("binning", () => {
+  test("each value lands in the bin a search over all the edges gives: ±0, NaN, infinities, narrow ranges", () => {
+    const searched = (edges: Float32Array, value: number) => {
+      let low = 0;
+      let high = edges.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (edges[mid]! < value) low = mid + 1;
+        else high = mid;
+      }
+      return low;
+    };
+    const special = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 1.1754942e-38, 3.4e38, -3.4e38, 1, -1, 33.5];
+    const rows = 3000;
+    // Whole numbers (fewer distinct values than bins), a range narrow against its magnitude (many edges
+    // share their first bits), and values over ten orders of magnitude.
+    const kinds = [(i: number) => (i % 21) - 10, (i: number) => 33 + ((i * 7919) % 2000) / 1000, (i: number) => Math.sin(i) * 10 ** ((i % 10) - 5)];
+    const x = new Float32Array(rows * kinds.length);
+    for (let i = 0; i < rows; i++) kinds.forEach((kind, j) => (x[i * kinds.length + j] = i % 17 === 0 ? special[i % special.length]! : kind(i)));
+    const binning = computeBinning(x, rows, kinds.length);
+    const { bins, binMin, binMax } = binColumns(x, rows, kinds.length, binning);
+    for (let j = 0; j < kinds.length; j++) {
+      for (let i = 0; i < rows; i++) {
+        const value = x[i * kinds.length + j]!;
+        const bin = bins[j * rows + i]!;
+        expect(bin).toBe(searched(binning.edges[j]!, value));
+        if (value === value) expect(binMin[j]![bin]! <= value && value <= binMax[j]![bin]!).toBe(true);
+      }
+    }
+  });
 });
 
 describe("edgetrain fit, bad input", () => {

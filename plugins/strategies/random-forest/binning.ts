@@ -47,26 +47,68 @@ export interface BinnedColumns {
   binMax: Float32Array[];
 }
 
+// Rows binned together, feature by feature: their values stay in cache between the features' passes.
+const BLOCK_ROWS = 4096;
+
 export function binColumns(x: Float32Array, rows: number, features: number, binning: Binning): BinnedColumns {
   const bins = new Uint8Array(new SharedArrayBuffer(rows * features));
-  const binMin: Float32Array[] = [];
-  const binMax: Float32Array[] = [];
-  for (let j = 0; j < features; j++) {
-    const edges = binning.edges[j]!;
-    const low = new Float32Array(edges.length + 1).fill(Infinity);
-    const high = new Float32Array(edges.length + 1).fill(-Infinity);
-    const offset = j * rows;
-    for (let i = 0; i < rows; i++) {
-      const value = x[i * features + j]!;
-      const b = binOf(edges, value);
-      bins[offset + i] = b;
-      if (value < low[b]!) low[b] = value;
-      if (value > high[b]!) high[b] = value;
-    }
-    binMin.push(low);
-    binMax.push(high);
+  const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  const finders = binning.edges.map(binFinder);
+  const binMin = binning.edges.map((edges) => new Float32Array(edges.length + 1).fill(Infinity));
+  const binMax = binning.edges.map((edges) => new Float32Array(edges.length + 1).fill(-Infinity));
+  for (let from = 0; from < rows; from += BLOCK_ROWS) {
+    const to = Math.min(rows, from + BLOCK_ROWS);
+    for (let j = 0; j < features; j++) binBlock(x, bits, features, j, from, to, binning.edges[j]!, finders[j]!, bins, j * rows, binMin[j]!, binMax[j]!);
   }
   return { bins, binMin, binMax };
+}
+
+/**
+ * Bins of rows [from, to) of feature j: b = the number of edges below the value. The first 16 bits of the
+ * value's order key (sign, exponent, 7 bits of mantissa) pick the few edges it can fall between, and a
+ * binary search among those settles it, instead of one among all 255.
+ */
+function binBlock(x: Float32Array, bits: Uint32Array, features: number, j: number, from: number, to: number, edges: Float32Array, finder: Uint8Array, bins: Uint8Array, offset: number, low: Float32Array, high: Float32Array): void {
+  for (let i = from; i < to; i++) {
+    const at = i * features + j;
+    const value = x[at]!;
+    let b = 0;
+    // NaN compares false with every edge: bin 0, as a search over the edges gives.
+    if (value === value) {
+      const prefix = orderKey(bits[at]!) >>> 16;
+      b = finder[prefix]!;
+      let last = finder[prefix + 1]!;
+      while (b < last) {
+        const mid = (b + last) >>> 1;
+        if (edges[mid]! < value) b = mid + 1;
+        else last = mid;
+      }
+    }
+    bins[offset + i] = b;
+    if (value < low[b]!) low[b] = value;
+    if (value > high[b]!) high[b] = value;
+  }
+}
+
+/**
+ * The bits of a float32 as an unsigned number in the order of the values (-0 as +0). finder[p] is the
+ * number of edges whose key is below p << 16, so a value with key prefix p has between finder[p] and
+ * finder[p + 1] edges below it.
+ */
+function orderKey(bits: number): number {
+  if (bits === 0x80000000) return 0x80000000;
+  return (bits & 0x80000000 ? ~bits : bits | 0x80000000) >>> 0;
+}
+
+function binFinder(edges: Float32Array): Uint8Array {
+  const edgeBits = new Uint32Array(edges.buffer, edges.byteOffset, edges.length);
+  const finder = new Uint8Array(65537);
+  let e = 0;
+  for (let prefix = 0; prefix <= 65536; prefix++) {
+    while (e < edges.length && orderKey(edgeBits[e]!) < prefix * 65536) e++;
+    finder[prefix] = e;
+  }
+  return finder;
 }
 
 const scratch = new Float32Array(1);
@@ -84,15 +126,4 @@ export function midpointThreshold(leftMax: number, rightMin: number): number {
     scratchBits[0] = scratch[0]! > 0 ? scratchBits[0]! - 1 : scratch[0] === 0 ? -2147483647 : scratchBits[0]! + 1;
   }
   return scratch[0]! < leftMax ? leftMax : scratch[0]!;
-}
-
-function binOf(edges: Float32Array, value: number): number {
-  let low = 0;
-  let high = edges.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (edges[mid]! < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
