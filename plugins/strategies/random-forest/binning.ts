@@ -17,15 +17,24 @@ export function computeBinning(x: Float32Array, rows: number, features: number, 
   const sampleSize = Math.min(rows, SAMPLE_FOR_EDGES);
   const sampleRows = new Uint32Array(sampleSize);
   for (let i = 0; i < sampleSize; i++) sampleRows[i] = rows <= SAMPLE_FOR_EDGES ? i : Math.floor(random() * rows);
+  // In row order the sample reads the table forwards, all features of a row at once; the edges depend only
+  // on which values are drawn, not on their order.
+  sampleRows.sort();
+  const columns = Array.from({ length: features }, () => new Float32Array(sampleSize));
+  for (let i = 0; i < sampleSize; i++) {
+    const at = sampleRows[i]! * features;
+    for (let j = 0; j < features; j++) columns[j]![i] = x[at + j]!;
+  }
   const edges: Float32Array[] = [];
-  const values = new Float32Array(sampleSize);
   for (let j = 0; j < features; j++) {
-    for (let i = 0; i < sampleSize; i++) values[i] = x[sampleRows[i]! * features + j]!;
-    values.sort();
-    const unique: number[] = [];
-    for (let i = 0; i < sampleSize; i++) if (i === 0 || values[i] !== values[i - 1]) unique.push(values[i]!);
-    if (unique.length <= maxBins - 1) {
-      edges.push(Float32Array.from(unique.slice(0, -1)));
+    const values = columns[j]!.sort();
+    let distinct = 0;
+    for (let i = 0; i < sampleSize; i++) if (i === 0 || values[i] !== values[i - 1]) distinct++;
+    if (distinct <= maxBins - 1) {
+      // Every distinct value but the largest is an edge.
+      const all = new Float32Array(Math.max(0, distinct - 1));
+      for (let i = 0, n = 0; n < all.length; i++) if (i === 0 || values[i] !== values[i - 1]) all[n++] = values[i]!;
+      edges.push(all);
       continue;
     }
     // Quantile edges over the sorted sample; duplicates collapse.
