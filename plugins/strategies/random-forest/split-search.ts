@@ -21,6 +21,20 @@ export function fillClassHistogram(histogram: Float64Array, rows: NodeRows, bins
   for (let p = start; p < end; p++) histogram[bins[column + index[p]!]! * classes + label[p]!]! += weight[p]!;
 }
 
+/** fillClassHistogram for two features in one pass over the rows: their positions, weights and classes are read once. */
+export function fillClassHistogramPair(first: Float64Array, second: Float64Array, rows: NodeRows, bins: Uint8Array, firstColumn: number, secondColumn: number, start: number, end: number, firstBins: number, secondBins: number, classes: number): void {
+  const { index, label, weight } = rows;
+  first.fill(0, 0, firstBins * classes);
+  second.fill(0, 0, secondBins * classes);
+  for (let p = start; p < end; p++) {
+    const row = index[p]!;
+    const k = label[p]!;
+    const w = weight[p]!;
+    first[bins[firstColumn + row]! * classes + k]! += w;
+    second[bins[secondColumn + row]! * classes + k]! += w;
+  }
+}
+
 /** `histogram[2b]`, `histogram[2b + 1]`: the weighted sum of targets and the weight in bin b. */
 export function fillTargetHistogram(histogram: Float64Array, rows: NodeRows, bins: Uint8Array, column: number, start: number, end: number, binCount: number): void {
   const { index, target, weight } = rows;
@@ -30,6 +44,24 @@ export function fillTargetHistogram(histogram: Float64Array, rows: NodeRows, bin
     const w = weight[p]!;
     histogram[b]! += w * target[p]!;
     histogram[b + 1]! += w;
+  }
+}
+
+/** fillTargetHistogram for two features in one pass over the rows. */
+export function fillTargetHistogramPair(first: Float64Array, second: Float64Array, rows: NodeRows, bins: Uint8Array, firstColumn: number, secondColumn: number, start: number, end: number, firstBins: number, secondBins: number): void {
+  const { index, target, weight } = rows;
+  first.fill(0, 0, 2 * firstBins);
+  second.fill(0, 0, 2 * secondBins);
+  for (let p = start; p < end; p++) {
+    const row = index[p]!;
+    const w = weight[p]!;
+    const wt = w * target[p]!;
+    const a = 2 * bins[firstColumn + row]!;
+    const b = 2 * bins[secondColumn + row]!;
+    first[a]! += wt;
+    first[a + 1]! += w;
+    second[b]! += wt;
+    second[b + 1]! += w;
   }
 }
 

@@ -1,7 +1,7 @@
 import { seededRandom } from "../shared/random.ts";
 import { midpointThreshold } from "./binning.ts";
 import { addTotals, drawRows, nodeRows, partitionClasses, partitionTargets, type NodeRows } from "./node-rows.ts";
-import { fillClassHistogram, fillTargetHistogram, scanClassSplit, scanTargetSplit, subtractHistogram, type SplitChoice } from "./split-search.ts";
+import { fillClassHistogram, fillClassHistogramPair, fillTargetHistogram, fillTargetHistogramPair, scanClassSplit, scanTargetSplit, subtractHistogram, type SplitChoice } from "./split-search.ts";
 
 /** One decision tree as flat arrays; node 0 is the root, `feature[i] < 0` marks a leaf. */
 export interface Tree {
@@ -117,6 +117,8 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
   const binStride = classification ? outputs : 2;
   const featureStride = maxBins * binStride;
   const histogram = new Float64Array(featureStride);
+  const secondHistogram = new Float64Array(featureStride);
+  const candidates = new Int32Array(features);
   const allFeatures = 2 * options.maxFeatures >= features;
   const histogramSize = features * featureStride;
   if (allFeatures && scratch.histograms[0]?.all.length !== histogramSize) {
@@ -209,21 +211,34 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     best.score = parentScore + EPSILON * Math.max(1, Math.abs(parentScore));
     best.feature = -1;
     // Partial Fisher–Yates: the first maxFeatures entries of `order` are this node's candidates.
+    let count = 0;
     for (let c = 0; c < options.maxFeatures; c++) {
       const pick = c + Math.floor(random() * (features - c));
       const swap = order[c]!;
       order[c] = order[pick]!;
       order[pick] = swap;
-      const j = order[c]!;
-      const binCount = edges[j]!.length + 1;
-      if (binCount < 2) continue;
-      const source = allFeatures ? scratch.histograms[own]!.byFeature[j]! : histogram;
+      if (edges[order[c]!]!.length > 0) candidates[count++] = order[c]!;
+    }
+    // Candidates in order, two histograms filled per pass over the rows unless every feature's is kept.
+    for (let c = 0; c < count; c += allFeatures ? 1 : 2) {
+      const j = candidates[c]!;
+      const k = allFeatures || c + 1 === count ? -1 : candidates[c + 1]!;
+      const jBins = edges[j]!.length + 1;
+      const kBins = k < 0 ? 0 : edges[k]!.length + 1;
       if (classification) {
-        if (!allFeatures) fillClassHistogram(histogram, scratch.rows, bins, j * rows, start, end, binCount, outputs);
-        scanClassSplit(source, binCount, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, j, best);
+        if (allFeatures) scanClassSplit(scratch.histograms[own]!.byFeature[j]!, jBins, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, j, best);
+        else if (k < 0) fillClassHistogram(histogram, scratch.rows, bins, j * rows, start, end, jBins, outputs);
+        else fillClassHistogramPair(histogram, secondHistogram, scratch.rows, bins, j * rows, k * rows, start, end, jBins, kBins, outputs);
+        if (allFeatures) continue;
+        scanClassSplit(histogram, jBins, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, j, best);
+        if (k >= 0) scanClassSplit(secondHistogram, kBins, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, k, best);
       } else {
-        if (!allFeatures) fillTargetHistogram(histogram, scratch.rows, bins, j * rows, start, end, binCount);
-        scanTargetSplit(source, binCount, totals, options.minSamplesLeaf, j, best);
+        if (allFeatures) scanTargetSplit(scratch.histograms[own]!.byFeature[j]!, jBins, totals, options.minSamplesLeaf, j, best);
+        else if (k < 0) fillTargetHistogram(histogram, scratch.rows, bins, j * rows, start, end, jBins);
+        else fillTargetHistogramPair(histogram, secondHistogram, scratch.rows, bins, j * rows, k * rows, start, end, jBins, kBins);
+        if (allFeatures) continue;
+        scanTargetSplit(histogram, jBins, totals, options.minSamplesLeaf, j, best);
+        if (k >= 0) scanTargetSplit(secondHistogram, kBins, totals, options.minSamplesLeaf, k, best);
       }
     }
     const { feature: bestFeature, bin: bestBin } = best;
