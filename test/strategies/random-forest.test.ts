@@ -8,6 +8,7 @@ import { predictForest, trainForest } from "../../plugins/strategies/random-fore
 import { argmaxRows } from "../../plugins/strategies/shared/metrics.ts";
 import { forestToOnnx } from "../../plugins/strategies/random-forest/onnx-export.ts";
 import { classNames, encodeClasses, encodeTargets } from "../../plugins/strategies/shared/labels.ts";
+import { seededRandom } from "../../plugins/strategies/shared/random.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { repoRoot, runCli, tempDir } from "../helpers.ts";
 
@@ -71,6 +72,26 @@ describe("random forest", () => {
     const joined = forestToOnnx(await trainForest(table, { ...options, jobs: 2 }, { between: between(widened), onTree: (done) => done === 10 && widened.set(undefined) }), {});
     expect(took[1]).toBeGreaterThan(0);
     expect(Buffer.from(joined).equals(Buffer.from(one))).toBe(true);
+  });
+
+  test("the same seed gives the same bytes with 1, 2 or 3 workers: regression, and classes with every feature tried", async () => {
+    // Enough rows for deep trees, whose children's histograms are derived by subtraction.
+    const random = seededRandom(5);
+    const rows = 6000;
+    const features = 6;
+    const x = new Float32Array(rows * features).map(() => random() * 4 - 2);
+    const target = new Float32Array(rows).map((_, i) => Math.sin(x[i * features]!) * 3 + x[i * features + 1]! * x[i * features + 2]! + random());
+    const classes = target.map((t) => Math.min(3, Math.max(0, Math.floor(t + 2))));
+    const tables = [
+      { x, rows, features, y: target, task: "regression" as const, classCount: 0 },
+      { x, rows, features, y: Uint8Array.from(classes), task: "classification" as const, classCount: 4 },
+    ];
+    for (const table of tables) {
+      const options = { ...forestOptions, trees: 12, maxDepth: 10, maxFeatures: features };
+      const [one, two, three] = await Promise.all([1, 2, 3].map(async (jobs) => Buffer.from(forestToOnnx(await trainForest(table, { ...options, jobs }), {}))));
+      expect(two!.equals(one!)).toBe(true);
+      expect(three!.equals(one!)).toBe(true);
+    }
   });
 
   for (const [name, task] of [["breast-cancer", "classification"], ["diabetes", "regression"]] as const) {
