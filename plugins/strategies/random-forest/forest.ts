@@ -1,6 +1,6 @@
 import { deriveSeed } from "../shared/random.ts";
 import { binColumns, computeBinning } from "./binning.ts";
-import { growTree, leafOf, treeScratch, type BinnedData, type Tree, type TreeOptions } from "./tree.ts";
+import { addTreeOutputs, growTree, treeScratch, type BinnedData, type Tree, type TreeOptions } from "./tree.ts";
 import type { WorkerReply, WorkerRequest } from "./tree-worker.ts";
 
 export type Task = "classification" | "regression";
@@ -112,12 +112,7 @@ async function growInWorkers(data: BinnedData, options: ForestOptions, seedOf: (
 /** Class probabilities (rows × classes, averaged over trees) or predictions (rows × 1). */
 export function predictForest(forest: Forest, x: Float32Array, rows: number): Float32Array {
   const out = new Float64Array(rows * forest.outputs);
-  for (const tree of forest.trees) {
-    for (let i = 0; i < rows; i++) {
-      const leaf = leafOf(tree, x, i * forest.features);
-      for (let k = 0; k < forest.outputs; k++) out[i * forest.outputs + k]! += tree.value[leaf * forest.outputs + k]!;
-    }
-  }
+  for (const tree of forest.trees) addTreeOutputs(tree, x, forest.features, rows, out);
   const result = new Float32Array(out.length);
   for (let i = 0; i < out.length; i++) result[i] = out[i]! / forest.trees.length;
   return result;

@@ -274,6 +274,7 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
         }
       } else release(own);
     }
+    // Made one after the other: addTreeOutputs relies on right = left + 1.
     const leftNode = newNode();
     const rightNode = newNode();
     scratch.feature[node] = bestFeature;
@@ -293,9 +294,17 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
   };
 }
 
-/** The leaf a row ends in; `x` holds float32 features, compared exactly as ONNX Runtime does. */
-export function leafOf(tree: Tree, x: Float32Array, offset: number): number {
-  let node = 0;
-  while (tree.feature[node]! >= 0) node = x[offset + tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
-  return node;
+/**
+ * Adds each row's leaf values to `out` (rows × outputs); `x` holds float32 features, compared exactly as
+ * ONNX Runtime does (x ≤ threshold goes left, NaN right). A node's right child is made just after its left
+ * one, so the step is arithmetic, not a branch the processor mispredicts half the time.
+ */
+export function addTreeOutputs(tree: Tree, x: Float32Array, features: number, rows: number, out: Float64Array): void {
+  const { feature, threshold, left, value, outputs } = tree;
+  for (let i = 0; i < rows; i++) {
+    const offset = i * features;
+    let node = 0;
+    for (let f = feature[0]!; f >= 0; f = feature[node]!) node = left[node]! + 1 - +(x[offset + f]! <= threshold[node]!);
+    for (let k = 0; k < outputs; k++) out[i * outputs + k]! += value[node * outputs + k]!;
+  }
 }
