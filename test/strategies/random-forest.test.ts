@@ -5,6 +5,7 @@ import * as ort from "onnxruntime-node";
 import { readCsvTable } from "../../runtime/data/csv-table.ts";
 import { binColumns, computeBinning } from "../../plugins/strategies/random-forest/binning.ts";
 import { predictForest, trainForest } from "../../plugins/strategies/random-forest/forest.ts";
+import { ForestOutputs } from "../../plugins/strategies/random-forest/forest-outputs.ts";
 import { argmaxRows } from "../../plugins/strategies/shared/metrics.ts";
 import { forestToOnnx } from "../../plugins/strategies/random-forest/onnx-export.ts";
 import { classNames, encodeClasses, encodeTargets } from "../../plugins/strategies/shared/labels.ts";
@@ -92,6 +93,19 @@ describe("random forest", () => {
       expect(two!.equals(one!)).toBe(true);
       expect(three!.equals(one!)).toBe(true);
     }
+  });
+
+  test("held-out outputs added as trees arrive, in any order, equal predictForest's bit for bit", async () => {
+    const { train, test, features } = await loadSet("diabetes");
+    const rows = train.labels.length;
+    const forest = await trainForest({ x: train.x, rows, features, y: encodeTargets({ ...train, rows }, "train"), task: "regression", classCount: 0 }, { ...forestOptions, trees: 20, maxFeatures: features, jobs: 1 });
+    const testRows = test.labels.length;
+    const outputs = new ForestOutputs(test.x, testRows, features, 1, forest.trees.length);
+    const order = forest.trees.map((_, index) => index).reverse();
+    [order[3], order[11]] = [order[11]!, order[3]!];
+    for (const index of order) outputs.add(index, forest.trees[index]!);
+    expect(Buffer.from(outputs.result().buffer).equals(Buffer.from(predictForest(forest, test.x, testRows).buffer))).toBe(true);
+    expect(() => new ForestOutputs(test.x, testRows, features, 1, 2).result()).toThrow("0 of 2 trees added");
   });
 
   for (const [name, task] of [["breast-cancer", "classification"], ["diabetes", "regression"]] as const) {

@@ -1,6 +1,7 @@
 import { deriveSeed } from "../shared/random.ts";
 import { binColumns, computeBinning } from "./binning.ts";
-import { addTreeOutputs, growTree, treeScratch, type BinnedData, type Tree, type TreeOptions } from "./tree.ts";
+import { ForestOutputs } from "./forest-outputs.ts";
+import { growTree, treeScratch, type BinnedData, type Tree, type TreeOptions } from "./tree.ts";
 import type { WorkerReply, WorkerRequest } from "./tree-worker.ts";
 
 export type Task = "classification" | "regression";
@@ -37,6 +38,8 @@ export interface ForestHooks {
    */
   between?: (worker: number) => Promise<void>;
   onTree?: (done: number, total: number) => void;
+  /** Called on the calling thread with each tree as it is grown, in the order they are finished. */
+  onGrown?: (index: number, tree: Tree) => void;
 }
 
 /** Trains a random forest; tree i is grown from seed(i) whatever the number of workers, so results repeat. */
@@ -53,16 +56,18 @@ export async function trainForest(table: TrainingTable, options: ForestOptions, 
   const trees: Tree[] = new Array(options.trees);
   const seedOf = (tree: number) => deriveSeed(options.seed, tree);
   let done = 0;
+  const grown = (index: number, tree: Tree) => {
+    trees[index] = tree;
+    hooks.onGrown?.(index, tree);
+    hooks.onTree?.(++done, options.trees);
+  };
   if (options.jobs <= 1) {
     const scratch = treeScratch(table.rows);
     for (let tree = 0; tree < options.trees; tree++) {
       await hooks.between?.(0);
-      trees[tree] = growTree(data, options, seedOf(tree), scratch);
-      hooks.onTree?.(++done, options.trees);
+      grown(tree, growTree(data, options, seedOf(tree), scratch));
     }
-  } else {
-    await growInWorkers(data, options, seedOf, trees, () => hooks.onTree?.(++done, options.trees), hooks.between);
-  }
+  } else await growInWorkers(data, options, seedOf, grown, hooks.between);
   return { task: table.task, trees, features: table.features, outputs: table.task === "classification" ? table.classCount : 1 };
 }
 
@@ -78,30 +83,36 @@ const WORKER_MODULE = Bun.isStandaloneExecutable ? "./plugins/strategies/random-
 
 /**
  * Hands out one tree at a time to each worker, so a pause, an abort or fewer allowed threads take effect
- * between trees. A worker held back when the last tree is handed out has nothing left to wait for.
+ * between trees. A worker held back when the last tree is handed out has nothing left to wait for. A
+ * worker's finished tree is passed on (`grown`) once its next tree is handed out, so that the work done
+ * with it on this thread does not keep the worker waiting.
  */
-async function growInWorkers(data: BinnedData, options: ForestOptions, seedOf: (tree: number) => number, trees: Tree[], onTree: () => void, between?: (worker: number) => Promise<void>) {
+async function growInWorkers(data: BinnedData, options: ForestOptions, seedOf: (tree: number) => number, grown: (index: number, tree: Tree) => void, between?: (worker: number) => Promise<void>) {
   const workers = Array.from({ length: Math.min(options.jobs, options.trees) }, () => new Worker(WORKER_MODULE));
   let next = 0;
   const { promise: allHandedOut, resolve: handedOutAll } = Promise.withResolvers<void>();
+  const finished = (reply: WorkerReply & { type: "tree" }) => grown(reply.tree, reply.result);
   try {
     await Promise.all(
       workers.map(async (worker, index) => {
         worker.postMessage({ type: "data", data, options } satisfies WorkerRequest);
+        let previous: (WorkerReply & { type: "tree" }) | undefined;
         while (next < options.trees) {
           await Promise.race([between?.(index), allHandedOut]);
           if (next >= options.trees) break;
           const tree = next++;
           if (next >= options.trees) handedOutAll();
-          const reply = await new Promise<WorkerReply>((resolve, reject) => {
+          const replied = new Promise<WorkerReply>((resolve, reject) => {
             worker.onmessage = (event: MessageEvent<WorkerReply>) => resolve(event.data);
             worker.onerror = (event) => reject(new Error(event.message));
             worker.postMessage({ type: "grow", tree, seed: seedOf(tree) } satisfies WorkerRequest);
           });
+          if (previous) finished(previous);
+          const reply = await replied;
           if (reply.type === "error") throw new Error(`tree ${tree}: ${reply.message}`);
-          trees[reply.tree] = reply.result;
-          onTree();
+          previous = reply;
         }
+        if (previous) finished(previous);
       }),
     );
   } finally {
@@ -111,9 +122,7 @@ async function growInWorkers(data: BinnedData, options: ForestOptions, seedOf: (
 
 /** Class probabilities (rows × classes, averaged over trees) or predictions (rows × 1). */
 export function predictForest(forest: Forest, x: Float32Array, rows: number): Float32Array {
-  const out = new Float64Array(rows * forest.outputs);
-  for (const tree of forest.trees) addTreeOutputs(tree, x, forest.features, rows, out);
-  const result = new Float32Array(out.length);
-  for (let i = 0; i < out.length; i++) result[i] = out[i]! / forest.trees.length;
-  return result;
+  const outputs = new ForestOutputs(x, rows, forest.features, forest.outputs, forest.trees.length);
+  forest.trees.forEach((tree, index) => outputs.add(index, tree));
+  return outputs.result();
 }

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { classNames, encodeClasses, encodeTargets, inferTask } from "../shared/labels.ts";
 import { describeModel, evaluate } from "../shared/evaluation.ts";
 import { splitByFraction } from "../shared/split.ts";
-import { predictForest, trainForest } from "./forest.ts";
+import { trainForest } from "./forest.ts";
+import { ForestOutputs } from "./forest-outputs.ts";
 import { forestToOnnx } from "./onnx-export.ts";
 
 const options = ({ v }: PluginLibraries) =>
@@ -42,6 +43,8 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
   if (classes.length > 254) throw new Error(`${classes.length} classes: random-forest handles at most 254`);
   const features = trainTable.featureNames.length;
   const jobs = settings.n_jobs ?? request.workers ?? 1;
+  // The held-out rows' outputs are added up as trees arrive, on this thread while the workers grow more.
+  const heldOut = test && test.rows > 0 ? new ForestOutputs(test.x, test.rows, features, task === "classification" ? classes.length : 1, settings.n_estimators) : undefined;
   const forest = await trainForest(
     {
       x: trainTable.x,
@@ -64,10 +67,11 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
     {
       between: (worker) => request.checkpoint(worker),
       onTree: (done, total) => request.progress.update(done, total, `tree ${done}/${total}`),
+      onGrown: heldOut && ((index, tree) => heldOut.add(index, tree)),
     },
   );
 
-  const metrics = test && test.rows > 0 ? evaluate(task, test, classes, predictForest(forest, test.x, test.rows)) : {};
+  const metrics = test && heldOut ? evaluate(task, test, classes, heldOut.result()) : {};
   const description = describeModel(task, trainTable, classes, "random-forest", settings, metrics);
   const bytes = forestToOnnx(forest, { edgetrain: JSON.stringify(description) });
   const artifact = context.libraries.writeAtomically(join(request.runDir, "model.onnx"), bytes);

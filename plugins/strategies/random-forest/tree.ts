@@ -274,7 +274,7 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
         }
       } else release(own);
     }
-    // Made one after the other: addTreeOutputs relies on right = left + 1.
+    // Made one after the other: findLeaves relies on right = left + 1.
     const leftNode = newNode();
     const rightNode = newNode();
     scratch.feature[node] = bestFeature;
@@ -295,16 +295,16 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
 }
 
 /**
- * Adds each row's leaf values to `out` (rows × outputs); `x` holds float32 features, compared exactly as
- * ONNX Runtime does (x ≤ threshold goes left, NaN right). A node's right child is made just after its left
- * one, so the step is arithmetic, not a branch the processor mispredicts half the time.
+ * The leaf each row ends in; `x` holds float32 features, compared exactly as ONNX Runtime does (x ≤
+ * threshold goes left, NaN right). A node's right child is made just after its left one, so the step is
+ * arithmetic, not a branch the processor mispredicts half the time.
  */
-export function addTreeOutputs(tree: Tree, x: Float32Array, features: number, rows: number, out: Float64Array): void {
-  const { feature, threshold, left, value, outputs } = tree;
+export function findLeaves(tree: Tree, x: Float32Array, features: number, rows: number, leaves: Int32Array): void {
+  const { feature, threshold, left } = tree;
   for (let i = 0; i < rows; i++) {
     const offset = i * features;
     let node = 0;
     for (let f = feature[0]!; f >= 0; f = feature[node]!) node = left[node]! + 1 - +(x[offset + f]! <= threshold[node]!);
-    for (let k = 0; k < outputs; k++) out[i * outputs + k]! += value[node * outputs + k]!;
+    leaves[i] = node;
   }
 }
