@@ -14,90 +14,63 @@ export const ExitCode = {
   config: 3,
   /** A plugin failed to load or its options are wrong. */
   plugin: 4,
-  /** Refused on purpose: home locked by another daemon, unsafe bind, a run deferred by the governor, the disk of the home full. */
+  /** Refused on purpose: home locked, unsafe bind, a run deferred or paused too long by the governor, the disk of the home full. */
   refused: 5,
   /** A bug or an unexpected failure of the environment. */
   internal: 70,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export type ErrorCode =
-  | "usage"
-  | "profile_not_found"
-  | "profile_invalid"
-  | "plugin_load_failed"
-  | "plugin_invalid"
-  | "home_locked"
-  | "unsafe_bind"
-  | "state_failed"
-  | "runtime_unavailable"
-  | "not_found"
-  | "model_unavailable"
-  | "data_invalid"
-  | "bad_input"
-  | "run_failed"
-  | "deferred"
-  | "conflict"
-  | "refused"
-  | "disk_full"
-  // Refusals of the API's request rules, before any route runs.
-  | "bad_request"
-  | "unauthorized"
-  | "forbidden_host"
-  | "length_required"
-  | "too_large"
-  | "internal";
+interface CodeSpec {
+  exit: ExitCode;
+  /** The HTTP status of the API's answer; 500 when absent (a failure of the daemon, not of the request). */
+  status?: number;
+  /** What the code means, one line: the template the factories below fill in. */
+  means: string;
+}
 
-const exitCodeOf: Record<ErrorCode, ExitCode> = {
-  usage: ExitCode.usage,
-  profile_not_found: ExitCode.config,
-  profile_invalid: ExitCode.config,
-  plugin_load_failed: ExitCode.plugin,
-  plugin_invalid: ExitCode.plugin,
-  home_locked: ExitCode.refused,
-  unsafe_bind: ExitCode.refused,
-  state_failed: ExitCode.internal,
-  runtime_unavailable: ExitCode.problems,
-  not_found: ExitCode.problems,
-  model_unavailable: ExitCode.problems,
-  data_invalid: ExitCode.problems,
-  bad_input: ExitCode.problems,
-  run_failed: ExitCode.problems,
-  deferred: ExitCode.refused,
-  conflict: ExitCode.problems,
-  refused: ExitCode.refused,
-  disk_full: ExitCode.refused,
-  bad_request: ExitCode.problems,
-  unauthorized: ExitCode.refused,
-  forbidden_host: ExitCode.refused,
-  length_required: ExitCode.problems,
-  too_large: ExitCode.problems,
-  internal: ExitCode.internal,
-};
-
-const httpStatusOf: Partial<Record<ErrorCode, number>> = {
-  usage: 400,
-  profile_invalid: 400,
-  plugin_invalid: 400,
-  not_found: 404,
+/** Each code with its exit code, HTTP status and meaning: the one table both edges read. */
+const codes = {
+  usage: { exit: ExitCode.usage, status: 400, means: "the command line is wrong" },
+  profile_not_found: { exit: ExitCode.config, means: "no profile by that name or path" },
+  profile_invalid: { exit: ExitCode.config, status: 400, means: "the profile does not validate" },
+  plugin_load_failed: { exit: ExitCode.plugin, means: "a plugin failed to load" },
+  plugin_invalid: { exit: ExitCode.plugin, status: 400, means: "an unknown plugin, or options its schema refuses" },
+  home_locked: { exit: ExitCode.refused, status: 409, means: "another daemon holds the home" },
+  unsafe_bind: { exit: ExitCode.refused, means: "the API would listen beyond loopback without a token" },
+  state_failed: { exit: ExitCode.internal, means: "the state database failed" },
+  runtime_unavailable: { exit: ExitCode.problems, means: "ONNX Runtime does not load on this machine" },
+  not_found: { exit: ExitCode.problems, status: 404, means: "no job, key, model or version by that name" },
   // The request was fine; the active version's file on this machine is not.
-  model_unavailable: 503,
-  data_invalid: 400,
-  bad_input: 400,
-  home_locked: 409,
-  deferred: 503,
-  conflict: 409,
-  disk_full: 507,
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden_host: 403,
-  length_required: 411,
-  too_large: 413,
-};
+  model_unavailable: { exit: ExitCode.problems, status: 503, means: "the model has no version that serves" },
+  // The version exists but its ONNX file will not load or answers its health check wrongly: the request names a bad version.
+  model_not_loadable: { exit: ExitCode.problems, status: 422, means: "the model version's ONNX file does not load or fails its health check" },
+  data_invalid: { exit: ExitCode.problems, status: 400, means: "the data is missing or malformed" },
+  bad_input: { exit: ExitCode.problems, status: 400, means: "the input is malformed" },
+  run_failed: { exit: ExitCode.problems, means: "the run failed" },
+  cancelled: { exit: ExitCode.problems, status: 409, means: "the run was cancelled: by a person, or because edgetrain stopped" },
+  paused_too_long: { exit: ExitCode.refused, status: 503, means: "the governor paused the run longer than governor.max_pause; it runs again later" },
+  deferred: { exit: ExitCode.refused, status: 503, means: "the governor deferred the run" },
+  conflict: { exit: ExitCode.problems, status: 409, means: "it conflicts with the current state" },
+  refused: { exit: ExitCode.refused, means: "refused on purpose" },
+  disk_full: { exit: ExitCode.refused, status: 507, means: "the disk of the home is full" },
+  // Refusals of the API's request rules, before any route runs.
+  bad_request: { exit: ExitCode.problems, status: 400, means: "the request is malformed" },
+  unauthorized: { exit: ExitCode.refused, status: 401, means: "no valid token" },
+  forbidden_host: { exit: ExitCode.refused, status: 403, means: "the Host header is not allowed" },
+  length_required: { exit: ExitCode.problems, status: 411, means: "the request has no length" },
+  too_large: { exit: ExitCode.problems, status: 413, means: "the request is too large" },
+  internal: { exit: ExitCode.internal, means: "a bug or an unexpected failure" },
+} as const satisfies Record<string, CodeSpec>;
+
+export type ErrorCode = keyof typeof codes;
+
+/** The declared codes with their exit code, HTTP status and meaning, for docs and tests. */
+export const ERROR_CODES: Readonly<Record<ErrorCode, CodeSpec>> = codes;
 
 /** Whether `value` is a code declared here: a client rethrows a daemon's code only when it knows it. */
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === "string" && Object.hasOwn(exitCodeOf, value);
+  return typeof value === "string" && Object.hasOwn(codes, value);
 }
 
 export class EdgetrainError extends Error {
@@ -116,11 +89,12 @@ export class EdgetrainError extends Error {
   }
 
   get exitCode(): ExitCode {
-    return exitCodeOf[this.code];
+    return codes[this.code].exit;
   }
 
   get httpStatus(): number {
-    return httpStatusOf[this.code] ?? 500;
+    const spec: CodeSpec = codes[this.code];
+    return spec.status ?? 500;
   }
 
   toJSON() {
