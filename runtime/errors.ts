@@ -2,6 +2,7 @@
  * Every error a user can meet is declared here once, with a stable code and the data that explains it.
  * Text for people is produced only at the edges (CLI printer, HTTP error handler).
  */
+import { didYouMean } from "./config/did-you-mean.ts";
 
 /** Exit codes of the `edgetrain` command; documented in the README. */
 export const ExitCode = {
@@ -104,4 +105,34 @@ export class EdgetrainError extends Error {
 
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** ` (did you mean "x"?)` to follow a name nobody knows, or "" when no known name is close; `shown` words the suggestion (`--x`). */
+export function suggestion(name: string, known: Iterable<string>, shown: (name: string) => string = (n) => n): string {
+  const close = didYouMean(name, known);
+  return close === undefined ? "" : ` (did you mean "${shown(close)}"?)`;
+}
+
+/** A problem's hint: `did you mean "x"?` when a known name is close, then `rest`; "" when both are empty. */
+export function suggestionHint(name: string, known: Iterable<string>, rest = ""): string {
+  const close = didYouMean(name, known);
+  return [close === undefined ? "" : `did you mean "${close}"?`, rest].filter(Boolean).join(" ");
+}
+
+interface NotFoundOptions {
+  /** not_found unless told: an unknown command is `usage`, an unknown plugin `plugin_invalid`. */
+  code?: ErrorCode;
+  /** The words before the suggestion; `no KIND "NAME"` unless told. */
+  message?: string;
+  /** Words after the suggestion (`; expected a or b`). */
+  after?: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+  shown?: (name: string) => string;
+}
+
+/** An unknown name, with the closest known one: the one place "did you mean" is put into an error. */
+export function notFound(kind: string, name: string, known: Iterable<string>, options: NotFoundOptions = {}): EdgetrainError {
+  const message = `${options.message ?? `no ${kind} "${name}"`}${suggestion(name, known, options.shown)}${options.after ?? ""}`;
+  return new EdgetrainError(options.code ?? "not_found", message, { hint: options.hint, details: options.details ?? { [kind]: name } });
 }

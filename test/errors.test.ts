@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { EdgetrainError, ERROR_CODES, ExitCode, isErrorCode } from "../runtime/errors.ts";
+import { EdgetrainError, ERROR_CODES, ExitCode, isErrorCode, notFound, suggestionHint } from "../runtime/errors.ts";
 
 describe("error codes", () => {
   test("the codes added for cancelled, paused too long and not loadable have their own status and exit code", () => {
@@ -22,5 +22,21 @@ describe("error codes", () => {
       expect(spec.means.length).toBeGreaterThan(5);
     }
     expect(isErrorCode("no_such_code")).toBe(false);
+  });
+});
+
+describe("notFound", () => {
+  test("suggests the closest known name once, and nothing for a far one", () => {
+    const close = notFound("model", "activity-player7", ["activity-player_7", "other"]);
+    expect(close).toMatchObject({ code: "not_found", message: 'no model "activity-player7" (did you mean "activity-player_7"?)', details: { model: "activity-player7" } });
+    expect(close.httpStatus).toBe(404);
+    expect(notFound("model", "zzzzzzzz", ["activity-player_7"]).message).toBe('no model "zzzzzzzz"');
+  });
+
+  test("words the suggestion and the code as the caller asks", () => {
+    const option = notFound("option", "jsn", ["json", "help"], { code: "usage", message: 'unknown option "--jsn"', shown: (long) => `--${long}`, after: "; see --help" });
+    expect([option.code, option.message, option.exitCode]).toEqual(["usage", 'unknown option "--jsn" (did you mean "--json"?); see --help', ExitCode.usage]);
+    expect(suggestionHint("manul", ["manual", "cron"], "known triggers: cron, manual")).toBe('did you mean "manual"? known triggers: cron, manual');
+    expect(suggestionHint("zzzzzz", ["manual"])).toBe("");
   });
 });

@@ -1,6 +1,5 @@
 import { Argument, Command as Parser, CommanderError, Help, Option } from "commander";
-import { didYouMean } from "../config/did-you-mean.ts";
-import { EdgetrainError, ExitCode } from "../errors.ts";
+import { EdgetrainError, ExitCode, notFound } from "../errors.ts";
 import { optionsOf, type ArgumentSpec, type Command, type CommandIo, type OptionSpec, type ParsedArgs } from "./command.ts";
 
 /** What the command line asks for: a command to run, or an exit code when help or the version was printed. */
@@ -38,8 +37,7 @@ class StrictParser extends Parser {
     const word = flag.replace(/^-+/, "");
     const longs = this.options.flatMap((option) => (option.long ? [option.long.slice(2)] : []));
     // A one-letter flag is a typo of nothing in particular: every other letter is as close.
-    const suggestion = word.length > 1 ? didYouMean(word, longs) : undefined;
-    throw new EdgetrainError("usage", `unknown option "${flag}" for "${this.where}"${suggestion ? ` (did you mean "--${suggestion}"?)` : ""}`, { hint: `${this.where} --help lists its options` });
+    throw notFound("option", word, word.length > 1 ? longs : [], { code: "usage", message: `unknown option "${flag}" for "${this.where}"`, shown: (long) => `--${long}`, hint: `${this.where} --help lists its options`, details: {} });
   }
 
   optionMissingArgument(option: Option): never {
@@ -59,8 +57,7 @@ class StrictParser extends Parser {
 }
 
 function unknownCommand(name: string, known: string[]): EdgetrainError {
-  const suggestion = didYouMean(name, known);
-  return new EdgetrainError("usage", `unknown command "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, { hint: "edgetrain --help lists the commands" });
+  return notFound("command", name, known, { code: "usage", message: `unknown command "${name}"`, hint: "edgetrain --help lists the commands", details: {} });
 }
 
 /** commander with our command table: it parses and writes help; errors are worded and printed by us. */
@@ -132,9 +129,12 @@ function argumentOf(command: Command, spec: ArgumentSpec): Argument {
   // Our own check rather than commander's choices(), for the "did you mean".
   return argument.argParser((value: string) => {
     if (choices.includes(value)) return value;
-    const suggestion = didYouMean(value, choices);
-    throw new EdgetrainError("usage", `unknown ${spec.name} "${value}" for "edgetrain ${command.name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; expected ${choices.length > 2 ? `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}` : choices.join(" or ")}`, {
+    throw notFound(spec.name, value, choices, {
+      code: "usage",
+      message: `unknown ${spec.name} "${value}" for "edgetrain ${command.name}"`,
+      after: `; expected ${choices.length > 2 ? `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}` : choices.join(" or ")}`,
       hint: `see edgetrain ${command.name} --help`,
+      details: {},
     });
   });
 }

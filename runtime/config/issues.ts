@@ -1,5 +1,5 @@
 import type * as v from "valibot";
-import { didYouMean } from "./did-you-mean.ts";
+import { suggestionHint } from "../errors.ts";
 import { formatPath, type FieldPath } from "./field-path.ts";
 import { allowedKeysAt } from "./schema-walk.ts";
 import type { Position, Problem } from "./yaml-source.ts";
@@ -19,12 +19,12 @@ export function problemsFromIssues(issues: ReadonlyArray<v.BaseIssue<unknown>>, 
     const position = locate(path, unknownKey);
     if (unknownKey) {
       const key = String(relative[relative.length - 1]);
-      const suggestion = didYouMean(key, allowedKeysAt(schema, relative.slice(0, -1)));
+      const known = allowedKeysAt(schema, relative.slice(0, -1));
       return {
         ...position,
         path: formatPath(path),
         message: `unknown key "${key}"`,
-        hint: suggestion ? `did you mean "${suggestion}"?` : `known keys: ${allowedKeysAt(schema, relative.slice(0, -1)).join(", ")}`,
+        hint: suggestionHint(key, known) || `known keys: ${known.join(", ")}`,
         severity: "error" as const,
       };
     }

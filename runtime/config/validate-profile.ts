@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Environment } from "../environment.ts";
+import { suggestionHint } from "../errors.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 import { checkPluginOptions } from "../plugins/check-options.ts";
 import { loadPlugins } from "../plugins/host.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import { byPosition, loadProfile, type LoadedProfile, type ProfileOverrides } from "./load-profile.ts";
-import { didYouMean } from "./did-you-mean.ts";
 import { formatPath } from "./field-path.ts";
 import { deepFreeze } from "./merge.ts";
 import { resolvePaths } from "./paths.ts";
@@ -52,8 +52,7 @@ function checkPredictorNames(profile: Profile, locate: LoadedProfile["locate"]):
     (spec.constraints.not_during ?? []).flatMap((name, index) => {
       if (known.includes(name)) return [];
       const path = ["jobs", job, "constraints", "not_during", index];
-      const suggestion = didYouMean(name, known);
-      return [{ ...locate(path), path: formatPath(path), message: `unknown predictor "${name}"`, hint: `${suggestion ? `did you mean "${suggestion}"? ` : ""}predictors: ${known.join(", ") || "none (add them under conflicts.predictors)"}`, severity: "error" as const }];
+      return [{ ...locate(path), path: formatPath(path), message: `unknown predictor "${name}"`, hint: suggestionHint(name, known, `predictors: ${known.join(", ") || "none (add them under conflicts.predictors)"}`), severity: "error" as const }];
     }),
   );
 }

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { didYouMean } from "../config/did-you-mean.ts";
+import { suggestionHint } from "../errors.ts";
 import { formatPath, type FieldPath } from "../config/field-path.ts";
 import { problemsFromIssues, type Locator } from "../config/issues.ts";
 import { isTree, type Tree } from "../config/merge.ts";
@@ -52,12 +52,11 @@ export function checkPluginOptions(raw: Tree, registry: PluginRegistry, locate: 
     const plugin = registry.get(use.kind, use.name);
     if (!plugin) {
       const known = registry.names(use.kind);
-      const suggestion = didYouMean(use.name, known);
       problems.push({
         ...locate(use.namePath),
         path: formatPath(use.namePath),
         message: `unknown ${use.kind} "${use.name}"`,
-        hint: `${suggestion ? `did you mean "${suggestion}"? ` : ""}known ${KIND_WORDS[use.kind].many}: ${known.length ? known.join(", ") : "none installed"}`,
+        hint: suggestionHint(use.name, known, `known ${KIND_WORDS[use.kind].many}: ${known.length ? known.join(", ") : "none installed"}`),
         severity: "error",
       });
       continue;

@@ -1,7 +1,6 @@
 import * as v from "valibot";
-import { didYouMean } from "../config/did-you-mean.ts";
 import { deepMerge, isTree, type Tree } from "../config/merge.ts";
-import { EdgetrainError } from "../errors.ts";
+import { EdgetrainError, notFound } from "../errors.ts";
 import type { HooksOf, OptionsSchema, PluginKind } from "../plugin-api.ts";
 import { pluginContext, type ContextParts } from "./context.ts";
 import type { PluginRegistry, RegisteredPlugin } from "./registry.ts";
@@ -39,8 +38,9 @@ export function checkOptions<K extends PluginKind>(kind: K, name: string, rawOpt
   const plugin = scope.plugins.get(kind, name);
   if (!plugin) {
     const known = scope.plugins.names(kind);
-    const suggestion = didYouMean(name, known);
-    throw new EdgetrainError("plugin_invalid", `unknown ${KIND_WORDS[kind].one} "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, {
+    throw notFound(KIND_WORDS[kind].one, name, known, {
+      code: "plugin_invalid",
+      message: `unknown ${KIND_WORDS[kind].one} "${name}"`,
       hint: `known ${KIND_WORDS[kind].many}: ${known.length ? known.join(", ") : "none installed"}`,
       details: { kind, name },
     });

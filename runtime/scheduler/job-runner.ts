@@ -1,9 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { didYouMean } from "../config/did-you-mean.ts";
 import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
-import { EdgetrainError, messageOf } from "../errors.ts";
+import { EdgetrainError, messageOf, notFound } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
 import type { DataTable, DeployState, EventSink, JobInfo, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { acquireLock } from "../locks/lockfile.ts";
@@ -75,9 +74,8 @@ export class JobRunner {
     const job = this.parts.profile.jobs[name];
     if (!job) {
       const known = Object.keys(this.parts.profile.jobs);
-      const suggestion = didYouMean(name, known);
-      throw new EdgetrainError("not_found", `no job "${name}" in the profile${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, {
-        details: { job: name },
+      throw notFound("job", name, known, {
+        message: `no job "${name}" in the profile`,
         hint: known.length ? `jobs: ${known.join(", ")}` : "the profile has no jobs section",
       });
     }
@@ -93,8 +91,8 @@ export class JobRunner {
     const keys = await this.keysOf(name);
     if (key === undefined || keys.includes(key)) return keys;
     const named = keys.filter((k): k is string => k !== undefined);
-    const suggestion = didYouMean(key, named);
-    throw new EdgetrainError("not_found", `job ${name} has no key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, {
+    throw notFound("key", key, named, {
+      message: `job ${name} has no key "${key}"`,
       details: { job: name, key },
       hint: `keys: ${named.slice(0, 20).join(", ") + (named.length > 20 ? `, … ${named.length - 20} more` : "") || "(none: the job has no key scope)"}`,
     });

@@ -2,8 +2,7 @@ import type { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { didYouMean } from "../config/did-you-mean.ts";
-import { EdgetrainError, messageOf } from "../errors.ts";
+import { EdgetrainError, messageOf, notFound } from "../errors.ts";
 import { syncPath, writeAtomically, writeAtomicallyAsync } from "../files/write-atomically.ts";
 import { writeFailure } from "../files/write-failure.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
@@ -253,11 +252,7 @@ export class ModelStore {
 
   private unknownModel(model: string): EdgetrainError {
     const known = this.db.query<{ model: string }, []>("SELECT DISTINCT model FROM model_versions").all().map((row) => row.model);
-    const suggestion = didYouMean(model, known);
-    return new EdgetrainError("not_found", `no model "${model}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`, {
-      details: { model },
-      hint: "edgetrain models (GET /v1/models) lists them",
-    });
+    return notFound("model", model, known, { hint: "edgetrain models (GET /v1/models) lists them" });
   }
 
   healthInputs(model: string, version: number): number[][] | undefined {

@@ -3,11 +3,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
-import { didYouMean } from "../../config/did-you-mean.ts";
 import { allowedKeysAt } from "../../config/schema-walk.ts";
 import { csvFilesIn, tableOf } from "../../data/load-training-data.ts";
 import { readCsvTable } from "../../data/csv-table.ts";
-import { EdgetrainError } from "../../errors.ts";
+import { EdgetrainError, suggestion } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
 import { LogSink } from "../../log/logger.ts";
 import type { TrainingData } from "../../plugin-api.ts";
@@ -187,8 +186,7 @@ function optionProblem(issue: v.BaseIssue<unknown>, schema: unknown, strategy: s
   const key = issue.path?.map((item) => item.key).join(".") ?? "";
   if (issue.type === "strict_object" && issue.expected === "never") {
     const known = allowedKeysAt(schema, []);
-    const suggestion = didYouMean(key, known);
-    return `--set ${key}: ${strategy} has no option "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; options: ${known.join(", ")}`;
+    return `--set ${key}: ${strategy} has no option "${key}"${suggestion(key, known)}; options: ${known.join(", ")}`;
   }
   const expected = issue.kind === "validation" && !issue.message.startsWith("Invalid") ? issue.message : issue.expected;
   return `--set ${key}: expected ${expected}, got ${issue.received}`;
