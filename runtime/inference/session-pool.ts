@@ -250,7 +250,7 @@ export class SessionPool {
     try {
       return { session: await runtime.ort.InferenceSession.create(bytes, { ...base, executionProviders: [provider] }), provider };
     } catch (error) {
-      throw new EdgetrainError("data_invalid", `model ${model} version ${version}: ${path} does not load in ONNX Runtime: ${messageOf(error).split("\n")[0]}`, { details: { model, version, file: path } });
+      throw new EdgetrainError("model_not_loadable", `model ${model} version ${version}: ${path} does not load in ONNX Runtime: ${messageOf(error).split("\n")[0]}`, { details: { model, version, file: path } });
     }
   }
 
@@ -288,7 +288,7 @@ function describe(bytes: Uint8Array, path: string, known?: Partial<ModelDescript
   if (known?.feature_names?.length && known.task) return { task: known.task, feature_names: known.feature_names, classes: known.classes ?? [] };
   const embedded = readModelDescription(bytes, path);
   const featureNames = known?.feature_names ?? embedded?.feature_names;
-  if (!featureNames?.length) throw new EdgetrainError("data_invalid", `${path} names no features (no edgetrain metadata): inputs cannot be checked`, { details: { file: path } });
+  if (!featureNames?.length) throw new EdgetrainError("model_not_loadable", `${path} names no features (no edgetrain metadata): inputs cannot be checked`, { details: { file: path } });
   return { task: known?.task ?? embedded?.task ?? "regression", feature_names: featureNames, classes: known?.classes ?? embedded?.classes ?? [] };
 }
 

@@ -76,7 +76,7 @@ export class ModelActivator {
     const outputs = await this.service.predictDirect(version, inputs);
     const bad = outputs.findIndex((output) => !validOutput(output));
     if (outputs.length !== inputs.length || bad >= 0) {
-      throw new EdgetrainError("run_failed", `model ${version.model} version ${version.version} answered its health check wrongly (row ${bad >= 0 ? bad : outputs.length})`, { details: { model: version.model, version: version.version } });
+      throw new EdgetrainError("model_not_loadable", `model ${version.model} version ${version.version} answered its health check wrongly (row ${bad >= 0 ? bad : outputs.length})`, { details: { model: version.model, version: version.version } });
     }
   }
 

@@ -160,7 +160,7 @@ export class PredictionService {
     try {
       return await this.slotOf(version);
     } catch (error) {
-      if (!(error instanceof EdgetrainError) || (error.code !== "data_invalid" && error.code !== "not_found")) throw error;
+      if (!(error instanceof EdgetrainError) || (error.code !== "model_not_loadable" && error.code !== "data_invalid" && error.code !== "not_found")) throw error;
       const { model, version: number, path } = version;
       const id = `${model}@${number}`;
       if (!this.reportedUnloadable.has(id)) {

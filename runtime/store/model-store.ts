@@ -295,7 +295,7 @@ export class ModelStore {
 
   private async verify(version: ModelVersion): Promise<void> {
     const damage = await this.damageOf(version);
-    if (damage) throw new EdgetrainError("data_invalid", `model ${version.model} version ${version.version}: ${damage}; not activated`, { details: { model: version.model, version: version.version } });
+    if (damage) throw new EdgetrainError("model_not_loadable", `model ${version.model} version ${version.version}: ${damage}; not activated`, { details: { model: version.model, version: version.version } });
   }
 
   /** The versions that served before the current one, newest first, walked past any whose file is gone or damaged. */

@@ -20,7 +20,7 @@ export const modelRoutes = (view: DaemonView) =>
       params: Params,
       body: v.strictObject({ version: v.pipe(v.number(VERSION_NUMBER), v.integer(VERSION_NUMBER), v.minValue(1, VERSION_NUMBER)) }),
       detail: operation("Serve a version (loaded and health-checked first)", "ModelActivated", {
-        errors: { 400: "Not a model name or a version number, or the version's file is damaged (data_invalid).", 404: "No such model or version." },
+        errors: { 400: "Not a model name or a version number.", 404: "No such model or version.", 422: "The version's file is damaged, does not load or fails its health check (model_not_loadable)." },
       }),
     })
     .post("/v1/models/:name/rollback", async ({ params }): Promise<ModelRolledBack> => ({ active: await view.rollback(params.name) }), {
