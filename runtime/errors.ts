@@ -136,3 +136,18 @@ export function notFound(kind: string, name: string, known: Iterable<string>, op
   const message = `${options.message ?? `no ${kind} "${name}"`}${suggestion(name, known, options.shown)}${options.after ?? ""}`;
   return new EdgetrainError(options.code ?? "not_found", message, { hint: options.hint, details: options.details ?? { [kind]: name } });
 }
+
+/** Why a run was cancelled. Carried as the abort's reason (AbortSignal.reason), so nothing reads it back from text. */
+export type CancelReason = "person" | "shutdown" | "max_pause" | "max_runtime";
+
+/** The reason to abort a run with: `paused_too_long` for max_pause (the run goes back in the queue), else `cancelled`. */
+export function cancellation(reason: CancelReason, message: string): EdgetrainError {
+  return new EdgetrainError(reason === "max_pause" ? "paused_too_long" : "cancelled", message, { details: { reason } });
+}
+
+/** The typed cancellation an aborted signal carries; a plain reason (a string from a plugin or a script) counts as a person's. */
+export function cancellationOf(signal: AbortSignal): EdgetrainError & { details: { reason: CancelReason } } {
+  const reason = signal.reason as unknown;
+  const typed = reason instanceof EdgetrainError && (reason.code === "cancelled" || reason.code === "paused_too_long") ? reason : cancellation("person", reason === undefined ? "cancelled" : messageOf(reason));
+  return typed as EdgetrainError & { details: { reason: CancelReason } };
+}

@@ -5,7 +5,7 @@
  * the same in words; GET /openapi as an OpenAPI 3.1 document.
  */
 import type { InferOutput } from "valibot";
-import type { ErrorCode } from "../errors.ts";
+import type { CancelReason, ErrorCode } from "../errors.ts";
 import type * as schema from "./response-schemas.ts";
 
 export type { App } from "./app.ts";
@@ -92,7 +92,7 @@ export type EventPayloads = {
   "run.cancel_requested": RunRef & { by: string };
   "run.paused": RunRef & { by: string };
   "run.resumed": RunRef & { by: string };
-  "run.finished": RunRef & JobKey & { status: "succeeded" | "failed" | "cancelled"; metrics?: Record<string, number>; artifact?: string; error?: string; deployment?: Deployment };
+  "run.finished": RunRef & JobKey & { status: "succeeded" | "failed" | "cancelled"; metrics?: Record<string, number>; artifact?: string; error?: string; cancel_reason?: CancelReason; deployment?: Deployment };
   "run.deferred": JobKey & { reason: string; queued?: number };
   "run.skipped": JobKey & { reason: string };
   "run.interrupted": RunRef & JobKey;

@@ -1,6 +1,7 @@
 import { renderProfile } from "../config/render-profile.ts";
 import type { Profile } from "../config/schema.ts";
 import type { ConflictAnswer } from "../conflicts/conflict-desk.ts";
+import { cancellation } from "../errors.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import type { Governor } from "../governor/governor.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
@@ -119,7 +120,7 @@ export class DaemonBackend implements DaemonView {
   controlRun(id: string, action: "cancel" | "pause" | "resume"): boolean {
     const control = this.parts.services.activeRuns.get(id);
     if (!control) return false;
-    if (action === "cancel") control.abort.abort("cancelled by request");
+    if (action === "cancel") control.abort.abort(cancellation("person", "cancelled by request"));
     else control.personPause(action === "pause");
     this.parts.services.bus.emit(`run.${action === "cancel" ? "cancel_requested" : action === "pause" ? "paused" : "resumed"}`, { run: id, by: "request" });
     return true;

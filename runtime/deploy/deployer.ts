@@ -80,7 +80,7 @@ export class Deployer {
     try {
       const { deployment, finished } = await this.storeAndRunSteps(request);
       if (finished) finishDeploy(db, request.run, { state: deployment.status === "activated" || deployment.status === "stored" ? "done" : "failed", version: deployment.version, reason: deployment.message });
-      else request.logger.warn(`the deploy of model ${deployment.model} version ${deployment.version} stopped before its end; it resumes at the next start`, { reason: String(request.signal.reason) });
+      else request.logger.warn(`the deploy of model ${deployment.model} version ${deployment.version} stopped before its end; it resumes at the next start`, { reason: messageOf(request.signal.reason) });
       return deployment;
     } catch (error) {
       // Broken rather than stopped: final, so a model that cannot be deployed is not tried again at every start.

@@ -9,6 +9,8 @@ export interface ProbeResult {
   optionalProviders?: string[];
   note?: string;
   error?: string;
+  /** The probe process itself could not be started (not a failure of ONNX Runtime): probe in this process instead. */
+  unstarted?: boolean;
 }
 
 export const PROBE_COMMAND = "__probe-onnxruntime";
@@ -28,7 +30,7 @@ function selfCommand(): string[] {
 export async function probeOnnxRuntime(request: ProbeRequest): Promise<ProbeResult> {
   const child = await runChild(request);
   if (child.ok || request.preference === "wasm") return child;
-  const fallback = child.error?.startsWith("could not start") ? await probeInProcess({ ...request, preference: "wasm" }) : await runChild({ ...request, preference: "wasm" });
+  const fallback = child.unstarted ? await probeInProcess({ ...request, preference: "wasm" }) : await runChild({ ...request, preference: "wasm" });
   return fallback.ok ? { ...fallback, note: `native build failed (${child.error}); using WebAssembly` } : { ok: false, error: `${child.error}; WebAssembly: ${fallback.error}` };
 }
 
@@ -37,12 +39,12 @@ async function runChild(request: ProbeRequest): Promise<ProbeResult> {
   try {
     proc = Bun.spawn([...selfCommand(), PROBE_COMMAND, JSON.stringify(request)], { stdout: "pipe", stderr: "pipe", timeout: PROBE_TIME_LIMIT_MS, killSignal: "SIGKILL" });
   } catch (error) {
-    return { ok: false, error: `could not start a probe process: ${messageOf(error)}` };
+    return { ok: false, unstarted: true, error: `could not start a probe process: ${messageOf(error)}` };
   }
   const [stdout, code] = await Promise.all([new Response(proc.stdout as ReadableStream).text(), proc.exited]);
   if (proc.signalCode) return { ok: false, error: `${request.preference === "wasm" ? "WebAssembly" : "native"} ONNX Runtime crashed while loading (${proc.signalCode})` };
   // 126/127: the kernel would not run this binary again (e.g. under qemu-user without binfmt_misc).
-  if ((code === 126 || code === 127) && !stdout.trim()) return { ok: false, error: `could not start a probe process (exit ${code})` };
+  if ((code === 126 || code === 127) && !stdout.trim()) return { ok: false, unstarted: true, error: `could not start a probe process (exit ${code})` };
   try {
     return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as ProbeResult;
   } catch {

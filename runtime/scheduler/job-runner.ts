@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
-import { EdgetrainError, messageOf, notFound } from "../errors.ts";
+import { type CancelReason, cancellation, cancellationOf, EdgetrainError, messageOf, notFound } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
 import type { DataTable, DeployState, EventSink, JobInfo, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { acquireLock } from "../locks/lockfile.ts";
@@ -47,6 +47,8 @@ export interface RunOutcome {
   metrics?: Record<string, number>;
   artifact?: string;
   error?: string;
+  /** Why a cancelled run was cancelled: the scheduler queues a max_pause one again. */
+  cancel_reason?: CancelReason;
   /** What became of the model: its version, and whether it serves. */
   deployment?: Deployment;
 }
@@ -168,13 +170,13 @@ export class JobRunner {
     const control = new RunControl();
     const { abort, pause, threads } = control;
     this.active.set(id, control);
-    const onOuterAbort = () => abort.abort(request.signal?.reason ?? "cancelled");
+    const onOuterAbort = () => abort.abort(request.signal ? cancellationOf(request.signal) : undefined);
     request.signal?.addEventListener("abort", onOuterAbort, { once: true });
-    const limit = setTimeout(() => abort.abort(`ran past max_runtime ${job.max_runtime}`), durationMs(job.max_runtime));
+    const limit = setTimeout(() => abort.abort(cancellation("max_runtime", `ran past max_runtime ${job.max_runtime}`)), durationMs(job.max_runtime));
     // Predictors started with `edgetrain hold --respect-training` wait while this lock is held.
     mkdirSync(join(paths.home, "locks"), { recursive: true });
     const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
-    const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), setThreads: (allowed) => threads.set(allowed), onMaxPause: () => abort.abort(`paused longer than governor.max_pause ${profile.governor.max_pause}`) });
+    const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), setThreads: (allowed) => threads.set(allowed), onMaxPause: () => abort.abort(cancellation("max_pause", `paused longer than governor.max_pause ${profile.governor.max_pause}`)) });
     const unwatchPause = pause.subscribe((paused) => recorder.paused(paused));
     const progress = recorder.progress(request.progress, this.parts.events);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
@@ -213,12 +215,13 @@ export class JobRunner {
       if (deployment) recorder.deployed(deployment);
       return { run: id, job: request.job, key, status: "succeeded", metrics: result.metrics, artifact: result.artifact, deployment };
     } catch (error) {
-      const cancelled = abort.signal.aborted;
-      recorder.failed(cancelled ? new Error(`cancelled: ${String(abort.signal.reason)}`) : error, cancelled);
+      const cancelled = abort.signal.aborted ? cancellationOf(abort.signal) : undefined;
+      recorder.failed(cancelled ? new EdgetrainError(cancelled.code, `cancelled: ${cancelled.message}`, { details: cancelled.details }) : error, cancelled !== undefined);
       // A cancel is asked for (a person, a shutdown, max_pause): worth a warning, not an error.
-      if (cancelled) logger.warn("run cancelled", { reason: String(abort.signal.reason) });
+      if (cancelled) logger.warn("run cancelled", { reason: cancelled.message, cause: cancelled.details.reason });
       else logger.error("run failed", { error: messageOf(error) });
-      return { run: id, job: request.job, key, status: cancelled ? "cancelled" : "failed", error: cancelled ? String(abort.signal.reason) : messageOf(error) };
+      if (cancelled) return { run: id, job: request.job, key, status: "cancelled", error: cancelled.message, cancel_reason: cancelled.details.reason };
+      return { run: id, job: request.job, key, status: "failed", error: messageOf(error) };
     } finally {
       await recorder.written();
       try {

@@ -1,5 +1,5 @@
 import type { Profile } from "../config/schema.ts";
-import { messageOf } from "../errors.ts";
+import { cancellation, messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
 import type { Clock, EventSink, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { pluginUses } from "../plugins/check-options.ts";
@@ -229,7 +229,7 @@ export class Scheduler {
   /** Stops everything: triggers, and runs in progress are cancelled (edgetrain is stopping). */
   async stop(): Promise<void> {
     this.stopWatching();
-    for (const controller of this.running.values()) controller.abort("edgetrain is stopping");
+    for (const controller of this.running.values()) controller.abort(cancellation("shutdown", "edgetrain is stopping"));
     const deadline = Date.now() + 4000;
     while (this.running.size > 0 && Date.now() < deadline) await Bun.sleep(20);
   }
@@ -250,7 +250,7 @@ export class Scheduler {
         for (const outcome of outcomes) {
           this.parts.events.emit("run.finished", { ...outcome });
           // Paused too long by a busy machine: the run was cancelled, and it goes back in the queue.
-          if (outcome.status === "cancelled" && outcome.error?.includes("governor.max_pause")) {
+          if (outcome.status === "cancelled" && outcome.cancel_reason === "max_pause") {
             this.running.delete(id);
             void this.fired(outcome.job, `rescheduled: run ${outcome.run} ${outcome.error}`, [outcome.key]);
           }

@@ -1,4 +1,4 @@
-import { EdgetrainError } from "../errors.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
 
 export interface CheckpointRules {
   signal: AbortSignal;
@@ -25,7 +25,7 @@ export function makeCheckpoint(rules: CheckpointRules): (worker?: number) => Pro
       await new Promise((resolve) => setImmediate(resolve));
       yieldedAt = performance.now();
     }
-    if (rules.signal.aborted) throw new EdgetrainError("run_failed", `run cancelled: ${String(rules.signal.reason ?? "cancel requested")}`, { details: { cancelled: true } });
+    if (rules.signal.aborted) throw new EdgetrainError("cancelled", `run cancelled: ${rules.signal.reason === undefined ? "cancel requested" : messageOf(rules.signal.reason)}`, { details: { cancelled: true } });
     if (rules.memoryLimitMb !== undefined) {
       const rss = measure();
       if (rss > rules.memoryLimitMb) {

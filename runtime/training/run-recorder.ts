@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { type CancelReason, EdgetrainError, type ErrorCode } from "../errors.ts";
 import { writeAtomicallyAsync } from "../files/write-atomically.ts";
 import type { EventSink, ProgressReporter, TrainResult } from "../plugin-api.ts";
 import type { StateDatabase } from "../state/database.ts";
@@ -26,6 +27,10 @@ export interface RunDetails {
   artifact?: string;
   /** The model version it became and what the deploy steps made of it. */
   deployment?: unknown;
+  /** The code of the error that ended it (`cancelled`, `paused_too_long`, `data_invalid`…), when it had one. */
+  error_code?: ErrorCode;
+  /** Why a cancelled run was cancelled. */
+  cancel_reason?: CancelReason;
 }
 
 const WRITE_EVERY_MS = 1000;
@@ -112,6 +117,10 @@ export class RunRecorder {
 
   failed(error: unknown, cancelled: boolean): void {
     this.takeWorkers((error as { reports?: unknown }).reports);
+    if (error instanceof EdgetrainError) {
+      this.details.error_code = error.code;
+      if (cancelled && typeof error.details.reason === "string") this.details.cancel_reason = error.details.reason as CancelReason;
+    }
     this.finish(cancelled ? "cancelled" : "failed", undefined, error instanceof Error ? error.message : String(error));
   }
 

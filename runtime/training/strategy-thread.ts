@@ -1,3 +1,4 @@
+import { messageOf } from "../errors.ts";
 import type { DataTable, EventSink, Logger, PauseState, ProgressReporter, TrainingThreads, TrainResult } from "../plugin-api.ts";
 import { errorFromThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
 
@@ -37,9 +38,9 @@ export function runStrategyInThread(spec: Omit<StrategyRunSpec, "paused" | "thre
     const unsubscribePause = bridge.pause.subscribe((paused) => send({ type: "pause", paused }));
     const unsubscribeThreads = bridge.threads.subscribe((allowed) => send({ type: "threads", allowed }));
     const onAbort = () => {
-      send({ type: "abort", reason: String(bridge.signal.reason ?? "cancelled") });
+      send({ type: "abort", reason: bridge.signal.reason === undefined ? "cancelled" : messageOf(bridge.signal.reason) });
       const graceMs = bridge.cancelGraceMs ?? CANCEL_GRACE_MS;
-      grace = setTimeout(() => finish(() => reject(new Error(`run cancelled: ${String(bridge.signal.reason)}; the strategy did not stop within ${graceMs / 1000} s, so its thread was stopped`))), graceMs);
+      grace = setTimeout(() => finish(() => reject(new Error(`run cancelled: ${messageOf(bridge.signal.reason)}; the strategy did not stop within ${graceMs / 1000} s, so its thread was stopped`))), graceMs);
     };
     const finish = (settle: () => void) => {
       clearTimeout(grace);

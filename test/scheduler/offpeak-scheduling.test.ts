@@ -9,7 +9,7 @@ import { silentLogger } from "../../runtime/log/logger.ts";
 import { JobRunner } from "../../runtime/scheduler/job-runner.ts";
 import { Scheduler } from "../../runtime/scheduler/scheduler.ts";
 import { openState } from "../../runtime/state/database.ts";
-import { listRuns } from "../../runtime/state/runs.ts";
+import { getRun, listRuns } from "../../runtime/state/runs.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { tempDir, testEnvironment } from "../helpers.ts";
 
@@ -89,6 +89,8 @@ test("a run paused longer than max_pause is cancelled and goes back in the queue
     const [first] = listRuns(state.db, { limit: 5 }).reverse();
     expect(first!.status).toBe("cancelled");
     expect(first!.error).toContain("paused longer than governor.max_pause 5m");
+    // Known by its code and reason, not by its words.
+    expect(getRun(state.db, first!.id)!.details).toMatchObject({ error_code: "paused_too_long", cancel_reason: "max_pause" });
     // Back in the queue, waiting for the machine to calm down.
     while (scheduler.queued().length === 0 && Date.now() < deadline) await Bun.sleep(20);
     expect(scheduler.queued()[0]!.reason).toStartWith(`rescheduled: run ${first!.id}`);

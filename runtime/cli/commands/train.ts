@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { EdgetrainError, ExitCode } from "../../errors.ts";
+import { cancellation, EdgetrainError, ExitCode } from "../../errors.ts";
 import { ResourceSampler } from "../../governor/sampler.ts";
 import { isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
 import { LogSink, logFileOptions } from "../../log/logger.ts";
@@ -117,7 +117,7 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
       if (!(await clearOfPredictors(jobName, Boolean(args.values.force), { profile, paths, io, state }))) return ExitCode.refused;
       const bar = progressBar(io.stderr, jobName);
       const abort = new AbortController();
-      const onSignal = () => abort.abort("interrupted (SIGINT)");
+      const onSignal = () => abort.abort(cancellation("person", "interrupted (SIGINT)"));
       process.once("SIGINT", onSignal);
       const outcomes = await runner.run({ job: jobName, key: stringFlag(args, "key"), trigger: args.values.force ? "manual: edgetrain train --force" : "manual: edgetrain train", signal: abort.signal, progress: bar }).finally(() => {
         bar.finish();
