@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { daemonError } from "../runtime/cli/daemon-client.ts";
 import { EdgetrainError, ERROR_CODES, ExitCode, isErrorCode, notFound, suggestionHint } from "../runtime/errors.ts";
 
 describe("error codes", () => {
@@ -22,6 +23,18 @@ describe("error codes", () => {
       expect(spec.means.length).toBeGreaterThan(5);
     }
     expect(isErrorCode("no_such_code")).toBe(false);
+  });
+
+  test("the CLI rethrows the daemon's new codes as they are, with their own exit codes", () => {
+    const rethrown = (["cancelled", "paused_too_long", "model_not_loadable"] as const).map((code) => {
+      const error = daemonError(new EdgetrainError(code, "x").httpStatus, { code, message: "x", reason: "person" });
+      return [error.code, error.exitCode, error.details.reason];
+    });
+    expect(rethrown).toEqual([
+      ["cancelled", ExitCode.problems, "person"],
+      ["paused_too_long", ExitCode.refused, "person"],
+      ["model_not_loadable", ExitCode.problems, "person"],
+    ]);
   });
 });
 
