@@ -4,7 +4,7 @@ import { createApp } from "./api/app.ts";
 import { DaemonBackend } from "./api/daemon-backend.ts";
 import { cannotListen } from "./api/listen-check.ts";
 import { isLoopback } from "./api/token.ts";
-import { formatProblem } from "./cli/problems-text.ts";
+import { formatProblem } from "./config/problems-text.ts";
 import type { ProfileOverrides } from "./config/load-profile.ts";
 import type { Profile } from "./config/schema.ts";
 import { resolveProfile } from "./config/validate-profile.ts";

@@ -8,7 +8,7 @@ import { openState, type StateDatabase } from "../state/database.ts";
 import { expandHome, resolvePaths } from "../config/paths.ts";
 import { chooseProfile, resolveProfile, type ResolvedProfile } from "../config/validate-profile.ts";
 import type { Profile } from "../config/schema.ts";
-import { formatProblem } from "./problems-text.ts";
+import { formatProblem } from "../config/problems-text.ts";
 import { defaultHome } from "../environment.ts";
 import { stringFlag, type CommandIo, type OptionSpec, type ParsedArgs } from "./command.ts";
 

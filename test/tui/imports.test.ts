@@ -74,3 +74,30 @@ describe("tui/ is a client of the API", () => {
     expect(source.match(/^export\s+(?!type\s|interface\s)\S+/gm) ?? []).toEqual([]);
   });
 });
+
+/** Why one import of a runtime/ file outside runtime/cli reaches the CLI or the TUI, or undefined; types count too. */
+function runtimeBreach(file: string, { specifier }: ImportOf): string | undefined {
+  if (!specifier.startsWith(".") && !specifier.startsWith("/")) return undefined;
+  const target = relative(repoRoot, resolve(repoRoot, dirname(file), specifier));
+  return target.startsWith("runtime/cli/") || target.startsWith("tui/") ? `imports ${target}` : undefined;
+}
+
+describe("the runtime does not reach its clients", () => {
+  test("nothing under runtime/ outside runtime/cli imports runtime/cli or tui/", async () => {
+    const offenders: string[] = [];
+    let files = 0;
+    for await (const file of new Glob("runtime/**/*.{ts,tsx}").scan(repoRoot)) {
+      if (file.startsWith("runtime/cli/")) continue;
+      files++;
+      const found = importsOf(await Bun.file(join(repoRoot, file)).text());
+      offenders.push(...found.flatMap((one) => (runtimeBreach(file, one) ? [`${file}: ${runtimeBreach(file, one)}`] : [])));
+    }
+    expect(files).toBeGreaterThan(50);
+    expect(offenders).toEqual([]);
+    const caught = [
+      runtimeBreach("runtime/daemon.ts", importsOf(`import { formatProblem } from "./cli/problems-text.ts";`)[0]!),
+      runtimeBreach("runtime/api/x.ts", importsOf(`import type { Tab } from "../../tui/app.tsx";`)[0]!),
+    ];
+    expect(caught).toEqual(["imports runtime/cli/problems-text.ts", "imports tui/app.tsx"]);
+  });
+});

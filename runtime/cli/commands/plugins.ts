@@ -4,7 +4,7 @@ import type { Command } from "../command.ts";
 import { writeTable } from "../table.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
-import { formatProblem } from "../problems-text.ts";
+import { formatProblem } from "../../config/problems-text.ts";
 
 export const pluginsCommand: Command = {
   name: "plugins",

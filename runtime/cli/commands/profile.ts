@@ -7,7 +7,7 @@ import type { Command } from "../command.ts";
 import { writeError } from "../error-output.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
-import { formatProblem } from "../problems-text.ts";
+import { formatProblem } from "../../config/problems-text.ts";
 
 export const profileCommand: Command = {
   name: "profile",

@@ -9,7 +9,7 @@ import { writeAtomically } from "../../files/write-atomically.ts";
 import { stringFlag, type Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
-import { formatProblem } from "../problems-text.ts";
+import { formatProblem } from "../../config/problems-text.ts";
 
 const UNIT = "edgetrain.service";
 /** Room for the daemon, the API and loaded models on top of what one training run may use. */

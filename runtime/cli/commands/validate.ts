@@ -1,7 +1,7 @@
 import { resolveProfile } from "../../config/validate-profile.ts";
 import type { Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
-import { formatProblem } from "../problems-text.ts";
+import { formatProblem } from "../../config/problems-text.ts";
 import { writeJson } from "../json-answer.ts";
 
 export const validateCommand: Command = {

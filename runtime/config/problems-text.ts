@@ -1,4 +1,5 @@
-import type { Problem } from "../config/yaml-source.ts";
+/** Problems as text, for the CLI and the daemon's log alike: the one place a Problem becomes words. */
+import type { Problem } from "./yaml-source.ts";
 
 /** `file:line:col  path  message  (hint)` — one line per problem, as compilers print them. */
 export function formatProblem(problem: Problem): string {
