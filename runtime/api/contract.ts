@@ -80,7 +80,7 @@ export type EventPayloads = {
   "governor.max_pause": RunRef & { paused_ms: number };
   "governor.sparing_core": { reason: string; threads_per_run?: number };
   "governor.core_returned": { after: string; runs: number };
-  "trigger.fired": { job: string; reason: string; keys: string[] | "all" };
+  "trigger.fired": { job: string; reason: string; keys: Array<string | null> | "all" };
   "trigger.scored": JobKey & { metric: string; value: number; rows: number; bad: boolean; [field: string]: unknown };
   "run.starting": JobKey & { reason: string };
   "run.started": RunRef & JobKey & { strategy: string; trigger: string };

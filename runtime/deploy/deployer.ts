@@ -4,7 +4,8 @@ import { conflictPolicy, scanForJob, waitForPredictors, type ServingActivity } f
 import { messageOf } from "../errors.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import { ScoringThread } from "../inference/scoring-thread.ts";
-import type { DataTable, DeployCandidate, DeployHooks, EventSink, JobInfo, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
+import type { Events } from "../events/bus.ts";
+import type { DataTable, DeployCandidate, DeployHooks, JobInfo, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
@@ -23,7 +24,7 @@ export interface DeployParts {
   store: ModelStore;
   activator: ModelActivator;
   logger: Logger;
-  events: EventSink;
+  events: Events;
   procRoot?: string;
   serving?: ServingActivity;
 }

@@ -1,4 +1,4 @@
-import type { EventSink } from "../plugin-api.ts";
+import type { Events } from "../events/bus.ts";
 import type { Sample } from "./sampler.ts";
 
 export interface GovernorLimits {
@@ -74,7 +74,7 @@ export class Governor {
 
   constructor(
     private limits: GovernorLimits,
-    private readonly events: EventSink = { emit() {} },
+    private readonly events: Events = { emit() {} },
   ) {}
 
   setLimits(limits: GovernorLimits): void {

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import type * as Ort from "onnxruntime-common";
 import { EdgetrainError, messageOf } from "../errors.ts";
-import type { Clock, EventSink, Logger } from "../plugin-api.ts";
+import type { Events } from "../events/bus.ts";
+import type { Clock, Logger } from "../plugin-api.ts";
 import { MicroBatcher } from "./micro-batch.ts";
 import { readModelDescription, type ModelDescription } from "./model-metadata.ts";
 import { RequestFrequency, victimsFor, type AdmissionLimits } from "./session-admission.ts";
@@ -65,7 +66,7 @@ export interface SessionPoolOptions {
   /** `inference.max_batch_rows`: requests to one model in the same turn of the event loop run together up to this many rows. */
   maxBatchRows: number;
   logger: Logger;
-  events?: EventSink;
+  events?: Events;
   /** For the minimum residence time; the system clock when left out. */
   clock?: Pick<Clock, "now">;
   /** Where CUDA would come from; `/dev/nvidia0` on a GPU server. */

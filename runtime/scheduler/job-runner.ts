@@ -4,7 +4,8 @@ import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
 import { type CancelReason, cancellation, cancellationOf, EdgetrainError, messageOf, notFound } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
-import type { DataTable, DeployState, EventSink, JobInfo, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
+import type { Events } from "../events/bus.ts";
+import type { DataTable, DeployState, JobInfo, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { acquireLock } from "../locks/lockfile.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
@@ -28,7 +29,7 @@ export interface JobRunnerParts {
   registry: PluginRegistry;
   state: StateDatabase;
   logger: Logger;
-  events?: EventSink;
+  events?: Events;
   /** Without one (a run by hand with --force, a test), runs are neither admitted nor paused. */
   governor?: Governor;
   /** Shared across profile reloads, so runs started under the old profile can still be cancelled. */

@@ -2,6 +2,7 @@ import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
 import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
 import { conflictPolicy, scanForJob, type ActivePredictor, type ServingActivity } from "../conflicts/predictors.ts";
+import type { Events } from "../events/bus.ts";
 import type { Clock, Logger } from "../plugin-api.ts";
 
 /** A queued entry's standing with live predictors: waiting for them to go, or for a person's answer. */
@@ -24,7 +25,7 @@ export interface ClearanceParts {
   procRoot?: string;
   serving?: ServingActivity;
   /** Records a decision: the scheduler's event, state row and log line. */
-  decide(type: string, data: Record<string, unknown>): void;
+  decide: Events["emit"];
 }
 
 /** `clear`: may start now; `hold`: keep it queued; otherwise leave the queue, for the reason given. */
@@ -84,7 +85,7 @@ export class PredictorClearance {
     return "hold";
   }
 
-  private forced(entry: { job: string; key?: string; conflict?: ConflictWait }, predictors: unknown[]): "clear" {
+  private forced(entry: { job: string; key?: string; conflict?: ConflictWait }, predictors: ActivePredictor[]): "clear" {
     this.parts.logger.warn(`FORCED: job ${entry.job}${entry.key ? ` for ${entry.key}` : ""} trains while a live predictor runs`, { predictors });
     this.parts.decide("conflict.forced", { job: entry.job, key: entry.key, predictors });
     entry.conflict = undefined;

@@ -1,7 +1,8 @@
 import type { Profile } from "../config/schema.ts";
 import { cancellation, messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
-import type { Clock, EventSink, Logger, ResolvedPaths } from "../plugin-api.ts";
+import type { EventPayloads, Events, EventType } from "../events/bus.ts";
+import type { Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { pluginUses } from "../plugins/check-options.ts";
 import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
@@ -23,7 +24,7 @@ export interface SchedulerParts {
   runner: JobRunner;
   governor: Governor;
   logger: Logger;
-  events: EventSink;
+  events: Events;
   clock: Clock;
   /** Someone can answer an `ask` (a terminal or an attached client); otherwise conflicts.on_unattended applies. */
   attended: boolean;
@@ -116,7 +117,7 @@ export class Scheduler {
   /** A trigger fired (or a person asked): queue one entry per key that needs a run. */
   async fired(job: string, reason: string, keys?: Array<string | undefined>, force = false): Promise<void> {
     if (this.stopped) return;
-    this.decide("trigger.fired", { job, reason, keys: keys ?? "all" });
+    this.decide("trigger.fired", { job, reason, keys: keys?.map((key) => key ?? null) ?? "all" });
     let targets: Array<string | undefined>;
     try {
       targets = keys ?? (await this.parts.runner.keysOf(job));
@@ -280,7 +281,7 @@ export class Scheduler {
     }
   }
 
-  private decide(type: string, data: Record<string, unknown>): void {
+  private decide<T extends EventType>(type: T, data: EventPayloads[T]): void {
     this.parts.state.recordEvent(type, data, this.parts.clock.now());
     this.parts.events.emit(type, data);
     this.parts.logger.info(type.replace(".", " "), data);

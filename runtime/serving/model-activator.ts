@@ -1,7 +1,8 @@
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { PredictionOutput, SessionPool } from "../inference/session-pool.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
-import type { EventSink, Logger } from "../plugin-api.ts";
+import type { Events } from "../events/bus.ts";
+import type { Logger } from "../plugin-api.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import type { PredictionService } from "./prediction-service.ts";
 
@@ -18,7 +19,7 @@ export class ModelActivator {
     private readonly pool: SessionPool,
     private readonly service: PredictionService,
     private readonly logger: Logger,
-    private readonly events: EventSink,
+    private readonly events: Events,
   ) {}
 
   activate(model: string, version: number, reason: string): Promise<ModelVersion> {

@@ -3,7 +3,8 @@ import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { SessionPool } from "../inference/session-pool.ts";
-import type { CacheHooks, Clock, EventSink, Logger, ResolvedPaths } from "../plugin-api.ts";
+import type { Events } from "../events/bus.ts";
+import type { CacheHooks, Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
 import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
@@ -27,7 +28,7 @@ export interface ServingParts {
   registry: PluginRegistry;
   state: StateDatabase;
   logger: Logger;
-  events: EventSink;
+  events: Events;
   clock?: Clock;
   /** True while a training run on the model is in progress. */
   busy: (model: string) => boolean;

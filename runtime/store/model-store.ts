@@ -6,7 +6,8 @@ import { EdgetrainError, messageOf, notFound } from "../errors.ts";
 import { syncPath, writeAtomically, writeAtomicallyAsync } from "../files/write-atomically.ts";
 import { writeFailure } from "../files/write-failure.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
-import type { EventSink, Logger } from "../plugin-api.ts";
+import type { Events } from "../events/bus.ts";
+import type { Logger } from "../plugin-api.ts";
 import { checkModelName } from "./model-name.ts";
 
 export type VersionStatus = "candidate" | "active" | "retired" | "rejected" | "rolled_back";
@@ -80,7 +81,7 @@ export class ModelStore {
     readonly root: string,
     private readonly db: Database,
     private readonly keepVersions = 3,
-    private readonly events: EventSink = { emit() {} },
+    private readonly events: Events = { emit() {} },
     private readonly logger?: Pick<Logger, "warn">,
   ) {
     mkdirSync(root, { recursive: true });

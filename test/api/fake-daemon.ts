@@ -1,4 +1,4 @@
-import type { BusEvent } from "../../runtime/events/bus.ts";
+import type { BusEvent, EventPayloads, EventType } from "../../runtime/events/bus.ts";
 import { EdgetrainError } from "../../runtime/errors.ts";
 import type { Conflict, DaemonStatus, ModelVersion, RunDetail } from "../../runtime/api/contract.ts";
 import type { DaemonView } from "../../runtime/api/daemon-view.ts";
@@ -131,8 +131,8 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}) {
     ...overrides,
   };
   /** Sends an event to every `/v1/events` subscriber, as the bus would. */
-  const emit = (type: string, data: Record<string, unknown>) => {
-    for (const listener of listeners) listener({ type, at: Date.parse("2026-12-04T10:00:02.000Z"), data });
+  const emit = <T extends EventType>(type: T, data: EventPayloads[T]) => {
+    for (const listener of listeners) listener({ type, at: Date.parse("2026-12-04T10:00:02.000Z"), data } as BusEvent);
   };
   return { view, calls, emit };
 }

@@ -71,7 +71,7 @@ describe("every route in process, behind a fake daemon", () => {
 
     const stream = await app.handle(request("GET", "/v1/events?types=run.,model.activated"));
     expect(stream.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
-    emit("governor.reading", { cpuPercent: 10, memoryPercent: 20 });
+    emit("governor.reading", { cpuPercent: 10, memoryPercent: 20, totalCpuPercent: 10, ownCpuPercent: 1, load1: 0.5 });
     emit("run.progress", { run: "r2", job: "activity", done: 5, total: 10 });
     emit("model.activated", { model: "m", version: 2, previous: 1 });
     const events = [];
