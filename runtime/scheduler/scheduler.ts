@@ -8,7 +8,7 @@ import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { interruptRunsLeftOver } from "../state/runs.ts";
-import type { JobRunner, RunOutcome } from "./job-runner.ts";
+import type { JobRunner, RunOutcome } from "../training/job-runner.ts";
 import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import { learnOffPeak, type OffPeak } from "../offpeak/learn.ts";

@@ -15,7 +15,7 @@ import { governorLimits } from "../governor/limits.ts";
 import { SelfUsageRecorder } from "../offpeak/self-usage.ts";
 import type { Logger, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
-import { JobRunner } from "../scheduler/job-runner.ts";
+import { JobRunner } from "../training/job-runner.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { healActiveVersions } from "../serving/heal-active-versions.ts";
 import { createServing, type Serving } from "../serving/serving.ts";

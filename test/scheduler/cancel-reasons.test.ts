@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { resolveProfile } from "../../runtime/config/validate-profile.ts";
 import { cancellation } from "../../runtime/errors.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import { JobRunner } from "../../runtime/scheduler/job-runner.ts";
+import { JobRunner } from "../../runtime/training/job-runner.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { getRun } from "../../runtime/state/runs.ts";
 import { tempDir, testEnvironment } from "../helpers.ts";

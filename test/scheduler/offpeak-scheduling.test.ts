@@ -6,7 +6,7 @@ import { EventBus } from "../../runtime/events/bus.ts";
 import { Governor } from "../../runtime/governor/governor.ts";
 import { governorLimits } from "../../runtime/governor/limits.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import { JobRunner } from "../../runtime/scheduler/job-runner.ts";
+import { JobRunner } from "../../runtime/training/job-runner.ts";
 import { Scheduler } from "../../runtime/scheduler/scheduler.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { getRun, listRuns } from "../../runtime/state/runs.ts";

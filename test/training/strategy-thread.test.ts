@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { resolveProfile } from "../../runtime/config/validate-profile.ts";
 import type { Logger } from "../../runtime/plugin-api.ts";
-import { JobRunner, type RunOutcome } from "../../runtime/scheduler/job-runner.ts";
+import { JobRunner, type RunOutcome } from "../../runtime/training/job-runner.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";

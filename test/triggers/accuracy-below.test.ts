@@ -7,7 +7,7 @@ import type { TriggerFire } from "../../runtime/plugin-api.ts";
 import { memoryStore } from "../../runtime/plugins/context.ts";
 import { instantiate } from "../../runtime/plugins/instantiate.ts";
 import { registryOf } from "../../runtime/plugins/registry.ts";
-import { JobRunner } from "../../runtime/scheduler/job-runner.ts";
+import { JobRunner } from "../../runtime/training/job-runner.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { tempDir, testEnvironment } from "../helpers.ts";

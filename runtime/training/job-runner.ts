@@ -12,16 +12,16 @@ import type { StateDatabase } from "../state/database.ts";
 import { recordDeployPending } from "../state/deploys.ts";
 import { latestSuccess } from "../state/runs.ts";
 import { modelNameOf } from "../store/model-name.ts";
-import { RunControl } from "../training/run-control.ts";
-import { RunRecorder } from "../training/run-recorder.ts";
-import { runStrategyInThread } from "../training/strategy-thread.ts";
-import { trainingPriority } from "../training/thread-priority.ts";
+import { RunControl } from "./run-control.ts";
+import { RunRecorder } from "./run-recorder.ts";
+import { runStrategyInThread } from "./strategy-thread.ts";
+import { trainingPriority } from "./thread-priority.ts";
 import { jobKeys } from "./job-keys.ts";
 import { crashPoint } from "../deploy/crash-points.ts";
 import type { Deployer, Deployment } from "../deploy/deployer.ts";
 import { resumeDeploys } from "../deploy/deploy-resume.ts";
 import type { Retention } from "../state/retention.ts";
-import { scoreActiveModel } from "./score-active-model.ts";
+import { scoreActiveModel } from "../scheduler/score-active-model.ts";
 
 export interface JobRunnerParts {
   profile: Profile;
