@@ -13,7 +13,7 @@ const TARGETS = { "linux-x64": "x64", "linux-arm64": "arm64" } as const;
 type Target = keyof typeof TARGETS;
 
 const modules = join(root, "node_modules");
-const WORKERS = ["runtime/training/strategy-worker.ts", "runtime/inference/scoring-worker.ts", "plugins/strategies/random-forest/tree-worker.ts"];
+const WORKERS = ["runtime/training/strategy-worker.ts", "runtime/scoring/scoring-worker.ts", "plugins/strategies/random-forest/tree-worker.ts"];
 const ortNativeDir = (arch: string) => join(modules, "onnxruntime-node/bin/napi-v6/linux", arch);
 const ortWebDir = join(modules, "onnxruntime-web/dist");
 

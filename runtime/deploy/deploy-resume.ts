@@ -5,7 +5,7 @@ import { loadTrainingData } from "../data/load-training-data.ts";
 import { messageOf } from "../errors.ts";
 import { isOwnerAlive, readLockOwner } from "../locks/lockfile.ts";
 import type { DataTable, JobInfo, Logger, ResolvedPaths } from "../plugin-api.ts";
-import { heldOutRows } from "../serving/score-version.ts";
+import { heldOutRows } from "../scoring/score-version.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { finishDeploy, recordRunDeployment, unfinishedDeploys, versionOfRun, type UnfinishedDeploy } from "../state/deploys.ts";
 import type { Deployer } from "./deployer.ts";

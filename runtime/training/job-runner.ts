@@ -21,7 +21,7 @@ import { crashPoint } from "../deploy/crash-points.ts";
 import type { Deployer, Deployment } from "../deploy/deployer.ts";
 import { resumeDeploys } from "../deploy/deploy-resume.ts";
 import type { Retention } from "../state/retention.ts";
-import { scoreActiveModel } from "../scheduler/score-active-model.ts";
+import { scoreActiveModel } from "../scoring/score-active-model.ts";
 
 export interface JobRunnerParts {
   profile: Profile;

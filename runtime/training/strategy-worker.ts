@@ -11,7 +11,7 @@ import { EdgetrainError } from "../errors.ts";
 import type { Level } from "../log/logger.ts";
 import type { Logger, PluginStore, TrainingData } from "../plugin-api.ts";
 import { registryOf } from "../plugins/registry.ts";
-import { heldOutRows } from "../serving/score-version.ts";
+import { heldOutRows } from "../scoring/score-version.ts";
 import { pluginStore } from "../state/database.ts";
 import { PauseSwitch } from "./pause-switch.ts";
 import { runStrategy } from "./run-strategy.ts";

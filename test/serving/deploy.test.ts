@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } fr
 import { join } from "node:path";
 import { Deployer } from "../../runtime/deploy/deployer.ts";
 import { gateVerdict } from "../../runtime/deploy/gate-verdict.ts";
-import { ScoringThread } from "../../runtime/inference/scoring-thread.ts";
+import { ScoringThread } from "../../runtime/scoring/scoring-thread.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { TrainResult } from "../../runtime/plugin-api.ts";
 import { tempDir } from "../helpers.ts";

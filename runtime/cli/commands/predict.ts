@@ -5,7 +5,7 @@ import { csvFilesIn } from "../../data/load-training-data.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { readModelDescription } from "../../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../../inference/onnx-runtime.ts";
-import { predictionsOf, scorePredictions } from "../../inference/score-predictions.ts";
+import { predictionsOf, scorePredictions } from "../../scoring/score-predictions.ts";
 import { listFlag, stringFlag, type Command } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import { writeJson } from "../json-answer.ts";

@@ -1,5 +1,5 @@
 import { EdgetrainError, messageOf } from "../errors.ts";
-import { scorePredictions } from "../inference/score-predictions.ts";
+import { scorePredictions } from "./score-predictions.ts";
 import type { DataTable, VersionScore } from "../plugin-api.ts";
 import type { ModelVersion } from "../store/model-store.ts";
 

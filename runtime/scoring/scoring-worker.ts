@@ -7,11 +7,11 @@
 import { readFileSync } from "node:fs";
 import { messageOf } from "../errors.ts";
 import { lowerThisThread } from "../training/thread-priority.ts";
-import { readModelDescription } from "./model-metadata.ts";
-import { loadOnnxRuntime } from "./onnx-runtime.ts";
+import { readModelDescription } from "../inference/model-metadata.ts";
+import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { predictionsOf } from "./score-predictions.ts";
 import type { ScoreReply, ScoreRequest, ScoringRequest } from "./scoring-protocol.ts";
-import { sessionThreads } from "./session-threads.ts";
+import { sessionThreads } from "../inference/session-threads.ts";
 
 declare const self: Worker;
 

@@ -1,12 +1,12 @@
 import type { Profile } from "../config/schema.ts";
 import { EdgetrainError } from "../errors.ts";
 import { trainingPriority } from "../training/thread-priority.ts";
-import type { ModelDescription } from "./model-metadata.ts";
+import type { ModelDescription } from "../inference/model-metadata.ts";
 import type { ScoreReply, ScoringRequest, ScoringRuntime } from "./scoring-protocol.ts";
 
 // A compiled binary holds the thread's module as an extra entry point under its source path from the
 // project root (scripts/build.ts); from source it sits next to this file.
-const SCORING_MODULE = Bun.isStandaloneExecutable ? "./runtime/inference/scoring-worker.ts" : new URL("./scoring-worker.ts", import.meta.url).href;
+const SCORING_MODULE = Bun.isStandaloneExecutable ? "./runtime/scoring/scoring-worker.ts" : new URL("./scoring-worker.ts", import.meta.url).href;
 
 /**
  * Predicts held-out rows, and reads model files' descriptions, off the serving thread: in a thread started

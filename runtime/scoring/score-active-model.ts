@@ -5,8 +5,8 @@ import { readCsvTable } from "../data/csv-table.ts";
 import { csvFilesIn, parseTime } from "../data/load-training-data.ts";
 import { sessionWindow } from "../data/sessions.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
-import { scorePredictions } from "../inference/score-predictions.ts";
-import { ScoringThread } from "../inference/scoring-thread.ts";
+import { scorePredictions } from "./score-predictions.ts";
+import { ScoringThread } from "./scoring-thread.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 
 export interface ActiveModelScore {
