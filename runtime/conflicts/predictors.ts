@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { Profile } from "../config/schema.ts";
 import { isOwnerAlive, type LockOwner } from "../locks/lockfile.ts";
-import { isAlive } from "../locks/process-identity.ts";
+import { isAlive } from "../os/process-identity.ts";
 import { durationMs } from "../config/duration.ts";
 
 /** A live predictor in the way of a training run, with what identifies it. */

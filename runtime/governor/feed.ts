@@ -1,6 +1,6 @@
 import type { BusEvent } from "../events/bus.ts";
 import { gpuLoadNodes } from "../hardware/sensors.ts";
-import { processGroupMembers } from "../locks/process-identity.ts";
+import { processGroupMembers } from "../os/process-identity.ts";
 import type { SelfUsageRecorder } from "../offpeak/self-usage.ts";
 import type { Clock } from "../plugin-api.ts";
 import type { Governor } from "./governor.ts";

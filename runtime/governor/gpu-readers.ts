@@ -1,4 +1,4 @@
-import { lineSplitterFor } from "./lines.ts";
+import { lineSplitterFor } from "../os/lines.ts";
 
 export interface GpuReading {
   gpuPercent?: number;

@@ -1,5 +1,5 @@
 import { FFIType } from "bun:ffi";
-import { withLibc } from "./libc.ts";
+import { withLibc } from "../os/libc.ts";
 
 let known: { version: string | undefined } | undefined;
 

@@ -1,7 +1,7 @@
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { EdgetrainError } from "../errors.ts";
-import { isAlive, processStartTime } from "./process-identity.ts";
+import { isAlive, processStartTime } from "../os/process-identity.ts";
 
 export interface LockOwner {
   pid: number;

@@ -3,7 +3,7 @@ import * as yaml from "yaml";
 import type { OptionsSchema, PluginKind, PluginLibraries, PluginModule } from "../plugin-api.ts";
 import type { Problem } from "../config/yaml-source.ts";
 import { Duration, durationMs } from "../config/duration.ts";
-import { processGroupMembers } from "../locks/process-identity.ts";
+import { processGroupMembers } from "../os/process-identity.ts";
 import { writeAtomically } from "../files/write-atomically.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 

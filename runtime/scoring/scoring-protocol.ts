@@ -1,6 +1,6 @@
 /** Messages between the daemon and its scoring thread (runtime/scoring/scoring-worker.ts). */
 
-import type { TrainingClass } from "../training/thread-priority.ts";
+import type { TrainingClass } from "../os/thread-priority.ts";
 import type { ModelDescription } from "../inference/model-metadata.ts";
 
 export interface ScoringRuntime {

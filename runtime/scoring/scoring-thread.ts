@@ -1,6 +1,6 @@
 import type { Profile } from "../config/schema.ts";
 import { EdgetrainError } from "../errors.ts";
-import { trainingPriority } from "../training/thread-priority.ts";
+import { trainingPriority } from "../os/thread-priority.ts";
 import type { ModelDescription } from "../inference/model-metadata.ts";
 import type { ScoreReply, ScoringRequest, ScoringRuntime } from "./scoring-protocol.ts";
 

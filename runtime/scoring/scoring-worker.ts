@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { messageOf } from "../errors.ts";
-import { lowerThisThread } from "../training/thread-priority.ts";
+import { lowerThisThread } from "../os/thread-priority.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { predictionsOf } from "./score-predictions.ts";

@@ -15,7 +15,7 @@ import { modelNameOf } from "../store/model-name.ts";
 import { RunControl } from "./run-control.ts";
 import { RunRecorder } from "./run-recorder.ts";
 import { runStrategyInThread } from "./strategy-thread.ts";
-import { trainingPriority } from "./thread-priority.ts";
+import { trainingPriority } from "../os/thread-priority.ts";
 import { jobKeys } from "./job-keys.ts";
 import { crashPoint } from "../deploy/crash-points.ts";
 import type { Deployer, Deployment } from "../deploy/deployer.ts";

@@ -2,7 +2,7 @@ import { EdgetrainError, type ErrorCode } from "../errors.ts";
 import type { DataTable, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import type { DataSourceSpec } from "../data/source-spec.ts";
 import type { Level } from "../log/logger.ts";
-import type { TrainingClass } from "./thread-priority.ts";
+import type { TrainingClass } from "../os/thread-priority.ts";
 
 /** Everything a training thread needs to run one strategy run; plain data, copied into the thread. */
 export interface StrategyRunSpec {

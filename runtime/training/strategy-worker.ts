@@ -16,7 +16,7 @@ import { pluginStore } from "../state/database.ts";
 import { PauseSwitch } from "./pause-switch.ts";
 import { runStrategy } from "./run-strategy.ts";
 import { ThreadAllowance } from "./thread-allowance.ts";
-import { lowerThisThread } from "./thread-priority.ts";
+import { lowerThisThread } from "../os/thread-priority.ts";
 import { errorToThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
 
 declare const self: Worker;

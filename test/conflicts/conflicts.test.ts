@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { holdLockfile, scanPredictors } from "../../runtime/conflicts/predictors.ts";
-import { processStartTime } from "../../runtime/locks/process-identity.ts";
+import { processStartTime } from "../../runtime/os/process-identity.ts";
 import { bun, cli, runCli, startDaemonProcess, tempDir, waitUntil } from "../helpers.ts";
 
 const until = (predicate: () => boolean, ms?: number) => waitUntil(predicate, ms);

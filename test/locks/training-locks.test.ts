@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { processStartTime } from "../../runtime/locks/process-identity.ts";
+import { processStartTime } from "../../runtime/os/process-identity.ts";
 import { startDaemonProcess, tempDir } from "../helpers.ts";
 
 const lockOf = (pid: number, startTime: number | undefined) => JSON.stringify({ pid, start_time: startTime, host: hostname(), command: "edgetrain train activity", created: "2025-01-01T00:00:00.000Z" }) + "\n";

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { processGroupMembers } from "../../runtime/locks/process-identity.ts";
+import { processGroupMembers } from "../../runtime/os/process-identity.ts";
 import { bun, cli, processState, runCli, tempDir } from "../helpers.ts";
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { acquireLock, readLockOwner } from "../../runtime/locks/lockfile.ts";
-import { processStartTime } from "../../runtime/locks/process-identity.ts";
+import { processStartTime } from "../../runtime/os/process-identity.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { migrations } from "../../runtime/state/migrations.ts";
 import { tempDir } from "../helpers.ts";

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import commandStrategy from "../../plugins/strategies/command/index.ts";
-import { processGroupMembers as membersOf } from "../../runtime/locks/process-identity.ts";
+import { processGroupMembers as membersOf } from "../../runtime/os/process-identity.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { TrainResult } from "../../runtime/plugin-api.ts";
 import { registryOf } from "../../runtime/plugins/registry.ts";

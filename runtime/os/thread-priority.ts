@@ -1,5 +1,5 @@
 import { FFIType, ptr } from "bun:ffi";
-import { withLibc } from "../hardware/libc.ts";
+import { withLibc } from "./libc.ts";
 
 const PRIO_PROCESS = 0;
 const SCHED_IDLE = 5;
