@@ -1,0 +1,120 @@
+/** What every plugin gets: its context, the services in it, and the job it belongs to. */
+import type * as Valibot from "valibot";
+import type * as Yaml from "yaml";
+
+export type PluginKind = "strategy" | "trigger" | "deploy" | "cache";
+
+export type OptionsSchema = Valibot.GenericSchema;
+
+/** Libraries bundled in the host, handed to plugins so that plugins loaded by a compiled binary can use them. */
+export interface PluginLibraries {
+  v: typeof Valibot;
+  yaml: typeof Yaml;
+  /** The profile's duration schema (`"10s"`, `"5m"`, `"6h"` or seconds) and its value in milliseconds. */
+  duration: Valibot.GenericSchema<string | number, string | number>;
+  durationMs(duration: string | number): number;
+  /** Live (non-zombie) pids of a process group, from /proc. */
+  processGroupMembers(group: number): number[];
+  /** Temporary name, fsync, rename: never a half-written model or status file. Returns `path`. */
+  writeAtomically(path: string, content: Uint8Array | string, mode?: number): string;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger whose lines carry these fields too (job, key, run…). */
+  child(fields: Record<string, unknown>): Logger;
+}
+
+/** Time, injectable so that schedules and timeouts can be tested without waiting. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** A plugin's own persistent key-value store (JSON values), kept in the state database. */
+export interface PluginStore {
+  get<T = unknown>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+  keys(): string[];
+}
+
+export interface ResolvedPaths {
+  home: string;
+  data: string;
+  models: string;
+  cache: string;
+  logs: string;
+  state: string;
+  plugins: string;
+}
+
+/**
+ * Events published on the daemon's bus; the API streams them to the TUI. Open on purpose: plugins see
+ * only the contract, so names and payloads are not checked here. A strategy reports `run.heartbeat`,
+ * `run.checkpoint`, `run.process` and `run.stalled` (the run id is added for it), a trigger
+ * `trigger.scored`; a plugin's own events should be named `plugin.NAME.EVENT`. The runtime's own
+ * emitters use the typed `Events` of runtime/events/bus.ts instead.
+ */
+export interface EventSink {
+  emit(type: string, data: Record<string, unknown>): void;
+}
+
+/** Progress of a long task; the CLI draws a bar, the API sends events. */
+export interface ProgressReporter {
+  /** `done` out of `total` units (trees, epochs, files); `message` is a short status. */
+  update(done: number, total: number, message?: string): void;
+}
+
+/** Latest resource readings of the governor, read-only. */
+export interface Readings {
+  at: number;
+  cpuPercent: number;
+  memoryPercent: number;
+  temperatureC?: number;
+  gpuPercent?: number;
+}
+
+export interface PluginContext<Options = unknown> {
+  /** The plugin's options, validated by its schema and frozen. */
+  options: Readonly<Options>;
+  logger: Logger;
+  paths: Readonly<ResolvedPaths>;
+  store: PluginStore;
+  clock: Clock;
+  events: EventSink;
+  /** Aborted when the daemon stops or reloads this plugin. */
+  signal: AbortSignal;
+  progress: ProgressReporter;
+  readings(): Readings | undefined;
+  libraries: PluginLibraries;
+  /** For triggers and deploy steps: the job they belong to. */
+  job?: JobInfo;
+}
+
+/**
+ * Where a successful run's model is on its way into serving: `pending` (the run ended, the deploy has not
+ * begun), `in_progress` (its deploy steps run), `done` (they all passed), `failed` (a step refused or broke:
+ * final). Undefined for a run recorded without a deploy.
+ */
+export type DeployState = "pending" | "in_progress" | "done" | "failed";
+
+export interface JobInfo {
+  name: string;
+  /** The job's `data` section as written in the profile (`{ source: sessions, path: … }`). */
+  data?: Readonly<Record<string, unknown>>;
+  /** The keys the job trains a model each for (undefined: a job without keys). */
+  keys(): Promise<Array<string | undefined>>;
+  /** The latest successful run of job+key: when it ended, the model it wrote, and how far its deploy got. */
+  lastSuccess(key: string | undefined): { at: number; artifact?: string; deploy?: DeployState } | undefined;
+  /** The version of job+key's model that serves now; undefined when none does (never activated, or withdrawn). */
+  activeVersion(key: string | undefined): number | undefined;
+  /** The latest model of the key scored on the newest data it has not trained on; undefined when there is none. */
+  scoreLatest(key: string | undefined): Promise<{ metric: "accuracy" | "rmse"; value: number; rows: number; data: string; signature: string } | undefined>;
+}
