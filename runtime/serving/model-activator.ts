@@ -1,5 +1,6 @@
 import { EdgetrainError, messageOf } from "../errors.ts";
-import type { PredictionOutput, SessionPool } from "../inference/session-pool.ts";
+import type { PredictionOutput } from "../inference/session-outputs.ts";
+import type { SessionPool } from "../inference/session-pool.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
 import type { Events } from "../events/bus.ts";
 import type { Logger } from "../plugin-api.ts";

@@ -1,6 +1,7 @@
 import { EdgetrainError, messageOf } from "../errors.ts";
 import { toFeatureBatch, type PredictionRequest } from "../inference/prediction-input.ts";
-import type { PredictionOutput, SessionPool } from "../inference/session-pool.ts";
+import type { PredictionOutput } from "../inference/session-outputs.ts";
+import type { SessionPool } from "../inference/session-pool.ts";
 import type { CacheHooks, CacheStats, Clock, Logger } from "../plugin-api.ts";
 import { checkModelName } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
