@@ -106,4 +106,15 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX deploys_unfinished ON deploys (state) WHERE state IN ('pending', 'in_progress');
     `,
   },
+  {
+    version: 5,
+    name: "the active version is recorded once: active.json, backed by the version row marked active",
+    // active_models repeated the row's status; its record moves into the status before it goes.
+    sql: `
+      UPDATE model_versions SET status = 'retired' WHERE status = 'active';
+      UPDATE model_versions SET status = 'active'
+        WHERE EXISTS (SELECT 1 FROM active_models a WHERE a.model = model_versions.model AND a.version = model_versions.version);
+      DROP TABLE active_models;
+    `,
+  },
 ];

@@ -38,15 +38,14 @@ function restorePointer(parts: RepairParts, model: string): void {
   }
   // Read once at open: what serves is known from here on without reading the file again.
   if (read && "pointer" in read) return void parts.pointers.set(model, read.pointer);
-  const recorded = parts.db.query<{ version: number }, [string]>("SELECT version FROM active_models WHERE model = ?").get(model)?.version;
+  // The row marked active is the database's record of the last activation, kept in step with the pointer.
+  const recorded = parts.db.query<{ version: number }, [string]>("SELECT version FROM model_versions WHERE model = ? AND status = 'active' ORDER BY version DESC LIMIT 1").get(model)?.version;
   const onDisk = recorded !== undefined && existsSync(join(parts.root, model, String(recorded), MODEL_FILE));
   parts.pointers.set(model, undefined);
   if (!read) {
-    // No pointer and no activation on record: a model before its first activation. A withdrawal cut short
-    // by a crash marked its version first; it is finished here, not undone.
+    // No pointer and no activation on record: a model before its first activation, or a withdrawal (it
+    // marks its version rolled back before the pointer goes; one cut short by a crash is finished here).
     if (recorded === undefined) return;
-    const status = parts.db.query<{ status: VersionStatus }, [string, number]>("SELECT status FROM model_versions WHERE model = ? AND version = ?").get(model, recorded)?.status;
-    if (status === "rolled_back") return void parts.db.query("DELETE FROM active_models WHERE model = ?").run(model);
     if (!onDisk) {
       parts.logger?.warn(`model ${model}: ${file} is missing and version ${recorded}, which the state database records as active, is not on disk; the model serves nothing until one is activated`, { model });
       return;
@@ -110,8 +109,9 @@ export function repairIndex(parts: RepairParts): void {
         parts.logger?.warn(`model ${model} version ${version}: ${metadataFile} is damaged (${messageOf(error)}); the version is left out of the list and cannot be activated`, { model, version });
       }
     }
+    // The record follows the pointer: the version it names is the row marked active, and only it.
     const active = parts.pointers.get(model)?.version;
-    if (active !== undefined) parts.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version").run(model, active, Date.now());
+    if (active !== undefined) parts.db.query("UPDATE model_versions SET status = CASE WHEN version = ? THEN 'active' ELSE 'retired' END WHERE model = ? AND (status = 'active' OR version = ?)").run(active, model, active);
   }
   if (rebuilding && indexed > 0) parts.logger?.warn(rebuiltText(parts, indexed), { models: parts.root });
 }

@@ -91,7 +91,6 @@ export class ModelStore {
       this.db.transaction(() => {
         if (before) this.setStatus(model, before.version, "retired");
         this.setStatus(model, version, "active");
-        this.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at").run(model, version, Date.now());
       })();
       this.events.emit("model.activated", { model, version, previous: before?.version ?? null });
       await pruneVersions({ root: this.root, db: this.db, keepVersions: this.keepVersions, events: this.events, forget: (m, v) => this.rows.delete(`${m}@${v}`) }, model, this.pointers.get(model));
@@ -117,7 +116,6 @@ export class ModelStore {
       this.db.transaction(() => {
         this.setStatus(model, current.version, status, reason);
         this.setStatus(model, target, "active");
-        this.db.query("UPDATE active_models SET version = ?, activated_at = ? WHERE model = ?").run(target, Date.now(), model);
       })();
       this.events.emit("model.rolled_back", { model, from: current.version, to: target, reason });
       return this.version(model, target)!;
@@ -132,7 +130,6 @@ export class ModelStore {
       // Marked before the pointer goes: after a crash in between, a missing pointer must not read as deleted by hand and be restored.
       this.setStatus(model, current.version, "rolled_back", reason);
       await this.pointers.remove(model);
-      this.db.query("DELETE FROM active_models WHERE model = ?").run(model);
       this.events.emit("model.withdrawn", { model, version: current.version, reason });
     });
   }

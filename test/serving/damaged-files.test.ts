@@ -35,7 +35,7 @@ describe("files damaged behind edgetrain's back", () => {
     expect((await reopened.rollback(MODEL, "test")).version).toBe(2);
 
     // Valid JSON that is not a pointer, and no activation on record: the model serves nothing, and says why.
-    state.db.query("DELETE FROM active_models WHERE model = ?").run(MODEL);
+    state.db.query("UPDATE model_versions SET status = 'retired' WHERE model = ? AND status = 'active'").run(MODEL);
     writeFileSync(pointer, '{"version": "two", "previous": []}');
     warnings.length = 0;
     const third = new ModelStore(root, state.db, 2, { emit() {} }, { warn: (message) => void warnings.push(message) });
@@ -201,13 +201,12 @@ describe("files damaged behind edgetrain's back", () => {
     expect(warnings).toEqual([`model ${MODEL}: ${pointer} was missing; version 2 serves again, as the state database recorded, and rollback goes to the retired versions 1`]);
 
     // A withdrawal (a first version failing its health check) removes the pointer on purpose: nothing to restore,
-    // even when killed before the row went.
+    // its version is marked rolled back before the pointer goes.
     await reopened.withdraw(MODEL, "test");
-    state.db.query("INSERT INTO active_models (model, version, activated_at) VALUES (?, 2, 0)").run(MODEL);
     warnings.length = 0;
     expect(new ModelStore(root, state.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) }).activeVersion(MODEL)).toBeUndefined();
     expect(warnings).toEqual([]);
-    expect(state.db.query("SELECT version FROM active_models WHERE model = ?").get(MODEL)).toBeNull();
+    expect(state.db.query("SELECT version FROM model_versions WHERE model = ? AND status = 'active'").get(MODEL)).toBeNull();
     state.close();
   }, 60_000);
 

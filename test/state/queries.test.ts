@@ -35,7 +35,7 @@ describe("state queries", () => {
     version.run("b", 1);
     version.run("b", 2);
     version.run("a", 1);
-    state.db.query("INSERT INTO active_models (model, version, activated_at) VALUES ('b', 2, 0)").run();
+    state.db.query("UPDATE model_versions SET status = 'active' WHERE model = 'b' AND version = 2").run();
     expect(modelCounts(state.db)).toEqual({ count: 2, active: 1 });
     expect(activeVersions(state.db)).toEqual([{ model: "b", version: 2 }]);
     state.close();
