@@ -7,7 +7,7 @@ export interface TestDatabase extends AsyncDisposable {
   url: string;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
       const port = (server.address() as { port: number }).port;
