@@ -61,17 +61,11 @@ export function readQuoted(buf: Uint8Array, pos: number, limit: number, line: nu
 
 const utf8 = new TextDecoder();
 
+/**
+ * One cell's text. Never built by `+=` per byte: that makes a rope of one node per character, which a kept
+ * column (a timestamp per row) holds until it is read, at several times the text's size.
+ */
 export function decodeText(buf: Uint8Array, start: number, end: number): string {
-  if (end - start <= 32) {
-    // Short ASCII cells (labels, keys, timestamps) are cheaper to build by hand than through TextDecoder.
-    let text = "";
-    for (let i = start; i < end; i++) {
-      const b = buf[i]!;
-      if (b >= 128) return utf8.decode(buf.subarray(start, end));
-      text += String.fromCharCode(b);
-    }
-    return text;
-  }
   return utf8.decode(buf.subarray(start, end));
 }
 

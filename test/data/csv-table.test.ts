@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { heapStats } from "bun:jsc";
 import { readCsvHeader, readCsvTable, type ColumnChoice } from "../../runtime/data/csv-table.ts";
 import { EdgetrainError } from "../../runtime/errors.ts";
 import { tempDir } from "../helpers.ts";
@@ -179,6 +180,23 @@ describe("memory while reading", () => {
     expect(chunked.readStats).toEqual({ bufferBytes: 4096, tableCopies: 0 });
     expect(chunked.x.length).toBe(20_000 * width);
     expect(chunked.x.buffer.byteLength).toBeLessThanOrEqual(chunked.x.byteLength * 1.5 + 1024 * width * 4);
+  });
+
+  test("a kept text column costs about its text, not a string node per character", async () => {
+    // JavaScriptCore counts each string's parts in its heap: a cell built one character at a time is a rope
+    // of one node per character, held until read. Measured on the heap, after a full collection.
+    await using dir = tempDir();
+    const rows = Array.from({ length: 50_000 }, (_, r) => `2026-01-05T09:${String(r % 60).padStart(2, "0")}:00.000Z,${r % 7},run`);
+    const file = dir.write("times.csv", "time,a,label\n" + rows.join("\n") + "\n");
+    Bun.gc(true);
+    const before = heapStats().heapSize;
+    const table = await readCsvTable([file], { ...fail, keep: ["time"] });
+    Bun.gc(true);
+    const grown = heapStats().heapSize - before;
+    expect(table.kept.time!.length).toBe(50_000);
+    expect(table.kept.time![59]).toBe("2026-01-05T09:59:00.000Z");
+    // 50k strings of 24 characters with their headers and the array: a few MB; a rope per cell: over 50 MB.
+    expect(grown).toBeLessThan(16 * 1024 * 1024);
   });
 
   test("rows much shorter than the first ones make the table grow, with the same result", async () => {
