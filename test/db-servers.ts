@@ -95,7 +95,8 @@ export async function startMariadb(): Promise<TestDatabase> {
   };
 }
 
-function userIds(name: string): { uid: number; gid: number } {
+/** A system user's ids, for handing a server's folder to the user it drops to when started as root. */
+export function userIds(name: string): { uid: number; gid: number } {
   const line = Bun.spawnSync(["getent", "passwd", name]).stdout.toString().trim().split(":");
   return { uid: Number(line[2]), gid: Number(line[3]) };
 }

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
-import { freePort } from "../db-servers.ts";
+import { freePort, userIds } from "../db-servers.ts";
 
 export const MOSQUITTO = "/usr/sbin/mosquitto";
 
@@ -22,14 +22,26 @@ export interface BrokerOptions {
   config?: string[];
   /** Files written into the broker's folder before it starts, by name. */
   files?: Record<string, string>;
+  /**
+   * A whole mosquitto.conf in place of the test's own (e.g. the shipped deploy/mosquitto one, rewritten
+   * to `dir` and `port`); it must listen on `port` and log to `dir`/mosquitto.log. `config` lines follow it.
+   */
+  conf?: (place: { dir: string; port: number }) => string;
+  /** The listener speaks TLS: `url` is mqtts://. */
+  tls?: boolean;
 }
 
 /** A real Mosquitto on a free loopback port in a temporary folder, with persistence, for tests. */
 export async function startMosquitto(options: BrokerOptions = {}): Promise<TestBroker> {
   const dir = mkdtempSync("/tmp/edgetrain-mqtt-");
+  // Started as root, Mosquitto drops to its own user, which must still write its log and persistence here.
+  if (process.getuid?.() === 0) {
+    const { uid, gid } = userIds("mosquitto");
+    if (uid > 0) chownSync(dir, uid, gid);
+  }
   const port = await freePort();
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), text);
-  const lines = [
+  const base = options.conf?.({ dir, port }).split("\n") ?? [
     `listener ${port} 127.0.0.1`,
     "allow_anonymous true",
     "persistence true",
@@ -37,6 +49,9 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<TestB
     "autosave_interval 1",
     `log_dest file ${dir}/mosquitto.log`,
     "log_type all",
+  ];
+  const lines = [
+    ...base,
     ...(options.config ?? []).map((line) => line.replaceAll("${dir}", dir)),
   ];
   // A configuration that sets allow_anonymous itself wins: Mosquitto takes the last value.
@@ -44,7 +59,9 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<TestB
   let proc: ReturnType<typeof Bun.spawn> | undefined;
   const start = async () => {
     proc = Bun.spawn([MOSQUITTO, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "pipe" });
-    await waitForPort(port, () => proc?.exitCode !== null ? `mosquitto exited: ${readLog(dir)}` : undefined);
+    const exited = async () =>
+      `mosquitto exited: ${readLog(dir)}${await new Response(proc?.stderr as ReadableStream).text()}`;
+    await waitForPort(port, () => (proc?.exitCode !== null ? exited() : undefined));
   };
   const stop = async () => {
     if (!proc || proc.exitCode !== null) return;
@@ -53,7 +70,7 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<TestB
   };
   await start();
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? "mqtts" : "mqtt"}://127.0.0.1:${port}`,
     port,
     dir,
     stop,
@@ -77,9 +94,9 @@ function readLog(dir: string): string {
   }
 }
 
-async function waitForPort(port: number, failed: () => string | undefined): Promise<void> {
+async function waitForPort(port: number, failed: () => Promise<string> | undefined): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const why = failed();
+    const why = await failed();
     if (why) throw new Error(why);
     const open = await new Promise<boolean>((resolve) => {
       const socket = createConnection({ port, host: "127.0.0.1" }, () => {
