@@ -1,6 +1,6 @@
 import { renderProfile } from "../config/render-profile.ts";
 import type { Profile } from "../config/schema.ts";
-import type { ConflictAnswer } from "../conflicts/conflict-desk.ts";
+import type { ConflictAnswer } from "../conflicts/asker.ts";
 import { cancellation } from "../errors.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import type { Governor } from "../governor/governor.ts";

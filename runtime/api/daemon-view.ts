@@ -1,4 +1,4 @@
-import type { ConflictAnswer } from "../conflicts/conflict-desk.ts";
+import type { ConflictAnswer } from "../conflicts/asker.ts";
 import type { BusEvent } from "../events/bus.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type {

@@ -118,23 +118,3 @@ export function scanForJob(profile: Profile, job: string, options: { home: strin
     servingWithinMs: durationMs(profile.conflicts.check_interval),
   });
 }
-
-/** The job's policy when it meets a live predictor: on_conflict, else conflicts.policy; `ask` with nobody to answer becomes on_unattended. */
-export function conflictPolicy(profile: Profile, job: string, attended: boolean): Profile["conflicts"]["policy"] {
-  const configured = profile.jobs[job]?.constraints.on_conflict ?? profile.conflicts.policy;
-  return configured === "ask" && !attended ? profile.conflicts.on_unattended : configured;
-}
-
-/**
- * The `wait` policy, from the predictors found live just now: scans again every check_interval until none
- * is live, max_wait has passed or `signal` aborts. Returns the predictors still live (none: clear to go).
- */
-export async function waitForPredictors(found: ActivePredictor[], scan: () => ActivePredictor[], conflicts: Profile["conflicts"], signal?: AbortSignal): Promise<ActivePredictor[]> {
-  const until = Date.now() + durationMs(conflicts.max_wait);
-  let active = found;
-  while (active.length > 0 && Date.now() < until && !signal?.aborted) {
-    await Bun.sleep(Math.min(durationMs(conflicts.check_interval), Math.max(until - Date.now(), 1)));
-    active = scan();
-  }
-  return active;
-}

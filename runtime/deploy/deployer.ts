@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { Job, Profile } from "../config/schema.ts";
-import { conflictPolicy, scanForJob, waitForPredictors, type ServingActivity } from "../conflicts/predictors.ts";
+import { ConflictClearance, describePredictors, UnattendedAsker } from "../conflicts/clearance.ts";
+import type { ServingActivity } from "../conflicts/predictors.ts";
 import { messageOf } from "../errors.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import { ScoringThread } from "../scoring/scoring-thread.ts";
 import type { Events } from "../events/bus.ts";
 import type { DataTable, DeployCandidate, DeployHooks, JobInfo, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
+import { systemClock } from "../plugins/context.ts";
 import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
@@ -217,24 +219,18 @@ export class Deployer {
     };
   }
 
-  /** The job's live predictors, under its policy; `ask` cannot be put to a person here, so on_unattended applies. */
+  /** The job's live predictors, under its policy; nobody can answer an `ask` here, so on_unattended applies. */
   private async clearOfPredictors(request: DeployRequest): Promise<PredictorClearance> {
-    const { profile, paths, procRoot, serving } = this.parts;
-    const scan = () => scanForJob(profile, request.job, { home: paths.home, procRoot, serving }).active;
-    let active = scan();
-    if (active.length === 0) return { clear: true };
-    const names = () => active.map((p) => `${p.name} (${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.model ? ` model ${p.model}` : ""})`).join(", ");
-    const policy = conflictPolicy(profile, request.job, false);
-    this.parts.state.recordEvent("conflict.met", { job: request.job, key: request.key, predictors: active, policy, by: "deploy" });
-    if (policy === "force") {
-      request.logger.warn(`FORCED: writing model files of job ${request.job} while ${names()} predicts`);
-      return { clear: true, message: `forced past ${names()}` };
-    }
-    if (policy === "skip") return { clear: false, message: `skipped: ${names()} is predicting` };
-    active = await waitForPredictors(active, scan, profile.conflicts, request.signal);
-    if (request.signal.aborted) return { clear: false, message: "cancelled while waiting for predictors" };
-    if (active.length > 0) return { clear: false, message: `gave up after ${profile.conflicts.max_wait}: ${names()} still predicting` };
-    return { clear: true };
+    const { profile, paths, procRoot, serving, state } = this.parts;
+    const clearance = new ConflictClearance({
+      profile, home: paths.home, clock: systemClock, asker: new UnattendedAsker(),
+      logger: request.logger, procRoot, serving,
+      record: (type, data) => state.recordEvent(type, data), by: "deploy", doing: "writes its model files",
+    });
+    const verdict = await clearance.clear({ job: request.job, key: request.key }, request.signal);
+    if (verdict.to === "drop") return { clear: false, message: verdict.reason };
+    if (!verdict.forced) return { clear: true };
+    return { clear: true, message: `forced past ${describePredictors(verdict.forced)}` };
   }
 }
 

@@ -1,6 +1,6 @@
 import { Cron } from "croner";
 import type { Profile } from "../config/schema.ts";
-import { conflictPolicy } from "../conflicts/predictors.ts";
+import { jobPolicy } from "../conflicts/clearance.ts";
 import type { OffPeak } from "../offpeak/learn.ts";
 import { msToNextWindow } from "../offpeak/windows.ts";
 
@@ -35,7 +35,7 @@ export function planJobs(profile: Profile, offPeak: Pick<OffPeak, "windows" | "n
         reasons.push(`only_in off-peak (${offPeak.windows.map((w) => w.label).join(", ")})`);
       }
     }
-    if (job.constraints.not_during?.length) reasons.push(`not while ${job.constraints.not_during.join(", ")} predicts (${conflictPolicy(profile, name, true)})`);
+    if (job.constraints.not_during?.length) reasons.push(`not while ${job.constraints.not_during.join(", ")} predicts (${jobPolicy(profile, name)})`);
     return { job: name, triggers, next: next !== undefined && job.enabled ? new Date(next).toISOString() : undefined, why: reasons.join("; ") };
   });
 }

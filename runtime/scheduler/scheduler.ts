@@ -9,12 +9,12 @@ import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { interruptRunsLeftOver } from "../state/runs.ts";
 import type { JobRunner, RunOutcome } from "../training/job-runner.ts";
-import type { ConflictDesk } from "../conflicts/conflict-desk.ts";
+import type { Asker } from "../conflicts/asker.ts";
+import { ConflictClearance, type ConflictWait } from "../conflicts/clearance.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import { learnOffPeak, type OffPeak } from "../offpeak/learn.ts";
 import { msToNextWindow } from "../offpeak/windows.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
-import { PredictorClearance, type ConflictWait } from "./predictor-clearance.ts";
 
 export interface SchedulerParts {
   profile: Profile;
@@ -26,9 +26,8 @@ export interface SchedulerParts {
   logger: Logger;
   events: Events;
   clock: Clock;
-  /** Someone can answer an `ask` (a terminal or an attached client); otherwise conflicts.on_unattended applies. */
-  attended: boolean;
-  desk: ConflictDesk;
+  /** How a conflict question reaches a person: the daemon's desk, or nobody when it runs headless. */
+  asker: Asker;
   /** /proc, or a recorded tree in tests. */
   procRoot?: string;
   /** edgetrain's own recent serving, for predictors with `serving:`. */
@@ -69,11 +68,13 @@ export class Scheduler {
   /** Learned from the usage history at start and every hour; undefined until the first reading. */
   offPeak?: OffPeak;
 
-  private readonly clearance: PredictorClearance;
+  private readonly clearance: ConflictClearance;
 
   constructor(private readonly parts: SchedulerParts) {
-    const { profile, paths, clock, desk, attended, logger, procRoot, serving } = parts;
-    this.clearance = new PredictorClearance({ profile, home: paths.home, clock, desk, attended, logger, procRoot, serving, decide: (type, data) => this.decide(type, data) });
+    const { profile, paths, clock, asker, logger, procRoot, serving } = parts;
+    const record = this.decide.bind(this);
+    const home = paths.home;
+    this.clearance = new ConflictClearance({ profile, home, clock, asker, logger, procRoot, serving, record });
   }
 
   /**
@@ -170,10 +171,9 @@ export class Scheduler {
 
   /** Whether the entry is clear of live predictors; an entry the policy skips leaves the queue. */
   private clearOfPredictors(entry: QueueEntry): boolean {
-    const clearance = this.clearance.check(entry);
-    if (clearance === "clear") return true;
-    if (clearance !== "hold") this.drop(entry, clearance.drop);
-    return false;
+    const step = this.clearance.check(entry);
+    if (step.to === "drop") this.drop(entry, step.reason);
+    return step.to === "start";
   }
 
   private async learnOffPeak(): Promise<void> {

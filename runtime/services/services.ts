@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
 import type { ResolvedProfile } from "../config/validate-profile.ts";
+import { UnattendedAsker } from "../conflicts/clearance.ts";
 import { ConflictDesk } from "../conflicts/conflict-desk.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
 import { Deployer } from "../deploy/deployer.ts";
@@ -39,7 +40,7 @@ export interface ServiceParts {
   disk?: DiskSpace;
   /** false: the governor neither admits nor pauses runs (`edgetrain train --force`). Default true. */
   governed?: boolean;
-  /** For the scheduler: someone can answer a conflict question (a terminal, an API client); else conflicts.on_unattended. */
+  /** Someone can answer the scheduler's conflict questions over the API (the desk); else nobody is asked. */
   attended?: boolean;
 }
 
@@ -189,7 +190,7 @@ export class Services {
     const { store, service } = this.serving;
     this.scheduler = new Scheduler({
       profile, paths, registry, state, runner: this.runner, governor: this.governor, logger, events: this.bus, clock: systemClock,
-      attended: attended ?? false, desk: this.desk, procRoot: this.procRoot, serving: this.servingActivity, disk,
+      asker: attended ? this.desk : new UnattendedAsker(), procRoot: this.procRoot, serving: this.servingActivity, disk,
       beforeRun: (job, key) => {
         const models = key !== undefined ? [modelNameOf(job, key)] : store.list().filter((m) => m.job === job).map((m) => m.model);
         for (const model of models) void service.pregenerate(model).catch(() => {});

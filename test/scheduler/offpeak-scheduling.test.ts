@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { resolveProfile } from "../../runtime/config/validate-profile.ts";
-import { ConflictDesk } from "../../runtime/conflicts/conflict-desk.ts";
+import { UnattendedAsker } from "../../runtime/conflicts/clearance.ts";
 import { EventBus } from "../../runtime/events/bus.ts";
 import { Governor } from "../../runtime/governor/governor.ts";
 import { governorLimits } from "../../runtime/governor/limits.ts";
@@ -39,7 +39,7 @@ test("a job only_in off-peak waits for the learned window (injected clock, a wee
   governor.observe({ at: clock.now(), cpuPercent: 1, totalCpuPercent: 1, ownCpuPercent: 0, memoryPercent: 10, load1: 0 });
   const bus = new EventBus();
   const runner = new JobRunner({ profile: profile!, paths: paths!, registry, state, logger: silentLogger, governor });
-  const scheduler = new Scheduler({ profile: profile!, paths: paths!, registry, state, runner, governor, logger: silentLogger, events: bus, clock, attended: false, desk: new ConflictDesk() });
+  const scheduler = new Scheduler({ profile: profile!, paths: paths!, registry, state, runner, governor, logger: silentLogger, events: bus, clock, asker: new UnattendedAsker() });
   try {
     await scheduler.start(false);
     expect(scheduler.offPeak!.windows.map((w) => w.label)).toEqual(["Sun 02:00–05:00"]);
@@ -75,7 +75,7 @@ test("a run paused longer than max_pause is cancelled and goes back in the queue
   const governor = new Governor(governorLimits(profile!.governor));
   governor.observe(sample(1));
   const runner = new JobRunner({ profile: profile!, paths: paths!, registry, state, logger: silentLogger, governor });
-  const scheduler = new Scheduler({ profile: profile!, paths: paths!, registry, state, runner, governor, logger: silentLogger, events: new EventBus(), clock, attended: false, desk: new ConflictDesk() });
+  const scheduler = new Scheduler({ profile: profile!, paths: paths!, registry, state, runner, governor, logger: silentLogger, events: new EventBus(), clock, asker: new UnattendedAsker() });
   try {
     await scheduler.start(false);
     await scheduler.fired("gpu", "manual: test");

@@ -5,11 +5,11 @@ import { isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
 import { LogSink, logFileOptions } from "../../log/logger.ts";
 import { openState } from "../../state/database.ts";
 import { stringFlag, type Command, type CommandIo } from "../command.ts";
-import { askOnTerminal } from "../conflict-prompt.ts";
-import { durationMs } from "../../config/duration.ts";
+import { TerminalAsker } from "../terminal-asker.ts";
 import type { Profile } from "../../config/schema.ts";
-import { conflictPolicy, scanForJob, waitForPredictors } from "../../conflicts/predictors.ts";
-import type { ResolvedPaths } from "../../plugin-api.ts";
+import { ConflictClearance, describePredictors, UnattendedAsker } from "../../conflicts/clearance.ts";
+import type { Logger, ResolvedPaths } from "../../plugin-api.ts";
+import { systemClock } from "../../plugins/context.ts";
 import type { StateDatabase } from "../../state/database.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
 import { askDaemon } from "../daemon-client.ts";
@@ -23,44 +23,30 @@ interface ConflictParts {
   paths: ResolvedPaths;
   io: CommandIo;
   state: StateDatabase;
+  logger: Logger;
 }
 
 /** The job's not_during predictors, under its policy: on a terminal `ask` prompts with a countdown. */
-async function clearOfPredictors(job: string, force: boolean, { profile, paths, io, state }: ConflictParts): Promise<boolean> {
-  const conflicts = profile.conflicts;
-  const scan = () => {
-    const found = scanForJob(profile, job, { home: paths.home, procRoot: join(io.environment.hostRoot, "proc") });
-    for (const stale of found.staleRemoved) state.recordEvent("conflict.stale_lock_removed", { ...stale });
-    return found.active;
-  };
-  let active = scan();
-  if (active.length === 0) return true;
+async function clearOfPredictors(job: string, force: boolean, parts: ConflictParts): Promise<boolean> {
+  const { profile, paths, io, state, logger } = parts;
   const attended = io.stderr.isTTY && Boolean(process.stdin.isTTY);
-  let policy = force ? "force" : conflictPolicy(profile, job, attended);
-  state.recordEvent("conflict.met", { job, predictors: active, policy, by: "edgetrain train" });
-  if (policy === "ask") {
-    const { answer, by } = await askOnTerminal(io.stderr, `job ${job}`, active, conflicts.ask_default, durationMs(conflicts.ask_timeout));
-    state.recordEvent("conflict.answered", { job, answer, by });
-    policy = answer;
-  }
-  if (policy === "force") {
-    io.stderr.write(`edgetrain: FORCED: job ${job} trains while ${active.map((p) => p.name).join(", ")} predicts\n`);
-    state.recordEvent("conflict.forced", { job, predictors: active });
-    return true;
-  }
-  if (policy === "skip") {
-    io.stderr.write(`edgetrain: skipped job ${job}: ${active.map((p) => `${p.name} (${p.found}${p.pid ? ` pid ${p.pid}` : ""})`).join(", ")} is predicting\n`);
-    state.recordEvent("run.skipped", { job, reason: "a live predictor runs", predictors: active });
-    return false;
-  }
-  io.stderr.write(`edgetrain: waiting up to ${conflicts.max_wait} for ${active.map((p) => p.name).join(", ")} to finish\n`);
-  active = await waitForPredictors(active, scan, conflicts);
-  if (active.length > 0) {
-    io.stderr.write(`edgetrain: gave up after ${conflicts.max_wait}: ${active.map((p) => p.name).join(", ")} still predicting\n`);
-    state.recordEvent("run.skipped", { job, reason: `gave up after waiting ${conflicts.max_wait}` });
-    return false;
-  }
-  return true;
+  const asker = attended ? new TerminalAsker(io.stderr) : new UnattendedAsker();
+  const clearance = new ConflictClearance({
+    profile, home: paths.home, clock: systemClock, asker,
+    logger, procRoot: join(io.environment.hostRoot, "proc"), by: "edgetrain train",
+    record: (type, data) => {
+      state.recordEvent(type, data);
+      if (type === "run.deferred") io.stderr.write(`edgetrain: job ${job} ${(data as { reason: string }).reason}\n`);
+    },
+  });
+  const verdict = await clearance.clear({ job, policy: force ? "force" : undefined });
+  if (verdict.to === "start") return true;
+  const said = verdict.cause === "skip"
+    ? `skipped job ${job}: ${describePredictors(verdict.predictors)} is predicting`
+    : `job ${job} ${verdict.reason}`;
+  io.stderr.write(`edgetrain: ${said}\n`);
+  state.recordEvent("run.skipped", { job, reason: verdict.reason, predictors: verdict.predictors });
+  return false;
 }
 
 export const trainCommand: Command = {
@@ -114,7 +100,8 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
           throw new EdgetrainError("deferred", `job ${jobName} deferred: ${admission.reason}`, { hint: "try later, or --force to run anyway" });
         }
       }
-      if (!(await clearOfPredictors(jobName, Boolean(args.values.force), { profile, paths, io, state }))) return ExitCode.refused;
+      const clear = await clearOfPredictors(jobName, Boolean(args.values.force), { profile, paths, io, state, logger });
+      if (!clear) return ExitCode.refused;
       const bar = progressBar(io.stderr, jobName);
       const abort = new AbortController();
       const onSignal = () => abort.abort(cancellation("person", "interrupted (SIGINT)"));

@@ -1,4 +1,4 @@
-import type { ConflictAnswer } from "../conflicts/conflict-desk.ts";
+import type { Answered, Asker, ConflictAnswer, ConflictQuestion, OpenConflict } from "../conflicts/asker.ts";
 import type { ActivePredictor } from "../conflicts/predictors.ts";
 import type { Output } from "./command.ts";
 
@@ -6,16 +6,23 @@ const KEYS: Record<string, ConflictAnswer> = { w: "wait", s: "skip", f: "force" 
 
 /**
  * Asks on the terminal what to do about a live predictor, with a countdown to the default answer:
- * w(ait), s(kip) or f(orce), then Enter. Reads standard input; resolves with the default on timeout.
+ * w(ait), s(kip) or f(orce), then Enter. Reads `input`; resolves with the default on timeout.
  */
-export async function askOnTerminal(out: Output, what: string, predictors: ActivePredictor[], defaultAnswer: ConflictAnswer, timeoutMs: number): Promise<{ answer: ConflictAnswer; by: "person" | "timeout" }> {
+async function askOnTerminal(
+  out: Output,
+  what: string,
+  predictors: ActivePredictor[],
+  defaultAnswer: ConflictAnswer,
+  timeoutMs: number,
+  input: ReadableStream<Uint8Array>,
+): Promise<Answered> {
   out.write(`\n${what} would train while a live predictor runs:\n`);
   for (const p of predictors) out.write(`  ${p.name}: ${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.command ? ` (${p.command})` : ""}${p.lockfile ? ` lock ${p.lockfile}` : ""}\n`);
   const deadline = Date.now() + timeoutMs;
   const prompt = () => `\r[w]ait, [s]kip or [f]orce? default ${defaultAnswer} in ${Math.max(0, Math.ceil((deadline - Date.now()) / 1000))}s: \x1b[K`;
   out.write(prompt());
   const ticker = setInterval(() => out.write(prompt()), 1000);
-  const reader = Bun.stdin.stream().getReader();
+  const reader = input.getReader();
   const decoder = new TextDecoder();
   // A timer that is cleared when a person answers: a pending one would keep the process alive.
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -38,5 +45,36 @@ export async function askOnTerminal(out: Output, what: string, predictors: Activ
     // Cancelling lets the process end: an open stdin reader would keep it alive.
     void reader.cancel().catch(() => undefined);
     out.write("\n");
+  }
+}
+
+/** `edgetrain train` on a terminal: the question is put on standard error and answered on standard input. */
+export class TerminalAsker implements Asker {
+  private readonly answers = new Map<string, Answered>();
+  private counter = 0;
+
+  /** `input` is standard input unless a test types the answer. */
+  constructor(
+    private readonly out: Output,
+    private readonly input: () => ReadableStream<Uint8Array> = () => Bun.stdin.stream(),
+  ) {}
+
+  policyForAsk(): "ask" {
+    return "ask";
+  }
+
+  ask(question: ConflictQuestion): OpenConflict {
+    const asked = { id: `terminal-${this.counter++}`, ...question };
+    const what = `job ${question.job}${question.key ? ` for ${question.key}` : ""}`;
+    const timeoutMs = question.deadline - question.asked_at;
+    const answering = askOnTerminal(this.out, what, question.predictors, question.default_answer, timeoutMs, this.input());
+    // A terminal that cannot be read is a person who does not answer.
+    const unread: Answered = { answer: question.default_answer, by: "timeout" };
+    void answering.catch(() => unread).then((answered) => this.answers.set(asked.id, answered));
+    return asked;
+  }
+
+  outcome(id: string): Answered | undefined {
+    return this.answers.get(id);
   }
 }
