@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { readFileSync } from "node:fs";
 import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, TriggerFire } from "../../runtime/plugin-api.ts";
 
 const options = ({ v, duration }: PluginLibraries) =>
@@ -13,12 +12,11 @@ type Options = OptionsOf<typeof options>;
 const WHOLE_JOB = "";
 
 /** Rows in a CSV file (lines after the header), cached by size and mtime so unchanged files are not re-read. */
-function rowCounter() {
+function rowCounter(fingerprint: (file: string) => string) {
   const cache = new Map<string, { signature: string; rows: number }>();
   return (file: string): number => {
     try {
-      const stats = statSync(file);
-      const signature = `${stats.size}:${stats.mtimeMs}`;
+      const signature = fingerprint(file);
       const cached = cache.get(file);
       if (cached?.signature === signature) return cached.rows;
       const text = readFileSync(file, "utf8");
@@ -34,39 +32,12 @@ function rowCounter() {
   };
 }
 
-function csvFiles(dir: string): string[] {
-  try {
-    return readdirSync(dir, { recursive: true }).map(String).filter((name) => name.endsWith(".csv")).map((name) => join(dir, name));
-  } catch {
-    return [];
-  }
-}
-
 /** Fires for the keys whose data grew by `rows` since the last fire (sessions by folder, rows by file or as a whole). */
 function samplesAbove(context: PluginContext<Options>) {
-  const count = rowCounter();
+  const count = rowCounter(context.data.fingerprint);
   const counts = (): Record<string, number> => {
-    const data = context.job?.data;
-    if (!data || typeof data.path !== "string") return {};
-    const root = join(context.paths.data, data.path);
-    if (data.source === "sessions") {
-      let keys: string[] = [];
-      try {
-        keys = readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-      } catch {
-        return {};
-      }
-      return Object.fromEntries(keys.map((key) => [key, csvFiles(join(root, key)).reduce((sum, file) => sum + count(file), 0)]));
-    }
-    const files = (() => {
-      try {
-        return statSync(root).isFile() ? [root] : csvFiles(root);
-      } catch {
-        return [];
-      }
-    })();
-    if (data.key_from === "file") return Object.fromEntries(files.map((file) => [basename(file, ".csv"), count(file)]));
-    return { [WHOLE_JOB]: files.reduce((sum, file) => sum + count(file), 0) };
+    const files = Object.entries(context.data.filesByKey());
+    return Object.fromEntries(files.map(([key, paths]) => [key, paths.reduce((sum, file) => sum + count(file), 0)]));
   };
   return {
     watch(fire: (event: TriggerFire) => void) {

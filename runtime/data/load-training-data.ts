@@ -6,7 +6,7 @@ import type { DataTable, TrainingData } from "../plugin-api.ts";
 import { readCsvTable, type ColumnChoice, type CsvTable } from "./csv-table.ts";
 import { naturalOrder, sessionWindow } from "./sessions.ts";
 import type { DataSourceSpec, RowsSpec, SessionsSpec } from "./source-spec.ts";
-import { waitUntilStable } from "./stable-files.ts";
+import { fileFingerprint, waitUntilStable } from "./changes.ts";
 
 export interface LoadContext {
   /** `paths.data`; source paths are relative to it. */
@@ -109,7 +109,7 @@ async function rowsFrom(relativePath: string, spec: RowsSpec, context: LoadConte
 let shared: { signature: string; table: CsvTable; rowsOfKey?: Map<string, number[]> } | undefined;
 
 async function readShared(files: string[], choice: ColumnChoice, keyColumn: string | undefined) {
-  const signature = JSON.stringify({ choice, keyColumn, files: files.map((file) => { const stats = statSync(file); return [file, stats.size, stats.mtimeMs]; }) });
+  const signature = JSON.stringify({ choice, keyColumn, files: files.map((file) => [file, fileFingerprint(file)]) });
   if (shared?.signature !== signature) {
     shared = undefined; // let the old table go before reading the new one
     const table = await readCsvTable(files, choice);

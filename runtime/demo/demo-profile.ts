@@ -38,7 +38,6 @@ jobs:
         check_every: 5s
       - type: new-data
         poll: 1s
-        debounce: 1s
     constraints:
       not_during: [player-dashboard]
       on_conflict: ask

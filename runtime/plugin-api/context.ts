@@ -81,6 +81,39 @@ export interface Readings {
   gpuPercent?: number;
 }
 
+/** Key → one string naming a key's data files with their sizes and mtimes; `""` keys a job without keys. */
+export type Fingerprints = Record<string, string>;
+
+/** Fingerprints followed over time (`DataFiles.changes`). */
+export interface SettlingChanges {
+  /**
+   * Takes the fingerprints seen `at` a time: returns the keys whose files changed and have kept still for
+   * the debounce since, and `wakeAt`, when the next quiet period still running ends (look again then).
+   */
+  look(now: Fingerprints, at: number): { settled: string[]; wakeAt?: number };
+}
+
+/**
+ * The job's data files as its data source keys them — sessions by subfolder, rows by file (`key_from: file`)
+ * or the whole job under `""` — and change detection over them, shared with the data loader. Empty for a
+ * plugin without a job.
+ */
+export interface DataFiles {
+  /** The data source's `debounce`: how long a file must keep still before it counts as written (3s). */
+  debounceMs: number;
+  /** One file's size and mtime as a string (`gone` when it is not there): equal strings, the same file. */
+  fingerprint(file: string): string;
+  /** The job's CSV files by key. */
+  filesByKey(): Record<string, string[]>;
+  /** The job's files by key, fingerprinted now: an equal fingerprint means unchanged files. */
+  fingerprints(): Fingerprints;
+  /**
+   * Follows fingerprints from `baseline`; a key settles once its files changed and kept still for
+   * `debounceMs` (default: the data source's). Example: `ctx.data.changes(ctx.data.fingerprints())`.
+   */
+  changes(baseline: Fingerprints, debounceMs?: number): SettlingChanges;
+}
+
 export interface PluginContext<Options = unknown> {
   /** The plugin's options, validated by its schema and frozen. */
   options: Readonly<Options>;
@@ -96,6 +129,8 @@ export interface PluginContext<Options = unknown> {
   libraries: PluginLibraries;
   /** For triggers and deploy steps: the job they belong to. */
   job?: JobInfo;
+  /** The job's data files and the changes in them (runtime/data/changes.ts). */
+  data: DataFiles;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Clock, EventSink, JobInfo, Logger, PluginContext, PluginStore, ProgressReporter, Readings, ResolvedPaths } from "../plugin-api.ts";
+import { dataFiles } from "../data/changes.ts";
 import { pluginLibraries } from "./registry.ts";
 
 export const systemClock: Clock = {
@@ -47,5 +48,6 @@ export function pluginContext<Options>(parts: ContextParts): PluginContext<Optio
     readings: parts.readings ?? (() => undefined),
     libraries: pluginLibraries,
     job: parts.job,
+    data: dataFiles(parts.paths.data, parts.job?.data),
   };
 }

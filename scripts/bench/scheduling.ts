@@ -108,7 +108,7 @@ t = p.cpu_times(); print((t.user + t.system - t0) * 1000 / ${samples})
     mkdirSync(join(home, "data/athletes/player_1"), { recursive: true });
     await Bun.write(join(home, `data/athletes/player_1/TR${n}_x.csv`), session(n));
   }
-  await Bun.write(join(home, "profile.yaml"), `paths:\n  home: ${home}\ngovernor:\n  max_cpu_before: 100\n  max_memory_before: 100\n  pause_cpu: 100\n  pause_memory: 100\njobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 10 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    triggers: [{ type: new-data, poll: 10s, debounce: 3s }]\n`);
+  await Bun.write(join(home, "profile.yaml"), `paths:\n  home: ${home}\ngovernor:\n  max_cpu_before: 100\n  max_memory_before: 100\n  pause_cpu: 100\n  pause_memory: 100\njobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 10 }\n    data: { source: sessions, path: athletes, debounce: 3s }\n    triggers: [{ type: new-data, poll: 10s }]\n`);
   const daemon = Bun.spawn([process.execPath, join(root, "runtime/cli/main.ts"), "run", "--home", home, "--port", "0", "--headless"], { env: { ...process.env, HOME: home }, stdout: "pipe", stderr: "ignore" });
   const reader = daemon.stdout.getReader();
   const { port } = JSON.parse(new TextDecoder().decode((await reader.read()).value).split("\n")[0]!) as { port: number };

@@ -2,10 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { utimesSync } from "node:fs";
 import newDataTrigger from "../../plugins/triggers/new-data.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import type { PluginStore, TriggerFire } from "../../runtime/plugin-api.ts";
+import type { Logger, PluginStore, TriggerFire } from "../../runtime/plugin-api.ts";
 import { memoryStore, systemClock } from "../../runtime/plugins/context.ts";
 import { instantiate } from "../../runtime/plugins/instantiate.ts";
 import { registryOf } from "../../runtime/plugins/registry.ts";
+import { FakeClock } from "../fake-clock.ts";
 import { pathsIn, tempDir } from "../helpers.ts";
 
 const plugins = registryOf([newDataTrigger]);
@@ -83,5 +84,57 @@ describe("new-data trigger (real files, polling)", () => {
     whole.stop();
     expect(perFile.fires.map((f) => f.keys)).toEqual([["MSFT"]]);
     expect(whole.fires.map((f) => f.keys)).toEqual([undefined]);
+  });
+});
+
+describe("new-data trigger and the data source's debounce", () => {
+  type Section = Record<string, unknown>;
+  async function watchOn(dataRoot: string, data: Section, options: Section, clock: FakeClock) {
+    const fires: TriggerFire[] = [];
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (message) => void warnings.push(message), child: () => logger };
+    const job = {
+      name: "activity", data, keys: async () => [],
+      lastSuccess: () => undefined, scoreLatest: async () => undefined, activeVersion: () => undefined,
+    };
+    const paths = pathsIn(dataRoot);
+    const hooks = await instantiate("trigger", "new-data", options, { plugins, logger, paths, clock, job });
+    const stop = hooks.watch((fire) => void fires.push(fire))!;
+    return { fires, warnings, stop };
+  }
+
+  test("a change fires once it kept still for data.debounce, the wait the data loader makes", async () => {
+    await using dir = tempDir();
+    dir.write("athletes/player_1/TR1_a.csv", "a,label\n1,x\n");
+    const clock = new FakeClock(Date.now());
+    const data = { ...sessions, debounce: "2s" };
+    const { fires, warnings, stop } = await watchOn(dir.path, data, { poll: "100ms" }, clock);
+    try {
+      dir.write("athletes/player_1/TR2_b.csv", "a,label\n1,x\n");
+      clock.advance(1500);
+      expect(fires).toEqual([]);
+      clock.advance(1000);
+      expect(fires.map((f) => f.keys)).toEqual([["player_1"]]);
+      expect(warnings).toEqual([]);
+    } finally {
+      stop();
+    }
+  });
+
+  test("the trigger's own debounce still works, overriding data.debounce, and warns once: deprecated", async () => {
+    await using dir = tempDir();
+    dir.write("athletes/player_1/TR1_a.csv", "a,label\n1,x\n");
+    const clock = new FakeClock(Date.now());
+    const data = { ...sessions, debounce: "1m" };
+    const { fires, warnings, stop } = await watchOn(dir.path, data, { poll: "100ms", debounce: "0s" }, clock);
+    try {
+      dir.write("athletes/player_1/TR2_b.csv", "a,label\n1,x\n");
+      clock.advance(300);
+      expect(fires.map((f) => f.keys)).toEqual([["player_1"]]);
+      const deprecated = "the new-data trigger's debounce is deprecated: set jobs.activity.data.debounce instead";
+      expect(warnings).toEqual([deprecated]);
+    } finally {
+      stop();
+    }
   });
 });
