@@ -25,6 +25,26 @@ export function freeSpace(path: string): { path: string; bytes: number } | undef
   }
 }
 
+/** Space on the file system of `path` (or of its nearest existing parent), as `df` counts it. */
+export interface DiskUsage {
+  /** Free to the daemon's user: what is left before writes fail. */
+  freeBytes: number;
+  /** The size less the free blocks (root's reserve counted as free), as `df` counts it. */
+  usedBytes: number;
+  sizeBytes: number;
+}
+
+export function diskUsage(path: string): DiskUsage | undefined {
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      const { bavail, bfree, blocks, bsize } = statfsSync(dir);
+      return { freeBytes: bavail * bsize, usedBytes: (blocks - bfree) * bsize, sizeBytes: blocks * bsize };
+    } catch {
+      if (dir === dirname(dir)) return undefined;
+    }
+  }
+}
+
 /** The condition as an error, exit code 5: a start refused, or `demo --once` giving up. */
 export function diskFullError(home: string, consequence = "nothing was started"): EdgetrainError {
   const free = freeSpace(home)?.bytes;
@@ -100,6 +120,11 @@ export class DiskSpace implements WritePolicy {
 
   constructor(private readonly options: { home: string; logger: Logger; clock: Clock }) {
     this.clock = options.clock;
+  }
+
+  /** The home's disk now, for the metrics; undefined where statfs cannot tell. */
+  usage(): DiskUsage | undefined {
+    return diskUsage(this.options.home);
   }
 
   get full(): boolean {

@@ -79,6 +79,14 @@ export function runCounts(db: Database): Array<{ job: string; status: string; co
   return db.query<{ job: string; status: string; count: number }, []>("SELECT job, status, count(*) AS count FROM runs GROUP BY job, status").all();
 }
 
+/** How long a run took from start to end (to now, if it has not ended); undefined when it never started. */
+export function runSeconds(db: Database, id: string, now: number): number | undefined {
+  type Span = { started_at: number | null; ended_at: number | null };
+  const row = db.query<Span, [string]>("SELECT started_at, ended_at FROM runs WHERE id = ?").get(id);
+  if (row?.started_at == null) return undefined;
+  return Math.max(0, ((row.ended_at ?? now) - row.started_at) / 1000);
+}
+
 /**
  * At start, runs still queued or under way belong to a process that is gone: marks them interrupted
  * and returns them, so that they can be run again.

@@ -1,8 +1,17 @@
 import type { Database } from "bun:sqlite";
 
-/** The version each model serves, by model name. */
-export function activeVersions(db: Database): Array<{ model: string; version: number }> {
-  return db.query<{ model: string; version: number }, []>("SELECT model, max(version) AS version FROM model_versions WHERE status = 'active' GROUP BY model ORDER BY model").all();
+type Metrics = Record<string, number>;
+
+/** The version each model serves, by model name, with the metrics its run reported. */
+export function activeVersions(db: Database): Array<{ model: string; version: number; metrics: Metrics }> {
+  return db
+    .query<{ model: string; version: number; metrics: string | null }, []>(
+      // With one max() in the list, SQLite takes the bare metrics column from the row that has the max.
+      "SELECT model, max(version) AS version, metrics FROM model_versions WHERE status = 'active' " +
+        "GROUP BY model ORDER BY model",
+    )
+    .all()
+    .map((row) => ({ ...row, metrics: (row.metrics ? JSON.parse(row.metrics) : {}) as Metrics }));
 }
 
 /** How many models the store holds, and how many of them serve a version. */

@@ -35,9 +35,10 @@ describe("state queries", () => {
     version.run("b", 1);
     version.run("b", 2);
     version.run("a", 1);
-    state.db.query("UPDATE model_versions SET status = 'active' WHERE model = 'b' AND version = 2").run();
+    const activate = "UPDATE model_versions SET status = 'active', metrics = ? WHERE model = 'b' AND version = 2";
+    state.db.query(activate).run(JSON.stringify({ accuracy: 0.9 }));
     expect(modelCounts(state.db)).toEqual({ count: 2, active: 1 });
-    expect(activeVersions(state.db)).toEqual([{ model: "b", version: 2 }]);
+    expect(activeVersions(state.db)).toEqual([{ model: "b", version: 2, metrics: { accuracy: 0.9 } }]);
     state.close();
   });
 });
