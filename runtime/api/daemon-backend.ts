@@ -7,14 +7,14 @@ import type { Governor } from "../governor/governor.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import { readLogTail } from "../log/log-tail.ts";
 import { logFileOptions } from "../log/logger.ts";
+import { DaemonMetrics } from "../metrics/daemon-metrics.ts";
 import { planJobs } from "../scheduler/job-plan.ts";
 import type { RunningProfile, Services } from "../services/services.ts";
 import type { StateDatabase } from "../state/database.ts";
-import { getRun, listRuns, runCounts, runsInProgress } from "../state/runs.ts";
+import { getRun, listRuns, runCounts, runSeconds, runsInProgress } from "../state/runs.ts";
 import { activeVersions, modelCounts } from "../state/served-models.ts";
 import { VERSION } from "../version.ts";
 import type { DaemonStatus, DaemonView } from "./daemon-view.ts";
-import { DaemonMetrics } from "./metrics.ts";
 import { isLoopback } from "./token.ts";
 
 export interface BackendParts {
@@ -39,8 +39,15 @@ export class DaemonBackend implements DaemonView {
 
   constructor(private readonly parts: BackendParts) {
     const { services, state } = parts;
-    this.prometheus = new DaemonMetrics({ status: () => this.status(), runCounts: () => runCounts(state.db), activeVersions: () => activeVersions(state.db) });
-    services.onPrediction((model, cached, seconds) => this.prometheus.observePrediction(model, cached, seconds));
+    this.prometheus = new DaemonMetrics({
+      status: () => this.status(),
+      diskUsage: () => parts.disk.usage(),
+      recordedRuns: () => runCounts(state.db),
+      runSeconds: (id) => runSeconds(state.db, id, Date.now()),
+      activeVersions: () => activeVersions(state.db),
+      subscribe: (listener) => services.bus.subscribe(listener),
+    });
+    services.onPrediction((model, code, seconds) => this.prometheus.observePrediction(model, code, seconds));
   }
 
   private get resolved(): RunningProfile {

@@ -19,6 +19,7 @@ import { systemClock } from "../plugins/context.ts";
 import { JobRunner } from "../training/job-runner.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { healActiveVersions } from "../serving/heal-active-versions.ts";
+import type { PredictionListener } from "../serving/prediction-service.ts";
 import { createServing, type Serving } from "../serving/serving.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { Retention } from "../state/retention.ts";
@@ -43,8 +44,6 @@ export interface ServiceParts {
   /** Someone can answer the scheduler's conflict questions over the API (the desk); else nobody is asked. */
   attended?: boolean;
 }
-
-type PredictionListener = (model: string, cached: boolean, seconds: number) => void;
 
 const HISTORY_SWEEP_DELAY_MS = 30_000;
 const DAY_MS = 24 * 3600 * 1000;
@@ -101,9 +100,9 @@ export class Services {
     this.serving = await createServing({
       profile, paths, registry, state, logger, events: this.bus,
       busy: (model) => this.modelInTraining(model),
-      onPrediction: (model, cached, seconds) => {
-        this.feed?.countPrediction();
-        for (const listener of this.predictionListeners) listener(model, cached, seconds);
+      onPrediction: (model, code, seconds) => {
+        if (code === "ok") this.feed?.countPrediction();
+        for (const listener of this.predictionListeners) listener(model, code, seconds);
       },
     });
     const { pool, cache } = this.serving;
@@ -157,7 +156,7 @@ export class Services {
     await this.startScheduler(false);
   }
 
-  /** Each prediction answered, with whether the cache answered it and how long it took; returns the unsubscribe. */
+  /** Each predict request, with its outcome and how long it took; returns the unsubscribe. */
   onPrediction(listener: PredictionListener): () => void {
     this.predictionListeners.add(listener);
     return () => this.predictionListeners.delete(listener);

@@ -1,4 +1,4 @@
-import { EdgetrainError, messageOf } from "../errors.ts";
+import { EdgetrainError, messageOf, type ErrorCode } from "../errors.ts";
 import { toFeatureBatch, type PredictionRequest } from "../inference/prediction-input.ts";
 import type { PredictionOutput } from "../inference/session-outputs.ts";
 import type { SessionPool } from "../inference/session-pool.ts";
@@ -22,6 +22,12 @@ interface CachedAnswer {
   at: number;
 }
 
+/**
+ * Each predict request: `code` is "ok" for an answer, else the error's code; `model` is "" for a model the
+ * store does not hold.
+ */
+export type PredictionListener = (model: string, code: "ok" | ErrorCode, seconds: number) => void;
+
 export interface PredictionServiceOptions {
   store: ModelStore;
   pool: SessionPool;
@@ -37,7 +43,7 @@ export interface PredictionServiceOptions {
   pregenerateFile?: string;
   /** `cache.pregenerate.top`: also the most requested inputs (asked at least twice), this many per model. */
   pregenerateTop: number;
-  onPrediction?: (model: string, cached: boolean, seconds: number) => void;
+  onPrediction?: PredictionListener;
 }
 
 const POPULAR_PER_MODEL = 500;
@@ -62,8 +68,15 @@ export class PredictionService {
     if (options.pregenerateFile) this.pregenerateFile = new PregenerateFile(options.pregenerateFile, (message) => options.logger.warn(message));
   }
 
-  async predict(model: string, request: PredictionRequest): Promise<Prediction> {
+  predict(model: string, request: PredictionRequest): Promise<Prediction> {
     const started = performance.now();
+    const answer = this.answer(model, request, started);
+    // Beside the caller's await rather than around it: an await more would cost every request a turn.
+    answer.catch((error: unknown) => this.refused(model, started, error));
+    return answer;
+  }
+
+  private async answer(model: string, request: PredictionRequest, started: number): Promise<Prediction> {
     const active = this.activeOf(model);
     // Awaited only for a model trained elsewhere: every await costs the request a turn of the microtask queue.
     const featureNames = active.feature_names ?? (await this.featureNamesOf(active));
@@ -193,8 +206,20 @@ export class PredictionService {
   }
 
   private answered(model: string, started: number, prediction: Prediction): Prediction {
-    this.options.onPrediction?.(model, prediction.cached, (performance.now() - started) / 1000);
+    this.options.onPrediction?.(model, "ok", (performance.now() - started) / 1000);
     return prediction;
+  }
+
+  /** A model the store does not hold is counted without its name, so that made-up names cannot grow the metrics. */
+  private refused(model: string, started: number, error: unknown): void {
+    const code = error instanceof EdgetrainError ? error.code : "internal";
+    let known = false;
+    try {
+      known = this.options.store.versions(model).length > 0;
+    } catch {
+      // Not a model name at all.
+    }
+    this.options.onPrediction?.(known ? model : "", code, (performance.now() - started) / 1000);
   }
 
   /** A cache hit means the input was asked before (or pregenerated): only those are counted. */

@@ -11,7 +11,7 @@ import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { ModelStore } from "../store/model-store.ts";
 import { ModelActivator } from "./model-activator.ts";
-import { PredictionService } from "./prediction-service.ts";
+import { PredictionService, type PredictionListener } from "./prediction-service.ts";
 
 export interface Serving {
   store: ModelStore;
@@ -32,7 +32,7 @@ export interface ServingParts {
   clock?: Clock;
   /** True while a training run on the model is in progress. */
   busy: (model: string) => boolean;
-  onPrediction?: (model: string, cached: boolean, seconds: number) => void;
+  onPrediction?: PredictionListener;
 }
 
 /** The model store, ONNX Runtime sessions, the cache plugin and the services over them, from the profile. */

@@ -78,8 +78,8 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(`the disk of the home is full
     expect([full.running, (await runs()).length]).toEqual([0, 2]);
     expect(events.filter((event) => event.type === "run.started")).toHaveLength(2);
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
-    expect(metrics).toContain("\nedgetrain_disk_full 1\n");
-    expect(metrics).toMatch(/\nedgetrain_disk_free_bytes \d+\n/);
+    expect(metrics).toContain("\nedgetrain_home_disk_full 1\n");
+    expect(metrics).toMatch(/\nedgetrain_home_disk_free_bytes \d+\n/);
     expect((await predict()).status).toBe(200);
     const rollback = await post("/v1/models/activity-player_1/rollback");
     expect([rollback.status, await rollback.json()]).toEqual([507, { code: "disk_full", message: "POST /v1/models/activity-player_1/rollback: the disk of the home is full; see edgetrain status" }]);
@@ -98,7 +98,7 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(`the disk of the home is full
     const after = await status();
     expect(after.disk).toMatchObject({ full: false, waiting_writes: 0 });
     expect(after.queue).toEqual([]);
-    expect(await (await fetch(`${daemon.url}/metrics`)).text()).toContain("\nedgetrain_disk_full 0\n");
+    expect(await (await fetch(`${daemon.url}/metrics`)).text()).toContain("\nedgetrain_home_disk_full 0\n");
     // The decisions taken while the disk was full were kept and written once space was back.
     const decisions = await runCli(["decisions", "--home", home, "--profile", join(home, "profile.yaml"), "--json"], { home });
     expect(decisions.stdout).toContain(deferred);

@@ -184,9 +184,13 @@ describe("HTTP API", () => {
     const metrics = await fetch(`${daemon.url}/metrics`);
     expect(metrics.headers.get("content-type")).toContain("text/plain");
     const text = await metrics.text();
-    expect(text).toMatch(/edgetrain_predictions_total\{model="activity-player_1",cached="true"\} \d+/);
+    expect(text).toMatch(/edgetrain_predictions_total\{model="activity-player_1",code="ok"\} \d+/);
+    // Unknown and misspelled models count without their name; a refusal by the model counts under it.
+    expect(text).toMatch(/edgetrain_predictions_total\{model="",code="not_found"\} [1-9]\d*/);
+    expect(text).toMatch(/edgetrain_predictions_total\{model="activity-player_1",code="bad_input"\} [1-9]\d*/);
+    expect(text).not.toContain('model="activity-player_99"');
     expect(text).toMatch(/edgetrain_model_active_version\{model="activity-player_2"\} 1/);
-    expect(text).toContain("edgetrain_prediction_duration_seconds_bucket");
+    expect(text).toMatch(/edgetrain_prediction_duration_seconds_bucket\{le="\+Inf",model="activity-player_1"\} [1-9]/);
     const promtool = Bun.which("promtool");
     // CI installs it (Debian's prometheus package); elsewhere the check runs where it is found.
     if (!promtool && process.env.CI) throw new Error("promtool is missing: .ci/run installs the prometheus package");

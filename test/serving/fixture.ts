@@ -20,11 +20,11 @@ import { trainInProcess } from "../strategies/harness.ts";
 export const ATHLETES = { players: 2, sessions: 5, rows: 900, seed: 11 };
 
 /** A real daemon process on ATHLETES' sessions under `home`, run with `profileYaml`; with the API token it wrote. */
-export async function startAthleteDaemon(home: string, profileYaml: string) {
+export async function startAthleteDaemon(home: string, profileYaml: string, env: Record<string, string> = {}) {
   writeAthletes(join(home, "data/athletes"), ATHLETES);
   const profile = join(home, "profile.yaml");
   writeFileSync(profile, profileYaml);
-  const daemon = await startDaemonProcess(home, ["--home", home, "--headless", "--profile", profile]);
+  const daemon = await startDaemonProcess(home, ["--home", home, "--headless", "--profile", profile], env);
   return { daemon, token: readFileSync(join(home, "api.token"), "utf8").trim() };
 }
 

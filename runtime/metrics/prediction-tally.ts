@@ -17,30 +17,34 @@ interface Latencies {
  * request adds to a few numbers, and prom-client renders them, in its own format, when /metrics is read.
  */
 export class PredictionTally {
-  private readonly counts = new Map<string, { model: string; cached: boolean; count: number }>();
-  private readonly latencies = { true: emptyLatencies(), false: emptyLatencies() };
+  private readonly counts = new Map<string, { model: string; code: string; count: number }>();
+  private readonly latencies = new Map<string, Latencies>();
 
   constructor(registry: Registry) {
     const counts = this.counts;
     new Counter({
       name: "edgetrain_predictions_total",
-      help: "Predict requests answered, by model and whether the cache answered.",
-      labelNames: ["model", "cached"],
+      help: "Predict requests by model and outcome: code is ok, or the error's code (bad_input, not_found, …).",
+      labelNames: ["model", "code"],
       registers: [registry],
       collect() {
         this.reset();
-        for (const { model, cached, count } of counts.values()) this.inc({ model, cached: String(cached) }, count);
+        for (const { model, code, count } of counts.values()) this.inc({ model, code }, count);
       },
     });
     registry.registerMetric(this.latencyMetric());
   }
 
-  observe(model: string, cached: boolean, seconds: number): void {
-    const key = cached ? `+${model}` : `-${model}`;
+  /** `code` is "ok" for an answer; only answers are timed, so refusals do not pull the quantiles down. */
+  observe(model: string, code: string, seconds: number): void {
+    const key = `${code}/${model}`;
     const counted = this.counts.get(key);
     if (counted) counted.count++;
-    else this.counts.set(key, { model, cached, count: 1 });
-    const latency = cached ? this.latencies.true : this.latencies.false;
+    else this.counts.set(key, { model, code, count: 1 });
+    if (code !== "ok") return;
+    let latency = this.latencies.get(model);
+    if (!latency)
+      this.latencies.set(model, (latency = { counts: new Float64Array(BUCKETS.length + 1), sum: 0, count: 0 }));
     let bucket = 0;
     while (bucket < BUCKETS.length && seconds > BUCKETS[bucket]!) bucket++;
     latency.counts[bucket]!++;
@@ -56,21 +60,20 @@ export class PredictionTally {
     const latencies = this.latencies;
     const metric = {
       name: LATENCY,
-      help: "Time to answer a predict request inside the daemon.",
+      help: "Time to answer a predict request inside the daemon, by model.",
       type: "histogram",
       aggregator: "sum",
       get: async () => {
         const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
-        for (const cached of ["true", "false"] as const) {
-          const latency = latencies[cached];
+        for (const [model, latency] of latencies) {
           let cumulative = 0;
           BUCKETS.forEach((le, index) => {
             cumulative += latency.counts[index]!;
-            values.push({ metricName: `${LATENCY}_bucket`, labels: { le, cached }, value: cumulative });
+            values.push({ metricName: `${LATENCY}_bucket`, labels: { le, model }, value: cumulative });
           });
-          values.push({ metricName: `${LATENCY}_bucket`, labels: { le: "+Inf", cached }, value: latency.count });
-          values.push({ metricName: `${LATENCY}_sum`, labels: { cached }, value: latency.sum });
-          values.push({ metricName: `${LATENCY}_count`, labels: { cached }, value: latency.count });
+          values.push({ metricName: `${LATENCY}_bucket`, labels: { le: "+Inf", model }, value: latency.count });
+          values.push({ metricName: `${LATENCY}_sum`, labels: { model }, value: latency.sum });
+          values.push({ metricName: `${LATENCY}_count`, labels: { model }, value: latency.count });
         }
         return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator, values };
       },
@@ -79,8 +82,4 @@ export class PredictionTally {
     };
     return metric as unknown as Metric;
   }
-}
-
-function emptyLatencies(): Latencies {
-  return { counts: new Float64Array(BUCKETS.length + 1), sum: 0, count: 0 };
 }

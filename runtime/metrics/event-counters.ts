@@ -1,0 +1,95 @@
+import { Counter, Histogram, type Registry } from "prom-client";
+import type { BusEvent } from "../events/bus.ts";
+
+/** Statuses a run ends in: what `edgetrain_runs_total` counts. */
+const ENDED = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
+const DECISIONS = ["paused", "resumed", "max_pause", "sparing_core", "core_returned"];
+const RUN_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400, 43_200];
+
+export interface EventCounterSources {
+  /** Ended runs recorded in the state database at start, by job and status: the counters' first values. */
+  recordedRuns(): Array<{ job: string; status: string; count: number }>;
+  /** The profile's jobs and the models served: their series start at 0, so a first failure shows as an increase. */
+  jobs(): string[];
+  models(): string[];
+  /** How long a run took, from its record; undefined when it never started. */
+  runSeconds(id: string): number | undefined;
+}
+
+/**
+ * Counters of what happens, fed by the event bus as it happens: runs ended, rollbacks, the governor's
+ * decisions. They only grow while the daemon lives, whatever history retention prunes; at start the run
+ * counts begin from the records kept, so a restart reads to Prometheus as an ordinary counter reset.
+ */
+export class EventCounters {
+  private readonly runs: Counter<"job_name" | "status">;
+  private readonly durations: Histogram<"job_name" | "status">;
+  private readonly rollbacks: Counter<"model">;
+  private readonly decisions: Counter<"decision">;
+
+  constructor(
+    registry: Registry,
+    private readonly sources: EventCounterSources,
+  ) {
+    const registers = [registry];
+    // `job_name`, not `job`: Prometheus gives every scraped series a `job` label of its own (the scrape job).
+    this.runs = new Counter({
+      name: "edgetrain_runs_total",
+      help: "Runs ended, by job and status (succeeded, failed, cancelled, interrupted).",
+      labelNames: ["job_name", "status"],
+      registers,
+      collect() {
+        for (const job of sources.jobs()) for (const status of ENDED) this.inc({ job_name: job, status }, 0);
+      },
+    });
+    this.durations = new Histogram({
+      name: "edgetrain_run_duration_seconds",
+      help: "How long runs ended since the daemon started took, by job and status.",
+      labelNames: ["job_name", "status"],
+      buckets: RUN_BUCKETS,
+      registers,
+    });
+    this.rollbacks = new Counter({
+      name: "edgetrain_model_rollbacks_total",
+      help: "Models rolled back to an earlier version, by hand or by a failed health check.",
+      labelNames: ["model"],
+      registers,
+      collect() {
+        for (const model of sources.models()) this.inc({ model }, 0);
+      },
+    });
+    this.decisions = new Counter({
+      name: "edgetrain_governor_decisions_total",
+      help:
+        "The governor's decisions: paused, resumed, max_pause (a run paused too long), sparing_core, core_returned.",
+      labelNames: ["decision"],
+      registers,
+    });
+    for (const decision of DECISIONS) this.decisions.inc({ decision }, 0);
+    for (const { job, status, count } of sources.recordedRuns())
+      if (ENDED.has(status)) this.runs.inc({ job_name: job, status }, count);
+  }
+
+  observe(event: BusEvent): void {
+    switch (event.type) {
+      case "run.finished":
+      case "run.interrupted": {
+        const status = event.type === "run.finished" ? event.data.status : "interrupted";
+        this.runs.inc({ job_name: event.data.job, status });
+        const seconds = this.sources.runSeconds(event.data.run);
+        if (seconds !== undefined) this.durations.observe({ job_name: event.data.job, status }, seconds);
+        return;
+      }
+      case "model.rolled_back":
+        this.rollbacks.inc({ model: event.data.model });
+        return;
+      case "governor.paused":
+      case "governor.resumed":
+      case "governor.max_pause":
+      case "governor.sparing_core":
+      case "governor.core_returned":
+        this.decisions.inc({ decision: event.type.slice("governor.".length) });
+        return;
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { Registry } from "prom-client";
+import { EventBus } from "../../runtime/events/bus.ts";
+import { EventCounters } from "../../runtime/metrics/event-counters.ts";
+import { openState } from "../../runtime/state/database.ts";
+import { runCounts, runSeconds } from "../../runtime/state/runs.ts";
+import { tempDir } from "../helpers.ts";
+
+describe("event counters", () => {
+  test("runs_total starts from the records kept, counts runs as they end, and never shrinks on pruning", async () => {
+    await using dir = tempDir();
+    const state = openState(dir.path);
+    const insert = state.db.query(
+      "INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, ended_at) " +
+        "VALUES (?, ?, null, 's', 't', ?, 0, ?, ?)",
+    );
+    insert.run("old1", "activity", "succeeded", 0, 1000);
+    insert.run("old2", "activity", "succeeded", 0, 1000);
+    insert.run("old3", "activity", "failed", 0, 1000);
+    insert.run("now", "activity", "running", 0, null);
+    const registry = new Registry();
+    const bus = new EventBus();
+    const counters = new EventCounters(registry, {
+      recordedRuns: () => runCounts(state.db),
+      runSeconds: (id) => runSeconds(state.db, id, 0),
+      jobs: () => ["activity", "speed"],
+      models: () => ["activity-player_1"],
+    });
+    bus.subscribe((event) => counters.observe(event));
+    const scrape = async () =>
+      (await registry.metrics()).split("\n").filter((line) => !line.startsWith("#") && line.length > 0);
+
+    expect(await scrape()).toEqual(
+      expect.arrayContaining([
+        'edgetrain_runs_total{job_name="activity",status="succeeded"} 2',
+        'edgetrain_runs_total{job_name="activity",status="failed"} 1',
+        // Every job starts at 0 in each status, so that its first failure is an increase.
+        'edgetrain_runs_total{job_name="speed",status="failed"} 0',
+        'edgetrain_model_rollbacks_total{model="activity-player_1"} 0',
+        'edgetrain_governor_decisions_total{decision="paused"} 0',
+      ]),
+    );
+
+    state.db.query("UPDATE runs SET status = 'succeeded', started_at = 1000, ended_at = 91000 WHERE id = 'now'").run();
+    bus.emit("run.finished", { run: "now", job: "activity", key: null, status: "succeeded" });
+    bus.emit("model.rolled_back", { model: "activity-player_1", from: 2, to: 1, reason: "by hand" });
+    bus.emit("governor.paused", { reason: "cpu 95% > 90%", runs: 1 });
+    bus.emit("governor.reading", { cpuPercent: 1, memoryPercent: 1, totalCpuPercent: 1, ownCpuPercent: 0, load1: 0 });
+    // Retention prunes old records: what has been counted stays counted.
+    state.db.query("DELETE FROM runs").run();
+
+    const lines = await scrape();
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'edgetrain_runs_total{job_name="activity",status="succeeded"} 3',
+        'edgetrain_runs_total{job_name="activity",status="failed"} 1',
+        'edgetrain_run_duration_seconds_bucket{le="60",job_name="activity",status="succeeded"} 0',
+        'edgetrain_run_duration_seconds_bucket{le="120",job_name="activity",status="succeeded"} 1',
+        'edgetrain_run_duration_seconds_sum{job_name="activity",status="succeeded"} 90',
+        'edgetrain_model_rollbacks_total{model="activity-player_1"} 1',
+        'edgetrain_governor_decisions_total{decision="paused"} 1',
+      ]),
+    );
+    // Runs still under way are not ended runs.
+    expect(lines.filter((line) => line.includes('status="running"'))).toEqual([]);
+    state.close();
+  });
+});
