@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir, waitUntil, type TempDir } from "../helpers.ts";
+import { repoRoot, tempDir, waitUntil, type TempDir } from "../helpers.ts";
 import { startAthleteDaemon } from "../serving/fixture.ts";
 
 let dir: TempDir;
@@ -147,5 +147,102 @@ describe("/metrics of a running daemon", () => {
     if (!promtool) return console.warn("skipped: promtool is not installed (Debian's prometheus package brings it)");
     const check = Bun.spawnSync([promtool, "check", "metrics"], { stdin: new TextEncoder().encode(scrape) });
     expect([check.exitCode, check.stdout.toString() + check.stderr.toString()]).toEqual([0, ""]);
+  });
+});
+
+/** Metric names a scrape exposes: each family, a histogram's series too, declared even while it has no sample. */
+function exposedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split("\n")) {
+    const declared = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (declared) {
+      names.add(declared[1]!);
+      if (declared[2] === "histogram" || declared[2] === "summary")
+        for (const suffix of ["_bucket", "_sum", "_count"]) names.add(declared[1]! + suffix);
+    } else if (line && !line.startsWith("#")) names.add(/^[^{ ]+/.exec(line)![0]);
+  }
+  return names;
+}
+
+/** PromQL's functions, aggregations and keywords that the dashboard uses; any other word is a metric. */
+const PROMQL_WORDS = new Set([
+  "sum",
+  "rate",
+  "increase",
+  "histogram_quantile",
+  "predict_linear",
+  "and",
+  "or",
+  "unless",
+  "group_left",
+  "group_right",
+  "bool",
+  "humanizeDuration",
+]);
+
+/** The metric names in a PromQL expression: strings, label matchers, ranges and grouping clauses taken out first. */
+function metricNamesOf(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, "")
+    .replace(/\{[^}]*\}/g, "")
+    .replace(/\[[^\]]*\]/g, "")
+    .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, "");
+  return [...new Set(bare.match(/\b[a-zA-Z_:][a-zA-Z0-9_:]*\b/g) ?? [])].filter((word) => !PROMQL_WORDS.has(word));
+}
+
+describe("the Grafana dashboard", () => {
+  type Panel = {
+    type: string;
+    title: string;
+    datasource?: { uid: string };
+    targets?: Array<{ expr: string }>;
+    panels?: Panel[];
+  };
+  const dashboard = JSON.parse(readFileSync(join(repoRoot, "deploy/grafana/edgetrain.json"), "utf8")) as {
+    schemaVersion: number;
+    panels: Panel[];
+    templating: { list: Array<{ name: string; type: string; definition?: string }> };
+  };
+  const panels = dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]);
+  test("every metric the dashboard's queries and variables name is in a real scrape", () => {
+    const exposed = exposedNames(scrape);
+    // label_values(SELECTOR, LABEL): the selector names the metric.
+    const variables = dashboard.templating.list
+      .filter((v) => v.definition)
+      .map((v) => [`$${v.name}`, v.definition!.replace(/^label_values\((.*),\s*\w+\)$/, "$1")]);
+    const queries = [
+      ...panels.flatMap((panel) => (panel.targets ?? []).map((target) => [panel.title, target.expr])),
+      ...variables,
+    ];
+    expect(queries.length).toBeGreaterThan(20);
+    const missing = queries.flatMap(([title, expr]) =>
+      metricNamesOf(expr!)
+        .filter((name) => !exposed.has(name))
+        .map((name) => `${title}: ${name}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  test("it has a row for each area, a Prometheus data source variable and a device variable", () => {
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(39);
+    expect(panels.filter((panel) => panel.type === "row").map((panel) => panel.title)).toEqual([
+      "Device",
+      "Serving",
+      "Cache",
+      "Runs",
+      "Models",
+      "Governor",
+    ]);
+    expect(dashboard.templating.list.map((v) => [v.name, v.type])).toEqual(
+      expect.arrayContaining([
+        ["DS_PROMETHEUS", "datasource"],
+        ["instance", "query"],
+      ]),
+    );
+    expect(
+      panels
+        .filter((panel) => panel.type !== "row" && panel.datasource?.uid !== "${DS_PROMETHEUS}")
+        .map((panel) => panel.title),
+    ).toEqual([]);
   });
 });
