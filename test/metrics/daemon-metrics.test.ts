@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { repoRoot, tempDir, waitUntil, type TempDir } from "../helpers.ts";
 import { startAthleteDaemon } from "../serving/fixture.ts";
 
@@ -164,7 +165,7 @@ function exposedNames(text: string): Set<string> {
   return names;
 }
 
-/** PromQL's functions, aggregations and keywords that the dashboard uses; any other word is a metric. */
+/** PromQL's functions, aggregations and keywords that the dashboard and rules use; any other word is a metric. */
 const PROMQL_WORDS = new Set([
   "sum",
   "rate",
@@ -190,7 +191,7 @@ function metricNamesOf(expr: string): string[] {
   return [...new Set(bare.match(/\b[a-zA-Z_:][a-zA-Z0-9_:]*\b/g) ?? [])].filter((word) => !PROMQL_WORDS.has(word));
 }
 
-describe("the Grafana dashboard", () => {
+describe("the Grafana dashboard and the Prometheus rules", () => {
   type Panel = {
     type: string;
     title: string;
@@ -204,6 +205,12 @@ describe("the Grafana dashboard", () => {
     templating: { list: Array<{ name: string; type: string; definition?: string }> };
   };
   const panels = dashboard.panels.flatMap((panel) => [panel, ...(panel.panels ?? [])]);
+  const rules = (
+    parse(readFileSync(join(repoRoot, "deploy/prometheus/alerts.yml"), "utf8")) as {
+      groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+    }
+  ).groups.flatMap((group) => group.rules);
+
   test("every metric the dashboard's queries and variables name is in a real scrape", () => {
     const exposed = exposedNames(scrape);
     // label_values(SELECTOR, LABEL): the selector names the metric.
@@ -244,5 +251,38 @@ describe("the Grafana dashboard", () => {
         .filter((panel) => panel.type !== "row" && panel.datasource?.uid !== "${DS_PROMETHEUS}")
         .map((panel) => panel.title),
     ).toEqual([]);
+  });
+
+  test("every metric the alert rules name is in a real scrape", () => {
+    const exposed = exposedNames(scrape);
+    expect(rules.map((rule) => rule.alert).sort()).toEqual([
+      "EdgetrainDeviceHot",
+      "EdgetrainHomeDiskFilling",
+      "EdgetrainHomeDiskFull",
+      "EdgetrainModelRolledBack",
+      "EdgetrainPredictionLatencyHigh",
+      "EdgetrainRunsFailing",
+      "EdgetrainTrainingStalled",
+    ]);
+    const missing = rules.flatMap((rule) =>
+      metricNamesOf(rule.expr)
+        .filter((name) => !exposed.has(name))
+        .map((name) => `${rule.alert}: ${name}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  test("promtool check rules and its unit tests pass", () => {
+    const promtool = Bun.which("promtool");
+    if (!promtool && process.env.CI) throw new Error("promtool is missing: .ci/run installs the prometheus package");
+    if (!promtool) return console.warn("skipped: promtool is not installed (Debian's prometheus package brings it)");
+    const folder = join(repoRoot, "deploy/prometheus");
+    for (const args of [
+      ["check", "rules", "alerts.yml"],
+      ["test", "rules", "alerts.test.yml"],
+    ]) {
+      const run = Bun.spawnSync([promtool, ...args], { cwd: folder });
+      expect([args.join(" "), run.exitCode, run.stderr.toString()]).toEqual([args.join(" "), 0, ""]);
+    }
   });
 });
