@@ -151,6 +151,15 @@ describe("/metrics of a running daemon", () => {
   });
 });
 
+describe("the metrics documentation", () => {
+  test("docs/operations.md describes every edgetrain_ metric of the scrape, and only those", () => {
+    const documented = new Set(readFileSync(join(repoRoot, "docs/operations.md"), "utf8").match(/\bedgetrain_\w+/g));
+    const families = new Set([...scrape.matchAll(/^# TYPE (edgetrain_\w+) /gm)].map((match) => match[1]!));
+    expect({ undocumented: [...families].filter((name) => !documented.has(name)) }).toEqual({ undocumented: [] });
+    expect({ unknown: [...documented].filter((name) => !families.has(name)) }).toEqual({ unknown: [] });
+  });
+});
+
 /** Metric names a scrape exposes: each family, a histogram's series too, declared even while it has no sample. */
 function exposedNames(text: string): Set<string> {
   const names = new Set<string>();
