@@ -72,14 +72,17 @@ export class EventCounters {
 
   observe(event: BusEvent): void {
     switch (event.type) {
-      case "run.finished":
-      case "run.interrupted": {
-        const status = event.type === "run.finished" ? event.data.status : "interrupted";
-        this.runs.inc({ job_name: event.data.job, status });
+      case "run.finished": {
+        const { job, status } = event.data;
+        this.runs.inc({ job_name: job, status });
         const seconds = this.sources.runSeconds(event.data.run);
-        if (seconds !== undefined) this.durations.observe({ job_name: event.data.job, status }, seconds);
+        if (seconds !== undefined) this.durations.observe({ job_name: job, status }, seconds);
         return;
       }
+      case "run.interrupted":
+        // Found at start, left by a process that is gone: when it stopped is unknown, so it is not timed.
+        this.runs.inc({ job_name: event.data.job, status: "interrupted" });
+        return;
       case "model.rolled_back":
         this.rollbacks.inc({ model: event.data.model });
         return;

@@ -43,6 +43,9 @@ describe("event counters", () => {
 
     state.db.query("UPDATE runs SET status = 'succeeded', started_at = 1000, ended_at = 91000 WHERE id = 'now'").run();
     bus.emit("run.finished", { run: "now", job: "activity", key: null, status: "succeeded" });
+    // A run left by a daemon that died, found at start: counted, not timed.
+    insert.run("gone", "activity", "interrupted", 0, 99_000);
+    bus.emit("run.interrupted", { run: "gone", job: "activity", key: undefined });
     bus.emit("model.rolled_back", { model: "activity-player_1", from: 2, to: 1, reason: "by hand" });
     bus.emit("governor.paused", { reason: "cpu 95% > 90%", runs: 1 });
     bus.emit("governor.reading", { cpuPercent: 1, memoryPercent: 1, totalCpuPercent: 1, ownCpuPercent: 0, load1: 0 });
@@ -54,6 +57,7 @@ describe("event counters", () => {
       expect.arrayContaining([
         'edgetrain_runs_total{job_name="activity",status="succeeded"} 3',
         'edgetrain_runs_total{job_name="activity",status="failed"} 1',
+        'edgetrain_runs_total{job_name="activity",status="interrupted"} 1',
         'edgetrain_run_duration_seconds_bucket{le="60",job_name="activity",status="succeeded"} 0',
         'edgetrain_run_duration_seconds_bucket{le="120",job_name="activity",status="succeeded"} 1',
         'edgetrain_run_duration_seconds_sum{job_name="activity",status="succeeded"} 90',
@@ -63,6 +67,8 @@ describe("event counters", () => {
     );
     // Runs still under way are not ended runs.
     expect(lines.filter((line) => line.includes('status="running"'))).toEqual([]);
+    const timedInterrupted = lines.filter((line) => line.startsWith("edgetrain_run_duration") && line.includes("interrupted"));
+    expect(timedInterrupted).toEqual([]);
     state.close();
   });
 });
