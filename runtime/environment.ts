@@ -8,6 +8,8 @@ import { join } from "node:path";
 export interface Environment {
   /** Overrides `paths.home`. */
   home?: string;
+  /** Overrides `paths.logs`: a system service's LogsDirectory= (/var/log/edgetrain). */
+  logs?: string;
   /** Name or file of the profile to load when no --profile is given. */
   profile?: string;
   /** Forces the ONNX Runtime backend: `native` or `wasm` (testing the old-glibc fallback). */
@@ -26,6 +28,7 @@ export interface Environment {
 export function readEnvironment(env: Record<string, string | undefined> = process.env): Environment {
   return {
     home: env.EDGETRAIN_HOME || undefined,
+    logs: env.EDGETRAIN_LOGS || undefined,
     profile: env.EDGETRAIN_PROFILE || undefined,
     ortBackend: env.EDGETRAIN_ORT_BACKEND || undefined,
     hostRoot: env.EDGETRAIN_HOST_ROOT || "/",

@@ -140,7 +140,10 @@ function withoutExtends(value: unknown): Tree {
 }
 
 function environmentLayers(environment: Environment): Layer[] {
-  return environment.home ? [{ label: "environment EDGETRAIN_HOME", value: { paths: { home: environment.home } } }] : [];
+  const layers: Layer[] = [];
+  if (environment.home) layers.push({ label: "environment EDGETRAIN_HOME", value: { paths: { home: environment.home } } });
+  if (environment.logs) layers.push({ label: "environment EDGETRAIN_LOGS", value: { paths: { logs: environment.logs } } });
+  return layers;
 }
 
 function flagLayers(overrides: ProfileOverrides): Layer[] {

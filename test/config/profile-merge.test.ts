@@ -73,6 +73,14 @@ describe("profile merge", () => {
     expect(paths.models).toBe("/abs/models");
   });
 
+  test("EDGETRAIN_LOGS (a system service's LogsDirectory=) wins over the file's paths.logs", async () => {
+    await using dir = tempDir();
+    const file = dir.write("p.yaml", "paths:\n  logs: /from/file\n");
+    const loaded = loadProfile({ profile: file, environment: testEnvironment(dir.path, { EDGETRAIN_LOGS: "/var/log/edgetrain" }) });
+    expect(loaded.origins.get("paths.logs")).toBe("environment EDGETRAIN_LOGS");
+    expect(resolvePaths(loaded.profile!, dir.path).logs).toBe("/var/log/edgetrain");
+  });
+
   test("base.yaml spells out exactly the schema's defaults", () => {
     const fromYaml = loadProfile({ profile: "base", environment: testEnvironment("/h") }).profile;
     const fromDefaults = loadProfile({ profile: "base", environment: testEnvironment("/h") });
