@@ -23,6 +23,7 @@ import { openState, type StateDatabase } from "./state/database.ts";
 import { VERSION } from "./version.ts";
 import { Disposals } from "./services/disposals.ts";
 import { Services, type RunningProfile } from "./services/services.ts";
+import { ServiceNotifier } from "./systemd/notify.ts";
 
 export interface DaemonOptions {
   profile: string;
@@ -55,6 +56,8 @@ export class Daemon {
   private services!: Services;
   /** What the API shows and does; it also keeps the bearer token. */
   private backend!: DaemonBackend;
+  /** Tells systemd when the daemon is ready, reloading and stopping, and that its event loop still turns. */
+  private readonly notifier: ServiceNotifier;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -68,6 +71,7 @@ export class Daemon {
     readonly disk: DiskSpace,
   ) {
     this.started = new Disposals(logger);
+    this.notifier = new ServiceNotifier(options.environment, logger);
     this.started.add("home lock", () => lock.release());
     this.started.add("disk space watch", () => disk.dispose());
     this.started.add("state", () => {
@@ -127,6 +131,7 @@ export class Daemon {
     }
     state.recordEvent("daemon.started", { pid: process.pid, version: VERSION, profile: resolved.loaded.name });
     logger.info(`edgetrain ${VERSION} running`, { profile: resolved.loaded.name, home: paths.home, url: daemon.address().url });
+    daemon.notifier.ready(`serving on ${daemon.address().url}`);
     return daemon;
   }
 
@@ -157,11 +162,16 @@ export class Daemon {
       return false;
     }
     const before = this.resolved.profile.api;
-    this.logs.setLevel(next.profile.logging.level);
-    await this.services.reload(next);
-    if (before.host !== next.profile.api.host || before.port !== next.profile.api.port) {
-      this.server?.stop();
-      this.listen();
+    this.notifier.reloading();
+    try {
+      this.logs.setLevel(next.profile.logging.level);
+      await this.services.reload(next);
+      if (before.host !== next.profile.api.host || before.port !== next.profile.api.port) {
+        this.server?.stop();
+        this.listen();
+      }
+    } finally {
+      this.notifier.ready(`serving on ${this.address().url}`);
     }
     this.state.recordEvent("profile.reloaded", { profile: next.loaded.name });
     this.logger.info("profile reloaded", { profile: next.loaded.name, url: this.address().url });
@@ -172,6 +182,7 @@ export class Daemon {
   stop(reason = "stop requested"): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info("stopping", { reason });
+      this.notifier.stopping();
       this.stopReason = reason;
       await this.started.dispose();
       this.logger.info("stopped");

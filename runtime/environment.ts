@@ -21,6 +21,10 @@ export interface Environment {
   noColor: boolean;
   /** Test hook: the process kills itself (SIGKILL) at this named point between a run's end and its model's activation. */
   crashAt?: string;
+  /** systemd's notify socket (Type=notify): the daemon says READY=1 there once it serves. */
+  notifySocket?: string;
+  /** systemd's watchdog: WATCHDOG=1 is due this often, from the process WATCHDOG_PID names (any if none). */
+  watchdog?: { usec: number; pid?: number };
   /** All variables, for `${VAR}` substitution in profiles. Values are secrets: never log them. */
   variables: Readonly<Record<string, string | undefined>>;
 }
@@ -35,8 +39,15 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
     userHome: env.HOME || homedir(),
     noColor: Boolean(env.NO_COLOR),
     crashAt: env.EDGETRAIN_CRASH_AT || undefined,
+    notifySocket: env.NOTIFY_SOCKET || undefined,
+    watchdog: watchdogOf(env),
     variables: { ...env },
   };
+}
+
+function watchdogOf(env: Record<string, string | undefined>): Environment["watchdog"] {
+  const usec = Number(env.WATCHDOG_USEC);
+  return usec > 0 ? { usec, pid: Number(env.WATCHDOG_PID) || undefined } : undefined;
 }
 
 export function defaultHome(environment: Environment): string {
