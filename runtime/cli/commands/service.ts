@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
-import { availableParallelism, userInfo } from "node:os";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { loadProfile } from "../../config/load-profile.ts";
 import { resolvePaths } from "../../config/paths.ts";
-import type { Profile } from "../../config/schema.ts";
+import { SERVICE_HOME, SERVICE_LOGS, UNIT_NAME, unitText } from "../../systemd/unit-file.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
 import { stringFlag, type Command } from "../command.ts";
@@ -11,69 +11,35 @@ import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
 import { formatProblem } from "../../config/problems-text.ts";
 
-const UNIT = "edgetrain.service";
-/** Room for the daemon, the API and loaded models on top of what one training run may use. */
-const DAEMON_HEADROOM_MB = 512;
+/** The base profile's home; a system service given it runs in SERVICE_HOME instead. */
+const DEFAULT_HOME = "~/.edgetrain";
 
 /** The command systemd starts: the binary itself, or bun with the entry script when run from source. */
-function execStart(profile: string, home: string): string {
-  const self = Bun.isStandaloneExecutable ? [process.execPath] : [process.execPath, Bun.main];
-  return [...self, "run", "--headless", "--profile", profile, "--home", home].map((part) => (/[\s"]/.test(part) ? JSON.stringify(part) : part)).join(" ");
-}
-
-export function unitText(options: { profile: Profile; profileRef: string; home: string; user?: string; userUnit: boolean }): string {
-  const { profile } = options;
-  const cores = profile.governor.workers ?? availableParallelism();
-  return `# Written by \`edgetrain service install\`. Secrets (EDGETRAIN_TOKEN, database passwords) go in the
-# EnvironmentFile, not here.
-[Unit]
-Description=edgetrain: keeps ML models fresh on this device (profile ${options.profileRef})
-After=network-online.target
-Wants=network-online.target
-
-[Service]
-Type=simple
-ExecStart=${execStart(options.profileRef, options.home)}
-ExecReload=/bin/kill -HUP $MAINPID
-Restart=on-failure
-RestartSec=5
-TimeoutStopSec=10
-KillSignal=SIGTERM
-${options.user ? `User=${options.user}\n` : ""}Environment=EDGETRAIN_HOME=${options.home}
-EnvironmentFile=-${options.userUnit ? join(userInfo().homedir, ".config/edgetrain/env") : "/etc/edgetrain/env"}
-# From the profile: governor.workers (${cores}) cores and governor.memory_limit_mb (${profile.governor.memory_limit_mb} MB) plus ${DAEMON_HEADROOM_MB} MB for the daemon.
-CPUQuota=${cores * 100}%
-MemoryMax=${profile.governor.memory_limit_mb + DAEMON_HEADROOM_MB}M
-NoNewPrivileges=yes
-StandardOutput=journal
-StandardError=journal
-SyslogIdentifier=edgetrain
-
-[Install]
-WantedBy=${options.userUnit ? "default.target" : "multi-user.target"}
-`;
+function serviceCommandLine(): string[] {
+  return Bun.isStandaloneExecutable ? [process.execPath] : [process.execPath, Bun.main];
 }
 
 export const serviceCommand: Command = {
   name: "service",
   summary: "install or remove the systemd unit that runs edgetrain unattended",
-  description: `install writes ${UNIT}: Restart=on-failure, CPUQuota and MemoryMax from the profile's governor, journald logging, SIGHUP reload, a non-root user; then prints the commands that enable it. uninstall removes it.
+  description: `install writes ${UNIT_NAME}: Type=notify with a watchdog, Restart=on-failure, CPUQuota, MemoryHigh and MemoryMax from the profile's governor, a sandbox fitted to the profile's hardware, journald logging, SIGHUP reload, a non-root user; then prints the commands that enable it. --dry-run prints the unit and writes nothing. uninstall removes it.
 
-A system unit runs as --run-as USER (default: the user who called sudo, else "edgetrain"); root is refused.`,
+A system unit runs as --run-as USER (default: the user who called sudo, else "edgetrain"); root is refused. Given no --home, a system unit keeps its home in ${SERVICE_HOME} and its logs in ${SERVICE_LOGS}, which systemd makes for that user.`,
   arguments: [{ name: "action", choices: ["install", "uninstall"], description: "install, or uninstall" }],
   options: {
     user: { type: "boolean", description: "a user unit (~/.config/systemd/user) that needs no root" },
     "run-as": { type: "string", value: "USER", description: "the user a system unit runs as" },
+    "dry-run": { type: "boolean", description: "print the unit instead of writing it" },
     "unit-dir": { type: "string", value: "DIR", description: "where the unit goes (default /etc/systemd/system, or the user's with --user)" },
     ...homeOptions,
   },
-  examples: ["sudo edgetrain service install --profile jetson-orin --run-as athlete", "edgetrain service install --user", "edgetrain service uninstall --user"],
+  examples: ["sudo edgetrain service install --profile jetson-orin --run-as athlete", "edgetrain service install --dry-run --profile gpu-server", "edgetrain service install --user", "edgetrain service uninstall --user"],
   async run(args, io) {
     const [action] = args.positionals;
     const userUnit = Boolean(args.values.user);
     const unitDir = stringFlag(args, "unit-dir") ?? (userUnit ? join(userInfo().homedir, ".config/systemd/user") : "/etc/systemd/system");
     const systemctl = userUnit ? "systemctl --user" : "sudo systemctl";
-    const file = join(unitDir, UNIT);
+    const file = join(unitDir, UNIT_NAME);
     if (action === "uninstall") {
       if (!existsSync(file)) {
         writeAnswer(io, args, { unit: file, removed: false, next: [] }, `no ${file}: nothing to remove\n`);
@@ -90,13 +56,25 @@ A system unit runs as --run-as USER (default: the user who called sudo, else "ed
     if (!loaded.profile) {
       throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems; the service would not start`, { details: { problems: loaded.problems.map(formatProblem) } });
     }
-    const home = resolvePaths(loaded.profile, io.environment.userHome).home;
     const user = userUnit ? undefined : (stringFlag(args, "run-as") ?? io.environment.variables.SUDO_USER ?? (userInfo().uid === 0 ? "edgetrain" : userInfo().username));
     if (user === "root") throw new EdgetrainError("refused", "the service must not run as root: give --run-as USER");
+    // A system service given no home gets systemd's: /var/lib/edgetrain and /var/log/edgetrain, made for its user.
+    const { profile } = loaded;
+    const homeGiven = homeFlag !== undefined || io.environment.home !== undefined || profile.paths.home !== DEFAULT_HOME;
+    const serviceHome = !userUnit && !homeGiven;
+    const layout = serviceHome ? { ...profile.paths, home: SERVICE_HOME, logs: SERVICE_LOGS } : profile.paths;
+    const paths = resolvePaths({ ...profile, paths: layout }, io.environment.userHome);
+    const environmentFile = userUnit ? join(userInfo().homedir, ".config/edgetrain/env") : "/etc/edgetrain/env";
+    const command = serviceCommandLine();
+    const text = unitText({ profile, profileRef, paths, serviceHome, command, user, userUnit, environmentFile });
+    if (args.values["dry-run"]) {
+      writeAnswer(io, args, { unit: file, user: user ?? null, text }, text);
+      return 0;
+    }
     mkdirSync(unitDir, { recursive: true });
-    writeAtomically(file, unitText({ profile: loaded.profile, profileRef, home, user, userUnit }));
+    writeAtomically(file, text);
     const next = [`${systemctl} daemon-reload`, `${systemctl} enable --now edgetrain`, `journalctl ${userUnit ? "--user " : ""}-u edgetrain -f`];
-    const useradd = user === "edgetrain" ? "  sudo useradd --system --create-home edgetrain   # if that user does not exist yet\n" : "";
+    const useradd = user === "edgetrain" ? "  sudo useradd --system --no-create-home --shell /usr/sbin/nologin edgetrain   # if that user does not exist yet\n" : "";
     writeAnswer(io, args, { unit: file, user: user ?? null, next }, `wrote ${file}\nthen:\n${useradd}${next.map((line) => `  ${line}\n`).join("")}`);
     return 0;
   },
