@@ -59,7 +59,10 @@ export function diskCache(context: PluginContext<OptionsOf<typeof options>>): Ca
     if (change === "remove") return void (await rm(file, { force: true }));
     const dir = dirname(file);
     if (!madeDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      // One level at a time below the cache's own folder, never that folder or above it: a home deleted
+      // under the daemon is not rebuilt piece by piece.
+      await makeDir(dirname(dir));
+      await makeDir(dir);
       madeDirs.add(dir);
     }
     const temp = `${file}.${process.pid}.partial`;
@@ -160,6 +163,14 @@ export function diskCache(context: PluginContext<OptionsOf<typeof options>>): Ca
       while (writer) await writer;
     },
   };
+}
+
+async function makeDir(path: string): Promise<void> {
+  try {
+    await mkdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
 }
 
 function safeList(dir: string): string[] {

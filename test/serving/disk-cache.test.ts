@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import diskCache from "../../plugins/caches/disk.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
@@ -44,4 +44,17 @@ test("entries cleared or evicted while their writes wait leave no file behind", 
   for (let n = 0; n < 80; n++) cache.set(key("run", n), n, 60_000);
   await cache.flush!();
   expect(filesOf(dir.path, "run").sort()).toEqual(Array.from({ length: 50 }, (_, i) => `${key("run", i + 30).split("/")[2]}.json`).sort());
+});
+
+test("a cache folder deleted under the daemon is not made again: its entries become misses", async () => {
+  await using dir = tempDir();
+  const cacheDir = join(dir.path, "cache");
+  const cache = await openCache(cacheDir);
+  cache.set(key("walk", 1), "before", 60_000);
+  await cache.flush!();
+  rmSync(cacheDir, { recursive: true, force: true });
+  cache.set(key("jog", 2), "after", 60_000);
+  await cache.flush!();
+  expect(existsSync(cacheDir)).toBe(false);
+  expect(cache.get(key("jog", 2))).toBeUndefined();
 });
