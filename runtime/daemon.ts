@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createApp } from "./api/app.ts";
 import { DaemonBackend } from "./api/daemon-backend.ts";
 import { cannotListen } from "./api/listen-check.ts";
@@ -13,6 +13,7 @@ import { EdgetrainError, messageOf } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
 import { isDiskFull } from "./files/disk-full.ts";
 import { DiskSpace, diskFullError, diskIsFull } from "./files/disk-space.ts";
+import { HomeWatch, homeLostError } from "./files/home-watch.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
 import { removeDeadTrainingLocks } from "./locks/training-locks.ts";
@@ -58,6 +59,10 @@ export class Daemon {
   private backend!: DaemonBackend;
   /** Tells systemd when the daemon is ready, reloading and stopping, and that its event loop still turns. */
   private readonly notifier: ServiceNotifier;
+  /** Set once the home is found deleted or unwritable: nothing more is written there. */
+  private homeLost?: EdgetrainError;
+  /** What a lost home ends in: a stop here, and the process's exit once handleSignals() owns it. */
+  private whenHomeLost: (error: EdgetrainError) => void = (error) => void this.stop(error.message);
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -75,9 +80,18 @@ export class Daemon {
     this.started.add("home lock", () => lock.release());
     this.started.add("disk space watch", () => disk.dispose());
     this.started.add("state", () => {
+      // A lost home's database is left as it is: closing it would checkpoint into a deleted file.
+      if (this.homeLost) return;
       state.recordEvent("daemon.stopped", { reason: this.stopReason });
       state.close();
     });
+    const watch = new HomeWatch({
+      home,
+      files: [lock.path, state.file],
+      writable: [home, dirname(state.file)],
+      onLost: (reason) => this.loseHome(reason),
+    });
+    this.started.add("home watch", () => watch.dispose());
   }
 
   private get resolved(): RunningProfile {
@@ -197,15 +211,25 @@ export class Daemon {
    * with nobody left to press Ctrl-C.
    */
   handleSignals(options: { onTerminal: boolean }, exit: (code: number) => void = (code) => process.exit(code)): void {
-    const shutdown = (signal: string) => {
-      const force = setTimeout(() => exit(1), SHUTDOWN_LIMIT_MS);
+    const shutdown = (reason: string, code = 0) => {
+      const force = setTimeout(() => exit(code || 1), SHUTDOWN_LIMIT_MS);
       force.unref?.();
-      void this.stop(`signal ${signal}`).then(() => exit(0));
+      void this.stop(reason).then(() => exit(code));
     };
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-    process.once("SIGINT", () => shutdown("SIGINT"));
-    if (options.onTerminal) process.once("SIGHUP", () => shutdown("SIGHUP (the terminal closed)"));
+    this.whenHomeLost = (error) => shutdown("the home was lost", error.exitCode);
+    process.once("SIGTERM", () => shutdown("signal SIGTERM"));
+    process.once("SIGINT", () => shutdown("signal SIGINT"));
+    if (options.onTerminal) process.once("SIGHUP", () => shutdown("signal SIGHUP (the terminal closed)"));
     else process.on("SIGHUP", () => void this.reload());
+  }
+
+  /** Said once; the database refuses writes before anything else runs, then the daemon stops. */
+  private loseHome(reason: string): void {
+    if (this.homeLost || this.stopping) return;
+    const error = (this.homeLost = homeLostError(this.home, reason));
+    this.state.refuseWrites();
+    this.logger.error(error.message, { home: this.home, hint: error.hint });
+    this.whenHomeLost(error);
   }
 
   private listen(): void {

@@ -55,6 +55,8 @@ const codes = {
   conflict: { exit: ExitCode.problems, status: 409, means: "it conflicts with the current state" },
   refused: { exit: ExitCode.refused, means: "refused on purpose" },
   disk_full: { exit: ExitCode.refused, status: 507, means: "the disk of the home is full" },
+  // A failure of the environment: the daemon stops so that systemd starts it again on a clean home.
+  home_lost: { exit: ExitCode.internal, means: "the home was deleted or made unwritable under the running daemon" },
   // Refusals of the API's request rules, before any route runs.
   bad_request: { exit: ExitCode.problems, status: 400, means: "the request is malformed" },
   unauthorized: { exit: ExitCode.refused, status: 401, means: "no valid token" },

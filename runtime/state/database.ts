@@ -16,6 +16,8 @@ export interface StateDatabase {
   writes: WritePolicy;
   recordEvent(type: string, data: Record<string, unknown>, at?: number): void;
   pluginStore(plugin: string): PluginStore;
+  /** Refuses every write from now on (SQLITE_READONLY): the home is gone, and its file with it. */
+  refuseWrites(): void;
   close(): void;
 }
 
@@ -48,6 +50,8 @@ export function openState(stateDir: string, writes: WritePolicy = writeNow): Sta
       writes.retry(`event ${type}`, () => void insertEvent.run(at, type, json));
     },
     pluginStore: (plugin) => pluginStore(db, plugin, writes),
+    // Closing would not stop statements prepared before: query_only refuses them too.
+    refuseWrites: () => db.exec("PRAGMA query_only = ON"),
     close: () => db.close(),
   };
 }
