@@ -48,7 +48,8 @@ function systemOnlyLines(needs: SandboxNeeds): string[] {
     "CapabilityBoundingSet=",
     "AmbientCapabilities=",
     "ProtectSystem=strict",
-    ...needs.writable.map((path) => `ReadWritePaths=${quoted(path)}`),
+    // "-": a home deleted meanwhile lets the daemon start and say so, where systemd would fail with 226/NAMESPACE.
+    ...needs.writable.map((path) => `ReadWritePaths=${quoted(`-${path}`)}`),
     // read-only rather than yes where something edgetrain needs lives in a user's home: ReadWritePaths=
     // reopens a folder inside a read-only /home, but not inside a hidden one.
     `ProtectHome=${underUserHomes ? "read-only" : "yes"}`,

@@ -61,11 +61,11 @@ test("a system service given no home runs in StateDirectory= and LogsDirectory=,
 
 test("a custom home is the one writable path; one under /home leaves the user homes read-only, not hidden", () => {
   const inHome = unitFor("base", { home: "/home/athlete/.edgetrain" });
-  expect(values(inHome, "ReadWritePaths")).toEqual(["/home/athlete/.edgetrain"]);
+  expect(values(inHome, "ReadWritePaths")).toEqual(["-/home/athlete/.edgetrain"]);
   expect(values(inHome, "ProtectHome")).toEqual(["read-only"]);
   expect(values(inHome, "StateDirectory")).toEqual([]);
   const elsewhere = unitFor("base", { home: "/srv/edge train" });
-  expect(values(elsewhere, "ReadWritePaths")).toEqual(['"/srv/edge train"']);
+  expect(values(elsewhere, "ReadWritePaths")).toEqual(['"-/srv/edge train"']);
   expect(elsewhere).toContain('--home "/srv/edge train"');
 });
 
@@ -116,12 +116,13 @@ describe.skipIf(noVerify !== undefined)(`systemd-analyze${noVerify ? ` (skipped:
   const cases = [
     ...["base", "jetson-nano", "jetson-orin", "gpu-server", "t3-micro"].map((name) => ({ name, home: undefined })),
     { name: "base", home: "/home/athlete/.edgetrain" },
+    { name: "t3-micro", home: "/srv/edge train" },
   ];
 
   test("verify passes on every built-in profile's unit", async () => {
     await using dir = tempDir();
-    for (const { name, home } of cases) {
-      const file = dir.write(`${name}${home ? "-custom" : ""}.service`, unitFor(name, { home }));
+    for (const [index, { name, home }] of cases.entries()) {
+      const file = dir.write(`${name}-${index}.service`, unitFor(name, { home }));
       const verify = Bun.spawnSync([analyze!, "verify", file]);
       // The user need not exist on the machine that writes the unit.
       const lines = verify.stderr.toString().split("\n");
@@ -133,8 +134,8 @@ describe.skipIf(noVerify !== undefined)(`systemd-analyze${noVerify ? ` (skipped:
   const skipped = noSecurity ? ` (skipped: ${noSecurity})` : "";
   test.skipIf(noSecurity !== undefined)(`security rates every system unit at most 4.0 (OK)${skipped}`, async () => {
     await using dir = tempDir();
-    for (const { name, home } of cases) {
-      const file = dir.write(`${name}.service`, unitFor(name, { home }));
+    for (const [index, { name, home }] of cases.entries()) {
+      const file = dir.write(`${name}-${index}.service`, unitFor(name, { home }));
       const security = Bun.spawnSync([analyze!, "security", "--offline=true", "--no-pager", file]);
       const score = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(security.stdout.toString())?.[1]);
       expect({ name, home, score: score <= 4.0 ? "at most 4.0" : score }).toEqual({ name, home, score: "at most 4.0" });
