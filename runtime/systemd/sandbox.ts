@@ -13,6 +13,8 @@ export interface SandboxNeeds {
 
 /** The folders ProtectHome= hides. */
 const USER_HOMES = ["/home", "/root", "/run/user"];
+/** The folders PrivateTmp= replaces with the service's own. */
+const SHARED_TEMP = ["/tmp", "/var/tmp"];
 
 /**
  * The hardening lines of the unit. Kept out: MemoryDenyWriteExecute (the JavaScript JIT writes code),
@@ -43,7 +45,7 @@ export function sandboxLines(needs: SandboxNeeds): string[] {
 
 function systemOnlyLines(needs: SandboxNeeds): string[] {
   const needed = [...needs.writable, ...needs.readable];
-  const underUserHomes = needed.some((path) => USER_HOMES.some((top) => isUnder(path, top)));
+  const under = (tops: string[]) => needed.some((path) => tops.some((top) => isUnder(path, top)));
   const lines = [
     "CapabilityBoundingSet=",
     "AmbientCapabilities=",
@@ -52,8 +54,9 @@ function systemOnlyLines(needs: SandboxNeeds): string[] {
     ...needs.writable.map((path) => `ReadWritePaths=${quoted(`-${path}`)}`),
     // read-only rather than yes where something edgetrain needs lives in a user's home: ReadWritePaths=
     // reopens a folder inside a read-only /home, but not inside a hidden one.
-    `ProtectHome=${underUserHomes ? "read-only" : "yes"}`,
-    "PrivateTmp=yes",
+    `ProtectHome=${under(USER_HOMES) ? "read-only" : "yes"}`,
+    // A home or a profile in /tmp would be out of sight of the service behind a private /tmp.
+    `PrivateTmp=${under(SHARED_TEMP) ? "no" : "yes"}`,
     "ProtectKernelTunables=yes",
     "ProtectKernelModules=yes",
     "ProtectKernelLogs=yes",

@@ -66,6 +66,8 @@ StartLimitBurst=5
 Type=notify
 NotifyAccess=main
 WatchdogSec=${WATCHDOG_SECONDS}
+# Killed outright: on SIGABRT, the default, Bun prints a crash report that blames Bun for the hang.
+WatchdogSignal=SIGKILL
 ExecStart=${execStart.map(quoted).join(" ")}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure

@@ -48,6 +48,7 @@ test("a system service given no home runs in StateDirectory= and LogsDirectory=,
   const unit = unitFor("base");
   expect(values(unit, "Type")).toEqual(["notify"]);
   expect(Number(values(unit, "WatchdogSec")[0])).toBeGreaterThan(0);
+  expect(values(unit, "WatchdogSignal")).toEqual(["SIGKILL"]);
   expect(values(unit, "StateDirectory")).toEqual(["edgetrain"]);
   expect(values(unit, "LogsDirectory")).toEqual(["edgetrain"]);
   expect(values(unit, "Environment")).toEqual([`EDGETRAIN_HOME=${SERVICE_HOME}`, `EDGETRAIN_LOGS=${SERVICE_LOGS}`]);
@@ -59,11 +60,15 @@ test("a system service given no home runs in StateDirectory= and LogsDirectory=,
   expect(values(unit, "RestrictAddressFamilies")[0]).toStartWith("AF_UNIX AF_INET AF_INET6");
 });
 
-test("a custom home is the one writable path; one under /home leaves the user homes read-only, not hidden", () => {
+test("a custom home is the one writable path, and stays in sight: user homes read-only, /tmp shared", () => {
   const inHome = unitFor("base", { home: "/home/athlete/.edgetrain" });
   expect(values(inHome, "ReadWritePaths")).toEqual(["-/home/athlete/.edgetrain"]);
   expect(values(inHome, "ProtectHome")).toEqual(["read-only"]);
+  expect(values(inHome, "PrivateTmp")).toEqual(["yes"]);
   expect(values(inHome, "StateDirectory")).toEqual([]);
+  const inTemp = unitFor("base", { home: "/tmp/edgetrain" });
+  expect(values(inTemp, "PrivateTmp")).toEqual(["no"]);
+  expect(values(inTemp, "ProtectHome")).toEqual(["yes"]);
   const elsewhere = unitFor("base", { home: "/srv/edge train" });
   expect(values(elsewhere, "ReadWritePaths")).toEqual(['"-/srv/edge train"']);
   expect(elsewhere).toContain('--home "/srv/edge train"');
@@ -117,6 +122,7 @@ describe.skipIf(noVerify !== undefined)(`systemd-analyze${noVerify ? ` (skipped:
     ...["base", "jetson-nano", "jetson-orin", "gpu-server", "t3-micro"].map((name) => ({ name, home: undefined })),
     { name: "base", home: "/home/athlete/.edgetrain" },
     { name: "t3-micro", home: "/srv/edge train" },
+    { name: "jetson-orin", home: "/tmp/edgetrain" },
   ];
 
   test("verify passes on every built-in profile's unit", async () => {
