@@ -17,6 +17,8 @@ export const ExitCode = {
   plugin: 4,
   /** Refused on purpose: home locked, unsafe bind, a run deferred or paused too long by the governor, the disk of the home full. */
   refused: 5,
+  /** The home went away under the running daemon (sysexits' EX_IOERR): restart it on a fresh one. */
+  homeLost: 74,
   /** A bug or an unexpected failure of the environment. */
   internal: 70,
 } as const;
@@ -56,7 +58,7 @@ const codes = {
   refused: { exit: ExitCode.refused, means: "refused on purpose" },
   disk_full: { exit: ExitCode.refused, status: 507, means: "the disk of the home is full" },
   // A failure of the environment: the daemon stops so that systemd starts it again on a clean home.
-  home_lost: { exit: ExitCode.internal, means: "the home was deleted or made unwritable under the running daemon" },
+  home_lost: { exit: ExitCode.homeLost, means: "the home was deleted or made unwritable under the running daemon" },
   // Refusals of the API's request rules, before any route runs.
   bad_request: { exit: ExitCode.problems, status: 400, means: "the request is malformed" },
   unauthorized: { exit: ExitCode.refused, status: 401, means: "no valid token" },

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ExitCode } from "../../runtime/errors.ts";
 import { startDaemonProcess, tempDir } from "../helpers.ts";
 
-test("a home deleted under the running daemon: said once, exit 70, nothing made again there", async () => {
+test("a home deleted under the running daemon: said once, exit 74, nothing made again there", async () => {
   await using dir = tempDir();
   const home = join(dir.path, ".edgetrain");
   const { proc, url } = await startDaemonProcess(dir.path, ["--headless"]);
@@ -12,7 +12,7 @@ test("a home deleted under the running daemon: said once, exit 70, nothing made 
     expect((await fetch(`${url}/health`)).status).toBe(200);
     rmSync(home, { recursive: true, force: true });
     // The daemon stops by itself; the test's own timeout bounds the wait.
-    expect(await proc.exited).toBe(ExitCode.internal);
+    expect(await proc.exited).toBe(ExitCode.homeLost);
     const stderr = await new Response(proc.stderr).text();
     const said = stderr.split("\n").filter((line) => line.includes("was deleted or made unwritable under the running"));
     expect(said).toHaveLength(1);
