@@ -1,37 +1,70 @@
 /**
- * Builds one self-contained binary per target: `bun scripts/build.ts [--host-only] [--target linux-arm64]`.
- * This script is the only recipe; the README and the tests call it.
+ * Builds one self-contained binary per target (scripts/build-targets.ts) into dist/, with dist/SHA256SUMS:
+ * `bun scripts/build.ts [--host-only] [--target jetson-nano …]`. This script is the only recipe; the README
+ * and the tests call it.
  */
 import type { BunPlugin } from "bun";
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "../package.json";
+import { isTargetName, TARGETS, type BuildTarget, type TargetName } from "./build-targets.ts";
 
 const root = resolve(import.meta.dir, "..");
-const TARGETS = { "linux-x64": "x64", "linux-arm64": "arm64" } as const;
-type Target = keyof typeof TARGETS;
 
 const modules = join(root, "node_modules");
 const WORKERS = ["runtime/training/strategy-worker.ts", "runtime/scoring/scoring-worker.ts", "plugins/strategies/random-forest/tree-worker.ts"];
 const ortNativeDir = (arch: string) => join(modules, "onnxruntime-node/bin/napi-v6/linux", arch);
 const ortWebDir = join(modules, "onnxruntime-web/dist");
 
+interface RuntimeFile {
+  /** The name in the generated module: `addon`, `library`, `wasm`, `loader`. */
+  name: string;
+  build: "native" | "wasm";
+  path: string;
+  /** Embedded gzipped and unpacked on first use: the large ones. */
+  pack: boolean;
+}
+
+/** The ONNX Runtime files a target's binary carries: only those of the builds it can load. */
+export function runtimeFilesOf(target: BuildTarget): RuntimeFile[] {
+  const native = ortNativeDir(target.arch);
+  const all: RuntimeFile[] = [
+    { name: "addon", build: "native", path: join(native, "onnxruntime_binding.node"), pack: false },
+    { name: "library", build: "native", path: join(native, "libonnxruntime.so.1"), pack: true },
+    { name: "wasm", build: "wasm", path: join(ortWebDir, "ort-wasm-simd-threaded.wasm"), pack: true },
+    { name: "loader", build: "wasm", path: join(ortWebDir, "ort-wasm-simd-threaded.mjs"), pack: false },
+  ];
+  return all.filter((file) => target.ort.includes(file.build));
+}
+
+/** The embedded-files module for a target; packed files are written gzipped into `packDir` first. */
+function embeddedFilesModule(target: BuildTarget, packDir: string): string {
+  const imports: string[] = [];
+  const entries = new Map<string, string[]>();
+  for (const file of runtimeFilesOf(target)) {
+    const source = readFileSync(file.path);
+    let embedded = file.path;
+    if (file.pack) {
+      mkdirSync(packDir, { recursive: true });
+      embedded = join(packDir, `${basename(file.path)}-${target.arch}.gz`);
+      writeFileSync(embedded, Bun.gzipSync(source, { level: 9 }));
+    }
+    imports.push(`import ${file.name}File from ${JSON.stringify(embedded)} with { type: "file" };`);
+    const fields = `${file.name}: { path: ${file.name}File, bytes: ${source.byteLength}, gzip: ${file.pack} }`;
+    entries.set(file.build, [...(entries.get(file.build) ?? []), fields]);
+  }
+  const parts = [`carried: ${JSON.stringify(target.ort)}`, ...[...entries].map(([build, fields]) => `${build}: { ${fields.join(", ")} }`)];
+  return `${imports.join("\n")}\nexport const embeddedRuntimeFiles = { ${parts.join(", ")} };`;
+}
+
 /** Replaces the embedded-files module with one that embeds this target's ONNX Runtime files. */
-function embedRuntimeFiles(arch: string): BunPlugin {
+function embedRuntimeFiles(target: BuildTarget, packDir: string): BunPlugin {
   return {
     name: "embed-onnxruntime",
     setup(build) {
-      build.onLoad({ filter: /runtime[\\/]inference[\\/]embedded-runtime-files\.ts$/ }, () => ({
-        loader: "ts",
-        contents: `
-          import addon from ${JSON.stringify(join(ortNativeDir(arch), "onnxruntime_binding.node"))} with { type: "file" };
-          import library from ${JSON.stringify(join(ortNativeDir(arch), "libonnxruntime.so.1"))} with { type: "file" };
-          import wasm from ${JSON.stringify(join(ortWebDir, "ort-wasm-simd-threaded.wasm"))} with { type: "file" };
-          import loader from ${JSON.stringify(join(ortWebDir, "ort-wasm-simd-threaded.mjs"))} with { type: "file" };
-          export const embeddedRuntimeFiles = { native: { addon, library }, wasm: { wasm, loader } };
-        `,
-      }));
+      build.onLoad({ filter: /runtime[\\/]inference[\\/]embedded-runtime-files\.ts$/ }, () => ({ loader: "ts", contents: embeddedFilesModule(target, packDir) }));
       // onnxruntime-node requires its addon from a path next to itself; in the binary the addon lives in the
       // extracted cache folder instead, beside libonnxruntime.so.1 (see runtime/inference/onnx-runtime.ts).
       build.onLoad({ filter: /onnxruntime-node[\\/]dist[\\/]binding\.js$/ }, async (args) => {
@@ -56,32 +89,48 @@ function embedRuntimeFiles(arch: string): BunPlugin {
   };
 }
 
-export async function buildTarget(target: Target, outDir = join(root, "dist"), entry = join(root, "runtime/cli/main.ts"), name = "edgetrain"): Promise<string> {
-  const outfile = join(outDir, `${name}-${target}`);
+export async function buildTarget(name: TargetName, outDir = join(root, "dist"), entry = join(root, "runtime/cli/main.ts"), binary = "edgetrain"): Promise<string> {
+  const target: BuildTarget = TARGETS[name];
+  const outfile = join(outDir, `${binary}-${name}`);
   mkdirSync(outDir, { recursive: true });
   const commit = (await Bun.$`git -C ${root} rev-parse --short HEAD`.nothrow().quiet().text()).trim() || "unknown";
   const result = await Bun.build({
     // Worker modules are entry points of their own: the binary starts them by their source path.
     entrypoints: [entry, ...WORKERS.map((worker) => join(root, worker))],
-    compile: { target: `bun-${target}`, outfile, autoloadDotenv: false, autoloadBunfig: false },
+    compile: { target: `bun-linux-${target.arch}`, outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
     sourcemap: "none",
-    define: { EDGETRAIN_BUILD: JSON.stringify({ version: pkg.version, commit, target: `bun-${target}` }) },
-    plugins: [embedRuntimeFiles(TARGETS[target])],
+    define: { EDGETRAIN_BUILD: JSON.stringify({ version: pkg.version, commit, target: name, platform: `bun-linux-${target.arch}`, profile: target.profile }) },
+    plugins: [embedRuntimeFiles(target, join(outDir, ".embedded"))],
   });
   if (!result.success) throw new AggregateError(result.logs, `build for ${target} failed`);
   return outfile;
 }
 
+/** `dist/SHA256SUMS` in sha256sum's format, for the binaries in the folder. */
+export function writeChecksums(files: readonly string[], outDir: string): string {
+  const lines = files.map((file) => `${createHash("sha256").update(readFileSync(file)).digest("hex")}  ${basename(file)}`);
+  const path = join(outDir, "SHA256SUMS");
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  return path;
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({ args: Bun.argv.slice(2), options: { "host-only": { type: "boolean" }, target: { type: "string", multiple: true } } });
-  const host = `linux-${process.arch}` as Target;
-  const targets: Target[] = values["host-only"] ? [host] : ((values.target as Target[] | undefined) ?? (Object.keys(TARGETS) as Target[]));
-  for (const target of targets) {
-    if (!(target in TARGETS)) throw new Error(`unknown target ${target}; known: ${Object.keys(TARGETS).join(", ")}`);
+  const host = `linux-${process.arch}`;
+  const names = values["host-only"] ? [host] : (values.target ?? Object.keys(TARGETS));
+  const unknown = names.filter((name) => !isTargetName(name));
+  if (unknown.length > 0) {
+    console.error(`edgetrain build: unknown target ${unknown.join(", ")}; known: ${Object.keys(TARGETS).join(", ")}`);
+    process.exit(2);
+  }
+  const files: string[] = [];
+  for (const name of names as TargetName[]) {
     const began = performance.now();
-    const file = await buildTarget(target);
+    const file = await buildTarget(name);
+    files.push(file);
     const size = (Bun.file(file).size / 1048576).toFixed(0);
     console.log(`built ${file} (${size} MB) in ${((performance.now() - began) / 1000).toFixed(1)} s`);
   }
+  console.log(`wrote ${writeChecksums(files, join(root, "dist"))}`);
 }

@@ -22,7 +22,7 @@ const HELP: HelpTexts = {
   description: `edgetrain ${VERSION} — keeps ML models fresh on the device itself`,
   mainFooter: `Environment: EDGETRAIN_HOME (home folder), EDGETRAIN_PROFILE (profile name or file), NO_COLOR.\n\n${EXIT_CODES}`,
   commandFooter: `Exit codes: ${ExitCode.ok} ok · ${ExitCode.problems} problems · ${ExitCode.usage} usage · ${ExitCode.config} profile invalid · ${ExitCode.plugin} plugin · ${ExitCode.refused} refused · ${ExitCode.internal} internal`,
-  version: `edgetrain ${VERSION} (${build.target}, ${build.commit})`,
+  version: `edgetrain ${VERSION} (${build.target}, ${build.platform}, ${build.commit})`,
 };
 
 export async function main(argv: string[], io: CommandIo): Promise<number> {

@@ -6,6 +6,7 @@ import type { ResolvedPaths } from "../plugin-api.ts";
 import { checkPluginOptions } from "../plugins/check-options.ts";
 import { loadPlugins } from "../plugins/host.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
+import { build } from "../version.ts";
 import { byPosition, loadProfile, type LoadedProfile, type ProfileOverrides } from "./load-profile.ts";
 import { formatPath } from "./field-path.ts";
 import { deepFreeze } from "./merge.ts";
@@ -23,14 +24,17 @@ export interface ResolvedProfile {
   paths?: ResolvedPaths;
 }
 
-/** Which profile to use: --profile, then EDGETRAIN_PROFILE, then `profile.yaml` or `demo-profile.yaml` in the home, then `base`. */
+/**
+ * Which profile to use: --profile, then EDGETRAIN_PROFILE, then `profile.yaml` or `demo-profile.yaml` in the
+ * home, then the built-in profile of the binary's target (`base` from source and in the generic binaries).
+ */
 export function chooseProfile(flag: string | undefined, environment: Environment, home: string): string {
   if (flag) return flag;
   if (environment.profile) return environment.profile;
   // The demo writes its own file name, so that a demo run never overwrites a home's profile.yaml; its
   // home is still one `--home edgetrain-demo` names without --profile.
   const inHome = ["profile.yaml", "demo-profile.yaml"].map((name) => join(home, name)).find((file) => existsSync(file));
-  return inHome ?? "base";
+  return inHome ?? build.profile;
 }
 
 /** Loads a profile and its plugins and checks everything, reporting every problem at once. */

@@ -4,11 +4,20 @@
  * with one that imports the target's files `with { type: "file" }`, because `bun build --compile` embeds
  * onnxruntime-node's addon but not the `libonnxruntime.so.1` it links to.
  */
+/** A file inside the binary: its path there, and the size it has once extracted (gzip: compressed inside). */
+export interface EmbeddedFile {
+  path: string;
+  bytes: number;
+  gzip: boolean;
+}
+
 export interface EmbeddedRuntimeFiles {
+  /** The builds a compiled binary carries (its target's); absent from source, where node_modules has both. */
+  carried?: ReadonlyArray<"native" | "wasm">;
   /** onnxruntime_binding.node and libonnxruntime.so.1 of the target platform. */
-  native?: { addon: string; library: string };
+  native?: { addon: EmbeddedFile; library: EmbeddedFile };
   /** onnxruntime-web's WebAssembly build: the .wasm and its loader .mjs. */
-  wasm?: { wasm: string; loader: string };
+  wasm?: { wasm: EmbeddedFile; loader: EmbeddedFile };
 }
 
 export const embeddedRuntimeFiles: EmbeddedRuntimeFiles = {};

@@ -1,8 +1,9 @@
 import { dirname, join } from "node:path";
 import type * as Ort from "onnxruntime-common";
-import { messageOf } from "../errors.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
 import { glibcVersion, ORT_NATIVE_MIN_GLIBC, versionAtLeast } from "../hardware/glibc.ts";
 import type { Logger } from "../plugin-api.ts";
+import { build } from "../version.ts";
 import { embeddedRuntimeFiles } from "./embedded-runtime-files.ts";
 import { extractFiles } from "./extract.ts";
 
@@ -54,6 +55,15 @@ export function loadOnnxRuntime(request: OnnxRuntimeRequest): Promise<OnnxRuntim
 }
 
 async function chooseAndLoad(request: OnnxRuntimeRequest, glibc: string | undefined): Promise<OnnxRuntime> {
+  const carried = embeddedRuntimeFiles.carried ?? ["native", "wasm"];
+  const only = carried.length === 1 ? carried[0] : undefined;
+  if (only && request.preference !== "auto" && request.preference !== only) {
+    throw new EdgetrainError("runtime_unavailable", `inference.backend is ${request.preference}, but this binary (${build.target}) carries only ONNX Runtime's ${only === "wasm" ? "WebAssembly" : "native"} build`, {
+      hint: `set inference.backend: auto or ${only}, or use the linux-${process.arch === "arm64" ? "arm64" : "x64"} binary, which carries both`,
+    });
+  }
+  if (only === "wasm") return loadWasm(request, `this binary (${build.target}) carries only the WebAssembly build`);
+  if (only === "native") return loadNative(request);
   if (request.preference === "wasm") return loadWasm(request, "asked for in the profile");
   if (request.preference === "auto" && (!glibc || !versionAtLeast(glibc, ORT_NATIVE_MIN_GLIBC))) {
     return loadWasm(request, `glibc ${glibc ?? "not found"} is older than the ${ORT_NATIVE_MIN_GLIBC} that native ONNX Runtime needs`);

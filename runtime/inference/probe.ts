@@ -1,4 +1,5 @@
 import { messageOf } from "../errors.ts";
+import { embeddedRuntimeFiles } from "./embedded-runtime-files.ts";
 import { loadOnnxRuntime, type OnnxRuntimeRequest } from "./onnx-runtime.ts";
 
 export interface ProbeResult {
@@ -29,6 +30,8 @@ function selfCommand(): string[] {
  */
 export async function probeOnnxRuntime(request: ProbeRequest): Promise<ProbeResult> {
   const child = await runChild(request);
+  // A binary without the native build loads nothing that could crash: probing in this process is safe.
+  if (child.unstarted && embeddedRuntimeFiles.carried?.every((build) => build === "wasm")) return probeInProcess(request);
   if (child.ok || request.preference === "wasm") return child;
   const fallback = child.unstarted ? await probeInProcess({ ...request, preference: "wasm" }) : await runChild({ ...request, preference: "wasm" });
   return fallback.ok ? { ...fallback, note: `native build failed (${child.error}); using WebAssembly` } : { ok: false, error: `${child.error}; WebAssembly: ${fallback.error}` };

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildTarget } from "../../scripts/build.ts";
+import { buildTarget, runtimeFilesOf, writeChecksums } from "../../scripts/build.ts";
+import { TARGETS } from "../../scripts/build-targets.ts";
 import { processState, repoRoot, tempDir, waitUntil } from "../helpers.ts";
 
 const outDir = mkdtempSync(join(tmpdir(), "edgetrain-dist-"));
@@ -30,7 +31,7 @@ describe("compiled binary", () => {
     dir.write("bunfig.toml", "this is not toml [");
     const version = await runBinary([binary, "--version"], dir.path, dir.path);
     expect(version.code).toBe(0);
-    expect(version.stdout).toMatch(/^edgetrain \d+\.\d+\.\d+ \(bun-linux-x64, \w+\)/);
+    expect(version.stdout).toMatch(/^edgetrain \d+\.\d+\.\d+ \(linux-x64, bun-linux-x64, \w+\)/);
 
     const check = await runBinary([binary, "check", "--json"], dir.path, dir.path);
     expect(check.code).toBe(0);
@@ -161,18 +162,63 @@ describe("compiled binary", () => {
   const canEmulate = Boolean(qemu) && existsSync(join(sysroot, "lib/ld-linux-aarch64.so.1"));
   if (!canEmulate) console.warn("skipping the arm64 test: qemu-user-static and libc6-arm64-cross are not installed (.ci/run installs them)");
 
-  test.skipIf(!canEmulate)("the arm64 binary runs under qemu-aarch64 (Cortex-A57, the Jetson Nano's core)", async () => {
+  test.skipIf(!canEmulate)("the Jetson Nano binary carries only WebAssembly ONNX Runtime, within 115 MB, and runs under qemu-aarch64 on a Cortex-A57", async () => {
     await using dir = tempDir();
-    const arm64 = await buildTarget("linux-arm64", outDir);
-    const emulate = [qemu!, "-cpu", "cortex-a57", "-L", sysroot, arm64];
+    const nano = await buildTarget("jetson-nano", outDir);
+    expect(Bun.file(nano).size).toBeLessThanOrEqual(115 * 1048576);
+    const emulate = [qemu!, "-cpu", "cortex-a57", "-L", sysroot, nano];
     const version = await runBinary([...emulate, "--version"], dir.path, dir.path);
-    expect(version.stdout).toContain("bun-linux-arm64");
+    expect(version.stdout).toContain("(jetson-nano, bun-linux-arm64, ");
     const check = await runBinary([...emulate, "check", "--json"], dir.path, dir.path);
     expect(check.code).toBe(0);
     const report = JSON.parse(check.stdout);
     expect(report.lines.find((line: { name: string }) => line.name === "cpu").data.arch).toBe("arm64");
-    // Native ONNX Runtime cannot be probed under qemu-user (no binfmt to re-exec the binary): WebAssembly is used.
     const ort = report.lines.find((line: { name: string }) => line.name === "onnxruntime");
-    expect(ort.data.backend).toBeOneOf(["native", "wasm"]);
+    expect(ort.data.backend).toBe("wasm");
+    expect(JSON.stringify(ort)).toContain("carries only the WebAssembly build");
+    // Without a profile of its own, the binary uses its target's.
+    const profile = await runBinary([...emulate, "profile", "show", "--json"], dir.path, dir.path);
+    expect(profile.stdout).toContain("jetson-nano");
   }, 300_000);
+});
+
+test("the t3.micro binary carries only native ONNX Runtime, within 130 MB, defaults to its profile, and refuses wasm", async () => {
+  await using dir = tempDir();
+  const micro = await buildTarget("t3-micro", outDir);
+  expect(Bun.file(micro).size).toBeLessThanOrEqual(130 * 1048576);
+  expect(Bun.file(micro).size).toBeLessThan(Bun.file(x64).size);
+  const version = await runBinary([micro, "--version"], dir.path, dir.path);
+  expect(version.stdout).toContain("(t3-micro, bun-linux-x64, ");
+  const check = await runBinary([micro, "check", "--json"], dir.path, dir.path);
+  const ort = JSON.parse(check.stdout).lines.find((line: { name: string }) => line.name === "onnxruntime");
+  expect(ort.data.backend).toBe("native");
+  const profile = await runBinary([micro, "profile", "show", "--json"], dir.path, dir.path);
+  expect(profile.stdout).toContain("t3-micro");
+  const wasm = dir.write("wasm.yaml", "inference:\n  backend: wasm\n");
+  const refused = await runBinary([micro, "check", "--json", "--profile", wasm], dir.path, dir.path);
+  expect(refused.stdout + refused.stderr).toContain("carries only ONNX Runtime's native build");
+}, 300_000);
+
+test("the build writes SHA256SUMS in sha256sum's format", async () => {
+  await using dir = tempDir();
+  const file = dir.write("edgetrain-demo-target", "not a real binary");
+  const sums = writeChecksums([file], dir.path);
+  const check = Bun.spawnSync(["sha256sum", "--check", sums], { cwd: dir.path });
+  expect(check.stdout.toString()).toContain("edgetrain-demo-target: OK");
+  expect(check.exitCode).toBe(0);
+});
+
+test("each target embeds only the ONNX Runtime builds it can load, the large files packed", () => {
+  const files = (name: keyof typeof TARGETS) => runtimeFilesOf(TARGETS[name]).map((file) => file.path).join(" ");
+  expect(files("jetson-nano")).not.toContain("libonnxruntime.so.1");
+  expect(files("jetson-nano")).toContain("ort-wasm-simd-threaded.wasm");
+  for (const native of ["t3-micro", "jetson-orin", "gpu-server"] as const) {
+    expect(files(native)).toContain("libonnxruntime.so.1");
+    expect(files(native)).not.toContain(".wasm");
+  }
+  expect(files("jetson-orin")).toContain("linux/arm64");
+  expect(files("linux-x64")).toContain("libonnxruntime.so.1");
+  expect(files("linux-x64")).toContain(".wasm");
+  const packed = runtimeFilesOf(TARGETS["linux-x64"]).filter((file) => file.pack).map((file) => file.name);
+  expect(packed).toEqual(["library", "wasm"]);
 });

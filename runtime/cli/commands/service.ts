@@ -31,6 +31,7 @@ A system unit runs as --run-as USER (default: the user who called sudo, else "ed
     "run-as": { type: "string", value: "USER", description: "the user a system unit runs as" },
     "dry-run": { type: "boolean", description: "print the unit instead of writing it" },
     "unit-dir": { type: "string", value: "DIR", description: "where the unit goes (default /etc/systemd/system, or the user's with --user)" },
+    exec: { type: "string", value: "PATH", description: "the program the unit starts (default: this binary); scripts/install.sh gives its installed path" },
     ...homeOptions,
   },
   examples: ["sudo edgetrain service install --profile jetson-orin --run-as athlete", "edgetrain service install --dry-run --profile gpu-server", "edgetrain service install --user", "edgetrain service uninstall --user"],
@@ -65,7 +66,8 @@ A system unit runs as --run-as USER (default: the user who called sudo, else "ed
     const layout = serviceHome ? { ...profile.paths, home: SERVICE_HOME, logs: SERVICE_LOGS } : profile.paths;
     const paths = resolvePaths({ ...profile, paths: layout }, io.environment.userHome);
     const environmentFile = userUnit ? join(userInfo().homedir, ".config/edgetrain/env") : "/etc/edgetrain/env";
-    const command = serviceCommandLine();
+    const exec = stringFlag(args, "exec");
+    const command = exec ? [exec] : serviceCommandLine();
     const text = unitText({ profile, profileRef, paths, serviceHome, command, user, userUnit, environmentFile });
     if (args.values["dry-run"]) {
       writeAnswer(io, args, { unit: file, user: user ?? null, text }, text);
