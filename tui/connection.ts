@@ -129,7 +129,8 @@ export async function* daemonEvents(body: ReadableStream<Uint8Array>): AsyncGene
       if (!message.event) return;
       try {
         // Trusted as the contract says: the daemon's own events, by type.
-        parsed.push({ type: message.event, data: JSON.parse(message.data) } as DaemonEvent);
+        const id = message.id === undefined ? undefined : Number(message.id);
+        parsed.push({ type: message.event, ...(id === undefined ? {} : { id }), data: JSON.parse(message.data) } as DaemonEvent);
       } catch {
         // One bad event must not end the stream.
       }

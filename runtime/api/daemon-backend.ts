@@ -2,6 +2,7 @@ import { renderProfile } from "../config/render-profile.ts";
 import type { Profile } from "../config/schema.ts";
 import type { ConflictAnswer } from "../conflicts/asker.ts";
 import { cancellation } from "../errors.ts";
+import { EventJournal } from "../events/event-journal.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import type { Governor } from "../governor/governor.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
@@ -36,9 +37,13 @@ type View = DaemonView;
 export class DaemonBackend implements DaemonView {
   private readonly prometheus: DaemonMetrics;
   private apiToken = "";
+  /** The run's events, numbered, with the newest api.event_buffer kept for clients that reconnect. */
+  private readonly journal: EventJournal;
 
   constructor(private readonly parts: BackendParts) {
     const { services, state } = parts;
+    this.journal = new EventJournal(() => this.resolved.profile.api.event_buffer, parts.startedAt);
+    services.bus.subscribe((event) => this.journal.record(event));
     this.prometheus = new DaemonMetrics({
       status: () => this.status(),
       diskUsage: () => parts.disk.usage(),
@@ -185,8 +190,8 @@ export class DaemonBackend implements DaemonView {
     this.parts.services.serving.service.clearCache(model);
   }
 
-  subscribe(listener: Parameters<View["subscribe"]>[0]): () => void {
-    return this.parts.services.bus.subscribe(listener);
+  follow(...args: Parameters<View["follow"]>): ReturnType<View["follow"]> {
+    return this.journal.follow(...args);
   }
 
   profile(): ReturnType<View["profile"]> {

@@ -1,5 +1,5 @@
 import type { ConflictAnswer } from "../conflicts/asker.ts";
-import type { BusEvent } from "../events/bus.ts";
+import type { EventJournal } from "../events/event-journal.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type {
   CacheStats,
@@ -42,8 +42,8 @@ export interface DaemonView {
   predict(name: string, request: PredictionRequest): Promise<Prediction>;
   cacheStats(): CacheStats;
   clearCache(model?: string): void;
-  /** Every bus event, for `/v1/events`; returns the unsubscribe function. */
-  subscribe(listener: (event: BusEvent) => void): () => void;
+  /** Every bus event, numbered, for `/v1/events`: what was missed since an id, then each one as it comes. */
+  follow: EventJournal["follow"];
   /** The resolved profile as YAML, each value with where it came from; secrets masked. */
   profile(): ProfileText;
   /** The newest log lines, oldest first. */

@@ -211,6 +211,16 @@ const Api = v.strictObject({
   ),
   max_body_kb: v.optional(positiveInt("Largest request body accepted; the default carries max_rows rows of up to about 60 features written in full."), 8192),
   max_rows: v.optional(positiveInt("Rows one predict request may carry."), 10_000),
+  event_buffer: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(0),
+      v.maxValue(100_000),
+      doc("Newest events kept for /v1/events clients that reconnect with Last-Event-ID; an older id gets a `reset` event. 0 keeps none."),
+    ),
+    1000,
+  ),
 });
 
 const Logging = v.strictObject({

@@ -2,6 +2,7 @@ import type { BusEvent, EventPayloads, EventType } from "../../runtime/events/bu
 import { EdgetrainError } from "../../runtime/errors.ts";
 import type { Conflict, DaemonStatus, ModelVersion, RunDetail } from "../../runtime/api/contract.ts";
 import type { DaemonView } from "../../runtime/api/daemon-view.ts";
+import { EventJournal } from "../../runtime/events/event-journal.ts";
 
 export const TOKEN = "fake-daemon-token-0123456789";
 
@@ -76,9 +77,10 @@ const noModel = (name: string) => new EdgetrainError("not_found", `no model "${n
  * A daemon behind the API with fixed answers, for `createApp(view).handle(...)`: what each route must pass on
  * and turn into errors. `calls` records what the routes asked of it; `overrides` replaces any method.
  */
-export function fakeDaemon(overrides: Partial<DaemonView> = {}) {
+export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { eventBuffer?: number } = {}) {
   const calls: unknown[][] = [];
-  const listeners = new Set<(event: BusEvent) => void>();
+  /** Numbered as the daemon numbers them, from a start time of 1000 ms; `eventBuffer` of them kept. */
+  const journal = new EventJournal(() => options.eventBuffer ?? 1000, 1000);
   const versions = [version(2, "active"), version(1, "retired")];
   const view: DaemonView = {
     status: () => STATUS,
@@ -119,7 +121,7 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}) {
     },
     cacheStats: () => STATUS.cache,
     clearCache: (model) => void calls.push(["clearCache", model]),
-    subscribe: (listener) => (listeners.add(listener), () => listeners.delete(listener)),
+    follow: (lastId, listener) => journal.follow(lastId, listener),
     profile: () => ({ name: "base", files: ["profiles/base.yaml"], text: "api:\n  port: 8470 # built-in\n" }),
     logs: (filter) => (calls.push(["logs", filter]), [{ time: "2026-12-04T10:00:01.000Z", level: "info", msg: "run started", job: "activity" }]),
     metrics: async () => ({ contentType: "text/plain; version=0.0.4", text: "edgetrain_up 1\n" }),
@@ -132,7 +134,7 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}) {
   };
   /** Sends an event to every `/v1/events` subscriber, as the bus would. */
   const emit = <T extends EventType>(type: T, data: EventPayloads[T]) => {
-    for (const listener of listeners) listener({ type, at: Date.parse("2026-12-04T10:00:02.000Z"), data } as BusEvent);
+    journal.record({ type, at: Date.parse("2026-12-04T10:00:02.000Z"), data } as BusEvent);
   };
   return { view, calls, emit };
 }

@@ -77,8 +77,8 @@ describe("every route in process, behind a fake daemon", () => {
     const events = [];
     for await (const event of daemonEvents(stream.body!)) if (events.push(event) === 2) break;
     expect(events).toEqual([
-      { type: "run.progress", data: { run: "r2", job: "activity", done: 5, total: 10, at: "2026-12-04T10:00:02.000Z" } },
-      { type: "model.activated", data: { model: "m", version: 2, previous: 1, at: "2026-12-04T10:00:02.000Z" } },
+      { type: "run.progress", id: 1002, data: { run: "r2", job: "activity", done: 5, total: 10, at: "2026-12-04T10:00:02.000Z" } },
+      { type: "model.activated", id: 1003, data: { model: "m", version: 2, previous: 1, at: "2026-12-04T10:00:02.000Z" } },
     ]);
   });
 

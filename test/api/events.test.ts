@@ -1,0 +1,116 @@
+import { describe, expect, test } from "bun:test";
+import { createParser } from "eventsource-parser";
+import { createApp } from "../../runtime/api/app.ts";
+import { fakeDaemon, request } from "./fake-daemon.ts";
+
+interface Message {
+  id?: string;
+  event?: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads a `/v1/events` body as the wire has it: each message with its id, and the `retry:` the stream set. */
+function sseReader(response: Response) {
+  const messages: Message[] = [];
+  let retry: number | undefined;
+  const parser = createParser({
+    onEvent: (message) => messages.push({ id: message.id, event: message.event, data: JSON.parse(message.data) }),
+    onRetry: (ms) => (retry = ms),
+  });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  return {
+    get retry() {
+      return retry;
+    },
+    /** The next `count` messages. */
+    async take(count: number): Promise<Message[]> {
+      while (messages.length < count) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended after ${messages.length} of ${count} messages`);
+        parser.feed(decoder.decode(value, { stream: true }));
+      }
+      return messages.splice(0, count);
+    },
+    close: () => reader.cancel(),
+  };
+}
+
+const progress = (done: number) => ({ run: "r2", job: "activity", done, total: 10 });
+
+describe("/v1/events across reconnects", () => {
+  test("ids increase through the daemon run, not per connection, and the stream sets retry:", async () => {
+    const { view, emit } = fakeDaemon();
+    const app = createApp(view);
+    const first = sseReader(await app.handle(request("GET", "/v1/events")));
+    emit("run.progress", progress(1));
+    emit("run.progress", progress(2));
+    const [a, b] = await first.take(2);
+    expect(first.retry).toBe(2000);
+    await first.close();
+    const second = sseReader(await app.handle(request("GET", "/v1/events")));
+    emit("run.progress", progress(3));
+    const [c] = await second.take(1);
+    expect([a!.id, b!.id, c!.id].map(Number)).toEqual([1001, 1002, 1003]);
+    expect(c!.data.done).toBe(3);
+    await second.close();
+  });
+
+  test("Last-Event-ID replays exactly the missed events, then the stream goes on live", async () => {
+    const { view, emit } = fakeDaemon();
+    const app = createApp(view);
+    const first = sseReader(await app.handle(request("GET", "/v1/events?types=run.")));
+    emit("run.progress", progress(1));
+    const [seen] = await first.take(1);
+    await first.close();
+    // Missed while away: two progress events, and a reading the filter leaves out.
+    emit("run.progress", progress(2));
+    emit("governor.reading", { cpuPercent: 1, memoryPercent: 2, totalCpuPercent: 1, ownCpuPercent: 0, load1: 0 });
+    emit("run.progress", progress(3));
+    for (const resume of [{ headers: { "last-event-id": seen!.id! } }, { query: `&last_event_id=${seen!.id}` }]) {
+      const again = sseReader(await app.handle(request("GET", `/v1/events?types=run.${resume.query ?? ""}`, resume)));
+      const replayed = await again.take(2);
+      expect(replayed.map((m) => [m.id, m.event, m.data.done])).toEqual([
+        ["1002", "run.progress", 2],
+        ["1004", "run.progress", 3],
+      ]);
+      emit("run.progress", progress(4));
+      const [live] = await again.take(1);
+      expect([live!.event, live!.data.done]).toEqual(["run.progress", 4]);
+      await again.close();
+    }
+  });
+
+  test("an id older than the buffer, or of another daemon run, gets a reset carrying the newest id", async () => {
+    const { view, emit } = fakeDaemon({}, { eventBuffer: 2 });
+    const app = createApp(view);
+    for (let done = 1; done <= 5; done++) emit("run.progress", progress(done));
+    const old = sseReader(await app.handle(request("GET", "/v1/events", { headers: { "last-event-id": "1001" } })));
+    const [reset] = await old.take(1);
+    expect(reset).toEqual({
+      id: "1005",
+      event: "reset",
+      data: expect.objectContaining({ reason: "too_old", requested: 1001, oldest: 1004, newest: 1005 }),
+    });
+    expect(String(reset!.data.message)).toContain("api.event_buffer");
+    emit("run.progress", progress(6));
+    expect((await old.take(1))[0]!.id).toBe("1006");
+    await old.close();
+
+    // The oldest held is still there to replay: nothing is lost, so no reset.
+    const held = sseReader(await app.handle(request("GET", "/v1/events", { headers: { "last-event-id": "1004" } })));
+    expect((await held.take(2)).map((m) => m.id)).toEqual(["1005", "1006"]);
+    await held.close();
+
+    const future = sseReader(await app.handle(request("GET", "/v1/events", { headers: { "last-event-id": "999999" } })));
+    expect((await future.take(1))[0]).toMatchObject({ id: "1006", event: "reset", data: { reason: "unknown_id" } });
+    await future.close();
+  });
+
+  test("a Last-Event-ID that is not an id is refused with 400", async () => {
+    const app = createApp(fakeDaemon().view);
+    const answer = await app.handle(request("GET", "/v1/events", { headers: { "last-event-id": "abc" } }));
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({ code: "bad_input", message: expect.stringContaining("Last-Event-ID") });
+  });
+});
