@@ -63,6 +63,7 @@ const codes = {
   bad_request: { exit: ExitCode.problems, status: 400, means: "the request is malformed" },
   unauthorized: { exit: ExitCode.refused, status: 401, means: "no valid token" },
   forbidden_host: { exit: ExitCode.refused, status: 403, means: "the Host header is not allowed" },
+  forbidden_origin: { exit: ExitCode.refused, status: 403, means: "the Origin is not in api.cors_origins" },
   length_required: { exit: ExitCode.problems, status: 411, means: "the request has no length" },
   too_large: { exit: ExitCode.problems, status: 413, means: "the request is too large" },
   internal: { exit: ExitCode.internal, means: "a bug or an unexpected failure" },

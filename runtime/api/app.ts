@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import { EdgetrainError } from "../errors.ts";
 import { isDiskFull } from "../files/disk-full.ts";
 import { VERSION } from "../version.ts";
+import { corsHeaders, corsPath, isPreflight, originAllowed } from "./cors.ts";
 import { apiDocument } from "./openapi.ts";
 import { AccessRules, hostAllowed, normalisedPath } from "./request-access.ts";
 import { bearerMatches } from "./token.ts";
@@ -47,6 +48,17 @@ export function createApp(view: DaemonView) {
         return { code: "bad_request", message: `${request.method} ${pathOf(request.url)}: ${normalised.refused}` };
       }
       const { path } = normalised;
+      if (corsPath(path)) {
+        const origin = request.headers.get("origin");
+        const preflight = isPreflight(request);
+        Object.assign(set.headers, corsHeaders(origin, view.corsOrigins(), preflight));
+        // Browsers send a preflight without credentials; it is answered here and reaches no route.
+        if (preflight) {
+          if (originAllowed(origin, view.corsOrigins())) return new Response(null, { status: 204, headers: set.headers as Record<string, string> });
+          set.status = 403;
+          return { code: "forbidden_origin", message: `Origin ${JSON.stringify(origin)} is not in api.cors_origins` };
+        }
+      }
       if (access.needsToken(request.method, path, exposed) && !bearerMatches(request.headers.get("authorization"), view.token())) {
         set.status = 401;
         set.headers["www-authenticate"] = "Bearer";

@@ -216,6 +216,10 @@ export class DaemonBackend implements DaemonView {
     return this.resolved.profile.api.allowed_hosts;
   }
 
+  corsOrigins(): readonly string[] {
+    return this.resolved.profile.api.cors_origins;
+  }
+
   maxBodyBytes(): number {
     return this.resolved.profile.api.max_body_kb * 1024;
   }

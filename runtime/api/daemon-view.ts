@@ -56,6 +56,8 @@ export interface DaemonView {
   exposed(): boolean;
   /** api.allowed_hosts: Host header values answered besides loopback names. */
   allowedHosts(): readonly string[];
+  /** api.cors_origins: browser origins that may read /v1 answers. */
+  corsOrigins(): readonly string[];
   /** api.max_body_kb in bytes. */
   maxBodyBytes(): number;
   /** Counts a request towards edgetrain's own activity record (usage.source: self). */

@@ -209,6 +209,16 @@ const Api = v.strictObject({
     ),
     [],
   ),
+  cors_origins: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string(), v.regex(/^https?:\/\/[a-z0-9.:[\]-]+$/i, "an origin: scheme, host, optional port"))),
+      doc(
+        "Browser origins (a dashboard's page, e.g. `https://dash.example.com`) allowed to read /v1 answers and " +
+          "/v1/events across origins (CORS). Empty: none. The token rule still applies.",
+      ),
+    ),
+    [],
+  ),
   max_body_kb: v.optional(positiveInt("Largest request body accepted; the default carries max_rows rows of up to about 60 features written in full."), 8192),
   max_rows: v.optional(positiveInt("Rows one predict request may carry."), 10_000),
   event_buffer: v.optional(

@@ -114,3 +114,44 @@ describe("/v1/events across reconnects", () => {
     expect(await answer.json()).toMatchObject({ code: "bad_input", message: expect.stringContaining("Last-Event-ID") });
   });
 });
+
+describe("CORS for a browser dashboard", () => {
+  const DASH = "https://dash.example.com";
+  const listing = (origins: string[]) => createApp(fakeDaemon({ corsOrigins: () => origins }).view);
+  const preflight = (app: ReturnType<typeof listing>, origin: string, path = "/v1/status") =>
+    app.handle(request("OPTIONS", path, { headers: { origin, "access-control-request-method": "GET", "access-control-request-headers": "authorization" } }));
+
+  test("a listed origin is allowed on /v1 and /v1/events; a preflight is answered without the token", async () => {
+    const app = listing([DASH]);
+    const answer = await preflight(app, DASH);
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get("access-control-allow-origin")).toBe(DASH);
+    expect(answer.headers.get("access-control-allow-headers")).toContain("last-event-id");
+    expect(answer.headers.get("access-control-allow-methods")).toContain("POST");
+    const status = await app.handle(request("GET", "/v1/status", { headers: { origin: DASH } }));
+    expect([status.status, status.headers.get("access-control-allow-origin"), status.headers.get("vary")]).toEqual([200, DASH, "Origin"]);
+    const events = await app.handle(request("GET", "/v1/events", { headers: { origin: DASH } }));
+    expect([events.headers.get("content-type"), events.headers.get("access-control-allow-origin")]).toEqual(["text/event-stream; charset=utf-8", DASH]);
+    await events.body!.cancel();
+    // The token rule still holds: a mutating route needs it, and its 401 is readable by the page.
+    const refused = await app.handle(request("DELETE", "/v1/cache", { headers: { origin: DASH } }));
+    expect([refused.status, refused.headers.get("access-control-allow-origin")]).toEqual([401, DASH]);
+  });
+
+  test("another origin gets no CORS headers and a refused preflight; none are listed by default", async () => {
+    for (const app of [listing([DASH]), listing([])]) {
+      const answer = await preflight(app, "https://evil.example");
+      expect([answer.status, answer.headers.get("access-control-allow-origin")]).toEqual([403, null]);
+      expect(await answer.json()).toMatchObject({ code: "forbidden_origin" });
+      const read = await app.handle(request("GET", "/v1/status", { headers: { origin: "https://evil.example" } }));
+      expect([read.status, read.headers.get("access-control-allow-origin")]).toEqual([200, null]);
+    }
+    expect((await preflight(listing([]), DASH)).status).toBe(403);
+    // Outside /v1 CORS does not apply: an OPTIONS there is an ordinary request, refused without the token.
+    const metrics = await preflight(listing([DASH]), DASH, "/metrics");
+    expect([metrics.status, metrics.headers.get("access-control-allow-origin")]).toEqual([401, null]);
+    // An OPTIONS that is not a preflight is no way around the token either.
+    const bare = await listing([DASH]).handle(request("OPTIONS", "/v1/cache", { headers: { origin: DASH } }));
+    expect(bare.status).toBe(401);
+  });
+});

@@ -128,6 +128,7 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
     token: () => TOKEN,
     exposed: () => false,
     allowedHosts: () => [],
+    corsOrigins: () => [],
     maxBodyBytes: () => 64 * 1024,
     requestSeen: () => {},
     ...overrides,
