@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import type { RunDetail } from "../runtime/api/contract.ts";
 import { ConflictModal } from "./components/conflict-modal.tsx";
 import { ColorContext, useColor } from "./components/theme.tsx";
-import type { Connection } from "./connection.ts";
+import { currentUrl, type Connection } from "./connection.ts";
 import { Jobs } from "./screens/jobs.tsx";
 import { LOG_LEVELS, Logs } from "./screens/logs.tsx";
 import { Models, type ModelsView } from "./screens/models.tsx";
@@ -147,7 +147,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     <Box flexDirection="column" width={size.columns}>
       <Box justifyContent="space-between">
         <Text bold wrap="truncate">
-          edgetrain {status?.version ?? ""} · {status ? `${status.device.name} (${status.device.kind}) · profile ${status.profile.name}` : connection.url}
+          edgetrain {status?.version ?? ""} · {status ? `${status.device.name} (${status.device.kind}) · profile ${status.profile.name}` : currentUrl(connection)}
         </Text>
         <Text color={color(snapshot.link === "live" ? "green" : "yellow")}>{snapshot.link === "live" ? "● live" : snapshot.link === "connecting" ? "connecting…" : "reconnecting…"}</Text>
       </Box>

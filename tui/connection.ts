@@ -11,10 +11,17 @@ export interface Connection {
   token?: string;
   /** Where a restarted daemon's new token is read from (the home's api.token); used when given. */
   readToken?: () => string | undefined;
+  /** Where a restarted daemon's new address is read from (the home's daemon.json); `url` when it has none. */
+  readUrl?: () => string | undefined;
 }
 
 function tokenOf(connection: Connection): string | undefined {
   return connection.readToken?.() ?? connection.token;
+}
+
+/** The daemon's address now: a daemon restarted on the home may listen on another port. */
+export function currentUrl(connection: Connection): string {
+  return (connection.readUrl?.() ?? connection.url).replace(/\/+$/, "");
 }
 
 function authorization(connection: Connection): Record<string, string> {
@@ -52,7 +59,14 @@ export interface DaemonClient {
 }
 
 export function daemonClient(connection: Connection): DaemonClient {
-  const api = treaty<App>(connection.url, {
+  const base = connection.url.replace(/\/+$/, "");
+  // Each request goes where the daemon listens now, not where it listened when the TUI started.
+  const fetcher = ((input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input instanceof Request ? input.url : input);
+    return fetch(url.startsWith(base) ? currentUrl(connection) + url.slice(base.length) : url, init);
+  }) as typeof fetch;
+  const api = treaty<App>(base, {
+    fetcher,
     // Times stay the ISO strings the contract says they are; by default Eden turns them into Dates.
     parseDate: false,
     // Read for each request: a restarted daemon has a new token.
@@ -64,7 +78,7 @@ export function daemonClient(connection: Connection): DaemonClient {
     async answer(pending) {
       const answer = await pending;
       if (!answer.error) return answer.data as NonNullable<Awaited<typeof pending>["data"]>;
-      if (!answer.response) throw new ApiError(`the daemon at ${connection.url} does not answer`, "not_found");
+      if (!answer.response) throw new ApiError(`the daemon at ${currentUrl(connection)} does not answer`, "not_found");
       const body = (answer.error.value ?? {}) as Partial<ErrorBody>;
       throw new ApiError(body.message ?? `${answer.response.url} answered ${answer.response.status}`, body.code ?? "internal", body.hint);
     },
@@ -73,11 +87,16 @@ export function daemonClient(connection: Connection): DaemonClient {
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000];
 
-/** Follows `/v1/events`; after a drop it waits (250 ms doubling to 5 s) and subscribes again. */
+/**
+ * Follows `/v1/events`; after a drop it waits (250 ms doubling to 5 s) and subscribes again where the
+ * daemon listens then, with the last id it got as Last-Event-ID: the daemon replays what was missed, or
+ * says with a `reset` that it cannot (the state is read again on every connect either way).
+ */
 export class EventFeed {
   private stopped = false;
   private abort?: AbortController;
   private attempt = 0;
+  private lastId?: number;
 
   constructor(
     private readonly connection: Connection,
@@ -110,14 +129,18 @@ export class EventFeed {
 
   private async follow(): Promise<void> {
     this.abort = new AbortController();
-    const response = await fetch(`${this.connection.url}/v1/events`, {
-      headers: authorization(this.connection),
+    const resume: Record<string, string> = this.lastId === undefined ? {} : { "last-event-id": String(this.lastId) };
+    const response = await fetch(`${currentUrl(this.connection)}/v1/events`, {
+      headers: { ...authorization(this.connection), ...resume },
       signal: this.abort.signal,
     });
     if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
     this.attempt = 0;
     this.onState("live");
-    for await (const event of daemonEvents(response.body)) this.onEvent(event);
+    for await (const event of daemonEvents(response.body)) {
+      if (event.id !== undefined) this.lastId = event.id;
+      this.onEvent(event);
+    }
   }
 }
 

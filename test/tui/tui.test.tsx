@@ -121,6 +121,38 @@ describe("TUI against a real daemon", () => {
     expect(screen.lastFrame()).not.toContain("at ");
   }, 60_000);
 
+  test("a daemon restarted on another port is found again through the home's daemon.json", async () => {
+    await using dir = tempDir();
+    const daemon = await daemonFor(dir);
+    // What `edgetrain tui` on the home hands the TUI: the address and token read from the home each time.
+    const fromHome = (file: string, pick: (text: string) => string) => () => {
+      try {
+        return pick(readFileSync(join(dir.path, file), "utf8"));
+      } catch {
+        return undefined;
+      }
+    };
+    const connection = {
+      url: daemon.url,
+      readUrl: fromHome("daemon.json", (text) => (JSON.parse(text) as { url: string }).url),
+      readToken: fromHome("api.token", (text) => text.trim()),
+    };
+    const screen = render(<App connection={connection} color={false} refreshMs={250} />);
+    cleanups.push(() => screen.unmount());
+    await waitUntil(() => frameHas(screen, "● live"), 10_000);
+    daemon.proc.kill("SIGTERM");
+    await daemon.proc.exited;
+    await waitUntil(() => frameHas(screen, "reconnecting…"), 10_000);
+    const again = await startDaemonProcess(dir.path, ["--home", dir.path, "--profile", daemon.profile]);
+    stopAtEnd(again.proc);
+    expect(again.listening.port).not.toBe(daemon.listening.port);
+    // Nothing listens on the old port any more: live means the new one was found.
+    await waitUntil(() => frameHas(screen, "● live"), 15_000);
+    // The log tail comes from the new daemon: it has its start line.
+    screen.stdin.write("5");
+    await waitUntil(() => (screen.lastFrame() ?? "").split("edgetrain 0.1.0 running").length === 3, 10_000);
+  }, 60_000);
+
   test("edgetrain tui without a terminal says so and exits 1", async () => {
     await using dir = tempDir();
     const result = await runCli(["tui", "--home", dir.path], { home: dir.path });

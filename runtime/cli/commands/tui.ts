@@ -3,17 +3,26 @@ import { interactiveTerminal, stringFlag, type Command, type CommandIo } from ".
 import { daemonAddress, homeToken } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import type { ParsedArgs } from "../command.ts";
+import type { Connection } from "../../../tui/connection.ts";
 
 /** The daemon to attach to: --url/--token, else the home's daemon.json and its token. */
-export function tuiConnection(args: ParsedArgs, io: CommandIo): { url: string; token?: string; readToken?: () => string | undefined } {
+export function tuiConnection(args: ParsedArgs, io: CommandIo): Connection {
   const url = stringFlag(args, "url");
   const token = stringFlag(args, "token") ?? io.environment.variables.EDGETRAIN_TOKEN;
   if (url) return { url: url.replace(/\/+$/, ""), token };
   const { loaded, paths } = loadHomeProfile(args, io);
   const address = daemonAddress(paths.home, "start one with edgetrain run, or give --url");
   const fixed = token ?? loaded.profile?.api.token;
-  // A daemon restarted on this home makes a new token: read it again rather than keep a stale one.
-  return fixed ? { url: address.url, token: fixed } : { url: address.url, readToken: () => homeToken(paths.home) };
+  // A daemon restarted on this home may listen on another port: follow its daemon.json.
+  const readUrl = () => {
+    try {
+      return daemonAddress(paths.home).url;
+    } catch {
+      return undefined;
+    }
+  };
+  // It also makes a new token: read it again rather than keep a stale one.
+  return fixed ? { url: address.url, token: fixed, readUrl } : { url: address.url, readToken: () => homeToken(paths.home), readUrl };
 }
 
 export function needsTerminal(io: CommandIo): void {
