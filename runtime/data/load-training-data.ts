@@ -4,7 +4,8 @@ import { durationMs } from "../config/duration.ts";
 import { EdgetrainError } from "../errors.ts";
 import type { DataTable, TrainingData } from "../plugin-api.ts";
 import { readCsvTable, type ColumnChoice, type CsvTable } from "./csv-table.ts";
-import { naturalOrder, sessionWindow } from "./sessions.ts";
+import { naturalOrder } from "../natural-order.ts";
+import { sessionWindow } from "./sessions.ts";
 import type { DataSourceSpec, RowsSpec, SessionsSpec } from "./source-spec.ts";
 import { fileFingerprint, waitUntilStable } from "./changes.ts";
 

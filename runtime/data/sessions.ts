@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { EdgetrainError } from "../errors.ts";
+import { naturalOrder } from "../natural-order.ts";
 
 export interface Session {
   number: number;
@@ -37,6 +38,3 @@ export function sessionWindow(folder: string, pattern: string, count: number): {
   return { all, window: all.slice(-count) };
 }
 
-export function naturalOrder(a: string, b: string): number {
-  return a.localeCompare(b, undefined, { numeric: true });
-}

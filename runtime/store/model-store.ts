@@ -6,6 +6,7 @@ import { EdgetrainError, notFound } from "../errors.ts";
 import { syncPath, writeAtomicallyAsync } from "../files/write-atomically.ts";
 import { writeFailure } from "../files/write-failure.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
+import { naturalOrder } from "../natural-order.ts";
 import type { Events } from "../events/bus.ts";
 import type { Logger } from "../plugin-api.ts";
 import { checkModelName } from "./model-name.ts";
@@ -149,7 +150,8 @@ export class ModelStore {
     const rows = this.db
       .query<{ model: string; versions: number; latest: number }, []>("SELECT model, count(*) AS versions, max(version) AS latest FROM model_versions GROUP BY model ORDER BY model")
       .all();
-    return rows.map((row) => {
+    // SQLite orders player_10 before player_2; people count.
+    return rows.toSorted((a, b) => naturalOrder(a.model, b.model)).map((row) => {
       const active = this.activeVersion(row.model);
       const shown = this.version(row.model, active ?? row.latest);
       return { model: row.model, active, versions: row.versions, latest: row.latest, job: shown?.job, key: shown?.key, metrics: shown?.metrics, activated_at: this.pointers.get(row.model)?.activated_at };

@@ -2,7 +2,8 @@ import { basename, join } from "node:path";
 import type { Job } from "../config/schema.ts";
 import { readCsvTable } from "../data/csv-table.ts";
 import { csvFilesIn } from "../data/load-training-data.ts";
-import { naturalOrder, sessionKeys } from "../data/sessions.ts";
+import { sessionKeys } from "../data/sessions.ts";
+import { naturalOrder } from "../natural-order.ts";
 
 /**
  * The keys a job trains one model each for: the sessions source's subfolders, the values of a rows

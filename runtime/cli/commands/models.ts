@@ -9,7 +9,6 @@ import type { Command, CommandIo, ParsedArgs } from "../command.ts";
 import { askDaemon, daemonClient, daemonRuns } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile, resolveHomeProfile } from "../home.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
-import { naturalCompare } from "../natural-order.ts";
 import { metricsText, writeTable } from "../table.ts";
 
 /** A one-shot command's logger: only what the user must know (a repaired file, CUDA missing) reaches stderr. */
@@ -59,7 +58,8 @@ export const modelsCommand: Command = {
   async run(args, io) {
     const home = loadHomeProfile(args, io);
     const listed = daemonRuns(home.paths.home) ? (await askDaemon(args, io, (api) => api.v1.models.get())).models : withStore(home, io, (store) => store.list());
-    const models = listed.toSorted((a, b) => naturalCompare(a.model, b.model));
+    // In natural order already: the store lists them so, for the daemon's API too.
+    const models = listed;
     if (args.values.json) return writeJson(io, models), 0;
     if (models.length === 0) return io.stdout.write("no models yet: a job's first successful run adds one\n"), 0;
     writeTable(io.stdout, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricsText(m.metrics)])]);
