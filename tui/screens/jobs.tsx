@@ -1,7 +1,11 @@
 import { Box, Text } from "ink";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
-const when = (iso?: string) => (iso ? new Date(iso).toISOString().slice(5, 16).replace("T", " ") : "-");
+/** A time as `MM-DD hh:mm`; `next` may also be words ("on request"), shown as they are. */
+const when = (text?: string) => {
+  const ms = text ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(ms) ? (text ?? "-") : new Date(ms).toISOString().slice(5, 16).replace("T", " ");
+};
 
 /** Jobs with triggers, off-peak windows, last and next run and why; n runs the selected job now. */
 export function Jobs({ snapshot, selected, message, width }: { snapshot: DaemonSnapshot; selected: number; message?: string; width: number }) {
