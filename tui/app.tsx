@@ -1,9 +1,11 @@
 import { Box, Text, useApp, useInput, useStdout } from "ink";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { RunDetail } from "../runtime/api/contract.ts";
 import { ConflictModal } from "./components/conflict-modal.tsx";
 import { ColorContext, useColor } from "./components/theme.tsx";
 import { currentUrl, type Connection } from "./connection.ts";
+import { FilterLine } from "./components/filter-line.tsx";
+import { isListScreen, matching, NO_FILTER, typedIntoFilter, type ListFilter, type ListScreen } from "./list-filter.ts";
 import { Jobs } from "./screens/jobs.tsx";
 import { LOG_LEVELS, Logs } from "./screens/logs.tsx";
 import { Models, type ModelsView } from "./screens/models.tsx";
@@ -17,7 +19,8 @@ type Screen = (typeof SCREENS)[number];
 
 const HELP = [
   "1–6 or Tab: switch screens (Overview, Runs, Models, Jobs, Logs, Profile)",
-  "↑↓: select · Enter: open · Esc: back",
+  "↑↓ or k j: select · Enter: open · Esc: back",
+  "/: filter Runs, Models or Jobs by name (Enter keeps it, Esc clears it)",
   "Runs: Enter shows progress, checkpoints, metrics and the live log tail",
   "Models: Enter lists versions · a activate the selected version · r roll back (both ask y/n)",
   "Jobs: n run the selected job now",
@@ -60,6 +63,9 @@ function Dashboard({ connection, refreshMs }: AppProps) {
   const [logJob, setLogJob] = useState<string>();
   const [profileOffset, setProfileOffset] = useState(0);
   const [sending, setSending] = useState<string>();
+  const [filter, setFilter] = useState<ListFilter>(NO_FILTER);
+  // Read by the key handler: keys typed faster than a redraw (a paste) must not see a stale state.
+  const typingFilter = useRef(false);
 
   // Resizing redraws at the new size.
   useEffect(() => {
@@ -76,15 +82,31 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     return () => clearInterval(timer);
   }, [runDetail?.id]);
 
+  // The list screens show, and select from, the rows the filter leaves.
+  const shown = {
+    ...snapshot,
+    runs: matching(snapshot.runs, filter.text.Runs, (run) => `${run.job}/${run.key ?? ""} ${run.status} ${run.trigger}`),
+    models: matching(snapshot.models, filter.text.Models, (model) => model.model),
+    jobs: matching(snapshot.jobs, filter.text.Jobs, (job) => job.name),
+  };
+  const listFilter = isListScreen(screen) ? filter.text[screen] : "";
   const conflict = snapshot.conflicts[0];
   const act = (work: Promise<unknown>, done: string) =>
     work.then(
       () => setMessage(done),
       (error: Error) => setMessage(error.message),
     );
+  const selectFirst = (list: ListScreen) =>
+    list === "Runs" ? setRunIndex(0) : list === "Models" ? setModels((m) => ({ ...m, selected: 0 })) : setJobIndex(0);
   const openModel = (name: string) => answer(api.v1.models({ name }).get()).then((detail) => setModels((m) => ({ ...m, detail, version: 0 })), (error: Error) => setMessage(error.message));
 
   useInput((input, key) => {
+    // Typing a filter comes first: its letters must not answer a conflict or switch screens.
+    if (typingFilter.current && isListScreen(screen) && !key.upArrow && !key.downArrow) {
+      if (key.escape || key.return) typingFilter.current = false;
+      if (!key.return) selectFirst(screen);
+      return setFilter((current) => typedIntoFilter(current, screen, input, key));
+    }
     if (conflict) {
       const action = input === "w" ? "wait" : input === "s" ? "skip" : input === "f" ? "force" : undefined;
       if (action) {
@@ -106,11 +128,22 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     if (help && key.escape) return setHelp(false);
     if (/^[1-6]$/.test(input)) return setScreen(SCREENS[Number(input) - 1]!);
     if (key.tab) return setScreen(SCREENS[(SCREENS.indexOf(screen) + (key.shift ? SCREENS.length - 1 : 1)) % SCREENS.length]!);
-    const step = key.upArrow ? -1 : key.downArrow ? 1 : 0;
+    const step = key.upArrow || input === "k" ? -1 : key.downArrow || (input === "j" && screen !== "Logs") ? 1 : 0;
+    const inDetail = (screen === "Runs" && runDetail) || (screen === "Models" && models.detail);
+    if (isListScreen(screen) && !inDetail) {
+      if (input === "/") {
+        typingFilter.current = true;
+        return setFilter((f) => ({ ...f, editing: true }));
+      }
+      if (key.escape && listFilter) {
+        selectFirst(screen);
+        return setFilter((f) => ({ ...f, text: { ...f.text, [screen]: "" } }));
+      }
+    }
     if (screen === "Runs") {
       if (runDetail && key.escape) return setRunDetail(undefined);
-      if (step) setRunIndex((i) => Math.max(0, Math.min(snapshot.runs.length - 1, i + step)));
-      if (key.return && snapshot.runs[runIndex]) void answer(api.v1.runs({ id: snapshot.runs[runIndex]!.id }).get()).then(setRunDetail, (error: Error) => setMessage(error.message));
+      if (step) setRunIndex((i) => Math.max(0, Math.min(shown.runs.length - 1, i + step)));
+      if (key.return && shown.runs[runIndex]) void answer(api.v1.runs({ id: shown.runs[runIndex]!.id }).get()).then(setRunDetail, (error: Error) => setMessage(error.message));
     } else if (screen === "Models") {
       if (models.detail) {
         if (key.escape) return setModels((m) => ({ ...m, detail: undefined }));
@@ -119,14 +152,14 @@ function Dashboard({ connection, refreshMs }: AppProps) {
         if (input === "a" && version) setModels((m) => ({ ...m, confirm: { action: "activate", model: m.detail!.model, version: version.version } }));
         if (input === "r") setModels((m) => ({ ...m, confirm: { action: "rollback", model: m.detail!.model } }));
       } else {
-        if (step) setModels((m) => ({ ...m, selected: Math.max(0, Math.min(snapshot.models.length - 1, m.selected + step)) }));
-        const model = snapshot.models[models.selected];
+        if (step) setModels((m) => ({ ...m, selected: Math.max(0, Math.min(shown.models.length - 1, m.selected + step)) }));
+        const model = shown.models[models.selected];
         if (key.return && model) void openModel(model.model);
         if (input === "r" && model) setModels((m) => ({ ...m, confirm: { action: "rollback", model: model.model } }));
       }
     } else if (screen === "Jobs") {
-      if (step) setJobIndex((i) => Math.max(0, Math.min(snapshot.jobs.length - 1, i + step)));
-      const job = snapshot.jobs[jobIndex];
+      if (step) setJobIndex((i) => Math.max(0, Math.min(shown.jobs.length - 1, i + step)));
+      const job = shown.jobs[jobIndex];
       if (input === "n" && job) void act(answer(api.v1.jobs({ name: job.name }).run.post({})), `job ${job.name} queued`);
     } else if (screen === "Logs") {
       if (input === "l") setLogLevel((level) => LOG_LEVELS[(LOG_LEVELS.indexOf(level) + 1) % LOG_LEVELS.length]!);
@@ -141,7 +174,8 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     }
   });
 
-  const body = size.rows - 4;
+  const filterShown = isListScreen(screen) && (filter.editing || listFilter !== "") && !help;
+  const body = size.rows - 4 - (filterShown ? 1 : 0);
   const status = snapshot.status;
   return (
     <Box flexDirection="column" width={size.columns}>
@@ -158,8 +192,9 @@ function Dashboard({ connection, refreshMs }: AppProps) {
           </Text>
         ))}
       </Text>
-      <Box flexDirection="column" height={body}>
+      <Box flexDirection="column" height={size.rows - 4}>
         {conflict ? <ConflictModal conflict={conflict} now={now} sending={sending} /> : null}
+        {filterShown ? <FilterLine text={listFilter} editing={filter.editing} /> : null}
         {help ? (
           <Box flexDirection="column" borderStyle="round" paddingX={1}>
             {HELP.map((line) => (
@@ -169,11 +204,11 @@ function Dashboard({ connection, refreshMs }: AppProps) {
         ) : screen === "Overview" ? (
           <Overview snapshot={snapshot} width={size.columns} height={body - (conflict ? 5 : 0)} />
         ) : screen === "Runs" ? (
-          <Runs snapshot={snapshot} selected={runIndex} detail={runDetail} height={body} width={size.columns} />
+          <Runs snapshot={shown} selected={runIndex} detail={runDetail} height={body} width={size.columns} />
         ) : screen === "Models" ? (
-          <Models snapshot={snapshot} view={models} height={body} />
+          <Models snapshot={shown} view={models} height={body} />
         ) : screen === "Jobs" ? (
-          <Jobs snapshot={snapshot} selected={jobIndex} message={message} width={size.columns} />
+          <Jobs snapshot={shown} selected={jobIndex} message={message} width={size.columns} />
         ) : screen === "Logs" ? (
           <Logs lines={snapshot.logs} level={logLevel} job={logJob} height={body} width={size.columns} />
         ) : (
@@ -181,7 +216,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
         )}
       </Box>
       <Text dimColor wrap="truncate">
-        {snapshot.link !== "live" && snapshot.error ? `${snapshot.error} · ` : message && screen !== "Jobs" ? `${message} · ` : ""}1-6/Tab screens · ↑↓ Enter Esc · ? help · q quit
+        {snapshot.link !== "live" && snapshot.error ? `${snapshot.error} · ` : message && screen !== "Jobs" ? `${message} · ` : ""}1-6/Tab screens · ↑↓ jk Enter Esc · / filter · ? help · q quit
       </Text>
     </Box>
   );

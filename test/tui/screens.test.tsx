@@ -3,7 +3,7 @@ import { render } from "ink-testing-library";
 import { createApp } from "../../runtime/api/app.ts";
 import type { DaemonView } from "../../runtime/api/daemon-view.ts";
 import { App } from "../../tui/app.tsx";
-import { fakeDaemon, TOKEN } from "../api/fake-daemon.ts";
+import { fakeDaemon, RUN, TOKEN } from "../api/fake-daemon.ts";
 import { waitUntil } from "../helpers.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -46,5 +46,52 @@ describe("TUI screens", () => {
     const screen = await tuiOn();
     await press(screen, "4", () => frame(screen).includes("STRATEGY"));
     expect(frame(screen)).toMatch(/activity\s+random-forest\s+manual\s+running .+ on request/);
+  }, 30_000);
+});
+
+describe("TUI keys, filter and order", () => {
+  test("j and k move the selection as the arrows do", async () => {
+    const screen = await tuiOn();
+    await press(screen, "3", () => selected(screen) === "activity-player_1");
+    await press(screen, "j", () => selected(screen) === "activity-player_2");
+    await press(screen, "j", () => selected(screen) === "activity-player_10");
+    await press(screen, "k", () => selected(screen) === "activity-player_2");
+    await press(screen, KEYS.down, () => selected(screen) === "activity-player_10");
+    await press(screen, KEYS.up, () => selected(screen) === "activity-player_2");
+    await press(screen, "4", () => frame(screen).includes("STRATEGY"));
+    expect(selected(screen)).toBe("activity");
+  }, 30_000);
+
+  test("models keep the daemon's natural order: player_2 before player_10", async () => {
+    const screen = await tuiOn();
+    await press(screen, "3", () => frame(screen).includes("coach-day"));
+    const names = frame(screen).match(/activity-player_\d+|coach-day/g);
+    expect(names).toEqual(["activity-player_1", "activity-player_2", "activity-player_10", "coach-day"]);
+  }, 30_000);
+
+  test("/ filters a list by name; its letters are text, Enter keeps it, Esc clears it", async () => {
+    const screen = await tuiOn({ runs: () => [RUN, { ...RUN, id: "r9", job: "nightly", key: null }] });
+    await press(screen, "3", () => frame(screen).includes("coach-day"));
+    await press(screen, "/", () => frame(screen).includes("Enter keep"));
+    // q, digits and j are typed, not obeyed.
+    for (const key of ["q", "1"]) await press(screen, key, () => frame(screen).includes(`/${key === "q" ? "q" : "q1"}`));
+    expect(frame(screen)).not.toContain("activity-player_");
+    await press(screen, KEYS.backspace, () => frame(screen).includes("/q "));
+    await press(screen, KEYS.backspace, () => frame(screen).includes("coach-day"));
+    for (const key of "play 1") screen.stdin.write(key);
+    await waitUntil(() => frame(screen).includes("/play 1") && !frame(screen).includes("coach-day"), 5000);
+    expect(frame(screen).match(/activity-player_\d+/g)).toEqual(["activity-player_1", "activity-player_10"]);
+    await press(screen, KEYS.enter, () => frame(screen).includes("/ change"));
+    // Kept: j moves again, within what the filter leaves.
+    await press(screen, "j", () => selected(screen) === "activity-player_10");
+    // Each list has its own filter.
+    await press(screen, "2", () => frame(screen).includes("nightly"));
+    await press(screen, "/", () => frame(screen).includes("Enter keep"));
+    for (const key of "night") screen.stdin.write(key);
+    await waitUntil(() => frame(screen).includes("/night") && !frame(screen).includes("player_1"), 5000);
+    await press(screen, "3", () => frame(screen).includes("/night3"));
+    await press(screen, KEYS.escape, () => frame(screen).includes("player_1") && !frame(screen).includes("/night"));
+    await press(screen, "3", () => frame(screen).includes("/play 1") && !frame(screen).includes("coach-day"));
+    await press(screen, KEYS.escape, () => frame(screen).includes("coach-day") && !frame(screen).includes("/play"));
   }, 30_000);
 });
