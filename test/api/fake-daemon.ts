@@ -6,7 +6,7 @@ import { EventJournal } from "../../runtime/events/event-journal.ts";
 
 export const TOKEN = "fake-daemon-token-0123456789";
 
-const version = (n: number, status: ModelVersion["status"]): ModelVersion => ({
+export const version = (n: number, status: ModelVersion["status"]): ModelVersion => ({
   model: "activity-player_1",
   version: n,
   status,

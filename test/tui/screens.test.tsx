@@ -3,7 +3,7 @@ import { render } from "ink-testing-library";
 import { createApp } from "../../runtime/api/app.ts";
 import type { DaemonView } from "../../runtime/api/daemon-view.ts";
 import { App } from "../../tui/app.tsx";
-import { fakeDaemon, RUN, TOKEN } from "../api/fake-daemon.ts";
+import { fakeDaemon, RUN, TOKEN, version } from "../api/fake-daemon.ts";
 import { waitUntil } from "../helpers.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -46,6 +46,22 @@ describe("TUI screens", () => {
     const screen = await tuiOn();
     await press(screen, "4", () => frame(screen).includes("STRATEGY"));
     expect(frame(screen)).toMatch(/activity\s+random-forest\s+manual\s+running .+ on request/);
+  }, 30_000);
+});
+
+describe("TUI pictures", () => {
+  test("a model's versions show their accuracy as a chart, oldest on the left", async () => {
+    const versions = [3, 2, 1].map((n) => ({ ...version(n, n === 3 ? "active" : "retired"), metrics: { accuracy: [0, 0.71, 0.9, 0.8][n]!, f1: 0.5 } }));
+    const screen = await tuiOn({ model: (name) => ({ model: name, active: 3, versions, feature_names: ["hr"], classes: ["rest", "run"] }) });
+    await press(screen, "3", () => selected(screen) === "activity-player_1");
+    await press(screen, KEYS.enter, () => frame(screen).includes("accuracy by version, v1 … v3"));
+    const lines = frame(screen).split("\n");
+    const chart = lines.slice(lines.findIndex((line) => line.includes("by version")) + 1).filter((line) => /[┤┼]/.test(line));
+    // The y axis is labelled from the highest accuracy down to the lowest; the line rises, then falls.
+    expect(chart[0]).toMatch(/^\s*0\.900 ┤/);
+    expect(chart.at(-1)).toMatch(/^\s*0\.710 ┼/);
+    expect(frame(screen)).toMatch(/╭─+╮/);
+    expect(frame(screen)).toMatch(/› v3\s+active/);
   }, 30_000);
 });
 

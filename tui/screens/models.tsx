@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import type { ModelDetail } from "../../runtime/api/contract.ts";
 import { metricsShort } from "../components/gauges.tsx";
+import { chartPoints, VersionChart } from "../components/version-chart.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
@@ -11,6 +12,8 @@ export interface ModelsView {
   confirm?: { action: "activate" | "rollback"; model: string; version?: number };
 }
 
+const CHART_HEIGHT = 5;
+
 /** Models; Enter lists a model's versions with metrics and gate results; a activates, r rolls back, each confirmed. */
 export function Models({ snapshot, view, height }: { snapshot: DaemonSnapshot; view: ModelsView; height: number }) {
   const color = useColor();
@@ -20,12 +23,15 @@ export function Models({ snapshot, view, height }: { snapshot: DaemonSnapshot; v
     </Text>
   ) : null;
   if (view.detail) {
-    const versions = view.detail.versions.slice(0, Math.max(1, height - 4));
+    // The chart takes its height plus its title and bottom line, when there is room for versions below it.
+    const chart = chartPoints(view.detail.versions).points.length >= 2 && height >= 16 ? CHART_HEIGHT + 2 : 0;
+    const versions = view.detail.versions.slice(0, Math.max(1, height - 4 - chart));
     return (
       <Box flexDirection="column">
         <Text bold>
           {view.detail.model} · active v{view.detail.active ?? "-"} · {view.detail.feature_names?.length ?? 0} features{view.detail.classes?.length ? ` · classes ${view.detail.classes.join(", ")}` : ""}
         </Text>
+        {chart ? <VersionChart versions={view.detail.versions} height={CHART_HEIGHT} /> : null}
         {versions.map((version, i) => {
           const gate = version.gate as { metric?: string; candidate?: number; active?: number; passed?: boolean } | undefined;
           return (
