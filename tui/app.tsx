@@ -208,7 +208,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
         ) : screen === "Models" ? (
           <Models snapshot={shown} view={models} height={body} />
         ) : screen === "Jobs" ? (
-          <Jobs snapshot={shown} selected={jobIndex} message={message} width={size.columns} />
+          <Jobs snapshot={shown} selected={jobIndex} message={message} width={size.columns} height={body} />
         ) : screen === "Logs" ? (
           <Logs lines={snapshot.logs} level={logLevel} job={logJob} height={body} width={size.columns} />
         ) : (

@@ -9,6 +9,7 @@ import type { PredictionRequest } from "../inference/prediction-input.ts";
 import { readLogTail } from "../log/log-tail.ts";
 import { logFileOptions } from "../log/logger.ts";
 import { DaemonMetrics } from "../metrics/daemon-metrics.ts";
+import { windowHours } from "../offpeak/windows.ts";
 import { planJobs } from "../scheduler/job-plan.ts";
 import type { RunningProfile, Services } from "../services/services.ts";
 import type { StateDatabase } from "../state/database.ts";
@@ -118,7 +119,9 @@ export class DaemonBackend implements DaemonView {
 
   offPeak(): ReturnType<View["offPeak"]> {
     const offPeak = this.parts.services.scheduler?.offPeak;
-    return { windows: (offPeak?.windows ?? []).map((w) => w.label), note: offPeak?.note };
+    const windows = (offPeak?.windows ?? []).map((w) => w.label);
+    if (!offPeak?.activity.points) return { windows, note: offPeak?.note };
+    return { windows, note: offPeak.note, hour_scores: offPeak.activity.score, window_hours: windowHours(offPeak.windows) };
   }
 
   runs(filter: Parameters<View["runs"]>[0]): ReturnType<View["runs"]> {

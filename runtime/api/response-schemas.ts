@@ -106,7 +106,22 @@ export const RunDetail = v.object({
 export const RunList = v.object({ runs: v.array(RunSummary) });
 export const RunControlled = v.object({ run: Text, action: v.picklist(["cancel", "pause", "resume"]), accepted: v.literal(true) });
 
-export const OffPeak = v.object({ windows: v.array(Text), note: v.optional(v.pipe(v.string(), v.description("Why there are no windows yet."))) });
+export const OffPeak = v.object({
+  windows: v.array(Text),
+  note: v.optional(v.pipe(v.string(), v.description("Why there are no windows yet."))),
+  hour_scores: v.optional(
+    v.pipe(
+      v.array(v.number()),
+      v.description(
+        "Activity per hour of the week, 168 values from Sunday 00:00 (usage.timezone), 0 quietest … 1 busiest; " +
+          "absent until learned.",
+      ),
+    ),
+  ),
+  window_hours: v.optional(
+    v.pipe(v.array(Count), v.description("The hours of the week (as hour_scores counts them) inside an off-peak window.")),
+  ),
+});
 export const JobSummary = v.object({
   name: Text,
   strategy: Text,

@@ -84,17 +84,7 @@ export function msToNextWindow(windows: OffPeakWindow[], now: number, timeZone?:
   return ahead * 3_600_000 - intoHour;
 }
 
-/** A week as text, one row a day, one cell an hour: quiet ·, ░, ▒, ▓, █ busy; windows marked with W. */
-export function heatMap(activity: WeeklyActivity, windows: OffPeakWindow[]): string {
-  const shades = ["·", "░", "▒", "▓", "█"];
-  const lines = ["      " + Array.from({ length: 24 }, (_, h) => (h % 3 === 0 ? String(h).padEnd(3) : "")).join("")];
-  ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].forEach((day, d) => {
-    let row = `${day}   `;
-    for (let h = 0; h < 24; h++) {
-      const hour = d * 24 + h;
-      row += inWindow(windows, hour) ? "W" : shades[Math.min(shades.length - 1, Math.floor(activity.score[hour]! * shades.length))];
-    }
-    lines.push(row);
-  });
-  return lines.join("\n");
+/** The hours of the week (0 = Sunday 00:00) inside a window, for a heat map. */
+export function windowHours(windows: OffPeakWindow[]): number[] {
+  return Array.from({ length: WEEK_HOURS }, (_, hour) => hour).filter((hour) => inWindow(windows, hour));
 }

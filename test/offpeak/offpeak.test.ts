@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { hourOfWeek } from "../../runtime/offpeak/hour-of-week.ts";
-import { heatMap, inWindow, msToNextWindow, quietestWindows, weeklyActivity } from "../../runtime/offpeak/windows.ts";
+import { inWindow, msToNextWindow, quietestWindows, weeklyActivity, windowHours } from "../../runtime/offpeak/windows.ts";
+import { weekHeatMap } from "../../tui/week-heat-map.ts";
 import type { UsagePoint } from "../../runtime/offpeak/usage-source.ts";
 import { mariadbBinaries, postgresBinaries, startMariadb, startPostgres } from "../db-servers.ts";
 import { runCli, tempDir } from "../helpers.ts";
@@ -34,7 +35,7 @@ describe("off-peak windows (hour-of-week scores)", () => {
     expect(inWindow(windows, hourOfWeek(Date.parse("2026-11-29T03:30:00Z"), "UTC"))).toBe(true);
     expect(msToNextWindow(windows, Date.parse("2026-11-29T01:30:00Z"), "UTC")).toBe(30 * 60_000);
     // 10 logins an hour is a quarter of the busiest 40: ░; the window is W; the day █.
-    expect(heatMap(activity, windows).split("\n")[1]).toBe("Sun   ░░WWW░░███████████████░░");
+    expect(weekHeatMap(activity.score, windowHours(windows))[1]).toBe("Sun   ░░WWW░░███████████████░░");
   });
 
   test("too few observations are not trusted, and weights mix players with CPU", () => {

@@ -3,6 +3,7 @@ import { render } from "ink-testing-library";
 import { createApp } from "../../runtime/api/app.ts";
 import type { DaemonView } from "../../runtime/api/daemon-view.ts";
 import { App } from "../../tui/app.tsx";
+import { weekHeatMap } from "../../tui/week-heat-map.ts";
 import { fakeDaemon, RUN, TOKEN, version } from "../api/fake-daemon.ts";
 import { waitUntil } from "../helpers.ts";
 
@@ -63,6 +64,26 @@ describe("TUI pictures", () => {
     expect(frame(screen)).toMatch(/╭─+╮/);
     expect(frame(screen)).toMatch(/› v3\s+active/);
   }, 30_000);
+});
+
+describe("TUI pictures: the off-peak week", () => {
+  test("the Jobs screen draws the daemon's hour-of-week scores as a heat map with the windows marked", async () => {
+    // Quiet in the small hours, busy otherwise; the window is Sunday 02:00–05:00.
+    const hour_scores = Array.from({ length: 168 }, (_, hour) => (hour % 24 < 6 ? 0.1 : hour % 24 < 9 ? 0.5 : 0.95));
+    const screen = await tuiOn({ offPeak: () => ({ windows: ["Sun 02:00–05:00"], hour_scores, window_hours: [2, 3, 4] }) });
+    await press(screen, "4", () => frame(screen).includes("off-peak window"));
+    expect(frame(screen)).toContain("Sun   ··WWW·▒▒▒███████████████");
+    expect(frame(screen)).toContain("Mon   ······▒▒▒███████████████");
+    expect(frame(screen)).toContain("Sat   ······▒▒▒███████████████");
+    expect(frame(screen)).toContain("off-peak windows: Sun 02:00–05:00");
+  }, 30_000);
+
+  test("the renderer edgetrain plan shares shades 0…1 scores and marks the window hours", () => {
+    const lines = weekHeatMap(Array.from({ length: 168 }, () => 0.5), [0, 167]);
+    expect(lines[0]).toBe("      0  3  6  9  12 15 18 21 ");
+    expect(lines[1]).toBe("Sun   W▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒");
+    expect(lines[7]).toBe("Sat   ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒W");
+  });
 });
 
 describe("TUI keys, filter and order", () => {

@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { OffPeakWeek } from "../components/off-peak-week.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
 /** A time as `MM-DD hh:mm`; `next` may also be words ("on request"), shown as they are. */
@@ -8,7 +9,8 @@ const when = (text?: string) => {
 };
 
 /** Jobs with triggers, off-peak windows, last and next run and why; n runs the selected job now. */
-export function Jobs({ snapshot, selected, message, width }: { snapshot: DaemonSnapshot; selected: number; message?: string; width: number }) {
+export function Jobs(props: { snapshot: DaemonSnapshot; selected: number; message?: string; width: number; height: number }) {
+  const { snapshot, selected, message, width, height } = props;
   const windows = snapshot.offpeak?.windows.length ? `off-peak windows: ${snapshot.offpeak.windows.join(", ")}` : `off-peak: ${snapshot.offpeak?.note ?? "no windows learned"}`;
   const job = snapshot.jobs[selected];
   return (
@@ -25,6 +27,8 @@ export function Jobs({ snapshot, selected, message, width }: { snapshot: DaemonS
       {snapshot.jobs.length === 0 ? <Text dimColor>the profile has no jobs</Text> : null}
       {job ? <Text wrap="wrap">{`why: ${job.why}`.slice(0, width * 2)}</Text> : null}
       <Text dimColor>{message ?? "↑↓ job · n run now (queued in the daemon, governor and conflicts still apply)"}</Text>
+      {/* The week takes nine lines: shown when the jobs leave room for it. */}
+      {height >= snapshot.jobs.length + 15 ? <OffPeakWeek offpeak={snapshot.offpeak} /> : null}
     </Box>
   );
 }

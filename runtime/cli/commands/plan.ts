@@ -1,10 +1,11 @@
 import { learnOffPeak } from "../../offpeak/learn.ts";
 import { openState } from "../../state/database.ts";
-import { heatMap } from "../../offpeak/windows.ts";
+import { windowHours } from "../../offpeak/windows.ts";
 import { planJobs } from "../../scheduler/job-plan.ts";
 import type { Command } from "../command.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
+import { weekHeatMap } from "../../../tui/week-heat-map.ts";
 
 export const planCommand: Command = {
   name: "plan",
@@ -24,7 +25,7 @@ export const planCommand: Command = {
       return 0;
     }
     io.stdout.write(`Activity by hour of the week (${profile.usage.source}, last ${profile.usage.history_days} days, ${offPeak.activity.points} observations${profile.usage.timezone ? `, ${profile.usage.timezone}` : ""}):\n`);
-    io.stdout.write(heatMap(offPeak.activity, offPeak.windows) + "\n");
+    io.stdout.write(weekHeatMap(offPeak.activity.score, windowHours(offPeak.windows)).join("\n") + "\n");
     io.stdout.write(offPeak.windows.length ? `off-peak windows (W): ${offPeak.windows.map((w) => `${w.label} (score ${w.score.toFixed(2)})`).join(", ")}\n` : `no off-peak windows: ${offPeak.note}\n`);
     io.stdout.write("\nJOB  NEXT RUN  WHY\n");
     for (const plan of jobs) io.stdout.write(`${plan.job}  ${plan.next ?? "-"}  ${plan.why}\n`);
