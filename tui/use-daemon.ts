@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import type { Conflict, DaemonStatus, JobSummary, LogLine, ModelSummary, OffPeak, ProfileText, RunSummary } from "../runtime/api/contract.ts";
+import type { Conflict, DaemonStatus, JobSummary, LogLine, ModelSummary, OffPeak, ProfileText, ResourceHistory, RunSummary } from "../runtime/api/contract.ts";
 import { daemonClient, EventFeed, type Connection, type LinkState } from "./connection.ts";
 
 export interface Reading {
@@ -28,6 +28,8 @@ export interface DaemonSnapshot {
   offpeak?: OffPeak;
   conflicts: Conflict[];
   readings: Reading[];
+  /** The last hour, averaged by the daemon: there from the first draw, however recently the TUI started. */
+  history?: ResourceHistory;
   logs: LogLine[];
   progress: Record<string, RunProgress>;
   heartbeats: Record<string, number>;
@@ -58,11 +60,14 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
     let tick = 0;
     const gathered = () => ({ readings, logs, progress: { ...progress }, heartbeats: { ...heartbeats } });
     const fail = (error: unknown) => update(() => ({ error: (error as Error).message }));
+    const refreshHistory = () => answer(api.v1.history.get()).then((history) => update(() => ({ history })), fail);
     const refreshConflicts = () => answer(api.v1.conflicts.get()).then(({ conflicts }) => update(() => ({ conflicts })), fail);
     const poll = async () => {
       try {
         // Runs, models and jobs change with events; without any they are fetched every fifth tick.
-        const lists = listsStale || tick++ % 5 === 0;
+        const lists = listsStale || tick % 5 === 0;
+        // A step of the history is 30 s long: a fresh copy every 10 ticks is plenty.
+        if (tick++ % 10 === 9) void refreshHistory();
         listsStale = false;
         const [status, runs, models, jobs] = await Promise.all([
           answer(api.v1.status.get()),
@@ -80,6 +85,7 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
       listsStale = true;
       void poll();
       void refreshConflicts();
+      void refreshHistory();
       answer(api.v1.logs.get({ query: { limit: LOG_LINES } })).then(({ lines }) => {
         logs = lines;
         update(gathered);

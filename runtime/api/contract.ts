@@ -23,6 +23,8 @@ export type Health = InferOutput<typeof schema.Health>;
 /** `GET /v1/status`: what the daemon is, runs and knows. */
 export type DaemonStatus = InferOutput<typeof schema.DaemonStatus>;
 export type DiskStatus = InferOutput<typeof schema.DiskStatus>;
+/** `GET /v1/history`: the governor's readings over the last hour, averaged into steps, oldest first. */
+export type ResourceHistory = InferOutput<typeof schema.ResourceHistory>;
 /** `GET /v1/cache`. */
 export type CacheStats = InferOutput<typeof schema.CacheStats>;
 /** `DELETE /v1/cache[?model=NAME]`. */

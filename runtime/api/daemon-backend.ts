@@ -5,6 +5,7 @@ import { cancellation } from "../errors.ts";
 import { EventJournal } from "../events/event-journal.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import type { Governor } from "../governor/governor.ts";
+import { ReadingHistory } from "../governor/reading-history.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import { readLogTail } from "../log/log-tail.ts";
 import { logFileOptions } from "../log/logger.ts";
@@ -40,11 +41,16 @@ export class DaemonBackend implements DaemonView {
   private apiToken = "";
   /** The run's events, numbered, with the newest api.event_buffer kept for clients that reconnect. */
   private readonly journal: EventJournal;
+  /** The last hour of readings, kept here so that a client attached later still sees it. */
+  private readonly readings = new ReadingHistory();
 
   constructor(private readonly parts: BackendParts) {
     const { services, state } = parts;
     this.journal = new EventJournal(() => this.resolved.profile.api.event_buffer, parts.startedAt);
-    services.bus.subscribe((event) => this.journal.record(event));
+    services.bus.subscribe((event) => {
+      this.journal.record(event);
+      if (event.type === "governor.reading") this.readings.record(event.data, event.at);
+    });
     this.prometheus = new DaemonMetrics({
       status: () => this.status(),
       diskUsage: () => parts.disk.usage(),
@@ -97,6 +103,18 @@ export class DaemonBackend implements DaemonView {
       disk: disk.status(),
       cache: this.cacheStats(),
     };
+  }
+
+  history(): ReturnType<View["history"]> {
+    const { stepMs, spanMs } = this.readings;
+    const points = this.readings.history(Date.now()).map((step) => ({
+      at: new Date(step.at).toISOString(),
+      cpu_percent: step.cpuPercent,
+      memory_percent: step.memoryPercent,
+      ...(step.gpuPercent !== undefined ? { gpu_percent: step.gpuPercent } : {}),
+      ...(step.temperatureC !== undefined ? { temperature_c: step.temperatureC } : {}),
+    }));
+    return { step_s: stepMs / 1000, span_s: spanMs / 1000, points };
   }
 
   jobs(): ReturnType<View["jobs"]> {

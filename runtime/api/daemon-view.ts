@@ -13,6 +13,7 @@ import type {
   OffPeak,
   Prediction,
   ProfileText,
+  ResourceHistory,
   RunDetail,
   RunSummary,
 } from "./contract.ts";
@@ -22,6 +23,8 @@ export type { DaemonStatus, ModelDetail } from "./contract.ts";
 /** What the API may read of the daemon; routes depend on this, not on the daemon itself. Answers are the contract's types. */
 export interface DaemonView {
   status(): DaemonStatus;
+  /** The readings of the last hour, averaged into steps. */
+  history(): ResourceHistory;
   jobs(): JobSummary[];
   /** The learned off-peak windows in words, or why there are none. */
   offPeak(): OffPeak;

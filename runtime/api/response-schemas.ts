@@ -41,6 +41,21 @@ export const DiskStatus = v.object({
   dropped_writes: v.pipe(v.number(), v.description("Writes given up since the disk filled.")),
 });
 
+const Percent = (what: string) => v.pipe(v.number(), v.description(`${what}, 0–100, the mean over the step.`));
+export const ResourceHistory = v.object({
+  step_s: v.pipe(Count, v.description("Seconds each point averages.")),
+  span_s: v.pipe(Count, v.description("Seconds of history kept: the last hour.")),
+  points: v.array(
+    v.object({
+      at: IsoTime("When the step began"),
+      cpu_percent: Percent("CPU used by other processes (the governor's cpuPercent)"),
+      memory_percent: Percent("Memory in use"),
+      gpu_percent: v.optional(Percent("GPU use, where there is a GPU sensor")),
+      temperature_c: v.optional(v.pipe(v.number(), v.description("Temperature in °C, where there is a sensor; the mean over the step."))),
+    }),
+  ),
+});
+
 export const DaemonStatus = v.object({
   version: Text,
   pid: Count,

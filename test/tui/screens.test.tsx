@@ -86,6 +86,27 @@ describe("TUI pictures: the off-peak week", () => {
   });
 });
 
+describe("TUI pictures: the last hour", () => {
+  test("the overview draws the daemon's hour of readings as soon as it attaches, before any event", async () => {
+    // A CPU that climbed through the hour while memory stayed flat; kept by the daemon, not the TUI.
+    const points = Array.from({ length: 120 }, (_, i) => ({
+      at: new Date(Date.parse("2026-12-04T09:00:00Z") + i * 30_000).toISOString(),
+      cpu_percent: (i * 100) / 119,
+      memory_percent: 50,
+    }));
+    const screen = await tuiOn({ history: () => ({ step_s: 30, span_s: 3600, points }) });
+    await waitUntil(() => frame(screen).includes("CPU 1h"), 5000);
+    const cpu = /CPU 1h\s+(\S+)\s+60 min, 30 s steps/.exec(frame(screen))?.[1] ?? "";
+    const mem = /MEM 1h\s+(\S+)\s+60 min, 30 s steps/.exec(frame(screen))?.[1] ?? "";
+    // 120 steps squeezed into the sparkline's 60 columns: rising from ▁ to █; memory level at ▅.
+    expect(cpu.length).toBe(60);
+    expect([cpu[0], cpu.at(-1)]).toEqual(["▁", "█"]);
+    expect([...cpu].every((block, i) => i === 0 || block >= cpu[i - 1]!)).toBe(true);
+    expect(mem).toBe("▅".repeat(60));
+    expect(frame(screen)).not.toContain("GPU 1h");
+  }, 30_000);
+});
+
 describe("TUI keys, filter and order", () => {
   test("j and k move the selection as the arrows do", async () => {
     const screen = await tuiOn();

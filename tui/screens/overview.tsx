@@ -1,5 +1,6 @@
 import { Box, Text } from "ink";
 import { ago, metricsShort, percent, ProgressBar, Sparkline } from "../components/gauges.tsx";
+import { HourHistory, hourHistoryLines } from "../components/hour-history.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
@@ -11,7 +12,7 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
   const latest = readings.at(-1);
   const limits = status.governor.limits as Record<string, number>;
   const spark = Math.max(10, width - 40);
-  const rows = Math.max(1, height - 11 - (status.disk.full ? 1 : 0));
+  const rows = Math.max(1, height - 11 - (status.disk.full ? 1 : 0) - hourHistoryLines(snapshot.history));
   const line = (label: string, value: number | undefined, series: Array<number | undefined>, limit?: number) => (
     <Box>
       <Text>{label.padEnd(5)}{percent(value)} </Text>
@@ -32,6 +33,7 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
           <Text dimColor>{`  pause ≥${limits.max_temperature}°C`}</Text>
         </Box>
       ) : null}
+      <HourHistory history={snapshot.history} width={spark} />
       <Text wrap="truncate">
         {latest?.temperature === undefined ? "TEMP - · " : ""}runs start below CPU {limits.max_cpu_before}% MEM {limits.max_memory_before}% {latest?.temperature === undefined ? `(max ${limits.max_temperature}°C)` : ""}
       </Text>
