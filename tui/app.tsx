@@ -85,7 +85,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
   // The list screens show, and select from, the rows the filter leaves.
   const shown = {
     ...snapshot,
-    runs: matching(snapshot.runs, filter.text.Runs, (run) => `${run.job}/${run.key ?? ""} ${run.status} ${run.trigger}`),
+    runs: matching(snapshot.runs, filter.text.Runs, (run) => `${run.job}/${run.key ?? ""} ${run.status}`),
     models: matching(snapshot.models, filter.text.Models, (model) => model.model),
     jobs: matching(snapshot.jobs, filter.text.Jobs, (job) => job.name),
   };

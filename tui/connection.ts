@@ -153,7 +153,8 @@ export async function* daemonEvents(body: ReadableStream<Uint8Array>): AsyncGene
       try {
         // Trusted as the contract says: the daemon's own events, by type.
         const id = message.id === undefined ? undefined : Number(message.id);
-        parsed.push({ type: message.event, ...(id === undefined ? {} : { id }), data: JSON.parse(message.data) } as DaemonEvent);
+        const data: unknown = JSON.parse(message.data);
+        parsed.push({ type: message.event, ...(id === undefined ? {} : { id }), data } as DaemonEvent);
       } catch {
         // One bad event must not end the stream.
       }

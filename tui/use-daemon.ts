@@ -1,5 +1,15 @@
 import { useEffect, useRef, useState } from "react";
-import type { Conflict, DaemonStatus, JobSummary, LogLine, ModelSummary, OffPeak, ProfileText, ResourceHistory, RunSummary } from "../runtime/api/contract.ts";
+import type {
+  Conflict,
+  DaemonStatus,
+  JobSummary,
+  LogLine,
+  ModelSummary,
+  OffPeak,
+  ProfileText,
+  ResourceHistory,
+  RunSummary,
+} from "../runtime/api/contract.ts";
 import { daemonClient, EventFeed, type Connection, type LinkState } from "./connection.ts";
 
 export interface Reading {

@@ -54,7 +54,8 @@ export function createApp(view: DaemonView) {
         Object.assign(set.headers, corsHeaders(origin, view.corsOrigins(), preflight));
         // Browsers send a preflight without credentials; it is answered here and reaches no route.
         if (preflight) {
-          if (originAllowed(origin, view.corsOrigins())) return new Response(null, { status: 204, headers: set.headers as Record<string, string> });
+          const headers = set.headers as Record<string, string>;
+          if (originAllowed(origin, view.corsOrigins())) return new Response(null, { status: 204, headers });
           set.status = 403;
           return { code: "forbidden_origin", message: `Origin ${JSON.stringify(origin)} is not in api.cors_origins` };
         }

@@ -125,7 +125,13 @@ export type EventPayloads = {
    * events held (`too_old`), or not of this daemon run (`unknown_id`). Its id is the newest: what was
    * missed is lost, so re-read the state (status, runs, models) and go on from here.
    */
-  reset: { reason: "too_old" | "unknown_id"; requested: number; oldest: number | null; newest: number; message: string };
+  reset: {
+    reason: "too_old" | "unknown_id";
+    requested: number;
+    oldest: number | null;
+    newest: number;
+    message: string;
+  };
 };
 export type EventType = keyof EventPayloads;
 
@@ -133,4 +139,6 @@ export type EventType = keyof EventPayloads;
  * One event of `/v1/events`; `data.at` is when it happened (ISO 8601), `id` its place in the daemon run
  * (what a client sends back as Last-Event-ID when it reconnects).
  */
-export type DaemonEvent = { [T in EventType]: { type: T; id?: number; data: EventPayloads[T] & { at: string } } }[EventType];
+export type DaemonEvent = {
+  [T in EventType]: { type: T; id?: number; data: EventPayloads[T] & { at: string } };
+}[EventType];

@@ -17,7 +17,8 @@ export function corsPath(path: string): boolean {
 
 /** A browser's preflight: OPTIONS with an Origin, asking whether a method may follow. */
 export function isPreflight(request: Request): boolean {
-  return request.method === "OPTIONS" && request.headers.has("origin") && request.headers.has("access-control-request-method");
+  const { method, headers } = request;
+  return method === "OPTIONS" && headers.has("origin") && headers.has("access-control-request-method");
 }
 
 /** Whether `origin` is one of the listed ones: scheme, host and port as the browser sends them, case aside. */
@@ -31,7 +32,11 @@ export function originAllowed(origin: string | null, allowed: readonly string[])
  * The headers an answer on a `/v1` path carries: `Vary: Origin` whenever origins are listed (a cache
  * must not hand one origin's answer to another), and the allowance when this request's origin is listed.
  */
-export function corsHeaders(origin: string | null, allowed: readonly string[], preflight: boolean): Record<string, string> {
+export function corsHeaders(
+  origin: string | null,
+  allowed: readonly string[],
+  preflight: boolean,
+): Record<string, string> {
   if (allowed.length === 0) return {};
   if (!originAllowed(origin, allowed)) return { vary: "Origin" };
   const headers: Record<string, string> = { vary: "Origin", "access-control-allow-origin": origin };

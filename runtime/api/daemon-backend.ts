@@ -139,7 +139,8 @@ export class DaemonBackend implements DaemonView {
     const offPeak = this.parts.services.scheduler?.offPeak;
     const windows = (offPeak?.windows ?? []).map((w) => w.label);
     if (!offPeak?.activity.points) return { windows, note: offPeak?.note };
-    return { windows, note: offPeak.note, hour_scores: offPeak.activity.score, window_hours: windowHours(offPeak.windows) };
+    const { activity, note } = offPeak;
+    return { windows, note, hour_scores: activity.score, window_hours: windowHours(offPeak.windows) };
   }
 
   runs(filter: Parameters<View["runs"]>[0]): ReturnType<View["runs"]> {

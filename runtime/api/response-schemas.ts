@@ -51,7 +51,9 @@ export const ResourceHistory = v.object({
       cpu_percent: Percent("CPU used by other processes (the governor's cpuPercent)"),
       memory_percent: Percent("Memory in use"),
       gpu_percent: v.optional(Percent("GPU use, where there is a GPU sensor")),
-      temperature_c: v.optional(v.pipe(v.number(), v.description("Temperature in °C, where there is a sensor; the mean over the step."))),
+      temperature_c: v.optional(
+        v.pipe(v.number(), v.description("Temperature in °C, where there is a sensor; the mean over the step.")),
+      ),
     }),
   ),
 });
@@ -134,7 +136,7 @@ export const OffPeak = v.object({
     ),
   ),
   window_hours: v.optional(
-    v.pipe(v.array(Count), v.description("The hours of the week (as hour_scores counts them) inside an off-peak window.")),
+    v.pipe(v.array(Count), v.description("The hours of the week (counted as in hour_scores) in an off-peak window.")),
   ),
 });
 export const JobSummary = v.object({

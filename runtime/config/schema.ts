@@ -227,7 +227,10 @@ const Api = v.strictObject({
       v.integer(),
       v.minValue(0),
       v.maxValue(100_000),
-      doc("Newest events kept for /v1/events clients that reconnect with Last-Event-ID; an older id gets a `reset` event. 0 keeps none."),
+      doc(
+        "Newest events kept for /v1/events clients that reconnect with Last-Event-ID; an older id gets a " +
+          "`reset` event. 0 keeps none.",
+      ),
     ),
     1000,
   ),

@@ -55,10 +55,11 @@ export class EventJournal {
   /** The events after `lastId`, or why they cannot be had. */
   since(lastId: number): Replay {
     const oldest = this.held[0]?.id ?? null;
-    if (lastId > this.newest) return { gap: { reason: "unknown_id", requested: lastId, oldest, newest: this.newest } };
+    const gap = (reason: ReplayGap["reason"]) => ({ gap: { reason, requested: lastId, oldest, newest: this.newest } });
+    if (lastId > this.newest) return gap("unknown_id");
     if (lastId === this.newest) return { events: [] };
     // Every id from lastId + 1 on must still be held.
-    if (oldest === null || lastId < oldest - 1) return { gap: { reason: "too_old", requested: lastId, oldest, newest: this.newest } };
+    if (oldest === null || lastId < oldest - 1) return gap("too_old");
     return { events: this.held.slice(lastId - oldest + 1) };
   }
 

@@ -44,10 +44,8 @@ export class ReadingHistory {
     step.count++;
     step.cpu += reading.cpuPercent;
     step.memory += reading.memoryPercent;
-    if (reading.gpuPercent !== undefined) step.gpu = { sum: step.gpu.sum + reading.gpuPercent, count: step.gpu.count + 1 };
-    if (reading.temperatureC !== undefined) {
-      step.temperature = { sum: step.temperature.sum + reading.temperatureC, count: step.temperature.count + 1 };
-    }
+    if (reading.gpuPercent !== undefined) step.gpu = added(step.gpu, reading.gpuPercent);
+    if (reading.temperatureC !== undefined) step.temperature = added(step.temperature, reading.temperatureC);
     this.forget(at);
   }
 
@@ -69,3 +67,4 @@ export class ReadingHistory {
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
+const added = (mean: { sum: number; count: number }, value: number) => ({ sum: mean.sum + value, count: mean.count + 1 });

@@ -84,7 +84,11 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
   const versions = [version(2, "active"), version(1, "retired")];
   const view: DaemonView = {
     status: () => STATUS,
-    history: () => ({ step_s: 30, span_s: 3600, points: [{ at: "2026-12-04T10:00:00.000Z", cpu_percent: 12, memory_percent: 40 }] }),
+    history: () => ({
+      step_s: 30,
+      span_s: 3600,
+      points: [{ at: "2026-12-04T10:00:00.000Z", cpu_percent: 12, memory_percent: 40 }],
+    }),
     jobs: () => [{ name: "activity", strategy: "random-forest", enabled: true, priority: 0, triggers: ["manual"], last_run: RUN, next: "on request", why: "manual trigger only" }],
     offPeak: () => ({ windows: [], note: "not learned yet" }),
     runs: (filter) => (calls.push(["runs", filter]), [RUN]),

@@ -30,7 +30,7 @@ describe("models in natural order", () => {
     const daemon = await startDaemonProcess(home, ["--home", home, "--profile", join(home, "profile.yaml")]);
     try {
       const { models } = (await (await fetch(`${daemon.url}/v1/models`)).json()) as { models: Array<{ model: string }> };
-      expect(models.map((model) => model.model)).toEqual(["activity-player_1", "activity-player_2", "activity-player_10"]);
+      expect(models.map((one) => one.model)).toEqual(["activity-player_1", "activity-player_2", "activity-player_10"]);
     } finally {
       daemon.proc.kill("SIGTERM");
       await daemon.proc.exited;

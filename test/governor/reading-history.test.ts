@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { ReadingHistory } from "../../runtime/governor/reading-history.ts";
 
 const T = Date.parse("2026-12-04T10:00:00Z");
-const reading = (cpuPercent: number, memoryPercent: number, more: { temperatureC?: number; gpuPercent?: number } = {}) => ({
+type Sensors = { temperatureC?: number; gpuPercent?: number };
+const reading = (cpuPercent: number, memoryPercent: number, more: Sensors = {}) => ({
   cpuPercent,
   memoryPercent,
   totalCpuPercent: cpuPercent,
@@ -12,7 +13,7 @@ const reading = (cpuPercent: number, memoryPercent: number, more: { temperatureC
 });
 
 describe("the last hour of readings", () => {
-  test("readings are averaged into steps aligned to the clock; a sensor only some readings have is averaged over those", () => {
+  test("readings are averaged into clock-aligned steps; a sensor some readings lack, over those that have it", () => {
     const history = new ReadingHistory(30_000, 3_600_000);
     history.record(reading(10, 20), T + 1000);
     history.record(reading(30, 40, { temperatureC: 50 }), T + 29_000);

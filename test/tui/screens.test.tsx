@@ -14,7 +14,15 @@ afterEach(async () => {
 
 const KEYS = { up: "\u001B[A", down: "\u001B[B", escape: "\u001B", enter: "\r", backspace: "\u007F" };
 
-const model = (name: string) => ({ model: name, active: 1, versions: 1, latest: 1, job: "activity", key: name.slice(9), metrics: { accuracy: 0.8 } });
+const model = (name: string) => ({
+  model: name,
+  active: 1,
+  versions: 1,
+  latest: 1,
+  job: "activity",
+  key: name.slice(9),
+  metrics: { accuracy: 0.8 },
+});
 /** In the order the daemon's store lists them: people's order, not SQLite's. */
 const MODELS = ["activity-player_1", "activity-player_2", "activity-player_10", "coach-day"].map(model);
 
@@ -23,7 +31,8 @@ async function tuiOn(overrides: Partial<DaemonView> = {}) {
   const { view } = fakeDaemon({ models: () => MODELS, conflicts: () => [], ...overrides });
   const app = createApp(view).listen({ hostname: "127.0.0.1", port: 0 });
   cleanups.push(() => app.stop(true));
-  const screen = render(<App connection={{ url: `http://127.0.0.1:${app.server!.port}`, token: TOKEN }} color={false} refreshMs={100} />);
+  const connection = { url: `http://127.0.0.1:${app.server!.port}`, token: TOKEN };
+  const screen = render(<App connection={connection} color={false} refreshMs={100} />);
   cleanups.push(() => screen.unmount());
   await waitUntil(() => frame(screen).includes("● live"), 10_000);
   return screen;
@@ -52,12 +61,14 @@ describe("TUI screens", () => {
 
 describe("TUI pictures", () => {
   test("a model's versions show their accuracy as a chart, oldest on the left", async () => {
-    const versions = [3, 2, 1].map((n) => ({ ...version(n, n === 3 ? "active" : "retired"), metrics: { accuracy: [0, 0.71, 0.9, 0.8][n]!, f1: 0.5 } }));
-    const screen = await tuiOn({ model: (name) => ({ model: name, active: 3, versions, feature_names: ["hr"], classes: ["rest", "run"] }) });
+    const accuracy = [0, 0.71, 0.9, 0.8];
+    const versions = [3, 2, 1].map((n) => ({ ...version(n, n === 3 ? "active" : "retired"), metrics: { accuracy: accuracy[n]!, f1: 0.5 } }));
+    const screen = await tuiOn({ model: (name) => ({ model: name, active: 3, versions, feature_names: ["hr"], classes: ["rest"] }) });
     await press(screen, "3", () => selected(screen) === "activity-player_1");
     await press(screen, KEYS.enter, () => frame(screen).includes("accuracy by version, v1 … v3"));
     const lines = frame(screen).split("\n");
-    const chart = lines.slice(lines.findIndex((line) => line.includes("by version")) + 1).filter((line) => /[┤┼]/.test(line));
+    const below = lines.slice(lines.findIndex((line) => line.includes("by version")) + 1);
+    const chart = below.filter((line) => /[┤┼]/.test(line));
     // The y axis is labelled from the highest accuracy down to the lowest; the line rises, then falls.
     expect(chart[0]).toMatch(/^\s*0\.900 ┤/);
     expect(chart.at(-1)).toMatch(/^\s*0\.710 ┼/);
@@ -70,7 +81,8 @@ describe("TUI pictures: the off-peak week", () => {
   test("the Jobs screen draws the daemon's hour-of-week scores as a heat map with the windows marked", async () => {
     // Quiet in the small hours, busy otherwise; the window is Sunday 02:00–05:00.
     const hour_scores = Array.from({ length: 168 }, (_, hour) => (hour % 24 < 6 ? 0.1 : hour % 24 < 9 ? 0.5 : 0.95));
-    const screen = await tuiOn({ offPeak: () => ({ windows: ["Sun 02:00–05:00"], hour_scores, window_hours: [2, 3, 4] }) });
+    const offPeak = () => ({ windows: ["Sun 02:00–05:00"], hour_scores, window_hours: [2, 3, 4] });
+    const screen = await tuiOn({ offPeak });
     await press(screen, "4", () => frame(screen).includes("off-peak window"));
     expect(frame(screen)).toContain("Sun   ··WWW·▒▒▒███████████████");
     expect(frame(screen)).toContain("Mon   ······▒▒▒███████████████");

@@ -8,17 +8,26 @@ function chartedMetric(versions: ModelVersion[]): string | undefined {
   return ["accuracy", "rmse"].find((name) => names.has(name)) ?? [...names][0];
 }
 
+interface ChartPoint {
+  version: number;
+  value: number;
+}
+
 /** The versions that have the charted metric, oldest first, with it; a chart needs two. */
-export function chartPoints(versions: ModelVersion[]): { metric: string; points: Array<{ version: number; value: number }> } {
+export function chartPoints(versions: ModelVersion[]): { metric: string; points: ChartPoint[] } {
   const metric = chartedMetric(versions) ?? "";
   const points = versions
-    .flatMap((version) => (typeof version.metrics?.[metric] === "number" ? [{ version: version.version, value: version.metrics[metric] }] : []))
+    .flatMap((version) => {
+      const value = version.metrics?.[metric];
+      return typeof value === "number" ? [{ version: version.version, value }] : [];
+    })
     .toSorted((a, b) => a.version - b.version);
   return { metric, points };
 }
 
 /** A model's metric across its versions, oldest on the left, as a line chart (asciichart). */
-export function VersionChart({ versions, height = 5, width = 48 }: { versions: ModelVersion[]; height?: number; width?: number }) {
+export function VersionChart(props: { versions: ModelVersion[]; height?: number; width?: number }) {
+  const { versions, height = 5, width = 48 } = props;
   const { metric, points } = chartPoints(versions);
   if (points.length < 2) return null;
   // Each version holds its columns until the next: a few versions still make a chart one can read.

@@ -8,8 +8,16 @@ const when = (text?: string) => {
   return Number.isNaN(ms) ? (text ?? "-") : new Date(ms).toISOString().slice(5, 16).replace("T", " ");
 };
 
+interface JobsProps {
+  snapshot: DaemonSnapshot;
+  selected: number;
+  message?: string;
+  width: number;
+  height: number;
+}
+
 /** Jobs with triggers, off-peak windows, last and next run and why; n runs the selected job now. */
-export function Jobs(props: { snapshot: DaemonSnapshot; selected: number; message?: string; width: number; height: number }) {
+export function Jobs(props: JobsProps) {
   const { snapshot, selected, message, width, height } = props;
   const windows = snapshot.offpeak?.windows.length ? `off-peak windows: ${snapshot.offpeak.windows.join(", ")}` : `off-peak: ${snapshot.offpeak?.note ?? "no windows learned"}`;
   const job = snapshot.jobs[selected];

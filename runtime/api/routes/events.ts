@@ -24,9 +24,8 @@ function lastEventId(header: string | null, query: string | undefined): number |
   const text = (header ?? query)?.trim();
   if (text === undefined || text === "") return undefined;
   if (!/^\d{1,16}$/.test(text)) {
-    throw new EdgetrainError("bad_input", `Last-Event-ID ${JSON.stringify(text.slice(0, 40))} is not an event id of /v1/events`, {
-      hint: "send back the id: of the last event received, or leave it out",
-    });
+    const message = `Last-Event-ID ${JSON.stringify(text.slice(0, 40))} is not an event id of /v1/events`;
+    throw new EdgetrainError("bad_input", message, { hint: "send back the id: of the last event received, or leave it out" });
   }
   return Number(text);
 }
@@ -63,7 +62,8 @@ export const eventRoutes = (view: DaemonView) =>
           const at = (ms: number) => new Date(ms).toISOString();
           const sendEvent = (event: NumberedEvent) => {
             if (!wanted(event.type)) return;
-            send(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify({ ...event.data, at: at(event.at) })}\n\n`);
+            const data = JSON.stringify({ ...event.data, at: at(event.at) });
+            send(`id: ${event.id}\nevent: ${event.type}\ndata: ${data}\n\n`);
           };
           send(`retry: ${RETRY_MS}\n: connected\n\n`);
           const { replay, stop: unfollow } = view.follow(resumeFrom, sendEvent);
@@ -89,8 +89,9 @@ export const eventRoutes = (view: DaemonView) =>
         },
         cancel: () => stop(),
       });
-      const headers = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" };
-      return new Response(stream, { headers });
+      return new Response(stream, {
+        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" },
+      });
     },
     {
       query: v.object({
@@ -111,7 +112,10 @@ export const eventRoutes = (view: DaemonView) =>
             "model.activated, …), `data:` its JSON with `at`. `Last-Event-ID` (or `?last_event_id=`) replays " +
             "what was missed, or sends `reset` when it is no longer held. See docs/api.md.",
         },
-        { access: "token_unless_loopback", errors: { 400: "A types filter too long, or a Last-Event-ID that is not an id." } },
+        {
+          access: "token_unless_loopback",
+          errors: { 400: "A types filter too long, or a Last-Event-ID that is not an id." },
+        },
       ),
     },
   );

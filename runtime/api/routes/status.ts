@@ -12,5 +12,7 @@ export const statusRoutes = (view: DaemonView) =>
       detail: operation("What the daemon is, runs and knows", "DaemonStatus", { access: "token_unless_loopback" }),
     })
     .get("/v1/history", () => view.history(), {
-      detail: operation("CPU, memory, GPU and temperature over the last hour", "ResourceHistory", { access: "token_unless_loopback" }),
+      detail: operation("CPU, memory, GPU and temperature over the last hour", "ResourceHistory", {
+        access: "token_unless_loopback",
+      }),
     });

@@ -22,7 +22,8 @@ export function tuiConnection(args: ParsedArgs, io: CommandIo): Connection {
     }
   };
   // It also makes a new token: read it again rather than keep a stale one.
-  return fixed ? { url: address.url, token: fixed, readUrl } : { url: address.url, readToken: () => homeToken(paths.home), readUrl };
+  if (fixed) return { url: address.url, token: fixed, readUrl };
+  return { url: address.url, readToken: () => homeToken(paths.home), readUrl };
 }
 
 export function needsTerminal(io: CommandIo): void {
