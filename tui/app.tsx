@@ -204,11 +204,18 @@ function Dashboard({ connection, refreshMs }: AppProps) {
         ) : screen === "Overview" ? (
           <Overview snapshot={snapshot} width={size.columns} height={body - (conflict ? 5 : 0)} />
         ) : screen === "Runs" ? (
-          <Runs snapshot={shown} selected={runIndex} detail={runDetail} height={body} width={size.columns} />
+          <Runs snapshot={shown} selected={runIndex} detail={runDetail} height={body} width={size.columns} filter={filter.text.Runs} />
         ) : screen === "Models" ? (
-          <Models snapshot={shown} view={models} height={body} />
+          <Models snapshot={shown} view={models} height={body} filter={filter.text.Models} />
         ) : screen === "Jobs" ? (
-          <Jobs snapshot={shown} selected={jobIndex} message={message} width={size.columns} height={body} />
+          <Jobs
+            snapshot={shown}
+            selected={jobIndex}
+            message={message}
+            width={size.columns}
+            height={body}
+            filter={filter.text.Jobs}
+          />
         ) : screen === "Logs" ? (
           <Logs lines={snapshot.logs} level={logLevel} job={logJob} height={body} width={size.columns} />
         ) : (

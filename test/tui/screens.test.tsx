@@ -146,6 +146,7 @@ describe("TUI keys, filter and order", () => {
     // q, digits and j are typed, not obeyed.
     for (const key of ["q", "1"]) await press(screen, key, () => frame(screen).includes(`/${key === "q" ? "q" : "q1"}`));
     expect(frame(screen)).not.toContain("activity-player_");
+    expect(frame(screen)).toContain("nothing matches /q1 · Esc clears the filter");
     await press(screen, KEYS.backspace, () => frame(screen).includes("/q "));
     await press(screen, KEYS.backspace, () => frame(screen).includes("coach-day"));
     for (const key of "play 1") screen.stdin.write(key);

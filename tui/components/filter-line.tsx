@@ -12,3 +12,8 @@ export function FilterLine({ text, editing }: { text: string; editing: boolean }
     </Text>
   );
 }
+
+/** What an empty list says: that the filter left nothing, or `none` when there is nothing to filter. */
+export function EmptyList({ filter, none }: { filter?: string; none: string }) {
+  return <Text dimColor>{filter ? `nothing matches /${filter} · Esc clears the filter` : none}</Text>;
+}

@@ -1,4 +1,5 @@
 import { Box, Text } from "ink";
+import { EmptyList } from "../components/filter-line.tsx";
 import { OffPeakWeek } from "../components/off-peak-week.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
@@ -14,11 +15,13 @@ interface JobsProps {
   message?: string;
   width: number;
   height: number;
+  /** The list filter, when one is set. */
+  filter?: string;
 }
 
 /** Jobs with triggers, off-peak windows, last and next run and why; n runs the selected job now. */
 export function Jobs(props: JobsProps) {
-  const { snapshot, selected, message, width, height } = props;
+  const { snapshot, selected, message, width, height, filter } = props;
   const windows = snapshot.offpeak?.windows.length ? `off-peak windows: ${snapshot.offpeak.windows.join(", ")}` : `off-peak: ${snapshot.offpeak?.note ?? "no windows learned"}`;
   const job = snapshot.jobs[selected];
   return (
@@ -32,7 +35,7 @@ export function Jobs(props: JobsProps) {
           {row.enabled ? "" : " (disabled)"}
         </Text>
       ))}
-      {snapshot.jobs.length === 0 ? <Text dimColor>the profile has no jobs</Text> : null}
+      {snapshot.jobs.length === 0 ? <EmptyList filter={filter} none="the profile has no jobs" /> : null}
       {job ? <Text wrap="wrap">{`why: ${job.why}`.slice(0, width * 2)}</Text> : null}
       <Text dimColor>{message ?? "↑↓ job · n run now (queued in the daemon, governor and conflicts still apply)"}</Text>
       {/* The week takes nine lines: shown when the jobs leave room for it. */}

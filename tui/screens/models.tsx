@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import type { ModelDetail } from "../../runtime/api/contract.ts";
 import { metricsShort } from "../components/gauges.tsx";
+import { EmptyList } from "../components/filter-line.tsx";
 import { chartPoints, VersionChart } from "../components/version-chart.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
@@ -15,7 +16,8 @@ export interface ModelsView {
 const CHART_HEIGHT = 5;
 
 /** Models; Enter lists a model's versions with metrics and gate results; a activates, r rolls back, each confirmed. */
-export function Models({ snapshot, view, height }: { snapshot: DaemonSnapshot; view: ModelsView; height: number }) {
+export function Models(props: { snapshot: DaemonSnapshot; view: ModelsView; height: number; filter?: string }) {
+  const { snapshot, view, height, filter } = props;
   const color = useColor();
   const confirm = view.confirm ? (
     <Text color={color("yellow")} bold>
@@ -58,7 +60,7 @@ export function Models({ snapshot, view, height }: { snapshot: DaemonSnapshot; v
           {model.model.padEnd(32).slice(0, 32)} {String(model.active ?? "-").padEnd(7)} {String(model.versions).padEnd(9)} {metricsShort(model.metrics, 2)}
         </Text>
       ))}
-      {rows.length === 0 ? <Text dimColor>no models yet: a job's first successful run adds one</Text> : null}
+      {rows.length === 0 ? <EmptyList filter={filter} none="no models yet: a job's first successful run adds one" /> : null}
       {confirm}
     </Box>
   );

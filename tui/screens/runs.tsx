@@ -1,13 +1,25 @@
 import { Box, Text } from "ink";
 import type { RunDetail } from "../../runtime/api/contract.ts";
 import { metricsShort, ProgressBar } from "../components/gauges.tsx";
+import { EmptyList } from "../components/filter-line.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
 const STATUS_COLOR: Record<string, string> = { succeeded: "green", failed: "red", cancelled: "yellow", running: "cyan", paused: "yellow", stalled: "red", interrupted: "yellow" };
 
+interface RunsProps {
+  snapshot: DaemonSnapshot;
+  selected: number;
+  detail?: RunDetail;
+  height: number;
+  width: number;
+  /** The list filter, when one is set. */
+  filter?: string;
+}
+
 /** Run history; Enter opens a run's detail: progress, checkpoints, metrics, stalls and its live log tail. */
-export function Runs({ snapshot, selected, detail, height, width }: { snapshot: DaemonSnapshot; selected: number; detail?: RunDetail; height: number; width: number }) {
+export function Runs(props: RunsProps) {
+  const { snapshot, selected, detail, height, width, filter } = props;
   const color = useColor();
   if (detail) {
     const d = (detail.details ?? {}) as { checkpoints?: unknown[]; log_tail?: string[]; stalls?: number; progress?: { done: number; total: number; message?: string }; deployment?: { model: string; version: number; status: string; message?: string } };
@@ -50,7 +62,7 @@ export function Runs({ snapshot, selected, detail, height, width }: { snapshot: 
           </Text>
         );
       })}
-      {rows.length === 0 ? <Text dimColor>no runs yet</Text> : null}
+      {rows.length === 0 ? <EmptyList filter={filter} none="no runs yet" /> : null}
     </Box>
   );
 }
