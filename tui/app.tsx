@@ -1,11 +1,11 @@
 import { Box, Text, useApp, useInput, useStdout } from "ink";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import type { RunDetail } from "../runtime/api/contract.ts";
 import { ConflictModal } from "./components/conflict-modal.tsx";
 import { ColorContext, useColor } from "./components/theme.tsx";
 import { currentUrl, type Connection } from "./connection.ts";
 import { FilterLine } from "./components/filter-line.tsx";
-import { isListScreen, matching, NO_FILTER, typedIntoFilter, type ListFilter, type ListScreen } from "./list-filter.ts";
+import { isListScreen, matching, type ListScreen } from "./list-filter.ts";
 import { Jobs } from "./screens/jobs.tsx";
 import { LOG_LEVELS, Logs } from "./screens/logs.tsx";
 import { Models, type ModelsView } from "./screens/models.tsx";
@@ -13,6 +13,7 @@ import { Overview } from "./screens/overview.tsx";
 import { ProfileScreen } from "./screens/profile.tsx";
 import { Runs } from "./screens/runs.tsx";
 import { useDaemon } from "./use-daemon.ts";
+import { useListFilter } from "./use-list-filter.ts";
 
 const SCREENS = ["Overview", "Runs", "Models", "Jobs", "Logs", "Profile"] as const;
 type Screen = (typeof SCREENS)[number];
@@ -63,9 +64,6 @@ function Dashboard({ connection, refreshMs }: AppProps) {
   const [logJob, setLogJob] = useState<string>();
   const [profileOffset, setProfileOffset] = useState(0);
   const [sending, setSending] = useState<string>();
-  const [filter, setFilter] = useState<ListFilter>(NO_FILTER);
-  // Read by the key handler: keys typed faster than a redraw (a paste) must not see a stale state.
-  const typingFilter = useRef(false);
 
   // Resizing redraws at the new size.
   useEffect(() => {
@@ -82,6 +80,9 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     return () => clearInterval(timer);
   }, [runDetail?.id]);
 
+  const selectFirst = (list: ListScreen) =>
+    list === "Runs" ? setRunIndex(0) : list === "Models" ? setModels((m) => ({ ...m, selected: 0 })) : setJobIndex(0);
+  const { filter, textOf, handle: filterKey } = useListFilter(selectFirst);
   // The list screens show, and select from, the rows the filter leaves.
   const shown = {
     ...snapshot,
@@ -89,24 +90,19 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     models: matching(snapshot.models, filter.text.Models, (model) => model.model),
     jobs: matching(snapshot.jobs, filter.text.Jobs, (job) => job.name),
   };
-  const listFilter = isListScreen(screen) ? filter.text[screen] : "";
+  const listFilter = textOf(screen);
   const conflict = snapshot.conflicts[0];
   const act = (work: Promise<unknown>, done: string) =>
     work.then(
       () => setMessage(done),
       (error: Error) => setMessage(error.message),
     );
-  const selectFirst = (list: ListScreen) =>
-    list === "Runs" ? setRunIndex(0) : list === "Models" ? setModels((m) => ({ ...m, selected: 0 })) : setJobIndex(0);
   const openModel = (name: string) => answer(api.v1.models({ name }).get()).then((detail) => setModels((m) => ({ ...m, detail, version: 0 })), (error: Error) => setMessage(error.message));
 
   useInput((input, key) => {
     // Typing a filter comes first: its letters must not answer a conflict or switch screens.
-    if (typingFilter.current && isListScreen(screen) && !key.upArrow && !key.downArrow) {
-      if (key.escape || key.return) typingFilter.current = false;
-      if (!key.return) selectFirst(screen);
-      return setFilter((current) => typedIntoFilter(current, screen, input, key));
-    }
+    const onList = !(screen === "Runs" && runDetail) && !(screen === "Models" && models.detail);
+    if (filterKey(screen, input, key, onList && !models.confirm && !help)) return;
     if (conflict) {
       const action = input === "w" ? "wait" : input === "s" ? "skip" : input === "f" ? "force" : undefined;
       if (action) {
@@ -129,17 +125,6 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     if (/^[1-6]$/.test(input)) return setScreen(SCREENS[Number(input) - 1]!);
     if (key.tab) return setScreen(SCREENS[(SCREENS.indexOf(screen) + (key.shift ? SCREENS.length - 1 : 1)) % SCREENS.length]!);
     const step = key.upArrow || input === "k" ? -1 : key.downArrow || (input === "j" && screen !== "Logs") ? 1 : 0;
-    const inDetail = (screen === "Runs" && runDetail) || (screen === "Models" && models.detail);
-    if (isListScreen(screen) && !inDetail) {
-      if (input === "/") {
-        typingFilter.current = true;
-        return setFilter((f) => ({ ...f, editing: true }));
-      }
-      if (key.escape && listFilter) {
-        selectFirst(screen);
-        return setFilter((f) => ({ ...f, text: { ...f.text, [screen]: "" } }));
-      }
-    }
     if (screen === "Runs") {
       if (runDetail && key.escape) return setRunDetail(undefined);
       if (step) setRunIndex((i) => Math.max(0, Math.min(shown.runs.length - 1, i + step)));
