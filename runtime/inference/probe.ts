@@ -30,9 +30,10 @@ function selfCommand(): string[] {
  */
 export async function probeOnnxRuntime(request: ProbeRequest): Promise<ProbeResult> {
   const child = await runChild(request);
-  // A binary without the native build loads nothing that could crash: probing in this process is safe.
-  if (child.unstarted && embeddedRuntimeFiles.carried?.every((build) => build === "wasm")) return probeInProcess(request);
-  if (child.ok || request.preference === "wasm") return child;
+  if (child.ok) return child;
+  // Without native ONNX Runtime nothing loaded can crash this process: where no child started, probe here.
+  const triesNative = request.preference !== "wasm" && (embeddedRuntimeFiles.carried?.includes("native") ?? true);
+  if (!triesNative) return child.unstarted ? probeInProcess(request) : child;
   const fallback = child.unstarted ? await probeInProcess({ ...request, preference: "wasm" }) : await runChild({ ...request, preference: "wasm" });
   return fallback.ok ? { ...fallback, note: `native build failed (${child.error}); using WebAssembly` } : { ok: false, error: `${child.error}; WebAssembly: ${fallback.error}` };
 }
