@@ -57,8 +57,7 @@ else
 fi
 # shellcheck disable=SC2086 # root_flag is empty or two words on purpose
 if ! grep -q "^$user:" "$DESTDIR/etc/passwd" 2>/dev/null; then
-  useradd $root_flag --system --user-group --home-dir /var/lib/edgetrain --shell /usr/sbin/nologin "$user" 2>/dev/null ||
-    useradd $root_flag --system --user-group --home-dir /var/lib/edgetrain --shell /usr/sbin/nologin "$user"
+  useradd $root_flag --system --user-group --home-dir /var/lib/edgetrain --shell /usr/sbin/nologin "$user"
   echo "created the service user $user"
 fi
 uid=$(awk -F: -v user="$user" '$1 == user { print $3 }' "$DESTDIR/etc/passwd")
