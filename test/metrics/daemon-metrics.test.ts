@@ -29,7 +29,8 @@ const sample = (name: string) =>
 beforeAll(async () => {
   dir = tempDir();
   fakeHost(join(dir.path, "host"));
-  ({ daemon } = await startAthleteDaemon(
+  let token: string;
+  ({ daemon, token } = await startAthleteDaemon(
     dir.path,
     `extends: base
 governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100, max_temperature: 80 }
@@ -42,7 +43,6 @@ jobs:
 `,
     { EDGETRAIN_HOST_ROOT: join(dir.path, "host") },
   ));
-  const token = readFileSync(join(dir.path, "api.token"), "utf8").trim();
   const post = (path: string, body: unknown) =>
     fetch(daemon.url + path, {
       method: "POST",
