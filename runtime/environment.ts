@@ -19,6 +19,8 @@ export interface Environment {
   /** The user's home folder; edgetrain's default home lives under it. */
   userHome: string;
   noColor: boolean;
+  /** PATH: where the GPU readers (nvidia-smi, tegrastats) are looked up; tests put stand-ins first. */
+  searchPath?: string;
   /** Test hook: the process kills itself (SIGKILL) at this named point between a run's end and its model's activation. */
   crashAt?: string;
   /** systemd's notify socket (Type=notify): the daemon says READY=1 there once it serves. */
@@ -38,6 +40,7 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
     hostRoot: env.EDGETRAIN_HOST_ROOT || "/",
     userHome: env.HOME || homedir(),
     noColor: Boolean(env.NO_COLOR),
+    searchPath: env.PATH,
     crashAt: env.EDGETRAIN_CRASH_AT || undefined,
     notifySocket: env.NOTIFY_SOCKET || undefined,
     watchdog: watchdogOf(env),

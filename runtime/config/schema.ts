@@ -59,6 +59,17 @@ const Governor = v.strictObject({
   pause_after: v.optional(positiveInt("Consecutive samples above a pause (or spare_core) threshold before acting, and below its resume threshold before undoing it."), 3),
   max_pause: v.optional(Duration, "30m"),
   max_temperature: v.optional(v.pipe(v.number(), doc("No run starts, and running ones pause, above this temperature in °C.")), 85),
+  max_gpu_before: v.optional(percent("A run starts only while the GPU is busy below this, in percent; 100: no limit. A GPU that cannot be read does not hold a run back (the admission says so)."), 90),
+  max_gpu_memory_before: v.optional(percent("A run starts only while GPU memory in use is below this, in percent; 100: no limit."), 75),
+  pause_gpu: v.optional(
+    percent("Running jobs pause above this GPU load, in percent; 100: never. The GPU's load includes edgetrain's own trainers (no reader tells them apart), so set it only for a GPU shared with other work."),
+    100,
+  ),
+  resume_gpu: v.optional(percent("Paused jobs resume below this GPU load, in percent."), 60),
+  gpu_memory_fraction: v.optional(
+    v.pipe(v.number(), v.minValue(0.05), v.maxValue(1), doc("Share of the GPU's memory a run's trainers may fill: a probed run starts no more workers than fit in it, and running jobs pause while GPU memory in use passes it, and resume once it is back under it.")),
+    0.9,
+  ),
   memory_limit_mb: v.optional(positiveInt("A training run whose memory (RSS) would pass this is stopped."), 4096),
   workers: v.optional(positiveInt("Worker threads or processes a training run may use.")),
   max_concurrent_runs: v.optional(positiveInt("Runs allowed at once."), 1),

@@ -1,4 +1,5 @@
 import type { Events } from "../events/bus.ts";
+import { admitOnGpu, gpuIsCalm, gpuOverReason } from "./gpu-limits.ts";
 import type { Sample } from "./sampler.ts";
 
 export interface GovernorLimits {
@@ -9,6 +10,13 @@ export interface GovernorLimits {
   pauseMemory: number;
   resumeCpu: number;
   resumeMemory: number;
+  /** GPU thresholds in percent; 100: none. */
+  maxGpuBefore: number;
+  maxGpuMemoryBefore: number;
+  pauseGpu: number;
+  resumeGpu: number;
+  /** 0–1: runs pause while GPU memory in use passes this share. */
+  gpuMemoryFraction: number;
   /** 0: never; runs resume below half of it. */
   pausePredictionsPerSecond: number;
   /** 0: never; above it runs leave a core to serving, until the rate falls below half of it. */
@@ -23,7 +31,8 @@ export interface GovernorLimits {
 /** Running jobs cool down this far below max_temperature before they resume. */
 const TEMPERATURE_HYSTERESIS_C = 5;
 
-export type Admission = { ok: true } | { ok: false; reason: string };
+/** `note`: admitted, with something the user should know (a GPU that could not be read). */
+export type Admission = { ok: true; note?: string } | { ok: false; reason: string };
 
 interface GovernedRun {
   setPaused(paused: boolean): void;
@@ -95,7 +104,7 @@ export class Governor {
     if (limits.maxCpuBefore < 100 && sample.cpuPercent >= limits.maxCpuBefore) return { ok: false, reason: `CPU ${sample.cpuPercent.toFixed(0)} % ≥ max_cpu_before ${limits.maxCpuBefore} %` };
     if (limits.maxMemoryBefore < 100 && sample.memoryPercent >= limits.maxMemoryBefore) return { ok: false, reason: `memory ${sample.memoryPercent.toFixed(0)} % ≥ max_memory_before ${limits.maxMemoryBefore} %` };
     if (sample.temperatureC !== undefined && sample.temperatureC >= limits.maxTemperature) return { ok: false, reason: `temperature ${sample.temperatureC.toFixed(0)} °C ≥ max_temperature ${limits.maxTemperature} °C` };
-    return { ok: true };
+    return admitOnGpu(sample, limits);
   }
 
   register(id: string, run: Omit<GovernedRun, "pausedSince">): () => void {
@@ -184,7 +193,7 @@ export class Governor {
     const rate = sample.predictionsPerSecond;
     if (limits.pausePredictionsPerSecond > 0 && rate !== undefined && rate > limits.pausePredictionsPerSecond) return `${rate.toFixed(0)} predictions/s > pause_predictions_per_s ${limits.pausePredictionsPerSecond}`;
     if (sample.temperatureC !== undefined && sample.temperatureC > limits.maxTemperature) return `temperature ${sample.temperatureC.toFixed(0)} °C > max_temperature ${limits.maxTemperature} °C`;
-    return undefined;
+    return gpuOverReason(sample, limits);
   }
 
   private isCalm(sample: Sample): boolean {
@@ -194,7 +203,8 @@ export class Governor {
       sample.cpuPercent < limits.resumeCpu &&
       sample.memoryPercent < limits.resumeMemory &&
       (sample.temperatureC === undefined || sample.temperatureC < limits.maxTemperature - TEMPERATURE_HYSTERESIS_C) &&
-      (limits.pausePredictionsPerSecond === 0 || rate < limits.pausePredictionsPerSecond / 2)
+      (limits.pausePredictionsPerSecond === 0 || rate < limits.pausePredictionsPerSecond / 2) &&
+      gpuIsCalm(sample, limits)
     );
   }
 }

@@ -15,6 +15,8 @@ export interface Sample extends Readings {
   diskPercent?: number;
   /** Hottest thermal zone, °C. */
   temperatureC?: number;
+  /** A GPU reader exists (load node, nvidia-smi, tegrastats) but gave no load reading: unknown, not idle. */
+  gpuUnreadable?: boolean;
   /** Predictions this daemon answered per second since the previous sample (set by the daemon, not read from /proc). */
   predictionsPerSecond?: number;
 }
@@ -59,6 +61,7 @@ export class ResourceSampler {
     const reported = this.gpuReporter?.reading() ?? {};
     const temperatures = [...thermalZones(this.root).map((zone) => zone.celsius), reported.temperatureC].filter((c): c is number => c !== undefined && c > -50);
     const gpu = this.gpuNode ? Number(this.read(this.gpuNode)?.trim()) / 10 : reported.gpuPercent; // Jetson's node reports per mille
+    const gpuPercent = gpu !== undefined && Number.isFinite(gpu) ? gpu : undefined;
     return {
       at: this.now(),
       cpuPercent: clampPercent(totalCpuPercent - ownCpuPercent),
@@ -68,7 +71,10 @@ export class ResourceSampler {
       load1: Number(this.read("/proc/loadavg")?.split(" ")[0] ?? 0),
       diskPercent: this.diskPercent(),
       temperatureC: temperatures.length ? Math.max(...temperatures) : undefined,
-      gpuPercent: gpu !== undefined && Number.isFinite(gpu) ? gpu : undefined,
+      gpuPercent,
+      gpuMemoryUsedMb: reported.memoryUsedMb,
+      gpuMemoryTotalMb: reported.memoryTotalMb,
+      ...(gpuPercent === undefined && (this.gpuNode || this.gpuReporter) ? { gpuUnreadable: true } : {}),
     };
   }
 

@@ -78,7 +78,11 @@ export interface Readings {
   cpuPercent: number;
   memoryPercent: number;
   temperatureC?: number;
+  /** Undefined when no GPU can be read: unknown, never 0. */
   gpuPercent?: number;
+  /** GPU memory in use and in all (MB), from nvidia-smi; on a Jetson (tegrastats) the RAM shared with the CPU. */
+  gpuMemoryUsedMb?: number;
+  gpuMemoryTotalMb?: number;
 }
 
 /** Key → one string naming a key's data files with their sizes and mtimes; `""` keys a job without keys. */

@@ -154,6 +154,7 @@ export class Scheduler {
       if (!entry.force) {
         const admission = this.parts.governor.admit();
         if (!admission.ok) return this.deferred(entry, admission.reason);
+        if (admission.note) this.parts.logger.warn(admission.note, { job: entry.job, key: entry.key });
       }
       this.lastDeferral = "";
       if (!this.insideOffPeak(entry)) continue;

@@ -129,6 +129,7 @@ export class Services {
     const { profile, paths } = this.resolved;
     const feed = (this.feed = new GovernorFeed({
       governor: this.governor, hostRoot: environment.hostRoot, home: paths.home, intervalMs: durationMs(profile.governor.sample_interval),
+      toolPath: environment.searchPath,
       clock: systemClock, events: this.bus, usage,
       afterSample: () => {
         disk?.hasRoom();

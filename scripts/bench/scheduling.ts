@@ -76,7 +76,7 @@ t = p.cpu_times(); print((t.user + t.system - t0) * 1000 / ${samples})
 // 3. The governor pauses a run within 2 × sample_interval of a CPU hog starting, and resumes after it ends.
 {
   const intervalMs = 500;
-  const governor = new Governor({ maxCpuBefore: 50, maxMemoryBefore: 100, maxTemperature: 200, pauseCpu: 50, pauseMemory: 100, resumeCpu: 30, resumeMemory: 100, pausePredictionsPerSecond: 0, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 1, maxPauseMs: 3_600_000 });
+  const governor = new Governor({ maxCpuBefore: 50, maxMemoryBefore: 100, maxTemperature: 200, pauseCpu: 50, pauseMemory: 100, resumeCpu: 30, resumeMemory: 100, maxGpuBefore: 100, maxGpuMemoryBefore: 100, pauseGpu: 100, resumeGpu: 100, gpuMemoryFraction: 1, pausePredictionsPerSecond: 0, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 1, maxPauseMs: 3_600_000 });
   const pause = new PauseSwitch();
   let pausedAt = 0;
   let resumedAt = 0;

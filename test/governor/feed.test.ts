@@ -9,7 +9,7 @@ import { openState } from "../../runtime/state/database.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
 
-const limits: GovernorLimits = { maxCpuBefore: 100, maxMemoryBefore: 100, maxTemperature: 200, pauseCpu: 100, pauseMemory: 100, resumeCpu: 100, resumeMemory: 100, pausePredictionsPerSecond: 10, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 1, maxPauseMs: 60_000 };
+const limits: GovernorLimits = { maxCpuBefore: 100, maxMemoryBefore: 100, maxTemperature: 200, pauseCpu: 100, pauseMemory: 100, resumeCpu: 100, resumeMemory: 100, maxGpuBefore: 100, maxGpuMemoryBefore: 100, pauseGpu: 100, resumeGpu: 100, gpuMemoryFraction: 1, pausePredictionsPerSecond: 10, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 1, maxPauseMs: 60_000 };
 
 describe("governor feed", () => {
   test("samples every interval with the prediction rate, records usage, and stops on dispose", async () => {

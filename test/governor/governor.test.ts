@@ -8,7 +8,7 @@ import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { pathsIn, processState, repoRoot, tempDir } from "../helpers.ts";
 
-const limits: GovernorLimits = { maxCpuBefore: 30, maxMemoryBefore: 70, maxTemperature: 80, pauseCpu: 80, pauseMemory: 90, resumeCpu: 40, resumeMemory: 75, pausePredictionsPerSecond: 0, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 3, maxPauseMs: 60_000 };
+const limits: GovernorLimits = { maxCpuBefore: 30, maxMemoryBefore: 70, maxTemperature: 80, pauseCpu: 80, pauseMemory: 90, resumeCpu: 40, resumeMemory: 75, maxGpuBefore: 100, maxGpuMemoryBefore: 100, pauseGpu: 100, resumeGpu: 100, gpuMemoryFraction: 1, pausePredictionsPerSecond: 0, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 3, maxPauseMs: 60_000 };
 let clock = 0;
 const sample = (cpu: number, memory = 50, temperatureC?: number): Sample => ({ at: (clock += 1000), cpuPercent: cpu, totalCpuPercent: cpu, ownCpuPercent: 0, memoryPercent: memory, load1: 0, temperatureC });
 
