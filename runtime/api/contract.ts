@@ -91,6 +91,8 @@ export type EventPayloads = {
   "run.checkpoint": RunRef & { worker?: string; path: string; metrics: Record<string, number> };
   "run.process": RunRef & { worker: string; pid: number };
   "run.stalled": RunRef & { worker: string; pid: number; silent_s: number };
+  /** A staged run's decision: how many workers it started and why not more, or a worker stopped as memory tightened. */
+  "run.ramp": RunRef & { decision: string; started: number; workers: number; [field: string]: unknown };
   "run.cancel_requested": RunRef & { by: string };
   "run.paused": RunRef & { by: string };
   "run.resumed": RunRef & { by: string };

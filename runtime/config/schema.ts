@@ -70,7 +70,11 @@ const Governor = v.strictObject({
     v.pipe(v.number(), v.minValue(0.05), v.maxValue(1), doc("Share of the GPU's memory a run's trainers may fill: a probed run starts no more workers than fit in it, and running jobs pause while GPU memory in use passes it, and resume once it is back under it.")),
     0.9,
   ),
-  memory_limit_mb: v.optional(positiveInt("A training run whose memory (RSS) would pass this is stopped."), 4096),
+  memory_limit_mb: v.optional(
+    positiveInt("Memory (RSS) of a training run as a whole, all its threads or trainer processes together: a probed run starts no more workers than fit in it, and a run that passes it is stopped."),
+    4096,
+  ),
+  memory_reserve_mb: v.optional(positiveInt("Memory left free for the system: a probed run starts a worker only if the memory available stays above this, and stops its newest worker when it falls below."), 512),
   workers: v.optional(positiveInt("Worker threads or processes a training run may use.")),
   max_concurrent_runs: v.optional(positiveInt("Runs allowed at once."), 1),
   training_class: v.optional(

@@ -42,8 +42,10 @@ export interface TrainRequest {
   loadData(): Promise<TrainingData>;
   /** Workers the profile allows (`governor.workers`), when it says. */
   workers?: number;
-  /** `governor.memory_limit_mb`: strategies running child processes watch their RSS against it. */
+  /** `governor.memory_limit_mb`: the run as a whole; strategies running child processes watch their RSS against it. */
   memoryLimitMb?: number;
+  /** Room for more trainer processes, for strategies that start their workers in stages; absent in `fit` and tests. */
+  capacity?: RunCapacity;
   /** The governor's pause switch: in-process strategies feel it through checkpoint(); child processes are stopped. */
   pause: PauseState;
   /**
@@ -62,6 +64,26 @@ export interface TrainRequest {
    * n + 1 threads may train. Thread 0 always may.
    */
   checkpoint(worker?: number): Promise<void>;
+}
+
+/**
+ * What a strategy weighs its workers' needs against before starting more (`ramp: probe`) and while they run.
+ * Readings come from the host (/proc, nvidia-smi), so a plugin never reads the machine itself.
+ */
+export interface RunCapacity {
+  /** `governor.memory_reserve_mb`: memory left free for the system. */
+  memoryReserveMb: number;
+  /** `governor.gpu_memory_fraction` (0–1): share of the GPU's memory the run may fill. */
+  gpuMemoryFraction: number;
+  /** `governor.max_pause`: a worker stopped for memory longer than this is cancelled. */
+  maxPauseMs: number;
+  /** Memory the system can still give without swapping (MemAvailable), MB. */
+  availableMemoryMb(): number;
+  /**
+   * GPU memory held by these processes, and in use and in all on the GPU, MB; undefined where the GPU cannot
+   * be read per process (no nvidia-smi; a Jetson's GPU shares the RAM, which RSS already counts).
+   */
+  gpuMemory(pids: number[]): Promise<{ processesMb: number; usedMb: number; totalMb: number } | undefined>;
 }
 
 export interface PauseState {

@@ -181,6 +181,7 @@ export class Services {
     this.runner = new JobRunner({
       profile, paths, registry, state, logger, events, governor: governed === false ? undefined : this.governor,
       active: this.activeRuns, deployer: this.deployer, retention: this.retention,
+      host: { root: this.parts.environment.hostRoot, toolPath: this.parts.environment.searchPath },
     });
   }
 

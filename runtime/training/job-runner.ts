@@ -38,6 +38,8 @@ export interface JobRunnerParts {
   deployer?: Deployer;
   /** Removes the job's old run folders after each run (`history.run_folders`). */
   retention?: Retention;
+  /** Where runs read the machine's free memory and GPU (`/` and the PATH by default). */
+  host?: { root: string; toolPath?: string };
 }
 
 export interface RunOutcome {
@@ -199,6 +201,13 @@ export class JobRunner {
           previousArtifact: this.parts.deployer?.activeArtifact(request.job, key) ?? this.lastSuccess(request.job, key)?.artifact,
           workers: profile.governor.workers,
           memoryLimitMb: profile.governor.memory_limit_mb,
+          capacity: {
+            memoryReserveMb: profile.governor.memory_reserve_mb,
+            gpuMemoryFraction: profile.governor.gpu_memory_fraction,
+            maxPauseMs: durationMs(profile.governor.max_pause),
+            hostRoot: this.parts.host?.root ?? "/",
+            toolPath: this.parts.host?.toolPath,
+          },
           priority: trainingPriority(profile.governor),
           wantHeldOut: this.parts.deployer !== undefined,
           now: Date.now(),

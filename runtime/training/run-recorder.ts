@@ -23,6 +23,8 @@ export interface RunDetails {
   progress?: { done: number; total: number; message?: string };
   data?: unknown;
   workers?: unknown;
+  /** How many workers a staged run started, and why not more (`started 2 of 4 workers: …`); its later changes too. */
+  ramp?: { decision: string; [field: string]: unknown };
   /** The model file the run produced, in its folder; the model store keeps its own copy. */
   artifact?: string;
   /** The model version it became and what the deploy steps made of it. */
@@ -67,6 +69,9 @@ export class RunRecorder {
           this.flush(false);
         } else if (type === "run.checkpoint") {
           this.details.checkpoints.push(data);
+          this.flush(true);
+        } else if (type === "run.ramp" && typeof data.decision === "string") {
+          this.details.ramp = { ...data, decision: data.decision };
           this.flush(true);
         } else if (type === "run.stalled") {
           this.details.stalls++;

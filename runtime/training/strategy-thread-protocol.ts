@@ -2,6 +2,7 @@ import { EdgetrainError, type ErrorCode } from "../errors.ts";
 import type { DataTable, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import type { DataSourceSpec } from "../data/source-spec.ts";
 import type { Level } from "../log/logger.ts";
+import type { RunCapacitySettings } from "../governor/run-capacity.ts";
 import type { TrainingClass } from "../os/thread-priority.ts";
 
 /** Everything a training thread needs to run one strategy run; plain data, copied into the thread. */
@@ -23,6 +24,8 @@ export interface StrategyRunSpec {
   previousArtifact?: string;
   workers?: number;
   memoryLimitMb?: number;
+  /** What the thread builds the request's RunCapacity from. */
+  capacity?: RunCapacitySettings;
   paused: boolean;
   /** Threads the run may train on when it starts (see ThreadAllowance); undefined: all. */
   threads?: number;

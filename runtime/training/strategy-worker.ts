@@ -7,6 +7,7 @@ import { Database } from "bun:sqlite";
 import { pathToFileURL } from "node:url";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { loadTrainingData } from "../data/load-training-data.ts";
+import { runCapacity } from "../governor/run-capacity.ts";
 import { EdgetrainError } from "../errors.ts";
 import type { Level } from "../log/logger.ts";
 import type { Logger, PluginStore, TrainingData } from "../plugin-api.ts";
@@ -89,6 +90,7 @@ async function run(spec: StrategyRunSpec): Promise<void> {
       previousArtifact: spec.previousArtifact,
       workers: spec.workers,
       memoryLimitMb: spec.memoryLimitMb,
+      capacity: spec.capacity && runCapacity(spec.capacity),
       pause,
       threads,
       signal: abort.signal,

@@ -1,5 +1,7 @@
 import { join } from "node:path";
-import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, TrainRequest, TrainResult } from "../../../runtime/plugin-api.ts";
+import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, RunCapacity, TrainRequest, TrainResult } from "../../../runtime/plugin-api.ts";
+import { watchMemory } from "./memory-watch.ts";
+import { PROBE_LIMIT_MS, probeWorker, rampDecision, roomForOneMore, settled } from "./ramp.ts";
 import { SupervisedTrainer, type TrainerReport } from "./supervised-trainer.ts";
 
 const options = ({ v, duration }: PluginLibraries) =>
@@ -11,6 +13,14 @@ const options = ({ v, duration }: PluginLibraries) =>
     params: v.optional(v.pipe(v.record(v.string(), v.union([v.string(), v.number(), v.boolean()])), v.description("Given to the trainer as EDGETRAIN_PARAM_<NAME> and EDGETRAIN_PARAMS (JSON).")), {}),
     env: v.optional(v.record(v.string(), v.string()), {}),
     workers: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64), v.description("Copies run side by side, each with its own id and folder.")), 1),
+    ramp: v.optional(
+      v.pipe(
+        v.picklist(["probe", "all"]),
+        v.description("probe: with several workers, the first runs alone until its second heartbeat (or probe_for) while its memory is measured; the others start one at a time while one more fits governor.memory_limit_mb (the run as a whole), the free memory less memory_reserve_mb, and gpu_memory_fraction. all: every worker at once."),
+      ),
+      "probe",
+    ),
+    probe_for: v.optional(v.pipe(duration, v.description("How long the first worker is measured; default until its second heartbeat, at most 2 minutes."))),
     heartbeat_timeout: v.optional(duration, "2m"),
     on_stall: v.optional(v.picklist(["kill", "restart"]), "kill"),
     max_restarts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 2),
@@ -69,6 +79,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
         maxRestarts: settings.max_restarts,
         graceMs: context.libraries.durationMs(settings.grace_period),
         logTailLines: settings.log_tail_lines,
+        // The limit is the run's as a whole: one worker alone past it is stopped; several are watched together.
         memoryLimitMb: request.memoryLimitMb,
         processGroupMembers: context.libraries.processGroupMembers,
         writeAtomically: (path, content) => context.libraries.writeAtomically(path, content),
@@ -77,29 +88,65 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
       request.progress,
     );
   });
-  // Trainers past the governor's thread allowance are stopped like paused ones; one that finishes frees its place.
+  const started: SupervisedTrainer[] = [];
   const finished = new Set<SupervisedTrainer>();
+  /** Stopped because memory tightened; dropped ones are cancelled and leave the run. */
+  const held = new Set<SupervisedTrainer>();
+  const dropped = new Map<SupervisedTrainer, AbortController>();
+  // Trainers past the governor's thread allowance are stopped like paused ones; one that finishes frees its place.
   const follow = () => {
     const allowed = request.threads.allowed ?? trainers.length;
-    trainers.filter((trainer) => !finished.has(trainer)).forEach((trainer, place) => trainer.setPaused(request.pause.paused || place >= allowed));
+    started.filter((trainer) => !finished.has(trainer)).forEach((trainer, place) => trainer.setPaused(request.pause.paused || place >= allowed || held.has(trainer)));
   };
   const unsubscribe = [request.pause.subscribe(follow), request.threads.subscribe(follow)];
-  follow();
-  try {
-    const reports = await Promise.all(
-      trainers.map(async (trainer) => {
-        const report = await trainer.run(stopAll.signal);
+  const runs: Array<Promise<TrainerReport>> = [];
+  const launch = (trainer: SupervisedTrainer) => {
+    const own = new AbortController();
+    dropped.set(trainer, own);
+    started.push(trainer);
+    follow();
+    runs.push(
+      (async () => {
+        const report = await trainer.run(AbortSignal.any([stopAll.signal, own.signal]));
         finished.add(trainer);
         follow();
         // One worker failing fails the run: stop the others rather than let them train for nothing.
-        if (report.status !== "succeeded") stopAll.abort(report.error);
+        if (report.status !== "succeeded" && !own.signal.aborted) stopAll.abort(report.error);
         return report;
-      }),
+      })(),
     );
+  };
+  const decide = (decision: string, fields: Record<string, unknown> = {}) => {
+    context.logger.info(decision, { job: request.job, key: request.key });
+    context.events.emit("run.ramp", { decision, started: started.length, workers: trainers.length, ...fields });
+  };
+  const capacity = request.capacity;
+  let stopWatch = () => {};
+  try {
+    launch(trainers[0]!);
+    if (trainers.length > 1 && settings.ramp === "probe" && capacity) {
+      const probeForMs = settings.probe_for === undefined ? undefined : Math.min(PROBE_LIMIT_MS, context.libraries.durationMs(settings.probe_for));
+      await rampUp(trainers, launch, started, capacity, probeForMs, request, stopAll.signal, decide);
+    }
+    else trainers.slice(1).forEach(launch);
+    if (trainers.length > 1 && capacity) {
+      stopWatch = watchMemory(() => started.filter((trainer) => !finished.has(trainer)), capacity, request.memoryLimitMb, {
+        hold: (worker, stop) => {
+          const trainer = trainers[worker.id]!;
+          if (stop) held.add(trainer);
+          else held.delete(trainer);
+          follow();
+        },
+        drop: (worker) => dropped.get(trainers[worker.id]!)?.abort("stopped for memory longer than governor.max_pause"),
+        decided: (decision, worker) => decide(decision, { worker: worker.id }),
+      });
+    }
+    const all = await Promise.all(runs);
+    const reports = all.filter((report) => !dropped.get(trainers[report.id]!)?.signal.aborted);
     const failed = reports.find((r) => r.status !== "succeeded" && r.status !== "cancelled") ?? reports.find((r) => r.status !== "succeeded");
     if (failed) {
       const error = new Error(request.signal.aborted ? `run cancelled: ${String(request.signal.reason ?? "cancel requested")}` : failed.error);
-      Object.assign(error, { reports });
+      Object.assign(error, { reports: all });
       throw error;
     }
     const chosen = chooseArtifact(reports, settings);
@@ -107,12 +154,42 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
     return {
       artifact: chosen.artifact!.path,
       metrics: chosen.artifact!.metrics,
-      metadata: { strategy: "command", command, workers: reports.map(({ logTail, ...rest }) => ({ ...rest, log_tail: logTail })) },
+      metadata: { strategy: "command", command, workers: all.map(({ logTail, ...rest }) => ({ ...rest, log_tail: logTail })) },
     };
   } finally {
+    stopWatch();
     unsubscribe.forEach((stop) => stop());
     request.signal.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * `ramp: probe`: the first worker runs alone until its second heartbeat (or probe_for); its peak RSS and
+ * GPU memory are what each other worker is expected to need. The others start one at a time, each after
+ * the previous one has beaten once, while one more still fits the run's memory limit, the free memory
+ * less the reserve, and the GPU memory share.
+ */
+async function rampUp(
+  trainers: SupervisedTrainer[],
+  launch: (trainer: SupervisedTrainer) => void,
+  started: SupervisedTrainer[],
+  capacity: RunCapacity,
+  probeForMs: number | undefined,
+  request: TrainRequest,
+  signal: AbortSignal,
+  decide: (decision: string, fields: Record<string, unknown>) => void,
+): Promise<void> {
+  const need = await probeWorker(trainers[0]!, capacity, probeForMs, signal);
+  let room = { fits: true, availableMb: capacity.availableMemoryMb() } as Awaited<ReturnType<typeof roomForOneMore>>;
+  for (const trainer of trainers.slice(1)) {
+    if (signal.aborted || !trainers[0]!.running) break;
+    room = await roomForOneMore(need, started.filter((worker) => worker.running), capacity, request.memoryLimitMb);
+    if (!room.fits) break;
+    launch(trainer);
+    await settled(trainer, probeForMs, signal);
+  }
+  if (signal.aborted) return;
+  decide(rampDecision(started.length, trainers.length, need, room.availableMb, room.why), { need_mb: Math.round(need.memoryMb), gpu_need_mb: need.gpuMb, available_mb: Math.round(room.availableMb) });
 }
 
 export default {

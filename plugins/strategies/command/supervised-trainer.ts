@@ -49,6 +49,8 @@ export class SupervisedTrainer {
   private group?: ProcessGroup;
   private lastBeat = Date.now();
   private paused = false;
+  /** Heartbeats seen, over restarts: a staged run probes a worker until its second one. */
+  heartbeats = 0;
 
   constructor(
     id: number,
@@ -70,6 +72,24 @@ export class SupervisedTrainer {
     // Time spent stopped is not silence: the heartbeat clock starts again on resume.
     if (!paused) this.lastBeat = Date.now();
     this.update(paused ? "paused" : "running");
+  }
+
+  /** Resident memory of the trainer's process group now, MB (0 before it starts and after it ends). */
+  rssMb(): number {
+    return this.group?.running ? this.group.rssMb() : 0;
+  }
+
+  /** The live pids of its process group, for per-process GPU readings. */
+  pids(): number[] {
+    return this.group?.running ? this.settings.processGroupMembers(this.group.pid) : [];
+  }
+
+  get id(): number {
+    return this.report.id;
+  }
+
+  get running(): boolean {
+    return this.group?.running ?? false;
   }
 
   async run(signal: AbortSignal): Promise<TrainerReport> {
@@ -145,6 +165,7 @@ export class SupervisedTrainer {
     const at = new Date().toISOString();
     if (message.event === "heartbeat") {
       this.lastBeat = Date.now();
+      this.heartbeats++;
       const { event: _event, ...fields } = message;
       this.report.lastHeartbeat = { at, ...fields };
       const epoch = typeof message.epoch === "number" ? message.epoch : undefined;
