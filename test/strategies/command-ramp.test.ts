@@ -62,6 +62,16 @@ describe("command strategy: capacity probe and staged start", () => {
     expect(beats.indexOf("start 1")).toBeGreaterThan(beats.indexOf("beat 0", beats.indexOf("beat 0") + 1));
   });
 
+  test("a first worker that ends before its second heartbeat ends the probe; the others still start", async () => {
+    await using dir = tempDir();
+    const script = dir.write("allocate.py", allocatingTrainer);
+    const capacity = runCapacity({ memoryReserveMb: 64, gpuMemoryFraction: 0.9, maxPauseMs: 60_000, hostRoot: "/" });
+    const started = run(dir.path, { command: [python, script], workers: 3, params: { mb: 10, beats: 1 } }, 4096, capacity);
+    const result = await started.done;
+    expect(started.ramp()[0]).toStartWith("started 3 of 3 workers: each needs ~");
+    expect((result.metadata!.workers as Array<{ status: string }>).map((worker) => worker.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+  });
+
   test("memory tightening later stops the newest worker (SIGSTOP), then cancels it past max_pause; the run goes on", async () => {
     await using dir = tempDir();
     const script = dir.write("allocate.py", allocatingTrainer);

@@ -182,7 +182,7 @@ async function rampUp(
   const need = await probeWorker(trainers[0]!, capacity, probeForMs, signal);
   let room = { fits: true, availableMb: capacity.availableMemoryMb() } as Awaited<ReturnType<typeof roomForOneMore>>;
   for (const trainer of trainers.slice(1)) {
-    if (signal.aborted || !trainers[0]!.running) break;
+    if (signal.aborted) break;
     room = await roomForOneMore(need, started.filter((worker) => worker.running), capacity, request.memoryLimitMb);
     if (!room.fits) break;
     launch(trainer);
