@@ -59,6 +59,6 @@ export async function readCsvUsage(path: string, dataRoot: string, timestamp: st
   return points;
 }
 
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
 }

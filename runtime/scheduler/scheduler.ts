@@ -13,6 +13,7 @@ import type { Asker } from "../conflicts/asker.ts";
 import { ConflictClearance, type ConflictWait } from "../conflicts/clearance.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import { learnOffPeak, type OffPeak } from "../offpeak/learn.ts";
+import { usageSources } from "../offpeak/usage-sources.ts";
 import { msToNextWindow } from "../offpeak/windows.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
 
@@ -179,7 +180,7 @@ export class Scheduler {
 
   private async learnOffPeak(): Promise<void> {
     const { profile, paths, clock } = this.parts;
-    if (!Object.values(profile.jobs).some((job) => job.constraints.only_in === "off-peak") && profile.usage.source === "none") return;
+    if (!Object.values(profile.jobs).some((job) => job.constraints.only_in === "off-peak") && usageSources(profile.usage).length === 0) return;
     this.offPeak = await learnOffPeak(profile.usage, paths, clock.now(), this.parts.state.db);
     this.decide("offpeak.learned", { windows: this.offPeak.windows.map((w) => w.label), points: this.offPeak.activity.points, note: this.offPeak.note });
   }

@@ -1,5 +1,6 @@
 import { learnOffPeak } from "../../offpeak/learn.ts";
 import { openState } from "../../state/database.ts";
+import { describeSource, usageSources } from "../../offpeak/usage-sources.ts";
 import { windowHours } from "../../offpeak/windows.ts";
 import { planJobs } from "../../scheduler/job-plan.ts";
 import type { Command } from "../command.ts";
@@ -17,14 +18,15 @@ export const planCommand: Command = {
     const { profile, paths } = await resolveHomeProfile(args, io);
     const now = Date.now();
     // `self` history lives in the home's state database.
-    const state = profile.usage.source === "self" ? openState(paths.state) : undefined;
+    const sources = usageSources(profile.usage);
+    const state = sources.some((source) => source.type === "self") ? openState(paths.state) : undefined;
     const offPeak = await learnOffPeak(profile.usage, paths, now, state?.db).finally(() => state?.close());
     const jobs = planJobs(profile, offPeak, now);
     if (args.values.json) {
       writeJson(io, { offpeak: { windows: offPeak.windows, points: offPeak.activity.points, trusted: offPeak.activity.trusted, note: offPeak.note, score: offPeak.activity.score }, jobs }, { indent: true });
       return 0;
     }
-    io.stdout.write(`Activity by hour of the week (${profile.usage.source}, last ${profile.usage.history_days} days, ${offPeak.activity.points} observations${profile.usage.timezone ? `, ${profile.usage.timezone}` : ""}):\n`);
+    io.stdout.write(`Activity by hour of the week (${sources.map(describeSource).join(", ") || "none"}, last ${profile.usage.history_days} days, ${offPeak.activity.points} observations${profile.usage.timezone ? `, ${profile.usage.timezone}` : ""}):\n`);
     io.stdout.write(weekHeatMap(offPeak.activity.score, windowHours(offPeak.windows)).join("\n") + "\n");
     io.stdout.write(offPeak.windows.length ? `off-peak windows (W): ${offPeak.windows.map((w) => `${w.label} (score ${w.score.toFixed(2)})`).join(", ")}\n` : `no off-peak windows: ${offPeak.note}\n`);
     io.stdout.write("\nJOB  NEXT RUN  WHY\n");
