@@ -44,6 +44,8 @@ export interface PluginModule<K extends PluginKind = PluginKind, S extends Optio
   description?: string;
   /** The schema of the plugin's options; use strict objects so misspelled keys are caught. */
   options: (libraries: PluginLibraries) => S;
+  /** Strategies: how long a run may take when its job sets no `max_runtime` (`"24h"`, seconds); default 2h. */
+  maxRuntime?: string | number;
   setup(context: PluginContext<Valibot.InferOutput<S>>): HooksOf[K] | Promise<HooksOf[K]>;
 }
 

@@ -85,7 +85,9 @@ export type EventPayloads = {
   "trigger.fired": { job: string; reason: string; keys: Array<string | null> | "all" };
   "trigger.scored": JobKey & { metric: string; value: number; rows: number; bad: boolean; [field: string]: unknown };
   "run.starting": JobKey & { reason: string };
-  "run.started": RunRef & JobKey & { strategy: string; trigger: string };
+  "run.started": RunRef & JobKey & { strategy: string; trigger: string; max_runtime?: string };
+  /** 90 % of the run's max_runtime has passed: it is cancelled at 100 %. */
+  "run.max_runtime_near": RunRef & JobKey & { max_runtime: string; remaining_ms: number };
   "run.progress": RunRef & JobKey & { done: number; total: number; message?: string };
   "run.heartbeat": RunRef & { worker?: string; [field: string]: unknown };
   "run.checkpoint": RunRef & { worker?: string; path: string; metrics: Record<string, number> };

@@ -128,7 +128,9 @@ const Job = v.strictObject({
     {},
   ),
   priority: v.optional(v.pipe(v.number(), v.integer(), doc("Higher goes first.")), 0),
-  max_runtime: v.optional(Duration, "2h"),
+  max_runtime: v.optional(
+    v.pipe(Duration, doc("A run going longer than this is cancelled, warned at 90 % of it. Default: the strategy's own (command 24h, incremental-nn 6h, random-forest 2h), else 2h.")),
+  ),
   deploy: v.optional(
     v.pipe(
       v.array(v.union([v.string(), PluginStep], "a deploy step name or { type: NAME, …options }")),

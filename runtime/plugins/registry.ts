@@ -24,6 +24,7 @@ const PluginShape = v.object({
   version: v.pipe(v.string(), v.minLength(1, "a version string")),
   options: v.pipe(v.function(), v.description("({ v }) => schema")),
   setup: v.function(),
+  maxRuntime: v.optional(Duration),
 });
 
 /** Kept by kind, so that a plugin looked up as a trigger is typed as one. */

@@ -13,6 +13,7 @@ import { recordDeployPending } from "../state/deploys.ts";
 import { latestSuccess } from "../state/runs.ts";
 import { modelNameOf } from "../store/model-name.ts";
 import { RunControl } from "./run-control.ts";
+import { maxRuntimeOf, startRunDeadline } from "./run-deadline.ts";
 import { RunRecorder } from "./run-recorder.ts";
 import { runStrategyInThread } from "./strategy-thread.ts";
 import { trainingPriority } from "../os/thread-priority.ts";
@@ -175,7 +176,15 @@ export class JobRunner {
     this.active.set(id, control);
     const onOuterAbort = () => abort.abort(request.signal ? cancellationOf(request.signal) : undefined);
     request.signal?.addEventListener("abort", onOuterAbort, { once: true });
-    const limit = setTimeout(() => abort.abort(cancellation("max_runtime", `ran past max_runtime ${job.max_runtime}`)), durationMs(job.max_runtime));
+    const maxRuntime = maxRuntimeOf(job, plugin.module);
+    const clearDeadline = startRunDeadline(
+      maxRuntime,
+      (remainingMs) => {
+        logger.warn("run nears its max_runtime", { max_runtime: maxRuntime, remaining_s: Math.round(remainingMs / 1000) });
+        this.parts.events?.emit("run.max_runtime_near", { run: id, job: request.job, key, max_runtime: String(maxRuntime), remaining_ms: remainingMs });
+      },
+      () => abort.abort(cancellation("max_runtime", `ran past max_runtime ${maxRuntime}`)),
+    );
     // Predictors started with `edgetrain hold --respect-training` wait while this lock is held.
     mkdirSync(join(paths.home, "locks"), { recursive: true });
     const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
@@ -183,7 +192,7 @@ export class JobRunner {
     const unwatchPause = pause.subscribe((paused) => recorder.paused(paused));
     const progress = recorder.progress(request.progress, this.parts.events);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
-    this.parts.events?.emit("run.started", { run: id, job: request.job, key, strategy: job.strategy, trigger: request.trigger });
+    this.parts.events?.emit("run.started", { run: id, job: request.job, key, strategy: job.strategy, trigger: request.trigger, max_runtime: String(maxRuntime) });
     try {
       // The run's heavy work (CSV parsing, binning, training, ONNX export) stays off the thread that answers predictions.
       const { result, heldOut } = await runStrategyInThread(
@@ -239,7 +248,7 @@ export class JobRunner {
       } catch (error) {
         logger.warn("could not remove old run folders", { error: messageOf(error) });
       }
-      clearTimeout(limit);
+      clearDeadline();
       unwatchPause();
       release?.();
       trainingLock.release();

@@ -196,6 +196,8 @@ export default {
   kind: "strategy",
   name: "command",
   version: "1.0.0",
+  // External trainings (a PyTorch run) take hours; a day leaves room for a slow device.
+  maxRuntime: "24h",
   description: "Runs any trainer (a PyTorch script…) as supervised child processes speaking JSON lines on stdout.",
   options,
   setup: (context: PluginContext<Options>) => ({ train: (request: TrainRequest) => train(context, request) }),

@@ -124,6 +124,7 @@ export default {
   kind: "strategy",
   name: "incremental-nn",
   version: "1.0.0",
+  maxRuntime: "6h",
   description: "Small multilayer perceptron in TypeScript; warm_start continues from the active version. Exports ONNX Gemm/Relu.",
   options,
   setup: (context: PluginContext<Options>) => ({ train: (request: TrainRequest) => train(context, request) }),

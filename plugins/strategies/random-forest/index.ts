@@ -87,6 +87,7 @@ export default {
   kind: "strategy",
   name: "random-forest",
   version: "1.0.0",
+  maxRuntime: "2h",
   description: "Random forest classifier or regressor in TypeScript (histogram splits, Bun workers); exports ONNX TreeEnsemble.",
   options,
   setup: (context: PluginContext<Options>) => ({ train: (request: TrainRequest) => train(context, request) }),
