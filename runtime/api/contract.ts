@@ -29,6 +29,8 @@ export type ResourceHistory = InferOutput<typeof schema.ResourceHistory>;
 export type CacheStats = InferOutput<typeof schema.CacheStats>;
 /** `DELETE /v1/cache[?model=NAME]`. */
 export type CacheCleared = InferOutput<typeof schema.CacheCleared>;
+/** `POST /v1/cache/warm[?model=NAME]`. */
+export type CacheWarmed = InferOutput<typeof schema.CacheWarmed>;
 
 /** `GET /v1/jobs`. */
 export type JobList = InferOutput<typeof schema.JobList>;

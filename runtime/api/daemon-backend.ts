@@ -17,6 +17,8 @@ import type { StateDatabase } from "../state/database.ts";
 import { getRun, listRuns, runCounts, runSeconds, runsInProgress } from "../state/runs.ts";
 import { activeVersions, modelCounts } from "../state/served-models.ts";
 import { VERSION } from "../version.ts";
+import { warmCache } from "../serving/cache-warm.ts";
+import type { CacheWarmed } from "./contract.ts";
 import type { DaemonStatus, DaemonView } from "./daemon-view.ts";
 import { isLoopback } from "./token.ts";
 
@@ -210,6 +212,11 @@ export class DaemonBackend implements DaemonView {
 
   clearCache(model?: string): void {
     this.parts.services.serving.service.clearCache(model);
+  }
+
+  async warmCache(model?: string): Promise<CacheWarmed> {
+    const { store, service } = this.parts.services.serving;
+    return { warmed: await warmCache(store, service, model) };
   }
 
   follow(...args: Parameters<View["follow"]>): ReturnType<View["follow"]> {

@@ -3,6 +3,7 @@ import type { EventJournal } from "../events/event-journal.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type {
   CacheStats,
+  CacheWarmed,
   Conflict,
   DaemonStatus,
   JobSummary,
@@ -47,6 +48,8 @@ export interface DaemonView {
   clearCache(model?: string): void;
   /** Every bus event, numbered, for `/v1/events`: what was missed since an id, then each one as it comes. */
   follow: EventJournal["follow"];
+  /** Pregenerates the predictions of one model or all that serve; throws not_found for an unknown model. */
+  warmCache(model?: string): Promise<CacheWarmed>;
   /** The resolved profile as YAML, each value with where it came from; secrets masked. */
   profile(): ProfileText;
   /** The newest log lines, oldest first. */

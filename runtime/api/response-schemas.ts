@@ -201,6 +201,9 @@ export const Prediction = v.object({
   stale: v.optional(v.pipe(v.boolean(), v.description("Served from an expired entry while the model trains; a fresh answer is being computed."))),
 });
 export const CacheCleared = v.object({ cleared: v.pipe(v.string(), v.description("The model whose entries were dropped, or all.")) });
+export const CacheWarmed = v.object({
+  warmed: v.array(v.object({ model: Text, entries: v.pipe(Count, v.description("Pregenerated batches computed and cached.")) })),
+});
 
 const ConflictAnswer = v.picklist(["wait", "skip", "force"]);
 export const Conflict = v.object({

@@ -29,6 +29,7 @@ const MUTATING: Array<[string, string]> = [
   ["POST", "/v1/models/activity-player_1/rollback"],
   ["POST", "/v1/jobs/activity/run"],
   ["DELETE", "/v1/cache"],
+  ["POST", "/v1/cache/warm"],
   ["POST", "/v1/conflicts/1"],
   ["POST", "/v1/runs/1/cancel"],
 ];

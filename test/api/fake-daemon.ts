@@ -127,6 +127,11 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
     cacheStats: () => STATUS.cache,
     clearCache: (model) => void calls.push(["clearCache", model]),
     follow: (lastId, listener) => journal.follow(lastId, listener),
+    warmCache: async (model) => {
+      calls.push(["warmCache", model]);
+      if (model !== undefined && model !== "activity") throw noModel(model);
+      return { warmed: [{ model: "activity", entries: 3 }] };
+    },
     profile: () => ({ name: "base", files: ["profiles/base.yaml"], text: "api:\n  port: 8470 # built-in\n" }),
     logs: (filter) => (calls.push(["logs", filter]), [{ time: "2026-12-04T10:00:01.000Z", level: "info", msg: "run started", job: "activity" }]),
     metrics: async () => ({ contentType: "text/plain; version=0.0.4", text: "edgetrain_up 1\n" }),

@@ -40,6 +40,7 @@ describe("every route in process, behind a fake daemon", () => {
       [request("POST", "/v1/predict/activity-player_1", { body: { inputs: [[60, 170]] } }), 200, "Prediction"],
       [request("GET", "/v1/cache"), 200, "CacheStats", STATUS.cache],
       [request("DELETE", "/v1/cache?model=activity-player_1", { token: true }), 200, "CacheCleared", { cleared: "activity-player_1" }],
+      [request("POST", "/v1/cache/warm?model=activity", { token: true }), 200, "CacheWarmed", { warmed: [{ model: "activity", entries: 3 }] }],
       [request("GET", "/v1/conflicts"), 200, "ConflictList", { conflicts: [CONFLICT] }],
       [request("POST", "/v1/conflicts/c1", { token: true, body: { action: "skip", by: "test" } }), 200, "Conflict", { ...CONFLICT, answer: "skip", answered_by: "test" }],
       [request("GET", "/v1/profile"), 200, "ProfileText"],
@@ -59,6 +60,7 @@ describe("every route in process, behind a fake daemon", () => {
     expect(calls).toContainEqual(["activate", "activity-player_1", 1]);
     expect(calls).toContainEqual(["predict", "activity-player_1", { inputs: [[60, 170]] }]);
     expect(calls).toContainEqual(["clearCache", "activity-player_1"]);
+    expect(calls).toContainEqual(["warmCache", "activity"]);
     expect(calls).toContainEqual(["answerConflict", "c1", "skip", "test"]);
     expect(calls).toContainEqual(["logs", { limit: 10, level: "warn", job: "activity" }]);
   });
@@ -96,6 +98,7 @@ describe("every route in process, behind a fake daemon", () => {
     const cases: Array<[Request, number, Record<string, unknown>]> = [
       [request("GET", "/v1/models/nope"), 404, { code: "not_found", message: 'no model "nope"', hint: "edgetrain models lists them", model: "nope" }],
       [request("GET", "/v1/runs/r9"), 404, { code: "not_found", message: 'no run "r9"', run: "r9" }],
+      [request("POST", "/v1/cache/warm?model=nope", { token: true }), 404, { code: "not_found", message: 'no model "nope"', model: "nope" }],
       [request("POST", "/v1/runs/r2/cancel", { token: true }), 409, { code: "conflict", message: "run r2 is not in progress", run: "r2", action: "cancel" }],
       [request("POST", "/v1/jobs/busy/run", { token: true }), 503, { code: "deferred", hint: "free space on it" }],
       [request("POST", "/v1/predict/broken", { body: { inputs: [[1]] } }), 503, { code: "model_unavailable", model: "broken" }],

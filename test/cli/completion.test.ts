@@ -41,7 +41,7 @@ t edgetrain stat; t edgetrain status --js; t edgetrain cache ""; t edgetrain com
     );
     const { code, output } = await shellRun(["bash"], probe);
     expect(code).toBe(0);
-    expect(output.split("\n")).toEqual(["edgetrain stat=status", "edgetrain status --js=--json", "edgetrain cache =stats clear", "edgetrain completion z=zsh", "edgetrain help rollb=rollback", ""]);
+    expect(output.split("\n")).toEqual(["edgetrain stat=status", "edgetrain status --js=--json", "edgetrain cache =stats clear warm", "edgetrain completion z=zsh", "edgetrain help rollb=rollback", ""]);
   });
 
   for (const shell of ["zsh", "fish"] as const) {

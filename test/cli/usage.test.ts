@@ -54,7 +54,7 @@ describe("a wrong command line is a usage error (exit 2) that names what is wron
     expect(fit.stderr).toContain('--strategy for "edgetrain fit" needs a value');
     const cache = await runMain(["cache", "stast"]);
     expect(cache.code).toBe(2);
-    expect(cache.stderr).toContain('unknown action "stast" for "edgetrain cache" (did you mean "stats"?); expected stats or clear');
+    expect(cache.stderr).toContain('unknown action "stast" for "edgetrain cache" (did you mean "stats"?); expected stats, clear or warm');
   });
 
   test("flags after -- belong to the command edgetrain hold runs", async () => {

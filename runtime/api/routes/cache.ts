@@ -1,11 +1,11 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { CacheCleared } from "../contract.ts";
+import type { CacheCleared, CacheWarmed } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi.ts";
 import { ModelName } from "./schemas.ts";
 
-/** `GET /v1/cache` (stats) and `DELETE /v1/cache[?model=NAME]`. */
+/** `GET /v1/cache` (stats), `DELETE /v1/cache[?model=NAME]` and `POST /v1/cache/warm[?model=NAME]`. */
 export const cacheRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/cache", tags: ["predictions"] })
     .get("/v1/cache", () => view.cacheStats(), { detail: operation("The prediction cache's counts", "CacheStats", { access: "token_unless_loopback" }) })
@@ -19,4 +19,8 @@ export const cacheRoutes = (view: DaemonView) =>
         query: v.object({ model: v.optional(ModelName) }),
         detail: operation("Clear the cache, of one model or all", "CacheCleared", { errors: { 400: "Not a model name.", 404: "No such model." } }),
       },
-    );
+    )
+    .post("/v1/cache/warm", async ({ query }): Promise<CacheWarmed> => view.warmCache(query.model), {
+      query: v.object({ model: v.optional(ModelName) }),
+      detail: operation("Pregenerate the predictions of one model, or of all that serve", "CacheWarmed", { errors: { 400: "Not a model name.", 404: "No such model serves." } }),
+    });

@@ -1,6 +1,7 @@
 import { gateVerdict } from "../../deploy/gate-verdict.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { silentLogger } from "../../log/logger.ts";
+import { warmCache } from "../../serving/cache-warm.ts";
 import { createServing } from "../../serving/serving.ts";
 import { openState } from "../../state/database.ts";
 import { ModelStore } from "../../store/model-store.ts";
@@ -134,17 +135,18 @@ export const rollbackCommand: Command = {
 
 export const cacheCommand: Command = {
   name: "cache",
-  summary: "prediction cache: stats, or clear (all, or one model)",
-  description: "Shows the prediction cache's entries, hits and misses, or clears it. Through the daemon when one runs; else on the disk cache directly (the memory cache lives only in the daemon, so without one it is empty).",
+  summary: "prediction cache: stats, clear (all, or one model), or warm (pregenerate predictions)",
+  description:
+    "Shows the prediction cache's entries, hits and misses, clears it, or warms it: computes the pregenerated predictions (cache.pregenerate: the file's inputs and the most requested ones) of one model or of all that serve, as a scheduled run and an activation do. Through the daemon when one runs; else on the disk cache directly (the memory cache lives only in the daemon, so without one it is empty, and only the pregenerate file is known).",
   arguments: [
-    { name: "action", choices: ["stats", "clear"], description: "stats, or clear" },
-    { name: "model", optional: true, description: "clear only this model's entries" },
+    { name: "action", choices: ["stats", "clear", "warm"], description: "stats, clear or warm" },
+    { name: "model", optional: true, description: "clear or warm only this model" },
   ],
-  options: { json: { type: "boolean", description: "print the stats, or what was cleared, as JSON" }, ...homeOptions },
-  examples: ["edgetrain cache stats", "edgetrain cache clear activity-player_7"],
+  options: { json: { type: "boolean", description: "print the stats, or what was cleared or warmed, as JSON" }, ...homeOptions },
+  examples: ["edgetrain cache stats", "edgetrain cache clear activity-player_7", "edgetrain cache warm"],
   async run(args, io) {
     const [action, model] = args.positionals;
-    if (action !== "stats" && action !== "clear") throw new EdgetrainError("usage", `edgetrain cache: expected stats or clear, got "${action ?? ""}"`);
+    if (action !== "stats" && action !== "clear" && action !== "warm") throw new EdgetrainError("usage", `edgetrain cache: expected stats, clear or warm, got "${action ?? ""}"`);
     const { paths } = loadHomeProfile(args, io);
     const daemon = daemonRuns(paths.home) ? daemonClient(args, io) : undefined;
     if (action === "stats") {
@@ -154,6 +156,18 @@ export const cacheCommand: Command = {
         : await withServing(args, io, async (serving): Promise<Stats> => ({ ...serving.service.cacheStats(), type: serving.cacheType }));
       const counts = daemon ? `, ${stats.hits} hits, ${stats.misses} misses, hit rate ${(stats.hit_rate * 100).toFixed(1)} %` : " on disk (no daemon runs)";
       writeAnswer(io, args, { ...stats, daemon: daemon !== undefined }, `${stats.type} cache: ${stats.entries} entries${counts}\n`);
+      return 0;
+    }
+    if (action === "warm") {
+      const { warmed } = daemon
+        ? await daemon.answer(daemon.api.v1.cache.warm.post(undefined, { query: { model } }))
+        : await withServing(args, io, async (serving) => {
+            const answer = { warmed: await warmCache(serving.store, serving.service, model) };
+            await serving.cache.flush?.();
+            return answer;
+          });
+      const lines = warmed.map((entry) => `${entry.model}: ${entry.entries} pregenerated\n`).join("") || "no model serves: nothing to warm\n";
+      writeAnswer(io, args, { warmed, daemon: daemon !== undefined }, lines);
       return 0;
     }
     if (daemon) await daemon.answer(daemon.api.v1.cache.delete(undefined, { query: { model } }));
