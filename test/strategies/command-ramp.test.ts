@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import commandStrategy from "../../plugins/strategies/command/index.ts";
 import { runCapacity } from "../../runtime/governor/run-capacity.ts";
@@ -60,6 +60,28 @@ describe("command strategy: capacity probe and staged start", () => {
     // Worker 1 began only after worker 0's second heartbeat: its first heartbeat comes after that one.
     const beats = started.events.filter((event) => event.type === "run.heartbeat" || event.type === "run.process").map((event) => `${event.type === "run.process" ? "start" : "beat"} ${String(event.data.worker)}`);
     expect(beats.indexOf("start 1")).toBeGreaterThan(beats.indexOf("beat 0", beats.indexOf("beat 0") + 1));
+  });
+
+  test("GPU memory read per process (a stand-in nvidia-smi): only the workers that fit gpu_memory_fraction start", async () => {
+    await using dir = tempDir();
+    const script = dir.write("gpu-allocate.py", allocatingTrainer);
+    // Each trainer process holds 3000 MB of a 12000 MB GPU, which other work fills by 2000 MB.
+    const standIn = dir.write(
+      "bin/nvidia-smi",
+      `#!/bin/sh
+trainers=$(for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q gpu-allocate.py && echo "\${p#/proc/}"; done)
+case "$1" in
+  --query-compute-apps=*) for pid in $trainers; do echo "$pid, 3000"; done; echo "1, 2000" ;;
+  --query-gpu=*) echo "$((2000 + 3000 * $(echo $trainers | wc -w))), 12000" ;;
+esac
+`,
+    );
+    chmodSync(standIn, 0o755);
+    const capacity = runCapacity({ memoryReserveMb: 64, gpuMemoryFraction: 0.9, maxPauseMs: 60_000, hostRoot: "/", toolPath: join(dir.path, "bin") });
+    const started = run(dir.path, { command: [python, script], workers: 4, params: { mb: 10, beats: 8 } }, 4096, capacity);
+    await started.done;
+    expect(started.ramp()[0]).toMatch(/^started 2 of 4 workers: each needs ~\d+ MB and ~2\.9 GB of GPU memory, .* free; a 3rd would pass gpu_memory_fraction 0\.9 of 11\.7 GB GPU memory$/);
+    expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({ started: 2, gpu_need_mb: 3000 });
   });
 
   test("a first worker that ends before its second heartbeat ends the probe; the others still start", async () => {
