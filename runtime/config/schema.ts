@@ -172,7 +172,7 @@ const Usage = v.strictObject({
   sources: v.optional(
     v.pipe(
       v.array(UsageSource),
-      doc("Several activity sources at once (e.g. players in MariaDB, server load in PostgreSQL), each scored by hour of the week and combined by its weight; when set, source, sql and csv are not used. A source that cannot be read is left out, and that is said."),
+      doc("Several activity sources at once (e.g. players in MariaDB, server load in PostgreSQL): `{ type: self | sql | csv, weight (1), weights?, url + query (sql), path + timestamp (csv) }`, each scored by hour of the week and combined by its weight; when set, source, sql and csv are not used. A source that cannot be read is left out, and that is said."),
     ),
     [],
   ),
