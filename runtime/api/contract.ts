@@ -74,7 +74,7 @@ export type LogLine = InferOutput<typeof schema.LogLine>;
 type RunRef = { run: string };
 type JobKey = { job: string; key?: string | null };
 type Deployment = { model: string; version: number; status: "activated" | "rejected" | "stored" | "failed"; message?: string; steps: Array<{ step: string; ok: boolean; message?: string; rolled_back?: boolean }> };
-type Reading = { cpuPercent: number; memoryPercent: number; totalCpuPercent: number; ownCpuPercent: number; load1: number; gpuPercent?: number; temperatureC?: number; diskPercent?: number; predictionsPerSecond?: number };
+type Reading = { cpuPercent: number; memoryPercent: number; totalCpuPercent: number; ownCpuPercent: number; load1: number; gpuPercent?: number; gpuMemoryUsedMb?: number; gpuMemoryTotalMb?: number; gpuUnreadable?: boolean; temperatureC?: number; diskPercent?: number; predictionsPerSecond?: number };
 
 /** The payload of each event of `/v1/events`, by its type (the SSE `event:` field). */
 export type EventPayloads = {
