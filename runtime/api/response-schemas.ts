@@ -202,7 +202,9 @@ export const Prediction = v.object({
 });
 export const CacheCleared = v.object({ cleared: v.pipe(v.string(), v.description("The model whose entries were dropped, or all.")) });
 export const CacheWarmed = v.object({
-  warmed: v.array(v.object({ model: Text, entries: v.pipe(Count, v.description("Pregenerated batches computed and cached.")) })),
+  warmed: v.array(
+    v.object({ model: Text, entries: v.pipe(Count, v.description("Pregenerated batches computed and cached.")) }),
+  ),
 });
 
 const ConflictAnswer = v.picklist(["wait", "skip", "force"]);

@@ -157,7 +157,10 @@ const UsageSource = v.pipe(
     path: v.optional(v.pipe(v.string(), doc("csv: the file, relative to the data folder."))),
     timestamp: v.optional(v.pipe(v.string(), doc("csv: the timestamp column.")), "timestamp"),
   }),
-  v.check((source) => source.type !== "sql" || (source.url !== undefined && source.query !== undefined), "a sql source needs url and query"),
+  v.check(
+    (source) => source.type !== "sql" || (source.url !== undefined && source.query !== undefined),
+    "a sql source needs url and query",
+  ),
   v.check((source) => source.type !== "csv" || source.path !== undefined, "a csv source needs path"),
 );
 

@@ -53,7 +53,9 @@ export class GovernorFeed {
     // A GPU without a sysfs load node is read by one long-lived nvidia-smi or tegrastats, not a spawn per sample.
     const command = gpuLoadNodes(hostRoot).length
       ? undefined
-      : (["nvidia-smi", "tegrastats"] as const).map((name) => [name, Bun.which(name, { PATH: this.parts.toolPath })] as const).find(([, path]) => path);
+      : (["nvidia-smi", "tegrastats"] as const)
+          .map((name) => [name, Bun.which(name, { PATH: this.parts.toolPath })] as const)
+          .find(([, path]) => path);
     const reporter = command ? new GpuReporter(command[0], command[1]!, intervalMs) : undefined;
     reporter?.start();
     const sampler = new ResourceSampler(hostRoot, () => this.ownPids(), () => clock.now(), reporter, home);

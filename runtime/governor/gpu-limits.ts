@@ -12,18 +12,24 @@ export function admitOnGpu(sample: Sample, limits: GovernorLimits): Admission {
   }
   const memory = gpuMemoryPercent(sample);
   if (limits.maxGpuMemoryBefore < 100 && memory !== undefined && memory >= limits.maxGpuMemoryBefore) {
-    return { ok: false, reason: `GPU memory ${memory.toFixed(0)} % ≥ max_gpu_memory_before ${limits.maxGpuMemoryBefore} %` };
+    return {
+      ok: false,
+      reason: `GPU memory ${memory.toFixed(0)} % ≥ max_gpu_memory_before ${limits.maxGpuMemoryBefore} %`,
+    };
   }
-  if (sample.gpuUnreadable) return { ok: true, note: "GPU load unknown (its reader gave no reading); starting without the GPU limits" };
+  if (sample.gpuUnreadable)
+    return { ok: true, note: "GPU load unknown (its reader gave no reading); starting without the GPU limits" };
   return { ok: true };
 }
 
 export function gpuOverReason(sample: Sample, limits: GovernorLimits): string | undefined {
   const { gpuPercent } = sample;
-  if (limits.pauseGpu < 100 && gpuPercent !== undefined && gpuPercent > limits.pauseGpu) return `GPU ${gpuPercent.toFixed(0)} % > pause_gpu ${limits.pauseGpu} %`;
+  if (limits.pauseGpu < 100 && gpuPercent !== undefined && gpuPercent > limits.pauseGpu)
+    return `GPU ${gpuPercent.toFixed(0)} % > pause_gpu ${limits.pauseGpu} %`;
   const memory = gpuMemoryPercent(sample);
   const fraction = limits.gpuMemoryFraction * 100;
-  if (fraction < 100 && memory !== undefined && memory > fraction) return `GPU memory ${memory.toFixed(0)} % > gpu_memory_fraction ${fraction.toFixed(0)} %`;
+  if (fraction < 100 && memory !== undefined && memory > fraction)
+    return `GPU memory ${memory.toFixed(0)} % > gpu_memory_fraction ${fraction.toFixed(0)} %`;
   return undefined;
 }
 

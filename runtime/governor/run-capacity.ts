@@ -42,17 +42,30 @@ export function availableMemoryMb(hostRoot: string): number {
  * Two queries, spawned only while a run probes or watches its workers: the compute processes' memory
  * (`pid, used_memory`) and the busiest GPU's memory. A GPU answering [N/A] is unknown.
  */
-async function nvidiaGpuMemory(command: string, pids: number[]): Promise<{ processesMb: number; usedMb: number; totalMb: number } | undefined> {
+async function nvidiaGpuMemory(
+  command: string,
+  pids: number[],
+): Promise<{ processesMb: number; usedMb: number; totalMb: number } | undefined> {
   const query = async (args: string[]) => {
     const child = Bun.spawn([command, ...args, "--format=csv,noheader,nounits"], { stdout: "pipe", stderr: "ignore" });
     const text = await new Response(child.stdout).text();
-    return (await child.exited) === 0 ? text.split("\n").filter((line) => line.trim()).map((line) => line.split(",").map((cell) => Number(cell.trim()))) : [];
+    return (await child.exited) === 0
+      ? text
+          .split("\n")
+          .filter((line) => line.trim())
+          .map((line) => line.split(",").map((cell) => Number(cell.trim())))
+      : [];
   };
-  const [apps, gpus] = await Promise.all([query(["--query-compute-apps=pid,used_memory"]), query(["--query-gpu=memory.used,memory.total"])]);
+  const [apps, gpus] = await Promise.all([
+    query(["--query-compute-apps=pid,used_memory"]),
+    query(["--query-gpu=memory.used,memory.total"]),
+  ]);
   const readable = gpus.filter(([used, total]) => Number.isFinite(used) && Number.isFinite(total));
   if (readable.length === 0) return undefined;
   const wanted = new Set(pids);
-  const processesMb = apps.filter(([pid, used]) => wanted.has(pid!) && Number.isFinite(used)).reduce((sum, [, used]) => sum + used!, 0);
+  const processesMb = apps
+    .filter(([pid, used]) => wanted.has(pid!) && Number.isFinite(used))
+    .reduce((sum, [, used]) => sum + used!, 0);
   const fullest = readable.reduce((a, b) => (b[0]! / b[1]! > a[0]! / a[1]! ? b : a));
   return { processesMb, usedMb: fullest[0]!, totalMb: fullest[1]! };
 }

@@ -5,7 +5,13 @@ import type { ResolvedPaths } from "../plugin-api.ts";
 import { describeSource, type UsageSourceSpec, usageSources } from "./usage-sources.ts";
 import { readSelfUsage } from "./self-usage.ts";
 import { readCsvUsage, readSqlUsage, type UsagePoint } from "./usage-source.ts";
-import { combineActivity, quietestWindows, weeklyActivity, type OffPeakWindow, type WeeklyActivity } from "./windows.ts";
+import {
+  combineActivity,
+  quietestWindows,
+  weeklyActivity,
+  type OffPeakWindow,
+  type WeeklyActivity,
+} from "./windows.ts";
 
 export interface OffPeak {
   activity: WeeklyActivity;
@@ -16,12 +22,22 @@ export interface OffPeak {
 }
 
 /** Reads the usage history of each source the profile names, combines their scores, and picks the quietest windows. */
-export async function learnOffPeak(usage: Profile["usage"], paths: ResolvedPaths, now: number, state?: Database): Promise<OffPeak> {
+export async function learnOffPeak(
+  usage: Profile["usage"],
+  paths: ResolvedPaths,
+  now: number,
+  state?: Database,
+): Promise<OffPeak> {
   const since = now - usage.history_days * 86_400_000;
   const sources = usageSources(usage);
   if (sources.length === 0) {
     const activity = weeklyActivity([], usage.weights, usage.min_data_points, usage.timezone);
-    return { activity, windows: [], note: "no usage source (usage.source: none): off-peak windows are not learned", learnedAt: now };
+    return {
+      activity,
+      windows: [],
+      note: "no usage source (usage.source: none): off-peak windows are not learned",
+      learnedAt: now,
+    };
   }
   const read = await Promise.all(
     sources.map(async (source) => {
@@ -33,23 +49,51 @@ export async function learnOffPeak(usage: Profile["usage"], paths: ResolvedPaths
     }),
   );
   const failed = read.filter((entry) => entry.error !== undefined);
-  const scored = read.flatMap((entry) => (entry.points ? [{ weight: entry.source.weight, activity: weeklyActivity(entry.points, entry.source.weights ?? usage.weights, usage.min_data_points, usage.timezone) }] : []));
+  const scored = read.flatMap((entry) =>
+    entry.points
+      ? [
+          {
+            weight: entry.source.weight,
+            activity: weeklyActivity(
+              entry.points,
+              entry.source.weights ?? usage.weights,
+              usage.min_data_points,
+              usage.timezone,
+            ),
+          },
+        ]
+      : [],
+  );
   const activity = combineActivity(scored, usage.min_data_points);
   let note: string | undefined;
   // One source keeps the words it always had; with several, each failure names its source.
   if (sources.length === 1 && failed.length === 1) note = `usage history could not be read: ${failed[0]!.error}`;
-  else if (failed.length > 0) note = failed.map((entry) => `usage source ${describeSource(entry.source)} could not be read: ${entry.error}`).join("; ");
+  else if (failed.length > 0)
+    note = failed
+      .map((entry) => `usage source ${describeSource(entry.source)} could not be read: ${entry.error}`)
+      .join("; ");
   if (!activity.trusted) {
     const few = `only ${activity.points} of the ${usage.min_data_points} observations needed (usage.min_data_points)`;
     note = note && sources.length === 1 ? note : note ? `${few}; ${note}` : few;
   }
-  return { activity, windows: activity.trusted ? quietestWindows(activity, usage.window_hours, usage.windows) : [], note, learnedAt: now };
+  return {
+    activity,
+    windows: activity.trusted ? quietestWindows(activity, usage.window_hours, usage.windows) : [],
+    note,
+    learnedAt: now,
+  };
 }
 
-async function readSource(source: UsageSourceSpec, paths: ResolvedPaths, since: number, state?: Database): Promise<UsagePoint[]> {
+async function readSource(
+  source: UsageSourceSpec,
+  paths: ResolvedPaths,
+  since: number,
+  state?: Database,
+): Promise<UsagePoint[]> {
   if (source.problem) throw new EdgetrainError("profile_invalid", source.problem);
   if (source.type === "self") {
-    if (!state) throw new EdgetrainError("state_failed", "a self usage source needs the state database, which is not open");
+    if (!state)
+      throw new EdgetrainError("state_failed", "a self usage source needs the state database, which is not open");
     return readSelfUsage(state, since);
   }
   if (source.type === "sql") return readSqlUsage({ url: source.url!, query: source.query! }, since);

@@ -10,9 +10,18 @@ export type UsageSourceSpec = Profile["usage"]["sources"][number] & { problem?: 
 export function usageSources(usage: Profile["usage"]): UsageSourceSpec[] {
   if (usage.sources.length > 0) return usage.sources;
   if (usage.source === "none") return [];
-  if (usage.source === "sql" && !usage.sql) return [missing("usage.source is sql but usage.sql { url, query } is missing")];
+  if (usage.source === "sql" && !usage.sql)
+    return [missing("usage.source is sql but usage.sql { url, query } is missing")];
   if (usage.source === "csv" && !usage.csv) return [missing("usage.source is csv but usage.csv { path } is missing")];
-  return [{ type: usage.source, weight: 1, ...usage.sql, path: usage.csv?.path, timestamp: usage.csv?.timestamp ?? "timestamp" }];
+  return [
+    {
+      type: usage.source,
+      weight: 1,
+      ...usage.sql,
+      path: usage.csv?.path,
+      timestamp: usage.csv?.timestamp ?? "timestamp",
+    },
+  ];
 }
 
 /** `sql postgres://game:***@db/game`, `csv logins.csv`, `self`: never a password. */

@@ -55,11 +55,16 @@ export function weeklyActivity(points: UsagePoint[], weights: Partial<Record<Usa
  * Several sources' hour-of-week scores as one: each already scaled to 0…1 by its own busiest hour, then
  * averaged by the sources' weights, so a source of counts and one of levels weigh as their users said.
  */
-export function combineActivity(sources: Array<{ weight: number; activity: WeeklyActivity }>, minPoints: number): WeeklyActivity {
+export function combineActivity(
+  sources: Array<{ weight: number; activity: WeeklyActivity }>,
+  minPoints: number,
+): WeeklyActivity {
   const score = new Array<number>(WEEK_HOURS).fill(0);
   const counted = sources.filter((source) => source.weight > 0 && source.activity.points > 0);
   const totalWeight = counted.reduce((sum, source) => sum + source.weight, 0);
-  for (const { weight, activity } of counted) activity.score.forEach((value, hour) => (score[hour]! += (weight * value) / totalWeight));
+  for (const { weight, activity } of counted) {
+    activity.score.forEach((value, hour) => (score[hour]! += (weight * value) / totalWeight));
+  }
   const points = sources.reduce((sum, source) => sum + source.activity.points, 0);
   return { score, points, trusted: points >= minPoints };
 }

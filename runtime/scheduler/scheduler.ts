@@ -180,7 +180,8 @@ export class Scheduler {
 
   private async learnOffPeak(): Promise<void> {
     const { profile, paths, clock } = this.parts;
-    if (!Object.values(profile.jobs).some((job) => job.constraints.only_in === "off-peak") && usageSources(profile.usage).length === 0) return;
+    const offPeakJobs = Object.values(profile.jobs).some((job) => job.constraints.only_in === "off-peak");
+    if (!offPeakJobs && usageSources(profile.usage).length === 0) return;
     this.offPeak = await learnOffPeak(profile.usage, paths, clock.now(), this.parts.state.db);
     this.decide("offpeak.learned", { windows: this.offPeak.windows.map((w) => w.label), points: this.offPeak.activity.points, note: this.offPeak.note });
   }

@@ -181,7 +181,8 @@ export class JobRunner {
       maxRuntime,
       (remainingMs) => {
         logger.warn("run nears its max_runtime", { max_runtime: maxRuntime, remaining_s: Math.round(remainingMs / 1000) });
-        this.parts.events?.emit("run.max_runtime_near", { run: id, job: request.job, key, max_runtime: String(maxRuntime), remaining_ms: remainingMs });
+        const near = { run: id, job: request.job, key, max_runtime: String(maxRuntime), remaining_ms: remainingMs };
+        this.parts.events?.emit("run.max_runtime_near", near);
       },
       () => abort.abort(cancellation("max_runtime", `ran past max_runtime ${maxRuntime}`)),
     );

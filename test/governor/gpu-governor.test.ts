@@ -11,18 +11,44 @@ import { FakeClock } from "../fake-clock.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
 
 const limits: GovernorLimits = {
-  maxCpuBefore: 100, maxMemoryBefore: 100, maxTemperature: 200, pauseCpu: 100, pauseMemory: 100, resumeCpu: 100, resumeMemory: 100,
-  maxGpuBefore: 50, maxGpuMemoryBefore: 75, pauseGpu: 90, resumeGpu: 60, gpuMemoryFraction: 0.9,
-  pausePredictionsPerSecond: 0, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 1, maxPauseMs: 60_000,
+  maxCpuBefore: 100,
+  maxMemoryBefore: 100,
+  maxTemperature: 200,
+  pauseCpu: 100,
+  pauseMemory: 100,
+  resumeCpu: 100,
+  resumeMemory: 100,
+  maxGpuBefore: 50,
+  maxGpuMemoryBefore: 75,
+  pauseGpu: 90,
+  resumeGpu: 60,
+  gpuMemoryFraction: 0.9,
+  pausePredictionsPerSecond: 0,
+  spareCorePredictionsPerSecond: 0,
+  cores: 2,
+  pauseAfter: 1,
+  maxPauseMs: 60_000,
 };
 let at = 0;
 const gpuSample = (gpuPercent?: number, gpuMemoryUsedMb?: number, gpuUnreadable?: boolean): Sample => ({
-  at: (at += 1000), cpuPercent: 0, totalCpuPercent: 0, ownCpuPercent: 0, memoryPercent: 10, load1: 0,
-  gpuPercent, gpuMemoryUsedMb, gpuMemoryTotalMb: gpuMemoryUsedMb === undefined ? undefined : 1000, ...(gpuUnreadable ? { gpuUnreadable } : {}),
+  at: (at += 1000),
+  cpuPercent: 0,
+  totalCpuPercent: 0,
+  ownCpuPercent: 0,
+  memoryPercent: 10,
+  load1: 0,
+  gpuPercent,
+  gpuMemoryUsedMb,
+  gpuMemoryTotalMb: gpuMemoryUsedMb === undefined ? undefined : 1000,
+  ...(gpuUnreadable ? { gpuUnreadable } : {}),
 });
 
 /** A stand-in for nvidia-smi or tegrastats, first on a PATH of its own, replaying a recording each interval. */
-function standIn(dir: { path: string; write(relative: string, text: string): string }, name: string, recording: string): string {
+function standIn(
+  dir: { path: string; write(relative: string, text: string): string },
+  name: string,
+  recording: string,
+): string {
   const file = dir.write(`bin/${name}`, `#!/bin/sh\nwhile true; do cat '${recording}'; sleep 0.05; done\n`);
   chmodSync(file, 0o755);
   return `${join(dir.path, "bin")}:/usr/bin:/bin`;
@@ -35,7 +61,17 @@ async function feedWith(toolPath: string, governorLimits: GovernorLimits, dir: {
   const governor = new Governor(governorLimits);
   const samples: Sample[] = [];
   // No sysfs GPU load node under this root: the feed starts the reader it finds on toolPath.
-  const feed = new GovernorFeed({ governor, hostRoot: "/", home: dir.path, intervalMs: 1000, toolPath, clock, events: new EventBus(), usage: new SelfUsageRecorder(state.db), afterSample: (sample) => samples.push(sample) });
+  const feed = new GovernorFeed({
+    governor,
+    hostRoot: "/",
+    home: dir.path,
+    intervalMs: 1000,
+    toolPath,
+    clock,
+    events: new EventBus(),
+    usage: new SelfUsageRecorder(state.db),
+    afterSample: (sample) => samples.push(sample),
+  });
   feed.start();
   return {
     governor,
@@ -69,7 +105,15 @@ describe("GPU-aware governor (readings injected)", () => {
 
   test("runs pause over pause_gpu or gpu_memory_fraction and resume under resume_gpu", () => {
     const events: string[] = [];
-    const governor = new Governor(limits, { emit: (type, data) => void (type !== "governor.reading" && events.push(`${type}: ${String((data as Record<string, unknown>).reason ?? (data as Record<string, unknown>).after)}`)) });
+    const governor = new Governor(limits, {
+      emit: (type, data) =>
+        void (
+          type !== "governor.reading" &&
+          events.push(
+            `${type}: ${String((data as Record<string, unknown>).reason ?? (data as Record<string, unknown>).after)}`,
+          )
+        ),
+    });
     let paused = false;
     governor.register("run-1", { setPaused: (p) => (paused = p), onMaxPause() {} });
     governor.observe(gpuSample(95, 100));
@@ -95,7 +139,10 @@ describe("GPU-aware governor (readings injected)", () => {
     let paused = false;
     governor.register("run-1", { setPaused: (p) => (paused = p), onMaxPause() {} });
     governor.observe(gpuSample(undefined, undefined, true));
-    expect(governor.admit()).toEqual({ ok: true, note: "GPU load unknown (its reader gave no reading); starting without the GPU limits" });
+    expect(governor.admit()).toEqual({
+      ok: true,
+      note: "GPU load unknown (its reader gave no reading); starting without the GPU limits",
+    });
     expect(paused).toBe(false);
     // No GPU on the machine at all: nothing to say.
     governor.observe(gpuSample(undefined));

@@ -34,12 +34,27 @@ function run(runDir: string, options: Record<string, unknown>, memoryLimitMb: nu
   const done = runStrategy({
     strategy: "command",
     options,
-    scope: { plugins: registryOf([commandStrategy]), logger: silentLogger, paths: pathsIn(runDir), events: { emit: (type, data) => void events.push({ type, data }) } },
-    job: "trainers", runDir, signal: new AbortController().signal, pause: new PauseSwitch(), threads: new ThreadAllowance(), memoryLimitMb, capacity,
+    scope: {
+      plugins: registryOf([commandStrategy]),
+      logger: silentLogger,
+      paths: pathsIn(runDir),
+      events: { emit: (type, data) => void events.push({ type, data }) },
+    },
+    job: "trainers",
+    runDir,
+    signal: new AbortController().signal,
+    pause: new PauseSwitch(),
+    threads: new ThreadAllowance(),
+    memoryLimitMb,
+    capacity,
     loadData: () => Promise.reject(new Error("external trainers read their own data")),
   });
   done.catch(() => undefined);
-  return { done, events, ramp: () => events.filter((event) => event.type === "run.ramp").map((event) => String(event.data.decision)) };
+  return {
+    done,
+    events,
+    ramp: () => events.filter((event) => event.type === "run.ramp").map((event) => String(event.data.decision)),
+  };
 }
 
 describe("command strategy: capacity probe and staged start", () => {
@@ -48,17 +63,31 @@ describe("command strategy: capacity probe and staged start", () => {
     const script = dir.write("allocate.py", allocatingTrainer);
     // The real machine's free memory (/proc/meminfo); the run's limit is what holds the workers back.
     const capacity = runCapacity({ memoryReserveMb: 64, gpuMemoryFraction: 0.9, maxPauseMs: 60_000, hostRoot: "/" });
-    const started = run(dir.path, { command: [python, script], workers: 4, params: { mb: 100, beats: 8 } }, 300, capacity);
+    const started = run(
+      dir.path,
+      { command: [python, script], workers: 4, params: { mb: 100, beats: 8 } },
+      300,
+      capacity,
+    );
     const result: TrainResult = await started.done;
     expect(started.ramp()).toHaveLength(1);
-    expect(started.ramp()[0]).toMatch(/^started 2 of 4 workers: each needs ~1\d\d MB, [\d.]+ (GB|MB) free; a 3rd would pass governor\.memory_limit_mb 300 MB for the run$/);
+    expect(started.ramp()[0]).toMatch(
+      /^started 2 of 4 workers: each needs ~1\d\d MB, [\d.]+ (GB|MB) free; a 3rd would pass governor\.memory_limit_mb 300 MB for the run$/,
+    );
     expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({ started: 2, workers: 4 });
     // Only the two started workers ran a process; the run succeeded on them.
-    expect(started.events.filter((event) => event.type === "run.process").map((event) => event.data.worker).sort()).toEqual([0, 1]);
+    expect(
+      started.events
+        .filter((event) => event.type === "run.process")
+        .map((event) => event.data.worker)
+        .sort(),
+    ).toEqual([0, 1]);
     expect((result.metadata!.workers as unknown[]).length).toBe(2);
     expect(existsSync(join(dir.path, "worker-2", "train.log"))).toBe(false);
     // Worker 1 began only after worker 0's second heartbeat: its first heartbeat comes after that one.
-    const beats = started.events.filter((event) => event.type === "run.heartbeat" || event.type === "run.process").map((event) => `${event.type === "run.process" ? "start" : "beat"} ${String(event.data.worker)}`);
+    const beats = started.events
+      .filter((event) => event.type === "run.heartbeat" || event.type === "run.process")
+      .map((event) => `${event.type === "run.process" ? "start" : "beat"} ${String(event.data.worker)}`);
     expect(beats.indexOf("start 1")).toBeGreaterThan(beats.indexOf("beat 0", beats.indexOf("beat 0") + 1));
   });
 
@@ -77,21 +106,46 @@ esac
 `,
     );
     chmodSync(standIn, 0o755);
-    const capacity = runCapacity({ memoryReserveMb: 64, gpuMemoryFraction: 0.9, maxPauseMs: 60_000, hostRoot: "/", toolPath: join(dir.path, "bin") });
-    const started = run(dir.path, { command: [python, script], workers: 4, params: { mb: 10, beats: 8 } }, 4096, capacity);
+    const capacity = runCapacity({
+      memoryReserveMb: 64,
+      gpuMemoryFraction: 0.9,
+      maxPauseMs: 60_000,
+      hostRoot: "/",
+      toolPath: join(dir.path, "bin"),
+    });
+    const started = run(
+      dir.path,
+      { command: [python, script], workers: 4, params: { mb: 10, beats: 8 } },
+      4096,
+      capacity,
+    );
     await started.done;
-    expect(started.ramp()[0]).toMatch(/^started 2 of 4 workers: each needs ~\d+ MB and ~2\.9 GB of GPU memory, .* free; a 3rd would pass gpu_memory_fraction 0\.9 of 11\.7 GB GPU memory$/);
-    expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({ started: 2, gpu_need_mb: 3000 });
+    expect(started.ramp()[0]).toMatch(
+      /^started 2 of 4 workers: each needs ~\d+ MB and ~2\.9 GB of GPU memory, .* free; a 3rd would pass gpu_memory_fraction 0\.9 of 11\.7 GB GPU memory$/,
+    );
+    expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({
+      started: 2,
+      gpu_need_mb: 3000,
+    });
   });
 
   test("a first worker that ends before its second heartbeat ends the probe; the others still start", async () => {
     await using dir = tempDir();
     const script = dir.write("allocate.py", allocatingTrainer);
     const capacity = runCapacity({ memoryReserveMb: 64, gpuMemoryFraction: 0.9, maxPauseMs: 60_000, hostRoot: "/" });
-    const started = run(dir.path, { command: [python, script], workers: 3, params: { mb: 10, beats: 1 } }, 4096, capacity);
+    const started = run(
+      dir.path,
+      { command: [python, script], workers: 3, params: { mb: 10, beats: 1 } },
+      4096,
+      capacity,
+    );
     const result = await started.done;
     expect(started.ramp()[0]).toStartWith("started 3 of 3 workers: each needs ~");
-    expect((result.metadata!.workers as Array<{ status: string }>).map((worker) => worker.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect((result.metadata!.workers as Array<{ status: string }>).map((worker) => worker.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
   });
 
   test("memory tightening later stops the newest worker (SIGSTOP), then cancels it past max_pause; the run goes on", async () => {
@@ -101,14 +155,23 @@ esac
     // Free memory is simulated: plenty while the workers start, then under the reserve.
     let tight = false;
     const capacity: RunCapacity = { ...host, availableMemoryMb: () => (tight ? 10 : 100_000) };
-    const started = run(dir.path, { command: [python, script], workers: 3, params: { mb: 20, beats: 40 } }, 4096, capacity);
+    const started = run(
+      dir.path,
+      { command: [python, script], workers: 3, params: { mb: 20, beats: 40 } },
+      4096,
+      capacity,
+    );
     const deadline = Date.now() + 20_000;
-    while (!started.ramp().some((decision) => decision.startsWith("started 3 of 3")) && Date.now() < deadline) await Bun.sleep(50);
+    while (!started.ramp().some((decision) => decision.startsWith("started 3 of 3")) && Date.now() < deadline)
+      await Bun.sleep(50);
     tight = true;
-    while (!started.ramp().some((decision) => decision.startsWith("stopped worker 2")) && Date.now() < deadline) await Bun.sleep(50);
-    const pid = started.events.find((event) => event.type === "run.process" && event.data.worker === 2)!.data.pid as number;
+    while (!started.ramp().some((decision) => decision.startsWith("stopped worker 2")) && Date.now() < deadline)
+      await Bun.sleep(50);
+    const pid = started.events.find((event) => event.type === "run.process" && event.data.worker === 2)!.data
+      .pid as number;
     expect(processState(pid)).toBe("T");
-    while (!started.ramp().some((decision) => decision.startsWith("cancelled worker 2")) && Date.now() < deadline) await Bun.sleep(50);
+    while (!started.ramp().some((decision) => decision.startsWith("cancelled worker 2")) && Date.now() < deadline)
+      await Bun.sleep(50);
     tight = false;
     const result = await started.done;
     expect(started.ramp()).toContain("stopped worker 2: 10 MB free, under governor.memory_reserve_mb 64 MB");
@@ -126,18 +189,30 @@ esac
     await using dir = tempDir();
     const script = dir.write("allocate.py", allocatingTrainer);
     const home = join(dir.path, "home");
-    const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor: { memory_limit_mb: 300, memory_reserve_mb: 64 }\njobs:\n  trainers:\n    strategy: command\n    options: { command: [${python}, ${script}], workers: 4, params: { mb: 100, beats: 6 } }\n`);
+    const file = dir.write(
+      "home/profile.yaml",
+      `paths:\n  home: ${home}\ngovernor: { memory_limit_mb: 300, memory_reserve_mb: 64 }\njobs:\n  trainers:\n    strategy: command\n    options: { command: [${python}, ${script}], workers: 4, params: { mb: 100, beats: 6 } }\n`,
+    );
     const resolved = await resolveProfile(file, testEnvironment(dir.path));
     expect(resolved.problems.filter((problem) => problem.severity === "error")).toEqual([]);
     const state = openState(resolved.paths!.state);
     const events: Array<{ type: string; data: Record<string, unknown> }> = [];
     try {
-      const runner = new JobRunner({ profile: resolved.profile!, paths: resolved.paths!, registry: resolved.registry, state, logger: silentLogger, events: { emit: (type, data) => void events.push({ type, data }) } });
+      const runner = new JobRunner({
+        profile: resolved.profile!,
+        paths: resolved.paths!,
+        registry: resolved.registry,
+        state,
+        logger: silentLogger,
+        events: { emit: (type, data) => void events.push({ type, data }) },
+      });
       const [outcome] = await runner.run({ job: "trainers", trigger: "test" });
       expect(outcome!.status).toBe("succeeded");
       const ramp = events.find((event) => event.type === "run.ramp")!;
       expect(ramp.data).toMatchObject({ run: outcome!.run, started: 2, workers: 4 });
-      const row = state.db.query<{ details: string }, [string]>("SELECT details FROM runs WHERE id = ?").get(outcome!.run)!;
+      const row = state.db
+        .query<{ details: string }, [string]>("SELECT details FROM runs WHERE id = ?")
+        .get(outcome!.run)!;
       expect(JSON.parse(row.details).ramp.decision).toStartWith("started 2 of 4 workers: each needs ~1");
     } finally {
       state.close();

@@ -36,18 +36,37 @@ test("a run near its max_runtime is warned (event and log) before it is cancelle
   const state = openState(resolved.paths!.state);
   const events: Array<{ type: string; data: Record<string, unknown> }> = [];
   const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
-  const logger: Logger = { ...silentLogger, warn: (message, fields) => void warnings.push({ message, fields }), child: () => logger };
+  const logger: Logger = {
+    ...silentLogger,
+    warn: (message, fields) => void warnings.push({ message, fields }),
+    child: () => logger,
+  };
   try {
-    const runner = new JobRunner({ profile: resolved.profile!, paths: resolved.paths!, registry: resolved.registry, state, logger, events: { emit: (type, data) => void events.push({ type, data }) } });
+    const runner = new JobRunner({
+      profile: resolved.profile!,
+      paths: resolved.paths!,
+      registry: resolved.registry,
+      state,
+      logger,
+      events: { emit: (type, data) => void events.push({ type, data }) },
+    });
     const [long] = await runner.run({ job: "long", trigger: "test" });
     expect(long).toMatchObject({ status: "cancelled", cancel_reason: "max_runtime", error: "ran past max_runtime 1s" });
     const types = events.map((event) => event.type);
     expect(types).toContain("run.max_runtime_near");
-    expect(events.find((event) => event.type === "run.max_runtime_near")!.data).toMatchObject({ run: long!.run, job: "long", max_runtime: "1s", remaining_ms: 100 });
+    expect(events.find((event) => event.type === "run.max_runtime_near")!.data).toMatchObject({
+      run: long!.run,
+      job: "long",
+      max_runtime: "1s",
+      remaining_ms: 100,
+    });
     expect(warnings.map((warning) => warning.message)).toContain("run nears its max_runtime");
     const [quick] = await runner.run({ job: "quick", trigger: "test" });
     expect(quick!.status).toBe("succeeded");
-    expect(events.filter((event) => event.type === "run.started").map((event) => event.data.max_runtime)).toEqual(["1s", "24h"]);
+    expect(events.filter((event) => event.type === "run.started").map((event) => event.data.max_runtime)).toEqual([
+      "1s",
+      "24h",
+    ]);
     // The quick run ended long before its limit: no warning for it.
     expect(events.filter((event) => event.type === "run.max_runtime_near")).toHaveLength(1);
   } finally {

@@ -1,5 +1,13 @@
 import { join } from "node:path";
-import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, RunCapacity, TrainRequest, TrainResult } from "../../../runtime/plugin-api.ts";
+import type {
+  OptionsOf,
+  PluginContext,
+  PluginLibraries,
+  PluginModule,
+  RunCapacity,
+  TrainRequest,
+  TrainResult,
+} from "../../../runtime/plugin-api.ts";
 import { watchMemory } from "./memory-watch.ts";
 import { PROBE_LIMIT_MS, probeWorker, rampDecision, roomForOneMore, settled } from "./ramp.ts";
 import { SupervisedTrainer, type TrainerReport } from "./supervised-trainer.ts";
@@ -7,33 +15,71 @@ import { SupervisedTrainer, type TrainerReport } from "./supervised-trainer.ts";
 const options = ({ v, duration }: PluginLibraries) =>
   v.strictObject({
     command: v.pipe(
-      v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.array(v.string()), v.minLength(1))], "a command line, or a list of program and arguments"),
+      v.union(
+        [v.pipe(v.string(), v.minLength(1)), v.pipe(v.array(v.string()), v.minLength(1))],
+        "a command line, or a list of program and arguments",
+      ),
       v.description('A string runs through /bin/sh -c; a list runs as is (["python3", "train.py"]).'),
     ),
-    params: v.optional(v.pipe(v.record(v.string(), v.union([v.string(), v.number(), v.boolean()])), v.description("Given to the trainer as EDGETRAIN_PARAM_<NAME> and EDGETRAIN_PARAMS (JSON).")), {}),
+    params: v.optional(
+      v.pipe(
+        v.record(v.string(), v.union([v.string(), v.number(), v.boolean()])),
+        v.description("Given to the trainer as EDGETRAIN_PARAM_<NAME> and EDGETRAIN_PARAMS (JSON)."),
+      ),
+      {},
+    ),
     env: v.optional(v.record(v.string(), v.string()), {}),
-    workers: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64), v.description("Copies run side by side, each with its own id and folder.")), 1),
+    workers: v.optional(
+      v.pipe(
+        v.number(),
+        v.integer(),
+        v.minValue(1),
+        v.maxValue(64),
+        v.description("Copies run side by side, each with its own id and folder."),
+      ),
+      1,
+    ),
     ramp: v.optional(
       v.pipe(
         v.picklist(["probe", "all"]),
-        v.description("probe: with several workers, the first runs alone until its second heartbeat (or probe_for) while its memory is measured; the others start one at a time while one more fits governor.memory_limit_mb (the run as a whole), the free memory less memory_reserve_mb, and gpu_memory_fraction. all: every worker at once."),
+        v.description(
+          "probe: with several workers, the first runs alone until its second heartbeat (or probe_for) while its memory is measured; the others start one at a time while one more fits governor.memory_limit_mb (the run as a whole), the free memory less memory_reserve_mb, and gpu_memory_fraction. all: every worker at once.",
+        ),
       ),
       "probe",
     ),
-    probe_for: v.optional(v.pipe(duration, v.description("How long the first worker is measured; default until its second heartbeat, at most 2 minutes."))),
+    probe_for: v.optional(
+      v.pipe(
+        duration,
+        v.description("How long the first worker is measured; default until its second heartbeat, at most 2 minutes."),
+      ),
+    ),
     heartbeat_timeout: v.optional(duration, "2m"),
     on_stall: v.optional(v.picklist(["kill", "restart"]), "kill"),
     max_restarts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 2),
     grace_period: v.optional(duration, "10s"),
     log_tail_lines: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 100),
-    select_metric: v.optional(v.pipe(v.string(), v.description("With several workers, the artifact whose metric is best; default worker 0's."))),
+    select_metric: v.optional(
+      v.pipe(v.string(), v.description("With several workers, the artifact whose metric is best; default worker 0's.")),
+    ),
     select_mode: v.optional(v.picklist(["min", "max"]), "max"),
   });
 
 type Options = OptionsOf<typeof options>;
 
-function trainerEnvironment(settings: Options, request: TrainRequest, context: PluginContext<Options>, id: number, dir: string): Record<string, string | undefined> {
-  const params = Object.fromEntries(Object.entries(settings.params).map(([name, value]) => [`EDGETRAIN_PARAM_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`, String(value)]));
+function trainerEnvironment(
+  settings: Options,
+  request: TrainRequest,
+  context: PluginContext<Options>,
+  id: number,
+  dir: string,
+): Record<string, string | undefined> {
+  const params = Object.fromEntries(
+    Object.entries(settings.params).map(([name, value]) => [
+      `EDGETRAIN_PARAM_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`,
+      String(value),
+    ]),
+  );
   return {
     ...process.env,
     ...settings.env,
@@ -57,7 +103,9 @@ function chooseArtifact(reports: TrainerReport[], settings: Options): TrainerRep
   const scored = reports.filter((r) => r.artifact?.metrics[settings.select_metric!] !== undefined);
   if (scored.length === 0) return reports[0]!;
   const better = (a: number, b: number) => (settings.select_mode === "min" ? a < b : a > b);
-  return scored.reduce((best, r) => (better(r.artifact!.metrics[settings.select_metric!]!, best.artifact!.metrics[settings.select_metric!]!) ? r : best));
+  return scored.reduce((best, r) =>
+    better(r.artifact!.metrics[settings.select_metric!]!, best.artifact!.metrics[settings.select_metric!]!) ? r : best,
+  );
 }
 
 async function train(context: PluginContext<Options>, request: TrainRequest): Promise<TrainResult> {
@@ -96,7 +144,9 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
   // Trainers past the governor's thread allowance are stopped like paused ones; one that finishes frees its place.
   const follow = () => {
     const allowed = request.threads.allowed ?? trainers.length;
-    started.filter((trainer) => !finished.has(trainer)).forEach((trainer, place) => trainer.setPaused(request.pause.paused || place >= allowed || held.has(trainer)));
+    started
+      .filter((trainer) => !finished.has(trainer))
+      .forEach((trainer, place) => trainer.setPaused(request.pause.paused || place >= allowed || held.has(trainer)));
   };
   const unsubscribe = [request.pause.subscribe(follow), request.threads.subscribe(follow)];
   const runs: Array<Promise<TrainerReport>> = [];
@@ -125,36 +175,57 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
   try {
     launch(trainers[0]!);
     if (trainers.length > 1 && settings.ramp === "probe" && capacity) {
-      const probeForMs = settings.probe_for === undefined ? undefined : Math.min(PROBE_LIMIT_MS, context.libraries.durationMs(settings.probe_for));
+      const probeForMs =
+        settings.probe_for === undefined
+          ? undefined
+          : Math.min(PROBE_LIMIT_MS, context.libraries.durationMs(settings.probe_for));
       await rampUp(trainers, launch, started, capacity, probeForMs, request, stopAll.signal, decide);
-    }
-    else trainers.slice(1).forEach(launch);
+    } else trainers.slice(1).forEach(launch);
     if (trainers.length > 1 && capacity) {
-      stopWatch = watchMemory(() => started.filter((trainer) => !finished.has(trainer)), capacity, request.memoryLimitMb, {
-        hold: (worker, stop) => {
-          const trainer = trainers[worker.id]!;
-          if (stop) held.add(trainer);
-          else held.delete(trainer);
-          follow();
+      stopWatch = watchMemory(
+        () => started.filter((trainer) => !finished.has(trainer)),
+        capacity,
+        request.memoryLimitMb,
+        {
+          hold: (worker, stop) => {
+            const trainer = trainers[worker.id]!;
+            if (stop) held.add(trainer);
+            else held.delete(trainer);
+            follow();
+          },
+          drop: (worker) =>
+            dropped.get(trainers[worker.id]!)?.abort("stopped for memory longer than governor.max_pause"),
+          decided: (decision, worker) => decide(decision, { worker: worker.id }),
         },
-        drop: (worker) => dropped.get(trainers[worker.id]!)?.abort("stopped for memory longer than governor.max_pause"),
-        decided: (decision, worker) => decide(decision, { worker: worker.id }),
-      });
+      );
     }
     const all = await Promise.all(runs);
     const reports = all.filter((report) => !dropped.get(trainers[report.id]!)?.signal.aborted);
-    const failed = reports.find((r) => r.status !== "succeeded" && r.status !== "cancelled") ?? reports.find((r) => r.status !== "succeeded");
+    const failed =
+      reports.find((r) => r.status !== "succeeded" && r.status !== "cancelled") ??
+      reports.find((r) => r.status !== "succeeded");
     if (failed) {
-      const error = new Error(request.signal.aborted ? `run cancelled: ${String(request.signal.reason ?? "cancel requested")}` : failed.error);
+      const error = new Error(
+        request.signal.aborted ? `run cancelled: ${String(request.signal.reason ?? "cancel requested")}` : failed.error,
+      );
       Object.assign(error, { reports: all });
       throw error;
     }
     const chosen = chooseArtifact(reports, settings);
-    context.logger.info("external trainer finished", { job: request.job, key: request.key, workers: reports.length, chosen: chosen.id });
+    context.logger.info("external trainer finished", {
+      job: request.job,
+      key: request.key,
+      workers: reports.length,
+      chosen: chosen.id,
+    });
     return {
       artifact: chosen.artifact!.path,
       metrics: chosen.artifact!.metrics,
-      metadata: { strategy: "command", command, workers: all.map(({ logTail, ...rest }) => ({ ...rest, log_tail: logTail })) },
+      metadata: {
+        strategy: "command",
+        command,
+        workers: all.map(({ logTail, ...rest }) => ({ ...rest, log_tail: logTail })),
+      },
     };
   } finally {
     stopWatch();
@@ -183,13 +254,22 @@ async function rampUp(
   let room = { fits: true, availableMb: capacity.availableMemoryMb() } as Awaited<ReturnType<typeof roomForOneMore>>;
   for (const trainer of trainers.slice(1)) {
     if (signal.aborted) break;
-    room = await roomForOneMore(need, started.filter((worker) => worker.running), capacity, request.memoryLimitMb);
+    room = await roomForOneMore(
+      need,
+      started.filter((worker) => worker.running),
+      capacity,
+      request.memoryLimitMb,
+    );
     if (!room.fits) break;
     launch(trainer);
     await settled(trainer, probeForMs, signal);
   }
   if (signal.aborted) return;
-  decide(rampDecision(started.length, trainers.length, need, room.availableMb, room.why), { need_mb: Math.round(need.memoryMb), gpu_need_mb: need.gpuMb, available_mb: Math.round(room.availableMb) });
+  decide(rampDecision(started.length, trainers.length, need, room.availableMb, room.why), {
+    need_mb: Math.round(need.memoryMb),
+    gpu_need_mb: need.gpuMb,
+    available_mb: Math.round(room.availableMb),
+  });
 }
 
 export default {

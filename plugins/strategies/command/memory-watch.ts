@@ -21,7 +21,12 @@ const WATCH_MS = 1000;
  * per look. A stopped worker continues once there is room again, and is dropped past max_pause: stopping
  * keeps it from taking more, but only ending it gives its memory back.
  */
-export function watchMemory(workers: () => WatchedWorker[], capacity: RunCapacity, memoryLimitMb: number | undefined, actions: MemoryWatchActions): () => void {
+export function watchMemory(
+  workers: () => WatchedWorker[],
+  capacity: RunCapacity,
+  memoryLimitMb: number | undefined,
+  actions: MemoryWatchActions,
+): () => void {
   const held = new Map<WatchedWorker, number>();
   const timer = setInterval(() => {
     const live = workers().filter((worker) => worker.running);
@@ -42,13 +47,19 @@ export function watchMemory(workers: () => WatchedWorker[], capacity: RunCapacit
       if (!newest) return;
       held.set(newest, Date.now());
       actions.hold(newest, true);
-      const why = overLimit ? `the run uses ${size(totalMb)}, over governor.memory_limit_mb ${size(memoryLimitMb!)}` : `${size(availableMb)} free, under governor.memory_reserve_mb ${size(capacity.memoryReserveMb)}`;
+      const why = overLimit
+        ? `the run uses ${size(totalMb)}, over governor.memory_limit_mb ${size(memoryLimitMb!)}`
+        : `${size(availableMb)} free, under governor.memory_reserve_mb ${size(capacity.memoryReserveMb)}`;
       actions.decided(`stopped worker ${newest.id}: ${why}`, newest);
       return;
     }
     // Room again, with a margin so that a worker is not stopped and continued on every look.
     const oldest = [...held.keys()][0];
-    if (oldest && availableMb > capacity.memoryReserveMb * 1.25 && (memoryLimitMb === undefined || totalMb < memoryLimitMb * 0.9)) {
+    if (
+      oldest &&
+      availableMb > capacity.memoryReserveMb * 1.25 &&
+      (memoryLimitMb === undefined || totalMb < memoryLimitMb * 0.9)
+    ) {
       held.delete(oldest);
       actions.hold(oldest, false);
       actions.decided(`continued worker ${oldest.id}: ${size(availableMb)} free`, oldest);

@@ -22,5 +22,7 @@ export const cacheRoutes = (view: DaemonView) =>
     )
     .post("/v1/cache/warm", async ({ query }): Promise<CacheWarmed> => view.warmCache(query.model), {
       query: v.object({ model: v.optional(ModelName) }),
-      detail: operation("Pregenerate the predictions of one model, or of all that serve", "CacheWarmed", { errors: { 400: "Not a model name.", 404: "No such model serves." } }),
+      detail: operation("Pregenerate the predictions of one model, or of all that serve", "CacheWarmed", {
+        errors: { 400: "Not a model name.", 404: "No such model serves." },
+      }),
     });

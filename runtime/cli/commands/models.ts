@@ -142,11 +142,16 @@ export const cacheCommand: Command = {
     { name: "action", choices: ["stats", "clear", "warm"], description: "stats, clear or warm" },
     { name: "model", optional: true, description: "clear or warm only this model" },
   ],
-  options: { json: { type: "boolean", description: "print the stats, or what was cleared or warmed, as JSON" }, ...homeOptions },
+  options: {
+    json: { type: "boolean", description: "print the stats, or what was cleared or warmed, as JSON" },
+    ...homeOptions,
+  },
   examples: ["edgetrain cache stats", "edgetrain cache clear activity-player_7", "edgetrain cache warm"],
   async run(args, io) {
     const [action, model] = args.positionals;
-    if (action !== "stats" && action !== "clear" && action !== "warm") throw new EdgetrainError("usage", `edgetrain cache: expected stats, clear or warm, got "${action ?? ""}"`);
+    if (action !== "stats" && action !== "clear" && action !== "warm") {
+      throw new EdgetrainError("usage", `edgetrain cache: expected stats, clear or warm, got "${action ?? ""}"`);
+    }
     const { paths } = loadHomeProfile(args, io);
     const daemon = daemonRuns(paths.home) ? daemonClient(args, io) : undefined;
     if (action === "stats") {
@@ -166,8 +171,8 @@ export const cacheCommand: Command = {
             await serving.cache.flush?.();
             return answer;
           });
-      const lines = warmed.map((entry) => `${entry.model}: ${entry.entries} pregenerated\n`).join("") || "no model serves: nothing to warm\n";
-      writeAnswer(io, args, { warmed, daemon: daemon !== undefined }, lines);
+      const lines = warmed.map((entry) => `${entry.model}: ${entry.entries} pregenerated\n`).join("");
+      writeAnswer(io, args, { warmed, daemon: daemon !== undefined }, lines || "no model serves: nothing to warm\n");
       return 0;
     }
     if (daemon) await daemon.answer(daemon.api.v1.cache.delete(undefined, { query: { model } }));

@@ -26,7 +26,8 @@ export const planCommand: Command = {
       writeJson(io, { offpeak: { windows: offPeak.windows, points: offPeak.activity.points, trusted: offPeak.activity.trusted, note: offPeak.note, score: offPeak.activity.score }, jobs }, { indent: true });
       return 0;
     }
-    io.stdout.write(`Activity by hour of the week (${sources.map(describeSource).join(", ") || "none"}, last ${profile.usage.history_days} days, ${offPeak.activity.points} observations${profile.usage.timezone ? `, ${profile.usage.timezone}` : ""}):\n`);
+    const from = sources.map(describeSource).join(", ") || "none";
+    io.stdout.write(`Activity by hour of the week (${from}, last ${profile.usage.history_days} days, ${offPeak.activity.points} observations${profile.usage.timezone ? `, ${profile.usage.timezone}` : ""}):\n`);
     io.stdout.write(weekHeatMap(offPeak.activity.score, windowHours(offPeak.windows)).join("\n") + "\n");
     io.stdout.write(offPeak.windows.length ? `off-peak windows (W): ${offPeak.windows.map((w) => `${w.label} (score ${w.score.toFixed(2)})`).join(", ")}\n` : `no off-peak windows: ${offPeak.note}\n`);
     io.stdout.write("\nJOB  NEXT RUN  WHY\n");
