@@ -138,9 +138,9 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
   });
   const started: SupervisedTrainer[] = [];
   const finished = new Set<SupervisedTrainer>();
-  /** Stopped because memory tightened; dropped ones are cancelled and leave the run. */
+  /** Stopped because memory tightened; one cancelled through its own stop leaves the run without failing it. */
   const held = new Set<SupervisedTrainer>();
-  const dropped = new Map<SupervisedTrainer, AbortController>();
+  const ownStops = new Map<SupervisedTrainer, AbortController>();
   // Trainers past the governor's thread allowance are stopped like paused ones; one that finishes frees its place.
   const follow = () => {
     const allowed = request.threads.allowed ?? trainers.length;
@@ -152,7 +152,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
   const runs: Array<Promise<TrainerReport>> = [];
   const launch = (trainer: SupervisedTrainer) => {
     const own = new AbortController();
-    dropped.set(trainer, own);
+    ownStops.set(trainer, own);
     started.push(trainer);
     follow();
     runs.push(
@@ -174,13 +174,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
   let stopWatch = () => {};
   try {
     launch(trainers[0]!);
-    if (trainers.length > 1 && settings.ramp === "probe" && capacity) {
-      const probeForMs =
-        settings.probe_for === undefined
-          ? undefined
-          : Math.min(PROBE_LIMIT_MS, context.libraries.durationMs(settings.probe_for));
-      await rampUp(trainers, launch, started, capacity, probeForMs, request, stopAll.signal, decide);
-    } else trainers.slice(1).forEach(launch);
+    // Watched from the start: memory may tighten while the others are still being started.
     if (trainers.length > 1 && capacity) {
       stopWatch = watchMemory(
         () => started.filter((trainer) => !finished.has(trainer)),
@@ -194,13 +188,20 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
             follow();
           },
           drop: (worker) =>
-            dropped.get(trainers[worker.id]!)?.abort("stopped for memory longer than governor.max_pause"),
+            ownStops.get(trainers[worker.id]!)?.abort("stopped for memory longer than governor.max_pause"),
           decided: (decision, worker) => decide(decision, { worker: worker.id }),
         },
       );
     }
+    if (trainers.length > 1 && settings.ramp === "probe" && capacity) {
+      const probeForMs =
+        settings.probe_for === undefined
+          ? undefined
+          : Math.min(PROBE_LIMIT_MS, context.libraries.durationMs(settings.probe_for));
+      await rampUp(trainers, launch, started, capacity, probeForMs, request, stopAll.signal, decide);
+    } else trainers.slice(1).forEach(launch);
     const all = await Promise.all(runs);
-    const reports = all.filter((report) => !dropped.get(trainers[report.id]!)?.signal.aborted);
+    const reports = all.filter((report) => !ownStops.get(trainers[report.id]!)?.signal.aborted);
     const failed =
       reports.find((r) => r.status !== "succeeded" && r.status !== "cancelled") ??
       reports.find((r) => r.status !== "succeeded");
