@@ -134,12 +134,33 @@ interface IssuePathItem {
   key?: unknown;
 }
 
+interface Issue {
+  message?: string;
+  path?: IssuePathItem[] | string;
+  expected?: string;
+  received?: string;
+  issues?: Issue[];
+}
+
+/**
+ * Of a union that failed, the issue of the option that got furthest into the value (the first on a tie):
+ * the one that names the field. Its path is relative to the union's, so the two are joined.
+ */
+function deepestIssue(issue: Issue): Issue {
+  if (!issue.issues?.length) return issue;
+  const pathOf = (item: Issue) => (Array.isArray(item.path) ? item.path : []);
+  const best = issue.issues.map(deepestIssue).reduce((a, b) => (pathOf(b).length > pathOf(a).length ? b : a));
+  // A union of options that all failed at its own value says more than any one of them.
+  if (pathOf(best).length === 0) return issue;
+  return { ...best, path: [...pathOf(issue), ...pathOf(best)] };
+}
+
 /** Names the field: `body.inputs[0][1]: a number (got "x")`, from valibot's issue path. */
 function validationMessage(error: unknown): string {
-  const e = error as { type?: string; valueError?: { message?: string; path?: IssuePathItem[] | string; expected?: string; received?: string } };
+  const e = error as { type?: string; valueError?: Issue };
   const where = e.type ?? "body";
-  const issue = e.valueError;
-  if (!issue) return `invalid ${where}`;
+  if (!e.valueError) return `invalid ${where}`;
+  const issue = deepestIssue(e.valueError);
   let field = where;
   if (Array.isArray(issue.path)) for (const item of issue.path) field += typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`;
   else if (typeof issue.path === "string" && issue.path) field += issue.path.replaceAll("/", ".");

@@ -192,6 +192,7 @@ const PredictionOutput = v.union([
   v.object({ label: Text, probabilities: v.record(v.string(), v.number()) }),
   v.pipe(v.number(), v.description("A regression's value.")),
   v.pipe(v.array(v.number()), v.description("A model with several outputs.")),
+  v.pipe(v.record(v.string(), v.unknown()), v.description("A model whose task is not known: each output's row by name, nested by its dimensions.")),
 ]);
 export const Prediction = v.object({
   model: Text,

@@ -1,8 +1,14 @@
 import { EdgetrainError } from "../errors.ts";
 
 /** `{"inputs": [[…], …]}` in the model's feature order, or `{"rows": [{feature: value}]}` by name. */
-export interface PredictionRequest {
+export interface TableRequest {
   inputs?: number[][];
+  rows?: Array<Record<string, number>>;
+}
+
+/** A table as above; or, for a model that takes other tensors, one tensor (nested arrays) or tensors by input name. */
+export interface PredictionRequest {
+  inputs?: unknown[] | Record<string, unknown>;
   rows?: Array<Record<string, number>>;
 }
 
@@ -10,7 +16,7 @@ export interface PredictionRequest {
  * Turns a request into a row-major float32 batch after checking it against the model's features, so that
  * a wrong shape is a 400 naming the row and feature rather than an ONNX Runtime error.
  */
-export function toFeatureBatch(request: PredictionRequest, featureNames: string[], model: string, maxRows: number): { x: Float32Array; rows: number } {
+export function toFeatureBatch(request: TableRequest, featureNames: string[], model: string, maxRows: number): { x: Float32Array; rows: number } {
   const width = featureNames.length;
   const given = request.inputs ?? request.rows;
   if ((request.inputs === undefined) === (request.rows === undefined)) throw new EdgetrainError("bad_input", `give either "inputs" (arrays of ${width} numbers) or "rows" (objects keyed by feature name), not ${request.inputs ? "both" : "neither"}`, { details: { field: "inputs" } });

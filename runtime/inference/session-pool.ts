@@ -5,40 +5,33 @@ import type { Events } from "../events/bus.ts";
 import type { Clock, Logger } from "../plugin-api.ts";
 import { MicroBatcher } from "./micro-batch.ts";
 import type { ModelDescription } from "./model-metadata.ts";
+import { signatureOf, tableWidth, type ModelSignature } from "./model-signature.ts";
 import { RequestFrequency, victimsFor, type AdmissionLimits } from "./session-admission.ts";
 import type { OnnxRuntime } from "./onnx-runtime.ts";
 import { sessionThreads } from "./session-threads.ts";
-import { describe, formatOutputs, type PredictionOutput } from "./session-outputs.ts";
+import { describe, formatOutputs, outputTensors, type OutputTensor, type PredictionOutput, type ServedDescription } from "./session-outputs.ts";
+import type { Feeds } from "./tensor-input.ts";
+import type { SessionCounts } from "./session-counts.ts";
 
+export type { SessionCounts };
 
 export interface LoadedModel {
   model: string;
   version: number;
-  description: ModelDescription;
+  description: ServedDescription;
+  /** The inputs and outputs the model declares. */
+  signature: ModelSignature;
   provider: string;
   /** Estimated memory of the session, for the budget (sessionBytes). */
   bytes: number;
   lastUsed: number;
 }
 
-/** Sessions kept and loaded since the start, for `/v1/status` and `/metrics`. */
-export interface SessionCounts {
-  /** Sessions kept loaded now, and their estimated memory against the budget. */
-  loaded: number;
-  bytes: number;
-  budget_bytes: number;
-  /** Sessions created since the start, kept or not. */
-  loads: number;
-  /** Of those, sessions not kept: they answered the requests that came while they were loaded, then went. */
-  not_kept: number;
-  /** Sessions unloaded to make room for another. */
-  evictions: number;
-}
-
 interface Slot extends LoadedModel {
   session: Ort.InferenceSession;
   /** Runs the session, batching requests; holds the runtime whose Tensor type builds the inputs. */
   batcher: MicroBatcher<PredictionOutput>;
+  runtime: OnnxRuntime;
   /** Where it came from, to load it again for a request that finds it released. */
   path: string;
   known?: Partial<ModelDescription>;
@@ -131,6 +124,24 @@ export class SessionPool {
     }
   }
 
+  /** Runs checked tensors by input name as one call, unbatched: the path of models that take no single table. */
+  async runFeeds(slot: Slot, feeds: Feeds, rows: number): Promise<OutputTensor[]> {
+    if (slot.released) slot = await this.slotOf(slot.model, slot.version, slot.path, slot.known);
+    slot.inFlight++;
+    try {
+      const { Tensor } = slot.runtime.ort;
+      const tensors = Object.fromEntries(Object.entries(feeds).map(([name, feed]) => [name, new Tensor(feed.type, feed.data as never, feed.dims)]));
+      this.calls.calls++;
+      this.calls.rows += rows;
+      return outputTensors(await slot.session.run(tensors, slot.signature.outputs.filter((o) => o.type !== "sequence").map((o) => o.name)));
+    } catch (error) {
+      throw new EdgetrainError("run_failed", `model ${slot.model} version ${slot.version} could not predict: ${messageOf(error)}`, { details: { model: slot.model, version: slot.version } });
+    } finally {
+      slot.inFlight--;
+      if (slot.leaving && slot.inFlight === 0) this.releaseWhenIdle(slot);
+    }
+  }
+
   /** Unloads every version of a model but `keep` (after an activation, the old one is no longer needed). */
   unload(model: string, keep?: number): void {
     for (const slot of [...this.slots.values()]) if (slot.model === model && slot.version !== keep) this.retire(slot, "replaced");
@@ -148,7 +159,7 @@ export class SessionPool {
   }
 
   loaded(): LoadedModel[] {
-    return [...this.slots.values()].map(({ model, version, description, provider, bytes, lastUsed }) => ({ model, version, description, provider, bytes, lastUsed }));
+    return [...this.slots.values()].map(({ model, version, description, signature, provider, bytes, lastUsed }) => ({ model, version, description, signature, provider, bytes, lastUsed }));
   }
 
   async close(): Promise<void> {
@@ -183,20 +194,21 @@ export class SessionPool {
   private async load(model: string, version: number, path: string, known?: Partial<ModelDescription>): Promise<Slot> {
     if (!existsSync(path)) throw new EdgetrainError("not_found", `model ${model} version ${version}: ${path} is missing`, { details: { model, version } });
     const bytes = readFileSync(path);
-    const description = describe(bytes, path, known);
     const runtime = await this.options.runtime();
     const { session, provider } = await this.createSession(runtime, bytes, model, version, path);
+    const signature = signatureOf(session);
+    const description = describe(bytes, path, known, signature);
     this.counts.loads++;
     const now = this.clock.now();
-    const batcher = this.batcherOf(runtime, session, description);
-    const slot: Slot = { model, version, description, provider, bytes: sessionBytes(bytes.byteLength), lastUsed: now, keptSince: now, session, batcher, path, known, inFlight: 0, leaving: false, released: false };
+    const batcher = this.batcherOf(runtime, session, description, signature);
+    const slot: Slot = { model, version, description, signature, provider, bytes: sessionBytes(bytes.byteLength), lastUsed: now, keptSince: now, session, batcher, runtime, path, known, inFlight: 0, leaving: false, released: false };
     this.admit(`${model}@${version}`, slot);
     return slot;
   }
 
   /** Made apart from `load` so that its closure does not hold the model file's bytes for the session's life. */
-  private batcherOf(runtime: OnnxRuntime, session: Ort.InferenceSession, description: ModelDescription): MicroBatcher<PredictionOutput> {
-    const width = description.feature_names.length;
+  private batcherOf(runtime: OnnxRuntime, session: Ort.InferenceSession, description: ServedDescription, signature: ModelSignature): MicroBatcher<PredictionOutput> {
+    const width = tableWidth(signature) ?? description.feature_names.length;
     const inputName = session.inputNames[0] ?? "features";
     return new MicroBatcher<PredictionOutput>(width, this.options.maxBatchRows, async (x, rows) => {
       this.calls.calls++;
@@ -281,3 +293,4 @@ export class SessionPool {
     });
   }
 }
+

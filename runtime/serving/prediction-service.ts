@@ -1,6 +1,8 @@
 import { EdgetrainError, messageOf, type ErrorCode } from "../errors.ts";
-import { toFeatureBatch, type PredictionRequest } from "../inference/prediction-input.ts";
-import type { PredictionOutput } from "../inference/session-outputs.ts";
+import { tableWidth, type ModelSignature } from "../inference/model-signature.ts";
+import { toFeatureBatch, type PredictionRequest, type TableRequest } from "../inference/prediction-input.ts";
+import { formatOutputs, type OutputTensor, type PredictionOutput } from "../inference/session-outputs.ts";
+import { toFeeds, type TensorValue } from "../inference/tensor-input.ts";
 import type { SessionPool } from "../inference/session-pool.ts";
 import type { CacheHooks, CacheStats, Clock, Logger } from "../plugin-api.ts";
 import { checkModelName } from "../store/model-name.ts";
@@ -80,13 +82,15 @@ export class PredictionService {
     const active = this.activeOf(model);
     // Awaited only for a model trained elsewhere: every await costs the request a turn of the microtask queue.
     const featureNames = active.feature_names ?? (await this.featureNamesOf(active));
-    const { x, rows } = toFeatureBatch(request, featureNames, model, this.options.maxRows);
+    if (!featureNames.length || (request.inputs && !Array.isArray(request.inputs))) return this.predictTensors(active, request, started);
+    const table = request as TableRequest;
+    const { x, rows } = toFeatureBatch(table, featureNames, model, this.options.maxRows);
     const hash = inputHash(x);
     const key = cacheKey(model, active.version, hash);
     const now = this.options.clock.now();
     this.lastServed.set(model, now);
     const hit = this.options.cache.get(key) as CachedAnswer | undefined;
-    this.remember(model, hash, hit !== undefined, request, featureNames);
+    this.remember(model, hash, hit !== undefined, table, featureNames);
     if (hit) {
       const age = now - hit.at;
       if (age < this.options.ttlMs) return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
@@ -101,11 +105,53 @@ export class PredictionService {
     return this.answered(model, started, { model, version: active.version, outputs, cached: false });
   }
 
-  /** Predicts without the cache: health checks after an activation must reach the model itself. */
+  /**
+   * Predicts without the cache: health checks after an activation must reach the model itself. A model
+   * that takes no table is given one row of zeros in each input instead.
+   */
   async predictDirect(version: ModelVersion, inputs: number[][]): Promise<PredictionOutput[]> {
     const slot = await this.slotOf(version);
-    const { x, rows } = toFeatureBatch({ inputs }, slot.description.feature_names, version.model, Number.MAX_SAFE_INTEGER);
+    if (tableWidth(slot.signature) === undefined && slot.signature.inputs.length && !slot.description.feature_names.length) {
+      const zeros = Object.fromEntries(slot.signature.inputs.map((input) => [input.name, zeroTensor(input.shape)]));
+      const { feeds, rows } = toFeeds(zeros, slot.signature, version.model, "health", Number.MAX_SAFE_INTEGER);
+      return formatOutputs(byName(await this.options.pool.runFeeds(slot, feeds, rows)), slot.description, rows);
+    }
+    const width = slot.description.feature_names.length;
+    // The store knew no features (an imported model): the row of zeros is as wide as the model's table.
+    const rowsIn = inputs.map((row) => (row.length ? row : new Array<number>(width).fill(0)));
+    const { x, rows } = toFeatureBatch({ inputs: rowsIn }, slot.description.feature_names, version.model, Number.MAX_SAFE_INTEGER);
     return this.options.pool.run(slot, x, rows);
+  }
+
+  /** The serving version of a model and the inputs and outputs it declares (its session is loaded for them). */
+  async signature(model: string): Promise<{ version: ModelVersion; signature: ModelSignature }> {
+    const version = this.activeOf(model);
+    return { version, signature: (await this.servingSlot(version)).signature };
+  }
+
+  /** Runs tensors by input name through the serving version, uncached: the raw outputs, as the Open Inference Protocol wants them. */
+  async tensors(model: string, given: Record<string, TensorValue>, field: string): Promise<{ version: number; rows: number; outputs: OutputTensor[] }> {
+    const active = this.activeOf(model);
+    const slot = await this.servingSlot(active);
+    const { feeds, rows } = toFeeds(given, slot.signature, model, field, this.options.maxRows);
+    this.lastServed.set(model, this.options.clock.now());
+    return { version: active.version, rows, outputs: await this.options.pool.runFeeds(slot, feeds, rows) };
+  }
+
+  /** A model that takes no single table, or tensors by name: checked against its declared inputs, run uncached. */
+  private async predictTensors(active: ModelVersion, request: PredictionRequest, started: number): Promise<Prediction> {
+    const { model } = active;
+    const slot = await this.servingSlot(active);
+    const { inputs } = slot.signature;
+    if (request.rows) throw new EdgetrainError("bad_input", `rows: model ${model} names no features; give "inputs" by input name (${inputs.map((i) => i.name).join(", ")})`, { details: { field: "rows" } });
+    if (Array.isArray(request.inputs) && inputs.length !== 1) {
+      throw new EdgetrainError("bad_input", `inputs: model ${model} takes ${inputs.length} inputs; give them by name: {"inputs": {${inputs.map((i) => `"${i.name}": …`).join(", ")}}}`, { details: { field: "inputs" } });
+    }
+    const given = Array.isArray(request.inputs) ? { [inputs[0]!.name]: request.inputs } : (request.inputs ?? {});
+    const { feeds, rows } = toFeeds(given, slot.signature, model, "inputs", this.options.maxRows);
+    this.lastServed.set(model, this.options.clock.now());
+    const outputs = formatOutputs(byName(await this.options.pool.runFeeds(slot, feeds, rows)), slot.description, rows);
+    return this.answered(model, started, { model, version: active.version, outputs, cached: false });
   }
 
   /**
@@ -223,7 +269,7 @@ export class PredictionService {
   }
 
   /** A cache hit means the input was asked before (or pregenerated): only those are counted. */
-  private remember(model: string, hash: string, askedBefore: boolean, request: PredictionRequest, featureNames: string[]): void {
+  private remember(model: string, hash: string, askedBefore: boolean, request: TableRequest, featureNames: string[]): void {
     if (this.options.pregenerateTop <= 0) return;
     let popular = this.popular.get(model);
     if (!popular) this.popular.set(model, (popular = new PopularInputs(POPULAR_PER_MODEL)));
@@ -248,4 +294,14 @@ function cacheKey(model: string, version: number, hash: string): string {
  */
 function inputHash(x: Float32Array): string {
   return Bun.SHA1.hash(x, "hex");
+}
+
+/** One row of zeros in a declared shape: the symbolic dimensions as 1. */
+function zeroTensor(shape: ModelSignature["inputs"][number]["shape"]): { data: number[]; shape: number[] } {
+  const dims = shape.map((d) => (typeof d === "number" && d > 0 ? d : 1));
+  return { data: new Array<number>(dims.reduce((a, b) => a * b, 1)).fill(0), shape: dims };
+}
+
+function byName(tensors: OutputTensor[]): Record<string, OutputTensor> {
+  return Object.fromEntries(tensors.map((tensor) => [tensor.name, tensor]));
 }

@@ -122,7 +122,7 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
       calls.push(["predict", name, request]);
       if (name === "broken") throw new EdgetrainError("model_unavailable", "model broken version 1 does not load: protobuf parsing failed", { details: { model: name } });
       if (name !== "activity-player_1") throw noModel(name);
-      return { model: name, version: 2, outputs: (request.inputs ?? request.rows ?? []).map(() => ({ label: "run", probabilities: { rest: 0.1, run: 0.9 } })), cached: false };
+      return { model: name, version: 2, outputs: ((Array.isArray(request.inputs) ? request.inputs : undefined) ?? request.rows ?? []).map(() => ({ label: "run", probabilities: { rest: 0.1, run: 0.9 } })), cached: false };
     },
     cacheStats: () => STATUS.cache,
     clearCache: (model) => void calls.push(["clearCache", model]),

@@ -15,10 +15,28 @@ export const WholeNumberQuery = (max: number) => {
   return v.pipe(v.string(), v.regex(/^\d+$/, expected), v.transform(Number), v.minValue(1, expected), v.maxValue(max, expected));
 };
 
-const Row = v.pipe(v.array(v.number("a number")), v.minLength(1, "at least one feature value"));
+/** A value of a tensor: a number, a boolean, or a list of them nested to any depth (checked against the model's shape later). */
+const TensorItem = v.union([v.number("a number"), v.boolean(), v.array(v.unknown())], "a number");
+const Row = v.pipe(v.array(TensorItem), v.minLength(1, "at least one feature value"));
+const Rows = v.pipe(v.array(Row), v.minLength(1, "at least one row"));
+const Tensor = v.union([v.array(v.unknown()), v.object({ data: v.array(v.unknown()), shape: v.array(v.number()) })]);
+const same = <T>(value: T) => value;
 
-/** `{"inputs": [[…]]}` or `{"rows": [{feature: value}]}`; exactly one is checked in the handler. */
+/**
+ * Tensors by input name: nested lists, or flat `data` with its `shape`. valibot reads an array as a record
+ * keyed "0", "1", …, so an array is refused before the record, which then marks it as not of this type:
+ * rows with a wrong value are reported as rows. The document stops at the first transform, after the words.
+ */
+const NamedTensors = v.pipe(
+  v.unknown(),
+  v.description("Tensors by input name: {name: nested lists, or {data, shape}}."),
+  v.transform(same),
+  v.check((value) => !Array.isArray(value), "tensors by input name"),
+  v.record(v.string(), Tensor),
+);
+
+/** `{"inputs": [[…]]}`, `{"inputs": {"name": tensor}}` or `{"rows": [{feature: value}]}`; exactly one is checked in the handler. */
 export const PredictBody = v.strictObject({
-  inputs: v.optional(v.pipe(v.array(Row), v.minLength(1, "at least one row"))),
+  inputs: v.optional(v.union([Rows, NamedTensors])),
   rows: v.optional(v.pipe(v.array(v.record(v.string(), v.number("a number"))), v.minLength(1, "at least one row"))),
 });
