@@ -133,7 +133,7 @@ export class Daemon {
     try {
       const parts = { resolved, environment: options.environment, state, logger, bus: daemon.bus, disk, governed: true, attended: !options.headless };
       daemon.services = await Services.build(parts, daemon.started);
-      daemon.backend = new DaemonBackend({ services: daemon.services, state, disk, userHome: options.environment.userHome, startedAt });
+      daemon.backend = new DaemonBackend({ services: daemon.services, state, disk, userHome: options.environment.userHome, startedAt, logger });
       await daemon.services.start();
       daemon.started.add("token file", () => rmSync(join(daemon.home, "api.token"), { force: true }));
       daemon.started.add("address file", () => rmSync(join(daemon.home, "daemon.json"), { force: true }));

@@ -58,6 +58,8 @@ export type ModelVersion = InferOutput<typeof schema.ModelVersion>;
 export type ModelActivated = InferOutput<typeof schema.ModelActivated>;
 /** `POST /v1/models/:name/rollback`. */
 export type ModelRolledBack = InferOutput<typeof schema.ModelRolledBack>;
+/** `POST /v1/models/:name/versions` (201): an imported ONNX file stored, and deployed when asked. */
+export type ModelImported = InferOutput<typeof schema.ModelImported>;
 /** `POST /v1/predict/:name`. */
 export type Prediction = InferOutput<typeof schema.Prediction>;
 

@@ -8,10 +8,12 @@ import type { Governor } from "../governor/governor.ts";
 import { ReadingHistory } from "../governor/reading-history.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import { readLogTail } from "../log/log-tail.ts";
-import { logFileOptions } from "../log/logger.ts";
+import { logFileOptions, silentLogger } from "../log/logger.ts";
 import { DaemonMetrics } from "../metrics/daemon-metrics.ts";
 import { windowHours } from "../offpeak/windows.ts";
+import { importModel, type ImportRequest } from "../deploy/model-import.ts";
 import { planJobs } from "../scheduler/job-plan.ts";
+import type { Logger } from "../plugin-api.ts";
 import type { RunningProfile, Services } from "../services/services.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { getRun, listRuns, runCounts, runSeconds, runsInProgress } from "../state/runs.ts";
@@ -30,6 +32,8 @@ export interface BackendParts {
   userHome: string;
   /** When the daemon started, for its uptime. */
   startedAt: number;
+  /** For what the API does itself, such as an import; silent when left out. */
+  logger?: Logger;
 }
 
 type View = DaemonView;
@@ -203,6 +207,13 @@ export class DaemonBackend implements DaemonView {
 
   predict(name: string, request: PredictionRequest): ReturnType<View["predict"]> {
     return this.parts.services.serving.service.predict(name, request);
+  }
+
+  async importModel(name: string, request: ImportRequest): ReturnType<View["importModel"]> {
+    const { services } = this.parts;
+    const { profile, paths } = this.resolved;
+    const imported = await importModel({ profile, paths, store: services.serving.store, deployer: services.deployer, logger: (this.parts.logger ?? silentLogger).child({ model: name }) }, request);
+    return imported;
   }
 
   cacheStats(): DaemonStatus["cache"] {

@@ -1,5 +1,6 @@
 import type { ConflictAnswer } from "../conflicts/asker.ts";
 import type { EventJournal } from "../events/event-journal.ts";
+import type { ImportRequest } from "../deploy/model-import.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type {
   CacheStats,
@@ -9,6 +10,7 @@ import type {
   JobSummary,
   LogLine,
   ModelDetail,
+  ModelImported,
   ModelSummary,
   ModelVersion,
   OffPeak,
@@ -44,6 +46,8 @@ export interface DaemonView {
   activate(name: string, version: number): Promise<ModelVersion>;
   rollback(name: string): Promise<ModelVersion>;
   predict(name: string, request: PredictionRequest): Promise<Prediction>;
+  /** Stores an ONNX file as the model's next version (`source: import`), through the deploy steps when asked. */
+  importModel(name: string, request: ImportRequest): Promise<ModelImported>;
   cacheStats(): CacheStats;
   clearCache(model?: string): void;
   /** Every bus event, numbered, for `/v1/events`: what was missed since an id, then each one as it comes. */

@@ -172,6 +172,13 @@ export const ModelVersion = v.object({
   parent: v.optional(Count),
   created_at: IsoTime("When the version was stored"),
   sha256: Text,
+  source: v.optional(v.pipe(v.string(), v.description("Where the version came from when no run made it: import."))),
+  imported: v.optional(
+    v.pipe(
+      v.object({ file: Text, sha256: Text, changes: v.array(Text) }),
+      v.description("Of an imported version: the file as given, its sha256 before any change, and what was changed (a ZipMap removed)."),
+    ),
+  ),
 });
 export const ModelSummary = v.object({
   model: Text,
@@ -186,6 +193,18 @@ export const ModelSummary = v.object({
 export const ModelList = v.object({ models: v.array(ModelSummary) });
 export const ModelDetail = v.object({ model: Text, active: v.optional(Count), versions: v.array(ModelVersion), feature_names: v.optional(v.array(Text)), classes: v.optional(v.array(Text)) });
 export const ModelActivated = v.object({ activated: ModelVersion });
+const DeploymentSchema = v.object({
+  model: Text,
+  version: Count,
+  status: v.pipe(v.picklist(["activated", "rejected", "stored", "failed"]), v.description("activated; rejected by the gate; stored (no step activated it); failed (a step broke, rolled back).")),
+  message: v.optional(Text),
+  steps: v.array(v.object({ step: Text, ok: v.boolean(), message: v.optional(Text), rolled_back: v.optional(v.boolean()) })),
+});
+export const ModelImported = v.object({
+  version: ModelVersion,
+  changes: v.pipe(v.array(Text), v.description("What was changed in the file to serve it, such as a ZipMap output removed.")),
+  deployment: v.optional(v.pipe(DeploymentSchema, v.description("The deploy steps' outcome, when asked to activate."))),
+});
 export const ModelRolledBack = v.object({ active: ModelVersion });
 
 const PredictionOutput = v.union([
@@ -234,3 +253,4 @@ export const ConflictList = v.object({ conflicts: v.array(Conflict) });
 export const ProfileText = v.object({ name: Text, files: v.array(Text), text: v.pipe(v.string(), v.description("The resolved profile as YAML, each value with where it came from; secrets masked.")) });
 export const LogLine = v.looseObject({ time: IsoTime("When it was logged"), level: v.picklist(["debug", "info", "warn", "error"]), msg: Text });
 export const LogList = v.object({ lines: v.pipe(v.array(LogLine), v.description("Oldest first.")) });
+

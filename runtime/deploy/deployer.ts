@@ -43,6 +43,8 @@ export interface DeployRequest {
   signal: AbortSignal;
   /** What the deploy steps are told of the job (their context's `job`); the job runner's. */
   jobInfo?: JobInfo;
+  /** Why the version is activated, for the log; `run RUN` when left out. */
+  reason?: string;
 }
 
 export interface Deployment {
@@ -90,6 +92,27 @@ export class Deployer {
       if (!request.signal.aborted) finishDeploy(db, request.run, { state: "failed", reason: messageOf(error) });
       throw error;
     }
+  }
+
+  /**
+   * Passes a version already stored (an imported model) through deploy steps, the gate on `heldOut` then
+   * activation by default: the same steps, checks and rollback as a run's model.
+   */
+  async deployStored(request: { model: string; version: number; steps?: Job["deploy"]; heldOut?: DataTable; reason: string; logger: Logger; signal: AbortSignal }): Promise<Deployment> {
+    const { store } = this.parts;
+    const candidate = store.requireVersion(request.model, request.version);
+    const deployment: Deployment = { model: request.model, version: candidate.version, status: "stored", steps: [] };
+    const spec = { deploy: request.steps?.length ? request.steps : DEFAULT_DEPLOY } as Job;
+    const like: DeployRequest = { job: request.model, spec, run: request.reason, reason: request.reason, result: { artifact: candidate.path, metrics: candidate.metrics }, heldOut: request.heldOut, logger: request.logger, signal: request.signal };
+    const scoring = ScoringThread.forProfile(this.parts.profile, this.parts.paths.cache);
+    try {
+      await this.runSteps(like, request.model, candidate, store.activeVersion(request.model), deployment, scoring);
+    } finally {
+      scoring.close();
+    }
+    this.parts.state.recordEvent("model.deployed", { ...deployment });
+    this.parts.events.emit("model.deployed", { ...deployment });
+    return deployment;
   }
 
   private async storeAndRunSteps(request: DeployRequest): Promise<{ deployment: Deployment; finished: boolean }> {
@@ -200,7 +223,7 @@ export class Deployer {
       score: async (which = version) => (request.heldOut ? scoreVersion(store.requireVersion(model, which), request.heldOut, predict) : undefined),
       activate: async () => {
         crashPoint("before-activate");
-        await activator.activate(model, version, `run ${request.run}`);
+        await activator.activate(model, version, request.reason ?? `run ${request.run}`);
         deployment.status = "activated";
         crashPoint("after-activate");
       },

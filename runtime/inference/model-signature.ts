@@ -18,7 +18,19 @@ export interface ModelSignature {
 }
 
 /** Element types a request can give as JSON numbers (or booleans), with what ONNX Runtime builds them from. */
-export const NUMERIC_TYPES = ["float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "bool"] as const;
+export const NUMERIC_TYPES = [
+  "float32",
+  "float64",
+  "int8",
+  "uint8",
+  "int16",
+  "uint16",
+  "int32",
+  "uint32",
+  "int64",
+  "uint64",
+  "bool",
+] as const;
 export type NumericType = (typeof NUMERIC_TYPES)[number];
 
 export function isNumericType(type: string): type is NumericType {
@@ -26,14 +38,20 @@ export function isNumericType(type: string): type is NumericType {
 }
 
 /** Reads the inputs and outputs a session declares: names, element types, shapes with their symbolic dimensions. */
-export function signatureOf(session: Pick<Ort.InferenceSession, "inputNames" | "outputNames"> & Partial<Pick<Ort.InferenceSession, "inputMetadata" | "outputMetadata">>): ModelSignature {
+export function signatureOf(
+  session: Pick<Ort.InferenceSession, "inputNames" | "outputNames"> &
+    Partial<Pick<Ort.InferenceSession, "inputMetadata" | "outputMetadata">>,
+): ModelSignature {
   const specs = (names: readonly string[], metadata: readonly Ort.InferenceSession.ValueMetadata[] | undefined) =>
     names.map((name, i): TensorSpec => {
       const meta = metadata?.[i];
       if (!meta) return { name, type: "float32", shape: [] };
       return meta.isTensor ? { name, type: meta.type, shape: [...meta.shape] } : { name, type: "sequence", shape: [] };
     });
-  return { inputs: specs(session.inputNames, session.inputMetadata), outputs: specs(session.outputNames, session.outputMetadata) };
+  return {
+    inputs: specs(session.inputNames, session.inputMetadata),
+    outputs: specs(session.outputNames, session.outputMetadata),
+  };
 }
 
 /**

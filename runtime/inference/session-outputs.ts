@@ -9,7 +9,11 @@ export type NestedValues = number | string | boolean | NestedValues[];
  * One row's answer: a class with its probabilities, a value, the values of a model with several, or for
  * a model whose task is not known the row of each named output.
  */
-export type PredictionOutput = { label: string; probabilities: Record<string, number> } | number | number[] | { [output: string]: NestedValues };
+export type PredictionOutput =
+  | { label: string; probabilities: Record<string, number> }
+  | number
+  | number[]
+  | { [output: string]: NestedValues };
 
 /** What serving knows of a model: its task (none for an imported model that did not say) and its features. */
 export interface ServedDescription {
@@ -30,18 +34,31 @@ export interface OutputTensor {
  * Feature names and classes: from the store's record when it has them, else from the model's metadata,
  * else from its declared table width (`x0`, `x1`, …); none for a model that takes no table.
  */
-export function describe(bytes: Uint8Array | undefined, path: string, known: Partial<ModelDescription> | undefined, signature: ModelSignature): ServedDescription {
+export function describe(
+  bytes: Uint8Array | undefined,
+  path: string,
+  known: Partial<ModelDescription> | undefined,
+  signature: ModelSignature,
+): ServedDescription {
   // Decoding a forest's protobuf takes milliseconds on the event loop: skip it when the store already knows.
-  if (known?.feature_names?.length && known.task) return { task: known.task, feature_names: known.feature_names, classes: known.classes ?? [] };
+  if (known?.feature_names?.length && known.task)
+    return { task: known.task, feature_names: known.feature_names, classes: known.classes ?? [] };
   const embedded = bytes ? readModelDescription(bytes, path) : undefined;
   const width = tableWidth(signature);
-  const featureNames = known?.feature_names ?? embedded?.feature_names ?? (width ? Array.from({ length: width }, (_, i) => `x${i}`) : []);
-  return { task: known?.task ?? embedded?.task ?? (embedded ? "regression" : undefined), feature_names: featureNames, classes: known?.classes ?? embedded?.classes ?? [] };
+  const featureNames =
+    known?.feature_names ?? embedded?.feature_names ?? (width ? Array.from({ length: width }, (_, i) => `x${i}`) : []);
+  return {
+    task: known?.task ?? embedded?.task ?? (embedded ? "regression" : undefined),
+    feature_names: featureNames,
+    classes: known?.classes ?? embedded?.classes ?? [],
+  };
 }
 
 export function outputTensors(outputs: Outputs): OutputTensor[] {
   return Object.entries(outputs).map(([name, tensor]) => {
-    const data = Array.from(tensor.data as ArrayLike<number | bigint | string | boolean>, (x) => (typeof x === "bigint" ? Number(x) : x));
+    const data = Array.from(tensor.data as ArrayLike<number | bigint | string | boolean>, (x) =>
+      typeof x === "bigint" ? Number(x) : x,
+    );
     return { name, type: tensor.type, dims: [...tensor.dims], data: data as OutputTensor["data"] };
   });
 }
@@ -110,5 +127,7 @@ function namedRows(tensors: OutputTensor[], rows: number): PredictionOutput[] {
 export function nest(values: ArrayLike<number | string | boolean>, dims: number[]): NestedValues[] {
   if (dims.length <= 1) return Array.from(values);
   const size = dims.slice(1).reduce((a, b) => a * b, 1);
-  return Array.from({ length: dims[0]! }, (_, i) => nest(Array.prototype.slice.call(values, i * size, (i + 1) * size) as typeof values, dims.slice(1)));
+  return Array.from({ length: dims[0]! }, (_, i) =>
+    nest(Array.prototype.slice.call(values, i * size, (i + 1) * size) as typeof values, dims.slice(1)),
+  );
 }

@@ -2,7 +2,7 @@ import { EdgetrainError, messageOf, type ErrorCode } from "../errors.ts";
 import { tableWidth, type ModelSignature } from "../inference/model-signature.ts";
 import { toFeatureBatch, type PredictionRequest, type TableRequest } from "../inference/prediction-input.ts";
 import { formatOutputs, type OutputTensor, type PredictionOutput } from "../inference/session-outputs.ts";
-import { toFeeds, type TensorValue } from "../inference/tensor-input.ts";
+import { toFeeds, zeroTensors, type TensorValue } from "../inference/tensor-input.ts";
 import type { SessionPool } from "../inference/session-pool.ts";
 import type { CacheHooks, CacheStats, Clock, Logger } from "../plugin-api.ts";
 import { checkModelName } from "../store/model-name.ts";
@@ -112,8 +112,7 @@ export class PredictionService {
   async predictDirect(version: ModelVersion, inputs: number[][]): Promise<PredictionOutput[]> {
     const slot = await this.slotOf(version);
     if (tableWidth(slot.signature) === undefined && slot.signature.inputs.length && !slot.description.feature_names.length) {
-      const zeros = Object.fromEntries(slot.signature.inputs.map((input) => [input.name, zeroTensor(input.shape)]));
-      const { feeds, rows } = toFeeds(zeros, slot.signature, version.model, "health", Number.MAX_SAFE_INTEGER);
+      const { feeds, rows } = toFeeds(zeroTensors(slot.signature), slot.signature, version.model, "health", Number.MAX_SAFE_INTEGER);
       return formatOutputs(byName(await this.options.pool.runFeeds(slot, feeds, rows)), slot.description, rows);
     }
     const width = slot.description.feature_names.length;
@@ -294,12 +293,6 @@ function cacheKey(model: string, version: number, hash: string): string {
  */
 function inputHash(x: Float32Array): string {
   return Bun.SHA1.hash(x, "hex");
-}
-
-/** One row of zeros in a declared shape: the symbolic dimensions as 1. */
-function zeroTensor(shape: ModelSignature["inputs"][number]["shape"]): { data: number[]; shape: number[] } {
-  const dims = shape.map((d) => (typeof d === "number" && d > 0 ? d : 1));
-  return { data: new Array<number>(dims.reduce((a, b) => a * b, 1)).fill(0), shape: dims };
 }
 
 function byName(tensors: OutputTensor[]): Record<string, OutputTensor> {

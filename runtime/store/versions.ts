@@ -21,6 +21,10 @@ export interface VersionMetadata {
   parent?: number;
   created_at: string;
   sha256: string;
+  /** Where the version came from when no run of a job made it: `import` (edgetrain models add). */
+  source?: string;
+  /** Of an imported version: the file as given, its sha256 (before any change) and what was changed in it. */
+  imported?: { file: string; sha256: string; changes: string[] };
 }
 
 /** Shared between callers (the store hands out one record per version and status): never changed in place. */

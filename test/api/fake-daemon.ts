@@ -135,6 +135,10 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
     profile: () => ({ name: "base", files: ["profiles/base.yaml"], text: "api:\n  port: 8470 # built-in\n" }),
     logs: (filter) => (calls.push(["logs", filter]), [{ time: "2026-12-04T10:00:01.000Z", level: "info", msg: "run started", job: "activity" }]),
     metrics: async () => ({ contentType: "text/plain; version=0.0.4", text: "edgetrain_up 1\n" }),
+    importModel: async (name, request) => {
+      calls.push(["importModel", name, { ...request, bytes: request.bytes.byteLength }]);
+      return { version: { ...version(3, "candidate"), model: name, source: "import", imported: { file: request.file, sha256: "ab", changes: [] } }, changes: [] };
+    },
     token: () => TOKEN,
     exposed: () => false,
     allowedHosts: () => [],

@@ -26,7 +26,7 @@ describe("--json", () => {
     const flag = await runMain(["runs", "--jsn", "--json"]);
     expect(flag.code).toBe(2);
     expect(errorObject(flag.stderr).message).toContain('(did you mean "--json"?)');
-    const extra = await runMain(["models", "--json", "add", "NAME", "FILE"]);
+    const extra = await runMain(["models", "--json", "add", "NAME", "FILE", "MORE"]);
     expect(extra.code).toBe(2);
     expect(errorObject(extra.stderr).code).toBe("usage");
   });

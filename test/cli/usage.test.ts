@@ -34,12 +34,15 @@ describe("a wrong command line is a usage error (exit 2) that names what is wron
     expect(letter.stderr).toContain('unknown option "-x" for "edgetrain runs"');
   });
 
-  test("models add NAME FILE is refused, naming the unexpected argument, instead of listing the models", async () => {
+  test("models remove NAME, or models add with one argument too many, is refused, naming the argument, instead of listing the models", async () => {
     await using dir = tempDir();
-    const { code, stdout, stderr } = await runMain(["models", "add", "NAME", "FILE", "--home", dir.path], { home: dir.path });
+    const { code, stdout, stderr } = await runMain(["models", "remove", "NAME", "--home", dir.path], { home: dir.path });
     expect(code).toBe(2);
     expect(stdout).toBe("");
-    expect(stderr).toContain('unexpected argument "add" for "edgetrain models" (it takes no arguments)');
+    expect(stderr).toContain('unknown action "remove" for "edgetrain models"; expected add');
+    const extra = await runMain(["models", "add", "NAME", "FILE", "MORE", "--home", dir.path], { home: dir.path });
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain('unexpected argument "MORE" for "edgetrain models" (it takes ACTION NAME FILE)');
     const activate = await runMain(["activate", "m", "2", "3"]);
     expect(activate.code).toBe(2);
     expect(activate.stderr).toContain('unexpected argument "3" for "edgetrain activate" (it takes NAME VERSION)');

@@ -17,57 +17,126 @@ async function serving(home: string, model: string, made: ForeignModel) {
 }
 
 async function badInput(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(EdgetrainError);
   expect((error as EdgetrainError).code).toBe("bad_input");
   return (error as EdgetrainError).message;
 }
 
 describe("serving a model from another framework, by what it declares", () => {
-  test.skipIf(typeof torch === "string")(`torch.onnx.export with input "input" and a dynamic batch: rows, nested or by name, agree with PyTorch${skipped(torch)}`, async () => {
-    const made = torch as ForeignModel;
-    await using dir = tempDir();
-    const stack = await serving(dir.path, "net", made);
-    try {
-      const rows = made.inputs.input as number[][];
-      const expected = made.expected.output as number[][];
-      // No task was given: each row answers with its named outputs.
-      const asRows = await stack.service.predict("net", { inputs: rows });
-      expect(asRows.outputs.length).toBe(rows.length);
-      expect(closeTo(asRows.outputs.map((row) => (row as { output: number[] }).output), expected)).toBe(true);
-      const byName = await stack.service.predict("net", { inputs: { input: rows } });
-      expect(closeTo(byName.outputs.map((row) => (row as { output: number[] }).output), expected)).toBe(true);
-      const flat = await stack.service.predict("net", { inputs: { input: { data: rows.flat(), shape: [rows.length, 4] } } });
-      expect(closeTo(flat.outputs.map((row) => (row as { output: number[] }).output), expected)).toBe(true);
-      const raw = await stack.service.tensors("net", { input: rows }, "inputs");
-      expect(raw.outputs.map((o) => [o.name, o.type, o.dims])).toEqual([["output", "float32", [rows.length, 3]]]);
+  test.skipIf(typeof torch === "string")(
+    `torch.onnx.export with input "input" and a dynamic batch: rows, nested or by name, agree with PyTorch${skipped(torch)}`,
+    async () => {
+      const made = torch as ForeignModel;
+      await using dir = tempDir();
+      const stack = await serving(dir.path, "net", made);
+      try {
+        const rows = made.inputs.input as number[][];
+        const expected = made.expected.output as number[][];
+        // No task was given: each row answers with its named outputs.
+        const asRows = await stack.service.predict("net", { inputs: rows });
+        expect(asRows.outputs.length).toBe(rows.length);
+        expect(
+          closeTo(
+            asRows.outputs.map((row) => (row as { output: number[] }).output),
+            expected,
+          ),
+        ).toBe(true);
+        const byName = await stack.service.predict("net", { inputs: { input: rows } });
+        expect(
+          closeTo(
+            byName.outputs.map((row) => (row as { output: number[] }).output),
+            expected,
+          ),
+        ).toBe(true);
+        const flat = await stack.service.predict("net", {
+          inputs: { input: { data: rows.flat(), shape: [rows.length, 4] } },
+        });
+        expect(
+          closeTo(
+            flat.outputs.map((row) => (row as { output: number[] }).output),
+            expected,
+          ),
+        ).toBe(true);
+        const raw = await stack.service.tensors("net", { input: rows }, "inputs");
+        expect(raw.outputs.map((o) => [o.name, o.type, o.dims])).toEqual([["output", "float32", [rows.length, 3]]]);
 
-      expect(await badInput(stack.service.predict("net", { inputs: [[1, 2, 3]] }))).toContain("inputs[0]: model net takes 4 features");
-      expect(await badInput(stack.service.predict("net", { inputs: { input: [[1, 2, 3, 4, 5]] } }))).toBe("inputs.input: dimension 1 is 5; model net takes input (float32 [batch, 4])");
-      expect(await badInput(stack.service.predict("net", { inputs: { input: [1, 2, 3, 4] } }))).toContain("inputs.input: a tensor of rank 1 [4]");
-      expect(await badInput(stack.service.predict("net", { inputs: { image: [[1, 2, 3, 4]] } }))).toBe('inputs.image: model net has no input "image" (inputs: input)');
-      expect(await badInput(stack.service.predict("net", { inputs: { input: [[1, 2], [3, 4, 5, 6]] } }))).toBe("inputs.input[1]: 4 values where the tensor has 2 (not rectangular)");
-      expect(await badInput(stack.service.predict("net", { inputs: { input: { data: [1, 2, 3], shape: [1, 4] } } }))).toBe("inputs.input.data: 3 values, but shape [1, 4] holds 4");
-    } finally {
-      await stack.close();
-    }
-  }, 60_000);
+        expect(await badInput(stack.service.predict("net", { inputs: [[1, 2, 3]] }))).toContain(
+          "inputs[0]: model net takes 4 features",
+        );
+        expect(await badInput(stack.service.predict("net", { inputs: { input: [[1, 2, 3, 4, 5]] } }))).toBe(
+          "inputs.input: dimension 1 is 5; model net takes input (float32 [batch, 4])",
+        );
+        expect(await badInput(stack.service.predict("net", { inputs: { input: [1, 2, 3, 4] } }))).toContain(
+          "inputs.input: a tensor of rank 1 [4]",
+        );
+        expect(await badInput(stack.service.predict("net", { inputs: { image: [[1, 2, 3, 4]] } }))).toBe(
+          'inputs.image: model net has no input "image" (inputs: input)',
+        );
+        expect(
+          await badInput(
+            stack.service.predict("net", {
+              inputs: {
+                input: [
+                  [1, 2],
+                  [3, 4, 5, 6],
+                ],
+              },
+            }),
+          ),
+        ).toBe("inputs.input[1]: 4 values where the tensor has 2 (not rectangular)");
+        expect(
+          await badInput(stack.service.predict("net", { inputs: { input: { data: [1, 2, 3], shape: [1, 4] } } })),
+        ).toBe("inputs.input.data: 3 values, but shape [1, 4] holds 4");
+      } finally {
+        await stack.close();
+      }
+    },
+    60_000,
+  );
 
-  test.skipIf(typeof twoInput === "string")(`a model of two inputs and two outputs answers by input name, checked before ONNX Runtime${skipped(twoInput)}`, async () => {
-    const made = twoInput as ForeignModel;
-    await using dir = tempDir();
-    const stack = await serving(dir.path, "two", made);
-    try {
-      const answer = await stack.service.predict("two", { inputs: made.inputs });
-      expect(closeTo(answer.outputs.map((row) => (row as { y: number[] }).y), made.expected.y)).toBe(true);
-      expect(closeTo(answer.outputs.map((row) => (row as { s: number[] }).s), made.expected.s)).toBe(true);
-      expect(await badInput(stack.service.predict("two", { inputs: [[1, 2, 3]] }))).toBe('inputs: model two takes 2 inputs; give them by name: {"inputs": {"a": …, "b": …}}');
-      expect(await badInput(stack.service.predict("two", { inputs: { a: [[1, 2, 3]] } }))).toBe("inputs.b: missing: model two takes a (float32 [batch, 3]), b (float32 [batch, 1])");
-      expect(await badInput(stack.service.predict("two", { inputs: { a: [[1, 2, 3]], b: [[1], [2]] } }))).toBe("inputs.b: dimension 0 (batch) is 2, but 1 in an input before: all inputs share batch");
-      expect(await badInput(stack.service.predict("two", { inputs: { a: [[1, 2, "x"]], b: [[1]] } }))).toBe('inputs.a[2]: a finite number (got "x")');
-      expect(await badInput(stack.service.predict("two", { rows: [{ a: 1 }] }))).toContain("rows: model two names no features");
-    } finally {
-      await stack.close();
-    }
-  }, 60_000);
+  test.skipIf(typeof twoInput === "string")(
+    `a model of two inputs and two outputs answers by input name, checked before ONNX Runtime${skipped(twoInput)}`,
+    async () => {
+      const made = twoInput as ForeignModel;
+      await using dir = tempDir();
+      const stack = await serving(dir.path, "two", made);
+      try {
+        const answer = await stack.service.predict("two", { inputs: made.inputs });
+        expect(
+          closeTo(
+            answer.outputs.map((row) => (row as { y: number[] }).y),
+            made.expected.y,
+          ),
+        ).toBe(true);
+        expect(
+          closeTo(
+            answer.outputs.map((row) => (row as { s: number[] }).s),
+            made.expected.s,
+          ),
+        ).toBe(true);
+        expect(await badInput(stack.service.predict("two", { inputs: [[1, 2, 3]] }))).toBe(
+          'inputs: model two takes 2 inputs; give them by name: {"inputs": {"a": …, "b": …}}',
+        );
+        expect(await badInput(stack.service.predict("two", { inputs: { a: [[1, 2, 3]] } }))).toBe(
+          "inputs.b: missing: model two takes a (float32 [batch, 3]), b (float32 [batch, 1])",
+        );
+        expect(await badInput(stack.service.predict("two", { inputs: { a: [[1, 2, 3]], b: [[1], [2]] } }))).toBe(
+          "inputs.b: dimension 0 (batch) is 2, but 1 in an input before: all inputs share batch",
+        );
+        expect(await badInput(stack.service.predict("two", { inputs: { a: [[1, 2, "x"]], b: [[1]] } }))).toBe(
+          'inputs.a[2]: a finite number (got "x")',
+        );
+        expect(await badInput(stack.service.predict("two", { rows: [{ a: 1 }] }))).toContain(
+          "rows: model two names no features",
+        );
+      } finally {
+        await stack.close();
+      }
+    },
+    60_000,
+  );
 });

@@ -23,14 +23,21 @@ export interface ForeignModel {
 export function foreignModel(kind: ForeignKind): ForeignModel | string {
   const out = mkdtempSync(join(tmpdir(), `edgetrain-${kind}-`));
   const run = Bun.spawnSync([PYTHON, join(repoRoot, "test/fixtures/foreign-models.py"), kind, out], { stderr: "pipe" });
-  if (run.exitCode === 3) return `python3 module ${run.stderr.toString().trim()} is not installed (apt install python3-torch python3-onnx)`;
-  if (run.exitCode !== 0) return `${PYTHON} did not run (${run.exitCode}): ${run.stderr.toString().trim().split("\n").at(-1)}`;
+  if (run.exitCode === 3)
+    return `python3 module ${run.stderr.toString().trim()} is not installed (apt install python3-torch python3-onnx)`;
+  if (run.exitCode !== 0)
+    return `${PYTHON} did not run (${run.exitCode}): ${run.stderr.toString().trim().split("\n").at(-1)}`;
   return JSON.parse(run.stdout.toString()) as ForeignModel;
 }
 
 /** Each value of `actual` within `tolerance` of `expected`, however deeply nested. */
 export function closeTo(actual: unknown, expected: unknown, tolerance = 1e-5): boolean {
-  if (Array.isArray(expected)) return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => closeTo(actual[i], e, tolerance));
+  if (Array.isArray(expected))
+    return (
+      Array.isArray(actual) &&
+      actual.length === expected.length &&
+      expected.every((e, i) => closeTo(actual[i], e, tolerance))
+    );
   if (typeof expected === "number") return typeof actual === "number" && Math.abs(actual - expected) <= tolerance;
   return actual === expected;
 }

@@ -1,8 +1,9 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { ModelActivated, ModelList, ModelRolledBack } from "../contract.ts";
+import type { ModelActivated, ModelImported, ModelList, ModelRolledBack } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi.ts";
+import { importRequest, ImportQuery } from "./model-import-query.ts";
 import { ModelName } from "./schemas.ts";
 
 const Params = v.object({ name: ModelName });
@@ -23,6 +24,30 @@ export const modelRoutes = (view: DaemonView) =>
         errors: { 400: "Not a model name or a version number.", 404: "No such model or version.", 422: "The version's file is damaged, does not load or fails its health check (model_not_loadable)." },
       }),
     })
+    .post(
+      "/v1/models/:name/versions",
+      async ({ params, query, request, body, set }): Promise<ModelImported> => {
+        const imported = await view.importModel(params.name, importRequest(params.name, query, request.headers, new Uint8Array(body as ArrayBuffer)));
+        set.status = 201;
+        return imported;
+      },
+      {
+        params: Params,
+        query: ImportQuery,
+        parse: "arrayBuffer",
+        detail: {
+          ...operation("Import an ONNX file from any framework as the next version", "ModelImported", {
+            status: 201,
+            errors: {
+              400: "Not a model name, metadata that does not fit the model (features, classes, task), or no file.",
+              413: "The file is over api.max_body_kb.",
+              422: "Not an ONNX model, cut short, an opset or operator this ONNX Runtime lacks, or it fails its health rows: nothing was stored.",
+            },
+          }),
+          requestBody: { required: true, description: "The ONNX file, as it is.", content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+        },
+      },
+    )
     .post("/v1/models/:name/rollback", async ({ params }): Promise<ModelRolledBack> => ({ active: await view.rollback(params.name) }), {
       params: Params,
       detail: operation("Go back to the version that served before", "ModelRolledBack", { errors: { 400: "Not a model name.", 404: "No such model, or none serves.", 409: "No intact earlier version to go back to." } }),

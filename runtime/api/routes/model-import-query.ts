@@ -1,0 +1,70 @@
+import * as v from "valibot";
+import type { ImportRequest } from "../../deploy/model-import.ts";
+import { EdgetrainError } from "../../errors.ts";
+
+const Flag = v.picklist(["true", "false", "1", "0"], "true or false");
+
+/** `POST /v1/models/:name/versions`'s metadata; each may come as a header `x-edgetrain-NAME` instead (`_` as `-`). */
+export const ImportQuery = v.object({
+  file: v.optional(v.pipe(v.string(), v.description("The file's name, for the record (model.onnx when left out)."))),
+  features: v.optional(
+    v.pipe(v.string(), v.description("The feature names, comma-separated, in the model's column order.")),
+  ),
+  features_from: v.optional(
+    v.pipe(
+      v.string(),
+      v.description(
+        "A CSV file on the device whose header names the features; with a label column its rows are held out for the gate.",
+      ),
+    ),
+  ),
+  label: v.optional(v.pipe(v.string(), v.description("The label column of features_from (label)."))),
+  classes: v.optional(
+    v.pipe(v.string(), v.description("The class names, comma-separated, in the order of the probability columns.")),
+  ),
+  task: v.optional(v.picklist(["classification", "regression"], "classification or regression")),
+  activate: v.optional(
+    v.pipe(Flag, v.description("Through the deploy steps (gate, activate) at once (false: stored as a candidate).")),
+  ),
+});
+
+const list = (text: string | undefined) =>
+  text === undefined
+    ? undefined
+    : text
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean);
+
+export function importRequest(
+  model: string,
+  query: v.InferOutput<typeof ImportQuery>,
+  headers: Headers,
+  bytes: Uint8Array,
+): ImportRequest {
+  const field = (name: keyof typeof query) =>
+    query[name] ?? headers.get(`x-edgetrain-${name.replaceAll("_", "-")}`) ?? undefined;
+  if (bytes.byteLength === 0)
+    throw new EdgetrainError(
+      "bad_input",
+      `model ${model}: send the ONNX file as the body (Content-Type: application/octet-stream)`,
+      { details: { field: "body" } },
+    );
+  const task = field("task");
+  if (task !== undefined && task !== "classification" && task !== "regression")
+    throw new EdgetrainError("bad_input", `task: classification or regression, not "${task}"`, {
+      details: { field: "task" },
+    });
+  const activate = field("activate");
+  return {
+    model,
+    file: field("file") ?? "model.onnx",
+    bytes,
+    features: list(field("features")),
+    featuresFrom: field("features_from"),
+    label: field("label"),
+    classes: list(field("classes")),
+    task,
+    activate: activate === "true" || activate === "1",
+  };
+}

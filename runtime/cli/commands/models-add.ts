@@ -1,0 +1,169 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { ModelImported } from "../../api/contract.ts";
+import { Deployer } from "../../deploy/deployer.ts";
+import { importModel, type ImportRequest } from "../../deploy/model-import.ts";
+import { EdgetrainError, messageOf } from "../../errors.ts";
+import { createServing } from "../../serving/serving.ts";
+import { openState } from "../../state/database.ts";
+import type { Logger } from "../../plugin-api.ts";
+import type { CommandIo, OptionSpec, ParsedArgs } from "../command.ts";
+import { daemonAddress, daemonError, daemonRuns, homeToken } from "../daemon-client.ts";
+import { loadHomeProfile, resolveHomeProfile } from "../home.ts";
+import { writeAnswer } from "../json-answer.ts";
+
+export const modelsAddOptions: Record<string, OptionSpec> = {
+  features: {
+    type: "string",
+    value: "A,B,…",
+    description: "models add: the feature names, in the model's column order",
+  },
+  "features-from": {
+    type: "string",
+    value: "CSV",
+    description:
+      "models add: take the features from this CSV's header; with a label column its rows are held out for the gate",
+  },
+  label: { type: "string", value: "COLUMN", description: "models add: the label column of --features-from (label)" },
+  classes: {
+    type: "string",
+    value: "A,B,…",
+    description: "models add: the class names, in the order of the probability columns",
+  },
+  task: {
+    type: "string",
+    value: "TASK",
+    description: "models add: classification or regression (else the raw named outputs are served)",
+  },
+  activate: { type: "boolean", description: "models add: pass it through the deploy steps (gate, activate) at once" },
+};
+
+/**
+ * `edgetrain models add NAME FILE.onnx`: through the daemon when one runs on the home (it serves the new
+ * version without a restart), else on the store directly, with the same checks and deploy steps.
+ */
+export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger): Promise<number> {
+  const [, model, file] = args.positionals;
+  if (!model || !file)
+    throw new EdgetrainError("usage", "edgetrain models add NAME FILE.onnx: name the model and the ONNX file");
+  const {
+    features,
+    "features-from": featuresFrom,
+    label,
+    classes,
+    task,
+    activate,
+  } = args.values as Record<string, string | boolean | undefined>;
+  if (features !== undefined && featuresFrom !== undefined)
+    throw new EdgetrainError("usage", "edgetrain models add: give --features or --features-from, not both");
+  if (task !== undefined && task !== "classification" && task !== "regression")
+    throw new EdgetrainError("usage", `--task: classification or regression, not "${String(task)}"`);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new EdgetrainError("data_invalid", `${file} cannot be read: ${messageOf(error)}`, { details: { file } });
+  }
+  const request: ImportRequest = {
+    model,
+    file,
+    bytes,
+    features:
+      typeof features === "string"
+        ? features
+            .split(",")
+            .map((f) => f.trim())
+            .filter(Boolean)
+        : undefined,
+    featuresFrom: typeof featuresFrom === "string" ? resolve(featuresFrom) : undefined,
+    label: typeof label === "string" ? label : undefined,
+    classes:
+      typeof classes === "string"
+        ? classes
+            .split(",")
+            .map((c) => c.trim())
+            .filter(Boolean)
+        : undefined,
+    task: task as ImportRequest["task"],
+    activate: activate === true,
+  };
+  const { paths } = loadHomeProfile(args, io);
+  const imported = daemonRuns(paths.home)
+    ? await throughDaemon(args, io, request)
+    : await onStore(args, io, request, logger);
+  const { version, changes, deployment } = imported;
+  const lines = [
+    `${model}: version ${version.version} imported from ${file} (sha256 ${version.imported?.sha256.slice(0, 12) ?? "?"})`,
+  ];
+  for (const change of changes) lines.push(`  changed: ${change}`);
+  if (deployment)
+    lines.push(
+      deployment.status === "activated"
+        ? `  serving (${deployment.steps.map((s) => s.step).join(", ")})`
+        : `  not serving: ${deployment.message ?? deployment.status}`,
+    );
+  else lines.push(`  stored as a candidate; edgetrain activate ${model} ${version.version} makes it serve`);
+  writeAnswer(io, args, imported, lines.join("\n") + "\n");
+  return deployment && deployment.status !== "activated" ? 1 : 0;
+}
+
+/** The file goes as the body of POST /v1/models/:name/versions; the daemon reads --features-from on this machine. */
+async function throughDaemon(args: ParsedArgs, io: CommandIo, request: ImportRequest): Promise<ModelImported> {
+  const { paths, loaded } = loadHomeProfile(args, io);
+  const { url } = daemonAddress(paths.home);
+  const token = loaded.profile?.api.token ?? homeToken(paths.home);
+  const query = new URLSearchParams({ file: request.file, activate: String(request.activate) });
+  if (request.features) query.set("features", request.features.join(","));
+  if (request.featuresFrom) query.set("features_from", request.featuresFrom);
+  if (request.label) query.set("label", request.label);
+  if (request.classes) query.set("classes", request.classes.join(","));
+  if (request.task) query.set("task", request.task);
+  const headers: Record<string, string> = {
+    "content-type": "application/octet-stream",
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  };
+  let response: Response;
+  try {
+    response = await fetch(`${url}/v1/models/${encodeURIComponent(request.model)}/versions?${query}`, {
+      method: "POST",
+      headers,
+      body: request.bytes,
+    });
+  } catch (error) {
+    throw new EdgetrainError("not_found", `the daemon at ${url} does not answer: ${messageOf(error)}`, {
+      hint: "is it running? (edgetrain run)",
+    });
+  }
+  const body = (await response.json().catch(() => ({}))) as unknown;
+  if (!response.ok) throw daemonError(response.status, body);
+  return body as ModelImported;
+}
+
+async function onStore(
+  args: ParsedArgs,
+  io: CommandIo,
+  request: ImportRequest,
+  logger: Logger,
+): Promise<ModelImported> {
+  const resolved = await resolveHomeProfile(args, io);
+  const { profile, paths, registry } = resolved;
+  const state = openState(paths.state);
+  const events = { emit() {} };
+  const serving = await createServing({ profile, paths, registry, state, logger, events, busy: () => false });
+  try {
+    const deployer = new Deployer({
+      profile,
+      paths,
+      registry,
+      state,
+      store: serving.store,
+      activator: serving.activator,
+      logger,
+      events,
+    });
+    return await importModel({ profile, paths, store: serving.store, deployer, logger }, request);
+  } finally {
+    await serving.pool.close();
+    state.close();
+  }
+}

@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { onnx } from "onnx-proto";
+import { runCli, startDaemonProcess, tempDir, type TempDir } from "../helpers.ts";
+import { closeTo, foreignModel, type ForeignModel } from "../serving/foreign-models.ts";
+
+const torch = foreignModel("torch");
+const twoInput = foreignModel("two-input");
+const zipmap = foreignModel("zipmap");
+const missing = [torch, twoInput, zipmap].find((made): made is string => typeof made === "string");
+
+let dir: TempDir;
+let home: string;
+beforeAll(() => {
+  dir = tempDir();
+  home = join(dir.path, "home");
+});
+afterAll(async () => {
+  await dir[Symbol.asyncDispose]();
+});
+
+const cli = (args: string[]) => runCli([...args, "--home", home], { home: dir.path });
+
+/** The two-input model changed with onnx-proto into what the import must refuse. */
+function broken(change: (model: onnx.ModelProto) => void): string {
+  const model = onnx.ModelProto.decode(readFileSync((twoInput as ForeignModel).model));
+  change(model);
+  const file = join(dir.path, `broken-${Math.random().toString(36).slice(2)}.onnx`);
+  writeFileSync(file, onnx.ModelProto.encode(model).finish());
+  return file;
+}
+
+describe.skipIf(missing !== undefined)(
+  `edgetrain models add, then /v1/predict${missing ? ` (skipped: ${missing})` : ""}`,
+  () => {
+    test("a file that is not ONNX, cut short, with an operator or opset the runtime lacks, or failing its health rows is refused with the reason, nothing stored", async () => {
+      const torchModel = torch as ForeignModel;
+      const text = join(dir.path, "notes.onnx");
+      writeFileSync(text, "these are my notes, not a model\n");
+      const half = join(dir.path, "half.onnx");
+      const bytes = readFileSync(torchModel.model);
+      writeFileSync(half, bytes.subarray(0, Math.floor(bytes.length / 2)));
+      const unknownOperator = broken((model) => void (model.graph!.node![0]!.opType = "NoSuchOperator"));
+      const futureOpset = broken((model) => void (model.opsetImport![0]!.version = 99));
+      // log(0) is -inf: the row of zeros the import runs answers with it.
+      const infinite = broken((model) => {
+        const graph = model.graph!;
+        graph.node = [onnx.NodeProto.create({ opType: "Log", input: ["a"], output: ["s"] })];
+        graph.input = graph.input!.filter((input) => input.name === "a");
+        graph.output = graph.output!.filter((output) => output.name === "s");
+        graph.initializer = [];
+      });
+      const cases: Array<[string, string, string]> = [
+        [text, "notes.onnx is not an ONNX model", "not ONNX"],
+        [half, "half.onnx is not an ONNX model, or is cut short", "truncated"],
+        [unknownOperator, "does not load in ONNX Runtime", "unknown operator"],
+        [futureOpset, "does not load in ONNX Runtime", "opset 99"],
+        [infinite, "fails its health rows: output s holds -Infinity", "health rows"],
+      ];
+      for (const [file, message, what] of cases) {
+        const { code, stderr } = await cli(["models", "add", "refused", file, "--activate"]);
+        expect({ what, code, stderr: stderr.includes(message) ? message : stderr }).toEqual({
+          what,
+          code: 1,
+          stderr: message,
+        });
+        expect(stderr).toContain("model refused unchanged");
+      }
+      const misnamed = await cli(["models", "add", "refused", torchModel.model, "--features", "a,b,c"]);
+      expect(misnamed.code).toBe(1);
+      expect(misnamed.stderr).toContain("takes 4 features, but 3 are named");
+      expect(JSON.parse((await cli(["models", "--json"])).stdout)).toEqual([]);
+    }, 60_000);
+
+    test("without a daemon: a scikit-learn classifier loses its ZipMap, is told so, and serves labels and probabilities that agree with its own", async () => {
+      const made = zipmap as ForeignModel;
+      const rows = made.inputs.float_input as number[][];
+      const csv = join(dir.path, "forest.csv");
+      writeFileSync(
+        csv,
+        [
+          "petal,sepal,label",
+          ...rows.map((row, i) => `${row.join(",")},${(made.expected.output_label as number[])[i]}`),
+        ].join("\n") + "\n",
+      );
+      const added = await cli(["models", "add", "forest", made.model, "--features-from", csv, "--activate"]);
+      expect(added.stderr).toContain(
+        "output output_probability: scikit-learn's ZipMap (one map per row) removed; it is now the probability tensor [N, 3] of classes 0, 1, 2",
+      );
+      expect(added.code).toBe(0);
+      expect(added.stdout).toContain("forest: version 1 imported from");
+      expect(added.stdout).toContain("serving (gate, activate)");
+      const [version] = JSON.parse((await cli(["model", "forest", "--json"])).stdout).versions;
+      expect(version).toMatchObject({
+        source: "import",
+        task: "classification",
+        feature_names: ["petal", "sepal"],
+        classes: ["0", "1", "2"],
+        status: "active",
+      });
+      expect(version.imported.sha256).toBe(
+        new Bun.CryptoHasher("sha256").update(readFileSync(made.model)).digest("hex"),
+      );
+      expect(version.gate).toMatchObject({ metric: "accuracy", candidate: 1, rows: rows.length, passed: true });
+    }, 60_000);
+
+    test("through the daemon: PyTorch, two inputs and the forest answer through /v1/predict as their frameworks do", async () => {
+      const daemon = await startDaemonProcess(home, ["--home", home, "--headless"]);
+      try {
+        const post = (path: string, body: unknown) =>
+          fetch(`${daemon.url}${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+          });
+        const net = torch as ForeignModel;
+        const added = await cli(["models", "add", "net", net.model, "--activate"]);
+        expect(added.code).toBe(0);
+        expect(added.stdout).toContain("net: version 1 imported");
+        const two = twoInput as ForeignModel;
+        expect((await cli(["models", "add", "two", two.model, "--activate"])).code).toBe(0);
+
+        const rows = net.inputs.input as number[][];
+        const v1 = (await (await post("/v1/predict/net", { inputs: rows })).json()) as {
+          outputs: Array<{ output: number[] }>;
+        };
+        expect(
+          closeTo(
+            v1.outputs.map((row) => row.output),
+            net.expected.output,
+          ),
+        ).toBe(true);
+        const both = (await (await post("/v1/predict/two", { inputs: two.inputs })).json()) as {
+          outputs: Array<{ y: number[] }>;
+        };
+        expect(
+          closeTo(
+            both.outputs.map((row) => row.y),
+            two.expected.y,
+          ),
+        ).toBe(true);
+        const bad = await post("/v1/predict/two", { inputs: { a: [[1, 2]], b: [[1]] } });
+        expect(bad.status).toBe(400);
+        expect(((await bad.json()) as { message: string }).message).toBe(
+          "inputs.a: dimension 1 is 2; model two takes a (float32 [batch, 3])",
+        );
+        const forest = (await (await post("/v1/predict/forest", { inputs: zipmapRows() })).json()) as {
+          outputs: Array<{ label: string; probabilities: Record<string, number> }>;
+        };
+        expect(forest.outputs.map((o) => o.label)).toEqual((zipmap as ForeignModel).expected.output_label!.map(String));
+        expect(
+          closeTo(
+            forest.outputs.map((o) => Object.values(o.probabilities)),
+            (zipmap as ForeignModel).expected.output_probability,
+          ),
+        ).toBe(true);
+
+        expect((await fetch(`${daemon.url}/health`)).status).toBe(200);
+      } finally {
+        daemon.proc.kill("SIGTERM");
+        await daemon.proc.exited;
+      }
+    }, 120_000);
+  },
+);
+
+function zipmapRows(): number[][] {
+  return (zipmap as ForeignModel).inputs.float_input as number[][];
+}
