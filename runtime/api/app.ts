@@ -14,6 +14,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { modelRoutes } from "./routes/models.ts";
+import { openInferenceRoutes } from "./routes/open-inference.ts";
 import { predictRoutes } from "./routes/predict.ts";
 import { profileAndLogRoutes } from "./routes/profile-logs.ts";
 import { statusRoutes } from "./routes/status.ts";
@@ -76,41 +77,18 @@ export function createApp(view: DaemonView) {
         return { code: "too_large", message: `${request.method} ${path}: body of ${length} bytes is over api.max_body_kb (${view.maxBodyBytes() / 1024} KiB)` };
       }
     })
-    .onError(({ code, error, set, request }) => {
-      const path = pathOf(request.url);
-      if (error instanceof EdgetrainError) {
-        set.status = error.httpStatus;
-        return error.toJSON();
-      }
-      if (isDiskFull(error)) {
-        set.status = 507;
-        return { code: "disk_full", message: `${request.method} ${path}: the disk of the home is full; see edgetrain status` };
-      }
-      if (code === "NOT_FOUND") {
-        set.status = 404;
-        return { code: "not_found", message: `no route ${request.method} ${path}` };
-      }
-      if (code === "VALIDATION") {
-        set.status = 400;
-        return { code: "bad_request", message: `${request.method} ${path}: ${validationMessage(error)}` };
-      }
-      if (code === "PARSE") {
-        set.status = 400;
-        return { code: "bad_request", message: `${request.method} ${path}: the body is not valid JSON` };
-      }
-      if (code === "INVALID_COOKIE_SIGNATURE" || code === "INVALID_FILE_TYPE") {
-        set.status = 400;
-        return { code: "bad_request", message: `${request.method} ${path}: malformed request` };
-      }
-      set.status = 500;
-      return { code: "internal", message: `${request.method} ${path} failed; see the daemon log` };
+    .onError((context) => {
+      const body = errorBody(context);
+      // The Open Inference Protocol's clients read the message from `error`.
+      return pathOf(context.request.url).startsWith("/v2/") ? { ...body, error: body.message } : body;
     })
-    .use(healthRoutes)
+    .use(healthRoutes(view))
     .use(metricsRoutes(view))
     .use(statusRoutes(view))
     .use(jobRoutes(view))
     .use(modelRoutes(view))
     .use(predictRoutes(view))
+    .use(openInferenceRoutes(view))
     .use(cacheRoutes(view))
     .use(eventRoutes(view))
     .use(profileAndLogRoutes(view))
@@ -120,6 +98,44 @@ export function createApp(view: DaemonView) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** The error body of a failed request, its status set: edgetrain's own errors by code, the framework's by kind. */
+interface FailedRequest {
+  code: unknown;
+  error: unknown;
+  set: { status?: number | string };
+  request: Request;
+}
+
+function errorBody({ code, error, set, request }: FailedRequest): { code: string; message: string; [detail: string]: unknown } {
+  const path = pathOf(request.url);
+  if (error instanceof EdgetrainError) {
+    set.status = error.httpStatus;
+    return error.toJSON();
+  }
+  if (isDiskFull(error)) {
+    set.status = 507;
+    return { code: "disk_full", message: `${request.method} ${path}: the disk of the home is full; see edgetrain status` };
+  }
+  if (code === "NOT_FOUND") {
+    set.status = 404;
+    return { code: "not_found", message: `no route ${request.method} ${path}` };
+  }
+  if (code === "VALIDATION") {
+    set.status = 400;
+    return { code: "bad_request", message: `${request.method} ${path}: ${validationMessage(error)}` };
+  }
+  if (code === "PARSE") {
+    set.status = 400;
+    return { code: "bad_request", message: `${request.method} ${path}: the body is not valid JSON` };
+  }
+  if (code === "INVALID_COOKIE_SIGNATURE" || code === "INVALID_FILE_TYPE") {
+    set.status = 400;
+    return { code: "bad_request", message: `${request.method} ${path}: malformed request` };
+  }
+  set.status = 500;
+  return { code: "internal", message: `${request.method} ${path} failed; see the daemon log` };
+}
 
 /** The path of a request target as sent, without its query, for messages: origin-form or absolute. */
 function pathOf(url: string): string {

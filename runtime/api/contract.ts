@@ -20,6 +20,8 @@ export interface ErrorBody {
 
 /** `GET /health`. */
 export type Health = InferOutput<typeof schema.Health>;
+/** `GET /ready`, `GET /v2/health/ready`: models loaded and the state database open. */
+export type Readiness = InferOutput<typeof schema.Readiness>;
 /** `GET /v1/status`: what the daemon is, runs and knows. */
 export type DaemonStatus = InferOutput<typeof schema.DaemonStatus>;
 export type DiskStatus = InferOutput<typeof schema.DiskStatus>;
@@ -60,6 +62,11 @@ export type ModelActivated = InferOutput<typeof schema.ModelActivated>;
 export type ModelRolledBack = InferOutput<typeof schema.ModelRolledBack>;
 /** `POST /v1/models/:name/versions` (201): an imported ONNX file stored, and deployed when asked. */
 export type ModelImported = InferOutput<typeof schema.ModelImported>;
+/** Open Inference Protocol: `GET /v2`, `GET /v2/models/:name`, `GET /v2/models/:name/ready`, `POST /v2/models/:name/infer`. */
+export type V2ServerMetadata = InferOutput<typeof schema.V2ServerMetadata>;
+export type V2ModelMetadata = InferOutput<typeof schema.V2ModelMetadata>;
+export type V2ModelReady = InferOutput<typeof schema.V2ModelReady>;
+export type V2InferResponse = InferOutput<typeof schema.V2InferResponse>;
 /** `POST /v1/predict/:name`. */
 export type Prediction = InferOutput<typeof schema.Prediction>;
 

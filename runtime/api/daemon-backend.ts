@@ -7,6 +7,7 @@ import type { DiskSpace } from "../files/disk-space.ts";
 import type { Governor } from "../governor/governor.ts";
 import { ReadingHistory } from "../governor/reading-history.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
+import type { TensorValue } from "../inference/tensor-input.ts";
 import { readLogTail } from "../log/log-tail.ts";
 import { logFileOptions, silentLogger } from "../log/logger.ts";
 import { DaemonMetrics } from "../metrics/daemon-metrics.ts";
@@ -214,6 +215,31 @@ export class DaemonBackend implements DaemonView {
     const { profile, paths } = this.resolved;
     const imported = await importModel({ profile, paths, store: services.serving.store, deployer: services.deployer, logger: (this.parts.logger ?? silentLogger).child({ model: name }) }, request);
     return imported;
+  }
+
+  async modelSignature(name: string): ReturnType<View["modelSignature"]> {
+    const { version, signature } = await this.parts.services.serving.service.signature(name);
+    return { version: version.version, signature };
+  }
+
+  inferTensors(name: string, given: Record<string, TensorValue>, field: string): ReturnType<View["inferTensors"]> {
+    return this.parts.services.serving.service.tensors(name, given, field);
+  }
+
+  async ready(): ReturnType<View["ready"]> {
+    try {
+      this.parts.state.db.query("SELECT 1").get();
+    } catch (error) {
+      return { ready: false, reason: `the state database does not answer: ${(error as Error).message}` };
+    }
+    const { store, service } = this.parts.services.serving;
+    for (const summary of store.list()) {
+      if (summary.active === undefined) continue;
+      // Loads the session where it is not loaded yet: ready means the next prediction does not wait for a load.
+      const problem = await service.signature(summary.model).then(() => undefined, (error: Error) => error.message);
+      if (problem) return { ready: false, reason: `model ${summary.model}: ${problem}` };
+    }
+    return { ready: true };
   }
 
   cacheStats(): DaemonStatus["cache"] {

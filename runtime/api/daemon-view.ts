@@ -1,7 +1,10 @@
 import type { ConflictAnswer } from "../conflicts/asker.ts";
 import type { EventJournal } from "../events/event-journal.ts";
 import type { ImportRequest } from "../deploy/model-import.ts";
+import type { ModelSignature } from "../inference/model-signature.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
+import type { OutputTensor } from "../inference/session-outputs.ts";
+import type { TensorValue } from "../inference/tensor-input.ts";
 import type {
   CacheStats,
   CacheWarmed,
@@ -15,6 +18,7 @@ import type {
   ModelVersion,
   OffPeak,
   Prediction,
+  Readiness,
   ProfileText,
   ResourceHistory,
   RunDetail,
@@ -48,6 +52,12 @@ export interface DaemonView {
   predict(name: string, request: PredictionRequest): Promise<Prediction>;
   /** Stores an ONNX file as the model's next version (`source: import`), through the deploy steps when asked. */
   importModel(name: string, request: ImportRequest): Promise<ModelImported>;
+  /** The serving version of a model and what it declares; throws not_found, or model_unavailable when it does not load. */
+  modelSignature(name: string): Promise<{ version: number; signature: ModelSignature }>;
+  /** Runs tensors by input name through the serving version (Open Inference Protocol). */
+  inferTensors(name: string, given: Record<string, TensorValue>, field: string): Promise<{ version: number; outputs: OutputTensor[] }>;
+  /** Whether the daemon can answer: its state database open and every serving version loaded. */
+  ready(): Promise<Readiness>;
   cacheStats(): CacheStats;
   clearCache(model?: string): void;
   /** Every bus event, numbered, for `/v1/events`: what was missed since an id, then each one as it comes. */

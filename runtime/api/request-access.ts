@@ -42,8 +42,8 @@ export interface Route {
  */
 export class AccessRules {
   private readonly alwaysOpen = [patternOf("/health")];
-  /** A prediction changes nothing, so loopback clients may ask without the token. */
-  private readonly predict = patternOf("/v1/predict/:name");
+  /** A prediction changes nothing, so loopback clients may ask without the token (the Open Inference Protocol's too). */
+  private readonly predict = ["/v1/predict/:name", "/v2/models/:name/infer"].map(patternOf);
   private readonly reads: RegExp[];
   private readonly anyRoute: RegExp[];
 
@@ -63,7 +63,7 @@ export class AccessRules {
       // No route of any method answers this path: there is nothing to protect, and a 404 says more than a 401.
       return this.anyRoute.some((pattern) => pattern.test(path));
     }
-    return !(method === "POST" && this.predict.test(path));
+    return !(method === "POST" && this.predict.some((pattern) => pattern.test(path)));
   }
 }
 

@@ -23,6 +23,10 @@ export const ErrorBody = v.pipe(
 );
 
 export const Health = v.object({ status: v.literal("ok") });
+export const Readiness = v.object({
+  ready: v.boolean(),
+  reason: v.optional(v.pipe(v.string(), v.description("Why not: the state database, or the model whose serving version does not load."))),
+});
 
 const CacheStatsEntries = { entries: Count, hits: Count, misses: Count };
 export const CacheStats = v.object({
@@ -254,3 +258,18 @@ export const ProfileText = v.object({ name: Text, files: v.array(Text), text: v.
 export const LogLine = v.looseObject({ time: IsoTime("When it was logged"), level: v.picklist(["debug", "info", "warn", "error"]), msg: Text });
 export const LogList = v.object({ lines: v.pipe(v.array(LogLine), v.description("Oldest first.")) });
 
+/** The Open Inference Protocol's answers (KServe v2). */
+const V2Tensor = v.object({
+  name: Text,
+  datatype: v.pipe(v.string(), v.description("FP32, INT64, BOOL, BYTES, …")),
+  shape: v.pipe(v.array(v.number()), v.description("-1 for a dimension the model leaves open.")),
+});
+export const V2ServerMetadata = v.object({ name: Text, version: Text, extensions: v.array(Text) });
+export const V2ModelMetadata = v.object({ name: Text, versions: v.array(Text), platform: Text, inputs: v.array(V2Tensor), outputs: v.array(V2Tensor) });
+export const V2ModelReady = v.object({ name: Text, ready: v.boolean() });
+export const V2InferResponse = v.object({
+  model_name: Text,
+  model_version: Text,
+  id: v.optional(v.pipe(v.string(), v.description("The request's id, echoed."))),
+  outputs: v.array(v.object({ ...V2Tensor.entries, data: v.pipe(v.array(v.union([v.number(), v.string(), v.boolean()])), v.description("Row-major, flat.")) })),
+});

@@ -139,6 +139,16 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
       calls.push(["importModel", name, { ...request, bytes: request.bytes.byteLength }]);
       return { version: { ...version(3, "candidate"), model: name, source: "import", imported: { file: request.file, sha256: "ab", changes: [] } }, changes: [] };
     },
+    modelSignature: async (name) => {
+      if (name !== "activity-player_1") throw noModel(name);
+      return { version: 2, signature: { inputs: [{ name: "features", type: "float32", shape: ["N", 2] }], outputs: [{ name: "probabilities", type: "float32", shape: ["N", 2] }] } };
+    },
+    inferTensors: async (name, given) => {
+      calls.push(["inferTensors", name, given]);
+      if (name !== "activity-player_1") throw noModel(name);
+      return { version: 2, outputs: [{ name: "probabilities", type: "float32", dims: [1, 2], data: [0.1, 0.9] }] };
+    },
+    ready: async () => ({ ready: true }),
     token: () => TOKEN,
     exposed: () => false,
     allowedHosts: () => [],

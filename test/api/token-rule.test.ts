@@ -28,7 +28,8 @@ describe("the token rule, in process (README: Who may ask what)", () => {
   test("on loopback, reads and predictions need no token; every change does, and a wrong token is none", async () => {
     const app = createApp(fakeDaemon().view);
     expect(everyRoute(app).length).toBeGreaterThanOrEqual(20);
-    const open = (method: string, path: string) => method === "GET" || (method === "POST" && path.startsWith("/v1/predict/"));
+    // The Open Inference Protocol's infer is a prediction too.
+    const open = (method: string, path: string) => method === "GET" || (method === "POST" && (path.startsWith("/v1/predict/") || /^\/v2\/models\/[^/]+\/infer$/.test(path)));
     expect(await statuses(app)).toEqual(expected(open, app));
     expect(await statuses(app, "wrong-token-0123456789xxxxx")).toEqual(expected(open, app));
     expect(await statuses(app, true)).toEqual(expected(() => true, app));

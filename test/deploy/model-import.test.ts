@@ -32,7 +32,7 @@ function broken(change: (model: onnx.ModelProto) => void): string {
 }
 
 describe.skipIf(missing !== undefined)(
-  `edgetrain models add, then /v1/predict${missing ? ` (skipped: ${missing})` : ""}`,
+  `edgetrain models add, then /v1 and /v2${missing ? ` (skipped: ${missing})` : ""}`,
   () => {
     test("a file that is not ONNX, cut short, with an operator or opset the runtime lacks, or failing its health rows is refused with the reason, nothing stored", async () => {
       const torchModel = torch as ForeignModel;
@@ -105,7 +105,7 @@ describe.skipIf(missing !== undefined)(
       expect(version.gate).toMatchObject({ metric: "accuracy", candidate: 1, rows: rows.length, passed: true });
     }, 60_000);
 
-    test("through the daemon: PyTorch, two inputs and the forest answer through /v1/predict as their frameworks do", async () => {
+    test("through the daemon: PyTorch, two inputs and the forest answer through /v1/predict and the Open Inference Protocol as their frameworks do", async () => {
       const daemon = await startDaemonProcess(home, ["--home", home, "--headless"]);
       try {
         const post = (path: string, body: unknown) =>
@@ -156,6 +156,60 @@ describe.skipIf(missing !== undefined)(
           ),
         ).toBe(true);
 
+        // Shaped like the protocol's published examples: a batch of two rows, FP32, nested data; an id echoed.
+        expect(await (await fetch(`${daemon.url}/v2/health/ready`)).json()).toEqual({ ready: true });
+        expect(await (await fetch(`${daemon.url}/ready`)).json()).toEqual({ ready: true });
+        expect(await (await fetch(`${daemon.url}/v2/models/net`)).json()).toEqual({
+          name: "net",
+          versions: ["1"],
+          platform: "onnxruntime_onnx",
+          inputs: [{ name: "input", datatype: "FP32", shape: [-1, 4] }],
+          outputs: [{ name: "output", datatype: "FP32", shape: [-1, 3] }],
+        });
+        expect(await (await fetch(`${daemon.url}/v2/models/net/ready`)).json()).toEqual({ name: "net", ready: true });
+        const infer = await post("/v2/models/net/infer", {
+          id: "42",
+          inputs: [{ name: "input", shape: [2, 4], datatype: "FP32", data: rows.slice(0, 2) }],
+        });
+        const answer = (await infer.json()) as {
+          model_name: string;
+          model_version: string;
+          id: string;
+          outputs: Array<{ name: string; datatype: string; shape: number[]; data: number[] }>;
+        };
+        expect(answer).toMatchObject({
+          model_name: "net",
+          model_version: "1",
+          id: "42",
+          outputs: [{ name: "output", datatype: "FP32", shape: [2, 3] }],
+        });
+        expect(closeTo(answer.outputs[0]!.data, (net.expected.output as number[][]).slice(0, 2).flat())).toBe(true);
+        const twoAnswer = (await (
+          await post("/v2/models/two/infer", {
+            inputs: [
+              { name: "a", shape: [2, 3], datatype: "FP32", data: (two.inputs.a as number[][]).flat() },
+              { name: "b", shape: [2, 1], datatype: "FP32", data: (two.inputs.b as number[][]).flat() },
+            ],
+            outputs: [{ name: "y" }],
+          })
+        ).json()) as { outputs: Array<{ name: string; data: number[] }> };
+        expect(twoAnswer.outputs.map((o) => o.name)).toEqual(["y"]);
+        expect(closeTo(twoAnswer.outputs[0]!.data, (two.expected.y as number[][]).flat())).toBe(true);
+        const wrongType = await post("/v2/models/net/infer", {
+          inputs: [{ name: "input", shape: [1, 4], datatype: "INT64", data: [1, 2, 3, 4] }],
+        });
+        expect(wrongType.status).toBe(400);
+        expect(await wrongType.json()).toMatchObject({
+          code: "bad_input",
+          error: "inputs[0] (input): datatype INT64, but model net takes FP32",
+        });
+        const wrongShape = await post("/v2/models/net/infer", {
+          inputs: [{ name: "input", shape: [1, 5], datatype: "FP32", data: [1, 2, 3, 4, 5] }],
+        });
+        expect(((await wrongShape.json()) as { error: string }).error).toBe(
+          "inputs.input: dimension 1 is 5; model net takes input (float32 [batch, 4])",
+        );
+        expect((await fetch(`${daemon.url}/v2/models/nope/ready`)).status).toBe(503);
         expect((await fetch(`${daemon.url}/health`)).status).toBe(200);
       } finally {
         daemon.proc.kill("SIGTERM");

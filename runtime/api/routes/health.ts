@@ -1,8 +1,25 @@
 import { Elysia } from "elysia";
-import type { Health } from "../contract.ts";
+import type { Health, Readiness } from "../contract.ts";
+import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi.ts";
 
-/** Liveness for systemd, load balancers and `curl`: no token, no details. */
-export const healthRoutes = new Elysia({ name: "routes/health", tags: ["daemon"] }).get("/health", (): Health => ({ status: "ok" }), {
-  detail: operation("Whether the daemon answers", "Health", { access: "open" }),
-});
+/** Liveness for systemd, load balancers and `curl` (no token, no details), and readiness (a read like any other). */
+export const healthRoutes = (view: DaemonView) =>
+  new Elysia({ name: "routes/health", tags: ["daemon"] })
+    .get("/health", (): Health => ({ status: "ok" }), {
+      detail: operation("Whether the daemon answers", "Health", { access: "open" }),
+    })
+    .get(
+      "/ready",
+      async ({ set }): Promise<Readiness> => {
+        const readiness = await view.ready();
+        if (!readiness.ready) set.status = 503;
+        return readiness;
+      },
+      {
+        detail: operation("Whether it can serve: the state database open and every serving version loaded", "Readiness", {
+          access: "token_unless_loopback",
+          errors: { 503: "Not ready: the reason says what." },
+        }),
+      },
+    );
