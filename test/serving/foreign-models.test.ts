@@ -6,6 +6,7 @@ import { closeTo, foreignModel, type ForeignModel } from "./foreign-models.ts";
 
 const torch = foreignModel("torch");
 const twoInput = foreignModel("two-input");
+const image = foreignModel("image");
 const skipped = (made: ForeignModel | string) => (typeof made === "string" ? ` (skipped: ${made})` : "");
 
 /** A model stored as it was exported (no features, no task) and made to serve. */
@@ -132,6 +133,32 @@ describe("serving a model from another framework, by what it declares", () => {
         );
         expect(await badInput(stack.service.predict("two", { rows: [{ a: 1 }] }))).toContain(
           "rows: model two names no features",
+        );
+      } finally {
+        await stack.close();
+      }
+    },
+    60_000,
+  );
+
+  test.skipIf(typeof image === "string")(
+    `an image model [N, 3, 8, 8] takes nested arrays or flat data with its shape, and agrees with PyTorch${skipped(image)}`,
+    async () => {
+      const made = image as ForeignModel;
+      await using dir = tempDir();
+      const stack = await serving(dir.path, "vision", made);
+      try {
+        const images = made.inputs.image as number[][][][];
+        const scores = (outputs: unknown[]) => outputs.map((row) => (row as { scores: number[] }).scores);
+        const nested = await stack.service.predict("vision", { inputs: images });
+        expect(closeTo(scores(nested.outputs), made.expected.scores)).toBe(true);
+        const flat = await stack.service.predict("vision", {
+          inputs: { image: { data: images.flat(3), shape: [images.length, 3, 8, 8] } },
+        });
+        expect(closeTo(scores(flat.outputs), made.expected.scores)).toBe(true);
+        const small = { inputs: { image: { data: new Array(3 * 4 * 4).fill(0), shape: [1, 3, 4, 4] } } };
+        expect(await badInput(stack.service.predict("vision", small))).toBe(
+          "inputs.image: dimension 2 is 4; model vision takes image (float32 [batch, 3, 8, 8])",
         );
       } finally {
         await stack.close();

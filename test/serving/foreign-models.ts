@@ -6,7 +6,7 @@ import { repoRoot } from "../helpers.ts";
 /** Debian's Python, which has python3-onnx and python3-torch; a pyenv python3 first on PATH lacks them. */
 const PYTHON = "/usr/bin/python3";
 
-export type ForeignKind = "torch" | "two-input" | "zipmap";
+export type ForeignKind = "torch" | "image" | "two-input" | "zipmap";
 
 export interface ForeignModel {
   /** The ONNX file, as the framework exported it. */
