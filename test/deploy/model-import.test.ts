@@ -216,6 +216,27 @@ describe.skipIf(missing !== undefined)(
         await daemon.proc.exited;
       }
     }, 120_000);
+
+    test("a file over api.max_body_kb is refused by the daemon with what to do, and nothing is stored", async () => {
+      const small = join(dir.path, "small-home");
+      const profile = join(dir.path, "small.yaml");
+      writeFileSync(profile, "extends: base\napi:\n  max_body_kb: 1\n");
+      const daemon = await startDaemonProcess(small, ["--home", small, "--headless", "--profile", profile]);
+      try {
+        const big = zipmap as ForeignModel;
+        expect(readFileSync(big.model).length).toBeGreaterThan(1024);
+        const home = ["--home", small, "--profile", profile];
+        const added = await runCli(["models", "add", "big", big.model, ...home], { home: dir.path });
+        expect(added.code).toBe(1);
+        expect(added.stderr).toContain("is over api.max_body_kb (1 KiB)");
+        expect(added.stderr).toContain("raise api.max_body_kb in the profile and restart the daemon");
+        const listed = await runCli(["models", "--json", ...home], { home: dir.path });
+        expect(JSON.parse(listed.stdout)).toEqual([]);
+      } finally {
+        daemon.proc.kill("SIGTERM");
+        await daemon.proc.exited;
+      }
+    }, 60_000);
   },
 );
 

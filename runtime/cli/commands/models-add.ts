@@ -135,6 +135,12 @@ async function throughDaemon(args: ParsedArgs, io: CommandIo, request: ImportReq
     });
   }
   const body = (await response.json().catch(() => ({}))) as unknown;
+  if (response.status === 413) {
+    const { message } = daemonError(response.status, body);
+    throw new EdgetrainError("too_large", `${request.file}: ${message}`, {
+      hint: "raise api.max_body_kb in the profile and restart the daemon, or import while no daemon runs on the home",
+    });
+  }
   if (!response.ok) throw daemonError(response.status, body);
   return body as ModelImported;
 }
