@@ -107,7 +107,9 @@ interface FailedRequest {
   request: Request;
 }
 
-function errorBody({ code, error, set, request }: FailedRequest): { code: string; message: string; [detail: string]: unknown } {
+type ErrorJson = { code: string; message: string; [detail: string]: unknown };
+
+function errorBody({ code, error, set, request }: FailedRequest): ErrorJson {
   const path = pathOf(request.url);
   if (error instanceof EdgetrainError) {
     set.status = error.httpStatus;

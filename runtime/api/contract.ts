@@ -62,7 +62,7 @@ export type ModelActivated = InferOutput<typeof schema.ModelActivated>;
 export type ModelRolledBack = InferOutput<typeof schema.ModelRolledBack>;
 /** `POST /v1/models/:name/versions` (201): an imported ONNX file stored, and deployed when asked. */
 export type ModelImported = InferOutput<typeof schema.ModelImported>;
-/** Open Inference Protocol: `GET /v2`, `GET /v2/models/:name`, `GET /v2/models/:name/ready`, `POST /v2/models/:name/infer`. */
+/** Open Inference Protocol: `GET /v2`, `GET /v2/models/:name`, `…/ready`, `POST /v2/models/:name/infer`. */
 export type V2ServerMetadata = InferOutput<typeof schema.V2ServerMetadata>;
 export type V2ModelMetadata = InferOutput<typeof schema.V2ModelMetadata>;
 export type V2ModelReady = InferOutput<typeof schema.V2ModelReady>;

@@ -213,8 +213,8 @@ export class DaemonBackend implements DaemonView {
   async importModel(name: string, request: ImportRequest): ReturnType<View["importModel"]> {
     const { services } = this.parts;
     const { profile, paths } = this.resolved;
-    const imported = await importModel({ profile, paths, store: services.serving.store, deployer: services.deployer, logger: (this.parts.logger ?? silentLogger).child({ model: name }) }, request);
-    return imported;
+    const logger = (this.parts.logger ?? silentLogger).child({ model: name });
+    return importModel({ profile, paths, store: services.serving.store, deployer: services.deployer, logger }, request);
   }
 
   async modelSignature(name: string): ReturnType<View["modelSignature"]> {

@@ -27,6 +27,12 @@ import type {
 
 export type { DaemonStatus, ModelDetail } from "./contract.ts";
 
+/** The serving version's outputs for tensors by input name. */
+export interface Inferred {
+  version: number;
+  outputs: OutputTensor[];
+}
+
 /** What the API may read of the daemon; routes depend on this, not on the daemon itself. Answers are the contract's types. */
 export interface DaemonView {
   status(): DaemonStatus;
@@ -52,10 +58,10 @@ export interface DaemonView {
   predict(name: string, request: PredictionRequest): Promise<Prediction>;
   /** Stores an ONNX file as the model's next version (`source: import`), through the deploy steps when asked. */
   importModel(name: string, request: ImportRequest): Promise<ModelImported>;
-  /** The serving version of a model and what it declares; throws not_found, or model_unavailable when it does not load. */
+  /** The serving version of a model and what it declares; not_found, or model_unavailable when it does not load. */
   modelSignature(name: string): Promise<{ version: number; signature: ModelSignature }>;
   /** Runs tensors by input name through the serving version (Open Inference Protocol). */
-  inferTensors(name: string, given: Record<string, TensorValue>, field: string): Promise<{ version: number; outputs: OutputTensor[] }>;
+  inferTensors(name: string, given: Record<string, TensorValue>, field: string): Promise<Inferred>;
   /** Whether the daemon can answer: its state database open and every serving version loaded. */
   ready(): Promise<Readiness>;
   cacheStats(): CacheStats;

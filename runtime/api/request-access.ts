@@ -42,7 +42,7 @@ export interface Route {
  */
 export class AccessRules {
   private readonly alwaysOpen = [patternOf("/health")];
-  /** A prediction changes nothing, so loopback clients may ask without the token (the Open Inference Protocol's too). */
+  /** A prediction changes nothing, so loopback clients may ask without the token (an Open Inference one too). */
   private readonly predict = ["/v1/predict/:name", "/v2/models/:name/infer"].map(patternOf);
   private readonly reads: RegExp[];
   private readonly anyRoute: RegExp[];

@@ -25,7 +25,9 @@ export const ErrorBody = v.pipe(
 export const Health = v.object({ status: v.literal("ok") });
 export const Readiness = v.object({
   ready: v.boolean(),
-  reason: v.optional(v.pipe(v.string(), v.description("Why not: the state database, or the model whose serving version does not load."))),
+  reason: v.optional(
+    v.pipe(v.string(), v.description("Why not: the state database, or the model whose serving version does not load.")),
+  ),
 });
 
 const CacheStatsEntries = { entries: Count, hits: Count, misses: Count };
@@ -180,7 +182,9 @@ export const ModelVersion = v.object({
   imported: v.optional(
     v.pipe(
       v.object({ file: Text, sha256: Text, changes: v.array(Text) }),
-      v.description("Of an imported version: the file as given, its sha256 before any change, and what was changed (a ZipMap removed)."),
+      v.description(
+        "Of an imported version: the file as given, its sha256 before any change, and what was changed (a ZipMap removed).",
+      ),
     ),
   ),
 });
@@ -200,13 +204,21 @@ export const ModelActivated = v.object({ activated: ModelVersion });
 const DeploymentSchema = v.object({
   model: Text,
   version: Count,
-  status: v.pipe(v.picklist(["activated", "rejected", "stored", "failed"]), v.description("activated; rejected by the gate; stored (no step activated it); failed (a step broke, rolled back).")),
+  status: v.pipe(
+    v.picklist(["activated", "rejected", "stored", "failed"]),
+    v.description("activated; rejected by the gate; stored (no step activated it); failed (a step broke, rolled back)."),
+  ),
   message: v.optional(Text),
-  steps: v.array(v.object({ step: Text, ok: v.boolean(), message: v.optional(Text), rolled_back: v.optional(v.boolean()) })),
+  steps: v.array(
+    v.object({ step: Text, ok: v.boolean(), message: v.optional(Text), rolled_back: v.optional(v.boolean()) }),
+  ),
 });
 export const ModelImported = v.object({
   version: ModelVersion,
-  changes: v.pipe(v.array(Text), v.description("What was changed in the file to serve it, such as a ZipMap output removed.")),
+  changes: v.pipe(
+    v.array(Text),
+    v.description("What was changed in the file to serve it, such as a ZipMap output removed."),
+  ),
   deployment: v.optional(v.pipe(DeploymentSchema, v.description("The deploy steps' outcome, when asked to activate."))),
 });
 export const ModelRolledBack = v.object({ active: ModelVersion });
@@ -215,7 +227,10 @@ const PredictionOutput = v.union([
   v.object({ label: Text, probabilities: v.record(v.string(), v.number()) }),
   v.pipe(v.number(), v.description("A regression's value.")),
   v.pipe(v.array(v.number()), v.description("A model with several outputs.")),
-  v.pipe(v.record(v.string(), v.unknown()), v.description("A model whose task is not known: each output's row by name, nested by its dimensions.")),
+  v.pipe(
+    v.record(v.string(), v.unknown()),
+    v.description("A model whose task is not known: each output's row by name, nested by its dimensions."),
+  ),
 ]);
 export const Prediction = v.object({
   model: Text,
@@ -265,11 +280,22 @@ const V2Tensor = v.object({
   shape: v.pipe(v.array(v.number()), v.description("-1 for a dimension the model leaves open.")),
 });
 export const V2ServerMetadata = v.object({ name: Text, version: Text, extensions: v.array(Text) });
-export const V2ModelMetadata = v.object({ name: Text, versions: v.array(Text), platform: Text, inputs: v.array(V2Tensor), outputs: v.array(V2Tensor) });
+export const V2ModelMetadata = v.object({
+  name: Text,
+  versions: v.array(Text),
+  platform: Text,
+  inputs: v.array(V2Tensor),
+  outputs: v.array(V2Tensor),
+});
 export const V2ModelReady = v.object({ name: Text, ready: v.boolean() });
 export const V2InferResponse = v.object({
   model_name: Text,
   model_version: Text,
   id: v.optional(v.pipe(v.string(), v.description("The request's id, echoed."))),
-  outputs: v.array(v.object({ ...V2Tensor.entries, data: v.pipe(v.array(v.union([v.number(), v.string(), v.boolean()])), v.description("Row-major, flat.")) })),
+  outputs: v.array(
+    v.object({
+      ...V2Tensor.entries,
+      data: v.pipe(v.array(v.union([v.number(), v.string(), v.boolean()])), v.description("Row-major, flat.")),
+    }),
+  ),
 });

@@ -47,6 +47,18 @@ export interface DeployRequest {
   reason?: string;
 }
 
+/** A version already in the store (an imported model), to pass through deploy steps. */
+export interface StoredDeployRequest {
+  model: string;
+  version: number;
+  /** The job's steps; gate then activate when left out. */
+  steps?: Job["deploy"];
+  heldOut?: DataTable;
+  reason: string;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
 export interface Deployment {
   model: string;
   version: number;
@@ -98,12 +110,14 @@ export class Deployer {
    * Passes a version already stored (an imported model) through deploy steps, the gate on `heldOut` then
    * activation by default: the same steps, checks and rollback as a run's model.
    */
-  async deployStored(request: { model: string; version: number; steps?: Job["deploy"]; heldOut?: DataTable; reason: string; logger: Logger; signal: AbortSignal }): Promise<Deployment> {
+  async deployStored(request: StoredDeployRequest): Promise<Deployment> {
     const { store } = this.parts;
     const candidate = store.requireVersion(request.model, request.version);
     const deployment: Deployment = { model: request.model, version: candidate.version, status: "stored", steps: [] };
     const spec = { deploy: request.steps?.length ? request.steps : DEFAULT_DEPLOY } as Job;
-    const like: DeployRequest = { job: request.model, spec, run: request.reason, reason: request.reason, result: { artifact: candidate.path, metrics: candidate.metrics }, heldOut: request.heldOut, logger: request.logger, signal: request.signal };
+    const { reason, heldOut, logger, signal } = request;
+    const result = { artifact: candidate.path, metrics: candidate.metrics };
+    const like: DeployRequest = { job: request.model, spec, run: reason, reason, result, heldOut, logger, signal };
     const scoring = ScoringThread.forProfile(this.parts.profile, this.parts.paths.cache);
     try {
       await this.runSteps(like, request.model, candidate, store.activeVersion(request.model), deployment, scoring);

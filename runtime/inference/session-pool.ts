@@ -9,7 +9,8 @@ import { signatureOf, tableWidth, type ModelSignature } from "./model-signature.
 import { RequestFrequency, victimsFor, type AdmissionLimits } from "./session-admission.ts";
 import type { OnnxRuntime } from "./onnx-runtime.ts";
 import { sessionThreads } from "./session-threads.ts";
-import { describe, formatOutputs, outputTensors, type OutputTensor, type PredictionOutput, type ServedDescription } from "./session-outputs.ts";
+import { describe, formatOutputs, outputTensors, type OutputTensor } from "./session-outputs.ts";
+import type { PredictionOutput, ServedDescription } from "./session-outputs.ts";
 import type { Feeds } from "./tensor-input.ts";
 import type { SessionCounts } from "./session-counts.ts";
 
@@ -130,12 +131,15 @@ export class SessionPool {
     slot.inFlight++;
     try {
       const { Tensor } = slot.runtime.ort;
-      const tensors = Object.fromEntries(Object.entries(feeds).map(([name, feed]) => [name, new Tensor(feed.type, feed.data as never, feed.dims)]));
+      const tensors = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new Tensor(f.type, f.data as never, f.dims)]));
+      // A sequence of maps (ZipMap) cannot come back through onnxruntime-node: only tensors are asked for.
+      const wanted = slot.signature.outputs.filter((o) => o.type !== "sequence").map((o) => o.name);
       this.calls.calls++;
       this.calls.rows += rows;
-      return outputTensors(await slot.session.run(tensors, slot.signature.outputs.filter((o) => o.type !== "sequence").map((o) => o.name)));
+      return outputTensors(await slot.session.run(tensors, wanted));
     } catch (error) {
-      throw new EdgetrainError("run_failed", `model ${slot.model} version ${slot.version} could not predict: ${messageOf(error)}`, { details: { model: slot.model, version: slot.version } });
+      const message = `model ${slot.model} version ${slot.version} could not predict: ${messageOf(error)}`;
+      throw new EdgetrainError("run_failed", message, { details: { model: slot.model, version: slot.version } });
     } finally {
       slot.inFlight--;
       if (slot.leaving && slot.inFlight === 0) this.releaseWhenIdle(slot);

@@ -6,8 +6,10 @@ import type * as Ort from "onnxruntime-common";
  */
 export function predictionsOf(outputs: Ort.InferenceSession.ReturnType, classes: string[], rows: number): Array<string | number | undefined> {
   // Another framework's classifier (scikit-learn's output_label) gives the class itself, not its index.
-  const foreign = Object.entries(outputs).find(([name, tensor]) => name !== "label" && name.endsWith("label") && tensor.dims.length === 1)?.[1];
-  if (!outputs.label && foreign) return Array.from(foreign.data as ArrayLike<number | bigint | string>, (label) => String(label)).slice(0, rows);
+  const foreign = Object.entries(outputs).find(([name, t]) => name !== "label" && name.endsWith("label") && t.dims.length === 1);
+  if (!outputs.label && foreign) {
+    return Array.from(foreign[1].data as ArrayLike<number | bigint | string>, (label) => String(label)).slice(0, rows);
+  }
   if (outputs.label) {
     const labels = outputs.label.data as ArrayLike<number | bigint | string>;
     return Array.from({ length: rows }, (_, i) => {

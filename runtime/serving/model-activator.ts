@@ -93,7 +93,9 @@ export class ModelActivator {
 function validOutput(output: PredictionOutput): boolean {
   if (typeof output === "number") return Number.isFinite(output);
   if (Array.isArray(output)) return output.every(Number.isFinite);
-  if ("probabilities" in output && typeof output.label === "string") return Object.values(output.probabilities as Record<string, number>).every(Number.isFinite);
+  if ("probabilities" in output && typeof output.label === "string") {
+    return Object.values(output.probabilities as Record<string, number>).every(Number.isFinite);
+  }
   // A model of no known task: each named output's values are finite numbers, or text and booleans.
   return Object.values(output).flat(Infinity).every((value) => typeof value !== "number" || Number.isFinite(value));
 }

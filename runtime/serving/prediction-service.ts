@@ -82,7 +82,8 @@ export class PredictionService {
     const active = this.activeOf(model);
     // Awaited only for a model trained elsewhere: every await costs the request a turn of the microtask queue.
     const featureNames = active.feature_names ?? (await this.featureNamesOf(active));
-    if (!featureNames.length || (request.inputs && !Array.isArray(request.inputs))) return this.predictTensors(active, request, started);
+    const byName = request.inputs !== undefined && !Array.isArray(request.inputs);
+    if (!featureNames.length || byName) return this.predictTensors(active, request, started);
     const table = request as TableRequest;
     const { x, rows } = toFeatureBatch(table, featureNames, model, this.options.maxRows);
     const hash = inputHash(x);
@@ -111,14 +112,15 @@ export class PredictionService {
    */
   async predictDirect(version: ModelVersion, inputs: number[][]): Promise<PredictionOutput[]> {
     const slot = await this.slotOf(version);
-    if (tableWidth(slot.signature) === undefined && slot.signature.inputs.length && !slot.description.feature_names.length) {
-      const { feeds, rows } = toFeeds(zeroTensors(slot.signature), slot.signature, version.model, "health", Number.MAX_SAFE_INTEGER);
-      return formatOutputs(byName(await this.options.pool.runFeeds(slot, feeds, rows)), slot.description, rows);
+    const { signature, description } = slot;
+    if (tableWidth(signature) === undefined && signature.inputs.length && !description.feature_names.length) {
+      const { feeds, rows } = toFeeds(zeroTensors(signature), signature, version.model, "health", Number.MAX_SAFE_INTEGER);
+      return formatOutputs(byName(await this.options.pool.runFeeds(slot, feeds, rows)), description, rows);
     }
-    const width = slot.description.feature_names.length;
+    const width = description.feature_names.length;
     // The store knew no features (an imported model): the row of zeros is as wide as the model's table.
     const rowsIn = inputs.map((row) => (row.length ? row : new Array<number>(width).fill(0)));
-    const { x, rows } = toFeatureBatch({ inputs: rowsIn }, slot.description.feature_names, version.model, Number.MAX_SAFE_INTEGER);
+    const { x, rows } = toFeatureBatch({ inputs: rowsIn }, description.feature_names, version.model, Number.MAX_SAFE_INTEGER);
     return this.options.pool.run(slot, x, rows);
   }
 
@@ -128,8 +130,8 @@ export class PredictionService {
     return { version, signature: (await this.servingSlot(version)).signature };
   }
 
-  /** Runs tensors by input name through the serving version, uncached: the raw outputs, as the Open Inference Protocol wants them. */
-  async tensors(model: string, given: Record<string, TensorValue>, field: string): Promise<{ version: number; rows: number; outputs: OutputTensor[] }> {
+  /** Runs tensors by input name through the serving version, uncached: the raw outputs (Open Inference Protocol). */
+  async tensors(model: string, given: Record<string, TensorValue>, field: string): Promise<TensorAnswer> {
     const active = this.activeOf(model);
     const slot = await this.servingSlot(active);
     const { feeds, rows } = toFeeds(given, slot.signature, model, field, this.options.maxRows);
@@ -142,9 +144,15 @@ export class PredictionService {
     const { model } = active;
     const slot = await this.servingSlot(active);
     const { inputs } = slot.signature;
-    if (request.rows) throw new EdgetrainError("bad_input", `rows: model ${model} names no features; give "inputs" by input name (${inputs.map((i) => i.name).join(", ")})`, { details: { field: "rows" } });
+    const names = inputs.map((i) => i.name);
+    if (request.rows) {
+      const message = `rows: model ${model} names no features; give "inputs" by input name (${names.join(", ")})`;
+      throw new EdgetrainError("bad_input", message, { details: { field: "rows" } });
+    }
     if (Array.isArray(request.inputs) && inputs.length !== 1) {
-      throw new EdgetrainError("bad_input", `inputs: model ${model} takes ${inputs.length} inputs; give them by name: {"inputs": {${inputs.map((i) => `"${i.name}": …`).join(", ")}}}`, { details: { field: "inputs" } });
+      const form = `{"inputs": {${names.map((name) => `"${name}": …`).join(", ")}}}`;
+      const message = `inputs: model ${model} takes ${inputs.length} inputs; give them by name: ${form}`;
+      throw new EdgetrainError("bad_input", message, { details: { field: "inputs" } });
     }
     const given = Array.isArray(request.inputs) ? { [inputs[0]!.name]: request.inputs } : (request.inputs ?? {});
     const { feeds, rows } = toFeeds(given, slot.signature, model, "inputs", this.options.maxRows);
@@ -268,11 +276,11 @@ export class PredictionService {
   }
 
   /** A cache hit means the input was asked before (or pregenerated): only those are counted. */
-  private remember(model: string, hash: string, askedBefore: boolean, request: TableRequest, featureNames: string[]): void {
+  private remember(model: string, hash: string, askedBefore: boolean, request: TableRequest, names: string[]): void {
     if (this.options.pregenerateTop <= 0) return;
     let popular = this.popular.get(model);
     if (!popular) this.popular.set(model, (popular = new PopularInputs(POPULAR_PER_MODEL)));
-    popular.note(hash, askedBefore, () => request.inputs ?? request.rows!.map((row) => featureNames.map((name) => row[name]!)));
+    popular.note(hash, askedBefore, () => request.inputs ?? request.rows!.map((row) => names.map((name) => row[name]!)));
   }
 
   private topInputs(model: string): number[][][] {
@@ -293,6 +301,12 @@ function cacheKey(model: string, version: number, hash: string): string {
  */
 function inputHash(x: Float32Array): string {
   return Bun.SHA1.hash(x, "hex");
+}
+
+interface TensorAnswer {
+  version: number;
+  rows: number;
+  outputs: OutputTensor[];
 }
 
 function byName(tensors: OutputTensor[]): Record<string, OutputTensor> {

@@ -27,7 +27,8 @@ export const modelRoutes = (view: DaemonView) =>
     .post(
       "/v1/models/:name/versions",
       async ({ params, query, request, body, set }): Promise<ModelImported> => {
-        const imported = await view.importModel(params.name, importRequest(params.name, query, request.headers, new Uint8Array(body as ArrayBuffer)));
+        const file = new Uint8Array(body as ArrayBuffer);
+        const imported = await view.importModel(params.name, importRequest(params.name, query, request.headers, file));
         set.status = 201;
         return imported;
       },
@@ -41,10 +42,16 @@ export const modelRoutes = (view: DaemonView) =>
             errors: {
               400: "Not a model name, metadata that does not fit the model (features, classes, task), or no file.",
               413: "The file is over api.max_body_kb.",
-              422: "Not an ONNX model, cut short, an opset or operator this ONNX Runtime lacks, or it fails its health rows: nothing was stored.",
+              422:
+                "Not an ONNX model, cut short, an opset or operator this ONNX Runtime lacks, or it fails its health rows: " +
+                "nothing was stored.",
             },
           }),
-          requestBody: { required: true, description: "The ONNX file, as it is.", content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+          requestBody: {
+            required: true,
+            description: "The ONNX file, as it is.",
+            content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+          },
         },
       },
     )

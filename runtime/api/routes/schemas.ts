@@ -15,7 +15,7 @@ export const WholeNumberQuery = (max: number) => {
   return v.pipe(v.string(), v.regex(/^\d+$/, expected), v.transform(Number), v.minValue(1, expected), v.maxValue(max, expected));
 };
 
-/** A value of a tensor: a number, a boolean, or a list of them nested to any depth (checked against the model's shape later). */
+/** A value of a tensor: a number, a boolean, or a list of them nested to any depth (checked against the model later). */
 const TensorItem = v.union([v.number("a number"), v.boolean(), v.array(v.unknown())], "a number");
 const Row = v.pipe(v.array(TensorItem), v.minLength(1, "at least one feature value"));
 const Rows = v.pipe(v.array(Row), v.minLength(1, "at least one row"));
@@ -35,7 +35,7 @@ const NamedTensors = v.pipe(
   v.record(v.string(), Tensor),
 );
 
-/** `{"inputs": [[…]]}`, `{"inputs": {"name": tensor}}` or `{"rows": [{feature: value}]}`; exactly one is checked in the handler. */
+/** `{"inputs": [[…]]}`, `{"inputs": {"name": tensor}}` or `{"rows": [{feature: value}]}`; exactly one, checked later. */
 export const PredictBody = v.strictObject({
   inputs: v.optional(v.union([Rows, NamedTensors])),
   rows: v.optional(v.pipe(v.array(v.record(v.string(), v.number("a number"))), v.minLength(1, "at least one row"))),

@@ -55,24 +55,39 @@ export const modelsCommand: Command = {
   name: "models",
   summary: "list models; models add NAME FILE.onnx imports one from any framework",
   description:
-    "Lists the models in the home's store: active version, versions kept, job, key and latest metrics. Works with or without a running daemon.\n" +
-    "models add NAME FILE.onnx stores an ONNX file (torch.onnx.export, skl2onnx, …) as the model's next version: it is checked (decodes, loads in this ONNX Runtime, answers its health rows), a scikit-learn ZipMap output is removed, and with --activate it goes through the deploy steps (gate, activate). Through the daemon when one runs, else on the store directly.",
+    "Lists the models in the home's store: active version, versions kept, job, key and latest metrics. " +
+    "Works with or without a running daemon.\n" +
+    "models add NAME FILE.onnx stores an ONNX file (torch.onnx.export, skl2onnx, …) as the model's next version: " +
+    "it is checked (decodes, loads in this ONNX Runtime, answers its health rows), a scikit-learn ZipMap output is " +
+    "removed, and with --activate it goes through the deploy steps (gate, activate). Through the daemon when one " +
+    "runs, else on the store directly.",
   arguments: [
     { name: "action", optional: true, choices: ["add"], description: "add: import an ONNX file" },
     { name: "name", optional: true, description: "models add: the model to add a version to" },
     { name: "file", optional: true, description: "models add: the ONNX file" },
   ],
-  options: { json: { type: "boolean", description: "print a JSON array of {model, active, versions, latest, job, key, metrics, activated_at}" }, ...modelsAddOptions, ...homeOptions },
-  examples: ["edgetrain models", "edgetrain models --json --home /data/edgetrain", "edgetrain models add net model.onnx --task regression --activate", "edgetrain models add iris forest.onnx --features-from iris.csv --activate"],
+  options: {
+    json: { type: "boolean", description: "print a JSON array of {model, active, versions, latest, job, key, metrics, activated_at}" },
+    ...modelsAddOptions,
+    ...homeOptions,
+  },
+  examples: [
+    "edgetrain models",
+    "edgetrain models --json --home /data/edgetrain",
+    "edgetrain models add net model.onnx --task regression --activate",
+    "edgetrain models add iris forest.onnx --features-from iris.csv --activate",
+  ],
   async run(args, io) {
     if (args.positionals[0] === "add") return addModel(args, io, warningsOnStderr(io));
-    if (args.positionals.length) throw new EdgetrainError("usage", `edgetrain models: expected add or nothing, got "${args.positionals[0]}"`);
+    const [action] = args.positionals;
+    if (action !== undefined) throw new EdgetrainError("usage", `edgetrain models: expected add or nothing, got "${action}"`);
     const home = loadHomeProfile(args, io);
     const listed = daemonRuns(home.paths.home) ? (await askDaemon(args, io, (api) => api.v1.models.get())).models : withStore(home, io, (store) => store.list());
     // In natural order already: the store lists them so, for the daemon's API too.
     const models = listed;
     if (args.values.json) return writeJson(io, models), 0;
-    if (models.length === 0) return io.stdout.write("no models yet: a job's first successful run adds one, or edgetrain models add NAME FILE.onnx\n"), 0;
+    const none = "no models yet: a job's first successful run adds one, or edgetrain models add NAME FILE.onnx\n";
+    if (models.length === 0) return io.stdout.write(none), 0;
     writeTable(io.stdout, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricsText(m.metrics)])]);
     return 0;
   },
