@@ -209,6 +209,19 @@ describe.skipIf(missing !== undefined)(
         expect(((await wrongShape.json()) as { error: string }).error).toBe(
           "inputs.input: dimension 1 is 5; model net takes input (float32 [batch, 4])",
         );
+        // The scikit-learn classifier: its labels as INT64, its probabilities (no longer a ZipMap) as FP32.
+        const trees = zipmap as ForeignModel;
+        const flatRows = zipmapRows().flat();
+        const forestInputs = [{ name: "float_input", shape: [zipmapRows().length, 2], datatype: "FP32", data: flatRows }];
+        const forestAnswer = (await (await post("/v2/models/forest/infer", { inputs: forestInputs })).json()) as {
+          outputs: Array<{ name: string; datatype: string; shape: number[]; data: number[] }>;
+        };
+        const [labels, probabilities] = forestAnswer.outputs;
+        expect([labels!.name, labels!.datatype, probabilities!.name, probabilities!.datatype]).toEqual([
+          "output_label", "INT64", "output_probability", "FP32",
+        ]);
+        expect(labels!.data).toEqual(trees.expected.output_label as number[]);
+        expect(closeTo(probabilities!.data, (trees.expected.output_probability as number[][]).flat())).toBe(true);
         expect((await fetch(`${daemon.url}/v2/models/nope/ready`)).status).toBe(503);
         expect((await fetch(`${daemon.url}/health`)).status).toBe(200);
       } finally {
