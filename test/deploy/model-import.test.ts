@@ -103,6 +103,20 @@ describe.skipIf(missing !== undefined)(
         new Bun.CryptoHasher("sha256").update(readFileSync(made.model)).digest("hex"),
       );
       expect(version.gate).toMatchObject({ metric: "accuracy", candidate: 1, rows: rows.length, passed: true });
+
+      // The same forest voting the other way round: the gate compares it with version 1 on the same rows.
+      const worse = onnx.ModelProto.decode(readFileSync(made.model));
+      const forest = worse.graph!.node!.find((node) => node.opType === "TreeEnsembleClassifier")!;
+      const weights = forest.attribute!.find((attribute) => attribute.name === "class_weights")!;
+      weights.floats = [...weights.floats!].reverse();
+      const worseFile = join(dir.path, "worse.onnx");
+      writeFileSync(worseFile, onnx.ModelProto.encode(worse).finish());
+      const rejected = await cli(["models", "add", "forest", worseFile, "--features-from", csv, "--activate"]);
+      expect(rejected.code).toBe(1);
+      expect(rejected.stdout).toContain("forest: version 2 imported");
+      expect(rejected.stdout).toContain("not serving: gate: rejected: accuracy");
+      const versions = JSON.parse((await cli(["model", "forest", "--json"])).stdout).versions as Array<{ status: string }>;
+      expect(versions.map((v) => v.status)).toEqual(["rejected", "active"]);
     }, 60_000);
 
     test("through the daemon: PyTorch, two inputs and the forest answer through /v1/predict and the Open Inference Protocol as their frameworks do", async () => {
