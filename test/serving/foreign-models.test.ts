@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { EdgetrainError } from "../../runtime/errors.ts";
+import type { VersionMetadata } from "../../runtime/store/model-store.ts";
 import { tempDir } from "../helpers.ts";
 import { servingStack } from "./fixture.ts";
 import { closeTo, foreignModel, type ForeignModel } from "./foreign-models.ts";
@@ -10,9 +11,9 @@ const image = foreignModel("image");
 const skipped = (made: ForeignModel | string) => (typeof made === "string" ? ` (skipped: ${made})` : "");
 
 /** A model stored as it was exported (no features, no task) and made to serve. */
-async function serving(home: string, model: string, made: ForeignModel) {
+async function serving(home: string, model: string, made: ForeignModel, metadata: Partial<VersionMetadata> = {}) {
   const stack = await servingStack(home);
-  await stack.store.addVersion(model, made.model, { metrics: {} });
+  await stack.store.addVersion(model, made.model, { metrics: {}, ...metadata });
   await stack.activator.activate(model, 1, "test");
   return stack;
 }
@@ -160,6 +161,32 @@ describe("serving a model from another framework, by what it declares", () => {
         expect(await badInput(stack.service.predict("vision", small))).toBe(
           "inputs.image: dimension 2 is 4; model vision takes image (float32 [batch, 3, 8, 8])",
         );
+      } finally {
+        await stack.close();
+      }
+    },
+    60_000,
+  );
+
+  test.skipIf(typeof torch === "string" || typeof twoInput === "string")(
+    `the task the version records decides the answer: the most probable class, or one value${skipped(torch)}`,
+    async () => {
+      const net = torch as ForeignModel;
+      await using dir = tempDir();
+      const classes = ["walk", "run", "rest"];
+      const stack = await serving(dir.path, "classifier", net, { task: "classification", classes });
+      try {
+        const answer = await stack.service.predict("classifier", { inputs: net.inputs.input as number[][] });
+        const expected = net.expected.output as number[][];
+        const argmax = (row: number[]) => classes[row.indexOf(Math.max(...row))]!;
+        expect(answer.outputs.map((o) => (o as { label: string }).label)).toEqual(expected.map(argmax));
+        const probabilities = answer.outputs.map((o) => Object.values((o as { probabilities: object }).probabilities));
+        expect(closeTo(probabilities, expected, 1e-5)).toBe(true);
+        const two = twoInput as ForeignModel;
+        await stack.store.addVersion("value", two.model, { metrics: {}, task: "regression" });
+        await stack.activator.activate("value", 1, "test");
+        const values = await stack.service.predict("value", { inputs: two.inputs });
+        expect(closeTo(values.outputs, (two.expected.y as number[][]).map(([y]) => y))).toBe(true);
       } finally {
         await stack.close();
       }
