@@ -216,7 +216,10 @@ export class PredictionService {
   }
 
   private slotOf(version: ModelVersion) {
-    return this.options.pool.acquire(version.model, version.version, version.path, { feature_names: version.feature_names, classes: version.classes, task: version.task });
+    const { feature_names, classes } = version;
+    // A run's version that names features but no task was always served as a regression; an import says its own.
+    const task = version.task ?? (version.source === undefined && feature_names ? "regression" : undefined);
+    return this.options.pool.acquire(version.model, version.version, version.path, { feature_names, classes, task });
   }
 
   /**

@@ -193,4 +193,26 @@ describe("serving a model from another framework, by what it declares", () => {
     },
     60_000,
   );
+
+  test.skipIf(typeof torch === "string")(
+    `a run's version naming features but no task answers values, as before; an import without a task, its named outputs${skipped(torch)}`,
+    async () => {
+      const net = torch as ForeignModel;
+      await using dir = tempDir();
+      const feature_names = ["a", "b", "c", "d"];
+      const stack = await serving(dir.path, "trained", net, { job: "foreign", feature_names });
+      try {
+        const rows = net.inputs.input as number[][];
+        const trained = await stack.service.predict("trained", { inputs: rows });
+        expect(closeTo(trained.outputs, net.expected.output)).toBe(true);
+        await stack.store.addVersion("imported", net.model, { metrics: {}, feature_names, source: "import" });
+        await stack.activator.activate("imported", 1, "test");
+        const imported = await stack.service.predict("imported", { rows: [{ a: 1, b: 2, c: 3, d: 4 }] });
+        expect(Object.keys(imported.outputs[0] as object)).toEqual(["output"]);
+      } finally {
+        await stack.close();
+      }
+    },
+    60_000,
+  );
 });
