@@ -3,7 +3,7 @@ import { formatPath } from "./field-path.ts";
 import type { LoadedProfile } from "./load-profile.ts";
 import { resolvePaths } from "./paths.ts";
 
-const ALWAYS_SECRET = new Set(["api.token"]);
+const ALWAYS_SECRET = new Set(["api.token", "fleet.password", "fleet.api_key"]);
 
 /**
  * The merged profile as YAML, secrets masked; `resolved` adds each value's origin (file:line, default,
