@@ -178,7 +178,18 @@ export const ModelVersion = v.object({
   parent: v.optional(Count),
   created_at: IsoTime("When the version was stored"),
   sha256: Text,
-  source: v.optional(v.pipe(v.string(), v.description("Where the version came from when no run made it: import."))),
+  source: v.optional(
+    v.pipe(
+      v.picklist(["run", "fleet", "import"]),
+      v.description("Where the version came from: a run here, a fleet update from the hub, or an import."),
+    ),
+  ),
+  fleet: v.optional(
+    v.pipe(
+      v.object({ rollout: Text, version: Count, issued_at: Text }),
+      v.description("Of a fleet update: the rollout that brought it and the hub's version number."),
+    ),
+  ),
   imported: v.optional(
     v.pipe(
       v.object({ file: Text, sha256: Text, changes: v.array(Text) }),

@@ -47,10 +47,13 @@ export interface DeployRequest {
   reason?: string;
 }
 
-/** A version already in the store (an imported model), to pass through deploy steps. */
+/** A version already in the store (an imported model, a fleet update), to pass through deploy steps. */
 export interface StoredDeployRequest {
   model: string;
   version: number;
+  /** The local job (and key) that trains the model: the steps and the conflict policy go by it; default the model. */
+  job?: string;
+  key?: string;
   /** The job's steps; gate then activate when left out. */
   steps?: Job["deploy"];
   heldOut?: DataTable;
@@ -107,33 +110,38 @@ export class Deployer {
   }
 
   /**
-   * Passes a version already stored (an imported model) through deploy steps, the gate on `heldOut` then
-   * activation by default: the same steps, checks and rollback as a run's model.
+   * Passes a version already stored (an imported model, a fleet update) through deploy steps, the gate on
+   * `heldOut` then activation by default: the same steps, checks and rollback as a run's model, with no run
+   * record.
    */
   async deployStored(request: StoredDeployRequest): Promise<Deployment> {
-    const { store } = this.parts;
-    const candidate = store.requireVersion(request.model, request.version);
-    const deployment: Deployment = { model: request.model, version: candidate.version, status: "stored", steps: [] };
+    const candidate = this.parts.store.requireVersion(request.model, request.version);
     const spec = { deploy: request.steps?.length ? request.steps : DEFAULT_DEPLOY } as Job;
     const { reason, heldOut, logger, signal } = request;
     const result = { artifact: candidate.path, metrics: candidate.metrics };
-    const like: DeployRequest = { job: request.model, spec, run: reason, reason, result, heldOut, logger, signal };
-    const scoring = ScoringThread.forProfile(this.parts.profile, this.parts.paths.cache);
-    try {
-      await this.runSteps(like, request.model, candidate, store.activeVersion(request.model), deployment, scoring);
-    } finally {
-      scoring.close();
-    }
-    this.parts.state.recordEvent("model.deployed", { ...deployment });
-    this.parts.events.emit("model.deployed", { ...deployment });
-    return deployment;
+    const like: DeployRequest = {
+      job: request.job ?? request.model,
+      key: request.key,
+      spec,
+      run: reason,
+      reason,
+      result,
+      heldOut,
+      logger,
+      signal,
+    };
+    return (await this.runStoredSteps(like, request.model, candidate)).deployment;
   }
 
   private async storeAndRunSteps(request: DeployRequest): Promise<{ deployment: Deployment; finished: boolean }> {
-    const { store } = this.parts;
     const model = modelNameOf(request.job, request.key);
     const candidate = this.versionOfRun(model, request) ?? (await this.addVersion(model, request));
     crashPoint("after-version-added");
+    return this.runStoredSteps(request, model, candidate);
+  }
+
+  private async runStoredSteps(request: DeployRequest, model: string, candidate: ModelVersion): Promise<{ deployment: Deployment; finished: boolean }> {
+    const { store } = this.parts;
     const deployment: Deployment = { model, version: candidate.version, status: "stored", steps: [] };
     // A resumed deploy whose version serves already (the crash came after the switch) compares with the one before it.
     const active = store.activeVersion(model);
@@ -168,6 +176,7 @@ export class Deployer {
       model,
       request.result.artifact,
       {
+        source: "run",
         job: request.job,
         key: request.key,
         run: request.run,

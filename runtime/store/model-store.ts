@@ -41,13 +41,16 @@ export class ModelStore {
     repairIndex({ root, db, pointers: this.pointers, keepVersions, logger, index: (...args) => this.index(...args), list: () => this.list() });
   }
 
-  /** Copies a trained artifact in as the next version (a candidate, not yet serving). */
-  addVersion(model: string, artifact: string, metadata: Omit<VersionMetadata, "sha256" | "created_at" | "parent">, healthInputs?: number[][]): Promise<ModelVersion> {
+  /**
+   * Copies a trained artifact in as the next version (a candidate, not yet serving); numbered at least
+   * `atLeast` when given (a fleet update keeps the hub's number where no local version took it).
+   */
+  addVersion(model: string, artifact: string, metadata: Omit<VersionMetadata, "sha256" | "created_at" | "parent">, healthInputs?: number[][], atLeast = 1): Promise<ModelVersion> {
     return this.changes.run(model, async () => {
       checkModelName(model);
       const dir = join(this.root, model);
       await mkdir(dir, { recursive: true });
-      const version = this.nextVersion(model);
+      const version = Math.max(this.nextVersion(model), atLeast);
       const incoming = join(dir, `.incoming-${version}-${process.pid}`);
       await rm(incoming, { recursive: true, force: true });
       await mkdir(incoming);
@@ -285,6 +288,4 @@ export class ModelStore {
     this.db.query(`${sql} WHERE model = ? AND version = ?`).run(...args, model, version);
     this.rows.delete(`${model}@${version}`);
   }
-
-
 }

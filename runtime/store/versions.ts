@@ -7,6 +7,13 @@ export type VersionStatus = "candidate" | "active" | "retired" | "rejected" | "r
 
 /** What is kept with every version, besides the ONNX file (immutable once written). */
 export interface VersionMetadata {
+  /**
+   * Where the version came from: a run on this device (absent in older versions), a fleet update, or an
+   * import (`edgetrain models add`).
+   */
+  source?: "run" | "fleet" | "import";
+  /** A fleet update's rollout and announcement: what the hub knows the version by. */
+  fleet?: { rollout: string; version: number; issued_at: string };
   job?: string;
   key?: string;
   run?: string;
@@ -21,8 +28,6 @@ export interface VersionMetadata {
   parent?: number;
   created_at: string;
   sha256: string;
-  /** Where the version came from when no run of a job made it: `import` (edgetrain models add). */
-  source?: string;
   /** Of an imported version: the file as given, its sha256 (before any change) and what was changed in it. */
   imported?: { file: string; sha256: string; changes: string[] };
 }
