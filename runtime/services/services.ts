@@ -100,9 +100,9 @@ export class Services {
     this.serving = await createServing({
       profile, paths, registry, state, logger, events: this.bus,
       busy: (model) => this.modelInTraining(model),
-      onPrediction: (model, code, seconds) => {
+      onPrediction: (model, code, seconds, outputs) => {
         if (code === "ok") this.feed?.countPrediction();
-        for (const listener of this.predictionListeners) listener(model, code, seconds);
+        for (const listener of this.predictionListeners) listener(model, code, seconds, outputs);
       },
     });
     const { pool, cache } = this.serving;

@@ -26,9 +26,15 @@ interface CachedAnswer {
 
 /**
  * Each predict request: `code` is "ok" for an answer, else the error's code; `model` is "" for a model the
- * store does not hold.
+ * store does not hold. `outputs` (answers only) lets a listener count the classes predicted, the fleet's
+ * drift histogram.
  */
-export type PredictionListener = (model: string, code: "ok" | ErrorCode, seconds: number) => void;
+export type PredictionListener = (
+  model: string,
+  code: "ok" | ErrorCode,
+  seconds: number,
+  outputs?: readonly PredictionOutput[],
+) => void;
 
 export interface PredictionServiceOptions {
   store: ModelStore;
@@ -262,7 +268,7 @@ export class PredictionService {
   }
 
   private answered(model: string, started: number, prediction: Prediction): Prediction {
-    this.options.onPrediction?.(model, "ok", (performance.now() - started) / 1000);
+    this.options.onPrediction?.(model, "ok", (performance.now() - started) / 1000, prediction.outputs);
     return prediction;
   }
 
