@@ -117,4 +117,29 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       DROP TABLE active_models;
     `,
   },
+  {
+    version: 6,
+    name: "fleet: reports waiting for the broker, and the model announcements already handled",
+    // A report is kept until the hub's broker acknowledged it; an announcement (retained, so delivered
+    // again at every connect) is handled once per rollout, model, version and hash.
+    sql: `
+      CREATE TABLE fleet_outbox (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE fleet_announcements (
+        rollout TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        local_version INTEGER,
+        reason TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (rollout, model, version, sha256)
+      );
+    `,
+  },
 ];

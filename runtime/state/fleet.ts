@@ -1,0 +1,61 @@
+import type { Database } from "bun:sqlite";
+
+/** A report waiting in the outbox: sent at every connect until the broker (or the hub) acknowledged it. */
+export interface OutboxEntry {
+  id: string;
+  kind: string;
+  body: string;
+}
+
+export function addToOutbox(db: Database, entry: OutboxEntry, at = Date.now()): void {
+  db.query("INSERT OR IGNORE INTO fleet_outbox (id, kind, body, created_at) VALUES (?, ?, ?, ?)").run(entry.id, entry.kind, entry.body, at);
+}
+
+/** Oldest first: the hub sees outcomes in the order they happened. */
+export function outboxEntries(db: Database, limit = 500): OutboxEntry[] {
+  return db.query<OutboxEntry, [number]>("SELECT id, kind, body FROM fleet_outbox ORDER BY created_at, rowid LIMIT ?").all(limit);
+}
+
+export function removeFromOutbox(db: Database, id: string): void {
+  db.query("DELETE FROM fleet_outbox WHERE id = ?").run(id);
+}
+
+/** What became of an announcement: verified, activated, rejected, failed or rolled_back, with the local version. */
+export interface HandledAnnouncement {
+  rollout: string;
+  model: string;
+  version: number;
+  sha256: string;
+  outcome: string;
+  local_version: number | null;
+  reason: string | null;
+}
+
+type AnnouncementKey = Pick<HandledAnnouncement, "rollout" | "model" | "version" | "sha256">;
+
+export function handledAnnouncement(db: Database, key: AnnouncementKey): HandledAnnouncement | undefined {
+  return (
+    db
+      .query<HandledAnnouncement, [string, string, number, string]>(
+        "SELECT rollout, model, version, sha256, outcome, local_version, reason FROM fleet_announcements WHERE rollout = ? AND model = ? AND version = ? AND sha256 = ?",
+      )
+      .get(key.rollout, key.model, key.version, key.sha256) ?? undefined
+  );
+}
+
+export function recordAnnouncement(db: Database, handled: AnnouncementKey & { outcome: string; local_version?: number; reason?: string }): void {
+  db.query(
+    "INSERT OR REPLACE INTO fleet_announcements (rollout, model, version, sha256, outcome, local_version, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  ).run(handled.rollout, handled.model, handled.version, handled.sha256, handled.outcome, handled.local_version ?? null, handled.reason ?? null, Date.now());
+}
+
+/** Fleet versions verified but waiting for `edgetrain activate` (auto_update false), by model and local version. */
+export function verifiedAwaitingActivation(db: Database, model: string, localVersion: number): HandledAnnouncement | undefined {
+  return (
+    db
+      .query<HandledAnnouncement, [string, number]>(
+        "SELECT rollout, model, version, sha256, outcome, local_version, reason FROM fleet_announcements WHERE model = ? AND local_version = ? AND outcome = 'verified'",
+      )
+      .get(model, localVersion) ?? undefined
+  );
+}
