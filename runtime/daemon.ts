@@ -15,6 +15,7 @@ import { isDiskFull } from "./files/disk-full.ts";
 import { DiskSpace, diskFullError, diskIsFull } from "./files/disk-space.ts";
 import { HomeWatch, homeLostError } from "./files/home-watch.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
+import { FleetAgent } from "./fleet/agent/agent.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
 import { removeDeadTrainingLocks } from "./locks/training-locks.ts";
 import { LogSink, logFileOptions, type LogLine } from "./log/logger.ts";
@@ -63,6 +64,8 @@ export class Daemon {
   private homeLost?: EdgetrainError;
   /** What a lost home ends in: a stop here, and the process's exit once handleSignals() owns it. */
   private whenHomeLost: (error: EdgetrainError) => void = (error) => void this.stop(error.message);
+  /** The device's side of a fleet; only with a `fleet:` section. */
+  private fleet?: FleetAgent;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -139,6 +142,8 @@ export class Daemon {
       daemon.started.add("address file", () => rmSync(join(daemon.home, "daemon.json"), { force: true }));
       daemon.started.add("api", () => daemon.server?.stop(true));
       daemon.listen();
+      daemon.started.add("fleet agent", () => daemon.fleet?.stop());
+      daemon.startFleet(true);
     } catch (error) {
       await daemon.stop();
       throw isDiskFull(error) ? diskFullError(paths.home) : error;
@@ -176,10 +181,16 @@ export class Daemon {
       return false;
     }
     const before = this.resolved.profile.api;
+    const fleetBefore = JSON.stringify(this.resolved.profile.fleet);
     this.notifier.reloading();
     try {
       this.logs.setLevel(next.profile.logging.level);
       await this.services.reload(next);
+      if (fleetBefore !== JSON.stringify(next.profile.fleet)) {
+        await this.fleet?.stop();
+        this.fleet = undefined;
+        this.startFleet(false);
+      }
       if (before.host !== next.profile.api.host || before.port !== next.profile.api.port) {
         this.server?.stop();
         this.listen();
@@ -230,6 +241,18 @@ export class Daemon {
     this.state.refuseWrites();
     this.logger.error(error.message, { home: this.home, hint: error.hint });
     this.whenHomeLost(error);
+  }
+
+  /** Joins the fleet of the profile's `fleet:` section; a misconfigured one refuses the start, or is logged at a reload. */
+  private startFleet(atStart: boolean): void {
+    const { fleet } = this.resolved.profile;
+    if (!fleet) return;
+    try {
+      this.fleet = FleetAgent.start({ fleet, services: this.services, commands: this.backend, state: this.state, environment: this.options.environment, logger: this.logger.child({ part: "fleet" }) });
+    } catch (error) {
+      if (atStart) throw error;
+      this.logger.error(`the fleet agent did not start: ${messageOf(error)}`);
+    }
   }
 
   private listen(): void {

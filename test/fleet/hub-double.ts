@@ -1,0 +1,110 @@
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import mqtt, { type MqttClient } from "mqtt";
+import { Daemon } from "../../runtime/daemon.ts";
+import { parseTopic, topics, type DeviceCommand, type ModelAnnouncement } from "../../runtime/fleet/protocol.ts";
+import { generateHubKey, signMessage, type HubKeyPair } from "../../runtime/fleet/signing.ts";
+import { testEnvironment, waitUntil } from "../helpers.ts";
+
+export interface Heard {
+  topic: string;
+  device: string;
+  kind: string;
+  retain: boolean;
+  body: Record<string, unknown> | undefined;
+}
+
+/** Plays the hub on a real broker: a plain MQTT client that hears every device and signs what it sends. */
+export async function hubDouble(brokerUrl: string, key: HubKeyPair = generateHubKey().keys) {
+  const client: MqttClient = await mqtt.connectAsync(brokerUrl, { clientId: `hub-${crypto.randomUUID().slice(0, 8)}`, clean: true, reconnectPeriod: 100 });
+  const heard: Heard[] = [];
+  client.on("message", (topic, payload, packet) => {
+    const parsed = parseTopic(topic);
+    if (!parsed) return;
+    const text = payload.toString();
+    heard.push({ topic, device: parsed.device, kind: parsed.kind, retain: packet.retain, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined });
+  });
+  await client.subscribeAsync([...topics.fromDevices], { qos: 1 });
+  const of = (kind: string, device?: string) => heard.filter((h) => h.kind === kind && (device === undefined || h.device === device));
+  return {
+    client,
+    key,
+    heard,
+    of,
+    reports: (device?: string) => of("reports", device).map((h) => h.body!),
+    async waitFor(predicate: () => boolean, ms = 20_000) {
+      await waitUntil(predicate, ms);
+    },
+    async announce(announcement: Omit<ModelAnnouncement, "signature">, sign: HubKeyPair | "unsigned" = key): Promise<ModelAnnouncement> {
+      const message = sign === "unsigned" ? { ...announcement, signature: "" } : signMessage(announcement, sign);
+      await client.publishAsync(topics.model(announcement.device, announcement.model), JSON.stringify(message), { qos: 1, retain: true });
+      return message;
+    },
+    async command(command: Omit<DeviceCommand, "signature">, sign: HubKeyPair | "unsigned" = key): Promise<void> {
+      const message = sign === "unsigned" ? command : signMessage(command, sign);
+      await client.publishAsync(topics.commands(command.device), JSON.stringify(message), { qos: 1 });
+    },
+    async close() {
+      await client.endAsync(true);
+    },
+  };
+}
+
+/**
+ * Serves model files as the hub does, with Range; `cutAfter` makes the first request of a file stop after
+ * that many bytes (the connection drops), to exercise resuming.
+ */
+export function fileServer(files: Record<string, Uint8Array>, options: { cutAfter?: number } = {}) {
+  const requests: Array<{ path: string; range: string | null }> = [];
+  let cut = options.cutAfter;
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(request) {
+      const path = new URL(request.url).pathname;
+      const range = request.headers.get("range");
+      requests.push({ path, range });
+      const bytes = files[path];
+      if (!bytes) return new Response("not found", { status: 404 });
+      const from = range ? Number(/bytes=(\d+)-/.exec(range)?.[1] ?? 0) : 0;
+      const body = bytes.subarray(from);
+      const headers = { "content-length": String(body.length), ...(range ? { "content-range": `bytes ${from}-${bytes.length - 1}/${bytes.length}` } : {}) };
+      if (cut !== undefined) {
+        const stopAt = cut;
+        cut = undefined;
+        // Sends part of the file, then breaks the connection mid-body.
+        const stream = new ReadableStream({
+          start(controller) {
+            controller.enqueue(body.subarray(0, stopAt));
+            setTimeout(() => controller.error(new Error("connection cut")), 50);
+          },
+        });
+        return new Response(stream, { status: range ? 206 : 200, headers });
+      }
+      return new Response(body, { status: range ? 206 : 200, headers });
+    },
+  });
+  return { url: (path: string) => `http://127.0.0.1:${server.port}${path}`, requests, stop: () => server.stop(true) };
+}
+
+/** What an announcement of an ONNX file says about it. */
+export function fileFacts(file: string) {
+  const bytes = new Uint8Array(readFileSync(file));
+  return { bytes, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
+}
+
+export function announcementOf(device: string, model: string, version: number, file: ReturnType<typeof fileFacts>, url: string, meta: { feature_names: string[]; classes?: string[] }, rollout = `r-${model}-${version}`): Omit<ModelAnnouncement, "signature"> {
+  return {
+    type: "model.announce", device, rollout, model, version, size: file.size, sha256: file.sha256, url,
+    task: "classification", feature_names: meta.feature_names, ...(meta.classes && { classes: meta.classes }), issued_at: new Date().toISOString(),
+  };
+}
+
+/** A daemon in this process with a fleet section in its profile. */
+export async function fleetDaemon(home: string, fleet: Record<string, unknown>, extraYaml = "") {
+  const profile = join(home, "profile.yaml");
+  const yaml = `paths: { home: ${home} }\napi: { port: 0 }\n${extraYaml}\nfleet: ${JSON.stringify(fleet)}\n`;
+  writeFileSync(profile, yaml);
+  return Daemon.start({ profile, environment: testEnvironment(home), headless: true });
+}
