@@ -77,7 +77,7 @@ export function fileServer(files: Record<string, Uint8Array>, options: { cutAfte
         const stream = new ReadableStream({
           start(controller) {
             controller.enqueue(body.subarray(0, stopAt));
-            setTimeout(() => controller.error(new Error("connection cut")), 50);
+            setTimeout(() => controller.close(), 50);
           },
         });
         return new Response(stream, { status: range ? 206 : 200, headers });

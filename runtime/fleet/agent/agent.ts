@@ -50,6 +50,8 @@ export class FleetAgent {
   private readonly abort = new AbortController();
   private readonly stops: Array<() => void> = [];
   private inventory?: Promise<Record<string, unknown>>;
+  /** Announcements and commands being handled: a stop waits for them before the state database closes. */
+  private readonly inFlight = new Set<Promise<void>>();
   private reregister?: ReturnType<typeof setTimeout>;
 
   static start(parts: FleetAgentParts): FleetAgent {
@@ -110,8 +112,8 @@ export class FleetAgent {
     logger.info("fleet agent started", { device: this.identity.device, transport: fleet.transport, groups: fleet.groups });
     this.transport.start({
       connected: () => void this.register().then(() => this.outbox.flush()),
-      announcement: (raw) => void this.updates.handle(raw).catch((error) => logger.warn("could not apply a model announcement", { error: messageOf(error) })),
-      command: (raw) => void this.commands.handle(raw).catch((error) => logger.warn("could not run a fleet command", { error: messageOf(error) })),
+      announcement: (raw) => this.track(this.updates.handle(raw), "could not apply a model announcement"),
+      command: (raw) => this.track(this.commands.handle(raw), "could not run a fleet command"),
     });
   }
 
@@ -121,6 +123,13 @@ export class FleetAgent {
     for (const stop of this.stops.splice(0).reverse()) stop();
     this.abort.abort(new Error("edgetrain is stopping"));
     await this.transport.close();
+    await Promise.allSettled([...this.inFlight]);
+    await this.outbox.close();
+  }
+
+  private track(work: Promise<void>, failure: string): void {
+    const tracked = work.catch((error) => this.parts.logger.warn(failure, { error: messageOf(error) })).finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
   }
 
   async info(): Promise<DeviceInfo> {

@@ -13,6 +13,7 @@ import type { FleetTransport } from "./transport.ts";
 export class Outbox {
   private flushing?: Promise<void>;
   private again = false;
+  private closed = false;
 
   constructor(
     private readonly db: Database,
@@ -21,12 +22,20 @@ export class Outbox {
   ) {}
 
   add(report: DeviceReport): void {
+    if (this.closed) return;
     addToOutbox(this.db, { id: report.id, kind: report.kind, body: JSON.stringify(report) });
     void this.flush();
   }
 
+  /** Stops sending (the state database is about to close); what waits is sent after the next start. */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.flushing ?? Promise.resolve();
+  }
+
   /** Sends what waits; a call while a flush runs makes it look again when it ends. */
   flush(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     if (this.flushing) {
       this.again = true;
       return this.flushing;
@@ -41,15 +50,16 @@ export class Outbox {
   }
 
   private async sendWaiting(): Promise<void> {
-    for (let entries = outboxEntries(this.db); entries.length && this.transport.isConnected(); entries = outboxEntries(this.db)) {
+    for (let entries = outboxEntries(this.db); entries.length && !this.closed && this.transport.isConnected(); entries = outboxEntries(this.db)) {
       for (const entry of entries) {
+        if (this.closed) return;
         try {
           await this.transport.report(JSON.parse(entry.body) as DeviceReport);
         } catch (error) {
           this.logger.debug("a fleet report waits for the next connect", { id: entry.id, error: messageOf(error) });
           return;
         }
-        removeFromOutbox(this.db, entry.id);
+        if (!this.closed) removeFromOutbox(this.db, entry.id);
       }
     }
   }
