@@ -48,6 +48,9 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<TestB
     `persistence_location ${dir}/`,
     "autosave_interval 1",
     `log_dest file ${dir}/mosquitto.log`,
+    // Started as root, Mosquitto switches to the user `mosquitto`, who cannot write the temporary folder:
+    // no persistence file, no log. Staying root keeps both.
+    ...(process.getuid?.() === 0 ? ["user root"] : []),
     "log_type all",
   ];
   const lines = [
