@@ -16,8 +16,10 @@ export interface Heard {
 }
 
 /** Plays the hub on a real broker: a plain MQTT client that hears every device and signs what it sends. */
-export async function hubDouble(brokerUrl: string, key: HubKeyPair = generateHubKey().keys) {
-  const client: MqttClient = await mqtt.connectAsync(brokerUrl, { clientId: `hub-${crypto.randomUUID().slice(0, 8)}`, clean: true, reconnectPeriod: 100 });
+export async function hubDouble(brokerUrl: string, key: HubKeyPair = generateHubKey().keys, options: { persistentAs?: string } = {}) {
+  // A persistent hub session keeps the devices' QoS 1 reports at the broker while the hub is away.
+  const clientId = options.persistentAs ?? `hub-${crypto.randomUUID().slice(0, 8)}`;
+  const client: MqttClient = await mqtt.connectAsync(brokerUrl, { clientId, clean: !options.persistentAs, reconnectPeriod: 100 });
   const heard: Heard[] = [];
   client.on("message", (topic, payload, packet) => {
     const parsed = parseTopic(topic);
