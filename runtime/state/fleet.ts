@@ -8,12 +8,19 @@ export interface OutboxEntry {
 }
 
 export function addToOutbox(db: Database, entry: OutboxEntry, at = Date.now()): void {
-  db.query("INSERT OR IGNORE INTO fleet_outbox (id, kind, body, created_at) VALUES (?, ?, ?, ?)").run(entry.id, entry.kind, entry.body, at);
+  db.query("INSERT OR IGNORE INTO fleet_outbox (id, kind, body, created_at) VALUES (?, ?, ?, ?)").run(
+    entry.id,
+    entry.kind,
+    entry.body,
+    at,
+  );
 }
 
 /** Oldest first: the hub sees outcomes in the order they happened. */
 export function outboxEntries(db: Database, limit = 500): OutboxEntry[] {
-  return db.query<OutboxEntry, [number]>("SELECT id, kind, body FROM fleet_outbox ORDER BY created_at, rowid LIMIT ?").all(limit);
+  return db
+    .query<OutboxEntry, [number]>("SELECT id, kind, body FROM fleet_outbox ORDER BY created_at, rowid LIMIT ?")
+    .all(limit);
 }
 
 export function removeFromOutbox(db: Database, id: string): void {
@@ -31,30 +38,50 @@ export interface HandledAnnouncement {
   reason: string | null;
 }
 
+const SELECT_HANDLED =
+  "SELECT rollout, model, version, sha256, outcome, local_version, reason FROM fleet_announcements";
+
 type AnnouncementKey = Pick<HandledAnnouncement, "rollout" | "model" | "version" | "sha256">;
 
 export function handledAnnouncement(db: Database, key: AnnouncementKey): HandledAnnouncement | undefined {
   return (
     db
       .query<HandledAnnouncement, [string, string, number, string]>(
-        "SELECT rollout, model, version, sha256, outcome, local_version, reason FROM fleet_announcements WHERE rollout = ? AND model = ? AND version = ? AND sha256 = ?",
+        `${SELECT_HANDLED} WHERE rollout = ? AND model = ? AND version = ? AND sha256 = ?`,
       )
       .get(key.rollout, key.model, key.version, key.sha256) ?? undefined
   );
 }
 
-export function recordAnnouncement(db: Database, handled: AnnouncementKey & { outcome: string; local_version?: number; reason?: string }): void {
+export function recordAnnouncement(
+  db: Database,
+  handled: AnnouncementKey & { outcome: string; local_version?: number; reason?: string },
+): void {
   db.query(
-    "INSERT OR REPLACE INTO fleet_announcements (rollout, model, version, sha256, outcome, local_version, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-  ).run(handled.rollout, handled.model, handled.version, handled.sha256, handled.outcome, handled.local_version ?? null, handled.reason ?? null, Date.now());
+    "INSERT OR REPLACE INTO fleet_announcements" +
+      " (rollout, model, version, sha256, outcome, local_version, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  ).run(
+    handled.rollout,
+    handled.model,
+    handled.version,
+    handled.sha256,
+    handled.outcome,
+    handled.local_version ?? null,
+    handled.reason ?? null,
+    Date.now(),
+  );
 }
 
 /** Fleet versions verified but waiting for `edgetrain activate` (auto_update false), by model and local version. */
-export function verifiedAwaitingActivation(db: Database, model: string, localVersion: number): HandledAnnouncement | undefined {
+export function verifiedAwaitingActivation(
+  db: Database,
+  model: string,
+  localVersion: number,
+): HandledAnnouncement | undefined {
   return (
     db
       .query<HandledAnnouncement, [string, number]>(
-        "SELECT rollout, model, version, sha256, outcome, local_version, reason FROM fleet_announcements WHERE model = ? AND local_version = ? AND outcome = 'verified'",
+        `${SELECT_HANDLED} WHERE model = ? AND local_version = ? AND outcome = 'verified'`,
       )
       .get(model, localVersion) ?? undefined
   );

@@ -6,9 +6,13 @@ describe("the fleet section of a profile", () => {
   test("profile show masks the broker password and the HTTP api key, written or from the environment", async () => {
     await using dir = tempDir();
     const home = join(dir.path, "home");
-    const yaml = `paths: { home: ${home} }\nfleet:\n  broker: mqtt://127.0.0.1:1883\n  password: hunter2-broker\n  api_key: \${FLEET_KEY}\n`;
+    const fleet = "fleet:\n  broker: mqtt://127.0.0.1:1883\n  password: hunter2-broker\n  api_key: ${FLEET_KEY}\n";
+    const yaml = `paths: { home: ${home} }\n${fleet}`;
     const file = dir.write("fleet.yaml", yaml);
-    const shown = await runCli(["profile", "show", "--profile", file, "--json"], { home: dir.path, env: { FLEET_KEY: "k3y-from-env" } });
+    const shown = await runCli(["profile", "show", "--profile", file, "--json"], {
+      home: dir.path,
+      env: { FLEET_KEY: "k3y-from-env" },
+    });
     expect(shown.code).toBe(0);
     const profile = JSON.parse(shown.stdout) as { profile: { fleet: Record<string, unknown> } };
     expect(profile.profile.fleet.password).toBe("<secret>");

@@ -16,31 +16,52 @@ export interface Heard {
 }
 
 /** Plays the hub on a real broker: a plain MQTT client that hears every device and signs what it sends. */
-export async function hubDouble(brokerUrl: string, key: HubKeyPair = generateHubKey().keys, options: { persistentAs?: string } = {}) {
+export async function hubDouble(
+  brokerUrl: string,
+  key: HubKeyPair = generateHubKey().keys,
+  options: { persistentAs?: string } = {},
+) {
   // A persistent hub session keeps the devices' QoS 1 reports at the broker while the hub is away.
   const clientId = options.persistentAs ?? `hub-${crypto.randomUUID().slice(0, 8)}`;
-  const client: MqttClient = await mqtt.connectAsync(brokerUrl, { clientId, clean: !options.persistentAs, reconnectPeriod: 100 });
+  const client: MqttClient = await mqtt.connectAsync(brokerUrl, {
+    clientId,
+    clean: !options.persistentAs,
+    reconnectPeriod: 100,
+  });
   const heard: Heard[] = [];
   client.on("message", (topic, payload, packet) => {
     const parsed = parseTopic(topic);
     if (!parsed) return;
     const text = payload.toString();
-    heard.push({ topic, device: parsed.device, kind: parsed.kind, retain: packet.retain, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined });
+    heard.push({
+      topic,
+      device: parsed.device,
+      kind: parsed.kind,
+      retain: packet.retain,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+    });
   });
   await client.subscribeAsync([...topics.fromDevices], { qos: 1 });
-  const of = (kind: string, device?: string) => heard.filter((h) => h.kind === kind && (device === undefined || h.device === device));
+  const of = (kind: string, device?: string) =>
+    heard.filter((h) => h.kind === kind && (device === undefined || h.device === device));
   return {
     client,
     key,
     heard,
     of,
     reports: (device?: string) => of("reports", device).map((h) => h.body!),
-    async waitFor(predicate: () => boolean, ms = 20_000) {
+    async waitFor(predicate: () => boolean | Promise<boolean>, ms = 20_000) {
       await waitUntil(predicate, ms);
     },
-    async announce(announcement: Omit<ModelAnnouncement, "signature">, sign: HubKeyPair | "unsigned" = key): Promise<ModelAnnouncement> {
+    async announce(
+      announcement: Omit<ModelAnnouncement, "signature">,
+      sign: HubKeyPair | "unsigned" = key,
+    ): Promise<ModelAnnouncement> {
       const message = sign === "unsigned" ? { ...announcement, signature: "" } : signMessage(announcement, sign);
-      await client.publishAsync(topics.model(announcement.device, announcement.model), JSON.stringify(message), { qos: 1, retain: true });
+      await client.publishAsync(topics.model(announcement.device, announcement.model), JSON.stringify(message), {
+        qos: 1,
+        retain: true,
+      });
       return message;
     },
     async command(command: Omit<DeviceCommand, "signature">, sign: HubKeyPair | "unsigned" = key): Promise<void> {
@@ -71,7 +92,10 @@ export function fileServer(files: Record<string, Uint8Array>, options: { cutAfte
       if (!bytes) return new Response("not found", { status: 404 });
       const from = range ? Number(/bytes=(\d+)-/.exec(range)?.[1] ?? 0) : 0;
       const body = bytes.subarray(from);
-      const headers = { "content-length": String(body.length), ...(range ? { "content-range": `bytes ${from}-${bytes.length - 1}/${bytes.length}` } : {}) };
+      const headers = {
+        "content-length": String(body.length),
+        ...(range ? { "content-range": `bytes ${from}-${bytes.length - 1}/${bytes.length}` } : {}),
+      };
       if (cut !== undefined) {
         const stopAt = cut;
         cut = undefined;
@@ -96,10 +120,28 @@ export function fileFacts(file: string) {
   return { bytes, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
-export function announcementOf(device: string, model: string, version: number, file: ReturnType<typeof fileFacts>, url: string, meta: { feature_names: string[]; classes?: string[] }, rollout = `r-${model}-${version}`): Omit<ModelAnnouncement, "signature"> {
+export function announcementOf(
+  device: string,
+  model: string,
+  version: number,
+  file: ReturnType<typeof fileFacts>,
+  url: string,
+  meta: { feature_names: string[]; classes?: string[] },
+  rollout = `r-${model}-${version}`,
+): Omit<ModelAnnouncement, "signature"> {
   return {
-    type: "model.announce", device, rollout, model, version, size: file.size, sha256: file.sha256, url,
-    task: "classification", feature_names: meta.feature_names, ...(meta.classes && { classes: meta.classes }), issued_at: new Date().toISOString(),
+    type: "model.announce",
+    device,
+    rollout,
+    model,
+    version,
+    size: file.size,
+    sha256: file.sha256,
+    url,
+    task: "classification",
+    feature_names: meta.feature_names,
+    ...(meta.classes && { classes: meta.classes }),
+    issued_at: new Date().toISOString(),
   };
 }
 
@@ -110,3 +152,20 @@ export async function fleetDaemon(home: string, fleet: Record<string, unknown>, 
   writeFileSync(profile, yaml);
   return Daemon.start({ profile, environment: testEnvironment(home), headless: true });
 }
+
+/** The model the device's job trains for player_1, which fleet updates in the tests replace. */
+export const FLEET_MODEL = "activity-player_1";
+
+/**
+ * A device profile's job over the athletes' sessions: its held-out session is what the gate scores fleet
+ * updates on, with a tolerance the "newer" test model passes and the "weak" one does not.
+ */
+export const DEVICE_JOBS = `governor:
+  { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100, sample_interval: 200ms }
+jobs:
+  activity:
+    strategy: random-forest
+    options: { n_estimators: 5, max_depth: 4, seed: 1 }
+    data: { source: sessions, path: athletes, sessions_to_use: 3, holdout: last-session, debounce: 0s }
+    deploy: [{ type: gate, tolerance: 0.05 }, activate]
+`;

@@ -4,19 +4,20 @@ import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import type { Daemon } from "../../runtime/daemon.ts";
 import { tempDir } from "../helpers.ts";
 import { ATHLETES, trainedModels } from "../serving/fixture.ts";
-import { announcementOf, fileFacts, fileServer, fleetDaemon, hubDouble } from "./hub-double.ts";
+import {
+  announcementOf,
+  fileFacts,
+  fileServer,
+  fleetDaemon,
+  hubDouble,
+  DEVICE_JOBS,
+  FLEET_MODEL,
+} from "./hub-double.ts";
 import { startMosquitto } from "./mosquitto.ts";
 import { topics } from "../../runtime/fleet/protocol.ts";
 
-const MODEL = "activity-player_1";
-const JOBS = `governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100, sample_interval: 200ms }
-jobs:
-  activity:
-    strategy: random-forest
-    options: { n_estimators: 5, max_depth: 4, seed: 1 }
-    data: { source: sessions, path: athletes, sessions_to_use: 3, holdout: last-session, debounce: 0s }
-    deploy: [{ type: gate, tolerance: 0.05 }, activate]
-`;
+const MODEL = FLEET_MODEL;
+const JOBS = DEVICE_JOBS;
 
 let models: Awaited<ReturnType<typeof trainedModels>>;
 const trainDir = tempDir("edgetrain-fleet-models-");
@@ -24,11 +25,16 @@ beforeAll(async () => {
   models = await trainedModels(trainDir.path);
 }, 120_000);
 
-const meta = () => ({ feature_names: models.good.metadata!.feature_names as string[], classes: models.good.metadata!.classes as string[] });
+const meta = () => ({
+  feature_names: models.good.metadata!.feature_names as string[],
+  classes: models.good.metadata!.classes as string[],
+});
 
 async function versions(daemon: Daemon): Promise<Array<{ version: number; status: string; source?: string }>> {
   const response = await fetch(`${daemon.address().url}/v1/models/${MODEL}`);
-  return response.status === 404 ? [] : ((await response.json()) as { versions: Array<{ version: number; status: string; source?: string }> }).versions;
+  return response.status === 404
+    ? []
+    : ((await response.json()) as { versions: Array<{ version: number; status: string; source?: string }> }).versions;
 }
 
 describe("device agent: offline, reconnects and broker restarts", () => {
@@ -67,7 +73,11 @@ describe("device agent: offline, reconnects and broker restarts", () => {
     const newer = fileFacts(models.newer.artifact);
     const files = fileServer({ "/good.onnx": good.bytes, "/newer.onnx": newer.bytes });
     const hub = await hubDouble(broker.url, undefined, { persistentAs: "hub-restart" });
-    const daemon = await fleetDaemon(home, { device_id: "restart-1", broker: broker.url, trust: [hub.key.publicKey] }, JOBS);
+    const daemon = await fleetDaemon(
+      home,
+      { device_id: "restart-1", broker: broker.url, trust: [hub.key.publicKey] },
+      JOBS,
+    );
     const ota = () => hub.reports("restart-1").filter((r) => r.kind === "ota");
     try {
       await hub.waitFor(() => hub.of("status", "restart-1").at(-1)?.body?.state === "online");
@@ -77,11 +87,15 @@ describe("device agent: offline, reconnects and broker restarts", () => {
       await broker.stop();
       // While the broker is down the device trains a run: its report waits in the outbox.
       const run = await fetch(`${daemon.address().url}/v1/jobs/activity/run`, {
-        method: "POST", headers: { authorization: `Bearer ${daemon.token()}`, "content-type": "application/json" }, body: JSON.stringify({ key: "player_1" }),
+        method: "POST",
+        headers: { authorization: `Bearer ${daemon.token()}`, "content-type": "application/json" },
+        body: JSON.stringify({ key: "player_1" }),
       });
       expect(run.status).toBe(202);
       const finished = async () => {
-        const runs = (await (await fetch(`${daemon.address().url}/v1/runs?job=activity`)).json()) as { runs: Array<{ status: string }> };
+        const runs = (await (await fetch(`${daemon.address().url}/v1/runs?job=activity`)).json()) as {
+          runs: Array<{ status: string }>;
+        };
         return runs.runs.some((r) => r.status === "succeeded" || r.status === "failed");
       };
       await hub.waitFor(finished, 60_000);
@@ -89,7 +103,11 @@ describe("device agent: offline, reconnects and broker restarts", () => {
 
       await broker.restart();
       await hub.waitFor(() => hub.reports("restart-1").some((r) => r.kind === "run"), 30_000);
-      expect(hub.reports("restart-1").find((r) => r.kind === "run")).toMatchObject({ job: "activity", key: "player_1", state: "succeeded" });
+      expect(hub.reports("restart-1").find((r) => r.kind === "run")).toMatchObject({
+        job: "activity",
+        key: "player_1",
+        state: "succeeded",
+      });
       // The same announcement again, as a hub restarting its rollout sends it: handled once.
       await hub.client.publishAsync(topics.model("restart-1", MODEL), JSON.stringify(first), { qos: 1, retain: true });
       await hub.announce(announcementOf("restart-1", MODEL, 2, newer, files.url("/newer.onnx"), meta()));

@@ -11,26 +11,42 @@ describe("device agent: registration, heartbeat, offline", () => {
     await using broker = await startMosquitto();
     await using dir = tempDir();
     const hub = await hubDouble(broker.url);
-    const daemon = await fleetDaemon(dir.path, { device_id: "lab-1", location: "lab A", groups: ["orin", "lab-a"], broker: broker.url, heartbeat_interval: "200ms", trust: [hub.key.publicKey] });
+    const daemon = await fleetDaemon(dir.path, {
+      device_id: "lab-1",
+      location: "lab A",
+      groups: ["orin", "lab-a"],
+      broker: broker.url,
+      heartbeat_interval: "200ms",
+      trust: [hub.key.publicKey],
+    });
     try {
       await hub.waitFor(() => hub.of("heartbeat", "lab-1").length >= 2 && hub.of("info", "lab-1").length >= 1);
       const status = hub.of("status", "lab-1").at(-1)!;
       expect(status.body).toMatchObject({ device: "lab-1", state: "online" });
       const info = hub.of("info", "lab-1")[0]!;
-      expect(info.body).toMatchObject({ device: "lab-1", location: "lab A", groups: ["orin", "lab-a"], profile: "profile", models: [] });
+      expect(info.body).toMatchObject({
+        device: "lab-1",
+        location: "lab A",
+        groups: ["orin", "lab-a"],
+        profile: "profile",
+        models: [],
+      });
       const hardware = info.body!.hardware as Record<string, Record<string, unknown>>;
       expect(hardware.cpu!.cores).toBeGreaterThan(0);
       expect(hardware.os!.kernel).toBeString();
       expect(hardware.check).toMatchObject({ glibc: expect.any(Object), onnxruntime: expect.any(Object) });
       const beats = hub.of("heartbeat", "lab-1").map((h) => h.body!);
       expect(beats[1]!.seq).toBe((beats[0]!.seq as number) + 1);
-      for (const beat of beats) expect(Buffer.byteLength(JSON.stringify(beat))).toBeLessThanOrEqual(HEARTBEAT_MAX_BYTES);
+      for (const beat of beats)
+        expect(Buffer.byteLength(JSON.stringify(beat))).toBeLessThanOrEqual(HEARTBEAT_MAX_BYTES);
       // No GPU on this machine: the reading is absent, not 0.
       expect("gpu_ratio" in beats.at(-1)!).toBe(false);
 
       // A late subscriber (the hub restarted) still finds the device's info and status: both are retained.
       const late = await hubDouble(broker.url, hub.key);
-      await late.waitFor(() => late.of("info", "lab-1").some((h) => h.retain) && late.of("status", "lab-1").some((h) => h.retain));
+      await late.waitFor(
+        () => late.of("info", "lab-1").some((h) => h.retain) && late.of("status", "lab-1").some((h) => h.retain),
+      );
       await late.close();
     } finally {
       await daemon.stop();
@@ -43,7 +59,11 @@ describe("device agent: registration, heartbeat, offline", () => {
     await using broker = await startMosquitto();
     await using dir = tempDir();
     const hub = await hubDouble(broker.url);
-    const profile = dir.write("profile.yaml", `paths: { home: ${join(dir.path, "home")} }\nfleet: { device_id: lab-2, broker: "${broker.url}", heartbeat_interval: 1s }\n`);
+    const profile = dir.write(
+      "profile.yaml",
+      `paths: { home: ${join(dir.path, "home")} }\n` +
+        `fleet: { device_id: lab-2, broker: "${broker.url}", heartbeat_interval: 1s }\n`,
+    );
     const { proc } = await startDaemonProcess(dir.path, ["--headless", "--profile", profile]);
     try {
       await hub.waitFor(() => hub.of("status", "lab-2").at(-1)?.body?.state === "online");

@@ -62,26 +62,57 @@ export class FleetAgent {
 
   private constructor(private readonly parts: FleetAgentParts) {
     const { fleet, environment, services, logger, state } = parts;
-    if (fleet.transport === "mqtt" && !fleet.broker) throw misconfigured("fleet.transport mqtt needs fleet.broker (mqtt://host:1883)");
-    if (fleet.transport === "http" && !fleet.url) throw misconfigured("fleet.transport http needs fleet.url (the hub's address)");
+    if (fleet.transport === "mqtt" && !fleet.broker)
+      throw misconfigured("fleet.transport mqtt needs fleet.broker (mqtt://host:1883)");
+    if (fleet.transport === "http" && !fleet.url)
+      throw misconfigured("fleet.transport http needs fleet.url (the hub's address)");
     this.identity = deviceIdentity(fleet, environment.hostRoot);
     const trusted = trustedKeys(fleet.trust);
-    if (trusted.length === 0) logger.warn("fleet.trust lists no hub key: model updates and commands from the hub will be refused");
+    if (trusted.length === 0)
+      logger.warn("fleet.trust lists no hub key: model updates and commands from the hub will be refused");
     const { device } = this.identity;
     const home = services.resolved.paths.home;
-    this.transport = fleet.transport === "http"
-      ? new HttpTransport({ fleet, device, logger })
-      : new MqttTransport({ fleet, device, home, logger, minReconnectMs: parts.reconnect?.minMs, maxReconnectMs: parts.reconnect?.maxMs });
+    this.transport =
+      fleet.transport === "http"
+        ? new HttpTransport({ fleet, device, logger })
+        : new MqttTransport({
+            fleet,
+            device,
+            home,
+            logger,
+            minReconnectMs: parts.reconnect?.minMs,
+            maxReconnectMs: parts.reconnect?.maxMs,
+          });
     this.outbox = new Outbox(state.db, this.transport, logger);
     const { store, activator } = services.serving;
     this.updates = new ModelUpdates({
-      device, trusted, db: state.db, store, activator, logger, signal: this.abort.signal,
-      current: () => ({ profile: services.resolved.profile, paths: services.resolved.paths, deployer: services.deployer, autoUpdate: fleet.auto_update }),
+      device,
+      trusted,
+      db: state.db,
+      store,
+      activator,
+      logger,
+      signal: this.abort.signal,
+      current: () => ({
+        profile: services.resolved.profile,
+        paths: services.resolved.paths,
+        deployer: services.deployer,
+        autoUpdate: fleet.auto_update,
+      }),
       report: (outcome) => this.report({ kind: "ota", ...outcome }),
     });
-    this.commands = new Commands({ device, trusted, logger, target: () => parts.commands, report: (result) => this.report({ kind: "command", ...result }) });
+    this.commands = new Commands({
+      device,
+      trusted,
+      logger,
+      target: () => parts.commands,
+      report: (result) => this.report({ kind: "command", ...result }),
+    });
     this.heartbeats = new HeartbeatBuilder({
-      device, governor: services.governor, runs: () => runsInProgress(state.db), models: () => store.list(),
+      device,
+      governor: services.governor,
+      runs: () => runsInProgress(state.db),
+      models: () => store.list(),
       cacheHitRatio: () => {
         const stats = services.serving.service.cacheStats();
         return stats.hits + stats.misses > 0 ? stats.hit_rate : undefined;
@@ -95,21 +126,32 @@ export class FleetAgent {
 
   private begin(): void {
     const { services, fleet, state, logger } = this.parts;
-    this.stops.push(services.onPrediction((model, _cached, _seconds, outputs) => this.heartbeats.countPrediction(model, outputs)));
+    this.stops.push(
+      services.onPrediction((model, _cached, _seconds, outputs) => this.heartbeats.countPrediction(model, outputs)),
+    );
     const live = new LiveRuns({
-      device: this.identity.device, send: (update) => this.transport.runUpdate(update), logLinesPerSecond: () => fleet.log_lines_per_s,
+      device: this.identity.device,
+      send: (update) => this.transport.runUpdate(update),
+      logLinesPerSecond: () => fleet.log_lines_per_s,
       finished: (run) => this.report({ kind: "run", ...run }),
     });
     this.stops.push(services.bus.subscribe(live.listener));
-    this.stops.push(services.bus.subscribe((event) => {
-      if (!event.type.startsWith("model.") || event.type === "model.loaded" || event.type === "model.unloaded") return;
-      if (event.type === "model.activated") this.confirmManualActivation(event.data.model, event.data.version);
-      clearTimeout(this.reregister);
-      this.reregister = setTimeout(() => void this.register(), REREGISTER_DELAY_MS);
-    }));
+    this.stops.push(
+      services.bus.subscribe((event) => {
+        if (!event.type.startsWith("model.") || event.type === "model.loaded" || event.type === "model.unloaded")
+          return;
+        if (event.type === "model.activated") this.confirmManualActivation(event.data.model, event.data.version);
+        clearTimeout(this.reregister);
+        this.reregister = setTimeout(() => void this.register(), REREGISTER_DELAY_MS);
+      }),
+    );
     const beat = setInterval(() => void this.heartbeat(), durationMs(fleet.heartbeat_interval));
     this.stops.push(() => clearInterval(beat));
-    logger.info("fleet agent started", { device: this.identity.device, transport: fleet.transport, groups: fleet.groups });
+    logger.info("fleet agent started", {
+      device: this.identity.device,
+      transport: fleet.transport,
+      groups: fleet.groups,
+    });
     this.transport.start({
       connected: () => void this.register().then(() => this.outbox.flush()),
       announcement: (raw) => this.track(this.updates.handle(raw), "could not apply a model announcement"),
@@ -128,7 +170,9 @@ export class FleetAgent {
   }
 
   private track(work: Promise<void>, failure: string): void {
-    const tracked = work.catch((error) => this.parts.logger.warn(failure, { error: messageOf(error) })).finally(() => this.inFlight.delete(tracked));
+    const tracked = work
+      .catch((error) => this.parts.logger.warn(failure, { error: messageOf(error) }))
+      .finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }
 
@@ -137,15 +181,23 @@ export class FleetAgent {
     const { profile, paths, loaded } = services.resolved;
     this.inventory ??= hardwareInventory(
       {
-        root: environment.hostRoot, home: paths.home, cacheDir: paths.cache, inferenceBackend: profile.inference.backend,
-        glibc: glibcVersion(), which: (command) => Bun.which(command), probeOnnxRuntime,
+        root: environment.hostRoot,
+        home: paths.home,
+        cacheDir: paths.cache,
+        inferenceBackend: profile.inference.backend,
+        glibc: glibcVersion(),
+        which: (command) => Bun.which(command),
+        probeOnnxRuntime,
       },
       logger,
     );
     const { store } = services.serving;
     const { device, name, location, groups } = this.identity;
     return {
-      device, name, ...(location !== undefined && { location }), groups,
+      device,
+      name,
+      ...(location !== undefined && { location }),
+      groups,
       edgetrain_version: VERSION,
       profile: loaded.name,
       hardware: await this.inventory,
@@ -171,19 +223,38 @@ export class FleetAgent {
   private async heartbeat(): Promise<void> {
     // Over HTTP the heartbeat is also how the device finds the hub again.
     if (!this.transport.isConnected() && !(this.transport instanceof HttpTransport)) return;
-    await this.transport.heartbeat(this.heartbeats.next()).catch((error) => this.parts.logger.debug("heartbeat not sent", { error: messageOf(error) }));
+    await this.transport
+      .heartbeat(this.heartbeats.next())
+      .catch((error) => this.parts.logger.debug("heartbeat not sent", { error: messageOf(error) }));
   }
 
   private report(report: DistributiveOmit<DeviceReport, "id" | "device" | "at">): void {
-    this.outbox.add({ ...report, id: crypto.randomUUID(), device: this.identity.device, at: new Date().toISOString() } as DeviceReport);
+    this.outbox.add({
+      ...report,
+      id: crypto.randomUUID(),
+      device: this.identity.device,
+      at: new Date().toISOString(),
+    } as DeviceReport);
   }
 
   /** A fleet version verified with auto_update off, activated by a person: the hub hears it was activated. */
   private confirmManualActivation(model: string, version: number): void {
     const waiting = verifiedAwaitingActivation(this.parts.state.db, model, version);
     if (!waiting) return;
-    recordAnnouncement(this.parts.state.db, { ...waiting, outcome: "activated", local_version: version, reason: undefined });
-    this.report({ kind: "ota", rollout: waiting.rollout, model, version: waiting.version, outcome: "activated", reason: "activated on the device" });
+    recordAnnouncement(this.parts.state.db, {
+      ...waiting,
+      outcome: "activated",
+      local_version: version,
+      reason: undefined,
+    });
+    this.report({
+      kind: "ota",
+      rollout: waiting.rollout,
+      model,
+      version: waiting.version,
+      outcome: "activated",
+      reason: "activated on the device",
+    });
   }
 }
 

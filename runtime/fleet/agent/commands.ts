@@ -3,7 +3,7 @@ import type { DaemonView } from "../../api/daemon-view.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
 import { CommandName, DeviceCommand, type DeviceReport } from "../protocol.ts";
-import { checkSigned } from "./trust.ts";
+import { checkSigned, issuesText } from "./trust.ts";
 import * as v from "valibot";
 
 /** What a hub command may ask of the daemon: the calls the API makes for the same requests. */
@@ -38,13 +38,23 @@ export class Commands {
     const checked = checkSigned(raw, DeviceCommand, trusted, device);
     const now = this.parts.now?.() ?? Date.now();
     let refusal = checked.ok ? undefined : checked.reason;
-    if (checked.ok && Date.parse(checked.message.expires_at) < now) refusal = `expired at ${checked.message.expires_at}`;
+    if (checked.ok && Date.parse(checked.message.expires_at) < now)
+      refusal = `expired at ${checked.message.expires_at}`;
     if (refusal !== undefined) {
       const partial = (checked.ok ? checked.message : checked.partial) ?? {};
       logger.warn(`refused a fleet command: ${refusal}`, { command: partial.command, id: partial.id });
       const name = v.safeParse(CommandName, partial.command);
-      if (typeof partial.id === "string" && name.success && (partial.device === undefined || partial.device === device)) {
-        report({ command_id: partial.id, command: name.output, ok: false, error: { code: "refused", message: `refused: ${refusal}` } });
+      if (
+        typeof partial.id === "string" &&
+        name.success &&
+        (partial.device === undefined || partial.device === device)
+      ) {
+        report({
+          command_id: partial.id,
+          command: name.output,
+          ok: false,
+          error: { code: "refused", message: `refused: ${refusal}` },
+        });
       }
       return;
     }
@@ -60,7 +70,12 @@ export class Commands {
     } catch (error) {
       const code = error instanceof EdgetrainError ? error.code : "command_failed";
       logger.warn(`fleet command ${command.command} failed: ${messageOf(error)}`, { id: command.id });
-      report({ command_id: command.id, command: command.command, ok: false, error: { code, message: messageOf(error) } });
+      report({
+        command_id: command.id,
+        command: command.command,
+        ok: false,
+        error: { code, message: messageOf(error) },
+      });
     }
   }
 
@@ -73,7 +88,10 @@ export class Commands {
         return { queued: { job, ...(key !== undefined && { key }) } };
       }
       case "activate": {
-        const { model, version } = parseArgs(v.object({ model: v.string(), version: v.pipe(v.number(), v.integer()) }), args);
+        const { model, version } = parseArgs(
+          v.object({ model: v.string(), version: v.pipe(v.number(), v.integer()) }),
+          args,
+        );
         const active = await target.activate(model, version);
         return { model: active.model, version: active.version };
       }
@@ -83,7 +101,10 @@ export class Commands {
         return { model: active.model, version: active.version };
       }
       case "logs": {
-        const { lines } = parseArgs(v.object({ lines: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))) }), args);
+        const { lines } = parseArgs(
+          v.object({ lines: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))) }),
+          args,
+        );
         return { lines: target.logs({ limit: Math.min(lines ?? 50, MAX_LOG_LINES) }) };
       }
     }
@@ -93,5 +114,5 @@ export class Commands {
 function parseArgs<S extends v.GenericSchema>(schema: S, args: Record<string, unknown>): v.InferOutput<S> {
   const parsed = v.safeParse(schema, args);
   if (parsed.success) return parsed.output;
-  throw new EdgetrainError("bad_input", `bad command arguments: ${parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "args"} ${issue.message}`).join("; ")}`);
+  throw new EdgetrainError("bad_input", `bad command arguments: ${issuesText(parsed.issues, "args")}`);
 }

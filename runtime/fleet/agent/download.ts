@@ -38,8 +38,13 @@ export async function downloadModel(request: DownloadRequest): Promise<{ resumed
   const actual = size === request.size ? await sha256OfFile(request.file) : undefined;
   if (actual !== request.sha256) {
     await rm(request.file, { force: true });
-    const why = actual === undefined ? `${size} bytes instead of the ${request.size} announced` : `sha256 ${actual} instead of the ${request.sha256} announced`;
-    throw new EdgetrainError("bad_input", `the model file downloaded from the hub has ${why}; deleted`, { details: { size, sha256: actual } });
+    const why =
+      actual === undefined
+        ? `${size} bytes instead of the ${request.size} announced`
+        : `sha256 ${actual} instead of the ${request.sha256} announced`;
+    throw new EdgetrainError("bad_input", `the model file downloaded from the hub has ${why}; deleted`, {
+      details: { size, sha256: actual },
+    });
   }
   return { resumedFrom };
 }
@@ -52,7 +57,9 @@ async function fetchFrom(request: DownloadRequest, offset: number): Promise<void
   if (!response.ok) {
     const error = new Error(`the hub answered ${response.status} to the model download`);
     // A refusal (wrong token, gone) will not change by asking again; a server error may.
-    throw response.status >= 500 ? error : new EdgetrainError("bad_input", error.message, { details: { status: response.status } });
+    throw response.status >= 500
+      ? error
+      : new EdgetrainError("bad_input", error.message, { details: { status: response.status } });
   }
   // A server that ignores Range sends the whole file again: start over rather than append it.
   const append = offset > 0 && response.status === 206;
@@ -61,7 +68,8 @@ async function fetchFrom(request: DownloadRequest, offset: number): Promise<void
   try {
     for await (const chunk of response.body ?? []) {
       written += chunk.byteLength;
-      if (written > request.size) throw new EdgetrainError("bad_input", `the model file is larger than the ${request.size} bytes announced`);
+      if (written > request.size)
+        throw new EdgetrainError("bad_input", `the model file is larger than the ${request.size} bytes announced`);
       await handle.write(chunk);
     }
   } catch (error) {

@@ -35,7 +35,8 @@ export class HeartbeatBuilder {
     for (const output of outputs) {
       if (typeof output !== "object" || Array.isArray(output)) continue;
       const classes = (entry.classes ??= {});
-      if (classes[output.label] !== undefined || Object.keys(classes).length < MAX_CLASSES) classes[output.label] = (classes[output.label] ?? 0) + 1;
+      if (classes[output.label] !== undefined || Object.keys(classes).length < MAX_CLASSES)
+        classes[output.label] = (classes[output.label] ?? 0) + 1;
     }
   }
 
@@ -54,10 +55,19 @@ export class HeartbeatBuilder {
         ...(sample.gpuPercent !== undefined && { gpu_ratio: ratio(sample.gpuPercent) }),
         ...(sample.temperatureC !== undefined && { temperature_c: round(sample.temperatureC, 1) }),
       }),
-      governor: state.paused ? `paused: ${state.reason}` : state.sparingCore ? `sparing a core: ${state.sparingReason}` : "running",
-      runs: this.sources.runs().map((run) => ({ run: run.id, job: run.job, ...(run.key !== null && { key: run.key }), state: run.status })),
+      governor: state.paused
+        ? `paused: ${state.reason}`
+        : state.sparingCore
+          ? `sparing a core: ${state.sparingReason}`
+          : "running",
+      runs: this.sources
+        .runs()
+        .map((run) => ({ run: run.id, job: run.job, ...(run.key !== null && { key: run.key }), state: run.status })),
       models: Object.fromEntries(
-        this.sources.models().filter((m) => m.active !== undefined).map((m) => [m.model, { version: m.active!, ...(m.metrics && { metrics: roundAll(m.metrics) }) }]),
+        this.sources
+          .models()
+          .filter((m) => m.active !== undefined)
+          .map((m) => [m.model, { version: m.active!, ...(m.metrics && { metrics: roundAll(m.metrics) }) }]),
       ),
       predictions: { total: this.total, ...optionalRatio(this.sources.cacheHitRatio()), by_model: this.byModel },
     };
@@ -84,5 +94,7 @@ export function fitHeartbeat(beat: Heartbeat): Heartbeat {
 
 const ratio = (percent: number) => round(Math.min(1, Math.max(0, percent / 100)), 3);
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
-const roundAll = (metrics: Record<string, number>) => Object.fromEntries(Object.entries(metrics).map(([name, value]) => [name, round(value, 4)]));
-const optionalRatio = (value: number | undefined) => (value === undefined ? {} : { cache_hit_ratio: ratio(value * 100) });
+const roundAll = (metrics: Record<string, number>) =>
+  Object.fromEntries(Object.entries(metrics).map(([name, value]) => [name, round(value, 4)]));
+const optionalRatio = (value: number | undefined) =>
+  value === undefined ? {} : { cache_hit_ratio: ratio(value * 100) };

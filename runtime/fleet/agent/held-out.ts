@@ -8,7 +8,13 @@ import { heldOutRows } from "../../scoring/score-version.ts";
  * The local rows a fleet update is scored on by the gate: the held-out part of the data of the job that
  * trains the model here. Undefined without such a job or data; the gate then passes it uncompared.
  */
-export async function heldOutForModel(model: string, source: { job: string; key?: string } | undefined, profile: Profile, paths: ResolvedPaths, logger: Logger): Promise<DataTable | undefined> {
+export async function heldOutForModel(
+  model: string,
+  source: { job: string; key?: string } | undefined,
+  profile: Profile,
+  paths: ResolvedPaths,
+  logger: Logger,
+): Promise<DataTable | undefined> {
   const spec = source && profile.jobs[source.job]?.data;
   if (!spec) return undefined;
   try {

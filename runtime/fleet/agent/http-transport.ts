@@ -31,10 +31,13 @@ export class HttpTransport implements FleetTransport {
 
   async heartbeat(beat: Heartbeat): Promise<void> {
     const wasUp = this.up;
-    const answer = (await this.post(httpRoutes.heartbeat(this.options.device), beat)) as { pending?: unknown; commands?: unknown } | undefined;
+    const answer = (await this.post(httpRoutes.heartbeat(this.options.device), beat)) as
+      | { pending?: unknown; commands?: unknown }
+      | undefined;
     if (!wasUp) this.events?.connected();
     // Passed on as they came: a signature covers the fields as signed, so nothing is parsed away before it is checked.
-    for (const announcement of Array.isArray(answer?.pending) ? answer.pending : []) this.events?.announcement(announcement);
+    for (const announcement of Array.isArray(answer?.pending) ? answer.pending : [])
+      this.events?.announcement(announcement);
     for (const command of Array.isArray(answer?.commands) ? answer.commands : []) this.events?.command(command);
   }
 
@@ -54,14 +57,23 @@ export class HttpTransport implements FleetTransport {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (fleet.api_key) headers.authorization = `Bearer ${fleet.api_key}`;
     try {
-      const response = await fetch(new URL(path, fleet.url), { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+      const response = await fetch(new URL(path, fleet.url), {
+        method: "POST",
+        headers,
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
       if (!response.ok) throw new Error(`the hub answered ${response.status} to ${path}`);
       const text = await response.text();
       if (!this.up) logger.info("reached the fleet hub again", { url: fleet.url });
       this.up = true;
       return text ? (JSON.parse(text) as unknown) : undefined;
     } catch (error) {
-      if (this.up) logger.warn("lost the fleet hub; training and serving go on, reports wait in the outbox", { url: fleet.url, error: messageOf(error) });
+      if (this.up)
+        logger.warn("lost the fleet hub; training and serving go on, reports wait in the outbox", {
+          url: fleet.url,
+          error: messageOf(error),
+        });
       this.up = false;
       throw error;
     }

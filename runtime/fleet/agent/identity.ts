@@ -25,9 +25,13 @@ export function derivedDeviceId(hostRoot: string): string {
   const machineId = readText(hostRoot, "etc/machine-id")?.trim();
   const source = machineId ? `machine-id:${machineId}` : firstMac();
   if (!source) {
-    throw new EdgetrainError("profile_invalid", "this device has neither /etc/machine-id nor a network card address to derive its fleet id from", {
-      hint: "set fleet.device_id in the profile",
-    });
+    throw new EdgetrainError(
+      "profile_invalid",
+      "this device has neither /etc/machine-id nor a network card address to derive its fleet id from",
+      {
+        hint: "set fleet.device_id in the profile",
+      },
+    );
   }
   return `dev-${createHash("sha256").update(source).digest("hex").slice(0, 20)}`;
 }

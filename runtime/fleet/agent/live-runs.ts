@@ -27,7 +27,8 @@ export class LiveRuns {
 
   readonly listener = (event: BusEvent): void => {
     const at = new Date(event.at).toISOString();
-    const update = (run: string, kind: RunUpdate["event"], data: Record<string, unknown>) => this.parts.send({ device: this.parts.device, run, at, event: kind, data });
+    const update = (run: string, kind: RunUpdate["event"], data: Record<string, unknown>) =>
+      this.parts.send({ device: this.parts.device, run, at, event: kind, data });
     switch (event.type) {
       case "run.heartbeat":
       case "run.checkpoint": {
@@ -44,7 +45,9 @@ export class LiveRuns {
         const { run, job, key, status, metrics, error, deployment } = event.data;
         update(run, "state", { state: status });
         return this.parts.finished({
-          run, job, state: status,
+          run,
+          job,
+          state: status,
           ...(key != null && { key }),
           ...(metrics && { metrics }),
           ...(error !== undefined && { error }),

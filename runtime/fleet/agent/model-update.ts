@@ -25,7 +25,14 @@ export interface ModelUpdateParts {
   current: () => { profile: Profile; paths: ResolvedPaths; deployer: Deployer; autoUpdate: boolean };
   logger: Logger;
   signal: AbortSignal;
-  report: (outcome: { rollout: string; model: string; version: number; outcome: OtaOutcome; reason?: string; scores?: Record<string, unknown> }) => void;
+  report: (outcome: {
+    rollout: string;
+    model: string;
+    version: number;
+    outcome: OtaOutcome;
+    reason?: string;
+    scores?: Record<string, unknown>;
+  }) => void;
 }
 
 type Announcement = ModelAnnouncement;
@@ -48,9 +55,18 @@ export class ModelUpdates {
     const checked = checkSigned(raw, ModelAnnouncement, trusted, device);
     if (!checked.ok) {
       const partial = checked.partial ?? {};
-      logger.warn(`refused a model announcement: ${checked.reason}`, { model: partial.model, version: partial.version, rollout: partial.rollout });
+      logger.warn(`refused a model announcement: ${checked.reason}`, {
+        model: partial.model,
+        version: partial.version,
+        rollout: partial.rollout,
+      });
       const { rollout, model, version } = partial;
-      if (partial.device === device && typeof rollout === "string" && typeof model === "string" && typeof version === "number") {
+      if (
+        partial.device === device &&
+        typeof rollout === "string" &&
+        typeof model === "string" &&
+        typeof version === "number"
+      ) {
         this.parts.report({ rollout, model, version, outcome: "failed", reason: `refused: ${checked.reason}` });
       }
       return Promise.resolve();
@@ -63,14 +79,34 @@ export class ModelUpdates {
     const { db, logger } = this.parts;
     const done = handledAnnouncement(db, a);
     if (done && FINAL.has(done.outcome)) {
-      logger.debug("model announcement handled already", { model: a.model, version: a.version, rollout: a.rollout, outcome: done.outcome });
+      logger.debug("model announcement handled already", {
+        model: a.model,
+        version: a.version,
+        rollout: a.rollout,
+        outcome: done.outcome,
+      });
       return;
     }
-    const finish = (outcome: OtaOutcome, extra: { local?: number; reason?: string; scores?: Record<string, unknown>; final?: boolean } = {}) => {
-      if (extra.final !== false) recordAnnouncement(db, { ...a, outcome, local_version: extra.local, reason: extra.reason });
-      this.parts.report({ rollout: a.rollout, model: a.model, version: a.version, outcome, reason: extra.reason, scores: extra.scores });
+    const finish = (
+      outcome: OtaOutcome,
+      extra: { local?: number; reason?: string; scores?: Record<string, unknown>; final?: boolean } = {},
+    ) => {
+      if (extra.final !== false)
+        recordAnnouncement(db, { ...a, outcome, local_version: extra.local, reason: extra.reason });
+      this.parts.report({
+        rollout: a.rollout,
+        model: a.model,
+        version: a.version,
+        outcome,
+        reason: extra.reason,
+        scores: extra.scores,
+      });
       const level = outcome === "activated" || outcome === "verified" ? "info" : "warn";
-      logger[level](`fleet update of model ${a.model} to version ${a.version}: ${outcome}`, { rollout: a.rollout, reason: extra.reason, local_version: extra.local });
+      logger[level](`fleet update of model ${a.model} to version ${a.version}: ${outcome}`, {
+        rollout: a.rollout,
+        reason: extra.reason,
+        local_version: extra.local,
+      });
     };
     try {
       const present = this.parts.store.versions(a.model).find((version) => version.sha256 === a.sha256);
@@ -78,7 +114,8 @@ export class ModelUpdates {
       const stored = await this.downloadAndStore(a, finish);
       if (!stored) return;
       const { candidate, heldOut } = stored;
-      if (!this.parts.current().autoUpdate) return finish("verified", { local: candidate.version, reason: "waits for `edgetrain activate`" });
+      if (!this.parts.current().autoUpdate)
+        return finish("verified", { local: candidate.version, reason: "waits for `edgetrain activate`" });
       const deployment = await this.deploy(a, candidate, heldOut);
       const outcome = outcomeOf(deployment, this.parts.store.version(a.model, candidate.version));
       finish(outcome.outcome, { local: candidate.version, reason: deployment.message, scores: outcome.scores });
@@ -88,21 +125,37 @@ export class ModelUpdates {
   }
 
   /** The same file is in the store already (a rollback announced by the hub, a second rollout): no download. */
-  private async applyPresent(a: Announcement, present: ModelVersion, finish: (outcome: OtaOutcome, extra?: { local?: number; reason?: string }) => void): Promise<void> {
-    if (this.parts.store.activeVersion(a.model) === present.version) return finish("activated", { local: present.version, reason: "serving already" });
-    if (!this.parts.current().autoUpdate) return finish("verified", { local: present.version, reason: "in the store; waits for `edgetrain activate`" });
+  private async applyPresent(
+    a: Announcement,
+    present: ModelVersion,
+    finish: (outcome: OtaOutcome, extra?: { local?: number; reason?: string }) => void,
+  ): Promise<void> {
+    if (this.parts.store.activeVersion(a.model) === present.version)
+      return finish("activated", { local: present.version, reason: "serving already" });
+    if (!this.parts.current().autoUpdate)
+      return finish("verified", { local: present.version, reason: "in the store; waits for `edgetrain activate`" });
     await this.parts.activator.activate(a.model, present.version, `fleet rollout ${a.rollout}`);
     finish("activated", { local: present.version });
   }
 
-  private async downloadAndStore(a: Announcement, finish: (outcome: OtaOutcome, extra?: { reason?: string; final?: boolean }) => void): Promise<{ candidate: ModelVersion; heldOut?: DataTable } | undefined> {
+  private async downloadAndStore(
+    a: Announcement,
+    finish: (outcome: OtaOutcome, extra?: { reason?: string; final?: boolean }) => void,
+  ): Promise<{ candidate: ModelVersion; heldOut?: DataTable } | undefined> {
     const { paths, profile } = this.parts.current();
     const incoming = join(paths.models, ".incoming");
     mkdirSync(incoming, { recursive: true });
     const file = join(incoming, `${a.model}-${a.version}-${a.sha256.slice(0, 16)}.onnx`);
     try {
-      const { resumedFrom } = await downloadModel({ url: a.url, file, size: a.size, sha256: a.sha256, signal: this.parts.signal });
-      if (resumedFrom > 0) this.parts.logger.info(`resumed the download of model ${a.model} version ${a.version} at byte ${resumedFrom}`);
+      const { resumedFrom } = await downloadModel({
+        url: a.url,
+        file,
+        size: a.size,
+        sha256: a.sha256,
+        signal: this.parts.signal,
+      });
+      if (resumedFrom > 0)
+        this.parts.logger.info(`resumed the download of model ${a.model} version ${a.version} at byte ${resumedFrom}`);
     } catch (error) {
       // A broken connection is tried again at the next delivery; a file that does not match is final.
       finish("failed", { reason: messageOf(error), final: error instanceof EdgetrainError });
@@ -114,7 +167,16 @@ export class ModelUpdates {
       const candidate = await this.parts.store.addVersion(
         a.model,
         file,
-        { source: "fleet", fleet: { rollout: a.rollout, version: a.version, issued_at: a.issued_at }, job: source?.job, key: source?.key, task: a.task, feature_names: a.feature_names, classes: a.classes, metrics: {} },
+        {
+          source: "fleet",
+          fleet: { rollout: a.rollout, version: a.version, issued_at: a.issued_at },
+          job: source?.job,
+          key: source?.key,
+          task: a.task,
+          feature_names: a.feature_names,
+          classes: a.classes,
+          metrics: {},
+        },
         heldOut && healthRows(heldOut, a.feature_names),
         a.version,
       );
@@ -149,7 +211,9 @@ export class ModelUpdates {
   /** The local job (and key) that trains this model, whose data holds the rows the gate compares on. */
   private sourceJob(model: string): { job: string; key?: string } | undefined {
     const { profile } = this.parts.current();
-    const kept = this.parts.store.versions(model).find((version) => version.job !== undefined && profile.jobs[version.job]);
+    const kept = this.parts.store
+      .versions(model)
+      .find((version) => version.job !== undefined && profile.jobs[version.job]);
     if (kept?.job) return { job: kept.job, key: kept.key };
     for (const job of Object.keys(profile.jobs)) {
       if (job === model) return { job };
@@ -159,7 +223,10 @@ export class ModelUpdates {
   }
 }
 
-function outcomeOf(deployment: Deployment, version: ModelVersion | undefined): { outcome: OtaOutcome; scores?: Record<string, unknown> } {
+function outcomeOf(
+  deployment: Deployment,
+  version: ModelVersion | undefined,
+): { outcome: OtaOutcome; scores?: Record<string, unknown> } {
   if (deployment.status === "activated") return { outcome: "activated" };
   if (deployment.status === "stored") return { outcome: "verified" };
   if (deployment.status === "rejected") return { outcome: "rejected", scores: version?.gate };
@@ -168,9 +235,14 @@ function outcomeOf(deployment: Deployment, version: ModelVersion | undefined): {
 }
 
 /** A few held-out rows in the model's feature order: every activation predicts them as a health check. */
-function healthRows(table: { featureNames: string[]; x: Float32Array; rows: number }, features: string[]): number[][] | undefined {
+function healthRows(
+  table: { featureNames: string[]; x: Float32Array; rows: number },
+  features: string[],
+): number[][] | undefined {
   const columns = features.map((name) => table.featureNames.indexOf(name));
   if (columns.some((column) => column < 0)) return undefined;
   const width = table.featureNames.length;
-  return Array.from({ length: Math.min(5, table.rows) }, (_, row) => columns.map((column) => table.x[row * width + column]!));
+  return Array.from({ length: Math.min(5, table.rows) }, (_, row) =>
+    columns.map((column) => table.x[row * width + column]!),
+  );
 }

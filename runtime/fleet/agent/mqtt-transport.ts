@@ -4,7 +4,14 @@ import mqtt, { type MqttClient } from "mqtt";
 import type { FleetConfig } from "../../config/schema.ts";
 import { messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
-import { topics, type DeviceInfo, type DeviceReport, type DeviceStatus, type Heartbeat, type RunUpdate } from "../protocol.ts";
+import {
+  topics,
+  type DeviceInfo,
+  type DeviceReport,
+  type DeviceStatus,
+  type Heartbeat,
+  type RunUpdate,
+} from "../protocol.ts";
 import { parseJson } from "./trust.ts";
 import type { FleetTransport, TransportEvents } from "./transport.ts";
 
@@ -43,16 +50,26 @@ export class MqttTransport implements FleetTransport {
       username: fleet.username ?? (fleet.password !== undefined ? device : undefined),
       password: fleet.password,
       ...this.tlsFiles(),
-      will: { topic: topics.status(device), payload: Buffer.from(JSON.stringify(status(device, "offline"))), qos: 1, retain: true },
+      will: {
+        topic: topics.status(device),
+        payload: Buffer.from(JSON.stringify(status(device, "offline"))),
+        qos: 1,
+        retain: true,
+      },
     }));
     let failures = 0;
     client.on("connect", (connack) => {
       failures = 0;
       client.options.reconnectPeriod = minMs;
-      logger.info("connected to the fleet broker", { broker: redactUrl(fleet.broker!), device, session_present: connack.sessionPresent });
+      logger.info("connected to the fleet broker", {
+        broker: redactUrl(fleet.broker!),
+        device,
+        session_present: connack.sessionPresent,
+      });
       client.publish(topics.status(device), JSON.stringify(status(device, "online")), { qos: 1, retain: true });
       client.subscribe([topics.models(device), topics.commands(device)], { qos: 1 }, (error) => {
-        if (error) logger.warn("could not subscribe to this device's announcements and commands", { error: messageOf(error) });
+        if (error)
+          logger.warn("could not subscribe to this device's announcements and commands", { error: messageOf(error) });
       });
       events.connected();
     });
@@ -60,7 +77,10 @@ export class MqttTransport implements FleetTransport {
       if (this.closing) return;
       failures++;
       client.options.reconnectPeriod = Math.min(maxMs, minMs * 2 ** Math.min(failures, 16));
-      if (failures === 1) logger.warn("lost the fleet broker; training and serving go on, reports wait in the outbox", { broker: redactUrl(fleet.broker!) });
+      if (failures === 1)
+        logger.warn("lost the fleet broker; training and serving go on, reports wait in the outbox", {
+          broker: redactUrl(fleet.broker!),
+        });
     });
     client.on("error", (error) => logger.debug("fleet broker connection error", { error: messageOf(error) }));
     client.on("message", (topic, payload) => {
@@ -97,7 +117,10 @@ export class MqttTransport implements FleetTransport {
     if (!client) return;
     this.closing = true;
     if (client.connected) {
-      await this.publish(topics.status(this.options.device), status(this.options.device, "offline"), { qos: 1, retain: true }).catch(() => {});
+      await this.publish(topics.status(this.options.device), status(this.options.device, "offline"), {
+        qos: 1,
+        retain: true,
+      }).catch(() => {});
     }
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }
@@ -112,7 +135,8 @@ export class MqttTransport implements FleetTransport {
 
   private tlsFiles(): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
     const { fleet, home } = this.options;
-    const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(isAbsolute(file) ? file : join(home, file)));
+    const read = (file: string | undefined) =>
+      file === undefined ? undefined : readFileSync(isAbsolute(file) ? file : join(home, file));
     return { ca: read(fleet.ca), cert: read(fleet.cert), key: read(fleet.key) };
   }
 }

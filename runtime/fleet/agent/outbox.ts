@@ -50,7 +50,11 @@ export class Outbox {
   }
 
   private async sendWaiting(): Promise<void> {
-    for (let entries = outboxEntries(this.db); entries.length && !this.closed && this.transport.isConnected(); entries = outboxEntries(this.db)) {
+    for (
+      let entries = outboxEntries(this.db);
+      entries.length && !this.closed && this.transport.isConnected();
+      entries = outboxEntries(this.db)
+    ) {
       for (const entry of entries) {
         if (this.closed) return;
         try {

@@ -7,26 +7,48 @@ import { trustedKey, verifyMessage } from "../signing.ts";
 export function trustedKeys(trust: readonly string[]): KeyObject[] {
   return trust.map((text, index) => {
     const key = trustedKey(text);
-    if (!key) throw new EdgetrainError("profile_invalid", `fleet.trust[${index}] is not an ed25519 public key`, { hint: "copy the line `edgetrain hub key` prints" });
+    if (!key)
+      throw new EdgetrainError("profile_invalid", `fleet.trust[${index}] is not an ed25519 public key`, {
+        hint: "copy the line `edgetrain hub key` prints",
+      });
     return key;
   });
 }
 
-export type Checked<T> = { ok: true; message: T } | { ok: false; reason: string; /** What could be read of it, to answer. */ partial?: Record<string, unknown> };
+export type Checked<T> =
+  | { ok: true; message: T }
+  | { ok: false; reason: string /** What could be read of it, to answer. */; partial?: Record<string, unknown> };
 
 /**
  * A message from the hub is trusted only when a `fleet.trust` key signed it; its signature is checked
  * before its shape, its device or anything else about it is acted on.
  */
-export function checkSigned<S extends v.GenericSchema>(raw: unknown, schema: S, trusted: readonly KeyObject[], device: string): Checked<v.InferOutput<S>> {
+export function checkSigned<S extends v.GenericSchema>(
+  raw: unknown,
+  schema: S,
+  trusted: readonly KeyObject[],
+  device: string,
+): Checked<v.InferOutput<S>> {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return { ok: false, reason: "not a JSON object" };
   const message = raw as Record<string, unknown>;
-  if (typeof message.signature !== "string" || message.signature === "") return { ok: false, reason: "unsigned", partial: message };
+  if (typeof message.signature !== "string" || message.signature === "")
+    return { ok: false, reason: "unsigned", partial: message };
   if (trusted.length === 0) return { ok: false, reason: "fleet.trust lists no hub key", partial: message };
-  if (!verifyMessage(message, trusted)) return { ok: false, reason: "signature does not match any key of fleet.trust", partial: message };
+  if (!verifyMessage(message, trusted))
+    return { ok: false, reason: "signature does not match any key of fleet.trust", partial: message };
   const parsed = v.safeParse(schema, message);
-  if (!parsed.success) return { ok: false, reason: `malformed: ${parsed.issues.map((issue) => `${v.getDotPath(issue) ?? "message"} ${issue.message}`).join("; ")}`, partial: message };
-  if ((parsed.output as { device: string }).device !== device) return { ok: false, reason: `addressed to device ${(parsed.output as { device: string }).device}, not this one`, partial: message };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: `malformed: ${issuesText(parsed.issues, "message")}`,
+      partial: message,
+    };
+  if ((parsed.output as { device: string }).device !== device)
+    return {
+      ok: false,
+      reason: `addressed to device ${(parsed.output as { device: string }).device}, not this one`,
+      partial: message,
+    };
   return { ok: true, message: parsed.output };
 }
 
@@ -39,4 +61,9 @@ export function parseJson(payload: Uint8Array | string): unknown {
   } catch {
     return null;
   }
+}
+
+/** Valibot's issues in one line: `args.version Invalid type; …`. */
+export function issuesText(issues: readonly v.BaseIssue<unknown>[], root: string): string {
+  return issues.map((issue) => `${v.getDotPath(issue) ?? root} ${issue.message}`).join("; ");
 }
