@@ -123,6 +123,12 @@ describe("device agent: commands from the hub", () => {
       expect(await activeVersion(daemon)).toBe(2);
       await answered("train-1");
       expect(result("train-1")).toMatchObject({ ok: true, result: { queued: { job: "activity", key: "player_1" } } });
+      // The run it started is followed live on the runs topic, and reported when it ends.
+      await hub.waitFor(() => hub.reports("cmd-1").some((r) => r.kind === "run"), 60_000);
+      const run = hub.reports("cmd-1").find((r) => r.kind === "run")!;
+      expect(run).toMatchObject({ job: "activity", key: "player_1", state: "succeeded" });
+      const updates = hub.of("runs", "cmd-1").map((h) => h.body!);
+      expect(updates.filter((u) => u.run === run.run).map((u) => u.event)).toContain("state");
     } finally {
       await daemon.stop();
       await hub.close();

@@ -186,3 +186,65 @@ describe("device agent: model updates", () => {
     }
   }, 60_000);
 });
+
+describe("device agent: auto_update off, and predictions in heartbeats", () => {
+  test("an update is only verified until a person activates it; the hub hears both", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    const good = fileFacts(models.good.artifact);
+    const files = fileServer({ "/good.onnx": good.bytes });
+    const hub = await hubDouble(broker.url);
+    const fleet = {
+      device_id: "ota-4",
+      broker: broker.url,
+      trust: [hub.key.publicKey],
+      auto_update: false,
+      heartbeat_interval: "300ms",
+    };
+    const daemon = await fleetDaemon(deviceHome(dir.path), fleet, JOBS);
+    const outcomes = () => hub.reports("ota-4").map((r) => r.outcome);
+    try {
+      await hub.waitFor(() => hub.of("status", "ota-4").at(-1)?.body?.state === "online");
+      await hub.announce(announcementOf("ota-4", MODEL, 1, good, files.url("/good.onnx"), meta()));
+      await hub.waitFor(() => outcomes().includes("verified"));
+      const state = await modelState(daemon);
+      expect(state!.active).toBeUndefined();
+      expect(state!.versions).toMatchObject([{ version: 1, status: "candidate", source: "fleet" }]);
+
+      const activate = await fetch(`${daemon.address().url}/v1/models/${MODEL}/activate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${daemon.token()}`, "content-type": "application/json" },
+        body: JSON.stringify({ version: 1 }),
+      });
+      expect(activate.status).toBe(200);
+      await hub.waitFor(() => outcomes().includes("activated"));
+      expect(outcomes()).toEqual(["verified", "activated"]);
+
+      // Predictions answered show in the next heartbeat: how many, and which classes, per model.
+      const row = Array.from(models.heldOut.x.subarray(0, models.heldOut.featureNames.length));
+      const rows = [row, row, row];
+      const predicted = (await (
+        await fetch(`${daemon.address().url}/v1/predict/${MODEL}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ inputs: rows }),
+        })
+      ).json()) as { outputs: Array<{ label: string }> };
+      const label = predicted.outputs[0]!.label;
+      type Beat = { predictions?: { total: number; by_model?: Record<string, { count: number; classes?: object }> } };
+      const beats = () => hub.of("heartbeat", "ota-4").map((h) => h.body as Beat);
+      await hub.waitFor(() => beats().some((b) => b.predictions?.by_model?.[MODEL] !== undefined));
+      const beat = beats().find((b) => b.predictions?.by_model?.[MODEL] !== undefined)!;
+      expect(beat.predictions!.total).toBe(3);
+      expect(beat.predictions!.by_model![MODEL]).toEqual({ count: 3, classes: { [label]: 3 } });
+      // Since the last heartbeat: the next ones count nothing new.
+      const after = beats().indexOf(beat) + 1;
+      await hub.waitFor(() => beats().length > after);
+      expect(beats()[after]!.predictions!.by_model).toEqual({});
+    } finally {
+      await daemon.stop();
+      await hub.close();
+      files.stop();
+    }
+  }, 60_000);
+});
