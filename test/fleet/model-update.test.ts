@@ -92,6 +92,11 @@ describe("device agent: model updates", () => {
         passed: false,
       });
       expect((await modelState(daemon))!.active).toBe(1);
+      // The same file in another rollout keeps the gate's verdict: not downloaded again, not forced in.
+      await hub.announce(announcementOf("ota-1", MODEL, 2, weak, files.url("/weak.onnx"), meta(), "again"));
+      await hub.waitFor(() => hub.reports("ota-1").some((r) => r.rollout === "again"));
+      expect(hub.reports("ota-1").find((r) => r.rollout === "again")).toMatchObject({ outcome: "rejected" });
+      expect(files.requests.filter((r) => r.path === "/weak.onnx").length).toBe(1);
 
       await hub.announce(announcementOf("ota-1", MODEL, 3, newer, files.url("/newer.onnx"), meta()));
       await hub.waitFor(() => outcomes().includes("3:activated"));

@@ -31,8 +31,6 @@ export interface FleetAgentParts {
   state: StateDatabase;
   environment: Environment;
   logger: Logger;
-  /** Test hooks: reconnect backoff bounds. */
-  reconnect?: { minMs: number; maxMs: number };
 }
 
 /** Registration is published again this long after the last model change, so a burst sends one. */
@@ -80,8 +78,6 @@ export class FleetAgent {
             device,
             home,
             logger,
-            minReconnectMs: parts.reconnect?.minMs,
-            maxReconnectMs: parts.reconnect?.maxMs,
           });
     this.outbox = new Outbox(state.db, this.transport, logger);
     const { store, activator } = services.serving;

@@ -124,14 +124,25 @@ export class ModelUpdates {
     }
   }
 
-  /** The same file is in the store already (a rollback announced by the hub, a second rollout): no download. */
+  /**
+   * The same file is in the store already (a rollback announced by the hub, a second rollout): no download.
+   * One the gate or a failed activation turned down here keeps that verdict rather than being forced in.
+   */
   private async applyPresent(
     a: Announcement,
     present: ModelVersion,
-    finish: (outcome: OtaOutcome, extra?: { local?: number; reason?: string }) => void,
+    finish: (
+      outcome: OtaOutcome,
+      extra?: { local?: number; reason?: string; scores?: Record<string, unknown> },
+    ) => void,
   ): Promise<void> {
     if (this.parts.store.activeVersion(a.model) === present.version)
       return finish("activated", { local: present.version, reason: "serving already" });
+    if (present.status === "rejected" || present.status === "rolled_back") {
+      const reason = `version ${present.version} with this file was ${present.status.replace("_", " ")} here before`;
+      const outcome = present.status === "rejected" ? "rejected" : "rolled_back";
+      return finish(outcome, { local: present.version, reason: present.note ?? reason, scores: present.gate });
+    }
     if (!this.parts.current().autoUpdate)
       return finish("verified", { local: present.version, reason: "in the store; waits for `edgetrain activate`" });
     await this.parts.activator.activate(a.model, present.version, `fleet rollout ${a.rollout}`);
