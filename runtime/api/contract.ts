@@ -102,6 +102,8 @@ export type EventPayloads = {
   "run.progress": RunRef & JobKey & { done: number; total: number; message?: string };
   "run.heartbeat": RunRef & { worker?: string; [field: string]: unknown };
   "run.checkpoint": RunRef & { worker?: string; path: string; metrics: Record<string, number> };
+  /** A line of a trainer's log (command strategy), as it is written. */
+  "run.log": RunRef & { worker?: string | number; line: string };
   "run.process": RunRef & { worker: string; pid: number };
   "run.stalled": RunRef & { worker: string; pid: number; silent_s: number };
   /** A staged run's decision: how many workers it started and why not more, or a worker stopped as memory tightened. */

@@ -58,7 +58,7 @@ export interface ResolvedPaths {
 /**
  * Events published on the daemon's bus; the API streams them to the TUI. Open on purpose: plugins see
  * only the contract, so names and payloads are not checked here. A strategy reports `run.heartbeat`,
- * `run.checkpoint`, `run.process` and `run.stalled` (the run id is added for it), a trigger
+ * `run.checkpoint`, `run.log`, `run.process` and `run.stalled` (the run id is added for it), a trigger
  * `trigger.scored`; a plugin's own events should be named `plugin.NAME.EVENT`. The runtime's own
  * emitters use the typed `Events` of runtime/events/bus.ts instead.
  */

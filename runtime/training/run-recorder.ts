@@ -41,10 +41,15 @@ const WRITE_EVERY_MS = 1000;
  * Records one run: its row in `runs`, kept up to date from the strategy's events and progress. On a full
  * disk, progress is dropped (the next update carries it) and the run's outcome waits for space.
  */
+/** Lines of a trainer's log the run record keeps while it trains. */
+const LIVE_LOG_LINES = 200;
+
 export class RunRecorder {
   readonly id: string;
   private readonly details: RunDetails = { checkpoints: [], log_tail: [], stalls: 0 };
   private lastWrite = 0;
+  private trailing?: ReturnType<typeof setTimeout>;
+  private finished = false;
   private fileContent?: string;
   private fileWriter?: Promise<void>;
 
@@ -73,6 +78,11 @@ export class RunRecorder {
         } else if (type === "run.ramp" && typeof data.decision === "string") {
           this.details.ramp = { ...data, decision: data.decision };
           this.flush(true);
+        } else if (type === "run.log" && typeof data.line === "string") {
+          // The tail the record shows while the run trains; the workers' own tails replace it at the end.
+          this.details.log_tail.push(data.line);
+          if (this.details.log_tail.length > LIVE_LOG_LINES) this.details.log_tail.shift();
+          this.flush(false);
         } else if (type === "run.stalled") {
           this.details.stalls++;
           this.flush(true, "stalled");
@@ -139,6 +149,8 @@ export class RunRecorder {
   }
 
   private finish(status: "succeeded" | "failed" | "cancelled", metrics?: Record<string, number>, error?: string): void {
+    clearTimeout(this.trailing);
+    this.finished = true;
     const values = [status, Date.now(), status === "succeeded" ? 1 : this.fraction(), metrics ? JSON.stringify(metrics) : null, error ?? null, JSON.stringify(this.details), this.id] as const;
     this.state.writes.retry(`the record of run ${this.id}`, () => void this.state.db.query("UPDATE runs SET status = ?, ended_at = ?, progress = ?, metrics = ?, error = ?, details = ? WHERE id = ?").run(...values));
     this.writeFile(status);
@@ -150,8 +162,20 @@ export class RunRecorder {
   }
 
   private flush(force: boolean, status?: string): void {
+    if (this.finished) return;
     const now = Date.now();
-    if (!force && now - this.lastWrite < WRITE_EVERY_MS) return;
+    if (!force && now - this.lastWrite < WRITE_EVERY_MS) {
+      // A change held back is written when the interval ends, not only with the next one (a trainer's last
+      // log line before a long silence).
+      this.trailing ??= setTimeout(() => {
+        this.trailing = undefined;
+        this.flush(false);
+      }, WRITE_EVERY_MS - (now - this.lastWrite));
+      this.trailing.unref?.();
+      return;
+    }
+    clearTimeout(this.trailing);
+    this.trailing = undefined;
     this.lastWrite = now;
     this.state.writes.attempt(`progress of run ${this.id}`, () =>
       void this.state.db.query(`UPDATE runs SET progress = ?, message = ?, details = ?${status ? ", status = ?" : ""} WHERE id = ?`).run(

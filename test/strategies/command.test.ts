@@ -79,6 +79,20 @@ describe("command strategy", () => {
     expect(Array.from(out.label!.data as BigInt64Array, Number)).toEqual([1, 0]);
   }, 30_000);
 
+  test("a trainer's log lines are events while it runs, not only a tail at its end", async () => {
+    await using dir = tempDir();
+    const go = join(dir.path, "go");
+    const trainer = `echo loading data; echo cuda not found >&2; while [ ! -f ${go} ]; do sleep 0.05; done; ` +
+      `echo '{"event":"artifact","path":"model.onnx"}'; touch model.onnx`;
+    const run = await start(dir.path, { command: trainer });
+    const lines = () => run.events.filter((e) => e.type === "run.log").map((e) => e.data.line);
+    // The trainer waits for the file the test writes only once it has seen both lines.
+    await until(() => lines().includes("loading data") && lines().includes("cuda not found"));
+    expect(run.events.find((e) => e.type === "run.log")!.data.worker).toBe(0);
+    await Bun.write(go, "");
+    await run.done;
+  }, 30_000);
+
   test("a silent trainer is marked stalled and killed; with on_stall: restart it is restarted first", async () => {
     await using dir = tempDir();
     const killed = await start(dir.path, { command: shellTrainer(1, 30), heartbeat_timeout: "400ms", grace_period: "200ms" });

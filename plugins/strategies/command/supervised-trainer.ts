@@ -187,6 +187,8 @@ export class SupervisedTrainer {
 
   private log(line: string, logFile?: NodeJS.WritableStream): void {
     logFile?.write(line + "\n");
+    // Live while the run trains: the run record, /v1/events and the fleet hub follow the trainer's log.
+    this.events.emit("run.log", { worker: this.report.id, line });
     this.report.logTail.push(line);
     if (this.report.logTail.length > this.settings.logTailLines) this.report.logTail.shift();
   }
