@@ -51,5 +51,12 @@ describe("heartbeat size and live run lines", () => {
     expect(sent[2]!.data.dropped_before).toBe(3);
     live.listener({ type: "log", at: 3000, data: { time: "", level: "info", msg: "daemon line" } } as BusEvent);
     expect(sent.length).toBe(4);
+    // A trainer's own lines (command strategy) share the same limit.
+    for (let i = 0; i < 3; i++)
+      live.listener({ type: "run.log", at: 5000, data: { run: "r1", worker: 0, line: `t${i}` } });
+    expect(sent.slice(4).map((u) => u.data)).toEqual([
+      { line: "t0", worker: 0 },
+      { line: "t1", worker: 0 },
+    ]);
   });
 });

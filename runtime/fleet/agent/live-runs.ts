@@ -54,15 +54,24 @@ export class LiveRuns {
           ...(deployment && { model: deployment.model, version: deployment.version }),
         });
       }
+      case "run.log": {
+        const { run, worker, line } = event.data;
+        if (!this.admitLine(event.at)) return;
+        return update(run, "log", { line, ...(worker !== undefined && { worker }), ...this.takeDropped() });
+      }
       case "log": {
         const { run, ...line } = event.data as { run?: unknown } & Record<string, unknown>;
         if (typeof run !== "string" || !this.admitLine(event.at)) return;
-        const dropped = this.dropped;
-        this.dropped = 0;
-        return update(run, "log", dropped ? { ...line, dropped_before: dropped } : line);
+        return update(run, "log", { ...line, ...this.takeDropped() });
       }
     }
   };
+
+  private takeDropped(): { dropped_before?: number } {
+    const dropped = this.dropped;
+    this.dropped = 0;
+    return dropped ? { dropped_before: dropped } : {};
+  }
 
   private admitLine(at: number): boolean {
     const limit = this.parts.logLinesPerSecond();
