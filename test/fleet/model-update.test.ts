@@ -253,3 +253,39 @@ describe("device agent: auto_update off, and predictions in heartbeats", () => {
     }
   }, 60_000);
 });
+
+describe("device agent: a stored update that never passed its deploy steps", () => {
+  test("announced again with auto_update on, it goes through the gate rather than straight into service", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    const home = deviceHome(dir.path);
+    const good = fileFacts(models.good.artifact);
+    const weak = fileFacts(models.weak.artifact);
+    const files = fileServer({ "/good.onnx": good.bytes, "/weak.onnx": weak.bytes });
+    const hub = await hubDouble(broker.url);
+    const fleet = { device_id: "ota-5", broker: broker.url, trust: [hub.key.publicKey] };
+    const reported = (rollout: string) => hub.reports("ota-5").find((r) => r.rollout === rollout);
+    let daemon = await fleetDaemon(home, fleet, JOBS);
+    try {
+      await hub.announce(announcementOf("ota-5", MODEL, 1, good, files.url("/good.onnx"), meta(), "first"));
+      await hub.waitFor(() => reported("first")?.outcome === "activated");
+      await daemon.stop();
+
+      daemon = await fleetDaemon(home, { ...fleet, auto_update: false }, JOBS);
+      await hub.announce(announcementOf("ota-5", MODEL, 2, weak, files.url("/weak.onnx"), meta(), "held"));
+      await hub.waitFor(() => reported("held")?.outcome === "verified");
+      await daemon.stop();
+
+      daemon = await fleetDaemon(home, fleet, JOBS);
+      await hub.announce(announcementOf("ota-5", MODEL, 2, weak, files.url("/weak.onnx"), meta(), "again"));
+      await hub.waitFor(() => reported("again") !== undefined);
+      expect(reported("again")).toMatchObject({ outcome: "rejected", scores: { passed: false, active_version: 1 } });
+      expect((await modelState(daemon))!.active).toBe(1);
+      expect(files.requests.filter((r) => r.path === "/weak.onnx").length).toBe(1);
+    } finally {
+      await daemon.stop();
+      await hub.close();
+      files.stop();
+    }
+  }, 60_000);
+});

@@ -36,6 +36,10 @@ export interface ModelUpdateParts {
 }
 
 type Announcement = ModelAnnouncement;
+type Finish = (
+  outcome: OtaOutcome,
+  extra?: { local?: number; reason?: string; scores?: Record<string, unknown>; final?: boolean },
+) => void;
 
 /** Outcomes after which the same announcement is not tried again when the broker delivers it again. */
 const FINAL: ReadonlySet<string> = new Set(["verified", "activated", "rejected", "rolled_back", "failed"]);
@@ -87,10 +91,9 @@ export class ModelUpdates {
       });
       return;
     }
-    const finish = (
-      outcome: OtaOutcome,
-      extra: { local?: number; reason?: string; scores?: Record<string, unknown>; final?: boolean } = {},
-    ) => {
+    const finish: Finish = (outcome, extra = {}) => {
+      // Cut short by a stop: left unrecorded, so the next start takes it up where it is.
+      if (this.parts.signal.aborted) return;
       if (extra.final !== false)
         recordAnnouncement(db, { ...a, outcome, local_version: extra.local, reason: extra.reason });
       this.parts.report({
@@ -116,9 +119,7 @@ export class ModelUpdates {
       const { candidate, heldOut } = stored;
       if (!this.parts.current().autoUpdate)
         return finish("verified", { local: candidate.version, reason: "waits for `edgetrain activate`" });
-      const deployment = await this.deploy(a, candidate, heldOut);
-      const outcome = outcomeOf(deployment, this.parts.store.version(a.model, candidate.version));
-      finish(outcome.outcome, { local: candidate.version, reason: deployment.message, scores: outcome.scores });
+      await this.deployAndFinish(a, candidate, heldOut, finish);
     } catch (error) {
       finish("failed", { reason: messageOf(error), final: error instanceof EdgetrainError });
     }
@@ -128,14 +129,7 @@ export class ModelUpdates {
    * The same file is in the store already (a rollback announced by the hub, a second rollout): no download.
    * One the gate or a failed activation turned down here keeps that verdict rather than being forced in.
    */
-  private async applyPresent(
-    a: Announcement,
-    present: ModelVersion,
-    finish: (
-      outcome: OtaOutcome,
-      extra?: { local?: number; reason?: string; scores?: Record<string, unknown> },
-    ) => void,
-  ): Promise<void> {
+  private async applyPresent(a: Announcement, present: ModelVersion, finish: Finish): Promise<void> {
     if (this.parts.store.activeVersion(a.model) === present.version)
       return finish("activated", { local: present.version, reason: "serving already" });
     if (present.status === "rejected" || present.status === "rolled_back") {
@@ -145,13 +139,30 @@ export class ModelUpdates {
     }
     if (!this.parts.current().autoUpdate)
       return finish("verified", { local: present.version, reason: "in the store; waits for `edgetrain activate`" });
+    if (present.status === "candidate") {
+      // Stored but never through its deploy steps (a stop or crash came between): the gate still decides.
+      const { profile, paths } = this.parts.current();
+      const heldOut = await heldOutForModel(a.model, this.sourceJob(a.model), profile, paths, this.parts.logger);
+      return this.deployAndFinish(a, present, heldOut, finish);
+    }
     await this.parts.activator.activate(a.model, present.version, `fleet rollout ${a.rollout}`);
     finish("activated", { local: present.version });
   }
 
+  private async deployAndFinish(
+    a: Announcement,
+    candidate: ModelVersion,
+    heldOut: DataTable | undefined,
+    finish: Finish,
+  ) {
+    const deployment = await this.deploy(a, candidate, heldOut);
+    const outcome = outcomeOf(deployment, this.parts.store.version(a.model, candidate.version));
+    finish(outcome.outcome, { local: candidate.version, reason: deployment.message, scores: outcome.scores });
+  }
+
   private async downloadAndStore(
     a: Announcement,
-    finish: (outcome: OtaOutcome, extra?: { reason?: string; final?: boolean }) => void,
+    finish: Finish,
   ): Promise<{ candidate: ModelVersion; heldOut?: DataTable } | undefined> {
     const { paths, profile } = this.parts.current();
     const incoming = join(paths.models, ".incoming");
