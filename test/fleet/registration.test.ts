@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemonProcess, tempDir } from "../helpers.ts";
 import { fleetDaemon, hubDouble } from "./hub-double.ts";
@@ -73,6 +74,25 @@ describe("device agent: registration, heartbeat, offline", () => {
       expect(hub.of("status", "lab-2").at(-1)!.body).toMatchObject({ device: "lab-2", state: "offline" });
     } finally {
       proc.kill("SIGKILL");
+      await hub.close();
+    }
+  }, 60_000);
+
+  test("a reload that changes the fleet section restarts the agent; the daemon goes on", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    const hub = await hubDouble(broker.url);
+    const daemon = await fleetDaemon(dir.path, { device_id: "before", broker: broker.url });
+    try {
+      await hub.waitFor(() => hub.of("status", "before").at(-1)?.body?.state === "online");
+      const profile = join(dir.path, "profile.yaml");
+      writeFileSync(profile, readFileSync(profile, "utf8").replace('"before"', '"after"'));
+      expect(await daemon.reload()).toBe(true);
+      await hub.waitFor(() => hub.of("status", "after").at(-1)?.body?.state === "online");
+      expect(hub.of("status", "before").at(-1)!.body!.state).toBe("offline");
+      expect((await fetch(`${daemon.address().url}/health`)).status).toBe(200);
+    } finally {
+      await daemon.stop();
       await hub.close();
     }
   }, 60_000);
