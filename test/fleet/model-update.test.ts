@@ -116,7 +116,7 @@ describe("device agent: model updates", () => {
     }
   }, 120_000);
 
-  test("a wrong hash or signature leaves the store untouched; a forged update is not even downloaded", async () => {
+  test("a wrong hash or signature leaves the store untouched; a file that is no model never serves", async () => {
     await using broker = await startMosquitto();
     await using dir = tempDir();
     const good = fileFacts(models.good.artifact);
@@ -160,6 +160,23 @@ describe("device agent: model updates", () => {
       expect(await modelState(daemon)).toBeUndefined();
       expect(readdirSync(join(dir.path, "home/models")).filter((name) => !name.startsWith("."))).toEqual([]);
       expect(readdirSync(join(dir.path, "home/models/.incoming"))).toEqual([]);
+
+      // A file that matches its hash but is no model: stored, refused by its deploy steps, never served.
+      const garbage = new TextEncoder().encode("not an onnx model ".repeat(64));
+      const facts = {
+        bytes: garbage,
+        size: garbage.length,
+        sha256: new Bun.CryptoHasher("sha256").update(garbage).digest("hex"),
+      };
+      const served = fileServer({ "/garbage.onnx": garbage });
+      await hub.announce(announcementOf("ota-2", MODEL, 1, facts, served.url("/garbage.onnx"), meta(), "garbage"));
+      await hub.waitFor(() => hub.reports("ota-2").some((r) => r.rollout === "garbage"));
+      served.stop();
+      expect(hub.reports("ota-2").find((r) => r.rollout === "garbage")).toMatchObject({
+        outcome: "failed",
+        reason: expect.stringContaining("gate"),
+      });
+      expect((await modelState(daemon))!.active).toBeUndefined();
     } finally {
       await daemon.stop();
       await hub.close();
