@@ -86,3 +86,12 @@ export function verifiedAwaitingActivation(
       .get(model, localVersion) ?? undefined
   );
 }
+
+/** Days a command id is remembered: far past any command's expiry, so a late copy is still known. */
+const COMMAND_MEMORY_MS = 30 * 24 * 3600 * 1000;
+
+/** Records a command id; false when it was seen before (the broker delivered it again). */
+export function firstSightOfCommand(db: Database, id: string, now = Date.now()): boolean {
+  db.query("DELETE FROM fleet_commands WHERE received_at < ?").run(now - COMMAND_MEMORY_MS);
+  return db.query("INSERT OR IGNORE INTO fleet_commands (id, received_at) VALUES (?, ?)").run(id, now).changes > 0;
+}

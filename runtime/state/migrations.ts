@@ -119,9 +119,10 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
   },
   {
     version: 6,
-    name: "fleet: reports waiting for the broker, and the model announcements already handled",
+    name: "fleet: reports waiting for the broker, and the announcements and commands already handled",
     // A report is kept until the hub's broker acknowledged it; an announcement (retained, so delivered
-    // again at every connect) is handled once per rollout, model, version and hash.
+    // again at every connect) is handled once per rollout, model, version and hash; a command (QoS 1, so
+    // delivered again when its acknowledgement was lost) once per id.
     sql: `
       CREATE TABLE fleet_outbox (
         id TEXT PRIMARY KEY,
@@ -139,6 +140,10 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
         reason TEXT,
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (rollout, model, version, sha256)
+      );
+      CREATE TABLE fleet_commands (
+        id TEXT PRIMARY KEY,
+        received_at INTEGER NOT NULL
       );
     `,
   },

@@ -127,6 +127,12 @@ describe("device agent: commands from the hub", () => {
       await hub.waitFor(() => hub.reports("cmd-1").some((r) => r.kind === "run"), 60_000);
       const run = hub.reports("cmd-1").find((r) => r.kind === "run")!;
       expect(run).toMatchObject({ job: "activity", key: "player_1", state: "succeeded" });
+      // The broker delivering a command again (its acknowledgement was lost) does not run it twice, even
+      // after a restart of the daemon.
+      await hub.command(command("cmd-1", "rollback", { model: MODEL }, "rollback-1"));
+      await hub.command(command("cmd-1", "logs", { lines: 1 }, "logs-2"));
+      await answered("logs-2");
+      expect(hub.reports("cmd-1").filter((r) => r.command_id === "rollback-1").length).toBe(1);
       const updates = hub.of("runs", "cmd-1").map((h) => h.body!);
       expect(updates.filter((u) => u.run === run.run).map((u) => u.event)).toContain("state");
     } finally {

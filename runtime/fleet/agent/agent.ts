@@ -7,7 +7,7 @@ import { probeOnnxRuntime } from "../../inference/probe.ts";
 import type { Logger } from "../../plugin-api.ts";
 import type { Services } from "../../services/services.ts";
 import type { StateDatabase } from "../../state/database.ts";
-import { recordAnnouncement, verifiedAwaitingActivation } from "../../state/fleet.ts";
+import { firstSightOfCommand, recordAnnouncement, verifiedAwaitingActivation } from "../../state/fleet.ts";
 import { runsInProgress } from "../../state/runs.ts";
 import { VERSION } from "../../version.ts";
 import type { DeviceInfo, DeviceReport } from "../protocol.ts";
@@ -103,6 +103,7 @@ export class FleetAgent {
       logger,
       target: () => parts.commands,
       report: (result) => this.report({ kind: "command", ...result }),
+      firstSight: (id) => firstSightOfCommand(state.db, id),
     });
     this.heartbeats = new HeartbeatBuilder({
       device,

@@ -17,6 +17,8 @@ export interface CommandParts {
   target: () => CommandTarget;
   logger: Logger;
   report: (report: CommandReport) => void;
+  /** Records a command id; false when it was seen before, even by an earlier start of the daemon. */
+  firstSight: (id: string) => boolean;
   now?: () => number;
 }
 
@@ -29,8 +31,6 @@ const MAX_LOG_LINES = 200;
  * one too where its id and name can be read.
  */
 export class Commands {
-  private readonly seen = new Set<string>();
-
   constructor(private readonly parts: CommandParts) {}
 
   async handle(raw: unknown): Promise<void> {
@@ -61,8 +61,10 @@ export class Commands {
     if (!checked.ok) return;
     const command = checked.message;
     // The broker delivers a QoS 1 command again after a reconnect that cut its acknowledgement short.
-    if (this.seen.has(command.id)) return;
-    this.seen.add(command.id);
+    if (!this.parts.firstSight(command.id)) {
+      logger.debug("fleet command run already", { id: command.id });
+      return;
+    }
     logger.info(`fleet command ${command.command}`, { id: command.id, args: command.args });
     try {
       const result = await this.run(command.command, command.args);
