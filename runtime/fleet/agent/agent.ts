@@ -45,6 +45,9 @@ export class FleetAgent {
   readonly identity: DeviceIdentity;
   private readonly transport: FleetTransport;
   private readonly outbox: Outbox;
+  private readonly updates: ModelUpdates;
+  private readonly commands: Commands;
+  private readonly heartbeats: HeartbeatBuilder;
   private readonly abort = new AbortController();
   private readonly stops: Array<() => void> = [];
   private inventory?: Promise<Record<string, unknown>>;
@@ -117,12 +120,8 @@ export class FleetAgent {
     });
   }
 
-  private readonly updates: ModelUpdates;
-  private readonly commands: Commands;
-  private readonly heartbeats: HeartbeatBuilder;
-
   private begin(): void {
-    const { services, fleet, state, logger } = this.parts;
+    const { services, fleet, logger } = this.parts;
     this.stops.push(
       services.onPrediction((model, _cached, _seconds, outputs) => this.heartbeats.countPrediction(model, outputs)),
     );
