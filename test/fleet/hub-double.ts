@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { Daemon } from "../../runtime/daemon.ts";
@@ -149,6 +149,7 @@ export function announcementOf(
 export async function fleetDaemon(home: string, fleet: Record<string, unknown>, extraYaml = "") {
   const profile = join(home, "profile.yaml");
   const yaml = `paths: { home: ${home} }\napi: { port: 0 }\n${extraYaml}\nfleet: ${JSON.stringify(fleet)}\n`;
+  mkdirSync(home, { recursive: true });
   writeFileSync(profile, yaml);
   return Daemon.start({ profile, environment: testEnvironment(home), headless: true });
 }
