@@ -56,6 +56,25 @@ describe("device agent: registration, heartbeat, offline", () => {
     await hub.close();
   }, 60_000);
 
+  test("the broker password and credentials in the broker URL stay out of the log", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    const hub = await hubDouble(broker.url);
+    const withCredentials = broker.url.replace("mqtt://", "mqtt://lab-3:url-s3cret@");
+    const fleet = { device_id: "lab-3", broker: withCredentials, password: "hunter2-broker" };
+    const daemon = await fleetDaemon(dir.path, fleet);
+    try {
+      await hub.waitFor(() => hub.of("status", "lab-3").at(-1)?.body?.state === "online");
+    } finally {
+      await daemon.stop();
+      await hub.close();
+    }
+    const log = readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8");
+    expect(log).toContain("connected to the fleet broker");
+    expect(log).not.toContain("url-s3cret");
+    expect(log).not.toContain("hunter2");
+  }, 60_000);
+
   test("a device that vanishes is marked offline by the broker's last will", async () => {
     await using broker = await startMosquitto();
     await using dir = tempDir();

@@ -2,6 +2,7 @@ import type { FleetConfig } from "../../config/schema.ts";
 import { messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
 import { httpRoutes, type DeviceInfo, type DeviceReport, type Heartbeat, type RunUpdate } from "../protocol.ts";
+import { redactUrl } from "./redact-url.ts";
 import type { FleetTransport, TransportEvents } from "./transport.ts";
 
 /**
@@ -65,13 +66,13 @@ export class HttpTransport implements FleetTransport {
       });
       if (!response.ok) throw new Error(`the hub answered ${response.status} to ${path}`);
       const text = await response.text();
-      if (!this.up) logger.info("reached the fleet hub again", { url: fleet.url });
+      if (!this.up) logger.info("reached the fleet hub again", { url: redactUrl(fleet.url!) });
       this.up = true;
       return text ? (JSON.parse(text) as unknown) : undefined;
     } catch (error) {
       if (this.up)
         logger.warn("lost the fleet hub; training and serving go on, reports wait in the outbox", {
-          url: fleet.url,
+          url: redactUrl(fleet.url!),
           error: messageOf(error),
         });
       this.up = false;

@@ -12,6 +12,7 @@ import {
   type Heartbeat,
   type RunUpdate,
 } from "../protocol.ts";
+import { redactUrl } from "./redact-url.ts";
 import { parseJson } from "./trust.ts";
 import type { FleetTransport, TransportEvents } from "./transport.ts";
 
@@ -143,9 +144,4 @@ export class MqttTransport implements FleetTransport {
 
 function status(device: string, state: DeviceStatus["state"]): DeviceStatus {
   return { device, state, at: new Date().toISOString() };
-}
-
-/** A broker URL as logged: credentials written into it stay out of the log. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//<credentials>@");
 }
