@@ -15,7 +15,7 @@ import { isDiskFull } from "./files/disk-full.ts";
 import { DiskSpace, diskFullError, diskIsFull } from "./files/disk-space.ts";
 import { HomeWatch, homeLostError } from "./files/home-watch.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
-import { FleetAgent } from "./fleet/agent/agent.ts";
+import type { FleetAgent } from "./fleet/agent/agent.ts";
 import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
 import { removeDeadTrainingLocks } from "./locks/training-locks.ts";
 import { LogSink, logFileOptions, type LogLine } from "./log/logger.ts";
@@ -143,7 +143,7 @@ export class Daemon {
       daemon.started.add("api", () => daemon.server?.stop(true));
       daemon.listen();
       daemon.started.add("fleet agent", () => daemon.fleet?.stop());
-      daemon.startFleet(true);
+      await daemon.startFleet(true);
     } catch (error) {
       await daemon.stop();
       throw isDiskFull(error) ? diskFullError(paths.home) : error;
@@ -189,7 +189,7 @@ export class Daemon {
       if (fleetBefore !== JSON.stringify(next.profile.fleet)) {
         await this.fleet?.stop();
         this.fleet = undefined;
-        this.startFleet(false);
+        await this.startFleet(false);
       }
       if (before.host !== next.profile.api.host || before.port !== next.profile.api.port) {
         this.server?.stop();
@@ -244,10 +244,12 @@ export class Daemon {
   }
 
   /** Joins the fleet of the profile's `fleet:` section; a misconfigured one refuses the start, or is logged at a reload. */
-  private startFleet(atStart: boolean): void {
+  private async startFleet(atStart: boolean): Promise<void> {
     const { fleet } = this.resolved.profile;
     if (!fleet) return;
     try {
+      // Loaded only for a device in a fleet: a daemon standing alone does not carry MQTT and its inventory.
+      const { FleetAgent } = await import("./fleet/agent/agent.ts");
       this.fleet = FleetAgent.start({ fleet, services: this.services, commands: this.backend, state: this.state, environment: this.options.environment, logger: this.logger.child({ part: "fleet" }) });
     } catch (error) {
       if (atStart) throw error;
