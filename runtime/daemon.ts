@@ -243,14 +243,16 @@ export class Daemon {
     this.whenHomeLost(error);
   }
 
-  /** Joins the fleet of the profile's `fleet:` section; a misconfigured one refuses the start, or is logged at a reload. */
+  /** Joins the fleet of the profile's `fleet:` section; one that cannot work refuses a start, or is logged. */
   private async startFleet(atStart: boolean): Promise<void> {
     const { fleet } = this.resolved.profile;
     if (!fleet) return;
     try {
       // Loaded only for a device in a fleet: a daemon standing alone does not carry MQTT and its inventory.
       const { FleetAgent } = await import("./fleet/agent/agent.ts");
-      this.fleet = FleetAgent.start({ fleet, services: this.services, commands: this.backend, state: this.state, environment: this.options.environment, logger: this.logger.child({ part: "fleet" }) });
+      const { services, backend: commands, state, options } = this;
+      const logger = this.logger.child({ part: "fleet" });
+      this.fleet = FleetAgent.start({ fleet, services, commands, state, environment: options.environment, logger });
     } catch (error) {
       if (atStart) throw error;
       this.logger.error(`the fleet agent did not start: ${messageOf(error)}`);

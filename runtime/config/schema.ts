@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { DataSourceSpec } from "../data/source-spec.ts";
 import { Duration } from "./duration.ts";
+import { Fleet } from "./fleet-schema.ts";
 
 /**
  * The profile schema: the single source of truth for profile types, `profiles/schema.json`
@@ -287,35 +288,6 @@ const Defaults = v.strictObject({
   strategies: v.optional(v.pipe(v.record(v.string(), PluginOptions), doc("Options every job of a strategy starts from, e.g. fewer trees on small devices.")), {}),
 });
 
-const Fleet = v.strictObject({
-  device_id: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "letters, digits, _ . - only"),
-      doc("This device's id in the fleet; default a stable id hashed from /etc/machine-id (else the first MAC address), the same after a reinstall."),
-    ),
-  ),
-  name: v.optional(v.pipe(v.string(), doc("Name shown at the hub; default the host name."))),
-  location: v.optional(v.pipe(v.string(), doc("Where the device stands, shown at the hub."))),
-  groups: v.optional(v.pipe(v.array(v.string()), doc("Groups a rollout can target.")), []),
-  transport: v.optional(v.pipe(v.picklist(["mqtt", "http"]), doc("mqtt: a broker (`broker`); http: a hub's HTTP routes (`url`, `api_key`) for sites without one.")), "mqtt"),
-  broker: v.optional(v.pipe(v.string(), v.regex(/^mqtts?:\/\//, "an mqtt:// or mqtts:// URL"), doc("The MQTT broker, mqtt://host:1883 or mqtts://host:8883."))),
-  ca: v.optional(v.pipe(v.string(), doc("PEM file of the CA that signed the broker's certificate (mqtts); relative to home."))),
-  cert: v.optional(v.pipe(v.string(), doc("PEM client certificate for the broker; relative to home."))),
-  key: v.optional(v.pipe(v.string(), doc("PEM private key of `cert`; relative to home."))),
-  username: v.optional(v.pipe(v.string(), doc("Broker user name; default the device id."))),
-  password: v.optional(v.pipe(v.string(), doc("Broker password; use `${EDGETRAIN_FLEET_PASSWORD}` rather than writing it here. Never logged or shown."))),
-  url: v.optional(v.pipe(v.string(), v.regex(/^https?:\/\//, "an http:// or https:// URL"), doc("The hub's base URL for transport http."))),
-  api_key: v.optional(v.pipe(v.string(), doc("Bearer key for transport http; use `${VARIABLE}`. Never logged or shown."))),
-  heartbeat_interval: v.optional(v.pipe(Duration, doc("How often a heartbeat (resources, models, predictions) is sent; at most 2 KB each.")), "30s"),
-  trust: v.optional(
-    v.pipe(v.array(v.pipe(v.string(), v.regex(/^ed25519:[A-Za-z0-9+/=]{40,}$/, "ed25519:<base64>, as `edgetrain hub key` prints"))), doc("Hub public keys whose signatures on model announcements and commands are accepted; nothing unsigned by one of them is applied or run.")),
-    [],
-  ),
-  auto_update: v.optional(v.pipe(v.boolean(), doc("Deploy a verified model update at once (gate, activate); false: download and verify it, then wait for `edgetrain activate`.")), true),
-  log_lines_per_s: v.optional(v.pipe(v.number(), v.minValue(0), doc("Live log lines of a run forwarded to the hub per second at most; more are counted and dropped.")), 20),
-});
-
 export const ProfileSchema = v.strictObject({
   $schema: v.optional(v.string()),
   extends: v.optional(v.pipe(v.string(), doc("Profile this one overrides: a built-in name or a file path."))),
@@ -333,11 +305,13 @@ export const ProfileSchema = v.strictObject({
   cache: v.optional(Cache, {}),
   api: v.optional(Api, {}),
   logging: v.optional(Logging, {}),
-  fleet: v.optional(v.pipe(Fleet, doc("Membership of a fleet managed by an edgetrain hub; left out, the device stands alone."))),
+  fleet: v.optional(
+    v.pipe(Fleet, doc("Membership of a fleet managed by an edgetrain hub; left out, the device stands alone.")),
+  ),
 });
 
 export type ProfileInput = v.InferInput<typeof ProfileSchema>;
 export type Profile = v.InferOutput<typeof ProfileSchema>;
 export type Job = v.InferOutput<typeof Job>;
-export type FleetConfig = v.InferOutput<typeof Fleet>;
+export type { FleetConfig } from "./fleet-schema.ts";
 export type PluginStep = v.InferOutput<typeof PluginStep>;

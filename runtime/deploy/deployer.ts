@@ -140,7 +140,11 @@ export class Deployer {
     return this.runStoredSteps(request, model, candidate);
   }
 
-  private async runStoredSteps(request: DeployRequest, model: string, candidate: ModelVersion): Promise<{ deployment: Deployment; finished: boolean }> {
+  private async runStoredSteps(
+    request: DeployRequest,
+    model: string,
+    candidate: ModelVersion,
+  ): Promise<{ deployment: Deployment; finished: boolean }> {
     const { store } = this.parts;
     const deployment: Deployment = { model, version: candidate.version, status: "stored", steps: [] };
     // A resumed deploy whose version serves already (the crash came after the switch) compares with the one before it.

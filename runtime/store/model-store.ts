@@ -45,7 +45,13 @@ export class ModelStore {
    * Copies a trained artifact in as the next version (a candidate, not yet serving); numbered at least
    * `atLeast` when given (a fleet update keeps the hub's number where no local version took it).
    */
-  addVersion(model: string, artifact: string, metadata: Omit<VersionMetadata, "sha256" | "created_at" | "parent">, healthInputs?: number[][], atLeast = 1): Promise<ModelVersion> {
+  addVersion(
+    model: string,
+    artifact: string,
+    metadata: Omit<VersionMetadata, "sha256" | "created_at" | "parent">,
+    healthInputs?: number[][],
+    atLeast = 1,
+  ): Promise<ModelVersion> {
     return this.changes.run(model, async () => {
       checkModelName(model);
       const dir = join(this.root, model);
