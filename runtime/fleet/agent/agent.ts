@@ -123,7 +123,9 @@ export class FleetAgent {
   private begin(): void {
     const { services, fleet, logger } = this.parts;
     this.stops.push(
-      services.onPrediction((model, _cached, _seconds, outputs) => this.heartbeats.countPrediction(model, outputs)),
+      services.onPrediction((model, code, _seconds, outputs) => {
+        if (code === "ok" && outputs) this.heartbeats.countPrediction(model, outputs);
+      }),
     );
     const live = new LiveRuns({
       device: this.identity.device,
