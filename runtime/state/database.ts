@@ -61,17 +61,18 @@ function currentVersion(db: Database): number {
   return row?.version ?? 0;
 }
 
-function migrate(db: Database, file: string): number[] {
+/** Applies the numbered `list` not yet applied to `db`; the hub's registry has its own list. */
+export function migrate(db: Database, file: string, list: typeof migrations = migrations): number[] {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
   const from = currentVersion(db);
-  const newest = migrations.at(-1)?.version ?? 0;
+  const newest = list.at(-1)?.version ?? 0;
   if (from > newest) {
     throw new EdgetrainError("state_failed", `state database ${file} has schema version ${from}, newer than this edgetrain knows (${newest})`, {
       hint: "run the newer edgetrain, or use another home",
     });
   }
   const applied: number[] = [];
-  for (const migration of migrations) {
+  for (const migration of list) {
     if (migration.version <= from) continue;
     db.transaction(() => {
       db.exec(migration.sql);

@@ -1,0 +1,106 @@
+/**
+ * The hub's registry schema, numbered like the daemon's (runtime/state/migrations.ts) and applied by the
+ * same mechanism. Never edit a released migration: add the next number. Times are milliseconds.
+ */
+export const registryMigrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: "devices, heartbeats, model versions, rollouts and their devices, reports, commands",
+    sql: `
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        location TEXT,
+        groups TEXT NOT NULL DEFAULT '[]',
+        info TEXT,
+        transport TEXT NOT NULL DEFAULT 'mqtt',
+        online INTEGER NOT NULL DEFAULT 0,
+        status_at INTEGER,
+        registered_at INTEGER NOT NULL,
+        last_heartbeat_at INTEGER
+      );
+      CREATE TABLE device_groups (
+        device TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        PRIMARY KEY (name, device)
+      );
+      CREATE TABLE device_models (
+        device TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        version INTEGER,
+        metrics TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (device, model)
+      );
+      -- resolution: 0 as received, 60000 once downsampled to one a minute.
+      CREATE TABLE heartbeats (
+        device TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        resolution INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX heartbeats_by_device ON heartbeats (device, at);
+      CREATE INDEX heartbeats_by_time ON heartbeats (at);
+      CREATE TABLE model_files (
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        file TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        task TEXT NOT NULL,
+        feature_names TEXT NOT NULL,
+        classes TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (model, version)
+      );
+      CREATE TABLE rollouts (
+        id TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('publish','rollback')),
+        device_group TEXT,
+        waves TEXT NOT NULL,
+        max_failures REAL NOT NULL,
+        wave_timeout_ms INTEGER NOT NULL,
+        wave INTEGER NOT NULL DEFAULT 0,
+        wave_started_at INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('running','paused','halted','aborted','completed')),
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        ended_at INTEGER
+      );
+      -- One row per device the rollout covers; wave is where it falls, announced once its wave starts.
+      CREATE TABLE rollout_devices (
+        rollout TEXT NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
+        device TEXT NOT NULL,
+        wave INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('waiting','announced','verified','activated','rejected','failed','rolled_back','cancelled')),
+        announcement TEXT,
+        reason TEXT,
+        announced_at INTEGER,
+        reported_at INTEGER,
+        PRIMARY KEY (rollout, device)
+      );
+      CREATE INDEX rollout_devices_by_device ON rollout_devices (device, state);
+      CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        device TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX reports_by_device ON reports (device, at);
+      CREATE TABLE commands (
+        id TEXT PRIMARY KEY,
+        device TEXT NOT NULL,
+        command TEXT NOT NULL,
+        message TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending','sent','done','failed')),
+        result TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX commands_by_device ON commands (device, state);
+    `,
+  },
+];

@@ -1,0 +1,217 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { EdgetrainError, messageOf } from "../../errors.ts";
+import { migrate } from "../../state/database.ts";
+import type { DeviceInfo, DeviceReport, DeviceStatus, Heartbeat } from "../protocol.ts";
+import { registryMigrations } from "./registry-migrations.ts";
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+export interface DeviceFilter {
+  group?: string;
+  online?: boolean;
+  model?: string;
+  /** With `model`: only devices that run this version of it. */
+  version?: number;
+}
+
+export interface DeviceRow {
+  id: string;
+  name: string | null;
+  location: string | null;
+  groups: string[];
+  transport: string;
+  online: boolean;
+  status_at: number | null;
+  registered_at: number;
+  last_heartbeat_at: number | null;
+  models: Array<{ model: string; version: number | null; metrics: Record<string, number> | null }>;
+}
+
+interface RawDevice extends Omit<DeviceRow, "groups" | "online" | "models"> {
+  groups: string;
+  online: number;
+}
+
+/**
+ * The hub's registry: devices, what they said last, their heartbeats as a time series, and the ids of the
+ * reports already applied. Heartbeats arrive by the thousand a second, so they are queued and written in
+ * one transaction per flush; every read flushes first, so that what was received is what is read.
+ */
+export class Registry {
+  readonly db: Database;
+  private queued: Array<[string, number, string]> = [];
+  private queuedOnline = new Set<string>();
+
+  constructor(readonly file: string) {
+    mkdirSync(join(file, ".."), { recursive: true });
+    try {
+      this.db = new Database(file, { create: true, strict: true });
+      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+    } catch (error) {
+      throw new EdgetrainError("state_failed", `cannot open the hub's registry ${file}: ${messageOf(error)}`, { details: { file }, cause: error });
+    }
+    migrate(this.db, file, registryMigrations);
+  }
+
+  static inHome(home: string): Registry {
+    return new Registry(join(home, "hub.db"));
+  }
+
+  /** The retained status: online on connect, offline as the broker's last will. */
+  recordStatus(status: DeviceStatus, at: number): void {
+    this.ensureDevice(status.device, at);
+    this.db.query("UPDATE devices SET online = ?, status_at = ? WHERE id = ?").run(status.state === "online" ? 1 : 0, at, status.device);
+  }
+
+  recordInfo(info: DeviceInfo, transport: "mqtt" | "http", at: number): void {
+    this.db.transaction(() => {
+      this.ensureDevice(info.device, at);
+      this.db
+        .query("UPDATE devices SET name = ?, location = ?, groups = ?, info = ?, transport = ? WHERE id = ?")
+        .run(info.name, info.location ?? null, JSON.stringify(info.groups), JSON.stringify(info), transport, info.device);
+      this.db.query("DELETE FROM device_groups WHERE device = ?").run(info.device);
+      for (const group of new Set(info.groups)) this.db.query("INSERT INTO device_groups (device, name) VALUES (?, ?)").run(info.device, group);
+      this.db.query("DELETE FROM device_models WHERE device = ?").run(info.device);
+      for (const model of info.models) this.setModel(info.device, model.model, model.active ?? null, model.metrics, at);
+    })();
+  }
+
+  /** Queued until the next flush; `online` for the HTTP transport, whose devices have no last will. */
+  recordHeartbeat(heartbeat: Heartbeat, at: number, online = false): void {
+    this.queued.push([heartbeat.device, at, JSON.stringify(heartbeat)]);
+    if (online) this.queuedOnline.add(heartbeat.device);
+  }
+
+  /** Writes the queued heartbeats in one transaction, with the devices' last heartbeat and model versions. */
+  flush(): number {
+    if (this.queued.length === 0) return 0;
+    const batch = this.queued;
+    const online = this.queuedOnline;
+    this.queued = [];
+    this.queuedOnline = new Set();
+    const insert = this.db.query("INSERT INTO heartbeats (device, at, data) VALUES (?, ?, ?)");
+    const last = this.db.query("UPDATE devices SET last_heartbeat_at = max(coalesce(last_heartbeat_at, 0), ?) WHERE id = ?");
+    this.db.transaction(() => {
+      for (const [device, at, data] of batch) {
+        this.ensureDevice(device, at);
+        insert.run(device, at, data);
+        last.run(at, device);
+        const models = (JSON.parse(data) as Heartbeat).models ?? {};
+        for (const [model, seen] of Object.entries(models)) this.setModel(device, model, seen.version, seen.metrics, at);
+      }
+      for (const device of online) this.db.query("UPDATE devices SET online = 1, status_at = ? WHERE id = ?").run(Date.now(), device);
+    })();
+    return batch.length;
+  }
+
+  /**
+   * Whether the report is new, recording its id: a report sent again (after a reconnect, or twice by a
+   * device that never saw the acknowledgement) is applied once. Call inside the transaction that applies it.
+   */
+  acceptReport(report: DeviceReport, at: number): boolean {
+    const result = this.db.query("INSERT OR IGNORE INTO reports (id, device, kind, at, data) VALUES (?, ?, ?, ?, ?)").run(report.id, report.device, report.kind, at, JSON.stringify(report));
+    return result.changes > 0;
+  }
+
+  setModel(device: string, model: string, version: number | null, metrics: Record<string, number> | undefined, at: number): void {
+    this.db
+      .query(
+        `INSERT INTO device_models (device, model, version, metrics, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (device, model) DO UPDATE SET version = excluded.version, metrics = coalesce(excluded.metrics, metrics), updated_at = excluded.updated_at`,
+      )
+      .run(device, model, version, metrics ? JSON.stringify(metrics) : null, at);
+  }
+
+  devices(filter: DeviceFilter = {}): DeviceRow[] {
+    this.flush();
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (filter.group !== undefined) {
+      where.push("id IN (SELECT device FROM device_groups WHERE name = ?)");
+      params.push(filter.group);
+    }
+    if (filter.online !== undefined) {
+      where.push("online = ?");
+      params.push(filter.online ? 1 : 0);
+    }
+    if (filter.model !== undefined) {
+      where.push(`id IN (SELECT device FROM device_models WHERE model = ?${filter.version === undefined ? "" : " AND version = ?"})`);
+      params.push(filter.model);
+      if (filter.version !== undefined) params.push(filter.version);
+    }
+    const sql = `SELECT id, name, location, groups, transport, online, status_at, registered_at, last_heartbeat_at FROM devices${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
+    return this.db.query<RawDevice, Array<string | number>>(sql).all(...params).map((row) => this.deviceRow(row));
+  }
+
+  device(id: string): (DeviceRow & { info: DeviceInfo | null }) | undefined {
+    this.flush();
+    const row = this.db.query<RawDevice & { info: string | null }, [string]>("SELECT * FROM devices WHERE id = ?").get(id);
+    if (!row) return undefined;
+    return { ...this.deviceRow(row), info: row.info ? (JSON.parse(row.info) as DeviceInfo) : null };
+  }
+
+  heartbeats(device: string, limit: number): Array<Heartbeat & { received_at: number }> {
+    this.flush();
+    return this.db
+      .query<{ at: number; data: string }, [string, number]>("SELECT at, data FROM heartbeats WHERE device = ? ORDER BY at DESC LIMIT ?")
+      .all(device, limit)
+      .map((row) => ({ ...(JSON.parse(row.data) as Heartbeat), received_at: row.at }));
+  }
+
+  heartbeatCount(device?: string): number {
+    this.flush();
+    const row = device === undefined ? this.db.query<{ n: number }, []>("SELECT count(*) AS n FROM heartbeats").get() : this.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM heartbeats WHERE device = ?").get(device);
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Keeps `keepDays` of heartbeats, and one a minute per device for those older than a day. The cut is on a
+   * minute boundary, so that a minute is never split between two passes.
+   */
+  maintain(now: number, keepDays: number): { removed: number; downsampled: number } {
+    this.flush();
+    return this.db.transaction(() => {
+      const removed = this.db.query("DELETE FROM heartbeats WHERE at < ?").run(now - keepDays * DAY).changes;
+      const cut = Math.floor((now - DAY) / MINUTE) * MINUTE;
+      const thinned = this.db
+        .query(
+          `DELETE FROM heartbeats WHERE resolution = 0 AND at < ?1 AND rowid NOT IN
+             (SELECT min(rowid) FROM heartbeats WHERE resolution = 0 AND at < ?1 GROUP BY device, at / ${MINUTE})`,
+        )
+        .run(cut).changes;
+      this.db.query(`UPDATE heartbeats SET resolution = ${MINUTE} WHERE resolution = 0 AND at < ?`).run(cut);
+      return { removed: removed + thinned, downsampled: thinned };
+    })();
+  }
+
+  close(): void {
+    this.flush();
+    this.db.close();
+  }
+
+  private ensureDevice(id: string, at: number): void {
+    this.db.query("INSERT OR IGNORE INTO devices (id, registered_at) VALUES (?, ?)").run(id, at);
+  }
+
+  private deviceRow(row: RawDevice): DeviceRow {
+    const models = this.db
+      .query<{ model: string; version: number | null; metrics: string | null }, [string]>("SELECT model, version, metrics FROM device_models WHERE device = ? ORDER BY model")
+      .all(row.id)
+      .map((model) => ({ ...model, metrics: model.metrics ? (JSON.parse(model.metrics) as Record<string, number>) : null }));
+    return {
+      id: row.id,
+      name: row.name,
+      location: row.location,
+      groups: JSON.parse(row.groups) as string[],
+      transport: row.transport,
+      online: row.online === 1,
+      status_at: row.status_at,
+      registered_at: row.registered_at,
+      last_heartbeat_at: row.last_heartbeat_at,
+      models,
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, test } from "bun:test";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { Registry } from "../../runtime/fleet/hub/registry.ts";
+import { tempDir } from "../helpers.ts";
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const now = Date.UTC(2026, 11, 4, 12, 0, 0);
+
+const beat = (device: string, seq: number) => ({ device, at: new Date(now).toISOString(), seq });
+
+describe("hub registry database", () => {
+  test("heartbeats are kept keep_days, and one a minute per device past the first day", async () => {
+    await using dir = tempDir();
+    const registry = Registry.inHome(dir.path);
+    try {
+      // Two days ago: 6 a minute for 3 minutes; twelve hours ago: 6 a minute; ten days ago: one.
+      for (const [device, base] of [["a", now - 2 * DAY], ["b", now - 2 * DAY], ["a", now - DAY / 2]] as const) {
+        for (let i = 0; i < 18; i++) registry.recordHeartbeat(beat(device, i), base + i * 10_000);
+      }
+      registry.recordHeartbeat(beat("a", 99), now - 10 * DAY);
+      expect(registry.heartbeatCount()).toBe(55);
+      const { removed, downsampled } = registry.maintain(now, 7);
+      expect(removed).toBe(1 + 2 * 15);
+      expect(downsampled).toBe(30);
+      expect(registry.heartbeatCount("a")).toBe(3 + 18);
+      expect(registry.heartbeatCount("b")).toBe(3);
+      // A second pass changes nothing: the minutes already thinned keep their one heartbeat.
+      expect(registry.maintain(now, 7)).toEqual({ removed: 0, downsampled: 0 });
+    } finally {
+      registry.close();
+    }
+  });
+
+  test("a report id is accepted once", async () => {
+    await using dir = tempDir();
+    const registry = Registry.inHome(dir.path);
+    try {
+      const report = { kind: "run" as const, id: "rep-1", device: "a", at: new Date(now).toISOString(), run: "r1", job: "j", state: "succeeded" };
+      expect(registry.acceptReport(report, now)).toBe(true);
+      expect(registry.acceptReport(report, now + 1)).toBe(false);
+      expect(statSync(join(dir.path, "hub.db")).isFile()).toBe(true);
+    } finally {
+      registry.close();
+    }
+  });
+});
