@@ -16,7 +16,11 @@ describe("hub registry database", () => {
     const registry = Registry.inHome(dir.path);
     try {
       // Two days ago: 6 a minute for 3 minutes; twelve hours ago: 6 a minute; ten days ago: one.
-      for (const [device, base] of [["a", now - 2 * DAY], ["b", now - 2 * DAY], ["a", now - DAY / 2]] as const) {
+      for (const [device, base] of [
+        ["a", now - 2 * DAY],
+        ["b", now - 2 * DAY],
+        ["a", now - DAY / 2],
+      ] as const) {
         for (let i = 0; i < 18; i++) registry.recordHeartbeat(beat(device, i), base + i * 10_000);
       }
       registry.recordHeartbeat(beat("a", 99), now - 10 * DAY);
@@ -37,7 +41,15 @@ describe("hub registry database", () => {
     await using dir = tempDir();
     const registry = Registry.inHome(dir.path);
     try {
-      const report = { kind: "run" as const, id: "rep-1", device: "a", at: new Date(now).toISOString(), run: "r1", job: "j", state: "succeeded" };
+      const report = {
+        kind: "run" as const,
+        id: "rep-1",
+        device: "a",
+        at: new Date(now).toISOString(),
+        run: "r1",
+        job: "j",
+        state: "succeeded",
+      };
       expect(registry.acceptReport(report, now)).toBe(true);
       expect(registry.acceptReport(report, now + 1)).toBe(false);
       expect(statSync(join(dir.path, "hub.db")).isFile()).toBe(true);

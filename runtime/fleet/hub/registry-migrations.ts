@@ -74,7 +74,8 @@ export const registryMigrations: ReadonlyArray<{ version: number; name: string; 
         rollout TEXT NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
         device TEXT NOT NULL,
         wave INTEGER NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('waiting','announced','verified','activated','rejected','failed','rolled_back','cancelled')),
+        state TEXT NOT NULL CHECK (state IN
+          ('waiting','announced','verified','activated','rejected','failed','rolled_back','cancelled')),
         announcement TEXT,
         reason TEXT,
         announced_at INTEGER,

@@ -49,9 +49,14 @@ export class Registry {
     mkdirSync(join(file, ".."), { recursive: true });
     try {
       this.db = new Database(file, { create: true, strict: true });
-      this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+      this.db.exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+      );
     } catch (error) {
-      throw new EdgetrainError("state_failed", `cannot open the hub's registry ${file}: ${messageOf(error)}`, { details: { file }, cause: error });
+      throw new EdgetrainError("state_failed", `cannot open the hub's registry ${file}: ${messageOf(error)}`, {
+        details: { file },
+        cause: error,
+      });
     }
     migrate(this.db, file, registryMigrations);
   }
@@ -63,7 +68,9 @@ export class Registry {
   /** The retained status: online on connect, offline as the broker's last will. */
   recordStatus(status: DeviceStatus, at: number): void {
     this.ensureDevice(status.device, at);
-    this.db.query("UPDATE devices SET online = ?, status_at = ? WHERE id = ?").run(status.state === "online" ? 1 : 0, at, status.device);
+    this.db
+      .query("UPDATE devices SET online = ?, status_at = ? WHERE id = ?")
+      .run(status.state === "online" ? 1 : 0, at, status.device);
   }
 
   recordInfo(info: DeviceInfo, transport: "mqtt" | "http", at: number): void {
@@ -71,9 +78,17 @@ export class Registry {
       this.ensureDevice(info.device, at);
       this.db
         .query("UPDATE devices SET name = ?, location = ?, groups = ?, info = ?, transport = ? WHERE id = ?")
-        .run(info.name, info.location ?? null, JSON.stringify(info.groups), JSON.stringify(info), transport, info.device);
+        .run(
+          info.name,
+          info.location ?? null,
+          JSON.stringify(info.groups),
+          JSON.stringify(info),
+          transport,
+          info.device,
+        );
       this.db.query("DELETE FROM device_groups WHERE device = ?").run(info.device);
-      for (const group of new Set(info.groups)) this.db.query("INSERT INTO device_groups (device, name) VALUES (?, ?)").run(info.device, group);
+      for (const group of new Set(info.groups))
+        this.db.query("INSERT INTO device_groups (device, name) VALUES (?, ?)").run(info.device, group);
       this.db.query("DELETE FROM device_models WHERE device = ?").run(info.device);
       for (const model of info.models) this.setModel(info.device, model.model, model.active ?? null, model.metrics, at);
     })();
@@ -93,16 +108,20 @@ export class Registry {
     this.queued = [];
     this.queuedOnline = new Set();
     const insert = this.db.query("INSERT INTO heartbeats (device, at, data) VALUES (?, ?, ?)");
-    const last = this.db.query("UPDATE devices SET last_heartbeat_at = max(coalesce(last_heartbeat_at, 0), ?) WHERE id = ?");
+    const last = this.db.query(
+      "UPDATE devices SET last_heartbeat_at = max(coalesce(last_heartbeat_at, 0), ?) WHERE id = ?",
+    );
     this.db.transaction(() => {
       for (const [device, at, data] of batch) {
         this.ensureDevice(device, at);
         insert.run(device, at, data);
         last.run(at, device);
         const models = (JSON.parse(data) as Heartbeat).models ?? {};
-        for (const [model, seen] of Object.entries(models)) this.setModel(device, model, seen.version, seen.metrics, at);
+        for (const [model, seen] of Object.entries(models))
+          this.setModel(device, model, seen.version, seen.metrics, at);
       }
-      for (const device of online) this.db.query("UPDATE devices SET online = 1, status_at = ? WHERE id = ?").run(Date.now(), device);
+      for (const device of online)
+        this.db.query("UPDATE devices SET online = 1, status_at = ? WHERE id = ?").run(Date.now(), device);
     })();
     return batch.length;
   }
@@ -112,15 +131,24 @@ export class Registry {
    * device that never saw the acknowledgement) is applied once. Call inside the transaction that applies it.
    */
   acceptReport(report: DeviceReport, at: number): boolean {
-    const result = this.db.query("INSERT OR IGNORE INTO reports (id, device, kind, at, data) VALUES (?, ?, ?, ?, ?)").run(report.id, report.device, report.kind, at, JSON.stringify(report));
+    const result = this.db
+      .query("INSERT OR IGNORE INTO reports (id, device, kind, at, data) VALUES (?, ?, ?, ?, ?)")
+      .run(report.id, report.device, report.kind, at, JSON.stringify(report));
     return result.changes > 0;
   }
 
-  setModel(device: string, model: string, version: number | null, metrics: Record<string, number> | undefined, at: number): void {
+  setModel(
+    device: string,
+    model: string,
+    version: number | null,
+    metrics: Record<string, number> | undefined,
+    at: number,
+  ): void {
     this.db
       .query(
         `INSERT INTO device_models (device, model, version, metrics, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (device, model) DO UPDATE SET version = excluded.version, metrics = coalesce(excluded.metrics, metrics), updated_at = excluded.updated_at`,
+         ON CONFLICT (device, model) DO UPDATE SET version = excluded.version,
+           metrics = coalesce(excluded.metrics, metrics), updated_at = excluded.updated_at`,
       )
       .run(device, model, version, metrics ? JSON.stringify(metrics) : null, at);
   }
@@ -137,18 +165,26 @@ export class Registry {
       where.push("online = ?");
       params.push(filter.online ? 1 : 0);
     }
-    if (filter.model !== undefined) {
-      where.push(`id IN (SELECT device FROM device_models WHERE model = ?${filter.version === undefined ? "" : " AND version = ?"})`);
+    if (filter.model !== undefined && filter.version !== undefined) {
+      where.push("id IN (SELECT device FROM device_models WHERE model = ? AND version = ?)");
+      params.push(filter.model, filter.version);
+    } else if (filter.model !== undefined) {
+      where.push("id IN (SELECT device FROM device_models WHERE model = ?)");
       params.push(filter.model);
-      if (filter.version !== undefined) params.push(filter.version);
     }
-    const sql = `SELECT id, name, location, groups, transport, online, status_at, registered_at, last_heartbeat_at FROM devices${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
-    return this.db.query<RawDevice, Array<string | number>>(sql).all(...params).map((row) => this.deviceRow(row));
+    const columns = "id, name, location, groups, transport, online, status_at, registered_at, last_heartbeat_at";
+    const sql = `SELECT ${columns} FROM devices${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
+    return this.db
+      .query<RawDevice, Array<string | number>>(sql)
+      .all(...params)
+      .map((row) => this.deviceRow(row));
   }
 
   device(id: string): (DeviceRow & { info: DeviceInfo | null }) | undefined {
     this.flush();
-    const row = this.db.query<RawDevice & { info: string | null }, [string]>("SELECT * FROM devices WHERE id = ?").get(id);
+    const row = this.db
+      .query<RawDevice & { info: string | null }, [string]>("SELECT * FROM devices WHERE id = ?")
+      .get(id);
     if (!row) return undefined;
     return { ...this.deviceRow(row), info: row.info ? (JSON.parse(row.info) as DeviceInfo) : null };
   }
@@ -156,14 +192,19 @@ export class Registry {
   heartbeats(device: string, limit: number): Array<Heartbeat & { received_at: number }> {
     this.flush();
     return this.db
-      .query<{ at: number; data: string }, [string, number]>("SELECT at, data FROM heartbeats WHERE device = ? ORDER BY at DESC LIMIT ?")
+      .query<{ at: number; data: string }, [string, number]>(
+        "SELECT at, data FROM heartbeats WHERE device = ? ORDER BY at DESC LIMIT ?",
+      )
       .all(device, limit)
       .map((row) => ({ ...(JSON.parse(row.data) as Heartbeat), received_at: row.at }));
   }
 
   heartbeatCount(device?: string): number {
     this.flush();
-    const row = device === undefined ? this.db.query<{ n: number }, []>("SELECT count(*) AS n FROM heartbeats").get() : this.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM heartbeats WHERE device = ?").get(device);
+    const row =
+      device === undefined
+        ? this.db.query<{ n: number }, []>("SELECT count(*) AS n FROM heartbeats").get()
+        : this.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM heartbeats WHERE device = ?").get(device);
     return row?.n ?? 0;
   }
 
@@ -198,9 +239,14 @@ export class Registry {
 
   private deviceRow(row: RawDevice): DeviceRow {
     const models = this.db
-      .query<{ model: string; version: number | null; metrics: string | null }, [string]>("SELECT model, version, metrics FROM device_models WHERE device = ? ORDER BY model")
+      .query<{ model: string; version: number | null; metrics: string | null }, [string]>(
+        "SELECT model, version, metrics FROM device_models WHERE device = ? ORDER BY model",
+      )
       .all(row.id)
-      .map((model) => ({ ...model, metrics: model.metrics ? (JSON.parse(model.metrics) as Record<string, number>) : null }));
+      .map((model) => ({
+        ...model,
+        metrics: model.metrics ? (JSON.parse(model.metrics) as Record<string, number>) : null,
+      }));
     return {
       id: row.id,
       name: row.name,

@@ -1,0 +1,211 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { EdgetrainError, messageOf } from "../../errors.ts";
+import { writeAtomically } from "../../files/write-atomically.ts";
+import { acquireLock } from "../../locks/lockfile.ts";
+import type { Logger } from "../../plugin-api.ts";
+import { Disposals } from "../../services/disposals.ts";
+import { BrokerLink } from "./broker-link.ts";
+import { Commands } from "./commands.ts";
+import { startEmbeddedBroker } from "./embedded-broker.ts";
+import { createHubApp } from "./hub-app.ts";
+import { loadHubKey, type HubKeys } from "./hub-key.ts";
+import { HubMetrics } from "./hub-metrics.ts";
+import { Intake } from "./intake.ts";
+import { ModelFiles } from "./model-files.ts";
+import { Registry } from "./registry.ts";
+import { Rollouts } from "./rollouts.ts";
+
+export const HUB_PORT = 8471;
+export const EMBEDDED_BROKER_PORT = 1883;
+const FLUSH_MS = 100;
+const TICK_MS = 1000;
+const MAINTAIN_MS = 60 * 60_000;
+
+export interface HubOptions {
+  home: string;
+  /** A broker to use (mqtt:// or mqtts://); without it the hub starts its own on loopback. */
+  broker?: string;
+  brokerUsername?: string;
+  brokerPassword?: string;
+  /** The embedded broker's port; 0 picks a free one. */
+  brokerPort?: number;
+  host?: string;
+  port?: number;
+  /** The address devices download from, when it is not the one the hub listens on (a proxy, a NAT). */
+  publicUrl?: string;
+  /** Days of heartbeats kept (hub.keep_days); one a minute past the first day. */
+  keepDays?: number;
+  /** The API token; by default one made at the first start and kept in `<home>/api.token`. */
+  token?: string;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Where a running hub is, written to `<home>/hub.json` for `edgetrain hub publish` and `edgetrain fleet`. */
+export interface HubAddress {
+  url: string;
+  broker: string;
+  pid: number;
+  public_key: string;
+}
+
+/**
+ * The fleet's hub: the broker link (or an embedded broker), the registry, rollouts, commands and the HTTP
+ * API. Started once, stopped once; stopping disposes in reverse order and never throws.
+ */
+export class Hub {
+  readonly registry: Registry;
+  readonly files: ModelFiles;
+  readonly rollouts: Rollouts;
+  readonly commands: Commands;
+  readonly intake: Intake;
+  readonly metrics: HubMetrics;
+  readonly token: string;
+  /** The bearer key of devices on the HTTP transport (their fleet.api_key). */
+  readonly deviceKey: string;
+  url = "";
+  brokerUrl = "";
+  private link?: BrokerLink;
+  private readonly started: Disposals;
+
+  private constructor(
+    readonly options: HubOptions,
+    readonly keys: HubKeys,
+    readonly now: () => number,
+  ) {
+    const { home, logger } = options;
+    this.started = new Disposals(logger);
+    this.registry = Registry.inHome(home);
+    this.started.add("registry", () => this.registry.close());
+    this.files = new ModelFiles(home, this.registry);
+    const announce = (message: Parameters<BrokerLink["announce"]>[0]) => this.link?.announce(message);
+    this.rollouts = new Rollouts(
+      this.registry,
+      this.files,
+      keys,
+      announce,
+      () => this.options.publicUrl ?? this.url,
+      now,
+      logger,
+    );
+    this.commands = new Commands(this.registry, keys, (command) => this.link?.command(command), now);
+    this.metrics = new HubMetrics(this.registry, this.rollouts, now);
+    this.intake = new Intake(this.registry, this.rollouts, this.metrics, now, logger);
+    this.token = options.token ?? keptSecret(join(home, "api.token"));
+    this.deviceKey = keptSecret(join(home, "device.key"));
+  }
+
+  static async start(options: HubOptions): Promise<Hub> {
+    const { home, logger } = options;
+    mkdirSync(home, { recursive: true });
+    const lock = acquireLock(join(home, "hub.lock"), `hub ${home}`);
+    let hub: Hub;
+    try {
+      hub = new Hub(options, loadHubKey(home), options.now ?? Date.now);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    hub.started.add("hub lock", () => lock.release());
+    try {
+      await hub.connect();
+      hub.listen();
+      hub.startTimers();
+    } catch (error) {
+      await hub.stop();
+      throw error;
+    }
+    writeAtomically(join(home, "hub.json"), JSON.stringify(hub.address()) + "\n");
+    hub.started.add("address file", () => rmSync(join(home, "hub.json"), { force: true }));
+    logger.info("hub running", { home, url: hub.url, broker: hub.brokerUrl, public_key: hub.keys.publicKey });
+    return hub;
+  }
+
+  address(): HubAddress {
+    return { url: this.url, broker: this.brokerUrl, pid: process.pid, public_key: this.keys.publicKey };
+  }
+
+  /** Stops everything started, in reverse order; the registry is flushed and closed last. */
+  async stop(): Promise<void> {
+    await this.started.dispose();
+  }
+
+  private async connect(): Promise<void> {
+    const { options } = this;
+    let url = options.broker;
+    if (!url) {
+      const brokerPort = options.brokerPort ?? EMBEDDED_BROKER_PORT;
+      const broker = await startEmbeddedBroker("127.0.0.1", brokerPort).catch((error: unknown) => {
+        throw new EdgetrainError(
+          "refused",
+          `cannot start the embedded MQTT broker on 127.0.0.1:${brokerPort}: ${messageOf(error)}`,
+          {
+            hint: "another broker may hold the port: use it with --broker mqtt://127.0.0.1:1883",
+          },
+        );
+      });
+      this.started.add("embedded broker", () => broker.close());
+      url = broker.url;
+    }
+    this.brokerUrl = url;
+    this.link = await BrokerLink.connect({
+      url,
+      home: options.home,
+      username: options.brokerUsername,
+      password: options.brokerPassword,
+      logger: options.logger,
+      onMessage: (topic, payload) => this.intake.mqttMessage(topic, payload),
+      // A broker without the hub's session (new, or restarted without its store) lost the retained announcements too.
+      onConnect: (sessionPresent) => {
+        if (!sessionPresent) this.rollouts.republish();
+      },
+    });
+    const link = this.link;
+    this.started.add("broker link", () => link.close());
+  }
+
+  private listen(): void {
+    const host = this.options.host ?? "127.0.0.1";
+    const port = this.options.port ?? HUB_PORT;
+    let server: ReturnType<ReturnType<typeof createHubApp>["listen"]>;
+    try {
+      server = createHubApp(this).listen({ hostname: host, port });
+    } catch (error) {
+      throw new EdgetrainError("refused", `the hub cannot listen on ${host}:${port}: ${messageOf(error)}`, {
+        hint: "choose another --port",
+      });
+    }
+    this.started.add("api", () => server.stop(true));
+    const shown = host.includes(":") ? `[${host}]` : host;
+    this.url = `http://${shown}:${server.server?.port ?? port}`;
+  }
+
+  private startTimers(): void {
+    const keepDays = this.options.keepDays ?? 7;
+    const timers = [
+      setInterval(() => this.registry.flush(), FLUSH_MS),
+      setInterval(() => this.rollouts.tick(), TICK_MS),
+      setInterval(() => this.maintain(keepDays), MAINTAIN_MS),
+    ];
+    this.maintain(keepDays);
+    this.started.add("timers", () => timers.forEach(clearInterval));
+  }
+
+  private maintain(keepDays: number): void {
+    const { removed } = this.registry.maintain(this.now(), keepDays);
+    if (removed > 0) this.options.logger.info("heartbeats thinned", { removed, keep_days: keepDays });
+  }
+}
+
+/** A secret kept in a file readable by its owner only, made at the first start. */
+function keptSecret(file: string): string {
+  if (existsSync(file)) {
+    const kept = readFileSync(file, "utf8").trim();
+    if (kept) return kept;
+  }
+  const secret = randomBytes(24).toString("base64url");
+  writeAtomically(file, secret + "\n", 0o600);
+  return secret;
+}

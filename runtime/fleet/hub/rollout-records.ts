@@ -1,0 +1,129 @@
+import type { ModelAnnouncement } from "../protocol.ts";
+import type { Registry } from "./registry.ts";
+
+export type RolloutState = "running" | "paused" | "halted" | "aborted" | "completed";
+export type TargetState =
+  | "waiting"
+  | "announced"
+  | "verified"
+  | "activated"
+  | "rejected"
+  | "failed"
+  | "rolled_back"
+  | "cancelled";
+
+export const FAILED: readonly TargetState[] = ["rejected", "failed", "rolled_back"];
+export const REPORTED: readonly TargetState[] = ["verified", "activated", ...FAILED];
+
+export interface RolloutRow {
+  id: string;
+  model: string;
+  version: number;
+  kind: "publish" | "rollback";
+  device_group: string | null;
+  waves: number[];
+  max_failures: number;
+  wave_timeout_ms: number;
+  wave: number;
+  wave_started_at: number | null;
+  state: RolloutState;
+  reason: string | null;
+  created_at: number;
+  ended_at: number | null;
+  counts: Record<TargetState, number>;
+}
+
+export interface RolloutTarget {
+  device: string;
+  wave: number;
+  state: TargetState;
+  reason: string | null;
+  announced_at: number | null;
+  reported_at: number | null;
+}
+
+/** Where announcements go: the retained topic of each device and model (the HTTP transport reads them back). */
+export type Announce = (announcement: ModelAnnouncement) => void;
+/** What the registry holds of rollouts, as the API and the engine (rollouts.ts) read it. */
+export class RolloutRecords {
+  constructor(protected readonly registry: Registry) {}
+
+  protected get db() {
+    return this.registry.db;
+  }
+
+  get(id: string): RolloutRow | undefined {
+    const row = this.db
+      .query<Omit<RolloutRow, "waves" | "counts"> & { waves: string }, [string]>("SELECT * FROM rollouts WHERE id = ?")
+      .get(id);
+    if (!row) return undefined;
+    const counts = Object.fromEntries(
+      ["waiting", "announced", ...REPORTED, "cancelled"].map((state) => [state, 0]),
+    ) as Record<TargetState, number>;
+    for (const { state, n } of this.db
+      .query<{ state: TargetState; n: number }, [string]>(
+        "SELECT state, count(*) AS n FROM rollout_devices WHERE rollout = ? GROUP BY state",
+      )
+      .all(id))
+      counts[state] = n;
+    return { ...row, waves: JSON.parse(row.waves) as number[], counts };
+  }
+
+  list(limit = 50): RolloutRow[] {
+    return this.db
+      .query<{ id: string }, [number]>("SELECT id FROM rollouts ORDER BY created_at DESC, rowid DESC LIMIT ?")
+      .all(limit)
+      .map(({ id }) => this.get(id)!);
+  }
+
+  targets(id: string): RolloutTarget[] {
+    return this.db
+      .query<RolloutTarget, [string]>(
+        `SELECT device, wave, state, reason, announced_at, reported_at FROM rollout_devices
+         WHERE rollout = ? ORDER BY wave, device`,
+      )
+      .all(id);
+  }
+
+  /** The device's deployments, newest first: what was announced to it and what it answered. */
+  deployments(device: string, limit = 20) {
+    return this.db
+      .query<RolloutTarget & { rollout: string; model: string; version: number; kind: string }, [string, number]>(
+        `SELECT r.id AS rollout, r.model, r.version, r.kind,
+           d.device, d.wave, d.state, d.reason, d.announced_at, d.reported_at
+         FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout WHERE d.device = ? AND d.state != 'waiting'
+         ORDER BY coalesce(d.announced_at, r.created_at) DESC LIMIT ?`,
+      )
+      .all(device, limit);
+  }
+
+  /** Announcements the device has not answered yet, the newest per model: the HTTP transport's pending list. */
+  pendingFor(device: string): ModelAnnouncement[] {
+    const rows = this.db
+      .query<{ announcement: string }, [string]>(
+        `SELECT d.announcement FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout
+         WHERE d.device = ? AND d.state = 'announced' AND d.announcement IS NOT NULL ORDER BY d.announced_at DESC`,
+      )
+      .all(device)
+      .map((row) => JSON.parse(row.announcement) as ModelAnnouncement);
+    const seen = new Set<string>();
+    return rows.filter((announcement) => !seen.has(announcement.model) && seen.add(announcement.model));
+  }
+
+  stateCounts(): Record<string, number> {
+    const rows = this.db
+      .query<{ state: string; n: number }, []>("SELECT state, count(*) AS n FROM rollouts GROUP BY state")
+      .all();
+    return Object.fromEntries(rows.map((row) => [row.state, row.n]));
+  }
+
+  protected lastFailure(id: string): string {
+    const row = this.db
+      .query<{ device: string; state: string; reason: string | null }, [string]>(
+        `SELECT device, state, reason FROM rollout_devices
+         WHERE rollout = ? AND state IN ('rejected','failed','rolled_back') ORDER BY reported_at DESC LIMIT 1`,
+      )
+      .get(id);
+    return row ? `last: ${row.device} ${row.state.replace("_", " ")}${row.reason ? `: ${row.reason}` : ""}` : "";
+  }
+}

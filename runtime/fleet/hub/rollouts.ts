@@ -1,0 +1,265 @@
+import { randomBytes } from "node:crypto";
+import { EdgetrainError } from "../../errors.ts";
+import type { Logger } from "../../plugin-api.ts";
+import type { DeviceReport, ModelAnnouncement } from "../protocol.ts";
+import { signMessage } from "../signing.ts";
+import type { HubKeys } from "./hub-key.ts";
+import type { ModelFile, ModelFiles } from "./model-files.ts";
+import { waveOf, type RolloutPlan } from "./rollout-plan.ts";
+import type { Registry } from "./registry.ts";
+import {
+  FAILED,
+  REPORTED,
+  RolloutRecords,
+  type Announce,
+  type RolloutRow,
+  type RolloutState,
+  type TargetState,
+} from "./rollout-records.ts";
+
+export type { RolloutRow, RolloutState, RolloutTarget, TargetState } from "./rollout-records.ts";
+
+/**
+ * Staged rollouts: the devices of a group (or all), in waves. A wave starts once every device of the one
+ * before has reported, or its timeout passed, and only while the failures stay within the plan's rate;
+ * past it the rollout halts by itself and says why. All of it lives in the registry, so a hub that
+ * restarts carries on where it was.
+ */
+export class Rollouts extends RolloutRecords {
+  constructor(
+    registry: Registry,
+    private readonly files: ModelFiles,
+    private readonly keys: HubKeys,
+    private readonly announce: Announce,
+    private readonly publicUrl: () => string,
+    private readonly now: () => number,
+    private readonly logger: Logger,
+  ) {
+    super(registry);
+  }
+
+  start(
+    file: ModelFile,
+    plan: RolloutPlan,
+    options: { group?: string; kind?: "publish" | "rollback" } = {},
+  ): RolloutRow {
+    const devices = this.registry
+      .devices(options.group === undefined ? {} : { group: options.group })
+      .map((device) => device.id);
+    if (devices.length === 0) {
+      throw new EdgetrainError(
+        "not_found",
+        options.group ? `no device in group ${options.group}` : "no device has registered with the hub yet",
+        { details: { group: options.group ?? null } },
+      );
+    }
+    const id = `r-${randomBytes(5).toString("hex")}`;
+    const at = this.now();
+    const waves = waveOf(devices.length, plan.waves);
+    this.db.transaction(() => {
+      this.db
+        .query(
+          `INSERT INTO rollouts
+             (id, model, version, kind, device_group, waves, max_failures, wave_timeout_ms, state, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)`,
+        )
+        .run(
+          id,
+          file.model,
+          file.version,
+          options.kind ?? "publish",
+          options.group ?? null,
+          JSON.stringify(plan.waves),
+          plan.maxFailures,
+          plan.waveTimeoutMs,
+          at,
+        );
+      const insert = this.db.query(
+        "INSERT INTO rollout_devices (rollout, device, wave, state) VALUES (?, ?, ?, 'waiting')",
+      );
+      devices.forEach((device, index) => insert.run(id, device, waves[index]!));
+    })();
+    this.logger.info("rollout started", {
+      rollout: id,
+      model: file.model,
+      version: file.version,
+      devices: devices.length,
+      group: options.group,
+    });
+    this.advance(id);
+    return this.get(id)!;
+  }
+
+  /** Applies an OTA outcome that the registry has not seen before; returns the rollout it belongs to. */
+  applyReport(report: Extract<DeviceReport, { kind: "ota" }>): string | undefined {
+    const at = this.now();
+    if (report.outcome === "activated")
+      this.registry.setModel(report.device, report.model, report.version, undefined, at);
+    const target = this.db
+      .query<{ state: TargetState }, [string, string]>(
+        "SELECT state FROM rollout_devices WHERE rollout = ? AND device = ?",
+      )
+      .get(report.rollout, report.device);
+    if (!target) return undefined;
+    // `verified` then `activated` is the usual order; a late `verified` does not undo the outcome.
+    if (report.outcome === "verified" && target.state !== "announced" && target.state !== "waiting")
+      return report.rollout;
+    this.db
+      .query("UPDATE rollout_devices SET state = ?, reason = ?, reported_at = ? WHERE rollout = ? AND device = ?")
+      .run(report.outcome, report.reason ?? null, at, report.rollout, report.device);
+    return report.rollout;
+  }
+
+  /** Starts what is due: the next waves, a halt, the end. Called after each report and on the hub's tick. */
+  advance(id: string): void {
+    for (;;) {
+      const rollout = this.get(id);
+      if (!rollout || rollout.state !== "running") return;
+      if (rollout.wave === 0) {
+        this.startWave(rollout, 1);
+        continue;
+      }
+      const announced = this.sumOf(rollout.counts, ["announced", ...REPORTED]);
+      const failures = this.sumOf(rollout.counts, FAILED);
+      if (announced > 0 && failures / announced > rollout.max_failures) {
+        const share = (failures / announced) * 100;
+        this.end(
+          rollout,
+          "halted",
+          `${failures} of ${announced} devices failed (${share.toFixed(1)}%), ` +
+            `over the ${(rollout.max_failures * 100).toFixed(1)}% allowed; ${this.lastFailure(id)}`,
+        );
+        return;
+      }
+      const outstanding = this.db
+        .query<{ n: number }, [string, number]>(
+          "SELECT count(*) AS n FROM rollout_devices WHERE rollout = ? AND wave = ? AND state = 'announced'",
+        )
+        .get(id, rollout.wave)!.n;
+      const timedOut = this.now() - (rollout.wave_started_at ?? 0) >= rollout.wave_timeout_ms;
+      if (outstanding > 0 && !timedOut) return;
+      if (outstanding > 0) this.logger.warn("wave timed out", { rollout: id, wave: rollout.wave, silent: outstanding });
+      if (rollout.wave >= rollout.waves.length) {
+        this.end(
+          rollout,
+          "completed",
+          outstanding > 0 ? `${outstanding} device(s) of the last wave had not reported when it timed out` : null,
+        );
+        return;
+      }
+      this.startWave(rollout, rollout.wave + 1);
+    }
+  }
+
+  /** Advances every running rollout: wave timeouts pass with time, not with messages. */
+  tick(): void {
+    for (const { id } of this.db.query<{ id: string }, []>("SELECT id FROM rollouts WHERE state = 'running'").all())
+      this.advance(id);
+  }
+
+  pause(id: string): RolloutRow {
+    return this.control(id, "pause", ["running"], "paused");
+  }
+
+  resume(id: string): RolloutRow {
+    const row = this.control(id, "resume", ["paused"], "running");
+    this.advance(id);
+    return this.get(id) ?? row;
+  }
+
+  /** Stops it: devices not yet announced never will be; those announced keep it (`hub rollback` takes it back). */
+  abort(id: string): RolloutRow {
+    const row = this.control(id, "abort", ["running", "paused"], "aborted");
+    this.db.query("UPDATE rollout_devices SET state = 'cancelled' WHERE rollout = ? AND state = 'waiting'").run(id);
+    this.db.query("UPDATE rollouts SET ended_at = ?, reason = 'aborted by a person' WHERE id = ?").run(this.now(), id);
+    return this.get(id) ?? row;
+  }
+
+  private startWave(rollout: RolloutRow, wave: number): void {
+    const file = this.files.get(rollout.model, rollout.version);
+    if (!file) {
+      this.end(rollout, "halted", `the hub no longer has version ${rollout.version} of model ${rollout.model}`);
+      return;
+    }
+    const at = this.now();
+    const devices = this.db
+      .query<{ device: string }, [string, number]>(
+        "SELECT device FROM rollout_devices WHERE rollout = ? AND wave = ? AND state = 'waiting'",
+      )
+      .all(rollout.id, wave);
+    const announcements = devices.map(({ device }) => this.announcement(rollout.id, file, device, at));
+    this.db.transaction(() => {
+      const update = this.db.query(
+        `UPDATE rollout_devices SET state = 'announced', announcement = ?, announced_at = ?
+         WHERE rollout = ? AND device = ?`,
+      );
+      for (const announcement of announcements)
+        update.run(JSON.stringify(announcement), at, rollout.id, announcement.device);
+      this.db.query("UPDATE rollouts SET wave = ?, wave_started_at = ? WHERE id = ?").run(wave, at, rollout.id);
+    })();
+    // Published after the commit: a hub that stops in between announces again on its next start (see republish).
+    for (const announcement of announcements) this.announce(announcement);
+    this.logger.info("wave started", { rollout: rollout.id, wave, devices: devices.length });
+  }
+
+  /** Every announcement not yet answered, published again: retained messages a broker lost come back. */
+  republish(): number {
+    const rows = this.db
+      .query<{ announcement: string }, []>(
+        `SELECT announcement FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout
+         WHERE r.state IN ('running','paused') AND d.state = 'announced'`,
+      )
+      .all();
+    for (const row of rows) this.announce(JSON.parse(row.announcement) as ModelAnnouncement);
+    return rows.length;
+  }
+
+  private announcement(rollout: string, file: ModelFile, device: string, at: number): ModelAnnouncement {
+    const token = this.keys.downloadToken(device, file.model, file.version);
+    const query = `device=${encodeURIComponent(device)}&token=${token}`;
+    const url = `${this.publicUrl()}/v1/fleet/files/${file.model}/${file.version}?${query}`;
+    const message = {
+      type: "model.announce" as const,
+      device,
+      rollout,
+      model: file.model,
+      version: file.version,
+      size: file.size,
+      sha256: file.sha256,
+      url,
+      task: file.task,
+      feature_names: file.feature_names,
+      ...(file.classes ? { classes: file.classes } : {}),
+      issued_at: new Date(at).toISOString(),
+    };
+    return signMessage(message, this.keys);
+  }
+
+  private end(rollout: RolloutRow, state: RolloutState, reason: string | null): void {
+    this.db
+      .query("UPDATE rollouts SET state = ?, reason = ?, ended_at = ? WHERE id = ?")
+      .run(state, reason, this.now(), rollout.id);
+    const log = state === "halted" ? this.logger.warn : this.logger.info;
+    log.call(this.logger, `rollout ${state}`, {
+      rollout: rollout.id,
+      model: rollout.model,
+      version: rollout.version,
+      reason,
+    });
+  }
+
+  private control(id: string, action: string, from: RolloutState[], to: RolloutState): RolloutRow {
+    const rollout = this.get(id);
+    if (!rollout) throw new EdgetrainError("not_found", `no rollout "${id}"`, { details: { rollout: id } });
+    if (!from.includes(rollout.state))
+      throw new EdgetrainError("conflict", `rollout ${id} is ${rollout.state}: it cannot ${action}`, {
+        details: { rollout: id, state: rollout.state },
+      });
+    this.db.query("UPDATE rollouts SET state = ? WHERE id = ?").run(to, id);
+    return this.get(id)!;
+  }
+
+  private sumOf(counts: Record<TargetState, number>, states: readonly TargetState[]): number {
+    return states.reduce((sum, state) => sum + counts[state], 0);
+  }
+}

@@ -1,0 +1,87 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import { EdgetrainError } from "../../../errors.ts";
+import type { Hub } from "../hub.ts";
+
+const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "letters, digits, _ . - only"));
+const Version = v.pipe(
+  v.string(),
+  v.regex(/^\d+$/, "a whole number"),
+  v.transform(Number),
+  v.minValue(1, "a version from 1"),
+);
+
+/** `GET /v1/fleet/devices`, `GET /v1/fleet/devices/:id`, `GET /v1/fleet/models`, `POST /v1/fleet/models/:name`. */
+export const deviceRoutes = (hub: Hub) =>
+  new Elysia({ name: "fleet/devices" })
+    .get(
+      "/v1/fleet/devices",
+      ({ query }) => ({
+        devices: hub.registry.devices({
+          group: query.group,
+          online: query.online === undefined ? undefined : query.online === "true",
+          model: query.model,
+          version: query.version,
+        }),
+      }),
+      {
+        query: v.object({
+          group: v.optional(v.string()),
+          online: v.optional(v.picklist(["true", "false"], "true or false")),
+          model: v.optional(v.string()),
+          version: v.optional(Version),
+        }),
+      },
+    )
+    .get(
+      "/v1/fleet/devices/:id",
+      ({ params, query }) => {
+        const device = hub.registry.device(params.id);
+        if (!device)
+          throw new EdgetrainError("not_found", `no device "${params.id}" has registered with the hub`, {
+            details: { device: params.id },
+          });
+        return {
+          ...device,
+          heartbeats: hub.registry.heartbeats(params.id, query.heartbeats ?? 20),
+          deployments: hub.rollouts.deployments(params.id),
+        };
+      },
+      { query: v.object({ heartbeats: v.optional(Version) }) },
+    )
+    .get("/v1/fleet/models", () => {
+      const running = hub.registry.db
+        .query<{ model: string; version: number; n: number }, []>(
+          "SELECT model, version, count(*) AS n FROM device_models GROUP BY model, version",
+        )
+        .all();
+      const devicesOn = (model: string, version: number) =>
+        running.find((row) => row.model === model && row.version === version)?.n ?? 0;
+      return {
+        models: hub.files
+          .all()
+          .map(({ file: _, ...version }) => ({ ...version, devices: devicesOn(version.model, version.version) })),
+      };
+    })
+    .post(
+      "/v1/fleet/models/:name",
+      async ({ params, query, request, set }) => {
+        const bytes = new Uint8Array(await request.arrayBuffer());
+        if (bytes.length === 0)
+          throw new EdgetrainError("bad_input", `POST /v1/fleet/models/${params.name}: send the ONNX file as the body`);
+        const incoming = join(hub.options.home, "models", ".incoming");
+        mkdirSync(incoming, { recursive: true });
+        const file = join(incoming, `${params.name}-${process.pid}-${Date.now()}.onnx`);
+        writeFileSync(file, bytes);
+        try {
+          const { file: _, ...added } = hub.files.add(params.name, file, hub.now(), query.version);
+          set.status = 201;
+          return added;
+        } finally {
+          rmSync(file, { force: true });
+        }
+      },
+      { parse: "none", params: v.object({ name: Name }), query: v.object({ version: v.optional(Version) }) },
+    );

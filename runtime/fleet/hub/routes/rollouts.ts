@@ -1,0 +1,110 @@
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import { EdgetrainError } from "../../../errors.ts";
+import { CommandName } from "../../protocol.ts";
+import type { Hub } from "../hub.ts";
+import { previousVersion } from "../rollback.ts";
+import { DEFAULT_PLAN } from "../rollout-plan.ts";
+
+const Share = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
+
+const RolloutBody = v.strictObject({
+  model: v.string(),
+  /** Default: the newest version the hub has. */
+  version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  group: v.optional(v.string()),
+  /** Cumulative shares, ascending, the last 1. */
+  waves: v.optional(
+    v.pipe(
+      v.array(Share),
+      v.minLength(1),
+      v.check(
+        (waves) => waves.at(-1) === 1 && waves.every((share, i) => i === 0 || share > waves[i - 1]!),
+        "ascending shares ending at 1",
+      ),
+    ),
+  ),
+  max_failures: v.optional(Share),
+  wave_timeout_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+
+/** Rollouts (start, follow, pause, resume, abort), rollbacks and commands to devices. */
+export const rolloutRoutes = (hub: Hub) =>
+  new Elysia({ name: "fleet/rollouts" })
+    .get("/v1/fleet/rollouts", () => ({ rollouts: hub.rollouts.list() }))
+    .post(
+      "/v1/fleet/rollouts",
+      ({ body, set }) => {
+        const file =
+          body.version === undefined ? hub.files.latest(body.model) : hub.files.get(body.model, body.version);
+        if (!file) {
+          const what =
+            body.version === undefined ? `model ${body.model}` : `version ${body.version} of model ${body.model}`;
+          throw new EdgetrainError("not_found", `the hub has no ${what}`, {
+            hint: "upload it first: edgetrain hub publish MODEL FILE.onnx",
+          });
+        }
+        const plan = {
+          waves: body.waves ?? DEFAULT_PLAN.waves,
+          maxFailures: body.max_failures ?? DEFAULT_PLAN.maxFailures,
+          waveTimeoutMs: body.wave_timeout_ms ?? DEFAULT_PLAN.waveTimeoutMs,
+        };
+        set.status = 201;
+        return hub.rollouts.start(file, plan, { group: body.group });
+      },
+      { body: RolloutBody },
+    )
+    .get("/v1/fleet/rollouts/:id", ({ params }) => {
+      const rollout = hub.rollouts.get(params.id);
+      if (!rollout)
+        throw new EdgetrainError("not_found", `no rollout "${params.id}"`, { details: { rollout: params.id } });
+      return { ...rollout, devices: hub.rollouts.targets(params.id) };
+    })
+    .post(
+      "/v1/fleet/rollouts/:id/:action",
+      ({ params }) => {
+        if (params.action === "pause") return hub.rollouts.pause(params.id);
+        if (params.action === "resume") return hub.rollouts.resume(params.id);
+        return hub.rollouts.abort(params.id);
+      },
+      {
+        params: v.object({
+          id: v.string(),
+          action: v.picklist(["pause", "resume", "abort"], "pause, resume or abort"),
+        }),
+      },
+    )
+    .post(
+      "/v1/fleet/rollbacks",
+      ({ body, set }) => {
+        const file = previousVersion(hub, body.model, body.group);
+        set.status = 201;
+        // Taking a version back is urgent: one wave, every device at once.
+        return hub.rollouts.start(
+          file,
+          { waves: [1], maxFailures: 1, waveTimeoutMs: DEFAULT_PLAN.waveTimeoutMs },
+          { group: body.group, kind: "rollback" },
+        );
+      },
+      { body: v.strictObject({ model: v.string(), group: v.optional(v.string()) }) },
+    )
+    .post(
+      "/v1/fleet/commands",
+      ({ body, set }) => {
+        set.status = 201;
+        return hub.commands.issue(body.device, body.command, body.args ?? {});
+      },
+      {
+        body: v.strictObject({
+          device: v.string(),
+          command: CommandName,
+          args: v.optional(v.record(v.string(), v.unknown())),
+        }),
+      },
+    )
+    .get("/v1/fleet/commands/:id", ({ params }) => {
+      const command = hub.commands.get(params.id);
+      if (!command)
+        throw new EdgetrainError("not_found", `no command "${params.id}"`, { details: { command: params.id } });
+      return command;
+    });

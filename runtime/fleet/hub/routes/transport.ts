@@ -1,0 +1,74 @@
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import { EdgetrainError } from "../../../errors.ts";
+import { bearerMatches } from "../../../api/token.ts";
+import type { HeartbeatAnswer } from "../../protocol.ts";
+import type { Hub } from "../hub.ts";
+import { byteRange } from "../byte-range.ts";
+
+/**
+ * What devices call: the HTTP transport (protocol.ts httpRoutes), for sites without a broker, with the
+ * hub's device key as bearer; and the model file of an announcement, with the device's own download token.
+ */
+export const transportRoutes = (hub: Hub) => {
+  const take = (kind: string, device: string, body: unknown, request: Request) => {
+    if (!bearerMatches(request.headers.get("authorization"), hub.deviceKey)) {
+      throw new EdgetrainError(
+        "unauthorized",
+        "a device needs the hub's device key: Authorization: Bearer <fleet.api_key>",
+        { hint: "the key is the device.key file in the hub's home" },
+      );
+    }
+    const refusal = hub.intake.take(kind, device, body, "http", Number(request.headers.get("content-length") ?? 0));
+    if (refusal) throw new EdgetrainError("bad_input", `device ${device}: ${refusal}`, { details: { device } });
+  };
+  return new Elysia({ name: "fleet/transport" })
+    .post("/api/v1/edge-devices/register", ({ body, request }) => {
+      const device =
+        typeof body === "object" && body !== null && typeof (body as { device?: unknown }).device === "string"
+          ? (body as { device: string }).device
+          : "";
+      take("info", device, body, request);
+      return { registered: true, device };
+    })
+    .post("/api/v1/edge-devices/:device/heartbeat", ({ params, body, request }): HeartbeatAnswer => {
+      take("heartbeat", params.device, body, request);
+      return { pending: hub.rollouts.pendingFor(params.device), commands: hub.commands.takePending(params.device) };
+    })
+    .post("/api/v1/edge-devices/:device/reports", ({ params, body, request }) => {
+      take("reports", params.device, body, request);
+      return { accepted: true };
+    })
+    .get(
+      "/v1/fleet/files/:model/:version",
+      ({ params, query, request }) => {
+        const version = Number(params.version);
+        if (!hub.keys.downloadTokenMatches(query.token, query.device, params.model, version)) {
+          throw new EdgetrainError(
+            "unauthorized",
+            `no valid download token of device ${query.device} for version ${params.version} of model ${params.model}`,
+          );
+        }
+        const file = hub.files.get(params.model, version);
+        if (!file)
+          throw new EdgetrainError("not_found", `the hub has no version ${params.version} of model ${params.model}`);
+        const headers: Record<string, string> = {
+          "accept-ranges": "bytes",
+          etag: `"${file.sha256}"`,
+          "content-type": "application/octet-stream",
+        };
+        const range = byteRange(request.headers.get("range"), file.size);
+        if (range === "unsatisfiable")
+          return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${file.size}` } });
+        if (!range) return new Response(Bun.file(file.file), { headers });
+        return new Response(Bun.file(file.file).slice(range.start, range.end + 1), {
+          status: 206,
+          headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${file.size}` },
+        });
+      },
+      {
+        query: v.object({ device: v.string(), token: v.string() }),
+        params: v.object({ model: v.string(), version: v.pipe(v.string(), v.regex(/^\d+$/)) }),
+      },
+    );
+};

@@ -1,0 +1,78 @@
+import { describe, expect, test } from "bun:test";
+import { startHub, api } from "./hub-fixture.ts";
+import { playDevice } from "./play-device.ts";
+import { startMosquitto } from "./mosquitto.ts";
+import { tempDir, waitUntil } from "../helpers.ts";
+
+describe("hub registry", () => {
+  test("devices register and heartbeat through the embedded broker; the API lists and filters them", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    expect(hub.brokerUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    const orin = await playDevice(hub.brokerUrl, "orin-1", { groups: ["lab-a"] });
+    const nano = await playDevice(hub.brokerUrl, "nano-2", { groups: ["lab-b"] });
+    try {
+      await orin.heartbeat({ models: { player_1: { version: 3, metrics: { accuracy: 0.9 } } } });
+      await nano.heartbeat();
+      await waitUntil(() => hub.registry.heartbeatCount() === 2 && hub.registry.devices({ online: true }).length === 2);
+      const all = await api(hub, "GET", "/v1/fleet/devices");
+      expect(all.json.devices.map((d: { id: string }) => d.id)).toEqual(["nano-2", "orin-1"]);
+      const labA = await api(hub, "GET", "/v1/fleet/devices?group=lab-a");
+      expect(labA.json.devices.map((d: { id: string }) => d.id)).toEqual(["orin-1"]);
+      const onV3 = await api(hub, "GET", "/v1/fleet/devices?model=player_1&version=3");
+      expect(onV3.json.devices.map((d: { id: string }) => d.id)).toEqual(["orin-1"]);
+      const detail = await api(hub, "GET", "/v1/fleet/devices/orin-1");
+      expect(detail.json).toMatchObject({
+        id: "orin-1",
+        name: "orin-1.lab",
+        location: "lab 2",
+        online: true,
+        groups: ["lab-a"],
+      });
+      expect(detail.json.info.hardware).toEqual({ cpu: "test" });
+      expect(detail.json.heartbeats[0]).toMatchObject({ device: "orin-1", cpu_ratio: 0.25 });
+      expect((await api(hub, "GET", "/v1/fleet/devices/ghost")).status).toBe(404);
+      const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+      expect(metrics).toContain('edgetrain_hub_devices{state="online"} 2');
+      expect(metrics).toContain("edgetrain_hub_heartbeats_total 2");
+      expect(metrics).toContain("edgetrain_hub_heartbeats_per_second");
+    } finally {
+      await orin.close();
+      await nano.close();
+    }
+  });
+
+  test("a device whose socket dies goes offline through its last will (real Mosquitto)", async () => {
+    await using home = tempDir();
+    await using broker = await startMosquitto();
+    await using hub = await startHub(home.path, { broker: broker.url });
+    const device = await playDevice(broker.url, "orin-9");
+    await waitUntil(() => hub.registry.device("orin-9")?.online === true);
+    device.vanish();
+    await waitUntil(() => hub.registry.device("orin-9")?.online === false, 15_000);
+    const offline = await api(hub, "GET", "/v1/fleet/devices?online=false");
+    expect(offline.json.devices.map((d: { id: string }) => d.id)).toEqual(["orin-9"]);
+  });
+
+  test("a malformed heartbeat, or one naming another device, is dropped and the hub goes on", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const device = await playDevice(hub.brokerUrl, "orin-3");
+    try {
+      device.client.publish("edgetrain/devices/orin-3/heartbeat", "not json");
+      device.client.publish(
+        "edgetrain/devices/orin-3/heartbeat",
+        JSON.stringify({ device: "orin-4", at: new Date().toISOString(), seq: 1 }),
+      );
+      device.client.publish(
+        "edgetrain/devices/orin-3/heartbeat",
+        JSON.stringify({ device: "orin-3", at: "yesterday", seq: 1 }),
+      );
+      await device.heartbeat();
+      await waitUntil(() => hub.registry.heartbeatCount() === 1);
+      expect(hub.registry.device("orin-4")).toBeUndefined();
+    } finally {
+      await device.close();
+    }
+  });
+});

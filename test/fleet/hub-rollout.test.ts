@@ -1,0 +1,160 @@
+import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { trustedKey, verifyMessage } from "../../runtime/fleet/signing.ts";
+import { api, onnxFile, startHub } from "./hub-fixture.ts";
+import { playDevice, type PlayDevice } from "./play-device.ts";
+import { tempDir, waitUntil } from "../helpers.ts";
+
+async function fleetOf(url: string, count: number, groups: string[] = []): Promise<PlayDevice[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) => playDevice(url, `dev-${String(i).padStart(2, "0")}`, { groups })),
+  );
+}
+
+async function publish(hub: Awaited<ReturnType<typeof startHub>>, file: string, rollout: Record<string, unknown>) {
+  const upload = await fetch(`${hub.url}/v1/fleet/models/player_1`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${hub.token}` },
+    body: readFileSync(file),
+  });
+  expect(upload.status).toBe(201);
+  const started = await api(hub, "POST", "/v1/fleet/rollouts", { model: "player_1", ...rollout });
+  expect(started.status).toBe(201);
+  return started.json as { id: string; version: number };
+}
+
+describe("hub rollouts", () => {
+  test("a staged rollout goes in waves, each once the one before reported; announcements verify", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const devices = await fleetOf(hub.brokerUrl, 10);
+    try {
+      await waitUntil(() => hub.registry.devices().length === 10);
+      const file = onnxFile(home.path);
+      const rollout = await publish(hub, file, { waves: [0.1, 0.5, 1], max_failures: 0.05 });
+      const trusted = [trustedKey(hub.keys.publicKey)!];
+      const announced = () => devices.filter((device) => device.announcements.length > 0);
+      await waitUntil(() => announced().length === 1);
+      const first = announced()[0]!.announcements[0]!;
+      expect(verifyMessage(first, trusted)).toBe(true);
+      expect(first).toMatchObject({
+        model: "player_1",
+        version: 1,
+        task: "classification",
+        feature_names: ["hr", "speed"],
+        classes: ["rest", "run"],
+        rollout: rollout.id,
+      });
+      expect(first.sha256).toBe(createHash("sha256").update(readFileSync(file)).digest("hex"));
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json;
+      expect((await state()).wave).toBe(1);
+      // Each wave waits for its devices; then the next one starts (to 50%, then to 100%).
+      const reported = new Set<string>();
+      const answerAll = async () => {
+        for (const device of announced()) {
+          if (reported.has(device.id)) continue;
+          reported.add(device.id);
+          const announcement = device.announcements.at(-1)!;
+          expect(verifyMessage(announcement, trusted)).toBe(true);
+          expect(announcement.device).toBe(device.id);
+          await device.otaReport(announcement, "activated");
+        }
+      };
+      await answerAll();
+      await waitUntil(() => announced().length === 5);
+      await Bun.sleep(100);
+      expect(announced()).toHaveLength(5);
+      await answerAll();
+      await waitUntil(() => announced().length === 10);
+      await answerAll();
+      await waitUntil(async () => (await state()).state === "completed");
+      const done = await state();
+      expect(done.counts.activated).toBe(10);
+      expect(done.devices.map((d: { wave: number }) => d.wave)).toEqual([1, 2, 2, 2, 2, 3, 3, 3, 3, 3]);
+      const onV1 = await api(hub, "GET", "/v1/fleet/devices?model=player_1&version=1");
+      expect(onV1.json.devices).toHaveLength(10);
+      const deployments = (await api(hub, "GET", `/v1/fleet/devices/${first.device}`)).json.deployments;
+      expect(deployments).toEqual([expect.objectContaining({ rollout: rollout.id, version: 1, state: "activated" })]);
+    } finally {
+      await Promise.all(devices.map((device) => device.close()));
+    }
+  });
+
+  test("a rollout past --max-failures halts by itself, says why, and announces no further wave", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const devices = await fleetOf(hub.brokerUrl, 4, ["lab"]);
+    try {
+      await waitUntil(() => hub.registry.devices({ group: "lab" }).length === 4);
+      const rollout = await publish(hub, onnxFile(home.path), { group: "lab", waves: [0.5, 1], max_failures: 0.25 });
+      const announced = () => devices.filter((device) => device.announcements.length > 0);
+      await waitUntil(() => announced().length === 2);
+      const [a, b] = announced();
+      await a!.otaReport(a!.announcements[0]!, "activated");
+      await b!.otaReport(b!.announcements[0]!, "rejected", "gate: candidate f1 0.61 < active 0.74");
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json;
+      await waitUntil(async () => (await state()).state === "halted");
+      const halted = await state();
+      expect(halted.reason).toContain("1 of 2 devices failed (50.0%), over the 25.0% allowed");
+      expect(halted.reason).toContain("gate: candidate f1 0.61 < active 0.74");
+      expect(halted.counts.waiting).toBe(2);
+      await Bun.sleep(200);
+      expect(announced()).toHaveLength(2);
+      expect((await api(hub, "POST", `/v1/fleet/rollouts/${rollout.id}/resume`)).status).toBe(409);
+      const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+      expect(metrics).toContain('edgetrain_hub_rollouts{state="halted"} 1');
+    } finally {
+      await Promise.all(devices.map((device) => device.close()));
+    }
+  });
+
+  test("a wave that times out lets the next one start; pause holds it and resume goes on", async () => {
+    await using home = tempDir();
+    let now = Date.now();
+    await using hub = await startHub(home.path, { now: () => now });
+    const devices = await fleetOf(hub.brokerUrl, 2);
+    try {
+      await waitUntil(() => hub.registry.devices().length === 2);
+      const rollout = await publish(hub, onnxFile(home.path), { waves: [0.5, 1], wave_timeout_ms: 60_000 });
+      const announced = () => devices.filter((device) => device.announcements.length > 0);
+      await waitUntil(() => announced().length === 1);
+      expect((await api(hub, "POST", `/v1/fleet/rollouts/${rollout.id}/pause`)).json.state).toBe("paused");
+      now += 61_000;
+      hub.rollouts.tick();
+      await Bun.sleep(200);
+      expect(announced()).toHaveLength(1);
+      expect((await api(hub, "POST", `/v1/fleet/rollouts/${rollout.id}/resume`)).json.state).toBe("running");
+      await waitUntil(() => announced().length === 2);
+      const aborted = await api(hub, "POST", `/v1/fleet/rollouts/${rollout.id}/abort`);
+      expect(aborted.json).toMatchObject({ state: "aborted", reason: "aborted by a person" });
+    } finally {
+      await Promise.all(devices.map((device) => device.close()));
+    }
+  });
+
+  test("a report sent twice is applied once", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const devices = await fleetOf(hub.brokerUrl, 2);
+    try {
+      await waitUntil(() => hub.registry.devices().length === 2);
+      const rollout = await publish(hub, onnxFile(home.path), { waves: [1], max_failures: 0.5 });
+      await waitUntil(() => devices.every((device) => device.announcements.length === 1));
+      const [a, b] = devices;
+      const failure = await a!.otaReport(a!.announcements[0]!, "failed", "disk full");
+      await a!.report(failure);
+      await a!.report(failure);
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json;
+      await waitUntil(async () => (await state()).counts.failed === 1);
+      await b!.otaReport(b!.announcements[0]!, "activated");
+      await waitUntil(async () => (await state()).state === "completed");
+      // Counted once, the rollout stayed within 50%; the duplicates were seen and dropped.
+      expect((await state()).counts).toMatchObject({ failed: 1, activated: 1 });
+      const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+      expect(metrics).toContain('edgetrain_hub_reports_total{kind="ota",duplicate="yes"} 2');
+    } finally {
+      await Promise.all(devices.map((device) => device.close()));
+    }
+  });
+});
