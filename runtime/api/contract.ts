@@ -9,6 +9,8 @@ import type { CancelReason, ErrorCode } from "../errors.ts";
 import type * as schema from "./response-schemas.ts";
 
 export type { App } from "./app.ts";
+/** The fleet hub's answers (`edgetrain hub`). */
+export type * from "./fleet-contract.ts";
 
 /** Every error, whatever its status: `{code, message, hint?, ...details}`; details are facts such as the field or the run. */
 export interface ErrorBody {

@@ -4,7 +4,9 @@ import { completionCommand } from "./commands/completion.ts";
 import { decisionsCommand } from "./commands/decisions.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { fitCommand } from "./commands/fit.ts";
+import { fleetCommand } from "./commands/fleet.ts";
 import { holdCommand } from "./commands/hold.ts";
+import { hubCommand } from "./commands/hub.ts";
 import { activateCommand, cacheCommand, modelCommand, modelsCommand, rollbackCommand } from "./commands/models.ts";
 import { planCommand } from "./commands/plan.ts";
 import { pluginsCommand } from "./commands/plugins.ts";
@@ -46,6 +48,8 @@ export const commands: readonly Command[] = [
   cacheCommand,
   holdCommand,
   serviceCommand,
+  hubCommand,
+  fleetCommand,
   tuiCommand,
   completionCommand(() => commands),
 ];

@@ -175,7 +175,7 @@ describe("hub HTTP transport and downloads", () => {
       publicKey = hub.keys.publicKey;
     }
     expect(statSync(join(home.path, "hub.key")).mode & 0o777).toBe(0o600);
-    expect(statSync(join(home.path, "api.token")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home.path, "hub.token")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(home.path, "hub.key"), "utf8")).toStartWith("-----BEGIN PRIVATE KEY-----");
     expect(publicKey).toMatch(/^ed25519:[A-Za-z0-9+/]{43}=$/);
     await using again = await startHub(home.path);

@@ -50,7 +50,7 @@ export function createHubApp(hub: Hub) {
         set.headers["www-authenticate"] = "Bearer";
         return {
           code: "unauthorized",
-          message: `${request.method} ${path} needs the hub's API token: Bearer <api.token of the hub's home>`,
+          message: `${request.method} ${path} needs the hub's API token: Bearer <hub.token of the hub's home>`,
         };
       }
       const length = Number(request.headers.get("content-length") ?? 0);

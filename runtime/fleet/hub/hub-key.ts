@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
@@ -28,6 +28,7 @@ export function loadHubKey(home: string, create = true): HubKeys {
         hint: `start the hub once: edgetrain hub --home ${home}`,
       });
     pem = generateHubKey().pem;
+    mkdirSync(home, { recursive: true });
     writeAtomically(file, pem, 0o600);
   } else {
     if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);

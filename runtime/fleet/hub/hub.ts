@@ -37,7 +37,7 @@ export interface HubOptions {
   publicUrl?: string;
   /** Days of heartbeats kept (hub.keep_days); one a minute past the first day. */
   keepDays?: number;
-  /** The API token; by default one made at the first start and kept in `<home>/api.token`. */
+  /** The API token; by default one made at the first start and kept in `<home>/hub.token`. */
   token?: string;
   logger: Logger;
   now?: () => number;
@@ -93,7 +93,7 @@ export class Hub {
     this.commands = new Commands(this.registry, keys, (command) => this.link?.command(command), now);
     this.metrics = new HubMetrics(this.registry, this.rollouts, now);
     this.intake = new Intake(this.registry, this.rollouts, this.metrics, now, logger);
-    this.token = options.token ?? keptSecret(join(home, "api.token"));
+    this.token = options.token ?? keptSecret(join(home, "hub.token"));
     this.deviceKey = keptSecret(join(home, "device.key"));
   }
 

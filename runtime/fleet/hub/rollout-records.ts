@@ -42,6 +42,14 @@ export interface RolloutTarget {
   reported_at: number | null;
 }
 
+/** One version announced to one device, and what the device answered. */
+export interface Deployment extends RolloutTarget {
+  rollout: string;
+  model: string;
+  version: number;
+  kind: "publish" | "rollback";
+}
+
 /** Where announcements go: the retained topic of each device and model (the HTTP transport reads them back). */
 export type Announce = (announcement: ModelAnnouncement) => void;
 /** What the registry holds of rollouts, as the API and the engine (rollouts.ts) read it. */
@@ -86,9 +94,9 @@ export class RolloutRecords {
   }
 
   /** The device's deployments, newest first: what was announced to it and what it answered. */
-  deployments(device: string, limit = 20) {
+  deployments(device: string, limit = 20): Deployment[] {
     return this.db
-      .query<RolloutTarget & { rollout: string; model: string; version: number; kind: string }, [string, number]>(
+      .query<Deployment, [string, number]>(
         `SELECT r.id AS rollout, r.model, r.version, r.kind,
            d.device, d.wave, d.state, d.reason, d.announced_at, d.reported_at
          FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout WHERE d.device = ? AND d.state != 'waiting'

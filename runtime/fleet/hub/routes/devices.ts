@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import { EdgetrainError } from "../../../errors.ts";
+import type { FleetDeviceDetail, FleetDeviceList, FleetModelList, FleetModelVersion } from "../../../api/fleet-contract.ts";
 import type { Hub } from "../hub.ts";
 
 const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "letters, digits, _ . - only"));
@@ -18,7 +19,7 @@ export const deviceRoutes = (hub: Hub) =>
   new Elysia({ name: "fleet/devices" })
     .get(
       "/v1/fleet/devices",
-      ({ query }) => ({
+      ({ query }): FleetDeviceList => ({
         devices: hub.registry.devices({
           group: query.group,
           online: query.online === undefined ? undefined : query.online === "true",
@@ -37,7 +38,7 @@ export const deviceRoutes = (hub: Hub) =>
     )
     .get(
       "/v1/fleet/devices/:id",
-      ({ params, query }) => {
+      ({ params, query }): FleetDeviceDetail => {
         const device = hub.registry.device(params.id);
         if (!device)
           throw new EdgetrainError("not_found", `no device "${params.id}" has registered with the hub`, {
@@ -51,7 +52,7 @@ export const deviceRoutes = (hub: Hub) =>
       },
       { query: v.object({ heartbeats: v.optional(Version) }) },
     )
-    .get("/v1/fleet/models", () => {
+    .get("/v1/fleet/models", (): FleetModelList => {
       const running = hub.registry.db
         .query<{ model: string; version: number; n: number }, []>(
           "SELECT model, version, count(*) AS n FROM device_models GROUP BY model, version",
@@ -67,7 +68,7 @@ export const deviceRoutes = (hub: Hub) =>
     })
     .post(
       "/v1/fleet/models/:name",
-      async ({ params, query, request, set }) => {
+      async ({ params, query, request, set }): Promise<FleetModelVersion> => {
         const bytes = new Uint8Array(await request.arrayBuffer());
         if (bytes.length === 0)
           throw new EdgetrainError("bad_input", `POST /v1/fleet/models/${params.name}: send the ONNX file as the body`);

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import { EdgetrainError } from "../../../errors.ts";
 import { CommandName } from "../../protocol.ts";
+import type { FleetRolloutDetail, FleetRolloutList } from "../../../api/fleet-contract.ts";
 import type { Hub } from "../hub.ts";
 import { previousVersion } from "../rollback.ts";
 import { DEFAULT_PLAN } from "../rollout-plan.ts";
@@ -31,7 +32,7 @@ const RolloutBody = v.strictObject({
 /** Rollouts (start, follow, pause, resume, abort), rollbacks and commands to devices. */
 export const rolloutRoutes = (hub: Hub) =>
   new Elysia({ name: "fleet/rollouts" })
-    .get("/v1/fleet/rollouts", () => ({ rollouts: hub.rollouts.list() }))
+    .get("/v1/fleet/rollouts", (): FleetRolloutList => ({ rollouts: hub.rollouts.list() }))
     .post(
       "/v1/fleet/rollouts",
       ({ body, set }) => {
@@ -54,7 +55,7 @@ export const rolloutRoutes = (hub: Hub) =>
       },
       { body: RolloutBody },
     )
-    .get("/v1/fleet/rollouts/:id", ({ params }) => {
+    .get("/v1/fleet/rollouts/:id", ({ params }): FleetRolloutDetail => {
       const rollout = hub.rollouts.get(params.id);
       if (!rollout)
         throw new EdgetrainError("not_found", `no rollout "${params.id}"`, { details: { rollout: params.id } });

@@ -1,0 +1,190 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FleetModelVersion, FleetRollout } from "../../api/fleet-contract.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { Hub } from "../../fleet/hub/hub.ts";
+import { loadHubKey } from "../../fleet/hub/hub-key.ts";
+import { parseDuration, parseShare, parseWaves } from "../../fleet/hub/rollout-plan.ts";
+import { LogSink } from "../../log/logger.ts";
+import { portFlag, stringFlag, type Command, type CommandIo, type ParsedArgs } from "../command.ts";
+import { hubClient, hubClientOptions, hubHome } from "../hub-client.ts";
+import { writeAnswer } from "../json-answer.ts";
+
+const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+export const hubCommand: Command = {
+  name: "hub",
+  summary: "run the fleet hub, print its key, publish a model to devices or roll it back",
+  description: `Without an action, runs the fleet hub in the foreground: devices register with it and heartbeat over MQTT (or the HTTP transport), and it rolls model versions out to them. Without --broker it starts an embedded MQTT broker on 127.0.0.1 (--broker-port, default 1883); with --broker it connects to Mosquitto or EMQX (user --broker-user, password from EDGETRAIN_BROKER_PASSWORD). Its address goes to <home>/hub.json and one JSON line on stdout.
+key prints the hub's public key for the devices' fleet.trust (the key is made on the first start, <home>/hub.key, mode 0600).
+publish MODEL FILE.onnx hands the file to the running hub and rolls it out in waves: the next wave starts when every device of the current one has reported or --wave-timeout passed, as long as failures stay within --max-failures; past that the rollout halts by itself.
+rollback MODEL announces the version before the last one rolled out, to every device of --group at once.`,
+  arguments: [
+    {
+      name: "action",
+      optional: true,
+      choices: ["key", "publish", "rollback"],
+      description: "key, publish or rollback (none: run the hub)",
+    },
+    { name: "args", optional: true, variadic: true, description: "publish: MODEL FILE.onnx; rollback: MODEL" },
+  ],
+  options: {
+    broker: {
+      type: "string",
+      value: "URL",
+      description: "an MQTT broker to use (mqtt:// or mqtts://) instead of the embedded one",
+    },
+    "broker-port": {
+      type: "string",
+      value: "N",
+      description: "the embedded broker's port on 127.0.0.1 (default 1883; 0 picks one)",
+    },
+    "broker-user": { type: "string", value: "USER", description: "the hub's user at --broker" },
+    host: { type: "string", value: "ADDR", description: "where the API listens (default 127.0.0.1)" },
+    port: { type: "string", value: "N", description: "the API's port (default 8471; 0 picks one)" },
+    "public-url": {
+      type: "string",
+      value: "URL",
+      description: "the address devices download models from (default: the API's)",
+    },
+    "keep-days": {
+      type: "string",
+      value: "N",
+      description: "days of heartbeats kept, one a minute past the first day (default 7)",
+    },
+    group: { type: "string", value: "G", description: "publish/rollback: only the devices of this group" },
+    waves: {
+      type: "string",
+      value: "LIST",
+      description: "publish: cumulative shares per wave (default 1%,10%,50%,100%)",
+    },
+    "max-failures": {
+      type: "string",
+      value: "SHARE",
+      description: "publish: failures past this share halt the rollout (default 5%)",
+    },
+    "wave-timeout": {
+      type: "string",
+      value: "DURATION",
+      description: "publish: how long a wave waits for its reports (default 10m)",
+    },
+    version: { type: "string", value: "N", description: "publish: the version number (default: the hub's newest + 1)" },
+    ...hubClientOptions,
+  },
+  examples: [
+    "edgetrain hub --home /srv/edgetrain-hub",
+    "edgetrain hub --broker mqtts://broker.lab:8883 --broker-user hub --host 0.0.0.0 --public-url https://hub.lab",
+    "edgetrain hub key",
+    "edgetrain hub publish player_1 model.onnx --group lab-a --waves 10%,50%,100% --max-failures 5%",
+    "edgetrain hub rollback player_1 --group lab-a",
+  ],
+  async run(args, io) {
+    const [action, ...rest] = args.positionals;
+    if (action === "key") {
+      const { publicKey } = loadHubKey(hubHome(args, io));
+      writeAnswer(io, args, { public_key: publicKey }, `${publicKey}\n`);
+      return 0;
+    }
+    if (action === "publish") return publish(args, io, rest);
+    if (action === "rollback") return rollback(args, io, rest);
+    return runHub(args, io);
+  },
+};
+
+async function runHub(args: ParsedArgs, io: CommandIo): Promise<number> {
+  const home = hubHome(args, io);
+  const logs = new LogSink({
+    level: "info",
+    file: join(home, "hub.log"),
+    rotate: { maxBytes: 10 * 1024 * 1024, keep: 3 },
+    console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+  });
+  const brokerPort = stringFlag(args, "broker-port");
+  const hub = await Hub.start({
+    home,
+    broker: stringFlag(args, "broker"),
+    brokerUsername: stringFlag(args, "broker-user"),
+    brokerPassword: io.environment.variables.EDGETRAIN_BROKER_PASSWORD,
+    brokerPort: brokerPort === undefined ? undefined : wholeNumber(brokerPort, "--broker-port"),
+    host: stringFlag(args, "host"),
+    port: portFlag(args),
+    publicUrl: stringFlag(args, "public-url")?.replace(/\/+$/, ""),
+    keepDays: keepDays(args),
+    logger: logs.logger(),
+  }).catch((error: unknown) => {
+    logs.close();
+    throw error;
+  });
+  io.stdout.write(`${JSON.stringify({ ...hub.address(), home })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", () => resolve());
+    process.once("SIGINT", () => resolve());
+  });
+  await hub.stop();
+  logs.close();
+  return 0;
+}
+
+async function publish(args: ParsedArgs, io: CommandIo, [model, file]: string[]): Promise<number> {
+  if (!model || !file)
+    throw new EdgetrainError("usage", "edgetrain hub publish needs MODEL FILE.onnx", {
+      hint: "see edgetrain hub --help",
+    });
+  const plan = {
+    waves: parseWaves(stringFlag(args, "waves") ?? "1%,10%,50%,100%"),
+    max_failures: parseShare(stringFlag(args, "max-failures") ?? "5%", "--max-failures"),
+    wave_timeout_ms: parseDuration(stringFlag(args, "wave-timeout") ?? "10m", "--wave-timeout"),
+  };
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    throw new EdgetrainError("not_found", `no model file ${file}`, { details: { file } });
+  }
+  const client = hubClient(args, io);
+  const versionFlag = stringFlag(args, "version");
+  const query = versionFlag === undefined ? "" : `?version=${wholeNumber(versionFlag, "--version")}`;
+  const added = await client.call<FleetModelVersion>(
+    "POST",
+    `/v1/fleet/models/${encodeURIComponent(model)}${query}`,
+    bytes,
+  );
+  const group = stringFlag(args, "group");
+  const rollout = await client.call<FleetRollout>("POST", "/v1/fleet/rollouts", {
+    model,
+    version: added.version,
+    group,
+    ...plan,
+  });
+  const devices = Object.values(rollout.counts).reduce((sum, n) => sum + n, 0);
+  const text =
+    `rollout ${rollout.id}: ${model} v${added.version} (${added.size} bytes, sha256 ${added.sha256.slice(0, 12)}…) ` +
+    `to ${devices} device(s)${group ? ` of group ${group}` : ""} in waves ${plan.waves.map(percent).join(", ")}\n` +
+    `follow it: edgetrain fleet rollout ${rollout.id}\n`;
+  writeAnswer(io, args, rollout, text);
+  return 0;
+}
+
+async function rollback(args: ParsedArgs, io: CommandIo, [model]: string[]): Promise<number> {
+  if (!model)
+    throw new EdgetrainError("usage", "edgetrain hub rollback needs MODEL", { hint: "see edgetrain hub --help" });
+  const group = stringFlag(args, "group");
+  const rollout = await hubClient(args, io).call<FleetRollout>("POST", "/v1/fleet/rollbacks", { model, group });
+  const text =
+    `rollout ${rollout.id}: ${model} back to v${rollout.version}${group ? ` on group ${group}` : ""}\n` +
+    `follow it: edgetrain fleet rollout ${rollout.id}\n`;
+  writeAnswer(io, args, rollout, text);
+  return 0;
+}
+
+function keepDays(args: ParsedArgs): number {
+  const text = stringFlag(args, "keep-days");
+  return text === undefined ? 7 : wholeNumber(text, "--keep-days");
+}
+
+function wholeNumber(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0)
+    throw new EdgetrainError("usage", `${flag} ${text}: expected a whole number`);
+  return value;
+}

@@ -1,0 +1,108 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { bun, cli, runCli, tempDir, waitUntil } from "../helpers.ts";
+import { onnxFile } from "./hub-fixture.ts";
+import { playDevice } from "./play-device.ts";
+import { freePort } from "../db-servers.ts";
+
+/** `edgetrain hub` as a real process on free ports; its first stdout line is its address. */
+async function startHubProcess(home: string) {
+  const proc = Bun.spawn([bun, cli, "hub", "--home", home, "--port", "0", "--broker-port", String(await freePort())], {
+    env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`hub exited: ${await new Response(proc.stderr).text()}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  const address = JSON.parse(text.split("\n")[0]!) as { url: string; broker: string; public_key: string };
+  return { proc, ...address };
+}
+
+describe("edgetrain hub and edgetrain fleet", () => {
+  test("hub key prints the public half, made once with mode 0600", async () => {
+    await using home = tempDir();
+    const hubHome = join(home.path, "hub");
+    const first = await runCli(["hub", "key", "--home", hubHome], { home: home.path });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^ed25519:[A-Za-z0-9+/]{43}=\n$/);
+    expect(statSync(join(hubHome, "hub.key")).mode & 0o777).toBe(0o600);
+    const again = await runCli(["hub", "key", "--home", hubHome, "--json"], { home: home.path });
+    expect(JSON.parse(again.stdout)).toEqual({ public_key: first.stdout.trim() });
+  });
+
+  test("publish, rollback and the fleet tables talk to the running hub of the home", async () => {
+    await using home = tempDir();
+    const hubHome = join(home.path, "hub");
+    const hub = await startHubProcess(hubHome);
+    const device = await playDevice(hub.broker, "orin-1", { groups: ["lab"] });
+    try {
+      const model = onnxFile(home.path);
+      const devices = async () => (await runCli(["fleet", "devices", "--home", hubHome], { home: home.path })).stdout;
+      await waitUntil(async () => (await devices()).includes("orin-1"));
+      expect(await devices()).toMatch(
+        /DEVICE\s+NAME\s+GROUPS\s+STATE\s+HEARTBEAT\s+MODELS\norin-1\s+orin-1\.lab\s+lab\s+online\s+never\s+player_1 v1/,
+      );
+
+      const published = await runCli(
+        ["hub", "publish", "player_1", model, "--home", hubHome, "--group", "lab", "--waves", "100%"],
+        { home: home.path },
+      );
+      expect(published.stderr).toBe("");
+      expect(published.stdout).toMatch(
+        /^rollout (r-[0-9a-f]+): player_1 v1 \(\d+ bytes, sha256 [0-9a-f]{12}…\) to 1 device\(s\) of group lab in waves 100%/,
+      );
+      const id = /rollout (r-[0-9a-f]+)/.exec(published.stdout)![1]!;
+      await waitUntil(() => device.announcements.length === 1);
+      await device.otaReport(device.announcements[0]!, "activated");
+      const shown = async () => (await runCli(["fleet", "rollout", id, "--home", hubHome], { home: home.path })).stdout;
+      await waitUntil(async () => (await shown()).includes("completed"));
+      expect(await shown()).toContain("progress  [████████████████████] 1/1 reported");
+      const list = await runCli(["fleet", "rollouts", "--home", hubHome, "--json"], { home: home.path });
+      expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id, state: "completed", model: "player_1" })]);
+
+      const second = await runCli(
+        ["hub", "publish", "player_1", model, "--home", hubHome, "--group", "lab", "--waves", "100%", "--json"],
+        { home: home.path },
+      );
+      expect(JSON.parse(second.stdout)).toMatchObject({ version: 2 });
+      await waitUntil(() => device.announcements.length === 2);
+      const back = await runCli(["hub", "rollback", "player_1", "--home", hubHome, "--group", "lab"], {
+        home: home.path,
+      });
+      expect(back.stdout).toMatch(/^rollout r-[0-9a-f]+: player_1 back to v1 on group lab/);
+      await waitUntil(() => device.announcements.length === 3);
+      expect(device.announcements[2]).toMatchObject({ version: 1, sha256: device.announcements[0]!.sha256 });
+
+      const detail = await runCli(["fleet", "device", "orin-1", "--home", hubHome], { home: home.path });
+      expect(detail.stdout).toContain("state     online");
+      expect(detail.stdout).toMatch(/ROLLOUT\s+MODEL\s+VERSION\s+STATE/);
+      const missing = await runCli(["fleet", "device", "ghost", "--home", hubHome], { home: home.path });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('no device "ghost"');
+      const token = readFileSync(join(hubHome, "hub.token"), "utf8").trim();
+      const byUrl = await runCli(["fleet", "devices", "--url", hub.url, "--token", token, "--json"], {
+        home: home.path,
+      });
+      expect(JSON.parse(byUrl.stdout)).toEqual([expect.objectContaining({ id: "orin-1", online: true })]);
+    } finally {
+      await device.close();
+      hub.proc.kill("SIGTERM");
+      expect(await hub.proc.exited).toBe(0);
+    }
+  }, 60_000);
+
+  test("fleet without a running hub says how to start one", async () => {
+    await using home = tempDir();
+    const answer = await runCli(["fleet", "devices", "--home", join(home.path, "hub")], { home: home.path });
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toContain("no hub runs on");
+    expect(answer.stderr).toContain("edgetrain hub --home");
+  });
+});
