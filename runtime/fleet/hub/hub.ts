@@ -19,7 +19,8 @@ import { Rollouts } from "./rollouts.ts";
 
 export const HUB_PORT = 8471;
 export const EMBEDDED_BROKER_PORT = 1883;
-const FLUSH_MS = 100;
+// Short enough that a heartbeat is stored within a few tens of milliseconds of its arrival.
+const FLUSH_MS = 20;
 const TICK_MS = 1000;
 const MAINTAIN_MS = 60 * 60_000;
 
