@@ -38,17 +38,18 @@ export interface HubClient {
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
-/** The hub at --url with --token, else the one running on the home (hub.json, hub.token). */
-export function hubClient(args: ParsedArgs, io: CommandIo): HubClient {
+/** Where the hub is and its token: --url with --token, else the hub running on the home (hub.json, hub.token). */
+export function hubConnection(args: ParsedArgs, io: CommandIo): { url: string; token?: string } {
   const urlFlag = stringFlag(args, "url");
-  let url: string;
-  let token = stringFlag(args, "token") ?? io.environment.variables.EDGETRAIN_HUB_TOKEN;
-  if (urlFlag) url = urlFlag.replace(/\/+$/, "");
-  else {
-    const home = hubHome(args, io);
-    url = readAddress(home).url;
-    token ??= readToken(home);
-  }
+  const token = stringFlag(args, "token") ?? io.environment.variables.EDGETRAIN_HUB_TOKEN;
+  if (urlFlag) return { url: urlFlag.replace(/\/+$/, ""), token };
+  const home = hubHome(args, io);
+  return { url: readAddress(home).url, token: token ?? readToken(home) };
+}
+
+/** A client of the hub of `hubConnection`. */
+export function hubClient(args: ParsedArgs, io: CommandIo): HubClient {
+  const { url, token } = hubConnection(args, io);
   return {
     url,
     async call<T>(method: string, path: string, body?: unknown): Promise<T> {

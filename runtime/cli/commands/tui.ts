@@ -2,6 +2,7 @@ import { EdgetrainError } from "../../errors.ts";
 import { interactiveTerminal, stringFlag, type Command, type CommandIo } from "../command.ts";
 import { daemonAddress, homeToken } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
+import { hubConnection } from "../hub-client.ts";
 import type { ParsedArgs } from "../command.ts";
 import type { Connection } from "../../../tui/connection.ts";
 
@@ -38,14 +39,16 @@ export const tuiCommand: Command = {
     url: { type: "string", value: "URL", description: "the daemon's address (default: the home's daemon.json)" },
     token: { type: "string", value: "TOKEN", description: "its API token (default EDGETRAIN_TOKEN, the profile's api.token or the home's)" },
     json: { type: "boolean", description: "errors as {code, message, hint} on stderr (the TUI itself draws on the terminal)" },
+    hub: { type: "boolean", description: "attach to a fleet hub (edgetrain hub) instead: its Fleet screen; --home is then the hub's home" },
     ...homeOptions,
   },
-  examples: ["edgetrain tui", "edgetrain tui --url http://jetson-7.local:8470 --token \"$EDGETRAIN_TOKEN\""],
+  examples: ["edgetrain tui", "edgetrain tui --url http://jetson-7.local:8470 --token \"$EDGETRAIN_TOKEN\"", "edgetrain tui --hub"],
   async run(args, io) {
     needsTerminal(io);
-    const connection = tuiConnection(args, io);
+    const hub = Boolean(args.values.hub);
+    const connection = hub ? hubConnection(args, io) : tuiConnection(args, io);
     const { runTui } = await import("../../../tui/start.tsx");
-    await runTui(connection);
+    await runTui(connection, { hub });
     return 0;
   },
 };
