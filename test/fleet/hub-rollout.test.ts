@@ -158,3 +158,37 @@ describe("hub rollouts", () => {
     }
   });
 });
+
+describe("hub rollouts over time", () => {
+  test("a rollback supersedes the running rollout; a restarted hub announces the rollback again", async () => {
+    await using home = tempDir();
+    let hub = await startHub(home.path);
+    const file = onnxFile(home.path);
+    let device = await playDevice(hub.brokerUrl, "orin-1");
+    try {
+      await waitUntil(() => hub.registry.devices().length === 1);
+      const v1 = await publish(hub, file, { waves: [1] });
+      await waitUntil(() => device.announcements.length === 1);
+      await device.otaReport(device.announcements[0]!, "activated");
+      const v2 = await publish(hub, file, { waves: [1] });
+      await waitUntil(() => device.announcements.length === 2);
+      const back = await api(hub, "POST", "/v1/fleet/rollbacks", { model: "player_1" });
+      expect(back.json).toMatchObject({ kind: "rollback", version: v1.version });
+      await waitUntil(() => device.announcements.length === 3);
+      const older = (await api(hub, "GET", `/v1/fleet/rollouts/${v2.id}`)).json;
+      expect(older.state).toBe("completed");
+      expect(older.devices).toEqual([expect.objectContaining({ state: "cancelled", reason: `superseded by rollout ${back.json.id}` })]);
+
+      // The embedded broker lives in memory: the hub's next start announces what waits again, newest last.
+      await device.close();
+      await hub.stop();
+      hub = await startHub(home.path);
+      device = await playDevice(hub.brokerUrl, "orin-1");
+      await waitUntil(() => device.announcements.length === 1);
+      expect(device.announcements[0]).toMatchObject({ rollout: back.json.id, version: 1 });
+    } finally {
+      await device.close();
+      await hub.stop();
+    }
+  });
+});

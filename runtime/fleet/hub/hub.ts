@@ -151,6 +151,7 @@ export class Hub {
       url = broker.url;
     }
     this.brokerUrl = url;
+    let connected = false;
     this.link = await BrokerLink.connect({
       url,
       home: options.home,
@@ -158,9 +159,11 @@ export class Hub {
       password: options.brokerPassword,
       logger: options.logger,
       onMessage: (topic, payload) => this.intake.mqttMessage(topic, payload),
-      // A broker without the hub's session (new, or restarted without its store) lost the retained announcements too.
+      // A broker without the hub's session (new, or restarted without its store) lost the retained announcements
+      // too; and a hub that stopped between recording a wave and publishing it publishes it on its next start.
       onConnect: (sessionPresent) => {
-        if (!sessionPresent) this.rollouts.republish();
+        if (!sessionPresent || !connected) this.rollouts.republish();
+        connected = true;
       },
     });
     const link = this.link;

@@ -79,6 +79,7 @@ export class Rollouts extends RolloutRecords {
       );
       devices.forEach((device, index) => insert.run(id, device, waves[index]!));
     })();
+    const superseded = this.supersede(id, file.model);
     this.logger.info("rollout started", {
       rollout: id,
       model: file.model,
@@ -86,6 +87,7 @@ export class Rollouts extends RolloutRecords {
       devices: devices.length,
       group: options.group,
     });
+    for (const older of superseded) this.advance(older);
     this.advance(id);
     return this.get(id)!;
   }
@@ -202,12 +204,31 @@ export class Rollouts extends RolloutRecords {
     this.logger.info("wave started", { rollout: rollout.id, wave, devices: devices.length });
   }
 
-  /** Every announcement not yet answered, published again: retained messages a broker lost come back. */
+  /**
+   * A device in a newer rollout of the same model leaves the older ones: its retained announcement is the
+   * newer one now, and an older rollout must neither wait for it nor announce to it later.
+   */
+  private supersede(id: string, model: string): string[] {
+    const older = this.db
+      .query<{ id: string }, [string, string]>(
+        "SELECT id FROM rollouts WHERE model = ? AND id != ? AND state IN ('running','paused')",
+      )
+      .all(model, id)
+      .map((row) => row.id);
+    const cancel = this.db.query(
+      `UPDATE rollout_devices SET state = 'cancelled', reason = ?
+       WHERE rollout = ? AND state IN ('waiting','announced') AND device IN (SELECT device FROM rollout_devices WHERE rollout = ?)`,
+    );
+    for (const rollout of older) cancel.run(`superseded by rollout ${id}`, rollout, id);
+    return older;
+  }
+
+  /** Every announcement not yet answered, published again oldest first: retained messages a broker lost come back. */
   republish(): number {
     const rows = this.db
       .query<{ announcement: string }, []>(
         `SELECT announcement FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout
-         WHERE r.state IN ('running','paused') AND d.state = 'announced'`,
+         WHERE r.state IN ('running','paused') AND d.state = 'announced' ORDER BY d.announced_at`,
       )
       .all();
     for (const row of rows) this.announce(JSON.parse(row.announcement) as ModelAnnouncement);
