@@ -6,6 +6,7 @@
 import type { DeviceCommand, DeviceInfo, Heartbeat } from "../fleet/protocol.ts";
 import type { CommandRow } from "../fleet/hub/commands.ts";
 import type { HubAddress } from "../fleet/hub/hub.ts";
+import type { LiveRun } from "../fleet/hub/live-runs.ts";
 import type { ModelFile } from "../fleet/hub/model-files.ts";
 import type { DeviceRow } from "../fleet/hub/registry.ts";
 import type { Deployment, RolloutRow, RolloutTarget } from "../fleet/hub/rollout-records.ts";
@@ -26,6 +27,10 @@ export type FleetDeviceDetail = DeviceRow & {
 };
 /** `POST /v1/fleet/models/:name` (201): a version the hub took in. */
 export type FleetModelVersion = Omit<ModelFile, "file">;
+/** `GET /v1/fleet/devices/:id/runs`: runs training there now, most recent first: heartbeat, checkpoints, log tail. */
+export interface FleetLiveRuns {
+  runs: LiveRun[];
+}
 /** `GET /v1/fleet/models`: every version, with how many devices run it. */
 export interface FleetModelList {
   models: Array<FleetModelVersion & { devices: number }>;

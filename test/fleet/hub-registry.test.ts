@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { topics } from "../../runtime/fleet/protocol.ts";
 import { startHub, api } from "./hub-fixture.ts";
 import { playDevice } from "./play-device.ts";
 import { startMosquitto } from "./mosquitto.ts";
@@ -71,6 +72,38 @@ describe("hub registry", () => {
       await device.heartbeat();
       await waitUntil(() => hub.registry.heartbeatCount() === 1);
       expect(hub.registry.device("orin-4")).toBeUndefined();
+    } finally {
+      await device.close();
+    }
+  });
+
+  test("a run training on a device is followed from the hub: heartbeat, checkpoints, log tail", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const device = await playDevice(hub.brokerUrl, "orin-2");
+    try {
+      const at = new Date().toISOString();
+      const send = (event: string, data: Record<string, unknown>) =>
+        device.client.publish(
+          topics.runs("orin-2"),
+          JSON.stringify({ device: "orin-2", run: "run-7", at, event, data }),
+        );
+      send("heartbeat", { epoch: 3, epochs: 10 });
+      send("checkpoint", { epoch: 3, path: "checkpoints/3.pt" });
+      for (let line = 0; line < 250; line++) send("log", { line: `epoch 3 batch ${line}` });
+      send("heartbeat", { epoch: 4, epochs: 10 });
+      send("log", "not an object" as unknown as Record<string, unknown>);
+      const runs = async () => (await api(hub, "GET", "/v1/fleet/devices/orin-2/runs")).json.runs;
+      await waitUntil(async () => (await runs())[0]?.heartbeat?.epoch === 4);
+      const [run] = await runs();
+      expect(run).toMatchObject({
+        device: "orin-2",
+        run: "run-7",
+        checkpoints: [{ epoch: 3, path: "checkpoints/3.pt" }],
+      });
+      expect(run.log).toHaveLength(200);
+      expect(run.log.at(-1).data).toEqual({ line: "epoch 3 batch 249" });
+      expect((await api(hub, "GET", "/v1/fleet/devices/nano-1/runs")).json.runs).toEqual([]);
     } finally {
       await device.close();
     }

@@ -13,6 +13,7 @@ import { createHubApp } from "./hub-app.ts";
 import { loadHubKey, type HubKeys } from "./hub-key.ts";
 import { HubMetrics } from "./hub-metrics.ts";
 import { Intake } from "./intake.ts";
+import { LiveRuns } from "./live-runs.ts";
 import { ModelFiles } from "./model-files.ts";
 import { Registry } from "./registry.ts";
 import { Rollouts } from "./rollouts.ts";
@@ -63,6 +64,7 @@ export class Hub {
   readonly commands: Commands;
   readonly intake: Intake;
   readonly metrics: HubMetrics;
+  readonly liveRuns: LiveRuns;
   readonly token: string;
   /** The bearer key of devices on the HTTP transport (their fleet.api_key). */
   readonly deviceKey: string;
@@ -93,7 +95,8 @@ export class Hub {
     );
     this.commands = new Commands(this.registry, keys, (command) => this.link?.command(command), now);
     this.metrics = new HubMetrics(this.registry, this.rollouts, now);
-    this.intake = new Intake(this.registry, this.rollouts, this.metrics, now, logger);
+    this.liveRuns = new LiveRuns(now);
+    this.intake = new Intake(this.registry, this.rollouts, this.metrics, this.liveRuns, now, logger);
     this.token = options.token ?? keptSecret(join(home, "hub.token"));
     this.deviceKey = keptSecret(join(home, "device.key"));
   }

@@ -1,6 +1,15 @@
 import * as v from "valibot";
 import type { Logger } from "../../plugin-api.ts";
-import { DeviceInfo, DeviceReport, DeviceStatus, Heartbeat, HEARTBEAT_MAX_BYTES, parseTopic } from "../protocol.ts";
+import {
+  DeviceInfo,
+  DeviceReport,
+  DeviceStatus,
+  Heartbeat,
+  HEARTBEAT_MAX_BYTES,
+  parseTopic,
+  RunUpdate,
+} from "../protocol.ts";
+import type { LiveRuns } from "./live-runs.ts";
 import type { Registry } from "./registry.ts";
 import type { Rollouts } from "./rollouts.ts";
 
@@ -25,6 +34,7 @@ export class Intake {
     private readonly registry: Registry,
     private readonly rollouts: Rollouts,
     private readonly counters: IntakeCounters,
+    private readonly liveRuns: LiveRuns,
     private readonly now: () => number,
     private readonly logger: Logger,
   ) {}
@@ -78,9 +88,12 @@ export class Intake {
         this.report(report, at);
         return undefined;
       }
-      case "runs":
-        // Live runs are followed on the device's own API; the hub keeps only finished runs (reports).
+      case "runs": {
+        const update = this.parse(RunUpdate, message, device);
+        if (typeof update === "string") return update;
+        this.liveRuns.record(update);
         return undefined;
+      }
       default:
         return `no message kind "${kind}"`;
     }

@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import { EdgetrainError } from "../../../errors.ts";
-import type { FleetDeviceDetail, FleetDeviceList, FleetModelList, FleetModelVersion } from "../../../api/fleet-contract.ts";
+import type {
+  FleetDeviceDetail,
+  FleetDeviceList,
+  FleetLiveRuns,
+  FleetModelList,
+  FleetModelVersion,
+} from "../../../api/fleet-contract.ts";
 import type { Hub } from "../hub.ts";
 
 const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "letters, digits, _ . - only"));
@@ -52,6 +58,7 @@ export const deviceRoutes = (hub: Hub) =>
       },
       { query: v.object({ heartbeats: v.optional(Version) }) },
     )
+    .get("/v1/fleet/devices/:id/runs", ({ params }): FleetLiveRuns => ({ runs: hub.liveRuns.of(params.id) }))
     .get("/v1/fleet/models", (): FleetModelList => {
       const running = hub.registry.db
         .query<{ model: string; version: number; n: number }, []>(
