@@ -98,6 +98,29 @@ describe("hub HTTP transport and downloads", () => {
     });
   });
 
+  test("a device on the HTTP transport, silent for 90 s, is offline until its next heartbeat", async () => {
+    await using home = tempDir();
+    let now = Date.now();
+    await using hub = await startHub(home.path, { now: () => now });
+    const post = (path: string, body: unknown) =>
+      fetch(hub.url + path, {
+        method: "POST",
+        headers: { authorization: `Bearer ${hub.deviceKey}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    await post(httpRoutes.register, info("site-3"));
+    await post(httpRoutes.heartbeat("site-3"), { device: "site-3", at: new Date(now).toISOString(), seq: 1 });
+    expect(hub.registry.device("site-3")?.online).toBe(true);
+    now += 60_000;
+    hub.tick();
+    expect(hub.registry.device("site-3")?.online).toBe(true);
+    now += 31_000;
+    hub.tick();
+    expect(hub.registry.device("site-3")?.online).toBe(false);
+    await post(httpRoutes.heartbeat("site-3"), { device: "site-3", at: new Date(now).toISOString(), seq: 2 });
+    expect(hub.registry.device("site-3")?.online).toBe(true);
+  });
+
   test("commands over MQTT are signed; an unknown device or command is refused", async () => {
     await using home = tempDir();
     await using hub = await startHub(home.path);

@@ -23,6 +23,8 @@ export const EMBEDDED_BROKER_PORT = 1883;
 // Short enough that a heartbeat is stored within a few tens of milliseconds of its arrival.
 const FLUSH_MS = 20;
 const TICK_MS = 1000;
+/** An HTTP-transport device silent this long is offline: three heartbeats at the default 30 s. */
+export const HTTP_SILENCE_MS = 90_000;
 const MAINTAIN_MS = 60 * 60_000;
 
 export interface HubOptions {
@@ -189,11 +191,19 @@ export class Hub {
     this.url = `http://${shown}:${server.server?.port ?? port}`;
   }
 
+  /** What time alone changes, once a second: wave timeouts, HTTP-transport devices gone silent. */
+  tick(): void {
+    this.rollouts.tick();
+    for (const device of this.registry.markSilent(this.now(), HTTP_SILENCE_MS)) {
+      this.options.logger.info("device offline", { device, why: "no heartbeat over HTTP for 90 s" });
+    }
+  }
+
   private startTimers(): void {
     const keepDays = this.options.keepDays ?? 7;
     const timers = [
       setInterval(() => this.registry.flush(), FLUSH_MS),
-      setInterval(() => this.rollouts.tick(), TICK_MS),
+      setInterval(() => this.tick(), TICK_MS),
       setInterval(() => this.maintain(keepDays), MAINTAIN_MS),
     ];
     this.maintain(keepDays);

@@ -43,7 +43,8 @@ interface RawDevice extends Omit<DeviceRow, "groups" | "online" | "models"> {
 export class Registry {
   readonly db: Database;
   private queued: Array<[string, number, string]> = [];
-  private queuedOnline = new Set<string>();
+  /** HTTP-transport devices heard from in the queued heartbeats, and when. */
+  private queuedOnline = new Map<string, number>();
 
   constructor(readonly file: string) {
     mkdirSync(join(file, ".."), { recursive: true });
@@ -97,7 +98,7 @@ export class Registry {
   /** Queued until the next flush; `online` for the HTTP transport, whose devices have no last will. */
   recordHeartbeat(heartbeat: Heartbeat, at: number, online = false): void {
     this.queued.push([heartbeat.device, at, JSON.stringify(heartbeat)]);
-    if (online) this.queuedOnline.add(heartbeat.device);
+    if (online) this.queuedOnline.set(heartbeat.device, at);
   }
 
   /** Writes the queued heartbeats in one transaction, with the devices' last heartbeat and model versions. */
@@ -106,7 +107,7 @@ export class Registry {
     const batch = this.queued;
     const online = this.queuedOnline;
     this.queued = [];
-    this.queuedOnline = new Set();
+    this.queuedOnline = new Map();
     const insert = this.db.query("INSERT INTO heartbeats (device, at, data) VALUES (?, ?, ?)");
     const last = this.db.query(
       "UPDATE devices SET last_heartbeat_at = max(coalesce(last_heartbeat_at, 0), ?) WHERE id = ?",
@@ -120,10 +121,24 @@ export class Registry {
         for (const [model, seen] of Object.entries(models))
           this.setModel(device, model, seen.version, seen.metrics, at);
       }
-      for (const device of online)
-        this.db.query("UPDATE devices SET online = 1, status_at = ? WHERE id = ?").run(Date.now(), device);
+      const heard = this.db.query("UPDATE devices SET online = 1, status_at = ? WHERE id = ?");
+      for (const [device, at] of online) heard.run(at, device);
     })();
     return batch.length;
+  }
+
+  /**
+   * Devices on the HTTP transport have no last will: one silent for `silenceMs` is offline. Returns their ids.
+   */
+  markSilent(now: number, silenceMs: number): string[] {
+    this.flush();
+    return this.db
+      .query<{ id: string }, [number, number]>(
+        `UPDATE devices SET online = 0, status_at = ?1
+         WHERE transport = 'http' AND online = 1 AND coalesce(last_heartbeat_at, registered_at) < ?2 RETURNING id`,
+      )
+      .all(now, now - silenceMs)
+      .map((row) => row.id);
   }
 
   /**
