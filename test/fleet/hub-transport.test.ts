@@ -190,6 +190,31 @@ describe("hub HTTP transport and downloads", () => {
     }
   });
 
+  test("beyond loopback every route needs the token, and announcements carry --public-url", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path, { host: "0.0.0.0", publicUrl: "https://hub.lab.example" });
+    expect(hub.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${hub.url}/v1/fleet/devices`)).status).toBe(401);
+    expect((await fetch(`${hub.url}/health`)).status).toBe(200);
+    const device = await playDevice(hub.brokerUrl, "orin-8");
+    try {
+      await waitUntil(() => hub.registry.device("orin-8") !== undefined);
+      const upload = await fetch(`${hub.url}/v1/fleet/models/player_1`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${hub.token}` },
+        body: readFileSync(onnxFile(home.path)),
+      });
+      expect(upload.status).toBe(201);
+      await api(hub, "POST", "/v1/fleet/rollouts", { model: "player_1", waves: [1] });
+      await waitUntil(() => device.announcements.length === 1);
+      expect(device.announcements[0]!.url).toStartWith(
+        "https://hub.lab.example/v1/fleet/files/player_1/1?device=orin-8&token=",
+      );
+    } finally {
+      await device.close();
+    }
+  });
+
   test("the hub key is made once, mode 0600, and its public half is printed for fleet.trust", async () => {
     await using home = tempDir();
     let publicKey: string;

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
@@ -70,7 +71,10 @@ export class Hub {
   readonly token: string;
   /** The bearer key of devices on the HTTP transport (their fleet.api_key). */
   readonly deviceKey: string;
+  /** Where local clients reach the API. */
   url = "";
+  /** Where devices download models from: --public-url, else the API's address. */
+  publicUrl = "";
   brokerUrl = "";
   private link?: BrokerLink;
   private readonly started: Disposals;
@@ -86,15 +90,7 @@ export class Hub {
     this.started.add("registry", () => this.registry.close());
     this.files = new ModelFiles(home, this.registry);
     const announce = (message: Parameters<BrokerLink["announce"]>[0]) => this.link?.announce(message);
-    this.rollouts = new Rollouts(
-      this.registry,
-      this.files,
-      keys,
-      announce,
-      () => this.options.publicUrl ?? this.url,
-      now,
-      logger,
-    );
+    this.rollouts = new Rollouts(this.registry, this.files, keys, announce, () => this.publicUrl, now, logger);
     this.commands = new Commands(this.registry, keys, (command) => this.link?.command(command), now);
     this.metrics = new HubMetrics(this.registry, this.rollouts, now);
     this.liveRuns = new LiveRuns(now);
@@ -187,8 +183,20 @@ export class Hub {
       });
     }
     this.started.add("api", () => server.stop(true));
-    const shown = host.includes(":") ? `[${host}]` : host;
-    this.url = `http://${shown}:${server.server?.port ?? port}`;
+    const bound = server.server?.port ?? port;
+    // Listening on every address, the hub is reached locally on loopback, and by devices under its host name.
+    const everywhere = host === "0.0.0.0" || host === "::";
+    const shown = everywhere ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+    this.url = `http://${shown}:${bound}`;
+    this.publicUrl = this.options.publicUrl ?? (everywhere ? `http://${hostname()}:${bound}` : this.url);
+    if (everywhere && !this.options.publicUrl) {
+      this.options.logger.warn(
+        "devices download models from the host name; set --public-url if they cannot resolve it",
+        {
+          public_url: this.publicUrl,
+        },
+      );
+    }
   }
 
   /** What time alone changes, once a second: wave timeouts, HTTP-transport devices gone silent. */
