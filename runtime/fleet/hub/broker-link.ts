@@ -43,6 +43,7 @@ export class BrokerLink {
       queueQoSZero: false,
     });
     const { logger } = options;
+    const shown = shownUrl(options.url);
     client.on("message", (topic, payload) => {
       try {
         options.onMessage(topic, payload);
@@ -53,19 +54,18 @@ export class BrokerLink {
     client.on("connect", (connack) => {
       // A broker that kept the session also kept the subscriptions; subscribing again is harmless.
       client.subscribe([...topics.fromDevices], { qos: 1 }, (error) => {
-        if (error)
-          logger.error("cannot subscribe to the devices' topics", { broker: options.url, error: error.message });
+        if (error) logger.error("cannot subscribe to the devices' topics", { broker: shown, error: error.message });
         else options.onConnect?.(connack.sessionPresent);
       });
-      logger.info("connected to the broker", { broker: options.url, session_present: connack.sessionPresent });
+      logger.info("connected to the broker", { broker: shown, session_present: connack.sessionPresent });
     });
-    client.on("offline", () => logger.warn("broker unreachable; retrying", { broker: options.url }));
-    client.on("error", (error) => logger.warn("broker error", { broker: options.url, error: error.message }));
+    client.on("offline", () => logger.warn("broker unreachable; retrying", { broker: shown }));
+    client.on("error", (error) => logger.warn("broker error", { broker: shown, error: error.message }));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         client.end(true);
         reject(
-          new EdgetrainError("refused", `the broker at ${options.url} did not accept the hub within 10 s`, {
+          new EdgetrainError("refused", `the broker at ${shown} did not accept the hub within 10 s`, {
             hint: "is it running, and are --broker, the user and the password right?",
           }),
         );
@@ -75,7 +75,7 @@ export class BrokerLink {
         resolve();
       });
     });
-    return new BrokerLink(client, options.url, logger);
+    return new BrokerLink(client, shown, logger);
   }
 
   get connected(): boolean {
@@ -99,5 +99,17 @@ export class BrokerLink {
       // Only a closing client refuses; while the broker is down the message waits in the queue.
       if (error) this.logger.warn("a message to a device was not sent", { topic, error: error.message });
     });
+  }
+}
+
+/** The broker's URL without a password it may carry (`mqtt://hub:secret@host`): what logs and hub.json show. */
+export function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = "***";
+    return parsed.toString().replace(/\/$/, "");
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//***@");
   }
 }

@@ -7,7 +7,7 @@ import { writeAtomically } from "../../files/write-atomically.ts";
 import { acquireLock } from "../../locks/lockfile.ts";
 import type { Logger } from "../../plugin-api.ts";
 import { Disposals } from "../../services/disposals.ts";
-import { BrokerLink } from "./broker-link.ts";
+import { BrokerLink, shownUrl } from "./broker-link.ts";
 import { Commands } from "./commands.ts";
 import { startEmbeddedBroker } from "./embedded-broker.ts";
 import { createHubApp } from "./hub-app.ts";
@@ -151,7 +151,7 @@ export class Hub {
       this.started.add("embedded broker", () => broker.close());
       url = broker.url;
     }
-    this.brokerUrl = url;
+    this.brokerUrl = shownUrl(url);
     let connected = false;
     this.link = await BrokerLink.connect({
       url,
