@@ -177,7 +177,9 @@ describe("hub rollouts over time", () => {
       await waitUntil(() => device.announcements.length === 3);
       const older = (await api(hub, "GET", `/v1/fleet/rollouts/${v2.id}`)).json;
       expect(older.state).toBe("completed");
-      expect(older.devices).toEqual([expect.objectContaining({ state: "cancelled", reason: `superseded by rollout ${back.json.id}` })]);
+      expect(older.devices).toEqual([
+        expect.objectContaining({ state: "cancelled", reason: `superseded by rollout ${back.json.id}` }),
+      ]);
 
       // The embedded broker lives in memory: the hub's next start announces what waits again, newest last.
       await device.close();
