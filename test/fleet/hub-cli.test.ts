@@ -95,8 +95,20 @@ describe("edgetrain hub and edgetrain fleet", () => {
       await device.close();
       hub.proc.kill("SIGTERM");
       expect(await hub.proc.exited).toBe(0);
+      const log = await new Response(hub.proc.stderr).text();
+      expect(log).toContain("hub running");
+      expect(log).not.toContain("DeprecationWarning");
     }
   }, 60_000);
+
+  test("a --broker that is not an MQTT URL is a usage error", async () => {
+    await using home = tempDir();
+    const answer = await runCli(["hub", "--home", join(home.path, "hub"), "--broker", "http://broker.lab"], {
+      home: home.path,
+    });
+    expect(answer.code).toBe(2);
+    expect(answer.stderr).toContain("--broker http://broker.lab: expected mqtt:// or mqtts://");
+  });
 
   test("fleet without a running hub says how to start one", async () => {
     await using home = tempDir();

@@ -31,14 +31,15 @@ export class BrokerLink {
 
   static async connect(options: BrokerLinkOptions): Promise<BrokerLink> {
     const clientId = `edgetrain-hub-${createHash("sha256").update(options.home).digest("hex").slice(0, 12)}`;
-    const client = mqtt.connect(options.url, {
+    const client = mqtt.connect({
+      ...brokerAddress(options.url),
       clientId,
       clean: false,
       protocolVersion: 4,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
-      username: options.username,
-      password: options.password,
+      ...(options.username === undefined ? {} : { username: options.username }),
+      ...(options.password === undefined ? {} : { password: options.password }),
       // QoS 0 heartbeats while offline are lost by design; QoS 1 messages wait in the store.
       queueQoSZero: false,
     });
@@ -112,4 +113,37 @@ export function shownUrl(url: string): string {
   } catch {
     return url.replace(/\/\/[^@/]*@/, "//***@");
   }
+}
+
+/**
+ * `mqtt://user:pass@host:port` as MQTT.js options, parsed with the WHATWG URL: given a string, MQTT.js
+ * parses it with node's deprecated url.parse(), which prints a warning on every start.
+ */
+function brokerAddress(url: string): {
+  protocol: "mqtt" | "mqtts";
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+} {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new EdgetrainError(
+      "usage",
+      `--broker ${shownUrl(url)}: not a URL; expected mqtt://HOST:PORT or mqtts://HOST:PORT`,
+    );
+  }
+  const protocol = parsed.protocol.replace(/:$/, "");
+  if (protocol !== "mqtt" && protocol !== "mqtts") {
+    throw new EdgetrainError("usage", `--broker ${shownUrl(url)}: expected mqtt:// or mqtts://`);
+  }
+  return {
+    protocol,
+    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: parsed.port ? Number(parsed.port) : protocol === "mqtts" ? 8883 : 1883,
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+  };
 }
