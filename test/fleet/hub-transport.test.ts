@@ -190,6 +190,21 @@ describe("hub HTTP transport and downloads", () => {
     }
   });
 
+  test("on loopback, reads need no token, changes do, and a foreign Host is refused", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    expect((await fetch(`${hub.url}/v1/fleet/rollouts`)).status).toBe(200);
+    const change = await fetch(`${hub.url}/v1/fleet/rollbacks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "player_1" }),
+    });
+    expect(change.status).toBe(401);
+    const rebound = await fetch(`${hub.url}/v1/fleet/devices`, { headers: { host: "evil.example" } });
+    expect(rebound.status).toBe(403);
+    expect((await api(hub, "POST", "/v1/fleet/rollouts/r-none/pause")).status).toBe(404);
+  });
+
   test("beyond loopback every route needs the token, and announcements carry --public-url", async () => {
     await using home = tempDir();
     await using hub = await startHub(home.path, { host: "0.0.0.0", publicUrl: "https://hub.lab.example" });
