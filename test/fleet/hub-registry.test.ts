@@ -108,4 +108,13 @@ describe("hub registry", () => {
       await device.close();
     }
   });
+
+  test("one hub per home: a second is refused while the first runs, and starts once it stopped", async () => {
+    await using home = tempDir();
+    const first = await startHub(home.path);
+    await expect(startHub(home.path)).rejects.toMatchObject({ code: "home_locked" });
+    await first.stop();
+    await using second = await startHub(home.path);
+    expect(second.registry.devices()).toEqual([]);
+  });
 });

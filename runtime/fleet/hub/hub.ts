@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
-import { acquireLock } from "../../locks/lockfile.ts";
+import { acquireLock, type HeldLock } from "../../locks/lockfile.ts";
 import type { Logger } from "../../plugin-api.ts";
 import { Disposals } from "../../services/disposals.ts";
 import { BrokerLink, shownUrl } from "./broker-link.ts";
@@ -83,9 +83,12 @@ export class Hub {
     readonly options: HubOptions,
     readonly keys: HubKeys,
     readonly now: () => number,
+    lock: HeldLock,
   ) {
     const { home, logger } = options;
     this.started = new Disposals(logger);
+    // Released last: no other hub opens the home before this one has closed its registry.
+    this.started.add("hub lock", () => lock.release());
     this.registry = Registry.inHome(home);
     this.started.add("registry", () => this.registry.close());
     this.files = new ModelFiles(home, this.registry);
@@ -105,12 +108,11 @@ export class Hub {
     const lock = acquireLock(join(home, "hub.lock"), `hub ${home}`);
     let hub: Hub;
     try {
-      hub = new Hub(options, loadHubKey(home), options.now ?? Date.now);
+      hub = new Hub(options, loadHubKey(home), options.now ?? Date.now, lock);
     } catch (error) {
       lock.release();
       throw error;
     }
-    hub.started.add("hub lock", () => lock.release());
     try {
       await hub.connect();
       hub.listen();
