@@ -4,6 +4,7 @@ import { startHub, api } from "./hub-fixture.ts";
 import { playDevice } from "./play-device.ts";
 import { startMosquitto } from "./mosquitto.ts";
 import { tempDir, waitUntil } from "../helpers.ts";
+import { freePort, postgresBinaries, startPostgres } from "../db-servers.ts";
 
 describe("hub registry", () => {
   test("devices register and heartbeat through the embedded broker; the API lists and filters them", async () => {
@@ -15,7 +16,9 @@ describe("hub registry", () => {
     try {
       await orin.heartbeat({ models: { player_1: { version: 3, metrics: { accuracy: 0.9 } } } });
       await nano.heartbeat();
-      await waitUntil(() => hub.registry.heartbeatCount() === 2 && hub.registry.devices({ online: true }).length === 2);
+      await waitUntil(
+        async () => (await hub.registry.heartbeatCount()) === 2 && hub.registry.devices({ online: true }).length === 2,
+      );
       const all = await api(hub, "GET", "/v1/fleet/devices");
       expect(all.json.devices.map((d: { id: string }) => d.id)).toEqual(["nano-2", "orin-1"]);
       const labA = await api(hub, "GET", "/v1/fleet/devices?group=lab-a");
@@ -70,7 +73,7 @@ describe("hub registry", () => {
         JSON.stringify({ device: "orin-3", at: "yesterday", seq: 1 }),
       );
       await device.heartbeat();
-      await waitUntil(() => hub.registry.heartbeatCount() === 1);
+      await waitUntil(async () => (await hub.registry.heartbeatCount()) === 1);
       expect(hub.registry.device("orin-4")).toBeUndefined();
     } finally {
       await device.close();
@@ -116,5 +119,33 @@ describe("hub registry", () => {
     await first.stop();
     await using second = await startHub(home.path);
     expect(second.registry.devices()).toEqual([]);
+  });
+
+  test.skipIf(!postgresBinaries())(
+    "a hub with --database postgres:// answers heartbeats from PostgreSQL",
+    async () => {
+      await using home = tempDir();
+      await using postgres = await startPostgres();
+      await using hub = await startHub(home.path, { database: postgres.url });
+      const device = await playDevice(hub.brokerUrl, "orin-4");
+      try {
+        await device.heartbeat({ temperature_c: 51 });
+        await waitUntil(async () => (await api(hub, "GET", "/v1/fleet/devices/orin-4")).json.heartbeats?.length === 1);
+        const detail = await api(hub, "GET", "/v1/fleet/devices/orin-4");
+        expect(detail.json.heartbeats[0]).toMatchObject({ device: "orin-4", temperature_c: 51 });
+        expect(hub.registry.db.query<{ n: number }, []>("SELECT count(*) AS n FROM heartbeats").get()!.n).toBe(0);
+      } finally {
+        await device.close();
+      }
+    },
+    60_000,
+  );
+
+  test("a --database that does not answer stops the hub at start", async () => {
+    await using home = tempDir();
+    const url = `postgres://edgetrain:pw@127.0.0.1:${await freePort()}/postgres`;
+    const failed = await startHub(home.path, { database: url }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ code: "state_failed" });
+    expect(String((failed as Error).message)).toContain("postgres://edgetrain:***@127.0.0.1");
   });
 });

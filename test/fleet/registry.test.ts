@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { PostgresHeartbeats } from "../../runtime/fleet/hub/heartbeat-series.ts";
 import { Registry } from "../../runtime/fleet/hub/registry.ts";
+import { postgresBinaries, startPostgres } from "../db-servers.ts";
 import { tempDir } from "../helpers.ts";
 
 const MINUTE = 60_000;
@@ -11,31 +13,60 @@ const now = Date.UTC(2026, 11, 4, 12, 0, 0);
 const beat = (device: string, seq: number) => ({ device, at: new Date(now).toISOString(), seq });
 
 describe("hub registry database", () => {
+  async function keepsAndThins(registry: Registry) {
+    // Two days ago: 6 a minute for 3 minutes; twelve hours ago: 6 a minute; ten days ago: one.
+    for (const [device, base] of [
+      ["a", now - 2 * DAY],
+      ["b", now - 2 * DAY],
+      ["a", now - DAY / 2],
+    ] as const) {
+      for (let i = 0; i < 18; i++) registry.recordHeartbeat(beat(device, i), base + i * 10_000);
+    }
+    registry.recordHeartbeat(beat("a", 99), now - 10 * DAY);
+    expect(await registry.heartbeatCount()).toBe(55);
+    const { removed, downsampled } = await registry.maintain(now, 7);
+    expect(removed).toBe(1 + 2 * 15);
+    expect(downsampled).toBe(30);
+    expect(await registry.heartbeatCount("a")).toBe(3 + 18);
+    expect(await registry.heartbeatCount("b")).toBe(3);
+    // A second pass changes nothing: the minutes already thinned keep their one heartbeat.
+    expect(await registry.maintain(now, 7)).toEqual({ removed: 0, downsampled: 0 });
+    const [latest] = await registry.heartbeats("a", 1);
+    expect(latest).toMatchObject({ device: "a", seq: 17, received_at: now - DAY / 2 + 17 * 10_000 });
+    // Devices and their last heartbeat stay in the registry's own database.
+    expect(registry.device("a")?.last_heartbeat_at).toBe(now - DAY / 2 + 17 * 10_000);
+  }
+
   test("heartbeats are kept keep_days, and one a minute per device past the first day", async () => {
     await using dir = tempDir();
     const registry = Registry.inHome(dir.path);
     try {
-      // Two days ago: 6 a minute for 3 minutes; twelve hours ago: 6 a minute; ten days ago: one.
-      for (const [device, base] of [
-        ["a", now - 2 * DAY],
-        ["b", now - 2 * DAY],
-        ["a", now - DAY / 2],
-      ] as const) {
-        for (let i = 0; i < 18; i++) registry.recordHeartbeat(beat(device, i), base + i * 10_000);
-      }
-      registry.recordHeartbeat(beat("a", 99), now - 10 * DAY);
-      expect(registry.heartbeatCount()).toBe(55);
-      const { removed, downsampled } = registry.maintain(now, 7);
-      expect(removed).toBe(1 + 2 * 15);
-      expect(downsampled).toBe(30);
-      expect(registry.heartbeatCount("a")).toBe(3 + 18);
-      expect(registry.heartbeatCount("b")).toBe(3);
-      // A second pass changes nothing: the minutes already thinned keep their one heartbeat.
-      expect(registry.maintain(now, 7)).toEqual({ removed: 0, downsampled: 0 });
+      await keepsAndThins(registry);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
+
+  test.skipIf(!postgresBinaries())(
+    "with --database postgres://, the heartbeats' series lives in PostgreSQL",
+    async () => {
+      await using dir = tempDir();
+      await using postgres = await startPostgres();
+      const series = new PostgresHeartbeats(postgres.url, (error) => {
+        throw error;
+      });
+      await series.open();
+      const registry = Registry.inHome(dir.path, () => series);
+      try {
+        await keepsAndThins(registry);
+        const sqlite = registry.db.query<{ n: number }, []>("SELECT count(*) AS n FROM heartbeats").get()!.n;
+        expect(sqlite).toBe(0);
+      } finally {
+        await registry.close();
+      }
+    },
+    60_000,
+  );
 
   test("a report id is accepted once", async () => {
     await using dir = tempDir();
@@ -54,7 +85,7 @@ describe("hub registry database", () => {
       expect(registry.acceptReport(report, now + 1)).toBe(false);
       expect(statSync(join(dir.path, "hub.db")).isFile()).toBe(true);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 });

@@ -47,6 +47,11 @@ rollback MODEL announces the version before the last one rolled out, to every de
       value: "URL",
       description: "the address devices download models from (default: the API's)",
     },
+    database: {
+      type: "string",
+      value: "URL",
+      description: "PostgreSQL (postgres://…) for the heartbeats' time series (default: the registry's SQLite)",
+    },
     "keep-days": {
       type: "string",
       value: "N",
@@ -110,6 +115,7 @@ async function runHub(args: ParsedArgs, io: CommandIo): Promise<number> {
     port: portFlag(args),
     publicUrl: stringFlag(args, "public-url")?.replace(/\/+$/, ""),
     keepDays: keepDays(args),
+    database: databaseFlag(args),
     logger: logs.logger(),
   }).catch((error: unknown) => {
     logs.close();
@@ -175,6 +181,17 @@ async function rollback(args: ParsedArgs, io: CommandIo, [model]: string[]): Pro
     `follow it: edgetrain fleet rollout ${rollout.id}\n`;
   writeAnswer(io, args, rollout, text);
   return 0;
+}
+
+function databaseFlag(args: ParsedArgs): string | undefined {
+  const url = stringFlag(args, "database");
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new EdgetrainError(
+      "usage",
+      "--database: expected a postgres:// URL; without it the hub keeps everything in hub.db",
+    );
+  }
+  return url;
 }
 
 function keepDays(args: ParsedArgs): number {

@@ -13,6 +13,7 @@ import { startEmbeddedBroker } from "./embedded-broker.ts";
 import { createHubApp } from "./hub-app.ts";
 import { loadHubKey, type HubKeys } from "./hub-key.ts";
 import { HubMetrics } from "./hub-metrics.ts";
+import { PostgresHeartbeats } from "./heartbeat-series.ts";
 import { Intake } from "./intake.ts";
 import { LiveRuns } from "./live-runs.ts";
 import { ModelFiles } from "./model-files.ts";
@@ -40,6 +41,8 @@ export interface HubOptions {
   port?: number;
   /** The address devices download from, when it is not the one the hub listens on (a proxy, a NAT). */
   publicUrl?: string;
+  /** PostgreSQL (`postgres://…`) for the heartbeats' time series (hub.database); default: the registry's SQLite. */
+  database?: string;
   /** Days of heartbeats kept (hub.keep_days); one a minute past the first day. */
   keepDays?: number;
   /** The API token; by default one made at the first start and kept in `<home>/hub.token`. */
@@ -89,7 +92,16 @@ export class Hub {
     this.started = new Disposals(logger);
     // Released last: no other hub opens the home before this one has closed its registry.
     this.started.add("hub lock", () => lock.release());
-    this.registry = Registry.inHome(home);
+    const database = options.database;
+    this.registry = Registry.inHome(
+      home,
+      database
+        ? () =>
+            new PostgresHeartbeats(database, (error) =>
+              logger.error("heartbeats not stored", { error: messageOf(error) }),
+            )
+        : undefined,
+    );
     this.started.add("registry", () => this.registry.close());
     this.files = new ModelFiles(home, this.registry);
     const announce = (message: Parameters<BrokerLink["announce"]>[0]) => this.link?.announce(message);
@@ -114,6 +126,7 @@ export class Hub {
       throw error;
     }
     try {
+      if (hub.registry.series instanceof PostgresHeartbeats) await hub.registry.series.open();
       await hub.connect();
       hub.listen();
       hub.startTimers();
@@ -221,8 +234,12 @@ export class Hub {
   }
 
   private maintain(keepDays: number): void {
-    const { removed } = this.registry.maintain(this.now(), keepDays);
-    if (removed > 0) this.options.logger.info("heartbeats thinned", { removed, keep_days: keepDays });
+    this.registry.maintain(this.now(), keepDays).then(
+      ({ removed }) => {
+        if (removed > 0) this.options.logger.info("heartbeats thinned", { removed, keep_days: keepDays });
+      },
+      (error: unknown) => this.options.logger.error("heartbeats not thinned", { error: messageOf(error) }),
+    );
   }
 }
 

@@ -4,10 +4,8 @@ import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { migrate } from "../../state/database.ts";
 import type { DeviceInfo, DeviceReport, DeviceStatus, Heartbeat } from "../protocol.ts";
+import { SqliteHeartbeats, type HeartbeatSeries } from "./heartbeat-series.ts";
 import { registryMigrations } from "./registry-migrations.ts";
-
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
 
 export interface DeviceFilter {
   group?: string;
@@ -46,7 +44,13 @@ export class Registry {
   /** HTTP-transport devices heard from in the queued heartbeats, and when. */
   private queuedOnline = new Map<string, number>();
 
-  constructor(readonly file: string) {
+  readonly series: HeartbeatSeries;
+
+  /** `series`: where heartbeats go; by default the registry's own database. */
+  constructor(
+    readonly file: string,
+    series?: (db: Database) => HeartbeatSeries,
+  ) {
     mkdirSync(join(file, ".."), { recursive: true });
     try {
       this.db = new Database(file, { create: true, strict: true });
@@ -60,10 +64,11 @@ export class Registry {
       });
     }
     migrate(this.db, file, registryMigrations);
+    this.series = series ? series(this.db) : new SqliteHeartbeats(this.db);
   }
 
-  static inHome(home: string): Registry {
-    return new Registry(join(home, "hub.db"));
+  static inHome(home: string, series?: (db: Database) => HeartbeatSeries): Registry {
+    return new Registry(join(home, "hub.db"), series);
   }
 
   /** The retained status: online on connect, offline as the broker's last will. */
@@ -108,14 +113,12 @@ export class Registry {
     const online = this.queuedOnline;
     this.queued = [];
     this.queuedOnline = new Map();
-    const insert = this.db.query("INSERT INTO heartbeats (device, at, data) VALUES (?, ?, ?)");
     const last = this.db.query(
       "UPDATE devices SET last_heartbeat_at = max(coalesce(last_heartbeat_at, 0), ?) WHERE id = ?",
     );
     this.db.transaction(() => {
       for (const [device, at, data] of batch) {
         this.ensureDevice(device, at);
-        insert.run(device, at, data);
         last.run(at, device);
         const models = (JSON.parse(data) as Heartbeat).models ?? {};
         for (const [model, seen] of Object.entries(models))
@@ -123,6 +126,7 @@ export class Registry {
       }
       const heard = this.db.query("UPDATE devices SET online = 1, status_at = ? WHERE id = ?");
       for (const [device, at] of online) heard.run(at, device);
+      this.series.write(batch);
     })();
     return batch.length;
   }
@@ -204,48 +208,31 @@ export class Registry {
     return { ...this.deviceRow(row), info: row.info ? (JSON.parse(row.info) as DeviceInfo) : null };
   }
 
-  heartbeats(device: string, limit: number): Array<Heartbeat & { received_at: number }> {
+  /** The device's latest heartbeats, newest first. */
+  async heartbeats(device: string, limit: number): Promise<Array<Heartbeat & { received_at: number }>> {
     this.flush();
-    return this.db
-      .query<{ at: number; data: string }, [string, number]>(
-        "SELECT at, data FROM heartbeats WHERE device = ? ORDER BY at DESC LIMIT ?",
-      )
-      .all(device, limit)
-      .map((row) => ({ ...(JSON.parse(row.data) as Heartbeat), received_at: row.at }));
+    const rows = await this.series.latest(device, limit);
+    return rows.map((row) => ({ ...(JSON.parse(row.data) as Heartbeat), received_at: row.at }));
   }
 
-  heartbeatCount(device?: string): number {
+  async heartbeatCount(device?: string): Promise<number> {
     this.flush();
-    const row =
-      device === undefined
-        ? this.db.query<{ n: number }, []>("SELECT count(*) AS n FROM heartbeats").get()
-        : this.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM heartbeats WHERE device = ?").get(device);
-    return row?.n ?? 0;
+    return this.series.count(device);
   }
 
-  /**
-   * Keeps `keepDays` of heartbeats, and one a minute per device for those older than a day. The cut is on a
-   * minute boundary, so that a minute is never split between two passes.
-   */
-  maintain(now: number, keepDays: number): { removed: number; downsampled: number } {
+  /** Keeps `keepDays` of heartbeats, one a minute per device past the first day. */
+  async maintain(now: number, keepDays: number): Promise<{ removed: number; downsampled: number }> {
     this.flush();
-    return this.db.transaction(() => {
-      const removed = this.db.query("DELETE FROM heartbeats WHERE at < ?").run(now - keepDays * DAY).changes;
-      const cut = Math.floor((now - DAY) / MINUTE) * MINUTE;
-      const thinned = this.db
-        .query(
-          `DELETE FROM heartbeats WHERE resolution = 0 AND at < ?1 AND rowid NOT IN
-             (SELECT min(rowid) FROM heartbeats WHERE resolution = 0 AND at < ?1 GROUP BY device, at / ${MINUTE})`,
-        )
-        .run(cut).changes;
-      this.db.query(`UPDATE heartbeats SET resolution = ${MINUTE} WHERE resolution = 0 AND at < ?`).run(cut);
-      return { removed: removed + thinned, downsampled: thinned };
-    })();
+    return this.series.maintain(now, keepDays);
   }
 
-  close(): void {
-    this.flush();
-    this.db.close();
+  async close(): Promise<void> {
+    try {
+      this.flush();
+      await this.series.close();
+    } finally {
+      this.db.close();
+    }
   }
 
   private ensureDevice(id: string, at: number): void {

@@ -217,7 +217,8 @@ export class Rollouts extends RolloutRecords {
       .map((row) => row.id);
     const cancel = this.db.query(
       `UPDATE rollout_devices SET state = 'cancelled', reason = ?
-       WHERE rollout = ? AND state IN ('waiting','announced') AND device IN (SELECT device FROM rollout_devices WHERE rollout = ?)`,
+       WHERE rollout = ? AND state IN ('waiting','announced')
+         AND device IN (SELECT device FROM rollout_devices WHERE rollout = ?)`,
     );
     for (const rollout of older) cancel.run(`superseded by rollout ${id}`, rollout, id);
     return older;

@@ -44,7 +44,7 @@ export const deviceRoutes = (hub: Hub) =>
     )
     .get(
       "/v1/fleet/devices/:id",
-      ({ params, query }): FleetDeviceDetail => {
+      async ({ params, query }): Promise<FleetDeviceDetail> => {
         const device = hub.registry.device(params.id);
         if (!device)
           throw new EdgetrainError("not_found", `no device "${params.id}" has registered with the hub`, {
@@ -52,7 +52,7 @@ export const deviceRoutes = (hub: Hub) =>
           });
         return {
           ...device,
-          heartbeats: hub.registry.heartbeats(params.id, query.heartbeats ?? 20),
+          heartbeats: await hub.registry.heartbeats(params.id, query.heartbeats ?? 20),
           deployments: hub.rollouts.deployments(params.id),
         };
       },
