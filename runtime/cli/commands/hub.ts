@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FleetModelVersion, FleetRollout } from "../../api/fleet-contract.ts";
 import { EdgetrainError } from "../../errors.ts";
-import { Hub } from "../../fleet/hub/hub.ts";
 import { loadHubKey } from "../../fleet/hub/hub-key.ts";
 import { parseDuration, parseShare, parseWaves } from "../../fleet/hub/rollout-plan.ts";
 import { LogSink } from "../../log/logger.ts";
@@ -105,6 +104,8 @@ async function runHub(args: ParsedArgs, io: CommandIo): Promise<number> {
     console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
   });
   const brokerPort = stringFlag(args, "broker-port");
+  // Loaded only to run the hub: the broker, MQTT and the hub's API stay out of every other command's start.
+  const { Hub } = await import("../../fleet/hub/hub.ts");
   const hub = await Hub.start({
     home,
     broker: stringFlag(args, "broker"),
