@@ -70,3 +70,38 @@ test("a broker restart mid-rollout loses nothing and applies nothing twice (real
     await Promise.all(devices.map((device) => device.close()));
   }
 }, 60_000);
+
+test("a device offline during the rollout catches up from its retained announcement (real Mosquitto)", async () => {
+  await using home = tempDir();
+  await using broker = await startMosquitto();
+  await using hub = await startHub(home.path, { broker: broker.url });
+  const online = await playDevice(broker.url, "dev-on");
+  let away = await playDevice(broker.url, "dev-away", { clean: true });
+  try {
+    await waitUntil(() => hub.registry.devices({ online: true }).length === 2);
+    away.vanish();
+    await waitUntil(() => hub.registry.device("dev-away")?.online === false);
+    await fetch(`${hub.url}/v1/fleet/models/player_1`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${hub.token}` },
+      body: readFileSync(onnxFile(home.path)),
+    });
+    const rollout = (await api(hub, "POST", "/v1/fleet/rollouts", { model: "player_1", waves: [1] })).json;
+    await waitUntil(() => online.announcements.length === 1);
+    await online.otaReport(online.announcements[0]!, "activated");
+    const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json;
+    await waitUntil(async () => (await state()).counts.activated === 1);
+    expect((await state()).state).toBe("running");
+
+    // A fresh session: nothing queued for it, only the retained message on its model topic.
+    away = await playDevice(broker.url, "dev-away", { clean: true });
+    await waitUntil(() => away.announcements.length === 1);
+    expect(away.announcements[0]).toMatchObject({ rollout: rollout.id, device: "dev-away", version: 1 });
+    await away.otaReport(away.announcements[0]!, "activated");
+    await waitUntil(async () => (await state()).state === "completed");
+    expect(hub.registry.device("dev-away")?.online).toBe(true);
+  } finally {
+    await online.close();
+    await away.close();
+  }
+}, 60_000);

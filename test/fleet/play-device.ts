@@ -73,8 +73,9 @@ export async function playDevice(
     );
   client.on("connect", () => {
     client.subscribe([topics.models(id), topics.commands(id)], { qos: 1 });
-    void publish(topics.status(id), { device: id, state: "online" }, true);
-    void publish(topics.info(id), info, true);
+    // A device that vanishes before the broker acknowledged these has nothing to wait for.
+    publish(topics.status(id), { device: id, state: "online" }, true).catch(() => {});
+    publish(topics.info(id), info, true).catch(() => {});
   });
   await new Promise<void>((resolve) => client.once("connect", () => resolve()));
   let reportCount = 0;
