@@ -44,15 +44,10 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<TestB
   const base = options.conf?.({ dir, port }).split("\n") ?? [
     `listener ${port} 127.0.0.1`,
     "allow_anonymous true",
-    // Started as root, Mosquitto drops to the user `mosquitto`, which cannot write this folder: no log, no persistence.
-    ...(process.getuid?.() === 0 ? ["user root"] : []),
     "persistence true",
     `persistence_location ${dir}/`,
     "autosave_interval 1",
     `log_dest file ${dir}/mosquitto.log`,
-    // Started as root, Mosquitto switches to the user `mosquitto`, who cannot write the temporary folder:
-    // no persistence file, no log. Staying root keeps both.
-    ...(process.getuid?.() === 0 ? ["user root"] : []),
     "log_type all",
   ];
   const lines = [
