@@ -59,15 +59,21 @@ describe("device agent over mqtts", () => {
   test("connects with the profile's CA and client certificate to a broker that requires them", async () => {
     await using dir = tempDir();
     const certs = certificates(dir.path);
+    // Copied into the broker's own folder: Mosquitto, dropped to its user, cannot read the test's.
+    const serverFiles = Object.fromEntries(
+      ["ca.pem", "server.pem", "server.key"].map((name) => [name, readFileSync(join(certs.dir, name), "utf8")]),
+    );
     await using broker = await startMosquitto({
+      tls: true,
+      files: serverFiles,
       config: [
-        `cafile ${certs.ca}`,
-        `certfile ${join(certs.dir, "server.pem")}`,
-        `keyfile ${join(certs.dir, "server.key")}`,
+        "cafile ${dir}/ca.pem",
+        "certfile ${dir}/server.pem",
+        "keyfile ${dir}/server.key",
         "require_certificate true",
       ],
     });
-    const url = `mqtts://127.0.0.1:${broker.port}`;
+    const url = broker.url;
     const tls = { ca: readFileSync(certs.ca), cert: readFileSync(certs.cert), key: readFileSync(certs.key) };
     const hub = await mqtt.connectAsync(url, { ...tls, clientId: "hub-tls", reconnectPeriod: 0 });
     const statuses: string[] = [];
