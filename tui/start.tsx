@@ -5,11 +5,18 @@ import type { Connection } from "./connection.ts";
 import { FleetApp } from "./fleet-app.tsx";
 
 /** Draws the TUI on this terminal until q; quitting leaves the daemon running. */
-export async function runTui(connection: Connection, options: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream; refreshMs?: number; hub?: boolean } = {}): Promise<void> {
+export async function runTui(
+  connection: Connection,
+  options: { stdout?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream; refreshMs?: number; hub?: boolean } = {},
+): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
   const color = colorWanted(stdout, process.env);
   // Attached to a fleet hub (edgetrain hub), the TUI shows its Fleet screen.
-  const screen = options.hub ? <FleetApp connection={connection} color={color} refreshMs={options.refreshMs} /> : <App connection={connection} color={color} refreshMs={options.refreshMs} />;
+  const screen = options.hub ? (
+    <FleetApp connection={connection} color={color} refreshMs={options.refreshMs} />
+  ) : (
+    <App connection={connection} color={color} refreshMs={options.refreshMs} />
+  );
   const app = render(screen, {
     stdout,
     stdin: options.stdin ?? process.stdin,
