@@ -49,7 +49,7 @@ rollback MODEL announces the version before the last one rolled out, to every de
     database: {
       type: "string",
       value: "URL",
-      description: "PostgreSQL (postgres://…) for the heartbeats' time series (default: the registry's SQLite)",
+      description: "PostgreSQL (postgres://…) to hold the registry and heartbeats (default: the home's hub.db)",
     },
     "keep-days": {
       type: "string",

@@ -109,7 +109,7 @@ export class PostgresHeartbeats implements HeartbeatSeries {
     } catch (error) {
       throw new EdgetrainError(
         "state_failed",
-        `cannot use the heartbeat database ${shown(this.url)}: ${messageOf(error)}`,
+        `cannot use the heartbeat database ${shownDatabase(this.url)}: ${messageOf(error)}`,
         {
           hint: "check --database, and that PostgreSQL runs and takes the user",
         },
@@ -172,6 +172,6 @@ export class PostgresHeartbeats implements HeartbeatSeries {
 }
 
 /** The URL without its password, for messages. */
-function shown(url: string): string {
+export function shownDatabase(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }

@@ -13,10 +13,10 @@ import { startEmbeddedBroker } from "./embedded-broker.ts";
 import { createHubApp } from "./hub-app.ts";
 import { loadHubKey, type HubKeys } from "./hub-key.ts";
 import { HubMetrics } from "./hub-metrics.ts";
-import { PostgresHeartbeats } from "./heartbeat-series.ts";
 import { Intake } from "./intake.ts";
 import { LiveRuns } from "./live-runs.ts";
 import { ModelFiles } from "./model-files.ts";
+import { openPostgresRegistry } from "./postgres-registry.ts";
 import { Registry } from "./registry.ts";
 import { Rollouts } from "./rollouts.ts";
 
@@ -41,7 +41,7 @@ export interface HubOptions {
   port?: number;
   /** The address devices download from, when it is not the one the hub listens on (a proxy, a NAT). */
   publicUrl?: string;
-  /** PostgreSQL (`postgres://…`) for the heartbeats' time series (hub.database); default: the registry's SQLite. */
+  /** PostgreSQL (`postgres://…`) to hold the registry and its heartbeats (hub.database); default: `<home>/hub.db`. */
   database?: string;
   /** Days of heartbeats kept (hub.keep_days); one a minute past the first day. */
   keepDays?: number;
@@ -87,21 +87,13 @@ export class Hub {
     readonly keys: HubKeys,
     readonly now: () => number,
     lock: HeldLock,
+    registry: Registry,
   ) {
     const { home, logger } = options;
     this.started = new Disposals(logger);
     // Released last: no other hub opens the home before this one has closed its registry.
     this.started.add("hub lock", () => lock.release());
-    const database = options.database;
-    this.registry = Registry.inHome(
-      home,
-      database
-        ? () =>
-            new PostgresHeartbeats(database, (error) =>
-              logger.error("heartbeats not stored", { error: messageOf(error) }),
-            )
-        : undefined,
-    );
+    this.registry = registry;
     this.started.add("registry", () => this.registry.close());
     this.files = new ModelFiles(home, this.registry);
     const announce = (message: Parameters<BrokerLink["announce"]>[0]) => this.link?.announce(message);
@@ -119,14 +111,19 @@ export class Hub {
     mkdirSync(home, { recursive: true });
     const lock = acquireLock(join(home, "hub.lock"), `hub ${home}`);
     let hub: Hub;
+    let registry: Registry | undefined;
     try {
-      hub = new Hub(options, loadHubKey(home), options.now ?? Date.now, lock);
+      const keys = loadHubKey(home);
+      registry = options.database
+        ? await openPostgresRegistry(home, options.database, logger)
+        : Registry.inHome(home);
+      hub = new Hub(options, keys, options.now ?? Date.now, lock, registry);
     } catch (error) {
+      await registry?.close();
       lock.release();
       throw error;
     }
     try {
-      if (hub.registry.series instanceof PostgresHeartbeats) await hub.registry.series.open();
       await hub.connect();
       hub.listen();
       hub.startTimers();
@@ -225,7 +222,7 @@ export class Hub {
   private startTimers(): void {
     const keepDays = this.options.keepDays ?? 7;
     const timers = [
-      setInterval(() => this.registry.flush(), FLUSH_MS),
+      setInterval(() => void this.registry.sync(), FLUSH_MS),
       setInterval(() => this.tick(), TICK_MS),
       setInterval(() => this.maintain(keepDays), MAINTAIN_MS),
     ];

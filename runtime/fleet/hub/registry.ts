@@ -5,6 +5,7 @@ import { EdgetrainError, messageOf } from "../../errors.ts";
 import { migrate } from "../../state/database.ts";
 import type { DeviceInfo, DeviceReport, DeviceStatus, Heartbeat } from "../protocol.ts";
 import { SqliteHeartbeats, type HeartbeatSeries } from "./heartbeat-series.ts";
+import type { RegistryMirror } from "./registry-mirror.ts";
 import { registryMigrations } from "./registry-migrations.ts";
 
 export interface DeviceFilter {
@@ -46,10 +47,14 @@ export class Registry {
 
   readonly series: HeartbeatSeries;
 
-  /** `series`: where heartbeats go; by default the registry's own database. */
+  /**
+   * `series`: where heartbeats go; by default the registry's own database. `mirror`: PostgreSQL, when it
+   * holds the registry and `file` is the hub's working copy (postgres-registry.ts).
+   */
   constructor(
     readonly file: string,
     series?: (db: Database) => HeartbeatSeries,
+    private readonly mirror?: RegistryMirror,
   ) {
     mkdirSync(join(file, ".."), { recursive: true });
     try {
@@ -226,11 +231,20 @@ export class Registry {
     return this.series.maintain(now, keepDays);
   }
 
+  /** Stores the queued heartbeats, and sends the registry's changes to PostgreSQL when it holds the registry. */
+  sync(): Promise<void> {
+    this.flush();
+    return this.mirror?.push(this.db) ?? Promise.resolve();
+  }
+
+  /** Everything received is stored first: a change PostgreSQL did not take stays in the copy for the next start. */
   async close(): Promise<void> {
     try {
       this.flush();
       await this.series.close();
+      await this.mirror?.drain(this.db);
     } finally {
+      await this.mirror?.close();
       this.db.close();
     }
   }
