@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { DataSourceSpec } from "../data/source-spec.ts";
 import { Duration } from "./duration.ts";
 import { Fleet } from "./fleet-schema.ts";
+import { Hub } from "./hub-schema.ts";
 
 /**
  * The profile schema: the single source of truth for profile types, `profiles/schema.json`
@@ -308,10 +309,12 @@ export const ProfileSchema = v.strictObject({
   fleet: v.optional(
     v.pipe(Fleet, doc("Membership of a fleet managed by an edgetrain hub; left out, the device stands alone.")),
   ),
+  hub: v.optional(v.pipe(Hub, doc("How `edgetrain hub` runs, when this profile is the hub's; a daemon ignores it."))),
 });
 
 export type ProfileInput = v.InferInput<typeof ProfileSchema>;
 export type Profile = v.InferOutput<typeof ProfileSchema>;
 export type Job = v.InferOutput<typeof Job>;
 export type { FleetConfig } from "./fleet-schema.ts";
+export type { HubConfig } from "./hub-schema.ts";
 export type PluginStep = v.InferOutput<typeof PluginStep>;

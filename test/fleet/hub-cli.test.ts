@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bun, cli, runCli, tempDir, waitUntil } from "../helpers.ts";
 import { onnxFile } from "./hub-fixture.ts";
@@ -7,8 +7,9 @@ import { playDevice } from "./play-device.ts";
 import { freePort } from "../db-servers.ts";
 
 /** `edgetrain hub` as a real process on free ports; its first stdout line is its address. */
-async function startHubProcess(home: string) {
-  const proc = Bun.spawn([bun, cli, "hub", "--home", home, "--port", "0", "--broker-port", String(await freePort())], {
+async function startHubProcess(home: string, flags?: string[]) {
+  const ports = flags ?? ["--port", "0", "--broker-port", String(await freePort())];
+  const proc = Bun.spawn([bun, cli, "hub", "--home", home, ...ports], {
     env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1" },
     stdout: "pipe",
     stderr: "pipe",
@@ -26,6 +27,33 @@ async function startHubProcess(home: string) {
 }
 
 describe("edgetrain hub and edgetrain fleet", () => {
+  test("the hub: section of the hub home's profile sets what no flag does; a bad one stops the hub", async () => {
+    await using home = tempDir();
+    const hubHome = join(home.path, "hub");
+    mkdirSync(hubHome);
+    const [port, brokerPort] = [await freePort(), await freePort()];
+    writeFileSync(join(hubHome, "profile.yaml"), `hub:\n  port: ${port}\n  broker_port: ${brokerPort}\n`);
+    const stop = async (hub: Awaited<ReturnType<typeof startHubProcess>>) => {
+      expect((await fetch(`${hub.url}/health`)).status).toBe(200);
+      hub.proc.kill("SIGTERM");
+      expect(await hub.proc.exited).toBe(0);
+    };
+    const fromProfile = await startHubProcess(hubHome, []);
+    await stop(fromProfile);
+    expect(fromProfile.url).toBe(`http://127.0.0.1:${port}`);
+    expect(fromProfile.broker).toBe(`mqtt://127.0.0.1:${brokerPort}`);
+    const flagged = await startHubProcess(hubHome, ["--port", "0"]);
+    await stop(flagged);
+    expect(flagged.url).not.toBe(`http://127.0.0.1:${port}`);
+
+    writeFileSync(join(hubHome, "profile.yaml"), "hub:\n  keep_days: 0\n  database: mysql://db\n");
+    const refused = await runCli(["hub", "--home", hubHome], { home: home.path });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("hub.keep_days");
+    expect(refused.stderr).toContain("hub.database");
+  }, 60_000);
+
+
   test("hub key prints the public half, made once with mode 0600", async () => {
     await using home = tempDir();
     const hubHome = join(home.path, "hub");

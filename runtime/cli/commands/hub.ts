@@ -7,6 +7,7 @@ import { parseDuration, parseShare, parseWaves } from "../../fleet/hub/rollout-p
 import { LogSink } from "../../log/logger.ts";
 import { portFlag, stringFlag, type Command, type CommandIo, type ParsedArgs } from "../command.ts";
 import { hubClient, hubClientOptions, hubHome } from "../hub-client.ts";
+import { hubProfile } from "../hub-profile.ts";
 import { writeAnswer } from "../json-answer.ts";
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
@@ -28,6 +29,12 @@ rollback MODEL announces the version before the last one rolled out, to every de
     { name: "args", optional: true, variadic: true, description: "publish: MODEL FILE.onnx; rollback: MODEL" },
   ],
   options: {
+    profile: {
+      type: "string",
+      short: "p",
+      value: "NAME",
+      description: "profile whose hub: section sets what no flag does (default: the hub home's profile.yaml)",
+    },
     broker: {
       type: "string",
       value: "URL",
@@ -97,6 +104,7 @@ rollback MODEL announces the version before the last one rolled out, to every de
 
 async function runHub(args: ParsedArgs, io: CommandIo): Promise<number> {
   const home = hubHome(args, io);
+  const profile = hubProfile(args, io, home);
   const logs = new LogSink({
     level: "info",
     file: join(home, "hub.log"),
@@ -104,19 +112,20 @@ async function runHub(args: ParsedArgs, io: CommandIo): Promise<number> {
     console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
   });
   const brokerPort = stringFlag(args, "broker-port");
+  const keepDays = stringFlag(args, "keep-days");
   // Loaded only to run the hub: the broker, MQTT and the hub's API stay out of every other command's start.
   const { Hub } = await import("../../fleet/hub/hub.ts");
   const hub = await Hub.start({
     home,
-    broker: stringFlag(args, "broker"),
-    brokerUsername: stringFlag(args, "broker-user"),
+    broker: stringFlag(args, "broker") ?? profile.broker,
+    brokerUsername: stringFlag(args, "broker-user") ?? profile.broker_user,
     brokerPassword: io.environment.variables.EDGETRAIN_BROKER_PASSWORD,
-    brokerPort: brokerPort === undefined ? undefined : wholeNumber(brokerPort, "--broker-port"),
-    host: stringFlag(args, "host"),
-    port: portFlag(args),
-    publicUrl: stringFlag(args, "public-url")?.replace(/\/+$/, ""),
-    keepDays: keepDays(args),
-    database: databaseFlag(args),
+    brokerPort: brokerPort === undefined ? profile.broker_port : wholeNumber(brokerPort, "--broker-port"),
+    host: stringFlag(args, "host") ?? profile.host,
+    port: portFlag(args) ?? profile.port,
+    publicUrl: (stringFlag(args, "public-url") ?? profile.public_url)?.replace(/\/+$/, ""),
+    keepDays: keepDays === undefined ? profile.keep_days : wholeNumber(keepDays, "--keep-days"),
+    database: databaseFlag(args) ?? profile.database,
     logger: logs.logger(),
   }).catch((error: unknown) => {
     logs.close();
@@ -193,11 +202,6 @@ function databaseFlag(args: ParsedArgs): string | undefined {
     );
   }
   return url;
-}
-
-function keepDays(args: ParsedArgs): number {
-  const text = stringFlag(args, "keep-days");
-  return text === undefined ? 7 : wholeNumber(text, "--keep-days");
 }
 
 function wholeNumber(text: string, flag: string): number {
