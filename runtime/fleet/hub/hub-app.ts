@@ -1,7 +1,10 @@
 import { Elysia } from "elysia";
 import { EdgetrainError } from "../../errors.ts";
 import { AccessRules, hostAllowed, normalisedPath } from "../../api/request-access.ts";
+import { apiDocument, HUB_API, operation } from "../../api/openapi.ts";
 import { bearerMatches, isLoopback } from "../../api/token.ts";
+import { VERSION } from "../../version.ts";
+import type { HubHealth } from "../../api/fleet-contract.ts";
 import type { Hub } from "./hub.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { rolloutRoutes } from "./routes/rollouts.ts";
@@ -27,6 +30,7 @@ export function createHubApp(hub: Hub) {
   const app = new Elysia({
     serve: { maxRequestBodySize: MAX_UPLOAD_BYTES, idleTimeout: 30, reusePort: false, development: false },
   })
+    .use(apiDocument(VERSION, HUB_API))
     .onRequest(({ request, set }) => {
       if (!exposed && !hostAllowed(request.headers.get("host"), [])) {
         set.status = 403;
@@ -86,11 +90,26 @@ export function createHubApp(hub: Hub) {
       hub.options.logger.error("hub request failed", { method: request.method, path, error: String(error) });
       return { code: "internal", message: `${request.method} ${path} failed; see the hub's log` };
     })
-    .get("/health", () => ({ ok: true }))
-    .get("/metrics", async () => {
-      const { contentType, text } = await hub.metrics.text();
-      return new Response(text, { headers: { "content-type": contentType } });
+    .get("/health", (): HubHealth => ({ ok: true }), {
+      detail: { tags: ["hub"], ...operation("Whether the hub answers", "HubHealth", { access: "open" }) },
     })
+    .get(
+      "/metrics",
+      async () => {
+        const { contentType, text } = await hub.metrics.text();
+        return new Response(text, { headers: { "content-type": contentType } });
+      },
+      {
+        detail: {
+          tags: ["hub"],
+          ...operation(
+            "Devices online, heartbeats per second, rollout states, for Prometheus",
+            { media: "text/plain", description: "Prometheus text exposition format 0.0.4." },
+            { access: "token_unless_loopback" },
+          ),
+        },
+      },
+    )
     .use(deviceRoutes(hub))
     .use(rolloutRoutes(hub))
     .use(transportRoutes(hub));

@@ -21,7 +21,7 @@ export interface DeviceRow {
   name: string | null;
   location: string | null;
   groups: string[];
-  transport: string;
+  transport: "mqtt" | "http";
   online: boolean;
   status_at: number | null;
   registered_at: number;

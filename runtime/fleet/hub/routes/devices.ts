@@ -10,6 +10,7 @@ import type {
   FleetModelList,
   FleetModelVersion,
 } from "../../../api/fleet-contract.ts";
+import { operation } from "../../../api/openapi.ts";
 import type { Hub } from "../hub.ts";
 
 const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "letters, digits, _ . - only"));
@@ -22,7 +23,7 @@ const Version = v.pipe(
 
 /** `GET /v1/fleet/devices`, `GET /v1/fleet/devices/:id`, `GET /v1/fleet/models`, `POST /v1/fleet/models/:name`. */
 export const deviceRoutes = (hub: Hub) =>
-  new Elysia({ name: "fleet/devices" })
+  new Elysia({ name: "fleet/devices", tags: ["devices"] })
     .get(
       "/v1/fleet/devices",
       ({ query }): FleetDeviceList => ({
@@ -40,6 +41,10 @@ export const deviceRoutes = (hub: Hub) =>
           model: v.optional(v.string()),
           version: v.optional(Version),
         }),
+        detail: operation("Devices, by group, state or model version", "FleetDeviceList", {
+          access: "token_unless_loopback",
+          errors: { 400: "A filter that is not one." },
+        }),
       },
     )
     .get(
@@ -56,23 +61,43 @@ export const deviceRoutes = (hub: Hub) =>
           deployments: hub.rollouts.deployments(params.id),
         };
       },
-      { query: v.object({ heartbeats: v.optional(Version) }) },
+      {
+        params: v.object({ id: v.string() }),
+        query: v.object({ heartbeats: v.optional(Version) }),
+        detail: operation("One device: what it registered, latest heartbeats, deployments", "FleetDeviceDetail", {
+          access: "token_unless_loopback",
+          errors: { 404: "No such device." },
+        }),
+      },
     )
-    .get("/v1/fleet/devices/:id/runs", ({ params }): FleetLiveRuns => ({ runs: hub.liveRuns.of(params.id) }))
-    .get("/v1/fleet/models", (): FleetModelList => {
-      const running = hub.registry.db
-        .query<{ model: string; version: number; n: number }, []>(
-          "SELECT model, version, count(*) AS n FROM device_models GROUP BY model, version",
-        )
-        .all();
-      const devicesOn = (model: string, version: number) =>
-        running.find((row) => row.model === model && row.version === version)?.n ?? 0;
-      return {
-        models: hub.files
-          .all()
-          .map(({ file: _, ...version }) => ({ ...version, devices: devicesOn(version.model, version.version) })),
-      };
+    .get("/v1/fleet/devices/:id/runs", ({ params }): FleetLiveRuns => ({ runs: hub.liveRuns.of(params.id) }), {
+      params: v.object({ id: v.string() }),
+      detail: operation("Runs training on the device now: heartbeat, checkpoints, log tail", "FleetLiveRuns", {
+        access: "token_unless_loopback",
+      }),
     })
+    .get(
+      "/v1/fleet/models",
+      (): FleetModelList => {
+        const running = hub.registry.db
+          .query<{ model: string; version: number; n: number }, []>(
+            "SELECT model, version, count(*) AS n FROM device_models GROUP BY model, version",
+          )
+          .all();
+        const devicesOn = (model: string, version: number) =>
+          running.find((row) => row.model === model && row.version === version)?.n ?? 0;
+        return {
+          models: hub.files
+            .all()
+            .map(({ file: _, ...version }) => ({ ...version, devices: devicesOn(version.model, version.version) })),
+        };
+      },
+      {
+        detail: operation("Every model version the hub has, with how many devices run it", "FleetModelList", {
+          access: "token_unless_loopback",
+        }),
+      },
+    )
     .post(
       "/v1/fleet/models/:name",
       async ({ params, query, request, set }): Promise<FleetModelVersion> => {
@@ -91,5 +116,13 @@ export const deviceRoutes = (hub: Hub) =>
           rmSync(file, { force: true });
         }
       },
-      { parse: "none", params: v.object({ name: Name }), query: v.object({ version: v.optional(Version) }) },
+      {
+        parse: "none",
+        params: v.object({ name: Name }),
+        query: v.object({ version: v.optional(Version) }),
+        detail: operation("Take in an ONNX file (the body) as a model's next version", "FleetModelVersion", {
+          status: 201,
+          errors: { 400: "Not a model name, or a body that is no model file.", 409: "The version exists." },
+        }),
+      },
     );

@@ -3,6 +3,8 @@ import * as v from "valibot";
 import { EdgetrainError } from "../../../errors.ts";
 import { bearerMatches } from "../../../api/token.ts";
 import type { HeartbeatAnswer } from "../../protocol.ts";
+import { operation } from "../../../api/openapi.ts";
+import type { DeviceRegistered, ReportsAccepted } from "../../../api/fleet-contract.ts";
 import type { Hub } from "../hub.ts";
 import { byteRange } from "../byte-range.ts";
 
@@ -22,31 +24,63 @@ export const transportRoutes = (hub: Hub) => {
     const refusal = hub.intake.take(kind, device, body, "http", Number(request.headers.get("content-length") ?? 0));
     if (refusal) throw new EdgetrainError("bad_input", `device ${device}: ${refusal}`, { details: { device } });
   };
-  return new Elysia({ name: "fleet/transport" })
-    .post("/api/v1/edge-devices/register", ({ body, request }) => {
-      const device =
-        typeof body === "object" && body !== null && typeof (body as { device?: unknown }).device === "string"
-          ? (body as { device: string }).device
-          : "";
-      take("info", device, body, request);
-      return { registered: true, device };
-    })
-    .post("/api/v1/edge-devices/:device/heartbeat", ({ params, body, request }): HeartbeatAnswer => {
-      take("heartbeat", params.device, body, request);
-      return { pending: hub.rollouts.pendingFor(params.device), commands: hub.commands.takePending(params.device) };
-    })
-    .post("/api/v1/edge-devices/:device/reports", ({ params, body, request }) => {
-      take("reports", params.device, body, request);
-      return { accepted: true };
-    })
+  const Device = v.object({ device: v.string() });
+  const refused = { 400: "A message that is not one, or names another device." };
+  return new Elysia({ name: "fleet/transport", tags: ["transport"] })
+    .post(
+      "/api/v1/edge-devices/register",
+      ({ body, request }): DeviceRegistered => {
+        const device =
+          typeof body === "object" && body !== null && typeof (body as { device?: unknown }).device === "string"
+            ? (body as { device: string }).device
+            : "";
+        take("info", device, body, request);
+        return { registered: true, device };
+      },
+      {
+        detail: operation("Register a device (the body: its info)", "DeviceRegistered", {
+          access: "device",
+          errors: refused,
+        }),
+      },
+    )
+    .post(
+      "/api/v1/edge-devices/:device/heartbeat",
+      ({ params, body, request }): HeartbeatAnswer => {
+        take("heartbeat", params.device, body, request);
+        return { pending: hub.rollouts.pendingFor(params.device), commands: hub.commands.takePending(params.device) };
+      },
+      {
+        params: Device,
+        detail: operation("A device's heartbeat; the answer lists what waits for it", "HeartbeatAnswer", {
+          access: "device",
+          errors: refused,
+        }),
+      },
+    )
+    .post(
+      "/api/v1/edge-devices/:device/reports",
+      ({ params, body, request }): ReportsAccepted => {
+        take("reports", params.device, body, request);
+        return { accepted: true };
+      },
+      {
+        params: Device,
+        detail: operation("A device's reports: update outcomes, command results, runs", "ReportsAccepted", {
+          access: "device",
+          errors: refused,
+        }),
+      },
+    )
     .get(
       "/v1/fleet/files/:model/:version",
       ({ params, query, request }) => {
         const version = Number(params.version);
-        if (!hub.keys.downloadTokenMatches(query.token, query.device, params.model, version)) {
+        const { token, device } = query;
+        if (!token || !device || !hub.keys.downloadTokenMatches(token, device, params.model, version)) {
           throw new EdgetrainError(
             "unauthorized",
-            `no valid download token of device ${query.device} for version ${params.version} of model ${params.model}`,
+            `no valid download token of device ${device} for version ${params.version} of model ${params.model}`,
           );
         }
         const file = hub.files.get(params.model, version);
@@ -67,8 +101,14 @@ export const transportRoutes = (hub: Hub) => {
         });
       },
       {
-        query: v.object({ device: v.string(), token: v.string() }),
+        // Checked by the handler: a request without them is unauthorized, like one with wrong ones.
+        query: v.object({ device: v.optional(v.string()), token: v.optional(v.string()) }),
         params: v.object({ model: v.string(), version: v.pipe(v.string(), v.regex(/^\d+$/)) }),
+        detail: operation(
+          "Download a model file announced to the device; Range resumes",
+          { media: "application/octet-stream", description: "The ONNX file, or the range asked (206)." },
+          { access: "download", errors: { 404: "No such version.", 416: "A range past the end." } },
+        ),
       },
     );
 };
