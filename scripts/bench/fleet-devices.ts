@@ -2,17 +2,20 @@
  * Simulated fleet devices for scripts/bench/fleet.ts: one of the few processes that together play the whole
  * fleet. Devices `--first` to `--first + --count - 1` (ids bench-00000…) each send one heartbeat a second,
  * their phases spread over the second, from `--start-at` (epoch ms) for `--seconds`, over `--transport http`
- * (POST to the backend at `--url`, keep-alive) or `--transport mqtt` (one MQTT connection each, to the
- * broker at `--url`). Prints one JSON line when done: {"sent", "failed", "errors"}.
+ * (POST to the backend at `--url`, keep-alive, as today's Python clients do) or `--transport mqtt`: each
+ * device is then made of the agent's own parts (fleet-agent-device.ts) on one connection to the broker at
+ * `--url`, trusting the hub key `--trust`, with its state and models under `--dir`.
  *
- * `--probe --until MS --db FILE` instead subscribes to every heartbeat on the broker and, at MS, writes one
- * row per heartbeat with the time it arrived: the stand-in for the hub until the hub is on this branch.
+ * Speaks JSON lines on stdout: {"event": "ready"} once every device is connected (or registered),
+ * {"event": "heartbeats", "sent", "failed", "errors"} when the window closes. Over HTTP it then exits; over
+ * MQTT the devices stay connected, applying the hub's announcements, until a line "stop" on stdin, and end
+ * with {"event": "done", "outcomes", "stored", "waiting"}: OTA outcomes reported, devices whose store holds
+ * the announced version, and reports still in outboxes.
  */
-import { Database } from "bun:sqlite";
-import mqtt, { type MqttClient } from "mqtt";
 import { parseArgs } from "node:util";
 import * as v from "valibot";
-import { HEARTBEAT_MAX_BYTES, Heartbeat, httpRoutes, topics } from "../../runtime/fleet/protocol.ts";
+import { HEARTBEAT_MAX_BYTES, Heartbeat, httpRoutes } from "../../runtime/fleet/protocol.ts";
+import { BenchDevice } from "./fleet-agent-device.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -23,9 +26,9 @@ const { values: args } = parseArgs({
     total: { type: "string", default: "1" },
     "start-at": { type: "string" },
     seconds: { type: "string", default: "10" },
-    probe: { type: "boolean", default: false },
-    until: { type: "string" },
-    db: { type: "string" },
+    trust: { type: "string" },
+    model: { type: "string" },
+    dir: { type: "string" },
   },
 });
 const url = args.url ?? fail("--url is required");
@@ -77,7 +80,9 @@ interface Outcome {
 
 /** Sends one heartbeat a second per device until the window closes; `send` resolves once it is handed over. */
 async function beat(devices: number[], send: (index: number, body: string, seq: number) => Promise<void>) {
-  const startAt = Number(args["start-at"] ?? Date.now() + 500);
+  // "stdin": the bench says when, once every process has its devices connected.
+  const startAt =
+    args["start-at"] === "stdin" ? Number(await nextLine()) : Number(args["start-at"] ?? Date.now() + 500);
   const seconds = Number(args.seconds);
   const total = Number(args.total);
   const outcome: Outcome = { sent: 0, failed: 0, errors: [] };
@@ -113,6 +118,7 @@ async function overHttp(devices: number[]): Promise<Outcome> {
     const response = await fetch(`${url}${httpRoutes.register}`, { method: "POST", headers, body });
     if (!response.ok) fail(`registering ${deviceId(index)}: HTTP ${response.status}`);
   }
+  say({ event: "ready" });
   return beat(devices, async (index, body) => {
     const response = await fetch(`${url}${httpRoutes.heartbeat(deviceId(index))}`, { method: "POST", headers, body });
     await response.arrayBuffer();
@@ -120,66 +126,44 @@ async function overHttp(devices: number[]): Promise<Outcome> {
   });
 }
 
-// TODO(fleet agent): connect through the device agent's own MQTT transport once it is merged, so that the
-// benchmark measures its code; until then, plain MQTT.js with the agent's settings (MQTT 5, persistent
-// session, retained offline will, QoS 0 heartbeats).
-const status = (device: string, state: "online" | "offline") => JSON.stringify({ device, state });
+const say = (message: object) => console.log(JSON.stringify(message));
+const input = console[Symbol.asyncIterator]();
+/** The next line the bench wrote to stdin; "stop" once it is closed. */
+const nextLine = async () => {
+  const { value, done } = await input.next();
+  return done ? "stop" : String(value).trim();
+};
 
-async function overMqtt(devices: number[]): Promise<Outcome> {
-  const clients = new Map<number, MqttClient>();
+async function overMqtt(devices: number[]): Promise<void> {
+  const trust = args.trust ?? fail("--trust is required");
+  const dir = args.dir ?? fail("--dir is required");
+  const fleet = devices.map((index) => new BenchDevice(deviceId(index), { broker: url, trust, dir }));
   // Connect in small batches: a thousand handshakes at once only measure the broker's accept queue.
-  for (let i = 0; i < devices.length; i += 50) {
-    await Promise.all(
-      devices.slice(i, i + 50).map(async (index) => {
-        const device = deviceId(index);
-        const client = await mqtt.connectAsync(url, {
-          clientId: device,
-          // fleet.ts makes each device's password its id.
-          username: device,
-          password: device,
-          protocolVersion: 5,
-          clean: false,
-          properties: { sessionExpiryInterval: 3600 },
-          will: { topic: topics.status(device), payload: Buffer.from(status(device, "offline")), qos: 1, retain: true },
-          reconnectPeriod: 1000,
-        });
-        await client.publishAsync(topics.status(device), status(device, "online"), { qos: 1, retain: true });
-        clients.set(index, client);
-      }),
-    );
+  for (let i = 0; i < fleet.length; i += 50) {
+    const batch = fleet.slice(i, i + 50);
+    for (const device of batch) device.start();
+    while (!batch.every((device) => device.transport.isConnected())) await Bun.sleep(20);
   }
-  const outcome = await beat(devices, async (index, body) => {
-    await clients.get(index)!.publishAsync(topics.heartbeat(deviceId(index)), body, { qos: 0 });
-  });
-  await Promise.all([...clients.values()].map((client) => client.endAsync()));
-  return outcome;
+  say({ event: "ready" });
+  const byIndex = new Map(devices.map((index, i) => [index, fleet[i]!]));
+  const outcome = await beat(devices, (index, body) => byIndex.get(index)!.heartbeat(JSON.parse(body)));
+  say({ event: "heartbeats", ...outcome });
+  while ((await nextLine()) !== "stop");
+  const model = args.model ?? "bench";
+  const stored = fleet.filter((device) => device.store.versions(model).length > 0).length;
+  const waiting = fleet.reduce((sum, device) => sum + device.waiting(), 0);
+  const outcomes: Record<string, number> = {};
+  for (const device of fleet)
+    for (const [name, n] of Object.entries(device.outcomes)) outcomes[name] = (outcomes[name] ?? 0) + n;
+  await Promise.all(fleet.map((device) => device.stop()));
+  say({ event: "done", outcomes, stored, waiting });
 }
 
-async function probe(): Promise<void> {
-  const until = Number(args.until ?? fail("--until is required"));
-  const rows: [string, number, string, number][] = [];
-  const client = await mqtt.connectAsync(url, { username: "hub", password: "hub", protocolVersion: 5 });
-  client.on("message", (_topic, payload) => {
-    const stored = Date.now();
-    const beat = JSON.parse(`${payload}`) as Heartbeat;
-    rows.push([beat.device, beat.seq, beat.at, stored]);
-  });
-  await client.subscribeAsync(`${topics.heartbeat("+")}`, { qos: 0 });
-  console.log(JSON.stringify({ ready: true }));
-  await Bun.sleep(Math.max(0, until - Date.now()));
-  await client.endAsync();
-  const db = new Database(args.db ?? fail("--db is required"));
-  db.run("CREATE TABLE heartbeats (device TEXT, seq INTEGER, at TEXT, stored_ms REAL)");
-  const insert = db.prepare("INSERT INTO heartbeats VALUES (?, ?, ?, ?)");
-  db.transaction(() => rows.forEach((row) => insert.run(...row)))();
-  db.close();
-  console.log(JSON.stringify({ received: rows.length }));
-}
-
-if (args.probe) await probe();
+const first = Number(args.first);
+const devices = Array.from({ length: Number(args.count) }, (_, i) => first + i);
+if (args.transport === "mqtt") await overMqtt(devices);
 else {
-  const first = Number(args.first);
-  const devices = Array.from({ length: Number(args.count) }, (_, i) => first + i);
-  const outcome = args.transport === "mqtt" ? await overMqtt(devices) : await overHttp(devices);
-  console.log(JSON.stringify(outcome));
+  const outcome = await overHttp(devices);
+  say({ event: "heartbeats", ...outcome });
 }
+process.exit(0);

@@ -2,25 +2,31 @@
  * Fleet benchmark (issue 25, section 5), run by hand under the benchmarks' lock:
  *
  *   flock /tmp/edgetrain-bench.lock bun scripts/bench/fleet.ts [--devices 1000] [--seconds 60] [--workers 4]
- *     [--only fastapi|mqtt]
+ *     [--only fastapi|mqtt] [--model-kb 200] [--waves 1%,10%,50%,100%]
  *
  * Simulated devices (scripts/bench/fleet-devices.ts, spread over a few processes) each send one heartbeat a
  * second, 30 times the default rate, to:
  *  - the FastAPI peer (scripts/bench/fleet_fastapi_peer.py, Debian python3-fastapi and python3-uvicorn):
  *    HTTP POSTs, each stored in SQLite, the pattern such fleets use today;
- *  - the hub under test, through one Mosquitto on this machine with the shipped ACL and a password per device.
- * For each it reports what was sent, stored and lost, the delay from sending to storing (p50, p99, max;
- * the stored row keeps the time it was stored), the receiver's CPU time per heartbeat (utime + stime from
- * /proc) and its peak RSS. Prints Markdown rows for docs/performance.md.
+ *  - the hub (`edgetrain hub --broker`, its own process, its registry in SQLite) through one Mosquitto on this
+ *    machine with the shipped ACL and a password per device; each device is made of the agent's own MQTT,
+ *    outbox and OTA code (fleet-agent-device.ts).
+ * For each it reports what was sent, stored and lost, the delay from sending to storing (p50, p99, max), the
+ * receiver's CPU time per heartbeat (utime + stime from /proc) and its peak RSS. The hub's stored time is
+ * when a reader polling its database every 5 ms first sees the row, an upper bound.
  *
- * TODO(hub): the rollout half (a 200 KB model to every device in 4 waves, each device verifying and
- * reporting with the agent's OTA code) waits for the hub and the agent; see startHubUnderTest().
+ * Then the rollout: a model of --model-kb is published to the hub and rolled out to every device in
+ * --waves; each device downloads it with the agent's code, checks signature, size and sha256, stores it as
+ * a version and reports `verified`. It reports each wave's start and the time from the last wave's start
+ * until every device has reported, and what was lost: reports the hub lacks, stores without the version.
+ * Prints Markdown rows for docs/performance.md.
  */
 import { Database } from "bun:sqlite";
 import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { onnx } from "onnx-proto";
 
 const { values: args } = parseArgs({
   options: {
@@ -28,19 +34,22 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "60" },
     workers: { type: "string", default: String(Math.max(2, Math.min(4, cpus().length))) },
     only: { type: "string" },
+    "model-kb": { type: "string", default: "200" },
+    waves: { type: "string", default: "1%,10%,50%,100%" },
   },
 });
 const DEVICES = Number(args.devices);
 const SECONDS = Number(args.seconds);
 const WORKERS = Math.min(Number(args.workers), DEVICES);
+const WAVES = args.waves.split(",").map((share) => Number(share.replace("%", "")) / 100);
 const root = resolve(import.meta.dir, "../..");
 const work = join(root, ".bench-fleet");
 const PYTHON = "/usr/bin/python3";
 const MOSQUITTO = "/usr/sbin/mosquitto";
-/** Before the first heartbeat: the devices connect or register, which also warms the receiver up. */
-const WARMUP_MS = 3000 + 5 * DEVICES;
 /** After the last heartbeat is sent, how long the receiver gets to store the stragglers. */
 const DRAIN_MS = 3000;
+/** The rollout's deadline: the issue's 60 s after the last wave's start, with room to see how far past. */
+const ROLLOUT_LIMIT_MS = 300_000;
 
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
@@ -49,8 +58,14 @@ mkdirSync(work, { recursive: true });
 const started = new Set<{ kill(): void }>();
 process.on("exit", () => started.forEach((child) => child.kill()));
 
-function spawn(command: string[], options: { stdout?: "pipe" | "ignore" } = {}) {
-  const child = Bun.spawn(command, { cwd: root, stdout: options.stdout ?? "pipe", stderr: "inherit" });
+function spawn(command: string[], options: { stdin?: "pipe"; env?: Record<string, string>; quiet?: boolean } = {}) {
+  const child = Bun.spawn(command, {
+    cwd: root,
+    stdin: options.stdin ?? "ignore",
+    stdout: "pipe",
+    stderr: options.quiet ? "ignore" : "inherit",
+    env: { ...process.env, ...options.env },
+  });
   started.add(child);
   return child;
 }
@@ -82,36 +97,61 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs the simulated devices over `transport` in WORKERS processes; resolves with what they sent. */
-async function runDevices(transport: "http" | "mqtt", url: string, startAt: number) {
+/** JSON lines from a child's stdout, awaited by their `event`. */
+function lines(stream: ReadableStream<Uint8Array>) {
+  const seen: Array<Record<string, any>> = [];
+  let more = () => {};
+  let ended = false;
+  void (async () => {
+    let text = "";
+    for await (const chunk of stream) {
+      text += new TextDecoder().decode(chunk);
+      for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n")) {
+        const line = text.slice(0, at).trim();
+        text = text.slice(at + 1);
+        if (line.startsWith("{")) seen.push(JSON.parse(line));
+        more();
+      }
+    }
+    ended = true;
+    more();
+  })();
+  return async (event: string): Promise<Record<string, any>> => {
+    for (;;) {
+      const found = seen.find((line) => line.event === event);
+      if (found) return found;
+      if (ended) throw new Error(`a device process ended before "${event}"`);
+      await new Promise<void>((resolve) => (more = resolve));
+    }
+  };
+}
+
+type Worker = { proc: ReturnType<typeof spawn>; next: ReturnType<typeof lines> };
+
+/** The simulated devices over `transport` in WORKERS processes. */
+function startDevices(transport: "http" | "mqtt", url: string, startAt: number, extra: string[] = []): Worker[] {
   const per = Math.ceil(DEVICES / WORKERS);
-  const workers = Array.from({ length: WORKERS }, (_, w) => {
+  return Array.from({ length: WORKERS }, (_, w) => {
     const first = w * per;
     const count = Math.min(per, DEVICES - first);
-    return spawn([process.execPath, join(import.meta.dir, "fleet-devices.ts"), "--transport", transport, "--url", url,
-      "--first", String(first), "--count", String(count), "--total", String(DEVICES),
-      "--start-at", String(startAt), "--seconds", String(SECONDS)]);
+    const proc = spawn(
+      [process.execPath, join(import.meta.dir, "fleet-devices.ts"), "--transport", transport, "--url", url,
+        "--first", String(first), "--count", String(count), "--total", String(DEVICES),
+        "--start-at", String(startAt), "--seconds", String(SECONDS), ...extra],
+      { stdin: "pipe" },
+    );
+    return { proc, next: lines(proc.stdout as ReadableStream<Uint8Array>) };
   });
-  const outcomes = await Promise.all(workers.map(async (worker) => {
-    const text = await new Response(worker.stdout).text();
-    if ((await worker.exited) !== 0) throw new Error(`a device worker failed: ${text}`);
-    return JSON.parse(text.trim().split("\n").at(-1)!) as { sent: number; failed: number; errors: string[] };
-  }));
-  return {
-    sent: outcomes.reduce((sum, o) => sum + o.sent, 0),
-    failed: outcomes.reduce((sum, o) => sum + o.failed, 0),
-    errors: outcomes.flatMap((o) => o.errors).slice(0, 5),
-  };
 }
 
 type Row = { at: string; stored_ms: number };
 
 interface Receiver {
   name: string;
-  /** The process whose CPU time and memory count; none for a stand-in. */
-  pid?: number;
+  /** The process whose CPU time and memory count. */
+  pid: number;
   /** One row per heartbeat stored: when it was sent (`at`, ISO) and when it was stored. */
-  rows(): Promise<Row[]>;
+  rows(): Row[];
   stop(): Promise<void>;
 }
 
@@ -127,35 +167,37 @@ interface Figures {
   brokerCpuPerBeatUs?: number;
 }
 
-/** Sends the fleet's heartbeats to a receiver and measures what it stored, how late and at what cost. */
-async function measure(receiver: Receiver, transport: "http" | "mqtt", url: string, brokerPid?: number) {
-  const startAt = Date.now() + WARMUP_MS;
-  // CPU counts from the first heartbeat on, after the connections and registrations.
-  const before = Bun.sleep(WARMUP_MS).then(() => ({
-    receiver: receiver.pid ? cpuMs(receiver.pid) : 0,
-    broker: brokerPid ? cpuMs(brokerPid) : 0,
-  }));
-  const sent = await runDevices(transport, url, startAt);
-  const { receiver: cpuBefore, broker: brokerBefore } = await before;
-  if (sent.errors.length) console.error(`  send errors: ${sent.errors.join("; ")}`);
+/**
+ * Sends the fleet's heartbeats to a receiver and measures what it stored, how late and at what cost. The
+ * window starts a second after every device is connected (or registered), so that CPU counts heartbeats only.
+ */
+async function measure(receiver: Receiver, workers: Worker[], brokerPid?: number) {
+  await Promise.all(workers.map((worker) => worker.next("ready")));
+  const go = Date.now() + 1000;
+  for (const worker of workers) worker.proc.stdin!.write(`${go}\n`);
+  await Bun.sleep(go - Date.now());
+  const cpuBefore = cpuMs(receiver.pid);
+  const brokerBefore = brokerPid ? cpuMs(brokerPid) : 0;
+  const outcomes = await Promise.all(workers.map((worker) => worker.next("heartbeats")));
+  const sent = outcomes.reduce((sum, o) => sum + o.sent, 0);
+  const failed = outcomes.reduce((sum, o) => sum + o.failed, 0);
+  const errors = outcomes.flatMap((o) => o.errors).slice(0, 5);
+  if (errors.length) console.error(`  send errors: ${errors.join("; ")}`);
   const deadline = Date.now() + DRAIN_MS;
-  let rows = await receiver.rows();
-  while (rows.length < sent.sent && Date.now() < deadline) {
-    await Bun.sleep(100);
-    rows = await receiver.rows();
-  }
+  while (receiver.rows().length < sent && Date.now() < deadline) await Bun.sleep(100);
+  const rows = receiver.rows();
   const perBeat = (ms: number) => (1000 * ms) / Math.max(1, rows.length);
   const delays = rows.map((row) => row.stored_ms - Date.parse(row.at)).sort((a, b) => a - b);
   const at = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? Number.NaN;
   const figures: Figures = {
-    sent: sent.sent,
-    failed: sent.failed,
+    sent,
+    failed,
     stored: rows.length,
     p50: at(0.5),
     p99: at(0.99),
     max: delays.at(-1) ?? Number.NaN,
-    cpuPerBeatUs: receiver.pid ? perBeat(cpuMs(receiver.pid) - cpuBefore) : Number.NaN,
-    rssMb: receiver.pid ? peakRssMb(receiver.pid) : Number.NaN,
+    cpuPerBeatUs: perBeat(cpuMs(receiver.pid) - cpuBefore),
+    rssMb: peakRssMb(receiver.pid),
     ...(brokerPid ? { brokerCpuPerBeatUs: perBeat(cpuMs(brokerPid) - brokerBefore) } : {}),
   };
   return figures;
@@ -164,8 +206,7 @@ async function measure(receiver: Receiver, transport: "http" | "mqtt", url: stri
 async function startFastApiPeer(): Promise<Receiver & { url: string }> {
   const port = await freePort();
   const db = join(work, "peer.sqlite");
-  const peer = spawn([PYTHON, join(import.meta.dir, "fleet_fastapi_peer.py"), "--port", String(port), "--db", db],
-    { stdout: "ignore" });
+  const peer = spawn([PYTHON, join(import.meta.dir, "fleet_fastapi_peer.py"), "--port", String(port), "--db", db]);
   const url = `http://127.0.0.1:${port}`;
   await until(async () => (await fetch(`${url}/openapi.json`)).ok, 20_000, "the FastAPI peer");
   const reader = new Database(db, { readonly: true });
@@ -173,7 +214,7 @@ async function startFastApiPeer(): Promise<Receiver & { url: string }> {
     url,
     name: "FastAPI peer: uvicorn, pydantic, SQLite (HTTP POST)",
     pid: peer.pid,
-    rows: async () => reader.query("SELECT at, stored_ms FROM heartbeats").all() as Row[],
+    rows: () => reader.query("SELECT at, stored_ms FROM heartbeats").all() as Row[],
     async stop() {
       reader.close();
       peer.kill();
@@ -199,7 +240,7 @@ async function startBroker() {
     `password_file ${dir}/passwd`,
     `acl_file ${join(root, "deploy/mosquitto/acl")}`,
     "persistence false",
-    "max_packet_size 131072",
+    "max_packet_size 1048576",
     "max_queued_messages 20000",
     `log_dest file ${dir}/mosquitto.log`,
   ].join("\n") + "\n");
@@ -208,7 +249,7 @@ async function startBroker() {
     const ids = Bun.spawnSync(["id", "-u", "mosquitto"]).stdout.toString().trim();
     if (ids) for (const name of ["", "passwd", "mosquitto.conf"]) chownSync(join(dir, name), Number(ids), 0);
   }
-  const broker = spawn([MOSQUITTO, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore" });
+  const broker = spawn([MOSQUITTO, "-c", join(dir, "mosquitto.conf")]);
   await until(async () => {
     const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
     socket.end();
@@ -218,36 +259,127 @@ async function startBroker() {
 }
 
 /**
- * TODO(hub): start the hub under test on `brokerUrl` (`edgetrain hub --broker URL --home DIR` as its own
- * process, logging in as user "hub" with password "hub") and return it as a Receiver whose rows() read its
- * heartbeat table. The hub is written in parallel (runtime/fleet/hub/); until it is on this branch this
- * returns undefined and the MQTT figures come from a probe subscriber that keeps the heartbeats in memory,
- * so they measure the broker and the simulated devices, not a hub.
+ * The hub as a user runs it, `edgetrain hub --broker URL`, logged in as "hub". Its rows are read by polling
+ * its registry (WAL: the reader never blocks the hub): a row's stored time is when the poll first sees it.
  */
-async function startHubUnderTest(_brokerUrl: string): Promise<Receiver | undefined> {
-  return undefined;
+async function startHub(brokerUrl: string) {
+  const home = join(work, "hub");
+  const hub = spawn(
+    [process.execPath, join(root, "runtime/cli/main.ts"), "hub", "--home", home, "--broker", brokerUrl,
+      "--broker-user", "hub", "--port", "0"],
+    // Its log is in its home's hub.log.
+    { env: { EDGETRAIN_BROKER_PASSWORD: "hub", NO_COLOR: "1" }, quiet: true },
+  );
+  await until(() => {
+    try {
+      return JSON.parse(readFileSync(join(home, "hub.json"), "utf8")).url !== undefined;
+    } catch {
+      return false;
+    }
+  }, 30_000, "the hub");
+  const { url, public_key: publicKey } = JSON.parse(readFileSync(join(home, "hub.json"), "utf8"));
+  const token = readFileSync(join(home, "hub.token"), "utf8").trim();
+  const reader = new Database(join(home, "hub.db"), { readonly: true });
+  const query = reader.query<{ rowid: number; at: string }, [number]>(
+    "SELECT rowid, json_extract(data, '$.at') AS at FROM heartbeats WHERE rowid > ? ORDER BY rowid",
+  );
+  const rows: Row[] = [];
+  let last = 0;
+  const poll = setInterval(() => {
+    const now = Date.now();
+    for (const row of query.all(last)) {
+      rows.push({ at: row.at, stored_ms: now });
+      last = row.rowid;
+    }
+  }, 5);
+  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
+    const binary = body instanceof Uint8Array;
+    const response = await fetch(url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": binary ? "application/octet-stream" : "application/json" }),
+      },
+      body: body === undefined ? undefined : binary ? body : JSON.stringify(body),
+    });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  return {
+    name: "edgetrain hub (SQLite) via Mosquitto; devices on the agent's MQTT code",
+    pid: hub.pid,
+    publicKey: publicKey as string,
+    call,
+    rows: () => rows,
+    async stop() {
+      clearInterval(poll);
+      reader.close();
+      hub.kill("SIGTERM");
+      await hub.exited;
+    },
+  };
 }
 
-async function startProbe(brokerUrl: string): Promise<Receiver> {
-  const db = join(work, "probe.sqlite");
-  const stopAt = Date.now() + WARMUP_MS + 1000 * SECONDS + DRAIN_MS;
-  const probe = spawn([process.execPath, join(import.meta.dir, "fleet-devices.ts"), "--probe", "--url", brokerUrl,
-    "--until", String(stopAt), "--db", db]);
-  await (probe.stdout as ReadableStream<Uint8Array>).getReader().read(); // {"ready": true}
+/** An ONNX file of `kb` KB carrying edgetrain's metadata, as a trained model does; devices never run it. */
+function modelBytes(kb: number): Uint8Array {
+  const description = { task: "classification", feature_names: ["hr", "speed"], classes: ["rest", "run"] };
+  return onnx.ModelProto.encode({
+    irVersion: 8,
+    producerName: "bench",
+    docString: "x".repeat(kb * 1024),
+    metadataProps: [{ key: "edgetrain", value: JSON.stringify(description) }],
+  }).finish();
+}
+
+interface RolloutFigures {
+  waves: string;
+  waveStarts: number[];
+  lastWaveToDoneS: number;
+  totalS: number;
+  state: string;
+  counts: Record<string, number>;
+  stored: number;
+  waiting: number;
+  hubRssMb: number;
+}
+
+/** Publishes a model to the hub and rolls it out in WAVES; follows it until every device has reported. */
+async function rollout(hub: Awaited<ReturnType<typeof startHub>>, workers: Worker[]): Promise<RolloutFigures> {
+  const bytes = modelBytes(Number(args["model-kb"]));
+  await hub.call("POST", "/v1/fleet/models/bench", bytes);
+  const began = Date.now();
+  const { id } = await hub.call("POST", "/v1/fleet/rollouts", {
+    model: "bench",
+    waves: WAVES,
+    max_failures: 0.05,
+    wave_timeout_ms: ROLLOUT_LIMIT_MS,
+  });
+  const waveStarts: number[] = [];
+  let state: Record<string, any> = {};
+  for (const deadline = began + ROLLOUT_LIMIT_MS; Date.now() < deadline; await Bun.sleep(100)) {
+    state = await hub.call("GET", `/v1/fleet/rollouts/${id}`);
+    if (state.wave_started_at) waveStarts[state.wave - 1] = state.wave_started_at;
+    if (state.state !== "running") break;
+  }
+  for (const worker of workers) worker.proc.stdin!.write("stop\n");
+  const done = await Promise.all(workers.map((worker) => worker.next("done")));
+  const doneAt = state.ended_at ?? Date.now();
+  // A wave starts with its first announcement; the poll above can miss a short one.
+  for (const target of (state.devices ?? []) as Array<{ wave: number; announced_at: number | null }>) {
+    if (target.announced_at === null) continue;
+    waveStarts[target.wave - 1] = Math.min(waveStarts[target.wave - 1] ?? Infinity, target.announced_at);
+  }
   return {
-    name: "MQTT via Mosquitto, probe subscriber in place of the hub",
-    // The probe writes its rows when its window closes.
-    rows: async () => {
-      await probe.exited;
-      const reader = new Database(db, { readonly: true });
-      const rows = reader.query("SELECT at, stored_ms FROM heartbeats").all() as Row[];
-      reader.close();
-      return rows;
-    },
-    stop: async () => {
-      probe.kill();
-      await probe.exited;
-    },
+    waves: WAVES.map((share) => `${share * 100}%`).join(", "),
+    waveStarts: waveStarts.map((at) => (at - began) / 1000),
+    lastWaveToDoneS: (doneAt - waveStarts.at(-1)!) / 1000,
+    totalS: (doneAt - began) / 1000,
+    state: state.state,
+    counts: state.counts,
+    stored: done.reduce((sum, d) => sum + d.stored, 0),
+    waiting: done.reduce((sum, d) => sum + d.waiting, 0),
+    hubRssMb: peakRssMb(hub.pid),
   };
 }
 
@@ -261,23 +393,34 @@ function report(name: string, f: Figures) {
   console.error(results.at(-1));
 }
 
+/** Workers wait for the window's start on stdin, once every device is connected. */
+const WAIT_FOR_GO = ["--start-at", "stdin"];
+
 console.error(`${DEVICES} devices × ${SECONDS} s at 1 heartbeat/s, ${WORKERS} device processes`);
 if (args.only !== "mqtt") {
   const peer = await startFastApiPeer();
   try {
-    report(peer.name, await measure(peer, "http", peer.url));
+    const workers = startDevices("http", peer.url, 0, WAIT_FOR_GO);
+    report(peer.name, await measure(peer, workers));
+    await Promise.all(workers.map((worker) => worker.proc.exited));
   } finally {
     await peer.stop();
   }
 }
+let rolled: RolloutFigures | undefined;
 if (args.only !== "fastapi") {
   const broker = await startBroker();
   try {
-    const receiver = (await startHubUnderTest(broker.url)) ?? (await startProbe(broker.url));
+    const hub = await startHub(broker.url);
     try {
-      report(receiver.name, await measure(receiver, "mqtt", broker.url, broker.pid));
+      const devicesDir = join(work, "devices");
+      const workers = startDevices("mqtt", broker.url, 0, [...WAIT_FOR_GO, "--trust", hub.publicKey,
+        "--dir", devicesDir]);
+      report(hub.name, await measure(hub, workers, broker.pid));
+      rolled = await rollout(hub, workers);
+      console.error(JSON.stringify(rolled));
     } finally {
-      await receiver.stop();
+      await hub.stop();
     }
   } finally {
     await broker.stop();
@@ -293,4 +436,15 @@ console.log("| Receiver | Sent | Stored | Lost | Send errors | p50 delay | p99 d
   + "| Peak RSS | Broker CPU per heartbeat |");
 console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const line of results) console.log(line);
+if (rolled) {
+  console.log("");
+  console.log("| Model | Waves | Wave starts (s after the rollout) | Last wave start → all reported | Total | State "
+    + "| Reported verified | Failed | Stored on devices | Reports left in outboxes | Hub peak RSS |");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  const failed = (rolled.counts.failed ?? 0) + (rolled.counts.rejected ?? 0);
+  console.log(`| ${args["model-kb"]} KB | ${rolled.waves} | ${rolled.waveStarts.map((s) => s.toFixed(1)).join(", ")} `
+    + `| ${rolled.lastWaveToDoneS.toFixed(1)} s | ${rolled.totalS.toFixed(1)} s | ${rolled.state} `
+    + `| ${rolled.counts.verified ?? 0} of ${DEVICES} | ${failed} | ${rolled.stored} | ${rolled.waiting} `
+    + `| ${rolled.hubRssMb.toFixed(0)} MB |`);
+}
 process.exit(0);
