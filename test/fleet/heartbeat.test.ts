@@ -1,10 +1,29 @@
 import { describe, expect, test } from "bun:test";
-import { fitHeartbeat } from "../../runtime/fleet/agent/heartbeat.ts";
+import { fitHeartbeat, HeartbeatBuilder } from "../../runtime/fleet/agent/heartbeat.ts";
+import type { Governor } from "../../runtime/governor/governor.ts";
+import type { Sample } from "../../runtime/governor/sampler.ts";
 import { LiveRuns } from "../../runtime/fleet/agent/live-runs.ts";
 import { HEARTBEAT_MAX_BYTES, type Heartbeat, type RunUpdate } from "../../runtime/fleet/protocol.ts";
 import type { BusEvent } from "../../runtime/events/bus.ts";
 
 describe("heartbeat size and live run lines", () => {
+  test("GPU load and GPU memory go out as ratios where the governor reads them, and are absent elsewhere", () => {
+    const beatFrom = (sample: Partial<Sample>) =>
+      new HeartbeatBuilder({
+        device: "d-1",
+        // The governor's latest reading stands in for a GPU this machine may not have.
+        governor: { state: { latest: sample as Sample, paused: false, sparingCore: false } } as unknown as Governor,
+        runs: () => [],
+        models: () => [],
+        cacheHitRatio: () => undefined,
+      }).next();
+    const base = { totalCpuPercent: 40, memoryPercent: 50 };
+    const orin = beatFrom({ ...base, gpuPercent: 62, gpuMemoryUsedMb: 2048, gpuMemoryTotalMb: 8192 });
+    expect(orin).toMatchObject({ cpu_ratio: 0.4, memory_ratio: 0.5, gpu_ratio: 0.62, gpu_memory_ratio: 0.25 });
+    const plain = beatFrom(base);
+    expect(Object.keys(plain).filter((key) => key.startsWith("gpu"))).toEqual([]);
+  });
+
   test("a heartbeat over 2 KB loses per-model detail first, and keeps its resources", () => {
     const models: NonNullable<Heartbeat["models"]> = {};
     const byModel: Record<string, { count: number; classes: Record<string, number> }> = {};

@@ -1,4 +1,5 @@
 import type { Governor } from "../../governor/governor.ts";
+import { gpuMemoryPercent } from "../../governor/gpu-limits.ts";
 import type { PredictionOutput } from "../../inference/session-outputs.ts";
 import type { ModelSummary } from "../../store/model-store.ts";
 import { HEARTBEAT_MAX_BYTES, type Heartbeat } from "../protocol.ts";
@@ -43,6 +44,7 @@ export class HeartbeatBuilder {
   next(now = new Date()): Heartbeat {
     const { device, governor } = this.sources;
     const sample = governor.state.latest;
+    const gpuMemory = sample && gpuMemoryPercent(sample);
     const state = governor.state;
     const beat: Heartbeat = {
       device,
@@ -53,6 +55,7 @@ export class HeartbeatBuilder {
         memory_ratio: ratio(sample.memoryPercent),
         ...(sample.diskPercent !== undefined && { disk_ratio: ratio(sample.diskPercent) }),
         ...(sample.gpuPercent !== undefined && { gpu_ratio: ratio(sample.gpuPercent) }),
+        ...(gpuMemory !== undefined && { gpu_memory_ratio: ratio(gpuMemory) }),
         ...(sample.temperatureC !== undefined && { temperature_c: round(sample.temperatureC, 1) }),
       }),
       governor: state.paused
