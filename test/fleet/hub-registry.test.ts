@@ -58,6 +58,22 @@ describe("hub registry", () => {
     expect(offline.json.devices.map((d: { id: string }) => d.id)).toEqual(["orin-9"]);
   });
 
+  test("a heartbeat queued before a report or a registration does not land after it", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const at = new Date().toISOString();
+    const beat = (version: number) => ({ device: "d-1", at, seq: version, models: { player_1: { version } } });
+    // Both taken in one turn of the event loop, before any flush: the report applies last, as it came.
+    hub.intake.take("heartbeat", "d-1", beat(3), "mqtt");
+    const report = { kind: "ota", id: "rep-1", device: "d-1", at, rollout: "r-1", model: "player_1", version: 4 };
+    hub.intake.take("reports", "d-1", { ...report, outcome: "activated" }, "mqtt");
+    expect(hub.registry.device("d-1")?.models).toEqual([{ model: "player_1", version: 4, metrics: null }]);
+    hub.intake.take("heartbeat", "d-1", beat(4), "mqtt");
+    const info = { device: "d-1", name: "d-1", groups: [], edgetrain_version: "t", profile: "base", hardware: {} };
+    hub.intake.take("info", "d-1", { ...info, models: [{ model: "player_1", active: 5 }], at }, "mqtt");
+    expect(hub.registry.device("d-1")?.models).toEqual([{ model: "player_1", version: 5, metrics: null }]);
+  });
+
   test("a malformed heartbeat, or one naming another device, is dropped and the hub goes on", async () => {
     await using home = tempDir();
     await using hub = await startHub(home.path);

@@ -70,6 +70,8 @@ export class Intake {
       case "info": {
         const info = this.parse(DeviceInfo, message, device);
         if (typeof info === "string") return info;
+        // The heartbeats queued before it were sent before it: they must not land after it.
+        this.registry.flush();
         this.registry.recordInfo(info, transport, at);
         this.logger.info("device registered", { device, name: info.name, groups: info.groups });
         return undefined;
@@ -85,6 +87,7 @@ export class Intake {
       case "reports": {
         const report = this.parse(DeviceReport, message, device);
         if (typeof report === "string") return report;
+        this.registry.flush();
         this.report(report, at);
         return undefined;
       }
