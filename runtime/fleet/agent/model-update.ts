@@ -2,8 +2,8 @@ import type { Database } from "bun:sqlite";
 import type { KeyObject } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Job, Profile } from "../../config/schema.ts";
-import { DEFAULT_DEPLOY, type Deployer, type Deployment } from "../../deploy/deployer.ts";
+import type { Profile } from "../../config/schema.ts";
+import type { Deployer, Deployment } from "../../deploy/deployer.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { KeyedQueue } from "../../locks/keyed-queue.ts";
 import type { DataTable, Logger, ResolvedPaths } from "../../plugin-api.ts";
@@ -211,23 +211,19 @@ export class ModelUpdates {
   private async deploy(a: Announcement, candidate: ModelVersion, heldOut: DataTable | undefined): Promise<Deployment> {
     const { deployer, profile } = this.parts.current();
     const source = this.sourceJob(a.model);
-    const spec = source ? profile.jobs[source.job] : undefined;
-    const steps = spec?.deploy.length ? spec.deploy : DEFAULT_DEPLOY;
-    return deployer.deployStored(
-      {
-        job: source?.job ?? a.model,
-        key: source?.key,
-        // Only the steps are read of a job for a version already stored.
-        spec: { ...(spec ?? {}), deploy: steps } as Job,
-        run: `rollout ${a.rollout}`,
-        reason: `fleet rollout ${a.rollout}`,
-        result: { artifact: candidate.path, metrics: {} },
-        heldOut,
-        logger: this.parts.logger.child({ model: a.model, rollout: a.rollout }),
-        signal: this.parts.signal,
-      },
-      candidate,
-    );
+    // The local job's own steps; without one, the gate then activation.
+    const steps = source ? profile.jobs[source.job]?.deploy : undefined;
+    return deployer.deployStored({
+      model: a.model,
+      version: candidate.version,
+      job: source?.job,
+      key: source?.key,
+      steps,
+      reason: `fleet rollout ${a.rollout}`,
+      heldOut,
+      logger: this.parts.logger.child({ model: a.model, rollout: a.rollout }),
+      signal: this.parts.signal,
+    });
   }
 
   /** The local job (and key) that trains this model, whose data holds the rows the gate compares on. */
