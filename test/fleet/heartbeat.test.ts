@@ -24,6 +24,25 @@ describe("heartbeat size and live run lines", () => {
     expect(Object.keys(plain).filter((key) => key.startsWith("gpu"))).toEqual([]);
   });
 
+  test("the class histogram counts a classifier's labels; other answers count as rows only", () => {
+    const builder = new HeartbeatBuilder({
+      device: "d-1",
+      governor: { state: { paused: false, sparingCore: false } } as unknown as Governor,
+      runs: () => [],
+      models: () => [],
+      cacheHitRatio: () => undefined,
+    });
+    builder.countPrediction("activity", [
+      { label: "run", probabilities: { run: 0.9, rest: 0.1 } },
+      { label: "run", probabilities: { run: 0.8, rest: 0.2 } },
+    ]);
+    builder.countPrediction("imported", [{ scores: [[0.1, 0.9]], name: "x" }, 4.2]);
+    expect(builder.next().predictions!.by_model).toEqual({
+      activity: { count: 2, classes: { run: 2 } },
+      imported: { count: 2 },
+    });
+  });
+
   test("a heartbeat over 2 KB loses per-model detail first, and keeps its resources", () => {
     const models: NonNullable<Heartbeat["models"]> = {};
     const byModel: Record<string, { count: number; classes: Record<string, number> }> = {};

@@ -34,10 +34,12 @@ export class HeartbeatBuilder {
     entry.count += outputs.length;
     this.total += outputs.length;
     for (const output of outputs) {
-      if (typeof output !== "object" || Array.isArray(output)) continue;
+      // Only a classifier's answer has a label; an imported model's named outputs have no class to count.
+      const label = typeof output === "object" && !Array.isArray(output) ? output.label : undefined;
+      if (typeof label !== "string") continue;
       const classes = (entry.classes ??= {});
-      if (classes[output.label] !== undefined || Object.keys(classes).length < MAX_CLASSES)
-        classes[output.label] = (classes[output.label] ?? 0) + 1;
+      if (classes[label] !== undefined || Object.keys(classes).length < MAX_CLASSES)
+        classes[label] = (classes[label] ?? 0) + 1;
     }
   }
 
