@@ -58,7 +58,10 @@ export function operation(
       ? { description: answer, content: { "application/json": { schema: { $ref: `#/components/schemas/${answer}` } } } }
       : { description: answer.description, content: { [answer.media]: { schema: { type: "string" } } } };
   const errors: Responses = Object.fromEntries(Object.entries(options.errors ?? {}).map(([status, description]) => [status, { description, content: { "application/json": { schema: ERROR } } }]));
-  if (options.access !== "open") errors[401] ??= { description: `The ${options.access === "device" ? "device key" : "token"} is missing or wrong.`, content: { "application/json": { schema: ERROR } } };
+  const credential = options.access === "device" ? "device key" : "token";
+  if (options.access !== "open") {
+    errors[401] ??= { description: `The ${credential} is missing or wrong.`, content: { "application/json": { schema: ERROR } } };
+  }
   return {
     summary,
     description: access.note,
@@ -113,7 +116,9 @@ const DAEMON_API: ApiDescription = {
 /** The fleet hub's document (`edgetrain hub`), from the same parts as the daemon's. */
 export const HUB_API: ApiDescription = {
   title: "edgetrain fleet hub API",
-  description: "Devices, model versions, rollouts and commands of one edgetrain hub, and the routes devices call. Errors are {code, message, hint?, ...details}.",
+  description:
+    "Devices, model versions, rollouts and commands of one edgetrain hub, and the routes devices call. " +
+    "Errors are {code, message, hint?, ...details}.",
   tags: {
     devices: "Devices, what they registered, their heartbeats and deployments, and model versions.",
     rollouts: "Rollouts in waves, rollbacks, and commands to devices.",
@@ -125,10 +130,21 @@ export const HUB_API: ApiDescription = {
     bearer: {
       type: "http",
       scheme: "bearer",
-      description: "hub.token of the hub's home. On a loopback bind only changes need it; on any other bind every route but /health does.",
+      description:
+        "hub.token of the hub's home. On a loopback bind only changes need it; on any other bind every route " +
+        "but /health does.",
     },
-    device: { type: "http", scheme: "bearer", description: "device.key of the hub's home: the devices' fleet.api_key." },
-    download: { type: "apiKey", in: "query", name: "token", description: "The per-device download token in an announcement's url." },
+    device: {
+      type: "http",
+      scheme: "bearer",
+      description: "device.key of the hub's home: the devices' fleet.api_key.",
+    },
+    download: {
+      type: "apiKey",
+      in: "query",
+      name: "token",
+      description: "The per-device download token in an announcement's url.",
+    },
   },
 };
 
