@@ -65,8 +65,13 @@ test("a real daemon pauses a training run while predictions come faster than pau
     const paused = await status();
     expect(paused.governor.reason).toMatch(/^\d+ predictions\/s > pause_predictions_per_s 50$/);
     expect(paused.governor.readings!.predictionsPerSecond).toBeGreaterThan(50);
-    // A paused run stops between trees: its progress holds while the load goes on.
-    await Bun.sleep(500);
+    // A paused run stops between trees. The pause reaches the training thread as a message, and the run's record
+    // is written at most once a second, so trees grown before the pause arrived may show up late.
+    await waitUntil(async () => {
+      const before = (await slowRun())!.progress;
+      await Bun.sleep(1500);
+      return (await slowRun())!.progress === before;
+    }, 20_000);
     const held = (await slowRun())!;
     await Bun.sleep(1000);
     const later = (await slowRun())!;
