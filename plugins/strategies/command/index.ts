@@ -10,7 +10,7 @@ import type {
 } from "../../../runtime/plugin-api.ts";
 import { watchMemory } from "./memory-watch.ts";
 import { PROBE_LIMIT_MS, probeWorker, rampDecision, roomForOneMore, settled } from "./ramp.ts";
-import { SupervisedTrainer, type TrainerReport } from "./supervised-trainer.ts";
+import { SupervisedTrainer, type TrainerReport } from "../../shared/supervised-trainer.ts";
 
 const options = ({ v, duration }: PluginLibraries) =>
   v.strictObject({

@@ -1,8 +1,8 @@
 import { createWriteStream, existsSync, mkdirSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import type { EventSink, ProgressReporter } from "../../../runtime/plugin-api.ts";
+import type { EventSink, ProgressReporter } from "../../runtime/plugin-api.ts";
 import { ProcessGroup } from "./process-group.ts";
-import { lineSplitter, parseTrainerLine, type TrainerMessage } from "./protocol.ts";
+import { lineSplitter, parseTrainerLine, type TrainerMessage } from "./trainer-protocol.ts";
 
 export interface TrainerSettings {
   command: string[];
