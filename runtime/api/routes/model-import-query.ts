@@ -3,24 +3,26 @@ import type { ImportRequest } from "../../deploy/model-import.ts";
 import { EdgetrainError } from "../../errors.ts";
 
 const Flag = v.picklist(["true", "false", "1", "0"], "true or false");
+/** Elysia's query parser splits a value at its commas (`a,b` arrives as ["a", "b"]); joined again, it is the text sent. */
+const Text = v.union([v.string(), v.array(v.string())], "text");
 
 /** `POST /v1/models/:name/versions`'s metadata; each may come as a header `x-edgetrain-NAME` instead (`_` as `-`). */
 export const ImportQuery = v.object({
-  file: v.optional(v.pipe(v.string(), v.description("The file's name, for the record (model.onnx when left out)."))),
+  file: v.optional(v.pipe(Text, v.description("The file's name, for the record (model.onnx when left out)."))),
   features: v.optional(
-    v.pipe(v.string(), v.description("The feature names, comma-separated, in the model's column order.")),
+    v.pipe(Text, v.description("The feature names, comma-separated, in the model's column order.")),
   ),
   features_from: v.optional(
     v.pipe(
-      v.string(),
+      Text,
       v.description(
         "A CSV file on the device whose header names the features; with a label column its rows are held out for the gate.",
       ),
     ),
   ),
-  label: v.optional(v.pipe(v.string(), v.description("The label column of features_from (label)."))),
+  label: v.optional(v.pipe(Text, v.description("The label column of features_from (label)."))),
   classes: v.optional(
-    v.pipe(v.string(), v.description("The class names, comma-separated, in the order of the probability columns.")),
+    v.pipe(Text, v.description("The class names, comma-separated, in the order of the probability columns.")),
   ),
   task: v.optional(v.picklist(["classification", "regression"], "classification or regression")),
   activate: v.optional(
@@ -42,8 +44,11 @@ export function importRequest(
   headers: Headers,
   bytes: Uint8Array,
 ): ImportRequest {
-  const field = (name: keyof typeof query) =>
-    query[name] ?? headers.get(`x-edgetrain-${name.replaceAll("_", "-")}`) ?? undefined;
+  const field = (name: keyof typeof query) => {
+    const given = query[name];
+    const text = Array.isArray(given) ? given.join(",") : given;
+    return text ?? headers.get(`x-edgetrain-${name.replaceAll("_", "-")}`) ?? undefined;
+  };
   if (bytes.byteLength === 0)
     throw new EdgetrainError(
       "bad_input",

@@ -1,0 +1,29 @@
+import { describe, expect, test } from "bun:test";
+import { createApp } from "../../runtime/api/app.ts";
+import { fakeDaemon, request } from "./fake-daemon.ts";
+
+/** POST /v1/models/:name/versions with a file as the body, as `edgetrain models add` sends it to a daemon. */
+function upload(query: string, headers: Record<string, string> = {}): Request {
+  return request("POST", `/v1/models/net/versions?${query}`, {
+    token: true,
+    body: "not really onnx, the fake daemon does not look",
+    headers: { "content-type": "application/octet-stream", ...headers },
+  });
+}
+
+describe("POST /v1/models/:name/versions", () => {
+  test("comma-separated features and classes reach the import whole, as the query or as headers", async () => {
+    const { view, calls } = fakeDaemon();
+    const app = createApp(view);
+    const query = "file=net.onnx&features=hr,cadence,speed&classes=rest,walk,run&task=classification&activate=true";
+    const answer = await app.handle(upload(query));
+    expect(answer.status).toBe(201);
+    const headers = { "x-edgetrain-features": "a,b", "x-edgetrain-classes": "cat,dog" };
+    expect((await app.handle(upload("file=net.onnx", headers))).status).toBe(201);
+    const requests = calls.filter(([call]) => call === "importModel").map(([, , request]) => request);
+    expect(requests).toMatchObject([
+      { file: "net.onnx", features: ["hr", "cadence", "speed"], classes: ["rest", "walk", "run"], activate: true },
+      { file: "net.onnx", features: ["a", "b"], classes: ["cat", "dog"], activate: false },
+    ]);
+  });
+});
