@@ -48,6 +48,8 @@ const codes = {
   model_unavailable: { exit: ExitCode.problems, status: 503, means: "the model has no version that serves" },
   // The version exists but its ONNX file will not load or answers its health check wrongly: the request names a bad version.
   model_not_loadable: { exit: ExitCode.problems, status: 422, means: "the model version's ONNX file does not load or fails its health check" },
+  // A file of another framework (.pkl, .pt) that its converter could not turn into ONNX: nothing was stored.
+  model_not_convertible: { exit: ExitCode.problems, status: 422, means: "a converter could not turn the model file into ONNX" },
   data_invalid: { exit: ExitCode.problems, status: 400, means: "the data is missing or malformed" },
   bad_input: { exit: ExitCode.problems, status: 400, means: "the input is malformed" },
   run_failed: { exit: ExitCode.problems, means: "the run failed" },

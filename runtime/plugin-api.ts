@@ -18,6 +18,7 @@
 import type * as Valibot from "valibot";
 import type { OptionsSchema, PluginContext, PluginKind, PluginLibraries } from "./plugin-api/context.ts";
 import type { CacheHooks } from "./plugin-api/cache.ts";
+import type { ConverterHooks } from "./plugin-api/converter.ts";
 import type { DeployHooks } from "./plugin-api/deploy.ts";
 import type { StrategyHooks } from "./plugin-api/strategy.ts";
 import type { TriggerHooks } from "./plugin-api/trigger.ts";
@@ -28,12 +29,14 @@ export type * from "./plugin-api/strategy.ts";
 export type * from "./plugin-api/trigger.ts";
 export type * from "./plugin-api/deploy.ts";
 export type * from "./plugin-api/cache.ts";
+export type * from "./plugin-api/converter.ts";
 
 export interface HooksOf {
   strategy: StrategyHooks;
   trigger: TriggerHooks;
   deploy: DeployHooks;
   cache: CacheHooks;
+  converter: ConverterHooks;
 }
 
 export interface PluginModule<K extends PluginKind = PluginKind, S extends OptionsSchema = OptionsSchema> {
@@ -46,6 +49,8 @@ export interface PluginModule<K extends PluginKind = PluginKind, S extends Optio
   options: (libraries: PluginLibraries) => S;
   /** Strategies: how long a run may take when its job sets no `max_runtime` (`"24h"`, seconds); default 2h. */
   maxRuntime?: string | number;
+  /** Converters: the file extensions they convert, lower case with the dot (`[".pkl", ".joblib"]`). */
+  extensions?: string[];
   setup(context: PluginContext<Valibot.InferOutput<S>>): HooksOf[K] | Promise<HooksOf[K]>;
 }
 

@@ -192,9 +192,16 @@ export const ModelVersion = v.object({
   ),
   imported: v.optional(
     v.pipe(
-      v.object({ file: Text, sha256: Text, changes: v.array(Text) }),
+      v.object({
+        file: Text,
+        sha256: Text,
+        changes: v.array(Text),
+        converter: v.optional(v.pipe(Text, v.description("The converter that made a .pkl, .pt or .keras file ONNX."))),
+        conversion: v.optional(v.pipe(Text, v.description("What the converter converted, in words."))),
+      }),
       v.description(
-        "Of an imported version: the file as given, its sha256 before any change, and what was changed (a ZipMap removed).",
+        "Of an imported version: the file as given, its sha256 before any change, and what was changed (a ZipMap " +
+          "removed); for a file of another framework, the converter and what it converted.",
       ),
     ),
   ),

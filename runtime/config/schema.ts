@@ -289,6 +289,11 @@ const Defaults = v.strictObject({
   strategies: v.optional(v.pipe(v.record(v.string(), PluginOptions), doc("Options every job of a strategy starts from, e.g. fewer trees on small devices.")), {}),
 });
 
+const Converters = v.pipe(
+  v.record(v.string(), PluginOptions),
+  doc("Options of each converter by name (`scikit-learn: { python: /opt/venv/bin/python3 }`): `edgetrain models add` of a .pkl, .pt or .keras file."),
+);
+
 export const ProfileSchema = v.strictObject({
   $schema: v.optional(v.string()),
   extends: v.optional(v.pipe(v.string(), doc("Profile this one overrides: a built-in name or a file path."))),
@@ -299,6 +304,7 @@ export const ProfileSchema = v.strictObject({
   conflicts: v.optional(Conflicts, {}),
   jobs: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "a job name of [a-z0-9._-]")), Job), {}),
   defaults: v.optional(Defaults, {}),
+  converters: v.optional(Converters, {}),
   usage: v.optional(Usage, {}),
   models: v.optional(Models, {}),
   history: v.optional(History, {}),

@@ -31,6 +31,8 @@ export interface ImportRequest {
   task?: "classification" | "regression";
   /** Through the deploy steps (gate, then activate) at once; else stored as a candidate. */
   activate: boolean;
+  /** For a file of another framework: the converter, the given file's sha256 and what was converted, in words. */
+  converted?: { converter: string; sha256: string; description: string };
 }
 
 export interface ImportParts {
@@ -59,7 +61,7 @@ const HEALTH_ROWS = 5;
  */
 export async function importModel(parts: ImportParts, request: ImportRequest): Promise<Imported> {
   checkModelName(request.model);
-  const sha256 = new Bun.CryptoHasher("sha256").update(request.bytes).digest("hex");
+  const sha256 = request.converted?.sha256 ?? new Bun.CryptoHasher("sha256").update(request.bytes).digest("hex");
   const { bytes, changes, classes: zipClasses } = stripZipMap(request.bytes, decodeModel(request));
   const label = request.label ?? "label";
   const header = request.featuresFrom ? await readCsvHeader(request.featuresFrom) : undefined;
@@ -86,7 +88,7 @@ export async function importModel(parts: ImportParts, request: ImportRequest): P
       staging,
       {
         source: "import",
-        imported: { file: basename(request.file), sha256, changes },
+        imported: { file: basename(request.file), sha256, changes, ...conversionOf(request) },
         task,
         feature_names: features,
         classes,
@@ -110,6 +112,10 @@ export async function importModel(parts: ImportParts, request: ImportRequest): P
     signal: parts.signal ?? new AbortController().signal,
   });
   return { version: parts.store.requireVersion(request.model, version.version), changes, deployment };
+}
+
+function conversionOf({ converted }: ImportRequest): { converter?: string; conversion?: string } {
+  return converted ? { converter: converted.converter, conversion: converted.description } : {};
 }
 
 /** A file that is not ONNX, or cut short, fails to decode or decodes to a model without a graph. */

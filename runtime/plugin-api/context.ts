@@ -2,7 +2,7 @@
 import type * as Valibot from "valibot";
 import type * as Yaml from "yaml";
 
-export type PluginKind = "strategy" | "trigger" | "deploy" | "cache";
+export type PluginKind = "strategy" | "trigger" | "deploy" | "cache" | "converter";
 
 export type OptionsSchema = Valibot.GenericSchema;
 

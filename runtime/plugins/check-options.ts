@@ -35,6 +35,10 @@ export function pluginUses(raw: Tree): PluginUse[] {
     ((job.triggers ?? []) as Tree[]).forEach((trigger, index) => uses.push(stepUse("trigger", trigger, ["jobs", jobName, "triggers", index])));
     ((job.deploy ?? []) as Array<string | Tree>).forEach((step, index) => uses.push(stepUse("deploy", typeof step === "string" ? { type: step } : step, ["jobs", jobName, "deploy", index])));
   }
+  for (const [name, options] of Object.entries((raw.converters ?? {}) as Record<string, Tree>)) {
+    const path = ["converters", name];
+    uses.push({ kind: "converter", name, options: options ?? {}, namePath: path, optionsPath: path });
+  }
   const cache = (raw.cache ?? {}) as Tree;
   uses.push({ kind: "cache", name: String(cache.type ?? "memory"), options: (cache.options ?? {}) as Tree, namePath: ["cache", "type"], optionsPath: ["cache", "options"] });
   return uses;

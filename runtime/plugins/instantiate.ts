@@ -17,6 +17,7 @@ export const KIND_WORDS: Record<PluginKind, { one: string; many: string }> = {
   trigger: { one: "trigger", many: "triggers" },
   deploy: { one: "deploy step", many: "deploy steps" },
   cache: { one: "cache", many: "caches" },
+  converter: { one: "converter", many: "converters" },
 };
 
 /** The options a plugin's schema sees: a strategy's own merged over the profile's defaults for it. */

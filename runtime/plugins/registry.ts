@@ -9,7 +9,7 @@ import { EdgetrainError, messageOf } from "../errors.ts";
 
 export const pluginLibraries: PluginLibraries = { v, yaml, duration: Duration, durationMs, processGroupMembers, writeAtomically };
 
-export const PLUGIN_KINDS: readonly PluginKind[] = ["strategy", "trigger", "deploy", "cache"];
+export const PLUGIN_KINDS: readonly PluginKind[] = ["strategy", "trigger", "deploy", "cache", "converter"];
 
 export interface RegisteredPlugin<K extends PluginKind = PluginKind> {
   module: PluginModule<K>;
@@ -25,6 +25,7 @@ const PluginShape = v.object({
   options: v.pipe(v.function(), v.description("({ v }) => schema")),
   setup: v.function(),
   maxRuntime: v.optional(Duration),
+  extensions: v.optional(v.array(v.pipe(v.string(), v.regex(/^\.[a-z0-9][a-z0-9.]*$/, "an extension such as .pkl")))),
 });
 
 /** Kept by kind, so that a plugin looked up as a trigger is typed as one. */
@@ -32,7 +33,13 @@ type ByKind = { [K in PluginKind]: Map<string, RegisteredPlugin<K>> };
 
 /** All plugins known to this daemon, by kind and name. */
 export class PluginRegistry {
-  private readonly byKind: ByKind = { strategy: new Map(), trigger: new Map(), deploy: new Map(), cache: new Map() };
+  private readonly byKind: ByKind = {
+    strategy: new Map(),
+    trigger: new Map(),
+    deploy: new Map(),
+    cache: new Map(),
+    converter: new Map(),
+  };
   readonly problems: Problem[] = [];
 
   /** Checks a module's shape and options schema; any failure becomes a problem naming `source`. */
@@ -54,6 +61,8 @@ export class PluginRegistry {
     } catch (error) {
       return fail(`plugin ${module.kind} "${module.name}": ${messageOf(error)}`);
     }
+    if (module.kind === "converter" && !module.extensions?.length)
+      return fail(`plugin converter "${module.name}" names no extensions`, 'add extensions: [".pkl"], the files it converts');
     const existing = this.get(module.kind, module.name);
     if (existing) return fail(`plugin ${module.kind} "${module.name}" is already provided by ${existing.source}`, "rename one of them");
     return this.add({ module, source, schema });
@@ -61,6 +70,14 @@ export class PluginRegistry {
 
   get<K extends PluginKind>(kind: K, name: string): RegisteredPlugin<K> | undefined {
     return this.byKind[kind].get(name);
+  }
+
+  /** The converters that take files of this name's extension (`.pkl`), by name. */
+  convertersFor(file: string): Array<RegisteredPlugin<"converter">> {
+    const lower = file.toLowerCase();
+    return [...this.byKind.converter.values()]
+      .filter((plugin) => plugin.module.extensions?.some((extension) => lower.endsWith(extension)))
+      .sort((a, b) => a.module.name.localeCompare(b.module.name));
   }
 
   names(kind: PluginKind): string[] {

@@ -28,8 +28,11 @@ export interface VersionMetadata {
   parent?: number;
   created_at: string;
   sha256: string;
-  /** Of an imported version: the file as given, its sha256 (before any change) and what was changed in it. */
-  imported?: { file: string; sha256: string; changes: string[] };
+  /**
+   * Of an imported version: the file as given, its sha256 (before any change) and what was changed in it;
+   * for a file of another framework, the converter that made it ONNX and what it converted.
+   */
+  imported?: { file: string; sha256: string; changes: string[]; converter?: string; conversion?: string };
 }
 
 /** Shared between callers (the store hands out one record per version and status): never changed in place. */

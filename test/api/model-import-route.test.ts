@@ -26,4 +26,21 @@ describe("POST /v1/models/:name/versions", () => {
       { file: "net.onnx", features: ["a", "b"], classes: ["cat", "dog"], activate: false },
     ]);
   });
+
+  test("a file a converter made carries the converter, the given file's sha256 and what it converted", async () => {
+    const { view, calls } = fakeDaemon();
+    const app = createApp(view);
+    const sha256 = "0123456789abcdef".repeat(4);
+    const conversion = encodeURIComponent("RandomForestClassifier of 60 trees, 4 features");
+    const query = `file=iris.pkl&converter=scikit-learn&source_sha256=${sha256}&conversion=${conversion}`;
+    expect((await app.handle(upload(query))).status).toBe(201);
+    const [, , imported] = calls.find(([call]) => call === "importModel")!;
+    expect(imported).toMatchObject({
+      file: "iris.pkl",
+      converted: { converter: "scikit-learn", sha256, description: "RandomForestClassifier of 60 trees, 4 features" },
+    });
+    const unsure = await app.handle(upload("file=iris.pkl&converter=scikit-learn"));
+    expect(unsure.status).toBe(400);
+    expect(((await unsure.json()) as { message: string }).message).toContain("give the converted file's source_sha256");
+  });
 });

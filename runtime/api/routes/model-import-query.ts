@@ -28,6 +28,18 @@ export const ImportQuery = v.object({
   activate: v.optional(
     v.pipe(Flag, v.description("Through the deploy steps (gate, activate) at once (false: stored as a candidate).")),
   ),
+  converter: v.optional(
+    v.pipe(
+      Text,
+      v.description(
+        "For a body that a converter made from a file of another framework (edgetrain models add model.pkl): its name.",
+      ),
+    ),
+  ),
+  source_sha256: v.optional(
+    v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, "a sha256 in hex"), v.description("With converter: the given file's sha256.")),
+  ),
+  conversion: v.optional(v.pipe(Text, v.description("With converter: what it converted, in words."))),
 });
 
 const list = (text: string | undefined) =>
@@ -61,6 +73,12 @@ export function importRequest(
       details: { field: "task" },
     });
   const activate = field("activate");
+  const converter = field("converter");
+  const sha256 = field("source_sha256");
+  if (converter !== undefined && (sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256)))
+    throw new EdgetrainError("bad_input", "converter: give the converted file's source_sha256 (64 hex digits) with it", {
+      details: { field: "source_sha256" },
+    });
   return {
     model,
     file: field("file") ?? "model.onnx",
@@ -71,5 +89,8 @@ export function importRequest(
     classes: list(field("classes")),
     task,
     activate: activate === "true" || activate === "1",
+    ...(converter !== undefined
+      ? { converted: { converter, sha256: sha256!, description: field("conversion") ?? `converted by ${converter}` } }
+      : {}),
   };
 }

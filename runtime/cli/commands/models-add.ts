@@ -1,16 +1,19 @@
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import type { ModelImported } from "../../api/contract.ts";
 import { Deployer } from "../../deploy/deployer.ts";
+import { convertModel, converterFor, type Converted } from "../../deploy/model-conversion.ts";
 import { importModel, type ImportRequest } from "../../deploy/model-import.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { createServing } from "../../serving/serving.ts";
 import { openState } from "../../state/database.ts";
 import type { Logger } from "../../plugin-api.ts";
-import type { CommandIo, OptionSpec, ParsedArgs } from "../command.ts";
+import { stringFlag, type CommandIo, type OptionSpec, type ParsedArgs } from "../command.ts";
 import { daemonAddress, daemonError, daemonRuns, homeToken } from "../daemon-client.ts";
 import { loadHomeProfile, resolveHomeProfile } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
+import { progressBar } from "../progress-bar.ts";
+import { checkModelName } from "../../store/model-name.ts";
 
 export const modelsAddOptions: Record<string, OptionSpec> = {
   features: {
@@ -36,6 +39,16 @@ export const modelsAddOptions: Record<string, OptionSpec> = {
     description: "models add: classification or regression (else the raw named outputs are served)",
   },
   activate: { type: "boolean", description: "models add: pass it through the deploy steps (gate, activate) at once" },
+  converter: {
+    type: "string",
+    value: "NAME",
+    description: "models add: convert the file with this converter, whatever its extension (edgetrain plugins lists them)",
+  },
+  "example-input": {
+    type: "string",
+    value: "SHAPE",
+    description: "models add: the shape of one input (1,3,224,224) for a PyTorch module; the batch stays dynamic",
+  },
 };
 
 /**
@@ -45,7 +58,7 @@ export const modelsAddOptions: Record<string, OptionSpec> = {
 export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger): Promise<number> {
   const [, model, file] = args.positionals;
   if (!model || !file)
-    throw new EdgetrainError("usage", "edgetrain models add NAME FILE.onnx: name the model and the ONNX file");
+    throw new EdgetrainError("usage", "edgetrain models add NAME FILE: name the model and the file (.onnx, .pkl, .pt, …)");
   const {
     features,
     "features-from": featuresFrom,
@@ -58,9 +71,10 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
     throw new EdgetrainError("usage", "edgetrain models add: give --features or --features-from, not both");
   if (task !== undefined && task !== "classification" && task !== "regression")
     throw new EdgetrainError("usage", `--task: classification or regression, not "${String(task)}"`);
+  const converted = await convertFile(args, io, model, file, logger);
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
+    bytes = converted?.bytes ?? readFileSync(file);
   } catch (error) {
     throw new EdgetrainError("data_invalid", `${file} cannot be read: ${messageOf(error)}`, { details: { file } });
   }
@@ -74,7 +88,8 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
             .split(",")
             .map((f) => f.trim())
             .filter(Boolean)
-        : undefined,
+        : // Named features in a CSV are read by name, so the model's own order holds whatever the CSV's is.
+          converted?.featureNames,
     featuresFrom: typeof featuresFrom === "string" ? resolve(featuresFrom) : undefined,
     label: typeof label === "string" ? label : undefined,
     classes:
@@ -83,9 +98,12 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
             .split(",")
             .map((c) => c.trim())
             .filter(Boolean)
-        : undefined,
-    task: task as ImportRequest["task"],
+        : converted?.classes,
+    task: (task as ImportRequest["task"]) ?? converted?.task,
     activate: activate === true,
+    ...(converted
+      ? { converted: { converter: converted.converter, sha256: converted.sha256, description: converted.description } }
+      : {}),
   };
   const { paths } = loadHomeProfile(args, io);
   const imported = daemonRuns(paths.home)
@@ -95,6 +113,7 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
   const lines = [
     `${model}: version ${version.version} imported from ${file} (sha256 ${version.imported?.sha256.slice(0, 12) ?? "?"})`,
   ];
+  if (version.imported?.converter) lines.push(`  converted by ${version.imported.converter}: ${version.imported.conversion}`);
   for (const change of changes) lines.push(`  changed: ${change}`);
   if (deployment)
     lines.push(
@@ -105,6 +124,46 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
   else lines.push(`  stored as a candidate; edgetrain activate ${model} ${version.version} makes it serve`);
   writeAnswer(io, args, imported, lines.join("\n") + "\n");
   return deployment && deployment.status !== "activated" ? 1 : 0;
+}
+
+/**
+ * A file of another framework, made ONNX here with the user's own tools (the converter its extension
+ * names, or --converter), before it goes to the daemon or the store; undefined for an ONNX file.
+ */
+async function convertFile(
+  args: ParsedArgs,
+  io: CommandIo,
+  model: string,
+  file: string,
+  logger: Logger,
+): Promise<Converted | undefined> {
+  const chosen = stringFlag(args, "converter");
+  const exampleInput = shapeOf(stringFlag(args, "example-input"));
+  if (!chosen && file.toLowerCase().endsWith(".onnx")) return undefined;
+  checkModelName(model);
+  const { profile, paths, registry } = await resolveHomeProfile(args, io);
+  const converter = converterFor(registry, file, chosen);
+  if (!converter) return undefined;
+  const bar = progressBar(io.stderr, `converting ${basename(file)}`);
+  const abort = new AbortController();
+  // The converter's child runs in a process group of its own, which a terminal's Ctrl-C does not reach.
+  const onSignal = () => abort.abort("interrupted (SIGINT)");
+  process.once("SIGINT", onSignal);
+  try {
+    const parts = { profile, paths, registry, logger, progress: bar, signal: abort.signal };
+    return await convertModel(parts, { model, file, converter: chosen, exampleInput }, converter);
+  } finally {
+    process.off("SIGINT", onSignal);
+    bar.finish();
+  }
+}
+
+function shapeOf(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const shape = text.split(",").map((size) => Number(size.trim()));
+  if (shape.length === 0 || shape.some((size) => !Number.isInteger(size) || size < 1))
+    throw new EdgetrainError("usage", `--example-input: a shape of whole numbers such as 1,3,224,224, not "${text}"`);
+  return shape;
 }
 
 /** The file goes as the body of POST /v1/models/:name/versions; the daemon reads --features-from on this machine. */
@@ -118,6 +177,11 @@ async function throughDaemon(args: ParsedArgs, io: CommandIo, request: ImportReq
   if (request.label) query.set("label", request.label);
   if (request.classes) query.set("classes", request.classes.join(","));
   if (request.task) query.set("task", request.task);
+  if (request.converted) {
+    query.set("converter", request.converted.converter);
+    query.set("source_sha256", request.converted.sha256);
+    query.set("conversion", request.converted.description);
+  }
   const headers: Record<string, string> = {
     "content-type": "application/octet-stream",
     ...(token ? { authorization: `Bearer ${token}` } : {}),

@@ -53,18 +53,21 @@ function modelName(args: ParsedArgs, command: string): string {
 
 export const modelsCommand: Command = {
   name: "models",
-  summary: "list models; models add NAME FILE.onnx imports one from any framework",
+  summary: "list models; models add NAME FILE imports one from any framework (.onnx, .pkl, .pt, .keras)",
   description:
     "Lists the models in the home's store: active version, versions kept, job, key and latest metrics. " +
     "Works with or without a running daemon.\n" +
     "models add NAME FILE.onnx stores an ONNX file (torch.onnx.export, skl2onnx, …) as the model's next version: " +
     "it is checked (decodes, loads in this ONNX Runtime, answers its health rows), a scikit-learn ZipMap output is " +
     "removed, and with --activate it goes through the deploy steps (gate, activate). Through the daemon when one " +
-    "runs, else on the store directly.",
+    "runs, else on the store directly.\n" +
+    "A file of another framework is first converted to ONNX on this machine by the converter its extension names " +
+    "(scikit-learn .pkl/.joblib forests, PyTorch .pt, Keras .keras with tf2onnx; edgetrain plugins lists them), " +
+    "with the framework's own Python: --converter picks one, --example-input gives a PyTorch module's input shape.",
   arguments: [
-    { name: "action", optional: true, choices: ["add"], description: "add: import an ONNX file" },
+    { name: "action", optional: true, choices: ["add"], description: "add: import a model file" },
     { name: "name", optional: true, description: "models add: the model to add a version to" },
-    { name: "file", optional: true, description: "models add: the ONNX file" },
+    { name: "file", optional: true, description: "models add: the ONNX file, or a .pkl, .joblib, .pt, .keras to convert" },
   ],
   options: {
     json: { type: "boolean", description: "print a JSON array of {model, active, versions, latest, job, key, metrics, activated_at}" },
@@ -76,6 +79,8 @@ export const modelsCommand: Command = {
     "edgetrain models --json --home /data/edgetrain",
     "edgetrain models add net model.onnx --task regression --activate",
     "edgetrain models add iris forest.onnx --features-from iris.csv --activate",
+    "edgetrain models add iris forest.pkl --features-from iris.csv --activate",
+    "edgetrain models add vision resnet.pt --example-input 1,3,224,224",
   ],
   async run(args, io) {
     if (args.positionals[0] === "add") return addModel(args, io, warningsOnStderr(io));

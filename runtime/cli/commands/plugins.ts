@@ -24,6 +24,7 @@ A plugin that fails to load is reported with its file; exit code 1 then.`,
       source: p.source,
       options: allowedKeysAt(p.schema, []),
       description: p.module.description ?? "",
+      ...(p.module.extensions ? { extensions: p.module.extensions } : {}),
     }));
     if (args.values.json) {
       writeJson(io, { plugins: rows, problems: registry.problems }, { indent: true });
