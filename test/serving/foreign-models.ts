@@ -41,3 +41,45 @@ export function closeTo(actual: unknown, expected: unknown, tolerance = 1e-5): b
   if (typeof expected === "number") return typeof actual === "number" && Math.abs(actual - expected) <= tolerance;
   return actual === expected;
 }
+
+export type FrameworkKind =
+  | "random-forest-classifier"
+  | "extra-trees-classifier"
+  | "random-forest-regressor"
+  | "extra-trees-regressor"
+  | "gradient-boosting"
+  | "torch-script"
+  | "torch-module"
+  | "torch-state-dict"
+  | "torch-main-class"
+  | "torch-image"
+  | "keras";
+
+/** A model file as its framework saves it (a pickle, a .pt), with the framework's own answers on a test set. */
+export interface FrameworkModel {
+  model: string;
+  rows: unknown[];
+  expected: { labels?: string[]; probabilities?: number[][]; values?: number[]; outputs?: unknown[] };
+}
+
+/**
+ * Trains and saves a model with scikit-learn or PyTorch (test/fixtures/framework-models.py); a string says
+ * why it cannot be made here (a missing module), for `test.skipIf`.
+ */
+export function frameworkModel(kind: FrameworkKind): FrameworkModel | string {
+  const out = mkdtempSync(join(tmpdir(), `edgetrain-${kind}-`));
+  const run = Bun.spawnSync([PYTHON, join(repoRoot, "test/fixtures/framework-models.py"), kind, out], { stderr: "pipe" });
+  if (run.exitCode === 3)
+    return `python3 module ${run.stderr.toString().trim()} is not installed for ${PYTHON}`;
+  if (run.exitCode !== 0)
+    return `${PYTHON} did not run (${run.exitCode}): ${run.stderr.toString().trim().split("\n").at(-1)}`;
+  return JSON.parse(run.stdout.toString()) as FrameworkModel;
+}
+
+/** Each value within `tolerance` of the expected one relative to its size (at least 1): float32 outputs. */
+export function closeToRelative(actual: number[], expected: number[], tolerance = 1e-5): boolean {
+  return (
+    actual.length === expected.length &&
+    expected.every((e, i) => Math.abs(actual[i]! - e) <= tolerance * Math.max(1, Math.abs(e)))
+  );
+}

@@ -15,6 +15,7 @@ export function forestToOnnx(forest: Forest, metadata: Record<string, string>): 
   const nodesMode: string[] = [];
   const nodesTrue: number[] = [];
   const nodesFalse: number[] = [];
+  const nodesMissingTrue: number[] = [];
   const leafTree: number[] = [];
   const leafNode: number[] = [];
   const leafTarget: number[] = [];
@@ -30,6 +31,7 @@ export function forestToOnnx(forest: Forest, metadata: Record<string, string>): 
       nodesMode.push(leaf ? "LEAF" : "BRANCH_LEQ");
       nodesTrue.push(leaf ? 0 : tree.left[n]!);
       nodesFalse.push(leaf ? 0 : tree.right[n]!);
+      nodesMissingTrue.push(leaf ? 0 : (tree.missingLeft?.[n] ?? 0));
       if (!leaf) continue;
       for (let k = 0; k < forest.outputs; k++) {
         const value = tree.value[n * forest.outputs + k]!;
@@ -52,6 +54,7 @@ export function forestToOnnx(forest: Forest, metadata: Record<string, string>): 
     nodes_truenodeids: { ints: nodesTrue },
     nodes_falsenodeids: { ints: nodesFalse },
     post_transform: "NONE",
+    ...(forest.trees.some((tree) => tree.missingLeft) ? { nodes_missing_value_tracks_true: { ints: nodesMissingTrue } } : {}),
   };
   const input = tensorValue("features", "float", ["N", forest.features]);
   const opsets = { "": 15, "ai.onnx.ml": 3 };

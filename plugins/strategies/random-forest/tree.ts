@@ -12,6 +12,8 @@ export interface Tree {
   /** Per node, `outputs` values: class proportions, or the mean for regression. */
   value: Float32Array;
   outputs: number;
+  /** Per node, 1 when a missing value (NaN) goes left; absent: it goes right (trees imported from scikit-learn). */
+  missingLeft?: Uint8Array;
 }
 
 export interface TreeOptions {
