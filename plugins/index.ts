@@ -2,6 +2,7 @@
 import diskCache from "./caches/disk.ts";
 import memoryCache from "./caches/memory.ts";
 import tieredCache from "./caches/tiered.ts";
+import kerasConverter from "./converters/keras/index.ts";
 import pytorchConverter from "./converters/pytorch/index.ts";
 import scikitLearnConverter from "./converters/scikit-learn/index.ts";
 import activateStep from "./deploy/activate.ts";
@@ -18,4 +19,4 @@ import modelMissingTrigger from "./triggers/model-missing.ts";
 import newDataTrigger from "./triggers/new-data.ts";
 import samplesAboveTrigger from "./triggers/samples-above.ts";
 
-export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, newDataTrigger, modelMissingTrigger, samplesAboveTrigger, accuracyBelowTrigger, memoryCache, diskCache, tieredCache, gateStep, activateStep, copyToDirStep, commandStep, scikitLearnConverter, pytorchConverter];
+export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, newDataTrigger, modelMissingTrigger, samplesAboveTrigger, accuracyBelowTrigger, memoryCache, diskCache, tieredCache, gateStep, activateStep, copyToDirStep, commandStep, scikitLearnConverter, pytorchConverter, kerasConverter];
