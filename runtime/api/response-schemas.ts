@@ -175,7 +175,8 @@ export const ModelVersion = v.object({
   feature_names: v.optional(v.array(Text)),
   classes: v.optional(v.array(Text)),
   metrics: Metrics,
-  parent: v.optional(Count),
+  parent: v.optional(v.pipe(Count, v.description("The version that served when the run that made it started."))),
+  warm_started: v.optional(v.pipe(v.boolean(), v.description("Whether the run continued from the parent's weights."))),
   created_at: IsoTime("When the version was stored"),
   sha256: Text,
   source: v.optional(

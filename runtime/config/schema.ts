@@ -120,6 +120,13 @@ const Job = v.strictObject({
   options: v.optional(PluginOptions, {}),
   data: v.optional(DataSourceSpec),
   key: v.optional(v.pipe(v.string(), doc("Scope: one run and one model per key (e.g. per player)."))),
+  model: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9{][A-Za-z0-9._{}-]*$/, "a model name, with {key} and {job} where they go"),
+      doc("The model the job writes versions of: `btc-{key}` ({key}: the key, {job}: the job's name). Jobs naming the same model share it: a weekly full retrain and a 6-hourly incremental update, whose warm start continues from the active version whichever job made it. Default: JOB-KEY, or JOB for a job without keys."),
+    ),
+  ),
   triggers: v.optional(v.array(PluginStep), []),
   constraints: v.optional(
     v.strictObject({

@@ -43,10 +43,30 @@ export async function resolveProfile(profile: string, environment: Environment, 
   const paths = loaded.profile ? resolvePaths(loaded.profile, environment.userHome) : undefined;
   const registry = await loadPlugins(paths?.plugins);
   const problems = [...loaded.problems, ...registry.problems];
-  if (loaded.profile) problems.push(...checkPluginOptions(loaded.raw, registry, loaded.locate), ...checkPredictorNames(loaded.profile, loaded.locate));
+  if (loaded.profile) problems.push(...checkPluginOptions(loaded.raw, registry, loaded.locate), ...checkPredictorNames(loaded.profile, loaded.locate), ...checkModelNames(loaded.profile, loaded.locate));
   problems.sort(byPosition);
   const ok = loaded.profile && !problems.some((problem) => problem.severity === "error");
   return { loaded, registry, problems, profile: ok ? deepFreeze(loaded.profile) : undefined, paths: ok ? paths : undefined };
+}
+
+/** A job's `model` names one model per key: {key} where a job has keys, only {key} and {job} in braces. */
+function checkModelNames(profile: Profile, locate: LoadedProfile["locate"]): Problem[] {
+  return Object.entries(profile.jobs).flatMap(([job, spec]) => {
+    if (spec.model === undefined) return [];
+    const data = spec.data;
+    const keyed = data?.source === "sessions" || (data?.source === "rows" && (data.key_from ?? data.key_column));
+    const unknown = spec.model.match(/\{[^}]*\}/g)?.find((part) => part !== "{key}" && part !== "{job}");
+    const message = unknown
+      ? `${unknown} is not a placeholder: a model name takes {key} and {job}`
+      : keyed && !spec.model.includes("{key}")
+        ? "the job has a model per key: put {key} in the name (btc-{key}), or every key writes the same model"
+        : !keyed && spec.model.includes("{key}")
+          ? "the job has no keys to fill {key} with"
+          : undefined;
+    if (!message) return [];
+    const path = ["jobs", job, "model"];
+    return [{ ...locate(path), path: formatPath(path), message, severity: "error" as const }];
+  });
 }
 
 /** Every name in a job's constraints.not_during must be a predictor of the conflicts section. */

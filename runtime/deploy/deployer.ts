@@ -80,14 +80,20 @@ export const DEFAULT_DEPLOY = ["gate", "activate"];
 export class Deployer {
   constructor(private readonly parts: DeployParts) {}
 
-  /** The serving version's file of job+key: what warm starts continue from. */
-  activeArtifact(job: string, key: string | undefined): string | undefined {
-    return this.parts.store.active(modelNameOf(job, key))?.path;
+  /** The model job+key writes versions of: the job's `model`, else JOB-KEY. */
+  modelOf(job: string, key: string | undefined): string {
+    return modelNameOf(job, key, this.parts.profile.jobs[job]?.model);
+  }
+
+  /** The serving version of job+key's model, whichever job made it, with its file: what warm starts continue from. */
+  startingPoint(job: string, key: string | undefined): { version: number; artifact: string } | undefined {
+    const active = this.parts.store.active(this.modelOf(job, key));
+    return active && { version: active.version, artifact: active.path };
   }
 
   /** The serving version of job+key's model; undefined when none serves. */
   activeVersion(job: string, key: string | undefined): number | undefined {
-    return this.parts.store.activeVersion(modelNameOf(job, key));
+    return this.parts.store.activeVersion(this.modelOf(job, key));
   }
 
   /**
@@ -134,7 +140,7 @@ export class Deployer {
   }
 
   private async storeAndRunSteps(request: DeployRequest): Promise<{ deployment: Deployment; finished: boolean }> {
-    const model = modelNameOf(request.job, request.key);
+    const model = modelNameOf(request.job, request.key, request.spec.model);
     const candidate = this.versionOfRun(model, request) ?? (await this.addVersion(model, request));
     crashPoint("after-version-added");
     return this.runStoredSteps(request, model, candidate);
@@ -191,6 +197,7 @@ export class Deployer {
         feature_names: (metadata.feature_names as string[] | undefined) ?? description?.feature_names,
         classes: (metadata.classes as string[] | undefined) ?? description?.classes,
         metrics: request.result.metrics,
+        ...lineageOf(metadata),
       },
       request.heldOut ? healthRows(request.heldOut) : undefined,
     );
@@ -282,6 +289,17 @@ export class Deployer {
     if (!verdict.forced) return { clear: true };
     return { clear: true, message: `forced past ${describePredictors(verdict.forced)}` };
   }
+}
+
+/**
+ * The version the run started from (the job runner puts it in the result, null for none) and whether the
+ * strategy continued from it. A run recorded before runs kept it gets the store's default: the active version.
+ */
+function lineageOf(metadata: Record<string, unknown>): { parent?: number; warm_started?: boolean } {
+  return {
+    ...("parent" in metadata ? { parent: typeof metadata.parent === "number" ? metadata.parent : undefined } : {}),
+    ...(typeof metadata.warm_started === "boolean" ? { warm_started: metadata.warm_started } : {}),
+  };
 }
 
 function healthRows(table: DataTable): number[][] {

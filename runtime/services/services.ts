@@ -23,7 +23,7 @@ import type { PredictionListener } from "../serving/prediction-service.ts";
 import { createServing, type Serving } from "../serving/serving.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { Retention } from "../state/retention.ts";
-import { modelNameOf } from "../store/model-name.ts";
+import { modelNameOf, trainsModel } from "../store/model-name.ts";
 import type { RunControl } from "../training/run-control.ts";
 import type { Disposals } from "./disposals.ts";
 
@@ -165,11 +165,8 @@ export class Services {
 
   /** Whether a run in progress trains the model: the cache keeps its answers longer meanwhile. */
   modelInTraining(model: string): boolean {
-    return (this.scheduler?.runningJobs() ?? []).some(({ job, key }) => {
-      if (key !== undefined) return modelNameOf(job, key) === model;
-      const prefix = modelNameOf(job, undefined);
-      return model === prefix || model.startsWith(`${prefix}-`);
-    });
+    const { jobs } = this.resolved.profile;
+    return (this.scheduler?.runningJobs() ?? []).some(({ job, key }) => trainsModel(job, jobs[job]?.model, key, model));
   }
 
   private wireRuns(): void {
@@ -193,7 +190,8 @@ export class Services {
       profile, paths, registry, state, runner: this.runner, governor: this.governor, logger, events: this.bus, clock: systemClock,
       asker: attended ? this.desk : new UnattendedAsker(), procRoot: this.procRoot, serving: this.servingActivity, disk,
       beforeRun: (job, key) => {
-        const models = key !== undefined ? [modelNameOf(job, key)] : store.list().filter((m) => m.job === job).map((m) => m.model);
+        const template = profile.jobs[job]?.model;
+        const models = key !== undefined ? [modelNameOf(job, key, template)] : store.list().map((m) => m.model).filter((m) => trainsModel(job, template, undefined, m));
         for (const model of models) void service.pregenerate(model).catch(() => {});
       },
     });

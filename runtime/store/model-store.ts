@@ -48,7 +48,7 @@ export class ModelStore {
   addVersion(
     model: string,
     artifact: string,
-    metadata: Omit<VersionMetadata, "sha256" | "created_at" | "parent">,
+    metadata: Omit<VersionMetadata, "sha256" | "created_at">,
     healthInputs?: number[][],
     atLeast = 1,
   ): Promise<ModelVersion> {
@@ -70,7 +70,9 @@ export class ModelStore {
           throw writeFailure(join(dir, String(version), MODEL_FILE), error);
         }
         await syncPath(join(incoming, MODEL_FILE));
-        const full: VersionMetadata = { ...metadata, parent: this.activeVersion(model), created_at: new Date().toISOString(), sha256: await sha256OfFile(join(incoming, MODEL_FILE)) };
+        // The parent a run started from, when it says (another job's version may have become active since).
+        const parent = "parent" in metadata ? metadata.parent : this.activeVersion(model);
+        const full: VersionMetadata = { ...metadata, parent, created_at: new Date().toISOString(), sha256: await sha256OfFile(join(incoming, MODEL_FILE)) };
         await writeAtomicallyAsync(join(incoming, METADATA_FILE), JSON.stringify(full, null, 2) + "\n");
         if (healthInputs?.length) await writeAtomicallyAsync(join(incoming, HEALTH_FILE), JSON.stringify(healthInputs) + "\n");
         await rename(incoming, join(dir, String(version)));

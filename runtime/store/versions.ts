@@ -25,7 +25,10 @@ export interface VersionMetadata {
   feature_names?: string[];
   classes?: string[];
   metrics: Record<string, number>;
+  /** The version that served when the run started (its warm start's, for a strategy that continues one). */
   parent?: number;
+  /** Whether the strategy continued from the parent's weights (incremental-nn's warm_start). */
+  warm_started?: boolean;
   created_at: string;
   sha256: string;
   /**

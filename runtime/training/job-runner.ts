@@ -171,6 +171,8 @@ export class JobRunner {
     mkdirSync(runDir, { recursive: true });
     const recorder = new RunRecorder(state, { id, job: request.job, key, strategy: job.strategy, trigger: request.trigger, runDir });
     const logger = this.parts.logger.child({ job: request.job, ...(key !== undefined ? { key } : {}), run: id });
+    // The model's serving version, whichever job made it: warm starts continue from it, and it is the new one's parent.
+    const start = this.parts.deployer?.startingPoint(request.job, key);
     const control = new RunControl();
     const { abort, pause, threads } = control;
     this.active.set(id, control);
@@ -208,7 +210,7 @@ export class JobRunner {
           key,
           runDir,
           data: job.data,
-          previousArtifact: this.parts.deployer?.activeArtifact(request.job, key) ?? this.lastSuccess(request.job, key)?.artifact,
+          previousArtifact: start?.artifact ?? this.lastSuccess(request.job, key)?.artifact,
           workers: profile.governor.workers,
           memoryLimitMb: profile.governor.memory_limit_mb,
           capacity: {
@@ -224,14 +226,15 @@ export class JobRunner {
         },
         { logger, events: recorder.events(this.parts.events), progress, pause, threads, signal: abort.signal },
       );
+      const ran = { ...result, metadata: { ...result.metadata, parent: start?.version ?? null } };
       // The deploy is pending from the moment the run counts as succeeded: a crash after this resumes it at the next start.
       state.db.transaction(() => {
-        recorder.succeeded(result);
-        if (this.parts.deployer) recordDeployPending(state.db, { run: id, job: request.job, key, model: modelNameOf(request.job, key), result });
+        recorder.succeeded(ran);
+        if (this.parts.deployer) recordDeployPending(state.db, { run: id, job: request.job, key, model: modelNameOf(request.job, key, job.model), result: ran });
       })();
       crashPoint("after-run-recorded");
       logger.info("run succeeded", { ...result.metrics });
-      const deployment = await this.deploy(request, job, key, id, result, heldOut, abort.signal, logger);
+      const deployment = await this.deploy(request, job, key, id, ran, heldOut, abort.signal, logger);
       if (deployment) recorder.deployed(deployment);
       return { run: id, job: request.job, key, status: "succeeded", metrics: result.metrics, artifact: result.artifact, deployment };
     } catch (error) {

@@ -101,7 +101,10 @@ export const modelsCommand: Command = {
 export const modelCommand: Command = {
   name: "model",
   summary: "one model's versions with metrics, gate results and status",
-  description: "Lists the versions of one model: status, creation time, the run that made it, metrics, and the gate's verdict or why it was rolled back.",
+  description:
+    "Lists the versions of one model: status, creation time, the job and run that made it (import for an imported " +
+    "one), the version it started from (warm: continued from its weights), metrics, and the gate's verdict or why " +
+    "it was rolled back. Several jobs may write versions of one model (a job's `model` setting).",
   arguments: [{ name: "name", description: "the model (edgetrain models lists them)" }],
   options: { json: { type: "boolean", description: "print {model, versions: [...]} as JSON" }, ...homeOptions },
   examples: ["edgetrain model activity-player_7", "edgetrain model activity-player_7 --json"],
@@ -113,9 +116,12 @@ export const modelCommand: Command = {
       : withStore(home, io, (store) => store.requireVersions(name));
     if (args.values.json) return writeJson(io, { model: name, versions }), 0;
     writeTable(io.stdout, [
-      ["VERSION", "STATUS", "CREATED", "RUN", "METRICS", "GATE / NOTE"],
+      ["VERSION", "STATUS", "CREATED", "JOB", "RUN", "PARENT", "METRICS", "GATE / NOTE"],
       ...versions.map((v) => {
-        return [String(v.version), v.status, v.created_at.replace("T", " ").slice(0, 19), v.run ?? "-", metricsText(v.metrics), [gateVerdict(v.gate), v.note].filter(Boolean).join("; ")];
+        const parent = v.parent === undefined ? "-" : `${v.parent}${v.warm_started ? " warm" : ""}`;
+        const created = v.created_at.replace("T", " ").slice(0, 19);
+        const note = [gateVerdict(v.gate), v.note].filter(Boolean).join("; ");
+        return [String(v.version), v.status, created, v.job ?? v.source ?? "-", v.run ?? "-", parent, metricsText(v.metrics), note];
       }),
     ]);
     return 0;
