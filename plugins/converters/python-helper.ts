@@ -22,7 +22,7 @@ export interface PythonSettings {
   timeout: string | number;
 }
 
-/** A python3 from pyenv or a virtual environment comes first on the PATH; the system's may be the one with the framework. */
+/** A pyenv or virtualenv python3 comes first on the PATH; the system's may be the one with the framework. */
 const DEFAULT_PYTHONS = ["python3", "/usr/bin/python3"];
 const IMPORT_CHECK_MS = 120_000;
 
@@ -44,7 +44,8 @@ export async function findPython(
   }
   throw new Error(
     `${framework.name} is not installed for ${tried.join(", nor for ")}: install it (${framework.install}), ` +
-      `or name a Python that has it in the profile: converters: { ${framework.converter}: { python: /path/to/python3 } }`,
+      "or name a Python that has it in the profile: " +
+      `converters: { ${framework.converter}: { python: /path/to/python3 } }`,
   );
 }
 
@@ -52,7 +53,8 @@ export async function findPython(
 async function importProblem(python: string, module: string, signal: AbortSignal): Promise<string | undefined> {
   let child: Bun.Subprocess<"ignore", "ignore", "pipe">;
   try {
-    child = Bun.spawn([python, "-c", `import ${module}`], { stdin: "ignore", stdout: "ignore", stderr: "pipe", signal });
+    const options = { stdin: "ignore", stdout: "ignore", stderr: "pipe", signal } as const;
+    child = Bun.spawn([python, "-c", `import ${module}`], options);
   } catch {
     return "not found";
   }

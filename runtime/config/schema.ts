@@ -124,7 +124,11 @@ const Job = v.strictObject({
     v.pipe(
       v.string(),
       v.regex(/^[A-Za-z0-9{][A-Za-z0-9._{}-]*$/, "a model name, with {key} and {job} where they go"),
-      doc("The model the job writes versions of: `btc-{key}` ({key}: the key, {job}: the job's name). Jobs naming the same model share it: a weekly full retrain and a 6-hourly incremental update, whose warm start continues from the active version whichever job made it. Default: JOB-KEY, or JOB for a job without keys."),
+      doc(
+        "The model the job writes versions of: `btc-{key}` ({key}: the key, {job}: the job's name). Jobs naming " +
+          "the same model share it: a weekly full retrain and a 6-hourly incremental update, whose warm start " +
+          "continues from the active version whichever job made it. Default: JOB-KEY, or JOB for a job without keys.",
+      ),
     ),
   ),
   triggers: v.optional(v.array(PluginStep), []),
@@ -298,7 +302,10 @@ const Defaults = v.strictObject({
 
 const Converters = v.pipe(
   v.record(v.string(), PluginOptions),
-  doc("Options of each converter by name (`scikit-learn: { python: /opt/venv/bin/python3 }`): `edgetrain models add` of a .pkl, .pt or .keras file."),
+  doc(
+    "Options of each converter by name (`scikit-learn: { python: /opt/venv/bin/python3 }`): `edgetrain models " +
+      "add` of a .pkl, .pt or .keras file.",
+  ),
 );
 
 export const ProfileSchema = v.strictObject({

@@ -43,7 +43,12 @@ export async function resolveProfile(profile: string, environment: Environment, 
   const paths = loaded.profile ? resolvePaths(loaded.profile, environment.userHome) : undefined;
   const registry = await loadPlugins(paths?.plugins);
   const problems = [...loaded.problems, ...registry.problems];
-  if (loaded.profile) problems.push(...checkPluginOptions(loaded.raw, registry, loaded.locate), ...checkPredictorNames(loaded.profile, loaded.locate), ...checkModelNames(loaded.profile, loaded.locate));
+  if (loaded.profile)
+    problems.push(
+      ...checkPluginOptions(loaded.raw, registry, loaded.locate),
+      ...checkPredictorNames(loaded.profile, loaded.locate),
+      ...checkModelNames(loaded.profile, loaded.locate),
+    );
   problems.sort(byPosition);
   const ok = loaded.profile && !problems.some((problem) => problem.severity === "error");
   return { loaded, registry, problems, profile: ok ? deepFreeze(loaded.profile) : undefined, paths: ok ? paths : undefined };

@@ -54,7 +54,11 @@ export function converterFor(registry: PluginRegistry, file: string, chosen?: st
  * its own under the cache, and reads the ONNX it wrote. Whatever fails is refused naming the file, and
  * nothing is stored.
  */
-export async function convertModel(parts: ConversionParts, request: ConversionRequest, converter: string): Promise<Converted> {
+export async function convertModel(
+  parts: ConversionParts,
+  request: ConversionRequest,
+  converter: string,
+): Promise<Converted> {
   const file = resolve(request.file);
   const options = (parts.profile.converters[converter] ?? {}) as Record<string, unknown>;
   const signal = parts.signal ?? new AbortController().signal;

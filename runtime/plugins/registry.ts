@@ -62,7 +62,7 @@ export class PluginRegistry {
       return fail(`plugin ${module.kind} "${module.name}": ${messageOf(error)}`);
     }
     if (module.kind === "converter" && !module.extensions?.length)
-      return fail(`plugin converter "${module.name}" names no extensions`, 'add extensions: [".pkl"], the files it converts');
+      return fail(`plugin converter "${module.name}" names no extensions`, 'add extensions: [".pkl"], what it takes');
     const existing = this.get(module.kind, module.name);
     if (existing) return fail(`plugin ${module.kind} "${module.name}" is already provided by ${existing.source}`, "rename one of them");
     return this.add({ module, source, schema });

@@ -191,7 +191,10 @@ export class Services {
       asker: attended ? this.desk : new UnattendedAsker(), procRoot: this.procRoot, serving: this.servingActivity, disk,
       beforeRun: (job, key) => {
         const template = profile.jobs[job]?.model;
-        const models = key !== undefined ? [modelNameOf(job, key, template)] : store.list().map((m) => m.model).filter((m) => trainsModel(job, template, undefined, m));
+        const models =
+          key !== undefined
+            ? [modelNameOf(job, key, template)]
+            : store.list().map((m) => m.model).filter((m) => trainsModel(job, template, undefined, m));
         for (const model of models) void service.pregenerate(model).catch(() => {});
       },
     });

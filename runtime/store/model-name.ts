@@ -21,7 +21,12 @@ function cleanName(raw: string): string {
 }
 
 /** Whether `model` is one the job trains: for `key`, or for any of its keys when `key` is undefined. */
-export function trainsModel(job: string, template: string | undefined, key: string | undefined, model: string): boolean {
+export function trainsModel(
+  job: string,
+  template: string | undefined,
+  key: string | undefined,
+  model: string,
+): boolean {
   if (key !== undefined || (template !== undefined && !template.includes("{key}")))
     return modelNameOf(job, key, template) === model;
   const [before = "", after = ""] = (template ?? "{job}-{key}").replaceAll("{job}", job).split("{key}");

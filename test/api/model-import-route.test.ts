@@ -41,6 +41,6 @@ describe("POST /v1/models/:name/versions", () => {
     });
     const unsure = await app.handle(upload("file=iris.pkl&converter=scikit-learn"));
     expect(unsure.status).toBe(400);
-    expect(((await unsure.json()) as { message: string }).message).toContain("give the converted file's source_sha256");
+    expect(((await unsure.json()) as { message: string }).message).toContain("send the converted file's source_sha256");
   });
 });

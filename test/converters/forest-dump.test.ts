@@ -56,7 +56,9 @@ describe("a scikit-learn tree dump in ONNX Runtime", () => {
   });
 
   test("arrays that do not fit together are refused before any model is built", () => {
-    expect(() => forestOfDump(stump(0.5, { value: [1, 0] }))).toThrow("tree 0: its arrays do not have one entry per node");
+    expect(() => forestOfDump(stump(0.5, { value: [1, 0] }))).toThrow(
+      "tree 0: its arrays do not have one entry per node",
+    );
     expect(() => forestOfDump({ ...stump(0.5), n_features: 0 })).toThrow("tree 0 splits on a feature past 0");
   });
 });

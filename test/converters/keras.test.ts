@@ -16,7 +16,9 @@ describe("edgetrain models add of a Keras file", () => {
     const profile = dir.write("bare.yaml", `extends: base\nconverters:\n  keras:\n    python: ${bare}\n`);
     const file = dir.write("net.keras", "a zip, were it real");
     const home = join(dir.path, "bare-home");
-    const added = await runCli(["models", "add", "net", file, "--home", home, "--profile", profile], { home: dir.path });
+    const added = await runCli(["models", "add", "net", file, "--home", home, "--profile", profile], {
+      home: dir.path,
+    });
     expect(added.code).toBe(1);
     expect(added.stderr).toContain(
       `net.keras was not converted by keras: tf2onnx (with TensorFlow) is not installed for ${bare} (no module ` +
@@ -26,7 +28,8 @@ describe("edgetrain models add of a Keras file", () => {
   }, 60_000);
 
   test.skipIf(typeof keras === "string")(
-    `through the daemon: a Keras model answers through /v1 and /v2 as Keras does${typeof keras === "string" ? ` (skipped: ${keras})` : ""}`,
+    "through the daemon: a Keras model answers through /v1 and /v2 as Keras does" +
+      (typeof keras === "string" ? ` (skipped: ${keras})` : ""),
     async () => {
       const { model, rows, expected } = keras as FrameworkModel;
       const home = join(dir.path, "home");
@@ -38,7 +41,12 @@ describe("edgetrain models add of a Keras file", () => {
         const post = async (path: string, body: unknown) =>
           (await fetch(`${daemon.url}${path}`, { method: "POST", body: JSON.stringify(body) })).json();
         const v1 = (await post("/v1/predict/net", { inputs: rows })) as { outputs: Array<Record<string, number[]>> };
-        expect(closeTo(v1.outputs.map((row) => Object.values(row)[0]), expected.outputs)).toBe(true);
+        expect(
+          closeTo(
+            v1.outputs.map((row) => Object.values(row)[0]),
+            expected.outputs,
+          ),
+        ).toBe(true);
         const v2 = (await post("/v2/models/net/infer", {
           inputs: [{ name: "input", shape: [rows.length, 4], datatype: "FP32", data: (rows as number[][]).flat() }],
         })) as { outputs: Array<{ data: number[] }> };

@@ -25,7 +25,7 @@ type V2 = { outputs: Array<{ name: string; datatype: string; shape: number[]; da
 describe.skipIf(missing !== undefined)(
   `edgetrain models add of a scikit-learn pickle${missing ? ` (skipped: ${missing})` : ""}`,
   () => {
-    test("through the daemon: each forest kind is converted and answers through /v1 and /v2 as scikit-learn does", async () => {
+    test("through the daemon: each forest kind answers through /v1 and /v2 as scikit-learn does", async () => {
       const home = join(dir.path, "home");
       const daemon = await startDaemonProcess(home, ["--home", home, "--headless"]);
       try {
@@ -36,21 +36,39 @@ describe.skipIf(missing !== undefined)(
           const added = await runCli(["models", "add", name, model, "--activate", "--home", home], { home: dir.path });
           expect({ name, code: added.code, stderr: added.stderr }).toEqual({ name, code: 0, stderr: "" });
           expect(added.stdout).toContain(`${name}: version 1 imported from ${model}`);
-          expect(added.stdout).toMatch(/converted by scikit-learn: (RandomForest|ExtraTrees)\w+ of \d+ trees on \d+ features/);
+          expect(added.stdout).toMatch(
+            /converted by scikit-learn: (RandomForest|ExtraTrees)\w+ of \d+ trees on \d+ features/,
+          );
           const [version] = ((await (await fetch(`${daemon.url}/v1/models/${name}`)).json()) as { versions: any[] })
             .versions;
-          expect(version).toMatchObject({ source: "import", status: "active", imported: { converter: "scikit-learn" } });
+          expect(version).toMatchObject({
+            source: "import",
+            status: "active",
+            imported: { converter: "scikit-learn" },
+          });
           expect(version.imported.file).toBe(basename(model));
           expect(version.imported.sha256).toBe(sha256(model));
 
           const v1 = (await post(`/v1/predict/${name}`, { inputs: rows })) as V1;
           const v2 = (await post(`/v2/models/${name}/infer`, {
-            inputs: [{ name: "features", shape: [rows.length, (rows[0] as number[]).length], datatype: "FP32", data: rows.flat() }],
+            inputs: [
+              {
+                name: "features",
+                shape: [rows.length, (rows[0] as number[]).length],
+                datatype: "FP32",
+                data: rows.flat(),
+              },
+            ],
           })) as V2;
           if (expected.labels) {
             const answers = v1.outputs as Array<{ label: string; probabilities: Record<string, number> }>;
             expect(answers.map((a) => a.label)).toEqual(expected.labels);
-            expect(closeTo(answers.map((a) => Object.values(a.probabilities)), expected.probabilities)).toBe(true);
+            expect(
+              closeTo(
+                answers.map((a) => Object.values(a.probabilities)),
+                expected.probabilities,
+              ),
+            ).toBe(true);
             const [labels, probabilities] = v2.outputs;
             expect(labels!.data.map((index) => version.classes[index])).toEqual(expected.labels);
             expect(closeTo(probabilities!.data, expected.probabilities!.flat())).toBe(true);
@@ -65,16 +83,19 @@ describe.skipIf(missing !== undefined)(
         await daemon.proc.exited;
       }
     }, 180_000);
-  
-    test("without a daemon: another estimator, a file that is no pickle, a Python without scikit-learn are refused, nothing stored", async () => {
+
+    test("without a daemon: another estimator, no pickle, no scikit-learn: refused, nothing stored", async () => {
       const home = join(dir.path, "refusals");
       const cli = (args: string[]) => runCli([...args, "--home", home], { home: dir.path });
       const notes = dir.write("notes.pkl", "my notes, not a pickle\n");
       // Python without its site packages: Debian's scikit-learn is not on its path.
-      const bare = dir.write("bare-python", "#!/bin/sh\nexec /usr/bin/python3 -S \"$@\"\n");
+      const bare = dir.write("bare-python", '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n');
       chmodSync(bare, 0o755);
       const profile = (python: string) =>
-        dir.write(`profile-${basename(python)}.yaml`, `extends: base\nconverters:\n  scikit-learn:\n    python: ${python}\n`);
+        dir.write(
+          `profile-${basename(python)}.yaml`,
+          `extends: base\nconverters:\n  scikit-learn:\n    python: ${python}\n`,
+        );
       const cases: Array<[string[], string]> = [
         [
           ["models", "add", "boosted", (boosted as FrameworkModel).model],
@@ -82,7 +103,10 @@ describe.skipIf(missing !== undefined)(
             "the scikit-learn converter takes RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier " +
             "and ExtraTreesRegressor; model boosted unchanged",
         ],
-        [["models", "add", "notes", notes], "notes.pkl was not converted by scikit-learn: is not a pickle that loads ("],
+        [
+          ["models", "add", "notes", notes],
+          "notes.pkl was not converted by scikit-learn: is not a pickle that loads (",
+        ],
         [
           ["models", "add", "iris", forest("iris").model, "--profile", profile(bare)],
           `was not converted by scikit-learn: scikit-learn is not installed for ${bare} (no module sklearn): ` +
@@ -96,9 +120,17 @@ describe.skipIf(missing !== undefined)(
       ];
       for (const [args, message] of cases) {
         const { code, stderr } = await cli(args);
-        expect({ args, code, stderr: stderr.includes(message) ? message : stderr }).toEqual({ args, code: 1, stderr: message });
+        expect({ args, code, stderr: stderr.includes(message) ? message : stderr }).toEqual({
+          args,
+          code: 1,
+          stderr: message,
+        });
       }
-      const misspelled = await cli(["validate", "--profile", dir.write("typo.yaml", "extends: base\nconverters:\n  scikit-learn:\n    pyton: /usr/bin/python3\n")]);
+      const misspelled = await cli([
+        "validate",
+        "--profile",
+        dir.write("typo.yaml", "extends: base\nconverters:\n  scikit-learn:\n    pyton: /usr/bin/python3\n"),
+      ]);
       expect(misspelled.code).toBe(1);
       expect(misspelled.stdout + misspelled.stderr).toContain("converters.scikit-learn.pyton");
       expect(JSON.parse((await cli(["models", "--json"])).stdout)).toEqual([]);

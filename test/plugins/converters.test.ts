@@ -5,9 +5,12 @@ import { runCli, tempDir } from "../helpers.ts";
 /** A user's converter that claims `extensions` and refuses every file, naming it. */
 const converter = (name: string, extensions: string[] | undefined) => `
 export default {
-  kind: "converter", name: "${name}", version: "0.1.0", ${extensions ? `extensions: ${JSON.stringify(extensions)},` : ""}
+  kind: "converter", name: "${name}", version: "0.1.0",
+  ${extensions ? `extensions: ${JSON.stringify(extensions)},` : ""}
   options: ({ v }) => v.strictObject({}),
-  setup: () => ({ convert: async (request) => { throw new Error("cannot read " + request.file.split("/").pop() + " yet"); } }),
+  setup: () => ({
+    convert: async (request) => { throw new Error("cannot read " + request.file.split("/").pop() + " yet"); },
+  }),
 };
 `;
 
@@ -32,10 +35,15 @@ describe("converter plugins", () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("booster.model: converters lgbm and xgb both take such files");
     expect(both.stderr).toContain("choose one with --converter lgbm");
-    for (const args of [["models", "add", "boost", shared, "--converter", "xgb"], ["models", "add", "boost", own]]) {
+    for (const args of [
+      ["models", "add", "boost", shared, "--converter", "xgb"],
+      ["models", "add", "boost", own],
+    ]) {
       const chosen = await cli(args);
       expect(chosen.code).toBe(1);
-      expect(chosen.stderr).toMatch(/booster\.\w+ was not converted by xgb: cannot read booster\.\w+ yet; model boost unchanged/);
+      expect(chosen.stderr).toMatch(
+        /booster\.\w+ was not converted by xgb: cannot read booster\.\w+ yet; model boost unchanged/,
+      );
     }
     const unknown = await cli(["models", "add", "boost", own, "--converter", "catboost"]);
     expect(unknown.code).toBe(4);

@@ -68,7 +68,8 @@ export interface FrameworkModel {
  */
 export function frameworkModel(kind: FrameworkKind): FrameworkModel | string {
   const out = mkdtempSync(join(tmpdir(), `edgetrain-${kind}-`));
-  const run = Bun.spawnSync([PYTHON, join(repoRoot, "test/fixtures/framework-models.py"), kind, out], { stderr: "pipe" });
+  const script = join(repoRoot, "test/fixtures/framework-models.py");
+  const run = Bun.spawnSync([PYTHON, script, kind, out], { stderr: "pipe" });
   if (run.exitCode === 3)
     return `python3 module ${run.stderr.toString().trim()} is not installed for ${PYTHON}`;
   if (run.exitCode !== 0)

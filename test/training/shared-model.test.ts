@@ -47,11 +47,16 @@ const HEADER = "t,symbol,f0,f1,f2,f3,label\n";
 async function accuracy(file: string, csv: string): Promise<number> {
   const session = await ort.InferenceSession.create(file);
   try {
-    const lines = csv.trim().split("\n").map((line) => line.split(","));
+    const lines = csv
+      .trim()
+      .split("\n")
+      .map((line) => line.split(","));
     const x = Float32Array.from(lines.flatMap((cells) => cells.slice(2, 6).map(Number)));
     const { label } = await session.run({ features: new ort.Tensor("float32", x, [lines.length, 4]) });
     const classes = ["down", "up"];
-    const right = Array.from(label!.data as BigInt64Array).filter((index, row) => classes[Number(index)] === lines[row]![6]);
+    const right = Array.from(label!.data as BigInt64Array).filter(
+      (index, row) => classes[Number(index)] === lines[row]![6],
+    );
     return right.length / lines.length;
   } finally {
     await session.release();
@@ -69,7 +74,8 @@ interface Version {
 }
 
 describe("one model, several jobs", () => {
-  test("full → incremental → incremental → full: each warm start continues from the version before it, and keeps the full model's accuracy on drifted data", async () => {
+  // Each warm start continues from the version before it, and keeps the full model's accuracy on drifted data.
+  test("full → incremental → incremental → full on one model", async () => {
     await using dir = tempDir();
     const home = join(dir.path, "home");
     const profile = dir.write("profile.yaml", PROFILE);
@@ -92,7 +98,9 @@ describe("one model, several jobs", () => {
     await train("full");
 
     const made = await versions();
-    expect(made.map(({ version, job, parent, warm_started, status }) => ({ version, job, parent, warm_started, status }))).toEqual([
+    expect(
+      made.map(({ version, job, parent, warm_started, status }) => ({ version, job, parent, warm_started, status })),
+    ).toEqual([
       { version: 1, job: "full", parent: undefined, warm_started: false, status: "retired" },
       { version: 2, job: "incremental", parent: 1, warm_started: true, status: "retired" },
       { version: 3, job: "incremental", parent: 2, warm_started: true, status: "retired" },
@@ -119,27 +127,32 @@ describe("one model, several jobs", () => {
   test("a job's model names one model per key: {key} where the job has keys, and only {key} and {job}", async () => {
     await using dir = tempDir();
     const job = (model: string, keyed: boolean) =>
-      `    strategy: incremental-nn\n    model: "${model}"\n    data: { source: rows, path: btc${keyed ? ", key_column: symbol" : ""} }\n`;
+      `    strategy: incremental-nn\n    model: "${model}"\n` +
+      `    data: { source: rows, path: btc${keyed ? ", key_column: symbol" : ""} }\n`;
     const profile = dir.write(
       "profile.yaml",
-      `extends: base\njobs:\n  one:\n${job("btc", true)}  two:\n${job("btc-{symbol}", true)}  three:\n${job("{job}-{key}", false)}`,
+      `extends: base\njobs:\n  one:\n${job("btc", true)}  two:\n${job("btc-{symbol}", true)}` +
+        `  three:\n${job("{job}-{key}", false)}`,
     );
     const checked = await runCli(["validate", profile, "--json"], { home: dir.path });
     expect(checked.code).toBe(1);
     const problems = (JSON.parse(checked.stdout) as { problems: Array<{ path: string; message: string }> }).problems;
     expect(problems.map((p) => [p.path, p.message])).toEqual([
-      ["jobs.one.model", "the job has a model per key: put {key} in the name (btc-{key}), or every key writes the same model"],
+      [
+        "jobs.one.model",
+        "the job has a model per key: put {key} in the name (btc-{key}), or every key writes the same model",
+      ],
       ["jobs.two.model", "{symbol} is not a placeholder: a model name takes {key} and {job}"],
       ["jobs.three.model", "the job has no keys to fill {key} with"],
     ]);
   }, 30_000);
 
   test("the model a run writes, and the runs that write a model, by the job's template or by JOB-KEY", () => {
-    expect([modelNameOf("full", "USD", "btc-{key}"), modelNameOf("full", "player 7"), modelNameOf("daily", undefined)]).toEqual([
-      "btc-usd",
-      "full-player-7",
-      "daily",
-    ]);
+    expect([
+      modelNameOf("full", "USD", "btc-{key}"),
+      modelNameOf("full", "player 7"),
+      modelNameOf("daily", undefined),
+    ]).toEqual(["btc-usd", "full-player-7", "daily"]);
     const cases: Array<[string | undefined, string | undefined, string, boolean]> = [
       ["btc-{key}", "usd", "btc-usd", true],
       ["btc-{key}", undefined, "btc-eur", true],
@@ -149,6 +162,8 @@ describe("one model, several jobs", () => {
       [undefined, "usd", "btc-usd", false],
       ["btc", undefined, "btc", true],
     ];
-    expect(cases.map(([template, key, model]) => trainsModel("full", template, key, model))).toEqual(cases.map((c) => c[3]));
+    expect(cases.map(([template, key, model]) => trainsModel("full", template, key, model))).toEqual(
+      cases.map((c) => c[3]),
+    );
   });
 });

@@ -37,13 +37,12 @@ async function convert(context: PluginContext<Options>, request: ConvertRequest)
   const python = await findPython(context.options, "tf2onnx", TF2ONNX, request.signal);
   const out = join(request.workDir, "model.onnx");
   const shape = request.exampleInput?.join(",") ?? "";
-  await runPythonHelper(context, request, python, { name: "export_keras.py", text: exportKeras }, [request.file, out, shape]);
+  const script = { name: "export_keras.py", text: exportKeras };
+  await runPythonHelper(context, request, python, script, [request.file, out, shape]);
   const exported = JSON.parse(await readFile(`${out}.json`, "utf8")) as Exported;
   const inputs = exported.inputs.map((dims) => `[${dims.map((size) => size ?? "batch").join(", ")}]`).join(", ");
-  return {
-    onnx: out,
-    description: `Keras ${exported.module}, input ${inputs} (TensorFlow ${exported.tensorflow}, tf2onnx ${exported.tf2onnx})`,
-  };
+  const versions = `TensorFlow ${exported.tensorflow}, tf2onnx ${exported.tf2onnx}`;
+  return { onnx: out, description: `Keras ${exported.module}, input ${inputs} (${versions})` };
 }
 
 export default {

@@ -92,6 +92,7 @@ try:
 except Exception as error:
     refuse(4, f"could not be exported by torch.onnx.export ({described(error).splitlines()[0]})")
 with open(out + ".json", "w") as handle:
-    json.dump({"kind": kind, "module": getattr(model, "original_name", type(model).__name__), "shape": shape, "guessed": bool(guessed),
-               "outputs": outputs, "torch": torch.__version__}, handle)
+    module = getattr(model, "original_name", type(model).__name__)
+    json.dump({"kind": kind, "module": module, "shape": shape, "guessed": bool(guessed), "outputs": outputs,
+               "torch": torch.__version__}, handle)
 say("artifact", path=out)

@@ -37,12 +37,14 @@ async function convert(context: PluginContext<Options>, request: ConvertRequest)
   const python = await findPython(context.options, "torch", PYTORCH, request.signal);
   const out = join(request.workDir, "model.onnx");
   const shape = request.exampleInput?.join(",") ?? "";
-  await runPythonHelper(context, request, python, { name: "export_torch.py", text: exportTorch }, [request.file, out, shape]);
+  const script = { name: "export_torch.py", text: exportTorch };
+  await runPythonHelper(context, request, python, script, [request.file, out, shape]);
   const exported = JSON.parse(await readFile(`${out}.json`, "utf8")) as Exported;
   const input = `[batch, ${exported.shape.slice(1).join(", ")}]${exported.guessed ? " (from its first layer)" : ""}`;
-  const description = `${exported.kind} ${exported.module}, input ${input}, outputs ${exported.outputs.join(", ")} (torch ${exported.torch})`;
+  const outputs = exported.outputs.join(", ");
+  const description = `${exported.kind} ${exported.module}, input ${input}, outputs ${outputs}`;
   context.logger.info("PyTorch model exported", { file: request.file, shape: exported.shape });
-  return { onnx: out, description };
+  return { onnx: out, description: `${description} (torch ${exported.torch})` };
 }
 
 export default {

@@ -35,7 +35,8 @@ async function convert(context: PluginContext<Options>, request: ConvertRequest)
   const dump = JSON.parse(await readFile(out, "utf8")) as ForestDump;
   const forest = forestOfDump(dump);
   const featureNames = dump.feature_names ?? Array.from({ length: dump.n_features }, (_, i) => `x${i}`);
-  const description = `${dump.estimator} of ${dump.trees.length} trees on ${dump.n_features} features (scikit-learn ${dump.sklearn})`;
+  const trees = `${dump.trees.length} trees on ${dump.n_features} features`;
+  const description = `${dump.estimator} of ${trees} (scikit-learn ${dump.sklearn})`;
   const metadata = {
     task: dump.task,
     feature_names: featureNames,

@@ -54,7 +54,9 @@ export function forestToOnnx(forest: Forest, metadata: Record<string, string>): 
     nodes_truenodeids: { ints: nodesTrue },
     nodes_falsenodeids: { ints: nodesFalse },
     post_transform: "NONE",
-    ...(forest.trees.some((tree) => tree.missingLeft) ? { nodes_missing_value_tracks_true: { ints: nodesMissingTrue } } : {}),
+    ...(forest.trees.some((tree) => tree.missingLeft)
+      ? { nodes_missing_value_tracks_true: { ints: nodesMissingTrue } }
+      : {}),
   };
   const input = tensorValue("features", "float", ["N", forest.features]);
   const opsets = { "": 15, "ai.onnx.ml": 3 };

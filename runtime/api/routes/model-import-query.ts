@@ -3,7 +3,7 @@ import type { ImportRequest } from "../../deploy/model-import.ts";
 import { EdgetrainError } from "../../errors.ts";
 
 const Flag = v.picklist(["true", "false", "1", "0"], "true or false");
-/** Elysia's query parser splits a value at its commas (`a,b` arrives as ["a", "b"]); joined again, it is the text sent. */
+/** Elysia's query parser splits a value at its commas (`a,b` as ["a", "b"]); joined again, it is the text sent. */
 const Text = v.union([v.string(), v.array(v.string())], "text");
 
 /** `POST /v1/models/:name/versions`'s metadata; each may come as a header `x-edgetrain-NAME` instead (`_` as `-`). */
@@ -37,7 +37,11 @@ export const ImportQuery = v.object({
     ),
   ),
   source_sha256: v.optional(
-    v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, "a sha256 in hex"), v.description("With converter: the given file's sha256.")),
+    v.pipe(
+      v.string(),
+      v.regex(/^[0-9a-f]{64}$/, "a sha256 in hex"),
+      v.description("With converter: the given file's sha256."),
+    ),
   ),
   conversion: v.optional(v.pipe(Text, v.description("With converter: what it converted, in words."))),
 });
@@ -76,7 +80,7 @@ export function importRequest(
   const converter = field("converter");
   const sha256 = field("source_sha256");
   if (converter !== undefined && (sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256)))
-    throw new EdgetrainError("bad_input", "converter: give the converted file's source_sha256 (64 hex digits) with it", {
+    throw new EdgetrainError("bad_input", "converter: send the converted file's source_sha256 (64 hex) with it", {
       details: { field: "source_sha256" },
     });
   return {

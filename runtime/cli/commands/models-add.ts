@@ -42,7 +42,7 @@ export const modelsAddOptions: Record<string, OptionSpec> = {
   converter: {
     type: "string",
     value: "NAME",
-    description: "models add: convert the file with this converter, whatever its extension (edgetrain plugins lists them)",
+    description: "models add: convert the file with this converter, whatever its extension (see edgetrain plugins)",
   },
   "example-input": {
     type: "string",
@@ -58,7 +58,7 @@ export const modelsAddOptions: Record<string, OptionSpec> = {
 export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger): Promise<number> {
   const [, model, file] = args.positionals;
   if (!model || !file)
-    throw new EdgetrainError("usage", "edgetrain models add NAME FILE: name the model and the file (.onnx, .pkl, .pt, …)");
+    throw new EdgetrainError("usage", "edgetrain models add NAME FILE: name the model and its file (.onnx, .pkl…)");
   const {
     features,
     "features-from": featuresFrom,
@@ -113,7 +113,8 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
   const lines = [
     `${model}: version ${version.version} imported from ${file} (sha256 ${version.imported?.sha256.slice(0, 12) ?? "?"})`,
   ];
-  if (version.imported?.converter) lines.push(`  converted by ${version.imported.converter}: ${version.imported.conversion}`);
+  const { converter, conversion } = version.imported ?? {};
+  if (converter) lines.push(`  converted by ${converter}: ${conversion}`);
   for (const change of changes) lines.push(`  changed: ${change}`);
   if (deployment)
     lines.push(

@@ -67,7 +67,7 @@ export const modelsCommand: Command = {
   arguments: [
     { name: "action", optional: true, choices: ["add"], description: "add: import a model file" },
     { name: "name", optional: true, description: "models add: the model to add a version to" },
-    { name: "file", optional: true, description: "models add: the ONNX file, or a .pkl, .joblib, .pt, .keras to convert" },
+    { name: "file", optional: true, description: "models add: the ONNX file, or a .pkl, .pt, .keras… to convert" },
   ],
   options: {
     json: { type: "boolean", description: "print a JSON array of {model, active, versions, latest, job, key, metrics, activated_at}" },
@@ -121,7 +121,8 @@ export const modelCommand: Command = {
         const parent = v.parent === undefined ? "-" : `${v.parent}${v.warm_started ? " warm" : ""}`;
         const created = v.created_at.replace("T", " ").slice(0, 19);
         const note = [gateVerdict(v.gate), v.note].filter(Boolean).join("; ");
-        return [String(v.version), v.status, created, v.job ?? v.source ?? "-", v.run ?? "-", parent, metricsText(v.metrics), note];
+        const job = v.job ?? v.source ?? "-";
+        return [String(v.version), v.status, created, job, v.run ?? "-", parent, metricsText(v.metrics), note];
       }),
     ]);
     return 0;
