@@ -34,9 +34,11 @@ test("attached to a hub, the Fleet screen shows devices, versions, heartbeat age
   const instance = render(<FleetApp connection={{ url: hub.url, token: hub.token }} color={false} refreshMs={100} />);
   cleanups.push(() => instance.unmount());
   const frame = () => instance.lastFrame() ?? "";
-  await waitUntil(() => frame().includes("● live") && frame().includes("[██████████"));
+  // Devices and rollouts are separate requests: a frame may pair the rollout's progress with the device list
+  // fetched just before the report, so wait for both.
+  const activated = /● orin-1\s+online\s+\d+s\s+player_1 v1/;
+  await waitUntil(() => frame().includes("● live") && frame().includes("[██████████") && activated.test(frame()));
   expect(frame()).toContain("Devices: 1 online · 1 offline");
-  expect(frame()).toMatch(/● orin-1\s+online\s+\d+s\s+player_1 v1/);
   expect(frame()).toMatch(/○ nano-2\s+offline\s+-\s+player_1 v1/);
   expect(frame()).toContain(`${rollout.id} player_1 v1 all`);
   expect(frame()).toMatch(/running\s+wave 1\/1 \[██████████·{10}\]  50% 2 devices/);
