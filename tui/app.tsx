@@ -1,7 +1,7 @@
 import { Box, Text, useApp, useInput, useStdout } from "ink";
 import { useEffect, useState } from "react";
 import type { RunDetail } from "../runtime/api/contract.ts";
-import { ConflictModal } from "./components/conflict-modal.tsx";
+import { ConflictModal, conflictModalHeight } from "./components/conflict-modal.tsx";
 import { ColorContext, useColor } from "./components/theme.tsx";
 import { currentUrl, type Connection } from "./connection.ts";
 import { FilterLine } from "./components/filter-line.tsx";
@@ -12,6 +12,7 @@ import { Models, type ModelsView } from "./screens/models.tsx";
 import { Overview } from "./screens/overview.tsx";
 import { ProfileScreen } from "./screens/profile.tsx";
 import { Runs } from "./screens/runs.tsx";
+import { useConflictAnswer } from "./use-conflict-answer.ts";
 import { useDaemon } from "./use-daemon.ts";
 import { useListFilter } from "./use-list-filter.ts";
 
@@ -26,7 +27,7 @@ const HELP = [
   "Models: Enter lists versions · a activate the selected version · r roll back (both ask y/n)",
   "Jobs: n run the selected job now",
   "Logs: l cycle the level filter · j cycle the job filter",
-  "Conflict prompt: w wait · s skip · f force (the daemon's default applies when nobody answers)",
+  "Conflict prompt: w wait · s skip · f force every key waiting · [ ] pick one key, Esc all (default when unanswered)",
   "q quit (the daemon keeps running) · ? close this help",
 ];
 
@@ -63,7 +64,6 @@ function Dashboard({ connection, refreshMs }: AppProps) {
   const [logLevel, setLogLevel] = useState<(typeof LOG_LEVELS)[number]>("info");
   const [logJob, setLogJob] = useState<string>();
   const [profileOffset, setProfileOffset] = useState(0);
-  const [sending, setSending] = useState<string>();
 
   // Resizing redraws at the new size.
   useEffect(() => {
@@ -91,26 +91,19 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     jobs: matching(snapshot.jobs, filter.text.Jobs, (job) => job.name),
   };
   const listFilter = textOf(screen);
-  const conflict = snapshot.conflicts[0];
   const act = (work: Promise<unknown>, done: string) =>
     work.then(
       () => setMessage(done),
       (error: Error) => setMessage(error.message),
     );
+  const { conflict, selected, sending, handle: conflictKey } = useConflictAnswer(snapshot.conflicts, daemon, act);
   const openModel = (name: string) => answer(api.v1.models({ name }).get()).then((detail) => setModels((m) => ({ ...m, detail, version: 0 })), (error: Error) => setMessage(error.message));
 
   useInput((input, key) => {
     // Typing a filter comes first: its letters must not answer a conflict or switch screens.
     const onList = !(screen === "Runs" && runDetail) && !(screen === "Models" && models.detail);
     if (filterKey(screen, input, key, onList && !models.confirm && !help)) return;
-    if (conflict) {
-      const action = input === "w" ? "wait" : input === "s" ? "skip" : input === "f" ? "force" : undefined;
-      if (action) {
-        setSending(action);
-        void act(answer(api.v1.conflicts({ id: conflict.id }).post({ action, by: "tui" })), `answered ${action} for job ${conflict.job}`).finally(() => setSending(undefined));
-        return;
-      }
-    }
+    if (conflictKey(input, key)) return;
     if (models.confirm) {
       if (input === "y") {
         const { action, model, version } = models.confirm;
@@ -178,7 +171,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
         ))}
       </Text>
       <Box flexDirection="column" height={size.rows - 4}>
-        {conflict ? <ConflictModal conflict={conflict} now={now} sending={sending} /> : null}
+        {conflict ? <ConflictModal conflict={conflict} now={now} sending={sending} selected={selected} /> : null}
         {filterShown ? <FilterLine text={listFilter} editing={filter.editing} /> : null}
         {help ? (
           <Box flexDirection="column" borderStyle="round" paddingX={1}>
@@ -187,7 +180,11 @@ function Dashboard({ connection, refreshMs }: AppProps) {
             ))}
           </Box>
         ) : screen === "Overview" ? (
-          <Overview snapshot={snapshot} width={size.columns} height={body - (conflict ? 5 : 0)} />
+          <Overview
+            snapshot={snapshot}
+            width={size.columns}
+            height={body - (conflict ? conflictModalHeight(conflict) : 0)}
+          />
         ) : screen === "Runs" ? (
           <Runs snapshot={shown} selected={runIndex} detail={runDetail} height={body} width={size.columns} filter={filter.text.Runs} />
         ) : screen === "Models" ? (

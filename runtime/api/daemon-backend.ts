@@ -171,11 +171,12 @@ export class DaemonBackend implements DaemonView {
     return this.parts.services.desk.list();
   }
 
-  answerConflict(id: string, action: ConflictAnswer, by: string): ReturnType<View["answerConflict"]> {
+  answerConflict(id: string, action: ConflictAnswer, by: string, key?: string): ReturnType<View["answerConflict"]> {
     const { desk, bus, scheduler } = this.parts.services;
-    const answered = desk.answer(id, action, by);
+    const answered = desk.answer(id, action, by, key);
     if (answered) {
-      bus.emit("conflict.answered", { conflict: id, answer: action, by });
+      const whom = key !== undefined ? { key } : {};
+      bus.emit("conflict.answered", { conflict: id, answer: action, by, job: answered.job, ...whom });
       scheduler?.pump();
     }
     return answered;

@@ -46,8 +46,8 @@ export interface DaemonView {
   /** Cancels, pauses or resumes a run in progress; false when no such run is in progress. */
   controlRun(id: string, action: "cancel" | "pause" | "resume"): boolean;
   conflicts(): Conflict[];
-  /** Answers an open conflict; undefined when there is no such open question. */
-  answerConflict(id: string, action: ConflictAnswer, by: string): Conflict | undefined;
+  /** Answers an open conflict for all its keys, or `key` alone; undefined when there is no such open question. */
+  answerConflict(id: string, action: ConflictAnswer, by: string, key?: string): Conflict | undefined;
   /** Queues a run of the job (all keys, or one); resolves once queued. Throws not_found for an unknown job or key. */
   requestRun(job: string, key: string | undefined, force: boolean): Promise<void>;
   models(): ModelSummary[];

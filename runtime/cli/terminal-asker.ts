@@ -1,4 +1,11 @@
-import type { Answered, Asker, ConflictAnswer, ConflictQuestion, OpenConflict } from "../conflicts/asker.ts";
+import {
+  type Answered,
+  type Asked,
+  type Asker,
+  type ConflictAnswer,
+  type ConflictQuestion,
+  openConflict,
+} from "../conflicts/asker.ts";
 import type { ActivePredictor } from "../conflicts/predictors.ts";
 import type { Output } from "./command.ts";
 
@@ -63,15 +70,15 @@ export class TerminalAsker implements Asker {
     return "ask";
   }
 
-  ask(question: ConflictQuestion): OpenConflict {
-    const asked = { id: `terminal-${this.counter++}`, ...question };
+  ask(question: ConflictQuestion): Asked {
+    const asked = openConflict(`terminal-${this.counter++}`, question);
     const what = `job ${question.job}${question.key ? ` for ${question.key}` : ""}`;
     const timeoutMs = question.deadline - question.asked_at;
     const answering = askOnTerminal(this.out, what, question.predictors, question.default_answer, timeoutMs, this.input());
     // A terminal that cannot be read is a person who does not answer.
     const unread: Answered = { answer: question.default_answer, by: "timeout" };
     void answering.catch(() => unread).then((answered) => this.answers.set(asked.id, answered));
-    return asked;
+    return { conflict: asked, joined: false };
   }
 
   outcome(id: string): Answered | undefined {

@@ -2,7 +2,15 @@ import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
 import type { Events } from "../events/bus.ts";
 import type { Clock, Logger } from "../plugin-api.ts";
-import type { Answered, Asker, ConflictPolicy, ConflictQuestion, OpenConflict } from "./asker.ts";
+import {
+  type Answered,
+  type Asked,
+  type Asker,
+  type ConflictPolicy,
+  type ConflictQuestion,
+  openConflict,
+  type OpenConflict,
+} from "./asker.ts";
 import { scanForJob, type ActivePredictor, type ServingActivity } from "./predictors.ts";
 
 /** A job's standing with live predictors while it is held: waiting for them to go, or for an answer. */
@@ -79,10 +87,10 @@ export class UnattendedAsker implements Asker {
     return conflicts.on_unattended === "ask" ? conflicts.ask_default : conflicts.on_unattended;
   }
 
-  ask(question: ConflictQuestion): OpenConflict {
-    const asked = { id: `unattended-${this.questions.size}`, ...question };
+  ask(question: ConflictQuestion): Asked {
+    const asked = openConflict(`unattended-${this.questions.size}`, question);
     this.questions.set(asked.id, asked);
-    return asked;
+    return { conflict: asked, joined: false };
   }
 
   outcome(id: string): Answered | undefined {
@@ -109,7 +117,7 @@ export class ConflictClearance {
     const held = target.conflict;
     if (held && held.nextCheck > now && !held.question) return { to: "hold" };
     if (target.conflict?.question) {
-      const answered = asker.outcome(target.conflict.question, now);
+      const answered = asker.outcome(target.conflict.question, now, target.key);
       if (!answered) return { to: "hold" };
       this.answered(target, target.conflict.question, answered);
       if (answered.answer === "skip") {
@@ -142,12 +150,14 @@ export class ConflictClearance {
     }
     if (policy === "force") return this.forced(target, predictors);
     if (policy === "wait") return this.waiting(target, predictors, now);
-    const question = asker.ask({
-      job: target.job, key: target.key, predictors, asked_at: now,
+    const keyName = profile.jobs[target.job]?.key;
+    const { conflict: question, joined } = asker.ask({
+      job: target.job, key: target.key, ...(keyName ? { key_name: keyName } : {}), predictors, asked_at: now,
       deadline: now + durationMs(conflicts.ask_timeout), default_answer: conflicts.ask_default,
     });
     target.conflict = { policy: "ask", since: now, nextCheck: now, question: question.id };
-    this.record("conflict.asked", { ...question });
+    // A key that joins an open question is its conflict.met; the question itself is asked once.
+    if (!joined) this.record("conflict.asked", { ...question });
     return { to: "hold" };
   }
 

@@ -44,6 +44,8 @@ export const CONFLICT: Conflict = {
   id: "c1",
   job: "activity",
   key: "player_1",
+  keys: ["player_1"],
+  summary: "job activity for player_1 waits for live-predictor",
   predictors: [{ name: "live-predictor", found: "lockfile", pid: 42, lockfile: "/home/locks/predictor.lock" }],
   asked_at: 1_796_000_000_000,
   deadline: 1_796_000_060_000,
