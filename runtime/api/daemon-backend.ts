@@ -109,6 +109,11 @@ export class DaemonBackend implements DaemonView {
       inference: { ...serving.pool.runs(), sessions: serving.pool.sessions() },
       disk: disk.status(),
       cache: this.cacheStats(),
+      conflicts: {
+        open: services.desk.list().length,
+        clients: services.attendance.clients(),
+        asking: services.desk.canAnswer(),
+      },
     };
   }
 
@@ -259,6 +264,10 @@ export class DaemonBackend implements DaemonView {
 
   follow(...args: Parameters<View["follow"]>): ReturnType<View["follow"]> {
     return this.journal.follow(...args);
+  }
+
+  attend(): () => void {
+    return this.parts.services.attendance.attend();
   }
 
   profile(): ReturnType<View["profile"]> {

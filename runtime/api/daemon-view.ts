@@ -68,6 +68,8 @@ export interface DaemonView {
   clearCache(model?: string): void;
   /** Every bus event, numbered, for `/v1/events`: what was missed since an id, then each one as it comes. */
   follow: EventJournal["follow"];
+  /** A client that follows the conflict events can answer questions until the returned function is called. */
+  attend(): () => void;
   /** Pregenerates the predictions of one model or all that serve; throws not_found for an unknown model. */
   warmCache(model?: string): Promise<CacheWarmed>;
   /** The resolved profile as YAML, each value with where it came from; secrets masked. */

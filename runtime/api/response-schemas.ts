@@ -103,6 +103,14 @@ export const DaemonStatus = v.object({
   ),
   cache: CacheStats,
   disk: DiskStatus,
+  conflicts: v.object({
+    open: v.pipe(Count, v.description("Open questions (GET /v1/conflicts).")),
+    clients: v.pipe(Count, v.description("Clients following the conflict events: a TUI, an SSE subscriber.")),
+    asking: v.pipe(
+      v.boolean(),
+      v.description("Whether `ask` puts a question now: false on a headless daemon no client follows."),
+    ),
+  }),
 });
 
 const RunSummaryEntries = {

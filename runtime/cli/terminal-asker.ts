@@ -66,8 +66,8 @@ export class TerminalAsker implements Asker {
     private readonly input: () => ReadableStream<Uint8Array> = () => Bun.stdin.stream(),
   ) {}
 
-  policyForAsk(): "ask" {
-    return "ask";
+  canAnswer(): boolean {
+    return true;
   }
 
   ask(question: ConflictQuestion): Asked {

@@ -53,8 +53,13 @@ export interface Asked {
  * over the API; a terminal prompt (`edgetrain train`); or nobody (a headless daemon, a deploy step).
  */
 export interface Asker {
-  /** What `ask` comes to here: `ask` where someone can answer, otherwise the policy that stands in for it. */
-  policyForAsk(conflicts: Profile["conflicts"]): ConflictPolicy;
+  /** Whether someone can answer now; where nobody can, `ask` comes to conflicts.on_unattended. */
+  canAnswer(): boolean;
+  /**
+   * A question nobody answers in time comes to on_unattended rather than ask_default: a headless daemon
+   * asks the clients attached, but whoever might have answered was not looking.
+   */
+  readonly unansweredIsUnattended?: boolean;
   /** Puts the question, or adds the key to the open one for the same job and predictors. */
   ask(question: ConflictQuestion): Asked;
   /**

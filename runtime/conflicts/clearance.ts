@@ -6,6 +6,7 @@ import {
   type Answered,
   type Asked,
   type Asker,
+  type ConflictAnswer,
   type ConflictPolicy,
   type ConflictQuestion,
   openConflict,
@@ -76,15 +77,17 @@ export function describePredictors(predictors: readonly ActivePredictor[]): stri
   return predictors.map(one).join(", ");
 }
 
-/**
- * Nobody can answer here (a headless daemon, a deploy step, no terminal): conflicts.on_unattended stands in
- * for `ask`; set to `ask` itself, it comes to ask_default at once, as an unanswered question would.
- */
+/** What stands in for `ask` where nobody answers: on_unattended; set to `ask` itself, ask_default at once. */
+function unattendedAnswer(conflicts: Profile["conflicts"]): ConflictAnswer {
+  return conflicts.on_unattended === "ask" ? conflicts.ask_default : conflicts.on_unattended;
+}
+
+/** Nobody can answer here (a deploy step, no terminal): conflicts.on_unattended stands in for `ask`. */
 export class UnattendedAsker implements Asker {
   private readonly questions = new Map<string, OpenConflict>();
 
-  policyForAsk(conflicts: Profile["conflicts"]): ConflictPolicy {
-    return conflicts.on_unattended === "ask" ? conflicts.ask_default : conflicts.on_unattended;
+  canAnswer(): boolean {
+    return false;
   }
 
   ask(question: ConflictQuestion): Asked {
@@ -142,7 +145,7 @@ export class ConflictClearance {
       return { to: "hold" };
     }
     const configured = target.policy ?? jobPolicy(profile, target.job);
-    const policy = configured === "ask" ? asker.policyForAsk(conflicts) : configured;
+    const policy = configured === "ask" && !asker.canAnswer() ? unattendedAnswer(conflicts) : configured;
     const by = this.parts.by;
     this.record("conflict.met", { job: target.job, key: target.key, predictors, policy, ...(by ? { by } : {}) });
     if (policy === "skip") {
@@ -153,7 +156,8 @@ export class ConflictClearance {
     const keyName = profile.jobs[target.job]?.key;
     const { conflict: question, joined } = asker.ask({
       job: target.job, key: target.key, ...(keyName ? { key_name: keyName } : {}), predictors, asked_at: now,
-      deadline: now + durationMs(conflicts.ask_timeout), default_answer: conflicts.ask_default,
+      deadline: now + durationMs(conflicts.ask_timeout),
+      default_answer: asker.unansweredIsUnattended ? unattendedAnswer(conflicts) : conflicts.ask_default,
     });
     target.conflict = { policy: "ask", since: now, nextCheck: now, question: question.id };
     // A key that joins an open question is its conflict.met; the question itself is asked once.

@@ -1,4 +1,5 @@
 import { EdgetrainError } from "../errors.ts";
+import type { Attendance } from "./attendance.ts";
 import {
   type Answered,
   type Asked,
@@ -24,14 +25,21 @@ const groupOf = (question: Pick<ConflictQuestion, "job" | "predictors">) =>
 /**
  * The daemon's way of asking: open questions, answered over the API (or by their deadline); every attached
  * client sees the same list. The keys of a job that wait for the same predictors share one question, so 30
- * players make one question, answered for all at once or key by key.
+ * players make one question, answered for all at once or key by key. With `attendance` (a headless daemon)
+ * it asks only while a client follows the conflict events, and an unanswered question comes to
+ * on_unattended; without, someone is taken to answer over the API.
  */
 export class ConflictDesk implements Asker {
   private readonly open = new Map<string, Question>();
   private counter = 0;
+  readonly unansweredIsUnattended: boolean;
 
-  policyForAsk(): "ask" {
-    return "ask";
+  constructor(private readonly attendance?: Attendance) {
+    this.unansweredIsUnattended = attendance !== undefined;
+  }
+
+  canAnswer(): boolean {
+    return this.attendance?.present() ?? true;
   }
 
   ask(question: ConflictQuestion): Asked {

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
 import type { ResolvedProfile } from "../config/validate-profile.ts";
-import { UnattendedAsker } from "../conflicts/clearance.ts";
+import { Attendance } from "../conflicts/attendance.ts";
 import { ConflictDesk } from "../conflicts/conflict-desk.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
 import { Deployer } from "../deploy/deployer.ts";
@@ -41,7 +41,10 @@ export interface ServiceParts {
   disk?: DiskSpace;
   /** false: the governor neither admits nor pauses runs (`edgetrain train --force`). Default true. */
   governed?: boolean;
-  /** Someone can answer the scheduler's conflict questions over the API (the desk); else nobody is asked. */
+  /**
+   * Someone answers the scheduler's conflict questions over the API (the desk). false (a headless daemon):
+   * they are put only while a client follows the conflict events, and on_unattended applies otherwise.
+   */
   attended?: boolean;
 }
 
@@ -55,7 +58,9 @@ export class Services {
   loadedAt = Date.now();
   readonly bus: EventBus;
   readonly governor: Governor;
-  readonly desk = new ConflictDesk();
+  /** The clients following the conflict events: whom a headless daemon's desk asks. */
+  readonly attendance = new Attendance();
+  readonly desk: ConflictDesk;
   /** Runs in progress by id, kept across reloads: what cancel, pause and resume act on. */
   readonly activeRuns = new Map<string, RunControl>();
   readonly retention: Retention;
@@ -87,6 +92,7 @@ export class Services {
     private readonly stack: Disposals,
   ) {
     this.resolved = parts.resolved;
+    this.desk = new ConflictDesk(parts.attended === false ? this.attendance : undefined);
     this.bus = parts.bus ?? new EventBus();
     this.governor = new Governor(governorLimits(parts.resolved.profile.governor), this.bus);
     this.procRoot = join(parts.environment.hostRoot, "proc");
@@ -184,11 +190,11 @@ export class Services {
 
   private async startScheduler(recover: boolean): Promise<void> {
     const { profile, paths, registry } = this.resolved;
-    const { state, logger, attended, disk } = this.parts;
+    const { state, logger, disk } = this.parts;
     const { store, service } = this.serving;
     this.scheduler = new Scheduler({
       profile, paths, registry, state, runner: this.runner, governor: this.governor, logger, events: this.bus, clock: systemClock,
-      asker: attended ? this.desk : new UnattendedAsker(), procRoot: this.procRoot, serving: this.servingActivity, disk,
+      asker: this.desk, procRoot: this.procRoot, serving: this.servingActivity, disk,
       beforeRun: (job, key) => {
         const template = profile.jobs[job]?.model;
         const models =

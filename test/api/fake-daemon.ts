@@ -71,6 +71,7 @@ export const STATUS: DaemonStatus = {
   inference: { calls: 3, rows: 9, sessions: { loaded: 1, bytes: 2_000_000, budget_bytes: 536_870_912, loads: 1, not_kept: 0, evictions: 0 } },
   cache: { entries: 2, hits: 5, misses: 3, hit_rate: 0.625, type: "memory" },
   disk: { home: "/home", full: false, free_bytes: 1e9, waiting_writes: 0, dropped_writes: 0 },
+  conflicts: { open: 1, clients: 0, asking: true },
 };
 
 const noModel = (name: string) => new EdgetrainError("not_found", `no model "${name}"`, { hint: "edgetrain models lists them", details: { model: name } });
@@ -129,6 +130,7 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
     cacheStats: () => STATUS.cache,
     clearCache: (model) => void calls.push(["clearCache", model]),
     follow: (lastId, listener) => journal.follow(lastId, listener),
+    attend: () => () => {},
     warmCache: async (model) => {
       calls.push(["warmCache", model]);
       if (model !== undefined && model !== "activity") throw noModel(model);

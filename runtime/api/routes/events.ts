@@ -67,6 +67,8 @@ export const eventRoutes = (view: DaemonView) =>
           };
           send(`retry: ${RETRY_MS}\n: connected\n\n`);
           const { replay, stop: unfollow } = view.follow(resumeFrom, sendEvent);
+          // A client that sees the questions can answer them: a headless daemon asks while one follows.
+          const leave = wanted("conflict.asked") ? view.attend() : () => {};
           if ("gap" in replay) {
             // Carries the newest id: a client that reconnects after it resumes from here, not from the gap.
             const data = { ...resetOf(replay.gap), at: at(Date.now()) };
@@ -77,6 +79,7 @@ export const eventRoutes = (view: DaemonView) =>
           stop = () => {
             clearInterval(heartbeat);
             unfollow();
+            leave();
           };
           request.signal.addEventListener("abort", () => {
             stop();

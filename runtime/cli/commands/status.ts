@@ -1,8 +1,16 @@
+import type { DaemonStatus } from "../../api/contract.ts";
 import { formatBytes } from "../../files/disk-space.ts";
 import type { Command } from "../command.ts";
 import { daemonClient } from "../daemon-client.ts";
 import { homeOptions } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
+
+/** `conflicts: 1 open · 1 client following`, or that a headless daemon has nobody to ask. */
+function conflictLine(conflicts: DaemonStatus["conflicts"]): string {
+  const clients = conflicts.clients ? ` · ${conflicts.clients} client(s) following` : "";
+  const asking = conflicts.asking ? "" : " · nobody to ask (on_unattended applies)";
+  return `conflicts: ${conflicts.open} open${clients}${asking}`;
+}
 
 export const statusCommand: Command = {
   name: "status",
@@ -28,6 +36,7 @@ export const statusCommand: Command = {
         ? `disk: ${status.disk.message} since ${status.disk.since} — no new runs start; predictions go on; ${status.disk.waiting_writes} write(s) wait for space`
         : `disk: ${status.disk.free_bytes === null ? "free space unknown" : `${formatBytes(status.disk.free_bytes)} free`} on the home`,
       `queue: ${status.queue.length ? status.queue.map((q) => `${q.job}${q.key ? `/${q.key}` : ""} (${q.reason})`).join(", ") : "empty"} · running: ${status.running}`,
+      conflictLine(status.conflicts),
       "latest runs:",
       ...runs.map((run) => `  ${run.id}  ${run.job}${run.key ? `/${run.key}` : ""}  ${run.status}${run.progress !== null && run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : ""}  ${run.message ?? run.error ?? Object.entries(run.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`),
     ];
