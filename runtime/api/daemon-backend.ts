@@ -19,6 +19,7 @@ import type { RunningProfile, Services } from "../services/services.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { getRun, listRuns, runCounts, runSeconds, runsInProgress } from "../state/runs.ts";
 import { activeVersions, modelCounts } from "../state/served-models.ts";
+import { ignoredInWords, type RunOverrides } from "../training/run-overrides.ts";
 import { VERSION } from "../version.ts";
 import { warmCache } from "../serving/cache-warm.ts";
 import type { CacheWarmed } from "./contract.ts";
@@ -187,10 +188,12 @@ export class DaemonBackend implements DaemonView {
     return answered;
   }
 
-  async requestRun(job: string, key: string | undefined, force: boolean): Promise<void> {
+  async requestRun(job: string, key: string | undefined, overrides: RunOverrides): Promise<void> {
     const scheduler = this.parts.services.scheduler!;
     await scheduler.checkRequest(job, key);
-    await scheduler.fired(job, force ? "manual: API, forced" : "manual: API", key !== undefined ? [key] : undefined, force);
+    const ignoring = ignoredInWords(overrides);
+    const reason = ignoring ? `manual: API, ${ignoring}` : "manual: API";
+    await scheduler.fired(job, reason, key !== undefined ? [key] : undefined, overrides);
   }
 
   models(): ReturnType<View["models"]> {

@@ -5,6 +5,7 @@ import type { ModelSignature } from "../inference/model-signature.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type { OutputTensor } from "../inference/session-outputs.ts";
 import type { TensorValue } from "../inference/tensor-input.ts";
+import type { RunOverrides } from "../training/run-overrides.ts";
 import type {
   CacheStats,
   CacheWarmed,
@@ -49,7 +50,7 @@ export interface DaemonView {
   /** Answers an open conflict for all its keys, or `key` alone; undefined when there is no such open question. */
   answerConflict(id: string, action: ConflictAnswer, by: string, key?: string): Conflict | undefined;
   /** Queues a run of the job (all keys, or one); resolves once queued. Throws not_found for an unknown job or key. */
-  requestRun(job: string, key: string | undefined, force: boolean): Promise<void>;
+  requestRun(job: string, key: string | undefined, overrides: RunOverrides): Promise<void>;
   models(): ModelSummary[];
   /** Throws not_found for an unknown model. */
   model(name: string): ModelDetail;

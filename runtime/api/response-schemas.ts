@@ -164,7 +164,14 @@ export const JobSummary = v.object({
   why: Text,
 });
 export const JobList = v.object({ jobs: v.array(JobSummary), offpeak: OffPeak });
-export const RunQueued = v.object({ queued: v.literal(true), job: Text, key: v.nullable(Text), force: v.boolean() });
+export const RunQueued = v.object({
+  queued: v.literal(true),
+  job: Text,
+  key: v.nullable(Text),
+  force: v.pipe(v.boolean(), v.description("Both the governor and conflicts ignored.")),
+  ignore_governor: v.boolean(),
+  ignore_conflicts: v.boolean(),
+});
 
 export const ModelVersion = v.object({
   model: Text,

@@ -45,6 +45,8 @@ export interface DeployRequest {
   jobInfo?: JobInfo;
   /** Why the version is activated, for the log; `run RUN` when left out. */
   reason?: string;
+  /** A run that ignores conflicts (`--ignore-conflicts`, `--force`) writes its files past live predictors too. */
+  ignoreConflicts?: boolean;
 }
 
 /** A version already in the store (an imported model, a fleet update), to pass through deploy steps. */
@@ -284,7 +286,8 @@ export class Deployer {
       logger: request.logger, procRoot, serving,
       record: (type, data) => state.recordEvent(type, data), by: "deploy", doing: "writes its model files",
     });
-    const verdict = await clearance.clear({ job: request.job, key: request.key }, request.signal);
+    const policy = request.ignoreConflicts ? "force" : undefined;
+    const verdict = await clearance.clear({ job: request.job, key: request.key, policy }, request.signal);
     if (verdict.to === "drop") return { clear: false, message: verdict.reason };
     if (!verdict.forced) return { clear: true };
     return { clear: true, message: `forced past ${describePredictors(verdict.forced)}` };

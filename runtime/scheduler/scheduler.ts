@@ -9,6 +9,7 @@ import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { interruptRunsLeftOver } from "../state/runs.ts";
 import type { JobRunner, RunOutcome } from "../training/job-runner.ts";
+import type { RunOverrides } from "../training/run-overrides.ts";
 import type { Asker } from "../conflicts/asker.ts";
 import { ConflictClearance, type ConflictWait } from "../conflicts/clearance.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
@@ -45,8 +46,10 @@ interface QueueEntry {
   reason: string;
   priority: number;
   queuedAt: number;
-  /** Skips the governor's admission (`edgetrain train --force`, `force: true` over the API). */
-  force: boolean;
+  /** What a person told the run to ignore: the governor's admission (and off-peak), the predictors. */
+  overrides: RunOverrides;
+  /** `force` for a run that ignores conflicts: the clearance's policy for this entry. */
+  policy?: "force";
   /** The off-peak deferral already recorded for this entry, so it is recorded once. */
   offPeakNoted?: boolean;
   /** Set while the job waits for a live predictor to go, or for a person's answer. */
@@ -117,7 +120,7 @@ export class Scheduler {
   }
 
   /** A trigger fired (or a person asked): queue one entry per key that needs a run. */
-  async fired(job: string, reason: string, keys?: Array<string | undefined>, force = false): Promise<void> {
+  async fired(job: string, reason: string, keys?: Array<string | undefined>, overrides: RunOverrides = {}) {
     if (this.stopped) return;
     this.decide("trigger.fired", { job, reason, keys: keys?.map((key) => key ?? null) ?? "all" });
     let targets: Array<string | undefined>;
@@ -138,7 +141,8 @@ export class Scheduler {
         this.decide("run.skipped", { job, key, reason: "already queued" });
         continue;
       }
-      this.queue.set(id, { job, key, reason, priority, queuedAt: this.parts.clock.now(), force });
+      const policy = overrides.ignoreConflicts ? ("force" as const) : undefined;
+      this.queue.set(id, { job, key, reason, priority, queuedAt: this.parts.clock.now(), overrides, policy });
     }
     this.pump();
   }
@@ -152,7 +156,7 @@ export class Scheduler {
     if (waiting.length > 0 && this.running.size < limit && this.parts.disk && !this.parts.disk.hasRoom()) return this.deferred(waiting[0]!, `${this.parts.disk.message()}; runs start again once space is back`);
     for (const entry of waiting) {
       if (this.running.size >= limit) return;
-      if (!entry.force) {
+      if (!entry.overrides.ignoreGovernor) {
         const admission = this.parts.governor.admit();
         if (!admission.ok) return this.deferred(entry, admission.reason);
         if (admission.note) this.parts.logger.warn(admission.note, { job: entry.job, key: entry.key });
@@ -188,7 +192,8 @@ export class Scheduler {
 
   /** Jobs with `only_in: off-peak` start only inside a learned window; without trusted windows they run, and that is said. */
   private insideOffPeak(entry: QueueEntry): boolean {
-    if (entry.force || this.parts.profile.jobs[entry.job]?.constraints.only_in !== "off-peak") return true;
+    const offPeakOnly = this.parts.profile.jobs[entry.job]?.constraints.only_in === "off-peak";
+    if (entry.overrides.ignoreGovernor || !offPeakOnly) return true;
     const windows = this.offPeak?.windows ?? [];
     if (windows.length === 0) {
       if (!entry.offPeakNoted) this.decide("offpeak.unknown", { job: entry.job, key: entry.key, reason: `${this.offPeak?.note ?? "off-peak windows not learned yet"}; running anyway` });
@@ -208,8 +213,8 @@ export class Scheduler {
     this.decide("run.skipped", { job: entry.job, key: entry.key, reason });
   }
 
-  queued(): Array<Omit<QueueEntry, "force">> {
-    return [...this.queue.values()].map(({ force: _force, ...entry }) => entry);
+  queued(): Array<Omit<QueueEntry, "overrides" | "policy">> {
+    return [...this.queue.values()].map(({ overrides: _overrides, policy: _policy, ...entry }) => entry);
   }
 
   runningCount(): number {
@@ -249,7 +254,7 @@ export class Scheduler {
       this.parts.logger.warn("could not pregenerate predictions before the run", { job: entry.job, error: messageOf(error) });
     }
     void this.parts.runner
-      .run({ job: entry.job, key: entry.key, trigger: entry.reason, signal: controller.signal })
+      .run({ job: entry.job, key: entry.key, trigger: entry.reason, signal: controller.signal, ...entry.overrides })
       .then((outcomes: RunOutcome[]) => {
         for (const outcome of outcomes) {
           this.parts.events.emit("run.finished", { ...outcome });

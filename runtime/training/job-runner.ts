@@ -23,6 +23,7 @@ import type { Deployer, Deployment } from "../deploy/deployer.ts";
 import { resumeDeploys } from "../deploy/deploy-resume.ts";
 import type { Retention } from "../state/retention.ts";
 import { scoreActiveModel } from "../scoring/score-active-model.ts";
+import { type RunOverrides, warnOverrides } from "./run-overrides.ts";
 
 export interface JobRunnerParts {
   profile: Profile;
@@ -57,7 +58,7 @@ export interface RunOutcome {
   deployment?: Deployment;
 }
 
-export interface RunRequest {
+export interface RunRequest extends RunOverrides {
   job: string;
   /** Only this key; otherwise every key of the job, one run each. */
   key?: string;
@@ -155,7 +156,10 @@ export class JobRunner {
   private async deploy(request: RunRequest, job: Profile["jobs"][string], key: string | undefined, run: string, result: TrainResult, heldOut: DataTable | undefined, signal: AbortSignal, logger: Logger): Promise<Deployment | undefined> {
     if (!this.parts.deployer) return undefined;
     try {
-      return await this.parts.deployer.deploy({ job: request.job, key, spec: job, run, result, heldOut, logger, signal, jobInfo: this.jobInfo(request.job) });
+      const jobInfo = this.jobInfo(request.job);
+      const { ignoreConflicts } = request;
+      const deploy = { job: request.job, key, spec: job, run, result, heldOut, logger, signal, jobInfo, ignoreConflicts };
+      return await this.parts.deployer.deploy(deploy);
     } catch (error) {
       logger.error("could not deploy the model", { error: messageOf(error) });
       return undefined;
@@ -191,7 +195,9 @@ export class JobRunner {
     // Predictors started with `edgetrain hold --respect-training` wait while this lock is held.
     mkdirSync(join(paths.home, "locks"), { recursive: true });
     const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
-    const release = governor?.register(id, { setPaused: (paused) => control.governorPause(paused), setThreads: (allowed) => threads.set(allowed), onMaxPause: () => abort.abort(cancellation("max_pause", `paused longer than governor.max_pause ${profile.governor.max_pause}`)) });
+    warnOverrides(logger, request.job, key, request);
+    const governed = request.ignoreGovernor ? undefined : governor;
+    const release = governed?.register(id, { setPaused: (paused) => control.governorPause(paused), setThreads: (allowed) => threads.set(allowed), onMaxPause: () => abort.abort(cancellation("max_pause", `paused longer than governor.max_pause ${profile.governor.max_pause}`)) });
     const unwatchPause = pause.subscribe((paused) => recorder.paused(paused));
     const progress = recorder.progress(request.progress, this.parts.events);
     logger.info("run started", { strategy: job.strategy, trigger: request.trigger });

@@ -99,8 +99,8 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
     controlRun: (id, action) => (calls.push(["controlRun", id, action]), RUN.status === "running"),
     conflicts: () => [CONFLICT],
     answerConflict: (id, action, by) => (calls.push(["answerConflict", id, action, by]), id === CONFLICT.id ? { ...CONFLICT, answer: action, answered_by: by } : undefined),
-    requestRun: async (job, key, force) => {
-      calls.push(["requestRun", job, key, force]);
+    requestRun: async (job, key, overrides) => {
+      calls.push(["requestRun", job, key, overrides]);
       if (job === "busy") throw new EdgetrainError("deferred", "job busy deferred: the disk of the home is full", { hint: "free space on it" });
       if (job !== "activity") throw new EdgetrainError("not_found", `no job "${job}" in the profile (did you mean "activity"?)`, { details: { job } });
     },

@@ -31,8 +31,24 @@ describe("every route in process, behind a fake daemon", () => {
       [request("GET", "/v1/runs?job=activity&limit=5"), 200, "RunList", { runs: [RUN] }],
       [request("GET", "/v1/runs/r2"), 200, "RunDetail", RUN],
       [request("POST", "/v1/runs/r2/pause", { token: true }), 200, "RunControlled", { run: "r2", action: "pause", accepted: true }],
-      [request("POST", "/v1/jobs/activity/run", { token: true, body: { key: "player_1", force: true } }), 202, "RunQueued", { queued: true, job: "activity", key: "player_1", force: true }],
-      [request("POST", "/v1/jobs/activity/run", { token: true }), 202, "RunQueued", { queued: true, job: "activity", key: null, force: false }],
+      [
+        request("POST", "/v1/jobs/activity/run", { token: true, body: { key: "player_1", force: true } }),
+        202,
+        "RunQueued",
+        { queued: true, job: "activity", key: "player_1", force: true, ignore_governor: true, ignore_conflicts: true },
+      ],
+      [
+        request("POST", "/v1/jobs/activity/run", { token: true }),
+        202,
+        "RunQueued",
+        { queued: true, job: "activity", key: null, force: false, ignore_governor: false, ignore_conflicts: false },
+      ],
+      [
+        request("POST", "/v1/jobs/activity/run", { token: true, body: { ignore_conflicts: true } }),
+        202,
+        "RunQueued",
+        { queued: true, job: "activity", key: null, force: false, ignore_governor: false, ignore_conflicts: true },
+      ],
       [request("GET", "/v1/models"), 200, "ModelList"],
       [request("GET", "/v1/models/activity-player_1"), 200, "ModelDetail"],
       [request("POST", "/v1/models/activity-player_1/activate", { token: true, body: { version: 1 } }), 200, "ModelActivated"],
@@ -55,8 +71,9 @@ describe("every route in process, behind a fake daemon", () => {
     // What the routes handed to the daemon: parsed queries and bodies, defaults filled in.
     expect(calls).toContainEqual(["runs", { job: "activity", limit: 5 }]);
     expect(calls).toContainEqual(["controlRun", "r2", "pause"]);
-    expect(calls).toContainEqual(["requestRun", "activity", "player_1", true]);
-    expect(calls).toContainEqual(["requestRun", "activity", undefined, false]);
+    expect(calls).toContainEqual(["requestRun", "activity", "player_1", { ignoreGovernor: true, ignoreConflicts: true }]);
+    expect(calls).toContainEqual(["requestRun", "activity", undefined, { ignoreGovernor: false, ignoreConflicts: false }]);
+    expect(calls).toContainEqual(["requestRun", "activity", undefined, { ignoreGovernor: false, ignoreConflicts: true }]);
     expect(calls).toContainEqual(["activate", "activity-player_1", 1]);
     expect(calls).toContainEqual(["predict", "activity-player_1", { inputs: [[60, 170]] }]);
     expect(calls).toContainEqual(["clearCache", "activity-player_1"]);

@@ -4,21 +4,38 @@ import { EdgetrainError } from "../../errors.ts";
 import type { JobList, RunControlled, RunList, RunQueued } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi.ts";
+import { runOverrides } from "../../training/run-overrides.ts";
 import { WholeNumberQuery } from "./schemas.ts";
 
-/** `GET /v1/jobs`, `POST /v1/jobs/:name/run` ({key?, force?}), `GET /v1/runs`, `GET /v1/runs/:id`. */
+/**
+ * `GET /v1/jobs`, `POST /v1/jobs/:name/run` ({key?, ignore_governor?, ignore_conflicts?, force?: both}),
+ * `GET /v1/runs`, `GET /v1/runs/:id`.
+ */
 export const jobRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/jobs", tags: ["jobs"] })
     .get("/v1/jobs", (): JobList => ({ jobs: view.jobs(), offpeak: view.offPeak() }), { detail: operation("Jobs, their last run and next chance", "JobList", { access: "token_unless_loopback" }) })
     .post(
       "/v1/jobs/:name/run",
       async ({ params, body, set }) => {
-        await view.requestRun(params.name, body?.key, body?.force ?? false);
+        const { force: both, ignore_governor: ignoreGovernor, ignore_conflicts: ignoreConflicts } = body ?? {};
+        const overrides = runOverrides({ force: both, ignoreGovernor, ignoreConflicts });
+        await view.requestRun(params.name, body?.key, overrides);
         set.status = 202;
-        return { queued: true, job: params.name, key: body?.key ?? null, force: body?.force ?? false } satisfies RunQueued;
+        const ignore_governor = Boolean(overrides.ignoreGovernor);
+        const ignore_conflicts = Boolean(overrides.ignoreConflicts);
+        const force = ignore_governor && ignore_conflicts;
+        const key = body?.key ?? null;
+        return { queued: true, job: params.name, key, force, ignore_governor, ignore_conflicts } satisfies RunQueued;
       },
       {
-        body: v.optional(v.strictObject({ key: v.optional(v.pipe(v.string(), v.minLength(1, "a key name"))), force: v.optional(v.boolean()) })),
+        body: v.optional(
+          v.strictObject({
+            key: v.optional(v.pipe(v.string(), v.minLength(1, "a key name"))),
+            ignore_governor: v.optional(v.pipe(v.boolean(), v.description("Neither admitted nor paused by the governor"))),
+            ignore_conflicts: v.optional(v.pipe(v.boolean(), v.description("Trains and copies past live predictors"))),
+            force: v.optional(v.pipe(v.boolean(), v.description("Both ignore_governor and ignore_conflicts."))),
+          }),
+        ),
         detail: operation("Queue a run of the job, of all its keys or one", "RunQueued", {
           status: 202,
           errors: { 400: "A malformed body.", 404: "No such job, or the job has no such key." },

@@ -17,6 +17,7 @@ import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 import { Disposals } from "../../services/disposals.ts";
 import { Services } from "../../services/services.ts";
+import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/run-overrides.ts";
 
 interface ConflictParts {
   profile: Profile;
@@ -27,7 +28,7 @@ interface ConflictParts {
 }
 
 /** The job's not_during predictors, under its policy: on a terminal `ask` prompts with a countdown. */
-async function clearOfPredictors(job: string, force: boolean, parts: ConflictParts): Promise<boolean> {
+async function clearOfPredictors(job: string, ignoreConflicts: boolean, parts: ConflictParts): Promise<boolean> {
   const { profile, paths, io, state, logger } = parts;
   const attended = io.stderr.isTTY && Boolean(process.stdin.isTTY);
   const asker = attended ? new TerminalAsker(io.stderr) : new UnattendedAsker();
@@ -39,7 +40,7 @@ async function clearOfPredictors(job: string, force: boolean, parts: ConflictPar
       if (type === "run.deferred") io.stderr.write(`edgetrain: job ${job} ${(data as { reason: string }).reason}\n`);
     },
   });
-  const verdict = await clearance.clear({ job, policy: force ? "force" : undefined });
+  const verdict = await clearance.clear({ job, policy: ignoreConflicts ? "force" : undefined });
   if (verdict.to === "start") return true;
   const said = verdict.cause === "skip"
     ? `skipped job ${job}: ${describePredictors(verdict.predictors)} is predicting`
@@ -49,31 +50,61 @@ async function clearOfPredictors(job: string, force: boolean, parts: ConflictPar
   return false;
 }
 
+/** The flags a run was started with, for its trigger: ` --force`, ` --ignore-conflicts`, or nothing. */
+function flagsOf(overrides: RunOverrides): string {
+  if (overrides.ignoreGovernor && overrides.ignoreConflicts) return " --force";
+  const governor = overrides.ignoreGovernor ? " --ignore-governor" : "";
+  return `${governor}${overrides.ignoreConflicts ? " --ignore-conflicts" : ""}`;
+}
+
 export const trainCommand: Command = {
   name: "train",
   summary: "run a profile job now, for all its keys or one",
-  description: `Runs the job as the scheduler would: its strategy, options and data source, one run per key, each recorded in the home's state with its folder under runs/. The governor is asked first: when the machine is busy the run is deferred with the reason (exit 5).
+  description: `Runs the job as the scheduler would: its strategy, options and data source, one run per key, \
+each recorded in the home's state with its folder under runs/. The governor is asked first: when the machine is \
+busy the run is deferred with the reason (exit 5). Then the job's live predictors (constraints.not_during), under \
+its conflict policy: a run they refuse exits 5 too.
 
-Exit 1 if a run fails. When a daemon runs on the home, the run is queued there instead.`,
+--ignore-governor and --ignore-conflicts lift one of the two, --force both; each run then says so in a warning \
+naming the job and key. A run that ignores conflicts also writes its files (copy-to-dir) past live predictors.
+
+Exit 1 if a run fails. When a daemon runs on the home, the run is queued there instead, with the same flags.`,
   arguments: [{ name: "job", description: "the profile's job to run" }],
   options: {
     key: { type: "string", value: "KEY", description: "only this key (a player, a device…)" },
-    force: { type: "boolean", description: "run even when the governor says the machine is busy, and do not pause" },
+    "ignore-governor": { type: "boolean", description: "run even when the governor says the host is busy; never pause" },
+    "ignore-conflicts": { type: "boolean", description: "train and copy while the job's live predictors run" },
+    force: { type: "boolean", description: "both --ignore-governor and --ignore-conflicts" },
     json: { type: "boolean", description: "print {job, runs: [...]} as JSON (with queued: true when a daemon took it)" },
     ...homeOptions,
   },
-  examples: ["edgetrain train activity", "edgetrain train activity --key player_7 --force --json"],
+  examples: [
+    "edgetrain train activity",
+    "edgetrain train activity --key player_7 --ignore-conflicts",
+    "edgetrain train activity --key player_7 --force --json",
+  ],
   async run(args, io) {
     const [jobName] = args.positionals;
     if (!jobName) throw new EdgetrainError("usage", "edgetrain train: name the job (edgetrain train JOB)");
     const resolved = await resolveHomeProfile(args, io);
     const { profile, paths } = resolved;
+    const overrides = runOverrides({
+      force: Boolean(args.values.force),
+      ignoreGovernor: Boolean(args.values["ignore-governor"]),
+      ignoreConflicts: Boolean(args.values["ignore-conflicts"]),
+    });
+    const ignoring = ignoredInWords(overrides);
     const daemon = readLockOwner(join(paths.home, "edgetrain.lock"));
     if (daemon && isOwnerAlive(daemon)) {
       // The daemon owns this home's runs: hand the request to its queue rather than train beside it.
       const key = stringFlag(args, "key");
-      await askDaemon(args, io, (api) => api.v1.jobs({ name: encodeURIComponent(jobName) }).run.post({ ...(key ? { key } : {}), force: Boolean(args.values.force) }));
-      writeAnswer(io, args, { job: jobName, key: key ?? null, queued: true, daemon_pid: daemon.pid, runs: [] }, `queued ${jobName}${key ? ` for ${key}` : ""} in the daemon (pid ${daemon.pid}); follow it with edgetrain status\n`);
+      const { ignoreGovernor: ignore_governor, ignoreConflicts: ignore_conflicts } = overrides;
+      const body = { ...(key ? { key } : {}), ignore_governor, ignore_conflicts };
+      await askDaemon(args, io, (api) => api.v1.jobs({ name: encodeURIComponent(jobName) }).run.post(body));
+      const where = `in the daemon (pid ${daemon.pid})${ignoring ? `, ${ignoring}` : ""}`;
+      const said = `queued ${jobName}${key ? ` for ${key}` : ""} ${where}`;
+      const answer = { job: jobName, key: key ?? null, queued: true, daemon_pid: daemon.pid, runs: [] };
+      writeAnswer(io, args, answer, `${said}; follow it with edgetrain status\n`);
       return 0;
     }
     const logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color }, consoleLevel: "warn" });
@@ -81,9 +112,9 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
     const logger = logs.logger();
     const opened = new Disposals(logger);
     try {
-      // --force: neither admitted nor paused by the governor. Without a daemon the model still goes
-      // into the store and through the job's deploy steps.
-      const governed = !args.values.force;
+      // --ignore-governor: neither admitted nor paused by the governor. Without a daemon the model still
+      // goes into the store and through the job's deploy steps.
+      const governed = !overrides.ignoreGovernor;
       const { runner, governor } = await Services.build({ resolved, environment: io.environment, state, logger, governed }, opened);
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
       runner.jobNamed(jobName);
@@ -97,16 +128,21 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
         const admission = governor.admit();
         if (!admission.ok) {
           state.recordEvent("run.deferred", { job: jobName, reason: admission.reason, trigger: "manual" });
-          throw new EdgetrainError("deferred", `job ${jobName} deferred: ${admission.reason}`, { hint: "try later, or --force to run anyway" });
+          const hint = "try later, or --ignore-governor to run anyway";
+          throw new EdgetrainError("deferred", `job ${jobName} deferred: ${admission.reason}`, { hint });
         }
       }
-      const clear = await clearOfPredictors(jobName, Boolean(args.values.force), { profile, paths, io, state, logger });
+      const parts = { profile, paths, io, state, logger };
+      const clear = await clearOfPredictors(jobName, Boolean(overrides.ignoreConflicts), parts);
       if (!clear) return ExitCode.refused;
       const bar = progressBar(io.stderr, jobName);
       const abort = new AbortController();
       const onSignal = () => abort.abort(cancellation("person", "interrupted (SIGINT)"));
       process.once("SIGINT", onSignal);
-      const outcomes = await runner.run({ job: jobName, key: stringFlag(args, "key"), trigger: args.values.force ? "manual: edgetrain train --force" : "manual: edgetrain train", signal: abort.signal, progress: bar }).finally(() => {
+      const trigger = `manual: edgetrain train${flagsOf(overrides)}`;
+      const key = stringFlag(args, "key");
+      const request = { job: jobName, key, trigger, signal: abort.signal, progress: bar, ...overrides };
+      const outcomes = await runner.run(request).finally(() => {
         bar.finish();
         process.off("SIGINT", onSignal);
       });

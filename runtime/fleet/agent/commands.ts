@@ -86,7 +86,7 @@ export class Commands {
     switch (name) {
       case "train": {
         const { job, key } = parseArgs(v.object({ job: v.string(), key: v.optional(v.string()) }), args);
-        await target.requestRun(job, key, false);
+        await target.requestRun(job, key, {});
         return { queued: { job, ...(key !== undefined && { key }) } };
       }
       case "activate": {
