@@ -1,4 +1,3 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { DeployHooks, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 
@@ -11,11 +10,11 @@ const options = ({ v }: PluginLibraries) =>
 
 /**
  * For predictors that read model files themselves (the Nano layout): writes the candidate into `dir`
- * atomically after keeping the replaced file in `previous_dir`, and only when the job's live predictors
- * allow it (its conflict policy: wait, skip or force).
+ * atomically after keeping the replaced file in `previous_dir`, when the job's live predictors allow it
+ * (its conflict policy: wait, skip or force). A copy they hold up stays pending and is written once they go
+ * quiet; a rollback of the model puts the replaced file back from `previous_dir`.
  */
 function copyToDir(context: PluginContext<OptionsOf<typeof options>>): DeployHooks {
-  const { writeAtomically } = context.libraries;
   const resolve = (dir: string) => (isAbsolute(dir) ? dir : join(context.paths.home, dir));
   return {
     async deploy(candidate) {
@@ -24,20 +23,12 @@ function copyToDir(context: PluginContext<OptionsOf<typeof options>>): DeployHoo
         .replaceAll("{key}", candidate.key ?? candidate.model)
         .replaceAll("{job}", candidate.job)
         .replaceAll("{version}", String(candidate.version));
-      const clearance = await candidate.clearOfPredictors();
-      if (!clearance.clear) return { ok: false, message: `did not write ${name}: ${clearance.message}` };
-      const dir = resolve(context.options.dir);
-      const target = join(dir, name);
-      mkdirSync(dir, { recursive: true });
-      if (context.options.previous_dir !== undefined && existsSync(target)) {
-        const previousDir = resolve(context.options.previous_dir);
-        mkdirSync(previousDir, { recursive: true });
-        writeAtomically(join(previousDir, name), readFileSync(target));
-      }
-      // Readers see the old file or the new one under the real name, never a gap or half a file.
-      writeAtomically(target, readFileSync(candidate.artifact));
-      context.logger.info("model copied for file-reading predictors", { model: candidate.model, version: candidate.version, file: target, ...(clearance.message ? { note: clearance.message } : {}) });
-      return { ok: true, message: `wrote ${target}` };
+      const { previous_dir } = context.options;
+      const target = join(resolve(context.options.dir), name);
+      const previous = previous_dir !== undefined ? join(resolve(previous_dir), name) : undefined;
+      const placed = await candidate.placeFile(target, previous);
+      // Pending is not a failure: the copy is kept and written once the predictors go quiet.
+      return { ok: placed.written || placed.pending, message: placed.message };
     },
   };
 }
@@ -45,8 +36,8 @@ function copyToDir(context: PluginContext<OptionsOf<typeof options>>): DeployHoo
 export default {
   kind: "deploy",
   name: "copy-to-dir",
-  version: "1.0.0",
-  description: "Copies the candidate into a folder that other predictors read, keeping the replaced file.",
+  version: "1.1.0",
+  description: "Copies the candidate into a folder other predictors read, keeping the replaced file; retried if held.",
   options,
   setup: copyToDir,
 } satisfies PluginModule<"deploy", ReturnType<typeof options>>;

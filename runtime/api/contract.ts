@@ -85,6 +85,8 @@ export type LogLine = InferOutput<typeof schema.LogLine>;
 type RunRef = { run: string };
 type JobKey = { job: string; key?: string | null };
 type Deployment = { model: string; version: number; status: "activated" | "rejected" | "stored" | "failed"; message?: string; steps: Array<{ step: string; ok: boolean; message?: string; rolled_back?: boolean }> };
+/** A model file placed for predictors that read files (copy-to-dir); `restore`: the replaced file put back. */
+type CopyRef = { model: string; version: number; target: string; restore?: boolean };
 type Reading = { cpuPercent: number; memoryPercent: number; totalCpuPercent: number; ownCpuPercent: number; load1: number; gpuPercent?: number; gpuMemoryUsedMb?: number; gpuMemoryTotalMb?: number; gpuUnreadable?: boolean; temperatureC?: number; diskPercent?: number; predictionsPerSecond?: number };
 
 /** The payload of each event of `/v1/events`, by its type (the SSE `event:` field). */
@@ -133,6 +135,12 @@ export type EventPayloads = {
   "conflict.forced": JobKey & { predictors: Conflict["predictors"] };
   "conflict.cleared": JobKey & { waited_ms: number };
   "conflict.stale_lock_removed": { lockfile: string; pid?: number };
+  /** Live predictors hold the copy up: it is kept and retried each time they go quiet. */
+  "copy.pending": CopyRef & { reason: string };
+  /** Written, at the first attempt or a later one. */
+  "copy.written": CopyRef & { attempts: number };
+  /** A pending copy given up: a newer one to the same file, or its version rolled back. */
+  "copy.superseded": CopyRef & { reason: string };
   "offpeak.learned": { windows: string[]; points: number; note?: string };
   "offpeak.unknown": JobKey & { reason: string };
   "disk.full": DiskStatus;

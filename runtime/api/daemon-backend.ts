@@ -110,6 +110,7 @@ export class DaemonBackend implements DaemonView {
       inference: { ...serving.pool.runs(), sessions: serving.pool.sessions() },
       disk: disk.status(),
       cache: this.cacheStats(),
+      copies: services.copies.pending(),
       conflicts: {
         open: services.desk.list().length,
         clients: services.attendance.clients(),

@@ -103,6 +103,22 @@ export const DaemonStatus = v.object({
   ),
   cache: CacheStats,
   disk: DiskStatus,
+  copies: v.pipe(
+    v.array(
+      v.object({
+        model: Text,
+        version: Count,
+        job: Text,
+        key: v.optional(Text),
+        target: v.pipe(Text, v.description("The file predictors read.")),
+        restore: v.pipe(v.boolean(), v.description("The replaced file put back after a rollback, not a version's.")),
+        since: IsoTime("When it was first held up"),
+        attempts: v.pipe(Count, v.description("Writes tried and failed (predictors found live do not count).")),
+        reason: v.optional(Text),
+      }),
+    ),
+    v.description("copy-to-dir copies waiting for their predictors to go quiet, oldest first."),
+  ),
   conflicts: v.object({
     open: v.pipe(Count, v.description("Open questions (GET /v1/conflicts).")),
     clients: v.pipe(Count, v.description("Clients following the conflict events: a TUI, an SSE subscriber.")),

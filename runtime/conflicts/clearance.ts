@@ -179,6 +179,18 @@ export class ConflictClearance {
     }
   }
 
+  /**
+   * Whether files the job's predictors read may be written now, without waiting or asking: none is live, or
+   * the job's policy forces past them (logged and recorded as forced). For copies retried in the background.
+   */
+  writableNow(target: Omit<ClearanceTarget, "conflict">): { clear: boolean; predictors: ActivePredictor[] } {
+    const predictors = this.scan(target.job);
+    if (predictors.length === 0) return { clear: true, predictors };
+    if ((target.policy ?? jobPolicy(this.parts.profile, target.job)) !== "force") return { clear: false, predictors };
+    this.forced({ ...target }, predictors);
+    return { clear: true, predictors };
+  }
+
   private scan(job: string): ActivePredictor[] {
     const { profile, home, procRoot, serving } = this.parts;
     const scan = scanForJob(profile, job, { home, procRoot, serving });

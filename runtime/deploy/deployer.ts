@@ -17,6 +17,7 @@ import { finishDeploy, markDeployInProgress, versionOfRun } from "../state/deplo
 import { modelNameOf } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import { crashPoint } from "./crash-points.ts";
+import { FileCopies } from "./file-copies.ts";
 
 export interface DeployParts {
   profile: Profile;
@@ -29,6 +30,8 @@ export interface DeployParts {
   events: Events;
   procRoot?: string;
   serving?: ServingActivity;
+  /** Files placed for file-reading predictors, pending ones retried; the services' own, else one of its own. */
+  copies?: FileCopies;
 }
 
 export interface DeployRequest {
@@ -80,7 +83,14 @@ export const DEFAULT_DEPLOY = ["gate", "activate"];
 
 /** Stores a run's model as the next version and passes it through the job's deploy steps in order. */
 export class Deployer {
-  constructor(private readonly parts: DeployParts) {}
+  private readonly copies: FileCopies;
+
+  constructor(private readonly parts: DeployParts) {
+    const { state, profile, paths, logger, events, procRoot, serving } = parts;
+    const home = paths.home;
+    const own = () => new FileCopies({ state, profile: () => profile, home, logger, events, procRoot, serving });
+    this.copies = parts.copies ?? own();
+  }
 
   /** The model job+key writes versions of: the job's `model`, else JOB-KEY. */
   modelOf(job: string, key: string | undefined): string {
@@ -275,6 +285,16 @@ export class Deployer {
       },
       note: (gate) => store.note(model, version, gate),
       clearOfPredictors: () => this.clearOfPredictors(request),
+      placeFile: async (target, previous) => {
+        const clearance = await this.clearOfPredictors(request);
+        // Cut short by a stop: the deploy itself resumes at the next start, this copy with it.
+        if (!clearance.clear && request.signal.aborted) {
+          return { written: false, pending: false, message: clearance.message ?? "cancelled" };
+        }
+        const { job, key } = request;
+        const copy = { model, version, job, key, kind: "copy" as const, source: artifact, target, previous };
+        return this.copies.place(copy, clearance);
+      },
     };
   }
 

@@ -13,6 +13,15 @@ export interface PredictorClearance {
   message?: string;
 }
 
+/** What became of a file placed for predictors that read files: written now, or pending until they go quiet. */
+export interface PlacedFile {
+  written: boolean;
+  /** Kept in the state database and retried each time the job's predictors go quiet. */
+  pending: boolean;
+  /** `wrote …`, or why it waits. */
+  message: string;
+}
+
 /** A freshly trained version on its way to serving, and what deploy steps may do with it. */
 export interface DeployCandidate {
   model: string;
@@ -41,6 +50,14 @@ export interface DeployCandidate {
   note(gate: Record<string, unknown>): void;
   /** Waits for the job's live predictors (constraints.not_during) by its conflict policy before writing files others read. */
   clearOfPredictors(): Promise<PredictorClearance>;
+  /**
+   * Writes the candidate's file at `target` atomically, first keeping the file it replaces at `previous`,
+   * once the job's live predictors allow it (its conflict policy, as clearOfPredictors). When they do not,
+   * the copy is kept pending in the state database and retried each time they go quiet, until it is written
+   * or a newer copy to the same target supersedes it. A rollback of the model puts the replaced file back.
+   * @example await candidate.placeFile("/srv/models/player_1.onnx", "/srv/previous/player_1.onnx")
+   */
+  placeFile(target: string, previous?: string): Promise<PlacedFile>;
 }
 
 export interface DeployOutcome {

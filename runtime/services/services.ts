@@ -6,6 +6,7 @@ import { Attendance } from "../conflicts/attendance.ts";
 import { ConflictDesk } from "../conflicts/conflict-desk.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
 import { Deployer } from "../deploy/deployer.ts";
+import { FileCopies } from "../deploy/file-copies.ts";
 import type { Environment } from "../environment.ts";
 import { messageOf } from "../errors.ts";
 import { EventBus } from "../events/bus.ts";
@@ -64,6 +65,8 @@ export class Services {
   /** Runs in progress by id, kept across reloads: what cancel, pause and resume act on. */
   readonly activeRuns = new Map<string, RunControl>();
   readonly retention: Retention;
+  /** Model files placed for file-reading predictors: pending ones retried, rolled-back ones put back. */
+  readonly copies: FileCopies;
   serving!: Serving;
   deployer!: Deployer;
   runner!: JobRunner;
@@ -97,6 +100,16 @@ export class Services {
     this.governor = new Governor(governorLimits(parts.resolved.profile.governor), this.bus);
     this.procRoot = join(parts.environment.hostRoot, "proc");
     this.retention = new Retention(parts.state.db, join(parts.resolved.paths.home, "runs"), () => this.resolved.profile.history, parts.logger);
+    const { state, logger } = parts;
+    const home = parts.resolved.paths.home;
+    const profile = () => this.resolved.profile;
+    const { procRoot, servingActivity: serving } = this;
+    this.copies = new FileCopies({ state, profile, home, logger, events: this.bus, procRoot, serving });
+    // A rollback by any road (the API, the TUI, a failed deploy step) puts back the files its copies replaced.
+    const unwatch = this.bus.subscribe((event) => {
+      if (event.type === "model.rolled_back") this.copies.rolledBack(event.data.model, event.data.from, event.data.to);
+    });
+    stack.add("file copies", unwatch);
   }
 
   /** The model store, sessions and cache live across profile reloads; a new cache type needs a restart. */
@@ -151,6 +164,7 @@ export class Services {
     this.stack.add("scheduler and runs", () => this.scheduler?.stop());
     await this.startScheduler(true);
     this.stack.add("history sweeps", this.startHistorySweeps());
+    this.stack.add("pending file copies", this.retryCopies());
   }
 
   /** A new profile: the governor's limits apply now; triggers follow it; runs in progress finish under the old one. */
@@ -180,7 +194,9 @@ export class Services {
     const { state, logger, governed } = this.parts;
     const { store, activator } = this.serving;
     const events = this.bus;
-    this.deployer = new Deployer({ profile, paths, registry, state, store, activator, logger, events, procRoot: this.procRoot, serving: this.servingActivity });
+    const { procRoot, servingActivity: serving, copies } = this;
+    const parts = { profile, paths, registry, state, store, activator, logger, events, procRoot, serving, copies };
+    this.deployer = new Deployer(parts);
     this.runner = new JobRunner({
       profile, paths, registry, state, logger, events, governor: governed === false ? undefined : this.governor,
       active: this.activeRuns, deployer: this.deployer, retention: this.retention,
@@ -205,6 +221,23 @@ export class Services {
       },
     });
     await this.scheduler.start(recover);
+  }
+
+  /** Pending copies are tried every conflicts.check_interval: written as soon as their predictors go quiet. */
+  private retryCopies(): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const next = () => {
+      timer = setTimeout(() => {
+        try {
+          this.copies.retry();
+        } catch (error) {
+          this.parts.logger.warn("could not retry the pending file copies", { error: messageOf(error) });
+        }
+        next();
+      }, durationMs(this.resolved.profile.conflicts.check_interval));
+    };
+    next();
+    return () => clearTimeout(timer);
   }
 
   /** Old run folders, run records and events go soon after start (not in its way) and then once a day. */

@@ -147,4 +147,31 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 7,
+    name: "file copies for predictors that read model files: pending until they go quiet, and the one to undo",
+    // One row per copy-to-dir placement: pending while live predictors stand in its way (retried until
+    // written or superseded by a newer one to the same target), done once written. A restore puts the
+    // replaced file back after a rollback. Only the newest done row per target is kept.
+    sql: `
+      CREATE TABLE file_copies (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        job TEXT NOT NULL,
+        key TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('copy','restore')),
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        previous TEXT,
+        state TEXT NOT NULL CHECK (state IN ('pending','done','superseded','failed')),
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX file_copies_by_target ON file_copies (target, id);
+      CREATE INDEX file_copies_pending ON file_copies (state) WHERE state = 'pending';
+    `,
+  },
 ];

@@ -71,6 +71,7 @@ export const STATUS: DaemonStatus = {
   inference: { calls: 3, rows: 9, sessions: { loaded: 1, bytes: 2_000_000, budget_bytes: 536_870_912, loads: 1, not_kept: 0, evictions: 0 } },
   cache: { entries: 2, hits: 5, misses: 3, hit_rate: 0.625, type: "memory" },
   disk: { home: "/home", full: false, free_bytes: 1e9, waiting_writes: 0, dropped_writes: 0 },
+  copies: [],
   conflicts: { open: 1, clients: 0, asking: true },
 };
 

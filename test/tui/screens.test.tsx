@@ -4,7 +4,7 @@ import { createApp } from "../../runtime/api/app.ts";
 import type { DaemonView } from "../../runtime/api/daemon-view.ts";
 import { App } from "../../tui/app.tsx";
 import { weekHeatMap } from "../../tui/week-heat-map.ts";
-import { fakeDaemon, RUN, TOKEN, version } from "../api/fake-daemon.ts";
+import { fakeDaemon, RUN, STATUS, TOKEN, version } from "../api/fake-daemon.ts";
 import { waitUntil } from "../helpers.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -116,6 +116,24 @@ describe("TUI pictures: the last hour", () => {
     expect([...cpu].every((block, i) => i === 0 || block >= cpu[i - 1]!)).toBe(true);
     expect(mem).toBe("▅".repeat(60));
     expect(frame(screen)).not.toContain("GPU 1h");
+  }, 30_000);
+});
+
+describe("TUI pictures: pending copies", () => {
+  test("the overview lists the copies waiting for their predictors, and why", async () => {
+    const copy = {
+      model: "activity-player_1", version: 3, job: "activity", key: "player_1", target: "/srv/updated/player_1.onnx",
+      since: "2026-12-04T10:00:00.000Z", attempts: 0,
+      reason: "gave up after 5m: player-dashboard (hold pid 412) still predicting",
+    };
+    const second = { ...copy, model: "activity-player_2", target: "/srv/updated/player_2.onnx", restore: true };
+    const copies = [{ ...copy, restore: false }, second];
+    const screen = await tuiOn({ status: () => ({ ...STATUS, copies }) });
+    await waitUntil(() => frame(screen).includes("Pending copies (2)"), 5000);
+    expect(frame(screen)).toContain("Pending copies (2): retried when their predictors go quiet");
+    const first = "activity-player_1 v3 → /srv/updated/player_1.onnx — gave up after 5m: player-dashboard";
+    expect(frame(screen)).toContain(first);
+    expect(frame(screen)).toContain("rollback of activity-player_2 to v3 → /srv/updated/player_2.onnx");
   }, 30_000);
 });
 

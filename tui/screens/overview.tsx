@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import { ago, metricsShort, percent, ProgressBar, Sparkline } from "../components/gauges.tsx";
 import { HourHistory, hourHistoryLines } from "../components/hour-history.tsx";
+import { PendingCopies, pendingCopiesLines } from "../components/pending-copies.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
@@ -12,7 +13,8 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
   const latest = readings.at(-1);
   const limits = status.governor.limits as Record<string, number>;
   const spark = Math.max(10, width - 40);
-  const rows = Math.max(1, height - 11 - (status.disk.full ? 1 : 0) - hourHistoryLines(snapshot.history));
+  const taken = 11 + (status.disk.full ? 1 : 0) + hourHistoryLines(snapshot.history) + pendingCopiesLines(status);
+  const rows = Math.max(1, height - taken);
   const line = (label: string, value: number | undefined, series: Array<number | undefined>, limit?: number) => (
     <Box>
       <Text>{label.padEnd(5)}{percent(value)} </Text>
@@ -66,6 +68,7 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
           {entry.key ? `/${entry.key}` : ""}: {entry.reason.slice(0, width - 30)}
         </Text>
       ))}
+      <PendingCopies status={status} width={width} />
       <Text wrap="truncate">
         Next: {snapshot.jobs.filter((job) => job.next).sort((a, b) => a.next!.localeCompare(b.next!)).slice(0, 2).map((job) => `${job.name} at ${job.next!.slice(5, 16).replace("T", " ")} UTC`).join(" · ") || "nothing scheduled; triggers fire on data, models and by hand"}
       </Text>

@@ -12,6 +12,18 @@ function conflictLine(conflicts: DaemonStatus["conflicts"]): string {
   return `conflicts: ${conflicts.open} open${clients}${asking}`;
 }
 
+/** copy-to-dir copies waiting for their predictors, each with its file and why. */
+function copyLines(copies: DaemonStatus["copies"]): string[] {
+  if (!copies.length) return [];
+  const why = (copy: DaemonStatus["copies"][number]) => (copy.reason ? ` (${copy.reason})` : "");
+  const what = (copy: DaemonStatus["copies"][number]) =>
+    copy.restore ? `rollback of ${copy.model} to version ${copy.version}` : `${copy.model} version ${copy.version}`;
+  return [
+    `pending copies (${copies.length}), retried when their predictors go quiet:`,
+    ...copies.map((copy) => `  ${what(copy)} → ${copy.target} since ${copy.since}${why(copy)}`),
+  ];
+}
+
 export const statusCommand: Command = {
   name: "status",
   summary: "one screen: readings, governor, queue, runs in progress, latest runs",
@@ -37,6 +49,7 @@ export const statusCommand: Command = {
         : `disk: ${status.disk.free_bytes === null ? "free space unknown" : `${formatBytes(status.disk.free_bytes)} free`} on the home`,
       `queue: ${status.queue.length ? status.queue.map((q) => `${q.job}${q.key ? `/${q.key}` : ""} (${q.reason})`).join(", ") : "empty"} · running: ${status.running}`,
       conflictLine(status.conflicts),
+      ...copyLines(status.copies),
       "latest runs:",
       ...runs.map((run) => `  ${run.id}  ${run.job}${run.key ? `/${run.key}` : ""}  ${run.status}${run.progress !== null && run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : ""}  ${run.message ?? run.error ?? Object.entries(run.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`),
     ];

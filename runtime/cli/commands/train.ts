@@ -115,11 +115,14 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
       // --ignore-governor: neither admitted nor paused by the governor. Without a daemon the model still
       // goes into the store and through the job's deploy steps.
       const governed = !overrides.ignoreGovernor;
-      const { runner, governor } = await Services.build({ resolved, environment: io.environment, state, logger, governed }, opened);
+      const built = await Services.build({ resolved, environment: io.environment, state, logger, governed }, opened);
+      const { runner, governor, copies } = built;
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
       runner.jobNamed(jobName);
       // No daemon runs on this home: a deploy a crash left unfinished is this process's to finish.
       await runner.resumeDeploys();
+      // Without a daemon nobody retries the copies predictors held up: each train looks once.
+      copies.retry();
       if (governed) {
         const sampler = new ResourceSampler(io.environment.hostRoot);
         sampler.sample();
