@@ -116,7 +116,7 @@ describe("off-peak from edgetrain's own record (usage.source: self)", () => {
     for (let at = NOW - 28 * 24 * HOUR; at < NOW; at += HOUR) recorder.sample(at + shift, 10, 40);
     recorder.flush();
     state.close();
-    const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\nusage:\n  source: self\n  timezone: UTC\n  min_data_points: 500\n  weights: { players: 1, cpu: 0, memory: 0 }\n`);
+    const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\nusage:\n  source: self\n  timezone: UTC\n  history_days: 35\n  min_data_points: 500\n  weights: { players: 1, cpu: 0, memory: 0 }\n`);
     const plan = await runCli(["plan", "--json", "--profile", file], { home: dir.path });
     const json = JSON.parse(plan.stdout) as { offpeak: { windows: Array<{ label: string }>; points: number } };
     expect(json.offpeak.points).toBeGreaterThanOrEqual(600);
