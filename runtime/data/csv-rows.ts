@@ -30,6 +30,13 @@ export class RowReader {
   readonly labels: string[] = [];
   readonly kept: string[][];
   readonly skipped: string[] = [];
+  /**
+   * Batches: parse() stops at the start of a record once the table holds this many rows, so the table never
+   * grows; a batch reader hands the rows on, empties the table and parses on from there.
+   */
+  rowLimit = Infinity;
+  /** Batches: the line each kept row starts on, by row (rowLimit rows long). */
+  lineOfRow?: Uint32Array;
   private readonly rowTexts: string[];
   private readonly interner = new LabelInterner();
   private roles!: ColumnRoles;
@@ -61,8 +68,9 @@ export class RowReader {
   }
 
   /**
-   * Parses the records in `buf[pos, limit)`, which ends in LF; returns where it stopped: `limit`, or the start
-   * of a record whose quoted field runs past it (read more and call again from there).
+   * Parses the records in `buf[pos, limit)`, which ends in LF; returns where it stopped: `limit`, the start of
+   * a record whose quoted field runs past it (read more and call again from there), or the start of the
+   * record after the `rowLimit`-th row.
    */
   parse(buf: Uint8Array, pos: number, limit: number, atEnd: boolean): number {
     const { featureSlot, textSlot } = this.roles;
@@ -81,6 +89,7 @@ export class RowReader {
         line++;
         continue;
       }
+      if (rows >= this.rowLimit) break;
       const recordStart = pos;
       const recordLine = line;
       if (rows === capacity) {
@@ -180,6 +189,7 @@ export class RowReader {
       for (const [from, to] of this.roles.textCopies) texts[to] = texts[from]!;
       this.labels.push(label);
       for (let k = 0; k < this.kept.length; k++) this.kept[k]!.push(texts[k + 1]!);
+      if (this.lineOfRow) this.lineOfRow[rows] = recordLine;
       this.x.rows = ++rows;
     }
     this.line = line;

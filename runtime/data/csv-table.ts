@@ -94,11 +94,7 @@ export async function readCsvTable(files: readonly string[], choice: ColumnChoic
       }
       bufferBytes = Math.max(bufferBytes, chunks.capacity);
     } catch (error) {
-      if (error instanceof EdgetrainError) throw error;
-      if (error instanceof CsvSyntaxError) {
-        throw new EdgetrainError("data_invalid", `${shown} line ${error.line}, column ${error.columnNumber}: ${error.message}`, { details: { file, line: error.line, columnNumber: error.columnNumber } });
-      }
-      throw new EdgetrainError("data_invalid", `${shown}: ${(error as Error).message}`, { details: { file } });
+      throw dataError(error, shown, file);
     } finally {
       await handle?.close();
     }
@@ -133,6 +129,16 @@ export async function readCsvHeader(file: string): Promise<string[]> {
   } finally {
     await handle?.close();
   }
+}
+
+/** A read's failure as the user sees it: data_invalid naming the file, and the line and column where known. */
+export function dataError(error: unknown, shown: string, file: string): EdgetrainError {
+  if (error instanceof EdgetrainError) return error;
+  if (error instanceof CsvSyntaxError) {
+    const where = `${shown} line ${error.line}, column ${error.columnNumber}`;
+    return new EdgetrainError("data_invalid", `${where}: ${error.message}`, { details: { file, line: error.line, columnNumber: error.columnNumber } });
+  }
+  return new EdgetrainError("data_invalid", `${shown}: ${(error as Error).message}`, { details: { file } });
 }
 
 function sizeOf(file: string): number {
