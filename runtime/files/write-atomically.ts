@@ -69,3 +69,63 @@ export async function syncPath(path: string): Promise<void> {
     await handle.close();
   }
 }
+
+/** A file written in pieces that appears under its name whole, or not at all (`openAtomically`). */
+export interface AtomicFile {
+  /** Appends to the temporary file. */
+  write(chunk: string | Uint8Array): Promise<void>;
+  /** Syncs, renames, and syncs the folder: the whole file appears at once. */
+  commit(): Promise<void>;
+  /** Removes the temporary file; whatever had the name before keeps it. Harmless after commit(). */
+  discard(): Promise<void>;
+}
+
+/**
+ * `writeAtomically` for files written in pieces, too large to hold (batch scoring's predictions): the
+ * pieces go to a temporary name in the same folder, renamed at commit(). A crash or an error before that
+ * leaves no half-written file under the real name.
+ */
+export async function openAtomically(path: string, mode = 0o644): Promise<AtomicFile> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${crypto.randomUUID().slice(0, 8)}.partial`);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(temp, "w", mode);
+  } catch (error) {
+    throw writeFailure(path, error);
+  }
+  const close = async () => {
+    const current = handle;
+    handle = undefined;
+    await current?.close();
+  };
+  return {
+    async write(chunk) {
+      if (!handle) throw new Error(`${path} is already committed or discarded`);
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      try {
+        for (let done = 0; done < bytes.length; ) done += checkedCount((await handle.write(bytes, done, bytes.length - done)).bytesWritten, done, bytes.length);
+      } catch (error) {
+        await close().catch(() => undefined);
+        await rm(temp, { force: true });
+        throw writeFailure(path, error);
+      }
+    },
+    async commit() {
+      if (!handle) throw new Error(`${path} is already committed or discarded`);
+      try {
+        await handle.sync();
+        await close();
+        await rename(temp, path);
+        await syncPath(dirname(path));
+      } catch (error) {
+        await close().catch(() => undefined);
+        await rm(temp, { force: true });
+        throw writeFailure(path, error);
+      }
+    },
+    async discard() {
+      await close().catch(() => undefined);
+      await rm(temp, { force: true });
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeAtomically, writeAtomicallyAsync } from "../../runtime/files/write-atomically.ts";
+import { openAtomically, writeAtomically, writeAtomicallyAsync } from "../../runtime/files/write-atomically.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { ModelStore } from "../../runtime/store/model-store.ts";
 import { tempDir } from "../helpers.ts";
@@ -29,6 +29,12 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(`a full disk${tinyDiskUnavail
   for (const [name, write] of [
     ["writeAtomically", async (path: string, content: Buffer) => writeAtomically(path, content)],
     ["writeAtomicallyAsync", (path: string, content: Buffer) => writeAtomicallyAsync(path, content)],
+    ["openAtomically", async (path: string, content: Buffer) => {
+      // Written in pieces, as batch scoring writes its predictions.
+      const file = await openAtomically(path);
+      for (let at = 0; at < content.length; at += 4096) await file.write(content.subarray(at, at + 4096));
+      await file.commit();
+    }],
   ] as const) {
     test(`${name}: a file under its final name is whole (old or new content), and no temporary file is left`, async () => {
       await using disk = tinyDisk("512k");
