@@ -48,7 +48,11 @@ export interface BatchReadStats {
  * as `readCsvTable`, with the same columns, quoting, bad-cell rules and messages, but the table never grows
  * past `batchRows`. The generator's return value says what the read held.
  */
-export async function* readCsvBatches(file: string, choice: ColumnChoice, options: BatchOptions = {}): AsyncGenerator<CsvBatch, BatchReadStats> {
+export async function* readCsvBatches(
+  file: string,
+  choice: ColumnChoice,
+  options: BatchOptions = {},
+): AsyncGenerator<CsvBatch, BatchReadStats> {
   const batchRows = Math.max(1, options.batchRows ?? 8192);
   const shown = choice.displayRoot ? relative(choice.displayRoot, file) : file;
   const stats: BatchReadStats = { bufferBytes: 0, batchBytes: 0, batches: 0, rows: 0 };
@@ -58,7 +62,8 @@ export async function* readCsvBatches(file: string, choice: ColumnChoice, option
     const fileBytes = (await handle.stat()).size;
     const chunks = new ChunkReader(handle, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     const head = await readHead(chunks, choice.features ? 0 : 64);
-    if (!head.header) throw new EdgetrainError("data_invalid", `${shown} is empty: no header row`, { details: { file } });
+    if (!head.header)
+      throw new EdgetrainError("data_invalid", `${shown} is empty: no header row`, { details: { file } });
     checkHeader(head.header, choice, shown, file);
     const layout = decideLayout(head.header, head.sample, choice);
     const x = new FloatBuilder(layout.features.length, batchRows);

@@ -43,8 +43,14 @@ describe("reading a file in batches", () => {
     const whole = await readCsvTable([file], { ...fail, features: ["hr", "speed"], keep: ["id"] });
     for (const batchRows of [1, 3, 7, 1000]) {
       for (const chunkBytes of [64, 65, 97, 1 << 20]) {
-        const { rows, sizes } = await readAll(file, { ...fail, features: ["hr", "speed"], keep: ["id"] }, { batchRows, chunkBytes });
-        expect(rows.map((row) => row.x)).toEqual(Array.from({ length: whole.labels.length }, (_, r) => [whole.x[r * 2]!, whole.x[r * 2 + 1]!]));
+        const { rows, sizes } = await readAll(
+          file,
+          { ...fail, features: ["hr", "speed"], keep: ["id"] },
+          { batchRows, chunkBytes },
+        );
+        expect(rows.map((row) => row.x)).toEqual(
+          Array.from({ length: whole.labels.length }, (_, r) => [whole.x[r * 2]!, whole.x[r * 2 + 1]!]),
+        );
         expect(rows.map((row) => row.kept[0])).toEqual(whole.kept.id!);
         expect(Math.max(...sizes)).toBeLessThanOrEqual(batchRows);
         // The quoted line break moves a3 to line 6, after the empty line 5.
@@ -58,7 +64,10 @@ describe("reading a file in batches", () => {
     await using dir = tempDir();
     const file = dir.write("in.csv", "time,a,b\n2026-01-01,1,2\n2026-01-02,3,4\n");
     const { rows } = await readAll(file, fail, { batchRows: 1 });
-    expect(rows.map((row) => row.x)).toEqual([[1, 2], [3, 4]]);
+    expect(rows.map((row) => row.x)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   test("a bad cell fails the read with file, line and column, or skips its row, said once", async () => {
@@ -86,11 +95,21 @@ describe("reading a file in batches", () => {
     // holds the same buffers, so a file larger than memory streams through them too.
     await using dir = tempDir();
     const write = (name: string, rows: number) =>
-      dir.write(name, "a,b,c,d\n" + Array.from({ length: rows }, (_, r) => `${r},${r % 7},${r / 8},${(r * 31) % 1000}`).join("\n") + "\n");
+      dir.write(
+        name,
+        "a,b,c,d\n" +
+          Array.from({ length: rows }, (_, r) => `${r},${r % 7},${r / 8},${(r * 31) % 1000}`).join("\n") +
+          "\n",
+      );
     const small = await readAll(write("small.csv", 20_000), fail, { batchRows: 512, chunkBytes: 4096 });
     const large = await readAll(write("large.csv", 200_000), fail, { batchRows: 512, chunkBytes: 4096 });
     expect(large.rows.length).toBe(200_000);
-    expect(large.stats).toEqual({ bufferBytes: 4096, batchBytes: 512 * 4 * 4, batches: Math.ceil(200_000 / 512), rows: 200_000 });
+    expect(large.stats).toEqual({
+      bufferBytes: 4096,
+      batchBytes: 512 * 4 * 4,
+      batches: Math.ceil(200_000 / 512),
+      rows: 200_000,
+    });
     expect({ ...small.stats, batches: 0, rows: 0 }).toEqual({ ...large.stats, batches: 0, rows: 0 });
   });
 });
