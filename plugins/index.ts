@@ -18,5 +18,27 @@ import manualTrigger from "./triggers/manual.ts";
 import modelMissingTrigger from "./triggers/model-missing.ts";
 import newDataTrigger from "./triggers/new-data.ts";
 import samplesAboveTrigger from "./triggers/samples-above.ts";
+import predictionsScore from "./score/predictions.ts";
 
-export const builtinPlugins = [randomForest, incrementalNn, commandStrategy, cronTrigger, manualTrigger, newDataTrigger, modelMissingTrigger, samplesAboveTrigger, accuracyBelowTrigger, memoryCache, diskCache, tieredCache, gateStep, activateStep, copyToDirStep, commandStep, scikitLearnConverter, pytorchConverter, kerasConverter];
+export const builtinPlugins = [
+  randomForest,
+  incrementalNn,
+  commandStrategy,
+  cronTrigger,
+  manualTrigger,
+  newDataTrigger,
+  modelMissingTrigger,
+  samplesAboveTrigger,
+  accuracyBelowTrigger,
+  memoryCache,
+  diskCache,
+  tieredCache,
+  gateStep,
+  activateStep,
+  copyToDirStep,
+  commandStep,
+  scikitLearnConverter,
+  pytorchConverter,
+  kerasConverter,
+  predictionsScore,
+];

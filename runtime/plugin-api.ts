@@ -22,6 +22,7 @@ import type { ConverterHooks } from "./plugin-api/converter.ts";
 import type { DeployHooks } from "./plugin-api/deploy.ts";
 import type { StrategyHooks } from "./plugin-api/strategy.ts";
 import type { TriggerHooks } from "./plugin-api/trigger.ts";
+import type { ScoreHooks } from "./plugin-api/score.ts";
 
 // One public file; the types live in one file per plugin kind beside it.
 export type * from "./plugin-api/context.ts";
@@ -30,6 +31,7 @@ export type * from "./plugin-api/trigger.ts";
 export type * from "./plugin-api/deploy.ts";
 export type * from "./plugin-api/cache.ts";
 export type * from "./plugin-api/converter.ts";
+export type * from "./plugin-api/score.ts";
 
 export interface HooksOf {
   strategy: StrategyHooks;
@@ -37,6 +39,7 @@ export interface HooksOf {
   deploy: DeployHooks;
   cache: CacheHooks;
   converter: ConverterHooks;
+  score: ScoreHooks;
 }
 
 export interface PluginModule<K extends PluginKind = PluginKind, S extends OptionsSchema = OptionsSchema> {
@@ -47,7 +50,7 @@ export interface PluginModule<K extends PluginKind = PluginKind, S extends Optio
   description?: string;
   /** The schema of the plugin's options; use strict objects so misspelled keys are caught. */
   options: (libraries: PluginLibraries) => S;
-  /** Strategies: how long a run may take when its job sets no `max_runtime` (`"24h"`, seconds); default 2h. */
+  /** Strategies and score plugins: how long a run may take when its job sets no `max_runtime` (`"24h"`); default 2h. */
   maxRuntime?: string | number;
   /** Converters: the file extensions they convert, lower case with the dot (`[".pkl", ".joblib"]`). */
   extensions?: string[];

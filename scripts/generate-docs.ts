@@ -42,8 +42,11 @@ const MEANINGS: Record<string, string> = {
   "conflicts.ask_timeout": "How long an `ask` prompt waits for an answer before `ask_default` applies.",
   "conflicts.check_interval": "How often `wait` re-checks the predictors.",
   "conflicts.max_wait": "How long `wait` waits before the job gives up.",
-  "jobs.*": "A job: one strategy, its data, its triggers and deploy steps. The name is `[a-z0-9._-]`.",
-  "jobs.*.options": "The strategy's options, checked by the strategy's own schema (see `edgetrain plugins`).",
+  "jobs.*":
+    "A job: one strategy (or a score plugin, for batch scoring), its data, its triggers and deploy steps. " +
+    "The name is `[a-z0-9._-]`.",
+  "jobs.*.options":
+    "The strategy's (or score plugin's) options, checked by the plugin's own schema (see `edgetrain plugins`).",
   "jobs.*.data": "Data source: `{ source: sessions, … }` or `{ source: rows, … }` (below).",
   "jobs.*.data.source": "Which kind of data source; the fields below say which kind they belong to.",
   "jobs.*.data.debounce": "A file whose size or modification time changed within this is waited for, never read half-way.",

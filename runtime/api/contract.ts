@@ -6,6 +6,7 @@
  */
 import type { InferOutput } from "valibot";
 import type { CancelReason, ErrorCode } from "../errors.ts";
+import type { ScoreSummary } from "../batch-scoring/score-summary.ts";
 import type * as schema from "./response-schemas.ts";
 
 export type { App } from "./app.ts";
@@ -119,6 +120,11 @@ export type EventPayloads = {
   "run.deferred": JobKey & { reason: string; queued?: number };
   "run.skipped": JobKey & { reason: string };
   "run.interrupted": RunRef & JobKey;
+  /**
+   * A score job's run scored rows: the model version, the files, and the class histogram or value
+   * statistics, for drift detection. A fleet agent forwards it to the hub.
+   */
+  "score.summary": RunRef & JobKey & ScoreSummary;
   "model.version_added": { model: string; version: number; metrics: Record<string, number> };
   "model.activated": { model: string; version: number; previous: number | null };
   "model.rolled_back": { model: string; from: number; to: number; reason: string };

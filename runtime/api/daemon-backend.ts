@@ -14,6 +14,7 @@ import { DaemonMetrics } from "../metrics/daemon-metrics.ts";
 import { windowHours } from "../offpeak/windows.ts";
 import { importModel, type ImportRequest } from "../deploy/model-import.ts";
 import { planJobs } from "../scheduler/job-plan.ts";
+import { jobPlugin } from "../training/job-plugin.ts";
 import type { Logger } from "../plugin-api.ts";
 import type { RunningProfile, Services } from "../services/services.ts";
 import type { StateDatabase } from "../state/database.ts";
@@ -100,7 +101,11 @@ export class DaemonBackend implements DaemonView {
       device: { ...profile.device },
       home: paths.home,
       plugins: registry.list().map((p) => ({ kind: p.module.kind, name: p.module.name, version: p.module.version, source: p.source })),
-      jobs: Object.entries(profile.jobs).map(([name, job]) => ({ name, strategy: job.strategy, enabled: job.enabled })),
+      jobs: Object.entries(profile.jobs).map(([name, job]) => ({
+        name,
+        strategy: jobPlugin(job).name,
+        enabled: job.enabled,
+      })),
       state: { schema_version: state.schemaVersion },
       governor: governorStatus(services.governor, profile.governor),
       queue: (scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
@@ -138,7 +143,7 @@ export class DaemonBackend implements DaemonView {
       const plan = plans.find((p) => p.job === name);
       return {
         name,
-        strategy: job.strategy,
+        strategy: jobPlugin(job).name,
         enabled: job.enabled,
         priority: job.priority,
         triggers: job.triggers.map((trigger) => String(trigger.type)),

@@ -64,6 +64,7 @@ export const ResourceHistory = v.object({
   ),
 });
 
+const JobPlugin = v.pipe(v.string(), v.description("Its training strategy, or a score job's score plugin."));
 export const DaemonStatus = v.object({
   version: Text,
   pid: Count,
@@ -73,7 +74,7 @@ export const DaemonStatus = v.object({
   device: v.object({ name: Text, kind: Text, accelerator: Text }),
   home: Text,
   plugins: v.array(v.object({ kind: Text, name: Text, version: Text, source: v.pipe(v.string(), v.description("built-in, or the plugin's file.")) })),
-  jobs: v.array(v.object({ name: Text, strategy: Text, enabled: v.boolean() })),
+  jobs: v.array(v.object({ name: Text, strategy: JobPlugin, enabled: v.boolean() })),
   state: v.object({ schema_version: Count }),
   governor: v.object({
     paused: v.boolean(),
@@ -171,7 +172,7 @@ export const OffPeak = v.object({
 });
 export const JobSummary = v.object({
   name: Text,
-  strategy: Text,
+  strategy: JobPlugin,
   enabled: v.boolean(),
   priority: Count,
   triggers: v.array(Text),

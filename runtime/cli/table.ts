@@ -52,6 +52,8 @@ function cut(cell: string, width: number): string {
 }
 
 /** `accuracy 0.812, f1 0.774` */
-export function metricsText(metrics: Record<string, number> | null | undefined): string {
-  return Object.entries(metrics ?? {}).map(([name, value]) => `${name} ${value.toFixed(3)}`).join(", ");
+export function metricsText(metrics: Record<string, number> | null | undefined, digits = 3): string {
+  // Counts (a score run's rows, files, version) read as counts; scores keep their digits.
+  const text = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(digits));
+  return Object.entries(metrics ?? {}).map(([name, value]) => `${name} ${text(value)}`).join(", ");
 }

@@ -29,10 +29,12 @@ export function problemsFromIssues(issues: ReadonlyArray<v.BaseIssue<unknown>>, 
       };
     }
     const expected = expectedText(issue);
+    // A rule across several fields says all there is in its message; "got Object" would add nothing.
+    const rule = issue.type === "check" || issue.type === "partial_check";
     return {
       ...position,
       path: formatPath(path),
-      message: missingKey ? missingText(issue) : `expected ${expected}, got ${issue.received}`,
+      message: missingKey ? missingText(issue) : rule ? issue.message : `expected ${expected}, got ${issue.received}`,
       severity: "error" as const,
     };
   });

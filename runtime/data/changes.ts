@@ -27,9 +27,14 @@ export function fileFingerprint(file: string): string {
   }
 }
 
+/** A CSV file that is data: a score job's predictions (`NAME.predictions.csv`) beside the data are not. */
+export function isDataFile(name: string): boolean {
+  return name.endsWith(".csv") && !name.endsWith(".predictions.csv");
+}
+
 function csvNamesUnder(dir: string): string[] {
   try {
-    return readdirSync(dir, { recursive: true }).map(String).filter((name) => name.endsWith(".csv")).sort();
+    return readdirSync(dir, { recursive: true }).map(String).filter(isDataFile).sort();
   } catch {
     return [];
   }

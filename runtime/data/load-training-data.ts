@@ -7,7 +7,7 @@ import { readCsvTable, type ColumnChoice, type CsvTable } from "./csv-table.ts";
 import { naturalOrder } from "../natural-order.ts";
 import { sessionWindow } from "./sessions.ts";
 import type { DataSourceSpec, RowsSpec, SessionsSpec } from "./source-spec.ts";
-import { fileFingerprint, waitUntilStable } from "./changes.ts";
+import { fileFingerprint, isDataFile, waitUntilStable } from "./changes.ts";
 
 export interface LoadContext {
   /** `paths.data`; source paths are relative to it. */
@@ -139,7 +139,7 @@ export function csvFilesIn(path: string): string[] {
   if (stats.isFile()) return [path];
   return readdirSync(path, { recursive: true })
     .map(String)
-    .filter((name) => name.endsWith(".csv"))
+    .filter(isDataFile)
     .sort(naturalOrder)
     .map((name) => join(path, name));
 }

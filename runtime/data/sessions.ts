@@ -2,6 +2,7 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { EdgetrainError } from "../errors.ts";
 import { naturalOrder } from "../natural-order.ts";
+import { isDataFile } from "./changes.ts";
 
 export interface Session {
   number: number;
@@ -29,7 +30,7 @@ export function sessionWindow(folder: string, pattern: string, count: number): {
     throw new EdgetrainError("data_invalid", `no folder ${folder}`, { details: { path: folder } });
   }
   const all = names
-    .filter((name) => name.endsWith(".csv"))
+    .filter(isDataFile)
     .flatMap((name) => {
       const match = matcher.exec(name);
       return match?.[1] !== undefined ? [{ number: Number(match[1]), file: join(folder, name) }] : [];

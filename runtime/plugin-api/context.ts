@@ -2,7 +2,7 @@
 import type * as Valibot from "valibot";
 import type * as Yaml from "yaml";
 
-export type PluginKind = "strategy" | "trigger" | "deploy" | "cache" | "converter";
+export type PluginKind = "strategy" | "trigger" | "deploy" | "cache" | "converter" | "score";
 
 export type OptionsSchema = Valibot.GenericSchema;
 
@@ -17,6 +17,17 @@ export interface PluginLibraries {
   processGroupMembers(group: number): number[];
   /** Temporary name, fsync, rename: never a half-written model or status file. Returns `path`. */
   writeAtomically(path: string, content: Uint8Array | string, mode?: number): string;
+  /** The same for a file written in pieces (predictions of a large file): it appears whole at commit(), or never. */
+  openAtomically(path: string, mode?: number): Promise<AtomicFile>;
+}
+
+/** A file being written under a temporary name (`openAtomically`). */
+export interface AtomicFile {
+  write(chunk: string | Uint8Array): Promise<void>;
+  /** Syncs and renames: the whole file appears under its name at once. */
+  commit(): Promise<void>;
+  /** Removes the temporary file; harmless after commit(). */
+  discard(): Promise<void>;
 }
 
 export interface Logger {

@@ -13,7 +13,7 @@ export interface PluginUse {
   kind: PluginKind;
   name: string;
   options: Tree;
-  /** Path of the field that names the plugin (`jobs.x.strategy`, `jobs.x.triggers[0].type`). */
+  /** Path of the field that names the plugin (`jobs.x.strategy`, `jobs.x.score`, `jobs.x.triggers[0].type`). */
   namePath: FieldPath;
   /** Path the option keys live under, for locating option problems. */
   optionsPath: FieldPath;
@@ -24,12 +24,14 @@ export function pluginUses(raw: Tree): PluginUse[] {
   const uses: PluginUse[] = [];
   const defaults = isTree(raw.defaults) && isTree(raw.defaults.strategies) ? raw.defaults.strategies : {};
   for (const [jobName, job] of Object.entries((raw.jobs ?? {}) as Record<string, Tree>)) {
-    const strategy = String(job.strategy);
+    // A job trains with a strategy or scores with a score plugin (the schema allows one of the two).
+    const kind = job.score !== undefined ? "score" : "strategy";
+    const name = String(job[kind]);
     uses.push({
-      kind: "strategy",
-      name: strategy,
-      options: withDefaults("strategy", strategy, (job.options ?? {}) as Tree, defaults),
-      namePath: ["jobs", jobName, "strategy"],
+      kind,
+      name,
+      options: withDefaults(kind, name, (job.options ?? {}) as Tree, defaults),
+      namePath: ["jobs", jobName, kind],
       optionsPath: ["jobs", jobName, "options"],
     });
     ((job.triggers ?? []) as Tree[]).forEach((trigger, index) => uses.push(stepUse("trigger", trigger, ["jobs", jobName, "triggers", index])));

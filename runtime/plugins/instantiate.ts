@@ -18,6 +18,7 @@ export const KIND_WORDS: Record<PluginKind, { one: string; many: string }> = {
   deploy: { one: "deploy step", many: "deploy steps" },
   cache: { one: "cache", many: "caches" },
   converter: { one: "converter", many: "converters" },
+  score: { one: "score plugin", many: "score plugins" },
 };
 
 /** The options a plugin's schema sees: a strategy's own merged over the profile's defaults for it. */

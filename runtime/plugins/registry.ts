@@ -4,12 +4,20 @@ import type { OptionsSchema, PluginKind, PluginLibraries, PluginModule } from ".
 import type { Problem } from "../config/yaml-source.ts";
 import { Duration, durationMs } from "../config/duration.ts";
 import { processGroupMembers } from "../os/process-identity.ts";
-import { writeAtomically } from "../files/write-atomically.ts";
+import { openAtomically, writeAtomically } from "../files/write-atomically.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 
-export const pluginLibraries: PluginLibraries = { v, yaml, duration: Duration, durationMs, processGroupMembers, writeAtomically };
+export const pluginLibraries: PluginLibraries = {
+  v,
+  yaml,
+  duration: Duration,
+  durationMs,
+  processGroupMembers,
+  writeAtomically,
+  openAtomically,
+};
 
-export const PLUGIN_KINDS: readonly PluginKind[] = ["strategy", "trigger", "deploy", "cache", "converter"];
+export const PLUGIN_KINDS: readonly PluginKind[] = ["strategy", "trigger", "deploy", "cache", "converter", "score"];
 
 export interface RegisteredPlugin<K extends PluginKind = PluginKind> {
   module: PluginModule<K>;
@@ -39,6 +47,7 @@ export class PluginRegistry {
     deploy: new Map(),
     cache: new Map(),
     converter: new Map(),
+    score: new Map(),
   };
   readonly problems: Problem[] = [];
 

@@ -199,7 +199,7 @@ export class Services {
     this.deployer = new Deployer(parts);
     this.runner = new JobRunner({
       profile, paths, registry, state, logger, events, governor: governed === false ? undefined : this.governor,
-      active: this.activeRuns, deployer: this.deployer, retention: this.retention,
+      active: this.activeRuns, deployer: this.deployer, retention: this.retention, store,
       host: { root: this.parts.environment.hostRoot, toolPath: this.parts.environment.searchPath },
     });
   }

@@ -7,7 +7,6 @@ import type { Governor } from "../governor/governor.ts";
 import type { Events } from "../events/bus.ts";
 import type { DataTable, DeployState, JobInfo, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 import { acquireLock } from "../locks/lockfile.ts";
-import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { recordDeployPending } from "../state/deploys.ts";
 import { latestSuccess } from "../state/runs.ts";
@@ -15,7 +14,7 @@ import { modelNameOf } from "../store/model-name.ts";
 import { RunControl } from "./run-control.ts";
 import { maxRuntimeOf, startRunDeadline } from "./run-deadline.ts";
 import { RunRecorder } from "./run-recorder.ts";
-import { runStrategyInThread } from "./strategy-thread.ts";
+import { runStrategyInThread, type ThreadBridge } from "./strategy-thread.ts";
 import { trainingPriority } from "../os/thread-priority.ts";
 import { jobKeys } from "./job-keys.ts";
 import { crashPoint } from "../deploy/crash-points.ts";
@@ -24,6 +23,12 @@ import { resumeDeploys } from "../deploy/deploy-resume.ts";
 import type { Retention } from "../state/retention.ts";
 import { scoreActiveModel } from "../scoring/score-active-model.ts";
 import { type RunOverrides, warnOverrides } from "./run-overrides.ts";
+import { scoreKey, type ScoreKeyRequest } from "../batch-scoring/score-job.ts";
+import { scoreMetrics, type ScoreSummary } from "../batch-scoring/score-summary.ts";
+import type { ModelStore } from "../store/model-store.ts";
+import { KIND_WORDS } from "../plugins/instantiate.ts";
+import type { PluginRegistry, RegisteredPlugin } from "../plugins/registry.ts";
+import { jobPlugin } from "./job-plugin.ts";
 
 export interface JobRunnerParts {
   profile: Profile;
@@ -42,6 +47,8 @@ export interface JobRunnerParts {
   retention?: Retention;
   /** Where runs read the machine's free memory and GPU (`/` and the PATH by default). */
   host?: { root: string; toolPath?: string };
+  /** The model store, whose active versions score jobs run; without one a score job cannot run. */
+  store?: ModelStore;
 }
 
 export interface RunOutcome {
@@ -56,6 +63,8 @@ export interface RunOutcome {
   cancel_reason?: CancelReason;
   /** What became of the model: its version, and whether it serves. */
   deployment?: Deployment;
+  /** A score run's summary: rows, files, the class histogram or value statistics. */
+  score?: ScoreSummary;
 }
 
 export interface RunRequest extends RunOverrides {
@@ -166,14 +175,30 @@ export class JobRunner {
     }
   }
 
+  /** A score job's run: its summary is the run's record, and goes out as `score.summary` when it scored rows. */
+  private async score(request: ScoreKeyRequest, run: string, recorder: RunRecorder, bridge: ThreadBridge) {
+    const { profile, paths, state, store, events } = this.parts;
+    const { job, key } = request;
+    if (!store) throw new EdgetrainError("internal", `job ${job}: no model store to score with`);
+    const summary = await scoreKey(request, { profile, paths, state, store }, bridge);
+    recorder.scored(summary);
+    const metrics = scoreMetrics(summary);
+    bridge.logger.info("run succeeded", metrics);
+    if (summary.files.length > 0) events?.emit("score.summary", { run, job, key, ...summary });
+    return { run, job, key, status: "succeeded", metrics, score: summary } satisfies RunOutcome;
+  }
+
   private async runKey(request: RunRequest, job: Profile["jobs"][string], key: string | undefined): Promise<RunOutcome> {
     const { profile, paths, registry, state, governor } = this.parts;
-    const plugin = registry.get("strategy", job.strategy);
-    if (!plugin) throw new EdgetrainError("plugin_invalid", `job ${request.job}: unknown strategy "${job.strategy}"`);
+    const { kind, name } = jobPlugin(job);
+    const plugin = registry.get(kind, name);
+    const unknown = `job ${request.job}: unknown ${KIND_WORDS[kind].one} "${name}"`;
+    if (!plugin) throw new EdgetrainError("plugin_invalid", unknown);
     const id = RunRecorder.newId();
     const runDir = join(paths.home, "runs", id);
     mkdirSync(runDir, { recursive: true });
-    const recorder = new RunRecorder(state, { id, job: request.job, key, strategy: job.strategy, trigger: request.trigger, runDir });
+    const { trigger } = request;
+    const recorder = new RunRecorder(state, { id, job: request.job, key, strategy: name, trigger, runDir });
     const logger = this.parts.logger.child({ job: request.job, ...(key !== undefined ? { key } : {}), run: id });
     // The model's serving version, whichever job made it: warm starts continue from it, and it is the new one's parent.
     const start = this.parts.deployer?.startingPoint(request.job, key);
@@ -200,18 +225,24 @@ export class JobRunner {
     const release = governed?.register(id, { setPaused: (paused) => control.governorPause(paused), setThreads: (allowed) => threads.set(allowed), onMaxPause: () => abort.abort(cancellation("max_pause", `paused longer than governor.max_pause ${profile.governor.max_pause}`)) });
     const unwatchPause = pause.subscribe((paused) => recorder.paused(paused));
     const progress = recorder.progress(request.progress, this.parts.events);
-    logger.info("run started", { strategy: job.strategy, trigger: request.trigger });
-    this.parts.events?.emit("run.started", { run: id, job: request.job, key, strategy: job.strategy, trigger: request.trigger, max_runtime: String(maxRuntime) });
+    logger.info("run started", { [kind]: name, trigger: request.trigger });
+    const started = { run: id, job: request.job, key, strategy: name, trigger, max_runtime: String(maxRuntime) };
+    this.parts.events?.emit("run.started", started);
+    const bridge = { logger, events: recorder.events(this.parts.events), progress, pause, threads, signal: abort.signal };
     try {
+      if (kind === "score") {
+        const scoring = { job: request.job, spec: job, key, runDir, plugin: plugin as RegisteredPlugin<"score"> };
+        return await this.score(scoring, id, recorder, bridge);
+      }
       // The run's heavy work (CSV parsing, binning, training, ONNX export) stays off the thread that answers predictions.
       const { result, heldOut } = await runStrategyInThread(
         {
-          plugin: { name: job.strategy, source: plugin.source },
+          plugin: { name, source: plugin.source },
           options: job.options,
           defaults: profile.defaults.strategies,
           paths,
           stateFile: state.file,
-          storeName: `strategy/${job.strategy}`,
+          storeName: `strategy/${name}`,
           job: request.job,
           key,
           runDir,
@@ -230,7 +261,7 @@ export class JobRunner {
           wantHeldOut: this.parts.deployer !== undefined,
           now: Date.now(),
         },
-        { logger, events: recorder.events(this.parts.events), progress, pause, threads, signal: abort.signal },
+        bridge,
       );
       const ran = { ...result, metadata: { ...result.metadata, parent: start?.version ?? null } };
       // The deploy is pending from the moment the run counts as succeeded: a crash after this resumes it at the next start.

@@ -3,6 +3,7 @@ import { type CancelReason, EdgetrainError, type ErrorCode } from "../errors.ts"
 import { writeAtomicallyAsync } from "../files/write-atomically.ts";
 import type { EventSink, ProgressReporter, TrainResult } from "../plugin-api.ts";
 import type { StateDatabase } from "../state/database.ts";
+import { scoreMetrics, type ScoreSummary } from "../batch-scoring/score-summary.ts";
 
 export interface RunIdentity {
   id: string;
@@ -29,6 +30,8 @@ export interface RunDetails {
   artifact?: string;
   /** The model version it became and what the deploy steps made of it. */
   deployment?: unknown;
+  /** A score run's summary: model version, files, rows, the class histogram or value statistics. */
+  score?: ScoreSummary;
   /** The code of the error that ended it (`cancelled`, `paused_too_long`, `data_invalid`…), when it had one. */
   error_code?: ErrorCode;
   /** Why a cancelled run was cancelled. */
@@ -120,6 +123,12 @@ export class RunRecorder {
     this.details.data = metadata.data;
     this.takeWorkers(metadata.workers);
     this.finish("succeeded", result.metrics);
+  }
+
+  /** A score run's end: its summary is its record, its figures its metrics. */
+  scored(summary: ScoreSummary): void {
+    this.details.score = summary;
+    this.finish("succeeded", scoreMetrics(summary));
   }
 
   /** After the run succeeded: its model's version and deploy outcome join the record. */

@@ -4,6 +4,7 @@ import type { DataSourceSpec } from "../data/source-spec.ts";
 import type { Level } from "../log/logger.ts";
 import type { RunCapacitySettings } from "../governor/run-capacity.ts";
 import type { TrainingClass } from "../os/thread-priority.ts";
+import type { ScoreOutcome, ScoreRunSpec } from "../batch-scoring/score-run-spec.ts";
 
 /** Everything a training thread needs to run one strategy run; plain data, copied into the thread. */
 export interface StrategyRunSpec {
@@ -38,6 +39,7 @@ export interface StrategyRunSpec {
 
 export type ToThread =
   | { type: "start"; spec: StrategyRunSpec }
+  | { type: "score"; spec: ScoreRunSpec }
   | { type: "pause"; paused: boolean }
   | { type: "threads"; allowed?: number }
   | { type: "abort"; reason: string };
@@ -47,6 +49,7 @@ export type FromThread =
   | { type: "event"; name: string; data: Record<string, unknown> }
   | { type: "progress"; done: number; total: number; message?: string }
   | { type: "succeeded"; result: TrainResult; heldOut?: DataTable }
+  | { type: "scored"; outcome: ScoreOutcome }
   | { type: "failed"; error: ThreadError };
 
 /** An error as it crosses the thread boundary: what the run record, the CLI and the API read from it. */

@@ -1,6 +1,7 @@
 /**
- * The training thread: runs one strategy run — data loading, training, evaluation, ONNX export — away from
- * the daemon's main thread, which keeps answering predictions without stalls. Everything the strategy
+ * The training thread: runs one strategy run — data loading, training, evaluation, ONNX export — or one
+ * score run away from the daemon's main thread, which keeps answering predictions without stalls.
+ * Everything the strategy
  * reports (logs, events, progress) is posted back; pause, thread allowance and cancel arrive as messages.
  */
 import { Database } from "bun:sqlite";
@@ -19,6 +20,8 @@ import { runStrategy } from "./run-strategy.ts";
 import { ThreadAllowance } from "./thread-allowance.ts";
 import { lowerThisThread } from "../os/thread-priority.ts";
 import { errorToThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
+import { scoreInThread } from "../batch-scoring/score-in-thread.ts";
+import type { ScoreRunSpec } from "../batch-scoring/score-run-spec.ts";
 
 declare const self: Worker;
 
@@ -32,12 +35,13 @@ function threadLogger(fields: Record<string, unknown> = {}): Logger {
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), child: (more) => threadLogger({ ...fields, ...more }) };
 }
 
-/** The thread imports the run's strategy again (modules do not cross threads) and registers it alone. */
-async function strategyModule(plugin: StrategyRunSpec["plugin"]): Promise<unknown> {
+/** The thread imports the run's plugin again (modules do not cross threads) and registers it alone. */
+async function pluginModule(kind: "strategy" | "score", plugin: StrategyRunSpec["plugin"]): Promise<unknown> {
   const found = plugin.source === "built-in"
-    ? builtinPlugins.find((candidate) => candidate.kind === "strategy" && candidate.name === plugin.name)
+    ? builtinPlugins.find((candidate) => candidate.kind === kind && candidate.name === plugin.name)
     : ((await import(pathToFileURL(plugin.source).href)) as { default?: unknown }).default;
-  if (!found) throw new EdgetrainError("plugin_load_failed", `the training thread could not load strategy "${plugin.name}" from ${plugin.source}`);
+  const failed = `the training thread could not load ${kind} "${plugin.name}" from ${plugin.source}`;
+  if (!found) throw new EdgetrainError("plugin_load_failed", failed);
   return found;
 }
 
@@ -55,12 +59,26 @@ function lazyStore(file: string, name: string, opened: { db?: Database }): Plugi
   return { get: (key) => open().get(key), set: (key, value) => open().set(key, value), delete: (key) => open().delete(key), keys: () => open().keys() };
 }
 
-async function run(spec: StrategyRunSpec): Promise<void> {
+/** The governor's switches as the run starts, and the thread's priority lowered to the training class. */
+function prepare(spec: { paused: boolean; threads?: number }, priority: StrategyRunSpec["priority"]): void {
   pause.set(spec.paused);
   threads.set(spec.threads);
-  const lowered = lowerThisThread(spec.priority.class, spec.priority.nice);
-  if (lowered.class === "unchanged") threadLogger().debug("could not lower the training thread's priority; it trains at normal priority", { ...spec.priority });
-  else if (lowered.class !== spec.priority.class) threadLogger().debug("the idle scheduling class is not available here; training at training_nice", { nice: spec.priority.nice });
+  const lowered = lowerThisThread(priority.class, priority.nice);
+  const logger = threadLogger();
+  if (lowered.class === "unchanged") {
+    logger.debug("could not lower the training thread's priority; it trains at normal priority", { ...priority });
+  } else if (lowered.class !== priority.class) {
+    logger.debug("the idle scheduling class is not available here; training at training_nice", { nice: priority.nice });
+  }
+}
+
+const progress = {
+  update: (done: number, total: number, message?: string) => post({ type: "progress", done, total, message }),
+};
+const events = { emit: (name: string, data: Record<string, unknown>) => post({ type: "event", name, data }) };
+
+async function run(spec: StrategyRunSpec): Promise<void> {
+  prepare(spec, spec.priority);
   const opened: { db?: Database } = {};
   let loaded: Promise<TrainingData> | undefined;
   const loadData = () => {
@@ -68,9 +86,8 @@ async function run(spec: StrategyRunSpec): Promise<void> {
     loaded ??= loadTrainingData(spec.data, { dataRoot: spec.paths.data, key: spec.key, now: spec.now });
     return loaded;
   };
-  const progress = { update: (done: number, total: number, message?: string) => post({ type: "progress", done, total, message }) };
   try {
-    const plugins = registryOf([await strategyModule(spec.plugin)], spec.plugin.source);
+    const plugins = registryOf([await pluginModule("strategy", spec.plugin)], spec.plugin.source);
     const result = await runStrategy({
       strategy: spec.plugin.name,
       options: spec.options,
@@ -79,7 +96,7 @@ async function run(spec: StrategyRunSpec): Promise<void> {
         defaults: spec.defaults,
         logger: threadLogger(),
         paths: spec.paths,
-        events: { emit: (name, data) => post({ type: "event", name, data }) },
+        events,
         store: lazyStore(spec.stateFile, spec.storeName, opened),
       },
       job: spec.job,
@@ -105,9 +122,26 @@ async function run(spec: StrategyRunSpec): Promise<void> {
   }
 }
 
+async function score(spec: ScoreRunSpec): Promise<void> {
+  prepare(spec, spec.runtime.priority);
+  const opened: { db?: Database } = {};
+  try {
+    const plugins = registryOf([await pluginModule("score", spec.plugin)], spec.plugin.source);
+    const store = lazyStore(spec.stateFile, spec.storeName, opened);
+    const scope = { plugins, logger: threadLogger(), paths: spec.paths, events, store };
+    const outcome = await scoreInThread(spec, { scope, pause, threads, signal: abort.signal, progress });
+    post({ type: "scored", outcome });
+  } catch (error) {
+    post({ type: "failed", error: errorToThread(error) });
+  } finally {
+    opened.db?.close();
+  }
+}
+
 self.onmessage = (event: MessageEvent<ToThread>) => {
   const message = event.data;
   if (message.type === "start") void run(message.spec);
+  else if (message.type === "score") void score(message.spec);
   else if (message.type === "pause") pause.set(message.paused);
   else if (message.type === "threads") threads.set(message.allowed);
   else abort.abort(message.reason);

@@ -50,7 +50,7 @@ describe("validate", () => {
 
   test("a missing required key points at its parent", async () => {
     const problems = await problemsOf("jobs:\n  nightly:\n    triggers: [{ type: manual }]\n");
-    expect(problems).toEqual([{ line: 5, column: 5, path: "jobs.nightly.strategy", message: 'missing required key "strategy"', hint: undefined, severity: "error" }]);
+    expect(problems).toEqual([{ line: 5, column: 5, path: "jobs.nightly.strategy", message: 'missing required key "strategy" (or "score", for a batch scoring job)', hint: undefined, severity: "error" }]);
   });
 
   test("unknown strategy lists the known ones; plugin options are checked by the plugin's schema", async () => {

@@ -15,6 +15,7 @@ import { homeOptions, resolveHomeProfile } from "../home.ts";
 import { askDaemon } from "../daemon-client.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
+import { metricsText } from "../table.ts";
 import { Disposals } from "../../services/disposals.ts";
 import { Services } from "../../services/services.ts";
 import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/run-overrides.ts";
@@ -60,7 +61,7 @@ function flagsOf(overrides: RunOverrides): string {
 export const trainCommand: Command = {
   name: "train",
   summary: "run a profile job now, for all its keys or one",
-  description: `Runs the job as the scheduler would: its strategy, options and data source, one run per key, \
+  description: `Runs the job as the scheduler would: its strategy (or a score job's scoring), options and data source, one run per key, \
 each recorded in the home's state with its folder under runs/. The governor is asked first: when the machine is \
 busy the run is deferred with the reason (exit 5). Then the job's live predictors (constraints.not_during), under \
 its conflict policy: a run they refuse exits 5 too.
@@ -152,7 +153,7 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
       if (args.values.json) writeJson(io, { job: jobName, runs: outcomes });
       else {
         for (const outcome of outcomes) {
-          const metrics = Object.entries(outcome.metrics ?? {}).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(", ");
+          const metrics = metricsText(outcome.metrics, 4);
           const deployed = outcome.deployment ? `; model ${outcome.deployment.model} version ${outcome.deployment.version} ${outcome.deployment.status}${outcome.deployment.message ? ` (${outcome.deployment.message})` : ""}` : "";
           io.stdout.write(`${outcome.key ?? jobName}: ${outcome.status}${metrics ? `, ${metrics}` : ""}${outcome.error ? `: ${outcome.error}` : ""}${deployed}  (run ${outcome.run})\n`);
         }
