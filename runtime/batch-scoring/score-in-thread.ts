@@ -1,6 +1,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { relative } from "node:path";
 import { readCsvBatches } from "../data/csv-batches.ts";
+import { EdgetrainError } from "../errors.ts";
+import { readModelDescription } from "../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { sessionThreads } from "../inference/session-threads.ts";
 import type { PluginScope } from "../plugins/instantiate.ts";
@@ -13,6 +15,35 @@ import { batchPredictions } from "./batch-predictions.ts";
 import { ScoreProgress } from "./score-progress.ts";
 import type { ScoreOutcome, ScoreRunSpec } from "./score-run-spec.ts";
 import { ScoreTally } from "./score-summary.ts";
+
+/**
+ * What scoring CSV rows needs of the model: its task, to read the answers, and its feature names, to read the
+ * columns. The store's record says them; else edgetrain's metadata in the file (an edgetrain model imported
+ * with `models add`).
+ */
+function describedModel(model: ScoreRunSpec["model"], bytes: Uint8Array) {
+  const embedded = model.task && model.featureNames?.length ? undefined : readModelDescription(bytes, model.path);
+  const task = model.task ?? embedded?.task;
+  const featureNames = model.featureNames?.length ? model.featureNames : embedded?.feature_names;
+  if (!task || !featureNames?.length) {
+    const what = `model ${model.name} version ${model.version}`;
+    throw new EdgetrainError(
+      "model_not_loadable",
+      `${what} does not say its task and feature names, which scoring CSV rows needs`,
+      {
+        details: { model: model.name, version: model.version },
+        hint: "import it again with --task and --features (or --features-from data.csv)",
+      },
+    );
+  }
+  return {
+    name: model.name,
+    version: model.version,
+    task,
+    featureNames,
+    classes: model.classes ?? embedded?.classes ?? [],
+  };
+}
 
 /** The thread's side of a score run: the plugin's scope, and the governor's switches as the thread holds them. */
 export interface ScoreThreadParts {
@@ -37,23 +68,20 @@ export async function scoreInThread(spec: ScoreRunSpec, parts: ScoreThreadParts)
     progress: parts.progress,
   });
   const runtime = await loadOnnxRuntime({ preference: spec.runtime.preference, cacheDir: spec.runtime.cacheDir });
-  const session = await runtime.ort.InferenceSession.create(
-    readFileSync(spec.model.path),
-    sessionThreads(spec.runtime.threads),
-  );
+  const bytes = readFileSync(spec.model.path);
+  const described = describedModel(spec.model, bytes);
+  const session = await runtime.ort.InferenceSession.create(bytes, sessionThreads(spec.runtime.threads));
   try {
     const tally = new ScoreTally();
-    const width = spec.model.featureNames.length;
+    const width = described.featureNames.length;
     const inputName = session.inputNames[0] ?? "features";
     const model: ScoringModel = {
-      name: spec.model.name,
-      version: spec.model.version,
-      task: spec.model.task,
-      featureNames: [...spec.model.featureNames],
-      classes: [...spec.model.classes],
+      ...described,
+      featureNames: [...described.featureNames],
+      classes: [...described.classes],
       async predict(batch: ScoreBatch) {
         const input = new runtime.ort.Tensor("float32", batch.x.subarray(0, batch.rows * width), [batch.rows, width]);
-        const predictions = batchPredictions(await session.run({ [inputName]: input }), spec.model, batch.rows);
+        const predictions = batchPredictions(await session.run({ [inputName]: input }), described, batch.rows);
         tally.add(predictions);
         return predictions;
       },
@@ -68,7 +96,7 @@ export async function scoreInThread(spec: ScoreRunSpec, parts: ScoreThreadParts)
     const progress = new ScoreProgress(sizes, parts.progress, logger);
     const choice = (columns: readonly string[] = []) => ({
       label: "",
-      features: spec.model.featureNames,
+      features: described.featureNames,
       keep: [...columns],
       onBadCell: spec.onBadCell,
       allowMissingLabel: true,

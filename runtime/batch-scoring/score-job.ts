@@ -74,9 +74,9 @@ export async function scoreKey(
       model: {
         ...model,
         path: version.path,
-        task: version.task!,
-        featureNames: version.feature_names!,
-        classes: version.classes ?? [],
+        task: version.task,
+        featureNames: version.feature_names,
+        classes: version.classes,
       },
       files,
       onBadCell: data.on_bad_cell,
@@ -97,7 +97,7 @@ export async function scoreKey(
   return summary;
 }
 
-/** The version that scores: the model's active one, which must say its task and features. */
+/** The version that scores: the model's active one. */
 function activeVersionOf(request: ScoreKeyRequest, store: ModelStore): ModelVersion {
   const name = checkModelName(
     request.spec.model!.replaceAll("{job}", request.job).replaceAll("{key}", request.key ?? ""),
@@ -108,14 +108,6 @@ function activeVersionOf(request: ScoreKeyRequest, store: ModelStore): ModelVers
     throw new EdgetrainError("model_unavailable", message, {
       details: { model: name },
       hint: "train it, or import one: edgetrain models add NAME FILE --activate",
-    });
-  }
-  if (!version.task || !version.feature_names?.length) {
-    const what = `model ${name} version ${version.version}`;
-    const message = `${what} does not say its task and feature names, which scoring CSV rows needs`;
-    throw new EdgetrainError("model_not_loadable", message, {
-      details: { model: name, version: version.version },
-      hint: "import it again with --task and --features (or --features-from data.csv)",
     });
   }
   return version;

@@ -16,14 +16,14 @@ export interface ScoreRunSpec {
   job: string;
   key?: string;
   runDir: string;
-  /** The active version when the run started, described by the store. */
+  /** The active version when the run started, as the store describes it; the thread reads the rest from the file. */
   model: {
     name: string;
     version: number;
     path: string;
-    task: "classification" | "regression";
-    featureNames: string[];
-    classes: string[];
+    task?: "classification" | "regression";
+    featureNames?: string[];
+    classes?: string[];
   };
   /** The data files to score. */
   files: string[];

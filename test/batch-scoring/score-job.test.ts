@@ -192,15 +192,30 @@ describe("a score job", () => {
     expect(partials(incoming)).toEqual([]);
   }, 180_000);
 
-  test("without an active version of its model the run fails saying so", async () => {
+  test("scores with a model added by models add, whose features are written in it; without one it says so", async () => {
     await using dir = tempDir();
-    const home = await homeWithModels(dir, scoreJob("orphan", "{}", undefined, "nobody"));
+    const jobs = scoreJob("orphan", "{}", undefined, "nobody") + scoreJob("imported", "{}", undefined, "added");
+    const home = await homeWithModels(dir, jobs);
     dir.write("home/data/incoming/day1.csv", `${HEADER}\n${rowsText(10, 1, false)}`);
-    const [run] = await train(home, "orphan");
-    expect(run).toMatchObject({
+    const [orphan] = await train(home, "orphan");
+    expect(orphan).toMatchObject({
       status: "failed",
       error: "job orphan: model nobody has no active version to score with",
     });
+    // `edgetrain fit` writes the task and feature names into the file; `models add` without --features keeps none.
+    const model = join(dir.path, "added.onnx");
+    const data = dir.write("fit.csv", `${HEADER},label\n${rowsText(500, 3).replaceAll(/,[0-9.]+$/gm, "")}`);
+    const fit = ["fit", "--strategy", "random-forest", "--data", data, "--set", "n_estimators=4", "--out", model];
+    expect((await runCli(fit, { home })).code).toBe(0);
+    expect((await runCli(["models", "add", "added", model, "--activate", "--home", home], { home })).code).toBe(0);
+    const [imported] = await train(home, "imported");
+    expect(imported).toMatchObject({ status: "succeeded", metrics: { rows: 10, version: 1 } });
+    expect(csvRows(join(home, "data/incoming/day1.predictions.csv"))[1]).toEqual([
+      "2",
+      expect.stringMatching(/^(run|walk)$/),
+      "added",
+      "1",
+    ]);
   }, 60_000);
 });
 
