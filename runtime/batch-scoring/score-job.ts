@@ -8,7 +8,7 @@ import { checkModelName } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import { trainingPriority } from "../os/thread-priority.ts";
 import { runScoreInThread, type ThreadBridge } from "../training/strategy-thread.ts";
-import type { ScoreSummary } from "./score-summary.ts";
+import { ScoreTally, type ScoreSummary } from "./score-summary.ts";
 
 export interface ScoreJobParts {
   profile: Profile;
@@ -44,22 +44,11 @@ export async function scoreKey(
   const scored = state.pluginStore(`score/${request.job}`);
   const recordKey = `scored/${request.key ?? ""}`;
   const done = scored.get<Record<string, string>>(recordKey) ?? {};
-  const files = (dataFiles(paths.data, data).filesByKey()[request.key ?? ""] ?? []).filter(
-    (file) => done[file] !== fileFingerprint(file),
-  );
+  const source = dataFiles(paths.data, data);
+  const files = (source.filesByKey()[request.key ?? ""] ?? []).filter((file) => done[file] !== fileFingerprint(file));
   const model = { name: version.model, version: version.version };
-  if (files.length === 0)
-    return {
-      model: model.name,
-      version: model.version,
-      rows: 0,
-      files: [],
-      skipped: 0,
-      skipped_examples: [],
-      seconds: 0,
-      rows_per_s: 0,
-    };
-  await waitUntilStable(files, dataFiles(paths.data, data).debounceMs);
+  if (files.length === 0) return new ScoreTally().summary(model, [], 0);
+  await waitUntilStable(files, source.debounceMs);
   const fingerprints = new Map(files.map((file) => [file, fileFingerprint(file)]));
   const { summary } = await runScoreInThread(
     {
