@@ -54,7 +54,10 @@ export async function resolveProfile(profile: string, environment: Environment, 
   return { loaded, registry, problems, profile: ok ? deepFreeze(loaded.profile) : undefined, paths: ok ? paths : undefined };
 }
 
-/** A job's `model` names one model per key: {key} where a job has keys, only {key} and {job} in braces. */
+/**
+ * A job's `model` names one model per key: {key} where a training job has keys (a score job may score every
+ * key's rows with one model), only {key} and {job} in braces.
+ */
 function checkModelNames(profile: Profile, locate: LoadedProfile["locate"]): Problem[] {
   return Object.entries(profile.jobs).flatMap(([job, spec]) => {
     if (spec.model === undefined) return [];
@@ -63,7 +66,7 @@ function checkModelNames(profile: Profile, locate: LoadedProfile["locate"]): Pro
     const unknown = spec.model.match(/\{[^}]*\}/g)?.find((part) => part !== "{key}" && part !== "{job}");
     const message = unknown
       ? `${unknown} is not a placeholder: a model name takes {key} and {job}`
-      : keyed && !spec.model.includes("{key}")
+      : keyed && spec.score === undefined && !spec.model.includes("{key}")
         ? "the job has a model per key: put {key} in the name (btc-{key}), or every key writes the same model"
         : !keyed && spec.model.includes("{key}")
           ? "the job has no keys to fill {key} with"
