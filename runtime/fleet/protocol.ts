@@ -9,7 +9,8 @@
  *   edgetrain/devices/ID/status       device → hub, retained: online, or offline as the broker's last will
  *   edgetrain/devices/ID/info         device → hub, retained: registration (inventory, models), on every connect
  *   edgetrain/devices/ID/heartbeat    device → hub, QoS 0: every fleet.heartbeat_interval, at most 2 KB
- *   edgetrain/devices/ID/reports      device → hub, QoS 1: OTA outcomes, command results, finished runs; each with an id
+ *   edgetrain/devices/ID/reports      device → hub, QoS 1: OTA outcomes, command results, finished runs, score
+ *                                     summaries; each with an id
  *   edgetrain/devices/ID/runs         device → hub, QoS 0: a live run's heartbeat, checkpoints and log lines, rate-limited
  *   edgetrain/devices/ID/models/NAME  hub → device, retained: the version the device should run (signed announcement)
  *   edgetrain/devices/ID/commands     hub → device, QoS 1, persistent session: signed commands
@@ -127,6 +128,41 @@ export const DeviceCommand = v.object({
 
 export const OtaOutcome = v.picklist(["verified", "activated", "rejected", "failed", "rolled_back"]);
 
+/** Classes a score report's histogram lists: a label set is bounded, and so is the report. */
+export const SCORE_MAX_CLASSES = 32;
+export const SCORE_MAX_LABEL = 128;
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const ClassLabel = v.pipe(v.string(), v.maxLength(SCORE_MAX_LABEL));
+
+/** A score run's summary (runtime/batch-scoring/score-summary.ts) as a device reports it, for drift detection. */
+export const ScoreReport = v.object({
+  kind: v.literal("score"),
+  id: v.string(),
+  device: Name,
+  at: Time,
+  run: v.string(),
+  job: v.string(),
+  key: v.optional(v.string()),
+  model: Name,
+  version: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  rows: Count,
+  files: Count,
+  /** Classification: rows per predicted class, the most frequent SCORE_MAX_CLASSES. */
+  classes: v.optional(
+    v.pipe(
+      v.record(ClassLabel, Count),
+      v.check((classes) => Object.keys(classes).length <= SCORE_MAX_CLASSES, `at most ${SCORE_MAX_CLASSES} classes`),
+    ),
+  ),
+  /** Rows predicted as classes left out of `classes`. */
+  other_rows: v.optional(Count),
+  /** Regression: the predictions' spread. */
+  values: v.optional(
+    v.object({ count: Count, mean: v.number(), std: v.number(), min: v.number(), max: v.number() }),
+  ),
+  skipped: Count,
+});
+
 /** device → hub, QoS 1, written to the device's outbox first: the hub drops an id it has seen. */
 export const DeviceReport = v.variant("kind", [
   v.object({
@@ -167,6 +203,7 @@ export const DeviceReport = v.variant("kind", [
     metrics: v.optional(v.record(v.string(), v.number())),
     error: v.optional(v.string()),
   }),
+  ScoreReport,
 ]);
 
 /** device → hub, QoS 0: a live run, followed from the hub. */
@@ -201,6 +238,7 @@ export type Heartbeat = v.InferOutput<typeof Heartbeat>;
 export type ModelAnnouncement = v.InferOutput<typeof ModelAnnouncement>;
 export type DeviceCommand = v.InferOutput<typeof DeviceCommand>;
 export type DeviceReport = v.InferOutput<typeof DeviceReport>;
+export type ScoreReport = v.InferOutput<typeof ScoreReport>;
 export type RunUpdate = v.InferOutput<typeof RunUpdate>;
 export type HeartbeatAnswer = v.InferOutput<typeof HeartbeatAnswer>;
 export type OtaOutcome = v.InferOutput<typeof OtaOutcome>;

@@ -20,6 +20,7 @@ import { LiveRuns } from "./live-runs.ts";
 import { ModelUpdates } from "./model-update.ts";
 import { MqttTransport } from "./mqtt-transport.ts";
 import { Outbox } from "./outbox.ts";
+import { scoreReport } from "./score-report.ts";
 import type { FleetTransport } from "./transport.ts";
 import { trustedKeys } from "./trust.ts";
 
@@ -134,6 +135,11 @@ export class FleetAgent {
       finished: (run) => this.report({ kind: "run", ...run }),
     });
     this.stops.push(services.bus.subscribe(live.listener));
+    this.stops.push(
+      services.bus.subscribe((event) => {
+        if (event.type === "score.summary") this.report(scoreReport(event.data));
+      }),
+    );
     this.stops.push(
       services.bus.subscribe((event) => {
         if (!event.type.startsWith("model.") || event.type === "model.loaded" || event.type === "model.unloaded")

@@ -1,0 +1,40 @@
+import type { EventPayloads } from "../../api/contract.ts";
+import { SCORE_MAX_CLASSES, SCORE_MAX_LABEL, type ScoreReport } from "../protocol.ts";
+
+type ScoreFigures = Omit<ScoreReport, "id" | "device" | "at">;
+
+/**
+ * A score run's `score.summary` event as the report the hub keeps: the figures drift detection compares,
+ * without the per-file detail and skipped-row examples. The histogram keeps its most frequent classes (the
+ * rest counted in `other_rows`) and labels are cut, so that a long tail of labels cannot make it unbounded.
+ */
+export function scoreReport(summary: EventPayloads["score.summary"]): ScoreFigures {
+  const { run, job, key, model, version, rows, files, classes, values, skipped } = summary;
+  return {
+    kind: "score",
+    run,
+    job,
+    ...(key != null && { key }),
+    model,
+    version,
+    rows,
+    files: files.length,
+    ...(classes && boundedClasses(classes)),
+    ...(values && { values }),
+    skipped,
+  };
+}
+
+function boundedClasses(classes: Record<string, number>): Pick<ScoreFigures, "classes" | "other_rows"> {
+  const byLabel = new Map<string, number>();
+  for (const [label, count] of Object.entries(classes)) {
+    const cut = label.slice(0, SCORE_MAX_LABEL);
+    byLabel.set(cut, (byLabel.get(cut) ?? 0) + count);
+  }
+  const entries = [...byLabel];
+  if (entries.length <= SCORE_MAX_CLASSES) return { classes: Object.fromEntries(entries) };
+  const kept = entries.sort(([, a], [, b]) => b - a).slice(0, SCORE_MAX_CLASSES);
+  const listed = kept.reduce((sum, [, count]) => sum + count, 0);
+  const total = entries.reduce((sum, [, count]) => sum + count, 0);
+  return { classes: Object.fromEntries(kept), other_rows: total - listed };
+}
