@@ -55,7 +55,7 @@ describe.skipIf(!postgresBinaries())("hub registry in PostgreSQL (--database)", 
       expect(await count(sql, "hub_device_models", "model = 'player_1' AND version = 1")).toBe(3);
 
       // One hub per database: a second one would overwrite the first one's rows.
-      expect(startHub(second.path, { database: postgres.url })).rejects.toThrow(/another hub keeps its registry/);
+      await expect(startHub(second.path, { database: postgres.url })).rejects.toThrow(/another hub keeps its registry/);
       await Promise.all(devices.splice(0).map((device) => device.close()));
       await hub.stop();
 
