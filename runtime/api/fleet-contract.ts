@@ -26,6 +26,9 @@ export type FleetModelVersion = InferOutput<typeof schema.FleetModelVersion>;
 export type FleetLiveRuns = InferOutput<typeof schema.FleetLiveRuns>;
 /** `GET /v1/fleet/models`: every version, with how many devices run it. */
 export type FleetModelList = InferOutput<typeof schema.FleetModelList>;
+/** `GET /v1/fleet/models/:name/scores[?version=N&limit=K]`: devices' score summaries, and the fleet's per version. */
+export type FleetModelScores = InferOutput<typeof schema.FleetModelScores>;
+export type FleetScoreSummary = InferOutput<typeof schema.FleetScoreSummary>;
 /** `POST /v1/fleet/rollouts` and `/v1/fleet/rollbacks` (201), `POST /v1/fleet/rollouts/:id/pause|resume|abort`. */
 export type FleetRollout = InferOutput<typeof schema.FleetRollout>;
 /** `GET /v1/fleet/rollouts`, newest first. */

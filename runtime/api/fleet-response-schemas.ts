@@ -101,6 +101,53 @@ export const FleetModelList = v.object({
   ),
 });
 
+const ScoreValues = v.pipe(
+  v.object({ count: Count, mean: v.number(), std: v.number(), min: v.number(), max: v.number() }),
+  v.description("Regression: the predictions' count, mean, standard deviation, minimum and maximum."),
+);
+const ScoreClasses = v.pipe(
+  v.record(v.string(), Count),
+  v.description("Classification: rows per predicted class (a device sends its 32 most frequent)."),
+);
+const OtherRows = v.pipe(Count, v.description("Rows predicted as classes left out of `classes`."));
+export const FleetScoreSummary = v.object({
+  report: v.pipe(Text, v.description("The score report's id.")),
+  run: Text,
+  job: Text,
+  key: Maybe(Text),
+  version: Count,
+  at: UnixMs("When the device scored"),
+  received_at: UnixMs("When the hub received it"),
+  rows: Count,
+  files: v.pipe(Count, v.description("Data files scored.")),
+  skipped: v.pipe(Count, v.description("Rows left out under on_bad_cell: skip-row.")),
+  classes: Maybe(ScoreClasses),
+  other_rows: Maybe(OtherRows),
+  values: Maybe(ScoreValues),
+});
+export const FleetModelScores = v.object({
+  model: Text,
+  devices: v.pipe(
+    v.array(v.object({ device: Text, summaries: v.pipe(v.array(FleetScoreSummary), v.description("Newest first.")) })),
+    v.description("By id: each device's latest score summaries of the model."),
+  ),
+  versions: v.pipe(
+    v.array(
+      v.object({
+        version: Count,
+        devices: v.pipe(Count, v.description("Devices that reported scoring with it.")),
+        runs: Count,
+        rows: Count,
+        skipped: Count,
+        classes: Maybe(ScoreClasses),
+        other_rows: Maybe(OtherRows),
+        values: Maybe(ScoreValues),
+      }),
+    ),
+    v.description("By version: the fleet's histogram or statistics over every summary the hub keeps."),
+  ),
+});
+
 export const FleetRollout = v.object({
   id: Text,
   model: Text,

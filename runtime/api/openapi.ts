@@ -122,6 +122,7 @@ export const HUB_API: ApiDescription = {
   tags: {
     devices: "Devices, what they registered, their heartbeats and deployments, and model versions.",
     rollouts: "Rollouts in waves, rollbacks, and commands to devices.",
+    scores: "What devices' score jobs predicted, per device and fleet-wide, for drift detection.",
     transport: "What devices call: the HTTP transport and model downloads.",
     hub: "Health and metrics.",
   },

@@ -36,6 +36,7 @@ describe("the hub's GET /openapi", () => {
       expect.arrayContaining([
         "/v1/fleet/devices",
         "/v1/fleet/devices/{id}",
+        "/v1/fleet/models/{name}/scores",
         "/v1/fleet/rollouts/{id}/{action}",
         "/v1/fleet/commands",
         "/api/v1/edge-devices/{device}/heartbeat",
@@ -75,6 +76,21 @@ describe("the hub's GET /openapi", () => {
       const rollout = await api(hub, "POST", "/v1/fleet/rollouts", { model: "player_1", waves: [1] });
       await waitUntil(() => device.announcements.length === 1);
       await device.otaReport(device.announcements[0]!, "activated");
+      await device.report({
+        kind: "score",
+        id: "score-1",
+        device: "dev-1",
+        at: new Date().toISOString(),
+        run: "run-1",
+        job: "nightly",
+        model: "player_1",
+        version: 1,
+        rows: 3,
+        files: 1,
+        values: { count: 3, mean: 2, std: 0.8, min: 1, max: 3 },
+        skipped: 0,
+      });
+      await waitUntil(() => hub.registry.scores.ofModel("player_1", { limit: 1 }).devices.length === 1);
       const command = await api(hub, "POST", "/v1/fleet/commands", { device: "dev-1", command: "logs" });
       const fits = (schema: v.GenericSchema, body: unknown) => v.safeParse(schema, body).issues ?? [];
       expect(fits(answers.FleetModelVersion, await upload.json())).toEqual([]);
@@ -85,6 +101,7 @@ describe("the hub's GET /openapi", () => {
         [answers.FleetDeviceDetail, "/v1/fleet/devices/dev-1"],
         [answers.FleetLiveRuns, "/v1/fleet/devices/dev-1/runs"],
         [answers.FleetModelList, "/v1/fleet/models"],
+        [answers.FleetModelScores, "/v1/fleet/models/player_1/scores"],
         [answers.FleetRolloutList, "/v1/fleet/rollouts"],
         [answers.FleetRolloutDetail, `/v1/fleet/rollouts/${rollout.json.id}`],
         [answers.FleetCommandState, `/v1/fleet/commands/${command.json.id}`],

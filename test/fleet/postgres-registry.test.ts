@@ -41,6 +41,20 @@ describe.skipIf(!postgresBinaries())("hub registry in PostgreSQL (--database)", 
         .json as { id: string };
       await waitUntil(() => devices.every((device) => device.announcements.length > 0));
       for (const device of devices) await device.otaReport(device.announcements[0]!, "activated");
+      await devices[0]!.report({
+        kind: "score",
+        id: "score-b-1",
+        device: "dev-b",
+        at: new Date().toISOString(),
+        run: "run-1",
+        job: "nightly",
+        model: "player_1",
+        version: 1,
+        rows: 10,
+        files: 1,
+        classes: { rest: 3, run: 7 },
+        skipped: 0,
+      });
       const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json;
       await waitUntil(async () => (await state()).counts.activated === 2);
 
@@ -52,6 +66,7 @@ describe.skipIf(!postgresBinaries())("hub registry in PostgreSQL (--database)", 
       expect(await count(sql, "hub_model_files", "model = 'player_1'")).toBe(1);
       expect(await count(sql, "hub_reports", "kind = 'ota'")).toBe(2);
       expect(await count(sql, "hub_heartbeats")).toBe(2);
+      await waitUntil(async () => (await count(sql, "hub_score_summaries", "device = 'dev-b'")) === 1);
       expect(await count(sql, "hub_device_models", "model = 'player_1' AND version = 1")).toBe(3);
 
       // One hub per database: a second one would overwrite the first one's rows.
@@ -66,6 +81,8 @@ describe.skipIf(!postgresBinaries())("hub registry in PostgreSQL (--database)", 
       expect(detail.info).toMatchObject({ name: "dev-b.lab", location: "lab 2" });
       expect(detail.deployments).toEqual([expect.objectContaining({ rollout: rollout.id, state: "activated" })]);
       expect(detail.heartbeats).toHaveLength(1);
+      const scores = (await api(next, "GET", "/v1/fleet/models/player_1/scores")).json;
+      expect(scores.devices).toMatchObject([{ device: "dev-b", summaries: [{ report: "score-b-1", rows: 10 }] }]);
       const rollouts = (await api(next, "GET", "/v1/fleet/rollouts")).json.rollouts;
       // dev-a, offline, has its announcement waiting at the broker: the rollout goes on where it was.
       expect(rollouts).toEqual([

@@ -1,12 +1,16 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import { Daemon } from "../../runtime/daemon.ts";
+import type { Hub } from "../../runtime/fleet/hub/hub.ts";
 import { scoreReport } from "../../runtime/fleet/agent/score-report.ts";
-import { SCORE_MAX_CLASSES, type ScoreReport } from "../../runtime/fleet/protocol.ts";
+import type { FleetModelScores } from "../../runtime/api/fleet-contract.ts";
+import { SCORE_SUMMARIES_KEPT } from "../../runtime/fleet/hub/score-summaries.ts";
+import { SCORE_MAX_CLASSES, topics, type ScoreReport } from "../../runtime/fleet/protocol.ts";
 import { HEADER, homeWithModels, rowsText } from "../batch-scoring/fixture.ts";
 import { tempDir, testEnvironment, waitUntil } from "../helpers.ts";
-import { startHub } from "./hub-fixture.ts";
+import { api, startHub } from "./hub-fixture.ts";
 import { startMosquitto } from "./mosquitto.ts";
 
 const DEVICE = "scorer-1";
@@ -23,11 +27,42 @@ const SCORE_JOBS = `  nightly:
     data: { source: rows, path: incoming, debounce: 0 }
 `;
 
-const storedScores = (hub: { registry: { db: import("bun:sqlite").Database } }) =>
+/** The score reports the hub accepted, as received. */
+const storedScores = (hub: Hub) =>
   hub.registry.db
     .query<{ data: string }, []>("SELECT data FROM reports WHERE kind = 'score' ORDER BY at")
     .all()
     .map((row) => JSON.parse(row.data) as ScoreReport);
+
+const scoresOf = async (hub: Hub, model: string, query = "") => {
+  const { status, json } = await api(hub, "GET", `/v1/fleet/models/${model}/scores${query}`);
+  expect(status).toBe(200);
+  return json as FleetModelScores;
+};
+
+/** A score report as a device sends it, with `figures` over a classifier's defaults. */
+const scoreReportOf = (device: string, id: string, figures: Partial<ScoreReport> = {}): ScoreReport => ({
+  kind: "score",
+  id,
+  device,
+  at: new Date().toISOString(),
+  run: `run-${id}`,
+  job: "nightly",
+  model: "activity",
+  version: 1,
+  rows: 10,
+  files: 1,
+  classes: { run: 4, walk: 6 },
+  skipped: 0,
+  ...figures,
+});
+
+const sendOverHttp = (hub: Hub, device: string, report: unknown) =>
+  fetch(`${hub.url}/api/v1/edge-devices/${device}/reports`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${hub.deviceKey}`, "content-type": "application/json" },
+    body: JSON.stringify(report),
+  });
 
 describe("score summaries from devices to the hub", () => {
   test("a device's score runs reach a real hub over Mosquitto: class histogram and value statistics", async () => {
@@ -52,7 +87,8 @@ describe("score summaries from devices to the hub", () => {
         });
       expect((await run("nightly")).status).toBe(202);
       expect((await run("pacing")).status).toBe(202);
-      await waitUntil(() => storedScores(hub).length === 2, 60_000);
+      await waitUntil(async () => (await scoresOf(hub, "activity")).devices.length === 1, 60_000);
+      await waitUntil(async () => (await scoresOf(hub, "pace")).devices.length === 1, 60_000);
 
       const predicted = readFileSync(join(home, "data/incoming/day1.predictions.csv"), "utf8")
         .trimEnd()
@@ -63,21 +99,40 @@ describe("score summaries from devices to the hub", () => {
         run: predicted.filter((label) => label === "run").length,
         walk: predicted.filter((label) => label === "walk").length,
       };
-      const [classified, valued] = ["nightly", "pacing"].map((job) => storedScores(hub).find((r) => r.job === job)!);
+      const activity = await scoresOf(hub, "activity");
+      expect(activity.devices).toEqual([{ device: DEVICE, summaries: [expect.any(Object)] }]);
+      const [classified] = activity.devices[0]!.summaries;
       expect(classified).toMatchObject({
-        kind: "score",
-        device: DEVICE,
-        model: "activity",
+        job: "nightly",
+        key: null,
         version: 1,
         rows: 800,
         files: 1,
         classes: histogram,
+        other_rows: null,
+        values: null,
         skipped: 0,
       });
-      expect(classified!.values).toBeUndefined();
-      expect(valued).toMatchObject({ model: "pace", version: 1, rows: 800, files: 1, values: { count: 800 } });
+      expect(activity.versions).toEqual([
+        { version: 1, devices: 1, runs: 1, rows: 800, skipped: 0, classes: histogram, other_rows: null, values: null },
+      ]);
+      const pace = await scoresOf(hub, "pace");
+      const [valued] = pace.devices[0]!.summaries;
+      expect(valued).toMatchObject({ job: "pacing", version: 1, rows: 800, files: 1, classes: null });
+      expect(valued!.values).toMatchObject({ count: 800 });
       expect(valued!.values!.min).toBeLessThanOrEqual(valued!.values!.mean);
       expect(valued!.values!.std).toBeGreaterThan(0);
+      expect(pace.versions[0]!.values).toEqual(valued!.values);
+
+      // The same report again (a device that never saw the broker's acknowledgement) is dropped.
+      const sent = storedScores(hub).find((report) => report.job === "nightly")!;
+      const resend = await mqtt.connectAsync(broker.url, { clientId: "resend" });
+      await resend.publishAsync(topics.reports(DEVICE), JSON.stringify(sent), { qos: 1 });
+      await resend.endAsync();
+      const duplicates = 'edgetrain_hub_reports_total{kind="score",duplicate="yes"} 1';
+      await waitUntil(async () => (await (await fetch(`${hub.url}/metrics`)).text()).includes(duplicates));
+      expect((await scoresOf(hub, "activity")).devices[0]!.summaries).toHaveLength(1);
+      expect((await scoresOf(hub, "activity")).versions[0]).toMatchObject({ runs: 1, rows: 800 });
     } finally {
       await daemon.stop();
     }
@@ -86,26 +141,8 @@ describe("score summaries from devices to the hub", () => {
   test("a malformed score report is refused with the path of what is wrong, and not kept", async () => {
     await using hubHome = tempDir();
     await using hub = await startHub(hubHome.path);
-    const good: ScoreReport = {
-      kind: "score",
-      id: "score-1",
-      device: DEVICE,
-      at: new Date().toISOString(),
-      run: "run-1",
-      job: "nightly",
-      model: "activity",
-      version: 1,
-      rows: 10,
-      files: 1,
-      classes: { run: 4, walk: 6 },
-      skipped: 0,
-    };
-    const send = (report: unknown) =>
-      fetch(`${hub.url}/api/v1/edge-devices/${DEVICE}/reports`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${hub.deviceKey}`, "content-type": "application/json" },
-        body: JSON.stringify(report),
-      });
+    const good = scoreReportOf(DEVICE, "score-1");
+    const send = (report: unknown) => sendOverHttp(hub, DEVICE, report);
     const tooMany = Object.fromEntries(Array.from({ length: SCORE_MAX_CLASSES + 1 }, (_, i) => [`c${i}`, 1]));
     for (const [bad, path] of [
       [{ ...good, id: "bad-1", classes: tooMany }, "classes"],
@@ -116,9 +153,58 @@ describe("score summaries from devices to the hub", () => {
       expect(answer.status).toBe(400);
       expect(((await answer.json()) as { message: string }).message).toStartWith(`device ${DEVICE}: ${path}: `);
     }
-    expect(storedScores(hub)).toEqual([]);
+    expect((await scoresOf(hub, "activity")).devices).toEqual([]);
     expect((await send(good)).status).toBe(200);
-    expect(storedScores(hub)).toMatchObject([{ id: "score-1", classes: { run: 4, walk: 6 } }]);
+    expect((await scoresOf(hub, "activity")).devices).toMatchObject([
+      { device: DEVICE, summaries: [{ report: "score-1", classes: { run: 4, walk: 6 } }] },
+    ]);
+    const bad = await api(hub, "GET", "/v1/fleet/models/activity/scores?limit=0");
+    expect(bad.status).toBe(400);
+  });
+
+  test("the fleet's figures per version pool every device's; each device keeps its latest summaries", async () => {
+    await using hubHome = tempDir();
+    await using hub = await startHub(hubHome.path);
+    const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 0, minute)).toISOString();
+    const reports = [
+      scoreReportOf("dev-a", "a-1", { at: at(1), classes: { run: 4, walk: 6 } }),
+      scoreReportOf("dev-b", "b-1", { at: at(2), classes: { run: 1, walk: 8 }, other_rows: 1 }),
+      scoreReportOf("dev-b", "b-2", { at: at(3), version: 2, classes: { run: 9, sit: 1 } }),
+      scoreReportOf("dev-a", "p-1", { at: at(1), model: "pace", classes: undefined, values: stats([1, 2, 3]) }),
+      scoreReportOf("dev-b", "p-2", { at: at(2), model: "pace", classes: undefined, values: stats([10, 20]) }),
+    ];
+    for (const report of reports) expect((await sendOverHttp(hub, report.device, report)).status).toBe(200);
+
+    const activity = await scoresOf(hub, "activity");
+    expect(activity.devices.map((d) => [d.device, d.summaries.map((s) => s.report)])).toEqual([
+      ["dev-a", ["a-1"]],
+      ["dev-b", ["b-2", "b-1"]],
+    ]);
+    const none = { skipped: 0, values: null };
+    expect(activity.versions).toEqual([
+      { version: 1, devices: 2, runs: 2, rows: 20, classes: { run: 5, walk: 14 }, other_rows: 1, ...none },
+      { version: 2, devices: 1, runs: 1, rows: 10, classes: { run: 9, sit: 1 }, other_rows: null, ...none },
+    ]);
+    expect((await scoresOf(hub, "activity", "?version=2")).devices).toMatchObject([{ device: "dev-b" }]);
+    const pooled = (await scoresOf(hub, "pace")).versions[0]!.values!;
+    const all = stats([1, 2, 3, 10, 20]);
+    expect(pooled).toMatchObject({ count: 5, min: 1, max: 20 });
+    expect(pooled.mean).toBeCloseTo(all.mean, 10);
+    expect(pooled.std).toBeCloseTo(all.std, 10);
+
+    // Past SCORE_SUMMARIES_KEPT a device's oldest summaries of a model go; the other devices' stay.
+    for (let i = 0; i < SCORE_SUMMARIES_KEPT; i++) {
+      const report = scoreReportOf("dev-a", `a-later-${i}`, { at: at(10 + i) });
+      expect((await sendOverHttp(hub, "dev-a", report)).status).toBe(200);
+    }
+    const kept = await scoresOf(hub, "activity", `?limit=${SCORE_SUMMARIES_KEPT}`);
+    const ofA = kept.devices.find((d) => d.device === "dev-a")!.summaries.map((s) => s.report);
+    expect(ofA).toHaveLength(SCORE_SUMMARIES_KEPT);
+    expect(ofA[0]).toBe(`a-later-${SCORE_SUMMARIES_KEPT - 1}`);
+    expect(ofA).not.toContain("a-1");
+    expect(kept.devices.find((d) => d.device === "dev-b")!.summaries).toHaveLength(2);
+    expect((await scoresOf(hub, "activity")).devices[0]!.summaries).toHaveLength(10);
+    expect((await scoresOf(hub, "pace")).devices).toHaveLength(2);
   });
 
   test("the agent's report keeps the most frequent classes and counts the rest", () => {
@@ -147,3 +233,10 @@ describe("score summaries from devices to the hub", () => {
     expect(report.key).toBeUndefined();
   });
 });
+
+/** Count, mean, population standard deviation, min and max, as a device's tally gives them. */
+function stats(values: number[]) {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+  return { count: values.length, mean, std, min: Math.min(...values), max: Math.max(...values) };
+}

@@ -8,6 +8,7 @@ import type { HubHealth } from "../../api/fleet-contract.ts";
 import type { Hub } from "./hub.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { rolloutRoutes } from "./routes/rollouts.ts";
+import { scoreRoutes } from "./routes/scores.ts";
 import { transportRoutes } from "./routes/transport.ts";
 
 /** Model uploads (`edgetrain hub publish`) are the only large bodies. */
@@ -112,6 +113,7 @@ export function createHubApp(hub: Hub) {
     )
     .use(deviceRoutes(hub))
     .use(rolloutRoutes(hub))
+    .use(scoreRoutes(hub))
     .use(transportRoutes(hub));
   access = new AccessRules(app.routes);
   return app;

@@ -108,6 +108,7 @@ export class Intake {
     const fresh = this.registry.db.transaction(() => {
       if (!this.registry.acceptReport(report, at)) return false;
       if (report.kind === "ota") rollout = this.rollouts.applyReport(report);
+      if (report.kind === "score") this.registry.scores.record(report, at);
       if (report.kind === "command") {
         this.registry.db
           .query("UPDATE commands SET state = ?, result = ? WHERE id = ? AND device = ?")
@@ -132,6 +133,14 @@ export class Intake {
         version: report.version,
         rollout: report.rollout,
         reason: report.reason,
+      });
+    if (report.kind === "score")
+      this.logger.info("device scored", {
+        device: report.device,
+        model: report.model,
+        version: report.version,
+        job: report.job,
+        rows: report.rows,
       });
     if (rollout) this.rollouts.advance(rollout);
   }

@@ -104,4 +104,21 @@ export const registryMigrations: ReadonlyArray<{ version: number; name: string; 
       CREATE INDEX commands_by_device ON commands (device, state);
     `,
   },
+  {
+    version: 2,
+    name: "score summaries of devices' score runs, for drift detection",
+    sql: `
+      -- report: the score report's id; at: when the device scored; data: the report's figures as JSON.
+      CREATE TABLE score_summaries (
+        report TEXT PRIMARY KEY,
+        device TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX score_summaries_by_model ON score_summaries (model, device, at);
+    `,
+  },
 ];

@@ -14,6 +14,7 @@ export const MIRRORED: Readonly<Record<string, readonly string[]>> = {
   rollout_devices: ["rollout", "device"],
   reports: ["id"],
   commands: ["id"],
+  score_summaries: ["report"],
 };
 /** Parents first, so that a copy into SQLite meets its foreign keys. */
 const TABLES = Object.keys(MIRRORED);

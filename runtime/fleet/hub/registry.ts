@@ -7,6 +7,7 @@ import type { DeviceInfo, DeviceReport, DeviceStatus, Heartbeat } from "../proto
 import { SqliteHeartbeats, type HeartbeatSeries } from "./heartbeat-series.ts";
 import type { RegistryMirror } from "./registry-mirror.ts";
 import { registryMigrations } from "./registry-migrations.ts";
+import { ScoreSummaries } from "./score-summaries.ts";
 
 export interface DeviceFilter {
   group?: string;
@@ -46,6 +47,8 @@ export class Registry {
   private queuedOnline = new Map<string, number>();
 
   readonly series: HeartbeatSeries;
+  /** What devices' score runs predicted, for drift detection. */
+  readonly scores: ScoreSummaries;
 
   /**
    * `series`: where heartbeats go; by default the registry's own database. `mirror`: PostgreSQL, when it
@@ -70,6 +73,7 @@ export class Registry {
     }
     migrate(this.db, file, registryMigrations);
     this.series = series ? series(this.db) : new SqliteHeartbeats(this.db);
+    this.scores = new ScoreSummaries(this.db);
   }
 
   static inHome(home: string, series?: (db: Database) => HeartbeatSeries): Registry {
