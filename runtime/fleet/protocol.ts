@@ -133,6 +133,7 @@ export const SCORE_MAX_CLASSES = 32;
 export const SCORE_MAX_LABEL = 128;
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 const ClassLabel = v.pipe(v.string(), v.maxLength(SCORE_MAX_LABEL));
+const Finite = v.pipe(v.number(), v.finite());
 
 /** A score run's summary (runtime/batch-scoring/score-summary.ts) as a device reports it, for drift detection. */
 export const ScoreReport = v.object({
@@ -158,7 +159,7 @@ export const ScoreReport = v.object({
   other_rows: v.optional(Count),
   /** Regression: the predictions' spread. */
   values: v.optional(
-    v.object({ count: Count, mean: v.number(), std: v.number(), min: v.number(), max: v.number() }),
+    v.object({ count: Count, mean: Finite, std: Finite, min: Finite, max: Finite }),
   ),
   skipped: Count,
 });

@@ -224,13 +224,20 @@ describe("score summaries from devices to the hub", () => {
       rows_per_s: 820,
     };
     const report = scoreReport(summary);
+    if ("refused" in report) throw new Error(report.refused);
     expect(Object.keys(report.classes!)).toHaveLength(SCORE_MAX_CLASSES);
     expect(report.classes!["class-39"]).toBe(40);
     expect(report.classes!["class-0"]).toBeUndefined();
-    // Classes 1 to 8 (counts 1 to 8) are left out: 36 rows.
+    // Left out: class-0 to class-7 (1 to 8 rows each) and the long label (none).
     expect(report.other_rows).toBe(36);
     expect(report).toMatchObject({ kind: "score", files: 1, version: 3 });
     expect(report.key).toBeUndefined();
+
+    // A report the hub would refuse stays out of the outbox, where it would block the reports after it.
+    const predictedNaN = { ...summary, classes: undefined, values: { count: 3, mean: NaN, std: NaN, min: 1, max: 2 } };
+    expect(scoreReport(predictedNaN)).toEqual({ refused: expect.stringMatching(/^values\.mean: /) });
+    const infinite = { ...summary, classes: undefined, values: { count: 3, mean: 1, std: 1, min: 1, max: Infinity } };
+    expect(scoreReport(infinite)).toEqual({ refused: expect.stringMatching(/^values\.max: /) });
   });
 });
 

@@ -137,7 +137,11 @@ export class FleetAgent {
     this.stops.push(services.bus.subscribe(live.listener));
     this.stops.push(
       services.bus.subscribe((event) => {
-        if (event.type === "score.summary") this.report(scoreReport(event.data));
+        if (event.type !== "score.summary") return;
+        const report = scoreReport(event.data);
+        if (!("refused" in report)) return this.report(report);
+        const { run, job, model } = event.data;
+        logger.warn("a score summary is not sent to the fleet hub", { run, job, model, why: report.refused });
       }),
     );
     this.stops.push(

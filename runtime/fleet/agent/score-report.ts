@@ -1,16 +1,18 @@
+import * as v from "valibot";
 import type { EventPayloads } from "../../api/contract.ts";
-import { SCORE_MAX_CLASSES, SCORE_MAX_LABEL, type ScoreReport } from "../protocol.ts";
+import { SCORE_MAX_CLASSES, SCORE_MAX_LABEL, ScoreReport } from "../protocol.ts";
 
-type ScoreFigures = Omit<ScoreReport, "id" | "device" | "at">;
+const ScoreFigures = v.omit(ScoreReport, ["id", "device", "at"]);
+type ScoreFigures = v.InferOutput<typeof ScoreFigures>;
 
 /**
  * A score run's `score.summary` event as the report the hub keeps: the figures drift detection compares,
  * without the per-file detail and skipped-row examples. The histogram keeps its most frequent classes (the
  * rest counted in `other_rows`) and labels are cut, so that a long tail of labels cannot make it unbounded.
  */
-export function scoreReport(summary: EventPayloads["score.summary"]): ScoreFigures {
+export function scoreReport(summary: EventPayloads["score.summary"]): ScoreFigures | { refused: string } {
   const { run, job, key, model, version, rows, files, classes, values, skipped } = summary;
-  return {
+  const report: ScoreFigures = {
     kind: "score",
     run,
     job,
@@ -23,6 +25,12 @@ export function scoreReport(summary: EventPayloads["score.summary"]): ScoreFigur
     ...(values && { values }),
     skipped,
   };
+  // The hub would refuse it (a regression that predicted NaN, say), and it would wait in the outbox for ever.
+  const checked = v.safeParse(ScoreFigures, report);
+  if (checked.success) return report;
+  const [issue] = checked.issues;
+  const path = issue.path?.map((item) => String(item.key)).join(".");
+  return { refused: `${path ? `${path}: ` : ""}${issue.message}` };
 }
 
 function boundedClasses(classes: Record<string, number>): Pick<ScoreFigures, "classes" | "other_rows"> {
