@@ -1,0 +1,103 @@
+import * as v from "valibot";
+import { Count, Fields, IsoTime, JobPlugin, Text, UnixMs } from "./response-fields.ts";
+
+/** What the daemon's status routes answer (part of response-schemas.ts): status, resources, disk and cache. */
+
+const CacheStatsEntries = { entries: Count, hits: Count, misses: Count };
+export const CacheStats = v.object({
+  ...CacheStatsEntries,
+  hit_rate: v.pipe(v.number(), v.description("hits / (hits + misses), 0 before any lookup.")),
+  type: v.pipe(v.string(), v.description("The cache plugin: memory, disk, …")),
+});
+
+export const DiskStatus = v.object({
+  home: Text,
+  full: v.boolean(),
+  free_bytes: v.nullable(v.pipe(v.number(), v.description("Free bytes on the home's file system; null where statfs cannot tell."))),
+  since: v.optional(IsoTime("When the disk was found full")),
+  message: v.optional(Text),
+  waiting_writes: v.pipe(v.number(), v.description("Writes waiting for space, retried with backoff.")),
+  dropped_writes: v.pipe(v.number(), v.description("Writes given up since the disk filled.")),
+});
+
+const Percent = (what: string) => v.pipe(v.number(), v.description(`${what}, 0–100, the mean over the step.`));
+export const ResourceHistory = v.object({
+  step_s: v.pipe(Count, v.description("Seconds each point averages.")),
+  span_s: v.pipe(Count, v.description("Seconds of history kept: the last hour.")),
+  points: v.array(
+    v.object({
+      at: IsoTime("When the step began"),
+      cpu_percent: Percent("CPU used by other processes (the governor's cpuPercent)"),
+      memory_percent: Percent("Memory in use"),
+      gpu_percent: v.optional(Percent("GPU use, where there is a GPU sensor")),
+      temperature_c: v.optional(
+        v.pipe(v.number(), v.description("Temperature in °C, where there is a sensor; the mean over the step.")),
+      ),
+    }),
+  ),
+});
+
+export const DaemonStatus = v.object({
+  version: Text,
+  pid: Count,
+  started_at: IsoTime("When the daemon started"),
+  uptime_s: Count,
+  profile: v.object({ name: Text, files: v.array(Text), loaded_at: IsoTime("When the profile was loaded") }),
+  device: v.object({ name: Text, kind: Text, accelerator: Text }),
+  home: Text,
+  plugins: v.array(v.object({ kind: Text, name: Text, version: Text, source: v.pipe(v.string(), v.description("built-in, or the plugin's file.")) })),
+  jobs: v.array(v.object({ name: Text, strategy: JobPlugin, enabled: v.boolean() })),
+  state: v.object({ schema_version: Count }),
+  governor: v.object({
+    paused: v.boolean(),
+    reason: Text,
+    sparing_core: v.pipe(v.boolean(), v.description("Runs leave a core to serving while predictions come faster than spare_core_predictions_per_s.")),
+    sparing_reason: Text,
+    threads_per_run: v.nullable(Count),
+    readings: v.optional(v.pipe(Fields, v.description("The latest sample: cpuPercent, ownCpuPercent, memoryPercent, temperatureC, gpuPercent, …"))),
+    limits: v.pipe(Fields, v.description("The governor's thresholds: pause_cpu, pause_memory, max_temperature, …")),
+  }),
+  queue: v.array(v.object({ job: Text, key: v.optional(Text), reason: Text, priority: Count, queued_at: IsoTime("When it was queued") })),
+  running: Count,
+  runs: v.array(
+    v.object({ id: Text, job: Text, key: v.nullable(Text), status: Text, progress: v.nullable(Count), message: v.nullable(Text), started_at: v.nullable(UnixMs("When the run started")) }),
+  ),
+  models: v.object({ count: Count, active: Count, loaded: v.array(v.object({ model: Text, version: Count, provider: Text })) }),
+  inference: v.pipe(
+    v.object({
+      calls: Count,
+      rows: Count,
+      sessions: v.pipe(
+        v.object({ loaded: Count, bytes: Count, budget_bytes: Count, loads: Count, not_kept: Count, evictions: Count }),
+        v.description("Sessions kept loaded and their estimated memory against inference.memory_budget_mb; sessions loaded since the start, those not kept, and evictions."),
+      ),
+    }),
+    v.description("ONNX Runtime calls and the rows they ran since the start: rows per call is the batch size."),
+  ),
+  cache: CacheStats,
+  disk: DiskStatus,
+  copies: v.pipe(
+    v.array(
+      v.object({
+        model: Text,
+        version: Count,
+        job: Text,
+        key: v.optional(Text),
+        target: v.pipe(Text, v.description("The file predictors read.")),
+        restore: v.pipe(v.boolean(), v.description("The replaced file put back after a rollback, not a version's.")),
+        since: IsoTime("When it was first held up"),
+        attempts: v.pipe(Count, v.description("Writes tried and failed (predictors found live do not count).")),
+        reason: v.optional(Text),
+      }),
+    ),
+    v.description("copy-to-dir copies waiting for their predictors to go quiet, oldest first."),
+  ),
+  conflicts: v.object({
+    open: v.pipe(Count, v.description("Open questions (GET /v1/conflicts).")),
+    clients: v.pipe(Count, v.description("Clients following the conflict events: a TUI, an SSE subscriber.")),
+    asking: v.pipe(
+      v.boolean(),
+      v.description("Whether `ask` puts a question now: false on a headless daemon no client follows."),
+    ),
+  }),
+});
