@@ -1,19 +1,19 @@
 import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
-import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { EdgetrainError, notFound } from "../errors.ts";
-import { syncPath, writeAtomicallyAsync } from "../files/write-atomically.ts";
-import { writeFailure } from "../files/write-failure.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
 import { naturalOrder } from "../natural-order.ts";
 import type { Events } from "../events/bus.ts";
 import type { Logger } from "../plugin-api.ts";
 import { checkModelName } from "./model-name.ts";
-import { ActivePointers, type ActivePointer } from "./active-pointer.ts";
+import { ActivePointers } from "./active-pointer.ts";
 import { repairIndex } from "./index-repair.ts";
 import { pruneVersions } from "./pruning.ts";
-import { damageOf, HEALTH_FILE, METADATA_FILE, MODEL_FILE, readHealthInputs, sha256OfFile, versionDirs, type ModelSummary, type ModelVersion, type VersionMetadata, type VersionStatus } from "./versions.ts";
+import { nothingToRollBackTo, previousIntact } from "./rollback-target.ts";
+import { VersionIndex } from "./version-index.ts";
+import { writeVersionFolder } from "./version-folder.ts";
+import { damageOf, readHealthInputs, requireIntact, versionDirs, type ModelSummary, type ModelVersion, type VersionMetadata, type VersionStatus } from "./versions.ts";
 
 export type { ModelSummary, ModelVersion, VersionMetadata, VersionStatus };
 
@@ -26,8 +26,7 @@ export class ModelStore {
   /** Changes to one model's files and pointer, one at a time: each waits for the disk, and two must not interleave. */
   private readonly changes = new KeyedQueue();
   private readonly pointers: ActivePointers;
-  /** Parsed index rows, each with the last record composed from it: every predict asks for the active version. */
-  private readonly rows = new Map<string, { status: VersionStatus; path: string; metadata?: VersionMetadata; composed?: ModelVersion }>();
+  private readonly index: VersionIndex;
 
   constructor(
     readonly root: string,
@@ -38,7 +37,8 @@ export class ModelStore {
   ) {
     mkdirSync(root, { recursive: true });
     this.pointers = new ActivePointers(root);
-    repairIndex({ root, db, pointers: this.pointers, keepVersions, logger, index: (...args) => this.index(...args), list: () => this.list() });
+    this.index = new VersionIndex(db, root);
+    repairIndex({ root, db, pointers: this.pointers, keepVersions, logger, index: (...args) => this.index.insert(...args), list: () => this.list() });
   }
 
   /**
@@ -54,35 +54,13 @@ export class ModelStore {
   ): Promise<ModelVersion> {
     return this.changes.run(model, async () => {
       checkModelName(model);
-      const dir = join(this.root, model);
-      await mkdir(dir, { recursive: true });
       const version = Math.max(this.nextVersion(model), atLeast);
-      const incoming = join(dir, `.incoming-${version}-${process.pid}`);
-      await rm(incoming, { recursive: true, force: true });
-      await mkdir(incoming);
-      try {
-        try {
-          await copyFile(artifact, join(incoming, MODEL_FILE));
-          const [from, to] = await Promise.all([stat(artifact), stat(join(incoming, MODEL_FILE))]);
-          // A copy cut short by a full disk must never become a version.
-          if (to.size !== from.size) throw new Error(`the copy stopped after ${to.size} of ${from.size} bytes`);
-        } catch (error) {
-          throw writeFailure(join(dir, String(version), MODEL_FILE), error);
-        }
-        await syncPath(join(incoming, MODEL_FILE));
-        // The parent a run started from, when it says (another job's version may have become active since).
-        const parent = "parent" in metadata ? metadata.parent : this.activeVersion(model);
-        const full: VersionMetadata = { ...metadata, parent, created_at: new Date().toISOString(), sha256: await sha256OfFile(join(incoming, MODEL_FILE)) };
-        await writeAtomicallyAsync(join(incoming, METADATA_FILE), JSON.stringify(full, null, 2) + "\n");
-        if (healthInputs?.length) await writeAtomicallyAsync(join(incoming, HEALTH_FILE), JSON.stringify(healthInputs) + "\n");
-        await rename(incoming, join(dir, String(version)));
-        await syncPath(dir);
-        this.index(model, version, full, "candidate");
-        this.events.emit("model.version_added", { model, version, metrics: full.metrics });
-        return this.version(model, version)!;
-      } finally {
-        await rm(incoming, { recursive: true, force: true });
-      }
+      // The parent a run started from, when it says (another job's version may have become active since).
+      const parent = "parent" in metadata ? metadata.parent : this.activeVersion(model);
+      const full = await writeVersionFolder(join(this.root, model), version, artifact, { ...metadata, parent }, healthInputs);
+      this.index.insert(model, version, full, "candidate");
+      this.events.emit("model.version_added", { model, version, metrics: full.metrics });
+      return this.version(model, version)!;
     });
   }
 
@@ -95,17 +73,17 @@ export class ModelStore {
   activate(model: string, version: number): Promise<ModelVersion> {
     return this.changes.run(model, async () => {
       const target = this.requireVersion(model, version);
-      await this.verify(target);
+      await requireIntact(target);
       const before = this.pointers.get(model);
       if (before?.version === version) return target;
       const previous = before ? [...before.previous.filter((v) => v !== version), before.version].slice(-Math.max(this.keepVersions, 1)) : [];
       await this.pointers.write(model, { version, previous, activated_at: new Date().toISOString() });
-      this.db.transaction(() => {
-        if (before) this.setStatus(model, before.version, "retired");
-        this.setStatus(model, version, "active");
-      })();
+      this.index.transaction(() => {
+        if (before) this.index.setStatus(model, before.version, "retired");
+        this.index.setStatus(model, version, "active");
+      });
       this.events.emit("model.activated", { model, version, previous: before?.version ?? null });
-      await pruneVersions({ root: this.root, db: this.db, keepVersions: this.keepVersions, events: this.events, forget: (m, v) => this.rows.delete(`${m}@${v}`) }, model, this.pointers.get(model));
+      await pruneVersions({ root: this.root, db: this.db, keepVersions: this.keepVersions, events: this.events, forget: (m, v) => this.index.forget(m, v) }, model, this.pointers.get(model));
       return this.version(model, version)!;
     });
   }
@@ -122,13 +100,16 @@ export class ModelStore {
         this.requireVersions(model);
         throw new EdgetrainError("not_found", `model ${model} has no active version to roll back from`, { details: { model } });
       }
-      const { target, rest, skipped } = await this.previousIntact(model, current);
-      if (target === undefined) throw await this.nothingToRollBackTo(model, current.version, skipped);
+      const { target, rest, skipped } = await previousIntact(current, (v) => this.version(model, v));
+      if (target === undefined) {
+        const intact = await this.intactVersions(model);
+        throw nothingToRollBackTo(model, current.version, skipped, this.versions(model), intact);
+      }
       await this.pointers.write(model, { version: target, previous: rest, activated_at: new Date().toISOString() });
-      this.db.transaction(() => {
-        this.setStatus(model, current.version, status, reason);
-        this.setStatus(model, target, "active");
-      })();
+      this.index.transaction(() => {
+        this.index.setStatus(model, current.version, status, reason);
+        this.index.setStatus(model, target, "active");
+      });
       this.events.emit("model.rolled_back", { model, from: current.version, to: target, reason });
       return this.version(model, target)!;
     });
@@ -140,7 +121,7 @@ export class ModelStore {
       const current = this.pointers.get(model);
       if (!current) return;
       // Marked before the pointer goes: after a crash in between, a missing pointer must not read as deleted by hand and be restored.
-      this.setStatus(model, current.version, "rolled_back", reason);
+      this.index.setStatus(model, current.version, "rolled_back", reason);
       await this.pointers.remove(model);
       this.events.emit("model.withdrawn", { model, version: current.version, reason });
     });
@@ -148,19 +129,16 @@ export class ModelStore {
 
   /** A candidate the gate turned down: kept and listed, with the scores that decided. */
   reject(model: string, version: number, reason: string, gate?: Record<string, unknown>): void {
-    this.setStatus(model, version, "rejected", reason, gate);
+    this.index.setStatus(model, version, "rejected", reason, gate);
     this.events.emit("model.rejected", { model, version, reason, ...(gate ? { gate } : {}) });
   }
 
   note(model: string, version: number, gate: Record<string, unknown>): void {
-    this.db.query("UPDATE model_versions SET metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?)) WHERE model = ? AND version = ?").run(JSON.stringify(gate), model, version);
-    this.rows.delete(`${model}@${version}`);
+    this.index.note(model, version, gate);
   }
 
   list(): ModelSummary[] {
-    const rows = this.db
-      .query<{ model: string; versions: number; latest: number }, []>("SELECT model, count(*) AS versions, max(version) AS latest FROM model_versions GROUP BY model ORDER BY model")
-      .all();
+    const rows = this.index.models();
     // SQLite orders player_10 before player_2; people count.
     return rows.toSorted((a, b) => naturalOrder(a.model, b.model)).map((row) => {
       const active = this.activeVersion(row.model);
@@ -171,10 +149,9 @@ export class ModelStore {
 
   versions(model: string): ModelVersion[] {
     checkModelName(model);
-    return this.db
-      .query<{ version: number }, [string]>("SELECT version FROM model_versions WHERE model = ? ORDER BY version DESC")
-      .all(model)
-      .map((row) => this.version(model, row.version)!)
+    return this.index
+      .versionNumbers(model)
+      .map((version) => this.version(model, version)!)
       .filter(Boolean);
   }
 
@@ -186,19 +163,7 @@ export class ModelStore {
   }
 
   version(model: string, version: number): ModelVersion | undefined {
-    const id = `${model}@${version}`;
-    let row = this.rows.get(id);
-    if (!row) {
-      const stored = this.db
-        .query<{ status: VersionStatus; path: string; metadata: string | null }, [string, number]>("SELECT status, path, metadata FROM model_versions WHERE model = ? AND version = ?")
-        .get(model, version);
-      if (!stored) return undefined;
-      row = { status: stored.status, path: stored.path, metadata: stored.metadata ? (JSON.parse(stored.metadata) as VersionMetadata) : undefined };
-      this.rows.set(id, row);
-    }
-    const status = this.activeVersion(model) === version ? "active" : row.status === "active" ? "retired" : row.status;
-    if (row.composed?.status !== status) row.composed = { ...(row.metadata as VersionMetadata), model, version, status, path: row.path };
-    return row.composed;
+    return this.index.record(model, version, this.activeVersion(model));
   }
 
   requireVersion(model: string, version: number): ModelVersion {
@@ -212,8 +177,7 @@ export class ModelStore {
   }
 
   private unknownModel(model: string): EdgetrainError {
-    const known = this.db.query<{ model: string }, []>("SELECT DISTINCT model FROM model_versions").all().map((row) => row.model);
-    return notFound("model", model, known, { hint: "edgetrain models (GET /v1/models) lists them" });
+    return notFound("model", model, this.index.modelNames(), { hint: "edgetrain models (GET /v1/models) lists them" });
   }
 
   healthInputs(model: string, version: number): number[][] | undefined {
@@ -223,7 +187,7 @@ export class ModelStore {
   /** The version a rollback would return to, if one is kept whole. */
   async rollbackTarget(model: string): Promise<number | undefined> {
     const pointer = this.pointers.get(model);
-    return pointer ? (await this.previousIntact(model, pointer)).target : undefined;
+    return pointer ? (await previousIntact(pointer, (v) => this.version(model, v))).target : undefined;
   }
 
   /** The model's versions whose files match their sha256, newest first: what it can actually serve. */
@@ -244,56 +208,7 @@ export class ModelStore {
     return version === undefined ? undefined : this.version(model, version);
   }
 
-  private async verify(version: ModelVersion): Promise<void> {
-    const damage = await this.damageOf(version);
-    if (damage) throw new EdgetrainError("model_not_loadable", `model ${version.model} version ${version.version}: ${damage}; not activated`, { details: { model: version.model, version: version.version } });
-  }
-
-  /** The versions that served before the current one, newest first, walked past any whose file is gone or damaged. */
-  private async previousIntact(model: string, pointer: ActivePointer): Promise<{ target?: number; rest: number[]; skipped: number[] }> {
-    const rest = [...pointer.previous];
-    const skipped: number[] = [];
-    while (rest.length) {
-      const candidate = rest.pop()!;
-      const version = this.version(model, candidate);
-      if (version && (await this.damageOf(version)) === undefined) return { target: candidate, rest, skipped };
-      skipped.push(candidate);
-    }
-    return { rest, skipped };
-  }
-
-  /** Names what the model can return to instead: a rollback only goes back, but another intact version may be kept. */
-  private async nothingToRollBackTo(model: string, current: number, skipped: number[]): Promise<EdgetrainError> {
-    const others = this.versions(model).filter((v) => v.version !== current);
-    const intact = (await this.intactVersions(model)).filter((v) => v.version !== current);
-    const why = skipped.length ? `has no intact earlier version to roll back to (${skipped.map((v) => `version ${v}`).join(", ")} ${skipped.length > 1 ? "are" : "is"} damaged or gone)` : "has no earlier version to roll back to";
-    let instead = `intact versions it can serve instead: ${intact.map((v) => `${v.version} (${v.status})`).join(", ")}`;
-    if (others.length === 0) instead = `version ${current} is the only one kept`;
-    else if (intact.length === 0) instead = "no other version kept is intact";
-    return new EdgetrainError("conflict", `model ${model} ${why}; ${instead}`, {
-      details: { model, version: current, intact: intact.map((v) => v.version) },
-      hint: intact.length ? `edgetrain activate ${model} ${intact[0]!.version} makes one serve` : "a new run of its job trains a version that replaces it",
-    });
-  }
-
   private nextVersion(model: string): number {
-    const row = this.db.query<{ latest: number | null }, [string]>("SELECT max(version) AS latest FROM model_versions WHERE model = ?").get(model);
-    return Math.max(row?.latest ?? 0, ...versionDirs(this.root, model)) + 1;
-  }
-
-  private index(model: string, version: number, metadata: VersionMetadata, status: VersionStatus): void {
-    this.db
-      .query("INSERT OR REPLACE INTO model_versions (model, version, job, key, run_id, path, sha256, status, metrics, metadata, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)")
-      .run(model, version, metadata.job ?? null, metadata.key ?? null, join(this.root, model, String(version), MODEL_FILE), metadata.sha256, status, JSON.stringify(metadata.metrics), JSON.stringify(metadata), Date.parse(metadata.created_at));
-    this.rows.delete(`${model}@${version}`);
-  }
-
-  private setStatus(model: string, version: number, status: VersionStatus, note?: string, gate?: Record<string, unknown>): void {
-    let sql = "UPDATE model_versions SET status = ?";
-    const args: Array<string | number> = [status];
-    if (note !== undefined) (sql += ", metadata = json_set(coalesce(metadata, '{}'), '$.note', ?)"), args.push(note);
-    if (gate !== undefined) (sql += ", metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?))"), args.push(JSON.stringify(gate));
-    this.db.query(`${sql} WHERE model = ? AND version = ?`).run(...args, model, version);
-    this.rows.delete(`${model}@${version}`);
+    return Math.max(this.index.latest(model), ...versionDirs(this.root, model)) + 1;
   }
 }

@@ -1,7 +1,7 @@
 /** What the store keeps about each version: its status, metadata and the files in its folder. */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { messageOf } from "../errors.ts";
+import { EdgetrainError, messageOf } from "../errors.ts";
 
 export type VersionStatus = "candidate" | "active" | "retired" | "rejected" | "rolled_back";
 
@@ -92,6 +92,12 @@ export async function damageOf(version: ModelVersion): Promise<string | undefine
     return `${version.path} cannot be read (${messageOf(error)})`;
   }
   return actual === version.sha256 ? undefined : `${version.path} does not match its sha256 (damaged or changed by hand)`;
+}
+
+/** Throws model_not_loadable when the version's file is gone or damaged: such a version is never made active. */
+export async function requireIntact(version: ModelVersion): Promise<void> {
+  const damage = await damageOf(version);
+  if (damage) throw new EdgetrainError("model_not_loadable", `model ${version.model} version ${version.version}: ${damage}; not activated`, { details: { model: version.model, version: version.version } });
 }
 
 /** Hashed as it is read, in chunks: a large model is never held whole, nor hashed in one long block of the thread. */
