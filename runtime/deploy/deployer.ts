@@ -1,23 +1,24 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Job, Profile } from "../config/schema.ts";
 import { ConflictClearance, describePredictors, UnattendedAsker } from "../conflicts/clearance.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
 import { messageOf } from "../errors.ts";
-import { readModelDescription } from "../inference/model-metadata.ts";
 import { ScoringThread } from "../scoring/scoring-thread.ts";
 import type { Events } from "../events/bus.ts";
-import type { DataTable, DeployCandidate, DeployHooks, JobInfo, Logger, PredictorClearance, ResolvedPaths, TrainResult } from "../plugin-api.ts";
+import type { DeployHooks, Logger, PredictorClearance, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
 import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
-import { scoreVersion } from "../scoring/score-version.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { finishDeploy, markDeployInProgress, versionOfRun } from "../state/deploys.ts";
 import { modelNameOf } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import { crashPoint } from "./crash-points.ts";
+import { deployCandidate } from "./deploy-candidate.ts";
+import type { DeployRequest, Deployment, StoredDeployRequest } from "./deployment.ts";
 import { FileCopies } from "./file-copies.ts";
+import { healthRows, metadataOfRun } from "./run-version-metadata.ts";
 
 export interface DeployParts {
   profile: Profile;
@@ -34,49 +35,6 @@ export interface DeployParts {
   copies?: FileCopies;
 }
 
-export interface DeployRequest {
-  job: string;
-  key?: string;
-  spec: Job;
-  run: string;
-  result: TrainResult;
-  /** Rows neither version trained on, for the gate and the health check; undefined without data. */
-  heldOut?: DataTable;
-  logger: Logger;
-  signal: AbortSignal;
-  /** What the deploy steps are told of the job (their context's `job`); the job runner's. */
-  jobInfo?: JobInfo;
-  /** Why the version is activated, for the log; `run RUN` when left out. */
-  reason?: string;
-  /** A run that ignores conflicts (`--ignore-conflicts`, `--force`) writes its files past live predictors too. */
-  ignoreConflicts?: boolean;
-}
-
-/** A version already in the store (an imported model, a fleet update), to pass through deploy steps. */
-export interface StoredDeployRequest {
-  model: string;
-  version: number;
-  /** The local job (and key) that trains the model: the steps and the conflict policy go by it; default the model. */
-  job?: string;
-  key?: string;
-  /** The job's steps; gate then activate when left out. */
-  steps?: Job["deploy"];
-  heldOut?: DataTable;
-  reason: string;
-  logger: Logger;
-  signal: AbortSignal;
-}
-
-export interface Deployment {
-  model: string;
-  version: number;
-  /** activated, rejected (a gate said no), stored (no step activated it) or failed (a step broke; rolled back). */
-  status: "activated" | "rejected" | "stored" | "failed";
-  message?: string;
-  steps: Array<{ step: string; ok: boolean; message?: string; rolled_back?: boolean }>;
-}
-
-const HEALTH_ROWS = 5;
 
 /** The default when a job names no steps: never serve a worse model than the one serving now. */
 export const DEFAULT_DEPLOY = ["gate", "activate"];
@@ -191,32 +149,14 @@ export class Deployer {
   }
 
   private addVersion(model: string, request: DeployRequest): Promise<ModelVersion> {
-    const metadata = request.result.metadata ?? {};
-    // The strategy's metadata usually says it all; decoding the ONNX file is the fallback (foreign trainers).
-    const description = metadata.feature_names ? undefined : readModelDescription(readFileSync(request.result.artifact), request.result.artifact);
-    return this.parts.store.addVersion(
-      model,
-      request.result.artifact,
-      {
-        source: "run",
-        job: request.job,
-        key: request.key,
-        run: request.run,
-        strategy: request.spec.strategy,
-        options: request.spec.options,
-        data: (metadata.data as Record<string, unknown> | undefined) ?? undefined,
-        task: (metadata.task as "classification" | "regression" | undefined) ?? description?.task,
-        feature_names: (metadata.feature_names as string[] | undefined) ?? description?.feature_names,
-        classes: (metadata.classes as string[] | undefined) ?? description?.classes,
-        metrics: request.result.metrics,
-        ...lineageOf(metadata),
-      },
-      request.heldOut ? healthRows(request.heldOut) : undefined,
-    );
+    const healthInputs = request.heldOut ? healthRows(request.heldOut) : undefined;
+    return this.parts.store.addVersion(model, request.result.artifact, metadataOfRun(request), healthInputs);
   }
 
   private async runSteps(request: DeployRequest, model: string, candidate: ModelVersion, previousVersion: number | undefined, deployment: Deployment, scoring: ScoringThread): Promise<void> {
-    const hooks = this.candidate(request, model, candidate.version, candidate.path, previousVersion, deployment, scoring);
+    const { store, activator } = this.parts;
+    const parts = { store, activator, scoring, copies: this.copies, clearOfPredictors: () => this.clearOfPredictors(request) };
+    const hooks = deployCandidate(parts, request, model, candidate.version, candidate.path, previousVersion, deployment);
     for (const step of request.spec.deploy.length ? request.spec.deploy : DEFAULT_DEPLOY) {
       const name = typeof step === "string" ? step : String(step.type);
       const { type: _type, ...options } = typeof step === "string" ? { type: step } : step;
@@ -250,54 +190,6 @@ export class Deployer {
     });
   }
 
-  private candidate(request: DeployRequest, model: string, version: number, artifact: string, previousVersion: number | undefined, deployment: Deployment, scoring: ScoringThread): DeployCandidate {
-    const { store, activator } = this.parts;
-    const predict = (target: ModelVersion, x: Float32Array, rows: number) => scoring.predict(target.path, x, rows, target.feature_names?.length ?? 0, target.classes ?? []);
-    return {
-      model,
-      version,
-      artifact,
-      metrics: request.result.metrics,
-      previousVersion,
-      job: request.job,
-      key: request.key,
-      damagedActive: async () => {
-        const active = previousVersion !== undefined ? store.version(model, previousVersion) : undefined;
-        const problem = active && (await store.damageOf(active));
-        return active && problem ? { version: active.version, file: active.path, problem } : undefined;
-      },
-      score: async (which = version) => (request.heldOut ? scoreVersion(store.requireVersion(model, which), request.heldOut, predict) : undefined),
-      activate: async () => {
-        crashPoint("before-activate");
-        await activator.activate(model, version, request.reason ?? `run ${request.run}`);
-        deployment.status = "activated";
-        crashPoint("after-activate");
-      },
-      rollback: async (reason) => {
-        // A step before `activate` has nothing to undo in the store: the candidate never served.
-        if (store.activeVersion(model) === version) await activator.undo(model, reason);
-        else store.reject(model, version, reason);
-        deployment.status = "failed";
-      },
-      reject: (reason, gate) => {
-        store.reject(model, version, reason, gate);
-        deployment.status = "rejected";
-      },
-      note: (gate) => store.note(model, version, gate),
-      clearOfPredictors: () => this.clearOfPredictors(request),
-      placeFile: async (target, previous) => {
-        const clearance = await this.clearOfPredictors(request);
-        // Cut short by a stop: the deploy itself resumes at the next start, this copy with it.
-        if (!clearance.clear && request.signal.aborted) {
-          return { written: false, pending: false, message: clearance.message ?? "cancelled" };
-        }
-        const { job, key } = request;
-        const copy = { model, version, job, key, kind: "copy" as const, source: artifact, target, previous };
-        return this.copies.place(copy, clearance);
-      },
-    };
-  }
-
   /** The job's live predictors, under its policy; nobody can answer an `ask` here, so on_unattended applies. */
   private async clearOfPredictors(request: DeployRequest): Promise<PredictorClearance> {
     const { profile, paths, procRoot, serving, state } = this.parts;
@@ -312,20 +204,4 @@ export class Deployer {
     if (!verdict.forced) return { clear: true };
     return { clear: true, message: `forced past ${describePredictors(verdict.forced)}` };
   }
-}
-
-/**
- * The version the run started from (the job runner puts it in the result, null for none) and whether the
- * strategy continued from it. A run recorded before runs kept it gets the store's default: the active version.
- */
-function lineageOf(metadata: Record<string, unknown>): { parent?: number; warm_started?: boolean } {
-  return {
-    ...("parent" in metadata ? { parent: typeof metadata.parent === "number" ? metadata.parent : undefined } : {}),
-    ...(typeof metadata.warm_started === "boolean" ? { warm_started: metadata.warm_started } : {}),
-  };
-}
-
-function healthRows(table: DataTable): number[][] {
-  const width = table.featureNames.length;
-  return Array.from({ length: Math.min(HEALTH_ROWS, table.rows) }, (_, row) => Array.from(table.x.subarray(row * width, (row + 1) * width)));
 }

@@ -13,7 +13,8 @@ import { toFeeds, zeroTensors } from "../inference/tensor-input.ts";
 import type { Logger, ResolvedPaths } from "../plugin-api.ts";
 import { checkModelName } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
-import type { Deployer, Deployment } from "./deployer.ts";
+import type { Deployer } from "./deployer.ts";
+import type { Deployment } from "./deployment.ts";
 
 /** What `edgetrain models add` and `POST /v1/models/:name/versions` are given. */
 export interface ImportRequest {
