@@ -1,35 +1,21 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
-import { type CancelReason, cancellation, cancellationOf, EdgetrainError, messageOf, notFound } from "../errors.ts";
+import { notFound } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
 import type { Events } from "../events/bus.ts";
-import type { DataTable, DeployState, JobInfo, Logger, ProgressReporter, ResolvedPaths, TrainResult } from "../plugin-api.ts";
-import { acquireLock } from "../locks/lockfile.ts";
+import type { DeployState, JobInfo, Logger, ResolvedPaths } from "../plugin-api.ts";
 import type { StateDatabase } from "../state/database.ts";
-import { recordDeployPending } from "../state/deploys.ts";
 import { latestSuccess } from "../state/runs.ts";
-import { modelNameOf } from "../store/model-name.ts";
 import { RunControl } from "./run-control.ts";
-import { maxRuntimeOf, startRunDeadline } from "./run-deadline.ts";
-import { RunRecorder } from "./run-recorder.ts";
-import { runStrategyInThread, type ThreadBridge } from "./strategy-thread.ts";
-import { trainingPriority } from "../os/thread-priority.ts";
 import { jobKeys } from "./job-keys.ts";
-import { crashPoint } from "../deploy/crash-points.ts";
 import type { Deployer } from "../deploy/deployer.ts";
-import type { Deployment } from "../deploy/deployment.ts";
 import { resumeDeploys } from "../deploy/deploy-resume.ts";
 import type { Retention } from "../state/retention.ts";
 import { scoreActiveModel } from "../scoring/score-active-model.ts";
-import { type RunOverrides, warnOverrides } from "./run-overrides.ts";
-import { scoreKey, type ScoreKeyRequest } from "../batch-scoring/score-job.ts";
-import { scoreMetrics, type ScoreSummary } from "../batch-scoring/score-summary.ts";
 import type { ModelStore } from "../store/model-store.ts";
-import { KIND_WORDS } from "../plugins/instantiate.ts";
-import type { PluginRegistry, RegisteredPlugin } from "../plugins/registry.ts";
-import { jobPlugin } from "./job-plugin.ts";
+import type { PluginRegistry } from "../plugins/registry.ts";
+import { type KeyRunContext, runKey } from "./key-run.ts";
+import type { RunOutcome, RunRequest } from "./run-request.ts";
 
 export interface JobRunnerParts {
   profile: Profile;
@@ -52,32 +38,6 @@ export interface JobRunnerParts {
   store?: ModelStore;
 }
 
-export interface RunOutcome {
-  run: string;
-  job: string;
-  key?: string;
-  status: "succeeded" | "failed" | "cancelled";
-  metrics?: Record<string, number>;
-  artifact?: string;
-  error?: string;
-  /** Why a cancelled run was cancelled: the scheduler queues a max_pause one again. */
-  cancel_reason?: CancelReason;
-  /** What became of the model: its version, and whether it serves. */
-  deployment?: Deployment;
-  /** A score run's summary: rows, files, the class histogram or value statistics. */
-  score?: ScoreSummary;
-}
-
-export interface RunRequest extends RunOverrides {
-  job: string;
-  /** Only this key; otherwise every key of the job, one run each. */
-  key?: string;
-  /** In words, for the record: `manual: edgetrain train`, `cron 0 2 * * 0`. */
-  trigger: string;
-  signal?: AbortSignal;
-  progress?: ProgressReporter;
-}
-
 /** Runs one job for its keys, one after the other: strategy, data, checkpoint rules and run record. */
 export class JobRunner {
   /** Runs in progress, by run id: what `cancel`, `pause` and `resume` act on. */
@@ -86,6 +46,11 @@ export class JobRunner {
   constructor(private readonly parts: JobRunnerParts) {
     this.active = parts.active ?? new Map();
   }
+  /** What one run of a key reaches of the runner. */
+  private get keyRun(): KeyRunContext {
+    return { parts: this.parts, active: this.active, lastSuccess: (job, key) => this.lastSuccess(job, key), jobInfo: (name) => this.jobInfo(name) };
+  }
+
 
   jobNamed(name: string) {
     const job = this.parts.profile.jobs[name];
@@ -121,7 +86,7 @@ export class JobRunner {
     const outcomes: RunOutcome[] = [];
     for (const key of request.key !== undefined ? [request.key] : keys) {
       if (request.signal?.aborted) break;
-      outcomes.push(await this.runKey(request, job, key));
+      outcomes.push(await runKey(this.keyRun, request, job, key));
     }
     return outcomes;
   }
@@ -160,142 +125,5 @@ export class JobRunner {
   /** The active model of job+key scored on the newest data it has not trained on (accuracy-below). */
   scoreActive(job: string, key: string | undefined) {
     return scoreActiveModel(this.jobNamed(job), key, this.lastSuccess(job, key), this.parts.profile, this.parts.paths);
-  }
-
-  /** A deploy that breaks leaves the run succeeded and the serving version untouched; the failure is recorded. */
-  private async deploy(request: RunRequest, job: Profile["jobs"][string], key: string | undefined, run: string, result: TrainResult, heldOut: DataTable | undefined, signal: AbortSignal, logger: Logger): Promise<Deployment | undefined> {
-    if (!this.parts.deployer) return undefined;
-    try {
-      const jobInfo = this.jobInfo(request.job);
-      const { ignoreConflicts } = request;
-      const deploy = { job: request.job, key, spec: job, run, result, heldOut, logger, signal, jobInfo, ignoreConflicts };
-      return await this.parts.deployer.deploy(deploy);
-    } catch (error) {
-      logger.error("could not deploy the model", { error: messageOf(error) });
-      return undefined;
-    }
-  }
-
-  /** A score job's run: its summary is the run's record, and goes out as `score.summary` when it scored rows. */
-  private async score(request: ScoreKeyRequest, run: string, recorder: RunRecorder, bridge: ThreadBridge) {
-    const { profile, paths, state, store, events } = this.parts;
-    const { job, key } = request;
-    if (!store) throw new EdgetrainError("internal", `job ${job}: no model store to score with`);
-    const summary = await scoreKey(request, { profile, paths, state, store }, bridge);
-    recorder.scored(summary);
-    const metrics = scoreMetrics(summary);
-    bridge.logger.info("run succeeded", metrics);
-    if (summary.files.length > 0) events?.emit("score.summary", { run, job, key, ...summary });
-    return { run, job, key, status: "succeeded", metrics, score: summary } satisfies RunOutcome;
-  }
-
-  private async runKey(request: RunRequest, job: Profile["jobs"][string], key: string | undefined): Promise<RunOutcome> {
-    const { profile, paths, registry, state, governor } = this.parts;
-    const { kind, name } = jobPlugin(job);
-    const plugin = registry.get(kind, name);
-    const unknown = `job ${request.job}: unknown ${KIND_WORDS[kind].one} "${name}"`;
-    if (!plugin) throw new EdgetrainError("plugin_invalid", unknown);
-    const id = RunRecorder.newId();
-    const runDir = join(paths.home, "runs", id);
-    mkdirSync(runDir, { recursive: true });
-    const { trigger } = request;
-    const recorder = new RunRecorder(state, { id, job: request.job, key, strategy: name, trigger, runDir });
-    const logger = this.parts.logger.child({ job: request.job, ...(key !== undefined ? { key } : {}), run: id });
-    // The model's serving version, whichever job made it: warm starts continue from it, and it is the new one's parent.
-    const start = this.parts.deployer?.startingPoint(request.job, key);
-    const control = new RunControl();
-    const { abort, pause, threads } = control;
-    this.active.set(id, control);
-    const onOuterAbort = () => abort.abort(request.signal ? cancellationOf(request.signal) : undefined);
-    request.signal?.addEventListener("abort", onOuterAbort, { once: true });
-    const maxRuntime = maxRuntimeOf(job, plugin.module);
-    const clearDeadline = startRunDeadline(
-      maxRuntime,
-      (remainingMs) => {
-        logger.warn("run nears its max_runtime", { max_runtime: maxRuntime, remaining_s: Math.round(remainingMs / 1000) });
-        const near = { run: id, job: request.job, key, max_runtime: String(maxRuntime), remaining_ms: remainingMs };
-        this.parts.events?.emit("run.max_runtime_near", near);
-      },
-      () => abort.abort(cancellation("max_runtime", `ran past max_runtime ${maxRuntime}`)),
-    );
-    // Predictors started with `edgetrain hold --respect-training` wait while this lock is held.
-    mkdirSync(join(paths.home, "locks"), { recursive: true });
-    const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
-    warnOverrides(logger, request.job, key, request);
-    const governed = request.ignoreGovernor ? undefined : governor;
-    const release = governed?.register(id, { setPaused: (paused) => control.governorPause(paused), setThreads: (allowed) => threads.set(allowed), onMaxPause: () => abort.abort(cancellation("max_pause", `paused longer than governor.max_pause ${profile.governor.max_pause}`)) });
-    const unwatchPause = pause.subscribe((paused) => recorder.paused(paused));
-    const progress = recorder.progress(request.progress, this.parts.events);
-    logger.info("run started", { [kind]: name, trigger: request.trigger });
-    const started = { run: id, job: request.job, key, strategy: name, trigger, max_runtime: String(maxRuntime) };
-    this.parts.events?.emit("run.started", started);
-    const bridge = { logger, events: recorder.events(this.parts.events), progress, pause, threads, signal: abort.signal };
-    try {
-      if (kind === "score") {
-        const scoring = { job: request.job, spec: job, key, runDir, plugin: plugin as RegisteredPlugin<"score"> };
-        return await this.score(scoring, id, recorder, bridge);
-      }
-      // The run's heavy work (CSV parsing, binning, training, ONNX export) stays off the thread that answers predictions.
-      const { result, heldOut } = await runStrategyInThread(
-        {
-          plugin: { name, source: plugin.source },
-          options: job.options,
-          defaults: profile.defaults.strategies,
-          paths,
-          stateFile: state.file,
-          storeName: `strategy/${name}`,
-          job: request.job,
-          key,
-          runDir,
-          data: job.data,
-          previousArtifact: start?.artifact ?? this.lastSuccess(request.job, key)?.artifact,
-          workers: profile.governor.workers,
-          memoryLimitMb: profile.governor.memory_limit_mb,
-          capacity: {
-            memoryReserveMb: profile.governor.memory_reserve_mb,
-            gpuMemoryFraction: profile.governor.gpu_memory_fraction,
-            maxPauseMs: durationMs(profile.governor.max_pause),
-            hostRoot: this.parts.host?.root ?? "/",
-            toolPath: this.parts.host?.toolPath,
-          },
-          priority: trainingPriority(profile.governor),
-          wantHeldOut: this.parts.deployer !== undefined,
-          now: Date.now(),
-        },
-        bridge,
-      );
-      const ran = { ...result, metadata: { ...result.metadata, parent: start?.version ?? null } };
-      // The deploy is pending from the moment the run counts as succeeded: a crash after this resumes it at the next start.
-      state.db.transaction(() => {
-        recorder.succeeded(ran);
-        if (this.parts.deployer) recordDeployPending(state.db, { run: id, job: request.job, key, model: modelNameOf(request.job, key, job.model), result: ran });
-      })();
-      crashPoint("after-run-recorded");
-      logger.info("run succeeded", { ...result.metrics });
-      const deployment = await this.deploy(request, job, key, id, ran, heldOut, abort.signal, logger);
-      if (deployment) recorder.deployed(deployment);
-      return { run: id, job: request.job, key, status: "succeeded", metrics: result.metrics, artifact: result.artifact, deployment };
-    } catch (error) {
-      const cancelled = abort.signal.aborted ? cancellationOf(abort.signal) : undefined;
-      recorder.failed(cancelled ? new EdgetrainError(cancelled.code, `cancelled: ${cancelled.message}`, { details: cancelled.details }) : error, cancelled !== undefined);
-      // A cancel is asked for (a person, a shutdown, max_pause): worth a warning, not an error.
-      if (cancelled) logger.warn("run cancelled", { reason: cancelled.message, cause: cancelled.details.reason });
-      else logger.error("run failed", { error: messageOf(error) });
-      if (cancelled) return { run: id, job: request.job, key, status: "cancelled", error: cancelled.message, cancel_reason: cancelled.details.reason };
-      return { run: id, job: request.job, key, status: "failed", error: messageOf(error) };
-    } finally {
-      await recorder.written();
-      try {
-        this.parts.retention?.afterRun(request.job, key);
-      } catch (error) {
-        logger.warn("could not remove old run folders", { error: messageOf(error) });
-      }
-      clearDeadline();
-      unwatchPause();
-      release?.();
-      trainingLock.release();
-      this.active.delete(id);
-      request.signal?.removeEventListener("abort", onOuterAbort);
-    }
   }
 }
