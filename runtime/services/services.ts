@@ -20,7 +20,7 @@ import { systemClock } from "../plugins/context.ts";
 import { JobRunner } from "../training/job-runner.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { healActiveVersions } from "../serving/heal-active-versions.ts";
-import type { PredictionListener } from "../serving/prediction-service.ts";
+import type { PredictionListener } from "../serving/prediction.ts";
 import { createServing, type Serving } from "../serving/serving.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { Retention } from "../state/retention.ts";

@@ -1,3 +1,5 @@
+import type { TableRequest } from "../inference/prediction-input.ts";
+
 /**
  * The inputs a model is asked for most, for `cache.pregenerate.top`. Only inputs asked again are counted
  * (the caller knows: the cache answered them); the one-off inputs that are the bulk of the traffic leave
@@ -27,5 +29,25 @@ export class PopularInputs {
       .sort((a, b) => b.count - a.count)
       .slice(0, n)
       .map((entry) => entry.inputs);
+  }
+}
+
+/** The popular inputs of each model, for `pregenerate.top`. */
+export class PopularInputsByModel {
+  private readonly models = new Map<string, PopularInputs>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** A cache hit means the input was asked before (or pregenerated): only those are counted. */
+  note(model: string, hash: string, askedBefore: boolean, request: TableRequest, names: string[]): void {
+    let popular = this.models.get(model);
+    if (!popular) this.models.set(model, (popular = new PopularInputs(this.capacity)));
+    popular.note(hash, askedBefore, () => request.inputs ?? request.rows!.map((row) => names.map((name) => row[name]!)));
+  }
+
+  /** The model's `n` most asked; none for `n` 0. */
+  top(model: string, n: number): number[][][] {
+    if (n <= 0) return [];
+    return this.models.get(model)?.top(n) ?? [];
   }
 }

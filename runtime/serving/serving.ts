@@ -11,7 +11,8 @@ import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { ModelStore } from "../store/model-store.ts";
 import { ModelActivator } from "./model-activator.ts";
-import { PredictionService, type PredictionListener } from "./prediction-service.ts";
+import { PredictionService } from "./prediction-service.ts";
+import type { PredictionListener } from "./prediction.ts";
 
 export interface Serving {
   store: ModelStore;
