@@ -1,49 +1,19 @@
 import { existsSync, readFileSync } from "node:fs";
-import type * as Ort from "onnxruntime-common";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Events } from "../events/bus.ts";
 import type { Clock, Logger } from "../plugin-api.ts";
-import { MicroBatcher } from "./micro-batch.ts";
 import type { ModelDescription } from "./model-metadata.ts";
-import { signatureOf, tableWidth, type ModelSignature } from "./model-signature.ts";
+import { signatureOf } from "./model-signature.ts";
 import { RequestFrequency, victimsFor, type AdmissionLimits } from "./session-admission.ts";
 import type { OnnxRuntime } from "./onnx-runtime.ts";
-import { sessionThreads } from "./session-threads.ts";
-import { describe, formatOutputs, outputTensors, type OutputTensor } from "./session-outputs.ts";
-import type { PredictionOutput, ServedDescription } from "./session-outputs.ts";
+import { describe, type OutputTensor } from "./session-outputs.ts";
+import type { PredictionOutput } from "./session-outputs.ts";
 import type { Feeds } from "./tensor-input.ts";
 import type { SessionCounts } from "./session-counts.ts";
+import { SessionFactory } from "./session-factory.ts";
+import { type LoadedModel, runFeedsOn, sessionBatcher, sessionBytes, type Slot } from "./session-slot.ts";
 
 export type { SessionCounts };
-
-export interface LoadedModel {
-  model: string;
-  version: number;
-  description: ServedDescription;
-  /** The inputs and outputs the model declares. */
-  signature: ModelSignature;
-  provider: string;
-  /** Estimated memory of the session, for the budget (sessionBytes). */
-  bytes: number;
-  lastUsed: number;
-}
-
-interface Slot extends LoadedModel {
-  session: Ort.InferenceSession;
-  /** Runs the session, batching requests; holds the runtime whose Tensor type builds the inputs. */
-  batcher: MicroBatcher<PredictionOutput>;
-  runtime: OnnxRuntime;
-  /** Where it came from, to load it again for a request that finds it released. */
-  path: string;
-  known?: Partial<ModelDescription>;
-  /** When it was kept, for the minimum residence time. */
-  keptSince: number;
-  /** Requests queued or running: the session is released only once none is. */
-  inFlight: number;
-  /** Not (or no longer) kept: released once no request is in flight. */
-  leaving: boolean;
-  released: boolean;
-}
 
 export interface SessionPoolOptions {
   runtime: () => Promise<OnnxRuntime>;
@@ -66,14 +36,6 @@ export interface SessionPoolOptions {
   cudaDevice?: string;
 }
 
-/**
- * Resident memory of a loaded session, estimated from its model file: ONNX Runtime's tree ensembles take
- * several times the file once unpacked (measured in docs/performance.md), plus a fixed part per session.
- */
-export function sessionBytes(fileBytes: number): number {
-  return fileBytes * 9 + 327_680;
-}
-
 const DEFAULT_MIN_RESIDENCE_MS = 10_000;
 
 /**
@@ -92,9 +54,9 @@ export class SessionPool {
   private readonly frequency = new RequestFrequency();
   private readonly limits: AdmissionLimits;
   private readonly clock: Pick<Clock, "now">;
+  private readonly factory: SessionFactory;
   /** Models told about once in the log: their sessions are not kept. */
   private readonly reportedNotKept = new Set<string>();
-  private cudaFailed = false;
   /** ONNX Runtime calls made and the rows they ran, since the start. */
   private readonly calls = { calls: 0, rows: 0 };
   private readonly counts = { loads: 0, not_kept: 0, evictions: 0 };
@@ -102,6 +64,7 @@ export class SessionPool {
   constructor(private readonly options: SessionPoolOptions) {
     this.limits = { budgetBytes: options.memoryBudgetMb * 1_048_576, maxLoaded: options.maxLoaded, minResidenceMs: options.minResidenceMs ?? DEFAULT_MIN_RESIDENCE_MS };
     this.clock = options.clock ?? { now: () => Date.now() };
+    this.factory = new SessionFactory(options);
   }
 
   /** Loads (or finds) the session of model@version; concurrent callers share one load. */
@@ -130,13 +93,7 @@ export class SessionPool {
     if (slot.released) slot = await this.slotOf(slot.model, slot.version, slot.path, slot.known);
     slot.inFlight++;
     try {
-      const { Tensor } = slot.runtime.ort;
-      const tensors = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new Tensor(f.type, f.data as never, f.dims)]));
-      // A sequence of maps (ZipMap) cannot come back through onnxruntime-node: only tensors are asked for.
-      const wanted = slot.signature.outputs.filter((o) => o.type !== "sequence").map((o) => o.name);
-      this.calls.calls++;
-      this.calls.rows += rows;
-      return outputTensors(await slot.session.run(tensors, wanted));
+      return await runFeedsOn(slot, feeds, rows, this.calls);
     } catch (error) {
       const message = `model ${slot.model} version ${slot.version} could not predict: ${messageOf(error)}`;
       throw new EdgetrainError("run_failed", message, { details: { model: slot.model, version: slot.version } });
@@ -199,26 +156,15 @@ export class SessionPool {
     if (!existsSync(path)) throw new EdgetrainError("not_found", `model ${model} version ${version}: ${path} is missing`, { details: { model, version } });
     const bytes = readFileSync(path);
     const runtime = await this.options.runtime();
-    const { session, provider } = await this.createSession(runtime, bytes, model, version, path);
+    const { session, provider } = await this.factory.create(runtime, bytes, model, version, path);
     const signature = signatureOf(session);
     const description = describe(bytes, path, known, signature);
     this.counts.loads++;
     const now = this.clock.now();
-    const batcher = this.batcherOf(runtime, session, description, signature);
+    const batcher = sessionBatcher(runtime, session, description, signature, this.options.maxBatchRows, this.calls);
     const slot: Slot = { model, version, description, signature, provider, bytes: sessionBytes(bytes.byteLength), lastUsed: now, keptSince: now, session, batcher, runtime, path, known, inFlight: 0, leaving: false, released: false };
     this.admit(`${model}@${version}`, slot);
     return slot;
-  }
-
-  /** Made apart from `load` so that its closure does not hold the model file's bytes for the session's life. */
-  private batcherOf(runtime: OnnxRuntime, session: Ort.InferenceSession, description: ServedDescription, signature: ModelSignature): MicroBatcher<PredictionOutput> {
-    const width = tableWidth(signature) ?? description.feature_names.length;
-    const inputName = session.inputNames[0] ?? "features";
-    return new MicroBatcher<PredictionOutput>(width, this.options.maxBatchRows, async (x, rows) => {
-      this.calls.calls++;
-      this.calls.rows += rows;
-      return formatOutputs(await session.run({ [inputName]: new runtime.ort.Tensor("float32", x, [rows, width]) }), description, rows);
-    });
   }
 
   /** Keeps a session if it fits, or is asked for more often than the sessions that would make room. */
@@ -248,32 +194,6 @@ export class SessionPool {
     slot.keptSince = now;
     this.slots.set(id, slot);
     this.options.events?.emit("model.loaded", { model: slot.model, version: slot.version, provider: slot.provider });
-  }
-
-  /** CUDA where the profile asks for it; onnxruntime-node throws instead of falling back, so retry on CPU. */
-  private async createSession(runtime: OnnxRuntime, bytes: Uint8Array, model: string, version: number, path: string): Promise<{ session: Ort.InferenceSession; provider: string }> {
-    const base = sessionThreads(this.options.threads ?? 1);
-    if (this.wantsCuda(runtime)) {
-      try {
-        // Severity 4 (fatal only): the failed attempt is reported once, as a warning, not as ONNX Runtime's error dump.
-        return { session: await runtime.ort.InferenceSession.create(bytes, { ...base, executionProviders: ["cuda", "cpu"], logSeverityLevel: 4 }), provider: "cuda" };
-      } catch (error) {
-        this.cudaFailed = true;
-        this.options.logger.warn("CUDA execution provider did not load; serving on CPU", { model, error: messageOf(error).split("\n")[0] });
-      }
-    }
-    const provider = runtime.backend === "wasm" ? "wasm" : "cpu";
-    try {
-      return { session: await runtime.ort.InferenceSession.create(bytes, { ...base, executionProviders: [provider] }), provider };
-    } catch (error) {
-      throw new EdgetrainError("model_not_loadable", `model ${model} version ${version}: ${path} does not load in ONNX Runtime: ${messageOf(error).split("\n")[0]}`, { details: { model, version, file: path } });
-    }
-  }
-
-  private wantsCuda(runtime: OnnxRuntime): boolean {
-    if (runtime.backend !== "native" || this.cudaFailed || this.options.accelerator === "cpu") return false;
-    if (this.options.accelerator === "cuda") return true;
-    return (runtime.optionalProviders ?? []).includes("cuda") && existsSync(this.options.cudaDevice ?? "/dev/nvidia0");
   }
 
   private retire(slot: Slot, reason: string): void {

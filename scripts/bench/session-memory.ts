@@ -11,7 +11,8 @@ import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { loadOnnxRuntime } from "../../runtime/inference/onnx-runtime.ts";
-import { SessionPool, sessionBytes } from "../../runtime/inference/session-pool.ts";
+import { SessionPool } from "../../runtime/inference/session-pool.ts";
+import { sessionBytes } from "../../runtime/inference/session-slot.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 
 const SESSIONS = 40;
