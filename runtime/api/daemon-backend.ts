@@ -1,31 +1,28 @@
 import { renderProfile } from "../config/render-profile.ts";
-import type { Profile } from "../config/schema.ts";
 import type { ConflictAnswer } from "../conflicts/asker.ts";
 import { cancellation } from "../errors.ts";
 import { EventJournal } from "../events/event-journal.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
-import type { Governor } from "../governor/governor.ts";
 import { ReadingHistory } from "../governor/reading-history.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type { TensorValue } from "../inference/tensor-input.ts";
 import { readLogTail } from "../log/log-tail.ts";
 import { logFileOptions, silentLogger } from "../log/logger.ts";
 import { DaemonMetrics } from "../metrics/daemon-metrics.ts";
-import { windowHours } from "../offpeak/windows.ts";
 import { importModel, type ImportRequest } from "../deploy/model-import.ts";
-import { planJobs } from "../scheduler/job-plan.ts";
-import { jobPlugin } from "../training/job-plugin.ts";
 import type { Logger } from "../plugin-api.ts";
 import type { RunningProfile, Services } from "../services/services.ts";
 import type { StateDatabase } from "../state/database.ts";
-import { getRun, listRuns, runCounts, runSeconds, runsInProgress } from "../state/runs.ts";
-import { activeVersions, modelCounts } from "../state/served-models.ts";
+import { getRun, listRuns } from "../state/runs.ts";
 import { ignoredInWords, type RunOverrides } from "../training/run-overrides.ts";
-import { VERSION } from "../version.ts";
 import { warmCache } from "../serving/cache-warm.ts";
 import type { CacheWarmed } from "./contract.ts";
 import type { DaemonStatus, DaemonView } from "./daemon-view.ts";
 import { isLoopback } from "./token.ts";
+import { daemonStatus, resourceHistory } from "./daemon-status.ts";
+import { readiness } from "./readiness.ts";
+import { backendMetrics } from "./backend-metrics.ts";
+import { jobSummaries, offPeakSummary } from "./job-summaries.ts";
 
 export interface BackendParts {
   services: Services;
@@ -54,20 +51,13 @@ export class DaemonBackend implements DaemonView {
   private readonly readings = new ReadingHistory();
 
   constructor(private readonly parts: BackendParts) {
-    const { services, state } = parts;
+    const { services } = parts;
     this.journal = new EventJournal(() => this.resolved.profile.api.event_buffer, parts.startedAt);
     services.bus.subscribe((event) => {
       this.journal.record(event);
       if (event.type === "governor.reading") this.readings.record(event.data, event.at);
     });
-    this.prometheus = new DaemonMetrics({
-      status: () => this.status(),
-      diskUsage: () => parts.disk.usage(),
-      recordedRuns: () => runCounts(state.db),
-      runSeconds: (id) => runSeconds(state.db, id, Date.now()),
-      activeVersions: () => activeVersions(state.db),
-      subscribe: (listener) => services.bus.subscribe(listener),
-    });
+    this.prometheus = backendMetrics(parts, () => this.status());
     services.onPrediction((model, code, seconds) => this.prometheus.observePrediction(model, code, seconds));
   }
 
@@ -89,77 +79,19 @@ export class DaemonBackend implements DaemonView {
   }
 
   status(): DaemonStatus {
-    const { services, state, disk, startedAt } = this.parts;
-    const { profile, loaded, registry, paths } = this.resolved;
-    const { scheduler, serving } = services;
-    return {
-      version: VERSION,
-      pid: process.pid,
-      started_at: new Date(startedAt).toISOString(),
-      uptime_s: Math.round((Date.now() - startedAt) / 1000),
-      profile: { name: loaded.name, files: loaded.files, loaded_at: new Date(services.loadedAt).toISOString() },
-      device: { ...profile.device },
-      home: paths.home,
-      plugins: registry.list().map((p) => ({ kind: p.module.kind, name: p.module.name, version: p.module.version, source: p.source })),
-      jobs: Object.entries(profile.jobs).map(([name, job]) => ({
-        name,
-        strategy: jobPlugin(job).name,
-        enabled: job.enabled,
-      })),
-      state: { schema_version: state.schemaVersion },
-      governor: governorStatus(services.governor, profile.governor),
-      queue: (scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
-      running: scheduler?.runningCount() ?? 0,
-      runs: runsInProgress(state.db),
-      models: { ...modelCounts(state.db), loaded: serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })) },
-      inference: { ...serving.pool.runs(), sessions: serving.pool.sessions() },
-      disk: disk.status(),
-      cache: this.cacheStats(),
-      copies: services.copies.pending(),
-      conflicts: {
-        open: services.desk.list().length,
-        clients: services.attendance.clients(),
-        asking: services.desk.canAnswer(),
-      },
-    };
+    return daemonStatus(this.parts, this.resolved, this.cacheStats());
   }
 
   history(): ReturnType<View["history"]> {
-    const { stepMs, spanMs } = this.readings;
-    const points = this.readings.history(Date.now()).map((step) => ({
-      at: new Date(step.at).toISOString(),
-      cpu_percent: step.cpuPercent,
-      memory_percent: step.memoryPercent,
-      ...(step.gpuPercent !== undefined ? { gpu_percent: step.gpuPercent } : {}),
-      ...(step.temperatureC !== undefined ? { temperature_c: step.temperatureC } : {}),
-    }));
-    return { step_s: stepMs / 1000, span_s: spanMs / 1000, points };
+    return resourceHistory(this.readings);
   }
 
   jobs(): ReturnType<View["jobs"]> {
-    const { profile } = this.resolved;
-    const plans = planJobs(profile, this.parts.services.scheduler?.offPeak ?? { windows: [], note: "not learned yet" }, Date.now());
-    return Object.entries(profile.jobs).map(([name, job]) => {
-      const plan = plans.find((p) => p.job === name);
-      return {
-        name,
-        strategy: jobPlugin(job).name,
-        enabled: job.enabled,
-        priority: job.priority,
-        triggers: job.triggers.map((trigger) => String(trigger.type)),
-        last_run: listRuns(this.parts.state.db, { job: name, limit: 1 })[0],
-        next: plan?.next,
-        why: plan?.why ?? "",
-      };
-    });
+    return jobSummaries(this.resolved.profile, this.parts.services.scheduler, this.parts.state);
   }
 
   offPeak(): ReturnType<View["offPeak"]> {
-    const offPeak = this.parts.services.scheduler?.offPeak;
-    const windows = (offPeak?.windows ?? []).map((w) => w.label);
-    if (!offPeak?.activity.points) return { windows, note: offPeak?.note };
-    const { activity, note } = offPeak;
-    return { windows, note, hour_scores: activity.score, window_hours: windowHours(offPeak.windows) };
+    return offPeakSummary(this.parts.services.scheduler);
   }
 
   runs(filter: Parameters<View["runs"]>[0]): ReturnType<View["runs"]> {
@@ -241,20 +173,8 @@ export class DaemonBackend implements DaemonView {
     return this.parts.services.serving.service.tensors(name, given, field);
   }
 
-  async ready(): ReturnType<View["ready"]> {
-    try {
-      this.parts.state.db.query("SELECT 1").get();
-    } catch (error) {
-      return { ready: false, reason: `the state database does not answer: ${(error as Error).message}` };
-    }
-    const { store, service } = this.parts.services.serving;
-    for (const summary of store.list()) {
-      if (summary.active === undefined) continue;
-      // Loads the session where it is not loaded yet: ready means the next prediction does not wait for a load.
-      const problem = await service.signature(summary.model).then(() => undefined, (error: Error) => error.message);
-      if (problem) return { ready: false, reason: `model ${summary.model}: ${problem}` };
-    }
-    return { ready: true };
+  ready(): ReturnType<View["ready"]> {
+    return readiness(this.parts.state, this.parts.services.serving);
   }
 
   cacheStats(): DaemonStatus["cache"] {
@@ -312,23 +232,4 @@ export class DaemonBackend implements DaemonView {
   requestSeen(): void {
     this.parts.services.usage?.request(Date.now());
   }
-}
-
-/** The governor's decisions and latest readings, with the limits it decides by. */
-function governorStatus(governor: Governor, limits: Profile["governor"]): DaemonStatus["governor"] {
-  const { state } = governor;
-  return {
-    paused: state.paused,
-    reason: state.reason,
-    sparing_core: state.sparingCore,
-    sparing_reason: state.sparingReason,
-    threads_per_run: state.threadsPerRun ?? null,
-    readings: state.latest ? { ...state.latest } : undefined,
-    limits: {
-      max_cpu_before: limits.max_cpu_before, max_memory_before: limits.max_memory_before, pause_cpu: limits.pause_cpu, pause_memory: limits.pause_memory,
-      resume_cpu: limits.resume_cpu, resume_memory: limits.resume_memory, pause_predictions_per_s: limits.pause_predictions_per_s,
-      spare_core_predictions_per_s: limits.spare_core_predictions_per_s, max_temperature: limits.max_temperature,
-      max_concurrent_runs: limits.max_concurrent_runs,
-    },
-  };
 }
