@@ -1,31 +1,27 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createApp } from "./api/app.ts";
 import { DaemonBackend } from "./api/daemon-backend.ts";
 import { cannotListen } from "./api/listen-check.ts";
-import { isLoopback } from "./api/token.ts";
-import { formatProblem } from "./config/problems-text.ts";
 import type { ProfileOverrides } from "./config/load-profile.ts";
-import type { Profile } from "./config/schema.ts";
-import { resolveProfile } from "./config/validate-profile.ts";
 import type { Environment } from "./environment.ts";
 import { EdgetrainError, messageOf } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
 import { isDiskFull } from "./files/disk-full.ts";
-import { DiskSpace, diskFullError, diskIsFull } from "./files/disk-space.ts";
+import { DiskSpace, diskFullError } from "./files/disk-space.ts";
 import { HomeWatch, homeLostError } from "./files/home-watch.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
 import type { FleetAgent } from "./fleet/agent/agent.ts";
-import { acquireLock, type HeldLock } from "./locks/lockfile.ts";
-import { removeDeadTrainingLocks } from "./locks/training-locks.ts";
-import { LogSink, logFileOptions, type LogLine } from "./log/logger.ts";
+import { type HeldLock } from "./locks/lockfile.ts";
+import { LogSink, type LogLine } from "./log/logger.ts";
 import type { Logger } from "./plugin-api.ts";
-import { systemClock } from "./plugins/context.ts";
-import { openState, type StateDatabase } from "./state/database.ts";
+import { type StateDatabase } from "./state/database.ts";
 import { VERSION } from "./version.ts";
 import { Disposals } from "./services/disposals.ts";
 import { Services, type RunningProfile } from "./services/services.ts";
 import { ServiceNotifier } from "./systemd/notify.ts";
+import { openHome } from "./services/daemon-home.ts";
+import { runningProfile } from "./services/running-profile.ts";
 
 export interface DaemonOptions {
   profile: string;
@@ -103,33 +99,11 @@ export class Daemon {
 
   /** Loads and checks everything first: a broken profile or plugin refuses to start rather than half-running. */
   static async start(options: DaemonOptions): Promise<Daemon> {
-    const resolved = await resolveProfileOrThrow(options);
+    const resolved = await runningProfile(options);
     const { profile, paths } = resolved;
-    refuseUnsafeBind(profile);
-    // Checked before anything is made in the home, so that a refused start leaves nothing behind.
-    if (diskIsFull(paths.home)) throw diskFullError(paths.home);
     // Lines reach the event bus once the daemon (and its bus) exist: the TUI follows the log through /v1/events.
     let forward: ((line: LogLine) => void) | undefined;
-    let lock: HeldLock | undefined;
-    let logs: LogSink | undefined;
-    let disk: DiskSpace;
-    let state: StateDatabase;
-    try {
-      for (const dir of [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state]) mkdirSync(dir, { recursive: true });
-      lock = acquireLock(join(paths.home, "edgetrain.lock"), `home ${paths.home}`);
-      logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: options.console, onLine: (line) => forward?.(line) });
-      disk = new DiskSpace({ home: paths.home, logger: logs.logger(), clock: systemClock });
-      state = openState(paths.state, disk);
-    } catch (error) {
-      lock?.release();
-      logs?.close();
-      throw isDiskFull(error) ? diskFullError(paths.home) : error;
-    }
-    const logger = logs.logger();
-    if (lock.replaced) logger.warn("took over a stale lock left by a process that is gone", { pid: lock.replaced.pid, command: lock.replaced.command });
-    const deadTrainingLocks = removeDeadTrainingLocks(join(paths.home, "locks"));
-    if (deadTrainingLocks.length) logger.info("removed the training locks of runs that are gone", { locks: deadTrainingLocks });
-    if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
+    const { lock, logs, logger, disk, state } = openHome(profile, paths, options.console, (line) => forward?.(line));
     const startedAt = Date.now();
     const daemon = new Daemon(options, paths.home, lock, logs, logger, state, disk);
     forward = (line) => line.level !== "debug" && daemon.bus.emit("log", line);
@@ -169,10 +143,9 @@ export class Daemon {
   /** Re-reads the profile; a profile with errors is rejected and the running one kept. Returns whether it applied. */
   async reload(): Promise<boolean> {
     this.logger.info("reloading profile", { profile: this.options.profile });
-    let next: Awaited<ReturnType<typeof resolveProfileOrThrow>>;
+    let next: RunningProfile;
     try {
-      next = await resolveProfileOrThrow(this.options);
-      refuseUnsafeBind(next.profile);
+      next = await runningProfile(this.options);
     } catch (error) {
       const problems = error instanceof EdgetrainError ? ((error.details.problems as string[] | undefined) ?? [error.message]) : [messageOf(error)];
       for (const problem of problems) this.logger.error(`reload rejected: ${problem}`);
@@ -269,26 +242,5 @@ export class Daemon {
       throw cannotListen(host, port, error);
     }
     writeAtomically(join(this.home, "daemon.json"), JSON.stringify(this.address()) + "\n");
-  }
-}
-
-async function resolveProfileOrThrow(options: DaemonOptions) {
-  const resolved = await resolveProfile(options.profile, options.environment, options.overrides);
-  if (!resolved.profile || !resolved.paths) {
-    const errors = resolved.problems.filter((problem) => problem.severity === "error");
-    const pluginProblem = errors.length > 0 && errors.every((problem) => resolved.registry.problems.includes(problem));
-    throw new EdgetrainError(pluginProblem ? "plugin_load_failed" : "profile_invalid", `profile ${resolved.loaded.name} has ${errors.length} problem(s); nothing was started`, {
-      details: { problems: errors.map(formatProblem) },
-      hint: "run `edgetrain validate` to see them all",
-    });
-  }
-  return resolved as RunningProfile;
-}
-
-function refuseUnsafeBind(profile: Profile): void {
-  if (!isLoopback(profile.api.host) && !profile.api.token) {
-    throw new EdgetrainError("unsafe_bind", `refusing to listen on ${profile.api.host}: a non-loopback address needs api.token`, {
-      hint: "set api.token: ${EDGETRAIN_TOKEN} in the profile and export EDGETRAIN_TOKEN, or listen on 127.0.0.1",
-    });
   }
 }
