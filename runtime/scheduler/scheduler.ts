@@ -3,8 +3,6 @@ import { cancellation, messageOf } from "../errors.ts";
 import type { Governor } from "../governor/governor.ts";
 import type { EventPayloads, Events, EventType } from "../events/bus.ts";
 import type { Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
-import { pluginUses } from "../plugins/check-options.ts";
-import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { interruptRunsLeftOver } from "../state/runs.ts";
@@ -14,10 +12,10 @@ import type { RunOverrides } from "../training/run-overrides.ts";
 import type { Asker } from "../conflicts/asker.ts";
 import { ConflictClearance, type ConflictWait } from "../conflicts/clearance.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
-import { learnOffPeak, type OffPeak } from "../offpeak/learn.ts";
-import { usageSources } from "../offpeak/usage-sources.ts";
-import { msToNextWindow } from "../offpeak/windows.ts";
+import type { OffPeak } from "../offpeak/learn.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
+import { OffPeakGate } from "./offpeak-gate.ts";
+import { startTriggers } from "./triggers.ts";
 
 export interface SchedulerParts {
   profile: Profile;
@@ -70,8 +68,7 @@ export class Scheduler {
   private readonly watchers: Array<() => void> = [];
   private lastDeferral = "";
   private stopped = false;
-  /** Learned from the usage history at start and every hour; undefined until the first reading. */
-  offPeak?: OffPeak;
+  private readonly offPeakGate: OffPeakGate;
 
   private readonly clearance: ConflictClearance;
 
@@ -80,6 +77,12 @@ export class Scheduler {
     const record = this.decide.bind(this);
     const home = paths.home;
     this.clearance = new ConflictClearance({ profile, home, clock, asker, logger, procRoot, serving, record });
+    this.offPeakGate = new OffPeakGate(parts, record);
+  }
+
+  /** Learned from the usage history at start and every hour; undefined until the first reading. */
+  get offPeak(): OffPeak | undefined {
+    return this.offPeakGate.learned;
   }
 
   /**
@@ -87,30 +90,14 @@ export class Scheduler {
    * short, then reschedules the runs it interrupted: a trigger never sees a model that is only on its way.
    */
   async start(recover = true): Promise<void> {
-    await this.learnOffPeak();
-    const relearn = this.parts.clock.setInterval(() => void this.learnOffPeak(), 3_600_000);
+    await this.offPeakGate.learn();
+    const relearn = this.parts.clock.setInterval(() => void this.offPeakGate.learn(), 3_600_000);
     this.watchers.push(() => this.parts.clock.clearInterval(relearn));
     if (recover) {
       await this.parts.runner.resumeDeploys();
       this.recoverInterrupted();
     }
-    const uses = pluginUses(this.parts.profile as unknown as Record<string, unknown>).filter((use) => use.kind === "trigger");
-    for (const use of uses) {
-      const job = String(use.optionsPath[1]);
-      if (!this.parts.profile.jobs[job]?.enabled) continue;
-      const index = Number(use.optionsPath[3]);
-      const hooks = await instantiate("trigger", use.name, use.options, {
-        plugins: this.parts.registry,
-        logger: this.parts.logger.child({ job, trigger: use.name }),
-        paths: this.parts.paths,
-        clock: this.parts.clock,
-        events: this.parts.events,
-        store: this.parts.state.pluginStore(`trigger/${use.name}/${job}/${index}`),
-        job: this.parts.runner.jobInfo(job),
-      });
-      const stop = hooks.watch((fire) => void this.fired(job, `${use.name}: ${fire.reason}`, fire.keys));
-      if (stop) this.watchers.push(stop);
-    }
+    await startTriggers(this.parts, (job, reason, keys) => void this.fired(job, reason, keys), this.watchers);
   }
 
   /** Refuses a run asked for by name that could only be skipped: an unknown job, or a key the job lacks. */
@@ -163,7 +150,7 @@ export class Scheduler {
         if (admission.note) this.parts.logger.warn(admission.note, { job: entry.job, key: entry.key });
       }
       this.lastDeferral = "";
-      if (!this.insideOffPeak(entry)) continue;
+      if (!this.offPeakGate.admits(entry)) continue;
       if (!this.clearOfPredictors(entry)) continue;
       this.queue.delete(entryId(entry.job, entry.key));
       this.launch(entry);
@@ -181,32 +168,6 @@ export class Scheduler {
     const step = this.clearance.check(entry);
     if (step.to === "drop") this.drop(entry, step.reason);
     return step.to === "start";
-  }
-
-  private async learnOffPeak(): Promise<void> {
-    const { profile, paths, clock } = this.parts;
-    const offPeakJobs = Object.values(profile.jobs).some((job) => job.constraints.only_in === "off-peak");
-    if (!offPeakJobs && usageSources(profile.usage).length === 0) return;
-    this.offPeak = await learnOffPeak(profile.usage, paths, clock.now(), this.parts.state.db);
-    this.decide("offpeak.learned", { windows: this.offPeak.windows.map((w) => w.label), points: this.offPeak.activity.points, note: this.offPeak.note });
-  }
-
-  /** Jobs with `only_in: off-peak` start only inside a learned window; without trusted windows they run, and that is said. */
-  private insideOffPeak(entry: QueueEntry): boolean {
-    const offPeakOnly = this.parts.profile.jobs[entry.job]?.constraints.only_in === "off-peak";
-    if (entry.overrides.ignoreGovernor || !offPeakOnly) return true;
-    const windows = this.offPeak?.windows ?? [];
-    if (windows.length === 0) {
-      if (!entry.offPeakNoted) this.decide("offpeak.unknown", { job: entry.job, key: entry.key, reason: `${this.offPeak?.note ?? "off-peak windows not learned yet"}; running anyway` });
-      entry.offPeakNoted = true;
-      return true;
-    }
-    const now = this.parts.clock.now();
-    const wait = msToNextWindow(windows, now, this.parts.profile.usage.timezone);
-    if (wait === 0) return true;
-    if (!entry.offPeakNoted) this.decide("run.deferred", { job: entry.job, key: entry.key, reason: `outside the off-peak windows (${windows.map((w) => w.label).join(", ")}); next opens ${new Date(now + (wait ?? 0)).toISOString()}` });
-    entry.offPeakNoted = true;
-    return false;
   }
 
   private drop(entry: QueueEntry, reason: string): void {
