@@ -1,8 +1,8 @@
-import { statfsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Clock, Logger } from "../plugin-api.ts";
 import { isDiskFull } from "./disk-full.ts";
+import { diskUsage, formatBytes, freeSpace, type DiskUsage } from "./disk-usage.ts";
 
 /** Below this much free space the home counts as full: the state database's journal, a run's folder and a model need room to be written whole. */
 export const FULL_BELOW_BYTES = 1024 * 1024;
@@ -12,38 +12,6 @@ const BACK_ABOVE_BYTES = 2 * FULL_BELOW_BYTES;
 const MAX_WAITING_WRITES = 1000;
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 10_000;
-
-/** Free space on the file system of `path`, or of its nearest existing parent (a home not made yet). */
-export function freeSpace(path: string): { path: string; bytes: number } | undefined {
-  for (let dir = path; ; dir = dirname(dir)) {
-    try {
-      const stats = statfsSync(dir);
-      return { path: dir, bytes: stats.bavail * stats.bsize };
-    } catch {
-      if (dir === dirname(dir)) return undefined;
-    }
-  }
-}
-
-/** Space on the file system of `path` (or of its nearest existing parent), as `df` counts it. */
-export interface DiskUsage {
-  /** Free to the daemon's user: what is left before writes fail. */
-  freeBytes: number;
-  /** The size less the free blocks (root's reserve counted as free), as `df` counts it. */
-  usedBytes: number;
-  sizeBytes: number;
-}
-
-export function diskUsage(path: string): DiskUsage | undefined {
-  for (let dir = path; ; dir = dirname(dir)) {
-    try {
-      const { bavail, bfree, blocks, bsize } = statfsSync(dir);
-      return { freeBytes: bavail * bsize, usedBytes: (blocks - bfree) * bsize, sizeBytes: blocks * bsize };
-    } catch {
-      if (dir === dirname(dir)) return undefined;
-    }
-  }
-}
 
 /** The condition as an error, exit code 5: a start refused, or `demo --once` giving up. */
 export function diskFullError(home: string, consequence = "nothing was started"): EdgetrainError {
@@ -58,17 +26,6 @@ export function diskFullError(home: string, consequence = "nothing was started")
 export function diskIsFull(home: string): boolean {
   const free = freeSpace(home)?.bytes;
   return free !== undefined && free < FULL_BELOW_BYTES;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 || value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** The condition as `/v1/status` shows it. */

@@ -1,7 +1,7 @@
 import { availableParallelism, cpus, release } from "node:os";
 import type { ProbeResult } from "../inference/probe.ts";
 import type { OnnxRuntimeRequest } from "../inference/onnx-runtime.ts";
-import { freeSpace } from "../files/disk-space.ts";
+import { freeSpace } from "../files/disk-usage.ts";
 import { ORT_NATIVE_MIN_GLIBC, versionAtLeast } from "./glibc.ts";
 import { exists, readText } from "./host-files.ts";
 import { detectJetson } from "./jetson.ts";

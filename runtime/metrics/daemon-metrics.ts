@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { DaemonStatus } from "../api/daemon-view.ts";
 import type { BusEvent } from "../events/bus.ts";
-import type { DiskUsage } from "../files/disk-space.ts";
+import type { DiskUsage } from "../files/disk-usage.ts";
 import { build } from "../version.ts";
 import { registerDeviceMetrics } from "./device-metrics.ts";
 import { EventCounters, type EventCounterSources } from "./event-counters.ts";

@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from "prom-client";
 import type { DaemonStatus } from "../api/daemon-view.ts";
-import type { DiskUsage } from "../files/disk-space.ts";
+import type { DiskUsage } from "../files/disk-usage.ts";
 import { optionalGauge } from "./optional-gauge.ts";
 
 type Read = () => number | undefined;

@@ -1,5 +1,5 @@
 import type { DaemonStatus } from "../../api/contract.ts";
-import { formatBytes } from "../../files/disk-space.ts";
+import { formatBytes } from "../../files/disk-usage.ts";
 import type { Command } from "../command.ts";
 import { daemonClient } from "../daemon-client.ts";
 import { homeOptions } from "../home.ts";
