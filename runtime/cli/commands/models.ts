@@ -1,49 +1,12 @@
 import { gateVerdict } from "../../deploy/gate-verdict.ts";
 import { EdgetrainError } from "../../errors.ts";
-import { silentLogger } from "../../log/logger.ts";
-import { warmCache } from "../../serving/cache-warm.ts";
-import { createServing } from "../../serving/serving.ts";
-import { openState } from "../../state/database.ts";
-import { ModelStore } from "../../store/model-store.ts";
-import type { Logger } from "../../plugin-api.ts";
-import type { Command, CommandIo, ParsedArgs } from "../command.ts";
-import { askDaemon, daemonClient, daemonRuns } from "../daemon-client.ts";
-import { homeOptions, loadHomeProfile, resolveHomeProfile } from "../home.ts";
+import type { Command, ParsedArgs } from "../command.ts";
+import { askDaemon, daemonRuns } from "../daemon-client.ts";
+import { homeOptions, loadHomeProfile } from "../home.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { metricsText, writeTable } from "../table.ts";
 import { addModel, modelsAddOptions } from "./models-add.ts";
-
-/** A one-shot command's logger: only what the user must know (a repaired file, CUDA missing) reaches stderr. */
-function warningsOnStderr(io: CommandIo): Logger {
-  const logger: Logger = { ...silentLogger, warn: (message) => void io.stderr.write(`warning: ${message}\n`), child: () => logger };
-  return logger;
-}
-
-/** The home's model store, read directly when no daemon runs (reading never needs one). */
-function withStore<T>({ loaded, paths }: ReturnType<typeof loadHomeProfile>, io: CommandIo, read: (store: ModelStore) => T): T {
-  const state = openState(paths.state);
-  try {
-    return read(new ModelStore(paths.models, state.db, loaded.profile?.models.keep_versions ?? 3, { emit() {} }, warningsOnStderr(io)));
-  } finally {
-    state.close();
-  }
-}
-
-/**
- * Without a daemon: the home's serving parts (store, sessions, cache) on their own, so that activation
- * and rollback make the same checks (sha256, load, health rows) the daemon makes. Closed after `act`.
- */
-async function withServing<T>(args: ParsedArgs, io: CommandIo, act: (serving: Awaited<ReturnType<typeof createServing>>) => Promise<T>): Promise<T> {
-  const resolved = await resolveHomeProfile(args, io);
-  const state = openState(resolved.paths.state);
-  const serving = await createServing({ profile: resolved.profile, paths: resolved.paths, registry: resolved.registry, state, logger: warningsOnStderr(io), events: { emit() {} }, busy: () => false });
-  try {
-    return await act(serving);
-  } finally {
-    await serving.pool.close();
-    state.close();
-  }
-}
+import { warningsOnStderr, withServing, withStore } from "../without-daemon.ts";
 
 function modelName(args: ParsedArgs, command: string): string {
   const [name] = args.positionals;
@@ -166,59 +129,6 @@ export const rollbackCommand: Command = {
       ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).rollback.post())).active
       : await withServing(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback"));
     writeAnswer(io, args, { model: name, active: active.version }, `${name}: rolled back; version ${active.version} serving\n`);
-    return 0;
-  },
-};
-
-export const cacheCommand: Command = {
-  name: "cache",
-  summary: "prediction cache: stats, clear (all, or one model), or warm (pregenerate predictions)",
-  description:
-    "Shows the prediction cache's entries, hits and misses, clears it, or warms it: computes the pregenerated predictions (cache.pregenerate: the file's inputs and the most requested ones) of one model or of all that serve, as a scheduled run and an activation do. Through the daemon when one runs; else on the disk cache directly (the memory cache lives only in the daemon, so without one it is empty, and only the pregenerate file is known).",
-  arguments: [
-    { name: "action", choices: ["stats", "clear", "warm"], description: "stats, clear or warm" },
-    { name: "model", optional: true, description: "clear or warm only this model" },
-  ],
-  options: {
-    json: { type: "boolean", description: "print the stats, or what was cleared or warmed, as JSON" },
-    ...homeOptions,
-  },
-  examples: ["edgetrain cache stats", "edgetrain cache clear activity-player_7", "edgetrain cache warm"],
-  async run(args, io) {
-    const [action, model] = args.positionals;
-    if (action !== "stats" && action !== "clear" && action !== "warm") {
-      throw new EdgetrainError("usage", `edgetrain cache: expected stats, clear or warm, got "${action ?? ""}"`);
-    }
-    const { paths } = loadHomeProfile(args, io);
-    const daemon = daemonRuns(paths.home) ? daemonClient(args, io) : undefined;
-    if (action === "stats") {
-      type Stats = { type: string; entries: number; hits: number; misses: number; hit_rate: number };
-      const stats = daemon
-        ? await daemon.answer(daemon.api.v1.cache.get())
-        : await withServing(args, io, async (serving): Promise<Stats> => ({ ...serving.service.cacheStats(), type: serving.cacheType }));
-      const counts = daemon ? `, ${stats.hits} hits, ${stats.misses} misses, hit rate ${(stats.hit_rate * 100).toFixed(1)} %` : " on disk (no daemon runs)";
-      writeAnswer(io, args, { ...stats, daemon: daemon !== undefined }, `${stats.type} cache: ${stats.entries} entries${counts}\n`);
-      return 0;
-    }
-    if (action === "warm") {
-      const { warmed } = daemon
-        ? await daemon.answer(daemon.api.v1.cache.warm.post(undefined, { query: { model } }))
-        : await withServing(args, io, async (serving) => {
-            const answer = { warmed: await warmCache(serving.store, serving.service, model) };
-            await serving.cache.flush?.();
-            return answer;
-          });
-      const lines = warmed.map((entry) => `${entry.model}: ${entry.entries} pregenerated\n`).join("");
-      writeAnswer(io, args, { warmed, daemon: daemon !== undefined }, lines || "no model serves: nothing to warm\n");
-      return 0;
-    }
-    if (daemon) await daemon.answer(daemon.api.v1.cache.delete(undefined, { query: { model } }));
-    else
-      await withServing(args, io, async (serving) => {
-        serving.service.clearCache(model);
-        await serving.cache.flush?.();
-      });
-    writeAnswer(io, args, { cleared: model ?? "all", daemon: daemon !== undefined }, `cleared ${model ? `the cache of ${model}` : "the whole cache"}\n`);
     return 0;
   },
 };
