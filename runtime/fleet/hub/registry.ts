@@ -7,33 +7,8 @@ import type { DeviceInfo, DeviceReport, DeviceStatus, Heartbeat } from "../proto
 import { SqliteHeartbeats, type HeartbeatSeries } from "./heartbeat-series.ts";
 import type { RegistryMirror } from "./registry-mirror.ts";
 import { registryMigrations } from "./registry-migrations.ts";
+import { type DeviceFilter, type DeviceRow, queryDevice, queryDevices } from "./device-rows.ts";
 import { ScoreSummaries } from "./score-summaries.ts";
-
-export interface DeviceFilter {
-  group?: string;
-  online?: boolean;
-  model?: string;
-  /** With `model`: only devices that run this version of it. */
-  version?: number;
-}
-
-export interface DeviceRow {
-  id: string;
-  name: string | null;
-  location: string | null;
-  groups: string[];
-  transport: "mqtt" | "http";
-  online: boolean;
-  status_at: number | null;
-  registered_at: number;
-  last_heartbeat_at: number | null;
-  models: Array<{ model: string; version: number | null; metrics: Record<string, number> | null }>;
-}
-
-interface RawDevice extends Omit<DeviceRow, "groups" | "online" | "models"> {
-  groups: string;
-  online: number;
-}
 
 /**
  * The hub's registry: devices, what they said last, their heartbeats as a time series, and the ids of the
@@ -183,38 +158,12 @@ export class Registry {
 
   devices(filter: DeviceFilter = {}): DeviceRow[] {
     this.flush();
-    const where: string[] = [];
-    const params: Array<string | number> = [];
-    if (filter.group !== undefined) {
-      where.push("id IN (SELECT device FROM device_groups WHERE name = ?)");
-      params.push(filter.group);
-    }
-    if (filter.online !== undefined) {
-      where.push("online = ?");
-      params.push(filter.online ? 1 : 0);
-    }
-    if (filter.model !== undefined && filter.version !== undefined) {
-      where.push("id IN (SELECT device FROM device_models WHERE model = ? AND version = ?)");
-      params.push(filter.model, filter.version);
-    } else if (filter.model !== undefined) {
-      where.push("id IN (SELECT device FROM device_models WHERE model = ?)");
-      params.push(filter.model);
-    }
-    const columns = "id, name, location, groups, transport, online, status_at, registered_at, last_heartbeat_at";
-    const sql = `SELECT ${columns} FROM devices${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
-    return this.db
-      .query<RawDevice, Array<string | number>>(sql)
-      .all(...params)
-      .map((row) => this.deviceRow(row));
+    return queryDevices(this.db, filter);
   }
 
   device(id: string): (DeviceRow & { info: DeviceInfo | null }) | undefined {
     this.flush();
-    const row = this.db
-      .query<RawDevice & { info: string | null }, [string]>("SELECT * FROM devices WHERE id = ?")
-      .get(id);
-    if (!row) return undefined;
-    return { ...this.deviceRow(row), info: row.info ? (JSON.parse(row.info) as DeviceInfo) : null };
+    return queryDevice(this.db, id);
   }
 
   /** The device's latest heartbeats, newest first. */
@@ -255,29 +204,5 @@ export class Registry {
 
   private ensureDevice(id: string, at: number): void {
     this.db.query("INSERT OR IGNORE INTO devices (id, registered_at) VALUES (?, ?)").run(id, at);
-  }
-
-  private deviceRow(row: RawDevice): DeviceRow {
-    const models = this.db
-      .query<{ model: string; version: number | null; metrics: string | null }, [string]>(
-        "SELECT model, version, metrics FROM device_models WHERE device = ? ORDER BY model",
-      )
-      .all(row.id)
-      .map((model) => ({
-        ...model,
-        metrics: model.metrics ? (JSON.parse(model.metrics) as Record<string, number>) : null,
-      }));
-    return {
-      id: row.id,
-      name: row.name,
-      location: row.location,
-      groups: JSON.parse(row.groups) as string[],
-      transport: row.transport,
-      online: row.online === 1,
-      status_at: row.status_at,
-      registered_at: row.registered_at,
-      last_heartbeat_at: row.last_heartbeat_at,
-      models,
-    };
   }
 }
