@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { EdgetrainError } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
 import type { DeviceReport, ModelAnnouncement } from "../protocol.ts";
-import { signMessage } from "../signing.ts";
 import type { HubKeys } from "./hub-key.ts";
+import { signedAnnouncement } from "./model-announcement.ts";
 import type { ModelFile, ModelFiles } from "./model-files.ts";
 import { waveOf, type RolloutPlan } from "./rollout-plan.ts";
 import type { Registry } from "./registry.ts";
@@ -189,7 +189,7 @@ export class Rollouts extends RolloutRecords {
         "SELECT device FROM rollout_devices WHERE rollout = ? AND wave = ? AND state = 'waiting'",
       )
       .all(rollout.id, wave);
-    const announcements = devices.map(({ device }) => this.announcement(rollout.id, file, device, at));
+    const announcements = devices.map(({ device }) => signedAnnouncement(this.keys, this.publicUrl(), rollout.id, file, device, at));
     this.db.transaction(() => {
       const update = this.db.query(
         `UPDATE rollout_devices SET state = 'announced', announcement = ?, announced_at = ?
@@ -234,27 +234,6 @@ export class Rollouts extends RolloutRecords {
       .all();
     for (const row of rows) this.announce(JSON.parse(row.announcement) as ModelAnnouncement);
     return rows.length;
-  }
-
-  private announcement(rollout: string, file: ModelFile, device: string, at: number): ModelAnnouncement {
-    const token = this.keys.downloadToken(device, file.model, file.version);
-    const query = `device=${encodeURIComponent(device)}&token=${token}`;
-    const url = `${this.publicUrl()}/v1/fleet/files/${file.model}/${file.version}?${query}`;
-    const message = {
-      type: "model.announce" as const,
-      device,
-      rollout,
-      model: file.model,
-      version: file.version,
-      size: file.size,
-      sha256: file.sha256,
-      url,
-      task: file.task,
-      feature_names: file.feature_names,
-      ...(file.classes ? { classes: file.classes } : {}),
-      issued_at: new Date(at).toISOString(),
-    };
-    return signMessage(message, this.keys);
   }
 
   private end(rollout: RolloutRow, state: RolloutState, reason: string | null): void {
