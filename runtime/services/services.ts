@@ -8,7 +8,6 @@ import type { ServingActivity } from "../conflicts/predictors.ts";
 import { Deployer } from "../deploy/deployer.ts";
 import { FileCopies } from "../deploy/file-copies.ts";
 import type { Environment } from "../environment.ts";
-import { messageOf } from "../errors.ts";
 import { EventBus } from "../events/bus.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import { GovernorFeed } from "../governor/feed.ts";
@@ -27,6 +26,7 @@ import { Retention } from "../state/retention.ts";
 import { modelNameOf, trainsModel } from "../store/model-name.ts";
 import type { RunControl } from "../training/run-control.ts";
 import type { Disposals } from "./disposals.ts";
+import { retryCopies, startHistorySweeps } from "./periodic-tasks.ts";
 
 /** A profile that passed validation, with its paths. */
 export type RunningProfile = ResolvedProfile & { profile: Profile; paths: ResolvedPaths };
@@ -48,9 +48,6 @@ export interface ServiceParts {
    */
   attended?: boolean;
 }
-
-const HISTORY_SWEEP_DELAY_MS = 30_000;
-const DAY_MS = 24 * 3600 * 1000;
 
 /** The services over one home. The daemon also starts them: it feeds the governor and schedules runs. */
 export class Services {
@@ -163,8 +160,9 @@ export class Services {
     await healActiveVersions(this.serving.store, this.serving.activator, logger);
     this.stack.add("scheduler and runs", () => this.scheduler?.stop());
     await this.startScheduler(true);
-    this.stack.add("history sweeps", this.startHistorySweeps());
-    this.stack.add("pending file copies", this.retryCopies());
+    this.stack.add("history sweeps", startHistorySweeps(() => this.retention.sweep(), logger));
+    const interval = () => durationMs(this.resolved.profile.conflicts.check_interval);
+    this.stack.add("pending file copies", retryCopies(() => this.copies.retry(), interval, logger));
   }
 
   /** A new profile: the governor's limits apply now; triggers follow it; runs in progress finish under the old one. */
@@ -221,39 +219,5 @@ export class Services {
       },
     });
     await this.scheduler.start(recover);
-  }
-
-  /** Pending copies are tried every conflicts.check_interval: written as soon as their predictors go quiet. */
-  private retryCopies(): () => void {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const next = () => {
-      timer = setTimeout(() => {
-        try {
-          this.copies.retry();
-        } catch (error) {
-          this.parts.logger.warn("could not retry the pending file copies", { error: messageOf(error) });
-        }
-        next();
-      }, durationMs(this.resolved.profile.conflicts.check_interval));
-    };
-    next();
-    return () => clearTimeout(timer);
-  }
-
-  /** Old run folders, run records and events go soon after start (not in its way) and then once a day. */
-  private startHistorySweeps(): () => void {
-    const sweep = () => {
-      try {
-        this.retention.sweep();
-      } catch (error) {
-        this.parts.logger.warn("could not remove old history", { error: messageOf(error) });
-      }
-    };
-    const first = setTimeout(sweep, HISTORY_SWEEP_DELAY_MS);
-    const daily = setInterval(sweep, DAY_MS);
-    return () => {
-      clearTimeout(first);
-      clearInterval(daily);
-    };
   }
 }
