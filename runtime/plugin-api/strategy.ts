@@ -97,6 +97,12 @@ export interface TrainingThreads {
   readonly allowed: number | undefined;
   /** Calls `listener` on every change; returns a function that unsubscribes. */
   subscribe(listener: (allowed: number | undefined) => void): () => void;
+  /**
+   * Tells the governor how many threads or trainer processes the run trains on now, so that its latency
+   * guard can take them away one at a time. Threads that pass their index to checkpoint() are counted
+   * without it; a strategy that starts processes calls it as they start and end.
+   */
+  using(count: number): void;
 }
 
 export interface TrainResult {

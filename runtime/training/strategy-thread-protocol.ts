@@ -48,6 +48,7 @@ export type FromThread =
   | { type: "log"; level: Level; message: string; fields?: Record<string, unknown> }
   | { type: "event"; name: string; data: Record<string, unknown> }
   | { type: "progress"; done: number; total: number; message?: string }
+  | { type: "using"; count: number }
   | { type: "succeeded"; result: TrainResult; heldOut?: DataTable }
   | { type: "scored"; outcome: ScoreOutcome }
   | { type: "failed"; error: ThreadError };

@@ -77,6 +77,7 @@ function runInThread<T>(
       if (message.type === "log") bridge.logger[message.level](message.message, message.fields);
       else if (message.type === "event") bridge.events.emit(message.name, message.data);
       else if (message.type === "progress") bridge.progress.update(message.done, message.total, message.message);
+      else if (message.type === "using") bridge.threads.using(message.count);
       else if (message.type === "failed") finish(() => reject(errorFromThread(message.error)));
       else {
         const outcome = ended(message);

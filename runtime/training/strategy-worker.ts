@@ -63,6 +63,7 @@ function lazyStore(file: string, name: string, opened: { db?: Database }): Plugi
 function prepare(spec: { paused: boolean; threads?: number }, priority: StrategyRunSpec["priority"]): void {
   pause.set(spec.paused);
   threads.set(spec.threads);
+  threads.onUsing((count) => post({ type: "using", count }));
   const lowered = lowerThisThread(priority.class, priority.nice);
   const logger = threadLogger();
   if (lowered.class === "unchanged") {

@@ -128,6 +128,8 @@ describe("command strategy", () => {
     const pidOf = (worker: number) => run.events.find((e) => e.type === "run.process" && e.data.worker === worker)!.data.pid as number;
     await until(() => run.events.filter((e) => e.type === "run.process").length === 3);
     await until(() => stoppedOrStopping(pidOf(2)));
+    // Stopped or not, all three count as the run's trainers: the governor's latency guard takes them one at a time.
+    expect(run.threads.inUse).toBe(3);
     // Trainer 0 beats to its end; only then does trainer 1 go on, while trainer 2 stays stopped.
     await until(() => beat(1, 4) >= 0, 10_000);
     expect(beat(1, 2)).toBeGreaterThan(beat(0, 4));
@@ -138,6 +140,7 @@ describe("command strategy", () => {
     const result = await run.done;
     expect(beat(2, 2)).toBeGreaterThanOrEqual(widenedAt);
     expect((result.metadata!.workers as Array<{ status: string }>).map((w) => w.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(run.threads.inUse).toBe(0);
   }, 30_000);
 
   test("cancel sends SIGTERM, then SIGKILL to a trainer that ignores it, and leaves no orphan", async () => {

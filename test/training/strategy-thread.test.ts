@@ -166,3 +166,22 @@ test("a cancelled strategy that never reaches a checkpoint has its thread stoppe
   abort.abort("cancelled by test");
   await expect(running).rejects.toThrow("run cancelled: cancelled by test; the strategy did not stop within 0.2 s, so its thread was stopped");
 }, 30_000);
+
+test("how many threads a run trains on reaches the runner: counted from checkpoint(worker), or told by using()", async () => {
+  await using dir = tempDir();
+  const file = dir.write("threads.ts", `export default { kind: "strategy", name: "threads", version: "1.0.0", options: ({ v }) => v.object({}),
+    setup: (ctx) => ({ train: async (request) => {
+      await request.checkpoint(0);
+      await request.checkpoint(2);
+      await request.checkpoint(1);
+      request.threads.using(5);
+      return { artifact: ctx.libraries.writeAtomically(request.runDir + "/model.onnx", "x"), metrics: {} };
+    } }) };`);
+  const spec = { plugin: { name: "threads", source: file }, options: {}, paths: pathsIn(dir.path), stateFile: join(dir.path, "none.db"), storeName: "strategy/threads", job: "threads", runDir: dir.path, priority: { class: "normal" as const, nice: 0 }, wantHeldOut: false, now: Date.now() };
+  const threads = new ThreadAllowance();
+  const counts: number[] = [];
+  threads.onUsing((count) => counts.push(count));
+  await runStrategyInThread(spec, { logger: silentLogger, events: { emit() {} }, progress: { update() {} }, pause: new PauseSwitch(), threads, signal: new AbortController().signal });
+  expect(counts).toEqual([1, 3, 5]);
+  expect(threads.inUse).toBe(5);
+}, 30_000);

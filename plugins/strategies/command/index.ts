@@ -144,9 +144,9 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
   // Trainers past the governor's thread allowance are stopped like paused ones; one that finishes frees its place.
   const follow = () => {
     const allowed = request.threads.allowed ?? trainers.length;
-    started
-      .filter((trainer) => !finished.has(trainer))
-      .forEach((trainer, place) => trainer.setPaused(request.pause.paused || place >= allowed || held.has(trainer)));
+    const live = started.filter((trainer) => !finished.has(trainer));
+    request.threads.using(live.length);
+    live.forEach((trainer, place) => trainer.setPaused(request.pause.paused || place >= allowed || held.has(trainer)));
   };
   const unsubscribe = [request.pause.subscribe(follow), request.threads.subscribe(follow)];
   const runs: Array<Promise<TrainerReport>> = [];
