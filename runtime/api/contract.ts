@@ -90,6 +90,9 @@ type Deployment = { model: string; version: number; status: "activated" | "rejec
 type CopyRef = { model: string; version: number; target: string; restore?: boolean };
 type Reading = { cpuPercent: number; memoryPercent: number; totalCpuPercent: number; ownCpuPercent: number; load1: number; gpuPercent?: number; gpuMemoryUsedMb?: number; gpuMemoryTotalMb?: number; gpuUnreadable?: boolean; temperatureC?: number; diskPercent?: number; predictionsPerSecond?: number };
 
+/** The window behind a latency guard decision: its p99, the target and the idle p99 the target came from. */
+type LatencyFigures = { p99_ms?: number; target_ms?: number; idle_p99_ms?: number; windows: number; window_s: number };
+
 /** The payload of each event of `/v1/events`, by its type (the SSE `event:` field). */
 export type EventPayloads = {
   "governor.reading": Reading;
@@ -98,6 +101,10 @@ export type EventPayloads = {
   "governor.max_pause": RunRef & { paused_ms: number };
   "governor.sparing_core": { reason: string; threads_per_run?: number };
   "governor.core_returned": { after: string; runs: number };
+  /** The latency guard took a training thread away (threads_per_run 0: runs paused); the figures in ms. */
+  "governor.throttled": LatencyFigures & { threads_per_run: number; runs: number; reason: string };
+  /** It gave one back (threads_per_run absent: all), or lifted its hold once no run trained. */
+  "governor.released": LatencyFigures & { threads_per_run?: number; runs: number; reason: string };
   "trigger.fired": { job: string; reason: string; keys: Array<string | null> | "all" };
   "trigger.scored": JobKey & { metric: string; value: number; rows: number; bad: boolean; [field: string]: unknown };
   "run.starting": JobKey & { reason: string };

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { Duration } from "./duration.ts";
+import { LatencyGuardSchema } from "./latency-guard-schema.ts";
 import { percent, positiveInt } from "./numeric-fields.ts";
 
 const doc = v.description;
@@ -26,6 +27,7 @@ export const Governor = v.strictObject({
     50,
   ),
   pause_after: v.optional(positiveInt("Consecutive samples above a pause (or spare_core) threshold before acting, and below its resume threshold before undoing it."), 3),
+  latency_guard: v.optional(LatencyGuardSchema, {}),
   max_pause: v.optional(Duration, "30m"),
   max_temperature: v.optional(v.pipe(v.number(), doc("No run starts, and running ones pause, above this temperature in °C.")), 85),
   max_gpu_before: v.optional(percent("A run starts only while the GPU is busy below this, in percent; 100: no limit. A GPU that cannot be read does not hold a run back (the admission says so)."), 90),

@@ -5,6 +5,7 @@ import type { SelfUsageRecorder } from "../offpeak/self-usage.ts";
 import type { Clock } from "../plugin-api.ts";
 import type { Governor } from "./governor.ts";
 import { GpuReporter } from "./gpu-readers.ts";
+import { LatencySignal } from "./latency-signal.ts";
 import { startSampling } from "./loop.ts";
 import { ResourceSampler, type Sample } from "./sampler.ts";
 
@@ -24,6 +25,8 @@ export interface GovernorFeedParts {
   usage: SelfUsageRecorder;
   /** After the governor has seen a sample: the disk is checked and queued runs may start. */
   afterSample(sample: Sample): void;
+  /** governor.latency_guard.window in ms, read at each sample so that a reloaded profile applies; 0 or absent: off. */
+  latencyWindowMs?(): number;
 }
 
 const USAGE_FLUSH_MS = 60_000;
@@ -37,12 +40,14 @@ export class GovernorFeed {
   private readonly trainerGroups = new Set<number>();
   private answered = 0;
   private stop?: () => void;
+  private latency?: LatencySignal;
 
   constructor(private readonly parts: GovernorFeedParts) {}
 
   /** One prediction answered: the governor pauses runs on their rate (pause_predictions_per_s). */
   countPrediction(): void {
     this.answered++;
+    this.latency?.answered();
   }
 
   start(): void {
@@ -62,6 +67,7 @@ export class GovernorFeed {
     const flushEvery = clock.setInterval(() => usage.flush(), USAGE_FLUSH_MS);
     let answeredBefore = this.answered;
     let answeredAt = clock.now();
+    const stopWindows = this.startLatencyWindows();
     const stopSampling = startSampling(sampler, intervalMs, clock, (sample) => {
       sample.predictionsPerSecond = ((this.answered - answeredBefore) * 1000) / Math.max(1, sample.at - answeredAt);
       answeredBefore = this.answered;
@@ -69,14 +75,43 @@ export class GovernorFeed {
       governor.observe(sample);
       usage.sample(sample.at, sample.cpuPercent, sample.memoryPercent);
       this.parts.afterSample(sample);
+      stopWindows.follow();
     });
     this.stop = () => {
       stopSampling();
+      stopWindows.stop();
       unsubscribe();
       reporter?.stop();
       clock.clearInterval(flushEvery);
       usage.flush();
     };
+  }
+
+  /**
+   * Hands the governor a latency window every latency_guard.window, on a timer of its own that follows the
+   * profile: `follow()` re-arms it when a reload changed the window or turned the guard off or on.
+   */
+  private startLatencyWindows(): { follow(): void; stop(): void } {
+    const { governor, clock } = this.parts;
+    let windowMs = 0;
+    let timer: unknown;
+    const stop = () => {
+      if (timer !== undefined) clock.clearInterval(timer);
+      timer = undefined;
+      this.latency?.stop();
+      this.latency = undefined;
+    };
+    const follow = () => {
+      const wanted = this.parts.latencyWindowMs?.() ?? 0;
+      if (wanted === windowMs) return;
+      stop();
+      windowMs = wanted;
+      if (wanted <= 0) return;
+      const signal = (this.latency = new LatencySignal(clock.now()));
+      timer = clock.setInterval(() => governor.observeLatency(signal.take(clock.now())), wanted);
+    };
+    follow();
+    return { follow, stop };
   }
 
   dispose(): void {

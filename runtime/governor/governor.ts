@@ -1,5 +1,7 @@
 import type { Events } from "../events/bus.ts";
 import { admitOnGpu, gpuIsCalm, gpuOverReason } from "./gpu-limits.ts";
+import { GuardThrottle, type GuardState } from "./guard-throttle.ts";
+import type { LatencyGuardSettings, LatencyWindow } from "./latency-guard.ts";
 import type { Sample } from "./sampler.ts";
 
 export interface GovernorLimits {
@@ -26,6 +28,8 @@ export interface GovernorLimits {
   /** Consecutive samples over (or under) the thresholds before pausing (or resuming). */
   pauseAfter: number;
   maxPauseMs: number;
+  /** `governor.latency_guard`; absent: off. */
+  latencyGuard?: LatencyGuardSettings;
 }
 
 /** Running jobs cool down this far below max_temperature before they resume. */
@@ -34,12 +38,14 @@ const TEMPERATURE_HYSTERESIS_C = 5;
 /** `note`: admitted, with something the user should know (a GPU that could not be read). */
 export type Admission = { ok: true; note?: string } | { ok: false; reason: string };
 
-interface GovernedRun {
+export interface GovernedRun {
   setPaused(paused: boolean): void;
   /** How many of the run's threads may train; undefined: all it has. */
   setThreads?(allowed: number | undefined): void;
   /** Paused longer than max_pause: the run is cancelled and rescheduled by its owner. */
   onMaxPause(): void;
+  /** Threads or trainers the run trains on (ThreadAllowance.inUse); undefined until it says, counted as one. */
+  threadsInUse?(): number | undefined;
   pausedSince?: number;
 }
 
@@ -80,18 +86,27 @@ export class Governor {
   private readonly sparing = new Hysteresis();
   private sparingReason = "";
   private readonly runs = new Map<string, GovernedRun>();
+  /** The latency guard's threads per run, taken away while training slows the daemon's answers. */
+  private readonly throttle: GuardThrottle;
 
   constructor(
     private limits: GovernorLimits,
     private readonly events: Events = { emit() {} },
-  ) {}
+  ) {
+    this.throttle = new GuardThrottle(limits.latencyGuard, events, {
+      runs: () => [...this.runs.values()],
+      threadsOf: (run) => Math.min(run.threadsInUse?.() ?? 1, this.threadsPerRun() ?? Infinity),
+      apply: () => this.applyAll(),
+    });
+  }
 
   setLimits(limits: GovernorLimits): void {
     this.limits = limits;
+    this.throttle.setSettings(limits.latencyGuard);
   }
 
-  get state(): { paused: boolean; reason: string; latest?: Sample; runs: number; sparingCore: boolean; sparingReason: string; threadsPerRun?: number } {
-    return { paused: this.pausing.active, reason: this.pauseReason, latest: this.latest, runs: this.runs.size, sparingCore: this.sparing.active, sparingReason: this.sparingReason, threadsPerRun: this.threadsPerRun() };
+  get state(): { paused: boolean; reason: string; latest?: Sample; runs: number; sparingCore: boolean; sparingReason: string; threadsPerRun?: number; latency: GuardState } {
+    return { paused: this.pausing.active, reason: this.pauseReason, latest: this.latest, runs: this.runs.size, sparingCore: this.sparing.active, sparingReason: this.sparingReason, threadsPerRun: this.threadsPerRun(), latency: this.throttle.state };
   }
 
   /** Whether a new run may start now, and if not, why (in the user's words). */
@@ -99,6 +114,7 @@ export class Governor {
     const sample = this.latest;
     if (!sample) return { ok: false, reason: "no resource reading yet" };
     if (this.pausing.active) return { ok: false, reason: `running jobs are paused: ${this.pauseReason}` };
+    if (this.throttle.threadsPerRun === 0) return { ok: false, reason: `the latency guard holds runs paused: ${this.throttle.state.reason}` };
     const { limits } = this;
     // 100 % means no limit: a fully busy machine still admits.
     if (limits.maxCpuBefore < 100 && sample.cpuPercent >= limits.maxCpuBefore) return { ok: false, reason: `CPU ${sample.cpuPercent.toFixed(0)} % ≥ max_cpu_before ${limits.maxCpuBefore} %` };
@@ -110,14 +126,15 @@ export class Governor {
   register(id: string, run: Omit<GovernedRun, "pausedSince">): () => void {
     const governed: GovernedRun = { ...run };
     this.runs.set(id, governed);
-    if (this.pausing.active) {
-      governed.pausedSince = this.latest?.at;
-      governed.setPaused(true);
-    }
-    this.shareThreads();
+    this.applyAll();
     return () => {
-      if (this.runs.delete(id)) this.shareThreads();
+      if (this.runs.delete(id)) this.applyAll();
     };
+  }
+
+  /** One window of the daemon's answers (the feed's): the latency guard learns from it or acts on it. */
+  observeLatency(window: LatencyWindow): void {
+    this.throttle.observe(window);
   }
 
   /** Takes one sample: pauses or resumes the runs it governs, and ends runs paused longer than max_pause. */
@@ -129,27 +146,20 @@ export class Governor {
     const change = this.pausing.step(over !== undefined, this.isCalm(sample), this.limits.pauseAfter);
     if (change === "enter" && over) {
       this.pauseReason = over;
-      for (const run of this.runs.values()) {
-        run.pausedSince = sample.at;
-        run.setPaused(true);
-      }
+      this.applyAll();
       this.events.emit("governor.paused", { reason: over, runs: this.runs.size });
     } else if (change === "leave") {
       const reason = this.pauseReason;
       this.pauseReason = "";
-      for (const run of this.runs.values()) {
-        run.pausedSince = undefined;
-        run.setPaused(false);
-      }
+      this.applyAll();
       this.events.emit("governor.resumed", { after: reason, runs: this.runs.size });
     }
-    if (this.pausing.active) {
-      for (const [id, run] of this.runs) {
-        if (run.pausedSince !== undefined && sample.at - run.pausedSince >= this.limits.maxPauseMs) {
-          this.runs.delete(id);
-          this.events.emit("governor.max_pause", { run: id, paused_ms: sample.at - run.pausedSince });
-          run.onMaxPause();
-        }
+    // Paused by the readings or by the latency guard alike.
+    for (const [id, run] of this.runs) {
+      if (run.pausedSince !== undefined && sample.at - run.pausedSince >= this.limits.maxPauseMs) {
+        this.runs.delete(id);
+        this.events.emit("governor.max_pause", { run: id, paused_ms: sample.at - run.pausedSince });
+        run.onMaxPause();
       }
     }
   }
@@ -165,12 +175,12 @@ export class Governor {
     const change = this.sparing.step(threshold > 0 && rate > threshold, threshold === 0 || rate < threshold / 2, this.limits.pauseAfter);
     if (change === "enter") {
       this.sparingReason = `${rate.toFixed(0)} predictions/s > spare_core_predictions_per_s ${threshold}`;
-      this.shareThreads();
+      this.applyAll();
       this.events.emit("governor.sparing_core", { reason: this.sparingReason, threads_per_run: this.threadsPerRun() });
     } else if (change === "leave") {
       const reason = this.sparingReason;
       this.sparingReason = "";
-      this.shareThreads();
+      this.applyAll();
       this.events.emit("governor.core_returned", { after: reason, runs: this.runs.size });
     }
   }
@@ -181,9 +191,20 @@ export class Governor {
     return Math.max(1, Math.floor((this.limits.cores - 1) / Math.max(1, this.runs.size)));
   }
 
-  private shareThreads(): void {
-    const allowed = this.threadsPerRun();
-    for (const run of this.runs.values()) run.setThreads?.(allowed);
+  /**
+   * Each run paused while the readings or the latency guard want it, on the threads that sparing a core and
+   * the guard leave it; a run paused now keeps the time it was first paused, for max_pause.
+   */
+  private applyAll(): void {
+    const paused = this.pausing.active || this.throttle.threadsPerRun === 0;
+    const limits = [this.threadsPerRun(), this.throttle.threadsPerRun || undefined].filter((n) => n !== undefined);
+    const allowed = limits.length ? Math.min(...limits) : undefined;
+    for (const run of this.runs.values()) {
+      if (!paused) run.pausedSince = undefined;
+      else run.pausedSince ??= this.latest?.at;
+      run.setPaused(paused);
+      run.setThreads?.(allowed);
+    }
   }
 
   private overReason(sample: Sample): string | undefined {

@@ -22,5 +22,12 @@ export function governorLimits(governor: Profile["governor"], cores = availableP
     cores,
     pauseAfter: governor.pause_after,
     maxPauseMs: durationMs(governor.max_pause),
+    latencyGuard: {
+      enabled: governor.latency_guard.enabled,
+      p99Ms: governor.latency_guard.p99_ms,
+      factor: governor.latency_guard.factor,
+      windowMs: durationMs(governor.latency_guard.window),
+      pauseAfter: governor.latency_guard.pause_after,
+    },
   };
 }

@@ -151,6 +151,10 @@ export class Services {
         disk?.hasRoom();
         this.scheduler?.pump();
       },
+      latencyWindowMs: () => {
+        const guard = this.resolved.profile.governor.latency_guard;
+        return guard.enabled ? durationMs(guard.window) : 0;
+      },
     }));
     feed.start();
     this.stack.add("governor", () => {

@@ -96,7 +96,13 @@ export async function runKey(ctx: KeyRunContext, request: RunRequest, job: Profi
   const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
   warnOverrides(logger, request.job, key, request);
   const governed = request.ignoreGovernor ? undefined : governor;
-  const release = governed?.register(id, { setPaused: (paused) => control.governorPause(paused), setThreads: (allowed) => threads.set(allowed), onMaxPause: () => abort.abort(cancellation("max_pause", `paused longer than governor.max_pause ${profile.governor.max_pause}`)) });
+  const release = governed?.register(id, {
+    setPaused: (paused) => control.governorPause(paused),
+    setThreads: (allowed) => threads.set(allowed),
+    threadsInUse: () => threads.inUse,
+    onMaxPause: () =>
+      abort.abort(cancellation("max_pause", `paused longer than governor.max_pause ${profile.governor.max_pause}`)),
+  });
   const unwatchPause = pause.subscribe((paused) => recorder.paused(paused));
   const progress = recorder.progress(request.progress, ctx.parts.events);
   logger.info("run started", { [kind]: name, trigger: request.trigger });

@@ -1,0 +1,48 @@
+import * as v from "valibot";
+import { Duration } from "./duration.ts";
+
+const doc = v.description;
+
+/** `governor.latency_guard`: training yields threads while it slows the daemon's answers. */
+export const LatencyGuardSchema = v.strictObject({
+  enabled: v.optional(
+    v.pipe(
+      v.boolean(),
+      doc(
+        "While runs train, the daemon watches how late its own thread answers, and takes training threads away (down to pausing the run) while that passes the target.",
+      ),
+    ),
+    true,
+  ),
+  p99_ms: v.optional(
+    v.pipe(
+      v.number(),
+      v.minValue(0),
+      doc(
+        "An absolute target in ms for the p99 of the serving thread's event-loop delay over a window; when set, factor is not used.",
+      ),
+    ),
+  ),
+  factor: v.optional(
+    v.pipe(
+      v.number(),
+      v.minValue(1),
+      doc(
+        "The target as a multiple of the p99 the daemon learns while no run trains, at a similar request rate (within 2×); until it has seen such a window, the guard waits.",
+      ),
+    ),
+    1.5,
+  ),
+  window: v.optional(Duration, "5s"),
+  pause_after: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1),
+      doc(
+        "Consecutive windows over the target before one thread or trainer is taken away, and under 0.7× the target before one is given back (a release taken back soon after waits twice as long next time, up to 16×).",
+      ),
+    ),
+    2,
+  ),
+});

@@ -1,0 +1,164 @@
+import type { Events } from "../events/bus.ts";
+import type { GovernedRun } from "./governor.ts";
+import {
+  LatencyGuard,
+  MIN_ANSWERS,
+  RELEASE_BELOW,
+  type LatencyGuardSettings,
+  type LatencyVerdict,
+  type LatencyWindow,
+} from "./latency-guard.ts";
+
+/** What the latency guard shows in status, the TUI and /metrics. */
+export interface GuardState {
+  enabled: boolean;
+  /** Threads each run may train on; undefined: no limit; 0: runs paused. */
+  threadsPerRun?: number;
+  /** Why threads are held back now; empty when none are. */
+  reason: string;
+  /** The latest window: its p99, the target it was held to and the idle p99 behind that target. */
+  p99Ms?: number;
+  targetMs?: number;
+  idleP99Ms?: number;
+  answers: number;
+}
+
+interface ThrottleParts {
+  runs(): GovernedRun[];
+  /** Threads a run trains on now, before the guard: as many as it has, or fewer while a core is spared. */
+  threadsOf(run: GovernedRun): number;
+  /** Re-applies pauses and thread allowances to every run. */
+  apply(): void;
+}
+
+const ms = (value: number | undefined) => (value === undefined ? "-" : `${value.toFixed(value < 10 ? 2 : 1)} ms`);
+
+/**
+ * The latency guard's hold on runs: one threads-per-run allowance for all of them, lowered one thread at a
+ * time (to 0: paused) while the guard finds training slows the daemon's answers, raised as they calm down.
+ * It outlives a run, so back-to-back runs start where the last one left, and is lifted once no run has
+ * trained for pause_after windows.
+ */
+export class GuardThrottle {
+  private readonly guard: LatencyGuard;
+  private settings?: LatencyGuardSettings;
+  threadsPerRun?: number;
+  private reason = "";
+  private latest?: { window: LatencyWindow; verdict?: LatencyVerdict };
+  private windowsWithoutRuns = 0;
+
+  constructor(
+    settings: LatencyGuardSettings | undefined,
+    private readonly events: Events,
+    private readonly parts: ThrottleParts,
+  ) {
+    this.settings = settings;
+    this.guard = new LatencyGuard(settings ?? { enabled: false, factor: 1.5, windowMs: 5000, pauseAfter: 2 });
+  }
+
+  setSettings(settings: LatencyGuardSettings | undefined): void {
+    this.settings = settings;
+    if (settings) this.guard.setSettings(settings);
+    if (!settings?.enabled && this.threadsPerRun !== undefined)
+      this.lift(undefined, "the latency guard was turned off");
+  }
+
+  get state(): GuardState {
+    const verdict = this.latest?.verdict;
+    const window = this.latest?.window;
+    return {
+      enabled: this.settings?.enabled ?? false,
+      threadsPerRun: this.threadsPerRun,
+      reason: this.reason,
+      p99Ms: window?.p99Ms,
+      targetMs: verdict?.targetMs ?? this.settings?.p99Ms,
+      idleP99Ms: verdict ? verdict.idleP99Ms : window && this.guard.idleP99(window.rate),
+      answers: window?.answers ?? 0,
+    };
+  }
+
+  observe(window: LatencyWindow): void {
+    const settings = this.settings;
+    if (!settings?.enabled) return;
+    const runs = this.parts.runs();
+    if (runs.length === 0) {
+      this.guard.observeIdle(window);
+      this.latest = { window };
+      if (this.threadsPerRun !== undefined && ++this.windowsWithoutRuns >= settings.pauseAfter) {
+        this.lift(window.p99Ms, `no run has trained for ${this.windowsWithoutRuns} windows`);
+      }
+      return;
+    }
+    this.windowsWithoutRuns = 0;
+    const verdict = this.guard.observeTraining(window, this.threadsPerRun !== undefined, this.threadsPerRun !== 0);
+    this.latest = { window, verdict };
+    if (verdict.action === "throttle") this.take(runs, verdict);
+    else if (verdict.action === "release") this.giveBack(runs, verdict);
+  }
+
+  private take(runs: GovernedRun[], verdict: LatencyVerdict): void {
+    const most = Math.max(...runs.map((run) => Math.min(this.parts.threadsOf(run), this.threadsPerRun ?? Infinity)));
+    this.threadsPerRun = Math.max(0, most - 1);
+    const now = this.threadsPerRun === 0 ? "runs paused" : `runs train on ${this.threadsPerRun} thread(s)`;
+    const target =
+      this.settings!.p99Ms !== undefined ? "p99_ms" : `${this.settings!.factor}× idle p99 ${ms(verdict.idleP99Ms)}`;
+    const over = `event-loop p99 ${ms(verdict.p99Ms)} > ${ms(verdict.targetMs)} (${target})`;
+    this.reason = `${over} for ${this.windows(verdict)}: ${now}`;
+    this.parts.apply();
+    this.events.emit("governor.throttled", {
+      ...this.figures(verdict),
+      threads_per_run: this.threadsPerRun,
+      runs: runs.length,
+      reason: this.reason,
+    });
+  }
+
+  private giveBack(runs: GovernedRun[], verdict: LatencyVerdict): void {
+    const most = Math.max(...runs.map((run) => run.threadsInUse?.() ?? 1));
+    const next = (this.threadsPerRun ?? most) + 1;
+    this.threadsPerRun = next >= most ? undefined : next;
+    const under = `${ms(verdict.targetMs! * RELEASE_BELOW)} (${RELEASE_BELOW}× the target ${ms(verdict.targetMs)})`;
+    const calm =
+      verdict.p99Ms === undefined || verdict.answers < MIN_ANSWERS
+        ? `fewer than ${MIN_ANSWERS} answers a window for ${this.windows(verdict)}`
+        : `event-loop p99 ${ms(verdict.p99Ms)} < ${under} for ${this.windows(verdict)}`;
+    const now =
+      this.threadsPerRun === undefined
+        ? "runs train on all their threads"
+        : `runs train on ${this.threadsPerRun} thread(s)`;
+    this.reason = this.threadsPerRun === undefined ? "" : `${calm}: ${now}`;
+    this.parts.apply();
+    const data = {
+      ...this.figures(verdict),
+      threads_per_run: this.threadsPerRun,
+      runs: runs.length,
+      reason: `${calm}: ${now}`,
+    };
+    this.events.emit("governor.released", data);
+  }
+
+  private lift(p99Ms: number | undefined, why: string): void {
+    this.threadsPerRun = undefined;
+    this.reason = "";
+    this.windowsWithoutRuns = 0;
+    this.parts.apply();
+    const windowS = (this.settings?.windowMs ?? 0) / 1000;
+    const runs = this.parts.runs().length;
+    this.events.emit("governor.released", { p99_ms: p99Ms, windows: 0, window_s: windowS, runs, reason: why });
+  }
+
+  /** `2 windows of 5 s`. */
+  private windows(verdict: LatencyVerdict): string {
+    return `${verdict.windows} window${verdict.windows === 1 ? "" : "s"} of ${this.settings!.windowMs / 1000} s`;
+  }
+
+  private figures(verdict: LatencyVerdict) {
+    return {
+      p99_ms: verdict.p99Ms,
+      target_ms: verdict.targetMs,
+      idle_p99_ms: verdict.idleP99Ms,
+      windows: verdict.windows,
+      window_s: this.settings!.windowMs / 1000,
+    };
+  }
+}

@@ -1,0 +1,285 @@
+import { describe, expect, test } from "bun:test";
+import { EventBus } from "../../runtime/events/bus.ts";
+import { GovernorFeed } from "../../runtime/governor/feed.ts";
+import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
+import { LatencyGuard, type LatencyGuardSettings, type LatencyWindow } from "../../runtime/governor/latency-guard.ts";
+import type { Sample } from "../../runtime/governor/sampler.ts";
+import { SelfUsageRecorder } from "../../runtime/offpeak/self-usage.ts";
+import { openState } from "../../runtime/state/database.ts";
+import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
+import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
+import { FakeClock } from "../fake-clock.ts";
+import { repoRoot, tempDir } from "../helpers.ts";
+import { join } from "node:path";
+
+const settings: LatencyGuardSettings = { enabled: true, factor: 1.5, windowMs: 5000, pauseAfter: 2 };
+let windowAt = 0;
+/** A 5 s window with `p99Ms`, at `rate` answers a second. */
+const window = (p99Ms: number | undefined, rate = 1000): LatencyWindow => ({
+  at: (windowAt += 5000),
+  p99Ms,
+  answers: rate * 5,
+  rate,
+});
+
+describe("latency guard decisions (injected windows)", () => {
+  test("learns the idle p99 at a similar rate, then takes a thread after pause_after windows over factor × it", () => {
+    const guard = new LatencyGuard(settings);
+    // Before any idle window there is no target: training windows decide nothing.
+    const unknown = guard.observeTraining(window(50), false, true);
+    expect([unknown.targetMs, unknown.action]).toEqual([undefined, undefined]);
+    // Windows with too few answers teach nothing.
+    guard.observeIdle({ at: 0, p99Ms: 100, answers: 5, rate: 1 });
+    expect(guard.idleP99(1000)).toBeUndefined();
+    for (const p99 of [2, 3, 4]) guard.observeIdle(window(p99));
+    for (const p99 of [8, 9, 10]) guard.observeIdle(window(p99, 10_000));
+    expect(guard.idleP99(1000)).toBe(3);
+    expect(guard.idleP99(1500)).toBe(3);
+    expect(guard.idleP99(12_000)).toBe(9);
+    // A load unlike any seen idle is judged against all of them.
+    expect(guard.idleP99(50)).toBe(8);
+    const first = guard.observeTraining(window(4.6), false, true);
+    expect([first.targetMs, first.idleP99Ms, first.action]).toEqual([4.5, 3, undefined]);
+    // A calm window ends the streak; two over in a row act.
+    expect(guard.observeTraining(window(3), false, true).action).toBeUndefined();
+    expect(guard.observeTraining(window(4.6), false, true).action).toBeUndefined();
+    expect(guard.observeTraining(window(6), false, true)).toMatchObject({ action: "throttle", windows: 2, p99Ms: 6 });
+    // The streak starts again after each action: the next thread goes only after as many windows more.
+    expect(guard.observeTraining(window(6), true, true).action).toBeUndefined();
+    expect(guard.observeTraining(window(6), true, true).action).toBe("throttle");
+    // Nothing left to take (runs paused): no action, however slow.
+    expect(guard.observeTraining(window(6), true, false).action).toBeUndefined();
+    expect(guard.observeTraining(window(6), true, false).action).toBeUndefined();
+  });
+
+  test("gives a thread back after pause_after windows under 0.7× the target; between 0.7× and 1× it holds", () => {
+    const guard = new LatencyGuard(settings);
+    guard.observeIdle(window(2));
+    // Target 3 ms; give back under 2.1 ms.
+    for (const p99 of [2.5, 2.9, 2.2, 2.8])
+      expect(guard.observeTraining(window(p99), true, true).action).toBeUndefined();
+    expect(guard.observeTraining(window(2), true, true).action).toBeUndefined();
+    expect(guard.observeTraining(window(1.9), true, true)).toMatchObject({ action: "release", windows: 2 });
+    // Calm with nothing held back: nothing to give.
+    for (let i = 0; i < 4; i++) expect(guard.observeTraining(window(1), false, true).action).toBeUndefined();
+    // Too few answers to judge counts as calm: nobody is waiting on the daemon.
+    expect(guard.observeTraining(window(2.5), true, true).action).toBeUndefined();
+    expect(
+      guard.observeTraining({ at: (windowAt += 5000), p99Ms: 40, answers: 3, rate: 0.6 }, true, true).action,
+    ).toBeUndefined();
+    expect(
+      guard.observeTraining({ at: (windowAt += 5000), p99Ms: undefined, answers: 0, rate: 0 }, true, true).action,
+    ).toBe("release");
+  });
+
+  test("p99_ms is a target of its own: no idle window needed", () => {
+    const guard = new LatencyGuard({ ...settings, p99Ms: 0.05 });
+    expect(guard.observeTraining(window(0.2), false, true)).toMatchObject({ targetMs: 0.05, idleP99Ms: undefined });
+    expect(guard.observeTraining(window(0.2), false, true).action).toBe("throttle");
+    // Switched off, it judges nothing.
+    guard.setSettings({ ...settings, enabled: false, p99Ms: 0.05 });
+    for (let i = 0; i < 4; i++) expect(guard.observeTraining(window(0.2), false, true).action).toBeUndefined();
+  });
+
+  test("a release taken back soon after doubles the calm the next one needs; one that holds halves it again", () => {
+    const guard = new LatencyGuard({ ...settings, p99Ms: 3 });
+    const run = (p99s: number[]) => p99s.map((p99) => guard.observeTraining(window(p99), true, true).action ?? "-");
+    expect(run([4, 4])).toEqual(["-", "throttle"]);
+    expect(run([1, 1])).toEqual(["-", "release"]);
+    // Over again within 4 × pause_after windows: the release was premature.
+    expect(run([4, 4])).toEqual(["-", "throttle"]);
+    expect(run([1, 1, 1, 1])).toEqual(["-", "-", "-", "release"]);
+    expect(run([4, 4])).toEqual(["-", "throttle"]);
+    expect(run([1, 1, 1, 1, 1, 1, 1, 1])).toEqual(["-", "-", "-", "-", "-", "-", "-", "release"]);
+    // This release holds past 4 × pause_after windows: the wait eases to 4 windows.
+    expect(run(Array(9).fill(2.5))).toEqual(Array(9).fill("-"));
+    expect(run([1, 1, 1, 1])).toEqual(["-", "-", "-", "release"]);
+  });
+});
+
+const limits: GovernorLimits = {
+  maxCpuBefore: 100,
+  maxMemoryBefore: 100,
+  maxTemperature: 200,
+  pauseCpu: 100,
+  pauseMemory: 100,
+  resumeCpu: 100,
+  resumeMemory: 100,
+  maxGpuBefore: 100,
+  maxGpuMemoryBefore: 100,
+  pauseGpu: 100,
+  resumeGpu: 100,
+  gpuMemoryFraction: 1,
+  pausePredictionsPerSecond: 0,
+  spareCorePredictionsPerSecond: 0,
+  cores: 2,
+  pauseAfter: 3,
+  maxPauseMs: 60_000,
+  latencyGuard: settings,
+};
+let at = 0;
+const sample = (predictionsPerSecond = 0): Sample => ({
+  at: (at += 1000),
+  cpuPercent: 10,
+  totalCpuPercent: 10,
+  ownCpuPercent: 0,
+  memoryPercent: 10,
+  load1: 0,
+  predictionsPerSecond,
+});
+
+/** A governed run with `threads` threads, its pause switch and thread allowance as the runner gives them. */
+function governedRun(threads: number) {
+  const pause = new PauseSwitch();
+  const allowance = new ThreadAllowance();
+  allowance.using(threads);
+  let ended = 0;
+  const run = {
+    setPaused: (p: boolean) => pause.set(p),
+    setThreads: (n: number | undefined) => allowance.set(n),
+    threadsInUse: () => allowance.inUse,
+    onMaxPause: () => ended++,
+  };
+  return { run, pause, allowance, ended: () => ended };
+}
+
+describe("the governor under the latency guard (injected windows)", () => {
+  test("takes threads one at a time down to pausing, refuses new runs while paused, and gives them back", () => {
+    const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+    const governor = new Governor(limits, {
+      emit: (type, data) =>
+        void (type.startsWith("governor.") && type !== "governor.reading" && events.push({ type, data })),
+    });
+    governor.observe(sample());
+    governor.observeLatency(window(2)); // idle: target 3 ms from now on
+    expect(governor.state.latency).toMatchObject({ enabled: true, threadsPerRun: undefined, idleP99Ms: 2, p99Ms: 2 });
+    const { run, pause, allowance } = governedRun(2);
+    governor.register("run-1", run);
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+    expect(allowance.allowed).toBe(1);
+    expect(pause.paused).toBe(false);
+    expect(governor.state.latency).toMatchObject({ threadsPerRun: 1, p99Ms: 4, targetMs: 3, idleP99Ms: 2 });
+    const reason =
+      "event-loop p99 4.00 ms > 3.00 ms (1.5× idle p99 2.00 ms) for 2 windows of 5 s: runs train on 1 thread(s)";
+    expect(governor.state.latency.reason).toBe(reason);
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(3.5));
+    expect(pause.paused).toBe(true);
+    expect(governor.state.latency.threadsPerRun).toBe(0);
+    expect(governor.state.paused).toBe(false); // the readings do not pause anything
+    expect(governor.admit()).toEqual({
+      ok: false,
+      reason: `the latency guard holds runs paused: ${governor.state.latency.reason}`,
+    });
+    // Calm: back to one thread, then all of them.
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(1.5));
+    expect([pause.paused, allowance.allowed]).toEqual([false, 1]);
+    expect(governor.admit()).toEqual({ ok: true });
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(1.5));
+    expect(allowance.allowed).toBeUndefined();
+    expect(governor.state.latency).toMatchObject({ threadsPerRun: undefined, reason: "" });
+    expect(events.map((e) => [e.type, e.data.threads_per_run])).toEqual([
+      ["governor.throttled", 1],
+      ["governor.throttled", 0],
+      ["governor.released", 1],
+      ["governor.released", undefined],
+    ]);
+    expect(events[0]!.data).toEqual({
+      p99_ms: 4,
+      target_ms: 3,
+      idle_p99_ms: 2,
+      windows: 2,
+      window_s: 5,
+      threads_per_run: 1,
+      runs: 1,
+      reason,
+    });
+    expect(events[3]!.data.reason).toBe(
+      "event-loop p99 1.50 ms < 2.10 ms (0.7× the target 3.00 ms) for 2 windows of 5 s: runs train on all their threads",
+    );
+  });
+
+  test("the guard works on top of a spared core, its pause counts for max_pause, and its hold is lifted once no run trains", () => {
+    const governor = new Governor({
+      ...limits,
+      spareCorePredictionsPerSecond: 100,
+      pauseAfter: 1,
+      maxPauseMs: 3000,
+      latencyGuard: { ...settings, p99Ms: 3 },
+    });
+    const first = governedRun(2);
+    governor.register("run-1", first.run);
+    governor.observe(sample(500)); // a core spared: one thread of two
+    expect(first.allowance.allowed).toBe(1);
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+    // One thread was training, so taking one pauses the run.
+    expect(first.pause.paused).toBe(true);
+    for (let i = 0; i < 2; i++) governor.observe(sample(500));
+    expect(first.ended()).toBe(0);
+    governor.observe(sample(500));
+    expect(first.ended()).toBe(1);
+    expect(governor.state.runs).toBe(0);
+    // A run that starts while the hold lasts starts under it (admission aside, as a forced run does).
+    const second = governedRun(2);
+    const release = governor.register("run-2", second.run);
+    expect(second.pause.paused).toBe(true);
+    release();
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+    expect(governor.state.latency.threadsPerRun).toBeUndefined();
+    expect(governor.admit()).toEqual({ ok: true });
+  });
+
+  test("turned off by a reload, the guard lets go of runs at once", () => {
+    const governor = new Governor({ ...limits, latencyGuard: { ...settings, p99Ms: 3 } });
+    const { run, allowance } = governedRun(3);
+    governor.register("run-1", run);
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+    expect(allowance.allowed).toBe(2);
+    governor.setLimits({ ...limits, latencyGuard: { ...settings, enabled: false } });
+    expect(allowance.allowed).toBeUndefined();
+    for (let i = 0; i < 4; i++) governor.observeLatency(window(40));
+    expect(allowance.allowed).toBeUndefined();
+  });
+});
+
+describe("latency windows from the feed", () => {
+  test("every latency_guard.window the governor gets the event-loop p99 and the answers counted; a reload re-arms the window", async () => {
+    await using dir = tempDir();
+    const state = openState(dir.path);
+    const clock = new FakeClock(Date.UTC(2025, 0, 6, 10));
+    const windows: LatencyWindow[] = [];
+    const governor = new Governor(limits);
+    governor.observeLatency = (window) => void windows.push(window);
+    let windowMs = 5000;
+    const feed = new GovernorFeed({
+      governor,
+      hostRoot: join(repoRoot, "test/fixtures/jetson-nano"),
+      home: dir.path,
+      intervalMs: 1000,
+      clock,
+      events: new EventBus(),
+      usage: new SelfUsageRecorder(state.db),
+      afterSample() {},
+      latencyWindowMs: () => windowMs,
+    });
+    feed.start();
+    for (let i = 0; i < 100; i++) feed.countPrediction();
+    await Bun.sleep(60); // real time for the event-loop monitor to take samples
+    clock.advance(5000);
+    expect(windows).toHaveLength(1);
+    expect(windows[0]).toMatchObject({ answers: 100, rate: 20 });
+    expect(windows[0]!.p99Ms).toBeGreaterThanOrEqual(0);
+    // No answer in a window: no delay measured, and the monitor stays off until the next answer.
+    clock.advance(5000);
+    expect(windows[1]).toMatchObject({ answers: 0, rate: 0, p99Ms: undefined });
+    windowMs = 2000;
+    clock.advance(1000); // the next sample follows the reloaded profile
+    clock.advance(2000);
+    expect(windows.map((w) => w.at - windows[0]!.at)).toEqual([0, 5000, 8000]);
+    windowMs = 0;
+    clock.advance(1000);
+    clock.advance(10_000);
+    expect(windows).toHaveLength(3);
+    feed.dispose();
+    state.close();
+  });
+});
