@@ -55,6 +55,15 @@ function governorStatus(governor: Governor, limits: Profile["governor"]): Daemon
     sparing_core: state.sparingCore,
     sparing_reason: state.sparingReason,
     threads_per_run: state.threadsPerRun ?? null,
+    latency_guard: {
+      enabled: state.latency.enabled,
+      threads_per_run: state.latency.threadsPerRun ?? null,
+      reason: state.latency.reason,
+      p99_ms: state.latency.p99Ms ?? null,
+      target_ms: state.latency.targetMs ?? null,
+      idle_p99_ms: state.latency.idleP99Ms ?? null,
+      answers: state.latency.answers,
+    },
     readings: state.latest ? { ...state.latest } : undefined,
     limits: {
       max_cpu_before: limits.max_cpu_before, max_memory_before: limits.max_memory_before, pause_cpu: limits.pause_cpu, pause_memory: limits.pause_memory,

@@ -37,6 +37,25 @@ export const ResourceHistory = v.object({
   ),
 });
 
+const LatencyGuardStatus = v.pipe(
+  v.object({
+    enabled: v.boolean(),
+    threads_per_run: v.pipe(
+      v.nullable(Count),
+      v.description("Threads each run may train on while the guard holds some back; 0: runs paused; null: no hold."),
+    ),
+    reason: v.pipe(Text, v.description("Why threads are held back now; empty when none are.")),
+    p99_ms: v.pipe(v.nullable(v.number()), v.description("The serving thread's event-loop p99 over the latest window.")),
+    target_ms: v.pipe(v.nullable(v.number()), v.description("What a window is held to: p99_ms, or factor × idle_p99_ms.")),
+    idle_p99_ms: v.pipe(
+      v.nullable(v.number()),
+      v.description("The p99 learned while no run trained, at the latest window's request rate; null before any."),
+    ),
+    answers: v.pipe(Count, v.description("Predictions answered in the latest window.")),
+  }),
+  v.description("governor.latency_guard: training threads taken away while training slows the daemon's answers."),
+);
+
 export const DaemonStatus = v.object({
   version: Text,
   pid: Count,
@@ -54,6 +73,7 @@ export const DaemonStatus = v.object({
     sparing_core: v.pipe(v.boolean(), v.description("Runs leave a core to serving while predictions come faster than spare_core_predictions_per_s.")),
     sparing_reason: Text,
     threads_per_run: v.nullable(Count),
+    latency_guard: LatencyGuardStatus,
     readings: v.optional(v.pipe(Fields, v.description("The latest sample: cpuPercent, ownCpuPercent, memoryPercent, temperatureC, gpuPercent, …"))),
     limits: v.pipe(Fields, v.description("The governor's thresholds: pause_cpu, pause_memory, max_temperature, …")),
   }),

@@ -66,13 +66,17 @@ export class GuardThrottle {
   get state(): GuardState {
     const verdict = this.latest?.verdict;
     const window = this.latest?.window;
+    const settings = this.settings;
+    // With no run training, what the latest window would have been held to.
+    const idleP99Ms = verdict ? verdict.idleP99Ms : window && this.guard.idleP99(window.rate);
+    const wouldBe = settings?.p99Ms ?? (idleP99Ms === undefined ? undefined : idleP99Ms * (settings?.factor ?? 1));
     return {
-      enabled: this.settings?.enabled ?? false,
+      enabled: settings?.enabled ?? false,
       threadsPerRun: this.threadsPerRun,
       reason: this.reason,
       p99Ms: window?.p99Ms,
-      targetMs: verdict?.targetMs ?? this.settings?.p99Ms,
-      idleP99Ms: verdict ? verdict.idleP99Ms : window && this.guard.idleP99(window.rate),
+      targetMs: verdict ? verdict.targetMs : wouldBe,
+      idleP99Ms,
       answers: window?.answers ?? 0,
     };
   }

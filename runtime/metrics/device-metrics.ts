@@ -26,6 +26,8 @@ export function registerDeviceMetrics(
       const value = reading(name)();
       return value === undefined ? undefined : value / 100;
     };
+  const guard = () => status().governor.latency_guard;
+  const seconds = (ms: number | null) => (ms === null ? undefined : ms / 1000);
   const maxTemperature: Read = () => {
     const limit = status().governor.limits.max_temperature;
     return typeof limit === "number" ? limit : undefined;
@@ -39,6 +41,21 @@ export function registerDeviceMetrics(
     ["edgetrain_load1", "Load average over one minute.", reading("load1")],
     ["edgetrain_governor_max_temperature_celsius", "governor.max_temperature: above it runs pause.", maxTemperature],
     [
+      "edgetrain_event_loop_p99_seconds",
+      "p99 of the serving thread's event-loop delay over the latency guard's latest window; absent without answers.",
+      () => seconds(guard().p99_ms),
+    ],
+    [
+      "edgetrain_latency_guard_target_seconds",
+      "What the latency guard holds a window's p99 to while runs train; absent before the idle p99 is known.",
+      () => seconds(guard().target_ms),
+    ],
+    [
+      "edgetrain_latency_guard_threads_per_run",
+      "Threads each run may train on while the latency guard holds some back (0: runs paused); absent without a hold.",
+      () => guard().threads_per_run ?? undefined,
+    ],
+    [
       "edgetrain_home_disk_free_bytes",
       "Free space on the disk of the home, to the daemon's user.",
       () => disk()?.freeBytes,
@@ -51,6 +68,11 @@ export function registerDeviceMetrics(
   const always: Array<[string, string, (s: DaemonStatus) => number | boolean]> = [
     ["edgetrain_governor_paused", "1 while the governor holds runs paused.", (s) => s.governor.paused],
     ["edgetrain_governor_sparing_core", "1 while runs leave a core to predictions.", (s) => s.governor.sparing_core],
+    [
+      "edgetrain_governor_latency_throttled",
+      "1 while the latency guard holds training threads back.",
+      (s) => s.governor.latency_guard.threads_per_run !== null,
+    ],
     ["edgetrain_home_disk_full", "1 while the disk of the home is full: no run starts.", (s) => s.disk.full],
     ["edgetrain_queue_length", "Job+key entries waiting to run.", (s) => s.queue.length],
     ["edgetrain_runs_running", "Training runs in progress.", (s) => s.running],

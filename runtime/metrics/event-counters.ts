@@ -3,7 +3,7 @@ import type { BusEvent } from "../events/bus.ts";
 
 /** Statuses a run ends in: what `edgetrain_runs_total` counts. */
 const ENDED = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
-const DECISIONS = ["paused", "resumed", "max_pause", "sparing_core", "core_returned"];
+const DECISIONS = ["paused", "resumed", "max_pause", "sparing_core", "core_returned", "throttled", "released"];
 const RUN_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400, 43_200];
 
 export interface EventCounterSources {
@@ -61,7 +61,8 @@ export class EventCounters {
     this.decisions = new Counter({
       name: "edgetrain_governor_decisions_total",
       help:
-        "The governor's decisions: paused, resumed, max_pause (a run paused too long), sparing_core, core_returned.",
+        "The governor's decisions: paused, resumed, max_pause (a run paused too long), sparing_core, core_returned, " +
+        "throttled and released (the latency guard took a training thread away, gave one back).",
       labelNames: ["decision"],
       registers,
     });
@@ -91,6 +92,8 @@ export class EventCounters {
       case "governor.max_pause":
       case "governor.sparing_core":
       case "governor.core_returned":
+      case "governor.throttled":
+      case "governor.released":
         this.decisions.inc({ decision: event.type.slice("governor.".length) });
         return;
     }

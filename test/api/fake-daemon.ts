@@ -63,7 +63,7 @@ export const STATUS: DaemonStatus = {
   plugins: [{ kind: "cache", name: "memory", version: "1.0.0", source: "built-in" }],
   jobs: [{ name: "activity", strategy: "random-forest", enabled: true }],
   state: { schema_version: 7 },
-  governor: { paused: false, reason: "", sparing_core: false, sparing_reason: "", threads_per_run: null, readings: { cpuPercent: 12, memoryPercent: 40 }, limits: { pause_cpu: 90 } },
+  governor: { paused: false, reason: "", sparing_core: false, sparing_reason: "", threads_per_run: null, latency_guard: { enabled: true, threads_per_run: null, reason: "", p99_ms: 1.2, target_ms: 3, idle_p99_ms: 2, answers: 500 }, readings: { cpuPercent: 12, memoryPercent: 40 }, limits: { pause_cpu: 90 } },
   queue: [{ job: "activity", key: "player_2", reason: "manual: API", priority: 0, queued_at: "2026-12-04T10:00:30.000Z" }],
   running: 1,
   runs: [{ id: "r2", job: "activity", key: "player_1", status: "running", progress: 0.5, message: "tree 5 of 10", started_at: 1_796_000_001_000 }],

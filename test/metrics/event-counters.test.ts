@@ -38,6 +38,8 @@ describe("event counters", () => {
         'edgetrain_runs_total{job_name="speed",status="failed"} 0',
         'edgetrain_model_rollbacks_total{model="activity-player_1"} 0',
         'edgetrain_governor_decisions_total{decision="paused"} 0',
+        'edgetrain_governor_decisions_total{decision="throttled"} 0',
+        'edgetrain_governor_decisions_total{decision="released"} 0',
       ]),
     );
 
@@ -48,6 +50,8 @@ describe("event counters", () => {
     bus.emit("run.interrupted", { run: "gone", job: "activity", key: undefined });
     bus.emit("model.rolled_back", { model: "activity-player_1", from: 2, to: 1, reason: "by hand" });
     bus.emit("governor.paused", { reason: "cpu 95% > 90%", runs: 1 });
+    const figures = { p99_ms: 4.2, target_ms: 3, idle_p99_ms: 2, windows: 2, window_s: 5, runs: 1 };
+    bus.emit("governor.throttled", { ...figures, threads_per_run: 1, reason: "event-loop p99 4.20 ms > 3.00 ms" });
     bus.emit("governor.reading", { cpuPercent: 1, memoryPercent: 1, totalCpuPercent: 1, ownCpuPercent: 0, load1: 0 });
     // Retention prunes old records: what has been counted stays counted.
     state.db.query("DELETE FROM runs").run();
@@ -63,6 +67,8 @@ describe("event counters", () => {
         'edgetrain_run_duration_seconds_sum{job_name="activity",status="succeeded"} 90',
         'edgetrain_model_rollbacks_total{model="activity-player_1"} 1',
         'edgetrain_governor_decisions_total{decision="paused"} 1',
+        'edgetrain_governor_decisions_total{decision="throttled"} 1',
+        'edgetrain_governor_decisions_total{decision="released"} 0',
       ]),
     );
     // Runs still under way are not ended runs.

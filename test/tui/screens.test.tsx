@@ -137,6 +137,18 @@ describe("TUI pictures: pending copies", () => {
   }, 30_000);
 });
 
+describe("TUI: the latency guard", () => {
+  test("the overview shows the serving thread's p99 against its target, and the guard's hold on training", async () => {
+    let guard = STATUS.governor.latency_guard;
+    const screen = await tuiOn({ status: () => ({ ...STATUS, governor: { ...STATUS.governor, latency_guard: guard } }) });
+    await waitUntil(() => frame(screen).includes("p99 1.2 ms (target 3.0 ms)"), 5000);
+    guard = { ...guard, threads_per_run: 1, p99_ms: 4.2, reason: "event-loop p99 4.20 ms > 3.00 ms" };
+    await waitUntil(() => frame(screen).includes("latency guard: 1 thread(s) per run (p99 4.2 ms, target 3.0 ms)"), 5000);
+    guard = { ...guard, threads_per_run: 0 };
+    await waitUntil(() => frame(screen).includes("latency guard: runs paused (p99 4.2 ms, target 3.0 ms)"), 5000);
+  }, 30_000);
+});
+
 describe("TUI keys, filter and order", () => {
   test("j and k move the selection as the arrows do", async () => {
     const screen = await tuiOn();

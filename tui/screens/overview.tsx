@@ -5,6 +5,22 @@ import { PendingCopies, pendingCopiesLines } from "../components/pending-copies.
 import { useColor } from "../components/theme.tsx";
 import type { DaemonSnapshot } from "../use-daemon.ts";
 
+type GuardStatus = NonNullable<DaemonSnapshot["status"]>["governor"]["latency_guard"];
+const ms = (value: number | null) => (value === null ? "-" : `${value.toFixed(1)} ms`);
+
+/** The latency guard's hold on training, or while it holds nothing, the serving thread's p99 against its target. */
+function LatencyGuard({ guard }: { guard: GuardStatus }) {
+  const color = useColor();
+  if (guard.threads_per_run !== null) {
+    const hold = guard.threads_per_run === 0 ? "runs paused" : `${guard.threads_per_run} thread(s) per run`;
+    const figures = `p99 ${ms(guard.p99_ms)}, target ${ms(guard.target_ms)}`;
+    return <Text color={color("magenta")}>{` · latency guard: ${hold} (${figures})`}</Text>;
+  }
+  if (!guard.enabled || guard.p99_ms === null) return null;
+  const target = guard.target_ms === null ? "" : ` (target ${ms(guard.target_ms)})`;
+  return <Text dimColor>{` · p99 ${ms(guard.p99_ms)}${target}`}</Text>;
+}
+
 /** Device, readings with sparklines and thresholds, governor, queue, running runs, models, cache. */
 export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot; width: number; height: number }) {
   const color = useColor();
@@ -42,6 +58,7 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
       <Text>
         Governor: {status.governor.paused ? <Text color={color("yellow")}>pausing runs — {status.governor.reason}</Text> : <Text color={color("green")}>admitting{status.governor.reason ? ` (${status.governor.reason})` : ""}</Text>}
         {status.governor.sparing_core ? <Text color={color("cyan")}>{` · a core left to predictions: ${status.governor.threads_per_run} thread(s) per run`}</Text> : null}
+        <LatencyGuard guard={status.governor.latency_guard} />
       </Text>
       {status.disk.full ? (
         <Text color={color("red")} wrap="truncate">

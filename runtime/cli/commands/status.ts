@@ -39,11 +39,21 @@ export const statusCommand: Command = {
       return 0;
     }
     const r = status.governor.readings as { cpuPercent?: number; ownCpuPercent?: number; memoryPercent?: number; temperatureC?: number; gpuPercent?: number } | undefined;
+    const guard = status.governor.latency_guard;
+    const ms = (value: number | null) => (value === null ? "-" : `${value.toFixed(2)} ms`);
+    const target = guard.target_ms === null ? "no target until the idle p99 is learned" : `target ${ms(guard.target_ms)}`;
+    const guarding =
+      guard.threads_per_run !== null
+        ? ` · latency guard: ${guard.reason}`
+        : guard.enabled && guard.p99_ms !== null
+          ? ` · event-loop p99 ${ms(guard.p99_ms)} (${target})`
+          : "";
     const lines = [
       `edgetrain ${status.version} on ${status.device.name} (${status.device.kind}) · profile ${status.profile.name} · up ${status.uptime_s}s · ${client.url}`,
       r ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · memory ${r.memoryPercent?.toFixed(0)} %${r.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : ""}${r.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : ""}` : "no reading yet",
       (status.governor.paused ? `governor: pausing runs — ${status.governor.reason}` : "governor: admitting runs") +
-        (status.governor.sparing_core ? ` · leaving a core to predictions: runs train on ${status.governor.threads_per_run} thread(s) — ${status.governor.sparing_reason}` : ""),
+        (status.governor.sparing_core ? ` · leaving a core to predictions: runs train on ${status.governor.threads_per_run} thread(s) — ${status.governor.sparing_reason}` : "") +
+        guarding,
       status.disk.full
         ? `disk: ${status.disk.message} since ${status.disk.since} — no new runs start; predictions go on; ${status.disk.waiting_writes} write(s) wait for space`
         : `disk: ${status.disk.free_bytes === null ? "free space unknown" : `${formatBytes(status.disk.free_bytes)} free`} on the home`,
