@@ -1,10 +1,19 @@
 import { expect, test } from "bun:test";
 import { availableParallelism } from "node:os";
-import { tempDir, waitUntil } from "../helpers.ts";
+import { daemonEvents } from "../../tui/connection.ts";
+import { runCli, tempDir, waitUntil } from "../helpers.ts";
 import { startAthleteDaemon } from "../serving/fixture.ts";
 
 interface Status {
-  governor: { paused: boolean; reason: string; sparing_core: boolean; sparing_reason: string; threads_per_run: number | null; readings?: { predictionsPerSecond?: number } };
+  governor: {
+    paused: boolean;
+    reason: string;
+    sparing_core: boolean;
+    sparing_reason: string;
+    threads_per_run: number | null;
+    readings?: { predictionsPerSecond?: number };
+    latency_guard: { threads_per_run: number | null; reason: string; p99_ms: number | null; target_ms: number | null };
+  };
   runs: Array<{ id: string; job: string; status: string; progress: number | null }>;
 }
 
@@ -57,7 +66,7 @@ jobs:
 
 test("a real daemon pauses a training run while predictions come faster than pause_predictions_per_s, and resumes it when they slow down", async () => {
   await using dir = tempDir();
-  await using training = await daemonTrainingUnderLoad(dir.path, "pause_predictions_per_s: 50, spare_core_predictions_per_s: 0, workers: 1");
+  await using training = await daemonTrainingUnderLoad(dir.path, "pause_predictions_per_s: 50, spare_core_predictions_per_s: 0, workers: 1, latency_guard: { enabled: false }");
   const { daemon, post, status, slowRun, underLoad } = training;
   expect((await status()).governor.paused).toBe(false);
   await underLoad(async () => {
@@ -90,7 +99,7 @@ test("a real daemon pauses a training run while predictions come faster than pau
 
 test("a real daemon leaves a core to predictions while they come faster than spare_core_predictions_per_s: the run goes on, on fewer threads", async () => {
   await using dir = tempDir();
-  await using training = await daemonTrainingUnderLoad(dir.path, "spare_core_predictions_per_s: 50, workers: 2");
+  await using training = await daemonTrainingUnderLoad(dir.path, "spare_core_predictions_per_s: 50, workers: 2, latency_guard: { enabled: false }");
   const { daemon, status, slowRun, underLoad } = training;
   expect((await status()).governor.sparing_core).toBe(false);
   await underLoad(async () => {
@@ -107,4 +116,51 @@ test("a real daemon leaves a core to predictions while they come faster than spa
   });
   await waitUntil(async () => !(await status()).governor.sparing_core, 10_000);
   expect((await status()).governor.threads_per_run).toBeNull();
+}, 120_000);
+
+test("a real daemon's latency guard takes a training run's threads away one at a time while its answers are slower than p99_ms, and gives them back once they calm down", async () => {
+  await using dir = tempDir();
+  // A target no event loop meets: every window with answers is over it.
+  const guard = "latency_guard: { p99_ms: 0.001, window: 400ms, pause_after: 1 }";
+  await using training = await daemonTrainingUnderLoad(dir.path, `spare_core_predictions_per_s: 0, workers: 2, ${guard}`);
+  const { daemon, status, slowRun, underLoad } = training;
+  const listening = new AbortController();
+  const stream = await fetch(`${daemon.url}/v1/events?types=governor.throttled,governor.released`, { signal: listening.signal });
+  const decisions: Array<{ type: string; data: Record<string, unknown> }> = [];
+  const reading = (async () => {
+    for await (const event of daemonEvents(stream.body!)) decisions.push(event);
+  })().catch(() => {});
+  expect((await status()).governor.latency_guard.threads_per_run).toBeNull();
+  await underLoad(async () => {
+    await waitUntil(async () => (await status()).governor.latency_guard.threads_per_run === 0, 20_000);
+    const held = await status();
+    expect(held.governor.latency_guard.reason).toMatch(/^event-loop p99 [\d.]+ ms > 0\.00 ms \(p99_ms\) for 1 window of 0\.4 s: runs paused$/);
+    expect(held.governor.paused).toBe(false);
+    await waitUntil(async () => (await slowRun())?.status === "paused", 10_000);
+    const cli = await runCli(["status", "--home", dir.path, "--profile", `${dir.path}/profile.yaml`], { home: dir.path });
+    expect(cli.stdout).toContain(`latency guard: ${held.governor.latency_guard.reason}`);
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(metrics).toContain("\nedgetrain_governor_latency_throttled 1\n");
+    expect(metrics).toContain("\nedgetrain_latency_guard_threads_per_run 0\n");
+  });
+  // No answers: nothing to protect; a thread comes back each calm window.
+  await waitUntil(async () => (await status()).governor.latency_guard.threads_per_run === null, 20_000);
+  await waitUntil(async () => (await slowRun())?.status === "running", 10_000);
+  const before = (await slowRun())!.progress ?? 0;
+  await waitUntil(async () => ((await slowRun())?.progress ?? 0) > before, 20_000);
+  await waitUntil(() => decisions.filter((event) => event.type === "governor.released").length >= 2, 5000);
+  listening.abort();
+  await reading;
+  // Two threads: taken one at a time (2 → 1 → paused), and given back the same way.
+  const steps = decisions.map((event) => [event.type, event.data.threads_per_run]);
+  expect(steps.slice(0, 2)).toEqual([
+    ["governor.throttled", 1],
+    ["governor.throttled", 0],
+  ]);
+  expect(steps.slice(-2)).toEqual([
+    ["governor.released", 1],
+    ["governor.released", undefined],
+  ]);
+  expect(decisions[0]!.data).toMatchObject({ target_ms: 0.001, windows: 1, window_s: 0.4, runs: 1 });
+  expect(decisions[0]!.data.p99_ms).toBeGreaterThan(0.001);
 }, 120_000);
