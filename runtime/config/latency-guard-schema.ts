@@ -19,7 +19,7 @@ export const LatencyGuardSchema = v.strictObject({
       v.number(),
       v.minValue(0),
       doc(
-        "An absolute target in ms for the p99 of the serving thread's event-loop delay over a window; when set, factor is not used.",
+        "An absolute target in ms for the p99 of the serving thread's event-loop delay (how late a 10 ms timer fires); when set, factor is not used.",
       ),
     ),
   ),
@@ -40,7 +40,7 @@ export const LatencyGuardSchema = v.strictObject({
       v.integer(),
       v.minValue(1),
       doc(
-        "Consecutive windows over the target before one thread or trainer is taken away, and under 0.7× the target before one is given back (a release taken back soon after waits twice as long next time, up to 16×).",
+        "Windows read together: once the p99 over the latest pause_after windows passes the target, one thread or trainer is taken away; once it stays under 0.7× the target as long, one is given back (a release taken back soon after waits twice as long next time, up to 16×).",
       ),
     ),
     2,

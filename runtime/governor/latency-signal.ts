@@ -1,18 +1,18 @@
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { LatencyWindow } from "./latency-guard.ts";
+import { LatencyHistogram } from "./latency-histogram.ts";
 
-/** The timer the event-loop delay is sampled with, in ms: it followed the clients' p99 best (docs/performance.md). */
-const RESOLUTION_MS = 10;
+/** How often the serving thread's lateness is sampled, in ms: it followed the clients' p99 best (docs/performance.md). */
+const SAMPLE_EVERY_MS = 10;
 
 /**
  * What the latency guard watches: how late the thread answering predictions gets to its work (event-loop
- * delay, p99 over a window), beside how many predictions it answered. The thread's own timing of an answer
- * misses the wait for the thread to be woken, which is what training on the other cores costs. The monitor
- * runs only while predictions come: a window without one turns it off until the next answer.
+ * delay: how late a 10 ms timer fires), beside how many predictions it answered. The thread's own timing of an
+ * answer misses the wait for the thread to be woken, which is what training on the other cores costs. The timer
+ * runs only while predictions come: a window without one stops it until the next answer.
  */
 export class LatencySignal {
-  private readonly histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-  private watching = false;
+  private delays = new LatencyHistogram();
+  private timer?: ReturnType<typeof setInterval>;
   private answers = 0;
   private since: number;
 
@@ -22,23 +22,28 @@ export class LatencySignal {
 
   answered(): void {
     this.answers++;
-    if (!this.watching) {
-      this.watching = true;
-      this.histogram.reset();
-      this.histogram.enable();
-    }
+    if (this.timer) return;
+    // Real time, whatever clock drives the windows: lateness is the thread's, not the schedule's.
+    let expected = performance.now() + SAMPLE_EVERY_MS;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      this.delays.record(Math.max(0, now - expected));
+      expected = now + SAMPLE_EVERY_MS;
+    }, SAMPLE_EVERY_MS);
+    this.timer.unref?.();
   }
 
-  /** Ends the window at `now`: its p99 (undefined without a delay sample), answers and rate. */
+  /** Ends the window at `now`: its delays and their p99 (undefined without a sample), answers and rate. */
   take(now: number): LatencyWindow {
-    const samples = this.watching && this.histogram.count > 0;
+    const delays = this.delays;
     const window: LatencyWindow = {
       at: now,
-      p99Ms: samples ? this.histogram.percentile(99) / 1e6 : undefined,
+      p99Ms: delays.percentile(0.99),
+      delays,
       answers: this.answers,
       rate: (this.answers * 1000) / Math.max(1, now - this.since),
     };
-    this.histogram.reset();
+    this.delays = new LatencyHistogram();
     if (this.answers === 0) this.stop();
     this.answers = 0;
     this.since = now;
@@ -46,7 +51,7 @@ export class LatencySignal {
   }
 
   stop(): void {
-    if (this.watching) this.histogram.disable();
-    this.watching = false;
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 }
