@@ -22,9 +22,9 @@ export const Governor = v.strictObject({
     v.pipe(
       v.number(),
       v.minValue(0),
-      doc("While this daemon answers more predictions per second than this, running jobs leave one core to it: a run trains on at most (cores − 1) threads, the others waiting between trees or epochs (a command strategy's extra trainers are stopped), until the rate falls below half of it; 0: never. Training in the idle class still slows a busy API once it fills every core."),
+      doc("While this daemon answers more predictions per second than this, running jobs leave one core to it: a run trains on at most (cores − 1) threads, the others waiting between trees or epochs (a command strategy's extra trainers are stopped), until the rate falls below half of it; 0: never. Training in the idle class still slows a busy API once it fills every core. Off by default: the latency guard measures that cost instead of guessing it from the rate."),
     ),
-    50,
+    0,
   ),
   pause_after: v.optional(positiveInt("Consecutive samples above a pause (or spare_core) threshold before acting, and below its resume threshold before undoing it."), 3),
   latency_guard: v.optional(LatencyGuardSchema, {}),

@@ -27,6 +27,14 @@ describe("profile merge", () => {
     expect(trees("jetson-nano")).toBeLessThan(trees("gpu-server"));
   });
 
+  test("of the policies that protect serving from training, only the latency guard is on out of the box", () => {
+    for (const name of ["base", "jetson-nano", "jetson-orin", "gpu-server", "t3-micro"]) {
+      const { governor } = loadProfile({ profile: name, environment: testEnvironment("/h") }).profile!;
+      const policies = [governor.latency_guard.enabled, governor.spare_core_predictions_per_s, governor.pause_predictions_per_s];
+      expect({ name, policies }).toEqual({ name, policies: [true, 0, 0] });
+    }
+  });
+
   test("maps merge deeply, lists replace, a user file can extend a file", async () => {
     await using dir = tempDir();
     dir.write("site.yaml", "extends: gpu-server\nconflicts:\n  predictors:\n    - { name: a, cmdline: a.py }\n    - { name: b, cmdline: b.py }\n");
