@@ -1,10 +1,21 @@
 import { LRUCache } from "lru-cache";
-import { Probation } from "./probation.ts";
+import { Probation, SLOT_BYTES } from "./probation.ts";
 import type { CacheHooks, Clock, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
-    max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Entries kept; least recently used go first.")), 10_000),
+    max_entries: v.optional(
+      v.pipe(
+        v.number(),
+        v.integer(),
+        v.minValue(1),
+        v.description(
+          "Entries kept, each counted once per 512 bytes of its JSON (a batch's answer as several); " +
+            "least recently used go first.",
+        ),
+      ),
+      10_000,
+    ),
   });
 
 /** 8 MB of slots at most: a very large `max_entries` must not reserve memory for one-offs in proportion. */
@@ -20,6 +31,8 @@ export interface MemoryEntry {
 /**
  * A bounded least-recently-used map (lru-cache) of entries that expire, behind a probation (as many slots
  * as `max_entries`, up to 16,384) where entries stored once wait as bytes until they are asked for.
+ * The LRU weighs each entry in probation slots of its JSON: counted one each, answers of a thousand rows
+ * would hold a thousand times the memory of single rows in the same `max_entries`.
  * Expiry is checked against the context's clock, not lru-cache's own timer, so tests can move time.
  * Everything a cache keeps per entry lives in the one entry object: each structure beside it, written on
  * every uncached predict, measurably added to the collector's work on the serving thread.
@@ -32,7 +45,8 @@ export class MemoryEntries {
     maxEntries: number,
     private readonly clock: Clock,
   ) {
-    this.entries = new LRUCache({ max: maxEntries });
+    // An entry weighing more than the whole cache is not kept (lru-cache's maxEntrySize defaults to maxSize).
+    this.entries = new LRUCache({ maxSize: maxEntries });
     this.probation = new Probation(Math.min(maxEntries, MAX_PROBATION_SLOTS));
   }
 
@@ -41,7 +55,10 @@ export class MemoryEntries {
     let entry = this.entries.get(key);
     if (!entry) {
       const waiting = this.probation.take(key);
-      if (waiting) this.entries.set(key, (entry = { ...waiting, asks: 1 }));
+      if (waiting) {
+        entry = { value: waiting.value, expiresAt: waiting.expiresAt, asks: 1 };
+        this.keep(key, entry, waiting.bytes);
+      }
     }
     if (entry && entry.expiresAt <= this.clock.now()) {
       this.entries.delete(key);
@@ -53,9 +70,13 @@ export class MemoryEntries {
   /** Stored once, an entry waits in probation; one promoted from elsewhere (`asks` > 1), or already in the LRU, goes to the LRU. */
   set(key: string, value: unknown, ttlMs: number, asks = 1): MemoryEntry {
     const entry = { value, expiresAt: this.clock.now() + ttlMs, asks };
-    if (asks === 1 && !this.entries.has(key) && this.probation.put(key, value, entry.expiresAt)) return entry;
+    let json: string | undefined;
+    if (asks === 1 && !this.entries.has(key)) {
+      json = JSON.stringify(value) ?? "";
+      if (this.probation.put(key, json, entry.expiresAt)) return entry;
+    }
     this.probation.delete(key);
-    this.entries.set(key, entry);
+    this.keep(key, entry, key.length + (json ?? JSON.stringify(value) ?? "").length);
     return entry;
   }
 
@@ -73,6 +94,10 @@ export class MemoryEntries {
 
   get size(): number {
     return this.entries.size + this.probation.size;
+  }
+
+  private keep(key: string, entry: MemoryEntry, bytes: number): void {
+    this.entries.set(key, entry, { size: Math.max(1, Math.ceil(bytes / SLOT_BYTES)) });
   }
 }
 

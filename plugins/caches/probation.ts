@@ -1,4 +1,5 @@
-const SLOT_BYTES = 512;
+/** A slot's size, and the unit the memory cache weighs its entries in. */
+export const SLOT_BYTES = 512;
 /** Offsets into `lengths`, two per slot: the key's length (0: an empty slot) and the value's. */
 const KEY = 0;
 const VALUE = 1;
@@ -25,13 +26,11 @@ export class Probation {
     this.expiries = new Float64Array(slots);
   }
 
-  /** False when the key or its JSON does not fit a slot: the caller keeps it as an object instead. */
-  put(key: string, value: unknown, expiresAt: number): boolean {
+  /** False when the key or the value's `json` does not fit a slot: the caller keeps it as an object instead. */
+  put(key: string, json: string, expiresAt: number): boolean {
     if (key.length >= SLOT_BYTES / 2 || !isAscii(key)) return false;
     const slot = this.slotOf(key);
     const at = slot * SLOT_BYTES;
-    const json = JSON.stringify(value);
-    if (json === undefined) return false;
     const { read, written } = this.encoder.encodeInto(json, this.bytes.subarray(at + key.length, at + SLOT_BYTES));
     if (read !== json.length) {
       // The bytes of whatever the slot held are overwritten in part.
@@ -46,15 +45,16 @@ export class Probation {
     return true;
   }
 
-  /** Removes the entry and gives it back, if the slot holds this key. */
-  take(key: string): { value: unknown; expiresAt: number } | undefined {
+  /** Removes the entry and gives it back, with the bytes its slot held, if the slot holds this key. */
+  take(key: string): { value: unknown; expiresAt: number; bytes: number } | undefined {
     const slot = this.find(key);
     if (slot < 0) return undefined;
     const at = slot * SLOT_BYTES + key.length;
-    const value: unknown = JSON.parse(this.decoder.decode(this.bytes.subarray(at, at + this.lengths[2 * slot + VALUE]!)));
+    const valueBytes = this.lengths[2 * slot + VALUE]!;
+    const value: unknown = JSON.parse(this.decoder.decode(this.bytes.subarray(at, at + valueBytes)));
     const expiresAt = this.expiries[slot]!;
     this.empty(slot);
-    return { value, expiresAt };
+    return { value, expiresAt, bytes: key.length + valueBytes };
   }
 
   delete(key: string): void {

@@ -10,7 +10,7 @@ export const Cache = v.strictObject({
   type: v.optional(v.pipe(v.string(), doc("Cache plugin: memory, disk or tiered.")), "memory"),
   ttl: v.optional(Duration, "1h"),
   ttl_during_training: v.optional(Duration, "24h"),
-  max_entries: v.optional(positiveInt("Entries kept in memory (memory and tiered caches); as many more asked for only once (up to 16,384) wait as bytes, 512 each."), 10_000),
+  max_entries: v.optional(positiveInt("Entries kept in memory (memory and tiered caches), each counted once per 512 bytes of its JSON (a batch's answer as several); as many more asked for only once (up to 16,384) wait as bytes, 512 each."), 10_000),
   options: v.optional(PluginOptions, {}),
   pregenerate: v.optional(
     v.strictObject({

@@ -48,15 +48,46 @@ test("clearing a model, deleting a key, and answers too large for a slot", () =>
 
 test("probation: a newer key of the same slot replaces the older; a failed write leaves no damaged entry", () => {
   const probation = new Probation(1);
-  expect(probation.put("a/1/00", { n: 1 }, 10)).toBe(true);
-  expect(probation.put("b/1/00", { n: 2 }, 20)).toBe(true);
+  expect(probation.put("a/1/00", JSON.stringify({ n: 1 }), 10)).toBe(true);
+  expect(probation.put("b/1/00", JSON.stringify({ n: 2 }), 20)).toBe(true);
   expect(probation.take("a/1/00")).toBeUndefined();
-  expect(probation.take("b/1/00")).toEqual({ value: { n: 2 }, expiresAt: 20 });
+  const bytes = "b/1/00".length + JSON.stringify({ n: 2 }).length;
+  expect(probation.take("b/1/00")).toEqual({ value: { n: 2 }, expiresAt: 20, bytes });
   expect(probation.size).toBe(0);
 
-  expect(probation.put("a/1/00", { n: 1 }, 10)).toBe(true);
-  expect(probation.put("b/1/00", { text: "x".repeat(2_000) }, 20)).toBe(false);
+  expect(probation.put("a/1/00", JSON.stringify({ n: 1 }), 10)).toBe(true);
+  expect(probation.put("b/1/00", JSON.stringify({ text: "x".repeat(2_000) }), 20)).toBe(false);
   expect(probation.take("a/1/00")).toBeUndefined();
   expect(probation.size).toBe(0);
-  expect(probation.put("é/1/00", 1, 10)).toBe(false);
+  expect(probation.put("é/1/00", "1", 10)).toBe(false);
+});
+
+test("answers count by their size: batches fill the cache in proportion, so its memory stays bounded", () => {
+  const clock = new FakeClock(0);
+  const entries = new MemoryEntries(100, clock);
+  const rows = (count: number, first = 0) => Array.from({ length: count }, (_, row) => answer(first + row).outputs[0]);
+  const batch = (n: number) => ({ outputs: rows(32, n * 100), at: n });
+  // Each batch's JSON fills several 512-byte slots, too many for probation: it goes to the LRU at once.
+  const slots = Math.ceil((key("run", 0).length + JSON.stringify(batch(0)).length) / 512);
+  expect(slots).toBeGreaterThan(3);
+  for (let n = 0; n < 100; n++) entries.set(key("run", n), batch(n), 60_000);
+  const held = Array.from({ length: 100 }, (_, n) => entries.get(key("run", n))).filter(Boolean);
+  expect(held.length).toBeLessThanOrEqual(Math.floor(100 / slots));
+  expect(held.length).toBeGreaterThan(0);
+  // The newest are those kept, each as it was stored.
+  expect(entries.get(key("run", 99))?.value).toEqual(batch(99));
+
+  // Single rows, asked for twice, take a slot each: 100 of them fill the cache, and push out the batches.
+  for (let n = 0; n < 100; n++) {
+    entries.set(key("walk", n), answer(n), 60_000);
+    entries.get(key("walk", n));
+  }
+  expect(Array.from({ length: 100 }, (_, n) => entries.get(key("walk", n))).filter(Boolean).length).toBe(100);
+  expect(entries.get(key("run", 99))).toBeUndefined();
+
+  // An answer larger than the whole cache is not kept, and pushes nothing out.
+  const huge = { outputs: rows(2_000), at: 0 };
+  entries.set(key("run", 1_000), huge, 60_000);
+  expect(entries.get(key("run", 1_000))).toBeUndefined();
+  expect(entries.get(key("walk", 0))).toBeDefined();
 });
