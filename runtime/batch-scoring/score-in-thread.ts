@@ -4,7 +4,7 @@ import { readCsvBatches } from "../data/csv-batches.ts";
 import { EdgetrainError } from "../errors.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
-import { sessionThreads } from "../inference/session-threads.ts";
+import { sessionOptions } from "../inference/session-options.ts";
 import type { PluginScope } from "../plugins/instantiate.ts";
 import { instantiate } from "../plugins/instantiate.ts";
 import type { ProgressReporter, ScoreBatch, ScoreInput, ScoringModel } from "../plugin-api.ts";
@@ -70,7 +70,7 @@ export async function scoreInThread(spec: ScoreRunSpec, parts: ScoreThreadParts)
   const runtime = await loadOnnxRuntime({ preference: spec.runtime.preference, cacheDir: spec.runtime.cacheDir });
   const bytes = readFileSync(spec.model.path);
   const described = describedModel(spec.model, bytes);
-  const session = await runtime.ort.InferenceSession.create(bytes, sessionThreads(spec.runtime.threads));
+  const session = await runtime.ort.InferenceSession.create(bytes, sessionOptions(spec.runtime.threads));
   try {
     const tally = new ScoreTally();
     const width = described.featureNames.length;

@@ -3,7 +3,7 @@ import type * as Ort from "onnxruntime-common";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Logger } from "../plugin-api.ts";
 import type { OnnxRuntime } from "./onnx-runtime.ts";
-import { sessionThreads } from "./session-threads.ts";
+import { sessionOptions } from "./session-options.ts";
 
 /** Creates the ONNX Runtime sessions of the session pool, on the execution provider the profile asks for. */
 export class SessionFactory {
@@ -16,7 +16,7 @@ export class SessionFactory {
 
   /** CUDA where the profile asks for it; onnxruntime-node throws instead of falling back, so retry on CPU. */
   async create(runtime: OnnxRuntime, bytes: Uint8Array, model: string, version: number, path: string): Promise<{ session: Ort.InferenceSession; provider: string }> {
-    const base = sessionThreads(this.options.threads ?? 1);
+    const base = sessionOptions(this.options.threads ?? 1);
     if (this.wantsCuda(runtime)) {
       try {
         // Severity 4 (fatal only): the failed attempt is reported once, as a warning, not as ONNX Runtime's error dump.

@@ -11,7 +11,7 @@ import { readModelDescription } from "../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { predictionsOf } from "./score-predictions.ts";
 import type { ScoreReply, ScoreRequest, ScoringRequest } from "./scoring-protocol.ts";
-import { sessionThreads } from "../inference/session-threads.ts";
+import { sessionOptions } from "../inference/session-options.ts";
 
 declare const self: Worker;
 
@@ -40,7 +40,7 @@ self.onmessage = async (event: MessageEvent<ScoringRequest>) => {
 
 async function predict({ runtime: wanted, path, x, rows, width, classes }: ScoreRequest): Promise<Array<string | number | undefined>> {
   const runtime = await loadOnnxRuntime({ preference: wanted.preference, cacheDir: wanted.cacheDir });
-  const session = await runtime.ort.InferenceSession.create(readFileSync(path), sessionThreads(wanted.threads));
+  const session = await runtime.ort.InferenceSession.create(readFileSync(path), sessionOptions(wanted.threads));
   try {
     const inputName = session.inputNames[0] ?? "features";
     const predicted: Array<string | number | undefined> = [];

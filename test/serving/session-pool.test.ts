@@ -1,35 +1,40 @@
 import { describe, expect, test } from "bun:test";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadOnnxRuntime, type OnnxRuntime } from "../../runtime/inference/onnx-runtime.ts";
 import { SessionPool, type SessionPoolOptions } from "../../runtime/inference/session-pool.ts";
 import { sessionBytes } from "../../runtime/inference/session-slot.ts";
+import { signatureOf } from "../../runtime/inference/model-signature.ts";
+import { describe as describeModel, formatOutputs } from "../../runtime/inference/session-outputs.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { tempDir } from "../helpers.ts";
 import { servingStack, trainedModels } from "./fixture.ts";
 
-/** The real ONNX Runtime, counting the sessions created through it. */
+/** The real ONNX Runtime, counting the sessions created through it and keeping the options of each. */
 function countingRuntime(cacheDir: string) {
   let created = 0;
+  const options: unknown[] = [];
   const runtime = async (): Promise<OnnxRuntime> => {
     const real = await loadOnnxRuntime({ preference: "auto", cacheDir });
     const create = real.ort.InferenceSession.create.bind(real.ort.InferenceSession);
-    const InferenceSession = { create: (...args: Parameters<typeof create>) => (created++, create(...args)) };
+    const InferenceSession = {
+      create: (...args: Parameters<typeof create>) => (created++, options.push(args[1]), create(...args)),
+    };
     return { ...real, ort: { ...real.ort, InferenceSession } as never };
   };
-  return { runtime, created: () => created };
+  return { runtime, created: () => created, options: () => options };
 }
 
 async function setup(dir: string, options: Partial<SessionPoolOptions> = {}) {
   const models = await trainedModels(dir);
-  const { runtime, created } = countingRuntime(join(dir, "cache"));
+  const { runtime, created, options: sessionOptions } = countingRuntime(join(dir, "cache"));
   const clock = new FakeClock(Date.UTC(2026, 10, 23));
   const unloaded: unknown[] = [];
   const pool = new SessionPool({ runtime, memoryBudgetMb: 512, accelerator: "cpu", maxBatchRows: 64, logger: silentLogger, clock, events: { emit: (type, data) => type === "model.unloaded" && unloaded.push(data) }, ...options });
   const row = models.heldOut.x.slice(0, models.heldOut.featureNames.length);
   const ask = async (model: string, artifact = models.good.artifact) => pool.run(await pool.acquire(model, 1, artifact), row, 1);
-  return { models, pool, clock, unloaded, created, ask, row };
+  return { models, pool, clock, unloaded, created, sessionOptions, ask, row };
 }
 
 const kept = (pool: SessionPool) => pool.loaded().map((slot) => slot.model);
@@ -125,5 +130,25 @@ describe("session pool admission", () => {
     }
     expect(stack.pool.sessions()).toMatchObject({ loaded: 30, loads: 30, not_kept: 0, evictions: 0 });
     await stack.close();
+  }, 60_000);
+
+  test("sessions keep no memory arena or patterns, and answer as a session with ONNX Runtime's defaults", async () => {
+    await using dir = tempDir();
+    const { pool, models, sessionOptions } = await setup(dir.path, { threads: 2 });
+    const { x, featureNames } = models.heldOut;
+    const rows = x.length / featureNames.length;
+    const answers = await pool.run(await pool.acquire("m", 1, models.good.artifact), x, rows);
+    const memory = { enableCpuMemArena: false, enableMemPattern: false, intraOpNumThreads: 2 };
+    expect(sessionOptions()).toEqual([expect.objectContaining(memory)]);
+
+    const runtime = await loadOnnxRuntime({ preference: "auto", cacheDir: join(dir.path, "cache") });
+    const bytes = readFileSync(models.good.artifact);
+    const plain = await runtime.ort.InferenceSession.create(bytes);
+    const input = new runtime.ort.Tensor("float32", x, [rows, featureNames.length]);
+    const outputs = await plain.run({ [plain.inputNames[0]!]: input });
+    const description = describeModel(bytes, models.good.artifact, undefined, signatureOf(plain));
+    expect(answers).toEqual(formatOutputs(outputs, description, rows));
+    await plain.release();
+    await pool.close();
   }, 60_000);
 });
