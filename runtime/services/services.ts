@@ -26,6 +26,7 @@ import { Retention } from "../state/retention.ts";
 import { modelNameOf, trainsModel } from "../store/model-name.ts";
 import type { RunControl } from "../training/run-control.ts";
 import type { Disposals } from "./disposals.ts";
+import { startMemoryRelease } from "./idle-release.ts";
 import { retryCopies, startHistorySweeps } from "./periodic-tasks.ts";
 
 /** A profile that passed validation, with its paths. */
@@ -167,6 +168,8 @@ export class Services {
     this.stack.add("history sweeps", startHistorySweeps(() => this.retention.sweep(), logger));
     const interval = () => durationMs(this.resolved.profile.conflicts.check_interval);
     this.stack.add("pending file copies", retryCopies(() => this.copies.retry(), interval, logger));
+    const onPrediction = (listener: () => void) => this.onPrediction(listener);
+    this.stack.add("memory release", startMemoryRelease({ bus: this.bus, onPrediction, logger, clock: systemClock }));
   }
 
   /** A new profile: the governor's limits apply now; triggers follow it; runs in progress finish under the old one. */

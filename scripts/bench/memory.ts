@@ -3,7 +3,8 @@
  * `flock /tmp/edgetrain-bench.lock bun scripts/bench/memory.ts [--home DIR] [--minutes 10] [--quiet 45]`.
  *
  * Starts the daemon as a real process on a demo home with `inference.max_loaded: 32`, asks each of its
- * 30 models once so that all 30 sessions are loaded, lets it settle and records the idle RSS; then drives
+ * 30 models once so that all 30 sessions are loaded, lets it settle for `--settle` seconds (45: past the 30 s
+ * of quiet after which the daemon gives freed memory back) and records the idle RSS; then drives
  * a mixed load for `--minutes` (wrk: uncached single rows over the 30 models, some batches of rows, some
  * repeated rows the cache answers; from here: /v1/events clients that drop and resume with Last-Event-ID,
  * and /v1/status, /v1/models and /metrics polled each second), sampling the daemon's RSS every `--sample`
@@ -31,7 +32,7 @@ const { values: flags } = parseArgs({
     minutes: { type: "string", default: "10" },
     quiet: { type: "string", default: "45" },
     sample: { type: "string", default: "5" },
-    settle: { type: "string", default: "30" },
+    settle: { type: "string", default: "45" },
     connections: { type: "string", default: "8" },
     env: { type: "string", multiple: true, default: [] },
     "bun-flag": { type: "string", multiple: true, default: [] },
