@@ -14,7 +14,7 @@ import { GovernorFeed } from "../governor/feed.ts";
 import { Governor } from "../governor/governor.ts";
 import { governorLimits } from "../governor/limits.ts";
 import { SelfUsageRecorder } from "../offpeak/self-usage.ts";
-import type { Logger, ResolvedPaths } from "../plugin-api.ts";
+import type { Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
 import { JobRunner } from "../training/job-runner.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
@@ -48,6 +48,8 @@ export interface ServiceParts {
    * they are put only while a client follows the conflict events, and on_unattended applies otherwise.
    */
   attended?: boolean;
+  /** Times the quiet after which freed memory goes back to the system (tests); the system's clock by default. */
+  idleClock?: Clock;
 }
 
 /** The services over one home. The daemon also starts them: it feeds the governor and schedules runs. */
@@ -169,7 +171,8 @@ export class Services {
     const interval = () => durationMs(this.resolved.profile.conflicts.check_interval);
     this.stack.add("pending file copies", retryCopies(() => this.copies.retry(), interval, logger));
     const onPrediction = (listener: () => void) => this.onPrediction(listener);
-    this.stack.add("memory release", startMemoryRelease({ bus: this.bus, onPrediction, logger, clock: systemClock }));
+    const idleClock = this.parts.idleClock ?? systemClock;
+    this.stack.add("memory release", startMemoryRelease({ bus: this.bus, onPrediction, logger, clock: idleClock }));
   }
 
   /** A new profile: the governor's limits apply now; triggers follow it; runs in progress finish under the old one. */

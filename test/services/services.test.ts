@@ -9,6 +9,8 @@ import { systemClock } from "../../runtime/plugins/context.ts";
 import { Disposals } from "../../runtime/services/disposals.ts";
 import { Services, type RunningProfile } from "../../runtime/services/services.ts";
 import { openState } from "../../runtime/state/database.ts";
+import type { Logger } from "../../runtime/plugin-api.ts";
+import { FakeClock } from "../fake-clock.ts";
 import { tempDir, testEnvironment } from "../helpers.ts";
 
 const profileYaml = (home: string, device: string) =>
@@ -67,5 +69,40 @@ describe("services", () => {
     expect(services.governor.admit()).toEqual({ ok: false, reason: "no resource reading yet" });
     await stack.dispose();
     state.close();
+  });
+
+  test("a started daemon gives freed memory back once quiet after a session loads, and logs its size", async () => {
+    await using dir = tempDir();
+    const home = join(dir.path, "home");
+    const file = dir.write("home/profile.yaml", profileYaml(home, "idle"));
+    const environment = testEnvironment(dir.path);
+    const resolved = (await resolveProfile(file, environment)) as RunningProfile;
+    const state = openState(resolved.paths.state);
+    const released: Array<Record<string, unknown> | undefined> = [];
+    const logger: Logger = {
+      ...silentLogger,
+      debug: (message, fields) => message === "gave freed memory back to the system" && released.push(fields),
+      child: () => logger,
+    };
+    const stack = new Disposals(silentLogger);
+    const bus = new EventBus();
+    const idleClock = new FakeClock(Date.UTC(2026, 11, 4));
+    const parts = { resolved, environment, state, logger, bus, governed: true, attended: false, idleClock };
+    const services = await Services.build(parts, stack);
+    try {
+      await services.start();
+      idleClock.advance(120_000);
+      expect(released).toEqual([]);
+
+      bus.emit("model.loaded", { model: "activity", version: 1, provider: "cpu" });
+      idleClock.advance(10_000);
+      expect(released).toEqual([]);
+      idleClock.advance(30_000);
+      const rss = expect.any(Number);
+      expect(released).toEqual([{ rss_mb_before: rss, rss_mb_after: rss, malloc_trim: expect.any(Boolean) }]);
+    } finally {
+      await stack.dispose();
+      state.close();
+    }
   });
 });
