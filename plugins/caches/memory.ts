@@ -22,10 +22,27 @@ const options = ({ v }: PluginLibraries) =>
 const MAX_PROBATION_SLOTS = 16_384;
 
 export interface MemoryEntry {
-  value: unknown;
+  readonly value: unknown;
   expiresAt: number;
   /** Times the entry was stored or asked for: the tiered cache writes it to disk at `disk_after`. */
   asks: number;
+}
+
+/**
+ * An entry of the LRU, kept as its JSON text and parsed at each read. Kept as objects, the answers that
+ * outlive the load (a batch is a few objects per row) stay scattered among the collector's blocks, and the
+ * non-moving heap keeps every block that holds one: the daemon's memory did not come back after a burst.
+ */
+class StoredEntry implements MemoryEntry {
+  constructor(
+    private readonly json: string,
+    public expiresAt: number,
+    public asks: number,
+  ) {}
+
+  get value(): unknown {
+    return JSON.parse(this.json);
+  }
 }
 
 /**
@@ -38,7 +55,7 @@ export interface MemoryEntry {
  * every uncached predict, measurably added to the collector's work on the serving thread.
  */
 export class MemoryEntries {
-  private readonly entries: LRUCache<string, MemoryEntry>;
+  private readonly entries: LRUCache<string, StoredEntry>;
   private readonly probation: Probation;
 
   constructor(
@@ -56,8 +73,8 @@ export class MemoryEntries {
     if (!entry) {
       const waiting = this.probation.take(key);
       if (waiting) {
-        entry = { value: waiting.value, expiresAt: waiting.expiresAt, asks: 1 };
-        this.keep(key, entry, waiting.bytes);
+        entry = new StoredEntry(waiting.json, waiting.expiresAt, 1);
+        this.entries.set(key, entry, { size: slotsOf(waiting.bytes) });
       }
     }
     if (entry && entry.expiresAt <= this.clock.now()) {
@@ -69,14 +86,14 @@ export class MemoryEntries {
 
   /** Stored once, an entry waits in probation; one promoted from elsewhere (`asks` > 1), or already in the LRU, goes to the LRU. */
   set(key: string, value: unknown, ttlMs: number, asks = 1): MemoryEntry {
-    const entry = { value, expiresAt: this.clock.now() + ttlMs, asks };
-    let json: string | undefined;
-    if (asks === 1 && !this.entries.has(key)) {
-      json = JSON.stringify(value) ?? "";
-      if (this.probation.put(key, json, entry.expiresAt)) return entry;
+    const expiresAt = this.clock.now() + ttlMs;
+    const json = JSON.stringify(value) ?? "null";
+    if (asks === 1 && !this.entries.has(key) && this.probation.put(key, json, expiresAt)) {
+      return { value, expiresAt, asks };
     }
     this.probation.delete(key);
-    this.keep(key, entry, key.length + (json ?? JSON.stringify(value) ?? "").length);
+    const entry = new StoredEntry(json, expiresAt, asks);
+    this.entries.set(key, entry, { size: slotsOf(key.length + json.length) });
     return entry;
   }
 
@@ -95,10 +112,10 @@ export class MemoryEntries {
   get size(): number {
     return this.entries.size + this.probation.size;
   }
+}
 
-  private keep(key: string, entry: MemoryEntry, bytes: number): void {
-    this.entries.set(key, entry, { size: Math.max(1, Math.ceil(bytes / SLOT_BYTES)) });
-  }
+function slotsOf(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / SLOT_BYTES));
 }
 
 export function memoryCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {

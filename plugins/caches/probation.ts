@@ -45,16 +45,16 @@ export class Probation {
     return true;
   }
 
-  /** Removes the entry and gives it back, with the bytes its slot held, if the slot holds this key. */
-  take(key: string): { value: unknown; expiresAt: number; bytes: number } | undefined {
+  /** Removes the entry and gives back its JSON, with the bytes its slot held, if the slot holds this key. */
+  take(key: string): { json: string; expiresAt: number; bytes: number } | undefined {
     const slot = this.find(key);
     if (slot < 0) return undefined;
     const at = slot * SLOT_BYTES + key.length;
     const valueBytes = this.lengths[2 * slot + VALUE]!;
-    const value: unknown = JSON.parse(this.decoder.decode(this.bytes.subarray(at, at + valueBytes)));
+    const json = this.decoder.decode(this.bytes.subarray(at, at + valueBytes));
     const expiresAt = this.expiries[slot]!;
     this.empty(slot);
-    return { value, expiresAt, bytes: key.length + valueBytes };
+    return { json, expiresAt, bytes: key.length + valueBytes };
   }
 
   delete(key: string): void {

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { heapStats } from "bun:jsc";
 import { MemoryEntries } from "../../plugins/caches/memory.ts";
 import { Probation } from "../../plugins/caches/probation.ts";
 import { FakeClock } from "../fake-clock.ts";
@@ -12,8 +13,8 @@ test("an entry stored once waits in probation as bytes, comes back equal, and jo
   entries.set(key("walk", 1), answer(1), 60_000);
   expect(entries.size).toBe(1);
   const asked = entries.get(key("walk", 1));
-  expect(asked).toEqual({ value: answer(1), expiresAt: 61_000, asks: 1 });
-  // Now in the LRU: the same object each time, counted once.
+  expect(asked).toMatchObject({ value: answer(1), expiresAt: 61_000, asks: 1 });
+  // Now in the LRU: the same entry each time, counted once.
   expect(entries.get(key("walk", 1))).toBe(asked!);
   expect(entries.size).toBe(1);
 
@@ -52,7 +53,7 @@ test("probation: a newer key of the same slot replaces the older; a failed write
   expect(probation.put("b/1/00", JSON.stringify({ n: 2 }), 20)).toBe(true);
   expect(probation.take("a/1/00")).toBeUndefined();
   const bytes = "b/1/00".length + JSON.stringify({ n: 2 }).length;
-  expect(probation.take("b/1/00")).toEqual({ value: { n: 2 }, expiresAt: 20, bytes });
+  expect(probation.take("b/1/00")).toEqual({ json: JSON.stringify({ n: 2 }), expiresAt: 20, bytes });
   expect(probation.size).toBe(0);
 
   expect(probation.put("a/1/00", JSON.stringify({ n: 1 }), 10)).toBe(true);
@@ -90,4 +91,21 @@ test("answers count by their size: batches fill the cache in proportion, so its 
   entries.set(key("run", 1_000), huge, 60_000);
   expect(entries.get(key("run", 1_000))).toBeUndefined();
   expect(entries.get(key("walk", 0))).toBeDefined();
+});
+
+test("an answer kept in the LRU is a few objects whatever its rows, and reads back equal each time", () => {
+  const entries = new MemoryEntries(100_000, new FakeClock(0));
+  const rows = (n: number) => Array.from({ length: 32 }, (_, row) => answer(n * 100 + row).outputs[0]);
+  const batch = (n: number) => ({ outputs: rows(n), at: n });
+  const objects = () => (Bun.gc(true), heapStats().objectCount);
+  const before = objects();
+  // Too large for a probation slot: straight into the LRU. As objects, each held more than a hundred.
+  for (let n = 0; n < 500; n++) entries.set(key("run", n), batch(n), 60_000);
+  expect(objects() - before).toBeLessThan(500 * 10);
+
+  const first = entries.get(key("run", 7))!.value;
+  expect(first).toEqual(batch(7));
+  expect(entries.get(key("run", 7))!.value).toEqual(first);
+  // Each read is its own copy: a caller that changes it changes nothing kept.
+  expect(entries.get(key("run", 7))!.value).not.toBe(first);
 });
