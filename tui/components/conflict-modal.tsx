@@ -48,7 +48,12 @@ export function ConflictModal(props: { conflict: Conflict; now: number; sending?
         </Text>
       ) : null}
       <Text wrap="truncate">
-        <Text bold>[w]</Text> wait  <Text bold>[s]</Text> skip  <Text bold>[f]</Text> force
+        {/* The spaces are written out: a formatter takes a run of spaces in JSX text for one, and Ink prints each. */}
+        <Text bold>[w]</Text>
+        {" wait  "}
+        <Text bold>[s]</Text>
+        {" skip  "}
+        <Text bold>[f]</Text> force
         {several ? (position >= 0 ? ` ${selected}` : " all") : ""} — {conflict.default_answer} in {seconds}s
         {sending ? `  (sending ${sending}…)` : ""}
       </Text>
