@@ -9,6 +9,7 @@ import activateStep from "./deploy/activate.ts";
 import commandStep from "./deploy/command.ts";
 import copyToDirStep from "./deploy/copy-to-dir.ts";
 import gateStep from "./deploy/gate.ts";
+import predictionsScore from "./score/predictions.ts";
 import commandStrategy from "./strategies/command/index.ts";
 import incrementalNn from "./strategies/incremental-nn/index.ts";
 import randomForest from "./strategies/random-forest/index.ts";
@@ -18,7 +19,6 @@ import manualTrigger from "./triggers/manual.ts";
 import modelMissingTrigger from "./triggers/model-missing.ts";
 import newDataTrigger from "./triggers/new-data.ts";
 import samplesAboveTrigger from "./triggers/samples-above.ts";
-import predictionsScore from "./score/predictions.ts";
 
 export const builtinPlugins = [
   randomForest,

@@ -8,20 +8,20 @@ import type { Environment } from "./environment.ts";
 import { EdgetrainError, messageOf } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
 import { isDiskFull } from "./files/disk-full.ts";
-import { DiskSpace, diskFullError } from "./files/disk-space.ts";
+import { type DiskSpace, diskFullError } from "./files/disk-space.ts";
 import { HomeWatch, homeLostError } from "./files/home-watch.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
 import type { FleetAgent } from "./fleet/agent/agent.ts";
-import { type HeldLock } from "./locks/lockfile.ts";
-import { LogSink, type LogLine } from "./log/logger.ts";
+import type { HeldLock } from "./locks/lockfile.ts";
+import type { LogLine, LogSink } from "./log/logger.ts";
 import type { Logger } from "./plugin-api.ts";
-import { type StateDatabase } from "./state/database.ts";
-import { VERSION } from "./version.ts";
-import { Disposals } from "./services/disposals.ts";
-import { Services, type RunningProfile } from "./services/services.ts";
-import { ServiceNotifier } from "./systemd/notify.ts";
 import { openHome } from "./services/daemon-home.ts";
+import { Disposals } from "./services/disposals.ts";
 import { runningProfile } from "./services/running-profile.ts";
+import { type RunningProfile, Services } from "./services/services.ts";
+import type { StateDatabase } from "./state/database.ts";
+import { ServiceNotifier } from "./systemd/notify.ts";
+import { VERSION } from "./version.ts";
 
 export interface DaemonOptions {
   profile: string;
@@ -108,9 +108,25 @@ export class Daemon {
     const daemon = new Daemon(options, paths.home, lock, logs, logger, state, disk);
     forward = (line) => line.level !== "debug" && daemon.bus.emit("log", line);
     try {
-      const parts = { resolved, environment: options.environment, state, logger, bus: daemon.bus, disk, governed: true, attended: !options.headless };
+      const parts = {
+        resolved,
+        environment: options.environment,
+        state,
+        logger,
+        bus: daemon.bus,
+        disk,
+        governed: true,
+        attended: !options.headless,
+      };
       daemon.services = await Services.build(parts, daemon.started);
-      daemon.backend = new DaemonBackend({ services: daemon.services, state, disk, userHome: options.environment.userHome, startedAt, logger });
+      daemon.backend = new DaemonBackend({
+        services: daemon.services,
+        state,
+        disk,
+        userHome: options.environment.userHome,
+        startedAt,
+        logger,
+      });
       await daemon.services.start();
       daemon.started.add("token file", () => rmSync(join(daemon.home, "api.token"), { force: true }));
       daemon.started.add("address file", () => rmSync(join(daemon.home, "daemon.json"), { force: true }));
@@ -123,7 +139,11 @@ export class Daemon {
       throw isDiskFull(error) ? diskFullError(paths.home) : error;
     }
     state.recordEvent("daemon.started", { pid: process.pid, version: VERSION, profile: resolved.loaded.name });
-    logger.info(`edgetrain ${VERSION} running`, { profile: resolved.loaded.name, home: paths.home, url: daemon.address().url });
+    logger.info(`edgetrain ${VERSION} running`, {
+      profile: resolved.loaded.name,
+      home: paths.home,
+      url: daemon.address().url,
+    });
     daemon.notifier.ready(`serving on ${daemon.address().url}`);
     return daemon;
   }
@@ -147,7 +167,10 @@ export class Daemon {
     try {
       next = await runningProfile(this.options);
     } catch (error) {
-      const problems = error instanceof EdgetrainError ? ((error.details.problems as string[] | undefined) ?? [error.message]) : [messageOf(error)];
+      const problems =
+        error instanceof EdgetrainError
+          ? ((error.details.problems as string[] | undefined) ?? [error.message])
+          : [messageOf(error)];
       for (const problem of problems) this.logger.error(`reload rejected: ${problem}`);
       this.logger.warn("kept the running profile");
       this.state.recordEvent("profile.reload_rejected", { problems });
@@ -235,12 +258,12 @@ export class Daemon {
   private listen(): void {
     const { host, port } = this.resolved.profile.api;
     // Local clients (the CLI, the TUI) read the token from the home; mode 0600 keeps other users out.
-    writeAtomically(join(this.home, "api.token"), this.backend.chooseToken() + "\n", 0o600);
+    writeAtomically(join(this.home, "api.token"), `${this.backend.chooseToken()}\n`, 0o600);
     try {
       this.server = createApp(this.backend).listen({ hostname: host, port });
     } catch (error) {
       throw cannotListen(host, port, error);
     }
-    writeAtomically(join(this.home, "daemon.json"), JSON.stringify(this.address()) + "\n");
+    writeAtomically(join(this.home, "daemon.json"), `${JSON.stringify(this.address())}\n`);
   }
 }

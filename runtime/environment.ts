@@ -21,7 +21,9 @@ export interface Environment {
   noColor: boolean;
   /** PATH: where the GPU readers (nvidia-smi, tegrastats) are looked up; tests put stand-ins first. */
   searchPath?: string;
-  /** Test hook: the process kills itself (SIGKILL) at this named point between a run's end and its model's activation. */
+  /**
+   * Test hook: the process kills itself (SIGKILL) at this named point between a run's end and its model's activation.
+   */
   crashAt?: string;
   /** systemd's notify socket (Type=notify): the daemon says READY=1 there once it serves. */
   notifySocket?: string;

@@ -15,7 +15,10 @@ export const ExitCode = {
   config: 3,
   /** A plugin failed to load or its options are wrong. */
   plugin: 4,
-  /** Refused on purpose: home locked, unsafe bind, a run deferred or paused too long by the governor, the disk of the home full. */
+  /**
+   * Refused on purpose: home locked, unsafe bind, a run deferred or paused too long by the governor, the disk of the
+   * home full.
+   */
   refused: 5,
   /** The home went away under the running daemon (sysexits' EX_IOERR): restart it on a fresh one. */
   homeLost: 74,
@@ -46,15 +49,32 @@ const codes = {
   not_found: { exit: ExitCode.problems, status: 404, means: "no job, key, model or version by that name" },
   // The request was fine; the active version's file on this machine is not.
   model_unavailable: { exit: ExitCode.problems, status: 503, means: "the model has no version that serves" },
-  // The version exists but its ONNX file will not load or answers its health check wrongly: the request names a bad version.
-  model_not_loadable: { exit: ExitCode.problems, status: 422, means: "the model version's ONNX file does not load or fails its health check" },
+  // The version exists but its ONNX file will not load or answers its health check wrongly: the request names a bad
+  // version.
+  model_not_loadable: {
+    exit: ExitCode.problems,
+    status: 422,
+    means: "the model version's ONNX file does not load or fails its health check",
+  },
   // A file of another framework (.pkl, .pt) that its converter could not turn into ONNX: nothing was stored.
-  model_not_convertible: { exit: ExitCode.problems, status: 422, means: "a converter could not turn the model file into ONNX" },
+  model_not_convertible: {
+    exit: ExitCode.problems,
+    status: 422,
+    means: "a converter could not turn the model file into ONNX",
+  },
   data_invalid: { exit: ExitCode.problems, status: 400, means: "the data is missing or malformed" },
   bad_input: { exit: ExitCode.problems, status: 400, means: "the input is malformed" },
   run_failed: { exit: ExitCode.problems, means: "the run failed" },
-  cancelled: { exit: ExitCode.problems, status: 409, means: "the run was cancelled: by a person, or because edgetrain stopped" },
-  paused_too_long: { exit: ExitCode.refused, status: 503, means: "the governor paused the run longer than governor.max_pause; it runs again later" },
+  cancelled: {
+    exit: ExitCode.problems,
+    status: 409,
+    means: "the run was cancelled: by a person, or because edgetrain stopped",
+  },
+  paused_too_long: {
+    exit: ExitCode.refused,
+    status: 503,
+    means: "the governor paused the run longer than governor.max_pause; it runs again later",
+  },
   deferred: { exit: ExitCode.refused, status: 503, means: "the governor deferred the run" },
   conflict: { exit: ExitCode.problems, status: 409, means: "it conflicts with the current state" },
   refused: { exit: ExitCode.refused, means: "refused on purpose" },
@@ -88,7 +108,11 @@ export class EdgetrainError extends Error {
   /** What the user can do about it, one line. */
   readonly hint?: string;
 
-  constructor(code: ErrorCode, message: string, options: { details?: Record<string, unknown>; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; hint?: string; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "EdgetrainError";
     this.code = code;
@@ -114,7 +138,10 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** ` (did you mean "x"?)` to follow a name nobody knows, or "" when no known name is close; `shown` words the suggestion (`--x`). */
+/**
+ * ` (did you mean "x"?)` to follow a name nobody knows, or "" when no known name is close; `shown` words the suggestion
+ * (`--x`).
+ */
 export function suggestion(name: string, known: Iterable<string>, shown: (name: string) => string = (n) => n): string {
   const close = didYouMean(name, known);
   return close === undefined ? "" : ` (did you mean "${shown(close)}"?)`;
@@ -139,22 +166,38 @@ interface NotFoundOptions {
 }
 
 /** An unknown name, with the closest known one: the one place "did you mean" is put into an error. */
-export function notFound(kind: string, name: string, known: Iterable<string>, options: NotFoundOptions = {}): EdgetrainError {
+export function notFound(
+  kind: string,
+  name: string,
+  known: Iterable<string>,
+  options: NotFoundOptions = {},
+): EdgetrainError {
   const message = `${options.message ?? `no ${kind} "${name}"`}${suggestion(name, known, options.shown)}${options.after ?? ""}`;
-  return new EdgetrainError(options.code ?? "not_found", message, { hint: options.hint, details: options.details ?? { [kind]: name } });
+  return new EdgetrainError(options.code ?? "not_found", message, {
+    hint: options.hint,
+    details: options.details ?? { [kind]: name },
+  });
 }
 
 /** Why a run was cancelled. Carried as the abort's reason (AbortSignal.reason), so nothing reads it back from text. */
 export type CancelReason = "person" | "shutdown" | "max_pause" | "max_runtime";
 
-/** The reason to abort a run with: `paused_too_long` for max_pause (the run goes back in the queue), else `cancelled`. */
+/**
+ * The reason to abort a run with: `paused_too_long` for max_pause (the run goes back in the queue), else `cancelled`.
+ */
 export function cancellation(reason: CancelReason, message: string): EdgetrainError {
   return new EdgetrainError(reason === "max_pause" ? "paused_too_long" : "cancelled", message, { details: { reason } });
 }
 
-/** The typed cancellation an aborted signal carries; a plain reason (a string from a plugin or a script) counts as a person's. */
+/**
+ * The typed cancellation an aborted signal carries; a plain reason (a string from a plugin or a script) counts as a
+ * person's.
+ */
 export function cancellationOf(signal: AbortSignal): EdgetrainError & { details: { reason: CancelReason } } {
   const reason = signal.reason as unknown;
-  const typed = reason instanceof EdgetrainError && (reason.code === "cancelled" || reason.code === "paused_too_long") ? reason : cancellation("person", reason === undefined ? "cancelled" : messageOf(reason));
+  const typed =
+    reason instanceof EdgetrainError && (reason.code === "cancelled" || reason.code === "paused_too_long")
+      ? reason
+      : cancellation("person", reason === undefined ? "cancelled" : messageOf(reason));
   return typed as EdgetrainError & { details: { reason: CancelReason } };
 }

@@ -11,27 +11,28 @@
  * export default {
  *   kind: "trigger", name: "every-minute", version: "1.0.0",
  *   options: ({ v }) => v.strictObject({ jitter: v.optional(v.number(), 0) }),
- *   setup: (ctx) => ({ watch: (fire) => { const t = ctx.clock.setInterval(() => fire({ reason: "minute" }), 60_000); return () => ctx.clock.clearInterval(t); } }),
+ *   setup: (ctx) => ({ watch: (fire) => { const t = ctx.clock.setInterval(() => fire({ reason: "minute" }), 60_000);
+ * return () => ctx.clock.clearInterval(t); } }),
  * } satisfies PluginModule<"trigger">;
  * ```
  */
 import type * as Valibot from "valibot";
-import type { OptionsSchema, PluginContext, PluginKind, PluginLibraries } from "./plugin-api/context.ts";
 import type { CacheHooks } from "./plugin-api/cache.ts";
+import type { OptionsSchema, PluginContext, PluginKind, PluginLibraries } from "./plugin-api/context.ts";
 import type { ConverterHooks } from "./plugin-api/converter.ts";
 import type { DeployHooks } from "./plugin-api/deploy.ts";
+import type { ScoreHooks } from "./plugin-api/score.ts";
 import type { StrategyHooks } from "./plugin-api/strategy.ts";
 import type { TriggerHooks } from "./plugin-api/trigger.ts";
-import type { ScoreHooks } from "./plugin-api/score.ts";
 
+export type * from "./plugin-api/cache.ts";
 // One public file; the types live in one file per plugin kind beside it.
 export type * from "./plugin-api/context.ts";
+export type * from "./plugin-api/converter.ts";
+export type * from "./plugin-api/deploy.ts";
+export type * from "./plugin-api/score.ts";
 export type * from "./plugin-api/strategy.ts";
 export type * from "./plugin-api/trigger.ts";
-export type * from "./plugin-api/deploy.ts";
-export type * from "./plugin-api/cache.ts";
-export type * from "./plugin-api/converter.ts";
-export type * from "./plugin-api/score.ts";
 
 export interface HooksOf {
   strategy: StrategyHooks;

@@ -3,18 +3,23 @@
  * `bun scripts/build.ts [--host-only] [--target jetson-nano …]`. This script is the only recipe; the README
  * and the tests call it.
  */
-import type { BunPlugin } from "bun";
+
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import type { BunPlugin } from "bun";
 import pkg from "../package.json";
-import { isTargetName, TARGETS, type BuildTarget, type TargetName } from "./build-targets.ts";
+import { type BuildTarget, isTargetName, TARGETS, type TargetName } from "./build-targets.ts";
 
 const root = resolve(import.meta.dir, "..");
 
 const modules = join(root, "node_modules");
-const WORKERS = ["runtime/training/strategy-worker.ts", "runtime/scoring/scoring-worker.ts", "plugins/strategies/random-forest/tree-worker.ts"];
+const WORKERS = [
+  "runtime/training/strategy-worker.ts",
+  "runtime/scoring/scoring-worker.ts",
+  "plugins/strategies/random-forest/tree-worker.ts",
+];
 const ortNativeDir = (arch: string) => join(modules, "onnxruntime-node/bin/napi-v6/linux", arch);
 const ortWebDir = join(modules, "onnxruntime-web/dist");
 
@@ -55,7 +60,10 @@ function embeddedFilesModule(target: BuildTarget, packDir: string): string {
     const fields = `${file.name}: { path: ${file.name}File, bytes: ${source.byteLength}, gzip: ${file.pack} }`;
     entries.set(file.build, [...(entries.get(file.build) ?? []), fields]);
   }
-  const parts = [`carried: ${JSON.stringify(target.ort)}`, ...[...entries].map(([build, fields]) => `${build}: { ${fields.join(", ")} }`)];
+  const parts = [
+    `carried: ${JSON.stringify(target.ort)}`,
+    ...[...entries].map(([build, fields]) => `${build}: { ${fields.join(", ")} }`),
+  ];
   return `${imports.join("\n")}\nexport const embeddedRuntimeFiles = { ${parts.join(", ")} };`;
 }
 
@@ -64,12 +72,18 @@ function embedRuntimeFiles(target: BuildTarget, packDir: string): BunPlugin {
   return {
     name: "embed-onnxruntime",
     setup(build) {
-      build.onLoad({ filter: /runtime[\\/]inference[\\/]embedded-runtime-files\.ts$/ }, () => ({ loader: "ts", contents: embeddedFilesModule(target, packDir) }));
+      build.onLoad({ filter: /runtime[\\/]inference[\\/]embedded-runtime-files\.ts$/ }, () => ({
+        loader: "ts",
+        contents: embeddedFilesModule(target, packDir),
+      }));
       // onnxruntime-node requires its addon from a path next to itself; in the binary the addon lives in the
       // extracted cache folder instead, beside libonnxruntime.so.1 (see runtime/inference/onnx-runtime.ts).
       build.onLoad({ filter: /onnxruntime-node[\\/]dist[\\/]binding\.js$/ }, async (args) => {
         const source = await Bun.file(args.path).text();
-        const patched = source.replace(/require\(`\.\.\/bin\/napi-v6\/\$\{process\.platform\}\/\$\{process\.arch\}\/onnxruntime_binding\.node`\)/, "require(globalThis.__edgetrainOrtBindingPath)");
+        const patched = source.replace(
+          /require\(`\.\.\/bin\/napi-v6\/\$\{process\.platform\}\/\$\{process\.arch\}\/onnxruntime_binding\.node`\)/,
+          "require(globalThis.__edgetrainOrtBindingPath)",
+        );
         if (patched === source) throw new Error("onnxruntime-node's binding.js changed: update scripts/build.ts");
         return { loader: "js", contents: patched };
       });
@@ -84,12 +98,20 @@ function embedRuntimeFiles(target: BuildTarget, packDir: string): BunPlugin {
       // Ink imports react-devtools-core only when DEV is set; marking it external still crashes the binary at
       // load, so it becomes an empty module.
       build.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: "react-devtools-core", namespace: "stub" }));
-      build.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ loader: "js", contents: "export default { initialize() {}, connectToDevTools() {} };" }));
+      build.onLoad({ filter: /.*/, namespace: "stub" }, () => ({
+        loader: "js",
+        contents: "export default { initialize() {}, connectToDevTools() {} };",
+      }));
     },
   };
 }
 
-export async function buildTarget(name: TargetName, outDir = join(root, "dist"), entry = join(root, "runtime/cli/main.ts"), binary = "edgetrain"): Promise<string> {
+export async function buildTarget(
+  name: TargetName,
+  outDir = join(root, "dist"),
+  entry = join(root, "runtime/cli/main.ts"),
+  binary = "edgetrain",
+): Promise<string> {
   const target: BuildTarget = TARGETS[name];
   const outfile = join(outDir, `${binary}-${name}`);
   mkdirSync(outDir, { recursive: true });
@@ -100,7 +122,15 @@ export async function buildTarget(name: TargetName, outDir = join(root, "dist"),
     compile: { target: `bun-linux-${target.arch}`, outfile, autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
     sourcemap: "none",
-    define: { EDGETRAIN_BUILD: JSON.stringify({ version: pkg.version, commit, target: name, platform: `bun-linux-${target.arch}`, profile: target.profile }) },
+    define: {
+      EDGETRAIN_BUILD: JSON.stringify({
+        version: pkg.version,
+        commit,
+        target: name,
+        platform: `bun-linux-${target.arch}`,
+        profile: target.profile,
+      }),
+    },
     plugins: [embedRuntimeFiles(target, join(outDir, ".embedded"))],
   });
   if (!result.success) throw new AggregateError(result.logs, `build for ${target} failed`);
@@ -109,14 +139,19 @@ export async function buildTarget(name: TargetName, outDir = join(root, "dist"),
 
 /** `dist/SHA256SUMS` in sha256sum's format, for the binaries in the folder. */
 export function writeChecksums(files: readonly string[], outDir: string): string {
-  const lines = files.map((file) => `${createHash("sha256").update(readFileSync(file)).digest("hex")}  ${basename(file)}`);
+  const lines = files.map(
+    (file) => `${createHash("sha256").update(readFileSync(file)).digest("hex")}  ${basename(file)}`,
+  );
   const path = join(outDir, "SHA256SUMS");
   writeFileSync(path, `${lines.join("\n")}\n`);
   return path;
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ args: Bun.argv.slice(2), options: { "host-only": { type: "boolean" }, target: { type: "string", multiple: true } } });
+  const { values } = parseArgs({
+    args: Bun.argv.slice(2),
+    options: { "host-only": { type: "boolean" }, target: { type: "string", multiple: true } },
+  });
   const host = `linux-${process.arch}`;
   const names = values["host-only"] ? [host] : (values.target ?? Object.keys(TARGETS));
   const unknown = names.filter((name) => !isTargetName(name));

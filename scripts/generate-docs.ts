@@ -51,7 +51,8 @@ const MEANINGS: Record<string, string> = {
     "The strategy's (or score plugin's) options, checked by the plugin's own schema (see `edgetrain plugins`).",
   "jobs.*.data": "Data source: `{ source: sessions, … }` or `{ source: rows, … }` (below).",
   "jobs.*.data.source": "Which kind of data source; the fields below say which kind they belong to.",
-  "jobs.*.data.debounce": "A file whose size or modification time changed within this is waited for, never read half-way.",
+  "jobs.*.data.debounce":
+    "A file whose size or modification time changed within this is waited for, never read half-way.",
   "jobs.*.data.last": "Keep only the rows of this last stretch of time (needs `timestamp`).",
   "jobs.*.triggers": "When a key needs a run: `[{ type: NAME, …options }]`.",
   "jobs.*.constraints": "When runs of this job may start.",
@@ -66,7 +67,9 @@ const MEANINGS: Record<string, string> = {
   "usage.csv.path": "The CSV file, relative to home.",
   "usage.csv.timestamp": "Its timestamp column (ISO 8601 or epoch).",
   "cache.ttl": "An entry is fresh this long.",
-  "cache.ttl_during_training": "An entry is fresh this long while a job on its model runs; an expired one of a busy model is answered stale while a fresh answer is computed.",
+  "cache.ttl_during_training":
+    "An entry is fresh this long while a job on its model runs; an expired one of a busy model is answered stale " +
+    "while a fresh answer is computed.",
   "cache.options": "The cache plugin's options, checked by its own schema (tiered: `disk_after`).",
   "cache.pregenerate": "Answers computed ahead of time.",
   "logging.level": "Lowest level written.",
@@ -164,9 +167,13 @@ function typeOf(node: Node): string {
 function meaningOf(path: string, node: Node): string {
   const own = hasOwnDescription(node) ? node.description : undefined;
   const meaning = own ?? MEANINGS[path];
-  if (meaning === undefined) throw new Error(`${path}: no description in runtime/config/schema.ts and none in scripts/generate-docs.ts`);
+  if (meaning === undefined)
+    throw new Error(`${path}: no description in runtime/config/schema.ts and none in scripts/generate-docs.ts`);
   // Angle-bracket placeholders (<file>) would read as HTML tags in a table cell.
-  return meaning.replaceAll("|", "\\|").replaceAll("\n", " ").replace(/(?<!`)<([a-z.…\s]+)>/g, "`<$1>`");
+  return meaning
+    .replaceAll("|", "\\|")
+    .replaceAll("\n", " ")
+    .replace(/(?<!`)<([a-z.…\s]+)>/g, "`<$1>`");
 }
 
 interface Row {
@@ -177,11 +184,15 @@ interface Row {
 
 /** The rows of one section: leaves and the object fields worth a line of their own, depth first. */
 function rowsOf(path: string, node: Node, required: boolean, rows: Row[]): void {
-  const record = node.type === "object" && node.additionalProperties && typeof node.additionalProperties === "object" ? node.additionalProperties : undefined;
+  const record =
+    node.type === "object" && node.additionalProperties && typeof node.additionalProperties === "object"
+      ? node.additionalProperties
+      : undefined;
   const variants = node.oneOf?.filter((variant) => variant.properties);
   if (node.properties) {
     if (MEANINGS[path] || hasOwnDescription(node)) rows.push({ path, node, required });
-    for (const [key, child] of Object.entries(node.properties)) rowsOf(`${path}.${key}`, child, node.required?.includes(key) ?? false, rows);
+    for (const [key, child] of Object.entries(node.properties))
+      rowsOf(`${path}.${key}`, child, node.required?.includes(key) ?? false, rows);
   } else if (record?.properties) {
     rows.push({ path, node, required });
     rowsOf(`${path}.*`, record, false, rows);
@@ -198,10 +209,13 @@ function rowsOf(path: string, node: Node, required: boolean, rows: Row[]): void 
         rows.push({ path: `${path}.${key}`, node: enumNode, required: isRequired });
         continue;
       }
-      const only = holders.length < variants.length ? holders.map((variant) => names[variants.indexOf(variant)]) : undefined;
+      const only =
+        holders.length < variants.length ? holders.map((variant) => names[variants.indexOf(variant)]) : undefined;
       const child = children[0]!;
       const descriptions = [...new Set(children.map((each) => each.description))];
-      const perSource = holders.map((variant, i) => `\`${names[variants.indexOf(variant)]}\`: ${children[i]!.description}`).join(" ");
+      const perSource = holders
+        .map((variant, i) => `\`${names[variants.indexOf(variant)]}\`: ${children[i]!.description}`)
+        .join(" ");
       const scoped = only
         ? { ...child, description: `\`source: ${only.join(", ")}\` only. ${meaningOf(`${path}.${key}`, child)}` }
         : descriptions.length > 1
@@ -217,7 +231,10 @@ function rowsOf(path: string, node: Node, required: boolean, rows: Row[]): void 
 function table(rows: Row[]): string {
   const lines = ["| Field | Type | Default | Meaning |", "| --- | --- | --- | --- |"];
   for (const { path, node, required } of rows) {
-    const fallback = node.type === "object" && node.default !== undefined && JSON.stringify(node.default) === "{}" ? "—" : formatValue(node.default);
+    const fallback =
+      node.type === "object" && node.default !== undefined && JSON.stringify(node.default) === "{}"
+        ? "—"
+        : formatValue(node.default);
     const defaultText = required ? "required" : fallback;
     lines.push(`| \`${path}\` | ${typeOf(node)} | ${defaultText} | ${meaningOf(path, node)} |`);
   }
@@ -232,12 +249,15 @@ export function configurationMarkdown(): string {
     if (key === "$schema") continue;
     const rows: Row[] = [];
     rowsOf(key, node, schema.required?.includes(key) ?? false, rows);
-    const isSection = node.properties || (typeof node.additionalProperties === "object" && node.additionalProperties.properties);
+    const isSection =
+      node.properties || (typeof node.additionalProperties === "object" && node.additionalProperties.properties);
     if (!isSection) {
       topLevel.push(...rows);
       continue;
     }
-    sections.push(`### \`${key}\`\n\n${table(rows.filter((row) => row.path !== key || MEANINGS[key] || row.node.description))}\n`);
+    sections.push(
+      `### \`${key}\`\n\n${table(rows.filter((row) => row.path !== key || MEANINGS[key] || row.node.description))}\n`,
+    );
   }
   sections.splice(1, 0, `### Top level\n\n${table(topLevel)}\n`);
   // The preamble ends with the "## Fields" heading; the top-level table follows it.
@@ -247,7 +267,9 @@ export function configurationMarkdown(): string {
 if (import.meta.main) {
   const wanted = configurationMarkdown();
   if (Bun.argv.includes("--check")) {
-    const current = await Bun.file(configurationDoc).text().catch(() => "");
+    const current = await Bun.file(configurationDoc)
+      .text()
+      .catch(() => "");
     if (current !== wanted) {
       console.error(`${configurationDoc} is stale: run bun scripts/generate-docs.ts`);
       process.exit(1);

@@ -1,6 +1,7 @@
 /** Writes profiles/schema.json from the valibot profile schema: `bun scripts/generate-schema.ts [--check]`. */
-import { toJsonSchema } from "@valibot/to-json-schema";
+
 import { join, resolve } from "node:path";
+import { toJsonSchema } from "@valibot/to-json-schema";
 import { ProfileSchema } from "../runtime/config/schema.ts";
 
 export const schemaFile = join(resolve(import.meta.dir, ".."), "profiles/schema.json");
@@ -12,13 +13,15 @@ export function profileJsonSchema(): string {
     title: "edgetrain profile",
     ...schema,
   };
-  return JSON.stringify(document, null, 2) + "\n";
+  return `${JSON.stringify(document, null, 2)}\n`;
 }
 
 if (import.meta.main) {
   const wanted = profileJsonSchema();
   if (Bun.argv.includes("--check")) {
-    const current = await Bun.file(schemaFile).text().catch(() => "");
+    const current = await Bun.file(schemaFile)
+      .text()
+      .catch(() => "");
     if (current !== wanted) {
       console.error(`${schemaFile} is stale: run bun scripts/generate-schema.ts`);
       process.exit(1);

@@ -47,7 +47,21 @@ export async function startPostgres(): Promise<TestDatabase> {
   }
   const port = await freePort();
   run([...as, join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "edgetrain", "--no-sync"], "initdb");
-  run([...as, join(bin, "pg_ctl"), "-D", data, "-l", join(dir, "log"), "-o", `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c fsync=off`, "-w", "start"], "pg_ctl start");
+  run(
+    [
+      ...as,
+      join(bin, "pg_ctl"),
+      "-D",
+      data,
+      "-l",
+      join(dir, "log"),
+      "-o",
+      `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      "-w",
+      "start",
+    ],
+    "pg_ctl start",
+  );
   return {
     url: `postgres://edgetrain@127.0.0.1:${port}/postgres`,
     async [Symbol.asyncDispose]() {
@@ -69,9 +83,33 @@ export async function startMariadb(): Promise<TestDatabase> {
   const dir = mkdtempSync("/tmp/edgetrain-maria-");
   const data = join(dir, "data");
   const user = isRoot ? "root" : (process.env.USER ?? "nobody");
-  run([bins.install, "--no-defaults", `--datadir=${data}`, `--user=${user}`, "--auth-root-authentication-method=normal", "--skip-test-db"], "mariadb-install-db");
+  run(
+    [
+      bins.install,
+      "--no-defaults",
+      `--datadir=${data}`,
+      `--user=${user}`,
+      "--auth-root-authentication-method=normal",
+      "--skip-test-db",
+    ],
+    "mariadb-install-db",
+  );
   const port = await freePort();
-  const server = Bun.spawn([bins.server, "--no-defaults", `--datadir=${data}`, `--socket=${join(dir, "sock")}`, `--port=${port}`, "--bind-address=127.0.0.1", `--user=${user}`, "--skip-log-bin", `--pid-file=${join(dir, "pid")}`, "--innodb-flush-log-at-trx-commit=0"], { stdout: "ignore", stderr: "pipe" });
+  const server = Bun.spawn(
+    [
+      bins.server,
+      "--no-defaults",
+      `--datadir=${data}`,
+      `--socket=${join(dir, "sock")}`,
+      `--port=${port}`,
+      "--bind-address=127.0.0.1",
+      `--user=${user}`,
+      "--skip-log-bin",
+      `--pid-file=${join(dir, "pid")}`,
+      "--innodb-flush-log-at-trx-commit=0",
+    ],
+    { stdout: "ignore", stderr: "pipe" },
+  );
   const url = `mysql://root@127.0.0.1:${port}/mysql`;
   const deadline = Date.now() + 30_000;
   for (;;) {

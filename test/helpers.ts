@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { readEnvironment, type Environment } from "../runtime/environment.ts";
+import { type Environment, readEnvironment } from "../runtime/environment.ts";
 import type { ResolvedPaths } from "../runtime/plugin-api.ts";
 
 export const repoRoot = resolve(import.meta.dir, "..");
@@ -47,13 +47,21 @@ export async function runCli(args: string[], options: { home: string; env?: Reco
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { stdout, stderr, code };
 }
 
 /** Starts `edgetrain run` as a real process on a free port and waits for its listening line. */
 export async function startDaemonProcess(home: string, args: string[] = [], env: Record<string, string> = {}) {
-  const proc = Bun.spawn([bun, cli, "run", "--port", "0", ...args], { env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1", ...env }, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([bun, cli, "run", "--port", "0", ...args], {
+    env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const reader = proc.stdout.getReader();
   let text = "";
   while (!text.includes("\n")) {
@@ -84,7 +92,9 @@ export function stoppedOrStopping(pid: number): boolean {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const SIGSTOP_BIT = 1n << 18n;
-    return [...status.matchAll(/^(?:SigPnd|ShdPnd):\s+([0-9a-f]+)$/gm)].some((match) => (BigInt(`0x${match[1]}`) & SIGSTOP_BIT) !== 0n);
+    return [...status.matchAll(/^(?:SigPnd|ShdPnd):\s+([0-9a-f]+)$/gm)].some(
+      (match) => (BigInt(`0x${match[1]}`) & SIGSTOP_BIT) !== 0n,
+    );
   } catch {
     return false;
   }

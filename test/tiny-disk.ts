@@ -26,10 +26,17 @@ export interface TinyDisk extends AsyncDisposable {
   free(): void;
 }
 
-/** A tmpfs of `size` (MB, or a mount size such as "512k") on a temporary folder; unmounted and removed at the end of the `await using` scope. */
+/**
+ * A tmpfs of `size` (MB, or a mount size such as "512k") on a temporary folder; unmounted and removed at the end of the
+ * `await using` scope.
+ */
 export function tinyDisk(size: number | string): TinyDisk {
   const path = mkdtempSync(join(tmpdir(), "edgetrain-tiny-disk-"));
-  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${typeof size === "number" ? `${size}m` : size}`, "tmpfs", path], { encoding: "utf8" });
+  const mounted = spawnSync(
+    "mount",
+    ["-t", "tmpfs", "-o", `size=${typeof size === "number" ? `${size}m` : size}`, "tmpfs", path],
+    { encoding: "utf8" },
+  );
   if (mounted.status !== 0) throw new Error(`cannot mount a tmpfs on ${path}: ${mounted.stderr}`);
   mkdirSync(join(path, ".filler"), { recursive: true });
   const filler = join(path, ".filler", "fill");

@@ -2,10 +2,10 @@ import { Box, Text, useApp, useInput, useStdout } from "ink";
 import { useEffect, useState } from "react";
 import type { RunDetail } from "../runtime/api/contract.ts";
 import { ConflictModal, conflictModalHeight } from "./components/conflict-modal.tsx";
-import { ColorContext, useColor } from "./components/theme.tsx";
-import { currentUrl, type Connection } from "./connection.ts";
 import { FilterLine } from "./components/filter-line.tsx";
-import { isListScreen, matching, type ListScreen } from "./list-filter.ts";
+import { ColorContext, useColor } from "./components/theme.tsx";
+import { type Connection, currentUrl } from "./connection.ts";
+import { isListScreen, type ListScreen, matching } from "./list-filter.ts";
 import { Jobs } from "./screens/jobs.tsx";
 import { LOG_LEVELS, Logs } from "./screens/logs.tsx";
 import { Models, type ModelsView } from "./screens/models.tsx";
@@ -76,7 +76,10 @@ function Dashboard({ connection, refreshMs }: AppProps) {
   // An open run detail follows the run.
   useEffect(() => {
     if (!runDetail) return;
-    const timer = setInterval(() => void answer(api.v1.runs({ id: runDetail.id }).get()).then(setRunDetail, () => {}), 1000);
+    const timer = setInterval(
+      () => void answer(api.v1.runs({ id: runDetail.id }).get()).then(setRunDetail, () => {}),
+      1000,
+    );
     return () => clearInterval(timer);
   }, [runDetail?.id]);
 
@@ -97,7 +100,11 @@ function Dashboard({ connection, refreshMs }: AppProps) {
       (error: Error) => setMessage(error.message),
     );
   const { conflict, selected, sending, handle: conflictKey } = useConflictAnswer(snapshot.conflicts, daemon, act);
-  const openModel = (name: string) => answer(api.v1.models({ name }).get()).then((detail) => setModels((m) => ({ ...m, detail, version: 0 })), (error: Error) => setMessage(error.message));
+  const openModel = (name: string) =>
+    answer(api.v1.models({ name }).get()).then(
+      (detail) => setModels((m) => ({ ...m, detail, version: 0 })),
+      (error: Error) => setMessage(error.message),
+    );
 
   useInput((input, key) => {
     // Typing a filter comes first: its letters must not answer a conflict or switch screens.
@@ -107,7 +114,12 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     if (models.confirm) {
       if (input === "y") {
         const { action, model, version } = models.confirm;
-        void act(action === "activate" ? answer(api.v1.models({ name: model }).activate.post({ version: version! })) : answer(api.v1.models({ name: model }).rollback.post()), action === "activate" ? `${model}: version ${version} serving` : `${model}: rolled back`).then(() => openModel(model));
+        void act(
+          action === "activate"
+            ? answer(api.v1.models({ name: model }).activate.post({ version: version! }))
+            : answer(api.v1.models({ name: model }).rollback.post()),
+          action === "activate" ? `${model}: version ${version} serving` : `${model}: rolled back`,
+        ).then(() => openModel(model));
       }
       if (input === "y" || input === "n" || key.escape) setModels((m) => ({ ...m, confirm: undefined }));
       return;
@@ -116,21 +128,34 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     if (input === "?") return setHelp((shown) => !shown);
     if (help && key.escape) return setHelp(false);
     if (/^[1-6]$/.test(input)) return setScreen(SCREENS[Number(input) - 1]!);
-    if (key.tab) return setScreen(SCREENS[(SCREENS.indexOf(screen) + (key.shift ? SCREENS.length - 1 : 1)) % SCREENS.length]!);
+    if (key.tab)
+      return setScreen(SCREENS[(SCREENS.indexOf(screen) + (key.shift ? SCREENS.length - 1 : 1)) % SCREENS.length]!);
     const step = key.upArrow || input === "k" ? -1 : key.downArrow || (input === "j" && screen !== "Logs") ? 1 : 0;
     if (screen === "Runs") {
       if (runDetail && key.escape) return setRunDetail(undefined);
       if (step) setRunIndex((i) => Math.max(0, Math.min(shown.runs.length - 1, i + step)));
-      if (key.return && shown.runs[runIndex]) void answer(api.v1.runs({ id: shown.runs[runIndex]!.id }).get()).then(setRunDetail, (error: Error) => setMessage(error.message));
+      if (key.return && shown.runs[runIndex])
+        void answer(api.v1.runs({ id: shown.runs[runIndex]!.id }).get()).then(setRunDetail, (error: Error) =>
+          setMessage(error.message),
+        );
     } else if (screen === "Models") {
       if (models.detail) {
         if (key.escape) return setModels((m) => ({ ...m, detail: undefined }));
-        if (step) setModels((m) => ({ ...m, version: Math.max(0, Math.min((m.detail?.versions.length ?? 1) - 1, m.version + step)) }));
+        if (step)
+          setModels((m) => ({
+            ...m,
+            version: Math.max(0, Math.min((m.detail?.versions.length ?? 1) - 1, m.version + step)),
+          }));
         const version = models.detail.versions[models.version];
-        if (input === "a" && version) setModels((m) => ({ ...m, confirm: { action: "activate", model: m.detail!.model, version: version.version } }));
+        if (input === "a" && version)
+          setModels((m) => ({
+            ...m,
+            confirm: { action: "activate", model: m.detail!.model, version: version.version },
+          }));
         if (input === "r") setModels((m) => ({ ...m, confirm: { action: "rollback", model: m.detail!.model } }));
       } else {
-        if (step) setModels((m) => ({ ...m, selected: Math.max(0, Math.min(shown.models.length - 1, m.selected + step)) }));
+        if (step)
+          setModels((m) => ({ ...m, selected: Math.max(0, Math.min(shown.models.length - 1, m.selected + step)) }));
         const model = shown.models[models.selected];
         if (key.return && model) void openModel(model.model);
         if (input === "r" && model) setModels((m) => ({ ...m, confirm: { action: "rollback", model: model.model } }));
@@ -138,7 +163,8 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     } else if (screen === "Jobs") {
       if (step) setJobIndex((i) => Math.max(0, Math.min(shown.jobs.length - 1, i + step)));
       const job = shown.jobs[jobIndex];
-      if (input === "n" && job) void act(answer(api.v1.jobs({ name: job.name }).run.post({})), `job ${job.name} queued`);
+      if (input === "n" && job)
+        void act(answer(api.v1.jobs({ name: job.name }).run.post({})), `job ${job.name} queued`);
     } else if (screen === "Logs") {
       if (input === "l") setLogLevel((level) => LOG_LEVELS[(LOG_LEVELS.indexOf(level) + 1) % LOG_LEVELS.length]!);
       if (input === "j") {
@@ -159,9 +185,14 @@ function Dashboard({ connection, refreshMs }: AppProps) {
     <Box flexDirection="column" width={size.columns}>
       <Box justifyContent="space-between">
         <Text bold wrap="truncate">
-          edgetrain {status?.version ?? ""} · {status ? `${status.device.name} (${status.device.kind}) · profile ${status.profile.name}` : currentUrl(connection)}
+          edgetrain {status?.version ?? ""} ·{" "}
+          {status
+            ? `${status.device.name} (${status.device.kind}) · profile ${status.profile.name}`
+            : currentUrl(connection)}
         </Text>
-        <Text color={color(snapshot.link === "live" ? "green" : "yellow")}>{snapshot.link === "live" ? "● live" : snapshot.link === "connecting" ? "connecting…" : "reconnecting…"}</Text>
+        <Text color={color(snapshot.link === "live" ? "green" : "yellow")}>
+          {snapshot.link === "live" ? "● live" : snapshot.link === "connecting" ? "connecting…" : "reconnecting…"}
+        </Text>
       </Box>
       <Text wrap="truncate">
         {SCREENS.map((name, i) => (
@@ -186,7 +217,14 @@ function Dashboard({ connection, refreshMs }: AppProps) {
             height={body - (conflict ? conflictModalHeight(conflict) : 0)}
           />
         ) : screen === "Runs" ? (
-          <Runs snapshot={shown} selected={runIndex} detail={runDetail} height={body} width={size.columns} filter={filter.text.Runs} />
+          <Runs
+            snapshot={shown}
+            selected={runIndex}
+            detail={runDetail}
+            height={body}
+            width={size.columns}
+            filter={filter.text.Runs}
+          />
         ) : screen === "Models" ? (
           <Models snapshot={shown} view={models} height={body} filter={filter.text.Models} />
         ) : screen === "Jobs" ? (
@@ -205,7 +243,12 @@ function Dashboard({ connection, refreshMs }: AppProps) {
         )}
       </Box>
       <Text dimColor wrap="truncate">
-        {snapshot.link !== "live" && snapshot.error ? `${snapshot.error} · ` : message && screen !== "Jobs" ? `${message} · ` : ""}1-6/Tab screens · ↑↓ jk Enter Esc · / filter · ? help · q quit
+        {snapshot.link !== "live" && snapshot.error
+          ? `${snapshot.error} · `
+          : message && screen !== "Jobs"
+            ? `${message} · `
+            : ""}
+        1-6/Tab screens · ↑↓ jk Enter Esc · / filter · ? help · q quit
       </Text>
     </Box>
   );

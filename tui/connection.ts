@@ -1,4 +1,4 @@
-import { treaty, type Treaty } from "@elysiajs/eden";
+import { type Treaty, treaty } from "@elysiajs/eden";
 import { createParser } from "eventsource-parser";
 import type { App, DaemonEvent, ErrorBody } from "../runtime/api/contract.ts";
 
@@ -80,7 +80,11 @@ export function daemonClient(connection: Connection): DaemonClient {
       if (!answer.error) return answer.data as NonNullable<Awaited<typeof pending>["data"]>;
       if (!answer.response) throw new ApiError(`the daemon at ${currentUrl(connection)} does not answer`, "not_found");
       const body = (answer.error.value ?? {}) as Partial<ErrorBody>;
-      throw new ApiError(body.message ?? `${answer.response.url} answered ${answer.response.status}`, body.code ?? "internal", body.hint);
+      throw new ApiError(
+        body.message ?? `${answer.response.url} answered ${answer.response.status}`,
+        body.code ?? "internal",
+        body.hint,
+      );
     },
   };
 }

@@ -10,7 +10,7 @@ import type {
   ResourceHistory,
   RunSummary,
 } from "../runtime/api/contract.ts";
-import { daemonClient, EventFeed, type Connection, type LinkState } from "./connection.ts";
+import { type Connection, daemonClient, EventFeed, type LinkState } from "./connection.ts";
 
 export interface Reading {
   at: number;
@@ -56,8 +56,19 @@ const LOG_LINES = 500;
 export function useDaemon(connection: Connection, refreshMs = 1000) {
   const daemon = useRef(daemonClient(connection)).current;
   const { api, answer } = daemon;
-  const [snapshot, setSnapshot] = useState<DaemonSnapshot>({ link: "connecting", runs: [], models: [], jobs: [], conflicts: [], readings: [], logs: [], progress: {}, heartbeats: {} });
-  const update = (change: (previous: DaemonSnapshot) => Partial<DaemonSnapshot>) => setSnapshot((previous) => ({ ...previous, ...change(previous) }));
+  const [snapshot, setSnapshot] = useState<DaemonSnapshot>({
+    link: "connecting",
+    runs: [],
+    models: [],
+    jobs: [],
+    conflicts: [],
+    readings: [],
+    logs: [],
+    progress: {},
+    heartbeats: {},
+  });
+  const update = (change: (previous: DaemonSnapshot) => Partial<DaemonSnapshot>) =>
+    setSnapshot((previous) => ({ ...previous, ...change(previous) }));
 
   useEffect(() => {
     let stopped = false;
@@ -71,7 +82,8 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
     const gathered = () => ({ readings, logs, progress: { ...progress }, heartbeats: { ...heartbeats } });
     const fail = (error: unknown) => update(() => ({ error: (error as Error).message }));
     const refreshHistory = () => answer(api.v1.history.get()).then((history) => update(() => ({ history })), fail);
-    const refreshConflicts = () => answer(api.v1.conflicts.get()).then(({ conflicts }) => update(() => ({ conflicts })), fail);
+    const refreshConflicts = () =>
+      answer(api.v1.conflicts.get()).then(({ conflicts }) => update(() => ({ conflicts })), fail);
     const poll = async () => {
       try {
         // Runs, models and jobs change with events; without any they are fetched every fifth tick.
@@ -86,7 +98,14 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
           lists ? answer(api.v1.jobs.get()) : undefined,
         ]);
         if (stopped) return;
-        update(() => ({ ...gathered(), status, ...(runs ? { runs: runs.runs } : {}), ...(models ? { models: models.models } : {}), ...(jobs ? { jobs: jobs.jobs, offpeak: jobs.offpeak } : {}), error: undefined }));
+        update(() => ({
+          ...gathered(),
+          status,
+          ...(runs ? { runs: runs.runs } : {}),
+          ...(models ? { models: models.models } : {}),
+          ...(jobs ? { jobs: jobs.jobs, offpeak: jobs.offpeak } : {}),
+          error: undefined,
+        }));
       } catch (error) {
         if (!stopped) fail(error);
       }
@@ -108,7 +127,13 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
         if (event.type.startsWith("run.") || event.type.startsWith("model.")) listsStale = true;
         if (event.type === "governor.reading") {
           const { data } = event;
-          const reading: Reading = { at: Date.now(), cpu: data.cpuPercent ?? 0, memory: data.memoryPercent ?? 0, gpu: data.gpuPercent, temperature: data.temperatureC };
+          const reading: Reading = {
+            at: Date.now(),
+            cpu: data.cpuPercent ?? 0,
+            memory: data.memoryPercent ?? 0,
+            gpu: data.gpuPercent,
+            temperature: data.temperatureC,
+          };
           readings = [...readings, reading].slice(-HISTORY);
         } else if (event.type === "run.progress") {
           const { data } = event;
@@ -138,4 +163,3 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
 
   return { snapshot, daemon };
 }
-

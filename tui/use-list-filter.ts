@@ -1,6 +1,6 @@
 import type { Key } from "ink";
 import { useRef, useState } from "react";
-import { isListScreen, NO_FILTER, typedIntoFilter, type ListFilter, type ListScreen } from "./list-filter.ts";
+import { isListScreen, type ListFilter, type ListScreen, NO_FILTER, typedIntoFilter } from "./list-filter.ts";
 
 /**
  * The `/` filters of the list screens and the keys that drive them. `onChange(list)` is told when a

@@ -8,7 +8,7 @@ const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
  */
 export function weekHeatMap(scores: readonly number[], windowHours: readonly number[]): string[] {
   const windows = new Set(windowHours);
-  const lines = ["      " + Array.from({ length: 24 }, (_, h) => (h % 3 === 0 ? String(h).padEnd(3) : "")).join("")];
+  const lines = [`      ${Array.from({ length: 24 }, (_, h) => (h % 3 === 0 ? String(h).padEnd(3) : "")).join("")}`];
   DAYS.forEach((day, d) => {
     let row = `${day}   `;
     for (let h = 0; h < 24; h++) {

@@ -1,12 +1,15 @@
-import { LRUCache } from "lru-cache";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { LRUCache } from "lru-cache";
 import type { CacheHooks, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
-    max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Files kept; the least recently used go first.")), 100_000),
+    max_entries: v.optional(
+      v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Files kept; the least recently used go first.")),
+      100_000,
+    ),
     dir: v.optional(v.pipe(v.string(), v.description("Folder under paths.cache.")), "predictions"),
   });
 
@@ -82,10 +85,15 @@ export function diskCache(context: PluginContext<OptionsOf<typeof options>>): Ca
           } catch (error) {
             madeDirs.clear();
             // A folder removed by clear() under a write in flight is expected, not worth a warning.
-            if (index.has(key) && failures++ === 0) context.logger.warn("could not write a cached prediction to disk", { file: fileOf(key), error: error instanceof Error ? error.message : String(error) });
+            if (index.has(key) && failures++ === 0)
+              context.logger.warn("could not write a cached prediction to disk", {
+                file: fileOf(key),
+                error: error instanceof Error ? error.message : String(error),
+              });
           }
           // Cleared while it was being written: the file must not outlive its entry.
-          if (change !== "remove" && !index.has(key) && !pending.has(key)) await rm(fileOf(key), { force: true }).catch(() => undefined);
+          if (change !== "remove" && !index.has(key) && !pending.has(key))
+            await rm(fileOf(key), { force: true }).catch(() => undefined);
         }
         writing.delete(key);
       }

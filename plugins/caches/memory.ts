@@ -1,6 +1,13 @@
 import { LRUCache } from "lru-cache";
+import type {
+  CacheHooks,
+  Clock,
+  OptionsOf,
+  PluginContext,
+  PluginLibraries,
+  PluginModule,
+} from "../../runtime/plugin-api.ts";
 import { Probation, SLOT_BYTES } from "./probation.ts";
-import type { CacheHooks, Clock, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
@@ -84,7 +91,10 @@ export class MemoryEntries {
     return entry;
   }
 
-  /** Stored once, an entry waits in probation; one promoted from elsewhere (`asks` > 1), or already in the LRU, goes to the LRU. */
+  /**
+   * Stored once, an entry waits in probation; one promoted from elsewhere (`asks` > 1), or already in the LRU, goes to
+   * the LRU.
+   */
   set(key: string, value: unknown, ttlMs: number, asks = 1): MemoryEntry {
     const expiresAt = this.clock.now() + ttlMs;
     const json = JSON.stringify(value) ?? "null";

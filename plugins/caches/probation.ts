@@ -64,7 +64,8 @@ export class Probation {
 
   /** Every entry whose key starts with `prefix`; all of them without one. */
   clear(prefix = ""): void {
-    for (let slot = 0; slot < this.slots; slot++) if (this.lengths[2 * slot + KEY]! > 0 && this.keyStartsWith(slot, prefix)) this.empty(slot);
+    for (let slot = 0; slot < this.slots; slot++)
+      if (this.lengths[2 * slot + KEY]! > 0 && this.keyStartsWith(slot, prefix)) this.empty(slot);
   }
 
   get size(): number {

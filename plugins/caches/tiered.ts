@@ -4,11 +4,24 @@ import { MemoryEntries, type MemoryEntry } from "./memory.ts";
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
-    max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Entries kept in memory.")), 10_000),
-    disk_max_entries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Files kept on disk.")), 100_000),
+    max_entries: v.optional(
+      v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Entries kept in memory.")),
+      10_000,
+    ),
+    disk_max_entries: v.optional(
+      v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Files kept on disk.")),
+      100_000,
+    ),
     dir: v.optional(v.pipe(v.string(), v.description("Folder under paths.cache.")), "predictions"),
     disk_after: v.optional(
-      v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Times an entry is asked for (its first answer included) before it is written to disk; 1 writes every entry.")),
+      v.pipe(
+        v.number(),
+        v.integer(),
+        v.minValue(1),
+        v.description(
+          "Times an entry is asked for (its first answer included) before it is written to disk; 1 writes every entry.",
+        ),
+      ),
       2,
     ),
   });
@@ -22,7 +35,10 @@ const PROMOTED_MS = 5 * 60_000;
  */
 function tieredCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {
   const memory = new MemoryEntries(context.options.max_entries, context.clock);
-  const disk = diskCache({ ...context, options: { max_entries: context.options.disk_max_entries, dir: context.options.dir } });
+  const disk = diskCache({
+    ...context,
+    options: { max_entries: context.options.disk_max_entries, dir: context.options.dir },
+  });
   const { disk_after } = context.options;
   // Exactly at disk_after, so an entry is written once; one promoted from disk starts there and is never rewritten.
   const counted = (key: string, entry: MemoryEntry) => {

@@ -1,8 +1,22 @@
-import type { DeployCandidate, DeployHooks, OptionsOf, PluginContext, PluginLibraries, PluginModule } from "../../runtime/plugin-api.ts";
+import type {
+  DeployCandidate,
+  DeployHooks,
+  OptionsOf,
+  PluginContext,
+  PluginLibraries,
+  PluginModule,
+} from "../../runtime/plugin-api.ts";
 
 const options = ({ v, duration }: PluginLibraries) =>
   v.strictObject({
-    run: v.pipe(v.string(), v.minLength(1), v.description("Shell command run after the previous steps, e.g. `systemctl restart ml-inference`. Gets EDGETRAIN_MODEL, EDGETRAIN_VERSION, EDGETRAIN_MODEL_PATH, EDGETRAIN_JOB, EDGETRAIN_KEY.")),
+    run: v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.description(
+        "Shell command run after the previous steps, e.g. `systemctl restart ml-inference`. Gets EDGETRAIN_MODEL, " +
+          "EDGETRAIN_VERSION, EDGETRAIN_MODEL_PATH, EDGETRAIN_JOB, EDGETRAIN_KEY.",
+      ),
+    ),
     timeout: v.optional(duration, "2m"),
     health: v.optional(
       v.strictObject({
@@ -24,7 +38,8 @@ type Options = OptionsOf<typeof options>;
 function commandStep(context: PluginContext<Options>): DeployHooks {
   const { durationMs } = context.libraries;
   const { run, timeout, health } = context.options;
-  const modelPath = (candidate: DeployCandidate, version: number) => `${context.paths.models}/${candidate.model}/${version}/model.onnx`;
+  const modelPath = (candidate: DeployCandidate, version: number) =>
+    `${context.paths.models}/${candidate.model}/${version}/model.onnx`;
   const envFor = (candidate: DeployCandidate, version: number, rollback: boolean) => ({
     ...process.env,
     EDGETRAIN_MODEL: candidate.model,
@@ -37,19 +52,36 @@ function commandStep(context: PluginContext<Options>): DeployHooks {
   return {
     async deploy(candidate) {
       const hook = await shell(run, envFor(candidate, candidate.version, false), durationMs(timeout), context.signal);
-      const problem = hook.ok ? await healthProblem(health, candidate, envFor(candidate, candidate.version, false)) : `hook \`${run}\` ${hook.message}`;
+      const problem = hook.ok
+        ? await healthProblem(health, candidate, envFor(candidate, candidate.version, false))
+        : `hook \`${run}\` ${hook.message}`;
       if (!problem) return { ok: true, message: `hook ran${health ? "; healthy" : ""}` };
-      context.logger.error(`deploy hook failed for model ${candidate.model} version ${candidate.version}; rolling back`, { reason: problem });
+      context.logger.error(
+        `deploy hook failed for model ${candidate.model} version ${candidate.version}; rolling back`,
+        { reason: problem },
+      );
       await candidate.rollback(problem);
       if (candidate.previousVersion !== undefined) {
-        const again = await shell(run, envFor(candidate, candidate.previousVersion, true), durationMs(timeout), context.signal);
-        if (!again.ok) context.logger.error(`hook failed again after the rollback to version ${candidate.previousVersion}`, { reason: again.message });
+        const again = await shell(
+          run,
+          envFor(candidate, candidate.previousVersion, true),
+          durationMs(timeout),
+          context.signal,
+        );
+        if (!again.ok)
+          context.logger.error(`hook failed again after the rollback to version ${candidate.previousVersion}`, {
+            reason: again.message,
+          });
       }
       return { ok: false, message: problem, rolledBack: true };
     },
   };
 
-  async function healthProblem(check: Options["health"], candidate: DeployCandidate, env: Record<string, string | undefined>): Promise<string | undefined> {
+  async function healthProblem(
+    check: Options["health"],
+    candidate: DeployCandidate,
+    env: Record<string, string | undefined>,
+  ): Promise<string | undefined> {
     if (!check || (!check.command && !check.url)) return undefined;
     let last = "";
     for (let attempt = 1; attempt <= check.attempts; attempt++) {
@@ -82,8 +114,19 @@ const KEEP_BYTES = 16 * 1024;
  * everything the hook started, not only the shell: a child left behind would keep the pipes open and the
  * deploy waiting. A process the hook deliberately leaves running after it exits 0 is left alone.
  */
-async function shell(command: string, env: Record<string, string | undefined>, timeoutMs: number, signal: AbortSignal): Promise<{ ok: boolean; message: string }> {
-  const child = Bun.spawn(["sh", "-c", command], { env, stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
+async function shell(
+  command: string,
+  env: Record<string, string | undefined>,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<{ ok: boolean; message: string }> {
+  const child = Bun.spawn(["sh", "-c", command], {
+    env,
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    detached: true,
+  });
   const kill = () => {
     try {
       process.kill(-child.pid, "SIGKILL");
@@ -101,7 +144,10 @@ async function shell(command: string, env: Record<string, string | undefined>, t
   await Promise.race([Promise.all([out.done, err.done]), Bun.sleep(DRAIN_MS)]);
   const tail = (err.text() || out.text()).trim().split("\n").slice(-3).join(" | ").slice(0, 300);
   if (code === 0) return { ok: true, message: "exited 0" };
-  return { ok: false, message: `${child.signalCode ? `was killed (${child.signalCode}, timeout ${timeoutMs} ms)` : `exited ${code}`}${tail ? `: ${tail}` : ""}` };
+  return {
+    ok: false,
+    message: `${child.signalCode ? `was killed (${child.signalCode}, timeout ${timeoutMs} ms)` : `exited ${code}`}${tail ? `: ${tail}` : ""}`,
+  };
 }
 
 /** Reads a stream in the background, keeping its last KEEP_BYTES; `text()` is what has arrived so far. */
@@ -111,7 +157,8 @@ function outputTail(stream: ReadableStream<Uint8Array>) {
   const reader = stream.getReader();
   const done = (async () => {
     try {
-      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) kept = (kept + decoder.decode(chunk.value, { stream: true })).slice(-KEEP_BYTES);
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+        kept = (kept + decoder.decode(chunk.value, { stream: true })).slice(-KEEP_BYTES);
     } catch {
       // The pipe broke: what arrived is all there is.
     }

@@ -3,9 +3,28 @@ import type { DeployHooks, OptionsOf, PluginContext, PluginLibraries, PluginModu
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
-    dir: v.pipe(v.string(), v.minLength(1), v.description("Folder existing predictors read models from (absolute, or relative to the home), e.g. athlete_models_tensors_updated.")),
-    previous_dir: v.optional(v.pipe(v.string(), v.description("The file being replaced is kept here first, e.g. athlete_models_tensors_previous."))),
-    file_name: v.optional(v.pipe(v.string(), v.regex(/^[^/\\]+$/, "a file name without folders"), v.description("Name of the file: {model}, {key}, {job} and {version} are filled in.")), "{key}.onnx"),
+    dir: v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.description(
+        "Folder existing predictors read models from (absolute, or relative to the home), e.g. " +
+          "athlete_models_tensors_updated.",
+      ),
+    ),
+    previous_dir: v.optional(
+      v.pipe(
+        v.string(),
+        v.description("The file being replaced is kept here first, e.g. athlete_models_tensors_previous."),
+      ),
+    ),
+    file_name: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^[^/\\]+$/, "a file name without folders"),
+        v.description("Name of the file: {model}, {key}, {job} and {version} are filled in."),
+      ),
+      "{key}.onnx",
+    ),
   });
 
 /**

@@ -3,10 +3,24 @@ import type { DeployHooks, OptionsOf, PluginContext, PluginLibraries, PluginModu
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
     tolerance: v.optional(
-      v.pipe(v.number(), v.minValue(0), v.description("How much worse than the active version the candidate may be: accuracy points (0.01 = 1 point), or RMSE as a fraction of the active one's.")),
+      v.pipe(
+        v.number(),
+        v.minValue(0),
+        v.description(
+          "How much worse than the active version the candidate may be: accuracy points (0.01 = 1 point), or RMSE as " +
+            "a fraction of the active one's.",
+        ),
+      ),
       0.01,
     ),
-    min_accuracy: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1), v.description("A candidate at or above this accuracy passes whatever the active version scores."))),
+    min_accuracy: v.optional(
+      v.pipe(
+        v.number(),
+        v.minValue(0),
+        v.maxValue(1),
+        v.description("A candidate at or above this accuracy passes whatever the active version scores."),
+      ),
+    ),
   });
 
 /**
@@ -20,26 +34,40 @@ function gate(context: PluginContext<OptionsOf<typeof options>>): DeployHooks {
     async deploy(candidate) {
       const mine = await candidate.score();
       if (!mine) return { ok: true, message: "no held-out rows to score on; passed without comparison" };
-      const gate: Record<string, unknown> = { metric: mine.metric, candidate: round(mine.value), rows: mine.rows, tolerance };
+      const gate: Record<string, unknown> = {
+        metric: mine.metric,
+        candidate: round(mine.value),
+        rows: mine.rows,
+        tolerance,
+      };
       // A damaged active version answers nothing but errors: anything intact is better, as with a first version.
       const damaged = candidate.previousVersion !== undefined ? await candidate.damagedActive() : undefined;
       if (damaged) {
-        const reason = `the active version ${damaged.version} is damaged (file ${damaged.file}): compared against nothing`;
+        const reason =
+          `the active version ${damaged.version} is damaged (file ${damaged.file}): compared against ` + `nothing`;
         candidate.note({ ...gate, passed: true, damaged_version: damaged.version, damaged_file: damaged.file, reason });
-        context.logger.warn(`model ${candidate.model} version ${candidate.version} passed: ${reason}`, { problem: damaged.problem });
+        context.logger.warn(`model ${candidate.model} version ${candidate.version} passed: ${reason}`, {
+          problem: damaged.problem,
+        });
         return { ok: true, message: `passed: ${mine.metric} ${round(mine.value)}; ${reason}` };
       }
-      const active = candidate.previousVersion !== undefined ? await candidate.score(candidate.previousVersion) : undefined;
+      const active =
+        candidate.previousVersion !== undefined ? await candidate.score(candidate.previousVersion) : undefined;
       if (!active) {
         candidate.note({ ...gate, passed: true, reason: "no active version to compare with" });
         return { ok: true, message: `${mine.metric} ${round(mine.value)}; first version` };
       }
       gate.active = round(active.value);
       gate.active_version = candidate.previousVersion;
-      const worseBy = mine.metric === "accuracy" ? active.value - mine.value : (mine.value - active.value) / Math.max(active.value, 1e-12);
+      const worseBy =
+        mine.metric === "accuracy"
+          ? active.value - mine.value
+          : (mine.value - active.value) / Math.max(active.value, 1e-12);
       const reachesFloor = mine.metric === "accuracy" && min_accuracy !== undefined && mine.value >= min_accuracy;
       const passed = worseBy <= tolerance + 1e-12 || reachesFloor;
-      const summary = `${mine.metric} ${round(mine.value)} vs ${round(active.value)} of version ${candidate.previousVersion} on ${mine.rows} held-out rows`;
+      const summary =
+        `${mine.metric} ${round(mine.value)} vs ${round(active.value)} of version ` +
+        `${candidate.previousVersion} on ${mine.rows} held-out rows`;
       if (!passed) {
         const reason = `rejected: ${summary} (worse by more than the tolerance ${tolerance})`;
         candidate.reject(reason, { ...gate, passed: false });

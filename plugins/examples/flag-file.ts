@@ -13,7 +13,10 @@ import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, TriggerFi
 
 const options = ({ v, duration }: PluginLibraries) =>
   v.strictObject({
-    file: v.optional(v.pipe(v.string(), v.minLength(1), v.description("The flag file, relative to the home.")), "retrain.flag"),
+    file: v.optional(
+      v.pipe(v.string(), v.minLength(1), v.description("The flag file, relative to the home.")),
+      "retrain.flag",
+    ),
     poll: v.optional(v.pipe(duration, v.description("How often the file is looked for.")), "10s"),
   });
 
@@ -32,7 +35,11 @@ function flagFile(context: PluginContext<Options>) {
           .filter(Boolean);
         rmSync(file, { force: true });
         logger.info("flag file found", { file, keys });
-        fire(keys.length > 0 ? { keys, reason: `${context.options.file} asked for ${keys.join(", ")}` } : { reason: `${context.options.file} asked for every key` });
+        fire(
+          keys.length > 0
+            ? { keys, reason: `${context.options.file} asked for ${keys.join(", ")}` }
+            : { reason: `${context.options.file} asked for every key` },
+        );
       };
       check(); // a flag left while edgetrain was down counts at start
       const timer = clock.setInterval(check, libraries.durationMs(context.options.poll));

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 /**
@@ -11,8 +11,17 @@ export class ProcessGroup {
   private done = false;
 
   /** `membersOf` lists a group's live pids; the host hands it over (PluginLibraries.processGroupMembers). */
-  constructor(command: string[], options: { cwd: string; env: Record<string, string | undefined> }, private readonly membersOf: (group: number) => number[]) {
-    this.child = spawn(command[0]!, command.slice(1), { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  constructor(
+    command: string[],
+    options: { cwd: string; env: Record<string, string | undefined> },
+    private readonly membersOf: (group: number) => number[],
+  ) {
+    this.child = spawn(command[0]!, command.slice(1), {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.done = true;

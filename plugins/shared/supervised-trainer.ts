@@ -37,7 +37,11 @@ export interface TrainerReport {
   error?: string;
 }
 
-type Ending = { kind: "exit"; code: number | null; signal: string | null } | { kind: "stalled" } | { kind: "memory"; rssMb: number } | { kind: "cancelled" };
+type Ending =
+  | { kind: "exit"; code: number | null; signal: string | null }
+  | { kind: "stalled" }
+  | { kind: "memory"; rssMb: number }
+  | { kind: "cancelled" };
 
 /**
  * Runs one copy of an external trainer: reads its protocol lines, keeps heartbeat, checkpoints and log
@@ -95,9 +99,17 @@ export class SupervisedTrainer {
   async run(signal: AbortSignal): Promise<TrainerReport> {
     for (;;) {
       const ending = await this.runOnce(signal);
-      if (ending.kind === "stalled" && this.settings.onStall === "restart" && this.report.restarts < this.settings.maxRestarts && !signal.aborted) {
+      if (
+        ending.kind === "stalled" &&
+        this.settings.onStall === "restart" &&
+        this.report.restarts < this.settings.maxRestarts &&
+        !signal.aborted
+      ) {
         this.report.restarts++;
-        this.log(`edgetrain: no heartbeat for ${this.settings.heartbeatTimeoutMs / 1000} s; restarting (${this.report.restarts}/${this.settings.maxRestarts})`);
+        this.log(
+          `edgetrain: no heartbeat for ${this.settings.heartbeatTimeoutMs / 1000} s; restarting ` +
+            `(${this.report.restarts}/${this.settings.maxRestarts})`,
+        );
         continue;
       }
       return this.finish(ending);
@@ -105,7 +117,11 @@ export class SupervisedTrainer {
   }
 
   private async runOnce(signal: AbortSignal): Promise<Ending> {
-    const group = new ProcessGroup(this.settings.command, { cwd: this.report.dir, env: this.settings.env }, this.settings.processGroupMembers);
+    const group = new ProcessGroup(
+      this.settings.command,
+      { cwd: this.report.dir, env: this.settings.env },
+      this.settings.processGroupMembers,
+    );
     this.group = group;
     this.report.pid = group.pid;
     // The host counts this process group's CPU as edgetrain's own, not as the machine being busy.
@@ -127,19 +143,26 @@ export class SupervisedTrainer {
     const onAbort = () => stop({ kind: "cancelled" });
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) onAbort();
-    const watch = setInterval(() => {
-      if (this.paused || ending) return;
-      if (Date.now() - this.lastBeat > this.settings.heartbeatTimeoutMs) {
-        this.update("stalled");
-        this.events.emit("run.stalled", { worker: this.report.id, pid: group.pid, silent_s: Math.round((Date.now() - this.lastBeat) / 1000) });
-        stop({ kind: "stalled" });
-        return;
-      }
-      if (this.settings.memoryLimitMb !== undefined) {
-        const rssMb = group.rssMb();
-        if (rssMb > this.settings.memoryLimitMb) stop({ kind: "memory", rssMb });
-      }
-    }, Math.max(50, Math.min(1000, this.settings.heartbeatTimeoutMs / 4)));
+    const watch = setInterval(
+      () => {
+        if (this.paused || ending) return;
+        if (Date.now() - this.lastBeat > this.settings.heartbeatTimeoutMs) {
+          this.update("stalled");
+          this.events.emit("run.stalled", {
+            worker: this.report.id,
+            pid: group.pid,
+            silent_s: Math.round((Date.now() - this.lastBeat) / 1000),
+          });
+          stop({ kind: "stalled" });
+          return;
+        }
+        if (this.settings.memoryLimitMb !== undefined) {
+          const rssMb = group.rssMb();
+          if (rssMb > this.settings.memoryLimitMb) stop({ kind: "memory", rssMb });
+        }
+      },
+      Math.max(50, Math.min(1000, this.settings.heartbeatTimeoutMs / 4)),
+    );
 
     const exit = await group.exited;
     clearInterval(watch);
@@ -157,7 +180,7 @@ export class SupervisedTrainer {
   private onLine(line: string, logFile: NodeJS.WritableStream): void {
     const message = parseTrainerLine(line);
     if (!message) return this.log(line, logFile);
-    logFile.write(line + "\n");
+    logFile.write(`${line}\n`);
     this.onMessage(message);
   }
 
@@ -171,7 +194,11 @@ export class SupervisedTrainer {
       const epoch = typeof message.epoch === "number" ? message.epoch : undefined;
       const total = typeof message.epochs === "number" ? message.epochs : 0;
       const loss = typeof message.loss === "number" ? ` loss ${message.loss.toFixed(4)}` : "";
-      this.progress.update(epoch ?? (typeof message.step === "number" ? message.step : 0), total, `worker ${this.report.id}${epoch !== undefined ? ` epoch ${epoch}` : ""}${loss}`);
+      this.progress.update(
+        epoch ?? (typeof message.step === "number" ? message.step : 0),
+        total,
+        `worker ${this.report.id}${epoch !== undefined ? ` epoch ${epoch}` : ""}${loss}`,
+      );
       this.events.emit("run.heartbeat", { worker: this.report.id, ...fields });
     } else if (message.event === "checkpoint") {
       this.lastBeat = Date.now();
@@ -186,7 +213,7 @@ export class SupervisedTrainer {
   }
 
   private log(line: string, logFile?: NodeJS.WritableStream): void {
-    logFile?.write(line + "\n");
+    logFile?.write(`${line}\n`);
     // Live while the run trains: the run record, /v1/events and the fleet hub follow the trainer's log.
     this.events.emit("run.log", { worker: this.report.id, line });
     this.report.logTail.push(line);
@@ -200,11 +227,26 @@ export class SupervisedTrainer {
   private finish(ending: Ending): TrainerReport {
     const tail = this.report.logTail.slice(-3).join(" | ");
     if (ending.kind === "cancelled") this.fail("cancelled", "cancelled");
-    else if (ending.kind === "stalled") this.fail("stalled", `stalled: no heartbeat for ${this.settings.heartbeatTimeoutMs / 1000} s${this.report.restarts ? ` after ${this.report.restarts} restart(s)` : ""}`);
-    else if (ending.kind === "memory") this.fail("failed", `stopped: uses ${Math.round(ending.rssMb)} MB, over governor.memory_limit_mb ${this.settings.memoryLimitMb} MB`);
-    else if (ending.code !== 0) this.fail("failed", `exited with ${ending.signal ? `signal ${ending.signal}` : `code ${ending.code}`}${tail ? `: ${tail}` : ""}`);
-    else if (!this.report.artifact) this.fail("failed", `exited without reporting an artifact ({"event":"artifact","path":…})`);
-    else if (!existsSync(this.report.artifact.path)) this.fail("failed", `reported artifact ${this.report.artifact.path}, which does not exist`);
+    else if (ending.kind === "stalled")
+      this.fail(
+        "stalled",
+        `stalled: no heartbeat for ${this.settings.heartbeatTimeoutMs / 1000} ` +
+          `s${this.report.restarts ? ` after ${this.report.restarts} restart(s)` : ""}`,
+      );
+    else if (ending.kind === "memory")
+      this.fail(
+        "failed",
+        `stopped: uses ${Math.round(ending.rssMb)} MB, over governor.memory_limit_mb ${this.settings.memoryLimitMb} MB`,
+      );
+    else if (ending.code !== 0)
+      this.fail(
+        "failed",
+        `exited with ${ending.signal ? `signal ${ending.signal}` : `code ${ending.code}`}${tail ? `: ${tail}` : ""}`,
+      );
+    else if (!this.report.artifact)
+      this.fail("failed", `exited without reporting an artifact ({"event":"artifact","path":…})`);
+    else if (!existsSync(this.report.artifact.path))
+      this.fail("failed", `reported artifact ${this.report.artifact.path}, which does not exist`);
     else this.update("succeeded");
     this.writeStatus();
     return this.report;

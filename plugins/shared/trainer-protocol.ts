@@ -32,7 +32,11 @@ export function parseTrainerLine(line: string): TrainerMessage | undefined {
 
 function numbersOnly(value: unknown): Record<string, number> | undefined {
   if (typeof value !== "object" || value === null) return undefined;
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, number] => typeof entry[1] === "number" && Number.isFinite(entry[1])));
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry): entry is [string, number] => typeof entry[1] === "number" && Number.isFinite(entry[1]),
+    ),
+  );
 }
 
 /** Splits a byte stream into lines, keeping the unfinished tail for the next chunk. */

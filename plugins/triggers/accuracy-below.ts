@@ -2,9 +2,22 @@ import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, TriggerFi
 
 const options = ({ v, duration }: PluginLibraries) =>
   v.strictObject({
-    below: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1), v.description("Retrain when accuracy on new data falls below this (classification).")), 0.85),
-    rmse_above: v.optional(v.pipe(v.number(), v.minValue(0), v.description("Retrain when RMSE on new data rises above this (regression)."))),
-    min_rows: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("New rows needed before a score counts.")), 50),
+    below: v.optional(
+      v.pipe(
+        v.number(),
+        v.minValue(0),
+        v.maxValue(1),
+        v.description("Retrain when accuracy on new data falls below this (classification)."),
+      ),
+      0.85,
+    ),
+    rmse_above: v.optional(
+      v.pipe(v.number(), v.minValue(0), v.description("Retrain when RMSE on new data rises above this (regression).")),
+    ),
+    min_rows: v.optional(
+      v.pipe(v.number(), v.integer(), v.minValue(1), v.description("New rows needed before a score counts.")),
+      50,
+    ),
     check_every: v.optional(duration, "10m"),
   });
 
@@ -36,14 +49,21 @@ function accuracyBelow(context: PluginContext<Options>) {
             });
             if (!score || score.rows < minRows || scored[key ?? ""] === score.signature) continue;
             scored[key ?? ""] = score.signature;
-            const bad = score.metric === "accuracy" ? score.value < below : rmseAbove !== undefined && score.value > rmseAbove;
+            const bad =
+              score.metric === "accuracy" ? score.value < below : rmseAbove !== undefined && score.value > rmseAbove;
             context.events.emit("trigger.scored", { job: job.name, key, ...score, bad });
             if (!bad) continue;
             worse.push(key ?? "");
-            reasons.push(`${key ?? job.name}: ${score.metric} ${score.value.toFixed(3)} on ${score.rows} new rows (${score.data})`);
+            reasons.push(
+              `${key ?? job.name}: ${score.metric} ${score.value.toFixed(3)} on ${score.rows} new rows (${score.data})`,
+            );
           }
           store.set("scored", scored);
-          if (worse.length) fire({ keys: worse.every(Boolean) ? worse : undefined, reason: `model worse on new data: ${reasons.join("; ")}` });
+          if (worse.length)
+            fire({
+              keys: worse.every(Boolean) ? worse : undefined,
+              reason: `model worse on new data: ${reasons.join("; ")}`,
+            });
         } finally {
           checking = false;
         }

@@ -15,7 +15,10 @@ const options = ({ v }: PluginLibraries) =>
       }, 'a cron schedule such as "0 2 * * 0" (minute hour day month weekday; seconds first if 6 fields)'),
     ),
     timezone: v.optional(v.pipe(v.string(), v.description("IANA zone such as Europe/Berlin; default the machine's."))),
-    catch_up: v.optional(v.pipe(v.boolean(), v.description("After downtime, run a missed fire once when edgetrain comes back.")), false),
+    catch_up: v.optional(
+      v.pipe(v.boolean(), v.description("After downtime, run a missed fire once when edgetrain comes back.")),
+      false,
+    ),
   });
 
 type Options = OptionsOf<typeof options>;
@@ -50,12 +53,15 @@ function cronTrigger(context: PluginContext<Options>) {
         const next = cron.nextRun(new Date(clock.now()));
         if (!next) return;
         const wait = next.getTime() - clock.now();
-        timer = clock.setTimeout(() => {
-          if (clock.now() < next.getTime()) return arm();
-          store.set("last_fire", next.getTime());
-          fire({ reason: `cron ${schedule} at ${next.toISOString()}` });
-          arm();
-        }, Math.min(Math.max(0, wait), LONGEST_WAIT_MS));
+        timer = clock.setTimeout(
+          () => {
+            if (clock.now() < next.getTime()) return arm();
+            store.set("last_fire", next.getTime());
+            fire({ reason: `cron ${schedule} at ${next.toISOString()}` });
+            arm();
+          },
+          Math.min(Math.max(0, wait), LONGEST_WAIT_MS),
+        );
       };
       arm();
       return () => {

@@ -31,14 +31,21 @@ function modelMissing(context: PluginContext<Options>) {
         }
         const missing = keys.filter((key) => {
           const last = job.lastSuccess(key);
-          const has = job.activeVersion(key) !== undefined || (last?.artifact !== undefined && last.deploy === "done" && existsSync(last.artifact));
+          const has =
+            job.activeVersion(key) !== undefined ||
+            (last?.artifact !== undefined && last.deploy === "done" && existsSync(last.artifact));
           if (has) asked.delete(key);
           return !has && !asked.has(key);
         });
         if (missing.length === 0) return;
         for (const key of missing) asked.add(key);
         const names = missing.map((key) => key ?? job.name);
-        fire({ keys: missing as string[], reason: `no model yet for ${names.length > 5 ? `${names.length} keys (${names.slice(0, 3).join(", ")}, …)` : names.join(", ")}` });
+        fire({
+          keys: missing as string[],
+          reason:
+            `no model yet for ` +
+            `${names.length > 5 ? `${names.length} keys (${names.slice(0, 3).join(", ")}, …)` : names.join(", ")}`,
+        });
       };
       const timer = clock.setInterval(() => void check(), context.libraries.durationMs(context.options.check_every));
       void check();

@@ -2,7 +2,13 @@ import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, TriggerFi
 
 const options = ({ v, duration }: PluginLibraries) =>
   v.strictObject({
-    poll: v.optional(v.pipe(duration, v.description("How often the data folder is scanned. Polling works where inotify does not (NFS, SMB, FUSE).")), "10s"),
+    poll: v.optional(
+      v.pipe(
+        duration,
+        v.description("How often the data folder is scanned. Polling works where inotify does not (NFS, SMB, FUSE)."),
+      ),
+      "10s",
+    ),
     debounce: v.optional(
       v.pipe(duration, v.description("Deprecated: set the job's data.debounce, which the loader reads too.")),
     ),
@@ -50,7 +56,11 @@ function newDataTrigger(context: PluginContext<Options>) {
         }
         store.set("snapshot", known);
         if (changed.length === 0) return;
-        fire(changed.includes(ALL_KEYS) ? { reason: `new data in ${String(job?.data?.path)}` } : { keys: changed.sort(), reason: `new data for ${changed.join(", ")}` });
+        fire(
+          changed.includes(ALL_KEYS)
+            ? { reason: `new data in ${String(job?.data?.path)}` }
+            : { keys: changed.sort(), reason: `new data for ${changed.join(", ")}` },
+        );
       };
       const timer = clock.setInterval(scan, pollMs);
       scan();

@@ -3,7 +3,12 @@ import type { OptionsOf, PluginContext, PluginLibraries, PluginModule, TriggerFi
 
 const options = ({ v, duration }: PluginLibraries) =>
   v.strictObject({
-    rows: v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Fire when this many rows were added since the last fire.")),
+    rows: v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1),
+      v.description("Fire when this many rows were added since the last fire."),
+    ),
     poll: v.optional(duration, "1m"),
   });
 
@@ -32,7 +37,9 @@ function rowCounter(fingerprint: (file: string) => string) {
   };
 }
 
-/** Fires for the keys whose data grew by `rows` since the last fire (sessions by folder, rows by file or as a whole). */
+/**
+ * Fires for the keys whose data grew by `rows` since the last fire (sessions by folder, rows by file or as a whole).
+ */
 function samplesAbove(context: PluginContext<Options>) {
   const count = rowCounter(context.data.fingerprint);
   const counts = (): Record<string, number> => {
@@ -47,7 +54,8 @@ function samplesAbove(context: PluginContext<Options>) {
         const now = counts();
         const grown: string[] = [];
         for (const [key, rows] of Object.entries(now)) {
-          if (baseline[key] === undefined) baseline[key] = rows; // a key seen for the first time starts counting here
+          if (baseline[key] === undefined)
+            baseline[key] = rows; // a key seen for the first time starts counting here
           else if (rows - baseline[key]! >= context.options.rows) {
             grown.push(key);
             baseline[key] = rows;
@@ -55,7 +63,11 @@ function samplesAbove(context: PluginContext<Options>) {
         }
         store.set("baseline", baseline);
         if (grown.length === 0) return;
-        fire(grown.includes(WHOLE_JOB) ? { reason: `${context.options.rows}+ rows added` } : { keys: grown.sort(), reason: `${context.options.rows}+ rows added for ${grown.join(", ")}` });
+        fire(
+          grown.includes(WHOLE_JOB)
+            ? { reason: `${context.options.rows}+ rows added` }
+            : { keys: grown.sort(), reason: `${context.options.rows}+ rows added for ${grown.join(", ")}` },
+        );
       };
       const timer = clock.setInterval(check, context.libraries.durationMs(context.options.poll));
       check();

@@ -3,10 +3,9 @@ import { EdgetrainError } from "../errors.ts";
 import { isDiskFull } from "../files/disk-full.ts";
 import { VERSION } from "../version.ts";
 import { corsHeaders, corsPath, isPreflight, originAllowed } from "./cors.ts";
+import type { DaemonView } from "./daemon-view.ts";
 import { apiDocument } from "./openapi.ts";
 import { AccessRules, hostAllowed, normalisedPath } from "./request-access.ts";
-import { bearerMatches } from "./token.ts";
-import type { DaemonView } from "./daemon-view.ts";
 import { cacheRoutes } from "./routes/cache.ts";
 import { conflictRoutes } from "./routes/conflicts.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -18,6 +17,7 @@ import { openInferenceRoutes } from "./routes/open-inference.ts";
 import { predictRoutes } from "./routes/predict.ts";
 import { profileAndLogRoutes } from "./routes/profile-logs.ts";
 import { statusRoutes } from "./routes/status.ts";
+import { bearerMatches } from "./token.ts";
 
 /** Composes the route groups and the rules every request passes: body size, token, errors as JSON, no stack traces. */
 export function createApp(view: DaemonView) {
@@ -25,7 +25,8 @@ export function createApp(view: DaemonView) {
   let access: AccessRules;
   const app = new Elysia({
     serve: {
-      // Bun's own limit only backs ours up: it answers 413 without a word, so the profile's limit is checked first, below.
+      // Bun's own limit only backs ours up: it answers 413 without a word, so the profile's limit is checked first,
+      // below.
       maxRequestBodySize: Math.max(view.maxBodyBytes() * 4, 64 * 1024 * 1024),
       idleTimeout: 30,
       // Elysia shares the port by default: a second daemon (another home) would start and answer half the requests.
@@ -41,7 +42,12 @@ export function createApp(view: DaemonView) {
       const host = request.headers.get("host");
       if ((!exposed || view.allowedHosts().length > 0) && !hostAllowed(host, view.allowedHosts())) {
         set.status = 403;
-        return { code: "forbidden_host", message: `Host ${JSON.stringify(host)} is not this daemon's: it answers loopback names and api.allowed_hosts only` };
+        return {
+          code: "forbidden_host",
+          message:
+            `Host ${JSON.stringify(host)} is not this daemon's: it answers loopback names and ` +
+            `api.allowed_hosts only`,
+        };
       }
       const normalised = normalisedPath(request.url);
       if ("refused" in normalised) {
@@ -61,20 +67,38 @@ export function createApp(view: DaemonView) {
           return { code: "forbidden_origin", message: `Origin ${JSON.stringify(origin)} is not in api.cors_origins` };
         }
       }
-      if (access.needsToken(request.method, path, exposed) && !bearerMatches(request.headers.get("authorization"), view.token())) {
+      if (
+        access.needsToken(request.method, path, exposed) &&
+        !bearerMatches(request.headers.get("authorization"), view.token())
+      ) {
         set.status = 401;
         set.headers["www-authenticate"] = "Bearer";
-        return { code: "unauthorized", message: `${request.method} ${path} needs the API token: Authorization: Bearer <api.token, or the home's api.token file>` };
+        return {
+          code: "unauthorized",
+          message:
+            `${request.method} ${path} needs the API token: Authorization: Bearer <api.token, or the home's ` +
+            `api.token file>`,
+        };
       }
       const length = Number(request.headers.get("content-length") ?? 0);
       // A chunked body has no length to check; asking for `request.body` instead would make a stream per request.
       if (request.headers.has("transfer-encoding") && !request.headers.has("content-length")) {
         set.status = 411;
-        return { code: "length_required", message: `${request.method} ${path}: send the body with a Content-Length (at most api.max_body_kb, ${view.maxBodyBytes() / 1024} KiB)` };
+        return {
+          code: "length_required",
+          message:
+            `${request.method} ${path}: send the body with a Content-Length (at most api.max_body_kb, ` +
+            `${view.maxBodyBytes() / 1024} KiB)`,
+        };
       }
       if (length > view.maxBodyBytes()) {
         set.status = 413;
-        return { code: "too_large", message: `${request.method} ${path}: body of ${length} bytes is over api.max_body_kb (${view.maxBodyBytes() / 1024} KiB)` };
+        return {
+          code: "too_large",
+          message:
+            `${request.method} ${path}: body of ${length} bytes is over api.max_body_kb ` +
+            `(${view.maxBodyBytes() / 1024} KiB)`,
+        };
       }
     })
     .onError((context) => {
@@ -117,7 +141,10 @@ function errorBody({ code, error, set, request }: FailedRequest): ErrorJson {
   }
   if (isDiskFull(error)) {
     set.status = 507;
-    return { code: "disk_full", message: `${request.method} ${path}: the disk of the home is full; see edgetrain status` };
+    return {
+      code: "disk_full",
+      message: `${request.method} ${path}: the disk of the home is full; see edgetrain status`,
+    };
   }
   if (code === "NOT_FOUND") {
     set.status = 404;
@@ -180,9 +207,14 @@ function validationMessage(error: unknown): string {
   if (!e.valueError) return `invalid ${where}`;
   const issue = deepestIssue(e.valueError);
   let field = where;
-  if (Array.isArray(issue.path)) for (const item of issue.path) field += typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`;
+  if (Array.isArray(issue.path))
+    for (const item of issue.path) field += typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`;
   else if (typeof issue.path === "string" && issue.path) field += issue.path.replaceAll("/", ".");
   // valibot says "Invalid key" both of a field that is missing and of one that is not expected.
-  const message = issue.message?.startsWith("Invalid key") ? (issue.received === "undefined" ? "missing" : "unknown field") : (issue.message ?? "invalid");
+  const message = issue.message?.startsWith("Invalid key")
+    ? issue.received === "undefined"
+      ? "missing"
+      : "unknown field"
+    : (issue.message ?? "invalid");
   return `${field}: ${message}`;
 }

@@ -5,15 +5,18 @@
  * the same in words; GET /openapi as an OpenAPI 3.1 document.
  */
 import type { InferOutput } from "valibot";
-import type { CancelReason, ErrorCode } from "../errors.ts";
 import type { ScoreSummary } from "../batch-scoring/score-summary.ts";
+import type { CancelReason, ErrorCode } from "../errors.ts";
 import type * as schema from "./response-schemas.ts";
 
 export type { App } from "./app.ts";
 /** The fleet hub's answers (`edgetrain hub`). */
 export type * from "./fleet-contract.ts";
 
-/** Every error, whatever its status: `{code, message, hint?, ...details}`; details are facts such as the field or the run. */
+/**
+ * Every error, whatever its status: `{code, message, hint?, ...details}`; details are facts such as the field or the
+ * run.
+ */
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
@@ -85,10 +88,29 @@ export type LogLine = InferOutput<typeof schema.LogLine>;
 
 type RunRef = { run: string };
 type JobKey = { job: string; key?: string | null };
-type Deployment = { model: string; version: number; status: "activated" | "rejected" | "stored" | "failed"; message?: string; steps: Array<{ step: string; ok: boolean; message?: string; rolled_back?: boolean }> };
+type Deployment = {
+  model: string;
+  version: number;
+  status: "activated" | "rejected" | "stored" | "failed";
+  message?: string;
+  steps: Array<{ step: string; ok: boolean; message?: string; rolled_back?: boolean }>;
+};
 /** A model file placed for predictors that read files (copy-to-dir); `restore`: the replaced file put back. */
 type CopyRef = { model: string; version: number; target: string; restore?: boolean };
-type Reading = { cpuPercent: number; memoryPercent: number; totalCpuPercent: number; ownCpuPercent: number; load1: number; gpuPercent?: number; gpuMemoryUsedMb?: number; gpuMemoryTotalMb?: number; gpuUnreadable?: boolean; temperatureC?: number; diskPercent?: number; predictionsPerSecond?: number };
+type Reading = {
+  cpuPercent: number;
+  memoryPercent: number;
+  totalCpuPercent: number;
+  ownCpuPercent: number;
+  load1: number;
+  gpuPercent?: number;
+  gpuMemoryUsedMb?: number;
+  gpuMemoryTotalMb?: number;
+  gpuUnreadable?: boolean;
+  temperatureC?: number;
+  diskPercent?: number;
+  predictionsPerSecond?: number;
+};
 
 /** The window behind a latency guard decision: its p99, the target and the idle p99 the target came from. */
 type LatencyFigures = { p99_ms?: number; target_ms?: number; idle_p99_ms?: number; windows: number; window_s: number };
@@ -123,7 +145,15 @@ export type EventPayloads = {
   "run.cancel_requested": RunRef & { by: string };
   "run.paused": RunRef & { by: string };
   "run.resumed": RunRef & { by: string };
-  "run.finished": RunRef & JobKey & { status: "succeeded" | "failed" | "cancelled"; metrics?: Record<string, number>; artifact?: string; error?: string; cancel_reason?: CancelReason; deployment?: Deployment };
+  "run.finished": RunRef &
+    JobKey & {
+      status: "succeeded" | "failed" | "cancelled";
+      metrics?: Record<string, number>;
+      artifact?: string;
+      error?: string;
+      cancel_reason?: CancelReason;
+      deployment?: Deployment;
+    };
   "run.deferred": JobKey & { reason: string; queued?: number };
   "run.skipped": JobKey & { reason: string };
   "run.interrupted": RunRef & JobKey;

@@ -1,5 +1,6 @@
 import { renderProfile } from "../config/render-profile.ts";
 import type { ConflictAnswer } from "../conflicts/asker.ts";
+import { type ImportRequest, importModel } from "../deploy/model-import.ts";
 import { cancellation } from "../errors.ts";
 import { EventJournal } from "../events/event-journal.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
@@ -8,21 +9,20 @@ import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type { TensorValue } from "../inference/tensor-input.ts";
 import { readLogTail } from "../log/log-tail.ts";
 import { logFileOptions, silentLogger } from "../log/logger.ts";
-import { DaemonMetrics } from "../metrics/daemon-metrics.ts";
-import { importModel, type ImportRequest } from "../deploy/model-import.ts";
+import type { DaemonMetrics } from "../metrics/daemon-metrics.ts";
 import type { Logger } from "../plugin-api.ts";
 import type { RunningProfile, Services } from "../services/services.ts";
+import { warmCache } from "../serving/cache-warm.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { getRun, listRuns } from "../state/runs.ts";
 import { ignoredInWords, type RunOverrides } from "../training/run-overrides.ts";
-import { warmCache } from "../serving/cache-warm.ts";
-import type { CacheWarmed } from "./contract.ts";
-import type { DaemonStatus, DaemonView } from "./daemon-view.ts";
-import { isLoopback } from "./token.ts";
-import { daemonStatus, resourceHistory } from "./daemon-status.ts";
-import { readiness } from "./readiness.ts";
 import { backendMetrics } from "./backend-metrics.ts";
+import type { CacheWarmed } from "./contract.ts";
+import { daemonStatus, resourceHistory } from "./daemon-status.ts";
+import type { DaemonStatus, DaemonView } from "./daemon-view.ts";
 import { jobSummaries, offPeakSummary } from "./job-summaries.ts";
+import { readiness } from "./readiness.ts";
+import { isLoopback } from "./token.ts";
 
 export interface BackendParts {
   services: Services;
@@ -70,7 +70,9 @@ export class DaemonBackend implements DaemonView {
    * until the daemon stops. A reload changes it only when the API listens again.
    */
   chooseToken(): string {
-    this.apiToken = this.resolved.profile.api.token ?? (this.apiToken || crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", ""));
+    this.apiToken =
+      this.resolved.profile.api.token ??
+      (this.apiToken || crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", ""));
     return this.apiToken;
   }
 
@@ -107,7 +109,10 @@ export class DaemonBackend implements DaemonView {
     if (!control) return false;
     if (action === "cancel") control.abort.abort(cancellation("person", "cancelled by request"));
     else control.personPause(action === "pause");
-    this.parts.services.bus.emit(`run.${action === "cancel" ? "cancel_requested" : action === "pause" ? "paused" : "resumed"}`, { run: id, by: "request" });
+    this.parts.services.bus.emit(
+      `run.${action === "cancel" ? "cancel_requested" : action === "pause" ? "paused" : "resumed"}`,
+      { run: id, by: "request" },
+    );
     return true;
   }
 
@@ -142,7 +147,13 @@ export class DaemonBackend implements DaemonView {
     const { store } = this.parts.services.serving;
     const versions = store.requireVersions(name);
     const shown = versions.find((v) => v.status === "active") ?? versions[0]!;
-    return { model: name, active: store.activeVersion(name), versions, feature_names: shown.feature_names, classes: shown.classes };
+    return {
+      model: name,
+      active: store.activeVersion(name),
+      versions,
+      feature_names: shown.feature_names,
+      classes: shown.classes,
+    };
   }
 
   activate(name: string, version: number): ReturnType<View["activate"]> {

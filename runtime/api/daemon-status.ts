@@ -10,7 +10,11 @@ import type { BackendParts } from "./daemon-backend.ts";
 import type { DaemonStatus, DaemonView } from "./daemon-view.ts";
 
 /** `GET /v1/status`: what the daemon is, runs and knows, from its services and the state database. */
-export function daemonStatus(parts: BackendParts, resolved: RunningProfile, cache: DaemonStatus["cache"]): DaemonStatus {
+export function daemonStatus(
+  parts: BackendParts,
+  resolved: RunningProfile,
+  cache: DaemonStatus["cache"],
+): DaemonStatus {
   const { services, state, disk, startedAt } = parts;
   const { profile, loaded, registry, paths } = resolved;
   const { scheduler, serving } = services;
@@ -22,7 +26,9 @@ export function daemonStatus(parts: BackendParts, resolved: RunningProfile, cach
     profile: { name: loaded.name, files: loaded.files, loaded_at: new Date(services.loadedAt).toISOString() },
     device: { ...profile.device },
     home: paths.home,
-    plugins: registry.list().map((p) => ({ kind: p.module.kind, name: p.module.name, version: p.module.version, source: p.source })),
+    plugins: registry
+      .list()
+      .map((p) => ({ kind: p.module.kind, name: p.module.name, version: p.module.version, source: p.source })),
     jobs: Object.entries(profile.jobs).map(([name, job]) => ({
       name,
       strategy: jobPlugin(job).name,
@@ -30,10 +36,19 @@ export function daemonStatus(parts: BackendParts, resolved: RunningProfile, cach
     })),
     state: { schema_version: state.schemaVersion },
     governor: governorStatus(services.governor, profile.governor),
-    queue: (scheduler?.queued() ?? []).map((entry) => ({ job: entry.job, key: entry.key, reason: entry.reason, priority: entry.priority, queued_at: new Date(entry.queuedAt).toISOString() })),
+    queue: (scheduler?.queued() ?? []).map((entry) => ({
+      job: entry.job,
+      key: entry.key,
+      reason: entry.reason,
+      priority: entry.priority,
+      queued_at: new Date(entry.queuedAt).toISOString(),
+    })),
     running: scheduler?.runningCount() ?? 0,
     runs: runsInProgress(state.db),
-    models: { ...modelCounts(state.db), loaded: serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })) },
+    models: {
+      ...modelCounts(state.db),
+      loaded: serving.pool.loaded().map(({ model, version, provider }) => ({ model, version, provider })),
+    },
     inference: { ...serving.pool.runs(), sessions: serving.pool.sessions() },
     disk: disk.status(),
     cache,
@@ -66,9 +81,15 @@ function governorStatus(governor: Governor, limits: Profile["governor"]): Daemon
     },
     readings: state.latest ? { ...state.latest } : undefined,
     limits: {
-      max_cpu_before: limits.max_cpu_before, max_memory_before: limits.max_memory_before, pause_cpu: limits.pause_cpu, pause_memory: limits.pause_memory,
-      resume_cpu: limits.resume_cpu, resume_memory: limits.resume_memory, pause_predictions_per_s: limits.pause_predictions_per_s,
-      spare_core_predictions_per_s: limits.spare_core_predictions_per_s, max_temperature: limits.max_temperature,
+      max_cpu_before: limits.max_cpu_before,
+      max_memory_before: limits.max_memory_before,
+      pause_cpu: limits.pause_cpu,
+      pause_memory: limits.pause_memory,
+      resume_cpu: limits.resume_cpu,
+      resume_memory: limits.resume_memory,
+      pause_predictions_per_s: limits.pause_predictions_per_s,
+      spare_core_predictions_per_s: limits.spare_core_predictions_per_s,
+      max_temperature: limits.max_temperature,
       max_concurrent_runs: limits.max_concurrent_runs,
     },
   };

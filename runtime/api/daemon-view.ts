@@ -1,6 +1,6 @@
 import type { ConflictAnswer } from "../conflicts/asker.ts";
-import type { EventJournal } from "../events/event-journal.ts";
 import type { ImportRequest } from "../deploy/model-import.ts";
+import type { EventJournal } from "../events/event-journal.ts";
 import type { ModelSignature } from "../inference/model-signature.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
 import type { OutputTensor } from "../inference/session-outputs.ts";
@@ -19,8 +19,8 @@ import type {
   ModelVersion,
   OffPeak,
   Prediction,
-  Readiness,
   ProfileText,
+  Readiness,
   ResourceHistory,
   RunDetail,
   RunSummary,
@@ -34,7 +34,10 @@ export interface Inferred {
   outputs: OutputTensor[];
 }
 
-/** What the API may read of the daemon; routes depend on this, not on the daemon itself. Answers are the contract's types. */
+/**
+ * What the API may read of the daemon; routes depend on this, not on the daemon itself. Answers are the contract's
+ * types.
+ */
 export interface DaemonView {
   status(): DaemonStatus;
   /** The readings of the last hour, averaged into steps. */

@@ -163,10 +163,12 @@ export const FleetRollout = v.object({
   reason: Maybe(v.pipe(Text, v.description("Why it halted or was aborted."))),
   created_at: UnixMs("When it was started"),
   ended_at: Maybe(UnixMs("When it ended")),
-  counts: v.object(Object.fromEntries(TARGET_STATES.map((state) => [state, Count])) as Record<
-    (typeof TARGET_STATES)[number],
-    typeof Count
-  >),
+  counts: v.object(
+    Object.fromEntries(TARGET_STATES.map((state) => [state, Count])) as Record<
+      (typeof TARGET_STATES)[number],
+      typeof Count
+    >,
+  ),
 });
 export const FleetRolloutList = v.object({ rollouts: v.pipe(v.array(FleetRollout), v.description("Newest first.")) });
 export const FleetRolloutDetail = v.object({ ...FleetRollout.entries, devices: v.array(RolloutTarget) });

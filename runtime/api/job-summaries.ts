@@ -8,7 +8,11 @@ import { jobPlugin } from "../training/job-plugin.ts";
 import type { DaemonView } from "./daemon-view.ts";
 
 /** `GET /v1/jobs`: each job with its last run and when it runs next, and why. */
-export function jobSummaries(profile: Profile, scheduler: Scheduler | undefined, state: StateDatabase): ReturnType<DaemonView["jobs"]> {
+export function jobSummaries(
+  profile: Profile,
+  scheduler: Scheduler | undefined,
+  state: StateDatabase,
+): ReturnType<DaemonView["jobs"]> {
   const plans = planJobs(profile, scheduler?.offPeak ?? { windows: [], note: "not learned yet" }, Date.now());
   return Object.entries(profile.jobs).map(([name, job]) => {
     const plan = plans.find((p) => p.job === name);

@@ -63,14 +63,22 @@ export const ModelSummary = v.object({
   activated_at: v.optional(IsoTime("When the serving version was activated")),
 });
 export const ModelList = v.object({ models: v.array(ModelSummary) });
-export const ModelDetail = v.object({ model: Text, active: v.optional(Count), versions: v.array(ModelVersion), feature_names: v.optional(v.array(Text)), classes: v.optional(v.array(Text)) });
+export const ModelDetail = v.object({
+  model: Text,
+  active: v.optional(Count),
+  versions: v.array(ModelVersion),
+  feature_names: v.optional(v.array(Text)),
+  classes: v.optional(v.array(Text)),
+});
 export const ModelActivated = v.object({ activated: ModelVersion });
 const DeploymentSchema = v.object({
   model: Text,
   version: Count,
   status: v.pipe(
     v.picklist(["activated", "rejected", "stored", "failed"]),
-    v.description("activated; rejected by the gate; stored (no step activated it); failed (a step broke, rolled back)."),
+    v.description(
+      "activated; rejected by the gate; stored (no step activated it); failed (a step broke, rolled back).",
+    ),
   ),
   message: v.optional(Text),
   steps: v.array(

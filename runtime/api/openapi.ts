@@ -31,7 +31,10 @@ export type Access = "open" | "token_unless_loopback" | "token" | "device" | "do
 const ACCESS: Record<Access, { security?: Operation["security"]; note: string }> = {
   open: { security: [], note: "Needs no token, on any bind." },
   // `{}` is the alternative of no credentials at all.
-  token_unless_loopback: { security: [{ bearer: [] }, {}], note: "Needs the token only when the daemon listens beyond loopback." },
+  token_unless_loopback: {
+    security: [{ bearer: [] }, {}],
+    note: "Needs the token only when the daemon listens beyond loopback.",
+  },
   // The document's own requirement applies.
   token: { note: "Needs the token." },
   device: { security: [{ device: [] }], note: "For devices: needs the hub's device key (their fleet.api_key)." },
@@ -57,10 +60,18 @@ export function operation(
     typeof answer === "string"
       ? { description: answer, content: { "application/json": { schema: { $ref: `#/components/schemas/${answer}` } } } }
       : { description: answer.description, content: { [answer.media]: { schema: { type: "string" } } } };
-  const errors: Responses = Object.fromEntries(Object.entries(options.errors ?? {}).map(([status, description]) => [status, { description, content: { "application/json": { schema: ERROR } } }]));
+  const errors: Responses = Object.fromEntries(
+    Object.entries(options.errors ?? {}).map(([status, description]) => [
+      status,
+      { description, content: { "application/json": { schema: ERROR } } },
+    ]),
+  );
   const credential = options.access === "device" ? "device key" : "token";
   if (options.access !== "open") {
-    errors[401] ??= { description: `The ${credential} is missing or wrong.`, content: { "application/json": { schema: ERROR } } };
+    errors[401] ??= {
+      description: `The ${credential} is missing or wrong.`,
+      content: { "application/json": { schema: ERROR } },
+    };
   }
   return {
     summary,
@@ -69,7 +80,12 @@ export function operation(
     responses: {
       [options.status ?? 200]: success,
       ...errors,
-      default: { description: "Any other error: 403 a Host not answered, 411/413 a body without a length or too large, 507 a full disk, 500.", content: { "application/json": { schema: ERROR } } },
+      default: {
+        description:
+          "Any other error: 403 a Host not answered, 411/413 a body without a length or too large, 507 a full disk, " +
+          "500.",
+        content: { "application/json": { schema: ERROR } },
+      },
     },
   };
 }
@@ -82,7 +98,11 @@ function componentSchemas(answers: Parameters<typeof toJsonSchemaDefs>[0]): Reco
 
 /** Requests' params, queries and bodies as JSON Schema; a check without a JSON Schema form would warn here. */
 function requestSchema(schema: Parameters<typeof toJsonSchema>[0]) {
-  const { $schema: _dialect, ...converted } = toJsonSchema(schema, { target: "draft-2020-12", typeMode: "input", errorMode: "warn" });
+  const { $schema: _dialect, ...converted } = toJsonSchema(schema, {
+    target: "draft-2020-12",
+    typeMode: "input",
+    errorMode: "warn",
+  });
   return converted;
 }
 
@@ -101,14 +121,18 @@ interface ApiDescription {
 
 const DAEMON_API: ApiDescription = {
   title: "edgetrain API",
-  description: "Training runs, models, predictions and events of one edgetrain daemon. Errors are {code, message, hint?, ...details}.",
+  description:
+    "Training runs, models, predictions and events of one edgetrain daemon. Errors are {code, message, hint?, " +
+    "...details}.",
   tags: TAGS,
   answers: responses,
   securitySchemes: {
     bearer: {
       type: "http",
       scheme: "bearer",
-      description: "api.token of the profile, or the api.token file the daemon writes in its home. On a loopback bind only changes need it; on any other bind every route but /health does.",
+      description:
+        "api.token of the profile, or the api.token file the daemon writes in its home. On a loopback bind only " +
+        "changes need it; on any other bind every route but /health does.",
     },
   },
 };

@@ -17,9 +17,16 @@ export const Prediction = v.object({
   version: Count,
   outputs: v.pipe(v.array(PredictionOutput), v.description("One per input row, in order.")),
   cached: v.boolean(),
-  stale: v.optional(v.pipe(v.boolean(), v.description("Served from an expired entry while the model trains; a fresh answer is being computed."))),
+  stale: v.optional(
+    v.pipe(
+      v.boolean(),
+      v.description("Served from an expired entry while the model trains; a fresh answer is being computed."),
+    ),
+  ),
 });
-export const CacheCleared = v.object({ cleared: v.pipe(v.string(), v.description("The model whose entries were dropped, or all.")) });
+export const CacheCleared = v.object({
+  cleared: v.pipe(v.string(), v.description("The model whose entries were dropped, or all.")),
+});
 export const CacheWarmed = v.object({
   warmed: v.array(
     v.object({ model: Text, entries: v.pipe(Count, v.description("Pregenerated batches computed and cached.")) }),

@@ -27,7 +27,8 @@ export function normalisedPath(url: string): NormalisedPath {
   }
   if (decoded.includes("\\") || decoded.includes("\0")) return { refused: "the path holds a backslash or a NUL" };
   const segments = decoded.split("/").filter((segment) => segment !== "");
-  if (segments.some((segment) => segment === "." || segment === "..")) return { refused: "the path holds a . or .. segment" };
+  if (segments.some((segment) => segment === "." || segment === ".."))
+    return { refused: "the path holds a . or .. segment" };
   return { path: `/${segments.join("/")}` };
 }
 

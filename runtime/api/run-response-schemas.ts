@@ -9,7 +9,10 @@ const RunSummaryEntries = {
   key: v.nullable(Text),
   strategy: Text,
   trigger: v.pipe(v.string(), v.description("What asked for the run: a trigger's reason, or manual.")),
-  status: v.pipe(v.string(), v.description("queued, running, paused, stalled, succeeded, failed, cancelled or interrupted.")),
+  status: v.pipe(
+    v.string(),
+    v.description("queued, running, paused, stalled, succeeded, failed, cancelled or interrupted."),
+  ),
   created_at: UnixMs("When the run was recorded"),
   started_at: v.nullable(UnixMs("When it started")),
   ended_at: v.nullable(UnixMs("When it ended")),
@@ -21,11 +24,18 @@ const RunSummaryEntries = {
 export const RunSummary = v.object(RunSummaryEntries);
 export const RunDetail = v.object({
   ...RunSummaryEntries,
-  details: v.pipe(v.unknown(), v.description("What the run left: heartbeats, checkpoints, the deployment, the data window.")),
+  details: v.pipe(
+    v.unknown(),
+    v.description("What the run left: heartbeats, checkpoints, the deployment, the data window."),
+  ),
   run_dir: v.nullable(Text),
 });
 export const RunList = v.object({ runs: v.array(RunSummary) });
-export const RunControlled = v.object({ run: Text, action: v.picklist(["cancel", "pause", "resume"]), accepted: v.literal(true) });
+export const RunControlled = v.object({
+  run: Text,
+  action: v.picklist(["cancel", "pause", "resume"]),
+  accepted: v.literal(true),
+});
 
 export const OffPeak = v.object({
   windows: v.array(Text),

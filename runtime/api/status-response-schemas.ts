@@ -13,7 +13,9 @@ export const CacheStats = v.object({
 export const DiskStatus = v.object({
   home: Text,
   full: v.boolean(),
-  free_bytes: v.nullable(v.pipe(v.number(), v.description("Free bytes on the home's file system; null where statfs cannot tell."))),
+  free_bytes: v.nullable(
+    v.pipe(v.number(), v.description("Free bytes on the home's file system; null where statfs cannot tell.")),
+  ),
   since: v.optional(IsoTime("When the disk was found full")),
   message: v.optional(Text),
   waiting_writes: v.pipe(v.number(), v.description("Writes waiting for space, retried with backoff.")),
@@ -45,8 +47,14 @@ const LatencyGuardStatus = v.pipe(
       v.description("Threads each run may train on while the guard holds some back; 0: runs paused; null: no hold."),
     ),
     reason: v.pipe(Text, v.description("Why threads are held back now; empty when none are.")),
-    p99_ms: v.pipe(v.nullable(v.number()), v.description("The serving thread's event-loop p99 over the latest window.")),
-    target_ms: v.pipe(v.nullable(v.number()), v.description("What a window is held to: p99_ms, or factor × idle_p99_ms.")),
+    p99_ms: v.pipe(
+      v.nullable(v.number()),
+      v.description("The serving thread's event-loop p99 over the latest window."),
+    ),
+    target_ms: v.pipe(
+      v.nullable(v.number()),
+      v.description("What a window is held to: p99_ms, or factor × idle_p99_ms."),
+    ),
     idle_p99_ms: v.pipe(
       v.nullable(v.number()),
       v.description("The p99 learned while no run trained, at the latest window's request rate; null before any."),
@@ -64,32 +72,70 @@ export const DaemonStatus = v.object({
   profile: v.object({ name: Text, files: v.array(Text), loaded_at: IsoTime("When the profile was loaded") }),
   device: v.object({ name: Text, kind: Text, accelerator: Text }),
   home: Text,
-  plugins: v.array(v.object({ kind: Text, name: Text, version: Text, source: v.pipe(v.string(), v.description("built-in, or the plugin's file.")) })),
+  plugins: v.array(
+    v.object({
+      kind: Text,
+      name: Text,
+      version: Text,
+      source: v.pipe(v.string(), v.description("built-in, or the plugin's file.")),
+    }),
+  ),
   jobs: v.array(v.object({ name: Text, strategy: JobPlugin, enabled: v.boolean() })),
   state: v.object({ schema_version: Count }),
   governor: v.object({
     paused: v.boolean(),
     reason: Text,
-    sparing_core: v.pipe(v.boolean(), v.description("Runs leave a core to serving while predictions come faster than spare_core_predictions_per_s.")),
+    sparing_core: v.pipe(
+      v.boolean(),
+      v.description("Runs leave a core to serving while predictions come faster than spare_core_predictions_per_s."),
+    ),
     sparing_reason: Text,
     threads_per_run: v.nullable(Count),
     latency_guard: LatencyGuardStatus,
-    readings: v.optional(v.pipe(Fields, v.description("The latest sample: cpuPercent, ownCpuPercent, memoryPercent, temperatureC, gpuPercent, …"))),
+    readings: v.optional(
+      v.pipe(
+        Fields,
+        v.description("The latest sample: cpuPercent, ownCpuPercent, memoryPercent, temperatureC, gpuPercent, …"),
+      ),
+    ),
     limits: v.pipe(Fields, v.description("The governor's thresholds: pause_cpu, pause_memory, max_temperature, …")),
   }),
-  queue: v.array(v.object({ job: Text, key: v.optional(Text), reason: Text, priority: Count, queued_at: IsoTime("When it was queued") })),
+  queue: v.array(
+    v.object({
+      job: Text,
+      key: v.optional(Text),
+      reason: Text,
+      priority: Count,
+      queued_at: IsoTime("When it was queued"),
+    }),
+  ),
   running: Count,
   runs: v.array(
-    v.object({ id: Text, job: Text, key: v.nullable(Text), status: Text, progress: v.nullable(Count), message: v.nullable(Text), started_at: v.nullable(UnixMs("When the run started")) }),
+    v.object({
+      id: Text,
+      job: Text,
+      key: v.nullable(Text),
+      status: Text,
+      progress: v.nullable(Count),
+      message: v.nullable(Text),
+      started_at: v.nullable(UnixMs("When the run started")),
+    }),
   ),
-  models: v.object({ count: Count, active: Count, loaded: v.array(v.object({ model: Text, version: Count, provider: Text })) }),
+  models: v.object({
+    count: Count,
+    active: Count,
+    loaded: v.array(v.object({ model: Text, version: Count, provider: Text })),
+  }),
   inference: v.pipe(
     v.object({
       calls: Count,
       rows: Count,
       sessions: v.pipe(
         v.object({ loaded: Count, bytes: Count, budget_bytes: Count, loads: Count, not_kept: Count, evictions: Count }),
-        v.description("Sessions kept loaded and their estimated memory against inference.memory_budget_mb; sessions loaded since the start, those not kept, and evictions."),
+        v.description(
+          "Sessions kept loaded and their estimated memory against inference.memory_budget_mb; sessions loaded since " +
+            "the start, those not kept, and evictions.",
+        ),
       ),
     }),
     v.description("ONNX Runtime calls and the rows they ran since the start: rows per call is the batch size."),

@@ -1,14 +1,14 @@
-import { EdgetrainError } from "../errors.ts";
 import type { Job, Profile } from "../config/schema.ts";
 import { dataFiles, fileFingerprint, waitUntilStable } from "../data/changes.ts";
+import { EdgetrainError } from "../errors.ts";
+import { trainingPriority } from "../os/thread-priority.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 import type { RegisteredPlugin } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { checkModelName } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
-import { trainingPriority } from "../os/thread-priority.ts";
 import { runScoreInThread, type ThreadBridge } from "../training/strategy-thread.ts";
-import { ScoreTally, type ScoreSummary } from "./score-summary.ts";
+import { type ScoreSummary, ScoreTally } from "./score-summary.ts";
 
 export interface ScoreJobParts {
   profile: Profile;

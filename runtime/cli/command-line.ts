@@ -1,6 +1,13 @@
-import { Argument, Command as Parser, CommanderError, Help, Option } from "commander";
+import { Argument, CommanderError, Help, Option, Command as Parser } from "commander";
 import { EdgetrainError, ExitCode, notFound } from "../errors.ts";
-import { optionsOf, type ArgumentSpec, type Command, type CommandIo, type OptionSpec, type ParsedArgs } from "./command.ts";
+import {
+  type ArgumentSpec,
+  type Command,
+  type CommandIo,
+  type OptionSpec,
+  optionsOf,
+  type ParsedArgs,
+} from "./command.ts";
 
 /** What the command line asks for: a command to run, or an exit code when help or the version was printed. */
 export type CommandLine = { command: Command; args: ParsedArgs } | { exit: number };
@@ -30,41 +37,73 @@ class StrictParser extends Parser {
   }
 
   unknownCommand(): never {
-    throw unknownCommand(this.args[0] ?? "", this.commands.map((command) => command.name()));
+    throw unknownCommand(
+      this.args[0] ?? "",
+      this.commands.map((command) => command.name()),
+    );
   }
 
   unknownOption(flag: string): never {
     const word = flag.replace(/^-+/, "");
     const longs = this.options.flatMap((option) => (option.long ? [option.long.slice(2)] : []));
     // A one-letter flag is a typo of nothing in particular: every other letter is as close.
-    throw notFound("option", word, word.length > 1 ? longs : [], { code: "usage", message: `unknown option "${flag}" for "${this.where}"`, shown: (long) => `--${long}`, hint: `${this.where} --help lists its options`, details: {} });
+    throw notFound("option", word, word.length > 1 ? longs : [], {
+      code: "usage",
+      message: `unknown option "${flag}" for "${this.where}"`,
+      shown: (long) => `--${long}`,
+      hint: `${this.where} --help lists its options`,
+      details: {},
+    });
   }
 
   optionMissingArgument(option: Option): never {
-    throw new EdgetrainError("usage", `${option.long} for "${this.where}" needs a value: ${option.description}`, { hint: `see ${this.where} --help` });
+    throw new EdgetrainError("usage", `${option.long} for "${this.where}" needs a value: ${option.description}`, {
+      hint: `see ${this.where} --help`,
+    });
   }
 
   _excessArguments(received: string[]): never {
     const expected = this.registeredArguments.map((argument) => argument.name().toUpperCase());
     const takes = expected.length ? `it takes ${expected.join(" ")}` : "it takes no arguments";
-    throw new EdgetrainError("usage", `unexpected argument "${received[expected.length]}" for "${this.where}" (${takes})`, { hint: `see ${this.where} --help` });
+    throw new EdgetrainError(
+      "usage",
+      `unexpected argument "${received[expected.length]}" for "${this.where}" (${takes})`,
+      { hint: `see ${this.where} --help` },
+    );
   }
 
   missingArgument(name: string): never {
     const argument = this.registeredArguments.find((candidate) => candidate.name() === name);
-    throw new EdgetrainError("usage", `"${this.where}" needs ${name.toUpperCase()}${argument?.description ? `: ${argument.description}` : ""}`, { hint: `see ${this.where} --help` });
+    throw new EdgetrainError(
+      "usage",
+      `"${this.where}" needs ${name.toUpperCase()}${argument?.description ? `: ${argument.description}` : ""}`,
+      { hint: `see ${this.where} --help` },
+    );
   }
 }
 
 function unknownCommand(name: string, known: string[]): EdgetrainError {
-  return notFound("command", name, known, { code: "usage", message: `unknown command "${name}"`, hint: "edgetrain --help lists the commands", details: {} });
+  return notFound("command", name, known, {
+    code: "usage",
+    message: `unknown command "${name}"`,
+    hint: "edgetrain --help lists the commands",
+    details: {},
+  });
 }
 
 /** commander with our command table: it parses and writes help; errors are worded and printed by us. */
-export function parseCommandLine(commands: readonly Command[], argv: string[], io: CommandIo, texts: HelpTexts): CommandLine {
+export function parseCommandLine(
+  commands: readonly Command[],
+  argv: string[],
+  io: CommandIo,
+  texts: HelpTexts,
+): CommandLine {
   // commander answers `help NAME` for an unknown NAME with the main help and no word about NAME.
   if (argv[0] === "help" && argv[1] !== undefined && !commands.some((command) => command.name === argv[1])) {
-    throw unknownCommand(argv[1], commands.map((command) => command.name));
+    throw unknownCommand(
+      argv[1],
+      commands.map((command) => command.name),
+    );
   }
   let chosen: CommandLine | undefined;
   const width = io.stdout.columns ?? 100;
@@ -91,10 +130,17 @@ export function parseCommandLine(commands: readonly Command[], argv: string[], i
       getErrHelpWidth: () => io.stderr.columns ?? 100,
     });
   for (const command of commands) {
-    const parser = program.command(command.name).summary(command.summary).description(command.description).helpOption("-h, --help", "show this help");
+    const parser = program
+      .command(command.name)
+      .summary(command.summary)
+      .description(command.description)
+      .helpOption("-h, --help", "show this help");
     for (const argument of command.arguments ?? []) parser.addArgument(argumentOf(command, argument));
     for (const [name, spec] of Object.entries(optionsOf(command))) parser.addOption(optionOf(name, spec));
-    parser.addHelpText("after", `\nExamples:\n${command.examples.map((line) => `  ${line}`).join("\n")}\n\n${wrap(texts.commandFooter)}`);
+    parser.addHelpText(
+      "after",
+      `\nExamples:\n${command.examples.map((line) => `  ${line}`).join("\n")}\n\n${wrap(texts.commandFooter)}`,
+    );
     parser.action(() => {
       chosen = { command, args: argsOf(parser, command) };
     });
@@ -118,7 +164,9 @@ export function parseCommandLine(commands: readonly Command[], argv: string[], i
 function optionOf(name: string, spec: OptionSpec): Option {
   const flags = `${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.type === "string" ? ` <${spec.value ?? "VALUE"}>` : ""}`;
   const option = new Option(flags, spec.multiple ? `${spec.description} (repeatable)` : spec.description);
-  return spec.multiple ? option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]) : option;
+  return spec.multiple
+    ? option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    : option;
 }
 
 function argumentOf(command: Command, spec: ArgumentSpec): Argument {
@@ -132,7 +180,9 @@ function argumentOf(command: Command, spec: ArgumentSpec): Argument {
     throw notFound(spec.name, value, choices, {
       code: "usage",
       message: `unknown ${spec.name} "${value}" for "edgetrain ${command.name}"`,
-      after: `; expected ${choices.length > 2 ? `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}` : choices.join(" or ")}`,
+      after:
+        `; expected ` +
+        `${choices.length > 2 ? `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}` : choices.join(" or ")}`,
       hint: `see edgetrain ${command.name} --help`,
       details: {},
     });
@@ -144,7 +194,8 @@ function argsOf(parser: Parser, command: Command): ParsedArgs {
   const values: ParsedArgs["values"] = {};
   for (const option of parser.options) {
     const name = option.long?.replace(/^--/, "");
-    if (name && name !== "help") values[name] = parser.getOptionValue(option.attributeName()) as ParsedArgs["values"][string];
+    if (name && name !== "help")
+      values[name] = parser.getOptionValue(option.attributeName()) as ParsedArgs["values"][string];
   }
   return { values, positionals: [...parser.args] };
 }

@@ -59,7 +59,10 @@ export interface ParsedArgs {
 }
 
 /** Every command takes --json; a command that declares it itself says what its JSON holds. */
-export const JSON_OPTION: OptionSpec = { type: "boolean", description: "answer in JSON; errors as {code, message, hint} on stderr" };
+export const JSON_OPTION: OptionSpec = {
+  type: "boolean",
+  description: "answer in JSON; errors as {code, message, hint} on stderr",
+};
 
 /** The options a command accepts, as the parser, its help and the completion scripts see them. */
 export function optionsOf(command: Command): Record<string, OptionSpec> {
@@ -85,13 +88,15 @@ export function portFlag(args: ParsedArgs): number | undefined {
   const text = stringFlag(args, "port");
   if (text === undefined) return undefined;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EdgetrainError("usage", `--port ${text}: expected a port number from 0 to 65535`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new EdgetrainError("usage", `--port ${text}: expected a port number from 0 to 65535`);
   return port;
 }
 
 export function limitFlag(args: ParsedArgs, fallback: number): number {
   const text = stringFlag(args, "limit");
   const limit = Number(text ?? fallback);
-  if (!Number.isInteger(limit) || limit < 1) throw new EdgetrainError("usage", `--limit ${text}: expected a positive whole number`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new EdgetrainError("usage", `--limit ${text}: expected a positive whole number`);
   return limit;
 }

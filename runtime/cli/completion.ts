@@ -1,4 +1,4 @@
-import { optionsOf, type Command, type OptionSpec } from "./command.ts";
+import { type Command, type OptionSpec, optionsOf } from "./command.ts";
 
 /**
  * Completion scripts for bash, zsh and fish, written from the command table: every command, its flags
@@ -24,10 +24,22 @@ function entriesOf(commands: readonly Command[]): Entry[] {
     name: command.name,
     summary: command.summary,
     options: [...Object.entries(optionsOf(command)), ["help", HELP_FLAG]],
-    positionals: (command.arguments ?? []).map((argument) => ({ name: argument.name, words: argument.choices ?? [], variadic: Boolean(argument.variadic) })),
+    positionals: (command.arguments ?? []).map((argument) => ({
+      name: argument.name,
+      words: argument.choices ?? [],
+      variadic: Boolean(argument.variadic),
+    })),
   }));
   const names = commands.map((command) => command.name);
-  return [...entries, { name: "help", summary: "show help for a command", options: [], positionals: [{ name: "command", words: names, variadic: false }] }];
+  return [
+    ...entries,
+    {
+      name: "help",
+      summary: "show help for a command",
+      options: [],
+      positionals: [{ name: "command", words: names, variadic: false }],
+    },
+  ];
 }
 
 export function completionScript(shell: Shell, commands: readonly Command[]): string {
@@ -40,7 +52,10 @@ const flagsOf = ([name, spec]: [string, OptionSpec]) => [`--${name}`, ...(spec.s
 function bashScript(entries: Entry[]): string {
   const cases = entries.map((entry) => {
     const flags = entry.options.flatMap(flagsOf).join(" ");
-    const valued = entry.options.filter(([, spec]) => spec.type === "string").flatMap(flagsOf).join(" ");
+    const valued = entry.options
+      .filter(([, spec]) => spec.type === "string")
+      .flatMap(flagsOf)
+      .join(" ");
     const words = entry.positionals.flatMap((positional) => positional.words).join(" ");
     return `    ${entry.name}) flags="${flags}"; valued="${valued}"; words="${words}" ;;`;
   });
@@ -87,9 +102,14 @@ function zshScript(entries: Entry[]): string {
     });
     const positionals = entry.positionals.map((positional, index) => {
       if (positional.variadic) return zshQuoted(`*::${positional.name}:_normal`);
-      return zshQuoted(`${index + 1}:${positional.name}:${positional.words.length ? `(${positional.words.join(" ")})` : "_files"}`);
+      return zshQuoted(
+        `${index + 1}:${positional.name}:${positional.words.length ? `(${positional.words.join(" ")})` : "_files"}`,
+      );
     });
-    return `    ${entry.name})\n      _arguments -s \\\n        ${[...specs, ...positionals].join(" \\\n        ")}\n      ;;`;
+    return (
+      `    ${entry.name})\n      _arguments -s \\\n        ` +
+      `${[...specs, ...positionals].join(" \\\n        ")}\n      ;;`
+    );
   });
   return `#compdef edgetrain
 # zsh completion for edgetrain, written by \`edgetrain completion zsh\`.
@@ -134,10 +154,13 @@ function fishScript(entries: Entry[]): string {
     lines.push(`complete -c edgetrain -n __fish_use_subcommand -a ${entry.name} -d ${fishQuoted(entry.summary)}`);
     const when = `-n '__fish_seen_subcommand_from ${entry.name}'`;
     for (const [name, spec] of entry.options) {
-      lines.push(`complete -c edgetrain ${when}${spec.short ? ` -s ${spec.short}` : ""} -l ${name}${spec.type === "string" ? " -r" : ""} -d ${fishQuoted(spec.description)}`);
+      lines.push(
+        `complete -c edgetrain ${when}${spec.short ? ` -s ${spec.short}` : ""} -l ` +
+          `${name}${spec.type === "string" ? " -r" : ""} -d ${fishQuoted(spec.description)}`,
+      );
     }
     const words = entry.positionals.flatMap((positional) => positional.words);
     if (words.length) lines.push(`complete -c edgetrain ${when} -f -a ${fishQuoted(words.join(" "))}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

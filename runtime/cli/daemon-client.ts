@@ -1,6 +1,6 @@
-import { treaty, type Treaty } from "@elysiajs/eden";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type Treaty, treaty } from "@elysiajs/eden";
 import type { App, ErrorBody } from "../api/contract.ts";
 import { EdgetrainError, isErrorCode, messageOf } from "../errors.ts";
 import { isOwnerAlive, readLockOwner } from "../locks/lockfile.ts";
@@ -34,8 +34,14 @@ export function daemonClient(args: ParsedArgs, io: CommandIo): DaemonClient {
   return connectDaemon(address.url, loaded.profile?.api.token ?? homeToken(paths.home));
 }
 
-/** One call to the home's daemon, for commands that ask one thing: `askDaemon(args, io, (api) => api.v1.models.get())`. */
-export function askDaemon<R extends EdenAnswer>(args: ParsedArgs, io: CommandIo, call: (api: DaemonApi) => Promise<R>): Promise<NonNullable<R["data"]>> {
+/**
+ * One call to the home's daemon, for commands that ask one thing: `askDaemon(args, io, (api) => api.v1.models.get())`.
+ */
+export function askDaemon<R extends EdenAnswer>(
+  args: ParsedArgs,
+  io: CommandIo,
+  call: (api: DaemonApi) => Promise<R>,
+): Promise<NonNullable<R["data"]>> {
   const client = daemonClient(args, io);
   return client.answer(call(client.api));
 }
@@ -55,7 +61,12 @@ export function connectDaemon(url: string, token: string | undefined): DaemonCli
       const answer = await pending;
       if (!answer.error) return answer.data as NonNullable<Awaited<typeof pending>["data"]>;
       // A request that got no answer (refused, timed out) comes back without a response, its error as the value.
-      if (!answer.response) throw new EdgetrainError("not_found", `the daemon at ${url} does not answer: ${messageOf(answer.error.value)}`, { hint: "is it running? (edgetrain run)" });
+      if (!answer.response)
+        throw new EdgetrainError(
+          "not_found",
+          `the daemon at ${url} does not answer: ${messageOf(answer.error.value)}`,
+          { hint: "is it running? (edgetrain run)" },
+        );
       throw daemonError(answer.response.status, answer.error.value);
     },
   };
@@ -63,10 +74,15 @@ export function connectDaemon(url: string, token: string | undefined): DaemonCli
 
 /** The daemon's error body as an EdgetrainError with the daemon's code, hint and details. */
 export function daemonError(status: number, body: unknown): EdgetrainError {
-  const { code, message, hint, ...details } = (typeof body === "object" && body !== null ? body : {}) as Partial<ErrorBody>;
+  const { code, message, hint, ...details } = (
+    typeof body === "object" && body !== null ? body : {}
+  ) as Partial<ErrorBody>;
   // A code this CLI does not know (a newer daemon's) keeps at least the kind of failure.
   const known = isErrorCode(code) ? code : status >= 500 ? "internal" : "bad_input";
-  return new EdgetrainError(known, typeof message === "string" ? message : `the daemon answered HTTP ${status}`, { hint: typeof hint === "string" ? hint : undefined, details });
+  return new EdgetrainError(known, typeof message === "string" ? message : `the daemon answered HTTP ${status}`, {
+    hint: typeof hint === "string" ? hint : undefined,
+    details,
+  });
 }
 
 /** True when a live daemon holds the home: model and cache commands then go through its API. */

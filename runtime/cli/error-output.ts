@@ -21,7 +21,13 @@ export function wantsJson(argv: readonly string[]): boolean {
 export function reportError(error: unknown, io: CommandIo, json: boolean): number {
   if (!(error instanceof EdgetrainError) && isDiskFull(error)) {
     // Not a bug, so no stack: a write somewhere found the disk full (the daemon names its home itself).
-    return reportError(new EdgetrainError("disk_full", `the disk is full: ${messageOf(error)}`, { hint: "free space on it, or use another home with --home" }), io, json);
+    return reportError(
+      new EdgetrainError("disk_full", `the disk is full: ${messageOf(error)}`, {
+        hint: "free space on it, or use another home with --home",
+      }),
+      io,
+      json,
+    );
   }
   const known = error instanceof EdgetrainError;
   const problems = known && Array.isArray(error.details.problems) ? error.details.problems.map(String) : undefined;
@@ -38,11 +44,11 @@ export function reportError(error: unknown, io: CommandIo, json: boolean): numbe
 /** For a command that fails with its own exit code rather than by throwing. */
 export function writeError(io: CommandIo, json: boolean, body: ErrorBody, stack?: string): void {
   if (json) {
-    io.stderr.write(JSON.stringify(body) + "\n");
+    io.stderr.write(`${JSON.stringify(body)}\n`);
     return;
   }
   io.stderr.write(`edgetrain: ${body.message}\n`);
   for (const problem of body.problems?.slice(0, 20) ?? []) io.stderr.write(`  ${problem}\n`);
   if (body.hint) io.stderr.write(`  hint: ${body.hint}\n`);
-  if (stack) io.stderr.write(stack + "\n");
+  if (stack) io.stderr.write(`${stack}\n`);
 }

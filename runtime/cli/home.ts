@@ -1,26 +1,35 @@
 import { resolve } from "node:path";
 import * as v from "valibot";
-import { loadProfile, type LoadedProfile } from "../config/load-profile.ts";
-import { ProfileSchema } from "../config/schema.ts";
-import type { ResolvedPaths } from "../plugin-api.ts";
-import { EdgetrainError } from "../errors.ts";
-import { openState, type StateDatabase } from "../state/database.ts";
+import { type LoadedProfile, loadProfile } from "../config/load-profile.ts";
 import { expandHome, resolvePaths } from "../config/paths.ts";
-import { chooseProfile, resolveProfile, type ResolvedProfile } from "../config/validate-profile.ts";
-import type { Profile } from "../config/schema.ts";
 import { formatProblem } from "../config/problems-text.ts";
+import type { Profile } from "../config/schema.ts";
+import { ProfileSchema } from "../config/schema.ts";
+import { chooseProfile, type ResolvedProfile, resolveProfile } from "../config/validate-profile.ts";
 import { defaultHome } from "../environment.ts";
-import { stringFlag, type CommandIo, type OptionSpec, type ParsedArgs } from "./command.ts";
+import { EdgetrainError } from "../errors.ts";
+import type { ResolvedPaths } from "../plugin-api.ts";
+import { openState, type StateDatabase } from "../state/database.ts";
+import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "./command.ts";
 
 /** The home and profile a command works on: --home/--profile, then EDGETRAIN_HOME/EDGETRAIN_PROFILE, then defaults. */
 export function homeAndProfile(args: ParsedArgs, io: CommandIo): { home: string; profile: string; homeFlag?: string } {
   const homeFlag = stringFlag(args, "home");
   const home = resolve(expandHome(homeFlag ?? defaultHome(io.environment), io.environment.userHome));
-  return { home, profile: chooseProfile(stringFlag(args, "profile"), io.environment, home), homeFlag: homeFlag === undefined ? undefined : home };
+  return {
+    home,
+    profile: chooseProfile(stringFlag(args, "profile"), io.environment, home),
+    homeFlag: homeFlag === undefined ? undefined : home,
+  };
 }
 
 export const homeOptions = {
-  profile: { type: "string", short: "p", value: "NAME", description: "built-in profile name or file (default: the home's profile.yaml, else base)" },
+  profile: {
+    type: "string",
+    short: "p",
+    value: "NAME",
+    description: "built-in profile name or file (default: the home's profile.yaml, else base)",
+  },
   home: { type: "string", value: "DIR", description: "edgetrain home (default ~/.edgetrain, or EDGETRAIN_HOME)" },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -28,7 +37,10 @@ export const homeOptions = {
  * The profile a command works on, loaded, and its paths. With a broken profile the paths are the home's
  * default layout, so that commands that only read (check, plugins, status…) still work.
  */
-export function loadHomeProfile(args: ParsedArgs, io: CommandIo): { loaded: LoadedProfile; paths: ResolvedPaths; profileRef: string; homeFlag?: string } {
+export function loadHomeProfile(
+  args: ParsedArgs,
+  io: CommandIo,
+): { loaded: LoadedProfile; paths: ResolvedPaths; profileRef: string; homeFlag?: string } {
   const { profile: profileRef, homeFlag, home } = homeAndProfile(args, io);
   const loaded = loadProfile({ profile: profileRef, environment: io.environment, overrides: { home: homeFlag } });
   const paths = resolvePaths(loaded.profile ?? defaultLayout(home), io.environment.userHome);
@@ -43,17 +55,25 @@ function defaultLayout(home: string) {
 /** The state database of the home the command works on (runs, decisions). */
 export function openHomeState(args: ParsedArgs, io: CommandIo): StateDatabase {
   const { loaded, paths } = loadHomeProfile(args, io);
-  if (!loaded.profile) throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems: run edgetrain validate`);
+  if (!loaded.profile)
+    throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems: run edgetrain validate`);
   return openState(paths.state);
 }
 
-/** The profile with its plugins, resolved and checked, for commands that train or serve: problems stop them with a list. */
-export async function resolveHomeProfile(args: ParsedArgs, io: CommandIo): Promise<ResolvedProfile & { profile: Profile; paths: ResolvedPaths }> {
+/**
+ * The profile with its plugins, resolved and checked, for commands that train or serve: problems stop them with a list.
+ */
+export async function resolveHomeProfile(
+  args: ParsedArgs,
+  io: CommandIo,
+): Promise<ResolvedProfile & { profile: Profile; paths: ResolvedPaths }> {
   const { profile, homeFlag } = homeAndProfile(args, io);
   const resolved = await resolveProfile(profile, io.environment, { home: homeFlag });
   if (!resolved.profile || !resolved.paths) {
     const errors = resolved.problems.filter((p) => p.severity === "error");
-    throw new EdgetrainError("profile_invalid", `profile ${resolved.loaded.name} has ${errors.length} problem(s)`, { details: { problems: errors.map(formatProblem) } });
+    throw new EdgetrainError("profile_invalid", `profile ${resolved.loaded.name} has ${errors.length} problem(s)`, {
+      details: { problems: errors.map(formatProblem) },
+    });
   }
   return resolved as ResolvedProfile & { profile: Profile; paths: ResolvedPaths };
 }

@@ -4,7 +4,7 @@ import type { HubAddress } from "../api/fleet-contract.ts";
 import { expandHome } from "../config/paths.ts";
 import { defaultHome } from "../environment.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
-import { stringFlag, type CommandIo, type OptionSpec, type ParsedArgs } from "./command.ts";
+import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "./command.ts";
 import { daemonError } from "./daemon-client.ts";
 
 export const hubHomeOption = {

@@ -5,7 +5,7 @@ import { formatProblem } from "../config/problems-text.ts";
 import type { HubConfig } from "../config/schema.ts";
 import { chooseProfile } from "../config/validate-profile.ts";
 import { EdgetrainError } from "../errors.ts";
-import { stringFlag, type CommandIo, type ParsedArgs } from "./command.ts";
+import { type CommandIo, type ParsedArgs, stringFlag } from "./command.ts";
 
 /**
  * The `hub:` section of the hub's profile: --profile, else EDGETRAIN_PROFILE, else the hub home's

@@ -23,7 +23,8 @@ export function jsonAnswer(value: unknown): unknown {
   for (const [key, field] of Object.entries(value)) {
     const name = snakeCase(key);
     if (NAMED_BY_USERS.has(name)) out[name] = field;
-    else if (isTimeKey(name) && typeof field === "number" && Number.isFinite(field)) out[name] = new Date(field).toISOString();
+    else if (isTimeKey(name) && typeof field === "number" && Number.isFinite(field))
+      out[name] = new Date(field).toISOString();
     else out[name] = jsonAnswer(field);
   }
   return out;
@@ -34,7 +35,9 @@ export function jsonAnswer(value: unknown): unknown {
  * `asIs` prints the value untouched, for documents whose keys are not edgetrain's to rename (a profile).
  */
 export function writeJson(io: CommandIo, value: unknown, options: { indent?: boolean; asIs?: boolean } = {}): void {
-  io.stdout.write(JSON.stringify(options.asIs ? value : jsonAnswer(value), null, options.indent ? 2 : undefined) + "\n");
+  io.stdout.write(
+    `${JSON.stringify(options.asIs ? value : jsonAnswer(value), null, options.indent ? 2 : undefined)}\n`,
+  );
 }
 
 /** The answer of a command that says what it did: `json` with --json, else the sentence. */

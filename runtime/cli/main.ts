@@ -5,7 +5,7 @@ import { ExitCode } from "../errors.ts";
 import { PROBE_COMMAND, probeInProcess } from "../inference/probe.ts";
 import { build, VERSION } from "../version.ts";
 import type { CommandIo } from "./command.ts";
-import { parseCommandLine, type HelpTexts } from "./command-line.ts";
+import { type HelpTexts, parseCommandLine } from "./command-line.ts";
 import { commands } from "./command-table.ts";
 import { reportError, wantsJson } from "./error-output.ts";
 
@@ -20,8 +20,13 @@ const EXIT_CODES = `Exit codes:
 
 const HELP: HelpTexts = {
   description: `edgetrain ${VERSION} — keeps ML models fresh on the device itself`,
-  mainFooter: `Environment: EDGETRAIN_HOME (home folder), EDGETRAIN_PROFILE (profile name or file), NO_COLOR.\n\n${EXIT_CODES}`,
-  commandFooter: `Exit codes: ${ExitCode.ok} ok · ${ExitCode.problems} problems · ${ExitCode.usage} usage · ${ExitCode.config} profile invalid · ${ExitCode.plugin} plugin · ${ExitCode.refused} refused · ${ExitCode.internal} internal`,
+  mainFooter:
+    `Environment: EDGETRAIN_HOME (home folder), EDGETRAIN_PROFILE (profile name or file), ` +
+    `NO_COLOR.\n\n${EXIT_CODES}`,
+  commandFooter:
+    `Exit codes: ${ExitCode.ok} ok · ${ExitCode.problems} problems · ${ExitCode.usage} usage · ` +
+    `${ExitCode.config} profile invalid · ${ExitCode.plugin} plugin · ${ExitCode.refused} refused · ` +
+    `${ExitCode.internal} internal`,
   version: `edgetrain ${VERSION} (${build.target}, ${build.platform}, ${build.commit})`,
 };
 
@@ -30,7 +35,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   if (first === "version") argv = ["--version"];
   if (first === PROBE_COMMAND) {
     // Internal: `edgetrain check` loads ONNX Runtime here, in a child, so a crashing library cannot take it down.
-    io.stdout.write(JSON.stringify(await probeInProcess(JSON.parse(rest[0] ?? "{}"))) + "\n");
+    io.stdout.write(`${JSON.stringify(await probeInProcess(JSON.parse(rest[0] ?? "{}")))}\n`);
     return ExitCode.ok;
   }
   try {
@@ -50,7 +55,16 @@ if (import.meta.main) {
     throw error;
   });
   const environment = readEnvironment();
-  const output = (stream: NodeJS.WriteStream) => ({ write: (text: string) => void stream.write(text), isTTY: Boolean(stream.isTTY), columns: stream.isTTY ? stream.columns : undefined });
-  const io: CommandIo = { stdout: output(process.stdout), stderr: output(process.stderr), environment, color: Boolean(process.stdout.isTTY) && !environment.noColor };
+  const output = (stream: NodeJS.WriteStream) => ({
+    write: (text: string) => void stream.write(text),
+    isTTY: Boolean(stream.isTTY),
+    columns: stream.isTTY ? stream.columns : undefined,
+  });
+  const io: CommandIo = {
+    stdout: output(process.stdout),
+    stderr: output(process.stderr),
+    environment,
+    color: Boolean(process.stdout.isTTY) && !environment.noColor,
+  };
   process.exitCode = await main(process.argv.slice(2), io);
 }

@@ -18,7 +18,10 @@ export function progressBar(output: Output, label: string): ProgressReporter & {
       const filled = Math.round(fraction * WIDTH);
       const elapsed = (now - started) / 1000;
       const eta = fraction > 0 && fraction < 1 ? ` eta ${Math.ceil((elapsed / fraction) * (1 - fraction))}s` : "";
-      output.write(`\r${label} [${"█".repeat(filled)}${"░".repeat(WIDTH - filled)}] ${Math.round(fraction * 100)}% ${message ?? `${done}/${total}`} ${elapsed.toFixed(1)}s${eta}\x1b[K`);
+      output.write(
+        `\r${label} [${"█".repeat(filled)}${"░".repeat(WIDTH - filled)}] ${Math.round(fraction * 100)}% ` +
+          `${message ?? `${done}/${total}`} ${elapsed.toFixed(1)}s${eta}\x1b[K`,
+      );
       drawn = true;
     },
     finish() {

@@ -18,13 +18,15 @@ export function writeTable(out: Output, rows: string[][]): void {
       const text = cut(cell, widths[column]!);
       return column === row.length - 1 ? text : text + " ".repeat(widths[column]! - Bun.stringWidth(text));
     });
-    out.write(cells.join("  ") + "\n");
+    out.write(`${cells.join("  ")}\n`);
   }
 }
 
 /** Narrows `widths` in place until the row fits `columns` or every column is at its floor. */
 function fitColumns(widths: number[], header: string[], columns: number): void {
-  const floor = widths.map((width, column) => (column === 0 ? width : Math.min(width, Math.max(MIN_COLUMN, Bun.stringWidth(header[column]!)))));
+  const floor = widths.map((width, column) =>
+    column === 0 ? width : Math.min(width, Math.max(MIN_COLUMN, Bun.stringWidth(header[column]!))),
+  );
   let total = widths.reduce((sum, width) => sum + width, 0) + 2 * (widths.length - 1);
   const last = widths.length - 1;
   const fromLast = Math.min(total - columns, widths[last]! - floor[last]!);
@@ -34,7 +36,8 @@ function fitColumns(widths: number[], header: string[], columns: number): void {
   }
   while (total > columns) {
     let widest = -1;
-    for (let column = 0; column < widths.length; column++) if (widths[column]! > floor[column]! && (widest < 0 || widths[column]! > widths[widest]!)) widest = column;
+    for (let column = 0; column < widths.length; column++)
+      if (widths[column]! > floor[column]! && (widest < 0 || widths[column]! > widths[widest]!)) widest = column;
     if (widest < 0) return;
     widths[widest]!--;
     total--;
@@ -48,12 +51,14 @@ function cut(cell: string, width: number): string {
     if (Bun.stringWidth(text + char) > width - 1) break;
     text += char;
   }
-  return text + "…";
+  return `${text}…`;
 }
 
 /** `accuracy 0.812, f1 0.774` */
 export function metricsText(metrics: Record<string, number> | null | undefined, digits = 3): string {
   // Counts (a score run's rows, files, version) read as counts; scores keep their digits.
   const text = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(digits));
-  return Object.entries(metrics ?? {}).map(([name, value]) => `${name} ${text(value)}`).join(", ");
+  return Object.entries(metrics ?? {})
+    .map(([name, value]) => `${name} ${text(value)}`)
+    .join(", ");
 }

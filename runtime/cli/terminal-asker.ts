@@ -24,9 +24,15 @@ async function askOnTerminal(
   input: ReadableStream<Uint8Array>,
 ): Promise<Answered> {
   out.write(`\n${what} would train while a live predictor runs:\n`);
-  for (const p of predictors) out.write(`  ${p.name}: ${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.command ? ` (${p.command})` : ""}${p.lockfile ? ` lock ${p.lockfile}` : ""}\n`);
+  for (const p of predictors)
+    out.write(
+      `  ${p.name}: ` +
+        `${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.command ? ` (${p.command})` : ""}${p.lockfile ? ` lock ${p.lockfile}` : ""}\n`,
+    );
   const deadline = Date.now() + timeoutMs;
-  const prompt = () => `\r[w]ait, [s]kip or [f]orce? default ${defaultAnswer} in ${Math.max(0, Math.ceil((deadline - Date.now()) / 1000))}s: \x1b[K`;
+  const prompt = () =>
+    `\r[w]ait, [s]kip or [f]orce? default ${defaultAnswer} in ` +
+    `${Math.max(0, Math.ceil((deadline - Date.now()) / 1000))}s: \x1b[K`;
   out.write(prompt());
   const ticker = setInterval(() => out.write(prompt()), 1000);
   const reader = input.getReader();
@@ -74,7 +80,14 @@ export class TerminalAsker implements Asker {
     const asked = openConflict(`terminal-${this.counter++}`, question);
     const what = `job ${question.job}${question.key ? ` for ${question.key}` : ""}`;
     const timeoutMs = question.deadline - question.asked_at;
-    const answering = askOnTerminal(this.out, what, question.predictors, question.default_answer, timeoutMs, this.input());
+    const answering = askOnTerminal(
+      this.out,
+      what,
+      question.predictors,
+      question.default_answer,
+      timeoutMs,
+      this.input(),
+    );
     // A terminal that cannot be read is a person who does not answer.
     const unread: Answered = { answer: question.default_answer, by: "timeout" };
     void answering.catch(() => unread).then((answered) => this.answers.set(asked.id, answered));

@@ -5,13 +5,29 @@ const doc = v.description;
 
 /** The profile's `api:` section (part of runtime/config/schema.ts): where and how the HTTP API listens. */
 export const Api = v.strictObject({
-  host: v.optional(v.pipe(v.string(), doc("Address to listen on. Anything but loopback requires `token`.")), "127.0.0.1"),
-  port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535), doc("TCP port; 0 picks a free one.")), 8470),
-  token: v.optional(v.pipe(v.string(), v.minLength(16, "a token of at least 16 characters"), doc("Bearer token; use `${EDGETRAIN_TOKEN}` rather than writing it here."))),
+  host: v.optional(
+    v.pipe(v.string(), doc("Address to listen on. Anything but loopback requires `token`.")),
+    "127.0.0.1",
+  ),
+  port: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535), doc("TCP port; 0 picks a free one.")),
+    8470,
+  ),
+  token: v.optional(
+    v.pipe(
+      v.string(),
+      v.minLength(16, "a token of at least 16 characters"),
+      doc("Bearer token; use `${EDGETRAIN_TOKEN}` rather than writing it here."),
+    ),
+  ),
   allowed_hosts: v.optional(
     v.pipe(
       v.array(v.pipe(v.string(), v.regex(/^[a-z0-9.:[\]-]+$/i, "a host name or address, with an optional :port"))),
-      doc("Host header values answered besides loopback names (a name that resolves to this device, e.g. for a reverse proxy). On a loopback bind any other Host gets 403, against DNS rebinding; on another bind the list is checked only when set."),
+      doc(
+        "Host header values answered besides loopback names (a name that resolves to this device, e.g. for a reverse " +
+          "proxy). On a loopback bind any other Host gets 403, against DNS rebinding; on another bind the list is " +
+          "checked only when set.",
+      ),
     ),
     [],
   ),
@@ -25,7 +41,12 @@ export const Api = v.strictObject({
     ),
     [],
   ),
-  max_body_kb: v.optional(positiveInt("Largest request body accepted; the default carries max_rows rows of up to about 60 features written in full."), 8192),
+  max_body_kb: v.optional(
+    positiveInt(
+      "Largest request body accepted; the default carries max_rows rows of up to about 60 features written in full.",
+    ),
+    8192,
+  ),
   max_rows: v.optional(positiveInt("Rows one predict request may carry."), 10_000),
   event_buffer: v.optional(
     v.pipe(

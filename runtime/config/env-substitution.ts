@@ -20,7 +20,10 @@ export interface SubstitutionResult {
  * Replaces `${VAR}` and `${VAR:-default}` in string values. A value that is one reference alone
  * takes the variable's YAML type, so `port: ${PORT}` gives a number.
  */
-export function substituteEnvironment(tree: Tree, variables: Readonly<Record<string, string | undefined>>): SubstitutionResult {
+export function substituteEnvironment(
+  tree: Tree,
+  variables: Readonly<Record<string, string | undefined>>,
+): SubstitutionResult {
   const substituted: Substitution[] = [];
   const missing: Substitution[] = [];
   const visit = (value: unknown, path: Array<string | number>): unknown => {
@@ -39,7 +42,8 @@ export function substituteEnvironment(tree: Tree, variables: Readonly<Record<str
       return whole ? typedScalar(replaced) : replaced;
     }
     if (Array.isArray(value)) return value.map((item, index) => visit(item, [...path, index]));
-    if (isTree(value)) return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, visit(child, [...path, key])]));
+    if (isTree(value))
+      return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, visit(child, [...path, key])]));
     return value;
   };
   return { value: visit(tree, []) as Tree, substituted, missing };

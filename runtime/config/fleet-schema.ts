@@ -61,10 +61,7 @@ export const Fleet = v.strictObject({
   trust: v.optional(
     v.pipe(
       v.array(
-        v.pipe(
-          v.string(),
-          v.regex(/^ed25519:[A-Za-z0-9+/=]{40,}$/, "ed25519:<base64>, as `edgetrain hub key` prints"),
-        ),
+        v.pipe(v.string(), v.regex(/^ed25519:[A-Za-z0-9+/=]{40,}$/, "ed25519:<base64>, as `edgetrain hub key` prints")),
       ),
       doc(
         "Hub public keys whose signatures on model announcements and commands are accepted; nothing unsigned " +

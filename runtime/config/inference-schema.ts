@@ -6,21 +6,47 @@ const doc = v.description;
 
 /** The profile's `inference:` section (part of runtime/config/schema.ts): ONNX Runtime sessions kept loaded. */
 export const Inference = v.strictObject({
-  backend: v.optional(v.pipe(v.picklist(["auto", "native", "wasm"]), doc("ONNX Runtime backend: auto picks WebAssembly where glibc < 2.28.")), "auto"),
+  backend: v.optional(
+    v.pipe(
+      v.picklist(["auto", "native", "wasm"]),
+      doc("ONNX Runtime backend: auto picks WebAssembly where glibc < 2.28."),
+    ),
+    "auto",
+  ),
   memory_budget_mb: v.optional(
     positiveInt(
-      "Estimated memory of the model sessions kept loaded (9 times each model file plus 320 KB, at least what ONNX Runtime takes: a demo forest of 40 trees about 2 MB). Once it is full, a new session is kept only in place of least recently used ones asked for less often; a model not kept loads a session for the requests that arrive while it is loaded.",
+      "Estimated memory of the model sessions kept loaded (9 times each model file plus 320 KB, at least what ONNX " +
+        "Runtime takes: a demo forest of 40 trees about 2 MB). Once it is full, a new session is kept only in place " +
+        "of least recently used ones asked for less often; a model not kept loads a session for the requests that " +
+        "arrive while it is loaded.",
     ),
     512,
   ),
-  max_loaded: v.optional(positiveInt("A cap on the count of sessions kept loaded, besides memory_budget_mb; none when left out.")),
-  min_residence: v.optional(v.pipe(Duration, doc("A session kept is not unloaded to make room for another for this long after it was loaded, however rarely it is asked for.")), "10s"),
+  max_loaded: v.optional(
+    positiveInt("A cap on the count of sessions kept loaded, besides memory_budget_mb; none when left out."),
+  ),
+  min_residence: v.optional(
+    v.pipe(
+      Duration,
+      doc(
+        "A session kept is not unloaded to make room for another for this long after it was loaded, however rarely " +
+          "it is asked for.",
+      ),
+    ),
+    "10s",
+  ),
   threads: v.optional(
-    positiveInt("Intra-op threads per session. 1: a session computes on the thread that asks, which is fastest for single rows and cheapest to unload; more only speed up large batches."),
+    positiveInt(
+      "Intra-op threads per session. 1: a session computes on the thread that asks, which is fastest for single rows " +
+        "and cheapest to unload; more only speed up large batches.",
+    ),
     1,
   ),
   max_batch_rows: v.optional(
-    positiveInt("Predictions asked of one model in the same turn of the event loop run as one ONNX Runtime call of up to this many rows: fewer calls under load. 1: each request alone."),
+    positiveInt(
+      "Predictions asked of one model in the same turn of the event loop run as one ONNX Runtime call of up to this " +
+        "many rows: fewer calls under load. 1: each request alone.",
+    ),
     64,
   ),
 });

@@ -1,6 +1,6 @@
 import type * as v from "valibot";
 import { suggestionHint } from "../errors.ts";
-import { formatPath, type FieldPath } from "./field-path.ts";
+import { type FieldPath, formatPath } from "./field-path.ts";
 import { allowedKeysAt } from "./schema-walk.ts";
 import type { Position, Problem } from "./yaml-source.ts";
 
@@ -10,7 +10,12 @@ export type Locator = (path: FieldPath, preferKey?: boolean) => Position;
  * Turns valibot issues into problems a person can act on:
  * `file:line:col  governor.sample_interval  expected a duration such as "10s", got "fast"`.
  */
-export function problemsFromIssues(issues: ReadonlyArray<v.BaseIssue<unknown>>, schema: unknown, locate: Locator, prefix: FieldPath = []): Problem[] {
+export function problemsFromIssues(
+  issues: ReadonlyArray<v.BaseIssue<unknown>>,
+  schema: unknown,
+  locate: Locator,
+  prefix: FieldPath = [],
+): Problem[] {
   return issues.map((issue) => {
     const relative: FieldPath = (issue.path ?? []).map((item) => item.key as string | number);
     const path = [...prefix, ...relative];

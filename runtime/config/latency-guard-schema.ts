@@ -9,7 +9,8 @@ export const LatencyGuardSchema = v.strictObject({
     v.pipe(
       v.boolean(),
       doc(
-        "While runs train, the daemon watches how late its own thread answers, and takes training threads away (down to pausing the run) while that passes the target.",
+        "While runs train, the daemon watches how late its own thread answers, and takes training threads away (down " +
+          "to pausing the run) while that passes the target.",
       ),
     ),
     true,
@@ -19,7 +20,8 @@ export const LatencyGuardSchema = v.strictObject({
       v.number(),
       v.minValue(0),
       doc(
-        "An absolute target in ms for the p99 of the serving thread's event-loop delay (how late a 10 ms timer fires); when set, factor is not used.",
+        "An absolute target in ms for the p99 of the serving thread's event-loop delay (how late a 10 ms timer " +
+          "fires); when set, factor is not used.",
       ),
     ),
   ),
@@ -28,7 +30,8 @@ export const LatencyGuardSchema = v.strictObject({
       v.number(),
       v.minValue(1),
       doc(
-        "The target as a multiple of the p99 the daemon learns while no run trains, at a similar request rate (within 2×); until it has seen such a window, the guard waits.",
+        "The target as a multiple of the p99 the daemon learns while no run trains, at a similar request rate " +
+          "(within 2×); until it has seen such a window, the guard waits.",
       ),
     ),
     1.5,
@@ -40,7 +43,9 @@ export const LatencyGuardSchema = v.strictObject({
       v.integer(),
       v.minValue(1),
       doc(
-        "Windows read together: once the p99 over the latest pause_after windows passes the target, one thread or trainer is taken away; once it stays under 0.7× the target as long, one is given back (a release taken back soon after waits twice as long next time, up to 16×).",
+        "Windows read together: once the p99 over the latest pause_after windows passes the target, one thread or " +
+          "trainer is taken away; once it stays under 0.7× the target as long, one is given back (a release taken " +
+          "back soon after waits twice as long next time, up to 16×).",
       ),
     ),
     2,

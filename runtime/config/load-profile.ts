@@ -4,11 +4,11 @@ import * as v from "valibot";
 import type { Environment } from "../environment.ts";
 import { builtinProfileFile, builtinProfiles } from "./builtin-profiles.ts";
 import { substituteEnvironment } from "./env-substitution.ts";
-import { formatPath, type FieldPath } from "./field-path.ts";
-import { problemsFromIssues, type Locator } from "./issues.ts";
+import { type FieldPath, formatPath } from "./field-path.ts";
+import { type Locator, problemsFromIssues } from "./issues.ts";
 import { deepMerge, forEachLeaf, isTree, type Tree } from "./merge.ts";
-import { ProfileSchema, type Profile } from "./schema.ts";
-import { locate, parseYamlSource, type Position, type Problem, type YamlSource } from "./yaml-source.ts";
+import { type Profile, ProfileSchema } from "./schema.ts";
+import { locate, type Position, type Problem, parseYamlSource, type YamlSource } from "./yaml-source.ts";
 
 /** Values given on the command line; they win over everything else. */
 export interface ProfileOverrides {
@@ -60,13 +60,21 @@ export function loadProfile(request: ProfileRequest): LoadedProfile {
   const locator = makeLocator(layers);
   const { value: raw, substituted, missing } = substituteEnvironment(merged, request.environment.variables);
   for (const reference of missing) {
-    problems.push({ ...locator(reference.path), path: formatPath(reference.path), message: `environment variable ${reference.variable} is not set`, hint: `export ${reference.variable}=… or write \${${reference.variable}:-default}`, severity: "error" });
+    problems.push({
+      ...locator(reference.path),
+      path: formatPath(reference.path),
+      message: `environment variable ${reference.variable} is not set`,
+      hint: `export ${reference.variable}=… or write \${${reference.variable}:-default}`,
+      severity: "error",
+    });
   }
   const result = v.safeParse(ProfileSchema, raw, { abortEarly: false });
   if (!result.success) {
     // An unset variable already explains why the value is empty; don't report it twice.
     const unset = new Set(missing.map((reference) => formatPath(reference.path)));
-    problems.push(...problemsFromIssues(result.issues, ProfileSchema, locator).filter((problem) => !unset.has(problem.path)));
+    problems.push(
+      ...problemsFromIssues(result.issues, ProfileSchema, locator).filter((problem) => !unset.has(problem.path)),
+    );
   }
   problems.sort(byPosition);
   return {
@@ -96,27 +104,52 @@ function readChain(start: string, problems: Problem[]): YamlSource[] {
     const found = readProfileSource(reference, fromDir);
     if (!found) {
       const known = Object.keys(builtinProfiles).join(", ");
-      problems.push({ ...(from ?? { file: reference, line: 0, column: 0 }), path: from ? "extends" : "", message: `profile "${reference}" not found: not a file, nor a built-in profile`, hint: `built-in profiles: ${known}`, severity: "error" });
+      problems.push({
+        ...(from ?? { file: reference, line: 0, column: 0 }),
+        path: from ? "extends" : "",
+        message: `profile "${reference}" not found: not a file, nor a built-in profile`,
+        hint: `built-in profiles: ${known}`,
+        severity: "error",
+      });
       break;
     }
     if (seen.has(found.file)) {
-      problems.push({ ...(from ?? { file: found.file, line: 0, column: 0 }), path: "extends", message: `profile "${reference}" extends itself through ${[...seen].join(" → ")}`, severity: "error" });
+      problems.push({
+        ...(from ?? { file: found.file, line: 0, column: 0 }),
+        path: "extends",
+        message: `profile "${reference}" extends itself through ${[...seen].join(" → ")}`,
+        severity: "error",
+      });
       break;
     }
     seen.add(found.file);
     chain.unshift(found);
     problems.push(...found.syntaxProblems);
     if (!isTree(found.value)) {
-      if (found.value !== undefined) problems.push({ file: found.file, line: 1, column: 1, path: "", message: "a profile must be a YAML map of sections", severity: "error" });
+      if (found.value !== undefined)
+        problems.push({
+          file: found.file,
+          line: 1,
+          column: 1,
+          path: "",
+          message: "a profile must be a YAML map of sections",
+          severity: "error",
+        });
       break;
     }
     const next = found.value.extends;
     if (next !== undefined && typeof next !== "string") {
-      problems.push({ ...locate(found, ["extends"])!, path: "extends", message: `expected a profile name or file, got ${JSON.stringify(next)}`, severity: "error" });
+      problems.push({
+        ...locate(found, ["extends"])!,
+        path: "extends",
+        message: `expected a profile name or file, got ${JSON.stringify(next)}`,
+        severity: "error",
+      });
       break;
     }
     from = next === undefined ? undefined : locate(found, ["extends"]);
-    fromDir = found.file.startsWith("profiles/") && !existsSync(found.file) ? process.cwd() : dirname(resolve(found.file));
+    fromDir =
+      found.file.startsWith("profiles/") && !existsSync(found.file) ? process.cwd() : dirname(resolve(found.file));
     reference = next;
   }
   return chain;
@@ -141,8 +174,10 @@ function withoutExtends(value: unknown): Tree {
 
 function environmentLayers(environment: Environment): Layer[] {
   const layers: Layer[] = [];
-  if (environment.home) layers.push({ label: "environment EDGETRAIN_HOME", value: { paths: { home: environment.home } } });
-  if (environment.logs) layers.push({ label: "environment EDGETRAIN_LOGS", value: { paths: { logs: environment.logs } } });
+  if (environment.home)
+    layers.push({ label: "environment EDGETRAIN_HOME", value: { paths: { home: environment.home } } });
+  if (environment.logs)
+    layers.push({ label: "environment EDGETRAIN_LOGS", value: { paths: { logs: environment.logs } } });
   return layers;
 }
 

@@ -15,12 +15,18 @@ export function deepMerge(base: Tree, override: Tree): Tree {
 }
 
 /** Calls `visit` for every leaf (scalar, list or empty map) with its path. */
-export function forEachLeaf(tree: unknown, visit: (path: Array<string | number>, value: unknown) => void, path: Array<string | number> = []): void {
+export function forEachLeaf(
+  tree: unknown,
+  visit: (path: Array<string | number>, value: unknown) => void,
+  path: Array<string | number> = [],
+): void {
   if (isTree(tree) && Object.keys(tree).length > 0) {
     for (const [key, value] of Object.entries(tree)) forEachLeaf(value, visit, [...path, key]);
   } else if (Array.isArray(tree) && tree.length > 0) {
     visit(path, tree);
-    tree.forEach((item, index) => isTree(item) || Array.isArray(item) ? forEachLeaf(item, visit, [...path, index]) : undefined);
+    tree.forEach((item, index) =>
+      isTree(item) || Array.isArray(item) ? forEachLeaf(item, visit, [...path, index]) : undefined,
+    );
   } else {
     visit(path, tree);
   }

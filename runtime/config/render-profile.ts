@@ -1,4 +1,4 @@
-import { Document, isScalar, isSeq, visit, type Scalar } from "yaml";
+import { Document, isScalar, isSeq, type Scalar, visit } from "yaml";
 import { formatPath } from "./field-path.ts";
 import type { LoadedProfile } from "./load-profile.ts";
 import { resolvePaths } from "./paths.ts";
@@ -15,7 +15,12 @@ export function renderProfile(loaded: LoadedProfile, resolved: boolean, userHome
   visit(document, {
     Pair(_key, pair, path) {
       if (!isScalar(pair.key)) return;
-      const fieldPath = [...path.filter((node): node is { key: Scalar } & typeof pair => "key" in (node as object)).map((node) => String((node.key as Scalar).value)), String(pair.key.value)];
+      const fieldPath = [
+        ...path
+          .filter((node): node is { key: Scalar } & typeof pair => "key" in (node as object))
+          .map((node) => String((node.key as Scalar).value)),
+        String(pair.key.value),
+      ];
       const key = formatPath(fieldPath);
       const variable = loaded.secrets.get(key);
       if (variable || (ALWAYS_SECRET.has(key) && pair.value)) {
@@ -27,10 +32,13 @@ export function renderProfile(loaded: LoadedProfile, resolved: boolean, userHome
       }
     },
   });
-  let text = `# profile ${loaded.name}: ${loaded.files.join(" ← ") || "built-in"}\n${document.toString({ lineWidth: 0 })}`;
+  let text =
+    `# profile ${loaded.name}: ` + `${loaded.files.join(" ← ") || "built-in"}\n${document.toString({ lineWidth: 0 })}`;
   if (resolved) {
     const paths = resolvePaths(loaded.profile, userHome);
-    text += `# resolved paths\n${Object.entries(paths).map(([name, path]) => `#   ${name}: ${path}`).join("\n")}\n`;
+    text += `# resolved paths\n${Object.entries(paths)
+      .map(([name, path]) => `#   ${name}: ${path}`)
+      .join("\n")}\n`;
   }
   return text;
 }

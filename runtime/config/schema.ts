@@ -17,21 +17,32 @@ import { Usage } from "./usage-schema.ts";
 
 const doc = v.description;
 
-
 const Device = v.strictObject({
   name: v.optional(v.pipe(v.string(), doc("Name shown in status and logs.")), "edge-device"),
   kind: v.optional(
-    v.pipe(v.picklist(["generic", "jetson-nano", "jetson-orin", "gpu-server", "cloud-vm"]), doc("What kind of hardware this profile is for.")),
+    v.pipe(
+      v.picklist(["generic", "jetson-nano", "jetson-orin", "gpu-server", "cloud-vm"]),
+      doc("What kind of hardware this profile is for."),
+    ),
     "generic",
   ),
   accelerator: v.optional(
-    v.pipe(v.picklist(["auto", "cpu", "cuda"]), doc("Accelerator wanted for inference and training: auto uses CUDA when it loads.")),
+    v.pipe(
+      v.picklist(["auto", "cpu", "cuda"]),
+      doc("Accelerator wanted for inference and training: auto uses CUDA when it loads."),
+    ),
     "auto",
   ),
 });
 
 const Paths = v.strictObject({
-  home: v.optional(v.pipe(v.string(), doc("edgetrain's home folder; relative paths below are resolved against it. `~` is the user's home.")), "~/.edgetrain"),
+  home: v.optional(
+    v.pipe(
+      v.string(),
+      doc("edgetrain's home folder; relative paths below are resolved against it. `~` is the user's home."),
+    ),
+    "~/.edgetrain",
+  ),
   data: v.optional(v.pipe(v.string(), doc("Where data sources look for training files.")), "data"),
   models: v.optional(v.pipe(v.string(), doc("Model store: numbered versions per model.")), "models"),
   cache: v.optional(v.pipe(v.string(), doc("Prediction cache and extracted runtime libraries.")), "cache"),
@@ -39,32 +50,67 @@ const Paths = v.strictObject({
   state: v.optional(v.pipe(v.string(), doc("SQLite state database folder.")), "state"),
 });
 
-
 const Models = v.strictObject({
-  keep_versions: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), doc("Versions kept besides the active one; older ones are pruned.")), 3),
+  keep_versions: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(1), doc("Versions kept besides the active one; older ones are pruned.")),
+    3,
+  ),
 });
 
 const History = v.strictObject({
   run_folders: v.optional(
-    v.pipe(v.number(), v.integer(), v.minValue(0), doc("Run folders (model, run.json, checkpoints) kept per job and key besides the latest successful run's; older ones are deleted after each run.")),
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(0),
+      doc(
+        "Run folders (model, run.json, checkpoints) kept per job and key besides the latest successful run's; older " +
+          "ones are deleted after each run.",
+      ),
+    ),
     5,
   ),
   keep_days: v.optional(
-    v.pipe(v.number(), v.integer(), v.minValue(1), doc("Run records and events older than this leave the state database (runs whose model is in the store stay).")),
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1),
+      doc("Run records and events older than this leave the state database (runs whose model is in the store stay)."),
+    ),
     90,
   ),
 });
 
-
 const Logging = v.strictObject({
   level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
   file: v.optional(v.pipe(v.string(), doc("Log file name under paths.logs (JSON lines).")), "edgetrain.log"),
-  max_size_mb: v.optional(v.pipe(v.number(), v.minValue(0.01), doc("Past this size the log file is renamed to <file>.1 and a new one started.")), 10),
-  keep_files: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), doc("Rotated log files kept (<file>.1 … .N); the oldest is dropped.")), 3),
+  max_size_mb: v.optional(
+    v.pipe(
+      v.number(),
+      v.minValue(0.01),
+      doc("Past this size the log file is renamed to <file>.1 and a new one started."),
+    ),
+    10,
+  ),
+  keep_files: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1),
+      doc("Rotated log files kept (<file>.1 … .N); the oldest is dropped."),
+    ),
+    3,
+  ),
 });
 
 const Defaults = v.strictObject({
-  strategies: v.optional(v.pipe(v.record(v.string(), PluginOptions), doc("Options every job of a strategy starts from, e.g. fewer trees on small devices.")), {}),
+  strategies: v.optional(
+    v.pipe(
+      v.record(v.string(), PluginOptions),
+      doc("Options every job of a strategy starts from, e.g. fewer trees on small devices."),
+    ),
+    {},
+  ),
 });
 
 const Converters = v.pipe(
@@ -80,10 +126,16 @@ export const ProfileSchema = v.strictObject({
   extends: v.optional(v.pipe(v.string(), doc("Profile this one overrides: a built-in name or a file path."))),
   device: v.optional(Device, {}),
   paths: v.optional(Paths, {}),
-  plugins_dir: v.optional(v.pipe(v.string(), doc("User plugins (.ts/.js files) loaded at start; relative to home.")), "plugins"),
+  plugins_dir: v.optional(
+    v.pipe(v.string(), doc("User plugins (.ts/.js files) loaded at start; relative to home.")),
+    "plugins",
+  ),
   governor: v.optional(Governor, {}),
   conflicts: v.optional(Conflicts, {}),
-  jobs: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "a job name of [a-z0-9._-]")), Job), {}),
+  jobs: v.optional(
+    v.record(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "a job name of [a-z0-9._-]")), Job),
+    {},
+  ),
   defaults: v.optional(Defaults, {}),
   converters: v.optional(Converters, {}),
   usage: v.optional(Usage, {}),

@@ -7,8 +7,8 @@ import { checkPluginOptions } from "../plugins/check-options.ts";
 import { loadPlugins } from "../plugins/host.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import { build } from "../version.ts";
-import { byPosition, loadProfile, type LoadedProfile, type ProfileOverrides } from "./load-profile.ts";
 import { formatPath } from "./field-path.ts";
+import { byPosition, type LoadedProfile, loadProfile, type ProfileOverrides } from "./load-profile.ts";
 import { deepFreeze } from "./merge.ts";
 import { resolvePaths } from "./paths.ts";
 import type { Profile } from "./schema.ts";
@@ -38,7 +38,11 @@ export function chooseProfile(flag: string | undefined, environment: Environment
 }
 
 /** Loads a profile and its plugins and checks everything, reporting every problem at once. */
-export async function resolveProfile(profile: string, environment: Environment, overrides: ProfileOverrides = {}): Promise<ResolvedProfile> {
+export async function resolveProfile(
+  profile: string,
+  environment: Environment,
+  overrides: ProfileOverrides = {},
+): Promise<ResolvedProfile> {
   const loaded = loadProfile({ profile, environment, overrides });
   const paths = loaded.profile ? resolvePaths(loaded.profile, environment.userHome) : undefined;
   const registry = await loadPlugins(paths?.plugins);
@@ -51,7 +55,13 @@ export async function resolveProfile(profile: string, environment: Environment, 
     );
   problems.sort(byPosition);
   const ok = loaded.profile && !problems.some((problem) => problem.severity === "error");
-  return { loaded, registry, problems, profile: ok ? deepFreeze(loaded.profile) : undefined, paths: ok ? paths : undefined };
+  return {
+    loaded,
+    registry,
+    problems,
+    profile: ok ? deepFreeze(loaded.profile) : undefined,
+    paths: ok ? paths : undefined,
+  };
 }
 
 /**
@@ -84,7 +94,19 @@ function checkPredictorNames(profile: Profile, locate: LoadedProfile["locate"]):
     (spec.constraints.not_during ?? []).flatMap((name, index) => {
       if (known.includes(name)) return [];
       const path = ["jobs", job, "constraints", "not_during", index];
-      return [{ ...locate(path), path: formatPath(path), message: `unknown predictor "${name}"`, hint: suggestionHint(name, known, `predictors: ${known.join(", ") || "none (add them under conflicts.predictors)"}`), severity: "error" as const }];
+      return [
+        {
+          ...locate(path),
+          path: formatPath(path),
+          message: `unknown predictor "${name}"`,
+          hint: suggestionHint(
+            name,
+            known,
+            `predictors: ${known.join(", ") || "none (add them under conflicts.predictors)"}`,
+          ),
+          severity: "error" as const,
+        },
+      ];
     }),
   );
 }

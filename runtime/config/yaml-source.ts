@@ -1,5 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
-import { formatPath, type FieldPath } from "./field-path.ts";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { type FieldPath, formatPath } from "./field-path.ts";
 
 export interface Position {
   file: string;
@@ -57,7 +57,8 @@ export function parseYamlSource(file: string, text: string): YamlSource {
         if (keyNode?.range) keys.set(formatPath(childPath), at(keyNode.range[0]));
         walk(pair.value as Node | null, childPath);
         // A key with no value (`token:`) still needs a position for its value.
-        if (!values.has(formatPath(childPath)) && keyNode?.range) values.set(formatPath(childPath), at(keyNode.range[0]));
+        if (!values.has(formatPath(childPath)) && keyNode?.range)
+          values.set(formatPath(childPath), at(keyNode.range[0]));
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, index) => walk(item as Node, [...path, index]));

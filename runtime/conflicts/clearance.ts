@@ -9,10 +9,10 @@ import {
   type ConflictAnswer,
   type ConflictPolicy,
   type ConflictQuestion,
-  openConflict,
   type OpenConflict,
+  openConflict,
 } from "./asker.ts";
-import { scanForJob, type ActivePredictor, type ServingActivity } from "./predictors.ts";
+import { type ActivePredictor, type ServingActivity, scanForJob } from "./predictors.ts";
 
 /** A job's standing with live predictors while it is held: waiting for them to go, or for an answer. */
 export interface ConflictWait {
@@ -155,7 +155,11 @@ export class ConflictClearance {
     if (policy === "wait") return this.waiting(target, predictors, now);
     const keyName = profile.jobs[target.job]?.key;
     const { conflict: question, joined } = asker.ask({
-      job: target.job, key: target.key, ...(keyName ? { key_name: keyName } : {}), predictors, asked_at: now,
+      job: target.job,
+      key: target.key,
+      ...(keyName ? { key_name: keyName } : {}),
+      predictors,
+      asked_at: now,
       deadline: now + durationMs(conflicts.ask_timeout),
       default_answer: asker.unansweredIsUnattended ? unattendedAnswer(conflicts) : conflicts.ask_default,
     });

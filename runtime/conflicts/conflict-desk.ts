@@ -1,5 +1,4 @@
 import { EdgetrainError } from "../errors.ts";
-import type { Attendance } from "./attendance.ts";
 import {
   type Answered,
   type Asked,
@@ -10,6 +9,7 @@ import {
   type OpenConflict,
   predictorNames,
 } from "./asker.ts";
+import type { Attendance } from "./attendance.ts";
 
 /** A question on the desk: the keys waiting on it (`""` for a job without keys), each with its own answer if given. */
 interface Question {

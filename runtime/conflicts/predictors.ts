@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
 import { isOwnerAlive, type LockOwner } from "../locks/lockfile.ts";
 import { isAlive } from "../os/process-identity.ts";
-import { durationMs } from "../config/duration.ts";
 
 /** A live predictor in the way of a training run, with what identifies it. */
 export interface ActivePredictor {
@@ -38,24 +38,43 @@ export function holdLockfile(locksDir: string, name: string): string {
  * (from /proc/PID/cmdline, this process excluded), lockfiles with a live owner, and `edgetrain hold`
  * locks. Lockfiles left by a dead owner are removed and reported.
  */
-export function scanPredictors(predictors: readonly Predictor[], options: { home: string; locksDir: string; procRoot?: string; serving?: ServingActivity; servingWithinMs?: number }): PredictorScan {
+export function scanPredictors(
+  predictors: readonly Predictor[],
+  options: { home: string; locksDir: string; procRoot?: string; serving?: ServingActivity; servingWithinMs?: number },
+): PredictorScan {
   const procRoot = options.procRoot ?? "/proc";
   const scan: PredictorScan = { active: [], staleRemoved: [] };
   const patterns = predictors.filter((p) => p.cmdline);
   const commands = patterns.length ? commandLines(procRoot) : [];
   for (const predictor of predictors) {
     if (predictor.cmdline) {
-      for (const { pid, command } of commands) if (command.includes(predictor.cmdline)) scan.active.push({ name: predictor.name, found: "process", pid, command });
+      for (const { pid, command } of commands)
+        if (command.includes(predictor.cmdline))
+          scan.active.push({ name: predictor.name, found: "process", pid, command });
     }
     if (predictor.serving && options.serving) {
-      for (const model of options.serving(predictor.serving, options.servingWithinMs ?? 10_000)) scan.active.push({ name: predictor.name, found: "serving", pid: process.pid, model, command: `edgetrain serving model ${model}` });
+      for (const model of options.serving(predictor.serving, options.servingWithinMs ?? 10_000))
+        scan.active.push({
+          name: predictor.name,
+          found: "serving",
+          pid: process.pid,
+          model,
+          command: `edgetrain serving model ${model}`,
+        });
     }
-    const lockfiles: Array<[string, ActivePredictor["found"]]> = [[holdLockfile(options.locksDir, predictor.name), "hold"]];
-    if (predictor.lockfile) lockfiles.push([isAbsolute(predictor.lockfile) ? predictor.lockfile : join(options.home, predictor.lockfile), "lockfile"]);
+    const lockfiles: Array<[string, ActivePredictor["found"]]> = [
+      [holdLockfile(options.locksDir, predictor.name), "hold"],
+    ];
+    if (predictor.lockfile)
+      lockfiles.push([
+        isAbsolute(predictor.lockfile) ? predictor.lockfile : join(options.home, predictor.lockfile),
+        "lockfile",
+      ]);
     for (const [lockfile, found] of lockfiles) {
       const owner = lockOwner(lockfile, procRoot);
       if (owner === undefined) continue;
-      if (owner.alive) scan.active.push({ name: predictor.name, found, pid: owner.pid, command: owner.command, lockfile });
+      if (owner.alive)
+        scan.active.push({ name: predictor.name, found, pid: owner.pid, command: owner.command, lockfile });
       else {
         rmSync(lockfile, { force: true });
         scan.staleRemoved.push({ lockfile, pid: owner.pid });
@@ -76,7 +95,9 @@ function commandLines(procRoot: string): Array<{ pid: number; command: string }>
   for (const entry of entries) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const command = readFileSync(join(procRoot, entry, "cmdline"), "utf8").replace(/\0+$/, "").replaceAll("\0", " ");
+      const command = readFileSync(join(procRoot, entry, "cmdline"), "utf8")
+        .replace(/\0+$/, "")
+        .replaceAll("\0", " ");
       if (command) out.push({ pid: Number(entry), command });
     } catch {
       // The process ended while we looked.
@@ -107,14 +128,21 @@ function lockOwner(lockfile: string, procRoot: string): { alive: boolean; pid?: 
 }
 
 /** The live predictors job must not overlap (its constraints.not_during), found now. */
-export function scanForJob(profile: Profile, job: string, options: { home: string; procRoot?: string; serving?: ServingActivity }): PredictorScan {
+export function scanForJob(
+  profile: Profile,
+  job: string,
+  options: { home: string; procRoot?: string; serving?: ServingActivity },
+): PredictorScan {
   const names = profile.jobs[job]?.constraints.not_during ?? [];
   if (names.length === 0) return { active: [], staleRemoved: [] };
-  return scanPredictors(profile.conflicts.predictors.filter((p) => names.includes(p.name)), {
-    home: options.home,
-    locksDir: join(options.home, "locks"),
-    procRoot: options.procRoot,
-    serving: options.serving,
-    servingWithinMs: durationMs(profile.conflicts.check_interval),
-  });
+  return scanPredictors(
+    profile.conflicts.predictors.filter((p) => names.includes(p.name)),
+    {
+      home: options.home,
+      locksDir: join(options.home, "locks"),
+      procRoot: options.procRoot,
+      serving: options.serving,
+      servingWithinMs: durationMs(profile.conflicts.check_interval),
+    },
+  );
 }

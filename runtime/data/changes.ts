@@ -90,7 +90,10 @@ export class Settling implements SettlingChanges {
   /** Keys whose files changed, and when they last changed. */
   private readonly pending = new Map<string, number>();
 
-  constructor(baseline: Fingerprints, private readonly debounceMs: number) {
+  constructor(
+    baseline: Fingerprints,
+    private readonly debounceMs: number,
+  ) {
     this.lastSeen = baseline;
   }
 

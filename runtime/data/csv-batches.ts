@@ -5,7 +5,7 @@ import { ChunkReader, DEFAULT_CHUNK_BYTES } from "./csv-chunks.ts";
 import { readHead } from "./csv-head.ts";
 import { checkHeader, decideLayout, rolesOf } from "./csv-layout.ts";
 import { RowReader } from "./csv-rows.ts";
-import { dataError, type ColumnChoice } from "./csv-table.ts";
+import { type ColumnChoice, dataError } from "./csv-table.ts";
 import { FloatBuilder } from "./float-builder.ts";
 
 export interface BatchOptions {

@@ -26,7 +26,12 @@ export class CsvSyntaxError extends Error {
  */
 export function unquotedEnd(buf: Uint8Array, pos: number, line: number, column: number): number {
   while (STOPS[buf[pos]!] === 0) pos++;
-  if (buf[pos] === QUOTE) throw new CsvSyntaxError("a quote inside an unquoted field (quote the whole field, and double the quotes inside it)", line, column);
+  if (buf[pos] === QUOTE)
+    throw new CsvSyntaxError(
+      "a quote inside an unquoted field (quote the whole field, and double the quotes inside it)",
+      line,
+      column,
+    );
   return pos;
 }
 
@@ -51,7 +56,8 @@ export function readQuoted(buf: Uint8Array, pos: number, limit: number, line: nu
       continue;
     }
     const next = buf[close + 1];
-    if (next !== COMMA && next !== LF && next !== CR) throw new CsvSyntaxError("text after the closing quote of a field", line + lines, column);
+    if (next !== COMMA && next !== LF && next !== CR)
+      throw new CsvSyntaxError("text after the closing quote of a field", line + lines, column);
     const text = decodeText(buf, pos + 1, close);
     quoted.text = doubled ? text.replaceAll('""', '"') : text;
     quoted.lines = lines;

@@ -68,7 +68,12 @@ export class ChunkReader {
         bigger.set(this.buf.subarray(0, this.held));
         this.buf = bigger;
       }
-      const { bytesRead } = await this.handle.read(this.buf, this.held, this.buf.length - 1 - this.held, this.offset + this.held);
+      const { bytesRead } = await this.handle.read(
+        this.buf,
+        this.held,
+        this.buf.length - 1 - this.held,
+        this.offset + this.held,
+      );
       this.held += bytesRead;
       if (bytesRead === 0) {
         this.eof = true;

@@ -1,4 +1,15 @@
-import { afterTerminator, COMMA, CR, CsvSyntaxError, decodeText, LF, QUOTE, quoted, readQuoted, unquotedEnd } from "./csv-bytes.ts";
+import {
+  afterTerminator,
+  COMMA,
+  CR,
+  CsvSyntaxError,
+  decodeText,
+  LF,
+  QUOTE,
+  quoted,
+  readQuoted,
+  unquotedEnd,
+} from "./csv-bytes.ts";
 import type { ChunkReader } from "./csv-chunks.ts";
 
 /** The header and first rows of a file, as text: enough to decide which columns are numeric. */
@@ -58,7 +69,13 @@ export async function readHead(chunks: ChunkReader, sampleRows: number): Promise
 }
 
 /** One record at `pos` as text, or undefined when it does not end before `limit`. */
-function recordAt(buf: Uint8Array, pos: number, limit: number, atEnd: boolean, line: number): { fields: string[]; end: number; lines: number } | undefined {
+function recordAt(
+  buf: Uint8Array,
+  pos: number,
+  limit: number,
+  atEnd: boolean,
+  line: number,
+): { fields: string[]; end: number; lines: number } | undefined {
   if (pos >= limit) return undefined;
   if (buf[pos] === LF || buf[pos] === CR) return { fields: [], end: afterTerminator(buf, pos), lines: 1 };
   const fields: string[] = [];
@@ -67,7 +84,12 @@ function recordAt(buf: Uint8Array, pos: number, limit: number, atEnd: boolean, l
     if (buf[pos] === QUOTE) {
       const end = readQuoted(buf, pos, limit, line + lines, fields.length + 1);
       if (end < 0) {
-        if (atEnd) throw new CsvSyntaxError("a quoted field is not closed before the end of the file", line + lines, fields.length + 1);
+        if (atEnd)
+          throw new CsvSyntaxError(
+            "a quoted field is not closed before the end of the file",
+            line + lines,
+            fields.length + 1,
+          );
         return undefined;
       }
       fields.push(quoted.text);

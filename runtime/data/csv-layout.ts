@@ -23,9 +23,17 @@ export interface ColumnRoles {
 }
 
 export function checkHeader(header: string[], choice: ColumnChoice, shown: string, file: string): void {
-  const missing = [...(choice.allowMissingLabel ? [] : [choice.label]), ...(choice.features ?? []), ...(choice.keep ?? [])].filter((name) => !header.includes(name));
+  const missing = [
+    ...(choice.allowMissingLabel ? [] : [choice.label]),
+    ...(choice.features ?? []),
+    ...(choice.keep ?? []),
+  ].filter((name) => !header.includes(name));
   if (missing.length) {
-    throw new EdgetrainError("data_invalid", `${shown} line 1: no column ${missing.map((m) => `"${m}"`).join(", ")}; the header has ${header.join(", ")}`, { details: { file, line: 1, columns: missing } });
+    throw new EdgetrainError(
+      "data_invalid",
+      `${shown} line 1: no column ${missing.map((m) => `"${m}"`).join(", ")}; the header has ${header.join(", ")}`,
+      { details: { file, line: 1, columns: missing } },
+    );
   }
 }
 
@@ -46,10 +54,19 @@ export function decideLayout(header: string[], sample: string[][], choice: Colum
 }
 
 /** The roles of this file's columns; a column the layout needs and the header lacks is an error. */
-export function rolesOf(header: string[], layout: Layout, choice: ColumnChoice, shown: string, file: string): ColumnRoles {
+export function rolesOf(
+  header: string[],
+  layout: Layout,
+  choice: ColumnChoice,
+  shown: string,
+  file: string,
+): ColumnRoles {
   const columnOf = (name: string) => {
     const index = header.indexOf(name);
-    if (index < 0) throw new EdgetrainError("data_invalid", `${shown} line 1: no column "${name}" (the first file has it)`, { details: { file, line: 1, column: name } });
+    if (index < 0)
+      throw new EdgetrainError("data_invalid", `${shown} line 1: no column "${name}" (the first file has it)`, {
+        details: { file, line: 1, column: name },
+      });
     return index;
   };
   const featureSlot = new Int32Array(header.length).fill(-1);
@@ -64,7 +81,10 @@ export function rolesOf(header: string[], layout: Layout, choice: ColumnChoice, 
     else featureCopies.push([featureSlot[column]!, slot]);
   });
   // With allowMissingLabel the labels are all empty, even where the column exists: the caller has no labels.
-  const texts = [...(choice.allowMissingLabel ? [] : [{ name: choice.label, slot: 0 }]), ...layout.keep.map((name, k) => ({ name, slot: 1 + k }))];
+  const texts = [
+    ...(choice.allowMissingLabel ? [] : [{ name: choice.label, slot: 0 }]),
+    ...layout.keep.map((name, k) => ({ name, slot: 1 + k })),
+  ];
   for (const { name, slot } of texts) {
     const column = columnOf(name);
     if (textSlot[column]! < 0) textSlot[column] = slot;

@@ -1,5 +1,16 @@
 import { EdgetrainError } from "../errors.ts";
-import { afterTerminator, COMMA, CR, CsvSyntaxError, decodeText, LF, QUOTE, quoted, readQuoted, unquotedEnd } from "./csv-bytes.ts";
+import {
+  afterTerminator,
+  COMMA,
+  CR,
+  CsvSyntaxError,
+  decodeText,
+  LF,
+  QUOTE,
+  quoted,
+  readQuoted,
+  unquotedEnd,
+} from "./csv-bytes.ts";
 import type { ColumnRoles } from "./csv-layout.ts";
 import { numberEnd, numberOfText, plainNumber } from "./csv-number.ts";
 import type { BadCellPolicy } from "./csv-table.ts";
@@ -177,12 +188,22 @@ export class RowReader {
       if (this.badSlot !== NONE) {
         const name = this.options.features[this.badSlot]!;
         const what = this.badText.trim() === "" ? "is empty" : `is not a number: "${this.badText}"`;
-        this.reject(`${this.shown} line ${this.badLine}: column ${name} ${what}`, this.badLine, name, this.roles.columnOfFeature[this.badSlot]! + 1);
+        this.reject(
+          `${this.shown} line ${this.badLine}: column ${name} ${what}`,
+          this.badLine,
+          name,
+          this.roles.columnOfFeature[this.badSlot]! + 1,
+        );
         continue;
       }
       if (hasLabel && label === "") {
         if (labelLine === 0) labelLine = lastLine;
-        this.reject(`${this.shown} line ${labelLine}: column ${this.options.label} is empty`, labelLine, this.options.label, this.roles.textSlot.indexOf(0) + 1);
+        this.reject(
+          `${this.shown} line ${labelLine}: column ${this.options.label} is empty`,
+          labelLine,
+          this.options.label,
+          this.roles.textSlot.indexOf(0) + 1,
+        );
         continue;
       }
       for (const [from, to] of this.roles.featureCopies) x[base + to] = x[base + from]!;
@@ -203,15 +224,26 @@ export class RowReader {
     this.badLine = line;
   }
 
-  private quotedField(buf: Uint8Array, pos: number, limit: number, atEnd: boolean, line: number, column: number): number {
+  private quotedField(
+    buf: Uint8Array,
+    pos: number,
+    limit: number,
+    atEnd: boolean,
+    line: number,
+    column: number,
+  ): number {
     const end = readQuoted(buf, pos, limit, line, column + 1);
-    if (end < 0 && atEnd) throw new CsvSyntaxError("a quoted field is not closed before the end of the file", line, column + 1);
+    if (end < 0 && atEnd)
+      throw new CsvSyntaxError("a quoted field is not closed before the end of the file", line, column + 1);
     return end;
   }
 
   private reject(problem: string, line: number, column: string, columnNumber: number): void {
     if (this.options.onBadCell === "fail") {
-      throw new EdgetrainError("data_invalid", problem, { details: { file: this.file, line, column, columnNumber }, hint: "fix the file, or set on_bad_cell: skip-row" });
+      throw new EdgetrainError("data_invalid", problem, {
+        details: { file: this.file, line, column, columnNumber },
+        hint: "fix the file, or set on_bad_cell: skip-row",
+      });
     }
     this.skipped.push(problem);
   }

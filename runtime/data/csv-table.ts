@@ -5,7 +5,7 @@ import { EdgetrainError } from "../errors.ts";
 import { CsvSyntaxError } from "./csv-bytes.ts";
 import { ChunkReader, DEFAULT_CHUNK_BYTES } from "./csv-chunks.ts";
 import { readHead } from "./csv-head.ts";
-import { checkHeader, decideLayout, rolesOf, type Layout } from "./csv-layout.ts";
+import { checkHeader, decideLayout, type Layout, rolesOf } from "./csv-layout.ts";
 import { RowReader } from "./csv-rows.ts";
 import { FloatBuilder } from "./float-builder.ts";
 
@@ -62,7 +62,11 @@ const SAMPLE_ROWS = 64;
  * columns are numeric is decided from the first rows; after that an empty or non-numeric cell in a numeric
  * column is an error naming file, line and column, or a skipped row.
  */
-export async function readCsvTable(files: readonly string[], choice: ColumnChoice, options: ReadOptions = {}): Promise<CsvTable> {
+export async function readCsvTable(
+  files: readonly string[],
+  choice: ColumnChoice,
+  options: ReadOptions = {},
+): Promise<CsvTable> {
   if (files.length === 0) throw new EdgetrainError("data_invalid", "no data files to read");
   const expectedBytes = files.reduce((sum, file) => sum + sizeOf(file), 0);
   let layout: Layout | undefined;
@@ -76,14 +80,23 @@ export async function readCsvTable(files: readonly string[], choice: ColumnChoic
       handle = await open(file, "r");
       const chunks = new ChunkReader(handle, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
       const head = await readHead(chunks, layout ? 0 : SAMPLE_ROWS);
-      if (!head.header) throw new EdgetrainError("data_invalid", `${shown} is empty: no header row`, { details: { file } });
+      if (!head.header)
+        throw new EdgetrainError("data_invalid", `${shown} is empty: no header row`, { details: { file } });
       checkHeader(head.header, choice, shown, file);
       if (!layout) {
-        if (head.sample.length === 0) throw new EdgetrainError("data_invalid", `${shown} has a header but no rows`, { details: { file } });
+        if (head.sample.length === 0)
+          throw new EdgetrainError("data_invalid", `${shown} has a header but no rows`, { details: { file } });
         layout = decideLayout(head.header, head.sample, choice);
         const rowsGuess = expectedBytes / Math.max(1, head.sampleBytes / head.sample.length);
         const x = new FloatBuilder(layout.features.length, Math.ceil(rowsGuess * 1.1) + 1024);
-        rows = new RowReader(x, { features: layout.features, label: choice.label, keep: layout.keep, onBadCell: choice.onBadCell, allowMissingLabel: choice.allowMissingLabel ?? false, expectedBytes });
+        rows = new RowReader(x, {
+          features: layout.features,
+          label: choice.label,
+          keep: layout.keep,
+          onBadCell: choice.onBadCell,
+          allowMissingLabel: choice.allowMissingLabel ?? false,
+          expectedBytes,
+        });
       }
       rows!.startFile(rolesOf(head.header, layout, choice, shown, file), shown, file, head.dataLine);
       let pos = head.dataStart;
@@ -121,7 +134,8 @@ export async function readCsvHeader(file: string): Promise<string[]> {
   try {
     handle = await open(file, "r");
     const head = await readHead(new ChunkReader(handle, 1 << 16), 0);
-    if (!head.header) throw new EdgetrainError("data_invalid", `${file} is empty: no header row`, { details: { file } });
+    if (!head.header)
+      throw new EdgetrainError("data_invalid", `${file} is empty: no header row`, { details: { file } });
     return head.header;
   } catch (error) {
     if (error instanceof EdgetrainError) throw error;
@@ -136,7 +150,9 @@ export function dataError(error: unknown, shown: string, file: string): Edgetrai
   if (error instanceof EdgetrainError) return error;
   if (error instanceof CsvSyntaxError) {
     const where = `${shown} line ${error.line}, column ${error.columnNumber}`;
-    return new EdgetrainError("data_invalid", `${where}: ${error.message}`, { details: { file, line: error.line, columnNumber: error.columnNumber } });
+    return new EdgetrainError("data_invalid", `${where}: ${error.message}`, {
+      details: { file, line: error.line, columnNumber: error.columnNumber },
+    });
   }
   return new EdgetrainError("data_invalid", `${shown}: ${(error as Error).message}`, { details: { file } });
 }

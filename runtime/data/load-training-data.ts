@@ -2,12 +2,12 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { durationMs } from "../config/duration.ts";
 import { EdgetrainError } from "../errors.ts";
-import type { DataTable, TrainingData } from "../plugin-api.ts";
-import { readCsvTable, type ColumnChoice, type CsvTable } from "./csv-table.ts";
 import { naturalOrder } from "../natural-order.ts";
+import type { DataTable, TrainingData } from "../plugin-api.ts";
+import { fileFingerprint, isDataFile, waitUntilStable } from "./changes.ts";
+import { type ColumnChoice, type CsvTable, readCsvTable } from "./csv-table.ts";
 import { sessionWindow } from "./sessions.ts";
 import type { DataSourceSpec, RowsSpec, SessionsSpec } from "./source-spec.ts";
-import { fileFingerprint, isDataFile, waitUntilStable } from "./changes.ts";
 
 export interface LoadContext {
   /** `paths.data`; source paths are relative to it. */
@@ -22,19 +22,40 @@ export async function loadTrainingData(spec: DataSourceSpec, context: LoadContex
 }
 
 function columnsOf(spec: SessionsSpec | RowsSpec, displayRoot: string, keep: string[] = []): ColumnChoice {
-  return { label: spec.label, features: spec.features, exclude: spec.exclude, onBadCell: spec.on_bad_cell, displayRoot, keep };
+  return {
+    label: spec.label,
+    features: spec.features,
+    exclude: spec.exclude,
+    onBadCell: spec.on_bad_cell,
+    displayRoot,
+    keep,
+  };
 }
 
 async function loadSessions(spec: SessionsSpec, context: LoadContext): Promise<TrainingData> {
-  if (!context.key) throw new EdgetrainError("data_invalid", "a sessions source trains one model per key: name the key (--key player_7)");
+  if (!context.key)
+    throw new EdgetrainError(
+      "data_invalid",
+      "a sessions source trains one model per key: name the key (--key player_7)",
+    );
   const root = join(context.dataRoot, spec.path);
   const { all, window } = sessionWindow(join(root, context.key), spec.pattern, spec.sessions_to_use);
-  if (window.length === 0) throw new EdgetrainError("data_invalid", `no session files matching /${spec.pattern}/ in ${join(root, context.key)}`, { details: { path: join(root, context.key) } });
-  await waitUntilStable(window.map((s) => s.file), durationMs(spec.debounce));
+  if (window.length === 0)
+    throw new EdgetrainError(
+      "data_invalid",
+      `no session files matching /${spec.pattern}/ in ${join(root, context.key)}`,
+      { details: { path: join(root, context.key) } },
+    );
+  await waitUntilStable(
+    window.map((s) => s.file),
+    durationMs(spec.debounce),
+  );
   const holdOut = spec.holdout === "last-session" && window.length >= 2;
   const trainFiles = (holdOut ? window.slice(0, -1) : window).map((s) => s.file);
   const train = await readCsvTable(trainFiles, columnsOf(spec, context.dataRoot));
-  const test = holdOut ? await readCsvTable([window.at(-1)!.file], { ...columnsOf(spec, context.dataRoot), features: train.featureNames }) : undefined;
+  const test = holdOut
+    ? await readCsvTable([window.at(-1)!.file], { ...columnsOf(spec, context.dataRoot), features: train.featureNames })
+    : undefined;
   const first = basename(window[0]!.file).match(new RegExp(spec.pattern))?.[0]?.replace(/_$/, "") ?? "";
   const last = basename(window.at(-1)!.file).match(new RegExp(spec.pattern))?.[0]?.replace(/_$/, "") ?? "";
   return {
@@ -47,14 +68,17 @@ async function loadSessions(spec: SessionsSpec, context: LoadContext): Promise<T
       testRows: test?.labels.length ?? 0,
       excludedColumns: train.excludedColumns,
       skipped: [...train.skipped, ...(test?.skipped ?? [])],
-      window: `${first}–${last} (latest ${window.length} of ${all.length} sessions${holdOut ? `, ${last} held out for testing` : ""})`,
+      window:
+        `${first}–${last} (latest ${window.length} of ${all.length} ` +
+        `sessions${holdOut ? `, ${last} held out for testing` : ""})`,
     },
   };
 }
 
 async function loadRows(spec: RowsSpec, context: LoadContext): Promise<TrainingData> {
   const train = await rowsFrom(spec.path, spec, context);
-  const test = spec.test_path !== undefined ? await rowsFrom(spec.test_path, spec, context, train.table.featureNames) : undefined;
+  const test =
+    spec.test_path !== undefined ? await rowsFrom(spec.test_path, spec, context, train.table.featureNames) : undefined;
   return {
     train: train.table,
     test: test?.table,
@@ -67,18 +91,36 @@ async function loadRows(spec: RowsSpec, context: LoadContext): Promise<TrainingD
   };
 }
 
-async function rowsFrom(relativePath: string, spec: RowsSpec, context: LoadContext, features?: string[]): Promise<{ table: DataTable; summary: TrainingData["summary"] }> {
+async function rowsFrom(
+  relativePath: string,
+  spec: RowsSpec,
+  context: LoadContext,
+  features?: string[],
+): Promise<{ table: DataTable; summary: TrainingData["summary"] }> {
   const path = join(context.dataRoot, relativePath);
   let files = csvFilesIn(path);
   if (spec.key_from === "file" && context.key) files = files.filter((file) => basename(file, ".csv") === context.key);
-  if (files.length === 0) throw new EdgetrainError("data_invalid", `no CSV files in ${path}${spec.key_from && context.key ? ` for key ${context.key}` : ""}`, { details: { path } });
+  if (files.length === 0)
+    throw new EdgetrainError(
+      "data_invalid",
+      `no CSV files in ${path}${spec.key_from && context.key ? ` for key ${context.key}` : ""}`,
+      { details: { path } },
+    );
   await waitUntilStable(files, durationMs(spec.debounce));
   const keep = [...(spec.timestamp ? [spec.timestamp] : []), ...(spec.key_column ? [spec.key_column] : [])];
   const choice = { ...columnsOf(spec, context.dataRoot, keep), ...(features ? { features } : {}) };
-  const { table, rowsOfKey } = features ? { table: await readCsvTable(files, choice), rowsOfKey: undefined } : await readShared(files, choice, spec.key_column);
+  const { table, rowsOfKey } = features
+    ? { table: await readCsvTable(files, choice), rowsOfKey: undefined }
+    : await readShared(files, choice, spec.key_column);
   const since = spec.last !== undefined ? context.now - durationMs(spec.last) : undefined;
-  if (since !== undefined && !spec.timestamp) throw new EdgetrainError("data_invalid", `data.last needs data.timestamp: which column holds the time?`);
-  const candidates = spec.key_column && context.key !== undefined ? (rowsOfKey ? (rowsOfKey.get(context.key) ?? []) : table.kept[spec.key_column]!.flatMap((key, row) => (key === context.key ? [row] : []))) : undefined;
+  if (since !== undefined && !spec.timestamp)
+    throw new EdgetrainError("data_invalid", `data.last needs data.timestamp: which column holds the time?`);
+  const candidates =
+    spec.key_column && context.key !== undefined
+      ? rowsOfKey
+        ? (rowsOfKey.get(context.key) ?? [])
+        : table.kept[spec.key_column]!.flatMap((key, row) => (key === context.key ? [row] : []))
+      : undefined;
   const rows: number[] = [];
   for (let c = 0, count = candidates?.length ?? table.labels.length; c < count; c++) {
     const i = candidates ? candidates[c]! : c;

@@ -38,4 +38,3 @@ export function sessionWindow(folder: string, pattern: string, count: number): {
     .sort((a, b) => a.number - b.number || basename(a.file).localeCompare(basename(b.file)));
   return { all, window: all.slice(-count) };
 }
-

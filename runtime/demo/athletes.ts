@@ -84,7 +84,7 @@ export function sessionCsv(player: Player, session: number, rows: number, seed: 
     });
     lines.push(`${new Date(day + r * 1000).toISOString().slice(0, 19)},${values.join(",")},${LABELS[label]}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 export function sessionFileName(player: number, session: number): string {
@@ -99,7 +99,9 @@ export function writeAthletes(dir: string, options: AthleteOptions, sessions?: {
     const folder = join(dir, `player_${player.id}`);
     mkdirSync(folder, { recursive: true });
     for (let s = sessions?.from ?? 1; s <= (sessions?.to ?? options.sessions); s++) {
-      written.push(writeAtomically(join(folder, sessionFileName(player.id, s)), sessionCsv(player, s, options.rows, options.seed)));
+      written.push(
+        writeAtomically(join(folder, sessionFileName(player.id, s)), sessionCsv(player, s, options.rows, options.seed)),
+      );
     }
   }
   return written;
@@ -110,5 +112,8 @@ export function writeSession(dir: string, options: AthleteOptions, playerId: num
   const player = players(options).find((p) => p.id === playerId);
   if (!player) throw new Error(`no player ${playerId}`);
   mkdirSync(join(dir, `player_${playerId}`), { recursive: true });
-  return writeAtomically(join(dir, `player_${playerId}`, sessionFileName(playerId, session)), sessionCsv(player, session, options.rows, options.seed));
+  return writeAtomically(
+    join(dir, `player_${playerId}`, sessionFileName(playerId, session)),
+    sessionCsv(player, session, options.rows, options.seed),
+  );
 }

@@ -13,7 +13,9 @@ let armed: CrashPoint | undefined;
 export function armCrashPoint(name: string | undefined): void {
   if (name === undefined) return;
   if (!(CRASH_POINTS as readonly string[]).includes(name)) {
-    throw new EdgetrainError("usage", `EDGETRAIN_CRASH_AT="${name}" is not a crash point`, { hint: `crash points: ${CRASH_POINTS.join(", ")}` });
+    throw new EdgetrainError("usage", `EDGETRAIN_CRASH_AT="${name}" is not a crash point`, {
+      hint: `crash points: ${CRASH_POINTS.join(", ")}`,
+    });
   }
   armed = name as CrashPoint;
 }

@@ -1,10 +1,10 @@
 import type { DeployCandidate, PredictorClearance } from "../plugin-api.ts";
-import type { ScoringThread } from "../scoring/scoring-thread.ts";
 import { scoreVersion } from "../scoring/score-version.ts";
+import type { ScoringThread } from "../scoring/scoring-thread.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import { crashPoint } from "./crash-points.ts";
-import type { DeployRequest, Deployment } from "./deployment.ts";
+import type { Deployment, DeployRequest } from "./deployment.ts";
 import type { FileCopies } from "./file-copies.ts";
 
 /** What of the deployer a candidate's hooks reach. */
@@ -18,9 +18,18 @@ export interface CandidateParts {
 }
 
 /** The candidate version as deploy steps see it: its scores, and the hooks that activate, roll back or place it. */
-export function deployCandidate(parts: CandidateParts, request: DeployRequest, model: string, version: number, artifact: string, previousVersion: number | undefined, deployment: Deployment): DeployCandidate {
+export function deployCandidate(
+  parts: CandidateParts,
+  request: DeployRequest,
+  model: string,
+  version: number,
+  artifact: string,
+  previousVersion: number | undefined,
+  deployment: Deployment,
+): DeployCandidate {
   const { store, activator, scoring, copies } = parts;
-  const predict = (target: ModelVersion, x: Float32Array, rows: number) => scoring.predict(target.path, x, rows, target.feature_names?.length ?? 0, target.classes ?? []);
+  const predict = (target: ModelVersion, x: Float32Array, rows: number) =>
+    scoring.predict(target.path, x, rows, target.feature_names?.length ?? 0, target.classes ?? []);
   return {
     model,
     version,
@@ -34,7 +43,8 @@ export function deployCandidate(parts: CandidateParts, request: DeployRequest, m
       const problem = active && (await store.damageOf(active));
       return active && problem ? { version: active.version, file: active.path, problem } : undefined;
     },
-    score: async (which = version) => (request.heldOut ? scoreVersion(store.requireVersion(model, which), request.heldOut, predict) : undefined),
+    score: async (which = version) =>
+      request.heldOut ? scoreVersion(store.requireVersion(model, which), request.heldOut, predict) : undefined,
     activate: async () => {
       crashPoint("before-activate");
       await activator.activate(model, version, request.reason ?? `run ${request.run}`);

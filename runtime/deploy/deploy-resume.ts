@@ -7,7 +7,13 @@ import { isOwnerAlive, readLockOwner } from "../locks/lockfile.ts";
 import type { DataTable, JobInfo, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { heldOutRows } from "../scoring/score-version.ts";
 import type { StateDatabase } from "../state/database.ts";
-import { finishDeploy, recordRunDeployment, unfinishedDeploys, versionOfRun, type UnfinishedDeploy } from "../state/deploys.ts";
+import {
+  finishDeploy,
+  recordRunDeployment,
+  type UnfinishedDeploy,
+  unfinishedDeploys,
+  versionOfRun,
+} from "../state/deploys.ts";
 import type { Deployer } from "./deployer.ts";
 
 export interface ResumeParts {
@@ -31,7 +37,13 @@ export async function resumeDeploys(parts: ResumeParts): Promise<void> {
     try {
       await resume(parts, left);
     } catch (error) {
-      parts.logger.error(`could not resume the deploy of run ${left.run}`, { job: left.job, key: left.key, run: left.run, model: left.model, error: messageOf(error) });
+      parts.logger.error(`could not resume the deploy of run ${left.run}`, {
+        job: left.job,
+        key: left.key,
+        run: left.run,
+        model: left.model,
+        error: messageOf(error),
+      });
     }
   }
 }
@@ -48,10 +60,17 @@ async function resume(parts: ResumeParts, left: UnfinishedDeploy): Promise<void>
   // An older model going live over a newer one would undo what the newer run's deploy decided.
   if (left.superseded_by) {
     finishDeploy(parts.state.db, run, { state: "failed", reason: `superseded by run ${left.superseded_by}` });
-    logger.info(`the deploy of run ${run} left by a crash is not resumed: run ${left.superseded_by} of the same job and key is newer`, { model });
+    logger.info(
+      `the deploy of run ${run} left by a crash is not resumed: run ${left.superseded_by} of the same job and key is ` +
+        `newer`,
+      { model },
+    );
     return;
   }
-  logger.warn(`resuming the deploy of run ${run} (job ${job}${key !== undefined ? `, key ${key}` : ""}) left by a crash`, { model, state: left.state });
+  logger.warn(
+    `resuming the deploy of run ${run} (job ${job}${key !== undefined ? `, key ${key}` : ""}) left by a crash`,
+    { model, state: left.state },
+  );
   const spec = parts.profile.jobs[job];
   const cannot = !spec
     ? `job ${job} is no longer in the profile`
@@ -60,26 +79,52 @@ async function resume(parts: ResumeParts, left: UnfinishedDeploy): Promise<void>
       : undefined;
   if (cannot || !spec) {
     finishDeploy(parts.state.db, run, { state: "failed", reason: cannot });
-    logger.warn(`the deploy of run ${run} cannot be resumed: ${cannot}; model ${model} gets no version from it`, { model });
+    logger.warn(`the deploy of run ${run} cannot be resumed: ${cannot}; model ${model} gets no version from it`, {
+      model,
+    });
     return;
   }
   const heldOut = await heldOutRowsOf(spec, left, parts.paths, logger);
-  const deployment = await parts.deployer.deploy({ job, key, spec, run, result: left.result, heldOut, logger, signal: new AbortController().signal, jobInfo: parts.jobInfo?.(job) });
+  const deployment = await parts.deployer.deploy({
+    job,
+    key,
+    spec,
+    run,
+    result: left.result,
+    heldOut,
+    logger,
+    signal: new AbortController().signal,
+    jobInfo: parts.jobInfo?.(job),
+  });
   recordRunDeployment(parts.state.db, run, deployment);
   const served = deployment.status === "activated" || deployment.status === "stored";
-  logger[served ? "info" : "warn"](`resumed the deploy of run ${run}: model ${model} version ${deployment.version} ${deployment.status}${deployment.message ? ` (${deployment.message})` : ""}`, { model, version: deployment.version });
+  logger[served ? "info" : "warn"](
+    `resumed the deploy of run ${run}: model ${model} version ${deployment.version} ` +
+      `${deployment.status}${deployment.message ? ` (${deployment.message})` : ""}`,
+    { model, version: deployment.version },
+  );
 }
 
 /**
  * The rows the gate compares on lived only in the crashed process: they are read again from the job's data
  * as of the run's start. This runs before the API listens, so the parsing keeps no prediction waiting.
  */
-async function heldOutRowsOf(spec: Job, left: UnfinishedDeploy, paths: ResolvedPaths, logger: Logger): Promise<DataTable | undefined> {
+async function heldOutRowsOf(
+  spec: Job,
+  left: UnfinishedDeploy,
+  paths: ResolvedPaths,
+  logger: Logger,
+): Promise<DataTable | undefined> {
   if (!spec.data) return undefined;
   try {
-    return heldOutRows(await loadTrainingData(spec.data, { dataRoot: paths.data, key: left.key, now: left.started_at }));
+    return heldOutRows(
+      await loadTrainingData(spec.data, { dataRoot: paths.data, key: left.key, now: left.started_at }),
+    );
   } catch (error) {
-    logger.warn(`cannot read the held-out rows of run ${left.run} again (${messageOf(error)}); its deploy goes on without them`, { model: left.model });
+    logger.warn(
+      `cannot read the held-out rows of run ${left.run} again (${messageOf(error)}); its deploy goes on without them`,
+      { model: left.model },
+    );
     return undefined;
   }
 }

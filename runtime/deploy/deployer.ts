@@ -3,12 +3,12 @@ import type { Job, Profile } from "../config/schema.ts";
 import { ConflictClearance, describePredictors, UnattendedAsker } from "../conflicts/clearance.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
 import { messageOf } from "../errors.ts";
-import { ScoringThread } from "../scoring/scoring-thread.ts";
 import type { Events } from "../events/bus.ts";
 import type { DeployHooks, Logger, PredictorClearance, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
 import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
+import { ScoringThread } from "../scoring/scoring-thread.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { finishDeploy, markDeployInProgress, versionOfRun } from "../state/deploys.ts";
@@ -16,7 +16,7 @@ import { modelNameOf } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import { crashPoint } from "./crash-points.ts";
 import { deployCandidate } from "./deploy-candidate.ts";
-import type { DeployRequest, Deployment, StoredDeployRequest } from "./deployment.ts";
+import type { Deployment, DeployRequest, StoredDeployRequest } from "./deployment.ts";
 import { FileCopies } from "./file-copies.ts";
 import { healthRows, metadataOfRun } from "./run-version-metadata.ts";
 
@@ -34,7 +34,6 @@ export interface DeployParts {
   /** Files placed for file-reading predictors, pending ones retried; the services' own, else one of its own. */
   copies?: FileCopies;
 }
-
 
 /** The default when a job names no steps: never serve a worse model than the one serving now. */
 export const DEFAULT_DEPLOY = ["gate", "activate"];
@@ -75,8 +74,18 @@ export class Deployer {
     markDeployInProgress(db, request.run);
     try {
       const { deployment, finished } = await this.storeAndRunSteps(request);
-      if (finished) finishDeploy(db, request.run, { state: deployment.status === "activated" || deployment.status === "stored" ? "done" : "failed", version: deployment.version, reason: deployment.message });
-      else request.logger.warn(`the deploy of model ${deployment.model} version ${deployment.version} stopped before its end; it resumes at the next start`, { reason: messageOf(request.signal.reason) });
+      if (finished)
+        finishDeploy(db, request.run, {
+          state: deployment.status === "activated" || deployment.status === "stored" ? "done" : "failed",
+          version: deployment.version,
+          reason: deployment.message,
+        });
+      else
+        request.logger.warn(
+          `the deploy of model ${deployment.model} version ${deployment.version} stopped before its end; it resumes ` +
+            `at the next start`,
+          { reason: messageOf(request.signal.reason) },
+        );
       return deployment;
     } catch (error) {
       // Broken rather than stopped: final, so a model that cannot be deployed is not tried again at every start.
@@ -144,7 +153,10 @@ export class Deployer {
     const version = versionOfRun(this.parts.state.db, model, request.run);
     const found = version === undefined ? undefined : this.parts.store.version(model, version);
     if (!found || !existsSync(found.path)) return undefined;
-    request.logger.info(`model ${model} version ${found.version} of run ${request.run} is in the store already; not added again`, { model, version: found.version });
+    request.logger.info(
+      `model ${model} version ${found.version} of run ${request.run} is in the store already; not added again`,
+      { model, version: found.version },
+    );
     return found;
   }
 
@@ -153,10 +165,31 @@ export class Deployer {
     return this.parts.store.addVersion(model, request.result.artifact, metadataOfRun(request), healthInputs);
   }
 
-  private async runSteps(request: DeployRequest, model: string, candidate: ModelVersion, previousVersion: number | undefined, deployment: Deployment, scoring: ScoringThread): Promise<void> {
+  private async runSteps(
+    request: DeployRequest,
+    model: string,
+    candidate: ModelVersion,
+    previousVersion: number | undefined,
+    deployment: Deployment,
+    scoring: ScoringThread,
+  ): Promise<void> {
     const { store, activator } = this.parts;
-    const parts = { store, activator, scoring, copies: this.copies, clearOfPredictors: () => this.clearOfPredictors(request) };
-    const hooks = deployCandidate(parts, request, model, candidate.version, candidate.path, previousVersion, deployment);
+    const parts = {
+      store,
+      activator,
+      scoring,
+      copies: this.copies,
+      clearOfPredictors: () => this.clearOfPredictors(request),
+    };
+    const hooks = deployCandidate(
+      parts,
+      request,
+      model,
+      candidate.version,
+      candidate.path,
+      previousVersion,
+      deployment,
+    );
     for (const step of request.spec.deploy.length ? request.spec.deploy : DEFAULT_DEPLOY) {
       const name = typeof step === "string" ? step : String(step.type);
       const { type: _type, ...options } = typeof step === "string" ? { type: step } : step;
@@ -168,11 +201,18 @@ export class Deployer {
       } catch (error) {
         outcome = { ok: false, message: messageOf(error) };
       }
-      deployment.steps.push({ step: name, ok: outcome.ok, message: outcome.message, ...(outcome.rolledBack ? { rolled_back: true } : {}) });
+      deployment.steps.push({
+        step: name,
+        ok: outcome.ok,
+        message: outcome.message,
+        ...(outcome.rolledBack ? { rolled_back: true } : {}),
+      });
       if (!outcome.ok) {
         if (deployment.status !== "rejected") deployment.status = "failed";
         deployment.message = `${name}: ${outcome.message ?? "failed"}`;
-        request.logger.warn(`deploy step ${name} stopped model ${model} version ${candidate.version}`, { reason: outcome.message });
+        request.logger.warn(`deploy step ${name} stopped model ${model} version ${candidate.version}`, {
+          reason: outcome.message,
+        });
         break;
       }
     }
@@ -194,9 +234,16 @@ export class Deployer {
   private async clearOfPredictors(request: DeployRequest): Promise<PredictorClearance> {
     const { profile, paths, procRoot, serving, state } = this.parts;
     const clearance = new ConflictClearance({
-      profile, home: paths.home, clock: systemClock, asker: new UnattendedAsker(),
-      logger: request.logger, procRoot, serving,
-      record: (type, data) => state.recordEvent(type, data), by: "deploy", doing: "writes its model files",
+      profile,
+      home: paths.home,
+      clock: systemClock,
+      asker: new UnattendedAsker(),
+      logger: request.logger,
+      procRoot,
+      serving,
+      record: (type, data) => state.recordEvent(type, data),
+      by: "deploy",
+      doing: "writes its model files",
     });
     const policy = request.ignoreConflicts ? "force" : undefined;
     const verdict = await clearance.clear({ job: request.job, key: request.key, policy }, request.signal);

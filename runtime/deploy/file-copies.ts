@@ -169,8 +169,16 @@ export class FileCopies {
   private clearance(): ConflictClearance {
     const { state, home, procRoot, serving, logger } = this.parts;
     return new ConflictClearance({
-      profile: this.parts.profile(), home, clock: systemClock, asker: new UnattendedAsker(), logger, procRoot, serving,
-      record: (type, data) => state.recordEvent(type, data), by: "copy-to-dir", doing: "writes its model files",
+      profile: this.parts.profile(),
+      home,
+      clock: systemClock,
+      asker: new UnattendedAsker(),
+      logger,
+      procRoot,
+      serving,
+      record: (type, data) => state.recordEvent(type, data),
+      by: "copy-to-dir",
+      doing: "writes its model files",
     });
   }
 

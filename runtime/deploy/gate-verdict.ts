@@ -1,5 +1,14 @@
 /** What the gate step records on a model version (plugins/deploy/gate.ts). */
-type GateRecord = { metric?: string; candidate?: number; active?: number; active_version?: number; damaged_version?: number; damaged_file?: string; rows?: number; passed?: boolean };
+type GateRecord = {
+  metric?: string;
+  candidate?: number;
+  active?: number;
+  active_version?: number;
+  damaged_version?: number;
+  damaged_file?: string;
+  rows?: number;
+  passed?: boolean;
+};
 
 /**
  * The gate's decision in words, for the CLI and the demo: "passed: accuracy 0.9011 vs 0.8611 of version 1
@@ -10,7 +19,14 @@ export function gateVerdict(recorded: unknown): string | undefined {
   if (!gate?.metric) return undefined;
   const rows = gate.rows !== undefined ? ` on ${gate.rows} held-out rows` : "";
   const decided = `${gate.passed ? "passed" : "rejected"}: ${gate.metric} ${gate.candidate}`;
-  if (gate.damaged_version !== undefined) return `${decided}${rows}; the active version ${gate.damaged_version} is damaged (file ${gate.damaged_file}): compared against nothing`;
-  const compared = gate.active !== undefined ? ` vs ${gate.active}${gate.active_version !== undefined ? ` of version ${gate.active_version}` : ""}` : " (no active version to compare with)";
+  if (gate.damaged_version !== undefined)
+    return (
+      `${decided}${rows}; the active version ${gate.damaged_version} is damaged (file ${gate.damaged_file}): ` +
+      `compared against nothing`
+    );
+  const compared =
+    gate.active !== undefined
+      ? ` vs ${gate.active}${gate.active_version !== undefined ? ` of version ${gate.active_version}` : ""}`
+      : " (no active version to compare with)";
   return `${decided}${compared}${rows}`;
 }

@@ -3,10 +3,10 @@ import { basename, join } from "node:path";
 import { onnx } from "onnx-proto";
 import type * as Ort from "onnxruntime-common";
 import type { Profile } from "../config/schema.ts";
-import { readCsvHeader, readCsvTable, type CsvTable } from "../data/csv-table.ts";
+import { type CsvTable, readCsvHeader, readCsvTable } from "../data/csv-table.ts";
 import { tableOf } from "../data/load-training-data.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
-import { signatureOf, tableWidth, type ModelSignature } from "../inference/model-signature.ts";
+import { type ModelSignature, signatureOf, tableWidth } from "../inference/model-signature.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { stripZipMap } from "../inference/strip-zipmap.ts";
 import { toFeeds, zeroTensors } from "../inference/tensor-input.ts";
@@ -161,7 +161,8 @@ async function checkInRuntime(
   } catch (error) {
     throw refused(
       request,
-      `does not load in ONNX Runtime ${runtime.version} (an opset or operator it lacks?): ${messageOf(error).split("\n")[0]}`,
+      `does not load in ONNX Runtime ${runtime.version} (an opset or operator it lacks?): ` +
+        `${messageOf(error).split("\n")[0]}`,
     );
   }
   try {
@@ -204,13 +205,15 @@ function checkFeatures(request: ImportRequest, signature: ModelSignature, featur
   if (width === undefined)
     throw new EdgetrainError(
       "bad_input",
-      `${basename(request.file)} takes ${inputs}, not one table of features: leave out --features and give its inputs by name`,
+      `${basename(request.file)} takes ${inputs}, not one table of features: leave out --features and give its ` +
+        `inputs by name`,
       { details: { field: "features" } },
     );
   if (width !== features.length)
     throw new EdgetrainError(
       "bad_input",
-      `${basename(request.file)} takes ${width} features, but ${features.length} are named (${features.slice(0, 8).join(", ")})`,
+      `${basename(request.file)} takes ${width} features, but ${features.length} are named ` +
+        `(${features.slice(0, 8).join(", ")})`,
       { details: { field: "features", expected: width, got: features.length } },
     );
 }

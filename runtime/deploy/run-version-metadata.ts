@@ -10,7 +10,9 @@ const HEALTH_ROWS = 5;
 export function metadataOfRun(request: DeployRequest): Omit<VersionMetadata, "sha256" | "created_at"> {
   const metadata = request.result.metadata ?? {};
   // The strategy's metadata usually says it all; decoding the ONNX file is the fallback (foreign trainers).
-  const description = metadata.feature_names ? undefined : readModelDescription(readFileSync(request.result.artifact), request.result.artifact);
+  const description = metadata.feature_names
+    ? undefined
+    : readModelDescription(readFileSync(request.result.artifact), request.result.artifact);
   return {
     source: "run",
     job: request.job,
@@ -41,5 +43,7 @@ function lineageOf(metadata: Record<string, unknown>): { parent?: number; warm_s
 /** The held-out rows kept with a version for its health check. */
 export function healthRows(table: DataTable): number[][] {
   const width = table.featureNames.length;
-  return Array.from({ length: Math.min(HEALTH_ROWS, table.rows) }, (_, row) => Array.from(table.x.subarray(row * width, (row + 1) * width)));
+  return Array.from({ length: Math.min(HEALTH_ROWS, table.rows) }, (_, row) =>
+    Array.from(table.x.subarray(row * width, (row + 1) * width)),
+  );
 }

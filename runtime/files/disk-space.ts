@@ -2,11 +2,16 @@ import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Clock, Logger } from "../plugin-api.ts";
 import { isDiskFull } from "./disk-full.ts";
-import { diskUsage, formatBytes, freeSpace, type DiskUsage } from "./disk-usage.ts";
+import { type DiskUsage, diskUsage, formatBytes, freeSpace } from "./disk-usage.ts";
 
-/** Below this much free space the home counts as full: the state database's journal, a run's folder and a model need room to be written whole. */
+/**
+ * Below this much free space the home counts as full: the state database's journal, a run's folder and a model need
+ * room to be written whole.
+ */
 export const FULL_BELOW_BYTES = 1024 * 1024;
-/** Space counts as back only with twice that free, so a disk hovering at the line does not flap between full and not. */
+/**
+ * Space counts as back only with twice that free, so a disk hovering at the line does not flap between full and not.
+ */
 const BACK_ABOVE_BYTES = 2 * FULL_BELOW_BYTES;
 /** Writes kept for when space returns; past this the newest are dropped, so a long outage cannot grow memory. */
 const MAX_WAITING_WRITES = 1000;
@@ -16,10 +21,17 @@ const RETRY_MAX_MS = 10_000;
 /** The condition as an error, exit code 5: a start refused, or `demo --once` giving up. */
 export function diskFullError(home: string, consequence = "nothing was started"): EdgetrainError {
   const free = freeSpace(home)?.bytes;
-  return new EdgetrainError("disk_full", `the disk of the home ${home} is full (${free === undefined ? "free space unknown" : `${formatBytes(free)} free`}): ${consequence}`, {
-    details: { home, free_bytes: free ?? null },
-    hint: `free space there (old run folders under ${join(home, "runs")}, rotated logs), or use another home with --home`,
-  });
+  return new EdgetrainError(
+    "disk_full",
+    `the disk of the home ${home} is full ` +
+      `(${free === undefined ? "free space unknown" : `${formatBytes(free)} free`}): ${consequence}`,
+    {
+      details: { home, free_bytes: free ?? null },
+      hint:
+        `free space there (old run folders under ${join(home, "runs")}, rotated logs), or use another home with ` +
+        `--home`,
+    },
+  );
 }
 
 /** Whether the home's disk has less than FULL_BELOW_BYTES free; false where statfs cannot tell. */
@@ -44,7 +56,10 @@ export interface DiskStatus {
   dropped_writes: number;
 }
 
-/** How writes that a full disk refuses are handled. One-shot commands write and let a failure end them; the daemon keeps going. */
+/**
+ * How writes that a full disk refuses are handled. One-shot commands write and let a failure end them; the daemon keeps
+ * going.
+ */
 export interface WritePolicy {
   /** A write that should not be lost: done now, or, on a full disk, kept and done again once space returns. */
   retry(what: string, write: () => void): void;
@@ -127,7 +142,10 @@ export class DiskSpace implements WritePolicy {
 
   /** The reason a run waits, the same for the whole outage so that it is recorded once. */
   message(): string {
-    return `the disk of the home ${this.options.home} is full (${this.freeWhenFull === undefined ? "free space unknown" : `${formatBytes(this.freeWhenFull)} free`})`;
+    return (
+      `the disk of the home ${this.options.home} is full ` +
+      `(${this.freeWhenFull === undefined ? "free space unknown" : `${formatBytes(this.freeWhenFull)} free`})`
+    );
   }
 
   status(): DiskStatus {
@@ -136,7 +154,9 @@ export class DiskSpace implements WritePolicy {
       home: this.options.home,
       full: this.full,
       free_bytes: free,
-      ...(this.fullSince !== undefined ? { since: new Date(this.fullSince).toISOString(), message: this.message() } : {}),
+      ...(this.fullSince !== undefined
+        ? { since: new Date(this.fullSince).toISOString(), message: this.message() }
+        : {}),
       waiting_writes: this.waiting.length,
       dropped_writes: this.dropped,
     };
@@ -148,13 +168,19 @@ export class DiskSpace implements WritePolicy {
     return () => this.listeners.delete(listener);
   }
 
-  /** Stops retrying: writes still waiting get one last try (a disk under the line may still take them); the rest are given up, with one line. */
+  /**
+   * Stops retrying: writes still waiting get one last try (a disk under the line may still take them); the rest are
+   * given up, with one line.
+   */
   dispose(): void {
     this.disposed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.writeWaiting();
-    if (this.waiting.length) this.options.logger.warn(`${this.waiting.length} write(s) waiting for space were given up: ${this.message()}`, { home: this.options.home });
+    if (this.waiting.length)
+      this.options.logger.warn(`${this.waiting.length} write(s) waiting for space were given up: ${this.message()}`, {
+        home: this.options.home,
+      });
     this.dropped += this.waiting.splice(0).length;
   }
 
@@ -163,11 +189,15 @@ export class DiskSpace implements WritePolicy {
     this.fullSince = this.clock.now();
     this.freeWhenFull = free;
     this.delayMs = RETRY_FIRST_MS;
-    this.options.logger.error(`${this.message()}: no new runs start; predictions go on; retrying every ${RETRY_FIRST_MS / 1000}–${RETRY_MAX_MS / 1000} s until ${formatBytes(BACK_ABOVE_BYTES)} are free`, {
-      home: this.options.home,
-      free_bytes: free ?? null,
-      ...(error !== undefined ? { error: messageOf(error) } : {}),
-    });
+    this.options.logger.error(
+      `${this.message()}: no new runs start; predictions go on; retrying every ` +
+        `${RETRY_FIRST_MS / 1000}–${RETRY_MAX_MS / 1000} s until ${formatBytes(BACK_ABOVE_BYTES)} are free`,
+      {
+        home: this.options.home,
+        free_bytes: free ?? null,
+        ...(error !== undefined ? { error: messageOf(error) } : {}),
+      },
+    );
     this.schedule();
     this.changed();
   }
@@ -178,7 +208,10 @@ export class DiskSpace implements WritePolicy {
   }
 
   private drop(what: string): false {
-    if (this.dropped++ === 0) this.options.logger.warn(`${what} and other writes that can be lost are dropped while ${this.message()}`, { home: this.options.home });
+    if (this.dropped++ === 0)
+      this.options.logger.warn(`${what} and other writes that can be lost are dropped while ${this.message()}`, {
+        home: this.options.home,
+      });
     return false;
   }
 
@@ -196,11 +229,15 @@ export class DiskSpace implements WritePolicy {
     const free = freeSpace(this.options.home)?.bytes;
     if ((free !== undefined && free < BACK_ABOVE_BYTES) || !this.writeWaiting()) return false;
     const since = this.fullSince!;
-    this.options.logger.info(`the disk of the home ${this.options.home} has space again (${free === undefined ? "free space unknown" : `${formatBytes(free)} free`}): runs start again`, {
-      home: this.options.home,
-      full_since: new Date(since).toISOString(),
-      dropped_writes: this.dropped,
-    });
+    this.options.logger.info(
+      `the disk of the home ${this.options.home} has space again ` +
+        `(${free === undefined ? "free space unknown" : `${formatBytes(free)} free`}): runs start again`,
+      {
+        home: this.options.home,
+        full_since: new Date(since).toISOString(),
+        dropped_writes: this.dropped,
+      },
+    );
     this.fullSince = this.freeWhenFull = undefined;
     this.dropped = 0;
     this.changed();

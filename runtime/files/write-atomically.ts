@@ -15,7 +15,8 @@ export function writeAtomically(path: string, content: Uint8Array | string, mode
     const fd = openSync(temp, "w", mode);
     try {
       // A write may take fewer bytes than asked (a disk filling up) without failing: only the next one fails.
-      for (let done = 0; done < bytes.length; ) done += checkedCount(writeSync(fd, bytes, done, bytes.length - done), done, bytes.length);
+      for (let done = 0; done < bytes.length; )
+        done += checkedCount(writeSync(fd, bytes, done, bytes.length - done), done, bytes.length);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -34,13 +35,18 @@ export function writeAtomically(path: string, content: Uint8Array | string, mode
  * daemon goes on answering requests meanwhile. The temporary name is unique, as writes may overlap.
  * `durable: false` skips the fsync, for copies whose loss in a power cut costs nothing.
  */
-export async function writeAtomicallyAsync(path: string, content: Uint8Array | string, { mode = 0o644, durable = true } = {}): Promise<string> {
+export async function writeAtomicallyAsync(
+  path: string,
+  content: Uint8Array | string,
+  { mode = 0o644, durable = true } = {},
+): Promise<string> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${crypto.randomUUID().slice(0, 8)}.partial`);
   const bytes = typeof content === "string" ? Buffer.from(content) : content;
   try {
     const handle = await open(temp, "w", mode);
     try {
-      for (let done = 0; done < bytes.length; ) done += checkedCount((await handle.write(bytes, done, bytes.length - done)).bytesWritten, done, bytes.length);
+      for (let done = 0; done < bytes.length; )
+        done += checkedCount((await handle.write(bytes, done, bytes.length - done)).bytesWritten, done, bytes.length);
       if (durable) await handle.sync();
     } finally {
       await handle.close();
@@ -103,7 +109,8 @@ export async function openAtomically(path: string, mode = 0o644): Promise<Atomic
       if (!handle) throw new Error(`${path} is already committed or discarded`);
       const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       try {
-        for (let done = 0; done < bytes.length; ) done += checkedCount((await handle.write(bytes, done, bytes.length - done)).bytesWritten, done, bytes.length);
+        for (let done = 0; done < bytes.length; )
+          done += checkedCount((await handle.write(bytes, done, bytes.length - done)).bytesWritten, done, bytes.length);
       } catch (error) {
         await close().catch(() => undefined);
         await rm(temp, { force: true });

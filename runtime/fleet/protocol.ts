@@ -11,7 +11,8 @@
  *   edgetrain/devices/ID/heartbeat    device → hub, QoS 0: every fleet.heartbeat_interval, at most 2 KB
  *   edgetrain/devices/ID/reports      device → hub, QoS 1: OTA outcomes, command results, finished runs, score
  *                                     summaries; each with an id
- *   edgetrain/devices/ID/runs         device → hub, QoS 0: a live run's heartbeat, checkpoints and log lines, rate-limited
+ *   edgetrain/devices/ID/runs         device → hub, QoS 0: a live run's heartbeat, checkpoints and log lines,
+ * rate-limited
  *   edgetrain/devices/ID/models/NAME  hub → device, retained: the version the device should run (signed announcement)
  *   edgetrain/devices/ID/commands     hub → device, QoS 1, persistent session: signed commands
  */
@@ -29,7 +30,13 @@ export const topics = {
   models: (device: string) => `${TOPIC_ROOT}/${device}/models/+`,
   commands: (device: string) => `${TOPIC_ROOT}/${device}/commands`,
   /** What the hub subscribes to: everything every device sends. */
-  fromDevices: [`${TOPIC_ROOT}/+/status`, `${TOPIC_ROOT}/+/info`, `${TOPIC_ROOT}/+/heartbeat`, `${TOPIC_ROOT}/+/reports`, `${TOPIC_ROOT}/+/runs`],
+  fromDevices: [
+    `${TOPIC_ROOT}/+/status`,
+    `${TOPIC_ROOT}/+/info`,
+    `${TOPIC_ROOT}/+/heartbeat`,
+    `${TOPIC_ROOT}/+/reports`,
+    `${TOPIC_ROOT}/+/runs`,
+  ],
 } as const;
 
 /** The device id and the kind of message a topic carries; undefined for topics outside the protocol. */
@@ -62,7 +69,10 @@ export const DeviceInfo = v.object({
   groups: v.array(v.string()),
   edgetrain_version: v.string(),
   profile: v.string(),
-  /** systeminformation's one-off facts and what `edgetrain check` knows (Jetson, L4T, glibc, CUDA, ONNX Runtime providers). */
+  /**
+   * systeminformation's one-off facts and what `edgetrain check` knows (Jetson, L4T, glibc, CUDA, ONNX Runtime
+   * providers).
+   */
   hardware: v.record(v.string(), v.unknown()),
   models: v.array(ModelOnDevice),
   at: Time,
@@ -80,14 +90,22 @@ export const Heartbeat = v.object({
   gpu_memory_ratio: v.optional(Ratio),
   temperature_c: v.optional(v.number()),
   governor: v.optional(v.string()),
-  runs: v.optional(v.array(v.object({ run: v.string(), job: v.string(), key: v.optional(v.string()), state: v.string() }))),
-  models: v.optional(v.record(v.string(), v.object({ version: v.number(), metrics: v.optional(v.record(v.string(), v.number())) }))),
+  runs: v.optional(
+    v.array(v.object({ run: v.string(), job: v.string(), key: v.optional(v.string()), state: v.string() })),
+  ),
+  models: v.optional(
+    v.record(v.string(), v.object({ version: v.number(), metrics: v.optional(v.record(v.string(), v.number())) })),
+  ),
   predictions: v.optional(
     v.object({
       total: v.number(),
       cache_hit_ratio: v.optional(Ratio),
-      /** Since the last heartbeat, per model: how many, and the histogram of predicted classes (for drift at the hub). */
-      by_model: v.optional(v.record(v.string(), v.object({ count: v.number(), classes: v.optional(v.record(v.string(), v.number())) }))),
+      /**
+       * Since the last heartbeat, per model: how many, and the histogram of predicted classes (for drift at the hub).
+       */
+      by_model: v.optional(
+        v.record(v.string(), v.object({ count: v.number(), classes: v.optional(v.record(v.string(), v.number())) })),
+      ),
     }),
   ),
 });
@@ -158,9 +176,7 @@ export const ScoreReport = v.object({
   /** Rows predicted as classes left out of `classes`. */
   other_rows: v.optional(Count),
   /** Regression: the predictions' spread. */
-  values: v.optional(
-    v.object({ count: Count, mean: Finite, std: Finite, min: Finite, max: Finite }),
-  ),
+  values: v.optional(v.object({ count: Count, mean: Finite, std: Finite, min: Finite, max: Finite })),
   skipped: Count,
 });
 

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 
 /** The DER prefix of an ed25519 SubjectPublicKeyInfo: what precedes the raw 32-byte key. */
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");

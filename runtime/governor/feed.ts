@@ -1,7 +1,7 @@
 import type { BusEvent } from "../events/bus.ts";
 import { gpuLoadNodes } from "../hardware/sensors.ts";
-import { processGroupMembers } from "../os/process-identity.ts";
 import type { SelfUsageRecorder } from "../offpeak/self-usage.ts";
+import { processGroupMembers } from "../os/process-identity.ts";
 import type { Clock } from "../plugin-api.ts";
 import type { Governor } from "./governor.ts";
 import { GpuReporter } from "./gpu-readers.ts";
@@ -63,7 +63,13 @@ export class GovernorFeed {
           .find(([, path]) => path);
     const reporter = command ? new GpuReporter(command[0], command[1]!, intervalMs) : undefined;
     reporter?.start();
-    const sampler = new ResourceSampler(hostRoot, () => this.ownPids(), () => clock.now(), reporter, home);
+    const sampler = new ResourceSampler(
+      hostRoot,
+      () => this.ownPids(),
+      () => clock.now(),
+      reporter,
+      home,
+    );
     const flushEvery = clock.setInterval(() => usage.flush(), USAGE_FLUSH_MS);
     let answeredBefore = this.answered;
     let answeredAt = clock.now();

@@ -1,6 +1,6 @@
 import type { Events } from "../events/bus.ts";
 import { admitOnGpu, gpuIsCalm, gpuOverReason } from "./gpu-limits.ts";
-import { GuardThrottle, type GuardState } from "./guard-throttle.ts";
+import { type GuardState, GuardThrottle } from "./guard-throttle.ts";
 import type { LatencyGuardSettings, LatencyWindow } from "./latency-guard.ts";
 import type { Sample } from "./sampler.ts";
 
@@ -105,8 +105,26 @@ export class Governor {
     this.throttle.setSettings(limits.latencyGuard);
   }
 
-  get state(): { paused: boolean; reason: string; latest?: Sample; runs: number; sparingCore: boolean; sparingReason: string; threadsPerRun?: number; latency: GuardState } {
-    return { paused: this.pausing.active, reason: this.pauseReason, latest: this.latest, runs: this.runs.size, sparingCore: this.sparing.active, sparingReason: this.sparingReason, threadsPerRun: this.threadsPerRun(), latency: this.throttle.state };
+  get state(): {
+    paused: boolean;
+    reason: string;
+    latest?: Sample;
+    runs: number;
+    sparingCore: boolean;
+    sparingReason: string;
+    threadsPerRun?: number;
+    latency: GuardState;
+  } {
+    return {
+      paused: this.pausing.active,
+      reason: this.pauseReason,
+      latest: this.latest,
+      runs: this.runs.size,
+      sparingCore: this.sparing.active,
+      sparingReason: this.sparingReason,
+      threadsPerRun: this.threadsPerRun(),
+      latency: this.throttle.state,
+    };
   }
 
   /** Whether a new run may start now, and if not, why (in the user's words). */
@@ -114,12 +132,22 @@ export class Governor {
     const sample = this.latest;
     if (!sample) return { ok: false, reason: "no resource reading yet" };
     if (this.pausing.active) return { ok: false, reason: `running jobs are paused: ${this.pauseReason}` };
-    if (this.throttle.threadsPerRun === 0) return { ok: false, reason: `the latency guard holds runs paused: ${this.throttle.state.reason}` };
+    if (this.throttle.threadsPerRun === 0)
+      return { ok: false, reason: `the latency guard holds runs paused: ${this.throttle.state.reason}` };
     const { limits } = this;
     // 100 % means no limit: a fully busy machine still admits.
-    if (limits.maxCpuBefore < 100 && sample.cpuPercent >= limits.maxCpuBefore) return { ok: false, reason: `CPU ${sample.cpuPercent.toFixed(0)} % ≥ max_cpu_before ${limits.maxCpuBefore} %` };
-    if (limits.maxMemoryBefore < 100 && sample.memoryPercent >= limits.maxMemoryBefore) return { ok: false, reason: `memory ${sample.memoryPercent.toFixed(0)} % ≥ max_memory_before ${limits.maxMemoryBefore} %` };
-    if (sample.temperatureC !== undefined && sample.temperatureC >= limits.maxTemperature) return { ok: false, reason: `temperature ${sample.temperatureC.toFixed(0)} °C ≥ max_temperature ${limits.maxTemperature} °C` };
+    if (limits.maxCpuBefore < 100 && sample.cpuPercent >= limits.maxCpuBefore)
+      return { ok: false, reason: `CPU ${sample.cpuPercent.toFixed(0)} % ≥ max_cpu_before ${limits.maxCpuBefore} %` };
+    if (limits.maxMemoryBefore < 100 && sample.memoryPercent >= limits.maxMemoryBefore)
+      return {
+        ok: false,
+        reason: `memory ${sample.memoryPercent.toFixed(0)} % ≥ max_memory_before ${limits.maxMemoryBefore} %`,
+      };
+    if (sample.temperatureC !== undefined && sample.temperatureC >= limits.maxTemperature)
+      return {
+        ok: false,
+        reason: `temperature ${sample.temperatureC.toFixed(0)} °C ≥ max_temperature ${limits.maxTemperature} °C`,
+      };
     return admitOnGpu(sample, limits);
   }
 
@@ -172,7 +200,11 @@ export class Governor {
   private followServing(sample: Sample): void {
     const threshold = this.limits.spareCorePredictionsPerSecond;
     const rate = sample.predictionsPerSecond ?? 0;
-    const change = this.sparing.step(threshold > 0 && rate > threshold, threshold === 0 || rate < threshold / 2, this.limits.pauseAfter);
+    const change = this.sparing.step(
+      threshold > 0 && rate > threshold,
+      threshold === 0 || rate < threshold / 2,
+      this.limits.pauseAfter,
+    );
     if (change === "enter") {
       this.sparingReason = `${rate.toFixed(0)} predictions/s > spare_core_predictions_per_s ${threshold}`;
       this.applyAll();
@@ -209,11 +241,15 @@ export class Governor {
 
   private overReason(sample: Sample): string | undefined {
     const { limits } = this;
-    if (limits.pauseCpu < 100 && sample.cpuPercent > limits.pauseCpu) return `CPU ${sample.cpuPercent.toFixed(0)} % > pause_cpu ${limits.pauseCpu} %`;
-    if (limits.pauseMemory < 100 && sample.memoryPercent > limits.pauseMemory) return `memory ${sample.memoryPercent.toFixed(0)} % > pause_memory ${limits.pauseMemory} %`;
+    if (limits.pauseCpu < 100 && sample.cpuPercent > limits.pauseCpu)
+      return `CPU ${sample.cpuPercent.toFixed(0)} % > pause_cpu ${limits.pauseCpu} %`;
+    if (limits.pauseMemory < 100 && sample.memoryPercent > limits.pauseMemory)
+      return `memory ${sample.memoryPercent.toFixed(0)} % > pause_memory ${limits.pauseMemory} %`;
     const rate = sample.predictionsPerSecond;
-    if (limits.pausePredictionsPerSecond > 0 && rate !== undefined && rate > limits.pausePredictionsPerSecond) return `${rate.toFixed(0)} predictions/s > pause_predictions_per_s ${limits.pausePredictionsPerSecond}`;
-    if (sample.temperatureC !== undefined && sample.temperatureC > limits.maxTemperature) return `temperature ${sample.temperatureC.toFixed(0)} °C > max_temperature ${limits.maxTemperature} °C`;
+    if (limits.pausePredictionsPerSecond > 0 && rate !== undefined && rate > limits.pausePredictionsPerSecond)
+      return `${rate.toFixed(0)} predictions/s > pause_predictions_per_s ${limits.pausePredictionsPerSecond}`;
+    if (sample.temperatureC !== undefined && sample.temperatureC > limits.maxTemperature)
+      return `temperature ${sample.temperatureC.toFixed(0)} °C > max_temperature ${limits.maxTemperature} °C`;
     return gpuOverReason(sample, limits);
   }
 

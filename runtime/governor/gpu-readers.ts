@@ -29,11 +29,20 @@ export function parseTegrastats(line: string): GpuReading {
 
 export const NVIDIA_SMI_QUERY = "index,utilization.gpu,temperature.gpu,memory.used,memory.total";
 
-/** One line of `nvidia-smi --query-gpu=index,utilization.gpu,temperature.gpu,memory.used,memory.total --format=csv,noheader,nounits`. */
+/**
+ * One line of `nvidia-smi --query-gpu=index,utilization.gpu,temperature.gpu,memory.used,memory.total
+ * --format=csv,noheader,nounits`.
+ */
 export function parseNvidiaSmi(line: string): (GpuReading & { index: number }) | undefined {
   const fields = line.split(",").map((field) => Number(field.trim()));
   if (fields.length < 5 || fields.some((value) => !Number.isFinite(value))) return undefined;
-  return { index: fields[0]!, gpuPercent: fields[1], temperatureC: fields[2], memoryUsedMb: fields[3], memoryTotalMb: fields[4] };
+  return {
+    index: fields[0]!,
+    gpuPercent: fields[1],
+    temperatureC: fields[2],
+    memoryUsedMb: fields[3],
+    memoryTotalMb: fields[4],
+  };
 }
 
 /**
@@ -54,7 +63,13 @@ export class GpuReporter {
   start(): void {
     const args =
       this.kind === "nvidia-smi"
-        ? [this.command, `--query-gpu=${NVIDIA_SMI_QUERY}`, "--format=csv,noheader,nounits", `-lms`, String(this.intervalMs)]
+        ? [
+            this.command,
+            `--query-gpu=${NVIDIA_SMI_QUERY}`,
+            "--format=csv,noheader,nounits",
+            `-lms`,
+            String(this.intervalMs),
+          ]
         : [this.command, "--interval", String(this.intervalMs)];
     this.process = Bun.spawn(args, { stdout: "pipe", stderr: "ignore" });
     void lineSplitterFor(this.process.stdout as ReadableStream<Uint8Array>, (line) => {
@@ -67,7 +82,12 @@ export class GpuReporter {
       this.perGpu.set(reading.index, reading);
       const gpus = [...this.perGpu.values()];
       const busiest = gpus.reduce((a, b) => ((b.gpuPercent ?? 0) > (a.gpuPercent ?? 0) ? b : a));
-      this.latest = { gpuPercent: busiest.gpuPercent, memoryUsedMb: busiest.memoryUsedMb, memoryTotalMb: busiest.memoryTotalMb, temperatureC: Math.max(...gpus.map((g) => g.temperatureC ?? -Infinity)) };
+      this.latest = {
+        gpuPercent: busiest.gpuPercent,
+        memoryUsedMb: busiest.memoryUsedMb,
+        memoryTotalMb: busiest.memoryTotalMb,
+        temperatureC: Math.max(...gpus.map((g) => g.temperatureC ?? -Infinity)),
+      };
     });
   }
 

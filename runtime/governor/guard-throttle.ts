@@ -2,11 +2,11 @@ import type { Events } from "../events/bus.ts";
 import type { GovernedRun } from "./governor.ts";
 import {
   LatencyGuard,
-  MIN_ANSWERS,
-  RELEASE_BELOW,
   type LatencyGuardSettings,
   type LatencyVerdict,
   type LatencyWindow,
+  MIN_ANSWERS,
+  RELEASE_BELOW,
 } from "./latency-guard.ts";
 
 /** What the latency guard shows in status, the TUI and /metrics. */

@@ -32,7 +32,9 @@ export class LatencyHistogram {
     this.count += other.count;
   }
 
-  /** The duration under which `fraction` (0–1) of the recorded ones fall (a bucket's upper edge); undefined when empty. */
+  /**
+   * The duration under which `fraction` (0–1) of the recorded ones fall (a bucket's upper edge); undefined when empty.
+   */
   percentile(fraction: number): number | undefined {
     if (this.count === 0) return undefined;
     const wanted = Math.max(1, Math.ceil(fraction * this.count));

@@ -1,7 +1,9 @@
 import type { LatencyWindow } from "./latency-guard.ts";
 import { LatencyHistogram } from "./latency-histogram.ts";
 
-/** How often the serving thread's lateness is sampled, in ms: it followed the clients' p99 best (docs/performance.md). */
+/**
+ * How often the serving thread's lateness is sampled, in ms: it followed the clients' p99 best (docs/performance.md).
+ */
 const SAMPLE_EVERY_MS = 10;
 
 /**

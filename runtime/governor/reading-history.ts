@@ -67,4 +67,7 @@ export class ReadingHistory {
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
-const added = (mean: { sum: number; count: number }, value: number) => ({ sum: mean.sum + value, count: mean.count + 1 });
+const added = (mean: { sum: number; count: number }, value: number) => ({
+  sum: mean.sum + value,
+  count: mean.count + 1,
+});

@@ -59,7 +59,9 @@ export class ResourceSampler {
     const ownCpuPercent = elapsedTicks > 0 ? clampPercent((ownTicks / elapsedTicks) * 100) : 0;
     const memory = this.readMemoryPercent();
     const reported = this.gpuReporter?.reading() ?? {};
-    const temperatures = [...thermalZones(this.root).map((zone) => zone.celsius), reported.temperatureC].filter((c): c is number => c !== undefined && c > -50);
+    const temperatures = [...thermalZones(this.root).map((zone) => zone.celsius), reported.temperatureC].filter(
+      (c): c is number => c !== undefined && c > -50,
+    );
     const gpu = this.gpuNode ? Number(this.read(this.gpuNode)?.trim()) / 10 : reported.gpuPercent; // Jetson's node reports per mille
     const gpuPercent = gpu !== undefined && Number.isFinite(gpu) ? gpu : undefined;
     return {
@@ -100,7 +102,10 @@ export class ResourceSampler {
 
   /** The aggregate `cpu` line: user nice system idle iowait irq softirq steal (guest time is inside user). */
   private readCpu(): CpuTimes {
-    const line = this.read("/proc/stat")?.split("\n").find((l) => l.startsWith("cpu ")) ?? "cpu 0 0 0 0";
+    const line =
+      this.read("/proc/stat")
+        ?.split("\n")
+        .find((l) => l.startsWith("cpu ")) ?? "cpu 0 0 0 0";
     const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
     const total = fields.reduce((sum, value) => sum + (Number.isFinite(value) ? value : 0), 0);
     return { total, idle: (fields[3] ?? 0) + (fields[4] ?? 0) };

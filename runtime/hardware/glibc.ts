@@ -13,7 +13,9 @@ export function glibcVersion(): string | undefined {
 }
 
 function askLibc(): string | undefined {
-  return withLibc({ gnu_get_libc_version: { args: [], returns: FFIType.cstring } }, (libc) => String(libc.gnu_get_libc_version()));
+  return withLibc({ gnu_get_libc_version: { args: [], returns: FFIType.cstring } }, (libc) =>
+    String(libc.gnu_get_libc_version()),
+  );
 }
 
 export function versionAtLeast(version: string, minimum: string): boolean {

@@ -26,7 +26,11 @@ export function thermalZones(root: string): ThermalZone[] {
     .map((name) => {
       const base = `sys/class/thermal/${name}`;
       const milli = Number(readText(root, `${base}/temp`)?.trim());
-      return { path: `/${base}/temp`, type: readText(root, `${base}/type`)?.trim() ?? "unknown", celsius: Number.isFinite(milli) ? milli / 1000 : undefined };
+      return {
+        path: `/${base}/temp`,
+        type: readText(root, `${base}/type`)?.trim() ?? "unknown",
+        celsius: Number.isFinite(milli) ? milli / 1000 : undefined,
+      };
     });
 }
 

@@ -18,7 +18,10 @@ export function extractFiles(dir: string, files: Record<string, EmbeddedFile>): 
     if (sizeOf(target) === file.bytes) continue;
     const packed = readFileSync(file.path);
     const bytes = file.gzip ? Bun.gunzipSync(packed) : packed;
-    if (bytes.byteLength !== file.bytes) throw new Error(`the binary's copy of ${name} unpacks to ${bytes.byteLength} bytes, not ${file.bytes}: the binary is damaged`);
+    if (bytes.byteLength !== file.bytes)
+      throw new Error(
+        `the binary's copy of ${name} unpacks to ${bytes.byteLength} bytes, not ${file.bytes}: the binary is damaged`,
+      );
     writeAtomically(target, bytes, 0o755);
   }
   return out;

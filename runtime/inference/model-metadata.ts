@@ -15,7 +15,9 @@ export function readModelDescription(bytes: Uint8Array, file: string): ModelDesc
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (error) {
-    throw new EdgetrainError("model_not_loadable", `${file} is not an ONNX model: ${(error as Error).message}`, { details: { file } });
+    throw new EdgetrainError("model_not_loadable", `${file} is not an ONNX model: ${(error as Error).message}`, {
+      details: { file },
+    });
   }
   const entry = model.metadataProps.find((prop) => prop.key === "edgetrain");
   return entry?.value ? (JSON.parse(entry.value) as ModelDescription) : undefined;

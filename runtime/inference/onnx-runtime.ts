@@ -58,15 +58,25 @@ async function chooseAndLoad(request: OnnxRuntimeRequest, glibc: string | undefi
   const carried = embeddedRuntimeFiles.carried ?? ["native", "wasm"];
   const only = carried.length === 1 ? carried[0] : undefined;
   if (only && request.preference !== "auto" && request.preference !== only) {
-    throw new EdgetrainError("runtime_unavailable", `inference.backend is ${request.preference}, but this binary (${build.target}) carries only ONNX Runtime's ${only === "wasm" ? "WebAssembly" : "native"} build`, {
-      hint: `set inference.backend: auto or ${only}, or use the linux-${process.arch === "arm64" ? "arm64" : "x64"} binary, which carries both`,
-    });
+    throw new EdgetrainError(
+      "runtime_unavailable",
+      `inference.backend is ${request.preference}, but this binary (${build.target}) carries only ONNX Runtime's ` +
+        `${only === "wasm" ? "WebAssembly" : "native"} build`,
+      {
+        hint:
+          `set inference.backend: auto or ${only}, or use the ` +
+          `linux-${process.arch === "arm64" ? "arm64" : "x64"} binary, which carries both`,
+      },
+    );
   }
   if (only === "wasm") return loadWasm(request, `this binary (${build.target}) carries only the WebAssembly build`);
   if (only === "native") return loadNative(request);
   if (request.preference === "wasm") return loadWasm(request, "asked for in the profile");
   if (request.preference === "auto" && (!glibc || !versionAtLeast(glibc, ORT_NATIVE_MIN_GLIBC))) {
-    return loadWasm(request, `glibc ${glibc ?? "not found"} is older than the ${ORT_NATIVE_MIN_GLIBC} that native ONNX Runtime needs`);
+    return loadWasm(
+      request,
+      `glibc ${glibc ?? "not found"} is older than the ${ORT_NATIVE_MIN_GLIBC} that native ONNX Runtime needs`,
+    );
   }
   try {
     return await loadNative(request);
@@ -81,12 +91,17 @@ async function loadNative(request: OnnxRuntimeRequest): Promise<OnnxRuntime> {
   const embedded = embeddedRuntimeFiles.native;
   if (embedded) {
     const dir = join(request.cacheDir, "runtime", `onnxruntime-${ORT_VERSION}-${process.platform}-${process.arch}`);
-    const files = extractFiles(dir, { "onnxruntime_binding.node": embedded.addon, "libonnxruntime.so.1": embedded.library });
+    const files = extractFiles(dir, {
+      "onnxruntime_binding.node": embedded.addon,
+      "libonnxruntime.so.1": embedded.library,
+    });
     globalThis.__edgetrainOrtBindingPath = files["onnxruntime_binding.node"];
   }
   const ort = await import("onnxruntime-node");
   // `bundled: false` providers (CUDA, TensorRT) are known to the build but need libraries installed apart.
-  const backends = (ort as unknown as { listSupportedBackends?: () => Array<{ name: string; bundled: boolean }> }).listSupportedBackends?.() ?? [{ name: "cpu", bundled: true }];
+  const backends = (
+    ort as unknown as { listSupportedBackends?: () => Array<{ name: string; bundled: boolean }> }
+  ).listSupportedBackends?.() ?? [{ name: "cpu", bundled: true }];
   return {
     backend: "native",
     ort: ort as unknown as typeof Ort,
@@ -110,5 +125,11 @@ async function loadWasm(request: OnnxRuntimeRequest, note: string): Promise<Onnx
   ort.env.wasm.wasmPaths = `${wasmDir}/`;
   // Threads would need workers loading the .mjs from disk; one thread is what the Nano fallback uses.
   ort.env.wasm.numThreads = 1;
-  return { backend: "wasm", ort: ort as unknown as typeof Ort, version: ort.env.versions.web ?? ORT_VERSION, providers: ["wasm"], note };
+  return {
+    backend: "wasm",
+    ort: ort as unknown as typeof Ort,
+    version: ort.env.versions.web ?? ORT_VERSION,
+    providers: ["wasm"],
+    note,
+  };
 }

@@ -34,21 +34,37 @@ export async function probeOnnxRuntime(request: ProbeRequest): Promise<ProbeResu
   // Without native ONNX Runtime nothing loaded can crash this process: where no child started, probe here.
   const triesNative = request.preference !== "wasm" && (embeddedRuntimeFiles.carried?.includes("native") ?? true);
   if (!triesNative) return child.unstarted ? probeInProcess(request) : child;
-  const fallback = child.unstarted ? await probeInProcess({ ...request, preference: "wasm" }) : await runChild({ ...request, preference: "wasm" });
-  return fallback.ok ? { ...fallback, note: `native build failed (${child.error}); using WebAssembly` } : { ok: false, error: `${child.error}; WebAssembly: ${fallback.error}` };
+  const fallback = child.unstarted
+    ? await probeInProcess({ ...request, preference: "wasm" })
+    : await runChild({ ...request, preference: "wasm" });
+  return fallback.ok
+    ? { ...fallback, note: `native build failed (${child.error}); using WebAssembly` }
+    : { ok: false, error: `${child.error}; WebAssembly: ${fallback.error}` };
 }
 
 async function runChild(request: ProbeRequest): Promise<ProbeResult> {
   let proc: ReturnType<typeof Bun.spawn>;
   try {
-    proc = Bun.spawn([...selfCommand(), PROBE_COMMAND, JSON.stringify(request)], { stdout: "pipe", stderr: "pipe", timeout: PROBE_TIME_LIMIT_MS, killSignal: "SIGKILL" });
+    proc = Bun.spawn([...selfCommand(), PROBE_COMMAND, JSON.stringify(request)], {
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: PROBE_TIME_LIMIT_MS,
+      killSignal: "SIGKILL",
+    });
   } catch (error) {
     return { ok: false, unstarted: true, error: `could not start a probe process: ${messageOf(error)}` };
   }
   const [stdout, code] = await Promise.all([new Response(proc.stdout as ReadableStream).text(), proc.exited]);
-  if (proc.signalCode) return { ok: false, error: `${request.preference === "wasm" ? "WebAssembly" : "native"} ONNX Runtime crashed while loading (${proc.signalCode})` };
+  if (proc.signalCode)
+    return {
+      ok: false,
+      error:
+        `${request.preference === "wasm" ? "WebAssembly" : "native"} ONNX Runtime crashed while loading ` +
+        `(${proc.signalCode})`,
+    };
   // 126/127: the kernel would not run this binary again (e.g. under qemu-user without binfmt_misc).
-  if ((code === 126 || code === 127) && !stdout.trim()) return { ok: false, unstarted: true, error: `could not start a probe process (exit ${code})` };
+  if ((code === 126 || code === 127) && !stdout.trim())
+    return { ok: false, unstarted: true, error: `could not start a probe process (exit ${code})` };
   try {
     return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as ProbeResult;
   } catch {
@@ -59,7 +75,14 @@ async function runChild(request: ProbeRequest): Promise<ProbeResult> {
 export async function probeInProcess(request: ProbeRequest): Promise<ProbeResult> {
   try {
     const runtime = await loadOnnxRuntime(request);
-    return { ok: true, backend: runtime.backend, version: runtime.version, providers: runtime.providers, optionalProviders: runtime.optionalProviders, note: runtime.note };
+    return {
+      ok: true,
+      backend: runtime.backend,
+      version: runtime.version,
+      providers: runtime.providers,
+      optionalProviders: runtime.optionalProviders,
+      note: runtime.note,
+    };
   } catch (error) {
     return { ok: false, error: messageOf(error) };
   }

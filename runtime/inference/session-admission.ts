@@ -56,10 +56,17 @@ export class RequestFrequency {
  * session is evicted for one that would itself be evicted at once). `residents` come least recently used
  * first, and victims are taken in that order. A session larger than the whole budget is kept only alone.
  */
-export function victimsFor<T extends Resident>(candidate: { model: string; bytes: number }, residents: T[], limits: AdmissionLimits, frequency: RequestFrequency, now: number): T[] | undefined {
+export function victimsFor<T extends Resident>(
+  candidate: { model: string; bytes: number },
+  residents: T[],
+  limits: AdmissionLimits,
+  frequency: RequestFrequency,
+  now: number,
+): T[] | undefined {
   let bytes = candidate.bytes + residents.reduce((sum, resident) => sum + resident.bytes, 0);
   let count = residents.length + 1;
-  const fits = () => (bytes <= limits.budgetBytes || count === 1) && (limits.maxLoaded === undefined || count <= limits.maxLoaded);
+  const fits = () =>
+    (bytes <= limits.budgetBytes || count === 1) && (limits.maxLoaded === undefined || count <= limits.maxLoaded);
   const victims: T[] = [];
   for (const resident of residents) {
     if (fits()) break;

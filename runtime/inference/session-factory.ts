@@ -11,26 +11,54 @@ export class SessionFactory {
   private cudaFailed = false;
 
   constructor(
-    private readonly options: { accelerator: "auto" | "cpu" | "cuda"; threads?: number; cudaDevice?: string; logger: Logger },
+    private readonly options: {
+      accelerator: "auto" | "cpu" | "cuda";
+      threads?: number;
+      cudaDevice?: string;
+      logger: Logger;
+    },
   ) {}
 
   /** CUDA where the profile asks for it; onnxruntime-node throws instead of falling back, so retry on CPU. */
-  async create(runtime: OnnxRuntime, bytes: Uint8Array, model: string, version: number, path: string): Promise<{ session: Ort.InferenceSession; provider: string }> {
+  async create(
+    runtime: OnnxRuntime,
+    bytes: Uint8Array,
+    model: string,
+    version: number,
+    path: string,
+  ): Promise<{ session: Ort.InferenceSession; provider: string }> {
     const base = sessionOptions(this.options.threads ?? 1);
     if (this.wantsCuda(runtime)) {
       try {
         // Severity 4 (fatal only): the failed attempt is reported once, as a warning, not as ONNX Runtime's error dump.
-        return { session: await runtime.ort.InferenceSession.create(bytes, { ...base, executionProviders: ["cuda", "cpu"], logSeverityLevel: 4 }), provider: "cuda" };
+        return {
+          session: await runtime.ort.InferenceSession.create(bytes, {
+            ...base,
+            executionProviders: ["cuda", "cpu"],
+            logSeverityLevel: 4,
+          }),
+          provider: "cuda",
+        };
       } catch (error) {
         this.cudaFailed = true;
-        this.options.logger.warn("CUDA execution provider did not load; serving on CPU", { model, error: messageOf(error).split("\n")[0] });
+        this.options.logger.warn("CUDA execution provider did not load; serving on CPU", {
+          model,
+          error: messageOf(error).split("\n")[0],
+        });
       }
     }
     const provider = runtime.backend === "wasm" ? "wasm" : "cpu";
     try {
-      return { session: await runtime.ort.InferenceSession.create(bytes, { ...base, executionProviders: [provider] }), provider };
+      return {
+        session: await runtime.ort.InferenceSession.create(bytes, { ...base, executionProviders: [provider] }),
+        provider,
+      };
     } catch (error) {
-      throw new EdgetrainError("model_not_loadable", `model ${model} version ${version}: ${path} does not load in ONNX Runtime: ${messageOf(error).split("\n")[0]}`, { details: { model, version, file: path } });
+      throw new EdgetrainError(
+        "model_not_loadable",
+        `model ${model} version ${version}: ${path} does not load in ONNX Runtime: ${messageOf(error).split("\n")[0]}`,
+        { details: { model, version, file: path } },
+      );
     }
   }
 

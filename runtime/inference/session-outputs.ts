@@ -1,6 +1,6 @@
 import type * as Ort from "onnxruntime-common";
-import { readModelDescription, type ModelDescription } from "./model-metadata.ts";
-import { tableWidth, type ModelSignature } from "./model-signature.ts";
+import { type ModelDescription, readModelDescription } from "./model-metadata.ts";
+import { type ModelSignature, tableWidth } from "./model-signature.ts";
 
 /** Values of one row of an output, nested by its dimensions after the first. */
 export type NestedValues = number | string | boolean | NestedValues[];

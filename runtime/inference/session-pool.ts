@@ -4,14 +4,14 @@ import type { Events } from "../events/bus.ts";
 import type { Clock, Logger } from "../plugin-api.ts";
 import type { ModelDescription } from "./model-metadata.ts";
 import { signatureOf } from "./model-signature.ts";
-import { RequestFrequency, victimsFor, type AdmissionLimits } from "./session-admission.ts";
 import type { OnnxRuntime } from "./onnx-runtime.ts";
-import { describe, type OutputTensor } from "./session-outputs.ts";
-import type { PredictionOutput } from "./session-outputs.ts";
-import type { Feeds } from "./tensor-input.ts";
+import { type AdmissionLimits, RequestFrequency, victimsFor } from "./session-admission.ts";
 import type { SessionCounts } from "./session-counts.ts";
 import { SessionFactory } from "./session-factory.ts";
-import { type LoadedModel, runFeedsOn, sessionBatcher, sessionBytes, type Slot } from "./session-slot.ts";
+import type { PredictionOutput } from "./session-outputs.ts";
+import { describe, type OutputTensor } from "./session-outputs.ts";
+import { type LoadedModel, runFeedsOn, type Slot, sessionBatcher, sessionBytes } from "./session-slot.ts";
+import type { Feeds } from "./tensor-input.ts";
 
 export type { SessionCounts };
 
@@ -21,12 +21,17 @@ export interface SessionPoolOptions {
   memoryBudgetMb: number;
   /** `inference.max_loaded`: a cap on the sessions kept, besides the budget; none when left out. */
   maxLoaded?: number;
-  /** `inference.min_residence`: a session kept is not evicted for this long after it was loaded (10 s when left out). */
+  /**
+   * `inference.min_residence`: a session kept is not evicted for this long after it was loaded (10 s when left out).
+   */
   minResidenceMs?: number;
   accelerator: "auto" | "cpu" | "cuda";
   /** `inference.threads`: intra-op threads per session (1 when left out). */
   threads?: number;
-  /** `inference.max_batch_rows`: requests to one model in the same turn of the event loop run together up to this many rows. */
+  /**
+   * `inference.max_batch_rows`: requests to one model in the same turn of the event loop run together up to this many
+   * rows.
+   */
   maxBatchRows: number;
   logger: Logger;
   events?: Events;
@@ -62,7 +67,11 @@ export class SessionPool {
   private readonly counts = { loads: 0, not_kept: 0, evictions: 0 };
 
   constructor(private readonly options: SessionPoolOptions) {
-    this.limits = { budgetBytes: options.memoryBudgetMb * 1_048_576, maxLoaded: options.maxLoaded, minResidenceMs: options.minResidenceMs ?? DEFAULT_MIN_RESIDENCE_MS };
+    this.limits = {
+      budgetBytes: options.memoryBudgetMb * 1_048_576,
+      maxLoaded: options.maxLoaded,
+      minResidenceMs: options.minResidenceMs ?? DEFAULT_MIN_RESIDENCE_MS,
+    };
     this.clock = options.clock ?? { now: () => Date.now() };
     this.factory = new SessionFactory(options);
   }
@@ -81,7 +90,11 @@ export class SessionPool {
     try {
       return await slot.batcher.run(x, rows);
     } catch (error) {
-      throw new EdgetrainError("run_failed", `model ${slot.model} version ${slot.version} could not predict: ${messageOf(error)}`, { details: { model: slot.model, version: slot.version } });
+      throw new EdgetrainError(
+        "run_failed",
+        `model ${slot.model} version ${slot.version} could not predict: ${messageOf(error)}`,
+        { details: { model: slot.model, version: slot.version } },
+      );
     } finally {
       slot.inFlight--;
       if (slot.leaving && slot.inFlight === 0) this.releaseWhenIdle(slot);
@@ -105,8 +118,10 @@ export class SessionPool {
 
   /** Unloads every version of a model but `keep` (after an activation, the old one is no longer needed). */
   unload(model: string, keep?: number): void {
-    for (const slot of [...this.slots.values()]) if (slot.model === model && slot.version !== keep) this.retire(slot, "replaced");
-    for (const [id, slot] of [...this.passing]) if (slot.model === model && slot.version !== keep) this.passing.delete(id);
+    for (const slot of [...this.slots.values()])
+      if (slot.model === model && slot.version !== keep) this.retire(slot, "replaced");
+    for (const [id, slot] of [...this.passing])
+      if (slot.model === model && slot.version !== keep) this.passing.delete(id);
   }
 
   /** ONNX Runtime calls made and the rows they ran, over all sessions since the start. */
@@ -116,11 +131,24 @@ export class SessionPool {
 
   sessions(): SessionCounts {
     const kept = [...this.slots.values()];
-    return { loaded: kept.length, bytes: kept.reduce((sum, slot) => sum + slot.bytes, 0), budget_bytes: this.limits.budgetBytes, ...this.counts };
+    return {
+      loaded: kept.length,
+      bytes: kept.reduce((sum, slot) => sum + slot.bytes, 0),
+      budget_bytes: this.limits.budgetBytes,
+      ...this.counts,
+    };
   }
 
   loaded(): LoadedModel[] {
-    return [...this.slots.values()].map(({ model, version, description, signature, provider, bytes, lastUsed }) => ({ model, version, description, signature, provider, bytes, lastUsed }));
+    return [...this.slots.values()].map(({ model, version, description, signature, provider, bytes, lastUsed }) => ({
+      model,
+      version,
+      description,
+      signature,
+      provider,
+      bytes,
+      lastUsed,
+    }));
   }
 
   async close(): Promise<void> {
@@ -153,7 +181,10 @@ export class SessionPool {
   }
 
   private async load(model: string, version: number, path: string, known?: Partial<ModelDescription>): Promise<Slot> {
-    if (!existsSync(path)) throw new EdgetrainError("not_found", `model ${model} version ${version}: ${path} is missing`, { details: { model, version } });
+    if (!existsSync(path))
+      throw new EdgetrainError("not_found", `model ${model} version ${version}: ${path} is missing`, {
+        details: { model, version },
+      });
     const bytes = readFileSync(path);
     const runtime = await this.options.runtime();
     const { session, provider } = await this.factory.create(runtime, bytes, model, version, path);
@@ -162,7 +193,24 @@ export class SessionPool {
     this.counts.loads++;
     const now = this.clock.now();
     const batcher = sessionBatcher(runtime, session, description, signature, this.options.maxBatchRows, this.calls);
-    const slot: Slot = { model, version, description, signature, provider, bytes: sessionBytes(bytes.byteLength), lastUsed: now, keptSince: now, session, batcher, runtime, path, known, inFlight: 0, leaving: false, released: false };
+    const slot: Slot = {
+      model,
+      version,
+      description,
+      signature,
+      provider,
+      bytes: sessionBytes(bytes.byteLength),
+      lastUsed: now,
+      keptSince: now,
+      session,
+      batcher,
+      runtime,
+      path,
+      known,
+      inFlight: 0,
+      leaving: false,
+      released: false,
+    };
     this.admit(`${model}@${version}`, slot);
     return slot;
   }
@@ -180,7 +228,11 @@ export class SessionPool {
       this.releaseWhenIdle(slot);
       if (!this.reportedNotKept.has(slot.model)) {
         this.reportedNotKept.add(slot.model);
-        this.options.logger.info("model session not kept loaded: the memory budget is full of sessions asked for more often (or loaded only just); its requests load it until it is asked for more", { model: slot.model, version: slot.version });
+        this.options.logger.info(
+          "model session not kept loaded: the memory budget is full of sessions asked for more often (or loaded only " +
+            "just); its requests load it until it is asked for more",
+          { model: slot.model, version: slot.version },
+        );
       }
       return;
     }
@@ -217,4 +269,3 @@ export class SessionPool {
     });
   }
 }
-

@@ -1,9 +1,15 @@
 import type * as Ort from "onnxruntime-common";
 import { MicroBatcher } from "./micro-batch.ts";
 import type { ModelDescription } from "./model-metadata.ts";
-import { tableWidth, type ModelSignature } from "./model-signature.ts";
+import { type ModelSignature, tableWidth } from "./model-signature.ts";
 import type { OnnxRuntime } from "./onnx-runtime.ts";
-import { formatOutputs, outputTensors, type OutputTensor, type PredictionOutput, type ServedDescription } from "./session-outputs.ts";
+import {
+  formatOutputs,
+  type OutputTensor,
+  outputTensors,
+  type PredictionOutput,
+  type ServedDescription,
+} from "./session-outputs.ts";
 import type { Feeds } from "./tensor-input.ts";
 
 /** A model version's session loaded in the pool, as status shows it. */
@@ -49,20 +55,38 @@ export function sessionBytes(fileBytes: number): number {
  * Runs the session's table rows in micro-batches, counting the calls in `calls`. Made apart from the pool's
  * `load` so that its closure does not hold the model file's bytes for the session's life.
  */
-export function sessionBatcher(runtime: OnnxRuntime, session: Ort.InferenceSession, description: ServedDescription, signature: ModelSignature, maxBatchRows: number, calls: { calls: number; rows: number }): MicroBatcher<PredictionOutput> {
+export function sessionBatcher(
+  runtime: OnnxRuntime,
+  session: Ort.InferenceSession,
+  description: ServedDescription,
+  signature: ModelSignature,
+  maxBatchRows: number,
+  calls: { calls: number; rows: number },
+): MicroBatcher<PredictionOutput> {
   const width = tableWidth(signature) ?? description.feature_names.length;
   const inputName = session.inputNames[0] ?? "features";
   return new MicroBatcher<PredictionOutput>(width, maxBatchRows, async (x, rows) => {
     calls.calls++;
     calls.rows += rows;
-    return formatOutputs(await session.run({ [inputName]: new runtime.ort.Tensor("float32", x, [rows, width]) }), description, rows);
+    return formatOutputs(
+      await session.run({ [inputName]: new runtime.ort.Tensor("float32", x, [rows, width]) }),
+      description,
+      rows,
+    );
   });
 }
 
 /** Runs checked tensors by input name through the slot's session as one call, counted in `calls`. */
-export async function runFeedsOn(slot: Slot, feeds: Feeds, rows: number, calls: { calls: number; rows: number }): Promise<OutputTensor[]> {
+export async function runFeedsOn(
+  slot: Slot,
+  feeds: Feeds,
+  rows: number,
+  calls: { calls: number; rows: number },
+): Promise<OutputTensor[]> {
   const { Tensor } = slot.runtime.ort;
-  const tensors = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new Tensor(f.type, f.data as never, f.dims)]));
+  const tensors = Object.fromEntries(
+    Object.entries(feeds).map(([name, f]) => [name, new Tensor(f.type, f.data as never, f.dims)]),
+  );
   // A sequence of maps (ZipMap) cannot come back through onnxruntime-node: only tensors are asked for.
   const wanted = slot.signature.outputs.filter((o) => o.type !== "sequence").map((o) => o.name);
   calls.calls++;

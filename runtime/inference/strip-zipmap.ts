@@ -35,7 +35,8 @@ export function stripZipMap(bytes: Uint8Array, model: onnx.ModelProto = onnx.Mod
       },
     });
     changes.push(
-      `output ${output.name}: scikit-learn's ZipMap (one map per row) removed; it is now the probability tensor [N, ${labels.length || "classes"}]${labels.length ? ` of classes ${labels.join(", ")}` : ""}`,
+      `output ${output.name}: scikit-learn's ZipMap (one map per row) removed; it is now the probability tensor [N, ` +
+        `${labels.length || "classes"}]${labels.length ? ` of classes ${labels.join(", ")}` : ""}`,
     );
   }
   if (!changes.length) return { bytes, changes };

@@ -1,10 +1,10 @@
 import { EdgetrainError } from "../errors.ts";
 import {
-  isNumericType,
-  shapeText,
   type Dimension,
+  isNumericType,
   type ModelSignature,
   type NumericType,
+  shapeText,
   type TensorSpec,
 } from "./model-signature.ts";
 
@@ -150,7 +150,8 @@ function nested(value: TensorValue, field: string): { flat: unknown[]; dims: num
     if (!Array.isArray(node) || node.length !== dims[depth]) {
       throw badInput(
         path,
-        `${Array.isArray(node) ? `${node.length} values` : "a single value"} where the tensor has ${dims[depth]} (not rectangular)`,
+        `${Array.isArray(node) ? `${node.length} values` : "a single value"} where the tensor has ${dims[depth]} ` +
+          `(not rectangular)`,
       );
     }
     node.forEach((child, i) => walk(child, depth + 1, `${path}[${i}]`));

@@ -9,9 +9,11 @@ export class KeyedQueue {
     const previous = this.tails.get(key) ?? Promise.resolve();
     const next = previous.catch(() => {}).then(work);
     this.tails.set(key, next);
-    void next.catch(() => {}).finally(() => {
-      if (this.tails.get(key) === next) this.tails.delete(key);
-    });
+    void next
+      .catch(() => {})
+      .finally(() => {
+        if (this.tails.get(key) === next) this.tails.delete(key);
+      });
     return next;
   }
 }

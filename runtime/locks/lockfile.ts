@@ -50,7 +50,7 @@ export function acquireLock(path: string, what: string): HeldLock {
   let replaced: LockOwner | undefined;
   try {
     // Inside the try: a full disk creates the file and refuses its content, and the empty file must go too.
-    writeFileSync(temp, JSON.stringify(owner) + "\n", { mode: 0o644 });
+    writeFileSync(temp, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
     // link() fails if the lock exists, and the lock is never visible half-written.
     linkSync(temp, path);
   } catch (error) {
@@ -58,16 +58,23 @@ export function acquireLock(path: string, what: string): HeldLock {
     const current = readLockOwner(path);
     if (current && isOwnerAlive(current)) {
       rmSync(temp, { force: true });
-      throw new EdgetrainError("home_locked", `${what} is locked by pid ${current.pid} (${current.command}) on ${current.host} since ${current.created}`, {
-        details: { lockfile: path, pid: current.pid },
-        hint: `stop that process first, or use another home with --home`,
-      });
+      throw new EdgetrainError(
+        "home_locked",
+        `${what} is locked by pid ${current.pid} (${current.command}) on ${current.host} since ${current.created}`,
+        {
+          details: { lockfile: path, pid: current.pid },
+          hint: `stop that process first, or use another home with --home`,
+        },
+      );
     }
     replaced = current;
     renameSync(temp, path);
     // Two processes taking over the same stale lock: the last rename wins, the other must step back.
     const now = readLockOwner(path);
-    if (now?.pid !== owner.pid) throw new EdgetrainError("home_locked", `${what} was taken over by pid ${now?.pid} at the same moment`, { details: { lockfile: path } });
+    if (now?.pid !== owner.pid)
+      throw new EdgetrainError("home_locked", `${what} was taken over by pid ${now?.pid} at the same moment`, {
+        details: { lockfile: path },
+      });
   } finally {
     rmSync(temp, { force: true });
   }

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { levelAtLeast, type Level, type LogLine } from "./logger.ts";
+import { type Level, type LogLine, levelAtLeast } from "./logger.ts";
 
 const TAIL_BYTES = 512 * 1024;
 

@@ -56,7 +56,8 @@ export class LogSink {
   }
 
   logger(fields: Record<string, unknown> = {}): Logger {
-    const write = (level: Level) => (message: string, extra?: Record<string, unknown>) => this.write(level, message, { ...fields, ...extra });
+    const write = (level: Level) => (message: string, extra?: Record<string, unknown>) =>
+      this.write(level, message, { ...fields, ...extra });
     return {
       debug: write("debug"),
       info: write("info"),
@@ -79,20 +80,27 @@ export class LogSink {
     if (this.fd !== undefined) this.toFile(line);
     this.options.onLine?.(line);
     const console = this.options.console;
-    if (console && levelAtLeast(level, this.options.consoleLevel ?? this.level)) console.write(humanLine(time, level, message, safe, console.isTTY && console.color) + "\n");
+    if (console && levelAtLeast(level, this.options.consoleLevel ?? this.level))
+      console.write(`${humanLine(time, level, message, safe, console.isTTY && console.color)}\n`);
   }
 
-  /** A file that cannot be written (a full disk) must not turn every log call into an error: the console and the TUI still get the line. */
+  /**
+   * A file that cannot be written (a full disk) must not turn every log call into an error: the console and the TUI
+   * still get the line.
+   */
   private toFile(line: LogLine) {
     try {
       if (this.missing > 0) {
         // A line the full disk cut short is ended first, so that the lines after it stay whole.
-        this.writeWhole(`${this.cut ? "\n" : ""}${JSON.stringify({ time: line.time, level: "warn", msg: `${this.missing} log line(s) are missing here: the file could not be written (${this.missingWhy})` })}\n`);
+        this.writeWhole(
+          `${this.cut ? "\n" : ""}${JSON.stringify({ time: line.time, level: "warn", msg: `${this.missing} log line(s) are missing here: the file could not be written (${this.missingWhy})` })}\n`,
+        );
         this.missing = 0;
       }
-      this.writeWhole(JSON.stringify(line) + "\n");
+      this.writeWhole(`${JSON.stringify(line)}\n`);
       // The file's own size, not a count of our writes: other processes append to it too.
-      if (this.options.rotate && fstatSync(this.fd!).size >= this.options.rotate.maxBytes) this.rotate(this.options.file!, this.options.rotate.keep);
+      if (this.options.rotate && fstatSync(this.fd!).size >= this.options.rotate.maxBytes)
+        this.rotate(this.options.file!, this.options.rotate.keep);
     } catch (error) {
       this.missing++;
       this.missingWhy = error instanceof Error ? error.message : String(error);
@@ -138,12 +146,20 @@ function renameQuietly(from: string, to: string) {
 }
 
 /** The LogSink options for a profile's `logging` section: the file under the logs folder, and its rotation. */
-export function logFileOptions(logging: { file: string; max_size_mb: number; keep_files: number }, logsDir: string): { file: string; rotate: NonNullable<LogSinkOptions["rotate"]> } {
-  return { file: join(logsDir, logging.file), rotate: { maxBytes: logging.max_size_mb * 1024 * 1024, keep: logging.keep_files } };
+export function logFileOptions(
+  logging: { file: string; max_size_mb: number; keep_files: number },
+  logsDir: string,
+): { file: string; rotate: NonNullable<LogSinkOptions["rotate"]> } {
+  return {
+    file: join(logsDir, logging.file),
+    rotate: { maxBytes: logging.max_size_mb * 1024 * 1024, keep: logging.keep_files },
+  };
 }
 
 function redact(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, SECRET_FIELD.test(key) ? "[redacted]" : value]));
+  return Object.fromEntries(
+    Object.entries(fields).map(([key, value]) => [key, SECRET_FIELD.test(key) ? "[redacted]" : value]),
+  );
 }
 
 const COLORS: Record<Level, string> = { debug: "\x1b[2m", info: "\x1b[36m", warn: "\x1b[33m", error: "\x1b[31m" };

@@ -4,9 +4,9 @@ import type { BusEvent } from "../events/bus.ts";
 import type { DiskUsage } from "../files/disk-usage.ts";
 import { build } from "../version.ts";
 import { registerDeviceMetrics } from "./device-metrics.ts";
-import { EventCounters, type EventCounterSources } from "./event-counters.ts";
+import { type EventCounterSources, EventCounters } from "./event-counters.ts";
 import { PredictionTally } from "./prediction-tally.ts";
-import { registerServingMetrics, type ActiveVersion } from "./serving-metrics.ts";
+import { type ActiveVersion, registerServingMetrics } from "./serving-metrics.ts";
 
 export interface MetricsSources extends Omit<EventCounterSources, "jobs" | "models"> {
   status(): DaemonStatus;

@@ -2,15 +2,15 @@ import type { Database } from "bun:sqlite";
 import type { Profile } from "../config/schema.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
-import { describeSource, type UsageSourceSpec, usageSources } from "./usage-sources.ts";
 import { readSelfUsage } from "./self-usage.ts";
 import { readCsvUsage, readSqlUsage, type UsagePoint } from "./usage-source.ts";
+import { describeSource, type UsageSourceSpec, usageSources } from "./usage-sources.ts";
 import {
   combineActivity,
-  quietestWindows,
-  weeklyActivity,
   type OffPeakWindow,
+  quietestWindows,
   type WeeklyActivity,
+  weeklyActivity,
 } from "./windows.ts";
 
 export interface OffPeak {

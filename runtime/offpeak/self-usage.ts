@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { writeNow, type WritePolicy } from "../files/disk-space.ts";
+import { type WritePolicy, writeNow } from "../files/disk-space.ts";
 import type { UsagePoint } from "./usage-source.ts";
 
 const HOUR = 3_600_000;
@@ -18,9 +18,14 @@ export class SelfUsageRecorder {
   private requests = 0;
   private readonly upsert;
 
-  constructor(db: Database, private readonly writes: WritePolicy = writeNow) {
+  constructor(
+    db: Database,
+    private readonly writes: WritePolicy = writeNow,
+  ) {
     this.upsert = db.prepare(
-      "INSERT INTO usage_hours (hour_start, samples, cpu_sum, memory_sum, requests) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hour_start) DO UPDATE SET samples = samples + excluded.samples, cpu_sum = cpu_sum + excluded.cpu_sum, memory_sum = memory_sum + excluded.memory_sum, requests = requests + excluded.requests",
+      "INSERT INTO usage_hours (hour_start, samples, cpu_sum, memory_sum, requests) VALUES (?, ?, ?, ?, ?) ON " +
+        "CONFLICT (hour_start) DO UPDATE SET samples = samples + excluded.samples, cpu_sum = cpu_sum + " +
+        "excluded.cpu_sum, memory_sum = memory_sum + excluded.memory_sum, requests = requests + excluded.requests",
     );
   }
 
@@ -40,7 +45,8 @@ export class SelfUsageRecorder {
   flush(): void {
     if (this.hour === 0 || (this.samples === 0 && this.requests === 0)) return;
     const { hour, samples, cpu, memory, requests } = this;
-    if (this.writes.attempt("usage counts", () => void this.upsert.run(hour, samples, cpu, memory, requests))) this.reset();
+    if (this.writes.attempt("usage counts", () => void this.upsert.run(hour, samples, cpu, memory, requests)))
+      this.reset();
   }
 
   private roll(at: number): void {
@@ -60,10 +66,15 @@ export class SelfUsageRecorder {
 /** The recorded hours since `since`, one usage point each: requests as activity, mean CPU and memory. */
 export function readSelfUsage(db: Database, since: number): UsagePoint[] {
   return db
-    .query<{ hour_start: number; samples: number; cpu_sum: number; memory_sum: number; requests: number }, [number]>("SELECT * FROM usage_hours WHERE hour_start >= ? ORDER BY hour_start")
+    .query<{ hour_start: number; samples: number; cpu_sum: number; memory_sum: number; requests: number }, [number]>(
+      "SELECT * FROM usage_hours WHERE hour_start >= ? ORDER BY hour_start",
+    )
     .all(since)
     .map((row) => ({
       at: row.hour_start + HOUR / 2,
-      values: { players: row.requests, ...(row.samples > 0 ? { cpu: row.cpu_sum / row.samples, memory: row.memory_sum / row.samples } : {}) },
+      values: {
+        players: row.requests,
+        ...(row.samples > 0 ? { cpu: row.cpu_sum / row.samples, memory: row.memory_sum / row.samples } : {}),
+      },
     }));
 }

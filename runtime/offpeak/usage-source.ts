@@ -29,23 +29,38 @@ export async function readSqlUsage(spec: SqlUsage, since: number): Promise<Usage
     const query = spec.url.startsWith("mysql") ? spec.query.replaceAll("$1", "?") : spec.query;
     const rows = (await sql.unsafe(query, [new Date(since)])) as Array<Record<string, unknown>>;
     return rows.flatMap((row) => {
-      const at = row.at instanceof Date ? row.at.getTime() : typeof row.at === "number" ? row.at : parseTime(String(row.at));
+      const at =
+        row.at instanceof Date ? row.at.getTime() : typeof row.at === "number" ? row.at : parseTime(String(row.at));
       if (!Number.isFinite(at)) return [];
       const values: UsagePoint["values"] = {};
-      for (const metric of USAGE_METRICS) if (row[metric] !== undefined && row[metric] !== null) values[metric] = Number(row[metric]);
+      for (const metric of USAGE_METRICS)
+        if (row[metric] !== undefined && row[metric] !== null) values[metric] = Number(row[metric]);
       return [{ at, values }];
     });
   } catch (error) {
-    throw new EdgetrainError("data_invalid", `usage query failed on ${redactUrl(spec.url)}: ${messageOf(error)}`, { hint: "check usage.sql.url and usage.sql.query; the query must return a column named at" });
+    throw new EdgetrainError("data_invalid", `usage query failed on ${redactUrl(spec.url)}: ${messageOf(error)}`, {
+      hint: "check usage.sql.url and usage.sql.query; the query must return a column named at",
+    });
   } finally {
     await sql.close();
   }
 }
 
 /** A CSV of activity: a timestamp column and any of `players`, `cpu`, `memory`. */
-export async function readCsvUsage(path: string, dataRoot: string, timestamp: string, since: number): Promise<UsagePoint[]> {
+export async function readCsvUsage(
+  path: string,
+  dataRoot: string,
+  timestamp: string,
+  since: number,
+): Promise<UsagePoint[]> {
   const file = path.startsWith("/") ? path : join(dataRoot, path);
-  const table = await readCsvTable([file], { label: "", allowMissingLabel: true, onBadCell: "skip-row", keep: [timestamp], displayRoot: dataRoot });
+  const table = await readCsvTable([file], {
+    label: "",
+    allowMissingLabel: true,
+    onBadCell: "skip-row",
+    keep: [timestamp],
+    displayRoot: dataRoot,
+  });
   const metrics = table.featureNames.map((name) => name as UsageMetric).filter((name) => USAGE_METRICS.includes(name));
   const width = table.featureNames.length;
   const points: UsagePoint[] = [];

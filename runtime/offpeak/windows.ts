@@ -23,9 +23,20 @@ export interface OffPeakWindow {
  * (players: sum per hour, averaged over the weeks seen), scaled to 0…1 by its busiest hour, then
  * weighted. Fewer than `minPoints` observations and the result is not trusted.
  */
-export function weeklyActivity(points: UsagePoint[], weights: Partial<Record<UsageMetric, number>>, minPoints: number, timeZone?: string): WeeklyActivity {
-  const sums = Object.fromEntries(USAGE_METRICS.map((m) => [m, new Float64Array(WEEK_HOURS)])) as Record<UsageMetric, Float64Array>;
-  const counts = Object.fromEntries(USAGE_METRICS.map((m) => [m, new Float64Array(WEEK_HOURS)])) as Record<UsageMetric, Float64Array>;
+export function weeklyActivity(
+  points: UsagePoint[],
+  weights: Partial<Record<UsageMetric, number>>,
+  minPoints: number,
+  timeZone?: string,
+): WeeklyActivity {
+  const sums = Object.fromEntries(USAGE_METRICS.map((m) => [m, new Float64Array(WEEK_HOURS)])) as Record<
+    UsageMetric,
+    Float64Array
+  >;
+  const counts = Object.fromEntries(USAGE_METRICS.map((m) => [m, new Float64Array(WEEK_HOURS)])) as Record<
+    UsageMetric,
+    Float64Array
+  >;
   const weeksSeen = new Set<number>();
   for (const point of points) {
     const hour = hourOfWeek(point.at, timeZone);
@@ -43,12 +54,22 @@ export function weeklyActivity(points: UsagePoint[], weights: Partial<Record<Usa
     const weight = weights[metric] ?? 0;
     if (weight <= 0 || !counts[metric].some((c) => c > 0)) continue;
     // Players are counted (logins per hour); CPU and memory are levels (mean per sample).
-    const level = Array.from(sums[metric], (sum, hour) => (metric === "players" ? sum / Math.max(1, weeksSeen.size) : counts[metric][hour]! > 0 ? sum / counts[metric][hour]! : 0));
+    const level = Array.from(sums[metric], (sum, hour) =>
+      metric === "players"
+        ? sum / Math.max(1, weeksSeen.size)
+        : counts[metric][hour]! > 0
+          ? sum / counts[metric][hour]!
+          : 0,
+    );
     const busiest = Math.max(...level) || 1;
     level.forEach((value, hour) => (score[hour]! += (weight * value) / busiest));
     totalWeight += weight;
   }
-  return { score: score.map((s) => (totalWeight ? s / totalWeight : 0)), points: points.length, trusted: points.length >= minPoints };
+  return {
+    score: score.map((s) => (totalWeight ? s / totalWeight : 0)),
+    points: points.length,
+    trusted: points.length >= minPoints,
+  };
 }
 
 /**
@@ -83,7 +104,10 @@ export function quietestWindows(activity: WeeklyActivity, hours: number, count: 
     const span = Array.from({ length: hours }, (_, h) => (candidate.start + h) % WEEK_HOURS);
     if (span.some((hour) => taken.has(hour))) continue;
     span.forEach((hour) => taken.add(hour));
-    chosen.push({ ...candidate, label: `${describeHour(candidate.start)}–${describeHour(candidate.start + hours).slice(4)}` });
+    chosen.push({
+      ...candidate,
+      label: `${describeHour(candidate.start)}–${describeHour(candidate.start + hours).slice(4)}`,
+    });
   }
   return chosen;
 }

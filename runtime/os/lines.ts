@@ -1,5 +1,8 @@
 /** Calls `onLine` for every line of a byte stream; resolves when the stream ends. */
-export async function lineSplitterFor(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+export async function lineSplitterFor(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
   const decoder = new TextDecoder();
   let pending = "";
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {

@@ -39,4 +39,3 @@ export function processGroupMembers(group: number): number[] {
   }
   return members;
 }
-

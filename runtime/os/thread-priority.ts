@@ -7,7 +7,10 @@ const SCHED_IDLE = 5;
 export type TrainingClass = "idle" | "normal";
 
 /** `governor.training_class` and `training_nice`: what a run's threads, and a deploy's scoring, run at. */
-export function trainingPriority(governor: { training_class: TrainingClass; training_nice: number }): { class: TrainingClass; nice: number } {
+export function trainingPriority(governor: { training_class: TrainingClass; training_nice: number }): {
+  class: TrainingClass;
+  nice: number;
+} {
   return { class: governor.training_class, nice: governor.training_nice };
 }
 
@@ -32,7 +35,8 @@ export function lowerThisThread(wanted: TrainingClass, nice: number): Lowered {
     withLibc(symbols, (libc): Lowered => {
       const niced = nice === 0 || libc.setpriority(PRIO_PROCESS, 0, nice) === 0;
       // struct sched_param { int sched_priority; }, which must be 0 outside the real-time classes.
-      if (wanted === "idle" && libc.sched_setscheduler(0, SCHED_IDLE, ptr(new Int32Array(1))) === 0) return { class: "idle" };
+      if (wanted === "idle" && libc.sched_setscheduler(0, SCHED_IDLE, ptr(new Int32Array(1))) === 0)
+        return { class: "idle" };
       return niced ? { class: "normal", nice } : { class: "unchanged" };
     }) ?? { class: "unchanged" }
   );

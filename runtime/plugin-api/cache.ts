@@ -7,7 +7,10 @@ export interface CacheStats {
 
 export interface CacheHooks {
   get(key: string): unknown | undefined;
-  /** `value` is JSON data: a cache may keep it as JSON text (on disk, or in memory as bytes) and give back an equal copy. */
+  /**
+   * `value` is JSON data: a cache may keep it as JSON text (on disk, or in memory as bytes) and give back an equal
+   * copy.
+   */
   set(key: string, value: unknown, ttlMs: number): void;
   delete(key: string): void;
   /** Removes every entry, or those of one model (keys start with `model/`). */

@@ -166,5 +166,7 @@ export interface JobInfo {
   /** The version of job+key's model that serves now; undefined when none does (never activated, or withdrawn). */
   activeVersion(key: string | undefined): number | undefined;
   /** The latest model of the key scored on the newest data it has not trained on; undefined when there is none. */
-  scoreLatest(key: string | undefined): Promise<{ metric: "accuracy" | "rmse"; value: number; rows: number; data: string; signature: string } | undefined>;
+  scoreLatest(
+    key: string | undefined,
+  ): Promise<{ metric: "accuracy" | "rmse"; value: number; rows: number; data: string; signature: string } | undefined>;
 }

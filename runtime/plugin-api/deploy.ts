@@ -38,7 +38,9 @@ export interface DeployCandidate {
    * scored, so there is nothing to compare against. Undefined when it is whole, or none serves.
    */
   damagedActive(): Promise<{ version: number; file: string; problem: string } | undefined>;
-  /** Scores a version of this model (default: the candidate) on the held-out rows of this run; undefined without them. */
+  /**
+   * Scores a version of this model (default: the candidate) on the held-out rows of this run; undefined without them.
+   */
   score(version?: number): Promise<VersionScore | undefined>;
   /** Makes the candidate serve: preloads it, switches the pointer, health-checks, and rolls back by itself on error. */
   activate(): Promise<void>;
@@ -48,7 +50,10 @@ export interface DeployCandidate {
   reject(reason: string, gate?: Record<string, unknown>): void;
   /** Keeps a step's findings (a passed gate's scores) with the version. */
   note(gate: Record<string, unknown>): void;
-  /** Waits for the job's live predictors (constraints.not_during) by its conflict policy before writing files others read. */
+  /**
+   * Waits for the job's live predictors (constraints.not_during) by its conflict policy before writing files others
+   * read.
+   */
   clearOfPredictors(): Promise<PredictorClearance>;
   /**
    * Writes the candidate's file at `target` atomically, first keeping the file it replaces at `previous`,

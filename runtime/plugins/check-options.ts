@@ -1,9 +1,9 @@
 import * as v from "valibot";
-import { suggestionHint } from "../errors.ts";
-import { formatPath, type FieldPath } from "../config/field-path.ts";
-import { problemsFromIssues, type Locator } from "../config/issues.ts";
+import { type FieldPath, formatPath } from "../config/field-path.ts";
+import { type Locator, problemsFromIssues } from "../config/issues.ts";
 import { isTree, type Tree } from "../config/merge.ts";
 import type { Problem } from "../config/yaml-source.ts";
+import { suggestionHint } from "../errors.ts";
 import type { PluginKind } from "../plugin-api.ts";
 import { KIND_WORDS, withDefaults } from "./instantiate.ts";
 import type { PluginRegistry } from "./registry.ts";
@@ -34,15 +34,27 @@ export function pluginUses(raw: Tree): PluginUse[] {
       namePath: ["jobs", jobName, kind],
       optionsPath: ["jobs", jobName, "options"],
     });
-    ((job.triggers ?? []) as Tree[]).forEach((trigger, index) => uses.push(stepUse("trigger", trigger, ["jobs", jobName, "triggers", index])));
-    ((job.deploy ?? []) as Array<string | Tree>).forEach((step, index) => uses.push(stepUse("deploy", typeof step === "string" ? { type: step } : step, ["jobs", jobName, "deploy", index])));
+    ((job.triggers ?? []) as Tree[]).forEach((trigger, index) =>
+      uses.push(stepUse("trigger", trigger, ["jobs", jobName, "triggers", index])),
+    );
+    ((job.deploy ?? []) as Array<string | Tree>).forEach((step, index) =>
+      uses.push(
+        stepUse("deploy", typeof step === "string" ? { type: step } : step, ["jobs", jobName, "deploy", index]),
+      ),
+    );
   }
   for (const [name, options] of Object.entries((raw.converters ?? {}) as Record<string, Tree>)) {
     const path = ["converters", name];
     uses.push({ kind: "converter", name, options: options ?? {}, namePath: path, optionsPath: path });
   }
   const cache = (raw.cache ?? {}) as Tree;
-  uses.push({ kind: "cache", name: String(cache.type ?? "memory"), options: (cache.options ?? {}) as Tree, namePath: ["cache", "type"], optionsPath: ["cache", "options"] });
+  uses.push({
+    kind: "cache",
+    name: String(cache.type ?? "memory"),
+    options: (cache.options ?? {}) as Tree,
+    namePath: ["cache", "type"],
+    optionsPath: ["cache", "options"],
+  });
   return uses;
 }
 
@@ -62,7 +74,11 @@ export function checkPluginOptions(raw: Tree, registry: PluginRegistry, locate: 
         ...locate(use.namePath),
         path: formatPath(use.namePath),
         message: `unknown ${use.kind} "${use.name}"`,
-        hint: suggestionHint(use.name, known, `known ${KIND_WORDS[use.kind].many}: ${known.length ? known.join(", ") : "none installed"}`),
+        hint: suggestionHint(
+          use.name,
+          known,
+          `known ${KIND_WORDS[use.kind].many}: ${known.length ? known.join(", ") : "none installed"}`,
+        ),
         severity: "error",
       });
       continue;
@@ -74,7 +90,13 @@ export function checkPluginOptions(raw: Tree, registry: PluginRegistry, locate: 
   for (const name of Object.keys(defaults)) {
     if (registry.get("strategy", name)) continue;
     const path = ["defaults", "strategies", name];
-    problems.push({ ...locate(path, true), path: formatPath(path), message: `defaults for strategy "${name}", which is not installed`, hint: `known strategies: ${registry.names("strategy").join(", ") || "none installed"}`, severity: "warning" });
+    problems.push({
+      ...locate(path, true),
+      path: formatPath(path),
+      message: `defaults for strategy "${name}", which is not installed`,
+      hint: `known strategies: ${registry.names("strategy").join(", ") || "none installed"}`,
+      severity: "warning",
+    });
   }
   return problems;
 }

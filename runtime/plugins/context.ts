@@ -1,5 +1,15 @@
-import type { Clock, EventSink, JobInfo, Logger, PluginContext, PluginStore, ProgressReporter, Readings, ResolvedPaths } from "../plugin-api.ts";
 import { dataFiles } from "../data/changes.ts";
+import type {
+  Clock,
+  EventSink,
+  JobInfo,
+  Logger,
+  PluginContext,
+  PluginStore,
+  ProgressReporter,
+  Readings,
+  ResolvedPaths,
+} from "../plugin-api.ts";
 import { pluginLibraries } from "./registry.ts";
 
 export const systemClock: Clock = {

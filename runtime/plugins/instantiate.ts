@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { deepMerge, isTree, type Tree } from "../config/merge.ts";
 import { EdgetrainError, notFound } from "../errors.ts";
 import type { HooksOf, OptionsSchema, PluginKind } from "../plugin-api.ts";
-import { pluginContext, type ContextParts } from "./context.ts";
+import { type ContextParts, pluginContext } from "./context.ts";
 import type { PluginRegistry, RegisteredPlugin } from "./registry.ts";
 
 /** Where a plugin is started: the plugins to find it among, the profile's defaults, and its context but the options. */
@@ -22,7 +22,12 @@ export const KIND_WORDS: Record<PluginKind, { one: string; many: string }> = {
 };
 
 /** The options a plugin's schema sees: a strategy's own merged over the profile's defaults for it. */
-export function withDefaults(kind: PluginKind, name: string, rawOptions: Tree, defaults?: Readonly<Record<string, unknown>>): Tree {
+export function withDefaults(
+  kind: PluginKind,
+  name: string,
+  rawOptions: Tree,
+  defaults?: Readonly<Record<string, unknown>>,
+): Tree {
   const base = kind === "strategy" ? defaults?.[name] : undefined;
   return isTree(base) ? deepMerge(base, rawOptions) : rawOptions;
 }
@@ -36,7 +41,12 @@ export interface CheckedOptions<K extends PluginKind> {
  * Finds a plugin and checks its options without starting it, for callers that report problems their own
  * way before they commit to anything (`edgetrain fit`). Throws plugin_invalid for a plugin that is not there.
  */
-export function checkOptions<K extends PluginKind>(kind: K, name: string, rawOptions: Tree, scope: Pick<PluginScope, "plugins" | "defaults">): CheckedOptions<K> {
+export function checkOptions<K extends PluginKind>(
+  kind: K,
+  name: string,
+  rawOptions: Tree,
+  scope: Pick<PluginScope, "plugins" | "defaults">,
+): CheckedOptions<K> {
   const plugin = scope.plugins.get(kind, name);
   if (!plugin) {
     const known = scope.plugins.names(kind);
@@ -47,7 +57,10 @@ export function checkOptions<K extends PluginKind>(kind: K, name: string, rawOpt
       details: { kind, name },
     });
   }
-  return { plugin, result: v.safeParse(plugin.schema, withDefaults(kind, name, rawOptions, scope.defaults), { abortEarly: false }) };
+  return {
+    plugin,
+    result: v.safeParse(plugin.schema, withDefaults(kind, name, rawOptions, scope.defaults), { abortEarly: false }),
+  };
 }
 
 /**
@@ -55,11 +68,18 @@ export function checkOptions<K extends PluginKind>(kind: K, name: string, rawOpt
  * returns its hooks, typed by kind. The one place a plugin's setup() is called: daemon, training thread,
  * `fit` and tests alike. Throws plugin_invalid for an unknown plugin or options its schema refuses.
  */
-export async function instantiate<K extends PluginKind>(kind: K, name: string, rawOptions: Tree, scope: PluginScope): Promise<HooksOf[K]> {
+export async function instantiate<K extends PluginKind>(
+  kind: K,
+  name: string,
+  rawOptions: Tree,
+  scope: PluginScope,
+): Promise<HooksOf[K]> {
   const { plugin, result } = checkOptions(kind, name, rawOptions, scope);
   if (!result.success) {
     const problems = result.issues.map((issue) => `${v.getDotPath(issue) ?? "options"}: ${issue.message}`);
-    throw new EdgetrainError("plugin_invalid", `${KIND_WORDS[kind].one} "${name}": ${problems.join("; ")}`, { details: { kind, name, problems } });
+    throw new EdgetrainError("plugin_invalid", `${KIND_WORDS[kind].one} "${name}": ${problems.join("; ")}`, {
+      details: { kind, name, problems },
+    });
   }
   const { plugins: _plugins, defaults: _defaults, ...parts } = scope;
   return plugin.module.setup(pluginContext({ ...parts, options: result.output }));

@@ -13,14 +13,26 @@ const IMPORT_TIME_LIMIT_MS = 10_000;
  */
 export async function loadUserPlugins(dir: string, registry: PluginRegistry): Promise<void> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return;
-  const files = readdirSync(dir).filter((name) => PLUGIN_FILE.test(name) && !name.endsWith(".d.ts")).sort();
+  const files = readdirSync(dir)
+    .filter((name) => PLUGIN_FILE.test(name) && !name.endsWith(".d.ts"))
+    .sort();
   for (const name of files) {
     const file = join(dir, name);
     try {
-      const module = await withTimeLimit(import(pathToFileURL(file).href), IMPORT_TIME_LIMIT_MS, `loading took more than ${IMPORT_TIME_LIMIT_MS / 1000} s`);
+      const module = await withTimeLimit(
+        import(pathToFileURL(file).href),
+        IMPORT_TIME_LIMIT_MS,
+        `loading took more than ${IMPORT_TIME_LIMIT_MS / 1000} s`,
+      );
       registry.register((module as { default?: unknown }).default, file);
     } catch (error) {
-      registry.problems.push({ file, ...errorPosition(error, file), path: "", message: `plugin failed to load: ${firstLine(messageOf(error))}`, severity: "error" });
+      registry.problems.push({
+        file,
+        ...errorPosition(error, file),
+        path: "",
+        message: `plugin failed to load: ${firstLine(messageOf(error))}`,
+        severity: "error",
+      });
     }
   }
 }

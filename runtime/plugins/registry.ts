@@ -1,11 +1,11 @@
 import * as v from "valibot";
 import * as yaml from "yaml";
-import type { OptionsSchema, PluginKind, PluginLibraries, PluginModule } from "../plugin-api.ts";
-import type { Problem } from "../config/yaml-source.ts";
 import { Duration, durationMs } from "../config/duration.ts";
-import { processGroupMembers } from "../os/process-identity.ts";
-import { openAtomically, writeAtomically } from "../files/write-atomically.ts";
+import type { Problem } from "../config/yaml-source.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
+import { openAtomically, writeAtomically } from "../files/write-atomically.ts";
+import { processGroupMembers } from "../os/process-identity.ts";
+import type { OptionsSchema, PluginKind, PluginLibraries, PluginModule } from "../plugin-api.ts";
 
 export const pluginLibraries: PluginLibraries = {
   v,
@@ -59,21 +59,31 @@ export class PluginRegistry {
     };
     const shape = v.safeParse(PluginShape, candidate);
     if (!shape.success) {
-      const details = shape.issues.map((issue) => `${v.getDotPath(issue) ?? "module"}: expected ${issue.expected ?? "a value"}, got ${issue.received}`);
-      return fail(`not a valid edgetrain plugin: ${details.join("; ")}`, "default-export { kind, name, version, options: ({ v }) => schema, setup(ctx) }");
+      const details = shape.issues.map(
+        (issue) => `${v.getDotPath(issue) ?? "module"}: expected ${issue.expected ?? "a value"}, got ${issue.received}`,
+      );
+      return fail(
+        `not a valid edgetrain plugin: ${details.join("; ")}`,
+        "default-export { kind, name, version, options: ({ v }) => schema, setup(ctx) }",
+      );
     }
     const module = candidate as PluginModule;
     let schema: OptionsSchema;
     try {
       schema = module.options(pluginLibraries);
-      if (!schema || typeof schema !== "object" || (schema as { kind?: unknown }).kind !== "schema") throw new Error("options() did not return a valibot schema");
+      if (!schema || typeof schema !== "object" || (schema as { kind?: unknown }).kind !== "schema")
+        throw new Error("options() did not return a valibot schema");
     } catch (error) {
       return fail(`plugin ${module.kind} "${module.name}": ${messageOf(error)}`);
     }
     if (module.kind === "converter" && !module.extensions?.length)
       return fail(`plugin converter "${module.name}" names no extensions`, 'add extensions: [".pkl"], what it takes');
     const existing = this.get(module.kind, module.name);
-    if (existing) return fail(`plugin ${module.kind} "${module.name}" is already provided by ${existing.source}`, "rename one of them");
+    if (existing)
+      return fail(
+        `plugin ${module.kind} "${module.name}" is already provided by ${existing.source}`,
+        "rename one of them",
+      );
     return this.add({ module, source, schema });
   }
 
@@ -94,7 +104,9 @@ export class PluginRegistry {
   }
 
   list(): RegisteredPlugin[] {
-    return PLUGIN_KINDS.flatMap((kind) => [...this.byKind[kind].values()].sort((a, b) => a.module.name.localeCompare(b.module.name)));
+    return PLUGIN_KINDS.flatMap((kind) =>
+      [...this.byKind[kind].values()].sort((a, b) => a.module.name.localeCompare(b.module.name)),
+    );
   }
 
   private add<K extends PluginKind>(entry: RegisteredPlugin<K>): RegisteredPlugin<K> {
@@ -108,6 +120,7 @@ export function registryOf(modules: readonly unknown[], source = "built-in"): Pl
   const registry = new PluginRegistry();
   for (const module of modules) registry.register(module, source);
   const [problem] = registry.problems;
-  if (problem) throw new EdgetrainError("plugin_invalid", problem.message, { hint: problem.hint, details: { file: source } });
+  if (problem)
+    throw new EdgetrainError("plugin_invalid", problem.message, { hint: problem.hint, details: { file: source } });
   return registry;
 }

@@ -12,20 +12,31 @@ export interface JobPlan {
   why: string;
 }
 
-/** For every job: its triggers, the next time it will run and why (cron, off-peak windows, predictors). For plan, the API and the TUI. */
+/**
+ * For every job: its triggers, the next time it will run and why (cron, off-peak windows, predictors). For plan, the
+ * API and the TUI.
+ */
 export function planJobs(profile: Profile, offPeak: Pick<OffPeak, "windows" | "note">, now: number): JobPlan[] {
   return Object.entries(profile.jobs).map(([name, job]) => {
-    const triggers = job.triggers.map((trigger) => (trigger.type === "cron" ? `cron ${String(trigger.schedule)}` : String(trigger.type)));
+    const triggers = job.triggers.map((trigger) =>
+      trigger.type === "cron" ? `cron ${String(trigger.schedule)}` : String(trigger.type),
+    );
     const cronTimes = job.triggers
       .filter((trigger) => trigger.type === "cron" && typeof trigger.schedule === "string")
-      .map((trigger) => new Cron(String(trigger.schedule), { paused: true, timezone: trigger.timezone as string | undefined }).nextRun(new Date(now))?.getTime())
+      .map((trigger) =>
+        new Cron(String(trigger.schedule), { paused: true, timezone: trigger.timezone as string | undefined })
+          .nextRun(new Date(now))
+          ?.getTime(),
+      )
       .filter((t): t is number => t !== undefined);
     let next = cronTimes.length ? Math.min(...cronTimes) : undefined;
     const reasons: string[] = [];
     if (!job.enabled) reasons.push("disabled");
     if (cronTimes.length) reasons.push(`cron schedule`);
-    for (const kind of ["new-data", "samples-above", "model-missing", "accuracy-below"]) if (triggers.includes(kind)) reasons.push(`${kind}: when its data says so`);
-    if (triggers.length === 0 || (triggers.length === 1 && triggers[0] === "manual")) reasons.push("only by hand (edgetrain train)");
+    for (const kind of ["new-data", "samples-above", "model-missing", "accuracy-below"])
+      if (triggers.includes(kind)) reasons.push(`${kind}: when its data says so`);
+    if (triggers.length === 0 || (triggers.length === 1 && triggers[0] === "manual"))
+      reasons.push("only by hand (edgetrain train)");
     if (job.constraints.only_in === "off-peak") {
       if (offPeak.windows.length === 0) reasons.push(`only_in off-peak, but ${offPeak.note}: runs when triggered`);
       else {
@@ -35,7 +46,13 @@ export function planJobs(profile: Profile, offPeak: Pick<OffPeak, "windows" | "n
         reasons.push(`only_in off-peak (${offPeak.windows.map((w) => w.label).join(", ")})`);
       }
     }
-    if (job.constraints.not_during?.length) reasons.push(`not while ${job.constraints.not_during.join(", ")} predicts (${jobPolicy(profile, name)})`);
-    return { job: name, triggers, next: next !== undefined && job.enabled ? new Date(next).toISOString() : undefined, why: reasons.join("; ") };
+    if (job.constraints.not_during?.length)
+      reasons.push(`not while ${job.constraints.not_during.join(", ")} predicts (${jobPolicy(profile, name)})`);
+    return {
+      job: name,
+      triggers,
+      next: next !== undefined && job.enabled ? new Date(next).toISOString() : undefined,
+      why: reasons.join("; "),
+    };
   });
 }

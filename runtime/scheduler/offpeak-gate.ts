@@ -29,23 +29,42 @@ export class OffPeakGate {
     const offPeakJobs = Object.values(profile.jobs).some((job) => job.constraints.only_in === "off-peak");
     if (!offPeakJobs && usageSources(profile.usage).length === 0) return;
     this.learned = await learnOffPeak(profile.usage, paths, clock.now(), this.parts.state.db);
-    this.decide("offpeak.learned", { windows: this.learned.windows.map((w) => w.label), points: this.learned.activity.points, note: this.learned.note });
+    this.decide("offpeak.learned", {
+      windows: this.learned.windows.map((w) => w.label),
+      points: this.learned.activity.points,
+      note: this.learned.note,
+    });
   }
 
-  /** Jobs with `only_in: off-peak` start only inside a learned window; without trusted windows they run, and that is said. */
+  /**
+   * Jobs with `only_in: off-peak` start only inside a learned window; without trusted windows they run, and that is
+   * said.
+   */
   admits(entry: OffPeakEntry): boolean {
     const offPeakOnly = this.parts.profile.jobs[entry.job]?.constraints.only_in === "off-peak";
     if (entry.overrides.ignoreGovernor || !offPeakOnly) return true;
     const windows = this.learned?.windows ?? [];
     if (windows.length === 0) {
-      if (!entry.offPeakNoted) this.decide("offpeak.unknown", { job: entry.job, key: entry.key, reason: `${this.learned?.note ?? "off-peak windows not learned yet"}; running anyway` });
+      if (!entry.offPeakNoted)
+        this.decide("offpeak.unknown", {
+          job: entry.job,
+          key: entry.key,
+          reason: `${this.learned?.note ?? "off-peak windows not learned yet"}; running anyway`,
+        });
       entry.offPeakNoted = true;
       return true;
     }
     const now = this.parts.clock.now();
     const wait = msToNextWindow(windows, now, this.parts.profile.usage.timezone);
     if (wait === 0) return true;
-    if (!entry.offPeakNoted) this.decide("run.deferred", { job: entry.job, key: entry.key, reason: `outside the off-peak windows (${windows.map((w) => w.label).join(", ")}); next opens ${new Date(now + (wait ?? 0)).toISOString()}` });
+    if (!entry.offPeakNoted)
+      this.decide("run.deferred", {
+        job: entry.job,
+        key: entry.key,
+        reason:
+          `outside the off-peak windows (${windows.map((w) => w.label).join(", ")}); next opens ` +
+          `${new Date(now + (wait ?? 0)).toISOString()}`,
+      });
     entry.offPeakNoted = true;
     return false;
   }

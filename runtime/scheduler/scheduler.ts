@@ -1,19 +1,19 @@
 import type { Profile } from "../config/schema.ts";
+import type { Asker } from "../conflicts/asker.ts";
+import { ConflictClearance, type ConflictWait } from "../conflicts/clearance.ts";
+import type { ServingActivity } from "../conflicts/predictors.ts";
 import { cancellation, messageOf } from "../errors.ts";
-import type { Governor } from "../governor/governor.ts";
 import type { EventPayloads, Events, EventType } from "../events/bus.ts";
+import type { DiskSpace } from "../files/disk-space.ts";
+import type { Governor } from "../governor/governor.ts";
+import type { OffPeak } from "../offpeak/learn.ts";
 import type { Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { interruptRunsLeftOver } from "../state/runs.ts";
 import type { JobRunner } from "../training/job-runner.ts";
-import type { RunOutcome } from "../training/run-request.ts";
 import type { RunOverrides } from "../training/run-overrides.ts";
-import type { Asker } from "../conflicts/asker.ts";
-import { ConflictClearance, type ConflictWait } from "../conflicts/clearance.ts";
-import type { DiskSpace } from "../files/disk-space.ts";
-import type { OffPeak } from "../offpeak/learn.ts";
-import type { ServingActivity } from "../conflicts/predictors.ts";
+import type { RunOutcome } from "../training/run-request.ts";
 import { OffPeakGate } from "./offpeak-gate.ts";
 import { startTriggers } from "./triggers.ts";
 
@@ -122,7 +122,11 @@ export class Scheduler {
     for (const key of targets) {
       const id = entryId(job, key);
       if (this.running.has(id)) {
-        this.decide("run.skipped", { job, key, reason: "a run of this job and key is in progress; runs never overlap" });
+        this.decide("run.skipped", {
+          job,
+          key,
+          reason: "a run of this job and key is in progress; runs never overlap",
+        });
         continue;
       }
       if (this.queue.has(id)) {
@@ -141,7 +145,8 @@ export class Scheduler {
     const limit = this.parts.profile.governor.max_concurrent_runs;
     const waiting = [...this.queue.values()].sort((a, b) => b.priority - a.priority || a.queuedAt - b.queuedAt);
     // A run on a full disk would only fail: nobody starts, not even a forced run, until space is back.
-    if (waiting.length > 0 && this.running.size < limit && this.parts.disk && !this.parts.disk.hasRoom()) return this.deferred(waiting[0]!, `${this.parts.disk.message()}; runs start again once space is back`);
+    if (waiting.length > 0 && this.running.size < limit && this.parts.disk && !this.parts.disk.hasRoom())
+      return this.deferred(waiting[0]!, `${this.parts.disk.message()}; runs start again once space is back`);
     for (const entry of waiting) {
       if (this.running.size >= limit) return;
       if (!entry.overrides.ignoreGovernor) {
@@ -159,7 +164,8 @@ export class Scheduler {
 
   /** Records a deferral when its reason changes, not on every sample. */
   private deferred(entry: QueueEntry, reason: string): void {
-    if (reason !== this.lastDeferral) this.decide("run.deferred", { job: entry.job, key: entry.key, reason, queued: this.queue.size });
+    if (reason !== this.lastDeferral)
+      this.decide("run.deferred", { job: entry.job, key: entry.key, reason, queued: this.queue.size });
     this.lastDeferral = reason;
   }
 
@@ -213,7 +219,10 @@ export class Scheduler {
     try {
       this.parts.beforeRun?.(entry.job, entry.key);
     } catch (error) {
-      this.parts.logger.warn("could not pregenerate predictions before the run", { job: entry.job, error: messageOf(error) });
+      this.parts.logger.warn("could not pregenerate predictions before the run", {
+        job: entry.job,
+        error: messageOf(error),
+      });
     }
     void this.parts.runner
       .run({ job: entry.job, key: entry.key, trigger: entry.reason, signal: controller.signal, ...entry.overrides })
@@ -233,7 +242,8 @@ export class Scheduler {
         }
       })
       .catch((error) => {
-        if (!this.parts.disk?.noticed(error)) return this.decide("run.skipped", { job: entry.job, key: entry.key, reason: messageOf(error) });
+        if (!this.parts.disk?.noticed(error))
+          return this.decide("run.skipped", { job: entry.job, key: entry.key, reason: messageOf(error) });
         this.running.delete(id);
         void this.fired(entry.job, `rescheduled: the run could not start on a full disk`, [entry.key]);
       })
@@ -247,7 +257,8 @@ export class Scheduler {
   private recoverInterrupted(): void {
     for (const row of interruptRunsLeftOver(this.parts.state.db, this.parts.clock.now())) {
       this.decide("run.interrupted", { run: row.id, job: row.job, key: row.key ?? undefined });
-      if (this.parts.profile.jobs[row.job]) void this.fired(row.job, `rescheduled: run ${row.id} was interrupted`, [row.key ?? undefined]);
+      if (this.parts.profile.jobs[row.job])
+        void this.fired(row.job, `rescheduled: run ${row.id} was interrupted`, [row.key ?? undefined]);
     }
   }
 

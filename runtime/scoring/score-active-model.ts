@@ -5,9 +5,9 @@ import { readCsvTable } from "../data/csv-table.ts";
 import { csvFilesIn, parseTime } from "../data/load-training-data.ts";
 import { sessionWindow } from "../data/sessions.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
+import type { ResolvedPaths } from "../plugin-api.ts";
 import { scorePredictions } from "./score-predictions.ts";
 import { ScoringThread } from "./scoring-thread.ts";
-import type { ResolvedPaths } from "../plugin-api.ts";
 
 export interface ActiveModelScore {
   metric: "accuracy" | "rmse";
@@ -25,7 +25,13 @@ type Job = Profile["jobs"][string];
  * sessions source, the sessions after the ones it used; for rows, rows newer than that run. Undefined when
  * there is no model, no new data, or the model has no edgetrain metadata.
  */
-export async function scoreActiveModel(job: Job, key: string | undefined, last: { at: number; artifact?: string; used?: string[] } | undefined, profile: Profile, paths: ResolvedPaths): Promise<ActiveModelScore | undefined> {
+export async function scoreActiveModel(
+  job: Job,
+  key: string | undefined,
+  last: { at: number; artifact?: string; used?: string[] } | undefined,
+  profile: Profile,
+  paths: ResolvedPaths,
+): Promise<ActiveModelScore | undefined> {
   if (!last?.artifact || !existsSync(last.artifact) || !job.data) return undefined;
   // Reading the model's description, loading it and running the rows happen off the thread that answers predictions.
   const scoring = ScoringThread.forProfile(profile, paths.cache);
@@ -36,9 +42,17 @@ export async function scoreActiveModel(job: Job, key: string | undefined, last: 
   }
 }
 
-async function scoreOn(scoring: ScoringThread, data: NonNullable<Job["data"]>, key: string | undefined, last: { at: number; artifact: string; used?: string[] }, paths: ResolvedPaths): Promise<ActiveModelScore | undefined> {
+async function scoreOn(
+  scoring: ScoringThread,
+  data: NonNullable<Job["data"]>,
+  key: string | undefined,
+  last: { at: number; artifact: string; used?: string[] },
+  paths: ResolvedPaths,
+): Promise<ActiveModelScore | undefined> {
   const unscorable = (error: unknown) => {
-    throw new EdgetrainError("run_failed", `${last.artifact} could not be scored: ${messageOf(error)}`, { details: { file: last.artifact } });
+    throw new EdgetrainError("run_failed", `${last.artifact} could not be scored: ${messageOf(error)}`, {
+      details: { file: last.artifact },
+    });
   };
   let files: string[];
   let since: number | undefined;
@@ -55,12 +69,27 @@ async function scoreOn(scoring: ScoringThread, data: NonNullable<Job["data"]>, k
   if (files.length === 0) return undefined;
   const description = await scoring.describe(last.artifact).catch(unscorable);
   if (!description) return undefined;
-  const keep = data.source === "rows" ? [...(data.timestamp ? [data.timestamp] : []), ...(data.key_column ? [data.key_column] : [])] : [];
-  const table = await readCsvTable(files, { label: data.label, features: description.feature_names, onBadCell: "skip-row", keep });
+  const keep =
+    data.source === "rows"
+      ? [...(data.timestamp ? [data.timestamp] : []), ...(data.key_column ? [data.key_column] : [])]
+      : [];
+  const table = await readCsvTable(files, {
+    label: data.label,
+    features: description.feature_names,
+    onBadCell: "skip-row",
+    keep,
+  });
   const rows: number[] = [];
   for (let i = 0; i < table.labels.length; i++) {
-    if (data.source === "rows" && data.key_column && key !== undefined && table.kept[data.key_column]![i] !== key) continue;
-    if (since !== undefined && data.source === "rows" && data.timestamp && !(parseTime(table.kept[data.timestamp]![i]!) > since)) continue;
+    if (data.source === "rows" && data.key_column && key !== undefined && table.kept[data.key_column]![i] !== key)
+      continue;
+    if (
+      since !== undefined &&
+      data.source === "rows" &&
+      data.timestamp &&
+      !(parseTime(table.kept[data.timestamp]![i]!) > since)
+    )
+      continue;
     rows.push(i);
   }
   if (rows.length === 0) return undefined;
@@ -68,7 +97,7 @@ async function scoreOn(scoring: ScoringThread, data: NonNullable<Job["data"]>, k
   const x = new Float32Array(rows.length * width);
   rows.forEach((row, i) => x.set(table.x.subarray(row * width, (row + 1) * width), i * width));
   const predicted = await scoring.predict(last.artifact, x, rows.length, width, description.classes).catch(unscorable);
-  const signature = files.map((file) => `${basename(file)}:${statSync(file).size}`).join("|") + `|${rows.length}`;
+  const signature = `${files.map((file) => `${basename(file)}:${statSync(file).size}`).join("|")}|${rows.length}`;
   const shown = files.map((file) => basename(file)).join(", ");
   const truth = rows.map((row) => table.labels[row]!);
   return { ...scorePredictions(description.task, predicted, truth), rows: rows.length, data: shown, signature };

@@ -1,7 +1,7 @@
 /** Messages between the daemon and its scoring thread (runtime/scoring/scoring-worker.ts). */
 
-import type { TrainingClass } from "../os/thread-priority.ts";
 import type { ModelDescription } from "../inference/model-metadata.ts";
+import type { TrainingClass } from "../os/thread-priority.ts";
 
 export interface ScoringRuntime {
   preference: "auto" | "native" | "wasm";

@@ -1,12 +1,14 @@
 import type { Profile } from "../config/schema.ts";
 import { EdgetrainError } from "../errors.ts";
-import { trainingPriority } from "../os/thread-priority.ts";
 import type { ModelDescription } from "../inference/model-metadata.ts";
+import { trainingPriority } from "../os/thread-priority.ts";
 import type { ScoreReply, ScoringRequest, ScoringRuntime } from "./scoring-protocol.ts";
 
 // A compiled binary holds the thread's module as an extra entry point under its source path from the
 // project root (scripts/build.ts); from source it sits next to this file.
-const SCORING_MODULE = Bun.isStandaloneExecutable ? "./runtime/scoring/scoring-worker.ts" : new URL("./scoring-worker.ts", import.meta.url).href;
+const SCORING_MODULE = Bun.isStandaloneExecutable
+  ? "./runtime/scoring/scoring-worker.ts"
+  : new URL("./scoring-worker.ts", import.meta.url).href;
 
 /**
  * Predicts held-out rows, and reads model files' descriptions, off the serving thread: in a thread started
@@ -16,20 +18,43 @@ const SCORING_MODULE = Bun.isStandaloneExecutable ? "./runtime/scoring/scoring-w
 export class ScoringThread {
   private thread?: Worker;
   private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (reply: ScoreReply & { ok: true }) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (reply: ScoreReply & { ok: true }) => void; reject: (error: Error) => void }
+  >();
 
   constructor(private readonly runtime: ScoringRuntime) {}
 
   /** With the profile's ONNX Runtime backend and threads, at its training priority. */
   static forProfile(profile: Profile, cacheDir: string): ScoringThread {
-    return new ScoringThread({ preference: profile.inference.backend, cacheDir, threads: profile.inference.threads, priority: trainingPriority(profile.governor) });
+    return new ScoringThread({
+      preference: profile.inference.backend,
+      cacheDir,
+      threads: profile.inference.threads,
+      priority: trainingPriority(profile.governor),
+    });
   }
 
-  /** The prediction of each row (class name or value; undefined where the model gives neither). `x` is handed over: the caller must not use it after. */
-  async predict(path: string, x: Float32Array, rows: number, width: number, classes: string[]): Promise<Array<string | number | undefined>> {
+  /**
+   * The prediction of each row (class name or value; undefined where the model gives neither). `x` is handed over: the
+   * caller must not use it after.
+   */
+  async predict(
+    path: string,
+    x: Float32Array,
+    rows: number,
+    width: number,
+    classes: string[],
+  ): Promise<Array<string | number | undefined>> {
     // Handed over without a copy, unless x is a view into a larger buffer that the caller still holds.
-    const own = x.buffer instanceof ArrayBuffer && x.byteLength === x.buffer.byteLength ? (x as Float32Array<ArrayBuffer>) : new Float32Array(x);
-    const reply = await this.ask({ kind: "score", id: this.nextId++, runtime: this.runtime, path, x: own, rows, width, classes }, [own.buffer]);
+    const own =
+      x.buffer instanceof ArrayBuffer && x.byteLength === x.buffer.byteLength
+        ? (x as Float32Array<ArrayBuffer>)
+        : new Float32Array(x);
+    const reply = await this.ask(
+      { kind: "score", id: this.nextId++, runtime: this.runtime, path, x: own, rows, width, classes },
+      [own.buffer],
+    );
     return "predicted" in reply ? reply.predicted : [];
   }
 

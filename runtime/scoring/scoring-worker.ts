@@ -6,12 +6,12 @@
  */
 import { readFileSync } from "node:fs";
 import { messageOf } from "../errors.ts";
-import { lowerThisThread } from "../os/thread-priority.ts";
 import { readModelDescription } from "../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
+import { sessionOptions } from "../inference/session-options.ts";
+import { lowerThisThread } from "../os/thread-priority.ts";
 import { predictionsOf } from "./score-predictions.ts";
 import type { ScoreReply, ScoreRequest, ScoringRequest } from "./scoring-protocol.ts";
-import { sessionOptions } from "../inference/session-options.ts";
 
 declare const self: Worker;
 
@@ -30,7 +30,11 @@ self.onmessage = async (event: MessageEvent<ScoringRequest>) => {
   try {
     reply =
       request.kind === "describe"
-        ? { id: request.id, ok: true, description: readModelDescription(readFileSync(request.path), request.path) ?? null }
+        ? {
+            id: request.id,
+            ok: true,
+            description: readModelDescription(readFileSync(request.path), request.path) ?? null,
+          }
         : { id: request.id, ok: true, predicted: await predict(request) };
   } catch (error) {
     reply = { id: request.id, ok: false, message: messageOf(error) };
@@ -38,7 +42,14 @@ self.onmessage = async (event: MessageEvent<ScoringRequest>) => {
   self.postMessage(reply);
 };
 
-async function predict({ runtime: wanted, path, x, rows, width, classes }: ScoreRequest): Promise<Array<string | number | undefined>> {
+async function predict({
+  runtime: wanted,
+  path,
+  x,
+  rows,
+  width,
+  classes,
+}: ScoreRequest): Promise<Array<string | number | undefined>> {
   const runtime = await loadOnnxRuntime({ preference: wanted.preference, cacheDir: wanted.cacheDir });
   const session = await runtime.ort.InferenceSession.create(readFileSync(path), sessionOptions(wanted.threads));
   try {
@@ -46,7 +57,12 @@ async function predict({ runtime: wanted, path, x, rows, width, classes }: Score
     const predicted: Array<string | number | undefined> = [];
     for (let from = 0; from < rows; from += BATCH_ROWS) {
       const count = Math.min(BATCH_ROWS, rows - from);
-      const outputs = await session.run({ [inputName]: new runtime.ort.Tensor("float32", x.subarray(from * width, (from + count) * width), [count, width]) });
+      const outputs = await session.run({
+        [inputName]: new runtime.ort.Tensor("float32", x.subarray(from * width, (from + count) * width), [
+          count,
+          width,
+        ]),
+      });
       predicted.push(...predictionsOf(outputs, classes, count));
     }
     return predicted;

@@ -5,7 +5,7 @@ import { isDiskFull } from "../files/disk-full.ts";
 import { DiskSpace, diskFullError, diskIsFull } from "../files/disk-space.ts";
 import { acquireLock, type HeldLock } from "../locks/lockfile.ts";
 import { removeDeadTrainingLocks } from "../locks/training-locks.ts";
-import { LogSink, logFileOptions, type LogLine } from "../log/logger.ts";
+import { type LogLine, LogSink, logFileOptions } from "../log/logger.ts";
 import type { Logger, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
 import { openState, type StateDatabase } from "../state/database.ts";
@@ -20,7 +20,8 @@ export interface DaemonHome {
 }
 
 /**
- * Refuses a full disk, then makes the home's folders, takes its lock, opens the log, the disk space watch and the state database,
+ * Refuses a full disk, then makes the home's folders, takes its lock, opens the log, the disk space watch and the state
+ * database,
  * and says what it found left over; a failure releases what was opened. `onLine` gets each log line.
  */
 export function openHome(
@@ -36,9 +37,15 @@ export function openHome(
   let disk: DiskSpace;
   let state: StateDatabase;
   try {
-    for (const dir of [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state]) mkdirSync(dir, { recursive: true });
+    for (const dir of [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state])
+      mkdirSync(dir, { recursive: true });
     lock = acquireLock(join(paths.home, "edgetrain.lock"), `home ${paths.home}`);
-    logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: terminal, onLine });
+    logs = new LogSink({
+      level: profile.logging.level,
+      ...logFileOptions(profile.logging, paths.logs),
+      console: terminal,
+      onLine,
+    });
     disk = new DiskSpace({ home: paths.home, logger: logs.logger(), clock: systemClock });
     state = openState(paths.state, disk);
   } catch (error) {
@@ -47,9 +54,14 @@ export function openHome(
     throw isDiskFull(error) ? diskFullError(paths.home) : error;
   }
   const logger = logs.logger();
-  if (lock.replaced) logger.warn("took over a stale lock left by a process that is gone", { pid: lock.replaced.pid, command: lock.replaced.command });
+  if (lock.replaced)
+    logger.warn("took over a stale lock left by a process that is gone", {
+      pid: lock.replaced.pid,
+      command: lock.replaced.command,
+    });
   const deadTrainingLocks = removeDeadTrainingLocks(join(paths.home, "locks"));
-  if (deadTrainingLocks.length) logger.info("removed the training locks of runs that are gone", { locks: deadTrainingLocks });
+  if (deadTrainingLocks.length)
+    logger.info("removed the training locks of runs that are gone", { locks: deadTrainingLocks });
   if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
   return { lock, logs, logger, disk, state };
 }

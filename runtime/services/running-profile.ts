@@ -30,10 +30,14 @@ async function resolveProfileOrThrow(options: {
   if (!resolved.profile || !resolved.paths) {
     const errors = resolved.problems.filter((problem) => problem.severity === "error");
     const pluginProblem = errors.length > 0 && errors.every((problem) => resolved.registry.problems.includes(problem));
-    throw new EdgetrainError(pluginProblem ? "plugin_load_failed" : "profile_invalid", `profile ${resolved.loaded.name} has ${errors.length} problem(s); nothing was started`, {
-      details: { problems: errors.map(formatProblem) },
-      hint: "run `edgetrain validate` to see them all",
-    });
+    throw new EdgetrainError(
+      pluginProblem ? "plugin_load_failed" : "profile_invalid",
+      `profile ${resolved.loaded.name} has ${errors.length} problem(s); nothing was started`,
+      {
+        details: { problems: errors.map(formatProblem) },
+        hint: "run `edgetrain validate` to see them all",
+      },
+    );
   }
   return resolved as RunningProfile;
 }
@@ -41,8 +45,12 @@ async function resolveProfileOrThrow(options: {
 /** The API listens beyond loopback only with a token. */
 function refuseUnsafeBind(profile: Profile): void {
   if (!isLoopback(profile.api.host) && !profile.api.token) {
-    throw new EdgetrainError("unsafe_bind", `refusing to listen on ${profile.api.host}: a non-loopback address needs api.token`, {
-      hint: "set api.token: ${EDGETRAIN_TOKEN} in the profile and export EDGETRAIN_TOKEN, or listen on 127.0.0.1",
-    });
+    throw new EdgetrainError(
+      "unsafe_bind",
+      `refusing to listen on ${profile.api.host}: a non-loopback address needs api.token`,
+      {
+        hint: "set api.token: ${EDGETRAIN_TOKEN} in the profile and export EDGETRAIN_TOKEN, or listen on 127.0.0.1",
+      },
+    );
   }
 }

@@ -16,7 +16,6 @@ import { governorLimits } from "../governor/limits.ts";
 import { SelfUsageRecorder } from "../offpeak/self-usage.ts";
 import type { Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
-import { JobRunner } from "../training/job-runner.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { healActiveVersions } from "../serving/heal-active-versions.ts";
 import type { PredictionListener } from "../serving/prediction.ts";
@@ -24,6 +23,7 @@ import { createServing, type Serving } from "../serving/serving.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { Retention } from "../state/retention.ts";
 import { modelNameOf, trainsModel } from "../store/model-name.ts";
+import { JobRunner } from "../training/job-runner.ts";
 import type { RunControl } from "../training/run-control.ts";
 import type { Disposals } from "./disposals.ts";
 import { startMemoryRelease } from "./idle-release.ts";
@@ -77,7 +77,8 @@ export class Services {
   private feed?: GovernorFeed;
   private readonly predictionListeners = new Set<PredictionListener>();
   private readonly procRoot: string;
-  private readonly servingActivity: ServingActivity = (pattern, withinMs) => this.serving.service.servedRecently(pattern, withinMs);
+  private readonly servingActivity: ServingActivity = (pattern, withinMs) =>
+    this.serving.service.servedRecently(pattern, withinMs);
 
   /**
    * Builds the governor, serving (store, sessions, cache), deployer and runner from the profile, for the
@@ -99,7 +100,12 @@ export class Services {
     this.bus = parts.bus ?? new EventBus();
     this.governor = new Governor(governorLimits(parts.resolved.profile.governor), this.bus);
     this.procRoot = join(parts.environment.hostRoot, "proc");
-    this.retention = new Retention(parts.state.db, join(parts.resolved.paths.home, "runs"), () => this.resolved.profile.history, parts.logger);
+    this.retention = new Retention(
+      parts.state.db,
+      join(parts.resolved.paths.home, "runs"),
+      () => this.resolved.profile.history,
+      parts.logger,
+    );
     const { state, logger } = parts;
     const home = parts.resolved.paths.home;
     const profile = () => this.resolved.profile;
@@ -117,7 +123,12 @@ export class Services {
     const { profile, paths, registry } = this.resolved;
     const { state, logger } = this.parts;
     this.serving = await createServing({
-      profile, paths, registry, state, logger, events: this.bus,
+      profile,
+      paths,
+      registry,
+      state,
+      logger,
+      events: this.bus,
       busy: (model) => this.modelInTraining(model),
       onPrediction: (model, code, seconds, outputs) => {
         if (code === "ok") this.feed?.countPrediction();
@@ -143,13 +154,19 @@ export class Services {
     const usage = (this.usage = new SelfUsageRecorder(state.db, disk));
     // Pauses, resumes and cores spared are decisions worth keeping; readings only stream to clients.
     const unrecord = this.bus.subscribe((event) => {
-      if (event.type.startsWith("governor.") && event.type !== "governor.reading") state.recordEvent(event.type, event.data, event.at);
+      if (event.type.startsWith("governor.") && event.type !== "governor.reading")
+        state.recordEvent(event.type, event.data, event.at);
     });
     const { profile, paths } = this.resolved;
     const feed = (this.feed = new GovernorFeed({
-      governor: this.governor, hostRoot: environment.hostRoot, home: paths.home, intervalMs: durationMs(profile.governor.sample_interval),
+      governor: this.governor,
+      hostRoot: environment.hostRoot,
+      home: paths.home,
+      intervalMs: durationMs(profile.governor.sample_interval),
       toolPath: environment.searchPath,
-      clock: systemClock, events: this.bus, usage,
+      clock: systemClock,
+      events: this.bus,
+      usage,
       afterSample: () => {
         disk?.hasRoom();
         this.scheduler?.pump();
@@ -167,9 +184,15 @@ export class Services {
     await healActiveVersions(this.serving.store, this.serving.activator, logger);
     this.stack.add("scheduler and runs", () => this.scheduler?.stop());
     await this.startScheduler(true);
-    this.stack.add("history sweeps", startHistorySweeps(() => this.retention.sweep(), logger));
+    this.stack.add(
+      "history sweeps",
+      startHistorySweeps(() => this.retention.sweep(), logger),
+    );
     const interval = () => durationMs(this.resolved.profile.conflicts.check_interval);
-    this.stack.add("pending file copies", retryCopies(() => this.copies.retry(), interval, logger));
+    this.stack.add(
+      "pending file copies",
+      retryCopies(() => this.copies.retry(), interval, logger),
+    );
     const onPrediction = (listener: () => void) => this.onPrediction(listener);
     const idleClock = this.parts.idleClock ?? systemClock;
     this.stack.add("memory release", startMemoryRelease({ bus: this.bus, onPrediction, logger, clock: idleClock }));
@@ -206,8 +229,17 @@ export class Services {
     const parts = { profile, paths, registry, state, store, activator, logger, events, procRoot, serving, copies };
     this.deployer = new Deployer(parts);
     this.runner = new JobRunner({
-      profile, paths, registry, state, logger, events, governor: governed === false ? undefined : this.governor,
-      active: this.activeRuns, deployer: this.deployer, retention: this.retention, store,
+      profile,
+      paths,
+      registry,
+      state,
+      logger,
+      events,
+      governor: governed === false ? undefined : this.governor,
+      active: this.activeRuns,
+      deployer: this.deployer,
+      retention: this.retention,
+      store,
       host: { root: this.parts.environment.hostRoot, toolPath: this.parts.environment.searchPath },
     });
   }
@@ -217,14 +249,28 @@ export class Services {
     const { state, logger, disk } = this.parts;
     const { store, service } = this.serving;
     this.scheduler = new Scheduler({
-      profile, paths, registry, state, runner: this.runner, governor: this.governor, logger, events: this.bus, clock: systemClock,
-      asker: this.desk, procRoot: this.procRoot, serving: this.servingActivity, disk,
+      profile,
+      paths,
+      registry,
+      state,
+      runner: this.runner,
+      governor: this.governor,
+      logger,
+      events: this.bus,
+      clock: systemClock,
+      asker: this.desk,
+      procRoot: this.procRoot,
+      serving: this.servingActivity,
+      disk,
       beforeRun: (job, key) => {
         const template = profile.jobs[job]?.model;
         const models =
           key !== undefined
             ? [modelNameOf(job, key, template)]
-            : store.list().map((m) => m.model).filter((m) => trainsModel(job, template, undefined, m));
+            : store
+                .list()
+                .map((m) => m.model)
+                .filter((m) => trainsModel(job, template, undefined, m));
         for (const model of models) void service.pregenerate(model).catch(() => {});
       },
     });

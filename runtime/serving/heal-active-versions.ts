@@ -8,7 +8,11 @@ import type { ModelActivator } from "./model-activator.ts";
  * failing disk, a cut-off copy, a hand edit) would answer 503 until someone acted: the newest intact
  * version serves instead, loaded and health-checked like any activation. Returns the models it changed.
  */
-export async function healActiveVersions(store: ModelStore, activator: ModelActivator, logger: Logger): Promise<string[]> {
+export async function healActiveVersions(
+  store: ModelStore,
+  activator: ModelActivator,
+  logger: Logger,
+): Promise<string[]> {
   const active = store.list().flatMap((summary) => store.active(summary.model) ?? []);
   // Hashed together: the reads overlap, and the start waits for the slowest file rather than their sum.
   const damage = await Promise.all(active.map((version) => store.damageOf(version)));
@@ -30,11 +34,19 @@ export async function healActiveVersions(store: ModelStore, activator: ModelActi
     }
     const tried = failed.length ? ` (tried first: ${failed.join("; ")})` : "";
     if (serving === undefined) {
-      logger.error(`model ${model}: the active version ${version} is damaged (${problem}) and no other intact version serves${tried}; its predictions fail until a new run of its job trains one`, fields);
+      logger.error(
+        `model ${model}: the active version ${version} is damaged (${problem}) and no other intact version ` +
+          `serves${tried}; its predictions fail until a new run of its job trains one`,
+        fields,
+      );
       continue;
     }
     healed.push(model);
-    logger.error(`model ${model}: the active version ${version} is damaged (${problem}); version ${serving}, the newest intact one that passes its health check, serves instead${tried}`, { ...fields, version: serving });
+    logger.error(
+      `model ${model}: the active version ${version} is damaged (${problem}); version ${serving}, the newest intact ` +
+        `one that passes its health check, serves instead${tried}`,
+      { ...fields, version: serving },
+    );
   }
   return healed;
 }

@@ -1,8 +1,8 @@
 import { EdgetrainError, messageOf } from "../errors.ts";
+import type { Events } from "../events/bus.ts";
 import type { PredictionOutput } from "../inference/session-outputs.ts";
 import type { SessionPool } from "../inference/session-pool.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
-import type { Events } from "../events/bus.ts";
 import type { Logger } from "../plugin-api.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import type { PredictionService } from "./prediction-service.ts";
@@ -78,7 +78,12 @@ export class ModelActivator {
     const outputs = await this.service.predictDirect(version, inputs);
     const bad = outputs.findIndex((output) => !validOutput(output));
     if (outputs.length !== inputs.length || bad >= 0) {
-      throw new EdgetrainError("model_not_loadable", `model ${version.model} version ${version.version} answered its health check wrongly (row ${bad >= 0 ? bad : outputs.length})`, { details: { model: version.model, version: version.version } });
+      throw new EdgetrainError(
+        "model_not_loadable",
+        `model ${version.model} version ${version.version} answered its health check wrongly (row ` +
+          `${bad >= 0 ? bad : outputs.length})`,
+        { details: { model: version.model, version: version.version } },
+      );
     }
   }
 
@@ -97,5 +102,7 @@ function validOutput(output: PredictionOutput): boolean {
     return Object.values(output.probabilities as Record<string, number>).every(Number.isFinite);
   }
   // A model of no known task: each named output's values are finite numbers, or text and booleans.
-  return Object.values(output).flat(Infinity).every((value) => typeof value !== "number" || Number.isFinite(value));
+  return Object.values(output)
+    .flat(Infinity)
+    .every((value) => typeof value !== "number" || Number.isFinite(value));
 }

@@ -20,7 +20,8 @@ export class PopularInputs {
     if (!askedBefore) return;
     this.counted.set(hash, { inputs: inputs(), count: 2 });
     // Pruned in bulk once twice full, so the sort is rare: the most asked stay.
-    if (this.counted.size > 2 * this.capacity) this.counted = new Map([...this.counted].sort((a, b) => b[1].count - a[1].count).slice(0, this.capacity));
+    if (this.counted.size > 2 * this.capacity)
+      this.counted = new Map([...this.counted].sort((a, b) => b[1].count - a[1].count).slice(0, this.capacity));
   }
 
   /** The `n` most asked. */
@@ -42,7 +43,11 @@ export class PopularInputsByModel {
   note(model: string, hash: string, askedBefore: boolean, request: TableRequest, names: string[]): void {
     let popular = this.models.get(model);
     if (!popular) this.models.set(model, (popular = new PopularInputs(this.capacity)));
-    popular.note(hash, askedBefore, () => request.inputs ?? request.rows!.map((row) => names.map((name) => row[name]!)));
+    popular.note(
+      hash,
+      askedBefore,
+      () => request.inputs ?? request.rows!.map((row) => names.map((name) => row[name]!)),
+    );
   }
 
   /** The model's `n` most asked; none for `n` 0. */

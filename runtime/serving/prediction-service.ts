@@ -1,16 +1,16 @@
 import { EdgetrainError, messageOf } from "../errors.ts";
-import { type ModelSignature } from "../inference/model-signature.ts";
-import { toFeatureBatch, type PredictionRequest, type TableRequest } from "../inference/prediction-input.ts";
+import type { ModelSignature } from "../inference/model-signature.ts";
+import { type PredictionRequest, type TableRequest, toFeatureBatch } from "../inference/prediction-input.ts";
 import { formatOutputs, type OutputTensor, type PredictionOutput } from "../inference/session-outputs.ts";
-import { toFeeds, type TensorValue } from "../inference/tensor-input.ts";
 import type { SessionPool } from "../inference/session-pool.ts";
+import { type TensorValue, toFeeds } from "../inference/tensor-input.ts";
 import type { CacheHooks, CacheStats, Clock, Logger } from "../plugin-api.ts";
 import { checkModelName } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
+import { cacheKey, inputHash } from "./cache-key.ts";
 import { PopularInputsByModel } from "./popular-inputs.ts";
 import type { Prediction, PredictionListener } from "./prediction.ts";
 import { PregenerateFile } from "./pregenerate-file.ts";
-import { cacheKey, inputHash } from "./cache-key.ts";
 import { ServingSlots } from "./serving-slots.ts";
 import { byName, tensorFeeds } from "./tensor-request.ts";
 
@@ -55,7 +55,8 @@ export class PredictionService {
 
   constructor(private readonly options: PredictionServiceOptions) {
     this.slots = new ServingSlots(options.pool, options.logger);
-    if (options.pregenerateFile) this.pregenerateFile = new PregenerateFile(options.pregenerateFile, (message) => options.logger.warn(message));
+    if (options.pregenerateFile)
+      this.pregenerateFile = new PregenerateFile(options.pregenerateFile, (message) => options.logger.warn(message));
   }
 
   predict(model: string, request: PredictionRequest): Promise<Prediction> {
@@ -82,12 +83,20 @@ export class PredictionService {
     if (this.options.pregenerateTop > 0) this.popular.note(model, hash, hit !== undefined, table, featureNames);
     if (hit) {
       const age = now - hit.at;
-      if (age < this.options.ttlMs) return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
+      if (age < this.options.ttlMs)
+        return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
       const busy = this.options.busy(model);
-      if (busy && age < this.options.ttlDuringTrainingMs) return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
+      if (busy && age < this.options.ttlDuringTrainingMs)
+        return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true });
       if (busy) {
         this.revalidate(active, key, x, rows);
-        return this.answered(model, started, { model, version: active.version, outputs: hit.outputs, cached: true, stale: true });
+        return this.answered(model, started, {
+          model,
+          version: active.version,
+          outputs: hit.outputs,
+          cached: true,
+          stale: true,
+        });
       }
     }
     const outputs = await this.compute(active, key, x, rows);
@@ -134,7 +143,12 @@ export class PredictionService {
   async pregenerate(model: string): Promise<number> {
     const active = this.options.store.active(model);
     if (!active) return 0;
-    const batches = [...(this.pregenerateFile?.entries(model) ?? []), ...this.popular.top(model, this.options.pregenerateTop).map((inputs) => ({ inputs, source: "the most requested inputs" }))];
+    const batches = [
+      ...(this.pregenerateFile?.entries(model) ?? []),
+      ...this.popular
+        .top(model, this.options.pregenerateTop)
+        .map((inputs) => ({ inputs, source: "the most requested inputs" })),
+    ];
     let done = 0;
     for (const { inputs, source } of batches) {
       try {
@@ -143,7 +157,11 @@ export class PredictionService {
         await this.compute(active, cacheKey(model, active.version, inputHash(x)), x, rows);
         done++;
       } catch (error) {
-        this.options.logger.warn("could not pregenerate a prediction", { model, from: source, error: messageOf(error) });
+        this.options.logger.warn("could not pregenerate a prediction", {
+          model,
+          from: source,
+          error: messageOf(error),
+        });
       }
     }
     if (done) this.options.logger.info("pregenerated predictions", { model, version: active.version, entries: done });
@@ -163,7 +181,12 @@ export class PredictionService {
 
   /** Models matching `pattern` (`*` as a wildcard) that answered a request within `withinMs`. */
   servedRecently(pattern: string, withinMs: number): string[] {
-    const matcher = new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    const matcher = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
     const since = this.options.clock.now() - withinMs;
     return [...this.lastServed].filter(([model, at]) => at >= since && matcher.test(model)).map(([model]) => model);
   }
@@ -173,14 +196,28 @@ export class PredictionService {
     const active = this.options.store.active(model);
     if (active) return active;
     const versions = this.options.store.requireVersions(model);
-    throw new EdgetrainError("not_found", `model ${model} has no active version yet (versions: ${versions.map((v) => `${v.version} ${v.status}`).join(", ")})`, { details: { model } });
+    throw new EdgetrainError(
+      "not_found",
+      `model ${model} has no active version yet (versions: ` +
+        `${versions.map((v) => `${v.version} ${v.status}`).join(", ")})`,
+      { details: { model } },
+    );
   }
 
-  private async compute(version: ModelVersion, key: string, x: Float32Array, rows: number): Promise<PredictionOutput[]> {
+  private async compute(
+    version: ModelVersion,
+    key: string,
+    x: Float32Array,
+    rows: number,
+  ): Promise<PredictionOutput[]> {
     const slot = await this.slots.serving(version);
     const outputs = await this.options.pool.run(slot, x, rows);
     // Kept twice as long as it may be served fresh, so that a busy model can still answer stale-while-revalidate.
-    this.options.cache.set(key, { outputs, at: this.options.clock.now() } satisfies CachedAnswer, 2 * Math.max(this.options.ttlMs, this.options.ttlDuringTrainingMs));
+    this.options.cache.set(
+      key,
+      { outputs, at: this.options.clock.now() } satisfies CachedAnswer,
+      2 * Math.max(this.options.ttlMs, this.options.ttlDuringTrainingMs),
+    );
     return outputs;
   }
 
@@ -188,7 +225,12 @@ export class PredictionService {
     if (this.revalidating.has(key)) return;
     this.revalidating.add(key);
     void this.compute(version, key, x, rows)
-      .catch((error) => this.options.logger.warn("could not refresh a stale prediction", { model: version.model, error: messageOf(error) }))
+      .catch((error) =>
+        this.options.logger.warn("could not refresh a stale prediction", {
+          model: version.model,
+          error: messageOf(error),
+        }),
+      )
       .finally(() => this.revalidating.delete(key));
   }
 

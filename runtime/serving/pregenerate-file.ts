@@ -1,10 +1,16 @@
-import { statSync, readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import * as v from "valibot";
 import { messageOf } from "../errors.ts";
 
 const Line = v.strictObject({
   model: v.pipe(v.string("a model name"), v.minLength(1, "a model name")),
-  inputs: v.pipe(v.array(v.pipe(v.array(v.number("a number"), "a row of numbers"), v.minLength(1, "a row of numbers")), "a list of rows"), v.minLength(1, "at least one row")),
+  inputs: v.pipe(
+    v.array(
+      v.pipe(v.array(v.number("a number"), "a row of numbers"), v.minLength(1, "a row of numbers")),
+      "a list of rows",
+    ),
+    v.minLength(1, "at least one row"),
+  ),
 });
 
 export interface PregenerateEntry {
@@ -64,7 +70,10 @@ export class PregenerateFile {
       }
       const parsed = v.safeParse(Line, json);
       if (!parsed.success) {
-        this.warn(`${source}: ${parsed.issues.map(issueText).join(", ")}; a line is {"model": NAME, "inputs": [[numbers], …]}; skipped`);
+        this.warn(
+          `${source}: ${parsed.issues.map(issueText).join(", ")}; a line is {"model": NAME, "inputs": [[numbers], ` +
+            `…]}; skipped`,
+        );
         return;
       }
       const { model, inputs } = parsed.output;
@@ -80,7 +89,15 @@ export class PregenerateFile {
 
 /** `inputs[0][2]: a number (got "x")`; `input: unknown field`; `model: missing`. */
 function issueText(issue: v.BaseIssue<unknown>): string {
-  const path = (issue.path ?? []).map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`)).join("").replace(/^\./, "");
-  const what = issue.expected === "never" ? "unknown field" : issue.received === "undefined" ? "missing" : `${issue.message} (got ${issue.received})`;
+  const path = (issue.path ?? [])
+    .map((item) => (typeof item.key === "number" ? `[${item.key}]` : `.${String(item.key)}`))
+    .join("")
+    .replace(/^\./, "");
+  const what =
+    issue.expected === "never"
+      ? "unknown field"
+      : issue.received === "undefined"
+        ? "missing"
+        : `${issue.message} (got ${issue.received})`;
   return `${path || "the line"}: ${what}`;
 }

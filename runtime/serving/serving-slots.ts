@@ -38,17 +38,26 @@ export class ServingSlots {
     try {
       return await this.acquire(version);
     } catch (error) {
-      if (!(error instanceof EdgetrainError) || (error.code !== "model_not_loadable" && error.code !== "data_invalid" && error.code !== "not_found")) throw error;
+      if (
+        !(error instanceof EdgetrainError) ||
+        (error.code !== "model_not_loadable" && error.code !== "data_invalid" && error.code !== "not_found")
+      )
+        throw error;
       const { model, version: number, path } = version;
       const id = `${model}@${number}`;
       if (!this.reportedUnloadable.has(id)) {
         this.reportedUnloadable.add(id);
-        this.logger.error("the active model version does not load; its predictions fail until another version is activated", { model, version: number, error: error.message });
+        this.logger.error(
+          "the active model version does not load; its predictions fail until another version is activated",
+          { model, version: number, error: error.message },
+        );
       }
       // The message already names the model, the version and the file.
       throw new EdgetrainError("model_unavailable", error.message, {
         details: { model, version: number, file: path },
-        hint: `edgetrain rollback ${model} goes back to an intact earlier version; a new run of its job trains one that replaces it; a restart serves the newest intact version kept`,
+        hint:
+          `edgetrain rollback ${model} goes back to an intact earlier version; a new run of its job trains one ` +
+          `that replaces it; a restart serves the newest intact version kept`,
       });
     }
   }
@@ -58,13 +67,24 @@ export class ServingSlots {
     const slot = await this.acquire(version);
     const { signature, description } = slot;
     if (tableWidth(signature) === undefined && signature.inputs.length && !description.feature_names.length) {
-      const { feeds, rows } = toFeeds(zeroTensors(signature), signature, version.model, "health", Number.MAX_SAFE_INTEGER);
+      const { feeds, rows } = toFeeds(
+        zeroTensors(signature),
+        signature,
+        version.model,
+        "health",
+        Number.MAX_SAFE_INTEGER,
+      );
       return formatOutputs(byName(await this.pool.runFeeds(slot, feeds, rows)), description, rows);
     }
     const width = description.feature_names.length;
     // The store knew no features (an imported model): the row of zeros is as wide as the model's table.
     const rowsIn = inputs.map((row) => (row.length ? row : new Array<number>(width).fill(0)));
-    const { x, rows } = toFeatureBatch({ inputs: rowsIn }, description.feature_names, version.model, Number.MAX_SAFE_INTEGER);
+    const { x, rows } = toFeatureBatch(
+      { inputs: rowsIn },
+      description.feature_names,
+      version.model,
+      Number.MAX_SAFE_INTEGER,
+    );
     return this.pool.run(slot, x, rows);
   }
 }

@@ -1,9 +1,9 @@
 import { isAbsolute, join } from "node:path";
 import { durationMs } from "../config/duration.ts";
 import type { Profile } from "../config/schema.ts";
+import type { Events } from "../events/bus.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { SessionPool } from "../inference/session-pool.ts";
-import type { Events } from "../events/bus.ts";
 import type { CacheHooks, Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
 import { instantiate } from "../plugins/instantiate.ts";
@@ -11,8 +11,8 @@ import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { ModelStore } from "../store/model-store.ts";
 import { ModelActivator } from "./model-activator.ts";
-import { PredictionService } from "./prediction-service.ts";
 import type { PredictionListener } from "./prediction.ts";
+import { PredictionService } from "./prediction-service.ts";
 
 export interface Serving {
   store: ModelStore;
@@ -54,8 +54,18 @@ export async function createServing(parts: ServingParts): Promise<Serving> {
     events,
   });
   // cache.max_entries is the memory bound of the memory and tiered caches; cache.options may still override it.
-  const options = { ...(profile.cache.type !== "disk" ? { max_entries: profile.cache.max_entries } : {}), ...profile.cache.options };
-  const cache = await instantiate("cache", profile.cache.type, options, { plugins: registry, logger: logger.child({ cache: profile.cache.type }), paths, clock, events, store: state.pluginStore(`cache/${profile.cache.type}`) });
+  const options = {
+    ...(profile.cache.type !== "disk" ? { max_entries: profile.cache.max_entries } : {}),
+    ...profile.cache.options,
+  };
+  const cache = await instantiate("cache", profile.cache.type, options, {
+    plugins: registry,
+    logger: logger.child({ cache: profile.cache.type }),
+    paths,
+    clock,
+    events,
+    store: state.pluginStore(`cache/${profile.cache.type}`),
+  });
   const pregenerateFile = profile.cache.pregenerate.file;
   const service = new PredictionService({
     store,
@@ -67,7 +77,12 @@ export async function createServing(parts: ServingParts): Promise<Serving> {
     ttlDuringTrainingMs: durationMs(profile.cache.ttl_during_training),
     maxRows: profile.api.max_rows,
     busy: parts.busy,
-    pregenerateFile: pregenerateFile === undefined ? undefined : isAbsolute(pregenerateFile) ? pregenerateFile : join(paths.home, pregenerateFile),
+    pregenerateFile:
+      pregenerateFile === undefined
+        ? undefined
+        : isAbsolute(pregenerateFile)
+          ? pregenerateFile
+          : join(paths.home, pregenerateFile),
     pregenerateTop: profile.cache.pregenerate.top,
     onPrediction: parts.onPrediction,
   });

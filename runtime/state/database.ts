@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../errors.ts";
-import { writeNow, type WritePolicy } from "../files/disk-space.ts";
+import { type WritePolicy, writeNow } from "../files/disk-space.ts";
 import type { PluginStore } from "../plugin-api.ts";
 import { migrations } from "./migrations.ts";
 
@@ -28,13 +28,17 @@ export function openState(stateDir: string, writes: WritePolicy = writeNow): Sta
   let db: Database;
   try {
     db = new Database(file, { create: true, strict: true });
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+    db.exec(
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+    );
   } catch (error) {
     throw new EdgetrainError("state_failed", `cannot open state database ${file}: ${messageOf(error)}`, {
       details: { file },
       cause: error,
       // What a fresh database loses and keeps, so that moving the file away is a decision, not a guess.
-      hint: "moved away, it is started afresh: models and their versions are indexed again from the models folder; run history, trigger state and events start empty",
+      hint:
+        "moved away, it is started afresh: models and their versions are indexed again from the models folder; " +
+        "run history, trigger state and events start empty",
     });
   }
   const applied = migrate(db, file);
@@ -63,20 +67,31 @@ function currentVersion(db: Database): number {
 
 /** Applies the numbered `list` not yet applied to `db`; the hub's registry has its own list. */
 export function migrate(db: Database, file: string, list: typeof migrations = migrations): number[] {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at " +
+      "INTEGER NOT NULL)",
+  );
   const from = currentVersion(db);
   const newest = list.at(-1)?.version ?? 0;
   if (from > newest) {
-    throw new EdgetrainError("state_failed", `state database ${file} has schema version ${from}, newer than this edgetrain knows (${newest})`, {
-      hint: "run the newer edgetrain, or use another home",
-    });
+    throw new EdgetrainError(
+      "state_failed",
+      `state database ${file} has schema version ${from}, newer than this edgetrain knows (${newest})`,
+      {
+        hint: "run the newer edgetrain, or use another home",
+      },
+    );
   }
   const applied: number[] = [];
   for (const migration of list) {
     if (migration.version <= from) continue;
     db.transaction(() => {
       db.exec(migration.sql);
-      db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(migration.version, migration.name, Date.now());
+      db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+        migration.version,
+        migration.name,
+        Date.now(),
+      );
     })();
     applied.push(migration.version);
   }
@@ -85,8 +100,13 @@ export function migrate(db: Database, file: string, list: typeof migrations = mi
 
 /** A plugin's key-value store in `plugin_store`; training threads open it on their own connection. */
 export function pluginStore(db: Database, plugin: string, writes: WritePolicy = writeNow): PluginStore {
-  const get = db.prepare<{ value: string }, [string, string]>("SELECT value FROM plugin_store WHERE plugin = ? AND key = ?");
-  const set = db.prepare("INSERT INTO plugin_store (plugin, key, value) VALUES (?, ?, ?) ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value");
+  const get = db.prepare<{ value: string }, [string, string]>(
+    "SELECT value FROM plugin_store WHERE plugin = ? AND key = ?",
+  );
+  const set = db.prepare(
+    "INSERT INTO plugin_store (plugin, key, value) VALUES (?, ?, ?) ON CONFLICT (plugin, key) DO UPDATE SET value = " +
+      "excluded.value",
+  );
   const remove = db.prepare("DELETE FROM plugin_store WHERE plugin = ? AND key = ?");
   const keys = db.prepare<{ key: string }, [string]>("SELECT key FROM plugin_store WHERE plugin = ? ORDER BY key");
   return {

@@ -20,12 +20,15 @@ export interface UnfinishedDeploy {
  * the deploy pending, never forgotten. The result is kept without the workers' reports (the run record
  * has them), so that a resumed deploy gets the same artifact, metrics and metadata.
  */
-export function recordDeployPending(db: Database, deploy: { run: string; job: string; key?: string; model: string; result: TrainResult }): void {
+export function recordDeployPending(
+  db: Database,
+  deploy: { run: string; job: string; key?: string; model: string; result: TrainResult },
+): void {
   const { workers: _workers, ...metadata } = deploy.result.metadata ?? {};
   const result: TrainResult = { artifact: deploy.result.artifact, metrics: deploy.result.metrics, metadata };
-  db.query("INSERT INTO deploys (run_id, job, key, model, state, result, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)").run(
-    deploy.run, deploy.job, deploy.key ?? null, deploy.model, JSON.stringify(result), Date.now(),
-  );
+  db.query(
+    "INSERT INTO deploys (run_id, job, key, model, state, result, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+  ).run(deploy.run, deploy.job, deploy.key ?? null, deploy.model, JSON.stringify(result), Date.now());
 }
 
 /** A deploy without a row (one not started by a recorded run) is not tracked: nothing changes. */
@@ -33,16 +36,33 @@ export function markDeployInProgress(db: Database, run: string): void {
   db.query("UPDATE deploys SET state = 'in_progress', updated_at = ? WHERE run_id = ?").run(Date.now(), run);
 }
 
-export function finishDeploy(db: Database, run: string, outcome: { state: "done" | "failed"; version?: number; reason?: string }): void {
-  db.query("UPDATE deploys SET state = ?, version = coalesce(?, version), reason = ?, updated_at = ? WHERE run_id = ?").run(
-    outcome.state, outcome.version ?? null, outcome.reason ?? null, Date.now(), run,
-  );
+export function finishDeploy(
+  db: Database,
+  run: string,
+  outcome: { state: "done" | "failed"; version?: number; reason?: string },
+): void {
+  db.query(
+    "UPDATE deploys SET state = ?, version = coalesce(?, version), reason = ?, updated_at = ? WHERE run_id = ?",
+  ).run(outcome.state, outcome.version ?? null, outcome.reason ?? null, Date.now(), run);
 }
 
 /** Deploys left pending or in progress, in the order their runs ended. */
 export function unfinishedDeploys(db: Database): UnfinishedDeploy[] {
   return db
-    .query<{ run: string; job: string; key: string | null; model: string; state: "pending" | "in_progress"; result: string; started_at: number | null; created_at: number; superseded_by: string | null }, []>(
+    .query<
+      {
+        run: string;
+        job: string;
+        key: string | null;
+        model: string;
+        state: "pending" | "in_progress";
+        result: string;
+        started_at: number | null;
+        created_at: number;
+        superseded_by: string | null;
+      },
+      []
+    >(
       `SELECT d.run_id AS run, d.job, d.key, d.model, d.state, d.result, r.started_at, r.created_at,
               (SELECT newer.id FROM runs AS newer WHERE newer.job = r.job AND newer.key IS r.key AND newer.status = 'succeeded'
                  AND newer.ended_at > r.ended_at ORDER BY newer.ended_at DESC LIMIT 1) AS superseded_by
@@ -65,11 +85,17 @@ export function unfinishedDeploys(db: Database): UnfinishedDeploy[] {
 /** The version a run's model became in the store, if it got that far: the store keeps the run id with each version. */
 export function versionOfRun(db: Database, model: string, run: string): number | undefined {
   return db
-    .query<{ version: number }, [string, string]>("SELECT version FROM model_versions WHERE model = ? AND json_extract(metadata, '$.run') = ? ORDER BY version DESC LIMIT 1")
+    .query<{ version: number }, [string, string]>(
+      "SELECT version FROM model_versions WHERE model = ? AND json_extract(metadata, '$.run') = ? ORDER BY version " +
+        "DESC LIMIT 1",
+    )
     .get(model, run)?.version;
 }
 
 /** What a resumed deploy made of the run's model joins its record, as it does after an uninterrupted one. */
 export function recordRunDeployment(db: Database, run: string, deployment: unknown): void {
-  db.query("UPDATE runs SET details = json_set(coalesce(details, '{}'), '$.deployment', json(?)) WHERE id = ?").run(JSON.stringify(deployment), run);
+  db.query("UPDATE runs SET details = json_set(coalesce(details, '{}'), '$.deployment', json(?)) WHERE id = ?").run(
+    JSON.stringify(deployment),
+    run,
+  );
 }

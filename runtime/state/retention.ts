@@ -44,7 +44,9 @@ export class Retention {
   /** Every job's run folders, then the records and events older than `keep_days`. At start, and once a day. */
   sweep(): void {
     let folders = 0;
-    for (const group of this.db.query<{ job: string; key: string | null }, []>("SELECT DISTINCT job, key FROM runs WHERE run_dir IS NOT NULL").all()) {
+    for (const group of this.db
+      .query<{ job: string; key: string | null }, []>("SELECT DISTINCT job, key FROM runs WHERE run_dir IS NOT NULL")
+      .all()) {
       folders += this.pruneFolders(group.job, group.key);
     }
     const cutoff = this.now() - this.policy().keep_days * DAY_MS;
@@ -60,7 +62,13 @@ export class Retention {
       for (const run of old) deleteRun.run(run.id);
       return this.db.query("DELETE FROM events WHERE at < ?").run(cutoff).changes;
     })();
-    if (folders || old.length || events) this.logger.info("removed old history", { run_folders: folders, runs: old.length, events, older_than_days: this.policy().keep_days });
+    if (folders || old.length || events)
+      this.logger.info("removed old history", {
+        run_folders: folders,
+        runs: old.length,
+        events,
+        older_than_days: this.policy().keep_days,
+      });
   }
 
   private pruneFolders(job: string, key: string | null): number {

@@ -23,7 +23,8 @@ export interface RunDetail extends RunSummary {
   run_dir: string | null;
 }
 
-const COLUMNS = "id, job, key, strategy, trigger, status, created_at, started_at, ended_at, progress, message, metrics, error";
+const COLUMNS =
+  "id, job, key, strategy, trigger, status, created_at, started_at, ended_at, progress, message, metrics, error";
 type Row = Omit<RunSummary, "metrics"> & { metrics: string | null };
 
 function summary(row: Row): RunSummary {
@@ -33,18 +34,30 @@ function summary(row: Row): RunSummary {
 /** Newest first, optionally of one job. */
 export function listRuns(db: Database, filter: { job?: string; limit: number }): RunSummary[] {
   return db
-    .query<Row, [string | null, string | null, number]>(`SELECT ${COLUMNS} FROM runs WHERE (? IS NULL OR job = ?) ORDER BY created_at DESC LIMIT ?`)
+    .query<Row, [string | null, string | null, number]>(
+      `SELECT ${COLUMNS} FROM runs WHERE (? IS NULL OR job = ?) ORDER BY created_at DESC LIMIT ?`,
+    )
     .all(filter.job ?? null, filter.job ?? null, filter.limit)
     .map(summary);
 }
 
 export function getRun(db: Database, id: string): RunDetail | undefined {
-  const row = db.query<Row & { details: string | null; run_dir: string | null }, [string]>(`SELECT ${COLUMNS}, details, run_dir FROM runs WHERE id = ?`).get(id);
-  return row ? { ...summary(row), details: row.details ? JSON.parse(row.details) : null, run_dir: row.run_dir } : undefined;
+  const row = db
+    .query<Row & { details: string | null; run_dir: string | null }, [string]>(
+      `SELECT ${COLUMNS}, details, run_dir FROM runs WHERE id = ?`,
+    )
+    .get(id);
+  return row
+    ? { ...summary(row), details: row.details ? JSON.parse(row.details) : null, run_dir: row.run_dir }
+    : undefined;
 }
 
 /** The latest successful run of job+key, with how far its deploy got (null: none was recorded). */
-export function latestSuccess(db: Database, job: string, key: string | undefined): { id: string; ended_at: number; details: string; deploy: DeployState | null } | undefined {
+export function latestSuccess(
+  db: Database,
+  job: string,
+  key: string | undefined,
+): { id: string; ended_at: number; details: string; deploy: DeployState | null } | undefined {
   return (
     db
       .query<{ id: string; ended_at: number; details: string; deploy: DeployState | null }, [string, string | null]>(
@@ -71,12 +84,21 @@ export interface RunInProgress {
 
 /** Runs under way, oldest first. */
 export function runsInProgress(db: Database): RunInProgress[] {
-  return db.query<RunInProgress, []>(`SELECT id, job, key, status, progress, message, started_at FROM runs WHERE status IN ${UNDER_WAY} ORDER BY started_at`).all();
+  return db
+    .query<RunInProgress, []>(
+      `SELECT id, job, key, status, progress, message, started_at FROM runs WHERE status IN ${UNDER_WAY} ORDER BY ` +
+        `started_at`,
+    )
+    .all();
 }
 
 /** How many runs each job has in each status, for the metrics. */
 export function runCounts(db: Database): Array<{ job: string; status: string; count: number }> {
-  return db.query<{ job: string; status: string; count: number }, []>("SELECT job, status, count(*) AS count FROM runs GROUP BY job, status").all();
+  return db
+    .query<{ job: string; status: string; count: number }, []>(
+      "SELECT job, status, count(*) AS count FROM runs GROUP BY job, status",
+    )
+    .all();
 }
 
 /** How long a run took from start to end (to now, if it has not ended); undefined when it never started. */
@@ -91,11 +113,22 @@ export function runSeconds(db: Database, id: string, now: number): number | unde
  * At start, runs still queued or under way belong to a process that is gone: marks them interrupted
  * and returns them, so that they can be run again.
  */
-export function interruptRunsLeftOver(db: Database, now: number): Array<{ id: string; job: string; key: string | null }> {
+export function interruptRunsLeftOver(
+  db: Database,
+  now: number,
+): Array<{ id: string; job: string; key: string | null }> {
   const left = "('queued', 'running', 'paused', 'stalled')";
   return db.transaction(() => {
-    const rows = db.query<{ id: string; job: string; key: string | null }, []>(`SELECT id, job, key FROM runs WHERE status IN ${left}`).all();
-    if (rows.length > 0) db.query(`UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'edgetrain stopped while this run was in progress' WHERE status IN ${left}`).run(now);
+    const rows = db
+      .query<{ id: string; job: string; key: string | null }, []>(
+        `SELECT id, job, key FROM runs WHERE status IN ${left}`,
+      )
+      .all();
+    if (rows.length > 0)
+      db.query(
+        `UPDATE runs SET status = 'interrupted', ended_at = ?, error = 'edgetrain stopped while this run was in ` +
+          `progress' WHERE status IN ${left}`,
+      ).run(now);
     return rows;
   })();
 }

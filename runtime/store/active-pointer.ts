@@ -46,14 +46,14 @@ export class ActivePointers {
 
   /** Readers go on seeing the old pointer until the new one is durable. */
   async write(model: string, pointer: ActivePointer): Promise<void> {
-    await writeAtomicallyAsync(this.fileOf(model), JSON.stringify(pointer) + "\n");
+    await writeAtomicallyAsync(this.fileOf(model), `${JSON.stringify(pointer)}\n`);
     await syncPath(join(this.root, model));
     this.kept.set(model, pointer);
   }
 
   /** At open, before anything serves: written at once. */
   writeNow(model: string, pointer: ActivePointer): void {
-    writeAtomically(this.fileOf(model), JSON.stringify(pointer) + "\n");
+    writeAtomically(this.fileOf(model), `${JSON.stringify(pointer)}\n`);
     this.kept.set(model, pointer);
   }
 
@@ -73,11 +73,15 @@ export function readPointer(text: string): { pointer: ActivePointer } | { proble
     return { problem: messageOf(error) };
   }
   const pointer = value as Partial<ActivePointer> | null;
-  if (!Number.isInteger(pointer?.version) || pointer!.version! < 1) return { problem: "version is not a version number" };
-  if (!Array.isArray(pointer!.previous) || !pointer!.previous.every((v) => Number.isInteger(v))) return { problem: "previous is not a list of version numbers" };
+  if (!Number.isInteger(pointer?.version) || pointer!.version! < 1)
+    return { problem: "version is not a version number" };
+  if (!Array.isArray(pointer!.previous) || !pointer!.previous.every((v) => Number.isInteger(v)))
+    return { problem: "previous is not a list of version numbers" };
   return { pointer: pointer as ActivePointer };
 }
 
 export function rollbackText(pointer: ActivePointer): string {
-  return pointer.previous.length ? `rollback goes to the retired versions ${pointer.previous.join(", ")}` : "there is no earlier version to roll back to";
+  return pointer.previous.length
+    ? `rollback goes to the retired versions ${pointer.previous.join(", ")}`
+    : "there is no earlier version to roll back to";
 }

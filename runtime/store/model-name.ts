@@ -17,7 +17,11 @@ export function modelNameOf(job: string, key: string | undefined, template?: str
 }
 
 function cleanName(raw: string): string {
-  return raw.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "").slice(0, 128);
+  return raw
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "")
+    .slice(0, 128);
 }
 
 /** Whether `model` is one the job trains: for `key`, or for any of its keys when `key` is undefined. */
@@ -38,7 +42,11 @@ export function trainsModel(
 /** Rejects names that could escape the model store (`..`, `/`, upper case) before they reach the file system. */
 export function checkModelName(name: string): string {
   if (!MODEL_NAME.test(name) || name.includes("..")) {
-    throw new EdgetrainError("bad_input", `"${name.slice(0, 80)}" is not a model name: use lower-case letters, digits, ".", "_" and "-"`, { details: { model: name.slice(0, 80) } });
+    throw new EdgetrainError(
+      "bad_input",
+      `"${name.slice(0, 80)}" is not a model name: use lower-case letters, digits, ".", "_" and "-"`,
+      { details: { model: name.slice(0, 80) } },
+    );
   }
   return name;
 }

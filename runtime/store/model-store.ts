@@ -2,18 +2,27 @@ import type { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { EdgetrainError, notFound } from "../errors.ts";
+import type { Events } from "../events/bus.ts";
 import { KeyedQueue } from "../locks/keyed-queue.ts";
 import { naturalOrder } from "../natural-order.ts";
-import type { Events } from "../events/bus.ts";
 import type { Logger } from "../plugin-api.ts";
-import { checkModelName } from "./model-name.ts";
 import { ActivePointers } from "./active-pointer.ts";
 import { repairIndex } from "./index-repair.ts";
+import { checkModelName } from "./model-name.ts";
 import { pruneVersions } from "./pruning.ts";
 import { nothingToRollBackTo, previousIntact } from "./rollback-target.ts";
-import { VersionIndex } from "./version-index.ts";
 import { writeVersionFolder } from "./version-folder.ts";
-import { damageOf, readHealthInputs, requireIntact, versionDirs, type ModelSummary, type ModelVersion, type VersionMetadata, type VersionStatus } from "./versions.ts";
+import { VersionIndex } from "./version-index.ts";
+import {
+  damageOf,
+  type ModelSummary,
+  type ModelVersion,
+  readHealthInputs,
+  requireIntact,
+  type VersionMetadata,
+  type VersionStatus,
+  versionDirs,
+} from "./versions.ts";
 
 export type { ModelSummary, ModelVersion, VersionMetadata, VersionStatus };
 
@@ -38,7 +47,15 @@ export class ModelStore {
     mkdirSync(root, { recursive: true });
     this.pointers = new ActivePointers(root);
     this.index = new VersionIndex(db, root);
-    repairIndex({ root, db, pointers: this.pointers, keepVersions, logger, index: (...args) => this.index.insert(...args), list: () => this.list() });
+    repairIndex({
+      root,
+      db,
+      pointers: this.pointers,
+      keepVersions,
+      logger,
+      index: (...args) => this.index.insert(...args),
+      list: () => this.list(),
+    });
   }
 
   /**
@@ -57,7 +74,13 @@ export class ModelStore {
       const version = Math.max(this.nextVersion(model), atLeast);
       // The parent a run started from, when it says (another job's version may have become active since).
       const parent = "parent" in metadata ? metadata.parent : this.activeVersion(model);
-      const full = await writeVersionFolder(join(this.root, model), version, artifact, { ...metadata, parent }, healthInputs);
+      const full = await writeVersionFolder(
+        join(this.root, model),
+        version,
+        artifact,
+        { ...metadata, parent },
+        healthInputs,
+      );
       this.index.insert(model, version, full, "candidate");
       this.events.emit("model.version_added", { model, version, metrics: full.metrics });
       return this.version(model, version)!;
@@ -76,14 +99,26 @@ export class ModelStore {
       await requireIntact(target);
       const before = this.pointers.get(model);
       if (before?.version === version) return target;
-      const previous = before ? [...before.previous.filter((v) => v !== version), before.version].slice(-Math.max(this.keepVersions, 1)) : [];
+      const previous = before
+        ? [...before.previous.filter((v) => v !== version), before.version].slice(-Math.max(this.keepVersions, 1))
+        : [];
       await this.pointers.write(model, { version, previous, activated_at: new Date().toISOString() });
       this.index.transaction(() => {
         if (before) this.index.setStatus(model, before.version, "retired");
         this.index.setStatus(model, version, "active");
       });
       this.events.emit("model.activated", { model, version, previous: before?.version ?? null });
-      await pruneVersions({ root: this.root, db: this.db, keepVersions: this.keepVersions, events: this.events, forget: (m, v) => this.index.forget(m, v) }, model, this.pointers.get(model));
+      await pruneVersions(
+        {
+          root: this.root,
+          db: this.db,
+          keepVersions: this.keepVersions,
+          events: this.events,
+          forget: (m, v) => this.index.forget(m, v),
+        },
+        model,
+        this.pointers.get(model),
+      );
       return this.version(model, version)!;
     });
   }
@@ -98,7 +133,9 @@ export class ModelStore {
       const current = this.pointers.get(model);
       if (!current) {
         this.requireVersions(model);
-        throw new EdgetrainError("not_found", `model ${model} has no active version to roll back from`, { details: { model } });
+        throw new EdgetrainError("not_found", `model ${model} has no active version to roll back from`, {
+          details: { model },
+        });
       }
       const { target, rest, skipped } = await previousIntact(current, (v) => this.version(model, v));
       if (target === undefined) {
@@ -120,7 +157,8 @@ export class ModelStore {
     return this.changes.run(model, async () => {
       const current = this.pointers.get(model);
       if (!current) return;
-      // Marked before the pointer goes: after a crash in between, a missing pointer must not read as deleted by hand and be restored.
+      // Marked before the pointer goes: after a crash in between, a missing pointer must not read as deleted by hand
+      // and be restored.
       this.index.setStatus(model, current.version, "rolled_back", reason);
       await this.pointers.remove(model);
       this.events.emit("model.withdrawn", { model, version: current.version, reason });
@@ -140,11 +178,22 @@ export class ModelStore {
   list(): ModelSummary[] {
     const rows = this.index.models();
     // SQLite orders player_10 before player_2; people count.
-    return rows.toSorted((a, b) => naturalOrder(a.model, b.model)).map((row) => {
-      const active = this.activeVersion(row.model);
-      const shown = this.version(row.model, active ?? row.latest);
-      return { model: row.model, active, versions: row.versions, latest: row.latest, job: shown?.job, key: shown?.key, metrics: shown?.metrics, activated_at: this.pointers.get(row.model)?.activated_at };
-    });
+    return rows
+      .toSorted((a, b) => naturalOrder(a.model, b.model))
+      .map((row) => {
+        const active = this.activeVersion(row.model);
+        const shown = this.version(row.model, active ?? row.latest);
+        return {
+          model: row.model,
+          active,
+          versions: row.versions,
+          latest: row.latest,
+          job: shown?.job,
+          key: shown?.key,
+          metrics: shown?.metrics,
+          activated_at: this.pointers.get(row.model)?.activated_at,
+        };
+      });
   }
 
   versions(model: string): ModelVersion[] {
@@ -171,7 +220,10 @@ export class ModelStore {
     const found = this.version(model, version);
     if (!found || !existsSync(found.path)) {
       const known = this.requireVersions(model).map((v) => v.version);
-      throw new EdgetrainError("not_found", `model ${model} has no version ${version}`, { details: { model, version }, hint: `versions kept: ${known.join(", ")}` });
+      throw new EdgetrainError("not_found", `model ${model} has no version ${version}`, {
+        details: { model, version },
+        hint: `versions kept: ${known.join(", ")}`,
+      });
     }
     return found;
   }

@@ -29,9 +29,14 @@ export async function writeVersionFolder(
       throw writeFailure(join(dir, String(version), MODEL_FILE), error);
     }
     await syncPath(join(incoming, MODEL_FILE));
-    const full: VersionMetadata = { ...metadata, created_at: new Date().toISOString(), sha256: await sha256OfFile(join(incoming, MODEL_FILE)) };
-    await writeAtomicallyAsync(join(incoming, METADATA_FILE), JSON.stringify(full, null, 2) + "\n");
-    if (healthInputs?.length) await writeAtomicallyAsync(join(incoming, HEALTH_FILE), JSON.stringify(healthInputs) + "\n");
+    const full: VersionMetadata = {
+      ...metadata,
+      created_at: new Date().toISOString(),
+      sha256: await sha256OfFile(join(incoming, MODEL_FILE)),
+    };
+    await writeAtomicallyAsync(join(incoming, METADATA_FILE), `${JSON.stringify(full, null, 2)}\n`);
+    if (healthInputs?.length)
+      await writeAtomicallyAsync(join(incoming, HEALTH_FILE), `${JSON.stringify(healthInputs)}\n`);
     await rename(incoming, join(dir, String(version)));
     await syncPath(dir);
     return full;

@@ -24,22 +24,48 @@ export class VersionIndex {
 
   insert(model: string, version: number, metadata: VersionMetadata, status: VersionStatus): void {
     this.db
-      .query("INSERT OR REPLACE INTO model_versions (model, version, job, key, run_id, path, sha256, status, metrics, metadata, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)")
-      .run(model, version, metadata.job ?? null, metadata.key ?? null, join(this.root, model, String(version), MODEL_FILE), metadata.sha256, status, JSON.stringify(metadata.metrics), JSON.stringify(metadata), Date.parse(metadata.created_at));
+      .query(
+        "INSERT OR REPLACE INTO model_versions (model, version, job, key, run_id, path, sha256, status, metrics, " +
+          "metadata, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        model,
+        version,
+        metadata.job ?? null,
+        metadata.key ?? null,
+        join(this.root, model, String(version), MODEL_FILE),
+        metadata.sha256,
+        status,
+        JSON.stringify(metadata.metrics),
+        JSON.stringify(metadata),
+        Date.parse(metadata.created_at),
+      );
     this.forget(model, version);
   }
 
-  setStatus(model: string, version: number, status: VersionStatus, note?: string, gate?: Record<string, unknown>): void {
+  setStatus(
+    model: string,
+    version: number,
+    status: VersionStatus,
+    note?: string,
+    gate?: Record<string, unknown>,
+  ): void {
     let sql = "UPDATE model_versions SET status = ?";
     const args: Array<string | number> = [status];
     if (note !== undefined) (sql += ", metadata = json_set(coalesce(metadata, '{}'), '$.note', ?)"), args.push(note);
-    if (gate !== undefined) (sql += ", metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?))"), args.push(JSON.stringify(gate));
+    if (gate !== undefined)
+      (sql += ", metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?))"), args.push(JSON.stringify(gate));
     this.db.query(`${sql} WHERE model = ? AND version = ?`).run(...args, model, version);
     this.forget(model, version);
   }
 
   note(model: string, version: number, gate: Record<string, unknown>): void {
-    this.db.query("UPDATE model_versions SET metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?)) WHERE model = ? AND version = ?").run(JSON.stringify(gate), model, version);
+    this.db
+      .query(
+        "UPDATE model_versions SET metadata = json_set(coalesce(metadata, '{}'), '$.gate', json(?)) WHERE model = ? " +
+          "AND version = ?",
+      )
+      .run(JSON.stringify(gate), model, version);
     this.forget(model, version);
   }
 
@@ -54,12 +80,17 @@ export class VersionIndex {
 
   models(): Array<{ model: string; versions: number; latest: number }> {
     return this.db
-      .query<{ model: string; versions: number; latest: number }, []>("SELECT model, count(*) AS versions, max(version) AS latest FROM model_versions GROUP BY model ORDER BY model")
+      .query<{ model: string; versions: number; latest: number }, []>(
+        "SELECT model, count(*) AS versions, max(version) AS latest FROM model_versions GROUP BY model ORDER BY model",
+      )
       .all();
   }
 
   modelNames(): string[] {
-    return this.db.query<{ model: string }, []>("SELECT DISTINCT model FROM model_versions").all().map((row) => row.model);
+    return this.db
+      .query<{ model: string }, []>("SELECT DISTINCT model FROM model_versions")
+      .all()
+      .map((row) => row.model);
   }
 
   /** The model's version numbers, newest first. */
@@ -71,7 +102,9 @@ export class VersionIndex {
   }
 
   latest(model: string): number {
-    const row = this.db.query<{ latest: number | null }, [string]>("SELECT max(version) AS latest FROM model_versions WHERE model = ?").get(model);
+    const row = this.db
+      .query<{ latest: number | null }, [string]>("SELECT max(version) AS latest FROM model_versions WHERE model = ?")
+      .get(model);
     return row?.latest ?? 0;
   }
 
@@ -80,7 +113,8 @@ export class VersionIndex {
     const row = this.row(model, version);
     if (!row) return undefined;
     const status = active === version ? "active" : row.status === "active" ? "retired" : row.status;
-    if (row.composed?.status !== status) row.composed = { ...(row.metadata as VersionMetadata), model, version, status, path: row.path };
+    if (row.composed?.status !== status)
+      row.composed = { ...(row.metadata as VersionMetadata), model, version, status, path: row.path };
     return row.composed;
   }
 
@@ -89,10 +123,16 @@ export class VersionIndex {
     let row = this.rows.get(id);
     if (!row) {
       const stored = this.db
-        .query<{ status: VersionStatus; path: string; metadata: string | null }, [string, number]>("SELECT status, path, metadata FROM model_versions WHERE model = ? AND version = ?")
+        .query<{ status: VersionStatus; path: string; metadata: string | null }, [string, number]>(
+          "SELECT status, path, metadata FROM model_versions WHERE model = ? AND version = ?",
+        )
         .get(model, version);
       if (!stored) return undefined;
-      row = { status: stored.status, path: stored.path, metadata: stored.metadata ? (JSON.parse(stored.metadata) as VersionMetadata) : undefined };
+      row = {
+        status: stored.status,
+        path: stored.path,
+        metadata: stored.metadata ? (JSON.parse(stored.metadata) as VersionMetadata) : undefined,
+      };
       this.rows.set(id, row);
     }
     return row;

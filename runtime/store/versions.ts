@@ -68,7 +68,9 @@ export const HEALTH_FILE = "health.json";
 /** The numbered version folders of a model, whatever the index says. */
 export function versionDirs(root: string, model: string): number[] {
   try {
-    return readdirSync(join(root, model)).filter((name) => /^\d+$/.test(name)).map(Number);
+    return readdirSync(join(root, model))
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
   } catch {
     return [];
   }
@@ -91,13 +93,20 @@ export async function damageOf(version: ModelVersion): Promise<string | undefine
   } catch (error) {
     return `${version.path} cannot be read (${messageOf(error)})`;
   }
-  return actual === version.sha256 ? undefined : `${version.path} does not match its sha256 (damaged or changed by hand)`;
+  return actual === version.sha256
+    ? undefined
+    : `${version.path} does not match its sha256 (damaged or changed by hand)`;
 }
 
 /** Throws model_not_loadable when the version's file is gone or damaged: such a version is never made active. */
 export async function requireIntact(version: ModelVersion): Promise<void> {
   const damage = await damageOf(version);
-  if (damage) throw new EdgetrainError("model_not_loadable", `model ${version.model} version ${version.version}: ${damage}; not activated`, { details: { model: version.model, version: version.version } });
+  if (damage)
+    throw new EdgetrainError(
+      "model_not_loadable",
+      `model ${version.model} version ${version.version}: ${damage}; not activated`,
+      { details: { model: version.model, version: version.version } },
+    );
 }
 
 /** Hashed as it is read, in chunks: a large model is never held whole, nor hashed in one long block of the thread. */

@@ -1,6 +1,6 @@
 import type { Environment } from "../environment.ts";
-import type { Logger } from "../plugin-api.ts";
 import { sendUnixDatagram } from "../os/unix-datagram.ts";
+import type { Logger } from "../plugin-api.ts";
 
 /**
  * The daemon's side of systemd's notify protocol (sd_notify): READY=1 once it serves, RELOADING=1 and

@@ -14,7 +14,10 @@ export interface CheckpointRules {
 
 const YIELD_EVERY_MS = 20;
 
-/** What a strategy's `checkpoint(worker)` does between trees or epochs: honour cancel, memory limit, pause and thread allowance. */
+/**
+ * What a strategy's `checkpoint(worker)` does between trees or epochs: honour cancel, memory limit, pause and thread
+ * allowance.
+ */
 export function makeCheckpoint(rules: CheckpointRules): (worker?: number) => Promise<void> {
   const measure = rules.measureRssMb ?? (() => process.memoryUsage.rss() / 1048576);
   let yieldedAt = performance.now();
@@ -25,14 +28,23 @@ export function makeCheckpoint(rules: CheckpointRules): (worker?: number) => Pro
       await new Promise((resolve) => setImmediate(resolve));
       yieldedAt = performance.now();
     }
-    if (rules.signal.aborted) throw new EdgetrainError("cancelled", `run cancelled: ${rules.signal.reason === undefined ? "cancel requested" : messageOf(rules.signal.reason)}`, { details: { cancelled: true } });
+    if (rules.signal.aborted)
+      throw new EdgetrainError(
+        "cancelled",
+        `run cancelled: ${rules.signal.reason === undefined ? "cancel requested" : messageOf(rules.signal.reason)}`,
+        { details: { cancelled: true } },
+      );
     if (rules.memoryLimitMb !== undefined) {
       const rss = measure();
       if (rss > rules.memoryLimitMb) {
-        throw new EdgetrainError("run_failed", `run stopped: it uses ${Math.round(rss)} MB, over governor.memory_limit_mb ${rules.memoryLimitMb} MB`, {
-          details: { rss_mb: Math.round(rss), memory_limit_mb: rules.memoryLimitMb },
-          hint: "use fewer rows, trees or workers, or raise governor.memory_limit_mb in the profile",
-        });
+        throw new EdgetrainError(
+          "run_failed",
+          `run stopped: it uses ${Math.round(rss)} MB, over governor.memory_limit_mb ${rules.memoryLimitMb} MB`,
+          {
+            details: { rss_mb: Math.round(rss), memory_limit_mb: rules.memoryLimitMb },
+            hint: "use fewer rows, trees or workers, or raise governor.memory_limit_mb in the profile",
+          },
+        );
       }
     }
     await rules.whilePaused?.();

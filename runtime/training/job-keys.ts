@@ -15,7 +15,12 @@ export async function jobKeys(job: Job, dataRoot: string): Promise<Array<string 
   if (data.source === "sessions") return sessionKeys(join(dataRoot, data.path));
   if (data.key_from === "file") return csvFilesIn(join(dataRoot, data.path)).map((file) => basename(file, ".csv"));
   if (data.key_column) {
-    const table = await readCsvTable(csvFilesIn(join(dataRoot, data.path)), { label: data.label, onBadCell: "skip-row", keep: [data.key_column], features: [] });
+    const table = await readCsvTable(csvFilesIn(join(dataRoot, data.path)), {
+      label: data.label,
+      onBadCell: "skip-row",
+      keep: [data.key_column],
+      features: [],
+    });
     return [...new Set(table.kept[data.key_column])].sort(naturalOrder);
   }
   return [undefined];

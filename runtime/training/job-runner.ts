@@ -1,20 +1,20 @@
 import { join } from "node:path";
 import type { Profile } from "../config/schema.ts";
-import { notFound } from "../errors.ts";
-import type { Governor } from "../governor/governor.ts";
-import type { Events } from "../events/bus.ts";
-import type { DeployState, JobInfo, Logger, ResolvedPaths } from "../plugin-api.ts";
-import type { StateDatabase } from "../state/database.ts";
-import { latestSuccess } from "../state/runs.ts";
-import { RunControl } from "./run-control.ts";
-import { jobKeys } from "./job-keys.ts";
-import type { Deployer } from "../deploy/deployer.ts";
 import { resumeDeploys } from "../deploy/deploy-resume.ts";
-import type { Retention } from "../state/retention.ts";
-import { scoreActiveModel } from "../scoring/score-active-model.ts";
-import type { ModelStore } from "../store/model-store.ts";
+import type { Deployer } from "../deploy/deployer.ts";
+import { notFound } from "../errors.ts";
+import type { Events } from "../events/bus.ts";
+import type { Governor } from "../governor/governor.ts";
+import type { DeployState, JobInfo, Logger, ResolvedPaths } from "../plugin-api.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
+import { scoreActiveModel } from "../scoring/score-active-model.ts";
+import type { StateDatabase } from "../state/database.ts";
+import type { Retention } from "../state/retention.ts";
+import { latestSuccess } from "../state/runs.ts";
+import type { ModelStore } from "../store/model-store.ts";
+import { jobKeys } from "./job-keys.ts";
 import { type KeyRunContext, runKey } from "./key-run.ts";
+import type { RunControl } from "./run-control.ts";
 import type { RunOutcome, RunRequest } from "./run-request.ts";
 
 export interface JobRunnerParts {
@@ -28,7 +28,10 @@ export interface JobRunnerParts {
   governor?: Governor;
   /** Shared across profile reloads, so runs started under the old profile can still be cancelled. */
   active?: Map<string, RunControl>;
-  /** Takes a successful run's model into the store and through the job's deploy steps; without one the artifact stays in the run folder. */
+  /**
+   * Takes a successful run's model into the store and through the job's deploy steps; without one the artifact stays in
+   * the run folder.
+   */
   deployer?: Deployer;
   /** Removes the job's old run folders after each run (`history.run_folders`). */
   retention?: Retention;
@@ -48,9 +51,13 @@ export class JobRunner {
   }
   /** What one run of a key reaches of the runner. */
   private get keyRun(): KeyRunContext {
-    return { parts: this.parts, active: this.active, lastSuccess: (job, key) => this.lastSuccess(job, key), jobInfo: (name) => this.jobInfo(name) };
+    return {
+      parts: this.parts,
+      active: this.active,
+      lastSuccess: (job, key) => this.lastSuccess(job, key),
+      jobInfo: (name) => this.jobInfo(name),
+    };
   }
-
 
   jobNamed(name: string) {
     const job = this.parts.profile.jobs[name];
@@ -91,12 +98,23 @@ export class JobRunner {
     return outcomes;
   }
 
-  /** The latest successful run of job+key: when it ended, the artifact warm starts continue from, and how far its deploy got. */
-  lastSuccess(job: string, key: string | undefined): { at: number; artifact?: string; used?: string[]; deploy?: DeployState } | undefined {
+  /**
+   * The latest successful run of job+key: when it ended, the artifact warm starts continue from, and how far its deploy
+   * got.
+   */
+  lastSuccess(
+    job: string,
+    key: string | undefined,
+  ): { at: number; artifact?: string; used?: string[]; deploy?: DeployState } | undefined {
     const row = latestSuccess(this.parts.state.db, job, key);
     if (!row) return undefined;
     const details = JSON.parse(row.details) as { artifact?: string; data?: { files?: string[]; testFiles?: string[] } };
-    return { at: row.ended_at, artifact: details.artifact, used: [...(details.data?.files ?? []), ...(details.data?.testFiles ?? [])], ...(row.deploy ? { deploy: row.deploy } : {}) };
+    return {
+      at: row.ended_at,
+      artifact: details.artifact,
+      used: [...(details.data?.files ?? []), ...(details.data?.testFiles ?? [])],
+      ...(row.deploy ? { deploy: row.deploy } : {}),
+    };
   }
 
   /** The version of job+key's model that serves now. */
@@ -119,7 +137,8 @@ export class JobRunner {
   /** Deploys a crash left pending or in progress go through their job's steps again; at start, before any run. */
   async resumeDeploys(): Promise<void> {
     const { deployer, profile, paths, state, logger } = this.parts;
-    if (deployer) await resumeDeploys({ deployer, profile, paths, state, logger, jobInfo: (name) => this.jobInfo(name) });
+    if (deployer)
+      await resumeDeploys({ deployer, profile, paths, state, logger, jobInfo: (name) => this.jobInfo(name) });
   }
 
   /** The active model of job+key scored on the newest data it has not trained on (accuracy-below). */

@@ -1,26 +1,26 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { type ScoreKeyRequest, scoreKey } from "../batch-scoring/score-job.ts";
+import { scoreMetrics } from "../batch-scoring/score-summary.ts";
 import type { Profile } from "../config/schema.ts";
-import { cancellation, cancellationOf, EdgetrainError, messageOf } from "../errors.ts";
-import type { DataTable, JobInfo, Logger, TrainResult } from "../plugin-api.ts";
-import { acquireLock } from "../locks/lockfile.ts";
-import { recordDeployPending } from "../state/deploys.ts";
-import { modelNameOf } from "../store/model-name.ts";
-import { RunControl } from "./run-control.ts";
-import { maxRuntimeOf, startRunDeadline } from "./run-deadline.ts";
-import { RunRecorder } from "./run-recorder.ts";
-import { runStrategyInThread, type ThreadBridge } from "./strategy-thread.ts";
 import { crashPoint } from "../deploy/crash-points.ts";
 import type { Deployment } from "../deploy/deployment.ts";
-import { warnOverrides } from "./run-overrides.ts";
-import { scoreKey, type ScoreKeyRequest } from "../batch-scoring/score-job.ts";
-import { scoreMetrics } from "../batch-scoring/score-summary.ts";
+import { cancellation, cancellationOf, EdgetrainError, messageOf } from "../errors.ts";
+import { acquireLock } from "../locks/lockfile.ts";
+import type { DataTable, JobInfo, Logger, TrainResult } from "../plugin-api.ts";
 import { KIND_WORDS } from "../plugins/instantiate.ts";
 import type { RegisteredPlugin } from "../plugins/registry.ts";
+import { recordDeployPending } from "../state/deploys.ts";
+import { modelNameOf } from "../store/model-name.ts";
 import { jobPlugin } from "./job-plugin.ts";
-import { strategyRunSpec } from "./strategy-run-spec.ts";
-import type { RunOutcome, RunRequest } from "./run-request.ts";
 import type { JobRunnerParts } from "./job-runner.ts";
+import { RunControl } from "./run-control.ts";
+import { maxRuntimeOf, startRunDeadline } from "./run-deadline.ts";
+import { warnOverrides } from "./run-overrides.ts";
+import { RunRecorder } from "./run-recorder.ts";
+import type { RunOutcome, RunRequest } from "./run-request.ts";
+import { strategyRunSpec } from "./strategy-run-spec.ts";
+import { runStrategyInThread, type ThreadBridge } from "./strategy-thread.ts";
 
 /** What one run of a key reaches of its job runner. */
 export interface KeyRunContext {
@@ -32,7 +32,17 @@ export interface KeyRunContext {
 }
 
 /** A deploy that breaks leaves the run succeeded and the serving version untouched; the failure is recorded. */
-async function deployRun(ctx: KeyRunContext, request: RunRequest, job: Profile["jobs"][string], key: string | undefined, run: string, result: TrainResult, heldOut: DataTable | undefined, signal: AbortSignal, logger: Logger): Promise<Deployment | undefined> {
+async function deployRun(
+  ctx: KeyRunContext,
+  request: RunRequest,
+  job: Profile["jobs"][string],
+  key: string | undefined,
+  run: string,
+  result: TrainResult,
+  heldOut: DataTable | undefined,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<Deployment | undefined> {
   if (!ctx.parts.deployer) return undefined;
   try {
     const jobInfo = ctx.jobInfo(request.job);
@@ -46,7 +56,13 @@ async function deployRun(ctx: KeyRunContext, request: RunRequest, job: Profile["
 }
 
 /** A score job's run: its summary is the run's record, and goes out as `score.summary` when it scored rows. */
-async function scoreRun(ctx: KeyRunContext, request: ScoreKeyRequest, run: string, recorder: RunRecorder, bridge: ThreadBridge) {
+async function scoreRun(
+  ctx: KeyRunContext,
+  request: ScoreKeyRequest,
+  run: string,
+  recorder: RunRecorder,
+  bridge: ThreadBridge,
+) {
   const { profile, paths, state, store, events } = ctx.parts;
   const { job, key } = request;
   if (!store) throw new EdgetrainError("internal", `job ${job}: no model store to score with`);
@@ -62,7 +78,12 @@ async function scoreRun(ctx: KeyRunContext, request: ScoreKeyRequest, run: strin
  * One run of one key of a job: records it, trains (or scores) in a thread of its own under its deadline, the
  * governor and the training lock, then deploys a trained model.
  */
-export async function runKey(ctx: KeyRunContext, request: RunRequest, job: Profile["jobs"][string], key: string | undefined): Promise<RunOutcome> {
+export async function runKey(
+  ctx: KeyRunContext,
+  request: RunRequest,
+  job: Profile["jobs"][string],
+  key: string | undefined,
+): Promise<RunOutcome> {
   const { profile, paths, registry, state, governor } = ctx.parts;
   const { kind, name } = jobPlugin(job);
   const plugin = registry.get(kind, name);
@@ -85,7 +106,10 @@ export async function runKey(ctx: KeyRunContext, request: RunRequest, job: Profi
   const clearDeadline = startRunDeadline(
     maxRuntime,
     (remainingMs) => {
-      logger.warn("run nears its max_runtime", { max_runtime: maxRuntime, remaining_s: Math.round(remainingMs / 1000) });
+      logger.warn("run nears its max_runtime", {
+        max_runtime: maxRuntime,
+        remaining_s: Math.round(remainingMs / 1000),
+      });
       const near = { run: id, job: request.job, key, max_runtime: String(maxRuntime), remaining_ms: remainingMs };
       ctx.parts.events?.emit("run.max_runtime_near", near);
     },
@@ -132,23 +156,52 @@ export async function runKey(ctx: KeyRunContext, request: RunRequest, job: Profi
       bridge,
     );
     const ran = { ...result, metadata: { ...result.metadata, parent: start?.version ?? null } };
-    // The deploy is pending from the moment the run counts as succeeded: a crash after this resumes it at the next start.
+    // The deploy is pending from the moment the run counts as succeeded: a crash after this resumes it at the next
+    // start.
     state.db.transaction(() => {
       recorder.succeeded(ran);
-      if (ctx.parts.deployer) recordDeployPending(state.db, { run: id, job: request.job, key, model: modelNameOf(request.job, key, job.model), result: ran });
+      if (ctx.parts.deployer)
+        recordDeployPending(state.db, {
+          run: id,
+          job: request.job,
+          key,
+          model: modelNameOf(request.job, key, job.model),
+          result: ran,
+        });
     })();
     crashPoint("after-run-recorded");
     logger.info("run succeeded", { ...result.metrics });
     const deployment = await deployRun(ctx, request, job, key, id, ran, heldOut, abort.signal, logger);
     if (deployment) recorder.deployed(deployment);
-    return { run: id, job: request.job, key, status: "succeeded", metrics: result.metrics, artifact: result.artifact, deployment };
+    return {
+      run: id,
+      job: request.job,
+      key,
+      status: "succeeded",
+      metrics: result.metrics,
+      artifact: result.artifact,
+      deployment,
+    };
   } catch (error) {
     const cancelled = abort.signal.aborted ? cancellationOf(abort.signal) : undefined;
-    recorder.failed(cancelled ? new EdgetrainError(cancelled.code, `cancelled: ${cancelled.message}`, { details: cancelled.details }) : error, cancelled !== undefined);
+    recorder.failed(
+      cancelled
+        ? new EdgetrainError(cancelled.code, `cancelled: ${cancelled.message}`, { details: cancelled.details })
+        : error,
+      cancelled !== undefined,
+    );
     // A cancel is asked for (a person, a shutdown, max_pause): worth a warning, not an error.
     if (cancelled) logger.warn("run cancelled", { reason: cancelled.message, cause: cancelled.details.reason });
     else logger.error("run failed", { error: messageOf(error) });
-    if (cancelled) return { run: id, job: request.job, key, status: "cancelled", error: cancelled.message, cancel_reason: cancelled.details.reason };
+    if (cancelled)
+      return {
+        run: id,
+        job: request.job,
+        key,
+        status: "cancelled",
+        error: cancelled.message,
+        cancel_reason: cancelled.details.reason,
+      };
     return { run: id, job: request.job, key, status: "failed", error: messageOf(error) };
   } finally {
     await recorder.written();

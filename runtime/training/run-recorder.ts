@@ -1,9 +1,9 @@
 import { join } from "node:path";
+import { type ScoreSummary, scoreMetrics } from "../batch-scoring/score-summary.ts";
 import { type CancelReason, EdgetrainError } from "../errors.ts";
 import { writeAtomicallyAsync } from "../files/write-atomically.ts";
 import type { EventSink, ProgressReporter, TrainResult } from "../plugin-api.ts";
 import type { StateDatabase } from "../state/database.ts";
-import { scoreMetrics, type ScoreSummary } from "../batch-scoring/score-summary.ts";
 import type { RunDetails, RunIdentity } from "./run-details.ts";
 
 const WRITE_EVERY_MS = 1000;
@@ -29,11 +29,28 @@ export class RunRecorder {
     return `${new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${crypto.randomUUID().slice(0, 6)}`;
   }
 
-  constructor(private readonly state: Pick<StateDatabase, "db" | "writes">, private readonly run: RunIdentity, now = Date.now()) {
+  constructor(
+    private readonly state: Pick<StateDatabase, "db" | "writes">,
+    private readonly run: RunIdentity,
+    now = Date.now(),
+  ) {
     this.id = run.id;
-    state.db.query("INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, run_dir, details) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)").run(
-      this.id, run.job, run.key ?? null, run.strategy, run.trigger, now, now, run.runDir, JSON.stringify(this.details),
-    );
+    state.db
+      .query(
+        "INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, run_dir, details) VALUES " +
+          "(?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+      )
+      .run(
+        this.id,
+        run.job,
+        run.key ?? null,
+        run.strategy,
+        run.trigger,
+        now,
+        now,
+        run.runDir,
+        JSON.stringify(this.details),
+      );
   }
 
   /** Events of the strategy, recorded, then passed on. */
@@ -103,7 +120,10 @@ export class RunRecorder {
   deployed(deployment: unknown): void {
     this.details.deployment = deployment;
     const details = JSON.stringify(this.details);
-    this.state.writes.retry(`the record of run ${this.id}`, () => void this.state.db.query("UPDATE runs SET details = ? WHERE id = ?").run(details, this.id));
+    this.state.writes.retry(
+      `the record of run ${this.id}`,
+      () => void this.state.db.query("UPDATE runs SET details = ? WHERE id = ?").run(details, this.id),
+    );
     this.writeFile("succeeded");
   }
 
@@ -111,7 +131,8 @@ export class RunRecorder {
     this.takeWorkers((error as { reports?: unknown }).reports);
     if (error instanceof EdgetrainError) {
       this.details.error_code = error.code;
-      if (cancelled && typeof error.details.reason === "string") this.details.cancel_reason = error.details.reason as CancelReason;
+      if (cancelled && typeof error.details.reason === "string")
+        this.details.cancel_reason = error.details.reason as CancelReason;
     }
     this.finish(cancelled ? "cancelled" : "failed", undefined, error instanceof Error ? error.message : String(error));
   }
@@ -119,17 +140,38 @@ export class RunRecorder {
   private takeWorkers(workers: unknown): void {
     if (!Array.isArray(workers)) return;
     this.details.workers = workers;
-    const tails = workers.flatMap((w: { id?: number; log_tail?: string[]; logTail?: string[] }) => (w.log_tail ?? w.logTail ?? []).map((line) => (workers.length > 1 ? `[${w.id}] ${line}` : line)));
+    const tails = workers.flatMap((w: { id?: number; log_tail?: string[]; logTail?: string[] }) =>
+      (w.log_tail ?? w.logTail ?? []).map((line) => (workers.length > 1 ? `[${w.id}] ${line}` : line)),
+    );
     this.details.log_tail = tails.slice(-200);
-    const last = workers.map((w: { lastHeartbeat?: Record<string, unknown> }) => w.lastHeartbeat).filter(Boolean).at(-1);
+    const last = workers
+      .map((w: { lastHeartbeat?: Record<string, unknown> }) => w.lastHeartbeat)
+      .filter(Boolean)
+      .at(-1);
     if (last) this.details.last_heartbeat = last;
   }
 
   private finish(status: "succeeded" | "failed" | "cancelled", metrics?: Record<string, number>, error?: string): void {
     clearTimeout(this.trailing);
     this.finished = true;
-    const values = [status, Date.now(), status === "succeeded" ? 1 : this.fraction(), metrics ? JSON.stringify(metrics) : null, error ?? null, JSON.stringify(this.details), this.id] as const;
-    this.state.writes.retry(`the record of run ${this.id}`, () => void this.state.db.query("UPDATE runs SET status = ?, ended_at = ?, progress = ?, metrics = ?, error = ?, details = ? WHERE id = ?").run(...values));
+    const values = [
+      status,
+      Date.now(),
+      status === "succeeded" ? 1 : this.fraction(),
+      metrics ? JSON.stringify(metrics) : null,
+      error ?? null,
+      JSON.stringify(this.details),
+      this.id,
+    ] as const;
+    this.state.writes.retry(
+      `the record of run ${this.id}`,
+      () =>
+        void this.state.db
+          .query(
+            "UPDATE runs SET status = ?, ended_at = ?, progress = ?, metrics = ?, error = ?, details = ? WHERE id = ?",
+          )
+          .run(...values),
+    );
     this.writeFile(status);
   }
 
@@ -144,20 +186,33 @@ export class RunRecorder {
     if (!force && now - this.lastWrite < WRITE_EVERY_MS) {
       // A change held back is written when the interval ends, not only with the next one (a trainer's last
       // log line before a long silence).
-      this.trailing ??= setTimeout(() => {
-        this.trailing = undefined;
-        this.flush(false);
-      }, WRITE_EVERY_MS - (now - this.lastWrite));
+      this.trailing ??= setTimeout(
+        () => {
+          this.trailing = undefined;
+          this.flush(false);
+        },
+        WRITE_EVERY_MS - (now - this.lastWrite),
+      );
       this.trailing.unref?.();
       return;
     }
     clearTimeout(this.trailing);
     this.trailing = undefined;
     this.lastWrite = now;
-    this.state.writes.attempt(`progress of run ${this.id}`, () =>
-      void this.state.db.query(`UPDATE runs SET progress = ?, message = ?, details = ?${status ? ", status = ?" : ""} WHERE id = ?`).run(
-        ...([this.fraction(), this.details.progress?.message ?? null, JSON.stringify(this.details), ...(status ? [status] : []), this.id] as [number | null, string | null, string, ...string[]]),
-      ),
+    this.state.writes.attempt(
+      `progress of run ${this.id}`,
+      () =>
+        void this.state.db
+          .query(`UPDATE runs SET progress = ?, message = ?, details = ?${status ? ", status = ?" : ""} WHERE id = ?`)
+          .run(
+            ...([
+              this.fraction(),
+              this.details.progress?.message ?? null,
+              JSON.stringify(this.details),
+              ...(status ? [status] : []),
+              this.id,
+            ] as [number | null, string | null, string, ...string[]]),
+          ),
     );
     this.writeFile(status ?? "running");
   }

@@ -1,10 +1,10 @@
-import { EdgetrainError, type ErrorCode } from "../errors.ts";
-import type { DataTable, ResolvedPaths, TrainResult } from "../plugin-api.ts";
-import type { DataSourceSpec } from "../data/source-spec.ts";
-import type { Level } from "../log/logger.ts";
-import type { RunCapacitySettings } from "../governor/run-capacity.ts";
-import type { TrainingClass } from "../os/thread-priority.ts";
 import type { ScoreOutcome, ScoreRunSpec } from "../batch-scoring/score-run-spec.ts";
+import type { DataSourceSpec } from "../data/source-spec.ts";
+import { EdgetrainError, type ErrorCode } from "../errors.ts";
+import type { RunCapacitySettings } from "../governor/run-capacity.ts";
+import type { Level } from "../log/logger.ts";
+import type { TrainingClass } from "../os/thread-priority.ts";
+import type { DataTable, ResolvedPaths, TrainResult } from "../plugin-api.ts";
 
 /** Everything a training thread needs to run one strategy run; plain data, copied into the thread. */
 export interface StrategyRunSpec {
@@ -30,7 +30,9 @@ export interface StrategyRunSpec {
   paused: boolean;
   /** Threads the run may train on when it starts (see ThreadAllowance); undefined: all. */
   threads?: number;
-  /** `governor.training_class` and `training_nice`: the run's threads yield the CPU to the ones answering predictions. */
+  /**
+   * `governor.training_class` and `training_nice`: the run's threads yield the CPU to the ones answering predictions.
+   */
   priority: { class: TrainingClass; nice: number };
   /** The deploy steps score on the held-out rows: the thread sends them back with the result. */
   wantHeldOut: boolean;
@@ -70,7 +72,9 @@ export function errorToThread(error: unknown): ThreadError {
 }
 
 export function errorFromThread(error: ThreadError): Error {
-  const rebuilt: Error & { reports?: unknown } = error.code ? new EdgetrainError(error.code, error.message, { hint: error.hint, details: error.details }) : new Error(error.message);
+  const rebuilt: Error & { reports?: unknown } = error.code
+    ? new EdgetrainError(error.code, error.message, { hint: error.hint, details: error.details })
+    : new Error(error.message);
   if (error.reports !== undefined) rebuilt.reports = error.reports;
   return rebuilt;
 }

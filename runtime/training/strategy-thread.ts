@@ -1,11 +1,21 @@
-import { messageOf } from "../errors.ts";
-import type { DataTable, EventSink, Logger, PauseState, ProgressReporter, TrainingThreads, TrainResult } from "../plugin-api.ts";
-import { errorFromThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
 import type { ScoreOutcome, ScoreRunSpec } from "../batch-scoring/score-run-spec.ts";
+import { messageOf } from "../errors.ts";
+import type {
+  DataTable,
+  EventSink,
+  Logger,
+  PauseState,
+  ProgressReporter,
+  TrainingThreads,
+  TrainResult,
+} from "../plugin-api.ts";
+import { errorFromThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
 
 // A compiled binary holds the thread's module as an extra entry point under its source path from the
 // project root (scripts/build.ts); from source it sits next to this file.
-const THREAD_MODULE = Bun.isStandaloneExecutable ? "./runtime/training/strategy-worker.ts" : new URL("./strategy-worker.ts", import.meta.url).href;
+const THREAD_MODULE = Bun.isStandaloneExecutable
+  ? "./runtime/training/strategy-worker.ts"
+  : new URL("./strategy-worker.ts", import.meta.url).href;
 
 /** How long a cancelled run may take to reach its next checkpoint before its thread is stopped outright. */
 const CANCEL_GRACE_MS = 15_000;
@@ -31,8 +41,14 @@ export interface StrategyRunOutcome {
  * and cancel to it. Whether it starts paused, and on how many threads, is read from the bridge, whose states
  * also carry every change after.
  */
-export function runStrategyInThread(spec: Omit<StrategyRunSpec, "paused" | "threads">, bridge: ThreadBridge): Promise<StrategyRunOutcome> {
-  const start = (paused: boolean, threads?: number): ToThread => ({ type: "start", spec: { ...spec, paused, threads } });
+export function runStrategyInThread(
+  spec: Omit<StrategyRunSpec, "paused" | "threads">,
+  bridge: ThreadBridge,
+): Promise<StrategyRunOutcome> {
+  const start = (paused: boolean, threads?: number): ToThread => ({
+    type: "start",
+    spec: { ...spec, paused, threads },
+  });
   const ended = (message: FromThread) =>
     message.type === "succeeded" ? { result: message.result, heldOut: message.heldOut } : undefined;
   return runInThread(start, bridge, ended);
@@ -43,7 +59,10 @@ export function runScoreInThread(
   spec: Omit<ScoreRunSpec, "paused" | "threads">,
   bridge: ThreadBridge,
 ): Promise<ScoreOutcome> {
-  const start = (paused: boolean, threads?: number): ToThread => ({ type: "score", spec: { ...spec, paused, threads } });
+  const start = (paused: boolean, threads?: number): ToThread => ({
+    type: "score",
+    spec: { ...spec, paused, threads },
+  });
   return runInThread(start, bridge, (message) => (message.type === "scored" ? message.outcome : undefined));
 }
 
@@ -60,9 +79,23 @@ function runInThread<T>(
     const unsubscribePause = bridge.pause.subscribe((paused) => send({ type: "pause", paused }));
     const unsubscribeThreads = bridge.threads.subscribe((allowed) => send({ type: "threads", allowed }));
     const onAbort = () => {
-      send({ type: "abort", reason: bridge.signal.reason === undefined ? "cancelled" : messageOf(bridge.signal.reason) });
+      send({
+        type: "abort",
+        reason: bridge.signal.reason === undefined ? "cancelled" : messageOf(bridge.signal.reason),
+      });
       const graceMs = bridge.cancelGraceMs ?? CANCEL_GRACE_MS;
-      grace = setTimeout(() => finish(() => reject(new Error(`run cancelled: ${messageOf(bridge.signal.reason)}; the strategy did not stop within ${graceMs / 1000} s, so its thread was stopped`))), graceMs);
+      grace = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new Error(
+                `run cancelled: ${messageOf(bridge.signal.reason)}; the strategy did not stop within ` +
+                  `${graceMs / 1000} s, so its thread was stopped`,
+              ),
+            ),
+          ),
+        graceMs,
+      );
     };
     const finish = (settle: () => void) => {
       clearTimeout(grace);

@@ -7,21 +7,21 @@
 import { Database } from "bun:sqlite";
 import { pathToFileURL } from "node:url";
 import { builtinPlugins } from "../../plugins/index.ts";
+import { scoreInThread } from "../batch-scoring/score-in-thread.ts";
+import type { ScoreRunSpec } from "../batch-scoring/score-run-spec.ts";
 import { loadTrainingData } from "../data/load-training-data.ts";
-import { runCapacity } from "../governor/run-capacity.ts";
 import { EdgetrainError } from "../errors.ts";
+import { runCapacity } from "../governor/run-capacity.ts";
 import type { Level } from "../log/logger.ts";
+import { lowerThisThread } from "../os/thread-priority.ts";
 import type { Logger, PluginStore, TrainingData } from "../plugin-api.ts";
 import { registryOf } from "../plugins/registry.ts";
 import { heldOutRows } from "../scoring/score-version.ts";
 import { pluginStore } from "../state/database.ts";
 import { PauseSwitch } from "./pause-switch.ts";
 import { runStrategy } from "./run-strategy.ts";
-import { ThreadAllowance } from "./thread-allowance.ts";
-import { lowerThisThread } from "../os/thread-priority.ts";
 import { errorToThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
-import { scoreInThread } from "../batch-scoring/score-in-thread.ts";
-import type { ScoreRunSpec } from "../batch-scoring/score-run-spec.ts";
+import { ThreadAllowance } from "./thread-allowance.ts";
 
 declare const self: Worker;
 
@@ -31,15 +31,23 @@ const pause = new PauseSwitch();
 const threads = new ThreadAllowance();
 
 function threadLogger(fields: Record<string, unknown> = {}): Logger {
-  const log = (level: Level) => (message: string, extra?: Record<string, unknown>) => post({ type: "log", level, message, fields: { ...fields, ...extra } });
-  return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), child: (more) => threadLogger({ ...fields, ...more }) };
+  const log = (level: Level) => (message: string, extra?: Record<string, unknown>) =>
+    post({ type: "log", level, message, fields: { ...fields, ...extra } });
+  return {
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+    child: (more) => threadLogger({ ...fields, ...more }),
+  };
 }
 
 /** The thread imports the run's plugin again (modules do not cross threads) and registers it alone. */
 async function pluginModule(kind: "strategy" | "score", plugin: StrategyRunSpec["plugin"]): Promise<unknown> {
-  const found = plugin.source === "built-in"
-    ? builtinPlugins.find((candidate) => candidate.kind === kind && candidate.name === plugin.name)
-    : ((await import(pathToFileURL(plugin.source).href)) as { default?: unknown }).default;
+  const found =
+    plugin.source === "built-in"
+      ? builtinPlugins.find((candidate) => candidate.kind === kind && candidate.name === plugin.name)
+      : ((await import(pathToFileURL(plugin.source).href)) as { default?: unknown }).default;
   const failed = `the training thread could not load ${kind} "${plugin.name}" from ${plugin.source}`;
   if (!found) throw new EdgetrainError("plugin_load_failed", failed);
   return found;
@@ -56,7 +64,12 @@ function lazyStore(file: string, name: string, opened: { db?: Database }): Plugi
     }
     return store;
   };
-  return { get: (key) => open().get(key), set: (key, value) => open().set(key, value), delete: (key) => open().delete(key), keys: () => open().keys() };
+  return {
+    get: (key) => open().get(key),
+    set: (key, value) => open().set(key, value),
+    delete: (key) => open().delete(key),
+    keys: () => open().keys(),
+  };
 }
 
 /** The governor's switches as the run starts, and the thread's priority lowered to the training class. */

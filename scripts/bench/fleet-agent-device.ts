@@ -9,18 +9,18 @@
 import { join } from "node:path";
 import * as v from "valibot";
 import { Fleet } from "../../runtime/config/fleet-schema.ts";
+import type { Profile } from "../../runtime/config/schema.ts";
+import type { Deployer } from "../../runtime/deploy/deployer.ts";
 import { ModelUpdates } from "../../runtime/fleet/agent/model-update.ts";
 import { MqttTransport } from "../../runtime/fleet/agent/mqtt-transport.ts";
 import { Outbox } from "../../runtime/fleet/agent/outbox.ts";
 import { trustedKeys } from "../../runtime/fleet/agent/trust.ts";
 import type { DeviceInfo, DeviceReport, Heartbeat } from "../../runtime/fleet/protocol.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
+import type { ResolvedPaths } from "../../runtime/plugin-api.ts";
+import type { ModelActivator } from "../../runtime/serving/model-activator.ts";
 import { openState, type StateDatabase } from "../../runtime/state/database.ts";
 import { ModelStore } from "../../runtime/store/model-store.ts";
-import type { Deployer } from "../../runtime/deploy/deployer.ts";
-import type { ModelActivator } from "../../runtime/serving/model-activator.ts";
-import type { Profile } from "../../runtime/config/schema.ts";
-import type { ResolvedPaths } from "../../runtime/plugin-api.ts";
 
 /** With auto_update off, the agent neither deploys nor activates: these are never called. */
 const unused = new Proxy({}, { get: () => () => Promise.reject(new Error("not in the benchmark")) });
@@ -80,7 +80,11 @@ export class BenchDevice {
   /** Connects as the agent does: registration and the outbox at every connect, announcements applied. */
   start(): void {
     this.transport.start({
-      connected: () => void this.transport.register(this.info()).then(() => this.outbox.flush(), () => {}),
+      connected: () =>
+        void this.transport.register(this.info()).then(
+          () => this.outbox.flush(),
+          () => {},
+        ),
       announcement: (raw) => {
         const work = this.updates.handle(raw).finally(() => this.inFlight.delete(work));
         this.inFlight.add(work);

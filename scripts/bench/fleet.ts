@@ -135,9 +135,25 @@ function startDevices(transport: "http" | "mqtt", url: string, startAt: number, 
     const first = w * per;
     const count = Math.min(per, DEVICES - first);
     const proc = spawn(
-      [process.execPath, join(import.meta.dir, "fleet-devices.ts"), "--transport", transport, "--url", url,
-        "--first", String(first), "--count", String(count), "--total", String(DEVICES),
-        "--start-at", String(startAt), "--seconds", String(SECONDS), ...extra],
+      [
+        process.execPath,
+        join(import.meta.dir, "fleet-devices.ts"),
+        "--transport",
+        transport,
+        "--url",
+        url,
+        "--first",
+        String(first),
+        "--count",
+        String(count),
+        "--total",
+        String(DEVICES),
+        "--start-at",
+        String(startAt),
+        "--seconds",
+        String(SECONDS),
+        ...extra,
+      ],
       { stdin: "pipe" },
     );
     return { proc, next: lines(proc.stdout as ReadableStream<Uint8Array>) };
@@ -230,31 +246,38 @@ async function startBroker() {
   const port = await freePort();
   const users = ["hub", ...Array.from({ length: DEVICES }, (_, i) => `bench-${String(i).padStart(5, "0")}`)];
   // The simulated devices log in with their id as password: the bench measures the broker, not secrecy.
-  writeFileSync(join(dir, "passwd"), users.map((user) => `${user}:${user}`).join("\n") + "\n");
+  writeFileSync(join(dir, "passwd"), `${users.map((user) => `${user}:${user}`).join("\n")}\n`);
   const hashed = Bun.spawnSync(["mosquitto_passwd", "-U", join(dir, "passwd")]);
   if (hashed.exitCode !== 0) throw new Error(`mosquitto_passwd: ${hashed.stderr}`);
-  writeFileSync(join(dir, "mosquitto.conf"), [
-    `listener ${port} 127.0.0.1`,
-    "use_username_as_clientid true",
-    "allow_anonymous false",
-    `password_file ${dir}/passwd`,
-    `acl_file ${join(root, "deploy/mosquitto/acl")}`,
-    "persistence false",
-    "max_packet_size 1048576",
-    "max_queued_messages 20000",
-    `log_dest file ${dir}/mosquitto.log`,
-  ].join("\n") + "\n");
+  writeFileSync(
+    join(dir, "mosquitto.conf"),
+    `${[
+      `listener ${port} 127.0.0.1`,
+      "use_username_as_clientid true",
+      "allow_anonymous false",
+      `password_file ${dir}/passwd`,
+      `acl_file ${join(root, "deploy/mosquitto/acl")}`,
+      "persistence false",
+      "max_packet_size 1048576",
+      "max_queued_messages 20000",
+      `log_dest file ${dir}/mosquitto.log`,
+    ].join("\n")}\n`,
+  );
   // Started as root, Mosquitto drops to its own user, which must read its folder.
   if (process.getuid?.() === 0) {
     const ids = Bun.spawnSync(["id", "-u", "mosquitto"]).stdout.toString().trim();
     if (ids) for (const name of ["", "passwd", "mosquitto.conf"]) chownSync(join(dir, name), Number(ids), 0);
   }
   const broker = spawn([MOSQUITTO, "-c", join(dir, "mosquitto.conf")]);
-  await until(async () => {
-    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    socket.end();
-    return true;
-  }, 10_000, "Mosquitto");
+  await until(
+    async () => {
+      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      socket.end();
+      return true;
+    },
+    10_000,
+    "Mosquitto",
+  );
   return { url: `mqtt://127.0.0.1:${port}`, pid: broker.pid, stop: async () => (broker.kill(), await broker.exited) };
 }
 
@@ -265,18 +288,33 @@ async function startBroker() {
 async function startHub(brokerUrl: string) {
   const home = join(work, "hub");
   const hub = spawn(
-    [process.execPath, join(root, "runtime/cli/main.ts"), "hub", "--home", home, "--broker", brokerUrl,
-      "--broker-user", "hub", "--port", "0"],
+    [
+      process.execPath,
+      join(root, "runtime/cli/main.ts"),
+      "hub",
+      "--home",
+      home,
+      "--broker",
+      brokerUrl,
+      "--broker-user",
+      "hub",
+      "--port",
+      "0",
+    ],
     // Its log is in its home's hub.log.
     { env: { EDGETRAIN_BROKER_PASSWORD: "hub", NO_COLOR: "1" }, quiet: true },
   );
-  await until(() => {
-    try {
-      return JSON.parse(readFileSync(join(home, "hub.json"), "utf8")).url !== undefined;
-    } catch {
-      return false;
-    }
-  }, 30_000, "the hub");
+  await until(
+    () => {
+      try {
+        return JSON.parse(readFileSync(join(home, "hub.json"), "utf8")).url !== undefined;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    "the hub",
+  );
   const { url, public_key: publicKey } = JSON.parse(readFileSync(join(home, "hub.json"), "utf8"));
   const token = readFileSync(join(home, "hub.token"), "utf8").trim();
   const reader = new Database(join(home, "hub.db"), { readonly: true });
@@ -387,8 +425,19 @@ const results: string[] = [];
 function report(name: string, f: Figures) {
   const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : "–");
   const us = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(0)} µs` : "–");
-  const line = [name, f.sent, f.stored, f.sent - f.stored, f.failed, ms(f.p50), ms(f.p99), ms(f.max),
-    us(f.cpuPerBeatUs), Number.isFinite(f.rssMb) ? `${f.rssMb.toFixed(0)} MB` : "–", us(f.brokerCpuPerBeatUs)];
+  const line = [
+    name,
+    f.sent,
+    f.stored,
+    f.sent - f.stored,
+    f.failed,
+    ms(f.p50),
+    ms(f.p99),
+    ms(f.max),
+    us(f.cpuPerBeatUs),
+    Number.isFinite(f.rssMb) ? `${f.rssMb.toFixed(0)} MB` : "–",
+    us(f.brokerCpuPerBeatUs),
+  ];
   results.push(`| ${line.join(" | ")} |`);
   console.error(results.at(-1));
 }
@@ -414,8 +463,13 @@ if (args.only !== "fastapi") {
     const hub = await startHub(broker.url);
     try {
       const devicesDir = join(work, "devices");
-      const workers = startDevices("mqtt", broker.url, 0, [...WAIT_FOR_GO, "--trust", hub.publicKey,
-        "--dir", devicesDir]);
+      const workers = startDevices("mqtt", broker.url, 0, [
+        ...WAIT_FOR_GO,
+        "--trust",
+        hub.publicKey,
+        "--dir",
+        devicesDir,
+      ]);
       report(hub.name, await measure(hub, workers, broker.pid));
       rolled = await rollout(hub, workers);
       console.error(JSON.stringify(rolled));
@@ -428,23 +482,31 @@ if (args.only !== "fastapi") {
 }
 
 const cpu = cpus()[0]?.model ?? "unknown CPU";
-console.log(`Command: \`bun scripts/bench/fleet.ts --devices ${DEVICES} --seconds ${SECONDS} --workers ${WORKERS}\``
-  + ` — machine: ${cpus().length}-vCPU (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB — date: `
-  + new Date().toISOString().slice(0, 10));
+console.log(
+  `Command: \`bun scripts/bench/fleet.ts --devices ${DEVICES} --seconds ${SECONDS} --workers ${WORKERS}\`` +
+    ` — machine: ${cpus().length}-vCPU (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB — date: ` +
+    new Date().toISOString().slice(0, 10),
+);
 console.log("");
-console.log("| Receiver | Sent | Stored | Lost | Send errors | p50 delay | p99 delay | Max delay | CPU per heartbeat "
-  + "| Peak RSS | Broker CPU per heartbeat |");
+console.log(
+  "| Receiver | Sent | Stored | Lost | Send errors | p50 delay | p99 delay | Max delay | CPU per heartbeat " +
+    "| Peak RSS | Broker CPU per heartbeat |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const line of results) console.log(line);
 if (rolled) {
   console.log("");
-  console.log("| Model | Waves | Wave starts (s after the rollout) | Last wave start → all reported | Total | State "
-    + "| Reported verified | Failed | Stored on devices | Reports left in outboxes | Hub peak RSS |");
+  console.log(
+    "| Model | Waves | Wave starts (s after the rollout) | Last wave start → all reported | Total | State " +
+      "| Reported verified | Failed | Stored on devices | Reports left in outboxes | Hub peak RSS |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   const failed = (rolled.counts.failed ?? 0) + (rolled.counts.rejected ?? 0);
-  console.log(`| ${args["model-kb"]} KB | ${rolled.waves} | ${rolled.waveStarts.map((s) => s.toFixed(1)).join(", ")} `
-    + `| ${rolled.lastWaveToDoneS.toFixed(1)} s | ${rolled.totalS.toFixed(1)} s | ${rolled.state} `
-    + `| ${rolled.counts.verified ?? 0} of ${DEVICES} | ${failed} | ${rolled.stored} | ${rolled.waiting} `
-    + `| ${rolled.hubRssMb.toFixed(0)} MB |`);
+  console.log(
+    `| ${args["model-kb"]} KB | ${rolled.waves} | ${rolled.waveStarts.map((s) => s.toFixed(1)).join(", ")} ` +
+      `| ${rolled.lastWaveToDoneS.toFixed(1)} s | ${rolled.totalS.toFixed(1)} s | ${rolled.state} ` +
+      `| ${rolled.counts.verified ?? 0} of ${DEVICES} | ${failed} | ${rolled.stored} | ${rolled.waiting} ` +
+      `| ${rolled.hubRssMb.toFixed(0)} MB |`,
+  );
 }
 process.exit(0);

@@ -29,7 +29,8 @@ interface Reading {
   tableMb?: number;
 }
 
-const highWaterMb = async () => Number(/VmHWM:\s+(\d+)/.exec(await Bun.file("/proc/self/status").text())?.[1] ?? 0) / 1024;
+const highWaterMb = async () =>
+  Number(/VmHWM:\s+(\d+)/.exec(await Bun.file("/proc/self/status").text())?.[1] ?? 0) / 1024;
 
 // Child mode: one read in this fresh process, reported as JSON on stdout.
 const readerName = flag("--reader");
@@ -37,7 +38,13 @@ if (readerName) {
   const file = flag("--file")!;
   const startRssMb = process.memoryUsage.rss() / 1048576;
   const started = performance.now();
-  const { rows, tableMb } = readerName === "edgetrain" ? await readEdgetrain(file) : { rows: readerName === "csv-parse" ? await readCsvParse(file) : await readUdsv(file, flag("--udsv")!), tableMb: undefined };
+  const { rows, tableMb } =
+    readerName === "edgetrain"
+      ? await readEdgetrain(file)
+      : {
+          rows: readerName === "csv-parse" ? await readCsvParse(file) : await readUdsv(file, flag("--udsv")!),
+          tableMb: undefined,
+        };
   const seconds = (performance.now() - started) / 1000;
   console.log(JSON.stringify({ seconds, rows, peakRssMb: await highWaterMb(), startRssMb, tableMb } satisfies Reading));
   process.exit(0);
@@ -55,7 +62,9 @@ async function readCsvParse(file: string): Promise<number> {
   const labels: string[] = [];
   let numeric: number[] | undefined;
   let labelIndex = -1;
-  for await (const record of createReadStream(file).pipe(parse({ relax_column_count: true, skip_empty_lines: true, bom: true })) as AsyncIterable<string[]>) {
+  for await (const record of createReadStream(file).pipe(
+    parse({ relax_column_count: true, skip_empty_lines: true, bom: true }),
+  ) as AsyncIterable<string[]>) {
     if (!numeric) {
       numeric = record.flatMap((name, i) => (name === "timestamp" || name === "label" ? [] : [i]));
       labelIndex = record.indexOf("label");
@@ -150,7 +159,16 @@ function makeData(rows: number): string {
   const marker = join(work, `${name}.done`);
   if (!existsSync(marker)) {
     mkdirSync(work, { recursive: true });
-    const proc = Bun.spawnSync([python, join(shared, "tools/make_athletes.py"), "--out", join(work, name), "--single", "train.csv", "--rows", String(rows)]);
+    const proc = Bun.spawnSync([
+      python,
+      join(shared, "tools/make_athletes.py"),
+      "--out",
+      join(work, name),
+      "--single",
+      "train.csv",
+      "--rows",
+      String(rows),
+    ]);
     if (proc.exitCode !== 0) throw new Error(`make_athletes.py failed: ${proc.stderr.toString()}`);
     Bun.write(marker, "");
   }
@@ -161,11 +179,33 @@ const quick = argv.includes("--quick");
 const repeats = Number(flag("--repeats") ?? 5);
 const udsv = flag("--udsv");
 const readers: Array<{ name: string; command: (file: string) => string[] }> = [
-  { name: "edgetrain", command: (file) => [process.execPath, import.meta.path, "--reader", "edgetrain", "--file", file] },
+  {
+    name: "edgetrain",
+    command: (file) => [process.execPath, import.meta.path, "--reader", "edgetrain", "--file", file],
+  },
   { name: "pandas.read_csv", command: (file) => [python, "-c", PYTHON_PEER, "pandas", file] },
   { name: "numpy.loadtxt (numeric columns only)", command: (file) => [python, "-c", PYTHON_PEER, "numpy", file] },
-  { name: "csv-parse + Number() (the reader before)", command: (file) => [process.execPath, import.meta.path, "--reader", "csv-parse", "--file", file] },
-  ...(udsv ? [{ name: "uDSV typedArrs (not a dependency)", command: (file: string) => [process.execPath, import.meta.path, "--reader", "udsv", "--udsv", resolve(udsv), "--file", file] }] : []),
+  {
+    name: "csv-parse + Number() (the reader before)",
+    command: (file) => [process.execPath, import.meta.path, "--reader", "csv-parse", "--file", file],
+  },
+  ...(udsv
+    ? [
+        {
+          name: "uDSV typedArrs (not a dependency)",
+          command: (file: string) => [
+            process.execPath,
+            import.meta.path,
+            "--reader",
+            "udsv",
+            "--udsv",
+            resolve(udsv),
+            "--file",
+            file,
+          ],
+        },
+      ]
+    : []),
 ];
 
 const median = (values: number[]) => {
@@ -185,7 +225,10 @@ for (const rowCount of quick ? [200_000] : [200_000, 2_000_000]) {
       if (rowCount > 200_000 && reader.name.startsWith("csv-parse") && r >= 2) continue;
       const reading = run(reader.command(file));
       results.get(reader.name)!.push(reading);
-      console.error(`${rowCount} rows, ${reader.name}: ${reading.seconds.toFixed(3)} s, peak RSS ${reading.peakRssMb.toFixed(0)} MB`);
+      console.error(
+        `${rowCount} rows, ${reader.name}: ${reading.seconds.toFixed(3)} s, peak RSS ${reading.peakRssMb.toFixed(0)} ` +
+          `MB`,
+      );
     }
   }
   const pandas = median(results.get("pandas.read_csv")!.map((r) => r.seconds));
@@ -197,12 +240,21 @@ for (const rowCount of quick ? [200_000] : [200_000, 2_000_000]) {
     const growth = median(readings.map((r) => r.peakRssMb - r.startRssMb));
     const table = readings[0]!.tableMb === undefined ? "" : `; table ${readings[0]!.tableMb.toFixed(0)} MB`;
     lines.push(
-      `| ${rowCount.toLocaleString("en")} rows (${megabytes.toFixed(1)} MB) | ${name} | ${mid.toFixed(3)} s (${Math.min(...seconds).toFixed(3)}–${Math.max(...seconds).toFixed(3)}, ${readings.length} runs) | ${(megabytes / mid).toFixed(0)} | ${peak.toFixed(0)} MB (+${growth.toFixed(0)} MB${table}) | ${(mid / pandas).toFixed(2)}× | ${(mid / numpy).toFixed(2)}× |`,
+      `| ${rowCount.toLocaleString("en")} rows (${megabytes.toFixed(1)} MB) | ${name} | ${mid.toFixed(3)} s ` +
+        `(${Math.min(...seconds).toFixed(3)}–${Math.max(...seconds).toFixed(3)}, ${readings.length} runs) | ` +
+        `${(megabytes / mid).toFixed(0)} | ${peak.toFixed(0)} MB (+${growth.toFixed(0)} MB${table}) | ` +
+        `${(mid / pandas).toFixed(2)}× | ${(mid / numpy).toFixed(2)}× |`,
     );
   }
 }
 
 const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores`;
-console.log(`\nCommand: bun scripts/bench/ingest.ts${argv.slice(2).length ? ` ${argv.slice(2).join(" ")}` : ""} · Machine: ${machine} · Date: ${new Date().toISOString().slice(0, 10)}\n`);
-console.log("| File | Reader | Read time, median (min–max) | MB/s | Peak RSS (growth during the read) | vs pandas | vs numpy |\n| --- | --- | --- | --- | --- | --- | --- |");
+console.log(
+  `\nCommand: bun scripts/bench/ingest.ts${argv.slice(2).length ? ` ${argv.slice(2).join(" ")}` : ""} · Machine: ` +
+    `${machine} · Date: ${new Date().toISOString().slice(0, 10)}\n`,
+);
+console.log(
+  "| File | Reader | Read time, median (min–max) | MB/s | Peak RSS (growth during the read) | vs pandas | vs numpy " +
+    "|\n| --- | --- | --- | --- | --- | --- | --- |",
+);
 for (const line of lines) console.log(line);

@@ -27,7 +27,10 @@ type Spinners = { count: number; policy?: "idle" | "nice"; pinned?: boolean };
 const startSpinners = async ({ count, policy = "idle", pinned = false }: Spinners) => {
   const lowered = policy === "idle" ? ["chrt", "--idle", "0"] : ["nice", "-n", "19"];
   const spinners = Array.from({ length: count }, (_, core) =>
-    Bun.spawn([...(pinned ? ["taskset", "-c", String(core)] : []), ...lowered, process.execPath, "-e", "for (;;) {}"], { stdout: "ignore", stderr: "ignore" }),
+    Bun.spawn([...(pinned ? ["taskset", "-c", String(core)] : []), ...lowered, process.execPath, "-e", "for (;;) {}"], {
+      stdout: "ignore",
+      stderr: "ignore",
+    }),
   );
   await Bun.sleep(500);
   return () => spinners.forEach((spinner) => spinner.kill());
@@ -83,7 +86,11 @@ const cases: Array<{ name: string; spinners: Spinners; probeCore?: number }> = [
   { name: `${cores - 1} idle-class spinner(s): a core left free`, spinners: { count: cores - 1 } },
   { name: `${cores} idle-class spinners: every core taken back`, spinners: { count: cores } },
   { name: `${cores} spinners at nice 19 instead of the idle class`, spinners: { count: cores, policy: "nice" } },
-  { name: `${cores} idle-class spinners, one per core, both processes on core 0: every wakeup on its own core`, spinners: { count: cores, pinned: true }, probeCore: 0 },
+  {
+    name: `${cores} idle-class spinners, one per core, both processes on core 0: every wakeup on its own core`,
+    spinners: { count: cores, pinned: true },
+    probeCore: 0,
+  },
 ];
 
 const work = { idle: [] as number[], spun: [] as number[] };
@@ -116,12 +123,16 @@ for (const c of cases) {
   const slow = sorted.filter((ms) => ms > 0.5);
   rows.push([
     `one-byte round trip through a pipe, 1 ms apart, ${c.name} (${sorted.length} trips)`,
-    `p50 ${fmt(quantile(sorted, 0.5) * 1000, 0)} µs, p99 ${fmt(quantile(sorted, 0.99) * 1000, 0)} µs, p99.9 ${fmt(quantile(sorted, 0.999), 2)} ms; ${slow.length} over 0.5 ms (largest ${fmt(sorted.at(-1)!, 2)} ms)`,
+    `p50 ${fmt(quantile(sorted, 0.5) * 1000, 0)} µs, p99 ${fmt(quantile(sorted, 0.99) * 1000, 0)} µs, p99.9 ` +
+      `${fmt(quantile(sorted, 0.999), 2)} ms; ${slow.length} over 0.5 ms (largest ${fmt(sorted.at(-1)!, 2)} ms)`,
     c.spinners.count === 0 ? "—" : `p99.9 ${fmt(quantile(sorted, 0.999) / quantile(baseline, 0.999))}× no spinner's`,
   ]);
 }
 
 const machine = `${cores}× ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 1)} GiB`;
-console.log(`Command: \`bun scripts/bench/preemption.ts\` — machine: ${machine} — date: ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(
+  `Command: \`bun scripts/bench/preemption.ts\` — machine: ${machine} — date: ` +
+    `${new Date().toISOString().slice(0, 10)}\n`,
+);
 console.log("| Measure | Result | Ratio |\n|---|---|---|");
 for (const row of rows) console.log(`| ${row.join(" | ")} |`);

@@ -57,7 +57,10 @@ process.on("exit", () => {
 
 async function startDaemon() {
   const began = performance.now();
-  const proc = Bun.spawn([process.execPath, cli, "run", "--home", home, "--profile", profile, "--port", String(PORT), "--headless"], { stdout: "ignore", stderr: "ignore", env: { ...process.env, NO_COLOR: "1" } });
+  const proc = Bun.spawn(
+    [process.execPath, cli, "run", "--home", home, "--profile", profile, "--port", String(PORT), "--headless"],
+    { stdout: "ignore", stderr: "ignore", env: { ...process.env, NO_COLOR: "1" } },
+  );
   started.add(proc);
   return { proc, began };
 }
@@ -74,7 +77,8 @@ async function until<T>(check: () => Promise<T | undefined>, ms: number, what: s
 
 const row = [95, 1.4, 105, 0.75, 0.9, 0.35, 1.1, 0.4, 4, 520, 120, 33.4, 18, 48, 0.02, 0.2];
 const body = JSON.stringify({ inputs: [row] });
-const predict = (model: string) => fetch(`${url}/v1/predict/${model}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+const predict = (model: string) =>
+  fetch(`${url}/v1/predict/${model}`, { method: "POST", headers: { "content-type": "application/json" }, body });
 
 /** CPU time a process (all its threads) has used, in ms: utime + stime from /proc, in 10 ms clock ticks. */
 function cpuMs(pid: number): number {
@@ -91,7 +95,16 @@ function wrk(target: string, script: string, seconds: number, connections = 16, 
   const file = join(work, `wrk-${Math.random().toString(36).slice(2)}.lua`);
   writeFileSync(file, script);
   const cpuBefore = pid ? cpuMs(pid) : 0;
-  const out = Bun.spawnSync(["wrk", `-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", "-s", file, target]).stdout.toString();
+  const out = Bun.spawnSync([
+    "wrk",
+    `-t${threads}`,
+    `-c${connections}`,
+    `-d${seconds}s`,
+    "--latency",
+    "-s",
+    file,
+    target,
+  ]).stdout.toString();
   const cpu = pid ? cpuMs(pid) - cpuBefore : NaN;
   const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)$/m.exec(out);
   const toMs = (value: string, unit: string) => Number(value) * (unit === "us" ? 0.001 : unit === "s" ? 1000 : 1);
@@ -99,7 +112,13 @@ function wrk(target: string, script: string, seconds: number, connections = 16, 
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = non2xx + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p99: p99 ? toMs(p99[1]!, p99[2]!) : NaN, errors, cpuUs: (cpu * 1000) / requests, out };
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p99: p99 ? toMs(p99[1]!, p99[2]!) : NaN,
+    errors,
+    cpuUs: (cpu * 1000) / requests,
+    out,
+  };
 }
 
 const cachedScript = `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '${body}'\n`;
@@ -125,10 +144,14 @@ const fmt = (n: number, digits = 2) => n.toFixed(digits);
 // Train the 30 demo models once (model-missing fires for every player at start).
 {
   const { proc } = await startDaemon();
-  await until(async () => {
-    const { models } = (await (await fetch(`${url}/v1/models`)).json()) as { models: Array<{ active?: number }> };
-    return models.filter((m) => m.active !== undefined).length === DEMO_DATA.players ? true : undefined;
-  }, 600_000, "30 models");
+  await until(
+    async () => {
+      const { models } = (await (await fetch(`${url}/v1/models`)).json()) as { models: Array<{ active?: number }> };
+      return models.filter((m) => m.active !== undefined).length === DEMO_DATA.players ? true : undefined;
+    },
+    600_000,
+    "30 models",
+  );
   proc.kill("SIGTERM");
   await proc.exited;
 }
@@ -136,14 +159,24 @@ const fmt = (n: number, digits = 2) => n.toFixed(digits);
 // 1. Cold start to the first answered predict, and RSS with 30 active models, each asked for once: the
 // sessions kept loaded are those inference.memory_budget_mb holds, and the row says how many.
 const { proc, began } = await startDaemon();
-await until(async () => ((await predict("activity-player_7")).status === 200 ? true : undefined), 30_000, "first predict");
+await until(
+  async () => ((await predict("activity-player_7")).status === 200 ? true : undefined),
+  30_000,
+  "first predict",
+);
 const coldMs = performance.now() - began;
 report("cold start → first answered predict (process spawn included)", `${fmt(coldMs, 0)} ms`, "< 1000 ms");
 for (let p = 1; p <= DEMO_DATA.players; p++) await predict(`activity-player_${p}`);
 await Bun.sleep(3000);
 const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))![1]) / 1024;
-const models = ((await (await fetch(`${url}/v1/status`)).json()) as { models: { active: number; loaded: unknown[] } }).models;
-report(`daemon RSS, ${models.active} active models each asked for once, idle (${models.loaded.length} sessions kept: inference.memory_budget_mb)`, `${fmt(rssMb, 0)} MB`, "< 150 MB");
+const models = ((await (await fetch(`${url}/v1/status`)).json()) as { models: { active: number; loaded: unknown[] } })
+  .models;
+report(
+  `daemon RSS, ${models.active} active models each asked for once, idle (${models.loaded.length} sessions kept: ` +
+    `inference.memory_budget_mb)`,
+  `${fmt(rssMb, 0)} MB`,
+  "< 150 MB",
+);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 if (!trainingOnly) {
@@ -159,11 +192,15 @@ if (!trainingOnly) {
   // the windows before and after stayed near 1 ms), so each is the median of WINDOWS windows.
   const WINDOWS = 3;
   const steadyWrk = (target: string, script: string, pid: number, threads: number) => {
-    const windows = Array.from({ length: WINDOWS }, () => wrk(target, script, 10, 16, pid, threads)).sort((a, b) => a.p99 - b.p99);
+    const windows = Array.from({ length: WINDOWS }, () => wrk(target, script, 10, 16, pid, threads)).sort(
+      (a, b) => a.p99 - b.p99,
+    );
     return { ...windows[Math.floor(WINDOWS / 2)]!, p99s: windows.map((window) => window.p99) };
   };
   const answered = (result: ReturnType<typeof steadyWrk>) =>
-    `${fmt(result.rps, 0)} req/s, p99 ${fmt(result.p99)} ms (median of ${WINDOWS} windows of 10 s: ${result.p99s.map((p99) => fmt(p99)).join(", ")}), ${result.errors} failed; ${fmt(result.cpuUs, 0)} µs CPU per request`;
+    `${fmt(result.rps, 0)} req/s, p99 ${fmt(result.p99)} ms (median of ${WINDOWS} windows of 10 s: ` +
+    `${result.p99s.map((p99) => fmt(p99)).join(", ")}), ${result.errors} failed; ${fmt(result.cpuUs, 0)} µs CPU per ` +
+    `request`;
   const cachedTarget = `${url}/v1/predict/activity-player_7`;
   const cached = steadyWrk(cachedTarget, cachedScript, proc.pid, 1);
   const cachedBoth = steadyWrk(cachedTarget, cachedScript, proc.pid, 2);
@@ -172,30 +209,47 @@ if (!trainingOnly) {
   // The floor on this machine at this moment: Bun.serve alone, parsing the same body and answering a fixed
   // prediction, loaded the same way. Shared two-core machines vary several-fold from day to day.
   // It listens on a port the kernel picks and prints it: a fixed port may still be held by an earlier try.
-  const bare = Bun.spawn([process.execPath, "-e", `const answer = ${JSON.stringify((await (await predict("activity-player_7")).json()) as object)};
-  console.log(Bun.serve({ port: 0, reusePort: false, async fetch(request) { await request.json(); return Response.json(answer); } }).port);`], { stdout: "pipe", stderr: "ignore" });
+  const bare = Bun.spawn(
+    [
+      process.execPath,
+      "-e",
+      `const answer = ${JSON.stringify((await (await predict("activity-player_7")).json()) as object)};
+  console.log(Bun.serve({ port: 0, reusePort: false, async fetch(request) { await request.json(); return Response.json(answer); } }).port);`,
+    ],
+    { stdout: "pipe", stderr: "ignore" },
+  );
   started.add(bare);
   const barePort = Number(new TextDecoder().decode((await bare.stdout.getReader().read()).value).trim());
   const bareUrl = `http://127.0.0.1:${barePort}/v1/predict/activity-player_7`;
-  await until(async () => ((await fetch(bareUrl, { method: "POST", body })).ok ? true : undefined), 10_000, "the bare Bun.serve peer");
+  await until(
+    async () => ((await fetch(bareUrl, { method: "POST", body })).ok ? true : undefined),
+    10_000,
+    "the bare Bun.serve peer",
+  );
   const floor = steadyWrk(bareUrl, cachedScript, bare.pid, 1);
   const floorBoth = steadyWrk(bareUrl, cachedScript, bare.pid, 2);
   bare.kill();
   report(
     "peer: bare Bun.serve parsing the same body and answering a fixed prediction, 16 connections",
     `wrk on one thread: ${answered(floor)}; on two: ${answered(floorBoth)}`,
-    `edgetrain cached: p99 ${fmt(cached.p99 / floor.p99)}× the floor's (two threads: ${fmt(cachedBoth.p99 / floorBoth.p99)}×), ${fmt(cached.cpuUs / floor.cpuUs)}× its CPU per request`,
+    `edgetrain cached: p99 ${fmt(cached.p99 / floor.p99)}× the floor's (two threads: ` +
+      `${fmt(cachedBoth.p99 / floorBoth.p99)}×), ${fmt(cached.cpuUs / floor.cpuUs)}× its CPU per request`,
   );
   const uncached = steadyWrk(url, uncachedPlayer7, proc.pid, 1);
   const uncachedBoth = steadyWrk(url, uncachedPlayer7, proc.pid, 2);
-  report("uncached single-row predict (ONNX Runtime), 16 connections, wrk on one thread", answered(uncached), "p99 < 5 ms");
+  report(
+    "uncached single-row predict (ONNX Runtime), 16 connections, wrk on one thread",
+    answered(uncached),
+    "p99 < 5 ms",
+  );
   report("the same, wrk on two threads", answered(uncachedBoth), "—");
   // The demo's own traffic: every request to one of the 30 players' models, drawn uniformly, against one
   // model, in back-to-back pairs of windows: on a shared machine the rate moves more from minute to minute
   // than between the two. The sessions the pool loads meanwhile say whether they stay loaded (none should,
   // past the warm-up).
   type Sessions = { loads: number; not_kept: number; evictions: number };
-  const sessions = async () => ((await (await fetch(`${url}/v1/status`)).json()) as { inference: { sessions: Sessions } }).inference.sessions;
+  const sessions = async () =>
+    ((await (await fetch(`${url}/v1/status`)).json()) as { inference: { sessions: Sessions } }).inference.sessions;
   const uncachedMix = uncachedScript("/v1/predict/activity-player_", DEMO_DATA.players);
   wrk(url, uncachedMix, 5, 16);
   const sessionsBefore = await sessions();
@@ -207,22 +261,60 @@ if (!trainingOnly) {
   const sessionsAfter = await sessions();
   const mixMedian = (pick: (pair: (typeof mixPairs)[number]) => number) => median(mixPairs.map(pick));
   report(
-    `uncached single-row predict, ${DEMO_DATA.players} models in a uniform mix (a model drawn per request), 16 connections, wrk on one thread; ${WINDOWS} windows of 10 s, each after one of one model`,
-    `${fmt(mixMedian((pair) => pair.mixed.rps), 0)} req/s (one model: ${fmt(mixMedian((pair) => pair.one.rps), 0)}), p99 ${fmt(mixMedian((pair) => pair.mixed.p99))} ms (windows: ${mixPairs.map((pair) => fmt(pair.mixed.p99)).join(", ")}; one model: ${fmt(mixMedian((pair) => pair.one.p99))} ms), ${mixPairs.reduce((sum, pair) => sum + pair.mixed.errors, 0)} failed; ${fmt(mixMedian((pair) => pair.mixed.cpuUs), 0)} µs CPU per request (one model: ${fmt(mixMedian((pair) => pair.one.cpuUs), 0)}); ${sessionsAfter.loads - sessionsBefore.loads} sessions loaded in the windows (${sessionsAfter.not_kept - sessionsBefore.not_kept} not kept, ${sessionsAfter.evictions - sessionsBefore.evictions} evicted)`,
-    `${fmt(100 * mixMedian((pair) => pair.ratio), 0)} % of one model's requests/s (pairs: ${mixPairs.map((pair) => `${fmt(100 * pair.ratio, 0)} %`).join(", ")}; target ≥ 70 %), p99 < 5 ms`,
+    `uncached single-row predict, ${DEMO_DATA.players} models in a uniform mix (a model drawn per request), 16 ` +
+      `connections, wrk on one thread; ${WINDOWS} windows of 10 s, each after one of one model`,
+    `${fmt(
+      mixMedian((pair) => pair.mixed.rps),
+      0,
+    )} req/s (one model: ${fmt(
+      mixMedian((pair) => pair.one.rps),
+      0,
+    )}), p99 ${fmt(mixMedian((pair) => pair.mixed.p99))} ms (windows: ${mixPairs.map((pair) => fmt(pair.mixed.p99)).join(", ")}; one model: ${fmt(mixMedian((pair) => pair.one.p99))} ms), ${mixPairs.reduce((sum, pair) => sum + pair.mixed.errors, 0)} failed; ${fmt(
+      mixMedian((pair) => pair.mixed.cpuUs),
+      0,
+    )} µs CPU per request (one model: ${fmt(
+      mixMedian((pair) => pair.one.cpuUs),
+      0,
+    )}); ${sessionsAfter.loads - sessionsBefore.loads} sessions loaded in the windows (${sessionsAfter.not_kept - sessionsBefore.not_kept} not kept, ${sessionsAfter.evictions - sessionsBefore.evictions} evicted)`,
+    `${fmt(100 * mixMedian((pair) => pair.ratio), 0)} % of one model's requests/s (pairs: ` +
+      `${mixPairs.map((pair) => `${fmt(100 * pair.ratio, 0)} %`).join(", ")}; target ≥ 70 %), p99 < 5 ms`,
   );
 
   // The peer needs Debian's python3-flask and python3-sklearn; without them the other rows still come.
   if (Bun.spawnSync(["/usr/bin/python3", "-c", "import flask, sklearn"]).exitCode === 0) {
-    const peer = Bun.spawn(["/usr/bin/python3", join(root, "scripts/bench/flask_peer.py"), "--data", join(home, "data/athletes/player_7"), "--port", "8574"], { stdout: "pipe", stderr: "ignore" });
+    const peer = Bun.spawn(
+      [
+        "/usr/bin/python3",
+        join(root, "scripts/bench/flask_peer.py"),
+        "--data",
+        join(home, "data/athletes/player_7"),
+        "--port",
+        "8574",
+      ],
+      { stdout: "pipe", stderr: "ignore" },
+    );
     started.add(peer);
-    await until(async () => ((await fetch("http://127.0.0.1:8574/predict", { method: "POST", headers: { "content-type": "application/json" }, body })).ok ? true : undefined), 120_000, "the Flask peer");
+    await until(
+      async () =>
+        (
+          await fetch("http://127.0.0.1:8574/predict", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body,
+          })
+        ).ok
+          ? true
+          : undefined,
+      120_000,
+      "the Flask peer",
+    );
     const flask = steadyWrk("http://127.0.0.1:8574", uncachedScript("/predict"), peer.pid, 1);
     peer.kill();
     report(
       "Flask + scikit-learn peer, same forest settings and data, 16 connections, wrk on one thread",
       answered(flask),
-      `edgetrain uncached: ${fmt(uncached.rps / flask.rps, 0)}× the requests/s, p99 ${fmt(flask.p99 / uncached.p99, 0)}× lower, ${fmt(flask.cpuUs / uncached.cpuUs, 0)}× less CPU per request`,
+      `edgetrain uncached: ${fmt(uncached.rps / flask.rps, 0)}× the requests/s, p99 ` +
+        `${fmt(flask.p99 / uncached.p99, 0)}× lower, ${fmt(flask.cpuUs / uncached.cpuUs, 0)}× less CPU per request`,
     );
   } else {
     report("Flask + scikit-learn peer", "not run: python3-flask or python3-sklearn is missing", "—");
@@ -264,14 +356,20 @@ const fleetProgress = async () => {
 };
 const loads = [
   { name: "flat out, 4 connections", script: uncachedPlayer7, connections: 4 },
-  { name: "steady, 8 clients with 1 ms between requests", script: `${uncachedPlayer7}function delay() return 1 end\n`, connections: 8 },
+  {
+    name: "steady, 8 clients with 1 ms between requests",
+    script: `${uncachedPlayer7}function delay() return 1 end\n`,
+    connections: 8,
+  },
 ];
 type Load = (typeof loads)[number];
 /** wrk in the background for `seconds`: its p99 once it ends. */
 const wrkAsync = (load: Load, seconds: number) => {
   const file = join(work, `wrk-${Math.random().toString(36).slice(2)}.lua`);
   writeFileSync(file, load.script);
-  const child = Bun.spawn(["wrk", "-t1", `-c${load.connections}`, `-d${seconds}s`, "--latency", "-s", file, url], { stdout: "pipe" });
+  const child = Bun.spawn(["wrk", "-t1", `-c${load.connections}`, `-d${seconds}s`, "--latency", "-s", file, url], {
+    stdout: "pipe",
+  });
   return (async () => {
     const out = await new Response(child.stdout).text();
     const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)$/m.exec(out);
@@ -301,23 +399,47 @@ async function pairs(load: Load, start: () => Promise<void>, stop: () => Promise
     const progressAfter = training ? await fleetProgress() : 0;
     const { governor } = await status();
     const guardHold = governor.latency_guard.threads_per_run;
-    const hold = governor.paused ? "paused" : guardHold === 0 ? "paused by the guard" : guardHold !== null ? `guard ${guardHold} thread` : governor.sparing_core ? "core spared" : "all";
+    const hold = governor.paused
+      ? "paused"
+      : guardHold === 0
+        ? "paused by the guard"
+        : guardHold !== null
+          ? `guard ${guardHold} thread`
+          : governor.sparing_core
+            ? "core spared"
+            : "all";
     // What the guard saw in its latest window: the serving thread's event-loop p99 against its target.
     const { p99_ms: seen, target_ms: target } = governor.latency_guard;
-    held.push(governor.latency_guard.enabled && seen !== null ? `${hold} (${fmt(seen)}/${target === null ? "-" : fmt(target)} ms)` : hold);
+    held.push(
+      governor.latency_guard.enabled && seen !== null
+        ? `${hold} (${fmt(seen)}/${target === null ? "-" : fmt(target)} ms)`
+        : hold,
+    );
     if (training) treesPerS.push(((progressAfter - progressBefore) * FLEET_TREES) / BUSY_S);
     await stop();
     idle.push(before.p99);
     busy.push(during.p99);
     ratios.push(during.p99 / before.p99);
   }
-  return { idle: median(idle), busy: median(busy), ratio: median(ratios), ratios, trees: treesPerS.length ? median(treesPerS) : NaN, held };
+  return {
+    idle: median(idle),
+    busy: median(busy),
+    ratio: median(ratios),
+    ratios,
+    trees: treesPerS.length ? median(treesPerS) : NaN,
+    held,
+  };
 }
-const latestRun = async (job: string) => ((await (await fetch(`${url}/v1/runs?job=${job}&limit=1`)).json()) as { runs: Array<{ id: string }> }).runs[0]!.id;
+const latestRun = async (job: string) =>
+  ((await (await fetch(`${url}/v1/runs?job=${job}&limit=1`)).json()) as { runs: Array<{ id: string }> }).runs[0]!.id;
 // Not forced: a run that ignores the governor is not governed while it trains either, and the policies are
 // what is measured. The demo profile admits on any load; a policy's hold lifts once the load stops.
 const startJob = async (job: string) => {
-  await fetch(`${url}/v1/jobs/${job}/run`, { method: "POST", headers: authorized, body: JSON.stringify({ ignore_conflicts: true }) });
+  await fetch(`${url}/v1/jobs/${job}/run`, {
+    method: "POST",
+    headers: authorized,
+    body: JSON.stringify({ ignore_conflicts: true }),
+  });
   await until(async () => ((await running()) ? true : undefined), 60_000, `the ${job} run`);
 };
 const startFleet = () => startJob("fleet");
@@ -329,9 +451,16 @@ let hogs: Array<{ kill(): void }> = [];
 // A CPU hog keeps to its registers; a memory hog streams through 128 MB, as tree growing streams through
 // the binned rows: in the idle class neither takes the serving thread's core, but the memory hog still
 // competes for the caches and memory bandwidth that both cores share.
-const HOGS = { cpu: "while (true) {}", memory: "const a = new Float64Array(16e6).fill(1); let s = 0; while (true) for (let i = 0; i < a.length; i += 8) s += a[i];" };
+const HOGS = {
+  cpu: "while (true) {}",
+  memory:
+    "const a = new Float64Array(16e6).fill(1); let s = 0; while (true) for (let i = 0; i < a.length; i += 8) s += " +
+    "a[i];",
+};
 const startHogs = (kind: keyof typeof HOGS) => async () => {
-  hogs = [0, 1].map(() => Bun.spawn(["chrt", "--idle", "0", process.execPath, "-e", HOGS[kind]], { stdout: "ignore", stderr: "ignore" }));
+  hogs = [0, 1].map(() =>
+    Bun.spawn(["chrt", "--idle", "0", process.execPath, "-e", HOGS[kind]], { stdout: "ignore", stderr: "ignore" }),
+  );
   hogs.forEach((hog) => started.add(hog));
 };
 const stopHogs = async () => hogs.forEach((hog) => hog.kill());
@@ -345,10 +474,14 @@ async function governorSettings(settings: string, loaded: (governor: Status["gov
   const before = (await status()).profile.loaded_at;
   writeFileSync(profile, basePolicy.replace("governor:\n", `governor:\n${settings}`));
   proc.kill("SIGHUP");
-  await until(async () => {
-    const now = await status();
-    return now.profile.loaded_at !== before && loaded(now.governor) ? true : undefined;
-  }, 10_000, "the reloaded profile");
+  await until(
+    async () => {
+      const now = await status();
+      return now.profile.loaded_at !== before && loaded(now.governor) ? true : undefined;
+    },
+    10_000,
+    "the reloaded profile",
+  );
 }
 const loadAverage = () => fmt(loadavg()[0]!);
 const POLICIES = [
@@ -364,7 +497,8 @@ const POLICIES = [
   },
   {
     name: "pause_predictions_per_s: 1000 (latency_guard off)",
-    settings: "  spare_core_predictions_per_s: 0\n  pause_predictions_per_s: 1000\n  latency_guard: { enabled: false }\n",
+    settings:
+      "  spare_core_predictions_per_s: 0\n  pause_predictions_per_s: 1000\n  latency_guard: { enabled: false }\n",
     loaded: (g: Status["governor"]) => g.limits.pause_predictions_per_s === 1000 && !g.latency_guard.enabled,
   },
   {
@@ -380,10 +514,19 @@ const POLICIES = [
     guard: true,
   },
 ];
-const trainingRow = (what: string, load: Load, r: Awaited<ReturnType<typeof pairs>>, unguardedTrees: number, loads: string) =>
+const trainingRow = (
+  what: string,
+  load: Load,
+  r: Awaited<ReturnType<typeof pairs>>,
+  unguardedTrees: number,
+  loads: string,
+) =>
   report(
-    `uncached p99 while one 2-worker training run goes (${FLEET_TREES} trees, 120k rows), ${what}, ${load.name}; median of ${ROUNDS} rounds`,
-    `idle ${fmt(r.idle)} ms → training ${fmt(r.busy)} ms; ratio ${fmt(r.ratio)}× (rounds: ${rounds(r)}); ${fmt(r.trees, 1)} trees/s (${fmt((100 * r.trees) / unguardedTrees, 0)} % of none's); held at the windows' end: ${r.held.join(", ")}; load average ${loads}`,
+    `uncached p99 while one 2-worker training run goes (${FLEET_TREES} trees, 120k rows), ${what}, ${load.name}; ` +
+      `median of ${ROUNDS} rounds`,
+    `idle ${fmt(r.idle)} ms → training ${fmt(r.busy)} ms; ratio ${fmt(r.ratio)}× (rounds: ${rounds(r)}); ` +
+      `${fmt(r.trees, 1)} trees/s (${fmt((100 * r.trees) / unguardedTrees, 0)} % of none's); held at the windows' ` +
+      `end: ${r.held.join(", ")}; load average ${loads}`,
     "≤ 1.5× idle, ≥ 50 % of the trees",
   );
 for (const load of skipTraining ? [] : loads) {
@@ -399,8 +542,10 @@ for (const load of skipTraining ? [] : loads) {
   for (const kind of trainingOnly ? [] : (["cpu", "memory"] as const)) {
     const hogged = await pairs(load, startHogs(kind), stopHogs, false);
     report(
-      `peer: the same while two plain ${kind === "cpu" ? "CPU" : "memory-streaming"} hogs run in the idle class, ${load.name}`,
-      `idle ${fmt(hogged.idle)} ms → hogs ${fmt(hogged.busy)} ms; ratio ${fmt(hogged.ratio)}× (rounds: ${rounds(hogged)})`,
+      `peer: the same while two plain ${kind === "cpu" ? "CPU" : "memory-streaming"} hogs run in the idle class, ` +
+        `${load.name}`,
+      `idle ${fmt(hogged.idle)} ms → hogs ${fmt(hogged.busy)} ms; ratio ${fmt(hogged.ratio)}× (rounds: ` +
+        `${rounds(hogged)})`,
       "—",
     );
   }
@@ -412,31 +557,53 @@ if (!skipTraining && !trainingOnly) {
   const manyBusy = wrk(url, uncachedPlayer7, 10, 4);
   const manyStill = await running();
   await until(async () => ((await running()) ? undefined : true), 600_000, "the activity runs to end");
-  report("uncached p99 while 30 runs go back to back, each gated and activated, flat out, 4 connections", `idle ${fmt(manyIdle.p99)} ms → training ${fmt(manyBusy.p99)} ms (${fmt(manyBusy.p99 / manyIdle.p99)}×)${manyStill ? "" : " (training ended during the run)"}`, "—");
+  report(
+    "uncached p99 while 30 runs go back to back, each gated and activated, flat out, 4 connections",
+    `idle ${fmt(manyIdle.p99)} ms → training ${fmt(manyBusy.p99)} ms ` +
+      `(${fmt(manyBusy.p99 / manyIdle.p99)}×)${manyStill ? "" : " (training ended during the run)"}`,
+    "—",
+  );
 }
 
 // 4. 100 activations under load: no request may fail.
 if (!skipTraining && !trainingOnly) {
-  const versions = ((await (await fetch(`${url}/v1/models/activity-player_7`)).json()) as { versions: Array<{ version: number }> }).versions.map((v) => v.version);
+  const versions = (
+    (await (await fetch(`${url}/v1/models/activity-player_7`)).json()) as { versions: Array<{ version: number }> }
+  ).versions.map((v) => v.version);
   writeFileSync(join(work, "mixed.lua"), uncachedPlayer7);
-  const load = Bun.spawn(["wrk", "-t2", "-c16", "-d60s", "--latency", "-s", join(work, "mixed.lua"), url], { stdout: "pipe" });
+  const load = Bun.spawn(["wrk", "-t2", "-c16", "-d60s", "--latency", "-s", join(work, "mixed.lua"), url], {
+    stdout: "pipe",
+  });
   await Bun.sleep(1000);
   let activationFailures = 0;
   for (let i = 0; i < 100; i++) {
-    const response = await fetch(`${url}/v1/models/activity-player_7/activate`, { method: "POST", headers: authorized, body: JSON.stringify({ version: versions[i % versions.length] }) });
+    const response = await fetch(`${url}/v1/models/activity-player_7/activate`, {
+      method: "POST",
+      headers: authorized,
+      body: JSON.stringify({ version: versions[i % versions.length] }),
+    });
     if (!response.ok) activationFailures++;
   }
   load.kill("SIGINT");
   const loadOut = await new Response(load.stdout).text();
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(loadOut)?.[1] ?? 0);
   const served = Number(/(\d+) requests in/.exec(loadOut)?.[1] ?? 0);
-  report("100 activations under load (16 connections)", `${served} requests, ${non2xx} failed; ${activationFailures} activations failed`, "0 failed");
+  report(
+    "100 activations under load (16 connections)",
+    `${served} requests, ${non2xx} failed; ${activationFailures} activations failed`,
+    "0 failed",
+  );
 }
 
 proc.kill("SIGTERM");
 await proc.exited;
 const machine = `${cpus().length}× ${cpus()[0]?.model.trim()}, ${fmt(totalmem() / 2 ** 30, 1)} GiB`;
-console.log(`Command: \`bun scripts/bench/serving.ts${Bun.argv.slice(2).map((arg) => ` ${arg}`).join("")}\` — machine: ${machine} — date: ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(
+  `Command: \`bun scripts/bench/serving.ts${Bun.argv
+    .slice(2)
+    .map((arg) => ` ${arg}`)
+    .join("")}\` — machine: ${machine} — date: ${new Date().toISOString().slice(0, 10)}\n`,
+);
 console.log("| Measure | Result | Target / ratio |\n|---|---|---|");
 for (const cells of rows) console.log(`| ${cells.join(" | ")} |`);
 rmSync(work, { recursive: true, force: true });

@@ -26,7 +26,13 @@ const rss = () => {
 
 /** In the child: RSS per session of `file` on `backend`, past a first session that loads the runtime itself. */
 async function measure(file: string, backend: "native" | "wasm"): Promise<number> {
-  const pool = new SessionPool({ runtime: () => loadOnnxRuntime({ preference: backend, cacheDir: join(work, "cache") }), memoryBudgetMb: 1_000_000, accelerator: "cpu", maxBatchRows: 64, logger: silentLogger });
+  const pool = new SessionPool({
+    runtime: () => loadOnnxRuntime({ preference: backend, cacheDir: join(work, "cache") }),
+    memoryBudgetMb: 1_000_000,
+    accelerator: "cpu",
+    maxBatchRows: 64,
+    logger: silentLogger,
+  });
   const row = new Float32Array(16).fill(1);
   const ask = async (model: string) => pool.run(await pool.acquire(model, 1, file), row, 1);
   await ask("warm-up");
@@ -44,7 +50,9 @@ if (Bun.argv[2] === "--measure") {
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 writeAthletes(join(work, "athletes"), { players: 1, sessions: 4, rows: 900, seed: 7 });
-const sessions = readdirSync(join(work, "athletes/player_1")).sort().map((name) => join(work, "athletes/player_1", name));
+const sessions = readdirSync(join(work, "athletes/player_1"))
+  .sort()
+  .map((name) => join(work, "athletes/player_1", name));
 const forests = [
   { trees: 15, depth: 6 },
   { trees: 40, depth: 8, note: "the demo's" },
@@ -54,19 +62,48 @@ const rows: string[] = [];
 const mb = (bytes: number) => (bytes / 1_048_576).toFixed(2);
 for (const { trees, depth, note } of forests) {
   const file = join(work, `forest-${trees}x${depth}.onnx`);
-  const fit = Bun.spawnSync([process.execPath, join(root, "runtime/cli/main.ts"), "fit", "--strategy", "random-forest", ...sessions.slice(0, 3).flatMap((s) => ["--data", s]), "--set", `n_estimators=${trees}`, "--set", `max_depth=${depth}`, "--set", "seed=1", "--out", file, "--json"], { cwd: work });
+  const fit = Bun.spawnSync(
+    [
+      process.execPath,
+      join(root, "runtime/cli/main.ts"),
+      "fit",
+      "--strategy",
+      "random-forest",
+      ...sessions.slice(0, 3).flatMap((s) => ["--data", s]),
+      "--set",
+      `n_estimators=${trees}`,
+      "--set",
+      `max_depth=${depth}`,
+      "--set",
+      "seed=1",
+      "--out",
+      file,
+      "--json",
+    ],
+    { cwd: work },
+  );
   if (fit.exitCode !== 0) throw new Error(`edgetrain fit failed: ${fit.stderr.toString()}`);
   const size = statSync(file).size;
   for (const backend of ["native", "wasm"] as const) {
     const child = Bun.spawnSync([process.execPath, import.meta.path, "--measure", file, backend]);
     const perSession = Number(child.stdout.toString().trim());
     const estimate = sessionBytes(size);
-    rows.push(`| ${trees} trees, depth ${depth}${note ? ` (${note})` : ""} | ${(size / 1024).toFixed(0)} KB | ${backend} | ${mb(perSession)} MB (${(perSession / size).toFixed(1)}× the file) | ${mb(estimate)} MB (${(estimate / perSession).toFixed(2)}× the measure) |`);
+    rows.push(
+      `| ${trees} trees, depth ${depth}${note ? ` (${note})` : ""} | ${(size / 1024).toFixed(0)} KB | ${backend} | ` +
+        `${mb(perSession)} MB (${(perSession / size).toFixed(1)}× the file) | ${mb(estimate)} MB ` +
+        `(${(estimate / perSession).toFixed(2)}× the measure) |`,
+    );
     console.error(rows.at(-1));
   }
 }
 const machine = `${cpus().length}× ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`;
-console.log(`Command: \`bun scripts/bench/session-memory.ts\` — machine: ${machine} — date: ${new Date().toISOString().slice(0, 10)}\n`);
-console.log(`| Forest | Model file | Backend | RSS per session (${SESSIONS} loaded) | Budgeted (sessionBytes) |\n|---|---|---|---|---|`);
+console.log(
+  `Command: \`bun scripts/bench/session-memory.ts\` — machine: ${machine} — date: ` +
+    `${new Date().toISOString().slice(0, 10)}\n`,
+);
+console.log(
+  `| Forest | Model file | Backend | RSS per session (${SESSIONS} loaded) | Budgeted (sessionBytes) ` +
+    `|\n|---|---|---|---|---|`,
+);
 for (const row of rows) console.log(row);
 rmSync(work, { recursive: true, force: true });

@@ -9,9 +9,9 @@
 import { existsSync, mkdirSync, utimesSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
+import * as v from "valibot";
 import incrementalNn from "../../plugins/strategies/incremental-nn/index.ts";
 import randomForest from "../../plugins/strategies/random-forest/index.ts";
-import * as v from "valibot";
 import { loadTrainingData } from "../../runtime/data/load-training-data.ts";
 import { sessionKeys } from "../../runtime/data/sessions.ts";
 import { DataSourceSpec } from "../../runtime/data/source-spec.ts";
@@ -56,14 +56,24 @@ const report = (what: string, edgetrain: string, xgboost: string, sklearn: strin
 const table = () => {
   const machine = `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores`;
   const flags = [quick && " --quick", forestOnly && " --forest-only"].filter(Boolean).join("");
-  console.log(`\nCommand: bun scripts/bench/training.ts${flags} · Machine: ${machine} · Date: ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(
+    `\nCommand: bun scripts/bench/training.ts${flags} · Machine: ${machine} · Date: ` +
+      `${new Date().toISOString().slice(0, 10)}\n`,
+  );
   console.log("| Benchmark | edgetrain | XGBoost RF | scikit-learn | Result |\n| --- | --- | --- | --- | --- |");
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);
 };
 const seconds = (s: number) => `${s.toFixed(2)} s`;
 
 // 3. The Nano case: 30 players × 4 sessions × 2,000 rows, one forest per player, 2 workers.
-async function trainKeys(plugin: PluginModule<"strategy">, options: Record<string, unknown>, spec: unknown, dataRoot: string, keys: string[], previous?: (key: string) => string | undefined) {
+async function trainKeys(
+  plugin: PluginModule<"strategy">,
+  options: Record<string, unknown>,
+  spec: unknown,
+  dataRoot: string,
+  keys: string[],
+  previous?: (key: string) => string | undefined,
+) {
   const plugins = registryOf([plugin]);
   const source = v.parse(DataSourceSpec, spec);
   const started = performance.now();
@@ -74,8 +84,15 @@ async function trainKeys(plugin: PluginModule<"strategy">, options: Record<strin
     await runStrategy({
       strategy: plugin.name,
       options,
-      scope: { plugins, logger: silentLogger, paths: { home: work, data: dataRoot, models: work, cache: work, logs: work, state: work, plugins: work } },
-      job: "bench", key, runDir, signal: new AbortController().signal,
+      scope: {
+        plugins,
+        logger: silentLogger,
+        paths: { home: work, data: dataRoot, models: work, cache: work, logs: work, state: work, plugins: work },
+      },
+      job: "bench",
+      key,
+      runDir,
+      signal: new AbortController().signal,
       previousArtifact: previous?.(key),
       loadData: () => loadTrainingData(source, { dataRoot, key, now: Date.parse("2026-03-01T12:00:00Z") }),
     });
@@ -86,35 +103,55 @@ async function trainKeys(plugin: PluginModule<"strategy">, options: Record<strin
 const athletes = makeData("athletes-30x4x2000", ["--players", "30", "--sessions", "4", "--rows", "2000"]);
 const players = sessionKeys(athletes);
 async function nanoCase() {
-const nano = await trainKeys(randomForest, { n_estimators: 100, max_depth: 8, min_samples_split: 5, min_samples_leaf: 10, n_jobs: 2 }, { source: "sessions", path: ".", sessions_to_use: 3, debounce: 0 }, athletes, players);
-return nano;
+  const nano = await trainKeys(
+    randomForest,
+    { n_estimators: 100, max_depth: 8, min_samples_split: 5, min_samples_leaf: 10, n_jobs: 2 },
+    { source: "sessions", path: ".", sessions_to_use: 3, debounce: 0 },
+    athletes,
+    players,
+  );
+  return nano;
 }
 
 // 4. The t3.micro case: 100 keys × the last 6 h of rows, warm start, 5 epochs.
 async function nnCase() {
-const prices = join(work, "prices");
-if (!existsSync(join(prices, "rows.csv"))) {
-  mkdirSync(prices, { recursive: true });
-  const now = Date.parse("2026-03-01T12:00:00Z");
-  const lines = ["timestamp,symbol,open,high,low,volume,spread,momentum,label"];
-  for (let minute = 0; minute < 7 * 24 * 60; minute += 5) {
-    for (let s = 0; s < 100; s++) {
-      const base = 100 + s + Math.sin((minute + s * 13) / 300) * 5;
-      const momentum = Math.cos((minute + s) / 97);
-      lines.push(`${new Date(now - minute * 60_000).toISOString()},S${s},${base.toFixed(3)},${(base + 1).toFixed(3)},${(base - 1).toFixed(3)},${(1000 + ((minute * 7 + s) % 500))},${(0.01 * (s % 7)).toFixed(3)},${momentum.toFixed(4)},${(base + 2 * momentum).toFixed(4)}`);
+  const prices = join(work, "prices");
+  if (!existsSync(join(prices, "rows.csv"))) {
+    mkdirSync(prices, { recursive: true });
+    const now = Date.parse("2026-03-01T12:00:00Z");
+    const lines = ["timestamp,symbol,open,high,low,volume,spread,momentum,label"];
+    for (let minute = 0; minute < 7 * 24 * 60; minute += 5) {
+      for (let s = 0; s < 100; s++) {
+        const base = 100 + s + Math.sin((minute + s * 13) / 300) * 5;
+        const momentum = Math.cos((minute + s) / 97);
+        lines.push(
+          `${new Date(now - minute * 60_000).toISOString()},S${s},${base.toFixed(3)},${(base + 1).toFixed(3)},${(base - 1).toFixed(3)},${1000 + ((minute * 7 + s) % 500)},${(0.01 * (s % 7)).toFixed(3)},${momentum.toFixed(4)},${(base + 2 * momentum).toFixed(4)}`,
+        );
+      }
     }
+    await Bun.write(join(prices, "rows.csv"), `${lines.join("\n")}\n`);
   }
-  await Bun.write(join(prices, "rows.csv"), lines.join("\n") + "\n");
+  const symbols = Array.from({ length: 100 }, (_, s) => `S${s}`);
+  const nnSource = { source: "rows", path: ".", timestamp: "timestamp", key_column: "symbol", debounce: 0 };
+  await trainKeys(
+    incrementalNn,
+    { task: "regression", epochs: 50, layers: [16] },
+    { ...nnSource, last: "180d" },
+    prices,
+    symbols,
+  );
+  // New rows arrived: the files change, so the timed run reads them again (once for all keys).
+  utimesSync(join(prices, "rows.csv"), new Date(), new Date());
+  const warm = await trainKeys(
+    incrementalNn,
+    { task: "regression", epochs: 5, layers: [16], warm_start: true },
+    { ...nnSource, last: "6h" },
+    prices,
+    symbols,
+    (key) => join(work, "runs", "incremental-nn", key, "model.onnx"),
+  );
+  return warm;
 }
-const symbols = Array.from({ length: 100 }, (_, s) => `S${s}`);
-const nnSource = { source: "rows", path: ".", timestamp: "timestamp", key_column: "symbol", debounce: 0 };
-await trainKeys(incrementalNn, { task: "regression", epochs: 50, layers: [16] }, { ...nnSource, last: "180d" }, prices, symbols);
-// New rows arrived: the files change, so the timed run reads them again (once for all keys).
-utimesSync(join(prices, "rows.csv"), new Date(), new Date());
-const warm = await trainKeys(incrementalNn, { task: "regression", epochs: 5, layers: [16], warm_start: true }, { ...nnSource, last: "6h" }, prices, symbols, (key) => join(work, "runs", "incremental-nn", key, "model.onnx"));
-return warm;
-}
-
 
 const caseName = Bun.argv.includes("--case") ? Bun.argv[Bun.argv.indexOf("--case") + 1] : undefined;
 if (caseName) {
@@ -131,17 +168,54 @@ const big = makeData(`single-${bigRows}`, ["--single", "train.csv", "--rows", St
 makeData(`single-${bigRows}-test`, ["--single", "test.csv", "--rows", "50000", "--seed", "8"]);
 const trainFile = join(big, "train.csv");
 const testFile = join(work, `single-${bigRows}-test`, "test.csv");
-const forestArgs = ["--set", "n_estimators=100", "--set", "max_depth=8", "--set", "min_samples_split=5", "--set", "min_samples_leaf=10", "--set", "n_jobs=2"];
+const forestArgs = [
+  "--set",
+  "n_estimators=100",
+  "--set",
+  "max_depth=8",
+  "--set",
+  "min_samples_split=5",
+  "--set",
+  "min_samples_leaf=10",
+  "--set",
+  "n_jobs=2",
+];
 type Fit = { fit_seconds: number; accuracy: number; rmse: number };
 const fit = (args: string[], out: string, command = [process.execPath, join(root, "runtime/cli/main.ts")]) => {
-  const result = run([...command, "fit", "--strategy", "random-forest", "--data", trainFile, "--test", testFile, "--out", join(work, out), "--json", ...forestArgs, ...args], { HOME: work });
+  const result = run(
+    [
+      ...command,
+      "fit",
+      "--strategy",
+      "random-forest",
+      "--data",
+      trainFile,
+      "--test",
+      testFile,
+      "--out",
+      join(work, out),
+      "--json",
+      ...forestArgs,
+      ...args,
+    ],
+    { HOME: work },
+  );
   return { ...(JSON.parse(result.stdout.trim().split("\n").at(-1)!) as Fit), maxRssMb: result.maxRssMb };
 };
 const peer = (command: string[]) => {
   const result = run(command);
   return { ...(JSON.parse(result.stdout) as Fit), maxRssMb: result.maxRssMb };
 };
-const sklearnArgs = [python, join(shared, "bench/sklearn_rf.py"), "--train", trainFile, "--test", testFile, "--n-jobs", "2"];
+const sklearnArgs = [
+  python,
+  join(shared, "bench/sklearn_rf.py"),
+  "--train",
+  trainFile,
+  "--test",
+  testFile,
+  "--n-jobs",
+  "2",
+];
 const ratios = (ours: number, xgboost: number, sklearn: number) =>
   `${(ours / xgboost).toFixed(3)}× XGBoost's time (target ≤ 0.333), ${(ours / sklearn).toFixed(3)}× scikit-learn's`;
 
@@ -163,12 +237,24 @@ report(
   `${((ours.accuracy - sklearnClassifier.accuracy) * 100).toFixed(2)} points vs scikit-learn (target ≥ −1)`,
 );
 // resourceUsage().maxRSS covers all children so far: only the first two, which grow in size, are read.
-report("  peak RSS of the whole process", `${ours.maxRssMb.toFixed(0)} MB`, "—", `${sklearnClassifier.maxRssMb.toFixed(0)} MB`, "target < 600 MB");
+report(
+  "  peak RSS of the whole process",
+  `${ours.maxRssMb.toFixed(0)} MB`,
+  "—",
+  `${sklearnClassifier.maxRssMb.toFixed(0)} MB`,
+  "target < 600 MB",
+);
 
 // The same table, predicting power_w from the other 19 numeric columns: every feature at every split.
 const regressionArgs = ["--task", "regression", "--label", "power_w"];
 const oursRegression = fit(regressionArgs, "big-regression.onnx");
-const xgboostRegressor = peer([python, join(root, "scripts/bench/xgboost_rf_regressor.py"), trainFile, testFile, "power_w"]);
+const xgboostRegressor = peer([
+  python,
+  join(root, "scripts/bench/xgboost_rf_regressor.py"),
+  trainFile,
+  testFile,
+  "power_w",
+]);
 const sklearnRegressor = peer([...sklearnArgs, "--task", "regression", "--label", "power_w"]);
 report(
   `random forest regression, ${bigRows / 1000}k rows × 19 (power_w), 100 trees, depth 8, 2 workers: fit time`,
@@ -192,8 +278,16 @@ if (forestOnly) {
 // 2. The compiled binary gives the same figures as `bun run`.
 const binary = await buildTarget(`linux-${process.arch}` as "linux-x64", join(work, "dist"));
 const compiled = fit([], "big-compiled.onnx", [binary]);
-const sameModel = Buffer.from(await Bun.file(join(work, "big.onnx")).arrayBuffer()).equals(Buffer.from(await Bun.file(join(work, "big-compiled.onnx")).arrayBuffer()));
-report("  compiled binary vs bun run", `${seconds(compiled.fit_seconds)}, accuracy ${compiled.accuracy.toFixed(4)}`, "—", `${seconds(ours.fit_seconds)} (bun run)`, sameModel ? "identical model bytes" : "MODELS DIFFER");
+const sameModel = Buffer.from(await Bun.file(join(work, "big.onnx")).arrayBuffer()).equals(
+  Buffer.from(await Bun.file(join(work, "big-compiled.onnx")).arrayBuffer()),
+);
+report(
+  "  compiled binary vs bun run",
+  `${seconds(compiled.fit_seconds)}, accuracy ${compiled.accuracy.toFixed(4)}`,
+  "—",
+  `${seconds(ours.fit_seconds)} (bun run)`,
+  sameModel ? "identical model bytes" : "MODELS DIFFER",
+);
 
 // 3 and 4 run in child processes of this script, so that each peak RSS is that case's own.
 function runCase(name: string): { seconds: number; peakRssMb: number } {
@@ -201,8 +295,20 @@ function runCase(name: string): { seconds: number; peakRssMb: number } {
   return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as { seconds: number; peakRssMb: number };
 }
 const nano = runCase("nano");
-report(`30 per-player forests (latest 3 of 4 sessions × 2,000 rows, 100 trees, 2 workers)`, `${nano.seconds.toFixed(1)} s`, "—", "—", `target < 60 s; peak RSS ${nano.peakRssMb.toFixed(0)} MB`);
+report(
+  `30 per-player forests (latest 3 of 4 sessions × 2,000 rows, 100 trees, 2 workers)`,
+  `${nano.seconds.toFixed(1)} s`,
+  "—",
+  "—",
+  `target < 60 s; peak RSS ${nano.peakRssMb.toFixed(0)} MB`,
+);
 const nn = runCase("nn");
-report("100 incremental-nn updates (last 6 h of rows each, warm start, 5 epochs), CSV read included", `${nn.seconds.toFixed(1)} s`, "—", "—", `target < 60 s; peak RSS ${nn.peakRssMb.toFixed(0)} MB (target < 400 MB)`);
+report(
+  "100 incremental-nn updates (last 6 h of rows each, warm start, 5 epochs), CSV read included",
+  `${nn.seconds.toFixed(1)} s`,
+  "—",
+  "—",
+  `target < 60 s; peak RSS ${nn.peakRssMb.toFixed(0)} MB (target < 400 MB)`,
+);
 
 table();

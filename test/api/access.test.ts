@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startDaemonProcess, tempDir, type TempDir } from "../helpers.ts";
+import { startDaemonProcess, type TempDir, tempDir } from "../helpers.ts";
 
 const TOKEN = "access-test-token-0123456789";
 
-/** One raw HTTP exchange over TCP: what fetch cannot send (HTTP/1.0 without Host, absolute-form, unnormalised paths). */
+/**
+ * One raw HTTP exchange over TCP: what fetch cannot send (HTTP/1.0 without Host, absolute-form, unnormalised paths).
+ */
 async function raw(port: number, head: string, body = ""): Promise<{ status: number; body: string }> {
   const chunks: Uint8Array[] = [];
   const { promise: closed, resolve } = Promise.withResolvers<void>();
@@ -16,7 +18,9 @@ async function raw(port: number, head: string, body = ""): Promise<{ status: num
       error: () => resolve(),
     },
   });
-  socket.write(`${head}\r\n${body ? `content-length: ${Buffer.byteLength(body)}\r\ncontent-type: application/json\r\n` : ""}connection: close\r\n\r\n${body}`);
+  socket.write(
+    `${head}\r\n${body ? `content-length: ${Buffer.byteLength(body)}\r\ncontent-type: application/json\r\n` : ""}connection: close\r\n\r\n${body}`,
+  );
   await closed;
   const text = Buffer.concat(chunks).toString("utf8");
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
@@ -59,7 +63,9 @@ describe("a loopback daemon", () => {
   beforeAll(async () => {
     dir = tempDir();
     const profile = dir.write("p.yaml", `api:\n  token: \${EDGETRAIN_TOKEN}\n  allowed_hosts: [edge.lan]\n`);
-    daemon = await startDaemonProcess(dir.path, ["--home", dir.path, "--headless", "--profile", profile], { EDGETRAIN_TOKEN: TOKEN });
+    daemon = await startDaemonProcess(dir.path, ["--home", dir.path, "--headless", "--profile", profile], {
+      EDGETRAIN_TOKEN: TOKEN,
+    });
   });
   afterAll(async () => {
     daemon.proc.kill("SIGTERM");
@@ -73,7 +79,11 @@ describe("a loopback daemon", () => {
       // HEAD of a path that also reads (GET /v1/cache) is that read, and open on loopback.
       const heads = method === "POST" ? [`HEAD ${path} HTTP/1.0`] : [];
       for (const head of [...forms(method, path, daemon.listening.port), ...heads]) {
-        const { status } = await raw(daemon.listening.port, head, method === "POST" && !head.startsWith("HEAD") ? "{}" : "");
+        const { status } = await raw(
+          daemon.listening.port,
+          head,
+          method === "POST" && !head.startsWith("HEAD") ? "{}" : "",
+        );
         if (status !== 401) answered.push(`${head.split("\r\n")[0]} -> ${status}`);
       }
     }
@@ -84,8 +94,12 @@ describe("a loopback daemon", () => {
     const port = daemon.listening.port;
     const withToken = (head: string) => `${head}\r\nauthorization: Bearer ${TOKEN}`;
     expect((await raw(port, withToken("DELETE /v1/cache HTTP/1.0"))).status).toBe(200);
-    expect((await raw(port, withToken(`DELETE http://127.0.0.1:${port}/v1/cache/ HTTP/1.1\r\nhost: 127.0.0.1`))).status).toBe(200);
-    expect((await raw(port, withToken("POST /v1/models/activity-player_1/activate HTTP/1.0"), '{"version": 1}')).status).toBe(404);
+    expect(
+      (await raw(port, withToken(`DELETE http://127.0.0.1:${port}/v1/cache/ HTTP/1.1\r\nhost: 127.0.0.1`))).status,
+    ).toBe(200);
+    expect(
+      (await raw(port, withToken("POST /v1/models/activity-player_1/activate HTTP/1.0"), '{"version": 1}')).status,
+    ).toBe(404);
   });
 
   test("reads and predictions need no token; unknown paths are 404 and dot segments 400", async () => {
@@ -118,7 +132,9 @@ describe("a loopback daemon", () => {
     expect((await raw(port, `GET /v1/status HTTP/1.1\r\nhost: attacker.example:${port}`)).status).toBe(403);
     expect((await raw(port, "GET /health HTTP/1.1\r\nhost: 10.0.0.7")).status).toBe(403);
     for (const host of [`localhost:${port}`, "127.0.0.1", `[::1]:${port}`, "LOCALHOST", `edge.lan:${port}`]) {
-      expect(`${host} -> ${(await raw(port, `GET /v1/status HTTP/1.1\r\nhost: ${host}`)).status}`).toBe(`${host} -> 200`);
+      expect(`${host} -> ${(await raw(port, `GET /v1/status HTTP/1.1\r\nhost: ${host}`)).status}`).toBe(
+        `${host} -> 200`,
+      );
     }
   });
 });
@@ -130,7 +146,11 @@ describe("a daemon on a non-loopback address", () => {
   beforeAll(async () => {
     dir = tempDir();
     const profile = dir.write("p.yaml", "api:\n  token: ${EDGETRAIN_TOKEN}\n");
-    daemon = await startDaemonProcess(dir.path, ["--home", dir.path, "--headless", "--profile", profile, "--host", "0.0.0.0"], { EDGETRAIN_TOKEN: TOKEN });
+    daemon = await startDaemonProcess(
+      dir.path,
+      ["--home", dir.path, "--headless", "--profile", profile, "--host", "0.0.0.0"],
+      { EDGETRAIN_TOKEN: TOKEN },
+    );
   });
   afterAll(async () => {
     daemon.proc.kill("SIGTERM");
@@ -140,12 +160,22 @@ describe("a daemon on a non-loopback address", () => {
 
   test("refuses every route but /health without the token, whatever the form of the request", async () => {
     const port = daemon.listening.port;
-    const reads: Array<[string, string]> = ["/v1/status", "/v1/models", "/v1/jobs", "/v1/logs", "/v1/profile", "/v1/cache", "/metrics", "/openapi"].flatMap((path) => [
-      ["GET", path] as [string, string],
-      ["HEAD", path] as [string, string],
-    ]);
+    const reads: Array<[string, string]> = [
+      "/v1/status",
+      "/v1/models",
+      "/v1/jobs",
+      "/v1/logs",
+      "/v1/profile",
+      "/v1/cache",
+      "/metrics",
+      "/openapi",
+    ].flatMap((path) => [["GET", path] as [string, string], ["HEAD", path] as [string, string]]);
     const answered: string[] = [];
-    for (const [method, path] of [...reads, ...MUTATING, ["POST", "/v1/predict/activity-player_1"] as [string, string]]) {
+    for (const [method, path] of [
+      ...reads,
+      ...MUTATING,
+      ["POST", "/v1/predict/activity-player_1"] as [string, string],
+    ]) {
       for (const head of forms(method, path, port)) {
         const { status } = await raw(port, head, method === "POST" ? "{}" : "");
         if (status !== 401) answered.push(`${head.split("\r\n")[0]} -> ${status}`);

@@ -29,11 +29,14 @@ describe("GET /openapi", () => {
     expect(undeclaredPathParameters(await openapiDocument())).toEqual([]);
   });
 
-  test("every operation has a tag, a summary, its answer's schema and the error body for any other status", async () => {
-    const doc = await openapiDocument();
-    expect(operationProblems(doc)).toEqual([]);
-    expect(Object.keys(doc.paths).length).toBeGreaterThanOrEqual(15);
-  });
+  test(
+    "every operation has a tag, a summary, its answer's schema and the error body for any other " + "status",
+    async () => {
+      const doc = await openapiDocument();
+      expect(operationProblems(doc)).toEqual([]);
+      expect(Object.keys(doc.paths).length).toBeGreaterThanOrEqual(15);
+    },
+  );
 
   test("documents the bearer scheme, and says of each route what the token rule does", async () => {
     const doc = await openapiDocument();
@@ -51,9 +54,23 @@ describe("GET /openapi", () => {
     const alphabet = ["a", "z", "0", "9", ".", "_", "-", "A", "/", " ", "é"];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
-    const names = ["a", "a.b", "a..b", ".a", "a.", "a._.b", "a".repeat(128), "a".repeat(129), `${"a".repeat(127)}.`, ""];
-    for (let i = 0; i < 5000; i++) names.push(Array.from({ length: next() % 12 }, () => alphabet[next() % alphabet.length]).join(""));
-    const disagreements = names.filter((name) => v.is(ModelName, name) !== (MODEL_NAME.test(name) && !name.includes("..")));
+    const names = [
+      "a",
+      "a.b",
+      "a..b",
+      ".a",
+      "a.",
+      "a._.b",
+      "a".repeat(128),
+      "a".repeat(129),
+      `${"a".repeat(127)}.`,
+      "",
+    ];
+    for (let i = 0; i < 5000; i++)
+      names.push(Array.from({ length: next() % 12 }, () => alphabet[next() % alphabet.length]).join(""));
+    const disagreements = names.filter(
+      (name) => v.is(ModelName, name) !== (MODEL_NAME.test(name) && !name.includes("..")),
+    );
     expect(disagreements).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { createApp } from "../../runtime/api/app.ts";
 import * as schema from "../../runtime/api/response-schemas.ts";
 import { daemonEvents } from "../../tui/connection.ts";
-import { CONFLICT, RUN, STATUS, fakeDaemon, request } from "./fake-daemon.ts";
+import { CONFLICT, fakeDaemon, RUN, request, STATUS } from "./fake-daemon.ts";
 
 type Shape = Exclude<keyof typeof schema, "ErrorBody">;
 
@@ -11,7 +11,12 @@ type Shape = Exclude<keyof typeof schema, "ErrorBody">;
 async function send(app: ReturnType<typeof createApp>, req: Request) {
   const response = await app.handle(req);
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+  };
 }
 
 /** The issues of `body` against the named schema, as `path: message` lines; none when it fits. */
@@ -30,7 +35,12 @@ describe("every route in process, behind a fake daemon", () => {
       [request("GET", "/v1/jobs"), 200, "JobList"],
       [request("GET", "/v1/runs?job=activity&limit=5"), 200, "RunList", { runs: [RUN] }],
       [request("GET", "/v1/runs/r2"), 200, "RunDetail", RUN],
-      [request("POST", "/v1/runs/r2/pause", { token: true }), 200, "RunControlled", { run: "r2", action: "pause", accepted: true }],
+      [
+        request("POST", "/v1/runs/r2/pause", { token: true }),
+        200,
+        "RunControlled",
+        { run: "r2", action: "pause", accepted: true },
+      ],
       [
         request("POST", "/v1/jobs/activity/run", { token: true, body: { key: "player_1", force: true } }),
         202,
@@ -51,14 +61,33 @@ describe("every route in process, behind a fake daemon", () => {
       ],
       [request("GET", "/v1/models"), 200, "ModelList"],
       [request("GET", "/v1/models/activity-player_1"), 200, "ModelDetail"],
-      [request("POST", "/v1/models/activity-player_1/activate", { token: true, body: { version: 1 } }), 200, "ModelActivated"],
+      [
+        request("POST", "/v1/models/activity-player_1/activate", { token: true, body: { version: 1 } }),
+        200,
+        "ModelActivated",
+      ],
       [request("POST", "/v1/models/activity-player_1/rollback", { token: true }), 200, "ModelRolledBack"],
       [request("POST", "/v1/predict/activity-player_1", { body: { inputs: [[60, 170]] } }), 200, "Prediction"],
       [request("GET", "/v1/cache"), 200, "CacheStats", STATUS.cache],
-      [request("DELETE", "/v1/cache?model=activity-player_1", { token: true }), 200, "CacheCleared", { cleared: "activity-player_1" }],
-      [request("POST", "/v1/cache/warm?model=activity", { token: true }), 200, "CacheWarmed", { warmed: [{ model: "activity", entries: 3 }] }],
+      [
+        request("DELETE", "/v1/cache?model=activity-player_1", { token: true }),
+        200,
+        "CacheCleared",
+        { cleared: "activity-player_1" },
+      ],
+      [
+        request("POST", "/v1/cache/warm?model=activity", { token: true }),
+        200,
+        "CacheWarmed",
+        { warmed: [{ model: "activity", entries: 3 }] },
+      ],
       [request("GET", "/v1/conflicts"), 200, "ConflictList", { conflicts: [CONFLICT] }],
-      [request("POST", "/v1/conflicts/c1", { token: true, body: { action: "skip", by: "test" } }), 200, "Conflict", { ...CONFLICT, answer: "skip", answered_by: "test" }],
+      [
+        request("POST", "/v1/conflicts/c1", { token: true, body: { action: "skip", by: "test" } }),
+        200,
+        "Conflict",
+        { ...CONFLICT, answer: "skip", answered_by: "test" },
+      ],
       [request("GET", "/v1/profile"), 200, "ProfileText"],
       [request("GET", "/v1/logs?limit=10&level=warn&job=activity"), 200, "LogList"],
     ];
@@ -66,14 +95,30 @@ describe("every route in process, behind a fake daemon", () => {
       const what = `${req.method} ${new URL(req.url).pathname}`;
       const answer = await send(app, req);
       expect([what, answer.status, misfits(shape, answer.body)]).toEqual([what, status, []]);
-      if (expected !== undefined) expect({ what, body: answer.body }).toEqual({ what, body: expected as Record<string, unknown> });
+      if (expected !== undefined)
+        expect({ what, body: answer.body }).toEqual({ what, body: expected as Record<string, unknown> });
     }
     // What the routes handed to the daemon: parsed queries and bodies, defaults filled in.
     expect(calls).toContainEqual(["runs", { job: "activity", limit: 5 }]);
     expect(calls).toContainEqual(["controlRun", "r2", "pause"]);
-    expect(calls).toContainEqual(["requestRun", "activity", "player_1", { ignoreGovernor: true, ignoreConflicts: true }]);
-    expect(calls).toContainEqual(["requestRun", "activity", undefined, { ignoreGovernor: false, ignoreConflicts: false }]);
-    expect(calls).toContainEqual(["requestRun", "activity", undefined, { ignoreGovernor: false, ignoreConflicts: true }]);
+    expect(calls).toContainEqual([
+      "requestRun",
+      "activity",
+      "player_1",
+      { ignoreGovernor: true, ignoreConflicts: true },
+    ]);
+    expect(calls).toContainEqual([
+      "requestRun",
+      "activity",
+      undefined,
+      { ignoreGovernor: false, ignoreConflicts: false },
+    ]);
+    expect(calls).toContainEqual([
+      "requestRun",
+      "activity",
+      undefined,
+      { ignoreGovernor: false, ignoreConflicts: true },
+    ]);
     expect(calls).toContainEqual(["activate", "activity-player_1", 1]);
     expect(calls).toContainEqual(["predict", "activity-player_1", { inputs: [[60, 170]] }]);
     expect(calls).toContainEqual(["clearCache", "activity-player_1"]);
@@ -86,7 +131,11 @@ describe("every route in process, behind a fake daemon", () => {
     const { view, emit } = fakeDaemon();
     const app = createApp(view);
     const metrics = await app.handle(request("GET", "/metrics"));
-    expect([metrics.status, metrics.headers.get("content-type"), await metrics.text()]).toEqual([200, "text/plain; version=0.0.4", "edgetrain_up 1\n"]);
+    expect([metrics.status, metrics.headers.get("content-type"), await metrics.text()]).toEqual([
+      200,
+      "text/plain; version=0.0.4",
+      "edgetrain_up 1\n",
+    ]);
 
     const stream = await app.handle(request("GET", "/v1/events?types=run.,model.activated"));
     expect(stream.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
@@ -96,8 +145,16 @@ describe("every route in process, behind a fake daemon", () => {
     const events = [];
     for await (const event of daemonEvents(stream.body!)) if (events.push(event) === 2) break;
     expect(events).toEqual([
-      { type: "run.progress", id: 1002, data: { run: "r2", job: "activity", done: 5, total: 10, at: "2026-12-04T10:00:02.000Z" } },
-      { type: "model.activated", id: 1003, data: { model: "m", version: 2, previous: 1, at: "2026-12-04T10:00:02.000Z" } },
+      {
+        type: "run.progress",
+        id: 1002,
+        data: { run: "r2", job: "activity", done: 5, total: 10, at: "2026-12-04T10:00:02.000Z" },
+      },
+      {
+        type: "model.activated",
+        id: 1003,
+        data: { model: "m", version: 2, previous: 1, at: "2026-12-04T10:00:02.000Z" },
+      },
     ]);
   });
 
@@ -113,23 +170,69 @@ describe("every route in process, behind a fake daemon", () => {
     });
     const app = createApp(view);
     const cases: Array<[Request, number, Record<string, unknown>]> = [
-      [request("GET", "/v1/models/nope"), 404, { code: "not_found", message: 'no model "nope"', hint: "edgetrain models lists them", model: "nope" }],
+      [
+        request("GET", "/v1/models/nope"),
+        404,
+        { code: "not_found", message: 'no model "nope"', hint: "edgetrain models lists them", model: "nope" },
+      ],
       [request("GET", "/v1/runs/r9"), 404, { code: "not_found", message: 'no run "r9"', run: "r9" }],
-      [request("POST", "/v1/cache/warm?model=nope", { token: true }), 404, { code: "not_found", message: 'no model "nope"', model: "nope" }],
-      [request("POST", "/v1/runs/r2/cancel", { token: true }), 409, { code: "conflict", message: "run r2 is not in progress", run: "r2", action: "cancel" }],
+      [
+        request("POST", "/v1/cache/warm?model=nope", { token: true }),
+        404,
+        { code: "not_found", message: 'no model "nope"', model: "nope" },
+      ],
+      [
+        request("POST", "/v1/runs/r2/cancel", { token: true }),
+        409,
+        { code: "conflict", message: "run r2 is not in progress", run: "r2", action: "cancel" },
+      ],
       [request("POST", "/v1/jobs/busy/run", { token: true }), 503, { code: "deferred", hint: "free space on it" }],
-      [request("POST", "/v1/predict/broken", { body: { inputs: [[1]] } }), 503, { code: "model_unavailable", model: "broken" }],
-      [request("POST", "/v1/conflicts/c9", { token: true, body: { action: "wait" } }), 404, { code: "not_found", conflict: "c9" }],
-      [request("POST", "/v1/models/activity-player_1/activate", { token: true, body: {} }), 400, { code: "bad_request", message: "POST /v1/models/activity-player_1/activate: body.version: missing" }],
+      [
+        request("POST", "/v1/predict/broken", { body: { inputs: [[1]] } }),
+        503,
+        { code: "model_unavailable", model: "broken" },
+      ],
+      [
+        request("POST", "/v1/conflicts/c9", { token: true, body: { action: "wait" } }),
+        404,
+        { code: "not_found", conflict: "c9" },
+      ],
+      [
+        request("POST", "/v1/models/activity-player_1/activate", { token: true, body: {} }),
+        400,
+        { code: "bad_request", message: "POST /v1/models/activity-player_1/activate: body.version: missing" },
+      ],
       [request("POST", "/v1/predict/a..b", { body: { inputs: [[1]] } }), 400, { code: "bad_request" }],
       [request("GET", "/v1/models/Activity"), 400, { code: "bad_request" }],
-      [request("GET", "/v1/runs?limit=lots"), 400, { code: "bad_request", message: "GET /v1/runs: query.limit: a whole number from 1 to 1000" }],
-      [request("POST", "/v1/predict/activity-player_1", { body: "{inputs: [1," }), 400, { code: "bad_request", message: "POST /v1/predict/activity-player_1: the body is not valid JSON" }],
-      [request("POST", "/v1/predict/activity-player_1", { body: { inputs: [[1]], extra: 1 } }), 400, { code: "bad_request", message: "POST /v1/predict/activity-player_1: body.extra: unknown field" }],
+      [
+        request("GET", "/v1/runs?limit=lots"),
+        400,
+        { code: "bad_request", message: "GET /v1/runs: query.limit: a whole number from 1 to 1000" },
+      ],
+      [
+        request("POST", "/v1/predict/activity-player_1", { body: "{inputs: [1," }),
+        400,
+        { code: "bad_request", message: "POST /v1/predict/activity-player_1: the body is not valid JSON" },
+      ],
+      [
+        request("POST", "/v1/predict/activity-player_1", { body: { inputs: [[1]], extra: 1 } }),
+        400,
+        { code: "bad_request", message: "POST /v1/predict/activity-player_1: body.extra: unknown field" },
+      ],
       [request("GET", "/v1/nothing"), 404, { code: "not_found", message: "no route GET /v1/nothing" }],
       [request("GET", "/v1/models", { headers: { host: "attacker.example" } }), 403, { code: "forbidden_host" }],
-      [request("POST", "/v1/predict/activity-player_1", { body: { inputs: Array.from({ length: 20_000 }, () => [1, 2]) } }), 413, { code: "too_large" }],
-      [request("POST", "/v1/predict/activity-player_1", { body: "{}", headers: { "transfer-encoding": "chunked" } }), 411, { code: "length_required" }],
+      [
+        request("POST", "/v1/predict/activity-player_1", {
+          body: { inputs: Array.from({ length: 20_000 }, () => [1, 2]) },
+        }),
+        413,
+        { code: "too_large" },
+      ],
+      [
+        request("POST", "/v1/predict/activity-player_1", { body: "{}", headers: { "transfer-encoding": "chunked" } }),
+        411,
+        { code: "length_required" },
+      ],
       [request("GET", "/v1/status"), 500, { code: "internal", message: "GET /v1/status failed; see the daemon log" }],
       [request("GET", "/v1/profile"), 507, { code: "disk_full" }],
     ];

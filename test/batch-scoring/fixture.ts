@@ -12,7 +12,7 @@ export function rowsText(count: number, seed: number, withLabels = true): string
     const labels = withLabels ? `,${hr > 120 ? "run" : "walk"},${(hr / 20 + speed).toFixed(3)}` : "";
     lines.push(`r${seed}-${i},${hr.toFixed(2)},${speed.toFixed(3)}${labels}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 export const HEADER = "id,hr,speed";

@@ -121,7 +121,8 @@ describe("a score job", () => {
     expect(existsSync(join(home, "data/incoming/a.predictions.jsonl"))).toBe(false);
   }, 120_000);
 
-  test("a bad cell fails the run naming file, line and column, writing nothing; skip-row names what it left out", async () => {
+  test("a bad cell fails the run naming file, line and column, writing nothing; skip-row names what it left " +
+    "out", async () => {
     await using dir = tempDir();
     const home = await homeWithModels(
       dir,
@@ -192,7 +193,8 @@ describe("a score job", () => {
     expect(partials(incoming)).toEqual([]);
   }, 180_000);
 
-  test("scores with a model added by models add, whose features are written in it; without one it says so", async () => {
+  test("scores with a model added by models add, whose features are written in it; without one it says " +
+    "so", async () => {
     await using dir = tempDir();
     const jobs = scoreJob("orphan", "{}", undefined, "nobody") + scoreJob("imported", "{}", undefined, "added");
     const home = await homeWithModels(dir, jobs);

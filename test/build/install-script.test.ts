@@ -14,30 +14,38 @@ function standIn(dir: { write(relative: string, text: string): string }, name = 
 }
 
 function install(args: string[], root: string) {
-  return Bun.spawnSync(["sh", script, ...args], { env: { PATH: process.env.PATH, DESTDIR: root, PREFIX: "/usr/local", HOME: root }, stdout: "pipe", stderr: "pipe" });
+  return Bun.spawnSync(["sh", script, ...args], {
+    env: { PATH: process.env.PATH, DESTDIR: root, PREFIX: "/usr/local", HOME: root },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
 }
 
-test.skipIf(!canAddUsers)("install.sh puts the binary, the service user, the home and the unit into a root", async () => {
-  await using dir = tempDir();
-  const binary = standIn(dir);
-  const root = join(dir.path, "root");
-  const result = install([binary, "--profile", "t3-micro"], root);
-  expect(result.stderr.toString()).not.toContain("error");
-  expect(result.exitCode).toBe(0);
-  const installed = join(root, "usr/local/bin/edgetrain");
-  expect(statSync(installed).mode & 0o777).toBe(0o755);
-  expect(readFileSync(join(root, "etc/passwd"), "utf8")).toMatch(/^edgetrain:x:\d+:\d+::\/var\/lib\/edgetrain:/m);
-  expect(existsSync(join(root, "var/lib/edgetrain"))).toBe(true);
-  expect(existsSync(join(root, "var/log/edgetrain"))).toBe(true);
-  const unit = readFileSync(join(root, "etc/systemd/system/edgetrain.service"), "utf8");
-  expect(unit).toContain("Type=notify");
-  expect(unit).toContain("User=edgetrain");
-  expect(unit).toContain("ExecStart=/usr/local/bin/edgetrain");
-  expect(unit).not.toContain(root);
-  // A second run finds the user and leaves it as it is.
-  expect(install([binary], root).exitCode).toBe(0);
-  expect(readFileSync(join(root, "etc/passwd"), "utf8").match(/^edgetrain:/gm)).toHaveLength(1);
-}, 60_000);
+test.skipIf(!canAddUsers)(
+  "install.sh puts the binary, the service user, the home and the unit into a root",
+  async () => {
+    await using dir = tempDir();
+    const binary = standIn(dir);
+    const root = join(dir.path, "root");
+    const result = install([binary, "--profile", "t3-micro"], root);
+    expect(result.stderr.toString()).not.toContain("error");
+    expect(result.exitCode).toBe(0);
+    const installed = join(root, "usr/local/bin/edgetrain");
+    expect(statSync(installed).mode & 0o777).toBe(0o755);
+    expect(readFileSync(join(root, "etc/passwd"), "utf8")).toMatch(/^edgetrain:x:\d+:\d+::\/var\/lib\/edgetrain:/m);
+    expect(existsSync(join(root, "var/lib/edgetrain"))).toBe(true);
+    expect(existsSync(join(root, "var/log/edgetrain"))).toBe(true);
+    const unit = readFileSync(join(root, "etc/systemd/system/edgetrain.service"), "utf8");
+    expect(unit).toContain("Type=notify");
+    expect(unit).toContain("User=edgetrain");
+    expect(unit).toContain("ExecStart=/usr/local/bin/edgetrain");
+    expect(unit).not.toContain(root);
+    // A second run finds the user and leaves it as it is.
+    expect(install([binary], root).exitCode).toBe(0);
+    expect(readFileSync(join(root, "etc/passwd"), "utf8").match(/^edgetrain:/gm)).toHaveLength(1);
+  },
+  60_000,
+);
 
 test("install.sh refuses a binary that does not match its SHA256SUMS, and unexpected arguments", async () => {
   await using dir = tempDir();

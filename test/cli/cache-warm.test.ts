@@ -29,7 +29,8 @@ async function homeWithModel(dir: { path: string; write(relative: string, text: 
 }
 
 describe("edgetrain cache warm", () => {
-  test("without a daemon: the pregenerate file's predictions go into the disk cache; an unknown model is refused", async () => {
+  test("without a daemon: the pregenerate file's predictions go into the disk cache; an unknown model is " +
+    "refused", async () => {
     await using dir = tempDir();
     const { profile } = await homeWithModel(dir);
     const cli = (args: string[]) => runCli([...args, "--home", dir.path, "--profile", profile], { home: dir.path });

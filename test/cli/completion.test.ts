@@ -13,7 +13,11 @@ async function script(shell: string): Promise<string> {
 
 async function shellRun(command: string[], file: string): Promise<{ code: number; output: string }> {
   const proc = Bun.spawn([...command, file], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, output: out + err };
 }
 
@@ -23,8 +27,10 @@ describe("edgetrain completion", () => {
       const text = await script(shell);
       for (const command of commands) {
         expect(text).toMatch(new RegExp(`(^|[\\s'"])${command.name}([\\s:)'"]|$)`, "m"));
-        for (const name of Object.keys(optionsOf(command))) expect(text).toContain(shell === "fish" ? `-l ${name}` : `--${name}`);
-        for (const word of (command.arguments ?? []).flatMap((argument) => argument.choices ?? [])) expect(text).toContain(word);
+        for (const name of Object.keys(optionsOf(command)))
+          expect(text).toContain(shell === "fish" ? `-l ${name}` : `--${name}`);
+        for (const word of (command.arguments ?? []).flatMap((argument) => argument.choices ?? []))
+          expect(text).toContain(word);
       }
     });
   }
@@ -41,22 +47,34 @@ t edgetrain stat; t edgetrain status --js; t edgetrain cache ""; t edgetrain com
     );
     const { code, output } = await shellRun(["bash"], probe);
     expect(code).toBe(0);
-    expect(output.split("\n")).toEqual(["edgetrain stat=status", "edgetrain status --js=--json", "edgetrain cache =stats clear warm", "edgetrain completion z=zsh", "edgetrain help rollb=rollback", ""]);
+    expect(output.split("\n")).toEqual([
+      "edgetrain stat=status",
+      "edgetrain status --js=--json",
+      "edgetrain cache =stats clear warm",
+      "edgetrain completion z=zsh",
+      "edgetrain help rollb=rollback",
+      "",
+    ]);
   });
 
   for (const shell of ["zsh", "fish"] as const) {
-    test.skipIf(!Bun.which(shell))(`${shell} -n accepts the ${shell} script (where ${shell} is installed)`, async () => {
-      await using dir = tempDir();
-      const file = dir.write(`edgetrain.${shell}`, await script(shell));
-      const { code, output } = await shellRun([shell, "-n"], file);
-      expect(output).toBe("");
-      expect(code).toBe(0);
-    });
+    test.skipIf(!Bun.which(shell))(
+      `${shell} -n accepts the ${shell} script (where ${shell} is installed)`,
+      async () => {
+        await using dir = tempDir();
+        const file = dir.write(`edgetrain.${shell}`, await script(shell));
+        const { code, output } = await shellRun([shell, "-n"], file);
+        expect(output).toBe("");
+        expect(code).toBe(0);
+      },
+    );
   }
 
   test("an unknown shell is a usage error with the closest one", async () => {
     const { code, stderr } = await runMain(["completion", "zssh"]);
     expect(code).toBe(2);
-    expect(stderr).toContain('unknown shell "zssh" for "edgetrain completion" (did you mean "zsh"?); expected bash, zsh or fish');
+    expect(stderr).toContain(
+      'unknown shell "zssh" for "edgetrain completion" (did you mean "zsh"?); expected bash, zsh or fish',
+    );
   });
 });

@@ -6,7 +6,10 @@ describe("help", () => {
   test("edgetrain --help lists every command with its summary", async () => {
     const { code, stdout } = await runMain(["--help"]);
     expect(code).toBe(0);
-    for (const command of commands) expect(stdout).toMatch(new RegExp(`^  ${command.name} +${command.summary.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "m"));
+    for (const command of commands)
+      expect(stdout).toMatch(
+        new RegExp(`^  ${command.name} +${command.summary.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "m"),
+      );
   });
 
   test("without a command, the help goes to stdout with the usage exit code", async () => {

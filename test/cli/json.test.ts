@@ -22,7 +22,11 @@ describe("--json", () => {
     const unknown = await runMain(["stauts", "--json"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toBe("");
-    expect(errorObject(unknown.stderr)).toEqual({ code: "usage", message: 'unknown command "stauts" (did you mean "status"?)', hint: "edgetrain --help lists the commands" });
+    expect(errorObject(unknown.stderr)).toEqual({
+      code: "usage",
+      message: 'unknown command "stauts" (did you mean "status"?)',
+      hint: "edgetrain --help lists the commands",
+    });
     const flag = await runMain(["runs", "--jsn", "--json"]);
     expect(flag.code).toBe(2);
     expect(errorObject(flag.stderr).message).toContain('(did you mean "--json"?)');
@@ -36,34 +40,51 @@ describe("--json", () => {
     const { code, stdout, stderr } = await runCli(["status", "--json", "--home", dir.path], { home: dir.path });
     expect(code).toBe(1);
     expect(stdout).toBe("");
-    expect(errorObject(stderr)).toEqual({ code: "not_found", message: `no daemon runs on ${dir.path}`, hint: `start it with: edgetrain run --home ${dir.path}` });
+    expect(errorObject(stderr)).toEqual({
+      code: "not_found",
+      message: `no daemon runs on ${dir.path}`,
+      hint: `start it with: edgetrain run --home ${dir.path}`,
+    });
   });
 
-  test("a profile with problems: the problems ride along in the same object; without --json they stay text", async () => {
-    await using dir = tempDir();
-    const bad = dir.write("bad.yaml", "apii: 1\n");
-    const json = await runMain(["profile", "show", "--profile", bad, "--json"], { home: dir.path });
-    expect(json.code).toBe(1);
-    const body = errorObject(json.stderr) as { code: string; problems?: string[] };
-    expect(body.code).toBe("profile_invalid");
-    expect(body.problems?.[0]).toContain('unknown key "apii"');
-    const text = await runMain(["profile", "show", "--profile", bad], { home: dir.path });
-    expect(text.stderr).toContain(`${bad}:1:1  apii  unknown key "apii"`);
-  });
+  test(
+    "a profile with problems: the problems ride along in the same object; without --json they stay " + "text",
+    async () => {
+      await using dir = tempDir();
+      const bad = dir.write("bad.yaml", "apii: 1\n");
+      const json = await runMain(["profile", "show", "--profile", bad, "--json"], { home: dir.path });
+      expect(json.code).toBe(1);
+      const body = errorObject(json.stderr) as { code: string; problems?: string[] };
+      expect(body.code).toBe("profile_invalid");
+      expect(body.problems?.[0]).toContain('unknown key "apii"');
+      const text = await runMain(["profile", "show", "--profile", bad], { home: dir.path });
+      expect(text.stderr).toContain(`${bad}:1:1  apii  unknown key "apii"`);
+    },
+  );
 
   test("commands that only said what they did answer in JSON too", async () => {
     await using dir = tempDir();
     const home = join(dir.path, "home");
     const setup = await runMain(["setup", "--home", home, "--extends", "base", "--json"], { home: dir.path });
     expect(setup.code).toBe(0);
-    expect(JSON.parse(setup.stdout)).toMatchObject({ home, profile: join(home, "profile.yaml"), written: true, extends: "base" });
+    expect(JSON.parse(setup.stdout)).toMatchObject({
+      home,
+      profile: join(home, "profile.yaml"),
+      written: true,
+      extends: "base",
+    });
     const again = await runMain(["setup", "--home", home, "--json"], { home: dir.path });
     expect(JSON.parse(again.stdout)).toMatchObject({ written: false, extends: null });
 
     const secret = dir.write("secret.yaml", `paths: { home: ${home} }\napi: { token: s3cret-s3cret-s3cret-s3cret }\n`);
     const shown = await runMain(["profile", "show", "--profile", secret, "--json", "--resolved"], { home: dir.path });
     expect(shown.code).toBe(0);
-    const profile = JSON.parse(shown.stdout) as { name: string; profile: { api: { token: string } }; origins: Record<string, string>; paths: { home: string } };
+    const profile = JSON.parse(shown.stdout) as {
+      name: string;
+      profile: { api: { token: string } };
+      origins: Record<string, string>;
+      paths: { home: string };
+    };
     expect(profile.name).toBe("secret");
     expect(profile.profile.api.token).toBe("<secret>");
     expect(shown.stdout).not.toContain("s3cret");
@@ -71,9 +92,17 @@ describe("--json", () => {
     expect(profile.paths.home).toBe(home);
 
     const units = join(dir.path, "units");
-    const install = await runMain(["service", "install", "--user", "--unit-dir", units, "--home", home, "--json"], { home: dir.path });
-    expect(JSON.parse(install.stdout)).toEqual({ unit: join(units, "edgetrain.service"), user: null, next: expect.any(Array) });
-    const uninstall = await runMain(["service", "uninstall", "--user", "--unit-dir", units, "--json"], { home: dir.path });
+    const install = await runMain(["service", "install", "--user", "--unit-dir", units, "--home", home, "--json"], {
+      home: dir.path,
+    });
+    expect(JSON.parse(install.stdout)).toEqual({
+      unit: join(units, "edgetrain.service"),
+      user: null,
+      next: expect.any(Array),
+    });
+    const uninstall = await runMain(["service", "uninstall", "--user", "--unit-dir", units, "--json"], {
+      home: dir.path,
+    });
     expect(JSON.parse(uninstall.stdout)).toMatchObject({ removed: true });
   });
 });

@@ -4,20 +4,33 @@ import { writeTable } from "../../runtime/cli/table.ts";
 
 function output(columns?: number): Output & { lines: () => string[] } {
   let text = "";
-  return { isTTY: columns !== undefined, columns, write: (chunk: string) => void (text += chunk), lines: () => text.trimEnd().split("\n") };
+  return {
+    isTTY: columns !== undefined,
+    columns,
+    write: (chunk: string) => void (text += chunk),
+    lines: () => text.trimEnd().split("\n"),
+  };
 }
 
 const rows = [
   ["RUN", "JOB", "STATUS", "OUTCOME"],
   ["20260412-031500-a1b2c3", "activity", "succeeded", "accuracy 0.912, f1 0.887, precision 0.901, recall 0.874"],
-  ["20260412-031800-d4e5f6", "activity", "failed", "data_invalid: session TR4 has a non-numeric cell in column hr at row 1200"],
+  [
+    "20260412-031800-d4e5f6",
+    "activity",
+    "failed",
+    "data_invalid: session TR4 has a non-numeric cell in column hr at row 1200",
+  ],
 ];
 
 describe("tables", () => {
   test("into a pipe nothing is cut, whatever the width", () => {
     const out = output();
     writeTable(out, rows);
-    expect(out.lines()[2]).toBe("20260412-031800-d4e5f6  activity  failed     data_invalid: session TR4 has a non-numeric cell in column hr at row 1200");
+    expect(out.lines()[2]).toBe(
+      "20260412-031800-d4e5f6  activity  failed     data_invalid: session TR4 has a non-numeric cell in column hr at " +
+        "row 1200",
+    );
   });
 
   test("on a terminal the table fits its width; the last column is cut first, with …", () => {

@@ -34,19 +34,25 @@ describe("a wrong command line is a usage error (exit 2) that names what is wron
     expect(letter.stderr).toContain('unknown option "-x" for "edgetrain runs"');
   });
 
-  test("models remove NAME, or models add with one argument too many, is refused, naming the argument, instead of listing the models", async () => {
-    await using dir = tempDir();
-    const { code, stdout, stderr } = await runMain(["models", "remove", "NAME", "--home", dir.path], { home: dir.path });
-    expect(code).toBe(2);
-    expect(stdout).toBe("");
-    expect(stderr).toContain('unknown action "remove" for "edgetrain models"; expected add');
-    const extra = await runMain(["models", "add", "NAME", "FILE", "MORE", "--home", dir.path], { home: dir.path });
-    expect(extra.code).toBe(2);
-    expect(extra.stderr).toContain('unexpected argument "MORE" for "edgetrain models" (it takes ACTION NAME FILE)');
-    const activate = await runMain(["activate", "m", "2", "3"]);
-    expect(activate.code).toBe(2);
-    expect(activate.stderr).toContain('unexpected argument "3" for "edgetrain activate" (it takes NAME VERSION)');
-  });
+  test(
+    "models remove NAME, or models add with one argument too many, is refused, naming the argument, instead of " +
+      "listing the models",
+    async () => {
+      await using dir = tempDir();
+      const { code, stdout, stderr } = await runMain(["models", "remove", "NAME", "--home", dir.path], {
+        home: dir.path,
+      });
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toContain('unknown action "remove" for "edgetrain models"; expected add');
+      const extra = await runMain(["models", "add", "NAME", "FILE", "MORE", "--home", dir.path], { home: dir.path });
+      expect(extra.code).toBe(2);
+      expect(extra.stderr).toContain('unexpected argument "MORE" for "edgetrain models" (it takes ACTION NAME FILE)');
+      const activate = await runMain(["activate", "m", "2", "3"]);
+      expect(activate.code).toBe(2);
+      expect(activate.stderr).toContain('unexpected argument "3" for "edgetrain activate" (it takes NAME VERSION)');
+    },
+  );
 
   test("a missing argument, a flag without its value and a wrong choice are named", async () => {
     const train = await runMain(["train"]);
@@ -57,12 +63,17 @@ describe("a wrong command line is a usage error (exit 2) that names what is wron
     expect(fit.stderr).toContain('--strategy for "edgetrain fit" needs a value');
     const cache = await runMain(["cache", "stast"]);
     expect(cache.code).toBe(2);
-    expect(cache.stderr).toContain('unknown action "stast" for "edgetrain cache" (did you mean "stats"?); expected stats, clear or warm');
+    expect(cache.stderr).toContain(
+      'unknown action "stast" for "edgetrain cache" (did you mean "stats"?); expected stats, clear or warm',
+    );
   });
 
   test("flags after -- belong to the command edgetrain hold runs", async () => {
     await using dir = tempDir();
-    const { code, stdout } = await runCli(["hold", "live", "--home", dir.path, "--", "sh", "-c", 'echo "$@"', "sh", "-v", "--json"], { home: dir.path });
+    const { code, stdout } = await runCli(
+      ["hold", "live", "--home", dir.path, "--", "sh", "-c", 'echo "$@"', "sh", "-v", "--json"],
+      { home: dir.path },
+    );
     expect(code).toBe(0);
     expect(stdout).toBe("-v --json\n");
   });

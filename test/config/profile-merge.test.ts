@@ -15,43 +15,78 @@ describe("profile merge", () => {
   });
 
   test("every built-in profile validates and has per-target values", () => {
-    const workers = Object.fromEntries(["jetson-nano", "jetson-orin", "gpu-server", "t3-micro"].map((name) => {
-      const loaded = loadProfile({ profile: name, environment: testEnvironment("/home/u") });
-      expect(loaded.problems).toEqual([]);
-      return [name, loaded.profile!.governor.workers];
-    }));
+    const workers = Object.fromEntries(
+      ["jetson-nano", "jetson-orin", "gpu-server", "t3-micro"].map((name) => {
+        const loaded = loadProfile({ profile: name, environment: testEnvironment("/home/u") });
+        expect(loaded.problems).toEqual([]);
+        return [name, loaded.profile!.governor.workers];
+      }),
+    );
     expect(workers).toEqual({ "jetson-nano": 2, "jetson-orin": 4, "gpu-server": 4, "t3-micro": 1 });
-    expect(loadProfile({ profile: "gpu-server", environment: testEnvironment("/h") }).profile!.device.accelerator).toBe("cuda");
-    expect(loadProfile({ profile: "t3-micro", environment: testEnvironment("/h") }).profile!.governor.memory_limit_mb).toBe(1024);
-    const trees = (name: string) => (loadProfile({ profile: name, environment: testEnvironment("/h") }).profile!.defaults.strategies["random-forest"] as { n_estimators: number }).n_estimators;
+    expect(loadProfile({ profile: "gpu-server", environment: testEnvironment("/h") }).profile!.device.accelerator).toBe(
+      "cuda",
+    );
+    expect(
+      loadProfile({ profile: "t3-micro", environment: testEnvironment("/h") }).profile!.governor.memory_limit_mb,
+    ).toBe(1024);
+    const trees = (name: string) =>
+      (
+        loadProfile({ profile: name, environment: testEnvironment("/h") }).profile!.defaults.strategies[
+          "random-forest"
+        ] as { n_estimators: number }
+      ).n_estimators;
     expect(trees("jetson-nano")).toBeLessThan(trees("gpu-server"));
   });
 
   test("of the policies that protect serving from training, only the latency guard is on out of the box", () => {
     for (const name of ["base", "jetson-nano", "jetson-orin", "gpu-server", "t3-micro"]) {
       const { governor } = loadProfile({ profile: name, environment: testEnvironment("/h") }).profile!;
-      const policies = [governor.latency_guard.enabled, governor.spare_core_predictions_per_s, governor.pause_predictions_per_s];
+      const policies = [
+        governor.latency_guard.enabled,
+        governor.spare_core_predictions_per_s,
+        governor.pause_predictions_per_s,
+      ];
       expect({ name, policies }).toEqual({ name, policies: [true, 0, 0] });
     }
   });
 
   test("maps merge deeply, lists replace, a user file can extend a file", async () => {
     await using dir = tempDir();
-    dir.write("site.yaml", "extends: gpu-server\nconflicts:\n  predictors:\n    - { name: a, cmdline: a.py }\n    - { name: b, cmdline: b.py }\n");
-    const file = dir.write("lab.yaml", "extends: ./site.yaml\nconflicts:\n  predictors:\n    - { name: live, cmdline: test_30_players.py }\ngovernor:\n  pause_cpu: 70\n");
+    dir.write(
+      "site.yaml",
+      "extends: gpu-server\nconflicts:\n  predictors:\n    - { name: a, cmdline: a.py }\n    - { name: b, cmdline: " +
+        "b.py }\n",
+    );
+    const file = dir.write(
+      "lab.yaml",
+      "extends: ./site.yaml\nconflicts:\n  predictors:\n    - { name: live, cmdline: test_30_players.py " +
+        "}\ngovernor:\n  pause_cpu: 70\n",
+    );
     const loaded = loadProfile({ profile: file, environment: testEnvironment(dir.path) });
     expect(loaded.problems).toEqual([]);
     expect(loaded.profile!.conflicts.predictors).toEqual([{ name: "live", cmdline: "test_30_players.py" }]);
     expect(loaded.profile!.governor.pause_cpu).toBe(70);
     expect(loaded.profile!.governor.workers).toBe(4); // from gpu-server
     expect(loaded.profile!.governor.sample_interval).toBe("1s"); // from base
-    expect(loaded.files.map((f) => f.replace(dir.path, "."))).toEqual(["profiles/base.yaml", "profiles/gpu-server.yaml", "./site.yaml", "./lab.yaml"]);
+    expect(loaded.files.map((f) => f.replace(dir.path, "."))).toEqual([
+      "profiles/base.yaml",
+      "profiles/gpu-server.yaml",
+      "./site.yaml",
+      "./lab.yaml",
+    ]);
   });
 
   test("${ENV} substitution: secrets and typed values, remembered as secrets", async () => {
     await using dir = tempDir();
-    const file = dir.write("p.yaml", "api:\n  host: 0.0.0.0\n  port: ${PORT}\n  token: ${EDGETRAIN_TOKEN}\npaths:\n  home: ${DATA_ROOT:-/srv/edgetrain}\n");
-    const loaded = loadProfile({ profile: file, environment: testEnvironment(dir.path, { PORT: "9001", EDGETRAIN_TOKEN: "s3cret-token-0123456789" }) });
+    const file = dir.write(
+      "p.yaml",
+      "api:\n  host: 0.0.0.0\n  port: ${PORT}\n  token: ${EDGETRAIN_TOKEN}\npaths:\n  home: " +
+        "${DATA_ROOT:-/srv/edgetrain}\n",
+    );
+    const loaded = loadProfile({
+      profile: file,
+      environment: testEnvironment(dir.path, { PORT: "9001", EDGETRAIN_TOKEN: "s3cret-token-0123456789" }),
+    });
     expect(loaded.problems).toEqual([]);
     expect(loaded.profile!.api.port).toBe(9001);
     expect(loaded.profile!.api.token).toBe("s3cret-token-0123456789");
@@ -65,7 +100,13 @@ describe("profile merge", () => {
     const loaded = loadProfile({ profile: file, environment: testEnvironment(dir.path) });
     expect(loaded.profile).toBeUndefined();
     expect(loaded.problems).toHaveLength(1);
-    expect(loaded.problems[0]).toMatchObject({ file, line: 2, column: 10, path: "api.token", message: "environment variable MISSING_TOKEN is not set" });
+    expect(loaded.problems[0]).toMatchObject({
+      file,
+      line: 2,
+      column: 10,
+      path: "api.token",
+      message: "environment variable MISSING_TOKEN is not set",
+    });
   });
 
   test("flags win over EDGETRAIN_HOME, which wins over the file; relative paths live under home", async () => {
@@ -84,7 +125,10 @@ describe("profile merge", () => {
   test("EDGETRAIN_LOGS (a system service's LogsDirectory=) wins over the file's paths.logs", async () => {
     await using dir = tempDir();
     const file = dir.write("p.yaml", "paths:\n  logs: /from/file\n");
-    const loaded = loadProfile({ profile: file, environment: testEnvironment(dir.path, { EDGETRAIN_LOGS: "/var/log/edgetrain" }) });
+    const loaded = loadProfile({
+      profile: file,
+      environment: testEnvironment(dir.path, { EDGETRAIN_LOGS: "/var/log/edgetrain" }),
+    });
     expect(loaded.origins.get("paths.logs")).toBe("environment EDGETRAIN_LOGS");
     expect(resolvePaths(loaded.profile!, dir.path).logs).toBe("/var/log/edgetrain");
   });

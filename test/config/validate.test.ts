@@ -15,7 +15,14 @@ async function problemsOf(yaml: string, files: Record<string, string> = {}) {
   for (const [name, text] of Object.entries(files)) dir.write(name, text);
   const file = dir.write("profile.yaml", `paths:\n  home: ${dir.path}\n${yaml}`);
   const { problems } = await resolveProfile(file, testEnvironment(dir.path));
-  return problems.map((p) => ({ line: p.line, column: p.column, path: p.path, message: p.message, hint: p.hint, severity: p.severity }));
+  return problems.map((p) => ({
+    line: p.line,
+    column: p.column,
+    path: p.path,
+    message: p.message,
+    hint: p.hint,
+    severity: p.severity,
+  }));
 }
 
 describe("validate", () => {
@@ -33,36 +40,123 @@ describe("validate", () => {
   });
 
   test("every problem at once: misspelled key, wrong type, out of range, bad enum, bad duration", async () => {
-    const problems = await problemsOf("governor:\n  sample_intervl: 2s\n  pause_cpu: high\n  max_pause: soon\napi:\n  port: 99999\nlogging:\n  level: loud\n");
+    const problems = await problemsOf(
+      "governor:\n  sample_intervl: 2s\n  pause_cpu: high\n  max_pause: soon\napi:\n  port: 99999\nlogging:\n  " +
+        "level: loud\n",
+    );
     expect(problems).toEqual([
-      { line: 4, column: 3, path: "governor.sample_intervl", message: 'unknown key "sample_intervl"', hint: 'did you mean "sample_interval"?', severity: "error" },
-      { line: 5, column: 14, path: "governor.pause_cpu", message: 'expected number, got "high"', hint: undefined, severity: "error" },
-      { line: 6, column: 14, path: "governor.max_pause", message: 'expected a duration such as "500ms", "10s", "5m", "6h", "7d", got "soon"', hint: undefined, severity: "error" },
-      { line: 8, column: 9, path: "api.port", message: "expected <=65535, got 99999", hint: undefined, severity: "error" },
-      { line: 10, column: 10, path: "logging.level", message: 'expected ("debug" | "info" | "warn" | "error"), got "loud"', hint: undefined, severity: "error" },
+      {
+        line: 4,
+        column: 3,
+        path: "governor.sample_intervl",
+        message: 'unknown key "sample_intervl"',
+        hint: 'did you mean "sample_interval"?',
+        severity: "error",
+      },
+      {
+        line: 5,
+        column: 14,
+        path: "governor.pause_cpu",
+        message: 'expected number, got "high"',
+        hint: undefined,
+        severity: "error",
+      },
+      {
+        line: 6,
+        column: 14,
+        path: "governor.max_pause",
+        message: 'expected a duration such as "500ms", "10s", "5m", "6h", "7d", got "soon"',
+        hint: undefined,
+        severity: "error",
+      },
+      {
+        line: 8,
+        column: 9,
+        path: "api.port",
+        message: "expected <=65535, got 99999",
+        hint: undefined,
+        severity: "error",
+      },
+      {
+        line: 10,
+        column: 10,
+        path: "logging.level",
+        message: 'expected ("debug" | "info" | "warn" | "error"), got "loud"',
+        hint: undefined,
+        severity: "error",
+      },
     ]);
   });
 
   test("a misspelled top-level section gets a suggestion", async () => {
     const problems = await problemsOf("govenor:\n  pause_cpu: 80\n");
-    expect(problems).toEqual([{ line: 3, column: 1, path: "govenor", message: 'unknown key "govenor"', hint: 'did you mean "governor"?', severity: "error" }]);
+    expect(problems).toEqual([
+      {
+        line: 3,
+        column: 1,
+        path: "govenor",
+        message: 'unknown key "govenor"',
+        hint: 'did you mean "governor"?',
+        severity: "error",
+      },
+    ]);
   });
 
   test("a missing required key points at its parent", async () => {
     const problems = await problemsOf("jobs:\n  nightly:\n    triggers: [{ type: manual }]\n");
-    expect(problems).toEqual([{ line: 5, column: 5, path: "jobs.nightly.strategy", message: 'missing required key "strategy" (or "score", for a batch scoring job)', hint: undefined, severity: "error" }]);
+    expect(problems).toEqual([
+      {
+        line: 5,
+        column: 5,
+        path: "jobs.nightly.strategy",
+        message: 'missing required key "strategy" (or "score", for a batch scoring job)',
+        hint: undefined,
+        severity: "error",
+      },
+    ]);
   });
 
   test("unknown strategy lists the known ones; plugin options are checked by the plugin's schema", async () => {
     const problems = await problemsOf(
-      "jobs:\n  a:\n    strategy: tiny-forst\n  b:\n    strategy: tiny-forest\n    options:\n      n_estimators: 0\n      depth: 3\n    triggers:\n      - type: manul\n",
+      "jobs:\n  a:\n    strategy: tiny-forst\n  b:\n    strategy: tiny-forest\n    options:\n      n_estimators: 0\n " +
+        "     depth: 3\n    triggers:\n      - type: manul\n",
       { "plugins/tiny-forest.js": optionsPlugin },
     );
     expect(problems).toEqual([
-      { line: 5, column: 15, path: "jobs.a.strategy", message: 'unknown strategy "tiny-forst"', hint: 'did you mean "tiny-forest"? known strategies: command, incremental-nn, random-forest, tiny-forest', severity: "error" },
-      { line: 9, column: 21, path: "jobs.b.options.n_estimators", message: "expected >=1, got 0", hint: undefined, severity: "error" },
-      { line: 10, column: 7, path: "jobs.b.options.depth", message: 'unknown key "depth"', hint: "known keys: n_estimators", severity: "error" },
-      { line: 12, column: 15, path: "jobs.b.triggers[0].type", message: 'unknown trigger "manul"', hint: 'did you mean "manual"? known triggers: accuracy-below, cron, manual, model-missing, new-data, samples-above', severity: "error" },
+      {
+        line: 5,
+        column: 15,
+        path: "jobs.a.strategy",
+        message: 'unknown strategy "tiny-forst"',
+        hint: 'did you mean "tiny-forest"? known strategies: command, incremental-nn, random-forest, tiny-forest',
+        severity: "error",
+      },
+      {
+        line: 9,
+        column: 21,
+        path: "jobs.b.options.n_estimators",
+        message: "expected >=1, got 0",
+        hint: undefined,
+        severity: "error",
+      },
+      {
+        line: 10,
+        column: 7,
+        path: "jobs.b.options.depth",
+        message: 'unknown key "depth"',
+        hint: "known keys: n_estimators",
+        severity: "error",
+      },
+      {
+        line: 12,
+        column: 15,
+        path: "jobs.b.triggers[0].type",
+        message: 'unknown trigger "manul"',
+        hint:
+          'did you mean "manual"? known triggers: accuracy-below, cron, manual, model-missing, new-data, ' +
+          "samples-above",
+        severity: "error",
+      },
     ]);
   });
 

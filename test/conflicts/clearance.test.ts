@@ -3,10 +3,10 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { TerminalAsker } from "../../runtime/cli/terminal-asker.ts";
-import type { Asker } from "../../runtime/conflicts/asker.ts";
-import { ConflictClearance, type ClearanceTarget, UnattendedAsker } from "../../runtime/conflicts/clearance.ts";
-import { ConflictDesk } from "../../runtime/conflicts/conflict-desk.ts";
 import { ProfileSchema } from "../../runtime/config/schema.ts";
+import type { Asker } from "../../runtime/conflicts/asker.ts";
+import { type ClearanceTarget, ConflictClearance, UnattendedAsker } from "../../runtime/conflicts/clearance.ts";
+import { ConflictDesk } from "../../runtime/conflicts/conflict-desk.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import { systemClock } from "../../runtime/plugins/context.ts";
 import { type TempDir, tempDir } from "../helpers.ts";
@@ -36,12 +36,13 @@ function clearanceWith(profile: ReturnType<typeof conflictOn>["profile"], home: 
 
 /** Standard input that types `text` once the prompt is up. */
 function typed(text: string): () => ReadableStream<Uint8Array> {
-  return () => new ReadableStream({
-    async start(controller) {
-      await Bun.sleep(100);
-      controller.enqueue(new TextEncoder().encode(text));
-    },
-  });
+  return () =>
+    new ReadableStream({
+      async start(controller) {
+        await Bun.sleep(100);
+        controller.enqueue(new TextEncoder().encode(text));
+      },
+    });
 }
 
 test("one clearance, three askers: the desk, a terminal and nobody each decide the same conflict", async () => {
@@ -69,7 +70,9 @@ test("one clearance, three askers: the desk, a terminal and nobody each decide t
   const terminal = new TerminalAsker({ write: (text: string) => void screen.push(text), isTTY: true }, typed("s\n"));
   const viaTerminal = clearanceWith(profile, home, terminal);
   expect(await viaTerminal.clearance.clear({ job: "activity" })).toMatchObject({
-    to: "drop", cause: "answer", reason: "skipped: the answer to the conflict was skip",
+    to: "drop",
+    cause: "answer",
+    reason: "skipped: the answer to the conflict was skip",
   });
   expect(screen.join("")).toContain("job activity would train while a live predictor runs:");
   const answered = viaTerminal.recorded.find((r) => r.type === "conflict.answered");
@@ -78,7 +81,9 @@ test("one clearance, three askers: the desk, a terminal and nobody each decide t
   // Nobody to ask: on_unattended (skip) stands in for ask, and no question is put.
   const viaNobody = clearanceWith(profile, home, new UnattendedAsker());
   expect(await viaNobody.clearance.clear({ job: "activity" })).toMatchObject({
-    to: "drop", cause: "skip", reason: `skipped: live (lockfile pid ${process.pid}) is predicting`,
+    to: "drop",
+    cause: "skip",
+    reason: `skipped: live (lockfile pid ${process.pid}) is predicting`,
   });
   expect(viaNobody.types()).toEqual(["conflict.met"]);
   expect(viaNobody.recorded[0]!.data).toMatchObject({ policy: "skip" });
@@ -90,7 +95,9 @@ test("wait, in the blocking clear(): cleared once the predictor's lock goes, els
   const home = join(dir.path, "home");
   const { clearance, types } = clearanceWith(profile, home, new UnattendedAsker());
   expect(await clearance.clear({ job: "activity" })).toMatchObject({
-    to: "drop", cause: "max_wait", reason: expect.stringContaining("gave up after 400ms: live (lockfile"),
+    to: "drop",
+    cause: "max_wait",
+    reason: expect.stringContaining("gave up after 400ms: live (lockfile"),
   });
   const released = clearanceWith(profile, home, new UnattendedAsker());
   setTimeout(() => rmSync(lockfile), 150);

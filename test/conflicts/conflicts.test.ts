@@ -10,68 +10,111 @@ const until = (predicate: () => boolean, ms?: number) => waitUntil(predicate, ms
 
 /** `edgetrain hold live -- sleep SECONDS`, started and holding its lock. */
 async function holdLive(home: string, seconds: number) {
-  const hold = Bun.spawn([bun, cli, "hold", "live", "--home", home, "--", "sleep", String(seconds)], { env: { PATH: process.env.PATH, HOME: home } });
+  const hold = Bun.spawn([bun, cli, "hold", "live", "--home", home, "--", "sleep", String(seconds)], {
+    env: { PATH: process.env.PATH, HOME: home },
+  });
   await until(() => existsSync(holdLockfile(join(home, "locks"), "live")));
   return hold;
 }
 
 describe("live predictors", () => {
-  test("found by command line, by a lockfile with a live owner, and by edgetrain hold; stale locks are removed", async () => {
-    await using dir = tempDir();
-    const locksDir = join(dir.path, "locks");
-    const predictor = Bun.spawn(["sh", "-c", "sleep 30; echo test_30_players.py"]);
-    const sleeper = Bun.spawn(["sleep", "30"]);
-    const dead = Bun.spawn(["true"]);
-    await dead.exited;
-    try {
-      dir.write("ext/alive.lock", String(sleeper.pid));
-      dir.write("ext/dead.lock", String(dead.pid));
-      dir.write("ext/reused.lock", JSON.stringify({ pid: sleeper.pid, start_time: processStartTime(sleeper.pid)! - 5, host: hostname(), command: "old predictor", created: "then" }));
-      const held = holdLockfile(locksDir, "nightly");
-      dir.write(`locks/${held.split("/").pop()}`, JSON.stringify({ pid: sleeper.pid, start_time: processStartTime(sleeper.pid), host: hostname(), command: "edgetrain hold nightly -- ./serve.sh", created: "now" }));
-      const scan = scanPredictors(
-        [
-          { name: "live", cmdline: "test_30_players.py" },
-          { name: "kiosk", lockfile: "ext/alive.lock" },
-          { name: "old", lockfile: "ext/dead.lock" },
-          { name: "reused", lockfile: join(dir.path, "ext/reused.lock") },
-          { name: "nightly" },
-        ],
-        { home: dir.path, locksDir },
-      );
-      const found = scan.active.map((p) => [p.name, p.found, p.pid]);
-      expect(found).toContainEqual(["live", "process", predictor.pid]);
-      expect(found).toContainEqual(["kiosk", "lockfile", sleeper.pid]);
-      expect(found).toContainEqual(["nightly", "hold", sleeper.pid]);
-      expect(found.filter(([name]) => name === "old" || name === "reused")).toEqual([]);
-      expect(scan.staleRemoved.map((s) => s.lockfile).sort()).toEqual([join(dir.path, "ext/dead.lock"), join(dir.path, "ext/reused.lock")]);
-      expect(existsSync(join(dir.path, "ext/dead.lock"))).toBe(false);
-    } finally {
-      predictor.kill();
-      sleeper.kill();
-    }
-  });
+  test(
+    "found by command line, by a lockfile with a live owner, and by edgetrain hold; stale locks are " + "removed",
+    async () => {
+      await using dir = tempDir();
+      const locksDir = join(dir.path, "locks");
+      const predictor = Bun.spawn(["sh", "-c", "sleep 30; echo test_30_players.py"]);
+      const sleeper = Bun.spawn(["sleep", "30"]);
+      const dead = Bun.spawn(["true"]);
+      await dead.exited;
+      try {
+        dir.write("ext/alive.lock", String(sleeper.pid));
+        dir.write("ext/dead.lock", String(dead.pid));
+        dir.write(
+          "ext/reused.lock",
+          JSON.stringify({
+            pid: sleeper.pid,
+            start_time: processStartTime(sleeper.pid)! - 5,
+            host: hostname(),
+            command: "old predictor",
+            created: "then",
+          }),
+        );
+        const held = holdLockfile(locksDir, "nightly");
+        dir.write(
+          `locks/${held.split("/").pop()}`,
+          JSON.stringify({
+            pid: sleeper.pid,
+            start_time: processStartTime(sleeper.pid),
+            host: hostname(),
+            command: "edgetrain hold nightly -- ./serve.sh",
+            created: "now",
+          }),
+        );
+        const scan = scanPredictors(
+          [
+            { name: "live", cmdline: "test_30_players.py" },
+            { name: "kiosk", lockfile: "ext/alive.lock" },
+            { name: "old", lockfile: "ext/dead.lock" },
+            { name: "reused", lockfile: join(dir.path, "ext/reused.lock") },
+            { name: "nightly" },
+          ],
+          { home: dir.path, locksDir },
+        );
+        const found = scan.active.map((p) => [p.name, p.found, p.pid]);
+        expect(found).toContainEqual(["live", "process", predictor.pid]);
+        expect(found).toContainEqual(["kiosk", "lockfile", sleeper.pid]);
+        expect(found).toContainEqual(["nightly", "hold", sleeper.pid]);
+        expect(found.filter(([name]) => name === "old" || name === "reused")).toEqual([]);
+        expect(scan.staleRemoved.map((s) => s.lockfile).sort()).toEqual([
+          join(dir.path, "ext/dead.lock"),
+          join(dir.path, "ext/reused.lock"),
+        ]);
+        expect(existsSync(join(dir.path, "ext/dead.lock"))).toBe(false);
+      } finally {
+        predictor.kill();
+        sleeper.kill();
+      }
+    },
+  );
 
-  test("edgetrain hold runs a command under the lock, passes its exit code and signals on, and removes the lock", async () => {
-    await using dir = tempDir();
-    const lock = holdLockfile(join(dir.path, "locks"), "live");
-    const proc = Bun.spawn([bun, cli, "hold", "live", "--home", dir.path, "--", "sh", "-c", "sleep 30"], { env: { PATH: process.env.PATH, HOME: dir.path } });
-    await until(() => existsSync(lock));
-    const owner = JSON.parse(await Bun.file(lock).text()) as { pid: number; command: string };
-    expect(owner.pid).toBe(proc.pid);
-    proc.kill("SIGTERM");
-    expect(await proc.exited).toBe(143);
-    expect(existsSync(lock)).toBe(false);
-    const code = await runCli(["hold", "live", "--home", dir.path, "--", "sh", "-c", "exit 3"], { home: dir.path });
-    expect(code.code).toBe(3);
-    expect(existsSync(lock)).toBe(false);
-  });
+  test(
+    "edgetrain hold runs a command under the lock, passes its exit code and signals on, and removes the " + "lock",
+    async () => {
+      await using dir = tempDir();
+      const lock = holdLockfile(join(dir.path, "locks"), "live");
+      const proc = Bun.spawn([bun, cli, "hold", "live", "--home", dir.path, "--", "sh", "-c", "sleep 30"], {
+        env: { PATH: process.env.PATH, HOME: dir.path },
+      });
+      await until(() => existsSync(lock));
+      const owner = JSON.parse(await Bun.file(lock).text()) as { pid: number; command: string };
+      expect(owner.pid).toBe(proc.pid);
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(143);
+      expect(existsSync(lock)).toBe(false);
+      const code = await runCli(["hold", "live", "--home", dir.path, "--", "sh", "-c", "exit 3"], { home: dir.path });
+      expect(code.code).toBe(3);
+      expect(existsSync(lock)).toBe(false);
+    },
+  );
 
   test("hold --respect-training waits while a training run holds its lock", async () => {
     await using dir = tempDir();
-    const training = dir.write("locks/training-r1.lock", JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid), host: hostname(), command: "edgetrain", created: "now" }));
+    const training = dir.write(
+      "locks/training-r1.lock",
+      JSON.stringify({
+        pid: process.pid,
+        start_time: processStartTime(process.pid),
+        host: hostname(),
+        command: "edgetrain",
+        created: "now",
+      }),
+    );
     const marker = join(dir.path, "predicted");
-    const proc = Bun.spawn([bun, cli, "hold", "live", "--respect-training", "--home", dir.path, "--", "touch", marker], { env: { PATH: process.env.PATH, HOME: dir.path }, stderr: "pipe" });
+    const proc = Bun.spawn(
+      [bun, cli, "hold", "live", "--respect-training", "--home", dir.path, "--", "touch", marker],
+      { env: { PATH: process.env.PATH, HOME: dir.path }, stderr: "pipe" },
+    );
     await Bun.sleep(1200);
     expect(existsSync(marker)).toBe(false);
     writeFileSync(training, ""); // the run ended: its lock no longer names a live owner
@@ -83,15 +126,29 @@ describe("live predictors", () => {
 
 function writeHome(dir: { path: string; write(path: string, text: string): string }, conflicts: string) {
   const home = join(dir.path, "home");
-  for (let n = 1; n <= 2; n++) dir.write(`home/data/athletes/player_1/TR${n}_x.csv`, "hr,label\n" + Array.from({ length: 40 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n") + "\n");
-  dir.write("home/profile.yaml", `paths:\n  home: ${home}\napi:\n  token: conflict-token-0123456789\ngovernor:\n  sample_interval: 100ms\n  max_cpu_before: 100\n  max_memory_before: 100\n  pause_cpu: 100\n  pause_memory: 100\nconflicts:\n  predictors: [{ name: live }]\n${conflicts}jobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 3 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    constraints: { not_during: [live] }\n`);
+  for (let n = 1; n <= 2; n++)
+    dir.write(
+      `home/data/athletes/player_1/TR${n}_x.csv`,
+      `hr,label\n${Array.from({ length: 40 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n")}\n`,
+    );
+  dir.write(
+    "home/profile.yaml",
+    `paths:\n  home: ${home}\napi:\n  token: conflict-token-0123456789\ngovernor:\n  sample_interval: 100ms\n  ` +
+      `max_cpu_before: 100\n  max_memory_before: 100\n  pause_cpu: 100\n  pause_memory: 100\nconflicts:\n  ` +
+      `predictors: [{ name: live }]\n${conflicts}jobs:\n  activity:\n    strategy: random-forest\n    options: { ` +
+      `n_estimators: 3 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    constraints: { ` +
+      `not_during: [live] }\n`,
+  );
   return home;
 }
 
 async function daemonOn(home: string, headless: boolean) {
   const { proc, url } = await startDaemonProcess(home, ["--home", home, ...(headless ? ["--headless"] : [])]);
   const headers = { authorization: "Bearer conflict-token-0123456789", "content-type": "application/json" };
-  const api = async <T>(path: string, body?: unknown) => (await (await fetch(`${url}${path}`, body === undefined ? {} : { method: "POST", headers, body: JSON.stringify(body) })).json()) as T;
+  const api = async <T>(path: string, body?: unknown) =>
+    (await (
+      await fetch(`${url}${path}`, body === undefined ? {} : { method: "POST", headers, body: JSON.stringify(body) })
+    ).json()) as T;
   return { proc, api };
 }
 
@@ -129,14 +186,19 @@ describe("jobs meet live predictors", () => {
       const attended = await daemonOn(home, false);
       try {
         await attended.api("/v1/jobs/activity/run", {});
-        let open: Array<{ id: string; job: string; key: string; predictors: Array<{ name: string; found: string }> }> = [];
+        let open: Array<{ id: string; job: string; key: string; predictors: Array<{ name: string; found: string }> }> =
+          [];
         const deadline = Date.now() + 5000;
         while (open.length === 0 && Date.now() < deadline) {
           open = (await attended.api<{ conflicts: typeof open }>("/v1/conflicts")).conflicts;
           await Bun.sleep(50);
         }
         expect(open).toHaveLength(1);
-        expect(open[0]).toMatchObject({ job: "activity", key: "player_1", predictors: [{ name: "live", found: "hold" }] });
+        expect(open[0]).toMatchObject({
+          job: "activity",
+          key: "player_1",
+          predictors: [{ name: "live", found: "hold" }],
+        });
         const answered = await attended.api<{ answer: string }>(`/v1/conflicts/${open[0]!.id}`, { action: "force" });
         expect(answered.answer).toBe("force");
         let runs: Runs["runs"] = [];
@@ -161,8 +223,13 @@ describe("jobs meet live predictors", () => {
       }
       const { Database } = await import("bun:sqlite");
       const db = new Database(join(home, "state/edgetrain.db"), { readonly: true });
-      const skipped = db.query<{ data: string }, []>("SELECT data FROM events WHERE type = 'run.skipped'").all().map((row) => JSON.parse(row.data).reason as string);
-      const forced = db.query<{ n: number }, []>("SELECT count(*) AS n FROM events WHERE type = 'conflict.forced'").get()!.n;
+      const skipped = db
+        .query<{ data: string }, []>("SELECT data FROM events WHERE type = 'run.skipped'")
+        .all()
+        .map((row) => JSON.parse(row.data).reason as string);
+      const forced = db
+        .query<{ n: number }, []>("SELECT count(*) AS n FROM events WHERE type = 'conflict.forced'")
+        .get()!.n;
       db.close();
       expect(forced).toBe(1);
       expect(skipped.some((reason) => reason.startsWith("skipped: live (hold pid"))).toBe(true);
@@ -179,7 +246,9 @@ describe("jobs meet live predictors", () => {
     writeFileSync(file, (await Bun.file(file).text()).replace("not_during: [live]", "not_during: [lve]"));
     const run = await runCli(["validate", file], { home: dir.path });
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('jobs.activity.constraints.not_during[0]  unknown predictor "lve"  (did you mean "live"? predictors: live)');
+    expect(run.stdout).toContain(
+      'jobs.activity.constraints.not_during[0]  unknown predictor "lve"  (did you mean "live"? predictors: live)',
+    );
   });
 });
 
@@ -199,7 +268,9 @@ test("ask with nobody answering: the default applies after ask_timeout, and the 
       await attended.proc.exited;
     }
     const decisions = await runCli(["decisions", "--home", home, "--job", "activity", "--json"], { home: dir.path });
-    const types = (JSON.parse(decisions.stdout) as Array<{ type: string; answer?: string; reason?: string }>).map((d) => [d.type, d.answer ?? d.reason ?? ""]);
+    const types = (JSON.parse(decisions.stdout) as Array<{ type: string; answer?: string; reason?: string }>).map(
+      (d) => [d.type, d.answer ?? d.reason ?? ""],
+    );
     expect(types).toContainEqual(["conflict.answered", "skip"]);
     expect(types).toContainEqual(["run.skipped", "skipped: the answer to the conflict was skip"]);
     expect(types.map(([type]) => type)).toContain("conflict.asked");

@@ -1,5 +1,5 @@
-import { expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Conflict, DaemonStatus, RunList } from "../../runtime/api/contract.ts";
@@ -11,7 +11,7 @@ const TOKEN = "headless-token-0123456789";
 /** ask, with on_unattended skip and ask_default wait: which of the two applied tells who was asked. */
 function writeHome(dir: { path: string; write(path: string, text: string): string }, askTimeout: string) {
   const home = join(dir.path, "home");
-  const rows = "hr,label\n" + Array.from({ length: 40 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n") + "\n";
+  const rows = `hr,label\n${Array.from({ length: 40 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n")}\n`;
   for (let n = 1; n <= 2; n++) dir.write(`home/data/athletes/player_1/TR${n}_x.csv`, rows);
   dir.write(
     "home/profile.yaml",

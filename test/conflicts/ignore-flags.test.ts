@@ -10,7 +10,7 @@ import { bun, cli, runCli, startDaemonProcess, tempDir, waitUntil } from "../hel
  */
 function writeHome(dir: { path: string; write(path: string, text: string): string }, governor: string) {
   const home = join(dir.path, "home");
-  const rows = "hr,label\n" + Array.from({ length: 40 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n") + "\n";
+  const rows = `hr,label\n${Array.from({ length: 40 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n")}\n`;
   for (let n = 1; n <= 2; n++) dir.write(`home/data/athletes/player_1/TR${n}_x.csv`, rows);
   dir.write(
     "home/profile.yaml",

@@ -1,5 +1,5 @@
-import { expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Conflict } from "../../runtime/api/contract.ts";
@@ -11,7 +11,7 @@ const TOKEN = "one-question-token-0123456789";
 /** A home whose job `activity` trains one model per player, three players, and must not overlap `live`. */
 function writeHome(dir: { path: string; write(path: string, text: string): string }) {
   const home = join(dir.path, "home");
-  const rows = "hr,label\n" + Array.from({ length: 40 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n") + "\n";
+  const rows = `hr,label\n${Array.from({ length: 40 }, (_, i) => `${i},${i % 2 ? "a" : "b"}`).join("\n")}\n`;
   for (const player of ["player_1", "player_2", "player_3"]) {
     for (let n = 1; n <= 2; n++) dir.write(`home/data/athletes/${player}/TR${n}_x.csv`, rows);
   }

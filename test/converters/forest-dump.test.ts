@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as ort from "onnxruntime-node";
-import { float32AtMost, forestOfDump, type ForestDump } from "../../plugins/converters/scikit-learn/forest-dump.ts";
+import { type ForestDump, float32AtMost, forestOfDump } from "../../plugins/converters/scikit-learn/forest-dump.ts";
 import { forestToOnnx } from "../../plugins/strategies/random-forest/onnx-export.ts";
 
 /** One stump on feature 0, as dump_forest.py writes it: class 0 on the left, class 1 on the right. */

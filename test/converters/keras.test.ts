@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, startDaemonProcess, tempDir } from "../helpers.ts";
-import { closeTo, frameworkModel, type FrameworkModel } from "../serving/foreign-models.ts";
+import { closeTo, type FrameworkModel, frameworkModel } from "../serving/foreign-models.ts";
 
 // TensorFlow is large and absent from most machines (and from Debian's packages): tested only where it exists.
 const keras = frameworkModel("keras");

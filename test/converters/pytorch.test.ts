@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, startDaemonProcess, tempDir } from "../helpers.ts";
-import { closeTo, frameworkModel, type FrameworkKind, type FrameworkModel } from "../serving/foreign-models.ts";
+import { closeTo, type FrameworkKind, type FrameworkModel, frameworkModel } from "../serving/foreign-models.ts";
 
 const kinds = ["torch-script", "torch-module", "torch-image", "torch-state-dict", "torch-main-class"] as const;
 const made = Object.fromEntries(kinds.map((kind) => [kind, frameworkModel(kind as FrameworkKind)]));

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runCli, startDaemonProcess, tempDir } from "../helpers.ts";
-import { closeTo, closeToRelative, frameworkModel, type FrameworkModel } from "../serving/foreign-models.ts";
+import { closeTo, closeToRelative, type FrameworkModel, frameworkModel } from "../serving/foreign-models.ts";
 
 const FORESTS = {
   iris: "random-forest-classifier",

@@ -6,7 +6,8 @@ import { runCli, startDaemonProcess, tempDir, waitUntil } from "../helpers.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
 
-const startDaemon = (home: string, args: string[] = [], env: Record<string, string> = {}) => startDaemonProcess(home, ["--home", home, "--headless", ...args], env);
+const startDaemon = (home: string, args: string[] = [], env: Record<string, string> = {}) =>
+  startDaemonProcess(home, ["--home", home, "--headless", ...args], env);
 const waitFor = waitUntil;
 
 describe("daemon", () => {
@@ -16,7 +17,12 @@ describe("daemon", () => {
     try {
       expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok" });
       const status = await (await fetch(`${url}/v1/status`)).json();
-      expect(status).toMatchObject({ pid: proc.pid, home: dir.path, profile: { name: "base" }, state: { schema_version: migrations.at(-1)!.version } });
+      expect(status).toMatchObject({
+        pid: proc.pid,
+        home: dir.path,
+        profile: { name: "base" },
+        state: { schema_version: migrations.at(-1)!.version },
+      });
       const post = await fetch(`${url}/v1/status`, { method: "POST" });
       expect(post.status).toBe(401);
       expect(((await post.json()) as { message: string }).message).toContain("needs the API token");
@@ -25,7 +31,10 @@ describe("daemon", () => {
       expect((await Bun.file(tokenFile).stat()).mode & 0o777).toBe(0o600);
       const homeToken = readFileSync(tokenFile, "utf8").trim();
       expect(homeToken.length).toBeGreaterThanOrEqual(32);
-      expect((await fetch(`${url}/v1/jobs/none/run`, { method: "POST", headers: { authorization: `Bearer ${homeToken}` } })).status).toBe(404);
+      expect(
+        (await fetch(`${url}/v1/jobs/none/run`, { method: "POST", headers: { authorization: `Bearer ${homeToken}` } }))
+          .status,
+      ).toBe(404);
       const missing = await fetch(`${url}/v1/nothing`);
       expect(missing.status).toBe(404);
       expect(await missing.text()).not.toContain("at ");
@@ -63,7 +72,9 @@ describe("daemon", () => {
   test("with a token on a non-loopback address every /v1 route needs it; the token is never logged", async () => {
     await using dir = tempDir();
     const profile = dir.write("p.yaml", "api:\n  token: ${EDGETRAIN_TOKEN}\n");
-    const { proc, url } = await startDaemon(dir.path, ["--profile", profile, "--host", "0.0.0.0"], { EDGETRAIN_TOKEN: TOKEN });
+    const { proc, url } = await startDaemon(dir.path, ["--profile", profile, "--host", "0.0.0.0"], {
+      EDGETRAIN_TOKEN: TOKEN,
+    });
     try {
       expect((await fetch(`${url}/health`)).status).toBe(200);
       expect((await fetch(`${url}/v1/status`)).status).toBe(401);
@@ -73,7 +84,10 @@ describe("daemon", () => {
       proc.kill("SIGTERM");
       await proc.exited;
     }
-    const shown = await runCli(["profile", "show", "--profile", profile], { home: dir.path, env: { EDGETRAIN_TOKEN: TOKEN } });
+    const shown = await runCli(["profile", "show", "--profile", profile], {
+      home: dir.path,
+      env: { EDGETRAIN_TOKEN: TOKEN },
+    });
     expect(shown.stdout).toContain("token: <from $EDGETRAIN_TOKEN>");
     const everything = readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8") + shown.stdout + shown.stderr;
     expect(everything).not.toContain(TOKEN);
@@ -89,12 +103,16 @@ describe("daemon", () => {
       proc.kill("SIGHUP");
       await waitFor(() => log().includes("kept the running profile"));
       expect(log()).toContain('governor.pause_cpu  expected number, got \\"lots\\"');
-      expect(((await (await fetch(`${url}/v1/status`)).json()) as { device: { name: string } }).device.name).toBe("before");
+      expect(((await (await fetch(`${url}/v1/status`)).json()) as { device: { name: string } }).device.name).toBe(
+        "before",
+      );
 
       dir.write("p.yaml", "device:\n  name: after\n");
       proc.kill("SIGHUP");
       await waitFor(() => log().includes("profile reloaded"));
-      expect(((await (await fetch(`${url}/v1/status`)).json()) as { device: { name: string } }).device.name).toBe("after");
+      expect(((await (await fetch(`${url}/v1/status`)).json()) as { device: { name: string } }).device.name).toBe(
+        "after",
+      );
     } finally {
       proc.kill("SIGINT");
     }

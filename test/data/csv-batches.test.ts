@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { readCsvBatches, type BatchOptions, type BatchReadStats } from "../../runtime/data/csv-batches.ts";
-import { readCsvTable, type ColumnChoice } from "../../runtime/data/csv-table.ts";
+import { type BatchOptions, type BatchReadStats, readCsvBatches } from "../../runtime/data/csv-batches.ts";
+import { type ColumnChoice, readCsvTable } from "../../runtime/data/csv-table.ts";
 import { EdgetrainError } from "../../runtime/errors.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -73,7 +73,7 @@ describe("reading a file in batches", () => {
   test("a bad cell fails the read with file, line and column, or skips its row, said once", async () => {
     await using dir = tempDir();
     const lines = ["hr,speed", ...Array.from({ length: 30 }, (_, i) => (i === 17 ? "80,fast" : `${i},${i + 1}`))];
-    const file = dir.write("bad.csv", lines.join("\n") + "\n");
+    const file = dir.write("bad.csv", `${lines.join("\n")}\n`);
     const choice: ColumnChoice = { ...fail, features: ["hr", "speed"] };
     let error: unknown;
     try {

@@ -1,6 +1,6 @@
-import { describe, expect, test } from "bun:test";
 import { heapStats } from "bun:jsc";
-import { readCsvHeader, readCsvTable, type ColumnChoice } from "../../runtime/data/csv-table.ts";
+import { describe, expect, test } from "bun:test";
+import { type ColumnChoice, readCsvHeader, readCsvTable } from "../../runtime/data/csv-table.ts";
 import { EdgetrainError } from "../../runtime/errors.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -22,13 +22,20 @@ async function errorOf(promise: Promise<unknown>): Promise<EdgetrainError> {
 /** A table as plain data, the floats by their bits, for comparing reads with each other. */
 function plain(table: Awaited<ReturnType<typeof readCsvTable>>) {
   const { readStats: _, x, fileOfRow, ...rest } = table;
-  return { ...rest, x: Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)), fileOfRow: Array.from(fileOfRow) };
+  return {
+    ...rest,
+    x: Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length)),
+    fileOfRow: Array.from(fileOfRow),
+  };
 }
 
 describe("the byte parser", () => {
   test("a quoted field may hold commas, doubled quotes and line breaks; a quoted number is a number", async () => {
     await using dir = tempDir();
-    const file = dir.write("q.csv", 'name,hr,note,label\n"Smith, J.",90,"said ""hi""\nthen left",run\nDoe,"72.5",plain,walk\n');
+    const file = dir.write(
+      "q.csv",
+      'name,hr,note,label\n"Smith, J.",90,"said ""hi""\nthen left",run\nDoe,"72.5",plain,walk\n',
+    );
     const table = await readCsvTable([file], { ...fail, keep: ["note"] });
     expect(table.featureNames).toEqual(["hr"]);
     expect(table.excludedColumns).toEqual(["name"]);
@@ -39,9 +46,11 @@ describe("the byte parser", () => {
 
   test("CRLF line ends give the same table as LF, whatever the chunk boundaries", async () => {
     await using dir = tempDir();
-    const rows = Array.from({ length: 300 }, (_, i) => [`t${i}`, i, (i % 13) / 4, `"k,${i % 3}"`, i % 2 ? "run" : "walk"].join(","));
-    const lf = dir.write("lf.csv", ["time,hr,speed,key,label", ...rows].join("\n") + "\n");
-    const crlf = dir.write("crlf.csv", ["time,hr,speed,key,label", ...rows].join("\r\n") + "\r\n");
+    const rows = Array.from({ length: 300 }, (_, i) =>
+      [`t${i}`, i, (i % 13) / 4, `"k,${i % 3}"`, i % 2 ? "run" : "walk"].join(","),
+    );
+    const lf = dir.write("lf.csv", `${["time,hr,speed,key,label", ...rows].join("\n")}\n`);
+    const crlf = dir.write("crlf.csv", `${["time,hr,speed,key,label", ...rows].join("\r\n")}\r\n`);
     const expected = plain(await readCsvTable([lf], { ...fail, keep: ["key"] }));
     expect(expected.labels.slice(0, 2)).toEqual(["walk", "run"]);
     expect(expected.kept.key!.slice(0, 2)).toEqual(["k,0", "k,1"]);
@@ -63,7 +72,11 @@ describe("the byte parser", () => {
 
   test("the last line may lack its newline, after LF or CRLF lines", async () => {
     await using dir = tempDir();
-    for (const [name, text] of [["lf.csv", "hr,label\n1,a\n2,b"], ["crlf.csv", "hr,label\r\n1,a\r\n2,b"], ["quoted.csv", 'hr,label\n1,a\n2,"b"']]) {
+    for (const [name, text] of [
+      ["lf.csv", "hr,label\n1,a\n2,b"],
+      ["crlf.csv", "hr,label\r\n1,a\r\n2,b"],
+      ["quoted.csv", 'hr,label\n1,a\n2,"b"'],
+    ]) {
       const file = dir.write(name!, text!);
       for (const chunkBytes of [64, 1 << 20]) {
         const table = await readCsvTable([file], fail, { chunkBytes });
@@ -75,44 +88,84 @@ describe("the byte parser", () => {
 
   test("exponents and every other form of number read exactly as Number() and a float32 store read them", async () => {
     await using dir = tempDir();
-    const forms = ["1e3", "2.5E-2", "-1e+2", ".5", "5.", "+7", " 8 ", "\t9", "-0", "0x10", "1e-30", "123456789012345678901", "3.4028234e38", "1.00000005960464477539", "0.1", "-273.15"];
+    const forms = [
+      "1e3",
+      "2.5E-2",
+      "-1e+2",
+      ".5",
+      "5.",
+      "+7",
+      " 8 ",
+      "\t9",
+      "-0",
+      "0x10",
+      "1e-30",
+      "123456789012345678901",
+      "3.4028234e38",
+      "1.00000005960464477539",
+      "0.1",
+      "-273.15",
+    ];
     let seed = 7;
     const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-    for (let i = 0; i < 2000; i++) forms.push(`${random() < 0.3 ? "-" : ""}${Math.floor(random() * 10 ** (1 + Math.floor(random() * 9)))}.${String(Math.floor(random() * 1e6)).padStart(6, "0")}${random() < 0.2 ? `e${Math.floor(random() * 40) - 20}` : ""}`);
-    const file = dir.write("n.csv", "v,label\n" + forms.map((cell) => `${cell},x`).join("\n") + "\n");
+    for (let i = 0; i < 2000; i++)
+      forms.push(
+        `${random() < 0.3 ? "-" : ""}${Math.floor(random() * 10 ** (1 + Math.floor(random() * 9)))}.${String(Math.floor(random() * 1e6)).padStart(6, "0")}${random() < 0.2 ? `e${Math.floor(random() * 40) - 20}` : ""}`,
+      );
+    const file = dir.write("n.csv", `v,label\n${forms.map((cell) => `${cell},x`).join("\n")}\n`);
     const table = await readCsvTable([file], { ...fail, features: ["v"] });
     const expected = Float32Array.from(forms, (cell) => Number(cell));
-    expect(Array.from(new Uint32Array(table.x.buffer, table.x.byteOffset, table.x.length))).toEqual(Array.from(new Uint32Array(expected.buffer)));
+    expect(Array.from(new Uint32Array(table.x.buffer, table.x.byteOffset, table.x.length))).toEqual(
+      Array.from(new Uint32Array(expected.buffer)),
+    );
   });
 
-  test("NaN, empty and missing cells are bad cells, with file, line and column; skip-row skips and lists them", async () => {
-    await using dir = tempDir();
-    // 70 good rows first: in the 64 rows that decide the layout, a NaN would make the column non-numeric.
-    const good = Array.from({ length: 70 }, (_, i) => `t,${i},${i},a`);
-    const text = ["time,hr,speed,label", ...good, "t,3,NaN,b", "", "t,,5,c", "t,6", "t,7,Infinity,d", "t,8,9,", "t,10,11,e"].join("\n") + "\n";
-    const file = dir.write("player_1/TR1.csv", text);
-    const error = await errorOf(readCsvTable([file], { ...fail, displayRoot: dir.path }));
-    expect(error.message).toBe('player_1/TR1.csv line 72: column speed is not a number: "NaN"');
-    expect(error.details).toEqual({ file, line: 72, column: "speed", columnNumber: 3 });
-    const table = await readCsvTable([file], { ...skip, displayRoot: dir.path });
-    expect(table.skipped).toEqual([
-      'player_1/TR1.csv line 72: column speed is not a number: "NaN"',
-      "player_1/TR1.csv line 74: column hr is empty", // the empty line 73 still counts
-      "player_1/TR1.csv line 75: column speed is empty",
-      'player_1/TR1.csv line 76: column speed is not a number: "Infinity"',
-      "player_1/TR1.csv line 77: column label is empty",
-    ]);
-    expect(Array.from(table.x.subarray(-4))).toEqual([69, 69, 10, 11]);
-    expect(table.labels.slice(-2)).toEqual(["a", "e"]);
-    const label = await errorOf(readCsvTable([dir.write("l.csv", "hr,label\n1,a\n2, \n")], fail));
-    expect(label.details).toMatchObject({ line: 3, column: "label", columnNumber: 2 });
-  });
+  test(
+    "NaN, empty and missing cells are bad cells, with file, line and column; skip-row skips and lists " + "them",
+    async () => {
+      await using dir = tempDir();
+      // 70 good rows first: in the 64 rows that decide the layout, a NaN would make the column non-numeric.
+      const good = Array.from({ length: 70 }, (_, i) => `t,${i},${i},a`);
+      const text = `${[
+        "time,hr,speed,label",
+        ...good,
+        "t,3,NaN,b",
+        "",
+        "t,,5,c",
+        "t,6",
+        "t,7,Infinity,d",
+        "t,8,9,",
+        "t,10,11,e",
+      ].join("\n")}\n`;
+      const file = dir.write("player_1/TR1.csv", text);
+      const error = await errorOf(readCsvTable([file], { ...fail, displayRoot: dir.path }));
+      expect(error.message).toBe('player_1/TR1.csv line 72: column speed is not a number: "NaN"');
+      expect(error.details).toEqual({ file, line: 72, column: "speed", columnNumber: 3 });
+      const table = await readCsvTable([file], { ...skip, displayRoot: dir.path });
+      expect(table.skipped).toEqual([
+        'player_1/TR1.csv line 72: column speed is not a number: "NaN"',
+        "player_1/TR1.csv line 74: column hr is empty", // the empty line 73 still counts
+        "player_1/TR1.csv line 75: column speed is empty",
+        'player_1/TR1.csv line 76: column speed is not a number: "Infinity"',
+        "player_1/TR1.csv line 77: column label is empty",
+      ]);
+      expect(Array.from(table.x.subarray(-4))).toEqual([69, 69, 10, 11]);
+      expect(table.labels.slice(-2)).toEqual(["a", "e"]);
+      const label = await errorOf(readCsvTable([dir.write("l.csv", "hr,label\n1,a\n2, \n")], fail));
+      expect(label.details).toMatchObject({ line: 3, column: "label", columnNumber: 2 });
+    },
+  );
 
   test("line numbers count the line breaks inside quoted fields, across chunks", async () => {
     await using dir = tempDir();
     // Past the 64 rows that decide which columns are numeric.
-    const lines = ["note,hr,label", '"one\nline two\nline three",1,a', ...Array.from({ length: 80 }, (_, i) => `n${i},${i},b`), 'x,"oops",c'];
-    const file = dir.write("m.csv", lines.join("\n") + "\n");
+    const lines = [
+      "note,hr,label",
+      '"one\nline two\nline three",1,a',
+      ...Array.from({ length: 80 }, (_, i) => `n${i},${i},b`),
+      'x,"oops",c',
+    ];
+    const file = dir.write("m.csv", `${lines.join("\n")}\n`);
     for (const chunkBytes of smallChunks) {
       const error = await errorOf(readCsvTable([file], fail, { chunkBytes }));
       expect(error.details).toMatchObject({ line: 85, column: "hr", columnNumber: 2 });
@@ -122,7 +175,10 @@ describe("the byte parser", () => {
   test("malformed quotes are errors naming the line and column", async () => {
     await using dir = tempDir();
     const inside = await errorOf(readCsvTable([dir.write("a.csv", 'hr,label\n1,a\n2,b"c\n')], fail));
-    expect(inside.message).toEndWith("a.csv line 3, column 2: a quote inside an unquoted field (quote the whole field, and double the quotes inside it)");
+    expect(inside.message).toEndWith(
+      "a.csv line 3, column 2: a quote inside an unquoted field (quote the whole field, and double the quotes inside " +
+        "it)",
+    );
     expect(inside.details).toMatchObject({ line: 3, columnNumber: 2 });
     const after = await errorOf(readCsvTable([dir.write("b.csv", 'hr,label\n"1"2,a\n')], fail));
     expect(after.message).toEndWith("b.csv line 2, column 1: text after the closing quote of a field");
@@ -158,7 +214,7 @@ describe("the byte parser", () => {
 describe("the header alone", () => {
   test("is read from the first chunk, BOM and quotes handled as in the table", async () => {
     await using dir = tempDir();
-    const file = dir.write("h.csv", '\uFEFF"time, UTC", hr ,label\r\n' + "t,1,a\r\n".repeat(50_000));
+    const file = dir.write("h.csv", `\uFEFF"time, UTC", hr ,label\r\n${"t,1,a\r\n".repeat(50_000)}`);
     expect(await readCsvHeader(file)).toEqual(["time, UTC", "hr", "label"]);
     const empty = await errorOf(readCsvHeader(dir.write("e.csv", "\n\n")));
     expect(empty.message).toEndWith("e.csv is empty: no header row");
@@ -172,8 +228,17 @@ describe("memory while reading", () => {
   test("a file read in small chunks holds one chunk and the table, and gives the same table", async () => {
     await using dir = tempDir();
     const width = 8;
-    const rows = Array.from({ length: 20_000 }, (_, r) => [`2026-01-05T09:${r}`, ...Array.from({ length: width }, (_, c) => ((r * 31 + c * 17) % 1000) / 8), r % 5 ? "walk" : "run"].join(","));
-    const file = dir.write("big.csv", ["time", ...Array.from({ length: width }, (_, c) => `f${c}`), "label"].join(",") + "\n" + rows.join("\n") + "\n");
+    const rows = Array.from({ length: 20_000 }, (_, r) =>
+      [
+        `2026-01-05T09:${r}`,
+        ...Array.from({ length: width }, (_, c) => ((r * 31 + c * 17) % 1000) / 8),
+        r % 5 ? "walk" : "run",
+      ].join(","),
+    );
+    const file = dir.write(
+      "big.csv",
+      `${["time", ...Array.from({ length: width }, (_, c) => `f${c}`), "label"].join(",")}\n${rows.join("\n")}\n`,
+    );
     const whole = await readCsvTable([file], fail);
     const chunked = await readCsvTable([file], fail, { chunkBytes: 4096 });
     expect(plain(chunked)).toEqual(plain(whole));
@@ -186,8 +251,11 @@ describe("memory while reading", () => {
     // JavaScriptCore counts each string's parts in its heap: a cell built one character at a time is a rope
     // of one node per character, held until read. Measured on the heap, after a full collection.
     await using dir = tempDir();
-    const rows = Array.from({ length: 50_000 }, (_, r) => `2026-01-05T09:${String(r % 60).padStart(2, "0")}:00.000Z,${r % 7},run`);
-    const file = dir.write("times.csv", "time,a,label\n" + rows.join("\n") + "\n");
+    const rows = Array.from(
+      { length: 50_000 },
+      (_, r) => `2026-01-05T09:${String(r % 60).padStart(2, "0")}:00.000Z,${r % 7},run`,
+    );
+    const file = dir.write("times.csv", `time,a,label\n${rows.join("\n")}\n`);
     Bun.gc(true);
     const before = heapStats().heapSize;
     const table = await readCsvTable([file], { ...fail, keep: ["time"] });
@@ -203,7 +271,7 @@ describe("memory while reading", () => {
     await using dir = tempDir();
     const long = Array.from({ length: 100 }, (_, r) => `${"1234567.5,".repeat(3)}${r},long-row-label-text`);
     const short = Array.from({ length: 30_000 }, (_, r) => `1,2,3,${r % 9},s`);
-    const file = dir.write("uneven.csv", "a,b,c,d,label\n" + [...long, ...short].join("\n") + "\n");
+    const file = dir.write("uneven.csv", `a,b,c,d,label\n${[...long, ...short].join("\n")}\n`);
     const table = await readCsvTable([file], fail, { chunkBytes: 4096 });
     expect(table.readStats.tableCopies).toBeGreaterThan(0);
     expect(table.labels.length).toBe(30_100);

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { Glob } from "bun";
 import { join } from "node:path";
+import { Glob } from "bun";
 import { repoRoot } from "../helpers.ts";
 
 test("data files are fingerprinted in one place: only runtime/data/changes.ts reads their size and mtime", async () => {

@@ -7,13 +7,18 @@ import { Deployer } from "../../runtime/deploy/deployer.ts";
 import type { Logger, TrainResult } from "../../runtime/plugin-api.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { recordDeployPending } from "../../runtime/state/deploys.ts";
-import { bun, cli, startDaemonProcess, tempDir, waitUntil, type TempDir } from "../helpers.ts";
+import { bun, cli, startDaemonProcess, type TempDir, tempDir, waitUntil } from "../helpers.ts";
 import { servingStack, trainedModels } from "../serving/fixture.ts";
 
 const TOKEN = "deploy-resume-token-0123456789";
 const KEYS = ["player_1", "player_2"];
 const session = (rows: number, shift: number) =>
-  "timestamp,hr,speed,label\n" + Array.from({ length: rows }, (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`).join("\n") + "\n";
+  "timestamp,hr,speed,label\n" +
+  Array.from(
+    { length: rows },
+    (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`,
+  ).join("\n") +
+  "\n";
 
 /**
  * Two keys of a tiny forest job; model-missing checks once an hour, so a model that serves after a
@@ -21,10 +26,14 @@ const session = (rows: number, shift: number) =>
  */
 function writeHome(dir: TempDir): string {
   const home = join(dir.path, "home");
-  for (const player of KEYS) for (let n = 1; n <= 3; n++) dir.write(`home/data/athletes/${player}/TR${n}_x.csv`, session(40, n));
+  for (const player of KEYS)
+    for (let n = 1; n <= 3; n++) dir.write(`home/data/athletes/${player}/TR${n}_x.csv`, session(40, n));
   dir.write(
     "home/profile.yaml",
-    `paths:\n  home: ${home}\napi:\n  token: \${EDGETRAIN_TOKEN}\ngovernor:\n  sample_interval: 200ms\n  max_cpu_before: 100\n  max_memory_before: 100\n  pause_cpu: 100\n  pause_memory: 100\njobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 5 }\n    data: { source: sessions, path: athletes, debounce: 0 }\n    triggers: [{ type: model-missing, check_every: 1h }]\n`,
+    `paths:\n  home: ${home}\napi:\n  token: \${EDGETRAIN_TOKEN}\ngovernor:\n  sample_interval: 200ms\n  ` +
+      `max_cpu_before: 100\n  max_memory_before: 100\n  pause_cpu: 100\n  pause_memory: 100\njobs:\n  activity:\n    ` +
+      `strategy: random-forest\n    options: { n_estimators: 5 }\n    data: { source: sessions, path: athletes, ` +
+      `debounce: 0 }\n    triggers: [{ type: model-missing, check_every: 1h }]\n`,
   );
   return home;
 }
@@ -44,9 +53,20 @@ async function predicts(url: string, key: string): Promise<boolean> {
 function afterCrash(home: string) {
   const state = openState(join(home, "state"));
   try {
-    const runs = state.db.query<{ id: string; key: string; deploy: string | null }, []>("SELECT r.id, r.key, d.state AS deploy FROM runs AS r LEFT JOIN deploys AS d ON d.run_id = r.id WHERE r.status = 'succeeded'").all();
-    const versions = state.db.query<{ model: string; version: number; status: string }, []>("SELECT model, version, status FROM model_versions ORDER BY model, version").all();
-    const runsPerKey = state.db.query<{ key: string; runs: number }, []>("SELECT key, count(*) AS runs FROM runs GROUP BY key ORDER BY key").all();
+    const runs = state.db
+      .query<{ id: string; key: string; deploy: string | null }, []>(
+        "SELECT r.id, r.key, d.state AS deploy FROM runs AS r LEFT JOIN deploys AS d ON d.run_id = r.id WHERE " +
+          "r.status = 'succeeded'",
+      )
+      .all();
+    const versions = state.db
+      .query<{ model: string; version: number; status: string }, []>(
+        "SELECT model, version, status FROM model_versions ORDER BY model, version",
+      )
+      .all();
+    const runsPerKey = state.db
+      .query<{ key: string; runs: number }, []>("SELECT key, count(*) AS runs FROM runs GROUP BY key ORDER BY key")
+      .all();
     return { runs, versions, runsPerKey };
   } finally {
     state.close();
@@ -55,10 +75,15 @@ function afterCrash(home: string) {
 
 describe("a deploy cut short by a crash is resumed at the next start", () => {
   for (const point of CRASH_POINTS) {
-    test(`SIGKILL at ${point}: after a restart every model serves, the crashed run's model from its own run`, async () => {
+    test(`SIGKILL at ${point}: after a restart every model serves, the crashed run's model from its own ` +
+      `run`, async () => {
       await using dir = tempDir();
       const home = writeHome(dir);
-      const crashing = await startDaemonProcess(home, ["--home", home, "--headless"], env({ EDGETRAIN_CRASH_AT: point }));
+      const crashing = await startDaemonProcess(
+        home,
+        ["--home", home, "--headless"],
+        env({ EDGETRAIN_CRASH_AT: point }),
+      );
       await crashing.proc.exited;
       expect(crashing.proc.signalCode).toBe("SIGKILL");
       const crashed = afterCrash(home);
@@ -87,7 +112,11 @@ describe("a deploy cut short by a crash is resumed at the next start", () => {
     await using dir = tempDir();
     const home = writeHome(dir);
     const train = (key: string, extra: Record<string, string> = {}) =>
-      Bun.spawn([bun, cli, "train", "activity", "--key", key, "--force", "--home", home], { env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1", ...env(extra) }, stdout: "pipe", stderr: "pipe" });
+      Bun.spawn([bun, cli, "train", "activity", "--key", key, "--force", "--home", home], {
+        env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1", ...env(extra) },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
     const crashing = train("player_1", { EDGETRAIN_CRASH_AT: "before-activate" satisfies CrashPoint });
     await crashing.exited;
     expect(crashing.signalCode).toBe("SIGKILL");
@@ -95,7 +124,9 @@ describe("a deploy cut short by a crash is resumed at the next start", () => {
     const next = train("player_2");
     const [stderr, code] = await Promise.all([new Response(next.stderr).text(), next.exited]);
     expect(code).toBe(0);
-    expect(stderr).toContain(`resuming the deploy of run ${crashedRun.id} (job activity, key player_1) left by a crash`);
+    expect(stderr).toContain(
+      `resuming the deploy of run ${crashedRun.id} (job activity, key player_1) left by a crash`,
+    );
     const after = afterCrash(home);
     expect(after.runs.map((r) => r.deploy)).toEqual(["done", "done"]);
     expect(after.versions).toEqual(KEYS.map((key) => ({ model: `activity-${key}`, version: 1, status: "active" })));
@@ -104,69 +135,142 @@ describe("a deploy cut short by a crash is resumed at the next start", () => {
 
 function recordingLogger(lines: Array<{ level: string; message: string }>): Logger {
   const at = (level: string) => (message: string) => void lines.push({ level, message });
-  const logger: Logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: () => logger };
+  const logger: Logger = {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: () => logger,
+  };
   return logger;
 }
 
 describe("resuming deploys (in process, real store and state)", () => {
-  test("in the order runs ended: a superseded run is closed, a gone model file fails, the newest is deployed with its held-out rows read again", async () => {
+  test("in the order runs ended: a superseded run is closed, a gone model file fails, the newest is deployed with " +
+    "its held-out rows read again", async () => {
     await using dir = tempDir();
     const home = dir.path;
     const models = await trainedModels(home);
-    const stack = await servingStack(home, { paths: { data: home }, jobs: { activity: { strategy: "random-forest", data: { source: "sessions", path: "athletes", debounce: 0 }, deploy: ["gate", "activate"] } } });
+    const stack = await servingStack(home, {
+      paths: { data: home },
+      jobs: {
+        activity: {
+          strategy: "random-forest",
+          data: { source: "sessions", path: "athletes", debounce: 0 },
+          deploy: ["gate", "activate"],
+        },
+      },
+    });
     try {
       const lines: Array<{ level: string; message: string }> = [];
       const logger = recordingLogger(lines);
       const deployer = new Deployer({ ...stack, logger, events: stack.bus });
       const left = (run: string, key: string, endedAt: number, result: TrainResult) => {
-        stack.state.db.query("INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, ended_at, details) VALUES (?, 'activity', ?, 'random-forest', 'cron', 'succeeded', ?, ?, ?, '{}')").run(run, key, endedAt - 10, endedAt - 10, endedAt);
+        stack.state.db
+          .query(
+            "INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, ended_at, details) " +
+              "VALUES (?, 'activity', ?, 'random-forest', 'cron', 'succeeded', ?, ?, ?, '{}')",
+          )
+          .run(run, key, endedAt - 10, endedAt - 10, endedAt);
         recordDeployPending(stack.state.db, { run, job: "activity", key, model: `activity-${key}`, result });
       };
       left("run-old", "player_1", Date.now() - 3000, models.good);
       left("run-gone", "player_2", Date.now() - 2000, { ...models.good, artifact: join(home, "gone/model.onnx") });
       left("run-new", "player_1", Date.now() - 1000, models.newer);
       await resumeDeploys({ deployer, profile: stack.profile, paths: stack.paths, state: stack.state, logger });
-      const deploys = stack.state.db.query<{ run_id: string; state: string; reason: string | null; version: number | null }, []>("SELECT run_id, state, reason, version FROM deploys ORDER BY run_id").all();
+      const deploys = stack.state.db
+        .query<{ run_id: string; state: string; reason: string | null; version: number | null }, []>(
+          "SELECT run_id, state, reason, version FROM deploys ORDER BY run_id",
+        )
+        .all();
       expect(deploys).toEqual([
-        { run_id: "run-gone", state: "failed", reason: `its model file ${join(home, "gone/model.onnx")} is gone and the store has no version of it`, version: null },
+        {
+          run_id: "run-gone",
+          state: "failed",
+          reason: `its model file ${join(home, "gone/model.onnx")} is gone and the store has no version of it`,
+          version: null,
+        },
         { run_id: "run-new", state: "done", reason: null, version: 1 },
         { run_id: "run-old", state: "failed", reason: "superseded by run run-new", version: null },
       ]);
-      expect(stack.store.versions("activity-player_1").map((v) => [v.version, v.run, v.status])).toEqual([[1, "run-new", "active"]]);
+      expect(stack.store.versions("activity-player_1").map((v) => [v.version, v.run, v.status])).toEqual([
+        [1, "run-new", "active"],
+      ]);
       // The gate scored the candidate on the run's held-out session, read again from the data folder.
-      expect(stack.store.version("activity-player_1", 1)!.gate).toMatchObject({ passed: true, rows: models.heldOut.rows });
+      expect(stack.store.version("activity-player_1", 1)!.gate).toMatchObject({
+        passed: true,
+        rows: models.heldOut.rows,
+      });
       expect(lines.filter((line) => line.level === "warn").map((line) => line.message)).toEqual([
         "resuming the deploy of run run-gone (job activity, key player_2) left by a crash",
-        `the deploy of run run-gone cannot be resumed: its model file ${join(home, "gone/model.onnx")} is gone and the store has no version of it; model activity-player_2 gets no version from it`,
+        `the deploy of run run-gone cannot be resumed: its model file ${join(home, "gone/model.onnx")} is gone and ` +
+          `the store has no version of it; model activity-player_2 gets no version from it`,
         "resuming the deploy of run run-new (job activity, key player_1) left by a crash",
       ]);
-      expect(JSON.parse(stack.state.db.query<{ details: string }, []>("SELECT details FROM runs WHERE id = 'run-new'").get()!.details).deployment).toMatchObject({ model: "activity-player_1", version: 1, status: "activated" });
+      expect(
+        JSON.parse(
+          stack.state.db.query<{ details: string }, []>("SELECT details FROM runs WHERE id = 'run-new'").get()!.details,
+        ).deployment,
+      ).toMatchObject({ model: "activity-player_1", version: 1, status: "activated" });
     } finally {
       await stack.close();
     }
   }, 60_000);
 
-  test("a deploy stopped by edgetrain stopping stays in progress, and is finished at the next start without adding its version twice", async () => {
+  test("a deploy stopped by edgetrain stopping stays in progress, and is finished at the next start without adding " +
+    "its version twice", async () => {
     await using dir = tempDir();
     const home = dir.path;
     const models = await trainedModels(home);
-    const stack = await servingStack(home, { paths: { data: home }, jobs: { activity: { strategy: "random-forest", data: { source: "sessions", path: "athletes", debounce: 0 }, deploy: ["gate", "activate"] } } });
+    const stack = await servingStack(home, {
+      paths: { data: home },
+      jobs: {
+        activity: {
+          strategy: "random-forest",
+          data: { source: "sessions", path: "athletes", debounce: 0 },
+          deploy: ["gate", "activate"],
+        },
+      },
+    });
     try {
       const lines: Array<{ level: string; message: string }> = [];
       const logger = recordingLogger(lines);
       const deployer = new Deployer({ ...stack, logger, events: stack.bus });
-      stack.state.db.query("INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, ended_at, details) VALUES ('run-1', 'activity', 'player_1', 'random-forest', 'cron', 'succeeded', 1, 1, 2, '{}')").run();
-      recordDeployPending(stack.state.db, { run: "run-1", job: "activity", key: "player_1", model: "activity-player_1", result: models.good });
+      stack.state.db
+        .query(
+          "INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at, ended_at, details) " +
+            "VALUES ('run-1', 'activity', 'player_1', 'random-forest', 'cron', 'succeeded', 1, 1, 2, '{}')",
+        )
+        .run();
+      recordDeployPending(stack.state.db, {
+        run: "run-1",
+        job: "activity",
+        key: "player_1",
+        model: "activity-player_1",
+        result: models.good,
+      });
       const stopping = new AbortController();
       stopping.abort("edgetrain is stopping");
-      const cut = await deployer.deploy({ job: "activity", key: "player_1", spec: stack.profile.jobs.activity!, run: "run-1", result: models.good, heldOut: models.heldOut, logger, signal: stopping.signal });
+      const cut = await deployer.deploy({
+        job: "activity",
+        key: "player_1",
+        spec: stack.profile.jobs.activity!,
+        run: "run-1",
+        result: models.good,
+        heldOut: models.heldOut,
+        logger,
+        signal: stopping.signal,
+      });
       expect(cut).toMatchObject({ version: 1, status: "stored", steps: [] });
-      const state = () => stack.state.db.query<{ state: string }, []>("SELECT state FROM deploys WHERE run_id = 'run-1'").get()!.state;
+      const state = () =>
+        stack.state.db.query<{ state: string }, []>("SELECT state FROM deploys WHERE run_id = 'run-1'").get()!.state;
       expect(state()).toBe("in_progress");
       await resumeDeploys({ deployer, profile: stack.profile, paths: stack.paths, state: stack.state, logger });
       expect(state()).toBe("done");
       expect(stack.store.versions("activity-player_1").map((v) => [v.version, v.status])).toEqual([[1, "active"]]);
-      expect(lines.map((line) => line.message)).toContain("model activity-player_1 version 1 of run run-1 is in the store already; not added again");
+      expect(lines.map((line) => line.message)).toContain(
+        "model activity-player_1 version 1 of run run-1 is in the store already; not added again",
+      );
     } finally {
       await stack.close();
     }

@@ -83,7 +83,7 @@ test("a held-up copy is pending, in status, and written once predictors go quiet
     // live comes up while v3 trains: its copy gives up waiting after max_wait and stays pending, the file untouched.
     writeFileSync(liveNext, String(process.pid));
     await train(3, "weak");
-    let copies = await pending();
+    const copies = await pending();
     const held = { model, version: 3, job: "activity", target: updated, restore: false, attempts: 0 };
     expect(copies).toMatchObject([held]);
     // The step's own wait, or a retry's if the daemon retried before this read.
@@ -145,8 +145,14 @@ test("a newer copy to a file supersedes a pending one; retries wait for quiet, g
   const previous = join(dir.path, "previous/player_1.onnx");
   const source = (version: number) => dir.write(`store/${version}.onnx`, `v${version}`);
   const copy = (version: number) => ({
-    model: "activity-player_1", version, job: "activity", key: "player_1", kind: "copy" as const,
-    source: source(version), target, previous,
+    model: "activity-player_1",
+    version,
+    job: "activity",
+    key: "player_1",
+    kind: "copy" as const,
+    source: source(version),
+    target,
+    previous,
   });
   const held = { clear: false, message: "gave up after 5m: live (lockfile) still predicting" };
   try {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { onnx } from "onnx-proto";
-import { runCli, startDaemonProcess, tempDir, type TempDir } from "../helpers.ts";
-import { closeTo, foreignModel, type ForeignModel } from "../serving/foreign-models.ts";
+import { runCli, startDaemonProcess, type TempDir, tempDir } from "../helpers.ts";
+import { closeTo, type ForeignModel, foreignModel } from "../serving/foreign-models.ts";
 
 const torch = foreignModel("torch");
 const twoInput = foreignModel("two-input");
@@ -34,7 +34,8 @@ function broken(change: (model: onnx.ModelProto) => void): string {
 describe.skipIf(missing !== undefined)(
   `edgetrain models add, then /v1 and /v2${missing ? ` (skipped: ${missing})` : ""}`,
   () => {
-    test("a file that is not ONNX, cut short, with an operator or opset the runtime lacks, or failing its health rows is refused with the reason, nothing stored", async () => {
+    test("a file that is not ONNX, cut short, with an operator or opset the runtime lacks, or failing its health " +
+      "rows is refused with the reason, nothing stored", async () => {
       const torchModel = torch as ForeignModel;
       const text = join(dir.path, "notes.onnx");
       writeFileSync(text, "these are my notes, not a model\n");
@@ -73,20 +74,22 @@ describe.skipIf(missing !== undefined)(
       expect(JSON.parse((await cli(["models", "--json"])).stdout)).toEqual([]);
     }, 60_000);
 
-    test("without a daemon: a scikit-learn classifier loses its ZipMap, is told so, and serves labels and probabilities that agree with its own", async () => {
+    test("without a daemon: a scikit-learn classifier loses its ZipMap, is told so, and serves labels and " +
+      "probabilities that agree with its own", async () => {
       const made = zipmap as ForeignModel;
       const rows = made.inputs.float_input as number[][];
       const csv = join(dir.path, "forest.csv");
       writeFileSync(
         csv,
-        [
+        `${[
           "petal,sepal,label",
           ...rows.map((row, i) => `${row.join(",")},${(made.expected.output_label as number[])[i]}`),
-        ].join("\n") + "\n",
+        ].join("\n")}\n`,
       );
       const added = await cli(["models", "add", "forest", made.model, "--features-from", csv, "--activate"]);
       expect(added.stderr).toContain(
-        "output output_probability: scikit-learn's ZipMap (one map per row) removed; it is now the probability tensor [N, 3] of classes 0, 1, 2",
+        "output output_probability: scikit-learn's ZipMap (one map per row) removed; it is now the probability " +
+          "tensor [N, 3] of classes 0, 1, 2",
       );
       expect(added.code).toBe(0);
       expect(added.stdout).toContain("forest: version 1 imported from");
@@ -115,11 +118,14 @@ describe.skipIf(missing !== undefined)(
       expect(rejected.code).toBe(1);
       expect(rejected.stdout).toContain("forest: version 2 imported");
       expect(rejected.stdout).toContain("not serving: gate: rejected: accuracy");
-      const versions = JSON.parse((await cli(["model", "forest", "--json"])).stdout).versions as Array<{ status: string }>;
+      const versions = JSON.parse((await cli(["model", "forest", "--json"])).stdout).versions as Array<{
+        status: string;
+      }>;
       expect(versions.map((v) => v.status)).toEqual(["rejected", "active"]);
     }, 60_000);
 
-    test("through the daemon: PyTorch, two inputs and the forest answer through /v1/predict and the Open Inference Protocol as their frameworks do", async () => {
+    test("through the daemon: PyTorch, two inputs and the forest answer through /v1/predict and the Open Inference " +
+      "Protocol as their frameworks do", async () => {
       const daemon = await startDaemonProcess(home, ["--home", home, "--headless"]);
       try {
         const post = (path: string, body: unknown) =>
@@ -226,13 +232,18 @@ describe.skipIf(missing !== undefined)(
         // The scikit-learn classifier: its labels as INT64, its probabilities (no longer a ZipMap) as FP32.
         const trees = zipmap as ForeignModel;
         const flatRows = zipmapRows().flat();
-        const forestInputs = [{ name: "float_input", shape: [zipmapRows().length, 2], datatype: "FP32", data: flatRows }];
+        const forestInputs = [
+          { name: "float_input", shape: [zipmapRows().length, 2], datatype: "FP32", data: flatRows },
+        ];
         const forestAnswer = (await (await post("/v2/models/forest/infer", { inputs: forestInputs })).json()) as {
           outputs: Array<{ name: string; datatype: string; shape: number[]; data: number[] }>;
         };
         const [labels, probabilities] = forestAnswer.outputs;
         expect([labels!.name, labels!.datatype, probabilities!.name, probabilities!.datatype]).toEqual([
-          "output_label", "INT64", "output_probability", "FP32",
+          "output_label",
+          "INT64",
+          "output_probability",
+          "FP32",
         ]);
         expect(labels!.data).toEqual(trees.expected.output_label as number[]);
         expect(closeTo(probabilities!.data, (trees.expected.output_probability as number[][]).flat())).toBe(true);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { Glob } from "bun";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import { Glob } from "bun";
 import { repoRoot } from "../helpers.ts";
 
 /** The README and docs/: every relative link must reach a file, and every #anchor one of its headings. */
@@ -32,7 +32,8 @@ describe("documentation links", () => {
         const [path, anchor] = target!.split("#") as [string, string | undefined];
         const file = path === "" ? join(repoRoot, page) : join(repoRoot, dirname(page), decodeURIComponent(path));
         if (!existsSync(file)) broken.push(`${target} (no ${relative(repoRoot, file)})`);
-        else if (anchor && file.endsWith(".md") && !anchorsIn(file).has(anchor)) broken.push(`${target} (no heading #${anchor})`);
+        else if (anchor && file.endsWith(".md") && !anchorsIn(file).has(anchor))
+          broken.push(`${target} (no heading #${anchor})`);
       }
       expect(broken).toEqual([]);
     });

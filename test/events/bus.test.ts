@@ -11,7 +11,9 @@ test("the bus hands each event to every listener, typed by its name", () => {
   bus.emit("model.activated", { model: "m", version: 2, previous: 1 });
   stop();
   bus.emit("model.pruned", { model: "m", version: 1 });
-  expect(seen.map(({ type, data }) => ({ type, data }))).toEqual([{ type: "model.activated", data: { model: "m", version: 2, previous: 1 } }]);
+  expect(seen.map(({ type, data }) => ({ type, data }))).toEqual([
+    { type: "model.activated", data: { model: "m", version: 2, previous: 1 } },
+  ]);
   const [event] = seen;
   // Narrowed by its type: the payload's fields are known.
   if (event?.type === "model.activated") expect(event.data.previous).toBe(1);

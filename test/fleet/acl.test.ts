@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { topics } from "../../runtime/fleet/protocol.ts";
-import { shippedBrokerUnavailable, startShippedBroker, type ShippedBroker } from "./shipped-broker.ts";
+import { type ShippedBroker, shippedBrokerUnavailable, startShippedBroker } from "./shipped-broker.ts";
 
 const users = { hub: "hub-secret", "orin-1": "secret-1", "orin-2": "secret-2" };
 const NOT_AUTHORIZED = 0x87;
@@ -17,10 +17,11 @@ function recorder(client: MqttClient) {
     received.push(topic);
     waiters.get(topic)?.();
   });
-  const until = (topic: string) => new Promise<void>((resolve) => {
-    if (received.includes(topic)) resolve();
-    else waiters.set(topic, resolve);
-  });
+  const until = (topic: string) =>
+    new Promise<void>((resolve) => {
+      if (received.includes(topic)) resolve();
+      else waiters.set(topic, resolve);
+    });
   return { client, received, until };
 }
 
@@ -32,7 +33,12 @@ describe.skipIf(shippedBrokerUnavailable !== undefined)(
     const connect = async (username?: string, options: IClientOptions = {}) => {
       const password = username ? users[username as keyof typeof users] : undefined;
       const client = await mqtt.connectAsync(shipped.broker.url, {
-        ca: shipped.ca, protocolVersion: 5, reconnectPeriod: 0, username, password, ...options,
+        ca: shipped.ca,
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+        username,
+        password,
+        ...options,
       });
       clients.push(client);
       return client;
@@ -123,8 +129,12 @@ describe.skipIf(shippedBrokerUnavailable !== undefined)(
 
     test("an unknown user, a wrong password and an anonymous client are refused at connect", async () => {
       const refusal = (options: IClientOptions) =>
-        mqtt.connectAsync(shipped.broker.url, { ca: shipped.ca, protocolVersion: 5, reconnectPeriod: 0, ...options })
-          .then((client) => client.endAsync().then(() => "connected"), (error) => error.code);
+        mqtt
+          .connectAsync(shipped.broker.url, { ca: shipped.ca, protocolVersion: 5, reconnectPeriod: 0, ...options })
+          .then(
+            (client) => client.endAsync().then(() => "connected"),
+            (error) => error.code,
+          );
       expect(await refusal({ username: "orin-9", password: "secret-9" })).toBe(NOT_AUTHORIZED);
       expect(await refusal({ username: "orin-1", password: "secret-2" })).toBe(NOT_AUTHORIZED);
       expect(await refusal({})).toBe(NOT_AUTHORIZED);

@@ -1,19 +1,19 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import type { Daemon } from "../../runtime/daemon.ts";
+import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import type { DeviceCommand } from "../../runtime/fleet/protocol.ts";
 import { generateHubKey } from "../../runtime/fleet/signing.ts";
 import { tempDir } from "../helpers.ts";
 import { ATHLETES, trainedModels } from "../serving/fixture.ts";
 import {
   announcementOf,
+  DEVICE_JOBS,
+  FLEET_MODEL,
   fileFacts,
   fileServer,
   fleetDaemon,
   hubDouble,
-  DEVICE_JOBS,
-  FLEET_MODEL,
 } from "./hub-double.ts";
 import { startMosquitto } from "./mosquitto.ts";
 

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import type { BusEvent } from "../../runtime/events/bus.ts";
 import { fitHeartbeat, HeartbeatBuilder } from "../../runtime/fleet/agent/heartbeat.ts";
-import type { Governor } from "../../runtime/governor/governor.ts";
-import type { Sample } from "../../runtime/governor/sampler.ts";
 import { LiveRuns } from "../../runtime/fleet/agent/live-runs.ts";
 import { HEARTBEAT_MAX_BYTES, type Heartbeat, type RunUpdate } from "../../runtime/fleet/protocol.ts";
-import type { BusEvent } from "../../runtime/events/bus.ts";
+import type { Governor } from "../../runtime/governor/governor.ts";
+import type { Sample } from "../../runtime/governor/sampler.ts";
 
 describe("heartbeat size and live run lines", () => {
   test("GPU load and GPU memory go out as ratios where the governor reads them, and are absent elsewhere", () => {

@@ -1,11 +1,11 @@
 import { expect, test } from "bun:test";
-import mqtt from "mqtt";
 import { readFileSync } from "node:fs";
+import mqtt from "mqtt";
 import { topics } from "../../runtime/fleet/protocol.ts";
+import { tempDir, waitUntil } from "../helpers.ts";
 import { api, onnxFile, startHub } from "./hub-fixture.ts";
 import { startMosquitto } from "./mosquitto.ts";
 import { playDevice } from "./play-device.ts";
-import { tempDir, waitUntil } from "../helpers.ts";
 
 /** The retained message on `topic`, as a device that connects afresh would get it. */
 async function retained(url: string, topic: string): Promise<Record<string, unknown> | undefined> {

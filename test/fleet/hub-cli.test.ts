@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "../db-servers.ts";
 import { bun, cli, runCli, tempDir, waitUntil } from "../helpers.ts";
 import { onnxFile } from "./hub-fixture.ts";
 import { playDevice } from "./play-device.ts";
-import { freePort } from "../db-servers.ts";
 
 /** `edgetrain hub` as a real process on free ports; its first stdout line is its address. */
 async function startHubProcess(home: string, flags?: string[]) {
@@ -52,7 +52,6 @@ describe("edgetrain hub and edgetrain fleet", () => {
     expect(refused.stderr).toContain("hub.keep_days");
     expect(refused.stderr).toContain("hub.database");
   }, 60_000);
-
 
   test("hub key prints the public half, made once with mode 0600", async () => {
     await using home = tempDir();

@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { Daemon } from "../../runtime/daemon.ts";
-import { parseTopic, topics, type DeviceCommand, type ModelAnnouncement } from "../../runtime/fleet/protocol.ts";
-import { generateHubKey, signMessage, type HubKeyPair } from "../../runtime/fleet/signing.ts";
+import { type DeviceCommand, type ModelAnnouncement, parseTopic, topics } from "../../runtime/fleet/protocol.ts";
+import { generateHubKey, type HubKeyPair, signMessage } from "../../runtime/fleet/signing.ts";
 import { testEnvironment, waitUntil } from "../helpers.ts";
 
 export interface Heard {

@@ -1,6 +1,6 @@
-import { onnx } from "onnx-proto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { onnx } from "onnx-proto";
 import { Hub, type HubOptions } from "../../runtime/fleet/hub/hub.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 

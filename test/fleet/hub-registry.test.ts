@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { topics } from "../../runtime/fleet/protocol.ts";
-import { startHub, api } from "./hub-fixture.ts";
-import { playDevice } from "./play-device.ts";
-import { startMosquitto } from "./mosquitto.ts";
-import { tempDir, waitUntil } from "../helpers.ts";
 import { freePort, postgresBinaries, startPostgres } from "../db-servers.ts";
+import { tempDir, waitUntil } from "../helpers.ts";
+import { api, startHub } from "./hub-fixture.ts";
+import { startMosquitto } from "./mosquitto.ts";
+import { playDevice } from "./play-device.ts";
 
 describe("hub registry", () => {
   test("devices register and heartbeat through the embedded broker; the API lists and filters them", async () => {

@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { trustedKey, verifyMessage } from "../../runtime/fleet/signing.ts";
-import { api, onnxFile, startHub } from "./hub-fixture.ts";
-import { playDevice, type PlayDevice } from "./play-device.ts";
 import { tempDir, waitUntil } from "../helpers.ts";
+import { api, onnxFile, startHub } from "./hub-fixture.ts";
+import { type PlayDevice, playDevice } from "./play-device.ts";
 
 async function fleetOf(url: string, count: number, groups: string[] = []): Promise<PlayDevice[]> {
   return Promise.all(

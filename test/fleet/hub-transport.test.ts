@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { httpRoutes, type HeartbeatAnswer } from "../../runtime/fleet/protocol.ts";
+import { type HeartbeatAnswer, httpRoutes } from "../../runtime/fleet/protocol.ts";
 import { trustedKey, verifyMessage } from "../../runtime/fleet/signing.ts";
+import { tempDir, waitUntil } from "../helpers.ts";
 import { api, onnxFile, startHub } from "./hub-fixture.ts";
 import { playDevice } from "./play-device.ts";
-import { tempDir, waitUntil } from "../helpers.ts";
 
 const info = (device: string) => ({
   device,

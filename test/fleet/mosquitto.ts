@@ -50,10 +50,7 @@ export async function startMosquitto(options: BrokerOptions = {}): Promise<TestB
     `log_dest file ${dir}/mosquitto.log`,
     "log_type all",
   ];
-  const lines = [
-    ...base,
-    ...(options.config ?? []).map((line) => line.replaceAll("${dir}", dir)),
-  ];
+  const lines = [...base, ...(options.config ?? []).map((line) => line.replaceAll("${dir}", dir))];
   // A configuration that sets allow_anonymous itself wins: Mosquitto takes the last value.
   writeFileSync(join(dir, "mosquitto.conf"), `${lines.join("\n")}\n`);
   let proc: ReturnType<typeof Bun.spawn> | undefined;

@@ -1,11 +1,11 @@
 import mqtt, { type MqttClient } from "mqtt";
 import {
-  topics,
+  type DeviceCommand,
   type DeviceInfo,
   type DeviceReport,
   type Heartbeat,
   type ModelAnnouncement,
-  type DeviceCommand,
+  topics,
 } from "../../runtime/fleet/protocol.ts";
 
 /**

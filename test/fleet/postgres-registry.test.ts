@@ -6,7 +6,7 @@ import { silentLogger } from "../../runtime/log/logger.ts";
 import { postgresBinaries, startPostgres } from "../db-servers.ts";
 import { repoRoot, tempDir, waitUntil } from "../helpers.ts";
 import { api, onnxFile, startHub } from "./hub-fixture.ts";
-import { playDevice, type PlayDevice } from "./play-device.ts";
+import { type PlayDevice, playDevice } from "./play-device.ts";
 
 const count = async (sql: SQL, table: string, where = "TRUE") =>
   Number(((await sql.unsafe(`SELECT count(*) AS n FROM ${table} WHERE ${where}`)) as Array<{ n: string }>)[0]!.n);

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { derivedDeviceId } from "../../runtime/fleet/agent/identity.ts";
+import { HEARTBEAT_MAX_BYTES } from "../../runtime/fleet/protocol.ts";
 import { startDaemonProcess, tempDir } from "../helpers.ts";
 import { fleetDaemon, hubDouble } from "./hub-double.ts";
 import { startMosquitto } from "./mosquitto.ts";
-import { HEARTBEAT_MAX_BYTES } from "../../runtime/fleet/protocol.ts";
-import { derivedDeviceId } from "../../runtime/fleet/agent/identity.ts";
 
 describe("device agent: registration, heartbeat, offline", () => {
   test("registers with retained info, sends heartbeats of at most 2 KB, and says offline when it stops", async () => {

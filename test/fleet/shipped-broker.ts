@@ -42,8 +42,16 @@ export async function startShippedBroker(
   run([OPENSSL, "req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test CA"]);
   run([OPENSSL, "req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
   work.write("san.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  run([OPENSSL, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial"]
-    .concat(["-out", "server.crt", "-days", "2", "-extfile", "san.ext"]));
+  run(
+    [OPENSSL, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial"].concat([
+      "-out",
+      "server.crt",
+      "-days",
+      "2",
+      "-extfile",
+      "san.ext",
+    ]),
+  );
   work.write("passwd", "");
   for (const [user, password] of Object.entries(users)) run([PASSWD, "-b", "passwd", user, password]);
   const read = (name: string) => readFileSync(join(work.path, name), "utf8");

@@ -41,15 +41,21 @@ describe("fleet signatures", () => {
 
   test("trust entries that are not ed25519 public keys are refused", () => {
     expect(trustedKey("ssh-ed25519 AAAA")).toBeUndefined();
-    expect(trustedKey("ed25519:" + Buffer.alloc(16).toString("base64"))).toBeUndefined();
+    expect(trustedKey(`ed25519:${Buffer.alloc(16).toString("base64")}`)).toBeUndefined();
   });
 
   test("canonical JSON sorts keys at every level and leaves out undefined", () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   test("topics carry the device id as their own level", () => {
-    expect(parseTopic(topics.model("orin-7", "player_1"))).toEqual({ device: "orin-7", kind: "models", model: "player_1" });
+    expect(parseTopic(topics.model("orin-7", "player_1"))).toEqual({
+      device: "orin-7",
+      kind: "models",
+      model: "player_1",
+    });
     expect(parseTopic(topics.heartbeat("orin-7"))).toEqual({ device: "orin-7", kind: "heartbeat" });
     expect(parseTopic("other/orin-7/heartbeat")).toBeUndefined();
   });

@@ -9,7 +9,25 @@ import { openState } from "../../runtime/state/database.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
 
-const limits: GovernorLimits = { maxCpuBefore: 100, maxMemoryBefore: 100, maxTemperature: 200, pauseCpu: 100, pauseMemory: 100, resumeCpu: 100, resumeMemory: 100, maxGpuBefore: 100, maxGpuMemoryBefore: 100, pauseGpu: 100, resumeGpu: 100, gpuMemoryFraction: 1, pausePredictionsPerSecond: 10, spareCorePredictionsPerSecond: 0, cores: 2, pauseAfter: 1, maxPauseMs: 60_000 };
+const limits: GovernorLimits = {
+  maxCpuBefore: 100,
+  maxMemoryBefore: 100,
+  maxTemperature: 200,
+  pauseCpu: 100,
+  pauseMemory: 100,
+  resumeCpu: 100,
+  resumeMemory: 100,
+  maxGpuBefore: 100,
+  maxGpuMemoryBefore: 100,
+  pauseGpu: 100,
+  resumeGpu: 100,
+  gpuMemoryFraction: 1,
+  pausePredictionsPerSecond: 10,
+  spareCorePredictionsPerSecond: 0,
+  cores: 2,
+  pauseAfter: 1,
+  maxPauseMs: 60_000,
+};
 
 describe("governor feed", () => {
   test("samples every interval with the prediction rate, records usage, and stops on dispose", async () => {
@@ -19,7 +37,16 @@ describe("governor feed", () => {
     const governor = new Governor(limits);
     const seen: Sample[] = [];
     // A board with a sysfs GPU load node: no nvidia-smi or tegrastats is started.
-    const feed = new GovernorFeed({ governor, hostRoot: join(repoRoot, "test/fixtures/jetson-nano"), home: dir.path, intervalMs: 1000, clock, events: new EventBus(), usage: new SelfUsageRecorder(state.db), afterSample: (sample) => seen.push(sample) });
+    const feed = new GovernorFeed({
+      governor,
+      hostRoot: join(repoRoot, "test/fixtures/jetson-nano"),
+      home: dir.path,
+      intervalMs: 1000,
+      clock,
+      events: new EventBus(),
+      usage: new SelfUsageRecorder(state.db),
+      afterSample: (sample) => seen.push(sample),
+    });
     feed.start();
     for (let i = 0; i < 50; i++) feed.countPrediction();
     clock.advance(1000);

@@ -14,13 +14,23 @@ describe("GPU readings", () => {
   });
 
   test("nvidia-smi CSV lines", () => {
-    expect(parseNvidiaSmi("0, 87, 64, 30512, 81559")).toEqual({ index: 0, gpuPercent: 87, temperatureC: 64, memoryUsedMb: 30512, memoryTotalMb: 81559 });
+    expect(parseNvidiaSmi("0, 87, 64, 30512, 81559")).toEqual({
+      index: 0,
+      gpuPercent: 87,
+      temperatureC: 64,
+      memoryUsedMb: 30512,
+      memoryTotalMb: 81559,
+    });
     expect(parseNvidiaSmi("0, [N/A], 64, 1, 2")).toBeUndefined();
   });
 
   test("one long-lived nvidia-smi process feeds every sample; the busiest GPU counts", async () => {
     await using dir = tempDir();
-    const fake = dir.write("bin/nvidia-smi", "#!/bin/sh\n# a stand-in for nvidia-smi -lms: two GPUs, a line each per interval\nwhile true; do echo '0, 20, 50, 1000, 80000'; echo '1, 95, 71, 70000, 80000'; sleep 0.1; done\n");
+    const fake = dir.write(
+      "bin/nvidia-smi",
+      "#!/bin/sh\n# a stand-in for nvidia-smi -lms: two GPUs, a line each per interval\nwhile true; do echo '0, 20, " +
+        "50, 1000, 80000'; echo '1, 95, 71, 70000, 80000'; sleep 0.1; done\n",
+    );
     chmodSync(fake, 0o755);
     const reporter = new GpuReporter("nvidia-smi", fake, 100);
     reporter.start();

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { EventBus } from "../../runtime/events/bus.ts";
 import { GovernorFeed } from "../../runtime/governor/feed.ts";
 import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
@@ -11,7 +12,6 @@ import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
-import { join } from "node:path";
 
 const settings: LatencyGuardSettings = { enabled: true, factor: 1.5, windowMs: 5000, pauseAfter: 2 };
 let windowAt = 0;
@@ -211,39 +211,44 @@ describe("the governor under the latency guard (injected windows)", () => {
       reason,
     });
     expect(events[3]!.data.reason).toBe(
-      "event-loop p99 1.50 ms < 2.10 ms (0.7× the target 3.00 ms) for 2 windows of 5 s: runs train on all their threads",
+      "event-loop p99 1.50 ms < 2.10 ms (0.7× the target 3.00 ms) for 2 windows of 5 s: runs train on all their " +
+        "threads",
     );
   });
 
-  test("the guard works on top of a spared core, its pause counts for max_pause, and its hold is lifted once no run trains", () => {
-    const governor = new Governor({
-      ...limits,
-      spareCorePredictionsPerSecond: 100,
-      pauseAfter: 1,
-      maxPauseMs: 3000,
-      latencyGuard: { ...settings, p99Ms: 3 },
-    });
-    const first = governedRun(2);
-    governor.register("run-1", first.run);
-    governor.observe(sample(500)); // a core spared: one thread of two
-    expect(first.allowance.allowed).toBe(1);
-    for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
-    // One thread was training, so taking one pauses the run.
-    expect(first.pause.paused).toBe(true);
-    for (let i = 0; i < 2; i++) governor.observe(sample(500));
-    expect(first.ended()).toBe(0);
-    governor.observe(sample(500));
-    expect(first.ended()).toBe(1);
-    expect(governor.state.runs).toBe(0);
-    // A run that starts while the hold lasts starts under it (admission aside, as a forced run does).
-    const second = governedRun(2);
-    const release = governor.register("run-2", second.run);
-    expect(second.pause.paused).toBe(true);
-    release();
-    for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
-    expect(governor.state.latency.threadsPerRun).toBeUndefined();
-    expect(governor.admit()).toEqual({ ok: true });
-  });
+  test(
+    "the guard works on top of a spared core, its pause counts for max_pause, and its hold is lifted once no run " +
+      "trains",
+    () => {
+      const governor = new Governor({
+        ...limits,
+        spareCorePredictionsPerSecond: 100,
+        pauseAfter: 1,
+        maxPauseMs: 3000,
+        latencyGuard: { ...settings, p99Ms: 3 },
+      });
+      const first = governedRun(2);
+      governor.register("run-1", first.run);
+      governor.observe(sample(500)); // a core spared: one thread of two
+      expect(first.allowance.allowed).toBe(1);
+      for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+      // One thread was training, so taking one pauses the run.
+      expect(first.pause.paused).toBe(true);
+      for (let i = 0; i < 2; i++) governor.observe(sample(500));
+      expect(first.ended()).toBe(0);
+      governor.observe(sample(500));
+      expect(first.ended()).toBe(1);
+      expect(governor.state.runs).toBe(0);
+      // A run that starts while the hold lasts starts under it (admission aside, as a forced run does).
+      const second = governedRun(2);
+      const release = governor.register("run-2", second.run);
+      expect(second.pause.paused).toBe(true);
+      release();
+      for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+      expect(governor.state.latency.threadsPerRun).toBeUndefined();
+      expect(governor.admit()).toEqual({ ok: true });
+    },
+  );
 
   test("turned off by a reload, the guard lets go of runs at once", () => {
     const governor = new Governor({ ...limits, latencyGuard: { ...settings, p99Ms: 3 } });
@@ -259,44 +264,48 @@ describe("the governor under the latency guard (injected windows)", () => {
 });
 
 describe("latency windows from the feed", () => {
-  test("every latency_guard.window the governor gets the event-loop p99 and the answers counted; a reload re-arms the window", async () => {
-    await using dir = tempDir();
-    const state = openState(dir.path);
-    const clock = new FakeClock(Date.UTC(2025, 0, 6, 10));
-    const windows: LatencyWindow[] = [];
-    const governor = new Governor(limits);
-    governor.observeLatency = (window) => void windows.push(window);
-    let windowMs = 5000;
-    const feed = new GovernorFeed({
-      governor,
-      hostRoot: join(repoRoot, "test/fixtures/jetson-nano"),
-      home: dir.path,
-      intervalMs: 1000,
-      clock,
-      events: new EventBus(),
-      usage: new SelfUsageRecorder(state.db),
-      afterSample() {},
-      latencyWindowMs: () => windowMs,
-    });
-    feed.start();
-    for (let i = 0; i < 100; i++) feed.countPrediction();
-    await Bun.sleep(60); // real time for the event-loop monitor to take samples
-    clock.advance(5000);
-    expect(windows).toHaveLength(1);
-    expect(windows[0]).toMatchObject({ answers: 100, rate: 20 });
-    expect(windows[0]!.p99Ms).toBeGreaterThanOrEqual(0);
-    // No answer in a window: no delay measured, and the monitor stays off until the next answer.
-    clock.advance(5000);
-    expect(windows[1]).toMatchObject({ answers: 0, rate: 0, p99Ms: undefined });
-    windowMs = 2000;
-    clock.advance(1000); // the next sample follows the reloaded profile
-    clock.advance(2000);
-    expect(windows.map((w) => w.at - windows[0]!.at)).toEqual([0, 5000, 8000]);
-    windowMs = 0;
-    clock.advance(1000);
-    clock.advance(10_000);
-    expect(windows).toHaveLength(3);
-    feed.dispose();
-    state.close();
-  });
+  test(
+    "every latency_guard.window the governor gets the event-loop p99 and the answers counted; a reload re-arms " +
+      "the window",
+    async () => {
+      await using dir = tempDir();
+      const state = openState(dir.path);
+      const clock = new FakeClock(Date.UTC(2025, 0, 6, 10));
+      const windows: LatencyWindow[] = [];
+      const governor = new Governor(limits);
+      governor.observeLatency = (window) => void windows.push(window);
+      let windowMs = 5000;
+      const feed = new GovernorFeed({
+        governor,
+        hostRoot: join(repoRoot, "test/fixtures/jetson-nano"),
+        home: dir.path,
+        intervalMs: 1000,
+        clock,
+        events: new EventBus(),
+        usage: new SelfUsageRecorder(state.db),
+        afterSample() {},
+        latencyWindowMs: () => windowMs,
+      });
+      feed.start();
+      for (let i = 0; i < 100; i++) feed.countPrediction();
+      await Bun.sleep(60); // real time for the event-loop monitor to take samples
+      clock.advance(5000);
+      expect(windows).toHaveLength(1);
+      expect(windows[0]).toMatchObject({ answers: 100, rate: 20 });
+      expect(windows[0]!.p99Ms).toBeGreaterThanOrEqual(0);
+      // No answer in a window: no delay measured, and the monitor stays off until the next answer.
+      clock.advance(5000);
+      expect(windows[1]).toMatchObject({ answers: 0, rate: 0, p99Ms: undefined });
+      windowMs = 2000;
+      clock.advance(1000); // the next sample follows the reloaded profile
+      clock.advance(2000);
+      expect(windows.map((w) => w.at - windows[0]!.at)).toEqual([0, 5000, 8000]);
+      windowMs = 0;
+      clock.advance(1000);
+      clock.advance(10_000);
+      expect(windows).toHaveLength(3);
+      feed.dispose();
+      state.close();
+    },
+  );
 });

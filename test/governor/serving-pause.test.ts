@@ -17,7 +17,10 @@ interface Status {
   runs: Array<{ id: string; job: string; status: string; progress: number | null }>;
 }
 
-/** A daemon with a trained activity model and a slow forest run going, and a way to load it with predictions; disposing of it stops the daemon. */
+/**
+ * A daemon with a trained activity model and a slow forest run going, and a way to load it with predictions; disposing
+ * of it stops the daemon.
+ */
 async function daemonTrainingUnderLoad(home: string, governor: string) {
   const { daemon, token } = await startAthleteDaemon(
     home,
@@ -36,11 +39,21 @@ jobs:
     triggers: [{ type: manual }]
 `,
   );
-  const post = (path: string, body: unknown) => fetch(daemon.url + path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(daemon.url + path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
   const status = async () => (await (await fetch(`${daemon.url}/v1/status`)).json()) as Status;
   const slowRun = async () => (await status()).runs.find((run) => run.job === "slow");
   expect((await post("/v1/jobs/activity/run", { key: "player_1" })).status).toBe(202);
-  await waitUntil(async () => (await post("/v1/predict/activity-player_1", { inputs: [Array.from({ length: 16 }, (_, i) => i)] })).status === 200, 60_000);
+  await waitUntil(
+    async () =>
+      (await post("/v1/predict/activity-player_1", { inputs: [Array.from({ length: 16 }, (_, i) => i)] })).status ===
+      200,
+    60_000,
+  );
   expect((await post("/v1/jobs/slow/run", { key: "player_1" })).status).toBe(202);
   await waitUntil(async () => ((await slowRun())?.progress ?? 0) > 0, 60_000);
   /** Well over 50 predictions a second, each a new input, while `during` runs. */
@@ -48,7 +61,10 @@ jobs:
     let loading = true;
     let sent = 0;
     const clients = Array.from({ length: 4 }, async () => {
-      while (loading) await (await post("/v1/predict/activity-player_1", { inputs: [Array.from({ length: 16 }, () => sent++)] })).arrayBuffer();
+      while (loading)
+        await (
+          await post("/v1/predict/activity-player_1", { inputs: [Array.from({ length: 16 }, () => sent++)] })
+        ).arrayBuffer();
     });
     try {
       await during();
@@ -64,9 +80,13 @@ jobs:
   return { daemon, post, status, slowRun, underLoad, [Symbol.asyncDispose]: stop };
 }
 
-test("a real daemon pauses a training run while predictions come faster than pause_predictions_per_s, and resumes it when they slow down", async () => {
+test("a real daemon pauses a training run while predictions come faster than pause_predictions_per_s, and resumes it " +
+  "when they slow down", async () => {
   await using dir = tempDir();
-  await using training = await daemonTrainingUnderLoad(dir.path, "pause_predictions_per_s: 50, spare_core_predictions_per_s: 0, workers: 1, latency_guard: { enabled: false }");
+  await using training = await daemonTrainingUnderLoad(
+    dir.path,
+    "pause_predictions_per_s: 50, spare_core_predictions_per_s: 0, workers: 1, latency_guard: { enabled: false }",
+  );
   const { daemon, post, status, slowRun, underLoad } = training;
   expect((await status()).governor.paused).toBe(false);
   await underLoad(async () => {
@@ -97,9 +117,13 @@ test("a real daemon pauses a training run while predictions come faster than pau
   expect(record.status).toBe("cancelled");
 }, 120_000);
 
-test("a real daemon leaves a core to predictions while they come faster than spare_core_predictions_per_s: the run goes on, on fewer threads", async () => {
+test("a real daemon leaves a core to predictions while they come faster than spare_core_predictions_per_s: the run " +
+  "goes on, on fewer threads", async () => {
   await using dir = tempDir();
-  await using training = await daemonTrainingUnderLoad(dir.path, "spare_core_predictions_per_s: 50, workers: 2, latency_guard: { enabled: false }");
+  await using training = await daemonTrainingUnderLoad(
+    dir.path,
+    "spare_core_predictions_per_s: 50, workers: 2, latency_guard: { enabled: false }",
+  );
   const { daemon, status, slowRun, underLoad } = training;
   expect((await status()).governor.sparing_core).toBe(false);
   await underLoad(async () => {
@@ -118,14 +142,20 @@ test("a real daemon leaves a core to predictions while they come faster than spa
   expect((await status()).governor.threads_per_run).toBeNull();
 }, 120_000);
 
-test("a real daemon's latency guard takes a training run's threads away one at a time while its answers are slower than p99_ms, and gives them back once they calm down", async () => {
+test("a real daemon's latency guard takes a training run's threads away one at a time while its answers are slower " +
+  "than p99_ms, and gives them back once they calm down", async () => {
   await using dir = tempDir();
   // A target no event loop meets: every window with answers is over it.
   const guard = "latency_guard: { p99_ms: 0.001, window: 400ms, pause_after: 1 }";
-  await using training = await daemonTrainingUnderLoad(dir.path, `spare_core_predictions_per_s: 0, workers: 2, ${guard}`);
+  await using training = await daemonTrainingUnderLoad(
+    dir.path,
+    `spare_core_predictions_per_s: 0, workers: 2, ${guard}`,
+  );
   const { daemon, status, slowRun, underLoad } = training;
   const listening = new AbortController();
-  const stream = await fetch(`${daemon.url}/v1/events?types=governor.throttled,governor.released`, { signal: listening.signal });
+  const stream = await fetch(`${daemon.url}/v1/events?types=governor.throttled,governor.released`, {
+    signal: listening.signal,
+  });
   const decisions: Array<{ type: string; data: Record<string, unknown> }> = [];
   const reading = (async () => {
     for await (const event of daemonEvents(stream.body!)) decisions.push(event);
@@ -134,10 +164,14 @@ test("a real daemon's latency guard takes a training run's threads away one at a
   await underLoad(async () => {
     await waitUntil(async () => (await status()).governor.latency_guard.threads_per_run === 0, 20_000);
     const held = await status();
-    expect(held.governor.latency_guard.reason).toMatch(/^event-loop p99 [\d.]+ ms > 0\.00 ms \(p99_ms\) for 1 window of 0\.4 s: runs paused$/);
+    expect(held.governor.latency_guard.reason).toMatch(
+      /^event-loop p99 [\d.]+ ms > 0\.00 ms \(p99_ms\) for 1 window of 0\.4 s: runs paused$/,
+    );
     expect(held.governor.paused).toBe(false);
     await waitUntil(async () => (await slowRun())?.status === "paused", 10_000);
-    const cli = await runCli(["status", "--home", dir.path, "--profile", `${dir.path}/profile.yaml`], { home: dir.path });
+    const cli = await runCli(["status", "--home", dir.path, "--profile", `${dir.path}/profile.yaml`], {
+      home: dir.path,
+    });
     expect(cli.stdout).toContain(`latency guard: ${held.governor.latency_guard.reason}`);
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toContain("\nedgetrain_governor_latency_throttled 1\n");

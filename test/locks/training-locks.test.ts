@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { processStartTime } from "../../runtime/os/process-identity.ts";
 import { startDaemonProcess, tempDir } from "../helpers.ts";
 
-const lockOf = (pid: number, startTime: number | undefined) => JSON.stringify({ pid, start_time: startTime, host: hostname(), command: "edgetrain train activity", created: "2025-01-01T00:00:00.000Z" }) + "\n";
+const lockOf = (pid: number, startTime: number | undefined) =>
+  `${JSON.stringify({
+    pid,
+    start_time: startTime,
+    host: hostname(),
+    command: "edgetrain train activity",
+    created: "2025-01-01T00:00:00.000Z",
+  })}\n`;
 
 test("the daemon removes at start the training locks of runs whose process is gone, and keeps those held", async () => {
   await using dir = tempDir();
@@ -25,7 +32,9 @@ test("the daemon removes at start the training locks of runs whose process is go
     const daemon = await startDaemonProcess(dir.path, ["--home", dir.path, "--headless"]);
     try {
       expect(readdirSync(join(dir.path, "locks")).sort()).toEqual(["predictor-camera.lock", "training-live.lock"]);
-      expect(readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8")).toContain("removed the training locks of runs that are gone");
+      expect(readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8")).toContain(
+        "removed the training locks of runs that are gone",
+      );
     } finally {
       daemon.proc.kill("SIGTERM");
       await daemon.proc.exited;

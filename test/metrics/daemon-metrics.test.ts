@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { repoRoot, tempDir, waitUntil, type TempDir } from "../helpers.ts";
+import { repoRoot, type TempDir, tempDir, waitUntil } from "../helpers.ts";
 import { startAthleteDaemon } from "../serving/fixture.ts";
 
 let dir: TempDir;

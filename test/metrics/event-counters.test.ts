@@ -73,7 +73,9 @@ describe("event counters", () => {
     );
     // Runs still under way are not ended runs.
     expect(lines.filter((line) => line.includes('status="running"'))).toEqual([]);
-    const timedInterrupted = lines.filter((line) => line.startsWith("edgetrain_run_duration") && line.includes("interrupted"));
+    const timedInterrupted = lines.filter(
+      (line) => line.startsWith("edgetrain_run_duration") && line.includes("interrupted"),
+    );
     expect(timedInterrupted).toEqual([]);
     state.close();
   });

@@ -61,9 +61,14 @@ describe("off-peak from several sources", () => {
       await using dir = tempDir();
       const home = join(dir.path, "home");
       const usage = (sources: string) =>
-        `paths:\n  home: ${home}\nusage:\n  timezone: UTC\n  history_days: 60\n  window_hours: 3\n  sources:\n${sources}`;
-      const players = `    - { type: sql, url: "\${PLAYERS_DB}", query: "SELECT login_at AS at, 1 AS players FROM game.logins WHERE login_at > $1", weight: 1 }\n`;
-      const load = `    - { type: sql, url: "\${METRICS_DB}", query: "SELECT sampled_at AS at, cpu FROM server_load WHERE sampled_at > $1", weight: 2, weights: { cpu: 1 } }\n`;
+        `paths:\n  home: ${home}\nusage:\n  timezone: UTC\n  history_days: 60\n  window_hours: 3\n  ` +
+        `sources:\n${sources}`;
+      const players =
+        `    - { type: sql, url: "\${PLAYERS_DB}", query: "SELECT login_at AS at, 1 AS players FROM ` +
+        `game.logins WHERE login_at > $1", weight: 1 }\n`;
+      const load =
+        `    - { type: sql, url: "\${METRICS_DB}", query: "SELECT sampled_at AS at, cpu FROM server_load ` +
+        `WHERE sampled_at > $1", weight: 2, weights: { cpu: 1 } }\n`;
       const env = { PLAYERS_DB: maria.url, METRICS_DB: postgres.url };
       const plan = async (profile: string) => {
         const file = dir.write("home/profile.yaml", profile);

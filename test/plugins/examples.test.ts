@@ -22,7 +22,12 @@ describe("plugins/examples/flag-file.ts, loaded as a user plugin", () => {
     expect(plugins.get("trigger", "flag-file")?.source).toBe(join(pluginsDir, "flag-file.ts"));
 
     const clock = new FakeClock(Date.parse("2026-12-01T00:00:00Z"));
-    const hooks = await instantiate("trigger", "flag-file", { poll: "5s" }, { plugins, logger: silentLogger, paths: pathsIn(dir.path), clock });
+    const hooks = await instantiate(
+      "trigger",
+      "flag-file",
+      { poll: "5s" },
+      { plugins, logger: silentLogger, paths: pathsIn(dir.path), clock },
+    );
     const fired: TriggerFire[] = [];
     const stop = hooks.watch((event) => fired.push(event));
     clock.advance(5_000);
@@ -48,7 +53,12 @@ describe("plugins/examples/flag-file.ts, loaded as a user plugin", () => {
     mkdirSync(join(dir.path, "plugins"));
     copyFileSync(example, join(dir.path, "plugins/flag-file.ts"));
     const plugins = await loadPlugins(join(dir.path, "plugins"));
-    const started = instantiate("trigger", "flag-file", { poll: "soon", fiel: "x" }, { plugins, logger: silentLogger, paths: pathsIn(dir.path) });
+    const started = instantiate(
+      "trigger",
+      "flag-file",
+      { poll: "soon", fiel: "x" },
+      { plugins, logger: silentLogger, paths: pathsIn(dir.path) },
+    );
     await expect(started).rejects.toThrow(/trigger "flag-file": poll: .*; fiel: /);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { Glob } from "bun";
 import { join } from "node:path";
+import { Glob } from "bun";
 import { loadPlugins } from "../../runtime/plugins/host.ts";
 import { repoRoot, runCli, tempDir } from "../helpers.ts";
 
@@ -20,8 +20,15 @@ describe("plugin host", () => {
     dir.write("plugins/every-n.ts", goodTs);
     const throwing = dir.write("plugins/throws.js", "throw new Error('no GPU driver here');\n");
     const syntax = dir.write("plugins/syntax.ts", "export default {\n  kind: 'cache',\n  name: ,\n};\n");
-    const shape = dir.write("plugins/shape.js", "export default { kind: 'teleporter', name: 'x', version: '1', options: () => null, setup() {} };\n");
-    const duplicate = dir.write("plugins/memory.js", "export default { kind: 'cache', name: 'memory', version: '1', options: ({ v }) => v.strictObject({}), setup() {} };\n");
+    const shape = dir.write(
+      "plugins/shape.js",
+      "export default { kind: 'teleporter', name: 'x', version: '1', options: () => null, setup() {} };\n",
+    );
+    const duplicate = dir.write(
+      "plugins/memory.js",
+      "export default { kind: 'cache', name: 'memory', version: '1', options: ({ v }) => v.strictObject({}), setup() " +
+        "{} };\n",
+    );
     dir.write("plugins/README.md", "not a plugin");
     const registry = await loadPlugins(join(dir.path, "plugins"));
 

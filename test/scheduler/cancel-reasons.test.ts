@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { resolveProfile } from "../../runtime/config/validate-profile.ts";
 import { cancellation } from "../../runtime/errors.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
-import { JobRunner } from "../../runtime/training/job-runner.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { getRun } from "../../runtime/state/runs.ts";
+import { JobRunner } from "../../runtime/training/job-runner.ts";
 import { tempDir, testEnvironment } from "../helpers.ts";
 
 // A trainer that never ends: only a cancel stops it.
@@ -14,7 +14,11 @@ const TRAINER = `while true; do echo '{"event":"heartbeat"}'; sleep 0.1; done`;
 test("a cancelled run records its code and reason by cause: a person, a shutdown", async () => {
   await using dir = tempDir();
   const home = join(dir.path, "home");
-  const file = dir.write("home/profile.yaml", `paths:\n  home: ${home}\njobs:\n  loop:\n    strategy: command\n    options: { command: ${JSON.stringify(TRAINER)}, grace_period: 200ms }\n`);
+  const file = dir.write(
+    "home/profile.yaml",
+    `paths:\n  home: ${home}\njobs:\n  loop:\n    strategy: command\n    options: { command: ` +
+      `${JSON.stringify(TRAINER)}, grace_period: 200ms }\n`,
+  );
   const { profile, paths, registry } = await resolveProfile(file, testEnvironment(dir.path));
   const state = openState(paths!.state);
   const runner = new JobRunner({ profile: profile!, paths: paths!, registry, state, logger: silentLogger });
@@ -41,7 +45,14 @@ test("a cancelled run records its code and reason by cause: a person, a shutdown
       ["cancelled", "shutdown", "edgetrain is stopping"],
     ]);
     const recorded = [person, shutdown].map((outcome) => getRun(state.db, outcome!.run)!);
-    expect(recorded.map((run) => [run.status, run.error, (run.details as Record<string, unknown>).error_code, (run.details as Record<string, unknown>).cancel_reason])).toEqual([
+    expect(
+      recorded.map((run) => [
+        run.status,
+        run.error,
+        (run.details as Record<string, unknown>).error_code,
+        (run.details as Record<string, unknown>).cancel_reason,
+      ]),
+    ).toEqual([
       ["cancelled", "cancelled: cancelled by request", "cancelled", "person"],
       ["cancelled", "cancelled: edgetrain is stopping", "cancelled", "shutdown"],
     ]);

@@ -19,8 +19,17 @@ test("train queues in the running daemon; status, pause, resume and cancel act o
   const home = join(dir.path, "home");
   // Every heartbeat names the pid: the run record keeps only the latest one, written at most every so often.
   const trainer = `while true; do echo "{\\"event\\":\\"heartbeat\\",\\"pid\\":$$}"; sleep 0.1; done`;
-  dir.write("home/profile.yaml", `paths:\n  home: ${home}\ngovernor:\n  sample_interval: 200ms\n  max_cpu_before: 100\n  max_memory_before: 100\n  pause_cpu: 100\n  pause_memory: 100\njobs:\n  gpu:\n    strategy: command\n    options:\n      command: ${JSON.stringify(trainer)}\n      grace_period: 300ms\n    triggers: [{ type: manual }]\n`);
-  const daemon = Bun.spawn([bun, cli, "run", "--home", home, "--port", "0", "--headless"], { env: { PATH: process.env.PATH, HOME: dir.path }, stdout: "pipe", stderr: "pipe" });
+  dir.write(
+    "home/profile.yaml",
+    `paths:\n  home: ${home}\ngovernor:\n  sample_interval: 200ms\n  max_cpu_before: 100\n  max_memory_before: 100\n ` +
+      ` pause_cpu: 100\n  pause_memory: 100\njobs:\n  gpu:\n    strategy: command\n    options:\n      command: ` +
+      `${JSON.stringify(trainer)}\n      grace_period: 300ms\n    triggers: [{ type: manual }]\n`,
+  );
+  const daemon = Bun.spawn([bun, cli, "run", "--home", home, "--port", "0", "--headless"], {
+    env: { PATH: process.env.PATH, HOME: dir.path },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const cliIn = (...args: string[]) => runCli([...args, "--home", home], { home: dir.path });
   try {
     await until(() => Bun.file(join(home, "daemon.json")).exists());
@@ -31,7 +40,9 @@ test("train queues in the running daemon; status, pause, resume and cancel act o
       return runs.find((r) => r.status === "running");
     });
     const details = await until(async () => {
-      const response = await fetch(`${JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")).url}/v1/runs/${run.id}`);
+      const response = await fetch(
+        `${JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")).url}/v1/runs/${run.id}`,
+      );
       const body = (await response.json()) as { details: { last_heartbeat?: { pid?: number } } };
       return body.details.last_heartbeat?.pid ? body.details.last_heartbeat : undefined;
     });
@@ -45,7 +56,11 @@ test("train queues in the running daemon; status, pause, resume and cancel act o
     expect((await cliIn("resume", run.id)).code).toBe(0);
     await until(() => processState(pid) !== "T");
     expect((await cliIn("cancel", run.id)).code).toBe(0);
-    const ended = await until(async () => (JSON.parse((await cliIn("runs", "--json")).stdout) as Array<{ id: string; status: string; error: string }>).find((r) => r.id === run.id && r.status !== "running"));
+    const ended = await until(async () =>
+      (JSON.parse((await cliIn("runs", "--json")).stdout) as Array<{ id: string; status: string; error: string }>).find(
+        (r) => r.id === run.id && r.status !== "running",
+      ),
+    );
     expect(ended.status).toBe("cancelled");
     expect(processGroupMembers(pid)).toEqual([]);
     const again = await cliIn("cancel", run.id);

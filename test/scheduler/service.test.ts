@@ -6,7 +6,21 @@ import { runCli, tempDir } from "../helpers.ts";
 test("service install writes a systemd unit from the profile; uninstall removes it", async () => {
   await using dir = tempDir();
   const unitDir = join(dir.path, "units");
-  const install = await runCli(["service", "install", "--profile", "jetson-nano", "--home", join(dir.path, "home"), "--unit-dir", unitDir, "--run-as", "athlete"], { home: dir.path });
+  const install = await runCli(
+    [
+      "service",
+      "install",
+      "--profile",
+      "jetson-nano",
+      "--home",
+      join(dir.path, "home"),
+      "--unit-dir",
+      unitDir,
+      "--run-as",
+      "athlete",
+    ],
+    { home: dir.path },
+  );
   expect(install.code).toBe(0);
   const unit = readFileSync(join(unitDir, "edgetrain.service"), "utf8");
   expect(unit).toContain("Restart=on-failure");
@@ -24,8 +38,12 @@ test("service install writes a systemd unit from the profile; uninstall removes 
     expect({ code: verify.exitCode, stderr: verify.stderr.toString() }).toMatchObject({ code: 0 });
   }
 
-  expect((await runCli(["service", "install", "--run-as", "root", "--unit-dir", unitDir], { home: dir.path })).stderr).toContain("must not run as root");
-  const user = await runCli(["service", "install", "--user", "--unit-dir", join(dir.path, "user-units")], { home: dir.path });
+  expect(
+    (await runCli(["service", "install", "--run-as", "root", "--unit-dir", unitDir], { home: dir.path })).stderr,
+  ).toContain("must not run as root");
+  const user = await runCli(["service", "install", "--user", "--unit-dir", join(dir.path, "user-units")], {
+    home: dir.path,
+  });
   expect(readFileSync(join(dir.path, "user-units/edgetrain.service"), "utf8")).not.toContain("User=");
   expect(user.stdout).toContain("systemctl --user enable --now edgetrain");
 

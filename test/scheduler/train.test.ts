@@ -1,16 +1,27 @@
-import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, tempDir } from "../helpers.ts";
 
 const session = (rows: number, shift: number) =>
-  "timestamp,hr,speed,label\n" + Array.from({ length: rows }, (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`).join("\n") + "\n";
+  "timestamp,hr,speed,label\n" +
+  Array.from(
+    { length: rows },
+    (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`,
+  ).join("\n") +
+  "\n";
 
 async function homeWithJob(dir: { path: string; write(path: string, text: string): string }, governor = "") {
   const home = join(dir.path, "home");
-  for (const player of ["player_1", "player_2"]) for (let n = 1; n <= 4; n++) dir.write(`home/data/athletes/${player}/TR${n}_x.csv`, session(60, n));
-  dir.write("home/profile.yaml", `extends: base\npaths:\n  home: ${home}\n${governor}jobs:\n  activity:\n    strategy: random-forest\n    options: { n_estimators: 10 }\n    data: { source: sessions, path: athletes, sessions_to_use: 3, debounce: 0 }\n    triggers: [{ type: manual }]\n`);
+  for (const player of ["player_1", "player_2"])
+    for (let n = 1; n <= 4; n++) dir.write(`home/data/athletes/${player}/TR${n}_x.csv`, session(60, n));
+  dir.write(
+    "home/profile.yaml",
+    `extends: base\npaths:\n  home: ${home}\n${governor}jobs:\n  activity:\n    strategy: random-forest\n    ` +
+      `options: { n_estimators: 10 }\n    data: { source: sessions, path: athletes, sessions_to_use: 3, debounce: 0 ` +
+      `}\n    triggers: [{ type: manual }]\n`,
+  );
   return home;
 }
 
@@ -20,12 +31,19 @@ describe("edgetrain train and runs", () => {
     const home = await homeWithJob(dir);
     const train = await runCli(["train", "activity", "--home", home, "--force", "--json"], { home: dir.path });
     expect(train.code).toBe(0);
-    const { runs } = JSON.parse(train.stdout) as { runs: Array<{ key: string; status: string; artifact: string; run: string }> };
-    expect(runs.map((r) => [r.key, r.status])).toEqual([["player_1", "succeeded"], ["player_2", "succeeded"]]);
+    const { runs } = JSON.parse(train.stdout) as {
+      runs: Array<{ key: string; status: string; artifact: string; run: string }>;
+    };
+    expect(runs.map((r) => [r.key, r.status])).toEqual([
+      ["player_1", "succeeded"],
+      ["player_2", "succeeded"],
+    ]);
     for (const run of runs) expect(run.artifact).toBe(join(home, "runs", run.run, "model.onnx"));
     expect(runs.every((r) => existsSync(r.artifact))).toBe(true);
 
-    const one = await runCli(["train", "activity", "--home", home, "--force", "--key", "player_2", "--json"], { home: dir.path });
+    const one = await runCli(["train", "activity", "--home", home, "--force", "--key", "player_2", "--json"], {
+      home: dir.path,
+    });
     expect((JSON.parse(one.stdout) as { runs: unknown[] }).runs).toHaveLength(1);
     const listed = await runCli(["runs", "--home", home, "--json"], { home: dir.path });
     const rows = JSON.parse(listed.stdout) as Array<{ key: string; status: string; trigger: string }>;
@@ -40,12 +58,16 @@ describe("edgetrain train and runs", () => {
     const home = await homeWithJob(dir, "history:\n  run_folders: 1\n");
     const runs: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const train = await runCli(["train", "activity", "--home", home, "--force", "--key", "player_1", "--json"], { home: dir.path });
+      const train = await runCli(["train", "activity", "--home", home, "--force", "--key", "player_1", "--json"], {
+        home: dir.path,
+      });
       runs.push((JSON.parse(train.stdout) as { runs: Array<{ run: string }> }).runs[0]!.run);
     }
     // The newest run is also the latest success; one more folder is kept besides it.
     expect(readdirSync(join(home, "runs")).sort()).toEqual(runs.slice(1).sort());
-    const listed = JSON.parse((await runCli(["runs", "--home", home, "--json"], { home: dir.path })).stdout) as unknown[];
+    const listed = JSON.parse(
+      (await runCli(["runs", "--home", home, "--json"], { home: dir.path })).stdout,
+    ) as unknown[];
     expect(listed).toHaveLength(3);
   }, 60_000);
 
@@ -55,7 +77,9 @@ describe("edgetrain train and runs", () => {
     const unknown = await runCli(["train", "activty", "--home", home], { home: dir.path });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no job "activty" in the profile (did you mean "activity"?)');
-    const badKey = await runCli(["train", "activity", "--home", home, "--key", "player_9", "--force"], { home: dir.path });
+    const badKey = await runCli(["train", "activity", "--home", home, "--key", "player_9", "--force"], {
+      home: dir.path,
+    });
     expect(badKey.stderr).toContain('job activity has no key "player_9"');
     const deferred = await runCli(["train", "activity", "--home", home], { home: dir.path });
     expect(deferred.code).toBe(5);
@@ -69,26 +93,54 @@ describe("edgetrain train and runs", () => {
 test("a deploy step is told of its job through its context: name, data section and keys", async () => {
   await using dir = tempDir();
   const home = await homeWithJob(dir);
-  dir.write("home/plugins/tell-job.js", `export default { kind: "deploy", name: "tell-job", version: "1.0.0", options: ({ v }) => v.strictObject({}),
-    setup: (ctx) => ({ deploy: async () => ({ ok: true, message: JSON.stringify({ name: ctx.job.name, data: ctx.job.data, keys: await ctx.job.keys() }) }) }) };`);
+  dir.write(
+    "home/plugins/tell-job.js",
+    `export default { kind: "deploy", name: "tell-job", version: "1.0.0", options: ({ v }) => v.strictObject({}),
+    setup: (ctx) => ({ deploy: async () => ({ ok: true, message: JSON.stringify({ name: ctx.job.name, data: ctx.job.data, keys: await ctx.job.keys() }) }) }) };`,
+  );
   const profile = join(home, "profile.yaml");
-  writeFileSync(profile, readFileSync(profile, "utf8").replace("    triggers:", "    deploy: [tell-job]\n    triggers:"));
-  const train = await runCli(["train", "activity", "--home", home, "--force", "--key", "player_1", "--json"], { home: dir.path });
+  writeFileSync(
+    profile,
+    readFileSync(profile, "utf8").replace("    triggers:", "    deploy: [tell-job]\n    triggers:"),
+  );
+  const train = await runCli(["train", "activity", "--home", home, "--force", "--key", "player_1", "--json"], {
+    home: dir.path,
+  });
   expect(train.code).toBe(0);
-  const [run] = (JSON.parse(train.stdout) as { runs: Array<{ deployment: { steps: Array<{ message: string }> } }> }).runs;
-  expect(JSON.parse(run!.deployment.steps[0]!.message)).toMatchObject({ name: "activity", data: { source: "sessions", path: "athletes", sessions_to_use: 3 }, keys: ["player_1", "player_2"] });
+  const [run] = (JSON.parse(train.stdout) as { runs: Array<{ deployment: { steps: Array<{ message: string }> } }> })
+    .runs;
+  expect(JSON.parse(run!.deployment.steps[0]!.message)).toMatchObject({
+    name: "activity",
+    data: { source: "sessions", path: "athletes", sessions_to_use: 3 },
+    keys: ["player_1", "player_2"],
+  });
 }, 60_000);
 
 test("an incremental job warm-starts from the artifact of its last successful run", async () => {
   await using dir = tempDir();
   const { readModelDescription } = await import("../../runtime/inference/model-metadata.ts");
   const home = join(dir.path, "home");
-  dir.write("home/data/prices/rows.csv", "symbol,a,b,label\n" + Array.from({ length: 200 }, (_, i) => `${i % 2 ? "X" : "Y"},${i % 7},${i % 5},${(i % 7) * 2 + (i % 5)}`).join("\n") + "\n");
-  dir.write("home/profile.yaml", `paths:\n  home: ${home}\njobs:\n  prices:\n    strategy: incremental-nn\n    options: { task: regression, epochs: 3, warm_start: true }\n    data: { source: rows, path: prices, key_column: symbol, debounce: 0 }\n`);
+  dir.write(
+    "home/data/prices/rows.csv",
+    "symbol,a,b,label\n" +
+      Array.from({ length: 200 }, (_, i) => `${i % 2 ? "X" : "Y"},${i % 7},${i % 5},${(i % 7) * 2 + (i % 5)}`).join(
+        "\n",
+      ) +
+      "\n",
+  );
+  dir.write(
+    "home/profile.yaml",
+    `paths:\n  home: ${home}\njobs:\n  prices:\n    strategy: incremental-nn\n    options: { task: regression, ` +
+      `epochs: 3, warm_start: true }\n    data: { source: rows, path: prices, key_column: symbol, debounce: 0 }\n`,
+  );
   const described = async () => {
-    const run = await runCli(["train", "prices", "--home", home, "--force", "--key", "X", "--json"], { home: dir.path });
+    const run = await runCli(["train", "prices", "--home", home, "--force", "--key", "X", "--json"], {
+      home: dir.path,
+    });
     const artifact = (JSON.parse(run.stdout) as { runs: Array<{ artifact: string }> }).runs[0]!.artifact;
-    return readModelDescription(new Uint8Array(await Bun.file(artifact).arrayBuffer()), artifact) as unknown as { warm_started: boolean };
+    return readModelDescription(new Uint8Array(await Bun.file(artifact).arrayBuffer()), artifact) as unknown as {
+      warm_started: boolean;
+    };
   };
   expect((await described()).warm_started).toBe(false);
   expect((await described()).warm_started).toBe(true);

@@ -5,16 +5,17 @@ import { resolveProfile } from "../../runtime/config/validate-profile.ts";
 import { EventBus } from "../../runtime/events/bus.ts";
 import { DiskSpace } from "../../runtime/files/disk-space.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
+import type { Logger } from "../../runtime/plugin-api.ts";
 import { systemClock } from "../../runtime/plugins/context.ts";
 import { Disposals } from "../../runtime/services/disposals.ts";
-import { Services, type RunningProfile } from "../../runtime/services/services.ts";
+import { type RunningProfile, Services } from "../../runtime/services/services.ts";
 import { openState } from "../../runtime/state/database.ts";
-import type { Logger } from "../../runtime/plugin-api.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { tempDir, testEnvironment } from "../helpers.ts";
 
 const profileYaml = (home: string, device: string) =>
-  `paths:\n  home: ${home}\ndevice:\n  name: ${device}\njobs:\n  nightly:\n    strategy: random-forest\n    data: { source: sessions, path: athletes }\n    triggers: [{ type: cron, schedule: "0 2 * * *" }]\n`;
+  `paths:\n  home: ${home}\ndevice:\n  name: ${device}\njobs:\n  nightly:\n    strategy: random-forest\n    data: { ` +
+  `source: sessions, path: athletes }\n    triggers: [{ type: cron, schedule: "0 2 * * *" }]\n`;
 
 describe("services", () => {
   test("the daemon's services start, answer the API's backend, take a new profile and stop", async () => {
@@ -28,13 +29,23 @@ describe("services", () => {
     const disk = new DiskSpace({ home, logger: silentLogger, clock: systemClock });
     const stack = new Disposals(silentLogger);
     const bus = new EventBus();
-    const services = await Services.build({ resolved, environment, state, logger: silentLogger, bus, disk, governed: true, attended: false }, stack);
+    const services = await Services.build(
+      { resolved, environment, state, logger: silentLogger, bus, disk, governed: true, attended: false },
+      stack,
+    );
     const backend = new DaemonBackend({ services, state, disk, userHome: dir.path, startedAt: Date.now() });
     try {
       await services.start();
       const first = services.scheduler;
       expect(first).toBeDefined();
-      expect(backend.status()).toMatchObject({ device: { name: "before" }, home, jobs: [{ name: "nightly", strategy: "random-forest", enabled: true }], running: 0, runs: [], models: { count: 0, active: 0, loaded: [] } });
+      expect(backend.status()).toMatchObject({
+        device: { name: "before" },
+        home,
+        jobs: [{ name: "nightly", strategy: "random-forest", enabled: true }],
+        running: 0,
+        runs: [],
+        models: { count: 0, active: 0, loaded: [] },
+      });
       expect(backend.jobs()).toMatchObject([{ name: "nightly", triggers: ["cron"] }]);
       const token = backend.chooseToken();
       expect(token).toHaveLength(64);
@@ -63,7 +74,10 @@ describe("services", () => {
     const resolved = (await resolveProfile(file, environment)) as RunningProfile;
     const state = openState(resolved.paths.state);
     const stack = new Disposals(silentLogger);
-    const services = await Services.build({ resolved, environment, state, logger: silentLogger, governed: false, attended: false }, stack);
+    const services = await Services.build(
+      { resolved, environment, state, logger: silentLogger, governed: false, attended: false },
+      stack,
+    );
     expect(services.runner.jobNamed("nightly").strategy).toBe("random-forest");
     expect(services.scheduler).toBeUndefined();
     expect(services.governor.admit()).toEqual({ ok: false, reason: "no resource reading yet" });

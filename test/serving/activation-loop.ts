@@ -1,5 +1,5 @@
 // Child process for the crash-safety test: adds and activates versions as fast as it can until killed.
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { openState } from "../../runtime/state/database.ts";
 import { ModelStore } from "../../runtime/store/model-store.ts";

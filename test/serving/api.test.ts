@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import * as schema from "../../runtime/api/response-schemas.ts";
 import { daemonEvents } from "../../tui/connection.ts";
-import { startDaemonProcess, tempDir, waitUntil, type TempDir } from "../helpers.ts";
+import { type startDaemonProcess, type TempDir, tempDir, waitUntil } from "../helpers.ts";
 import { startAthleteDaemon } from "./fixture.ts";
 
 let dir: TempDir;
@@ -13,11 +13,19 @@ let token = "";
 let row: number[] = [];
 const auth = () => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
 /** A body of unknown length: Bun's fetch sends a stream with Transfer-Encoding: chunked. */
-const chunked = (text: string) => new ReadableStream({ start: (controller) => (controller.enqueue(new TextEncoder().encode(text)), controller.close()) });
-const post = (path: string, body: unknown, headers: Record<string, string> = auth()) => fetch(daemon.url + path, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+const chunked = (text: string) =>
+  new ReadableStream({
+    start: (controller) => (controller.enqueue(new TextEncoder().encode(text)), controller.close()),
+  });
+const post = (path: string, body: unknown, headers: Record<string, string> = auth()) =>
+  fetch(daemon.url + path, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
 
 /** Reads server-sent events until `until` says stop; returns their types and data. */
-async function collectEvents(path: string, until: (type: string, data: Record<string, unknown>) => boolean, start: () => Promise<unknown>) {
+async function collectEvents(
+  path: string,
+  until: (type: string, data: Record<string, unknown>) => boolean,
+  start: () => Promise<unknown>,
+) {
   const response = await fetch(daemon.url + path);
   expect(response.headers.get("content-type")).toContain("text/event-stream");
   const events: Array<{ type: string; data: Record<string, unknown> }> = [];
@@ -55,32 +63,65 @@ afterAll(async () => {
 });
 
 describe("HTTP API", () => {
-  test("a run streams its progress and the activation as server-sent events; models are listed and served", async () => {
-    const events = await collectEvents("/v1/events?types=run.,model.", (type, data) => type === "model.activated" && data.model === "activity-player_2", () => post("/v1/jobs/activity/run", {}));
+  test("a run streams its progress and the activation as server-sent events; models are listed and " +
+    "served", async () => {
+    const events = await collectEvents(
+      "/v1/events?types=run.,model.",
+      (type, data) => type === "model.activated" && data.model === "activity-player_2",
+      () => post("/v1/jobs/activity/run", {}),
+    );
     const types = events.map((e) => e.type);
-    for (const type of ["run.started", "run.progress", "model.version_added", "model.activated"]) expect(types).toContain(type);
+    for (const type of ["run.started", "run.progress", "model.version_added", "model.activated"])
+      expect(types).toContain(type);
     expect(types.every((type) => type.startsWith("run.") || type.startsWith("model."))).toBe(true);
     expect(events.find((e) => e.type === "run.progress")!.data).toMatchObject({ job: "activity", total: 10 });
 
-    const { models } = (await (await fetch(`${daemon.url}/v1/models`)).json()) as { models: Array<{ model: string; active: number }> };
-    expect(models.map((m) => [m.model, m.active])).toEqual([["activity-player_1", 1], ["activity-player_2", 1]]);
-    const detail = (await (await fetch(`${daemon.url}/v1/models/activity-player_1`)).json()) as { versions: Array<{ version: number; metrics: Record<string, number>; gate: unknown }>; feature_names: string[] };
+    const { models } = (await (await fetch(`${daemon.url}/v1/models`)).json()) as {
+      models: Array<{ model: string; active: number }>;
+    };
+    expect(models.map((m) => [m.model, m.active])).toEqual([
+      ["activity-player_1", 1],
+      ["activity-player_2", 1],
+    ]);
+    const detail = (await (await fetch(`${daemon.url}/v1/models/activity-player_1`)).json()) as {
+      versions: Array<{ version: number; metrics: Record<string, number>; gate: unknown }>;
+      feature_names: string[];
+    };
     expect(detail.feature_names).toHaveLength(16);
     expect(detail.versions[0]!.metrics.accuracy).toBeGreaterThan(0.4);
     row = detail.feature_names.map((_, i) => i);
 
-    const first = await post("/v1/predict/activity-player_1", { inputs: [row, row] }, { "content-type": "application/json" });
+    const first = await post(
+      "/v1/predict/activity-player_1",
+      { inputs: [row, row] },
+      { "content-type": "application/json" },
+    );
     expect(first.status).toBe(200);
-    const answer = (await first.json()) as { model: string; version: number; outputs: Array<{ label: string; probabilities: Record<string, number> }>; cached: boolean };
+    const answer = (await first.json()) as {
+      model: string;
+      version: number;
+      outputs: Array<{ label: string; probabilities: Record<string, number> }>;
+      cached: boolean;
+    };
     expect(answer).toMatchObject({ model: "activity-player_1", version: 1, cached: false });
     expect(answer.outputs).toHaveLength(2);
     expect(Object.keys(answer.outputs[0]!.probabilities).sort()).toEqual(["jog", "rest", "run", "sprint", "walk"]);
-    const byName = (await (await post("/v1/predict/activity-player_1", { rows: [Object.fromEntries(detail.feature_names.map((n, i) => [n, row[i]]))] })).json()) as { cached: boolean; outputs: unknown[] };
+    const byName = (await (
+      await post("/v1/predict/activity-player_1", {
+        rows: [Object.fromEntries(detail.feature_names.map((n, i) => [n, row[i]]))],
+      })
+    ).json()) as { cached: boolean; outputs: unknown[] };
     expect(byName.outputs[0]).toEqual(answer.outputs[0]);
-    expect(((await (await post("/v1/predict/activity-player_1", { inputs: [row, row] })).json()) as { cached: boolean }).cached).toBe(true);
+    expect(
+      ((await (await post("/v1/predict/activity-player_1", { inputs: [row, row] })).json()) as { cached: boolean })
+        .cached,
+    ).toBe(true);
     const cache = (await (await fetch(`${daemon.url}/v1/cache`)).json()) as { hits: number; entries: number };
     expect(cache.hits).toBeGreaterThanOrEqual(1);
-    const status = (await (await fetch(`${daemon.url}/v1/status`)).json()) as { models: { active: number }; cache: { type: string } };
+    const status = (await (await fetch(`${daemon.url}/v1/status`)).json()) as {
+      models: { active: number };
+      cache: { type: string };
+    };
     expect(status).toMatchObject({ models: { active: 2 }, cache: { type: "memory" } });
   }, 90_000);
 
@@ -103,7 +144,8 @@ describe("HTTP API", () => {
     const misfits: string[] = [];
     for (const [path, name] of answers) {
       const result = v.safeParse(schema[name], await (await fetch(daemon.url + path)).json());
-      if (!result.success) misfits.push(...result.issues.map((issue) => `${path}: ${v.getDotPath(issue)}: ${issue.message}`));
+      if (!result.success)
+        misfits.push(...result.issues.map((issue) => `${path}: ${v.getDotPath(issue)}: ${issue.message}`));
     }
     const prediction = await (await post("/v1/predict/activity-player_1", { inputs: [row] })).json();
     if (!v.is(schema.Prediction, prediction)) misfits.push(`/v1/predict: ${JSON.stringify(prediction)}`);
@@ -116,16 +158,22 @@ describe("HTTP API", () => {
     // Until the run's own deploy has decided on version 2 (a candidate is still being gated and activated),
     // an activation by hand could be overtaken by it.
     await waitUntil(async () => {
-      const { versions } = (await (await fetch(`${daemon.url}/v1/models/activity-player_1`)).json()) as { versions: Array<{ status: string }> };
+      const { versions } = (await (await fetch(`${daemon.url}/v1/models/activity-player_1`)).json()) as {
+        versions: Array<{ status: string }>;
+      };
       return versions.length === 2 && versions.every((version) => version.status !== "candidate");
     }, 60_000);
     const back = await post("/v1/models/activity-player_1/activate", { version: 1 });
     expect(back.status).toBe(200);
-    expect(((await (await post("/v1/predict/activity-player_1", { inputs: [row] })).json()) as { version: number }).version).toBe(1);
+    expect(
+      ((await (await post("/v1/predict/activity-player_1", { inputs: [row] })).json()) as { version: number }).version,
+    ).toBe(1);
     expect((await post("/v1/models/activity-player_1/activate", { version: 2 })).status).toBe(200);
     const rolled = await post("/v1/models/activity-player_1/rollback", {});
     expect(((await rolled.json()) as { active: { version: number } }).active.version).toBe(1);
-    expect((await fetch(`${daemon.url}/v1/cache?model=activity-player_1`, { method: "DELETE", headers: auth() })).status).toBe(200);
+    expect(
+      (await fetch(`${daemon.url}/v1/cache?model=activity-player_1`, { method: "DELETE", headers: auth() })).status,
+    ).toBe(200);
   }, 90_000);
 
   test("every malformed request gets a 4xx naming what is wrong, and the daemon stays up", async () => {
@@ -135,29 +183,88 @@ describe("HTTP API", () => {
       ["unknown field", post("/v1/predict/activity-player_1", { input: [[1]] }), 400, "body.input: unknown field"],
       ["neither inputs nor rows", post("/v1/predict/activity-player_1", {}), 400, "give either"],
       ["empty body", post("/v1/predict/activity-player_1", ""), 400, "not valid JSON"],
-      ["chunked body without a length", fetch(`${daemon.url}/v1/predict/activity-player_1`, { method: "POST", body: chunked(JSON.stringify({ inputs: [row] })), duplex: "half" } as RequestInit), 411, "Content-Length"],
+      [
+        "chunked body without a length",
+        fetch(`${daemon.url}/v1/predict/activity-player_1`, {
+          method: "POST",
+          body: chunked(JSON.stringify({ inputs: [row] })),
+          duplex: "half",
+        } as RequestInit),
+        411,
+        "Content-Length",
+      ],
       ["a JSON array", post("/v1/predict/activity-player_1", "[]"), 400, ""],
-      ["beyond float32", post("/v1/predict/activity-player_1", { inputs: [row.map((value, i) => (i === 2 ? 1e39 : value))] }), 400, "inputs[0][2] (cadence): 1e+39 is beyond the float32 range"],
-      ["beyond float64", post("/v1/predict/activity-player_1", `{"rows": [{"hr": 1e309}]}`), 400, "rows[0].hr: not a finite number"],
-      ["wrong feature count", post("/v1/predict/activity-player_1", { inputs: [[1, 2, 3]] }), 400, "inputs[0]: model activity-player_1 takes 16 features"],
+      [
+        "beyond float32",
+        post("/v1/predict/activity-player_1", { inputs: [row.map((value, i) => (i === 2 ? 1e39 : value))] }),
+        400,
+        "inputs[0][2] (cadence): 1e+39 is beyond the float32 range",
+      ],
+      [
+        "beyond float64",
+        post("/v1/predict/activity-player_1", `{"rows": [{"hr": 1e309}]}`),
+        400,
+        "rows[0].hr: not a finite number",
+      ],
+      [
+        "wrong feature count",
+        post("/v1/predict/activity-player_1", { inputs: [[1, 2, 3]] }),
+        400,
+        "inputs[0]: model activity-player_1 takes 16 features",
+      ],
       ["unknown feature", post("/v1/predict/activity-player_1", { rows: [{ nope: 1 }] }), 400, "rows[0].nope"],
       ["unknown model", post("/v1/predict/activity-player_99", { inputs: [[1]] }), 404, "no model"],
-      ["misspelled model", post("/v1/predict/activity-player1", { inputs: [[1]] }), 404, 'no model \\"activity-player1\\" (did you mean \\"activity-player_1\\"?)'],
-      ["cache of an unknown model", fetch(`${daemon.url}/v1/cache?model=activity-player_99`, { method: "DELETE", headers: auth() }), 404, "no model"],
-      ["unknown job", post("/v1/jobs/activty/run", {}), 404, 'no job \\"activty\\" in the profile (did you mean \\"activity\\"?)'],
-      ["unknown key", post("/v1/jobs/activity/run", { key: "player_99" }), 404, 'job activity has no key \\"player_99\\"'],
+      [
+        "misspelled model",
+        post("/v1/predict/activity-player1", { inputs: [[1]] }),
+        404,
+        'no model \\"activity-player1\\" (did you mean \\"activity-player_1\\"?)',
+      ],
+      [
+        "cache of an unknown model",
+        fetch(`${daemon.url}/v1/cache?model=activity-player_99`, { method: "DELETE", headers: auth() }),
+        404,
+        "no model",
+      ],
+      [
+        "unknown job",
+        post("/v1/jobs/activty/run", {}),
+        404,
+        'no job \\"activty\\" in the profile (did you mean \\"activity\\"?)',
+      ],
+      [
+        "unknown key",
+        post("/v1/jobs/activity/run", { key: "player_99" }),
+        404,
+        'job activity has no key \\"player_99\\"',
+      ],
       ["rollback of an unknown model", post("/v1/models/activity-player_99/rollback", {}), 404, "no model"],
       ["unknown version", post("/v1/models/activity-player_1/activate", { version: 42 }), 404, "has no version 42"],
       ["no version", post("/v1/models/activity-player_1/activate", {}), 400, "body.version: missing"],
-      ["version not a number", post("/v1/models/activity-player_1/activate", { version: "2" }), 400, "body.version: a version number (1, 2, …)"],
+      [
+        "version not a number",
+        post("/v1/models/activity-player_1/activate", { version: "2" }),
+        400,
+        "body.version: a version number (1, 2, …)",
+      ],
       ["path trick", fetch(`${daemon.url}/v1/models/..%2F..%2Fetc`), 400, "a . or .. segment"],
       ["upper case name", fetch(`${daemon.url}/v1/models/Activity`), 400, "params.name"],
       ["dot-dot name", post("/v1/predict/a..b", { inputs: [[1]] }), 400, "params.name"],
-      ["oversize body", post("/v1/predict/activity-player_1", { inputs: Array.from({ length: 5000 }, () => row) }), 413, "over api.max_body_kb"],
+      [
+        "oversize body",
+        post("/v1/predict/activity-player_1", { inputs: Array.from({ length: 5000 }, () => row) }),
+        413,
+        "over api.max_body_kb",
+      ],
       ["unknown run action", post("/v1/runs/x/explode", {}), 400, "params.action"],
       ["bad limit", fetch(`${daemon.url}/v1/runs?limit=lots`), 400, "query.limit: a whole number from 1 to 1000"],
       ["negative limit", fetch(`${daemon.url}/v1/runs?limit=-5`), 400, "query.limit: a whole number from 1 to 1000"],
-      ["limit over the most", fetch(`${daemon.url}/v1/runs?limit=5000`), 400, "query.limit: a whole number from 1 to 1000"],
+      [
+        "limit over the most",
+        fetch(`${daemon.url}/v1/runs?limit=5000`),
+        400,
+        "query.limit: a whole number from 1 to 1000",
+      ],
       ["bad conflict answer", post("/v1/conflicts/c1", { action: "maybe" }), 400, "body.action"],
       ["unknown conflict", post("/v1/conflicts/c1", { action: "wait" }), 404, "no open conflict"],
       ["rollback with nothing earlier", post("/v1/models/activity-player_2/rollback", {}), 409, "no earlier version"],
@@ -173,10 +280,17 @@ describe("HTTP API", () => {
   }, 60_000);
 
   test("token rules: writes need it, predictions on loopback do not, a wrong token is refused", async () => {
-    expect((await post("/v1/models/activity-player_1/rollback", {}, { "content-type": "application/json" })).status).toBe(401);
-    expect((await post("/v1/models/activity-player_1/rollback", {}, { authorization: `Bearer ${token.slice(0, -1)}x` })).status).toBe(401);
+    expect(
+      (await post("/v1/models/activity-player_1/rollback", {}, { "content-type": "application/json" })).status,
+    ).toBe(401);
+    expect(
+      (await post("/v1/models/activity-player_1/rollback", {}, { authorization: `Bearer ${token.slice(0, -1)}x` }))
+        .status,
+    ).toBe(401);
     expect((await fetch(`${daemon.url}/v1/cache`, { method: "DELETE" })).status).toBe(401);
-    expect((await post("/v1/predict/activity-player_1", { inputs: [row] }, { "content-type": "application/json" })).status).toBe(200);
+    expect(
+      (await post("/v1/predict/activity-player_1", { inputs: [row] }, { "content-type": "application/json" })).status,
+    ).toBe(200);
     expect(readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8")).not.toContain(token);
   });
 
@@ -198,28 +312,51 @@ describe("HTTP API", () => {
       const check = Bun.spawnSync([promtool, "check", "metrics"], { stdin: new TextEncoder().encode(text) });
       expect([check.exitCode, check.stdout.toString() + check.stderr.toString()]).toEqual([0, ""]);
     }
-    const spec = (await (await fetch(`${daemon.url}/openapi`)).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const spec = (await (await fetch(`${daemon.url}/openapi`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
     expect(spec.openapi).toStartWith("3.");
-    for (const path of ["/v1/predict/{name}", "/v1/models/{name}/activate", "/v1/jobs/{name}/run", "/v1/events", "/v1/cache"]) expect(Object.keys(spec.paths)).toContain(path);
+    for (const path of [
+      "/v1/predict/{name}",
+      "/v1/models/{name}/activate",
+      "/v1/jobs/{name}/run",
+      "/v1/events",
+      "/v1/cache",
+    ])
+      expect(Object.keys(spec.paths)).toContain(path);
     expect(JSON.stringify(spec.paths["/v1/predict/{name}"]!.post!.requestBody)).toContain("inputs");
   });
 
-  test("/v1/status and /metrics count session loads, sessions not kept and evictions, and the memory kept", async () => {
-    const fresh = row.map((value) => value + 0.5);
-    for (const model of ["activity-player_1", "activity-player_2"]) expect((await post(`/v1/predict/${model}`, { inputs: [fresh] })).status).toBe(200);
-    type Sessions = { loaded: number; bytes: number; budget_bytes: number; loads: number; not_kept: number; evictions: number };
-    const { inference } = (await (await fetch(`${daemon.url}/v1/status`)).json()) as { inference: { sessions: Sessions } };
-    const { sessions } = inference;
-    // Both models' active versions are kept (activations and rollbacks loaded some more along the way).
-    expect(sessions.loaded).toBeGreaterThanOrEqual(2);
-    expect(sessions.loads).toBeGreaterThanOrEqual(sessions.loaded);
-    expect(sessions).toMatchObject({ budget_bytes: 512 * 1_048_576, not_kept: 0, evictions: 0 });
-    expect(sessions.bytes).toBeGreaterThan(0);
-    const text = await (await fetch(`${daemon.url}/metrics`)).text();
-    expect(text).toContain(`\nedgetrain_session_loads_total ${sessions.loads}\n`);
-    expect(text).toContain("\nedgetrain_session_loads_not_kept_total 0\n");
-    expect(text).toContain("\nedgetrain_session_evictions_total 0\n");
-    expect(text).toContain(`\nedgetrain_session_bytes ${sessions.bytes}\n`);
-    expect(text).toContain(`\nedgetrain_session_budget_bytes ${512 * 1_048_576}\n`);
-  });
+  test(
+    "/v1/status and /metrics count session loads, sessions not kept and evictions, and the memory " + "kept",
+    async () => {
+      const fresh = row.map((value) => value + 0.5);
+      for (const model of ["activity-player_1", "activity-player_2"])
+        expect((await post(`/v1/predict/${model}`, { inputs: [fresh] })).status).toBe(200);
+      type Sessions = {
+        loaded: number;
+        bytes: number;
+        budget_bytes: number;
+        loads: number;
+        not_kept: number;
+        evictions: number;
+      };
+      const { inference } = (await (await fetch(`${daemon.url}/v1/status`)).json()) as {
+        inference: { sessions: Sessions };
+      };
+      const { sessions } = inference;
+      // Both models' active versions are kept (activations and rollbacks loaded some more along the way).
+      expect(sessions.loaded).toBeGreaterThanOrEqual(2);
+      expect(sessions.loads).toBeGreaterThanOrEqual(sessions.loaded);
+      expect(sessions).toMatchObject({ budget_bytes: 512 * 1_048_576, not_kept: 0, evictions: 0 });
+      expect(sessions.bytes).toBeGreaterThan(0);
+      const text = await (await fetch(`${daemon.url}/metrics`)).text();
+      expect(text).toContain(`\nedgetrain_session_loads_total ${sessions.loads}\n`);
+      expect(text).toContain("\nedgetrain_session_loads_not_kept_total 0\n");
+      expect(text).toContain("\nedgetrain_session_evictions_total 0\n");
+      expect(text).toContain(`\nedgetrain_session_bytes ${sessions.bytes}\n`);
+      expect(text).toContain(`\nedgetrain_session_budget_bytes ${512 * 1_048_576}\n`);
+    },
+  );
 });

@@ -4,16 +4,17 @@ import { join } from "node:path";
 import { EdgetrainError } from "../../runtime/errors.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { Logger } from "../../runtime/plugin-api.ts";
+import { healActiveVersions } from "../../runtime/serving/heal-active-versions.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { ModelStore } from "../../runtime/store/model-store.ts";
-import { healActiveVersions } from "../../runtime/serving/heal-active-versions.ts";
 import { runCli, startDaemonProcess, tempDir } from "../helpers.ts";
 import { metadataOf, servingStack, trainedModels } from "./fixture.ts";
 
 const MODEL = "activity-player_1";
 
 describe("files damaged behind edgetrain's back", () => {
-  test("a damaged active.json is restored from the state database at open, with rollback history; the damaged file is kept", async () => {
+  test("a damaged active.json is restored from the state database at open, with rollback history; the damaged file " +
+    "is kept", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
     const root = join(dir.path, "models");
@@ -27,11 +28,21 @@ describe("files damaged behind edgetrain's back", () => {
     writeFileSync(pointer, '{"version":');
 
     const warnings: string[] = [];
-    const reopened = new ModelStore(root, state.db, 2, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    const reopened = new ModelStore(
+      root,
+      state.db,
+      2,
+      { emit() {} },
+      { warn: (message) => void warnings.push(message) },
+    );
     expect(reopened.activeVersion(MODEL)).toBe(3);
     expect(JSON.parse(readFileSync(pointer, "utf8"))).toMatchObject({ version: 3, previous: [1, 2] });
     expect(readFileSync(`${pointer}.damaged`, "utf8")).toBe('{"version":');
-    expect(warnings).toEqual([expect.stringMatching(/^model activity-player_1: .*active\.json was damaged \(.+\); version 3 serves again, as the state database recorded, and rollback goes to the retired versions 1, 2/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^model activity-player_1: .*active\.json was damaged \(.+\); version 3 serves again, as the state database recorded, and rollback goes to the retired versions 1, 2/,
+      ),
+    ]);
     expect((await reopened.rollback(MODEL, "test")).version).toBe(2);
 
     // Valid JSON that is not a pointer, and no activation on record: the model serves nothing, and says why.
@@ -40,7 +51,11 @@ describe("files damaged behind edgetrain's back", () => {
     warnings.length = 0;
     const third = new ModelStore(root, state.db, 2, { emit() {} }, { warn: (message) => void warnings.push(message) });
     expect(third.activeVersion(MODEL)).toBeUndefined();
-    expect(warnings).toEqual([expect.stringContaining("is damaged (version is not a version number) and the state database names no version on disk")]);
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        "is damaged (version is not a version number) and the state database names no version on disk",
+      ),
+    ]);
     expect(existsSync(pointer)).toBe(false);
 
     // No pointer at all (as now, or before a first activation) is no damage.
@@ -64,10 +79,13 @@ describe("files damaged behind edgetrain's back", () => {
     const listed = await runCli(["models", "--home", home, "--json"], { home: dir.path });
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ model: MODEL, active: 1 })]);
-    expect(listed.stderr).toMatch(/^warning: model activity-player_1: .*active\.json was damaged \(.+\); version 1 serves again, as the state database recorded, and there is no earlier version to roll back to/m);
+    expect(listed.stderr).toMatch(
+      /^warning: model activity-player_1: .*active\.json was damaged \(.+\); version 1 serves again, as the state database recorded, and there is no earlier version to roll back to/m,
+    );
   }, 60_000);
 
-  test("with a fresh state database, a damaged version.json leaves that version out of the index instead of failing the start", async () => {
+  test("with a fresh state database, a damaged version.json leaves that version out of the index instead of failing " +
+    "the start", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
     const root = join(dir.path, "models");
@@ -80,18 +98,29 @@ describe("files damaged behind edgetrain's back", () => {
 
     const fresh = openState(join(dir.path, "fresh-state"));
     const warnings: string[] = [];
-    const reindexed = new ModelStore(root, fresh.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    const reindexed = new ModelStore(
+      root,
+      fresh.db,
+      3,
+      { emit() {} },
+      { warn: (message) => void warnings.push(message) },
+    );
     expect(reindexed.versions(MODEL).map((v) => v.version)).toEqual([1]);
     expect(warnings).toEqual([
-      expect.stringMatching(/^model activity-player_1 version 2: .*version\.json is damaged \(.+\); the version is left out of the list and cannot be activated$/),
-      expect.stringContaining("it was rebuilt from the models folder, 1 version of 1 model indexed again; serving as before: none."),
+      expect.stringMatching(
+        /^model activity-player_1 version 2: .*version\.json is damaged \(.+\); the version is left out of the list and cannot be activated$/,
+      ),
+      expect.stringContaining(
+        "it was rebuilt from the models folder, 1 version of 1 model indexed again; serving as before: none.",
+      ),
     ]);
     // Its number stays taken: the next version does not overwrite the damaged folder.
     expect((await reindexed.addVersion(MODEL, models.weak.artifact, metadataOf(models.weak))).version).toBe(3);
     fresh.close();
   }, 60_000);
 
-  test("a predict whose active version's file no longer loads gets model_unavailable (503) naming the file, logged once", async () => {
+  test("a predict whose active version's file no longer loads gets model_unavailable (503) naming the file, logged " +
+    "once", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
     const home = join(dir.path, "home");
@@ -104,21 +133,35 @@ describe("files damaged behind edgetrain's back", () => {
     writeFileSync(version.path, bytes.subarray(0, bytes.length >> 1));
 
     const errors: Array<{ message: string; fields?: Record<string, unknown> }> = [];
-    const logger: Logger = { ...silentLogger, error: (message, fields) => void errors.push({ message, fields }), child: () => logger };
+    const logger: Logger = {
+      ...silentLogger,
+      error: (message, fields) => void errors.push({ message, fields }),
+      child: () => logger,
+    };
     const stack = await servingStack(home, {}, undefined, undefined, logger);
     const row = Array.from(models.heldOut.x.slice(0, 16));
     for (let attempt = 0; attempt < 2; attempt++) {
       const error = await stack.service.predict(MODEL, { inputs: [row] }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(EdgetrainError);
-      expect(error).toMatchObject({ code: "model_unavailable", httpStatus: 503, details: { model: MODEL, version: 1, file: version.path } });
+      expect(error).toMatchObject({
+        code: "model_unavailable",
+        httpStatus: 503,
+        details: { model: MODEL, version: 1, file: version.path },
+      });
       expect((error as EdgetrainError).message).toContain(`${version.path} does not load in ONNX Runtime`);
       expect((error as EdgetrainError).hint).toContain(`edgetrain rollback ${MODEL}`);
     }
-    expect(errors).toEqual([{ message: expect.stringContaining("the active model version does not load"), fields: expect.objectContaining({ model: MODEL, version: 1, error: expect.stringContaining(version.path) }) }]);
+    expect(errors).toEqual([
+      {
+        message: expect.stringContaining("the active model version does not load"),
+        fields: expect.objectContaining({ model: MODEL, version: 1, error: expect.stringContaining(version.path) }),
+      },
+    ]);
     await stack.close();
   }, 60_000);
 
-  test("a damaged active version is replaced before serving by the newest intact one, logged at error level", async () => {
+  test("a damaged active version is replaced before serving by the newest intact one, logged at error " +
+    "level", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
     const home = join(dir.path, "home");
@@ -133,13 +176,19 @@ describe("files damaged behind edgetrain's back", () => {
     writeFileSync(v3.path, "changed by hand");
 
     const errors: Array<{ message: string; fields?: Record<string, unknown> }> = [];
-    const logger: Logger = { ...silentLogger, error: (message, fields) => void errors.push({ message, fields }), child: () => logger };
+    const logger: Logger = {
+      ...silentLogger,
+      error: (message, fields) => void errors.push({ message, fields }),
+      child: () => logger,
+    };
     const stack = await servingStack(home, {}, undefined, undefined, logger);
     expect(await healActiveVersions(stack.store, stack.activator, logger)).toEqual([MODEL]);
     expect(stack.store.activeVersion(MODEL)).toBe(2);
     expect(errors).toEqual([
       {
-        message: `model ${MODEL}: the active version 1 is damaged (${v1.path} does not match its sha256 (damaged or changed by hand)); version 2, the newest intact one that passes its health check, serves instead`,
+        message:
+          `model ${MODEL}: the active version 1 is damaged (${v1.path} does not match its sha256 (damaged or ` +
+          `changed by hand)); version 2, the newest intact one that passes its health check, serves instead`,
         fields: { model: MODEL, damaged_version: 1, file: v1.path, version: 2 },
       },
     ]);
@@ -152,7 +201,8 @@ describe("files damaged behind edgetrain's back", () => {
     await stack.close();
   }, 60_000);
 
-  test("rollback walks past a damaged earlier version; with none intact, its error names what can serve instead", async () => {
+  test("rollback walks past a damaged earlier version; with none intact, its error names what can serve " +
+    "instead", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
     const home = join(dir.path, "home");
@@ -176,7 +226,10 @@ describe("files damaged behind edgetrain's back", () => {
     state.close();
     const rollback = await runCli(["rollback", MODEL, "--home", home], { home: dir.path });
     expect(rollback.code).not.toBe(0);
-    expect(rollback.stderr).toContain(`model ${MODEL} has no intact earlier version to roll back to (version 1 is damaged or gone); intact versions it can serve instead: 4 (candidate)`);
+    expect(rollback.stderr).toContain(
+      `model ${MODEL} has no intact earlier version to roll back to (version 1 is damaged or gone); intact versions ` +
+        `it can serve instead: 4 (candidate)`,
+    );
     expect(rollback.stderr).toContain(`edgetrain activate ${MODEL} 4`);
     expect(v4.version).toBe(4);
   }, 60_000);
@@ -195,22 +248,42 @@ describe("files damaged behind edgetrain's back", () => {
     rmSync(pointer);
 
     const warnings: string[] = [];
-    const reopened = new ModelStore(root, state.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    const reopened = new ModelStore(
+      root,
+      state.db,
+      3,
+      { emit() {} },
+      { warn: (message) => void warnings.push(message) },
+    );
     expect(reopened.activeVersion(MODEL)).toBe(2);
     expect(JSON.parse(readFileSync(pointer, "utf8"))).toMatchObject({ version: 2, previous: [1] });
-    expect(warnings).toEqual([`model ${MODEL}: ${pointer} was missing; version 2 serves again, as the state database recorded, and rollback goes to the retired versions 1`]);
+    expect(warnings).toEqual([
+      `model ${MODEL}: ${pointer} was missing; version 2 serves again, as the state database recorded, and rollback ` +
+        `goes to the retired versions 1`,
+    ]);
 
     // A withdrawal (a first version failing its health check) removes the pointer on purpose: nothing to restore,
     // its version is marked rolled back before the pointer goes.
     await reopened.withdraw(MODEL, "test");
     warnings.length = 0;
-    expect(new ModelStore(root, state.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) }).activeVersion(MODEL)).toBeUndefined();
+    expect(
+      new ModelStore(
+        root,
+        state.db,
+        3,
+        { emit() {} },
+        { warn: (message) => void warnings.push(message) },
+      ).activeVersion(MODEL),
+    ).toBeUndefined();
     expect(warnings).toEqual([]);
-    expect(state.db.query("SELECT version FROM model_versions WHERE model = ? AND status = 'active'").get(MODEL)).toBeNull();
+    expect(
+      state.db.query("SELECT version FROM model_versions WHERE model = ? AND status = 'active'").get(MODEL),
+    ).toBeNull();
     state.close();
   }, 60_000);
 
-  test("with the state database deleted, the store says it was rebuilt from the models folder and what serves", async () => {
+  test("with the state database deleted, the store says it was rebuilt from the models folder and what " +
+    "serves", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
     const root = join(dir.path, "models");
@@ -225,12 +298,23 @@ describe("files damaged behind edgetrain's back", () => {
 
     const fresh = openState(join(dir.path, "state"));
     const warnings: string[] = [];
-    const rebuilt = new ModelStore(root, fresh.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    const rebuilt = new ModelStore(
+      root,
+      fresh.db,
+      3,
+      { emit() {} },
+      { warn: (message) => void warnings.push(message) },
+    );
     expect(warnings).toEqual([
-      `the state database had no record of the models in ${root} (it is new, or was deleted): it was rebuilt from the models folder, 3 versions of 2 models indexed again; serving as before: ${MODEL} version 2. Run history, trigger state and events from before are gone: triggers start from what they see now`,
+      `the state database had no record of the models in ${root} (it is new, or was deleted): it was rebuilt from ` +
+        `the models folder, 3 versions of 2 models indexed again; serving as before: ${MODEL} version 2. Run ` +
+        `history, trigger state and events from before are gone: triggers start from what they see now`,
     ]);
     // Listed as they were: the version that served before is retired, not a candidate.
-    expect(rebuilt.versions(MODEL).map((v) => [v.version, v.status])).toEqual([[2, "active"], [1, "retired"]]);
+    expect(rebuilt.versions(MODEL).map((v) => [v.version, v.status])).toEqual([
+      [2, "active"],
+      [1, "retired"],
+    ]);
     // Once rebuilt, a second open has nothing to say.
     warnings.length = 0;
     new ModelStore(root, fresh.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
@@ -238,7 +322,8 @@ describe("files damaged behind edgetrain's back", () => {
     fresh.close();
   }, 60_000);
 
-  test("a daemon heals at start: a damaged active version, then a deleted state database, then a deleted active.json", async () => {
+  test("a daemon heals at start: a damaged active version, then a deleted state database, then a deleted " +
+    "active.json", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
     const home = join(dir.path, "home");
@@ -250,11 +335,19 @@ describe("files damaged behind edgetrain's back", () => {
     truncateSync(v1.path, 100);
     const row = Array.from(models.heldOut.x.slice(0, 16));
     type Line = { level: string; msg: string; [field: string]: unknown };
-    const logLines = () => readFileSync(join(home, "logs/edgetrain.log"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Line);
+    const logLines = () =>
+      readFileSync(join(home, "logs/edgetrain.log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Line);
     const started = async () => {
       const daemon = await startDaemonProcess(home, ["--home", home, "--headless"]);
       try {
-        const answer = await fetch(`${daemon.url}/v1/predict/${MODEL}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: [row] }) });
+        const answer = await fetch(`${daemon.url}/v1/predict/${MODEL}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ inputs: [row] }),
+        });
         return { status: answer.status, body: (await answer.json()) as { version?: number } };
       } finally {
         daemon.proc.kill("SIGTERM");
@@ -264,15 +357,37 @@ describe("files damaged behind edgetrain's back", () => {
 
     expect(await started()).toMatchObject({ status: 200, body: { version: 2 } });
     expect(logLines().filter((line) => line.level === "error")).toEqual([
-      expect.objectContaining({ msg: expect.stringContaining(`model ${MODEL}: the active version 1 is damaged (${v1.path} does not match its sha256`), damaged_version: 1, file: v1.path, version: 2 }),
+      expect.objectContaining({
+        msg: expect.stringContaining(
+          `model ${MODEL}: the active version 1 is damaged (${v1.path} does not match its sha256`,
+        ),
+        damaged_version: 1,
+        file: v1.path,
+        version: 2,
+      }),
     ]);
 
     rmSync(join(home, "state"), { recursive: true });
     expect(await started()).toMatchObject({ status: 200, body: { version: 2 } });
-    expect(logLines().filter((line) => line.level === "warn").map((line) => line.msg)).toContainEqual(expect.stringContaining(`it was rebuilt from the models folder, 2 versions of 1 model indexed again; serving as before: ${MODEL} version 2.`));
+    expect(
+      logLines()
+        .filter((line) => line.level === "warn")
+        .map((line) => line.msg),
+    ).toContainEqual(
+      expect.stringContaining(
+        `it was rebuilt from the models folder, 2 versions of 1 model indexed again; serving as before: ${MODEL} ` +
+          `version 2.`,
+      ),
+    );
 
     rmSync(join(home, "models", MODEL, "active.json"));
     expect(await started()).toMatchObject({ status: 200, body: { version: 2 } });
-    expect(logLines().filter((line) => line.level === "warn").map((line) => line.msg)).toContainEqual(expect.stringContaining(`active.json was missing; version 2 serves again, as the state database recorded`));
+    expect(
+      logLines()
+        .filter((line) => line.level === "warn")
+        .map((line) => line.msg),
+    ).toContainEqual(
+      expect.stringContaining(`active.json was missing; version 2 serves again, as the state database recorded`),
+    );
   }, 120_000);
 });

@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } fr
 import { join } from "node:path";
 import { Deployer } from "../../runtime/deploy/deployer.ts";
 import { gateVerdict } from "../../runtime/deploy/gate-verdict.ts";
-import { ScoringThread } from "../../runtime/scoring/scoring-thread.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { TrainResult } from "../../runtime/plugin-api.ts";
+import { ScoringThread } from "../../runtime/scoring/scoring-thread.ts";
 import { tempDir } from "../helpers.ts";
 import { metadataOf, servingStack, trainedModels } from "./fixture.ts";
 
@@ -15,11 +15,25 @@ const job = (deploy: unknown[], extra: Record<string, unknown> = {}) => ({
 
 async function deployer(home: string, profile: Record<string, unknown>) {
   const stack = await servingStack(home, profile);
-  const deploy = new Deployer({ ...stack, logger: silentLogger, events: stack.bus, serving: (pattern, within) => stack.service.servedRecently(pattern, within) });
+  const deploy = new Deployer({
+    ...stack,
+    logger: silentLogger,
+    events: stack.bus,
+    serving: (pattern, within) => stack.service.servedRecently(pattern, within),
+  });
   let run = 0;
   const models = await trainedModels(home);
   const send = (result: TrainResult) =>
-    deploy.deploy({ job: "activity", key: "player_1", spec: stack.profile.jobs.activity!, run: `run-${++run}`, result, heldOut: models.heldOut, logger: silentLogger, signal: new AbortController().signal });
+    deploy.deploy({
+      job: "activity",
+      key: "player_1",
+      spec: stack.profile.jobs.activity!,
+      run: `run-${++run}`,
+      result,
+      heldOut: models.heldOut,
+      logger: silentLogger,
+      signal: new AbortController().signal,
+    });
   return { stack, send, models };
 }
 
@@ -62,7 +76,8 @@ describe("deploy steps", () => {
     stack.close();
   }, 60_000);
 
-  test("gate: with the active version damaged on disk, a candidate is compared against nothing and passes, and the verdict says so", async () => {
+  test("gate: with the active version damaged on disk, a candidate is compared against nothing and passes, and the " +
+    "verdict says so", async () => {
     await using dir = tempDir();
     const { stack, send, models } = await deployer(dir.path, job(["gate", "activate"]));
     expect((await send(models.good)).status).toBe("activated");
@@ -71,10 +86,23 @@ describe("deploy steps", () => {
     // The weak model, which a whole version 1 would have kept out (the first test).
     const outcome = await send(models.weak);
     expect(outcome.status).toBe("activated");
-    expect(outcome.steps[0]).toMatchObject({ step: "gate", ok: true, message: expect.stringMatching(new RegExp(`^passed: accuracy [\\d.]+; the active version 1 is damaged \\(file ${damaged}\\): compared against nothing$`)) });
+    expect(outcome.steps[0]).toMatchObject({
+      step: "gate",
+      ok: true,
+      message: expect.stringMatching(
+        new RegExp(
+          `^passed: accuracy [\\d.]+; the active version 1 is damaged \\(file ${damaged}\\): compared against nothing$`,
+        ),
+      ),
+    });
     const gate = stack.store.version("activity-player_1", 2)!.gate;
     expect(gate).toMatchObject({ passed: true, damaged_version: 1, damaged_file: damaged });
-    expect(gateVerdict(gate)).toMatch(new RegExp(`^passed: accuracy [\\d.]+ on \\d+ held-out rows; the active version 1 is damaged \\(file ${damaged}\\): compared against nothing$`));
+    expect(gateVerdict(gate)).toMatch(
+      new RegExp(
+        `^passed: accuracy [\\d.]+ on \\d+ held-out rows; the active version 1 is damaged \\(file ${damaged}\\): ` +
+          `compared against nothing$`,
+      ),
+    );
     expect(stack.store.activeVersion("activity-player_1")).toBe(2);
     await stack.close();
   }, 60_000);
@@ -84,22 +112,38 @@ describe("deploy steps", () => {
     const log = join(dir.path, "hooks.log");
     const { stack, send, models } = await deployer(
       dir.path,
-      job(["activate", { type: "command", run: `echo "$EDGETRAIN_VERSION $EDGETRAIN_ROLLBACK" >> ${log}`, health: { command: 'test "$EDGETRAIN_VERSION" = 1', attempts: 2, interval: "10ms" } }]),
+      job([
+        "activate",
+        {
+          type: "command",
+          run: `echo "$EDGETRAIN_VERSION $EDGETRAIN_ROLLBACK" >> ${log}`,
+          health: { command: 'test "$EDGETRAIN_VERSION" = 1', attempts: 2, interval: "10ms" },
+        },
+      ]),
     );
     expect((await send(models.good)).status).toBe("activated");
     const second = await send(models.newer);
     expect(second.status).toBe("failed");
     expect(second.steps.at(-1)).toMatchObject({ step: "command", ok: false, rolled_back: true });
-    expect(second.message).toContain("health check `test \"$EDGETRAIN_VERSION\" = 1` exited 1");
+    expect(second.message).toContain('health check `test "$EDGETRAIN_VERSION" = 1` exited 1');
     expect(stack.store.activeVersion("activity-player_1")).toBe(1);
     expect(stack.store.version("activity-player_1", 2)!.status).toBe("rolled_back");
-    expect(readFileSync(log, "utf8").trim().split("\n").map((line) => line.trim())).toEqual(["1", "2", "1 1"]);
+    expect(
+      readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => line.trim()),
+    ).toEqual(["1", "2", "1 1"]);
     // Serving follows the rollback.
-    expect((await stack.service.predict("activity-player_1", { inputs: [Array.from(models.heldOut.x.slice(0, 16))] })).version).toBe(1);
+    expect(
+      (await stack.service.predict("activity-player_1", { inputs: [Array.from(models.heldOut.x.slice(0, 16))] }))
+        .version,
+    ).toBe(1);
     stack.close();
   }, 60_000);
 
-  test("command: a hook that outlives its timeout is killed with everything it started and rolled back; one that leaves a process behind on purpose is not waited for", async () => {
+  test("command: a hook that outlives its timeout is killed with everything it started and rolled back; one that " +
+    "leaves a process behind on purpose is not waited for", async () => {
     await using dir = tempDir();
     const pidFile = join(dir.path, "child.pid");
     // The hook starts a child that keeps the hook's output open, as a script calling a slow tool does.
@@ -107,7 +151,10 @@ describe("deploy steps", () => {
     // Version 1's hook leaves a process running on purpose (a predictor it starts), holding the hook's output.
     const hang = `if [ "$EDGETRAIN_VERSION" = 1 ]; then sleep 30 & echo $! > ${background}; fi
       if [ "$EDGETRAIN_VERSION" = 2 ] && [ -z "$EDGETRAIN_ROLLBACK" ]; then sleep 30 & echo $! > ${pidFile}; wait; fi`;
-    const { stack, send, models } = await deployer(dir.path, job(["activate", { type: "command", run: hang, timeout: "5s" }]));
+    const { stack, send, models } = await deployer(
+      dir.path,
+      job(["activate", { type: "command", run: hang, timeout: "5s" }]),
+    );
     const first = performance.now();
     expect((await send(models.good)).status).toBe("activated");
     expect(performance.now() - first).toBeLessThan(4_000);
@@ -117,7 +164,10 @@ describe("deploy steps", () => {
     const started = performance.now();
     const second = await send(models.newer);
     expect(performance.now() - started).toBeLessThan(20_000);
-    expect([second.status, second.message]).toEqual(["failed", expect.stringContaining("was killed (SIGKILL, timeout 5000 ms)")]);
+    expect([second.status, second.message]).toEqual([
+      "failed",
+      expect.stringContaining("was killed (SIGKILL, timeout 5000 ms)"),
+    ]);
     expect(stack.store.activeVersion("activity-player_1")).toBe(1);
     const child = Number(readFileSync(pidFile, "utf8"));
     await Bun.sleep(100);
@@ -128,14 +178,22 @@ describe("deploy steps", () => {
   test("command: a health URL that answers 503 rolls back too", async () => {
     await using dir = tempDir();
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("down", { status: 503 }) });
-    const { stack, send, models } = await deployer(dir.path, job(["activate", { type: "command", run: "true", health: { url: `http://127.0.0.1:${server.port}/health`, attempts: 1 } }]));
+    const { stack, send, models } = await deployer(
+      dir.path,
+      job([
+        "activate",
+        { type: "command", run: "true", health: { url: `http://127.0.0.1:${server.port}/health`, attempts: 1 } },
+      ]),
+    );
     const first = await send(models.good);
     expect(first.status).toBe("failed");
     expect(first.message).toContain("answered 503");
     // Nothing served before, so nothing to return to: the candidate is withdrawn, not left serving.
     expect(stack.store.activeVersion("activity-player_1")).toBeUndefined();
     expect(stack.store.version("activity-player_1", 1)!.status).toBe("rolled_back");
-    await expect(stack.service.predict("activity-player_1", { inputs: [[1]] })).rejects.toThrow("has no active version");
+    await expect(stack.service.predict("activity-player_1", { inputs: [[1]] })).rejects.toThrow(
+      "has no active version",
+    );
     server.stop(true);
     stack.close();
   }, 60_000);
@@ -144,8 +202,26 @@ describe("deploy steps", () => {
     await using dir = tempDir();
     const lockfile = join(dir.path, "predictor.lock");
     const { stack, send, models } = await deployer(dir.path, {
-      ...job([{ type: "gate", tolerance: 0.2 }, "activate", { type: "copy-to-dir", dir: "athlete_models_tensors_updated", previous_dir: "athlete_models_tensors_previous" }], { constraints: { not_during: ["live", "api"], on_conflict: "wait" } }),
-      conflicts: { predictors: [{ name: "live", lockfile }, { name: "api", serving: "activity-*" }], max_wait: "3s", check_interval: "300ms" },
+      ...job(
+        [
+          { type: "gate", tolerance: 0.2 },
+          "activate",
+          {
+            type: "copy-to-dir",
+            dir: "athlete_models_tensors_updated",
+            previous_dir: "athlete_models_tensors_previous",
+          },
+        ],
+        { constraints: { not_during: ["live", "api"], on_conflict: "wait" } },
+      ),
+      conflicts: {
+        predictors: [
+          { name: "live", lockfile },
+          { name: "api", serving: "activity-*" },
+        ],
+        max_wait: "3s",
+        check_interval: "300ms",
+      },
     });
     const updated = join(dir.path, "athlete_models_tensors_updated/player_1.onnx");
     const previous = join(dir.path, "athlete_models_tensors_previous/player_1.onnx");
@@ -160,7 +236,10 @@ describe("deploy steps", () => {
     expect(performance.now() - began).toBeGreaterThan(250);
     expect(readFileSync(updated)).toEqual(readFileSync(models.newer.artifact));
     expect(readFileSync(previous)).toEqual(readFileSync(models.good.artifact));
-    const met = stack.state.db.query<{ data: string }, []>("SELECT data FROM events WHERE type = 'conflict.met'").all().map((row) => JSON.parse(row.data));
+    const met = stack.state.db
+      .query<{ data: string }, []>("SELECT data FROM events WHERE type = 'conflict.met'")
+      .all()
+      .map((row) => JSON.parse(row.data));
     expect(met[0].predictors[0]).toMatchObject({ name: "api", found: "serving", model: "activity-player_1" });
 
     // A predictor holding its lockfile past max_wait: the files stay as they were, and the copy is pending.
@@ -175,32 +254,58 @@ describe("deploy steps", () => {
   }, 60_000);
 });
 
-test("the scoring thread predicts as the serving session does, reads model descriptions, runs in the training class, and is gone after close()", async () => {
+test("the scoring thread predicts as the serving session does, reads model descriptions, runs in the training class, " +
+  "and is gone after close()", async () => {
   await using dir = tempDir();
   const stack = await servingStack(dir.path);
   const models = await trainedModels(dir.path);
   const version = await stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
   const width = models.heldOut.featureNames.length;
   const rows = 40;
-  const inputs = Array.from({ length: rows }, (_, row) => Array.from(models.heldOut.x.subarray(row * width, (row + 1) * width)));
+  const inputs = Array.from({ length: rows }, (_, row) =>
+    Array.from(models.heldOut.x.subarray(row * width, (row + 1) * width)),
+  );
   const served = await stack.service.predictDirect(version, inputs);
   // Field 41 of a thread's stat is its scheduling policy; 5 is SCHED_IDLE.
-  const idleThreads = () => readdirSync("/proc/self/task").filter((tid) => readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ")[38] === "5").length;
+  const idleThreads = () =>
+    readdirSync("/proc/self/task").filter(
+      (tid) => readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ")[38] === "5",
+    ).length;
   const before = idleThreads();
-  const scoring = new ScoringThread({ preference: "auto", cacheDir: join(dir.path, "cache"), threads: 1, priority: { class: "idle", nice: 10 } });
-  const predicted = await scoring.predict(version.path, models.heldOut.x.slice(0, rows * width), rows, width, version.classes ?? []);
+  const scoring = new ScoringThread({
+    preference: "auto",
+    cacheDir: join(dir.path, "cache"),
+    threads: 1,
+    priority: { class: "idle", nice: 10 },
+  });
+  const predicted = await scoring.predict(
+    version.path,
+    models.heldOut.x.slice(0, rows * width),
+    rows,
+    width,
+    version.classes ?? [],
+  );
   expect(predicted).toEqual(served.map((output) => (output as { label: string }).label));
-  expect(await scoring.describe(version.path)).toMatchObject({ task: "classification", feature_names: models.heldOut.featureNames, classes: version.classes });
+  expect(await scoring.describe(version.path)).toMatchObject({
+    task: "classification",
+    feature_names: models.heldOut.featureNames,
+    classes: version.classes,
+  });
   const notAModel = join(dir.path, "notes.onnx");
   writeFileSync(notAModel, "not a model");
   // Awaited by hand: `expect(…).rejects` never saw this worker's reply under bun test.
-  const failed = await scoring.describe(notAModel).then(() => "described", (error: Error) => error.message);
+  const failed = await scoring.describe(notAModel).then(
+    () => "described",
+    (error: Error) => error.message,
+  );
   expect(failed).toContain("notes.onnx is not an ONNX model");
   expect(idleThreads()).toBe(before + 1);
   scoring.close();
   await Bun.sleep(200);
   expect(idleThreads()).toBe(before);
-  await expect(scoring.predict(join(dir.path, "missing.onnx"), new Float32Array(width), 1, width, [])).rejects.toThrow("missing.onnx");
+  await expect(scoring.predict(join(dir.path, "missing.onnx"), new Float32Array(width), 1, width, [])).rejects.toThrow(
+    "missing.onnx",
+  );
   scoring.close();
   stack.close();
 }, 60_000);

@@ -9,25 +9,34 @@ import { registryOf } from "../../runtime/plugins/registry.ts";
 import { pathsIn, tempDir } from "../helpers.ts";
 
 function openCache(cacheDir: string, options: Record<string, unknown> = {}): Promise<CacheHooks> {
-  return instantiate("cache", "disk", options, { plugins: registryOf([diskCache]), logger: silentLogger, paths: pathsIn(cacheDir) });
+  return instantiate("cache", "disk", options, {
+    plugins: registryOf([diskCache]),
+    logger: silentLogger,
+    paths: pathsIn(cacheDir),
+  });
 }
 
 const key = (model: string, n: number) => `${model}/1/${n.toString(16).padStart(16, "0")}`;
-const filesOf = (dir: string, model: string) => (existsSync(join(dir, "predictions", model, "1")) ? readdirSync(join(dir, "predictions", model, "1")) : []);
+const filesOf = (dir: string, model: string) =>
+  existsSync(join(dir, "predictions", model, "1")) ? readdirSync(join(dir, "predictions", model, "1")) : [];
 
-test("the disk cache answers entries before their files land, writes them in the background, and keeps them across a restart", async () => {
-  await using dir = tempDir();
-  const cache = await openCache(dir.path);
-  for (let n = 0; n < 200; n++) cache.set(key("walk", n), { label: `walk-${n}` }, 60_000);
-  expect(cache.get(key("walk", 199))).toEqual({ label: "walk-199" });
-  await cache.flush!();
-  expect(filesOf(dir.path, "walk").filter((name) => name.endsWith(".json"))).toHaveLength(200);
-  expect(filesOf(dir.path, "walk").some((name) => name.endsWith(".partial"))).toBe(false);
+test(
+  "the disk cache answers entries before their files land, writes them in the background, and keeps them across a " +
+    "restart",
+  async () => {
+    await using dir = tempDir();
+    const cache = await openCache(dir.path);
+    for (let n = 0; n < 200; n++) cache.set(key("walk", n), { label: `walk-${n}` }, 60_000);
+    expect(cache.get(key("walk", 199))).toEqual({ label: "walk-199" });
+    await cache.flush!();
+    expect(filesOf(dir.path, "walk").filter((name) => name.endsWith(".json"))).toHaveLength(200);
+    expect(filesOf(dir.path, "walk").some((name) => name.endsWith(".partial"))).toBe(false);
 
-  const reopened = await openCache(dir.path);
-  expect(reopened.stats().entries).toBe(200);
-  expect(reopened.get(key("walk", 7))).toEqual({ label: "walk-7" });
-});
+    const reopened = await openCache(dir.path);
+    expect(reopened.stats().entries).toBe(200);
+    expect(reopened.get(key("walk", 7))).toEqual({ label: "walk-7" });
+  },
+);
 
 test("entries cleared or evicted while their writes wait leave no file behind", async () => {
   await using dir = tempDir();
@@ -43,7 +52,9 @@ test("entries cleared or evicted while their writes wait leave no file behind", 
 
   for (let n = 0; n < 80; n++) cache.set(key("run", n), n, 60_000);
   await cache.flush!();
-  expect(filesOf(dir.path, "run").sort()).toEqual(Array.from({ length: 50 }, (_, i) => `${key("run", i + 30).split("/")[2]}.json`).sort());
+  expect(filesOf(dir.path, "run").sort()).toEqual(
+    Array.from({ length: 50 }, (_, i) => `${key("run", i + 30).split("/")[2]}.json`).sort(),
+  );
 });
 
 test("a cache folder deleted under the daemon is not made again: its entries become misses", async () => {

@@ -1,19 +1,19 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import { ProfileSchema, type Profile } from "../../runtime/config/schema.ts";
+import randomForest from "../../plugins/strategies/random-forest/index.ts";
 import { deepMerge } from "../../runtime/config/merge.ts";
 import { resolvePaths } from "../../runtime/config/paths.ts";
+import { type Profile, ProfileSchema } from "../../runtime/config/schema.ts";
 import { readCsvTable } from "../../runtime/data/csv-table.ts";
 import { tableOf } from "../../runtime/data/load-training-data.ts";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
-import { EventBus, type BusEvent } from "../../runtime/events/bus.ts";
+import { type BusEvent, EventBus } from "../../runtime/events/bus.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { Clock, DataTable, Logger } from "../../runtime/plugin-api.ts";
 import { loadPlugins } from "../../runtime/plugins/host.ts";
 import { createServing } from "../../runtime/serving/serving.ts";
 import { openState } from "../../runtime/state/database.ts";
-import randomForest from "../../plugins/strategies/random-forest/index.ts";
 import { startDaemonProcess } from "../helpers.ts";
 import { trainInProcess } from "../strategies/harness.ts";
 
@@ -32,12 +32,20 @@ export async function startAthleteDaemon(home: string, profileYaml: string, env:
 export async function trainedModels(dir: string) {
   const data = join(dir, "athletes");
   writeAthletes(data, ATHLETES);
-  const files = (player: number) => readdirSync(join(data, `player_${player}`)).sort((a, b) => Number(/TR(\d+)/.exec(a)![1]) - Number(/TR(\d+)/.exec(b)![1])).map((name) => join(data, `player_${player}`, name));
+  const files = (player: number) =>
+    readdirSync(join(data, `player_${player}`))
+      .sort((a, b) => Number(/TR(\d+)/.exec(a)![1]) - Number(/TR(\d+)/.exec(b)![1]))
+      .map((name) => join(data, `player_${player}`, name));
   const sessions = files(1);
   const train = async (name: string, options: Record<string, unknown>, trainFiles: string[]) => {
     const runDir = join(dir, "runs", name);
     mkdirSync(runDir, { recursive: true });
-    const run = await trainInProcess(randomForest, { seed: 1, ...options }, { train: trainFiles, test: [sessions[4]!] }, runDir);
+    const run = await trainInProcess(
+      randomForest,
+      { seed: 1, ...options },
+      { train: trainFiles, test: [sessions[4]!] },
+      runDir,
+    );
     if (!run.result) throw run.error;
     return run.result;
   };
@@ -54,7 +62,13 @@ export function testProfile(home: string, extra: Record<string, unknown> = {}): 
 }
 
 /** The daemon's serving stack in-process, on a real state database and ONNX Runtime. */
-export async function servingStack(home: string, extra: Record<string, unknown> = {}, clock?: Clock, busy: (model: string) => boolean = () => false, logger: Logger = silentLogger) {
+export async function servingStack(
+  home: string,
+  extra: Record<string, unknown> = {},
+  clock?: Clock,
+  busy: (model: string) => boolean = () => false,
+  logger: Logger = silentLogger,
+) {
   const profile = testProfile(home, extra);
   const paths = resolvePaths(profile, home);
   const state = openState(paths.state);
@@ -63,10 +77,27 @@ export async function servingStack(home: string, extra: Record<string, unknown> 
   const events: BusEvent[] = [];
   bus.subscribe((event) => events.push(event));
   const serving = await createServing({ profile, paths, registry, state, logger, events: bus, clock, busy });
-  return { ...serving, profile, paths, state, registry, bus, events, close: async () => { await serving.cache.flush?.(); await serving.pool.close(); state.close(); } };
+  return {
+    ...serving,
+    profile,
+    paths,
+    state,
+    registry,
+    bus,
+    events,
+    close: async () => {
+      await serving.cache.flush?.();
+      await serving.pool.close();
+      state.close();
+    },
+  };
 }
 
-export const metadataOf = (result: { metrics: Record<string, number>; metadata?: Record<string, unknown> }, job = "activity", key = "player_1") => ({
+export const metadataOf = (
+  result: { metrics: Record<string, number>; metadata?: Record<string, unknown> },
+  job = "activity",
+  key = "player_1",
+) => ({
   job,
   key,
   strategy: "random-forest",

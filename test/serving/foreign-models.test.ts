@@ -3,7 +3,7 @@ import { EdgetrainError } from "../../runtime/errors.ts";
 import type { VersionMetadata } from "../../runtime/store/model-store.ts";
 import { tempDir } from "../helpers.ts";
 import { servingStack } from "./fixture.ts";
-import { closeTo, foreignModel, type ForeignModel } from "./foreign-models.ts";
+import { closeTo, type ForeignModel, foreignModel } from "./foreign-models.ts";
 
 const torch = foreignModel("torch");
 const twoInput = foreignModel("two-input");
@@ -30,7 +30,8 @@ async function badInput(promise: Promise<unknown>): Promise<string> {
 
 describe("serving a model from another framework, by what it declares", () => {
   test.skipIf(typeof torch === "string")(
-    `torch.onnx.export with input "input" and a dynamic batch: rows, nested or by name, agree with PyTorch${skipped(torch)}`,
+    `torch.onnx.export with input "input" and a dynamic batch: rows, nested or by name, agree with ` +
+      `PyTorch${skipped(torch)}`,
     async () => {
       const made = torch as ForeignModel;
       await using dir = tempDir();
@@ -143,7 +144,8 @@ describe("serving a model from another framework, by what it declares", () => {
   );
 
   test.skipIf(typeof image === "string")(
-    `an image model [N, 3, 8, 8] takes nested arrays or flat data with its shape, and agrees with PyTorch${skipped(image)}`,
+    `an image model [N, 3, 8, 8] takes nested arrays or flat data with its shape, and agrees with ` +
+      `PyTorch${skipped(image)}`,
     async () => {
       const made = image as ForeignModel;
       await using dir = tempDir();
@@ -186,7 +188,12 @@ describe("serving a model from another framework, by what it declares", () => {
         await stack.store.addVersion("value", two.model, { metrics: {}, task: "regression" });
         await stack.activator.activate("value", 1, "test");
         const values = await stack.service.predict("value", { inputs: two.inputs });
-        expect(closeTo(values.outputs, (two.expected.y as number[][]).map(([y]) => y))).toBe(true);
+        expect(
+          closeTo(
+            values.outputs,
+            (two.expected.y as number[][]).map(([y]) => y),
+          ),
+        ).toBe(true);
       } finally {
         await stack.close();
       }
@@ -195,7 +202,8 @@ describe("serving a model from another framework, by what it declares", () => {
   );
 
   test.skipIf(typeof torch === "string")(
-    `a run's version naming features but no task answers values, as before; an import without a task, its named outputs${skipped(torch)}`,
+    `a run's version naming features but no task answers values, as before; an import without a task, its named ` +
+      `outputs${skipped(torch)}`,
     async () => {
       const net = torch as ForeignModel;
       await using dir = tempDir();

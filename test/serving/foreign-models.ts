@@ -70,8 +70,7 @@ export function frameworkModel(kind: FrameworkKind): FrameworkModel | string {
   const out = mkdtempSync(join(tmpdir(), `edgetrain-${kind}-`));
   const script = join(repoRoot, "test/fixtures/framework-models.py");
   const run = Bun.spawnSync([PYTHON, script, kind, out], { stderr: "pipe" });
-  if (run.exitCode === 3)
-    return `python3 module ${run.stderr.toString().trim()} is not installed for ${PYTHON}`;
+  if (run.exitCode === 3) return `python3 module ${run.stderr.toString().trim()} is not installed for ${PYTHON}`;
   if (run.exitCode !== 0)
     return `${PYTHON} did not run (${run.exitCode}): ${run.stderr.toString().trim().split("\n").at(-1)}`;
   return JSON.parse(run.stdout.toString()) as FrameworkModel;

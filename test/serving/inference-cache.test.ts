@@ -13,16 +13,26 @@ const HOUR = 3_600_000;
 
 function rowsOf(table: { x: Float32Array; featureNames: string[] }, count: number, from = 0): number[][] {
   const width = table.featureNames.length;
-  return Array.from({ length: count }, (_, i) => Array.from(table.x.subarray((from + i) * width, (from + i + 1) * width)));
+  return Array.from({ length: count }, (_, i) =>
+    Array.from(table.x.subarray((from + i) * width, (from + i + 1) * width)),
+  );
 }
 
 describe("inference", () => {
-  test("with one intra-op thread, the default, loaded sessions start no threads; with two, each has its own until unloaded", async () => {
+  test("with one intra-op thread, the default, loaded sessions start no threads; with two, each has its own until " +
+    "unloaded", async () => {
     await using dir = tempDir();
     const models = await trainedModels(dir.path);
     const runtime = () => loadOnnxRuntime({ preference: "native", cacheDir: join(dir.path, "cache") });
     const threads = () => readdirSync("/proc/self/task").length;
-    const options = { runtime, maxLoaded: 8, memoryBudgetMb: 512, accelerator: "cpu" as const, maxBatchRows: 64, logger: silentLogger };
+    const options = {
+      runtime,
+      maxLoaded: 8,
+      memoryBudgetMb: 512,
+      accelerator: "cpu" as const,
+      maxBatchRows: 64,
+      logger: silentLogger,
+    };
     const row = models.heldOut.x.slice(0, models.heldOut.featureNames.length);
     const loadAll = async (pool: SessionPool) => {
       for (let i = 0; i < 6; i++) await pool.run(await pool.acquire(`m${i}`, 1, models.good.artifact), row, 1);
@@ -50,7 +60,14 @@ describe("inference", () => {
     const models = await trainedModels(dir.path);
     const warnings: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (message) => void warnings.push(message), child: () => logger };
-    const pool = new SessionPool({ runtime: () => loadOnnxRuntime({ preference: "native", cacheDir: join(dir.path, "cache") }), maxLoaded: 2, memoryBudgetMb: 64, accelerator: "cuda", maxBatchRows: 64, logger });
+    const pool = new SessionPool({
+      runtime: () => loadOnnxRuntime({ preference: "native", cacheDir: join(dir.path, "cache") }),
+      maxLoaded: 2,
+      memoryBudgetMb: 64,
+      accelerator: "cuda",
+      maxBatchRows: 64,
+      logger,
+    });
     const slot = await pool.acquire("m", 1, models.good.artifact);
     expect(slot.provider).toBe("cpu");
     expect(warnings).toEqual(["CUDA execution provider did not load; serving on CPU"]);
@@ -70,7 +87,8 @@ describe("inference", () => {
     const width = models.heldOut.featureNames.length;
     // 24 requests of 1 to 3 rows: 48 rows, so batches of up to 16 rows close early and the rest spill over.
     const requests = Array.from({ length: 24 }, (_, i) => ({ from: i * 3, rows: 1 + (i % 3) }));
-    const xOf = ({ from, rows }: { from: number; rows: number }) => models.heldOut.x.slice(from * width, (from + rows) * width);
+    const xOf = ({ from, rows }: { from: number; rows: number }) =>
+      models.heldOut.x.slice(from * width, (from + rows) * width);
     const aloneSlot = await alone.acquire("m", 1, models.good.artifact);
     const expected = [];
     for (const request of requests) expected.push(await alone.run(aloneSlot, xOf(request), request.rows));
@@ -98,11 +116,23 @@ describe("inference", () => {
     await stack.activator.activate("activity-player_1", v1.version, "test");
     const names = v1.feature_names!;
     const row = rowsOf(models.heldOut, 1)[0]!;
-    await expect(stack.service.predict("activity-player_1", { inputs: [row.slice(1)] })).rejects.toThrow("inputs[0]: model activity-player_1 takes 16 features (hr, speed");
-    await expect(stack.service.predict("activity-player_1", { rows: [{ ...Object.fromEntries(names.map((n, i) => [n, row[i]!])), pace: 1 }] })).rejects.toThrow('rows[0].pace: model activity-player_1 has no feature "pace"');
-    await expect(stack.service.predict("activity-player_1", { rows: [{ hr: 1 }] })).rejects.toThrow("rows[0].speed: missing");
-    await expect(stack.service.predict("activity-player_9", { inputs: [row] })).rejects.toThrow('no model "activity-player_9"');
-    const byName = await stack.service.predict("activity-player_1", { rows: [Object.fromEntries(names.map((n, i) => [n, row[i]!]))] });
+    await expect(stack.service.predict("activity-player_1", { inputs: [row.slice(1)] })).rejects.toThrow(
+      "inputs[0]: model activity-player_1 takes 16 features (hr, speed",
+    );
+    await expect(
+      stack.service.predict("activity-player_1", {
+        rows: [{ ...Object.fromEntries(names.map((n, i) => [n, row[i]!])), pace: 1 }],
+      }),
+    ).rejects.toThrow('rows[0].pace: model activity-player_1 has no feature "pace"');
+    await expect(stack.service.predict("activity-player_1", { rows: [{ hr: 1 }] })).rejects.toThrow(
+      "rows[0].speed: missing",
+    );
+    await expect(stack.service.predict("activity-player_9", { inputs: [row] })).rejects.toThrow(
+      'no model "activity-player_9"',
+    );
+    const byName = await stack.service.predict("activity-player_1", {
+      rows: [Object.fromEntries(names.map((n, i) => [n, row[i]!]))],
+    });
     const byOrder = await stack.service.predict("activity-player_1", { inputs: [row] });
     expect(byName.outputs).toEqual(byOrder.outputs);
     expect(byOrder.cached).toBe(true);
@@ -116,7 +146,12 @@ describe("prediction cache", () => {
     const models = await trainedModels(dir.path);
     const clock = new FakeClock(Date.UTC(2026, 10, 23));
     let training = false;
-    const stack = await servingStack(dir.path, { cache: { type: "memory", ttl: "1h", ttl_during_training: "24h", pregenerate: { top: 0 } } }, clock, () => training);
+    const stack = await servingStack(
+      dir.path,
+      { cache: { type: "memory", ttl: "1h", ttl_during_training: "24h", pregenerate: { top: 0 } } },
+      clock,
+      () => training,
+    );
     const v1 = await stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
     await stack.activator.activate("activity-player_1", v1.version, "test");
     const ask = () => stack.service.predict("activity-player_1", { inputs: rowsOf(models.heldOut, 3) });
@@ -162,8 +197,18 @@ describe("prediction cache", () => {
     ];
     writeFileSync(file, lines.map((line) => (typeof line === "string" ? line : JSON.stringify(line))).join("\n"));
     const warnings: string[] = [];
-    const logger = { ...silentLogger, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push(`${message} ${JSON.stringify(fields ?? {})}`) };
-    const stack = await servingStack(dir.path, { cache: { type: "memory", pregenerate: { file: "pregenerate.jsonl", top: 2 } } }, clock, undefined, logger);
+    const logger = {
+      ...silentLogger,
+      warn: (message: string, fields?: Record<string, unknown>) =>
+        void warnings.push(`${message} ${JSON.stringify(fields ?? {})}`),
+    };
+    const stack = await servingStack(
+      dir.path,
+      { cache: { type: "memory", pregenerate: { file: "pregenerate.jsonl", top: 2 } } },
+      clock,
+      undefined,
+      logger,
+    );
     const v1 = await stack.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
     await stack.activator.activate("activity-player_1", v1.version, "test");
     expect(await stack.service.pregenerate("activity-player_1")).toBe(1);
@@ -171,13 +216,15 @@ describe("prediction cache", () => {
     expect(await stack.service.pregenerate("activity-player_1")).toBe(1);
     expect(warnings.filter((w) => !w.startsWith("could not pregenerate"))).toEqual([
       `${file}:2: not a JSON line of {"model", "inputs"}; skipped {}`,
-      `${file}:4: inputs: missing, input: unknown field; a line is {"model": NAME, "inputs": [[numbers], …]}; skipped {}`,
+      `${file}:4: inputs: missing, input: unknown field; a line is {"model": NAME, "inputs": [[numbers], …]}; ` +
+        `skipped {}`,
       `${file}:6: inputs[0][1]: a number (got "x"); a line is {"model": NAME, "inputs": [[numbers], …]}; skipped {}`,
     ]);
     expect(warnings.filter((w) => w.startsWith("could not pregenerate"))[0]).toContain(`"from":"${file}:5"`);
     expect((await stack.service.predict("activity-player_1", { inputs: [rows[0]!] })).cached).toBe(true);
     // Asked three times each, rows 2 and 3 are the two most requested; row 4, asked once, is not counted.
-    for (const row of [rows[2]!, rows[3]!]) for (let i = 0; i < 3; i++) await stack.service.predict("activity-player_1", { inputs: [row] });
+    for (const row of [rows[2]!, rows[3]!])
+      for (let i = 0; i < 3; i++) await stack.service.predict("activity-player_1", { inputs: [row] });
     await stack.service.predict("activity-player_1", { inputs: [rows[4]!] });
     // A new version: nothing of v1 is valid, but the file's and the most asked inputs are ready again.
     const v2 = await stack.store.addVersion("activity-player_1", models.newer.artifact, metadataOf(models.newer));
@@ -187,12 +234,15 @@ describe("prediction cache", () => {
       const answer = await stack.service.predict("activity-player_1", { inputs: [row] });
       expect([answer.version, answer.cached]).toEqual([2, true]);
     }
-    for (const row of [rows[4]!, rows[5]!]) expect((await stack.service.predict("activity-player_1", { inputs: [row] })).cached).toBe(false);
+    for (const row of [rows[4]!, rows[5]!])
+      expect((await stack.service.predict("activity-player_1", { inputs: [row] })).cached).toBe(false);
     // A file the profile names but that is gone is reported once, and the most requested inputs still get ready.
     rmSync(file);
     expect(await stack.service.pregenerate("activity-player_1")).toBe(2);
     expect(await stack.service.pregenerate("activity-player_1")).toBe(2);
-    expect(warnings.filter((w) => w.includes("cannot read"))).toEqual([expect.stringContaining(`cache.pregenerate.file: cannot read ${file} (`)]);
+    expect(warnings.filter((w) => w.includes("cannot read"))).toEqual([
+      expect.stringContaining(`cache.pregenerate.file: cannot read ${file} (`),
+    ]);
     stack.close();
   }, 60_000);
 
@@ -206,7 +256,8 @@ describe("prediction cache", () => {
       const v1 = await first.store.addVersion("activity-player_1", models.good.artifact, metadataOf(models.good));
       await first.activator.activate("activity-player_1", v1.version, "test");
       expect((await first.service.predict("activity-player_1", { inputs: rows })).cached).toBe(false);
-      // The tiered cache writes an entry to disk once it is asked for again (disk_after: 2); one asked once stays in memory.
+      // The tiered cache writes an entry to disk once it is asked for again (disk_after: 2); one asked once stays in
+      // memory.
       const once = [rows[0]!.map((x) => x + 1)];
       if (type === "tiered") {
         expect((await first.service.predict("activity-player_1", { inputs: rows })).cached).toBe(true);
@@ -216,7 +267,8 @@ describe("prediction cache", () => {
       const second = await servingStack(home, { cache: { type } });
       const again = await second.service.predict("activity-player_1", { inputs: rows });
       expect([type, again.cached]).toEqual([type, true]);
-      if (type === "tiered") expect((await second.service.predict("activity-player_1", { inputs: once })).cached).toBe(false);
+      if (type === "tiered")
+        expect((await second.service.predict("activity-player_1", { inputs: once })).cached).toBe(false);
       expect(second.service.cacheStats().entries).toBeGreaterThanOrEqual(1);
       second.service.clearCache();
       expect(second.service.cacheStats().entries).toBe(0);

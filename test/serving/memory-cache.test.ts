@@ -1,11 +1,14 @@
-import { expect, test } from "bun:test";
 import { heapStats } from "bun:jsc";
+import { expect, test } from "bun:test";
 import { MemoryEntries } from "../../plugins/caches/memory.ts";
 import { Probation } from "../../plugins/caches/probation.ts";
 import { FakeClock } from "../fake-clock.ts";
 
 const key = (model: string, n: number) => `${model}/1/${n.toString(16).padStart(40, "0")}`;
-const answer = (n: number) => ({ outputs: [{ label: "sprint", probabilities: { jog: n / 1000, sprint: 1 - n / 1000 } }], at: n });
+const answer = (n: number) => ({
+  outputs: [{ label: "sprint", probabilities: { jog: n / 1000, sprint: 1 - n / 1000 } }],
+  at: n,
+});
 
 test("an entry stored once waits in probation as bytes, comes back equal, and joins the LRU when asked for", () => {
   const clock = new FakeClock(1_000);

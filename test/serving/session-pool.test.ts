@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { signatureOf } from "../../runtime/inference/model-signature.ts";
 import { loadOnnxRuntime, type OnnxRuntime } from "../../runtime/inference/onnx-runtime.ts";
+import { describe as describeModel, formatOutputs } from "../../runtime/inference/session-outputs.ts";
 import { SessionPool, type SessionPoolOptions } from "../../runtime/inference/session-pool.ts";
 import { sessionBytes } from "../../runtime/inference/session-slot.ts";
-import { signatureOf } from "../../runtime/inference/model-signature.ts";
-import { describe as describeModel, formatOutputs } from "../../runtime/inference/session-outputs.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { tempDir } from "../helpers.ts";
@@ -31,16 +31,27 @@ async function setup(dir: string, options: Partial<SessionPoolOptions> = {}) {
   const { runtime, created, options: sessionOptions } = countingRuntime(join(dir, "cache"));
   const clock = new FakeClock(Date.UTC(2026, 10, 23));
   const unloaded: unknown[] = [];
-  const pool = new SessionPool({ runtime, memoryBudgetMb: 512, accelerator: "cpu", maxBatchRows: 64, logger: silentLogger, clock, events: { emit: (type, data) => type === "model.unloaded" && unloaded.push(data) }, ...options });
+  const pool = new SessionPool({
+    runtime,
+    memoryBudgetMb: 512,
+    accelerator: "cpu",
+    maxBatchRows: 64,
+    logger: silentLogger,
+    clock,
+    events: { emit: (type, data) => type === "model.unloaded" && unloaded.push(data) },
+    ...options,
+  });
   const row = models.heldOut.x.slice(0, models.heldOut.featureNames.length);
-  const ask = async (model: string, artifact = models.good.artifact) => pool.run(await pool.acquire(model, 1, artifact), row, 1);
+  const ask = async (model: string, artifact = models.good.artifact) =>
+    pool.run(await pool.acquire(model, 1, artifact), row, 1);
   return { models, pool, clock, unloaded, created, sessionOptions, ask, row };
 }
 
 const kept = (pool: SessionPool) => pool.loaded().map((slot) => slot.model);
 
 describe("session pool admission", () => {
-  test("traffic round-robin over more models than fit: the sessions kept stay, the others load for their requests and go", async () => {
+  test("traffic round-robin over more models than fit: the sessions kept stay, the others load for their requests " +
+    "and go", async () => {
     await using dir = tempDir();
     const { pool, clock, unloaded, created, ask } = await setup(dir.path, { maxLoaded: 3 });
     const names = ["m0", "m1", "m2", "m3", "m4", "m5"];
@@ -59,14 +70,21 @@ describe("session pool admission", () => {
     await pool.close();
   }, 60_000);
 
-  test("a hot model is not evicted by a one-off; a newcomer asked for more often takes the least recently used place once it has been kept long enough", async () => {
+  test("a hot model is not evicted by a one-off; a newcomer asked for more often takes the least recently used place " +
+    "once it has been kept long enough", async () => {
     await using dir = tempDir();
     const { pool, clock, unloaded, ask, models } = await setup(dir.path, { maxLoaded: 2, minResidenceMs: 10_000 });
     for (let i = 0; i < 5; i++) await ask("hot");
     await ask("warm");
     await ask("hot");
     // The one-off, answered by the weak model so that its answer tells which session gave it.
-    const alone = new SessionPool({ runtime: () => loadOnnxRuntime({ preference: "auto", cacheDir: join(dir.path, "cache") }), memoryBudgetMb: 512, accelerator: "cpu", maxBatchRows: 64, logger: silentLogger });
+    const alone = new SessionPool({
+      runtime: () => loadOnnxRuntime({ preference: "auto", cacheDir: join(dir.path, "cache") }),
+      memoryBudgetMb: 512,
+      accelerator: "cpu",
+      maxBatchRows: 64,
+      logger: silentLogger,
+    });
     const row = models.heldOut.x.slice(0, models.heldOut.featureNames.length);
     const weakAnswer = await alone.run(await alone.acquire("one-off", 1, models.weak.artifact), row, 1);
     await alone.close();
@@ -107,7 +125,13 @@ describe("session pool admission", () => {
     const { pool, clock, ask, models } = await setup(dir.path, { memoryBudgetMb: 1 });
     const estimate = (artifact: string) => sessionBytes(statSync(artifact).size);
     for (let round = 0; round < 3; round++) {
-      for (const [i, artifact] of [models.weak.artifact, models.good.artifact, models.weak.artifact, models.newer.artifact, models.weak.artifact].entries()) {
+      for (const [i, artifact] of [
+        models.weak.artifact,
+        models.good.artifact,
+        models.weak.artifact,
+        models.newer.artifact,
+        models.weak.artifact,
+      ].entries()) {
         await ask(`m${i}`, artifact);
         expect(pool.sessions().bytes).toBeLessThanOrEqual(1_048_576);
       }
@@ -115,8 +139,20 @@ describe("session pool admission", () => {
     }
     const loaded = pool.loaded();
     expect(loaded.length).toBeGreaterThanOrEqual(1);
-    for (const slot of loaded) expect(slot.bytes).toBe(estimate(slot.model === "m1" ? models.good.artifact : slot.model === "m3" ? models.newer.artifact : models.weak.artifact));
-    expect(pool.sessions()).toMatchObject({ budget_bytes: 1_048_576, bytes: loaded.reduce((sum, slot) => sum + slot.bytes, 0) });
+    for (const slot of loaded)
+      expect(slot.bytes).toBe(
+        estimate(
+          slot.model === "m1"
+            ? models.good.artifact
+            : slot.model === "m3"
+              ? models.newer.artifact
+              : models.weak.artifact,
+        ),
+      );
+    expect(pool.sessions()).toMatchObject({
+      budget_bytes: 1_048_576,
+      bytes: loaded.reduce((sum, slot) => sum + slot.bytes, 0),
+    });
     await pool.close();
   }, 60_000);
 
@@ -126,7 +162,8 @@ describe("session pool admission", () => {
     const stack = await servingStack(dir.path);
     const row = models.heldOut.x.slice(0, models.heldOut.featureNames.length);
     for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 30; i++) await stack.pool.run(await stack.pool.acquire(`activity-player_${i}`, 1, models.good.artifact), row, 1);
+      for (let i = 0; i < 30; i++)
+        await stack.pool.run(await stack.pool.acquire(`activity-player_${i}`, 1, models.good.artifact), row, 1);
     }
     expect(stack.pool.sessions()).toMatchObject({ loaded: 30, loads: 30, not_kept: 0, evictions: 0 });
     await stack.close();

@@ -8,7 +8,10 @@ describe("state queries", () => {
   test("runs in progress, counts by status, and left-over runs marked interrupted", async () => {
     await using dir = tempDir();
     const state = openState(dir.path);
-    const insert = state.db.query("INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at) VALUES (?, 'a', ?, 's', 't', ?, ?, ?)");
+    const insert = state.db.query(
+      "INSERT INTO runs (id, job, key, strategy, trigger, status, created_at, started_at) VALUES (?, 'a', ?, 's', " +
+        "'t', ?, ?, ?)",
+    );
     insert.run("r1", "k1", "succeeded", 1, 1);
     insert.run("r2", "k2", "running", 2, 3);
     insert.run("r3", null, "paused", 3, 2);
@@ -20,9 +23,17 @@ describe("state queries", () => {
       { job: "a", status: "running", count: 1 },
       { job: "a", status: "succeeded", count: 1 },
     ]);
-    expect(interruptRunsLeftOver(state.db, 99).map((run) => run.id).sort()).toEqual(["r2", "r3", "r4"]);
+    expect(
+      interruptRunsLeftOver(state.db, 99)
+        .map((run) => run.id)
+        .sort(),
+    ).toEqual(["r2", "r3", "r4"]);
     expect(runsInProgress(state.db)).toEqual([]);
-    expect(state.db.query<{ n: number }, []>("SELECT count(*) AS n FROM runs WHERE status = 'interrupted' AND ended_at = 99").get()?.n).toBe(3);
+    expect(
+      state.db
+        .query<{ n: number }, []>("SELECT count(*) AS n FROM runs WHERE status = 'interrupted' AND ended_at = 99")
+        .get()?.n,
+    ).toBe(3);
     expect(interruptRunsLeftOver(state.db, 100)).toEqual([]);
     state.close();
   });
@@ -31,7 +42,10 @@ describe("state queries", () => {
     await using dir = tempDir();
     const state = openState(dir.path);
     expect(modelCounts(state.db)).toEqual({ count: 0, active: 0 });
-    const version = state.db.query("INSERT INTO model_versions (model, version, path, sha256, status, created_at) VALUES (?, ?, 'p', 'h', 'stored', 0)");
+    const version = state.db.query(
+      "INSERT INTO model_versions (model, version, path, sha256, status, created_at) VALUES (?, ?, 'p', 'h', " +
+        "'stored', 0)",
+    );
     version.run("b", 1);
     version.run("b", 2);
     version.run("a", 1);

@@ -21,7 +21,16 @@ describe("home lock", () => {
     const path = join(dir.path, "edgetrain.lock");
     const sleeper = Bun.spawn(["sleep", "30"]);
     try {
-      writeFileSync(path, JSON.stringify({ pid: sleeper.pid, start_time: processStartTime(sleeper.pid), host: hostname(), command: "sleep 30", created: "then" }));
+      writeFileSync(
+        path,
+        JSON.stringify({
+          pid: sleeper.pid,
+          start_time: processStartTime(sleeper.pid),
+          host: hostname(),
+          command: "sleep 30",
+          created: "then",
+        }),
+      );
       expect(() => acquireLock(path, "home X")).toThrow(`home X is locked by pid ${sleeper.pid} (sleep 30)`);
       expect(readLockOwner(path)?.pid).toBe(sleeper.pid);
     } finally {
@@ -33,7 +42,10 @@ describe("home lock", () => {
     await using dir = tempDir();
     const path = join(dir.path, "edgetrain.lock");
     const pid = await deadPid();
-    writeFileSync(path, JSON.stringify({ pid, start_time: 1, host: hostname(), command: "edgetrain run", created: "then" }));
+    writeFileSync(
+      path,
+      JSON.stringify({ pid, start_time: 1, host: hostname(), command: "edgetrain run", created: "then" }),
+    );
     const lock = acquireLock(path, "home");
     expect(lock.replaced?.pid).toBe(pid);
     expect(readLockOwner(path)?.pid).toBe(process.pid);
@@ -46,7 +58,16 @@ describe("home lock", () => {
     const path = join(dir.path, "edgetrain.lock");
     const sleeper = Bun.spawn(["sleep", "30"]);
     try {
-      writeFileSync(path, JSON.stringify({ pid: sleeper.pid, start_time: processStartTime(sleeper.pid)! - 1, host: hostname(), command: "old", created: "then" }));
+      writeFileSync(
+        path,
+        JSON.stringify({
+          pid: sleeper.pid,
+          start_time: processStartTime(sleeper.pid)! - 1,
+          host: hostname(),
+          command: "old",
+          created: "then",
+        }),
+      );
       const lock = acquireLock(path, "home");
       expect(lock.replaced?.command).toBe("old");
       lock.release();
@@ -55,14 +76,18 @@ describe("home lock", () => {
     }
   });
 
-  test.skipIf(tinyDiskUnavailable !== undefined)(`on a full disk: fails for lack of space and leaves no file behind${tinyDiskUnavailable ? ` (skipped: ${tinyDiskUnavailable})` : ""}`, async () => {
-    await using disk = tinyDisk(1);
-    const home = join(disk.path, "home");
-    mkdirSync(home);
-    disk.fill();
-    expect(() => acquireLock(join(home, "edgetrain.lock"), "home")).toThrow("ENOSPC: no space left on device");
-    expect(readdirSync(home)).toEqual([]);
-  });
+  test.skipIf(tinyDiskUnavailable !== undefined)(
+    `on a full disk: fails for lack of space and leaves no file ` +
+      `behind${tinyDiskUnavailable ? ` (skipped: ${tinyDiskUnavailable})` : ""}`,
+    async () => {
+      await using disk = tinyDisk(1);
+      const home = join(disk.path, "home");
+      mkdirSync(home);
+      disk.fill();
+      expect(() => acquireLock(join(home, "edgetrain.lock"), "home")).toThrow("ENOSPC: no space left on device");
+      expect(readdirSync(home)).toEqual([]);
+    },
+  );
 });
 
 describe("state database", () => {
@@ -90,20 +115,30 @@ describe("state database", () => {
     expect(() => openState(join(dir.path, "state"))).toThrow("schema version 999, newer than this edgetrain knows");
   });
 
-  test("a file that is not a database is refused with its name and what moving it away would lose; it is left as it was", async () => {
-    await using dir = tempDir();
-    const file = join(dir.path, "state", "edgetrain.db");
-    mkdirSync(join(dir.path, "state"));
-    const garbage = new Uint8Array(8192).map((_, i) => (i * 7919) % 251);
-    writeFileSync(file, garbage);
-    let error: unknown;
-    try {
-      openState(join(dir.path, "state"));
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toMatchObject({ code: "state_failed", message: `cannot open state database ${file}: file is not a database`, details: { file } });
-    expect((error as { hint: string }).hint).toContain("models and their versions are indexed again from the models folder");
-    expect(new Uint8Array(readFileSync(file))).toEqual(garbage);
-  });
+  test(
+    "a file that is not a database is refused with its name and what moving it away would lose; it is left as it " +
+      "was",
+    async () => {
+      await using dir = tempDir();
+      const file = join(dir.path, "state", "edgetrain.db");
+      mkdirSync(join(dir.path, "state"));
+      const garbage = new Uint8Array(8192).map((_, i) => (i * 7919) % 251);
+      writeFileSync(file, garbage);
+      let error: unknown;
+      try {
+        openState(join(dir.path, "state"));
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toMatchObject({
+        code: "state_failed",
+        message: `cannot open state database ${file}: file is not a database`,
+        details: { file },
+      });
+      expect((error as { hint: string }).hint).toContain(
+        "models and their versions are indexed again from the models folder",
+      );
+      expect(new Uint8Array(readFileSync(file))).toEqual(garbage);
+    },
+  );
 });

@@ -2,11 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import commandStrategy from "../../plugins/strategies/command/index.ts";
+import { resolveProfile } from "../../runtime/config/validate-profile.ts";
 import { runCapacity } from "../../runtime/governor/run-capacity.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { RunCapacity, TrainResult } from "../../runtime/plugin-api.ts";
 import { registryOf } from "../../runtime/plugins/registry.ts";
-import { resolveProfile } from "../../runtime/config/validate-profile.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { JobRunner } from "../../runtime/training/job-runner.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
@@ -91,43 +91,46 @@ describe("command strategy: capacity probe and staged start", () => {
     expect(beats.indexOf("start 1")).toBeGreaterThan(beats.indexOf("beat 0", beats.indexOf("beat 0") + 1));
   });
 
-  test("GPU memory read per process (a stand-in nvidia-smi): only the workers that fit gpu_memory_fraction start", async () => {
-    await using dir = tempDir();
-    const script = dir.write("gpu-allocate.py", allocatingTrainer);
-    // Each trainer process holds 3000 MB of a 12000 MB GPU, which other work fills by 2000 MB.
-    const standIn = dir.write(
-      "bin/nvidia-smi",
-      `#!/bin/sh
+  test(
+    "GPU memory read per process (a stand-in nvidia-smi): only the workers that fit gpu_memory_fraction " + "start",
+    async () => {
+      await using dir = tempDir();
+      const script = dir.write("gpu-allocate.py", allocatingTrainer);
+      // Each trainer process holds 3000 MB of a 12000 MB GPU, which other work fills by 2000 MB.
+      const standIn = dir.write(
+        "bin/nvidia-smi",
+        `#!/bin/sh
 trainers=$(for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q gpu-allocate.py && echo "\${p#/proc/}"; done)
 case "$1" in
   --query-compute-apps=*) for pid in $trainers; do echo "$pid, 3000"; done; echo "1, 2000" ;;
   --query-gpu=*) echo "$((2000 + 3000 * $(echo $trainers | wc -w))), 12000" ;;
 esac
 `,
-    );
-    chmodSync(standIn, 0o755);
-    const capacity = runCapacity({
-      memoryReserveMb: 64,
-      gpuMemoryFraction: 0.9,
-      maxPauseMs: 60_000,
-      hostRoot: "/",
-      toolPath: join(dir.path, "bin"),
-    });
-    const started = run(
-      dir.path,
-      { command: [python, script], workers: 4, params: { mb: 10, beats: 8 } },
-      4096,
-      capacity,
-    );
-    await started.done;
-    expect(started.ramp()[0]).toMatch(
-      /^started 2 of 4 workers: each needs ~\d+ MB and ~2\.9 GB of GPU memory, .* free; a 3rd would pass gpu_memory_fraction 0\.9 of 11\.7 GB GPU memory$/,
-    );
-    expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({
-      started: 2,
-      gpu_need_mb: 3000,
-    });
-  });
+      );
+      chmodSync(standIn, 0o755);
+      const capacity = runCapacity({
+        memoryReserveMb: 64,
+        gpuMemoryFraction: 0.9,
+        maxPauseMs: 60_000,
+        hostRoot: "/",
+        toolPath: join(dir.path, "bin"),
+      });
+      const started = run(
+        dir.path,
+        { command: [python, script], workers: 4, params: { mb: 10, beats: 8 } },
+        4096,
+        capacity,
+      );
+      await started.done;
+      expect(started.ramp()[0]).toMatch(
+        /^started 2 of 4 workers: each needs ~\d+ MB and ~2\.9 GB of GPU memory, .* free; a 3rd would pass gpu_memory_fraction 0\.9 of 11\.7 GB GPU memory$/,
+      );
+      expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({
+        started: 2,
+        gpu_need_mb: 3000,
+      });
+    },
+  );
 
   test("a first worker that ends before its second heartbeat ends the probe; the others still start", async () => {
     await using dir = tempDir();
@@ -148,7 +151,8 @@ esac
     ]);
   });
 
-  test("memory tightening later stops the newest worker (SIGSTOP), then cancels it past max_pause; the run goes on", async () => {
+  test("memory tightening later stops the newest worker (SIGSTOP), then cancels it past max_pause; the run goes " +
+    "on", async () => {
     await using dir = tempDir();
     const script = dir.write("allocate.py", allocatingTrainer);
     const host = runCapacity({ memoryReserveMb: 64, gpuMemoryFraction: 0.9, maxPauseMs: 1500, hostRoot: "/" });
@@ -191,7 +195,9 @@ esac
     const home = join(dir.path, "home");
     const file = dir.write(
       "home/profile.yaml",
-      `paths:\n  home: ${home}\ngovernor: { memory_limit_mb: 300, memory_reserve_mb: 64 }\njobs:\n  trainers:\n    strategy: command\n    options: { command: [${python}, ${script}], workers: 4, params: { mb: 100, beats: 6 } }\n`,
+      `paths:\n  home: ${home}\ngovernor: { memory_limit_mb: 300, memory_reserve_mb: 64 }\njobs:\n  trainers:\n    ` +
+        `strategy: command\n    options: { command: [${python}, ${script}], workers: 4, params: { mb: 100, beats: 6 ` +
+        `} }\n`,
     );
     const resolved = await resolveProfile(file, testEnvironment(dir.path));
     expect(resolved.problems.filter((problem) => problem.severity === "error")).toEqual([]);

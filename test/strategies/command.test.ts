@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import commandStrategy from "../../plugins/strategies/command/index.ts";
-import { processGroupMembers as membersOf } from "../../runtime/os/process-identity.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
+import { processGroupMembers as membersOf } from "../../runtime/os/process-identity.ts";
 import type { TrainResult } from "../../runtime/plugin-api.ts";
 import { registryOf } from "../../runtime/plugins/registry.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
@@ -25,7 +25,12 @@ interface Started {
   progress: Array<{ done: number; total: number; message?: string }>;
 }
 
-async function start(runDir: string, options: Record<string, unknown>, memoryLimitMb?: number, threadsAllowed?: number): Promise<Started> {
+async function start(
+  runDir: string,
+  options: Record<string, unknown>,
+  memoryLimitMb?: number,
+  threadsAllowed?: number,
+): Promise<Started> {
   const events: Started["events"] = [];
   const progress: Started["progress"] = [];
   const abort = new AbortController();
@@ -35,8 +40,19 @@ async function start(runDir: string, options: Record<string, unknown>, memoryLim
   const done = runStrategy({
     strategy: "command",
     options,
-    scope: { plugins: registryOf([commandStrategy]), logger: silentLogger, paths: pathsIn(runDir), events: { emit: (type, data) => void events.push({ type, data }) } },
-    job: "gpu-trainers", key: "resnet", runDir, signal: abort.signal, pause, threads, memoryLimitMb,
+    scope: {
+      plugins: registryOf([commandStrategy]),
+      logger: silentLogger,
+      paths: pathsIn(runDir),
+      events: { emit: (type, data) => void events.push({ type, data }) },
+    },
+    job: "gpu-trainers",
+    key: "resnet",
+    runDir,
+    signal: abort.signal,
+    pause,
+    threads,
+    memoryLimitMb,
     progress: { update: (done, total, message) => void progress.push({ done, total, message }) },
     loadData: () => Promise.reject(new Error("external trainers read their own data")),
   });
@@ -53,36 +69,57 @@ async function until(predicate: () => boolean, ms = 5000): Promise<void> {
 }
 
 /** A trainer in shell: `beats` heartbeats (with its pid) every `every` seconds, then `tail` commands. */
-const shellTrainer = (beats: number, every: number, tail = 'echo \'{"event":"artifact","path":"model.onnx"}\'; touch model.onnx') =>
-  `i=0; while [ $i -lt ${beats} ]; do i=$((i+1)); echo "{\\"event\\":\\"heartbeat\\",\\"epoch\\":$i,\\"epochs\\":${beats},\\"pid\\":$$}"; sleep ${every}; done; ${tail}`;
+const shellTrainer = (
+  beats: number,
+  every: number,
+  tail = 'echo \'{"event":"artifact","path":"model.onnx"}\'; touch model.onnx',
+) =>
+  `i=0; while [ $i -lt ${beats} ]; do i=$((i+1)); echo ` +
+  `"{\\"event\\":\\"heartbeat\\",\\"epoch\\":$i,\\"epochs\\":${beats},\\"pid\\":$$}"; sleep ${every}; done; ${tail}`;
 
 describe("command strategy", () => {
-  test.skipIf(!hasOnnx)("the example trainer: heartbeats, checkpoints, log tail and an ONNX artifact, from two workers", async () => {
-    await using dir = tempDir();
-    const run = await start(dir.path, { command: [python, example], params: { epochs: 3 }, workers: 2, select_metric: "accuracy" });
-    const result = await run.done;
-    expect(result.metrics.accuracy).toBeGreaterThan(0.9);
-    const workers = (result.metadata!.workers as Array<{ id: number; dir: string; checkpoints: unknown[]; log_tail: string[]; lastHeartbeat: { epoch: number } }>);
-    expect(workers.map((w) => w.id)).toEqual([0, 1]);
-    for (const worker of workers) {
-      expect(worker.dir).toBe(join(dir.path, `worker-${worker.id}`));
-      expect(worker.checkpoints).toHaveLength(3);
-      expect(worker.lastHeartbeat.epoch).toBe(3);
-      expect(worker.log_tail[0]).toStartWith(`worker ${worker.id}: 400 rows`);
-      expect(JSON.parse(readFileSync(join(worker.dir, "status.json"), "utf8")).status).toBe("succeeded");
-      expect(readFileSync(join(worker.dir, "train.log"), "utf8")).toContain('"event": "checkpoint"');
-    }
-    expect(run.events.filter((e) => e.type === "run.heartbeat")).toHaveLength(6);
-    expect(run.progress.at(-1)).toMatchObject({ done: 3, total: 3 });
-    const session = await ort.InferenceSession.create(result.artifact);
-    const out = await session.run({ features: new ort.Tensor("float32", Float32Array.from([2, 2, -2, -2]), [2, 2]) });
-    expect(Array.from(out.label!.data as BigInt64Array, Number)).toEqual([1, 0]);
-  }, 30_000);
+  test.skipIf(!hasOnnx)(
+    "the example trainer: heartbeats, checkpoints, log tail and an ONNX artifact, from two workers",
+    async () => {
+      await using dir = tempDir();
+      const run = await start(dir.path, {
+        command: [python, example],
+        params: { epochs: 3 },
+        workers: 2,
+        select_metric: "accuracy",
+      });
+      const result = await run.done;
+      expect(result.metrics.accuracy).toBeGreaterThan(0.9);
+      const workers = result.metadata!.workers as Array<{
+        id: number;
+        dir: string;
+        checkpoints: unknown[];
+        log_tail: string[];
+        lastHeartbeat: { epoch: number };
+      }>;
+      expect(workers.map((w) => w.id)).toEqual([0, 1]);
+      for (const worker of workers) {
+        expect(worker.dir).toBe(join(dir.path, `worker-${worker.id}`));
+        expect(worker.checkpoints).toHaveLength(3);
+        expect(worker.lastHeartbeat.epoch).toBe(3);
+        expect(worker.log_tail[0]).toStartWith(`worker ${worker.id}: 400 rows`);
+        expect(JSON.parse(readFileSync(join(worker.dir, "status.json"), "utf8")).status).toBe("succeeded");
+        expect(readFileSync(join(worker.dir, "train.log"), "utf8")).toContain('"event": "checkpoint"');
+      }
+      expect(run.events.filter((e) => e.type === "run.heartbeat")).toHaveLength(6);
+      expect(run.progress.at(-1)).toMatchObject({ done: 3, total: 3 });
+      const session = await ort.InferenceSession.create(result.artifact);
+      const out = await session.run({ features: new ort.Tensor("float32", Float32Array.from([2, 2, -2, -2]), [2, 2]) });
+      expect(Array.from(out.label!.data as BigInt64Array, Number)).toEqual([1, 0]);
+    },
+    30_000,
+  );
 
   test("a trainer's log lines are events while it runs, not only a tail at its end", async () => {
     await using dir = tempDir();
     const go = join(dir.path, "go");
-    const trainer = `echo loading data; echo cuda not found >&2; while [ ! -f ${go} ]; do sleep 0.05; done; ` +
+    const trainer =
+      `echo loading data; echo cuda not found >&2; while [ ! -f ${go} ]; do sleep 0.05; done; ` +
       `echo '{"event":"artifact","path":"model.onnx"}'; touch model.onnx`;
     const run = await start(dir.path, { command: trainer });
     const lines = () => run.events.filter((e) => e.type === "run.log").map((e) => e.data.line);
@@ -95,11 +132,21 @@ describe("command strategy", () => {
 
   test("a silent trainer is marked stalled and killed; with on_stall: restart it is restarted first", async () => {
     await using dir = tempDir();
-    const killed = await start(dir.path, { command: shellTrainer(1, 30), heartbeat_timeout: "400ms", grace_period: "200ms" });
+    const killed = await start(dir.path, {
+      command: shellTrainer(1, 30),
+      heartbeat_timeout: "400ms",
+      grace_period: "200ms",
+    });
     await expect(killed.done).rejects.toThrow("worker 0 stalled: no heartbeat for 0.4 s");
     expect(killed.events.some((e) => e.type === "run.stalled")).toBe(true);
 
-    const restarted = await start(join(dir.path, "again"), { command: shellTrainer(1, 30), heartbeat_timeout: "400ms", grace_period: "200ms", on_stall: "restart", max_restarts: 1 });
+    const restarted = await start(join(dir.path, "again"), {
+      command: shellTrainer(1, 30),
+      heartbeat_timeout: "400ms",
+      grace_period: "200ms",
+      on_stall: "restart",
+      max_restarts: 1,
+    });
     await expect(restarted.done).rejects.toThrow("stalled: no heartbeat for 0.4 s after 1 restart(s)");
     expect(restarted.events.filter((e) => e.type === "run.heartbeat")).toHaveLength(2);
   }, 30_000);
@@ -121,11 +168,21 @@ describe("command strategy", () => {
     expect(result.artifact).toBe(join(dir.path, "worker-0/model.onnx"));
   }, 30_000);
 
-  test("trainers past the thread allowance stay stopped until one before them finishes or the allowance grows", async () => {
+  test("trainers past the thread allowance stay stopped until one before them finishes or the allowance " +
+    "grows", async () => {
     await using dir = tempDir();
-    const run = await start(dir.path, { command: shellTrainer(4, 0.1), workers: 3, heartbeat_timeout: "500ms" }, undefined, 1);
-    const beat = (worker: number, epoch: number) => run.events.findIndex((e) => e.type === "run.heartbeat" && e.data.worker === worker && (e.data.epoch as number) >= epoch);
-    const pidOf = (worker: number) => run.events.find((e) => e.type === "run.process" && e.data.worker === worker)!.data.pid as number;
+    const run = await start(
+      dir.path,
+      { command: shellTrainer(4, 0.1), workers: 3, heartbeat_timeout: "500ms" },
+      undefined,
+      1,
+    );
+    const beat = (worker: number, epoch: number) =>
+      run.events.findIndex(
+        (e) => e.type === "run.heartbeat" && e.data.worker === worker && (e.data.epoch as number) >= epoch,
+      );
+    const pidOf = (worker: number) =>
+      run.events.find((e) => e.type === "run.process" && e.data.worker === worker)!.data.pid as number;
     await until(() => run.events.filter((e) => e.type === "run.process").length === 3);
     await until(() => stoppedOrStopping(pidOf(2)));
     // Stopped or not, all three count as the run's trainers: the governor's latency guard takes them one at a time.
@@ -139,13 +196,19 @@ describe("command strategy", () => {
     run.threads.set(undefined);
     const result = await run.done;
     expect(beat(2, 2)).toBeGreaterThanOrEqual(widenedAt);
-    expect((result.metadata!.workers as Array<{ status: string }>).map((w) => w.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect((result.metadata!.workers as Array<{ status: string }>).map((w) => w.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
     expect(run.threads.inUse).toBe(0);
   }, 30_000);
 
   test("cancel sends SIGTERM, then SIGKILL to a trainer that ignores it, and leaves no orphan", async () => {
     await using dir = tempDir();
-    const script = `trap '' TERM; sleep 300 & echo "{\\"event\\":\\"heartbeat\\",\\"pid\\":$$,\\"child\\":$!}"; while true; do sleep 0.1; echo '{"event":"heartbeat"}'; done`;
+    const script =
+      `trap '' TERM; sleep 300 & echo "{\\"event\\":\\"heartbeat\\",\\"pid\\":$$,\\"child\\":$!}"; ` +
+      `while true; do sleep 0.1; echo '{"event":"heartbeat"}'; done`;
     const run = await start(dir.path, { command: script, grace_period: "300ms" });
     await until(() => run.events.some((e) => e.type === "run.heartbeat" && e.data.child));
     const { pid, child } = run.events.find((e) => e.data.child)!.data as { pid: number; child: number };
@@ -159,10 +222,16 @@ describe("command strategy", () => {
 
   test("a trainer over governor.memory_limit_mb is stopped with a clear message", async () => {
     await using dir = tempDir();
-    const hog = `import json, time\nblock = bytearray(300 * 1024 * 1024)\nfor i in range(0, len(block), 4096): block[i] = 1\nwhile True:\n    print(json.dumps({"event": "heartbeat"}), flush=True)\n    time.sleep(0.1)\n`;
+    const hog =
+      `import json, time\nblock = bytearray(300 * 1024 * 1024)\nfor i in range(0, len(block), 4096): ` +
+      `block[i] = 1\nwhile True:\n    print(json.dumps({"event": "heartbeat"}), flush=True)\n    time.sleep(0.1)\n`;
     const file = join(dir.path, "hog.py");
     await Bun.write(file, hog);
-    const run = await start(join(dir.path, "run"), { command: [python, file], heartbeat_timeout: "5s", grace_period: "200ms" }, 100);
+    const run = await start(
+      join(dir.path, "run"),
+      { command: [python, file], heartbeat_timeout: "5s", grace_period: "200ms" },
+      100,
+    );
     await expect(run.done).rejects.toThrow(/worker 0 stopped: uses \d+ MB, over governor.memory_limit_mb 100 MB/);
   }, 30_000);
 
@@ -182,20 +251,56 @@ describe("runs by hand are recorded", () => {
     const { Database } = await import("bun:sqlite");
     const home = join(dir.path, "home");
     expect((await runCli(["setup", "--home", home], { home: dir.path })).code).toBe(0);
-    const trainer = "echo 'loading data'; for e in 1 2; do echo \"{\\\"event\\\":\\\"heartbeat\\\",\\\"epoch\\\":$e,\\\"epochs\\\":2,\\\"loss\\\":0.$e}\"; echo \"{\\\"event\\\":\\\"checkpoint\\\",\\\"path\\\":\\\"ckpt$e\\\",\\\"metrics\\\":{\\\"loss\\\":0.$e}}\"; done; touch model.onnx; echo '{\"event\":\"artifact\",\"path\":\"model.onnx\",\"metrics\":{\"accuracy\":0.9}}'";
-    const fit = await runCli(["fit", "--home", home, "--strategy", "command", "--set", `command=${JSON.stringify(trainer)}`, "--json", "--out", join(dir.path, "m.onnx")], { home: dir.path });
+    const trainer =
+      "echo 'loading data'; for e in 1 2; do echo " +
+      '"{\\"event\\":\\"heartbeat\\",\\"epoch\\":$e,\\"epochs\\":2,\\"loss\\":0.$e}"; echo ' +
+      '"{\\"event\\":\\"checkpoint\\",\\"path\\":\\"ckpt$e\\",\\"metrics\\":{\\"loss\\":0.$e}}"; done; touch ' +
+      'model.onnx; echo \'{"event":"artifact","path":"model.onnx","metrics":{"accuracy":0.9}}\'';
+    const fit = await runCli(
+      [
+        "fit",
+        "--home",
+        home,
+        "--strategy",
+        "command",
+        "--set",
+        `command=${JSON.stringify(trainer)}`,
+        "--json",
+        "--out",
+        join(dir.path, "m.onnx"),
+      ],
+      { home: dir.path },
+    );
     expect(fit.stderr).toBe("");
     const { run } = JSON.parse(fit.stdout) as { run: string };
     const db = new Database(join(home, "state/edgetrain.db"), { readonly: true });
-    const row = db.query<{ status: string; trigger: string; metrics: string; details: string; run_dir: string }, [string]>("SELECT status, trigger, metrics, details, run_dir FROM runs WHERE id = ?").get(run)!;
+    const row = db
+      .query<{ status: string; trigger: string; metrics: string; details: string; run_dir: string }, [string]>(
+        "SELECT status, trigger, metrics, details, run_dir FROM runs WHERE id = ?",
+      )
+      .get(run)!;
     db.close();
-    expect(row).toMatchObject({ status: "succeeded", trigger: "manual: edgetrain fit", run_dir: join(home, "runs", run) });
+    expect(row).toMatchObject({
+      status: "succeeded",
+      trigger: "manual: edgetrain fit",
+      run_dir: join(home, "runs", run),
+    });
     expect(JSON.parse(row.metrics)).toEqual({ accuracy: 0.9 });
-    const details = JSON.parse(row.details) as { last_heartbeat: { epoch: number }; checkpoints: Array<{ path: string }>; log_tail: string[] };
+    const details = JSON.parse(row.details) as {
+      last_heartbeat: { epoch: number };
+      checkpoints: Array<{ path: string }>;
+      log_tail: string[];
+    };
     expect(details.last_heartbeat.epoch).toBe(2);
-    expect(details.checkpoints.map((c) => c.path)).toEqual([join(home, "runs", run, "worker-0/ckpt1"), join(home, "runs", run, "worker-0/ckpt2")]);
+    expect(details.checkpoints.map((c) => c.path)).toEqual([
+      join(home, "runs", run, "worker-0/ckpt1"),
+      join(home, "runs", run, "worker-0/ckpt2"),
+    ]);
     expect(details.log_tail).toEqual(["loading data"]);
-    const file = JSON.parse(readFileSync(join(home, "runs", run, "run.json"), "utf8")) as { status: string; checkpoints: unknown[] };
+    const file = JSON.parse(readFileSync(join(home, "runs", run, "run.json"), "utf8")) as {
+      status: string;
+      checkpoints: unknown[];
+    };
     expect(file.status).toBe("succeeded");
     expect(file.checkpoints).toHaveLength(2);
   }, 30_000);

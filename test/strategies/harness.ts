@@ -16,7 +16,13 @@ export interface InProcessRun {
 }
 
 /** Runs a strategy plugin through the host's runner on CSV files, recording progress and checkpoints. */
-export async function trainInProcess(plugin: PluginModule<"strategy">, options: Record<string, unknown>, files: { train: string[]; test?: string[] }, runDir: string, control: { abortAfterCheckpoints?: number } = {}): Promise<InProcessRun> {
+export async function trainInProcess(
+  plugin: PluginModule<"strategy">,
+  options: Record<string, unknown>,
+  files: { train: string[]; test?: string[] },
+  runDir: string,
+  control: { abortAfterCheckpoints?: number } = {},
+): Promise<InProcessRun> {
   const run: InProcessRun = { progress: [], checkpoints: 0, runDirFiles: [] };
   const abort = new AbortController();
   try {
@@ -30,12 +36,26 @@ export async function trainInProcess(plugin: PluginModule<"strategy">, options: 
       progress: { update: (done, total, message) => void run.progress.push({ done, total, message }) },
       loadData: async () => {
         const train = await readCsvTable(files.train, { label: "label", onBadCell: "fail" });
-        const test = files.test ? await readCsvTable(files.test, { label: "label", onBadCell: "fail", features: train.featureNames }) : undefined;
-        return { train: tableOf(train), test: test && tableOf(test), summary: { files: files.train, testFiles: files.test ?? [], rows: train.labels.length, testRows: test?.labels.length ?? 0, excludedColumns: train.excludedColumns, skipped: [] } };
+        const test = files.test
+          ? await readCsvTable(files.test, { label: "label", onBadCell: "fail", features: train.featureNames })
+          : undefined;
+        return {
+          train: tableOf(train),
+          test: test && tableOf(test),
+          summary: {
+            files: files.train,
+            testFiles: files.test ?? [],
+            rows: train.labels.length,
+            testRows: test?.labels.length ?? 0,
+            excludedColumns: train.excludedColumns,
+            skipped: [],
+          },
+        };
       },
       onCheckpoint: () => {
         run.checkpoints++;
-        if (control.abortAfterCheckpoints !== undefined && run.checkpoints > control.abortAfterCheckpoints) abort.abort("cancelled by test");
+        if (control.abortAfterCheckpoints !== undefined && run.checkpoints > control.abortAfterCheckpoints)
+          abort.abort("cancelled by test");
       },
     });
   } catch (error) {

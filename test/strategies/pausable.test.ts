@@ -6,7 +6,10 @@ import type { PluginModule } from "../../runtime/plugin-api.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
 import { trainInProcess } from "./harness.ts";
 
-const wine = { train: [join(repoRoot, "test/fixtures/real/wine-train.csv")], test: [join(repoRoot, "test/fixtures/real/wine-test.csv")] };
+const wine = {
+  train: [join(repoRoot, "test/fixtures/real/wine-train.csv")],
+  test: [join(repoRoot, "test/fixtures/real/wine-test.csv")],
+};
 const strategies: Array<[string, PluginModule<"strategy">, Record<string, unknown>, number]> = [
   ["random-forest", randomForest, { n_estimators: 20, n_jobs: 2 }, 20],
   ["incremental-nn", incrementalNn, { epochs: 12 }, 12],

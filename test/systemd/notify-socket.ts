@@ -36,4 +36,3 @@ export async function notifySocket(path: string) {
     [Symbol.dispose]: () => listener.kill(),
   };
 }
-

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadProfile } from "../../runtime/config/load-profile.ts";
 import { resolvePaths } from "../../runtime/config/paths.ts";
 import type { Profile } from "../../runtime/config/schema.ts";
-import { SERVICE_HOME, SERVICE_LOGS, unitText, type UnitRequest } from "../../runtime/systemd/unit-file.ts";
+import { SERVICE_HOME, SERVICE_LOGS, type UnitRequest, unitText } from "../../runtime/systemd/unit-file.ts";
 import { bun, cli, tempDir, testEnvironment } from "../helpers.ts";
 
 const analyze = Bun.which("systemd-analyze");

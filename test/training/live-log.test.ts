@@ -17,7 +17,8 @@ describe("a command trainer's log, live", () => {
       "profile.yaml",
       `paths: { home: ${home} }\napi: { port: 0 }\n` +
         "governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100 }\n" +
-        `jobs:\n  external:\n    strategy: command\n    options: { command: ${JSON.stringify(trainer)} }\n    deploy: []\n`,
+        `jobs:\n  external:\n    strategy: command\n    options: { command: ${JSON.stringify(trainer)} }\n    ` +
+        `deploy: []\n`,
     );
     const daemon = await Daemon.start({ profile, environment: testEnvironment(home), headless: true });
     const events: BusEvent[] = [];

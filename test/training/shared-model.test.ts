@@ -39,7 +39,7 @@ function rows(count: number, seed: number, drift: number, at: number): string {
     const score = x.reduce((sum, value, i) => sum + value * weights[i]!, 0) + 0.4 * Math.sin(2 * x[0]!) - drift;
     lines.push(`${at - count + r},usd,${x.map((v) => v.toFixed(4)).join(",")},${score > 0 ? "up" : "down"}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 const HEADER = "t,symbol,f0,f1,f2,f3,label\n";

@@ -14,7 +14,11 @@ const paths = { home: "/h", data: "/h", models: "/h", cache: "/h", logs: "/h", s
 
 const plugins = registryOf([cronTrigger]);
 
-async function watchCron(options: Record<string, unknown>, clock: FakeClock | typeof systemClock, store: PluginStore = memoryStore()) {
+async function watchCron(
+  options: Record<string, unknown>,
+  clock: FakeClock | typeof systemClock,
+  store: PluginStore = memoryStore(),
+) {
   const fires: Array<TriggerFire & { at: number }> = [];
   const hooks = await instantiate("trigger", "cron", options, { plugins, logger: silentLogger, paths, clock, store });
   const stop = hooks.watch((fire) => void fires.push({ ...fire, at: clock.now() }));
@@ -27,7 +31,11 @@ describe("cron trigger", () => {
     const { fires, stop } = await watchCron({ schedule: "0 2 * * 0", timezone: "Europe/Berlin" }, clock);
     clock.advance(21 * DAY);
     stop();
-    expect(fires.map((f) => new Date(f.at).toISOString())).toEqual(["2026-11-29T01:00:00.000Z", "2026-12-06T01:00:00.000Z", "2026-12-13T01:00:00.000Z"]);
+    expect(fires.map((f) => new Date(f.at).toISOString())).toEqual([
+      "2026-11-29T01:00:00.000Z",
+      "2026-12-06T01:00:00.000Z",
+      "2026-12-13T01:00:00.000Z",
+    ]);
     expect(fires[0]!.reason).toBe("cron 0 2 * * 0 at 2026-11-29T01:00:00.000Z");
   });
 
@@ -47,7 +55,9 @@ describe("cron trigger", () => {
     first.stop(); // the device goes off on Saturday noon…
     const after = new FakeClock(Date.parse("2026-11-22T09:00:00Z")); // …and comes back Sunday 09:00, past 02:00
     const back = await watchCron({ schedule: "0 2 * * 0", timezone: "UTC", catch_up: true }, after, store);
-    expect(back.fires.map((f) => f.reason)).toEqual(["catch-up: 0 2 * * 0 was due at 2026-11-22T02:00:00.000Z while edgetrain was down"]);
+    expect(back.fires.map((f) => f.reason)).toEqual([
+      "catch-up: 0 2 * * 0 was due at 2026-11-22T02:00:00.000Z while edgetrain was down",
+    ]);
     back.stop();
     const again = await watchCron({ schedule: "0 2 * * 0", timezone: "UTC", catch_up: true }, after, store);
     expect(again.fires).toEqual([]); // caught up already

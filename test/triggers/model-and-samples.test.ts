@@ -9,9 +9,23 @@ import { registryOf } from "../../runtime/plugins/registry.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { pathsIn, tempDir } from "../helpers.ts";
 
-async function watch(plugin: PluginModule<"trigger">, options: Record<string, unknown>, root: string, job: JobInfo, clock: FakeClock, store = memoryStore()) {
+async function watch(
+  plugin: PluginModule<"trigger">,
+  options: Record<string, unknown>,
+  root: string,
+  job: JobInfo,
+  clock: FakeClock,
+  store = memoryStore(),
+) {
   const fires: TriggerFire[] = [];
-  const hooks = await instantiate("trigger", plugin.name, options, { plugins: registryOf([plugin]), logger: silentLogger, paths: pathsIn(root), clock, store, job });
+  const hooks = await instantiate("trigger", plugin.name, options, {
+    plugins: registryOf([plugin]),
+    logger: silentLogger,
+    paths: pathsIn(root),
+    clock,
+    store,
+    job,
+  });
   const stop = hooks.watch((fire) => void fires.push(fire));
   await Bun.sleep(10);
   return { fires, stop: stop ?? (() => {}) };
@@ -21,7 +35,13 @@ describe("model-missing trigger", () => {
   test("fires once for keys without a model, again only after one appears and goes", async () => {
     await using dir = tempDir();
     const models: Record<string, string | undefined> = { player_1: dir.write("m1.onnx", "x"), player_2: undefined };
-    const job: JobInfo = { name: "activity", keys: async () => ["player_1", "player_2", "player_3"], lastSuccess: (key) => (models[key!] ? { at: 1, artifact: models[key!], deploy: "done" } : undefined), scoreLatest: async () => undefined, activeVersion: () => undefined };
+    const job: JobInfo = {
+      name: "activity",
+      keys: async () => ["player_1", "player_2", "player_3"],
+      lastSuccess: (key) => (models[key!] ? { at: 1, artifact: models[key!], deploy: "done" } : undefined),
+      scoreLatest: async () => undefined,
+      activeVersion: () => undefined,
+    };
     const clock = new FakeClock(0);
     const { fires, stop } = await watch(modelMissing, { check_every: "1m" }, dir.path, job, clock);
     expect(fires).toEqual([{ keys: ["player_2", "player_3"], reason: "no model yet for player_2, player_3" }]);
@@ -61,7 +81,9 @@ describe("model-missing trigger", () => {
     };
     const clock = new FakeClock(0);
     const { fires, stop } = await watch(modelMissing, { check_every: "1m" }, dir.path, job, clock);
-    expect(fires.map((f) => f.keys)).toEqual([["crashed_before_deploy", "crashed_mid_deploy", "deploy_failed", "recorded_before_deploys"]]);
+    expect(fires.map((f) => f.keys)).toEqual([
+      ["crashed_before_deploy", "crashed_mid_deploy", "deploy_failed", "recorded_before_deploys"],
+    ]);
     keys.crashed_mid_deploy = { deploy: "done", active: 2 };
     keys.crashed_before_deploy = { deploy: "done", active: 1 };
     clock.advance(60_000);
@@ -71,13 +93,22 @@ describe("model-missing trigger", () => {
     clock.advance(60_000);
     await Bun.sleep(10);
     stop();
-    expect(fires.map((f) => f.keys)).toEqual([["crashed_before_deploy", "crashed_mid_deploy", "deploy_failed", "recorded_before_deploys"], ["crashed_before_deploy"]]);
+    expect(fires.map((f) => f.keys)).toEqual([
+      ["crashed_before_deploy", "crashed_mid_deploy", "deploy_failed", "recorded_before_deploys"],
+      ["crashed_before_deploy"],
+    ]);
   });
 
   test("a key whose model serves has one, with no run on record (a rebuilt state database)", async () => {
     await using dir = tempDir();
     const serving: Record<string, number> = { player_1: 1 };
-    const job: JobInfo = { name: "activity", keys: async () => ["player_1", "player_2"], lastSuccess: () => undefined, activeVersion: (key) => serving[key!], scoreLatest: async () => undefined };
+    const job: JobInfo = {
+      name: "activity",
+      keys: async () => ["player_1", "player_2"],
+      lastSuccess: () => undefined,
+      activeVersion: (key) => serving[key!],
+      scoreLatest: async () => undefined,
+    };
     const { fires, stop } = await watch(modelMissing, { check_every: "1m" }, dir.path, job, new FakeClock(0));
     stop();
     expect(fires).toEqual([{ keys: ["player_2"], reason: "no model yet for player_2" }]);
@@ -87,10 +118,17 @@ describe("model-missing trigger", () => {
 describe("samples-above trigger", () => {
   test("fires for the key whose data grew by `rows` since the last fire", async () => {
     await using dir = tempDir();
-    const rows = (n: number) => "a,label\n" + Array.from({ length: n }, (_, i) => `${i},x`).join("\n") + "\n";
+    const rows = (n: number) => `a,label\n${Array.from({ length: n }, (_, i) => `${i},x`).join("\n")}\n`;
     dir.write("athletes/player_1/TR1.csv", rows(100));
     dir.write("athletes/player_2/TR1.csv", rows(100));
-    const job: JobInfo = { name: "activity", data: { source: "sessions", path: "athletes" }, keys: async () => [], lastSuccess: () => undefined, scoreLatest: async () => undefined, activeVersion: () => undefined };
+    const job: JobInfo = {
+      name: "activity",
+      data: { source: "sessions", path: "athletes" },
+      keys: async () => [],
+      lastSuccess: () => undefined,
+      scoreLatest: async () => undefined,
+      activeVersion: () => undefined,
+    };
     const clock = new FakeClock(0);
     const store = memoryStore();
     const { fires, stop } = await watch(samplesAbove, { rows: 500, poll: "1m" }, dir.path, job, clock, store);

@@ -11,7 +11,12 @@ import { pathsIn, tempDir } from "../helpers.ts";
 
 const plugins = registryOf([newDataTrigger]);
 
-async function watch(dataRoot: string, data: Record<string, unknown>, options: Record<string, unknown>, store: PluginStore = memoryStore()) {
+async function watch(
+  dataRoot: string,
+  data: Record<string, unknown>,
+  options: Record<string, unknown>,
+  store: PluginStore = memoryStore(),
+) {
   const fires: Array<TriggerFire & { at: number }> = [];
   const hooks = await instantiate("trigger", "new-data", options, {
     plugins,
@@ -19,7 +24,14 @@ async function watch(dataRoot: string, data: Record<string, unknown>, options: R
     paths: pathsIn(dataRoot),
     clock: systemClock,
     store,
-    job: { name: "activity", data, keys: async () => [], lastSuccess: () => undefined, scoreLatest: async () => undefined, activeVersion: () => undefined },
+    job: {
+      name: "activity",
+      data,
+      keys: async () => [],
+      lastSuccess: () => undefined,
+      scoreLatest: async () => undefined,
+      activeVersion: () => undefined,
+    },
   });
   const stop = hooks.watch((fire) => void fires.push({ ...fire, at: Date.now() }))!;
   return { fires, stop };
@@ -30,7 +42,8 @@ const sessions = { source: "sessions", path: "athletes" };
 describe("new-data trigger (real files, polling)", () => {
   test("fires only for the key whose files changed, once the writes have been quiet for debounce", async () => {
     await using dir = tempDir();
-    for (const player of ["player_1", "player_2", "player_3"]) dir.write(`athletes/${player}/TR1_a.csv`, "a,label\n1,x\n");
+    for (const player of ["player_1", "player_2", "player_3"])
+      dir.write(`athletes/${player}/TR1_a.csv`, "a,label\n1,x\n");
     const { fires, stop } = await watch(dir.path, sessions, { poll: "100ms", debounce: "400ms" });
     try {
       await Bun.sleep(300);
@@ -40,7 +53,7 @@ describe("new-data trigger (real files, polling)", () => {
       const started = Date.now();
       for (let i = 0; i < 5; i++) {
         await Bun.sleep(120);
-        await Bun.write(file, (await Bun.file(file).text()) + `${i},x\n`);
+        await Bun.write(file, `${await Bun.file(file).text()}${i},x\n`);
       }
       const lastWrite = Date.now();
       while (fires.length === 0 && Date.now() - started < 5000) await Bun.sleep(20);
@@ -76,7 +89,11 @@ describe("new-data trigger (real files, polling)", () => {
     await using dir = tempDir();
     dir.write("prices/AAPL.csv", "p,label\n1,2\n");
     dir.write("prices/MSFT.csv", "p,label\n1,2\n");
-    const perFile = await watch(dir.path, { source: "rows", path: "prices", key_from: "file" }, { poll: "50ms", debounce: "0s" });
+    const perFile = await watch(
+      dir.path,
+      { source: "rows", path: "prices", key_from: "file" },
+      { poll: "50ms", debounce: "0s" },
+    );
     const whole = await watch(dir.path, { source: "rows", path: "prices" }, { poll: "50ms", debounce: "0s" });
     dir.write("prices/MSFT.csv", "p,label\n1,2\n3,4\n");
     await Bun.sleep(300);
@@ -94,8 +111,12 @@ describe("new-data trigger and the data source's debounce", () => {
     const warnings: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (message) => void warnings.push(message), child: () => logger };
     const job = {
-      name: "activity", data, keys: async () => [],
-      lastSuccess: () => undefined, scoreLatest: async () => undefined, activeVersion: () => undefined,
+      name: "activity",
+      data,
+      keys: async () => [],
+      lastSuccess: () => undefined,
+      scoreLatest: async () => undefined,
+      activeVersion: () => undefined,
     };
     const paths = pathsIn(dataRoot);
     const hooks = await instantiate("trigger", "new-data", options, { plugins, logger, paths, clock, job });

@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
-import { render } from "ink-testing-library";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { render } from "ink-testing-library";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { App } from "../../tui/app.tsx";
 import { startDaemonProcess, tempDir, waitUntil } from "../helpers.ts";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
-import { EventFeed, type DaemonEvent, type LinkState } from "../../tui/connection.ts";
+import { type DaemonEvent, EventFeed, type LinkState } from "../../tui/connection.ts";
 import { startDaemonProcess, tempDir, waitUntil } from "../helpers.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -66,7 +66,11 @@ describe("the TUI's event feed", () => {
     cleanups.push(() => relay.stop());
     const events: DaemonEvent[] = [];
     const states: LinkState[] = [];
-    const feed = new EventFeed({ url: relay.url }, (event) => events.push(event), (state) => states.push(state));
+    const feed = new EventFeed(
+      { url: relay.url },
+      (event) => events.push(event),
+      (state) => states.push(state),
+    );
     feed.start();
     cleanups.push(() => feed.stop());
     await waitUntil(() => events.length >= 3, 10_000);

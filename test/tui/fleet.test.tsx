@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from "bun:test";
-import { render } from "ink-testing-library";
 import { readFileSync } from "node:fs";
+import { render } from "ink-testing-library";
 import { FleetApp } from "../../tui/fleet-app.tsx";
 import { api, onnxFile, startHub } from "../fleet/hub-fixture.ts";
 import { playDevice } from "../fleet/play-device.ts";
@@ -41,5 +41,5 @@ test("attached to a hub, the Fleet screen shows devices, versions, heartbeat age
   expect(frame()).toContain("Devices: 1 online · 1 offline");
   expect(frame()).toMatch(/○ nano-2\s+offline\s+-\s+player_1 v1/);
   expect(frame()).toContain(`${rollout.id} player_1 v1 all`);
-  expect(frame()).toMatch(/running\s+wave 1\/1 \[██████████·{10}\]  50% 2 devices/);
+  expect(frame()).toMatch(/running\s+wave 1\/1 \[██████████·{10}\] {2}50% 2 devices/);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { Glob } from "bun";
 import { dirname, join, relative, resolve } from "node:path";
+import { Glob } from "bun";
 import { repoRoot } from "../helpers.ts";
 
 const CONTRACT = "runtime/api/contract.ts";
@@ -17,7 +17,8 @@ function importsOf(source: string): ImportOf[] {
   for (const match of source.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^;"']*?\s+from\s+)?["']([^"']+)["']/gm)) {
     found.push({ specifier: match[2]!, typeOnly: match[1] !== undefined, text: match[0].trim() });
   }
-  for (const match of source.matchAll(/\b(?:import|require)\(\s*["']([^"']+)["']\s*\)/g)) found.push({ specifier: match[1]!, typeOnly: false, text: match[0] });
+  for (const match of source.matchAll(/\b(?:import|require)\(\s*["']([^"']+)["']\s*\)/g))
+    found.push({ specifier: match[1]!, typeOnly: false, text: match[0] });
   return found;
 }
 
@@ -64,7 +65,12 @@ describe("tui/ is a client of the API", () => {
       `import { x } from "/work/elsewhere/runtime/errors.ts";`,
     ];
     expect(sources.map((source) => breaches("tui/screens/x.tsx", source).length)).toEqual(sources.map(() => 1));
-    const allowed = [`import type { App, RunDetail } from "../../runtime/api/contract.ts";`, `import { treaty } from "@elysiajs/eden";`, `import { Box } from "ink";`, `import { useColor } from "../components/theme.tsx";`];
+    const allowed = [
+      `import type { App, RunDetail } from "../../runtime/api/contract.ts";`,
+      `import { treaty } from "@elysiajs/eden";`,
+      `import { Box } from "ink";`,
+      `import { useColor } from "../components/theme.tsx";`,
+    ];
     expect(allowed.flatMap((source) => breaches("tui/screens/x.tsx", source))).toEqual([]);
   });
 
@@ -90,7 +96,9 @@ describe("the runtime does not reach its clients", () => {
       if (file.startsWith("runtime/cli/")) continue;
       files++;
       const found = importsOf(await Bun.file(join(repoRoot, file)).text());
-      offenders.push(...found.flatMap((one) => (runtimeBreach(file, one) ? [`${file}: ${runtimeBreach(file, one)}`] : [])));
+      offenders.push(
+        ...found.flatMap((one) => (runtimeBreach(file, one) ? [`${file}: ${runtimeBreach(file, one)}`] : [])),
+      );
     }
     expect(files).toBeGreaterThan(50);
     expect(offenders).toEqual([]);

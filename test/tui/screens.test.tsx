@@ -62,8 +62,13 @@ describe("TUI screens", () => {
 describe("TUI pictures", () => {
   test("a model's versions show their accuracy as a chart, oldest on the left", async () => {
     const accuracy = [0, 0.71, 0.9, 0.8];
-    const versions = [3, 2, 1].map((n) => ({ ...version(n, n === 3 ? "active" : "retired"), metrics: { accuracy: accuracy[n]!, f1: 0.5 } }));
-    const screen = await tuiOn({ model: (name) => ({ model: name, active: 3, versions, feature_names: ["hr"], classes: ["rest"] }) });
+    const versions = [3, 2, 1].map((n) => ({
+      ...version(n, n === 3 ? "active" : "retired"),
+      metrics: { accuracy: accuracy[n]!, f1: 0.5 },
+    }));
+    const screen = await tuiOn({
+      model: (name) => ({ model: name, active: 3, versions, feature_names: ["hr"], classes: ["rest"] }),
+    });
     await press(screen, "3", () => selected(screen) === "activity-player_1");
     await press(screen, KEYS.enter, () => frame(screen).includes("accuracy by version, v1 … v3"));
     const lines = frame(screen).split("\n");
@@ -91,7 +96,10 @@ describe("TUI pictures: the off-peak week", () => {
   }, 30_000);
 
   test("the renderer edgetrain plan shares shades 0…1 scores and marks the window hours", () => {
-    const lines = weekHeatMap(Array.from({ length: 168 }, () => 0.5), [0, 167]);
+    const lines = weekHeatMap(
+      Array.from({ length: 168 }, () => 0.5),
+      [0, 167],
+    );
     expect(lines[0]).toBe("      0  3  6  9  12 15 18 21 ");
     expect(lines[1]).toBe("Sun   W▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒");
     expect(lines[7]).toBe("Sat   ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒W");
@@ -122,8 +130,13 @@ describe("TUI pictures: the last hour", () => {
 describe("TUI pictures: pending copies", () => {
   test("the overview lists the copies waiting for their predictors, and why", async () => {
     const copy = {
-      model: "activity-player_1", version: 3, job: "activity", key: "player_1", target: "/srv/updated/player_1.onnx",
-      since: "2026-12-04T10:00:00.000Z", attempts: 0,
+      model: "activity-player_1",
+      version: 3,
+      job: "activity",
+      key: "player_1",
+      target: "/srv/updated/player_1.onnx",
+      since: "2026-12-04T10:00:00.000Z",
+      attempts: 0,
       reason: "gave up after 5m: player-dashboard (hold pid 412) still predicting",
     };
     const second = { ...copy, model: "activity-player_2", target: "/srv/updated/player_2.onnx", restore: true };
@@ -140,10 +153,15 @@ describe("TUI pictures: pending copies", () => {
 describe("TUI: the latency guard", () => {
   test("the overview shows the serving thread's p99 against its target, and the guard's hold on training", async () => {
     let guard = STATUS.governor.latency_guard;
-    const screen = await tuiOn({ status: () => ({ ...STATUS, governor: { ...STATUS.governor, latency_guard: guard } }) });
+    const screen = await tuiOn({
+      status: () => ({ ...STATUS, governor: { ...STATUS.governor, latency_guard: guard } }),
+    });
     await waitUntil(() => frame(screen).includes("p99 1.2 ms (target 3.0 ms)"), 5000);
     guard = { ...guard, threads_per_run: 1, p99_ms: 4.2, reason: "event-loop p99 4.20 ms > 3.00 ms" };
-    await waitUntil(() => frame(screen).includes("latency guard: 1 thread(s) per run (p99 4.2 ms, target 3.0 ms)"), 5000);
+    await waitUntil(
+      () => frame(screen).includes("latency guard: 1 thread(s) per run (p99 4.2 ms, target 3.0 ms)"),
+      5000,
+    );
     guard = { ...guard, threads_per_run: 0 };
     await waitUntil(() => frame(screen).includes("latency guard: runs paused (p99 4.2 ms, target 3.0 ms)"), 5000);
   }, 30_000);
@@ -174,7 +192,8 @@ describe("TUI keys, filter and order", () => {
     await press(screen, "3", () => frame(screen).includes("coach-day"));
     await press(screen, "/", () => frame(screen).includes("Enter keep"));
     // q, digits and j are typed, not obeyed.
-    for (const key of ["q", "1"]) await press(screen, key, () => frame(screen).includes(`/${key === "q" ? "q" : "q1"}`));
+    for (const key of ["q", "1"])
+      await press(screen, key, () => frame(screen).includes(`/${key === "q" ? "q" : "q1"}`));
     expect(frame(screen)).not.toContain("activity-player_");
     expect(frame(screen)).toContain("nothing matches /q1 · Esc clears the filter");
     await press(screen, KEYS.backspace, () => frame(screen).includes("/q "));

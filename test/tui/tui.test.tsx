@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { render } from "ink-testing-library";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { render } from "ink-testing-library";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { App } from "../../tui/app.tsx";
-import { runCli, startDaemonProcess, tempDir, waitUntil, type TempDir } from "../helpers.ts";
+import { runCli, startDaemonProcess, type TempDir, tempDir, waitUntil } from "../helpers.ts";
 
 const cleanups: Array<() => unknown> = [];
 /** SIGTERM and wait for the exit once the test is over, pass or fail. */
@@ -30,7 +30,7 @@ conflicts:
 jobs:
   slow:
     strategy: command
-    options: { command: [sh, ${dir.write("trainer.sh", String.raw`for i in $(seq 1 300); do echo "{\"event\":\"heartbeat\",\"epoch\":$i,\"epochs\":300}"; sleep 0.1; done` + "\n")}] }
+    options: { command: [sh, ${dir.write("trainer.sh", `${String.raw`for i in $(seq 1 300); do echo "{\"event\":\"heartbeat\",\"epoch\":$i,\"epochs\":300}"; sleep 0.1; done`}\n`)}] }
     triggers: [{ type: manual }]
   guarded:
     strategy: random-forest
@@ -40,10 +40,21 @@ jobs:
     constraints: { not_during: [live-predictor], on_conflict: ask }
 `,
   );
-  const daemon = await startDaemonProcess(dir.path, ["--home", dir.path, "--profile", profile, ...(port ? ["--port", String(port)] : [])]);
+  const daemon = await startDaemonProcess(dir.path, [
+    "--home",
+    dir.path,
+    "--profile",
+    profile,
+    ...(port ? ["--port", String(port)] : []),
+  ]);
   stopAtEnd(daemon.proc);
   const token = readFileSync(join(dir.path, "api.token"), "utf8").trim();
-  const post = (path: string, body: unknown = {}) => fetch(daemon.url + path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown = {}) =>
+    fetch(daemon.url + path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
   return { ...daemon, token, post, profile };
 }
 
@@ -92,7 +103,10 @@ describe("TUI against a real daemon", () => {
     const second = tui(daemon.url, daemon.token);
     await waitUntil(() => frameHas(first, "● live") && frameHas(second, "● live"), 10_000);
     await daemon.post("/v1/jobs/guarded/run");
-    await waitUntil(() => frameHas(first, "Conflict: job guarded") && frameHas(second, "Conflict: job guarded"), 20_000);
+    await waitUntil(
+      () => frameHas(first, "Conflict: job guarded") && frameHas(second, "Conflict: job guarded"),
+      20_000,
+    );
     expect(first.lastFrame()).toContain("live-predictor: lockfile");
     expect(first.lastFrame()).toMatch(/\[w\] wait\s+\[s\] skip\s+\[f\] force — wait in \d+s/);
     first.stdin.write("s");
@@ -103,7 +117,9 @@ describe("TUI against a real daemon", () => {
     // Answered by another client (curl, here): the modal closes everywhere too.
     await daemon.post("/v1/jobs/guarded/run");
     await waitUntil(() => frameHas(first, "Conflict: job guarded"), 20_000);
-    const { conflicts } = (await (await fetch(`${daemon.url}/v1/conflicts`)).json()) as { conflicts: Array<{ id: string }> };
+    const { conflicts } = (await (await fetch(`${daemon.url}/v1/conflicts`)).json()) as {
+      conflicts: Array<{ id: string }>;
+    };
     await daemon.post(`/v1/conflicts/${conflicts[0]!.id}`, { action: "skip", by: "curl" });
     await waitUntil(() => !frameHas(first, "Conflict:") && !frameHas(second, "Conflict:"), 10_000);
   }, 60_000);
@@ -114,7 +130,14 @@ describe("TUI against a real daemon", () => {
     daemon.proc.kill("SIGTERM");
     await daemon.proc.exited;
     await waitUntil(() => frameHas(screen, "reconnecting…") && frameHas(screen, "does not answer"), 10_000);
-    const again = await startDaemonProcess(dir.path, ["--home", dir.path, "--profile", daemon.profile, "--port", String(daemon.listening.port)]);
+    const again = await startDaemonProcess(dir.path, [
+      "--home",
+      dir.path,
+      "--profile",
+      daemon.profile,
+      "--port",
+      String(daemon.listening.port),
+    ]);
     stopAtEnd(again.proc);
     // A new daemon makes a new token for its home; a real client reads it again, the test passes the new one.
     await waitUntil(() => frameHas(screen, "● live"), 15_000);
@@ -156,7 +179,10 @@ describe("TUI against a real daemon", () => {
   test("edgetrain tui without a terminal says so and exits 1", async () => {
     await using dir = tempDir();
     const result = await runCli(["tui", "--home", dir.path], { home: dir.path });
-    expect([result.code, result.stderr]).toEqual([1, expect.stringContaining("edgetrain tui draws on a terminal, and this is not one")]);
+    expect([result.code, result.stderr]).toEqual([
+      1,
+      expect.stringContaining("edgetrain tui draws on a terminal, and this is not one"),
+    ]);
   });
 
   test("screens switch by number and tab; help opens with ?", async () => {

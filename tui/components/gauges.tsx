@@ -7,7 +7,10 @@ const BLOCKS = "▁▂▃▄▅▆▇█";
 export function Sparkline({ values, width, limit }: { values: number[]; width: number; limit?: number }) {
   const color = useColor();
   const shown = values.slice(-width);
-  const text = shown.map((value) => BLOCKS[Math.max(0, Math.min(BLOCKS.length - 1, Math.floor((value / 100) * BLOCKS.length)))]).join("").padStart(width, " ");
+  const text = shown
+    .map((value) => BLOCKS[Math.max(0, Math.min(BLOCKS.length - 1, Math.floor((value / 100) * BLOCKS.length)))])
+    .join("")
+    .padStart(width, " ");
   const over = limit !== undefined && shown.some((value) => value >= limit);
   return <Text color={over ? color("yellow") : color("cyan")}>{text}</Text>;
 }
@@ -32,10 +35,20 @@ export function percent(value: number | undefined): string {
 export function ago(ms: number | undefined, now = Date.now()): string {
   if (ms === undefined) return "-";
   const seconds = Math.max(0, Math.round((now - ms) / 1000));
-  return seconds < 60 ? `${seconds}s` : seconds < 3600 ? `${Math.floor(seconds / 60)}m` : `${Math.floor(seconds / 3600)}h`;
+  return seconds < 60
+    ? `${seconds}s`
+    : seconds < 3600
+      ? `${Math.floor(seconds / 60)}m`
+      : `${Math.floor(seconds / 3600)}h`;
 }
 
 /** `accuracy 0.812 f1 0.774`: the first `limit` metrics, for a table cell. */
-export function metricsShort(metrics: Record<string, number> | null | undefined, limit = Number.POSITIVE_INFINITY): string {
-  return Object.entries(metrics ?? {}).slice(0, limit).map(([name, value]) => `${name} ${value.toFixed(3)}`).join(" ");
+export function metricsShort(
+  metrics: Record<string, number> | null | undefined,
+  limit = Number.POSITIVE_INFINITY,
+): string {
+  return Object.entries(metrics ?? {})
+    .slice(0, limit)
+    .map(([name, value]) => `${name} ${value.toFixed(3)}`)
+    .join(" ");
 }

@@ -37,7 +37,13 @@ export function HourHistory({ history, width }: { history?: ResourceHistory; wid
       {SERIES.filter(([, of]) => history.points.some((point) => of(point) !== undefined)).map(([label, of]) => (
         <Box key={label}>
           <Text>{`${label} 1h    `}</Text>
-          <Sparkline values={resample(history.points.map((point) => of(point) ?? 0), width)} width={width} />
+          <Sparkline
+            values={resample(
+              history.points.map((point) => of(point) ?? 0),
+              width,
+            )}
+            width={width}
+          />
           <Text dimColor>{`  ${span}`}</Text>
         </Box>
       ))}

@@ -8,7 +8,10 @@ export function useColor(): (name: string) => string | undefined {
   return (name) => (enabled ? name : undefined);
 }
 
-export function colorWanted(stream: { hasColors?: () => boolean; isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
+export function colorWanted(
+  stream: { hasColors?: () => boolean; isTTY?: boolean },
+  env: Record<string, string | undefined>,
+): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
   if (env.FORCE_COLOR) return true;
   return Boolean(stream.isTTY && (stream.hasColors?.() ?? true));

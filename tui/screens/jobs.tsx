@@ -22,16 +22,28 @@ interface JobsProps {
 /** Jobs with triggers, off-peak windows, last and next run and why; n runs the selected job now. */
 export function Jobs(props: JobsProps) {
   const { snapshot, selected, message, width, height, filter } = props;
-  const windows = snapshot.offpeak?.windows.length ? `off-peak windows: ${snapshot.offpeak.windows.join(", ")}` : `off-peak: ${snapshot.offpeak?.note ?? "no windows learned"}`;
+  const windows = snapshot.offpeak?.windows.length
+    ? `off-peak windows: ${snapshot.offpeak.windows.join(", ")}`
+    : `off-peak: ${snapshot.offpeak?.note ?? "no windows learned"}`;
   const job = snapshot.jobs[selected];
   return (
     <Box flexDirection="column">
-      <Text dimColor wrap="truncate">{windows}</Text>
-      <Text bold wrap="truncate">{"  JOB               STRATEGY        TRIGGERS                LAST RUN              NEXT (UTC)"}</Text>
+      <Text dimColor wrap="truncate">
+        {windows}
+      </Text>
+      <Text bold wrap="truncate">
+        {"  JOB               STRATEGY        TRIGGERS                LAST RUN              NEXT (UTC)"}
+      </Text>
       {snapshot.jobs.map((row, i) => (
         <Text key={row.name} inverse={i === selected} wrap="truncate">
           {i === selected ? "› " : "  "}
-          {row.name.padEnd(17).slice(0, 17)} {row.strategy.padEnd(15).slice(0, 15)} {row.triggers.join(", ").padEnd(23).slice(0, 23)} {(row.last_run ? `${row.last_run.status} ${when(new Date(row.last_run.created_at).toISOString())}` : "-").padEnd(21)} {when(row.next)}
+          {row.name.padEnd(17).slice(0, 17)} {row.strategy.padEnd(15).slice(0, 15)}{" "}
+          {row.triggers.join(", ").padEnd(23).slice(0, 23)}{" "}
+          {(row.last_run
+            ? `${row.last_run.status} ${when(new Date(row.last_run.created_at).toISOString())}`
+            : "-"
+          ).padEnd(21)}{" "}
+          {when(row.next)}
           {row.enabled ? "" : " (disabled)"}
         </Text>
       ))}

@@ -1,5 +1,5 @@
 import { Box, Text } from "ink";
-import { ago, metricsShort, percent, ProgressBar, Sparkline } from "../components/gauges.tsx";
+import { ago, metricsShort, ProgressBar, percent, Sparkline } from "../components/gauges.tsx";
 import { HourHistory, hourHistoryLines } from "../components/hour-history.tsx";
 import { PendingCopies, pendingCopiesLines } from "../components/pending-copies.tsx";
 import { useColor } from "../components/theme.tsx";
@@ -33,7 +33,10 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
   const rows = Math.max(1, height - taken);
   const line = (label: string, value: number | undefined, series: Array<number | undefined>, limit?: number) => (
     <Box>
-      <Text>{label.padEnd(5)}{percent(value)} </Text>
+      <Text>
+        {label.padEnd(5)}
+        {percent(value)}{" "}
+      </Text>
       <Sparkline values={series.map((v) => v ?? 0)} width={spark} limit={limit} />
       <Text dimColor>{limit !== undefined ? `  pause ≥${limit}` : ""}</Text>
     </Box>
@@ -41,31 +44,63 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
   const now = Date.now();
   return (
     <Box flexDirection="column">
-      {line("CPU", latest?.cpu, readings.map((r) => r.cpu), limits.pause_cpu)}
-      {line("MEM", latest?.memory, readings.map((r) => r.memory), limits.pause_memory)}
-      {latest?.gpu !== undefined ? line("GPU", latest.gpu, readings.map((r) => r.gpu)) : null}
+      {line(
+        "CPU",
+        latest?.cpu,
+        readings.map((r) => r.cpu),
+        limits.pause_cpu,
+      )}
+      {line(
+        "MEM",
+        latest?.memory,
+        readings.map((r) => r.memory),
+        limits.pause_memory,
+      )}
+      {latest?.gpu !== undefined
+        ? line(
+            "GPU",
+            latest.gpu,
+            readings.map((r) => r.gpu),
+          )
+        : null}
       {latest?.temperature !== undefined ? (
         <Box>
-          <Text>{"TEMP "}{`${latest.temperature.toFixed(0)}°C`.padStart(4)} </Text>
+          <Text>
+            {"TEMP "}
+            {`${latest.temperature.toFixed(0)}°C`.padStart(4)}{" "}
+          </Text>
           <Sparkline values={readings.map((r) => r.temperature ?? 0)} width={spark} limit={limits.max_temperature} />
           <Text dimColor>{`  pause ≥${limits.max_temperature}°C`}</Text>
         </Box>
       ) : null}
       <HourHistory history={snapshot.history} width={spark} />
       <Text wrap="truncate">
-        {latest?.temperature === undefined ? "TEMP - · " : ""}runs start below CPU {limits.max_cpu_before}% MEM {limits.max_memory_before}% {latest?.temperature === undefined ? `(max ${limits.max_temperature}°C)` : ""}
+        {latest?.temperature === undefined ? "TEMP - · " : ""}runs start below CPU {limits.max_cpu_before}% MEM{" "}
+        {limits.max_memory_before}% {latest?.temperature === undefined ? `(max ${limits.max_temperature}°C)` : ""}
       </Text>
       <Text>
-        Governor: {status.governor.paused ? <Text color={color("yellow")}>pausing runs — {status.governor.reason}</Text> : <Text color={color("green")}>admitting{status.governor.reason ? ` (${status.governor.reason})` : ""}</Text>}
-        {status.governor.sparing_core ? <Text color={color("cyan")}>{` · a core left to predictions: ${status.governor.threads_per_run} thread(s) per run`}</Text> : null}
+        Governor:{" "}
+        {status.governor.paused ? (
+          <Text color={color("yellow")}>pausing runs — {status.governor.reason}</Text>
+        ) : (
+          <Text color={color("green")}>admitting{status.governor.reason ? ` (${status.governor.reason})` : ""}</Text>
+        )}
+        {status.governor.sparing_core ? (
+          <Text
+            color={color("cyan")}
+          >{` · a core left to predictions: ${status.governor.threads_per_run} thread(s) per run`}</Text>
+        ) : null}
         <LatencyGuard guard={status.governor.latency_guard} />
       </Text>
       {status.disk.full ? (
         <Text color={color("red")} wrap="truncate">
-          Disk: {status.disk.message} since {status.disk.since?.slice(11, 19)} UTC — no new runs start; predictions go on
+          Disk: {status.disk.message} since {status.disk.since?.slice(11, 19)} UTC — no new runs start; predictions go
+          on
         </Text>
       ) : null}
-      <Text bold>Running ({status.runs.length}) · queue {status.queue.length}</Text>
+      <Text bold>
+        Running ({status.runs.length}) · queue {status.queue.length}
+      </Text>
       {status.runs.slice(0, Math.max(1, Math.floor(rows / 2))).map((run) => {
         const progress = snapshot.progress[run.id];
         const fraction = progress ? progress.done / Math.max(1, progress.total) : (run.progress ?? 0);
@@ -75,7 +110,11 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
           <Box key={run.id}>
             <Text>{`  ${run.job}${run.key ? `/${run.key}` : ""}`.padEnd(26).slice(0, 26)} </Text>
             <ProgressBar fraction={fraction} width={16} />
-            <Text> {run.status === "running" ? "" : `${run.status} `}ETA {eta === undefined ? "-" : `${eta}s`} · heartbeat {ago(snapshot.heartbeats[run.id] ?? progress?.at)}</Text>
+            <Text>
+              {" "}
+              {run.status === "running" ? "" : `${run.status} `}ETA {eta === undefined ? "-" : `${eta}s`} · heartbeat{" "}
+              {ago(snapshot.heartbeats[run.id] ?? progress?.at)}
+            </Text>
           </Box>
         );
       })}
@@ -87,17 +126,35 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
       ))}
       <PendingCopies status={status} width={width} />
       <Text wrap="truncate">
-        Next: {snapshot.jobs.filter((job) => job.next).sort((a, b) => a.next!.localeCompare(b.next!)).slice(0, 2).map((job) => `${job.name} at ${job.next!.slice(5, 16).replace("T", " ")} UTC`).join(" · ") || "nothing scheduled; triggers fire on data, models and by hand"}
+        Next:{" "}
+        {snapshot.jobs
+          .filter((job) => job.next)
+          .sort((a, b) => a.next!.localeCompare(b.next!))
+          .slice(0, 2)
+          .map((job) => `${job.name} at ${job.next!.slice(5, 16).replace("T", " ")} UTC`)
+          .join(" · ") || "nothing scheduled; triggers fire on data, models and by hand"}
       </Text>
       <Text bold>
-        Models: {status.models.active} active of {status.models.count} · {status.models.loaded.length} loaded · cache {status.cache.type}: {status.cache.entries} entries, hit rate {(status.cache.hit_rate * 100).toFixed(0)}%
+        Models: {status.models.active} active of {status.models.count} · {status.models.loaded.length} loaded · cache{" "}
+        {status.cache.type}: {status.cache.entries} entries, hit rate {(status.cache.hit_rate * 100).toFixed(0)}%
       </Text>
-      {snapshot.models.slice(0, Math.max(1, rows - Math.min(status.runs.length, Math.floor(rows / 2)) - Math.min(status.queue.length, 3) - (latest?.gpu !== undefined ? 1 : 0))).map((model) => (
-        <Text key={model.model}>
-          {"  "}
-          {model.model.padEnd(28).slice(0, 28)} v{model.active ?? "-"} {metricsShort(model.metrics, 2)}
-        </Text>
-      ))}
+      {snapshot.models
+        .slice(
+          0,
+          Math.max(
+            1,
+            rows -
+              Math.min(status.runs.length, Math.floor(rows / 2)) -
+              Math.min(status.queue.length, 3) -
+              (latest?.gpu !== undefined ? 1 : 0),
+          ),
+        )
+        .map((model) => (
+          <Text key={model.model}>
+            {"  "}
+            {model.model.padEnd(28).slice(0, 28)} v{model.active ?? "-"} {metricsShort(model.metrics, 2)}
+          </Text>
+        ))}
     </Box>
   );
 }

@@ -10,8 +10,8 @@ import type {
 } from "../../../runtime/plugin-api.ts";
 import { forestToOnnx } from "../../strategies/random-forest/onnx-export.ts";
 import { findPython, pythonOptions, runPythonHelper } from "../python-helper.ts";
-import { forestOfDump, type ForestDump } from "./forest-dump.ts";
 import dumpForest from "./dump_forest.py" with { type: "text" };
+import { type ForestDump, forestOfDump } from "./forest-dump.ts";
 
 const options = (libraries: PluginLibraries) => libraries.v.strictObject(pythonOptions(libraries));
 

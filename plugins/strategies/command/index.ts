@@ -8,9 +8,9 @@ import type {
   TrainRequest,
   TrainResult,
 } from "../../../runtime/plugin-api.ts";
+import { SupervisedTrainer, type TrainerReport } from "../../shared/supervised-trainer.ts";
 import { watchMemory } from "./memory-watch.ts";
 import { PROBE_LIMIT_MS, probeWorker, rampDecision, roomForOneMore, settled } from "./ramp.ts";
-import { SupervisedTrainer, type TrainerReport } from "../../shared/supervised-trainer.ts";
 
 const options = ({ v, duration }: PluginLibraries) =>
   v.strictObject({
@@ -43,7 +43,10 @@ const options = ({ v, duration }: PluginLibraries) =>
       v.pipe(
         v.picklist(["probe", "all"]),
         v.description(
-          "probe: with several workers, the first runs alone until its second heartbeat (or probe_for) while its memory is measured; the others start one at a time while one more fits governor.memory_limit_mb (the run as a whole), the free memory less memory_reserve_mb, and gpu_memory_fraction. all: every worker at once.",
+          "probe: with several workers, the first runs alone until its second heartbeat (or probe_for) while its " +
+            "memory is measured; the others start one at a time while one more fits governor.memory_limit_mb (the " +
+            "run as a whole), the free memory less memory_reserve_mb, and gpu_memory_fraction. all: every worker at " +
+            "once.",
         ),
       ),
       "probe",

@@ -1,5 +1,5 @@
 import type { RunCapacity } from "../../../runtime/plugin-api.ts";
-import { size, type RampWorker } from "./ramp.ts";
+import { type RampWorker, size } from "./ramp.ts";
 
 export interface WatchedWorker extends RampWorker {
   readonly id: number;

@@ -87,7 +87,9 @@ export async function roomForOneMore(
       return {
         fits: false,
         availableMb,
-        why: `${ordinal(count)} would pass gpu_memory_fraction ${capacity.gpuMemoryFraction} of ${size(gpu.totalMb)} GPU memory`,
+        why:
+          `${ordinal(count)} would pass gpu_memory_fraction ${capacity.gpuMemoryFraction} of ${size(gpu.totalMb)} ` +
+          `GPU memory`,
       };
     }
   }
@@ -103,7 +105,10 @@ export function rampDecision(
   why?: string,
 ): string {
   const gpu = need.gpuMb ? ` and ~${size(need.gpuMb)} of GPU memory` : "";
-  return `started ${started} of ${workers} workers: each needs ~${size(need.memoryMb)}${gpu}, ${size(availableMb)} free${started < workers && why ? `; a ${why}` : ""}`;
+  return (
+    `started ${started} of ${workers} workers: each needs ~${size(need.memoryMb)}${gpu}, ${size(availableMb)} ` +
+    `free${started < workers && why ? `; a ${why}` : ""}`
+  );
 }
 
 export function size(mb: number): string {

@@ -49,11 +49,21 @@ export interface Optimizer {
 
 export function createOptimizer(mlp: Mlp): Optimizer {
   const shapes = [...mlp.weights, ...mlp.biases];
-  return { m: shapes.map((a) => new Float32Array(a.length)), v: shapes.map((a) => new Float32Array(a.length)), step: 0 };
+  return {
+    m: shapes.map((a) => new Float32Array(a.length)),
+    v: shapes.map((a) => new Float32Array(a.length)),
+    step: 0,
+  };
 }
 
 /** One pass over the data in shuffled mini-batches; returns the mean loss. */
-export function trainEpoch(mlp: Mlp, optimizer: Optimizer, data: TrainingBatchSource, options: EpochOptions, epoch: number): number {
+export function trainEpoch(
+  mlp: Mlp,
+  optimizer: Optimizer,
+  data: TrainingBatchSource,
+  options: EpochOptions,
+  epoch: number,
+): number {
   const random = seededRandom(options.seed + epoch * 7919);
   const order = Uint32Array.from({ length: data.rows }, (_, i) => i);
   for (let i = order.length - 1; i > 0; i--) {
@@ -68,7 +78,8 @@ export function trainEpoch(mlp: Mlp, optimizer: Optimizer, data: TrainingBatchSo
   for (let start = 0; start < data.rows; start += options.batchSize) {
     const batch = Math.min(options.batchSize, data.rows - start);
     const activations: Float32Array[] = [new Float32Array(batch * inputs)];
-    for (let r = 0; r < batch; r++) activations[0]!.set(data.x.subarray(order[start + r]! * inputs, (order[start + r]! + 1) * inputs), r * inputs);
+    for (let r = 0; r < batch; r++)
+      activations[0]!.set(data.x.subarray(order[start + r]! * inputs, (order[start + r]! + 1) * inputs), r * inputs);
     for (let l = 0; l < layers; l++) activations.push(layerForward(mlp, l, activations[l]!, batch, l < layers - 1));
     const outputs = mlp.sizes[layers]!;
     const output = activations[layers]!;
@@ -80,7 +91,8 @@ export function trainEpoch(mlp: Mlp, optimizer: Optimizer, data: TrainingBatchSo
         softmaxInPlace(output, r * outputs, outputs);
         const label = (data.y as Uint8Array)[row]!;
         lossSum -= Math.log(Math.max(output[r * outputs + label]!, 1e-12));
-        for (let k = 0; k < outputs; k++) delta[r * outputs + k] = (output[r * outputs + k]! - (k === label ? 1 : 0)) / batch;
+        for (let k = 0; k < outputs; k++)
+          delta[r * outputs + k] = (output[r * outputs + k]! - (k === label ? 1 : 0)) / batch;
       } else {
         const error = output[r]! - (data.y as Float32Array)[row]!;
         lossSum += 0.5 * error * error;
@@ -157,7 +169,12 @@ function softmaxInPlace(values: Float32Array, offset: number, count: number): vo
   for (let k = 0; k < count; k++) values[offset + k]! /= sum;
 }
 
-function adamStep(parameters: Float32Array[], gradients: Float32Array[], optimizer: Optimizer, learningRate: number): void {
+function adamStep(
+  parameters: Float32Array[],
+  gradients: Float32Array[],
+  optimizer: Optimizer,
+  learningRate: number,
+): void {
   optimizer.step++;
   const beta1 = 0.9;
   const beta2 = 0.999;

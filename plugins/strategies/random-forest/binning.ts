@@ -67,7 +67,8 @@ export function binColumns(x: Float32Array, rows: number, features: number, binn
   const binMax = binning.edges.map((edges) => new Float32Array(edges.length + 1).fill(-Infinity));
   for (let from = 0; from < rows; from += BLOCK_ROWS) {
     const to = Math.min(rows, from + BLOCK_ROWS);
-    for (let j = 0; j < features; j++) binBlock(x, bits, features, j, from, to, binning.edges[j]!, finders[j]!, bins, j * rows, binMin[j]!, binMax[j]!);
+    for (let j = 0; j < features; j++)
+      binBlock(x, bits, features, j, from, to, binning.edges[j]!, finders[j]!, bins, j * rows, binMin[j]!, binMax[j]!);
   }
   return { bins, binMin, binMax };
 }
@@ -77,7 +78,20 @@ export function binColumns(x: Float32Array, rows: number, features: number, binn
  * value's order key (sign, exponent, 7 bits of mantissa) pick the few edges it can fall between, and a
  * binary search among those settles it, instead of one among all 255.
  */
-function binBlock(x: Float32Array, bits: Uint32Array, features: number, j: number, from: number, to: number, edges: Float32Array, finder: Uint8Array, bins: Uint8Array, offset: number, low: Float32Array, high: Float32Array): void {
+function binBlock(
+  x: Float32Array,
+  bits: Uint32Array,
+  features: number,
+  j: number,
+  from: number,
+  to: number,
+  edges: Float32Array,
+  finder: Uint8Array,
+  bins: Uint8Array,
+  offset: number,
+  low: Float32Array,
+  high: Float32Array,
+): void {
   for (let i = from; i < to; i++) {
     const at = i * features + j;
     const value = x[at]!;

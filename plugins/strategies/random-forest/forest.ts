@@ -1,7 +1,7 @@
 import { deriveSeed } from "../shared/random.ts";
 import { binColumns, computeBinning } from "./binning.ts";
 import { ForestOutputs } from "./forest-outputs.ts";
-import { growTree, treeScratch, type BinnedData, type Tree, type TreeOptions } from "./tree.ts";
+import { type BinnedData, growTree, type Tree, type TreeOptions, treeScratch } from "./tree.ts";
 import type { WorkerReply, WorkerRequest } from "./tree-worker.ts";
 
 export type Task = "classification" | "regression";
@@ -43,7 +43,11 @@ export interface ForestHooks {
 }
 
 /** Trains a random forest; tree i is grown from seed(i) whatever the number of workers, so results repeat. */
-export async function trainForest(table: TrainingTable, options: ForestOptions, hooks: ForestHooks = {}): Promise<Forest> {
+export async function trainForest(
+  table: TrainingTable,
+  options: ForestOptions,
+  hooks: ForestHooks = {},
+): Promise<Forest> {
   const binning = computeBinning(table.x, table.rows, table.features, 256, options.seed);
   const data: BinnedData = {
     ...binColumns(table.x, table.rows, table.features, binning),
@@ -51,7 +55,9 @@ export async function trainForest(table: TrainingTable, options: ForestOptions, 
     features: table.features,
     edges: binning.edges,
     classCount: table.classCount,
-    ...(table.task === "classification" ? { classes: shared(table.y as Uint8Array) } : { target: shared(table.y as Float32Array) }),
+    ...(table.task === "classification"
+      ? { classes: shared(table.y as Uint8Array) }
+      : { target: shared(table.y as Float32Array) }),
   };
   const trees: Tree[] = new Array(options.trees);
   const seedOf = (tree: number) => deriveSeed(options.seed, tree);
@@ -68,7 +74,12 @@ export async function trainForest(table: TrainingTable, options: ForestOptions, 
       grown(tree, growTree(data, options, seedOf(tree), scratch));
     }
   } else await growInWorkers(data, options, seedOf, grown, hooks.between);
-  return { task: table.task, trees, features: table.features, outputs: table.task === "classification" ? table.classCount : 1 };
+  return {
+    task: table.task,
+    trees,
+    features: table.features,
+    outputs: table.task === "classification" ? table.classCount : 1,
+  };
 }
 
 function shared<T extends Uint8Array | Float32Array>(array: T): T {
@@ -79,7 +90,9 @@ function shared<T extends Uint8Array | Float32Array>(array: T): T {
 
 // A compiled binary holds the worker as an extra entry point under its source path from the project root
 // (scripts/build.ts); from source it sits next to this file.
-const WORKER_MODULE = Bun.isStandaloneExecutable ? "./plugins/strategies/random-forest/tree-worker.ts" : new URL("./tree-worker.ts", import.meta.url).href;
+const WORKER_MODULE = Bun.isStandaloneExecutable
+  ? "./plugins/strategies/random-forest/tree-worker.ts"
+  : new URL("./tree-worker.ts", import.meta.url).href;
 
 /**
  * Hands out one tree at a time to each worker, so a pause, an abort or fewer allowed threads take effect
@@ -87,7 +100,13 @@ const WORKER_MODULE = Bun.isStandaloneExecutable ? "./plugins/strategies/random-
  * worker's finished tree is passed on (`grown`) once its next tree is handed out, so that the work done
  * with it on this thread does not keep the worker waiting.
  */
-async function growInWorkers(data: BinnedData, options: ForestOptions, seedOf: (tree: number) => number, grown: (index: number, tree: Tree) => void, between?: (worker: number) => Promise<void>) {
+async function growInWorkers(
+  data: BinnedData,
+  options: ForestOptions,
+  seedOf: (tree: number) => number,
+  grown: (index: number, tree: Tree) => void,
+  between?: (worker: number) => Promise<void>,
+) {
   const workers = Array.from({ length: Math.min(options.jobs, options.trees) }, () => new Worker(WORKER_MODULE));
   let next = 0;
   const { promise: allHandedOut, resolve: handedOutAll } = Promise.withResolvers<void>();

@@ -35,7 +35,14 @@ export function nodeRows(rows: number): NodeRows {
  * Draws the tree's rows (a bootstrap sample, or every row once) into positions [0, used), and returns
  * `used`. `classes` or `targets` gives each row's label.
  */
-export function drawRows(rows: NodeRows, count: number, random: () => number, bootstrap: boolean, classes: Uint8Array | undefined, targets: Float32Array | undefined): number {
+export function drawRows(
+  rows: NodeRows,
+  count: number,
+  random: () => number,
+  bootstrap: boolean,
+  classes: Uint8Array | undefined,
+  targets: Float32Array | undefined,
+): number {
   const { draws, index, weight, label, target } = rows;
   if (bootstrap) {
     draws.fill(0);
@@ -58,7 +65,13 @@ export function drawRows(rows: NodeRows, count: number, random: () => number, bo
  * A node's totals, `3 + classes` numbers: weight, then the sum and sum of squares of targets (regression),
  * then each class's weight (classification).
  */
-export function addTotals(rows: NodeRows, start: number, end: number, classification: boolean, totals: Float64Array): void {
+export function addTotals(
+  rows: NodeRows,
+  start: number,
+  end: number,
+  classification: boolean,
+  totals: Float64Array,
+): void {
   const { weight, label, target } = rows;
   totals.fill(0);
   for (let p = start; p < end; p++) {
@@ -77,7 +90,18 @@ export function addTotals(rows: NodeRows, start: number, end: number, classifica
  * Splits positions [start, end) in place and in order: rows whose bin in `column` is ≤ `bin` first. Fills
  * both sides' totals and returns the first right-hand position.
  */
-export function partitionClasses(rows: NodeRows, bins: Uint8Array, column: number, bin: number, start: number, end: number, classes: number, totals: Float64Array, left: Float64Array, right: Float64Array): number {
+export function partitionClasses(
+  rows: NodeRows,
+  bins: Uint8Array,
+  column: number,
+  bin: number,
+  start: number,
+  end: number,
+  classes: number,
+  totals: Float64Array,
+  left: Float64Array,
+  right: Float64Array,
+): number {
   const { index, weight, label, spareIndex, spareWeight, spareLabel } = rows;
   left.fill(0);
   let at = start;
@@ -115,7 +139,16 @@ export function partitionClasses(rows: NodeRows, bins: Uint8Array, column: numbe
 }
 
 /** As partitionClasses, for regression: each side's sums are added up from its own rows. */
-export function partitionTargets(rows: NodeRows, bins: Uint8Array, column: number, bin: number, start: number, end: number, left: Float64Array, right: Float64Array): number {
+export function partitionTargets(
+  rows: NodeRows,
+  bins: Uint8Array,
+  column: number,
+  bin: number,
+  start: number,
+  end: number,
+  left: Float64Array,
+  right: Float64Array,
+): number {
   const { index, weight, target, spareIndex, spareWeight, spareTarget } = rows;
   let at = start;
   let spare = 0;

@@ -64,14 +64,20 @@ export function forestToOnnx(forest: Forest, metadata: Record<string, string>): 
     return encodeModel({
       name: "edgetrain-random-forest",
       nodes: [
-        node("TreeEnsembleClassifier", ["features"], ["ensemble_label", "probabilities"], {
-          ...common,
-          class_treeids: { ints: leafTree },
-          class_nodeids: { ints: leafNode },
-          class_ids: { ints: leafTarget },
-          class_weights: { floats: Float32Array.from(leafWeight) },
-          classlabels_int64s: { ints: Array.from({ length: forest.outputs }, (_, k) => k) },
-        }, "ai.onnx.ml"),
+        node(
+          "TreeEnsembleClassifier",
+          ["features"],
+          ["ensemble_label", "probabilities"],
+          {
+            ...common,
+            class_treeids: { ints: leafTree },
+            class_nodeids: { ints: leafNode },
+            class_ids: { ints: leafTarget },
+            class_weights: { floats: Float32Array.from(leafWeight) },
+            classlabels_int64s: { ints: Array.from({ length: forest.outputs }, (_, k) => k) },
+          },
+          "ai.onnx.ml",
+        ),
         // ONNX Runtime labels two-class ensembles by its own threshold rule, not the larger probability;
         // ArgMax gives the same label as the strategy for any number of classes (first index on ties).
         node("ArgMax", ["probabilities"], ["label"], { axis: 1, keepdims: 0 }),
@@ -85,15 +91,21 @@ export function forestToOnnx(forest: Forest, metadata: Record<string, string>): 
   return encodeModel({
     name: "edgetrain-random-forest",
     nodes: [
-      node("TreeEnsembleRegressor", ["features"], ["variable"], {
-        ...common,
-        n_targets: 1,
-        aggregate_function: "AVERAGE",
-        target_treeids: { ints: leafTree },
-        target_nodeids: { ints: leafNode },
-        target_ids: { ints: leafTarget },
-        target_weights: { floats: Float32Array.from(leafWeight) },
-      }, "ai.onnx.ml"),
+      node(
+        "TreeEnsembleRegressor",
+        ["features"],
+        ["variable"],
+        {
+          ...common,
+          n_targets: 1,
+          aggregate_function: "AVERAGE",
+          target_treeids: { ints: leafTree },
+          target_nodeids: { ints: leafNode },
+          target_ids: { ints: leafTarget },
+          target_weights: { floats: Float32Array.from(leafWeight) },
+        },
+        "ai.onnx.ml",
+      ),
     ],
     inputs: [input],
     outputs: [tensorValue("variable", "float", ["N", 1])],

@@ -15,14 +15,37 @@ export interface SplitChoice {
 }
 
 /** `histogram[b * classes + k]`: the weight of class k among the node's rows in bin b of `column`. */
-export function fillClassHistogram(histogram: Float64Array, rows: NodeRows, bins: Uint8Array, column: number, start: number, end: number, binCount: number, classes: number): void {
+export function fillClassHistogram(
+  histogram: Float64Array,
+  rows: NodeRows,
+  bins: Uint8Array,
+  column: number,
+  start: number,
+  end: number,
+  binCount: number,
+  classes: number,
+): void {
   const { index, label, weight } = rows;
   histogram.fill(0, 0, binCount * classes);
   for (let p = start; p < end; p++) histogram[bins[column + index[p]!]! * classes + label[p]!]! += weight[p]!;
 }
 
-/** fillClassHistogram for two features in one pass over the rows: their positions, weights and classes are read once. */
-export function fillClassHistogramPair(first: Float64Array, second: Float64Array, rows: NodeRows, bins: Uint8Array, firstColumn: number, secondColumn: number, start: number, end: number, firstBins: number, secondBins: number, classes: number): void {
+/**
+ * fillClassHistogram for two features in one pass over the rows: their positions, weights and classes are read once.
+ */
+export function fillClassHistogramPair(
+  first: Float64Array,
+  second: Float64Array,
+  rows: NodeRows,
+  bins: Uint8Array,
+  firstColumn: number,
+  secondColumn: number,
+  start: number,
+  end: number,
+  firstBins: number,
+  secondBins: number,
+  classes: number,
+): void {
   const { index, label, weight } = rows;
   first.fill(0, 0, firstBins * classes);
   second.fill(0, 0, secondBins * classes);
@@ -36,7 +59,15 @@ export function fillClassHistogramPair(first: Float64Array, second: Float64Array
 }
 
 /** `histogram[2b]`, `histogram[2b + 1]`: the weighted sum of targets and the weight in bin b. */
-export function fillTargetHistogram(histogram: Float64Array, rows: NodeRows, bins: Uint8Array, column: number, start: number, end: number, binCount: number): void {
+export function fillTargetHistogram(
+  histogram: Float64Array,
+  rows: NodeRows,
+  bins: Uint8Array,
+  column: number,
+  start: number,
+  end: number,
+  binCount: number,
+): void {
   const { index, target, weight } = rows;
   histogram.fill(0, 0, 2 * binCount);
   for (let p = start; p < end; p++) {
@@ -48,7 +79,18 @@ export function fillTargetHistogram(histogram: Float64Array, rows: NodeRows, bin
 }
 
 /** fillTargetHistogram for two features in one pass over the rows. */
-export function fillTargetHistogramPair(first: Float64Array, second: Float64Array, rows: NodeRows, bins: Uint8Array, firstColumn: number, secondColumn: number, start: number, end: number, firstBins: number, secondBins: number): void {
+export function fillTargetHistogramPair(
+  first: Float64Array,
+  second: Float64Array,
+  rows: NodeRows,
+  bins: Uint8Array,
+  firstColumn: number,
+  secondColumn: number,
+  start: number,
+  end: number,
+  firstBins: number,
+  secondBins: number,
+): void {
   const { index, target, weight } = rows;
   first.fill(0, 0, 2 * firstBins);
   second.fill(0, 0, 2 * secondBins);
@@ -70,7 +112,17 @@ export function fillTargetHistogramPair(first: Float64Array, second: Float64Arra
  * index 3 (see addTotals); `parentScore` is Σ totals² / weight. Left and right Σ counts² are kept up to
  * date bin by bin, so a bin costs one step per class that has rows in it.
  */
-export function scanClassSplit(histogram: Float64Array, binCount: number, classes: number, totals: Float64Array, parentScore: number, minLeaf: number, leftCounts: Float64Array, feature: number, best: SplitChoice): void {
+export function scanClassSplit(
+  histogram: Float64Array,
+  binCount: number,
+  classes: number,
+  totals: Float64Array,
+  parentScore: number,
+  minLeaf: number,
+  leftCounts: Float64Array,
+  feature: number,
+  best: SplitChoice,
+): void {
   const nodeWeight = totals[0]!;
   leftCounts.fill(0);
   let leftWeight = 0;
@@ -104,7 +156,14 @@ export function scanClassSplit(histogram: Float64Array, binCount: number, classe
 }
 
 /** As scanClassSplit, on a target histogram: the score is Σ² / weight on each side. */
-export function scanTargetSplit(histogram: Float64Array, binCount: number, totals: Float64Array, minLeaf: number, feature: number, best: SplitChoice): void {
+export function scanTargetSplit(
+  histogram: Float64Array,
+  binCount: number,
+  totals: Float64Array,
+  minLeaf: number,
+  feature: number,
+  best: SplitChoice,
+): void {
   const nodeWeight = totals[0]!;
   const nodeSum = totals[1]!;
   let leftWeight = 0;

@@ -1,5 +1,5 @@
 // A Bun Worker that grows trees on request; the binned data arrive once, in shared memory.
-import { growTree, treeScratch, type BinnedData, type TreeOptions, type TreeScratch } from "./tree.ts";
+import { type BinnedData, growTree, type TreeOptions, type TreeScratch, treeScratch } from "./tree.ts";
 
 declare const self: Worker;
 
@@ -7,7 +7,9 @@ export type WorkerRequest =
   | { type: "data"; data: BinnedData; options: TreeOptions }
   | { type: "grow"; tree: number; seed: number };
 
-export type WorkerReply = { type: "tree"; tree: number; result: ReturnType<typeof growTree> } | { type: "error"; message: string };
+export type WorkerReply =
+  | { type: "tree"; tree: number; result: ReturnType<typeof growTree> }
+  | { type: "error"; message: string };
 
 let data: BinnedData | undefined;
 let options: TreeOptions | undefined;
@@ -24,7 +26,15 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     }
     const result = growTree(data!, options!, message.seed, scratch);
     const reply: WorkerReply = { type: "tree", tree: message.tree, result };
-    self.postMessage(reply, { transfer: [result.feature.buffer, result.threshold.buffer, result.left.buffer, result.right.buffer, result.value.buffer] as ArrayBuffer[] });
+    self.postMessage(reply, {
+      transfer: [
+        result.feature.buffer,
+        result.threshold.buffer,
+        result.left.buffer,
+        result.right.buffer,
+        result.value.buffer,
+      ] as ArrayBuffer[],
+    });
   } catch (error) {
     self.postMessage({ type: "error", message: (error as Error).message } satisfies WorkerReply);
   }

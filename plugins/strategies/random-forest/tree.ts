@@ -1,7 +1,16 @@
 import { seededRandom } from "../shared/random.ts";
 import { midpointThreshold } from "./binning.ts";
-import { addTotals, drawRows, nodeRows, partitionClasses, partitionTargets, type NodeRows } from "./node-rows.ts";
-import { fillClassHistogram, fillClassHistogramPair, fillTargetHistogram, fillTargetHistogramPair, scanClassSplit, scanTargetSplit, subtractHistogram, type SplitChoice } from "./split-search.ts";
+import { addTotals, drawRows, type NodeRows, nodeRows, partitionClasses, partitionTargets } from "./node-rows.ts";
+import {
+  fillClassHistogram,
+  fillClassHistogramPair,
+  fillTargetHistogram,
+  fillTargetHistogramPair,
+  type SplitChoice,
+  scanClassSplit,
+  scanTargetSplit,
+  subtractHistogram,
+} from "./split-search.ts";
 
 /** One decision tree as flat arrays; node 0 is the root, `feature[i] < 0` marks a leaf. */
 export interface Tree {
@@ -131,7 +140,10 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     const free = scratch.free.pop();
     if (free !== undefined) return free;
     const all = new Float64Array(histogramSize);
-    scratch.histograms.push({ all, byFeature: Array.from({ length: features }, (_, j) => all.subarray(j * featureStride, (j + 1) * featureStride)) });
+    scratch.histograms.push({
+      all,
+      byFeature: Array.from({ length: features }, (_, j) => all.subarray(j * featureStride, (j + 1) * featureStride)),
+    });
     return scratch.histograms.length - 1;
   };
   const release = (id: number) => id >= 0 && scratch.free.push(id);
@@ -139,7 +151,8 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     const { byFeature } = scratch.histograms[id]!;
     for (let j = 0; j < features; j++) {
       const binCount = edges[j]!.length + 1;
-      if (classification) fillClassHistogram(byFeature[j]!, scratch.rows, bins, j * rows, start, end, binCount, outputs);
+      if (classification)
+        fillClassHistogram(byFeature[j]!, scratch.rows, bins, j * rows, start, end, binCount, outputs);
       else fillTargetHistogram(byFeature[j]!, scratch.rows, bins, j * rows, start, end, binCount);
     }
   };
@@ -152,7 +165,8 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
   const order = Int32Array.from({ length: features }, (_, j) => j);
   const isLeaf = (nodeTotals: Float64Array, depth: number) => {
     const nodeWeight = nodeTotals[0]!;
-    if (depth >= options.maxDepth || nodeWeight < options.minSamplesSplit || nodeWeight < 2 * options.minSamplesLeaf) return true;
+    if (depth >= options.maxDepth || nodeWeight < options.minSamplesSplit || nodeWeight < 2 * options.minSamplesLeaf)
+      return true;
     if (!classification) return nodeTotals[2]! - (nodeTotals[1]! * nodeTotals[1]!) / nodeWeight <= EPSILON * nodeWeight;
     for (let k = 0; k < outputs; k++) if (nodeTotals[3 + k] === nodeWeight) return true;
     return false;
@@ -173,7 +187,14 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     return nodes++;
   };
   let pending = 0;
-  const push = (node: number, start: number, end: number, depth: number, nodeTotals: Float64Array, histograms: number) => {
+  const push = (
+    node: number,
+    start: number,
+    end: number,
+    depth: number,
+    nodeTotals: Float64Array,
+    histograms: number,
+  ) => {
     const stack = (scratch.stack = withRoom(scratch.stack, 5 * (pending + 1), 5 * pending));
     scratch.totals = withRoom(scratch.totals, stride * (pending + 1), stride * pending);
     scratch.totals.set(nodeTotals, stride * pending);
@@ -228,16 +249,64 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
       const jBins = edges[j]!.length + 1;
       const kBins = k < 0 ? 0 : edges[k]!.length + 1;
       if (classification) {
-        if (allFeatures) scanClassSplit(scratch.histograms[own]!.byFeature[j]!, jBins, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, j, best);
+        if (allFeatures)
+          scanClassSplit(
+            scratch.histograms[own]!.byFeature[j]!,
+            jBins,
+            outputs,
+            totals,
+            parentScore,
+            options.minSamplesLeaf,
+            leftCounts,
+            j,
+            best,
+          );
         else if (k < 0) fillClassHistogram(histogram, scratch.rows, bins, j * rows, start, end, jBins, outputs);
-        else fillClassHistogramPair(histogram, secondHistogram, scratch.rows, bins, j * rows, k * rows, start, end, jBins, kBins, outputs);
+        else
+          fillClassHistogramPair(
+            histogram,
+            secondHistogram,
+            scratch.rows,
+            bins,
+            j * rows,
+            k * rows,
+            start,
+            end,
+            jBins,
+            kBins,
+            outputs,
+          );
         if (allFeatures) continue;
         scanClassSplit(histogram, jBins, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, j, best);
-        if (k >= 0) scanClassSplit(secondHistogram, kBins, outputs, totals, parentScore, options.minSamplesLeaf, leftCounts, k, best);
+        if (k >= 0)
+          scanClassSplit(
+            secondHistogram,
+            kBins,
+            outputs,
+            totals,
+            parentScore,
+            options.minSamplesLeaf,
+            leftCounts,
+            k,
+            best,
+          );
       } else {
-        if (allFeatures) scanTargetSplit(scratch.histograms[own]!.byFeature[j]!, jBins, totals, options.minSamplesLeaf, j, best);
+        if (allFeatures)
+          scanTargetSplit(scratch.histograms[own]!.byFeature[j]!, jBins, totals, options.minSamplesLeaf, j, best);
         else if (k < 0) fillTargetHistogram(histogram, scratch.rows, bins, j * rows, start, end, jBins);
-        else fillTargetHistogramPair(histogram, secondHistogram, scratch.rows, bins, j * rows, k * rows, start, end, jBins, kBins);
+        else
+          fillTargetHistogramPair(
+            histogram,
+            secondHistogram,
+            scratch.rows,
+            bins,
+            j * rows,
+            k * rows,
+            start,
+            end,
+            jBins,
+            kBins,
+          );
         if (allFeatures) continue;
         scanTargetSplit(histogram, jBins, totals, options.minSamplesLeaf, j, best);
         if (k >= 0) scanTargetSplit(secondHistogram, kBins, totals, options.minSamplesLeaf, k, best);
@@ -280,7 +349,10 @@ export function growTree(data: BinnedData, options: TreeOptions, seed: number, s
     const leftNode = newNode();
     const rightNode = newNode();
     scratch.feature[node] = bestFeature;
-    scratch.threshold[node] = midpointThreshold(data.binMax[bestFeature]![bestBin]!, data.binMin[bestFeature]![best.nextBin]!);
+    scratch.threshold[node] = midpointThreshold(
+      data.binMax[bestFeature]![bestBin]!,
+      data.binMin[bestFeature]![best.nextBin]!,
+    );
     scratch.left[node] = leftNode;
     scratch.right[node] = rightNode;
     push(rightNode, split, end, depth + 1, rightTotals, rightHistograms);
@@ -306,7 +378,8 @@ export function findLeaves(tree: Tree, x: Float32Array, features: number, rows: 
   for (let i = 0; i < rows; i++) {
     const offset = i * features;
     let node = 0;
-    for (let f = feature[0]!; f >= 0; f = feature[node]!) node = left[node]! + 1 - +(x[offset + f]! <= threshold[node]!);
+    for (let f = feature[0]!; f >= 0; f = feature[node]!)
+      node = left[node]! + 1 - +(x[offset + f]! <= threshold[node]!);
     leaves[i] = node;
   }
 }

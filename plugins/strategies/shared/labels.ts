@@ -40,7 +40,8 @@ export function encodeTargets(table: DataTable, what: string): Float32Array {
   const out = new Float32Array(table.rows);
   for (let i = 0; i < table.rows; i++) {
     const value = Number(table.labels[i]);
-    if (!Number.isFinite(value)) throw new Error(`${what} row ${i + 1}: label "${table.labels[i]}" is not a number (regression)`);
+    if (!Number.isFinite(value))
+      throw new Error(`${what} row ${i + 1}: label "${table.labels[i]}" is not a number (regression)`);
     out[i] = value;
   }
   return out;

@@ -5,7 +5,10 @@ export function accuracy(truth: ArrayLike<number>, predicted: ArrayLike<number>)
   return truth.length ? right / truth.length : 0;
 }
 
-/** F1 averaged over classes with equal weight (scikit-learn's `average="macro"`), over classes seen in truth or prediction. */
+/**
+ * F1 averaged over classes with equal weight (scikit-learn's `average="macro"`), over classes seen in truth or
+ * prediction.
+ */
 export function macroF1(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: number): number {
   const tp = new Float64Array(classes);
   const fp = new Float64Array(classes);

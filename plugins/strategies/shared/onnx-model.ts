@@ -7,21 +7,45 @@ import { onnx } from "onnx-proto";
 const { AttributeType } = onnx.AttributeProto;
 const { DataType } = onnx.TensorProto;
 
-export type AttributeValue = number | string | number[] | string[] | Float32Array | { floats: number[] | Float32Array } | { ints: number[] };
+export type AttributeValue =
+  | number
+  | string
+  | number[]
+  | string[]
+  | Float32Array
+  | { floats: number[] | Float32Array }
+  | { ints: number[] };
 
 /** Attribute from a JavaScript value: integers → INT(S), other numbers → FLOAT(S), text → STRING(S). */
 export function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
   if (typeof value === "string") return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
-  if (typeof value === "number") return Number.isInteger(value) ? { name, type: AttributeType.INT, i: value } : { name, type: AttributeType.FLOAT, f: value };
+  if (typeof value === "number")
+    return Number.isInteger(value)
+      ? { name, type: AttributeType.INT, i: value }
+      : { name, type: AttributeType.FLOAT, f: value };
   if (value instanceof Float32Array) return { name, type: AttributeType.FLOATS, floats: Array.from(value) };
   if ("floats" in value) return { name, type: AttributeType.FLOATS, floats: Array.from(value.floats) };
   if ("ints" in value) return { name, type: AttributeType.INTS, ints: value.ints };
-  if (value.length > 0 && typeof value[0] === "string") return { name, type: AttributeType.STRINGS, strings: (value as string[]).map((s) => new TextEncoder().encode(s)) };
+  if (value.length > 0 && typeof value[0] === "string")
+    return { name, type: AttributeType.STRINGS, strings: (value as string[]).map((s) => new TextEncoder().encode(s)) };
   return { name, type: AttributeType.INTS, ints: value as number[] };
 }
 
-export function node(opType: string, inputs: string[], outputs: string[], attributes: Record<string, AttributeValue> = {}, domain = ""): onnx.INodeProto {
-  return { opType, input: inputs, output: outputs, domain, name: `${opType}_${outputs[0]}`, attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)) };
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Record<string, AttributeValue> = {},
+  domain = "",
+): onnx.INodeProto {
+  return {
+    opType,
+    input: inputs,
+    output: outputs,
+    domain,
+    name: `${opType}_${outputs[0]}`,
+    attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
+  };
 }
 
 export function floatTensor(name: string, dims: number[], values: Float32Array | number[]): onnx.ITensorProto {
@@ -66,7 +90,13 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
     producerName: PRODUCER,
     producerVersion: "1",
     opsetImport: Object.entries(spec.opsets).map(([domain, version]) => ({ domain, version })),
-    graph: { name: spec.name, node: spec.nodes, input: spec.inputs, output: spec.outputs, initializer: spec.initializers ?? [] },
+    graph: {
+      name: spec.name,
+      node: spec.nodes,
+      input: spec.inputs,
+      output: spec.outputs,
+      initializer: spec.initializers ?? [],
+    },
     metadataProps: Object.entries(spec.metadata).map(([key, value]) => ({ key, value })),
   };
   const error = onnx.ModelProto.verify(model);

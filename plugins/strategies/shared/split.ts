@@ -1,5 +1,5 @@
-import { seededRandom } from "./random.ts";
 import type { DataTable } from "../../../runtime/plugin-api.ts";
+import { seededRandom } from "./random.ts";
 
 /** The rows of `table` at `rows`, in that order. */
 export function selectRows(table: DataTable, rows: ArrayLike<number>): DataTable {
@@ -15,7 +15,11 @@ export function selectRows(table: DataTable, rows: ArrayLike<number>): DataTable
 }
 
 /** A seeded random split: the same data and seed always hold out the same rows. */
-export function splitByFraction(table: DataTable, testFraction: number, seed: number): { train: DataTable; test?: DataTable } {
+export function splitByFraction(
+  table: DataTable,
+  testFraction: number,
+  seed: number,
+): { train: DataTable; test?: DataTable } {
   const testRows = Math.floor(table.rows * testFraction);
   if (testFraction <= 0 || testRows === 0 || testRows === table.rows) return { train: table };
   const order = Uint32Array.from({ length: table.rows }, (_, i) => i);

@@ -8,7 +8,9 @@ import { ModelName } from "./schemas.ts";
 /** `GET /v1/cache` (stats), `DELETE /v1/cache[?model=NAME]` and `POST /v1/cache/warm[?model=NAME]`. */
 export const cacheRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/cache", tags: ["predictions"] })
-    .get("/v1/cache", () => view.cacheStats(), { detail: operation("The prediction cache's counts", "CacheStats", { access: "token_unless_loopback" }) })
+    .get("/v1/cache", () => view.cacheStats(), {
+      detail: operation("The prediction cache's counts", "CacheStats", { access: "token_unless_loopback" }),
+    })
     .delete(
       "/v1/cache",
       ({ query }) => {
@@ -17,7 +19,9 @@ export const cacheRoutes = (view: DaemonView) =>
       },
       {
         query: v.object({ model: v.optional(ModelName) }),
-        detail: operation("Clear the cache, of one model or all", "CacheCleared", { errors: { 400: "Not a model name.", 404: "No such model." } }),
+        detail: operation("Clear the cache, of one model or all", "CacheCleared", {
+          errors: { 400: "Not a model name.", 404: "No such model." },
+        }),
       },
     )
     .post("/v1/cache/warm", async ({ query }): Promise<CacheWarmed> => view.warmCache(query.model), {

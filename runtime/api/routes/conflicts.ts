@@ -8,12 +8,17 @@ import { operation } from "../openapi.ts";
 /** `GET /v1/conflicts` (open questions) and `POST /v1/conflicts/:id` ({action: wait|skip|force, key?}). */
 export const conflictRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/conflicts", tags: ["conflicts"] })
-    .get("/v1/conflicts", (): ConflictList => ({ conflicts: view.conflicts() }), { detail: operation("Open questions, oldest first", "ConflictList", { access: "token_unless_loopback" }) })
+    .get("/v1/conflicts", (): ConflictList => ({ conflicts: view.conflicts() }), {
+      detail: operation("Open questions, oldest first", "ConflictList", { access: "token_unless_loopback" }),
+    })
     .post(
       "/v1/conflicts/:id",
       ({ params, body }) => {
         const answered = view.answerConflict(params.id, body.action, body.by ?? "api", body.key);
-        if (!answered) throw new EdgetrainError("not_found", `no open conflict "${params.id}" (answered already, or timed out)`, { details: { conflict: params.id } });
+        if (!answered)
+          throw new EdgetrainError("not_found", `no open conflict "${params.id}" (answered already, or timed out)`, {
+            details: { conflict: params.id },
+          });
         return answered;
       },
       {
@@ -21,7 +26,11 @@ export const conflictRoutes = (view: DaemonView) =>
           action: v.picklist(["wait", "skip", "force"], "wait, skip or force"),
           by: v.optional(v.pipe(v.string(), v.maxLength(100))),
           key: v.optional(
-            v.pipe(v.string(), v.maxLength(200), v.description("Answer for this key only; left out: every key waiting.")),
+            v.pipe(
+              v.string(),
+              v.maxLength(200),
+              v.description("Answer for this key only; left out: every key waiting."),
+            ),
           ),
         }),
         detail: operation("Answer a question for all its keys, or one: wait, skip or force", "Conflict", {

@@ -25,7 +25,9 @@ function lastEventId(header: string | null, query: string | undefined): number |
   if (text === undefined || text === "") return undefined;
   if (!/^\d{1,16}$/.test(text)) {
     const message = `Last-Event-ID ${JSON.stringify(text.slice(0, 40))} is not an event id of /v1/events`;
-    throw new EdgetrainError("bad_input", message, { hint: "send back the id: of the last event received, or leave it out" });
+    throw new EdgetrainError("bad_input", message, {
+      hint: "send back the id: of the last event received, or leave it out",
+    });
   }
   return Number(text);
 }
@@ -93,7 +95,11 @@ export const eventRoutes = (view: DaemonView) =>
         cancel: () => stop(),
       });
       return new Response(stream, {
-        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" },
+        headers: {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+          connection: "keep-alive",
+        },
       });
     },
     {

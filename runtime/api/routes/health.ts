@@ -17,9 +17,13 @@ export const healthRoutes = (view: DaemonView) =>
         return readiness;
       },
       {
-        detail: operation("Whether it can serve: the state database open and every serving version loaded", "Readiness", {
-          access: "token_unless_loopback",
-          errors: { 503: "Not ready: the reason says what." },
-        }),
+        detail: operation(
+          "Whether it can serve: the state database open and every serving version loaded",
+          "Readiness",
+          {
+            access: "token_unless_loopback",
+            errors: { 503: "Not ready: the reason says what." },
+          },
+        ),
       },
     );

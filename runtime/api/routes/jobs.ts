@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
+import { runOverrides } from "../../training/run-overrides.ts";
 import type { JobList, RunControlled, RunList, RunQueued } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi.ts";
-import { runOverrides } from "../../training/run-overrides.ts";
 import { WholeNumberQuery } from "./schemas.ts";
 
 /**
@@ -13,7 +13,9 @@ import { WholeNumberQuery } from "./schemas.ts";
  */
 export const jobRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/jobs", tags: ["jobs"] })
-    .get("/v1/jobs", (): JobList => ({ jobs: view.jobs(), offpeak: view.offPeak() }), { detail: operation("Jobs, their last run and next chance", "JobList", { access: "token_unless_loopback" }) })
+    .get("/v1/jobs", (): JobList => ({ jobs: view.jobs(), offpeak: view.offPeak() }), {
+      detail: operation("Jobs, their last run and next chance", "JobList", { access: "token_unless_loopback" }),
+    })
     .post(
       "/v1/jobs/:name/run",
       async ({ params, body, set }) => {
@@ -31,7 +33,9 @@ export const jobRoutes = (view: DaemonView) =>
         body: v.optional(
           v.strictObject({
             key: v.optional(v.pipe(v.string(), v.minLength(1, "a key name"))),
-            ignore_governor: v.optional(v.pipe(v.boolean(), v.description("Neither admitted nor paused by the governor"))),
+            ignore_governor: v.optional(
+              v.pipe(v.boolean(), v.description("Neither admitted nor paused by the governor")),
+            ),
             ignore_conflicts: v.optional(v.pipe(v.boolean(), v.description("Trains and copies past live predictors"))),
             force: v.optional(v.pipe(v.boolean(), v.description("Both ignore_governor and ignore_conflicts."))),
           }),
@@ -42,24 +46,32 @@ export const jobRoutes = (view: DaemonView) =>
         }),
       },
     )
-    .get(
-      "/v1/runs",
-      ({ query }): RunList => ({ runs: view.runs({ job: query.job, limit: query.limit ?? 50 }) }),
-      {
-        query: v.object({ job: v.optional(v.string()), limit: v.optional(WholeNumberQuery(1000)) }),
-        detail: operation("Runs, newest first", "RunList", { access: "token_unless_loopback", errors: { 400: "limit is not a whole number from 1 to 1000." } }),
-      },
-    )
+    .get("/v1/runs", ({ query }): RunList => ({ runs: view.runs({ job: query.job, limit: query.limit ?? 50 }) }), {
+      query: v.object({ job: v.optional(v.string()), limit: v.optional(WholeNumberQuery(1000)) }),
+      detail: operation("Runs, newest first", "RunList", {
+        access: "token_unless_loopback",
+        errors: { 400: "limit is not a whole number from 1 to 1000." },
+      }),
+    })
     .post(
       "/v1/runs/:id/:action",
       ({ params }) => {
-        if (!view.run(params.id)) throw new EdgetrainError("not_found", `no run "${params.id}"`, { details: { run: params.id } });
-        if (!view.controlRun(params.id, params.action)) throw new EdgetrainError("conflict", `run ${params.id} is not in progress`, { details: { run: params.id, action: params.action } });
+        if (!view.run(params.id))
+          throw new EdgetrainError("not_found", `no run "${params.id}"`, { details: { run: params.id } });
+        if (!view.controlRun(params.id, params.action))
+          throw new EdgetrainError("conflict", `run ${params.id} is not in progress`, {
+            details: { run: params.id, action: params.action },
+          });
         return { run: params.id, action: params.action, accepted: true } satisfies RunControlled;
       },
       {
-        params: v.object({ id: v.string(), action: v.picklist(["cancel", "pause", "resume"], "cancel, pause or resume") }),
-        detail: operation("Cancel, pause or resume a run in progress", "RunControlled", { errors: { 400: "Not cancel, pause or resume.", 404: "No such run.", 409: "The run is not in progress." } }),
+        params: v.object({
+          id: v.string(),
+          action: v.picklist(["cancel", "pause", "resume"], "cancel, pause or resume"),
+        }),
+        detail: operation("Cancel, pause or resume a run in progress", "RunControlled", {
+          errors: { 400: "Not cancel, pause or resume.", 404: "No such run.", 409: "The run is not in progress." },
+        }),
       },
     )
     .get(
@@ -69,5 +81,10 @@ export const jobRoutes = (view: DaemonView) =>
         if (!run) throw new EdgetrainError("not_found", `no run "${params.id}"`, { details: { run: params.id } });
         return run;
       },
-      { detail: operation("One run, with what it left", "RunDetail", { access: "token_unless_loopback", errors: { 404: "No such run." } }) },
+      {
+        detail: operation("One run, with what it left", "RunDetail", {
+          access: "token_unless_loopback",
+          errors: { 404: "No such run." },
+        }),
+      },
     );

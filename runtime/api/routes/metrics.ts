@@ -10,5 +10,11 @@ export const metricsRoutes = (view: DaemonView) =>
       const { contentType, text } = await view.metrics();
       return new Response(text, { headers: { "content-type": contentType } });
     },
-    { detail: operation("Counters and gauges for Prometheus", { media: "text/plain", description: "Prometheus text exposition format 0.0.4." }, { access: "token_unless_loopback" }) },
+    {
+      detail: operation(
+        "Counters and gauges for Prometheus",
+        { media: "text/plain", description: "Prometheus text exposition format 0.0.4." },
+        { access: "token_unless_loopback" },
+      ),
+    },
   );

@@ -9,14 +9,13 @@ const Text = v.union([v.string(), v.array(v.string())], "text");
 /** `POST /v1/models/:name/versions`'s metadata; each may come as a header `x-edgetrain-NAME` instead (`_` as `-`). */
 export const ImportQuery = v.object({
   file: v.optional(v.pipe(Text, v.description("The file's name, for the record (model.onnx when left out)."))),
-  features: v.optional(
-    v.pipe(Text, v.description("The feature names, comma-separated, in the model's column order.")),
-  ),
+  features: v.optional(v.pipe(Text, v.description("The feature names, comma-separated, in the model's column order."))),
   features_from: v.optional(
     v.pipe(
       Text,
       v.description(
-        "A CSV file on the device whose header names the features; with a label column its rows are held out for the gate.",
+        "A CSV file on the device whose header names the features; with a label column its rows are held out for the " +
+          "gate.",
       ),
     ),
   ),

@@ -3,27 +3,47 @@ import * as v from "valibot";
 import type { ModelActivated, ModelImported, ModelList, ModelRolledBack } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi.ts";
-import { importRequest, ImportQuery } from "./model-import-query.ts";
+import { ImportQuery, importRequest } from "./model-import-query.ts";
 import { ModelName } from "./schemas.ts";
 
 const Params = v.object({ name: ModelName });
 const VERSION_NUMBER = "a version number (1, 2, …), as `edgetrain model NAME` lists them";
 
-/** `GET /v1/models`, `GET /v1/models/:name`, `POST /v1/models/:name/activate` ({version}), `POST /v1/models/:name/rollback`. */
+/**
+ * `GET /v1/models`, `GET /v1/models/:name`, `POST /v1/models/:name/activate` ({version}), `POST
+ * /v1/models/:name/rollback`.
+ */
 export const modelRoutes = (view: DaemonView) =>
   new Elysia({ name: "routes/models", tags: ["models"] })
-    .get("/v1/models", (): ModelList => ({ models: view.models() }), { detail: operation("Models, with the serving version of each", "ModelList", { access: "token_unless_loopback" }) })
+    .get("/v1/models", (): ModelList => ({ models: view.models() }), {
+      detail: operation("Models, with the serving version of each", "ModelList", { access: "token_unless_loopback" }),
+    })
     .get("/v1/models/:name", ({ params }) => view.model(params.name), {
       params: Params,
-      detail: operation("One model's versions, metrics and gate results", "ModelDetail", { access: "token_unless_loopback", errors: { 400: "Not a model name.", 404: "No such model." } }),
-    })
-    .post("/v1/models/:name/activate", async ({ params, body }): Promise<ModelActivated> => ({ activated: await view.activate(params.name, body.version) }), {
-      params: Params,
-      body: v.strictObject({ version: v.pipe(v.number(VERSION_NUMBER), v.integer(VERSION_NUMBER), v.minValue(1, VERSION_NUMBER)) }),
-      detail: operation("Serve a version (loaded and health-checked first)", "ModelActivated", {
-        errors: { 400: "Not a model name or a version number.", 404: "No such model or version.", 422: "The version's file is damaged, does not load or fails its health check (model_not_loadable)." },
+      detail: operation("One model's versions, metrics and gate results", "ModelDetail", {
+        access: "token_unless_loopback",
+        errors: { 400: "Not a model name.", 404: "No such model." },
       }),
     })
+    .post(
+      "/v1/models/:name/activate",
+      async ({ params, body }): Promise<ModelActivated> => ({
+        activated: await view.activate(params.name, body.version),
+      }),
+      {
+        params: Params,
+        body: v.strictObject({
+          version: v.pipe(v.number(VERSION_NUMBER), v.integer(VERSION_NUMBER), v.minValue(1, VERSION_NUMBER)),
+        }),
+        detail: operation("Serve a version (loaded and health-checked first)", "ModelActivated", {
+          errors: {
+            400: "Not a model name or a version number.",
+            404: "No such model or version.",
+            422: "The version's file is damaged, does not load or fails its health check (model_not_loadable).",
+          },
+        }),
+      },
+    )
     .post(
       "/v1/models/:name/versions",
       async ({ params, query, request, body, set }): Promise<ModelImported> => {
@@ -43,7 +63,8 @@ export const modelRoutes = (view: DaemonView) =>
               400: "Not a model name, metadata that does not fit the model (features, classes, task), or no file.",
               413: "The file is over api.max_body_kb.",
               422:
-                "Not an ONNX model, cut short, an opset or operator this ONNX Runtime lacks, or it fails its health rows: " +
+                "Not an ONNX model, cut short, an opset or operator this ONNX Runtime lacks, or it fails its health " +
+                "rows: " +
                 "nothing was stored.",
             },
           }),
@@ -55,7 +76,17 @@ export const modelRoutes = (view: DaemonView) =>
         },
       },
     )
-    .post("/v1/models/:name/rollback", async ({ params }): Promise<ModelRolledBack> => ({ active: await view.rollback(params.name) }), {
-      params: Params,
-      detail: operation("Go back to the version that served before", "ModelRolledBack", { errors: { 400: "Not a model name.", 404: "No such model, or none serves.", 409: "No intact earlier version to go back to." } }),
-    });
+    .post(
+      "/v1/models/:name/rollback",
+      async ({ params }): Promise<ModelRolledBack> => ({ active: await view.rollback(params.name) }),
+      {
+        params: Params,
+        detail: operation("Go back to the version that served before", "ModelRolledBack", {
+          errors: {
+            400: "Not a model name.",
+            404: "No such model, or none serves.",
+            409: "No intact earlier version to go back to.",
+          },
+        }),
+      },
+    );

@@ -7,15 +7,27 @@ const MODEL_NAME_WORDS = "a model name of lower-case letters, digits, '.', '_' a
  * (MODEL_NAME, and no `..`) as one pattern and a length, since JSON Schema has no form for `v.check`
  * and the converter takes one regex: each `.` must follow a character that is not one.
  */
-export const ModelName = v.pipe(v.string(), v.maxLength(128, MODEL_NAME_WORDS), v.regex(/^[a-z0-9]\.?(?:[a-z0-9_-]\.?)*$/, MODEL_NAME_WORDS));
+export const ModelName = v.pipe(
+  v.string(),
+  v.maxLength(128, MODEL_NAME_WORDS),
+  v.regex(/^[a-z0-9]\.?(?:[a-z0-9_-]\.?)*$/, MODEL_NAME_WORDS),
+);
 
 /** A `?limit=`-style query value: digits, read as a whole number from 1 to `max`. */
 export const WholeNumberQuery = (max: number) => {
   const expected = `a whole number from 1 to ${max}`;
-  return v.pipe(v.string(), v.regex(/^\d+$/, expected), v.transform(Number), v.minValue(1, expected), v.maxValue(max, expected));
+  return v.pipe(
+    v.string(),
+    v.regex(/^\d+$/, expected),
+    v.transform(Number),
+    v.minValue(1, expected),
+    v.maxValue(max, expected),
+  );
 };
 
-/** A value of a tensor: a number, a boolean, or a list of them nested to any depth (checked against the model later). */
+/**
+ * A value of a tensor: a number, a boolean, or a list of them nested to any depth (checked against the model later).
+ */
 const TensorItem = v.union([v.number("a number"), v.boolean(), v.array(v.unknown())], "a number");
 const Row = v.pipe(v.array(TensorItem), v.minLength(1, "at least one feature value"));
 const Rows = v.pipe(v.array(Row), v.minLength(1, "at least one row"));
@@ -35,7 +47,9 @@ const NamedTensors = v.pipe(
   v.record(v.string(), Tensor),
 );
 
-/** `{"inputs": [[…]]}`, `{"inputs": {"name": tensor}}` or `{"rows": [{feature: value}]}`; exactly one, checked later. */
+/**
+ * `{"inputs": [[…]]}`, `{"inputs": {"name": tensor}}` or `{"rows": [{feature: value}]}`; exactly one, checked later.
+ */
 export const PredictBody = v.strictObject({
   inputs: v.optional(v.union([Rows, NamedTensors])),
   rows: v.optional(v.pipe(v.array(v.record(v.string(), v.number("a number"))), v.minLength(1, "at least one row"))),

@@ -10,7 +10,11 @@ export const cacheCommand: Command = {
   name: "cache",
   summary: "prediction cache: stats, clear (all, or one model), or warm (pregenerate predictions)",
   description:
-    "Shows the prediction cache's entries, hits and misses, clears it, or warms it: computes the pregenerated predictions (cache.pregenerate: the file's inputs and the most requested ones) of one model or of all that serve, as a scheduled run and an activation do. Through the daemon when one runs; else on the disk cache directly (the memory cache lives only in the daemon, so without one it is empty, and only the pregenerate file is known).",
+    "Shows the prediction cache's entries, hits and misses, clears it, or warms it: computes the pregenerated " +
+    "predictions (cache.pregenerate: the file's inputs and the most requested ones) of one model or of all that " +
+    "serve, as a scheduled run and an activation do. Through the daemon when one runs; else on the disk cache " +
+    "directly (the memory cache lives only in the daemon, so without one it is empty, and only the pregenerate file " +
+    "is known).",
   arguments: [
     { name: "action", choices: ["stats", "clear", "warm"], description: "stats, clear or warm" },
     { name: "model", optional: true, description: "clear or warm only this model" },
@@ -31,9 +35,20 @@ export const cacheCommand: Command = {
       type Stats = { type: string; entries: number; hits: number; misses: number; hit_rate: number };
       const stats = daemon
         ? await daemon.answer(daemon.api.v1.cache.get())
-        : await withServing(args, io, async (serving): Promise<Stats> => ({ ...serving.service.cacheStats(), type: serving.cacheType }));
-      const counts = daemon ? `, ${stats.hits} hits, ${stats.misses} misses, hit rate ${(stats.hit_rate * 100).toFixed(1)} %` : " on disk (no daemon runs)";
-      writeAnswer(io, args, { ...stats, daemon: daemon !== undefined }, `${stats.type} cache: ${stats.entries} entries${counts}\n`);
+        : await withServing(
+            args,
+            io,
+            async (serving): Promise<Stats> => ({ ...serving.service.cacheStats(), type: serving.cacheType }),
+          );
+      const counts = daemon
+        ? `, ${stats.hits} hits, ${stats.misses} misses, hit rate ${(stats.hit_rate * 100).toFixed(1)} %`
+        : " on disk (no daemon runs)";
+      writeAnswer(
+        io,
+        args,
+        { ...stats, daemon: daemon !== undefined },
+        `${stats.type} cache: ${stats.entries} entries${counts}\n`,
+      );
       return 0;
     }
     if (action === "warm") {
@@ -54,7 +69,12 @@ export const cacheCommand: Command = {
         serving.service.clearCache(model);
         await serving.cache.flush?.();
       });
-    writeAnswer(io, args, { cleared: model ?? "all", daemon: daemon !== undefined }, `cleared ${model ? `the cache of ${model}` : "the whole cache"}\n`);
+    writeAnswer(
+      io,
+      args,
+      { cleared: model ?? "all", daemon: daemon !== undefined },
+      `cleared ${model ? `the cache of ${model}` : "the whole cache"}\n`,
+    );
     return 0;
   },
 };

@@ -1,5 +1,5 @@
-import { glibcVersion } from "../../hardware/glibc.ts";
 import { checkMachine } from "../../hardware/check.ts";
+import { glibcVersion } from "../../hardware/glibc.ts";
 import { probeOnnxRuntime } from "../../inference/probe.ts";
 import type { Command } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";

@@ -5,13 +5,13 @@ import { loadProfile } from "../../config/load-profile.ts";
 import { Daemon } from "../../daemon.ts";
 import { writeAthletes } from "../../demo/athletes.ts";
 import { DEMO_DATA, DEMO_PROFILE } from "../../demo/demo-profile.ts";
-import { runScenario, type DemoClient } from "../../demo/scenario.ts";
+import { type DemoClient, runScenario } from "../../demo/scenario.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { isDiskFull } from "../../files/disk-full.ts";
 import { diskFullError } from "../../files/disk-space.ts";
-import { interactiveTerminal, portFlag, stringFlag, type Command } from "../command.ts";
-import { openTui } from "./run.ts";
+import { type Command, interactiveTerminal, portFlag, stringFlag } from "../command.ts";
 import { writeJson } from "../json-answer.ts";
+import { openTui } from "./run.ts";
 
 export const demoCommand: Command = {
   name: "demo",
@@ -20,11 +20,21 @@ export const demoCommand: Command = {
 
 Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a JSON report.`,
   options: {
-    home: { type: "string", value: "DIR", description: "demo home (default ./edgetrain-demo); run it again to continue there" },
+    home: {
+      type: "string",
+      value: "DIR",
+      description: "demo home (default ./edgetrain-demo); run it again to continue there",
+    },
     port: { type: "string", value: "N", description: "API port (default 8470; 0 picks a free one)" },
-    headless: { type: "boolean", description: "log each step on stderr instead of opening the TUI (the default without a terminal)" },
+    headless: {
+      type: "boolean",
+      description: "log each step on stderr instead of opening the TUI (the default without a terminal)",
+    },
     once: { type: "boolean", description: "stop after the story instead of serving on; exit 1 if a step did not hold" },
-    json: { type: "boolean", description: "no terminal UI; the report is the last line on stdout, as always; errors as JSON" },
+    json: {
+      type: "boolean",
+      description: "no terminal UI; the report is the last line on stdout, as always; errors as JSON",
+    },
   },
   examples: ["edgetrain demo", "edgetrain demo --once --headless --port 0"],
   async run(args, io) {
@@ -34,7 +44,12 @@ Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a J
     const port = portFlag(args) ?? 8470;
     // A taken port must leave the home as it was, so it is found before anything is written there.
     // A new home gets the demo profile, which takes its api section from base.
-    const { api } = loadProfile({ profile: existsSync(profile) ? profile : "base", environment: io.environment, overrides: { home, port } }).profile ?? {};
+    const { api } =
+      loadProfile({
+        profile: existsSync(profile) ? profile : "base",
+        environment: io.environment,
+        overrides: { home, port },
+      }).profile ?? {};
     if (api) checkCanListen(api.host, api.port);
     const withTui = !args.values.headless && !args.values.once && !args.values.json && interactiveTerminal(io);
     let quiet = withTui;
@@ -45,7 +60,10 @@ Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a J
       mkdirSync(home, { recursive: true });
       if (!existsSync(profile)) writeFileSync(profile, DEMO_PROFILE);
       if (!existsSync(join(dataDir, `player_${DEMO_DATA.players}`))) {
-        say(`writing ${DEMO_DATA.players} players × ${DEMO_DATA.sessions} sessions of synthetic wearable data to ${dataDir}`);
+        say(
+          `writing ${DEMO_DATA.players} players × ${DEMO_DATA.sessions} sessions of synthetic wearable data to ` +
+            `${dataDir}`,
+        );
         writeAthletes(dataDir, DEMO_DATA);
       }
     } catch (error) {
@@ -60,27 +78,40 @@ Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a J
     });
     daemon.handleSignals({ onTerminal: Boolean(process.stdin.isTTY) });
     logStep = (line) => daemon.logger.info(`demo: ${line}`);
-    const tui = withTui ? openTui(daemon).then(() => {
-      quiet = false;
-      io.stderr.write("TUI closed; the daemon keeps serving here (Ctrl-C stops it)\n");
-    }) : undefined;
+    const tui = withTui
+      ? openTui(daemon).then(() => {
+          quiet = false;
+          io.stderr.write("TUI closed; the daemon keeps serving here (Ctrl-C stops it)\n");
+        })
+      : undefined;
     const { url } = daemon.address();
     say(`daemon serving at ${url} (home ${home})`);
     const token = daemon.token();
     const client: DemoClient = {
       get: async (path) => (await fetch(url + path)).json() as never,
       post: async (path, body) => {
-        const response = await fetch(url + path, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+        const response = await fetch(url + path, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+        });
         return { status: response.status, body: (await response.json()) as never };
       },
     };
     // With --once nobody is there to free space: a full disk ends the story rather than leaving it waiting.
     const story = new AbortController();
-    if (args.values.once) daemon.disk.onChange((disk) => disk.full && story.abort(diskFullError(home, "the demo stopped; no run starts until space is freed")));
+    if (args.values.once)
+      daemon.disk.onChange(
+        (disk) => disk.full && story.abort(diskFullError(home, "the demo stopped; no run starts until space is freed")),
+      );
     let ok = false;
     try {
       const report = await runScenario(client, dataDir, say, undefined, story.signal);
-      ok = report.models === DEMO_DATA.players && report.failed === 0 && report.unchanged === report.models - 1 && report.retrained !== undefined;
+      ok =
+        report.models === DEMO_DATA.players &&
+        report.failed === 0 &&
+        report.unchanged === report.models - 1 &&
+        report.retrained !== undefined;
       // With the TUI on the terminal the report goes to the log; otherwise it is the command's last line.
       if (withTui && quiet) daemon.logger.info("demo finished", { ok, ...report });
       else writeJson(io, { event: "demo", ok, url, ...report });

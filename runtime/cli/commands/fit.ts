@@ -1,24 +1,24 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import * as v from "valibot";
+import type * as v from "valibot";
 import { parse as parseYaml } from "yaml";
 import { allowedKeysAt } from "../../config/schema-walk.ts";
-import { csvFilesIn, tableOf } from "../../data/load-training-data.ts";
 import { readCsvTable } from "../../data/csv-table.ts";
+import { csvFilesIn, tableOf } from "../../data/load-training-data.ts";
 import { EdgetrainError, suggestion } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
 import { LogSink } from "../../log/logger.ts";
 import type { TrainingData } from "../../plugin-api.ts";
 import { loadPlugins } from "../../plugins/host.ts";
 import { checkOptions, type PluginScope } from "../../plugins/instantiate.ts";
+import { openState } from "../../state/database.ts";
 import { RunRecorder } from "../../training/run-recorder.ts";
 import { runStrategy } from "../../training/run-strategy.ts";
-import { openState } from "../../state/database.ts";
-import { listFlag, stringFlag, type Command, type ParsedArgs } from "../command.ts";
+import { type Command, listFlag, type ParsedArgs, stringFlag } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
-import { progressBar } from "../progress-bar.ts";
 import { writeJson } from "../json-answer.ts";
+import { progressBar } from "../progress-bar.ts";
 
 export const fitCommand: Command = {
   name: "fit",
@@ -28,7 +28,12 @@ export const fitCommand: Command = {
 A progress bar is drawn on a terminal. Options come from the profile's defaults.strategies.NAME, then --set (values are YAML: --set max_depth=10 --set bootstrap=false).`,
   options: {
     strategy: { type: "string", value: "NAME", description: "strategy plugin (edgetrain plugins lists them)" },
-    data: { type: "string", multiple: true, value: "PATH", description: "training CSV file or folder (external trainers may not need it)" },
+    data: {
+      type: "string",
+      multiple: true,
+      value: "PATH",
+      description: "training CSV file or folder (external trainers may not need it)",
+    },
     test: { type: "string", multiple: true, value: "PATH", description: "test CSV file or folder" },
     label: { type: "string", value: "COL", description: "label column (default label)" },
     task: { type: "string", value: "TASK", description: "classification or regression (default: from the labels)" },
@@ -36,7 +41,10 @@ A progress bar is drawn on a terminal. Options come from the profile's defaults.
     "on-bad-cell": { type: "string", value: "POLICY", description: "skip-row or fail (default fail)" },
     from: { type: "string", value: "FILE", description: "the model to warm-start from (strategies with warm_start)" },
     out: { type: "string", value: "FILE", description: "where to write the model (default model.onnx)" },
-    json: { type: "boolean", description: "print the result as one JSON line: fit_seconds, rows, features, accuracy/f1 or rmse/r2…" },
+    json: {
+      type: "boolean",
+      description: "print the result as one JSON line: fit_seconds, rows, features, accuracy/f1 or rmse/r2…",
+    },
     profile: { ...homeOptions.profile, description: "profile for defaults, workers, memory limit and plugins" },
     home: homeOptions.home,
   },
@@ -47,11 +55,16 @@ A progress bar is drawn on a terminal. Options come from the profile's defaults.
   async run(args, io) {
     const strategyName = stringFlag(args, "strategy");
     const dataPaths = listFlag(args, "data");
-    if (!strategyName) throw new EdgetrainError("usage", "edgetrain fit: --strategy NAME is required", { hint: "edgetrain plugins lists the strategies" });
+    if (!strategyName)
+      throw new EdgetrainError("usage", "edgetrain fit: --strategy NAME is required", {
+        hint: "edgetrain plugins lists the strategies",
+      });
     const onBadCell = stringFlag(args, "on-bad-cell") ?? "fail";
-    if (onBadCell !== "fail" && onBadCell !== "skip-row") throw new EdgetrainError("usage", `--on-bad-cell ${onBadCell}: expected skip-row or fail`);
+    if (onBadCell !== "fail" && onBadCell !== "skip-row")
+      throw new EdgetrainError("usage", `--on-bad-cell ${onBadCell}: expected skip-row or fail`);
     const task = stringFlag(args, "task");
-    if (task !== undefined && task !== "classification" && task !== "regression") throw new EdgetrainError("usage", `--task ${task}: expected classification or regression`);
+    if (task !== undefined && task !== "classification" && task !== "regression")
+      throw new EdgetrainError("usage", `--task ${task}: expected classification or regression`);
 
     const { loaded, paths } = loadHomeProfile(args, io);
     const profile = loaded.profile;
@@ -59,31 +72,53 @@ A progress bar is drawn on a terminal. Options come from the profile's defaults.
     const host = { plugins: await loadPlugins(paths.plugins), defaults: profile?.defaults.strategies };
     const options = { ...parseSets(args), ...(task ? { task } : {}) };
     const { plugin, result: parsed } = checkStrategy(strategyName, options, host);
-    if (!parsed.success) throw new EdgetrainError("bad_input", optionProblem(parsed.issues[0]!, plugin.schema, strategyName));
+    if (!parsed.success)
+      throw new EdgetrainError("bad_input", optionProblem(parsed.issues[0]!, plugin.schema, strategyName));
 
     const label = stringFlag(args, "label") ?? "label";
     const choice = { label, onBadCell: onBadCell as "fail" | "skip-row" } as const;
     const trainFiles = dataPaths.flatMap((path) => csvFilesIn(resolve(path)));
     const testFiles = listFlag(args, "test").flatMap((path) => csvFilesIn(resolve(path)));
     const loadData = async (): Promise<TrainingData> => {
-      if (trainFiles.length === 0) throw new EdgetrainError("bad_input", `strategy ${strategyName} reads training data: give --data PATH`);
+      if (trainFiles.length === 0)
+        throw new EdgetrainError("bad_input", `strategy ${strategyName} reads training data: give --data PATH`);
       const train = await readCsvTable(trainFiles, choice);
-      const test = testFiles.length ? await readCsvTable(testFiles, { ...choice, features: train.featureNames }) : undefined;
+      const test = testFiles.length
+        ? await readCsvTable(testFiles, { ...choice, features: train.featureNames })
+        : undefined;
       return {
         train: tableOf(train),
         test: test && tableOf(test),
-        summary: { files: trainFiles, testFiles, rows: train.labels.length, testRows: test?.labels.length ?? 0, excludedColumns: train.excludedColumns, skipped: [...train.skipped, ...(test?.skipped ?? [])] },
+        summary: {
+          files: trainFiles,
+          testFiles,
+          rows: train.labels.length,
+          testRows: test?.labels.length ?? 0,
+          excludedColumns: train.excludedColumns,
+          skipped: [...train.skipped, ...(test?.skipped ?? [])],
+        },
       };
     };
 
-    const logs = new LogSink({ level: "warn", console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color } });
+    const logs = new LogSink({
+      level: "warn",
+      console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+    });
     // With a home (after `edgetrain setup`), the run is recorded in its state and keeps its folder under runs/;
     // without one, fit is a one-shot tool that leaves nothing behind but the model.
     const state = profile && existsSync(paths.home) ? openState(paths.state) : undefined;
     const runId = RunRecorder.newId();
     const runDir = state ? join(paths.home, "runs", runId) : mkdtempSync(join(tmpdir(), "edgetrain-fit-"));
     mkdirSync(runDir, { recursive: true });
-    const recorder = state ? new RunRecorder(state, { id: runId, job: "fit", strategy: strategyName, trigger: "manual: edgetrain fit", runDir }) : undefined;
+    const recorder = state
+      ? new RunRecorder(state, {
+          id: runId,
+          job: "fit",
+          strategy: strategyName,
+          trigger: "manual: edgetrain fit",
+          runDir,
+        })
+      : undefined;
     const bar = progressBar(io.stderr, strategyName);
     const progress = recorder ? recorder.progress(bar) : bar;
     const abort = new AbortController();
@@ -133,10 +168,17 @@ A progress bar is drawn on a terminal. Options come from the profile's defaults.
       };
       if (args.values.json) writeJson(io, report);
       else {
-        const metrics = Object.entries(result.metrics).map(([name, value]) => `${name} ${value.toFixed(4)}`).join(", ");
-        io.stdout.write(`trained ${strategyName} on ${report.rows} rows × ${report.features} features in ${report.fit_seconds.toFixed(2)} s${metrics ? `; test: ${metrics}` : ""}\nwrote ${out}\n`);
-        if (report.excluded_columns.length) io.stdout.write(`left out non-numeric columns: ${report.excluded_columns.join(", ")}\n`);
-        if (summary?.skipped.length) io.stdout.write(`skipped ${summary.skipped.length} row(s), first: ${summary.skipped[0]}\n`);
+        const metrics = Object.entries(result.metrics)
+          .map(([name, value]) => `${name} ${value.toFixed(4)}`)
+          .join(", ");
+        io.stdout.write(
+          `trained ${strategyName} on ${report.rows} rows × ${report.features} features in ` +
+            `${report.fit_seconds.toFixed(2)} s${metrics ? `; test: ${metrics}` : ""}\nwrote ${out}\n`,
+        );
+        if (report.excluded_columns.length)
+          io.stdout.write(`left out non-numeric columns: ${report.excluded_columns.join(", ")}\n`);
+        if (summary?.skipped.length)
+          io.stdout.write(`skipped ${summary.skipped.length} row(s), first: ${summary.skipped[0]}\n`);
         if (recorder) io.stdout.write(`run ${recorder.id} recorded; its folder: ${runDir}\n`);
       }
       return 0;
@@ -156,7 +198,11 @@ A progress bar is drawn on a terminal. Options come from the profile's defaults.
 };
 
 /** The strategy and its options checked by the plugin host; an unknown name is bad input here, as any flag. */
-function checkStrategy(name: string, options: Record<string, unknown>, scope: Pick<PluginScope, "plugins" | "defaults">) {
+function checkStrategy(
+  name: string,
+  options: Record<string, unknown>,
+  scope: Pick<PluginScope, "plugins" | "defaults">,
+) {
   try {
     return checkOptions("strategy", name, options, scope);
   } catch (error) {
@@ -191,4 +237,3 @@ function optionProblem(issue: v.BaseIssue<unknown>, schema: unknown, strategy: s
   const expected = issue.kind === "validation" && !issue.message.startsWith("Invalid") ? issue.message : issue.expected;
   return `--set ${key}: expected ${expected}, got ${issue.received}`;
 }
-

@@ -6,7 +6,7 @@ import type {
   FleetRolloutList,
 } from "../../api/fleet-contract.ts";
 import { EdgetrainError } from "../../errors.ts";
-import { stringFlag, type Command, type CommandIo, type ParsedArgs } from "../command.ts";
+import { type Command, type CommandIo, type ParsedArgs, stringFlag } from "../command.ts";
 import { hubClient, hubClientOptions } from "../hub-client.ts";
 import { writeJson } from "../json-answer.ts";
 import { metricsText, writeTable } from "../table.ts";
@@ -19,7 +19,10 @@ export const fleetCommand: Command = {
   name: "fleet",
   summary: "list the hub's devices and rollouts, or show one",
   description:
-    "Asks the fleet hub (edgetrain hub) of --home, or the one at --url with --token. devices lists every device with its state, last heartbeat and model versions (filters: --group, --online/--offline, --model, --version); device ID shows one with its latest heartbeats and deployments; rollouts lists the rollouts with their progress; rollout ID shows each device's wave and state.",
+    "Asks the fleet hub (edgetrain hub) of --home, or the one at --url with --token. devices lists every device with " +
+    "its state, last heartbeat and model versions (filters: --group, --online/--offline, --model, --version); device " +
+    "ID shows one with its latest heartbeats and deployments; rollouts lists the rollouts with their progress; " +
+    "rollout ID shows each device's wave and state.",
   arguments: [
     {
       name: "what",
@@ -98,13 +101,13 @@ export const fleetCommand: Command = {
       );
       const heard = `last heartbeat ${age(device.last_heartbeat_at)}, over ${device.transport}`;
       io.stdout.write(
-        [
+        `${[
           `device    ${device.id} (${device.name ?? "unnamed"}${device.location ? `, ${device.location}` : ""})`,
           `state     ${device.online ? "online" : "offline"}, ${heard}`,
           `groups    ${device.groups.join(", ") || "-"}`,
           `version   edgetrain ${device.info?.edgetrain_version ?? "?"}, profile ${device.info?.profile ?? "?"}`,
           `models    ${models.map((text) => text.trim()).join("; ") || "-"}`,
-        ].join("\n") + "\n\n",
+        ].join("\n")}\n\n`,
       );
       if (device.heartbeats.length)
         writeTable(io.stdout, [
@@ -142,12 +145,12 @@ export const fleetCommand: Command = {
     const to = rollout.device_group ?? "every device";
     const waves = rollout.waves.map(percent).join(", ");
     io.stdout.write(
-      [
+      `${[
         `rollout   ${rollout.id}: ${rollout.model} v${rollout.version}${kind} to ${to}`,
         `state     ${rollout.state}${rollout.reason ? `: ${rollout.reason}` : ""}`,
         `waves     ${rollout.wave}/${rollout.waves.length} (${waves}), max failures ${percent(rollout.max_failures)}`,
         `progress  ${progress(rollout)}`,
-      ].join("\n") + "\n\n",
+      ].join("\n")}\n\n`,
     );
     writeTable(io.stdout, [
       ["DEVICE", "WAVE", "STATE", "REPORTED", "REASON"],

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { constants } from "node:os";
+import { join } from "node:path";
 import { holdLockfile } from "../../conflicts/predictors.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { acquireLock } from "../../locks/lockfile.ts";
@@ -21,21 +21,33 @@ The lock goes when COMMAND ends, on signals too (they are passed on to COMMAND);
     { name: "command", variadic: true, description: "the command to run under the lock, and its arguments" },
   ],
   options: {
-    "respect-training": { type: "boolean", description: "start COMMAND only when no training run holds its training lock" },
-    json: { type: "boolean", description: "edgetrain's own errors as {code, message, hint} on stderr (COMMAND's output is its own)" },
+    "respect-training": {
+      type: "boolean",
+      description: "start COMMAND only when no training run holds its training lock",
+    },
+    json: {
+      type: "boolean",
+      description: "edgetrain's own errors as {code, message, hint} on stderr (COMMAND's output is its own)",
+    },
     ...homeOptions,
   },
-  examples: ["edgetrain hold game-server -- ./serve --port 9000", "edgetrain hold nightly-report --respect-training -- python3 report.py"],
+  examples: [
+    "edgetrain hold game-server -- ./serve --port 9000",
+    "edgetrain hold nightly-report --respect-training -- python3 report.py",
+  ],
   async run(args, io) {
     const [name, ...command] = args.positionals;
-    if (!name || command.length === 0) throw new EdgetrainError("usage", "edgetrain hold: expected NAME -- COMMAND [ARGS…]");
+    if (!name || command.length === 0)
+      throw new EdgetrainError("usage", "edgetrain hold: expected NAME -- COMMAND [ARGS…]");
     const locksDir = join(loadHomeProfile(args, io).paths.home, "locks");
     mkdirSync(locksDir, { recursive: true });
     if (args.values["respect-training"]) {
       let said = 0;
       for (let running = liveTrainingLocks(locksDir); running.length > 0; running = liveTrainingLocks(locksDir)) {
         if (Date.now() - said > 10_000) {
-          io.stderr.write(`edgetrain hold: waiting for ${running.length} training run(s) to finish (${running.join(", ")})\n`);
+          io.stderr.write(
+            `edgetrain hold: waiting for ${running.length} training run(s) to finish (${running.join(", ")})\n`,
+          );
           said = Date.now();
         }
         await Bun.sleep(500);
@@ -50,7 +62,10 @@ The lock goes when COMMAND ends, on signals too (they are passed on to COMMAND);
       try {
         child = Bun.spawn(command, { stdio: ["inherit", "inherit", "inherit"] });
       } catch (error) {
-        throw new EdgetrainError("bad_input", `edgetrain hold: cannot start ${command[0]}: ${(error as Error).message}`);
+        throw new EdgetrainError(
+          "bad_input",
+          `edgetrain hold: cannot start ${command[0]}: ${(error as Error).message}`,
+        );
       }
       const code = await child.exited;
       const signal = child.signalCode;

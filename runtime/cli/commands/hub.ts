@@ -5,7 +5,7 @@ import { EdgetrainError } from "../../errors.ts";
 import { loadHubKey } from "../../fleet/hub/hub-key.ts";
 import { parseDuration, parseShare, parseWaves } from "../../fleet/hub/rollout-plan.ts";
 import { LogSink } from "../../log/logger.ts";
-import { portFlag, stringFlag, type Command, type CommandIo, type ParsedArgs } from "../command.ts";
+import { type Command, type CommandIo, type ParsedArgs, portFlag, stringFlag } from "../command.ts";
 import { hubClient, hubClientOptions, hubHome } from "../hub-client.ts";
 import { hubProfile } from "../hub-profile.ts";
 import { writeAnswer } from "../json-answer.ts";

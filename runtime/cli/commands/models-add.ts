@@ -2,18 +2,18 @@ import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import type { ModelImported } from "../../api/contract.ts";
 import { Deployer } from "../../deploy/deployer.ts";
-import { convertModel, converterFor, type Converted } from "../../deploy/model-conversion.ts";
-import { importModel, type ImportRequest } from "../../deploy/model-import.ts";
+import { type Converted, converterFor, convertModel } from "../../deploy/model-conversion.ts";
+import { type ImportRequest, importModel } from "../../deploy/model-import.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
+import type { Logger } from "../../plugin-api.ts";
 import { createServing } from "../../serving/serving.ts";
 import { openState } from "../../state/database.ts";
-import type { Logger } from "../../plugin-api.ts";
-import { stringFlag, type CommandIo, type OptionSpec, type ParsedArgs } from "../command.ts";
+import { checkModelName } from "../../store/model-name.ts";
+import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "../command.ts";
 import { daemonAddress, daemonError, daemonRuns, homeToken } from "../daemon-client.ts";
 import { loadHomeProfile, resolveHomeProfile } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
-import { checkModelName } from "../../store/model-name.ts";
 
 export const modelsAddOptions: Record<string, OptionSpec> = {
   features: {
@@ -111,7 +111,8 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
     : await onStore(args, io, request, logger);
   const { version, changes, deployment } = imported;
   const lines = [
-    `${model}: version ${version.version} imported from ${file} (sha256 ${version.imported?.sha256.slice(0, 12) ?? "?"})`,
+    `${model}: version ${version.version} imported from ${file} (sha256 ` +
+      `${version.imported?.sha256.slice(0, 12) ?? "?"})`,
   ];
   const { converter, conversion } = version.imported ?? {};
   if (converter) lines.push(`  converted by ${converter}: ${conversion}`);
@@ -123,7 +124,7 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
         : `  not serving: ${deployment.message ?? deployment.status}`,
     );
   else lines.push(`  stored as a candidate; edgetrain activate ${model} ${version.version} makes it serve`);
-  writeAnswer(io, args, imported, lines.join("\n") + "\n");
+  writeAnswer(io, args, imported, `${lines.join("\n")}\n`);
   return deployment && deployment.status !== "activated" ? 1 : 0;
 }
 

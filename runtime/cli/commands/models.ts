@@ -5,8 +5,8 @@ import { askDaemon, daemonRuns } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { metricsText, writeTable } from "../table.ts";
-import { addModel, modelsAddOptions } from "./models-add.ts";
 import { warningsOnStderr, withServing, withStore } from "../without-daemon.ts";
+import { addModel, modelsAddOptions } from "./models-add.ts";
 
 function modelName(args: ParsedArgs, command: string): string {
   const [name] = args.positionals;
@@ -33,7 +33,10 @@ export const modelsCommand: Command = {
     { name: "file", optional: true, description: "models add: the ONNX file, or a .pkl, .pt, .keras… to convert" },
   ],
   options: {
-    json: { type: "boolean", description: "print a JSON array of {model, active, versions, latest, job, key, metrics, activated_at}" },
+    json: {
+      type: "boolean",
+      description: "print a JSON array of {model, active, versions, latest, job, key, metrics, activated_at}",
+    },
     ...modelsAddOptions,
     ...homeOptions,
   },
@@ -48,15 +51,28 @@ export const modelsCommand: Command = {
   async run(args, io) {
     if (args.positionals[0] === "add") return addModel(args, io, warningsOnStderr(io));
     const [action] = args.positionals;
-    if (action !== undefined) throw new EdgetrainError("usage", `edgetrain models: expected add or nothing, got "${action}"`);
+    if (action !== undefined)
+      throw new EdgetrainError("usage", `edgetrain models: expected add or nothing, got "${action}"`);
     const home = loadHomeProfile(args, io);
-    const listed = daemonRuns(home.paths.home) ? (await askDaemon(args, io, (api) => api.v1.models.get())).models : withStore(home, io, (store) => store.list());
+    const listed = daemonRuns(home.paths.home)
+      ? (await askDaemon(args, io, (api) => api.v1.models.get())).models
+      : withStore(home, io, (store) => store.list());
     // In natural order already: the store lists them so, for the daemon's API too.
     const models = listed;
-    if (args.values.json) return writeJson(io, models), 0;
+    if (args.values.json) return (writeJson(io, models), 0);
     const none = "no models yet: a job's first successful run adds one, or edgetrain models add NAME FILE.onnx\n";
-    if (models.length === 0) return io.stdout.write(none), 0;
-    writeTable(io.stdout, [["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"], ...models.map((m) => [m.model, m.active === undefined ? "-" : String(m.active), String(m.versions), m.job ?? "-", m.key ?? "-", metricsText(m.metrics)])]);
+    if (models.length === 0) return (io.stdout.write(none), 0);
+    writeTable(io.stdout, [
+      ["MODEL", "ACTIVE", "VERSIONS", "JOB", "KEY", "METRICS"],
+      ...models.map((m) => [
+        m.model,
+        m.active === undefined ? "-" : String(m.active),
+        String(m.versions),
+        m.job ?? "-",
+        m.key ?? "-",
+        metricsText(m.metrics),
+      ]),
+    ]);
     return 0;
   },
 };
@@ -77,7 +93,7 @@ export const modelCommand: Command = {
     const versions = daemonRuns(home.paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).get())).versions
       : withStore(home, io, (store) => store.requireVersions(name));
-    if (args.values.json) return writeJson(io, { model: name, versions }), 0;
+    if (args.values.json) return (writeJson(io, { model: name, versions }), 0);
     writeTable(io.stdout, [
       ["VERSION", "STATUS", "CREATED", "JOB", "RUN", "PARENT", "METRICS", "GATE / NOTE"],
       ...versions.map((v) => {
@@ -95,7 +111,9 @@ export const modelCommand: Command = {
 export const activateCommand: Command = {
   name: "activate",
   summary: "make a model version serve (loaded and health-checked first)",
-  description: "Loads the version, checks it and makes it serve: through the daemon when one runs (requests never fail or wait during the switch), else on the store directly.",
+  description:
+    "Loads the version, checks it and makes it serve: through the daemon when one runs (requests never fail or wait " +
+    "during the switch), else on the store directly.",
   arguments: [
     { name: "name", description: "the model (edgetrain models lists them)" },
     { name: "version", description: "the version number (edgetrain model NAME lists them)" },
@@ -105,10 +123,18 @@ export const activateCommand: Command = {
   async run(args, io) {
     const name = modelName(args, "activate");
     const version = Number(args.positionals[1]);
-    if (!Number.isInteger(version) || version < 1) throw new EdgetrainError("usage", `edgetrain activate ${name} VERSION: expected a version number, got "${args.positionals[1] ?? ""}"`);
+    if (!Number.isInteger(version) || version < 1)
+      throw new EdgetrainError(
+        "usage",
+        `edgetrain activate ${name} VERSION: expected a version number, got "${args.positionals[1] ?? ""}"`,
+      );
     const { paths } = loadHomeProfile(args, io);
     const active = daemonRuns(paths.home)
-      ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).activate.post({ version }))).activated
+      ? (
+          await askDaemon(args, io, (api) =>
+            api.v1.models({ name: encodeURIComponent(name) }).activate.post({ version }),
+          )
+        ).activated
       : await withServing(args, io, (serving) => serving.activator.activate(name, version, "edgetrain activate"));
     writeAnswer(io, args, { model: name, active: active.version }, `${name}: version ${active.version} serving\n`);
     return 0;
@@ -118,7 +144,9 @@ export const activateCommand: Command = {
 export const rollbackCommand: Command = {
   name: "rollback",
   summary: "go back to the model version that served before",
-  description: "Makes the version that served before the active one serve again, through the daemon when one runs, else on the store directly.",
+  description:
+    "Makes the version that served before the active one serve again, through the daemon when one runs, else on the " +
+    "store directly.",
   arguments: [{ name: "name", description: "the model (edgetrain models lists them)" }],
   options: homeOptions,
   examples: ["edgetrain rollback activity-player_7"],
@@ -128,7 +156,12 @@ export const rollbackCommand: Command = {
     const active = daemonRuns(paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).rollback.post())).active
       : await withServing(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback"));
-    writeAnswer(io, args, { model: name, active: active.version }, `${name}: rolled back; version ${active.version} serving\n`);
+    writeAnswer(
+      io,
+      args,
+      { model: name, active: active.version },
+      `${name}: rolled back; version ${active.version} serving\n`,
+    );
     return 0;
   },
 };

@@ -1,10 +1,10 @@
-import { loadPlugins } from "../../plugins/host.ts";
+import { formatProblem } from "../../config/problems-text.ts";
 import { allowedKeysAt } from "../../config/schema-walk.ts";
+import { loadPlugins } from "../../plugins/host.ts";
 import type { Command } from "../command.ts";
-import { writeTable } from "../table.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
-import { formatProblem } from "../../config/problems-text.ts";
+import { writeTable } from "../table.ts";
 
 export const pluginsCommand: Command = {
   name: "plugins",
@@ -29,9 +29,12 @@ A plugin that fails to load is reported with its file; exit code 1 then.`,
     if (args.values.json) {
       writeJson(io, { plugins: rows, problems: registry.problems }, { indent: true });
     } else {
-      const table = [["KIND", "NAME", "VERSION", "SOURCE", "OPTIONS"], ...rows.map((r) => [r.kind, r.name, r.version, r.source, r.options.join(", ") || "-"])];
+      const table = [
+        ["KIND", "NAME", "VERSION", "SOURCE", "OPTIONS"],
+        ...rows.map((r) => [r.kind, r.name, r.version, r.source, r.options.join(", ") || "-"]),
+      ];
       writeTable(io.stdout, table);
-      for (const problem of registry.problems) io.stderr.write(formatProblem(problem) + "\n");
+      for (const problem of registry.problems) io.stderr.write(`${formatProblem(problem)}\n`);
     }
     return registry.problems.length ? 1 : 0;
   },

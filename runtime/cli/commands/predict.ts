@@ -6,14 +6,17 @@ import { EdgetrainError } from "../../errors.ts";
 import { readModelDescription } from "../../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../../inference/onnx-runtime.ts";
 import { predictionsOf, scorePredictions } from "../../scoring/score-predictions.ts";
-import { listFlag, stringFlag, type Command } from "../command.ts";
+import { type Command, listFlag, stringFlag } from "../command.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 
 export const predictCommand: Command = {
   name: "predict",
   summary: "run an ONNX model through ONNX Runtime on a CSV file",
-  description: "Reads the model's feature names from its metadata, takes those columns from the CSV (in the model's order), and prints one prediction per row (class name, or value). When the CSV has the label column, accuracy or RMSE is printed too.",
+  description:
+    "Reads the model's feature names from its metadata, takes those columns from the CSV (in the model's order), and " +
+    "prints one prediction per row (class name, or value). When the CSV has the label column, accuracy or RMSE is " +
+    "printed too.",
   options: {
     model: { type: "string", value: "FILE", description: "the ONNX model (written by edgetrain fit or a job)" },
     data: { type: "string", multiple: true, value: "PATH", description: "CSV file or folder to predict" },
@@ -21,11 +24,15 @@ export const predictCommand: Command = {
     json: { type: "boolean", description: "print {model, backend, rows, predictions, …} as JSON" },
     ...homeOptions,
   },
-  examples: ["edgetrain predict --model model.onnx --data test.csv", "edgetrain predict --model model.onnx --data sessions/ --json"],
+  examples: [
+    "edgetrain predict --model model.onnx --data test.csv",
+    "edgetrain predict --model model.onnx --data sessions/ --json",
+  ],
   async run(args, io) {
     const modelPath = stringFlag(args, "model");
     const dataPaths = listFlag(args, "data");
-    if (!modelPath || dataPaths.length === 0) throw new EdgetrainError("usage", "edgetrain predict: --model FILE and --data FILE are required");
+    if (!modelPath || dataPaths.length === 0)
+      throw new EdgetrainError("usage", "edgetrain predict: --model FILE and --data FILE are required");
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(resolve(modelPath));
@@ -33,11 +40,19 @@ export const predictCommand: Command = {
       throw new EdgetrainError("data_invalid", `${modelPath}: no such model file`);
     }
     const description = readModelDescription(bytes, modelPath);
-    if (!description) throw new EdgetrainError("data_invalid", `${modelPath} has no edgetrain metadata: feature names unknown`, { hint: "train it with edgetrain fit, or give it metadata_props[edgetrain]" });
+    if (!description)
+      throw new EdgetrainError("data_invalid", `${modelPath} has no edgetrain metadata: feature names unknown`, {
+        hint: "train it with edgetrain fit, or give it metadata_props[edgetrain]",
+      });
     const label = stringFlag(args, "label") ?? "label";
     const files = dataPaths.flatMap((path) => csvFilesIn(resolve(path)));
     const hasLabel = files.length > 0 && (await readCsvHeader(files[0]!)).includes(label);
-    const table = await readCsvTable(files, { label: hasLabel ? label : "", features: description.feature_names, onBadCell: "fail", allowMissingLabel: !hasLabel });
+    const table = await readCsvTable(files, {
+      label: hasLabel ? label : "",
+      features: description.feature_names,
+      onBadCell: "fail",
+      allowMissingLabel: !hasLabel,
+    });
 
     const { loaded, paths } = loadHomeProfile(args, io);
     const cacheDir = paths.cache;
@@ -55,8 +70,12 @@ export const predictCommand: Command = {
     await session.release();
     if (args.values.json) writeJson(io, { ...report, predictions });
     else {
-      io.stdout.write(predictions.join("\n") + "\n");
-      if (hasLabel) io.stderr.write(`${rows} rows; ${description.task === "classification" ? `accuracy ${(report.accuracy as number).toFixed(4)}` : `rmse ${(report.rmse as number).toFixed(4)}`} (ONNX Runtime ${runtime.backend})\n`);
+      io.stdout.write(`${predictions.join("\n")}\n`);
+      if (hasLabel)
+        io.stderr.write(
+          `${rows} rows; ` +
+            `${description.task === "classification" ? `accuracy ${(report.accuracy as number).toFixed(4)}` : `rmse ${(report.rmse as number).toFixed(4)}`} (ONNX Runtime ${runtime.backend})\n`,
+        );
     }
     return 0;
   },

@@ -8,15 +8,26 @@ function runAction(action: "cancel" | "pause" | "resume", summary: string): Comm
   return {
     name: action,
     summary,
-    description: `${summary[0]!.toUpperCase()}${summary.slice(1)} through the daemon that runs on the home.${action === "cancel" ? " A cancelled run stops between trees or epochs; external trainers get SIGTERM, then SIGKILL." : action === "pause" ? " A paused run waits between trees or epochs; external trainers are stopped with SIGSTOP." : ""}`,
+    description:
+      `${summary[0]!.toUpperCase()}${summary.slice(1)} through the daemon that runs on the ` +
+      `home.${action === "cancel" ? " A cancelled run stops between trees or epochs; external trainers get SIGTERM, then SIGKILL." : action === "pause" ? " A paused run waits between trees or epochs; external trainers are stopped with SIGSTOP." : ""}`,
     arguments: [{ name: "run", description: "the run's id (edgetrain runs lists them)" }],
     options: { ...homeOptions },
     examples: [`edgetrain ${action} 20260412-031500-a1b2c3`],
     async run(args, io) {
       const [run] = args.positionals;
       if (!run) throw new EdgetrainError("usage", `edgetrain ${action}: name the run (edgetrain runs lists them)`);
-      await askDaemon(args, io, (api) => api.v1.runs({ id: encodeURIComponent(run) })({ action }).post());
-      writeAnswer(io, args, { run, action, accepted: true }, `${action === "cancel" ? "cancelling" : action === "pause" ? "paused" : "resumed"} run ${run}\n`);
+      await askDaemon(args, io, (api) =>
+        api.v1
+          .runs({ id: encodeURIComponent(run) })({ action })
+          .post(),
+      );
+      writeAnswer(
+        io,
+        args,
+        { run, action, accepted: true },
+        `${action === "cancel" ? "cancelling" : action === "pause" ? "paused" : "resumed"} run ${run}\n`,
+      );
       return 0;
     },
   };

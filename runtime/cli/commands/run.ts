@@ -1,5 +1,5 @@
 import { Daemon } from "../../daemon.ts";
-import { interactiveTerminal, portFlag, stringFlag, type Command } from "../command.ts";
+import { type Command, interactiveTerminal, portFlag, stringFlag } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 
@@ -21,8 +21,14 @@ On a terminal the TUI opens; quitting it (q) leaves the daemon running here, log
     ...homeOptions,
     host: { type: "string", value: "HOST", description: "listen address (default api.host, 127.0.0.1)" },
     port: { type: "string", value: "N", description: "listen port (default api.port, 8470; 0 picks a free one)" },
-    headless: { type: "boolean", description: "no terminal UI, logs on stderr (the default without a terminal and under systemd)" },
-    json: { type: "boolean", description: "no terminal UI; print the address as one JSON line {event, url, port, pid}; errors as JSON" },
+    headless: {
+      type: "boolean",
+      description: "no terminal UI, logs on stderr (the default without a terminal and under systemd)",
+    },
+    json: {
+      type: "boolean",
+      description: "no terminal UI; print the address as one JSON line {event, url, port, pid}; errors as JSON",
+    },
   },
   examples: ["edgetrain run", "edgetrain run --headless --profile jetson-orin --port 8470"],
   async run(args, io) {

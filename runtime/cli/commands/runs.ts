@@ -1,5 +1,5 @@
 import { listRuns } from "../../state/runs.ts";
-import { limitFlag, stringFlag, type Command } from "../command.ts";
+import { type Command, limitFlag, stringFlag } from "../command.ts";
 import { homeOptions, openHomeState } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 import { metricsText, writeTable } from "../table.ts";
@@ -7,7 +7,9 @@ import { metricsText, writeTable } from "../table.ts";
 export const runsCommand: Command = {
   name: "runs",
   summary: "list runs: status, duration, trigger and outcome",
-  description: "Lists the latest runs recorded in the home's state, newest first: status, trigger, start, duration (or progress) and outcome.",
+  description:
+    "Lists the latest runs recorded in the home's state, newest first: status, trigger, start, duration (or " +
+    "progress) and outcome.",
   options: {
     job: { type: "string", value: "JOB", description: "only the runs of this job" },
     limit: { type: "string", value: "N", description: "at most N runs (default 20)" },
@@ -29,16 +31,23 @@ export const runsCommand: Command = {
         io.stdout.write(job ? `no runs of job ${job} yet\n` : "no runs yet\n");
         return 0;
       }
-      const table = [["RUN", "JOB", "KEY", "STATUS", "TRIGGER", "STARTED", "TOOK", "OUTCOME"], ...rows.map((row) => [
-        row.id,
-        row.job,
-        row.key ?? "-",
-        row.status,
-        row.trigger,
-        row.started_at ? new Date(row.started_at).toISOString().replace("T", " ").slice(0, 19) : "-",
-        row.started_at && row.ended_at ? `${((row.ended_at - row.started_at) / 1000).toFixed(1)}s` : row.progress !== null ? `${Math.round(row.progress * 100)}%` : "-",
-        row.error ?? metricsText(row.metrics),
-      ])];
+      const table = [
+        ["RUN", "JOB", "KEY", "STATUS", "TRIGGER", "STARTED", "TOOK", "OUTCOME"],
+        ...rows.map((row) => [
+          row.id,
+          row.job,
+          row.key ?? "-",
+          row.status,
+          row.trigger,
+          row.started_at ? new Date(row.started_at).toISOString().replace("T", " ").slice(0, 19) : "-",
+          row.started_at && row.ended_at
+            ? `${((row.ended_at - row.started_at) / 1000).toFixed(1)}s`
+            : row.progress !== null
+              ? `${Math.round(row.progress * 100)}%`
+              : "-",
+          row.error ?? metricsText(row.metrics),
+        ]),
+      ];
       writeTable(io.stdout, table);
       return 0;
     } finally {

@@ -3,13 +3,13 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import { loadProfile } from "../../config/load-profile.ts";
 import { resolvePaths } from "../../config/paths.ts";
-import { SERVICE_HOME, SERVICE_LOGS, UNIT_NAME, unitText } from "../../systemd/unit-file.ts";
+import { formatProblem } from "../../config/problems-text.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
-import { stringFlag, type Command } from "../command.ts";
+import { SERVICE_HOME, SERVICE_LOGS, UNIT_NAME, unitText } from "../../systemd/unit-file.ts";
+import { type Command, stringFlag } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
-import { formatProblem } from "../../config/problems-text.ts";
 
 /** The base profile's home; a system service given it runs in SERVICE_HOME instead. */
 const DEFAULT_HOME = "~/.edgetrain";
@@ -30,15 +30,30 @@ A system unit runs as --run-as USER (default: the user who called sudo, else "ed
     user: { type: "boolean", description: "a user unit (~/.config/systemd/user) that needs no root" },
     "run-as": { type: "string", value: "USER", description: "the user a system unit runs as" },
     "dry-run": { type: "boolean", description: "print the unit instead of writing it" },
-    "unit-dir": { type: "string", value: "DIR", description: "where the unit goes (default /etc/systemd/system, or the user's with --user)" },
-    exec: { type: "string", value: "PATH", description: "the program the unit starts (default: this binary); scripts/install.sh gives its installed path" },
+    "unit-dir": {
+      type: "string",
+      value: "DIR",
+      description: "where the unit goes (default /etc/systemd/system, or the user's with --user)",
+    },
+    exec: {
+      type: "string",
+      value: "PATH",
+      description: "the program the unit starts (default: this binary); scripts/install.sh gives its installed path",
+    },
     ...homeOptions,
   },
-  examples: ["sudo edgetrain service install --profile jetson-orin --run-as athlete", "edgetrain service install --dry-run --profile gpu-server", "edgetrain service install --user", "edgetrain service uninstall --user"],
+  examples: [
+    "sudo edgetrain service install --profile jetson-orin --run-as athlete",
+    "edgetrain service install --dry-run --profile gpu-server",
+    "edgetrain service install --user",
+    "edgetrain service uninstall --user",
+  ],
   async run(args, io) {
     const [action] = args.positionals;
     const userUnit = Boolean(args.values.user);
-    const unitDir = stringFlag(args, "unit-dir") ?? (userUnit ? join(userInfo().homedir, ".config/systemd/user") : "/etc/systemd/system");
+    const unitDir =
+      stringFlag(args, "unit-dir") ??
+      (userUnit ? join(userInfo().homedir, ".config/systemd/user") : "/etc/systemd/system");
     const systemctl = userUnit ? "systemctl --user" : "sudo systemctl";
     const file = join(unitDir, UNIT_NAME);
     if (action === "uninstall") {
@@ -51,17 +66,28 @@ A system unit runs as --run-as USER (default: the user who called sudo, else "ed
       writeAnswer(io, args, { unit: file, removed: true, next }, `removed ${file}\nthen: ${next.join("; ")}\n`);
       return 0;
     }
-    if (action !== "install") throw new EdgetrainError("usage", `edgetrain service: expected install or uninstall, got ${action ? `"${action}"` : "nothing"}`);
+    if (action !== "install")
+      throw new EdgetrainError(
+        "usage",
+        `edgetrain service: expected install or uninstall, got ${action ? `"${action}"` : "nothing"}`,
+      );
     const { profile: profileRef, homeFlag } = homeAndProfile(args, io);
     const loaded = loadProfile({ profile: profileRef, environment: io.environment, overrides: { home: homeFlag } });
     if (!loaded.profile) {
-      throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems; the service would not start`, { details: { problems: loaded.problems.map(formatProblem) } });
+      throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems; the service would not start`, {
+        details: { problems: loaded.problems.map(formatProblem) },
+      });
     }
-    const user = userUnit ? undefined : (stringFlag(args, "run-as") ?? io.environment.variables.SUDO_USER ?? (userInfo().uid === 0 ? "edgetrain" : userInfo().username));
+    const user = userUnit
+      ? undefined
+      : (stringFlag(args, "run-as") ??
+        io.environment.variables.SUDO_USER ??
+        (userInfo().uid === 0 ? "edgetrain" : userInfo().username));
     if (user === "root") throw new EdgetrainError("refused", "the service must not run as root: give --run-as USER");
     // A system service given no home gets systemd's: /var/lib/edgetrain and /var/log/edgetrain, made for its user.
     const { profile } = loaded;
-    const homeGiven = homeFlag !== undefined || io.environment.home !== undefined || profile.paths.home !== DEFAULT_HOME;
+    const homeGiven =
+      homeFlag !== undefined || io.environment.home !== undefined || profile.paths.home !== DEFAULT_HOME;
     const serviceHome = !userUnit && !homeGiven;
     const layout = serviceHome ? { ...profile.paths, home: SERVICE_HOME, logs: SERVICE_LOGS } : profile.paths;
     const paths = resolvePaths({ ...profile, paths: layout }, io.environment.userHome);
@@ -75,9 +101,22 @@ A system unit runs as --run-as USER (default: the user who called sudo, else "ed
     }
     mkdirSync(unitDir, { recursive: true });
     writeAtomically(file, text);
-    const next = [`${systemctl} daemon-reload`, `${systemctl} enable --now edgetrain`, `journalctl ${userUnit ? "--user " : ""}-u edgetrain -f`];
-    const useradd = user === "edgetrain" ? "  sudo useradd --system --no-create-home --shell /usr/sbin/nologin edgetrain   # if that user does not exist yet\n" : "";
-    writeAnswer(io, args, { unit: file, user: user ?? null, next }, `wrote ${file}\nthen:\n${useradd}${next.map((line) => `  ${line}\n`).join("")}`);
+    const next = [
+      `${systemctl} daemon-reload`,
+      `${systemctl} enable --now edgetrain`,
+      `journalctl ${userUnit ? "--user " : ""}-u edgetrain -f`,
+    ];
+    const useradd =
+      user === "edgetrain"
+        ? "  sudo useradd --system --no-create-home --shell /usr/sbin/nologin edgetrain   # if that user does not " +
+          "exist yet\n"
+        : "";
+    writeAnswer(
+      io,
+      args,
+      { unit: file, user: user ?? null, next },
+      `wrote ${file}\nthen:\n${useradd}${next.map((line) => `  ${line}\n`).join("")}`,
+    );
     return 0;
   },
 };

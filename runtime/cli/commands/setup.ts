@@ -1,38 +1,58 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinProfiles } from "../../config/builtin-profiles.ts";
+import { EdgetrainError } from "../../errors.ts";
 import { detectJetson } from "../../hardware/jetson.ts";
 import { fittingProfile } from "../../hardware/profile-fit.ts";
 import { memoryInfo } from "../../hardware/sensors.ts";
-import { EdgetrainError } from "../../errors.ts";
-import { stringFlag, type Command } from "../command.ts";
+import { type Command, stringFlag } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
 
 export const setupCommand: Command = {
   name: "setup",
   summary: "create the home and its folders and write a starter profile",
-  description: "Creates the home (default ~/.edgetrain) with data/, models/, cache/, logs/, state/ and plugins/, and writes profile.yaml extending the built-in profile that fits this machine (or --extends NAME).",
+  description:
+    "Creates the home (default ~/.edgetrain) with data/, models/, cache/, logs/, state/ and plugins/, and writes " +
+    "profile.yaml extending the built-in profile that fits this machine (or --extends NAME).",
   options: {
     home: homeOptions.home,
-    extends: { type: "string", value: "NAME", description: "the built-in profile to extend (default: the one that fits this machine)" },
+    extends: {
+      type: "string",
+      value: "NAME",
+      description: "the built-in profile to extend (default: the one that fits this machine)",
+    },
     force: { type: "boolean", description: "replace an existing profile.yaml (kept otherwise)" },
   },
   examples: ["edgetrain setup", "edgetrain setup --home /data/edgetrain --extends jetson-nano"],
   async run(args, io) {
     const { home } = homeAndProfile(args, io);
     const root = io.environment.hostRoot;
-    const chosen = stringFlag(args, "extends") ?? fittingProfile({ jetson: detectJetson(root), nvidiaGpu: existsSync(join(root, "dev/nvidia0")), memoryMb: memoryInfo(root)?.totalMb }).profile;
+    const chosen =
+      stringFlag(args, "extends") ??
+      fittingProfile({
+        jetson: detectJetson(root),
+        nvidiaGpu: existsSync(join(root, "dev/nvidia0")),
+        memoryMb: memoryInfo(root)?.totalMb,
+      }).profile;
     if (!(chosen in builtinProfiles)) {
-      throw new EdgetrainError("usage", `--extends ${chosen}: not a built-in profile`, { hint: `built-in profiles: ${Object.keys(builtinProfiles).join(", ")}` });
+      throw new EdgetrainError("usage", `--extends ${chosen}: not a built-in profile`, {
+        hint: `built-in profiles: ${Object.keys(builtinProfiles).join(", ")}`,
+      });
     }
-    for (const dir of ["data", "models", "cache", "logs", "state", "plugins"]) mkdirSync(join(home, dir), { recursive: true });
+    for (const dir of ["data", "models", "cache", "logs", "state", "plugins"])
+      mkdirSync(join(home, dir), { recursive: true });
     const file = join(home, "profile.yaml");
     const kept = existsSync(file) && !args.values.force;
     if (!kept) writeFileSync(file, starterProfile(chosen, home));
     const next = `edgetrain validate --home ${home} && edgetrain run --home ${home}`;
     const said = kept ? `kept ${file} (use --force to replace it)` : `wrote ${file} (extends ${chosen})`;
-    writeAnswer(io, args, { home, profile: file, written: !kept, extends: kept ? null : chosen, next }, `${said}\nhome ready: ${home}\nnext: ${next}\n`);
+    writeAnswer(
+      io,
+      args,
+      { home, profile: file, written: !kept, extends: kept ? null : chosen, next },
+      `${said}\nhome ready: ${home}\nnext: ${next}\n`,
+    );
     return 0;
   },
 };

@@ -27,8 +27,13 @@ function copyLines(copies: DaemonStatus["copies"]): string[] {
 export const statusCommand: Command = {
   name: "status",
   summary: "one screen: readings, governor, queue, runs in progress, latest runs",
-  description: "Asks the daemon that runs on the home what it is doing: readings, governor, disk, queue, runs in progress and the latest runs.",
-  options: { json: { type: "boolean", description: "print the daemon's status and latest_runs as JSON" }, ...homeOptions },
+  description:
+    "Asks the daemon that runs on the home what it is doing: readings, governor, disk, queue, runs in progress and " +
+    "the latest runs.",
+  options: {
+    json: { type: "boolean", description: "print the daemon's status and latest_runs as JSON" },
+    ...homeOptions,
+  },
   examples: ["edgetrain status", "edgetrain status --json --home /data/edgetrain"],
   async run(args, io) {
     const client = daemonClient(args, io);
@@ -38,10 +43,19 @@ export const statusCommand: Command = {
       writeJson(io, { ...status, latest_runs: runs });
       return 0;
     }
-    const r = status.governor.readings as { cpuPercent?: number; ownCpuPercent?: number; memoryPercent?: number; temperatureC?: number; gpuPercent?: number } | undefined;
+    const r = status.governor.readings as
+      | {
+          cpuPercent?: number;
+          ownCpuPercent?: number;
+          memoryPercent?: number;
+          temperatureC?: number;
+          gpuPercent?: number;
+        }
+      | undefined;
     const guard = status.governor.latency_guard;
     const ms = (value: number | null) => (value === null ? "-" : `${value.toFixed(2)} ms`);
-    const target = guard.target_ms === null ? "no target until the idle p99 is learned" : `target ${ms(guard.target_ms)}`;
+    const target =
+      guard.target_ms === null ? "no target until the idle p99 is learned" : `target ${ms(guard.target_ms)}`;
     const guarding =
       guard.threads_per_run !== null
         ? ` · latency guard: ${guard.reason}`
@@ -49,21 +63,39 @@ export const statusCommand: Command = {
           ? ` · event-loop p99 ${ms(guard.p99_ms)} (${target})`
           : "";
     const lines = [
-      `edgetrain ${status.version} on ${status.device.name} (${status.device.kind}) · profile ${status.profile.name} · up ${status.uptime_s}s · ${client.url}`,
-      r ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · memory ${r.memoryPercent?.toFixed(0)} %${r.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : ""}${r.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : ""}` : "no reading yet",
+      `edgetrain ${status.version} on ${status.device.name} (${status.device.kind}) · profile ${status.profile.name} ` +
+        `· up ${status.uptime_s}s · ${client.url}`,
+      r
+        ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · memory ` +
+          `${r.memoryPercent?.toFixed(0)} ` +
+          `%${r.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : ""}${r.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : ""}`
+        : "no reading yet",
       (status.governor.paused ? `governor: pausing runs — ${status.governor.reason}` : "governor: admitting runs") +
-        (status.governor.sparing_core ? ` · leaving a core to predictions: runs train on ${status.governor.threads_per_run} thread(s) — ${status.governor.sparing_reason}` : "") +
+        (status.governor.sparing_core
+          ? ` · leaving a core to predictions: runs train on ${status.governor.threads_per_run} thread(s) — ` +
+            `${status.governor.sparing_reason}`
+          : "") +
         guarding,
       status.disk.full
-        ? `disk: ${status.disk.message} since ${status.disk.since} — no new runs start; predictions go on; ${status.disk.waiting_writes} write(s) wait for space`
+        ? `disk: ${status.disk.message} since ${status.disk.since} — no new runs start; predictions go on; ` +
+          `${status.disk.waiting_writes} write(s) wait for space`
         : `disk: ${status.disk.free_bytes === null ? "free space unknown" : `${formatBytes(status.disk.free_bytes)} free`} on the home`,
       `queue: ${status.queue.length ? status.queue.map((q) => `${q.job}${q.key ? `/${q.key}` : ""} (${q.reason})`).join(", ") : "empty"} · running: ${status.running}`,
       conflictLine(status.conflicts),
       ...copyLines(status.copies),
       "latest runs:",
-      ...runs.map((run) => `  ${run.id}  ${run.job}${run.key ? `/${run.key}` : ""}  ${run.status}${run.progress !== null && run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : ""}  ${run.message ?? run.error ?? Object.entries(run.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`),
+      ...runs.map(
+        (run) =>
+          `  ${run.id}  ${run.job}${run.key ? `/${run.key}` : ""}  ${run.status}${run.progress !== null && run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : ""}  ${
+            run.message ??
+            run.error ??
+            Object.entries(run.metrics ?? {})
+              .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+              .join(", ")
+          }`,
+      ),
     ];
-    io.stdout.write(lines.join("\n") + "\n");
+    io.stdout.write(`${lines.join("\n")}\n`);
     return 0;
   },
 };

@@ -1,24 +1,24 @@
 import { join } from "node:path";
+import type { Profile } from "../../config/schema.ts";
+import { ConflictClearance, describePredictors, UnattendedAsker } from "../../conflicts/clearance.ts";
 import { cancellation, EdgetrainError, ExitCode } from "../../errors.ts";
 import { ResourceSampler } from "../../governor/sampler.ts";
 import { isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
 import { LogSink, logFileOptions } from "../../log/logger.ts";
-import { openState } from "../../state/database.ts";
-import { stringFlag, type Command, type CommandIo } from "../command.ts";
-import { TerminalAsker } from "../terminal-asker.ts";
-import type { Profile } from "../../config/schema.ts";
-import { ConflictClearance, describePredictors, UnattendedAsker } from "../../conflicts/clearance.ts";
 import type { Logger, ResolvedPaths } from "../../plugin-api.ts";
 import { systemClock } from "../../plugins/context.ts";
+import { Disposals } from "../../services/disposals.ts";
+import { Services } from "../../services/services.ts";
 import type { StateDatabase } from "../../state/database.ts";
-import { homeOptions, resolveHomeProfile } from "../home.ts";
+import { openState } from "../../state/database.ts";
+import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/run-overrides.ts";
+import { type Command, type CommandIo, stringFlag } from "../command.ts";
 import { askDaemon } from "../daemon-client.ts";
+import { homeOptions, resolveHomeProfile } from "../home.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 import { metricsText } from "../table.ts";
-import { Disposals } from "../../services/disposals.ts";
-import { Services } from "../../services/services.ts";
-import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/run-overrides.ts";
+import { TerminalAsker } from "../terminal-asker.ts";
 
 interface ConflictParts {
   profile: Profile;
@@ -34,8 +34,13 @@ async function clearOfPredictors(job: string, ignoreConflicts: boolean, parts: C
   const attended = io.stderr.isTTY && Boolean(process.stdin.isTTY);
   const asker = attended ? new TerminalAsker(io.stderr) : new UnattendedAsker();
   const clearance = new ConflictClearance({
-    profile, home: paths.home, clock: systemClock, asker,
-    logger, procRoot: join(io.environment.hostRoot, "proc"), by: "edgetrain train",
+    profile,
+    home: paths.home,
+    clock: systemClock,
+    asker,
+    logger,
+    procRoot: join(io.environment.hostRoot, "proc"),
+    by: "edgetrain train",
     record: (type, data) => {
       state.recordEvent(type, data);
       if (type === "run.deferred") io.stderr.write(`edgetrain: job ${job} ${(data as { reason: string }).reason}\n`);
@@ -43,9 +48,10 @@ async function clearOfPredictors(job: string, ignoreConflicts: boolean, parts: C
   });
   const verdict = await clearance.clear({ job, policy: ignoreConflicts ? "force" : undefined });
   if (verdict.to === "start") return true;
-  const said = verdict.cause === "skip"
-    ? `skipped job ${job}: ${describePredictors(verdict.predictors)} is predicting`
-    : `job ${job} ${verdict.reason}`;
+  const said =
+    verdict.cause === "skip"
+      ? `skipped job ${job}: ${describePredictors(verdict.predictors)} is predicting`
+      : `job ${job} ${verdict.reason}`;
   io.stderr.write(`edgetrain: ${said}\n`);
   state.recordEvent("run.skipped", { job, reason: verdict.reason, predictors: verdict.predictors });
   return false;
@@ -73,10 +79,16 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
   arguments: [{ name: "job", description: "the profile's job to run" }],
   options: {
     key: { type: "string", value: "KEY", description: "only this key (a player, a device…)" },
-    "ignore-governor": { type: "boolean", description: "run even when the governor says the host is busy; never pause" },
+    "ignore-governor": {
+      type: "boolean",
+      description: "run even when the governor says the host is busy; never pause",
+    },
     "ignore-conflicts": { type: "boolean", description: "train and copy while the job's live predictors run" },
     force: { type: "boolean", description: "both --ignore-governor and --ignore-conflicts" },
-    json: { type: "boolean", description: "print {job, runs: [...]} as JSON (with queued: true when a daemon took it)" },
+    json: {
+      type: "boolean",
+      description: "print {job, runs: [...]} as JSON (with queued: true when a daemon took it)",
+    },
     ...homeOptions,
   },
   examples: [
@@ -108,7 +120,12 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
       writeAnswer(io, args, answer, `${said}; follow it with edgetrain status\n`);
       return 0;
     }
-    const logs = new LogSink({ level: profile.logging.level, ...logFileOptions(profile.logging, paths.logs), console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color }, consoleLevel: "warn" });
+    const logs = new LogSink({
+      level: profile.logging.level,
+      ...logFileOptions(profile.logging, paths.logs),
+      console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+      consoleLevel: "warn",
+    });
     const state = openState(paths.state);
     const logger = logs.logger();
     const opened = new Disposals(logger);
@@ -154,8 +171,14 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
       else {
         for (const outcome of outcomes) {
           const metrics = metricsText(outcome.metrics, 4);
-          const deployed = outcome.deployment ? `; model ${outcome.deployment.model} version ${outcome.deployment.version} ${outcome.deployment.status}${outcome.deployment.message ? ` (${outcome.deployment.message})` : ""}` : "";
-          io.stdout.write(`${outcome.key ?? jobName}: ${outcome.status}${metrics ? `, ${metrics}` : ""}${outcome.error ? `: ${outcome.error}` : ""}${deployed}  (run ${outcome.run})\n`);
+          const deployed = outcome.deployment
+            ? `; model ${outcome.deployment.model} version ${outcome.deployment.version} ` +
+              `${outcome.deployment.status}${outcome.deployment.message ? ` (${outcome.deployment.message})` : ""}`
+            : "";
+          io.stdout.write(
+            `${outcome.key ?? jobName}: ` +
+              `${outcome.status}${metrics ? `, ${metrics}` : ""}${outcome.error ? `: ${outcome.error}` : ""}${deployed}  (run ${outcome.run})\n`,
+          );
         }
       }
       return outcomes.every((outcome) => outcome.status === "succeeded") ? 0 : 1;

@@ -1,10 +1,10 @@
+import type { Connection } from "../../../tui/connection.ts";
 import { EdgetrainError } from "../../errors.ts";
-import { interactiveTerminal, stringFlag, type Command, type CommandIo } from "../command.ts";
+import type { ParsedArgs } from "../command.ts";
+import { type Command, type CommandIo, interactiveTerminal, stringFlag } from "../command.ts";
 import { daemonAddress, homeToken } from "../daemon-client.ts";
 import { homeOptions, loadHomeProfile } from "../home.ts";
 import { hubConnection } from "../hub-client.ts";
-import type { ParsedArgs } from "../command.ts";
-import type { Connection } from "../../../tui/connection.ts";
 
 /** The daemon to attach to: --url/--token, else the home's daemon.json and its token. */
 export function tuiConnection(args: ParsedArgs, io: CommandIo): Connection {
@@ -28,21 +28,41 @@ export function tuiConnection(args: ParsedArgs, io: CommandIo): Connection {
 }
 
 export function needsTerminal(io: CommandIo): void {
-  if (!interactiveTerminal(io)) throw new EdgetrainError("bad_input", "edgetrain tui draws on a terminal, and this is not one", { hint: "use edgetrain status, or the HTTP API (curl …/v1/status)" });
+  if (!interactiveTerminal(io))
+    throw new EdgetrainError("bad_input", "edgetrain tui draws on a terminal, and this is not one", {
+      hint: "use edgetrain status, or the HTTP API (curl …/v1/status)",
+    });
 }
 
 export const tuiCommand: Command = {
   name: "tui",
   summary: "attach the terminal UI to a running daemon (local or --url)",
-  description: "Shows what the daemon does — readings, governor, queue, runs, models, jobs, logs, profile — and answers its conflict questions. It is a client of the HTTP API, so it can watch a daemon on another host. Quitting (q) never stops the daemon. Needs a terminal.",
+  description:
+    "Shows what the daemon does — readings, governor, queue, runs, models, jobs, logs, profile — and answers its " +
+    "conflict questions. It is a client of the HTTP API, so it can watch a daemon on another host. Quitting (q) " +
+    "never stops the daemon. Needs a terminal.",
   options: {
     url: { type: "string", value: "URL", description: "the daemon's address (default: the home's daemon.json)" },
-    token: { type: "string", value: "TOKEN", description: "its API token (default EDGETRAIN_TOKEN, the profile's api.token or the home's)" },
-    json: { type: "boolean", description: "errors as {code, message, hint} on stderr (the TUI itself draws on the terminal)" },
-    hub: { type: "boolean", description: "attach to a fleet hub (edgetrain hub) instead: its Fleet screen; --home is then the hub's home" },
+    token: {
+      type: "string",
+      value: "TOKEN",
+      description: "its API token (default EDGETRAIN_TOKEN, the profile's api.token or the home's)",
+    },
+    json: {
+      type: "boolean",
+      description: "errors as {code, message, hint} on stderr (the TUI itself draws on the terminal)",
+    },
+    hub: {
+      type: "boolean",
+      description: "attach to a fleet hub (edgetrain hub) instead: its Fleet screen; --home is then the hub's home",
+    },
     ...homeOptions,
   },
-  examples: ["edgetrain tui", "edgetrain tui --url http://jetson-7.local:8470 --token \"$EDGETRAIN_TOKEN\"", "edgetrain tui --hub"],
+  examples: [
+    "edgetrain tui",
+    'edgetrain tui --url http://jetson-7.local:8470 --token "$EDGETRAIN_TOKEN"',
+    "edgetrain tui --hub",
+  ],
   async run(args, io) {
     needsTerminal(io);
     const hub = Boolean(args.values.hub);

@@ -1,5 +1,5 @@
-import type { FleetConfig } from "../../config/schema.ts";
 import { durationMs } from "../../config/duration.ts";
+import type { FleetConfig } from "../../config/schema.ts";
 import type { Environment } from "../../environment.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { glibcVersion } from "../../hardware/glibc.ts";
@@ -14,7 +14,7 @@ import type { DeviceInfo, DeviceReport } from "../protocol.ts";
 import { Commands, type CommandTarget } from "./commands.ts";
 import { HeartbeatBuilder } from "./heartbeat.ts";
 import { HttpTransport } from "./http-transport.ts";
-import { deviceIdentity, type DeviceIdentity } from "./identity.ts";
+import { type DeviceIdentity, deviceIdentity } from "./identity.ts";
 import { hardwareInventory } from "./inventory.ts";
 import { LiveRuns } from "./live-runs.ts";
 import { ModelUpdates } from "./model-update.ts";

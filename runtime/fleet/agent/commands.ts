@@ -1,10 +1,10 @@
 import type { KeyObject } from "node:crypto";
+import * as v from "valibot";
 import type { DaemonView } from "../../api/daemon-view.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
 import { CommandName, DeviceCommand, type DeviceReport } from "../protocol.ts";
 import { checkSigned, issuesText } from "./trust.ts";
-import * as v from "valibot";
 
 /** What a hub command may ask of the daemon: the calls the API makes for the same requests. */
 export type CommandTarget = Pick<DaemonView, "requestRun" | "activate" | "rollback" | "logs">;

@@ -1,7 +1,7 @@
 import type { FleetConfig } from "../../config/schema.ts";
 import { messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
-import { httpRoutes, type DeviceInfo, type DeviceReport, type Heartbeat, type RunUpdate } from "../protocol.ts";
+import { type DeviceInfo, type DeviceReport, type Heartbeat, httpRoutes, type RunUpdate } from "../protocol.ts";
 import { redactUrl } from "./redact-url.ts";
 import type { FleetTransport, TransportEvents } from "./transport.ts";
 

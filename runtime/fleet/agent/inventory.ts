@@ -1,6 +1,6 @@
 import si from "systeminformation";
 import { messageOf } from "../../errors.ts";
-import { checkMachine, type CheckRequest } from "../../hardware/check.ts";
+import { type CheckRequest, checkMachine } from "../../hardware/check.ts";
 import type { Logger } from "../../plugin-api.ts";
 
 /**

@@ -5,16 +5,16 @@ import type { FleetConfig } from "../../config/schema.ts";
 import { messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
 import {
-  topics,
   type DeviceInfo,
   type DeviceReport,
   type DeviceStatus,
   type Heartbeat,
   type RunUpdate,
+  topics,
 } from "../protocol.ts";
 import { redactUrl } from "./redact-url.ts";
-import { parseJson } from "./trust.ts";
 import type { FleetTransport, TransportEvents } from "./transport.ts";
+import { parseJson } from "./trust.ts";
 
 export interface MqttTransportOptions {
   fleet: FleetConfig;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
-import { topics, type DeviceCommand, type ModelAnnouncement } from "../protocol.ts";
+import { type DeviceCommand, type ModelAnnouncement, topics } from "../protocol.ts";
 
 export interface BrokerLinkOptions {
   url: string;

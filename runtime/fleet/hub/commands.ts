@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
-import { DeviceCommand, CommandName } from "../protocol.ts";
+import { type CommandName, DeviceCommand } from "../protocol.ts";
 
 type Command = v.InferOutput<typeof CommandName>;
+
 import { signMessage } from "../signing.ts";
 import type { HubKeys } from "./hub-key.ts";
 import type { Registry } from "./registry.ts";

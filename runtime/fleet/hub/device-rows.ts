@@ -57,9 +57,7 @@ export function queryDevices(db: Database, filter: DeviceFilter = {}): DeviceRow
 }
 
 export function queryDevice(db: Database, id: string): (DeviceRow & { info: DeviceInfo | null }) | undefined {
-  const row = db
-    .query<RawDevice & { info: string | null }, [string]>("SELECT * FROM devices WHERE id = ?")
-    .get(id);
+  const row = db.query<RawDevice & { info: string | null }, [string]>("SELECT * FROM devices WHERE id = ?").get(id);
   if (!row) return undefined;
   return { ...deviceRow(db, row), info: row.info ? (JSON.parse(row.info) as DeviceInfo) : null };
 }

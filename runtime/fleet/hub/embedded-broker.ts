@@ -1,5 +1,5 @@
+import { type AddressInfo, createServer } from "node:net";
 import { Aedes } from "aedes";
-import { createServer, type AddressInfo } from "node:net";
 
 export interface EmbeddedBroker {
   url: string;

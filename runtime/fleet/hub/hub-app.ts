@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
-import { EdgetrainError } from "../../errors.ts";
-import { AccessRules, hostAllowed, normalisedPath } from "../../api/request-access.ts";
-import { apiDocument, HUB_API, operation } from "../../api/openapi.ts";
-import { bearerMatches, isLoopback } from "../../api/token.ts";
-import { VERSION } from "../../version.ts";
 import type { HubHealth } from "../../api/fleet-contract.ts";
+import { apiDocument, HUB_API, operation } from "../../api/openapi.ts";
+import { AccessRules, hostAllowed, normalisedPath } from "../../api/request-access.ts";
+import { bearerMatches, isLoopback } from "../../api/token.ts";
+import { EdgetrainError } from "../../errors.ts";
+import { VERSION } from "../../version.ts";
 import type { Hub } from "./hub.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { rolloutRoutes } from "./routes/rollouts.ts";

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:f
 import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
-import { generateHubKey, hubKeyFromPem, type HubKeyPair } from "../signing.ts";
+import { generateHubKey, type HubKeyPair, hubKeyFromPem } from "../signing.ts";
 
 export interface HubKeys extends HubKeyPair {
   /** The per-device download token of a model version: an HMAC under a secret derived from the hub key. */

@@ -11,7 +11,7 @@ import { BrokerLink, shownUrl } from "./broker-link.ts";
 import { Commands } from "./commands.ts";
 import { startEmbeddedBroker } from "./embedded-broker.ts";
 import { createHubApp } from "./hub-app.ts";
-import { loadHubKey, type HubKeys } from "./hub-key.ts";
+import { type HubKeys, loadHubKey } from "./hub-key.ts";
 import { HubMetrics } from "./hub-metrics.ts";
 import { Intake } from "./intake.ts";
 import { LiveRuns } from "./live-runs.ts";
@@ -114,9 +114,7 @@ export class Hub {
     let registry: Registry | undefined;
     try {
       const keys = loadHubKey(home);
-      registry = options.database
-        ? await openPostgresRegistry(home, options.database, logger)
-        : Registry.inHome(home);
+      registry = options.database ? await openPostgresRegistry(home, options.database, logger) : Registry.inHome(home);
       hub = new Hub(options, keys, options.now ?? Date.now, lock, registry);
     } catch (error) {
       await registry?.close();
@@ -131,7 +129,7 @@ export class Hub {
       await hub.stop();
       throw error;
     }
-    writeAtomically(join(home, "hub.json"), JSON.stringify(hub.address()) + "\n");
+    writeAtomically(join(home, "hub.json"), `${JSON.stringify(hub.address())}\n`);
     hub.started.add("address file", () => rmSync(join(home, "hub.json"), { force: true }));
     logger.info("hub running", { home, url: hub.url, broker: hub.brokerUrl, public_key: hub.keys.publicKey });
     return hub;
@@ -247,6 +245,6 @@ function keptSecret(file: string): string {
     if (kept) return kept;
   }
   const secret = randomBytes(24).toString("base64url");
-  writeAtomically(file, secret + "\n", 0o600);
+  writeAtomically(file, `${secret}\n`, 0o600);
   return secret;
 }

@@ -4,8 +4,8 @@ import {
   DeviceInfo,
   DeviceReport,
   DeviceStatus,
-  Heartbeat,
   HEARTBEAT_MAX_BYTES,
+  Heartbeat,
   parseTopic,
   RunUpdate,
 } from "../protocol.ts";

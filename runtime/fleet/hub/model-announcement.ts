@@ -7,7 +7,14 @@ import type { ModelFile } from "./model-files.ts";
  * What a rollout tells a device of its new model version, signed with the hub's key: the file, what the
  * model is, and a download URL with a token for this device only.
  */
-export function signedAnnouncement(keys: HubKeys, publicUrl: string, rollout: string, file: ModelFile, device: string, at: number): ModelAnnouncement {
+export function signedAnnouncement(
+  keys: HubKeys,
+  publicUrl: string,
+  rollout: string,
+  file: ModelFile,
+  device: string,
+  at: number,
+): ModelAnnouncement {
   const token = keys.downloadToken(device, file.model, file.version);
   const query = `device=${encodeURIComponent(device)}&token=${token}`;
   const url = `${publicUrl}/v1/fleet/files/${file.model}/${file.version}?${query}`;

@@ -6,9 +6,9 @@ import { EdgetrainError, messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
 import { migrate } from "../../state/database.ts";
 import { PostgresHeartbeats, shownDatabase } from "./heartbeat-series.ts";
-import { MIRRORED, mirroredColumns, RegistryMirror } from "./registry-mirror.ts";
-import { registryMigrations } from "./registry-migrations.ts";
 import { Registry } from "./registry.ts";
+import { registryMigrations } from "./registry-migrations.ts";
+import { MIRRORED, mirroredColumns, RegistryMirror } from "./registry-mirror.ts";
 
 /** The hub's working copy of a registry that PostgreSQL holds; made again from PostgreSQL at every start. */
 export const POSTGRES_COPY = "hub-postgres.db";

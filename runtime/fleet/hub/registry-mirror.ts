@@ -104,7 +104,10 @@ export class RegistryMirror {
     for (const [table, keys] of Object.entries(MIRRORED)) {
       const object = (of: "NEW" | "OLD", names: readonly string[]) =>
         `json_object(${names.map((name) => `'${name}', ${of}.${name}`).join(", ")})`;
-      const row = object("NEW", columns[table]!.map((c) => c.name));
+      const row = object(
+        "NEW",
+        columns[table]!.map((c) => c.name),
+      );
       const log = (keysOf: "NEW" | "OLD", value: string) =>
         `INSERT INTO mirror_changes (tbl, keys, row) VALUES ('${table}', ${object(keysOf, keys)}, ${value});`;
       const moved = keys.map((key) => `OLD.${key} IS NOT NEW.${key}`).join(" OR ");

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { migrate } from "../../state/database.ts";
 import type { DeviceInfo, DeviceReport, DeviceStatus, Heartbeat } from "../protocol.ts";
-import { SqliteHeartbeats, type HeartbeatSeries } from "./heartbeat-series.ts";
-import type { RegistryMirror } from "./registry-mirror.ts";
-import { registryMigrations } from "./registry-migrations.ts";
 import { type DeviceFilter, type DeviceRow, queryDevice, queryDevices } from "./device-rows.ts";
+import { type HeartbeatSeries, SqliteHeartbeats } from "./heartbeat-series.ts";
+import { registryMigrations } from "./registry-migrations.ts";
+import type { RegistryMirror } from "./registry-mirror.ts";
 import { ScoreSummaries } from "./score-summaries.ts";
 
 /**

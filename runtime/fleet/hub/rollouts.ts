@@ -5,13 +5,13 @@ import type { DeviceReport, ModelAnnouncement } from "../protocol.ts";
 import type { HubKeys } from "./hub-key.ts";
 import { signedAnnouncement } from "./model-announcement.ts";
 import type { ModelFile, ModelFiles } from "./model-files.ts";
-import { waveOf, type RolloutPlan } from "./rollout-plan.ts";
 import type { Registry } from "./registry.ts";
+import { type RolloutPlan, waveOf } from "./rollout-plan.ts";
 import {
+  type Announce,
   FAILED,
   REPORTED,
   RolloutRecords,
-  type Announce,
   type RolloutRow,
   type RolloutState,
   type TargetState,
@@ -189,7 +189,9 @@ export class Rollouts extends RolloutRecords {
         "SELECT device FROM rollout_devices WHERE rollout = ? AND wave = ? AND state = 'waiting'",
       )
       .all(rollout.id, wave);
-    const announcements = devices.map(({ device }) => signedAnnouncement(this.keys, this.publicUrl(), rollout.id, file, device, at));
+    const announcements = devices.map(({ device }) =>
+      signedAnnouncement(this.keys, this.publicUrl(), rollout.id, file, device, at),
+    );
     this.db.transaction(() => {
       const update = this.db.query(
         `UPDATE rollout_devices SET state = 'announced', announcement = ?, announced_at = ?

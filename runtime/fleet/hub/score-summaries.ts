@@ -98,9 +98,7 @@ export class ScoreSummaries {
     return {
       model,
       devices: [...byDevice].map(([device, summaries]) => ({ device, summaries })),
-      versions: [...byVersion]
-        .sort(([a], [b]) => a - b)
-        .map(([version, summaries]) => pooled(version, summaries)),
+      versions: [...byVersion].sort(([a], [b]) => a - b).map(([version, summaries]) => pooled(version, summaries)),
     };
   }
 }

@@ -2,7 +2,6 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import { EdgetrainError } from "../../../errors.ts";
 import type {
   FleetDeviceDetail,
   FleetDeviceList,
@@ -11,6 +10,7 @@ import type {
   FleetModelVersion,
 } from "../../../api/fleet-contract.ts";
 import { operation } from "../../../api/openapi.ts";
+import { EdgetrainError } from "../../../errors.ts";
 import type { Hub } from "../hub.ts";
 
 const Name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "letters, digits, _ . - only"));

@@ -1,7 +1,5 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import { EdgetrainError } from "../../../errors.ts";
-import { CommandName } from "../../protocol.ts";
 import type {
   FleetCommand,
   FleetCommandState,
@@ -10,6 +8,8 @@ import type {
   FleetRolloutList,
 } from "../../../api/fleet-contract.ts";
 import { operation } from "../../../api/openapi.ts";
+import { EdgetrainError } from "../../../errors.ts";
+import { CommandName } from "../../protocol.ts";
 import type { Hub } from "../hub.ts";
 import { previousVersion } from "../rollback.ts";
 import { DEFAULT_PLAN } from "../rollout-plan.ts";

@@ -1,12 +1,12 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import { EdgetrainError } from "../../../errors.ts";
-import { bearerMatches } from "../../../api/token.ts";
-import type { HeartbeatAnswer } from "../../protocol.ts";
-import { operation } from "../../../api/openapi.ts";
 import type { DeviceRegistered, ReportsAccepted } from "../../../api/fleet-contract.ts";
-import type { Hub } from "../hub.ts";
+import { operation } from "../../../api/openapi.ts";
+import { bearerMatches } from "../../../api/token.ts";
+import { EdgetrainError } from "../../../errors.ts";
+import type { HeartbeatAnswer } from "../../protocol.ts";
 import { byteRange } from "../byte-range.ts";
+import type { Hub } from "../hub.ts";
 
 /**
  * What devices call: the HTTP transport (protocol.ts httpRoutes), for sites without a broker, with the
