@@ -172,7 +172,8 @@ export function notFound(
   known: Iterable<string>,
   options: NotFoundOptions = {},
 ): EdgetrainError {
-  const message = `${options.message ?? `no ${kind} "${name}"`}${suggestion(name, known, options.shown)}${options.after ?? ""}`;
+  const said = options.message ?? `no ${kind} "${name}"`;
+  const message = `${said}${suggestion(name, known, options.shown)}${options.after ?? ""}`;
   return new EdgetrainError(options.code ?? "not_found", message, {
     hint: options.hint,
     details: options.details ?? { [kind]: name },

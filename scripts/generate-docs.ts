@@ -92,8 +92,8 @@ same schema by \`bun scripts/generate-docs.ts\`; a test fails when it is stale.
 **Precedence**, lowest first: schema defaults → the \`extends\` chain → the profile file →
 \`EDGETRAIN_HOME\`, \`EDGETRAIN_LOGS\` (\`paths.logs\`, set by the system service) → command-line flags
 (\`--home\`, \`--host\`, \`--port\`). \`extends\` names a built-in profile (\`base\`, \`jetson-nano\`,
-\`jetson-orin\`, \`gpu-server\`, \`t3-micro\`) or a file (relative to the extending file). Maps merge key by key; lists and scalars replace. The result is validated once, then
-frozen.
+\`jetson-orin\`, \`gpu-server\`, \`t3-micro\`) or a file (relative to the extending file). Maps merge key by
+key; lists and scalars replace. The result is validated once, then frozen.
 
 **Environment references.** Any string may use \`\${VAR}\` or \`\${VAR:-default}\`; a value that is one
 reference takes the variable's type (\`port: \${PORT}\` is a number). Values that came from the

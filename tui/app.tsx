@@ -73,15 +73,13 @@ function Dashboard({ connection, refreshMs }: AppProps) {
   }, [stdout]);
   // The countdown and the ages tick with the poll's redraw, once a second.
   const now = Date.now();
-  // An open run detail follows the run.
+  // An open run detail follows the run: one timer per run opened (api and answer never change).
+  const openRun = runDetail?.id;
   useEffect(() => {
-    if (!runDetail) return;
-    const timer = setInterval(
-      () => void answer(api.v1.runs({ id: runDetail.id }).get()).then(setRunDetail, () => {}),
-      1000,
-    );
+    if (openRun === undefined) return;
+    const timer = setInterval(() => void answer(api.v1.runs({ id: openRun }).get()).then(setRunDetail, () => {}), 1000);
     return () => clearInterval(timer);
-  }, [runDetail?.id]);
+  }, [openRun, api, answer]);
 
   const selectFirst = (list: ListScreen) =>
     list === "Runs" ? setRunIndex(0) : list === "Models" ? setModels((m) => ({ ...m, selected: 0 })) : setJobIndex(0);

@@ -37,6 +37,7 @@ export function typedIntoFilter(filter: ListFilter, screen: ListScreen, input: s
   if (key.escape) return set("", false);
   if (key.return) return set(text, false);
   if (key.backspace || key.delete) return set(text.slice(0, -1), true);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a control character typed is a key, not filter text.
   if (key.ctrl || key.meta || key.tab || !input || /[\u0000-\u001f]/.test(input)) return filter;
   return set((text + input).slice(0, 60), true);
 }

@@ -70,6 +70,9 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
   const update = (change: (previous: DaemonSnapshot) => Partial<DaemonSnapshot>) =>
     setSnapshot((previous) => ({ ...previous, ...change(previous) }));
 
+  // The stream and the poll start again only for another daemon (address or token): a caller may pass an equal
+  // connection anew on each render, and the client, `update` and `setSnapshot` act the same from any render.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: restarting on each render would drop the stream.
   useEffect(() => {
     let stopped = false;
     // Events are gathered here and drawn with the next poll: one redraw a second, however busy the stream.

@@ -115,8 +115,8 @@ export class MemoryEntries {
   /** All entries, or those of one model (keys are `model/version/hash`). */
   clear(model?: string): void {
     this.probation.clear(model === undefined ? "" : `${model}/`);
-    if (model === undefined) return this.entries.clear();
-    for (const key of [...this.entries.keys()]) if (key.startsWith(`${model}/`)) this.entries.delete(key);
+    if (model === undefined) this.entries.clear();
+    else for (const key of [...this.entries.keys()]) if (key.startsWith(`${model}/`)) this.entries.delete(key);
   }
 
   get size(): number {

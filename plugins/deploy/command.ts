@@ -144,10 +144,8 @@ async function shell(
   await Promise.race([Promise.all([out.done, err.done]), Bun.sleep(DRAIN_MS)]);
   const tail = (err.text() || out.text()).trim().split("\n").slice(-3).join(" | ").slice(0, 300);
   if (code === 0) return { ok: true, message: "exited 0" };
-  return {
-    ok: false,
-    message: `${child.signalCode ? `was killed (${child.signalCode}, timeout ${timeoutMs} ms)` : `exited ${code}`}${tail ? `: ${tail}` : ""}`,
-  };
+  const ending = child.signalCode ? `was killed (${child.signalCode}, timeout ${timeoutMs} ms)` : `exited ${code}`;
+  return { ok: false, message: `${ending}${tail ? `: ${tail}` : ""}` };
 }
 
 /** Reads a stream in the background, keeping its last KEEP_BYTES; `text()` is what has arrived so far. */

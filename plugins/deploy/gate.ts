@@ -43,8 +43,8 @@ function gate(context: PluginContext<OptionsOf<typeof options>>): DeployHooks {
       // A damaged active version answers nothing but errors: anything intact is better, as with a first version.
       const damaged = candidate.previousVersion !== undefined ? await candidate.damagedActive() : undefined;
       if (damaged) {
-        const reason =
-          `the active version ${damaged.version} is damaged (file ${damaged.file}): compared against ` + `nothing`;
+        const damage = `the active version ${damaged.version} is damaged (file ${damaged.file})`;
+        const reason = `${damage}: compared against nothing`;
         candidate.note({ ...gate, passed: true, damaged_version: damaged.version, damaged_file: damaged.file, reason });
         context.logger.warn(`model ${candidate.model} version ${candidate.version} passed: ${reason}`, {
           problem: damaged.problem,

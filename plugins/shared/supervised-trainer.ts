@@ -179,7 +179,10 @@ export class SupervisedTrainer {
 
   private onLine(line: string, logFile: NodeJS.WritableStream): void {
     const message = parseTrainerLine(line);
-    if (!message) return this.log(line, logFile);
+    if (!message) {
+      this.log(line, logFile);
+      return;
+    }
     logFile.write(`${line}\n`);
     this.onMessage(message);
   }

@@ -142,7 +142,7 @@ export function parseCommandLine(
       `\nExamples:\n${command.examples.map((line) => `  ${line}`).join("\n")}\n\n${wrap(texts.commandFooter)}`,
     );
     parser.action(() => {
-      chosen = { command, args: argsOf(parser, command) };
+      chosen = { command, args: argsOf(parser) };
     });
   }
   if (argv.length === 0) {
@@ -162,7 +162,8 @@ export function parseCommandLine(
 }
 
 function optionOf(name: string, spec: OptionSpec): Option {
-  const flags = `${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.type === "string" ? ` <${spec.value ?? "VALUE"}>` : ""}`;
+  const short = spec.short ? `-${spec.short}, ` : "";
+  const flags = `${short}--${name}${spec.type === "string" ? ` <${spec.value ?? "VALUE"}>` : ""}`;
   const option = new Option(flags, spec.multiple ? `${spec.description} (repeatable)` : spec.description);
   return spec.multiple
     ? option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])
@@ -190,7 +191,7 @@ function argumentOf(command: Command, spec: ArgumentSpec): Argument {
 }
 
 /** The parsed flags under the names the command declared (`on-bad-cell`, not commander's `onBadCell`). */
-function argsOf(parser: Parser, command: Command): ParsedArgs {
+function argsOf(parser: Parser): ParsedArgs {
   const values: ParsedArgs["values"] = {};
   for (const option of parser.options) {
     const name = option.long?.replace(/^--/, "");

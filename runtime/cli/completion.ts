@@ -98,7 +98,8 @@ function zshScript(entries: Entry[]): string {
       const description = `[${zshDescription(spec.description)}]`;
       const value = spec.type === "string" ? `:${spec.value ?? "VALUE"}:_files` : "";
       if (!spec.short) return zshQuoted(`${repeat}--${name}${description}${value}`);
-      return `${zshQuoted(`${repeat ? "*" : `(-${spec.short} --${name})`}`)}{-${spec.short},--${name}}${zshQuoted(`${description}${value}`)}`;
+      const exclusive = zshQuoted(`${repeat ? "*" : `(-${spec.short} --${name})`}`);
+      return `${exclusive}{-${spec.short},--${name}}${zshQuoted(`${description}${value}`)}`;
     });
     const positionals = entry.positionals.map((positional, index) => {
       if (positional.variadic) return zshQuoted(`*::${positional.name}:_normal`);

@@ -24,11 +24,11 @@ async function askOnTerminal(
   input: ReadableStream<Uint8Array>,
 ): Promise<Answered> {
   out.write(`\n${what} would train while a live predictor runs:\n`);
-  for (const p of predictors)
-    out.write(
-      `  ${p.name}: ` +
-        `${p.found}${p.pid ? ` pid ${p.pid}` : ""}${p.command ? ` (${p.command})` : ""}${p.lockfile ? ` lock ${p.lockfile}` : ""}\n`,
-    );
+  for (const p of predictors) {
+    const pid = p.pid ? ` pid ${p.pid}` : "";
+    const seen = `${pid}${p.command ? ` (${p.command})` : ""}${p.lockfile ? ` lock ${p.lockfile}` : ""}`;
+    out.write(`  ${p.name}: ${p.found}${seen}\n`);
+  }
   const deadline = Date.now() + timeoutMs;
   const prompt = () =>
     `\r[w]ait, [s]kip or [f]orce? default ${defaultAnswer} in ` +

@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { relative } from "node:path";
 import { EdgetrainError } from "../errors.ts";
 import { CsvSyntaxError } from "./csv-bytes.ts";
@@ -75,7 +75,7 @@ export async function readCsvTable(
   const rowEnds: number[] = [];
   for (const file of files) {
     const shown = choice.displayRoot ? relative(choice.displayRoot, file) : file;
-    let handle;
+    let handle: FileHandle | undefined;
     try {
       handle = await open(file, "r");
       const chunks = new ChunkReader(handle, options.chunkBytes ?? DEFAULT_CHUNK_BYTES);
@@ -130,7 +130,7 @@ export async function readCsvTable(
 
 /** The header of a CSV file, read from its first chunk (and more only for a header longer than that). */
 export async function readCsvHeader(file: string): Promise<string[]> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(file, "r");
     const head = await readHead(new ChunkReader(handle, 1 << 16), 0);

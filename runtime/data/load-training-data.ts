@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, type Stats, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { durationMs } from "../config/duration.ts";
 import { EdgetrainError } from "../errors.ts";
@@ -172,7 +172,7 @@ async function readShared(files: string[], choice: ColumnChoice, keyColumn: stri
 
 /** A CSV file, or the CSV files of a folder and its subfolders, in natural order. */
 export function csvFilesIn(path: string): string[] {
-  let stats;
+  let stats: Stats;
   try {
     stats = statSync(path);
   } catch {

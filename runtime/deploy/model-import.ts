@@ -103,7 +103,7 @@ export async function importModel(parts: ImportParts, request: ImportRequest): P
   }
   for (const change of changes) parts.logger.warn(`model ${request.model} version ${version.version}: ${change}`);
   if (!request.activate) return { version, changes };
-  const heldOut = csv && csv.labels.some((label) => label !== "") ? tableOf(csv) : undefined;
+  const heldOut = csv?.labels.some((label) => label !== "") ? tableOf(csv) : undefined;
   const deployment = await parts.deployer.deployStored({
     model: request.model,
     version: version.version,

@@ -119,7 +119,10 @@ export class DiskSpace implements WritePolicy {
   }
 
   retry(what: string, write: () => void): void {
-    if (this.full && !this.disposed) return this.keep(what, write);
+    if (this.full && !this.disposed) {
+      this.keep(what, write);
+      return;
+    }
     try {
       write();
     } catch (error) {

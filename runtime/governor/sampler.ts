@@ -62,7 +62,8 @@ export class ResourceSampler {
     const temperatures = [...thermalZones(this.root).map((zone) => zone.celsius), reported.temperatureC].filter(
       (c): c is number => c !== undefined && c > -50,
     );
-    const gpu = this.gpuNode ? Number(this.read(this.gpuNode)?.trim()) / 10 : reported.gpuPercent; // Jetson's node reports per mille
+    // Jetson's node reports per mille.
+    const gpu = this.gpuNode ? Number(this.read(this.gpuNode)?.trim()) / 10 : reported.gpuPercent;
     const gpuPercent = gpu !== undefined && Number.isFinite(gpu) ? gpu : undefined;
     return {
       at: this.now(),

@@ -77,20 +77,19 @@ export async function checkMachine(request: CheckRequest): Promise<CheckReport> 
 
   const kernel = real ? release() : (readText(root, "proc/sys/kernel/osrelease")?.trim() ?? "unknown");
   const psi = exists(root, "proc/pressure/cpu");
-  add(
-    "kernel",
-    "ok",
-    `Linux ${kernel}${psi ? ", pressure stall information available" : ", no PSI (/proc/pressure): the governor reads /proc/stat"}`,
-    { release: kernel, psi },
-  );
+  const pressure = psi
+    ? "pressure stall information available"
+    : "no PSI (/proc/pressure): the governor reads /proc/stat";
+  add("kernel", "ok", `Linux ${kernel}, ${pressure}`, { release: kernel, psi });
 
   const glibc = request.glibc;
   const nativeOrt = glibc !== undefined && versionAtLeast(glibc, ORT_NATIVE_MIN_GLIBC);
+  const wasm = `native ONNX Runtime needs ${ORT_NATIVE_MIN_GLIBC}, inference will use its WebAssembly build`;
   add(
     "glibc",
     nativeOrt ? "ok" : "warn",
     glibc
-      ? `${glibc}${nativeOrt ? "" : `: native ONNX Runtime needs ${ORT_NATIVE_MIN_GLIBC}, inference will use its WebAssembly build`}`
+      ? `${glibc}${nativeOrt ? "" : `: ${wasm}`}`
       : "not glibc: inference will use ONNX Runtime's WebAssembly build",
     { version: glibc, native_onnxruntime: nativeOrt },
   );

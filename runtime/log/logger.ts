@@ -92,9 +92,8 @@ export class LogSink {
     try {
       if (this.missing > 0) {
         // A line the full disk cut short is ended first, so that the lines after it stay whole.
-        this.writeWhole(
-          `${this.cut ? "\n" : ""}${JSON.stringify({ time: line.time, level: "warn", msg: `${this.missing} log line(s) are missing here: the file could not be written (${this.missingWhy})` })}\n`,
-        );
+        const msg = `${this.missing} log line(s) are missing here: the file could not be written (${this.missingWhy})`;
+        this.writeWhole(`${this.cut ? "\n" : ""}${JSON.stringify({ time: line.time, level: "warn", msg })}\n`);
         this.missing = 0;
       }
       this.writeWhole(`${JSON.stringify(line)}\n`);

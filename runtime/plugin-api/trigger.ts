@@ -7,5 +7,6 @@ export interface TriggerFire {
 
 export interface TriggerHooks {
   /** Starts watching; returns a function that stops it. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a watch() that needs no stop may leave out its return.
   watch(fire: (event: TriggerFire) => void): (() => void) | void;
 }

@@ -145,13 +145,18 @@ export class Scheduler {
     const limit = this.parts.profile.governor.max_concurrent_runs;
     const waiting = [...this.queue.values()].sort((a, b) => b.priority - a.priority || a.queuedAt - b.queuedAt);
     // A run on a full disk would only fail: nobody starts, not even a forced run, until space is back.
-    if (waiting.length > 0 && this.running.size < limit && this.parts.disk && !this.parts.disk.hasRoom())
-      return this.deferred(waiting[0]!, `${this.parts.disk.message()}; runs start again once space is back`);
+    if (waiting.length > 0 && this.running.size < limit && this.parts.disk && !this.parts.disk.hasRoom()) {
+      this.deferred(waiting[0]!, `${this.parts.disk.message()}; runs start again once space is back`);
+      return;
+    }
     for (const entry of waiting) {
       if (this.running.size >= limit) return;
       if (!entry.overrides.ignoreGovernor) {
         const admission = this.parts.governor.admit();
-        if (!admission.ok) return this.deferred(entry, admission.reason);
+        if (!admission.ok) {
+          this.deferred(entry, admission.reason);
+          return;
+        }
         if (admission.note) this.parts.logger.warn(admission.note, { job: entry.job, key: entry.key });
       }
       this.lastDeferral = "";

@@ -64,8 +64,9 @@ export function unfinishedDeploys(db: Database): UnfinishedDeploy[] {
       []
     >(
       `SELECT d.run_id AS run, d.job, d.key, d.model, d.state, d.result, r.started_at, r.created_at,
-              (SELECT newer.id FROM runs AS newer WHERE newer.job = r.job AND newer.key IS r.key AND newer.status = 'succeeded'
-                 AND newer.ended_at > r.ended_at ORDER BY newer.ended_at DESC LIMIT 1) AS superseded_by
+              (SELECT newer.id FROM runs AS newer
+                WHERE newer.job = r.job AND newer.key IS r.key AND newer.status = 'succeeded'
+                  AND newer.ended_at > r.ended_at ORDER BY newer.ended_at DESC LIMIT 1) AS superseded_by
          FROM deploys AS d JOIN runs AS r ON r.id = d.run_id
         WHERE d.state IN ('pending', 'in_progress') ORDER BY r.ended_at, r.id`,
     )

@@ -13,7 +13,8 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
         key TEXT,
         strategy TEXT NOT NULL,
         trigger TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('queued','running','paused','stalled','succeeded','failed','cancelled','interrupted')),
+        status TEXT NOT NULL
+          CHECK (status IN ('queued','running','paused','stalled','succeeded','failed','cancelled','interrupted')),
         created_at INTEGER NOT NULL,
         started_at INTEGER,
         ended_at INTEGER,
@@ -113,7 +114,8 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
     sql: `
       UPDATE model_versions SET status = 'retired' WHERE status = 'active';
       UPDATE model_versions SET status = 'active'
-        WHERE EXISTS (SELECT 1 FROM active_models a WHERE a.model = model_versions.model AND a.version = model_versions.version);
+        WHERE EXISTS (SELECT 1 FROM active_models a
+                       WHERE a.model = model_versions.model AND a.version = model_versions.version);
       DROP TABLE active_models;
     `,
   },

@@ -18,7 +18,8 @@ const IN_PROGRESS = "('queued', 'running', 'paused', 'stalled')";
  * a job without deploy steps has its only output there.
  */
 const LATEST_SUCCESS = `SELECT id FROM runs AS r WHERE status = 'succeeded' AND NOT EXISTS (
-  SELECT 1 FROM runs AS newer WHERE newer.job = r.job AND newer.key IS r.key AND newer.status = 'succeeded' AND newer.ended_at > r.ended_at)`;
+  SELECT 1 FROM runs AS newer
+   WHERE newer.job = r.job AND newer.key IS r.key AND newer.status = 'succeeded' AND newer.ended_at > r.ended_at)`;
 
 /**
  * Keeps months of unattended runs from filling a device's disk: every run leaves a folder with its model
@@ -53,7 +54,8 @@ export class Retention {
     const old = this.db
       .query<{ id: string; run_dir: string | null }, [number]>(
         `SELECT id, run_dir FROM runs WHERE created_at < ? AND status NOT IN ${IN_PROGRESS}
-           AND id NOT IN (SELECT run_id FROM model_versions WHERE run_id IS NOT NULL) AND id NOT IN (${LATEST_SUCCESS})`,
+           AND id NOT IN (SELECT run_id FROM model_versions WHERE run_id IS NOT NULL)
+           AND id NOT IN (${LATEST_SUCCESS})`,
       )
       .all(cutoff);
     for (const run of old) if (run.run_dir) this.removeFolder(run.run_dir);
@@ -74,8 +76,9 @@ export class Retention {
   private pruneFolders(job: string, key: string | null): number {
     const candidates = this.db
       .query<{ id: string; run_dir: string }, [string, string | null, number]>(
-        `SELECT id, run_dir FROM runs WHERE job = ? AND key IS ? AND run_dir IS NOT NULL AND status NOT IN ${IN_PROGRESS}
-           AND id NOT IN (${LATEST_SUCCESS}) ORDER BY created_at DESC LIMIT -1 OFFSET ?`,
+        `SELECT id, run_dir FROM runs
+          WHERE job = ? AND key IS ? AND run_dir IS NOT NULL AND status NOT IN ${IN_PROGRESS}
+            AND id NOT IN (${LATEST_SUCCESS}) ORDER BY created_at DESC LIMIT -1 OFFSET ?`,
       )
       .all(job, key, this.policy().run_folders);
     const forget = this.db.query("UPDATE runs SET run_dir = NULL WHERE id = ?");

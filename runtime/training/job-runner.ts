@@ -80,10 +80,11 @@ export class JobRunner {
     const keys = await this.keysOf(name);
     if (key === undefined || keys.includes(key)) return keys;
     const named = keys.filter((k): k is string => k !== undefined);
+    const shown = named.slice(0, 20).join(", ") + (named.length > 20 ? `, … ${named.length - 20} more` : "");
     throw notFound("key", key, named, {
       message: `job ${name} has no key "${key}"`,
       details: { job: name, key },
-      hint: `keys: ${named.slice(0, 20).join(", ") + (named.length > 20 ? `, … ${named.length - 20} more` : "") || "(none: the job has no key scope)"}`,
+      hint: `keys: ${shown || "(none: the job has no key scope)"}`,
     });
   }
 

@@ -26,7 +26,8 @@ export class RunRecorder {
 
   /** Sortable and unique: `20261122-231500-3f9a2c`. */
   static newId(now = Date.now()): string {
-    return `${new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${crypto.randomUUID().slice(0, 6)}`;
+    const time = new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+    return `${time}-${crypto.randomUUID().slice(0, 6)}`;
   }
 
   constructor(

@@ -145,7 +145,8 @@ else:
         width = f.readline().count(",") + 1
     rows = len(np.loadtxt(path, delimiter=",", skiprows=1, usecols=range(1, width - 1), dtype=np.float32))
 seconds = time.perf_counter() - t
-print('{"seconds": %f, "rows": %d, "peakRssMb": %f, "startRssMb": %f}' % (seconds, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, start_rss))
+peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print('{"seconds": %f, "rows": %d, "peakRssMb": %f, "startRssMb": %f}' % (seconds, rows, peak_rss, start_rss))
 `;
 
 function run(command: string[]): Reading {

@@ -124,9 +124,18 @@ async function nnCase() {
       for (let s = 0; s < 100; s++) {
         const base = 100 + s + Math.sin((minute + s * 13) / 300) * 5;
         const momentum = Math.cos((minute + s) / 97);
-        lines.push(
-          `${new Date(now - minute * 60_000).toISOString()},S${s},${base.toFixed(3)},${(base + 1).toFixed(3)},${(base - 1).toFixed(3)},${1000 + ((minute * 7 + s) % 500)},${(0.01 * (s % 7)).toFixed(3)},${momentum.toFixed(4)},${(base + 2 * momentum).toFixed(4)}`,
-        );
+        const row = [
+          new Date(now - minute * 60_000).toISOString(),
+          `S${s}`,
+          base.toFixed(3),
+          (base + 1).toFixed(3),
+          (base - 1).toFixed(3),
+          1000 + ((minute * 7 + s) % 500),
+          (0.01 * (s % 7)).toFixed(3),
+          momentum.toFixed(4),
+          (base + 2 * momentum).toFixed(4),
+        ];
+        lines.push(row.join(","));
       }
     }
     await Bun.write(join(prices, "rows.csv"), `${lines.join("\n")}\n`);

@@ -18,9 +18,8 @@ async function raw(port: number, head: string, body = ""): Promise<{ status: num
       error: () => resolve(),
     },
   });
-  socket.write(
-    `${head}\r\n${body ? `content-length: ${Buffer.byteLength(body)}\r\ncontent-type: application/json\r\n` : ""}connection: close\r\n\r\n${body}`,
-  );
+  const bodyHeaders = body ? `content-length: ${Buffer.byteLength(body)}\r\ncontent-type: application/json\r\n` : "";
+  socket.write(`${head}\r\n${bodyHeaders}connection: close\r\n\r\n${body}`);
   await closed;
   const text = Buffer.concat(chunks).toString("utf8");
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);

@@ -2,6 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { createApp } from "../../runtime/api/app.ts";
 import { fakeDaemon, request } from "./fake-daemon.ts";
 
+/** Where the 401 answer says a token comes from. */
+const TOKEN_SOURCES = "<api.token, or the home's api.token file>";
+
 /** Every route of the app as a request to send: its own table, so a route added later is covered too. */
 function everyRoute(app: ReturnType<typeof createApp>): Array<{ method: string; path: string }> {
   return app.routes.map((route) => ({
@@ -29,8 +32,7 @@ async function statuses(app: ReturnType<typeof createApp>, token?: string | true
       expect(response.headers.get("www-authenticate")).toBe("Bearer");
       expect(await response.json()).toMatchObject({
         code: "unauthorized",
-        message:
-          `${method} ${path} needs the API token: Authorization: Bearer <api.token, or the home's api.token ` + `file>`,
+        message: `${method} ${path} needs the API token: Authorization: Bearer ${TOKEN_SOURCES}`,
       });
     } else await response.body?.cancel();
     lines.push(`${method} ${path} -> ${response.status === 401 ? "401" : "answered"}`);

@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { runCli, startDaemonProcess, tempDir } from "../helpers.ts";
 import { metadataOf, servingStack, trainedModels } from "../serving/fixture.ts";
 

@@ -108,10 +108,13 @@ describe("the byte parser", () => {
     ];
     let seed = 7;
     const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-    for (let i = 0; i < 2000; i++)
-      forms.push(
-        `${random() < 0.3 ? "-" : ""}${Math.floor(random() * 10 ** (1 + Math.floor(random() * 9)))}.${String(Math.floor(random() * 1e6)).padStart(6, "0")}${random() < 0.2 ? `e${Math.floor(random() * 40) - 20}` : ""}`,
-      );
+    for (let i = 0; i < 2000; i++) {
+      const sign = random() < 0.3 ? "-" : "";
+      const whole = Math.floor(random() * 10 ** (1 + Math.floor(random() * 9)));
+      const fraction = String(Math.floor(random() * 1e6)).padStart(6, "0");
+      const exponent = random() < 0.2 ? `e${Math.floor(random() * 40) - 20}` : "";
+      forms.push(`${sign}${whole}.${fraction}${exponent}`);
+    }
     const file = dir.write("n.csv", `v,label\n${forms.map((cell) => `${cell},x`).join("\n")}\n`);
     const table = await readCsvTable([file], { ...fail, features: ["v"] });
     const expected = Float32Array.from(forms, (cell) => Number(cell));

@@ -8,12 +8,12 @@ import { DataSourceSpec } from "../../runtime/data/source-spec.ts";
 import { tempDir } from "../helpers.ts";
 
 const header = "timestamp,hr,speed,label\n";
+const activity = (row: number) => (row % 2 ? "run" : "walk");
 const session = (rows: number, offset = 0) =>
   header +
   Array.from(
     { length: rows },
-    (_, i) =>
-      `2026-01-05T09:00:${String(i % 60).padStart(2, "0")},${100 + i + offset},${(i % 7) / 2},${i % 2 ? "run" : "walk"}`,
+    (_, i) => `2026-01-05T09:00:${String(i % 60).padStart(2, "0")},${100 + i + offset},${(i % 7) / 2},${activity(i)}`,
   ).join("\n") +
   "\n";
 const spec = (input: Record<string, unknown>) => v.parse(DataSourceSpec, { debounce: 0, ...input });

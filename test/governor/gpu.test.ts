@@ -8,9 +8,11 @@ import { repoRoot, tempDir } from "../helpers.ts";
 describe("GPU readings", () => {
   test("tegrastats lines recorded on a Jetson Nano and an AGX Orin", () => {
     const nano = parseTegrastats(readFileSync(join(repoRoot, "test/fixtures/jetson-nano/tegrastats.txt"), "utf8"));
-    expect(nano).toEqual({ gpuPercent: 45, temperatureC: 36, memoryUsedMb: 1523, memoryTotalMb: 3964 }); // PMIC's fixed 100 °C ignored
+    // PMIC's fixed 100 °C ignored
+    expect(nano).toEqual({ gpuPercent: 45, temperatureC: 36, memoryUsedMb: 1523, memoryTotalMb: 3964 });
     const orin = parseTegrastats(readFileSync(join(repoRoot, "test/fixtures/jetson-orin/tegrastats.txt"), "utf8"));
-    expect(orin).toEqual({ gpuPercent: 12, temperatureC: 47.031, memoryUsedMb: 2567, memoryTotalMb: 30536 }); // CV engines at -256 °C ignored
+    // CV engines at -256 °C ignored
+    expect(orin).toEqual({ gpuPercent: 12, temperatureC: 47.031, memoryUsedMb: 2567, memoryTotalMb: 30536 });
   });
 
   test("nvidia-smi CSV lines", () => {

@@ -63,7 +63,8 @@ describe("off-peak windows (hour-of-week scores)", () => {
   });
 });
 
-function profileFor(home: string, url: string, query: string) {
+/** The database's address comes from GAME_DB_URL, as a profile keeps credentials out of its file. */
+function profileFor(home: string, query: string) {
   return (
     `paths:\n  home: ${home}\nusage:\n  source: sql\n  timezone: UTC\n  history_days: 60\n  window_hours: 3\n  ` +
     `sql:\n    url: \${GAME_DB_URL}\n    query: "${query}"\njobs:\n  archetypes:\n    strategy: random-forest\n    ` +
@@ -75,7 +76,7 @@ function profileFor(home: string, url: string, query: string) {
 async function planWith(url: string, query: string) {
   await using dir = tempDir();
   const home = join(dir.path, "home");
-  const file = dir.write("home/profile.yaml", profileFor(home, url, query));
+  const file = dir.write("home/profile.yaml", profileFor(home, query));
   const plan = await runCli(["plan", "--json", "--profile", file], { home: dir.path, env: { GAME_DB_URL: url } });
   if (plan.code !== 0) throw new Error(plan.stderr);
   const text = await runCli(["plan", "--profile", file], { home: dir.path, env: { GAME_DB_URL: url } });

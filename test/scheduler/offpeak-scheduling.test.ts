@@ -23,9 +23,8 @@ test("a job only_in off-peak waits for the learned window (injected clock, a wee
   const lines = ["timestamp,players"];
   for (let at = saturdayNoon - 28 * 24 * HOUR; at < saturdayNoon; at += HOUR) {
     const d = new Date(at);
-    lines.push(
-      `${d.toISOString()},${d.getUTCDay() === 0 && d.getUTCHours() >= 2 && d.getUTCHours() < 5 ? 0 : 20 + d.getUTCHours()}`,
-    );
+    const quiet = d.getUTCDay() === 0 && d.getUTCHours() >= 2 && d.getUTCHours() < 5;
+    lines.push(`${d.toISOString()},${quiet ? 0 : 20 + d.getUTCHours()}`);
   }
   dir.write("home/data/usage.csv", `${lines.join("\n")}\n`);
   for (let n = 1; n <= 2; n++)

@@ -95,8 +95,15 @@ test("a deploy step is told of its job through its context: name, data section a
   const home = await homeWithJob(dir);
   dir.write(
     "home/plugins/tell-job.js",
-    `export default { kind: "deploy", name: "tell-job", version: "1.0.0", options: ({ v }) => v.strictObject({}),
-    setup: (ctx) => ({ deploy: async () => ({ ok: true, message: JSON.stringify({ name: ctx.job.name, data: ctx.job.data, keys: await ctx.job.keys() }) }) }) };`,
+    `export default {
+  kind: "deploy", name: "tell-job", version: "1.0.0", options: ({ v }) => v.strictObject({}),
+  setup: (ctx) => ({
+    deploy: async () => {
+      const job = { name: ctx.job.name, data: ctx.job.data, keys: await ctx.job.keys() };
+      return { ok: true, message: JSON.stringify(job) };
+    },
+  }),
+};`,
   );
   const profile = join(home, "profile.yaml");
   writeFileSync(

@@ -40,7 +40,11 @@ describe("files damaged behind edgetrain's back", () => {
     expect(readFileSync(`${pointer}.damaged`, "utf8")).toBe('{"version":');
     expect(warnings).toEqual([
       expect.stringMatching(
-        /^model activity-player_1: .*active\.json was damaged \(.+\); version 3 serves again, as the state database recorded, and rollback goes to the retired versions 1, 2/,
+        new RegExp(
+          String.raw`^model activity-player_1: .*active\.json was damaged \(.+\); version 3 serves again, as the ` +
+            `state ` +
+            "database recorded, and rollback goes to the retired versions 1, 2",
+        ),
       ),
     ]);
     expect((await reopened.rollback(MODEL, "test")).version).toBe(2);
@@ -80,7 +84,12 @@ describe("files damaged behind edgetrain's back", () => {
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ model: MODEL, active: 1 })]);
     expect(listed.stderr).toMatch(
-      /^warning: model activity-player_1: .*active\.json was damaged \(.+\); version 1 serves again, as the state database recorded, and there is no earlier version to roll back to/m,
+      new RegExp(
+        String.raw`^warning: model activity-player_1: .*active\.json was damaged \(.+\); version 1 serves again, as ` +
+          `the ` +
+          "state database recorded, and there is no earlier version to roll back to",
+        "m",
+      ),
     );
   }, 60_000);
 
@@ -108,7 +117,10 @@ describe("files damaged behind edgetrain's back", () => {
     expect(reindexed.versions(MODEL).map((v) => v.version)).toEqual([1]);
     expect(warnings).toEqual([
       expect.stringMatching(
-        /^model activity-player_1 version 2: .*version\.json is damaged \(.+\); the version is left out of the list and cannot be activated$/,
+        new RegExp(
+          String.raw`^model activity-player_1 version 2: .*version\.json is damaged \(.+\); ` +
+            "the version is left out of the list and cannot be activated$",
+        ),
       ),
       expect.stringContaining(
         "it was rebuilt from the models folder, 1 version of 1 model indexed again; serving as before: none.",

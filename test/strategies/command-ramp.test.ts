@@ -72,7 +72,10 @@ describe("command strategy: capacity probe and staged start", () => {
     const result: TrainResult = await started.done;
     expect(started.ramp()).toHaveLength(1);
     expect(started.ramp()[0]).toMatch(
-      /^started 2 of 4 workers: each needs ~1\d\d MB, [\d.]+ (GB|MB) free; a 3rd would pass governor\.memory_limit_mb 300 MB for the run$/,
+      new RegExp(
+        String.raw`^started 2 of 4 workers: each needs ~1\d\d MB, [\d.]+ (GB|MB) free; ` +
+          String.raw`a 3rd would pass governor\.memory_limit_mb 300 MB for the run$`,
+      ),
     );
     expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({ started: 2, workers: 4 });
     // Only the two started workers ran a process; the run succeeded on them.
@@ -100,7 +103,9 @@ describe("command strategy: capacity probe and staged start", () => {
       const standIn = dir.write(
         "bin/nvidia-smi",
         `#!/bin/sh
-trainers=$(for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q gpu-allocate.py && echo "\${p#/proc/}"; done)
+trainers=$(for p in /proc/[0-9]*; do
+  tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q gpu-allocate.py && echo "\${p#/proc/}"
+done)
 case "$1" in
   --query-compute-apps=*) for pid in $trainers; do echo "$pid, 3000"; done; echo "1, 2000" ;;
   --query-gpu=*) echo "$((2000 + 3000 * $(echo $trainers | wc -w))), 12000" ;;
@@ -123,7 +128,10 @@ esac
       );
       await started.done;
       expect(started.ramp()[0]).toMatch(
-        /^started 2 of 4 workers: each needs ~\d+ MB and ~2\.9 GB of GPU memory, .* free; a 3rd would pass gpu_memory_fraction 0\.9 of 11\.7 GB GPU memory$/,
+        new RegExp(
+          String.raw`^started 2 of 4 workers: each needs ~\d+ MB and ~2\.9 GB of GPU memory, .* free; ` +
+            String.raw`a 3rd would pass gpu_memory_fraction 0\.9 of 11\.7 GB GPU memory$`,
+        ),
       );
       expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({
         started: 2,

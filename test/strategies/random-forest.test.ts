@@ -169,56 +169,54 @@ describe("random forest", () => {
     ["breast-cancer", "classification"],
     ["diabetes", "regression"],
   ] as const) {
-    test(
-      `ONNX Runtime agrees with the strategy on every ${name} test row, and onnx.checker accepts the ` + `model`,
-      async () => {
-        await using dir = tempDir();
-        const { train, test, features } = await loadSet(name);
-        const rows = train.labels.length;
-        const classes = task === "classification" ? classNames(train.labels) : [];
-        const trainTable = { ...train, rows };
-        const forest = await trainForest(
-          {
-            x: train.x,
-            rows,
-            features,
-            y: task === "classification" ? encodeClasses(trainTable, classes) : encodeTargets(trainTable, "train"),
-            task,
-            classCount: classes.length,
-          },
-          { ...forestOptions, maxFeatures: task === "classification" ? 5 : features, jobs: 2 },
-        );
-        const bytes = forestToOnnx(forest, { edgetrain: "{}" });
-        const session = await ort.InferenceSession.create(bytes);
-        const testRows = test.labels.length;
-        const outputs = await session.run({ features: new ort.Tensor("float32", test.x, [testRows, features]) });
-        const ours = predictForest(forest, test.x, testRows);
-        if (task === "classification") {
-          const labels = argmaxRows(ours, testRows, classes.length);
-          const onnxLabels = Array.from(outputs.label!.data as BigInt64Array, Number);
-          const agree = onnxLabels.filter((label, i) => label === labels[i]).length / testRows;
-          expect(agree).toBeGreaterThanOrEqual(0.999);
-          const probabilities = outputs.probabilities!.data as Float32Array;
-          for (let i = 0; i < ours.length; i++) expect(Math.abs(probabilities[i]! - ours[i]!)).toBeLessThan(1e-5);
-        } else {
-          const values = outputs.variable!.data as Float32Array;
-          for (let i = 0; i < testRows; i++)
-            expect(Math.abs(values[i]! - ours[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(ours[i]!)));
-        }
-        if (hasOnnxChecker) {
-          const file = join(dir.path, "model.onnx");
-          await Bun.write(file, bytes);
-          const check = Bun.spawnSync([
-            systemPython,
-            "-c",
-            "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print('ok')",
-            file,
-          ]);
-          expect(check.stderr.toString()).toBe("");
-          expect(check.stdout.toString().trim()).toBe("ok");
-        }
-      },
-    );
+    const agrees = `ONNX Runtime agrees with the strategy on every ${name} test row`;
+    test(`${agrees}, and onnx.checker accepts the model`, async () => {
+      await using dir = tempDir();
+      const { train, test, features } = await loadSet(name);
+      const rows = train.labels.length;
+      const classes = task === "classification" ? classNames(train.labels) : [];
+      const trainTable = { ...train, rows };
+      const forest = await trainForest(
+        {
+          x: train.x,
+          rows,
+          features,
+          y: task === "classification" ? encodeClasses(trainTable, classes) : encodeTargets(trainTable, "train"),
+          task,
+          classCount: classes.length,
+        },
+        { ...forestOptions, maxFeatures: task === "classification" ? 5 : features, jobs: 2 },
+      );
+      const bytes = forestToOnnx(forest, { edgetrain: "{}" });
+      const session = await ort.InferenceSession.create(bytes);
+      const testRows = test.labels.length;
+      const outputs = await session.run({ features: new ort.Tensor("float32", test.x, [testRows, features]) });
+      const ours = predictForest(forest, test.x, testRows);
+      if (task === "classification") {
+        const labels = argmaxRows(ours, testRows, classes.length);
+        const onnxLabels = Array.from(outputs.label!.data as BigInt64Array, Number);
+        const agree = onnxLabels.filter((label, i) => label === labels[i]).length / testRows;
+        expect(agree).toBeGreaterThanOrEqual(0.999);
+        const probabilities = outputs.probabilities!.data as Float32Array;
+        for (let i = 0; i < ours.length; i++) expect(Math.abs(probabilities[i]! - ours[i]!)).toBeLessThan(1e-5);
+      } else {
+        const values = outputs.variable!.data as Float32Array;
+        for (let i = 0; i < testRows; i++)
+          expect(Math.abs(values[i]! - ours[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(ours[i]!)));
+      }
+      if (hasOnnxChecker) {
+        const file = join(dir.path, "model.onnx");
+        await Bun.write(file, bytes);
+        const check = Bun.spawnSync([
+          systemPython,
+          "-c",
+          "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print('ok')",
+          file,
+        ]);
+        expect(check.stderr.toString()).toBe("");
+        expect(check.stdout.toString().trim()).toBe("ok");
+      }
+    });
   }
 
   test("on real datasets it holds its own against scikit-learn: accuracy within 2 points, RMSE within 5 " +

@@ -15,10 +15,18 @@ import { pathsIn, tempDir, testEnvironment, waitUntil } from "../helpers.ts";
 const PROBE = `
 import { readFileSync } from "node:fs";
 // Fields 19 (nice) and 41 (scheduling policy: 0 normal, 5 idle) of proc(5)'s stat, counted after the command name.
-const schedulingOf = (stat) => { const fields = stat.split(") ")[1].split(" "); return { nice: Number(fields[16]), policy: Number(fields[38]) }; };
+const schedulingOf = (stat) => {
+  const fields = stat.split(") ")[1].split(" ");
+  return { nice: Number(fields[16]), policy: Number(fields[38]) };
+};
 export default {
   kind: "strategy", name: "probe", version: "1.0.0",
-  options: ({ v }) => v.strictObject({ steps: v.optional(v.number(), 3), fail: v.optional(v.string()), load: v.optional(v.boolean(), false) }),
+  options: ({ v }) =>
+    v.strictObject({
+      steps: v.optional(v.number(), 3),
+      fail: v.optional(v.string()),
+      load: v.optional(v.boolean(), false),
+    }),
   setup: (ctx) => ({
     async train(request) {
       if (ctx.options.load) await request.loadData();
@@ -26,7 +34,8 @@ export default {
       const runs = (ctx.store.get("runs") ?? 0) + 1;
       ctx.store.set("runs", runs);
       const child = schedulingOf(Bun.spawnSync(["cat", "/proc/self/stat"]).stdout.toString());
-      ctx.logger.child({ probe: true }).info("probe started", { main_thread: Bun.isMainThread, ...schedulingOf(readFileSync("/proc/thread-self/stat", "utf8")), child, runs });
+      const own = schedulingOf(readFileSync("/proc/thread-self/stat", "utf8"));
+      ctx.logger.child({ probe: true }).info("probe started", { main_thread: Bun.isMainThread, ...own, child, runs });
       ctx.events.emit("run.checkpoint", { step: 0 });
       for (let step = 1; step <= ctx.options.steps; step++) {
         await request.checkpoint();

@@ -17,6 +17,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A trainer that sends a heartbeat every 0.1 s for 30 s. */
+const HEARTBEATS = String.raw`for i in $(seq 1 300); do
+  echo "{\"event\":\"heartbeat\",\"epoch\":$i,\"epochs\":300}"; sleep 0.1
+done`;
+
 /** A real daemon on loopback with a job that trains long enough to be watched, and a predictor lockfile. */
 async function daemonFor(dir: TempDir, port = 0) {
   writeAthletes(join(dir.path, "data/athletes"), { players: 1, sessions: 4, rows: 900, seed: 3 });
@@ -30,7 +35,7 @@ conflicts:
 jobs:
   slow:
     strategy: command
-    options: { command: [sh, ${dir.write("trainer.sh", `${String.raw`for i in $(seq 1 300); do echo "{\"event\":\"heartbeat\",\"epoch\":$i,\"epochs\":300}"; sleep 0.1; done`}\n`)}] }
+    options: { command: [sh, ${dir.write("trainer.sh", `${HEARTBEATS}\n`)}] }
     triggers: [{ type: manual }]
   guarded:
     strategy: random-forest

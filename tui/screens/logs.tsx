@@ -44,9 +44,10 @@ export function Logs({
         const extra = Object.entries(fields)
           .map(([k, v]) => `${k}=${fieldText(v)}`)
           .join(" ");
+        const levelText = lineLevel.toUpperCase().padEnd(5);
         return (
           <Text key={i} wrap="truncate">
-            {time.slice(11, 19)} <Text color={color(LEVEL_COLOR[lineLevel])}>{lineLevel.toUpperCase().padEnd(5)}</Text>{" "}
+            {time.slice(11, 19)} <Text color={color(LEVEL_COLOR[lineLevel])}>{levelText}</Text>{" "}
             {`${msg} ${extra}`.slice(0, Math.max(20, width - 16))}
           </Text>
         );

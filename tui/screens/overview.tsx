@@ -27,6 +27,7 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
   const { status, readings } = snapshot;
   if (!status) return <Text>waiting for the daemon…</Text>;
   const latest = readings.at(-1);
+  const { models, cache } = status;
   const limits = status.governor.limits as Record<string, number>;
   const spark = Math.max(10, width - 40);
   const taken = 11 + (status.disk.full ? 1 : 0) + hourHistoryLines(snapshot.history) + pendingCopiesLines(status);
@@ -106,13 +107,14 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
         const fraction = progress ? progress.done / Math.max(1, progress.total) : (run.progress ?? 0);
         const elapsed = run.started_at ? now - run.started_at : 0;
         const eta = fraction > 0.02 ? Math.round(((elapsed / fraction) * (1 - fraction)) / 1000) : undefined;
+        const state = run.status === "running" ? "" : `${run.status} `;
         return (
           <Box key={run.id}>
             <Text>{`  ${run.job}${run.key ? `/${run.key}` : ""}`.padEnd(26).slice(0, 26)} </Text>
             <ProgressBar fraction={fraction} width={16} />
             <Text>
               {" "}
-              {run.status === "running" ? "" : `${run.status} `}ETA {eta === undefined ? "-" : `${eta}s`} · heartbeat{" "}
+              {state}ETA {eta === undefined ? "-" : `${eta}s`} · heartbeat{" "}
               {ago(snapshot.heartbeats[run.id] ?? progress?.at)}
             </Text>
           </Box>
@@ -135,8 +137,8 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
           .join(" · ") || "nothing scheduled; triggers fire on data, models and by hand"}
       </Text>
       <Text bold>
-        Models: {status.models.active} active of {status.models.count} · {status.models.loaded.length} loaded · cache{" "}
-        {status.cache.type}: {status.cache.entries} entries, hit rate {(status.cache.hit_rate * 100).toFixed(0)}%
+        Models: {models.active} active of {models.count} · {models.loaded.length} loaded · cache {cache.type}:{" "}
+        {cache.entries} entries, hit rate {(cache.hit_rate * 100).toFixed(0)}%
       </Text>
       {snapshot.models
         .slice(

@@ -150,6 +150,7 @@ function layerForward(mlp: Mlp, l: number, input: Float32Array, rows: number, hi
     if (hidden) {
       for (let o = 0; o < fanOut; o++) {
         const z = out[r * fanOut + o]!;
+        // biome-ignore lint/complexity/useMathMinMax: ReLU turns a NaN into 0, where Math.max would pass it on.
         out[r * fanOut + o] = mlp.activation === "relu" ? (z > 0 ? z : 0) : Math.tanh(z);
       }
     }

@@ -148,5 +148,6 @@ export function midpointThreshold(leftMax: number, rightMin: number): number {
     // Rounded up: step one float32 down (towards -∞).
     scratchBits[0] = scratch[0]! > 0 ? scratchBits[0]! - 1 : scratch[0] === 0 ? -2147483647 : scratchBits[0]! + 1;
   }
+  // biome-ignore lint/complexity/useMathMinMax: a -0 threshold stays -0 in the model, where Math.max would write 0.
   return scratch[0]! < leftMax ? leftMax : scratch[0]!;
 }

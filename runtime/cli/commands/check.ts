@@ -11,9 +11,11 @@ const COLOR = { ok: "\x1b[32m", warn: "\x1b[33m", fail: "\x1b[31m" } as const;
 export const checkCommand: Command = {
   name: "check",
   summary: "detect the hardware and tell what will work here",
-  description: `Reports CPU, memory, disk free under the home, kernel and glibc, Jetson model and JetPack/L4T, CUDA, GPU load and temperature sources, whether ONNX Runtime loads (and its execution providers), and which built-in profile fits this machine. Each line is ok, warn or FAIL with the reason.
-
-Exit code 1 if any line fails.`,
+  description:
+    "Reports CPU, memory, disk free under the home, kernel and glibc, Jetson model and JetPack/L4T, CUDA, GPU load " +
+    "and temperature sources, whether ONNX Runtime loads (and its execution providers), and which built-in profile " +
+    "fits this machine. Each line is ok, warn or FAIL with the reason.\n\n" +
+    "Exit code 1 if any line fails.",
   options: {
     json: { type: "boolean", description: "print one JSON document: {ok, lines: [{name, status, detail, data}]}" },
     profile: { ...homeOptions.profile, description: "profile whose home and inference backend to use" },

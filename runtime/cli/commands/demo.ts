@@ -16,9 +16,12 @@ import { openTui } from "./run.ts";
 export const demoCommand: Command = {
   name: "demo",
   summary: "the whole loop on built-in demo data: train 30 player models, serve them, retrain one on a new session",
-  description: `Creates a home (default ./edgetrain-demo) with 30 players × 4 sessions of synthetic wearable data (made by edgetrain, no Python), starts the daemon with a demo profile (per-player random forests, new-data trigger, gate + activate, tiered cache), trains and serves all 30 models, then drops a fifth session for player_7 and shows that only that model retrains, is gated and activated while predictions keep being answered.
-
-Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a JSON report.`,
+  description:
+    "Creates a home (default ./edgetrain-demo) with 30 players × 4 sessions of synthetic wearable data (made by " +
+    "edgetrain, no Python), starts the daemon with a demo profile (per-player random forests, new-data trigger, gate " +
+    "+ activate, tiered cache), trains and serves all 30 models, then drops a fifth session for player_7 and shows " +
+    "that only that model retrains, is gated and activated while predictions keep being answered.\n\n" +
+    "Afterwards the daemon keeps serving until Ctrl-C. The last line on stdout is a JSON report.",
   options: {
     home: {
       type: "string",

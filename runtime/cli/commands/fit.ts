@@ -23,9 +23,11 @@ import { progressBar } from "../progress-bar.ts";
 export const fitCommand: Command = {
   name: "fit",
   summary: "train a model by hand from CSV files and write it as ONNX",
-  description: `Trains with a strategy plugin on CSV files (or folders of them) and writes an ONNX model. Without --test, the strategy holds out test_fraction of the rows for its metrics.
-
-A progress bar is drawn on a terminal. Options come from the profile's defaults.strategies.NAME, then --set (values are YAML: --set max_depth=10 --set bootstrap=false).`,
+  description:
+    "Trains with a strategy plugin on CSV files (or folders of them) and writes an ONNX model. Without --test, the " +
+    "strategy holds out test_fraction of the rows for its metrics.\n\n" +
+    "A progress bar is drawn on a terminal. Options come from the profile's defaults.strategies.NAME, then --set " +
+    "(values are YAML: --set max_depth=10 --set bootstrap=false).",
   options: {
     strategy: { type: "string", value: "NAME", description: "strategy plugin (edgetrain plugins lists them)" },
     data: {

@@ -13,9 +13,12 @@ const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 export const holdCommand: Command = {
   name: "hold",
   summary: "run any command under a predictor lock, so training keeps away from it",
-  description: `Runs COMMAND while holding the predictor lock NAME (<home>/locks/predictor-NAME.lock: pid, process start time, host, command). Jobs whose constraints.not_during lists NAME treat it as a live predictor, so an existing script gets protection without changes.
-
-The lock goes when COMMAND ends, on signals too (they are passed on to COMMAND); its exit code is edgetrain's. Put -- before COMMAND so that its own flags are not read as edgetrain's.`,
+  description:
+    "Runs COMMAND while holding the predictor lock NAME (<home>/locks/predictor-NAME.lock: pid, process start time, " +
+    "host, command). Jobs whose constraints.not_during lists NAME treat it as a live predictor, so an existing " +
+    "script gets protection without changes.\n\n" +
+    "The lock goes when COMMAND ends, on signals too (they are passed on to COMMAND); its exit code is edgetrain's. " +
+    "Put -- before COMMAND so that its own flags are not read as edgetrain's.",
   arguments: [
     { name: "name", description: "the predictor's name, as jobs list it in constraints.not_during" },
     { name: "command", variadic: true, description: "the command to run under the lock, and its arguments" },

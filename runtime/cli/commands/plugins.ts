@@ -9,9 +9,10 @@ import { writeTable } from "../table.ts";
 export const pluginsCommand: Command = {
   name: "plugins",
   summary: "list built-in and user plugins with kind, source and options",
-  description: `Lists every plugin: built-ins and the .ts/.js files in the profile's plugins_dir, with kind, version, source and options.
-
-A plugin that fails to load is reported with its file; exit code 1 then.`,
+  description:
+    "Lists every plugin: built-ins and the .ts/.js files in the profile's plugins_dir, with kind, version, source " +
+    "and options.\n\n" +
+    "A plugin that fails to load is reported with its file; exit code 1 then.",
   options: { json: { type: "boolean", description: "print {plugins, problems} as JSON" }, ...homeOptions },
   examples: ["edgetrain plugins", "edgetrain plugins --home /data/edgetrain --json"],
   async run(args, io) {

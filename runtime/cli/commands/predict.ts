@@ -71,11 +71,13 @@ export const predictCommand: Command = {
     if (args.values.json) writeJson(io, { ...report, predictions });
     else {
       io.stdout.write(`${predictions.join("\n")}\n`);
-      if (hasLabel)
-        io.stderr.write(
-          `${rows} rows; ` +
-            `${description.task === "classification" ? `accuracy ${(report.accuracy as number).toFixed(4)}` : `rmse ${(report.rmse as number).toFixed(4)}`} (ONNX Runtime ${runtime.backend})\n`,
-        );
+      if (hasLabel) {
+        const score =
+          description.task === "classification"
+            ? `accuracy ${(report.accuracy as number).toFixed(4)}`
+            : `rmse ${(report.rmse as number).toFixed(4)}`;
+        io.stderr.write(`${rows} rows; ${score} (ONNX Runtime ${runtime.backend})\n`);
+      }
     }
     return 0;
   },

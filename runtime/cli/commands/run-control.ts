@@ -4,13 +4,19 @@ import { askDaemon } from "../daemon-client.ts";
 import { homeOptions } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
 
+/** What each action does to a run, after the sentence all three share. */
+const EFFECT = {
+  cancel: " A cancelled run stops between trees or epochs; external trainers get SIGTERM, then SIGKILL.",
+  pause: " A paused run waits between trees or epochs; external trainers are stopped with SIGSTOP.",
+  resume: "",
+};
+
 function runAction(action: "cancel" | "pause" | "resume", summary: string): Command {
   return {
     name: action,
     summary,
     description:
-      `${summary[0]!.toUpperCase()}${summary.slice(1)} through the daemon that runs on the ` +
-      `home.${action === "cancel" ? " A cancelled run stops between trees or epochs; external trainers get SIGTERM, then SIGKILL." : action === "pause" ? " A paused run waits between trees or epochs; external trainers are stopped with SIGSTOP." : ""}`,
+      `${summary[0]!.toUpperCase()}${summary.slice(1)} through the daemon that runs on the ` + `home.${EFFECT[action]}`,
     arguments: [{ name: "run", description: "the run's id (edgetrain runs lists them)" }],
     options: { ...homeOptions },
     examples: [`edgetrain ${action} 20260412-031500-a1b2c3`],

@@ -12,11 +12,13 @@ export async function openTui(daemon: Daemon): Promise<void> {
 export const runCommand: Command = {
   name: "run",
   summary: "start the daemon: load profile and plugins, open state, serve the local API",
-  description: `Starts edgetrain in the foreground. It refuses to start with a profile or plugin that has problems, when another daemon holds the home, or on a non-loopback --host without api.token. The address is written to <home>/daemon.json; without the TUI it is also printed as one JSON line.
-
-SIGTERM/SIGINT stop it cleanly within 5 s; SIGHUP re-reads the profile (a bad one is rejected and the running one kept), except when started on a terminal: there SIGHUP is the terminal closing, and it stops.
-
-On a terminal the TUI opens; quitting it (q) leaves the daemon running here, logging, until Ctrl-C.`,
+  description:
+    "Starts edgetrain in the foreground. It refuses to start with a profile or plugin that has problems, when " +
+    "another daemon holds the home, or on a non-loopback --host without api.token. The address is written to " +
+    "<home>/daemon.json; without the TUI it is also printed as one JSON line.\n\n" +
+    "SIGTERM/SIGINT stop it cleanly within 5 s; SIGHUP re-reads the profile (a bad one is rejected and the running " +
+    "one kept), except when started on a terminal: there SIGHUP is the terminal closing, and it stops.\n\n" +
+    "On a terminal the TUI opens; quitting it (q) leaves the daemon running here, logging, until Ctrl-C.",
   options: {
     ...homeOptions,
     host: { type: "string", value: "HOST", description: "listen address (default api.host, 127.0.0.1)" },

@@ -22,9 +22,14 @@ function serviceCommandLine(): string[] {
 export const serviceCommand: Command = {
   name: "service",
   summary: "install or remove the systemd unit that runs edgetrain unattended",
-  description: `install writes ${UNIT_NAME}: Type=notify with a watchdog, Restart=on-failure, CPUQuota, MemoryHigh and MemoryMax from the profile's governor, a sandbox fitted to the profile's hardware, journald logging, SIGHUP reload, a non-root user; then prints the commands that enable it. --dry-run prints the unit and writes nothing. uninstall removes it.
-
-A system unit runs as --run-as USER (default: the user who called sudo, else "edgetrain"); root is refused. Given no --home, a system unit keeps its home in ${SERVICE_HOME} and its logs in ${SERVICE_LOGS}, which systemd makes for that user.`,
+  description:
+    `install writes ${UNIT_NAME}: Type=notify with a watchdog, Restart=on-failure, CPUQuota, MemoryHigh and ` +
+    `MemoryMax from the profile's governor, a sandbox fitted to the profile's hardware, journald logging, SIGHUP ` +
+    `reload, a non-root user; then prints the commands that enable it. --dry-run prints the unit and writes nothing. ` +
+    `uninstall removes it.\n\n` +
+    `A system unit runs as --run-as USER (default: the user who called sudo, else "edgetrain"); root is refused. ` +
+    `Given no --home, a system unit keeps its home in ${SERVICE_HOME} and its logs in ${SERVICE_LOGS}, which systemd ` +
+    `makes for that user.`,
   arguments: [{ name: "action", choices: ["install", "uninstall"], description: "install, or uninstall" }],
   options: {
     user: { type: "boolean", description: "a user unit (~/.config/systemd/user) that needs no root" },

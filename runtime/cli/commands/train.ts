@@ -67,15 +67,15 @@ function flagsOf(overrides: RunOverrides): string {
 export const trainCommand: Command = {
   name: "train",
   summary: "run a profile job now, for all its keys or one",
-  description: `Runs the job as the scheduler would: its strategy (or a score job's scoring), options and data source, one run per key, \
-each recorded in the home's state with its folder under runs/. The governor is asked first: when the machine is \
-busy the run is deferred with the reason (exit 5). Then the job's live predictors (constraints.not_during), under \
-its conflict policy: a run they refuse exits 5 too.
-
---ignore-governor and --ignore-conflicts lift one of the two, --force both; each run then says so in a warning \
-naming the job and key. A run that ignores conflicts also writes its files (copy-to-dir) past live predictors.
-
-Exit 1 if a run fails. When a daemon runs on the home, the run is queued there instead, with the same flags.`,
+  description:
+    "Runs the job as the scheduler would: its strategy (or a score job's scoring), options and data source, one " +
+    "run per key, each recorded in the home's state with its folder under runs/. The governor is asked first: when " +
+    "the machine is busy the run is deferred with the reason (exit 5). Then the job's live predictors " +
+    "(constraints.not_during), under its conflict policy: a run they refuse exits 5 too.\n\n" +
+    "--ignore-governor and --ignore-conflicts lift one of the two, --force both; each run then says so in a " +
+    "warning naming the job and key. A run that ignores conflicts also writes its files (copy-to-dir) past live " +
+    "predictors.\n\n" +
+    "Exit 1 if a run fails. When a daemon runs on the home, the run is queued there instead, with the same flags.",
   arguments: [{ name: "job", description: "the profile's job to run" }],
   options: {
     key: { type: "string", value: "KEY", description: "only this key (a player, a device…)" },
@@ -175,10 +175,9 @@ Exit 1 if a run fails. When a daemon runs on the home, the run is queued there i
             ? `; model ${outcome.deployment.model} version ${outcome.deployment.version} ` +
               `${outcome.deployment.status}${outcome.deployment.message ? ` (${outcome.deployment.message})` : ""}`
             : "";
-          io.stdout.write(
-            `${outcome.key ?? jobName}: ` +
-              `${outcome.status}${metrics ? `, ${metrics}` : ""}${outcome.error ? `: ${outcome.error}` : ""}${deployed}  (run ${outcome.run})\n`,
-          );
+          const failed = outcome.error ? `: ${outcome.error}` : "";
+          const result = `${outcome.status}${metrics ? `, ${metrics}` : ""}${failed}`;
+          io.stdout.write(`${outcome.key ?? jobName}: ${result}${deployed}  (run ${outcome.run})\n`);
         }
       }
       return outcomes.every((outcome) => outcome.status === "succeeded") ? 0 : 1;

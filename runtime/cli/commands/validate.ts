@@ -7,9 +7,10 @@ import { writeJson } from "../json-answer.ts";
 export const validateCommand: Command = {
   name: "validate",
   summary: "check a profile and its plugins' options, reporting every problem at once",
-  description: `Checks YAML syntax, every field against the profile schema, the plugins the profile names and their options. Each problem is printed as  file:line:col  field.path  message  (hint).
-
-Exit code 1 when anything is wrong, 0 otherwise (warnings do not fail).`,
+  description:
+    "Checks YAML syntax, every field against the profile schema, the plugins the profile names and their options. " +
+    "Each problem is printed as  file:line:col  field.path  message  (hint).\n\n" +
+    "Exit code 1 when anything is wrong, 0 otherwise (warnings do not fail).",
   arguments: [
     { name: "file", optional: true, description: "the profile file (default: --profile, else the home's profile)" },
   ],
