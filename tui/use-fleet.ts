@@ -19,6 +19,7 @@ export interface FleetSnapshot {
 /** The hub's devices and rollouts, polled every `refreshMs` from its API (`edgetrain hub`), as curl would. */
 export function useFleet(connection: Connection, refreshMs = 2000): FleetSnapshot {
   const [snapshot, setSnapshot] = useState<FleetSnapshot>({ link: "connecting", devices: [], rollouts: [] });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: restarts only for another hub; the token is read anew.
   useEffect(() => {
     let stopped = false;
     const get = async <T>(path: string): Promise<T> => {

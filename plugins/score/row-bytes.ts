@@ -50,8 +50,8 @@ export class RowBytes {
 
   /** A non-negative integer's digits. */
   uint(value: number): void {
-    if (value < 10) return this.byte(ZERO + value);
-    this.ascii(String(value));
+    if (value < 10) this.byte(ZERO + value);
+    else this.ascii(String(value));
   }
 
   /** A value rounded to six decimals without trailing zeros (`0.25`, `1`), as /v1/predict gives probabilities. */

@@ -56,7 +56,7 @@ export async function* readCsvBatches(
   const batchRows = Math.max(1, options.batchRows ?? 8192);
   const shown = choice.displayRoot ? relative(choice.displayRoot, file) : file;
   const stats: BatchReadStats = { bufferBytes: 0, batchBytes: 0, batches: 0, rows: 0 };
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(file, "r");
     const fileBytes = (await handle.stat()).size;

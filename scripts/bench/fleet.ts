@@ -97,9 +97,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** The JSON of the device processes and the hub's API, read field by field as the bench goes. */
+// biome-ignore lint/suspicious/noExplicitAny: the bench reads whatever fields it reports, unchecked.
+type Loose = Record<string, any>;
+
 /** JSON lines from a child's stdout, awaited by their `event`. */
 function lines(stream: ReadableStream<Uint8Array>) {
-  const seen: Array<Record<string, any>> = [];
+  const seen: Array<Loose> = [];
   let more = () => {};
   let ended = false;
   void (async () => {
@@ -116,7 +120,7 @@ function lines(stream: ReadableStream<Uint8Array>) {
     ended = true;
     more();
   })();
-  return async (event: string): Promise<Record<string, any>> => {
+  return async (event: string): Promise<Loose> => {
     for (;;) {
       const found = seen.find((line) => line.event === event);
       if (found) return found;
@@ -330,7 +334,7 @@ async function startHub(brokerUrl: string) {
       last = row.rowid;
     }
   }, 5);
-  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
+  const call = async (method: string, path: string, body?: unknown): Promise<Loose> => {
     const binary = body instanceof Uint8Array;
     const response = await fetch(url + path, {
       method,
@@ -340,7 +344,7 @@ async function startHub(brokerUrl: string) {
       },
       body: body === undefined ? undefined : binary ? body : JSON.stringify(body),
     });
-    const answer = await response.json();
+    const answer = (await response.json()) as Loose;
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
     return answer;
   };
@@ -394,7 +398,7 @@ async function rollout(hub: Awaited<ReturnType<typeof startHub>>, workers: Worke
     wave_timeout_ms: ROLLOUT_LIMIT_MS,
   });
   const waveStarts: number[] = [];
-  let state: Record<string, any> = {};
+  let state: Loose = {};
   for (const deadline = began + ROLLOUT_LIMIT_MS; Date.now() < deadline; await Bun.sleep(100)) {
     state = await hub.call("GET", `/v1/fleet/rollouts/${id}`);
     if (state.wave_started_at) waveStarts[state.wave - 1] = state.wave_started_at;

@@ -14,6 +14,7 @@ const made = Object.fromEntries(Object.entries(FORESTS).map(([name, kind]) => [n
 const boosted = frameworkModel("gradient-boosting");
 const missing = [...Object.values(made), boosted].find((m): m is string => typeof m === "string");
 const forest = (name: keyof typeof FORESTS) => made[name] as FrameworkModel;
+type ImportedVersion = { imported: { file: string; sha256: string }; classes: string[] };
 
 const dir = tempDir();
 afterAll(() => dir[Symbol.asyncDispose]());
@@ -39,8 +40,9 @@ describe.skipIf(missing !== undefined)(
           expect(added.stdout).toMatch(
             /converted by scikit-learn: (RandomForest|ExtraTrees)\w+ of \d+ trees on \d+ features/,
           );
-          const [version] = ((await (await fetch(`${daemon.url}/v1/models/${name}`)).json()) as { versions: any[] })
-            .versions;
+          const version = (
+            (await (await fetch(`${daemon.url}/v1/models/${name}`)).json()) as { versions: ImportedVersion[] }
+          ).versions[0]!;
           expect(version).toMatchObject({
             source: "import",
             status: "active",

@@ -74,7 +74,10 @@ describe("edgetrain hub and edgetrain fleet", () => {
       const devices = async () => (await runCli(["fleet", "devices", "--home", hubHome], { home: home.path })).stdout;
       await waitUntil(async () => (await devices()).includes("orin-1"));
       expect(await devices()).toMatch(
-        /DEVICE\s+NAME\s+GROUPS\s+STATE\s+HEARTBEAT\s+MODELS\norin-1\s+orin-1\.lab\s+lab\s+online\s+never\s+player_1 v1/,
+        new RegExp(
+          String.raw`DEVICE\s+NAME\s+GROUPS\s+STATE\s+HEARTBEAT\s+MODELS\n` +
+            String.raw`orin-1\s+orin-1\.lab\s+lab\s+online\s+never\s+player_1 v1`,
+        ),
       );
 
       const published = await runCli(
@@ -83,7 +86,10 @@ describe("edgetrain hub and edgetrain fleet", () => {
       );
       expect(published.stderr).toBe("");
       expect(published.stdout).toMatch(
-        /^rollout (r-[0-9a-f]+): player_1 v1 \(\d+ bytes, sha256 [0-9a-f]{12}…\) to 1 device\(s\) of group lab in waves 100%/,
+        new RegExp(
+          String.raw`^rollout (r-[0-9a-f]+): player_1 v1 \(\d+ bytes, sha256 [0-9a-f]{12}…\) ` +
+            String.raw`to 1 device\(s\) of group lab in waves 100%`,
+        ),
       );
       const id = /rollout (r-[0-9a-f]+)/.exec(published.stdout)![1]!;
       await waitUntil(() => device.announcements.length === 1);

@@ -118,7 +118,7 @@ describe("one model, several jobs", () => {
     expect(models.map((m) => [m.model, m.job])).toEqual([["btc-usd", "full"]]);
     const table = (await cli(["model", "btc-usd"])).stdout.split("\n");
     expect(table[0]).toMatch(/^VERSION\s+STATUS\s+CREATED\s+JOB\s+RUN\s+PARENT\s+METRICS/);
-    expect(table.slice(1, 5).map((line) => line.split(/\s{2,}/).filter((cell, i) => [0, 3, 5].includes(i)))).toEqual([
+    expect(table.slice(1, 5).map((line) => line.split(/\s{2,}/).filter((_cell, i) => [0, 3, 5].includes(i)))).toEqual([
       ["4", "full", "3"],
       ["3", "incremental", "2 warm"],
       ["2", "incremental", "1 warm"],

@@ -15,10 +15,18 @@ const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 export const hubCommand: Command = {
   name: "hub",
   summary: "run the fleet hub, print its key, publish a model to devices or roll it back",
-  description: `Without an action, runs the fleet hub in the foreground: devices register with it and heartbeat over MQTT (or the HTTP transport), and it rolls model versions out to them. Without --broker it starts an embedded MQTT broker on 127.0.0.1 (--broker-port, default 1883); with --broker it connects to Mosquitto or EMQX (user --broker-user, password from EDGETRAIN_BROKER_PASSWORD). Its address goes to <home>/hub.json and one JSON line on stdout.
-key prints the hub's public key for the devices' fleet.trust (the key is made on the first start, <home>/hub.key, mode 0600).
-publish MODEL FILE.onnx hands the file to the running hub and rolls it out in waves: the next wave starts when every device of the current one has reported or --wave-timeout passed, as long as failures stay within --max-failures; past that the rollout halts by itself.
-rollback MODEL announces the version before the last one rolled out, to every device of --group at once.`,
+  description:
+    "Without an action, runs the fleet hub in the foreground: devices register with it and heartbeat over MQTT " +
+    "(or the HTTP transport), and it rolls model versions out to them. Without --broker it starts an embedded " +
+    "MQTT broker on 127.0.0.1 (--broker-port, default 1883); with --broker it connects to Mosquitto or EMQX (user" +
+    " --broker-user, password from EDGETRAIN_BROKER_PASSWORD). Its address goes to <home>/hub.json and one JSON " +
+    "line on stdout.\n" +
+    "key prints the hub's public key for the devices' fleet.trust (the key is made on the first start, " +
+    "<home>/hub.key, mode 0600).\n" +
+    "publish MODEL FILE.onnx hands the file to the running hub and rolls it out in waves: the next wave starts " +
+    "when every device of the current one has reported or --wave-timeout passed, as long as failures stay within " +
+    "--max-failures; past that the rollout halts by itself.\n" +
+    "rollback MODEL announces the version before the last one rolled out, to every device of --group at once.",
   arguments: [
     {
       name: "action",

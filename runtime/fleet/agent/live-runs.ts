@@ -33,18 +33,20 @@ export class LiveRuns {
       case "run.heartbeat":
       case "run.checkpoint": {
         const { run, ...data } = event.data;
-        return update(run, event.type === "run.heartbeat" ? "heartbeat" : "checkpoint", data);
+        update(run, event.type === "run.heartbeat" ? "heartbeat" : "checkpoint", data);
+        return;
       }
       case "run.started":
       case "run.paused":
       case "run.resumed": {
         const { run, ...data } = event.data;
-        return update(run, "state", { state: event.type.slice(4), ...data });
+        update(run, "state", { state: event.type.slice(4), ...data });
+        return;
       }
       case "run.finished": {
         const { run, job, key, status, metrics, error, deployment } = event.data;
         update(run, "state", { state: status });
-        return this.parts.finished({
+        this.parts.finished({
           run,
           job,
           state: status,
@@ -53,16 +55,19 @@ export class LiveRuns {
           ...(error !== undefined && { error }),
           ...(deployment && { model: deployment.model, version: deployment.version }),
         });
+        return;
       }
       case "run.log": {
         const { run, worker, line } = event.data;
         if (!this.admitLine(event.at)) return;
-        return update(run, "log", { line, ...(worker !== undefined && { worker }), ...this.takeDropped() });
+        update(run, "log", { line, ...(worker !== undefined && { worker }), ...this.takeDropped() });
+        return;
       }
       case "log": {
         const { run, ...line } = event.data as { run?: unknown } & Record<string, unknown>;
         if (typeof run !== "string" || !this.admitLine(event.at)) return;
-        return update(run, "log", { ...line, ...this.takeDropped() });
+        update(run, "log", { ...line, ...this.takeDropped() });
+        return;
       }
     }
   };

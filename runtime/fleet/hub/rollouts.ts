@@ -116,7 +116,7 @@ export class Rollouts extends RolloutRecords {
   advance(id: string): void {
     for (;;) {
       const rollout = this.get(id);
-      if (!rollout || rollout.state !== "running") return;
+      if (rollout?.state !== "running") return;
       if (rollout.wave === 0) {
         this.startWave(rollout, 1);
         continue;
