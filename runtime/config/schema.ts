@@ -6,7 +6,7 @@ import { Fleet } from "./fleet-schema.ts";
 import { Governor } from "./governor-schema.ts";
 import { Hub } from "./hub-schema.ts";
 import { Inference } from "./inference-schema.ts";
-import { Job, PluginOptions, type PluginStep } from "./job-schema.ts";
+import { Job as JobSchema, PluginOptions, type PluginStep } from "./job-schema.ts";
 import { Usage } from "./usage-schema.ts";
 
 /**
@@ -133,7 +133,7 @@ export const ProfileSchema = v.strictObject({
   governor: v.optional(Governor, {}),
   conflicts: v.optional(Conflicts, {}),
   jobs: v.optional(
-    v.record(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "a job name of [a-z0-9._-]")), Job),
+    v.record(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, "a job name of [a-z0-9._-]")), JobSchema),
     {},
   ),
   defaults: v.optional(Defaults, {}),
@@ -153,7 +153,7 @@ export const ProfileSchema = v.strictObject({
 
 export type ProfileInput = v.InferInput<typeof ProfileSchema>;
 export type Profile = v.InferOutput<typeof ProfileSchema>;
-export type Job = v.InferOutput<typeof Job>;
+export type Job = v.InferOutput<typeof JobSchema>;
 export type { FleetConfig } from "./fleet-schema.ts";
 export type { HubConfig } from "./hub-schema.ts";
 export type { PluginStep };

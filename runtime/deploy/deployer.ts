@@ -194,7 +194,7 @@ export class Deployer {
       const name = typeof step === "string" ? step : String(step.type);
       const { type: _type, ...options } = typeof step === "string" ? { type: step } : step;
       if (request.signal.aborted) break;
-      let outcome;
+      let outcome: Awaited<ReturnType<DeployHooks["deploy"]>>;
       try {
         const deploy = await this.setupStep(name, options, request);
         outcome = await deploy.deploy(hooks);

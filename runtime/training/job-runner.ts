@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { Profile } from "../config/schema.ts";
 import { resumeDeploys } from "../deploy/deploy-resume.ts";
 import type { Deployer } from "../deploy/deployer.ts";

@@ -135,7 +135,9 @@ end
 request = function()
   local v = {}
   for i = 1, 16 do v[i] = string.format("%.6f", math.random() * 100) end
-  return wrk.format("POST", ${models ? `"${path}" .. math.random(1, ${models})` : `"${path}"`}, { ["Content-Type"] = "application/json" }, '{"inputs":[[' .. table.concat(v, ",") .. ']]}')
+  local path = ${models ? `"${path}" .. math.random(1, ${models})` : `"${path}"`}
+  local body = '{"inputs":[[' .. table.concat(v, ",") .. ']]}'
+  return wrk.format("POST", path, { ["Content-Type"] = "application/json" }, body)
 end
 `;
 const uncachedPlayer7 = uncachedScript("/v1/predict/activity-player_7");
@@ -214,7 +216,12 @@ if (!trainingOnly) {
       process.execPath,
       "-e",
       `const answer = ${JSON.stringify((await (await predict("activity-player_7")).json()) as object)};
-  console.log(Bun.serve({ port: 0, reusePort: false, async fetch(request) { await request.json(); return Response.json(answer); } }).port);`,
+const server = Bun.serve({
+  port: 0,
+  reusePort: false,
+  async fetch(request) { await request.json(); return Response.json(answer); },
+});
+console.log(server.port);`,
     ],
     { stdout: "pipe", stderr: "ignore" },
   );
@@ -260,22 +267,42 @@ if (!trainingOnly) {
   });
   const sessionsAfter = await sessions();
   const mixMedian = (pick: (pair: (typeof mixPairs)[number]) => number) => median(mixPairs.map(pick));
+  const mixed = {
+    rps: fmt(
+      mixMedian((pair) => pair.mixed.rps),
+      0,
+    ),
+    p99: fmt(mixMedian((pair) => pair.mixed.p99)),
+    p99s: mixPairs.map((pair) => fmt(pair.mixed.p99)).join(", "),
+    cpuUs: fmt(
+      mixMedian((pair) => pair.mixed.cpuUs),
+      0,
+    ),
+    failed: mixPairs.reduce((sum, pair) => sum + pair.mixed.errors, 0),
+  };
+  const one = {
+    rps: fmt(
+      mixMedian((pair) => pair.one.rps),
+      0,
+    ),
+    p99: fmt(mixMedian((pair) => pair.one.p99)),
+    cpuUs: fmt(
+      mixMedian((pair) => pair.one.cpuUs),
+      0,
+    ),
+  };
+  const sessionCounts = {
+    loaded: sessionsAfter.loads - sessionsBefore.loads,
+    notKept: sessionsAfter.not_kept - sessionsBefore.not_kept,
+    evicted: sessionsAfter.evictions - sessionsBefore.evictions,
+  };
   report(
     `uncached single-row predict, ${DEMO_DATA.players} models in a uniform mix (a model drawn per request), 16 ` +
       `connections, wrk on one thread; ${WINDOWS} windows of 10 s, each after one of one model`,
-    `${fmt(
-      mixMedian((pair) => pair.mixed.rps),
-      0,
-    )} req/s (one model: ${fmt(
-      mixMedian((pair) => pair.one.rps),
-      0,
-    )}), p99 ${fmt(mixMedian((pair) => pair.mixed.p99))} ms (windows: ${mixPairs.map((pair) => fmt(pair.mixed.p99)).join(", ")}; one model: ${fmt(mixMedian((pair) => pair.one.p99))} ms), ${mixPairs.reduce((sum, pair) => sum + pair.mixed.errors, 0)} failed; ${fmt(
-      mixMedian((pair) => pair.mixed.cpuUs),
-      0,
-    )} µs CPU per request (one model: ${fmt(
-      mixMedian((pair) => pair.one.cpuUs),
-      0,
-    )}); ${sessionsAfter.loads - sessionsBefore.loads} sessions loaded in the windows (${sessionsAfter.not_kept - sessionsBefore.not_kept} not kept, ${sessionsAfter.evictions - sessionsBefore.evictions} evicted)`,
+    `${mixed.rps} req/s (one model: ${one.rps}), p99 ${mixed.p99} ms (windows: ${mixed.p99s}; ` +
+      `one model: ${one.p99} ms), ${mixed.failed} failed; ${mixed.cpuUs} µs CPU per request ` +
+      `(one model: ${one.cpuUs}); ${sessionCounts.loaded} sessions loaded in the windows ` +
+      `(${sessionCounts.notKept} not kept, ${sessionCounts.evicted} evicted)`,
     `${fmt(100 * mixMedian((pair) => pair.ratio), 0)} % of one model's requests/s (pairs: ` +
       `${mixPairs.map((pair) => `${fmt(100 * pair.ratio, 0)} %`).join(", ")}; target ≥ 70 %), p99 < 5 ms`,
   );

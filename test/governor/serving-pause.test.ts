@@ -25,7 +25,8 @@ async function daemonTrainingUnderLoad(home: string, governor: string) {
   const { daemon, token } = await startAthleteDaemon(
     home,
     `extends: base
-governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100, resume_cpu: 100, resume_memory: 100, sample_interval: 200ms, pause_after: 2, ${governor} }
+governor: { max_cpu_before: 100, max_memory_before: 100, pause_cpu: 100, pause_memory: 100, resume_cpu: 100,
+  resume_memory: 100, sample_interval: 200ms, pause_after: 2, ${governor} }
 jobs:
   activity:
     strategy: random-forest

@@ -62,38 +62,44 @@ export const statusCommand: Command = {
         : guard.enabled && guard.p99_ms !== null
           ? ` · event-loop p99 ${ms(guard.p99_ms)} (${target})`
           : "";
+    const temperature = r?.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : "";
+    const gpu = r?.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : "";
+    const readings = r
+      ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · ` +
+        `memory ${r.memoryPercent?.toFixed(0)} %${temperature}${gpu}`
+      : "no reading yet";
+    const { governor, disk } = status;
+    const sparing = governor.sparing_core
+      ? ` · leaving a core to predictions: runs train on ${governor.threads_per_run} thread(s) — ` +
+        `${governor.sparing_reason}`
+      : "";
+    const free = disk.free_bytes === null ? "free space unknown" : `${formatBytes(disk.free_bytes)} free`;
+    const queued = status.queue.map((q) => `${q.job}${q.key ? `/${q.key}` : ""} (${q.reason})`).join(", ");
+    const runLine = (run: (typeof runs)[number]) => {
+      const progress = run.progress !== null && run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : "";
+      const metrics = () =>
+        Object.entries(run.metrics ?? {})
+          .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+          .join(", ");
+      const what = run.message ?? run.error ?? metrics();
+      return `  ${run.id}  ${run.job}${run.key ? `/${run.key}` : ""}  ${run.status}${progress}  ${what}`;
+    };
     const lines = [
       `edgetrain ${status.version} on ${status.device.name} (${status.device.kind}) · profile ${status.profile.name} ` +
         `· up ${status.uptime_s}s · ${client.url}`,
-      r
-        ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · memory ` +
-          `${r.memoryPercent?.toFixed(0)} ` +
-          `%${r.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : ""}${r.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : ""}`
-        : "no reading yet",
-      (status.governor.paused ? `governor: pausing runs — ${status.governor.reason}` : "governor: admitting runs") +
-        (status.governor.sparing_core
-          ? ` · leaving a core to predictions: runs train on ${status.governor.threads_per_run} thread(s) — ` +
-            `${status.governor.sparing_reason}`
-          : "") +
+      readings,
+      (governor.paused ? `governor: pausing runs — ${governor.reason}` : "governor: admitting runs") +
+        sparing +
         guarding,
-      status.disk.full
-        ? `disk: ${status.disk.message} since ${status.disk.since} — no new runs start; predictions go on; ` +
-          `${status.disk.waiting_writes} write(s) wait for space`
-        : `disk: ${status.disk.free_bytes === null ? "free space unknown" : `${formatBytes(status.disk.free_bytes)} free`} on the home`,
-      `queue: ${status.queue.length ? status.queue.map((q) => `${q.job}${q.key ? `/${q.key}` : ""} (${q.reason})`).join(", ") : "empty"} · running: ${status.running}`,
+      disk.full
+        ? `disk: ${disk.message} since ${disk.since} — no new runs start; predictions go on; ` +
+          `${disk.waiting_writes} write(s) wait for space`
+        : `disk: ${free} on the home`,
+      `queue: ${status.queue.length ? queued : "empty"} · running: ${status.running}`,
       conflictLine(status.conflicts),
       ...copyLines(status.copies),
       "latest runs:",
-      ...runs.map(
-        (run) =>
-          `  ${run.id}  ${run.job}${run.key ? `/${run.key}` : ""}  ${run.status}${run.progress !== null && run.status === "running" ? ` ${Math.round(run.progress * 100)}%` : ""}  ${
-            run.message ??
-            run.error ??
-            Object.entries(run.metrics ?? {})
-              .map(([k, v]) => `${k} ${v.toFixed(3)}`)
-              .join(", ")
-          }`,
-      ),
+      ...runs.map(runLine),
     ];
     io.stdout.write(`${lines.join("\n")}\n`);
     return 0;
