@@ -3,7 +3,7 @@ import { messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
 import { type DeviceInfo, type DeviceReport, type Heartbeat, httpRoutes, type RunUpdate } from "../protocol.ts";
 import { redactUrl } from "./redact-url.ts";
-import type { FleetTransport, TransportEvents } from "./transport.ts";
+import { type FleetTransport, HubRefusal, type TransportEvents } from "./transport.ts";
 
 /**
  * The hub's HTTP routes, for sites without a broker: registration, heartbeats whose answer lists the
@@ -64,12 +64,15 @@ export class HttpTransport implements FleetTransport {
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });
-      if (!response.ok) throw new Error(`the hub answered ${response.status} to ${path}`);
       const text = await response.text();
+      // The hub is up and read the message, but will never take it (a hub older than this device's protocol).
+      if (response.status === 400) throw new HubRefusal(`the hub refused it: ${refusalOf(text)}`);
+      if (!response.ok) throw new Error(`the hub answered ${response.status} to ${path}`);
       if (!this.up) logger.info("reached the fleet hub again", { url: redactUrl(fleet.url!) });
       this.up = true;
       return text ? (JSON.parse(text) as unknown) : undefined;
     } catch (error) {
+      if (error instanceof HubRefusal) throw error;
       if (this.up)
         logger.warn("lost the fleet hub; training and serving go on, reports wait in the outbox", {
           url: redactUrl(fleet.url!),
@@ -78,5 +81,13 @@ export class HttpTransport implements FleetTransport {
       this.up = false;
       throw error;
     }
+  }
+}
+
+function refusalOf(text: string): string {
+  try {
+    return String((JSON.parse(text) as { message?: unknown }).message ?? text).slice(0, 300);
+  } catch {
+    return text.slice(0, 300);
   }
 }

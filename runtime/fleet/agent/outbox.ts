@@ -3,7 +3,7 @@ import { messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
 import { addToOutbox, outboxEntries, removeFromOutbox } from "../../state/fleet.ts";
 import type { DeviceReport } from "../protocol.ts";
-import type { FleetTransport } from "./transport.ts";
+import { type FleetTransport, HubRefusal } from "./transport.ts";
 
 /**
  * Reports reach the state database before the network: they are sent at every connect, oldest first, and
@@ -60,6 +60,13 @@ export class Outbox {
         try {
           await this.transport.report(JSON.parse(entry.body) as DeviceReport);
         } catch (error) {
+          // Kept, it would stay first in line and hold back every report after it.
+          if (error instanceof HubRefusal) {
+            const fields = { report: entry.id, kind: entry.kind, why: error.message };
+            this.logger.warn("the fleet hub refused a report; it is dropped", fields);
+            if (!this.closed) removeFromOutbox(this.db, entry.id);
+            continue;
+          }
           this.logger.debug("a fleet report waits for the next connect", { id: entry.id, error: messageOf(error) });
           return;
         }

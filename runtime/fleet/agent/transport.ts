@@ -15,9 +15,12 @@ export interface FleetTransport {
   isConnected(): boolean;
   register(info: DeviceInfo): Promise<void>;
   heartbeat(beat: Heartbeat): Promise<void>;
-  /** Resolves once the other side acknowledged it (the broker's PUBACK, an HTTP 2xx). */
+  /** Resolves once the other side acknowledged it (the broker's PUBACK, an HTTP 2xx); HubRefusal if it never will. */
   report(report: DeviceReport): Promise<void>;
   /** Best effort: a live run's line lost on the way is not worth keeping. */
   runUpdate(update: RunUpdate): void;
   close(): Promise<void>;
 }
+
+/** The hub received a message and will never take it: sending it again cannot help. */
+export class HubRefusal extends Error {}
