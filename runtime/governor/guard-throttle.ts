@@ -118,7 +118,8 @@ export class GuardThrottle {
   }
 
   private giveBack(runs: GovernedRun[], verdict: LatencyVerdict): void {
-    const most = Math.max(...runs.map((run) => run.threadsInUse?.() ?? 1));
+    // Counted as take() counts them, under a spared core: past what that leaves, a thread more changes nothing.
+    const most = Math.max(...runs.map((run) => this.parts.threadsOf(run)));
     const next = (this.threadsPerRun ?? most) + 1;
     this.threadsPerRun = next >= most ? undefined : next;
     const under = `${ms(verdict.targetMs! * RELEASE_BELOW)} (${RELEASE_BELOW}× the target ${ms(verdict.targetMs)})`;

@@ -250,6 +250,25 @@ describe("the governor under the latency guard (injected windows)", () => {
     },
   );
 
+  test("under a spared core, a release back to what the core leaves lifts the hold", () => {
+    const governor = new Governor({
+      ...limits,
+      cores: 4,
+      spareCorePredictionsPerSecond: 100,
+      pauseAfter: 1,
+      latencyGuard: { ...settings, p99Ms: 3 },
+    });
+    const { run, allowance } = governedRun(8);
+    governor.register("run-1", run);
+    governor.observe(sample(500)); // a core spared: three threads of eight
+    expect(allowance.allowed).toBe(3);
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+    expect(allowance.allowed).toBe(2);
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(1));
+    expect(allowance.allowed).toBe(3);
+    expect(governor.state.latency.threadsPerRun).toBeUndefined();
+  });
+
   test("turned off by a reload, the guard lets go of runs at once", () => {
     const governor = new Governor({ ...limits, latencyGuard: { ...settings, p99Ms: 3 } });
     const { run, allowance } = governedRun(3);
