@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import * as v from "valibot";
+import { LatencyGuardSchema } from "../../runtime/config/latency-guard-schema.ts";
 import { EventBus } from "../../runtime/events/bus.ts";
 import { GovernorFeed } from "../../runtime/governor/feed.ts";
 import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
@@ -267,6 +269,13 @@ describe("the governor under the latency guard (injected windows)", () => {
     for (let i = 0; i < 2; i++) governor.observeLatency(window(1));
     expect(allowance.allowed).toBe(3);
     expect(governor.state.latency.threadsPerRun).toBeUndefined();
+  });
+
+  test("a p99_ms of 0 is refused: it would throttle every window and never release", () => {
+    const parsed = v.safeParse(LatencyGuardSchema, { p99_ms: 0 });
+    expect(parsed.success).toBe(false);
+    expect(parsed.issues?.[0]?.message).toContain("above 0 ms");
+    expect(v.safeParse(LatencyGuardSchema, { p99_ms: 0.5 }).success).toBe(true);
   });
 
   test("turned off by a reload, the guard lets go of runs at once", () => {
