@@ -86,6 +86,7 @@ export class Governor {
   private readonly sparing = new Hysteresis();
   private sparingReason = "";
   private readonly runs = new Map<string, GovernedRun>();
+  private readonly ungoverned = new Set<string>();
   /** The latency guard's threads per run, taken away while training slows the daemon's answers. */
   private readonly throttle: GuardThrottle;
 
@@ -95,6 +96,7 @@ export class Governor {
   ) {
     this.throttle = new GuardThrottle(limits.latencyGuard, events, {
       runs: () => [...this.runs.values()],
+      ungovernedRuns: () => this.ungoverned.size,
       threadsOf: (run) => Math.min(run.threadsInUse?.() ?? 1, this.threadsPerRun() ?? Infinity),
       apply: () => this.applyAll(),
     });
@@ -158,6 +160,12 @@ export class Governor {
     return () => {
       if (this.runs.delete(id)) this.applyAll();
     };
+  }
+
+  /** A run that trains past the governor (--ignore-governor, --force); returns its end. */
+  trainingUngoverned(id: string): () => void {
+    this.ungoverned.add(id);
+    return () => this.ungoverned.delete(id);
   }
 
   /** One window of the daemon's answers (the feed's): the latency guard learns from it or acts on it. */

@@ -25,6 +25,8 @@ export interface GuardState {
 
 interface ThrottleParts {
   runs(): GovernedRun[];
+  /** Runs training past the governor: their windows are not idle ones. */
+  ungovernedRuns(): number;
   /** Threads a run trains on now, before the guard: as many as it has, or fewer while a core is spared. */
   threadsOf(run: GovernedRun): number;
   /** Re-applies pauses and thread allowances to every run. */
@@ -86,7 +88,7 @@ export class GuardThrottle {
     if (!settings?.enabled) return;
     const runs = this.parts.runs();
     if (runs.length === 0) {
-      this.guard.observeIdle(window);
+      if (this.parts.ungovernedRuns() === 0) this.guard.observeIdle(window);
       this.latest = { window };
       if (this.threadsPerRun !== undefined && ++this.windowsWithoutRuns >= settings.pauseAfter) {
         this.lift(window.p99Ms, `no run has trained for ${this.windowsWithoutRuns} windows`);

@@ -120,6 +120,8 @@ export async function runKey(
   const trainingLock = acquireLock(join(paths.home, "locks", `training-${id}.lock`), `training run ${id}`);
   warnOverrides(logger, request.job, key, request);
   const governed = request.ignoreGovernor ? undefined : governor;
+  // A run past the governor still slows the daemon's answers: the latency guard must not learn them as idle.
+  const releaseUngoverned = request.ignoreGovernor ? governor?.trainingUngoverned(id) : undefined;
   const release = governed?.register(id, {
     setPaused: (paused) => control.governorPause(paused),
     setThreads: (allowed) => threads.set(allowed),
@@ -213,6 +215,7 @@ export async function runKey(
     clearDeadline();
     unwatchPause();
     release?.();
+    releaseUngoverned?.();
     trainingLock.release();
     ctx.active.delete(id);
     request.signal?.removeEventListener("abort", onOuterAbort);

@@ -278,6 +278,19 @@ describe("the governor under the latency guard (injected windows)", () => {
     expect(v.safeParse(LatencyGuardSchema, { p99_ms: 0.5 }).success).toBe(true);
   });
 
+  test("windows while a run trains past the governor (--force) are not learned as idle", () => {
+    const governor = new Governor(limits);
+    governor.observeLatency(window(2)); // idle: target 3 ms
+    const forced = governor.trainingUngoverned("run-forced");
+    for (let i = 0; i < 5; i++) governor.observeLatency(window(10));
+    forced();
+    const { run, allowance } = governedRun(3);
+    governor.register("run-1", run);
+    for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+    expect(governor.state.latency.targetMs).toBe(3);
+    expect(allowance.allowed).toBe(2);
+  });
+
   test("turned off by a reload, the guard lets go of runs at once", () => {
     const governor = new Governor({ ...limits, latencyGuard: { ...settings, p99Ms: 3 } });
     const { run, allowance } = governedRun(3);
