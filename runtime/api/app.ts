@@ -4,7 +4,7 @@ import { isDiskFull } from "../files/disk-full.ts";
 import { VERSION } from "../version.ts";
 import { corsHeaders, corsPath, isPreflight, originAllowed } from "./cors.ts";
 import type { DaemonView } from "./daemon-view.ts";
-import { apiDocument } from "./openapi.ts";
+import { apiDocument } from "./openapi-route.ts";
 import { AccessRules, hostAllowed, normalisedPath } from "./request-access.ts";
 import { cacheRoutes } from "./routes/cache.ts";
 import { conflictRoutes } from "./routes/conflicts.ts";

@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { createApp } from "../../runtime/api/app.ts";
 import { ModelName } from "../../runtime/api/routes/schemas.ts";
 import { MODEL_NAME } from "../../runtime/store/model-name.ts";
+import { repoRoot } from "../helpers.ts";
 import { fakeDaemon, request } from "./fake-daemon.ts";
 import { type Document, operationProblems, tokenRules, undeclaredPathParameters, validate } from "./openapi-checks.ts";
 
@@ -72,5 +73,23 @@ describe("GET /openapi", () => {
       (name) => v.is(ModelName, name) !== (MODEL_NAME.test(name) && !name.includes("..")),
     );
     expect(disagreements).toEqual([]);
+  });
+
+  test("its builder (the JSON Schema converter, Elysia's OpenAPI plugin) is loaded only once it is asked", async () => {
+    // A fresh process: this test file's own imports must not count.
+    const probe = `
+      import "./runtime/daemon.ts";
+      import { createApp } from "./runtime/api/app.ts";
+      import { fakeDaemon, request } from "./test/api/fake-daemon.ts";
+      const builder = /runtime\\/api\\/openapi\\.ts$|@elysiajs\\/openapi|@valibot\\/to-json-schema/;
+      const loaded = () => Object.keys(require.cache).filter((path) => builder.test(path)).length;
+      const app = createApp(fakeDaemon().view);
+      const atStart = loaded();
+      const { status } = await app.handle(request("GET", "/openapi"));
+      console.log(JSON.stringify({ atStart, asked: loaded(), status }));`;
+    const proc = Bun.spawn([process.execPath, "-e", probe], { cwd: repoRoot, stdout: "pipe", stderr: "inherit" });
+    const output = await new Response(proc.stdout).text();
+    expect(await proc.exited).toBe(0);
+    expect(JSON.parse(output)).toEqual({ atStart: 0, asked: 3, status: 200 });
   });
 });

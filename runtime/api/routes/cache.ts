@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { CacheCleared, CacheWarmed } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 import { ModelName } from "./schemas.ts";
 
 /** `GET /v1/cache` (stats), `DELETE /v1/cache[?model=NAME]` and `POST /v1/cache/warm[?model=NAME]`. */

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
 import type { ConflictList } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 
 /** `GET /v1/conflicts` (open questions) and `POST /v1/conflicts/:id` ({action: wait|skip|force, key?}). */
 export const conflictRoutes = (view: DaemonView) =>

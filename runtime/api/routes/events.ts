@@ -4,7 +4,7 @@ import { EdgetrainError } from "../../errors.ts";
 import type { NumberedEvent, ReplayGap } from "../../events/event-journal.ts";
 import type { EventPayloads } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 
 const HEARTBEAT_MS = 5000;
 /** How long a dropped client waits before it reconnects (the SSE `retry:` field). */

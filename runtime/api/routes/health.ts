@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { Health, Readiness } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 
 /** Liveness for systemd, load balancers and `curl` (no token, no details), and readiness (a read like any other). */
 export const healthRoutes = (view: DaemonView) =>

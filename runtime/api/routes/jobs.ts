@@ -4,7 +4,7 @@ import { EdgetrainError } from "../../errors.ts";
 import { runOverrides } from "../../training/run-overrides.ts";
 import type { JobList, RunControlled, RunList, RunQueued } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 import { WholeNumberQuery } from "./schemas.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 
 /** `GET /metrics`: Prometheus text format, for scrapers; read-only like /health. */
 export const metricsRoutes = (view: DaemonView) =>

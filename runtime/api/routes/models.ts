@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { ModelActivated, ModelImported, ModelList, ModelRolledBack } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 import { ImportQuery, importRequest } from "./model-import-query.ts";
 import { ModelName } from "./schemas.ts";
 

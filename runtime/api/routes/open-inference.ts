@@ -4,7 +4,7 @@ import { inferInputs, inferResponse, modelMetadata } from "../../serving/open-in
 import { VERSION } from "../../version.ts";
 import type { Readiness, V2InferResponse, V2ModelMetadata, V2ModelReady, V2ServerMetadata } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 import { ModelName } from "./schemas.ts";
 
 const Params = v.object({ name: ModelName });

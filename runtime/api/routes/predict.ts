@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 import { ModelName, PredictBody } from "./schemas.ts";
 
 /** `POST /v1/predict/:name`: the active version's answer, from the cache where it can. */

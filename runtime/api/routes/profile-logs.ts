@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { LogList } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 import { WholeNumberQuery } from "./schemas.ts";
 
 /** `GET /v1/profile` (resolved, with origins, secrets masked) and `GET /v1/logs?limit=&level=&job=`. */

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { DaemonView } from "../daemon-view.ts";
-import { operation } from "../openapi.ts";
+import { operation } from "../openapi-operation.ts";
 
 /**
  * `GET /v1/status`: what the daemon is, runs and knows: readings, governor, queue, runs, models, cache, disk.

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { HubHealth } from "../../api/fleet-contract.ts";
-import { apiDocument, HUB_API, operation } from "../../api/openapi.ts";
+import { operation } from "../../api/openapi-operation.ts";
+import { apiDocument } from "../../api/openapi-route.ts";
 import { AccessRules, hostAllowed, normalisedPath } from "../../api/request-access.ts";
 import { bearerMatches, isLoopback } from "../../api/token.ts";
 import { EdgetrainError } from "../../errors.ts";
@@ -31,7 +32,7 @@ export function createHubApp(hub: Hub) {
   const app = new Elysia({
     serve: { maxRequestBodySize: MAX_UPLOAD_BYTES, idleTimeout: 30, reusePort: false, development: false },
   })
-    .use(apiDocument(VERSION, HUB_API))
+    .use(apiDocument(VERSION, "hub"))
     .onRequest(({ request, set }) => {
       if (!exposed && !hostAllowed(request.headers.get("host"), [])) {
         set.status = 403;

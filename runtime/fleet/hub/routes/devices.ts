@@ -9,7 +9,7 @@ import type {
   FleetModelList,
   FleetModelVersion,
 } from "../../../api/fleet-contract.ts";
-import { operation } from "../../../api/openapi.ts";
+import { operation } from "../../../api/openapi-operation.ts";
 import { EdgetrainError } from "../../../errors.ts";
 import type { Hub } from "../hub.ts";
 

@@ -7,7 +7,7 @@ import type {
   FleetRolloutDetail,
   FleetRolloutList,
 } from "../../../api/fleet-contract.ts";
-import { operation } from "../../../api/openapi.ts";
+import { operation } from "../../../api/openapi-operation.ts";
 import { EdgetrainError } from "../../../errors.ts";
 import { CommandName } from "../../protocol.ts";
 import type { Hub } from "../hub.ts";

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { FleetModelScores } from "../../../api/fleet-contract.ts";
-import { operation } from "../../../api/openapi.ts";
+import { operation } from "../../../api/openapi-operation.ts";
 import type { Hub } from "../hub.ts";
 import { SCORE_SUMMARIES_KEPT } from "../score-summaries.ts";
 

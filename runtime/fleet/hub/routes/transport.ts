@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { DeviceRegistered, ReportsAccepted } from "../../../api/fleet-contract.ts";
-import { operation } from "../../../api/openapi.ts";
+import { operation } from "../../../api/openapi-operation.ts";
 import { bearerMatches } from "../../../api/token.ts";
 import { EdgetrainError } from "../../../errors.ts";
 import type { HeartbeatAnswer } from "../../protocol.ts";
