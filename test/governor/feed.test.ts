@@ -2,32 +2,15 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { EventBus } from "../../runtime/events/bus.ts";
 import { GovernorFeed } from "../../runtime/governor/feed.ts";
-import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
+import { Governor } from "../../runtime/governor/governor.ts";
 import type { Sample } from "../../runtime/governor/sampler.ts";
 import { SelfUsageRecorder } from "../../runtime/offpeak/self-usage.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
+import { testLimits } from "./limits.ts";
 
-const limits: GovernorLimits = {
-  maxCpuBefore: 100,
-  maxMemoryBefore: 100,
-  maxTemperature: 200,
-  pauseCpu: 100,
-  pauseMemory: 100,
-  resumeCpu: 100,
-  resumeMemory: 100,
-  maxGpuBefore: 100,
-  maxGpuMemoryBefore: 100,
-  pauseGpu: 100,
-  resumeGpu: 100,
-  gpuMemoryFraction: 1,
-  pausePredictionsPerSecond: 10,
-  spareCorePredictionsPerSecond: 0,
-  cores: 2,
-  pauseAfter: 1,
-  maxPauseMs: 60_000,
-};
+const limits = testLimits({ pausePredictionsPerSecond: 10, pauseAfter: 1 });
 
 describe("governor feed", () => {
   test("samples every interval with the prediction rate, records usage, and stops on dispose", async () => {

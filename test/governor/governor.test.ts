@@ -1,14 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
+import { Governor } from "../../runtime/governor/governor.ts";
 import { ResourceSampler, type Sample } from "../../runtime/governor/sampler.ts";
 import { makeCheckpoint } from "../../runtime/training/checkpoint.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { pathsIn, processState, repoRoot, tempDir } from "../helpers.ts";
+import { testLimits } from "./limits.ts";
 
-const limits: GovernorLimits = {
+const limits = testLimits({
   maxCpuBefore: 30,
   maxMemoryBefore: 70,
   maxTemperature: 80,
@@ -16,17 +17,7 @@ const limits: GovernorLimits = {
   pauseMemory: 90,
   resumeCpu: 40,
   resumeMemory: 75,
-  maxGpuBefore: 100,
-  maxGpuMemoryBefore: 100,
-  pauseGpu: 100,
-  resumeGpu: 100,
-  gpuMemoryFraction: 1,
-  pausePredictionsPerSecond: 0,
-  spareCorePredictionsPerSecond: 0,
-  cores: 2,
-  pauseAfter: 3,
-  maxPauseMs: 60_000,
-};
+});
 let clock = 0;
 const sample = (cpu: number, memory = 50, temperatureC?: number): Sample => ({
   at: (clock += 1000),

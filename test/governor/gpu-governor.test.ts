@@ -9,26 +9,16 @@ import { SelfUsageRecorder } from "../../runtime/offpeak/self-usage.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
+import { testLimits } from "./limits.ts";
 
-const limits: GovernorLimits = {
-  maxCpuBefore: 100,
-  maxMemoryBefore: 100,
-  maxTemperature: 200,
-  pauseCpu: 100,
-  pauseMemory: 100,
-  resumeCpu: 100,
-  resumeMemory: 100,
+const limits = testLimits({
   maxGpuBefore: 50,
   maxGpuMemoryBefore: 75,
   pauseGpu: 90,
   resumeGpu: 60,
   gpuMemoryFraction: 0.9,
-  pausePredictionsPerSecond: 0,
-  spareCorePredictionsPerSecond: 0,
-  cores: 2,
   pauseAfter: 1,
-  maxPauseMs: 60_000,
-};
+});
 let at = 0;
 const gpuSample = (gpuPercent?: number, gpuMemoryUsedMb?: number, gpuUnreadable?: boolean): Sample => ({
   at: (at += 1000),

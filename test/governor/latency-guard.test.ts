@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { LatencyGuardSchema } from "../../runtime/config/latency-guard-schema.ts";
 import { EventBus } from "../../runtime/events/bus.ts";
 import { GovernorFeed } from "../../runtime/governor/feed.ts";
-import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
+import { Governor } from "../../runtime/governor/governor.ts";
 import { LatencyGuard, type LatencyGuardSettings, type LatencyWindow } from "../../runtime/governor/latency-guard.ts";
 import { LatencyHistogram } from "../../runtime/governor/latency-histogram.ts";
 import type { Sample } from "../../runtime/governor/sampler.ts";
@@ -14,6 +14,7 @@ import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
+import { testLimits } from "./limits.ts";
 
 const settings: LatencyGuardSettings = { enabled: true, factor: 1.5, windowMs: 5000, pauseAfter: 2 };
 let windowAt = 0;
@@ -116,26 +117,7 @@ describe("latency guard decisions (injected windows)", () => {
   });
 });
 
-const limits: GovernorLimits = {
-  maxCpuBefore: 100,
-  maxMemoryBefore: 100,
-  maxTemperature: 200,
-  pauseCpu: 100,
-  pauseMemory: 100,
-  resumeCpu: 100,
-  resumeMemory: 100,
-  maxGpuBefore: 100,
-  maxGpuMemoryBefore: 100,
-  pauseGpu: 100,
-  resumeGpu: 100,
-  gpuMemoryFraction: 1,
-  pausePredictionsPerSecond: 0,
-  spareCorePredictionsPerSecond: 0,
-  cores: 2,
-  pauseAfter: 3,
-  maxPauseMs: 60_000,
-  latencyGuard: settings,
-};
+const limits = testLimits({ latencyGuard: settings });
 let at = 0;
 const sample = (predictionsPerSecond = 0): Sample => ({
   at: (at += 1000),
