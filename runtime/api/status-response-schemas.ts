@@ -49,7 +49,10 @@ const LatencyGuardStatus = v.pipe(
     reason: v.pipe(Text, v.description("Why threads are held back now; empty when none are.")),
     p99_ms: v.pipe(
       v.nullable(v.number()),
-      v.description("The serving thread's event-loop p99 over the latest window."),
+      v.description(
+        "The p99 of how long the serving thread was kept from its work in each 10 ms (timer lateness or wait for a " +
+          "CPU), over the latest window.",
+      ),
     ),
     target_ms: v.pipe(
       v.nullable(v.number()),

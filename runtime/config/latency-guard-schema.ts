@@ -21,8 +21,8 @@ export const LatencyGuardSchema = v.strictObject({
       // A target of 0 would throttle every window and never release: runs paused until max_pause, again and again.
       v.gtValue(0, "a p99 target above 0 ms (turn the guard off with enabled: false)"),
       doc(
-        "An absolute target in ms for the p99 of the serving thread's event-loop delay (how late a 10 ms timer " +
-          "fires); when set, factor is not used.",
+        "An absolute target in ms for the p99 of how long the serving thread is kept from its work in each 10 ms " +
+          "(how late a 10 ms timer fires, or its wait for a CPU if longer); when set, factor is not used.",
       ),
     ),
   ),

@@ -108,7 +108,7 @@ export class GuardThrottle {
     const now = this.threadsPerRun === 0 ? "runs paused" : `runs train on ${this.threadsPerRun} thread(s)`;
     const target =
       this.settings!.p99Ms !== undefined ? "p99_ms" : `${this.settings!.factor}× idle p99 ${ms(verdict.idleP99Ms)}`;
-    const over = `event-loop p99 ${ms(verdict.p99Ms)} > ${ms(verdict.targetMs)} (${target})`;
+    const over = `serving delay p99 ${ms(verdict.p99Ms)} > ${ms(verdict.targetMs)} (${target})`;
     this.reason = `${over} for ${this.windows(verdict)}: ${now}`;
     this.parts.apply();
     this.events.emit("governor.throttled", {
@@ -128,7 +128,7 @@ export class GuardThrottle {
     const calm =
       verdict.p99Ms === undefined || verdict.answers < MIN_ANSWERS
         ? `fewer than ${MIN_ANSWERS} answers a window for ${this.windows(verdict)}`
-        : `event-loop p99 ${ms(verdict.p99Ms)} < ${under} for ${this.windows(verdict)}`;
+        : `serving delay p99 ${ms(verdict.p99Ms)} < ${under} for ${this.windows(verdict)}`;
     const now =
       this.threadsPerRun === undefined
         ? "runs train on all their threads"

@@ -1,5 +1,6 @@
 import type { LatencyWindow } from "./latency-guard.ts";
 import { LatencyHistogram } from "./latency-histogram.ts";
+import { runQueueWaitMs } from "./run-queue-wait.ts";
 
 /**
  * How often the serving thread's lateness is sampled, in ms: it followed the clients' p99 best (docs/performance.md).
@@ -7,10 +8,12 @@ import { LatencyHistogram } from "./latency-histogram.ts";
 const SAMPLE_EVERY_MS = 10;
 
 /**
- * What the latency guard watches: how late the thread answering predictions gets to its work (event-loop
- * delay: how late a 10 ms timer fires), beside how many predictions it answered. The thread's own timing of an
- * answer misses the wait for the thread to be woken, which is what training on the other cores costs. The timer
- * runs only while predictions come: a window without one stops it until the next answer.
+ * What the latency guard watches: how long the thread answering predictions was kept from its work in each
+ * 10 ms, beside how many predictions it answered. That is how late a 10 ms timer fires (event-loop delay), or,
+ * if longer, how long the thread waited for a CPU in those 10 ms: a thread busy with a stream of requests
+ * fires its timers on time, yet each time a request wakes it, it may wait for a core that training holds. The
+ * thread's own timing of an answer misses both waits. The timer runs only while predictions come: a window
+ * without one stops it until the next answer.
  */
 export class LatencySignal {
   private delays = new LatencyHistogram();
@@ -18,7 +21,11 @@ export class LatencySignal {
   private answers = 0;
   private since: number;
 
-  constructor(now: number) {
+  /** `waitedMs`: the serving thread's total wait for a CPU so far, in ms (undefined: unknown). */
+  constructor(
+    now: number,
+    private readonly waitedMs: () => number | undefined = runQueueWaitMs,
+  ) {
     this.since = now;
   }
 
@@ -27,10 +34,14 @@ export class LatencySignal {
     if (this.timer) return;
     // Real time, whatever clock drives the windows: lateness is the thread's, not the schedule's.
     let expected = performance.now() + SAMPLE_EVERY_MS;
+    let waitedBefore = this.waitedMs();
     this.timer = setInterval(() => {
       const now = performance.now();
-      this.delays.record(Math.max(0, now - expected));
+      const waited = this.waitedMs();
+      const queued = waited !== undefined && waitedBefore !== undefined ? waited - waitedBefore : 0;
+      this.delays.record(Math.max(0, now - expected, queued));
       expected = now + SAMPLE_EVERY_MS;
+      waitedBefore = waited;
     }, SAMPLE_EVERY_MS);
     this.timer.unref?.();
   }

@@ -41,8 +41,9 @@ export function registerDeviceMetrics(
     ["edgetrain_load1", "Load average over one minute.", reading("load1")],
     ["edgetrain_governor_max_temperature_celsius", "governor.max_temperature: above it runs pause.", maxTemperature],
     [
-      "edgetrain_event_loop_p99_seconds",
-      "p99 of the serving thread's event-loop delay over the latency guard's latest window; absent without answers.",
+      "edgetrain_serving_delay_p99_seconds",
+      "p99 of how long the serving thread was kept from its work (timer lateness or wait for a CPU) over the " +
+        "latency guard's latest window; absent without answers.",
       () => seconds(guard().p99_ms),
     ],
     [

@@ -435,7 +435,7 @@ async function pairs(load: Load, start: () => Promise<void>, stop: () => Promise
           : governor.sparing_core
             ? "core spared"
             : "all";
-    // What the guard saw in its latest window: the serving thread's event-loop p99 against its target.
+    // What the guard saw in its latest window: the serving thread's delay p99 against its target.
     const { p99_ms: seen, target_ms: target } = governor.latency_guard;
     held.push(
       governor.latency_guard.enabled && seen !== null

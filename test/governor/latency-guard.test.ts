@@ -161,7 +161,7 @@ describe("the governor under the latency guard (injected windows)", () => {
     expect(pause.paused).toBe(false);
     expect(governor.state.latency).toMatchObject({ threadsPerRun: 1, p99Ms: 4, targetMs: 3, idleP99Ms: 2 });
     const reason =
-      "event-loop p99 4.00 ms > 3.00 ms (1.5× idle p99 2.00 ms) for 2 windows of 5 s: runs train on 1 thread(s)";
+      "serving delay p99 4.00 ms > 3.00 ms (1.5× idle p99 2.00 ms) for 2 windows of 5 s: runs train on 1 thread(s)";
     expect(governor.state.latency.reason).toBe(reason);
     for (let i = 0; i < 2; i++) governor.observeLatency(window(3.5));
     expect(pause.paused).toBe(true);
@@ -195,7 +195,7 @@ describe("the governor under the latency guard (injected windows)", () => {
       reason,
     });
     expect(events[3]!.data.reason).toBe(
-      "event-loop p99 1.50 ms < 2.10 ms (0.7× the target 3.00 ms) for 2 windows of 5 s: runs train on all their " +
+      "serving delay p99 1.50 ms < 2.10 ms (0.7× the target 3.00 ms) for 2 windows of 5 s: runs train on all their " +
         "threads",
     );
   });
@@ -288,7 +288,7 @@ describe("the governor under the latency guard (injected windows)", () => {
 
 describe("latency windows from the feed", () => {
   test(
-    "every latency_guard.window the governor gets the event-loop p99 and the answers counted; a reload re-arms " +
+    "every latency_guard.window the governor gets the serving delay p99 and the answers counted; a reload re-arms " +
       "the window",
     async () => {
       await using dir = tempDir();

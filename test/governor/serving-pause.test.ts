@@ -166,7 +166,7 @@ test("a real daemon's latency guard takes a training run's threads away one at a
     await waitUntil(async () => (await status()).governor.latency_guard.threads_per_run === 0, 20_000);
     const held = await status();
     expect(held.governor.latency_guard.reason).toMatch(
-      /^event-loop p99 [\d.]+ ms > 0\.00 ms \(p99_ms\) for 1 window of 0\.4 s: runs paused$/,
+      /^serving delay p99 [\d.]+ ms > 0\.00 ms \(p99_ms\) for 1 window of 0\.4 s: runs paused$/,
     );
     expect(held.governor.paused).toBe(false);
     await waitUntil(async () => (await slowRun())?.status === "paused", 10_000);

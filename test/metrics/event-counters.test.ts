@@ -51,7 +51,7 @@ describe("event counters", () => {
     bus.emit("model.rolled_back", { model: "activity-player_1", from: 2, to: 1, reason: "by hand" });
     bus.emit("governor.paused", { reason: "cpu 95% > 90%", runs: 1 });
     const figures = { p99_ms: 4.2, target_ms: 3, idle_p99_ms: 2, windows: 2, window_s: 5, runs: 1 };
-    bus.emit("governor.throttled", { ...figures, threads_per_run: 1, reason: "event-loop p99 4.20 ms > 3.00 ms" });
+    bus.emit("governor.throttled", { ...figures, threads_per_run: 1, reason: "serving delay p99 4.20 ms > 3.00 ms" });
     bus.emit("governor.reading", { cpuPercent: 1, memoryPercent: 1, totalCpuPercent: 1, ownCpuPercent: 0, load1: 0 });
     // Retention prunes old records: what has been counted stays counted.
     state.db.query("DELETE FROM runs").run();

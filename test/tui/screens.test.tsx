@@ -157,7 +157,7 @@ describe("TUI: the latency guard", () => {
       status: () => ({ ...STATUS, governor: { ...STATUS.governor, latency_guard: guard } }),
     });
     await waitUntil(() => frame(screen).includes("p99 1.2 ms (target 3.0 ms)"), 5000);
-    guard = { ...guard, threads_per_run: 1, p99_ms: 4.2, reason: "event-loop p99 4.20 ms > 3.00 ms" };
+    guard = { ...guard, threads_per_run: 1, p99_ms: 4.2, reason: "serving delay p99 4.20 ms > 3.00 ms" };
     await waitUntil(
       () => frame(screen).includes("latency guard: 1 thread(s) per run (p99 4.2 ms, target 3.0 ms)"),
       5000,

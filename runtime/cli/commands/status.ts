@@ -60,7 +60,7 @@ export const statusCommand: Command = {
       guard.threads_per_run !== null
         ? ` · latency guard: ${guard.reason}`
         : guard.enabled && guard.p99_ms !== null
-          ? ` · event-loop p99 ${ms(guard.p99_ms)} (${target})`
+          ? ` · serving delay p99 ${ms(guard.p99_ms)} (${target})`
           : "";
     const temperature = r?.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : "";
     const gpu = r?.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : "";
