@@ -10,8 +10,9 @@
  * - round trips of one byte between two processes through pipes (Debian's python3), 1 ms apart like a
  *   steady client: with no spinner, with one on every core but one (a core left free, as training leaves
  *   one to serving under load), with one on every core (each wakeup takes a core back from one), the
- *   same at nice 19 instead of the idle class, and the same with both processes and one spinner pinned
- *   to one core, so that every wakeup takes back the core it happens on instead of another one.
+ *   same at nice 19 instead of the idle class, with spinners that sleep briefly after each slice, and the
+ *   same with both processes and one spinner pinned to one core, so that every wakeup takes back the core
+ *   it happens on instead of another one.
  */
 import { cpus, totalmem } from "node:os";
 
@@ -20,14 +21,22 @@ const ROUNDS = 3;
 const TRIPS = 5000;
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
-type Spinners = { count: number; policy?: "idle" | "nice"; pinned?: boolean };
+type Spinners = { count: number; policy?: "idle" | "nice"; pinned?: boolean; napEveryMs?: number };
 
 // The same plain hog as the serving bench's CPU peer, in the class training threads run in (or at nice 19,
 // the other way to lower a thread); pinned, spinner i stays on core i.
-const startSpinners = async ({ count, policy = "idle", pinned = false }: Spinners) => {
+// With napEveryMs, each spinner sleeps 50 µs after each such slice: does a thread that gives its core up often
+// shorten the wait of the one woken onto it?
+const spin = (napEveryMs?: number) =>
+  napEveryMs === undefined
+    ? "for (;;) {}"
+    : "const nap = new Int32Array(new SharedArrayBuffer(4)); for (;;) { const start = performance.now(); " +
+      `while (performance.now() - start < ${napEveryMs}); Atomics.wait(nap, 0, 0, 0.05); }`;
+const startSpinners = async ({ count, policy = "idle", pinned = false, napEveryMs }: Spinners) => {
   const lowered = policy === "idle" ? ["chrt", "--idle", "0"] : ["nice", "-n", "19"];
+  const pin = (core: number) => (pinned ? ["taskset", "-c", String(core)] : []);
   const spinners = Array.from({ length: count }, (_, core) =>
-    Bun.spawn([...(pinned ? ["taskset", "-c", String(core)] : []), ...lowered, process.execPath, "-e", "for (;;) {}"], {
+    Bun.spawn([...pin(core), ...lowered, process.execPath, "-e", spin(napEveryMs)], {
       stdout: "ignore",
       stderr: "ignore",
     }),
@@ -86,6 +95,14 @@ const cases: Array<{ name: string; spinners: Spinners; probeCore?: number }> = [
   { name: `${cores - 1} idle-class spinner(s): a core left free`, spinners: { count: cores - 1 } },
   { name: `${cores} idle-class spinners: every core taken back`, spinners: { count: cores } },
   { name: `${cores} spinners at nice 19 instead of the idle class`, spinners: { count: cores, policy: "nice" } },
+  {
+    name: `${cores} idle-class spinners that sleep 50 µs after every 1 ms`,
+    spinners: { count: cores, napEveryMs: 1 },
+  },
+  {
+    name: `${cores} idle-class spinners that sleep 50 µs after every 0.5 ms`,
+    spinners: { count: cores, napEveryMs: 0.5 },
+  },
   {
     name: `${cores} idle-class spinners, one per core, both processes on core 0: every wakeup on its own core`,
     spinners: { count: cores, pinned: true },
