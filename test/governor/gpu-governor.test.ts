@@ -1,15 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
-import { EventBus } from "../../runtime/events/bus.ts";
-import { GovernorFeed } from "../../runtime/governor/feed.ts";
 import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
 import type { Sample } from "../../runtime/governor/sampler.ts";
-import { SelfUsageRecorder } from "../../runtime/offpeak/self-usage.ts";
-import { openState } from "../../runtime/state/database.ts";
-import { FakeClock } from "../fake-clock.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
 import { testLimits } from "./limits.ts";
+import { testFeed } from "./test-feed.ts";
 
 const limits = testLimits({
   maxGpuBefore: 50,
@@ -46,20 +42,12 @@ function standIn(
 
 /** A governor fed by the real feed with a stand-in GPU reader; resolves once a sample carries a GPU reading. */
 async function feedWith(toolPath: string, governorLimits: GovernorLimits, dir: { path: string }) {
-  const state = openState(dir.path);
-  const clock = new FakeClock(Date.UTC(2025, 0, 6, 10));
   const governor = new Governor(governorLimits);
   const samples: Sample[] = [];
   // No sysfs GPU load node under this root: the feed starts the reader it finds on toolPath.
-  const feed = new GovernorFeed({
-    governor,
+  const { feed, clock, state } = testFeed(dir, governor, {
     hostRoot: "/",
-    home: dir.path,
-    intervalMs: 1000,
     toolPath,
-    clock,
-    events: new EventBus(),
-    usage: new SelfUsageRecorder(state.db),
     afterSample: (sample) => samples.push(sample),
   });
   feed.start();

@@ -1,20 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import * as v from "valibot";
 import { LatencyGuardSchema } from "../../runtime/config/latency-guard-schema.ts";
-import { EventBus } from "../../runtime/events/bus.ts";
-import { GovernorFeed } from "../../runtime/governor/feed.ts";
 import { Governor } from "../../runtime/governor/governor.ts";
 import { LatencyGuard, type LatencyGuardSettings, type LatencyWindow } from "../../runtime/governor/latency-guard.ts";
 import { LatencyHistogram } from "../../runtime/governor/latency-histogram.ts";
 import type { Sample } from "../../runtime/governor/sampler.ts";
-import { SelfUsageRecorder } from "../../runtime/offpeak/self-usage.ts";
-import { openState } from "../../runtime/state/database.ts";
 import { PauseSwitch } from "../../runtime/training/pause-switch.ts";
 import { ThreadAllowance } from "../../runtime/training/thread-allowance.ts";
-import { FakeClock } from "../fake-clock.ts";
-import { repoRoot, tempDir } from "../helpers.ts";
+import { tempDir } from "../helpers.ts";
 import { testLimits } from "./limits.ts";
+import { testFeed } from "./test-feed.ts";
 
 const settings: LatencyGuardSettings = { enabled: true, factor: 1.5, windowMs: 5000, pauseAfter: 2 };
 let windowAt = 0;
@@ -292,23 +287,11 @@ describe("latency windows from the feed", () => {
       "the window",
     async () => {
       await using dir = tempDir();
-      const state = openState(dir.path);
-      const clock = new FakeClock(Date.UTC(2025, 0, 6, 10));
       const windows: LatencyWindow[] = [];
       const governor = new Governor(limits);
       governor.observeLatency = (window) => void windows.push(window);
       let windowMs = 5000;
-      const feed = new GovernorFeed({
-        governor,
-        hostRoot: join(repoRoot, "test/fixtures/jetson-nano"),
-        home: dir.path,
-        intervalMs: 1000,
-        clock,
-        events: new EventBus(),
-        usage: new SelfUsageRecorder(state.db),
-        afterSample() {},
-        latencyWindowMs: () => windowMs,
-      });
+      const { feed, clock, state } = testFeed(dir, governor, { latencyWindowMs: () => windowMs });
       feed.start();
       for (let i = 0; i < 100; i++) feed.countPrediction();
       await Bun.sleep(60); // real time for the event-loop monitor to take samples
