@@ -28,8 +28,10 @@ export function openState(stateDir: string, writes: WritePolicy = writeNow): Sta
   let db: Database;
   try {
     db = new Database(file, { create: true, strict: true });
+    // The timeout first: another process's connection closing (its checkpoint locks the file for a moment) must
+    // be waited for by the journal mode's own read too, not fail the start.
     db.exec(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+      "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
     );
   } catch (error) {
     throw new EdgetrainError("state_failed", `cannot open state database ${file}: ${messageOf(error)}`, {
@@ -56,7 +58,8 @@ export function openState(stateDir: string, writes: WritePolicy = writeNow): Sta
     pluginStore: (plugin) => pluginStore(db, plugin, writes),
     // Closing would not stop statements prepared before: query_only refuses them too.
     refuseWrites: () => db.exec("PRAGMA query_only = ON"),
-    close: () => db.close(),
+    // Released now, statements and all: a lazy close would checkpoint later, under another process opening it.
+    close: () => db.close(true),
   };
 }
 

@@ -107,6 +107,31 @@ describe("state database", () => {
     again.close();
   });
 
+  test("a start while another process holds the database for a moment waits for it instead of failing", async () => {
+    await using dir = tempDir();
+    const stateDir = join(dir.path, "state");
+    openState(stateDir).close();
+    const file = join(stateDir, "edgetrain.db");
+    // Another process locks the file for 300 ms, as a connection's checkpoint on close does.
+    const holder = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `const db = new (require("bun:sqlite").Database)(${JSON.stringify(file)});
+         db.exec("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;");
+         db.exec("INSERT INTO events (at, type, data) VALUES (1, 'held', '{}'); COMMIT;");
+         console.log("held");
+         setTimeout(() => db.close(), 300);`,
+      ],
+      { stdout: "pipe" },
+    );
+    expect(await holder.stdout.getReader().read()).toMatchObject({ done: false });
+    const state = openState(stateDir);
+    expect(state.db.query("SELECT type FROM events").all()).toEqual([{ type: "held" }]);
+    state.close();
+    expect(await holder.exited).toBe(0);
+  });
+
   test("a database from a newer edgetrain is refused, not downgraded", async () => {
     await using dir = tempDir();
     const state = openState(join(dir.path, "state"));
