@@ -15,10 +15,11 @@ export const Inference = v.strictObject({
   ),
   memory_budget_mb: v.optional(
     positiveInt(
-      "Estimated memory of the model sessions kept loaded (9 times each model file plus 320 KB, at least what ONNX " +
-        "Runtime takes: a demo forest of 40 trees about 2 MB). Once it is full, a new session is kept only in place " +
-        "of least recently used ones asked for less often; a model not kept loads a session for the requests that " +
-        "arrive while it is loaded.",
+      "Estimated memory of the model sessions kept loaded (an ONNX Runtime session 9 times its model file plus 320 " +
+        "KB, at least what ONNX Runtime takes: a demo forest of 40 trees about 2 MB; a built-in tree ensemble its " +
+        "arrays plus its file and 128 KB: the demo forest about 0.5 MB). Once it is full, a new session is kept " +
+        "only in place of least recently used ones asked for less often; a model not kept loads a session for the " +
+        "requests that arrive while it is loaded.",
     ),
     512,
   ),
@@ -41,6 +42,18 @@ export const Inference = v.strictObject({
         "and cheapest to unload; more only speed up large batches.",
     ),
     1,
+  ),
+  tree_ensembles: v.optional(
+    v.pipe(
+      v.picklist(["builtin", "onnxruntime"]),
+      doc(
+        "Who runs a model whose graph is only a tree ensemble (edgetrain's forests, scikit-learn's imported): " +
+          "builtin walks its trees in flat arrays about the size of the model file, with the same answers as ONNX " +
+          "Runtime (one intra-op thread), whose session takes about 9 times the file; onnxruntime loads it in ONNX " +
+          "Runtime like any model.",
+      ),
+    ),
+    "builtin",
   ),
   max_batch_rows: v.optional(
     positiveInt(

@@ -1,6 +1,6 @@
-import type * as Ort from "onnxruntime-common";
 import { type ModelDescription, readModelDescription } from "./model-metadata.ts";
 import { type ModelSignature, tableWidth } from "./model-signature.ts";
+import type { TensorLike } from "./serving-session.ts";
 
 /** Values of one row of an output, nested by its dimensions after the first. */
 export type NestedValues = number | string | boolean | NestedValues[];
@@ -54,6 +54,9 @@ export function describe(
   };
 }
 
+/** Tensors by output name: ONNX Runtime's, a tree ensemble's, or the plain ones of `outputTensors`. */
+type Outputs = Record<string, TensorLike>;
+
 export function outputTensors(outputs: Outputs): OutputTensor[] {
   return Object.entries(outputs).map(([name, tensor]) => {
     const data = Array.from(tensor.data as ArrayLike<number | bigint | string | boolean>, (x) =>
@@ -64,9 +67,6 @@ export function outputTensors(outputs: Outputs): OutputTensor[] {
 }
 
 /** Each row's answer, read the way the model's task says: labels and probabilities, values, or named outputs. */
-/** Tensors by output name: ONNX Runtime's, or the plain ones of `outputTensors`. */
-type Outputs = Record<string, Pick<Ort.Tensor, "data" | "dims" | "type"> | OutputTensor>;
-
 export function formatOutputs(outputs: Outputs, description: ServedDescription, rows: number): PredictionOutput[] {
   if (outputs.label && outputs.probabilities) return edgetrainClasses(outputs, description.classes, rows);
   const tensors = outputTensors(outputs);

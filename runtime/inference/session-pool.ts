@@ -10,7 +10,7 @@ import type { SessionCounts } from "./session-counts.ts";
 import { SessionFactory } from "./session-factory.ts";
 import type { PredictionOutput } from "./session-outputs.ts";
 import { describe, type OutputTensor } from "./session-outputs.ts";
-import { type LoadedModel, runFeedsOn, type Slot, sessionBatcher, sessionBytes } from "./session-slot.ts";
+import { type LoadedModel, runFeedsOn, type Slot, sessionBatcher } from "./session-slot.ts";
 import type { Feeds } from "./tensor-input.ts";
 
 export type { SessionCounts };
@@ -28,6 +28,8 @@ export interface SessionPoolOptions {
   accelerator: "auto" | "cpu" | "cuda";
   /** `inference.threads`: intra-op threads per session (1 when left out). */
   threads?: number;
+  /** `inference.tree_ensembles`: who runs a model that is only a tree ensemble (builtin when left out). */
+  treeEnsembles?: "builtin" | "onnxruntime";
   /**
    * `inference.max_batch_rows`: requests to one model in the same turn of the event loop run together up to this many
    * rows.
@@ -44,7 +46,8 @@ export interface SessionPoolOptions {
 const DEFAULT_MIN_RESIDENCE_MS = 10_000;
 
 /**
- * ONNX Runtime sessions of model versions, loaded on first use and kept within the memory budget.
+ * Sessions of model versions (ONNX Runtime's, or built-in tree ensembles), loaded on first use and kept within
+ * the memory budget.
  * Once it is full, a newly loaded session is kept only in place of sessions asked for less often, and
  * kept for at least `inference.min_residence` (session-admission.ts): otherwise it answers the requests
  * that arrive while it is loaded and goes, so that traffic spread over more models than fit does not
@@ -186,25 +189,25 @@ export class SessionPool {
         details: { model, version },
       });
     const bytes = readFileSync(path);
-    const runtime = await this.options.runtime();
-    const { session, provider } = await this.factory.create(runtime, bytes, model, version, path);
+    const created = await this.factory.create(this.options.runtime, bytes, model, version, path);
+    const { session, provider, tensor } = created;
     const signature = signatureOf(session);
     const description = describe(bytes, path, known, signature);
     this.counts.loads++;
     const now = this.clock.now();
-    const batcher = sessionBatcher(runtime, session, description, signature, this.options.maxBatchRows, this.calls);
+    const batcher = sessionBatcher(tensor, session, description, signature, this.options.maxBatchRows, this.calls);
     const slot: Slot = {
       model,
       version,
       description,
       signature,
       provider,
-      bytes: sessionBytes(bytes.byteLength),
+      bytes: created.bytes,
       lastUsed: now,
       keptSince: now,
       session,
       batcher,
-      runtime,
+      tensor,
       path,
       known,
       inFlight: 0,

@@ -1,8 +1,7 @@
-import type * as Ort from "onnxruntime-common";
 import { MicroBatcher } from "./micro-batch.ts";
 import type { ModelDescription } from "./model-metadata.ts";
 import { type ModelSignature, tableWidth } from "./model-signature.ts";
-import type { OnnxRuntime } from "./onnx-runtime.ts";
+import type { ServingSession, TensorBuilder } from "./serving-session.ts";
 import {
   formatOutputs,
   type OutputTensor,
@@ -27,10 +26,11 @@ export interface LoadedModel {
 
 /** A session as the pool holds it: what it runs with, where it came from, and whether it may be released. */
 export interface Slot extends LoadedModel {
-  session: Ort.InferenceSession;
-  /** Runs the session, batching requests; holds the runtime whose Tensor type builds the inputs. */
+  session: ServingSession;
+  /** Runs the session, batching requests. */
   batcher: MicroBatcher<PredictionOutput>;
-  runtime: OnnxRuntime;
+  /** Builds the input tensors the session takes. */
+  tensor: TensorBuilder;
   /** Where it came from, to load it again for a request that finds it released. */
   path: string;
   known?: Partial<ModelDescription>;
@@ -56,8 +56,8 @@ export function sessionBytes(fileBytes: number): number {
  * `load` so that its closure does not hold the model file's bytes for the session's life.
  */
 export function sessionBatcher(
-  runtime: OnnxRuntime,
-  session: Ort.InferenceSession,
+  tensor: TensorBuilder,
+  session: ServingSession,
   description: ServedDescription,
   signature: ModelSignature,
   maxBatchRows: number,
@@ -68,11 +68,7 @@ export function sessionBatcher(
   return new MicroBatcher<PredictionOutput>(width, maxBatchRows, async (x, rows) => {
     calls.calls++;
     calls.rows += rows;
-    return formatOutputs(
-      await session.run({ [inputName]: new runtime.ort.Tensor("float32", x, [rows, width]) }),
-      description,
-      rows,
-    );
+    return formatOutputs(await session.run({ [inputName]: tensor("float32", x, [rows, width]) }), description, rows);
   });
 }
 
@@ -83,9 +79,8 @@ export async function runFeedsOn(
   rows: number,
   calls: { calls: number; rows: number },
 ): Promise<OutputTensor[]> {
-  const { Tensor } = slot.runtime.ort;
   const tensors = Object.fromEntries(
-    Object.entries(feeds).map(([name, f]) => [name, new Tensor(f.type, f.data as never, f.dims)]),
+    Object.entries(feeds).map(([name, f]) => [name, slot.tensor(f.type, f.data, f.dims)]),
   );
   // A sequence of maps (ZipMap) cannot come back through onnxruntime-node: only tensors are asked for.
   const wanted = slot.signature.outputs.filter((o) => o.type !== "sequence").map((o) => o.name);

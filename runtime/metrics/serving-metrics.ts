@@ -11,7 +11,11 @@ export interface ActiveVersion {
 type Pick = (s: DaemonStatus) => number;
 
 const GAUGES: Array<[string, string, Pick]> = [
-  ["edgetrain_models_loaded", "ONNX Runtime sessions loaded.", (s) => s.models.loaded.length],
+  [
+    "edgetrain_models_loaded",
+    "Model versions loaded for serving (ONNX Runtime sessions and built-in tree ensembles).",
+    (s) => s.models.loaded.length,
+  ],
   [
     "edgetrain_session_bytes",
     "Estimated memory of the sessions kept loaded (inference.memory_budget_mb counts this).",

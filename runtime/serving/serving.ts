@@ -49,6 +49,7 @@ export async function createServing(parts: ServingParts): Promise<Serving> {
     clock,
     accelerator: profile.device.accelerator,
     threads: profile.inference.threads,
+    treeEnsembles: profile.inference.tree_ensembles,
     maxBatchRows: profile.inference.max_batch_rows,
     logger,
     events,

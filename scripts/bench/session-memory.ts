@@ -1,10 +1,11 @@
 /**
- * Resident memory of a loaded ONNX Runtime session against its model file, run by hand:
+ * Resident memory of a loaded model (an ONNX Runtime session, or the built-in tree ensemble) against its model file,
+ * run by hand:
  * `bun scripts/bench/session-memory.ts`. Trains random forests of three sizes on the demo's player data
  * (`edgetrain fit`), then, in a fresh process per model and backend, keeps SESSIONS sessions of it loaded
  * in a SessionPool, each having answered one row, and divides the growth of the process's RSS by their
  * count. Prints a Markdown table for docs/performance.md, with the estimate the pool budgets with
- * (`sessionBytes`) beside each measure.
+ * (`sessionBytes` for a session, the arrays' size for the built-in trees) beside each measure.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -12,7 +13,6 @@ import { join, resolve } from "node:path";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { loadOnnxRuntime } from "../../runtime/inference/onnx-runtime.ts";
 import { SessionPool } from "../../runtime/inference/session-pool.ts";
-import { sessionBytes } from "../../runtime/inference/session-slot.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 
 const SESSIONS = 40;
@@ -24,10 +24,17 @@ const rss = () => {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024;
 };
 
-/** In the child: RSS per session of `file` on `backend`, past a first session that loads the runtime itself. */
-async function measure(file: string, backend: "native" | "wasm"): Promise<number> {
+type Backend = "native" | "wasm" | "builtin";
+
+/**
+ * In the child: RSS per loaded model of `file` on `backend`, past a first one that loads the runtime itself,
+ * and the pool's estimate of each.
+ */
+async function measure(file: string, backend: Backend): Promise<{ measured: number; budgeted: number }> {
   const pool = new SessionPool({
-    runtime: () => loadOnnxRuntime({ preference: backend, cacheDir: join(work, "cache") }),
+    runtime: () =>
+      loadOnnxRuntime({ preference: backend === "wasm" ? "wasm" : "native", cacheDir: join(work, "cache") }),
+    treeEnsembles: backend === "builtin" ? "builtin" : "onnxruntime",
     memoryBudgetMb: 1_000_000,
     accelerator: "cpu",
     maxBatchRows: 64,
@@ -39,11 +46,12 @@ async function measure(file: string, backend: "native" | "wasm"): Promise<number
   const before = rss();
   for (let i = 0; i < SESSIONS; i++) await ask(`m${i}`);
   await Bun.sleep(200);
-  return (rss() - before) / SESSIONS;
+  const measured = (rss() - before) / SESSIONS;
+  return { measured, budgeted: pool.loaded().find((slot) => slot.model === "m0")!.bytes };
 }
 
 if (Bun.argv[2] === "--measure") {
-  console.log(JSON.stringify(await measure(Bun.argv[3]!, Bun.argv[4] as "native" | "wasm")));
+  console.log(JSON.stringify(await measure(Bun.argv[3]!, Bun.argv[4] as Backend)));
   process.exit(0);
 }
 
@@ -84,10 +92,12 @@ for (const { trees, depth, note } of forests) {
   );
   if (fit.exitCode !== 0) throw new Error(`edgetrain fit failed: ${fit.stderr.toString()}`);
   const size = statSync(file).size;
-  for (const backend of ["native", "wasm"] as const) {
+  for (const backend of ["native", "wasm", "builtin"] as const) {
     const child = Bun.spawnSync([process.execPath, import.meta.path, "--measure", file, backend]);
-    const perSession = Number(child.stdout.toString().trim());
-    const estimate = sessionBytes(size);
+    const { measured: perSession, budgeted: estimate } = JSON.parse(child.stdout.toString()) as {
+      measured: number;
+      budgeted: number;
+    };
     rows.push(
       `| ${trees} trees, depth ${depth}${note ? ` (${note})` : ""} | ${(size / 1024).toFixed(0)} KB | ${backend} | ` +
         `${mb(perSession)} MB (${(perSession / size).toFixed(1)}× the file) | ${mb(estimate)} MB ` +
@@ -101,9 +111,6 @@ console.log(
   `Command: \`bun scripts/bench/session-memory.ts\` — machine: ${machine} — date: ` +
     `${new Date().toISOString().slice(0, 10)}\n`,
 );
-console.log(
-  `| Forest | Model file | Backend | RSS per session (${SESSIONS} loaded) | Budgeted (sessionBytes) ` +
-    `|\n|---|---|---|---|---|`,
-);
+console.log(`| Forest | Model file | Backend | RSS per model (${SESSIONS} loaded) | Budgeted |\n|---|---|---|---|---|`);
 for (const row of rows) console.log(row);
 rmSync(work, { recursive: true, force: true });

@@ -31,6 +31,7 @@ describe("inference", () => {
       memoryBudgetMb: 512,
       accelerator: "cpu" as const,
       maxBatchRows: 64,
+      treeEnsembles: "onnxruntime" as const,
       logger: silentLogger,
     };
     const row = models.heldOut.x.slice(0, models.heldOut.featureNames.length);
@@ -66,6 +67,7 @@ describe("inference", () => {
       memoryBudgetMb: 64,
       accelerator: "cuda",
       maxBatchRows: 64,
+      treeEnsembles: "onnxruntime",
       logger,
     });
     const slot = await pool.acquire("m", 1, models.good.artifact);

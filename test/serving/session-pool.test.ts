@@ -36,6 +36,8 @@ async function setup(dir: string, options: Partial<SessionPoolOptions> = {}) {
     memoryBudgetMb: 512,
     accelerator: "cpu",
     maxBatchRows: 64,
+    // Admission is the same for every kind of session; ONNX Runtime's are the ones counted here.
+    treeEnsembles: "onnxruntime",
     logger: silentLogger,
     clock,
     events: { emit: (type, data) => type === "model.unloaded" && unloaded.push(data) },
