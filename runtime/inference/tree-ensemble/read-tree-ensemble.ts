@@ -1,5 +1,5 @@
 import { onnx } from "onnx-proto";
-import { BRANCH_MODES, LEAF, type TreeEnsemble } from "./tree-ensemble.ts";
+import { BRANCH_MODES, LEAF, LEQ, type TreeEnsemble } from "./tree-ensemble.ts";
 
 /** What a graph output is made of: the ensemble's scores, or the index of each row's largest score. */
 export type EnsembleOutput = { name: string; from: "scores" | "argmax"; dims: Array<number | string> };
@@ -130,6 +130,7 @@ function build(
     targets,
     average,
     minWidth,
+    plainLeq: modes.every((mode) => mode === LEAF || mode === LEQ) && !missing.some((tracks) => tracks !== 0),
   };
 }
 

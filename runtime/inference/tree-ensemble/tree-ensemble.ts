@@ -1,6 +1,7 @@
 /** How a branch node compares its feature with its threshold; LEAF ends the walk. */
 export const BRANCH_MODES = ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ", "LEAF"];
 export const LEAF = BRANCH_MODES.indexOf("LEAF");
+export const LEQ = BRANCH_MODES.indexOf("BRANCH_LEQ");
 
 /**
  * An `ai.onnx.ml` tree ensemble in flat typed arrays, one entry per node: what serving walks instead of an
@@ -27,6 +28,8 @@ export interface TreeEnsemble {
   average: boolean;
   /** The features a row must have at least: one more than the highest feature a branch reads. */
   minWidth: number;
+  /** Every branch is BRANCH_LEQ and sends a missing value the false way: the walk need not read modes. */
+  plainLeq: boolean;
 }
 
 /**
@@ -44,23 +47,26 @@ export function ensembleBytes(ensemble: TreeEnsemble, fileBytes: number): number
  */
 export function scoreRows(ensemble: TreeEnsemble, x: Float32Array, rows: number, width: number): Float32Array {
   const { roots, feature, threshold, mode, trueNode, falseNode, missingTrue, leafStart } = ensemble;
-  const { weightTarget, weightValue, targets } = ensemble;
+  const { weightTarget, weightValue, targets, plainLeq } = ensemble;
+  // A Float32Array element rounds each sum to float32, as the kernel's float accumulator does.
   const out = new Float32Array(rows * targets);
   for (let row = 0; row < rows; row++) {
     const offset = row * width;
-    const scores = out.subarray(row * targets, (row + 1) * targets);
+    const base = row * targets;
     for (let t = 0; t < roots.length; t++) {
       let node = roots[t]!;
-      let m = mode[node]!;
-      while (m !== LEAF) {
-        const value = x[offset + feature[node]!]!;
-        node = branchesTrue(m, value, threshold[node]!, missingTrue[node]!) ? trueNode[node]! : falseNode[node]!;
-        m = mode[node]!;
+      if (plainLeq) {
+        while (mode[node] !== LEAF)
+          node = x[offset + feature[node]!]! <= threshold[node]! ? trueNode[node]! : falseNode[node]!;
+      } else {
+        for (let m = mode[node]!; m !== LEAF; m = mode[node]!) {
+          const value = x[offset + feature[node]!]!;
+          node = branchesTrue(m, value, threshold[node]!, missingTrue[node]!) ? trueNode[node]! : falseNode[node]!;
+        }
       }
-      // A Float32Array element rounds each sum to float32, as the kernel's float accumulator does.
-      for (let w = leafStart[node]!; w < leafStart[node + 1]!; w++) scores[weightTarget[w]!]! += weightValue[w]!;
+      for (let w = leafStart[node]!; w < leafStart[node + 1]!; w++) out[base + weightTarget[w]!]! += weightValue[w]!;
     }
-    if (ensemble.average) for (let k = 0; k < targets; k++) scores[k] = scores[k]! / roots.length;
+    if (ensemble.average) for (let k = base; k < base + targets; k++) out[k] = out[k]! / roots.length;
   }
   return out;
 }
