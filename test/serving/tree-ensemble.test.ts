@@ -159,6 +159,16 @@ describe("tree ensembles served without ONNX Runtime", () => {
     const weights = attributes.find((a) => a.name === "class_weights")!;
     weights.floats = (weights.floats ?? []).filter((_, i) => keep[i]);
     expect(readTreeEnsemble(oneClass)).toBeUndefined();
+    // A branch whose true child is its tree's root: a cycle, which a walk would follow forever.
+    expect(
+      changed((model) => {
+        const attributes = ensemble(model).attribute;
+        const modes = attributes.find((a) => a.name === "nodes_modes")!.strings!;
+        const branch = modes.findIndex((mode, n) => n > 0 && new TextDecoder().decode(mode) !== "LEAF");
+        const trueIds = attributes.find((a) => a.name === "nodes_truenodeids")!;
+        trueIds.ints = (trueIds.ints as number[]).map((id, n) => (n === branch ? 0 : id));
+      }),
+    ).toBeUndefined();
     // An ArgMax over the last axis (-1, ten bytes on the wire) is not the one edgetrain writes.
     const lastAxis = onnx.ModelProto.decode(bytes);
     (graph(lastAxis).node[1] as onnx.NodeProto).attribute.find((a) => a.name === "axis")!.i = -1;

@@ -1,4 +1,4 @@
-import { onnx } from "onnx-proto";
+import type { onnx } from "onnx-proto";
 import { BRANCH_MODES, LEAF, LEQ, type TreeEnsemble } from "./tree-ensemble.ts";
 
 /** What a graph output is made of: the ensemble's scores, or the index of each row's largest score. */
@@ -12,6 +12,8 @@ export interface TreeEnsembleModel {
 }
 
 type Attribute = onnx.IAttributeProto;
+/** `onnx.TensorProto.DataType.FLOAT`, without loading onnx-proto's module for it. */
+const FLOAT = 1;
 type Int = number | { toNumber(): number };
 
 /**
@@ -25,7 +27,7 @@ export function readTreeEnsemble(model: onnx.IModelProto): TreeEnsembleModel | u
   const input = graph?.input?.filter((value) => !graph.initializer?.some((init) => init.name === value.name));
   if (!graph || input?.length !== 1 || graph.initializer?.length) return undefined;
   const inputType = input[0]!.type?.tensorType;
-  if (inputType?.elemType !== onnx.TensorProto.DataType.FLOAT || inputType.shape?.dim?.length !== 2) return undefined;
+  if (inputType?.elemType !== FLOAT || inputType.shape?.dim?.length !== 2) return undefined;
   const [first, ...rest] = graph.node ?? [];
   if (first?.domain !== "ai.onnx.ml" || first.input?.[0] !== input[0]!.name) return undefined;
   const attributes = new Map((first.attribute ?? []).map((a) => [a.name ?? "", a]));
@@ -59,8 +61,9 @@ function classifier(attributes: Map<string, Attribute>): TreeEnsemble | undefine
   const classes = (attributes.get("classlabels_int64s")?.ints ?? attributes.get("classlabels_strings")?.strings ?? [])
     .length;
   const ids = ints(attributes, "class_ids");
-  // ONNX Runtime reads a two-class ensemble with one class's weights as a score and its complement.
-  if (classes < 2 || (classes === 2 && new Set(ids).size < 2)) return undefined;
+  // ONNX Runtime reads a two-class ensemble with one class's weights as a score and its complement, and a
+  // class no leaf votes for is left to it too.
+  if (classes < 2 || new Set(ids).size !== classes) return undefined;
   return build(attributes, "class", classes, false);
 }
 
@@ -113,13 +116,15 @@ function build(
     if (modes[n] === LEAF) continue;
     trueNode[n] = at(trees[n]!, trueIds[n]!);
     falseNode[n] = at(trees[n]!, falseIds[n]!);
-    if (trueNode[n]! < 0 || falseNode[n]! < 0) return undefined;
+    if (trueNode[n]! < 0 || falseNode[n]! < 0 || features[n]! < 0) return undefined;
     minWidth = Math.max(minWidth, features[n]! + 1);
   }
+  const roots = rootsOf(trees, nodeIds);
+  if (!areTrees(roots, trueNode, falseNode, modes)) return undefined;
   const leafWeights = weightsByLeaf(attributes, leaves, at, count, targets);
   if (!leafWeights) return undefined;
   return {
-    roots: rootsOf(trees, nodeIds),
+    roots,
     feature: new Int32Array(features),
     threshold: new Float32Array(values),
     mode: new Uint8Array(modes),
@@ -132,6 +137,19 @@ function build(
     minWidth,
     plainLeq: modes.every((mode) => mode === LEAF || mode === LEQ) && !missing.some((tracks) => tracks !== 0),
   };
+}
+
+/** Whether each root reaches every node under it once: a node met twice (a cycle) would hang the walk. */
+function areTrees(roots: Int32Array, trueNode: Int32Array, falseNode: Int32Array, modes: number[]): boolean {
+  const seen = new Uint8Array(modes.length);
+  const stack = Array.from(roots);
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (seen[node]) return false;
+    seen[node] = 1;
+    if (modes[node] !== LEAF) stack.push(trueNode[node]!, falseNode[node]!);
+  }
+  return true;
 }
 
 /** Each leaf's weights, side by side in the order the model lists them. */
