@@ -32,8 +32,9 @@ export class TreeEnsembleSession {
       throw new Error(`input '${input.name}' must be a float32 tensor [rows, features]`);
     const [rows, width] = fed.dims as [number, number];
     const declared = input.dims[1];
+    const wanted = typeof declared === "number" ? `${declared}` : `at least ${ensemble.minWidth}`;
     if ((typeof declared === "number" && width !== declared) || width < ensemble.minWidth)
-      throw new Error(`input '${input.name}' has ${width} features; the model reads ${declared ?? ensemble.minWidth}`);
+      throw new Error(`input '${input.name}' has ${width} features; the model takes ${wanted}`);
     const scores = scoreRows(ensemble, fed.data, rows, width);
     const answer: Record<string, TensorLike> = {};
     for (const output of outputs)

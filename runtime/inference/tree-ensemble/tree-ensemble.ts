@@ -73,6 +73,7 @@ export function scoreRows(ensemble: TreeEnsemble, x: Float32Array, rows: number,
 
 function branchesTrue(mode: number, value: number, threshold: number, missingTrue: number): boolean {
   if (missingTrue && Number.isNaN(value)) return true;
+  // The cases in BRANCH_MODES' order: numbers, so that the walk compares no strings.
   switch (mode) {
     case 0:
       return value <= threshold;
