@@ -245,7 +245,7 @@ console.log(server.port);`,
   const uncached = steadyWrk(url, uncachedPlayer7, proc.pid, 1);
   const uncachedBoth = steadyWrk(url, uncachedPlayer7, proc.pid, 2);
   report(
-    "uncached single-row predict (ONNX Runtime), 16 connections, wrk on one thread",
+    "uncached single-row predict, one model, 16 connections, wrk on one thread",
     answered(uncached),
     "p99 < 5 ms",
   );
