@@ -244,11 +244,7 @@ console.log(server.port);`,
   );
   const uncached = steadyWrk(url, uncachedPlayer7, proc.pid, 1);
   const uncachedBoth = steadyWrk(url, uncachedPlayer7, proc.pid, 2);
-  report(
-    "uncached single-row predict, one model, 16 connections, wrk on one thread",
-    answered(uncached),
-    "p99 < 5 ms",
-  );
+  report("uncached single-row predict, one model, 16 connections, wrk on one thread", answered(uncached), "p99 < 5 ms");
   report("the same, wrk on two threads", answered(uncachedBoth), "—");
   // The demo's own traffic: every request to one of the 30 players' models, drawn uniformly, against one
   // model, in back-to-back pairs of windows: on a shared machine the rate moves more from minute to minute
