@@ -97,10 +97,16 @@ function argmaxClasses(tensor: OutputTensor, classes: string[], rows: number): P
   const data = tensor.data as number[];
   const width = tensor.dims[1]!;
   return Array.from({ length: rows }, (_, i) => {
-    let best = 0;
-    for (let k = 1; k < width; k++) if (data[i * width + k]! > data[i * width + best]!) best = k;
+    const best = largestInRow(data, i, width);
     return { label: classes[best] ?? String(best), probabilities: byClass(data, i, width, classes) };
   });
+}
+
+/** The column of the row's largest value, the first of equal ones, as ONNX's ArgMax and scikit-learn pick it. */
+export function largestInRow(data: ArrayLike<number>, row: number, width: number): number {
+  let best = 0;
+  for (let k = 1; k < width; k++) if (data[row * width + k]! > data[row * width + best]!) best = k;
+  return best;
 }
 
 function byClass(data: ArrayLike<number>, row: number, width: number, classes: string[]): Record<string, number> {

@@ -1,5 +1,6 @@
 import type * as Ort from "onnxruntime-common";
 import type { TensorLike } from "../serving-session.ts";
+import { largestInRow } from "../session-outputs.ts";
 import type { EnsembleOutput, TreeEnsembleModel } from "./read-tree-ensemble.ts";
 import { scoreRows } from "./tree-ensemble.ts";
 
@@ -49,10 +50,6 @@ export class TreeEnsembleSession {
 function tensorOf(output: EnsembleOutput, scores: Float32Array, rows: number, targets: number): TensorLike {
   if (output.from === "scores") return { type: "float32", dims: [rows, targets], data: scores };
   const labels = new BigInt64Array(rows);
-  for (let row = 0; row < rows; row++) {
-    let best = 0;
-    for (let k = 1; k < targets; k++) if (scores[row * targets + k]! > scores[row * targets + best]!) best = k;
-    labels[row] = BigInt(best);
-  }
+  for (let row = 0; row < rows; row++) labels[row] = BigInt(largestInRow(scores, row, targets));
   return { type: "int64", dims: [rows], data: labels };
 }
