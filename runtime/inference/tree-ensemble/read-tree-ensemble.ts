@@ -213,9 +213,11 @@ function ints(attributes: Map<string, Attribute>, name: string): number[] {
   return list.map((value) => (typeof value === "number" ? value : value.toNumber()));
 }
 
+const decoder = new TextDecoder();
+
 function text(attributes: Map<string, Attribute>, name: string): string | undefined {
   const value = attributes.get(name)?.s;
-  return value ? ascii(value) : undefined;
+  return value ? decoder.decode(value) : undefined;
 }
 
 const NODE_IDS = 2 ** 21;
@@ -231,9 +233,4 @@ function modeOf(bytes: Uint8Array): number {
     return m;
   }
   return -1;
-}
-
-const decoder = new TextDecoder();
-function ascii(bytes: Uint8Array): string {
-  return decoder.decode(bytes);
 }
