@@ -76,6 +76,20 @@ async function bothWays(bytes: Uint8Array, rows = 400) {
   return { expected, actual, signatures, walk };
 }
 
+/** A session pool on the real ONNX Runtime, counting the times it asks for the runtime. */
+function poolIn(home: string, treeEnsembles?: "builtin" | "onnxruntime") {
+  let loads = 0;
+  const pool = new SessionPool({
+    runtime: () => (loads++, loadOnnxRuntime({ preference: "auto", cacheDir: join(home, "cache") })),
+    memoryBudgetMb: 64,
+    accelerator: "cpu",
+    maxBatchRows: 64,
+    logger: silentLogger,
+    ...(treeEnsembles ? { treeEnsembles } : {}),
+  });
+  return { pool, runtimeLoads: () => loads };
+}
+
 describe("tree ensembles served without ONNX Runtime", () => {
   for (const [task, classes, tracks] of [
     ["classification", 2, true],
@@ -184,13 +198,7 @@ describe("tree ensembles served without ONNX Runtime", () => {
     expect(() => readOnnxGraph(cut)).toThrow("past the end");
     const file = join(dir.path, "cut.onnx");
     writeFileSync(file, cut);
-    const pool = new SessionPool({
-      runtime: () => loadOnnxRuntime({ preference: "auto", cacheDir: join(dir.path, "cache") }),
-      memoryBudgetMb: 64,
-      accelerator: "cpu",
-      maxBatchRows: 64,
-      logger: silentLogger,
-    });
+    const { pool } = poolIn(dir.path);
     await expect(pool.acquire("m", 3, file)).rejects.toThrow(
       /model m version 3: .*cut\.onnx does not load in ONNX Runtime/,
     );
@@ -203,27 +211,17 @@ describe("tree ensembles served without ONNX Runtime", () => {
     const file = join(dir.path, "model.onnx");
     const bytes = forestToOnnx(await forest("classification", 3), {});
     writeFileSync(file, bytes);
-    let runtimeLoads = 0;
-    const pool = (treeEnsembles?: "builtin" | "onnxruntime") =>
-      new SessionPool({
-        runtime: () => (runtimeLoads++, loadOnnxRuntime({ preference: "auto", cacheDir: join(dir.path, "cache") })),
-        memoryBudgetMb: 64,
-        accelerator: "cpu",
-        maxBatchRows: 64,
-        logger: silentLogger,
-        ...(treeEnsembles ? { treeEnsembles } : {}),
-      });
     const { x } = table(50, 7);
-    const builtin = pool();
+    const { pool: builtin, runtimeLoads: builtinLoads } = poolIn(dir.path);
     const slot = await builtin.acquire("m", 1, file);
     expect(slot.provider).toBe(BUILTIN_TREES);
     expect(slot.bytes).toBeLessThan(sessionBytes(bytes.byteLength) / 3);
-    expect(runtimeLoads).toBe(0);
+    expect(builtinLoads()).toBe(0);
     const answers = await builtin.run(slot, x, 50);
-    const onnxRuntime = pool("onnxruntime");
+    const { pool: onnxRuntime, runtimeLoads: onnxRuntimeLoads } = poolIn(dir.path, "onnxruntime");
     const other = await onnxRuntime.acquire("m", 1, file);
     expect(other.provider).toBe("cpu");
-    expect(runtimeLoads).toBe(1);
+    expect(onnxRuntimeLoads()).toBe(1);
     expect(await onnxRuntime.run(other, x, 50)).toEqual(answers);
     await builtin.close();
     await onnxRuntime.close();
