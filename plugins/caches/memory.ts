@@ -1,4 +1,3 @@
-import { LRUCache } from "lru-cache";
 import type {
   CacheHooks,
   Clock,
@@ -7,7 +6,8 @@ import type {
   PluginLibraries,
   PluginModule,
 } from "../../runtime/plugin-api.ts";
-import { Probation, SLOT_BYTES } from "./probation.ts";
+import { Probation } from "./probation.ts";
+import { SlotLru } from "./slot-lru.ts";
 
 const options = ({ v }: PluginLibraries) =>
   v.strictObject({
@@ -30,21 +30,17 @@ const MAX_PROBATION_SLOTS = 16_384;
 
 export interface MemoryEntry {
   readonly value: unknown;
-  expiresAt: number;
-  /** Times the entry was stored or asked for: the tiered cache writes it to disk at `disk_after`. */
-  asks: number;
+  readonly expiresAt: number;
+  /** Times the entry was stored or asked for, this ask included: the tiered cache writes it to disk at `disk_after`. */
+  readonly asks: number;
 }
 
-/**
- * An entry of the LRU, kept as its JSON text and parsed at each read. Kept as objects, the answers that
- * outlive the load (a batch is a few objects per row) stay scattered among the collector's blocks, and the
- * non-moving heap keeps every block that holds one: the daemon's memory did not come back after a burst.
- */
-class StoredEntry implements MemoryEntry {
+/** An entry read from the cache, parsed only when its value is asked for. */
+class ReadEntry implements MemoryEntry {
   constructor(
     private readonly json: string,
-    public expiresAt: number,
-    public asks: number,
+    readonly expiresAt: number,
+    readonly asks: number,
   ) {}
 
   get value(): unknown {
@@ -53,47 +49,47 @@ class StoredEntry implements MemoryEntry {
 }
 
 /**
- * A bounded least-recently-used map (lru-cache) of entries that expire, behind a probation (as many slots
- * as `max_entries`, up to 16,384) where entries stored once wait as bytes until they are asked for.
- * The LRU weighs each entry in probation slots of its JSON: counted one each, answers of a thousand rows
- * would hold a thousand times the memory of single rows in the same `max_entries`.
- * Expiry is checked against the context's clock, not lru-cache's own timer, so tests can move time.
- * Everything a cache keeps per entry lives in the one entry object: each structure beside it, written on
- * every uncached predict, measurably added to the collector's work on the serving thread.
+ * A bounded least-recently-used map of entries that expire, behind a probation (as many slots as
+ * `max_entries`, up to 16,384) where entries stored once wait until they are asked for. Both keep the
+ * answers' JSON in fixed buffers of 512-byte slots, so the cache's memory is the same after a load as
+ * during it; an entry takes as many slots as its JSON, so that answers of a thousand rows do not hold a
+ * thousand times the memory of single rows in the same `max_entries`.
+ * Expiry is checked against the context's clock, so tests can move time.
  */
 export class MemoryEntries {
-  private readonly entries: LRUCache<string, StoredEntry>;
+  private readonly entries: SlotLru;
   private readonly probation: Probation;
 
   constructor(
     maxEntries: number,
     private readonly clock: Clock,
   ) {
-    // An entry weighing more than the whole cache is not kept (lru-cache's maxEntrySize defaults to maxSize).
-    this.entries = new LRUCache({ maxSize: maxEntries });
+    this.entries = new SlotLru(maxEntries);
     this.probation = new Probation(Math.min(maxEntries, MAX_PROBATION_SLOTS));
   }
 
-  /** The entry if it has not expired; an expired one is dropped. Asked for again, a probation entry joins the LRU. */
+  /**
+   * The entry if it has not expired, its asks counted; an expired one is dropped. Asked for again, a probation
+   * entry joins the LRU.
+   */
   get(key: string): MemoryEntry | undefined {
-    let entry = this.entries.get(key);
+    let entry = this.entries.ask(key);
     if (!entry) {
       const waiting = this.probation.take(key);
-      if (waiting) {
-        entry = new StoredEntry(waiting.json, waiting.expiresAt, 1);
-        this.entries.set(key, entry, { size: slotsOf(waiting.bytes) });
-      }
+      if (!waiting) return undefined;
+      entry = { json: waiting.json, expiresAt: waiting.expiresAt, asks: 2 };
+      this.entries.set(key, entry.json, entry.expiresAt, entry.asks);
     }
-    if (entry && entry.expiresAt <= this.clock.now()) {
+    if (entry.expiresAt <= this.clock.now()) {
       this.entries.delete(key);
       return undefined;
     }
-    return entry;
+    return new ReadEntry(entry.json, entry.expiresAt, entry.asks);
   }
 
   /**
    * Stored once, an entry waits in probation; one promoted from elsewhere (`asks` > 1), or already in the LRU, goes to
-   * the LRU.
+   * the LRU. One larger than the whole cache is not kept.
    */
   set(key: string, value: unknown, ttlMs: number, asks = 1): MemoryEntry {
     const expiresAt = this.clock.now() + ttlMs;
@@ -102,9 +98,8 @@ export class MemoryEntries {
       return { value, expiresAt, asks };
     }
     this.probation.delete(key);
-    const entry = new StoredEntry(json, expiresAt, asks);
-    this.entries.set(key, entry, { size: slotsOf(key.length + json.length) });
-    return entry;
+    this.entries.set(key, json, expiresAt, asks);
+    return { value, expiresAt, asks };
   }
 
   delete(key: string): void {
@@ -114,18 +109,14 @@ export class MemoryEntries {
 
   /** All entries, or those of one model (keys are `model/version/hash`). */
   clear(model?: string): void {
-    this.probation.clear(model === undefined ? "" : `${model}/`);
-    if (model === undefined) this.entries.clear();
-    else for (const key of [...this.entries.keys()]) if (key.startsWith(`${model}/`)) this.entries.delete(key);
+    const prefix = model === undefined ? "" : `${model}/`;
+    this.probation.clear(prefix);
+    this.entries.clear(prefix);
   }
 
   get size(): number {
     return this.entries.size + this.probation.size;
   }
-}
-
-function slotsOf(bytes: number): number {
-  return Math.max(1, Math.ceil(bytes / SLOT_BYTES));
 }
 
 export function memoryCache(context: PluginContext<OptionsOf<typeof options>>): CacheHooks {

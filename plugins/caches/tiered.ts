@@ -53,7 +53,6 @@ function tieredCache(context: PluginContext<OptionsOf<typeof options>>): CacheHo
       const entry = memory.get(key);
       let value: unknown;
       if (entry) {
-        entry.asks++;
         counted(key, entry);
         value = entry.value;
       } else {
