@@ -4,6 +4,8 @@ import { SLOT_BYTES } from "./probation.ts";
 const NONE = -1;
 /** The longest key kept, in bytes: it must fit the entry's first slot with room for the answer. */
 const MAX_KEY_BYTES = SLOT_BYTES / 2;
+/** The largest scratch buffer kept between calls: a larger answer's bytes pass through one of its own. */
+const KEPT_SCRATCH_BYTES = 64 * 1024;
 
 /** One answer as it left the LRU: its JSON and what was counted with it. */
 export interface SlotEntry {
@@ -36,8 +38,10 @@ export class SlotLru {
   private readonly mask: number;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
-  private keyScratch = new Uint8Array(MAX_KEY_BYTES);
-  private valueScratch = new Uint8Array(SLOT_BYTES);
+  private readonly keyScratch = new Uint8Array(MAX_KEY_BYTES);
+  private keptScratch = new Uint8Array(SLOT_BYTES);
+  /** The value's bytes on their way in or out: `keptScratch`, or a buffer for one large answer. */
+  private valueScratch = this.keptScratch;
   private freeHead = NONE;
   private freeSlots = 0;
   private newest = NONE;
@@ -86,10 +90,11 @@ export class SlotLru {
   set(key: string, json: string, expiresAt: number, asks: number): boolean {
     this.delete(key);
     const keyLength = this.encodeKey(key);
-    if (keyLength === undefined) return false;
+    // UTF-8 takes at least a byte per UTF-16 unit: this one cannot fit, and is not even encoded.
+    if (keyLength === undefined || keyLength + json.length > this.slots * SLOT_BYTES) return false;
     const valueLength = this.encodeValue(json);
     const needed = Math.max(1, Math.ceil((keyLength + valueLength) / SLOT_BYTES));
-    if (needed > this.slots) return false;
+    if (needed > this.slots) return this.releaseScratch(false);
     while (this.freeSlots < needed) this.remove(this.oldest);
     const head = this.allocate(needed);
     this.write(head, keyLength, valueLength);
@@ -104,7 +109,7 @@ export class SlotLru {
     this.table[at] = head + 1;
     this.linkNewest(head);
     this.count++;
-    return true;
+    return this.releaseScratch(true);
   }
 
   delete(key: string): void {
@@ -206,10 +211,23 @@ export class SlotLru {
     return read === key.length ? written : undefined;
   }
 
-  /** The JSON's UTF-8 bytes in `valueScratch`, grown to fit. */
+  /** The JSON's UTF-8 bytes in `valueScratch`. */
   private encodeValue(json: string): number {
-    if (this.valueScratch.length < json.length * 3) this.valueScratch = new Uint8Array(json.length * 3);
+    this.pickScratch(json.length * 3);
     return this.encoder.encodeInto(json, this.valueScratch).written;
+  }
+
+  /** Points `valueScratch` at a buffer of at least `bytes`: the kept one, grown up to its limit, or a new one. */
+  private pickScratch(bytes: number): void {
+    if (bytes > KEPT_SCRATCH_BYTES) this.valueScratch = new Uint8Array(bytes);
+    else if (this.keptScratch.length < bytes) this.valueScratch = this.keptScratch = new Uint8Array(KEPT_SCRATCH_BYTES);
+    else this.valueScratch = this.keptScratch;
+  }
+
+  /** Lets a large answer's buffer go with the call that needed it. */
+  private releaseScratch<T>(result: T): T {
+    this.valueScratch = this.keptScratch;
+    return result;
   }
 
   /** Copies the key in `keyScratch`, then the value in `valueScratch`, along the chain from `head`. */
@@ -238,7 +256,7 @@ export class SlotLru {
     const start = head * SLOT_BYTES + keyLength;
     if (keyLength + valueLength <= SLOT_BYTES)
       return this.decoder.decode(this.bytes.subarray(start, start + valueLength));
-    if (this.valueScratch.length < valueLength) this.valueScratch = new Uint8Array(valueLength);
+    this.pickScratch(valueLength);
     let slot = head;
     let from = start;
     let room = SLOT_BYTES - keyLength;
@@ -254,7 +272,7 @@ export class SlotLru {
       room -= piece;
       from += piece;
     }
-    return this.decoder.decode(this.valueScratch.subarray(0, valueLength));
+    return this.releaseScratch(this.decoder.decode(this.valueScratch.subarray(0, valueLength)));
   }
 
   /** FNV-1a of the key in `keyScratch`: computed in place, where a hash function would take a view of it. */

@@ -95,6 +95,15 @@ test("a key longer than half a slot is not kept, and an entry's expiry comes bac
   expect(lru.ask("m/1/ab")).toBeUndefined();
   expect(lru.set("m/1/cd", "x".repeat(4 * SLOT_BYTES - 6), 0, 1)).toBe(true);
   expect(lru.size).toBe(1);
+
+  // An answer of about 90 slots, past the kept scratch buffer, goes in and comes out whole, multi-byte
+  // characters across the edges of its slots.
+  const large = new SlotLru(400);
+  const json = JSON.stringify({ rows: Array.from({ length: 4_000 }, (_, n) => `ü${n}€`) });
+  expect(large.set("m/1/ef", json, 0, 1)).toBe(true);
+  expect(large.ask("m/1/ef")?.json).toBe(json);
+  expect(large.set("m/1/ab", '{"y":1}', 0, 1)).toBe(true);
+  expect(large.ask("m/1/ab")?.json).toBe('{"y":1}');
 });
 
 test("ten thousand answers kept add no objects to the collector's heap", () => {
