@@ -12,6 +12,12 @@ export const SERVICE_LOGS = "/var/log/edgetrain";
 const DAEMON_HEADROOM_MB = 512;
 /** A daemon whose event loop has not answered for this long is killed and restarted. */
 export const WATCHDOG_SECONDS = 60;
+/**
+ * JavaScriptCore collects each time this many bytes were allocated, not once its heap has doubled: under a
+ * steady stream of requests the daemon's memory then stays level instead of rising in a sawtooth. The runtime
+ * reads it only from its environment at start.
+ */
+export const HEAP_ENVIRONMENT = "BUN_JSC_gcMaxHeapSize=16000000";
 /** The first start extracts ONNX Runtime into the cache and may migrate the state database. */
 const START_LIMIT_SECONDS = 120;
 
@@ -45,7 +51,7 @@ export function unitText(request: UnitRequest): string {
   const limitMb = profile.governor.memory_limit_mb;
   const execStart = [...request.command, "run", "--headless", "--profile", request.profileRef, "--home", paths.home];
   const logs = request.serviceHome ? [`EDGETRAIN_LOGS=${SERVICE_LOGS}`] : [];
-  const environment = [`EDGETRAIN_HOME=${paths.home}`, ...logs];
+  const environment = [`EDGETRAIN_HOME=${paths.home}`, ...logs, HEAP_ENVIRONMENT];
   const sandbox = sandboxLines({
     device: profile.device,
     writable: writablePaths(request),

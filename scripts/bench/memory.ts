@@ -14,7 +14,8 @@
  * JavaScriptCore's heap (from /metrics) at each point.
  *
  * `--home DIR` uses that demo home (default .bench-memory/home, kept between runs); its 30 models are trained
- * first when missing. `--env KEY=VALUE` and `--bun-flag FLAG` (repeatable) start the daemon with that
+ * first when missing. The daemon runs with the environment the systemd unit gives it (HEAP_ENVIRONMENT),
+ * or without it given `--bare`. `--env KEY=VALUE` and `--bun-flag FLAG` (repeatable) start the daemon with that
  * environment or Bun flag, to measure a setting without changing the code. `--binary PATH` runs a compiled
  * edgetrain (`bun scripts/build.ts --host-only`) instead of the sources.
  */
@@ -24,6 +25,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { DEMO_DATA, DEMO_PROFILE } from "../../runtime/demo/demo-profile.ts";
+import { HEAP_ENVIRONMENT } from "../../runtime/systemd/unit-file.ts";
 
 const { values: flags } = parseArgs({
   args: Bun.argv.slice(2),
@@ -37,14 +39,16 @@ const { values: flags } = parseArgs({
     env: { type: "string", multiple: true, default: [] },
     "bun-flag": { type: "string", multiple: true, default: [] },
     binary: { type: "string" },
+    bare: { type: "boolean", default: false },
   },
 });
 const root = resolve(import.meta.dir, "../..");
 const work = join(root, ".bench-memory");
 const home = resolve(flags.home ?? join(work, "home"));
 const seconds = (flag: string) => Number(flag) * 1000;
+const serviceEnv = flags.bare ? [] : [HEAP_ENVIRONMENT];
 const extraEnv = Object.fromEntries(
-  flags.env.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+  [...serviceEnv, ...flags.env].map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
 
 // A bench that fails half-way must not leave a daemon or wrk running.
@@ -265,6 +269,7 @@ const machine = `${cpus().length}× ${cpus()[0]?.model.trim()}, ${(totalmem() / 
 const setting = [
   flags.binary ? "compiled binary" : "sources",
   ...flags["bun-flag"].map((flag) => `bun ${flag}`),
+  flags.bare ? "without the unit's environment" : "the unit's environment",
   ...flags.env,
 ].join(", ");
 const load =
