@@ -233,21 +233,9 @@ export class SlotLru {
   /** Copies the key in `keyScratch`, then the value in `valueScratch`, along the chain from `head`. */
   private write(head: number, keyLength: number, valueLength: number): void {
     this.bytes.set(this.keyScratch.subarray(0, keyLength), head * SLOT_BYTES);
-    let slot = head;
-    let room = SLOT_BYTES - keyLength;
-    let at = head * SLOT_BYTES + keyLength;
-    for (let done = 0; done < valueLength; ) {
-      if (room === 0) {
-        slot = this.chain[slot]!;
-        at = slot * SLOT_BYTES;
-        room = SLOT_BYTES;
-      }
-      const piece = Math.min(room, valueLength - done);
-      this.bytes.set(this.valueScratch.subarray(done, done + piece), at);
-      done += piece;
-      room -= piece;
-      at += piece;
-    }
+    this.eachPiece(head, keyLength, valueLength, (at, done, piece) =>
+      this.bytes.set(this.valueScratch.subarray(done, done + piece), at),
+    );
   }
 
   private readValue(head: number): string {
@@ -257,22 +245,37 @@ export class SlotLru {
     if (keyLength + valueLength <= SLOT_BYTES)
       return this.decoder.decode(this.bytes.subarray(start, start + valueLength));
     this.pickScratch(valueLength);
+    this.eachPiece(head, keyLength, valueLength, (at, done, piece) =>
+      this.valueScratch.set(this.bytes.subarray(at, at + piece), done),
+    );
+    return this.releaseScratch(this.decoder.decode(this.valueScratch.subarray(0, valueLength)));
+  }
+
+  /**
+   * Hands `copy` each piece of the value along the chain from `head`: where it lies in `bytes`, where in the
+   * value, and its length.
+   */
+  private eachPiece(
+    head: number,
+    keyLength: number,
+    valueLength: number,
+    copy: (at: number, done: number, piece: number) => void,
+  ): void {
     let slot = head;
-    let from = start;
+    let at = head * SLOT_BYTES + keyLength;
     let room = SLOT_BYTES - keyLength;
     for (let done = 0; done < valueLength; ) {
       if (room === 0) {
         slot = this.chain[slot]!;
-        from = slot * SLOT_BYTES;
+        at = slot * SLOT_BYTES;
         room = SLOT_BYTES;
       }
       const piece = Math.min(room, valueLength - done);
-      this.valueScratch.set(this.bytes.subarray(from, from + piece), done);
+      copy(at, done, piece);
       done += piece;
       room -= piece;
-      from += piece;
+      at += piece;
     }
-    return this.releaseScratch(this.decoder.decode(this.valueScratch.subarray(0, valueLength)));
   }
 
   /** FNV-1a of the key in `keyScratch`: computed in place, where a hash function would take a view of it. */
