@@ -79,10 +79,7 @@ export class Probation {
   }
 
   private keyStartsWith(slot: number, prefix: string): boolean {
-    if (this.lengths[2 * slot + KEY]! < prefix.length) return false;
-    const at = slot * SLOT_BYTES;
-    for (let i = 0; i < prefix.length; i++) if (this.bytes[at + i] !== prefix.charCodeAt(i)) return false;
-    return true;
+    return slotKeyStartsWith(this.bytes, slot, this.lengths[2 * slot + KEY]!, prefix);
   }
 
   private empty(slot: number): void {
@@ -94,6 +91,14 @@ export class Probation {
   private slotOf(key: string): number {
     return Bun.hash.crc32(key) % this.slots;
   }
+}
+
+/** Whether the key of `keyLength` bytes that opens slot `slot` of `bytes` starts with the ASCII `prefix`. */
+export function slotKeyStartsWith(bytes: Uint8Array, slot: number, keyLength: number, prefix: string): boolean {
+  if (keyLength < prefix.length) return false;
+  const at = slot * SLOT_BYTES;
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix.charCodeAt(i)) return false;
+  return true;
 }
 
 function isAscii(text: string): boolean {

@@ -1,4 +1,4 @@
-import { SLOT_BYTES } from "./probation.ts";
+import { SLOT_BYTES, slotKeyStartsWith } from "./probation.ts";
 
 /** Marks the end of a chain of slots, of the free list and of the LRU order. */
 const NONE = -1;
@@ -130,7 +130,7 @@ export class SlotLru {
     }
     for (let head = this.newest; head !== NONE; ) {
       const next = this.older[head]!;
-      if (this.keyStartsWith(head, prefix)) this.remove(head);
+      if (slotKeyStartsWith(this.bytes, head, this.keyBytes[head]!, prefix)) this.remove(head);
       head = next;
     }
   }
@@ -288,13 +288,6 @@ export class SlotLru {
   private keyEquals(head: number, length: number): boolean {
     const at = head * SLOT_BYTES;
     for (let i = 0; i < length; i++) if (this.bytes[at + i] !== this.keyScratch[i]) return false;
-    return true;
-  }
-
-  private keyStartsWith(head: number, prefix: string): boolean {
-    if (this.keyBytes[head]! < prefix.length) return false;
-    const at = head * SLOT_BYTES;
-    for (let i = 0; i < prefix.length; i++) if (this.bytes[at + i] !== prefix.charCodeAt(i)) return false;
     return true;
   }
 }
