@@ -128,15 +128,14 @@ const decoder = new TextDecoder();
 /** A cursor over protobuf's wire format. */
 class Wire {
   type = 0;
-  private readonly view: DataView;
 
+  /** A nested message's cursor shares its file's view: a model has a message for every node and attribute. */
   constructor(
     private readonly buffer: Uint8Array,
     public pos = 0,
     readonly end = buffer.byteLength,
-  ) {
-    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  }
+    private readonly view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength),
+  ) {}
 
   /** A varint as a number: int64 values such as node ids, and negative ones (ten bytes) such as an axis of -1. */
   varint(): number {
@@ -183,7 +182,7 @@ class Wire {
   message(): Wire {
     const length = this.varint();
     if (this.pos + length > this.end) throw new Error("a message runs past the end of the file");
-    const inner = new Wire(this.buffer, this.pos, this.pos + length);
+    const inner = new Wire(this.buffer, this.pos, this.pos + length, this.view);
     this.pos += length;
     return inner;
   }
