@@ -148,7 +148,7 @@ const idle = await memory();
 console.error(`idle, ${loadedAtStart} sessions loaded: ${JSON.stringify(idle)}`);
 
 // wrk: a model drawn per request; 1 request in 10 a batch of 2–32 rows, 1 in 10 one of 50 rows per model
-// that the cache comes to hold, the rest a new row each (answered by ONNX Runtime). Each wrk thread seeds apart.
+// that the cache comes to hold, the rest a new row each (answered by the model). Each wrk thread seeds apart.
 mkdirSync(work, { recursive: true });
 const script = join(work, `mixed-${process.pid}.lua`);
 writeFileSync(
