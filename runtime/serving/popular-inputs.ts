@@ -1,53 +1,164 @@
-import type { TableRequest } from "../inference/prediction-input.ts";
+/** An input's rows as the model took them (float32, in its feature order), kept while it is among the most asked. */
+interface KeptInput {
+  x: Float32Array;
+  rows: number;
+  count: number;
+  /** The input's place in `PopularInputs.keys`, found again after each prune. */
+  high: number;
+  low: number;
+}
+
+const EMPTY = 0;
 
 /**
  * The inputs a model is asked for most, for `cache.pregenerate.top`. Only inputs asked again are counted
  * (the caller knows: the cache answered them); the one-off inputs that are the bulk of the traffic leave
  * nothing behind, so a flood of them costs nothing here and cannot push out the popular ones.
+ *
+ * The counts sit in typed arrays, keyed by 64 bits of the input's hash, and only the `keep` most asked
+ * hold their rows: counted inputs kept as objects outlived the load that made them and held the
+ * collector's blocks around them resident after it.
  */
 export class PopularInputs {
-  private counted = new Map<string, { inputs: number[][]; count: number }>();
+  /** Open addressing: two words of hash per place, with its count (0: empty) and its index in `kept` (-1: none). */
+  private readonly keys: Uint32Array;
+  private readonly counts: Uint32Array;
+  private readonly keptAt: Int32Array;
+  private readonly mask: number;
+  private used = 0;
+  private readonly kept: KeptInput[] = [];
+  /** At most the least count among `kept` once it is full. */
+  private leastKept = 0;
 
-  constructor(private readonly capacity: number) {}
-
-  /** `inputs` is called only for an input counted for the first time. */
-  note(hash: string, askedBefore: boolean, inputs: () => number[][]): void {
-    const known = this.counted.get(hash);
-    if (known) {
-      known.count++;
-      return;
-    }
-    if (!askedBefore) return;
-    this.counted.set(hash, { inputs: inputs(), count: 2 });
-    // Pruned in bulk once twice full, so the sort is rare: the most asked stay.
-    if (this.counted.size > 2 * this.capacity)
-      this.counted = new Map([...this.counted].sort((a, b) => b[1].count - a[1].count).slice(0, this.capacity));
+  /** Counts up to twice `capacity` inputs, then keeps the `capacity` most asked; holds the rows of `keep`. */
+  constructor(
+    private readonly capacity: number,
+    private readonly keep: number,
+  ) {
+    const places = 2 ** Math.ceil(Math.log2(4 * capacity + 4));
+    this.keys = new Uint32Array(2 * places);
+    this.counts = new Uint32Array(places);
+    this.keptAt = new Int32Array(places).fill(-1);
+    this.mask = places - 1;
   }
 
-  /** The `n` most asked. */
+  /**
+   * `hash` is the input's hash in 16 hex digits or more; `x` its `rows` rows, copied only when the input joins
+   * the most asked.
+   */
+  note(hash: string, askedBefore: boolean, x: Float32Array, rows: number): void {
+    const high = hexWord(hash, 0);
+    const low = hexWord(hash, 8);
+    let place = this.find(high, low);
+    if (this.counts[place] !== EMPTY) this.counts[place]!++;
+    else if (!askedBefore) return;
+    else {
+      this.insert(place, high, low, 2);
+      if (this.used > 2 * this.capacity) {
+        this.prune();
+        place = this.find(high, low);
+        if (this.counts[place] === EMPTY) return;
+      }
+    }
+    this.keepIfAmongMost(place, x, rows);
+  }
+
+  /** The `n` most asked, each as rows of numbers. */
   top(n: number): number[][][] {
-    return [...this.counted.values()]
+    return [...this.kept]
       .sort((a, b) => b.count - a.count)
       .slice(0, n)
-      .map((entry) => entry.inputs);
+      .map(({ x, rows }) => {
+        const width = x.length / rows;
+        return Array.from({ length: rows }, (_, row) => Array.from(x.subarray(row * width, (row + 1) * width)));
+      });
   }
+
+  private keepIfAmongMost(place: number, x: Float32Array, rows: number): void {
+    const count = this.counts[place]!;
+    const index = this.keptAt[place]!;
+    if (index >= 0) {
+      this.kept[index]!.count = count;
+      return;
+    }
+    const entry = () => ({ x: x.slice(), rows, count, high: this.keys[2 * place]!, low: this.keys[2 * place + 1]! });
+    if (this.kept.length < this.keep) {
+      this.keptAt[place] = this.kept.length;
+      this.kept.push(entry());
+      return;
+    }
+    // The kept counts only grow, so their least once seen bounds it from below: most asks end here.
+    if (count <= this.leastKept) return;
+    let least = 0;
+    for (let i = 1; i < this.kept.length; i++) if (this.kept[i]!.count < this.kept[least]!.count) least = i;
+    const leaving = this.kept[least];
+    if (!leaving) return;
+    this.leastKept = leaving.count;
+    if (leaving.count >= count) return;
+    this.keptAt[this.find(leaving.high, leaving.low)] = -1;
+    this.kept[least] = entry();
+    this.keptAt[place] = least;
+  }
+
+  /** The input's place, or the empty place where it would go. */
+  private find(high: number, low: number): number {
+    let place = (high ^ Math.imul(low, 0x9e3779b1)) & this.mask;
+    while (this.counts[place] !== EMPTY && (this.keys[2 * place] !== high || this.keys[2 * place + 1] !== low))
+      place = (place + 1) & this.mask;
+    return place;
+  }
+
+  private insert(place: number, high: number, low: number, count: number): void {
+    this.keys[2 * place] = high;
+    this.keys[2 * place + 1] = low;
+    this.counts[place] = count;
+    this.keptAt[place] = -1;
+    this.used++;
+  }
+
+  /** Keeps the `capacity` most asked (the kept rows' inputs among them), in a table rebuilt without the rest. */
+  private prune(): void {
+    const keys = this.keys.slice();
+    const counts = this.counts.slice();
+    const keptAt = this.keptAt.slice();
+    const order = [...counts.keys()]
+      .filter((place) => counts[place] !== EMPTY)
+      .sort((a, b) => Number(keptAt[b]! >= 0) - Number(keptAt[a]! >= 0) || counts[b]! - counts[a]!)
+      .slice(0, this.capacity);
+    this.counts.fill(EMPTY);
+    this.used = 0;
+    for (const old of order) {
+      const place = this.find(keys[2 * old]!, keys[2 * old + 1]!);
+      this.insert(place, keys[2 * old]!, keys[2 * old + 1]!, counts[old]!);
+      this.keptAt[place] = keptAt[old]!;
+    }
+  }
+}
+
+/** The 32 bits written as 8 hex digits from `at`. */
+function hexWord(hex: string, at: number): number {
+  let word = 0;
+  for (let i = at; i < at + 8; i++) {
+    const code = hex.charCodeAt(i) | 0x20;
+    word = (word << 4) | (code >= 0x61 ? code - 0x57 : code - 0x30);
+  }
+  return word >>> 0;
 }
 
 /** The popular inputs of each model, for `pregenerate.top`. */
 export class PopularInputsByModel {
   private readonly models = new Map<string, PopularInputs>();
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly keep: number,
+  ) {}
 
   /** A cache hit means the input was asked before (or pregenerated): only those are counted. */
-  note(model: string, hash: string, askedBefore: boolean, request: TableRequest, names: string[]): void {
+  note(model: string, hash: string, askedBefore: boolean, x: Float32Array, rows: number): void {
     let popular = this.models.get(model);
-    if (!popular) this.models.set(model, (popular = new PopularInputs(this.capacity)));
-    popular.note(
-      hash,
-      askedBefore,
-      () => request.inputs ?? request.rows!.map((row) => names.map((name) => row[name]!)),
-    );
+    if (!popular) this.models.set(model, (popular = new PopularInputs(this.capacity, this.keep)));
+    popular.note(hash, askedBefore, x, rows);
   }
 
   /** The model's `n` most asked; none for `n` 0. */

@@ -46,7 +46,7 @@ const POPULAR_PER_MODEL = 500;
  */
 export class PredictionService {
   /** Per model, the inputs asked again with how often they were asked, for `pregenerate.top`. */
-  private readonly popular = new PopularInputsByModel(POPULAR_PER_MODEL);
+  private readonly popular: PopularInputsByModel;
   private readonly revalidating = new Set<string>();
   /** When each model last answered a request: edgetrain's own serving counts as a live predictor. */
   private readonly lastServed = new Map<string, number>();
@@ -55,6 +55,8 @@ export class PredictionService {
 
   constructor(private readonly options: PredictionServiceOptions) {
     this.slots = new ServingSlots(options.pool, options.logger);
+    const top = options.pregenerateTop;
+    this.popular = new PopularInputsByModel(Math.max(POPULAR_PER_MODEL, top), top);
     if (options.pregenerateFile)
       this.pregenerateFile = new PregenerateFile(options.pregenerateFile, (message) => options.logger.warn(message));
   }
@@ -80,7 +82,7 @@ export class PredictionService {
     const now = this.options.clock.now();
     this.lastServed.set(model, now);
     const hit = this.options.cache.get(key) as CachedAnswer | undefined;
-    if (this.options.pregenerateTop > 0) this.popular.note(model, hash, hit !== undefined, table, featureNames);
+    if (this.options.pregenerateTop > 0) this.popular.note(model, hash, hit !== undefined, x, rows);
     if (hit) {
       const age = now - hit.at;
       if (age < this.options.ttlMs)
