@@ -112,6 +112,9 @@ const activeModels = async (url: string) =>
 const { proc, url } = await startDaemon();
 const pid = proc.pid;
 
+/** The daemon's resident memory in MB, from /proc alone: asking the daemon would add to what is measured. */
+const residentMb = () => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+
 /** The daemon's resident memory in MB: in all, anonymous, in mapped files; its threads; JavaScriptCore's heap. */
 async function memory() {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
@@ -192,8 +195,10 @@ end
 const samples: Array<{ at: number; rss: number }> = [];
 const began = Date.now();
 let loadRunning = true;
+// From /proc only: a /metrics scrape each sample would leave its garbage in the quiet that follows the load,
+// not in the idle one before it.
 const sampler = setInterval(
-  () => void memory().then(({ rss }) => samples.push({ at: (Date.now() - began) / 1000, rss })),
+  () => samples.push({ at: (Date.now() - began) / 1000, rss: residentMb() }),
   seconds(flags.sample),
 );
 const duration = `${Math.round(Number(flags.minutes) * 60)}s`;
