@@ -17,7 +17,7 @@ const options = ({ v }: PluginLibraries) =>
         v.integer(),
         v.minValue(1),
         v.description(
-          "Entries kept, each counted once per 512 bytes of its JSON (a batch's answer as several); " +
+          "Entries kept, each counted once per 256 bytes of its key and JSON (a batch's answer as several); " +
             "least recently used go first.",
         ),
       ),
@@ -25,7 +25,7 @@ const options = ({ v }: PluginLibraries) =>
     ),
   });
 
-/** 8 MB of slots at most: a very large `max_entries` must not reserve memory for one-offs in proportion. */
+/** 4 MB of slots at most: a very large `max_entries` must not reserve memory for one-offs in proportion. */
 const MAX_PROBATION_SLOTS = 16_384;
 
 export interface MemoryEntry {
@@ -51,7 +51,7 @@ class ReadEntry implements MemoryEntry {
 /**
  * A bounded least-recently-used map of entries that expire, behind a probation (as many slots as
  * `max_entries`, up to 16,384) where entries stored once wait until they are asked for. Both keep the
- * answers' JSON in fixed buffers of 512-byte slots, so the cache's memory is the same after a load as
+ * answers' JSON in fixed buffers of 256-byte slots, so the cache's memory is the same after a load as
  * during it; an entry takes as many slots as its JSON, so that answers of a thousand rows do not hold a
  * thousand times the memory of single rows in the same `max_entries`.
  * Expiry is checked against the context's clock, so tests can move time.

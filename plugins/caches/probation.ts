@@ -1,5 +1,7 @@
-/** A slot's size, and the unit the memory cache weighs its entries in. */
-export const SLOT_BYTES = 512;
+/** A slot's size, and the unit the memory cache weighs its entries in: a single row's answer with its key fits one. */
+export const SLOT_BYTES = 256;
+/** The longest key kept, in bytes: the runtime's are at most 180 (a model name of 128, a version, a SHA-1). */
+export const MAX_KEY_BYTES = 200;
 /** Offsets into `lengths`, two per slot: the key's length (0: an empty slot) and the value's. */
 const KEY = 0;
 const VALUE = 1;
@@ -28,7 +30,7 @@ export class Probation {
 
   /** False when the key or the value's `json` does not fit a slot: the caller keeps it as an object instead. */
   put(key: string, json: string, expiresAt: number): boolean {
-    if (key.length >= SLOT_BYTES / 2 || !isAscii(key)) return false;
+    if (key.length > MAX_KEY_BYTES || !isAscii(key)) return false;
     const slot = this.slotOf(key);
     const at = slot * SLOT_BYTES;
     const { read, written } = this.encoder.encodeInto(json, this.bytes.subarray(at + key.length, at + SLOT_BYTES));

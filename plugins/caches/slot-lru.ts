@@ -1,9 +1,7 @@
-import { SLOT_BYTES, slotKeyStartsWith } from "./probation.ts";
+import { MAX_KEY_BYTES, SLOT_BYTES, slotKeyStartsWith } from "./probation.ts";
 
 /** Marks the end of a chain of slots, of the free list and of the LRU order. */
 const NONE = -1;
-/** The longest key kept, in bytes: it must fit the entry's first slot with room for the answer. */
-const MAX_KEY_BYTES = SLOT_BYTES / 2;
 /** The largest scratch buffer kept between calls: a larger answer's bytes pass through one of its own. */
 const KEPT_SCRATCH_BYTES = 64 * 1024;
 
@@ -15,7 +13,7 @@ export interface SlotEntry {
 }
 
 /**
- * A least-recently-used map of JSON answers held in one fixed buffer of 512-byte slots: an entry is a
+ * A least-recently-used map of JSON answers held in one fixed buffer of 256-byte slots: an entry is a
  * chain of as many slots as its key and JSON take, the oldest chains are freed for a new one, and a
  * hash table of typed arrays finds them. Nothing it keeps is an object of JavaScriptCore's heap. Kept as
  * strings, the answers that outlived a load pinned the collector's and the allocator's pages they were
@@ -85,7 +83,7 @@ export class SlotLru {
   /**
    * Stores the entry as the most recently used, replacing the key's previous entry and freeing the oldest
    * until it fits. False, with nothing changed but the key's previous entry gone, when the key is longer than
-   * half a slot or the entry needs more slots than there are.
+   * `MAX_KEY_BYTES` or the entry needs more slots than there are.
    */
   set(key: string, json: string, expiresAt: number, asks: number): boolean {
     this.delete(key);

@@ -12,8 +12,8 @@ export const Cache = v.strictObject({
   ttl_during_training: v.optional(Duration, "24h"),
   max_entries: v.optional(
     positiveInt(
-      "Entries kept in memory (memory and tiered caches), each counted once per 512 bytes of its JSON (a batch's " +
-        "answer as several); as many more asked for only once (up to 16,384) wait as bytes, 512 each.",
+      "Entries kept in memory (memory and tiered caches), each counted once per 256 bytes of its key and JSON " +
+        "(a batch's answer as several); as many more asked for only once (up to 16,384) wait as bytes, 256 each.",
     ),
     10_000,
   ),

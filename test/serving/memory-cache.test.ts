@@ -1,7 +1,7 @@
 import { heapStats } from "bun:jsc";
 import { expect, test } from "bun:test";
 import { MemoryEntries } from "../../plugins/caches/memory.ts";
-import { Probation } from "../../plugins/caches/probation.ts";
+import { Probation, SLOT_BYTES } from "../../plugins/caches/probation.ts";
 import { FakeClock } from "../fake-clock.ts";
 
 const key = (model: string, n: number) => `${model}/1/${n.toString(16).padStart(40, "0")}`;
@@ -73,8 +73,8 @@ test("answers count by their size: batches fill the cache in proportion, so its 
   const entries = new MemoryEntries(100, clock);
   const rows = (count: number, first = 0) => Array.from({ length: count }, (_, row) => answer(first + row).outputs[0]);
   const batch = (n: number) => ({ outputs: rows(32, n * 100), at: n });
-  // Each batch's JSON fills several 512-byte slots, too many for probation: it goes to the LRU at once.
-  const slots = Math.ceil((key("run", 0).length + JSON.stringify(batch(0)).length) / 512);
+  // Each batch's JSON fills several slots, too many for probation: it goes to the LRU at once.
+  const slots = Math.ceil((key("run", 0).length + JSON.stringify(batch(0)).length) / SLOT_BYTES);
   expect(slots).toBeGreaterThan(3);
   for (let n = 0; n < 100; n++) entries.set(key("run", n), batch(n), 60_000);
   const held = Array.from({ length: 100 }, (_, n) => entries.get(key("run", n))).filter(Boolean);

@@ -85,7 +85,7 @@ test("the slot LRU keeps, orders, evicts and counts exactly as a plain LRU weigh
   }
 });
 
-test("a key longer than half a slot is not kept, and an entry's expiry comes back as stored", () => {
+test("a key longer than the longest kept is not kept, and an entry's expiry comes back as stored", () => {
   const lru = new SlotLru(4);
   expect(lru.set(`m/1/${"a".repeat(SLOT_BYTES)}`, "1", 0, 1)).toBe(false);
   expect(lru.size).toBe(0);
