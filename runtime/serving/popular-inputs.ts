@@ -157,6 +157,8 @@ export class PopularInputsByModel {
   /** A cache hit means the input was asked before (or pregenerated): only those are counted. */
   note(model: string, hash: string, askedBefore: boolean, x: Float32Array, rows: number): void {
     let popular = this.models.get(model);
+    // A model none of whose inputs was asked twice has nothing to count: its table waits for one.
+    if (!popular && !askedBefore) return;
     if (!popular) this.models.set(model, (popular = new PopularInputs(this.capacity, this.keep)));
     popular.note(hash, askedBefore, x, rows);
   }

@@ -1,6 +1,6 @@
 import { heapStats } from "bun:jsc";
 import { expect, test } from "bun:test";
-import { PopularInputs } from "../../runtime/serving/popular-inputs.ts";
+import { PopularInputs, PopularInputsByModel } from "../../runtime/serving/popular-inputs.ts";
 
 const hashOf = (name: string) => Bun.SHA1.hash(name, "hex");
 /** One row of one feature, `n`. */
@@ -77,4 +77,15 @@ test("counting inputs asked again makes no object per input", () => {
   // The 20 kept inputs' copies, and a margin for the runtime's own; 10,000 counted objects would show.
   expect(heapStats().objectCount - before).toBeLessThan(500);
   expect(popular.top(1).length).toBe(1);
+});
+
+test("a model's counts take memory only once one of its inputs is asked again", () => {
+  const byModel = new PopularInputsByModel(500, 20);
+  const tables = () => (byModel as unknown as { models: Map<string, unknown> }).models.size;
+  for (let n = 0; n < 100; n++) byModel.note("once", hashOf(`${n}`), false, row(n), 1);
+  expect(tables()).toBe(0);
+  expect(byModel.top("once", 5)).toEqual([]);
+  byModel.note("again", hashOf("7"), true, row(7), 1);
+  expect(tables()).toBe(1);
+  expect(byModel.top("again", 5)).toEqual([[[7]]]);
 });
