@@ -28,7 +28,7 @@ export class Probation {
     this.expiries = new Float64Array(slots);
   }
 
-  /** False when the key or the value's `json` does not fit a slot: the caller keeps it as an object instead. */
+  /** False when the key or the value's `json` does not fit a slot: the caller puts it in the LRU instead. */
   put(key: string, json: string, expiresAt: number): boolean {
     if (key.length > MAX_KEY_BYTES || !isAscii(key)) return false;
     const slot = this.slotOf(key);
