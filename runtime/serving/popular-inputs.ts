@@ -81,10 +81,9 @@ export class PopularInputs {
       this.kept[index]!.count = count;
       return;
     }
-    const entry = () => ({ x: x.slice(), rows, count, high: this.keys[2 * place]!, low: this.keys[2 * place + 1]! });
     if (this.kept.length < this.keep) {
       this.keptAt[place] = this.kept.length;
-      this.kept.push(entry());
+      this.kept.push(this.copyOf(place, x, rows));
       return;
     }
     // The kept counts only grow, so their least once seen bounds it from below: most asks end here.
@@ -96,8 +95,19 @@ export class PopularInputs {
     this.leastKept = leaving.count;
     if (leaving.count >= count) return;
     this.keptAt[this.find(leaving.high, leaving.low)] = -1;
-    this.kept[least] = entry();
+    this.kept[least] = this.copyOf(place, x, rows);
     this.keptAt[place] = least;
+  }
+
+  /** The input at `place` with a copy of its rows, to keep. */
+  private copyOf(place: number, x: Float32Array, rows: number): KeptInput {
+    return {
+      x: x.slice(),
+      rows,
+      count: this.counts[place]!,
+      high: this.keys[2 * place]!,
+      low: this.keys[2 * place + 1]!,
+    };
   }
 
   /** The input's place, or the empty place where it would go. */
