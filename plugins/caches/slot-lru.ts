@@ -91,7 +91,7 @@ export class SlotLru {
     // UTF-8 takes at least a byte per UTF-16 unit: this one cannot fit, and is not even encoded.
     if (keyLength === undefined || keyLength + json.length > this.slots * SLOT_BYTES) return false;
     const valueLength = this.encodeValue(json);
-    const needed = Math.max(1, Math.ceil((keyLength + valueLength) / SLOT_BYTES));
+    const needed = slotsFor(keyLength + valueLength);
     if (needed > this.slots) return this.releaseScratch(false);
     while (this.freeSlots < needed) this.remove(this.oldest);
     const head = this.allocate(needed);
@@ -182,7 +182,7 @@ export class SlotLru {
   }
 
   private slotsOf(head: number): number {
-    return Math.max(1, Math.ceil((this.keyBytes[head]! + this.valueBytes[head]!) / SLOT_BYTES));
+    return slotsFor(this.keyBytes[head]! + this.valueBytes[head]!);
   }
 
   private linkNewest(head: number): void {
@@ -288,4 +288,9 @@ export class SlotLru {
     for (let i = 0; i < length; i++) if (this.bytes[at + i] !== this.keyScratch[i]) return false;
     return true;
   }
+}
+
+/** The slots an entry of `bytes` (key and value) takes: at least one. */
+function slotsFor(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / SLOT_BYTES));
 }
