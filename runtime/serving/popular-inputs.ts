@@ -1,12 +1,4 @@
-/** An input's rows as the model took them (float32, in its feature order), kept while it is among the most asked. */
-interface KeptInput {
-  x: Float32Array;
-  rows: number;
-  count: number;
-  /** The input's place in `PopularInputs.keys`, found again after each prune. */
-  high: number;
-  low: number;
-}
+import { KeptInputs } from "./kept-inputs.ts";
 
 const EMPTY = 0;
 
@@ -26,20 +18,21 @@ export class PopularInputs {
   private readonly keptAt: Int32Array;
   private readonly mask: number;
   private used = 0;
-  private readonly kept: KeptInput[] = [];
+  private readonly kept: KeptInputs;
   /** At most the least count among `kept` once it is full. */
   private leastKept = 0;
 
   /** Counts up to twice `capacity` inputs, then keeps the `capacity` most asked; holds the rows of `keep`. */
   constructor(
     private readonly capacity: number,
-    private readonly keep: number,
+    keep: number,
   ) {
     const places = 2 ** Math.ceil(Math.log2(4 * capacity + 4));
     this.keys = new Uint32Array(2 * places);
     this.counts = new Uint32Array(places);
     this.keptAt = new Int32Array(places).fill(-1);
     this.mask = places - 1;
+    this.kept = new KeptInputs(keep);
   }
 
   /**
@@ -65,49 +58,36 @@ export class PopularInputs {
 
   /** The `n` most asked, each as rows of numbers. */
   top(n: number): number[][][] {
-    return [...this.kept]
-      .sort((a, b) => b.count - a.count)
+    const { kept } = this;
+    return Array.from({ length: kept.size }, (_, index) => index)
+      .sort((a, b) => kept.counts[b]! - kept.counts[a]!)
       .slice(0, n)
-      .map(({ x, rows }) => {
-        const width = x.length / rows;
-        return Array.from({ length: rows }, (_, row) => Array.from(x.subarray(row * width, (row + 1) * width)));
-      });
+      .map((index) => kept.rowsOf(index));
   }
 
   private keepIfAmongMost(place: number, x: Float32Array, rows: number): void {
+    const { kept } = this;
     const count = this.counts[place]!;
     const index = this.keptAt[place]!;
     if (index >= 0) {
-      this.kept[index]!.count = count;
+      kept.counts[index] = count;
       return;
     }
-    if (this.kept.length < this.keep) {
-      this.keptAt[place] = this.kept.length;
-      this.kept.push(this.copyOf(place, x, rows));
+    const high = this.keys[2 * place]!;
+    const low = this.keys[2 * place + 1]!;
+    if (kept.add(high, low, count, x, rows)) {
+      this.keptAt[place] = kept.size - 1;
       return;
     }
     // The kept counts only grow, so their least once seen bounds it from below: most asks end here.
     if (count <= this.leastKept) return;
-    let least = 0;
-    for (let i = 1; i < this.kept.length; i++) if (this.kept[i]!.count < this.kept[least]!.count) least = i;
-    const leaving = this.kept[least];
-    if (!leaving) return;
-    this.leastKept = leaving.count;
-    if (leaving.count >= count) return;
-    this.keptAt[this.find(leaving.high, leaving.low)] = -1;
-    this.kept[least] = this.copyOf(place, x, rows);
+    const least = kept.least();
+    if (least < 0) return;
+    this.leastKept = kept.counts[least]!;
+    if (this.leastKept >= count) return;
+    this.keptAt[this.find(kept.highs[least]!, kept.lows[least]!)] = -1;
+    kept.replace(least, high, low, count, x, rows);
     this.keptAt[place] = least;
-  }
-
-  /** The input at `place` with a copy of its rows, to keep. */
-  private copyOf(place: number, x: Float32Array, rows: number): KeptInput {
-    return {
-      x: x.slice(),
-      rows,
-      count: this.counts[place]!,
-      high: this.keys[2 * place]!,
-      low: this.keys[2 * place + 1]!,
-    };
   }
 
   /** The input's place, or the empty place where it would go. */
