@@ -7,7 +7,8 @@
  * of quiet after which the daemon gives freed memory back) and records the idle RSS; then drives
  * a mixed load for `--minutes` (wrk: uncached single rows over the 30 models, some batches of rows, some
  * repeated rows the cache answers; from here: /v1/events clients that drop and resume with Last-Event-ID,
- * and /v1/status, /v1/models and /metrics polled each second), sampling the daemon's RSS every `--sample`
+ * and /v1/status, /v1/models and /metrics polled each second; `--clients` picks among `events`, `run-events` and
+ * `polls`, or `none`), sampling the daemon's RSS every `--sample`
  * seconds; then stops the load and records the RSS after `--quiet` seconds without requests. Prints the
  * figures as Markdown for docs/performance.md, with where the resident bytes lie (/proc/PID/smaps_rollup:
  * anonymous memory against mapped files such as the executable and ONNX Runtime's library) and
@@ -40,8 +41,14 @@ const { values: flags } = parseArgs({
     "bun-flag": { type: "string", multiple: true, default: [] },
     binary: { type: "string" },
     bare: { type: "boolean", default: false },
+    clients: { type: "string", default: "events,run-events,polls" },
   },
 });
+const KNOWN_CLIENTS = ["events", "run-events", "polls"];
+const clientNames = flags.clients.split(",").filter((name) => name !== "none");
+for (const name of clientNames) {
+  if (!KNOWN_CLIENTS.includes(name)) throw new Error(`--clients: unknown ${name}; known: ${KNOWN_CLIENTS}, none`);
+}
 const root = resolve(import.meta.dir, "../..");
 const work = join(root, ".bench-memory");
 const home = resolve(flags.home ?? join(work, "home"));
@@ -247,7 +254,12 @@ async function poller() {
     await Bun.sleep(1000);
   }
 }
-const clients = [eventClient(), eventClient("run.,model."), poller()];
+const CLIENTS: Record<string, () => Promise<void>> = {
+  events: () => eventClient(),
+  "run-events": () => eventClient("run.,model."),
+  polls: poller,
+};
+const clients = clientNames.map((name) => CLIENTS[name]!());
 const wrkOut = await new Response(wrk.stdout).text();
 await wrk.exited;
 loadRunning = false;
@@ -276,6 +288,7 @@ const setting = [
   ...flags["bun-flag"].map((flag) => `bun ${flag}`),
   flags.bare ? "without the unit's environment" : "the unit's environment",
   ...flags.env,
+  ...(flags.clients === "events,run-events,polls" ? [] : [`clients: ${flags.clients}`]),
 ].join(", ");
 const load =
   `${flags.minutes} min: ${requests} predict requests (${non2xx} not 2xx), ${eventsRead} events, ${polls} polls; ` +
