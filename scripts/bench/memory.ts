@@ -28,6 +28,14 @@ import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { DEMO_DATA, DEMO_PROFILE } from "../../runtime/demo/demo-profile.ts";
 import { HEAP_ENVIRONMENT } from "../../runtime/systemd/unit-file.ts";
 
+/** The clients `--clients` may run beside wrk (all of them by default); their functions are defined below. */
+const CLIENTS: Record<string, () => Promise<void>> = {
+  events: () => eventClient(),
+  "run-events": () => eventClient("run.,model."),
+  polls: () => poller(),
+};
+const ALL_CLIENTS = Object.keys(CLIENTS).join(",");
+
 const { values: flags } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
@@ -41,13 +49,12 @@ const { values: flags } = parseArgs({
     "bun-flag": { type: "string", multiple: true, default: [] },
     binary: { type: "string" },
     bare: { type: "boolean", default: false },
-    clients: { type: "string", default: "events,run-events,polls" },
+    clients: { type: "string", default: ALL_CLIENTS },
   },
 });
-const KNOWN_CLIENTS = ["events", "run-events", "polls"];
 const clientNames = flags.clients.split(",").filter((name) => name !== "none");
 for (const name of clientNames) {
-  if (!KNOWN_CLIENTS.includes(name)) throw new Error(`--clients: unknown ${name}; known: ${KNOWN_CLIENTS}, none`);
+  if (!Object.hasOwn(CLIENTS, name)) throw new Error(`--clients: unknown ${name}; known: ${ALL_CLIENTS}, none`);
 }
 const root = resolve(import.meta.dir, "../..");
 const work = join(root, ".bench-memory");
@@ -254,11 +261,6 @@ async function poller() {
     await Bun.sleep(1000);
   }
 }
-const CLIENTS: Record<string, () => Promise<void>> = {
-  events: () => eventClient(),
-  "run-events": () => eventClient("run.,model."),
-  polls: poller,
-};
 const clients = clientNames.map((name) => CLIENTS[name]!());
 const wrkOut = await new Response(wrk.stdout).text();
 await wrk.exited;
@@ -288,7 +290,7 @@ const setting = [
   ...flags["bun-flag"].map((flag) => `bun ${flag}`),
   flags.bare ? "without the unit's environment" : "the unit's environment",
   ...flags.env,
-  ...(flags.clients === "events,run-events,polls" ? [] : [`clients: ${flags.clients}`]),
+  ...(flags.clients === ALL_CLIENTS ? [] : [`clients: ${flags.clients}`]),
 ].join(", ");
 const load =
   `${flags.minutes} min: ${requests} predict requests (${non2xx} not 2xx), ${eventsRead} events, ${polls} polls; ` +
