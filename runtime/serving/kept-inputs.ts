@@ -30,7 +30,7 @@ export class KeptInputs {
   /** Adds the input, copying its `rows` rows from `x`; false when all `capacity` places are taken. */
   add(high: number, low: number, count: number, x: Float32Array, rows: number): boolean {
     if (this.size === this.capacity) return false;
-    this.room[this.size] = 0;
+    // A new place has no room yet: places are only ever appended, so its `room` is still 0.
     this.replace(this.size++, high, low, count, x, rows);
     return true;
   }
