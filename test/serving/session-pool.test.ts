@@ -49,6 +49,21 @@ async function setup(dir: string, options: Partial<SessionPoolOptions> = {}) {
   return { models, pool, clock, unloaded, created, sessionOptions, ask, row };
 }
 
+/** Equal in shape, labels and keys; numbers within `tolerance` of each other. */
+function expectClose(actual: unknown, expected: unknown, tolerance: number, path = "answers"): void {
+  if (typeof expected === "number" && typeof actual === "number") {
+    if (Math.abs(actual - expected) > tolerance) expect(`${path}: ${actual}`).toBe(`${path}: ${expected}`);
+    return;
+  }
+  if (expected === null || typeof expected !== "object" || actual === null || typeof actual !== "object") {
+    expect(actual).toEqual(expected);
+    return;
+  }
+  expect(Object.keys(actual)).toEqual(Object.keys(expected));
+  for (const [key, value] of Object.entries(expected))
+    expectClose((actual as Record<string, unknown>)[key], value, tolerance, `${path}.${key}`);
+}
+
 const kept = (pool: SessionPool) => pool.loaded().map((slot) => slot.model);
 
 describe("session pool admission", () => {
@@ -186,7 +201,9 @@ describe("session pool admission", () => {
     const input = new runtime.ort.Tensor("float32", x, [rows, featureNames.length]);
     const outputs = await plain.run({ [plain.inputNames[0]!]: input });
     const description = describeModel(bytes, models.good.artifact, undefined, signatureOf(plain));
-    expect(answers).toEqual(formatOutputs(outputs, description, rows));
+    // Two intra-op threads may sum a row's trees in another order than the defaults' pool: the last of the six
+    // decimals an answer keeps can differ by one.
+    expectClose(answers, formatOutputs(outputs, description, rows), 1e-5);
     await plain.release();
     await pool.close();
   }, 60_000);
