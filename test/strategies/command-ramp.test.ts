@@ -94,15 +94,14 @@ describe("command strategy: capacity probe and staged start", () => {
     expect(beats.indexOf("start 1")).toBeGreaterThan(beats.indexOf("beat 0", beats.indexOf("beat 0") + 1));
   });
 
-  test(
-    "GPU memory read per process (a stand-in nvidia-smi): only the workers that fit gpu_memory_fraction " + "start",
-    async () => {
-      await using dir = tempDir();
-      const script = dir.write("gpu-allocate.py", allocatingTrainer);
-      // Each trainer process holds 3000 MB of a 12000 MB GPU, which other work fills by 2000 MB.
-      const standIn = dir.write(
-        "bin/nvidia-smi",
-        `#!/bin/sh
+  test("GPU memory read per process (a stand-in nvidia-smi): only the workers that fit gpu_memory_fraction " +
+    "start", async () => {
+    await using dir = tempDir();
+    const script = dir.write("gpu-allocate.py", allocatingTrainer);
+    // Each trainer process holds 3000 MB of a 12000 MB GPU, which other work fills by 2000 MB.
+    const standIn = dir.write(
+      "bin/nvidia-smi",
+      `#!/bin/sh
 trainers=$(for p in /proc/[0-9]*; do
   tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q gpu-allocate.py && echo "\${p#/proc/}"
 done)
@@ -111,34 +110,35 @@ case "$1" in
   --query-gpu=*) echo "$((2000 + 3000 * $(echo $trainers | wc -w))), 12000" ;;
 esac
 `,
-      );
-      chmodSync(standIn, 0o755);
-      const capacity = runCapacity({
-        memoryReserveMb: 64,
-        gpuMemoryFraction: 0.9,
-        maxPauseMs: 60_000,
-        hostRoot: "/",
-        toolPath: join(dir.path, "bin"),
-      });
-      const started = run(
-        dir.path,
-        { command: [python, script], workers: 4, params: { mb: 10, beats: 8 } },
-        4096,
-        capacity,
-      );
-      await started.done;
-      expect(started.ramp()[0]).toMatch(
-        new RegExp(
-          String.raw`^started 2 of 4 workers: each needs ~\d+ MB and ~2\.9 GB of GPU memory, .* free; ` +
-            String.raw`a 3rd would pass gpu_memory_fraction 0\.9 of 11\.7 GB GPU memory$`,
-        ),
-      );
-      expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({
-        started: 2,
-        gpu_need_mb: 3000,
-      });
-    },
-  );
+    );
+    chmodSync(standIn, 0o755);
+    const capacity = runCapacity({
+      memoryReserveMb: 64,
+      gpuMemoryFraction: 0.9,
+      maxPauseMs: 60_000,
+      hostRoot: "/",
+      toolPath: join(dir.path, "bin"),
+    });
+    const started = run(
+      dir.path,
+      // Beating for 10 s, the first workers still run when the ramp decides on the 3rd: one that had ended
+      // would have given its GPU memory back, and a 3rd would fit.
+      { command: [python, script], workers: 4, params: { mb: 10, beats: 40 } },
+      4096,
+      capacity,
+    );
+    await started.done;
+    expect(started.ramp()[0]).toMatch(
+      new RegExp(
+        String.raw`^started 2 of 4 workers: each needs ~\d+ MB and ~2\.9 GB of GPU memory, .* free; ` +
+          String.raw`a 3rd would pass gpu_memory_fraction 0\.9 of 11\.7 GB GPU memory$`,
+      ),
+    );
+    expect(started.events.find((event) => event.type === "run.ramp")!.data).toMatchObject({
+      started: 2,
+      gpu_need_mb: 3000,
+    });
+  }, 60_000);
 
   test("a first worker that ends before its second heartbeat ends the probe; the others still start", async () => {
     await using dir = tempDir();
