@@ -123,10 +123,13 @@ export type EventPayloads = {
   "governor.max_pause": RunRef & { paused_ms: number };
   "governor.sparing_core": { reason: string; threads_per_run?: number };
   "governor.core_returned": { after: string; runs: number };
-  /** The latency guard took a training thread away (threads_per_run 0: runs paused); the figures in ms. */
-  "governor.throttled": LatencyFigures & { threads_per_run: number; runs: number; reason: string };
+  /**
+   * The latency guard took a training thread away, or past one thread a share of the time (`duty`: 0.75, 0.5, 0.25);
+   * threads_per_run 0: runs paused. The figures in ms.
+   */
+  "governor.throttled": LatencyFigures & { threads_per_run: number; duty?: number; runs: number; reason: string };
   /** It gave one back (threads_per_run absent: all), or lifted its hold once no run trained. */
-  "governor.released": LatencyFigures & { threads_per_run?: number; runs: number; reason: string };
+  "governor.released": LatencyFigures & { threads_per_run?: number; duty?: number; runs: number; reason: string };
   "trigger.fired": { job: string; reason: string; keys: Array<string | null> | "all" };
   "trigger.scored": JobKey & { metric: string; value: number; rows: number; bad: boolean; [field: string]: unknown };
   "run.starting": JobKey & { reason: string };

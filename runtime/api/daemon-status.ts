@@ -73,6 +73,7 @@ function governorStatus(governor: Governor, limits: Profile["governor"]): Daemon
     latency_guard: {
       enabled: state.latency.enabled,
       threads_per_run: state.latency.threadsPerRun ?? null,
+      duty: state.latency.duty ?? null,
       reason: state.latency.reason,
       p99_ms: state.latency.p99Ms ?? null,
       target_ms: state.latency.targetMs ?? null,

@@ -46,6 +46,13 @@ const LatencyGuardStatus = v.pipe(
       v.nullable(Count),
       v.description("Threads each run may train on while the guard holds some back; 0: runs paused; null: no hold."),
     ),
+    duty: v.pipe(
+      v.nullable(v.number()),
+      v.description(
+        "The share of each 2 s a run on one thread trains while the guard holds it to part of the time (0.75, 0.5 " +
+          "or 0.25; it rests the rest, not paused); null: all the time.",
+      ),
+    ),
     reason: v.pipe(Text, v.description("Why threads are held back now; empty when none are.")),
     p99_ms: v.pipe(
       v.nullable(v.number()),

@@ -9,8 +9,8 @@ export const LatencyGuardSchema = v.strictObject({
     v.pipe(
       v.boolean(),
       doc(
-        "While runs train, the daemon watches how late its own thread answers, and takes training threads away (down " +
-          "to pausing the run) while that passes the target.",
+        "While runs train, the daemon watches how late its own thread answers, and takes training threads away (then " +
+          "rests the last one part of the time, down to pausing the run) while that passes the target.",
       ),
     ),
     true,
@@ -45,8 +45,9 @@ export const LatencyGuardSchema = v.strictObject({
       v.minValue(1),
       doc(
         "Windows read together: once the p99 over the latest pause_after windows passes the target, one thread or " +
-          "trainer is taken away; once it stays under 0.7× the target as long, one is given back (a release taken " +
-          "back soon after waits twice as long next time, up to 16×).",
+          "trainer is taken away (past the last one: it trains 75, 50, then 25 % of each 2 s, then the run pauses); " +
+          "once it stays under 0.7× the target as long, one step is given back (a release taken back soon after " +
+          "waits twice as long next time, up to 16×).",
       ),
     ),
     2,

@@ -1,4 +1,5 @@
 import type { Events } from "../events/bus.ts";
+import { DutyCycle, realSchedule, type Schedule } from "./duty-cycle.ts";
 import { admitOnGpu, gpuIsCalm, gpuOverReason } from "./gpu-limits.ts";
 import { type GuardState, GuardThrottle } from "./guard-throttle.ts";
 import type { LatencyGuardSettings, LatencyWindow } from "./latency-guard.ts";
@@ -90,15 +91,23 @@ export class Governor {
   /** The latency guard's threads per run, taken away while training slows the daemon's answers. */
   private readonly throttle: GuardThrottle;
 
+  /** Rests runs between training stretches while the guard holds them to part of the time. */
+  private readonly dutyCycle: DutyCycle;
+
   constructor(
     private limits: GovernorLimits,
     private readonly events: Events = { emit() {} },
+    schedule: Schedule = realSchedule,
   ) {
+    this.dutyCycle = new DutyCycle(() => this.applyAll(), schedule);
     this.throttle = new GuardThrottle(limits.latencyGuard, events, {
       runs: () => [...this.runs.values()],
       ungovernedRuns: () => this.ungoverned.size,
       threadsOf: (run) => Math.min(run.threadsInUse?.() ?? 1, this.threadsPerRun() ?? Infinity),
-      apply: () => this.applyAll(),
+      apply: () => {
+        this.dutyCycle.set(this.throttle.duty);
+        this.applyAll();
+      },
     });
   }
 
@@ -233,12 +242,14 @@ export class Governor {
 
   /**
    * Each run paused while the readings or the latency guard want it, on the threads that sparing a core and
-   * the guard leave it; a run paused now keeps the time it was first paused, for max_pause.
+   * the guard leave it (none while it rests between training stretches); a run paused now keeps the time it was
+   * first paused, for max_pause.
    */
   private applyAll(): void {
     const paused = this.pausing.active || this.throttle.threadsPerRun === 0;
     const limits = [this.threadsPerRun(), this.throttle.threadsPerRun || undefined].filter((n) => n !== undefined);
-    const allowed = limits.length ? Math.min(...limits) : undefined;
+    // Resting is not a pause: the run stays "running" and counts no time toward max_pause.
+    const allowed = !this.dutyCycle.training ? 0 : limits.length ? Math.min(...limits) : undefined;
     for (const run of this.runs.values()) {
       if (!paused) run.pausedSince = undefined;
       else run.pausedSince ??= this.latest?.at;

@@ -14,6 +14,8 @@ export interface GuardState {
   enabled: boolean;
   /** Threads each run may train on; undefined: no limit; 0: runs paused. */
   threadsPerRun?: number;
+  /** The share of each period a run on one thread trains, resting the rest; undefined: all the time. */
+  duty?: number;
   /** Why threads are held back now; empty when none are. */
   reason: string;
   /** The latest window: its p99, the target it was held to and the idle p99 behind that target. */
@@ -33,11 +35,19 @@ interface ThrottleParts {
   apply(): void;
 }
 
+/**
+ * The steps between one training thread and a pause: the share of each period that thread trains. On a 2-vCPU VM a
+ * training thread that stays on a core makes each request woken on that core wait for it; resting part of the time
+ * spares the requests that arrive meanwhile.
+ */
+export const DUTY_STEPS: readonly number[] = [0.75, 0.5, 0.25];
+
 const ms = (value: number | undefined) => (value === undefined ? "-" : `${value.toFixed(value < 10 ? 2 : 1)} ms`);
 
 /**
  * The latency guard's hold on runs: one threads-per-run allowance for all of them, lowered one thread at a
- * time (to 0: paused) while the guard finds training slows the daemon's answers, raised as they calm down.
+ * time, then from one thread through the duty steps (training 75, 50, 25 % of the time) to 0 (paused) while the
+ * guard finds training slows the daemon's answers, raised the same way as they calm down.
  * It outlives a run, so back-to-back runs start where the last one left, and is lifted once no run has
  * trained for pause_after windows.
  */
@@ -45,6 +55,8 @@ export class GuardThrottle {
   private readonly guard: LatencyGuard;
   private settings?: LatencyGuardSettings;
   threadsPerRun?: number;
+  /** The index in DUTY_STEPS while runs train on one thread part of the time. */
+  private dutyStep?: number;
   private reason = "";
   private latest?: { window: LatencyWindow; verdict?: LatencyVerdict };
   private windowsWithoutRuns = 0;
@@ -75,6 +87,7 @@ export class GuardThrottle {
     return {
       enabled: settings?.enabled ?? false,
       threadsPerRun: this.threadsPerRun,
+      duty: this.duty,
       reason: this.reason,
       p99Ms: window?.p99Ms,
       targetMs: verdict ? verdict.targetMs : wouldBe,
@@ -102,18 +115,28 @@ export class GuardThrottle {
     else if (verdict.action === "release") this.giveBack(runs, verdict);
   }
 
+  /** The share of each period runs on one thread train; undefined: all the time. */
+  get duty(): number | undefined {
+    return this.dutyStep === undefined ? undefined : DUTY_STEPS[this.dutyStep];
+  }
+
   private take(runs: GovernedRun[], verdict: LatencyVerdict): void {
     const most = Math.max(...runs.map((run) => Math.min(this.parts.threadsOf(run), this.threadsPerRun ?? Infinity)));
-    this.threadsPerRun = Math.max(0, most - 1);
-    const now = this.threadsPerRun === 0 ? "runs paused" : `runs train on ${this.threadsPerRun} thread(s)`;
+    if (most > 1) this.threadsPerRun = most - 1;
+    else {
+      const step = this.dutyStep === undefined ? 0 : this.dutyStep + 1;
+      this.threadsPerRun = step < DUTY_STEPS.length ? 1 : 0;
+      this.dutyStep = step < DUTY_STEPS.length ? step : undefined;
+    }
     const target =
       this.settings!.p99Ms !== undefined ? "p99_ms" : `${this.settings!.factor}× idle p99 ${ms(verdict.idleP99Ms)}`;
     const over = `serving delay p99 ${ms(verdict.p99Ms)} > ${ms(verdict.targetMs)} (${target})`;
-    this.reason = `${over} for ${this.windows(verdict)}: ${now}`;
+    this.reason = `${over} for ${this.windows(verdict)}: ${this.hold()}`;
     this.parts.apply();
     this.events.emit("governor.throttled", {
       ...this.figures(verdict),
       threads_per_run: this.threadsPerRun,
+      ...(this.duty === undefined ? {} : { duty: this.duty }),
       runs: runs.length,
       reason: this.reason,
     });
@@ -122,30 +145,44 @@ export class GuardThrottle {
   private giveBack(runs: GovernedRun[], verdict: LatencyVerdict): void {
     // Counted as take() counts them, under a spared core: past what that leaves, a thread more changes nothing.
     const most = Math.max(...runs.map((run) => this.parts.threadsOf(run)));
-    const next = (this.threadsPerRun ?? most) + 1;
-    this.threadsPerRun = next >= most ? undefined : next;
+    if (this.threadsPerRun === 0) {
+      this.threadsPerRun = 1;
+      this.dutyStep = DUTY_STEPS.length - 1;
+    } else if (this.dutyStep !== undefined) {
+      this.dutyStep = this.dutyStep > 0 ? this.dutyStep - 1 : undefined;
+      if (this.dutyStep === undefined && most <= 1) this.threadsPerRun = undefined;
+    } else {
+      const next = (this.threadsPerRun ?? most) + 1;
+      this.threadsPerRun = next >= most ? undefined : next;
+    }
     const under = `${ms(verdict.targetMs! * RELEASE_BELOW)} (${RELEASE_BELOW}× the target ${ms(verdict.targetMs)})`;
     const calm =
       verdict.p99Ms === undefined || verdict.answers < MIN_ANSWERS
         ? `fewer than ${MIN_ANSWERS} answers a window for ${this.windows(verdict)}`
         : `serving delay p99 ${ms(verdict.p99Ms)} < ${under} for ${this.windows(verdict)}`;
-    const now =
-      this.threadsPerRun === undefined
-        ? "runs train on all their threads"
-        : `runs train on ${this.threadsPerRun} thread(s)`;
-    this.reason = this.threadsPerRun === undefined ? "" : `${calm}: ${now}`;
+    this.reason = this.threadsPerRun === undefined ? "" : `${calm}: ${this.hold()}`;
     this.parts.apply();
     const data = {
       ...this.figures(verdict),
       threads_per_run: this.threadsPerRun,
+      ...(this.duty === undefined ? {} : { duty: this.duty }),
       runs: runs.length,
-      reason: `${calm}: ${now}`,
+      reason: `${calm}: ${this.hold()}`,
     };
     this.events.emit("governor.released", data);
   }
 
+  /** `runs train on 2 thread(s)`, `runs train on 1 thread(s) 50 % of the time`, `runs paused`. */
+  private hold(): string {
+    if (this.threadsPerRun === undefined) return "runs train on all their threads";
+    if (this.threadsPerRun === 0) return "runs paused";
+    const part = this.duty === undefined ? "" : ` ${Math.round(this.duty * 100)} % of the time`;
+    return `runs train on ${this.threadsPerRun} thread(s)${part}`;
+  }
+
   private lift(p99Ms: number | undefined, why: string): void {
     this.threadsPerRun = undefined;
+    this.dutyStep = undefined;
     this.reason = "";
     this.windowsWithoutRuns = 0;
     this.parts.apply();

@@ -57,6 +57,11 @@ export function registerDeviceMetrics(
       () => guard().threads_per_run ?? undefined,
     ],
     [
+      "edgetrain_latency_guard_duty_ratio",
+      "Share of the time a run on one thread trains while the latency guard holds it to part of it; absent otherwise.",
+      () => guard().duty ?? undefined,
+    ],
+    [
       "edgetrain_home_disk_free_bytes",
       "Free space on the disk of the home, to the daemon's user.",
       () => disk()?.freeBytes,

@@ -93,7 +93,10 @@ export interface PauseState {
 }
 
 export interface TrainingThreads {
-  /** Threads the run may train on now; undefined: as many as it has. Never below 1. */
+  /**
+   * Threads the run may train on now; undefined: as many as it has. 0 while the latency guard rests the run between
+   * training stretches: no thread trains, yet the run is not paused (checkpoint() waits through it).
+   */
   readonly allowed: number | undefined;
   /** Calls `listener` on every change; returns a function that unsubscribes. */
   subscribe(listener: (allowed: number | undefined) => void): () => void;

@@ -1,6 +1,9 @@
 import type { TrainingThreads } from "../plugin-api.ts";
 
-/** How many of a run's threads may train: the governor sets it, strategies and checkpoint(worker) follow it. */
+/**
+ * How many of a run's threads may train: the governor sets it, strategies and checkpoint(worker) follow it. 0 while
+ * the latency guard rests the run between training stretches.
+ */
 export class ThreadAllowance implements TrainingThreads {
   private value: number | undefined;
   private used: number | undefined;
@@ -13,7 +16,7 @@ export class ThreadAllowance implements TrainingThreads {
   }
 
   set(allowed: number | undefined): void {
-    const next = allowed === undefined ? undefined : Math.max(1, allowed);
+    const next = allowed === undefined ? undefined : Math.max(0, allowed);
     if (next === this.value) return;
     this.value = next;
     for (const listener of this.listeners) listener(next);

@@ -363,7 +363,13 @@ const BUSY_S = 20;
 const FLEET_TREES = 3000;
 const token = readFileSync(join(home, "api.token"), "utf8").trim();
 const authorized = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-type Guard = { enabled: boolean; threads_per_run: number | null; p99_ms: number | null; target_ms: number | null };
+type Guard = {
+  enabled: boolean;
+  threads_per_run: number | null;
+  duty: number | null;
+  p99_ms: number | null;
+  target_ms: number | null;
+};
 type Status = {
   running: number;
   profile: { loaded_at: string };
@@ -422,12 +428,13 @@ async function pairs(load: Load, start: () => Promise<void>, stop: () => Promise
     const progressAfter = training ? await fleetProgress() : 0;
     const { governor } = await status();
     const guardHold = governor.latency_guard.threads_per_run;
+    const share = governor.latency_guard.duty === null ? "" : ` ${governor.latency_guard.duty * 100} %`;
     const hold = governor.paused
       ? "paused"
       : guardHold === 0
         ? "paused by the guard"
         : guardHold !== null
-          ? `guard ${guardHold} thread`
+          ? `guard ${guardHold} thread${share}`
           : governor.sparing_core
             ? "core spared"
             : "all";

@@ -72,6 +72,7 @@ export const STATUS: DaemonStatus = {
     latency_guard: {
       enabled: true,
       threads_per_run: null,
+      duty: null,
       reason: "",
       p99_ms: 1.2,
       target_ms: 3,

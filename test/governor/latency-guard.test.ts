@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { LatencyGuardSchema } from "../../runtime/config/latency-guard-schema.ts";
+import type { Schedule } from "../../runtime/governor/duty-cycle.ts";
 import { Governor } from "../../runtime/governor/governor.ts";
 import { LatencyGuard, type LatencyGuardSettings, type LatencyWindow } from "../../runtime/governor/latency-guard.ts";
 import { LatencyHistogram } from "../../runtime/governor/latency-histogram.ts";
@@ -124,6 +125,32 @@ const sample = (predictionsPerSecond = 0): Sample => ({
   predictionsPerSecond,
 });
 
+/** Timers stepped by hand: the governor's duty cycle schedules one at a time. */
+function manualSchedule() {
+  let next: (() => void) | undefined;
+  let latestMs = 0;
+  const schedule: Schedule = (run, ms) => {
+    next = run;
+    latestMs = ms;
+    return () => {
+      if (next === run) next = undefined;
+    };
+  };
+  return {
+    schedule,
+    pending: () => next !== undefined,
+    /** The latest timer's delay. */
+    get ms() {
+      return latestMs;
+    },
+    fire: () => {
+      const run = next;
+      next = undefined;
+      run?.();
+    },
+  };
+}
+
 /** A governed run with `threads` threads, its pause switch and thread allowance as the runner gives them. */
 function governedRun(threads: number) {
   const pause = new PauseSwitch();
@@ -140,78 +167,128 @@ function governedRun(threads: number) {
 }
 
 describe("the governor under the latency guard (injected windows)", () => {
-  test("takes threads one at a time down to pausing, refuses new runs while paused, and gives them back", () => {
-    const events: Array<{ type: string; data: Record<string, unknown> }> = [];
-    const governor = new Governor(limits, {
-      emit: (type, data) =>
-        void (type.startsWith("governor.") && type !== "governor.reading" && events.push({ type, data })),
-    });
-    governor.observe(sample());
-    governor.observeLatency(window(2)); // idle: target 3 ms from now on
-    expect(governor.state.latency).toMatchObject({ enabled: true, threadsPerRun: undefined, idleP99Ms: 2, p99Ms: 2 });
-    const { run, pause, allowance } = governedRun(2);
-    governor.register("run-1", run);
-    for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
-    expect(allowance.allowed).toBe(1);
-    expect(pause.paused).toBe(false);
-    expect(governor.state.latency).toMatchObject({ threadsPerRun: 1, p99Ms: 4, targetMs: 3, idleP99Ms: 2 });
-    const reason =
-      "serving delay p99 4.00 ms > 3.00 ms (1.5× idle p99 2.00 ms) for 2 windows of 5 s: runs train on 1 thread(s)";
-    expect(governor.state.latency.reason).toBe(reason);
-    for (let i = 0; i < 2; i++) governor.observeLatency(window(3.5));
-    expect(pause.paused).toBe(true);
-    expect(governor.state.latency.threadsPerRun).toBe(0);
-    expect(governor.state.paused).toBe(false); // the readings do not pause anything
-    expect(governor.admit()).toEqual({
-      ok: false,
-      reason: `the latency guard holds runs paused: ${governor.state.latency.reason}`,
-    });
-    // Calm: back to one thread, then all of them.
-    for (let i = 0; i < 2; i++) governor.observeLatency(window(1.5));
-    expect([pause.paused, allowance.allowed]).toEqual([false, 1]);
-    expect(governor.admit()).toEqual({ ok: true });
-    for (let i = 0; i < 2; i++) governor.observeLatency(window(1.5));
-    expect(allowance.allowed).toBeUndefined();
-    expect(governor.state.latency).toMatchObject({ threadsPerRun: undefined, reason: "" });
-    expect(events.map((e) => [e.type, e.data.threads_per_run])).toEqual([
-      ["governor.throttled", 1],
-      ["governor.throttled", 0],
-      ["governor.released", 1],
-      ["governor.released", undefined],
-    ]);
-    expect(events[0]!.data).toEqual({
-      p99_ms: 4,
-      target_ms: 3,
-      idle_p99_ms: 2,
-      windows: 2,
-      window_s: 5,
-      threads_per_run: 1,
-      runs: 1,
-      reason,
-    });
-    expect(events[3]!.data.reason).toBe(
-      "serving delay p99 1.50 ms < 2.10 ms (0.7× the target 3.00 ms) for 2 windows of 5 s: runs train on all their " +
-        "threads",
-    );
-  });
+  test(
+    "takes threads one at a time, then rests the last one part of the time, down to pausing; refuses new runs " +
+      "while paused, and gives them back the same way",
+    () => {
+      const events: Array<{ type: string; data: Record<string, unknown> }> = [];
+      const timers = manualSchedule();
+      const governor = new Governor(
+        limits,
+        {
+          emit: (type, data) =>
+            void (type.startsWith("governor.") && type !== "governor.reading" && events.push({ type, data })),
+        },
+        timers.schedule,
+      );
+      governor.observe(sample());
+      governor.observeLatency(window(2)); // idle: target 3 ms from now on
+      expect(governor.state.latency).toMatchObject({ enabled: true, threadsPerRun: undefined, idleP99Ms: 2, p99Ms: 2 });
+      const { run, pause, allowance } = governedRun(2);
+      governor.register("run-1", run);
+      for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+      expect(allowance.allowed).toBe(1);
+      expect(pause.paused).toBe(false);
+      expect(governor.state.latency).toMatchObject({ threadsPerRun: 1, p99Ms: 4, targetMs: 3, idleP99Ms: 2 });
+      const reason =
+        "serving delay p99 4.00 ms > 3.00 ms (1.5× idle p99 2.00 ms) for 2 windows of 5 s: runs train on 1 thread(s)";
+      expect(governor.state.latency.reason).toBe(reason);
+      expect(timers.pending()).toBe(false);
+      // Past one thread: that thread trains 75 % of each 2 s, then 50 %, then 25 %, resting (not paused) between.
+      for (const [duty, trainMs] of [
+        [0.75, 1500],
+        [0.5, 1000],
+        [0.25, 500],
+      ] as const) {
+        for (let i = 0; i < 2; i++) governor.observeLatency(window(3.5));
+        expect(governor.state.latency).toMatchObject({ threadsPerRun: 1, duty });
+        expect(governor.state.latency.reason).toEndWith(`runs train on 1 thread(s) ${duty * 100} % of the time`);
+        expect([pause.paused, allowance.allowed, timers.ms]).toEqual([false, 1, trainMs]);
+        timers.fire(); // the training stretch ends: no thread trains, and the run is not paused
+        expect([pause.paused, allowance.allowed, timers.ms]).toEqual([false, 0, 2000 - trainMs]);
+        expect(governor.admit()).toEqual({ ok: true });
+        timers.fire();
+        expect(allowance.allowed).toBe(1);
+      }
+      for (let i = 0; i < 2; i++) governor.observeLatency(window(3.5));
+      expect(pause.paused).toBe(true);
+      expect(timers.pending()).toBe(false);
+      expect(governor.state.latency).toMatchObject({ threadsPerRun: 0, duty: undefined });
+      expect(governor.state.paused).toBe(false); // the readings do not pause anything
+      expect(governor.admit()).toEqual({
+        ok: false,
+        reason: `the latency guard holds runs paused: ${governor.state.latency.reason}`,
+      });
+      // Calm: back through the shares of the time to one thread, then all of them.
+      for (const duty of [0.25, 0.5, 0.75]) {
+        for (let i = 0; i < 2; i++) governor.observeLatency(window(1.5));
+        expect([pause.paused, allowance.allowed, governor.state.latency.duty]).toEqual([false, 1, duty]);
+      }
+      for (let i = 0; i < 2; i++) governor.observeLatency(window(1.5));
+      expect([pause.paused, allowance.allowed, governor.state.latency.duty, timers.pending()]).toEqual([
+        false,
+        1,
+        undefined,
+        false,
+      ]);
+      expect(governor.admit()).toEqual({ ok: true });
+      for (let i = 0; i < 2; i++) governor.observeLatency(window(1.5));
+      expect(allowance.allowed).toBeUndefined();
+      expect(governor.state.latency).toMatchObject({ threadsPerRun: undefined, reason: "" });
+      expect(events.map((e) => [e.type, e.data.threads_per_run, e.data.duty])).toEqual([
+        ["governor.throttled", 1, undefined],
+        ["governor.throttled", 1, 0.75],
+        ["governor.throttled", 1, 0.5],
+        ["governor.throttled", 1, 0.25],
+        ["governor.throttled", 0, undefined],
+        ["governor.released", 1, 0.25],
+        ["governor.released", 1, 0.5],
+        ["governor.released", 1, 0.75],
+        ["governor.released", 1, undefined],
+        ["governor.released", undefined, undefined],
+      ]);
+      expect(events[0]!.data).toEqual({
+        p99_ms: 4,
+        target_ms: 3,
+        idle_p99_ms: 2,
+        windows: 2,
+        window_s: 5,
+        threads_per_run: 1,
+        runs: 1,
+        reason,
+      });
+      expect(events.at(-1)!.data.reason).toBe(
+        "serving delay p99 1.50 ms < 2.10 ms (0.7× the target 3.00 ms) for 2 windows of 5 s: runs train on all " +
+          "their threads",
+      );
+    },
+  );
 
   test(
     "the guard works on top of a spared core, its pause counts for max_pause, and its hold is lifted once no run " +
       "trains",
     () => {
-      const governor = new Governor({
-        ...limits,
-        spareCorePredictionsPerSecond: 100,
-        pauseAfter: 1,
-        maxPauseMs: 3000,
-        latencyGuard: { ...settings, p99Ms: 3 },
-      });
+      const governor = new Governor(
+        {
+          ...limits,
+          spareCorePredictionsPerSecond: 100,
+          pauseAfter: 1,
+          maxPauseMs: 3000,
+          latencyGuard: { ...settings, p99Ms: 3 },
+        },
+        undefined,
+        manualSchedule().schedule,
+      );
       const first = governedRun(2);
       governor.register("run-1", first.run);
       governor.observe(sample(500)); // a core spared: one thread of two
       expect(first.allowance.allowed).toBe(1);
+      // One thread was training: it trains a share of the time, smaller at each step, then the run pauses.
+      for (const duty of [0.75, 0.5, 0.25]) {
+        for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
+        expect([first.pause.paused, first.allowance.allowed, governor.state.latency.duty]).toEqual([false, 1, duty]);
+      }
       for (let i = 0; i < 2; i++) governor.observeLatency(window(4));
-      // One thread was training, so taking one pauses the run.
       expect(first.pause.paused).toBe(true);
       for (let i = 0; i < 2; i++) governor.observe(sample(500));
       expect(first.ended()).toBe(0);

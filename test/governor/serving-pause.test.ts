@@ -186,15 +186,22 @@ test("a real daemon's latency guard takes a training run's threads away one at a
   await waitUntil(() => decisions.filter((event) => event.type === "governor.released").length >= 2, 5000);
   listening.abort();
   await reading;
-  // Two threads: taken one at a time (2 → 1 → paused), and given back the same way.
-  const steps = decisions.map((event) => [event.type, event.data.threads_per_run]);
-  expect(steps.slice(0, 2)).toEqual([
-    ["governor.throttled", 1],
-    ["governor.throttled", 0],
+  // Two threads: taken one at a time, the last one rested a growing share of the time (2 → 1 → 75, 50, 25 % of
+  // the time → paused), and given back the same way.
+  const steps = decisions.map((event) => [event.type, event.data.threads_per_run, event.data.duty]);
+  expect(steps.slice(0, 5)).toEqual([
+    ["governor.throttled", 1, undefined],
+    ["governor.throttled", 1, 0.75],
+    ["governor.throttled", 1, 0.5],
+    ["governor.throttled", 1, 0.25],
+    ["governor.throttled", 0, undefined],
   ]);
-  expect(steps.slice(-2)).toEqual([
-    ["governor.released", 1],
-    ["governor.released", undefined],
+  expect(steps.slice(-5)).toEqual([
+    ["governor.released", 1, 0.25],
+    ["governor.released", 1, 0.5],
+    ["governor.released", 1, 0.75],
+    ["governor.released", 1, undefined],
+    ["governor.released", undefined, undefined],
   ]);
   expect(decisions[0]!.data).toMatchObject({ target_ms: 0.001, windows: 1, window_s: 0.4, runs: 1 });
   expect(decisions[0]!.data.p99_ms).toBeGreaterThan(0.001);

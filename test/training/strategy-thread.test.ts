@@ -197,6 +197,61 @@ test("pause holds a threaded run at its next checkpoint; cancel ends it as cance
   }
 }, 30_000);
 
+test("a thread allowance of 0 rests a threaded run at its next checkpoint without pausing it", async () => {
+  await using dir = tempDir();
+  const file = dir.write(
+    "steps.ts",
+    `export default { kind: "strategy", name: "steps", version: "1.0.0", options: ({ v }) => v.object({}),
+    setup: (ctx) => ({ train: async (request) => {
+      for (let step = 1; step <= 1000; step++) {
+        await request.checkpoint();
+        request.progress.update(step, 1000);
+        await Bun.sleep(40);
+      }
+      return { artifact: ctx.libraries.writeAtomically(request.runDir + "/model.onnx", "x"), metrics: {} };
+    } }) };`,
+  );
+  const threads = new ThreadAllowance();
+  const pause = new PauseSwitch();
+  const paused: boolean[] = [];
+  pause.subscribe((state) => paused.push(state));
+  const progress: number[] = [];
+  const abort = new AbortController();
+  const running = runStrategyInThread(
+    {
+      plugin: { name: "steps", source: file },
+      options: {},
+      paths: pathsIn(dir.path),
+      stateFile: join(dir.path, "none.db"),
+      storeName: "strategy/steps",
+      job: "steps",
+      runDir: dir.path,
+      priority: { class: "normal" as const, nice: 0 },
+      wantHeldOut: false,
+      now: Date.now(),
+    },
+    {
+      logger: silentLogger,
+      events: { emit() {} },
+      progress: { update: (done) => void progress.push(done) },
+      pause,
+      threads,
+      signal: abort.signal,
+    },
+  );
+  await waitUntil(() => progress.length >= 2);
+  threads.set(0);
+  await Bun.sleep(150);
+  const held = progress.length;
+  await Bun.sleep(300);
+  expect(progress.length).toBe(held);
+  threads.set(1);
+  await waitUntil(() => progress.length > held + 1);
+  expect(paused).toEqual([]);
+  abort.abort("cancelled by test");
+  await running.catch(() => {});
+}, 30_000);
+
 test("a strategy's failure comes back with its message, and a data error with its text", async () => {
   await using dir = tempDir();
   const thrown = await setUp(dir, '{ fail: "the sensor file is empty" }');

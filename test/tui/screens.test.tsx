@@ -162,7 +162,12 @@ describe("TUI: the latency guard", () => {
       () => frame(screen).includes("latency guard: 1 thread(s) per run (p99 4.2 ms, target 3.0 ms)"),
       5000,
     );
-    guard = { ...guard, threads_per_run: 0 };
+    guard = { ...guard, duty: 0.5 };
+    await waitUntil(
+      () => frame(screen).includes("latency guard: 1 thread 50 % of the time (p99 4.2 ms, target 3.0 ms)"),
+      5000,
+    );
+    guard = { ...guard, threads_per_run: 0, duty: null };
     await waitUntil(() => frame(screen).includes("latency guard: runs paused (p99 4.2 ms, target 3.0 ms)"), 5000);
   }, 30_000);
 });

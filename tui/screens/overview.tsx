@@ -12,7 +12,12 @@ const ms = (value: number | null) => (value === null ? "-" : `${value.toFixed(1)
 function LatencyGuard({ guard }: { guard: GuardStatus }) {
   const color = useColor();
   if (guard.threads_per_run !== null) {
-    const hold = guard.threads_per_run === 0 ? "runs paused" : `${guard.threads_per_run} thread(s) per run`;
+    const hold =
+      guard.threads_per_run === 0
+        ? "runs paused"
+        : guard.duty !== null
+          ? `1 thread ${Math.round(guard.duty * 100)} % of the time`
+          : `${guard.threads_per_run} thread(s) per run`;
     const figures = `p99 ${ms(guard.p99_ms)}, target ${ms(guard.target_ms)}`;
     return <Text color={color("magenta")}>{` · latency guard: ${hold} (${figures})`}</Text>;
   }
