@@ -30,7 +30,7 @@ export function foreignModel(kind: ForeignKind): ForeignModel | string {
   return JSON.parse(run.stdout.toString()) as ForeignModel;
 }
 
-/** Each value of `actual` within `tolerance` of `expected`, however deeply nested. */
+/** Each value of `actual` within `tolerance` of `expected`, however deeply nested in arrays and objects. */
 export function closeTo(actual: unknown, expected: unknown, tolerance = 1e-5): boolean {
   if (Array.isArray(expected))
     return (
@@ -39,6 +39,16 @@ export function closeTo(actual: unknown, expected: unknown, tolerance = 1e-5): b
       expected.every((e, i) => closeTo(actual[i], e, tolerance))
     );
   if (typeof expected === "number") return typeof actual === "number" && Math.abs(actual - expected) <= tolerance;
+  if (expected !== null && typeof expected === "object") {
+    if (actual === null || typeof actual !== "object" || Array.isArray(actual)) return false;
+    const keys = Object.keys(expected);
+    return (
+      keys.length === Object.keys(actual).length &&
+      keys.every((key) =>
+        closeTo((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], tolerance),
+      )
+    );
+  }
   return actual === expected;
 }
 
