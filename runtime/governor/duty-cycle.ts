@@ -15,7 +15,8 @@ export const DUTY_PERIOD_MS = 2000;
 
 /**
  * Training for `share` of each period and resting for the rest: the steps between one training thread and a
- * pause. `onPhase` is called at each change between training and resting.
+ * pause. `onPhase` is called at each change the timer makes between training and resting; `set` calls nothing, as
+ * its caller applies the new state itself.
  */
 export class DutyCycle {
   private cancel?: () => void;
@@ -39,16 +40,17 @@ export class DutyCycle {
     this.cancel?.();
     this.cancel = undefined;
     this.share = share;
-    this.phase(true);
+    this.trainingNow = true;
+    this.scheduleNext();
   }
 
-  private phase(training: boolean): void {
-    if (this.trainingNow !== training) {
-      this.trainingNow = training;
-      this.onPhase(training);
-    }
+  private scheduleNext(): void {
     if (this.share === undefined) return;
-    const ms = (training ? this.share : 1 - this.share) * this.periodMs;
-    this.cancel = this.schedule(() => this.phase(!training), ms);
+    const ms = (this.trainingNow ? this.share : 1 - this.share) * this.periodMs;
+    this.cancel = this.schedule(() => {
+      this.trainingNow = !this.trainingNow;
+      this.onPhase(this.trainingNow);
+      this.scheduleNext();
+    }, ms);
   }
 }
