@@ -5,7 +5,8 @@
  * `--skip-training` leaves out the rows measured while training runs (section 3), which take most of
  * the time, and the activations under load (section 4), whose versions those runs train. `--training-only`
  * measures only the governor policies of section 3 (no peers, no 30 runs, no activations); `--rounds=N`
- * sets its rounds (5).
+ * sets its rounds (5); `--policies=none,guard` picks among them (none, spare-core, pause, guard,
+ * guard-spare-core; none first, so that the others' trees per second compare with it).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -516,28 +517,33 @@ async function governorSettings(settings: string, loaded: (governor: Status["gov
 const loadAverage = () => fmt(loadavg()[0]!);
 const POLICIES = [
   {
+    key: "none",
     name: "none: both workers train (spare_core_predictions_per_s: 0, latency_guard off)",
     settings: "  spare_core_predictions_per_s: 0\n  latency_guard: { enabled: false }\n",
     loaded: (g: Status["governor"]) => g.limits.spare_core_predictions_per_s === 0 && !g.latency_guard.enabled,
   },
   {
+    key: "spare-core",
     name: "spare_core_predictions_per_s: 50 (latency_guard off)",
     settings: "  spare_core_predictions_per_s: 50\n  latency_guard: { enabled: false }\n",
     loaded: (g: Status["governor"]) => g.limits.spare_core_predictions_per_s === 50 && !g.latency_guard.enabled,
   },
   {
+    key: "pause",
     name: "pause_predictions_per_s: 1000 (latency_guard off)",
     settings:
       "  spare_core_predictions_per_s: 0\n  pause_predictions_per_s: 1000\n  latency_guard: { enabled: false }\n",
     loaded: (g: Status["governor"]) => g.limits.pause_predictions_per_s === 1000 && !g.latency_guard.enabled,
   },
   {
+    key: "guard",
     name: "latency_guard at its defaults (factor 1.5, window 5s, pause_after 2), spare_core_predictions_per_s: 0",
     settings: "  spare_core_predictions_per_s: 0\n",
     loaded: (g: Status["governor"]) => g.limits.spare_core_predictions_per_s === 0 && g.latency_guard.enabled,
     guard: true,
   },
   {
+    key: "guard-spare-core",
     name: "latency_guard at its defaults, spare_core_predictions_per_s: 50",
     settings: "  spare_core_predictions_per_s: 50\n",
     loaded: (g: Status["governor"]) => g.limits.spare_core_predictions_per_s === 50 && g.latency_guard.enabled,
@@ -559,13 +565,17 @@ const trainingRow = (
       `end: ${r.held.join(", ")}; load average ${loads}`,
     "≤ 1.5× idle, ≥ 50 % of the trees",
   );
+const chosen = /--policies=([\w,-]+)/.exec(Bun.argv.join(" "))?.[1]?.split(",");
+const unknown = chosen?.filter((key) => !POLICIES.some((policy) => policy.key === key));
+if (unknown?.length) throw new Error(`--policies: unknown ${unknown}; known: ${POLICIES.map((p) => p.key)}`);
+const policies = chosen ? POLICIES.filter((policy) => chosen.includes(policy.key)) : POLICIES;
 for (const load of skipTraining ? [] : loads) {
   let unguarded = NaN;
-  for (const policy of POLICIES) {
+  for (const policy of policies) {
     await governorSettings(policy.settings, policy.loaded);
     const before = loadAverage();
     const result = await pairs(load, startFleet, cancelFleet);
-    if (Number.isNaN(unguarded)) unguarded = result.trees;
+    if (policy.key === "none") unguarded = result.trees;
     trainingRow(policy.name, load, result, unguarded, `${before} → ${loadAverage()}`);
   }
   await governorSettings(POLICIES[0]!.settings, POLICIES[0]!.loaded);
