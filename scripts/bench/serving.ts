@@ -17,6 +17,10 @@ import { DEMO_DATA, DEMO_PROFILE } from "../../runtime/demo/demo-profile.ts";
 const root = resolve(import.meta.dir, "../..");
 const skipTraining = Bun.argv.includes("--skip-training");
 const trainingOnly = Bun.argv.includes("--training-only");
+const POLICY_KEYS = ["none", "spare-core", "pause", "guard", "guard-spare-core"];
+const chosenPolicies = /--policies=([\w,-]+)/.exec(Bun.argv.join(" "))?.[1]?.split(",");
+const unknownPolicies = chosenPolicies?.filter((key) => !POLICY_KEYS.includes(key));
+if (unknownPolicies?.length) throw new Error(`--policies: unknown ${unknownPolicies}; known: ${POLICY_KEYS}`);
 const work = join(root, ".bench-serving");
 const cli = join(root, "runtime/cli/main.ts");
 const rows: string[][] = [];
@@ -565,10 +569,7 @@ const trainingRow = (
       `end: ${r.held.join(", ")}; load average ${loads}`,
     "≤ 1.5× idle, ≥ 50 % of the trees",
   );
-const chosen = /--policies=([\w,-]+)/.exec(Bun.argv.join(" "))?.[1]?.split(",");
-const unknown = chosen?.filter((key) => !POLICIES.some((policy) => policy.key === key));
-if (unknown?.length) throw new Error(`--policies: unknown ${unknown}; known: ${POLICIES.map((p) => p.key)}`);
-const policies = chosen ? POLICIES.filter((policy) => chosen.includes(policy.key)) : POLICIES;
+const policies = chosenPolicies ? POLICIES.filter((policy) => chosenPolicies.includes(policy.key)) : POLICIES;
 for (const load of skipTraining ? [] : loads) {
   let unguarded = NaN;
   for (const policy of policies) {
