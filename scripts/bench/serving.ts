@@ -43,14 +43,12 @@ const POLICIES = [
     name: "latency_guard at its defaults (factor 1.5, window 5s, pause_after 2), spare_core_predictions_per_s: 0",
     settings: "  spare_core_predictions_per_s: 0\n",
     loaded: (g: Status["governor"]) => g.limits.spare_core_predictions_per_s === 0 && g.latency_guard.enabled,
-    guard: true,
   },
   {
     key: "guard-spare-core",
     name: "latency_guard at its defaults, spare_core_predictions_per_s: 50",
     settings: "  spare_core_predictions_per_s: 50\n",
     loaded: (g: Status["governor"]) => g.limits.spare_core_predictions_per_s === 50 && g.latency_guard.enabled,
-    guard: true,
   },
 ];
 const chosenPolicies = /--policies=([\w,-]+)/.exec(Bun.argv.join(" "))?.[1]?.split(",");
