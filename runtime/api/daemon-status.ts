@@ -92,6 +92,8 @@ function governorStatus(governor: Governor, limits: Profile["governor"]): Daemon
       spare_core_predictions_per_s: limits.spare_core_predictions_per_s,
       max_temperature: limits.max_temperature,
       max_concurrent_runs: limits.max_concurrent_runs,
+      training_class: limits.training_class,
+      training_nice: limits.training_nice,
     },
   };
 }

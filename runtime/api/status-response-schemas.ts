@@ -108,7 +108,13 @@ export const DaemonStatus = v.object({
         v.description("The latest sample: cpuPercent, ownCpuPercent, memoryPercent, temperatureC, gpuPercent, …"),
       ),
     ),
-    limits: v.pipe(Fields, v.description("The governor's thresholds: pause_cpu, pause_memory, max_temperature, …")),
+    limits: v.pipe(
+      Fields,
+      v.description(
+        "The governor's thresholds (pause_cpu, pause_memory, max_temperature, …) and the scheduling class runs " +
+          "train in (training_class, training_nice)",
+      ),
+    ),
   }),
   queue: v.array(
     v.object({

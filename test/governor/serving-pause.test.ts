@@ -12,6 +12,7 @@ interface Status {
     sparing_reason: string;
     threads_per_run: number | null;
     readings?: { predictionsPerSecond?: number };
+    limits: Record<string, unknown>;
     latency_guard: { threads_per_run: number | null; reason: string; p99_ms: number | null; target_ms: number | null };
   };
   runs: Array<{ id: string; job: string; status: string; progress: number | null }>;
@@ -89,7 +90,13 @@ test("a real daemon pauses a training run while predictions come faster than pau
     "pause_predictions_per_s: 50, spare_core_predictions_per_s: 0, workers: 1, latency_guard: { enabled: false }",
   );
   const { daemon, post, status, slowRun, underLoad } = training;
-  expect((await status()).governor.paused).toBe(false);
+  const before = await status();
+  expect(before.governor.paused).toBe(false);
+  expect(before.governor.limits).toMatchObject({
+    pause_predictions_per_s: 50,
+    training_class: "idle",
+    training_nice: 10,
+  });
   await underLoad(async () => {
     await waitUntil(async () => (await status()).governor.paused, 20_000);
     const paused = await status();
