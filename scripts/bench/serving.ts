@@ -18,6 +18,7 @@ const root = resolve(import.meta.dir, "../..");
 const skipTraining = Bun.argv.includes("--skip-training");
 const trainingOnly = Bun.argv.includes("--training-only");
 // The governor policies of section 3, here so that `--policies` is checked before the models are trained.
+const NICE_19 = "  training_class: normal\n  training_nice: 19\n";
 const POLICIES = [
   {
     key: "none",
@@ -49,6 +50,19 @@ const POLICIES = [
     name: "latency_guard at its defaults, spare_core_predictions_per_s: 50",
     settings: "  spare_core_predictions_per_s: 50\n",
     loaded: (g: Status["governor"]) => g.limits.spare_core_predictions_per_s === 50 && g.latency_guard.enabled,
+  },
+  {
+    key: "none-nice",
+    name: "none, training_class: normal at training_nice: 19",
+    settings: `  spare_core_predictions_per_s: 0\n  latency_guard: { enabled: false }\n${NICE_19}`,
+    loaded: (g: Status["governor"]) => g.limits.training_class === "normal" && !g.latency_guard.enabled,
+  },
+  {
+    key: "guard-nice",
+    name: "latency_guard at its defaults, training_class: normal at training_nice: 19",
+    settings: `  spare_core_predictions_per_s: 0\n${NICE_19}`,
+    loaded: (g: Status["governor"]) => g.limits.training_class === "normal" && g.latency_guard.enabled,
+    baseline: "none-nice",
   },
 ];
 const chosenPolicies = /--policies=([\w,-]+)/.exec(Bun.argv.join(" "))?.[1]?.split(",");
@@ -413,7 +427,7 @@ type Status = {
   running: number;
   profile: { loaded_at: string };
   runs: Array<{ job: string; progress: number | null }>;
-  governor: { paused: boolean; sparing_core: boolean; limits: Record<string, number>; latency_guard: Guard };
+  governor: { paused: boolean; sparing_core: boolean; limits: Record<string, number | string>; latency_guard: Guard };
 };
 const status = async () => (await (await fetch(`${url}/v1/status`)).json()) as Status;
 const running = async () => (await status()).running > 0;
@@ -557,25 +571,28 @@ const trainingRow = (
   what: string,
   load: Load,
   r: Awaited<ReturnType<typeof pairs>>,
-  unguardedTrees: number,
+  unguarded: { key: string; trees: number },
   loads: string,
 ) =>
   report(
     `uncached p99 while one 2-worker training run goes (${FLEET_TREES} trees, 120k rows), ${what}, ${load.name}; ` +
       `median of ${ROUNDS} rounds`,
     `idle ${fmt(r.idle)} ms → training ${fmt(r.busy)} ms; ratio ${fmt(r.ratio)}× (rounds: ${rounds(r)}); ` +
-      `${fmt(r.trees, 1)} trees/s (${fmt((100 * r.trees) / unguardedTrees, 0)} % of none's); held at the windows' ` +
-      `end: ${r.held.join(", ")}; load average ${loads}`,
+      `${fmt(r.trees, 1)} trees/s (${fmt((100 * r.trees) / unguarded.trees, 0)} % of ${unguarded.key}'s); ` +
+      `held at the windows' end: ${r.held.join(", ")}; load average ${loads}`,
     "≤ 1.5× idle, ≥ 50 % of the trees",
   );
 const policies = chosenPolicies ? POLICIES.filter((policy) => chosenPolicies.includes(policy.key)) : POLICIES;
 for (const load of skipTraining ? [] : loads) {
-  let unguarded = NaN;
+  const unguardedTrees = new Map<string, number>();
   for (const policy of policies) {
     await governorSettings(policy.settings, policy.loaded);
     const before = loadAverage();
     const result = await pairs(load, startFleet, cancelFleet);
-    if (policy.key === "none") unguarded = result.trees;
+    if (policy.key.startsWith("none")) unguardedTrees.set(policy.key, result.trees);
+    // Each policy's trees against the unguarded run in its own scheduling class, where that one was measured.
+    const key = policy.baseline && unguardedTrees.has(policy.baseline) ? policy.baseline : "none";
+    const unguarded = { key, trees: unguardedTrees.get(key) ?? Number.NaN };
     trainingRow(policy.name, load, result, unguarded, `${before} → ${loadAverage()}`);
   }
   await governorSettings(POLICIES[0]!.settings, POLICIES[0]!.loaded);
