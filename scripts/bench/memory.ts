@@ -9,7 +9,8 @@
  * repeated rows the cache answers; from here: /v1/events clients that drop and resume with Last-Event-ID,
  * and /v1/status, /v1/models and /metrics polled each second; `--clients` picks among `events`, `run-events` and
  * `polls`, or `none`), sampling the daemon's RSS every `--sample`
- * seconds; then stops the load and records the RSS after `--quiet` seconds without requests. Prints the
+ * seconds; then stops the load and records the RSS after `--quiet` seconds without requests (`--warm S`: the
+ * same load for S seconds after idle, and idle read again once each kind of request was served). Prints the
  * figures as Markdown for docs/performance.md, with where the resident bytes lie (/proc/PID/smaps_rollup:
  * anonymous memory against mapped files such as the executable and ONNX Runtime's library) and
  * JavaScriptCore's heap (from /metrics) at each point.
@@ -44,6 +45,7 @@ const { values: flags } = parseArgs({
     quiet: { type: "string", default: "45" },
     sample: { type: "string", default: "5" },
     settle: { type: "string", default: "45" },
+    warm: { type: "string", default: "0" },
     connections: { type: "string", default: "8" },
     env: { type: "string", multiple: true, default: [] },
     "bun-flag": { type: "string", multiple: true, default: [] },
@@ -159,10 +161,6 @@ for (const model of models) {
 type Sessions = { loaded: number; loads: number; evictions: number; not_kept: number };
 const sessions = async () =>
   ((await (await fetch(`${url}/v1/status`)).json()) as { inference: { sessions: Sessions } }).inference.sessions;
-const loadedAtStart = (await sessions()).loaded;
-await Bun.sleep(seconds(flags.settle));
-const idle = await memory();
-console.error(`idle, ${loadedAtStart} sessions loaded: ${JSON.stringify(idle)}`);
 
 // wrk: a model drawn per request; 1 request in 10 a batch of 2–32 rows, 1 in 10 one of 50 rows per model
 // that the cache comes to hold, the rest a new row each (answered by the model). Each wrk thread seeds apart.
@@ -206,21 +204,21 @@ end
 `,
 );
 
-const samples: Array<{ at: number; rss: number }> = [];
-const began = Date.now();
-let loadRunning = true;
-// From /proc only: a /metrics scrape each sample would leave its garbage in the quiet that follows the load,
-// not in the idle one before it.
-const sampler = setInterval(
-  () => samples.push({ at: (Date.now() - began) / 1000, rss: residentMb() }),
-  seconds(flags.sample),
-);
-const duration = `${Math.round(Number(flags.minutes) * 60)}s`;
-const wrk = Bun.spawn(["wrk", "-t1", `-c${flags.connections}`, `-d${duration}`, "-s", script, url], {
-  stdout: "pipe",
-  stderr: "ignore",
-});
-started.add(wrk);
+let loadRunning = false;
+/** Runs the mixed load for `durationS` seconds: wrk's predicts, the chosen clients beside them. */
+async function drive(durationS: number) {
+  loadRunning = true;
+  const wrk = Bun.spawn(["wrk", "-t1", `-c${flags.connections}`, `-d${durationS}s`, "-s", script, url], {
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  started.add(wrk);
+  const clients = clientNames.map((name) => CLIENTS[name]!());
+  const wrkOut = await new Response(wrk.stdout).text();
+  await wrk.exited;
+  loadRunning = false;
+  return { wrkOut, clients: Promise.all(clients) };
+}
 
 // Event stream clients: each reads for 3–15 s, drops the connection and resumes from the last id it saw.
 let eventsRead = 0;
@@ -261,12 +259,37 @@ async function poller() {
     await Bun.sleep(1000);
   }
 }
-const clients = clientNames.map((name) => CLIENTS[name]!());
-const wrkOut = await new Response(wrk.stdout).text();
-await wrk.exited;
-loadRunning = false;
+
+const loadedAtStart = (await sessions()).loaded;
+await Bun.sleep(seconds(flags.settle));
+const idle = await memory();
+console.error(`idle, ${loadedAtStart} sessions loaded: ${JSON.stringify(idle)}`);
+
+// `--warm S`: the same load for S seconds, then the settle again and a second idle figure, taken once the daemon
+// has served each kind of request (its code compiled, its tables made): what the long load adds is then told
+// apart from what the first seconds of any load add.
+let warmIdle: Memory | undefined;
+if (Number(flags.warm) > 0) {
+  const warmed = await drive(Number(flags.warm));
+  await warmed.clients;
+  eventsRead = 0;
+  polls = 0;
+  await Bun.sleep(seconds(flags.settle));
+  warmIdle = await memory();
+  console.error(`idle after ${flags.warm} s of the load: ${JSON.stringify(warmIdle)}`);
+}
+
+const samples: Array<{ at: number; rss: number }> = [];
+const began = Date.now();
+// From /proc only: a /metrics scrape each sample would leave its garbage in the quiet that follows the load,
+// not in the idle one before it.
+const sampler = setInterval(
+  () => samples.push({ at: (Date.now() - began) / 1000, rss: residentMb() }),
+  seconds(flags.sample),
+);
+const { wrkOut, clients } = await drive(Math.round(Number(flags.minutes) * 60));
 const endOfLoad = await memory();
-await Promise.all(clients);
+await clients;
 const requests = Number(/(\d+) requests in/.exec(wrkOut)?.[1] ?? 0);
 const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(wrkOut)?.[1] ?? 0);
 const counts = `${requests} requests, ${non2xx} not 2xx; ${eventsRead} events, ${polls} polls`;
@@ -300,10 +323,12 @@ console.log(`Command: \`${command}\` — machine: ${machine} — date: ${new Dat
 console.log(
   "| Run | Idle, 30 sessions | Peak | End of load | After quiet | After / idle | Load |\n|---|---|---|---|---|---|---|",
 );
-const ratio = `${((100 * after.rss) / idle.rss).toFixed(0)} %`;
-console.log(
-  `| ${setting} | ${cell(idle)} | ${mb(peak)} MB | ${cell(endOfLoad)} | ${cell(after)} | ${ratio} | ${load} |`,
-);
+const percentOf = (base: Memory) => `${((100 * after.rss) / base.rss).toFixed(0)} %`;
+const idleCell = warmIdle ? `${cell(idle)}; after ${flags.warm} s of the load: ${cell(warmIdle)}` : cell(idle);
+const ratio = warmIdle
+  ? `${percentOf(idle)} (${percentOf(warmIdle)} of idle after the ${flags.warm} s)`
+  : percentOf(idle);
+console.log(`| ${setting} | ${idleCell} | ${mb(peak)} MB | ${cell(endOfLoad)} | ${cell(after)} | ${ratio} | ${load} |`);
 console.log(
   `\nRSS samples (s: MB): ${samples.map((sample) => `${sample.at.toFixed(0)}: ${mb(sample.rss)}`).join(", ")}`,
 );
