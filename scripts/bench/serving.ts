@@ -6,7 +6,8 @@
  * the time, and the activations under load (section 4), whose versions those runs train. `--training-only`
  * measures only the governor policies of section 3 (no peers, no 30 runs, no activations); `--rounds=N`
  * sets its rounds (5); `--policies=none,guard` picks among them (none, spare-core, pause, guard,
- * guard-spare-core; none first, so that the others' trees per second compare with it).
+ * guard-spare-core, and none-nice and guard-nice, which train in the normal class at nice 19; none first, so that
+ * the others' trees per second compare with it, and none-nice before guard-nice, which compares with it).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
