@@ -585,15 +585,15 @@ const trainingRow = (
   );
 const policies = chosenPolicies ? POLICIES.filter((policy) => chosenPolicies.includes(policy.key)) : POLICIES;
 for (const load of skipTraining ? [] : loads) {
-  const unguardedTrees = new Map<string, number>();
+  const treesOf = new Map<string, number>();
   for (const policy of policies) {
     await governorSettings(policy.settings, policy.loaded);
     const before = loadAverage();
     const result = await pairs(load, startFleet, cancelFleet);
-    if (policy.key.startsWith("none")) unguardedTrees.set(policy.key, result.trees);
+    treesOf.set(policy.key, result.trees);
     // Each policy's trees against the unguarded run in its own scheduling class, where that one was measured.
-    const key = policy.baseline && unguardedTrees.has(policy.baseline) ? policy.baseline : "none";
-    const unguarded = { key, trees: unguardedTrees.get(key) ?? Number.NaN };
+    const key = policy.baseline && treesOf.has(policy.baseline) ? policy.baseline : "none";
+    const unguarded = { key, trees: treesOf.get(key) ?? Number.NaN };
     trainingRow(policy.name, load, result, unguarded, `${before} → ${loadAverage()}`);
   }
   await governorSettings(POLICIES[0]!.settings, POLICIES[0]!.loaded);
