@@ -40,6 +40,14 @@ function gate(context: PluginContext<OptionsOf<typeof options>>): DeployHooks {
         rows: mine.rows,
         tolerance,
       };
+      if (!Number.isFinite(mine.value)) {
+        const reason =
+          `rejected: ${mine.metric} ${mine.value} on ${mine.rows} held-out rows: its predictions cannot be scored ` +
+          `as ${mine.metric === "rmse" ? "values (is it a classifier?)" : "classes"}`;
+        candidate.reject(reason, { ...gate, candidate: null, passed: false, reason });
+        context.logger.warn(`model ${candidate.model} version ${candidate.version} ${reason}`);
+        return { ok: false, message: reason };
+      }
       // A damaged active version answers nothing but errors: anything intact is better, as with a first version.
       const damaged = candidate.previousVersion !== undefined ? await candidate.damagedActive() : undefined;
       if (damaged) {
@@ -56,6 +64,15 @@ function gate(context: PluginContext<OptionsOf<typeof options>>): DeployHooks {
       if (!active) {
         candidate.note({ ...gate, passed: true, reason: "no active version to compare with" });
         return { ok: true, message: `${mine.metric} ${round(mine.value)}; first version` };
+      }
+      // An active version scored another way, or not at all, cannot show the candidate worse.
+      if (active.metric !== mine.metric || !Number.isFinite(active.value)) {
+        const reason =
+          `the active version ${candidate.previousVersion} scores ${active.metric} ${active.value}, ` +
+          `not comparable with ${mine.metric}: compared against nothing`;
+        candidate.note({ ...gate, passed: true, active_version: candidate.previousVersion, reason });
+        context.logger.warn(`model ${candidate.model} version ${candidate.version} passed: ${reason}`);
+        return { ok: true, message: `passed: ${mine.metric} ${round(mine.value)}; ${reason}` };
       }
       gate.active = round(active.value);
       gate.active_version = candidate.previousVersion;

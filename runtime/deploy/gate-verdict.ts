@@ -1,13 +1,14 @@
 /** What the gate step records on a model version (plugins/deploy/gate.ts). */
 type GateRecord = {
   metric?: string;
-  candidate?: number;
+  candidate?: number | null;
   active?: number;
   active_version?: number;
   damaged_version?: number;
   damaged_file?: string;
   rows?: number;
   passed?: boolean;
+  reason?: string;
 };
 
 /**
@@ -17,6 +18,10 @@ type GateRecord = {
 export function gateVerdict(recorded: unknown): string | undefined {
   const gate = recorded as GateRecord | undefined;
   if (!gate?.metric) return undefined;
+  // A candidate that could not be scored, or an active version scored another way: the reason says it all.
+  if (gate.candidate === null && gate.reason) return gate.reason;
+  if (gate.active === undefined && gate.active_version !== undefined && gate.reason)
+    return `passed: ${gate.metric} ${gate.candidate}; ${gate.reason}`;
   const rows = gate.rows !== undefined ? ` on ${gate.rows} held-out rows` : "";
   const decided = `${gate.passed ? "passed" : "rejected"}: ${gate.metric} ${gate.candidate}`;
   if (gate.damaged_version !== undefined)

@@ -6,6 +6,7 @@ import type { Profile } from "../config/schema.ts";
 import { type CsvTable, readCsvHeader, readCsvTable } from "../data/csv-table.ts";
 import { tableOf } from "../data/load-training-data.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
+import { describedIn } from "../inference/model-metadata.ts";
 import { type ModelSignature, signatureOf, tableWidth } from "../inference/model-signature.ts";
 import { loadOnnxRuntime } from "../inference/onnx-runtime.ts";
 import { stripZipMap } from "../inference/strip-zipmap.ts";
@@ -63,10 +64,16 @@ const HEALTH_ROWS = 5;
 export async function importModel(parts: ImportParts, request: ImportRequest): Promise<Imported> {
   checkModelName(request.model);
   const sha256 = request.converted?.sha256 ?? new Bun.CryptoHasher("sha256").update(request.bytes).digest("hex");
-  const { bytes, changes, classes: zipClasses } = stripZipMap(request.bytes, decodeModel(request));
+  const decoded = decodeModel(request);
+  // A model edgetrain made elsewhere says what it is; the user's flags still win.
+  const described = describedIn(decoded);
+  const { bytes, changes, classes: zipClasses } = stripZipMap(request.bytes, decoded);
   const label = request.label ?? "label";
   const header = request.featuresFrom ? await readCsvHeader(request.featuresFrom) : undefined;
-  const features = request.features ?? header?.filter((column) => column !== label);
+  const features =
+    request.features ??
+    (described?.feature_names?.length ? described.feature_names : undefined) ??
+    header?.filter((column) => column !== label);
   const csv = request.featuresFrom
     ? await readCsvTable([request.featuresFrom], {
         label,
@@ -75,10 +82,10 @@ export async function importModel(parts: ImportParts, request: ImportRequest): P
         allowMissingLabel: !header?.includes(label),
       })
     : undefined;
-  const classes = request.classes ?? zipClasses;
-  const task = request.task ?? (classes?.length ? "classification" : undefined);
+  const classes = request.classes ?? zipClasses ?? (described?.classes?.length ? described.classes : undefined);
+  const task = request.task ?? described?.task ?? (classes?.length ? "classification" : undefined);
   const healthRows = csv ? rowsOf(csv, HEALTH_ROWS) : undefined;
-  await checkInRuntime(parts, request, bytes, features, healthRows);
+  await checkInRuntime(parts, request, bytes, { features, classes }, healthRows);
   const staging = join(parts.paths.cache, "imports", `${request.model}-${process.pid}-${Date.now()}.onnx`);
   await mkdir(join(parts.paths.cache, "imports"), { recursive: true });
   let version: ModelVersion;
@@ -144,7 +151,7 @@ async function checkInRuntime(
   parts: ImportParts,
   request: ImportRequest,
   bytes: Uint8Array,
-  features: string[] | undefined,
+  { features }: { features?: string[]; classes?: string[] },
   healthRows: number[][] | undefined,
 ): Promise<void> {
   const runtime = await loadOnnxRuntime({

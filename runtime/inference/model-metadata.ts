@@ -19,6 +19,17 @@ export function readModelDescription(bytes: Uint8Array, file: string): ModelDesc
       details: { file },
     });
   }
+  return describedIn(model);
+}
+
+/** The description a decoded model carries, if edgetrain made it. */
+export function describedIn(model: onnx.ModelProto): ModelDescription | undefined {
   const entry = model.metadataProps.find((prop) => prop.key === "edgetrain");
-  return entry?.value ? (JSON.parse(entry.value) as ModelDescription) : undefined;
+  if (!entry?.value) return undefined;
+  try {
+    return JSON.parse(entry.value) as ModelDescription;
+  } catch {
+    // Another tool's text under the same key describes nothing edgetrain can use.
+    return undefined;
+  }
 }

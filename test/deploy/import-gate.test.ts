@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { runCli, type TempDir, tempDir } from "../helpers.ts";
+
+let dir: TempDir;
+let home: string;
+let model: string;
+let csv: string;
+
+const cli = (args: string[]) => runCli([...args, "--home", home], { home: dir.path });
+
+/** Two classes that the first column decides, so that any forest scores well above chance. */
+function classesCsv(): string {
+  const lines = ["a,b,c,label"];
+  for (let i = 0; i < 200; i++) {
+    const a = (i * 37) % 100;
+    lines.push(`${a},${(i * 13) % 7},${(i * 7) % 11},${a < 50 ? "low" : "high"}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+beforeAll(async () => {
+  dir = tempDir();
+  home = join(dir.path, "home");
+  csv = dir.write("rows.csv", classesCsv());
+  model = join(dir.path, "forest.onnx");
+  const fitted = await cli([
+    "fit",
+    "--strategy",
+    "random-forest",
+    "--data",
+    csv,
+    "--set",
+    "n_estimators=5",
+    "--out",
+    model,
+  ]);
+  expect(fitted.code).toBe(0);
+}, 60_000);
+afterAll(async () => {
+  await dir[Symbol.asyncDispose]();
+});
+
+test("an edgetrain classifier imported without --task is gated on accuracy, the second time as the first", async () => {
+  for (const version of [1, 2]) {
+    const added = await cli(["models", "add", "own", model, "--features-from", csv, "--activate"]);
+    expect({ version, code: added.code, stderr: added.stderr }).toEqual({ version, code: 0, stderr: "" });
+  }
+  const [latest] = JSON.parse((await cli(["model", "own", "--json"])).stdout).versions;
+  expect(latest).toMatchObject({ version: 2, status: "active", task: "classification", classes: ["high", "low"] });
+  expect(latest.gate.metric).toBe("accuracy");
+}, 60_000);
+
+test("a classifier scored as values is rejected; a version scored another way compares with nothing", async () => {
+  const wrongTask = await cli([
+    "models",
+    "add",
+    "mixed",
+    model,
+    "--features-from",
+    csv,
+    "--task",
+    "regression",
+    "--activate",
+  ]);
+  expect(wrongTask.code).toBe(1);
+  expect(wrongTask.stdout + wrongTask.stderr).toContain("its predictions cannot be scored as values");
+  // Made to serve by hand, it no longer blocks every later candidate.
+  expect((await cli(["activate", "mixed", "1"])).code).toBe(0);
+  const next = await cli(["models", "add", "mixed", model, "--features-from", csv, "--activate"]);
+  expect({ code: next.code, stderr: next.stderr }).toEqual({
+    code: 0,
+    stderr: expect.stringContaining("not comparable"),
+  });
+  const { versions } = JSON.parse((await cli(["model", "mixed", "--json"])).stdout);
+  expect(versions[0]).toMatchObject({ version: 2, status: "active" });
+}, 60_000);
