@@ -151,7 +151,7 @@ async function checkInRuntime(
   parts: ImportParts,
   request: ImportRequest,
   bytes: Uint8Array,
-  { features }: { features?: string[]; classes?: string[] },
+  { features, classes }: { features?: string[]; classes?: string[] },
   healthRows: number[][] | undefined,
 ): Promise<void> {
   const runtime = await loadOnnxRuntime({
@@ -193,6 +193,7 @@ async function checkInRuntime(
     } catch (error) {
       throw refused(request, `fails its health rows: ${messageOf(error).split("\n")[0]}`);
     }
+    checkClasses(request, outputs, classes);
     for (const [name, tensor] of Object.entries(outputs)) {
       const values = tensor.data as ArrayLike<unknown>;
       for (let i = 0; i < values.length; i++)
@@ -222,6 +223,26 @@ function checkFeatures(request: ImportRequest, signature: ModelSignature, featur
       `${basename(request.file)} takes ${width} features, but ${features.length} are named ` +
         `(${features.slice(0, 8).join(", ")})`,
       { details: { field: "features", expected: width, got: features.length } },
+    );
+}
+
+/** Class names name the columns of the model's probabilities: as many as it gives, or answers would mislabel them. */
+function checkClasses(
+  request: ImportRequest,
+  outputs: Ort.InferenceSession.ReturnType,
+  classes: string[] | undefined,
+): void {
+  if (!classes?.length) return;
+  const probabilities = Object.entries(outputs).find(([name, t]) => /prob/i.test(name) && t.dims.length === 2);
+  if (!probabilities) return;
+  const [name, tensor] = probabilities;
+  const columns = Number(tensor.dims[1]);
+  if (columns !== classes.length)
+    throw new EdgetrainError(
+      "bad_input",
+      `${basename(request.file)} gives ${columns} class probabilities (output ${name}), but ${classes.length} ` +
+        `classes are named (${classes.slice(0, 8).join(", ")}); model ${request.model} unchanged`,
+      { details: { field: "classes", expected: columns, got: classes.length } },
     );
 }
 

@@ -75,3 +75,11 @@ test("a classifier scored as values is rejected; a version scored another way co
   const { versions } = JSON.parse((await cli(["model", "mixed", "--json"])).stdout);
   expect(versions[0]).toMatchObject({ version: 2, status: "active" });
 }, 60_000);
+
+test("class names that do not match the model's probabilities are refused, nothing stored", async () => {
+  const added = await cli(["models", "add", "named", model, "--classes", "a,b,c", "--task", "classification"]);
+  expect(added.code).toBe(1);
+  expect(added.stderr).toContain("gives 2 class probabilities (output probabilities), but 3 classes are named");
+  expect(added.stderr).toContain("model named unchanged");
+  expect((await cli(["model", "named"])).code).not.toBe(0);
+}, 60_000);
