@@ -29,6 +29,13 @@ describe("hub HTTP transport and downloads", () => {
         body: JSON.stringify(body),
       });
     expect((await post(httpRoutes.register, info("site-1"), "wrong")).status).toBe(401);
+    const nested = { ...info("site-1"), hardware: { cpu: JSON.parse(`${"[".repeat(2000)}${"]".repeat(2000)}`) } };
+    const deep = await post(httpRoutes.register, nested);
+    expect({ status: deep.status, text: await deep.text() }).toEqual({
+      status: 400,
+      text: expect.stringContaining("nested deeper than 32 levels"),
+    });
+    expect(hub.registry.device("site-1")).toBeUndefined();
     expect((await post(httpRoutes.register, info("site-1"))).status).toBe(200);
     const beat = { device: "site-1", at: new Date().toISOString(), seq: 1 };
     let answer = (await (await post(httpRoutes.heartbeat("site-1"), beat)).json()) as HeartbeatAnswer;

@@ -3,6 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Daemon } from "../../runtime/daemon.ts";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
+import { topics } from "../../runtime/fleet/protocol.ts";
 import { generateHubKey } from "../../runtime/fleet/signing.ts";
 import { tempDir } from "../helpers.ts";
 import { ATHLETES, trainedModels } from "../serving/fixture.ts";
@@ -200,6 +201,32 @@ describe("device agent: model updates", () => {
       await hub.announce(announcementOf("ota-3", MODEL, 1, good, files.url("/good.onnx"), meta()));
       await hub.waitFor(() => hub.reports("ota-3").some((r) => r.outcome === "activated"));
       expect(files.requests.map((r) => r.range)).toEqual([null, `bytes=${Math.floor(good.size / 2)}-`]);
+      expect((await modelState(daemon))!.active).toBe(1);
+    } finally {
+      await daemon.stop();
+      await hub.close();
+      files.stop();
+    }
+  }, 60_000);
+
+  test("a message nested thousands deep is refused, and the device goes on taking updates", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    const good = fileFacts(models.good.artifact);
+    const files = fileServer({ "/good.onnx": good.bytes });
+    const hub = await hubDouble(broker.url);
+    const daemon = await fleetDaemon(
+      deviceHome(dir.path),
+      { device_id: "ota-5", broker: broker.url, trust: [hub.key.publicKey] },
+      JOBS,
+    );
+    try {
+      await hub.waitFor(() => hub.of("status", "ota-5").at(-1)?.body?.state === "online");
+      const deep = `{"signature":"x","a":${"[".repeat(30_000)}${"]".repeat(30_000)}}`;
+      await hub.client.publishAsync(topics.model("ota-5", "other"), deep, { qos: 1 });
+      await hub.client.publishAsync(topics.commands("ota-5"), deep, { qos: 1 });
+      await hub.announce(announcementOf("ota-5", MODEL, 1, good, files.url("/good.onnx"), meta()));
+      await hub.waitFor(() => hub.reports("ota-5").some((r) => r.outcome === "activated"));
       expect((await modelState(daemon))!.active).toBe(1);
     } finally {
       await daemon.stop();

@@ -85,10 +85,15 @@ export class MqttTransport implements FleetTransport {
     });
     client.on("error", (error) => logger.debug("fleet broker connection error", { error: messageOf(error) }));
     client.on("message", (topic, payload) => {
-      const raw = parseJson(payload);
-      if (raw === undefined) return;
-      if (topic === topics.commands(device)) events.command(raw);
-      else if (topic.startsWith(`${topics.models(device).slice(0, -1)}`)) events.announcement(raw);
+      // A throw here would end MQTT.js's stream: no later message would be read, while the device looks online.
+      try {
+        const raw = parseJson(payload);
+        if (raw === undefined) return;
+        if (topic === topics.commands(device)) events.command(raw);
+        else if (topic.startsWith(`${topics.models(device).slice(0, -1)}`)) events.announcement(raw);
+      } catch (error) {
+        logger.warn("refused a fleet message that could not be handled", { topic, error: messageOf(error) });
+      }
     });
   }
 

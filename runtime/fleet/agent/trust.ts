@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
+import { MAX_MESSAGE_DEPTH, nestedDeeperThan } from "../json-depth.ts";
 import { trustedKey, verifyMessage } from "../signing.ts";
 
 /** The hub keys of `fleet.trust`; a profile listing a key that does not parse is refused at start. */
@@ -30,6 +31,7 @@ export function checkSigned<S extends v.GenericSchema>(
   device: string,
 ): Checked<v.InferOutput<S>> {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return { ok: false, reason: "not a JSON object" };
+  if (nestedDeeperThan(raw)) return { ok: false, reason: `nested deeper than ${MAX_MESSAGE_DEPTH} levels` };
   const message = raw as Record<string, unknown>;
   if (typeof message.signature !== "string" || message.signature === "")
     return { ok: false, reason: "unsigned", partial: message };

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import type { Logger } from "../../plugin-api.ts";
+import { MAX_MESSAGE_DEPTH, nestedDeeperThan } from "../json-depth.ts";
 import {
   DeviceInfo,
   DeviceReport,
@@ -58,6 +59,7 @@ export class Intake {
 
   /** One message of `kind` (status, info, heartbeat, reports, runs) from `device`. */
   take(kind: string, device: string, message: unknown, transport: Transport, bytes = 0): Refusal {
+    if (nestedDeeperThan(message)) return `nested deeper than ${MAX_MESSAGE_DEPTH} levels`;
     const at = this.now();
     switch (kind) {
       case "status": {
