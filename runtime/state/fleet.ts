@@ -36,12 +36,25 @@ export interface HandledAnnouncement {
   outcome: string;
   local_version: number | null;
   reason: string | null;
+  /** When the hub issued it; null for one handled before this was kept. */
+  issued_at: string | null;
 }
 
 const SELECT_HANDLED =
-  "SELECT rollout, model, version, sha256, outcome, local_version, reason FROM fleet_announcements";
+  "SELECT rollout, model, version, sha256, outcome, local_version, reason, issued_at FROM fleet_announcements";
 
 type AnnouncementKey = Pick<HandledAnnouncement, "rollout" | "model" | "version" | "sha256">;
+
+/** The newest announcement of the model handled here, by the time the hub issued it. */
+export function newestHandledAnnouncement(db: Database, model: string): HandledAnnouncement | undefined {
+  return (
+    db
+      .query<HandledAnnouncement, [string]>(
+        `${SELECT_HANDLED} WHERE model = ? AND issued_at IS NOT NULL ORDER BY issued_at DESC LIMIT 1`,
+      )
+      .get(model) ?? undefined
+  );
+}
 
 export function handledAnnouncement(db: Database, key: AnnouncementKey): HandledAnnouncement | undefined {
   return (
@@ -55,11 +68,17 @@ export function handledAnnouncement(db: Database, key: AnnouncementKey): Handled
 
 export function recordAnnouncement(
   db: Database,
-  handled: AnnouncementKey & { outcome: string; local_version?: number; reason?: string },
+  handled: AnnouncementKey & {
+    issued_at: string | null;
+    outcome: string;
+    local_version?: number;
+    reason?: string;
+  },
 ): void {
   db.query(
     "INSERT OR REPLACE INTO fleet_announcements" +
-      " (rollout, model, version, sha256, outcome, local_version, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      " (rollout, model, version, sha256, outcome, local_version, reason, updated_at, issued_at)" +
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   ).run(
     handled.rollout,
     handled.model,
@@ -69,6 +88,7 @@ export function recordAnnouncement(
     handled.local_version ?? null,
     handled.reason ?? null,
     Date.now(),
+    handled.issued_at === null ? null : new Date(handled.issued_at).toISOString(),
   );
 }
 

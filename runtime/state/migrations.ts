@@ -176,4 +176,12 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX file_copies_pending ON file_copies (state) WHERE state = 'pending';
     `,
   },
+  {
+    version: 8,
+    name: "fleet: when each handled announcement was issued, so that an older one replayed is refused",
+    // Rows from before this migration have none; the next announcement handled sets the mark again.
+    sql: `
+      ALTER TABLE fleet_announcements ADD COLUMN issued_at TEXT;
+    `,
+  },
 ];

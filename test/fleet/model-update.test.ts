@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Daemon } from "../../runtime/daemon.ts";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { topics } from "../../runtime/fleet/protocol.ts";
-import { generateHubKey } from "../../runtime/fleet/signing.ts";
+import { generateHubKey, signMessage } from "../../runtime/fleet/signing.ts";
 import { tempDir } from "../helpers.ts";
 import { ATHLETES, trainedModels } from "../serving/fixture.ts";
 import {
@@ -202,6 +202,44 @@ describe("device agent: model updates", () => {
       await hub.waitFor(() => hub.reports("ota-3").some((r) => r.outcome === "activated"));
       expect(files.requests.map((r) => r.range)).toEqual([null, `bytes=${Math.floor(good.size / 2)}-`]);
       expect((await modelState(daemon))!.active).toBe(1);
+    } finally {
+      await daemon.stop();
+      await hub.close();
+      files.stop();
+    }
+  }, 60_000);
+
+  test("an older announcement replayed after a newer one is refused: the model is not taken back", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    const good = fileFacts(models.good.artifact);
+    const newer = fileFacts(models.newer.artifact);
+    const files = fileServer({ "/good.onnx": good.bytes, "/newer.onnx": newer.bytes });
+    const hub = await hubDouble(broker.url);
+    const daemon = await fleetDaemon(
+      deviceHome(dir.path),
+      { device_id: "ota-6", broker: broker.url, trust: [hub.key.publicKey] },
+      JOBS,
+    );
+    const outcome = (rollout: string) => hub.reports("ota-6").find((r) => r.rollout === rollout);
+    try {
+      await hub.waitFor(() => hub.of("status", "ota-6").at(-1)?.body?.state === "online");
+      // Signed by the hub but never acted on here (its download failed, say), then superseded.
+      const old = signMessage(
+        announcementOf("ota-6", MODEL, 1, good, files.url("/good.onnx"), meta(), "r-old"),
+        hub.key,
+      );
+      await Bun.sleep(5);
+      await hub.announce(announcementOf("ota-6", MODEL, 2, newer, files.url("/newer.onnx"), meta(), "r-new"));
+      await hub.waitFor(() => outcome("r-new")?.outcome === "activated");
+      const downloads = files.requests.length;
+      // Replayed on another topic of the device's, so that it is not the retained one.
+      await hub.client.publishAsync(topics.model("ota-6", "replayed"), JSON.stringify(old), { qos: 1 });
+      await hub.waitFor(() => outcome("r-old") !== undefined);
+      expect(outcome("r-old")).toMatchObject({ outcome: "failed", reason: expect.stringContaining("superseded") });
+      expect(files.requests.length).toBe(downloads);
+      const state = (await modelState(daemon))!;
+      expect(state.versions.find((v) => v.version === state.active)?.fleet?.version).toBe(2);
     } finally {
       await daemon.stop();
       await hub.close();

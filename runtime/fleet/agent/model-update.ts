@@ -9,7 +9,7 @@ import { EdgetrainError, messageOf } from "../../errors.ts";
 import { KeyedQueue } from "../../locks/keyed-queue.ts";
 import type { DataTable, Logger, ResolvedPaths } from "../../plugin-api.ts";
 import type { ModelActivator } from "../../serving/model-activator.ts";
-import { handledAnnouncement, recordAnnouncement } from "../../state/fleet.ts";
+import { handledAnnouncement, newestHandledAnnouncement, recordAnnouncement } from "../../state/fleet.ts";
 import type { ModelStore, ModelVersion } from "../../store/model-store.ts";
 import { ModelAnnouncement, type OtaOutcome } from "../protocol.ts";
 import { downloadModel } from "./download.ts";
@@ -112,6 +112,14 @@ export class ModelUpdates {
         local_version: extra.local,
       });
     };
+    // A signed announcement stays valid forever: replayed after a newer one, it would take the model back.
+    const newest = newestHandledAnnouncement(db, a.model);
+    if (newest?.issued_at && newest.issued_at > new Date(a.issued_at).toISOString())
+      return finish("failed", {
+        reason:
+          `superseded: issued ${a.issued_at}, before rollout ${newest.rollout} of version ${newest.version} ` +
+          `(issued ${newest.issued_at}) was handled here`,
+      });
     try {
       const present = this.parts.store.versions(a.model).find((version) => version.sha256 === a.sha256);
       if (present) return await this.applyPresent(a, present, finish);
