@@ -47,6 +47,28 @@ export function loadHomeProfile(
   return { loaded, paths, profileRef, homeFlag };
 }
 
+/**
+ * The profile of a command that works on the home's models, locks or runs: a broken profile stops it with
+ * its problems, rather than letting it work on the default layout, which may be another home altogether.
+ */
+export function loadValidHomeProfile(
+  args: ParsedArgs,
+  io: CommandIo,
+): ReturnType<typeof loadHomeProfile> & { loaded: { profile: Profile } } {
+  const home = loadHomeProfile(args, io);
+  requireValid(home.loaded);
+  return home as ReturnType<typeof loadHomeProfile> & { loaded: { profile: Profile } };
+}
+
+function requireValid(loaded: LoadedProfile): void {
+  if (loaded.profile) return;
+  const errors = loaded.problems.filter((problem) => problem.severity === "error");
+  throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has ${errors.length} problem(s)`, {
+    details: { problems: errors.map(formatProblem) },
+    hint: "edgetrain validate lists them with where each value came from",
+  });
+}
+
 function defaultLayout(home: string) {
   const defaults = v.parse(ProfileSchema, {});
   return { ...defaults, paths: { ...defaults.paths, home } };
@@ -54,10 +76,7 @@ function defaultLayout(home: string) {
 
 /** The state database of the home the command works on (runs, decisions). */
 export function openHomeState(args: ParsedArgs, io: CommandIo): StateDatabase {
-  const { loaded, paths } = loadHomeProfile(args, io);
-  if (!loaded.profile)
-    throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems: run edgetrain validate`);
-  return openState(paths.state);
+  return openState(loadValidHomeProfile(args, io).paths.state);
 }
 
 /**

@@ -2,7 +2,7 @@ import { EdgetrainError } from "../../errors.ts";
 import { warmCache } from "../../serving/cache-warm.ts";
 import type { Command } from "../command.ts";
 import { daemonClient, daemonRuns } from "../daemon-client.ts";
-import { homeOptions, loadHomeProfile } from "../home.ts";
+import { homeOptions, loadValidHomeProfile } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
 import { withServing } from "../without-daemon.ts";
 
@@ -29,7 +29,7 @@ export const cacheCommand: Command = {
     if (action !== "stats" && action !== "clear" && action !== "warm") {
       throw new EdgetrainError("usage", `edgetrain cache: expected stats, clear or warm, got "${action ?? ""}"`);
     }
-    const { paths } = loadHomeProfile(args, io);
+    const { paths } = loadValidHomeProfile(args, io);
     const daemon = daemonRuns(paths.home) ? daemonClient(args, io) : undefined;
     if (action === "stats") {
       type Stats = { type: string; entries: number; hits: number; misses: number; hit_rate: number };

@@ -16,7 +16,7 @@ import { openState } from "../../state/database.ts";
 import { RunRecorder } from "../../training/run-recorder.ts";
 import { runStrategy } from "../../training/run-strategy.ts";
 import { type Command, listFlag, type ParsedArgs, stringFlag } from "../command.ts";
-import { homeOptions, loadHomeProfile } from "../home.ts";
+import { homeOptions, loadValidHomeProfile } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 
@@ -68,7 +68,7 @@ export const fitCommand: Command = {
     if (task !== undefined && task !== "classification" && task !== "regression")
       throw new EdgetrainError("usage", `--task ${task}: expected classification or regression`);
 
-    const { loaded, paths } = loadHomeProfile(args, io);
+    const { loaded, paths } = loadValidHomeProfile(args, io);
     const profile = loaded.profile;
     // Checked before anything is recorded or created, so a typo leaves no run behind; the runner starts it.
     const host = { plugins: await loadPlugins(paths.plugins), defaults: profile?.defaults.strategies };

@@ -6,7 +6,7 @@ import { EdgetrainError } from "../../errors.ts";
 import { acquireLock } from "../../locks/lockfile.ts";
 import { liveTrainingLocks } from "../../locks/training-locks.ts";
 import type { Command } from "../command.ts";
-import { homeOptions, loadHomeProfile } from "../home.ts";
+import { homeOptions, loadValidHomeProfile } from "../home.ts";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
@@ -42,7 +42,7 @@ export const holdCommand: Command = {
     const [name, ...command] = args.positionals;
     if (!name || command.length === 0)
       throw new EdgetrainError("usage", "edgetrain hold: expected NAME -- COMMAND [ARGS…]");
-    const locksDir = join(loadHomeProfile(args, io).paths.home, "locks");
+    const locksDir = join(loadValidHomeProfile(args, io).paths.home, "locks");
     mkdirSync(locksDir, { recursive: true });
     if (args.values["respect-training"]) {
       let said = 0;

@@ -11,7 +11,7 @@ import { openState } from "../../state/database.ts";
 import { checkModelName } from "../../store/model-name.ts";
 import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "../command.ts";
 import { daemonAddress, daemonError, daemonRuns, homeToken } from "../daemon-client.ts";
-import { loadHomeProfile, resolveHomeProfile } from "../home.ts";
+import { loadValidHomeProfile, resolveHomeProfile } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 
@@ -105,7 +105,7 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
       ? { converted: { converter: converted.converter, sha256: converted.sha256, description: converted.description } }
       : {}),
   };
-  const { paths } = loadHomeProfile(args, io);
+  const { paths } = loadValidHomeProfile(args, io);
   const imported = daemonRuns(paths.home)
     ? await throughDaemon(args, io, request)
     : await onStore(args, io, request, logger);
@@ -170,7 +170,7 @@ function shapeOf(text: string | undefined): number[] | undefined {
 
 /** The file goes as the body of POST /v1/models/:name/versions; the daemon reads --features-from on this machine. */
 async function throughDaemon(args: ParsedArgs, io: CommandIo, request: ImportRequest): Promise<ModelImported> {
-  const { paths, loaded } = loadHomeProfile(args, io);
+  const { paths, loaded } = loadValidHomeProfile(args, io);
   const { url } = daemonAddress(paths.home);
   const token = loaded.profile?.api.token ?? homeToken(paths.home);
   const query = new URLSearchParams({ file: request.file, activate: String(request.activate) });

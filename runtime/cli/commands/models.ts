@@ -2,7 +2,7 @@ import { gateVerdict } from "../../deploy/gate-verdict.ts";
 import { EdgetrainError } from "../../errors.ts";
 import type { Command, ParsedArgs } from "../command.ts";
 import { askDaemon, daemonRuns } from "../daemon-client.ts";
-import { homeOptions, loadHomeProfile } from "../home.ts";
+import { homeOptions, loadValidHomeProfile } from "../home.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { metricsText, writeTable } from "../table.ts";
 import { warningsOnStderr, withServing, withStore } from "../without-daemon.ts";
@@ -53,7 +53,7 @@ export const modelsCommand: Command = {
     const [action] = args.positionals;
     if (action !== undefined)
       throw new EdgetrainError("usage", `edgetrain models: expected add or nothing, got "${action}"`);
-    const home = loadHomeProfile(args, io);
+    const home = loadValidHomeProfile(args, io);
     const listed = daemonRuns(home.paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models.get())).models
       : withStore(home, io, (store) => store.list());
@@ -89,7 +89,7 @@ export const modelCommand: Command = {
   examples: ["edgetrain model activity-player_7", "edgetrain model activity-player_7 --json"],
   async run(args, io) {
     const name = modelName(args, "model");
-    const home = loadHomeProfile(args, io);
+    const home = loadValidHomeProfile(args, io);
     const versions = daemonRuns(home.paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).get())).versions
       : withStore(home, io, (store) => store.requireVersions(name));
@@ -128,7 +128,7 @@ export const activateCommand: Command = {
         "usage",
         `edgetrain activate ${name} VERSION: expected a version number, got "${args.positionals[1] ?? ""}"`,
       );
-    const { paths } = loadHomeProfile(args, io);
+    const { paths } = loadValidHomeProfile(args, io);
     const active = daemonRuns(paths.home)
       ? (
           await askDaemon(args, io, (api) =>
@@ -152,7 +152,7 @@ export const rollbackCommand: Command = {
   examples: ["edgetrain rollback activity-player_7"],
   async run(args, io) {
     const name = modelName(args, "rollback");
-    const { paths } = loadHomeProfile(args, io);
+    const { paths } = loadValidHomeProfile(args, io);
     const active = daemonRuns(paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).rollback.post())).active
       : await withServing(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback"));

@@ -7,7 +7,7 @@ import { readModelDescription } from "../../inference/model-metadata.ts";
 import { loadOnnxRuntime } from "../../inference/onnx-runtime.ts";
 import { predictionsOf, scorePredictions } from "../../scoring/score-predictions.ts";
 import { type Command, listFlag, stringFlag } from "../command.ts";
-import { homeOptions, loadHomeProfile } from "../home.ts";
+import { homeOptions, loadValidHomeProfile } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 
 export const predictCommand: Command = {
@@ -54,7 +54,7 @@ export const predictCommand: Command = {
       allowMissingLabel: !hasLabel,
     });
 
-    const { loaded, paths } = loadHomeProfile(args, io);
+    const { loaded, paths } = loadValidHomeProfile(args, io);
     const cacheDir = paths.cache;
     const runtime = await loadOnnxRuntime({ preference: loaded.profile?.inference.backend ?? "auto", cacheDir });
     const session = await runtime.ort.InferenceSession.create(bytes);
