@@ -19,6 +19,7 @@ import { type Command, listFlag, type ParsedArgs, stringFlag } from "../command.
 import { homeOptions, loadValidHomeProfile } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
+import { abortOnStopSignals } from "../stop-signals.ts";
 
 export const fitCommand: Command = {
   name: "fit",
@@ -124,8 +125,7 @@ export const fitCommand: Command = {
     const bar = progressBar(io.stderr, strategyName);
     const progress = recorder ? recorder.progress(bar) : bar;
     const abort = new AbortController();
-    const onSignal = () => abort.abort("interrupted");
-    process.once("SIGINT", onSignal);
+    const stopListening = abortOnStopSignals(abort, (signal) => `interrupted (${signal})`);
     try {
       let summary: TrainingData["summary"] | undefined;
       let loadSeconds = 0;
@@ -190,7 +190,7 @@ export const fitCommand: Command = {
       if (error instanceof EdgetrainError) throw error;
       throw new EdgetrainError("run_failed", `fit failed: ${(error as Error).message}`);
     } finally {
-      process.off("SIGINT", onSignal);
+      stopListening();
       await recorder?.written();
       if (!state) rmSync(runDir, { recursive: true, force: true });
       state?.close();

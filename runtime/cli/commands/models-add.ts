@@ -14,6 +14,7 @@ import { daemonAddress, daemonError, daemonRuns, homeToken } from "../daemon-cli
 import { loadValidHomeProfile, resolveHomeProfile } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
+import { abortOnStopSignals } from "../stop-signals.ts";
 
 export const modelsAddOptions: Record<string, OptionSpec> = {
   features: {
@@ -149,13 +150,12 @@ async function convertFile(
   const bar = progressBar(io.stderr, `converting ${basename(file)}`);
   const abort = new AbortController();
   // The converter's child runs in a process group of its own, which a terminal's Ctrl-C does not reach.
-  const onSignal = () => abort.abort("interrupted (SIGINT)");
-  process.once("SIGINT", onSignal);
+  const stopListening = abortOnStopSignals(abort, (signal) => `interrupted (${signal})`);
   try {
     const parts = { profile, paths, registry, logger, progress: bar, signal: abort.signal };
     return await convertModel(parts, { model, file, converter: chosen, exampleInput }, converter);
   } finally {
-    process.off("SIGINT", onSignal);
+    stopListening();
     bar.finish();
   }
 }

@@ -17,6 +17,7 @@ import { askDaemon } from "../daemon-client.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
+import { abortOnStopSignals } from "../stop-signals.ts";
 import { metricsText } from "../table.ts";
 import { TerminalAsker } from "../terminal-asker.ts";
 
@@ -158,14 +159,13 @@ export const trainCommand: Command = {
       if (!clear) return ExitCode.refused;
       const bar = progressBar(io.stderr, jobName);
       const abort = new AbortController();
-      const onSignal = () => abort.abort(cancellation("person", "interrupted (SIGINT)"));
-      process.once("SIGINT", onSignal);
+      const stopListening = abortOnStopSignals(abort, (signal) => cancellation("person", `interrupted (${signal})`));
       const trigger = `manual: edgetrain train${flagsOf(overrides)}`;
       const key = stringFlag(args, "key");
       const request = { job: jobName, key, trigger, signal: abort.signal, progress: bar, ...overrides };
       const outcomes = await runner.run(request).finally(() => {
         bar.finish();
-        process.off("SIGINT", onSignal);
+        stopListening();
       });
       if (args.values.json) writeJson(io, { job: jobName, runs: outcomes });
       else {

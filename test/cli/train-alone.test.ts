@@ -1,0 +1,40 @@
+import { expect, test } from "bun:test";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { bun, cli, runCli, tempDir, waitUntil } from "../helpers.ts";
+
+/** Eight rows of two features; small enough that a forest of 5 trees trains in a moment. */
+const _ROWS = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n";
+
+test("SIGTERM stops a train without a daemon as Ctrl-C does: the run is cancelled, no lock is left", async () => {
+  await using dir = tempDir();
+  const home = join(dir.path, "home");
+  const trainer = dir.write(
+    "train.sh",
+    `i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo '{"event":"heartbeat","step":1}'; sleep 0.1; done\n`,
+  );
+  dir.write(
+    "home/profile.yaml",
+    `jobs:\n  long:\n    strategy: command\n    options: { command: [/bin/sh, ${trainer}] }\n`,
+  );
+  const train = Bun.spawn([bun, cli, "train", "long", "--force", "--home", home], {
+    cwd: dir.path,
+    env: { PATH: process.env.PATH, HOME: dir.path, NO_COLOR: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const trainingLocks = () => readdirSync(join(home, "locks")).filter((name) => name.startsWith("training-"));
+  await waitUntil(() => existsSync(join(home, "locks")) && trainingLocks().length > 0, 30_000);
+  train.kill("SIGTERM");
+  const code = await train.exited;
+  expect({ code, stderr: await new Response(train.stderr).text() }).toEqual({
+    code: 1,
+    stderr: expect.stringContaining("interrupted (SIGTERM)"),
+  });
+  expect(trainingLocks()).toEqual([]);
+  expect(existsSync(join(home, "edgetrain.lock"))).toBe(false);
+  const runs = JSON.parse((await runCli(["runs", "--json", "--home", home], { home: dir.path })).stdout) as Array<{
+    status: string;
+  }>;
+  expect(runs.map((run) => run.status)).toEqual(["cancelled"]);
+}, 60_000);
