@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Treaty, treaty } from "@elysiajs/eden";
 import type { App, ErrorBody } from "../api/contract.ts";
@@ -88,7 +88,17 @@ export function daemonError(status: number, body: unknown): EdgetrainError {
 /** True when a live daemon holds the home: model and cache commands then go through its API. */
 export function daemonRuns(home: string): boolean {
   const owner = readLockOwner(join(home, "edgetrain.lock"));
-  return owner !== undefined && isOwnerAlive(owner) && existsSync(join(home, "daemon.json"));
+  // The lock may be a daemon's or an `edgetrain train`'s; daemon.json names the daemon's pid.
+  return owner !== undefined && isOwnerAlive(owner) && daemonPid(home) === owner.pid;
+}
+
+/** The pid in the home's daemon.json; undefined without one (or one left by a daemon that crashed unreadable). */
+export function daemonPid(home: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { pid?: number }).pid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where the daemon on `home` listens, from its `daemon.json`; an error in words when none runs there. */

@@ -4,7 +4,29 @@ import { join } from "node:path";
 import { bun, cli, runCli, tempDir, waitUntil } from "../helpers.ts";
 
 /** Eight rows of two features; small enough that a forest of 5 trees trains in a moment. */
-const _ROWS = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n";
+const ROWS = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n";
+
+test("trains started side by side on a home without a daemon take turns: every version is kept", async () => {
+  await using dir = tempDir();
+  const home = join(dir.path, "home");
+  dir.write("home/data/rows.csv", ROWS);
+  dir.write(
+    "home/profile.yaml",
+    "jobs:\n  j:\n    strategy: random-forest\n    data: {source: rows, path: rows.csv}\n" +
+      "    options: {n_estimators: 5}\n    deploy: [activate]\n",
+  );
+  const trains = await Promise.all(
+    [1, 2, 3].map(() => runCli(["train", "j", "--force", "--home", home], { home: dir.path })),
+  );
+  expect(trains.map((train) => train.code)).toEqual([0, 0, 0]);
+  expect(trains.some((train) => train.stderr.includes("waiting for pid"))).toBe(true);
+  const model = await runCli(["model", "j", "--json", "--home", home], { home: dir.path });
+  const versions = (JSON.parse(model.stdout) as { versions: Array<{ version: number; status: string }> }).versions;
+  expect(versions.map((version) => version.version).sort()).toEqual([1, 2, 3]);
+  for (const { version } of versions) expect(existsSync(join(home, "models/j", String(version)))).toBe(true);
+  expect(versions.find((version) => version.status === "active")?.version).toBe(3);
+  expect(existsSync(join(home, "edgetrain.lock"))).toBe(false);
+}, 120_000);
 
 test("SIGTERM stops a train without a daemon as Ctrl-C does: the run is cancelled, no lock is left", async () => {
   await using dir = tempDir();

@@ -1,9 +1,9 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Profile } from "../../config/schema.ts";
 import { ConflictClearance, describePredictors, UnattendedAsker } from "../../conflicts/clearance.ts";
 import { cancellation, EdgetrainError, ExitCode } from "../../errors.ts";
 import { ResourceSampler } from "../../governor/sampler.ts";
-import { isOwnerAlive, readLockOwner } from "../../locks/lockfile.ts";
 import { LogSink, logFileOptions } from "../../log/logger.ts";
 import type { Logger, ResolvedPaths } from "../../plugin-api.ts";
 import { systemClock } from "../../plugins/context.ts";
@@ -15,6 +15,7 @@ import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/
 import { type Command, type CommandIo, stringFlag } from "../command.ts";
 import { askDaemon } from "../daemon-client.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
+import { takeHomeTurn } from "../home-turn.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 import { abortOnStopSignals } from "../stop-signals.ts";
@@ -108,8 +109,16 @@ export const trainCommand: Command = {
       ignoreConflicts: Boolean(args.values["ignore-conflicts"]),
     });
     const ignoring = ignoredInWords(overrides);
-    const daemon = readLockOwner(join(paths.home, "edgetrain.lock"));
-    if (daemon && isOwnerAlive(daemon)) {
+    mkdirSync(paths.home, { recursive: true });
+    const waiting = new AbortController();
+    const stopWaiting = abortOnStopSignals(waiting, (signal) => cancellation("person", `interrupted (${signal})`));
+    const turn = await takeHomeTurn(
+      paths.home,
+      (text) => io.stderr.write(`edgetrain: ${text}\n`),
+      waiting.signal,
+    ).finally(stopWaiting);
+    if ("daemon" in turn) {
+      const { daemon } = turn;
       // The daemon owns this home's runs: hand the request to its queue rather than train beside it.
       const key = stringFlag(args, "key");
       const { ignoreGovernor: ignore_governor, ignoreConflicts: ignore_conflicts } = overrides;
@@ -185,6 +194,7 @@ export const trainCommand: Command = {
       await opened.dispose();
       state.close();
       logs.close();
+      turn.lock.release();
     }
   },
 };

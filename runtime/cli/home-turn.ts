@@ -1,0 +1,38 @@
+import { join } from "node:path";
+import { EdgetrainError } from "../errors.ts";
+import { acquireLock, type HeldLock, type LockOwner, readLockOwner } from "../locks/lockfile.ts";
+import { daemonPid } from "./daemon-client.ts";
+
+/** This process holds the home until it releases the lock, or a daemon owns the home and takes the request. */
+export type HomeTurn = { lock: HeldLock } | { daemon: LockOwner };
+
+const POLL_MS = 500;
+
+/**
+ * The home for a command that trains without a daemon: its store, versions and unfinished deploys are this
+ * process's alone while it holds the home's lock. Another such command holding it is waited for (said once),
+ * as two would number versions alike and prune each other's; a daemon holding it is handed the request.
+ */
+export async function takeHomeTurn(
+  home: string,
+  said: (text: string) => void,
+  signal?: AbortSignal,
+): Promise<HomeTurn> {
+  const path = join(home, "edgetrain.lock");
+  let waitingFor: number | undefined;
+  for (;;) {
+    try {
+      return { lock: acquireLock(path, `home ${home}`) };
+    } catch (error) {
+      if (!(error instanceof EdgetrainError) || error.code !== "home_locked") throw error;
+    }
+    const owner = readLockOwner(path);
+    if (owner && daemonPid(home) === owner.pid) return { daemon: owner };
+    if (owner && owner.pid !== waitingFor) {
+      waitingFor = owner.pid;
+      said(`waiting for pid ${owner.pid} (${owner.command}) to finish with home ${home}`);
+    }
+    if (signal?.aborted) throw signal.reason;
+    await Bun.sleep(POLL_MS);
+  }
+}
