@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { onnx } from "onnx-proto";
@@ -69,6 +70,7 @@ export async function importModel(parts: ImportParts, request: ImportRequest): P
   const described = describedIn(decoded);
   const { bytes, changes, classes: zipClasses } = stripZipMap(request.bytes, decoded);
   const label = request.label ?? "label";
+  if (request.featuresFrom) requireRegularFile(request.featuresFrom);
   const header = request.featuresFrom ? await readCsvHeader(request.featuresFrom) : undefined;
   const features =
     request.features ??
@@ -244,6 +246,22 @@ function checkClasses(
         `classes are named (${classes.slice(0, 8).join(", ")}); model ${request.model} unchanged`,
       { details: { field: "classes", expected: columns, got: classes.length } },
     );
+}
+
+/** A device, pipe or folder named as the CSV would be read without end (`/dev/zero`) or not at all. */
+function requireRegularFile(path: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (error) {
+    throw new EdgetrainError("data_invalid", `${path} cannot be read: ${messageOf(error)}`, {
+      details: { field: "features_from", file: path },
+    });
+  }
+  if (!isFile)
+    throw new EdgetrainError("bad_input", `${path} is not a regular file: features_from names a CSV file`, {
+      details: { field: "features_from", file: path },
+    });
 }
 
 function refused(request: ImportRequest, why: string): EdgetrainError {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { networkInterfaces } from "node:os";
 import { createApp } from "../../runtime/api/app.ts";
-import { fakeDaemon, request } from "./fake-daemon.ts";
+import { fakeDaemon, request, TOKEN } from "./fake-daemon.ts";
 
 /** POST /v1/models/:name/versions with a file as the body, as `edgetrain models add` sends it to a daemon. */
 function upload(query: string, headers: Record<string, string> = {}): Request {
@@ -42,5 +43,34 @@ describe("POST /v1/models/:name/versions", () => {
     const unsure = await app.handle(upload("file=iris.pkl&converter=scikit-learn"));
     expect(unsure.status).toBe(400);
     expect(((await unsure.json()) as { message: string }).message).toContain("send the converted file's source_sha256");
+  });
+
+  test("features_from, a file on the device, is taken only from a client on the device itself", async () => {
+    const { view, calls } = fakeDaemon();
+    const app = createApp(view).listen({ hostname: "0.0.0.0", port: 0 });
+    try {
+      const send = (host: string) =>
+        fetch(`http://${host}:${app.server!.port}/v1/models/net/versions?features_from=/etc/passwd`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/octet-stream", host: "127.0.0.1" },
+          body: "not really onnx",
+        });
+      expect((await send("127.0.0.1")).status).toBe(201);
+      const outside = Object.values(networkInterfaces())
+        .flat()
+        .find((address) => address?.family === "IPv4" && !address.internal)?.address;
+      if (outside) {
+        const refused = await send(outside);
+        expect(refused.status).toBe(400);
+        expect(((await refused.json()) as { message: string }).message).toContain(
+          `only a client on the device itself may send it, not ${outside}`,
+        );
+      }
+      expect(calls.filter(([call]) => call === "importModel")).toHaveLength(1);
+    } finally {
+      await app.stop(true);
+    }
+    // Through app.handle no peer is known: refused as well.
+    expect((await createApp(fakeDaemon().view).handle(upload("features_from=/etc/passwd"))).status).toBe(400);
   });
 });

@@ -83,3 +83,14 @@ test("class names that do not match the model's probabilities are refused, nothi
   expect(added.stderr).toContain("model named unchanged");
   expect((await cli(["model", "named"])).code).not.toBe(0);
 }, 60_000);
+
+test("features_from that is a device or a folder is refused before it is read, nothing stored", async () => {
+  for (const [path, said] of [
+    ["/dev/zero", "/dev/zero is not a regular file"],
+    [dir.path, `${dir.path} is not a regular file`],
+  ] as const) {
+    const added = await cli(["models", "add", "unread", model, "--features-from", path]);
+    expect({ code: added.code, said: added.stderr.includes(said) }).toEqual({ code: 1, said: true });
+  }
+  expect((await cli(["model", "unread"])).code).not.toBe(0);
+}, 60_000);

@@ -1,8 +1,10 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
+import { EdgetrainError } from "../../errors.ts";
 import type { ModelActivated, ModelImported, ModelList, ModelRolledBack } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi-operation.ts";
+import { isLoopback } from "../token.ts";
 import { ImportQuery, importRequest } from "./model-import-query.ts";
 import { ModelName } from "./schemas.ts";
 
@@ -46,9 +48,11 @@ export const modelRoutes = (view: DaemonView) =>
     )
     .post(
       "/v1/models/:name/versions",
-      async ({ params, query, request, body, set }): Promise<ModelImported> => {
+      async ({ params, query, request, body, set, server }): Promise<ModelImported> => {
         const file = new Uint8Array(body as ArrayBuffer);
-        const imported = await view.importModel(params.name, importRequest(params.name, query, request.headers, file));
+        const asked = importRequest(params.name, query, request.headers, file);
+        if (asked.featuresFrom !== undefined) refuseFilesFromAfar(server?.requestIP(request)?.address);
+        const imported = await view.importModel(params.name, asked);
         set.status = 201;
         return imported;
       },
@@ -90,3 +94,17 @@ export const modelRoutes = (view: DaemonView) =>
         }),
       },
     );
+
+/**
+ * features_from names a file on the device, read by the daemon: a client elsewhere, even with the token, must not
+ * be able to read the device's files through it (a refusal quotes the file's first line).
+ */
+function refuseFilesFromAfar(peer: string | undefined): void {
+  const address = peer?.replace(/^::ffff:/, "");
+  if (address !== undefined && isLoopback(address)) return;
+  throw new EdgetrainError(
+    "bad_input",
+    `features_from names a file on the device: only a client on the device itself may send it, not ${address ?? "an unknown peer"}`,
+    { details: { field: "features_from" }, hint: "send the feature names with features= instead" },
+  );
+}
