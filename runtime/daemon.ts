@@ -4,6 +4,7 @@ import { createApp } from "./api/app.ts";
 import { DaemonBackend } from "./api/daemon-backend.ts";
 import { cannotListen } from "./api/listen-check.ts";
 import type { ProfileOverrides } from "./config/load-profile.ts";
+import { restartOnlyChanges } from "./config/restart-only-settings.ts";
 import type { Environment } from "./environment.ts";
 import { EdgetrainError, messageOf } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
@@ -177,6 +178,7 @@ export class Daemon {
       return false;
     }
     const before = this.resolved.profile.api;
+    const restartOnly = restartOnlyChanges(this.resolved.profile, next.profile);
     const fleetBefore = JSON.stringify(this.resolved.profile.fleet);
     this.notifier.reloading();
     try {
@@ -190,12 +192,17 @@ export class Daemon {
       if (before.host !== next.profile.api.host || before.port !== next.profile.api.port) {
         this.server?.stop();
         this.listen();
-      }
+      } else if (before.token !== next.profile.api.token) this.writeToken();
     } finally {
       this.notifier.ready(`serving on ${this.address().url}`);
     }
-    this.state.recordEvent("profile.reloaded", { profile: next.loaded.name });
+    this.state.recordEvent("profile.reloaded", { profile: next.loaded.name, restart_needed: restartOnly });
     this.logger.info("profile reloaded", { profile: next.loaded.name, url: this.address().url });
+    if (restartOnly.length > 0)
+      this.logger.warn(`profile reloaded, but ${restartOnly.join(", ")} change only when the daemon restarts`, {
+        profile: next.loaded.name,
+        restart_needed: restartOnly,
+      });
     return true;
   }
 
@@ -255,10 +262,15 @@ export class Daemon {
     }
   }
 
-  private listen(): void {
-    const { host, port } = this.resolved.profile.api;
+  /** Chooses the token for requests from now on (api.token, or one made here) and writes it for local clients. */
+  private writeToken(): void {
     // Local clients (the CLI, the TUI) read the token from the home; mode 0600 keeps other users out.
     writeAtomically(join(this.home, "api.token"), `${this.backend.chooseToken()}\n`, 0o600);
+  }
+
+  private listen(): void {
+    const { host, port } = this.resolved.profile.api;
+    this.writeToken();
     try {
       this.server = createApp(this.backend).listen({ hostname: host, port });
     } catch (error) {

@@ -45,6 +45,8 @@ type View = DaemonView;
 export class DaemonBackend implements DaemonView {
   private readonly prometheus: DaemonMetrics;
   private apiToken = "";
+  /** The api.token the current token came from, if it came from the profile. */
+  private configuredToken: string | undefined;
   /** The run's events, numbered, with the newest api.event_buffer kept for clients that reconnect. */
   private readonly journal: EventJournal;
   /** The last hour of readings, kept here so that a client attached later still sees it. */
@@ -66,13 +68,15 @@ export class DaemonBackend implements DaemonView {
   }
 
   /**
-   * The token for the listen about to start: api.token, or else one made at the first listen and kept
-   * until the daemon stops. A reload changes it only when the API listens again.
+   * The token from now on: api.token, or else one made here and kept until the daemon stops. A profile's token
+   * taken out at a reload is not kept: a token an operator removes is one that must stop working.
    */
   chooseToken(): string {
-    this.apiToken =
-      this.resolved.profile.api.token ??
-      (this.apiToken || crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", ""));
+    const configured = this.resolved.profile.api.token;
+    if (configured !== undefined) this.apiToken = configured;
+    else if (!this.apiToken || this.apiToken === this.configuredToken)
+      this.apiToken = crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
+    this.configuredToken = configured;
     return this.apiToken;
   }
 

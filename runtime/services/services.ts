@@ -19,7 +19,7 @@ import { systemClock } from "../plugins/context.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { healActiveVersions } from "../serving/heal-active-versions.ts";
 import type { PredictionListener } from "../serving/prediction.ts";
-import { createServing, type Serving } from "../serving/serving.ts";
+import { createServing, type Serving, servingLimits } from "../serving/serving.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { Retention } from "../state/retention.ts";
 import { modelNameOf, trainsModel } from "../store/model-name.ts";
@@ -203,6 +203,7 @@ export class Services {
     this.resolved = next;
     this.loadedAt = Date.now();
     this.governor.setLimits(governorLimits(next.profile.governor));
+    this.serving.service.setLimits(servingLimits(next.profile));
     this.scheduler?.stopWatching();
     this.wireRuns();
     await this.startScheduler(false);

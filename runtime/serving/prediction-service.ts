@@ -53,12 +53,17 @@ export class PredictionService {
   private readonly pregenerateFile?: PregenerateFile;
   private readonly slots: ServingSlots;
 
-  constructor(private readonly options: PredictionServiceOptions) {
+  constructor(private options: PredictionServiceOptions) {
     this.slots = new ServingSlots(options.pool, options.logger);
     const top = options.pregenerateTop;
     this.popular = new PopularInputsByModel(Math.max(POPULAR_PER_MODEL, top), top);
     if (options.pregenerateFile)
       this.pregenerateFile = new PregenerateFile(options.pregenerateFile, (message) => options.logger.warn(message));
+  }
+
+  /** A reloaded profile's request limit and cache ages, for the requests from now on. */
+  setLimits(limits: Pick<PredictionServiceOptions, "maxRows" | "ttlMs" | "ttlDuringTrainingMs">): void {
+    this.options = { ...this.options, ...limits };
   }
 
   predict(model: string, request: PredictionRequest): Promise<Prediction> {

@@ -74,9 +74,7 @@ export async function createServing(parts: ServingParts): Promise<Serving> {
     cache,
     clock,
     logger,
-    ttlMs: durationMs(profile.cache.ttl),
-    ttlDuringTrainingMs: durationMs(profile.cache.ttl_during_training),
-    maxRows: profile.api.max_rows,
+    ...servingLimits(profile),
     busy: parts.busy,
     pregenerateFile:
       pregenerateFile === undefined
@@ -89,4 +87,13 @@ export async function createServing(parts: ServingParts): Promise<Serving> {
   });
   const activator = new ModelActivator(store, pool, service, logger, events);
   return { store, pool, cache, cacheType: profile.cache.type, service, activator };
+}
+
+/** What a reload changes in serving without a restart: the rows a request may carry, and the cache's ages. */
+export function servingLimits(profile: Profile): { maxRows: number; ttlMs: number; ttlDuringTrainingMs: number } {
+  return {
+    maxRows: profile.api.max_rows,
+    ttlMs: durationMs(profile.cache.ttl),
+    ttlDuringTrainingMs: durationMs(profile.cache.ttl_during_training),
+  };
 }

@@ -119,6 +119,40 @@ describe("daemon", () => {
     expect(await proc.exited).toBe(0);
   });
 
+  test("SIGHUP applies a new api.token at once, drops one taken out, and names what needs a restart", async () => {
+    await using dir = tempDir();
+    const first = "first-token-0123456789abcdef";
+    const second = "second-token-0123456789abcdef";
+    const profile = dir.write("p.yaml", `api:\n  token: ${first}\n`);
+    const { proc, url } = await startDaemon(dir.path, ["--profile", profile]);
+    const log = () => readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8");
+    const clearWith = async (token: string) =>
+      (await fetch(`${url}/v1/cache`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } })).status;
+    const reloads = () =>
+      log()
+        .split("\n")
+        .filter((line) => line.includes('"profile reloaded"')).length;
+    try {
+      expect(await clearWith(first)).toBe(200);
+      dir.write("p.yaml", `api:\n  token: ${second}\ninference:\n  max_loaded: 3\n`);
+      proc.kill("SIGHUP");
+      await waitFor(() => reloads() === 1);
+      expect([await clearWith(first), await clearWith(second)]).toEqual([401, 200]);
+      expect(readFileSync(join(dir.path, "api.token"), "utf8").trim()).toBe(second);
+      expect(log()).toContain("profile reloaded, but inference change only when the daemon restarts");
+
+      dir.write("p.yaml", "inference:\n  max_loaded: 3\n");
+      proc.kill("SIGHUP");
+      await waitFor(() => reloads() === 2);
+      const made = readFileSync(join(dir.path, "api.token"), "utf8").trim();
+      expect(made).not.toBe(second);
+      expect([await clearWith(second), await clearWith(made)]).toEqual([401, 200]);
+    } finally {
+      proc.kill("SIGINT");
+    }
+    expect(await proc.exited).toBe(0);
+  });
+
   test("a broken profile refuses to start with exit code 3 and every problem", async () => {
     await using dir = tempDir();
     const profile = dir.write("p.yaml", "governor:\n  pause_cpu: lots\napi:\n  prot: 1\n");
