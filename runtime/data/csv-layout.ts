@@ -53,7 +53,10 @@ export function decideLayout(header: string[], sample: string[][], choice: Colum
   return { features, excluded, keep };
 }
 
-/** The roles of this file's columns; a column the layout needs and the header lacks is an error. */
+/**
+ * The roles of this file's columns. A column the layout needs and the header lacks is an error, and so is one
+ * the header names twice: only the first would be read, silently standing in for the other.
+ */
 export function rolesOf(
   header: string[],
   layout: Layout,
@@ -67,6 +70,16 @@ export function rolesOf(
       throw new EdgetrainError("data_invalid", `${shown} line 1: no column "${name}" (the first file has it)`, {
         details: { file, line: 1, column: name },
       });
+    const again = header.indexOf(name, index + 1);
+    if (again >= 0)
+      throw new EdgetrainError(
+        "data_invalid",
+        `${shown} line 1: column "${name}" is in the header twice (columns ${index + 1} and ${again + 1})`,
+        {
+          details: { file, line: 1, column: name, columnNumber: again + 1 },
+          hint: "rename one of the columns",
+        },
+      );
     return index;
   };
   const featureSlot = new Int32Array(header.length).fill(-1);

@@ -27,6 +27,16 @@ async function readAll(file: string, choice: ColumnChoice, options: BatchOptions
   return { rows, sizes, skipped, stats: next.value as BatchReadStats };
 }
 
+async function errorOf(promise: Promise<unknown>): Promise<EdgetrainError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof EdgetrainError) return error;
+    throw error;
+  }
+  throw new Error("expected the read to fail");
+}
+
 describe("reading a file in batches", () => {
   test("gives the rows of the whole-file read, with their lines, across chunk and batch ends", async () => {
     await using dir = tempDir();
@@ -88,6 +98,16 @@ describe("reading a file in batches", () => {
     expect(skipped.rows.length).toBe(29);
     expect(skipped.skipped).toEqual([`${file} line 19: column speed is not a number: "fast"`]);
     expect(skipped.rows.map((row) => row.line)).not.toContain(19);
+  });
+
+  test("a column the read uses, named twice in the header, fails the read at line 1", async () => {
+    await using dir = tempDir();
+    const file = dir.write("dup.csv", "hr,speed,hr\n1,2,3\n");
+    for (const choice of [fail, { ...fail, features: ["hr", "speed"] }]) {
+      const error = await errorOf(readAll(file, choice, { batchRows: 4 }));
+      expect(error.message).toBe(`${file} line 1: column "hr" is in the header twice (columns 1 and 3)`);
+      expect(error.details).toEqual({ file, line: 1, column: "hr", columnNumber: 3 });
+    }
   });
 
   test("holds one chunk and one batch whatever the file's size", async () => {

@@ -203,6 +203,25 @@ describe("the byte parser", () => {
     expect(missing.message).toEndWith('4.csv line 1: no column "speed" (the first file has it)');
   });
 
+  test("a column the read uses, named twice in the header, is an error naming file, line 1 and column", async () => {
+    await using dir = tempDir();
+    // Before, the second "a" read the first one's cells: the model trained on one column twice.
+    const file = dir.write("dup.csv", "a, a ,label\n1,2,x\n3,4,y\n");
+    for (const choice of [fail, skip, { ...fail, features: ["a"] }, { ...fail, label: "a", features: [] }]) {
+      const error = await errorOf(readCsvTable([file], { ...choice, displayRoot: dir.path }));
+      expect(error.message).toBe('dup.csv line 1: column "a" is in the header twice (columns 1 and 2)');
+      expect(error.details).toEqual({ file, line: 1, column: "a", columnNumber: 2 });
+    }
+    const label = await errorOf(readCsvTable([dir.write("l.csv", "label,hr,label\n1,2,x\n")], fail));
+    expect(label.details).toMatchObject({ line: 1, column: "label", columnNumber: 3 });
+    // A later file is checked too; a twice-named column the read leaves out is no one's concern.
+    const first = dir.write("1.csv", "a,b,label\n1,2,x\n");
+    const later = await errorOf(readCsvTable([first, dir.write("2.csv", "b,a,label,b\n1,2,x,3\n")], fail));
+    expect(later.details).toMatchObject({ line: 1, column: "b", columnNumber: 4 });
+    const unused = dir.write("u.csv", "note,hr,note,label\nx,1,y,a\n");
+    expect(Array.from((await readCsvTable([unused], { ...fail, features: ["hr"] })).x)).toEqual([1]);
+  });
+
   test("a record longer than the chunk grows the buffer and reads whole", async () => {
     await using dir = tempDir();
     const long = "word, ".repeat(2000);
