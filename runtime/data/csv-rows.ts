@@ -180,6 +180,16 @@ export class RowReader {
       this.bytesParsed += pos - recordStart;
       this.records++;
       const lastLine = line - 1;
+      if (column > roleColumns) {
+        // Checked before the cells: the extra fields mean the row's cells may not be in the columns named.
+        this.reject(`${this.shown} line ${lastLine}: expected ${roleColumns} fields, got ${column}`, {
+          line: lastLine,
+          columnNumber: roleColumns + 1,
+          expected: roleColumns,
+          found: column,
+        });
+        continue;
+      }
       if (column <= this.lastFeatureColumn) {
         // A short row: the cells it lacks are empty, on the record's last line.
         const columns = this.roles.columnOfFeature;
@@ -188,22 +198,20 @@ export class RowReader {
       if (this.badSlot !== NONE) {
         const name = this.options.features[this.badSlot]!;
         const what = this.badText.trim() === "" ? "is empty" : `is not a number: "${this.badText}"`;
-        this.reject(
-          `${this.shown} line ${this.badLine}: column ${name} ${what}`,
-          this.badLine,
-          name,
-          this.roles.columnOfFeature[this.badSlot]! + 1,
-        );
+        this.reject(`${this.shown} line ${this.badLine}: column ${name} ${what}`, {
+          line: this.badLine,
+          column: name,
+          columnNumber: this.roles.columnOfFeature[this.badSlot]! + 1,
+        });
         continue;
       }
       if (hasLabel && label === "") {
         if (labelLine === 0) labelLine = lastLine;
-        this.reject(
-          `${this.shown} line ${labelLine}: column ${this.options.label} is empty`,
-          labelLine,
-          this.options.label,
-          this.roles.textSlot.indexOf(0) + 1,
-        );
+        this.reject(`${this.shown} line ${labelLine}: column ${this.options.label} is empty`, {
+          line: labelLine,
+          column: this.options.label,
+          columnNumber: this.roles.textSlot.indexOf(0) + 1,
+        });
         continue;
       }
       for (const [from, to] of this.roles.featureCopies) x[base + to] = x[base + from]!;
@@ -238,10 +246,11 @@ export class RowReader {
     return end;
   }
 
-  private reject(problem: string, line: number, column: string, columnNumber: number): void {
+  /** A bad row fails the read or is skipped, as `onBadCell` says; `where` joins the file in the error's details. */
+  private reject(problem: string, where: { line: number; columnNumber: number } & Record<string, unknown>): void {
     if (this.options.onBadCell === "fail") {
       throw new EdgetrainError("data_invalid", problem, {
-        details: { file: this.file, line, column, columnNumber },
+        details: { file: this.file, ...where },
         hint: "fix the file, or set on_bad_cell: skip-row",
       });
     }

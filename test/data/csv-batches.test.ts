@@ -100,6 +100,19 @@ describe("reading a file in batches", () => {
     expect(skipped.rows.map((row) => row.line)).not.toContain(19);
   });
 
+  test("a row with more fields than the header fails the read with file and line, or is skipped", async () => {
+    await using dir = tempDir();
+    const lines = ["hr,speed", ...Array.from({ length: 30 }, (_, i) => (i === 17 ? "80,1,7,8" : `${i},${i + 1}`))];
+    const file = dir.write("wide.csv", `${lines.join("\n")}\n`);
+    const error = await errorOf(readAll(file, fail, { batchRows: 4, chunkBytes: 64 }));
+    expect(error.message).toBe(`${file} line 19: expected 2 fields, got 4`);
+    expect(error.details).toEqual({ file, line: 19, columnNumber: 3, expected: 2, found: 4 });
+    const skipped = await readAll(file, { ...fail, onBadCell: "skip-row" }, { batchRows: 4, chunkBytes: 64 });
+    expect(skipped.skipped).toEqual([`${file} line 19: expected 2 fields, got 4`]);
+    expect(skipped.rows.map((row) => row.line)).not.toContain(19);
+    expect(skipped.rows.length).toBe(29);
+  });
+
   test("a column the read uses, named twice in the header, fails the read at line 1", async () => {
     await using dir = tempDir();
     const file = dir.write("dup.csv", "hr,speed,hr\n1,2,3\n");

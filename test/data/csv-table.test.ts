@@ -159,6 +159,29 @@ describe("the byte parser", () => {
     },
   );
 
+  test("a row with more fields than the header is a bad row, like a short one: fails, or is skipped", async () => {
+    await using dir = tempDir();
+    // Before, the extra fields were dropped without a word, whatever cells they pushed out of place.
+    const text = 'a,b,label\n1,2,x\n3,4,1,7,8\n5,6,y,\n"7\n",8,z,"9\n"\nq,,r,s\n9,10,w\n';
+    const file = dir.write("wide.csv", text);
+    // Named, or the "q" among the first rows would leave column a out as text.
+    const named = { features: ["a", "b"], displayRoot: dir.path };
+    for (const chunkBytes of [...smallChunks, 1 << 20]) {
+      const error = await errorOf(readCsvTable([file], { ...fail, ...named }, { chunkBytes }));
+      expect(error.message).toBe("wide.csv line 3: expected 3 fields, got 5");
+      expect(error.details).toEqual({ file, line: 3, columnNumber: 4, expected: 3, found: 5 });
+      const table = await readCsvTable([file], { ...skip, ...named }, { chunkBytes });
+      expect(table.skipped).toEqual([
+        "wide.csv line 3: expected 3 fields, got 5",
+        "wide.csv line 4: expected 3 fields, got 4", // a trailing comma is one more, empty field
+        "wide.csv line 7: expected 3 fields, got 4", // lines 5-7: said on the record's last line
+        "wide.csv line 8: expected 3 fields, got 4", // said before the bad cells
+      ]);
+      expect(Array.from(table.x)).toEqual([1, 2, 9, 10]);
+      expect(table.labels).toEqual(["x", "w"]);
+    }
+  });
+
   test("line numbers count the line breaks inside quoted fields, across chunks", async () => {
     await using dir = tempDir();
     // Past the 64 rows that decide which columns are numeric.
