@@ -13,6 +13,17 @@ const MAX_EXACT = 2 ** 53 - 1;
 // Every power of ten up to 1e22 is exact in a double.
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
+/**
+ * Doubles of this size or more round to ±Infinity in a Float32Array: float32's largest value plus half its last
+ * step. Below it they round to a finite float, so `3.4028235e38` (how float32's largest value prints) is kept.
+ */
+const FLOAT32_OVERFLOW = 2 ** 128 - 2 ** 103;
+
+/** Whether a cell's number is stored as a finite float32 (false for NaN and ±Infinity too). */
+export function fitsFloat32(value: number): boolean {
+  return Math.abs(value) < FLOAT32_OVERFLOW;
+}
+
 /** Where the last number accepted by `plainNumber` ended: at a comma, CR or LF. */
 export const numberEnd = { pos: 0 };
 
@@ -22,6 +33,7 @@ export const numberEnd = { pos: 0 };
  * the caller then converts the cell's text with `Number()`. The result equals `Number(text)` because the
  * digits and the power of ten are both exact doubles, so the one multiplication or division rounds once
  * (Clinger's fast path). The byte after the cell must be readable: a line always ends in LF here.
+ * Its largest result, (2^53 - 1) * 1e22, fits a float32, so the hot loop needs no range check.
  */
 export function plainNumber(buf: Uint8Array, pos: number): number {
   let c = buf[pos]!;

@@ -12,7 +12,7 @@ import {
   unquotedEnd,
 } from "./csv-bytes.ts";
 import type { ColumnRoles } from "./csv-layout.ts";
-import { numberEnd, numberOfText, plainNumber } from "./csv-number.ts";
+import { fitsFloat32, numberEnd, numberOfText, plainNumber } from "./csv-number.ts";
 import type { BadCellPolicy } from "./csv-table.ts";
 import type { FloatBuilder } from "./float-builder.ts";
 import { LabelInterner } from "./label-interner.ts";
@@ -129,7 +129,7 @@ export class RowReader {
           pos = end;
           if (slot >= 0) {
             const value = numberOfText(quoted.text);
-            if (Number.isFinite(value)) x[base + slot] = value;
+            if (fitsFloat32(value)) x[base + slot] = value;
             else this.noteBad(slot, quoted.text, cellLine);
           }
           if (text >= 0) texts[text] = quoted.text;
@@ -148,7 +148,7 @@ export class RowReader {
             const end = unquotedEnd(buf, pos, line, column + 1);
             const cell = decodeText(buf, pos, end);
             const slow = numberOfText(cell);
-            if (Number.isFinite(slow)) x[base + slot] = slow;
+            if (fitsFloat32(slow)) x[base + slot] = slow;
             else this.noteBad(slot, cell, line);
             if (text >= 0) texts[text] = cell;
             pos = end;
@@ -197,7 +197,7 @@ export class RowReader {
       }
       if (this.badSlot !== NONE) {
         const name = this.options.features[this.badSlot]!;
-        const what = this.badText.trim() === "" ? "is empty" : `is not a number: "${this.badText}"`;
+        const what = this.badProblem(this.badText);
         this.reject(`${this.shown} line ${this.badLine}: column ${name} ${what}`, {
           line: this.badLine,
           column: name,
@@ -223,6 +223,15 @@ export class RowReader {
     }
     this.line = line;
     return pos;
+  }
+
+  /** What is wrong with a bad cell, worked out again from its text: only a rejected row pays for it. */
+  private badProblem(text: string): string {
+    if (text.trim() === "") return "is empty";
+    // A number too large even for a double (1e400) reads as Infinity too; only the word Infinity lacks digits.
+    const value = numberOfText(text);
+    if (value === value && /[0-9]/.test(text)) return `is past float32's range (±3.4e38): "${text}"`;
+    return `is not a number: "${text}"`;
   }
 
   private noteBad(slot: number, text: string, line: number): void {

@@ -113,6 +113,19 @@ describe("reading a file in batches", () => {
     expect(skipped.rows.length).toBe(29);
   });
 
+  test("a number past float32's range is a bad cell, as in the whole-file read", async () => {
+    await using dir = tempDir();
+    const file = dir.write("big.csv", "hr,speed\n1,2\n3,-2e39\n3.4e38,4\n");
+    const error = await errorOf(readAll(file, fail, { batchRows: 1 }));
+    expect(error.message).toBe(`${file} line 3: column speed is past float32's range (±3.4e38): "-2e39"`);
+    expect(error.details).toEqual({ file, line: 3, column: "speed", columnNumber: 2 });
+    const skipped = await readAll(file, { ...fail, onBadCell: "skip-row" }, { batchRows: 1 });
+    expect(skipped.rows.map((row) => row.x)).toEqual([
+      [1, 2],
+      [Math.fround(3.4e38), 4],
+    ]);
+  });
+
   test("a column the read uses, named twice in the header, fails the read at line 1", async () => {
     await using dir = tempDir();
     const file = dir.write("dup.csv", "hr,speed,hr\n1,2,3\n");

@@ -182,6 +182,44 @@ describe("the byte parser", () => {
     }
   });
 
+  test("a number past float32's range is a bad cell naming file, line and column, on every parse path", async () => {
+    await using dir = tempDir();
+    // Before, these became ±Infinity in the table. 3.4028235e38 is how float32's largest value prints: it stays.
+    const text = [
+      "a,b,label",
+      "1,2,x",
+      "1e39,2,y",
+      '3,"-2e39",z',
+      "4, 1e400 ,w",
+      "3.4028235e38,-3.4e38,v",
+      "1e-50,9007199254740991e22,u",
+    ].join("\n");
+    const file = dir.write("big.csv", `${text}\n`);
+    // 1e39 is still a number when the first rows decide the layout; 1e400 is not (a double's Infinity).
+    expect((await readCsvTable([file], { ...skip, displayRoot: dir.path })).featureNames).toEqual(["a"]);
+    const error = await errorOf(readCsvTable([file], { ...fail, displayRoot: dir.path }));
+    expect(error.message).toBe(`big.csv line 3: column a is past float32's range (±3.4e38): "1e39"`);
+    expect(error.details).toEqual({ file, line: 3, column: "a", columnNumber: 1 });
+    for (const chunkBytes of [...smallChunks, 1 << 20]) {
+      const named = { features: ["a", "b"], displayRoot: dir.path };
+      const table = await readCsvTable([file], { ...skip, ...named }, { chunkBytes });
+      expect(table.skipped).toEqual([
+        `big.csv line 3: column a is past float32's range (±3.4e38): "1e39"`,
+        `big.csv line 4: column b is past float32's range (±3.4e38): "-2e39"`, // quoted
+        `big.csv line 5: column b is past float32's range (±3.4e38): " 1e400 "`, // past a double's range too
+      ]);
+      expect(Array.from(table.x)).toEqual([
+        1,
+        2,
+        Math.fround(3.4028235e38),
+        Math.fround(-3.4e38),
+        0,
+        Math.fround((2 ** 53 - 1) * 1e22), // the largest the fast path reads
+      ]);
+      expect(table.x.every(Number.isFinite)).toBe(true);
+    }
+  });
+
   test("line numbers count the line breaks inside quoted fields, across chunks", async () => {
     await using dir = tempDir();
     // Past the 64 rows that decide which columns are numeric.
