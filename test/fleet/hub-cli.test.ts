@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../db-servers.ts";
 import { bun, cli, runCli, tempDir, waitUntil } from "../helpers.ts";
@@ -131,6 +131,53 @@ describe("edgetrain hub and edgetrain fleet", () => {
       const log = await new Response(hub.proc.stderr).text();
       expect(log).toContain("hub running");
       expect(log).not.toContain("DeprecationWarning");
+    }
+  }, 60_000);
+
+  test("a publish refused for its targets stores nothing; rollback skips versions never rolled out", async () => {
+    await using home = tempDir();
+    const hubHome = join(home.path, "hub");
+    const hub = await startHubProcess(hubHome);
+    const device = await playDevice(hub.broker, "orin-1", { groups: ["lab-a"] });
+    const cli = (...args: string[]) => runCli([...args, "--home", hubHome], { home: home.path });
+    const token = () => readFileSync(join(hubHome, "hub.token"), "utf8").trim();
+    const versions = async () =>
+      ((await (await fetch(`${hub.url}/v1/fleet/models`)).json()) as { models: Array<{ version: number }> }).models
+        .map((model) => model.version)
+        .sort();
+    try {
+      const model = onnxFile(home.path);
+      await waitUntil(async () => (await cli("fleet", "devices")).stdout.includes("orin-1"));
+      for (const expected of [1, 2]) {
+        const published = await cli("hub", "publish", "m", model, "--group", "lab-a", "--waves", "100%");
+        expect(published.stdout).toContain(`m v${expected}`);
+        await waitUntil(() => device.announcements.length === expected);
+        await device.otaReport(device.announcements.at(-1)!, "activated");
+      }
+      const refused = await cli("hub", "publish", "m", model, "--group", "nosuch");
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("no device in group nosuch");
+      expect(await versions()).toEqual([1, 2]);
+      expect(existsSync(join(hubHome, "models", "m", "3.onnx"))).toBe(false);
+
+      // A version stored but never rolled out (a publish killed between its two calls) is no step back either.
+      const upload = await fetch(`${hub.url}/v1/fleet/models/m`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token()}` },
+        body: readFileSync(model),
+      });
+      expect(((await upload.json()) as { version: number }).version).toBe(3);
+      const back = await cli("hub", "rollback", "m", "--group", "lab-a");
+      expect(back.stdout).toMatch(/^rollout r-[0-9a-f]+: m back to v1 on group lab-a/);
+      await waitUntil(() => device.announcements.length === 3);
+      expect(device.announcements[2]).toMatchObject({ model: "m", version: 1 });
+      const nothing = await cli("hub", "rollback", "m", "--group", "lab-b");
+      expect(nothing.code).toBe(1);
+      expect(nothing.stderr).toContain("model m was never rolled out to group lab-b");
+    } finally {
+      await device.close();
+      hub.proc.kill("SIGTERM");
+      expect(await hub.proc.exited).toBe(0);
     }
   }, 60_000);
 

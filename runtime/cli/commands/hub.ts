@@ -174,12 +174,13 @@ async function publish(args: ParsedArgs, io: CommandIo, [model, file]: string[])
     bytes,
   );
   const group = stringFlag(args, "group");
-  const rollout = await client.call<FleetRollout>("POST", "/v1/fleet/rollouts", {
-    model,
-    version: added.version,
-    group,
-    ...plan,
-  });
+  const rollout = await client
+    .call<FleetRollout>("POST", "/v1/fleet/rollouts", { model, version: added.version, group, ...plan })
+    .catch(async (error: unknown) => {
+      // A publish that fails leaves nothing behind: a version stored but never rolled out is only a trap.
+      await client.call("DELETE", `/v1/fleet/models/${encodeURIComponent(model)}/${added.version}`).catch(() => {});
+      throw error;
+    });
   const devices = Object.values(rollout.counts).reduce((sum, n) => sum + n, 0);
   const text =
     `rollout ${rollout.id}: ${model} v${added.version} (${added.size} bytes, sha256 ${added.sha256.slice(0, 12)}…) ` +

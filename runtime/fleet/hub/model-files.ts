@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { EdgetrainError } from "../../errors.ts";
 import { readModelDescription } from "../../inference/model-metadata.ts";
@@ -79,6 +79,29 @@ export class ModelFiles {
         at,
       );
     return row;
+  }
+
+  /**
+   * Takes back a version no rollout has named: what `hub publish` stored before its rollout was refused.
+   * One a rollout named stays, as the deployment history and rollbacks refer to it.
+   */
+  remove(model: string, version: number): ModelFile {
+    const file = this.get(model, version);
+    if (!file)
+      throw new EdgetrainError("not_found", `the hub has no version ${version} of model ${model}`, {
+        details: { model, version },
+      });
+    const named = this.registry.db
+      .query<{ id: string }, [string, number]>("SELECT id FROM rollouts WHERE model = ? AND version = ? LIMIT 1")
+      .get(model, version);
+    if (named)
+      throw new EdgetrainError("conflict", `version ${version} of model ${model} was rolled out (${named.id})`, {
+        hint: "roll another version out, or back: edgetrain hub rollback MODEL",
+        details: { model, version, rollout: named.id },
+      });
+    this.registry.db.query("DELETE FROM model_files WHERE model = ? AND version = ?").run(model, version);
+    rmSync(file.file, { force: true });
+    return file;
   }
 
   get(model: string, version: number): ModelFile | undefined {

@@ -21,7 +21,7 @@ const Version = v.pipe(
   v.minValue(1, "a version from 1"),
 );
 
-/** `GET /v1/fleet/devices`, `GET /v1/fleet/devices/:id`, `GET /v1/fleet/models`, `POST /v1/fleet/models/:name`. */
+/** Devices (`GET /v1/fleet/devices`, `…/:id`) and model versions (`GET /v1/fleet/models`, upload, removal). */
 export const deviceRoutes = (hub: Hub) =>
   new Elysia({ name: "fleet/devices", tags: ["devices"] })
     .get(
@@ -123,6 +123,19 @@ export const deviceRoutes = (hub: Hub) =>
         detail: operation("Take in an ONNX file (the body) as a model's next version", "FleetModelVersion", {
           status: 201,
           errors: { 400: "Not a model name, or a body that is no model file.", 409: "The version exists." },
+        }),
+      },
+    )
+    .delete(
+      "/v1/fleet/models/:name/:version",
+      ({ params }): FleetModelVersion => {
+        const { file: _, ...removed } = hub.files.remove(params.name, params.version);
+        return removed;
+      },
+      {
+        params: v.object({ name: Name, version: Version }),
+        detail: operation("Remove a model version that no rollout has named", "FleetModelVersion", {
+          errors: { 404: "No such model version.", 409: "A rollout named it." },
         }),
       },
     );

@@ -115,7 +115,7 @@ export const rolloutRoutes = (hub: Hub) =>
         body: v.strictObject({ model: v.string(), group: v.optional(v.string()) }),
         detail: operation("Announce a model's previous version to every device at once", "FleetRollout", {
           status: 201,
-          errors: { 404: "No such model, or no version before the last one rolled out." },
+          errors: { 404: "No such model.", 409: "No version rolled out before the one the group runs." },
         }),
       },
     )
