@@ -160,6 +160,33 @@ describe("hub rollouts", () => {
 });
 
 describe("hub rollouts over time", () => {
+  test("a group's rollback steps back from what it runs, rolled out to it by any rollout", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const labA = await playDevice(hub.brokerUrl, "a-1", { groups: ["lab-a"] });
+    const labB = await playDevice(hub.brokerUrl, "b-1", { groups: ["lab-b"] });
+    try {
+      await waitUntil(() => hub.registry.devices().length === 2);
+      const file = onnxFile(home.path);
+      await publish(hub, file, { group: "lab-a", waves: [1] });
+      await publish(hub, file, { waves: [1] });
+      await publish(hub, file, { waves: [1] });
+      // v4 went to lab-b alone: lab-a runs v3, from the last rollout to every device.
+      await publish(hub, file, { group: "lab-b", waves: [1] });
+      await waitUntil(() => labA.announcements.length === 3 && labB.announcements.length === 3);
+      const back = await api(hub, "POST", "/v1/fleet/rollbacks", { model: "player_1", group: "lab-a" });
+      expect(back.json).toMatchObject({ kind: "rollback", version: 2, device_group: "lab-a" });
+      await waitUntil(() => labA.announcements.length === 4);
+      expect(labA.announcements[3]).toMatchObject({ version: 2, rollout: back.json.id });
+      const again = await api(hub, "POST", "/v1/fleet/rollbacks", { model: "player_1", group: "lab-a" });
+      expect(again.json).toMatchObject({ version: 1 });
+      const labBack = await api(hub, "POST", "/v1/fleet/rollbacks", { model: "player_1", group: "lab-b" });
+      expect(labBack.json).toMatchObject({ kind: "rollback", version: 3 });
+    } finally {
+      await Promise.all([labA.close(), labB.close()]);
+    }
+  });
+
   test("a rollback supersedes the running rollout; a restarted hub announces the rollback again", async () => {
     await using home = tempDir();
     let hub = await startHub(home.path);

@@ -3,9 +3,10 @@ import type { Hub } from "./hub.ts";
 import type { ModelFile } from "./model-files.ts";
 
 /**
- * The version a rollback announces: the newest one below the version last rolled out to the group (to
- * any device without a group), among those its rollouts announced: a version the hub stored but never
- * rolled out there is no step back. Rolling back twice walks back two versions.
+ * The version a rollback announces: the newest one below the version the group runs now, among those
+ * actually announced to its devices (every device without a group). What the group runs is the version
+ * of the newest rollout announced to any of them, whether it named the group or every device; a version
+ * the hub stored but never rolled out there is no step back. Rolling back twice walks back two versions.
  */
 export function previousVersion(hub: Hub, model: string, group?: string): ModelFile {
   if (!hub.files.latest(model))
@@ -14,8 +15,9 @@ export function previousVersion(hub: Hub, model: string, group?: string): ModelF
   const rolledOut = hub.registry.db
     .query<{ version: number }, [string, string | null]>(
       `SELECT r.version FROM rollouts r
-       WHERE r.model = ?1 AND r.device_group IS ?2
-         AND EXISTS (SELECT 1 FROM rollout_devices d WHERE d.rollout = r.id AND d.announced_at IS NOT NULL)
+       WHERE r.model = ?1 AND EXISTS (
+         SELECT 1 FROM rollout_devices d WHERE d.rollout = r.id AND d.announced_at IS NOT NULL
+           AND (?2 IS NULL OR d.device IN (SELECT device FROM device_groups WHERE name = ?2)))
        ORDER BY r.created_at DESC, r.rowid DESC`,
     )
     .all(model, group ?? null)
