@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { topics } from "../../runtime/fleet/protocol.ts";
 import { freePort, postgresBinaries, startPostgres } from "../db-servers.ts";
 import { tempDir, waitUntil } from "../helpers.ts";
-import { api, startHub } from "./hub-fixture.ts";
+import { api, onnxFile, startHub } from "./hub-fixture.ts";
 import { startMosquitto } from "./mosquitto.ts";
 import { playDevice } from "./play-device.ts";
 
@@ -63,13 +63,17 @@ describe("hub registry", () => {
     await using hub = await startHub(home.path);
     const at = new Date().toISOString();
     const beat = (version: number) => ({ device: "d-1", at, seq: version, models: { player_1: { version } } });
+    const info = { device: "d-1", name: "d-1", groups: [], edgetrain_version: "t", profile: "base", hardware: {} };
+    hub.intake.take("info", "d-1", { ...info, models: [{ model: "player_1", active: 2 }], at }, "mqtt");
+    // An outcome counts only for a rollout that announced to the device.
+    const file = hub.files.add("player_1", onnxFile(home.path), Date.now(), 4);
+    const rollout = hub.rollouts.start(file, { waves: [1], maxFailures: 0, waveTimeoutMs: 60_000 });
     // Both taken in one turn of the event loop, before any flush: the report applies last, as it came.
     hub.intake.take("heartbeat", "d-1", beat(3), "mqtt");
-    const report = { kind: "ota", id: "rep-1", device: "d-1", at, rollout: "r-1", model: "player_1", version: 4 };
+    const report = { kind: "ota", id: "rep-1", device: "d-1", at, rollout: rollout.id, model: "player_1", version: 4 };
     hub.intake.take("reports", "d-1", { ...report, outcome: "activated" }, "mqtt");
     expect(hub.registry.device("d-1")?.models).toEqual([{ model: "player_1", version: 4, metrics: null }]);
     hub.intake.take("heartbeat", "d-1", beat(4), "mqtt");
-    const info = { device: "d-1", name: "d-1", groups: [], edgetrain_version: "t", profile: "base", hardware: {} };
     hub.intake.take("info", "d-1", { ...info, models: [{ model: "player_1", active: 5 }], at }, "mqtt");
     expect(hub.registry.device("d-1")?.models).toEqual([{ model: "player_1", version: 5, metrics: null }]);
   });

@@ -133,6 +133,36 @@ describe("hub rollouts", () => {
     }
   });
 
+  test("an outcome from a device the rollout has not announced to is dropped and counted", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const devices = await fleetOf(hub.brokerUrl, 2, ["lab"]);
+    const outsider = await playDevice(hub.brokerUrl, "other-1", { groups: ["office"] });
+    try {
+      await waitUntil(() => hub.registry.devices().length === 3);
+      const rollout = await publish(hub, onnxFile(home.path), { group: "lab", waves: [0.5, 1], max_failures: 0 });
+      await waitUntil(() => devices[0]!.announcements.length === 1);
+      // What a forged announcement naming the real rollout would make them answer.
+      const forged = { ...devices[0]!.announcements[0]!, device: "dev-01" };
+      await devices[1]!.otaReport(forged, "failed", "sha256 mismatch");
+      await outsider.otaReport({ ...forged, device: "other-1" }, "rolled_back");
+      const received = hub.registry.db.query<{ n: number }, []>("SELECT count(*) AS n FROM reports");
+      await waitUntil(() => received.get()!.n === 2);
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json;
+      expect(await state()).toMatchObject({ state: "running", counts: { announced: 1, waiting: 1, failed: 0 } });
+      const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+      expect(metrics).toContain('edgetrain_hub_reports_dropped_total{kind="ota",why="unannounced"} 2');
+      await devices[0]!.otaReport(devices[0]!.announcements[0]!, "activated");
+      await waitUntil(() => devices[1]!.announcements.length === 1);
+      await devices[1]!.otaReport(devices[1]!.announcements[0]!, "activated");
+      await waitUntil(async () => (await state()).state === "completed");
+      expect((await state()).counts).toMatchObject({ activated: 2, failed: 0, rolled_back: 0 });
+      expect(hub.rollouts.targets(rollout.id).map((target) => target.device)).toEqual(["dev-00", "dev-01"]);
+    } finally {
+      await Promise.all([...devices, outsider].map((device) => device.close()));
+    }
+  });
+
   test("a report sent twice is applied once", async () => {
     await using home = tempDir();
     await using hub = await startHub(home.path);

@@ -11,6 +11,7 @@ export class HubMetrics implements IntakeCounters {
   readonly registry = new MetricsRegistry();
   private readonly heartbeats: Counter;
   private readonly reports: Counter<"kind" | "duplicate">;
+  private readonly droppedReports: Counter<"kind" | "why">;
   /** Heartbeats per whole second, for the last RATE_WINDOW_S seconds. */
   private readonly perSecond = new Map<number, number>();
 
@@ -25,6 +26,12 @@ export class HubMetrics implements IntakeCounters {
       name: "edgetrain_hub_reports_total",
       help: "Reports received, duplicates (dropped) apart.",
       labelNames: ["kind", "duplicate"],
+      registers,
+    });
+    this.droppedReports = new Counter({
+      name: "edgetrain_hub_reports_dropped_total",
+      help: "Reports taken in but not applied: why=unannounced, an outcome for a rollout not announced to the device.",
+      labelNames: ["kind", "why"],
       registers,
     });
     const perSecond = this.perSecond;
@@ -78,6 +85,10 @@ export class HubMetrics implements IntakeCounters {
 
   report(kind: string, duplicate: boolean): void {
     this.reports.inc({ kind, duplicate: duplicate ? "yes" : "no" });
+  }
+
+  dropped(kind: string, why: string): void {
+    this.droppedReports.inc({ kind, why });
   }
 
   async text(): Promise<{ contentType: string; text: string }> {

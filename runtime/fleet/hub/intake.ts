@@ -23,6 +23,8 @@ export type Refusal = string | undefined;
 export interface IntakeCounters {
   heartbeat(at: number): void;
   report(kind: string, duplicate: boolean): void;
+  /** A report taken in but not applied, such as an outcome for a rollout that never announced to the device. */
+  dropped(kind: string, why: string): void;
 }
 
 /**
@@ -107,9 +109,14 @@ export class Intake {
   /** Applied once per report id, in one transaction with the record of its id. */
   private report(report: DeviceReport, at: number): void {
     let rollout: string | undefined;
+    let dropped: string | undefined;
     const fresh = this.registry.db.transaction(() => {
       if (!this.registry.acceptReport(report, at)) return false;
-      if (report.kind === "ota") rollout = this.rollouts.applyReport(report);
+      if (report.kind === "ota") {
+        const applied = this.rollouts.applyReport(report);
+        if ("dropped" in applied) dropped = applied.dropped;
+        else rollout = applied.rollout;
+      }
       if (report.kind === "score") this.registry.scores.record(report, at);
       if (report.kind === "command") {
         this.registry.db
@@ -126,6 +133,11 @@ export class Intake {
     this.counters.report(report.kind, !fresh);
     if (!fresh) {
       this.logger.debug("dropped a report seen before", { device: report.device, report: report.id });
+      return;
+    }
+    if (dropped) {
+      this.counters.dropped(report.kind, "unannounced");
+      this.logger.warn("dropped an update outcome", { device: report.device, report: report.id, why: dropped });
       return;
     }
     if (report.kind === "ota")

@@ -92,24 +92,30 @@ export class Rollouts extends RolloutRecords {
     return this.get(id)!;
   }
 
-  /** Applies an OTA outcome that the registry has not seen before; returns the rollout it belongs to. */
-  applyReport(report: Extract<DeviceReport, { kind: "ota" }>): string | undefined {
+  /**
+   * Applies an OTA outcome that the registry has not seen before; returns the rollout it belongs to, or
+   * why it was dropped. Only a device the rollout announced to answers it: an outcome for a rollout that
+   * never named it, or that has it waiting in a later wave (a forged announcement), must not count.
+   */
+  applyReport(report: Extract<DeviceReport, { kind: "ota" }>): { rollout: string } | { dropped: string } {
+    const target = this.db
+      .query<{ state: TargetState; announced_at: number | null }, [string, string]>(
+        "SELECT state, announced_at FROM rollout_devices WHERE rollout = ? AND device = ?",
+      )
+      .get(report.rollout, report.device);
+    if (!target) return { dropped: `rollout ${report.rollout} does not cover device ${report.device}` };
+    if (target.announced_at === null)
+      return { dropped: `rollout ${report.rollout} has not announced to device ${report.device}` };
     const at = this.now();
     if (report.outcome === "activated")
       this.registry.setModel(report.device, report.model, report.version, undefined, at);
-    const target = this.db
-      .query<{ state: TargetState }, [string, string]>(
-        "SELECT state FROM rollout_devices WHERE rollout = ? AND device = ?",
-      )
-      .get(report.rollout, report.device);
-    if (!target) return undefined;
+    const rollout = { rollout: report.rollout };
     // `verified` then `activated` is the usual order; a late `verified` does not undo the outcome.
-    if (report.outcome === "verified" && target.state !== "announced" && target.state !== "waiting")
-      return report.rollout;
+    if (report.outcome === "verified" && target.state !== "announced") return rollout;
     this.db
       .query("UPDATE rollout_devices SET state = ?, reason = ?, reported_at = ? WHERE rollout = ? AND device = ?")
       .run(report.outcome, report.reason ?? null, at, report.rollout, report.device);
-    return report.rollout;
+    return rollout;
   }
 
   /** Starts what is due: the next waves, a halt, the end. Called after each report and on the hub's tick. */
