@@ -23,6 +23,10 @@ export const FleetDevice = v.object({
   location: Maybe(Text),
   groups: v.array(Text),
   transport: v.pipe(v.picklist(["mqtt", "http"]), v.description("How the device talks to the hub.")),
+  registered: v.pipe(
+    v.boolean(),
+    v.description("Whether it sent its info; one heard only in heartbeats or a status is never in a rollout."),
+  ),
   online: v.pipe(
     v.boolean(),
     v.description("From its retained status (MQTT), or a heartbeat in the last 90 s (HTTP)."),

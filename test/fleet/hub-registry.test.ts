@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import mqtt from "mqtt";
 import { topics } from "../../runtime/fleet/protocol.ts";
 import { freePort, postgresBinaries, startPostgres } from "../db-servers.ts";
 import { tempDir, waitUntil } from "../helpers.ts";
@@ -56,6 +58,50 @@ describe("hub registry", () => {
     await waitUntil(() => hub.registry.device("orin-9")?.online === false, 15_000);
     const offline = await api(hub, "GET", "/v1/fleet/devices?online=false");
     expect(offline.json.devices.map((d: { id: string }) => d.id)).toEqual(["orin-9"]);
+  });
+
+  test("an id heard only in heartbeats is listed unregistered and left out of rollouts (real Mosquitto)", async () => {
+    await using home = tempDir();
+    await using broker = await startMosquitto();
+    await using hub = await startHub(home.path, { broker: broker.url });
+    const device = await playDevice(broker.url, "orin-1");
+    const ghost = await mqtt.connectAsync(broker.url, { clientId: "ghost-7" });
+    const ghostAnnouncements: string[] = [];
+    ghost.on("message", (_topic, payload) => payload.length > 0 && ghostAnnouncements.push(payload.toString()));
+    try {
+      await ghost.subscribeAsync(topics.models("ghost-7"), { qos: 1 });
+      await ghost.publishAsync(topics.status("ghost-7"), JSON.stringify({ device: "ghost-7", state: "online" }));
+      const beat = { device: "ghost-7", at: new Date().toISOString(), seq: 1 };
+      await ghost.publishAsync(topics.heartbeat("ghost-7"), JSON.stringify(beat));
+      await waitUntil(() => hub.registry.device("ghost-7")?.last_heartbeat_at != null);
+      await waitUntil(() => hub.registry.device("orin-1")?.registered === true);
+      const listed = await api(hub, "GET", "/v1/fleet/devices");
+      expect(listed.json.devices).toEqual([
+        expect.objectContaining({ id: "ghost-7", registered: false, online: true }),
+        expect.objectContaining({ id: "orin-1", registered: true }),
+      ]);
+      const registered = await api(hub, "GET", "/v1/fleet/devices?registered=true");
+      expect(registered.json.devices.map((d: { id: string }) => d.id)).toEqual(["orin-1"]);
+      const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+      expect(metrics).toContain('edgetrain_hub_devices{state="online"} 1');
+      expect(metrics).toContain('edgetrain_hub_devices{state="unregistered"} 1');
+
+      await fetch(`${hub.url}/v1/fleet/models/player_1`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${hub.token}` },
+        body: readFileSync(onnxFile(home.path)),
+      });
+      const rollout = (await api(hub, "POST", "/v1/fleet/rollouts", { model: "player_1", waves: [0.5, 1] })).json;
+      expect(hub.rollouts.targets(rollout.id).map((target) => target.device)).toEqual(["orin-1"]);
+      await waitUntil(() => device.announcements.length === 1);
+      await device.otaReport(device.announcements[0]!, "activated");
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json.state;
+      await waitUntil(async () => (await state()) === "completed");
+      expect(ghostAnnouncements).toEqual([]);
+    } finally {
+      await device.close();
+      await ghost.endAsync();
+    }
   });
 
   test("a heartbeat queued before a report or a registration does not land after it", async () => {

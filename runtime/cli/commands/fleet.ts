@@ -60,7 +60,7 @@ export const fleetCommand: Command = {
             device.id,
             device.name ?? "-",
             device.groups.join(",") || "-",
-            device.online ? "online" : "offline",
+            stateOf(device),
             age(device.last_heartbeat_at),
             device.models.map((model) => `${model.model} v${model.version ?? "?"}`).join(", ") || "-",
           ]),
@@ -103,7 +103,7 @@ export const fleetCommand: Command = {
       io.stdout.write(
         `${[
           `device    ${device.id} (${device.name ?? "unnamed"}${device.location ? `, ${device.location}` : ""})`,
-          `state     ${device.online ? "online" : "offline"}, ${heard}`,
+          `state     ${stateOf(device)}, ${heard}`,
           `groups    ${device.groups.join(", ") || "-"}`,
           `version   edgetrain ${device.info?.edgetrain_version ?? "?"}, profile ${device.info?.profile ?? "?"}`,
           `models    ${models.map((text) => text.trim()).join("; ") || "-"}`,
@@ -184,6 +184,11 @@ function deviceQuery(args: ParsedArgs): string {
 }
 
 /** `[██████░░░░] 6/10 reported, 1 failed` */
+/** A device heard from but never registered (no `info`) is shown so: rollouts leave it out. */
+function stateOf(device: { registered: boolean; online: boolean }): string {
+  return device.registered ? (device.online ? "online" : "offline") : "unregistered";
+}
+
 function progress(rollout: FleetRollout): string {
   const counts = rollout.counts;
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);

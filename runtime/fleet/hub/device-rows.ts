@@ -9,6 +9,8 @@ export interface DeviceFilter {
   model?: string;
   /** With `model`: only devices that run this version of it. */
   version?: number;
+  /** Only devices that sent (true) or never sent (false) their `info`. */
+  registered?: boolean;
 }
 
 export interface DeviceRow {
@@ -17,6 +19,8 @@ export interface DeviceRow {
   location: string | null;
   groups: string[];
   transport: "mqtt" | "http";
+  /** Whether it sent its `info`: a device only heard in heartbeats or a status is never in a rollout. */
+  registered: boolean;
   online: boolean;
   status_at: number | null;
   registered_at: number;
@@ -24,9 +28,10 @@ export interface DeviceRow {
   models: Array<{ model: string; version: number | null; metrics: Record<string, number> | null }>;
 }
 
-interface RawDevice extends Omit<DeviceRow, "groups" | "online" | "models"> {
+interface RawDevice extends Omit<DeviceRow, "groups" | "online" | "registered" | "models"> {
   groups: string;
   online: number;
+  info: string | null;
 }
 
 /** The devices that match `filter`, by id. */
@@ -37,6 +42,7 @@ export function queryDevices(db: Database, filter: DeviceFilter = {}): DeviceRow
     where.push("id IN (SELECT device FROM device_groups WHERE name = ?)");
     params.push(filter.group);
   }
+  if (filter.registered !== undefined) where.push(`info IS ${filter.registered ? "NOT " : ""}NULL`);
   if (filter.online !== undefined) {
     where.push("online = ?");
     params.push(filter.online ? 1 : 0);
@@ -48,7 +54,7 @@ export function queryDevices(db: Database, filter: DeviceFilter = {}): DeviceRow
     where.push("id IN (SELECT device FROM device_models WHERE model = ?)");
     params.push(filter.model);
   }
-  const columns = "id, name, location, groups, transport, online, status_at, registered_at, last_heartbeat_at";
+  const columns = "id, name, location, groups, transport, online, status_at, registered_at, last_heartbeat_at, info";
   const sql = `SELECT ${columns} FROM devices${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id`;
   return db
     .query<RawDevice, Array<string | number>>(sql)
@@ -57,7 +63,7 @@ export function queryDevices(db: Database, filter: DeviceFilter = {}): DeviceRow
 }
 
 export function queryDevice(db: Database, id: string): (DeviceRow & { info: DeviceInfo | null }) | undefined {
-  const row = db.query<RawDevice & { info: string | null }, [string]>("SELECT * FROM devices WHERE id = ?").get(id);
+  const row = db.query<RawDevice, [string]>("SELECT * FROM devices WHERE id = ?").get(id);
   if (!row) return undefined;
   return { ...deviceRow(db, row), info: row.info ? (JSON.parse(row.info) as DeviceInfo) : null };
 }
@@ -78,6 +84,7 @@ function deviceRow(db: Database, row: RawDevice): DeviceRow {
     location: row.location,
     groups: JSON.parse(row.groups) as string[],
     transport: row.transport,
+    registered: row.info !== null,
     online: row.online === 1,
     status_at: row.status_at,
     registered_at: row.registered_at,

@@ -48,17 +48,20 @@ export class HubMetrics implements IntakeCounters {
     });
     new Gauge({
       name: "edgetrain_hub_devices",
-      help: "Devices known to the hub, online or offline.",
+      help: "Devices known to the hub: registered ones online or offline, and unregistered (never sent their info).",
       labelNames: ["state"],
       registers,
       collect() {
         const row = devices.db
-          .query<{ online: number; total: number }, []>(
-            "SELECT coalesce(sum(online), 0) AS online, count(*) AS total FROM devices",
+          .query<{ online: number; total: number; unregistered: number }, []>(
+            `SELECT coalesce(sum(online AND info IS NOT NULL), 0) AS online,
+               coalesce(sum(info IS NOT NULL), 0) AS total,
+               coalesce(sum(info IS NULL), 0) AS unregistered FROM devices`,
           )
           .get()!;
         this.set({ state: "online" }, row.online);
         this.set({ state: "offline" }, row.total - row.online);
+        this.set({ state: "unregistered" }, row.unregistered);
       },
     });
     new Gauge({

@@ -43,8 +43,9 @@ export class Rollouts extends RolloutRecords {
     plan: RolloutPlan,
     options: { group?: string; kind?: "publish" | "rollback" } = {},
   ): RolloutRow {
+    // A device that never sent its info is no target: a stray or forged id would hold up each wave for it.
     const devices = this.registry
-      .devices(options.group === undefined ? {} : { group: options.group })
+      .devices({ registered: true, ...(options.group === undefined ? {} : { group: options.group }) })
       .map((device) => device.id);
     if (devices.length === 0) {
       throw new EdgetrainError(

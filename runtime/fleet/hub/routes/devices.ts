@@ -32,6 +32,7 @@ export const deviceRoutes = (hub: Hub) =>
           online: query.online === undefined ? undefined : query.online === "true",
           model: query.model,
           version: query.version,
+          registered: query.registered === undefined ? undefined : query.registered === "true",
         }),
       }),
       {
@@ -40,6 +41,7 @@ export const deviceRoutes = (hub: Hub) =>
           online: v.optional(v.picklist(["true", "false"], "true or false")),
           model: v.optional(v.string()),
           version: v.optional(Version),
+          registered: v.optional(v.picklist(["true", "false"], "true or false")),
         }),
         detail: operation("Devices, by group, state or model version", "FleetDeviceList", {
           access: "token_unless_loopback",
