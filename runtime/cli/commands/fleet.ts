@@ -183,12 +183,12 @@ function deviceQuery(args: ParsedArgs): string {
   return text ? `?${text}` : "";
 }
 
-/** `[██████░░░░] 6/10 reported, 1 failed` */
 /** A device heard from but never registered (no `info`) is shown so: rollouts leave it out. */
 function stateOf(device: { registered: boolean; online: boolean }): string {
   return device.registered ? (device.online ? "online" : "offline") : "unregistered";
 }
 
+/** `[██████░░░░] 6/10 reported, 1 failed` */
 function progress(rollout: FleetRollout): string {
   const counts = rollout.counts;
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
