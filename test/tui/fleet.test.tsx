@@ -30,6 +30,8 @@ test("attached to a hub, the Fleet screen shows devices, versions, heartbeat age
   const rollout = (await api(hub, "POST", "/v1/fleet/rollouts", { model: "player_1", waves: [1] })).json;
   await waitUntil(() => orin.announcements.length === 1);
   await orin.otaReport(orin.announcements[0]!, "activated");
+  // Heard in a heartbeat only, never registered: listed apart, in no rollout.
+  hub.intake.take("heartbeat", "ghost-3", { device: "ghost-3", at: new Date().toISOString(), seq: 1 }, "http");
 
   const instance = render(<FleetApp connection={{ url: hub.url, token: hub.token }} color={false} refreshMs={100} />);
   cleanups.push(() => instance.unmount());
@@ -38,7 +40,9 @@ test("attached to a hub, the Fleet screen shows devices, versions, heartbeat age
   // fetched just before the report, so wait for both.
   const activated = /● orin-1\s+online\s+\d+s\s+player_1 v1/;
   await waitUntil(() => frame().includes("● live") && frame().includes("[██████████") && activated.test(frame()));
-  expect(frame()).toContain("Devices: 1 online · 1 offline");
+  await waitUntil(() => frame().includes("ghost-3"));
+  expect(frame()).toContain("Devices: 1 online · 1 offline · 1 unregistered");
+  expect(frame()).toMatch(/○ ghost-3\s+unregistered\s+\d+s/);
   expect(frame()).toMatch(/○ nano-2\s+offline\s+-\s+player_1 v1/);
   expect(frame()).toContain(`${rollout.id} player_1 v1 all`);
   expect(frame()).toMatch(/running\s+wave 1\/1 \[██████████·{10}\] {2}50% 2 devices/);

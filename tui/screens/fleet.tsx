@@ -28,7 +28,9 @@ export function Fleet({
   now: number;
 }) {
   const color = useColor();
-  const online = snapshot.devices.filter((device) => device.online).length;
+  const registered = snapshot.devices.filter((device) => device.registered);
+  const online = registered.filter((device) => device.online).length;
+  const unregistered = snapshot.devices.length - registered.length;
   const rollouts = snapshot.rollouts.slice(0, Math.max(1, Math.floor(height / 3)));
   const rows = Math.max(1, height - rollouts.length - 4);
   const shown = snapshot.devices.slice(offset, offset + rows);
@@ -36,17 +38,18 @@ export function Fleet({
     <Box flexDirection="column">
       <Text>
         Devices: <Text color={color("green")}>{online} online</Text> ·{" "}
-        <Text color={color(online < snapshot.devices.length ? "red" : "gray")}>
-          {snapshot.devices.length - online} offline
-        </Text>
+        <Text color={color(online < registered.length ? "red" : "gray")}>{registered.length - online} offline</Text>
+        {unregistered > 0 ? <Text color={color("yellow")}> · {unregistered} unregistered</Text> : null}
       </Text>
       <Text bold wrap="truncate">
-        {"  DEVICE               STATE     HEARTBEAT  VERSIONS"}
+        {"  DEVICE               STATE        HEARTBEAT  VERSIONS"}
       </Text>
       {shown.map((device) => (
         <Text key={device.id} wrap="truncate">
-          <Text color={color(device.online ? "green" : "red")}>{device.online ? "● " : "○ "}</Text>
-          {device.id.padEnd(20).slice(0, 20)} {(device.online ? "online" : "offline").padEnd(9)}{" "}
+          <Text color={color(!device.registered ? "yellow" : device.online ? "green" : "red")}>
+            {device.registered && device.online ? "● " : "○ "}
+          </Text>
+          {device.id.padEnd(20).slice(0, 20)} {stateOf(device).padEnd(12)}{" "}
           {ago(device.last_heartbeat_at ?? undefined, now).padEnd(10)} {versions(device)}
         </Text>
       ))}
@@ -76,4 +79,9 @@ export function Fleet({
       ) : null}
     </Box>
   );
+}
+
+/** One heard only in heartbeats or a status, never registered, is in no rollout: shown apart from offline. */
+function stateOf(device: { registered: boolean; online: boolean }): string {
+  return device.registered ? (device.online ? "online" : "offline") : "unregistered";
 }
