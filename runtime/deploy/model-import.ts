@@ -86,8 +86,10 @@ export async function importModel(parts: ImportParts, request: ImportRequest): P
     : undefined;
   const classes = request.classes ?? zipClasses ?? (described?.classes?.length ? described.classes : undefined);
   const task = request.task ?? described?.task ?? (classes?.length ? "classification" : undefined);
+  refuseRepeats(request, "features", features);
+  refuseRepeats(request, "classes", classes);
   const healthRows = csv ? rowsOf(csv, HEALTH_ROWS) : undefined;
-  await checkInRuntime(parts, request, bytes, { features, classes }, healthRows);
+  await checkInRuntime(parts, request, bytes, { features, classes, task }, healthRows);
   const staging = join(parts.paths.cache, "imports", `${request.model}-${process.pid}-${Date.now()}.onnx`);
   await mkdir(join(parts.paths.cache, "imports"), { recursive: true });
   let version: ModelVersion;
@@ -153,7 +155,7 @@ async function checkInRuntime(
   parts: ImportParts,
   request: ImportRequest,
   bytes: Uint8Array,
-  { features, classes }: { features?: string[]; classes?: string[] },
+  { features, classes, task }: { features?: string[]; classes?: string[]; task?: ImportRequest["task"] },
   healthRows: number[][] | undefined,
 ): Promise<void> {
   const runtime = await loadOnnxRuntime({
@@ -196,6 +198,7 @@ async function checkInRuntime(
       throw refused(request, `fails its health rows: ${messageOf(error).split("\n")[0]}`);
     }
     checkClasses(request, outputs, classes);
+    checkTask(request, outputs, task);
     for (const [name, tensor] of Object.entries(outputs)) {
       const values = tensor.data as ArrayLike<unknown>;
       for (let i = 0; i < values.length; i++)
@@ -245,6 +248,35 @@ function checkClasses(
       `${basename(request.file)} gives ${columns} class probabilities (output ${name}), but ${classes.length} ` +
         `classes are named (${classes.slice(0, 8).join(", ")}); model ${request.model} unchanged`,
       { details: { field: "classes", expected: columns, got: classes.length } },
+    );
+}
+
+/** A name given twice: a request by name would feed one value to both features, or a class would hide another. */
+function refuseRepeats(request: ImportRequest, field: "features" | "classes", names: string[] | undefined): void {
+  const repeated = names?.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined)
+    throw new EdgetrainError(
+      "bad_input",
+      `${basename(request.file)}: ${field} names "${repeated}" twice; model ${request.model} unchanged`,
+      { details: { field, name: repeated } },
+    );
+}
+
+/** A classifier answers a label (and probabilities); a regressor a value: the task given must be the one it has. */
+function checkTask(
+  request: ImportRequest,
+  outputs: Ort.InferenceSession.ReturnType,
+  task: ImportRequest["task"],
+): void {
+  if (task === undefined) return;
+  const names = Object.keys(outputs);
+  const classifier = names.some((name) => /label$/i.test(name) || /prob/i.test(name));
+  if ((task === "regression") === classifier)
+    throw new EdgetrainError(
+      "bad_input",
+      `${basename(request.file)} answers ${classifier ? "classes" : "values"} (outputs ${names.join(", ")}), ` +
+        `not as task ${task} says; model ${request.model} unchanged`,
+      { details: { field: "task", task, outputs: names } },
     );
 }
 

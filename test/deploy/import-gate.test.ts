@@ -6,37 +6,39 @@ let dir: TempDir;
 let home: string;
 let model: string;
 let csv: string;
+let numbers: string;
+let regressor: string;
+let numberClasses: string;
 
 const cli = (args: string[]) => runCli([...args, "--home", home], { home: dir.path });
 
 /** Two classes that the first column decides, so that any forest scores well above chance. */
-function classesCsv(): string {
+function classesCsv(low: string, high: string): string {
   const lines = ["a,b,c,label"];
   for (let i = 0; i < 200; i++) {
     const a = (i * 37) % 100;
-    lines.push(`${a},${(i * 13) % 7},${(i * 7) % 11},${a < 50 ? "low" : "high"}`);
+    lines.push(`${a},${(i * 13) % 7},${(i * 7) % 11},${a < 50 ? low : high}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** A forest fitted on `data` by the CLI, written to `out`. */
+async function fitted(data: string, out: string, task: "classification" | "regression"): Promise<string> {
+  const args = ["fit", "--strategy", "random-forest", "--data", data, "--task", task, "--set", "n_estimators=5"];
+  const fit = await cli([...args, "--out", out]);
+  expect({ out, code: fit.code }).toEqual({ out, code: 0 });
+  return out;
 }
 
 beforeAll(async () => {
   dir = tempDir();
   home = join(dir.path, "home");
-  csv = dir.write("rows.csv", classesCsv());
-  model = join(dir.path, "forest.onnx");
-  const fitted = await cli([
-    "fit",
-    "--strategy",
-    "random-forest",
-    "--data",
-    csv,
-    "--set",
-    "n_estimators=5",
-    "--out",
-    model,
-  ]);
-  expect(fitted.code).toBe(0);
-}, 60_000);
+  csv = dir.write("rows.csv", classesCsv("low", "high"));
+  numbers = dir.write("numbers.csv", classesCsv("0", "1"));
+  model = await fitted(csv, join(dir.path, "forest.onnx"), "classification");
+  regressor = await fitted(numbers, join(dir.path, "regressor.onnx"), "regression");
+  numberClasses = await fitted(numbers, join(dir.path, "number-classes.onnx"), "classification");
+}, 120_000);
 afterAll(async () => {
   await dir[Symbol.asyncDispose]();
 });
@@ -51,29 +53,33 @@ test("an edgetrain classifier imported without --task is gated on accuracy, the 
   expect(latest.gate.metric).toBe("accuracy");
 }, 60_000);
 
-test("a classifier scored as values is rejected; a version scored another way compares with nothing", async () => {
-  const wrongTask = await cli([
-    "models",
-    "add",
-    "mixed",
-    model,
-    "--features-from",
-    csv,
-    "--task",
-    "regression",
-    "--activate",
-  ]);
-  expect(wrongTask.code).toBe(1);
-  expect(wrongTask.stdout + wrongTask.stderr).toContain("its predictions cannot be scored as values");
-  // Made to serve by hand, it no longer blocks every later candidate.
-  expect((await cli(["activate", "mixed", "1"])).code).toBe(0);
-  const next = await cli(["models", "add", "mixed", model, "--features-from", csv, "--activate"]);
+test("a task or names that the model contradicts are refused, nothing stored", async () => {
+  const cases: Array<[string[], string]> = [
+    [[model, "--task", "regression"], "answers classes (outputs label, probabilities), not as task regression says"],
+    [[regressor, "--task", "classification"], "answers values (outputs variable), not as task classification says"],
+    [[model, "--features", "a,a,b"], 'features names "a" twice'],
+    [[model, "--classes", "low,low", "--task", "classification"], 'classes names "low" twice'],
+  ];
+  for (const [args, said] of cases) {
+    const added = await cli(["models", "add", "refused", ...args]);
+    expect({ args, code: added.code, said: added.stderr.includes(said) ? said : added.stderr }).toEqual({
+      args,
+      code: 1,
+      said,
+    });
+  }
+  expect((await cli(["model", "refused"])).code).not.toBe(0);
+}, 60_000);
+
+test("a candidate scored another way than the active version passes, compared against nothing", async () => {
+  expect((await cli(["models", "add", "mixed", regressor, "--features-from", numbers, "--activate"])).code).toBe(0);
+  const next = await cli(["models", "add", "mixed", numberClasses, "--features-from", numbers, "--activate"]);
   expect({ code: next.code, stderr: next.stderr }).toEqual({
     code: 0,
-    stderr: expect.stringContaining("not comparable"),
+    stderr: expect.stringContaining("not comparable with accuracy: compared against nothing"),
   });
   const { versions } = JSON.parse((await cli(["model", "mixed", "--json"])).stdout);
-  expect(versions[0]).toMatchObject({ version: 2, status: "active" });
+  expect(versions[0]).toMatchObject({ version: 2, status: "active", task: "classification" });
 }, 60_000);
 
 test("class names that do not match the model's probabilities are refused, nothing stored", async () => {
