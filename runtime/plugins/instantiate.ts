@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { deepMerge, isTree, type Tree } from "../config/merge.ts";
-import { EdgetrainError, notFound } from "../errors.ts";
+import { EdgetrainError, messageOf, notFound } from "../errors.ts";
 import type { HooksOf, OptionsSchema, PluginKind } from "../plugin-api.ts";
 import { type ContextParts, pluginContext } from "./context.ts";
 import type { PluginRegistry, RegisteredPlugin } from "./registry.ts";
@@ -82,5 +82,23 @@ export async function instantiate<K extends PluginKind>(
     });
   }
   const { plugins: _plugins, defaults: _defaults, ...parts } = scope;
-  return plugin.module.setup(pluginContext({ ...parts, options: result.output }));
+  try {
+    return await plugin.module.setup(pluginContext({ ...parts, options: result.output }));
+  } catch (error) {
+    // Our own errors (a cancellation read from ctx.signal) keep their code; anything else is the plugin's fault.
+    if (error instanceof EdgetrainError) throw error;
+    throw pluginFailed(kind, name, plugin.source, "setup", error);
+  }
+}
+
+/** A plugin's own code threw (setup, or a trigger's watch): plugin_load_failed naming the plugin and its file. */
+export function pluginFailed(kind: PluginKind, name: string, file: string, step: string, error: unknown) {
+  return new EdgetrainError(
+    "plugin_load_failed",
+    `${KIND_WORDS[kind].one} "${name}" (${file}): ${step}() failed: ${messageOf(error)}`,
+    {
+      details: { kind, name, file },
+      cause: error,
+    },
+  );
 }

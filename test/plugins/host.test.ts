@@ -66,6 +66,30 @@ describe("plugin host", () => {
     expect(run.stderr).toContain("broken.js:1:11  plugin failed to load: boom");
   });
 
+  test("a trigger whose setup() or watch() throws stops the daemon with exit 4 naming each, not 70", async () => {
+    await using dir = tempDir();
+    const trigger = (name: string, setup: string) =>
+      `export default { kind: "trigger", name: "${name}", version: "1.0.0", options: ({ v }) => v.strictObject({}), ` +
+      `setup() { ${setup} } };\n`;
+    const setupFile = dir.write("home/plugins/t.js", trigger("boomtrig", 'throw new Error("setup boom");'));
+    const watchFile = dir.write(
+      "home/plugins/w.js",
+      trigger("watchboom", 'return { watch() { throw "watch boom"; } };'),
+    );
+    dir.write(
+      "home/profile.yaml",
+      "jobs:\n  j:\n    strategy: random-forest\n    data: { source: rows, path: data/j.csv }\n" +
+        "    triggers: [{ type: boomtrig }, { type: watchboom }, { type: manual }]\n",
+    );
+    const run = await runCli(["run", "--home", join(dir.path, "home"), "--port", "0", "--headless"], {
+      home: dir.path,
+    });
+    expect(run.code).toBe(4);
+    expect(run.stderr).not.toContain("internal error");
+    expect(run.stderr).toContain(`jobs.j.triggers[0]  trigger "boomtrig" (${setupFile}): setup() failed: setup boom`);
+    expect(run.stderr).toContain(`jobs.j.triggers[1]  trigger "watchboom" (${watchFile}): watch() failed: watch boom`);
+  });
+
   // tui/ has its own, narrower rule: test/tui/imports.test.ts.
   test("built-in plugins import nothing from the runtime but types", async () => {
     const offenders: string[] = [];
