@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import * as v from "valibot";
 import type { Environment } from "../environment.ts";
+import { messageOf } from "../errors.ts";
 import { builtinProfileFile, builtinProfiles } from "./builtin-profiles.ts";
 import { substituteEnvironment } from "./env-substitution.ts";
 import { type FieldPath, formatPath } from "./field-path.ts";
@@ -102,6 +103,15 @@ function readChain(start: string, problems: Problem[]): YamlSource[] {
   let fromDir = process.cwd();
   while (reference !== undefined) {
     const found = readProfileSource(reference, fromDir);
+    if (typeof found === "string") {
+      problems.push({
+        ...(from ?? { file: reference, line: 0, column: 0 }),
+        path: from ? "extends" : "",
+        message: `profile "${reference}" ${found}`,
+        severity: "error",
+      });
+      break;
+    }
     if (!found) {
       const known = Object.keys(builtinProfiles).join(", ");
       problems.push({
@@ -155,12 +165,21 @@ function readChain(start: string, problems: Problem[]): YamlSource[] {
   return chain;
 }
 
-function readProfileSource(reference: string, fromDir: string): YamlSource | undefined {
+/** The profile's source; undefined when there is none by that name, or why the file there cannot be read. */
+function readProfileSource(reference: string, fromDir: string): YamlSource | string | undefined {
   const looksLikeFile = reference.includes("/") || /\.ya?ml$/.test(reference);
   if (looksLikeFile) {
     const file = isAbsolute(reference) ? reference : resolve(fromDir, reference);
     if (!existsSync(file)) return undefined;
-    return parseYamlSource(file, readFileSync(file, "utf8"));
+    const where = file === reference ? "" : ` (${file})`;
+    if (statSync(file).isDirectory()) return `is a folder, not a profile file${where}`;
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      return `cannot be read${where}: ${messageOf(error)}`;
+    }
+    return parseYamlSource(file, text);
   }
   const text = builtinProfiles[reference];
   return text === undefined ? undefined : parseYamlSource(builtinProfileFile(reference), text);

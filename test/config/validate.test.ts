@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { dirname } from "node:path";
 import { resolveProfile } from "../../runtime/config/validate-profile.ts";
 import { profileJsonSchema, schemaFile } from "../../scripts/generate-schema.ts";
 import { runCli, tempDir, testEnvironment } from "../helpers.ts";
@@ -176,6 +177,26 @@ describe("validate", () => {
     expect(good.code).toBe(0);
     expect(good.stdout).toContain("ok: profiles/base.yaml ← profiles/jetson-nano.yaml");
   });
+
+  test("a folder as the profile (argument, flag, variable, extends) is a profile problem, not exit 70", async () => {
+    await using dir = tempDir();
+    const folder = dir.write("folder/.keep", "");
+    const home = ["--home", `${dir.path}/home`];
+    const message = "is a folder, not a profile file";
+    const validated = await runCli(["validate", `${dir.path}/folder`, ...home], { home: dir.path });
+    expect(validated.code).toBe(1);
+    expect(validated.stdout).toContain(`${dir.path}/folder  profile "${dir.path}/folder" ${message}`);
+    const flagged = await runCli(["train", "x", "--profile", `${dir.path}/folder`, ...home], { home: dir.path });
+    expect(flagged.code).toBe(3);
+    expect(flagged.stderr).toContain(message);
+    const variable = await runCli(["train", "x", ...home], { home: dir.path, env: { EDGETRAIN_PROFILE: dir.path } });
+    expect(variable.code).toBe(3);
+    expect(variable.stderr).toContain(`profile "${dir.path}" ${message}`);
+    const extending = dir.write("extends.yaml", "extends: ./folder\n");
+    const extended = await runCli(["run", "--port", "0", "--profile", extending, ...home], { home: dir.path });
+    expect(extended.code).toBe(3);
+    expect(extended.stderr).toContain(`${extending}:1:10  extends  profile "./folder" ${message} (${dirname(folder)})`);
+  }, 30_000);
 
   test("profiles/schema.json is generated from the valibot schema and up to date", async () => {
     expect(await Bun.file(schemaFile).text()).toBe(profileJsonSchema());
