@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { messageOf } from "../errors.ts";
 import { type FieldPath, formatPath } from "./field-path.ts";
 
 export interface Position {
@@ -65,8 +66,29 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     }
   };
   walk(document.contents as Node | null, []);
-  const hasErrors = document.errors.length > 0;
-  return { file, value: hasErrors ? undefined : (document.toJS() ?? {}), values, keys, syntaxProblems };
+  const value = document.errors.length > 0 ? undefined : plainValues(document, file, syntaxProblems);
+  return { file, value, values, keys, syntaxProblems };
+}
+
+/**
+ * The document as plain values. The yaml library refuses to expand an alias bomb (`[*a, *a, …]` nested) by
+ * throwing; that is a problem of the file, reported like a syntax error, not a crash.
+ */
+function plainValues(document: Document, file: string, problems: Problem[]): unknown {
+  try {
+    return document.toJS() ?? {};
+  } catch (error) {
+    problems.push({
+      file,
+      line: 0,
+      column: 0,
+      path: "",
+      message: `YAML: ${messageOf(error)}`,
+      hint: "expand the aliases (*name) by hand: a profile has no need of so many",
+      severity: "error",
+    });
+    return undefined;
+  }
 }
 
 /** Position of `path` in a source, or of its nearest ancestor that the source spells out. */

@@ -198,6 +198,22 @@ describe("validate", () => {
     expect(extended.stderr).toContain(`${extending}:1:10  extends  profile "./folder" ${message} (${dirname(folder)})`);
   }, 30_000);
 
+  test("a YAML alias bomb is a profile problem naming the file, not exit 70", async () => {
+    await using dir = tempDir();
+    const levels = "abcdefghi".split("");
+    const lines = levels.map((name, i) => {
+      const items = i === 0 ? Array(9).fill('"lol"') : Array(9).fill(`*${levels[i - 1]}`);
+      return `${name}: &${name} [${items.join(",")}]`;
+    });
+    const bomb = dir.write("bomb.yaml", `${lines.join("\n")}\n`);
+    const validated = await runCli(["validate", bomb], { home: dir.path });
+    expect(validated.code).toBe(1);
+    expect(validated.stdout).toContain(`${bomb}  YAML: Excessive alias count`);
+    const trained = await runCli(["train", "x", "--profile", bomb, "--home", `${dir.path}/home`], { home: dir.path });
+    expect(trained.code).toBe(3);
+    expect(trained.stderr).toContain(`${bomb}  YAML: Excessive alias count`);
+  }, 30_000);
+
   test("profiles/schema.json is generated from the valibot schema and up to date", async () => {
     expect(await Bun.file(schemaFile).text()).toBe(profileJsonSchema());
   });
