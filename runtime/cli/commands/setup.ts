@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinProfiles } from "../../config/builtin-profiles.ts";
 import { EdgetrainError } from "../../errors.ts";
@@ -7,6 +7,7 @@ import { fittingProfile } from "../../hardware/profile-fit.ts";
 import { memoryInfo } from "../../hardware/sensors.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
+import { makeHomeFolder } from "../home-folder.ts";
 import { writeAnswer } from "../json-answer.ts";
 
 export const setupCommand: Command = {
@@ -40,8 +41,10 @@ export const setupCommand: Command = {
         hint: `built-in profiles: ${Object.keys(builtinProfiles).join(", ")}`,
       });
     }
-    for (const dir of ["data", "models", "cache", "logs", "state", "plugins"])
-      mkdirSync(join(home, dir), { recursive: true });
+    makeHomeFolder(
+      home,
+      ["data", "models", "cache", "logs", "state", "plugins"].map((dir) => join(home, dir)),
+    );
     const file = join(home, "profile.yaml");
     const kept = existsSync(file) && !args.values.force;
     if (!kept) writeFileSync(file, starterProfile(chosen, home));

@@ -1,0 +1,32 @@
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { EdgetrainError, messageOf } from "../errors.ts";
+
+/**
+ * Refuses a home that is a file, or that sits under one, before any command makes folders in it: every command
+ * resolves its home through homeAndProfile(), which calls this, so one check covers them all. Makes nothing.
+ */
+export function checkHomeFolder(home: string, from: string): void {
+  if (existsSync(home)) {
+    if (!statSync(home).isDirectory())
+      throw homeError(home, `home ${home} (${from}) is not a folder`, "give a folder, or a path where one can be made");
+    return;
+  }
+  let above = dirname(home);
+  while (!existsSync(above) && dirname(above) !== above) above = dirname(above);
+  if (existsSync(above) && !statSync(above).isDirectory())
+    throw homeError(home, `home ${home} (${from}) cannot be created: ${above} is not a folder`);
+}
+
+/** Makes the home, saying why it cannot be made (a path under /proc, a read-only disk) rather than crashing. */
+export function makeHomeFolder(home: string, folders: readonly string[]): void {
+  try {
+    for (const folder of folders) mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw homeError(home, `home ${home} cannot be created: ${messageOf(error)}`);
+  }
+}
+
+function homeError(home: string, message: string, hint?: string): EdgetrainError {
+  return new EdgetrainError("usage", message, { hint, details: { home } });
+}

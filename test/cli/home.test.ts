@@ -1,0 +1,47 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { runCli, tempDir } from "../helpers.ts";
+
+describe("a home that cannot be a folder is a usage error (exit 2) naming it, never exit 70", () => {
+  test("--home on a regular file, for every command that opens or makes the home", async () => {
+    await using dir = tempDir();
+    const file = dir.write("v.csv", "a,label\n1,0\n");
+    const commands = [
+      ["setup"],
+      ["run", "--port", "0", "--headless"],
+      ["runs"],
+      ["decisions"],
+      ["models"],
+      ["models", "add", "m", file],
+      ["cache", "stats"],
+      ["cache", "warm"],
+      ["activate", "m", "1"],
+      ["train", "x"],
+      ["fit", "--strategy", "random-forest", "--data", file],
+    ];
+    const results = await Promise.all(commands.map((args) => runCli([...args, "--home", file], { home: dir.path })));
+    results.forEach((result, i) => {
+      expect({ command: commands[i], code: result.code }).toEqual({ command: commands[i], code: 2 });
+      expect(result.stderr).toContain(`home ${file} (--home) is not a folder`);
+    });
+    const variable = await runCli(["runs"], { home: dir.path, env: { EDGETRAIN_HOME: file } });
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toContain(`home ${file} (EDGETRAIN_HOME) is not a folder`);
+    // HOME is the temp folder, where bun keeps its .bun cache; nothing else may have been made there.
+    expect(readdirSync(dir.path).filter((name) => name !== ".bun")).toEqual(["v.csv"]);
+  }, 60_000);
+
+  test("setup under a file, or where no folder can be made, says why", async () => {
+    await using dir = tempDir();
+    const file = dir.write("v.csv", "a\n");
+    const under = await runCli(["setup", "--home", join(file, "home")], { home: dir.path });
+    expect(under.code).toBe(2);
+    expect(under.stderr).toContain(`home ${join(file, "home")} (--home) cannot be created: ${file} is not a folder`);
+    if (!existsSync("/proc/self")) return;
+    const proc = await runCli(["setup", "--home", "/proc/edgetrain-home"], { home: dir.path });
+    expect(proc.code).toBe(2);
+    expect(proc.stderr).toContain("home /proc/edgetrain-home cannot be created: ENOENT");
+    expect(proc.stderr).not.toContain("internal error");
+  }, 30_000);
+});
