@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type * as v from "valibot";
@@ -82,6 +82,8 @@ export const fitCommand: Command = {
     const choice = { label, onBadCell: onBadCell as "fail" | "skip-row" } as const;
     const trainFiles = dataPaths.flatMap((path) => csvFilesIn(resolve(path)));
     const testFiles = listFlag(args, "test").flatMap((path) => csvFilesIn(resolve(path)));
+    const out = resolve(stringFlag(args, "out") ?? "model.onnx");
+    refuseOutOverInput(out, [...trainFiles, ...testFiles]);
     const loadData = async (): Promise<TrainingData> => {
       if (trainFiles.length === 0)
         throw new EdgetrainError("bad_input", `strategy ${strategyName} reads training data: give --data PATH`);
@@ -153,7 +155,6 @@ export const fitCommand: Command = {
       const fitSeconds = (performance.now() - started) / 1000 - loadSeconds;
       recorder?.succeeded(result);
       bar.finish();
-      const out = resolve(stringFlag(args, "out") ?? "model.onnx");
       writeAtomically(out, readFileSync(result.artifact));
       const report = {
         ...(recorder ? { run: recorder.id } : {}),
@@ -211,6 +212,23 @@ function checkStrategy(
     if (error instanceof EdgetrainError) throw new EdgetrainError("bad_input", `${error.message}; ${error.hint}`);
     throw error;
   }
+}
+
+/**
+ * --out naming one of the CSV files read would replace the training data with the model. Compared by device and
+ * inode, so a symlink, a `..` or a hard link to the same file is caught too.
+ */
+function refuseOutOverInput(out: string, inputs: readonly string[]): void {
+  const target = statSync(out, { throwIfNoEntry: false });
+  if (!target) return;
+  const same = inputs.find((file) => {
+    const input = statSync(file, { throwIfNoEntry: false });
+    return input !== undefined && input.dev === target.dev && input.ino === target.ino;
+  });
+  if (same !== undefined)
+    throw new EdgetrainError("usage", `--out ${out} is the input ${same}: the model would overwrite it`, {
+      hint: "write the model elsewhere, e.g. --out model.onnx",
+    });
 }
 
 /** `--set a=1 --set b=true` → { a: 1, b: true }; values are YAML scalars or flow collections. */
