@@ -1,6 +1,20 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { EdgetrainError, messageOf } from "../errors.ts";
+import { type ParsedArgs, stringFlag } from "./command.ts";
+
+/**
+ * The --home flag as given. An empty one (`--home ""`, an unset variable in a script) would resolve to the current
+ * folder and fill it with a home's files, so it is refused rather than taken as ".".
+ */
+export function homeFlag(args: ParsedArgs): string | undefined {
+  const flag = stringFlag(args, "home");
+  if (flag === "")
+    throw new EdgetrainError("usage", "--home is empty: name a folder", {
+      hint: "for the current folder say --home .",
+    });
+  return flag;
+}
 
 /**
  * Refuses a home that is a file, or that sits under one, before any command makes folders in it: every command

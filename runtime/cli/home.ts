@@ -11,17 +11,17 @@ import { EdgetrainError } from "../errors.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 import { openState, type StateDatabase } from "../state/database.ts";
 import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "./command.ts";
-import { checkHomeFolder } from "./home-folder.ts";
+import { checkHomeFolder, homeFlag } from "./home-folder.ts";
 
 /** The home and profile a command works on: --home/--profile, then EDGETRAIN_HOME/EDGETRAIN_PROFILE, then defaults. */
 export function homeAndProfile(args: ParsedArgs, io: CommandIo): { home: string; profile: string; homeFlag?: string } {
-  const homeFlag = stringFlag(args, "home");
-  const home = resolve(expandHome(homeFlag ?? defaultHome(io.environment), io.environment.userHome));
-  checkHomeFolder(home, homeFlag !== undefined ? "--home" : io.environment.home ? "EDGETRAIN_HOME" : "the default");
+  const flag = homeFlag(args);
+  const home = resolve(expandHome(flag ?? defaultHome(io.environment), io.environment.userHome));
+  checkHomeFolder(home, flag !== undefined ? "--home" : io.environment.home ? "EDGETRAIN_HOME" : "the default");
   return {
     home,
     profile: chooseProfile(stringFlag(args, "profile"), io.environment, home),
-    homeFlag: homeFlag === undefined ? undefined : home,
+    homeFlag: flag === undefined ? undefined : home,
   };
 }
 

@@ -6,6 +6,7 @@ import { defaultHome } from "../environment.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "./command.ts";
 import { daemonError } from "./daemon-client.ts";
+import { homeFlag } from "./home-folder.ts";
 
 export const hubHomeOption = {
   home: {
@@ -27,8 +28,7 @@ export const hubClientOptions = {
 
 /** The hub's home: --home, else `hub` inside the edgetrain home, so that it never mixes with a daemon's files. */
 export function hubHome(args: ParsedArgs, io: CommandIo): string {
-  const flag = stringFlag(args, "home");
-  const home = flag ?? join(defaultHome(io.environment), "hub");
+  const home = homeFlag(args) ?? join(defaultHome(io.environment), "hub");
   return resolve(expandHome(home, io.environment.userHome));
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, tempDir } from "../helpers.ts";
 
@@ -43,5 +43,17 @@ describe("a home that cannot be a folder is a usage error (exit 2) naming it, ne
     expect(proc.code).toBe(2);
     expect(proc.stderr).toContain("home /proc/edgetrain-home cannot be created: ENOENT");
     expect(proc.stderr).not.toContain("internal error");
+  }, 30_000);
+
+  test("an empty --home is refused, and nothing is written into the current folder", async () => {
+    await using dir = tempDir();
+    const cwd = join(dir.path, "cwd");
+    mkdirSync(cwd);
+    for (const args of [["setup"], ["runs"], ["validate"], ["demo"]]) {
+      const result = await runCli([...args, "--home", ""], { home: dir.path, cwd });
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toContain("--home is empty: name a folder");
+    }
+    expect(readdirSync(cwd)).toEqual([]);
   }, 30_000);
 });

@@ -9,7 +9,8 @@ import { type DemoClient, runScenario } from "../../demo/scenario.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { isDiskFull } from "../../files/disk-full.ts";
 import { diskFullError } from "../../files/disk-space.ts";
-import { type Command, interactiveTerminal, portFlag, stringFlag } from "../command.ts";
+import { type Command, interactiveTerminal, portFlag } from "../command.ts";
+import { homeFlag } from "../home-folder.ts";
 import { writeJson } from "../json-answer.ts";
 import { openTui } from "./run.ts";
 
@@ -41,7 +42,7 @@ export const demoCommand: Command = {
   },
   examples: ["edgetrain demo", "edgetrain demo --once --headless --port 0"],
   async run(args, io) {
-    const home = resolve(stringFlag(args, "home") ?? "edgetrain-demo");
+    const home = resolve(homeFlag(args) ?? "edgetrain-demo");
     const dataDir = join(home, "data", "athletes");
     const profile = join(home, "demo-profile.yaml");
     const port = portFlag(args) ?? 8470;
