@@ -272,7 +272,7 @@ export class Daemon {
     const { host, port } = this.resolved.profile.api;
     this.writeToken();
     try {
-      this.server = createApp(this.backend).listen({ hostname: host, port });
+      this.server = createApp(this.backend, this.logger.child({ part: "api" })).listen({ hostname: host, port });
     } catch (error) {
       throw cannotListen(host, port, error);
     }

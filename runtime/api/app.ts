@@ -1,6 +1,8 @@
 import { Elysia } from "elysia";
 import { EdgetrainError } from "../errors.ts";
 import { isDiskFull } from "../files/disk-full.ts";
+import { silentLogger } from "../log/logger.ts";
+import type { Logger } from "../plugin-api.ts";
 import { VERSION } from "../version.ts";
 import { corsHeaders, corsPath, isPreflight, originAllowed } from "./cors.ts";
 import type { DaemonView } from "./daemon-view.ts";
@@ -19,8 +21,11 @@ import { profileAndLogRoutes } from "./routes/profile-logs.ts";
 import { statusRoutes } from "./routes/status.ts";
 import { bearerMatches } from "./token.ts";
 
-/** Composes the route groups and the rules every request passes: body size, token, errors as JSON, no stack traces. */
-export function createApp(view: DaemonView) {
+/**
+ * Composes the route groups and the rules every request passes: body size, token, errors as JSON, no stack traces.
+ * `logger` gets each unexpected error, stack included, since the 500's body sends the user to the daemon log.
+ */
+export function createApp(view: DaemonView, logger: Logger = silentLogger) {
   // Made from the route table once every group is added, below: before any request can come.
   let access: AccessRules;
   const app = new Elysia({
@@ -102,7 +107,7 @@ export function createApp(view: DaemonView) {
       }
     })
     .onError((context) => {
-      const body = errorBody(context);
+      const body = errorBody(context, logger);
       // The Open Inference Protocol's clients read the message from `error`.
       return pathOf(context.request.url).startsWith("/v2/") ? { ...body, error: body.message } : body;
     })
@@ -133,7 +138,7 @@ interface FailedRequest {
 
 type ErrorJson = { code: string; message: string; [detail: string]: unknown };
 
-function errorBody({ code, error, set, request }: FailedRequest): ErrorJson {
+function errorBody({ code, error, set, request }: FailedRequest, logger: Logger): ErrorJson {
   const path = pathOf(request.url);
   if (error instanceof EdgetrainError) {
     set.status = error.httpStatus;
@@ -163,7 +168,14 @@ function errorBody({ code, error, set, request }: FailedRequest): ErrorJson {
     return { code: "bad_request", message: `${request.method} ${path}: malformed request` };
   }
   set.status = 500;
+  logger.error(`${request.method} ${path} failed`, { method: request.method, path, ...errorFields(error) });
   return { code: "internal", message: `${request.method} ${path} failed; see the daemon log` };
+}
+
+/** An unexpected error for the log: its words and, for a bug to be found, where it was thrown. */
+function errorFields(error: unknown): { error: string; stack?: string } {
+  if (!(error instanceof Error)) return { error: String(error) };
+  return error.stack ? { error: `${error.name}: ${error.message}`, stack: error.stack } : { error: error.message };
 }
 
 /** The path of a request target as sent, without its query, for messages: origin-form or absolute. */

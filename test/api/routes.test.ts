@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { createApp } from "../../runtime/api/app.ts";
 import * as schema from "../../runtime/api/response-schemas.ts";
+import type { Logger } from "../../runtime/plugin-api.ts";
 import { daemonEvents } from "../../tui/connection.ts";
 import { CONFLICT, fakeDaemon, RUN, request, STATUS } from "./fake-daemon.ts";
 
@@ -244,5 +245,43 @@ describe("every route in process, behind a fake daemon", () => {
       expect([what, answer.body]).toEqual([what, expect.objectContaining(expected)]);
       expect(answer.text).not.toContain("    at ");
     }
+  });
+
+  test("a 500 is logged once at error level with the method, path and stack; the answer has no stack", async () => {
+    const lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
+    const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+      void lines.push({ level, message, fields });
+    const logger: Logger = {
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+      child: () => logger,
+    };
+    const { view } = fakeDaemon({
+      status: () => {
+        throw new Error("a bug with a stack");
+      },
+    });
+    const app = createApp(view, logger);
+    const answer = await send(app, request("GET", "/v1/status?verbose=1"));
+    expect([answer.status, answer.body?.code]).toEqual([500, "internal"]);
+    expect(answer.text).not.toContain("a bug with a stack");
+    expect(lines).toEqual([
+      {
+        level: "error",
+        message: "GET /v1/status failed",
+        fields: {
+          method: "GET",
+          path: "/v1/status",
+          error: "Error: a bug with a stack",
+          stack: expect.stringContaining("    at "),
+        },
+      },
+    ]);
+    // Answers the API meant to give are not the daemon's faults, and stay out of the log.
+    await send(app, request("GET", "/v1/models/nope"));
+    await send(app, request("GET", "/v1/nothing"));
+    expect(lines).toHaveLength(1);
   });
 });
