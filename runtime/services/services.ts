@@ -151,7 +151,7 @@ export class Services {
       this.bus.emit(status.full ? "disk.full" : "disk.space_back", { ...status });
       if (!status.full) this.scheduler?.pump();
     });
-    const usage = (this.usage = new SelfUsageRecorder(state.db, disk));
+    const usage = (this.usage = new SelfUsageRecorder(state.db, state.writes));
     // Pauses, resumes and cores spared are decisions worth keeping; readings only stream to clients.
     const unrecord = this.bus.subscribe((event) => {
       if (event.type.startsWith("governor.") && event.type !== "governor.reading")

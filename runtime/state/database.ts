@@ -16,7 +16,10 @@ export interface StateDatabase {
   writes: WritePolicy;
   recordEvent(type: string, data: Record<string, unknown>, at?: number): void;
   pluginStore(plugin: string): PluginStore;
-  /** Refuses every write from now on (SQLITE_READONLY): the home is gone, and its file with it. */
+  /**
+   * The home is gone, and its file with it: writes through `writes` are dropped from now on, any other one is
+   * refused (SQLITE_READONLY).
+   */
   refuseWrites(): void;
   close(): void;
 }
@@ -45,19 +48,29 @@ export function openState(stateDir: string, writes: WritePolicy = writeNow): Sta
   }
   const applied = migrate(db, file);
   const insertEvent = db.prepare("INSERT INTO events (at, type, data) VALUES (?, ?, ?)");
+  // Once the home is gone, the writes that go through the policy (events, run records, plugin state, usage) are
+  // dropped rather than thrown: a shutdown that still records its runs' ends must not fail on each of them.
+  let refused = false;
+  const guarded: WritePolicy = {
+    retry: (what, write) => void (refused || writes.retry(what, write)),
+    attempt: (what, write) => !refused && writes.attempt(what, write),
+  };
   return {
     db,
     file,
     applied,
     schemaVersion: currentVersion(db),
-    writes,
+    writes: guarded,
     recordEvent: (type, data, at = Date.now()) => {
       const json = JSON.stringify(data);
-      writes.retry(`event ${type}`, () => void insertEvent.run(at, type, json));
+      guarded.retry(`event ${type}`, () => void insertEvent.run(at, type, json));
     },
-    pluginStore: (plugin) => pluginStore(db, plugin, writes),
-    // Closing would not stop statements prepared before: query_only refuses them too.
-    refuseWrites: () => db.exec("PRAGMA query_only = ON"),
+    pluginStore: (plugin) => pluginStore(db, plugin, guarded),
+    refuseWrites: () => {
+      refused = true;
+      // Closing would not stop statements prepared before: query_only refuses the writes made outside `writes` too.
+      db.exec("PRAGMA query_only = ON");
+    },
     // Released now, statements and all: a lazy close would checkpoint later, under another process opening it.
     close: () => db.close(true),
   };

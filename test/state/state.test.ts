@@ -132,6 +132,20 @@ describe("state database", () => {
     expect(await holder.exited).toBe(0);
   });
 
+  test("once the home is lost, writes through the policy are dropped and any other is refused", async () => {
+    await using dir = tempDir();
+    const state = openState(dir.path);
+    state.recordEvent("before", {});
+    state.refuseWrites();
+    state.recordEvent("after", {});
+    state.pluginStore("p").set("k", 1);
+    expect(state.writes.attempt("usage", () => void state.db.run("DELETE FROM events"))).toBe(false);
+    expect(() => state.db.run("DELETE FROM events")).toThrow("readonly");
+    expect(state.db.query("SELECT type FROM events").all()).toEqual([{ type: "before" }]);
+    expect(state.pluginStore("p").get("k")).toBeUndefined();
+    state.close();
+  });
+
   test("a database from a newer edgetrain is refused, not downgraded", async () => {
     await using dir = tempDir();
     const state = openState(join(dir.path, "state"));
