@@ -27,7 +27,8 @@ export class EventJournal {
 
   constructor(
     private readonly capacity: () => number,
-    startedAt: number,
+    /** The id before this run's first event: anything below it was numbered by an earlier run. */
+    private readonly startedAt: number,
   ) {
     this.newest = startedAt;
   }
@@ -56,7 +57,8 @@ export class EventJournal {
   since(lastId: number): Replay {
     const oldest = this.held[0]?.id ?? null;
     const gap = (reason: ReplayGap["reason"]) => ({ gap: { reason, requested: lastId, oldest, newest: this.newest } });
-    if (lastId > this.newest) return gap("unknown_id");
+    // Above the newest, or below this run's start: numbered by another run (a restart), never by this one.
+    if (lastId > this.newest || lastId < this.startedAt) return gap("unknown_id");
     if (lastId === this.newest) return { events: [] };
     // Every id from lastId + 1 on must still be held.
     if (oldest === null || lastId < oldest - 1) return gap("too_old");

@@ -106,6 +106,18 @@ describe("/v1/events across reconnects", () => {
     const future = sseReader(await app.handle(foreign));
     expect((await future.take(1))[0]).toMatchObject({ id: "1006", event: "reset", data: { reason: "unknown_id" } });
     await future.close();
+
+    // Below this run's start (1000 ms): an id of the run before a restart, not one this run let go of.
+    const earlier = request("GET", "/v1/events", { headers: { "last-event-id": "999" } });
+    const previous = sseReader(await app.handle(earlier));
+    const [restarted] = await previous.take(1);
+    expect(restarted).toMatchObject({ id: "1006", event: "reset", data: { reason: "unknown_id", requested: 999 } });
+    expect(String(restarted!.data.message)).toContain("the daemon restarted");
+    await previous.close();
+    // The start itself is this run's (the id a reset sends before any event): too old once events were let go.
+    const start = sseReader(await app.handle(request("GET", "/v1/events", { headers: { "last-event-id": "1000" } })));
+    expect((await start.take(1))[0]).toMatchObject({ event: "reset", data: { reason: "too_old", requested: 1000 } });
+    await start.close();
   });
 
   test("a Last-Event-ID that is not an id is refused with 400", async () => {
