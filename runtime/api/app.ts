@@ -226,7 +226,9 @@ function validationMessage(error: unknown): string {
   const message = issue.message?.startsWith("Invalid key")
     ? issue.received === "undefined"
       ? "missing"
-      : "unknown field"
+      : where === "query"
+        ? "unknown parameter"
+        : "unknown field"
     : (issue.message ?? "invalid");
   return `${field}: ${message}`;
 }

@@ -284,4 +284,49 @@ describe("every route in process, behind a fake daemon", () => {
     await send(app, request("GET", "/v1/nothing"));
     expect(lines).toHaveLength(1);
   });
+
+  test("a state-changing route refuses a parameter or body field it does not take, and does nothing", async () => {
+    const { view, calls } = fakeDaemon();
+    const app = createApp(view);
+    const model = "/v1/models/activity-player_1";
+    const onnx = { body: "onnx", headers: { "content-type": "application/octet-stream" } };
+    const cases: Array<[Request, string]> = [
+      [request("DELETE", "/v1/cache?modle=activity-player_1", { token: true }), "query.modle: unknown parameter"],
+      [request("DELETE", "/v1/cache", { token: true, body: { model: "x" } }), "body.model: unknown field"],
+      [request("POST", "/v1/cache/warm", { token: true, body: { model: "x" } }), "body.model: unknown field"],
+      [request("POST", "/v1/cache/warm?modle=x", { token: true }), "query.modle: unknown parameter"],
+      [
+        request("POST", `${model}/rollback`, { token: true, body: { dry_run: true, to: 1 } }),
+        "body.dry_run: unknown field",
+      ],
+      [request("POST", `${model}/rollback?to=1`, { token: true }), "query.to: unknown parameter"],
+      [
+        request("POST", `${model}/activate?dry_run=1`, { token: true, body: { version: 1 } }),
+        "query.dry_run: unknown parameter",
+      ],
+      [request("POST", `${model}/versions?activte=true`, { token: true, ...onnx }), "query.activte: unknown parameter"],
+      [request("POST", "/v1/jobs/activity/run?key=player_1", { token: true }), "query.key: unknown parameter"],
+      [request("POST", "/v1/runs/r2/cancel", { token: true, body: { reason: "x" } }), "body.reason: unknown field"],
+      [request("POST", "/v1/runs/r2/cancel?force=1", { token: true }), "query.force: unknown parameter"],
+      [
+        request("POST", "/v1/conflicts/c1?key=player_1", { token: true, body: { action: "skip" } }),
+        "query.key: unknown parameter",
+      ],
+    ];
+    for (const [req, field] of cases) {
+      const what = `${req.method} ${new URL(req.url).pathname}`;
+      const answer = await send(app, req);
+      expect([what, answer.status, answer.body]).toEqual([
+        what,
+        400,
+        { code: "bad_request", message: `${what}: ${field}` },
+      ]);
+    }
+    expect(calls).toEqual([]);
+    // Left out or empty, a body that a route does not take is fine.
+    for (const body of [undefined, {}]) {
+      expect((await send(app, request("POST", `${model}/rollback`, { token: true, body }))).status).toBe(200);
+      expect((await send(app, request("POST", "/v1/cache/warm", { token: true, body }))).status).toBe(200);
+    }
+  });
 });

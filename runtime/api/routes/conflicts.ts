@@ -4,6 +4,7 @@ import { EdgetrainError } from "../../errors.ts";
 import type { ConflictList } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi-operation.ts";
+import { NoQuery } from "./schemas.ts";
 
 /** `GET /v1/conflicts` (open questions) and `POST /v1/conflicts/:id` ({action: wait|skip|force, key?}). */
 export const conflictRoutes = (view: DaemonView) =>
@@ -22,6 +23,7 @@ export const conflictRoutes = (view: DaemonView) =>
         return answered;
       },
       {
+        query: NoQuery,
         body: v.strictObject({
           action: v.picklist(["wait", "skip", "force"], "wait, skip or force"),
           by: v.optional(v.pipe(v.string(), v.maxLength(100))),
@@ -35,7 +37,7 @@ export const conflictRoutes = (view: DaemonView) =>
         }),
         detail: operation("Answer a question for all its keys, or one: wait, skip or force", "Conflict", {
           errors: {
-            400: "Not wait, skip or force.",
+            400: "Not wait, skip or force, or a parameter or field it does not take.",
             404: "No such open question (answered already, or timed out), or a key that does not wait on it.",
           },
         }),

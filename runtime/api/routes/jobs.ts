@@ -5,7 +5,7 @@ import { runOverrides } from "../../training/run-overrides.ts";
 import type { JobList, RunControlled, RunList, RunQueued } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi-operation.ts";
-import { WholeNumberQuery } from "./schemas.ts";
+import { NoBody, NoQuery, WholeNumberQuery } from "./schemas.ts";
 
 /**
  * `GET /v1/jobs`, `POST /v1/jobs/:name/run` ({key?, ignore_governor?, ignore_conflicts?, force?: both}),
@@ -30,6 +30,7 @@ export const jobRoutes = (view: DaemonView) =>
         return { queued: true, job: params.name, key, force, ignore_governor, ignore_conflicts } satisfies RunQueued;
       },
       {
+        query: NoQuery,
         body: v.optional(
           v.strictObject({
             key: v.optional(v.pipe(v.string(), v.minLength(1, "a key name"))),
@@ -42,7 +43,10 @@ export const jobRoutes = (view: DaemonView) =>
         ),
         detail: operation("Queue a run of the job, of all its keys or one", "RunQueued", {
           status: 202,
-          errors: { 400: "A malformed body.", 404: "No such job, or the job has no such key." },
+          errors: {
+            400: "A malformed body, or a parameter or field it does not take.",
+            404: "No such job, or the job has no such key.",
+          },
         }),
       },
     )
@@ -69,8 +73,14 @@ export const jobRoutes = (view: DaemonView) =>
           id: v.string(),
           action: v.picklist(["cancel", "pause", "resume"], "cancel, pause or resume"),
         }),
+        query: NoQuery,
+        body: NoBody,
         detail: operation("Cancel, pause or resume a run in progress", "RunControlled", {
-          errors: { 400: "Not cancel, pause or resume.", 404: "No such run.", 409: "The run is not in progress." },
+          errors: {
+            400: "Not cancel, pause or resume, or a parameter or body field it does not take.",
+            404: "No such run.",
+            409: "The run is not in progress.",
+          },
         }),
       },
     )

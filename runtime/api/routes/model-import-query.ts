@@ -7,7 +7,7 @@ const Flag = v.picklist(["true", "false", "1", "0"], "true or false");
 const Text = v.union([v.string(), v.array(v.string())], "text");
 
 /** `POST /v1/models/:name/versions`'s metadata; each may come as a header `x-edgetrain-NAME` instead (`_` as `-`). */
-export const ImportQuery = v.object({
+export const ImportQuery = v.strictObject({
   file: v.optional(v.pipe(Text, v.description("The file's name, for the record (model.onnx when left out)."))),
   features: v.optional(v.pipe(Text, v.description("The feature names, comma-separated, in the model's column order."))),
   features_from: v.optional(

@@ -6,7 +6,7 @@ import type { DaemonView } from "../daemon-view.ts";
 import { operation } from "../openapi-operation.ts";
 import { isLoopback } from "../token.ts";
 import { ImportQuery, importRequest } from "./model-import-query.ts";
-import { ModelName } from "./schemas.ts";
+import { ModelName, NoBody, NoQuery } from "./schemas.ts";
 
 const Params = v.object({ name: ModelName });
 const VERSION_NUMBER = "a version number (1, 2, …), as `edgetrain model NAME` lists them";
@@ -34,12 +34,13 @@ export const modelRoutes = (view: DaemonView) =>
       }),
       {
         params: Params,
+        query: NoQuery,
         body: v.strictObject({
           version: v.pipe(v.number(VERSION_NUMBER), v.integer(VERSION_NUMBER), v.minValue(1, VERSION_NUMBER)),
         }),
         detail: operation("Serve a version (loaded and health-checked first)", "ModelActivated", {
           errors: {
-            400: "Not a model name or a version number.",
+            400: "Not a model name or a version number, or a parameter or field it does not take.",
             404: "No such model or version.",
             422: "The version's file is damaged, does not load or fails its health check (model_not_loadable).",
           },
@@ -64,7 +65,9 @@ export const modelRoutes = (view: DaemonView) =>
           ...operation("Import an ONNX file from any framework as the next version", "ModelImported", {
             status: 201,
             errors: {
-              400: "Not a model name, metadata that does not fit the model (features, classes, task), or no file.",
+              400:
+                "Not a model name, metadata that does not fit the model (features, classes, task) or a parameter it " +
+                "does not take, or no file.",
               413: "The file is over api.max_body_kb.",
               422:
                 "Not an ONNX model, cut short, an opset or operator this ONNX Runtime lacks, or it fails its health " +
@@ -85,9 +88,11 @@ export const modelRoutes = (view: DaemonView) =>
       async ({ params }): Promise<ModelRolledBack> => ({ active: await view.rollback(params.name) }),
       {
         params: Params,
+        query: NoQuery,
+        body: NoBody,
         detail: operation("Go back to the version that served before", "ModelRolledBack", {
           errors: {
-            400: "Not a model name.",
+            400: "Not a model name, or a parameter or body field it does not take.",
             404: "No such model, or none serves.",
             409: "No intact earlier version to go back to.",
           },

@@ -13,6 +13,15 @@ export const ModelName = v.pipe(
   v.regex(/^[a-z0-9]\.?(?:[a-z0-9_-]\.?)*$/, MODEL_NAME_WORDS),
 );
 
+/**
+ * The query of a route that changes state and takes none: a misspelt parameter (`?modle=`) is refused rather than
+ * ignored, since ignoring it widens what the request does.
+ */
+export const NoQuery = v.strictObject({});
+
+/** The body of such a route that takes none: left out, or `{}`; a field given is refused for the same reason. */
+export const NoBody = v.optional(v.strictObject({}));
+
 /** A `?limit=`-style query value: digits, read as a whole number from 1 to `max`. */
 export const WholeNumberQuery = (max: number) => {
   const expected = `a whole number from 1 to ${max}`;
