@@ -73,4 +73,24 @@ describe("POST /v1/models/:name/versions", () => {
     // Through app.handle no peer is known: refused as well.
     expect((await createApp(fakeDaemon().view).handle(upload("features_from=/etc/passwd"))).status).toBe(400);
   });
+
+  test("a header is checked as the query is: refused where the query would be, nothing stored", async () => {
+    const { view, calls } = fakeDaemon();
+    const app = createApp(view);
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ["activate=yes", {}, "query.activate: true or false"],
+      ["", { "x-edgetrain-activate": "yes" }, 'header x-edgetrain-activate: true or false, not "yes"'],
+      ["", { "x-edgetrain-task": "rank" }, 'header x-edgetrain-task: classification or regression, not "rank"'],
+      ["", { "x-edgetrain-source-sha256": "abc" }, 'header x-edgetrain-source-sha256: a sha256 in hex, not "abc"'],
+    ];
+    for (const [query, headers, said] of cases) {
+      const answer = await app.handle(upload(query, headers));
+      const body = (await answer.json()) as { code: string; message: string };
+      expect([answer.status, body.code, body.message]).toEqual([400, "bad_request", expect.stringContaining(said)]);
+    }
+    expect(calls).toEqual([]);
+    // The forms the query takes are taken as headers too.
+    expect((await app.handle(upload("", { "x-edgetrain-activate": "1" }))).status).toBe(201);
+    expect(calls.map(([, , request]) => (request as { activate: boolean }).activate)).toEqual([true]);
+  });
 });

@@ -62,7 +62,7 @@ export function importRequest(
   const field = (name: keyof typeof query) => {
     const given = query[name];
     const text = Array.isArray(given) ? given.join(",") : given;
-    return text ?? headers.get(`x-edgetrain-${name.replaceAll("_", "-")}`) ?? undefined;
+    return text ?? headerField(headers, name);
   };
   if (bytes.byteLength === 0)
     throw new EdgetrainError(
@@ -70,11 +70,8 @@ export function importRequest(
       `model ${model}: send the ONNX file as the body (Content-Type: application/octet-stream)`,
       { details: { field: "body" } },
     );
-  const task = field("task");
-  if (task !== undefined && task !== "classification" && task !== "regression")
-    throw new EdgetrainError("bad_input", `task: classification or regression, not "${task}"`, {
-      details: { field: "task" },
-    });
+  // Checked by ImportQuery, whether it came as the query or as a header.
+  const task = field("task") as "classification" | "regression" | undefined;
   const activate = field("activate");
   const converter = field("converter");
   const sha256 = field("source_sha256");
@@ -96,4 +93,24 @@ export function importRequest(
       ? { converted: { converter, sha256: sha256!, description: field("conversion") ?? `converted by ${converter}` } }
       : {}),
   };
+}
+
+/**
+ * A metadata header, checked by the query's own schema: a header the query form would refuse (`activate: yes`) must
+ * not be taken as a different answer (false) instead.
+ */
+function headerField(headers: Headers, name: keyof typeof ImportQuery.entries): string | undefined {
+  const header = `x-edgetrain-${name.replaceAll("_", "-")}`;
+  const text = headers.get(header) ?? undefined;
+  if (text === undefined) return undefined;
+  const checked = v.safeParse(ImportQuery.entries[name], text);
+  if (!checked.success)
+    throw new EdgetrainError(
+      "bad_request",
+      `header ${header}: ${checked.issues[0].message}, not ${JSON.stringify(text)}`,
+      {
+        details: { field: header },
+      },
+    );
+  return text;
 }
