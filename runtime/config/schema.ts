@@ -52,7 +52,16 @@ const Paths = v.strictObject({
 
 const Models = v.strictObject({
   keep_versions: v.optional(
-    v.pipe(v.number(), v.integer(), v.minValue(1), doc("Versions kept besides the active one; older ones are pruned.")),
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1),
+      doc(
+        "Versions kept besides the active one; older ones are pruned at every version added and every " +
+          "activation (never the rollback target, a version being deployed, or the newest fleet update " +
+          "waiting for activation).",
+      ),
+    ),
     3,
   ),
 });

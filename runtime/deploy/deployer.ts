@@ -131,6 +131,8 @@ export class Deployer {
     candidate: ModelVersion,
   ): Promise<{ deployment: Deployment; finished: boolean }> {
     const { store } = this.parts;
+    // Taken before any await: a version another run adds meanwhile must not prune the one being deployed.
+    using _held = store.hold(model, candidate.version);
     const deployment: Deployment = { model, version: candidate.version, status: "stored", steps: [] };
     // A resumed deploy whose version serves already (the crash came after the switch) compares with the one before it.
     const active = store.activeVersion(model);

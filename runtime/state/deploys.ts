@@ -93,6 +93,17 @@ export function versionOfRun(db: Database, model: string, run: string): number |
     .get(model, run)?.version;
 }
 
+/** The model's versions that deploys left pending or in progress work on: resuming one needs its version's files. */
+export function versionsOfUnfinishedDeploys(db: Database, model: string): number[] {
+  return db
+    .query<{ version: number }, [string]>(
+      "SELECT v.version FROM deploys AS d JOIN model_versions AS v ON v.model = d.model " +
+        "AND json_extract(v.metadata, '$.run') = d.run_id WHERE d.model = ? AND d.state IN ('pending', 'in_progress')",
+    )
+    .all(model)
+    .map((row) => row.version);
+}
+
 /** What a resumed deploy made of the run's model joins its record, as it does after an uninterrupted one. */
 export function recordRunDeployment(db: Database, run: string, deployment: unknown): void {
   db.query("UPDATE runs SET details = json_set(coalesce(details, '{}'), '$.deployment', json(?)) WHERE id = ?").run(

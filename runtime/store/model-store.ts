@@ -36,13 +36,15 @@ export class ModelStore {
   private readonly changes = new KeyedQueue();
   private readonly pointers: ActivePointers;
   private readonly index: VersionIndex;
+  /** Versions deploys in this process are working on, per model (one entry per hold): pruning leaves them. */
+  private readonly holds = new Map<string, number[]>();
 
   constructor(
     readonly root: string,
     private readonly db: Database,
     private readonly keepVersions = 3,
     private readonly events: Events = { emit() {} },
-    logger?: Pick<Logger, "warn">,
+    private readonly logger?: Pick<Logger, "warn" | "info">,
   ) {
     mkdirSync(root, { recursive: true });
     this.pointers = new ActivePointers(root);
@@ -83,6 +85,7 @@ export class ModelStore {
       );
       this.index.insert(model, version, full, "candidate");
       this.events.emit("model.version_added", { model, version, metrics: full.metrics });
+      await this.prune(model, version);
       return this.version(model, version)!;
     });
   }
@@ -108,19 +111,42 @@ export class ModelStore {
         this.index.setStatus(model, version, "active");
       });
       this.events.emit("model.activated", { model, version, previous: before?.version ?? null });
-      await pruneVersions(
-        {
-          root: this.root,
-          db: this.db,
-          keepVersions: this.keepVersions,
-          events: this.events,
-          forget: (m, v) => this.index.forget(m, v),
-        },
-        model,
-        this.pointers.get(model),
-      );
+      await this.prune(model);
       return this.version(model, version)!;
     });
+  }
+
+  /**
+   * Keeps a version from being pruned while a deploy works on it (a newer version added meanwhile would
+   * otherwise count it against keep_versions); disposing the hold lets it go.
+   */
+  hold(model: string, version: number): Disposable {
+    const held = this.holds.get(model) ?? [];
+    this.holds.set(model, [...held, version]);
+    return {
+      [Symbol.dispose]: () => {
+        const left = [...(this.holds.get(model) ?? [])];
+        const at = left.indexOf(version);
+        if (at >= 0) left.splice(at, 1);
+        if (left.length) this.holds.set(model, left);
+        else this.holds.delete(model);
+      },
+    };
+  }
+
+  /** Within a change of the model (on its queue); `added`: the version that change just added. */
+  private prune(model: string, added?: number): Promise<void> {
+    const parts = {
+      root: this.root,
+      db: this.db,
+      keepVersions: this.keepVersions,
+      events: this.events,
+      logger: this.logger,
+      forget: (m: string, v: number) => this.index.forget(m, v),
+      lookup: (m: string, v: number) => this.version(m, v),
+      held: (m: string) => this.holds.get(m) ?? [],
+    };
+    return pruneVersions(parts, model, this.pointers.get(model), added);
   }
 
   /**

@@ -336,6 +336,52 @@ describe("device agent: auto_update off, and predictions in heartbeats", () => {
   }, 60_000);
 });
 
+describe("device agent: auto_update off keeps models.keep_versions", () => {
+  test("verified updates never activated are pruned oldest first; the newest stays for a person", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    // Distinct files that still load: a trailing varint of field 15, which ModelProto does not use.
+    const good = fileFacts(models.good.artifact);
+    const variant = (i: number) => {
+      const bytes = new Uint8Array([...good.bytes, 0x78, i]);
+      return { bytes, size: bytes.length, sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex") };
+    };
+    const updates = [1, 2, 3, 4, 5, 6].map(variant);
+    const files = fileServer(Object.fromEntries(updates.map((file, i) => [`/v${i + 1}.onnx`, file.bytes])));
+    const hub = await hubDouble(broker.url);
+    const fleet = { device_id: "ota-6", broker: broker.url, trust: [hub.key.publicKey], auto_update: false };
+    const daemon = await fleetDaemon(deviceHome(dir.path), fleet, `models: { keep_versions: 2 }\n${JOBS}`);
+    const outcome = (version: number) => hub.reports("ota-6").find((r) => r.version === version)?.outcome;
+    const kept = async () => (await modelState(daemon))!.versions.map((v) => v.version);
+    try {
+      for (const version of [1, 2, 3, 4, 5]) {
+        await hub.announce(
+          announcementOf("ota-6", MODEL, version, updates[version - 1]!, files.url(`/v${version}.onnx`), meta()),
+        );
+        await hub.waitFor(() => outcome(version) === "verified");
+      }
+      expect(await kept()).toEqual([5, 4]);
+      expect(readdirSync(join(dir.path, "home/models", MODEL)).filter((n) => /^\d+$/.test(n))).toHaveLength(2);
+
+      const activate = await fetch(`${daemon.address().url}/v1/models/${MODEL}/activate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${daemon.token()}`, "content-type": "application/json" },
+        body: JSON.stringify({ version: 5 }),
+      });
+      expect(activate.status).toBe(200);
+      await hub.announce(announcementOf("ota-6", MODEL, 6, updates[5]!, files.url("/v6.onnx"), meta()));
+      await hub.waitFor(() => outcome(6) === "verified");
+      // Active 5 plus 2 others: the waiting 6 and the newest before it.
+      expect((await modelState(daemon))!.active).toBe(5);
+      expect(await kept()).toEqual([6, 5, 4]);
+    } finally {
+      await daemon.stop();
+      await hub.close();
+      files.stop();
+    }
+  }, 60_000);
+});
+
 describe("device agent: a stored update that never passed its deploy steps", () => {
   test("announced again with auto_update on, it goes through the gate rather than straight into service", async () => {
     await using broker = await startMosquitto();

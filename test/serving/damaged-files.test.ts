@@ -33,7 +33,7 @@ describe("files damaged behind edgetrain's back", () => {
       state.db,
       2,
       { emit() {} },
-      { warn: (message) => void warnings.push(message) },
+      { info() {}, warn: (message) => void warnings.push(message) },
     );
     expect(reopened.activeVersion(MODEL)).toBe(3);
     expect(JSON.parse(readFileSync(pointer, "utf8"))).toMatchObject({ version: 3, previous: [1, 2] });
@@ -53,7 +53,13 @@ describe("files damaged behind edgetrain's back", () => {
     state.db.query("UPDATE model_versions SET status = 'retired' WHERE model = ? AND status = 'active'").run(MODEL);
     writeFileSync(pointer, '{"version": "two", "previous": []}');
     warnings.length = 0;
-    const third = new ModelStore(root, state.db, 2, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    const third = new ModelStore(
+      root,
+      state.db,
+      2,
+      { emit() {} },
+      { info() {}, warn: (message) => void warnings.push(message) },
+    );
     expect(third.activeVersion(MODEL)).toBeUndefined();
     expect(warnings).toEqual([
       expect.stringContaining(
@@ -64,7 +70,7 @@ describe("files damaged behind edgetrain's back", () => {
 
     // No pointer at all (as now, or before a first activation) is no damage.
     warnings.length = 0;
-    new ModelStore(root, state.db, 2, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    new ModelStore(root, state.db, 2, { emit() {} }, { info() {}, warn: (message) => void warnings.push(message) });
     expect(warnings).toEqual([]);
     state.close();
   }, 60_000);
@@ -112,7 +118,7 @@ describe("files damaged behind edgetrain's back", () => {
       fresh.db,
       3,
       { emit() {} },
-      { warn: (message) => void warnings.push(message) },
+      { info() {}, warn: (message) => void warnings.push(message) },
     );
     expect(reindexed.versions(MODEL).map((v) => v.version)).toEqual([1]);
     expect(warnings).toEqual([
@@ -265,7 +271,7 @@ describe("files damaged behind edgetrain's back", () => {
       state.db,
       3,
       { emit() {} },
-      { warn: (message) => void warnings.push(message) },
+      { info() {}, warn: (message) => void warnings.push(message) },
     );
     expect(reopened.activeVersion(MODEL)).toBe(2);
     expect(JSON.parse(readFileSync(pointer, "utf8"))).toMatchObject({ version: 2, previous: [1] });
@@ -284,7 +290,7 @@ describe("files damaged behind edgetrain's back", () => {
         state.db,
         3,
         { emit() {} },
-        { warn: (message) => void warnings.push(message) },
+        { info() {}, warn: (message) => void warnings.push(message) },
       ).activeVersion(MODEL),
     ).toBeUndefined();
     expect(warnings).toEqual([]);
@@ -315,7 +321,7 @@ describe("files damaged behind edgetrain's back", () => {
       fresh.db,
       3,
       { emit() {} },
-      { warn: (message) => void warnings.push(message) },
+      { info() {}, warn: (message) => void warnings.push(message) },
     );
     expect(warnings).toEqual([
       `the state database had no record of the models in ${root} (it is new, or was deleted): it was rebuilt from ` +
@@ -329,7 +335,7 @@ describe("files damaged behind edgetrain's back", () => {
     ]);
     // Once rebuilt, a second open has nothing to say.
     warnings.length = 0;
-    new ModelStore(root, fresh.db, 3, { emit() {} }, { warn: (message) => void warnings.push(message) });
+    new ModelStore(root, fresh.db, 3, { emit() {} }, { info() {}, warn: (message) => void warnings.push(message) });
     expect(warnings).toEqual([]);
     fresh.close();
   }, 60_000);

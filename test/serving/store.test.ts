@@ -48,12 +48,12 @@ describe("model store", () => {
 
     for (let i = 0; i < 3; i++)
       await store.addVersion("activity-player_1", models.weak.artifact, metadataOf(models.weak));
-    // keep_versions 2: the active version 1 and the newest two others stay.
+    // keep_versions 2, at every version added: the active version 1 and the newest two others stay.
     expect(
       readdirSync(join(dir.path, "models/activity-player_1"))
         .filter((n) => /^\d+$/.test(n))
         .sort(),
-    ).toEqual(["1", "2", "3", "4", "5"]);
+    ).toEqual(["1", "4", "5"]);
     await store.activate("activity-player_1", 5);
     expect(
       readdirSync(join(dir.path, "models/activity-player_1"))
