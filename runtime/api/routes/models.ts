@@ -109,7 +109,8 @@ function refuseFilesFromAfar(peer: string | undefined): void {
   if (address !== undefined && isLoopback(address)) return;
   throw new EdgetrainError(
     "bad_input",
-    `features_from names a file on the device: only a client on the device itself may send it, not ${address ?? "an unknown peer"}`,
+    "features_from names a file on the device: only a client on the device itself may send it, " +
+      `not ${address ?? "an unknown peer"}`,
     { details: { field: "features_from" }, hint: "send the feature names with features= instead" },
   );
 }
