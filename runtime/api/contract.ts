@@ -90,9 +90,12 @@ type RunRef = { run: string };
 type JobKey = { job: string; key?: string | null };
 type Deployment = {
   model: string;
-  version: number;
+  /** Absent when the deploy failed before the store had the model. */
+  version?: number;
   status: "activated" | "rejected" | "stored" | "failed";
   message?: string;
+  /** Failed on the machine (EACCES, ENOSPC, EIO…): the deploy stays pending and is tried again at the next start. */
+  retry_at_start?: boolean;
   steps: Array<{ step: string; ok: boolean; message?: string; rolled_back?: boolean }>;
 };
 /** A model file placed for predictors that read files (copy-to-dir); `restore`: the replaced file put back. */

@@ -73,14 +73,18 @@ export const ModelDetail = v.object({
 export const ModelActivated = v.object({ activated: ModelVersion });
 const DeploymentSchema = v.object({
   model: Text,
-  version: Count,
+  version: v.optional(v.pipe(Count, v.description("Absent when the deploy failed before the store had the model."))),
   status: v.pipe(
     v.picklist(["activated", "rejected", "stored", "failed"]),
     v.description(
-      "activated; rejected by the gate; stored (no step activated it); failed (a step broke, rolled back).",
+      "activated; rejected by the gate; stored (no step activated it); failed (a step broke, rolled back, or " +
+        "the deploy itself broke).",
     ),
   ),
   message: v.optional(Text),
+  retry_at_start: v.optional(
+    v.pipe(v.boolean(), v.description("Failed on the machine (EACCES, ENOSPC, EIO…): tried again at the next start.")),
+  ),
   steps: v.array(
     v.object({ step: Text, ok: v.boolean(), message: v.optional(Text), rolled_back: v.optional(v.boolean()) }),
   ),

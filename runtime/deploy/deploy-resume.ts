@@ -15,6 +15,7 @@ import {
   versionOfRun,
 } from "../state/deploys.ts";
 import type { Deployer } from "./deployer.ts";
+import { deploymentText } from "./deployment.ts";
 
 export interface ResumeParts {
   deployer: Deployer;
@@ -28,9 +29,10 @@ export interface ResumeParts {
 
 /**
  * A crash between a run's success and its model serving leaves the deploy pending or in progress, and the
- * model would never serve: nothing else looks at a succeeded run again. At start, before any run, each goes
- * through its job's deploy steps again, in the order the runs ended; one a newer run of its job and key
- * superseded is closed instead. Its version is added to the store unless the crash came after that.
+ * model would never serve: nothing else looks at a succeeded run again. So does a deploy that failed on the
+ * machine (a folder it may not write, a full disk: deploy-failure.ts), left pending on purpose. At start,
+ * before any run, each goes through its job's deploy steps again, in the order the runs ended; one a newer
+ * run of its job and key superseded is closed instead. Its version is added to the store unless it is there.
  */
 export async function resumeDeploys(parts: ResumeParts): Promise<void> {
   for (const left of unfinishedDeploys(parts.state.db)) {
@@ -67,10 +69,11 @@ async function resume(parts: ResumeParts, left: UnfinishedDeploy): Promise<void>
     );
     return;
   }
-  logger.warn(
-    `resuming the deploy of run ${run} (job ${job}${key !== undefined ? `, key ${key}` : ""}) left by a crash`,
-    { model, state: left.state },
-  );
+  const why = left.reason !== undefined ? `that failed on this machine (${left.reason})` : "left by a crash";
+  logger.warn(`resuming the deploy of run ${run} (job ${job}${key !== undefined ? `, key ${key}` : ""}) ${why}`, {
+    model,
+    state: left.state,
+  });
   const spec = parts.profile.jobs[job];
   const cannot = !spec
     ? `job ${job} is no longer in the profile`
@@ -98,11 +101,10 @@ async function resume(parts: ResumeParts, left: UnfinishedDeploy): Promise<void>
   });
   recordRunDeployment(parts.state.db, run, deployment);
   const served = deployment.status === "activated" || deployment.status === "stored";
-  logger[served ? "info" : "warn"](
-    `resumed the deploy of run ${run}: model ${model} version ${deployment.version} ` +
-      `${deployment.status}${deployment.message ? ` (${deployment.message})` : ""}`,
-    { model, version: deployment.version },
-  );
+  logger[served ? "info" : "warn"](`resumed the deploy of run ${run}: ${deploymentText(deployment)}`, {
+    model,
+    version: deployment.version,
+  });
 }
 
 /**

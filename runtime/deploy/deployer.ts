@@ -11,11 +11,12 @@ import type { PluginRegistry } from "../plugins/registry.ts";
 import { ScoringThread } from "../scoring/scoring-thread.ts";
 import type { ModelActivator } from "../serving/model-activator.ts";
 import type { StateDatabase } from "../state/database.ts";
-import { finishDeploy, markDeployInProgress, versionOfRun } from "../state/deploys.ts";
+import { finishDeploy, markDeployInProgress, retryDeployAtStart, versionOfRun } from "../state/deploys.ts";
 import { modelNameOf } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import { crashPoint } from "./crash-points.ts";
 import { deployCandidate } from "./deploy-candidate.ts";
+import { isEnvironmental } from "./deploy-failure.ts";
 import type { Deployment, DeployRequest, StoredDeployRequest } from "./deployment.ts";
 import { FileCopies } from "./file-copies.ts";
 import { healthRows, metadataOfRun } from "./run-version-metadata.ts";
@@ -67,31 +68,47 @@ export class Deployer {
 
   /**
    * Records the deploy of a recorded run as in progress, then done or failed once its steps decided. One cut
-   * short by the signal (edgetrain stopping) stays in progress: the next start resumes it.
+   * short by the signal (edgetrain stopping) stays in progress: the next start resumes it. One that broke is
+   * answered as failed, like a step's refusal, so it joins the run's record and the `model.deployed` event; if
+   * it broke on the machine (deploy-failure.ts) it stays pending, to be tried again at the next start.
    */
   async deploy(request: DeployRequest): Promise<Deployment> {
     const { db } = this.parts.state;
     markDeployInProgress(db, request.run);
+    const model = modelNameOf(request.job, request.key, request.spec.model);
+    const deployment: Deployment = { model, status: "stored", steps: [] };
+    let broken: unknown;
     try {
-      const { deployment, finished } = await this.storeAndRunSteps(request);
-      if (finished)
-        finishDeploy(db, request.run, {
-          state: deployment.status === "activated" || deployment.status === "stored" ? "done" : "failed",
-          version: deployment.version,
-          reason: deployment.message,
-        });
-      else
-        request.logger.warn(
-          `the deploy of model ${deployment.model} version ${deployment.version} stopped before its end; it resumes ` +
-            `at the next start`,
-          { reason: messageOf(request.signal.reason) },
-        );
-      return deployment;
+      broken = await this.storeAndRunSteps(request, deployment);
     } catch (error) {
-      // Broken rather than stopped: final, so a model that cannot be deployed is not tried again at every start.
-      if (!request.signal.aborted) finishDeploy(db, request.run, { state: "failed", reason: messageOf(error) });
-      throw error;
+      if (request.signal.aborted) throw error;
+      broken = error;
+      deployment.status = "failed";
+      deployment.message =
+        deployment.version === undefined
+          ? `could not store the model: ${messageOf(error)}`
+          : `the deploy broke: ${messageOf(error)}`;
+      request.logger.error(`could not deploy model ${model}`, { error: messageOf(error) });
     }
+    if (request.signal.aborted && broken === undefined) {
+      request.logger.warn(
+        `the deploy of model ${model} version ${deployment.version} stopped before its end; it resumes at the next ` +
+          `start`,
+        { reason: messageOf(request.signal.reason) },
+      );
+    } else if (broken !== undefined && isEnvironmental(broken)) {
+      deployment.retry_at_start = true;
+      retryDeployAtStart(db, request.run, deployment.message ?? messageOf(broken));
+      request.logger.warn(`the deploy of model ${model} failed on this machine; it is tried again at the next start`, {
+        reason: deployment.message,
+      });
+    } else {
+      const done = deployment.status === "activated" || deployment.status === "stored";
+      const { version, message: reason } = deployment;
+      finishDeploy(db, request.run, { state: done ? "done" : "failed", version, reason });
+    }
+    this.announce(deployment);
+    return deployment;
   }
 
   /**
@@ -115,25 +132,36 @@ export class Deployer {
       logger,
       signal,
     };
-    return (await this.runStoredSteps(like, request.model, candidate)).deployment;
+    const deployment: Deployment = { model: request.model, version: candidate.version, status: "stored", steps: [] };
+    await this.runStoredSteps(like, candidate, deployment);
+    this.announce(deployment);
+    return deployment;
   }
 
-  private async storeAndRunSteps(request: DeployRequest): Promise<{ deployment: Deployment; finished: boolean }> {
-    const model = modelNameOf(request.job, request.key, request.spec.model);
+  private announce(deployment: Deployment): void {
+    this.parts.state.recordEvent("model.deployed", { ...deployment });
+    this.parts.events.emit("model.deployed", { ...deployment });
+  }
+
+  /** Returns the error a step threw, if one did rather than answer. */
+  private async storeAndRunSteps(request: DeployRequest, deployment: Deployment): Promise<unknown> {
+    const { model } = deployment;
     const candidate = this.versionOfRun(model, request) ?? (await this.addVersion(model, request));
+    deployment.version = candidate.version;
     crashPoint("after-version-added");
-    return this.runStoredSteps(request, model, candidate);
+    return this.runStoredSteps(request, candidate, deployment);
   }
 
+  /** Returns the error a step threw, if one did rather than answer. */
   private async runStoredSteps(
     request: DeployRequest,
-    model: string,
     candidate: ModelVersion,
-  ): Promise<{ deployment: Deployment; finished: boolean }> {
+    deployment: Deployment,
+  ): Promise<unknown> {
     const { store } = this.parts;
+    const { model } = deployment;
     // Taken before any await: a version another run adds meanwhile must not prune the one being deployed.
     using _held = store.hold(model, candidate.version);
-    const deployment: Deployment = { model, version: candidate.version, status: "stored", steps: [] };
     // A resumed deploy whose version serves already (the crash came after the switch) compares with the one before it.
     const active = store.activeVersion(model);
     const previousVersion = active === candidate.version ? await store.rollbackTarget(model) : active;
@@ -141,13 +169,10 @@ export class Deployer {
     const { profile, paths } = this.parts;
     const scoring = ScoringThread.forProfile(profile, paths.cache);
     try {
-      await this.runSteps(request, model, candidate, previousVersion, deployment, scoring);
+      return await this.runSteps(request, model, candidate, previousVersion, deployment, scoring);
     } finally {
       scoring.close();
     }
-    this.parts.state.recordEvent("model.deployed", { ...deployment });
-    this.parts.events.emit("model.deployed", { ...deployment });
-    return { deployment, finished: !request.signal.aborted };
   }
 
   /** The version the run's model became before a crash cut its deploy short: resumed, it is not added twice. */
@@ -174,7 +199,7 @@ export class Deployer {
     previousVersion: number | undefined,
     deployment: Deployment,
     scoring: ScoringThread,
-  ): Promise<void> {
+  ): Promise<unknown> {
     const { store, activator } = this.parts;
     const parts = {
       store,
@@ -197,10 +222,12 @@ export class Deployer {
       const { type: _type, ...options } = typeof step === "string" ? { type: step } : step;
       if (request.signal.aborted) break;
       let outcome: Awaited<ReturnType<DeployHooks["deploy"]>>;
+      let thrown: unknown;
       try {
         const deploy = await this.setupStep(name, options, request);
         outcome = await deploy.deploy(hooks);
       } catch (error) {
+        thrown = error;
         outcome = { ok: false, message: messageOf(error) };
       }
       deployment.steps.push({
@@ -215,9 +242,10 @@ export class Deployer {
         request.logger.warn(`deploy step ${name} stopped model ${model} version ${candidate.version}`, {
           reason: outcome.message,
         });
-        break;
+        return thrown;
       }
     }
+    return undefined;
   }
 
   private setupStep(name: string, options: Record<string, unknown>, request: DeployRequest): Promise<DeployHooks> {

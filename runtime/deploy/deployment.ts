@@ -38,9 +38,26 @@ export interface StoredDeployRequest {
 
 export interface Deployment {
   model: string;
-  version: number;
-  /** activated, rejected (a gate said no), stored (no step activated it) or failed (a step broke; rolled back). */
+  /** The version the model became; absent when the deploy failed before the store had it. */
+  version?: number;
+  /**
+   * activated, rejected (a gate said no), stored (no step activated it) or failed (a step broke and was rolled
+   * back, or the deploy itself broke: `message` says why).
+   */
   status: "activated" | "rejected" | "stored" | "failed";
   message?: string;
+  /**
+   * Failed on the machine rather than on the model (an error of the file system: EACCES, ENOSPC, EIO…): the
+   * deploy stays pending and is tried again at the next start, once the cause may be gone.
+   */
+  retry_at_start?: boolean;
   steps: Array<{ step: string; ok: boolean; message?: string; rolled_back?: boolean }>;
+}
+
+/** A deploy's outcome in words, for the CLI and the log: `model m version 3 rejected (gate: …)`. */
+export function deploymentText(deployment: Deployment): string {
+  const { model, version, status, message } = deployment;
+  const retry = deployment.retry_at_start ? "; tried again at the next start" : "";
+  const why = message || retry ? ` (${message ?? ""}${retry})` : "";
+  return `model ${model}${version !== undefined ? ` version ${version}` : ""} ${status}${why}`;
 }

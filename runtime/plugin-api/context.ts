@@ -150,8 +150,9 @@ export interface PluginContext<Options = unknown> {
 
 /**
  * Where a successful run's model is on its way into serving: `pending` (the run ended, the deploy has not
- * begun), `in_progress` (its deploy steps run), `done` (they all passed), `failed` (a step refused or broke:
- * final). Undefined for a run recorded without a deploy.
+ * begun, or it broke on the machine and is tried again at the next start), `in_progress` (its deploy steps
+ * run), `done` (they all passed), `failed` (a step refused or broke: final). Undefined for a run recorded
+ * without a deploy.
  */
 export type DeployState = "pending" | "in_progress" | "done" | "failed";
 

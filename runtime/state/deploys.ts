@@ -13,6 +13,8 @@ export interface UnfinishedDeploy {
   started_at: number;
   /** A later successful run of the same job and key: its model, not this one, is the one to serve. */
   superseded_by?: string;
+  /** Why its last try failed, for one left pending to be retried (deploy-failure.ts); absent after a crash. */
+  reason?: string;
 }
 
 /**
@@ -46,6 +48,18 @@ export function finishDeploy(
   ).run(outcome.state, outcome.version ?? null, outcome.reason ?? null, Date.now(), run);
 }
 
+/**
+ * A deploy that broke on the machine rather than on the model (a folder it may not write, a full disk): pending
+ * again, with why, so that the next start tries it again once the cause may be gone.
+ */
+export function retryDeployAtStart(db: Database, run: string, reason: string): void {
+  db.query("UPDATE deploys SET state = 'pending', reason = ?, updated_at = ? WHERE run_id = ?").run(
+    reason,
+    Date.now(),
+    run,
+  );
+}
+
 /** Deploys left pending or in progress, in the order their runs ended. */
 export function unfinishedDeploys(db: Database): UnfinishedDeploy[] {
   return db
@@ -60,10 +74,11 @@ export function unfinishedDeploys(db: Database): UnfinishedDeploy[] {
         started_at: number | null;
         created_at: number;
         superseded_by: string | null;
+        reason: string | null;
       },
       []
     >(
-      `SELECT d.run_id AS run, d.job, d.key, d.model, d.state, d.result, r.started_at, r.created_at,
+      `SELECT d.run_id AS run, d.job, d.key, d.model, d.state, d.result, d.reason, r.started_at, r.created_at,
               (SELECT newer.id FROM runs AS newer
                 WHERE newer.job = r.job AND newer.key IS r.key AND newer.status = 'succeeded'
                   AND newer.ended_at > r.ended_at ORDER BY newer.ended_at DESC LIMIT 1) AS superseded_by
@@ -80,6 +95,7 @@ export function unfinishedDeploys(db: Database): UnfinishedDeploy[] {
       result: JSON.parse(row.result) as TrainResult,
       started_at: row.started_at ?? row.created_at,
       ...(row.superseded_by !== null ? { superseded_by: row.superseded_by } : {}),
+      ...(row.reason !== null ? { reason: row.reason } : {}),
     }));
 }
 

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { Deployment } from "../deploy/deployment.ts";
 import type { DeployState } from "../plugin-api.ts";
 
 /** A run as the CLI and the API show it. */
@@ -39,6 +40,17 @@ export function listRuns(db: Database, filter: { job?: string; limit: number }):
     )
     .all(filter.job ?? null, filter.job ?? null, filter.limit)
     .map(summary);
+}
+
+/** What the deploys of these runs made of their models, as their records keep it; runs without one are left out. */
+export function runDeployments(db: Database, ids: string[]): Map<string, Deployment> {
+  const rows = db
+    .query<{ id: string; deployment: string }, string[]>(
+      `SELECT id, json_extract(details, '$.deployment') AS deployment FROM runs WHERE id IN ` +
+        `(${ids.map(() => "?").join(", ")}) AND json_extract(details, '$.deployment') IS NOT NULL`,
+    )
+    .all(...ids);
+  return new Map(rows.map((row) => [row.id, JSON.parse(row.deployment) as Deployment]));
 }
 
 export function getRun(db: Database, id: string): RunDetail | undefined {

@@ -31,7 +31,11 @@ export interface KeyRunContext {
   jobInfo(name: string): JobInfo;
 }
 
-/** A deploy that breaks leaves the run succeeded and the serving version untouched; the failure is recorded. */
+/**
+ * A deploy that breaks leaves the run succeeded and the serving version untouched; the deployer answers it as
+ * failed, and it is recorded with the run. Only a stop cuts it short without an outcome (it resumes at the
+ * next start).
+ */
 async function deployRun(
   ctx: KeyRunContext,
   request: RunRequest,
@@ -50,7 +54,7 @@ async function deployRun(
     const deploy = { job: request.job, key, spec: job, run, result, heldOut, logger, signal, jobInfo, ignoreConflicts };
     return await ctx.parts.deployer.deploy(deploy);
   } catch (error) {
-    logger.error("could not deploy the model", { error: messageOf(error) });
+    logger.warn("the deploy of the model was cut short", { error: messageOf(error) });
     return undefined;
   }
 }

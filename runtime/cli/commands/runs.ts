@@ -1,8 +1,15 @@
-import { listRuns } from "../../state/runs.ts";
+import { type Deployment, deploymentText } from "../../deploy/deployment.ts";
+import { listRuns, runDeployments } from "../../state/runs.ts";
 import { type Command, limitFlag, stringFlag } from "../command.ts";
 import { homeOptions, openHomeState } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 import { metricsText, writeTable } from "../table.ts";
+
+/** A run's metrics, and what became of its model unless it serves as it should. */
+function outcomeText(metrics: string, deployment: Deployment | undefined): string {
+  if (!deployment || deployment.status === "activated") return metrics;
+  return `${metrics}${metrics ? "; " : ""}${deploymentText(deployment)}`;
+}
 
 export const runsCommand: Command = {
   name: "runs",
@@ -31,6 +38,10 @@ export const runsCommand: Command = {
         io.stdout.write(job ? `no runs of job ${job} yet\n` : "no runs yet\n");
         return 0;
       }
+      const deployments = runDeployments(
+        state.db,
+        rows.map((row) => row.id),
+      );
       const table = [
         ["RUN", "JOB", "KEY", "STATUS", "TRIGGER", "STARTED", "TOOK", "OUTCOME"],
         ...rows.map((row) => [
@@ -45,7 +56,7 @@ export const runsCommand: Command = {
             : row.progress !== null
               ? `${Math.round(row.progress * 100)}%`
               : "-",
-          row.error ?? metricsText(row.metrics),
+          row.error ?? outcomeText(metricsText(row.metrics), deployments.get(row.id)),
         ]),
       ];
       writeTable(io.stdout, table);

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Profile } from "../../config/schema.ts";
 import { ConflictClearance, describePredictors, UnattendedAsker } from "../../conflicts/clearance.ts";
+import { deploymentText } from "../../deploy/deployment.ts";
 import { cancellation, EdgetrainError, ExitCode } from "../../errors.ts";
 import { ResourceSampler } from "../../governor/sampler.ts";
 import { LogSink, logFileOptions } from "../../log/logger.ts";
@@ -180,10 +181,7 @@ export const trainCommand: Command = {
       else {
         for (const outcome of outcomes) {
           const metrics = metricsText(outcome.metrics, 4);
-          const deployed = outcome.deployment
-            ? `; model ${outcome.deployment.model} version ${outcome.deployment.version} ` +
-              `${outcome.deployment.status}${outcome.deployment.message ? ` (${outcome.deployment.message})` : ""}`
-            : "";
+          const deployed = outcome.deployment ? `; ${deploymentText(outcome.deployment)}` : "";
           const failed = outcome.error ? `: ${outcome.error}` : "";
           const result = `${outcome.status}${metrics ? `, ${metrics}` : ""}${failed}`;
           io.stdout.write(`${outcome.key ?? jobName}: ${result}${deployed}  (run ${outcome.run})\n`);
