@@ -80,6 +80,17 @@ export const Fleet = v.strictObject({
     ),
     true,
   ),
+  download_retry: v.optional(
+    v.pipe(
+      Duration,
+      doc(
+        "How long a model download that fails for a network reason (connection refused or cut, no byte for " +
+          "60 s, a 5xx answer) is tried again with no byte received, waiting 5 s doubling to 5 min between " +
+          "tries and resuming where it stopped; only then is the update reported failed. 0 tries once.",
+      ),
+    ),
+    "1h",
+  ),
   log_lines_per_s: v.optional(
     v.pipe(
       v.number(),

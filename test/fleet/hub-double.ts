@@ -76,42 +76,64 @@ export async function hubDouble(
 
 /**
  * Serves model files as the hub does, with Range; `cutAfter` makes the first request of a file stop after
- * that many bytes (the connection drops), to exercise resuming.
+ * that many bytes (the connection drops), to exercise resuming; `unavailable` answers that many requests
+ * 503 first. `stop()` then `start()` takes it away and brings it back on the same port.
  */
-export function fileServer(files: Record<string, Uint8Array>, options: { cutAfter?: number } = {}) {
+export function fileServer(
+  files: Record<string, Uint8Array>,
+  options: { cutAfter?: number; unavailable?: number } = {},
+) {
   const requests: Array<{ path: string; range: string | null }> = [];
   let cut = options.cutAfter;
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(request) {
-      const path = new URL(request.url).pathname;
-      const range = request.headers.get("range");
-      requests.push({ path, range });
-      const bytes = files[path];
-      if (!bytes) return new Response("not found", { status: 404 });
-      const from = range ? Number(/bytes=(\d+)-/.exec(range)?.[1] ?? 0) : 0;
-      const body = bytes.subarray(from);
-      const headers = {
-        "content-length": String(body.length),
-        ...(range ? { "content-range": `bytes ${from}-${bytes.length - 1}/${bytes.length}` } : {}),
-      };
-      if (cut !== undefined) {
-        const stopAt = cut;
-        cut = undefined;
-        // Sends part of the file, then breaks the connection mid-body.
-        const stream = new ReadableStream({
-          start(controller) {
-            controller.enqueue(body.subarray(0, stopAt));
-            setTimeout(() => controller.close(), 50);
-          },
-        });
-        return new Response(stream, { status: range ? 206 : 200, headers });
-      }
-      return new Response(body, { status: range ? 206 : 200, headers });
+  let unavailable = options.unavailable ?? 0;
+  const serve = (port: number) =>
+    Bun.serve({
+      port,
+      hostname: "127.0.0.1",
+      fetch(request) {
+        const path = new URL(request.url).pathname;
+        const range = request.headers.get("range");
+        requests.push({ path, range });
+        if (unavailable > 0) {
+          unavailable--;
+          return new Response("the hub is starting", { status: 503 });
+        }
+        const bytes = files[path];
+        if (!bytes) return new Response("not found", { status: 404 });
+        const from = range ? Number(/bytes=(\d+)-/.exec(range)?.[1] ?? 0) : 0;
+        const body = bytes.subarray(from);
+        const headers = {
+          "content-length": String(body.length),
+          ...(range ? { "content-range": `bytes ${from}-${bytes.length - 1}/${bytes.length}` } : {}),
+        };
+        if (cut !== undefined) {
+          const stopAt = cut;
+          cut = undefined;
+          // Sends part of the file, then breaks the connection mid-body.
+          const stream = new ReadableStream({
+            start(controller) {
+              controller.enqueue(body.subarray(0, stopAt));
+              setTimeout(() => controller.close(), 50);
+            },
+          });
+          return new Response(stream, { status: range ? 206 : 200, headers });
+        }
+        return new Response(body, { status: range ? 206 : 200, headers });
+      },
+    });
+  let server: ReturnType<typeof serve> | undefined = serve(0);
+  const port = server.port;
+  return {
+    url: (path: string) => `http://127.0.0.1:${port}${path}`,
+    requests,
+    stop: () => {
+      server?.stop(true);
+      server = undefined;
     },
-  });
-  return { url: (path: string) => `http://127.0.0.1:${server.port}${path}`, requests, stop: () => server.stop(true) };
+    start: () => {
+      server ??= serve(port!);
+    },
+  };
 }
 
 /** What an announcement of an ONNX file says about it. */

@@ -209,6 +209,77 @@ describe("device agent: model updates", () => {
     }
   }, 60_000);
 
+  test("a download the hub's outage breaks off is tried again and serves without a restart, never failed", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    const good = fileFacts(models.good.artifact);
+    const half = Math.floor(good.size / 2);
+    const files = fileServer({ "/good.onnx": good.bytes }, { cutAfter: half });
+    const hub = await hubDouble(broker.url);
+    const daemon = await fleetDaemon(
+      deviceHome(dir.path),
+      { device_id: "ota-7", broker: broker.url, trust: [hub.key.publicKey] },
+      JOBS,
+    );
+    try {
+      await hub.waitFor(() => hub.of("status", "ota-7").at(-1)?.body?.state === "online");
+      await hub.announce(announcementOf("ota-7", MODEL, 1, good, files.url("/good.onnx"), meta()));
+      // The transfer breaks off half way and the hub is gone (connections refused) for 7 s: longer than the
+      // device's retries used to last (5 s), and past its first try again, so that one is refused too.
+      await hub.waitFor(() => files.requests.length === 1);
+      await Bun.sleep(300);
+      files.stop();
+      await Bun.sleep(7000);
+      expect(hub.reports("ota-7")).toEqual([]);
+      files.start();
+      await hub.waitFor(() => hub.reports("ota-7").some((r) => r.outcome === "activated"));
+      expect(hub.reports("ota-7").map((r) => r.outcome)).toEqual(["activated"]);
+      expect(files.requests.map((r) => r.range)).toEqual([null, `bytes=${half}-`]);
+      expect((await modelState(daemon))!.active).toBe(1);
+    } finally {
+      await daemon.stop();
+      await hub.close();
+      files.stop();
+    }
+  }, 90_000);
+
+  test("a newer announcement does not wait behind retries; a stop ends them and reports nothing", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    const good = fileFacts(models.good.artifact);
+    const newer = fileFacts(models.newer.artifact);
+    const files = fileServer({ "/good.onnx": good.bytes });
+    const gone = fileServer({ "/newer.onnx": newer.bytes });
+    gone.stop();
+    const hub = await hubDouble(broker.url);
+    const daemon = await fleetDaemon(
+      deviceHome(dir.path),
+      { device_id: "ota-8", broker: broker.url, trust: [hub.key.publicKey] },
+      JOBS,
+    );
+    const rollouts = () => hub.reports("ota-8").map((r) => `${r.rollout}:${r.outcome}`);
+    try {
+      await hub.waitFor(() => hub.of("status", "ota-8").at(-1)?.body?.state === "online");
+      await hub.announce(announcementOf("ota-8", MODEL, 2, newer, gone.url("/newer.onnx"), meta(), "unreachable"));
+      await Bun.sleep(1000);
+      // Without giving way, this one would wait for the retries above to run out (an hour by default).
+      await hub.announce(announcementOf("ota-8", MODEL, 1, good, files.url("/good.onnx"), meta(), "rollback"));
+      await hub.waitFor(() => rollouts().includes("rollback:activated"), 4000);
+      expect(readdirSync(join(dir.path, "home/models/.incoming"))).toEqual([]);
+
+      await hub.announce(announcementOf("ota-8", MODEL, 2, newer, gone.url("/newer.onnx"), meta(), "stopped"));
+      await Bun.sleep(1000);
+      const stopping = Date.now();
+      await daemon.stop();
+      expect(Date.now() - stopping).toBeLessThan(3000);
+      expect(rollouts()).toEqual(["rollback:activated"]);
+    } finally {
+      await daemon.stop();
+      await hub.close();
+      files.stop();
+    }
+  }, 60_000);
+
   test("an older announcement replayed after a newer one is refused: the model is not taken back", async () => {
     await using broker = await startMosquitto();
     await using dir = tempDir();

@@ -99,6 +99,7 @@ export class FleetAgent {
         deployer: services.deployer,
         autoUpdate: fleet.auto_update,
       }),
+      downloadRetryMs: durationMs(fleet.download_retry),
       report: (outcome) => this.report({ kind: "ota", ...outcome }),
     });
     this.commands = new Commands({

@@ -24,6 +24,8 @@ export interface ModelUpdateParts {
   activator: ModelActivator;
   /** The profile in force and the deployer built for it: a reload replaces both. */
   current: () => { profile: Profile; paths: ResolvedPaths; deployer: Deployer; autoUpdate: boolean };
+  /** How long a download failing for a network reason is tried again (`fleet.download_retry`); default 1 h. */
+  downloadRetryMs?: number;
   logger: Logger;
   signal: AbortSignal;
   report: (outcome: {
@@ -52,6 +54,8 @@ const FINAL: ReadonlySet<string> = new Set(["verified", "activated", "rejected",
  */
 export class ModelUpdates {
   private readonly queue = new KeyedQueue();
+  /** The download under way per model: a newer announcement stops its retries rather than wait behind them. */
+  private readonly downloading = new Map<string, { issuedAt: number; supersede: AbortController }>();
 
   constructor(private readonly parts: ModelUpdateParts) {}
 
@@ -77,6 +81,8 @@ export class ModelUpdates {
       return Promise.resolve();
     }
     const announcement = checked.message;
+    const under = this.downloading.get(announcement.model);
+    if (under && under.issuedAt < Date.parse(announcement.issued_at)) under.supersede.abort();
     return this.queue.run(announcement.model, () => this.apply(announcement));
   }
 
@@ -177,20 +183,38 @@ export class ModelUpdates {
     const incoming = join(paths.models, ".incoming");
     mkdirSync(incoming, { recursive: true });
     const file = join(incoming, `${a.model}-${a.version}-${a.sha256.slice(0, 16)}.onnx`);
+    const supersede = new AbortController();
+    this.downloading.set(a.model, { issuedAt: Date.parse(a.issued_at), supersede });
     try {
       const { resumedFrom } = await downloadModel({
         url: a.url,
         file,
         size: a.size,
         sha256: a.sha256,
-        signal: this.parts.signal,
+        signal: AbortSignal.any([this.parts.signal, supersede.signal]),
+        retryForMs: this.parts.downloadRetryMs,
+        onRetry: (error, delayMs) =>
+          this.parts.logger.warn(
+            `the download of model ${a.model} version ${a.version} failed; trying again in ${delayMs / 1000} s`,
+            { rollout: a.rollout, error: messageOf(error) },
+          ),
       });
       if (resumedFrom > 0)
         this.parts.logger.info(`resumed the download of model ${a.model} version ${a.version} at byte ${resumedFrom}`);
     } catch (error) {
-      // A broken connection is tried again at the next delivery; a file that does not match is final.
+      if (supersede.signal.aborted && !this.parts.signal.aborted) {
+        // Left unrecorded: the newer announcement is handled next, and this one, delivered again, is superseded.
+        rmSync(file, { force: true });
+        this.parts.logger.info(`the download of model ${a.model} version ${a.version} gave way to a newer one`, {
+          rollout: a.rollout,
+        });
+        return undefined;
+      }
+      // Retries spent: tried again at the next delivery or start; a refusal or a file that does not match is final.
       finish("failed", { reason: messageOf(error), final: error instanceof EdgetrainError });
       return undefined;
+    } finally {
+      this.downloading.delete(a.model);
     }
     try {
       const source = this.sourceJob(a.model);
