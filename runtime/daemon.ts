@@ -180,10 +180,20 @@ export class Daemon {
     const before = this.resolved.profile.api;
     const restartOnly = restartOnlyChanges(this.resolved.profile, next.profile);
     const fleetBefore = JSON.stringify(this.resolved.profile.fleet);
+    const running = this.resolved;
     this.notifier.reloading();
     try {
+      try {
+        await this.services.reload(next);
+      } catch (error) {
+        // A plugin that fails only when set up (a trigger's setup() throwing): the profile that ran goes on.
+        await this.services.reload(running);
+        this.logger.error(`reload rejected: ${messageOf(error)}`);
+        this.logger.warn("kept the running profile");
+        this.state.recordEvent("profile.reload_rejected", { problems: [messageOf(error)] });
+        return false;
+      }
       this.logs.setLevel(next.profile.logging.level);
-      await this.services.reload(next);
       if (fleetBefore !== JSON.stringify(next.profile.fleet)) {
         await this.fleet?.stop();
         this.fleet = undefined;
@@ -234,7 +244,10 @@ export class Daemon {
     process.once("SIGTERM", () => shutdown("signal SIGTERM"));
     process.once("SIGINT", () => shutdown("signal SIGINT"));
     if (options.onTerminal) process.once("SIGHUP", () => shutdown("signal SIGHUP (the terminal closed)"));
-    else process.on("SIGHUP", () => void this.reload());
+    else
+      process.on("SIGHUP", () => {
+        this.reload().catch((error: unknown) => this.logger.error("reload failed", { error: messageOf(error) }));
+      });
   }
 
   /** Said once; the database refuses writes before anything else runs, then the daemon stops. */

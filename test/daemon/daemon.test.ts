@@ -153,6 +153,30 @@ describe("daemon", () => {
     expect(await proc.exited).toBe(0);
   });
 
+  test("SIGHUP onto a trigger whose setup() throws keeps the running profile and the daemon", async () => {
+    await using dir = tempDir();
+    dir.write(
+      "plugins/t.js",
+      'export default { kind: "trigger", name: "boomtrig", version: "1.0.0", options: ({ v }) => v.strictObject({}), ' +
+        'setup() { throw new Error("setup boom"); } };\n',
+    );
+    const job = "jobs:\n  j:\n    strategy: random-forest\n    data: { source: rows, path: j.csv }\n";
+    const profile = dir.write("p.yaml", `device:\n  name: before\n${job}    triggers: [{ type: manual }]\n`);
+    const { proc, url } = await startDaemon(dir.path, ["--profile", profile]);
+    const log = () => readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8");
+    try {
+      dir.write("p.yaml", `device:\n  name: after\n${job}    triggers: [{ type: boomtrig }]\n`);
+      proc.kill("SIGHUP");
+      await waitFor(() => log().includes("kept the running profile"));
+      expect(log()).toContain("setup boom");
+      const status = (await (await fetch(`${url}/v1/status`)).json()) as { device: { name: string } };
+      expect(status.device.name).toBe("before");
+    } finally {
+      proc.kill("SIGINT");
+    }
+    expect(await proc.exited).toBe(0);
+  });
+
   test("a broken profile refuses to start with exit code 3 and every problem", async () => {
     await using dir = tempDir();
     const profile = dir.write("p.yaml", "governor:\n  pause_cpu: lots\napi:\n  prot: 1\n");
