@@ -34,7 +34,19 @@ export const FleetDevice = v.object({
   status_at: Maybe(UnixMs("When it went online or offline")),
   registered_at: UnixMs("When the hub first heard of it"),
   last_heartbeat_at: Maybe(UnixMs("Its last heartbeat")),
-  models: v.array(v.object({ model: Text, version: Maybe(Count), metrics: Maybe(Metrics) })),
+  models: v.array(
+    v.object({
+      model: Text,
+      version: v.pipe(
+        Maybe(Count),
+        v.description(
+          "The hub's number for the version it runs; null for one trained or imported on the device, or none.",
+        ),
+      ),
+      local_version: v.pipe(Maybe(Count), v.description("The device's own number for it, which may differ.")),
+      metrics: Maybe(Metrics),
+    }),
+  ),
 });
 export const FleetDeviceList = v.object({ devices: v.pipe(v.array(FleetDevice), v.description("By id.")) });
 

@@ -55,9 +55,17 @@ const Ratio = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
 
 export const DeviceStatus = v.object({ device: Name, state: v.picklist(["online", "offline"]), at: v.optional(Time) });
 
+/**
+ * The hub's number for the version a device runs, beside the device's own (`active`, `version`): set when that
+ * version's file came from a fleet update, null for one trained or imported on the device. Absent from devices
+ * older than the field, whose own number the hub then takes for its own.
+ */
+const FleetVersion = v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1))));
+
 export const ModelOnDevice = v.object({
   model: Name,
   active: v.optional(v.number()),
+  fleet_version: FleetVersion,
   versions: v.optional(v.array(v.number())),
   metrics: v.optional(v.record(v.string(), v.number())),
 });
@@ -94,7 +102,14 @@ export const Heartbeat = v.object({
     v.array(v.object({ run: v.string(), job: v.string(), key: v.optional(v.string()), state: v.string() })),
   ),
   models: v.optional(
-    v.record(v.string(), v.object({ version: v.number(), metrics: v.optional(v.record(v.string(), v.number())) })),
+    v.record(
+      v.string(),
+      v.object({
+        version: v.number(),
+        fleet_version: FleetVersion,
+        metrics: v.optional(v.record(v.string(), v.number())),
+      }),
+    ),
   ),
   predictions: v.optional(
     v.object({
@@ -190,6 +205,8 @@ export const DeviceReport = v.variant("kind", [
     rollout: v.string(),
     model: Name,
     version: v.number(),
+    /** The device's own number for the version, once stored there (absent from older devices). */
+    local_version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
     outcome: OtaOutcome,
     reason: v.optional(v.string()),
     /** The gate's scores when it rejected: candidate and active. */

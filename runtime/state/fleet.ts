@@ -107,6 +107,21 @@ export function verifiedAwaitingActivation(
   );
 }
 
+/**
+ * The hub's number for a file activated here from a fleet update: that of the newest announcement of it. A file
+ * the hub announced again under another number (a second rollout, a file already in the store) goes by the last.
+ */
+export function announcedVersionOfFile(db: Database, model: string, sha256: string): number | undefined {
+  return (
+    db
+      .query<{ version: number }, [string, string]>(
+        `SELECT version FROM fleet_announcements WHERE model = ? AND sha256 = ? AND outcome = 'activated'
+         ORDER BY issued_at IS NULL, issued_at DESC, updated_at DESC LIMIT 1`,
+      )
+      .get(model, sha256)?.version ?? undefined
+  );
+}
+
 /** Days a command id is remembered: far past any command's expiry, so a late copy is still known. */
 const COMMAND_MEMORY_MS = 30 * 24 * 3600 * 1000;
 

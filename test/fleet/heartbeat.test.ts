@@ -15,6 +15,7 @@ describe("heartbeat size and live run lines", () => {
         governor: { state: { latest: sample as Sample, paused: false, sparingCore: false } } as unknown as Governor,
         runs: () => [],
         models: () => [],
+        fleetVersion: () => null,
         cacheHitRatio: () => undefined,
       }).next();
     const base = { totalCpuPercent: 40, memoryPercent: 50 };
@@ -30,6 +31,7 @@ describe("heartbeat size and live run lines", () => {
       governor: { state: { paused: false, sparingCore: false } } as unknown as Governor,
       runs: () => [],
       models: () => [],
+      fleetVersion: () => null,
       cacheHitRatio: () => undefined,
     });
     builder.countPrediction("activity", [

@@ -113,7 +113,16 @@ describe("edgetrain hub and edgetrain fleet", () => {
       await waitUntil(() => device.announcements.length === 3);
       expect(device.announcements[2]).toMatchObject({ version: 1, sha256: device.announcements[0]!.sha256 });
 
+      // Hub v1 kept as the device's v6 (a local version took 1), beside a model trained there: by the hub's number.
+      const models = { player_1: { version: 6, fleet_version: 1 }, coach: { version: 2, fleet_version: null } };
+      await device.heartbeat({ models });
+      await waitUntil(async () => (await devices()).includes("coach local v2, player_1 v1"));
+      const onV1 = await runCli(["fleet", "devices", "--model", "player_1", "--version", "1", "--home", hubHome], {
+        home: home.path,
+      });
+      expect(onV1.stdout).toContain("orin-1");
       const detail = await runCli(["fleet", "device", "orin-1", "--home", hubHome], { home: home.path });
+      expect(detail.stdout).toMatch(/models {4}coach local v2; player_1 v1 \(local v6\)\n/);
       expect(detail.stdout).toContain("state     online");
       expect(detail.stdout).toMatch(/ROLLOUT\s+MODEL\s+VERSION\s+STATE/);
       const missing = await runCli(["fleet", "device", "ghost", "--home", hubHome], { home: home.path });

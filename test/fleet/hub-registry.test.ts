@@ -118,10 +118,15 @@ describe("hub registry", () => {
     hub.intake.take("heartbeat", "d-1", beat(3), "mqtt");
     const report = { kind: "ota", id: "rep-1", device: "d-1", at, rollout: rollout.id, model: "player_1", version: 4 };
     hub.intake.take("reports", "d-1", { ...report, outcome: "activated" }, "mqtt");
-    expect(hub.registry.device("d-1")?.models).toEqual([{ model: "player_1", version: 4, metrics: null }]);
+    // An older device's report names the hub's version alone.
+    expect(hub.registry.device("d-1")?.models).toEqual([
+      { model: "player_1", version: 4, local_version: null, metrics: null },
+    ]);
     hub.intake.take("heartbeat", "d-1", beat(4), "mqtt");
     hub.intake.take("info", "d-1", { ...info, models: [{ model: "player_1", active: 5 }], at }, "mqtt");
-    expect(hub.registry.device("d-1")?.models).toEqual([{ model: "player_1", version: 5, metrics: null }]);
+    expect(hub.registry.device("d-1")?.models).toEqual([
+      { model: "player_1", version: 5, local_version: 5, metrics: null },
+    ]);
   });
 
   test("a malformed heartbeat, or one naming another device, is dropped and the hub goes on", async () => {

@@ -5,7 +5,7 @@ import type { Daemon } from "../../runtime/daemon.ts";
 import { writeAthletes } from "../../runtime/demo/athletes.ts";
 import { topics } from "../../runtime/fleet/protocol.ts";
 import { generateHubKey, signMessage } from "../../runtime/fleet/signing.ts";
-import { tempDir } from "../helpers.ts";
+import { tempDir, waitUntil } from "../helpers.ts";
 import { ATHLETES, trainedModels } from "../serving/fixture.ts";
 import {
   announcementOf,
@@ -16,6 +16,7 @@ import {
   fleetDaemon,
   hubDouble,
 } from "./hub-double.ts";
+import { api, startHub } from "./hub-fixture.ts";
 import { startMosquitto } from "./mosquitto.ts";
 
 const MODEL = FLEET_MODEL;
@@ -487,4 +488,62 @@ describe("device agent: a stored update that never passed its deploy steps", () 
       files.stop();
     }
   }, 60_000);
+});
+
+describe("device agent and a real hub: the hub's version numbers", () => {
+  test("a hub version stored under another number on the device is listed and counted by the hub's", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    await using hubHome = tempDir();
+    await using hub = await startHub(hubHome.path, { broker: broker.url });
+    const fleet = {
+      device_id: "ota-7",
+      broker: broker.url,
+      trust: [hub.keys.publicKey],
+      heartbeat_interval: "300ms",
+    };
+    const daemon = await fleetDaemon(deviceHome(dir.path), fleet, JOBS);
+    const running = () => hub.registry.device("ota-7")?.models;
+    try {
+      // A version imported here takes number 1 on the device: the hub has no number for it.
+      const imported = await fetch(`${daemon.address().url}/v1/models/${MODEL}/versions?activate=true`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${daemon.token()}`, "content-type": "application/octet-stream" },
+        body: fileFacts(models.weak.artifact).bytes,
+      });
+      expect(imported.status).toBe(201);
+      await waitUntil(() => hub.registry.device("ota-7")?.info?.models[0]?.active === 1, 20_000);
+      expect(running()).toEqual([{ model: MODEL, version: null, local_version: 1, metrics: expect.any(Object) }]);
+
+      // The hub's version 1 is stored as the device's version 2.
+      const upload = await fetch(`${hub.url}/v1/fleet/models/${MODEL}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${hub.token}` },
+        body: fileFacts(models.good.artifact).bytes,
+      });
+      expect(upload.status).toBe(201);
+      const rollout = await api(hub, "POST", "/v1/fleet/rollouts", { model: MODEL, waves: [1] });
+      expect(rollout.status).toBe(201);
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.json.id}`)).json;
+      await waitUntil(async () => (await state()).state === "completed", 30_000);
+      expect((await state()).counts.activated).toBe(1);
+      const local = (await modelState(daemon))!;
+      expect(local.active).toBe(2);
+      expect(local.versions.find((v) => v.version === 2)).toMatchObject({ source: "fleet", fleet: { version: 1 } });
+
+      // The registration the activation sends again, and a heartbeat after it, keep the hub's number.
+      await waitUntil(() => hub.registry.device("ota-7")?.info?.models[0]?.active === 2, 20_000);
+      const beats = await hub.registry.heartbeatCount("ota-7");
+      await waitUntil(async () => (await hub.registry.heartbeatCount("ota-7")) > beats, 20_000);
+      expect(running()).toEqual([{ model: MODEL, version: 1, local_version: 2, metrics: expect.any(Object) }]);
+      const onV1 = await api(hub, "GET", `/v1/fleet/devices?model=${MODEL}&version=1`);
+      expect(onV1.json.devices.map((device: { id: string }) => device.id)).toEqual(["ota-7"]);
+      const onV2 = await api(hub, "GET", `/v1/fleet/devices?model=${MODEL}&version=2`);
+      expect(onV2.json.devices).toEqual([]);
+      const counted = await api(hub, "GET", "/v1/fleet/models");
+      expect(counted.json.models).toEqual([expect.objectContaining({ model: MODEL, version: 1, devices: 1 })]);
+    } finally {
+      await daemon.stop();
+    }
+  }, 90_000);
 });

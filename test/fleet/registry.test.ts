@@ -1,8 +1,11 @@
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { PostgresHeartbeats } from "../../runtime/fleet/hub/heartbeat-series.ts";
 import { Registry } from "../../runtime/fleet/hub/registry.ts";
+import { registryMigrations } from "../../runtime/fleet/hub/registry-migrations.ts";
+import { migrate } from "../../runtime/state/database.ts";
 import { postgresBinaries, startPostgres } from "../db-servers.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -84,6 +87,26 @@ describe("hub registry database", () => {
       expect(registry.acceptReport(report, now)).toBe(true);
       expect(registry.acceptReport(report, now + 1)).toBe(false);
       expect(statSync(join(dir.path, "hub.db")).isFile()).toBe(true);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  test("an older registry's versions serve as both numbers until the device says", async () => {
+    await using dir = tempDir();
+    const file = join(dir.path, "hub.db");
+    const older = new Database(file, { create: true, strict: true });
+    migrate(older, file, registryMigrations.slice(0, 2));
+    older.exec(`INSERT INTO devices (id, registered_at) VALUES ('a', ${now});
+      INSERT INTO device_models (device, model, version, updated_at) VALUES ('a', 'm', 6, ${now})`);
+    older.close();
+    const registry = new Registry(file);
+    try {
+      expect(registry.device("a")?.models).toEqual([{ model: "m", version: 6, local_version: 6, metrics: null }]);
+      registry.recordHeartbeat({ ...beat("a", 1), models: { m: { version: 6, fleet_version: 1 } } }, now);
+      expect(registry.devices({ model: "m", version: 1 }).map((device) => device.models)).toEqual([
+        [{ model: "m", version: 1, local_version: 6, metrics: null }],
+      ]);
     } finally {
       await registry.close();
     }

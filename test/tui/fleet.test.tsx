@@ -31,7 +31,9 @@ test("attached to a hub, the Fleet screen shows devices, versions, heartbeat age
   await waitUntil(() => orin.announcements.length === 1);
   await orin.otaReport(orin.announcements[0]!, "activated");
   // Heard in a heartbeat only, never registered: listed apart, in no rollout.
-  hub.intake.take("heartbeat", "ghost-3", { device: "ghost-3", at: new Date().toISOString(), seq: 1 }, "http");
+  // It runs a model trained there, which the hub has no number for: shown by its own.
+  const models = { coach: { version: 2, fleet_version: null } };
+  hub.intake.take("heartbeat", "ghost-3", { device: "ghost-3", at: new Date().toISOString(), seq: 1, models }, "http");
 
   const instance = render(<FleetApp connection={{ url: hub.url, token: hub.token }} color={false} refreshMs={100} />);
   cleanups.push(() => instance.unmount());
@@ -42,7 +44,7 @@ test("attached to a hub, the Fleet screen shows devices, versions, heartbeat age
   await waitUntil(() => frame().includes("● live") && frame().includes("[██████████") && activated.test(frame()));
   await waitUntil(() => frame().includes("ghost-3"));
   expect(frame()).toContain("Devices: 1 online · 1 offline · 1 unregistered");
-  expect(frame()).toMatch(/○ ghost-3\s+unregistered\s+\d+s/);
+  expect(frame()).toMatch(/○ ghost-3\s+unregistered\s+\d+s\s+coach local v2/);
   expect(frame()).toMatch(/○ nano-2\s+offline\s+-\s+player_1 v1/);
   expect(frame()).toContain(`${rollout.id} player_1 v1 all`);
   expect(frame()).toMatch(/running\s+wave 1\/1 \[██████████·{10}\] {2}50% 2 devices/);

@@ -4,8 +4,15 @@ import { ago, ProgressBar } from "../components/gauges.tsx";
 import { useColor } from "../components/theme.tsx";
 import type { FleetSnapshot } from "../use-fleet.ts";
 
+/** By the hub's number; a version trained or imported on the device has none: `local v6`, its own. */
 const versions = (device: FleetDevice) =>
-  device.models.map((model) => `${model.model} v${model.version ?? "?"}`).join(", ") || "-";
+  device.models
+    .map(({ model, version, local_version }) =>
+      version !== null || (local_version ?? null) === null
+        ? `${model} v${version ?? "?"}`
+        : `${model} local v${local_version}`,
+    )
+    .join(", ") || "-";
 
 /** Reported share of a rollout's devices, and how many failed. */
 function reported(rollout: FleetRollout): { fraction: number; failed: number; total: number } {

@@ -1,4 +1,5 @@
 import type {
+  FleetDevice,
   FleetDeviceDetail,
   FleetDeviceList,
   FleetRollout,
@@ -62,7 +63,7 @@ export const fleetCommand: Command = {
             device.groups.join(",") || "-",
             stateOf(device),
             age(device.last_heartbeat_at),
-            device.models.map((model) => `${model.model} v${model.version ?? "?"}`).join(", ") || "-",
+            device.models.map((model) => running(model)).join(", ") || "-",
           ]),
         ]);
       return 0;
@@ -96,9 +97,7 @@ export const fleetCommand: Command = {
     if (what === "device") {
       const device = await client.call<FleetDeviceDetail>("GET", `/v1/fleet/devices/${encodeURIComponent(id)}`);
       if (args.values.json) return json(io, device);
-      const models = device.models.map(
-        (model) => `${model.model} v${model.version ?? "?"} ${metricsText(model.metrics)}`,
-      );
+      const models = device.models.map((model) => `${running(model, true)} ${metricsText(model.metrics)}`);
       const heard = `last heartbeat ${age(device.last_heartbeat_at)}, over ${device.transport}`;
       io.stdout.write(
         `${[
@@ -181,6 +180,17 @@ function deviceQuery(args: ParsedArgs): string {
   if (version) query.set("version", version);
   const text = query.toString();
   return text ? `?${text}` : "";
+}
+
+/**
+ * `m v4` by the hub's number, which `--version` filters on; `m local v6` for a version trained or imported on
+ * the device, which the hub has no number for. `detail` adds the device's own number where it differs.
+ */
+function running(model: FleetDevice["models"][number], detail = false): string {
+  const local = model.local_version ?? null;
+  if (model.version === null) return local === null ? `${model.model} v?` : `${model.model} local v${local}`;
+  const own = detail && local !== null && local !== model.version ? ` (local v${local})` : "";
+  return `${model.model} v${model.version}${own}`;
 }
 
 /** A device heard from but never registered (no `info`) is shown so: rollouts leave it out. */

@@ -12,6 +12,7 @@ import { runsInProgress } from "../../state/runs.ts";
 import { VERSION } from "../../version.ts";
 import type { DeviceInfo, DeviceReport } from "../protocol.ts";
 import { Commands, type CommandTarget } from "./commands.ts";
+import { fleetVersionOf } from "./fleet-version.ts";
 import { HeartbeatBuilder } from "./heartbeat.ts";
 import { HttpTransport } from "./http-transport.ts";
 import { type DeviceIdentity, deviceIdentity } from "./identity.ts";
@@ -115,6 +116,7 @@ export class FleetAgent {
       governor: services.governor,
       runs: () => runsInProgress(state.db),
       models: () => store.list(),
+      fleetVersion: (model, version) => fleetVersionOf(state.db, store, model, version),
       cacheHitRatio: () => {
         const stats = services.serving.service.cacheStats();
         return stats.hits + stats.misses > 0 ? stats.hit_rate : undefined;
@@ -212,7 +214,10 @@ export class FleetAgent {
       hardware: await this.inventory,
       models: store.list().map((m) => ({
         model: m.model,
-        ...(m.active !== undefined && { active: m.active }),
+        ...(m.active !== undefined && {
+          active: m.active,
+          fleet_version: fleetVersionOf(this.parts.state.db, store, m.model, m.active),
+        }),
         versions: store.versions(m.model).map((version) => version.version),
         ...(m.metrics && { metrics: m.metrics }),
       })),
@@ -261,6 +266,7 @@ export class FleetAgent {
       rollout: waiting.rollout,
       model,
       version: waiting.version,
+      local_version: version,
       outcome: "activated",
       reason: "activated on the device",
     });

@@ -9,6 +9,8 @@ export interface HeartbeatSources {
   governor: Governor;
   runs: () => Array<{ id: string; job: string; key: string | null; status: string }>;
   models: () => ModelSummary[];
+  /** The hub's number for a version kept here; null for one trained or imported here (fleetVersionOf). */
+  fleetVersion: (model: string, version: number) => number | null;
   cacheHitRatio: () => number | undefined;
 }
 
@@ -72,7 +74,14 @@ export class HeartbeatBuilder {
         this.sources
           .models()
           .filter((m) => m.active !== undefined)
-          .map((m) => [m.model, { version: m.active!, ...(m.metrics && { metrics: roundAll(m.metrics) }) }]),
+          .map((m) => [
+            m.model,
+            {
+              version: m.active!,
+              fleet_version: this.sources.fleetVersion(m.model, m.active!),
+              ...(m.metrics && { metrics: roundAll(m.metrics) }),
+            },
+          ]),
       ),
       predictions: { total: this.total, ...optionalRatio(this.sources.cacheHitRatio()), by_model: this.byModel },
     };

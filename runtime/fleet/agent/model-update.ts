@@ -32,6 +32,7 @@ export interface ModelUpdateParts {
     rollout: string;
     model: string;
     version: number;
+    local_version?: number;
     outcome: OtaOutcome;
     reason?: string;
     scores?: Record<string, unknown>;
@@ -107,6 +108,7 @@ export class ModelUpdates {
         rollout: a.rollout,
         model: a.model,
         version: a.version,
+        ...(extra.local !== undefined && { local_version: extra.local }),
         outcome,
         reason: extra.reason,
         scores: extra.scores,

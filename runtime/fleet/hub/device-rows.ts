@@ -7,7 +7,7 @@ export interface DeviceFilter {
   group?: string;
   online?: boolean;
   model?: string;
-  /** With `model`: only devices that run this version of it. */
+  /** With `model`: only devices that run this version of it, by the hub's number. */
   version?: number;
   /** Only devices that sent (true) or never sent (false) their `info`. */
   registered?: boolean;
@@ -25,7 +25,13 @@ export interface DeviceRow {
   status_at: number | null;
   registered_at: number;
   last_heartbeat_at: number | null;
-  models: Array<{ model: string; version: number | null; metrics: Record<string, number> | null }>;
+  /** `version`: the hub's number, null for one trained or imported on the device; `local_version`: the device's. */
+  models: Array<{
+    model: string;
+    version: number | null;
+    local_version: number | null;
+    metrics: Record<string, number> | null;
+  }>;
 }
 
 interface RawDevice extends Omit<DeviceRow, "groups" | "online" | "registered" | "models"> {
@@ -70,8 +76,8 @@ export function queryDevice(db: Database, id: string): (DeviceRow & { info: Devi
 
 function deviceRow(db: Database, row: RawDevice): DeviceRow {
   const models = db
-    .query<{ model: string; version: number | null; metrics: string | null }, [string]>(
-      "SELECT model, version, metrics FROM device_models WHERE device = ? ORDER BY model",
+    .query<{ model: string; version: number | null; local_version: number | null; metrics: string | null }, [string]>(
+      "SELECT model, version, local_version, metrics FROM device_models WHERE device = ? ORDER BY model",
     )
     .all(row.id)
     .map((model) => ({

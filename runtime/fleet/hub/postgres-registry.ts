@@ -70,8 +70,17 @@ async function sendLeftovers(copy: string, mirror: RegistryMirror): Promise<void
   }
 }
 
-/** Copies the home's SQLite registry in; the triggers log every row, so the first push stores it all. */
+/**
+ * Copies the home's SQLite registry in; the triggers log every row, so the first push stores it all. One
+ * an older hub left is brought to this schema first, as this hub would open it.
+ */
 function takeOver(db: Database, file: string, columns: ReturnType<typeof schemaColumns>, logger: Logger): void {
+  const own = new Database(file, { strict: true });
+  try {
+    migrate(own, file, registryMigrations);
+  } finally {
+    own.close();
+  }
   db.query("ATTACH DATABASE ? AS own").run(file);
   try {
     db.transaction(() => {

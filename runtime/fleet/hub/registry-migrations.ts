@@ -121,4 +121,14 @@ export const registryMigrations: ReadonlyArray<{ version: number; name: string; 
       CREATE INDEX score_summaries_by_model ON score_summaries (model, device, at);
     `,
   },
+  {
+    version: 3,
+    name: "the device's own number for the model version it runs, beside the hub's",
+    sql: `
+      -- version: the hub's number (null for a version trained or imported on the device); local_version: the
+      -- device's. Rows from before held the device's number alone, taken for both until the next heartbeat.
+      ALTER TABLE device_models ADD COLUMN local_version INTEGER;
+      UPDATE device_models SET local_version = version;
+    `,
+  },
 ];

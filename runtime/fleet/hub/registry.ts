@@ -80,7 +80,8 @@ export class Registry {
       for (const group of new Set(info.groups))
         this.db.query("INSERT INTO device_groups (device, name) VALUES (?, ?)").run(info.device, group);
       this.db.query("DELETE FROM device_models WHERE device = ?").run(info.device);
-      for (const model of info.models) this.setModel(info.device, model.model, model.active ?? null, model.metrics, at);
+      for (const model of info.models)
+        this.setModel(info.device, model.model, running(model.active, model.fleet_version), model.metrics, at);
     })();
   }
 
@@ -106,7 +107,7 @@ export class Registry {
         last.run(at, device);
         const models = (JSON.parse(data) as Heartbeat).models ?? {};
         for (const [model, seen] of Object.entries(models))
-          this.setModel(device, model, seen.version, seen.metrics, at);
+          this.setModel(device, model, running(seen.version, seen.fleet_version), seen.metrics, at);
       }
       const heard = this.db.query("UPDATE devices SET online = 1, status_at = ? WHERE id = ?");
       for (const [device, at] of online) heard.run(at, device);
@@ -140,20 +141,23 @@ export class Registry {
     return result.changes > 0;
   }
 
+  /** What the device runs of the model, by the hub's number and its own. */
   setModel(
     device: string,
     model: string,
-    version: number | null,
+    version: RunningVersion,
     metrics: Record<string, number> | undefined,
     at: number,
   ): void {
     this.db
       .query(
-        `INSERT INTO device_models (device, model, version, metrics, updated_at) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO device_models (device, model, version, local_version, metrics, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (device, model) DO UPDATE SET version = excluded.version,
-           metrics = coalesce(excluded.metrics, metrics), updated_at = excluded.updated_at`,
+           local_version = excluded.local_version, metrics = coalesce(excluded.metrics, metrics),
+           updated_at = excluded.updated_at`,
       )
-      .run(device, model, version, metrics ? JSON.stringify(metrics) : null, at);
+      .run(device, model, version.hub, version.local, metrics ? JSON.stringify(metrics) : null, at);
   }
 
   devices(filter: DeviceFilter = {}): DeviceRow[] {
@@ -205,4 +209,19 @@ export class Registry {
   private ensureDevice(id: string, at: number): void {
     this.db.query("INSERT OR IGNORE INTO devices (id, registered_at) VALUES (?, ?)").run(id, at);
   }
+}
+
+/** A model version a device runs, by the hub's number (null: trained or imported there) and the device's. */
+export interface RunningVersion {
+  hub: number | null;
+  local: number | null;
+}
+
+/**
+ * From a heartbeat or a registration: the device's own number and, from devices that send it, the hub's. An
+ * older device sends its own alone, which is the hub's unless a local version took that number first.
+ */
+function running(local: number | undefined, fleet: number | null | undefined): RunningVersion {
+  if (local === undefined) return { hub: null, local: null };
+  return { hub: fleet === undefined ? local : fleet, local };
 }

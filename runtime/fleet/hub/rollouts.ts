@@ -108,8 +108,10 @@ export class Rollouts extends RolloutRecords {
     if (target.announced_at === null)
       return { dropped: `rollout ${report.rollout} has not announced to device ${report.device}` };
     const at = this.now();
-    if (report.outcome === "activated")
-      this.registry.setModel(report.device, report.model, report.version, undefined, at);
+    if (report.outcome === "activated") {
+      const local = report.local_version ?? null;
+      this.registry.setModel(report.device, report.model, { hub: report.version, local }, undefined, at);
+    }
     const rollout = { rollout: report.rollout };
     // `verified` then `activated` is the usual order; a late `verified` does not undo the outcome.
     if (report.outcome === "verified" && target.state !== "announced") return rollout;
