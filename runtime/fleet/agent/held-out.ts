@@ -24,3 +24,16 @@ export async function heldOutForModel(
     return undefined;
   }
 }
+
+/** A few held-out rows in the model's feature order: every activation predicts them as a health check. */
+export function healthRows(
+  table: { featureNames: string[]; x: Float32Array; rows: number },
+  features: string[],
+): number[][] | undefined {
+  const columns = features.map((name) => table.featureNames.indexOf(name));
+  if (columns.some((column) => column < 0)) return undefined;
+  const width = table.featureNames.length;
+  return Array.from({ length: Math.min(5, table.rows) }, (_, row) =>
+    columns.map((column) => table.x[row * width + column]!),
+  );
+}

@@ -13,7 +13,7 @@ import { handledAnnouncement, newestHandledAnnouncement, recordAnnouncement } fr
 import type { ModelStore, ModelVersion } from "../../store/model-store.ts";
 import { ModelAnnouncement, type OtaOutcome } from "../protocol.ts";
 import { downloadModel } from "./download.ts";
-import { heldOutForModel } from "./held-out.ts";
+import { healthRows, heldOutForModel } from "./held-out.ts";
 import { checkSigned } from "./trust.ts";
 
 export interface ModelUpdateParts {
@@ -285,17 +285,4 @@ function outcomeOf(
   if (deployment.status === "rejected") return { outcome: "rejected", scores: version?.gate };
   const rolledBack = deployment.steps.some((step) => step.rolled_back) || version?.status === "rolled_back";
   return { outcome: rolledBack ? "rolled_back" : "failed" };
-}
-
-/** A few held-out rows in the model's feature order: every activation predicts them as a health check. */
-function healthRows(
-  table: { featureNames: string[]; x: Float32Array; rows: number },
-  features: string[],
-): number[][] | undefined {
-  const columns = features.map((name) => table.featureNames.indexOf(name));
-  if (columns.some((column) => column < 0)) return undefined;
-  const width = table.featureNames.length;
-  return Array.from({ length: Math.min(5, table.rows) }, (_, row) =>
-    columns.map((column) => table.x[row * width + column]!),
-  );
 }
