@@ -10,7 +10,7 @@ import { registryOf } from "../../runtime/plugins/registry.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { JobRunner } from "../../runtime/training/job-runner.ts";
 import { FakeClock } from "../fake-clock.ts";
-import { tempDir, testEnvironment } from "../helpers.ts";
+import { tempDir, testEnvironment, waitUntil } from "../helpers.ts";
 
 /** hr decides the activity: walk under 100, run above; `flipped` is a sensor that went wrong. */
 const session = (flipped = false) =>
@@ -65,9 +65,13 @@ test("accuracy-below scores the latest model on sessions it has not trained on, 
         },
       },
     );
-    const check = async () => {
+    const scored = () => JSON.stringify(store.get<Record<string, string>>("scored") ?? {});
+    /** The next check, awaited until it scored new data (or, with `expectNothing`, given 300 ms to do nothing). */
+    const check = async (expectNothing = false) => {
+      const before = scored();
       clock.advance(10 * 60_000);
-      await Bun.sleep(300);
+      if (expectNothing) await Bun.sleep(300);
+      else await waitUntil(() => scored() !== before, 30_000);
     };
     const stop = hooks.watch((fire) => void fires.push(fire))!;
     await Bun.sleep(300);
@@ -85,7 +89,7 @@ test("accuracy-below scores the latest model on sessions it has not trained on, 
     expect(fires[0]!.reason).toMatch(
       /^model worse on new data: player_1: accuracy 0\.\d{3} on 400 new rows \(TR4_x\.csv, TR5_x\.csv\)$/,
     );
-    await check();
+    await check(true);
     expect(fires).toHaveLength(1); // the same data is not scored twice
     stop();
   } finally {
