@@ -1,3 +1,4 @@
+import { networkInterfaces } from "node:os";
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import { EdgetrainError } from "../../errors.ts";
@@ -100,13 +101,22 @@ export const modelRoutes = (view: DaemonView) =>
       },
     );
 
+/** This machine's own addresses: the CLI reaches a daemon bound to one of them from that address, not loopback. */
+function ownAddresses(): Set<string> {
+  return new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .flatMap((address) => (address ? [address.address] : [])),
+  );
+}
+
 /**
  * features_from names a file on the device, read by the daemon: a client elsewhere, even with the token, must not
  * be able to read the device's files through it (a refusal quotes the file's first line).
  */
 function refuseFilesFromAfar(peer: string | undefined): void {
   const address = peer?.replace(/^::ffff:/, "");
-  if (address !== undefined && isLoopback(address)) return;
+  if (address !== undefined && (isLoopback(address) || ownAddresses().has(address))) return;
   throw new EdgetrainError(
     "bad_input",
     "features_from names a file on the device: only a client on the device itself may send it, " +
