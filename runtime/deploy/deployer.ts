@@ -90,7 +90,8 @@ export class Deployer {
           : `the deploy broke: ${messageOf(error)}`;
       request.logger.error(`could not deploy model ${model}`, { error: messageOf(error) });
     }
-    if (request.signal.aborted && broken === undefined) {
+    // A stop is a stop, whether a step answered it or threw its reason: the next start resumes the deploy.
+    if (request.signal.aborted) {
       request.logger.warn(
         `the deploy of model ${model} version ${deployment.version} stopped before its end; it resumes at the next ` +
           `start`,

@@ -35,7 +35,11 @@ export function recordDeployPending(
 
 /** A deploy without a row (one not started by a recorded run) is not tracked: nothing changes. */
 export function markDeployInProgress(db: Database, run: string): void {
-  db.query("UPDATE deploys SET state = 'in_progress', updated_at = ? WHERE run_id = ?").run(Date.now(), run);
+  // A reason left by a failure tried again would otherwise name the cause of a later crash.
+  db.query("UPDATE deploys SET state = 'in_progress', reason = NULL, updated_at = ? WHERE run_id = ?").run(
+    Date.now(),
+    run,
+  );
 }
 
 export function finishDeploy(
