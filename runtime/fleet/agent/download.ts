@@ -78,8 +78,8 @@ export async function downloadModel(request: DownloadRequest): Promise<{ resumed
   return { resumedFrom };
 }
 
-/** Answers that may change by asking again later: the hub restarting behind a proxy, or too busy. */
-const PASSING = new Set([408, 429, 500, 502, 503, 504]);
+/** Answers that may change by asking again later (the hub restarting behind a proxy, or too busy): 408, 429, 5xx. */
+const passing = (status: number) => status === 408 || status === 429 || status >= 500;
 
 async function fetchFrom(request: DownloadRequest, offset: number): Promise<void> {
   const headers: Record<string, string> = { ...request.headers };
@@ -109,7 +109,7 @@ async function fetchFrom(request: DownloadRequest, offset: number): Promise<void
     if (!response.ok) {
       const message = `the hub answered ${response.status} to the model download`;
       // A refusal (wrong token, gone) will not change by asking again; a server error may.
-      throw PASSING.has(response.status)
+      throw passing(response.status)
         ? new Error(message)
         : new EdgetrainError("bad_input", message, { details: { status: response.status } });
     }
