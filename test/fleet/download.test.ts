@@ -66,7 +66,7 @@ describe("model download: retries", () => {
     try {
       await downloadModel(
         request(join(dir.path, "m.onnx"), `http://127.0.0.1:${server.port}/m.onnx`, {
-          stallMs: 200,
+          stallMs: 1000,
           onRetry: (error) => errors.push(String(error)),
         }),
       );

@@ -265,14 +265,14 @@ describe("device agent: model updates", () => {
       await Bun.sleep(1000);
       // Without giving way, this one would wait for the retries above to run out (an hour by default).
       await hub.announce(announcementOf("ota-8", MODEL, 1, good, files.url("/good.onnx"), meta(), "rollback"));
-      await hub.waitFor(() => rollouts().includes("rollback:activated"), 4000);
+      await hub.waitFor(() => rollouts().includes("rollback:activated"), 15_000);
       expect(readdirSync(join(dir.path, "home/models/.incoming"))).toEqual([]);
 
       await hub.announce(announcementOf("ota-8", MODEL, 2, newer, gone.url("/newer.onnx"), meta(), "stopped"));
       await Bun.sleep(1000);
       const stopping = Date.now();
       await daemon.stop();
-      expect(Date.now() - stopping).toBeLessThan(3000);
+      expect(Date.now() - stopping).toBeLessThan(10_000);
       expect(rollouts()).toEqual(["rollback:activated"]);
     } finally {
       await daemon.stop();
