@@ -17,8 +17,8 @@ export function homeFlag(args: ParsedArgs): string | undefined {
 }
 
 /**
- * Refuses a home that is a file, or that sits under one, before any command makes folders in it: every command
- * resolves its home through homeAndProfile(), which calls this, so one check covers them all. Makes nothing.
+ * Refuses a home that is a file, or that sits under one, before any command makes folders in it: homeAndProfile(),
+ * hubHome() and the demo call it. Makes nothing.
  */
 export function checkHomeFolder(home: string, from: string): void {
   if (existsSync(home)) {

@@ -6,7 +6,7 @@ import { defaultHome } from "../environment.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "./command.ts";
 import { daemonError } from "./daemon-client.ts";
-import { homeFlag } from "./home-folder.ts";
+import { checkHomeFolder, homeFlag } from "./home-folder.ts";
 
 export const hubHomeOption = {
   home: {
@@ -28,8 +28,10 @@ export const hubClientOptions = {
 
 /** The hub's home: --home, else `hub` inside the edgetrain home, so that it never mixes with a daemon's files. */
 export function hubHome(args: ParsedArgs, io: CommandIo): string {
-  const home = homeFlag(args) ?? join(defaultHome(io.environment), "hub");
-  return resolve(expandHome(home, io.environment.userHome));
+  const flag = homeFlag(args);
+  const home = resolve(expandHome(flag ?? join(defaultHome(io.environment), "hub"), io.environment.userHome));
+  checkHomeFolder(home, flag !== undefined ? "--home" : "the default");
+  return home;
 }
 
 export interface HubClient {

@@ -19,6 +19,8 @@ describe("a home that cannot be a folder is a usage error (exit 2) naming it, ne
       ["activate", "m", "1"],
       ["train", "x"],
       ["fit", "--strategy", "random-forest", "--data", file],
+      ["hub", "--port", "0"],
+      ["demo", "--once", "--headless", "--port", "0"],
     ];
     const results = await Promise.all(commands.map((args) => runCli([...args, "--home", file], { home: dir.path })));
     results.forEach((result, i) => {

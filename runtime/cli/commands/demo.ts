@@ -10,7 +10,7 @@ import { EdgetrainError, messageOf } from "../../errors.ts";
 import { isDiskFull } from "../../files/disk-full.ts";
 import { diskFullError } from "../../files/disk-space.ts";
 import { type Command, interactiveTerminal, portFlag } from "../command.ts";
-import { homeFlag } from "../home-folder.ts";
+import { checkHomeFolder, homeFlag } from "../home-folder.ts";
 import { writeJson } from "../json-answer.ts";
 import { openTui } from "./run.ts";
 
@@ -43,6 +43,7 @@ export const demoCommand: Command = {
   examples: ["edgetrain demo", "edgetrain demo --once --headless --port 0"],
   async run(args, io) {
     const home = resolve(homeFlag(args) ?? "edgetrain-demo");
+    checkHomeFolder(home, "--home");
     const dataDir = join(home, "data", "athletes");
     const profile = join(home, "demo-profile.yaml");
     const port = portFlag(args) ?? 8470;

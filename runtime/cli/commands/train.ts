@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Profile } from "../../config/schema.ts";
 import { ConflictClearance, describePredictors, UnattendedAsker } from "../../conflicts/clearance.ts";
@@ -16,6 +15,7 @@ import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/
 import { type Command, type CommandIo, stringFlag } from "../command.ts";
 import { askDaemon } from "../daemon-client.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
+import { makeHomeFolder } from "../home-folder.ts";
 import { takeHomeTurn } from "../home-turn.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
@@ -110,7 +110,7 @@ export const trainCommand: Command = {
       ignoreConflicts: Boolean(args.values["ignore-conflicts"]),
     });
     const ignoring = ignoredInWords(overrides);
-    mkdirSync(paths.home, { recursive: true });
+    makeHomeFolder(paths.home, [paths.home]);
     const waiting = new AbortController();
     const stopWaiting = abortOnStopSignals(waiting, (signal) => cancellation("person", `interrupted (${signal})`));
     const turn = await takeHomeTurn(
