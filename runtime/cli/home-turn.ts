@@ -36,3 +36,25 @@ export async function takeHomeTurn(
     await Bun.sleep(POLL_MS);
   }
 }
+
+/**
+ * Runs `work` on a home no daemon owns while holding its lock, as `edgetrain train` does: a version added,
+ * activated or rolled back beside a train would be numbered alike or pruned by it.
+ */
+export async function holdingHome<T>(home: string, said: (text: string) => void, work: () => Promise<T>): Promise<T> {
+  const turn = await takeHomeTurn(home, said);
+  if ("daemon" in turn)
+    throw new EdgetrainError("home_locked", `a daemon (pid ${turn.daemon.pid}) started on ${home} meanwhile`, {
+      hint: "run the command again: it goes through the daemon now",
+    });
+  try {
+    return await work();
+  } finally {
+    turn.lock.release();
+  }
+}
+
+/** How the CLI says it waits for the home: one line on stderr. */
+export function stderrLine(io: { stderr: { write(text: string): unknown } }): (text: string) => void {
+  return (text) => void io.stderr.write(`edgetrain: ${text}\n`);
+}

@@ -60,3 +60,44 @@ test("SIGTERM stops a train without a daemon as Ctrl-C does: the run is cancelle
   }>;
   expect(runs.map((run) => run.status)).toEqual(["cancelled"]);
 }, 60_000);
+
+test("activate without a daemon waits for a train that holds the home, then goes on", async () => {
+  await using dir = tempDir();
+  const home = join(dir.path, "home");
+  const trainer = dir.write(
+    "train.sh",
+    `i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo '{"event":"heartbeat","step":1}'; sleep 0.1; done\n`,
+  );
+  dir.write(
+    "home/profile.yaml",
+    `jobs:\n  long:\n    strategy: command\n    options: { command: [/bin/sh, ${trainer}] }\n`,
+  );
+  const train = Bun.spawn([bun, cli, "train", "long", "--force", "--home", home], {
+    cwd: dir.path,
+    env: { PATH: process.env.PATH, HOME: dir.path, NO_COLOR: "1" },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  await waitUntil(() => existsSync(join(home, "edgetrain.lock")), 30_000);
+  const activate = Bun.spawn([bun, cli, "activate", "absent", "1", "--home", home], {
+    cwd: dir.path,
+    env: { PATH: process.env.PATH, HOME: dir.path, NO_COLOR: "1" },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  // Read until it says it waits: only then may the train go.
+  const reader = activate.stderr.getReader();
+  let stderr = "";
+  while (!stderr.includes("waiting for pid")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += new TextDecoder().decode(value);
+  }
+  expect(stderr).toContain(`waiting for pid ${train.pid}`);
+  train.kill("SIGTERM");
+  await train.exited;
+  for (let read = await reader.read(); !read.done; read = await reader.read())
+    stderr += new TextDecoder().decode(read.value);
+  // Its turn came once the train had gone: it answers about the model, not about the home.
+  expect({ code: await activate.exited, stderr }).toEqual({ code: 1, stderr: expect.stringContaining("absent") });
+}, 60_000);

@@ -12,6 +12,7 @@ import { checkModelName } from "../../store/model-name.ts";
 import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "../command.ts";
 import { daemonAddress, daemonError, daemonRuns, homeToken } from "../daemon-client.ts";
 import { loadValidHomeProfile, resolveHomeProfile } from "../home.ts";
+import { holdingHome, stderrLine } from "../home-turn.ts";
 import { writeAnswer } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 import { abortOnStopSignals } from "../stop-signals.ts";
@@ -109,7 +110,7 @@ export async function addModel(args: ParsedArgs, io: CommandIo, logger: Logger):
   const { paths } = loadValidHomeProfile(args, io);
   const imported = daemonRuns(paths.home)
     ? await throughDaemon(args, io, request)
-    : await onStore(args, io, request, logger);
+    : await holdingHome(paths.home, stderrLine(io), () => onStore(args, io, request, logger));
   const { version, changes, deployment } = imported;
   const lines = [
     `${model}: version ${version.version} imported from ${file} (sha256 ` +

@@ -3,6 +3,7 @@ import { EdgetrainError } from "../../errors.ts";
 import type { Command, ParsedArgs } from "../command.ts";
 import { askDaemon, daemonRuns } from "../daemon-client.ts";
 import { homeOptions, loadValidHomeProfile } from "../home.ts";
+import { holdingHome, stderrLine } from "../home-turn.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { metricsText, writeTable } from "../table.ts";
 import { warningsOnStderr, withServing, withStore } from "../without-daemon.ts";
@@ -135,7 +136,9 @@ export const activateCommand: Command = {
             api.v1.models({ name: encodeURIComponent(name) }).activate.post({ version }),
           )
         ).activated
-      : await withServing(args, io, (serving) => serving.activator.activate(name, version, "edgetrain activate"));
+      : await holdingHome(paths.home, stderrLine(io), () =>
+          withServing(args, io, (serving) => serving.activator.activate(name, version, "edgetrain activate")),
+        );
     writeAnswer(io, args, { model: name, active: active.version }, `${name}: version ${active.version} serving\n`);
     return 0;
   },
@@ -155,7 +158,9 @@ export const rollbackCommand: Command = {
     const { paths } = loadValidHomeProfile(args, io);
     const active = daemonRuns(paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models({ name: encodeURIComponent(name) }).rollback.post())).active
-      : await withServing(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback"));
+      : await holdingHome(paths.home, stderrLine(io), () =>
+          withServing(args, io, (serving) => serving.activator.rollback(name, "edgetrain rollback")),
+        );
     writeAnswer(
       io,
       args,

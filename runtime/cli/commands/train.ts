@@ -16,7 +16,7 @@ import { type Command, type CommandIo, stringFlag } from "../command.ts";
 import { askDaemon } from "../daemon-client.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
 import { makeHomeFolder } from "../home-folder.ts";
-import { takeHomeTurn } from "../home-turn.ts";
+import { stderrLine, takeHomeTurn } from "../home-turn.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 import { abortOnStopSignals } from "../stop-signals.ts";
@@ -113,11 +113,7 @@ export const trainCommand: Command = {
     makeHomeFolder(paths.home, [paths.home]);
     const waiting = new AbortController();
     const stopWaiting = abortOnStopSignals(waiting, (signal) => cancellation("person", `interrupted (${signal})`));
-    const turn = await takeHomeTurn(
-      paths.home,
-      (text) => io.stderr.write(`edgetrain: ${text}\n`),
-      waiting.signal,
-    ).finally(stopWaiting);
+    const turn = await takeHomeTurn(paths.home, stderrLine(io), waiting.signal).finally(stopWaiting);
     if ("daemon" in turn) {
       const { daemon } = turn;
       // The daemon owns this home's runs: hand the request to its queue rather than train beside it.
