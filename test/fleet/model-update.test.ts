@@ -305,8 +305,9 @@ describe("device agent: model updates", () => {
       await hub.announce(announcementOf("ota-6", MODEL, 2, newer, files.url("/newer.onnx"), meta(), "r-new"));
       await hub.waitFor(() => outcome("r-new")?.outcome === "activated");
       const downloads = files.requests.length;
-      // Replayed on another topic of the device's, so that it is not the retained one.
-      await hub.client.publishAsync(topics.model("ota-6", "replayed"), JSON.stringify(old), { qos: 1 });
+      // Replayed on another topic of the device's, so that it does not replace the newer one; retained, so that
+      // a device that lost the broker for a moment on a loaded machine still gets it when it is back.
+      await hub.client.publishAsync(topics.model("ota-6", "replayed"), JSON.stringify(old), { qos: 1, retain: true });
       await hub.waitFor(() => outcome("r-old") !== undefined);
       expect(outcome("r-old")).toMatchObject({ outcome: "failed", reason: expect.stringContaining("superseded") });
       expect(files.requests.length).toBe(downloads);
