@@ -10,6 +10,7 @@ import type { OffPeak } from "../offpeak/learn.ts";
 import type { Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
+import { listQueuedRuns, removeQueuedRun, saveQueuedRun } from "../state/queued-runs.ts";
 import { interruptRunsLeftOver } from "../state/runs.ts";
 import type { JobRunner } from "../training/job-runner.ts";
 import type { RunOverrides } from "../training/run-overrides.ts";
@@ -86,17 +87,16 @@ export class Scheduler {
   }
 
   /**
-   * Starts the triggers; `recover` (at daemon start, not on reload) first resumes the deploys a crash cut
-   * short, then reschedules the runs it interrupted: a trigger never sees a model that is only on its way.
+   * Starts the triggers; `recover` (at daemon start, not on reload) first resumes the deploys a crash cut short,
+   * then queues again what a crash or a stop left queued and the runs it interrupted: no trigger sees a model
+   * only on its way.
    */
   async start(recover = true): Promise<void> {
     await this.offPeakGate.learn();
     const relearn = this.parts.clock.setInterval(() => void this.offPeakGate.learn(), 3_600_000);
     this.watchers.push(() => this.parts.clock.clearInterval(relearn));
-    if (recover) {
-      await this.parts.runner.resumeDeploys();
-      this.recoverInterrupted();
-    }
+    if (recover) await this.parts.runner.resumeDeploys();
+    if (recover) this.requeue();
     await startTriggers(this.parts, (job, reason, keys) => void this.fired(job, reason, keys), this.watchers);
   }
 
@@ -133,9 +133,34 @@ export class Scheduler {
         this.decide("run.skipped", { job, key, reason: "already queued" });
         continue;
       }
-      const policy = overrides.ignoreConflicts ? ("force" as const) : undefined;
-      this.queue.set(id, { job, key, reason, priority, queuedAt: this.parts.clock.now(), overrides, policy });
+      this.enqueue({ job, key, reason, priority, queuedAt: this.parts.clock.now(), overrides });
     }
+    this.pump();
+  }
+
+  /** Queues the entry, and keeps it in the state until it starts or leaves the queue: a crash does not lose it. */
+  private enqueue(entry: QueueEntry): void {
+    const { job, key, reason: trigger, overrides, queuedAt: queued_at } = entry;
+    this.queue.set(entryId(job, key), { ...entry, policy: overrides.ignoreConflicts ? "force" : undefined });
+    saveQueuedRun(this.parts.state, { job, key: key ?? null, trigger, overrides, queued_at });
+  }
+
+  private dequeue(entry: QueueEntry): void {
+    this.queue.delete(entryId(entry.job, entry.key));
+    removeQueuedRun(this.parts.state, entry.job, entry.key ?? null);
+  }
+
+  /** Queues again what the state kept, in its order, with its first trigger and time; then the interrupted runs. */
+  private requeue(): void {
+    for (const { job, key, trigger, overrides, queued_at: queuedAt } of listQueuedRuns(this.parts.state)) {
+      const reason = `requeued after restart: ${trigger}`;
+      const settings = this.parts.profile.jobs[job];
+      const entry = { job, key: key ?? undefined, reason, priority: settings?.priority ?? 0, queuedAt, overrides };
+      if (settings) this.decide("trigger.fired", { job, reason, keys: [key] });
+      if (settings) this.enqueue(entry);
+      else this.drop(entry, `${reason}; the job is no longer in the profile`);
+    }
+    this.recoverInterrupted();
     this.pump();
   }
 
@@ -162,7 +187,7 @@ export class Scheduler {
       this.lastDeferral = "";
       if (!this.offPeakGate.admits(entry)) continue;
       if (!this.clearOfPredictors(entry)) continue;
-      this.queue.delete(entryId(entry.job, entry.key));
+      this.dequeue(entry);
       this.launch(entry);
     }
   }
@@ -182,7 +207,7 @@ export class Scheduler {
   }
 
   private drop(entry: QueueEntry, reason: string): void {
-    this.queue.delete(entryId(entry.job, entry.key));
+    this.dequeue(entry);
     this.decide("run.skipped", { job: entry.job, key: entry.key, reason });
   }
 

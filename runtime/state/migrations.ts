@@ -184,4 +184,22 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE fleet_announcements ADD COLUMN issued_at TEXT;
     `,
   },
+  {
+    version: 9,
+    name: "queued runs: what the scheduler accepted and has not started, so that a crash or a stop keeps it",
+    // A row is written when an entry is queued and deleted when its run starts (the run record takes over)
+    // or when it leaves the queue unrun. A keyless job's entry has a NULL key: the unique index counts it once.
+    sql: `
+      CREATE TABLE queued_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job TEXT NOT NULL,
+        key TEXT,
+        trigger TEXT NOT NULL,
+        ignore_governor INTEGER NOT NULL DEFAULT 0,
+        ignore_conflicts INTEGER NOT NULL DEFAULT 0,
+        queued_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX queued_runs_by_entry ON queued_runs (job, ifnull(key, ''));
+    `,
+  },
 ];
