@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { EdgetrainError } from "../errors.ts";
 import { acquireLock, type HeldLock, type LockOwner, readLockOwner } from "../locks/lockfile.ts";
 import { daemonPid } from "./daemon-client.ts";
+import { makeHomeFolder } from "./home-folder.ts";
 
 /** This process holds the home until it releases the lock, or a daemon owns the home and takes the request. */
 export type HomeTurn = { lock: HeldLock } | { daemon: LockOwner };
@@ -42,6 +43,8 @@ export async function takeHomeTurn(
  * activated or rolled back beside a train would be numbered alike or pruned by it.
  */
 export async function holdingHome<T>(home: string, said: (text: string) => void, work: () => Promise<T>): Promise<T> {
+  // A first `models add` makes the home; its lock needs the folder first.
+  makeHomeFolder(home, [home]);
   const turn = await takeHomeTurn(home, said);
   if ("daemon" in turn)
     throw new EdgetrainError("home_locked", `a daemon (pid ${turn.daemon.pid}) started on ${home} meanwhile`, {
