@@ -127,7 +127,14 @@ describe("model download: retries", () => {
         (e) => e,
       );
       expect(small).toBeInstanceOf(EdgetrainError);
-      expect(files.requests.length).toBe(3);
+
+      // The device's own disk refusing the file: a file stands where its folder should be.
+      const blocked = join(dir.path, "not-a-folder");
+      writeFileSync(blocked, "");
+      const unwritable = await downloadModel(request(join(blocked, "d.onnx"), files.url("/m.onnx"))).catch((e) => e);
+      expect(unwritable).toBeInstanceOf(EdgetrainError);
+      expect(unwritable.message).toContain("cannot be written here");
+      expect(files.requests.length).toBe(4);
     } finally {
       files.stop();
     }

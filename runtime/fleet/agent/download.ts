@@ -115,7 +115,9 @@ async function fetchFrom(request: DownloadRequest, offset: number): Promise<void
     }
     // A server that ignores Range sends the whole file again: start over rather than append it.
     const append = offset > 0 && response.status === 206;
-    const handle = await open(request.file, append ? "a" : "w");
+    const handle = await open(request.file, append ? "a" : "w").catch((error: unknown) => {
+      throw cannotWrite(request.file, error);
+    });
     let written = append ? offset : 0;
     try {
       for await (const chunk of response.body ?? []) {
@@ -123,7 +125,9 @@ async function fetchFrom(request: DownloadRequest, offset: number): Promise<void
         written += chunk.byteLength;
         if (written > request.size)
           throw new EdgetrainError("bad_input", `the model file is larger than the ${request.size} bytes announced`);
-        await handle.write(chunk);
+        await handle.write(chunk).catch((error: unknown) => {
+          throw cannotWrite(request.file, error);
+        });
       }
     } catch (error) {
       if (error instanceof EdgetrainError) await rm(request.file, { force: true });
@@ -135,6 +139,13 @@ async function fetchFrom(request: DownloadRequest, offset: number): Promise<void
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The device's own disk refusing the file (EACCES, ENOSPC): asking the hub again would not help. */
+function cannotWrite(file: string, error: unknown): EdgetrainError {
+  return new EdgetrainError("bad_input", `the model file ${file} cannot be written here: ${messageOf(error)}`, {
+    details: { file },
+  });
 }
 
 async function sizeOf(file: string): Promise<number> {
