@@ -187,10 +187,16 @@ export class Daemon {
         await this.services.reload(next);
       } catch (error) {
         // A plugin that fails only when set up (a trigger's setup() throwing): the profile that ran goes on.
-        await this.services.reload(running);
-        this.logger.error(`reload rejected: ${messageOf(error)}`);
-        this.logger.warn("kept the running profile");
-        this.state.recordEvent("profile.reload_rejected", { problems: [messageOf(error)] });
+        const problems = [messageOf(error)];
+        this.logger.error(`reload rejected: ${problems[0]}`);
+        try {
+          await this.services.reload(running);
+          this.logger.warn("kept the running profile");
+        } catch (again) {
+          problems.push(`the running profile could not be set up again: ${messageOf(again)}`);
+          this.logger.error(`${problems[1]}; the daemon serves, but its triggers wait for a reload or a restart`);
+        }
+        this.state.recordEvent("profile.reload_rejected", { problems });
         return false;
       }
       this.logs.setLevel(next.profile.logging.level);

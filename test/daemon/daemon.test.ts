@@ -177,6 +177,32 @@ describe("daemon", () => {
     expect(await proc.exited).toBe(0);
   });
 
+  test("a reload whose fallback fails too keeps the daemon serving and says its triggers wait", async () => {
+    await using dir = tempDir();
+    const marker = join(dir.path, "fail-now");
+    const plugin = (name: string, failing: string) =>
+      `import { existsSync } from "node:fs";\nexport default { kind: "trigger", name: "${name}", version: "1.0.0", ` +
+      `options: ({ v }) => v.strictObject({}), setup() { if (${failing}) throw new Error("${name} failed"); ` +
+      `return { watch() { return () => {}; } }; } };\n`;
+    dir.write("plugins/flaky.js", plugin("flaky", `existsSync(${JSON.stringify(marker)})`));
+    dir.write("plugins/boom.js", plugin("boom", "true"));
+    const job = "jobs:\n  j:\n    strategy: random-forest\n    data: { source: rows, path: j.csv }\n";
+    const profile = dir.write("p.yaml", `${job}    triggers: [{ type: flaky }]\n`);
+    const { proc, url } = await startDaemon(dir.path, ["--profile", profile]);
+    const log = () => readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8");
+    try {
+      dir.write("fail-now", "");
+      dir.write("p.yaml", `${job}    triggers: [{ type: boom }]\n`);
+      proc.kill("SIGHUP");
+      await waitFor(() => log().includes("could not be set up again"));
+      expect(log()).toContain("its triggers wait for a reload or a restart");
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+    } finally {
+      proc.kill("SIGINT");
+    }
+    expect(await proc.exited).toBe(0);
+  });
+
   test("a broken profile refuses to start with exit code 3 and every problem", async () => {
     await using dir = tempDir();
     const profile = dir.write("p.yaml", "governor:\n  pause_cpu: lots\napi:\n  prot: 1\n");
