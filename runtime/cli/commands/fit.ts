@@ -78,6 +78,9 @@ export const fitCommand: Command = {
     if (!parsed.success)
       throw new EdgetrainError("bad_input", optionProblem(parsed.issues[0]!, plugin.schema, strategyName));
 
+    const from = stringFlag(args, "from");
+    if (from !== undefined) checkWarmStart(from, strategyName, parsed.output as Record<string, unknown>);
+
     const label = stringFlag(args, "label") ?? "label";
     const choice = { label, onBadCell: onBadCell as "fail" | "skip-row" } as const;
     const trainFiles = dataPaths.flatMap((path) => csvFilesIn(resolve(path)));
@@ -147,7 +150,7 @@ export const fitCommand: Command = {
         },
         workers: profile?.governor.workers,
         memoryLimitMb: profile?.governor.memory_limit_mb,
-        previousArtifact: stringFlag(args, "from") && resolve(stringFlag(args, "from")!),
+        previousArtifact: from && resolve(from),
         signal: abort.signal,
         progress,
       });
@@ -212,6 +215,16 @@ function checkStrategy(
     if (error instanceof EdgetrainError) throw new EdgetrainError("bad_input", `${error.message}; ${error.hint}`);
     throw error;
   }
+}
+
+/** --from is a model to start from: it must exist, and the strategy must be one that starts from a model. */
+function checkWarmStart(from: string, strategy: string, options: Record<string, unknown>): void {
+  if (!("warm_start" in options))
+    throw new EdgetrainError("usage", `--from ${from}: strategy ${strategy} does not start from a model`, {
+      hint: "--from applies to strategies with a warm_start option, such as incremental-nn",
+    });
+  if (!statSync(from, { throwIfNoEntry: false })?.isFile())
+    throw new EdgetrainError("usage", `--from ${from}: no such model file`);
 }
 
 /**

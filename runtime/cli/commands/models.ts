@@ -54,6 +54,13 @@ export const modelsCommand: Command = {
     const [action] = args.positionals;
     if (action !== undefined)
       throw new EdgetrainError("usage", `edgetrain models: expected add or nothing, got "${action}"`);
+    const addOnly = Object.keys(modelsAddOptions).filter(
+      (name) => args.values[name] !== undefined && args.values[name] !== false,
+    );
+    if (addOnly.length > 0)
+      throw new EdgetrainError("usage", `--${addOnly[0]} applies to edgetrain models add, not to the list`, {
+        hint: "edgetrain models add NAME FILE …",
+      });
     const home = loadValidHomeProfile(args, io);
     const listed = daemonRuns(home.paths.home)
       ? (await askDaemon(args, io, (api) => api.v1.models.get())).models

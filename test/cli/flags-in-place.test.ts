@@ -1,0 +1,27 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { runCli, tempDir } from "../helpers.ts";
+
+test("a flag where it does nothing is a usage error, never ignored", async () => {
+  await using dir = tempDir();
+  const csv = dir.write("rows.csv", "a,label\n1,0\n2,1\n3,0\n4,1\n");
+  const home = join(dir.path, "home");
+  const cases: Array<[string[], string]> = [
+    [["models", "--activate"], "--activate applies to edgetrain models add, not to the list"],
+    [["models", "--features", "a,b"], "--features applies to edgetrain models add"],
+    [
+      ["fit", "--strategy", "random-forest", "--data", csv, "--from", "missing.onnx"],
+      "strategy random-forest does not start from a model",
+    ],
+    [["fit", "--strategy", "incremental-nn", "--data", csv, "--from", "missing.onnx"], "no such model file"],
+  ];
+  for (const [args, said] of cases) {
+    const out = args[0] === "fit" ? ["--out", join(dir.path, "m.onnx")] : [];
+    const run = await runCli([...args, ...out, "--home", home], { home: dir.path });
+    expect({ args, code: run.code, said: run.stderr.includes(said) ? said : run.stderr }).toEqual({
+      args,
+      code: 2,
+      said,
+    });
+  }
+}, 60_000);
