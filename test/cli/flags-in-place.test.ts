@@ -25,3 +25,23 @@ test("a flag where it does nothing is a usage error, never ignored", async () =>
     });
   }
 }, 60_000);
+
+test("service uninstall refuses flags it would ignore, --dry-run first, and removes nothing", async () => {
+  await using dir = tempDir();
+  const unit = dir.write("units/edgetrain.service", "[Unit]\n");
+  const units = join(dir.path, "units");
+  const cases: Array<[string[], string]> = [
+    [["service", "uninstall", "--dry-run", "--unit-dir", units], "--dry-run has no effect on uninstall"],
+    [["service", "uninstall", "--profile", "base", "--unit-dir", units], "--profile has no effect on uninstall"],
+    [["service", "install", "--dry-run", "--user", "--run-as", "root"], "--run-as applies to a system unit"],
+  ];
+  for (const [args, said] of cases) {
+    const run = await runCli(args, { home: dir.path });
+    expect({ args, code: run.code, said: run.stderr.includes(said) ? said : run.stderr }).toEqual({
+      args,
+      code: 2,
+      said,
+    });
+  }
+  expect(await Bun.file(unit).exists()).toBe(true);
+}, 60_000);

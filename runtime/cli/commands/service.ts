@@ -7,7 +7,7 @@ import { formatProblem } from "../../config/problems-text.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
 import { SERVICE_HOME, SERVICE_LOGS, UNIT_NAME, unitText } from "../../systemd/unit-file.ts";
-import { type Command, stringFlag } from "../command.ts";
+import { type Command, type ParsedArgs, stringFlag } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
 
@@ -61,6 +61,11 @@ export const serviceCommand: Command = {
       (userUnit ? join(userInfo().homedir, ".config/systemd/user") : "/etc/systemd/system");
     const systemctl = userUnit ? "systemctl --user" : "sudo systemctl";
     const file = join(unitDir, UNIT_NAME);
+    const misplaced = misplacedFlags(args, action);
+    if (misplaced)
+      throw new EdgetrainError("usage", `edgetrain service ${action}: ${misplaced}`, {
+        hint: "see edgetrain service --help",
+      });
     if (action === "uninstall") {
       if (!existsSync(file)) {
         writeAnswer(io, args, { unit: file, removed: false, next: [] }, `no ${file}: nothing to remove\n`);
@@ -125,3 +130,14 @@ export const serviceCommand: Command = {
     return 0;
   },
 };
+
+/** Flags that would be ignored where they are given: the unit a user unit runs as is the user's own. */
+function misplacedFlags(args: ParsedArgs, action: string | undefined): string | undefined {
+  const given = (name: string) => args.values[name] !== undefined && args.values[name] !== false;
+  if (action === "uninstall") {
+    const extra = ["profile", "home", "run-as", "dry-run"].find(given);
+    return extra && `--${extra} has no effect on uninstall, which removes the unit file`;
+  }
+  if (args.values.user && given("run-as")) return "--run-as applies to a system unit; a user unit runs as its user";
+  return undefined;
+}
