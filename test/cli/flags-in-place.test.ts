@@ -14,6 +14,7 @@ test("a flag where it does nothing is a usage error, never ignored", async () =>
       "strategy random-forest does not start from a model",
     ],
     [["fit", "--strategy", "incremental-nn", "--data", csv, "--from", "missing.onnx"], "no such model file"],
+    [["validate", csv, "--profile", "base"], "give the profile as FILE or as --profile, not both"],
   ];
   for (const [args, said] of cases) {
     const out = args[0] === "fit" ? ["--out", join(dir.path, "m.onnx")] : [];

@@ -1,5 +1,6 @@
 import { formatProblem } from "../../config/problems-text.ts";
 import { resolveProfile } from "../../config/validate-profile.ts";
+import { EdgetrainError } from "../../errors.ts";
 import type { Command } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
@@ -17,6 +18,8 @@ export const validateCommand: Command = {
   options: { json: { type: "boolean", description: "print {ok, profile, problems: [...]} as JSON" }, ...homeOptions },
   examples: ["edgetrain validate", "edgetrain validate ./profile.yaml --json"],
   async run(args, io) {
+    if (args.positionals[0] !== undefined && args.values.profile !== undefined)
+      throw new EdgetrainError("usage", "edgetrain validate: give the profile as FILE or as --profile, not both");
     const profile = args.positionals[0] ?? homeAndProfile(args, io).profile;
     const resolved = await resolveProfile(profile, io.environment, {});
     const errors = resolved.problems.filter((p) => p.severity === "error").length;
