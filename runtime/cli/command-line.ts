@@ -105,6 +105,16 @@ export function parseCommandLine(
       commands.map((command) => command.name),
     );
   }
+  // commander prints help or the version and stops there, whatever follows: what follows is not read, so refuse it.
+  const answersAlone = argv[0] === "help" ? 2 : argv[0] === "-v" || argv[0] === "--version" ? 1 : undefined;
+  if (answersAlone !== undefined && argv.length > answersAlone)
+    throw new EdgetrainError(
+      "usage",
+      `unexpected "${argv[answersAlone]}" after ${argv.slice(0, answersAlone).join(" ")}`,
+      {
+        hint: "see edgetrain --help",
+      },
+    );
   let chosen: CommandLine | undefined;
   const width = io.stdout.columns ?? 100;
   // Help text added after commander's sections is not wrapped by it.

@@ -15,6 +15,8 @@ test("a flag where it does nothing is a usage error, never ignored", async () =>
     ],
     [["fit", "--strategy", "incremental-nn", "--data", csv, "--from", "missing.onnx"], "no such model file"],
     [["validate", csv, "--profile", "base"], "give the profile as FILE or as --profile, not both"],
+    [["help", "fit", "extra"], 'unexpected "extra" after help fit'],
+    [["--version", "extra"], 'unexpected "extra" after --version'],
   ];
   for (const [args, said] of cases) {
     const out = args[0] === "fit" ? ["--out", join(dir.path, "m.onnx")] : [];
