@@ -60,8 +60,11 @@ describe("edgetrain hub and edgetrain fleet", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^ed25519:[A-Za-z0-9+/]{43}=\n$/);
     expect(statSync(join(hubHome, "hub.key")).mode & 0o777).toBe(0o600);
+    // A new key is said to be new: a typo in --home would otherwise hand devices a key no hub signs with.
+    expect(first.stderr).toContain(`no hub has run in ${hubHome}: made a new hub key there`);
     const again = await runCli(["hub", "key", "--home", hubHome, "--json"], { home: home.path });
     expect(JSON.parse(again.stdout)).toEqual({ public_key: first.stdout.trim() });
+    expect(again.stderr).toBe("");
   });
 
   test("publish, rollback and the fleet tables talk to the running hub of the home", async () => {

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FleetModelVersion, FleetRollout } from "../../api/fleet-contract.ts";
 import { EdgetrainError } from "../../errors.ts";
-import { loadHubKey } from "../../fleet/hub/hub-key.ts";
+import { hubKeyFile, loadHubKey } from "../../fleet/hub/hub-key.ts";
 import { parseDuration, parseShare, parseWaves } from "../../fleet/hub/rollout-plan.ts";
 import { LogSink } from "../../log/logger.ts";
 import { type Command, type CommandIo, type ParsedArgs, portFlag, stringFlag } from "../command.ts";
@@ -100,7 +100,11 @@ export const hubCommand: Command = {
   async run(args, io) {
     const [action, ...rest] = args.positionals;
     if (action === "key") {
-      const { publicKey } = loadHubKey(hubHome(args, io));
+      const home = hubHome(args, io);
+      // A typo in --home would otherwise print a fresh key that no hub signs with, and every update be refused.
+      if (!existsSync(hubKeyFile(home)))
+        io.stderr.write(`edgetrain: no hub has run in ${home}: made a new hub key there\n`);
+      const { publicKey } = loadHubKey(home);
       writeAnswer(io, args, { public_key: publicKey }, `${publicKey}\n`);
       return 0;
     }
