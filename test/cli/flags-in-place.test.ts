@@ -17,6 +17,8 @@ test("a flag where it does nothing is a usage error, never ignored", async () =>
     [["validate", csv, "--profile", "base"], "give the profile as FILE or as --profile, not both"],
     [["help", "fit", "extra"], 'unexpected "extra" after help fit'],
     [["--version", "extra"], 'unexpected "extra" after --version'],
+    [["fleet", "devices", "extra"], 'edgetrain fleet devices lists them all: "extra" is not read'],
+    [["fleet", "devices", "--model", "m", "--version", "abc"], "--version abc: expected a version number"],
   ];
   for (const [args, said] of cases) {
     const out = args[0] === "fit" ? ["--out", join(dir.path, "m.onnx")] : [];

@@ -49,9 +49,15 @@ export const fleetCommand: Command = {
   ],
   async run(args, io) {
     const [what, id] = args.positionals;
+    if ((what === "devices" || what === "rollouts") && id !== undefined)
+      throw new EdgetrainError("usage", `edgetrain fleet ${what} lists them all: "${id}" is not read`, {
+        hint: `for one, edgetrain fleet ${what.slice(0, -1)} ${id}`,
+      });
+    // The filters are checked before the hub is asked: a wrong one is the command line's fault.
+    const filters = what === "devices" ? deviceQuery(args) : "";
     const client = hubClient(args, io);
     if (what === "devices") {
-      const answer = await client.call<FleetDeviceList>("GET", `/v1/fleet/devices${deviceQuery(args)}`);
+      const answer = await client.call<FleetDeviceList>("GET", `/v1/fleet/devices${filters}`);
       if (args.values.json) return json(io, answer.devices);
       if (answer.devices.length === 0) io.stdout.write("no device matches\n");
       else
@@ -173,6 +179,8 @@ function deviceQuery(args: ParsedArgs): string {
   if (args.values.online && args.values.offline)
     throw new EdgetrainError("usage", "--online and --offline together match nothing: give one");
   if (version !== undefined && model === undefined) throw new EdgetrainError("usage", "--version needs --model");
+  if (version !== undefined && !/^[1-9]\d*$/.test(version))
+    throw new EdgetrainError("usage", `--version ${version}: expected a version number (1, 2, …)`);
   if (group) query.set("group", group);
   if (args.values.online) query.set("online", "true");
   if (args.values.offline) query.set("online", "false");
