@@ -109,3 +109,15 @@ export function processState(pid: number): string {
     return "gone";
   }
 }
+
+/** A session CSV of `rows` rows where hr (shifted by `shift`) tells walk from run: small jobs that train in a moment. */
+export function walkRunSession(rows: number, shift: number): string {
+  return (
+    "timestamp,hr,speed,label\n" +
+    Array.from(
+      { length: rows },
+      (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`,
+    ).join("\n") +
+    "\n"
+  );
+}

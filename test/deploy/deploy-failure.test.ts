@@ -5,17 +5,10 @@ import { join } from "node:path";
 import { isEnvironmental } from "../../runtime/deploy/deploy-failure.ts";
 import { writeFailure } from "../../runtime/files/write-failure.ts";
 import { openState } from "../../runtime/state/database.ts";
-import { bun, cli, startDaemonProcess, type TempDir, tempDir, waitUntil } from "../helpers.ts";
+import { runCli, walkRunSession as session, startDaemonProcess, type TempDir, tempDir, waitUntil } from "../helpers.ts";
 
 const TOKEN = "deploy-failure-token-0123456789";
 const KEYS = ["player_1", "player_2"];
-const session = (rows: number, shift: number) =>
-  "timestamp,hr,speed,label\n" +
-  Array.from(
-    { length: rows },
-    (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`,
-  ).join("\n") +
-  "\n";
 
 /**
  * A tiny forest job whose player_1 model cannot be stored: a regular file stands where its model folder goes, so
@@ -76,19 +69,7 @@ describe("a deploy that breaks on the machine is recorded with its run and tried
     "edgetrain train deploys it once the cause is gone", async () => {
     await using dir = tempDir();
     const { home, blocker } = writeHome(dir);
-    const edgetrain = async (...args: string[]) => {
-      const proc = Bun.spawn([bun, cli, ...args, "--home", home], {
-        env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1", ...env },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [stdout, stderr, code] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-        proc.exited,
-      ]);
-      return { stdout, stderr, code };
-    };
+    const edgetrain = (...args: string[]) => runCli([...args, "--home", home], { home, env });
     const broken = await edgetrain("train", "activity", "--key", "player_1", "--force");
     expect(broken.code).toBe(0);
     expect(broken.stdout).toMatch(

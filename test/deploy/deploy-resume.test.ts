@@ -7,18 +7,19 @@ import { Deployer } from "../../runtime/deploy/deployer.ts";
 import type { Logger, TrainResult } from "../../runtime/plugin-api.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { recordDeployPending } from "../../runtime/state/deploys.ts";
-import { bun, cli, startDaemonProcess, type TempDir, tempDir, waitUntil } from "../helpers.ts";
+import {
+  bun,
+  cli,
+  walkRunSession as session,
+  startDaemonProcess,
+  type TempDir,
+  tempDir,
+  waitUntil,
+} from "../helpers.ts";
 import { servingStack, trainedModels } from "../serving/fixture.ts";
 
 const TOKEN = "deploy-resume-token-0123456789";
 const KEYS = ["player_1", "player_2"];
-const session = (rows: number, shift: number) =>
-  "timestamp,hr,speed,label\n" +
-  Array.from(
-    { length: rows },
-    (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`,
-  ).join("\n") +
-  "\n";
 
 /**
  * Two keys of a tiny forest job; model-missing checks once an hour, so a model that serves after a

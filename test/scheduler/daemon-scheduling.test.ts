@@ -1,16 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openState } from "../../runtime/state/database.ts";
-import { startDaemonProcess, tempDir } from "../helpers.ts";
+import { walkRunSession as session, startDaemonProcess, tempDir } from "../helpers.ts";
 
 const TOKEN = "scheduler-token-0123456789";
-const session = (rows: number, shift: number) =>
-  "timestamp,hr,speed,label\n" +
-  Array.from(
-    { length: rows },
-    (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`,
-  ).join("\n") +
-  "\n";
 
 function writeHome(dir: { path: string; write(path: string, text: string): string }, triggers: string) {
   const home = join(dir.path, "home");

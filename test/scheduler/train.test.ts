@@ -2,15 +2,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCli, tempDir } from "../helpers.ts";
-
-const session = (rows: number, shift: number) =>
-  "timestamp,hr,speed,label\n" +
-  Array.from(
-    { length: rows },
-    (_, i) => `t${i},${(i % 10) * 10 + shift},${(i % 5) + shift / 10},${i % 10 < 5 ? "walk" : "run"}`,
-  ).join("\n") +
-  "\n";
+import { runCli, walkRunSession as session, tempDir } from "../helpers.ts";
 
 async function homeWithJob(dir: { path: string; write(path: string, text: string): string }, governor = "") {
   const home = join(dir.path, "home");
