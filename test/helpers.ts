@@ -110,7 +110,7 @@ export function processState(pid: number): string {
   }
 }
 
-/** A session CSV of `rows` rows where hr (shifted by `shift`) tells walk from run: small jobs that train in a moment. */
+/** A session CSV of `rows` rows where hr (shifted by `shift`) tells walk from run, for jobs that train in a moment. */
 export function walkRunSession(rows: number, shift: number): string {
   return (
     "timestamp,hr,speed,label\n" +
