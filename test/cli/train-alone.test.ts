@@ -1,10 +1,33 @@
 import { expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { bun, cli, runCli, tempDir, waitUntil } from "../helpers.ts";
+import { bun, cli, runCli, type TempDir, tempDir, waitUntil } from "../helpers.ts";
 
 /** Eight rows of two features; small enough that a forest of 5 trees trains in a moment. */
 const ROWS = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n";
+
+/** A home whose job `long` runs a trainer that heartbeats for a minute: a train that holds the home a while. */
+function longJobHome(dir: TempDir): string {
+  const trainer = dir.write(
+    "train.sh",
+    `i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo '{"event":"heartbeat","step":1}'; sleep 0.1; done\n`,
+  );
+  dir.write(
+    "home/profile.yaml",
+    `jobs:\n  long:\n    strategy: command\n    options: { command: [/bin/sh, ${trainer}] }\n`,
+  );
+  return join(dir.path, "home");
+}
+
+/** The CLI as a child process left running, its stderr readable while it runs. */
+function spawnCli(dir: TempDir, args: string[]) {
+  return Bun.spawn([bun, cli, ...args], {
+    cwd: dir.path,
+    env: { PATH: process.env.PATH, HOME: dir.path, NO_COLOR: "1" },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+}
 
 test("trains started side by side on a home without a daemon take turns: every version is kept", async () => {
   await using dir = tempDir();
@@ -30,21 +53,8 @@ test("trains started side by side on a home without a daemon take turns: every v
 
 test("SIGTERM stops a train without a daemon as Ctrl-C does: the run is cancelled, no lock is left", async () => {
   await using dir = tempDir();
-  const home = join(dir.path, "home");
-  const trainer = dir.write(
-    "train.sh",
-    `i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo '{"event":"heartbeat","step":1}'; sleep 0.1; done\n`,
-  );
-  dir.write(
-    "home/profile.yaml",
-    `jobs:\n  long:\n    strategy: command\n    options: { command: [/bin/sh, ${trainer}] }\n`,
-  );
-  const train = Bun.spawn([bun, cli, "train", "long", "--force", "--home", home], {
-    cwd: dir.path,
-    env: { PATH: process.env.PATH, HOME: dir.path, NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const home = longJobHome(dir);
+  const train = spawnCli(dir, ["train", "long", "--force", "--home", home]);
   const trainingLocks = () => readdirSync(join(home, "locks")).filter((name) => name.startsWith("training-"));
   await waitUntil(() => existsSync(join(home, "locks")) && trainingLocks().length > 0, 30_000);
   train.kill("SIGTERM");
@@ -63,28 +73,10 @@ test("SIGTERM stops a train without a daemon as Ctrl-C does: the run is cancelle
 
 test("activate without a daemon waits for a train that holds the home, then goes on", async () => {
   await using dir = tempDir();
-  const home = join(dir.path, "home");
-  const trainer = dir.write(
-    "train.sh",
-    `i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo '{"event":"heartbeat","step":1}'; sleep 0.1; done\n`,
-  );
-  dir.write(
-    "home/profile.yaml",
-    `jobs:\n  long:\n    strategy: command\n    options: { command: [/bin/sh, ${trainer}] }\n`,
-  );
-  const train = Bun.spawn([bun, cli, "train", "long", "--force", "--home", home], {
-    cwd: dir.path,
-    env: { PATH: process.env.PATH, HOME: dir.path, NO_COLOR: "1" },
-    stdout: "ignore",
-    stderr: "ignore",
-  });
+  const home = longJobHome(dir);
+  const train = spawnCli(dir, ["train", "long", "--force", "--home", home]);
   await waitUntil(() => existsSync(join(home, "edgetrain.lock")), 30_000);
-  const activate = Bun.spawn([bun, cli, "activate", "absent", "1", "--home", home], {
-    cwd: dir.path,
-    env: { PATH: process.env.PATH, HOME: dir.path, NO_COLOR: "1" },
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  const activate = spawnCli(dir, ["activate", "absent", "1", "--home", home]);
   // Read until it says it waits: only then may the train go.
   const reader = activate.stderr.getReader();
   let stderr = "";
