@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type Environment, readEnvironment } from "../runtime/environment.ts";
+import { EdgetrainError } from "../runtime/errors.ts";
 import type { ResolvedPaths } from "../runtime/plugin-api.ts";
 
 export const repoRoot = resolve(import.meta.dir, "..");
@@ -120,4 +121,15 @@ export function walkRunSession(rows: number, shift: number): string {
     ).join("\n") +
     "\n"
   );
+}
+
+/** The EdgetrainError the promise rejects with; fails the test if it resolves or rejects with anything else. */
+export async function edgetrainErrorOf(promise: Promise<unknown>): Promise<EdgetrainError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof EdgetrainError) return error;
+    throw error;
+  }
+  throw new Error("expected it to fail");
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { type BatchOptions, type BatchReadStats, readCsvBatches } from "../../runtime/data/csv-batches.ts";
 import { type ColumnChoice, readCsvTable } from "../../runtime/data/csv-table.ts";
 import { EdgetrainError } from "../../runtime/errors.ts";
-import { tempDir } from "../helpers.ts";
+import { edgetrainErrorOf as errorOf, tempDir } from "../helpers.ts";
 
 const fail: ColumnChoice = { label: "label", onBadCell: "fail", allowMissingLabel: true };
 
@@ -25,16 +25,6 @@ async function readAll(file: string, choice: ColumnChoice, options: BatchOptions
     next = await reader.next();
   }
   return { rows, sizes, skipped, stats: next.value as BatchReadStats };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<EdgetrainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof EdgetrainError) return error;
-    throw error;
-  }
-  throw new Error("expected the read to fail");
 }
 
 describe("reading a file in batches", () => {

@@ -1,23 +1,12 @@
 import { heapStats } from "bun:jsc";
 import { describe, expect, test } from "bun:test";
 import { type ColumnChoice, readCsvHeader, readCsvTable } from "../../runtime/data/csv-table.ts";
-import { EdgetrainError } from "../../runtime/errors.ts";
-import { tempDir } from "../helpers.ts";
+import { edgetrainErrorOf as errorOf, tempDir } from "../helpers.ts";
 
 const fail: ColumnChoice = { label: "label", onBadCell: "fail" };
 const skip: ColumnChoice = { label: "label", onBadCell: "skip-row" };
 // Chunk sizes that put chunk ends inside fields, between CR and LF, and inside quoted fields.
 const smallChunks = [64, 65, 97, 1000];
-
-async function errorOf(promise: Promise<unknown>): Promise<EdgetrainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof EdgetrainError) return error;
-    throw error;
-  }
-  throw new Error("expected the read to fail");
-}
 
 /** A table as plain data, the floats by their bits, for comparing reads with each other. */
 function plain(table: Awaited<ReturnType<typeof readCsvTable>>) {
