@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type Environment, readEnvironment } from "../runtime/environment.ts";
 import { EdgetrainError } from "../runtime/errors.ts";
-import type { ResolvedPaths } from "../runtime/plugin-api.ts";
+import type { Logger, ResolvedPaths } from "../runtime/plugin-api.ts";
 
 export const repoRoot = resolve(import.meta.dir, "..");
 export const bun = process.execPath;
@@ -132,4 +132,25 @@ export async function edgetrainErrorOf(promise: Promise<unknown>): Promise<Edget
     throw error;
   }
   throw new Error("expected it to fail");
+}
+
+/** A line a recording logger kept: its level, its words and its fields as given. */
+export interface LoggedLine {
+  level: string;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+/** A logger that keeps each line in `lines`, its children included, for a test to read. */
+export function recordingLogger(lines: LoggedLine[]): Logger {
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    void lines.push(fields === undefined ? { level, message } : { level, message, fields });
+  const logger: Logger = {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: () => logger,
+  };
+  return logger;
 }

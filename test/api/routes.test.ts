@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { createApp } from "../../runtime/api/app.ts";
 import * as schema from "../../runtime/api/response-schemas.ts";
-import type { Logger } from "../../runtime/plugin-api.ts";
 import { daemonEvents } from "../../tui/connection.ts";
+import { type LoggedLine, recordingLogger } from "../helpers.ts";
 import { CONFLICT, fakeDaemon, RUN, request, STATUS } from "./fake-daemon.ts";
 
 type Shape = Exclude<keyof typeof schema, "ErrorBody">;
@@ -248,16 +248,8 @@ describe("every route in process, behind a fake daemon", () => {
   });
 
   test("a 500 is logged once at error level with the method, path and stack; the answer has no stack", async () => {
-    const lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
-    const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-      void lines.push({ level, message, fields });
-    const logger: Logger = {
-      debug: at("debug"),
-      info: at("info"),
-      warn: at("warn"),
-      error: at("error"),
-      child: () => logger,
-    };
+    const lines: LoggedLine[] = [];
+    const logger = recordingLogger(lines);
     const { view } = fakeDaemon({
       status: () => {
         throw new Error("a bug with a stack");

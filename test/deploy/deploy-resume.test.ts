@@ -4,12 +4,14 @@ import { join } from "node:path";
 import { CRASH_POINTS, type CrashPoint } from "../../runtime/deploy/crash-points.ts";
 import { resumeDeploys } from "../../runtime/deploy/deploy-resume.ts";
 import { Deployer } from "../../runtime/deploy/deployer.ts";
-import type { Logger, TrainResult } from "../../runtime/plugin-api.ts";
+import type { TrainResult } from "../../runtime/plugin-api.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { recordDeployPending } from "../../runtime/state/deploys.ts";
 import {
   bun,
   cli,
+  type LoggedLine,
+  recordingLogger,
   walkRunSession as session,
   startDaemonProcess,
   type TempDir,
@@ -134,18 +136,6 @@ describe("a deploy cut short by a crash is resumed at the next start", () => {
   }, 90_000);
 });
 
-function recordingLogger(lines: Array<{ level: string; message: string }>): Logger {
-  const at = (level: string) => (message: string) => void lines.push({ level, message });
-  const logger: Logger = {
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: () => logger,
-  };
-  return logger;
-}
-
 describe("resuming deploys (in process, real store and state)", () => {
   test("in the order runs ended: a superseded run is closed, a gone model file fails, the newest is deployed with " +
     "its held-out rows read again", async () => {
@@ -163,7 +153,7 @@ describe("resuming deploys (in process, real store and state)", () => {
       },
     });
     try {
-      const lines: Array<{ level: string; message: string }> = [];
+      const lines: LoggedLine[] = [];
       const logger = recordingLogger(lines);
       const deployer = new Deployer({ ...stack, logger, events: stack.bus });
       const left = (run: string, key: string, endedAt: number, result: TrainResult) => {
@@ -234,7 +224,7 @@ describe("resuming deploys (in process, real store and state)", () => {
       },
     });
     try {
-      const lines: Array<{ level: string; message: string }> = [];
+      const lines: LoggedLine[] = [];
       const logger = recordingLogger(lines);
       const deployer = new Deployer({ ...stack, logger, events: stack.bus });
       stack.state.db
