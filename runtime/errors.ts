@@ -134,6 +134,15 @@ export class EdgetrainError extends Error {
   }
 }
 
+/** The error, then what it wraps (`cause`), and so on, at most five deep: a wrapper may hide the real fault. */
+export function* causeChain(error: unknown): Generator<unknown> {
+  let current = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    yield current;
+    current = typeof current === "object" ? (current as { cause?: unknown }).cause : undefined;
+  }
+}
+
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

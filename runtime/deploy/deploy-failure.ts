@@ -1,3 +1,4 @@
+import { causeChain } from "../errors.ts";
 import { isDiskFull } from "../files/disk-full.ts";
 
 /**
@@ -9,11 +10,11 @@ import { isDiskFull } from "../files/disk-full.ts";
  */
 export function isEnvironmental(error: unknown): boolean {
   if (isDiskFull(error)) return true;
-  for (let current = error, depth = 0; typeof current === "object" && current !== null && depth < 5; depth++) {
-    // Node's system errors carry the call that failed (`mkdir`, `open`, `rename`…) beside their errno code.
-    const { code, syscall, cause } = current as { code?: unknown; syscall?: unknown; cause?: unknown };
+  // Node's system errors carry the call that failed (`mkdir`, `open`, `rename`…) beside their errno code.
+  for (const current of causeChain(error)) {
+    if (typeof current !== "object") return false;
+    const { code, syscall } = current as { code?: unknown; syscall?: unknown };
     if (typeof code === "string" && typeof syscall === "string") return true;
-    current = cause;
   }
   return false;
 }

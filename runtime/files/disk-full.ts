@@ -1,3 +1,5 @@
+import { causeChain } from "../errors.ts";
+
 /** errno codes of a write refused for lack of space: the disk itself, or the user's quota on it. */
 const NO_SPACE_CODES = new Set(["ENOSPC", "EDQUOT", "SQLITE_FULL"]);
 
@@ -13,13 +15,12 @@ const NO_SPACE_TEXT = /\bENOSPC\b|\bEDQUOT\b|no space left on device|disk quota 
  * once space returns; any other failure is a different fault.
  */
 export function isDiskFull(error: unknown): boolean {
-  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+  for (const current of causeChain(error)) {
     if (typeof current === "string") return NO_SPACE_TEXT.test(current);
     if (typeof current !== "object") return false;
-    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    const { code, message } = current as { code?: unknown; message?: unknown };
     if (typeof code === "string" && NO_SPACE_CODES.has(code)) return true;
     if (typeof message === "string" && NO_SPACE_TEXT.test(message)) return true;
-    current = cause;
   }
   return false;
 }
