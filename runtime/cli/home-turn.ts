@@ -19,6 +19,8 @@ export async function takeHomeTurn(
   said: (text: string) => void,
   signal?: AbortSignal,
 ): Promise<HomeTurn> {
+  // A first command on a new home makes it: its lock needs the folder.
+  makeHomeFolder(home, [home]);
   const path = join(home, "edgetrain.lock");
   let waitingFor: number | undefined;
   for (;;) {
@@ -43,8 +45,6 @@ export async function takeHomeTurn(
  * activated or rolled back beside a train would be numbered alike or pruned by it.
  */
 export async function holdingHome<T>(home: string, said: (text: string) => void, work: () => Promise<T>): Promise<T> {
-  // A first `models add` makes the home; its lock needs the folder first.
-  makeHomeFolder(home, [home]);
   const turn = await takeHomeTurn(home, said);
   if ("daemon" in turn)
     throw new EdgetrainError("home_locked", `a daemon (pid ${turn.daemon.pid}) started on ${home} meanwhile`, {

@@ -15,7 +15,6 @@ import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/
 import { type Command, type CommandIo, stringFlag } from "../command.ts";
 import { askDaemon } from "../daemon-client.ts";
 import { homeOptions, resolveHomeProfile } from "../home.ts";
-import { makeHomeFolder } from "../home-folder.ts";
 import { stderrLine, takeHomeTurn } from "../home-turn.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
@@ -110,7 +109,6 @@ export const trainCommand: Command = {
       ignoreConflicts: Boolean(args.values["ignore-conflicts"]),
     });
     const ignoring = ignoredInWords(overrides);
-    makeHomeFolder(paths.home, [paths.home]);
     const waiting = new AbortController();
     const stopWaiting = abortOnStopSignals(waiting, (signal) => cancellation("person", `interrupted (${signal})`));
     const turn = await takeHomeTurn(paths.home, stderrLine(io), waiting.signal).finally(stopWaiting);
