@@ -185,6 +185,16 @@ export const FleetRollout = v.object({
       typeof Count
     >,
   ),
+  halts: v.pipe(
+    v.array(
+      v.object({
+        at: UnixMs("When it halted"),
+        reason: v.pipe(Text, v.description("Why.")),
+        resumed_at: Maybe(UnixMs("When a person resumed it")),
+      }),
+    ),
+    v.description("Each time it halted, oldest first; a resumed rollout keeps them."),
+  ),
 });
 export const FleetRolloutList = v.object({ rollouts: v.pipe(v.array(FleetRollout), v.description("Newest first.")) });
 export const FleetRolloutDetail = v.object({ ...FleetRollout.entries, devices: v.array(RolloutTarget) });

@@ -2,8 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { trustedKey, verifyMessage } from "../../runtime/fleet/signing.ts";
-import { tempDir, waitUntil } from "../helpers.ts";
+import { runCli, tempDir, waitUntil } from "../helpers.ts";
 import { api, onnxFile, startHub } from "./hub-fixture.ts";
+import { startMosquitto } from "./mosquitto.ts";
 import { type PlayDevice, playDevice } from "./play-device.ts";
 
 async function fleetOf(url: string, count: number, groups: string[] = []): Promise<PlayDevice[]> {
@@ -108,6 +109,72 @@ describe("hub rollouts", () => {
       await Promise.all(devices.map((device) => device.close()));
     }
   });
+
+  test("a halted rollout takes late reports and resumes to the devices left once a person says so", async () => {
+    await using broker = await startMosquitto();
+    await using home = tempDir();
+    await using hub = await startHub(home.path, { broker: broker.url });
+    const devices = await fleetOf(broker.url, 4);
+    const hubCli = (...args: string[]) =>
+      runCli([...args, "--url", hub.url, "--token", hub.token], { home: home.path });
+    try {
+      await waitUntil(() => hub.registry.devices({ registered: true }).length === 4);
+      const rollout = await publish(hub, onnxFile(home.path), { waves: [0.5, 1], max_failures: 0.25 });
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json;
+      const announced = () => devices.filter((device) => device.announcements.length > 0);
+      await waitUntil(() => announced().length === 2);
+      const [a, b, c, d] = devices;
+      await a!.otaReport(a!.announcements[0]!, "activated");
+      await b!.otaReport(b!.announcements[0]!, "failed", "download: connection reset");
+      await waitUntil(async () => (await state()).state === "halted");
+      const why = (await state()).reason;
+      expect(why).toContain("1 of 2 devices failed (50.0%)");
+
+      // Still past its limit: resuming would only halt it again, so it is refused and nothing changes.
+      const early = await hubCli("hub", "resume", rollout.id);
+      expect(early.code).toBe(1);
+      expect(early.stderr).toContain(`rollout ${rollout.id} is still past its failure limit: 1 of 2 devices failed`);
+      expect(early.stderr).toContain("--max-failures");
+      expect(await state()).toMatchObject({ state: "halted", reason: why });
+
+      // The device tried again and activated: recorded for it, while the rollout waits for a person.
+      await b!.otaReport(b!.announcements[0]!, "activated");
+      await waitUntil(async () => (await state()).counts.activated === 2);
+      expect(hub.registry.device(b!.id)?.models).toEqual([expect.objectContaining({ model: "player_1", version: 1 })]);
+      hub.rollouts.tick();
+      expect((await state()).state).toBe("halted");
+      expect(announced()).toHaveLength(2);
+
+      const resumed = await hubCli("hub", "resume", rollout.id);
+      expect(resumed.stderr).toBe("");
+      expect(resumed.stdout).toStartWith(`rollout ${rollout.id}: running, wave 2/2\n`);
+      await waitUntil(() => announced().length === 4);
+      await c!.otaReport(c!.announcements[0]!, "rejected", "gate: candidate f1 0.61 < active 0.74");
+      await d!.otaReport(d!.announcements[0]!, "failed", "disk full");
+      await waitUntil(async () => (await state()).state === "halted");
+
+      // A person's call: go on past these failures with a higher limit, which the rollout keeps.
+      const pausing = await hubCli("hub", "pause", rollout.id, "--max-failures", "60%");
+      expect(pausing.code).toBe(2);
+      const past = await hubCli("hub", "resume", rollout.id, "--max-failures", "50%", "--json");
+      expect(past.code).toBe(0);
+      expect(JSON.parse(past.stdout)).toMatchObject({ state: "completed", max_failures: 0.5, reason: null });
+      const done = await state();
+      expect(done.counts).toMatchObject({ activated: 2, rejected: 1, failed: 1, waiting: 0 });
+      expect(done.halts).toEqual([
+        { at: expect.any(Number), reason: why, resumed_at: expect.any(Number) },
+        {
+          at: expect.any(Number),
+          reason: expect.stringContaining("2 of 4 devices failed (50.0%), over the 25.0% allowed"),
+          resumed_at: expect.any(Number),
+        },
+      ]);
+      const shown = await hubCli("fleet", "rollout", rollout.id);
+      expect(shown.stdout).toMatch(/halted {4}\d+s ago: 1 of 2 devices failed .*; resumed \d+s ago\n/);
+    } finally {
+      await Promise.all(devices.map((device) => device.close()));
+    }
+  }, 60_000);
 
   test("a wave that times out lets the next one start; pause holds it and resume goes on", async () => {
     await using home = tempDir();

@@ -155,6 +155,11 @@ export const fleetCommand: Command = {
         `state     ${rollout.state}${rollout.reason ? `: ${rollout.reason}` : ""}`,
         `waves     ${rollout.wave}/${rollout.waves.length} (${waves}), max failures ${percent(rollout.max_failures)}`,
         `progress  ${progress(rollout)}`,
+        ...rollout.halts.map(
+          (halt) =>
+            `halted    ${age(halt.at)}: ${halt.reason}` +
+            (halt.resumed_at === null ? "" : `; resumed ${age(halt.resumed_at)}`),
+        ),
       ].join("\n")}\n\n`,
     );
     writeTable(io.stdout, [

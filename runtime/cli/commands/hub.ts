@@ -12,9 +12,13 @@ import { writeAnswer } from "../json-answer.ts";
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 
+const ROLLOUT_ACTIONS = ["pause", "resume", "abort"] as const;
+const isRolloutAction = (action: string | undefined): action is (typeof ROLLOUT_ACTIONS)[number] =>
+  (ROLLOUT_ACTIONS as readonly string[]).includes(action ?? "");
+
 export const hubCommand: Command = {
   name: "hub",
-  summary: "run the fleet hub, print its key, publish a model to devices or roll it back",
+  summary: "run the fleet hub, print its key, publish a model to devices, roll it back, steer a rollout",
   description:
     "Without an action, runs the fleet hub in the foreground: devices register with it and heartbeat over MQTT " +
     "(or the HTTP transport), and it rolls model versions out to them. Without --broker it starts an embedded " +
@@ -26,15 +30,22 @@ export const hubCommand: Command = {
     "publish MODEL FILE.onnx hands the file to the running hub and rolls it out in waves: the next wave starts " +
     "when every device of the current one has reported or --wave-timeout passed, as long as failures stay within " +
     "--max-failures; past that the rollout halts by itself.\n" +
-    "rollback MODEL announces the version before the last one rolled out, to every device of --group at once.",
+    "rollback MODEL announces the version before the last one rolled out, to every device of --group at once.\n" +
+    "pause ROLLOUT holds its next wave; resume ROLLOUT goes on after a pause or a halt (a halted one only while " +
+    "its failures, late reports counted, stay within its limit, or a higher --max-failures); abort ROLLOUT stops it.",
   arguments: [
     {
       name: "action",
       optional: true,
-      choices: ["key", "publish", "rollback"],
-      description: "key, publish or rollback (none: run the hub)",
+      choices: ["key", "publish", "rollback", ...ROLLOUT_ACTIONS],
+      description: "key, publish, rollback, pause, resume or abort (none: run the hub)",
     },
-    { name: "args", optional: true, variadic: true, description: "publish: MODEL FILE.onnx; rollback: MODEL" },
+    {
+      name: "args",
+      optional: true,
+      variadic: true,
+      description: "publish: MODEL FILE.onnx; rollback: MODEL; pause, resume, abort: ROLLOUT",
+    },
   ],
   options: {
     profile: {
@@ -80,7 +91,7 @@ export const hubCommand: Command = {
     "max-failures": {
       type: "string",
       value: "SHARE",
-      description: "publish: failures past this share halt the rollout (default 5%)",
+      description: "publish: failures past this share halt the rollout (default 5%); resume: a new limit",
     },
     "wave-timeout": {
       type: "string",
@@ -96,6 +107,7 @@ export const hubCommand: Command = {
     "edgetrain hub key",
     "edgetrain hub publish player_1 model.onnx --group lab-a --waves 10%,50%,100% --max-failures 5%",
     "edgetrain hub rollback player_1 --group lab-a",
+    "edgetrain hub resume r-1a2b3c4d5e --max-failures 20%",
   ],
   async run(args, io) {
     const [action, ...rest] = args.positionals;
@@ -110,6 +122,7 @@ export const hubCommand: Command = {
     }
     if (action === "publish") return publish(args, io, rest);
     if (action === "rollback") return rollback(args, io, rest);
+    if (isRolloutAction(action)) return steer(args, io, action, rest);
     return runHub(args, io);
   },
 };
@@ -202,6 +215,29 @@ async function rollback(args: ParsedArgs, io: CommandIo, [model]: string[]): Pro
   const text =
     `rollout ${rollout.id}: ${model} back to v${rollout.version}${group ? ` on group ${group}` : ""}\n` +
     `follow it: edgetrain fleet rollout ${rollout.id}\n`;
+  writeAnswer(io, args, rollout, text);
+  return 0;
+}
+
+async function steer(
+  args: ParsedArgs,
+  io: CommandIo,
+  action: (typeof ROLLOUT_ACTIONS)[number],
+  [id, ...extra]: string[],
+): Promise<number> {
+  if (!id || extra.length > 0)
+    throw new EdgetrainError("usage", `edgetrain hub ${action} needs one ROLLOUT`, {
+      hint: "list them: edgetrain fleet rollouts",
+    });
+  const limit = stringFlag(args, "max-failures");
+  if (limit !== undefined && action !== "resume")
+    throw new EdgetrainError("usage", `--max-failures goes with publish or resume, not ${action}`);
+  const body = limit === undefined ? undefined : { max_failures: parseShare(limit, "--max-failures") };
+  const path = `/v1/fleet/rollouts/${encodeURIComponent(id)}/${action}`;
+  const rollout = await hubClient(args, io).call<FleetRollout>("POST", path, body);
+  const text =
+    `rollout ${rollout.id}: ${rollout.state}${rollout.reason ? ` (${rollout.reason})` : ""}, ` +
+    `wave ${rollout.wave}/${rollout.waves.length}\nfollow it: edgetrain fleet rollout ${rollout.id}\n`;
   writeAnswer(io, args, rollout, text);
   return 0;
 }

@@ -131,4 +131,14 @@ export const registryMigrations: ReadonlyArray<{ version: number; name: string; 
       UPDATE device_models SET local_version = version;
     `,
   },
+  {
+    version: 4,
+    name: "each time a rollout halted, and when a person resumed it",
+    sql: `
+      -- A JSON array of {at, reason, resumed_at}; null for a rollout that never halted.
+      ALTER TABLE rollouts ADD COLUMN halts TEXT;
+      UPDATE rollouts SET halts = json_array(json_object('at', ended_at, 'reason', reason, 'resumed_at', NULL))
+        WHERE state = 'halted';
+    `,
+  },
 ];

@@ -31,6 +31,15 @@ export interface RolloutRow {
   created_at: number;
   ended_at: number | null;
   counts: Record<TargetState, number>;
+  /** Each time it halted, oldest first: a resumed rollout keeps why it stopped. */
+  halts: RolloutHalt[];
+}
+
+/** A halt: when, why (the rollout's reason then), and when a person resumed it (null: not yet). */
+export interface RolloutHalt {
+  at: number;
+  reason: string;
+  resumed_at: number | null;
 }
 
 export interface RolloutTarget {
@@ -62,7 +71,9 @@ export class RolloutRecords {
 
   get(id: string): RolloutRow | undefined {
     const row = this.db
-      .query<Omit<RolloutRow, "waves" | "counts"> & { waves: string }, [string]>("SELECT * FROM rollouts WHERE id = ?")
+      .query<Omit<RolloutRow, "waves" | "counts" | "halts"> & { waves: string; halts: string | null }, [string]>(
+        "SELECT * FROM rollouts WHERE id = ?",
+      )
       .get(id);
     if (!row) return undefined;
     const counts = Object.fromEntries(
@@ -74,7 +85,8 @@ export class RolloutRecords {
       )
       .all(id))
       counts[state] = n;
-    return { ...row, waves: JSON.parse(row.waves) as number[], counts };
+    const halts = JSON.parse(row.halts ?? "[]") as RolloutHalt[];
+    return { ...row, waves: JSON.parse(row.waves) as number[], counts, halts };
   }
 
   list(limit = 50): RolloutRow[] {
@@ -125,7 +137,20 @@ export class RolloutRecords {
     return Object.fromEntries(rows.map((row) => [row.state, row.n]));
   }
 
-  protected lastFailure(id: string): string {
+  /** Why the rollout is past `limit` (a share of the devices announced so far that failed); undefined if within. */
+  protected pastLimit(rollout: RolloutRow, limit = rollout.max_failures): string | undefined {
+    const count = (states: readonly TargetState[]) => states.reduce((sum, state) => sum + rollout.counts[state], 0);
+    const announced = count(["announced", ...REPORTED]);
+    const failures = count(FAILED);
+    if (announced === 0 || failures / announced <= limit) return undefined;
+    const share = ((failures / announced) * 100).toFixed(1);
+    return (
+      `${failures} of ${announced} devices failed (${share}%), over the ${(limit * 100).toFixed(1)}% allowed; ` +
+      this.lastFailure(rollout.id)
+    );
+  }
+
+  private lastFailure(id: string): string {
     const row = this.db
       .query<{ device: string; state: string; reason: string | null }, [string]>(
         `SELECT device, state, reason FROM rollout_devices

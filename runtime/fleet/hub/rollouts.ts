@@ -9,8 +9,6 @@ import type { Registry } from "./registry.ts";
 import { type RolloutPlan, waveOf } from "./rollout-plan.ts";
 import {
   type Announce,
-  FAILED,
-  REPORTED,
   RolloutRecords,
   type RolloutRow,
   type RolloutState,
@@ -130,16 +128,9 @@ export class Rollouts extends RolloutRecords {
         this.startWave(rollout, 1);
         continue;
       }
-      const announced = this.sumOf(rollout.counts, ["announced", ...REPORTED]);
-      const failures = this.sumOf(rollout.counts, FAILED);
-      if (announced > 0 && failures / announced > rollout.max_failures) {
-        const share = (failures / announced) * 100;
-        this.end(
-          rollout,
-          "halted",
-          `${failures} of ${announced} devices failed (${share.toFixed(1)}%), ` +
-            `over the ${(rollout.max_failures * 100).toFixed(1)}% allowed; ${this.lastFailure(id)}`,
-        );
+      const past = this.pastLimit(rollout);
+      if (past) {
+        this.end(rollout, "halted", past);
         return;
       }
       const outstanding = this.db
@@ -172,15 +163,38 @@ export class Rollouts extends RolloutRecords {
     return this.control(id, "pause", ["running"], "paused");
   }
 
-  resume(id: string): RolloutRow {
-    const row = this.control(id, "resume", ["paused"], "running");
+  /**
+   * Goes on from a pause or a halt. A halt is lifted only while the failures, late reports counted, are within
+   * the limit: `maxFailures` raises it (a person's call); past it the rollout stays halted and nothing changes.
+   */
+  resume(id: string, maxFailures?: number): RolloutRow {
+    const rollout = this.get(id);
+    const past = rollout?.state === "halted" ? this.pastLimit(rollout, maxFailures) : undefined;
+    if (past)
+      throw new EdgetrainError("conflict", `rollout ${id} is still past its failure limit: ${past}`, {
+        hint: "wait for the devices' late reports, resume it with a higher --max-failures, or abort it",
+        details: { rollout: id, state: "halted" },
+      });
+    this.db.transaction(() => {
+      this.control(id, "resume", ["paused", "halted"], "running");
+      const halts = rollout!.halts.map((halt) =>
+        halt.resumed_at === null ? { ...halt, resumed_at: this.now() } : halt,
+      );
+      this.db
+        .query(
+          `UPDATE rollouts SET max_failures = coalesce(?, max_failures), halts = ?,
+             reason = CASE WHEN ? THEN NULL ELSE reason END, ended_at = NULL WHERE id = ?`,
+        )
+        .run(maxFailures ?? null, JSON.stringify(halts), rollout!.state === "halted", id);
+    })();
+    this.logger.info("rollout resumed", { rollout: id, from: rollout!.state, max_failures: maxFailures });
     this.advance(id);
-    return this.get(id) ?? row;
+    return this.get(id)!;
   }
 
   /** Stops it: devices not yet announced never will be; those announced keep it (`hub rollback` takes it back). */
   abort(id: string): RolloutRow {
-    const row = this.control(id, "abort", ["running", "paused"], "aborted");
+    const row = this.control(id, "abort", ["running", "paused", "halted"], "aborted");
     this.db.query("UPDATE rollout_devices SET state = 'cancelled' WHERE rollout = ? AND state = 'waiting'").run(id);
     this.db.query("UPDATE rollouts SET ended_at = ?, reason = 'aborted by a person' WHERE id = ?").run(this.now(), id);
     return this.get(id) ?? row;
@@ -248,9 +262,12 @@ export class Rollouts extends RolloutRecords {
   }
 
   private end(rollout: RolloutRow, state: RolloutState, reason: string | null): void {
+    const at = this.now();
+    const halts =
+      state === "halted" ? [...rollout.halts, { at, reason: reason ?? "", resumed_at: null }] : rollout.halts;
     this.db
-      .query("UPDATE rollouts SET state = ?, reason = ?, ended_at = ? WHERE id = ?")
-      .run(state, reason, this.now(), rollout.id);
+      .query("UPDATE rollouts SET state = ?, reason = ?, ended_at = ?, halts = ? WHERE id = ?")
+      .run(state, reason, at, halts.length ? JSON.stringify(halts) : null, rollout.id);
     const log = state === "halted" ? this.logger.warn : this.logger.info;
     log.call(this.logger, `rollout ${state}`, {
       rollout: rollout.id,
@@ -269,9 +286,5 @@ export class Rollouts extends RolloutRecords {
       });
     this.db.query("UPDATE rollouts SET state = ? WHERE id = ?").run(to, id);
     return this.get(id)!;
-  }
-
-  private sumOf(counts: Record<TargetState, number>, states: readonly TargetState[]): number {
-    return states.reduce((sum, state) => sum + counts[state], 0);
   }
 }

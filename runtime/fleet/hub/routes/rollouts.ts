@@ -84,9 +84,15 @@ export const rolloutRoutes = (hub: Hub) =>
     )
     .post(
       "/v1/fleet/rollouts/:id/:action",
-      ({ params }): FleetRollout => {
+      ({ params, body }): FleetRollout => {
+        const maxFailures = body?.max_failures;
+        if (maxFailures !== undefined && params.action !== "resume")
+          throw new EdgetrainError(
+            "bad_input",
+            `POST /v1/fleet/rollouts/:id/${params.action}: max_failures goes with resume alone`,
+          );
         if (params.action === "pause") return hub.rollouts.pause(params.id);
-        if (params.action === "resume") return hub.rollouts.resume(params.id);
+        if (params.action === "resume") return hub.rollouts.resume(params.id, maxFailures);
         return hub.rollouts.abort(params.id);
       },
       {
@@ -94,8 +100,14 @@ export const rolloutRoutes = (hub: Hub) =>
           id: v.string(),
           action: v.picklist(["pause", "resume", "abort"], "pause, resume or abort"),
         }),
+        /** resume: a new failure limit, to go on past the failures that halted it. */
+        body: v.optional(v.strictObject({ max_failures: v.optional(Share) })),
         detail: operation("Pause, resume or abort a rollout", "FleetRollout", {
-          errors: { 400: "Not pause, resume or abort.", 404: "No such rollout.", 409: "A rollout that has ended." },
+          errors: {
+            400: "Not pause, resume or abort.",
+            404: "No such rollout.",
+            409: "A rollout that has ended, or a halted one still past its failure limit.",
+          },
         }),
       },
     )
