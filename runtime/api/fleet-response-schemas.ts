@@ -131,7 +131,11 @@ export const FleetScoreSummary = v.object({
   run: Text,
   job: Text,
   key: Maybe(Text),
-  version: Count,
+  version: v.pipe(
+    Maybe(Count),
+    v.description("The hub's number for the version that scored; null for one trained or imported on the device."),
+  ),
+  local_version: v.pipe(Count, v.description("The device's own number for it, which may differ.")),
   at: UnixMs("When the device scored"),
   received_at: UnixMs("When the hub received it"),
   rows: Count,
@@ -150,7 +154,7 @@ export const FleetModelScores = v.object({
   versions: v.pipe(
     v.array(
       v.object({
-        version: Count,
+        version: v.pipe(Count, v.description("The hub's number.")),
         devices: v.pipe(Count, v.description("Devices that reported scoring with it.")),
         runs: Count,
         rows: Count,
@@ -160,7 +164,9 @@ export const FleetModelScores = v.object({
         values: Maybe(ScoreValues),
       }),
     ),
-    v.description("By version: the fleet's histogram or statistics over every summary the hub keeps."),
+    v.description(
+      "By version of the hub's: the fleet's histogram or statistics over every summary the hub keeps of it.",
+    ),
   ),
 });
 

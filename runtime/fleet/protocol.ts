@@ -178,7 +178,9 @@ export const ScoreReport = v.object({
   job: v.string(),
   key: v.optional(v.string()),
   model: Name,
+  /** The device's own number for the version that scored. */
   version: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  fleet_version: FleetVersion,
   rows: Count,
   files: Count,
   /** Classification: rows per predicted class, the most frequent SCORE_MAX_CLASSES. */

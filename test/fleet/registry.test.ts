@@ -98,11 +98,16 @@ describe("hub registry database", () => {
     const older = new Database(file, { create: true, strict: true });
     migrate(older, file, registryMigrations.slice(0, 2));
     older.exec(`INSERT INTO devices (id, registered_at) VALUES ('a', ${now});
-      INSERT INTO device_models (device, model, version, updated_at) VALUES ('a', 'm', 6, ${now})`);
+      INSERT INTO device_models (device, model, version, updated_at) VALUES ('a', 'm', 6, ${now});
+      INSERT INTO score_summaries (report, device, model, version, at, received_at, data)
+        VALUES ('s-1', 'a', 'm', 6, ${now}, ${now}, '{"run":"r","job":"j","rows":4,"files":1,"skipped":0}')`);
     older.close();
     const registry = new Registry(file);
     try {
       expect(registry.device("a")?.models).toEqual([{ model: "m", version: 6, local_version: 6, metrics: null }]);
+      const scores = registry.scores.ofModel("m", { limit: 10 });
+      expect(scores.devices[0]!.summaries).toEqual([expect.objectContaining({ version: 6, local_version: 6 })]);
+      expect(scores.versions).toEqual([expect.objectContaining({ version: 6, runs: 1, rows: 4 })]);
       registry.recordHeartbeat({ ...beat("a", 1), models: { m: { version: 6, fleet_version: 1 } } }, now);
       expect(registry.devices({ model: "m", version: 1 }).map((device) => device.models)).toEqual([
         [{ model: "m", version: 1, local_version: 6, metrics: null }],

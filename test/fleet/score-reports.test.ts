@@ -102,10 +102,12 @@ describe("score summaries from devices to the hub", () => {
       const activity = await scoresOf(hub, "activity");
       expect(activity.devices).toEqual([{ device: DEVICE, summaries: [expect.any(Object)] }]);
       const [classified] = activity.devices[0]!.summaries;
+      // Both models were trained on the device: the hub has no number for them, so no version pools them.
       expect(classified).toMatchObject({
         job: "nightly",
         key: null,
-        version: 1,
+        version: null,
+        local_version: 1,
         rows: 800,
         files: 1,
         classes: histogram,
@@ -113,16 +115,14 @@ describe("score summaries from devices to the hub", () => {
         values: null,
         skipped: 0,
       });
-      expect(activity.versions).toEqual([
-        { version: 1, devices: 1, runs: 1, rows: 800, skipped: 0, classes: histogram, other_rows: null, values: null },
-      ]);
+      expect(activity.versions).toEqual([]);
       const pace = await scoresOf(hub, "pace");
       const [valued] = pace.devices[0]!.summaries;
-      expect(valued).toMatchObject({ job: "pacing", version: 1, rows: 800, files: 1, classes: null });
+      expect(valued).toMatchObject({ job: "pacing", version: null, local_version: 1, rows: 800, classes: null });
       expect(valued!.values).toMatchObject({ count: 800 });
       expect(valued!.values!.min).toBeLessThanOrEqual(valued!.values!.mean);
       expect(valued!.values!.std).toBeGreaterThan(0);
-      expect(pace.versions[0]!.values).toEqual(valued!.values);
+      expect(pace.versions).toEqual([]);
 
       // The same report again (a device that never saw the broker's acknowledgement) is dropped.
       const sent = storedScores(hub).find((report) => report.job === "nightly")!;
@@ -132,7 +132,62 @@ describe("score summaries from devices to the hub", () => {
       const duplicates = 'edgetrain_hub_reports_total{kind="score",duplicate="yes"} 1';
       await waitUntil(async () => (await (await fetch(`${hub.url}/metrics`)).text()).includes(duplicates));
       expect((await scoresOf(hub, "activity")).devices[0]!.summaries).toHaveLength(1);
-      expect((await scoresOf(hub, "activity")).versions[0]).toMatchObject({ runs: 1, rows: 800 });
+    } finally {
+      await daemon.stop();
+    }
+  }, 180_000);
+
+  test("summaries go under the hub's number of the version that scored, not the device's own", async () => {
+    await using broker = await startMosquitto();
+    await using dir = tempDir();
+    await using hubHome = tempDir();
+    await using hub = await startHub(hubHome.path, { broker: broker.url });
+    const fleet = JSON.stringify({ device_id: DEVICE, broker: broker.url, trust: [hub.keys.publicKey] });
+    const home = await homeWithModels(dir, SCORE_JOBS, `api: { port: 0 }\nfleet: ${fleet}\n`);
+    dir.write("home/data/incoming/day1.csv", `${HEADER}\n${rowsText(200, 1, false)}`);
+    const daemon = await Daemon.start({
+      profile: join(home, "profile.yaml"),
+      environment: testEnvironment(home),
+      headless: true,
+    });
+    const score = async (runs: number) => {
+      const answer = await fetch(`${daemon.address().url}/v1/jobs/nightly/run`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${daemon.token()}`, "content-type": "application/json" },
+        body: JSON.stringify({ force: true }),
+      });
+      expect(answer.status).toBe(202);
+      await waitUntil(async () => (await scoresOf(hub, "activity")).devices[0]?.summaries.length === runs, 60_000);
+    };
+    try {
+      // Version 1 was trained on the device: the hub has no number for it.
+      await score(1);
+      // The hub's version 1 of the model (another file) is kept as the device's version 2.
+      const trained = readFileSync(join(home, "models/activity/1/model.onnx"));
+      const upload = await fetch(`${hub.url}/v1/fleet/models/activity`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${hub.token}` },
+        body: new Uint8Array([...trained, 0x78, 1]),
+      });
+      expect(upload.status).toBe(201);
+      await waitUntil(() => hub.registry.device(DEVICE)?.registered === true, 20_000);
+      const rollout = await api(hub, "POST", "/v1/fleet/rollouts", { model: "activity", waves: [1] });
+      expect(rollout.status).toBe(201);
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.json.id}`)).json;
+      await waitUntil(async () => (await state()).state === "completed", 30_000);
+      expect((await state()).counts.activated).toBe(1);
+      dir.write("home/data/incoming/day2.csv", `${HEADER}\n${rowsText(300, 2, false)}`);
+      await score(2);
+
+      const activity = await scoresOf(hub, "activity");
+      expect(activity.devices[0]!.summaries.map((s) => [s.version, s.local_version])).toEqual([
+        [1, 2],
+        [null, 1],
+      ]);
+      expect(activity.versions).toEqual([expect.objectContaining({ version: 1, devices: 1, runs: 1, rows: 300 })]);
+      const onV1 = await scoresOf(hub, "activity", "?version=1");
+      expect(onV1.devices[0]!.summaries.map((s) => s.local_version)).toEqual([2]);
+      expect((await scoresOf(hub, "activity", "?version=2")).devices).toEqual([]);
     } finally {
       await daemon.stop();
     }
@@ -223,21 +278,21 @@ describe("score summaries from devices to the hub", () => {
       seconds: 1,
       rows_per_s: 820,
     };
-    const report = scoreReport(summary);
+    const report = scoreReport(summary, 2);
     if ("refused" in report) throw new Error(report.refused);
     expect(Object.keys(report.classes!)).toHaveLength(SCORE_MAX_CLASSES);
     expect(report.classes!["class-39"]).toBe(40);
     expect(report.classes!["class-0"]).toBeUndefined();
     // Left out: class-0 to class-7 (1 to 8 rows each) and the long label (none).
     expect(report.other_rows).toBe(36);
-    expect(report).toMatchObject({ kind: "score", files: 1, version: 3 });
+    expect(report).toMatchObject({ kind: "score", files: 1, version: 3, fleet_version: 2 });
     expect(report.key).toBeUndefined();
 
     // A report the hub would refuse stays out of the outbox, where it would block the reports after it.
     const predictedNaN = { ...summary, classes: undefined, values: { count: 3, mean: NaN, std: NaN, min: 1, max: 2 } };
-    expect(scoreReport(predictedNaN)).toEqual({ refused: expect.stringMatching(/^values\.mean: /) });
+    expect(scoreReport(predictedNaN, null)).toEqual({ refused: expect.stringMatching(/^values\.mean: /) });
     const infinite = { ...summary, classes: undefined, values: { count: 3, mean: 1, std: 1, min: 1, max: Infinity } };
-    expect(scoreReport(infinite)).toEqual({ refused: expect.stringMatching(/^values\.max: /) });
+    expect(scoreReport(infinite, null)).toEqual({ refused: expect.stringMatching(/^values\.max: /) });
   });
 });
 

@@ -141,9 +141,12 @@ export class FleetAgent {
     this.stops.push(
       services.bus.subscribe((event) => {
         if (event.type !== "score.summary") return;
-        const report = scoreReport(event.data);
+        const { run, job, model, version } = event.data;
+        const report = scoreReport(
+          event.data,
+          fleetVersionOf(this.parts.state.db, services.serving.store, model, version),
+        );
         if (!("refused" in report)) return this.report(report);
-        const { run, job, model } = event.data;
         logger.warn("a score summary is not sent to the fleet hub", { run, job, model, why: report.refused });
       }),
     );

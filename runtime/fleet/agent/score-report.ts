@@ -9,8 +9,12 @@ type ScoreFigures = v.InferOutput<typeof ScoreFigures>;
  * A score run's `score.summary` event as the report the hub keeps: the figures drift detection compares,
  * without the per-file detail and skipped-row examples. The histogram keeps its most frequent classes (the
  * rest counted in `other_rows`) and labels are cut, so that a long tail of labels cannot make it unbounded.
+ * `fleetVersion`: the hub's number for the version that scored (fleetVersionOf), which the hub groups by.
  */
-export function scoreReport(summary: EventPayloads["score.summary"]): ScoreFigures | { refused: string } {
+export function scoreReport(
+  summary: EventPayloads["score.summary"],
+  fleetVersion: number | null,
+): ScoreFigures | { refused: string } {
   const { run, job, key, model, version, rows, files, classes, values, skipped } = summary;
   const report: ScoreFigures = {
     kind: "score",
@@ -19,6 +23,7 @@ export function scoreReport(summary: EventPayloads["score.summary"]): ScoreFigur
     ...(key != null && { key }),
     model,
     version,
+    fleet_version: fleetVersion,
     rows,
     files: files.length,
     ...(classes && boundedClasses(classes)),

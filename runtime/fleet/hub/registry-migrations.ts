@@ -141,4 +141,28 @@ export const registryMigrations: ReadonlyArray<{ version: number; name: string; 
         WHERE state = 'halted';
     `,
   },
+  {
+    version: 5,
+    name: "score summaries under the hub's number of the version that scored, beside the device's",
+    sql: `
+      -- version: the hub's number (null for a version trained or imported on the device); local_version: the
+      -- device's. Summaries from before held the device's number alone, taken for both. local_version may be
+      -- null in a row a PostgreSQL mirror kept from before: it is the version then.
+      CREATE TABLE score_summaries_by_hub (
+        report TEXT PRIMARY KEY,
+        device TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version INTEGER,
+        local_version INTEGER,
+        at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        data TEXT NOT NULL
+      );
+      INSERT INTO score_summaries_by_hub (report, device, model, version, local_version, at, received_at, data)
+        SELECT report, device, model, version, version, at, received_at, data FROM score_summaries;
+      DROP TABLE score_summaries;
+      ALTER TABLE score_summaries_by_hub RENAME TO score_summaries;
+      CREATE INDEX score_summaries_by_model ON score_summaries (model, device, at);
+    `,
+  },
 ];

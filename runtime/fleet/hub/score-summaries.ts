@@ -12,7 +12,10 @@ export interface ScoreSummaryRow {
   run: string;
   job: string;
   key: string | null;
-  version: number;
+  /** The hub's number for the version that scored; null for one trained or imported on the device. */
+  version: number | null;
+  /** The device's own number for it. */
+  local_version: number;
   at: number;
   received_at: number;
   rows: number;
@@ -44,7 +47,8 @@ export interface ModelScores {
 interface Stored {
   report: string;
   device: string;
-  version: number;
+  version: number | null;
+  local_version: number;
   at: number;
   received_at: number;
   data: string;
@@ -57,15 +61,28 @@ interface Stored {
 export class ScoreSummaries {
   constructor(private readonly db: Database) {}
 
-  /** Call inside the transaction that accepts the report, so that a report sent twice is kept once. */
+  /**
+   * Call inside the transaction that accepts the report, so that a report sent twice is kept once. Kept under
+   * the hub's number for the version that scored: devices number the same file differently. A device older
+   * than `fleet_version` sends its own number alone, taken for the hub's as its heartbeats are.
+   */
   record(report: ScoreReport, receivedAt: number): void {
-    const { kind: _, id, device, at, model, version, ...figures } = report;
+    const { kind: _, id, device, at, model, version, fleet_version, ...figures } = report;
     this.db
       .query(
-        `INSERT INTO score_summaries (report, device, model, version, at, received_at, data)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO score_summaries (report, device, model, version, local_version, at, received_at, data)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, device, model, version, Date.parse(at), receivedAt, JSON.stringify(figures));
+      .run(
+        id,
+        device,
+        model,
+        fleet_version === undefined ? version : fleet_version,
+        version,
+        Date.parse(at),
+        receivedAt,
+        JSON.stringify(figures),
+      );
     this.db
       .query(
         `DELETE FROM score_summaries WHERE device = ?1 AND model = ?2 AND report NOT IN (
@@ -75,12 +92,16 @@ export class ScoreSummaries {
       .run(device, model, SCORE_SUMMARIES_KEPT);
   }
 
-  /** Per device its latest `limit` summaries, newest first; per version the fleet-wide figures. */
+  /**
+   * Per device its latest `limit` summaries, newest first; per version of the hub the fleet-wide figures. A
+   * version trained or imported on a device is no version of the hub's: its summaries are the device's alone.
+   */
   ofModel(model: string, options: { version?: number; limit: number }): ModelScores {
     const rows = this.db
       .query<Stored, [string, number | null]>(
-        `SELECT report, device, version, at, received_at, data FROM score_summaries
-         WHERE model = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY device, at DESC, received_at DESC`,
+        `SELECT report, device, version, coalesce(local_version, version) AS local_version, at, received_at, data
+         FROM score_summaries WHERE model = ?1 AND (?2 IS NULL OR version = ?2)
+         ORDER BY device, at DESC, received_at DESC`,
       )
       .all(model, options.version ?? null)
       .map(summaryOf);
@@ -91,6 +112,7 @@ export class ScoreSummaries {
       const latest = byDevice.get(device) ?? [];
       if (latest.length < options.limit) latest.push(summary);
       byDevice.set(device, latest);
+      if (row.version === null) continue;
       const ofVersion = byVersion.get(row.version) ?? [];
       ofVersion.push(row);
       byVersion.set(row.version, ofVersion);
@@ -104,7 +126,10 @@ export class ScoreSummaries {
 }
 
 function summaryOf(row: Stored): ScoreSummaryRow & { device: string } {
-  const figures = JSON.parse(row.data) as Omit<ScoreReport, "kind" | "id" | "device" | "at" | "model" | "version">;
+  const figures = JSON.parse(row.data) as Omit<
+    ScoreReport,
+    "kind" | "id" | "device" | "at" | "model" | "version" | "fleet_version"
+  >;
   return {
     device: row.device,
     report: row.report,
@@ -112,6 +137,7 @@ function summaryOf(row: Stored): ScoreSummaryRow & { device: string } {
     job: figures.job,
     key: figures.key ?? null,
     version: row.version,
+    local_version: row.local_version,
     at: row.at,
     received_at: row.received_at,
     rows: figures.rows,
