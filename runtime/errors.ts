@@ -88,6 +88,11 @@ const codes = {
   forbidden_origin: { exit: ExitCode.refused, status: 403, means: "the Origin is not in api.cors_origins" },
   length_required: { exit: ExitCode.problems, status: 411, means: "the request has no length" },
   too_large: { exit: ExitCode.problems, status: 413, means: "the request is too large" },
+  unsupported_media_type: {
+    exit: ExitCode.problems,
+    status: 415,
+    means: "the body is not of the type the route reads",
+  },
   internal: { exit: ExitCode.internal, means: "a bug or an unexpected failure" },
 } as const satisfies Record<string, CodeSpec>;
 

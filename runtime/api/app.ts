@@ -6,6 +6,7 @@ import type { Logger } from "../plugin-api.ts";
 import { VERSION } from "../version.ts";
 import { corsHeaders, corsPath, isPreflight, originAllowed } from "./cors.ts";
 import type { DaemonView } from "./daemon-view.ts";
+import { JsonBodyRule } from "./json-body-rule.ts";
 import { apiDocument } from "./openapi-route.ts";
 import { AccessRules, hostAllowed, normalisedPath } from "./request-access.ts";
 import { cacheRoutes } from "./routes/cache.ts";
@@ -28,6 +29,7 @@ import { bearerMatches } from "./token.ts";
 export function createApp(view: DaemonView, logger: Logger = silentLogger) {
   // Made from the route table once every group is added, below: before any request can come.
   let access: AccessRules;
+  let jsonBody: JsonBodyRule;
   const app = new Elysia({
     serve: {
       // Bun's own limit only backs ours up: it answers 413 without a word, so the profile's limit is checked first,
@@ -105,6 +107,7 @@ export function createApp(view: DaemonView, logger: Logger = silentLogger) {
             `(${view.maxBodyBytes() / 1024} KiB)`,
         };
       }
+      jsonBody.check(request.method, path, request.headers);
     })
     .onError((context) => {
       const body = errorBody(context, logger);
@@ -123,6 +126,7 @@ export function createApp(view: DaemonView, logger: Logger = silentLogger) {
     .use(profileAndLogRoutes(view))
     .use(conflictRoutes(view));
   access = new AccessRules(app.routes);
+  jsonBody = new JsonBodyRule(app.routes);
   return app;
 }
 

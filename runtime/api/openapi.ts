@@ -35,6 +35,8 @@ interface ApiDescription {
   tags: Record<string, string>;
   answers: Parameters<typeof toJsonSchemaDefs>[0];
   securitySchemes: SecuritySchemes;
+  /** Whether a body schema is read as JSON only (runtime/api/json-body-rule.ts), not as the form types too. */
+  jsonBodiesOnly?: boolean;
 }
 
 const DAEMON_API: ApiDescription = {
@@ -44,6 +46,7 @@ const DAEMON_API: ApiDescription = {
     "...details}.",
   tags: TAGS,
   answers: responses,
+  jsonBodiesOnly: true,
   securitySchemes: {
     bearer: {
       type: "http",
@@ -109,10 +112,37 @@ export function openapiDocument(app: AnyElysia, version: string, api: ApiDescrip
   return {
     ...documentation,
     openapi: OPENAPI_VERSION,
-    paths: { ...paths },
+    paths: api.jsonBodiesOnly ? jsonBodiesOnly(paths) : { ...paths },
     components: {
       ...documentation.components,
       schemas: { ...components.schemas, ...documentation.components.schemas },
     },
   };
+}
+
+type Paths = ReturnType<typeof toOpenAPISchema>["paths"];
+
+/**
+ * The paths with each JSON request body offered as `application/json` alone, and its 415: the plugin also offers a
+ * schema's body as a form, which the daemon refuses. A body of another type (the model import's file) stays as it is.
+ */
+function jsonBodiesOnly(paths: Paths): Paths {
+  const operations = Object.values(paths).flatMap((item) => Object.values(item ?? {}));
+  for (const operation of operations as JsonOperation[]) {
+    const body = operation.requestBody;
+    const json = body?.content?.["application/json"];
+    if (!body || !json) continue;
+    body.content = { "application/json": json };
+    operation.responses ??= {};
+    operation.responses[415] ??= {
+      description: "A body sent as another type than application/json (a form, text/plain) or as none.",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorBody" } } },
+    };
+  }
+  return { ...paths };
+}
+
+interface JsonOperation {
+  requestBody?: { content?: Record<string, unknown> };
+  responses?: Record<string, unknown>;
 }

@@ -69,7 +69,7 @@ export class AccessRules {
 }
 
 /** `/v1/models/:name` as a whole-path pattern; routes are matched case-sensitively, as the router does. */
-function patternOf(route: string): RegExp {
+export function patternOf(route: string): RegExp {
   const source = route
     .split("/")
     .map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))

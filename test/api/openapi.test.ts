@@ -5,7 +5,14 @@ import { ModelName } from "../../runtime/api/routes/schemas.ts";
 import { MODEL_NAME } from "../../runtime/store/model-name.ts";
 import { repoRoot } from "../helpers.ts";
 import { fakeDaemon, request } from "./fake-daemon.ts";
-import { type Document, operationProblems, tokenRules, undeclaredPathParameters, validate } from "./openapi-checks.ts";
+import {
+  type Document,
+  operationProblems,
+  operations,
+  tokenRules,
+  undeclaredPathParameters,
+  validate,
+} from "./openapi-checks.ts";
 
 const warn = console.warn;
 afterEach(() => void (console.warn = warn));
@@ -49,6 +56,29 @@ describe("GET /openapi", () => {
       app.handle(request(method, path, { body: method === "GET" ? undefined : {} }));
     const { said, done } = await tokenRules(doc, send);
     expect(said).toEqual(done);
+  });
+
+  test("offers each JSON body as application/json alone, with its 415; the model import as the file", async () => {
+    const bodies = operations(await openapiDocument()).flatMap(({ what, op }) => {
+      const body = (op as { requestBody?: { content: object } }).requestBody;
+      return body ? [`${what}: ${Object.keys(body.content).join()} ${op.responses?.[415] ? "415" : ""}`.trim()] : [];
+    });
+    expect(bodies.sort()).toEqual(
+      [
+        "POST /v1/jobs/{name}/run",
+        "POST /v1/runs/{id}/{action}",
+        "POST /v1/models/{name}/activate",
+        "POST /v1/models/{name}/rollback",
+        "POST /v1/predict/{name}",
+        "POST /v2/models/{name}/infer",
+        "DELETE /v1/cache",
+        "POST /v1/cache/warm",
+        "POST /v1/conflicts/{id}",
+      ]
+        .map((what) => `${what}: application/json 415`)
+        .concat("POST /v1/models/{name}/versions: application/octet-stream")
+        .sort(),
+    );
   });
 
   test("the model name schema, one pattern now, accepts exactly the names the store accepts", () => {

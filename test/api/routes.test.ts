@@ -321,4 +321,54 @@ describe("every route in process, behind a fake daemon", () => {
       expect((await send(app, request("POST", "/v1/cache/warm", { token: true, body }))).status).toBe(200);
     }
   });
+
+  test("a route that takes JSON refuses a body of another type with 415, and does nothing", async () => {
+    const { view, calls } = fakeDaemon();
+    const app = createApp(view);
+    const model = "/v1/models/activity-player_1";
+    const cases: Array<[string, string, unknown]> = [
+      ["POST", "/v1/predict/activity-player_1", { inputs: [[60, 170]] }],
+      [
+        "POST",
+        "/v2/models/activity-player_1/infer",
+        { inputs: [{ name: "x", shape: [1], datatype: "FP32", data: [1] }] },
+      ],
+      ["POST", `${model}/activate`, { version: 1 }],
+      ["POST", `${model}/rollback`, {}],
+      ["POST", "/v1/jobs/activity/run", { key: "player_1" }],
+      ["POST", "/v1/runs/r2/cancel", {}],
+      ["POST", "/v1/conflicts/c1", { action: "skip" }],
+      ["POST", "/v1/cache/warm", {}],
+      ["DELETE", "/v1/cache", {}],
+    ];
+    const types = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/json"];
+    for (const [method, path, body] of cases)
+      for (const type of types) {
+        const text = JSON.stringify(body);
+        const answer = await send(
+          app,
+          request(method, path, { token: true, body: text, headers: { "content-type": type } }),
+        );
+        expect([method, path, answer.status, answer.body]).toEqual([
+          method,
+          path,
+          415,
+          expect.objectContaining({
+            code: "unsupported_media_type",
+            message: `${method} ${path} takes a JSON body, got Content-Type ${JSON.stringify(type)}`,
+            content_type: type,
+          }),
+        ]);
+      }
+    expect(calls).toEqual([]);
+    // The model import takes the file as it is, whatever type a client gives it (curl --data-binary says a form).
+    for (const type of ["application/octet-stream", "application/x-www-form-urlencoded"]) {
+      const upload = request("POST", `${model}/versions?file=net.onnx`, {
+        token: true,
+        body: "onnx",
+        headers: { "content-type": type },
+      });
+      expect((await send(app, upload)).status).toBe(201);
+    }
+  });
 });

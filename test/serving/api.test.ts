@@ -294,6 +294,56 @@ describe("HTTP API", () => {
     expect(readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8")).not.toContain(token);
   });
 
+  test("a body not sent as JSON, as any web page may send it without a preflight, is refused with 415", async () => {
+    type Counts = { inference: { calls: number }; cache: { hits: number; misses: number } };
+    const counts = async () => {
+      const { inference, cache } = (await (await fetch(`${daemon.url}/v1/status`)).json()) as Counts;
+      return [inference.calls, cache.hits + cache.misses];
+    };
+    const before = await counts();
+    const fresh = JSON.stringify({ inputs: [row.map((value) => value + 0.5)] });
+    const infer = JSON.stringify({
+      inputs: [{ name: "features", shape: [1, row.length], datatype: "FP32", data: row }],
+    });
+    const page = (path: string, body: string, type: string | undefined) =>
+      // A page's cross-origin POST: the body a string or a Blob of no type, no token.
+      fetch(daemon.url + path, {
+        method: "POST",
+        headers: { origin: "http://attacker.example", ...(type ? { "content-type": type } : {}) },
+        body: type ? body : new Blob([body]),
+      });
+    const answered: string[] = [];
+    for (const [path, body] of [
+      ["/v1/predict/activity-player_1", fresh],
+      ["/v2/models/activity-player_1/infer", infer],
+    ] as const)
+      for (const type of ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded", undefined]) {
+        const response = await page(path, body, type);
+        answered.push(`${path} ${type} -> ${response.status} ${await response.text()}`);
+      }
+    const said = (path: string, found: string) =>
+      `"message":"POST ${path} takes a JSON body, got ${found}","hint":"send it with Content-Type: application/json`;
+    expect(answered).toEqual([
+      expect.stringContaining(said("/v1/predict/activity-player_1", 'Content-Type \\"text/plain;charset=UTF-8\\"')),
+      expect.stringContaining(
+        said("/v1/predict/activity-player_1", 'Content-Type \\"application/x-www-form-urlencoded\\"'),
+      ),
+      expect.stringContaining(said("/v1/predict/activity-player_1", "a body with no Content-Type")),
+      expect.stringContaining(
+        said("/v2/models/activity-player_1/infer", 'Content-Type \\"text/plain;charset=UTF-8\\"'),
+      ),
+      expect.stringContaining(
+        said("/v2/models/activity-player_1/infer", 'Content-Type \\"application/x-www-form-urlencoded\\"'),
+      ),
+      expect.stringContaining(said("/v2/models/activity-player_1/infer", "a body with no Content-Type")),
+    ]);
+    expect(answered.every((line) => line.includes('-> 415 {"code":"unsupported_media_type"'))).toBe(true);
+    expect(await counts()).toEqual(before);
+    // The same body as JSON, with a charset, is answered: the refusals above are the type's.
+    const json = await page("/v1/predict/activity-player_1", fresh, "application/json; charset=utf-8");
+    expect(json.status).toBe(200);
+  });
+
   test("/metrics is valid Prometheus text; /openapi describes the routes", async () => {
     const metrics = await fetch(`${daemon.url}/metrics`);
     expect(metrics.headers.get("content-type")).toContain("text/plain");
