@@ -247,7 +247,7 @@ describe.skipIf(missing !== undefined)(
         ]);
         expect(labels!.data).toEqual(trees.expected.output_label as number[]);
         expect(closeTo(probabilities!.data, (trees.expected.output_probability as number[][]).flat())).toBe(true);
-        expect((await fetch(`${daemon.url}/v2/models/nope/ready`)).status).toBe(503);
+        expect((await fetch(`${daemon.url}/v2/models/nope/ready`)).status).toBe(404);
         expect((await fetch(`${daemon.url}/health`)).status).toBe(200);
       } finally {
         daemon.proc.kill("SIGTERM");

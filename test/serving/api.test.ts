@@ -344,6 +344,27 @@ describe("HTTP API", () => {
     expect(json.status).toBe(200);
   });
 
+  test("/v2/models/NAME/ready: 200 serving, 404 no such model, 503 a known model not serving", async () => {
+    const ready = async (name: string) => {
+      const response = await fetch(`${daemon.url}/v2/models/${name}/ready`);
+      return [response.status, await response.json()];
+    };
+    expect(await ready("activity-player_1")).toEqual([200, { name: "activity-player_1", ready: true }]);
+    const unknown = await fetch(`${daemon.url}/v2/models/activity-player_99`);
+    expect(await ready("activity-player_99")).toEqual([404, await unknown.json()]);
+    expect(unknown.status).toBe(404);
+    // A version imported without activating it: the model is known, none of its versions serves.
+    const detail = await (await fetch(`${daemon.url}/v1/models/activity-player_1`)).json();
+    const file = readFileSync((detail as { versions: Array<{ path: string }> }).versions[0]!.path);
+    const imported = await fetch(`${daemon.url}/v1/models/spare/versions?file=model.onnx`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+      body: file,
+    });
+    expect(imported.status).toBe(201);
+    expect(await ready("spare")).toEqual([503, { name: "spare", ready: false }]);
+  });
+
   test("/metrics is valid Prometheus text; /openapi describes the routes", async () => {
     const metrics = await fetch(`${daemon.url}/metrics`);
     expect(metrics.headers.get("content-type")).toContain("text/plain");

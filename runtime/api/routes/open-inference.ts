@@ -89,7 +89,11 @@ export const openInferenceRoutes = (view: DaemonView) =>
       async ({ params, set }): Promise<V2ModelReady> => {
         const ready = await view.modelSignature(params.name).then(
           () => true,
-          () => false,
+          () => {
+            // An unknown model is 404, as on the other model routes; a known one that does not serve is not ready.
+            view.model(params.name);
+            return false;
+          },
         );
         if (!ready) set.status = NOT_READY;
         return { name: params.name, ready };
@@ -98,7 +102,11 @@ export const openInferenceRoutes = (view: DaemonView) =>
         params: Params,
         detail: operation("Open Inference Protocol: whether the model's serving version is loaded", "V2ModelReady", {
           access: "token_unless_loopback",
-          errors: { 503: "Not ready: no version serves, or it does not load." },
+          errors: {
+            400: "Not a model name.",
+            404: "No such model.",
+            503: "Not ready: no version serves, or it does not load.",
+          },
         }),
       },
     )
