@@ -11,7 +11,7 @@ import { EdgetrainError } from "../errors.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 import { openState, type StateDatabase } from "../state/database.ts";
 import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "./command.ts";
-import { checkHomeFolder, homeFlag } from "./home-folder.ts";
+import { checkHomeFolder, homeFlag, makeHomeFolder } from "./home-folder.ts";
 
 /** The home and profile a command works on: --home/--profile, then EDGETRAIN_HOME/EDGETRAIN_PROFILE, then defaults. */
 export function homeAndProfile(args: ParsedArgs, io: CommandIo): { home: string; profile: string; homeFlag?: string } {
@@ -78,7 +78,16 @@ function defaultLayout(home: string) {
 
 /** The state database of the home the command works on (runs, decisions). */
 export function openHomeState(args: ParsedArgs, io: CommandIo): StateDatabase {
-  return openState(loadValidHomeProfile(args, io).paths.state);
+  return openHomeStateAt(loadValidHomeProfile(args, io).paths);
+}
+
+/**
+ * The state database of a home, for every command that opens one: a first command makes the home's state folder,
+ * and a home where none can be made (under /proc, on a read-only disk) is said as such (exit 2), not a crash.
+ */
+export function openHomeStateAt(paths: Pick<ResolvedPaths, "home" | "state">): StateDatabase {
+  makeHomeFolder(paths.home, [paths.state]);
+  return openState(paths.state);
 }
 
 /**

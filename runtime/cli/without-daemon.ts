@@ -1,10 +1,9 @@
 import { silentLogger } from "../log/logger.ts";
 import type { Logger } from "../plugin-api.ts";
 import { createServing } from "../serving/serving.ts";
-import { openState } from "../state/database.ts";
 import { ModelStore } from "../store/model-store.ts";
 import type { CommandIo, ParsedArgs } from "./command.ts";
-import { type loadHomeProfile, resolveHomeProfile } from "./home.ts";
+import { type loadHomeProfile, openHomeStateAt, resolveHomeProfile } from "./home.ts";
 
 /** A one-shot command's logger: only what the user must know (a repaired file, CUDA missing) reaches stderr. */
 export function warningsOnStderr(io: CommandIo): Logger {
@@ -22,7 +21,7 @@ export function withStore<T>(
   io: CommandIo,
   read: (store: ModelStore) => T,
 ): T {
-  const state = openState(paths.state);
+  const state = openHomeStateAt(paths);
   try {
     return read(
       new ModelStore(
@@ -48,7 +47,7 @@ export async function withServing<T>(
   act: (serving: Awaited<ReturnType<typeof createServing>>) => Promise<T>,
 ): Promise<T> {
   const resolved = await resolveHomeProfile(args, io);
-  const state = openState(resolved.paths.state);
+  const state = openHomeStateAt(resolved.paths);
   const serving = await createServing({
     profile: resolved.profile,
     paths: resolved.paths,

@@ -47,6 +47,38 @@ describe("a home that cannot be a folder is a usage error (exit 2) naming it, ne
     expect(proc.stderr).not.toContain("internal error");
   }, 30_000);
 
+  test.skipIf(!existsSync("/proc/self"))(
+    "a home where no folder can be made (/proc) is named by every command that reads or changes it",
+    async () => {
+      await using dir = tempDir();
+      const file = dir.write("v.csv", "a,label\n1,0\n");
+      const home = "/proc/edgetrain-home";
+      const commands = [
+        ["runs"],
+        ["decisions"],
+        ["models"],
+        ["model", "m"],
+        ["cache", "stats"],
+        ["cache", "clear"],
+        ["cache", "warm"],
+        ["activate", "m", "1"],
+        ["rollback", "m"],
+        ["models", "add", "m", file],
+        ["train", "x"],
+      ];
+      const results = await Promise.all(commands.map((args) => runCli([...args, "--home", home], { home: dir.path })));
+      results.forEach((result, i) => {
+        expect({ command: commands[i], code: result.code, stderr: result.stderr }).toEqual({
+          command: commands[i],
+          code: 2,
+          stderr: expect.stringContaining(`home ${home} cannot be created: ENOENT`),
+        });
+        expect(result.stderr).not.toContain("internal error");
+      });
+    },
+    60_000,
+  );
+
   test("an empty --home is refused, and nothing is written into the current folder", async () => {
     await using dir = tempDir();
     const cwd = join(dir.path, "cwd");

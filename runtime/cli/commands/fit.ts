@@ -12,11 +12,10 @@ import { LogSink } from "../../log/logger.ts";
 import type { TrainingData } from "../../plugin-api.ts";
 import { loadPlugins } from "../../plugins/host.ts";
 import { checkOptions, type PluginScope } from "../../plugins/instantiate.ts";
-import { openState } from "../../state/database.ts";
 import { RunRecorder } from "../../training/run-recorder.ts";
 import { runStrategy } from "../../training/run-strategy.ts";
 import { type Command, listFlag, type ParsedArgs, stringFlag } from "../command.ts";
-import { homeOptions, loadValidHomeProfile } from "../home.ts";
+import { homeOptions, loadValidHomeProfile, openHomeStateAt } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 import { abortOnStopSignals } from "../stop-signals.ts";
@@ -114,7 +113,7 @@ export const fitCommand: Command = {
     });
     // With a home (after `edgetrain setup`), the run is recorded in its state and keeps its folder under runs/;
     // without one, fit is a one-shot tool that leaves nothing behind but the model.
-    const state = profile && existsSync(paths.home) ? openState(paths.state) : undefined;
+    const state = profile && existsSync(paths.home) ? openHomeStateAt(paths) : undefined;
     const runId = RunRecorder.newId();
     const runDir = state ? join(paths.home, "runs", runId) : mkdtempSync(join(tmpdir(), "edgetrain-fit-"));
     mkdirSync(runDir, { recursive: true });

@@ -7,11 +7,10 @@ import { type ImportRequest, importModel } from "../../deploy/model-import.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
 import { createServing } from "../../serving/serving.ts";
-import { openState } from "../../state/database.ts";
 import { checkModelName } from "../../store/model-name.ts";
 import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "../command.ts";
 import { daemonAddress, daemonError, daemonRuns, homeToken } from "../daemon-client.ts";
-import { loadValidHomeProfile, resolveHomeProfile } from "../home.ts";
+import { loadValidHomeProfile, openHomeStateAt, resolveHomeProfile } from "../home.ts";
 import { holdingHome, stderrLine } from "../home-turn.ts";
 import { writeAnswer } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
@@ -220,7 +219,7 @@ async function onStore(
 ): Promise<ModelImported> {
   const resolved = await resolveHomeProfile(args, io);
   const { profile, paths, registry } = resolved;
-  const state = openState(paths.state);
+  const state = openHomeStateAt(paths);
   const events = { emit() {} };
   const serving = await createServing({ profile, paths, registry, state, logger, events, busy: () => false });
   try {

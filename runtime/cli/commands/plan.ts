@@ -3,9 +3,8 @@ import { learnOffPeak } from "../../offpeak/learn.ts";
 import { describeSource, usageSources } from "../../offpeak/usage-sources.ts";
 import { windowHours } from "../../offpeak/windows.ts";
 import { planJobs } from "../../scheduler/job-plan.ts";
-import { openState } from "../../state/database.ts";
 import type { Command } from "../command.ts";
-import { homeOptions, resolveHomeProfile } from "../home.ts";
+import { homeOptions, openHomeStateAt, resolveHomeProfile } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 
 export const planCommand: Command = {
@@ -21,7 +20,7 @@ export const planCommand: Command = {
     const now = Date.now();
     // `self` history lives in the home's state database.
     const sources = usageSources(profile.usage);
-    const state = sources.some((source) => source.type === "self") ? openState(paths.state) : undefined;
+    const state = sources.some((source) => source.type === "self") ? openHomeStateAt(paths) : undefined;
     const offPeak = await learnOffPeak(profile.usage, paths, now, state?.db).finally(() => state?.close());
     const jobs = planJobs(profile, offPeak, now);
     if (args.values.json) {

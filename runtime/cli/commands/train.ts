@@ -10,11 +10,10 @@ import { systemClock } from "../../plugins/context.ts";
 import { Disposals } from "../../services/disposals.ts";
 import { Services } from "../../services/services.ts";
 import type { StateDatabase } from "../../state/database.ts";
-import { openState } from "../../state/database.ts";
 import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/run-overrides.ts";
 import { type Command, type CommandIo, stringFlag } from "../command.ts";
 import { askDaemon } from "../daemon-client.ts";
-import { homeOptions, resolveHomeProfile } from "../home.ts";
+import { homeOptions, openHomeStateAt, resolveHomeProfile } from "../home.ts";
 import { stderrLine, takeHomeTurn } from "../home-turn.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
@@ -131,7 +130,7 @@ export const trainCommand: Command = {
       console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
       consoleLevel: "warn",
     });
-    const state = openState(paths.state);
+    const state = openHomeStateAt(paths);
     const logger = logs.logger();
     const opened = new Disposals(logger);
     try {
