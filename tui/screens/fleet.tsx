@@ -2,6 +2,7 @@ import { Box, Text } from "ink";
 import type { FleetDevice, FleetRollout } from "../../runtime/api/contract.ts";
 import { ago, ProgressBar } from "../components/gauges.tsx";
 import { useColor } from "../components/theme.tsx";
+import { stateOf } from "../device-state.ts";
 import type { FleetSnapshot } from "../use-fleet.ts";
 
 /** By the hub's number; a version trained or imported on the device has none: `local v6`, its own. */
@@ -86,9 +87,4 @@ export function Fleet({
       ) : null}
     </Box>
   );
-}
-
-/** One heard only in heartbeats or a status, never registered, is in no rollout: shown apart from offline. */
-function stateOf(device: { registered: boolean; online: boolean }): string {
-  return device.registered ? (device.online ? "online" : "offline") : "unregistered";
 }

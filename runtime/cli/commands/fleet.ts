@@ -1,3 +1,4 @@
+import { stateOf } from "../../../tui/device-state.ts";
 import type {
   FleetDevice,
   FleetDeviceDetail,
@@ -204,11 +205,6 @@ function running(model: FleetDevice["models"][number], detail = false): string {
   if (model.version === null) return local === null ? `${model.model} v?` : `${model.model} local v${local}`;
   const own = detail && local !== null && local !== model.version ? ` (local v${local})` : "";
   return `${model.model} v${model.version}${own}`;
-}
-
-/** A device heard from but never registered (no `info`) is shown so: rollouts leave it out. */
-function stateOf(device: { registered: boolean; online: boolean }): string {
-  return device.registered ? (device.online ? "online" : "offline") : "unregistered";
 }
 
 /** `[██████░░░░] 6/10 reported, 1 failed` */
