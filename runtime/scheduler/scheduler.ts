@@ -1,6 +1,6 @@
 import type { Profile } from "../config/schema.ts";
 import type { Asker } from "../conflicts/asker.ts";
-import { ConflictClearance, type ConflictWait } from "../conflicts/clearance.ts";
+import { ConflictClearance } from "../conflicts/clearance.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
 import { cancellation, messageOf } from "../errors.ts";
 import type { EventPayloads, Events, EventType } from "../events/bus.ts";
@@ -10,12 +10,13 @@ import type { OffPeak } from "../offpeak/learn.ts";
 import type { Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import type { StateDatabase } from "../state/database.ts";
-import { listQueuedRuns, removeQueuedRun, saveQueuedRun } from "../state/queued-runs.ts";
+import { listQueuedRuns } from "../state/queued-runs.ts";
 import { interruptRunsLeftOver } from "../state/runs.ts";
 import type { JobRunner } from "../training/job-runner.ts";
 import type { RunOverrides } from "../training/run-overrides.ts";
 import type { RunOutcome } from "../training/run-request.ts";
 import { OffPeakGate } from "./offpeak-gate.ts";
+import { entryId, type QueueEntry, RunQueue } from "./run-queue.ts";
 import { startTriggers } from "./triggers.ts";
 
 export interface SchedulerParts {
@@ -40,40 +41,32 @@ export interface SchedulerParts {
   disk?: Pick<DiskSpace, "hasRoom" | "message" | "noticed">;
 }
 
-interface QueueEntry {
-  job: string;
-  key?: string;
-  reason: string;
-  priority: number;
-  queuedAt: number;
-  /** What a person told the run to ignore: the governor's admission (and off-peak), the predictors. */
-  overrides: RunOverrides;
-  /** `force` for a run that ignores conflicts: the clearance's policy for this entry. */
-  policy?: "force";
-  /** The off-peak deferral already recorded for this entry, so it is recorded once. */
-  offPeakNoted?: boolean;
-  /** Set while the job waits for a live predictor to go, or for a person's answer. */
-  conflict?: ConflictWait;
-}
-
-const entryId = (job: string, key?: string) => `${job}/${key ?? ""}`;
-
 /**
  * Triggers say a job+key needs a run; the queue keeps one entry per job+key; the governor says whether
  * it may start now; max_concurrent_runs and priorities say who goes first. Every decision — fired,
- * deferred and why, skipped and why — is an event in the state database.
+ * deferred and why, skipped and why — is an event in the state database. One scheduler lives as long as
+ * the daemon: a reload hands it the new profile, and its queue and runs in progress carry over.
  */
 export class Scheduler {
-  private readonly queue = new Map<string, QueueEntry>();
+  private readonly queue: RunQueue;
   private readonly running = new Map<string, AbortController>();
   private readonly watchers: Array<() => void> = [];
   private lastDeferral = "";
   private stopped = false;
-  private readonly offPeakGate: OffPeakGate;
+  /** Set while a reload starts the new profile's triggers: if they fail, the profile that ran comes back. */
+  private reloading = false;
+  private parts!: SchedulerParts;
+  private offPeakGate!: OffPeakGate;
+  private clearance!: ConflictClearance;
 
-  private readonly clearance: ConflictClearance;
+  constructor(parts: SchedulerParts) {
+    this.queue = new RunQueue(parts.state);
+    this.follow(parts);
+  }
 
-  constructor(private readonly parts: SchedulerParts) {
+  /** The profile's parts, and the conflict clearance and off-peak gate made from them. */
+  private follow(parts: SchedulerParts): void {
+    this.parts = parts;
     const { profile, paths, clock, asker, logger, procRoot, serving } = parts;
     const record = this.decide.bind(this);
     const home = paths.home;
@@ -98,6 +91,25 @@ export class Scheduler {
     if (recover) await this.parts.runner.resumeDeploys();
     if (recover) this.requeue();
     await startTriggers(this.parts, (job, reason, keys) => void this.fired(job, reason, keys), this.watchers);
+  }
+
+  /**
+   * A reloaded profile: its triggers, limits and priorities from now on. The runs in progress go on and count
+   * against max_concurrent_runs; the queue carries over, less the entries of a job the profile removed.
+   */
+  async reload(parts: SchedulerParts): Promise<void> {
+    if (this.stopped) return;
+    for (const stop of this.watchers.splice(0)) stop();
+    this.follow(parts);
+    this.reloading = true;
+    await this.start(false);
+    this.reloading = false;
+    for (const entry of this.queue.list()) {
+      const settings = this.parts.profile.jobs[entry.job];
+      if (settings) entry.priority = settings.priority;
+      else this.drop(entry, `${entry.reason}; cancelled by a reload: the job is no longer in the profile`);
+    }
+    this.pump();
   }
 
   /** Refuses a run asked for by name that could only be skipped: an unknown job, or a key the job lacks. */
@@ -129,25 +141,13 @@ export class Scheduler {
         });
         continue;
       }
-      if (this.queue.has(id)) {
+      if (this.queue.has(job, key)) {
         this.decide("run.skipped", { job, key, reason: "already queued" });
         continue;
       }
-      this.enqueue({ job, key, reason, priority, queuedAt: this.parts.clock.now(), overrides });
+      this.queue.add({ job, key, reason, priority, queuedAt: this.parts.clock.now(), overrides });
     }
     this.pump();
-  }
-
-  /** Queues the entry, and keeps it in the state until it starts or leaves the queue: a crash does not lose it. */
-  private enqueue(entry: QueueEntry): void {
-    const { job, key, reason: trigger, overrides, queuedAt: queued_at } = entry;
-    this.queue.set(entryId(job, key), { ...entry, policy: overrides.ignoreConflicts ? "force" : undefined });
-    saveQueuedRun(this.parts.state, { job, key: key ?? null, trigger, overrides, queued_at });
-  }
-
-  private dequeue(entry: QueueEntry): void {
-    this.queue.delete(entryId(entry.job, entry.key));
-    removeQueuedRun(this.parts.state, entry.job, entry.key ?? null);
   }
 
   /** Queues again what the state kept, in its order, with its first trigger and time; then the interrupted runs. */
@@ -157,7 +157,7 @@ export class Scheduler {
       const settings = this.parts.profile.jobs[job];
       const entry = { job, key: key ?? undefined, reason, priority: settings?.priority ?? 0, queuedAt, overrides };
       if (settings) this.decide("trigger.fired", { job, reason, keys: [key] });
-      if (settings) this.enqueue(entry);
+      if (settings) this.queue.add(entry);
       else this.drop(entry, `${reason}; the job is no longer in the profile`);
     }
     this.recoverInterrupted();
@@ -168,7 +168,7 @@ export class Scheduler {
   pump(): void {
     if (this.stopped) return;
     const limit = this.parts.profile.governor.max_concurrent_runs;
-    const waiting = [...this.queue.values()].sort((a, b) => b.priority - a.priority || a.queuedAt - b.queuedAt);
+    const waiting = this.queue.waiting();
     // A run on a full disk would only fail: nobody starts, not even a forced run, until space is back.
     if (waiting.length > 0 && this.running.size < limit && this.parts.disk && !this.parts.disk.hasRoom()) {
       this.deferred(waiting[0]!, `${this.parts.disk.message()}; runs start again once space is back`);
@@ -176,6 +176,8 @@ export class Scheduler {
     }
     for (const entry of waiting) {
       if (this.running.size >= limit) return;
+      // The entry of a job this reload removes is dropped only once the reload has taken.
+      if (this.reloading && !this.parts.profile.jobs[entry.job]) continue;
       if (!entry.overrides.ignoreGovernor) {
         const admission = this.parts.governor.admit();
         if (!admission.ok) {
@@ -187,7 +189,7 @@ export class Scheduler {
       this.lastDeferral = "";
       if (!this.offPeakGate.admits(entry)) continue;
       if (!this.clearOfPredictors(entry)) continue;
-      this.dequeue(entry);
+      this.queue.remove(entry);
       this.launch(entry);
     }
   }
@@ -207,12 +209,12 @@ export class Scheduler {
   }
 
   private drop(entry: QueueEntry, reason: string): void {
-    this.dequeue(entry);
+    this.queue.remove(entry);
     this.decide("run.skipped", { job: entry.job, key: entry.key, reason });
   }
 
   queued(): Array<Omit<QueueEntry, "overrides" | "policy">> {
-    return [...this.queue.values()].map(({ overrides: _overrides, policy: _policy, ...entry }) => entry);
+    return this.queue.list().map(({ overrides: _overrides, policy: _policy, ...entry }) => entry);
   }
 
   runningCount(): number {
@@ -227,15 +229,10 @@ export class Scheduler {
     });
   }
 
-  /** Stops triggers and new starts; runs in progress go on (a profile reload). */
-  stopWatching(): void {
-    this.stopped = true;
-    for (const stop of this.watchers.splice(0)) stop();
-  }
-
   /** Stops everything: triggers, and runs in progress are cancelled (edgetrain is stopping). */
   async stop(): Promise<void> {
-    this.stopWatching();
+    this.stopped = true;
+    for (const stop of this.watchers.splice(0)) stop();
     for (const controller of this.running.values()) controller.abort(cancellation("shutdown", "edgetrain is stopping"));
     const deadline = Date.now() + 4000;
     while (this.running.size > 0 && Date.now() < deadline) await Bun.sleep(20);

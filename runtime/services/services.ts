@@ -16,7 +16,7 @@ import { governorLimits } from "../governor/limits.ts";
 import { SelfUsageRecorder } from "../offpeak/self-usage.ts";
 import type { Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
-import { Scheduler } from "../scheduler/scheduler.ts";
+import { Scheduler, type SchedulerParts } from "../scheduler/scheduler.ts";
 import { healActiveVersions } from "../serving/heal-active-versions.ts";
 import type { PredictionListener } from "../serving/prediction.ts";
 import { createServing, type Serving, servingLimits } from "../serving/serving.ts";
@@ -183,7 +183,8 @@ export class Services {
     });
     await healActiveVersions(this.serving.store, this.serving.activator, logger);
     this.stack.add("scheduler and runs", () => this.scheduler?.stop());
-    await this.startScheduler(true);
+    this.scheduler = new Scheduler(this.schedulerParts());
+    await this.scheduler.start(true);
     this.stack.add(
       "history sweeps",
       startHistorySweeps(() => this.retention.sweep(), logger),
@@ -198,15 +199,17 @@ export class Services {
     this.stack.add("memory release", startMemoryRelease({ bus: this.bus, onPrediction, logger, clock: idleClock }));
   }
 
-  /** A new profile: the governor's limits apply now; triggers follow it; runs in progress finish under the old one. */
+  /**
+   * A new profile: the governor's limits apply now; triggers follow it; runs in progress finish under the old
+   * one; what waits in the queue starts under the new one.
+   */
   async reload(next: RunningProfile): Promise<void> {
     this.resolved = next;
     this.loadedAt = Date.now();
     this.governor.setLimits(governorLimits(next.profile.governor));
     this.serving.service.setLimits(servingLimits(next.profile));
-    this.scheduler?.stopWatching();
     this.wireRuns();
-    await this.startScheduler(false);
+    await this.scheduler?.reload(this.schedulerParts());
   }
 
   /** Each predict request, with its outcome and how long it took; returns the unsubscribe. */
@@ -245,11 +248,11 @@ export class Services {
     });
   }
 
-  private async startScheduler(recover: boolean): Promise<void> {
+  private schedulerParts(): SchedulerParts {
     const { profile, paths, registry } = this.resolved;
     const { state, logger, disk } = this.parts;
     const { store, service } = this.serving;
-    this.scheduler = new Scheduler({
+    return {
       profile,
       paths,
       registry,
@@ -274,7 +277,6 @@ export class Services {
                 .filter((m) => trainsModel(job, template, undefined, m));
         for (const model of models) void service.pregenerate(model).catch(() => {});
       },
-    });
-    await this.scheduler.start(recover);
+    };
   }
 }
