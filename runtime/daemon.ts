@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { createApp } from "./api/app.ts";
 import { DaemonBackend } from "./api/daemon-backend.ts";
 import { cannotListen } from "./api/listen-check.ts";
@@ -10,13 +10,13 @@ import { EdgetrainError, messageOf } from "./errors.ts";
 import { EventBus } from "./events/bus.ts";
 import { isDiskFull } from "./files/disk-full.ts";
 import { type DiskSpace, diskFullError } from "./files/disk-space.ts";
-import { HomeWatch, homeLostError } from "./files/home-watch.ts";
+import { homeLostError } from "./files/home-watch.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
 import type { FleetAgent } from "./fleet/agent/agent.ts";
 import type { HeldLock } from "./locks/lockfile.ts";
 import type { LogLine, LogSink } from "./log/logger.ts";
 import type { Logger } from "./plugin-api.ts";
-import { openHome } from "./services/daemon-home.ts";
+import { openHome, watchHome } from "./services/daemon-home.ts";
 import { Disposals } from "./services/disposals.ts";
 import { runningProfile } from "./services/running-profile.ts";
 import { type RunningProfile, Services } from "./services/services.ts";
@@ -85,12 +85,7 @@ export class Daemon {
       state.recordEvent("daemon.stopped", { reason: this.stopReason });
       state.close();
     });
-    const watch = new HomeWatch({
-      home,
-      files: [lock.path, state.file],
-      writable: [home, dirname(state.file)],
-      onLost: (reason) => this.loseHome(reason),
-    });
+    const watch = watchHome(home, { lock, state, disk }, (reason) => this.loseHome(reason));
     this.started.add("home watch", () => watch.dispose());
   }
 

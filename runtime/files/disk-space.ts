@@ -87,6 +87,8 @@ export class DiskSpace implements WritePolicy {
   private timer?: unknown;
   private disposed = false;
   private readonly listeners = new Set<(status: DiskStatus) => void>();
+  /** Asked before a failed write is blamed on space: a home deleted or unwritable fails writes too. */
+  private homeLost: () => boolean = () => false;
 
   private readonly clock: Clock;
 
@@ -111,9 +113,17 @@ export class DiskSpace implements WritePolicy {
     return !this.full;
   }
 
-  /** True when `error` is a write refused for lack of space; the condition is entered then. */
+  /**
+   * `lost` says whether the home is gone now (and, the first time, has that said): its loss wins over a
+   * full disk, whatever a failed write's error says, and that write is dropped, not kept for later.
+   */
+  checkHomeFirst(lost: () => boolean): void {
+    this.homeLost = lost;
+  }
+
+  /** True when `error` is a write refused for lack of space, not a home that is gone; the condition is entered then. */
   noticed(error: unknown): boolean {
-    if (!isDiskFull(error)) return false;
+    if (!isDiskFull(error) || this.homeLost()) return false;
     this.enter(freeSpace(this.options.home)?.bytes, error);
     return true;
   }
@@ -126,6 +136,7 @@ export class DiskSpace implements WritePolicy {
     try {
       write();
     } catch (error) {
+      if (this.homeLost()) return;
       if (!this.noticed(error)) throw error;
       if (this.disposed) this.dropped++;
       else this.keep(what, write);
@@ -138,6 +149,7 @@ export class DiskSpace implements WritePolicy {
       write();
       return true;
     } catch (error) {
+      if (this.homeLost()) return false;
       if (!this.noticed(error)) throw error;
       return this.drop(what);
     }

@@ -30,20 +30,30 @@ export interface HomeWatchOptions {
 export class HomeWatch {
   private readonly identities = new Map<string, Identity>();
   private timer?: ReturnType<typeof setInterval>;
+  /** What was found wrong, once it was: onLost is called once. */
+  private lost?: string;
 
   constructor(private readonly options: HomeWatchOptions) {
     for (const file of options.files) {
       const { dev, ino } = statSync(file);
       this.identities.set(file, { dev, ino });
     }
-    this.timer = setInterval(() => {
-      const reason = this.check();
-      if (reason === undefined) return;
-      this.dispose();
-      options.onLost(reason);
-    }, options.everyMs ?? CHECK_EVERY_MS);
+    this.timer = setInterval(() => this.lostNow(), options.everyMs ?? CHECK_EVERY_MS);
     // Watching must never be what keeps the process alive.
     this.timer.unref();
+  }
+
+  /**
+   * Whether the home is lost, looking now rather than at the next tick: a write that failed may be the first
+   * sign. The first time it is, onLost is called and the watch ends.
+   */
+  lostNow(): boolean {
+    if (this.lost !== undefined) return true;
+    this.lost = this.check();
+    if (this.lost === undefined) return false;
+    this.dispose();
+    this.options.onLost(this.lost);
+    return true;
   }
 
   /** What is wrong with the home, in words, or undefined while it is whole. */

@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Profile } from "../config/schema.ts";
 import { isDiskFull } from "../files/disk-full.ts";
 import { DiskSpace, diskFullError, diskIsFull } from "../files/disk-space.ts";
+import { HomeWatch } from "../files/home-watch.ts";
 import { acquireLock, type HeldLock } from "../locks/lockfile.ts";
 import { removeDeadTrainingLocks } from "../locks/training-locks.ts";
 import { type LogLine, LogSink, logFileOptions } from "../log/logger.ts";
@@ -64,4 +65,19 @@ export function openHome(
     logger.info("removed the training locks of runs that are gone", { locks: deadTrainingLocks });
   if (state.applied.length) logger.info("state database migrated", { file: state.file, versions: state.applied });
   return { lock, logs, logger, disk, state };
+}
+
+/**
+ * Watches the home for its loss (its lock or state database gone or replaced, a folder unwritable); a write that
+ * fails is put down to that loss first, before the disk's space.
+ */
+export function watchHome(
+  home: string,
+  held: Pick<DaemonHome, "lock" | "state" | "disk">,
+  onLost: (reason: string) => void,
+): HomeWatch {
+  const { lock, state, disk } = held;
+  const watch = new HomeWatch({ home, files: [lock.path, state.file], writable: [home, dirname(state.file)], onLost });
+  disk.checkHomeFirst(() => watch.lostNow());
+  return watch;
 }

@@ -2,7 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DiskSpace } from "../../runtime/files/disk-space.ts";
 import { HomeWatch } from "../../runtime/files/home-watch.ts";
+import { acquireLock } from "../../runtime/locks/lockfile.ts";
+import { type LogLine, LogSink } from "../../runtime/log/logger.ts";
+import { watchHome } from "../../runtime/services/daemon-home.ts";
+import { openState } from "../../runtime/state/database.ts";
+import { FakeClock } from "../fake-clock.ts";
 import { tempDir } from "../helpers.ts";
 import { tinyDisk, tinyDiskUnavailable } from "../tiny-disk.ts";
 
@@ -51,5 +57,28 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(`on a file system of its own$
     const remount = spawnSync("mount", ["-o", "remount,ro", disk.path], { encoding: "utf8" });
     expect(remount.stderr).toBe("");
     expect(home.watch.check()).toBe("the folder is no longer writable (EROFS)");
+  });
+
+  test("a write a full disk refuses once the home is gone is the home's loss, said once, not a full disk", async () => {
+    await using disk = tinyDisk(4);
+    const home = join(disk.path, "home");
+    mkdirSync(home);
+    const lines: LogLine[] = [];
+    const logger = new LogSink({ level: "info", onLine: (line) => lines.push(line) }).logger();
+    const space = new DiskSpace({ home, logger, clock: new FakeClock(Date.now()) });
+    const state = openState(join(home, "state"), space);
+    const lock = acquireLock(join(home, "edgetrain.lock"), `home ${home}`);
+    const lost: string[] = [];
+    const watch = watchHome(home, { lock, state, disk: space }, (reason) => lost.push(reason));
+    // Closed before the disk is unmounted, pass or fail: an open database keeps the mount busy.
+    await using _closed = { [Symbol.asyncDispose]: async () => (watch.dispose(), state.db.close(true)) };
+
+    rmSync(home, { recursive: true });
+    // The deleted database's file lives on while it is open: a disk with no room left refuses its next pages.
+    disk.fill();
+    for (let n = 0; n < 200; n++) state.recordEvent("after the home went", { n });
+    expect(lost).toEqual(["the folder is gone"]);
+    expect(space.full).toBe(false);
+    expect(lines.filter((line) => line.level === "error")).toEqual([]);
   });
 });
