@@ -26,6 +26,12 @@ import { ThreadAllowance } from "./thread-allowance.ts";
 declare const self: Worker;
 
 const post = (message: FromThread) => self.postMessage(message);
+// A throw that escapes train() (from a callback: a trainer's output handler) fails the run with its own message and
+// code. Left to the thread's error event, it reaches the daemon as Bun's report, which quotes the source around it.
+self.addEventListener("error", (event) => {
+  post({ type: "failed", error: errorToThread(event.error ?? event.message) });
+  event.preventDefault();
+});
 const abort = new AbortController();
 const pause = new PauseSwitch();
 const threads = new ThreadAllowance();

@@ -39,6 +39,8 @@ test("a home deleted under frequent writes is said to be gone, never a full disk
     expect(said).toHaveLength(1);
     // A trainer's status write failing in the deleted run folder is the home's loss, not the disk's space.
     expect(stderr).not.toContain(`the disk of the home ${home} is full`);
+    // Nor does the failed run's error quote source code that mentions a full disk.
+    expect(stderr).not.toContain("no space left on device");
   } finally {
     proc.kill("SIGKILL");
   }

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { resolveProfile } from "../../runtime/config/validate-profile.ts";
+import { isDiskFull } from "../../runtime/files/disk-full.ts";
 import { silentLogger } from "../../runtime/log/logger.ts";
 import type { Logger } from "../../runtime/plugin-api.ts";
 import { openState } from "../../runtime/state/database.ts";
@@ -25,12 +26,18 @@ export default {
     v.strictObject({
       steps: v.optional(v.number(), 3),
       fail: v.optional(v.string()),
+      escape: v.optional(v.string()),
       load: v.optional(v.boolean(), false),
     }),
   setup: (ctx) => ({
     async train(request) {
       if (ctx.options.load) await request.loadData();
       if (ctx.options.fail) throw new Error(ctx.options.fail);
+      if (ctx.options.escape) {
+        // A callback's throw, out of train()'s reach; "ENOSPC" here is what Bun's report used to quote.
+        setTimeout(() => { throw new Error(ctx.options.escape); }, 0);
+        return await new Promise(() => {});
+      }
       const runs = (ctx.store.get("runs") ?? 0) + 1;
       ctx.store.set("runs", runs);
       const child = schedulingOf(Bun.spawnSync(["cat", "/proc/self/stat"]).stdout.toString());
@@ -272,6 +279,18 @@ test("a strategy's failure comes back with its message, and a data error with it
     expect(outcome).toMatchObject({ status: "failed", error: "job probe has no data section" });
   } finally {
     noData.state.close();
+  }
+}, 30_000);
+
+test("a throw that escapes train() fails the run with its own message, not the source around it", async () => {
+  await using dir = tempDir();
+  const { runner, state } = await setUp(dir, '{ escape: "could not write status.json: ENOENT" }');
+  try {
+    const [outcome] = await runner.run({ job: "probe", trigger: "test" });
+    expect(outcome).toMatchObject({ status: "failed", error: "could not write status.json: ENOENT" });
+    expect(isDiskFull(outcome!.error)).toBe(false);
+  } finally {
+    state.close();
   }
 }, 30_000);
 
