@@ -79,6 +79,53 @@ describe("a home that cannot be a folder is a usage error (exit 2) naming it, ne
     60_000,
   );
 
+  test.skipIf(!existsSync("/proc/self"))(
+    "the hub, its key, the demo and hold name a home where no folder can be made (/proc)",
+    async () => {
+      await using dir = tempDir();
+      const home = "/proc/edgetrain-home";
+      const commands = [
+        ["hub", "--port", "0", "--broker-port", "0", "--home", home],
+        ["hub", "key", "--home", home],
+        ["demo", "--once", "--headless", "--port", "0", "--home", home],
+        ["hold", "--home", home, "nightly", "--", "true"],
+      ];
+      const results = await Promise.all(commands.map((args) => runCli(args, { home: dir.path })));
+      results.forEach((result, i) => {
+        expect({ command: commands[i], code: result.code, stderr: result.stderr }).toEqual({
+          command: commands[i],
+          code: 2,
+          // One line: no stack, and `hub key` does not say it made a key it could not write.
+          stderr: expect.stringMatching(new RegExp(`^edgetrain: home ${home} cannot be created: ENOENT: [^\n]+\n$`)),
+        });
+      });
+    },
+    60_000,
+  );
+
+  test.skipIf(!existsSync("/proc/self"))(
+    "a profile whose logs folder cannot be made: train says so and leaves the home unlocked",
+    async () => {
+      await using dir = tempDir();
+      const home = join(dir.path, "home");
+      const profile = dir.write(
+        "profile.yaml",
+        "extends: base\npaths: { logs: /proc/edgetrain-logs }\n" +
+          "jobs:\n  j:\n    strategy: random-forest\n    data: { source: rows, path: rows }\n" +
+          "    triggers: [{ type: manual }]\n",
+      );
+      const result = await runCli(["train", "j", "--home", home, "--profile", profile], { home: dir.path });
+      expect({ code: result.code, stderr: result.stderr }).toEqual({
+        code: 2,
+        stderr:
+          `edgetrain: home ${home} cannot be created: ENOENT: no such file or directory, ` +
+          `mkdir '/proc/edgetrain-logs'\n`,
+      });
+      expect(readdirSync(home)).not.toContain("edgetrain.lock");
+    },
+    30_000,
+  );
+
   test("an empty --home is refused, and nothing is written into the current folder", async () => {
     await using dir = tempDir();
     const cwd = join(dir.path, "cwd");

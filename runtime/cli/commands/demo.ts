@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { checkCanListen } from "../../api/listen-check.ts";
 import { loadProfile } from "../../config/load-profile.ts";
@@ -10,7 +10,7 @@ import { EdgetrainError, messageOf } from "../../errors.ts";
 import { isDiskFull } from "../../files/disk-full.ts";
 import { diskFullError } from "../../files/disk-space.ts";
 import { type Command, interactiveTerminal, portFlag } from "../command.ts";
-import { checkHomeFolder, homeFlag } from "../home-folder.ts";
+import { checkHomeFolder, homeFlag, makeHomeFolder } from "../home-folder.ts";
 import { writeJson } from "../json-answer.ts";
 import { openTui } from "./run.ts";
 
@@ -62,7 +62,7 @@ export const demoCommand: Command = {
     let logStep: ((line: string) => void) | undefined;
     const say = (line: string) => (quiet && logStep ? logStep(line) : io.stderr.write(`demo: ${line}\n`));
     try {
-      mkdirSync(home, { recursive: true });
+      makeHomeFolder(home, [home]);
       if (!existsSync(profile)) writeFileSync(profile, DEMO_PROFILE);
       if (!existsSync(join(dataDir, `player_${DEMO_DATA.players}`))) {
         say(

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { holdLockfile } from "../../conflicts/predictors.ts";
@@ -7,6 +6,7 @@ import { acquireLock } from "../../locks/lockfile.ts";
 import { liveTrainingLocks } from "../../locks/training-locks.ts";
 import type { Command } from "../command.ts";
 import { homeOptions, loadValidHomeProfile } from "../home.ts";
+import { makeHomeFolder } from "../home-folder.ts";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
@@ -42,8 +42,9 @@ export const holdCommand: Command = {
     const [name, ...command] = args.positionals;
     if (!name || command.length === 0)
       throw new EdgetrainError("usage", "edgetrain hold: expected NAME -- COMMAND [ARGS…]");
-    const locksDir = join(loadValidHomeProfile(args, io).paths.home, "locks");
-    mkdirSync(locksDir, { recursive: true });
+    const { home } = loadValidHomeProfile(args, io).paths;
+    const locksDir = join(home, "locks");
+    makeHomeFolder(home, [locksDir]);
     if (args.values["respect-training"]) {
       let said = 0;
       for (let running = liveTrainingLocks(locksDir); running.length > 0; running = liveTrainingLocks(locksDir)) {

@@ -6,6 +6,7 @@ import { hubKeyFile, loadHubKey } from "../../fleet/hub/hub-key.ts";
 import { parseDuration, parseShare, parseWaves } from "../../fleet/hub/rollout-plan.ts";
 import { LogSink } from "../../log/logger.ts";
 import { type Command, type CommandIo, type ParsedArgs, portFlag, stringFlag } from "../command.ts";
+import { makeHomeFolder } from "../home-folder.ts";
 import { hubClient, hubClientOptions, hubHome } from "../hub-client.ts";
 import { hubProfile } from "../hub-profile.ts";
 import { writeAnswer } from "../json-answer.ts";
@@ -113,6 +114,7 @@ export const hubCommand: Command = {
     const [action, ...rest] = args.positionals;
     if (action === "key") {
       const home = hubHome(args, io);
+      makeHomeFolder(home, [home]);
       // A typo in --home would otherwise print a fresh key that no hub signs with, and every update be refused.
       if (!existsSync(hubKeyFile(home)))
         io.stderr.write(`edgetrain: no hub has run in ${home}: made a new hub key there\n`);
@@ -130,6 +132,8 @@ export const hubCommand: Command = {
 async function runHub(args: ParsedArgs, io: CommandIo): Promise<number> {
   const home = hubHome(args, io);
   const profile = hubProfile(args, io, home);
+  // Its log is the first file the hub writes there.
+  makeHomeFolder(home, [home]);
   const logs = new LogSink({
     level: "info",
     file: join(home, "hub.log"),

@@ -14,6 +14,7 @@ import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/
 import { type Command, type CommandIo, stringFlag } from "../command.ts";
 import { askDaemon } from "../daemon-client.ts";
 import { homeOptions, openHomeStateAt, resolveHomeProfile } from "../home.ts";
+import { makeHomeFolder } from "../home-folder.ts";
 import { stderrLine, takeHomeTurn } from "../home-turn.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
@@ -124,13 +125,24 @@ export const trainCommand: Command = {
       writeAnswer(io, args, answer, `${said}; follow it with edgetrain status\n`);
       return 0;
     }
-    const logs = new LogSink({
-      level: profile.logging.level,
-      ...logFileOptions(profile.logging, paths.logs),
-      console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
-      consoleLevel: "warn",
-    });
-    const state = openHomeStateAt(paths);
+    let logs: LogSink | undefined;
+    let state: StateDatabase;
+    try {
+      // The profile may keep its logs outside the home, where no folder can be made.
+      makeHomeFolder(paths.home, [paths.logs]);
+      logs = new LogSink({
+        level: profile.logging.level,
+        ...logFileOptions(profile.logging, paths.logs),
+        console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+        consoleLevel: "warn",
+      });
+      state = openHomeStateAt(paths);
+    } catch (error) {
+      // A home that cannot be opened is left unlocked, as it was found.
+      logs?.close();
+      turn.lock.release();
+      throw error;
+    }
     const logger = logs.logger();
     const opened = new Disposals(logger);
     try {
