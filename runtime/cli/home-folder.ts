@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { EdgetrainError, messageOf } from "../errors.ts";
+import { EdgetrainError } from "../errors.ts";
+import { homeError } from "../files/make-home-folder.ts";
 import { type ParsedArgs, stringFlag } from "./command.ts";
 
 /**
@@ -30,17 +31,4 @@ export function checkHomeFolder(home: string, from: string): void {
   while (!existsSync(above) && dirname(above) !== above) above = dirname(above);
   if (existsSync(above) && !statSync(above).isDirectory())
     throw homeError(home, `home ${home} (${from}) cannot be created: ${above} is not a folder`);
-}
-
-/** Makes the home, saying why it cannot be made (a path under /proc, a read-only disk) rather than crashing. */
-export function makeHomeFolder(home: string, folders: readonly string[]): void {
-  try {
-    for (const folder of folders) mkdirSync(folder, { recursive: true });
-  } catch (error) {
-    throw homeError(home, `home ${home} cannot be created: ${messageOf(error)}`);
-  }
-}
-
-function homeError(home: string, message: string, hint?: string): EdgetrainError {
-  return new EdgetrainError("usage", message, { hint, details: { home } });
 }

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { EdgetrainError } from "../errors.ts";
+import { makeHomeFolder } from "../files/make-home-folder.ts";
 import { acquireLock, type HeldLock, type LockOwner, readLockOwner } from "../locks/lockfile.ts";
 import { daemonPid } from "./daemon-client.ts";
-import { makeHomeFolder } from "./home-folder.ts";
 
 /** This process holds the home until it releases the lock, or a daemon owns the home and takes the request. */
 export type HomeTurn = { lock: HeldLock } | { daemon: LockOwner };

@@ -8,10 +8,11 @@ import { ProfileSchema } from "../config/schema.ts";
 import { chooseProfile, type ResolvedProfile, resolveProfile } from "../config/validate-profile.ts";
 import { defaultHome } from "../environment.ts";
 import { EdgetrainError } from "../errors.ts";
+import { makeHomeFolder } from "../files/make-home-folder.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 import { openState, type StateDatabase } from "../state/database.ts";
 import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "./command.ts";
-import { checkHomeFolder, homeFlag, makeHomeFolder } from "./home-folder.ts";
+import { checkHomeFolder, homeFlag } from "./home-folder.ts";
 
 /** The home and profile a command works on: --home/--profile, then EDGETRAIN_HOME/EDGETRAIN_PROFILE, then defaults. */
 export function homeAndProfile(args: ParsedArgs, io: CommandIo): { home: string; profile: string; homeFlag?: string } {

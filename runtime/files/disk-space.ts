@@ -1,3 +1,4 @@
+import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Clock, Logger } from "../plugin-api.ts";
@@ -34,10 +35,23 @@ export function diskFullError(home: string, consequence = "nothing was started")
   );
 }
 
-/** Whether the home's disk has less than FULL_BELOW_BYTES free; false where statfs cannot tell. */
+/**
+ * Whether the home's disk has less than FULL_BELOW_BYTES free; false where statfs cannot tell, and where the home (or
+ * the folder it would be made in) cannot be written at all: a read-only disk shows no free space either, and the
+ * folder or file that cannot be made there says why.
+ */
 export function diskIsFull(home: string): boolean {
-  const free = freeSpace(home)?.bytes;
-  return free !== undefined && free < FULL_BELOW_BYTES;
+  const free = freeSpace(home);
+  return free !== undefined && free.bytes < FULL_BELOW_BYTES && writable(free.path);
+}
+
+function writable(folder: string): boolean {
+  try {
+    accessSync(folder, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The condition as `/v1/status` shows it. */

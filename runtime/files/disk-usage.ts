@@ -1,16 +1,26 @@
-import { statfsSync } from "node:fs";
+import { type StatsFs, statfsSync } from "node:fs";
 import { dirname } from "node:path";
 
-/** Free space on the file system of `path`, or of its nearest existing parent (a home not made yet). */
-export function freeSpace(path: string): { path: string; bytes: number } | undefined {
+/**
+ * The file system of `path`, or of its nearest existing parent (a home not made yet). One of no size (/proc, /sys,
+ * some FUSE mounts) has no disk behind it, and its zero free blocks would read as a full disk: it cannot tell, as
+ * where statfs fails.
+ */
+function fileSystemOf(path: string): { path: string; stats: StatsFs } | undefined {
   for (let dir = path; ; dir = dirname(dir)) {
     try {
       const stats = statfsSync(dir);
-      return { path: dir, bytes: stats.bavail * stats.bsize };
+      return stats.blocks > 0 ? { path: dir, stats } : undefined;
     } catch {
       if (dir === dirname(dir)) return undefined;
     }
   }
+}
+
+/** Free space on the file system of `path`, or of its nearest existing parent (a home not made yet). */
+export function freeSpace(path: string): { path: string; bytes: number } | undefined {
+  const found = fileSystemOf(path);
+  return found && { path: found.path, bytes: found.stats.bavail * found.stats.bsize };
 }
 
 /** Space on the file system of `path` (or of its nearest existing parent), as `df` counts it. */
@@ -23,14 +33,10 @@ export interface DiskUsage {
 }
 
 export function diskUsage(path: string): DiskUsage | undefined {
-  for (let dir = path; ; dir = dirname(dir)) {
-    try {
-      const { bavail, bfree, blocks, bsize } = statfsSync(dir);
-      return { freeBytes: bavail * bsize, usedBytes: (blocks - bfree) * bsize, sizeBytes: blocks * bsize };
-    } catch {
-      if (dir === dirname(dir)) return undefined;
-    }
-  }
+  const found = fileSystemOf(path);
+  if (!found) return undefined;
+  const { bavail, bfree, blocks, bsize } = found.stats;
+  return { freeBytes: bavail * bsize, usedBytes: (blocks - bfree) * bsize, sizeBytes: blocks * bsize };
 }
 
 /** A byte count for people: `512 B`, `1.5 MB`. */

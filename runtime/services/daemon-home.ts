@@ -1,9 +1,9 @@
-import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Profile } from "../config/schema.ts";
 import { isDiskFull } from "../files/disk-full.ts";
 import { DiskSpace, diskFullError, diskIsFull } from "../files/disk-space.ts";
 import { HomeWatch } from "../files/home-watch.ts";
+import { makeHomeFolder } from "../files/make-home-folder.ts";
 import { acquireLock, type HeldLock } from "../locks/lockfile.ts";
 import { removeDeadTrainingLocks } from "../locks/training-locks.ts";
 import { type LogLine, LogSink, logFileOptions } from "../log/logger.ts";
@@ -38,8 +38,7 @@ export function openHome(
   let disk: DiskSpace;
   let state: StateDatabase;
   try {
-    for (const dir of [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state])
-      mkdirSync(dir, { recursive: true });
+    makeHomeFolder(paths.home, [paths.home, paths.data, paths.models, paths.cache, paths.logs, paths.state]);
     lock = acquireLock(join(paths.home, "edgetrain.lock"), `home ${paths.home}`);
     logs = new LogSink({
       level: profile.logging.level,

@@ -65,6 +65,8 @@ describe("a home that cannot be a folder is a usage error (exit 2) naming it, ne
         ["rollback", "m"],
         ["models", "add", "m", file],
         ["train", "x"],
+        // Its disk check must not take /proc, which has no size, for a full disk.
+        ["run", "--port", "0", "--headless"],
       ];
       const results = await Promise.all(commands.map((args) => runCli([...args, "--home", home], { home: dir.path })));
       results.forEach((result, i) => {
@@ -104,7 +106,7 @@ describe("a home that cannot be a folder is a usage error (exit 2) naming it, ne
   );
 
   test.skipIf(!existsSync("/proc/self"))(
-    "a profile whose logs folder cannot be made: train says so and leaves the home unlocked",
+    "a profile whose logs folder cannot be made: train and run say so and leave the home unlocked",
     async () => {
       await using dir = tempDir();
       const home = join(dir.path, "home");
@@ -114,14 +116,20 @@ describe("a home that cannot be a folder is a usage error (exit 2) naming it, ne
           "jobs:\n  j:\n    strategy: random-forest\n    data: { source: rows, path: rows }\n" +
           "    triggers: [{ type: manual }]\n",
       );
-      const result = await runCli(["train", "j", "--home", home, "--profile", profile], { home: dir.path });
-      expect({ code: result.code, stderr: result.stderr }).toEqual({
-        code: 2,
-        stderr:
-          `edgetrain: home ${home} cannot be created: ENOENT: no such file or directory, ` +
-          `mkdir '/proc/edgetrain-logs'\n`,
-      });
-      expect(readdirSync(home)).not.toContain("edgetrain.lock");
+      for (const command of [
+        ["train", "j"],
+        ["run", "--port", "0", "--headless"],
+      ]) {
+        const result = await runCli([...command, "--home", home, "--profile", profile], { home: dir.path });
+        expect({ command, code: result.code, stderr: result.stderr }).toEqual({
+          command,
+          code: 2,
+          stderr:
+            `edgetrain: home ${home} cannot be created: ENOENT: no such file or directory, ` +
+            `mkdir '/proc/edgetrain-logs'\n`,
+        });
+        expect(readdirSync(home)).not.toContain("edgetrain.lock");
+      }
     },
     30_000,
   );

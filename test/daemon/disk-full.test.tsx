@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { render } from "ink-testing-library";
@@ -39,6 +40,19 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(
         `edgetrain: the disk of the home ${home} is full (0 B free): nothing was started\n  hint: free space there`,
       );
       expect(listing(disk.path)).toEqual([".filler", join(".filler", "fill")]);
+    });
+
+    test("a full disk mounted read-only is not called full: the home cannot be created there, exit 2", async () => {
+      await using disk = tinyDisk(2);
+      await using dir = tempDir();
+      const home = join(disk.path, "home");
+      disk.fill();
+      expect(spawnSync("mount", ["-o", "remount,ro", disk.path]).status).toBe(0);
+      const result = await runCli(["run", "--home", home, "--port", "0", "--headless"], { home: dir.path });
+      expect({ code: result.code, stderr: result.stderr }).toEqual({
+        code: 2,
+        stderr: `edgetrain: home ${home} cannot be created: EROFS: read-only file system, mkdir '${home}'\n`,
+      });
     });
 
     test("a daemon whose disk fills goes on serving, starts no run and says so everywhere; once space is back runs " +

@@ -9,8 +9,9 @@ import { type DemoClient, runScenario } from "../../demo/scenario.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import { isDiskFull } from "../../files/disk-full.ts";
 import { diskFullError } from "../../files/disk-space.ts";
+import { makeHomeFolder } from "../../files/make-home-folder.ts";
 import { type Command, interactiveTerminal, portFlag } from "../command.ts";
-import { checkHomeFolder, homeFlag, makeHomeFolder } from "../home-folder.ts";
+import { checkHomeFolder, homeFlag } from "../home-folder.ts";
 import { writeJson } from "../json-answer.ts";
 import { openTui } from "./run.ts";
 

@@ -2,11 +2,11 @@ import { constants } from "node:os";
 import { join } from "node:path";
 import { holdLockfile } from "../../conflicts/predictors.ts";
 import { EdgetrainError } from "../../errors.ts";
+import { makeHomeFolder } from "../../files/make-home-folder.ts";
 import { acquireLock } from "../../locks/lockfile.ts";
 import { liveTrainingLocks } from "../../locks/training-locks.ts";
 import type { Command } from "../command.ts";
 import { homeOptions, loadValidHomeProfile } from "../home.ts";
-import { makeHomeFolder } from "../home-folder.ts";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 

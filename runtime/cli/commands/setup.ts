@@ -2,12 +2,12 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinProfiles } from "../../config/builtin-profiles.ts";
 import { EdgetrainError } from "../../errors.ts";
+import { makeHomeFolder } from "../../files/make-home-folder.ts";
 import { detectJetson } from "../../hardware/jetson.ts";
 import { fittingProfile } from "../../hardware/profile-fit.ts";
 import { memoryInfo } from "../../hardware/sensors.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
-import { makeHomeFolder } from "../home-folder.ts";
 import { writeAnswer } from "../json-answer.ts";
 
 export const setupCommand: Command = {

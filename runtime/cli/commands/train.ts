@@ -3,6 +3,7 @@ import type { Profile } from "../../config/schema.ts";
 import { ConflictClearance, describePredictors, UnattendedAsker } from "../../conflicts/clearance.ts";
 import { deploymentText } from "../../deploy/deployment.ts";
 import { cancellation, EdgetrainError, ExitCode } from "../../errors.ts";
+import { makeHomeFolder } from "../../files/make-home-folder.ts";
 import { ResourceSampler } from "../../governor/sampler.ts";
 import { LogSink, logFileOptions } from "../../log/logger.ts";
 import type { Logger, ResolvedPaths } from "../../plugin-api.ts";
@@ -14,7 +15,6 @@ import { ignoredInWords, type RunOverrides, runOverrides } from "../../training/
 import { type Command, type CommandIo, stringFlag } from "../command.ts";
 import { askDaemon } from "../daemon-client.ts";
 import { homeOptions, openHomeStateAt, resolveHomeProfile } from "../home.ts";
-import { makeHomeFolder } from "../home-folder.ts";
 import { stderrLine, takeHomeTurn } from "../home-turn.ts";
 import { writeAnswer, writeJson } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
