@@ -72,6 +72,7 @@ export const HUB_API: ApiDescription = {
     hub: "Health and metrics.",
   },
   answers: { ErrorBody: responses.ErrorBody, ...fleetResponses },
+  jsonBodiesOnly: true,
   securitySchemes: {
     bearer: {
       type: "http",
@@ -124,7 +125,7 @@ type Paths = ReturnType<typeof toOpenAPISchema>["paths"];
 
 /**
  * The paths with each JSON request body offered as `application/json` alone, and its 415: the plugin also offers a
- * schema's body as a form, which the daemon refuses. A body of another type (the model import's file) stays as it is.
+ * schema's body as a form, which the daemon and the hub refuse. A body of another type (a model file) stays as it is.
  */
 function jsonBodiesOnly(paths: Paths): Paths {
   const operations = Object.values(paths).flatMap((item) => Object.values(item ?? {}));

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { HubHealth } from "../../api/fleet-contract.ts";
+import { JsonBodyRule } from "../../api/json-body-rule.ts";
 import { operation } from "../../api/openapi-operation.ts";
 import { apiDocument } from "../../api/openapi-route.ts";
 import { AccessRules, hostAllowed, normalisedPath } from "../../api/request-access.ts";
@@ -22,11 +23,13 @@ const UPLOAD_PATH = /^\/v1\/fleet\/models\/[^/]+$/;
 
 /**
  * The hub's HTTP API: the same request rules as the daemon's (runtime/api/app.ts), from the same modules:
- * loopback Host names only unless it listens beyond loopback, and the token for every change (for every
- * request beyond loopback). Devices authenticate with the device key or their download token instead.
+ * loopback Host names only unless it listens beyond loopback, the token for every change (for every
+ * request beyond loopback), and a JSON body sent as application/json. Devices authenticate with the device key or
+ * their download token instead.
  */
 export function createHubApp(hub: Hub) {
   let access: AccessRules;
+  let jsonBody: JsonBodyRule;
   const host = hub.options.host ?? "127.0.0.1";
   const exposed = !isLoopback(host);
   const app = new Elysia({
@@ -68,6 +71,7 @@ export function createHubApp(hub: Hub) {
           message: `${request.method} ${path}: body of ${length} bytes is over ${limit} bytes`,
         };
       }
+      jsonBody.check(request.method, path, request.headers);
     })
     .onError(({ code, error, set, request }) => {
       const path = new URL(request.url, "http://hub").pathname;
@@ -117,6 +121,7 @@ export function createHubApp(hub: Hub) {
     .use(scoreRoutes(hub))
     .use(transportRoutes(hub));
   access = new AccessRules(app.routes);
+  jsonBody = new JsonBodyRule(app.routes);
   return app;
 }
 
