@@ -31,7 +31,8 @@ const options = ({ v }: PluginLibraries) =>
  * For predictors that read model files themselves (the Nano layout): writes the candidate into `dir`
  * atomically after keeping the replaced file in `previous_dir`, when the job's live predictors allow it
  * (its conflict policy: wait, skip or force). A copy they hold up stays pending and is written once they go
- * quiet; a rollback of the model puts the replaced file back from `previous_dir`.
+ * quiet; a rollback of the model puts the replaced file back from `previous_dir`, and any other activation
+ * of it puts the serving version's file there.
  */
 function copyToDir(context: PluginContext<OptionsOf<typeof options>>): DeployHooks {
   const resolve = (dir: string) => (isAbsolute(dir) ? dir : join(context.paths.home, dir));

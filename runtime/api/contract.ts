@@ -188,7 +188,7 @@ export type EventPayloads = {
   "copy.pending": CopyRef & { reason: string };
   /** Written, at the first attempt or a later one. */
   "copy.written": CopyRef & { attempts: number };
-  /** A pending copy given up: a newer one to the same file, or its version rolled back. */
+  /** A pending copy given up: a newer one to the same file, or another version of its model serving now. */
   "copy.superseded": CopyRef & { reason: string };
   "offpeak.learned": { windows: string[]; points: number; note?: string };
   "offpeak.unknown": JobKey & { reason: string };

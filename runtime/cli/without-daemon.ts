@@ -1,6 +1,10 @@
+import { join } from "node:path";
+import { FileCopies } from "../deploy/file-copies.ts";
+import { EventBus } from "../events/bus.ts";
 import { silentLogger } from "../log/logger.ts";
 import type { Logger } from "../plugin-api.ts";
-import { createServing } from "../serving/serving.ts";
+import { createServing, type Serving } from "../serving/serving.ts";
+import type { StateDatabase } from "../state/database.ts";
 import { ModelStore } from "../store/model-store.ts";
 import type { CommandIo, ParsedArgs } from "./command.ts";
 import { type loadHomeProfile, openHomeStateAt, resolveHomeProfile } from "./home.ts";
@@ -37,29 +41,45 @@ export function withStore<T>(
   }
 }
 
+/** What a command working on the home without a daemon has besides its serving parts. */
+export interface HomeAtHand {
+  resolved: Awaited<ReturnType<typeof resolveHomeProfile>>;
+  state: StateDatabase;
+  logger: Logger;
+  /** The predictors' folders (copy-to-dir), kept on the serving version at each activation and rollback. */
+  copies: FileCopies;
+}
+
 /**
  * Without a daemon: the home's serving parts (store, sessions, cache) on their own, so that activation
- * and rollback make the same checks (sha256, load, health rows) the daemon makes. Closed after `act`.
+ * and rollback make the same checks (sha256, load, health rows) the daemon makes, and put the serving
+ * version's file in the predictors' folders as it does (pending while they predict). Closed after `act`.
  */
 export async function withServing<T>(
   args: ParsedArgs,
   io: CommandIo,
-  act: (serving: Awaited<ReturnType<typeof createServing>>) => Promise<T>,
+  act: (serving: Serving, home: HomeAtHand) => Promise<T>,
 ): Promise<T> {
   const resolved = await resolveHomeProfile(args, io);
-  const state = openHomeStateAt(resolved.paths);
-  const serving = await createServing({
-    profile: resolved.profile,
-    paths: resolved.paths,
-    registry: resolved.registry,
+  const { profile, paths, registry } = resolved;
+  const state = openHomeStateAt(paths);
+  const logger = warningsOnStderr(io);
+  const events = new EventBus();
+  const serving = await createServing({ profile, paths, registry, state, logger, events, busy: () => false });
+  const copies = new FileCopies({
     state,
-    logger: warningsOnStderr(io),
-    events: { emit() {} },
-    busy: () => false,
+    profile: () => profile,
+    home: paths.home,
+    logger,
+    events,
+    procRoot: join(io.environment.hostRoot, "proc"),
+    versions: () => serving.store,
   });
+  const unfollow = copies.follow(events);
   try {
-    return await act(serving);
+    return await act(serving, { resolved, state, logger, copies });
   } finally {
+    unfollow();
     await serving.pool.close();
     state.close();
   }

@@ -46,7 +46,9 @@ export class Deployer {
   constructor(private readonly parts: DeployParts) {
     const { state, profile, paths, logger, events, procRoot, serving } = parts;
     const home = paths.home;
-    const own = () => new FileCopies({ state, profile: () => profile, home, logger, events, procRoot, serving });
+    const versions = () => parts.store;
+    const own = () =>
+      new FileCopies({ state, profile: () => profile, home, logger, events, procRoot, serving, versions });
     this.copies = parts.copies ?? own();
   }
 
@@ -169,10 +171,12 @@ export class Deployer {
     // Scoring loads sessions and runs the held-out rows: in a thread of its own, not the serving one.
     const { profile, paths } = this.parts;
     const scoring = ScoringThread.forProfile(profile, paths.cache);
+    const placing = this.copies.deploying(model);
     try {
       return await this.runSteps(request, model, candidate, previousVersion, deployment, scoring);
     } finally {
       scoring.close();
+      placing.ended(request.signal.aborted);
     }
   }
 

@@ -5,7 +5,7 @@ import type { Profile } from "../config/schema.ts";
 import { ConflictClearance, describePredictors, UnattendedAsker } from "../conflicts/clearance.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
 import { messageOf } from "../errors.ts";
-import type { EventPayloads, Events } from "../events/bus.ts";
+import type { EventBus, EventPayloads, Events } from "../events/bus.ts";
 import { writeAtomically } from "../files/write-atomically.ts";
 import type { Logger, PlacedFile, PredictorClearance } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
@@ -19,7 +19,14 @@ import {
   type NewFileCopy,
   pendingFileCopies,
   recordFileCopy,
+  writtenFileCopy,
 } from "../state/file-copies.ts";
+
+/** The model store as the copies see it: which version serves, and where a version's file is. */
+export interface ServingVersions {
+  activeVersion(model: string): number | undefined;
+  version(model: string, version: number): { path: string } | undefined;
+}
 
 export interface FileCopiesParts {
   state: StateDatabase;
@@ -31,6 +38,8 @@ export interface FileCopiesParts {
   /** /proc, or a recorded tree in tests. */
   procRoot?: string;
   serving?: ServingActivity;
+  /** The store the activations happen in (a function: the daemon opens it after the copies). */
+  versions: () => ServingVersions;
 }
 
 type CopyEvent = "copy.pending" | "copy.written" | "copy.superseded";
@@ -40,10 +49,51 @@ type Noted = Pick<FileCopy, "model" | "version" | "target" | "kind" | "reason"> 
  * Model files placed for predictors that read files themselves (copy-to-dir). A copy its job's live
  * predictors hold up is kept pending in the state database, not dropped: the daemon retries it each time
  * they go quiet, until it is written or a newer copy to the same file supersedes it, so the predictors'
- * folder never stays on an old version. A rollback of the model puts the file a copy replaced back.
+ * folder never stays on an old version. Each activation of the model, rollbacks included, puts the serving
+ * version's file there (a rollback the file its copy replaced) and supersedes what waited for another one.
  */
 export class FileCopies {
+  /** Deploys under way, per model, and whether one of them activated a version. */
+  private readonly deploys = new Map<string, { count: number; activated: boolean }>();
+
   constructor(private readonly parts: FileCopiesParts) {}
+
+  /** Follows the model store's activations and rollbacks, whichever road they came by; returns the unsubscribe. */
+  follow(bus: EventBus): () => void {
+    return bus.subscribe((event) => {
+      const { type, data } = event;
+      if (type === "model.activated") this.safely(data.model, () => this.activated(data.model, data.version));
+      if (type === "model.rolled_back") this.safely(data.model, () => this.rolledBack(data.model, data.from, data.to));
+    });
+  }
+
+  /**
+   * A deploy of the model starts: its steps place its files in their own order, so an activation among them
+   * is followed when it ends (`ended`), unless a stop cut it short (it resumes at the next start, steps and all).
+   */
+  deploying(model: string): { ended(cutShort: boolean): void } {
+    const deploy = this.deploys.get(model) ?? { count: 0, activated: false };
+    deploy.count++;
+    this.deploys.set(model, deploy);
+    return {
+      ended: (cutShort) => {
+        if (--deploy.count > 0) return;
+        this.deploys.delete(model);
+        if (!deploy.activated || cutShort) return;
+        this.safely(model, () => {
+          const active = this.parts.versions().activeVersion(model);
+          if (active !== undefined) this.putServing(model, active, `version ${active} was activated`);
+        });
+      },
+    };
+  }
+
+  /** The model's version `version` serves now: its folders get its file, or keep it, and nothing older waits. */
+  activated(model: string, version: number): void {
+    const deploy = this.deploys.get(model);
+    if (deploy) deploy.activated = true;
+    else this.putServing(model, version, `version ${version} was activated`);
+  }
 
   /** A deploy step's copy, once the job's clearance said whether it may be written now. */
   place(copy: NewFileCopy, clearance: PredictorClearance): PlacedFile {
@@ -76,30 +126,16 @@ export class FileCopies {
   }
 
   /**
-   * The model went back from version `from` to `to`: a copy of `from` still pending is superseded, and one
-   * written has the file it replaced (kept in previous_dir) put back, now or once the predictors go quiet.
+   * The model went back from version `from` to `to`: a file a copy of `from` wrote gets the file it replaced
+   * (kept in previous_dir) back, now or once the predictors go quiet; any other, as at an activation of `to`.
    */
   rolledBack(model: string, from: number, to: number): void {
-    const { db } = this.parts.state;
-    for (const latest of latestFileCopiesOf(db, model)) {
-      if (latest.version !== from || latest.kind !== "copy") continue;
-      if (latest.state === "pending") {
-        const reason = `version ${from} was rolled back`;
-        closeFileCopy(db, latest.id, "superseded", reason);
-        this.note("copy.superseded", { ...latest, reason });
-        continue;
-      }
-      if (!latest.previous || !existsSync(latest.previous)) {
-        const why = latest.previous ? `${latest.previous} is gone` : "no previous_dir kept the file it replaced";
-        const what = `model ${model} rolled back to version ${to}, but ${latest.target} keeps version ${from}`;
-        this.parts.logger.warn(`${what}: ${why}`);
-        continue;
-      }
-      const restore: NewFileCopy = { ...latest, version: to, kind: "restore", source: latest.previous };
-      delete restore.previous;
-      const { clear, predictors } = this.clearance().writableNow({ job: latest.job, key: latest.key });
-      const message = clear ? undefined : `waiting for ${describePredictors(predictors)} to go quiet`;
-      this.place(restore, { clear, message });
+    const reason = `version ${from} was rolled back`;
+    for (const latest of latestFileCopiesOf(this.parts.state.db, model)) {
+      const { kind, version, state, previous } = latest;
+      if (kind === "copy" && version === from && state === "done" && previous && existsSync(previous)) {
+        this.placeNow({ ...latest, version: to, kind: "restore", source: previous });
+      } else this.putFile(latest, to, reason);
     }
   }
 
@@ -116,6 +152,52 @@ export class FileCopies {
       attempts: copy.attempts,
       ...(copy.reason !== undefined ? { reason: copy.reason } : {}),
     }));
+  }
+
+  /** The activation stands whatever happens to its files: a failure here is said, not thrown at it. */
+  private safely(model: string, act: () => void): void {
+    try {
+      act();
+    } catch (error) {
+      const what = `could not put the serving version of model ${model} in its folders`;
+      this.parts.logger.warn(what, { error: messageOf(error) });
+    }
+  }
+
+  private putServing(model: string, version: number, reason: string): void {
+    for (const latest of latestFileCopiesOf(this.parts.state.db, model)) this.putFile(latest, version, reason);
+  }
+
+  /**
+   * `latest` (the newest decision about a file) for another version is superseded if it still waits, and
+   * the file gets `version`'s from the store unless it holds it already. Nothing to do when it is `version`'s.
+   */
+  private putFile(latest: FileCopy, version: number, reason: string): void {
+    if (latest.version === version) return;
+    const { db } = this.parts.state;
+    if (latest.state === "pending") {
+      closeFileCopy(db, latest.id, "superseded", reason);
+      this.note("copy.superseded", { ...latest, reason });
+    }
+    const held = writtenFileCopy(db, latest.target);
+    if (held?.model === latest.model && held.version === version) return;
+    const { model, job, key, target } = latest;
+    const source = this.parts.versions().version(model, version)?.path;
+    if (source === undefined || !existsSync(source)) {
+      const keeps = held ? `keeps version ${held.version}` : "is not written";
+      const gone = source ?? `version ${version}'s folder`;
+      this.parts.logger.warn(`model ${model} version ${version} serves, but ${target} ${keeps}: ${gone} is gone`);
+      return;
+    }
+    const previous = latest.previous ?? held?.previous;
+    this.placeNow({ model, version, job, key, kind: "copy", source, target, ...(previous ? { previous } : {}) });
+  }
+
+  /** A copy or restore the daemon decided on itself: written now if the predictors allow, else pending. */
+  private placeNow(copy: NewFileCopy): void {
+    const { clear, predictors } = this.clearance().writableNow({ job: copy.job, key: copy.key });
+    const message = clear ? undefined : `waiting for ${describePredictors(predictors)} to go quiet`;
+    this.place(copy, { clear, message });
   }
 
   private retryOne(copy: FileCopy): boolean {
@@ -138,10 +220,13 @@ export class FileCopies {
     return true;
   }
 
-  /** Atomically, after keeping the file it replaces: readers see the old file or the new one, never a gap. */
+  /**
+   * Atomically, a copy after keeping the file it replaces: readers see the old file or the new one, never a
+   * gap. A restore keeps nothing: it puts back the kept file, which stays kept.
+   */
   private write(copy: NewFileCopy): void {
     mkdirSync(dirname(copy.target), { recursive: true });
-    if (copy.previous !== undefined && existsSync(copy.target)) {
+    if (copy.kind === "copy" && copy.previous !== undefined && existsSync(copy.target)) {
       mkdirSync(dirname(copy.previous), { recursive: true });
       writeAtomically(copy.previous, readFileSync(copy.target));
     }

@@ -59,7 +59,8 @@ export interface DeployCandidate {
    * Writes the candidate's file at `target` atomically, first keeping the file it replaces at `previous`,
    * once the job's live predictors allow it (its conflict policy, as clearOfPredictors). When they do not,
    * the copy is kept pending in the state database and retried each time they go quiet, until it is written
-   * or a newer copy to the same target supersedes it. A rollback of the model puts the replaced file back.
+   * or a newer copy to the same target supersedes it. Each later activation of the model puts the serving
+   * version's file there; a rollback puts the replaced file back.
    * @example await candidate.placeFile("/srv/models/player_1.onnx", "/srv/previous/player_1.onnx")
    */
   placeFile(target: string, previous?: string): Promise<PlacedFile>;

@@ -110,12 +110,10 @@ export class Services {
     const home = parts.resolved.paths.home;
     const profile = () => this.resolved.profile;
     const { procRoot, servingActivity: serving } = this;
-    this.copies = new FileCopies({ state, profile, home, logger, events: this.bus, procRoot, serving });
-    // A rollback by any road (the API, the TUI, a failed deploy step) puts back the files its copies replaced.
-    const unwatch = this.bus.subscribe((event) => {
-      if (event.type === "model.rolled_back") this.copies.rolledBack(event.data.model, event.data.from, event.data.to);
-    });
-    stack.add("file copies", unwatch);
+    const versions = () => this.serving.store;
+    this.copies = new FileCopies({ state, profile, home, logger, events: this.bus, procRoot, serving, versions });
+    // An activation or rollback by any road (the API, the TUI, a deploy, the fleet) keeps the folders on it.
+    stack.add("file copies", this.copies.follow(this.bus));
   }
 
   /** The model store, sessions and cache live across profile reloads; a new cache type needs a restart. */

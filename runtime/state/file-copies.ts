@@ -11,7 +11,7 @@ export interface FileCopy {
   kind: "copy" | "restore";
   source: string;
   target: string;
-  /** Where the file being replaced is kept first (previous_dir); restores keep none. */
+  /** Where a copy keeps the file it replaces first (previous_dir); a restore puts that file back from there. */
   previous?: string;
   state: "pending" | "done" | "superseded" | "failed";
   reason?: string;
@@ -111,6 +111,14 @@ export function latestFileCopiesOf(db: Database, model: string): FileCopy[] {
     )
     .all(model)
     .map(fromRow);
+}
+
+/** The newest copy written to a target: what its file holds now. */
+export function writtenFileCopy(db: Database, target: string): FileCopy | undefined {
+  const row = db
+    .query<Row, [string]>("SELECT * FROM file_copies WHERE target = ? AND state = 'done' ORDER BY id DESC LIMIT 1")
+    .get(target);
+  return row ? fromRow(row) : undefined;
 }
 
 /** Only the newest written row of a target is needed (a rollback undoes it): older finished rows go. */

@@ -42,9 +42,8 @@ jobs:
   return profile;
 }
 
-test("a held-up copy is pending, in status, and written once predictors go quiet; rollbacks restore", async () => {
-  await using dir = tempDir();
-  const home = dir.path;
+/** A daemon on writeHome's profile, over real models, and what its tests ask it. */
+async function startCopyingDaemon(home: string) {
   // Three distinct real models; the trainer hands over the one named in next-model.
   await trainedModels(join(home, "fixtures"));
   const { proc, url } = await startDaemonProcess(home, ["--home", home, "--headless", "--profile", writeHome(home)]);
@@ -54,11 +53,6 @@ test("a held-up copy is pending, in status, and written once predictors go quiet
     fetch(url + path, { method: "POST", headers, body: JSON.stringify(body) });
   const get = async <T>(path: string) => (await (await fetch(url + path, { headers })).json()) as T;
   const model = "activity";
-  const file = (version: number) => readFileSync(join(home, "models", model, String(version), "model.onnx"));
-  const updated = join(home, "updated/activity.onnx");
-  const previous = join(home, "previous/activity.onnx");
-  const live = join(home, "live.lock");
-  const liveNext = join(home, "live.next");
   /** Queues a run of the named model and waits until it is the model's version `version`. */
   const train = async (version: number, fixture: "good" | "newer" | "weak") => {
     writeFileSync(join(home, "next-model"), fixture);
@@ -68,7 +62,33 @@ test("a held-up copy is pending, in status, and written once predictors go quiet
     await waitUntil(async () => (await has()) ?? false, 30_000);
     await waitUntil(async () => (await get<DaemonStatus>("/v1/status")).running === 0, 30_000);
   };
-  const pending = async () => (await get<DaemonStatus>("/v1/status")).copies;
+  return {
+    proc,
+    post,
+    model,
+    train,
+    file: (version: number) => readFileSync(join(home, "models", model, String(version), "model.onnx")),
+    updated: join(home, "updated/activity.onnx"),
+    previous: join(home, "previous/activity.onnx"),
+    pending: async () => (await get<DaemonStatus>("/v1/status")).copies,
+  };
+}
+
+/** The copy events of the home's decisions, oldest first: `copy.written 2`, `copy.pending 1 restore`. */
+async function copyEventsOf(home: string): Promise<string[]> {
+  const decisions = await runCli(["decisions", "--home", home, "--json"], { home });
+  return (JSON.parse(decisions.stdout) as Array<{ type: string; version?: number; restore?: boolean }>)
+    .filter((d) => d.type.startsWith("copy."))
+    .map((d) => `${d.type} ${d.version}${d.restore ? " restore" : ""}`)
+    .reverse();
+}
+
+test("a held-up copy is pending, in status, and written once predictors go quiet; rollbacks restore", async () => {
+  await using dir = tempDir();
+  const home = dir.path;
+  const { proc, post, model, train, file, updated, previous, pending } = await startCopyingDaemon(home);
+  const live = join(home, "live.lock");
+  const liveNext = join(home, "live.next");
   try {
     // Nothing live: v1, then v2 are written, the file v2 replaced kept in previous/.
     await train(1, "good");
@@ -113,12 +133,7 @@ test("a held-up copy is pending, in status, and written once predictors go quiet
     proc.kill("SIGTERM");
     await proc.exited;
   }
-  const decisions = await runCli(["decisions", "--home", home, "--json"], { home });
-  const copyEvents = (JSON.parse(decisions.stdout) as Array<{ type: string; version?: number; restore?: boolean }>)
-    .filter((d) => d.type.startsWith("copy."))
-    .map((d) => `${d.type} ${d.version}${d.restore ? " restore" : ""}`)
-    .reverse();
-  expect(copyEvents).toEqual([
+  expect(await copyEventsOf(home)).toEqual([
     "copy.written 1",
     "copy.written 2",
     "copy.written 1 restore",
@@ -126,6 +141,69 @@ test("a held-up copy is pending, in status, and written once predictors go quiet
     "copy.written 3",
     "copy.pending 1 restore",
     "copy.written 1 restore",
+  ]);
+}, 120_000);
+
+test("an activation by any road supersedes what waits for the folder and puts the serving version there", async () => {
+  await using dir = tempDir();
+  const home = dir.path;
+  const { proc, post, model, train, file, updated, previous, pending } = await startCopyingDaemon(home);
+  // A real predictor process, named by the lockfile: live while it runs, quiet once stopped.
+  const predictor = Bun.spawn(["sleep", "600"]);
+  const activate = async (version: number) =>
+    expect((await post(`/v1/models/${model}/activate`, { version })).status).toBe(200);
+  try {
+    await train(1, "good");
+    await train(2, "newer");
+    expect(readFileSync(updated)).toEqual(file(2));
+
+    // A rollback while the predictor runs: putting version 1's file back waits for it.
+    writeFileSync(join(home, "live.lock"), String(predictor.pid));
+    expect((await post(`/v1/models/${model}/rollback`)).status).toBe(200);
+    await waitUntil(async () => (await pending()).length === 1);
+    expect((await pending())[0]).toMatchObject({ model, version: 1, restore: true, target: updated });
+
+    // Version 2 serves again: the folder holds it still, so the restore is superseded and nothing waits.
+    await activate(2);
+    expect(await pending()).toEqual([]);
+
+    // Version 1 serves: its file from the store waits for the predictor; the folder keeps version 2 meanwhile.
+    await activate(1);
+    expect(await pending()).toMatchObject([{ model, version: 1, restore: false, target: updated }]);
+    expect(readFileSync(updated)).toEqual(file(2));
+
+    // The predictor stops: version 1 is written, the file it replaced kept for a rollback.
+    predictor.kill();
+    await predictor.exited;
+    await waitUntil(async () => (await pending()).length === 0);
+    expect(readFileSync(updated)).toEqual(file(1));
+    expect(readFileSync(previous)).toEqual(file(2));
+
+    // An import's deploy (gate, then activate: no copy-to-dir of its own) puts the version it activates there too.
+    const imported = join(home, "fixtures/runs/weak/model.onnx");
+    const added = await runCli(["models", "add", model, imported, "--activate", "--home", home], { home });
+    expect(added).toMatchObject({ code: 0 });
+    expect(readFileSync(updated)).toEqual(file(3));
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+    predictor.kill();
+  }
+  // Without a daemon, activate and rollback keep the folder on the serving version as well.
+  expect(await runCli(["activate", model, "2", "--home", home], { home })).toMatchObject({ code: 0 });
+  expect(readFileSync(updated)).toEqual(file(2));
+  expect(await runCli(["rollback", model, "--home", home], { home })).toMatchObject({ code: 0 });
+  expect(readFileSync(updated)).toEqual(file(3));
+  expect(await copyEventsOf(home)).toEqual([
+    "copy.written 1",
+    "copy.written 2",
+    "copy.pending 1 restore",
+    "copy.superseded 1 restore",
+    "copy.pending 1",
+    "copy.written 1",
+    "copy.written 3",
+    "copy.written 2",
+    "copy.written 3 restore",
   ]);
 }, 120_000);
 
@@ -140,7 +218,9 @@ test("a newer copy to a file supersedes a pending one; retries wait for quiet, g
   const bus = new EventBus();
   const seen: string[] = [];
   bus.subscribe((event) => void seen.push(`${event.type} ${"version" in event.data ? event.data.version : ""}`));
-  const copies = new FileCopies({ state, profile: () => profile, home: dir.path, logger: silentLogger, events: bus });
+  const versions = () => ({ activeVersion: () => undefined, version: () => undefined });
+  const parts = { state, profile: () => profile, home: dir.path, logger: silentLogger, events: bus, versions };
+  const copies = new FileCopies(parts);
   const target = dir.write("updated/player_1.onnx", "v1");
   const previous = join(dir.path, "previous/player_1.onnx");
   const source = (version: number) => dir.write(`store/${version}.onnx`, `v${version}`);
@@ -182,6 +262,37 @@ test("a newer copy to a file supersedes a pending one; retries wait for quiet, g
     expect(copies.retry()).toBe(0);
     expect(copies.pending()).toEqual([]);
     expect(readFileSync(target, "utf8")).toBe("v3");
+  } finally {
+    state.close();
+  }
+});
+
+test("without a kept file, a rollback puts the version rolled back to there from the store", async () => {
+  await using dir = tempDir();
+  const profile = testProfile(dir.path, { jobs: { activity: { strategy: "random-forest" } } });
+  const state = openState(join(dir.path, "state"));
+  const logged: string[] = [];
+  const logger = { ...silentLogger, warn: (message: string) => void logged.push(message) };
+  const store = (version: number) => join(dir.path, `store/${version}.onnx`);
+  const versions = () => ({
+    activeVersion: () => undefined,
+    version: (_model: string, version: number) => ({ path: store(version) }),
+  });
+  const parts = { state, profile: () => profile, home: dir.path, logger, events: new EventBus(), versions };
+  const copies = new FileCopies(parts);
+  const target = join(dir.path, "updated/activity.onnx");
+  for (const version of [1, 2]) dir.write(`store/${version}.onnx`, `v${version}`);
+  const copy = { model: "activity", version: 2, job: "activity", kind: "copy" as const, source: store(2), target };
+  try {
+    expect(copies.place(copy, { clear: true })).toMatchObject({ written: true });
+    copies.rolledBack("activity", 2, 1);
+    expect(readFileSync(target, "utf8")).toBe("v1");
+
+    // Its file gone from the store too: the folder keeps what it has, and the log says why.
+    rmSync(store(2));
+    copies.activated("activity", 2);
+    expect(readFileSync(target, "utf8")).toBe("v1");
+    expect(logged).toEqual([`model activity version 2 serves, but ${target} keeps version 1: ${store(2)} is gone`]);
   } finally {
     state.close();
   }

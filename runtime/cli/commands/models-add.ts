@@ -6,15 +6,15 @@ import { type Converted, converterFor, convertModel } from "../../deploy/model-c
 import { type ImportRequest, importModel } from "../../deploy/model-import.ts";
 import { EdgetrainError, messageOf } from "../../errors.ts";
 import type { Logger } from "../../plugin-api.ts";
-import { createServing } from "../../serving/serving.ts";
 import { checkModelName } from "../../store/model-name.ts";
 import { type CommandIo, type OptionSpec, type ParsedArgs, stringFlag } from "../command.ts";
 import { daemonAddress, daemonError, daemonRuns, homeToken } from "../daemon-client.ts";
-import { loadValidHomeProfile, openHomeStateAt, resolveHomeProfile } from "../home.ts";
+import { loadValidHomeProfile, resolveHomeProfile } from "../home.ts";
 import { holdingHome, stderrLine } from "../home-turn.ts";
 import { writeAnswer } from "../json-answer.ts";
 import { progressBar } from "../progress-bar.ts";
 import { abortOnStopSignals } from "../stop-signals.ts";
+import { withServing } from "../without-daemon.ts";
 
 export const modelsAddOptions: Record<string, OptionSpec> = {
   features: {
@@ -211,31 +211,11 @@ async function throughDaemon(args: ParsedArgs, io: CommandIo, request: ImportReq
   return body as ModelImported;
 }
 
-async function onStore(
-  args: ParsedArgs,
-  io: CommandIo,
-  request: ImportRequest,
-  logger: Logger,
-): Promise<ModelImported> {
-  const resolved = await resolveHomeProfile(args, io);
-  const { profile, paths, registry } = resolved;
-  const state = openHomeStateAt(paths);
-  const events = { emit() {} };
-  const serving = await createServing({ profile, paths, registry, state, logger, events, busy: () => false });
-  try {
-    const deployer = new Deployer({
-      profile,
-      paths,
-      registry,
-      state,
-      store: serving.store,
-      activator: serving.activator,
-      logger,
-      events,
-    });
-    return await importModel({ profile, paths, store: serving.store, deployer, logger }, request);
-  } finally {
-    await serving.pool.close();
-    state.close();
-  }
+function onStore(args: ParsedArgs, io: CommandIo, request: ImportRequest, logger: Logger): Promise<ModelImported> {
+  return withServing(args, io, ({ store, activator }, { resolved, state, copies }) => {
+    const { profile, paths, registry } = resolved;
+    const events = { emit() {} };
+    const parts = { profile, paths, registry, state, store, activator, logger, events, copies };
+    return importModel({ profile, paths, store, deployer: new Deployer(parts), logger }, request);
+  });
 }
