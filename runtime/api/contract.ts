@@ -186,6 +186,11 @@ export type EventPayloads = {
   "conflict.stale_lock_removed": { lockfile: string; pid?: number };
   /** Live predictors hold the copy up: it is kept and retried each time they go quiet. */
   "copy.pending": CopyRef & { reason: string };
+  /**
+   * A deploy step waits up to max_wait for the job's live predictors before it writes the file `target`
+   * (copy-to-dir), or files it does not name: the run is over, its model's copy is what waits.
+   */
+  "copy.waiting": { model: string; version: number; target?: string; reason: string };
   /** Written, at the first attempt or a later one. */
   "copy.written": CopyRef & { attempts: number };
   /** A pending copy given up: a newer one to the same file, or another version of its model serving now. */

@@ -60,6 +60,11 @@ export interface ClearanceParts {
   by?: string;
   /** What the predictors are in the way of, for the FORCED warning: `trains` unless said. */
   doing?: string;
+  /**
+   * Says that the job waits for its predictors (policy wait), with why: a run deferred (`run.deferred`)
+   * unless said, since a run waits before it starts; a deploy's copy, written after its run, says its own.
+   */
+  waiting?: (target: Omit<ClearanceTarget, "conflict">, reason: string) => void;
 }
 
 /** How often a blocking clear() looks for a person's answer. */
@@ -211,7 +216,8 @@ export class ConflictClearance {
     const { max_wait, check_interval } = this.parts.profile.conflicts;
     target.conflict = { policy: "wait", since: now, nextCheck: now + durationMs(check_interval) };
     const reason = `waiting up to ${max_wait} for ${describePredictors(predictors)}`;
-    this.record("run.deferred", { job: target.job, key: target.key, reason });
+    if (this.parts.waiting) this.parts.waiting(target, reason);
+    else this.record("run.deferred", { job: target.job, key: target.key, reason });
     return { to: "hold" };
   }
 

@@ -13,8 +13,8 @@ export interface CandidateParts {
   activator: ModelActivator;
   scoring: ScoringThread;
   copies: FileCopies;
-  /** The job's live predictors, under its policy. */
-  clearOfPredictors: () => Promise<PredictorClearance>;
+  /** The job's live predictors, under its policy, before the step writes `target` (or files it does not name). */
+  clearOfPredictors: (target?: string) => Promise<PredictorClearance>;
 }
 
 /** The candidate version as deploy steps see it: its scores, and the hooks that activate, roll back or place it. */
@@ -62,9 +62,9 @@ export function deployCandidate(
       deployment.status = "rejected";
     },
     note: (gate) => store.note(model, version, gate),
-    clearOfPredictors: parts.clearOfPredictors,
+    clearOfPredictors: () => parts.clearOfPredictors(),
     placeFile: async (target, previous) => {
-      const clearance = await parts.clearOfPredictors();
+      const clearance = await parts.clearOfPredictors(target);
       // Cut short by a stop: the deploy itself resumes at the next start, this copy with it.
       if (!clearance.clear && request.signal.aborted) {
         return { written: false, pending: false, message: clearance.message ?? "cancelled" };

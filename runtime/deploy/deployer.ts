@@ -1,11 +1,9 @@
 import { existsSync } from "node:fs";
 import type { Job, Profile } from "../config/schema.ts";
-import { ConflictClearance, describePredictors, UnattendedAsker } from "../conflicts/clearance.ts";
 import type { ServingActivity } from "../conflicts/predictors.ts";
 import { messageOf } from "../errors.ts";
 import type { Events } from "../events/bus.ts";
-import type { DeployHooks, Logger, PredictorClearance, ResolvedPaths } from "../plugin-api.ts";
-import { systemClock } from "../plugins/context.ts";
+import type { DeployHooks, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { instantiate } from "../plugins/instantiate.ts";
 import type { PluginRegistry } from "../plugins/registry.ts";
 import { ScoringThread } from "../scoring/scoring-thread.ts";
@@ -20,6 +18,7 @@ import { isEnvironmental } from "./deploy-failure.ts";
 import type { Deployment, DeployRequest, StoredDeployRequest } from "./deployment.ts";
 import { FileCopies } from "./file-copies.ts";
 import { healthRows, metadataOfRun } from "./run-version-metadata.ts";
+import { clearToWrite } from "./write-clearance.ts";
 
 export interface DeployParts {
   profile: Profile;
@@ -205,13 +204,15 @@ export class Deployer {
     deployment: Deployment,
     scoring: ScoringThread,
   ): Promise<unknown> {
-    const { store, activator } = this.parts;
+    const { store, activator, paths } = this.parts;
+    const { version } = candidate;
     const parts = {
       store,
       activator,
       scoring,
       copies: this.copies,
-      clearOfPredictors: () => this.clearOfPredictors(request),
+      clearOfPredictors: (target?: string) =>
+        clearToWrite({ ...this.parts, home: paths.home }, request, { model, version, target }),
     };
     const hooks = deployCandidate(
       parts,
@@ -263,27 +264,5 @@ export class Deployer {
       store: this.parts.state.pluginStore(`deploy/${name}`),
       job: request.jobInfo,
     });
-  }
-
-  /** The job's live predictors, under its policy; nobody can answer an `ask` here, so on_unattended applies. */
-  private async clearOfPredictors(request: DeployRequest): Promise<PredictorClearance> {
-    const { profile, paths, procRoot, serving, state } = this.parts;
-    const clearance = new ConflictClearance({
-      profile,
-      home: paths.home,
-      clock: systemClock,
-      asker: new UnattendedAsker(),
-      logger: request.logger,
-      procRoot,
-      serving,
-      record: (type, data) => state.recordEvent(type, data),
-      by: "deploy",
-      doing: "writes its model files",
-    });
-    const policy = request.ignoreConflicts ? "force" : undefined;
-    const verdict = await clearance.clear({ job: request.job, key: request.key, policy }, request.signal);
-    if (verdict.to === "drop") return { clear: false, message: verdict.reason };
-    if (!verdict.forced) return { clear: true };
-    return { clear: true, message: `forced past ${describePredictors(verdict.forced)}` };
   }
 }

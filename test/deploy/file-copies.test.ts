@@ -74,11 +74,16 @@ async function startCopyingDaemon(home: string) {
   };
 }
 
-/** The copy events of the home's decisions, oldest first: `copy.written 2`, `copy.pending 1 restore`. */
+/**
+ * The copy events of the home's decisions, oldest first (`copy.written 2`, `copy.pending 1 restore`), with
+ * any run deferred for predictors: no run waits for them here, and a copy's wait is not one (its run is over).
+ */
 async function copyEventsOf(home: string): Promise<string[]> {
   const decisions = await runCli(["decisions", "--home", home, "--json"], { home });
-  return (JSON.parse(decisions.stdout) as Array<{ type: string; version?: number; restore?: boolean }>)
-    .filter((d) => d.type.startsWith("copy."))
+  type Decision = { type: string; version?: number; restore?: boolean; reason?: string };
+  const forPredictors = (d: Decision) => d.type === "run.deferred" && d.reason?.startsWith("waiting up to");
+  return (JSON.parse(decisions.stdout) as Decision[])
+    .filter((d) => d.type.startsWith("copy.") || forPredictors(d))
     .map((d) => `${d.type} ${d.version}${d.restore ? " restore" : ""}`)
     .reverse();
 }
@@ -112,6 +117,11 @@ test("a held-up copy is pending, in status, and written once predictors go quiet
     const shown = await runCli(["status", "--home", home], { home });
     const listed = `pending copies (1), retried when their predictors go quiet:\n  ${model} version 3 → ${updated}`;
     expect(shown.stdout).toContain(listed);
+    // The step's wait for live is the copy's, said as such, not a deferral of the run that made version 3.
+    const log = readFileSync(join(home, "logs/edgetrain.log"), "utf8");
+    expect(log).toContain(
+      `the copy of model ${model} version 3 to ${updated} is waiting up to 1s for live (lockfile pid`,
+    );
 
     // The predictor goes quiet: v3 is written at the next retry, the file it replaced kept.
     rmSync(liveNext);
@@ -137,6 +147,7 @@ test("a held-up copy is pending, in status, and written once predictors go quiet
     "copy.written 1",
     "copy.written 2",
     "copy.written 1 restore",
+    "copy.waiting 3",
     "copy.pending 3",
     "copy.written 3",
     "copy.pending 1 restore",
