@@ -181,6 +181,9 @@ export const FleetRollout = v.object({
   wave_timeout_ms: Count,
   wave: v.pipe(Count, v.description("The current wave, from 1.")),
   wave_started_at: Maybe(UnixMs("When the current wave started")),
+  wave_resumed_at: Maybe(
+    UnixMs("When a person last resumed the rollout during the current wave: its wave timeout counts from then"),
+  ),
   state: v.picklist(["running", "paused", "halted", "aborted", "completed"]),
   reason: Maybe(v.pipe(Text, v.description("Why it halted or was aborted."))),
   created_at: UnixMs("When it was started"),

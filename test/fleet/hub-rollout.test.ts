@@ -192,9 +192,58 @@ describe("hub rollouts", () => {
       await Bun.sleep(200);
       expect(announced()).toHaveLength(1);
       expect((await api(hub, "POST", `/v1/fleet/rollouts/${rollout.id}/resume`)).json.state).toBe("running");
+      now += 60_000;
+      hub.rollouts.tick();
       await waitUntil(() => announced().length === 2);
       const aborted = await api(hub, "POST", `/v1/fleet/rollouts/${rollout.id}/abort`);
       expect(aborted.json).toMatchObject({ state: "aborted", reason: "aborted by a person" });
+    } finally {
+      await Promise.all(devices.map((device) => device.close()));
+    }
+  });
+
+  test("a resumed wave gives its silent devices the full wave timeout again, after a pause or a halt", async () => {
+    await using home = tempDir();
+    let now = Date.now();
+    await using hub = await startHub(home.path, { now: () => now });
+    const devices = await fleetOf(hub.brokerUrl, 4);
+    try {
+      await waitUntil(() => hub.registry.devices({ registered: true }).length === 4);
+      const plan = { waves: [0.25, 0.75, 1], max_failures: 0.25, wave_timeout_ms: 60_000 };
+      const rollout = await publish(hub, onnxFile(home.path), plan);
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json;
+      const control = async (action: string, body?: unknown) =>
+        (await api(hub, "POST", `/v1/fleet/rollouts/${rollout.id}/${action}`, body)).json;
+      const [a, b, c, d] = devices;
+      await waitUntil(() => a!.announcements.length === 1);
+
+      // Paused past the wave's timeout: the silent device gets the whole timeout again from the resume.
+      expect((await control("pause")).state).toBe("paused");
+      now += 61_000;
+      hub.rollouts.tick();
+      expect(await control("resume")).toMatchObject({ state: "running", wave: 1, wave_resumed_at: now });
+      now += 59_000;
+      hub.rollouts.tick();
+      expect(await state()).toMatchObject({ wave: 1, counts: { announced: 1, waiting: 3 } });
+      now += 1_000;
+      hub.rollouts.tick();
+      expect(await state()).toMatchObject({ state: "running", wave: 2, wave_resumed_at: null });
+      await waitUntil(() => b!.announcements.length === 1 && c!.announcements.length === 1);
+
+      // Halted, then resumed past the timeout with a higher limit: the same for c, still silent.
+      await b!.otaReport(b!.announcements[0]!, "failed", "disk full");
+      await waitUntil(async () => (await state()).state === "halted");
+      now += 61_000;
+      hub.rollouts.tick();
+      const resumed = await control("resume", { max_failures: 0.5 });
+      expect(resumed).toMatchObject({ state: "running", wave: 2, wave_resumed_at: now, counts: { waiting: 1 } });
+      now += 59_000;
+      hub.rollouts.tick();
+      expect((await state()).wave).toBe(2);
+      now += 1_000;
+      hub.rollouts.tick();
+      expect((await state()).wave).toBe(3);
+      await waitUntil(() => d!.announcements.length === 1);
     } finally {
       await Promise.all(devices.map((device) => device.close()));
     }

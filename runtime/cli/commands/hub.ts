@@ -33,7 +33,8 @@ export const hubCommand: Command = {
     "--max-failures; past that the rollout halts by itself.\n" +
     "rollback MODEL announces the version before the last one rolled out, to every device of --group at once.\n" +
     "pause ROLLOUT holds its next wave; resume ROLLOUT goes on after a pause or a halt (a halted one only while " +
-    "its failures, late reports counted, stay within its limit, or a higher --max-failures); abort ROLLOUT stops it.",
+    "its failures, late reports counted, stay within its limit, or a higher --max-failures), giving the current " +
+    "wave's silent devices a whole --wave-timeout again; abort ROLLOUT stops it.",
   arguments: [
     {
       name: "action",

@@ -165,4 +165,12 @@ export const registryMigrations: ReadonlyArray<{ version: number; name: string; 
       CREATE INDEX score_summaries_by_model ON score_summaries (model, device, at);
     `,
   },
+  {
+    version: 6,
+    name: "when a person last resumed a rollout's current wave, from when its timeout counts",
+    sql: `
+      -- Null until a resume, and again when the next wave starts.
+      ALTER TABLE rollouts ADD COLUMN wave_resumed_at INTEGER;
+    `,
+  },
 ];

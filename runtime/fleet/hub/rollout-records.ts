@@ -26,6 +26,8 @@ export interface RolloutRow {
   wave_timeout_ms: number;
   wave: number;
   wave_started_at: number | null;
+  /** When a person last resumed it during the current wave: its timeout counts from then, not from its start. */
+  wave_resumed_at: number | null;
   state: RolloutState;
   reason: string | null;
   created_at: number;

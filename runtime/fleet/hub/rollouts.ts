@@ -138,7 +138,8 @@ export class Rollouts extends RolloutRecords {
           "SELECT count(*) AS n FROM rollout_devices WHERE rollout = ? AND wave = ? AND state = 'announced'",
         )
         .get(id, rollout.wave)!.n;
-      const timedOut = this.now() - (rollout.wave_started_at ?? 0) >= rollout.wave_timeout_ms;
+      const since = rollout.wave_resumed_at ?? rollout.wave_started_at ?? 0;
+      const timedOut = this.now() - since >= rollout.wave_timeout_ms;
       if (outstanding > 0 && !timedOut) return;
       if (outstanding > 0) this.logger.warn("wave timed out", { rollout: id, wave: rollout.wave, silent: outstanding });
       if (rollout.wave >= rollout.waves.length) {
@@ -166,6 +167,8 @@ export class Rollouts extends RolloutRecords {
   /**
    * Goes on from a pause or a halt. A halt is lifted only while the failures, late reports counted, are within
    * the limit: `maxFailures` raises it (a person's call); past it the rollout stays halted and nothing changes.
+   * The current wave's silent devices get a whole wave timeout from now: a person resumes to hear from them,
+   * not to have the time spent stopped count them out at once.
    */
   resume(id: string, maxFailures?: number): RolloutRow {
     const rollout = this.get(id);
@@ -182,10 +185,10 @@ export class Rollouts extends RolloutRecords {
       );
       this.db
         .query(
-          `UPDATE rollouts SET max_failures = coalesce(?, max_failures), halts = ?,
+          `UPDATE rollouts SET max_failures = coalesce(?, max_failures), halts = ?, wave_resumed_at = ?,
              reason = CASE WHEN ? THEN NULL ELSE reason END, ended_at = NULL WHERE id = ?`,
         )
-        .run(maxFailures ?? null, JSON.stringify(halts), rollout!.state === "halted", id);
+        .run(maxFailures ?? null, JSON.stringify(halts), this.now(), rollout!.state === "halted", id);
     })();
     this.logger.info("rollout resumed", { rollout: id, from: rollout!.state, max_failures: maxFailures });
     this.advance(id);
@@ -222,7 +225,9 @@ export class Rollouts extends RolloutRecords {
       );
       for (const announcement of announcements)
         update.run(JSON.stringify(announcement), at, rollout.id, announcement.device);
-      this.db.query("UPDATE rollouts SET wave = ?, wave_started_at = ? WHERE id = ?").run(wave, at, rollout.id);
+      this.db
+        .query("UPDATE rollouts SET wave = ?, wave_started_at = ?, wave_resumed_at = NULL WHERE id = ?")
+        .run(wave, at, rollout.id);
     })();
     // Published after the commit: a hub that stops in between announces again on its next start (see republish).
     for (const announcement of announcements) this.announce(announcement);
