@@ -366,4 +366,68 @@ describe("hub rollouts over time", () => {
       await hub.stop();
     }
   });
+
+  test("a restarted hub announces again to a halted wave's silent devices, and no further wave", async () => {
+    await using home = tempDir();
+    let hub = await startHub(home.path);
+    let devices = await fleetOf(hub.brokerUrl, 4);
+    try {
+      await waitUntil(() => hub.registry.devices({ registered: true }).length === 4);
+      const rollout = await publish(hub, onnxFile(home.path), { waves: [0.75, 1], max_failures: 0.25 });
+      const state = async () => (await api(hub, "GET", `/v1/fleet/rollouts/${rollout.id}`)).json;
+      await waitUntil(() => devices.slice(0, 3).every((device) => device.announcements.length === 1));
+      const [first, second, third] = devices.slice(0, 3).map((device) => device.announcements[0]!);
+      await devices[0]!.otaReport(first!, "failed", "download: connection reset");
+      await waitUntil(async () => (await state()).state === "halted");
+
+      // The embedded broker lived in memory: the restarted hub gives the silent devices their announcement again.
+      await Promise.all(devices.map((device) => device.close()));
+      await hub.stop();
+      hub = await startHub(home.path);
+      devices = await fleetOf(hub.brokerUrl, 4);
+      const [a, b, c, d] = devices;
+      await waitUntil(() => b!.announcements.length === 1 && c!.announcements.length === 1);
+      expect(b!.announcements).toEqual([second!]);
+      expect(c!.announcements).toEqual([third!]);
+      expect(await state()).toMatchObject({ state: "halted", wave: 1, counts: { announced: 2, waiting: 1 } });
+
+      // Their late reports, and the failed device's on a retry, make a resume possible.
+      await b!.otaReport(b!.announcements[0]!, "activated");
+      await c!.otaReport(c!.announcements[0]!, "activated");
+      const { rollout: id, model, version } = first!;
+      const retry = { kind: "ota", id: "dev-00-retry", device: "dev-00", at: new Date().toISOString() } as const;
+      await a!.report({ ...retry, rollout: id, model, version, outcome: "activated" });
+      await waitUntil(async () => (await state()).counts.activated === 3);
+      expect(a!.announcements).toEqual([]);
+      expect(d!.announcements).toEqual([]);
+      expect((await api(hub, "POST", `/v1/fleet/rollouts/${rollout.id}/resume`)).json).toMatchObject({ wave: 2 });
+      await waitUntil(() => d!.announcements.length === 1);
+    } finally {
+      await Promise.all(devices.map((device) => device.close()));
+      await hub.stop();
+    }
+  });
+
+  test("a restarted hub announces again no version older than the one a device took since", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const [a, b] = await fleetOf(hub.brokerUrl, 2);
+    try {
+      await waitUntil(() => hub.registry.devices({ registered: true }).length === 2);
+      const file = onnxFile(home.path);
+      const v1 = await publish(hub, file, { waves: [1], max_failures: 0 });
+      await waitUntil(() => a!.announcements.length === 1 && b!.announcements.length === 1);
+      await a!.otaReport(a!.announcements[0]!, "failed", "disk full");
+      await waitUntil(() => hub.rollouts.get(v1.id)?.state === "halted");
+      const v2 = await publish(hub, file, { waves: [1] });
+      await waitUntil(() => a!.announcements.length === 2 && b!.announcements.length === 2);
+      await b!.otaReport(b!.announcements[1]!, "activated");
+      await waitUntil(() => hub.rollouts.get(v2.id)?.counts.activated === 1);
+      // What the hub publishes when a broker lost its retained messages: b's version 1 would take it back.
+      const again = hub.rollouts.republish().map(({ device, rollout }) => ({ device, rollout }));
+      expect(again).toEqual([{ device: "dev-00", rollout: v2.id }]);
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
 });

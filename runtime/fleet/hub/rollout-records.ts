@@ -132,6 +132,24 @@ export class RolloutRecords {
     return rows.filter((announcement) => !seen.has(announcement.model) && seen.add(announcement.model));
   }
 
+  /**
+   * Announcements not yet answered, oldest first, of rollouts that may go on: a halted or paused one starts no
+   * wave, but the devices of its current wave may still report. One a newer announcement to the device for the
+   * same model followed is left out: published again, it would take the model back.
+   */
+  unanswered(): ModelAnnouncement[] {
+    return this.db
+      .query<{ announcement: string }, []>(
+        `SELECT d.announcement FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout
+         WHERE r.state IN ('running','paused','halted') AND d.state = 'announced'
+           AND NOT EXISTS (SELECT 1 FROM rollout_devices n JOIN rollouts nr ON nr.id = n.rollout
+             WHERE n.device = d.device AND nr.model = r.model AND n.announced_at > d.announced_at)
+         ORDER BY d.announced_at`,
+      )
+      .all()
+      .map((row) => JSON.parse(row.announcement) as ModelAnnouncement);
+  }
+
   stateCounts(): Record<string, number> {
     const rows = this.db
       .query<{ state: string; n: number }, []>("SELECT state, count(*) AS n FROM rollouts GROUP BY state")

@@ -254,16 +254,11 @@ export class Rollouts extends RolloutRecords {
     return older;
   }
 
-  /** Every announcement not yet answered, published again oldest first: retained messages a broker lost come back. */
-  republish(): number {
-    const rows = this.db
-      .query<{ announcement: string }, []>(
-        `SELECT announcement FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout
-         WHERE r.state IN ('running','paused') AND d.state = 'announced' ORDER BY d.announced_at`,
-      )
-      .all();
-    for (const row of rows) this.announce(JSON.parse(row.announcement) as ModelAnnouncement);
-    return rows.length;
+  /** Publishes again what `unanswered()` lists: retained messages a broker lost come back. Returns them. */
+  republish(): ModelAnnouncement[] {
+    const announcements = this.unanswered();
+    for (const announcement of announcements) this.announce(announcement);
+    return announcements;
   }
 
   private end(rollout: RolloutRow, state: RolloutState, reason: string | null): void {
