@@ -430,4 +430,33 @@ describe("hub rollouts over time", () => {
       await Promise.all([a!.close(), b!.close()]);
     }
   });
+
+  test("a newer rollout takes its devices from a halted one, which resumed announces nothing to them", async () => {
+    await using home = tempDir();
+    await using hub = await startHub(home.path);
+    const [a, b] = await fleetOf(hub.brokerUrl, 2);
+    try {
+      await waitUntil(() => hub.registry.devices({ registered: true }).length === 2);
+      const file = onnxFile(home.path);
+      const v1 = await publish(hub, file, { waves: [0.5, 1], max_failures: 0 });
+      await waitUntil(() => a!.announcements.length === 1);
+      await a!.otaReport(a!.announcements[0]!, "failed", "download: connection reset");
+      await waitUntil(() => hub.rollouts.get(v1.id)?.state === "halted");
+      const v2 = await publish(hub, file, { waves: [1] });
+      await waitUntil(() => a!.announcements.length === 2 && b!.announcements.length === 1);
+      await b!.otaReport(b!.announcements[0]!, "activated");
+      expect(hub.rollouts.targets(v1.id)).toEqual([
+        expect.objectContaining({ device: "dev-00", state: "failed" }),
+        expect.objectContaining({ device: "dev-01", state: "cancelled", reason: `superseded by rollout ${v2.id}` }),
+      ]);
+      // A late success on v1 lets a person resume it: dev-01, on version 2 now, must not be taken back to 1.
+      const retry = { kind: "ota", id: "dev-00-retry", device: "dev-00", at: new Date().toISOString() } as const;
+      await a!.report({ ...retry, rollout: v1.id, model: "player_1", version: 1, outcome: "activated" });
+      await waitUntil(() => hub.rollouts.get(v1.id)?.counts.activated === 1);
+      expect((await api(hub, "POST", `/v1/fleet/rollouts/${v1.id}/resume`)).json.state).toBe("completed");
+      expect(b!.announcements).toHaveLength(1);
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
 });

@@ -236,12 +236,13 @@ export class Rollouts extends RolloutRecords {
 
   /**
    * A device in a newer rollout of the same model leaves the older ones: its retained announcement is the
-   * newer one now, and an older rollout must neither wait for it nor announce to it later.
+   * newer one now, and an older rollout must neither wait for it nor announce to it later (a halted one too:
+   * a person may resume it).
    */
   private supersede(id: string, model: string): string[] {
     const older = this.db
       .query<{ id: string }, [string, string]>(
-        "SELECT id FROM rollouts WHERE model = ? AND id != ? AND state IN ('running','paused')",
+        "SELECT id FROM rollouts WHERE model = ? AND id != ? AND state IN ('running','paused','halted')",
       )
       .all(model, id)
       .map((row) => row.id);
