@@ -125,13 +125,10 @@ export class DaemonBackend implements DaemonView {
   }
 
   answerConflict(id: string, action: ConflictAnswer, by: string, key?: string): ReturnType<View["answerConflict"]> {
-    const { desk, bus, scheduler } = this.parts.services;
+    const { desk, scheduler } = this.parts.services;
     const answered = desk.answer(id, action, by, key);
-    if (answered) {
-      const whom = key !== undefined ? { key } : {};
-      bus.emit("conflict.answered", { conflict: id, answer: action, by, job: answered.job, ...whom });
-      scheduler?.pump();
-    }
+    // The clearance records the answer (event, state, log) as each waiting key takes it: once, not here too.
+    if (answered) scheduler?.pump();
     return answered;
   }
 

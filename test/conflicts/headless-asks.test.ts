@@ -51,15 +51,23 @@ async function headless(home: string) {
     state.close();
     return rows.map((row) => JSON.parse(row.data) as Record<string, unknown>);
   };
-  /** Follows /v1/events as a client would, reading the stream so that it keeps flowing. */
+  /** Follows /v1/events as a client would, reading the stream so that it keeps flowing; `seen` names each event. */
   const follow = async (types: string) => {
     const stop = new AbortController();
     const response = await fetch(`${url}/v1/events?types=${types}`, { signal: stop.signal });
-    const reader = response.body!.getReader();
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const seen: string[] = [];
+    let partial = "";
     void (async () => {
-      while (!(await reader.read().catch(() => ({ done: true }))).done);
+      for (;;) {
+        const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+        if (done) return;
+        const lines = (partial + value).split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) if (line.startsWith("event: ")) seen.push(line.slice("event: ".length));
+      }
     })();
-    return () => stop.abort();
+    return Object.assign(() => stop.abort(), { seen });
   };
   const runs = async () => ((await (await fetch(`${url}/v1/runs`)).json()) as RunList).runs;
   const status = async () => (await (await fetch(`${url}/v1/status`)).json()) as DaemonStatus;
@@ -97,6 +105,9 @@ test("a headless daemon asks while a client follows conflict events, and uses on
     expect((await daemon.post(`/v1/conflicts/${conflicts[0]!.id}`, { action: "force" })).status).toBe(200);
     await waitUntil(async () => (await daemon.runs()).some((run) => run.status === "succeeded"), 30_000);
     expect(daemon.events("conflict.forced")).toHaveLength(1);
+    // The answer reaches a client once: conflict.forced follows it on the stream.
+    await waitUntil(() => leave.seen.includes("conflict.forced"));
+    expect(leave.seen.filter((type) => type === "conflict.answered")).toHaveLength(1);
 
     // Gone again: the daemon no longer asks.
     leave();
