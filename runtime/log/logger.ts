@@ -176,7 +176,9 @@ export function fieldText(value: unknown): string {
 }
 
 function humanLine(time: Date, level: Level, message: string, fields: Record<string, unknown>, color: boolean): string {
+  // A field left undefined (the key of a job without keys) is absent, as in the JSON-lines file.
   const extras = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key}=${fieldText(value)}`)
     .join(" ");
   const tag = level.toUpperCase().padEnd(5);

@@ -35,6 +35,13 @@ describe("log lines", () => {
     });
   });
 
+  test("a field left undefined is absent on the console, as in the file", () => {
+    const { sink, printed } = sinkWithConsole();
+    sink.logger().info("run skipped", { job: "cmd", key: undefined, reason: "already queued" });
+    sink.close();
+    expect(printed()).toContain("run skipped  job=cmd reason=already queued\n");
+  });
+
   test("secrets are redacted in the file and on the console", () => {
     const { sink, file, printed } = sinkWithConsole();
     sink.logger().warn("token rejected", { token: "s3cret-value", api_password: "hunter2", path: "/v1/jobs" });
