@@ -16,8 +16,8 @@ export const ExitCode = {
   /** A plugin failed to load or its options are wrong. */
   plugin: 4,
   /**
-   * Refused on purpose: home locked, unsafe bind, a run deferred or paused too long by the governor, the disk of the
-   * home full.
+   * Refused on purpose: home locked, unsafe bind, a run deferred or paused too long by the governor, a run already
+   * in progress, the disk of the home full.
    */
   refused: 5,
   /** The home went away under the running daemon (sysexits' EX_IOERR): restart it on a fresh one. */
@@ -76,6 +76,8 @@ const codes = {
     means: "the governor paused the run longer than governor.max_pause; it runs again later",
   },
   deferred: { exit: ExitCode.refused, status: 503, means: "the governor deferred the run" },
+  // Runs of a job and key never overlap: a request only for runs in progress queues nothing.
+  already_running: { exit: ExitCode.refused, status: 409, means: "a run of the job and key is already in progress" },
   conflict: { exit: ExitCode.problems, status: 409, means: "it conflicts with the current state" },
   refused: { exit: ExitCode.refused, means: "refused on purpose" },
   disk_full: { exit: ExitCode.refused, status: 507, means: "the disk of the home is full" },

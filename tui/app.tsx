@@ -162,7 +162,11 @@ function Dashboard({ connection, refreshMs }: AppProps) {
       if (step) setJobIndex((i) => Math.max(0, Math.min(shown.jobs.length - 1, i + step)));
       const job = shown.jobs[jobIndex];
       if (input === "n" && job)
-        void act(answer(api.v1.jobs({ name: job.name }).run.post({})), `job ${job.name} queued`);
+        void answer(api.v1.jobs({ name: job.name }).run.post({})).then(
+          (taken) =>
+            setMessage(taken.queued ? `job ${job.name} queued` : (taken.reason ?? `job ${job.name} not queued`)),
+          (error: Error) => setMessage(error.message),
+        );
     } else if (screen === "Logs") {
       if (input === "l") setLogLevel((level) => LOG_LEVELS[(LOG_LEVELS.indexOf(level) + 1) % LOG_LEVELS.length]!);
       if (input === "j") {

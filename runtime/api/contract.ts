@@ -45,7 +45,7 @@ export type JobList = InferOutput<typeof schema.JobList>;
 export type JobSummary = InferOutput<typeof schema.JobSummary>;
 /** The learned off-peak windows in words, or why there are none. */
 export type OffPeak = InferOutput<typeof schema.OffPeak>;
-/** `POST /v1/jobs/:name/run` (202). */
+/** `POST /v1/jobs/:name/run`: 202 when it queued (or upgraded) a run, 200 when there was nothing to add. */
 export type RunQueued = InferOutput<typeof schema.RunQueued>;
 
 /** `GET /v1/runs`, newest first. */

@@ -14,7 +14,7 @@ import type { Logger } from "../plugin-api.ts";
 import type { RunningProfile, Services } from "../services/services.ts";
 import { warmCache } from "../serving/cache-warm.ts";
 import type { StateDatabase } from "../state/database.ts";
-import { getRun, listRuns } from "../state/runs.ts";
+import { getRun, listRuns, runsInProgress } from "../state/runs.ts";
 import { ignoredInWords, type RunOverrides } from "../training/run-overrides.ts";
 import { backendMetrics } from "./backend-metrics.ts";
 import type { CacheWarmed } from "./contract.ts";
@@ -22,6 +22,7 @@ import { daemonStatus, resourceHistory } from "./daemon-status.ts";
 import type { DaemonStatus, DaemonView } from "./daemon-view.ts";
 import { jobSummaries, offPeakSummary } from "./job-summaries.ts";
 import { readiness } from "./readiness.ts";
+import { runRequestAnswer } from "./run-request-answer.ts";
 import { isLoopback } from "./token.ts";
 
 export interface BackendParts {
@@ -132,12 +133,13 @@ export class DaemonBackend implements DaemonView {
     return answered;
   }
 
-  async requestRun(job: string, key: string | undefined, overrides: RunOverrides): Promise<void> {
+  async requestRun(job: string, key: string | undefined, overrides: RunOverrides): ReturnType<View["requestRun"]> {
     const scheduler = this.parts.services.scheduler!;
     await scheduler.checkRequest(job, key);
     const ignoring = ignoredInWords(overrides);
     const reason = ignoring ? `manual: API, ${ignoring}` : "manual: API";
-    await scheduler.fired(job, reason, key !== undefined ? [key] : undefined, overrides);
+    const taken = await scheduler.fired(job, reason, key !== undefined ? [key] : undefined, overrides);
+    return runRequestAnswer({ job, key, overrides }, taken, runsInProgress(this.parts.state.db));
   }
 
   models(): ReturnType<View["models"]> {

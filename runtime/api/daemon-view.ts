@@ -23,6 +23,7 @@ import type {
   Readiness,
   ResourceHistory,
   RunDetail,
+  RunQueued,
   RunSummary,
 } from "./contract.ts";
 
@@ -52,8 +53,11 @@ export interface DaemonView {
   conflicts(): Conflict[];
   /** Answers an open conflict for all its keys, or `key` alone; undefined when there is no such open question. */
   answerConflict(id: string, action: ConflictAnswer, by: string, key?: string): Conflict | undefined;
-  /** Queues a run of the job (all keys, or one); resolves once queued. Throws not_found for an unknown job or key. */
-  requestRun(job: string, key: string | undefined, overrides: RunOverrides): Promise<void>;
+  /**
+   * Queues a run of the job (all keys, or one), or gives an entry already queued what the request ignores; says what
+   * became of each key. Throws not_found for an unknown job or key, already_running when every key is running.
+   */
+  requestRun(job: string, key: string | undefined, overrides: RunOverrides): Promise<RunQueued>;
   models(): ModelSummary[];
   /** Throws not_found for an unknown model. */
   model(name: string): ModelDetail;

@@ -51,13 +51,17 @@ const ERROR = { $ref: "#/components/schemas/ErrorBody" };
 export function operation(
   summary: string,
   answer: AnswerSchema | FleetAnswerSchema | { media: string; description: string },
-  options: { access?: Access; status?: number; errors?: Record<number, string> } = {},
+  options: { access?: Access; status?: number; alike?: Record<number, string>; errors?: Record<number, string> } = {},
 ): Operation {
   const access = ACCESS[options.access ?? "token"];
   const success: Responses[string] =
     typeof answer === "string"
       ? { description: answer, content: { "application/json": { schema: { $ref: `#/components/schemas/${answer}` } } } }
       : { description: answer.description, content: { [answer.media]: { schema: { type: "string" } } } };
+  // Other successes with the same answer, such as 200 beside a 202.
+  const alike: Responses = Object.fromEntries(
+    Object.entries(options.alike ?? {}).map(([status, description]) => [status, { ...success, description }]),
+  );
   const errors: Responses = Object.fromEntries(
     Object.entries(options.errors ?? {}).map(([status, description]) => [
       status,
@@ -77,6 +81,7 @@ export function operation(
     ...(access.security ? { security: access.security } : {}),
     responses: {
       [options.status ?? 200]: success,
+      ...alike,
       ...errors,
       default: {
         description:

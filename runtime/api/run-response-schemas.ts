@@ -64,11 +64,29 @@ export const JobSummary = v.object({
   why: Text,
 });
 export const JobList = v.object({ jobs: v.array(JobSummary), offpeak: OffPeak });
+const KeyRequested = v.object({
+  key: v.nullable(Text),
+  result: v.pipe(
+    v.picklist(["queued", "upgraded", "already_queued", "running"]),
+    v.description(
+      "queued anew; upgraded: already queued, it now ignores what was asked; already_queued: nothing to add; " +
+        "running: a run of the job and key is in progress, and runs never overlap.",
+    ),
+  ),
+  run: v.optional(v.pipe(Text, v.description("The run in progress, for running."))),
+});
 export const RunQueued = v.object({
-  queued: v.literal(true),
+  queued: v.pipe(
+    v.boolean(),
+    v.description("A run was queued, or one already queued now ignores what was asked (202); false: neither (200)."),
+  ),
   job: Text,
   key: v.nullable(Text),
   force: v.pipe(v.boolean(), v.description("Both the governor and conflicts ignored.")),
   ignore_governor: v.boolean(),
   ignore_conflicts: v.boolean(),
+  keys: v.pipe(v.array(KeyRequested), v.description("What became of each key the request covers.")),
+  reason: v.optional(
+    v.pipe(Text, v.description("Why keys were not queued anew: already queued (and what now changed), running.")),
+  ),
 });

@@ -67,6 +67,8 @@ export interface Asker {
    * passed; undefined while the question is open.
    */
   outcome(id: string, now: number, key?: string): Answered | undefined;
+  /** `key` waits on the question no more (a person forced its job past the predictors); a question left empty goes. */
+  withdraw?(id: string, key?: string): void;
 }
 
 /** The names of the predictors a question is about, each once, in a stable order: what questions are grouped by. */

@@ -174,6 +174,13 @@ export class ConflictClearance {
     return { to: "hold" };
   }
 
+  /** The target waits no more for predictors to go, nor for an answer: its next check starts afresh. */
+  release(target: ClearanceTarget): void {
+    const question = target.conflict?.question;
+    if (question !== undefined) this.parts.asker.withdraw?.(question, target.key);
+    target.conflict = undefined;
+  }
+
   /** Looks until the job may start or must give up; `signal` ends the wait (the run was cancelled). */
   async clear(target: Omit<ClearanceTarget, "conflict">, signal?: AbortSignal): Promise<ClearanceVerdict> {
     const entry: ClearanceTarget = { ...target };

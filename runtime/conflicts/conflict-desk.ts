@@ -104,6 +104,12 @@ export class ConflictDesk implements Asker {
     return answered;
   }
 
+  withdraw(id: string, key?: string): void {
+    const question = this.open.get(id);
+    question?.keys.delete(key ?? "");
+    if (question?.keys.size === 0) this.open.delete(id);
+  }
+
   /** Whether a key still waits for an answer: the answer to all is not given, and some key has none of its own. */
   private waiting(question: Question): boolean {
     return question.conflict.answer === undefined && [...question.keys.values()].some((answered) => !answered);

@@ -34,6 +34,10 @@ export class RunQueue {
     return this.entries.has(entryId(job, key));
   }
 
+  get(job: string, key?: string): QueueEntry | undefined {
+    return this.entries.get(entryId(job, key));
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -17,6 +17,7 @@ import type { RunOverrides } from "../training/run-overrides.ts";
 import type { RunOutcome } from "../training/run-request.ts";
 import { OffPeakGate } from "./offpeak-gate.ts";
 import { entryId, type QueueEntry, RunQueue } from "./run-queue.ts";
+import { joinWaiting, type KeyRequested, type Keys } from "./run-request.ts";
 import { startTriggers } from "./triggers.ts";
 
 export interface SchedulerParts {
@@ -119,35 +120,36 @@ export class Scheduler {
     else await this.parts.runner.requireKey(job, key);
   }
 
-  /** A trigger fired (or a person asked): queue one entry per key that needs a run. */
-  async fired(job: string, reason: string, keys?: Array<string | undefined>, overrides: RunOverrides = {}) {
-    if (this.stopped) return;
+  /** A trigger fired (or a person asked): queue one entry per key that needs a run; says what became of each. */
+  async fired(job: string, reason: string, keys?: Keys, overrides: RunOverrides = {}): Promise<KeyRequested[]> {
+    if (this.stopped) return [];
     this.decide("trigger.fired", { job, reason, keys: keys?.map((key) => key ?? null) ?? "all" });
-    let targets: Array<string | undefined>;
+    let targets: Keys;
     try {
       targets = keys ?? (await this.parts.runner.keysOf(job));
     } catch (error) {
       this.decide("run.skipped", { job, reason: `cannot list the job's keys: ${messageOf(error)}` });
-      return;
+      return [];
     }
     const priority = this.parts.profile.jobs[job]?.priority ?? 0;
-    for (const key of targets) {
-      const id = entryId(job, key);
-      if (this.running.has(id)) {
-        this.decide("run.skipped", {
-          job,
-          key,
-          reason: "a run of this job and key is in progress; runs never overlap",
-        });
-        continue;
-      }
-      if (this.queue.has(job, key)) {
-        this.decide("run.skipped", { job, key, reason: "already queued" });
-        continue;
-      }
-      this.queue.add({ job, key, reason, priority, queuedAt: this.parts.clock.now(), overrides });
-    }
+    const queuedAt = this.parts.clock.now();
+    const taken = targets.map((key) => this.take({ job, key, reason, priority, queuedAt, overrides }));
     this.pump();
+    return taken;
+  }
+
+  /** One key of a request: a run in progress, an entry already waiting (given what the request adds), or a new one. */
+  private take(entry: QueueEntry): KeyRequested {
+    const { job, key } = entry;
+    if (this.running.has(entryId(job, key))) {
+      this.decide("run.skipped", { job, key, reason: "a run of this job and key is in progress; runs never overlap" });
+      return { key, result: "running" };
+    }
+    const waiting = this.queue.get(job, key);
+    const release = (target: QueueEntry) => this.clearance.release(target);
+    if (waiting) return joinWaiting(waiting, entry, { ...this.parts, release, record: this.decide.bind(this) });
+    this.queue.add(entry);
+    return { key, result: "queued" };
   }
 
   /** Queues again what the state kept, in its order, with its first trigger and time; then the interrupted runs. */

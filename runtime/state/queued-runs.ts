@@ -48,3 +48,14 @@ export function listQueuedRuns(state: StateDatabase): QueuedRun[] {
       overrides: { ignoreGovernor: ignore_governor === 1, ignoreConflicts: ignore_conflicts === 1 },
     }));
 }
+
+/** A queued entry a later request changed: what it ignores now, and that request as its trigger; its place stays. */
+export function updateQueuedRun(state: StateDatabase, run: Omit<QueuedRun, "queued_at">): void {
+  const { ignoreGovernor, ignoreConflicts } = run.overrides;
+  const flags = [ignoreGovernor ? 1 : 0, ignoreConflicts ? 1 : 0] as const;
+  state.writes.retry("a queued run", () =>
+    state.db
+      .query("UPDATE queued_runs SET trigger = ?, ignore_governor = ?, ignore_conflicts = ? WHERE job = ? AND key IS ?")
+      .run(run.trigger, ...flags, run.job, run.key),
+  );
+}

@@ -1,5 +1,6 @@
 import type { Conflict, DaemonStatus, ModelVersion, RunDetail } from "../../runtime/api/contract.ts";
 import type { DaemonView } from "../../runtime/api/daemon-view.ts";
+import { runRequestAnswer } from "../../runtime/api/run-request-answer.ts";
 import { EdgetrainError } from "../../runtime/errors.ts";
 import type { BusEvent, EventPayloads, EventType } from "../../runtime/events/bus.ts";
 import { EventJournal } from "../../runtime/events/event-journal.ts";
@@ -162,6 +163,8 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
         throw new EdgetrainError("not_found", `no job "${job}" in the profile (did you mean "activity"?)`, {
           details: { job },
         });
+      // Each key is queued anew, as the daemon's scheduler does for a job with nothing waiting.
+      return runRequestAnswer({ job, key, overrides }, [{ key: key ?? "player_1", result: "queued" }], []);
     },
     models: () => [
       {

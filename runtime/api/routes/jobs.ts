@@ -21,13 +21,9 @@ export const jobRoutes = (view: DaemonView) =>
       async ({ params, body, set }) => {
         const { force: both, ignore_governor: ignoreGovernor, ignore_conflicts: ignoreConflicts } = body ?? {};
         const overrides = runOverrides({ force: both, ignoreGovernor, ignoreConflicts });
-        await view.requestRun(params.name, body?.key, overrides);
-        set.status = 202;
-        const ignore_governor = Boolean(overrides.ignoreGovernor);
-        const ignore_conflicts = Boolean(overrides.ignoreConflicts);
-        const force = ignore_governor && ignore_conflicts;
-        const key = body?.key ?? null;
-        return { queued: true, job: params.name, key, force, ignore_governor, ignore_conflicts } satisfies RunQueued;
+        const answer: RunQueued = await view.requestRun(params.name, body?.key, overrides);
+        set.status = answer.queued ? 202 : 200;
+        return answer;
       },
       {
         query: NoQuery,
@@ -43,9 +39,11 @@ export const jobRoutes = (view: DaemonView) =>
         ),
         detail: operation("Queue a run of the job, of all its keys or one", "RunQueued", {
           status: 202,
+          alike: { 200: "Nothing queued: each key already queued as asked, or running (queued: false, reason)." },
           errors: {
             400: "A malformed body, or a parameter or field it does not take.",
             404: "No such job, or the job has no such key.",
+            409: "already_running: every key the request covers has a run in progress; runs never overlap.",
           },
         }),
       },

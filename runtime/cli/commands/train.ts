@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { RunQueued } from "../../api/contract.ts";
 import type { Profile } from "../../config/schema.ts";
 import { ConflictClearance, describePredictors, UnattendedAsker } from "../../conflicts/clearance.ts";
 import { deploymentText } from "../../deploy/deployment.ts";
@@ -66,6 +67,18 @@ function flagsOf(overrides: RunOverrides): string {
   return `${governor}${overrides.ignoreConflicts ? " --ignore-conflicts" : ""}`;
 }
 
+/** What the daemon made of the request, in a line: queued, already queued (and now ignoring…), running. */
+function takenInWords(job: string, key: string | undefined, taken: RunQueued, pid: number): string {
+  const anew = taken.keys.filter((k) => k.result === "queued");
+  if (anew.length === 0) return `${taken.reason} (daemon pid ${pid})`;
+  const named = anew.flatMap((k) => (k.key === null ? [] : [k.key]));
+  const some = named.length > 3 ? `${named.length} keys` : named.join(", ");
+  const which = key ? ` for ${key}` : anew.length < taken.keys.length && some ? ` for ${some}` : "";
+  const ignoring = ignoredInWords({ ignoreGovernor: taken.ignore_governor, ignoreConflicts: taken.ignore_conflicts });
+  const queued = `queued ${job}${which} in the daemon (pid ${pid})${ignoring ? `, ${ignoring}` : ""}`;
+  return taken.reason ? `${queued}; ${taken.reason}` : queued;
+}
+
 export const trainCommand: Command = {
   name: "train",
   summary: "run a profile job now, for all its keys or one",
@@ -77,7 +90,8 @@ export const trainCommand: Command = {
     "--ignore-governor and --ignore-conflicts lift one of the two, --force both; each run then says so in a " +
     "warning naming the job and key. A run that ignores conflicts also writes its files (copy-to-dir) past live " +
     "predictors.\n\n" +
-    "Exit 1 if a run fails. When a daemon runs on the home, the run is queued there instead, with the same flags.",
+    "Exit 1 if a run fails. When a daemon runs on the home, the run is queued there instead, with the same flags: " +
+    "a job already queued there takes the flags given, and one already running is refused (exit 5).",
   arguments: [{ name: "job", description: "the profile's job to run" }],
   options: {
     key: { type: "string", value: "KEY", description: "only this key (a player, a device…)" },
@@ -108,7 +122,6 @@ export const trainCommand: Command = {
       ignoreGovernor: Boolean(args.values["ignore-governor"]),
       ignoreConflicts: Boolean(args.values["ignore-conflicts"]),
     });
-    const ignoring = ignoredInWords(overrides);
     const waiting = new AbortController();
     const stopWaiting = abortOnStopSignals(waiting, (signal) => cancellation("person", `interrupted (${signal})`));
     const turn = await takeHomeTurn(paths.home, stderrLine(io), waiting.signal).finally(stopWaiting);
@@ -118,10 +131,13 @@ export const trainCommand: Command = {
       const key = stringFlag(args, "key");
       const { ignoreGovernor: ignore_governor, ignoreConflicts: ignore_conflicts } = overrides;
       const body = { ...(key ? { key } : {}), ignore_governor, ignore_conflicts };
-      await askDaemon(args, io, (api) => api.v1.jobs({ name: encodeURIComponent(jobName) }).run.post(body));
-      const where = `in the daemon (pid ${daemon.pid})${ignoring ? `, ${ignoring}` : ""}`;
-      const said = `queued ${jobName}${key ? ` for ${key}` : ""} ${where}`;
-      const answer = { job: jobName, key: key ?? null, queued: true, daemon_pid: daemon.pid, runs: [] };
+      // Runs already in progress for every key come back as already_running (exit 5).
+      const taken = await askDaemon(args, io, (api) =>
+        api.v1.jobs({ name: encodeURIComponent(jobName) }).run.post(body),
+      );
+      const { queued, keys, reason } = taken;
+      const answer = { job: jobName, key: key ?? null, queued, keys, reason, daemon_pid: daemon.pid, runs: [] };
+      const said = takenInWords(jobName, key, taken, daemon.pid);
       writeAnswer(io, args, answer, `${said}; follow it with edgetrain status\n`);
       return 0;
     }
