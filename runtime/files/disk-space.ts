@@ -10,9 +10,7 @@ import { type DiskUsage, diskUsage, formatBytes, freeSpace } from "./disk-usage.
  * room to be written whole.
  */
 export const FULL_BELOW_BYTES = 1024 * 1024;
-/**
- * Space counts as back only with twice that free, so a disk hovering at the line does not flap between full and not.
- */
+/** Space counts as back only with twice that free, so that a disk at the line does not flap between full and not. */
 const BACK_ABOVE_BYTES = 2 * FULL_BELOW_BYTES;
 /** Writes kept for when space returns; past this the newest are dropped, so a long outage cannot grow memory. */
 const MAX_WAITING_WRITES = 1000;
