@@ -31,23 +31,49 @@ export const NVIDIA_SMI_QUERY = "index,utilization.gpu,temperature.gpu,memory.us
 
 /**
  * One line of `nvidia-smi --query-gpu=index,utilization.gpu,temperature.gpu,memory.used,memory.total
- * --format=csv,noheader,nounits`.
+ * --format=csv,noheader,nounits`. A field the driver cannot give (`[N/A]`, `[Not Supported]`, empty) is
+ * unknown on its own: the others still count. A line without a GPU index is not a reading at all.
  */
 export function parseNvidiaSmi(line: string): (GpuReading & { index: number }) | undefined {
-  const fields = line.split(",").map((field) => Number(field.trim()));
-  if (fields.length < 5 || fields.some((value) => !Number.isFinite(value))) return undefined;
+  const fields = line.split(",").map((field) => field.trim());
+  if (fields.length < 5 || !/^\d+$/.test(fields[0]!)) return undefined;
   return {
-    index: fields[0]!,
-    gpuPercent: fields[1],
-    temperatureC: fields[2],
-    memoryUsedMb: fields[3],
-    memoryTotalMb: fields[4],
+    index: Number(fields[0]),
+    gpuPercent: numberIn(fields[1]!),
+    temperatureC: numberIn(fields[2]!),
+    memoryUsedMb: numberIn(fields[3]!),
+    memoryTotalMb: numberIn(fields[4]!),
+  };
+}
+
+function numberIn(field: string): number | undefined {
+  const value = Number(field);
+  return field !== "" && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * With several GPUs the busiest counts: the highest load and the fullest memory. A GPU whose load or memory
+ * cannot be read leaves that figure unknown rather than the others' (it may be the busiest); temperatures
+ * count where they are known, like thermal zones.
+ */
+export function busiestGpu(gpus: GpuReading[]): GpuReading {
+  const loads = gpus.map((gpu) => gpu.gpuPercent);
+  const memoryKnown = gpus.every((gpu) => gpu.memoryUsedMb !== undefined && gpu.memoryTotalMb);
+  const fullest = memoryKnown
+    ? gpus.reduce((a, b) => (b.memoryUsedMb! / b.memoryTotalMb! > a.memoryUsedMb! / a.memoryTotalMb! ? b : a))
+    : {};
+  const temperatures = gpus.map((gpu) => gpu.temperatureC).filter((c) => c !== undefined);
+  return {
+    gpuPercent: loads.every((load) => load !== undefined) ? Math.max(...loads) : undefined,
+    memoryUsedMb: fullest.memoryUsedMb,
+    memoryTotalMb: fullest.memoryTotalMb,
+    temperatureC: temperatures.length ? Math.max(...temperatures) : undefined,
   };
 }
 
 /**
  * Keeps one long-lived reporter process (`nvidia-smi … -lms N` or `tegrastats --interval N`) and its latest
- * reading, rather than spawning a process per sample. With several GPUs, the busiest one counts.
+ * reading, rather than spawning a process per sample.
  */
 export class GpuReporter {
   private latest: GpuReading = {};
@@ -80,14 +106,7 @@ export class GpuReporter {
       const reading = parseNvidiaSmi(line);
       if (!reading) return;
       this.perGpu.set(reading.index, reading);
-      const gpus = [...this.perGpu.values()];
-      const busiest = gpus.reduce((a, b) => ((b.gpuPercent ?? 0) > (a.gpuPercent ?? 0) ? b : a));
-      this.latest = {
-        gpuPercent: busiest.gpuPercent,
-        memoryUsedMb: busiest.memoryUsedMb,
-        memoryTotalMb: busiest.memoryTotalMb,
-        temperatureC: Math.max(...gpus.map((g) => g.temperatureC ?? -Infinity)),
-      };
+      this.latest = busiestGpu([...this.perGpu.values()]);
     });
   }
 

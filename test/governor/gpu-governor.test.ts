@@ -1,11 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { chmodSync } from "node:fs";
 import { join } from "node:path";
-import { Governor, type GovernorLimits } from "../../runtime/governor/governor.ts";
+import { Governor } from "../../runtime/governor/governor.ts";
 import type { Sample } from "../../runtime/governor/sampler.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
+import { feedWith, standIn } from "./gpu-stand-in.ts";
 import { testLimits } from "./limits.ts";
-import { testFeed } from "./test-feed.ts";
 
 const limits = testLimits({
   maxGpuBefore: 50,
@@ -28,47 +27,6 @@ const gpuSample = (gpuPercent?: number, gpuMemoryUsedMb?: number, gpuUnreadable?
   gpuMemoryTotalMb: gpuMemoryUsedMb === undefined ? undefined : 1000,
   ...(gpuUnreadable ? { gpuUnreadable } : {}),
 });
-
-/** A stand-in for nvidia-smi or tegrastats, first on a PATH of its own, replaying a recording each interval. */
-function standIn(
-  dir: { path: string; write(relative: string, text: string): string },
-  name: string,
-  recording: string,
-): string {
-  const file = dir.write(`bin/${name}`, `#!/bin/sh\nwhile true; do cat '${recording}'; sleep 0.05; done\n`);
-  chmodSync(file, 0o755);
-  return `${join(dir.path, "bin")}:/usr/bin:/bin`;
-}
-
-/** A governor fed by the real feed with a stand-in GPU reader; resolves once a sample carries a GPU reading. */
-async function feedWith(toolPath: string, governorLimits: GovernorLimits, dir: { path: string }) {
-  const governor = new Governor(governorLimits);
-  const samples: Sample[] = [];
-  // No sysfs GPU load node under this root: the feed starts the reader it finds on toolPath.
-  const { feed, clock, state } = testFeed(dir, governor, {
-    hostRoot: "/",
-    toolPath,
-    afterSample: (sample) => samples.push(sample),
-  });
-  feed.start();
-  return {
-    governor,
-    samples,
-    /** Samples until the reader has answered (it is a real process), then `count` more. */
-    async sampleAfterReading(count: number, read: (sample: Sample) => boolean) {
-      const deadline = Date.now() + 5000;
-      do {
-        await Bun.sleep(50);
-        clock.advance(1000);
-      } while (!read(samples.at(-1)!) && Date.now() < deadline);
-      for (let i = 1; i < count; i++) clock.advance(1000);
-    },
-    dispose() {
-      feed.dispose();
-      state.close();
-    },
-  };
-}
 
 describe("GPU-aware governor (readings injected)", () => {
   test("admission holds a run back over max_gpu_before and max_gpu_memory_before", () => {

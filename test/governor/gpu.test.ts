@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { GpuReporter, parseNvidiaSmi, parseTegrastats } from "../../runtime/governor/gpu-readers.ts";
+import { busiestGpu, GpuReporter, parseNvidiaSmi, parseTegrastats } from "../../runtime/governor/gpu-readers.ts";
 import { ResourceSampler } from "../../runtime/governor/sampler.ts";
 import { repoRoot, tempDir } from "../helpers.ts";
 
@@ -23,7 +23,34 @@ describe("GPU readings", () => {
       memoryUsedMb: 30512,
       memoryTotalMb: 81559,
     });
-    expect(parseNvidiaSmi("0, [N/A], 64, 1, 2")).toBeUndefined();
+    // A field the driver cannot give is unknown on its own, never 0 and never left out of the line's others.
+    expect(parseNvidiaSmi("0, [N/A], 64, 1, 2")).toEqual({
+      index: 0,
+      gpuPercent: undefined,
+      temperatureC: 64,
+      memoryUsedMb: 1,
+      memoryTotalMb: 2,
+    });
+    expect(parseNvidiaSmi("1, 45, 52, [Not Supported], ")).toMatchObject({ gpuPercent: 45, memoryUsedMb: undefined });
+    expect(parseNvidiaSmi("No devices were found")).toBeUndefined();
+  });
+
+  test("several GPUs: the highest load and the fullest memory; one unreadable leaves that figure unknown", () => {
+    const busy = { gpuPercent: 90, temperatureC: 70, memoryUsedMb: 100, memoryTotalMb: 1000 };
+    const full = { gpuPercent: 10, temperatureC: 40, memoryUsedMb: 900, memoryTotalMb: 1000 };
+    expect(busiestGpu([busy, full])).toEqual({
+      gpuPercent: 90,
+      temperatureC: 70,
+      memoryUsedMb: 900,
+      memoryTotalMb: 1000,
+    });
+    // An idle GPU and one that answers [N/A]: the busiest is not known to be idle.
+    expect(busiestGpu([full, { temperatureC: 80 }])).toEqual({
+      gpuPercent: undefined,
+      temperatureC: 80,
+      memoryUsedMb: undefined,
+      memoryTotalMb: undefined,
+    });
   });
 
   test("one long-lived nvidia-smi process feeds every sample; the busiest GPU counts", async () => {
