@@ -2,7 +2,7 @@ import type { BusEvent } from "../events/bus.ts";
 import { gpuLoadNodes } from "../hardware/sensors.ts";
 import type { SelfUsageRecorder } from "../offpeak/self-usage.ts";
 import { processGroupMembers } from "../os/process-identity.ts";
-import type { Clock } from "../plugin-api.ts";
+import type { Clock, Logger } from "../plugin-api.ts";
 import type { Governor } from "./governor.ts";
 import { GpuReporter } from "./gpu-readers.ts";
 import { LatencySignal } from "./latency-signal.ts";
@@ -19,6 +19,8 @@ export interface GovernorFeedParts {
   /** PATH searched for nvidia-smi and tegrastats (Environment.searchPath). */
   toolPath?: string;
   clock: Clock;
+  /** Where a GPU reader that stops (and reads again) is told. */
+  logger: Logger;
   /** `run.process` events name the process groups of the trainers our runs start. */
   events: { subscribe(listener: (event: BusEvent) => void): () => void };
   /** edgetrain's own record of activity, from which off-peak windows are learned. */
@@ -61,7 +63,9 @@ export class GovernorFeed {
       : (["nvidia-smi", "tegrastats"] as const)
           .map((name) => [name, Bun.which(name, { PATH: this.parts.toolPath })] as const)
           .find(([, path]) => path);
-    const reporter = command ? new GpuReporter(command[0], command[1]!, intervalMs) : undefined;
+    const reporter = command
+      ? new GpuReporter({ kind: command[0], command: command[1]!, intervalMs, clock, logger: this.parts.logger })
+      : undefined;
     reporter?.start();
     const sampler = new ResourceSampler(
       hostRoot,

@@ -1,4 +1,6 @@
+import { messageOf } from "../errors.ts";
 import { lineSplitterFor } from "../os/lines.ts";
+import type { Clock, Logger } from "../plugin-api.ts";
 
 export interface GpuReading {
   gpuPercent?: number;
@@ -71,47 +73,111 @@ export function busiestGpu(gpus: GpuReading[]): GpuReading {
   };
 }
 
+/** A reporter that stopped starts again after 1 s, then 2, 4 … up to a minute while it keeps stopping. */
+const RESTART_FIRST_MS = 1000;
+const RESTART_MAX_MS = 60_000;
+
+export interface GpuReporterOptions {
+  kind: "nvidia-smi" | "tegrastats";
+  /** The reader's path, found on the search PATH. */
+  command: string;
+  intervalMs: number;
+  clock: Clock;
+  logger: Logger;
+}
+
 /**
  * Keeps one long-lived reporter process (`nvidia-smi … -lms N` or `tegrastats --interval N`) and its latest
- * reading, rather than spawning a process per sample.
+ * reading, rather than spawning a process per sample. When the process ends its reading ends with it (the
+ * GPU is unknown, not as it last was) and it is started again, later each time while it keeps stopping.
  */
 export class GpuReporter {
-  private latest: GpuReading = {};
   private readonly perGpu = new Map<number, GpuReading>();
   private process?: ReturnType<typeof Bun.spawn>;
+  private restartDelayMs = RESTART_FIRST_MS;
+  private restartTimer?: unknown;
+  private stopped = true;
+  /** The stop was logged and nothing read since: each change is logged once, not every attempt. */
+  private down = false;
+  /** When (clock time) the stopped reporter starts again; undefined while one runs. */
+  nextStartAt?: number;
 
-  constructor(
-    private readonly kind: "nvidia-smi" | "tegrastats",
-    private readonly command: string,
-    private readonly intervalMs: number,
-  ) {}
+  constructor(private readonly options: GpuReporterOptions) {}
 
   start(): void {
+    this.stopped = false;
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const { kind, command, intervalMs, clock } = this.options;
+    this.nextStartAt = undefined;
+    const startedAt = clock.now();
     const args =
-      this.kind === "nvidia-smi"
-        ? [
-            this.command,
-            `--query-gpu=${NVIDIA_SMI_QUERY}`,
-            "--format=csv,noheader,nounits",
-            `-lms`,
-            String(this.intervalMs),
-          ]
-        : [this.command, "--interval", String(this.intervalMs)];
-    this.process = Bun.spawn(args, { stdout: "pipe", stderr: "ignore" });
-    void lineSplitterFor(this.process.stdout as ReadableStream<Uint8Array>, (line) => {
-      if (this.kind === "tegrastats") {
-        this.latest = parseTegrastats(line);
-        return;
-      }
-      const reading = parseNvidiaSmi(line);
-      if (!reading) return;
-      this.perGpu.set(reading.index, reading);
-      this.latest = busiestGpu([...this.perGpu.values()]);
+      kind === "nvidia-smi"
+        ? [command, `--query-gpu=${NVIDIA_SMI_QUERY}`, "--format=csv,noheader,nounits", "-lms", String(intervalMs)]
+        : [command, "--interval", String(intervalMs)];
+    let child: ReturnType<typeof Bun.spawn>;
+    try {
+      child = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+    } catch (error) {
+      this.ended(`could not start: ${messageOf(error)}`, startedAt, { error: messageOf(error) });
+      return;
+    }
+    this.process = child;
+    let said = "";
+    const stderr = lineSplitterFor(child.stderr as ReadableStream<Uint8Array>, (line) => {
+      if (line.trim()) said = line.trim().slice(0, 200);
+    });
+    void lineSplitterFor(child.stdout as ReadableStream<Uint8Array>, (line) => {
+      if (this.process === child) this.take(line);
+    });
+    // Its last words on stderr say why (the driver, a missing library): wait for them before logging.
+    void Promise.all([child.exited, stderr.catch(() => {})]).then(() => {
+      if (this.process !== child) return;
+      this.process = undefined;
+      const exit = child.signalCode ? { signal: child.signalCode } : { exit_code: child.exitCode };
+      const how = child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`;
+      this.ended(said ? `${how}: ${said}` : how, startedAt, exit);
     });
   }
 
+  private take(line: string): void {
+    if (this.options.kind === "tegrastats") this.perGpu.set(0, parseTegrastats(line));
+    else {
+      const reading = parseNvidiaSmi(line);
+      if (!reading) return;
+      this.perGpu.set(reading.index, reading);
+    }
+    if (this.down) {
+      this.down = false;
+      this.options.logger.info(`GPU reader ${this.options.kind} reads the GPU again`, { reader: this.options.kind });
+    }
+  }
+
+  private ended(why: string, startedAt: number, fields: Record<string, unknown>): void {
+    this.perGpu.clear();
+    if (this.stopped) return;
+    const { clock, logger, kind, command } = this.options;
+    // One that ran a good while before it stopped starts again soon; one that keeps stopping waits longer.
+    if (clock.now() - startedAt >= RESTART_MAX_MS) this.restartDelayMs = RESTART_FIRST_MS;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delay * 2, RESTART_MAX_MS);
+    if (!this.down) {
+      this.down = true;
+      logger.warn(
+        `GPU reader ${kind} stopped (${why}): the GPU is unknown until it reads again; starting it again in ` +
+          `${delay / 1000} s, then up to every ${RESTART_MAX_MS / 1000} s while it keeps stopping`,
+        { reader: kind, command, ...fields },
+      );
+    }
+    this.nextStartAt = clock.now() + delay;
+    this.restartTimer = clock.setTimeout(() => this.spawn(), delay);
+  }
+
   reading(): GpuReading {
-    return this.latest;
+    const gpus = [...this.perGpu.values()];
+    return gpus.length ? busiestGpu(gpus) : {};
   }
 
   get pid(): number | undefined {
@@ -119,6 +185,12 @@ export class GpuReporter {
   }
 
   stop(): void {
+    this.stopped = true;
+    if (this.restartTimer !== undefined) this.options.clock.clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.nextStartAt = undefined;
     this.process?.kill();
+    this.process = undefined;
+    this.perGpu.clear();
   }
 }

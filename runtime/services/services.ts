@@ -163,6 +163,7 @@ export class Services {
       intervalMs: durationMs(profile.governor.sample_interval),
       toolPath: environment.searchPath,
       clock: systemClock,
+      logger,
       events: this.bus,
       usage,
       afterSample: () => {

@@ -3,7 +3,8 @@ import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { busiestGpu, GpuReporter, parseNvidiaSmi, parseTegrastats } from "../../runtime/governor/gpu-readers.ts";
 import { ResourceSampler } from "../../runtime/governor/sampler.ts";
-import { repoRoot, tempDir } from "../helpers.ts";
+import { systemClock } from "../../runtime/plugins/context.ts";
+import { recordingLogger, repoRoot, tempDir } from "../helpers.ts";
 
 describe("GPU readings", () => {
   test("tegrastats lines recorded on a Jetson Nano and an AGX Orin", () => {
@@ -61,7 +62,13 @@ describe("GPU readings", () => {
         "50, 1000, 80000'; echo '1, 95, 71, 70000, 80000'; sleep 0.1; done\n",
     );
     chmodSync(fake, 0o755);
-    const reporter = new GpuReporter("nvidia-smi", fake, 100);
+    const reporter = new GpuReporter({
+      kind: "nvidia-smi",
+      command: fake,
+      intervalMs: 100,
+      clock: systemClock,
+      logger: recordingLogger([]),
+    });
     reporter.start();
     try {
       const sampler = new ResourceSampler("/", () => [process.pid], Date.now, reporter);

@@ -5,7 +5,7 @@ import type { Governor } from "../../runtime/governor/governor.ts";
 import { SelfUsageRecorder } from "../../runtime/offpeak/self-usage.ts";
 import { openState } from "../../runtime/state/database.ts";
 import { FakeClock } from "../fake-clock.ts";
-import { repoRoot } from "../helpers.ts";
+import { recordingLogger, repoRoot } from "../helpers.ts";
 
 /**
  * The real governor feed on a fake clock, recording usage in a state database in `dir`, on a Jetson Nano's
@@ -21,6 +21,7 @@ export function testFeed(dir: { path: string }, governor: Governor, parts: Parti
     home: dir.path,
     intervalMs: 1000,
     clock,
+    logger: recordingLogger([]),
     events: new EventBus(),
     usage: new SelfUsageRecorder(state.db),
     afterSample() {},
