@@ -73,6 +73,14 @@ export function busiestGpu(gpus: GpuReading[]): GpuReading {
   };
 }
 
+/**
+ * A reading that missed three of its reader's intervals is no longer the GPU's (a reader that hangs in the
+ * driver prints nothing and does not exit). Two seconds at least: at short intervals one line a loaded
+ * machine delays must not flip the GPU to unknown.
+ */
+const STALE_AFTER_INTERVALS = 3;
+const STALE_AFTER_MIN_MS = 2000;
+
 /** A reporter that stopped starts again after 1 s, then 2, 4 … up to a minute while it keeps stopping. */
 const RESTART_FIRST_MS = 1000;
 const RESTART_MAX_MS = 60_000;
@@ -92,7 +100,7 @@ export interface GpuReporterOptions {
  * GPU is unknown, not as it last was) and it is started again, later each time while it keeps stopping.
  */
 export class GpuReporter {
-  private readonly perGpu = new Map<number, GpuReading>();
+  private readonly perGpu = new Map<number, { reading: GpuReading; at: number }>();
   private process?: ReturnType<typeof Bun.spawn>;
   private restartDelayMs = RESTART_FIRST_MS;
   private restartTimer?: unknown;
@@ -143,11 +151,12 @@ export class GpuReporter {
   }
 
   private take(line: string): void {
-    if (this.options.kind === "tegrastats") this.perGpu.set(0, parseTegrastats(line));
+    const at = this.options.clock.now();
+    if (this.options.kind === "tegrastats") this.perGpu.set(0, { reading: parseTegrastats(line), at });
     else {
       const reading = parseNvidiaSmi(line);
       if (!reading) return;
-      this.perGpu.set(reading.index, reading);
+      this.perGpu.set(reading.index, { reading, at });
     }
     if (this.down) {
       this.down = false;
@@ -176,8 +185,13 @@ export class GpuReporter {
   }
 
   reading(): GpuReading {
+    const { clock, intervalMs } = this.options;
+    const staleAfter = Math.max(STALE_AFTER_INTERVALS * intervalMs, STALE_AFTER_MIN_MS);
     const gpus = [...this.perGpu.values()];
-    return gpus.length ? busiestGpu(gpus) : {};
+    const fresh = gpus.filter((gpu) => clock.now() - gpu.at <= staleAfter).map((gpu) => gpu.reading);
+    if (!fresh.length) return {};
+    // A GPU whose lines stopped coming is unknown, like one that answers [N/A].
+    return busiestGpu(fresh.length === gpus.length ? fresh : [...fresh, {}]);
   }
 
   get pid(): number | undefined {

@@ -162,4 +162,66 @@ describe("a GPU reader that fails is unknown, never its last reading", () => {
       reporter.stop();
     }
   });
+
+  test("a reader that hangs after a busy reading: the reading is unknown once three intervals old", async () => {
+    await using dir = tempDir();
+    // Like nvidia-smi stuck in the driver: alive, printing nothing more.
+    standInScript(dir, "nvidia-smi", `cat '${recording("query-gpu-busy.csv")}'\nexec sleep 600`);
+    const clock = new FakeClock(0);
+    const reporter = new GpuReporter({
+      kind: "nvidia-smi",
+      command: join(dir.path, "bin/nvidia-smi"),
+      intervalMs: 1000,
+      clock,
+      logger: recordingLogger([]),
+    });
+    reporter.start();
+    try {
+      await waitUntil(() => reporter.reading().gpuPercent === 97);
+      clock.advance(3000);
+      expect(reporter.reading().gpuPercent).toBe(97);
+      clock.advance(1);
+      expect(reporter.reading()).toEqual({});
+      expect(reporter.nextStartAt).toBeUndefined(); // still running: nothing to start again
+    } finally {
+      reporter.stop();
+    }
+  });
+
+  test("the feed with a hung reader: runs are no longer deferred on its last 97 %", async () => {
+    await using dir = tempDir();
+    const path = standInScript(dir, "nvidia-smi", `cat '${recording("query-gpu-busy.csv")}'\nexec sleep 600`);
+    const fed = await feedWith(path, limits, dir);
+    try {
+      await fed.sampleAfterReading(1, (sample) => sample.gpuPercent !== undefined);
+      expect(fed.governor.admit()).toEqual({ ok: false, reason: "GPU 97 % ≥ max_gpu_before 90 %" });
+      await fed.sampleAfterReading(1, (sample) => sample.gpuUnreadable === true);
+      expect(fed.samples.at(-1)!.gpuPercent).toBeUndefined();
+      expect(fed.governor.admit()).toEqual(unknownNote);
+    } finally {
+      fed.dispose();
+    }
+  });
+
+  test("one of two GPUs whose lines stop coming is unknown, not left out of the busiest", async () => {
+    await using dir = tempDir();
+    const gone = join(dir.path, "gpu-1-gone");
+    // GPU 1 (idle) drops out of the lines once the test says so; GPU 0 stays busy but under the limit here.
+    const path = standInScript(
+      dir,
+      "nvidia-smi",
+      `while true; do echo '0, 20, 50, 1000, 80000'; [ -f '${gone}' ] || echo '1, 3, 38, 412, 81559'; ` +
+        "sleep 0.05; done",
+    );
+    const fed = await feedWith(path, limits, dir);
+    try {
+      await fed.sampleAfterReading(1, (sample) => sample.gpuPercent !== undefined);
+      expect(fed.samples.at(-1)!.gpuPercent).toBe(20);
+      writeFileSync(gone, "");
+      await fed.sampleAfterReading(1, (sample) => sample.gpuUnreadable === true);
+      expect(fed.governor.admit()).toEqual(unknownNote);
+    } finally {
+      fed.dispose();
+    }
+  });
 });
