@@ -1,6 +1,7 @@
 import type { Profile } from "../config/schema.ts";
-import type { Governor } from "../governor/governor.ts";
+import type { Admission, Governor } from "../governor/governor.ts";
 import type { ReadingHistory } from "../governor/reading-history.ts";
+import { startAdmission } from "../scheduler/start-admission.ts";
 import type { RunningProfile } from "../services/services.ts";
 import { runsInProgress } from "../state/runs.ts";
 import { modelCounts } from "../state/served-models.ts";
@@ -35,7 +36,11 @@ export function daemonStatus(
       enabled: job.enabled,
     })),
     state: { schema_version: state.schemaVersion },
-    governor: governorStatus(services.governor, profile.governor),
+    governor: governorStatus(
+      services.governor,
+      profile.governor,
+      startAdmission({ governor: services.governor, disk }),
+    ),
     queue: (scheduler?.queued() ?? []).map((entry) => ({
       job: entry.job,
       key: entry.key,
@@ -62,11 +67,17 @@ export function daemonStatus(
 }
 
 /** The governor's decisions and latest readings, with the limits it decides by. */
-function governorStatus(governor: Governor, limits: Profile["governor"]): DaemonStatus["governor"] {
+function governorStatus(
+  governor: Governor,
+  limits: Profile["governor"],
+  admission: Admission,
+): DaemonStatus["governor"] {
   const { state } = governor;
   return {
     paused: state.paused,
     reason: state.reason,
+    admitting: admission.ok,
+    admission: admission.ok ? (admission.note ?? "") : admission.reason,
     sparing_core: state.sparingCore,
     sparing_reason: state.sparingReason,
     threads_per_run: state.threadsPerRun ?? null,

@@ -95,6 +95,16 @@ export const DaemonStatus = v.object({
   governor: v.object({
     paused: v.boolean(),
     reason: Text,
+    admitting: v.pipe(
+      v.boolean(),
+      v.description("Whether a queued run would start now: the governor and the home's disk, as the scheduler asks."),
+    ),
+    admission: v.pipe(
+      Text,
+      v.description(
+        "Why queued runs wait (admitting false), or what they start without (a GPU load unknown); empty otherwise.",
+      ),
+    ),
     sparing_core: v.pipe(
       v.boolean(),
       v.description("Runs leave a core to serving while predictions come faster than spare_core_predictions_per_s."),

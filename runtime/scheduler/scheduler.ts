@@ -18,6 +18,7 @@ import type { RunOutcome } from "../training/run-request.ts";
 import { OffPeakGate } from "./offpeak-gate.ts";
 import { entryId, type QueueEntry, RunQueue } from "./run-queue.ts";
 import { joinWaiting, type KeyRequested, type Keys } from "./run-request.ts";
+import { startAdmission } from "./start-admission.ts";
 import { startTriggers } from "./triggers.ts";
 
 export interface SchedulerParts {
@@ -171,23 +172,16 @@ export class Scheduler {
     if (this.stopped) return;
     const limit = this.parts.profile.governor.max_concurrent_runs;
     const waiting = this.queue.waiting();
-    // A run on a full disk would only fail: nobody starts, not even a forced run, until space is back.
-    if (waiting.length > 0 && this.running.size < limit && this.parts.disk && !this.parts.disk.hasRoom()) {
-      this.deferred(waiting[0]!, `${this.parts.disk.message()}; runs start again once space is back`);
-      return;
-    }
     for (const entry of waiting) {
       if (this.running.size >= limit) return;
       // The entry of a job this reload removes is dropped only once the reload has taken.
       if (this.reloading && !this.parts.profile.jobs[entry.job]) continue;
-      if (!entry.overrides.ignoreGovernor) {
-        const admission = this.parts.governor.admit();
-        if (!admission.ok) {
-          this.deferred(entry, admission.reason);
-          return;
-        }
-        if (admission.note) this.parts.logger.warn(admission.note, { job: entry.job, key: entry.key });
+      const admission = startAdmission(this.parts, entry.overrides.ignoreGovernor);
+      if (!admission.ok) {
+        this.deferred(entry, admission.reason);
+        return;
       }
+      if (admission.note) this.parts.logger.warn(admission.note, { job: entry.job, key: entry.key });
       this.lastDeferral = "";
       if (!this.offPeakGate.admits(entry)) continue;
       if (!this.clearOfPredictors(entry)) continue;

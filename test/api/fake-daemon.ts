@@ -67,6 +67,8 @@ export const STATUS: DaemonStatus = {
   governor: {
     paused: false,
     reason: "",
+    admitting: true,
+    admission: "",
     sparing_core: false,
     sparing_reason: "",
     threads_per_run: null,

@@ -108,6 +108,8 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(
       expect(full.disk).toMatchObject({ home, full: true, message: `the disk of the home ${home} is full (0 B free)` });
       expect(events.filter((event) => event.type === "disk.full")).toHaveLength(1);
       expect(full.queue.map((entry) => entry.key).sort()).toEqual(["player_1", "player_2"]);
+      // Status tells what the scheduler does: the same admission, not the governor's readings alone.
+      expect(full.governor).toMatchObject({ admitting: false, admission: deferred });
       expect([full.running, (await runs()).length]).toEqual([0, 2]);
       expect(events.filter((event) => event.type === "run.started")).toHaveLength(2);
       const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
@@ -127,6 +129,7 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(
         `disk: the disk of the home ${home} is full (0 B free) since ${full.disk.since} — no new runs start; ` +
           `predictions go on`,
       );
+      expect(cliStatus.stdout).toContain(`governor: holding new runs back — ${deferred}`);
       const screen = render(<App connection={{ url: daemon.url, token }} color={false} refreshMs={250} />);
       try {
         await waitUntil(
@@ -142,6 +145,7 @@ describe.skipIf(tinyDiskUnavailable !== undefined)(
       await waitUntil(() => succeeded(4), 30_000);
       const after = await status();
       expect(after.disk).toMatchObject({ full: false, waiting_writes: 0 });
+      expect(after.governor).toMatchObject({ admitting: true, admission: "" });
       expect(after.queue).toEqual([]);
       expect(await (await fetch(`${daemon.url}/metrics`)).text()).toContain("\nedgetrain_home_disk_full 0\n");
       // The decisions taken while the disk was full were kept and written once space was back.

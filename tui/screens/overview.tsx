@@ -88,8 +88,12 @@ export function Overview({ snapshot, width, height }: { snapshot: DaemonSnapshot
         Governor:{" "}
         {status.governor.paused ? (
           <Text color={color("yellow")}>pausing runs — {status.governor.reason}</Text>
+        ) : !status.governor.admitting ? (
+          <Text color={color("yellow")}>holding new runs back — {status.governor.admission}</Text>
         ) : (
-          <Text color={color("green")}>admitting{status.governor.reason ? ` (${status.governor.reason})` : ""}</Text>
+          <Text color={color("green")}>
+            admitting{status.governor.admission ? ` (${status.governor.admission})` : ""}
+          </Text>
         )}
         {status.governor.sparing_core ? (
           <Text

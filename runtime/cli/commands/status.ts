@@ -24,6 +24,13 @@ function copyLines(copies: DaemonStatus["copies"]): string[] {
   ];
 }
 
+/** What the scheduler does with queued runs now: the same admission it starts them by. */
+function governorLine(governor: DaemonStatus["governor"]): string {
+  if (governor.paused) return `governor: pausing runs — ${governor.reason}`;
+  if (!governor.admitting) return `governor: holding new runs back — ${governor.admission}`;
+  return `governor: admitting runs${governor.admission ? ` — ${governor.admission}` : ""}`;
+}
+
 export const statusCommand: Command = {
   name: "status",
   summary: "one screen: readings, governor, queue, runs in progress, latest runs",
@@ -50,6 +57,7 @@ export const statusCommand: Command = {
           memoryPercent?: number;
           temperatureC?: number;
           gpuPercent?: number;
+          gpuUnreadable?: boolean;
         }
       | undefined;
     const guard = status.governor.latency_guard;
@@ -63,7 +71,8 @@ export const statusCommand: Command = {
           ? ` · serving delay p99 ${ms(guard.p99_ms)} (${target})`
           : "";
     const temperature = r?.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : "";
-    const gpu = r?.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : "";
+    const gpu =
+      r?.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : r?.gpuUnreadable ? " · gpu unknown" : "";
     const readings = r
       ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · ` +
         `memory ${r.memoryPercent?.toFixed(0)} %${temperature}${gpu}`
@@ -88,9 +97,7 @@ export const statusCommand: Command = {
       `edgetrain ${status.version} on ${status.device.name} (${status.device.kind}) · profile ${status.profile.name} ` +
         `· up ${status.uptime_s}s · ${client.url}`,
       readings,
-      (governor.paused ? `governor: pausing runs — ${governor.reason}` : "governor: admitting runs") +
-        sparing +
-        guarding,
+      governorLine(governor) + sparing + guarding,
       disk.full
         ? `disk: ${disk.message} since ${disk.since} — no new runs start; predictions go on; ` +
           `${disk.waiting_writes} write(s) wait for space`

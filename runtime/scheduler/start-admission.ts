@@ -1,0 +1,18 @@
+import type { DiskSpace } from "../files/disk-space.ts";
+import type { Admission, Governor } from "../governor/governor.ts";
+
+export interface StartGate {
+  governor: Pick<Governor, "admit">;
+  /** The home's disk; without it (tests, one-shot commands) runs start regardless. */
+  disk?: Pick<DiskSpace, "hasRoom" | "message">;
+}
+
+/**
+ * Whether a queued run may start now, and if not why: the scheduler starts runs by it and status shows it,
+ * so the two never disagree. A full disk holds back even a run told to ignore the governor: it would only fail.
+ */
+export function startAdmission(gate: StartGate, ignoreGovernor = false): Admission {
+  if (gate.disk && !gate.disk.hasRoom())
+    return { ok: false, reason: `${gate.disk.message()}; runs start again once space is back` };
+  return ignoreGovernor ? { ok: true } : gate.governor.admit();
+}
