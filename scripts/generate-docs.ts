@@ -36,10 +36,12 @@ const DURATION_DESCRIPTION = /^A duration: /;
  * has neither, so a new field cannot land without a meaning.
  */
 const MEANINGS: Record<string, string> = {
-  "governor.sample_interval": "How often resources are read.",
-  "governor.max_pause": "A run paused longer than this is cancelled and queued again.",
+  "governor.sample_interval": "How often resources are read; at least 100ms.",
+  "governor.max_pause":
+    "A run paused longer than this is cancelled and queued again; longer than pause_after × sample_interval, the " +
+    "shortest a pause lasts.",
   "governor.latency_guard": "Protects the daemon's answers from training: see docs/scheduling.md.",
-  "governor.latency_guard.window": "The span each p99 is taken over.",
+  "governor.latency_guard.window": "The span each p99 is taken over; at least 100ms.",
   "conflicts.predictors": "Live predictors: `{ name, cmdline?, lockfile?, serving? }`.",
   "conflicts.ask_timeout": "How long an `ask` prompt waits for an answer before `ask_default` applies.",
   "conflicts.check_interval": "How often `wait` re-checks the predictors.",

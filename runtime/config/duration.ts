@@ -16,6 +16,16 @@ export const Duration = v.pipe(
 );
 export type Duration = v.InferOutput<typeof Duration>;
 
+/** A Duration no shorter than `minimum` (e.g. `"100ms"`): a period a timer repeats at, which 0 would make spin. */
+export const durationAtLeast = (minimum: string) =>
+  v.pipe(
+    Duration,
+    v.check(
+      (duration) => durationMs(duration) >= durationMs(minimum),
+      (issue) => `expected at least ${minimum}, got ${issue.received}`,
+    ),
+  );
+
 export function durationMs(duration: Duration): number {
   if (typeof duration === "number") return duration * 1000;
   const match = DURATION.exec(duration.trim());

@@ -1,22 +1,27 @@
 import * as v from "valibot";
-import { Duration } from "./duration.ts";
+import { Duration, durationAtLeast, durationMs } from "./duration.ts";
 import { LatencyGuardSchema } from "./latency-guard-schema.ts";
 import { percent, positiveInt } from "./numeric-fields.ts";
 
 const doc = v.description;
 
-/** The profile's `governor:` section (part of runtime/config/schema.ts): when runs may start, pause and resume. */
-export const Governor = v.strictObject({
-  sample_interval: v.optional(Duration, "1s"),
+const GovernorFields = v.strictObject({
+  // The CPU reading counts 10 ms kernel ticks; 0 would read /proc without rest and flap pause and resume.
+  sample_interval: v.optional(durationAtLeast("100ms"), "1s"),
   max_cpu_before: v.optional(
-    percent("A run starts only while system CPU (excluding edgetrain's runs) is below this, in percent."),
+    percent(
+      "A run starts only while system CPU (excluding edgetrain's runs) is below this, in percent; at most pause_cpu.",
+    ),
     60,
   ),
-  max_memory_before: v.optional(percent("A run starts only while memory in use is below this, in percent."), 75),
-  pause_cpu: v.optional(percent("Running jobs pause above this system CPU, in percent."), 90),
-  pause_memory: v.optional(percent("Running jobs pause above this memory use, in percent."), 90),
-  resume_cpu: v.optional(percent("Paused jobs resume below this system CPU, in percent."), 60),
-  resume_memory: v.optional(percent("Paused jobs resume below this memory use, in percent."), 75),
+  max_memory_before: v.optional(
+    percent("A run starts only while memory in use is below this, in percent; at most pause_memory."),
+    75,
+  ),
+  pause_cpu: v.optional(percent("Running jobs pause above this system CPU, in percent; 100: never."), 90),
+  pause_memory: v.optional(percent("Running jobs pause above this memory use, in percent; 100: never."), 90),
+  resume_cpu: v.optional(percent("Paused jobs resume below this system CPU, in percent; below pause_cpu."), 60),
+  resume_memory: v.optional(percent("Paused jobs resume below this memory use, in percent; below pause_memory."), 75),
   pause_predictions_per_s: v.optional(
     v.pipe(
       v.number(),
@@ -57,13 +62,16 @@ export const Governor = v.strictObject({
   ),
   max_gpu_before: v.optional(
     percent(
-      "A run starts only while the GPU is busy below this, in percent; 100: no limit. A GPU that cannot be read does " +
-        "not hold a run back (the admission says so).",
+      "A run starts only while the GPU is busy below this, in percent; 100: no limit; at most pause_gpu. A GPU that " +
+        "cannot be read does not hold a run back (the admission says so).",
     ),
     90,
   ),
   max_gpu_memory_before: v.optional(
-    percent("A run starts only while GPU memory in use is below this, in percent; 100: no limit."),
+    percent(
+      "A run starts only while GPU memory in use is below this, in percent; 100: no limit; at most " +
+        "gpu_memory_fraction (as a percentage).",
+    ),
     75,
   ),
   pause_gpu: v.optional(
@@ -73,7 +81,7 @@ export const Governor = v.strictObject({
     ),
     100,
   ),
-  resume_gpu: v.optional(percent("Paused jobs resume below this GPU load, in percent."), 60),
+  resume_gpu: v.optional(percent("Paused jobs resume below this GPU load, in percent; below pause_gpu."), 60),
   gpu_memory_fraction: v.optional(
     v.pipe(
       v.number(),
@@ -128,3 +136,66 @@ export const Governor = v.strictObject({
     10,
   ),
 });
+
+type GovernorFields = v.InferOutput<typeof GovernorFields>;
+
+/**
+ * A rule across the governor's fields, forwarded to `field` so that `edgetrain validate` shows its line:
+ * `expected <expected>, got <its value>: <why>`.
+ */
+function rule(
+  field: keyof GovernorFields,
+  holds: (governor: GovernorFields) => boolean,
+  expected: (governor: GovernorFields) => string,
+  why: string,
+) {
+  return v.forward(
+    v.check(holds, (issue) => `expected ${expected(issue.input)}, got ${JSON.stringify(issue.input[field])}: ${why}`),
+    [field],
+  );
+}
+
+const spelled = (duration: string | number) => (typeof duration === "number" ? `${duration}s` : duration);
+
+type Resource = "cpu" | "memory" | "gpu";
+
+// A pause threshold of 100 never pauses, so no other threshold has to stay under it.
+const resumesBelowPause = (resource: Resource) =>
+  rule(
+    `resume_${resource}`,
+    (g) => g[`pause_${resource}`] >= 100 || g[`resume_${resource}`] < g[`pause_${resource}`],
+    (g) => `below pause_${resource} ${g[`pause_${resource}`]}`,
+    "with no gap between the two, runs would pause and resume in turn around one load",
+  );
+
+const startsUnderPause = (resource: Resource) =>
+  rule(
+    `max_${resource}_before`,
+    (g) => g[`pause_${resource}`] >= 100 || g[`max_${resource}_before`] <= g[`pause_${resource}`],
+    (g) => `at most pause_${resource} ${g[`pause_${resource}`]}`,
+    "a run would start only to be paused",
+  );
+
+/** The profile's `governor:` section (part of runtime/config/schema.ts): when runs may start, pause and resume. */
+export const Governor = v.pipe(
+  GovernorFields,
+  resumesBelowPause("cpu"),
+  resumesBelowPause("memory"),
+  resumesBelowPause("gpu"),
+  startsUnderPause("cpu"),
+  startsUnderPause("memory"),
+  startsUnderPause("gpu"),
+  rule(
+    "max_gpu_memory_before",
+    (g) => g.gpu_memory_fraction >= 1 || g.max_gpu_memory_before <= g.gpu_memory_fraction * 100,
+    (g) => `at most gpu_memory_fraction ${g.gpu_memory_fraction} (${Math.round(g.gpu_memory_fraction * 100)} %)`,
+    "a run would start only to be paused",
+  ),
+  // A pause ends only after pause_after calm samples: a max_pause no longer than that cancels every paused run.
+  rule(
+    "max_pause",
+    (g) => durationMs(g.max_pause) > g.pause_after * durationMs(g.sample_interval),
+    (g) => `longer than pause_after × sample_interval (${g.pause_after} × ${spelled(g.sample_interval)})`,
+    "a pause lasts at least that long, so every pause would cancel the run",
+  ),
+);

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { Duration } from "./duration.ts";
+import { durationAtLeast } from "./duration.ts";
 
 const doc = v.description;
 
@@ -37,7 +37,8 @@ export const LatencyGuardSchema = v.strictObject({
     ),
     1.5,
   ),
-  window: v.optional(Duration, "5s"),
+  // At least ten of the signal's 10 ms samples for a p99; 0 would turn the guard off unsaid (enabled: false says it).
+  window: v.optional(durationAtLeast("100ms"), "5s"),
   pause_after: v.optional(
     v.pipe(
       v.number(),

@@ -89,6 +89,50 @@ describe("validate", () => {
     ]);
   });
 
+  test("governor settings that cannot work: zero intervals, thresholds out of order, short max_pause", async () => {
+    const problems = await problemsOf(
+      "governor:\n  sample_interval: 0s\n  latency_guard: { window: 0s }\n  max_cpu_before: 99\n  pause_cpu: 50\n" +
+        "  resume_cpu: 95\n  pause_memory: 80\n  resume_memory: 80\n  max_memory_before: 70\n  pause_gpu: 70\n" +
+        "  resume_gpu: 90\n  max_gpu_before: 60\n  gpu_memory_fraction: 0.5\n  max_gpu_memory_before: 60\n",
+    );
+    const said = problems.map((p) => `${p.line}:${p.column} ${p.path} ${p.message}`);
+    const late = "a run would start only to be paused";
+    const flaps = "with no gap between the two, runs would pause and resume in turn around one load";
+    expect(said).toEqual([
+      '4:20 governor.sample_interval expected at least 100ms, got "0s"',
+      '5:28 governor.latency_guard.window expected at least 100ms, got "0s"',
+      `6:19 governor.max_cpu_before expected at most pause_cpu 50, got 99: ${late}`,
+      `8:15 governor.resume_cpu expected below pause_cpu 50, got 95: ${flaps}`,
+      `10:18 governor.resume_memory expected below pause_memory 80, got 80: ${flaps}`,
+      `13:15 governor.resume_gpu expected below pause_gpu 70, got 90: ${flaps}`,
+      `16:26 governor.max_gpu_memory_before expected at most gpu_memory_fraction 0.5 (50 %), got 60: ${late}`,
+    ]);
+    // A pause ends only after pause_after calm samples, 3 s here: a max_pause of 2s would cancel every paused run.
+    const short = await problemsOf("governor:\n  sample_interval: 1s\n  pause_after: 3\n  max_pause: 2s\n");
+    expect(short).toEqual([
+      {
+        line: 6,
+        column: 14,
+        path: "governor.max_pause",
+        message:
+          'expected longer than pause_after × sample_interval (3 × 1s), got "2s": a pause lasts at least that long, ' +
+          "so every pause would cancel the run",
+        hint: undefined,
+        severity: "error",
+      },
+    ]);
+    // A pause threshold of 100 never pauses: nothing has to stay under it (the demo's profile).
+    expect(await problemsOf("governor: { max_cpu_before: 100, pause_cpu: 100, resume_cpu: 100 }\n")).toEqual([]);
+  });
+
+  test("the built-in profiles keep their governor thresholds in order", async () => {
+    for (const name of ["base", "jetson-nano", "jetson-orin", "gpu-server", "t3-micro"]) {
+      await using dir = tempDir();
+      const { problems } = await resolveProfile(name, testEnvironment(dir.path));
+      expect({ name, problems }).toEqual({ name, problems: [] });
+    }
+  });
+
   test("a misspelled top-level section gets a suggestion", async () => {
     const problems = await problemsOf("govenor:\n  pause_cpu: 80\n");
     expect(problems).toEqual([
@@ -177,6 +221,16 @@ describe("validate", () => {
     expect(good.code).toBe(0);
     expect(good.stdout).toContain("ok: profiles/base.yaml ← profiles/jetson-nano.yaml");
   });
+
+  test("a daemon refuses to start on a sample_interval of 0, naming the file and line", async () => {
+    await using dir = tempDir();
+    const profile = dir.write("p.yaml", "governor:\n  sample_interval: 0s\n");
+    const started = await runCli(["run", "--port", "0", "--profile", profile, "--home", `${dir.path}/home`], {
+      home: dir.path,
+    });
+    expect(started.code).toBe(3);
+    expect(started.stderr).toContain(`${profile}:2:20  governor.sample_interval  expected at least 100ms, got "0s"`);
+  }, 30_000);
 
   test("a folder as the profile (argument, flag, variable, extends) is a profile problem, not exit 70", async () => {
     await using dir = tempDir();
