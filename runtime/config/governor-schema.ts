@@ -104,7 +104,8 @@ const GovernorFields = v.strictObject({
   memory_reserve_mb: v.optional(
     positiveInt(
       "Memory left free for the system: a probed run starts a worker only if the memory available stays above this, " +
-        "and stops its newest worker when it falls below.",
+        "and stops its newest worker when it falls below. One not below the machine's memory is warned of at start " +
+        "(not refused: a profile moves between devices).",
     ),
     512,
   ),

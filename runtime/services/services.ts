@@ -13,6 +13,7 @@ import type { DiskSpace } from "../files/disk-space.ts";
 import { GovernorFeed } from "../governor/feed.ts";
 import { Governor } from "../governor/governor.ts";
 import { governorLimits } from "../governor/limits.ts";
+import { warnOfMemoryReserve } from "../governor/memory-reserve.ts";
 import { SelfUsageRecorder } from "../offpeak/self-usage.ts";
 import type { Clock, Logger, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
@@ -88,6 +89,7 @@ export class Services {
     const services = new Services(parts, stack);
     await services.openServing();
     services.wireRuns();
+    services.warnOfMemoryReserve();
     return services;
   }
 
@@ -208,7 +210,13 @@ export class Services {
     this.governor.setLimits(governorLimits(next.profile.governor));
     this.serving.service.setLimits(servingLimits(next.profile));
     this.wireRuns();
+    this.warnOfMemoryReserve();
     await this.scheduler?.reload(this.schedulerParts());
+  }
+
+  private warnOfMemoryReserve(): void {
+    const { environment, logger } = this.parts;
+    warnOfMemoryReserve(this.resolved.profile.governor.memory_reserve_mb, environment.hostRoot, logger);
   }
 
   /** Each predict request, with its outcome and how long it took; returns the unsubscribe. */

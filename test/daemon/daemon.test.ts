@@ -119,6 +119,27 @@ describe("daemon", () => {
     expect(await proc.exited).toBe(0);
   });
 
+  test("a memory_reserve_mb past this machine's memory is warned of at start, naming its memory", async () => {
+    await using dir = tempDir();
+    const profile = dir.write("p.yaml", "governor:\n  memory_reserve_mb: 99999999\n");
+    const { proc } = await startDaemon(dir.path, ["--profile", profile]);
+    const log = () => readFileSync(join(dir.path, "logs/edgetrain.log"), "utf8");
+    const machineMb = Math.round(Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync("/proc/meminfo", "utf8"))![1]) / 1024);
+    const warning = `governor.memory_reserve_mb 99999999 MB is not below this machine's memory, ${machineMb} MB`;
+    try {
+      await waitFor(() => log().includes("running"));
+      expect(log()).toContain(warning);
+      // A profile moves between devices: a reserve that fits this one is said nothing of.
+      dir.write("p.yaml", "governor:\n  memory_reserve_mb: 512\n");
+      proc.kill("SIGHUP");
+      await waitFor(() => log().includes("profile reloaded"));
+      expect(log().split(warning).length - 1).toBe(1);
+    } finally {
+      proc.kill("SIGINT");
+    }
+    expect(await proc.exited).toBe(0);
+  });
+
   test("SIGHUP applies a new api.token at once, drops one taken out, and names what needs a restart", async () => {
     await using dir = tempDir();
     const first = "first-token-0123456789abcdef";
