@@ -66,7 +66,7 @@ const MEANINGS: Record<string, string> = {
   "usage.weights.memory": "Weight of memory in use.",
   "usage.sql": "`source: sql`: a query through Bun's SQL client (PostgreSQL, MySQL/MariaDB).",
   "usage.csv": "`source: csv`: a CSV file with a timestamp column and any of players, cpu, memory.",
-  "usage.csv.path": "The CSV file, relative to home.",
+  "usage.csv.path": "The CSV file, relative to paths.data (like the jobs' data files).",
   "usage.csv.timestamp": "Its timestamp column (ISO 8601 or epoch).",
   "cache.ttl": "An entry is fresh this long.",
   "cache.ttl_during_training":
@@ -104,7 +104,8 @@ environment are secrets: never printed by \`profile show\`, never logged.
 **Durations** are \`"500ms"\`, \`"10s"\`, \`"5m"\`, \`"6h"\`, \`"7d"\`, \`"2w"\` or a number of seconds.
 
 **Relative paths** in \`paths\`, \`plugins_dir\` and \`cache.pregenerate.file\` are resolved against
-\`paths.home\`; data source paths against \`paths.data\`.
+\`paths.home\`; data source paths and usage CSV paths (\`usage.csv.path\`, \`usage.sources[].path\`) against
+\`paths.data\`.
 
 **Plugin options** (\`jobs.*.options\`, \`triggers\`, \`deploy\` steps, \`cache.options\`,
 \`defaults.strategies\`) are checked by each plugin's own schema when the profile is loaded: see

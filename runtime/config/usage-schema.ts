@@ -30,7 +30,7 @@ const UsageSource = v.pipe(
         doc("sql: returns a column `at` and any of players, cpu, memory; $1 is the start of the history."),
       ),
     ),
-    path: v.optional(v.pipe(v.string(), doc("csv: the file, relative to the data folder."))),
+    path: v.optional(v.pipe(v.string(), doc("csv: the file, relative to paths.data."))),
     timestamp: v.optional(v.pipe(v.string(), doc("csv: the timestamp column.")), "timestamp"),
   }),
   v.check(

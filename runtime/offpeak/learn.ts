@@ -97,5 +97,5 @@ async function readSource(
     return readSelfUsage(state, since);
   }
   if (source.type === "sql") return readSqlUsage({ url: source.url!, query: source.query! }, since);
-  return readCsvUsage(source.path!, paths.data, source.timestamp, since);
+  return readCsvUsage(source.path!, paths, source.timestamp, since);
 }

@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
 import { readCsvTable } from "../data/csv-table.ts";
 import { parseTime } from "../data/load-training-data.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
@@ -46,14 +47,21 @@ export async function readSqlUsage(spec: SqlUsage, since: number): Promise<Usage
   }
 }
 
+/** Folders a usage CSV's path may be relative to: paths.data, and the home only to explain a file put there. */
+export interface UsageRoots {
+  data: string;
+  home: string;
+}
+
 /** A CSV of activity: a timestamp column and any of `players`, `cpu`, `memory`. */
 export async function readCsvUsage(
   path: string,
-  dataRoot: string,
+  roots: UsageRoots,
   timestamp: string,
   since: number,
 ): Promise<UsagePoint[]> {
-  const file = path.startsWith("/") ? path : join(dataRoot, path);
+  const dataRoot = roots.data;
+  const file = usageCsvFile(path, roots);
   const table = await readCsvTable([file], {
     label: "",
     allowMissingLabel: true,
@@ -72,6 +80,23 @@ export async function readCsvUsage(
     points.push({ at, values });
   });
   return points;
+}
+
+/**
+ * A relative usage CSV path is under paths.data, like the jobs' data files. The reference once said the home:
+ * a file left there is named with the path that would reach it, rather than a bare "no such file" in data.
+ */
+function usageCsvFile(path: string, roots: UsageRoots): string {
+  if (isAbsolute(path)) return path;
+  const file = join(roots.data, path);
+  const inHome = join(roots.home, path);
+  if (inHome !== file && !existsSync(file) && existsSync(inHome))
+    throw new EdgetrainError(
+      "data_invalid",
+      `usage CSV ${path} is not at ${file} (its path is relative to paths.data) but at ${inHome}: move it, or ` +
+        `write path: ${relative(roots.data, inHome)}`,
+    );
+  return file;
 }
 
 export function redactUrl(url: string): string {

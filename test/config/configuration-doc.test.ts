@@ -21,4 +21,10 @@ describe("docs/configuration.md", () => {
     const rows = text.split("\n").filter((line) => line.startsWith("| `"));
     for (const row of rows) expect(row.split(" | ").at(-1)!.trim()).not.toBe("|");
   });
+
+  test("says usage CSV paths are relative to paths.data, where the off-peak learner reads them", () => {
+    const text = configurationMarkdown();
+    expect(text).toContain("| `usage.csv.path` | string | required | The CSV file, relative to paths.data");
+    expect(text).toContain("usage CSV paths (`usage.csv.path`, `usage.sources[].path`) against\n`paths.data`");
+  });
 });
