@@ -3,7 +3,7 @@ import type { Profile } from "../config/schema.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 import { readSelfUsage } from "./self-usage.ts";
-import { readCsvUsage, readSqlUsage, type UsagePoint } from "./usage-source.ts";
+import { readCsvUsage, readSqlUsage, SkippedRows, type UsageHistory } from "./usage-source.ts";
 import { describeSource, type UsageSourceSpec, usageSources } from "./usage-sources.ts";
 import {
   combineActivity,
@@ -42,7 +42,7 @@ export async function learnOffPeak(
   const read = await Promise.all(
     sources.map(async (source) => {
       try {
-        return { source, points: await readSource(source, paths, since, state) };
+        return { source, history: await readSource(source, paths, since, state) };
       } catch (error) {
         return { source, error: messageOf(error) };
       }
@@ -50,12 +50,12 @@ export async function learnOffPeak(
   );
   const failed = read.filter((entry) => entry.error !== undefined);
   const scored = read.flatMap((entry) =>
-    entry.points
+    entry.history
       ? [
           {
             weight: entry.source.weight,
             activity: weeklyActivity(
-              entry.points,
+              entry.history.points,
               entry.source.weights ?? usage.weights,
               usage.min_data_points,
               usage.timezone,
@@ -76,6 +76,10 @@ export async function learnOffPeak(
     const few = `only ${activity.points} of the ${usage.min_data_points} observations needed (usage.min_data_points)`;
     note = note && sources.length === 1 ? note : note ? `${few}; ${note}` : few;
   }
+  const skips = read.flatMap(({ source, history }) =>
+    history?.skipped.count ? [skippedNote(describeSource(source), history.skipped)] : [],
+  );
+  if (skips.length > 0) note = [note, ...skips].filter(Boolean).join("; ");
   return {
     activity,
     windows: activity.trusted ? quietestWindows(activity, usage.window_hours, usage.windows) : [],
@@ -84,17 +88,23 @@ export async function learnOffPeak(
   };
 }
 
+/** `csv usage.csv: 2 unreadable row(s) left out: usage.csv line 482: …`, the first few named. */
+function skippedNote(source: string, skipped: SkippedRows): string {
+  const more = skipped.count > skipped.first.length ? "; …" : "";
+  return `${source}: ${skipped.count} unreadable row(s) left out: ${skipped.first.join("; ")}${more}`;
+}
+
 async function readSource(
   source: UsageSourceSpec,
   paths: ResolvedPaths,
   since: number,
   state?: Database,
-): Promise<UsagePoint[]> {
+): Promise<UsageHistory> {
   if (source.problem) throw new EdgetrainError("profile_invalid", source.problem);
   if (source.type === "self") {
     if (!state)
       throw new EdgetrainError("state_failed", "a self usage source needs the state database, which is not open");
-    return readSelfUsage(state, since);
+    return { points: readSelfUsage(state, since), skipped: new SkippedRows() };
   }
   if (source.type === "sql") return readSqlUsage({ url: source.url!, query: source.query! }, since);
   return readCsvUsage(source.path!, paths, source.timestamp, since);

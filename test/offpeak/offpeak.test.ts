@@ -82,7 +82,7 @@ async function planWith(url: string, query: string) {
   const text = await runCli(["plan", "--profile", file], { home: dir.path, env: { GAME_DB_URL: url } });
   return {
     json: JSON.parse(plan.stdout) as {
-      offpeak: { windows: Array<{ label: string }>; points: number; trusted: boolean };
+      offpeak: { windows: Array<{ label: string }>; points: number; trusted: boolean; note?: string };
       jobs: Array<{ job: string; next: string; why: string }>;
     },
     text: text.stdout,
@@ -113,8 +113,18 @@ describe("off-peak from a real database", () => {
       expect(json.jobs[0]!.why).toContain("only_in off-peak (Sun 02:00–05:00");
       expect(text).toContain("off-peak windows (W): Sun 02:00–05:00");
       expect(text).toContain("Sun   ");
+      // A count that is not a number leaves its row out, counted and named, rather than scoring NaN.
+      const bad = await planWith(
+        db.url,
+        "SELECT login_at AS at, '1' AS players FROM logins WHERE login_at > $1 UNION ALL SELECT now(), 'abc'",
+      );
+      expect(bad.json.offpeak.points).toBe(json.offpeak.points);
+      expect(bad.json.offpeak.note).toMatch(
+        /: 1 unreadable row\(s\) left out: row \d+: players is not a number: "abc"$/,
+      );
+      expect(bad.json.offpeak.windows[0]!.label).toBe("Sun 02:00–05:00");
     },
-    60_000,
+    90_000,
   );
 
   test.skipIf(!mariadbBinaries())(

@@ -51,6 +51,8 @@ export const planCommand: Command = {
         ? `off-peak windows (W): ${offPeak.windows.map((w) => `${w.label} (score ${w.score.toFixed(2)})`).join(", ")}\n`
         : `no off-peak windows: ${offPeak.note}\n`,
     );
+    // Windows learnt in spite of something (a source left out, unreadable rows) still say what it was.
+    if (offPeak.windows.length && offPeak.note) io.stdout.write(`note: ${offPeak.note}\n`);
     io.stdout.write("\nJOB  NEXT RUN  WHY\n");
     for (const plan of jobs) io.stdout.write(`${plan.job}  ${plan.next ?? "-"}  ${plan.why}\n`);
     return 0;
