@@ -1,7 +1,7 @@
 import { renderProfile } from "../config/render-profile.ts";
 import type { ConflictAnswer } from "../conflicts/asker.ts";
 import { type ImportRequest, importModel } from "../deploy/model-import.ts";
-import { cancellation } from "../errors.ts";
+import { cancellation, EdgetrainError } from "../errors.ts";
 import { EventJournal } from "../events/event-journal.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import { ReadingHistory } from "../governor/reading-history.ts";
@@ -112,6 +112,11 @@ export class DaemonBackend implements DaemonView {
   controlRun(id: string, action: "cancel" | "pause" | "resume"): boolean {
     const control = this.parts.services.activeRuns.get(id);
     if (!control) return false;
+    // A resume undoes a person's pause only: saying "resumed" of a run nobody paused would be untrue.
+    if (action === "resume" && !control.pausedByPerson) {
+      const governor = control.pausedByGovernor ? " by a request: the governor holds it, and resumes it itself" : "";
+      throw new EdgetrainError("conflict", `run ${id} is not paused${governor}`, { details: { run: id, action } });
+    }
     if (action === "cancel") control.abort.abort(cancellation("person", "cancelled by request"));
     else control.personPause(action === "pause");
     this.parts.services.bus.emit(

@@ -48,7 +48,10 @@ export interface DaemonView {
   offPeak(): OffPeak;
   runs(filter: { job?: string; limit: number }): RunSummary[];
   run(id: string): RunDetail | undefined;
-  /** Cancels, pauses or resumes a run in progress; false when no such run is in progress. */
+  /**
+   * Cancels, pauses or resumes a run in progress; false when no such run is in progress. Throws conflict for a
+   * resume of a run no request paused.
+   */
   controlRun(id: string, action: "cancel" | "pause" | "resume"): boolean;
   conflicts(): Conflict[];
   /** Answers an open conflict for all its keys, or `key` alone; undefined when there is no such open question. */

@@ -18,6 +18,15 @@ export class RunControl {
     this.apply();
   }
 
+  /** Whether a person's pause holds the run (a resume request undoes only that). */
+  get pausedByPerson(): boolean {
+    return this.byPerson;
+  }
+
+  get pausedByGovernor(): boolean {
+    return this.byGovernor;
+  }
+
   personPause(paused: boolean): void {
     this.byPerson = paused;
     this.apply();

@@ -51,6 +51,10 @@ test("train queues in the running daemon; status, pause, resume and cancel act o
     expect(status.stdout).toContain("governor: admitting runs");
     expect(status.stdout).toContain(`${run.id}  gpu  running`);
 
+    // Resuming a run nobody paused says so, with the conflict's exit code, and leaves the run as it was.
+    const notPaused = await cliIn("resume", run.id);
+    expect(notPaused).toMatchObject({ code: 1, stdout: "" });
+    expect(notPaused.stderr).toContain(`run ${run.id} is not paused`);
     expect((await cliIn("pause", run.id)).stdout).toBe(`paused run ${run.id}\n`);
     await until(() => processState(pid) === "T");
     expect((await cliIn("resume", run.id)).code).toBe(0);

@@ -10,6 +10,7 @@ import { systemClock } from "../../runtime/plugins/context.ts";
 import { Disposals } from "../../runtime/services/disposals.ts";
 import { type RunningProfile, Services } from "../../runtime/services/services.ts";
 import { openState } from "../../runtime/state/database.ts";
+import { RunControl } from "../../runtime/training/run-control.ts";
 import { FakeClock } from "../fake-clock.ts";
 import { tempDir, testEnvironment } from "../helpers.ts";
 
@@ -51,6 +52,19 @@ describe("services", () => {
       expect(token).toHaveLength(64);
       expect(backend.chooseToken()).toBe(token);
       expect(backend.controlRun("no-such-run", "cancel")).toBe(false);
+      // A run the governor holds is not resumed by a request: it says who holds it.
+      const held = new RunControl();
+      services.activeRuns.set("held-run", held);
+      held.governorPause(true);
+      expect(() => backend.controlRun("held-run", "resume")).toThrow(
+        "run held-run is not paused by a request: the governor holds it, and resumes it itself",
+      );
+      expect(held.pause.paused).toBe(true);
+      expect(backend.controlRun("held-run", "pause")).toBe(true);
+      held.governorPause(false);
+      expect(backend.controlRun("held-run", "resume")).toBe(true);
+      expect(held.pause.paused).toBe(false);
+      services.activeRuns.delete("held-run");
       expect((await backend.metrics()).text).toContain("edgetrain_runs_running 0");
 
       dir.write("home/profile.yaml", profileYaml(home, "after"));

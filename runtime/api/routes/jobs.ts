@@ -77,7 +77,7 @@ export const jobRoutes = (view: DaemonView) =>
           errors: {
             400: "Not cancel, pause or resume, or a parameter or body field it does not take.",
             404: "No such run.",
-            409: "The run is not in progress.",
+            409: "The run is not in progress, or (resume) no request paused it.",
           },
         }),
       },
