@@ -1,7 +1,8 @@
 import { constants } from "node:os";
 import { join } from "node:path";
+import type { Profile } from "../../config/schema.ts";
 import { holdLockfile } from "../../conflicts/predictors.ts";
-import { EdgetrainError } from "../../errors.ts";
+import { EdgetrainError, suggestionHint } from "../../errors.ts";
 import { makeHomeFolder } from "../../files/make-home-folder.ts";
 import { acquireLock } from "../../locks/lockfile.ts";
 import { liveTrainingLocks } from "../../locks/training-locks.ts";
@@ -16,7 +17,7 @@ export const holdCommand: Command = {
   description:
     "Runs COMMAND while holding the predictor lock NAME (<home>/locks/predictor-NAME.lock: pid, process start time, " +
     "host, command). Jobs whose constraints.not_during lists NAME treat it as a live predictor, so an existing " +
-    "script gets protection without changes.\n\n" +
+    "script gets protection without changes; a NAME no job lists is warned of, and held all the same.\n\n" +
     "The lock goes when COMMAND ends, on signals too (they are passed on to COMMAND); its exit code is edgetrain's. " +
     "Put -- before COMMAND so that its own flags are not read as edgetrain's.",
   arguments: [
@@ -42,9 +43,11 @@ export const holdCommand: Command = {
     const [name, ...command] = args.positionals;
     if (!name || command.length === 0)
       throw new EdgetrainError("usage", "edgetrain hold: expected NAME -- COMMAND [ARGS…]");
-    const { home } = loadValidHomeProfile(args, io).paths;
-    const locksDir = join(home, "locks");
-    makeHomeFolder(home, [locksDir]);
+    const { loaded, paths } = loadValidHomeProfile(args, io);
+    const unheeded = unheededHold(loaded.profile, name);
+    if (unheeded) io.stderr.write(`warning: ${unheeded}\n`);
+    const locksDir = join(paths.home, "locks");
+    makeHomeFolder(paths.home, [locksDir]);
     if (args.values["respect-training"]) {
       let said = 0;
       for (let running = liveTrainingLocks(locksDir); running.length > 0; running = liveTrainingLocks(locksDir)) {
@@ -80,3 +83,22 @@ export const holdCommand: Command = {
     }
   },
 };
+
+/**
+ * Why no job would keep away from a hold of `name`, if none would: a job heeds it only through a predictor of
+ * that name listed in its constraints.not_during. A warning, not a refusal: the profile may name it by the next
+ * reload, and the lock is taken either way.
+ */
+function unheededHold(profile: Profile, name: string): string | undefined {
+  const predictors = profile.conflicts.predictors.map((predictor) => predictor.name);
+  if (!predictors.includes(name)) {
+    const known = `predictors: ${predictors.join(", ") || "none (add them under conflicts.predictors)"}`;
+    return (
+      `no predictor "${name}" in the profile, so no job keeps away from this hold ` +
+      `(${suggestionHint(name, predictors, known)})`
+    );
+  }
+  if (!Object.values(profile.jobs).some((job) => job.constraints.not_during?.includes(name)))
+    return `no job lists predictor "${name}" in constraints.not_during, so no job keeps away from this hold`;
+  return undefined;
+}
