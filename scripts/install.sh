@@ -44,6 +44,12 @@ fi
 
 "$binary" --version >/dev/null || { echo "install.sh: $binary does not run on this machine" >&2; exit 1; }
 
+# Everything is checked before anything changes: the binary's own dry run refuses a user it must not run as
+# (root, an empty or malformed name) and a profile that does not load, with the exit code it would end with.
+set -- service install --run-as "$user" --unit-dir "$DESTDIR/etc/systemd/system" --exec "$PREFIX/bin/edgetrain"
+[ -n "$profile" ] && set -- "$@" --profile "$profile"
+HOME=/var/lib/edgetrain "$binary" "$@" --dry-run >/dev/null || exit $?
+
 target="$DESTDIR$PREFIX/bin/edgetrain"
 install -D -m 0755 "$binary" "$target"
 echo "installed $target ($("$target" --version))"
@@ -67,8 +73,6 @@ for dir in /var/lib/edgetrain /var/log/edgetrain; do
 done
 echo "home /var/lib/edgetrain, logs /var/log/edgetrain"
 
-set -- service install --run-as "$user" --unit-dir "$DESTDIR/etc/systemd/system" --exec "$PREFIX/bin/edgetrain"
-[ -n "$profile" ] && set -- "$@" --profile "$profile"
 mkdir -p "$DESTDIR/etc/systemd/system"
 HOME=/var/lib/edgetrain "$target" "$@"
 if [ -z "$DESTDIR" ] && command -v systemctl >/dev/null 2>&1; then

@@ -60,3 +60,17 @@ test("install.sh refuses a binary that does not match its SHA256SUMS, and unexpe
   expect(usage.exitCode).toBe(2);
   expect(usage.stderr.toString()).toContain('unexpected argument "--colour"');
 });
+
+test("install.sh checks the service user before it changes anything: refuses root and a two-line name", async () => {
+  await using dir = tempDir();
+  const binary = standIn(dir);
+  const root = join(dir.path, "root");
+  for (const user of ["root", "bob\nUser=root"]) {
+    const refused = install([binary, "--run-as", user], root);
+    expect({ user, code: refused.exitCode }).toEqual({ user, code: 2 });
+    expect(refused.stderr.toString()).toContain("--run-as: ");
+    // Nothing installed: no binary, no /etc/passwd with a user named root in it.
+    for (const made of ["usr/local/bin/edgetrain", "etc/passwd", "var/lib/edgetrain"])
+      expect({ made, exists: existsSync(join(root, made)) }).toEqual({ made, exists: false });
+  }
+}, 60_000);

@@ -6,6 +6,7 @@ import { resolvePaths } from "../../config/paths.ts";
 import { formatProblem } from "../../config/problems-text.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
+import { checkServiceUser } from "../../systemd/service-user.ts";
 import { SERVICE_HOME, SERVICE_LOGS, UNIT_NAME, unitText } from "../../systemd/unit-file.ts";
 import { type Command, type ParsedArgs, stringFlag } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
@@ -27,9 +28,9 @@ export const serviceCommand: Command = {
     `MemoryMax from the profile's governor, a sandbox fitted to the profile's hardware, journald logging, SIGHUP ` +
     `reload, a non-root user; then prints the commands that enable it. --dry-run prints the unit and writes nothing. ` +
     `uninstall removes it.\n\n` +
-    `A system unit runs as --run-as USER (default: the user who called sudo, else "edgetrain"); root is refused. ` +
-    `Given no --home, a system unit keeps its home in ${SERVICE_HOME} and its logs in ${SERVICE_LOGS}, which systemd ` +
-    `makes for that user.`,
+    `A system unit runs as --run-as USER (default: the user who called sudo, else "edgetrain"), a plain user ` +
+    `name: root, a uid or an empty name is refused. Given no --home, a system unit keeps its home in ` +
+    `${SERVICE_HOME} and its logs in ${SERVICE_LOGS}, which systemd makes for that user.`,
   arguments: [{ name: "action", choices: ["install", "uninstall"], description: "install, or uninstall" }],
   options: {
     user: { type: "boolean", description: "a user unit (~/.config/systemd/user) that needs no root" },
@@ -81,6 +82,7 @@ export const serviceCommand: Command = {
         "usage",
         `edgetrain service: expected install or uninstall, got ${action ? `"${action}"` : "nothing"}`,
       );
+    const user = userUnit ? undefined : systemUnitUser(args, io.environment.variables.SUDO_USER);
     const { profile: profileRef, homeFlag } = homeAndProfile(args, io);
     const loaded = loadProfile({ profile: profileRef, environment: io.environment, overrides: { home: homeFlag } });
     if (!loaded.profile) {
@@ -88,12 +90,6 @@ export const serviceCommand: Command = {
         details: { problems: loaded.problems.map(formatProblem) },
       });
     }
-    const user = userUnit
-      ? undefined
-      : (stringFlag(args, "run-as") ??
-        io.environment.variables.SUDO_USER ??
-        (userInfo().uid === 0 ? "edgetrain" : userInfo().username));
-    if (user === "root") throw new EdgetrainError("refused", "the service must not run as root: give --run-as USER");
     // A system service given no home gets systemd's: /var/lib/edgetrain and /var/log/edgetrain, made for its user.
     const { profile } = loaded;
     const homeGiven =
@@ -130,6 +126,15 @@ export const serviceCommand: Command = {
     return 0;
   },
 };
+
+/** The user a system unit runs as: --run-as, else the user who called sudo, else this one (edgetrain for root). */
+function systemUnitUser(args: ParsedArgs, sudoUser: string | undefined): string {
+  const runAs = stringFlag(args, "run-as");
+  if (runAs !== undefined) return checkServiceUser(runAs, "--run-as");
+  if (sudoUser !== undefined) return checkServiceUser(sudoUser, "the user who called sudo (SUDO_USER)");
+  const { uid, username } = userInfo();
+  return uid === 0 ? "edgetrain" : checkServiceUser(username, "the user running this command");
+}
 
 /** Flags that would be ignored where they are given: the unit a user unit runs as is the user's own. */
 function misplacedFlags(args: ParsedArgs, action: string | undefined): string | undefined {
