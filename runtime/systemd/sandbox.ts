@@ -1,4 +1,5 @@
 import type { Profile } from "../config/schema.ts";
+import { quoted } from "./unit-values.ts";
 
 /** What the sandbox must leave open: the folders edgetrain writes and the files it runs or reads from. */
 export interface SandboxNeeds {
@@ -83,10 +84,4 @@ function deviceLines(device: Profile["device"]): string[] {
 
 function isUnder(path: string, top: string): boolean {
   return path === top || path.startsWith(`${top}/`);
-}
-
-/** A path as one systemd word: `%` is a specifier, and spaces need quotes. */
-export function quoted(path: string): string {
-  const escaped = path.replaceAll("%", "%%");
-  return /[\s"\\]/.test(escaped) ? JSON.stringify(escaped) : escaped;
 }

@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import type { Profile } from "../config/schema.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
-import { quoted, sandboxLines } from "./sandbox.ts";
+import { sandboxLines } from "./sandbox.ts";
+import { commandWord, literal, quoted, refuseLineBreaks, type UnitValue } from "./unit-values.ts";
 
 export const UNIT_NAME = "edgetrain.service";
 /** The home of a system service given none, made and owned by systemd (StateDirectory=). */
@@ -46,6 +47,7 @@ export interface UnitRequest {
 
 /** The one text of `edgetrain.service`: `service install` writes it and `--dry-run` prints it. */
 export function unitText(request: UnitRequest): string {
+  refuseLineBreaks(unitValues(request));
   const { profile, paths } = request;
   const cores = profile.governor.workers ?? availableParallelism();
   const limitMb = profile.governor.memory_limit_mb;
@@ -61,7 +63,7 @@ export function unitText(request: UnitRequest): string {
   return `# Written by \`edgetrain service install\`. Secrets (EDGETRAIN_TOKEN, database passwords) go in the
 # EnvironmentFile, not here.
 [Unit]
-Description=edgetrain: keeps ML models fresh on this device (profile ${request.profileRef})
+Description=edgetrain: keeps ML models fresh on this device (profile ${literal(request.profileRef)})
 After=network-online.target
 Wants=network-online.target
 StartLimitIntervalSec=300
@@ -74,7 +76,7 @@ NotifyAccess=main
 WatchdogSec=${WATCHDOG_SECONDS}
 # Killed outright: on SIGABRT, the default, Bun prints a crash report that blames Bun for the hang.
 WatchdogSignal=SIGKILL
-ExecStart=${execStart.map(quoted).join(" ")}
+ExecStart=${execStart.map(commandWord).join(" ")}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=5
@@ -83,7 +85,7 @@ TimeoutStopSec=10
 KillSignal=SIGTERM
 ${lines(request.user ? [`User=${request.user}`] : [])}\
 ${lines(environment.map((line) => `Environment=${quoted(line)}`))}\
-EnvironmentFile=-${request.environmentFile}
+EnvironmentFile=-${literal(request.environmentFile)}
 ${lines(request.serviceHome ? SERVICE_DIRECTORIES : [])}\
 StandardOutput=journal
 StandardError=journal
@@ -100,6 +102,20 @@ ${lines(sandbox)}
 [Install]
 WantedBy=${request.userUnit ? "default.target" : "multi-user.target"}
 `;
+}
+
+/** Every value the unit is written with that came from outside: the command line, the profile, the user. */
+function unitValues(request: UnitRequest): UnitValue[] {
+  const { home, plugins, ...inProfile } = request.paths;
+  return [
+    { from: "--profile", value: request.profileRef },
+    ...request.command.map((value) => ({ from: "--exec", value })),
+    { from: "the home", value: home },
+    ...Object.entries(inProfile).map(([key, value]) => ({ from: `paths.${key}`, value, inProfile: true })),
+    { from: "plugins_dir", value: plugins, inProfile: true },
+    { from: "--run-as", value: request.user ?? "" },
+    { from: "the EnvironmentFile", value: request.environmentFile },
+  ];
 }
 
 /** The home, and the profile's paths outside it; StateDirectory= and LogsDirectory= open the service home. */

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { loadProfile } from "../../runtime/config/load-profile.ts";
 import { resolvePaths } from "../../runtime/config/paths.ts";
 import type { Profile } from "../../runtime/config/schema.ts";
+import type { EdgetrainError } from "../../runtime/errors.ts";
 import {
   HEAP_ENVIRONMENT,
   SERVICE_HOME,
@@ -27,6 +28,10 @@ function profileOf(name: string): Profile {
 
 /** The unit for `profile`: the system service's own home, or `home` given. */
 function unitFor(name: string, options: { home?: string; userUnit?: boolean } = {}): string {
+  return unitText(requestFor(name, options));
+}
+
+function requestFor(name: string, options: { home?: string; userUnit?: boolean } = {}): UnitRequest {
   const profile = profileOf(name);
   const serviceHome = options.home === undefined && !options.userUnit;
   const home = options.home ?? (serviceHome ? SERVICE_HOME : "/home/athlete/.edgetrain");
@@ -42,7 +47,7 @@ function unitFor(name: string, options: { home?: string; userUnit?: boolean } = 
     userUnit: options.userUnit ?? false,
     environmentFile: "/etc/edgetrain/env",
   };
-  return unitText(request);
+  return request;
 }
 
 /** Every value of `key=` in the unit, in order. */
@@ -105,6 +110,48 @@ test("a custom home is the one writable path, and stays in sight: user homes rea
   const elsewhere = unitFor("base", { home: "/srv/edge train" });
   expect(values(elsewhere, "ReadWritePaths")).toEqual(['"-/srv/edge train"']);
   expect(elsewhere).toContain('--home "/srv/edge train"');
+});
+
+test("a value with a line break is refused: it would write settings of its own into the unit", () => {
+  const request = requestFor("base", { home: "/srv/edgetrain" });
+  const injected = "/srv/p\n[Service]\nExecStartPre=/bin/sh -c id";
+  const refusals = [
+    { ...request, profileRef: `${injected}.yaml` },
+    { ...request, paths: { ...request.paths, home: injected } },
+    { ...request, paths: { ...request.paths, models: injected } },
+    { ...request, command: [injected] },
+    { ...request, environmentFile: injected },
+  ].map((bad) => {
+    try {
+      return unitText(bad);
+    } catch (error) {
+      return { code: (error as EdgetrainError).code, message: (error as Error).message };
+    }
+  });
+  expect(refusals).toEqual([
+    { code: "usage", message: expect.stringContaining("--profile") },
+    { code: "usage", message: expect.stringContaining("the home") },
+    { code: "profile_invalid", message: expect.stringContaining("paths.models") },
+    { code: "usage", message: expect.stringContaining("--exec") },
+    { code: "usage", message: expect.stringContaining("EnvironmentFile") },
+  ]);
+});
+
+test("$ and % in a path reach the daemon as written, not as systemd's variables and specifiers", async () => {
+  const home = "/srv/h$USER%n";
+  const unit = unitText({ ...requestFor("base", { home }), profileRef: "/etc/edgetrain/100%.yaml" });
+  expect(unit).toContain(" --profile /etc/edgetrain/100%%.yaml --home /srv/h$$USER%%n\n");
+  expect(unit).toContain("(profile /etc/edgetrain/100%%.yaml)\n");
+  expect(values(unit, "Environment")[0]).toBe("EDGETRAIN_HOME=/srv/h$USER%%n");
+  expect(values(unit, "ReadWritePaths")).toEqual(["-/srv/h$USER%%n"]);
+  if (!analyze) return;
+  await using dir = tempDir();
+  const verify = Bun.spawnSync([analyze, "verify", dir.write("edgetrain.service", unit)]);
+  const problems = verify.stderr
+    .toString()
+    .split("\n")
+    .filter((line) => line && !/user athlete/i.test(line));
+  expect({ code: verify.exitCode, problems }).toEqual({ code: 0, problems: [] });
 });
 
 test("MemoryHigh sits below MemoryMax, both from the governor's memory limit", () => {
