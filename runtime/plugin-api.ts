@@ -18,7 +18,7 @@
  */
 import type * as Valibot from "valibot";
 import type { CacheHooks } from "./plugin-api/cache.ts";
-import type { OptionsSchema, PluginContext, PluginKind, PluginLibraries } from "./plugin-api/context.ts";
+import type { OptionsSchema, PluginContext, PluginKind, PluginLibraries, ResolvedPaths } from "./plugin-api/context.ts";
 import type { ConverterHooks } from "./plugin-api/converter.ts";
 import type { DeployHooks } from "./plugin-api/deploy.ts";
 import type { ScoreHooks } from "./plugin-api/score.ts";
@@ -55,6 +55,12 @@ export interface PluginModule<K extends PluginKind = PluginKind, S extends Optio
   maxRuntime?: string | number;
   /** Converters: the file extensions they convert, lower case with the dot (`[".pkl", ".joblib"]`). */
   extensions?: string[];
+  /**
+   * Folders the plugin writes outside the profile's paths, given its options (copy-to-dir's `dir`): a system
+   * service opens them for writing in its sandbox. Asked of built-in plugins only: `service install` runs as
+   * root and loads no plugin from disk.
+   */
+  writes?: (options: Valibot.InferOutput<S>, paths: Readonly<ResolvedPaths>) => string[];
   setup(context: PluginContext<Valibot.InferOutput<S>>): HooksOf[K] | Promise<HooksOf[K]>;
 }
 

@@ -35,7 +35,7 @@ const options = ({ v }: PluginLibraries) =>
  * of it puts the serving version's file there.
  */
 function copyToDir(context: PluginContext<OptionsOf<typeof options>>): DeployHooks {
-  const resolve = (dir: string) => (isAbsolute(dir) ? dir : join(context.paths.home, dir));
+  const resolve = (dir: string) => folderIn(context.paths.home, dir);
   return {
     async deploy(candidate) {
       const name = context.options.file_name
@@ -53,11 +53,18 @@ function copyToDir(context: PluginContext<OptionsOf<typeof options>>): DeployHoo
   };
 }
 
+/** `dir` and `previous_dir` are absolute, or relative to the home. */
+function folderIn(home: string, dir: string): string {
+  return isAbsolute(dir) ? dir : join(home, dir);
+}
+
 export default {
   kind: "deploy",
   name: "copy-to-dir",
   version: "1.1.0",
   description: "Copies the candidate into a folder other predictors read, keeping the replaced file; retried if held.",
   options,
+  writes: ({ dir, previous_dir }, paths) =>
+    [dir, previous_dir].flatMap((folder) => (folder === undefined ? [] : [folderIn(paths.home, folder)])),
   setup: copyToDir,
 } satisfies PluginModule<"deploy", ReturnType<typeof options>>;

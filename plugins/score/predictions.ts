@@ -46,7 +46,12 @@ type Options = OptionsOf<typeof options>;
 function outputOf(input: ScoreInput, options: Options, home: string): string {
   const name = `${input.name.replace(/\.csv$/i, "")}.predictions.${options.format}`;
   if (options.dir === undefined) return join(dirname(input.file), basename(name));
-  return join(isAbsolute(options.dir) ? options.dir : join(home, options.dir), name);
+  return join(folderIn(home, options.dir), name);
+}
+
+/** `dir` is absolute, or relative to the home. */
+function folderIn(home: string, dir: string): string {
+  return isAbsolute(dir) ? dir : join(home, dir);
 }
 
 /** Temporary files of this output that a process killed mid-write left (`.NAME.PID-RANDOM.partial`). */
@@ -117,5 +122,7 @@ export default {
     "Writes the active model's predictions for new data files, as CSV or JSON lines, with the model version " +
     "in each row.",
   options,
+  // Without `dir` the predictions go beside their inputs, in paths.data.
+  writes: ({ dir }, paths) => (dir === undefined ? [] : [folderIn(paths.home, dir)]),
   setup: predictions,
 } satisfies PluginModule<"score", ReturnType<typeof options>>;

@@ -33,6 +33,11 @@ export function holdLockfile(locksDir: string, name: string): string {
   return join(locksDir, `predictor-${name.replace(/[^A-Za-z0-9._-]/g, "_")}.lock`);
 }
 
+/** A predictor's `lockfile`: absolute, or relative to the home. Its folder is written: a stale one is removed. */
+export function lockfilePath(lockfile: string, home: string): string {
+  return isAbsolute(lockfile) ? lockfile : join(home, lockfile);
+}
+
 /**
  * Finds the named predictors that are live now: processes whose command line contains the pattern
  * (from /proc/PID/cmdline, this process excluded), lockfiles with a live owner, and `edgetrain hold`
@@ -65,11 +70,7 @@ export function scanPredictors(
     const lockfiles: Array<[string, ActivePredictor["found"]]> = [
       [holdLockfile(options.locksDir, predictor.name), "hold"],
     ];
-    if (predictor.lockfile)
-      lockfiles.push([
-        isAbsolute(predictor.lockfile) ? predictor.lockfile : join(options.home, predictor.lockfile),
-        "lockfile",
-      ]);
+    if (predictor.lockfile) lockfiles.push([lockfilePath(predictor.lockfile, options.home), "lockfile"]);
     for (const [lockfile, found] of lockfiles) {
       const owner = lockOwner(lockfile, procRoot);
       if (owner === undefined) continue;

@@ -33,6 +33,7 @@ const PluginShape = v.object({
   options: v.pipe(v.function(), v.description("({ v }) => schema")),
   setup: v.function(),
   maxRuntime: v.optional(Duration),
+  writes: v.optional(v.function()),
   extensions: v.optional(v.array(v.pipe(v.string(), v.regex(/^\.[a-z0-9][a-z0-9.]*$/, "an extension such as .pkl")))),
 });
 

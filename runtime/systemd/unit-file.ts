@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
 import type { Profile } from "../config/schema.ts";
 import type { ResolvedPaths } from "../plugin-api.ts";
 import { sandboxLines } from "./sandbox.ts";
@@ -39,6 +40,8 @@ export interface UnitRequest {
   serviceHome: boolean;
   /** The executable, and the entry script when run from source. */
   command: string[];
+  /** Folders the profile writes besides its paths: its plugins' and its predictors' lockfiles' (profileWrites). */
+  writes: UnitValue[];
   /** A system unit's user; none for a user unit. */
   user?: string;
   userUnit: boolean;
@@ -113,16 +116,24 @@ function unitValues(request: UnitRequest): UnitValue[] {
     { from: "the home", value: home },
     ...Object.entries(inProfile).map(([key, value]) => ({ from: `paths.${key}`, value, inProfile: true })),
     { from: "plugins_dir", value: plugins, inProfile: true },
+    ...request.writes,
     { from: "--run-as", value: request.user ?? "" },
     { from: "the EnvironmentFile", value: request.environmentFile },
   ];
 }
 
-/** The home, and the profile's paths outside it; StateDirectory= and LogsDirectory= open the service home. */
-function writablePaths(request: UnitRequest): string[] {
-  if (request.serviceHome) return [];
+/**
+ * What ProtectSystem=strict must leave writable: the home, the profile's paths and the folders it writes besides
+ * them, each once, none inside another; StateDirectory= and LogsDirectory= already open the service home's.
+ */
+export function writablePaths(request: Pick<UnitRequest, "paths" | "serviceHome" | "writes">): string[] {
   const { home, data, models, cache, logs, state } = request.paths;
-  return unique([home, ...[data, models, cache, logs, state].filter((path) => !isUnder(path, home))]);
+  const wanted = [home, data, models, cache, logs, state, ...request.writes.map(({ value }) => value)];
+  const folders = unique(wanted.map((path) => resolve(path)));
+  const systemdMakes = request.serviceHome ? [SERVICE_HOME, SERVICE_LOGS] : [];
+  const opened = (path: string) => systemdMakes.some((top) => isUnder(path, top));
+  const inAnother = (path: string) => folders.some((top) => top !== path && isUnder(path, top));
+  return folders.filter((path) => !opened(path) && !inAnother(path));
 }
 
 function readablePaths(request: UnitRequest): string[] {

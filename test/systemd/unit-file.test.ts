@@ -46,6 +46,7 @@ function requestFor(name: string, options: { home?: string; userUnit?: boolean }
     user: options.userUnit ? undefined : "athlete",
     userUnit: options.userUnit ?? false,
     environmentFile: "/etc/edgetrain/env",
+    writes: [],
   };
   return request;
 }

@@ -6,8 +6,10 @@ import { resolvePaths } from "../../config/paths.ts";
 import { formatProblem } from "../../config/problems-text.ts";
 import { EdgetrainError } from "../../errors.ts";
 import { writeAtomically } from "../../files/write-atomically.ts";
+import { loadPlugins } from "../../plugins/host.ts";
+import { profileWrites } from "../../systemd/profile-writes.ts";
 import { checkServiceUser } from "../../systemd/service-user.ts";
-import { SERVICE_HOME, SERVICE_LOGS, UNIT_NAME, unitText } from "../../systemd/unit-file.ts";
+import { SERVICE_HOME, SERVICE_LOGS, UNIT_NAME, unitText, writablePaths } from "../../systemd/unit-file.ts";
 import { type Command, type ParsedArgs, stringFlag } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
@@ -100,7 +102,10 @@ export const serviceCommand: Command = {
     const environmentFile = userUnit ? join(userInfo().homedir, ".config/edgetrain/env") : "/etc/edgetrain/env";
     const exec = stringFlag(args, "exec");
     const command = exec ? [exec] : serviceCommandLine();
-    const text = unitText({ profile, profileRef, paths, serviceHome, command, user, userUnit, environmentFile });
+    // Built-in plugins only: run as root, service install loads no code from the profile's plugins_dir.
+    const writes = profileWrites(profile, loaded.raw, await loadPlugins(undefined), paths);
+    const request = { profile, profileRef, paths, serviceHome, command, user, userUnit, environmentFile, writes };
+    const text = unitText(request);
     if (args.values["dry-run"]) {
       writeAnswer(io, args, { unit: file, user: user ?? null, text }, text);
       return 0;
@@ -108,6 +113,7 @@ export const serviceCommand: Command = {
     mkdirSync(unitDir, { recursive: true });
     writeAtomically(file, text);
     const next = [
+      ...foldersToMake(request),
       `${systemctl} daemon-reload`,
       `${systemctl} enable --now edgetrain`,
       `journalctl ${userUnit ? "--user " : ""}-u edgetrain -f`,
@@ -126,6 +132,18 @@ export const serviceCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * A writable folder missing when the service starts stays read-only (ReadWritePaths=-… skips it), and
+ * ProtectSystem=strict keeps the daemon from making it: it is made first, for the service's user.
+ */
+function foldersToMake(request: Parameters<typeof writablePaths>[0] & { user?: string }): string[] {
+  const missing = writablePaths(request).filter((folder) => !existsSync(folder));
+  const word = (path: string) => (/^[\w./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`);
+  return missing.map((folder) =>
+    request.user ? `sudo install -d -m 0750 -o ${request.user} ${word(folder)}` : `mkdir -p ${word(folder)}`,
+  );
+}
 
 /** The user a system unit runs as: --run-as, else the user who called sudo, else this one (edgetrain for root). */
 function systemUnitUser(args: ParsedArgs, sudoUser: string | undefined): string {
