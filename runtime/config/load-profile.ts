@@ -165,10 +165,14 @@ function readChain(start: string, problems: Problem[]): YamlSource[] {
   return chain;
 }
 
+/** A profile reference with a folder or a .yaml ending is a file; any other is a built-in profile's name. */
+export function namesProfileFile(reference: string): boolean {
+  return reference.includes("/") || /\.ya?ml$/.test(reference);
+}
+
 /** The profile's source; undefined when there is none by that name, or why the file there cannot be read. */
 function readProfileSource(reference: string, fromDir: string): YamlSource | string | undefined {
-  const looksLikeFile = reference.includes("/") || /\.ya?ml$/.test(reference);
-  if (looksLikeFile) {
+  if (namesProfileFile(reference)) {
     const file = isAbsolute(reference) ? reference : resolve(fromDir, reference);
     if (!existsSync(file)) return undefined;
     const where = file === reference ? "" : ` (${file})`;

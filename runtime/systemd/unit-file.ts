@@ -33,8 +33,10 @@ const SERVICE_DIRECTORIES = [
 
 export interface UnitRequest {
   profile: Profile;
-  /** What `--profile` names: a built-in profile or a file. */
+  /** What `--profile` names: a built-in profile or a file, by its absolute path. */
   profileRef: string;
+  /** The profile's files, the one named and those it extends, absolute: the daemon reads them at each start. */
+  profileFiles: string[];
   paths: ResolvedPaths;
   /** The home is SERVICE_HOME, under StateDirectory= and LogsDirectory=. */
   serviceHome: boolean;
@@ -137,8 +139,7 @@ export function writablePaths(request: Pick<UnitRequest, "paths" | "serviceHome"
 }
 
 function readablePaths(request: UnitRequest): string[] {
-  const profileFile = request.profileRef.includes("/") ? [request.profileRef] : [];
-  return unique([...request.command, ...profileFile, request.paths.plugins]);
+  return unique([...request.command, ...request.profileFiles, request.paths.plugins]);
 }
 
 /** Each entry on a line of its own, newline-terminated; nothing for none. */

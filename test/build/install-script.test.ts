@@ -13,8 +13,9 @@ function standIn(dir: { write(relative: string, text: string): string }, name = 
   return file;
 }
 
-function install(args: string[], root: string) {
+function install(args: string[], root: string, cwd?: string) {
   return Bun.spawnSync(["sh", script, ...args], {
+    cwd,
     env: { PATH: process.env.PATH, DESTDIR: root, PREFIX: "/usr/local", HOME: root },
     stdout: "pipe",
     stderr: "pipe",
@@ -74,3 +75,19 @@ test("install.sh checks the service user before it changes anything: refuses roo
       expect({ made, exists: existsSync(join(root, made)) }).toEqual({ made, exists: false });
   }
 }, 60_000);
+
+test.skipIf(!canAddUsers)(
+  "install.sh writes a profile given by a relative path into the unit by its absolute path",
+  async () => {
+    await using dir = tempDir();
+    const binary = standIn(dir);
+    dir.write("nano.yaml", "extends: t3-micro\n");
+    const root = join(dir.path, "root");
+    const result = install([binary, "--profile", "nano.yaml"], root, dir.path);
+    expect(result.stderr.toString()).not.toContain("error");
+    expect(result.exitCode).toBe(0);
+    const unit = readFileSync(join(root, "etc/systemd/system/edgetrain.service"), "utf8");
+    expect(unit).toContain(` --profile ${join(dir.path, "nano.yaml")} `);
+  },
+  60_000,
+);

@@ -11,7 +11,7 @@ import {
   type UnitRequest,
   unitText,
 } from "../../runtime/systemd/unit-file.ts";
-import { bun, cli, tempDir, testEnvironment } from "../helpers.ts";
+import { bun, cli, runCli, tempDir, testEnvironment } from "../helpers.ts";
 
 const analyze = Bun.which("systemd-analyze");
 /** `systemd-analyze security --offline=true FILE` came with systemd 250. */
@@ -40,6 +40,7 @@ function requestFor(name: string, options: { home?: string; userUnit?: boolean }
   const request: UnitRequest = {
     profile,
     profileRef: name,
+    profileFiles: [],
     paths,
     serviceHome,
     command: [bun, cli],
@@ -245,3 +246,21 @@ test("service install --dry-run prints the unit it would write and writes nothin
   expect(await run([]).exited).toBe(0);
   expect(await Bun.file(join(unitDir, "edgetrain.service")).text()).toBe(printed);
 });
+
+test("a profile named by a relative path goes into the unit by its absolute path, where systemd starts", async () => {
+  await using dir = tempDir();
+  dir.write("conf/base.yaml", "extends: t3-micro\n");
+  dir.write("conf/nano.yaml", "extends: base.yaml\n");
+  const args = ["service", "install", "--dry-run", "--profile", "conf/nano.yaml", "--run-as", "athlete"];
+  const result = await runCli(args, { home: dir.path, cwd: dir.path });
+  expect(result.stderr).toBe("");
+  expect(result.stdout).toMatch(new RegExp(` run --headless --profile ${dir.path}/conf/nano\\.yaml --home `));
+  // A profile in /tmp would be hidden from the daemon by a private /tmp.
+  if (dir.path.startsWith("/tmp/")) expect(values(result.stdout, "PrivateTmp")).toEqual(["no"]);
+  const missing = await runCli(["service", "install", "--dry-run", "--profile", "gone.yaml"], {
+    home: dir.path,
+    cwd: dir.path,
+  });
+  expect(missing.code).toBe(3);
+  expect(missing.stderr).toContain(join(dir.path, "gone.yaml"));
+}, 30_000);

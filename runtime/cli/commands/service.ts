@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { userInfo } from "node:os";
-import { join } from "node:path";
-import { loadProfile } from "../../config/load-profile.ts";
+import { isAbsolute, join, resolve } from "node:path";
+import { loadProfile, namesProfileFile } from "../../config/load-profile.ts";
 import { resolvePaths } from "../../config/paths.ts";
 import { formatProblem } from "../../config/problems-text.ts";
 import { EdgetrainError } from "../../errors.ts";
@@ -9,7 +9,14 @@ import { writeAtomically } from "../../files/write-atomically.ts";
 import { loadPlugins } from "../../plugins/host.ts";
 import { profileWrites } from "../../systemd/profile-writes.ts";
 import { checkServiceUser } from "../../systemd/service-user.ts";
-import { SERVICE_HOME, SERVICE_LOGS, UNIT_NAME, unitText, writablePaths } from "../../systemd/unit-file.ts";
+import {
+  SERVICE_HOME,
+  SERVICE_LOGS,
+  UNIT_NAME,
+  type UnitRequest,
+  unitText,
+  writablePaths,
+} from "../../systemd/unit-file.ts";
 import { type Command, type ParsedArgs, stringFlag } from "../command.ts";
 import { homeAndProfile, homeOptions } from "../home.ts";
 import { writeAnswer } from "../json-answer.ts";
@@ -85,7 +92,9 @@ export const serviceCommand: Command = {
         `edgetrain service: expected install or uninstall, got ${action ? `"${action}"` : "nothing"}`,
       );
     const user = userUnit ? undefined : systemUnitUser(args, io.environment.variables.SUDO_USER);
-    const { profile: profileRef, homeFlag } = homeAndProfile(args, io);
+    const { profile: chosen, homeFlag } = homeAndProfile(args, io);
+    // systemd starts the daemon in /: a profile file goes into the unit by its absolute path.
+    const profileRef = namesProfileFile(chosen) ? resolve(chosen) : chosen;
     const loaded = loadProfile({ profile: profileRef, environment: io.environment, overrides: { home: homeFlag } });
     if (!loaded.profile) {
       throw new EdgetrainError("profile_invalid", `profile ${loaded.name} has problems; the service would not start`, {
@@ -101,10 +110,22 @@ export const serviceCommand: Command = {
     const paths = resolvePaths({ ...profile, paths: layout }, io.environment.userHome);
     const environmentFile = userUnit ? join(userInfo().homedir, ".config/edgetrain/env") : "/etc/edgetrain/env";
     const exec = stringFlag(args, "exec");
-    const command = exec ? [exec] : serviceCommandLine();
+    const command = exec ? [exec.includes("/") ? resolve(exec) : exec] : serviceCommandLine();
     // Built-in plugins only: run as root, service install loads no code from the profile's plugins_dir.
     const writes = profileWrites(profile, loaded.raw, await loadPlugins(undefined), paths);
-    const request = { profile, profileRef, paths, serviceHome, command, user, userUnit, environmentFile, writes };
+    const profileFiles = loaded.files.filter((name) => isAbsolute(name));
+    const request: UnitRequest = {
+      profile,
+      profileRef,
+      profileFiles,
+      paths,
+      serviceHome,
+      command,
+      user,
+      userUnit,
+      environmentFile,
+      writes,
+    };
     const text = unitText(request);
     if (args.values["dry-run"]) {
       writeAnswer(io, args, { unit: file, user: user ?? null, text }, text);
