@@ -14,7 +14,7 @@ import { homeLostError } from "./files/home-watch.ts";
 import { writeAtomically } from "./files/write-atomically.ts";
 import type { FleetAgent } from "./fleet/agent/agent.ts";
 import type { HeldLock } from "./locks/lockfile.ts";
-import type { LogLine, LogSink } from "./log/logger.ts";
+import type { LogConsole, LogLine, LogSink } from "./log/logger.ts";
 import type { Logger } from "./plugin-api.ts";
 import { openHome, watchHome } from "./services/daemon-home.ts";
 import { Disposals } from "./services/disposals.ts";
@@ -28,7 +28,7 @@ export interface DaemonOptions {
   profile: string;
   environment: Environment;
   overrides?: ProfileOverrides;
-  console?: { write(text: string): void; isTTY: boolean; color: boolean };
+  console?: LogConsole;
   /** Nobody will answer questions (systemd, --headless): conflicts use on_unattended instead of ask. */
   headless?: boolean;
 }

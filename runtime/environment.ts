@@ -29,6 +29,11 @@ export interface Environment {
   notifySocket?: string;
   /** systemd's watchdog: WATCHDOG=1 is due this often, from the process WATCHDOG_PID names (any if none). */
   watchdog?: { usec: number; pid?: number };
+  /**
+   * JOURNAL_STREAM: the device and inode of the stream systemd connected stdout and stderr to (journald's).
+   * Inherited by children whose stderr goes elsewhere, so it counts only where stderr is that stream.
+   */
+  journalStream?: { device: bigint; inode: bigint };
   /** All variables, for `${VAR}` substitution in profiles. Values are secrets: never log them. */
   variables: Readonly<Record<string, string | undefined>>;
 }
@@ -46,6 +51,7 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
     crashAt: env.EDGETRAIN_CRASH_AT || undefined,
     notifySocket: env.NOTIFY_SOCKET || undefined,
     watchdog: watchdogOf(env),
+    journalStream: journalStreamOf(env.JOURNAL_STREAM),
     variables: { ...env },
   };
 }
@@ -53,6 +59,11 @@ export function readEnvironment(env: Record<string, string | undefined> = proces
 function watchdogOf(env: Record<string, string | undefined>): Environment["watchdog"] {
   const usec = Number(env.WATCHDOG_USEC);
   return usec > 0 ? { usec, pid: Number(env.WATCHDOG_PID) || undefined } : undefined;
+}
+
+function journalStreamOf(value: string | undefined): Environment["journalStream"] {
+  const match = /^(\d+):(\d+)$/.exec(value ?? "");
+  return match ? { device: BigInt(match[1]!), inode: BigInt(match[2]!) } : undefined;
 }
 
 export function defaultHome(environment: Environment): string {

@@ -6,6 +6,8 @@ export interface Output {
   isTTY: boolean;
   /** The terminal's width when this output is one; tables and help fit it. */
   columns?: number;
+  /** journald's stream (systemd's JOURNAL_STREAM is this output): each line starts with its `<N>` priority. */
+  journal?: boolean;
 }
 
 export interface CommandIo {

@@ -1,5 +1,6 @@
 import { EdgetrainError, ExitCode, messageOf } from "../errors.ts";
 import { isDiskFull } from "../files/disk-full.ts";
+import { withPriority } from "../log/journal-stream.ts";
 import type { CommandIo } from "./command.ts";
 
 /** What a failed command says, on stderr: as text, or with --json as one object of this shape. */
@@ -47,8 +48,12 @@ export function writeError(io: CommandIo, json: boolean, body: ErrorBody, stack?
     io.stderr.write(`${JSON.stringify(body)}\n`);
     return;
   }
-  io.stderr.write(`edgetrain: ${body.message}\n`);
-  for (const problem of body.problems?.slice(0, 20) ?? []) io.stderr.write(`  ${problem}\n`);
-  if (body.hint) io.stderr.write(`  hint: ${body.hint}\n`);
-  if (stack) io.stderr.write(`${stack}\n`);
+  const lines = [
+    `edgetrain: ${body.message}`,
+    ...(body.problems?.slice(0, 20) ?? []).map((problem) => `  ${problem}`),
+    ...(body.hint ? [`  hint: ${body.hint}`] : []),
+    ...(stack ? [stack] : []),
+  ].join("\n");
+  // Under systemd a service that fails to start says why at error priority: `journalctl -p err` shows it.
+  io.stderr.write(io.stderr.journal ? withPriority(lines, "error") : `${lines}\n`);
 }

@@ -3,6 +3,7 @@ import { armCrashPoint } from "../deploy/crash-points.ts";
 import { readEnvironment } from "../environment.ts";
 import { ExitCode } from "../errors.ts";
 import { PROBE_COMMAND, probeInProcess } from "../inference/probe.ts";
+import { isJournalStream } from "../log/journal-stream.ts";
 import { build, VERSION } from "../version.ts";
 import type { CommandIo } from "./command.ts";
 import { type HelpTexts, parseCommandLine } from "./command-line.ts";
@@ -62,7 +63,7 @@ if (import.meta.main) {
   });
   const io: CommandIo = {
     stdout: output(process.stdout),
-    stderr: output(process.stderr),
+    stderr: { ...output(process.stderr), journal: isJournalStream(environment.journalStream) },
     environment,
     color: Boolean(process.stdout.isTTY) && !environment.noColor,
   };

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Logger } from "../plugin-api.ts";
+import { withPriority } from "./journal-stream.ts";
 
 export type Level = "debug" | "info" | "warn" | "error";
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -12,6 +13,15 @@ export function levelAtLeast(level: Level, minimum: Level): boolean {
 
 const SECRET_FIELD = /token|password|secret|authorization/i;
 
+/** Stderr as the log sink writes to it. */
+export interface LogConsole {
+  write(text: string): void;
+  isTTY: boolean;
+  color: boolean;
+  /** journald's stream (JOURNAL_STREAM): each line starts with its syslog priority, `<3>` for an error. */
+  journal?: boolean;
+}
+
 export interface LogSinkOptions {
   level: Level;
   /** JSON-lines file; omitted by one-shot commands that keep no log. */
@@ -19,7 +29,7 @@ export interface LogSinkOptions {
   /** Past this size the file becomes `<file>.1` (the older ones `.2` … `.keep`, the oldest dropped). */
   rotate?: { maxBytes: number; keep: number };
   /** Where people read: stderr. */
-  console?: { write(text: string): void; isTTY: boolean; color: boolean };
+  console?: LogConsole;
   /** A stricter level for the console than for the file (a progress bar owns the terminal). */
   consoleLevel?: Level;
   /** Every line written, as the file has it: the daemon streams them to the TUI. */
@@ -80,8 +90,10 @@ export class LogSink {
     if (this.fd !== undefined) this.toFile(line);
     this.options.onLine?.(line);
     const console = this.options.console;
-    if (console && levelAtLeast(level, this.options.consoleLevel ?? this.level))
-      console.write(`${humanLine(time, level, message, safe, console.isTTY && console.color)}\n`);
+    if (console && levelAtLeast(level, this.options.consoleLevel ?? this.level)) {
+      const text = humanLine(time, level, message, safe, console.isTTY && console.color);
+      console.write(console.journal ? withPriority(text, level) : `${text}\n`);
+    }
   }
 
   /**

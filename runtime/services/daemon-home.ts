@@ -6,7 +6,7 @@ import { HomeWatch } from "../files/home-watch.ts";
 import { makeHomeFolder } from "../files/make-home-folder.ts";
 import { acquireLock, type HeldLock } from "../locks/lockfile.ts";
 import { removeDeadTrainingLocks } from "../locks/training-locks.ts";
-import { type LogLine, LogSink, logFileOptions } from "../log/logger.ts";
+import { type LogConsole, type LogLine, LogSink, logFileOptions } from "../log/logger.ts";
 import type { Logger, ResolvedPaths } from "../plugin-api.ts";
 import { systemClock } from "../plugins/context.ts";
 import { openState, type StateDatabase } from "../state/database.ts";
@@ -28,7 +28,7 @@ export interface DaemonHome {
 export function openHome(
   profile: Profile,
   paths: ResolvedPaths,
-  terminal: { write(text: string): void; isTTY: boolean; color: boolean } | undefined,
+  terminal: LogConsole | undefined,
   onLine: (line: LogLine) => void,
 ): DaemonHome {
   // Checked before anything is made in the home, so that a refused start leaves nothing behind.

@@ -79,7 +79,12 @@ export const demoCommand: Command = {
       profile,
       environment: io.environment,
       overrides: { home, port },
-      console: { write: (text) => void (quiet || io.stderr.write(text)), isTTY: io.stderr.isTTY, color: io.color },
+      console: {
+        write: (text) => void (quiet || io.stderr.write(text)),
+        isTTY: io.stderr.isTTY,
+        color: io.color,
+        journal: io.stderr.journal,
+      },
       headless: !withTui,
     });
     daemon.handleSignals({ onTerminal: Boolean(process.stdin.isTTY) });

@@ -109,7 +109,12 @@ export const fitCommand: Command = {
 
     const logs = new LogSink({
       level: "warn",
-      console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+      console: {
+        write: (text) => io.stderr.write(text),
+        isTTY: io.stderr.isTTY,
+        color: io.color,
+        journal: io.stderr.journal,
+      },
     });
     // With a home (after `edgetrain setup`), the run is recorded in its state and keeps its folder under runs/;
     // without one, fit is a one-shot tool that leaves nothing behind but the model.

@@ -139,7 +139,12 @@ async function runHub(args: ParsedArgs, io: CommandIo): Promise<number> {
     level: "info",
     file: join(home, "hub.log"),
     rotate: { maxBytes: 10 * 1024 * 1024, keep: 3 },
-    console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+    console: {
+      write: (text) => io.stderr.write(text),
+      isTTY: io.stderr.isTTY,
+      color: io.color,
+      journal: io.stderr.journal,
+    },
   });
   const brokerPort = stringFlag(args, "broker-port");
   const keepDays = stringFlag(args, "keep-days");

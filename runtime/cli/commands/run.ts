@@ -42,7 +42,12 @@ export const runCommand: Command = {
       profile,
       environment: io.environment,
       overrides: { home: homeFlag, host: stringFlag(args, "host"), port: portFlag(args) },
-      console: { write: (text) => void (quiet || io.stderr.write(text)), isTTY: io.stderr.isTTY, color: io.color },
+      console: {
+        write: (text) => void (quiet || io.stderr.write(text)),
+        isTTY: io.stderr.isTTY,
+        color: io.color,
+        journal: io.stderr.journal,
+      },
       // Attended unless told otherwise: a TUI or an API client can answer conflict questions.
       headless: Boolean(args.values.headless),
     });

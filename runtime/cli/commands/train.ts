@@ -149,7 +149,12 @@ export const trainCommand: Command = {
       logs = new LogSink({
         level: profile.logging.level,
         ...logFileOptions(profile.logging, paths.logs),
-        console: { write: (text) => io.stderr.write(text), isTTY: io.stderr.isTTY, color: io.color },
+        console: {
+          write: (text) => io.stderr.write(text),
+          isTTY: io.stderr.isTTY,
+          color: io.color,
+          journal: io.stderr.journal,
+        },
         consoleLevel: "warn",
       });
       state = openHomeStateAt(paths);
