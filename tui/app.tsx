@@ -1,4 +1,4 @@
-import { Box, Text, useApp, useInput, useStdout } from "ink";
+import { Box, Text, useApp, useStdout } from "ink";
 import { useEffect, useState } from "react";
 import type { RunDetail } from "../runtime/api/contract.ts";
 import { ConflictModal, conflictModalHeight } from "./components/conflict-modal.tsx";
@@ -14,6 +14,7 @@ import { ProfileScreen } from "./screens/profile.tsx";
 import { Runs } from "./screens/runs.tsx";
 import { useConflictAnswer } from "./use-conflict-answer.ts";
 import { useDaemon } from "./use-daemon.ts";
+import { useKeys } from "./use-keys.ts";
 import { useListFilter } from "./use-list-filter.ts";
 
 const SCREENS = ["Overview", "Runs", "Models", "Jobs", "Logs", "Profile"] as const;
@@ -104,7 +105,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
       (error: Error) => setMessage(error.message),
     );
 
-  useInput((input, key) => {
+  useKeys((input, key) => {
     // Typing a filter comes first: its letters must not answer a conflict or switch screens.
     const onList = !(screen === "Runs" && runDetail) && !(screen === "Models" && models.detail);
     if (filterKey(screen, input, key, onList && !models.confirm && !help)) return;

@@ -185,6 +185,28 @@ describe("TUI keys, filter and order", () => {
     expect(selected(screen)).toBe("activity");
   }, 30_000);
 
+  test("keys that come in one read are taken one by one, each seeing what the key before it did", async () => {
+    // Fast typing, key repeat, tmux send-keys or a slow link hand the TUI several keys in one read.
+    const screen = await tuiOn();
+    await press(screen, "3jj", () => selected(screen) === "activity-player_10");
+    // Arrows come as escape sequences between the letters, and keep their place in the line.
+    await press(screen, `k${KEYS.down}${KEYS.down}`, () => selected(screen) === "coach-day");
+    // Text after / goes into the filter; Enter keeps it, and the j after it moves within what it leaves.
+    await press(
+      screen,
+      "/play 1\rj",
+      () =>
+        frame(screen).includes("/play 1") &&
+        frame(screen).includes("/ change") &&
+        selected(screen) === "activity-player_10",
+    );
+    expect(frame(screen)).not.toContain("coach-day");
+    // Esc goes alone: Esc and a key in one read are Alt and that key, in any terminal program.
+    await press(screen, KEYS.escape, () => frame(screen).includes("coach-day"));
+    await press(screen, "/coach", () => frame(screen).includes("/coach") && selected(screen) === "coach-day");
+    expect(frame(screen)).not.toContain("activity-player_");
+  }, 30_000);
+
   test("models keep the daemon's natural order: player_2 before player_10", async () => {
     const screen = await tuiOn();
     await press(screen, "3", () => frame(screen).includes("coach-day"));
