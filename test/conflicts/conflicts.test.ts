@@ -1,5 +1,6 @@
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { holdLockfile, scanPredictors } from "../../runtime/conflicts/predictors.ts";
@@ -110,17 +111,31 @@ describe("live predictors", () => {
         created: "now",
       }),
     );
+    // The predictor keeps what the training lock held when it started: empty once the run has ended.
     const marker = join(dir.path, "predicted");
-    const proc = Bun.spawn(
-      [bun, cli, "hold", "live", "--respect-training", "--home", dir.path, "--", "touch", marker],
-      { env: { PATH: process.env.PATH, HOME: dir.path }, stderr: "pipe" },
-    );
-    await Bun.sleep(1200);
-    expect(existsSync(marker)).toBe(false);
-    writeFileSync(training, ""); // the run ended: its lock no longer names a live owner
-    expect(await proc.exited).toBe(0);
-    expect(existsSync(marker)).toBe(true);
-    expect(await new Response(proc.stderr).text()).toContain("waiting for 1 training run(s) to finish");
+    const copy = `cat ${training} > ${marker}`;
+    const env = { PATH: process.env.PATH, HOME: dir.path };
+    const hold = [bun, cli, "hold", "live", "--respect-training", "--home", dir.path];
+    const proc = Bun.spawn([...hold, "--", "sh", "-c", copy], { env, stderr: "pipe" });
+    try {
+      let said = "";
+      const reading = (async () => {
+        for await (const text of proc.stderr.pipeThrough(new TextDecoderStream())) said += text;
+      })();
+      // Started on a loaded machine, it may take seconds to look: wait until it says it waits.
+      await until(() => said.includes("waiting for 1 training run(s) to finish"), 30_000).catch(() => {
+        throw new Error(`edgetrain hold never said it waits; it said ${JSON.stringify(said)}`);
+      });
+      // Past two of its looks (every 0.5 s) to see it go on waiting: a slow machine looks fewer times, never runs it.
+      await Bun.sleep(1200);
+      expect(existsSync(marker)).toBe(false);
+      writeFileSync(training, ""); // the run ended: its lock no longer names a live owner
+      expect(await proc.exited).toBe(0);
+      await reading;
+      expect(readFileSync(marker, "utf8")).toBe("");
+    } finally {
+      proc.kill(); // gone already when it passed; waiting for ever when it did not
+    }
   });
 });
 
@@ -152,31 +167,53 @@ async function daemonOn(home: string, headless: boolean) {
   return { proc, api };
 }
 
-type Runs = { runs: Array<{ status: string; trigger: string }> };
+type Runs = { runs: Array<{ status: string; trigger: string; started_at: number | null }> };
+
+const ENDED = ["succeeded", "failed", "cancelled"];
+
+/** The events of `type` the daemon on `home` has recorded, read from its state database. */
+function eventsOf(home: string, type: string): Array<Record<string, unknown>> {
+  const state = new Database(join(home, "state/edgetrain.db"), { readonly: true });
+  try {
+    const rows = state.query<{ data: string }, [string]>("SELECT data FROM events WHERE type = ?").all(type);
+    return rows.map((row) => JSON.parse(row.data) as Record<string, unknown>);
+  } finally {
+    state.close();
+  }
+}
 
 describe("jobs meet live predictors", () => {
   test("wait: the run starts once edgetrain hold ends", async () => {
     await using dir = tempDir();
     const home = writeHome(dir, "  policy: wait\n  check_interval: 200ms\n  max_wait: 1m\n");
-    const hold = await holdLive(home, 1.5);
+    const hold = await holdLive(home, 60);
     const { proc, api } = await daemonOn(home, true);
     try {
       await api("/v1/jobs/activity/run", {});
-      await Bun.sleep(600);
+      // The daemon has met the live predictor (however long a loaded machine took to get there) and waits.
+      await until(() => eventsOf(home, "conflict.met").length > 0, 20_000);
+      expect(eventsOf(home, "conflict.met")[0]).toMatchObject({ job: "activity", policy: "wait" });
+      // Five check intervals to see it go on waiting: a slow machine checks fewer times, never starts a run.
+      await Bun.sleep(1000);
       expect((await api<Runs>("/v1/runs")).runs).toEqual([]);
+      expect(eventsOf(home, "conflict.cleared")).toEqual([]);
+      const holdEnded = Date.now();
+      hold.kill("SIGTERM");
       await hold.exited;
-      const deadline = Date.now() + 10_000;
       let runs: Runs["runs"] = [];
-      while (Date.now() < deadline && !runs.some((r) => r.status === "succeeded")) {
-        runs = (await api<Runs>("/v1/runs")).runs;
-        await Bun.sleep(100);
-      }
+      await waitUntil(
+        async () => (runs = (await api<Runs>("/v1/runs")).runs).some((r) => ENDED.includes(r.status)),
+        30_000,
+      );
       expect(runs.map((r) => r.status)).toEqual(["succeeded"]);
+      // Started once the hold had ended, however long the machine took to get there.
+      expect(runs[0]!.started_at!).toBeGreaterThanOrEqual(holdEnded);
     } finally {
+      hold.kill();
       proc.kill("SIGTERM");
       await proc.exited;
     }
-  }, 30_000);
+  }, 60_000);
 
   test("ask: the question appears over the API and the answer decides; unattended, on_unattended applies", async () => {
     await using dir = tempDir();
