@@ -39,7 +39,13 @@ describe("edgetrain models add of a Keras file", () => {
         expect({ code: added.code, stderr: added.stderr }).toEqual({ code: 0, stderr: "" });
         expect(added.stdout).toContain("converted by keras: Keras Sequential, input [batch, 4]");
         const post = async (path: string, body: unknown) =>
-          (await fetch(`${daemon.url}${path}`, { method: "POST", body: JSON.stringify(body) })).json();
+          (
+            await fetch(`${daemon.url}${path}`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(body),
+            })
+          ).json();
         const v1 = (await post("/v1/predict/net", { inputs: rows })) as { outputs: Array<Record<string, number[]>> };
         expect(
           closeTo(

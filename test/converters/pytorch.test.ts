@@ -20,7 +20,13 @@ describe.skipIf(missing !== undefined)(
       const daemon = await startDaemonProcess(home, ["--home", home, "--headless"]);
       try {
         const post = async (path: string, body: unknown) =>
-          (await fetch(`${daemon.url}${path}`, { method: "POST", body: JSON.stringify(body) })).json();
+          (
+            await fetch(`${daemon.url}${path}`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(body),
+            })
+          ).json();
         const cases: Array<[string, (typeof kinds)[number], string[], number[]]> = [
           ["script", "torch-script", [], [-1, 4]],
           ["module", "torch-module", ["--example-input", "1,4"], [-1, 4]],

@@ -31,7 +31,13 @@ describe.skipIf(missing !== undefined)(
       const daemon = await startDaemonProcess(home, ["--home", home, "--headless"]);
       try {
         const post = async (path: string, body: unknown) =>
-          (await fetch(`${daemon.url}${path}`, { method: "POST", body: JSON.stringify(body) })).json();
+          (
+            await fetch(`${daemon.url}${path}`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(body),
+            })
+          ).json();
         for (const name of Object.keys(FORESTS) as Array<keyof typeof FORESTS>) {
           const { model, rows, expected } = forest(name);
           const added = await runCli(["models", "add", name, model, "--activate", "--home", home], { home: dir.path });
