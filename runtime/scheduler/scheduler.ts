@@ -15,6 +15,7 @@ import { interruptRunsLeftOver } from "../state/runs.ts";
 import type { JobRunner } from "../training/job-runner.ts";
 import type { RunOverrides } from "../training/run-overrides.ts";
 import type { RunOutcome } from "../training/run-request.ts";
+import { DeferralNotes } from "./deferral-notes.ts";
 import { OffPeakGate } from "./offpeak-gate.ts";
 import { entryId, type QueueEntry, RunQueue } from "./run-queue.ts";
 import { joinWaiting, type KeyRequested, type Keys } from "./run-request.ts";
@@ -53,7 +54,7 @@ export class Scheduler {
   private readonly queue: RunQueue;
   private readonly running = new Map<string, AbortController>();
   private readonly watchers: Array<() => void> = [];
-  private lastDeferral = "";
+  private readonly deferrals: DeferralNotes;
   private stopped = false;
   /** Set while a reload starts the new profile's triggers: if they fail, the profile that ran comes back. */
   private reloading = false;
@@ -63,6 +64,9 @@ export class Scheduler {
 
   constructor(parts: SchedulerParts) {
     this.queue = new RunQueue(parts.state);
+    this.deferrals = new DeferralNotes(({ job, key }, reason) =>
+      this.decide("run.deferred", { job, key, reason, queued: this.queue.size }),
+    );
     this.follow(parts);
   }
 
@@ -171,30 +175,28 @@ export class Scheduler {
   pump(): void {
     if (this.stopped) return;
     const limit = this.parts.profile.governor.max_concurrent_runs;
-    const waiting = this.queue.waiting();
-    for (const entry of waiting) {
+    let governorDeferred = false;
+    for (const entry of this.queue.waiting()) {
       if (this.running.size >= limit) return;
       // The entry of a job this reload removes is dropped only once the reload has taken.
       if (this.reloading && !this.parts.profile.jobs[entry.job]) continue;
-      const admission = startAdmission(this.parts, entry.overrides.ignoreGovernor);
+      const ignoring = entry.overrides.ignoreGovernor === true;
+      // The governor defers every run that heeds it alike; a run told to ignore it may still start past them.
+      if (governorDeferred && !ignoring) continue;
+      const admission = startAdmission(this.parts, ignoring);
       if (!admission.ok) {
-        this.deferred(entry, admission.reason);
-        return;
+        this.deferrals.deferred(entry, admission);
+        if ("everyone" in admission) return;
+        governorDeferred = true;
+        continue;
       }
       if (admission.note) this.parts.logger.warn(admission.note, { job: entry.job, key: entry.key });
-      this.lastDeferral = "";
+      this.deferrals.admitted(ignoring);
       if (!this.offPeakGate.admits(entry)) continue;
       if (!this.clearOfPredictors(entry)) continue;
       this.queue.remove(entry);
       this.launch(entry);
     }
-  }
-
-  /** Records a deferral when its reason changes, not on every sample. */
-  private deferred(entry: QueueEntry, reason: string): void {
-    if (reason !== this.lastDeferral)
-      this.decide("run.deferred", { job: entry.job, key: entry.key, reason, queued: this.queue.size });
-    this.lastDeferral = reason;
   }
 
   /** Whether the entry is clear of live predictors; an entry the policy skips leaves the queue. */

@@ -7,12 +7,15 @@ export interface StartGate {
   disk?: Pick<DiskSpace, "hasRoom" | "message">;
 }
 
+/** `everyone`: a deferral that holds back runs told to ignore the governor too (a full disk). */
+export type StartAdmission = Admission | { ok: false; reason: string; everyone: true };
+
 /**
  * Whether a queued run may start now, and if not why: the scheduler starts runs by it and status shows it,
  * so the two never disagree. A full disk holds back even a run told to ignore the governor: it would only fail.
  */
-export function startAdmission(gate: StartGate, ignoreGovernor = false): Admission {
+export function startAdmission(gate: StartGate, ignoreGovernor = false): StartAdmission {
   if (gate.disk && !gate.disk.hasRoom())
-    return { ok: false, reason: `${gate.disk.message()}; runs start again once space is back` };
+    return { ok: false, reason: `${gate.disk.message()}; runs start again once space is back`, everyone: true };
   return ignoreGovernor ? { ok: true } : gate.governor.admit();
 }
