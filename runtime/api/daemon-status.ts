@@ -1,5 +1,6 @@
 import type { Profile } from "../config/schema.ts";
-import type { Admission, Governor } from "../governor/governor.ts";
+import type { Admission } from "../governor/admission.ts";
+import type { Governor } from "../governor/governor.ts";
 import type { ReadingHistory } from "../governor/reading-history.ts";
 import { startAdmission } from "../scheduler/start-admission.ts";
 import type { RunningProfile } from "../services/services.ts";

@@ -1,6 +1,7 @@
 import type { Events } from "../events/bus.ts";
+import { type Admission, admitOnReadings } from "./admission.ts";
 import { DutyCycle, realSchedule, type Schedule } from "./duty-cycle.ts";
-import { admitOnGpu, gpuIsCalm, gpuOverReason } from "./gpu-limits.ts";
+import { gpuIsCalm, gpuOverReason } from "./gpu-limits.ts";
 import { type GuardState, GuardThrottle } from "./guard-throttle.ts";
 import type { LatencyGuardSettings, LatencyWindow } from "./latency-guard.ts";
 import type { Sample } from "./sampler.ts";
@@ -35,9 +36,6 @@ export interface GovernorLimits {
 
 /** Running jobs cool down this far below max_temperature before they resume. */
 const TEMPERATURE_HYSTERESIS_C = 5;
-
-/** `note`: admitted, with something the user should know (a GPU that could not be read). */
-export type Admission = { ok: true; note?: string } | { ok: false; reason: string };
 
 export interface GovernedRun {
   setPaused(paused: boolean): void;
@@ -141,25 +139,14 @@ export class Governor {
   /** Whether a new run may start now, and if not, why (in the user's words). */
   admit(): Admission {
     const sample = this.latest;
-    if (!sample) return { ok: false, reason: "no resource reading yet" };
-    if (this.pausing.active) return { ok: false, reason: `running jobs are paused: ${this.pauseReason}` };
-    if (this.throttle.threadsPerRun === 0)
-      return { ok: false, reason: `the latency guard holds runs paused: ${this.throttle.state.reason}` };
-    const { limits } = this;
-    // 100 % means no limit: a fully busy machine still admits.
-    if (limits.maxCpuBefore < 100 && sample.cpuPercent >= limits.maxCpuBefore)
-      return { ok: false, reason: `CPU ${sample.cpuPercent.toFixed(0)} % ≥ max_cpu_before ${limits.maxCpuBefore} %` };
-    if (limits.maxMemoryBefore < 100 && sample.memoryPercent >= limits.maxMemoryBefore)
-      return {
-        ok: false,
-        reason: `memory ${sample.memoryPercent.toFixed(0)} % ≥ max_memory_before ${limits.maxMemoryBefore} %`,
-      };
-    if (sample.temperatureC !== undefined && sample.temperatureC >= limits.maxTemperature)
-      return {
-        ok: false,
-        reason: `temperature ${sample.temperatureC.toFixed(0)} °C ≥ max_temperature ${limits.maxTemperature} °C`,
-      };
-    return admitOnGpu(sample, limits);
+    if (!sample) return { ok: false, reason: "no resource reading yet", cause: "no_reading" };
+    if (this.pausing.active)
+      return { ok: false, reason: `running jobs are paused: ${this.pauseReason}`, cause: "paused" };
+    if (this.throttle.threadsPerRun === 0) {
+      const reason = `the latency guard holds runs paused: ${this.throttle.state.reason}`;
+      return { ok: false, reason, cause: "latency_guard" };
+    }
+    return admitOnReadings(sample, this.limits);
   }
 
   register(id: string, run: Omit<GovernedRun, "pausedSince">): () => void {

@@ -1,4 +1,5 @@
-import type { Admission, GovernorLimits } from "./governor.ts";
+import type { Admission } from "./admission.ts";
+import type { GovernorLimits } from "./governor.ts";
 import type { Sample } from "./sampler.ts";
 
 /**
@@ -8,13 +9,15 @@ import type { Sample } from "./sampler.ts";
 export function admitOnGpu(sample: Sample, limits: GovernorLimits): Admission {
   const { gpuPercent } = sample;
   if (limits.maxGpuBefore < 100 && gpuPercent !== undefined && gpuPercent >= limits.maxGpuBefore) {
-    return { ok: false, reason: `GPU ${gpuPercent.toFixed(0)} % ≥ max_gpu_before ${limits.maxGpuBefore} %` };
+    const reason = `GPU ${gpuPercent.toFixed(0)} % ≥ max_gpu_before ${limits.maxGpuBefore} %`;
+    return { ok: false, reason, cause: "max_gpu_before" };
   }
   const memory = gpuMemoryPercent(sample);
   if (limits.maxGpuMemoryBefore < 100 && memory !== undefined && memory >= limits.maxGpuMemoryBefore) {
     return {
       ok: false,
       reason: `GPU memory ${memory.toFixed(0)} % ≥ max_gpu_memory_before ${limits.maxGpuMemoryBefore} %`,
+      cause: "max_gpu_memory_before",
     };
   }
   if (sample.gpuUnreadable)

@@ -32,15 +32,23 @@ const sample = (cpu: number, memory = 50, temperatureC?: number): Sample => ({
 describe("governor decisions (injected readings)", () => {
   test("admission: a run starts only under max_cpu_before, max_memory_before and max_temperature", () => {
     const governor = new Governor(limits);
-    expect(governor.admit()).toEqual({ ok: false, reason: "no resource reading yet" });
+    expect(governor.admit()).toEqual({ ok: false, reason: "no resource reading yet", cause: "no_reading" });
     governor.observe(sample(10));
     expect(governor.admit()).toEqual({ ok: true });
     governor.observe(sample(35));
-    expect(governor.admit()).toEqual({ ok: false, reason: "CPU 35 % ≥ max_cpu_before 30 %" });
+    expect(governor.admit()).toEqual({ ok: false, reason: "CPU 35 % ≥ max_cpu_before 30 %", cause: "max_cpu_before" });
     governor.observe(sample(10, 72));
-    expect(governor.admit()).toEqual({ ok: false, reason: "memory 72 % ≥ max_memory_before 70 %" });
+    expect(governor.admit()).toEqual({
+      ok: false,
+      reason: "memory 72 % ≥ max_memory_before 70 %",
+      cause: "max_memory_before",
+    });
     governor.observe(sample(10, 50, 81));
-    expect(governor.admit()).toEqual({ ok: false, reason: "temperature 81 °C ≥ max_temperature 80 °C" });
+    expect(governor.admit()).toEqual({
+      ok: false,
+      reason: "temperature 81 °C ≥ max_temperature 80 °C",
+      cause: "max_temperature",
+    });
     // 100 % means no limit: a machine at full load still admits, and never pauses for it.
     const unlimited = new Governor({
       ...limits,
@@ -67,7 +75,11 @@ describe("governor decisions (injected readings)", () => {
     governor.observe(sample(95));
     expect(pause.paused).toBe(true);
     expect(governor.state.reason).toBe("CPU 95 % > pause_cpu 80 %");
-    expect(governor.admit()).toEqual({ ok: false, reason: "running jobs are paused: CPU 95 % > pause_cpu 80 %" });
+    expect(governor.admit()).toEqual({
+      ok: false,
+      reason: "running jobs are paused: CPU 95 % > pause_cpu 80 %",
+      cause: "paused",
+    });
     for (const cpu of [60, 50, 45, 60]) governor.observe(sample(cpu)); // between resume 40 and pause 80
     expect(pause.paused).toBe(true);
     governor.observe(sample(20));

@@ -34,9 +34,13 @@ describe("GPU-aware governor (readings injected)", () => {
     governor.observe(gpuSample(20, 100));
     expect(governor.admit()).toEqual({ ok: true });
     governor.observe(gpuSample(55, 100));
-    expect(governor.admit()).toEqual({ ok: false, reason: "GPU 55 % ≥ max_gpu_before 50 %" });
+    expect(governor.admit()).toEqual({ ok: false, reason: "GPU 55 % ≥ max_gpu_before 50 %", cause: "max_gpu_before" });
     governor.observe(gpuSample(20, 800));
-    expect(governor.admit()).toEqual({ ok: false, reason: "GPU memory 80 % ≥ max_gpu_memory_before 75 %" });
+    expect(governor.admit()).toEqual({
+      ok: false,
+      reason: "GPU memory 80 % ≥ max_gpu_memory_before 75 %",
+      cause: "max_gpu_memory_before",
+    });
   });
 
   test("runs pause over pause_gpu or gpu_memory_fraction and resume under resume_gpu", () => {
@@ -100,7 +104,11 @@ describe("GPU-aware governor (recorded readers played back)", () => {
       expect(sample.temperatureC).toBeGreaterThanOrEqual(71);
       expect(paused).toBe(true);
       expect(fed.governor.state.reason).toBe("GPU 97 % > pause_gpu 90 %");
-      expect(fed.governor.admit()).toEqual({ ok: false, reason: "running jobs are paused: GPU 97 % > pause_gpu 90 %" });
+      expect(fed.governor.admit()).toEqual({
+        ok: false,
+        reason: "running jobs are paused: GPU 97 % > pause_gpu 90 %",
+        cause: "paused",
+      });
     } finally {
       fed.dispose();
     }
@@ -129,7 +137,11 @@ describe("GPU-aware governor (recorded readers played back)", () => {
     try {
       await fed.sampleAfterReading(1, (sample) => sample.gpuPercent !== undefined);
       expect(fed.samples.at(-1)).toMatchObject({ gpuPercent: 12, gpuMemoryUsedMb: 2567, gpuMemoryTotalMb: 30536 });
-      expect(fed.governor.admit()).toEqual({ ok: false, reason: "GPU 12 % ≥ max_gpu_before 10 %" });
+      expect(fed.governor.admit()).toEqual({
+        ok: false,
+        reason: "GPU 12 % ≥ max_gpu_before 10 %",
+        cause: "max_gpu_before",
+      });
     } finally {
       fed.dispose();
     }

@@ -55,7 +55,11 @@ describe("a GPU reader that fails is unknown, never its last reading", () => {
     const fed = await feedWith(path, limits, dir);
     try {
       await fed.sampleAfterReading(1, (sample) => sample.gpuPercent !== undefined);
-      expect(fed.governor.admit()).toEqual({ ok: false, reason: "GPU 97 % ≥ max_gpu_before 90 %" });
+      expect(fed.governor.admit()).toEqual({
+        ok: false,
+        reason: "GPU 97 % ≥ max_gpu_before 90 %",
+        cause: "max_gpu_before",
+      });
       writeFileSync(lost, "");
       await fed.sampleAfterReading(1, (sample) => sample.gpuUnreadable === true);
       const sample = fed.samples.at(-1)!;
@@ -75,7 +79,11 @@ describe("a GPU reader that fails is unknown, never its last reading", () => {
     const fed = await feedWith(nvidia.path, limits, dir, { logger: recordingLogger(lines) });
     try {
       await fed.sampleAfterReading(1, (sample) => sample.gpuPercent !== undefined);
-      expect(fed.governor.admit()).toEqual({ ok: false, reason: "GPU 97 % ≥ max_gpu_before 90 %" });
+      expect(fed.governor.admit()).toEqual({
+        ok: false,
+        reason: "GPU 97 % ≥ max_gpu_before 90 %",
+        cause: "max_gpu_before",
+      });
       nvidia.loseDriver();
       await fed.sampleAfterReading(1, (sample) => sample.gpuUnreadable === true);
       expect(fed.samples.at(-1)!.gpuPercent).toBeUndefined();
@@ -88,7 +96,11 @@ describe("a GPU reader that fails is unknown, never its last reading", () => {
       expect(lines[0]).toMatchObject({ level: "warn", fields: { reader: "nvidia-smi", exit_code: 9 } });
       nvidia.bringDriverBack();
       await fed.sampleAfterReading(1, (sample) => sample.gpuPercent !== undefined);
-      expect(fed.governor.admit()).toEqual({ ok: false, reason: "GPU 97 % ≥ max_gpu_before 90 %" });
+      expect(fed.governor.admit()).toEqual({
+        ok: false,
+        reason: "GPU 97 % ≥ max_gpu_before 90 %",
+        cause: "max_gpu_before",
+      });
     } finally {
       fed.dispose();
     }
@@ -194,7 +206,11 @@ describe("a GPU reader that fails is unknown, never its last reading", () => {
     const fed = await feedWith(path, limits, dir);
     try {
       await fed.sampleAfterReading(1, (sample) => sample.gpuPercent !== undefined);
-      expect(fed.governor.admit()).toEqual({ ok: false, reason: "GPU 97 % ≥ max_gpu_before 90 %" });
+      expect(fed.governor.admit()).toEqual({
+        ok: false,
+        reason: "GPU 97 % ≥ max_gpu_before 90 %",
+        cause: "max_gpu_before",
+      });
       await fed.sampleAfterReading(1, (sample) => sample.gpuUnreadable === true);
       expect(fed.samples.at(-1)!.gpuPercent).toBeUndefined();
       expect(fed.governor.admit()).toEqual(unknownNote);

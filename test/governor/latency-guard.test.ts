@@ -218,6 +218,7 @@ describe("the governor under the latency guard (injected windows)", () => {
       expect(governor.admit()).toEqual({
         ok: false,
         reason: `the latency guard holds runs paused: ${governor.state.latency.reason}`,
+        cause: "latency_guard",
       });
       // Calm: back through the shares of the time to one thread, then all of them.
       for (const duty of [0.25, 0.5, 0.75]) {

@@ -95,7 +95,7 @@ describe("services", () => {
     );
     expect(services.runner.jobNamed("nightly").strategy).toBe("random-forest");
     expect(services.scheduler).toBeUndefined();
-    expect(services.governor.admit()).toEqual({ ok: false, reason: "no resource reading yet" });
+    expect(services.governor.admit()).toEqual({ ok: false, reason: "no resource reading yet", cause: "no_reading" });
     await stack.dispose();
     state.close();
   });
