@@ -14,8 +14,9 @@ import { type Connection, daemonClient, EventFeed, type LinkState } from "./conn
 
 export interface Reading {
   at: number;
-  cpu: number;
-  memory: number;
+  /** Absent: unknown (/proc could not give it), never 0. */
+  cpu?: number;
+  memory?: number;
   gpu?: number;
   temperature?: number;
 }
@@ -132,8 +133,8 @@ export function useDaemon(connection: Connection, refreshMs = 1000) {
           const { data } = event;
           const reading: Reading = {
             at: Date.now(),
-            cpu: data.cpuPercent ?? 0,
-            memory: data.memoryPercent ?? 0,
+            cpu: data.cpuPercent,
+            memory: data.memoryPercent,
             gpu: data.gpuPercent,
             temperature: data.temperatureC,
           };

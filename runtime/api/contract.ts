@@ -100,11 +100,12 @@ type Deployment = {
 };
 /** A model file placed for predictors that read files (copy-to-dir); `restore`: the replaced file put back. */
 type CopyRef = { model: string; version: number; target: string; restore?: boolean };
+/** A figure that cannot be read is absent: unknown, never 0. */
 type Reading = {
-  cpuPercent: number;
-  memoryPercent: number;
-  totalCpuPercent: number;
-  ownCpuPercent: number;
+  cpuPercent?: number;
+  memoryPercent?: number;
+  totalCpuPercent?: number;
+  ownCpuPercent?: number;
   load1: number;
   gpuPercent?: number;
   gpuMemoryUsedMb?: number;

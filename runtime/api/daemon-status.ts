@@ -115,8 +115,8 @@ export function resourceHistory(readings: ReadingHistory): ReturnType<DaemonView
   const { stepMs, spanMs } = readings;
   const points = readings.history(Date.now()).map((step) => ({
     at: new Date(step.at).toISOString(),
-    cpu_percent: step.cpuPercent,
-    memory_percent: step.memoryPercent,
+    ...(step.cpuPercent !== undefined ? { cpu_percent: step.cpuPercent } : {}),
+    ...(step.memoryPercent !== undefined ? { memory_percent: step.memoryPercent } : {}),
     ...(step.gpuPercent !== undefined ? { gpu_percent: step.gpuPercent } : {}),
     ...(step.temperatureC !== undefined ? { temperature_c: step.temperatureC } : {}),
   }));

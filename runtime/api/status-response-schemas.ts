@@ -29,8 +29,8 @@ export const ResourceHistory = v.object({
   points: v.array(
     v.object({
       at: IsoTime("When the step began"),
-      cpu_percent: Percent("CPU used by other processes (the governor's cpuPercent)"),
-      memory_percent: Percent("Memory in use"),
+      cpu_percent: v.optional(Percent("CPU used by other processes (the governor's cpuPercent); absent: unknown")),
+      memory_percent: v.optional(Percent("Memory in use; absent: unknown (/proc/meminfo gave no reading)")),
       gpu_percent: v.optional(Percent("GPU use, where there is a GPU sensor")),
       temperature_c: v.optional(
         v.pipe(v.number(), v.description("Temperature in °C, where there is a sensor; the mean over the step.")),

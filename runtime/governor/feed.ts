@@ -83,7 +83,9 @@ export class GovernorFeed {
       answeredBefore = this.answered;
       answeredAt = sample.at;
       governor.observe(sample);
-      usage.sample(sample.at, sample.cpuPercent, sample.memoryPercent);
+      // A sample /proc could not give counts for nothing in the learned off-peak windows.
+      if (sample.cpuPercent !== undefined && sample.memoryPercent !== undefined)
+        usage.sample(sample.at, sample.cpuPercent, sample.memoryPercent);
       this.parts.afterSample(sample);
       stopWindows.follow();
     });

@@ -245,12 +245,14 @@ export class Governor {
     }
   }
 
+  /** Unknown CPU or memory is never over a limit, like an unknown GPU: it pauses nothing. */
   private overReason(sample: Sample): string | undefined {
     const { limits } = this;
-    if (limits.pauseCpu < 100 && sample.cpuPercent > limits.pauseCpu)
-      return `CPU ${sample.cpuPercent.toFixed(0)} % > pause_cpu ${limits.pauseCpu} %`;
-    if (limits.pauseMemory < 100 && sample.memoryPercent > limits.pauseMemory)
-      return `memory ${sample.memoryPercent.toFixed(0)} % > pause_memory ${limits.pauseMemory} %`;
+    const { cpuPercent: cpu, memoryPercent: memory } = sample;
+    if (limits.pauseCpu < 100 && cpu !== undefined && cpu > limits.pauseCpu)
+      return `CPU ${cpu.toFixed(0)} % > pause_cpu ${limits.pauseCpu} %`;
+    if (limits.pauseMemory < 100 && memory !== undefined && memory > limits.pauseMemory)
+      return `memory ${memory.toFixed(0)} % > pause_memory ${limits.pauseMemory} %`;
     const rate = sample.predictionsPerSecond;
     if (limits.pausePredictionsPerSecond > 0 && rate !== undefined && rate > limits.pausePredictionsPerSecond)
       return `${rate.toFixed(0)} predictions/s > pause_predictions_per_s ${limits.pausePredictionsPerSecond}`;
@@ -259,12 +261,13 @@ export class Governor {
     return gpuOverReason(sample, limits);
   }
 
+  /** Unknown readings count as calm: a /proc that cannot be read must not keep runs paused for ever. */
   private isCalm(sample: Sample): boolean {
     const { limits } = this;
     const rate = sample.predictionsPerSecond ?? 0;
     return (
-      sample.cpuPercent < limits.resumeCpu &&
-      sample.memoryPercent < limits.resumeMemory &&
+      (sample.cpuPercent ?? 0) < limits.resumeCpu &&
+      (sample.memoryPercent ?? 0) < limits.resumeMemory &&
       (sample.temperatureC === undefined || sample.temperatureC < limits.maxTemperature - TEMPERATURE_HYSTERESIS_C) &&
       (limits.pausePredictionsPerSecond === 0 || rate < limits.pausePredictionsPerSecond / 2) &&
       gpuIsCalm(sample, limits)

@@ -6,20 +6,22 @@ type Reading = EventPayloads["governor.reading"];
 export interface HistoryStep {
   /** When the step began (ms). */
   at: number;
-  cpuPercent: number;
-  memoryPercent: number;
+  /** Absent when no reading in the step had it: unknown, never 0. */
+  cpuPercent?: number;
+  memoryPercent?: number;
   gpuPercent?: number;
   temperatureC?: number;
 }
 
 interface Sums {
   at: number;
-  count: number;
-  cpu: number;
-  memory: number;
-  gpu: { sum: number; count: number };
-  temperature: { sum: number; count: number };
+  cpu: Mean;
+  memory: Mean;
+  gpu: Mean;
+  temperature: Mean;
 }
+
+type Mean = { sum: number; count: number };
 
 /**
  * The governor's readings over the last `spanMs`, averaged into steps of `stepMs`: a picture of the
@@ -38,12 +40,12 @@ export class ReadingHistory {
     const start = at - (at % this.stepMs);
     let step = this.steps.at(-1);
     if (!step || step.at !== start) {
-      step = { at: start, count: 0, cpu: 0, memory: 0, gpu: { sum: 0, count: 0 }, temperature: { sum: 0, count: 0 } };
+      const none = { sum: 0, count: 0 };
+      step = { at: start, cpu: none, memory: none, gpu: none, temperature: none };
       this.steps.push(step);
     }
-    step.count++;
-    step.cpu += reading.cpuPercent;
-    step.memory += reading.memoryPercent;
+    if (reading.cpuPercent !== undefined) step.cpu = added(step.cpu, reading.cpuPercent);
+    if (reading.memoryPercent !== undefined) step.memory = added(step.memory, reading.memoryPercent);
     if (reading.gpuPercent !== undefined) step.gpu = added(step.gpu, reading.gpuPercent);
     if (reading.temperatureC !== undefined) step.temperature = added(step.temperature, reading.temperatureC);
     this.forget(at);
@@ -54,10 +56,10 @@ export class ReadingHistory {
     this.forget(now);
     return this.steps.map((step) => ({
       at: step.at,
-      cpuPercent: round(step.cpu / step.count),
-      memoryPercent: round(step.memory / step.count),
-      ...(step.gpu.count ? { gpuPercent: round(step.gpu.sum / step.gpu.count) } : {}),
-      ...(step.temperature.count ? { temperatureC: round(step.temperature.sum / step.temperature.count) } : {}),
+      ...(step.cpu.count ? { cpuPercent: meanOf(step.cpu) } : {}),
+      ...(step.memory.count ? { memoryPercent: meanOf(step.memory) } : {}),
+      ...(step.gpu.count ? { gpuPercent: meanOf(step.gpu) } : {}),
+      ...(step.temperature.count ? { temperatureC: meanOf(step.temperature) } : {}),
     }));
   }
 
@@ -67,7 +69,8 @@ export class ReadingHistory {
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
-const added = (mean: { sum: number; count: number }, value: number) => ({
+const meanOf = (mean: Mean) => round(mean.sum / mean.count);
+const added = (mean: Mean, value: number) => ({
   sum: mean.sum + value,
   count: mean.count + 1,
 });

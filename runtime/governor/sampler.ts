@@ -4,12 +4,15 @@ import { gpuLoadNodes, thermalZones } from "../hardware/sensors.ts";
 import type { Readings } from "../plugin-api.ts";
 import type { GpuReading } from "./gpu-readers.ts";
 
-/** A reading with what the governor decides on: the system's load without edgetrain's own runs. */
+/**
+ * A reading with what the governor decides on: the system's load without edgetrain's own runs. A figure
+ * that cannot be read (/proc/stat or /proc/meminfo missing or garbled) is undefined: unknown, never 0.
+ */
 export interface Sample extends Readings {
   /** All CPU in use, percent of all cores. */
-  totalCpuPercent: number;
+  totalCpuPercent?: number;
   /** CPU used by edgetrain and its runs (workers, trainer process groups), percent of all cores. */
-  ownCpuPercent: number;
+  ownCpuPercent?: number;
   load1: number;
   /** Share of the home's filesystem in use, percent (undefined without a home to watch). */
   diskPercent?: number;
@@ -49,14 +52,7 @@ export class ResourceSampler {
   }
 
   sample(): Sample {
-    const cpu = this.readCpu();
-    const previous = this.previousCpu;
-    this.previousCpu = cpu;
-    const elapsedTicks = previous ? cpu.total - previous.total : 0;
-    const busyTicks = previous ? elapsedTicks - (cpu.idle - previous.idle) : 0;
-    const totalCpuPercent = elapsedTicks > 0 ? clampPercent((busyTicks / elapsedTicks) * 100) : 0;
-    const ownTicks = this.ownTicksSincePrevious();
-    const ownCpuPercent = elapsedTicks > 0 ? clampPercent((ownTicks / elapsedTicks) * 100) : 0;
+    const cpu = this.cpuSincePrevious();
     const memory = this.readMemoryPercent();
     const reported = this.gpuReporter?.reading() ?? {};
     const temperatures = [...thermalZones(this.root).map((zone) => zone.celsius), reported.temperatureC].filter(
@@ -67,9 +63,7 @@ export class ResourceSampler {
     const gpuPercent = gpu !== undefined && Number.isFinite(gpu) ? gpu : undefined;
     return {
       at: this.now(),
-      cpuPercent: clampPercent(totalCpuPercent - ownCpuPercent),
-      totalCpuPercent,
-      ownCpuPercent,
+      ...cpu,
       memoryPercent: memory,
       load1: Number(this.read("/proc/loadavg")?.split(" ")[0] ?? 0),
       diskPercent: this.diskPercent(),
@@ -101,25 +95,42 @@ export class ResourceSampler {
     }
   }
 
-  /** The aggregate `cpu` line: user nice system idle iowait irq softirq steal (guest time is inside user). */
-  private readCpu(): CpuTimes {
-    const line =
-      this.read("/proc/stat")
-        ?.split("\n")
-        .find((l) => l.startsWith("cpu ")) ?? "cpu 0 0 0 0";
-    const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = fields.reduce((sum, value) => sum + (Number.isFinite(value) ? value : 0), 0);
-    return { total, idle: (fields[3] ?? 0) + (fields[4] ?? 0) };
+  /**
+   * CPU in use since the previous sample: all of it, edgetrain's, and the others' (what the governor decides
+   * on). Unknown (no fields) while /proc/stat cannot be read, and at the first reading after it could not.
+   */
+  private cpuSincePrevious(): Pick<Sample, "cpuPercent" | "totalCpuPercent" | "ownCpuPercent"> {
+    const cpu = this.readCpu();
+    const previous = this.previousCpu;
+    this.previousCpu = cpu;
+    const ownTicks = this.ownTicksSincePrevious();
+    if (!cpu || !previous) return {};
+    const elapsedTicks = cpu.total - previous.total;
+    const busyTicks = elapsedTicks - (cpu.idle - previous.idle);
+    const totalCpuPercent = elapsedTicks > 0 ? clampPercent((busyTicks / elapsedTicks) * 100) : 0;
+    const ownCpuPercent = elapsedTicks > 0 ? clampPercent((ownTicks / elapsedTicks) * 100) : 0;
+    return { cpuPercent: clampPercent(totalCpuPercent - ownCpuPercent), totalCpuPercent, ownCpuPercent };
   }
 
-  private readMemoryPercent(): number {
+  /** The aggregate `cpu` line: user nice system idle iowait irq softirq steal (guest time is inside user). */
+  private readCpu(): CpuTimes | undefined {
+    const line = this.read("/proc/stat")
+      ?.split("\n")
+      .find((l) => l.startsWith("cpu "));
+    const fields = line?.trim().split(/\s+/).slice(1, 9).map(Number) ?? [];
+    if (fields.length < 4 || !fields.every(Number.isFinite)) return undefined;
+    const total = fields.reduce((sum, value) => sum + value, 0);
+    return { total, idle: fields[3]! + (fields[4] ?? 0) };
+  }
+
+  private readMemoryPercent(): number | undefined {
     const text = this.read("/proc/meminfo") ?? "";
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? NaN);
     const total = field("MemTotal");
     let available = field("MemAvailable");
     // Kernels before 3.14 have no MemAvailable.
     if (!Number.isFinite(available)) available = field("MemFree") + field("Buffers") + field("Cached");
-    return total > 0 ? clampPercent(((total - available) / total) * 100) : 0;
+    return total > 0 && Number.isFinite(available) ? clampPercent(((total - available) / total) * 100) : undefined;
   }
 
   /**

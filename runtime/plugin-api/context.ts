@@ -86,8 +86,10 @@ export interface ProgressReporter {
 /** Latest resource readings of the governor, read-only. */
 export interface Readings {
   at: number;
-  cpuPercent: number;
-  memoryPercent: number;
+  /** CPU used by other processes, percent of all cores; undefined when /proc/stat cannot be read: unknown, never 0. */
+  cpuPercent?: number;
+  /** Memory in use, percent; undefined when /proc/meminfo cannot be read: unknown, never 0. */
+  memoryPercent?: number;
   temperatureC?: number;
   /** Undefined when no GPU can be read: unknown, never 0. */
   gpuPercent?: number;

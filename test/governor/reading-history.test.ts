@@ -24,6 +24,17 @@ describe("the last hour of readings", () => {
     ]);
   });
 
+  test("CPU or memory /proc could not give is left out of the mean, and absent from a step with none of it", () => {
+    const history = new ReadingHistory(30_000, 3_600_000);
+    history.record(reading(10, 20), T + 1000);
+    history.record({ load1: 0 }, T + 2000);
+    history.record({ load1: 0, memoryPercent: 50 }, T + 30_000);
+    expect(history.history(T + 31_000)).toEqual([
+      { at: T, cpuPercent: 10, memoryPercent: 20 },
+      { at: T + 30_000, memoryPercent: 50 },
+    ]);
+  });
+
   test("steps older than the span are forgotten, when asked and when recording", () => {
     const history = new ReadingHistory(30_000, 3_600_000);
     history.record(reading(10, 20), T);

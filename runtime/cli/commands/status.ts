@@ -73,9 +73,11 @@ export const statusCommand: Command = {
     const temperature = r?.temperatureC !== undefined ? ` · ${r.temperatureC.toFixed(0)} °C` : "";
     const gpu =
       r?.gpuPercent !== undefined ? ` · gpu ${r.gpuPercent.toFixed(0)} %` : r?.gpuUnreadable ? " · gpu unknown" : "";
+    // A figure /proc could not give is unknown, never 0.
+    const figure = (value?: number) => (value === undefined ? "unknown" : `${value.toFixed(0)} %`);
+    const own = r?.ownCpuPercent !== undefined ? ` (edgetrain ${figure(r.ownCpuPercent)})` : "";
     const readings = r
-      ? `cpu ${r.cpuPercent?.toFixed(0)} % (edgetrain ${r.ownCpuPercent?.toFixed(0)} %) · ` +
-        `memory ${r.memoryPercent?.toFixed(0)} %${temperature}${gpu}`
+      ? `cpu ${figure(r.cpuPercent)}${own} · memory ${figure(r.memoryPercent)}${temperature}${gpu}`
       : "no reading yet";
     const { governor, disk } = status;
     const sparing = governor.sparing_core

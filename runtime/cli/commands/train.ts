@@ -189,6 +189,7 @@ export const trainCommand: Command = {
           const hint = "try later, or --ignore-governor to run anyway";
           throw new EdgetrainError("deferred", `job ${jobName} deferred: ${admission.reason}`, { hint });
         }
+        if (admission.note) logger.warn(admission.note, { job: jobName });
       }
       const parts = { profile, paths, io, state, logger };
       const clear = await clearOfPredictors(jobName, Boolean(overrides.ignoreConflicts), parts);

@@ -55,8 +55,8 @@ export class HeartbeatBuilder {
       at: now.toISOString(),
       seq: ++this.seq,
       ...(sample && {
-        cpu_ratio: ratio(sample.totalCpuPercent),
-        memory_ratio: ratio(sample.memoryPercent),
+        ...(sample.totalCpuPercent !== undefined && { cpu_ratio: ratio(sample.totalCpuPercent) }),
+        ...(sample.memoryPercent !== undefined && { memory_ratio: ratio(sample.memoryPercent) }),
         ...(sample.diskPercent !== undefined && { disk_ratio: ratio(sample.diskPercent) }),
         ...(sample.gpuPercent !== undefined && { gpu_ratio: ratio(sample.gpuPercent) }),
         ...(gpuMemory !== undefined && { gpu_memory_ratio: ratio(gpuMemory) }),
