@@ -76,7 +76,9 @@ test("a daemon on a host without /proc/stat and /proc/meminfo: status, /metrics 
   dir.write(
     "home/profile.yaml",
     `paths: { home: ${home} }
-governor: { sample_interval: 100ms, max_cpu_before: 50, max_memory_before: 50, pause_cpu: 60, pause_memory: 60 }
+governor:
+  { sample_interval: 100ms, max_cpu_before: 50, max_memory_before: 50, pause_cpu: 60, pause_memory: 60,
+    resume_cpu: 40, resume_memory: 40 }
 jobs:
   fit:
     strategy: command
