@@ -169,10 +169,14 @@ const resumesBelowPause = (resource: Resource) =>
     "with no gap between the two, runs would pause and resume in turn around one load",
   );
 
+// A start limit of 100 sets none: "always start, pause on a spike" is a choice, not a contradiction.
 const startsUnderPause = (resource: Resource) =>
   rule(
     `max_${resource}_before`,
-    (g) => g[`pause_${resource}`] >= 100 || g[`max_${resource}_before`] <= g[`pause_${resource}`],
+    (g) =>
+      g[`pause_${resource}`] >= 100 ||
+      g[`max_${resource}_before`] >= 100 ||
+      g[`max_${resource}_before`] <= g[`pause_${resource}`],
     (g) => `at most pause_${resource} ${g[`pause_${resource}`]}`,
     "a run would start only to be paused",
   );

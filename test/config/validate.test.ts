@@ -123,6 +123,10 @@ describe("validate", () => {
     ]);
     // A pause threshold of 100 never pauses: nothing has to stay under it (the demo's profile).
     expect(await problemsOf("governor: { max_cpu_before: 100, pause_cpu: 100, resume_cpu: 100 }\n")).toEqual([]);
+    // A start limit of 100 sets none: a run always starts, and pauses on a spike past pause_cpu.
+    expect(
+      await problemsOf("governor: { max_cpu_before: 100, max_memory_before: 100, max_gpu_before: 100 }\n"),
+    ).toEqual([]);
   });
 
   test("the built-in profiles keep their governor thresholds in order", async () => {
