@@ -192,8 +192,8 @@ export class DaemonBackend implements DaemonView {
     return this.parts.services.serving.service.tensors(name, given, field);
   }
 
-  ready(): ReturnType<View["ready"]> {
-    return readiness(this.parts.state, this.parts.services.serving);
+  ready(model?: string): ReturnType<View["ready"]> {
+    return readiness(this.parts.state, this.parts.services.serving, model);
   }
 
   cacheStats(): DaemonStatus["cache"] {

@@ -73,8 +73,11 @@ export interface DaemonView {
   modelSignature(name: string): Promise<{ version: number; signature: ModelSignature }>;
   /** Runs tensors by input name through the serving version (Open Inference Protocol). */
   inferTensors(name: string, given: Record<string, TensorValue>, field: string): Promise<Inferred>;
-  /** Whether the daemon can answer: its state database open and every serving version loaded. */
-  ready(): Promise<Readiness>;
+  /**
+   * Whether the daemon can answer, known without loading a model: its state database open and every serving
+   * version (or the model's, given one) loaded or loadable. Throws not_found for an unknown model.
+   */
+  ready(model?: string): Promise<Readiness>;
   cacheStats(): CacheStats;
   clearCache(model?: string): void;
   /** Every bus event, numbered, for `/v1/events`: what was missed since an id, then each one as it comes. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { Events } from "../events/bus.ts";
 import type { Clock, Logger } from "../plugin-api.ts";
@@ -45,6 +45,12 @@ export interface SessionPoolOptions {
 
 const DEFAULT_MIN_RESIDENCE_MS = 10_000;
 
+/** A load that failed, and the mtime of the file it read: a file changed since may load. */
+export interface LoadFailure {
+  failed: string;
+  mtimeMs?: number;
+}
+
 /**
  * Sessions of model versions (ONNX Runtime's, or built-in tree ensembles), loaded on first use and kept within
  * the memory budget.
@@ -68,6 +74,8 @@ export class SessionPool {
   /** ONNX Runtime calls made and the rows they ran, since the start. */
   private readonly calls = { calls: 0, rows: 0 };
   private readonly counts = { loads: 0, not_kept: 0, evictions: 0 };
+  /** Why model@version last failed to load, with its file's mtime then; forgotten once it loads. */
+  private readonly failures = new Map<string, LoadFailure>();
 
   constructor(private readonly options: SessionPoolOptions) {
     this.limits = {
@@ -127,6 +135,12 @@ export class SessionPool {
       if (slot.model === model && slot.version !== keep) this.passing.delete(id);
   }
 
+  /** What is known of model@version without loading it: kept loaded, or why its last load failed. */
+  known(model: string, version: number): { loaded: true } | LoadFailure | undefined {
+    const id = `${model}@${version}`;
+    return this.slots.has(id) ? { loaded: true } : this.failures.get(id);
+  }
+
   /** ONNX Runtime calls made and the rows they ran, over all sessions since the start. */
   runs(): { calls: number; rows: number } {
     return { ...this.calls };
@@ -177,7 +191,16 @@ export class SessionPool {
     }
     let pending = this.loading.get(id);
     if (!pending) {
-      pending = this.load(model, version, path, known).finally(() => this.loading.delete(id));
+      pending = this.load(model, version, path, known)
+        .then(
+          (slot) => (this.failures.delete(id), slot),
+          (error: unknown) => {
+            const mtimeMs = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+            this.failures.set(id, { failed: messageOf(error), mtimeMs });
+            throw error;
+          },
+        )
+        .finally(() => this.loading.delete(id));
       this.loading.set(id, pending);
     }
     return pending;

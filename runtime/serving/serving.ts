@@ -13,6 +13,7 @@ import { ModelStore } from "../store/model-store.ts";
 import { ModelActivator } from "./model-activator.ts";
 import type { PredictionListener } from "./prediction.ts";
 import { PredictionService } from "./prediction-service.ts";
+import { ServingReadiness } from "./serving-readiness.ts";
 
 export interface Serving {
   store: ModelStore;
@@ -21,6 +22,7 @@ export interface Serving {
   cacheType: string;
   service: PredictionService;
   activator: ModelActivator;
+  readiness: ServingReadiness;
 }
 
 export interface ServingParts {
@@ -86,7 +88,8 @@ export async function createServing(parts: ServingParts): Promise<Serving> {
     onPrediction: parts.onPrediction,
   });
   const activator = new ModelActivator(store, pool, service, logger, events);
-  return { store, pool, cache, cacheType: profile.cache.type, service, activator };
+  const readiness = new ServingReadiness(store, pool);
+  return { store, pool, cache, cacheType: profile.cache.type, service, activator, readiness };
 }
 
 /** What a reload changes in serving without a restart: the rows a request may carry, and the cache's ages. */

@@ -258,7 +258,10 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
       if (name !== "activity-player_1") throw noModel(name);
       return { version: 2, outputs: [{ name: "probabilities", type: "float32", dims: [1, 2], data: [0.1, 0.9] }] };
     },
-    ready: async () => ({ ready: true }),
+    ready: async (model) => {
+      if (model !== undefined && model !== "activity-player_1") throw noModel(model);
+      return { ready: true };
+    },
     token: () => TOKEN,
     exposed: () => false,
     allowedHosts: () => [],

@@ -18,7 +18,7 @@ export const healthRoutes = (view: DaemonView) =>
       },
       {
         detail: operation(
-          "Whether it can serve: the state database open and every serving version loaded",
+          "Whether it can serve, known without loading a model: the state open, every serving version loadable",
           "Readiness",
           {
             access: "token_unless_loopback",

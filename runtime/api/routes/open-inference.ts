@@ -55,11 +55,10 @@ export const openInferenceRoutes = (view: DaemonView) =>
         return readiness;
       },
       {
-        detail: operation(
-          "Open Inference Protocol: whether every serving version is loaded and the state open",
-          "Readiness",
-          { access: "token_unless_loopback", errors: { 503: "Not ready: the reason says what." } },
-        ),
+        detail: operation("Open Inference Protocol: as /ready, whether every serving version can answer", "Readiness", {
+          access: "token_unless_loopback",
+          errors: { 503: "Not ready: the reason says what." },
+        }),
       },
     )
     .get(
@@ -87,20 +86,14 @@ export const openInferenceRoutes = (view: DaemonView) =>
     .get(
       "/v2/models/:name/ready",
       async ({ params, set }): Promise<V2ModelReady> => {
-        const ready = await view.modelSignature(params.name).then(
-          () => true,
-          () => {
-            // An unknown model is 404, as on the other model routes; a known one that does not serve is not ready.
-            view.model(params.name);
-            return false;
-          },
-        );
+        // An unknown model is 404, as on the other model routes; a known one that does not serve is not ready.
+        const { ready } = await view.ready(params.name);
         if (!ready) set.status = NOT_READY;
         return { name: params.name, ready };
       },
       {
         params: Params,
-        detail: operation("Open Inference Protocol: whether the model's serving version is loaded", "V2ModelReady", {
+        detail: operation("Open Inference Protocol: whether the model's serving version can answer", "V2ModelReady", {
           access: "token_unless_loopback",
           errors: {
             400: "Not a model name.",
