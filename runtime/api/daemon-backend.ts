@@ -6,13 +6,13 @@ import { EventJournal } from "../events/event-journal.ts";
 import type { DiskSpace } from "../files/disk-space.ts";
 import { ReadingHistory } from "../governor/reading-history.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
-import type { TensorValue } from "../inference/tensor-input.ts";
 import { readLogTail } from "../log/log-tail.ts";
 import { logFileOptions, silentLogger } from "../log/logger.ts";
 import type { DaemonMetrics } from "../metrics/daemon-metrics.ts";
 import type { Logger } from "../plugin-api.ts";
 import type { RunningProfile, Services } from "../services/services.ts";
 import { warmCache } from "../serving/cache-warm.ts";
+import type { InferRequest } from "../serving/open-inference.ts";
 import type { StateDatabase } from "../state/database.ts";
 import { getRun, listRuns, runsInProgress } from "../state/runs.ts";
 import { ignoredInWords, type RunOverrides } from "../training/run-overrides.ts";
@@ -188,8 +188,8 @@ export class DaemonBackend implements DaemonView {
     return { version: version.version, signature };
   }
 
-  inferTensors(name: string, given: Record<string, TensorValue>, field: string): ReturnType<View["inferTensors"]> {
-    return this.parts.services.serving.service.tensors(name, given, field);
+  infer(name: string, request: InferRequest): ReturnType<View["infer"]> {
+    return this.parts.services.serving.service.infer(name, request);
   }
 
   ready(model?: string): ReturnType<View["ready"]> {

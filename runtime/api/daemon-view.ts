@@ -3,8 +3,7 @@ import type { ImportRequest } from "../deploy/model-import.ts";
 import type { EventJournal } from "../events/event-journal.ts";
 import type { ModelSignature } from "../inference/model-signature.ts";
 import type { PredictionRequest } from "../inference/prediction-input.ts";
-import type { OutputTensor } from "../inference/session-outputs.ts";
-import type { TensorValue } from "../inference/tensor-input.ts";
+import type { InferRequest } from "../serving/open-inference.ts";
 import type { RunOverrides } from "../training/run-overrides.ts";
 import type {
   CacheStats,
@@ -25,15 +24,10 @@ import type {
   RunDetail,
   RunQueued,
   RunSummary,
+  V2InferResponse,
 } from "./contract.ts";
 
 export type { DaemonStatus, ModelDetail } from "./contract.ts";
-
-/** The serving version's outputs for tensors by input name. */
-export interface Inferred {
-  version: number;
-  outputs: OutputTensor[];
-}
 
 /**
  * What the API may read of the daemon; routes depend on this, not on the daemon itself. Answers are the contract's
@@ -71,8 +65,8 @@ export interface DaemonView {
   importModel(name: string, request: ImportRequest): Promise<ModelImported>;
   /** The serving version of a model and what it declares; not_found, or model_unavailable when it does not load. */
   modelSignature(name: string): Promise<{ version: number; signature: ModelSignature }>;
-  /** Runs tensors by input name through the serving version (Open Inference Protocol). */
-  inferTensors(name: string, given: Record<string, TensorValue>, field: string): Promise<Inferred>;
+  /** Runs an Open Inference Protocol request's tensors through the serving version; counted as a prediction. */
+  infer(name: string, request: InferRequest): Promise<V2InferResponse>;
   /**
    * Whether the daemon can answer, known without loading a model: its state database open and every serving
    * version (or the model's, given one) loaded or loadable. Throws not_found for an unknown model.

@@ -1,13 +1,14 @@
 import { EdgetrainError, messageOf } from "../errors.ts";
 import type { ModelSignature } from "../inference/model-signature.ts";
 import { type PredictionRequest, type TableRequest, toFeatureBatch } from "../inference/prediction-input.ts";
-import { formatOutputs, type OutputTensor, type PredictionOutput } from "../inference/session-outputs.ts";
+import { formatOutputs, type PredictionOutput } from "../inference/session-outputs.ts";
 import type { SessionPool } from "../inference/session-pool.ts";
-import { type TensorValue, toFeeds } from "../inference/tensor-input.ts";
+import { toFeeds } from "../inference/tensor-input.ts";
 import type { CacheHooks, CacheStats, Clock, Logger } from "../plugin-api.ts";
 import { checkModelName } from "../store/model-name.ts";
 import type { ModelStore, ModelVersion } from "../store/model-store.ts";
 import { cacheKey, inputHash } from "./cache-key.ts";
+import { type InferRequest, type InferResponse, inferInputs, inferResponse } from "./open-inference.ts";
 import { PopularInputsByModel } from "./popular-inputs.ts";
 import type { Prediction, PredictionListener } from "./prediction.ts";
 import { PregenerateFile } from "./pregenerate-file.ts";
@@ -124,13 +125,26 @@ export class PredictionService {
     return { version, signature: (await this.slots.serving(version)).signature };
   }
 
-  /** Runs tensors by input name through the serving version, uncached: the raw outputs (Open Inference Protocol). */
-  async tensors(model: string, given: Record<string, TensorValue>, field: string): Promise<TensorAnswer> {
+  /**
+   * An Open Inference Protocol request: its tensors through the serving version, uncached. Counted as a
+   * prediction like `predict`, errors included, so that metrics and the governor see this traffic too.
+   */
+  infer(model: string, request: InferRequest): Promise<InferResponse> {
+    const started = performance.now();
+    const answer = this.inferAnswer(model, request, started);
+    answer.catch((error: unknown) => this.refused(model, started, error));
+    return answer;
+  }
+
+  private async inferAnswer(model: string, request: InferRequest, started: number): Promise<InferResponse> {
     const active = this.activeOf(model);
     const slot = await this.slots.serving(active);
-    const { feeds, rows } = toFeeds(given, slot.signature, model, field, this.options.maxRows);
+    const given = inferInputs(request, slot.signature, model);
+    const { feeds, rows } = toFeeds(given, slot.signature, model, "inputs", this.options.maxRows);
     this.lastServed.set(model, this.options.clock.now());
-    return { version: active.version, rows, outputs: await this.options.pool.runFeeds(slot, feeds, rows) };
+    const response = inferResponse(model, active.version, request, await this.options.pool.runFeeds(slot, feeds, rows));
+    this.options.onPrediction?.(model, "ok", (performance.now() - started) / 1000);
+    return response;
   }
 
   /** A model that takes no single table, or tensors by name: checked against its declared inputs, run uncached. */
@@ -257,10 +271,4 @@ export class PredictionService {
     }
     this.options.onPrediction?.(known ? model : "", code, (performance.now() - started) / 1000);
   }
-}
-
-interface TensorAnswer {
-  version: number;
-  rows: number;
-  outputs: OutputTensor[];
 }

@@ -253,10 +253,14 @@ export function fakeDaemon(overrides: Partial<DaemonView> = {}, options: { event
         },
       };
     },
-    inferTensors: async (name, given) => {
-      calls.push(["inferTensors", name, given]);
+    infer: async (name, body) => {
+      calls.push(["infer", name, body]);
       if (name !== "activity-player_1") throw noModel(name);
-      return { version: 2, outputs: [{ name: "probabilities", type: "float32", dims: [1, 2], data: [0.1, 0.9] }] };
+      return {
+        model_name: name,
+        model_version: "2",
+        outputs: [{ name: "probabilities", datatype: "FP32", shape: [1, 2], data: [0.1, 0.9] }],
+      };
     },
     ready: async (model) => {
       if (model !== undefined && model !== "activity-player_1") throw noModel(model);

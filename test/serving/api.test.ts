@@ -430,4 +430,50 @@ describe("HTTP API", () => {
       expect(text).toContain(`\nedgetrain_session_budget_bytes ${512 * 1_048_576}\n`);
     },
   );
+  test("Open Inference Protocol requests count as predictions, by model and code, as /v1/predict's do", async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${daemon.url}/metrics`)).text();
+      const counts = new Map<string, number>();
+      for (const [, labels, value] of text.matchAll(/^edgetrain_predictions_total\{(.*)\} (\d+)$/gm))
+        counts.set(labels!, Number(value));
+      const timed = /^edgetrain_prediction_duration_seconds_count\{model="activity-player_2"\} (\d+)$/m.exec(text);
+      return { counts, timed: Number(timed?.[1] ?? 0) };
+    };
+    const delta = (before: Map<string, number>, after: Map<string, number>) =>
+      Object.fromEntries(
+        [...after]
+          .filter(([key, n]) => n !== (before.get(key) ?? 0))
+          .map(([key, n]) => [key, n - (before.get(key) ?? 0)]),
+      );
+    const model = "activity-player_2";
+    const tensor = (data: number[], datatype = "FP32") => ({
+      inputs: [{ name: "features", shape: [1, data.length], datatype, data }],
+    });
+    const v1 = async () => {
+      expect((await post(`/v1/predict/${model}`, { inputs: [row.map((x) => x + 0.25)] })).status).toBe(200);
+      expect((await post(`/v1/predict/${model}`, { inputs: [[1, 2]] })).status).toBe(400);
+      expect((await post("/v1/predict/activity-player_99", { inputs: [row] })).status).toBe(404);
+    };
+    const v2 = async () => {
+      expect((await post(`/v2/models/${model}/infer`, tensor(row))).status).toBe(200);
+      expect((await post(`/v2/models/${model}/infer`, tensor(row, "INT64"))).status).toBe(400);
+      expect((await post("/v2/models/activity-player_99/infer", tensor(row))).status).toBe(404);
+    };
+    const counted = async (requests: () => Promise<void>) => {
+      const before = await scrape();
+      await requests();
+      const after = await scrape();
+      return { counts: delta(before.counts, after.counts), timed: after.timed - before.timed };
+    };
+    const expected = {
+      counts: {
+        [`model="${model}",code="ok"`]: 1,
+        [`model="${model}",code="bad_input"`]: 1,
+        'model="",code="not_found"': 1,
+      },
+      timed: 1,
+    };
+    expect(await counted(v1)).toEqual(expected);
+    expect(await counted(v2)).toEqual(expected);
+  });
 });

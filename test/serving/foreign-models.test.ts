@@ -64,8 +64,10 @@ describe("serving a model from another framework, by what it declares", () => {
             expected,
           ),
         ).toBe(true);
-        const raw = await stack.service.tensors("net", { input: rows }, "inputs");
-        expect(raw.outputs.map((o) => [o.name, o.type, o.dims])).toEqual([["output", "float32", [rows.length, 3]]]);
+        const raw = await stack.service.infer("net", {
+          inputs: [{ name: "input", datatype: "FP32", shape: [rows.length, 4], data: rows.flat() }],
+        });
+        expect(raw.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([["output", "FP32", [rows.length, 3]]]);
 
         expect(await badInput(stack.service.predict("net", { inputs: [[1, 2, 3]] }))).toContain(
           "inputs[0]: model net takes 4 features",

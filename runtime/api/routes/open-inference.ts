@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import { inferInputs, inferResponse, modelMetadata } from "../../serving/open-inference.ts";
+import { modelMetadata } from "../../serving/open-inference.ts";
 import { VERSION } from "../../version.ts";
 import type { Readiness, V2InferResponse, V2ModelMetadata, V2ModelReady, V2ServerMetadata } from "../contract.ts";
 import type { DaemonView } from "../daemon-view.ts";
@@ -103,28 +103,16 @@ export const openInferenceRoutes = (view: DaemonView) =>
         }),
       },
     )
-    .post(
-      "/v2/models/:name/infer",
-      async ({ params, body }): Promise<V2InferResponse> => {
-        const { signature } = await view.modelSignature(params.name);
-        const { version, outputs } = await view.inferTensors(
-          params.name,
-          inferInputs(body, signature, params.name),
-          "inputs",
-        );
-        return inferResponse(params.name, version, body, outputs);
-      },
-      {
-        params: Params,
-        body: InferBody,
-        parse: "json",
-        detail: operation("Open Inference Protocol: run the serving version on named tensors", "V2InferResponse", {
-          access: "token_unless_loopback",
-          errors: {
-            400: "Tensors that do not fit the model (name, datatype, shape, values): the message names the input.",
-            404: "No such model, or none of its versions serves.",
-            503: "The serving version's file does not load on this machine.",
-          },
-        }),
-      },
-    );
+    .post("/v2/models/:name/infer", ({ params, body }): Promise<V2InferResponse> => view.infer(params.name, body), {
+      params: Params,
+      body: InferBody,
+      parse: "json",
+      detail: operation("Open Inference Protocol: run the serving version on named tensors", "V2InferResponse", {
+        access: "token_unless_loopback",
+        errors: {
+          400: "Tensors that do not fit the model (name, datatype, shape, values): the message names the input.",
+          404: "No such model, or none of its versions serves.",
+          503: "The serving version's file does not load on this machine.",
+        },
+      }),
+    });
