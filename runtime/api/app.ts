@@ -30,6 +30,9 @@ export function createApp(view: DaemonView, logger: Logger = silentLogger) {
   // Made from the route table once every group is added, below: before any request can come.
   let access: AccessRules;
   let jsonBody: JsonBodyRule;
+  /** Whether the token rule lets `method path` in now; a stream opened earlier asks again, as tokens change. */
+  const admitted = (method: string, path: string, authorization: string | null) =>
+    !access.needsToken(method, path, view.exposed()) || bearerMatches(authorization, view.token());
   const app = new Elysia({
     serve: {
       // Bun's own limit only backs ours up: it answers 413 without a word, so the profile's limit is checked first,
@@ -74,10 +77,7 @@ export function createApp(view: DaemonView, logger: Logger = silentLogger) {
           return { code: "forbidden_origin", message: `Origin ${JSON.stringify(origin)} is not in api.cors_origins` };
         }
       }
-      if (
-        access.needsToken(request.method, path, exposed) &&
-        !bearerMatches(request.headers.get("authorization"), view.token())
-      ) {
+      if (!admitted(request.method, path, request.headers.get("authorization"))) {
         set.status = 401;
         set.headers["www-authenticate"] = "Bearer";
         return {
@@ -122,7 +122,7 @@ export function createApp(view: DaemonView, logger: Logger = silentLogger) {
     .use(predictRoutes(view))
     .use(openInferenceRoutes(view))
     .use(cacheRoutes(view))
-    .use(eventRoutes(view))
+    .use(eventRoutes(view, (request) => admitted("GET", "/v1/events", request.headers.get("authorization"))))
     .use(profileAndLogRoutes(view))
     .use(conflictRoutes(view));
   access = new AccessRules(app.routes);

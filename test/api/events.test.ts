@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createParser } from "eventsource-parser";
 import { createApp } from "../../runtime/api/app.ts";
+import { startDaemonProcess, tempDir } from "../helpers.ts";
 import { fakeDaemon, request } from "./fake-daemon.ts";
 
 interface Message {
@@ -172,4 +173,57 @@ describe("CORS for a browser dashboard", () => {
     const bare = await listing([DASH]).handle(request("OPTIONS", "/v1/cache", { headers: { origin: DASH } }));
     expect(bare.status).toBe(401);
   });
+});
+
+describe("/v1/events when the token changes", () => {
+  test("a stream opened with api.token ends when SIGHUP brings a new token: no event after the change reaches " +
+    "it, and the old token cannot reconnect", async () => {
+    await using dir = tempDir();
+    const first = "first-token-0123456789abcdef";
+    const second = "second-token-0123456789abcdef";
+    const profile = dir.write("p.yaml", `api:\n  token: ${first}\n`);
+    // Bound beyond loopback, so that /v1/events needs the token; the client still comes over loopback.
+    const { proc, url } = await startDaemonProcess(dir.path, [
+      "--home",
+      dir.path,
+      "--headless",
+      "--host",
+      "0.0.0.0",
+      "--profile",
+      profile,
+    ]);
+    const events = (token: string) => fetch(`${url}/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+    try {
+      const response = await events(first);
+      expect(response.status).toBe(200);
+      const received: Array<{ event?: string; data: string }> = [];
+      const parser = createParser({ onEvent: (message) => received.push(message), onComment: () => {} });
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      const read = async () => {
+        const { value, done } = await reader.read();
+        if (!done) parser.feed(decoder.decode(value, { stream: true }));
+        return done;
+      };
+      // Events flow with the first token (the governor's readings come every second).
+      while (received.length === 0) expect(await read()).toBe(false);
+
+      dir.write("p.yaml", `api:\n  token: ${second}\n`);
+      proc.kill("SIGHUP");
+      let ended = false;
+      const deadline = Date.now() + 20_000;
+      while (!ended && Date.now() < deadline) ended = await read();
+      expect(ended).toBe(true);
+      // "profile reloaded" is logged after the new token is chosen: a stream still open would carry it.
+      const reloaded = received.filter((m) => m.event === "log" && m.data.includes('"profile reloaded"'));
+      expect(reloaded).toEqual([]);
+      expect((await events(first)).status).toBe(401);
+      const again = await events(second);
+      expect(again.status).toBe(200);
+      await again.body!.cancel();
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+  }, 60_000);
 });

@@ -36,9 +36,10 @@ function lastEventId(header: string | null, query: string | undefined): number |
  * `GET /v1/events`: the daemon's bus as server-sent events (readings, run progress, conflicts,
  * activations). `?types=run.,model.` keeps only events whose type starts with one of the prefixes.
  * Ids increase through the daemon run; a client that reconnects with `Last-Event-ID` first gets what
- * it missed, or a `reset` when that is no longer held.
+ * it missed, or a `reset` when that is no longer held. `admitted` is the token rule, asked again before each
+ * event and heartbeat: a stream opened with a token that a reload replaced ends instead of going on.
  */
-export const eventRoutes = (view: DaemonView) =>
+export const eventRoutes = (view: DaemonView, admitted: (request: Request) => boolean) =>
   new Elysia({ name: "routes/events", tags: ["events"] }).get(
     "/v1/events",
     ({ query, request }) => {
@@ -62,8 +63,23 @@ export const eventRoutes = (view: DaemonView) =>
             }
           };
           const at = (ms: number) => new Date(ms).toISOString();
+          const end = () => {
+            stop();
+            try {
+              controller.close();
+            } catch {
+              // Already closed by the client.
+            }
+          };
+          /** Ends a stream whose token is no longer the daemon's; the client's reconnection then gets 401. */
+          const stillAdmitted = () => {
+            if (admitted(request)) return true;
+            send(": the API token changed; reconnect with the new one\n\n");
+            end();
+            return false;
+          };
           const sendEvent = (event: NumberedEvent) => {
-            if (!wanted(event.type)) return;
+            if (!stillAdmitted() || !wanted(event.type)) return;
             const data = JSON.stringify({ ...event.data, at: at(event.at) });
             send(`id: ${event.id}\nevent: ${event.type}\ndata: ${data}\n\n`);
           };
@@ -77,20 +93,13 @@ export const eventRoutes = (view: DaemonView) =>
             send(`id: ${replay.gap.newest}\nevent: reset\ndata: ${JSON.stringify(data)}\n\n`);
           } else for (const event of replay.events) sendEvent(event);
           // A comment now and then keeps proxies and idle timeouts from closing a quiet stream.
-          const heartbeat = setInterval(() => send(": keep-alive\n\n"), HEARTBEAT_MS);
+          const heartbeat = setInterval(() => stillAdmitted() && send(": keep-alive\n\n"), HEARTBEAT_MS);
           stop = () => {
             clearInterval(heartbeat);
             unfollow();
             leave();
           };
-          request.signal.addEventListener("abort", () => {
-            stop();
-            try {
-              controller.close();
-            } catch {
-              // Already closed by the client.
-            }
-          });
+          request.signal.addEventListener("abort", end);
         },
         cancel: () => stop(),
       });
