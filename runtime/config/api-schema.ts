@@ -3,6 +3,26 @@ import { positiveInt } from "./numeric-fields.ts";
 
 const doc = v.description;
 
+const CONTROL_NAMES: Record<string, string> = { "\n": "a newline", "\r": "a carriage return", "\t": "a tab" };
+
+/**
+ * Why a token could never match a request's `Authorization: Bearer …`, in words that do not show it: the
+ * header cannot carry a control character, and its value is read without the spaces at its ends. Such a
+ * token (often a newline left by `echo` into the variable) would lock every client out.
+ */
+export function tokenFlaw(token: string): string | undefined {
+  const characters = [...token];
+  const at = characters.findIndex((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (at >= 0) {
+    const code = characters[at]!.charCodeAt(0);
+    const name = CONTROL_NAMES[characters[at]!] ?? `control character U+${code.toString(16).padStart(4, "0")}`;
+    return `it holds ${name} at character ${at + 1} of ${characters.length}`;
+  }
+  if (token.trimStart() !== token) return "it starts with whitespace";
+  if (token.trimEnd() !== token) return "it ends with whitespace";
+  return undefined;
+}
+
 /** The profile's `api:` section (part of runtime/config/schema.ts): where and how the HTTP API listens. */
 export const Api = v.strictObject({
   host: v.optional(
@@ -17,7 +37,16 @@ export const Api = v.strictObject({
     v.pipe(
       v.string(),
       v.minLength(16, "a token of at least 16 characters"),
-      doc("Bearer token; use `${EDGETRAIN_TOKEN}` rather than writing it here."),
+      v.check(
+        (token) => tokenFlaw(token) === undefined,
+        (issue) =>
+          `a token with no control character and no whitespace at its ends (no request could send it as ` +
+          `Authorization: Bearer): ${tokenFlaw(issue.input as string)}`,
+      ),
+      doc(
+        "Bearer token: at least 16 characters, no control characters, no whitespace at either end; use " +
+          "`${EDGETRAIN_TOKEN}` rather than writing it here.",
+      ),
     ),
   ),
   allowed_hosts: v.optional(

@@ -236,6 +236,38 @@ describe("validate", () => {
     expect(started.stderr).toContain(`${profile}:2:20  governor.sample_interval  expected at least 100ms, got "0s"`);
   }, 30_000);
 
+  test("an api.token with whitespace at an end or a control character is refused where it is written, and not " +
+    "shown", async () => {
+    await using dir = tempDir();
+    const token = "abcdefghijklmnopqrstuvwxyz";
+    const rule =
+      "api.token  a token with no control character and no whitespace at its ends (no request could send it as " +
+      "Authorization: Bearer): ";
+    const spaced = dir.write("spaced.yaml", `device:\n  name: d\napi:\n  token: "${token} "\n`);
+    const literal = await runCli(["validate", spaced], { home: dir.path });
+    expect(literal.code).toBe(1);
+    expect(literal.stdout).toContain(`${spaced}:4:10  ${rule}it ends with whitespace`);
+    expect(literal.stdout).not.toContain(token);
+    // The usual way in: a variable filled from a file or `echo`, its newline kept.
+    const variable = dir.write("variable.yaml", "api:\n  token: ${EDGETRAIN_TOKEN}\n");
+    const home = ["--home", `${dir.path}/home`];
+    const env = { EDGETRAIN_TOKEN: `${token}\n` };
+    const validated = await runCli(["validate", variable, ...home], { home: dir.path, env });
+    expect(validated.code).toBe(1);
+    expect(validated.stdout).toContain(`${variable}:2:10  ${rule}it holds a newline at character 27 of 27`);
+    expect(validated.stdout).not.toContain(token);
+    const started = await runCli(["run", "--port", "0", "--profile", variable, ...home], { home: dir.path, env });
+    expect(started.code).toBe(3);
+    expect(started.stderr).toContain(`${variable}:2:10  ${rule}it holds a newline`);
+    const leading = await runCli(["validate", variable, ...home], {
+      home: dir.path,
+      env: { EDGETRAIN_TOKEN: ` ${token}` },
+    });
+    expect(leading.stdout).toContain(`${rule}it starts with whitespace`);
+    const fine = await runCli(["validate", variable, ...home], { home: dir.path, env: { EDGETRAIN_TOKEN: token } });
+    expect(fine.code).toBe(0);
+  }, 30_000);
+
   test("a folder as the profile (argument, flag, variable, extends) is a profile problem, not exit 70", async () => {
     await using dir = tempDir();
     const folder = dir.write("folder/.keep", "");
