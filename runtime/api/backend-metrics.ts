@@ -1,5 +1,5 @@
 import { DaemonMetrics } from "../metrics/daemon-metrics.ts";
-import { runCounts, runSeconds } from "../state/runs.ts";
+import { runSeconds } from "../state/runs.ts";
 import { activeVersions } from "../state/served-models.ts";
 import type { BackendParts } from "./daemon-backend.ts";
 import type { DaemonStatus } from "./daemon-view.ts";
@@ -10,7 +10,6 @@ export function backendMetrics(parts: BackendParts, status: () => DaemonStatus):
   return new DaemonMetrics({
     status,
     diskUsage: () => parts.disk.usage(),
-    recordedRuns: () => runCounts(state.db),
     runSeconds: (id) => runSeconds(state.db, id, Date.now()),
     activeVersions: () => activeVersions(state.db),
     subscribe: (listener) => services.bus.subscribe(listener),

@@ -7,8 +7,6 @@ const DECISIONS = ["paused", "resumed", "max_pause", "sparing_core", "core_retur
 const RUN_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400, 43_200];
 
 export interface EventCounterSources {
-  /** Ended runs recorded in the state database at start, by job and status: the counters' first values. */
-  recordedRuns(): Array<{ job: string; status: string; count: number }>;
   /** The profile's jobs and the models served: their series start at 0, so a first failure shows as an increase. */
   jobs(): string[];
   models(): string[];
@@ -18,8 +16,9 @@ export interface EventCounterSources {
 
 /**
  * Counters of what happens, fed by the event bus as it happens: runs ended, rollbacks, the governor's
- * decisions. They only grow while the daemon lives, whatever history retention prunes; at start the run
- * counts begin from the records kept, so a restart reads to Prometheus as an ordinary counter reset.
+ * decisions. Each starts at 0 in each daemon process and only grows, as Prometheus expects of a counter:
+ * a restart is a reset that rate() and increase() handle. Starting from the runs recorded instead made a
+ * restart after retention pruned records start lower, and increase() counted that whole value as new runs.
  */
 export class EventCounters {
   private readonly runs: Counter<"job_name" | "status">;
@@ -35,7 +34,7 @@ export class EventCounters {
     // `job_name`, not `job`: Prometheus gives every scraped series a `job` label of its own (the scrape job).
     this.runs = new Counter({
       name: "edgetrain_runs_total",
-      help: "Runs ended, by job and status (succeeded, failed, cancelled, interrupted).",
+      help: "Runs ended since the daemon started, by job and status (succeeded, failed, cancelled, interrupted).",
       labelNames: ["job_name", "status"],
       registers,
       collect() {
@@ -67,8 +66,6 @@ export class EventCounters {
       registers,
     });
     for (const decision of DECISIONS) this.decisions.inc({ decision }, 0);
-    for (const { job, status, count } of sources.recordedRuns())
-      if (ENDED.has(status)) this.runs.inc({ job_name: job, status }, count);
   }
 
   observe(event: BusEvent): void {

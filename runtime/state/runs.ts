@@ -104,15 +104,6 @@ export function runsInProgress(db: Database): RunInProgress[] {
     .all();
 }
 
-/** How many runs each job has in each status, for the metrics. */
-export function runCounts(db: Database): Array<{ job: string; status: string; count: number }> {
-  return db
-    .query<{ job: string; status: string; count: number }, []>(
-      "SELECT job, status, count(*) AS count FROM runs GROUP BY job, status",
-    )
-    .all();
-}
-
 /** How long a run took from start to end (to now, if it has not ended); undefined when it never started. */
 export function runSeconds(db: Database, id: string, now: number): number | undefined {
   type Span = { started_at: number | null; ended_at: number | null };
