@@ -191,7 +191,7 @@ function Dashboard({ connection, refreshMs }: AppProps) {
           edgetrain {status?.version ?? ""} ·{" "}
           {status
             ? `${status.device.name} (${status.device.kind}) · profile ${status.profile.name}`
-            : currentUrl(connection)}
+            : (currentUrl(connection) ?? connection.url)}
         </Text>
         <Text color={color(snapshot.link === "live" ? "green" : "yellow")}>
           {snapshot.link === "live" ? "● live" : snapshot.link === "connecting" ? "connecting…" : "reconnecting…"}

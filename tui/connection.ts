@@ -11,7 +11,10 @@ export interface Connection {
   token?: string;
   /** Where a restarted daemon's new token is read from (the home's api.token); used when given. */
   readToken?: () => string | undefined;
-  /** Where a restarted daemon's new address is read from (the home's daemon.json); `url` when it has none. */
+  /**
+   * Where the home's daemon listens now (its daemon.json, a restarted one's included); undefined while none
+   * runs there. Given, it replaces `url`: another home's daemon may have taken the port the home's had.
+   */
   readUrl?: () => string | undefined;
 }
 
@@ -19,9 +22,17 @@ function tokenOf(connection: Connection): string | undefined {
   return connection.readToken?.() ?? connection.token;
 }
 
-/** The daemon's address now: a daemon restarted on the home may listen on another port. */
-export function currentUrl(connection: Connection): string {
-  return (connection.readUrl?.() ?? connection.url).replace(/\/+$/, "");
+/** The daemon's address now (a daemon restarted on the home may listen on another port); undefined: none runs. */
+export function currentUrl(connection: Connection): string | undefined {
+  const url = connection.readUrl ? connection.readUrl() : connection.url;
+  return url?.replace(/\/+$/, "");
+}
+
+/** Where requests go now, or an error in words when the home has no daemon. */
+function requireUrl(connection: Connection): string {
+  const url = currentUrl(connection);
+  if (url === undefined) throw new ApiError("no daemon runs on the home now", "not_found");
+  return url;
 }
 
 function authorization(connection: Connection): Record<string, string> {
@@ -63,7 +74,11 @@ export function daemonClient(connection: Connection): DaemonClient {
   // Each request goes where the daemon listens now, not where it listened when the TUI started.
   const fetcher = ((input: string | URL | Request, init?: RequestInit) => {
     const url = String(input instanceof Request ? input.url : input);
-    return fetch(url.startsWith(base) ? currentUrl(connection) + url.slice(base.length) : url, init);
+    if (!url.startsWith(base)) return fetch(url, init);
+    const now = currentUrl(connection);
+    // No daemon on the home: a request to where it listened before could reach another home's daemon.
+    if (now === undefined) return Promise.reject(new ApiError("no daemon runs on the home now", "not_found"));
+    return fetch(now + url.slice(base.length), init);
   }) as typeof fetch;
   const api = treaty<App>(base, {
     fetcher,
@@ -78,7 +93,11 @@ export function daemonClient(connection: Connection): DaemonClient {
     async answer(pending) {
       const answer = await pending;
       if (!answer.error) return answer.data as NonNullable<Awaited<typeof pending>["data"]>;
-      if (!answer.response) throw new ApiError(`the daemon at ${currentUrl(connection)} does not answer`, "not_found");
+      if (!answer.response) {
+        const url = currentUrl(connection);
+        const words = url === undefined ? "no daemon runs on the home now" : `the daemon at ${url} does not answer`;
+        throw new ApiError(words, "not_found");
+      }
       const body = (answer.error.value ?? {}) as Partial<ErrorBody>;
       throw new ApiError(
         body.message ?? `${answer.response.url} answered ${answer.response.status}`,
@@ -134,7 +153,7 @@ export class EventFeed {
   private async follow(): Promise<void> {
     this.abort = new AbortController();
     const resume: Record<string, string> = this.lastId === undefined ? {} : { "last-event-id": String(this.lastId) };
-    const response = await fetch(`${currentUrl(this.connection)}/v1/events`, {
+    const response = await fetch(`${requireUrl(this.connection)}/v1/events`, {
       headers: { ...authorization(this.connection), ...resume },
       signal: this.abort.signal,
     });

@@ -20,6 +20,8 @@ interface EdenAnswer {
 export interface DaemonClient {
   url: string;
   api: DaemonApi;
+  /** The home and the pid its daemon.json names, for a client of a home's daemon (not one given by URL). */
+  home?: { path: string; pid: number };
   /** The data of an answer; an error answer is thrown as an EdgetrainError with the daemon's own code. */
   answer<R extends EdenAnswer>(pending: Promise<R>): Promise<NonNullable<R["data"]>>;
 }
@@ -31,7 +33,23 @@ export interface DaemonClient {
 export function daemonClient(args: ParsedArgs, io: CommandIo): DaemonClient {
   const { loaded, paths } = loadHomeProfile(args, io);
   const address = daemonAddress(paths.home);
-  return connectDaemon(address.url, loaded.profile?.api.token ?? homeToken(paths.home));
+  const client = connectDaemon(address.url, loaded.profile?.api.token ?? homeToken(paths.home));
+  return { ...client, home: { path: paths.home, pid: address.pid } };
+}
+
+/**
+ * Throws not_found when the daemon that answered is not the home's: daemon.json names its pid, and a
+ * status answer carries the pid and home of the daemon that gave it.
+ */
+export function requireHomeDaemon(client: DaemonClient, answered: { pid: number; home: string }): void {
+  const { home } = client;
+  if (!home || answered.pid === home.pid) return;
+  throw new EdgetrainError(
+    "not_found",
+    `no daemon runs on ${home.path}: its daemon.json names pid ${home.pid}, but ${client.url} is answered by ` +
+      `pid ${answered.pid}, the daemon of ${answered.home}`,
+    { hint: `start it with: edgetrain run --home ${home.path}` },
+  );
 }
 
 /**
@@ -101,13 +119,28 @@ export function daemonPid(home: string): number | undefined {
   }
 }
 
-/** Where the daemon on `home` listens, from its `daemon.json`; an error in words when none runs there. */
-export function daemonAddress(home: string, hint = `start it with: edgetrain run --home ${home}`): { url: string } {
+/**
+ * Where the daemon on `home` listens, from its `daemon.json`; an error in words when none runs there. A
+ * daemon killed outright leaves its daemon.json behind, and another home's daemon may take its port since:
+ * the file counts only while the pid it names is alive and holds the home's lock.
+ */
+export function daemonAddress(
+  home: string,
+  hint = `start it with: edgetrain run --home ${home}`,
+): { url: string; pid: number } {
+  let address: { url: string; pid: number };
   try {
-    return JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { url: string };
+    address = JSON.parse(readFileSync(join(home, "daemon.json"), "utf8")) as { url: string; pid: number };
   } catch {
     throw new EdgetrainError("not_found", `no daemon runs on ${home}`, { hint });
   }
+  if (!daemonRuns(home))
+    throw new EdgetrainError(
+      "not_found",
+      `no daemon runs on ${home}: its daemon.json was left by pid ${address.pid}, which no longer runs there`,
+      { hint },
+    );
+  return address;
 }
 
 /** The token a daemon made for its home (`api.token`, readable only by its owner), if there is one. */

@@ -1,7 +1,7 @@
 import type { DaemonStatus } from "../../api/contract.ts";
 import { formatBytes } from "../../files/disk-usage.ts";
 import type { Command } from "../command.ts";
-import { daemonClient } from "../daemon-client.ts";
+import { daemonClient, requireHomeDaemon } from "../daemon-client.ts";
 import { homeOptions } from "../home.ts";
 import { writeJson } from "../json-answer.ts";
 
@@ -45,6 +45,7 @@ export const statusCommand: Command = {
   async run(args, io) {
     const client = daemonClient(args, io);
     const status = await client.answer(client.api.v1.status.get());
+    requireHomeDaemon(client, status);
     const { runs } = await client.answer(client.api.v1.runs.get({ query: { limit: 8 } }));
     if (args.values.json) {
       writeJson(io, { ...status, latest_runs: runs });
