@@ -71,7 +71,8 @@ export interface ResolvedPaths {
  * only the contract, so names and payloads are not checked here. A strategy reports `run.heartbeat`,
  * `run.checkpoint`, `run.log`, `run.process` and `run.stalled` (the run id is added for it), a trigger
  * `trigger.scored`; a plugin's own events should be named `plugin.NAME.EVENT`. The runtime's own
- * emitters use the typed `Events` of runtime/events/bus.ts instead.
+ * emitters use the typed `Events` of runtime/events/bus.ts instead. `run.process` ({ worker, pid }), emitted
+ * as each process starts, also records its process group with the run: a start after a crash stops it.
  */
 export interface EventSink {
   emit(type: string, data: Record<string, unknown>): void;

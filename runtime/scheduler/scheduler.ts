@@ -86,15 +86,15 @@ export class Scheduler {
   }
 
   /**
-   * Starts the triggers; `recover` (at daemon start, not on reload) first resumes the deploys a crash cut short,
-   * then queues again what a crash or a stop left queued and the runs it interrupted: no trigger sees a model
-   * only on its way.
+   * Starts the triggers; `recover` (at daemon start, not on reload) first stops the trainers a crash left
+   * running and resumes the deploys it cut short, then queues again what a crash or a stop left queued and the
+   * runs it interrupted: no trigger sees a model only on its way, and no old trainer trains beside a new one.
    */
   async start(recover = true): Promise<void> {
     await this.offPeakGate.learn();
     const relearn = this.parts.clock.setInterval(() => void this.offPeakGate.learn(), 3_600_000);
     this.watchers.push(() => this.parts.clock.clearInterval(relearn));
-    if (recover) await this.parts.runner.resumeDeploys();
+    if (recover) await this.parts.runner.recover();
     if (recover) this.requeue();
     await startTriggers(this.parts, (job, reason, keys) => void this.fired(job, reason, keys), this.watchers);
   }

@@ -202,4 +202,24 @@ export const migrations: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE UNIQUE INDEX queued_runs_by_entry ON queued_runs (job, ifnull(key, ''));
     `,
   },
+  {
+    version: 10,
+    name: "run processes: each trainer's process group and who started it, so that a restart stops what a crash left",
+    // A row is written as a run starts a process (its `run.process` event) and deleted once its group is gone,
+    // at the run's end or at the next start; the start times and the boot id tell a reused pid from ours.
+    sql: `
+      CREATE TABLE run_processes (
+        run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        worker TEXT,
+        pid INTEGER NOT NULL,
+        pgid INTEGER NOT NULL,
+        started INTEGER NOT NULL,
+        boot_id TEXT NOT NULL,
+        owner_pid INTEGER NOT NULL,
+        owner_started INTEGER NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (run, pid)
+      );
+    `,
+  },
 ];

@@ -13,6 +13,7 @@ import { latestSuccess } from "../state/runs.ts";
 import type { ModelStore } from "../store/model-store.ts";
 import { jobKeys } from "./job-keys.ts";
 import { type KeyRunContext, runKey } from "./key-run.ts";
+import { stopLeftoverTrainers } from "./leftover-trainers.ts";
 import type { RunControl } from "./run-control.ts";
 import type { RunOutcome, RunRequest } from "./run-request.ts";
 
@@ -134,9 +135,13 @@ export class JobRunner {
     };
   }
 
-  /** Deploys a crash left pending or in progress go through their job's steps again; at start, before any run. */
-  async resumeDeploys(): Promise<void> {
+  /**
+   * What a crash left is finished before any run: the trainers its runs left running are stopped, and the deploys
+   * it left pending or in progress go through their job's steps again. The daemon and `edgetrain train` do it at start.
+   */
+  async recover(): Promise<void> {
     const { deployer, profile, paths, state, logger } = this.parts;
+    await stopLeftoverTrainers(state, logger);
     if (deployer)
       await resumeDeploys({ deployer, profile, paths, state, logger, jobInfo: (name) => this.jobInfo(name) });
   }

@@ -150,6 +150,7 @@ export async function runKey(
         profile,
         paths,
         stateFile: state.file,
+        run: id,
         plugin: { name, source: plugin.source },
         job: request.job,
         spec: job,

@@ -2,8 +2,11 @@ import { join } from "node:path";
 import { type ScoreSummary, scoreMetrics } from "../batch-scoring/score-summary.ts";
 import { type CancelReason, EdgetrainError } from "../errors.ts";
 import { writeAtomicallyAsync } from "../files/write-atomically.ts";
+import { processTable } from "../os/process-identity.ts";
 import type { EventSink, ProgressReporter, TrainResult } from "../plugin-api.ts";
 import type { StateDatabase } from "../state/database.ts";
+import { forgetRunProcesses, runProcessesOf } from "../state/run-processes.ts";
+import { processesLeft } from "./leftover-trainers.ts";
 import type { RunDetails, RunIdentity } from "./run-details.ts";
 
 const WRITE_EVERY_MS = 1000;
@@ -174,6 +177,26 @@ export class RunRecorder {
           .run(...values),
     );
     this.writeFile(status);
+    this.forgetEndedProcesses();
+  }
+
+  /** What its strategy stopped needs no stopping at the next start; anything it left does. */
+  private forgetEndedProcesses(): void {
+    let started: ReturnType<typeof runProcessesOf>;
+    try {
+      started = runProcessesOf(this.state.db, this.id);
+    } catch {
+      // The state closed under the run (its home was deleted): the next start finds the records it kept.
+      return;
+    }
+    if (started.length === 0) return;
+    const table = processTable();
+    const ended = started.filter((recorded) => processesLeft(recorded, table).length === 0);
+    forgetRunProcesses(
+      this.state,
+      this.id,
+      ended.map(({ pid }) => pid),
+    );
   }
 
   private fraction(): number | null {

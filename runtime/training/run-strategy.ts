@@ -1,4 +1,5 @@
 import type { Tree } from "../config/merge.ts";
+import { messageOf } from "../errors.ts";
 import type { ProgressReporter, TrainRequest, TrainResult } from "../plugin-api.ts";
 import { instantiate, type PluginScope } from "../plugins/instantiate.ts";
 import { makeCheckpoint } from "./checkpoint.ts";
@@ -19,6 +20,11 @@ export interface StrategyRun extends Omit<TrainRequest, "pause" | "threads" | "p
   progress?: ProgressReporter;
   /** Called as each checkpoint() begins: tests count them, and cancel at the n-th. */
   onCheckpoint?: (worker: number) => void;
+  /**
+   * Called with each process the strategy announces (`run.process`), before the event goes on: the run records it
+   * in this thread at once, so that a crash a moment later still leaves the record the next start stops it by.
+   */
+  onProcess?: (worker: unknown, pid: number) => void;
 }
 
 /**
@@ -27,11 +33,26 @@ export interface StrategyRun extends Omit<TrainRequest, "pause" | "threads" | "p
  * and the tests all run strategies through here.
  */
 export async function runStrategy(run: StrategyRun): Promise<TrainResult> {
-  const { strategy, options, scope, onCheckpoint, ...request } = run;
+  const { strategy, options, scope, onCheckpoint, onProcess, ...request } = run;
   const pause = run.pause ?? new PauseSwitch();
   const threads = run.threads ?? new ThreadAllowance();
   const progress = run.progress ?? { update() {} };
-  const hooks = await instantiate("strategy", strategy, options, { ...scope, signal: run.signal, progress });
+  // A record that cannot be written (a full disk) costs only what it would save after a crash, not the run.
+  const recordProcess = (worker: unknown, pid: number) => {
+    try {
+      onProcess?.(worker, pid);
+    } catch (error) {
+      const why = { job: run.job, key: run.key, worker, pid, error: messageOf(error) };
+      scope.logger.warn("could not record a trainer's process; a crash now would leave it running", why);
+    }
+  };
+  const events = {
+    emit: (type: string, data: Record<string, unknown>) => {
+      if (type === "run.process" && typeof data.pid === "number") recordProcess(data.worker, data.pid);
+      scope.events?.emit(type, data);
+    },
+  };
+  const hooks = await instantiate("strategy", strategy, options, { ...scope, events, signal: run.signal, progress });
   const checkpoint = makeCheckpoint({
     signal: run.signal,
     memoryLimitMb: run.memoryLimitMb,

@@ -8,6 +8,8 @@ export interface StrategyRun {
   profile: Profile;
   paths: ResolvedPaths;
   stateFile: string;
+  /** The run's id, which the processes the strategy starts are recorded under. */
+  run: string;
   plugin: { name: string; source: string };
   job: string;
   spec: Job;
@@ -32,6 +34,7 @@ export function strategyRunSpec(run: StrategyRun): Omit<StrategyRunSpec, "paused
     paths,
     stateFile: run.stateFile,
     storeName: `strategy/${name}`,
+    run: run.run,
     job,
     key,
     runDir,

@@ -18,6 +18,8 @@ export interface StrategyRunSpec {
   /** The state database file; the plugin's store opens its own connection to it. */
   stateFile: string;
   storeName: string;
+  /** The run's id: the thread records the processes the strategy starts under it (none without one). */
+  run?: string;
   job: string;
   key?: string;
   runDir: string;

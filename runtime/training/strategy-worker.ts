@@ -11,6 +11,7 @@ import { scoreInThread } from "../batch-scoring/score-in-thread.ts";
 import type { ScoreRunSpec } from "../batch-scoring/score-run-spec.ts";
 import { loadTrainingData } from "../data/load-training-data.ts";
 import { EdgetrainError } from "../errors.ts";
+import { writeNow } from "../files/disk-space.ts";
 import { runCapacity } from "../governor/run-capacity.ts";
 import type { Level } from "../log/logger.ts";
 import { lowerThisThread } from "../os/thread-priority.ts";
@@ -18,6 +19,7 @@ import type { Logger, PluginStore, TrainingData } from "../plugin-api.ts";
 import { registryOf } from "../plugins/registry.ts";
 import { heldOutRows } from "../scoring/score-version.ts";
 import { pluginStore } from "../state/database.ts";
+import { recordRunProcess } from "./leftover-trainers.ts";
 import { PauseSwitch } from "./pause-switch.ts";
 import { runStrategy } from "./run-strategy.ts";
 import { errorToThread, type FromThread, type StrategyRunSpec, type ToThread } from "./strategy-thread-protocol.ts";
@@ -59,15 +61,19 @@ async function pluginModule(kind: "strategy" | "score", plugin: StrategyRunSpec[
   return found;
 }
 
-/** Opened on first use: most strategies never touch their store. */
+/** The thread's own connection to the state database, opened on first use: most runs never need it. */
+function connection(file: string, opened: { db?: Database }): Database {
+  if (!opened.db) {
+    opened.db = new Database(file, { strict: true });
+    opened.db.exec("PRAGMA busy_timeout = 5000;");
+  }
+  return opened.db;
+}
+
 function lazyStore(file: string, name: string, opened: { db?: Database }): PluginStore {
   let store: PluginStore | undefined;
   const open = () => {
-    if (!store) {
-      opened.db = new Database(file, { strict: true });
-      opened.db.exec("PRAGMA busy_timeout = 5000;");
-      store = pluginStore(opened.db, name);
-    }
+    store ??= pluginStore(connection(file, opened), name);
     return store;
   };
   return {
@@ -76,6 +82,17 @@ function lazyStore(file: string, name: string, opened: { db?: Database }): Plugi
     delete: (key) => open().delete(key),
     keys: () => open().keys(),
   };
+}
+
+/**
+ * Records the run's processes in this thread, before their event crosses to the daemon's: a daemon killed a
+ * moment after a trainer started still leaves the record its next start stops the trainer by.
+ */
+function processRecorder(spec: StrategyRunSpec, opened: { db?: Database }) {
+  const { run, stateFile } = spec;
+  if (run === undefined) return undefined;
+  return (worker: unknown, pid: number) =>
+    recordRunProcess({ db: connection(stateFile, opened), writes: writeNow }, run, worker, pid);
 }
 
 /** The governor's switches as the run starts, and the thread's priority lowered to the training class. */
@@ -132,6 +149,7 @@ async function run(spec: StrategyRunSpec): Promise<void> {
       threads,
       signal: abort.signal,
       progress,
+      onProcess: processRecorder(spec, opened),
     });
     const heldOut = spec.wantHeldOut && spec.data ? heldOutRows(await loadData()) : undefined;
     post({ type: "succeeded", result, heldOut });

@@ -12,6 +12,7 @@ import { LogSink } from "../../log/logger.ts";
 import type { TrainingData } from "../../plugin-api.ts";
 import { loadPlugins } from "../../plugins/host.ts";
 import { checkOptions, type PluginScope } from "../../plugins/instantiate.ts";
+import { recordRunProcess } from "../../training/leftover-trainers.ts";
 import { RunRecorder } from "../../training/run-recorder.ts";
 import { runStrategy } from "../../training/run-strategy.ts";
 import { type Command, listFlag, type ParsedArgs, stringFlag } from "../command.ts";
@@ -157,6 +158,7 @@ export const fitCommand: Command = {
         previousArtifact: from && resolve(from),
         signal: abort.signal,
         progress,
+        onProcess: state && ((worker, pid) => recordRunProcess(state, runId, worker, pid)),
       });
       // Like scikit-learn's fit time, fit_seconds leaves out reading the CSV files (load_seconds).
       const fitSeconds = (performance.now() - started) / 1000 - loadSeconds;

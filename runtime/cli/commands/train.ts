@@ -174,8 +174,8 @@ export const trainCommand: Command = {
       const { runner, governor, copies } = built;
       // An unknown job is the user's mistake, whatever the machine's load: say so first.
       runner.jobNamed(jobName);
-      // No daemon runs on this home: a deploy a crash left unfinished is this process's to finish.
-      await runner.resumeDeploys();
+      // No daemon runs on this home: the trainers and deploys a crash left are this process's to finish.
+      await runner.recover();
       // Without a daemon nobody retries the copies predictors held up: each train looks once.
       copies.retry();
       if (governed) {
