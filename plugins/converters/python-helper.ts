@@ -95,6 +95,7 @@ export async function runPythonHelper(
       graceMs: 5_000,
       logTailLines: 40,
       processGroupMembers: libraries.processGroupMembers,
+      diesWithEdgetrain: libraries.diesWithEdgetrain,
       writeAtomically: (path, content) => libraries.writeAtomically(path, content),
     },
     context.events,

@@ -1,6 +1,6 @@
 import { createWriteStream, existsSync, mkdirSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import type { EventSink, ProgressReporter } from "../../runtime/plugin-api.ts";
+import type { EventSink, PluginLibraries, ProgressReporter } from "../../runtime/plugin-api.ts";
 import { ProcessGroup } from "./process-group.ts";
 import { lineSplitter, parseTrainerLine, type TrainerMessage } from "./trainer-protocol.ts";
 
@@ -14,6 +14,8 @@ export interface TrainerSettings {
   logTailLines: number;
   memoryLimitMb?: number;
   processGroupMembers: (group: number) => number[];
+  /** The host's PluginLibraries.diesWithEdgetrain: a trainer does not outlive an edgetrain killed outright. */
+  diesWithEdgetrain: PluginLibraries["diesWithEdgetrain"];
   writeAtomically: (path: string, content: string) => string;
 }
 
@@ -117,11 +119,9 @@ export class SupervisedTrainer {
   }
 
   private async runOnce(signal: AbortSignal): Promise<Ending> {
-    const group = new ProcessGroup(
-      this.settings.command,
-      { cwd: this.report.dir, env: this.settings.env },
-      this.settings.processGroupMembers,
-    );
+    const options = { cwd: this.report.dir, env: this.settings.env };
+    const command = this.settings.diesWithEdgetrain(this.settings.command, options);
+    const group = new ProcessGroup(command, options, this.settings.processGroupMembers);
     this.group = group;
     this.report.pid = group.pid;
     // The host counts this process group's CPU as edgetrain's own, not as the machine being busy.

@@ -15,6 +15,13 @@ export interface PluginLibraries {
   durationMs(duration: string | number): number;
   /** Live (non-zombie) pids of a process group, from /proc. */
   processGroupMembers(group: number): number[];
+  /**
+   * The command to spawn so that its process is killed (SIGKILL) when the thread that spawns it dies, and so
+   * edgetrain, even by SIGKILL: `setpriv --pdeathsig KILL --` in front on Linux where util-linux has it; the
+   * command as given elsewhere. Its children are not covered: the host stops them at its next start.
+   * Example: `spawn(...libraries.diesWithEdgetrain(["python3", "train.py"], { cwd, env }))`.
+   */
+  diesWithEdgetrain(command: string[], options: { cwd: string; env: Record<string, string | undefined> }): string[];
   /** Temporary name, fsync, rename: never a half-written model or status file. Returns `path`. */
   writeAtomically(path: string, content: Uint8Array | string, mode?: number): string;
   /** The same for a file written in pieces (predictions of a large file): it appears whole at commit(), or never. */

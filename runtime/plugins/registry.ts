@@ -4,6 +4,7 @@ import { Duration, durationMs } from "../config/duration.ts";
 import type { Problem } from "../config/yaml-source.ts";
 import { EdgetrainError, messageOf } from "../errors.ts";
 import { openAtomically, writeAtomically } from "../files/write-atomically.ts";
+import { diesWithEdgetrain } from "../os/parent-death.ts";
 import { processGroupMembers } from "../os/process-identity.ts";
 import type { OptionsSchema, PluginKind, PluginLibraries, PluginModule } from "../plugin-api.ts";
 
@@ -13,6 +14,7 @@ export const pluginLibraries: PluginLibraries = {
   duration: Duration,
   durationMs,
   processGroupMembers,
+  diesWithEdgetrain,
   writeAtomically,
   openAtomically,
 };

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import commandStrategy from "../../plugins/strategies/command/index.ts";
+import { diesWithEdgetrain } from "../../runtime/os/parent-death.ts";
 import { bootId, processEntry, processGroupMembers, processTable } from "../../runtime/os/process-identity.ts";
 import { registryOf } from "../../runtime/plugins/registry.ts";
 import { openState, type StateDatabase } from "../../runtime/state/database.ts";
@@ -175,6 +176,47 @@ test("trainers left by a SIGKILLed `edgetrain train` are stopped by the next tra
     killGroups(trainersIn(pids));
   }
 }, 120_000);
+
+/** Whether util-linux's setpriv can set PR_SET_PDEATHSIG here; BusyBox's and older ones cannot. */
+const setprivSetsDeathSignal = (() => {
+  const setpriv = Bun.which("setpriv");
+  return setpriv !== null && Bun.spawnSync([setpriv, "--pdeathsig", "KILL", "--", setpriv, "--version"]).success;
+})();
+
+test.skipIf(!setprivSetsDeathSignal)(
+  "trainers die with the edgetrain that started them; their children wait for the next start",
+  async () => {
+    await using dir = tempDir();
+    const home = join(dir.path, "home");
+    const pids = join(dir.path, "pids");
+    const script = dir.write("train.sh", trainer(pids));
+    const options = ["--home", home, "--profile", profileIn(dir, home, script), "--force"];
+    const train = Bun.spawn([bun, cli, "train", "trainers", ...options], {
+      env: { PATH: process.env.PATH, HOME: dir.path, NO_COLOR: "1" },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    try {
+      await waitUntil(() => trainersIn(pids).length === 3, 30_000);
+      train.kill("SIGKILL");
+      await train.exited;
+      // Nothing of edgetrain runs now: the kernel killed the trainers themselves.
+      await waitUntil(() => runningTrainers(script).length === 0, 10_000);
+      for (const { pid, child } of trainersIn(pids)) expect(processGroupMembers(pid)).toEqual([child]);
+    } finally {
+      killGroups(trainersIn(pids));
+    }
+  },
+  120_000,
+);
+
+test("a program that cannot be found is spawned as given, so that the spawn fails as it would", () => {
+  const options = { cwd: "/", env: { PATH: "/usr/bin:/bin" } };
+  expect(diesWithEdgetrain(["no-such-trainer", "x"], options)).toEqual(["no-such-trainer", "x"]);
+  const wrapped = diesWithEdgetrain(["sh", "-c", "exit 0"], options);
+  expect(wrapped.slice(-3)).toEqual(["sh", "-c", "exit 0"]);
+  expect(wrapped.length > 3).toBe(setprivSetsDeathSignal);
+});
 
 describe("leftover trainers at start", () => {
   /** A process group of its own: `sh -c script` in `cwd`, as a strategy starts a trainer. */

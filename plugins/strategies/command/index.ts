@@ -133,6 +133,7 @@ async function train(context: PluginContext<Options>, request: TrainRequest): Pr
         // The limit is the run's as a whole: one worker alone past it is stopped; several are watched together.
         memoryLimitMb: request.memoryLimitMb,
         processGroupMembers: context.libraries.processGroupMembers,
+        diesWithEdgetrain: context.libraries.diesWithEdgetrain,
         writeAtomically: (path, content) => context.libraries.writeAtomically(path, content),
       },
       context.events,
