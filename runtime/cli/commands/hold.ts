@@ -44,10 +44,11 @@ export const holdCommand: Command = {
     if (!name || command.length === 0)
       throw new EdgetrainError("usage", "edgetrain hold: expected NAME -- COMMAND [ARGS…]");
     const { loaded, paths } = loadValidHomeProfile(args, io);
+    const locksDir = join(paths.home, "locks");
+    // A home where no lock can be taken is the error to give, alone: the warning is for a hold that happens.
+    makeHomeFolder(paths.home, [locksDir]);
     const unheeded = unheededHold(loaded.profile, name);
     if (unheeded) io.stderr.write(`warning: ${unheeded}\n`);
-    const locksDir = join(paths.home, "locks");
-    makeHomeFolder(paths.home, [locksDir]);
     if (args.values["respect-training"]) {
       let said = 0;
       for (let running = liveTrainingLocks(locksDir); running.length > 0; running = liveTrainingLocks(locksDir)) {
