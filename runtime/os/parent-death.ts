@@ -6,7 +6,7 @@
 let setpriv: string | null | undefined;
 
 /** setpriv's path where `--pdeathsig` works (util-linux 2.33 and later); null where not (BusyBox, older ones). */
-function workingSetpriv(): string | null {
+export function workingSetpriv(): string | null {
   if (setpriv === undefined) {
     const found = Bun.which("setpriv");
     const works = found !== null && Bun.spawnSync([found, "--pdeathsig", "KILL", "--", found, "--version"]).success;

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import commandStrategy from "../../plugins/strategies/command/index.ts";
-import { diesWithEdgetrain } from "../../runtime/os/parent-death.ts";
+import { diesWithEdgetrain, workingSetpriv } from "../../runtime/os/parent-death.ts";
 import { bootId, processEntry, processGroupMembers, processTable } from "../../runtime/os/process-identity.ts";
 import { registryOf } from "../../runtime/plugins/registry.ts";
 import { openState, type StateDatabase } from "../../runtime/state/database.ts";
@@ -144,8 +144,8 @@ test("trainers and their children left by a SIGKILLed daemon are stopped at its 
   }
 }, 120_000);
 
-test("trainers left by a SIGKILLed `edgetrain train` are stopped by the next train", async () => {
-  await using dir = tempDir();
+/** `edgetrain train` of the three-trainer job, in its own process so that a test can SIGKILL it. */
+function startTrain(dir: TempDir) {
   const home = join(dir.path, "home");
   const pids = join(dir.path, "pids");
   const script = dir.write("train.sh", trainer(pids));
@@ -155,6 +155,12 @@ test("trainers left by a SIGKILLed `edgetrain train` are stopped by the next tra
     stdout: "ignore",
     stderr: "ignore",
   });
+  return { home, pids, script, options, train };
+}
+
+test("trainers left by a SIGKILLed `edgetrain train` are stopped by the next train", async () => {
+  await using dir = tempDir();
+  const { home, pids, script, options, train } = startTrain(dir);
   try {
     await waitUntil(() => trainersIn(pids).length === 3, 30_000);
     // Killed once the three are recorded, a moment after each starts: that moment is not what this tests.
@@ -178,24 +184,13 @@ test("trainers left by a SIGKILLed `edgetrain train` are stopped by the next tra
 }, 120_000);
 
 /** Whether util-linux's setpriv can set PR_SET_PDEATHSIG here; BusyBox's and older ones cannot. */
-const setprivSetsDeathSignal = (() => {
-  const setpriv = Bun.which("setpriv");
-  return setpriv !== null && Bun.spawnSync([setpriv, "--pdeathsig", "KILL", "--", setpriv, "--version"]).success;
-})();
+const setprivSetsDeathSignal = workingSetpriv() !== null;
 
 test.skipIf(!setprivSetsDeathSignal)(
   "trainers die with the edgetrain that started them; their children wait for the next start",
   async () => {
     await using dir = tempDir();
-    const home = join(dir.path, "home");
-    const pids = join(dir.path, "pids");
-    const script = dir.write("train.sh", trainer(pids));
-    const options = ["--home", home, "--profile", profileIn(dir, home, script), "--force"];
-    const train = Bun.spawn([bun, cli, "train", "trainers", ...options], {
-      env: { PATH: process.env.PATH, HOME: dir.path, NO_COLOR: "1" },
-      stdout: "ignore",
-      stderr: "ignore",
-    });
+    const { pids, script, train } = startTrain(dir);
     try {
       await waitUntil(() => trainersIn(pids).length === 3, 30_000);
       train.kill("SIGKILL");
